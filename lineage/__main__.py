@@ -1,0 +1,3 @@
+from lineage.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command-line interface (Typer). Commands only; the work happens in :mod:`lineage.api`."""

@@ -1,0 +1,71 @@
+"""Shared CLI plumbing: consoles, error reporting, progress, JSON output."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from lineage.errors import LineageError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+state: dict[str, Any] = {"verbose": False, "repo": Path(".")}
+
+RepoOpt = typer.Option(None, "--repo", "-C", help="Repository path (default: current directory).",
+                       show_default=False)
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def repo_path(repo: Path | None) -> Path:
+    return repo if repo is not None else state["repo"]
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Print expected errors as one clear line (+ hint) and exit with their code."""
+    try:
+        yield
+    except LineageError as exc:
+        if state["verbose"]:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True,
+                          highlight=False)
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/] {exc.hint}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: nothing was written (the store is unchanged)")
+        raise typer.Exit(130) from None
+
+
+def print_json(data: Any) -> None:
+    from lineage.serialize import dumps_pretty
+
+    sys.stdout.write(dumps_pretty(data) + "\n")
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int | None], None]]:
+    """A rich progress bar on a terminal; silent in CI / pipes / --json."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda what, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as prog:
+
+        def update(what: str, done: int, total: int | None) -> None:
+            if what not in tasks:
+                tasks[what] = prog.add_task(what, total=total)
+            prog.update(tasks[what], completed=done, total=total)
+
+        yield update

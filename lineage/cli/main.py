@@ -1,0 +1,304 @@
+"""`lineage` command line. Commands only: the work is in :mod:`lineage.api`.
+
+Exit codes: 0 ok · 1 findings / integrity failure / validation failure · 2 usage or
+configuration error · 3 push target unreachable or refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lineage.cli.common import (
+    JsonOpt, RepoOpt, console, err_console, handle_errors, print_json, progress_bar, repo_path,
+    state,
+)
+
+app = typer.Typer(
+    name="lineage",
+    help=(
+        "ML lineage and audit trail: harvest git/DVC/GTO/MLflow/OpenLineage and governance "
+        "records into one graph, push it to DataHub or Atlas, audit it.\n\n"
+        "Start with:  lineage quickstart   (a demo repository end to end)\n\n"
+        "In your repository:  lineage init && lineage harvest && lineage show MODEL@VERSION"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# command modules register themselves on `app`; each imports its heavy parts lazily
+COMMAND_MODULES = ["record", "push", "audit", "quickstart"]
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    state["verbose"] = verbose
+    if version:
+        from lineage import __version__
+
+        console.print(f"lineage {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def init(repo: Path | None = RepoOpt) -> None:
+    """Create the lineage store (.lineage/) in a git repository.
+
+    Example:  lineage init
+    """
+    from lineage import api
+
+    with handle_errors():
+        path = api.init(repo_path(repo))
+    console.print(f"Initialized lineage store in {path}")
+    console.print("Next: [bold]lineage harvest[/]")
+
+
+@app.command()
+def harvest(
+    repo: Path | None = RepoOpt,
+    only: list[str] | None = typer.Option(
+        None, "--only", help="Run only these harvesters (repeatable): git, dvc, gto, mlflow, …"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Harvest git, DVC, GTO, runs and governance records into the store.
+
+    Incremental: a re-harvest with nothing new writes nothing.
+
+    Examples:
+      lineage harvest
+      lineage harvest --only git --only dvc --json
+    """
+    from lineage import api
+
+    with handle_errors(), progress_bar(not as_json) as progress:
+        result = api.harvest(repo_path(repo), only=only, progress=progress)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    _print_harvest(result)
+
+
+def _print_harvest(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Harvest", show_lines=False)
+    table.add_column("harvester")
+    table.add_column("what")
+    table.add_column("kind")
+    table.add_column("new", justify="right")
+    table.add_column("changed", justify="right")
+    any_row = False
+    for h in result.harvesters:
+        s = h.stats
+        for what, new, changed in (("nodes", s.nodes_new, s.nodes_changed),
+                                   ("edges", s.edges_new, s.edges_changed)):
+            for kind in sorted(set(new) | set(changed)):
+                table.add_row(h.name, what, kind, str(new.get(kind, 0)), str(changed.get(kind, 0)))
+                any_row = True
+    if any_row:
+        console.print(table)
+    else:
+        console.print("Nothing new since the last harvest.")
+    totals = result.counts
+    n_nodes = sum(totals.get("nodes", {}).values())
+    n_edges = sum(totals.get("edges", {}).values())
+    console.print(f"Store: {n_nodes} nodes, {n_edges} edges · new events: {result.new_events}")
+    for name, why in result.skipped.items():
+        err_console.print(f"[dim]skipped {name}: {why}[/]")
+    if result.report.warnings:
+        err_console.print(f"[yellow]{len(result.report.warnings)} warning(s):[/]")
+        for w in result.report.warnings[:50]:
+            err_console.print(f"  [yellow]![/] {w}", soft_wrap=True, markup=False)
+        if len(result.report.warnings) > 50:
+            err_console.print(f"  … and {len(result.report.warnings) - 50} more (use --json)")
+
+
+@app.command()
+def show(
+    ref: str = typer.Argument(..., help="Model version (name@version), model name, data path, "
+                              "commit sha, or any node id."),
+    repo: Path | None = RepoOpt,
+    depth: int = typer.Option(12, help="Maximum depth of the tree."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show the provenance of a model version, data path or commit (everything upstream).
+
+    Examples:
+      lineage show churn@v1.1.0
+      lineage show data/model.pkl --json
+    """
+    from lineage import api
+
+    with handle_errors():
+        store = api.open_store(repo_path(repo))
+        graph = store.load_graph()
+        node_id = api.resolve_ref(graph, ref)
+    prov = graph.provenance(node_id)
+    if as_json:
+        print_json({"ref": ref, "node": node_id, **prov.to_node_link()})
+        return
+    console.print(_provenance_tree(prov, node_id, depth))
+
+
+def _label(graph: Any, nid: str) -> str:
+    from rich.markup import escape
+
+    kind = str(graph.kind(nid))
+    a = graph.attrs(nid)
+    short = nid.split(":", 1)[1]
+    detail = ""
+    if kind == "commit":
+        short = short[:12]
+        msg = (a.get("message") or "").strip().splitlines()
+        detail = msg[0][:60] if msg else ""
+    elif kind == "data":
+        short = a.get("path", short)
+        h = a.get("hash") or ""
+        detail = h[:20]
+    elif kind == "stage":
+        short = a.get("name", short)
+        detail = str(a.get("cmd") or "")[:60]
+    elif kind == "run":
+        detail = " ".join(x for x in (a.get("source"), a.get("status")) if x)
+    elif kind in ("approval",):
+        detail = f"{a.get('approver', '')} ({a.get('role', '')}) {a.get('decision', '')}"
+    elif kind == "risk_assessment":
+        detail = f"tier={a.get('tier')}"
+    elif kind == "deployment":
+        detail = f"{a.get('environment', '')} {a.get('deployed_at', '')}"
+    text = f"[bold cyan]{kind}[/] {escape(short)}"
+    if detail:
+        text += f" [dim]{escape(detail)}[/]"
+    if graph.is_placeholder(nid):
+        text += " [red](not harvested)[/]"
+    return text
+
+
+def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
+    from rich.tree import Tree
+
+    tree = Tree(_label(graph, root))
+    seen = {root}
+
+    def grow(branch: Any, nid: str, depth: int) -> None:
+        if depth >= max_depth:
+            return
+        for e in sorted(graph.in_edges(nid), key=lambda e: (e.kind.value, e.source)):
+            if e.kind.value in ("parent", "contains"):
+                continue
+            label = f"[magenta]{e.kind.value}[/] ← " + _label(graph, e.source)
+            pin = e.attrs.get("pin")
+            if pin:
+                label += f" [green](pin: {pin})[/]" if pin == "strong" else f" [yellow](pin: {pin})[/]"
+            if e.source in seen:
+                branch.add(label + " [dim](see above)[/]")
+                continue
+            seen.add(e.source)
+            grow(branch.add(label), e.source, depth + 1)
+
+    grow(tree, root, 0)
+    return tree
+
+
+@app.command()
+def export(
+    repo: Path | None = RepoOpt,
+    fmt: str = typer.Option("node-link", "--format", "-f", help="Output format: node-link."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+) -> None:
+    """Export the whole graph as JSON (every node with kind, id, attrs; every edge).
+
+    Example:  lineage export --format node-link -o graph.json
+    """
+    from lineage import api
+    from lineage.errors import ConfigError
+    from lineage.serialize import dumps_pretty
+
+    with handle_errors():
+        if fmt != "node-link":
+            raise ConfigError(f"unknown export format {fmt!r}", hint="use --format node-link")
+        store = api.open_store(repo_path(repo))
+        data = store.load_graph().to_node_link()
+    text = dumps_pretty(data) + "\n"
+    if output:
+        output.write_text(text)
+        err_console.print(f"wrote {len(data['nodes'])} nodes, {len(data['edges'])} edges to {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
+    """Check the tamper-evident event log: exit 0 when intact, 1 naming the first bad entry.
+
+    Example:  lineage verify
+    """
+    from lineage import api
+
+    with handle_errors():
+        store = api.open_store(repo_path(repo))
+        res = store.verify()
+    if as_json:
+        print_json({"ok": res.ok, "events": res.events, "facts": res.facts,
+                    "problem": res.problem, "bad_event": res.bad_seq})
+    elif res.ok:
+        console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)")
+    else:
+        err_console.print(f"[bold red]TAMPERED[/]: {res.problem}")
+        err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
+                          "(lineage init in a fresh store, then lineage harvest)")
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+@app.command("log")
+def log_(repo: Path | None = RepoOpt, limit: int = typer.Option(20, "-n"),
+         as_json: bool = JsonOpt) -> None:
+    """List the latest events of the audit trail (harvests, records, pushes).
+
+    Example:  lineage log -n 5
+    """
+    from rich.table import Table
+
+    from lineage import api
+
+    with handle_errors():
+        store = api.open_store(repo_path(repo))
+        head, _ = store.head()
+        events = list(store.events(since=max(0, head - limit)))
+    if as_json:
+        print_json([e.__dict__ for e in events])
+        return
+    table = Table(title="Event log")
+    for col in ("seq", "time", "kind", "actor", "summary", "hash"):
+        table.add_column(col)
+    for e in events:
+        p = e.payload
+        summary = p.get("harvester") or p.get("target") or p.get("record_kind") or ""
+        table.add_row(str(e.seq), e.ts, e.kind, e.actor, str(summary), e.hash[:12])
+    console.print(table)
+
+
+def _register() -> None:
+    for mod in COMMAND_MODULES:
+        try:
+            importlib.import_module(f"lineage.cli.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"lineage.cli.{mod}":
+                raise
+
+
+_register()
+
+
+def main() -> None:
+    app()

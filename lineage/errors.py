@@ -1,0 +1,77 @@
+"""Domain errors. Each says what went wrong, where, and what to do next.
+
+    LineageError (exit 2 unless stated)
+    ├── ConfigError                 bad or missing configuration / usage
+    ├── NotARepositoryError         the path is not inside a git work tree
+    ├── StoreError                  store missing, locked or unreadable
+    │   └── StoreNotInitialized     no .lineage/ yet: run `lineage init`
+    ├── InputError                  a file we read is malformed (file, line, field)
+    ├── IntegrityError (exit 1)     the event log chain is broken
+    ├── ValidationFailed (exit 1)   payloads failed validation before leaving (a bug report)
+    └── SinkError (exit 3)          push target unreachable / refused (auth, 5xx)
+
+The CLI is the only place that prints them and exits.
+"""
+
+from __future__ import annotations
+
+
+class LineageError(Exception):
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ConfigError(LineageError):
+    pass
+
+
+class NotARepositoryError(LineageError):
+    pass
+
+
+class StoreError(LineageError):
+    pass
+
+
+class StoreNotInitialized(StoreError):
+    pass
+
+
+class InputError(LineageError):
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None,
+        field: str | None = None, hint: str | None = None,
+    ) -> None:
+        where = ""
+        if file:
+            where = file + (f":{line}" if line else "")
+            if field:
+                where += f" ({field})"
+            where += ": "
+        super().__init__(where + message, hint=hint)
+        self.file, self.line, self.field = file, line, field
+
+
+class IntegrityError(LineageError):
+    exit_code = 1
+
+
+class ValidationFailed(LineageError):
+    exit_code = 1
+
+
+class SinkError(LineageError):
+    exit_code = 3
+
+
+__all__ = [
+    "ConfigError", "InputError", "IntegrityError", "LineageError", "NotARepositoryError",
+    "SinkError", "StoreError", "StoreNotInitialized", "ValidationFailed",
+]

@@ -1,0 +1,241 @@
+"""LineageGraph: the in-memory lineage graph. The only module that imports networkx.
+
+Nodes are keyed by their stable id and carry ``kind`` and ``attrs``; edges are keyed by
+(source, target, kind) in a MultiDiGraph and always point from upstream to downstream. An edge
+to a node no source has described yet creates a *placeholder* node (kind from the id prefix,
+``placeholder=True``): dangling references stay visible (the audit's lineage-continuity rule).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import networkx as nx
+
+from lineage.model import Edge, EdgeKind, Node, NodeKind, kind_of
+from lineage.serialize import loads
+
+PLACEHOLDER = "placeholder"
+
+
+class LineageGraph:
+    def __init__(self) -> None:
+        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    # -- building -----------------------------------------------------------------------------
+    def add(self, items: Iterable[Node | Edge]) -> None:
+        for item in items:
+            if isinstance(item, Node):
+                self.add_node(item)
+            else:
+                self.add_edge(item)
+
+    def add_node(self, node: Node) -> None:
+        """Merge: the new node's attributes overwrite stored ones key by key."""
+        g = self._g
+        if node.id in g:
+            data = g.nodes[node.id]
+            data["attrs"] = {**data["attrs"], **node.attrs}
+            data["kind"] = node.kind
+            data.pop(PLACEHOLDER, None)
+        else:
+            g.add_node(node.id, kind=node.kind, attrs=dict(node.attrs))
+
+    def _ensure(self, node_id: str) -> None:
+        if node_id not in self._g:
+            self._g.add_node(node_id, kind=kind_of(node_id), attrs={}, **{PLACEHOLDER: True})
+
+    def add_edge(self, edge: Edge) -> None:
+        self._ensure(edge.source)
+        self._ensure(edge.target)
+        key = edge.kind.value
+        g = self._g
+        if g.has_edge(edge.source, edge.target, key):
+            data = g.edges[edge.source, edge.target, key]
+            data["attrs"] = {**data["attrs"], **edge.attrs}
+        else:
+            g.add_edge(edge.source, edge.target, key=key, kind=edge.kind, attrs=dict(edge.attrs))
+
+    def load_rows(self, node_rows: Iterable[tuple[str, str, str]],
+                  edge_rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Bulk load from store rows (id, kind, attrs-json) / (source, target, kind, attrs-json)."""
+        g = self._g
+        g.add_nodes_from((nid, {"kind": NodeKind(k), "attrs": loads(a)}) for nid, k, a in node_rows)
+        for s, t, k, a in edge_rows:
+            for nid in (s, t):
+                if nid not in g:
+                    g.add_node(nid, kind=kind_of(nid), attrs={}, **{PLACEHOLDER: True})
+            g.add_edge(s, t, key=k, kind=EdgeKind(k), attrs=loads(a))
+
+    # -- reading ------------------------------------------------------------------------------
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    @property
+    def number_of_edges(self) -> int:
+        return self._g.number_of_edges()
+
+    def node(self, node_id: str) -> Node:
+        data = self._g.nodes[node_id]
+        return Node.trusted(data["kind"], node_id, data["attrs"])
+
+    def get(self, node_id: str) -> Node | None:
+        return self.node(node_id) if node_id in self._g else None
+
+    def attrs(self, node_id: str) -> dict[str, Any]:
+        return self._g.nodes[node_id]["attrs"]
+
+    def kind(self, node_id: str) -> NodeKind:
+        return self._g.nodes[node_id]["kind"]
+
+    def is_placeholder(self, node_id: str) -> bool:
+        return bool(self._g.nodes[node_id].get(PLACEHOLDER))
+
+    def nodes(self, kind: NodeKind | None = None, *, include_placeholders: bool = True
+              ) -> Iterator[Node]:
+        for nid, data in self._g.nodes(data=True):
+            if kind is not None and data["kind"] != kind:
+                continue
+            if not include_placeholders and data.get(PLACEHOLDER):
+                continue
+            yield Node.trusted(data["kind"], nid, data["attrs"])
+
+    def node_ids(self, kind: NodeKind | None = None) -> list[str]:
+        return [n for n, d in self._g.nodes(data=True) if kind is None or d["kind"] == kind]
+
+    def edges(self, kind: EdgeKind | None = None) -> Iterator[Edge]:
+        for s, t, k, data in self._g.edges(keys=True, data=True):
+            if kind is None or k == kind.value:
+                yield Edge.model_construct(kind=data["kind"], source=s, target=t,
+                                           attrs=data["attrs"])
+
+    def in_edges(self, node_id: str, kind: EdgeKind | None = None) -> list[Edge]:
+        return [
+            Edge.model_construct(kind=d["kind"], source=s, target=t, attrs=d["attrs"])
+            for s, t, k, d in self._g.in_edges(node_id, keys=True, data=True)
+            if kind is None or k == kind.value
+        ]
+
+    def out_edges(self, node_id: str, kind: EdgeKind | None = None) -> list[Edge]:
+        return [
+            Edge.model_construct(kind=d["kind"], source=s, target=t, attrs=d["attrs"])
+            for s, t, k, d in self._g.out_edges(node_id, keys=True, data=True)
+            if kind is None or k == kind.value
+        ]
+
+    def predecessors(self, node_id: str, kind: EdgeKind | None = None,
+                     node_kind: NodeKind | None = None) -> list[str]:
+        out = sorted({
+            s for s, _, k in self._g.in_edges(node_id, keys=True)
+            if (kind is None or k == kind.value)
+            and (node_kind is None or self._g.nodes[s]["kind"] == node_kind)
+        })
+        return out
+
+    def successors(self, node_id: str, kind: EdgeKind | None = None,
+                   node_kind: NodeKind | None = None) -> list[str]:
+        return sorted({
+            t for _, t, k in self._g.out_edges(node_id, keys=True)
+            if (kind is None or k == kind.value)
+            and (node_kind is None or self._g.nodes[t]["kind"] == node_kind)
+        })
+
+    def _walk(self, start: str, upstream: bool, skip: frozenset[str], max_depth: int | None
+              ) -> dict[str, int]:
+        seen = {start: 0}
+        q = deque([start])
+        nbrs = self._g.in_edges if upstream else self._g.out_edges
+        while q:
+            cur = q.popleft()
+            depth = seen[cur]
+            if max_depth is not None and depth >= max_depth:
+                continue
+            for e in nbrs(cur, keys=True):
+                if e[2] in skip:
+                    continue
+                nxt = e[0] if upstream else e[1]
+                if nxt not in seen:
+                    seen[nxt] = depth + 1
+                    q.append(nxt)
+        return seen
+
+    def upstream(self, node_id: str, *, skip_edges: Iterable[EdgeKind] = (),
+                 max_depth: int | None = None) -> set[str]:
+        """Every node upstream of ``node_id`` (not including it)."""
+        seen = self._walk(node_id, True, frozenset(e.value for e in skip_edges), max_depth)
+        seen.pop(node_id)
+        return set(seen)
+
+    def downstream(self, node_id: str, *, skip_edges: Iterable[EdgeKind] = (),
+                   max_depth: int | None = None) -> set[str]:
+        seen = self._walk(node_id, False, frozenset(e.value for e in skip_edges), max_depth)
+        seen.pop(node_id)
+        return set(seen)
+
+    # commit ancestry would pull the whole git history into every provenance answer
+    PROVENANCE_SKIP = (EdgeKind.PARENT, EdgeKind.CONTAINS)
+
+    def provenance(self, node_id: str) -> LineageGraph:
+        """The subgraph of everything upstream of ``node_id`` (a model version, data, commit).
+
+        Commit parent links are not followed: the provenance of a model names the commit it was
+        trained from, not that commit's whole history.
+        """
+        keep = self.upstream(node_id, skip_edges=self.PROVENANCE_SKIP) | {node_id}
+        return self.subgraph(keep)
+
+    def subgraph(self, ids: Iterable[str]) -> LineageGraph:
+        sub = LineageGraph()
+        sub._g = self._g.subgraph(ids).copy()
+        return sub
+
+    # -- export -------------------------------------------------------------------------------
+    def to_node_link(self) -> dict[str, Any]:
+        """Deterministic node-link JSON: every node with kind, id, attrs; every edge."""
+        nodes = []
+        for nid in sorted(self._g.nodes):
+            d = self._g.nodes[nid]
+            entry: dict[str, Any] = {"id": nid, "kind": str(d["kind"]), "attrs": d["attrs"]}
+            if d.get(PLACEHOLDER):
+                entry[PLACEHOLDER] = True
+            nodes.append(entry)
+        edges = [
+            {"kind": k, "source": s, "target": t, "attrs": d["attrs"]}
+            for s, t, k, d in sorted(self._g.edges(keys=True, data=True), key=lambda e: e[:3])
+        ]
+        return {"directed": True, "multigraph": True, "nodes": nodes, "edges": edges}
+
+    @classmethod
+    def from_node_link(cls, data: dict[str, Any]) -> LineageGraph:
+        g = cls()
+        for n in data["nodes"]:
+            if n.get(PLACEHOLDER):
+                g._ensure(n["id"])
+            else:
+                g.add_node(Node.trusted(NodeKind(n["kind"]), n["id"], n.get("attrs", {})))
+        for e in data["edges"]:
+            g.add_edge(Edge.model_construct(kind=EdgeKind(e["kind"]), source=e["source"],
+                                            target=e["target"], attrs=e.get("attrs", {})))
+        return g
+
+    def count_by_kind(self) -> dict[str, dict[str, int]]:
+        nodes: dict[str, int] = {}
+        for _, d in self._g.nodes(data=True):
+            nodes[str(d["kind"])] = nodes.get(str(d["kind"]), 0) + 1
+        edges: dict[str, int] = {}
+        for _, _, k in self._g.edges(keys=True):
+            edges[k] = edges.get(k, 0) + 1
+        return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
+
+    @property
+    def nx(self) -> nx.MultiDiGraph:
+        """The underlying networkx graph (read-only use; for algorithms not wrapped here)."""
+        return self._g
+
+
+__all__ = ["LineageGraph"]

@@ -1,0 +1,530 @@
+"""Embedded store: one SQLite file in ``.lineage/`` with nodes, edges, watermarks, caches and
+an append-only, hash-chained event log.
+
+Tamper evidence. Every write of a fact (a node or an edge) is recorded in ``fact_log`` under
+the sequence number of the event that wrote it; each event carries the digest of its facts and
+the hash of the previous event, and the head (last seq + hash) is kept in ``meta``.
+``verify()`` therefore detects an edited, deleted or reordered event, a fact edited in place,
+and a truncated log.
+
+Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN IMMEDIATE`` …
+``COMMIT``) in WAL mode: a process killed half way leaves the store as it was before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import IntegrityError, StoreError, StoreNotInitialized
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.serialize import digest, dumps_str, loads, now_utc, sha256_hex, utc_iso
+
+if TYPE_CHECKING:
+    from lineage.graph import LineageGraph
+
+DB_NAME = "lineage.db"
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+_BATCH = 500
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+CREATE TABLE IF NOT EXISTS edges (
+  source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, attrs TEXT NOT NULL,
+  hash TEXT NOT NULL, PRIMARY KEY (source, target, kind));
+CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
+  payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fact_log (
+  seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (fid, seq));
+CREATE INDEX IF NOT EXISTS fact_log_seq ON fact_log(seq);
+CREATE TABLE IF NOT EXISTS watermarks (
+  harvester TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (harvester, scope));
+CREATE TABLE IF NOT EXISTS cache (
+  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (namespace, key));
+CREATE TABLE IF NOT EXISTS state (
+  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (namespace, key));
+"""
+
+
+def node_hash(kind: str, node_id: str, attrs: dict[str, Any]) -> str:
+    return digest({"kind": kind, "id": node_id, "attrs": attrs})
+
+
+def edge_hash(kind: str, source: str, target: str, attrs: dict[str, Any]) -> str:
+    return digest({"kind": kind, "source": source, "target": target, "attrs": attrs})
+
+
+def _node_fid(node_id: str) -> str:
+    return "n|" + node_id
+
+
+def _edge_fid(source: str, target: str, kind: str) -> str:
+    return f"e|{source}|{target}|{kind}"
+
+
+@dataclass
+class WriteStats:
+    """What a batch of writes changed (counted per kind)."""
+
+    nodes_new: dict[str, int] = field(default_factory=dict)
+    nodes_changed: dict[str, int] = field(default_factory=dict)
+    edges_new: dict[str, int] = field(default_factory=dict)
+    edges_changed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(
+            sum(d.values())
+            for d in (self.nodes_new, self.nodes_changed, self.edges_new, self.edges_changed)
+        )
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            "nodes_new": dict(sorted(self.nodes_new.items())),
+            "nodes_changed": dict(sorted(self.nodes_changed.items())),
+            "edges_new": dict(sorted(self.edges_new.items())),
+            "edges_changed": dict(sorted(self.edges_changed.items())),
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    events: int
+    facts: int
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+def _event_hash(seq: int, ts: str, kind: str, actor: str, payload: str, prev: str) -> str:
+    body = f"{seq}\n{ts}\n{kind}\n{actor}\n{payload}\n{prev}"
+    return sha256_hex(body.encode())
+
+
+class Store:
+    """The embedded store. Open with :meth:`open` (existing) or :meth:`init` (create)."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+        self.root = root
+        self.conn = conn
+        self._pending: list[tuple[str, str]] = []
+        self._in_tx = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @staticmethod
+    def _connect(db: Path) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the store {db}: {exc}",
+                hint="is it a lineage store? move it aside and run `lineage init`",
+            ) from exc
+        return conn
+
+    @classmethod
+    def init(cls, root: Path) -> Store:
+        root.mkdir(parents=True, exist_ok=True)
+        conn = cls._connect(root / DB_NAME)
+        conn.executescript(_DDL)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('head', ?)", (f"0:{GENESIS}",))
+        gitignore = root / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# lineage store: local state, not for version control\n*\n")
+        return cls(root, conn)
+
+    @classmethod
+    def open(cls, root: Path) -> Store:
+        db = root / DB_NAME
+        if not db.exists():
+            raise StoreNotInitialized(
+                f"no lineage store at {root}", hint="run `lineage init` in the repository first"
+            )
+        conn = cls._connect(db)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{db} is not a lineage store: {exc}", hint="run `lineage init`") from exc
+        if row is None:
+            raise StoreError(f"{db} has no schema version", hint="run `lineage init`")
+        conn.executescript(_DDL)  # forward-compatible: new tables appear in old stores
+        return cls(root, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All or nothing. Nested calls join the outer transaction."""
+        if self._in_tx:
+            yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._pending.clear()
+            raise
+        else:
+            if self._pending:
+                raise StoreError("facts written without an event; call append_event()")
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def _require_tx(self) -> None:
+        if not self._in_tx:
+            raise StoreError("writes must happen inside Store.transaction()")
+
+    # -- facts ------------------------------------------------------------------------------
+    def upsert(self, items: Iterable[Node | Edge], stats: WriteStats | None = None) -> WriteStats:
+        """Merge nodes and edges into the store.
+
+        Merge rule: attributes from the new fact overwrite the stored ones key by key; keys the
+        new fact does not carry are kept. A fact whose merged form is unchanged writes nothing.
+        """
+        self._require_tx()
+        stats = stats or WriteStats()
+        nodes: dict[str, Node] = {}
+        edges: dict[tuple[str, str, str], Edge] = {}
+        for item in items:
+            if isinstance(item, Node):
+                prev = nodes.get(item.id)
+                if prev is not None:
+                    item = Node.trusted(item.kind, item.id, {**prev.attrs, **item.attrs})
+                nodes[item.id] = item
+                if len(nodes) >= _BATCH:
+                    self._write_nodes(nodes, stats)
+                    nodes = {}
+            else:
+                prev_e = edges.get(item.key)
+                if prev_e is not None:
+                    item = Edge(kind=item.kind, source=item.source, target=item.target,
+                                attrs={**prev_e.attrs, **item.attrs})
+                edges[item.key] = item
+                if len(edges) >= _BATCH:
+                    self._write_edges(edges, stats)
+                    edges = {}
+        if nodes:
+            self._write_nodes(nodes, stats)
+        if edges:
+            self._write_edges(edges, stats)
+        return stats
+
+    def _write_nodes(self, nodes: dict[str, Node], stats: WriteStats) -> None:
+        ids = list(nodes)
+        marks = ",".join("?" * len(ids))
+        existing = {
+            r[0]: (r[1], r[2])
+            for r in self.conn.execute(f"SELECT id, attrs, hash FROM nodes WHERE id IN ({marks})", ids)
+        }
+        rows = []
+        for nid, node in nodes.items():
+            kind = node.kind.value
+            old = existing.get(nid)
+            attrs = node.attrs if old is None else {**loads(old[0]), **node.attrs}
+            h = node_hash(kind, nid, attrs)
+            if old is not None and old[1] == h:
+                continue
+            counter = stats.nodes_new if old is None else stats.nodes_changed
+            counter[kind] = counter.get(kind, 0) + 1
+            rows.append((nid, kind, dumps_str(attrs), h))
+            self._pending.append((_node_fid(nid), h))
+        if rows:
+            self.conn.executemany(
+                "INSERT INTO nodes(id, kind, attrs, hash) VALUES (?,?,?,?) ON CONFLICT(id) DO "
+                "UPDATE SET kind=excluded.kind, attrs=excluded.attrs, hash=excluded.hash",
+                rows,
+            )
+
+    def _write_edges(self, edges: dict[tuple[str, str, str], Edge], stats: WriteStats) -> None:
+        existing: dict[tuple[str, str, str], tuple[str, str]] = {}
+        keys = list(edges)
+        for i in range(0, len(keys), 300):
+            chunk = keys[i : i + 300]
+            cond = " OR ".join(["(source=? AND target=? AND kind=?)"] * len(chunk))
+            params = [p for k in chunk for p in k]
+            for r in self.conn.execute(
+                f"SELECT source, target, kind, attrs, hash FROM edges WHERE {cond}", params
+            ):
+                existing[(r[0], r[1], r[2])] = (r[3], r[4])
+        rows = []
+        for key, edge in edges.items():
+            old = existing.get(key)
+            attrs = edge.attrs if old is None else {**loads(old[0]), **edge.attrs}
+            h = edge_hash(key[2], key[0], key[1], attrs)
+            if old is not None and old[1] == h:
+                continue
+            counter = stats.edges_new if old is None else stats.edges_changed
+            counter[key[2]] = counter.get(key[2], 0) + 1
+            rows.append((key[0], key[1], key[2], dumps_str(attrs), h))
+            self._pending.append((_edge_fid(*key), h))
+        if rows:
+            self.conn.executemany(
+                "INSERT INTO edges(source, target, kind, attrs, hash) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(source, target, kind) DO UPDATE SET attrs=excluded.attrs, "
+                "hash=excluded.hash",
+                rows,
+            )
+
+    @property
+    def pending_facts(self) -> int:
+        return len(self._pending)
+
+    # -- event log --------------------------------------------------------------------------
+    def head(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='head'").fetchone()
+        seq, h = (row[0] if row else f"0:{GENESIS}").split(":", 1)
+        return int(seq), h
+
+    def append_event(self, kind: str, actor: str, payload: dict[str, Any]) -> Event:
+        """Append one event; it covers every fact written since the previous event."""
+        self._require_tx()
+        facts = sorted(self._pending)
+        payload = dict(payload)
+        payload["facts"] = {"count": len(facts), "digest": _facts_digest(facts)}
+        seq_prev, prev_hash = self.head()
+        seq = seq_prev + 1
+        ts = utc_iso(now_utc()) or ""
+        body = dumps_str(payload)
+        h = _event_hash(seq, ts, kind, actor, body, prev_hash)
+        self.conn.execute(
+            "INSERT INTO events(seq, ts, kind, actor, payload, prev_hash, hash) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (seq, ts, kind, actor, body, prev_hash, h),
+        )
+        if facts:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO fact_log(seq, fid, hash) VALUES (?,?,?)",
+                [(seq, fid, fh) for fid, fh in facts],
+            )
+        self.conn.execute("UPDATE meta SET value=? WHERE key='head'", (f"{seq}:{h}",))
+        self._pending.clear()
+        return Event(seq, ts, kind, actor, payload, prev_hash, h)
+
+    def events(self, since: int = 0) -> Iterator[Event]:
+        for r in self.conn.execute(
+            "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM events WHERE seq > ? "
+            "ORDER BY seq", (since,)
+        ):
+            yield Event(r[0], r[1], r[2], r[3], loads(r[4]), r[5], r[6])
+
+    def verify(self) -> VerifyResult:
+        """Walk the chain and the facts; report the first problem found."""
+        prev = GENESIS
+        expected_seq = 1
+        n = 0
+        facts_by_seq: dict[int, list[tuple[str, str]]] = {}
+        for seq, fid, fh in self.conn.execute("SELECT seq, fid, hash FROM fact_log"):
+            facts_by_seq.setdefault(seq, []).append((fid, fh))
+        for r in self.conn.execute(
+            "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM events ORDER BY rowid"
+        ):
+            seq, ts, kind, actor, body, prev_hash, h = r
+            n += 1
+            if seq != expected_seq:
+                return VerifyResult(False, n, 0, f"event {expected_seq} is missing or out of "
+                                    f"order (found event {seq} in its place)", expected_seq)
+            if prev_hash != prev:
+                return VerifyResult(False, n, 0, f"event {seq} does not chain to event "
+                                    f"{seq - 1} (previous hash differs)", seq)
+            if _event_hash(seq, ts, kind, actor, body, prev_hash) != h:
+                return VerifyResult(False, n, 0, f"event {seq} ({kind}) was modified: its "
+                                    "content no longer matches its hash", seq)
+            try:
+                facts_meta = loads(body).get("facts", {})
+            except Exception:
+                return VerifyResult(False, n, 0, f"event {seq} payload is not JSON", seq)
+            facts = sorted(facts_by_seq.pop(seq, []))
+            if facts_meta.get("digest", _facts_digest([])) != _facts_digest(facts):
+                return VerifyResult(False, n, 0, f"facts written by event {seq} ({kind}) were "
+                                    "modified, added or removed", seq)
+            prev = h
+            expected_seq += 1
+        if facts_by_seq:
+            seq = min(facts_by_seq)
+            return VerifyResult(False, n, 0, f"fact log has entries for event {seq}, which is "
+                                "not in the event log", seq)
+        head_seq, head_hash = self.head()
+        if (head_seq, head_hash) != (n, prev):
+            return VerifyResult(False, n, 0, f"the log ends at event {n} but the head records "
+                                f"event {head_seq}: entries were removed from the end", n + 1)
+        # current facts must be the last written version of each fact
+        latest: dict[str, str] = {}
+        for fid, fh in self.conn.execute("SELECT fid, hash FROM fact_log ORDER BY seq"):
+            latest[fid] = fh
+        count = 0
+        for nid, kind, attrs, h in self.conn.execute("SELECT id, kind, attrs, hash FROM nodes"):
+            count += 1
+            if node_hash(kind, nid, loads(attrs)) != h or latest.pop(_node_fid(nid), None) != h:
+                return VerifyResult(False, n, count, f"node {nid} was changed outside lineage "
+                                    "(it does not match the event log)", None)
+        for s, t, kind, attrs, h in self.conn.execute(
+            "SELECT source, target, kind, attrs, hash FROM edges"
+        ):
+            count += 1
+            fid = _edge_fid(s, t, kind)
+            if edge_hash(kind, s, t, loads(attrs)) != h or latest.pop(fid, None) != h:
+                return VerifyResult(False, n, count, f"edge {kind} {s} → {t} was changed "
+                                    "outside lineage (it does not match the event log)", None)
+        if latest:
+            fid = sorted(latest)[0]
+            return VerifyResult(False, n, count, f"fact {fid[2:]} recorded in the event log "
+                                "was deleted from the store", None)
+        return VerifyResult(True, n, count)
+
+    def verify_or_raise(self) -> VerifyResult:
+        res = self.verify()
+        if not res.ok:
+            raise IntegrityError(res.problem or "event log broken",
+                                 hint="restore .lineage/ from a backup and re-harvest")
+        return res
+
+    # -- reads ------------------------------------------------------------------------------
+    def get_node(self, node_id: str) -> Node | None:
+        r = self.conn.execute("SELECT kind, attrs FROM nodes WHERE id=?", (node_id,)).fetchone()
+        return None if r is None else Node.trusted(NodeKind(r[0]), node_id, loads(r[1]))
+
+    def has_node(self, node_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM nodes WHERE id=?", (node_id,)).fetchone() is not None
+
+    def iter_nodes(self, kind: NodeKind | str | None = None) -> Iterator[Node]:
+        if kind is None:
+            cur = self.conn.execute("SELECT id, kind, attrs FROM nodes ORDER BY id")
+        else:
+            cur = self.conn.execute(
+                "SELECT id, kind, attrs FROM nodes WHERE kind=? ORDER BY id", (str(kind),)
+            )
+        for nid, k, attrs in cur:
+            yield Node.trusted(NodeKind(k), nid, loads(attrs))
+
+    def iter_edges(self, kind: EdgeKind | str | None = None) -> Iterator[Edge]:
+        sql = "SELECT source, target, kind, attrs FROM edges"
+        cur = (self.conn.execute(sql + " ORDER BY source, target, kind") if kind is None else
+               self.conn.execute(sql + " WHERE kind=? ORDER BY source, target", (str(kind),)))
+        for s, t, k, attrs in cur:
+            yield Edge.model_construct(kind=EdgeKind(k), source=s, target=t, attrs=loads(attrs))
+
+    def find_nodes(self, kind: NodeKind | str, **equals: Any) -> list[Node]:
+        """Nodes of ``kind`` whose attributes equal the given values (JSON1 lookup)."""
+        sql = "SELECT id, kind, attrs FROM nodes WHERE kind=?"
+        params: list[Any] = [str(kind)]
+        for key, value in equals.items():
+            sql += f" AND json_extract(attrs, '$.{key}') = ?"
+            params.append(value)
+        return [Node.trusted(NodeKind(k), i, loads(a))
+                for i, k, a in self.conn.execute(sql + " ORDER BY id", params)]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        nodes = dict(self.conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
+        edges = dict(self.conn.execute("SELECT kind, count(*) FROM edges GROUP BY kind ORDER BY kind"))
+        return {"nodes": nodes, "edges": edges}
+
+    def load_graph(self) -> LineageGraph:
+        from lineage.graph import LineageGraph
+
+        g = LineageGraph()
+        g.load_rows(
+            self.conn.execute("SELECT id, kind, attrs FROM nodes"),
+            self.conn.execute("SELECT source, target, kind, attrs FROM edges"),
+        )
+        return g
+
+    # -- watermarks, caches, sink state -----------------------------------------------------
+    def get_watermark(self, harvester: str, scope: str = "") -> str | None:
+        r = self.conn.execute(
+            "SELECT value FROM watermarks WHERE harvester=? AND scope=?", (harvester, scope)
+        ).fetchone()
+        return None if r is None else r[0]
+
+    def set_watermark(self, harvester: str, scope: str, value: str) -> None:
+        self._require_tx()
+        self.conn.execute(
+            "INSERT INTO watermarks(harvester, scope, value) VALUES (?,?,?) "
+            "ON CONFLICT(harvester, scope) DO UPDATE SET value=excluded.value",
+            (harvester, scope, value),
+        )
+
+    def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Cached parse results (e.g. a DVC blob sha → parsed content)."""
+        keys = list(keys)
+        out: dict[str, Any] = {}
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            for k, v in self.conn.execute(
+                f"SELECT key, value FROM cache WHERE namespace=? AND key IN ({marks})",
+                [namespace, *chunk],
+            ):
+                out[k] = loads(v)
+        return out
+
+    def cache_put_many(self, namespace: str, items: Iterable[tuple[str, Any]]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO cache(namespace, key, value) VALUES (?,?,?)",
+            [(namespace, k, dumps_str(v)) for k, v in items],
+        )
+
+    def state_get_all(self, namespace: str) -> dict[str, str]:
+        """Sink state, e.g. ``{aspect key: hash}`` of what a push target already holds."""
+        return dict(self.conn.execute("SELECT key, value FROM state WHERE namespace=?", (namespace,)))
+
+    def state_put_many(self, namespace: str, items: Iterable[tuple[str, str]]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO state(namespace, key, value) VALUES (?,?,?)",
+            [(namespace, k, v) for k, v in items],
+        )
+
+    def state_delete(self, namespace: str, keys: Iterable[str] | None = None) -> None:
+        if keys is None:
+            self.conn.execute("DELETE FROM state WHERE namespace=?", (namespace,))
+        else:
+            self.conn.executemany("DELETE FROM state WHERE namespace=? AND key=?",
+                                  [(namespace, k) for k in keys])
+
+
+def _facts_digest(facts: list[tuple[str, str]]) -> str:
+    return sha256_hex("\n".join(f"{fid} {fh}" for fid, fh in facts).encode())
+
+
+__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "node_hash"]

@@ -1,0 +1,87 @@
+"""Shared fixtures: real git repositories with pinned identities and dates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PINNED_ENV = {
+    "GIT_AUTHOR_NAME": "Ada Author",
+    "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_COMMITTER_NAME": "Carl Committer",
+    "GIT_COMMITTER_EMAIL": "carl@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "DVC_NO_ANALYTICS": "1",
+    "DVC_NO_ANALYTICS_MSG": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+class GitRepo:
+    """A real git repository in a tmp dir; commits get pinned dates (1 day apart)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tick = 0
+        path.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.name", "Ada Author")
+        self.git("config", "user.email", "ada@example.com")
+        self.git("config", "commit.gpgsign", "false")
+        self.git("config", "tag.gpgsign", "false")
+
+    def env(self) -> dict[str, str]:
+        date = f"2026-01-{1 + self.tick // 24:02d}T{self.tick % 24:02d}:00:00+00:00"
+        return {**os.environ, **PINNED_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+
+    def git(self, *args: str, check: bool = True) -> str:
+        out = subprocess.run(["git", *args], cwd=self.path, env=self.env(), check=check,
+                             capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def run(self, *cmd: str) -> str:
+        out = subprocess.run(list(cmd), cwd=self.path, env=self.env(), check=True,
+                             capture_output=True, text=True)
+        return out.stdout
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content)
+        return p
+
+    def commit(self, message: str, *paths: str) -> str:
+        self.tick += 1
+        self.git("add", "-A", *paths)
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def tag(self, name: str, message: str | None = None, ref: str = "HEAD") -> None:
+        self.tick += 1
+        if message is None:
+            self.git("tag", name, ref)
+        else:
+            self.git("tag", "-a", name, "-m", message, ref)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for k, v in PINNED_ENV.items():
+        monkeypatch.setenv(k, v)
+    for k in ("MLFLOW_TRACKING_URI", "DATAHUB_GMS_URL", "DATAHUB_GMS_TOKEN", "ATLAS_URL",
+              "LINEAGE_STORE"):
+        monkeypatch.delenv(k, raising=False)
+    yield
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
