@@ -53,8 +53,8 @@ HARVESTERS: dict[str, str] = {
 SINKS: dict[str, str] = {
     "datahub-lite": "connectors.sinks.datahub.sink:DataHubLiteSink",
     "datahub-file": "connectors.sinks.datahub.sink:DataHubFileSink",
-    "datahub-rest": "connectors.sinks.datahub.sink:DataHubRestSink",
-    "datahub-kafka": "connectors.sinks.datahub.sink:DataHubKafkaSink",
+    "datahub-rest": "connectors.sinks.datahub.remote:DataHubRestSink",
+    "datahub-kafka": "connectors.sinks.datahub.remote:DataHubKafkaSink",
     "atlas": "connectors.sinks.atlas.sink:AtlasSink",
 }
 
