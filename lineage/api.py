@@ -118,6 +118,7 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
     result = HarvestResult(repo=root)
     explicit = list(only) if only else None
     names = explicit or cfg.harvesters or harvester_names()
+    shared: dict[str, Any] = {}
     try:
         with store.transaction():
             for name in names:
@@ -131,7 +132,8 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
                     result.skipped[name] = str(exc)
                     continue
                 ctx = HarvestContext(root, cfg, store, result.report,
-                                     progress or (lambda *a: None), harvester=name)
+                                     progress or (lambda *a: None), harvester=name,
+                                     shared=shared)
                 h = cls()
                 if not h.enabled(ctx):
                     continue

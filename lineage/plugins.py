@@ -81,6 +81,9 @@ class HarvestContext:
     progress: Callable[[str, int, int | None], None] = lambda what, done, total: None
     _watermarks: dict[tuple[str, str], str] = field(default_factory=dict)
     harvester: str = ""
+    # one dict shared by all harvesters of one harvest run (e.g. a git log pass that the git,
+    # dvc and gto harvesters all read, so the history is scanned once)
+    shared: dict[str, Any] = field(default_factory=dict)
 
     def watermark(self, scope: str = "") -> str | None:
         return self.store.get_watermark(self.harvester, scope)
