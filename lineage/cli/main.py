@@ -13,7 +13,14 @@ from typing import Any
 import typer
 
 from lineage.cli.common import (
-    JsonOpt, RepoOpt, console, err_console, handle_errors, print_json, progress_bar, repo_path,
+    JsonOpt,
+    RepoOpt,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+    progress_bar,
+    repo_path,
     state,
 )
 
