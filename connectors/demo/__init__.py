@@ -1,0 +1,1 @@
+"""Demo ML repository used by `lineage quickstart` and the tests."""
