@@ -115,11 +115,171 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     demo.commits["setup"] = r.commit("Add customer data and churn training pipeline")
     # the store exists before training so the training script records its run
     _lineage(r, "init")
+    r.base_env["MODEL_VERSION"] = "v1.0.0"
     r.dvc("repro", "-q")
     demo.commits["v1.0.0"] = r.commit("Train churn model v1.0.0")
     r.tag("churn@v1.0.0", "Register churn v1.0.0")
+
+    # governance for v1.0.0: risk assessment, documents, two-person approval, deployments
+    r.who = "rita"
+    r.write("governance/risk_assessment.yaml", RISK_ASSESSMENT)
+    r.write("docs/model_card.md", MODEL_CARD)
+    r.write("docs/bias_report.md", BIAS_REPORT)
+    r.write("docs/evaluation.md", EVALUATION)
+    r.write("docs/datasheet.md", DATASHEET)
+    r.write("governance/documents.yaml", DOCUMENTS_V1)
+    r.write("governance/approvals.yaml", APPROVALS_V1)
+    demo.commits["governance"] = r.commit("Risk assessment, documentation and approvals for churn v1.0.0")
+    r.who = "max"
+    r.tag("churn#staging#1", "Deploy churn v1.0.0 to staging")
+    r.tag("churn#prod#2", "Deploy churn v1.0.0 to prod")
+
+    # monitoring raises a drift alert on the production model
+    r.tick += 3
+    _lineage(r, "record", "alert", "--model", "churn@v1.0.0", "--metric", "psi",
+             "--value", "0.31", "--threshold", "0.2", "--at", "2026-01-09T06:00:00Z",
+             "--id", "churn-psi-2026-01-09",
+             "--description", "population stability index of monthly_charges above 0.2",
+             "--write-file")
+    demo.commits["alert"] = r.commit("Record drift alert on churn v1.0.0")
+
+    # retrain on the new month of data (charges drifted up) → v1.1.0
+    r.who = "ada"
+    r.write("data/raw.csv", project.raw_csv(600, seed=1) + project.raw_csv(300, seed=2, drift=0.15)
+            .split("\n", 1)[1])
+    r.dvc("add", "-q", "data/raw.csv")
+    r.base_env["MODEL_VERSION"] = "v1.1.0"
+    r.dvc("repro", "-q")
+    r.write("governance/retraining.yaml", RETRAINING)
+    demo.commits["v1.1.0"] = r.commit("Retrain churn on January data (drift alert churn-psi-2026-01-09)")
+    r.tag("churn@v1.1.0", "Register churn v1.1.0")
+    r.write("governance/documents_v1.1.0.yaml", DOCUMENTS_V2)
+    # planted gap (four-eyes): the engineer who trained v1.1.0 approves it herself
+    r.write("governance/approvals_v1.1.0.yaml", APPROVALS_V2)
+    demo.commits["v1.1.0-governance"] = r.commit("Model card and staging approval for churn v1.1.0")
+    demo.planted_gaps.append(("four-eyes", "model:churn@v1.1.0"))
+    demo.planted_gaps.append(("high-risk-docs", "model:churn@v1.1.0"))
+
+    # planted gap (deployment-approved): CD deploys v1.1.0 to prod with no prod approval
+    r.who = "max"
+    r.tick += 1
+    _lineage(r, "record", "deployment", "--model", "churn@v1.1.0", "--env", "prod",
+             "--endpoint", "https://models.example.com/churn", "--deployed-at",
+             "2026-01-20T08:00:00Z", "--deployed-by", "deploy-bot", "--id", "churn-prod-2026-01-20",
+             "--write-file")
+    demo.commits["deploy-v1.1.0"] = r.commit("Deploy churn v1.1.0 to prod")
+    demo.planted_gaps.append(("deployment-approved", "deployment:churn-prod-2026-01-20"))
     return demo
 
 
 def _lineage(r: _Repo, *args: str) -> str:
     return r.run(sys.executable, "-m", "lineage", *args)
+
+
+RISK_ASSESSMENT = """\
+# EU AI Act classification of the churn system (reviewed yearly)
+kind: risk_assessment
+id: churn-2026
+model_group: churn
+tier: high
+annex_iii_area: "5(b): access to essential private services"
+intended_purpose: >-
+  Rank retail customers by churn likelihood; the score feeds the credit-limit retention offer.
+rationale: >-
+  The score influences access to credit terms (Annex III 5(b)), so the system is high-risk and
+  needs human oversight, documentation, logging and post-market monitoring.
+assessor: rita@example.com
+assessed_at: 2026-01-03
+next_review: 2027-01-03
+"""
+
+MODEL_CARD = "# Model card: churn\n\nLogistic regression on four account features.\n"
+BIAS_REPORT = "# Bias report: churn v1.0.0\n\nNo protected attributes are used as features.\n"
+EVALUATION = "# Evaluation: churn v1.0.0\n\nHeld-out accuracy 0.85 on 150 customers.\n"
+DATASHEET = "# Datasheet: customer table\n\nSynthetic customers; monthly snapshots.\n"
+
+DOCUMENTS_V1 = """\
+- kind: document
+  id: churn-v1.0.0-model-card
+  doc_kind: model_card
+  uri: docs/model_card.md
+  model: churn@v1.0.0
+- kind: document
+  id: churn-v1.0.0-bias-report
+  doc_kind: bias_report
+  uri: docs/bias_report.md
+  model: churn@v1.0.0
+- kind: document
+  id: churn-v1.0.0-evaluation
+  doc_kind: evaluation
+  uri: docs/evaluation.md
+  model: churn@v1.0.0
+- kind: document
+  id: churn-datasheet
+  doc_kind: datasheet
+  uri: docs/datasheet.md
+  model_group: churn
+- kind: document
+  id: churn-data-governance
+  doc_kind: data_governance
+  uri: docs/datasheet.md
+  model_group: churn
+"""
+
+APPROVALS_V1 = """\
+- kind: approval
+  id: churn-v1.0.0-staging
+  model: churn@v1.0.0
+  environment: staging
+  approver: max@example.com
+  role: ml-lead
+  decision: approved
+  decided_at: 2026-01-04T10:00:00Z
+  evidence: https://tracker.example.com/browse/ML-7
+- kind: approval
+  id: churn-v1.0.0-prod
+  model: churn@v1.0.0
+  environment: prod
+  approver: rita@example.com
+  role: risk-officer
+  decision: approved
+  decided_at: 2026-01-04T15:00:00Z
+  evidence: https://tracker.example.com/browse/ML-8
+"""
+
+RETRAINING = """\
+kind: retraining
+id: churn-v1.1.0
+trigger: drift
+reason: PSI 0.31 on monthly_charges (alert churn-psi-2026-01-09); retrained with January data
+alert: churn-psi-2026-01-09
+previous_model: churn@v1.0.0
+new_model: churn@v1.1.0
+within_change_plan: true
+at: 2026-01-12T12:00:00Z
+"""
+
+DOCUMENTS_V2 = """\
+- kind: document
+  id: churn-v1.1.0-model-card
+  doc_kind: model_card
+  uri: docs/model_card.md
+  model: churn@v1.1.0
+- kind: document
+  id: churn-v1.1.0-evaluation
+  doc_kind: evaluation
+  uri: docs/evaluation.md
+  model: churn@v1.1.0
+"""
+
+APPROVALS_V2 = """\
+- kind: approval
+  id: churn-v1.1.0-staging
+  model: churn@v1.1.0
+  environment: staging
+  approver: ada@example.com
+  role: ml-engineer
+  decision: approved
+  decided_at: 2026-01-14T10:00:00Z
+  evidence: https://tracker.example.com/browse/ML-12
+"""

@@ -76,6 +76,7 @@ TRAIN_PY = '''\
 import csv
 import json
 import math
+import os
 import pathlib
 
 import yaml
@@ -135,7 +136,8 @@ def main(run=None):
     if run is not None:
         run.log_params(params)
         run.log_metrics(metrics)
-        run.log_model("models/churn.json", name="churn")
+        # the CD pipeline knows the version it is about to register (GTO tag churn@<version>)
+        run.log_model("models/churn.json", name="churn", version=os.environ.get("MODEL_VERSION"))
     return metrics
 
 
