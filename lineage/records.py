@@ -574,7 +574,9 @@ def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        # an unknown key is usually a misspelt known one: report it before "missing"
+        errs = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+        err = errs[0]
         loc = tuple(err["loc"])
         eline = line
         if node is not None:
