@@ -718,7 +718,24 @@ def to_yaml(record: _Record) -> str:
 
 
 def record_filename(record: _Record) -> str:
+    """``<kind>/<id>.yaml``; a deployment without id is named by group, environment and time,
+    so recording its retirement later rewrites the same file."""
+    if isinstance(record, DeploymentRecord) and not record.id:
+        name = split_model_ref(record.model)[0]
+        at = record.deployed_at.strftime("%Y%m%dT%H%M%SZ")
+        return f"deployment/{name}-{record.environment}-{at}.yaml"
     return f"{record.kind}/{native_id(record)}.yaml"
+
+
+def conflicts(a: _Record, b: _Record) -> list[str]:
+    """Fields two records of one node both set, to different values."""
+    da, db = canonical(a), canonical(b)
+    return sorted(k for k in set(da) & set(db) if k != "id" and da[k] != db[k])
+
+
+def merge(a: _Record, b: _Record) -> _Record:
+    """``a`` completed by the fields ``b`` adds (the records name the same node)."""
+    return type(a).model_validate({**canonical(a), **canonical(b)})
 
 
 # -- JSON Schemas -------------------------------------------------------------------------------
@@ -865,12 +882,17 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
         if not target.is_absolute():
             target = root / target
         rel = _rel(target, root)
-        text = to_yaml(record)
-        if target.exists() and target.read_text() != text:
-            raise InputError("a different record file already exists here", file=rel,
-                             hint="give the record another --id, or remove the file")
+        file_record = record
+        if target.exists():
+            file_record = _merge_existing(target, root, rel, record, nid)
+        text = to_yaml(file_record)
     store = api.open_store(root, cfg)
+    created = target is not None and not target.exists()
     try:
+        # the file first: when it cannot be written nothing is recorded
+        if target is not None and text is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
         repository = repository_of(root, store)
         facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
         payload: dict[str, Any] = {"record_kind": record.kind, "record": canonical(record),
@@ -882,12 +904,27 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
         with store.transaction():
             stats = store.upsert(facts)
             ev = store.append_event("record", api.actor(), payload)
+    except BaseException:
+        if created and target is not None:
+            target.unlink(missing_ok=True)
+        raise
     finally:
         store.close()
-    if target is not None and text is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
     return EmitResult(nid, record, ev.seq, stats.total, rel)
+
+
+def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:
+    """The record to write over an existing file: only one for the same node, completed."""
+    existing = parse_file(target, root)
+    if len(existing) != 1 or existing[0].node_id != nid:
+        raise InputError("a different record file already exists here", file=rel,
+                         hint="give the record another --id, or remove the file")
+    clash = conflicts(existing[0].record, record)
+    if clash:
+        raise InputError(f"the record file already says otherwise about {', '.join(clash)}",
+                         file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
+                         hint="records are immutable: record a new one with another --id")
+    return merge(existing[0].record, record)
 
 
 def iso(t: datetime | None) -> str | None:
@@ -898,7 +935,7 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "check_document", "default_version", "emit", "git_head", "repository_of",
+    "check_document", "conflicts", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
 ]

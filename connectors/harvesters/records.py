@@ -29,6 +29,7 @@ from lineage.records import (
     LoadedRecord,
     canonical,
     check_document,
+    conflicts,
     node_id_of,
     parse_file,
     repository_of,
@@ -43,6 +44,13 @@ SUFFIXES = (".yaml", ".yml", ".json")
 def blob_sha(data: bytes) -> str:
     """git's blob id of ``data`` (what ``git hash-object`` prints)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return str(p)
 
 
 class RecordsHarvester:
@@ -61,10 +69,11 @@ class RecordsHarvester:
         skip = set()
         if ctx.config.policy:
             skip.add((ctx.repo_path / ctx.config.policy).resolve())
+        folder = self.folder(ctx)
         out = []
-        for p in sorted(self.folder(ctx).rglob("*")):
-            if (p.suffix in SUFFIXES and p.is_file() and p.resolve() not in skip
-                    and not any(part.startswith(".") for part in p.relative_to(ctx.repo_path).parts)):
+        for p in sorted(folder.rglob("*")):
+            hidden = any(part.startswith(".") for part in p.relative_to(folder).parts)
+            if p.suffix in SUFFIXES and not hidden and p.is_file() and p.resolve() not in skip:
                 out.append(p)
         return out
 
@@ -79,7 +88,7 @@ class RecordsHarvester:
         fresh: list[tuple[str, Any]] = []
         for i, p in enumerate(files):
             ctx.progress("records", i, len(files))
-            rel = p.relative_to(ctx.repo_path).as_posix()
+            rel = _rel(p, ctx.repo_path)
             hit = cached.get(shas[p])
             if hit is not None:
                 # validated before; re-validating plain JSON data is cheap and keeps one path
@@ -107,17 +116,23 @@ class RecordsHarvester:
 
     @staticmethod
     def _check_duplicates(loaded: list[LoadedRecord]) -> None:
+        """Several records may describe one node (a deployment and, later, its retirement)
+        but never contradict each other."""
         seen: dict[str, LoadedRecord] = {}
         for rec in loaded:
             nid = rec.node_id
             prev = seen.get(nid)
-            if prev is not None and canonical(prev.record) != canonical(rec.record):
+            if prev is None:
+                seen[nid] = rec
+                continue
+            clash = conflicts(prev.record, rec.record)
+            if clash:
                 raise InputError(
-                    f"record id {nid} is also used by {prev.file}:{prev.line} with other content",
-                    file=rec.file, line=rec.line_of("id"), field="id",
+                    f"record {nid} is also in {prev.file}:{prev.line_of(clash[0])}, which says "
+                    f"otherwise about {', '.join(clash)}",
+                    file=rec.file, line=rec.line_of(clash[0]), field=clash[0],
                     hint="records are immutable: give the new record its own `id:` "
                          "(a correction is a new record)")
-            seen[nid] = rec
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         loaded = self.load(ctx)

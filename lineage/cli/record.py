@@ -129,7 +129,8 @@ def deployment(
 ) -> None:
     """Record a deployment of a model version (from a CD job).
 
-    To retire it later, record it again with the same --deployed-at and a --retired-at.
+    To retire it later, record it again with the same --model, --env and --deployed-at
+    and a --retired-at (with --write-file the same governance file is completed).
 
     Example:
       lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://api/churn
@@ -138,7 +139,9 @@ def deployment(
 
     _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(),
-           "deployed_by": deployed_by or actor(), "retired_at": retired_at,
+           # a retirement names the deployment; it does not re-state who deployed it
+           "deployed_by": deployed_by or (None if retired_at else actor()),
+           "retired_at": retired_at,
            "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
 
 

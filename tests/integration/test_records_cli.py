@@ -148,3 +148,23 @@ def test_record_run_pins_inputs_and_model(repo: GitRepo, monkeypatch) -> None:
     rec = json.loads(res.stdout)["record"]
     assert rec["commit"] == "f" * 40
     assert rec["models"][0]["version"] == "md5-" + rec["models"][0]["hash"][4:16]
+
+
+def test_retiring_a_deployment_completes_its_file(repo: GitRepo) -> None:
+    base = ["deployment", "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2026-01-21T08:00:00Z", "--write-file", "--json"]
+    first = json.loads(_invoke(repo, *base, "--endpoint", "https://m/churn").stdout)
+    res = _invoke(repo, *base, "--retired-at", "2026-06-01")
+    assert res.exit_code == 0, res.output
+    second = json.loads(res.stdout)
+    assert second["node"] == first["node"] and second["file"] == first["file"]
+    (loaded,) = parse_file(repo.path / first["file"], repo.path)
+    assert loaded.record.endpoint == "https://m/churn"
+    assert loaded.record.retired_at is not None
+    assert api.harvest(repo.path, only=["records"]).new_events == 0
+    # a contradiction is refused and leaves file and store as they were
+    head = api.open_store(repo.path).head()
+    res = _invoke(repo, *base, "--endpoint", "https://other")
+    assert res.exit_code == 2
+    assert "(endpoint): the record file already says otherwise about endpoint" in res.stderr
+    assert api.open_store(repo.path).head() == head

@@ -127,8 +127,21 @@ def test_one_id_for_two_different_records_is_an_error(repo: GitRepo) -> None:
     with pytest.raises(InputError) as exc:
         api.harvest(repo.path, only=["records"])
     msg = str(exc.value)
-    assert "risk_assessment:churn-2026" in msg and "governance/dup.yaml:2 (id)" in msg
-    assert "governance/churn/risk_assessment.yaml" in msg
+    assert msg.startswith("governance/dup.yaml:5 (assessed_at): record risk_assessment:churn-2026"
+                          " is also in governance/churn/risk_assessment.yaml:12, which says "
+                          "otherwise about assessed_at, tier")
+
+
+def test_records_of_one_node_that_agree_are_merged(repo: GitRepo) -> None:
+    # the retirement of a deployment, in its own file, completes the deployment record
+    repo.write("governance/retire.yaml", "kind: deployment\nmodel: churn@v1.1.0\n"
+               "environment: prod\ndeployed_at: 2026-01-21T08:00:00Z\n"
+               "retired_at: 2026-06-01T00:00:00Z\n")
+    api.harvest(repo.path, only=["records"])
+    node = api.open_store(repo.path).get_node("deployment:churn:prod:2026-01-21T08:00:00+00:00")
+    assert node is not None
+    assert node.attrs["retired_at"] == "2026-06-01T00:00:00Z"
+    assert node.attrs["endpoint"] == "https://models.example.com/churn"
 
 
 def test_governance_dir_is_configurable(repo: GitRepo) -> None:
