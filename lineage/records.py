@@ -887,7 +887,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
             file_record = _merge_existing(target, root, rel, record, nid)
         text = to_yaml(file_record)
     store = api.open_store(root, cfg)
-    created = target is not None and not target.exists()
+    before = target.read_text() if target is not None and target.exists() else None
     try:
         # the file first: when it cannot be written nothing is recorded
         if target is not None and text is not None:
@@ -905,8 +905,11 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
             stats = store.upsert(facts)
             ev = store.append_event("record", api.actor(), payload)
     except BaseException:
-        if created and target is not None:
-            target.unlink(missing_ok=True)
+        if target is not None:  # put the file back as it was
+            if before is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_text(before)
         raise
     finally:
         store.close()

@@ -168,3 +168,19 @@ def test_retiring_a_deployment_completes_its_file(repo: GitRepo) -> None:
     assert res.exit_code == 2
     assert "(endpoint): the record file already says otherwise about endpoint" in res.stderr
     assert api.open_store(repo.path).head() == head
+
+
+def test_ci_job_configures_through_the_environment(git_repo: GitRepo, tmp_path,
+                                                    monkeypatch) -> None:
+    git_repo.commit("init")
+    store_dir = tmp_path / "ci-store"
+    monkeypatch.setenv("LINEAGE_STORE", str(store_dir))
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    monkeypatch.setenv("GITHUB_SHA", "a" * 40)
+    assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
+    res = _invoke(git_repo, "run", "--name", "nightly", "--clean")
+    assert res.exit_code == 0, res.output
+    assert not (git_repo.path / ".lineage").exists() and (store_dir / "lineage.db").exists()
+    (event,) = list(api.open_store(git_repo.path).events())
+    assert event.actor == "octocat" and event.payload["record"]["commit"] == "a" * 40
+    assert event.payload["record"]["user"] == "octocat"

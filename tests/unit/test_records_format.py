@@ -239,3 +239,13 @@ def test_input_without_hash_is_an_unpinned_input() -> None:
                      "r.yaml")[0].record
     inp = next(f for f in to_facts(rec) if isinstance(f, Edge) and f.kind == EdgeKind.INPUT)
     assert inp.attrs["pin"] == "none" and inp.source.endswith("@unversioned")
+
+
+def test_every_record_example_in_the_user_guide_is_valid() -> None:
+    import re
+
+    text = (ROOT / "docs" / "records.md").read_text()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("kind:")]
+    assert {yaml.safe_load(b)["kind"] for b in blocks} == set(RECORD_MODELS)
+    for b in blocks:
+        assert parse_text(b, "docs/records.md")
