@@ -118,6 +118,9 @@ class TrackedRun:
         """Pin an input by content hash now (DVC's recorded md5, or computed as DVC does)."""
         rel = self._rel(path)
         h = content_hash(self.root, rel)
+        if h is None:
+            warnings.warn(f"lineage: input {rel} is not in the work tree nor tracked by DVC: "
+                          "recorded without a content pin", stacklevel=2)
         entry = {"path": rel, "hash": h.hash if h else None, "size": h.size if h else None,
                  "nfiles": h.nfiles if h else None}
         self.inputs.append(entry)

@@ -58,7 +58,7 @@ from lineage.ids import (
     run_id,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
-from lineage.serialize import dumps, utc_iso
+from lineage.serialize import dumps
 
 SCHEMA_BASE = "https://lineage.dev/schemas/records"
 RUN_SOURCE = "lineage"
@@ -849,10 +849,12 @@ class EmitResult:
     event_seq: int
     facts_written: int
     file: str | None = None
+    warning: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"node": self.node_id, "record": canonical(self.record), "event": self.event_seq,
-                "facts_written": self.facts_written, "file": self.file}
+                "facts_written": self.facts_written, "file": self.file,
+                "warning": self.warning}
 
 
 def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
@@ -871,7 +873,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     cfg = load_config(root)
     warning = None
     if isinstance(record, DocumentRecord):
-        record, warning = check_document(record, root)
+        record, warning = check_document(record, root, file="command line")
     nid = node_id_of(record)
     rel: str | None = None
     text: str | None = None
@@ -901,9 +903,8 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
             payload["file"] = rel
         if warning:
             payload["warning"] = warning
-        with store.transaction():
-            stats = store.upsert(facts)
-            ev = store.append_event("record", api.actor(), payload)
+        stats = api.record(store, facts, event_kind="record", payload=payload)
+        seq = store.head()[0]
     except BaseException:
         if target is not None:  # put the file back as it was
             if before is None:
@@ -913,7 +914,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
         raise
     finally:
         store.close()
-    return EmitResult(nid, record, ev.seq, stats.total, rel)
+    return EmitResult(nid, record, seq, stats.total, rel, warning)
 
 
 def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:
@@ -928,10 +929,6 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
                          file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
                          hint="records are immutable: record a new one with another --id")
     return merge(existing[0].record, record)
-
-
-def iso(t: datetime | None) -> str | None:
-    return utc_iso(t)
 
 
 __all__ = [

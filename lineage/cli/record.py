@@ -75,15 +75,19 @@ def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[s
     return out
 
 
-def _emit(data: dict[str, Any], repo: Path | None, write_file: bool, as_json: bool) -> None:
+def _emit(data: dict[str, Any], repo: Path | None, write_file: bool, as_json: bool,
+          warnings: list[str] | None = None) -> None:
     from lineage.records import emit, validate_data
 
     with handle_errors():
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
         record = validate_data(clean, file="command line", line=None)
         result = emit(record, repo_path(repo), write_file=write_file)
+    notes = [*(warnings or []), *([result.warning] if result.warning else [])]
+    for note in notes:
+        err_console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
     if as_json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "warnings": notes})
         return
     console.print(f"Recorded {record.kind} [bold]{result.node_id}[/] (event {result.event_seq}, "
                   f"{result.facts_written} fact(s) written)")
@@ -288,9 +292,13 @@ def run(
         sha = commit or next((os.environ[v] for v in COMMIT_ENV if os.environ.get(v)), None)
         sha = sha or git_head(root)
         ins = []
+        notes: list[str] = []
         for p in inputs or []:
             rel = _repo_rel(root, p)
             h = content_hash(root, rel)
+            if h is None:
+                notes.append(f"input {rel} is not in the work tree nor tracked by DVC: "
+                             "recorded without a content pin")
             ins.append({"path": rel, "hash": h.hash if h else None,
                         "size": h.size if h else None, "nfiles": h.nfiles if h else None})
         outs = []
@@ -313,7 +321,7 @@ def run(
            "user": actor(), "start_time": start, "end_time": end or _now(),
            "params": _pairs(params, "--param", parse=True), "metrics": metric_values,
            "inputs": ins, "models": outs, "properties": _pairs(prop, "--prop")},
-          repo, write_file, as_json)
+          repo, write_file, as_json, notes)
 
 
 def _repo_rel(root: Path, p: str) -> str:
