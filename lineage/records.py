@@ -747,6 +747,15 @@ def record_schemas() -> dict[str, dict[str, Any]]:
         schema["$id"] = f"{SCHEMA_BASE}/{kind}.schema.json"
         schema["title"] = f"{kind} record"
         out[f"{kind}.schema.json"] = schema
+    one = {"oneOf": [{"$ref": f"{kind}.schema.json"} for kind in RECORD_MODELS]}
+    out["file.schema.json"] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/file.schema.json",
+        "title": "governance record file",
+        "description": "One record, or a list of records (each YAML document of a file). "
+                       "Associate it with governance/**/*.yaml in your editor.",
+        "oneOf": [one, {"type": "array", "items": one}],
+    }
     return out
 
 

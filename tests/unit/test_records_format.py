@@ -249,3 +249,18 @@ def test_every_record_example_in_the_user_guide_is_valid() -> None:
     assert {yaml.safe_load(b)["kind"] for b in blocks} == set(RECORD_MODELS)
     for b in blocks:
         assert parse_text(b, "docs/records.md")
+
+
+def test_file_schema_accepts_every_example_file() -> None:
+    from referencing import Registry, Resource
+
+    schemas = record_schemas()
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+    validator = jsonschema.Draft202012Validator(schemas["file.schema.json"], registry=registry)
+    files = [p for p in sorted(EXAMPLES.rglob("*")) if p.suffix in (".yaml", ".json")]
+    for p in files:
+        for doc in yaml.safe_load_all(p.read_text()):
+            validator.validate(_jsonable(doc))
+    assert not validator.is_valid({"kind": "approval"})
+    assert not validator.is_valid([{"kind": "nope"}])
