@@ -17,7 +17,9 @@ never parsed twice; facts that did not change write nothing (and no event).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,18 +28,15 @@ from lineage.model import Edge, Node
 from lineage.plugins import HarvestContext
 from lineage.records import (
     DocumentRecord,
-    LoadedRecord,
     canonical,
     check_document,
-    conflicts,
-    node_id_of,
     parse_file,
     repository_of,
     to_facts,
     validate_data,
 )
 
-CACHE_NS = "records:v1"
+CACHE_NS = "records:v2"
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -66,42 +65,52 @@ class RecordsHarvester:
         return self.folder(ctx).is_dir()
 
     def files(self, ctx: HarvestContext) -> list[Path]:
-        skip = set()
-        if ctx.config.policy:
-            skip.add((ctx.repo_path / ctx.config.policy).resolve())
+        """Record files under the folder: hidden files/folders and the policy file skipped."""
         folder = self.folder(ctx)
+        skip = {str((ctx.repo_path / ctx.config.policy).resolve())} if ctx.config.policy else set()
         out = []
-        for p in sorted(folder.rglob("*")):
-            hidden = any(part.startswith(".") for part in p.relative_to(folder).parts)
-            if p.suffix in SUFFIXES and not hidden and p.is_file() and p.resolve() not in skip:
-                out.append(p)
-        return out
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.endswith(SUFFIXES) and not name.startswith("."):
+                    out.append(Path(dirpath, name))
+        if skip:
+            out = [p for p in out if str(p.resolve()) not in skip]
+        return sorted(out)
 
-    def load(self, ctx: HarvestContext) -> list[LoadedRecord]:
-        """Parse and validate every file (cached by blob hash). Raises on the first bad file."""
+    def load(self, ctx: HarvestContext) -> list[_Entry]:
+        """Every record of every file; raises on the first invalid file, before any yield.
+
+        Files are cached by (git blob hash, path): a cached file is not parsed again, and its
+        facts — written in the transaction that wrote the cache entry — are not yielded again,
+        except for documents (their hash depends on another file) and runs (their data ids on
+        the repository identity).
+        """
         files = self.files(ctx)
-        contents = {p: p.read_bytes() for p in files}
-        shas = {p: blob_sha(b) for p, b in contents.items()}
-        cached = ctx.store.cache_get_many(CACHE_NS, set(shas.values()))
-        loaded: list[LoadedRecord] = []
+        keys = {}
+        for p in files:
+            keys[p] = f"{blob_sha(p.read_bytes())}:{_rel(p, ctx.repo_path)}"
+        cached = ctx.store.cache_get_many(CACHE_NS, keys.values())
+        entries: list[_Entry] = []
         errors: list[InputError] = []
         fresh: list[tuple[str, Any]] = []
         for i, p in enumerate(files):
             ctx.progress("records", i, len(files))
             rel = _rel(p, ctx.repo_path)
-            hit = cached.get(shas[p])
+            hit = cached.get(keys[p])
             if hit is not None:
-                # validated before; re-validating plain JSON data is cheap and keeps one path
-                loaded.extend(LoadedRecord(validate_data(d, file=rel, line=ln), rel, ln, fl)
-                              for d, ln, fl in hit)
+                entries.extend(_Entry(rel, ln, fl, nid, data, None, False)
+                               for data, ln, fl, nid in hit)
                 continue
             try:
                 recs = parse_file(p, ctx.repo_path)
             except InputError as exc:
                 errors.append(exc)
                 continue
-            loaded.extend(recs)
-            fresh.append((shas[p], [[canonical(r.record), r.line, r.field_lines] for r in recs]))
+            new = [_Entry(rel, r.line, r.field_lines, r.node_id, canonical(r.record), r.record,
+                          True) for r in recs]
+            entries.extend(new)
+            fresh.append((keys[p], [[e.data, e.line, e.field_lines, e.node_id] for e in new]))
         ctx.progress("records", len(files), len(files))
         if errors:
             first = errors[0]
@@ -110,44 +119,65 @@ class RecordsHarvester:
                 more = "…" if len(errors) > 4 else ""
                 first.message += f" (and {len(errors) - 1} more invalid file(s): {others}{more})"
             raise first
+        self._check_duplicates(entries)
         ctx.store.cache_put_many(CACHE_NS, fresh)
-        self._check_duplicates(loaded)
-        return loaded
+        return entries
 
     @staticmethod
-    def _check_duplicates(loaded: list[LoadedRecord]) -> None:
+    def _check_duplicates(entries: list[_Entry]) -> None:
         """Several records may describe one node (a deployment and, later, its retirement)
         but never contradict each other."""
-        seen: dict[str, LoadedRecord] = {}
-        for rec in loaded:
-            nid = rec.node_id
-            prev = seen.get(nid)
+        seen: dict[str, _Entry] = {}
+        for rec in entries:
+            prev = seen.get(rec.node_id)
             if prev is None:
-                seen[nid] = rec
+                seen[rec.node_id] = rec
                 continue
-            clash = conflicts(prev.record, rec.record)
+            clash = sorted(k for k in set(prev.data) & set(rec.data)
+                           if k != "id" and prev.data[k] != rec.data[k])
             if clash:
                 raise InputError(
-                    f"record {nid} is also in {prev.file}:{prev.line_of(clash[0])}, which says "
-                    f"otherwise about {', '.join(clash)}",
+                    f"record {rec.node_id} is also in {prev.file}:{prev.line_of(clash[0])}, "
+                    f"which says otherwise about {', '.join(clash)}",
                     file=rec.file, line=rec.line_of(clash[0]), field=clash[0],
                     hint="records are immutable: give the new record its own `id:` "
                          "(a correction is a new record)")
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
-        loaded = self.load(ctx)
+        entries = self.load(ctx)
         repository = repository_of(ctx.repo_path, ctx.store)
         prepared = []
-        for rec in loaded:
-            record = rec.record
-            nid = node_id_of(record)  # from the record as written in the file
+        for rec in entries:
+            if not rec.new and rec.data.get("kind") not in _ALWAYS:
+                continue  # applied when it was cached
+            record = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
             if isinstance(record, DocumentRecord):
                 record, warning = check_document(record, ctx.repo_path, file=rec.file,
                                                  line=rec.line_of("content_hash"))
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("uri"), field="uri")
-            prepared.append((rec, record, nid))
+            prepared.append((rec, record))
         # every check passed: only now yield (nothing from a bad file is half-applied)
-        for rec, record, nid in prepared:
-            yield from to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
+        for rec, record in prepared:
+            yield from to_facts(record, record_file=rec.file, repository=repository,
+                                node_id=rec.node_id)
+
+
+_ALWAYS = ("document", "run")
+
+
+@dataclass
+class _Entry:
+    """One record of one file: where it is, its id, its data (and model when just parsed)."""
+
+    file: str
+    line: int
+    field_lines: dict[str, int]
+    node_id: str
+    data: dict[str, Any]
+    record: Any
+    new: bool
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
