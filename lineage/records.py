@@ -116,7 +116,9 @@ def model_ref_id(ref: str) -> str:
 
 # -- record models ------------------------------------------------------------------------------
 class _Record(BaseModel):
+    # unquoted YAML numbers (`version: 3`, `id: 42`) are read as the text they look like
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    kind: str
     id: RecordIdStr | None = None
     properties: dict[str, str] = Field(default_factory=dict, description="free-form facts")
 
@@ -299,8 +301,7 @@ def node_id_of(record: _Record) -> str:
     if isinstance(record, DeploymentRecord) and not record.id:
         return deployment_id(split_model_ref(record.model)[0], record.environment,
                              record.deployed_at)
-    kind = "risk_assessment" if isinstance(record, RiskAssessmentRecord) else record.kind
-    return record_id(kind, native_id(record))
+    return record_id(record.kind, native_id(record))
 
 
 def _prefixed(kind: str, ref: str) -> str:
