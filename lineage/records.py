@@ -728,10 +728,78 @@ def record_filename(record: _Record) -> str:
     return f"{record.kind}/{native_id(record)}.yaml"
 
 
-def conflicts(a: _Record, b: _Record) -> list[str]:
+def conflicts(a: _Record | dict[str, Any], b: _Record | dict[str, Any]) -> list[str]:
     """Fields two records of one node both set, to different values."""
-    da, db = canonical(a), canonical(b)
+    da = a if isinstance(a, dict) else canonical(a)
+    db = b if isinstance(b, dict) else canonical(b)
     return sorted(k for k in set(da) & set(db) if k != "id" and da[k] != db[k])
+
+
+def conflict_error(node_id: str, prev_file: str, prev_line: int, file: str, line: int,
+                   clash: list[str]) -> InputError:
+    return InputError(
+        f"record {node_id} is also in {prev_file}:{prev_line}, which says otherwise about "
+        f"{', '.join(clash)}", file=file, line=line, field=clash[0],
+        hint="records are immutable: give the new record its own `id:` (a correction is a "
+             "new record)")
+
+
+@dataclass
+class CheckResult:
+    """What ``check_files`` found: valid records, one error per bad file (or clash), warnings."""
+
+    files: int
+    records: list[LoadedRecord]
+    errors: list[InputError]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def record_files(folder: Path) -> list[Path]:
+    """Record files under ``folder`` (``*.yaml``, ``*.yml``, ``*.json``; hidden ones skipped)."""
+    import os
+
+    if folder.is_file():
+        return [folder]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        out += [Path(dirpath, n) for n in filenames
+                if n.endswith((".yaml", ".yml", ".json")) and not n.startswith(".")]
+    return sorted(out)
+
+
+def check_files(paths: Iterable[Path], repo_root: Path) -> CheckResult:
+    """Validate record files as the harvester does, reporting every bad file (no store)."""
+    files = [f for p in paths for f in record_files(p)]
+    loaded: list[LoadedRecord] = []
+    errors: list[InputError] = []
+    warnings: list[str] = []
+    for f in files:
+        try:
+            loaded += parse_file(f, repo_root)
+        except InputError as exc:
+            errors.append(exc)
+    seen: dict[str, LoadedRecord] = {}
+    for rec in loaded:
+        prev = seen.setdefault(rec.node_id, rec)
+        clash = conflicts(prev.record, rec.record) if prev is not rec else []
+        if clash:
+            errors.append(conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]),
+                                         rec.file, rec.line_of(clash[0]), clash))
+        if isinstance(rec.record, DocumentRecord):
+            try:
+                _, warning = check_document(rec.record, repo_root, file=rec.file,
+                                            line=rec.line_of("content_hash"))
+            except InputError as exc:
+                errors.append(exc)
+            else:
+                if warning:
+                    warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
+    return CheckResult(len(files), loaded, errors, warnings)
 
 
 def merge(a: _Record, b: _Record) -> _Record:
@@ -945,7 +1013,7 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "check_document", "conflicts", "default_version", "emit", "merge", "git_head", "repository_of",
+    "CheckResult", "check_document", "check_files", "conflicts", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
 ]

@@ -17,7 +17,6 @@ never parsed twice; facts that did not change write nothing (and no event).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,16 @@ from lineage.records import (
     DocumentRecord,
     canonical,
     check_document,
+    conflict_error,
+    conflicts,
     parse_file,
+    record_files,
     repository_of,
     to_facts,
     validate_data,
 )
 
 CACHE_NS = "records:v2"
-SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def blob_sha(data: bytes) -> str:
@@ -66,17 +67,11 @@ class RecordsHarvester:
 
     def files(self, ctx: HarvestContext) -> list[Path]:
         """Record files under the folder: hidden files/folders and the policy file skipped."""
-        folder = self.folder(ctx)
-        skip = {str((ctx.repo_path / ctx.config.policy).resolve())} if ctx.config.policy else set()
-        out = []
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                if name.endswith(SUFFIXES) and not name.startswith("."):
-                    out.append(Path(dirpath, name))
-        if skip:
-            out = [p for p in out if str(p.resolve()) not in skip]
-        return sorted(out)
+        out = record_files(self.folder(ctx))
+        if ctx.config.policy:
+            policy = str((ctx.repo_path / ctx.config.policy).resolve())
+            out = [p for p in out if str(p.resolve()) != policy]
+        return out
 
     def load(self, ctx: HarvestContext) -> list[_Entry]:
         """Every record of every file; raises on the first invalid file, before any yield.
@@ -133,15 +128,10 @@ class RecordsHarvester:
             if prev is None:
                 seen[rec.node_id] = rec
                 continue
-            clash = sorted(k for k in set(prev.data) & set(rec.data)
-                           if k != "id" and prev.data[k] != rec.data[k])
+            clash = conflicts(prev.data, rec.data)
             if clash:
-                raise InputError(
-                    f"record {rec.node_id} is also in {prev.file}:{prev.line_of(clash[0])}, "
-                    f"which says otherwise about {', '.join(clash)}",
-                    file=rec.file, line=rec.line_of(clash[0]), field=clash[0],
-                    hint="records are immutable: give the new record its own `id:` "
-                         "(a correction is a new record)")
+                raise conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]), rec.file,
+                                     rec.line_of(clash[0]), clash)
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         entries = self.load(ctx)

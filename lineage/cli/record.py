@@ -333,3 +333,46 @@ def _repo_rel(root: Path, p: str) -> str:
         return full.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return Path(p).as_posix()
+
+
+@record_app.command("validate")
+def validate(
+    paths: list[Path] | None = typer.Argument(None, help="Record files or folders (default: "
+                                              "the governance folder)."),
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Check governance record files without a store, reporting every bad file (for PR CI).
+
+    Exit code 0 when every file is valid, 1 when some are not, 2 on a usage error.
+
+    Examples:
+      lineage record validate
+      lineage record validate governance/churn/approvals.yaml --json
+    """
+    from lineage.api import find_repo_root
+    from lineage.config import load_config
+    from lineage.errors import ConfigError
+    from lineage.records import check_files
+
+    with handle_errors():
+        root = find_repo_root(repo_path(repo))
+        targets = list(paths or [root / load_config(root).governance_dir])
+        missing = [str(p) for p in targets if not p.exists()]
+        if missing:
+            raise ConfigError(f"no such file or folder: {', '.join(missing)}",
+                              hint="pass record files or folders, or create governance/")
+        res = check_files(targets, root)
+    if as_json:
+        print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
+                    "errors": [{"file": e.file, "line": e.line, "field": e.field,
+                                "message": str(e)} for e in res.errors],
+                    "warnings": res.warnings})
+    else:
+        for e in res.errors:
+            err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=False)
+        for w in res.warnings:
+            err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        status = "[green]OK[/]" if res.ok else f"[red]{len(res.errors)} error(s)[/]"
+        console.print(f"{status}: {len(res.records)} record(s) in {res.files} file(s)")
+    if not res.ok:
+        raise typer.Exit(1)

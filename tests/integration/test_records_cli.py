@@ -184,3 +184,25 @@ def test_ci_job_configures_through_the_environment(git_repo: GitRepo, tmp_path,
     (event,) = list(api.open_store(git_repo.path).events())
     assert event.actor == "octocat" and event.payload["record"]["commit"] == "a" * 40
     assert event.payload["record"]["user"] == "octocat"
+
+
+def test_validate_reports_every_bad_file_without_a_store(git_repo: GitRepo) -> None:
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    shutil.copytree(examples, git_repo.path, dirs_exist_ok=True)
+    git_repo.commit("records")
+    ok = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
+    assert ok.exit_code == 0, ok.output
+    assert "OK: 10 record(s) in 7 file(s)" in ok.stdout
+    git_repo.write("governance/a.yaml", "kind: alert\nmodel: churn\nmetric: psi\nat: 2026-01-01\n")
+    git_repo.write("governance/b.yaml", "kind: approvall\n")
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path), "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert [(e["file"], e["line"], e["field"]) for e in out["errors"]] == [
+        ("governance/a.yaml", 2, "model"), ("governance/b.yaml", 1, "kind")]
+    one = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path),
+                              str(git_repo.path / "governance/churn")])
+    assert one.exit_code == 0
