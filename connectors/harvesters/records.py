@@ -1,0 +1,173 @@
+"""Governance records harvester: YAML / JSON record files under ``governance/``.
+
+Reads every ``*.yaml``, ``*.yml`` and ``*.json`` file under the configured folder
+(``governance_dir`` in ``lineage.yaml``, default ``governance/``), validates each record
+against its kind (:mod:`lineage.records`) and yields its nodes and edges.
+
+All or nothing. Every file is parsed and validated *before* anything is yielded; the first
+invalid file raises :class:`lineage.errors.InputError` naming file, line and field (with the
+number of other invalid files), so ``lineage harvest`` exits 2 and the store stays exactly as
+it was — no record from a bad file, and none from the good ones, is half-applied. A record id
+claimed by two different records is an error for the same reason.
+
+Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
+never parsed twice; facts that did not change write nothing (and no event).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lineage.errors import InputError
+from lineage.model import Edge, Node
+from lineage.plugins import HarvestContext
+from lineage.records import (
+    DocumentRecord,
+    canonical,
+    check_document,
+    conflict_error,
+    conflicts,
+    parse_file,
+    record_files,
+    repository_of,
+    to_facts,
+    validate_data,
+)
+
+CACHE_NS = "records:v2"
+
+
+def blob_sha(data: bytes) -> str:
+    """git's blob id of ``data`` (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return str(p)
+
+
+class RecordsHarvester:
+    """Harvests governance record files (approvals, deployments, risk assessments, …)."""
+
+    name: ClassVar[str] = "records"
+
+    def folder(self, ctx: HarvestContext) -> Path:
+        p = Path(ctx.config.governance_dir)
+        return p if p.is_absolute() else ctx.repo_path / p
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        return self.folder(ctx).is_dir()
+
+    def files(self, ctx: HarvestContext) -> list[Path]:
+        """Record files under the folder: hidden files/folders and the policy file skipped."""
+        out = record_files(self.folder(ctx))
+        if ctx.config.policy:
+            policy = str((ctx.repo_path / ctx.config.policy).resolve())
+            out = [p for p in out if str(p.resolve()) != policy]
+        return out
+
+    def load(self, ctx: HarvestContext) -> list[_Entry]:
+        """Every record of every file; raises on the first invalid file, before any yield.
+
+        Files are cached by (git blob hash, path): a cached file is not parsed again, and its
+        facts — written in the transaction that wrote the cache entry — are not yielded again,
+        except for documents (their hash depends on another file) and runs (their data ids on
+        the repository identity).
+        """
+        files = self.files(ctx)
+        keys = {}
+        for p in files:
+            keys[p] = f"{blob_sha(p.read_bytes())}:{_rel(p, ctx.repo_path)}"
+        cached = ctx.store.cache_get_many(CACHE_NS, keys.values())
+        entries: list[_Entry] = []
+        errors: list[InputError] = []
+        fresh: list[tuple[str, Any]] = []
+        for i, p in enumerate(files):
+            ctx.progress("records", i, len(files))
+            rel = _rel(p, ctx.repo_path)
+            hit = cached.get(keys[p])
+            if hit is not None:
+                entries.extend(_Entry(rel, ln, fl, nid, data, None, False)
+                               for data, ln, fl, nid in hit)
+                continue
+            try:
+                recs = parse_file(p, ctx.repo_path)
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            new = [_Entry(rel, r.line, r.field_lines, r.node_id, canonical(r.record), r.record,
+                          True) for r in recs]
+            entries.extend(new)
+            fresh.append((keys[p], [[e.data, e.line, e.field_lines, e.node_id] for e in new]))
+        ctx.progress("records", len(files), len(files))
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                others = ", ".join(e.file or "?" for e in errors[1:4])
+                more = "…" if len(errors) > 4 else ""
+                first.message += f" (and {len(errors) - 1} more invalid file(s): {others}{more})"
+            raise first
+        self._check_duplicates(entries)
+        ctx.store.cache_put_many(CACHE_NS, fresh)
+        return entries
+
+    @staticmethod
+    def _check_duplicates(entries: list[_Entry]) -> None:
+        """Several records may describe one node (a deployment and, later, its retirement)
+        but never contradict each other."""
+        seen: dict[str, _Entry] = {}
+        for rec in entries:
+            prev = seen.get(rec.node_id)
+            if prev is None:
+                seen[rec.node_id] = rec
+                continue
+            clash = conflicts(prev.data, rec.data)
+            if clash:
+                raise conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]), rec.file,
+                                     rec.line_of(clash[0]), clash)
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        entries = self.load(ctx)
+        repository = repository_of(ctx.repo_path, ctx.store)
+        prepared = []
+        for rec in entries:
+            if not rec.new and rec.data.get("kind") not in _ALWAYS:
+                continue  # applied when it was cached
+            record = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
+            if isinstance(record, DocumentRecord):
+                record, warning = check_document(record, ctx.repo_path, file=rec.file,
+                                                 line=rec.line_of("content_hash"))
+                if warning:
+                    ctx.report.warn(self.name, warning, file=rec.file,
+                                    line=rec.line_of("uri"), field="uri")
+            prepared.append((rec, record))
+        # every check passed: only now yield (nothing from a bad file is half-applied)
+        for rec, record in prepared:
+            yield from to_facts(record, record_file=rec.file, repository=repository,
+                                node_id=rec.node_id)
+
+
+_ALWAYS = ("document", "run")
+
+
+@dataclass
+class _Entry:
+    """One record of one file: where it is, its id, its data (and model when just parsed)."""
+
+    file: str
+    line: int
+    field_lines: dict[str, int]
+    node_id: str
+    data: dict[str, Any]
+    record: Any
+    new: bool
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)

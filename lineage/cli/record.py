@@ -1,0 +1,378 @@
+"""`lineage record …`: post-run emission of runs and governance records (CI-friendly).
+
+Each command builds one record (:mod:`lineage.records`), appends it to the hash-chained event
+log (the event payload holds the record) and adds its nodes and edges to the graph.
+``--write-file`` also writes it to ``governance/<kind>/<id>.yaml`` for review in a pull
+request; harvesting that file later lands on the same node.
+
+Exit codes: 0 recorded · 2 invalid record / usage / no store.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lineage.cli.common import (
+    JsonOpt,
+    RepoOpt,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+    repo_path,
+)
+from lineage.cli.main import app
+
+record_app = typer.Typer(
+    name="record",
+    help=(
+        "Record a training run or a governance fact (approval, deployment, risk assessment, "
+        "retraining, alert, document) in the audit trail.\n\n"
+        "Works in CI (no TTY): the actor comes from LINEAGE_ACTOR / GITHUB_ACTOR / "
+        "GITLAB_USER_LOGIN, the store from LINEAGE_STORE.\n\n"
+        "Example:  lineage record approval --model churn@v1.1.0 --env prod --approver alice "
+        "--role risk-officer --decision approved --evidence JIRA-123 --write-file"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(record_app, name="record")
+
+WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record as a governance "
+                            "file (governance/<kind>/<id>.yaml) to commit in a pull request.")
+IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
+PropOpt = typer.Option(None, "--prop", help="Free-form KEY=VALUE fact (repeatable).")
+COMMIT_ENV = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
+
+
+def _now() -> str:
+    from lineage.serialize import now_utc, utc_iso
+
+    return utc_iso(now_utc().replace(microsecond=0)) or ""
+
+
+def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[str, Any]:
+    from lineage.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{what} {item!r} is not KEY=VALUE", hint=f"e.g. {what} lr=0.1")
+        if parse:
+            import yaml
+
+            try:
+                out[key] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _emit(data: dict[str, Any], repo: Path | None, write_file: bool, as_json: bool,
+          warnings: list[str] | None = None) -> None:
+    from lineage.records import emit, validate_data
+
+    with handle_errors():
+        clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
+        record = validate_data(clean, file="command line", line=None)
+        result = emit(record, repo_path(repo), write_file=write_file)
+    notes = [*(warnings or []), *([result.warning] if result.warning else [])]
+    for note in notes:
+        err_console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
+    if as_json:
+        print_json({**result.as_dict(), "warnings": notes})
+        return
+    console.print(f"Recorded {record.kind} [bold]{result.node_id}[/] (event {result.event_seq}, "
+                  f"{result.facts_written} fact(s) written)")
+    if result.file:
+        err_console.print(f"wrote {result.file}: commit it for review")
+
+
+@record_app.command("approval")
+def approval(
+    model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
+    approver: str = typer.Option(..., help="Who decided."),
+    decision: str = typer.Option("approved", help="approved | rejected | conditional."),
+    env: str | None = typer.Option(None, "--env", "--environment", help="Environment, e.g. prod."),
+    role: str | None = typer.Option(None, help="Approver's role, e.g. risk-officer."),
+    decided_at: str | None = typer.Option(None, help="ISO time (default: now)."),
+    evidence: str | None = typer.Option(None, help="Ticket or evidence URI, e.g. JIRA-123."),
+    deployment: str | None = typer.Option(None, help="Deployment id, when approving one."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record an approval of a model version for an environment.
+
+    Example:
+      lineage record approval --model churn@v1.1.0 --env prod --approver alice \\
+        --role risk-officer --decision approved --evidence JIRA-123
+    """
+    _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
+           "deployment": deployment, "approver": approver, "role": role, "decision": decision,
+           "decided_at": decided_at or _now(), "evidence": evidence,
+           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+
+
+@record_app.command("deployment")
+def deployment(
+    model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
+    env: str = typer.Option(..., "--env", "--environment", help="Environment, e.g. prod."),
+    endpoint: str | None = typer.Option(None, help="Serving endpoint URL or name."),
+    deployed_at: str | None = typer.Option(None, help="ISO time (default: now)."),
+    deployed_by: str | None = typer.Option(None, help="Who deployed (default: the CI actor)."),
+    retired_at: str | None = typer.Option(None, help="ISO time the deployment ended."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a deployment of a model version (from a CD job).
+
+    To retire it later, record it again with the same --model, --env and --deployed-at
+    and a --retired-at (with --write-file the same governance file is completed).
+
+    Example:
+      lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://api/churn
+    """
+    from lineage.api import actor
+
+    _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
+           "endpoint": endpoint, "deployed_at": deployed_at or _now(),
+           # a retirement names the deployment; it does not re-state who deployed it
+           "deployed_by": deployed_by or (None if retired_at else actor()),
+           "retired_at": retired_at,
+           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+
+
+@record_app.command("assessment")
+def assessment(
+    group: str = typer.Option(..., "--model-group", "--group", "-g",
+                              help="Model group (AI system) name, e.g. churn."),
+    tier: str = typer.Option(..., help="EU AI Act tier: unacceptable | high | limited | minimal."),
+    annex_iii: str | None = typer.Option(None, "--annex-iii", help="Annex III area."),
+    purpose: str | None = typer.Option(None, "--purpose", help="Intended purpose."),
+    rationale: str | None = typer.Option(None, help="Why this tier."),
+    assessor: str | None = typer.Option(None, help="Who assessed (default: the CI actor)."),
+    assessed_at: str | None = typer.Option(None, "--date", "--assessed-at",
+                                           help="ISO date (default: now)."),
+    next_review: str | None = typer.Option(None, help="ISO date of the next review."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record an EU AI Act risk assessment of a model group.
+
+    Example:
+      lineage record assessment --group churn --tier high --annex-iii "5(b)" \\
+        --purpose "credit churn scoring" --next-review 2027-01-01 --write-file
+    """
+    from lineage.api import actor
+
+    _emit({"kind": "risk_assessment", "id": record_id, "model_group": group, "tier": tier,
+           "annex_iii_area": annex_iii, "intended_purpose": purpose, "rationale": rationale,
+           "assessor": assessor or actor(), "assessed_at": assessed_at or _now(),
+           "next_review": next_review, "properties": _pairs(prop, "--prop")},
+          repo, write_file, as_json)
+
+
+@record_app.command("retraining")
+def retraining(
+    trigger: str = typer.Option(..., help="drift | schedule | data-change | manual."),
+    reason: str | None = typer.Option(None, help="Why it was retrained."),
+    previous: str | None = typer.Option(None, "--previous", help="Previous version, name@version."),
+    new: str | None = typer.Option(None, "--new", help="New version, name@version."),
+    run: str | None = typer.Option(None, help="Run node id, e.g. run:lineage:<id>."),
+    within_plan: bool | None = typer.Option(None, "--within-plan/--outside-plan",
+                                            help="Within the pre-agreed change plan?"),
+    at: str | None = typer.Option(None, help="ISO time (default: now)."),
+    alert: str | None = typer.Option(None, help="Id of the alert that triggered it."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a retraining: trigger, reason, previous → new version.
+
+    Example:
+      lineage record retraining --trigger drift --previous churn@v1.0.0 --new churn@v1.1.0 \\
+        --reason "PSI 0.31 on tenure" --within-plan --alert psi-2026-01-10
+    """
+    _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
+           "previous_model": previous, "new_model": new, "run": run,
+           "within_change_plan": within_plan, "at": at or _now(), "alert": alert,
+           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+
+
+@record_app.command("alert")
+def alert(
+    model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
+    metric: str = typer.Option(..., help="e.g. psi, kl_divergence, ks_statistic."),
+    value: float | None = typer.Option(None, help="Measured value."),
+    threshold: float | None = typer.Option(None, help="Alert threshold."),
+    at: str | None = typer.Option(None, help="ISO time (default: now)."),
+    status: str = typer.Option("open", help="open | acknowledged | resolved."),
+    description: str | None = typer.Option(None, help="What was seen."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a monitoring alert (drift, incident) on a model version.
+
+    Example:
+      lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 --threshold 0.2
+    """
+    _emit({"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
+           "threshold": threshold, "at": at or _now(), "status": status,
+           "description": description, "properties": _pairs(prop, "--prop")},
+          repo, write_file, as_json)
+
+
+@record_app.command("document")
+def document(
+    doc_kind: str = typer.Option(..., "--doc-kind", "--type", help="model_card | datasheet | "
+                                 "bias_report | evaluation | transparency_notice | "
+                                 "data_governance | other."),
+    uri: str = typer.Option(..., help="Repo-relative path (hashed) or URL."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model version, name@version."),
+    group: str | None = typer.Option(None, "--model-group", "--group", "-g",
+                                     help="Model group name."),
+    title: str | None = typer.Option(None, help="Title."),
+    content_hash: str | None = typer.Option(None, help="sha256:… (computed for repo files)."),
+    record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
+    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a document (model card, datasheet, bias report, …) pinned by content hash.
+
+    Example:
+      lineage record document --type model_card --uri docs/model_card.md --model churn@v1.1.0
+    """
+    _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
+           "content_hash": content_hash, "model": model, "model_group": group, "title": title,
+           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+
+
+@record_app.command("run")
+def run(
+    name: str | None = typer.Option(None, help="Run name, e.g. train."),
+    run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: a new uuid)."),
+    experiment: str | None = typer.Option(None, help="Experiment name."),
+    commit: str | None = typer.Option(None, help="Code commit (default: $GITHUB_SHA / "
+                                      "$CI_COMMIT_SHA / HEAD)."),
+    dirty: bool | None = typer.Option(None, "--dirty/--clean",
+                                      help="Was the work tree dirty? (default: unknown)"),
+    status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING."),
+    start: str | None = typer.Option(None, help="ISO start time."),
+    end: str | None = typer.Option(None, help="ISO end time (default: now)."),
+    inputs: list[str] | None = typer.Option(None, "--input", "-i", help="Input path "
+                                            "(repeatable); pinned by its DVC md5."),
+    params: list[str] | None = typer.Option(None, "--param", "-p", help="KEY=VALUE (repeatable)."),
+    metrics: list[str] | None = typer.Option(None, "--metric", help="KEY=NUMBER (repeatable)."),
+    models: list[str] | None = typer.Option(None, "--model", help="NAME[@VERSION]=PATH of a "
+                                            "model the run wrote (repeatable); hashed."),
+    prop: list[str] | None = PropOpt, write_file: bool = WriteFileOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a training run: commit, inputs with content hashes, params, metrics, models.
+
+    Examples:
+      lineage record run --name train --input data/train.csv --param lr=0.1 \\
+        --metric auc=0.91 --model churn@v1.1.0=models/model.pkl
+      GITHUB_SHA=... lineage record run --name nightly --clean --json
+    """
+    import uuid
+
+    from lineage.api import actor, find_repo_root
+    from lineage.errors import ConfigError, InputError
+    from lineage.hashing import compute, content_hash
+    from lineage.records import default_version, git_head
+
+    with handle_errors():
+        root = find_repo_root(repo_path(repo))
+        sha = commit or next((os.environ[v] for v in COMMIT_ENV if os.environ.get(v)), None)
+        sha = sha or git_head(root)
+        ins = []
+        notes: list[str] = []
+        for p in inputs or []:
+            rel = _repo_rel(root, p)
+            h = content_hash(root, rel)
+            if h is None:
+                notes.append(f"input {rel} is not in the work tree nor tracked by DVC: "
+                             "recorded without a content pin")
+            ins.append({"path": rel, "hash": h.hash if h else None,
+                        "size": h.size if h else None, "nfiles": h.nfiles if h else None})
+        outs = []
+        for spec in models or []:
+            ref, sep, path = spec.partition("=")
+            if not sep or not ref or not path:
+                raise ConfigError(f"--model {spec!r} is not NAME[@VERSION]=PATH",
+                                  hint="e.g. --model churn@v1.1.0=models/model.pkl")
+            rel = _repo_rel(root, path)
+            if not (root / rel).exists():
+                raise InputError(f"model file {rel} does not exist", field="model",
+                                 hint="write the model before recording the run")
+            h = compute(root / rel)
+            mname, _, version = ref.partition("@")
+            outs.append({"name": mname, "version": version or default_version(h.hash),
+                         "path": rel, "hash": h.hash})
+        metric_values = _pairs(metrics, "--metric", parse=True)
+    _emit({"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
+           "experiment": experiment, "commit": sha, "dirty": dirty, "status": status,
+           "user": actor(), "start_time": start, "end_time": end or _now(),
+           "params": _pairs(params, "--param", parse=True), "metrics": metric_values,
+           "inputs": ins, "models": outs, "properties": _pairs(prop, "--prop")},
+          repo, write_file, as_json, notes)
+
+
+def _repo_rel(root: Path, p: str) -> str:
+    path = Path(p)
+    if not path.is_absolute() and (root / path).exists():
+        return path.as_posix()
+    full = path if path.is_absolute() else (Path.cwd() / path)
+    try:
+        return full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(p).as_posix()
+
+
+@record_app.command("validate")
+def validate(
+    paths: list[Path] | None = typer.Argument(None, help="Record files or folders (default: "
+                                              "the governance folder)."),
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Check governance record files without a store, reporting every bad file (for PR CI).
+
+    Exit code 0 when every file is valid, 1 when some are not, 2 on a usage error.
+
+    Examples:
+      lineage record validate
+      lineage record validate governance/churn/approvals.yaml --json
+    """
+    from lineage.api import find_repo_root
+    from lineage.config import load_config
+    from lineage.errors import ConfigError
+    from lineage.records import check_files
+
+    with handle_errors():
+        root = find_repo_root(repo_path(repo))
+        targets = list(paths or [root / load_config(root).governance_dir])
+        missing = [str(p) for p in targets if not p.exists()]
+        if missing:
+            raise ConfigError(f"no such file or folder: {', '.join(missing)}",
+                              hint="pass record files or folders, or create governance/")
+        res = check_files(targets, root)
+    if as_json:
+        print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
+                    "errors": [{"file": e.file, "line": e.line, "field": e.field,
+                                "message": str(e)} for e in res.errors],
+                    "warnings": res.warnings})
+    else:
+        for e in res.errors:
+            err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=False)
+        for w in res.warnings:
+            err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        status = "[green]OK[/]" if res.ok else f"[red]{len(res.errors)} error(s)[/]"
+        console.print(f"{status}: {len(res.records)} record(s) in {res.files} file(s)")
+    if not res.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,1024 @@
+"""Governance and run records: the file format, its validation and its mapping to the graph.
+
+One mapping, three entry points: governance files harvested from the repository
+(``connectors.harvesters.records``), ``lineage record …`` (:mod:`lineage.cli.record`) and the
+Python API (:func:`emit`, ``connectors.tracking.track_run``) all turn a record into nodes and
+edges with :func:`to_facts`.
+
+File format (YAML or JSON, written by hand in a pull request)::
+
+    kind: approval                 # one of RECORD_KINDS
+    id: churn-v1.1.0-prod          # optional; else derived from the content hash
+    model: churn@v1.1.0            # model versions are name@version
+    environment: prod
+    approver: alice
+    role: risk-officer
+    decision: approved
+    decided_at: 2026-01-20T10:00:00Z
+    evidence: JIRA-123
+
+A file holds one record, a list of records, or several YAML documents (``---``). Field names
+follow the node attributes of :mod:`lineage.model`; one JSON Schema per kind is generated from
+the models below into ``schemas/records/`` (``python -m lineage.records``).
+
+Validation errors are :class:`lineage.errors.InputError` naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from lineage.errors import InputError
+from lineage.ids import (
+    data_id,
+    deployment_id,
+    model_group_id,
+    model_id,
+    record_id,
+    repo_key,
+    run_id,
+)
+from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
+from lineage.serialize import dumps
+
+SCHEMA_BASE = "https://lineage.dev/schemas/records"
+RUN_SOURCE = "lineage"
+
+
+# -- field types --------------------------------------------------------------------------------
+def _to_datetime(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day, tzinfo=UTC)
+    return v
+
+
+def _utc(v: datetime) -> datetime:
+    return (v if v.tzinfo else v.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_to_datetime),
+    AfterValidator(_utc),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"},
+                              {"type": "string", "format": "date"}],
+                    "description": "ISO 8601 date or date-time (UTC when no zone is given)"}),
+]
+
+_MODEL_REF = r"^[^@\s]+@[^@\s]+$"
+ModelRef = Annotated[str, Field(pattern=_MODEL_REF, description="model version as name@version",
+                                examples=["churn@v1.1.0"])]
+GroupName = Annotated[str, Field(pattern=r"^[^@\s]+$", description="model group (registered "
+                                 "model / AI system) name", examples=["churn"])]
+RecordIdStr = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$",
+                                   description="the record's own id; derived from the content "
+                                   "hash when absent")]
+Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="git commit sha")]
+HashStr = Annotated[str, Field(pattern=r"^[a-z0-9-]+:[0-9a-fA-F]+(\.dir)?$",
+                               description="algorithm:hex, e.g. md5:… (DVC) or sha256:…")]
+
+
+def default_version(content_hash: str) -> str:
+    """Version of a model logged without one: ``md5-`` + 12 hex of its content hash."""
+    return "md5-" + content_hash.split(":", 1)[-1][:12]
+
+
+def split_model_ref(ref: str) -> tuple[str, str]:
+    """``churn@v1.1.0`` → (``churn``, ``v1.1.0``)."""
+    name, _, version = ref.partition("@")
+    return name, version
+
+
+def model_ref_id(ref: str) -> str:
+    return model_id(*split_model_ref(ref))
+
+
+# -- record models ------------------------------------------------------------------------------
+class _Record(BaseModel):
+    # unquoted YAML numbers (`version: 3`, `id: 42`) are read as the text they look like
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    kind: str
+    id: RecordIdStr | None = None
+    properties: dict[str, str] = Field(default_factory=dict, description="free-form facts")
+
+
+class RiskAssessmentRecord(_Record):
+    """EU AI Act risk classification of a model group (AI system)."""
+
+    kind: Literal["risk_assessment"]
+    model_group: GroupName
+    tier: RiskTier = Field(description="EU AI Act tier")
+    annex_iii_area: str | None = Field(None, description="Annex III area, e.g. "
+                                       "'5(b) creditworthiness'")
+    intended_purpose: str | None = None
+    rationale: str | None = None
+    assessor: str | None = None
+    assessed_at: Timestamp
+    next_review: Timestamp | None = None
+
+
+class ApprovalRecord(_Record):
+    """A person's decision on a model version (for an environment)."""
+
+    kind: Literal["approval"]
+    model: ModelRef
+    environment: str | None = None
+    deployment: str | None = Field(None, description="deployment record id, when the approval "
+                                   "is for one deployment")
+    approver: str
+    role: str | None = None
+    decision: Literal["approved", "rejected", "conditional"]
+    decided_at: Timestamp
+    evidence: str | None = Field(None, description="ticket or evidence URI")
+
+
+class DeploymentRecord(_Record):
+    """A model version running in an environment (retired_at closes it)."""
+
+    kind: Literal["deployment"]
+    model: ModelRef
+    environment: str
+    endpoint: str | None = None
+    deployed_at: Timestamp
+    deployed_by: str | None = None
+    retired_at: Timestamp | None = None
+
+
+class RetrainingRecord(_Record):
+    """Why a new version was trained, from which, and whether the change plan covers it."""
+
+    kind: Literal["retraining"]
+    trigger: Literal["drift", "schedule", "data-change", "manual"]
+    reason: str | None = None
+    previous_model: ModelRef | None = None
+    new_model: ModelRef | None = None
+    run: str | None = Field(None, description="run node id (run:mlflow:…, run:lineage:…)",
+                            pattern=r"^run:[^:]+:.+$")
+    within_change_plan: bool | None = Field(None, description="within the pre-agreed change "
+                                            "plan (EU AI Act Art. 43(4))")
+    at: Timestamp | None = None
+    alert: str | None = Field(None, description="id of the alert record that triggered it")
+
+
+class AlertRecord(_Record):
+    """A monitoring alert (drift, incident) on a model version."""
+
+    kind: Literal["alert"]
+    model: ModelRef
+    metric: str = Field(description="e.g. kl_divergence, ks_statistic, psi",
+                        examples=["psi", "kl_divergence", "ks_statistic"])
+    value: float | None = None
+    threshold: float | None = None
+    at: Timestamp
+    status: Literal["open", "acknowledged", "resolved"] = "open"
+    description: str | None = None
+
+
+DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "transparency_notice",
+                  "data_governance", "other"]
+
+
+class DocumentRecord(_Record):
+    """A document about a model version or group, pinned by content hash."""
+
+    kind: Literal["document"]
+    doc_kind: DocKind
+    uri: str = Field(description="repo-relative path (hashed and checked) or URL")
+    content_hash: HashStr | None = Field(None, description="sha256:… of the file; computed for "
+                                         "repo-relative files and checked when given")
+    model: ModelRef | None = None
+    model_group: GroupName | None = None
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> DocumentRecord:
+        if self.model is None and self.model_group is None:
+            raise ValueError("a document needs `model: name@version` or `model_group: name`")
+        return self
+
+
+class RunInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    path: str = Field(description="repo-relative path (or dataset name)")
+    hash: HashStr | None = Field(None, description="content hash (DVC md5)")
+    pin: PinStrength | None = Field(None, description="strong = content hash, weak = sample "
+                                    "digest, none = path only; default from hash")
+    size: int | None = None
+    nfiles: int | None = None
+
+
+class RunModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    name: GroupName
+    version: str = Field(pattern=r"^[^@\s]+$")
+    path: str | None = Field(None, description="artifact path written by the run")
+    hash: HashStr | None = Field(None, description="artifact content hash (DVC md5)")
+
+
+class RunRecord(_Record):
+    """A training run recorded by lineage itself (``lineage record run`` / ``track_run``)."""
+
+    kind: Literal["run"]
+    name: str | None = None
+    experiment: str | None = None
+    repository: str | None = Field(None, description="repository id key "
+                                   "(github.com/org/repo); default: this repository")
+    commit: Sha | None = None
+    dirty: bool | None = Field(None, description="trained on a working tree with changes")
+    status: Literal["RUNNING", "FINISHED", "FAILED", "KILLED"] = "FINISHED"
+    user: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    inputs: list[RunInput] = Field(default_factory=list)
+    models: list[RunModel] = Field(default_factory=list)
+
+
+RECORD_MODELS: dict[str, type[_Record]] = {
+    "risk_assessment": RiskAssessmentRecord,
+    "approval": ApprovalRecord,
+    "deployment": DeploymentRecord,
+    "retraining": RetrainingRecord,
+    "alert": AlertRecord,
+    "document": DocumentRecord,
+    "run": RunRecord,
+}
+RECORD_KINDS = tuple(RECORD_MODELS)
+AnyRecord = (RiskAssessmentRecord | ApprovalRecord | DeploymentRecord | RetrainingRecord
+             | AlertRecord | DocumentRecord | RunRecord)
+
+
+# -- ids ----------------------------------------------------------------------------------------
+def canonical(record: _Record) -> dict[str, Any]:
+    """The record as plain JSON data: no None, no empty collections, UTC times."""
+    data = record.model_dump(mode="json", exclude_none=True)
+    return _prune(data)
+
+
+def _prune(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _prune(x) for k, x in v.items() if x is not None and x != {} and x != []}
+    if isinstance(v, list):
+        return [_prune(x) for x in v]
+    return v
+
+
+def native_id(record: _Record) -> str:
+    """The record's own id, or the first 16 hex of the sha256 of its canonical content."""
+    if record.id:
+        return record.id
+    body = {k: v for k, v in canonical(record).items() if k != "id"}
+    return record_id("x", None, dumps(body)).split(":", 1)[1]
+
+
+def node_id_of(record: _Record) -> str:
+    """The graph node id a record becomes."""
+    if isinstance(record, RunRecord):
+        return run_id(RUN_SOURCE, native_id(record))
+    if isinstance(record, DeploymentRecord) and not record.id:
+        return deployment_id(split_model_ref(record.model)[0], record.environment,
+                             record.deployed_at)
+    return record_id(record.kind, native_id(record))
+
+
+def _prefixed(kind: str, ref: str) -> str:
+    return ref if ref.startswith(f"{kind}:") else f"{kind}:{ref}"
+
+
+# -- mapping ------------------------------------------------------------------------------------
+def to_facts(record: _Record, *, record_file: str | None = None,
+             repository: str | None = None, node_id: str | None = None) -> list[Node | Edge]:
+    """Nodes and edges of one record (DESIGN §3). Pure: no I/O.
+
+    Model versions, groups, runs and commits a record names appear only as edge ends, so the
+    graph keeps them as placeholders until a harvester describes them (the audit's
+    lineage-continuity rule sees a record naming a version nobody harvested). A run record is
+    the exception: the run is the source of truth for the model versions it produced.
+    """
+    nid = node_id or node_id_of(record)
+    props = dict(record.properties)
+    out: list[Node | Edge] = []
+
+    def version_of(ref: str) -> None:
+        name, _ = split_model_ref(ref)
+        out.append(Edge.make(EdgeKind.VERSION_OF, model_ref_id(ref), model_group_id(name)))
+
+    if isinstance(record, RiskAssessmentRecord):
+        out.append(Node.make(
+            NodeKind.RISK_ASSESSMENT, nid, model_group=model_group_id(record.model_group),
+            tier=record.tier, annex_iii_area=record.annex_iii_area,
+            intended_purpose=record.intended_purpose, rationale=record.rationale,
+            assessor=record.assessor, assessed_at=record.assessed_at,
+            next_review=record.next_review, record_file=record_file, properties=props))
+        out.append(Edge.make(EdgeKind.ASSESSES, nid, model_group_id(record.model_group)))
+    elif isinstance(record, ApprovalRecord):
+        mid = model_ref_id(record.model)
+        out.append(Node.make(
+            NodeKind.APPROVAL, nid, approver=record.approver, role=record.role,
+            decision=record.decision, decided_at=record.decided_at, model=mid,
+            environment=record.environment, evidence=record.evidence, record_file=record_file,
+            properties=props))
+        out.append(Edge.make(EdgeKind.APPROVES, nid, mid, environment=record.environment))
+        if record.deployment:
+            out.append(Edge.make(EdgeKind.APPROVES, nid,
+                                 _prefixed("deployment", record.deployment)))
+        version_of(record.model)
+    elif isinstance(record, DeploymentRecord):
+        mid = model_ref_id(record.model)
+        out.append(Node.make(
+            NodeKind.DEPLOYMENT, nid, model=mid, environment=record.environment,
+            endpoint=record.endpoint, deployed_at=record.deployed_at,
+            deployed_by=record.deployed_by, retired_at=record.retired_at, source="record",
+            record_file=record_file, properties=props))
+        out.append(Edge.make(EdgeKind.DEPLOYED_AS, mid, nid))
+        version_of(record.model)
+    elif isinstance(record, RetrainingRecord):
+        prev = model_ref_id(record.previous_model) if record.previous_model else None
+        new = model_ref_id(record.new_model) if record.new_model else None
+        alert = _prefixed("alert", record.alert) if record.alert else None
+        out.append(Node.make(
+            NodeKind.RETRAINING, nid, trigger=record.trigger, reason=record.reason,
+            previous_model=prev, new_model=new, run=record.run,
+            within_change_plan=record.within_change_plan, at=record.at, alert=alert,
+            record_file=record_file, properties=props))
+        if prev:
+            out.append(Edge.make(EdgeKind.RETRAINS, prev, nid))
+        if new:
+            out.append(Edge.make(EdgeKind.RETRAINS, nid, new))
+        if record.run:
+            out.append(Edge.make(EdgeKind.RETRAINS, nid, record.run))
+        if alert:
+            out.append(Edge.make(EdgeKind.TRIGGERS, alert, nid))
+        if prev and new:
+            out.append(Edge.make(EdgeKind.PREVIOUS_VERSION, prev, new))
+        for ref in (record.previous_model, record.new_model):
+            if ref:
+                version_of(ref)
+    elif isinstance(record, AlertRecord):
+        mid = model_ref_id(record.model)
+        out.append(Node.make(
+            NodeKind.ALERT, nid, model=mid, metric=record.metric, value=record.value,
+            threshold=record.threshold, at=record.at, status=record.status,
+            description=record.description, record_file=record_file, properties=props))
+        out.append(Edge.make(EdgeKind.ALERTS, nid, mid))
+        version_of(record.model)
+    elif isinstance(record, DocumentRecord):
+        mid = model_ref_id(record.model) if record.model else None
+        gid = model_group_id(record.model_group) if record.model_group else None
+        out.append(Node.make(
+            NodeKind.DOCUMENT, nid, doc_kind=record.doc_kind, uri=record.uri,
+            content_hash=record.content_hash, model=mid, model_group=gid, title=record.title,
+            record_file=record_file, properties=props))
+        if mid:
+            out.append(Edge.make(EdgeKind.DOCUMENTS, nid, mid))
+            version_of(record.model)  # type: ignore[arg-type]
+        if gid:
+            out.append(Edge.make(EdgeKind.DOCUMENTS, nid, gid))
+    elif isinstance(record, RunRecord):
+        out.extend(_run_facts(record, nid, record_file, repository))
+    else:  # pragma: no cover - RECORD_MODELS is closed
+        raise TypeError(type(record).__name__)
+    return out
+
+
+def _run_facts(record: RunRecord, nid: str, record_file: str | None,
+               repository: str | None) -> list[Node | Edge]:
+    repo = record.repository or (repo_key(repository) if repository else "local")
+    props = dict(record.properties)
+    if record_file:
+        props["record_file"] = record_file
+    out: list[Node | Edge] = [Node.make(
+        NodeKind.RUN, nid, source=RUN_SOURCE, run_id=nid.split(":", 2)[2], name=record.name,
+        experiment=record.experiment, status=record.status, user=record.user,
+        start_time=record.start_time, end_time=record.end_time, params=record.params,
+        metrics=record.metrics, tags=record.tags,
+        commit=record.commit.lower() if record.commit else None, dirty=record.dirty,
+        properties=props)]
+    if record.commit:
+        out.append(Edge.make(EdgeKind.CODE, f"commit:{record.commit.lower()}", nid,
+                             dirty=record.dirty))
+    for inp in record.inputs:
+        pin = inp.pin or ("strong" if inp.hash else "none")
+        did = data_id(repo, inp.path, inp.hash)
+        out.append(Node.make(NodeKind.DATA, did, path=inp.path, repository=f"repository:{repo}",
+                             hash=inp.hash, hash_kind=inp.hash.split(":", 1)[0] if inp.hash
+                             else None, size=inp.size, nfiles=inp.nfiles,
+                             is_dir=bool(inp.hash and inp.hash.endswith(".dir"))))
+        out.append(Edge.make(EdgeKind.INPUT, did, nid, pin=pin, path=inp.path,
+                             digest=inp.hash))
+    for m in record.models:
+        mid = model_id(m.name, m.version)
+        out.append(Node.make(
+            NodeKind.MODEL, mid, group=m.name, version=m.version, artifact_uri=m.path,
+            artifact_hash=m.hash, run_id=nid.split(":", 2)[2],
+            commit=record.commit.lower() if record.commit else None,
+            created_at=record.end_time))
+        out.append(Edge.make(EdgeKind.PRODUCED, nid, mid))
+        out.append(Edge.make(EdgeKind.VERSION_OF, mid, model_group_id(m.name)))
+        if m.path:
+            did = data_id(repo, m.path, m.hash)
+            out.append(Node.make(NodeKind.DATA, did, path=m.path,
+                                 repository=f"repository:{repo}", hash=m.hash,
+                                 hash_kind=m.hash.split(":", 1)[0] if m.hash else None,
+                                 is_dir=bool(m.hash and m.hash.endswith(".dir"))))
+            out.append(Edge.make(EdgeKind.OUTPUT, nid, did))
+            out.append(Edge.make(EdgeKind.ARTIFACT, did, mid))
+    return out
+
+
+# -- validation with file / line / field ------------------------------------------------------
+@dataclass(frozen=True)
+class LoadedRecord:
+    """A validated record and where it was read: file, first line, line of each field."""
+
+    record: _Record
+    file: str
+    line: int
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
+
+    @property
+    def node_id(self) -> str:
+        return node_id_of(self.record)
+
+
+def _field_path(loc: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int, bool]:
+    """Line (1-based) of the YAML node at ``loc``; (line of deepest ancestor, False) if absent."""
+    import yaml
+
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if getattr(k, "value", None) == str(part):
+                    # an unknown key: point at the key itself
+                    node = v
+                    line = k.start_mark.line + 1
+                    break
+            else:
+                return line, False
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line, False
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line, False
+    return line, True
+
+
+def _hint_for(err: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    typ = err["type"]
+    name = str(loc[-1]) if loc else ""
+    if typ == "missing":
+        return f"add `{name}:` to the record (see schemas/records/)"
+    if typ == "extra_forbidden":
+        known = _known_fields(model, loc[:-1])
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return f"did you mean `{close[0]}`?"
+        return "remove it; known fields: " + ", ".join(known)
+    if typ in ("literal_error", "enum"):
+        if isinstance(err.get("input"), bool):
+            return "YAML reads yes/no/on/off as true/false: write one of the values listed"
+        return "use one of the values listed"
+    if typ == "string_pattern_mismatch" and "@" in (err.get("ctx") or {}).get("pattern", ""):
+        return "write model versions as name@version, e.g. churn@v1.1.0"
+    return "fix the value (see schemas/records/ for the format)"
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        current = next((a for a in (ann, *args) if isinstance(a, type)
+                        and issubclass(a, BaseModel)), None)
+        if current is None:
+            return []
+    return sorted(getattr(current, "model_fields", {}))
+
+
+_PATTERN_TEXT = {
+    _MODEL_REF: "expected a model version as name@version",
+    r"^[^@\s]+$": "expected a name without '@' or spaces",
+    r"^[a-z0-9-]+:[0-9a-fA-F]+(\.dir)?$": "expected a hash as algorithm:hex (md5:…, sha256:…)",
+    r"^[0-9a-fA-F]{7,64}$": "expected a git commit sha (hex)",
+    r"^run:[^:]+:.+$": "expected a run node id like run:lineage:<id> or run:mlflow:<host>:<id>",
+    r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$": "expected an id of letters, digits and . _ @ + -",
+}
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "string_pattern_mismatch":
+        msg = _PATTERN_TEXT.get((err.get("ctx") or {}).get("pattern", ""), msg)
+    if err["type"] == "missing":
+        return "required field is missing"
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    inp = err.get("input")
+    if inp is not None and not isinstance(inp, dict | list):
+        msg += f" (got {inp!r})"
+    return msg
+
+
+def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 1) -> _Record:
+    """Validate one record's data; raise InputError naming file, line and field."""
+    if not isinstance(data, dict):
+        raise InputError(f"a record must be a mapping with a `kind:` key, found "
+                         f"{type(data).__name__}", file=file, line=line,
+                         hint="write `kind: approval` (or another kind) and its fields")
+    kind = data.get("kind")
+    model = RECORD_MODELS.get(str(kind)) if kind is not None else None
+    if model is None:
+        kl, _ = _locate(node, ("kind",)) if node is not None else (line, False)
+        close = difflib.get_close_matches(str(kind), RECORD_KINDS, n=1) if kind else []
+        hint = (f"did you mean `{close[0]}`?" if close else
+                "kind is one of " + ", ".join(RECORD_KINDS))
+        raise InputError("missing `kind:`" if kind is None else f"unknown record kind {kind!r}",
+                         file=file, line=kl, field="kind", hint=hint)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # an unknown key is usually a misspelt known one: report it before "missing"
+        errs = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+        err = errs[0]
+        loc = tuple(err["loc"])
+        eline = line
+        if node is not None:
+            eline, _ = _locate(node, loc)
+        extra = len(exc.errors()) - 1
+        msg = _message(err) + (f" (and {extra} more problem{'s' * (extra > 1)} in this record)"
+                               if extra else "")
+        raise InputError(msg, file=file, line=eline, field=_field_path(loc) or None,
+                         hint=_hint_for(err, model, loc)) from None
+
+
+def parse_text(text: str, file: str) -> list[LoadedRecord]:
+    """Parse and validate a record file's text (YAML or JSON). All or nothing."""
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs: list[tuple[Any, Any]] = []
+    try:
+        loader = loader_cls(text)
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                docs.append((node, loader.construct_document(node)))
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        if file.endswith(".json"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as jexc:
+                raise InputError(f"not valid JSON: {jexc.msg}", file=file, line=jexc.lineno,
+                                 hint="fix the syntax") from None
+            docs = [(None, data)]
+        else:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InputError(f"not valid YAML: {problem}", file=file,
+                             line=mark.line + 1 if mark else None,
+                             hint="fix the syntax (indentation, quotes, `key: value`)") from None
+    out: list[LoadedRecord] = []
+    for node, data in docs:
+        if data is None:
+            continue
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                sub = node.value[i] if node is not None else None
+                line = sub.start_mark.line + 1 if sub is not None else 1
+                rec = validate_data(item, file=file, node=sub, line=line)
+                out.append(LoadedRecord(rec, file, line, _field_lines(sub)))
+        else:
+            line = node.start_mark.line + 1 if node is not None else 1
+            rec = validate_data(data, file=file, node=node, line=line)
+            out.append(LoadedRecord(rec, file, line, _field_lines(node)))
+    return out
+
+
+def _field_lines(node: Any) -> dict[str, int]:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value
+            if isinstance(k, yaml.ScalarNode)}
+
+
+def parse_file(path: Path, repo_root: Path) -> list[LoadedRecord]:
+    rel = _rel(path, repo_root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=rel) from None
+    return parse_text(text, rel)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- documents: content hash of repo-relative files ---------------------------------------------
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def document_path(uri: str, repo_root: Path) -> Path | None:
+    """The file a document uri names inside the repository, or None (URL / outside)."""
+    if _URL.match(uri) or uri.startswith("/"):
+        return None
+    p = PurePosixPath(uri)
+    if ".." in p.parts:
+        return None
+    return repo_root / p
+
+
+def check_document(record: DocumentRecord, repo_root: Path, *, file: str | None = None,
+                   line: int | None = None) -> tuple[DocumentRecord, str | None]:
+    """Fill in / check the content hash of a repo-relative document.
+
+    Returns the record (with ``content_hash`` set when the file exists) and a warning text
+    when the file is missing. A given hash that differs from the file is an InputError.
+    """
+    import hashlib
+
+    from lineage.hashing import file_sha256
+
+    path = document_path(record.uri, repo_root)
+    if path is None:
+        return record, None
+    if not path.is_file():
+        return record, f"document {record.uri} is not in the repository; its content is not pinned"
+    given = record.content_hash
+    algo = given.split(":", 1)[0] if given else "sha256"
+    if algo == "sha256":
+        actual = f"sha256:{file_sha256(path)}"
+    elif algo == "md5":
+        actual = f"md5:{hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()}"
+    else:
+        return record, f"document {record.uri}: cannot check a {algo} hash"
+    if given and given.lower() != actual:
+        raise InputError(
+            f"content_hash does not match {record.uri} (file has {actual})", file=file,
+            line=line, field="content_hash",
+            hint="the document changed since it was recorded: add a new document record "
+                 f"or update content_hash to {actual}")
+    return record.model_copy(update={"content_hash": actual}), None
+
+
+# -- writing record files -------------------------------------------------------------------------
+def to_yaml(record: _Record) -> str:
+    """The record as a governance file, fields in model order, readable in a diff."""
+    import yaml
+
+    data = canonical(record)
+    order = ["kind", "id", *type(record).model_fields]
+    ordered = {k: data[k] for k in dict.fromkeys(order) if k in data}
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                          width=100)
+
+
+def record_filename(record: _Record) -> str:
+    """``<kind>/<id>.yaml``; a deployment without id is named by group, environment and time,
+    so recording its retirement later rewrites the same file."""
+    if isinstance(record, DeploymentRecord) and not record.id:
+        name = split_model_ref(record.model)[0]
+        at = record.deployed_at.strftime("%Y%m%dT%H%M%SZ")
+        return f"deployment/{name}-{record.environment}-{at}.yaml"
+    return f"{record.kind}/{native_id(record)}.yaml"
+
+
+def conflicts(a: _Record | dict[str, Any], b: _Record | dict[str, Any]) -> list[str]:
+    """Fields two records of one node both set, to different values."""
+    da = a if isinstance(a, dict) else canonical(a)
+    db = b if isinstance(b, dict) else canonical(b)
+    return sorted(k for k in set(da) & set(db) if k != "id" and da[k] != db[k])
+
+
+def conflict_error(node_id: str, prev_file: str, prev_line: int, file: str, line: int,
+                   clash: list[str]) -> InputError:
+    return InputError(
+        f"record {node_id} is also in {prev_file}:{prev_line}, which says otherwise about "
+        f"{', '.join(clash)}", file=file, line=line, field=clash[0],
+        hint="records are immutable: give the new record its own `id:` (a correction is a "
+             "new record)")
+
+
+@dataclass
+class CheckResult:
+    """What ``check_files`` found: valid records, one error per bad file (or clash), warnings."""
+
+    files: int
+    records: list[LoadedRecord]
+    errors: list[InputError]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def record_files(folder: Path) -> list[Path]:
+    """Record files under ``folder`` (``*.yaml``, ``*.yml``, ``*.json``; hidden ones skipped)."""
+    import os
+
+    if folder.is_file():
+        return [folder]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        out += [Path(dirpath, n) for n in filenames
+                if n.endswith((".yaml", ".yml", ".json")) and not n.startswith(".")]
+    return sorted(out)
+
+
+def check_files(paths: Iterable[Path], repo_root: Path) -> CheckResult:
+    """Validate record files as the harvester does, reporting every bad file (no store)."""
+    files = [f for p in paths for f in record_files(p)]
+    loaded: list[LoadedRecord] = []
+    errors: list[InputError] = []
+    warnings: list[str] = []
+    for f in files:
+        try:
+            loaded += parse_file(f, repo_root)
+        except InputError as exc:
+            errors.append(exc)
+    seen: dict[str, LoadedRecord] = {}
+    for rec in loaded:
+        prev = seen.setdefault(rec.node_id, rec)
+        clash = conflicts(prev.record, rec.record) if prev is not rec else []
+        if clash:
+            errors.append(conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]),
+                                         rec.file, rec.line_of(clash[0]), clash))
+        if isinstance(rec.record, DocumentRecord):
+            try:
+                _, warning = check_document(rec.record, repo_root, file=rec.file,
+                                            line=rec.line_of("content_hash"))
+            except InputError as exc:
+                errors.append(exc)
+            else:
+                if warning:
+                    warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
+    return CheckResult(len(files), loaded, errors, warnings)
+
+
+def merge(a: _Record, b: _Record) -> _Record:
+    """``a`` completed by the fields ``b`` adds (the records name the same node)."""
+    return type(a).model_validate({**canonical(a), **canonical(b)})
+
+
+# -- JSON Schemas -------------------------------------------------------------------------------
+def record_schemas() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for kind, model in RECORD_MODELS.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"{SCHEMA_BASE}/{kind}.schema.json"
+        schema["title"] = f"{kind} record"
+        out[f"{kind}.schema.json"] = schema
+    one = {"oneOf": [{"$ref": f"{kind}.schema.json"} for kind in RECORD_MODELS]}
+    out["file.schema.json"] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/file.schema.json",
+        "title": "governance record file",
+        "description": "One record, or a list of records (each YAML document of a file). "
+                       "Associate it with governance/**/*.yaml in your editor.",
+        "oneOf": [one, {"type": "array", "items": one}],
+    }
+    return out
+
+
+def render_schema(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(root: Path) -> list[Path]:
+    folder = root / "schemas" / "records"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in record_schemas().items():
+        path = folder / name
+        path.write_text(render_schema(schema))
+        written.append(path)
+    return written
+
+
+# -- the repository as other harvesters name it ----------------------------------------------------
+def _git_dirs(repo_root: Path) -> tuple[Path, Path] | None:
+    """(git dir, common dir) of a work tree, following ``.git`` files of linked worktrees."""
+    dot = repo_root / ".git"
+    if dot.is_dir():
+        return dot, dot
+    if dot.is_file():
+        text = dot.read_text().strip()
+        if text.startswith("gitdir:"):
+            gitdir = Path(text[7:].strip())
+            gitdir = gitdir if gitdir.is_absolute() else (repo_root / gitdir).resolve()
+            common = gitdir
+            cd = gitdir / "commondir"
+            if cd.is_file():
+                c = Path(cd.read_text().strip())
+                common = c if c.is_absolute() else (gitdir / c).resolve()
+            return gitdir, common
+    return None
+
+
+def git_remote_url(repo_root: Path, remote: str = "origin") -> str | None:
+    """``remote.origin.url`` read from the git config file (no subprocess)."""
+    import configparser
+
+    dirs = _git_dirs(repo_root)
+    if dirs is None:
+        return None
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read(dirs[1] / "config")
+        return parser.get(f'remote "{remote}"', "url", fallback=None)
+    except (configparser.Error, OSError):
+        return None
+
+
+def git_head(repo_root: Path) -> str | None:
+    """The sha HEAD points at, read from the git files (loose refs, then packed-refs)."""
+    dirs = _git_dirs(repo_root)
+    if dirs is None:
+        return None
+    gitdir, common = dirs
+    try:
+        head = (gitdir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if not head.startswith("ref:"):
+        return head or None
+    ref = head[4:].strip()
+    for base in (gitdir, common):
+        f = base / ref
+        if f.is_file():
+            return f.read_text().strip() or None
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            parts = line.split(" ", 1)
+            if len(parts) == 2 and parts[1] == ref:
+                return parts[0]
+    return None
+
+
+def repository_of(repo_root: Path, store: Any = None) -> str | None:
+    """Repository node id: the one the git harvester stored for this path, else from the remote."""
+    from lineage.ids import repository_id
+
+    if store is not None:
+        repos = list(store.iter_nodes(NodeKind.REPOSITORY))
+        for r in repos:
+            if r.attrs.get("path") in (str(repo_root), str(repo_root.resolve())):
+                return r.id
+        if len(repos) == 1:
+            return repos[0].id
+    url = git_remote_url(repo_root)
+    return repository_id(url) if url else None
+
+
+# -- emission (lineage record …, Python API) --------------------------------------------------------
+@dataclass
+class EmitResult:
+    node_id: str
+    record: _Record
+    event_seq: int
+    facts_written: int
+    file: str | None = None
+    warning: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node": self.node_id, "record": canonical(self.record), "event": self.event_seq,
+                "facts_written": self.facts_written, "file": self.file,
+                "warning": self.warning}
+
+
+def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
+         file: str | Path | None = None) -> EmitResult:
+    """Append ``record`` to the event log and the graph; optionally write it as a file.
+
+    The event payload holds the record itself (``record_kind``, ``record``, ``node``). With
+    ``write_file`` the record is also written to ``<governance_dir>/<kind>/<id>.yaml`` (or
+    ``file``) so it can be reviewed in a pull request; harvesting that file later lands on the
+    same node and changes nothing.
+    """
+    from lineage import api
+    from lineage.config import load_config
+
+    root = api.find_repo_root(repo)
+    cfg = load_config(root)
+    warning = None
+    if isinstance(record, DocumentRecord):
+        record, warning = check_document(record, root, file="command line")
+    nid = node_id_of(record)
+    rel: str | None = None
+    text: str | None = None
+    target: Path | None = None
+    if write_file or file is not None:
+        target = Path(file) if file is not None else (
+            root / cfg.governance_dir / record_filename(record))
+        if not target.is_absolute():
+            target = root / target
+        rel = _rel(target, root)
+        file_record = record
+        if target.exists():
+            file_record = _merge_existing(target, root, rel, record, nid)
+        text = to_yaml(file_record)
+    store = api.open_store(root, cfg)
+    before = target.read_text() if target is not None and target.exists() else None
+    try:
+        # the file first: when it cannot be written nothing is recorded
+        if target is not None and text is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        repository = repository_of(root, store)
+        facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
+        payload: dict[str, Any] = {"record_kind": record.kind, "record": canonical(record),
+                                   "node": nid}
+        if rel:
+            payload["file"] = rel
+        if warning:
+            payload["warning"] = warning
+        stats = api.record(store, facts, event_kind="record", payload=payload)
+        seq = store.head()[0]
+    except BaseException:
+        if target is not None:  # put the file back as it was
+            if before is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_text(before)
+        raise
+    finally:
+        store.close()
+    return EmitResult(nid, record, seq, stats.total, rel, warning)
+
+
+def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:
+    """The record to write over an existing file: only one for the same node, completed."""
+    existing = parse_file(target, root)
+    if len(existing) != 1 or existing[0].node_id != nid:
+        raise InputError("a different record file already exists here", file=rel,
+                         hint="give the record another --id, or remove the file")
+    clash = conflicts(existing[0].record, record)
+    if clash:
+        raise InputError(f"the record file already says otherwise about {', '.join(clash)}",
+                         file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
+                         hint="records are immutable: record a new one with another --id")
+    return merge(existing[0].record, record)
+
+
+__all__ = [
+    "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
+    "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
+    "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
+    "CheckResult", "check_document", "check_files", "conflicts", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
+    "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
+    "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
+]
+
+
+if __name__ == "__main__":
+    for p in write_schemas(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()):
+        print(p)

@@ -1,0 +1,208 @@
+"""`lineage record …` through the CLI: events, nodes, --write-file round trip, CI use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.records import parse_file
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    return git_repo
+
+
+def _invoke(repo: GitRepo, *args: str):
+    return runner.invoke(app, ["record", *args, "-C", str(repo.path)])
+
+
+APPROVAL = ["approval", "--model", "churn@v1.1.0", "--env", "prod", "--approver", "alice",
+            "--role", "risk-officer", "--decision", "approved", "--evidence", "JIRA-123",
+            "--decided-at", "2026-01-20T10:00:00Z"]
+
+
+def test_record_approval_writes_an_event_and_a_node(repo: GitRepo, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTOR", "ci-bot")
+    res = _invoke(repo, *APPROVAL, "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    nid = out["node"]
+    assert nid.startswith("approval:") and out["event"] == 1
+    store = api.open_store(repo.path)
+    node = store.get_node(nid)
+    assert node is not None
+    assert node.attrs["approver"] == "alice" and node.attrs["model"] == "model:churn@v1.1.0"
+    assert node.attrs["decided_at"] == "2026-01-20T10:00:00Z"
+    (event,) = list(store.events())
+    assert (event.kind, event.actor) == ("record", "ci-bot")
+    assert event.payload["record_kind"] == "approval" and event.payload["node"] == nid
+    assert event.payload["record"]["evidence"] == "JIRA-123"
+    assert event.payload["facts"]["count"] == 3  # node + approves + version_of
+    store.close()
+    verify = runner.invoke(app, ["verify", "-C", str(repo.path)])
+    assert verify.exit_code == 0 and "OK" in verify.stdout
+
+
+def test_write_file_is_a_valid_record_read_back_to_the_same_node(repo: GitRepo) -> None:
+    res = _invoke(repo, "deployment", "--model", "churn@v1.1.0", "--env", "prod",
+                  "--endpoint", "https://models.example.com/churn", "--deployed-by", "deploy-bot",
+                  "--deployed-at", "2026-01-21T08:00:00Z", "--write-file", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["node"] == "deployment:churn:prod:2026-01-21T08:00:00+00:00"
+    path = repo.path / out["file"]
+    assert out["file"].startswith("governance/deployment/") and path.is_file()
+    (loaded,) = parse_file(path, repo.path)  # itself a valid record
+    assert loaded.node_id == out["node"]
+    head = api.open_store(repo.path).head()
+    harvest = api.harvest(repo.path, only=["records"])
+    assert harvest.new_events == 0 and harvest.harvesters[0].stats.total == 0
+    assert harvest.counts["nodes"] == {"deployment": 1}
+    assert api.open_store(repo.path).head() == head
+
+
+def test_document_write_file_pins_content_and_reads_back(repo: GitRepo) -> None:
+    card = repo.write("docs/model_card.md", "# churn model card\n")
+    res = _invoke(repo, "document", "--type", "model_card", "--uri", "docs/model_card.md",
+                  "--model", "churn@v1.1.0", "--write-file", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    expected = "sha256:" + hashlib.sha256(card.read_bytes()).hexdigest()
+    assert out["record"]["content_hash"] == expected
+    assert f"content_hash: {expected}" in (repo.path / out["file"]).read_text()
+    assert api.harvest(repo.path, only=["records"]).new_events == 0
+
+
+def test_every_kind_from_the_command_line(repo: GitRepo) -> None:
+    cmds = [
+        ["assessment", "--group", "churn", "--tier", "high", "--annex-iii", "5(b)",
+         "--date", "2026-01-10", "--next-review", "2027-01-10"],
+        ["alert", "--model", "churn@v1.0.0", "--metric", "psi", "--value", "0.31",
+         "--threshold", "0.2", "--id", "psi-1"],
+        ["retraining", "--trigger", "drift", "--previous", "churn@v1.0.0", "--new",
+         "churn@v1.1.0", "--alert", "psi-1", "--within-plan"],
+        APPROVAL,
+    ]
+    for cmd in cmds:
+        res = _invoke(repo, *cmd)
+        assert res.exit_code == 0, res.output
+        assert res.stdout.startswith("Recorded ")
+    store = api.open_store(repo.path)
+    edges = {(e.kind.value, e.source, e.target) for e in store.iter_edges()}
+    retr = next(store.iter_nodes("retraining"))
+    assert retr.attrs["within_change_plan"] is True
+    assert ("triggers", "alert:psi-1", retr.id) in edges
+    assert ("retrains", "model:churn@v1.0.0", retr.id) in edges
+    assert store.head()[0] == 4 and store.verify().ok
+
+
+def test_invalid_record_exits_2_with_field_and_writes_nothing(repo: GitRepo) -> None:
+    res = _invoke(repo, *[a if a != "approved" else "maybe" for a in APPROVAL], "--write-file")
+    assert res.exit_code == 2
+    assert ("error: command line (decision): Input should be 'approved', 'rejected' or "
+            "'conditional' (got 'maybe')") in res.stderr
+    assert api.open_store(repo.path).head()[0] == 0
+    assert not (repo.path / "governance").exists()
+
+
+def test_without_a_store_says_to_init(git_repo: GitRepo) -> None:
+    git_repo.commit("init")
+    res = _invoke(git_repo, *APPROVAL)
+    assert res.exit_code == 2 and "lineage init" in res.stderr
+
+
+def test_record_run_pins_inputs_and_model(repo: GitRepo, monkeypatch) -> None:
+    data = repo.write("data/train.csv", "a,b\n1,2\n")
+    head = repo.git("rev-parse", "HEAD")
+    model = repo.write("models/model.pkl", b"\x80model-bytes")
+    res = _invoke(repo, "run", "--name", "train", "--input", "data/train.csv",
+                  "--param", "lr=0.1", "--param", "depth=6", "--metric", "auc=0.91",
+                  "--model", "churn@v2=models/model.pkl", "--clean", "--json")
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)["record"]
+    assert rec["commit"] == head  # read from .git without running git
+    assert rec["params"] == {"lr": 0.1, "depth": 6} and rec["metrics"] == {"auc": 0.91}
+    md5 = hashlib.md5(data.read_bytes()).hexdigest()
+    assert rec["inputs"] == [{"path": "data/train.csv", "hash": f"md5:{md5}", "size": 8}]
+    assert rec["models"][0]["hash"] == "md5:" + hashlib.md5(model.read_bytes()).hexdigest()
+    store = api.open_store(repo.path)
+    run = store.get_node(json.loads(res.stdout)["node"])
+    assert run is not None and run.attrs["dirty"] is False and run.attrs["source"] == "lineage"
+    pins = [e.attrs["pin"] for e in store.iter_edges("input")]
+    assert pins == ["strong"]
+    # in CI the commit comes from the environment; a model without version gets md5-<hash>
+    monkeypatch.setenv("GITHUB_SHA", "f" * 40)
+    res = _invoke(repo, "run", "--model", "churn=models/model.pkl", "--json")
+    rec = json.loads(res.stdout)["record"]
+    assert rec["commit"] == "f" * 40
+    assert rec["models"][0]["version"] == "md5-" + rec["models"][0]["hash"][4:16]
+
+
+def test_retiring_a_deployment_completes_its_file(repo: GitRepo) -> None:
+    base = ["deployment", "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2026-01-21T08:00:00Z", "--write-file", "--json"]
+    first = json.loads(_invoke(repo, *base, "--endpoint", "https://m/churn").stdout)
+    res = _invoke(repo, *base, "--retired-at", "2026-06-01")
+    assert res.exit_code == 0, res.output
+    second = json.loads(res.stdout)
+    assert second["node"] == first["node"] and second["file"] == first["file"]
+    (loaded,) = parse_file(repo.path / first["file"], repo.path)
+    assert loaded.record.endpoint == "https://m/churn"
+    assert loaded.record.retired_at is not None
+    assert api.harvest(repo.path, only=["records"]).new_events == 0
+    # a contradiction is refused and leaves file and store as they were
+    head = api.open_store(repo.path).head()
+    res = _invoke(repo, *base, "--endpoint", "https://other")
+    assert res.exit_code == 2
+    assert "(endpoint): the record file already says otherwise about endpoint" in res.stderr
+    assert api.open_store(repo.path).head() == head
+
+
+def test_ci_job_configures_through_the_environment(git_repo: GitRepo, tmp_path,
+                                                    monkeypatch) -> None:
+    git_repo.commit("init")
+    store_dir = tmp_path / "ci-store"
+    monkeypatch.setenv("LINEAGE_STORE", str(store_dir))
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    monkeypatch.setenv("GITHUB_SHA", "a" * 40)
+    assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
+    res = _invoke(git_repo, "run", "--name", "nightly", "--clean")
+    assert res.exit_code == 0, res.output
+    assert not (git_repo.path / ".lineage").exists() and (store_dir / "lineage.db").exists()
+    (event,) = list(api.open_store(git_repo.path).events())
+    assert event.actor == "octocat" and event.payload["record"]["commit"] == "a" * 40
+    assert event.payload["record"]["user"] == "octocat"
+
+
+def test_validate_reports_every_bad_file_without_a_store(git_repo: GitRepo) -> None:
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    shutil.copytree(examples, git_repo.path, dirs_exist_ok=True)
+    git_repo.commit("records")
+    ok = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
+    assert ok.exit_code == 0, ok.output
+    assert "OK: 10 record(s) in 7 file(s)" in ok.stdout
+    git_repo.write("governance/a.yaml", "kind: alert\nmodel: churn\nmetric: psi\nat: 2026-01-01\n")
+    git_repo.write("governance/b.yaml", "kind: approvall\n")
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path), "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert [(e["file"], e["line"], e["field"]) for e in out["errors"]] == [
+        ("governance/a.yaml", 2, "model"), ("governance/b.yaml", 1, "kind")]
+    one = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path),
+                              str(git_repo.path / "governance/churn")])
+    assert one.exit_code == 0

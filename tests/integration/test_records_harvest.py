@@ -1,0 +1,151 @@
+"""Records harvester on real git repositories: examples, idempotence, all-or-nothing errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.errors import InputError
+from tests.conftest import GitRepo
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
+    git_repo.commit("governance records")
+    api.init(git_repo.path)
+    return git_repo
+
+
+def _state(repo: GitRepo) -> tuple[tuple[int, str], dict]:
+    store = api.open_store(repo.path)
+    try:
+        return store.head(), store.counts()
+    finally:
+        store.close()
+
+
+def test_examples_harvest_once_and_reharvest_writes_nothing(repo: GitRepo) -> None:
+    first = api.harvest(repo.path, only=["records"])
+    assert first.new_events == 1 and not first.report.warnings
+    nodes = first.counts["nodes"]
+    assert nodes == {"alert": 1, "approval": 2, "data": 2, "deployment": 2, "document": 2,
+                     "model": 1, "retraining": 1, "risk_assessment": 1, "run": 1}
+    head = _state(repo)[0]
+    again = api.harvest(repo.path, only=["records"])
+    assert again.new_events == 0 and again.harvesters[0].stats.total == 0
+    assert _state(repo)[0] == head
+    store = api.open_store(repo.path)
+    assert store.verify().ok
+    card = store.get_node("document:churn-model-card-v1.1.0")
+    assert card is not None and card.attrs["record_file"] == "governance/churn/documents.yaml"
+    assert card.attrs["content_hash"].startswith("sha256:")
+    url_doc = store.get_node("document:churn-transparency-notice")
+    assert url_doc is not None and "content_hash" not in url_doc.attrs
+    store.close()
+
+
+def test_unchanged_files_are_not_parsed_again(repo: GitRepo, monkeypatch) -> None:
+    api.harvest(repo.path, only=["records"])
+    import connectors.harvesters.records as mod
+
+    def no_parse(*a, **k):
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr(mod, "parse_file", no_parse)
+    assert api.harvest(repo.path, only=["records"]).new_events == 0
+    # a changed file is parsed (and its new record lands)
+    monkeypatch.undo()
+    p = repo.path / "governance/churn/alerts.json"
+    p.write_text(p.read_text().replace('"resolved"', '"acknowledged"'))
+    res = api.harvest(repo.path, only=["records"])
+    assert res.new_events == 1
+    assert res.harvesters[0].stats.nodes_changed == {"alert": 1}
+
+
+BAD = """\
+kind: approval
+model: churn@v1.1.0
+decision: approve
+approver: dave
+decided_at: 2026-02-01
+"""
+
+
+def test_invalid_file_fails_the_harvest_and_leaves_the_store_unchanged(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["records"])
+    before = _state(repo)
+    repo.write("governance/churn/z_new_ok.yaml",
+               "kind: alert\nmodel: churn@v1.1.0\nmetric: ks_statistic\nat: 2026-02-01\n")
+    repo.write("governance/churn/bad.yaml", BAD)
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 2
+    assert ("error: governance/churn/bad.yaml:3 (decision): Input should be 'approved', "
+            "'rejected' or 'conditional' (got 'approve')") in res.stderr
+    assert "hint: use one of the values listed" in res.stderr
+    assert _state(repo) == before  # neither the bad nor the good new file was applied
+
+
+def test_every_invalid_file_is_counted(repo: GitRepo) -> None:
+    repo.write("governance/a.yaml", BAD)
+    repo.write("governance/b.yaml", "kind: nope\n")
+    with pytest.raises(InputError) as exc:
+        api.harvest(repo.path, only=["records"])
+    assert exc.value.file == "governance/a.yaml" and exc.value.line == 3
+    assert "(and 1 more invalid file(s): governance/b.yaml)" in str(exc.value)
+
+
+def test_changed_document_is_an_error_naming_the_hash_line(repo: GitRepo) -> None:
+    (repo.path / "model_card.md").write_text("# edited after review\n")
+    with pytest.raises(InputError) as exc:
+        api.harvest(repo.path, only=["records"])
+    err = exc.value
+    assert (err.file, err.line, err.field) == ("governance/churn/documents.yaml", 5,
+                                               "content_hash")
+    assert "content_hash does not match model_card.md" in str(err)
+    assert _state(repo)[0][0] == 0
+
+
+def test_missing_document_file_is_a_warning(repo: GitRepo) -> None:
+    repo.write("governance/x.yaml", "kind: document\ndoc_kind: bias_report\n"
+               "uri: reports/bias.html\nmodel: churn@v1.1.0\n")
+    res = api.harvest(repo.path, only=["records"])
+    assert [(w.file, w.line, w.field) for w in res.report.warnings] == [
+        ("governance/x.yaml", 3, "uri")]
+
+
+def test_one_id_for_two_different_records_is_an_error(repo: GitRepo) -> None:
+    repo.write("governance/dup.yaml", "kind: risk_assessment\nid: churn-2026\n"
+               "model_group: churn\ntier: high\nassessed_at: 2026-03-01\n")
+    with pytest.raises(InputError) as exc:
+        api.harvest(repo.path, only=["records"])
+    msg = str(exc.value)
+    assert msg.startswith("governance/dup.yaml:5 (assessed_at): record risk_assessment:churn-2026"
+                          " is also in governance/churn/risk_assessment.yaml:12, which says "
+                          "otherwise about assessed_at, tier")
+
+
+def test_records_of_one_node_that_agree_are_merged(repo: GitRepo) -> None:
+    # the retirement of a deployment, in its own file, completes the deployment record
+    repo.write("governance/retire.yaml", "kind: deployment\nmodel: churn@v1.1.0\n"
+               "environment: prod\ndeployed_at: 2026-01-21T08:00:00Z\n"
+               "retired_at: 2026-06-01T00:00:00Z\n")
+    api.harvest(repo.path, only=["records"])
+    node = api.open_store(repo.path).get_node("deployment:churn:prod:2026-01-21T08:00:00+00:00")
+    assert node is not None
+    assert node.attrs["retired_at"] == "2026-06-01T00:00:00Z"
+    assert node.attrs["endpoint"] == "https://models.example.com/churn"
+
+
+def test_governance_dir_is_configurable(repo: GitRepo) -> None:
+    (repo.path / "governance").rename(repo.path / "compliance")
+    assert api.harvest(repo.path, only=["records"]).harvesters == []  # nothing to read
+    repo.write("lineage.yaml", "governance_dir: compliance\n")
+    assert api.harvest(repo.path, only=["records"]).new_events == 1

@@ -1,0 +1,141 @@
+"""track_run on a real git + DVC repository: commit, dirty flag, DVC hashes, model hash."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connectors.tracking import track_run
+from lineage import api
+from lineage.errors import InputError
+from lineage.hashing import compute, content_hash
+from tests.conftest import GitRepo
+
+DVC = str(Path("/work/main/.venv/bin/dvc")) if Path("/work/main/.venv/bin/dvc").exists() else "dvc"
+
+
+@pytest.fixture(scope="module")
+def dvc_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    """One real DVC repo for the module (dvc is slow): a file, a directory, a stage output."""
+    repo = GitRepo(tmp_path_factory.mktemp("dvc") / "repo")
+    repo.write("data/train.csv", "id,churn\n" + "".join(f"{i},{i % 2}\n" for i in range(500)))
+    repo.write("data/images/a.bin", b"\x00\x01\x02" * 100)
+    repo.write("data/images/sub/b.bin", b"bee")
+    repo.write("params.yaml", "lr: 0.1\n")
+    repo.write("train.py", "print('train')\n")
+    repo.run(DVC, "init", "-q")
+    repo.run(DVC, "add", "-q", "data/train.csv", "data/images")
+    repo.run(DVC, "stage", "add", "-q", "-n", "prep", "-d", "data/train.csv", "-o",
+             "data/prep.csv", "head -n 100 data/train.csv > data/prep.csv")
+    repo.run(DVC, "repro", "-q")
+    repo.commit("data tracked by dvc")
+    api.init(repo.path)
+    return repo
+
+
+def _dvc_md5(repo: GitRepo, dvc_file: str) -> dict:
+    return yaml.safe_load((repo.path / dvc_file).read_text())["outs"][0]
+
+
+def test_hashes_equal_dvc_md5(dvc_repo: GitRepo) -> None:
+    train = _dvc_md5(dvc_repo, "data/train.csv.dvc")
+    images = _dvc_md5(dvc_repo, "data/images.dvc")
+    # computed exactly as DVC does, for a file and a directory
+    assert compute(dvc_repo.path / "data/train.csv").hash == f"md5:{train['md5']}"
+    computed_dir = compute(dvc_repo.path / "data/images")
+    assert computed_dir.hash == f"md5:{images['md5']}" and computed_dir.hash.endswith(".dir")
+    assert computed_dir.nfiles == images["nfiles"] == 2
+    # read back from DVC's own files
+    assert content_hash(dvc_repo.path, "data/train.csv").source == ".dvc"
+    lock = yaml.safe_load((dvc_repo.path / "dvc.lock").read_text())
+    prep_md5 = lock["stages"]["prep"]["outs"][0]["md5"]
+    prep = content_hash(dvc_repo.path, "data/prep.csv")
+    assert (prep.hash, prep.source) == (f"md5:{prep_md5}", "dvc.lock")
+    assert compute(dvc_repo.path / "data/prep.csv").hash == prep.hash
+
+
+def test_track_run_captures_commit_inputs_params_metrics_model(dvc_repo: GitRepo) -> None:
+    head = dvc_repo.git("rev-parse", "HEAD")
+    with track_run(dvc_repo.path, name="train", inputs=["data/train.csv", "data/images",
+                                                        "data/prep.csv", "params.yaml"]) as run:
+        run.log_params({"lr": 0.1, "depth": 6})
+        model = dvc_repo.path / "models" / "model.pkl"
+        model.parent.mkdir(exist_ok=True)
+        model.write_bytes(b"trained weights")
+        run.log_metrics({"auc": 0.91})
+        run.log_model("models/model.pkl", name="churn", version="v1.1.0")
+    store = api.open_store(dvc_repo.path)
+    node = store.get_node(run.node_id)
+    assert node is not None
+    a = node.attrs
+    assert (a["source"], a["status"], a["commit"], a["dirty"]) == ("lineage", "FINISHED",
+                                                                     head, False)
+    assert a["params"] == {"lr": 0.1, "depth": 6} and a["metrics"] == {"auc": 0.91}
+    inputs = {e.attrs["path"]: e for e in store.iter_edges("input") if e.target == run.node_id}
+    train = _dvc_md5(dvc_repo, "data/train.csv.dvc")["md5"]
+    images = _dvc_md5(dvc_repo, "data/images.dvc")["md5"]
+    params_md5 = hashlib.md5((dvc_repo.path / "params.yaml").read_bytes()).hexdigest()
+    assert inputs["data/train.csv"].attrs["digest"] == f"md5:{train}"
+    assert inputs["data/images"].attrs["digest"] == f"md5:{images}"
+    assert inputs["params.yaml"].attrs["digest"] == f"md5:{params_md5}"  # not DVC: computed
+    assert {e.attrs["pin"] for e in inputs.values()} == {"strong"}
+    # the data node id is the repository-scoped DVC identity
+    root = dvc_repo.git("rev-list", "--max-parents=0", "HEAD")
+    assert inputs["data/train.csv"].source == f"data:root:{root}:data/train.csv@md5:{train}"
+    code = [e for e in store.iter_edges("code") if e.target == run.node_id]
+    assert [(e.source, e.attrs) for e in code] == [(f"commit:{head}", {"dirty": False})]
+    m = store.get_node("model:churn@v1.1.0")
+    assert m is not None
+    assert m.attrs["artifact_hash"] == "md5:" + hashlib.md5(b"trained weights").hexdigest()
+    assert m.attrs["run_id"] == run.run_id
+    produced = {(e.source, e.target) for e in store.iter_edges("produced")}
+    assert (run.node_id, "model:churn@v1.1.0") in produced
+    last = list(store.events())[-1]
+    assert last.kind == "record" and last.payload["record"]["id"] == run.run_id
+    assert store.verify().ok
+    store.close()
+
+
+def test_dirty_tree_is_recorded(dvc_repo: GitRepo) -> None:
+    script = dvc_repo.path / "train.py"
+    original = script.read_text()
+    script.write_text(original + "# local tweak\n")
+    try:
+        with track_run(dvc_repo.path, name="tweak") as run:
+            pass
+    finally:
+        script.write_text(original)
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["dirty"] is True
+
+
+def test_failing_training_script_records_failed(dvc_repo: GitRepo) -> None:
+    with pytest.raises(ZeroDivisionError), track_run(dvc_repo.path, name="broken",
+                                                     inputs=["data/train.csv"]) as run:
+        run.log_params({"lr": 10})
+        _ = 1 / 0
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == "FAILED"
+    assert node.attrs["params"] == {"lr": 10}
+
+
+def test_model_logged_but_not_written_is_an_error(dvc_repo: GitRepo) -> None:
+    with pytest.raises(InputError, match="did not write it"), \
+            track_run(dvc_repo.path, name="nomodel") as run:
+        run.log_model("models/missing.pkl", name="churn")
+    assert api.open_store(dvc_repo.path).get_node(run.node_id) is None
+
+
+def test_write_file_run_reads_back_unchanged(dvc_repo: GitRepo) -> None:
+    with track_run(dvc_repo.path, name="reviewed", inputs=["data/train.csv"],
+                   write_file=True) as run:
+        pass
+    assert run.result is not None and run.result.file == f"governance/run/{run.run_id}.yaml"
+    try:
+        res = api.harvest(dvc_repo.path, only=["records"])
+        assert res.new_events == 0
+    finally:
+        (dvc_repo.path / run.result.file).unlink()
