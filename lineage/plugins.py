@@ -64,6 +64,9 @@ SOURCES: dict[str, str] = {
     "datahub-rest": "connectors.sinks.datahub.reader:read_rest",
 }
 
+# the demo repository builder used by `lineage quickstart`
+DEMO = "connectors.demo.build:build_demo"
+
 EXTRA_FOR = {
     "datahub": "datahub", "atlas": "atlas", "apache_atlas": "atlas", "mlflow": "mlflow",
     "dvc": "dvc", "confluent_kafka": "kafka",
@@ -167,6 +170,10 @@ def load_sink(name: str) -> type[Sink]:
 
 def load_source(name: str) -> Callable[..., LineageGraph]:
     return _load(SOURCES, "lineage.sources", name, "graph source")  # type: ignore[no-any-return]
+
+
+def load_demo() -> Callable[..., Any]:
+    return _load({"demo": DEMO}, "lineage.demos", "demo", "demo")  # type: ignore[no-any-return]
 
 
 def harvester_names() -> list[str]:

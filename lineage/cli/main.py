@@ -291,7 +291,8 @@ def log_(repo: Path | None = RepoOpt, limit: int = typer.Option(20, "-n"),
     for e in events:
         p = e.payload
         summary = p.get("harvester") or p.get("target") or p.get("record_kind") or ""
-        table.add_row(str(e.seq), e.ts, e.kind, e.actor, str(summary), e.hash[:12])
+        table.add_row(str(e.seq), e.ts[:19].replace("T", " "), e.kind, e.actor, str(summary),
+                      e.hash[:12])
     console.print(table)
 
 

@@ -1,0 +1,118 @@
+"""`lineage quickstart`: the whole product on a demo repository, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lineage.cli.common import JsonOpt, console, err_console, handle_errors, print_json
+from lineage.cli.main import _print_harvest, app
+
+
+@app.command()
+def quickstart(
+    directory: Path = typer.Argument(Path("lineage-demo"), help="Where to build the demo "
+                                     "repository (must be empty or absent)."),
+    force: bool = typer.Option(False, "--force", help="Replace DIRECTORY if it exists."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Build a demo ML repository, harvest it, push it to DataHub Lite and audit it.
+
+    The demo has a real git history, a real DVC pipeline (prepare → train), training runs
+    recorded by lineage, a churn model registered in two versions (GTO tags), deployments,
+    a risk assessment, approvals, a drift alert and a retraining — and a few deliberate gaps
+    for the audit to find. Exit 0 when every step worked (the planted findings included).
+
+    Examples:
+      lineage quickstart
+      lineage quickstart /tmp/demo --force --json
+    """
+    from lineage import api
+    from lineage.audit import resolve_policy, run_audit
+    from lineage.audit.formats import render_table
+    from lineage.config import load_config
+    from lineage.errors import ConfigError
+    from lineage.plugins import PushContext, load_demo, load_sink
+
+    out: dict[str, Any] = {}
+    quiet = as_json
+    with handle_errors():
+        target = directory.resolve()
+        if target.exists() and any(target.iterdir()) and not force:
+            raise ConfigError(f"{target} exists and is not empty",
+                              hint="choose another directory or add --force to replace it")
+        step(quiet, 1, "Building the demo repository (git + DVC pipeline + records)")
+        build = load_demo()
+        with console.status("running dvc repro twice …", spinner="dots") if not quiet \
+                else _null():
+            demo = build(target, force=force)
+        out["repository"] = str(demo.path)
+        out["planted_gaps"] = [{"rule": r, "node": n} for r, n in demo.planted_gaps]
+        if not quiet:
+            console.print(f"  {demo.path}: {len(demo.commits)} commits, "
+                          "tags churn@v1.0.0, churn@v1.1.0, churn#staging#1, churn#prod#2")
+
+        step(quiet, 2, "Harvesting git, DVC, GTO tags, runs and governance records")
+        result = api.harvest(demo.path)
+        out["harvest"] = result.as_dict()
+        if not quiet:
+            _print_harvest(result)
+
+        step(quiet, 3, "Pushing the graph to DataHub Lite")
+        cfg = load_config(demo.path)
+        store = api.open_store(demo.path, cfg)
+        try:
+            graph = store.load_graph()
+            push = load_sink("datahub-lite")().push(
+                graph, PushContext(store=store, config=cfg, repo_path=demo.path))
+            out["push"] = push.as_dict()
+            if not quiet:
+                console.print(f"  wrote {push.written} aspects to "
+                              f"{push.details.get('destination', 'DataHub Lite')}",
+                              soft_wrap=True)
+
+            step(quiet, 4, "Auditing (EU AI Act / ISO 42001 completeness rules)")
+            policy, where = resolve_policy(demo.path, None, cfg.policy)
+            report = run_audit(store, policy, source_name="local", policy_source=where)
+        finally:
+            store.close()
+    found = {(f.rule, f.subject) for f in report.findings}
+    out["audit"] = {"findings": len(report.findings),
+                    "rules": sorted({f.rule for f in report.findings})}
+    out["planted_gaps_found"] = all(
+        (r, n) in found for r, n in demo.planted_gaps)
+    if as_json:
+        print_json(out)
+        return
+    console.print(render_table(report))
+    rel = demo.path
+    console.print()
+    console.rule("What to look at next")
+    console.print(
+        f"  cd {rel}\n"
+        "  lineage show churn@v1.1.0              # provenance: deployment → version → run → data\n"
+        "  lineage audit --format markdown        # the findings as a pull-request comment\n"
+        "  lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com "
+        "--role risk-officer --write-file   # close a gap, then: lineage audit\n"
+        "  lineage verify                         # check the tamper-evident event log\n"
+        "  DataHub Lite:  see docs/datahub.md (datahub lite ls / get / search on "
+        ".lineage/datahub-lite.db)", soft_wrap=True, markup=False)
+
+
+def step(quiet: bool, n: int, text: str) -> None:
+    if not quiet:
+        console.print()
+        console.rule(f"[bold]{n}/4[/] {text}", align="left")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+__all__ = ["quickstart", "err_console"]
