@@ -58,7 +58,7 @@ SINKS: dict[str, str] = {
     "atlas": "connectors.sinks.atlas.sink:AtlasSink",
 }
 
-# graph sources for `lineage audit --source`: callables (ctx, **options) -> LineageGraph
+# graph sources for `lineage audit --source`: callables (**options) -> LineageGraph
 SOURCES: dict[str, str] = {
     "datahub-lite": "connectors.sinks.datahub.reader:read_lite",
     "datahub-rest": "connectors.sinks.datahub.reader:read_rest",
