@@ -167,8 +167,9 @@ def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]]
         for qn in references(item["entity"]):
             if qn not in guid_of:
                 target = by_qn[qn]["entity"]
-                referred[placeholder(qn)] = {
-                    "guid": guid_of[qn], "typeName": target["typeName"],
+                ph = placeholder(qn)
+                referred[ph] = {
+                    "guid": ph, "typeName": target["typeName"],
                     "attributes": {k: v for k, v in target["attributes"].items()
                                    if not _is_ref(v)},
                 }
@@ -176,8 +177,9 @@ def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]]
         e = item["entity"]
         entities.append({
             "guid": guid_of[item["qualifiedName"]], "typeName": e["typeName"],
-            "attributes": _to_wire(e["attributes"], guid_of),
-            "relationshipAttributes": _to_wire(e.get("relationshipAttributes") or {}, guid_of),
+            "attributes": {k: _to_wire(v, guid_of) for k, v in e["attributes"].items()},
+            "relationshipAttributes": {k: _to_wire(v, guid_of) for k, v in
+                                       (e.get("relationshipAttributes") or {}).items()},
         })
     request = {"entities": entities, "referredEntities": referred}
     return request, {g: qn for qn, g in guid_of.items()}
