@@ -86,7 +86,9 @@ class AtlasStandin:
             for p in json.loads(f.read_text()).get("patches", []):
                 if p["action"] == "ADD_ATTRIBUTE" and p["typeName"] in self.types:
                     t = self.types[p["typeName"]]
-                    t["attributeDefs"] = t.get("attributeDefs", []) + p["attributeDefs"]
+                    have = {a["name"] for a in t.get("attributeDefs", [])}
+                    t["attributeDefs"] = t.get("attributeDefs", []) + [
+                        a for a in p["attributeDefs"] if a["name"] not in have]
         # the rest of the 228 built-in types exist too (names only): creating one is a 409
         for name in (FIXTURES / "builtin_type_names.txt").read_text().split():
             self.types.setdefault(name, {"name": name, "category": "ENTITY", "guid": "builtin",
