@@ -107,7 +107,8 @@ class AtlasStandin:
             do_GET = do_POST = do_PUT = do_DELETE = _go
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -157,6 +158,9 @@ class AtlasStandin:
                 status, payload = self._dispatch(method, route, query, body)
             except AtlasFail as f:
                 status, payload = f.status, {"errorCode": f.code, "errorMessage": f.message}
+            except Exception as exc:  # a bug in the stand-in: answer like the server would
+                status, payload = 500, {"errorCode": "ATLAS-500-00-001",
+                                        "errorMessage": f"Internal server error {exc!r}"}
         self._send(h, status, payload)
 
     @staticmethod
@@ -193,6 +197,11 @@ class AtlasStandin:
             if m == method and match:
                 return fn(q=q, body=body, **match.groupdict())  # type: ignore[operator]
         raise AtlasFail(404, "ATLAS-404-00-001", f"no such endpoint {method} {route}")
+
+    def purge(self, guid: str) -> None:
+        """Remove an entity as an administrator's purge would (tests: a server that lost it)."""
+        e = self.entities.pop(guid)
+        self.unique.pop((e["typeName"], e["attributes"].get("qualifiedName")), None)
 
     # -- type system ------------------------------------------------------------------------
     def _supertypes(self, name: str) -> list[str]:
