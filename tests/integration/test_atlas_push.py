@@ -253,6 +253,20 @@ def test_settings_from_config_and_missing_settings(atlas: AtlasStandin, store: S
     assert "ATLAS_PASSWORD" in str(exc.value) and exc.value.exit_code == 2
 
 
+def test_url_with_path_prefix_and_embedded_credentials(store: Store) -> None:
+    with running_atlas({"admin": PASSWORD}, mount="/gateway/atlas") as atlas:
+        host = atlas.url.removeprefix("http://")
+        ctx = PushContext(store, Config(), store.root.parent,
+                          options={"url": f"http://admin:{PASSWORD}@{host}/"})
+        result = AtlasSink().push(G.build_graph(), ctx)
+        assert result.details["entities"] == len(atlas.entities) > 0
+        assert result.details["url"] == atlas.url
+        assert PASSWORD not in str(result.as_dict())
+        assert store.state_get_all(namespace(atlas.url))
+        assert all(PASSWORD not in ns for (ns,) in store.conn.execute(
+            "SELECT DISTINCT namespace FROM state"))
+
+
 # -- a thin CLI over the sink (the exit codes and one-line errors a user sees) ----------------
 harness = typer.Typer()
 

@@ -62,8 +62,9 @@ def _header_attrs(e: dict[str, Any]) -> dict[str, Any]:
 
 
 class AtlasStandin:
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+    def __init__(self, users: dict[str, str] | None = None, mount: str = "") -> None:
         self.users = users or {"admin": "admin"}
+        self.mount = mount.rstrip("/")  # e.g. "/gateway/atlas": Atlas behind a proxy path
         self.types: dict[str, dict[str, Any]] = {}
         self.entities: dict[str, dict[str, Any]] = {}
         self.unique: dict[tuple[str, str], str] = {}
@@ -119,7 +120,7 @@ class AtlasStandin:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.mount}"
 
     # -- HTTP -------------------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -145,6 +146,10 @@ class AtlasStandin:
             h.wfile.write(body)
             return
         path = parts.path
+        if self.mount and path.startswith(self.mount + "/"):
+            path = path[len(self.mount):]
+        elif self.mount:
+            path = "/"
         if not path.startswith(PREFIX):
             return self._send(h, 404, {"errorCode": "ATLAS-404-00-001",
                                        "errorMessage": f"Given typename {path} was invalid"})
@@ -753,8 +758,9 @@ class AtlasStandin:
 
 
 @contextmanager
-def running_atlas(users: dict[str, str] | None = None) -> Iterator[AtlasStandin]:
-    s = AtlasStandin(users).start()
+def running_atlas(users: dict[str, str] | None = None, mount: str = ""
+                  ) -> Iterator[AtlasStandin]:
+    s = AtlasStandin(users, mount).start()
     try:
         yield s
     finally:

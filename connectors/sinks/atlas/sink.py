@@ -83,7 +83,7 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
     cfg = getattr(ctx.config, "atlas", None)
     env = os.environ
 
-    def pick(key: str, env_var: str, secret: bool = False) -> tuple[str | None, str]:
+    def pick(key: str, env_var: str) -> tuple[str | None, str]:
         if opts.get(key) not in (None, ""):
             return str(opts[key]), f"--option {key}"
         value = _secret(getattr(cfg, key, None)) if cfg is not None else None
@@ -104,7 +104,7 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
         raise ConfigError(f"ATLAS_URL {strip_credentials(url)!r} is not an http(s) URL",
                           hint="e.g. ATLAS_URL=http://localhost:21000")
     username, user_src = pick("username", "ATLAS_USERNAME")
-    password, pw_src = pick("password", "ATLAS_PASSWORD", secret=True)
+    password, pw_src = pick("password", "ATLAS_PASSWORD")
     if parts.username and not username:
         username, user_src = parts.username, "the user in ATLAS_URL"
     if parts.password and not password:
