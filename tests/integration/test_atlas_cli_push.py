@@ -35,7 +35,9 @@ def test_lineage_push_to_atlas(git_repo, monkeypatch: pytest.MonkeyPatch) -> Non
         assert ("lineage_deployment", G.DEPLOY + "@lineage") in atlas.unique
         monkeypatch.setenv("ATLAS_PASSWORD", "Wr0ng-pw")
     with running_atlas({"admin": "pw-cli"}) as other:
-        monkeypatch.setenv("ATLAS_URL", other.url)
-        res = CliRunner().invoke(app, ["push", "--to", "atlas", "--repo", str(git_repo.path)])
+        # --server wins over ATLAS_URL (which points at the server stopped above)
+        res = CliRunner().invoke(app, ["push", "--to", "atlas", "--server", other.url,
+                                       "--repo", str(git_repo.path)])
         assert res.exit_code == 3, res.output
+        assert "rejected the credentials" in res.output
         assert "ATLAS_PASSWORD" in res.output and "Wr0ng-pw" not in res.output

@@ -79,6 +79,11 @@ def test_first_push_then_unchanged_graph_sends_nothing(atlas: AtlasStandin, stor
     again = push(G.build_graph(), store, atlas)
     assert len(atlas.requests) == n  # not a single request
     assert again.written == 0 and again.unchanged == len(items)
+    pushes = [e.payload for e in store.events() if e.kind == "push"]
+    assert [(p["target"], p["written"], p["ok"]) for p in pushes] == [
+        ("atlas", result.written, True), ("atlas", 0, True)]
+    assert pushes[0]["destination"] == atlas.url and pushes[0]["entities"] == len(items)
+    assert store.verify().ok
 
 
 def test_lineage_reads_back_deployment_version_run_data(atlas: AtlasStandin, store: Store
@@ -164,6 +169,10 @@ def test_failed_push_resumes_where_it_stopped(atlas: AtlasStandin, store: Store)
         push(graph, store, atlas, batch_size=3)
     assert exc.value.exit_code == 3
     assert "ATLAS-500-00-001" in str(exc.value) and "resume" in str(exc.value)
+    partial = exc.value.result  # type: ignore[attr-defined]
+    assert (partial.written, partial.failed) == (6, total - 6)
+    [event] = [e.payload for e in store.events() if e.kind == "push"]
+    assert event["ok"] is False and event["written"] == 6
     state = store.state_get_all(namespace(atlas.url))
     assert len([k for k in state if k.startswith("e|")]) == 6  # two acknowledged batches
     guids_before = {k: v for k, v in state.items() if k.startswith("g|")}

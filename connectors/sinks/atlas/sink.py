@@ -16,8 +16,8 @@ Incremental: per-entity payload hashes and assigned guids live in the store's st
 ``push:atlas:<url>``; an unchanged graph sends nothing. State is written after each
 acknowledged batch, so a push that fails half way resumes where it stopped.
 
-Settings (first found wins): ``ctx.options`` (``url``, ``username``, ``password``,
-``batch_size``, ``timeout``, ``full``), then the ``atlas:`` section of ``lineage.yaml``
+Settings (first found wins): ``ctx.options`` (``url`` or ``server``, ``username``,
+``password``, ``batch_size``, ``timeout``, ``full``), then the ``atlas:`` section of ``lineage.yaml``
 (where ``ATLAS_URL`` / ``ATLAS_USERNAME`` / ``ATLAS_PASSWORD`` already win), then those
 environment variables directly.
 """
@@ -84,8 +84,10 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
     env = os.environ
 
     def pick(key: str, env_var: str) -> tuple[str | None, str]:
+        if key == "url" and opts.get("server") not in (None, ""):  # `lineage push --server`
+            return str(opts["server"]), "--server"
         if opts.get(key) not in (None, ""):
-            return str(opts[key]), f"--option {key}"
+            return _secret(opts[key]), f"--option {key}"
         value = _secret(getattr(cfg, key, None)) if cfg is not None else None
         if value:
             from_env = env.get(env_var) == value
@@ -213,7 +215,8 @@ class AtlasSink:
         store = ctx.store
         state = {} if settings.full else store.state_get_all(ns)
         result = PushResult(target="atlas")
-        details: dict[str, Any] = {"url": settings.url, "typedefs": "unchanged", "batches": 0,
+        details: dict[str, Any] = {"url": settings.url, "destination": settings.url,
+                                   "typedefs": "unchanged", "batches": 0,
                                    "entities": 0, "classifications": 0,
                                    "business_metadata": 0, "requests": 0}
         result.details = details
@@ -258,24 +261,45 @@ class AtlasSink:
                 with store.transaction():
                     store.state_put_many(ns, puts)
                 done += len(batch)
+                details["entities"] = done
                 details["batches"] += 1
                 ctx.progress("atlas entities", done, total)
-            details["entities"] = done
             self._governance(items, guids, state, ns, store, client, details)
         except SinkError as exc:
             if details["batches"]:
                 exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
                     f"{details['batches']} batch(es) were acknowledged and are kept: re-run "
                     "to resume")
+            details["requests"] = http.calls if http is not None else 0
+            result.written = details["entities"]
+            result.failed = len(changed) - details["entities"]
+            result.unchanged = len(items) - len(changed)
+            result.errors.append(str(exc))
+            self._log_event(ctx, result, settings, ok=False)
+            exc.result = result  # type: ignore[attr-defined]
             raise
-        finally:
-            if http is not None:
-                details["requests"] = http.calls
+        details["requests"] = http.calls if http is not None else 0
         result.written = details["entities"] + details["classifications"] + \
             details["business_metadata"]
         result.unchanged = len(items) - len(changed)
         log.info("atlas push to %s: %s", settings.url, details)
+        self._log_event(ctx, result, settings, ok=True)
         return result
+
+    @staticmethod
+    def _log_event(ctx: PushContext, result: PushResult, settings: AtlasSettings, *, ok: bool
+                   ) -> None:
+        """One ``push`` event in the tamper-evident log (what was sent where, not how)."""
+        from lineage.api import actor
+
+        d = result.details
+        payload = {"target": "atlas", "destination": settings.url, "written": result.written,
+                   "unchanged": result.unchanged, "failed": result.failed,
+                   "full": settings.full, "ok": ok, "typedefs": d.get("typedefs"),
+                   "entities": d.get("entities"), "classifications": d.get("classifications"),
+                   "business_metadata": d.get("business_metadata")}
+        with ctx.store.transaction():
+            ctx.store.append_event("push", actor(), payload)
 
     def _register_typedefs(self, http: AtlasHttp) -> str:
         try:
