@@ -188,3 +188,16 @@ def test_atlas_base_subset_matches_the_reference_model() -> None:
 def test_typedefs_file_is_what_the_sink_registers() -> None:
     path = Path(__file__).resolve().parents[2] / "schemas" / "atlas" / "lineage_typedefs.json"
     assert json.loads(path.read_text()) == OURS
+
+
+# Atlas refuses attribute names that are keywords of its DSL (ATLAS-400-00-020); list from
+# repository/.../query/antlr4/AtlasDSLLexer.g4, compared case-insensitively like the lexer.
+DSL_KEYWORDS = {"like", "and", "or", "lt", "lte", "eq", "neq", "gt", "gte", "from", "where",
+                "orderby", "groupby", "limit", "select", "max", "min", "sum", "count", "loop",
+                "offset", "as", "isa", "is", "has", "asc", "desc", "withpath", "true", "false"}
+
+
+def test_no_attribute_is_a_dsl_keyword() -> None:
+    names = {a["name"] for d in OUR_TYPES.values() for a in d.get("attributeDefs", [])}
+    names |= {e["name"] for r in OURS["relationshipDefs"] for e in (r["endDef1"], r["endDef2"])}
+    assert not {n.lower() for n in names} & DSL_KEYWORDS
