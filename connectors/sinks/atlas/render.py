@@ -94,6 +94,16 @@ def _floats(d: dict[str, Any] | None) -> dict[str, float]:
 class _Renderer:
     def __init__(self, graph: LineageGraph) -> None:
         self.g = graph
+        # records that name their subject by attribute only (no edge), indexed once
+        self.assessments_of: dict[str, list[str]] = {}
+        for n in graph.nodes(NodeKind.RISK_ASSESSMENT):
+            if n.attrs.get("model_group") and n.attrs.get("tier"):
+                self.assessments_of.setdefault(n.attrs["model_group"], []).append(n.id)
+        self._latest: dict[str, str | None] = {}
+        self.retrainings_of: dict[str, list[str]] = {}
+        for n in graph.nodes(NodeKind.RETRAINING):
+            if n.attrs.get("new_model"):
+                self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
 
     # -- helpers ------------------------------------------------------------------------------
     def rendered(self, nid: str) -> bool:
@@ -140,11 +150,14 @@ class _Renderer:
 
     # -- governance lookups --------------------------------------------------------------------
     def latest_assessment(self, group_id: str) -> str | None:
+        if group_id not in self._latest:
+            self._latest[group_id] = self._latest_assessment(group_id)
+        return self._latest[group_id]
+
+    def _latest_assessment(self, group_id: str) -> str | None:
         ids = [i for i in self.preds(group_id, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
                if self.g.attrs(i).get("tier")]
-        ids += [n.id for n in self.g.nodes(NodeKind.RISK_ASSESSMENT)
-                if n.attrs.get("model_group") == group_id and n.attrs.get("tier")
-                and n.id not in ids]
+        ids += [i for i in self.assessments_of.get(group_id, []) if i not in ids]
         if not ids:
             return None
         return max(ids, key=lambda i: (str(self.g.attrs(i).get("assessed_at") or ""), i))
@@ -186,8 +199,7 @@ class _Renderer:
 
     def retraining_bm(self, model_id: str) -> dict[str, Any] | None:
         ids = set(self.preds(model_id, EdgeKind.RETRAINS, NodeKind.RETRAINING))
-        ids |= {n.id for n in self.g.nodes(NodeKind.RETRAINING)
-                if n.attrs.get("new_model") == model_id}
+        ids |= set(self.retrainings_of.get(model_id, []))
         if not ids:
             return None
         rid = max(ids, key=lambda i: (str(self.g.attrs(i).get("at") or ""), i))

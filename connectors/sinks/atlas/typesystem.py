@@ -84,6 +84,7 @@ class TypeSystem:
     classifications: dict[str, dict[str, Any]] = field(default_factory=dict)
     business_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     relationships: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, typedefs: dict[str, Any] | None = None) -> TypeSystem:
@@ -106,6 +107,12 @@ class TypeSystem:
     # -- type queries --------------------------------------------------------------------------
     def supertypes(self, type_name: str) -> list[str]:
         """``type_name`` and all its supertypes, nearest first."""
+        key = ("super", type_name)
+        if key not in self._cache:
+            self._cache[key] = self._supertypes(type_name)
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def _supertypes(self, type_name: str) -> list[str]:
         out: list[str] = []
         todo = [type_name]
         while todo:
@@ -121,14 +128,21 @@ class TypeSystem:
 
     def attributes(self, type_name: str) -> dict[str, dict[str, Any]]:
         """Every attribute def of an entity type, inherited ones included."""
+        key = ("attrs", type_name)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
         out: dict[str, dict[str, Any]] = {}
         for t in reversed(self.supertypes(type_name)):
             for a in self.entities.get(t, {}).get("attributeDefs", []):
                 out[a["name"]] = a
+        self._cache[key] = out
         return out
 
     def relationship_attributes(self, type_name: str) -> dict[str, RelationshipEnd]:
         """Attributes that our relationshipDefs add to ``type_name`` (and its supertypes)."""
+        key = ("rels", type_name)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
         out: dict[str, RelationshipEnd] = {}
         for rel in self.relationships.values():
             e1, e2 = rel["endDef1"], rel["endDef2"]
@@ -137,6 +151,7 @@ class TypeSystem:
                     out[end["name"]] = RelationshipEnd(rel["name"], other["type"],
                                                        end.get("cardinality", "SINGLE"),
                                                        other["type"])
+        self._cache[key] = out
         return out
 
     def classification_attributes(self, name: str) -> dict[str, dict[str, Any]]:
