@@ -79,6 +79,7 @@ def test_first_push_then_unchanged_graph_sends_nothing(atlas: AtlasStandin, stor
     again = push(G.build_graph(), store, atlas)
     assert len(atlas.requests) == n  # not a single request
     assert again.written == 0 and again.unchanged == len(items)
+    assert again.details["stale_entities"] == 0
     pushes = [e.payload for e in store.events() if e.kind == "push"]
     assert [(p["target"], p["written"], p["ok"]) for p in pushes] == [
         ("atlas", result.written, True), ("atlas", 0, True)]
@@ -159,6 +160,12 @@ def test_changes_are_sent_through_their_own_endpoints(atlas: AtlasStandin, store
         G.V2 + "@lineage"]
     v2 = atlas.entities[guid(atlas, "lineage_model_version", G.V2)]
     assert v2["businessAttributes"]["lineage_approval_status"]["approvers"] == ["heidi"]
+    # a node gone from the graph is reported, not deleted
+    smaller = G.build_graph(tier="limited", approver="heidi").subgraph(
+        [n for n in G.build_graph().node_ids() if n != G.APPROVAL_DEP])
+    result = push(smaller, store, atlas)
+    assert result.details["stale_entities"] == 1
+    assert (("lineage_approval", G.APPROVAL_DEP + "@lineage")) in atlas.unique
 
 
 def test_failed_push_resumes_where_it_stopped(atlas: AtlasStandin, store: Store) -> None:

@@ -225,6 +225,9 @@ class AtlasSink:
         changed = [i for qn, i in by_qn.items()
                    if state.get("e|" + qn) != hashes[qn] or not state.get("g|" + qn)]
         td_hash = digest(self.typedefs)
+        # pushed before, gone from the graph now: left in Atlas (facts are not deleted)
+        details["stale_entities"] = sum(1 for k in state
+                                        if k.startswith("e|") and k[2:] not in by_qn)
         http: AtlasHttp | None = None
 
         def client() -> AtlasHttp:
