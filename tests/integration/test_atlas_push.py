@@ -217,7 +217,7 @@ def test_server_lost_an_entity_gives_the_error_code_and_message(atlas: AtlasStan
         push(G.build_graph(tier="minimal"), store, atlas)
     msg = str(exc.value)
     assert "ATLAS-404-00-005" in msg and f"Given instance guid {group} is invalid" in msg
-    assert "full=true" in msg
+    assert "--full" in msg
     result = push(G.build_graph(tier="minimal"), store, atlas, full="true")
     assert result.details["entities"] == len(atlas.entities)
 

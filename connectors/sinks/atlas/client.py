@@ -169,9 +169,9 @@ class AtlasHttp:
 def _hint_for(code: str | None) -> str:
     return {
         "ATLAS-404-00-00A": "an entity referenced by the batch is missing on the server; run "
-                            "`lineage push --to atlas --option full=true` to resend everything",
+                            "`lineage push --to atlas --full` to resend everything",
         "ATLAS-404-00-005": "an entity this store pushed before is gone from Atlas; run "
-                            "`lineage push --to atlas --option full=true`",
+                            "`lineage push --to atlas --full`",
         "ATLAS-404-00-007": "the server's typedefs differ from schemas/atlas (another version "
                             "registered them?); check GET /api/atlas/v2/types/typedef/name/<type>",
         "ATLAS-409-00-001": "the types exist already; they are updated on the next push",
