@@ -267,6 +267,10 @@ def test_settings_from_config_and_missing_settings(atlas: AtlasStandin, store: S
     with pytest.raises(ConfigError) as exc:
         AtlasSink().push(G.build_graph(), PushContext(store, Config(), store.root.parent))
     assert "ATLAS_PASSWORD" in str(exc.value) and exc.value.exit_code == 2
+    for bad in ("localhost:21000", "ftp://host", f"http://admin:{PASSWORD}@host:port"):
+        with pytest.raises(ConfigError) as exc:
+            AtlasSink().push(G.build_graph(), ctx_for(store, bad))
+        assert "is not an http(s) URL" in str(exc.value) and PASSWORD not in str(exc.value)
 
 
 def test_url_with_path_prefix_and_embedded_credentials(store: Store) -> None:

@@ -96,14 +96,20 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
             return env[env_var], env_var
         return None, env_var
 
-    url, _ = pick("url", "ATLAS_URL")
+    url, url_src = pick("url", "ATLAS_URL")
     if not url:
         raise ConfigError("no Atlas URL configured",
                           hint="set ATLAS_URL (e.g. http://localhost:21000) or atlas.url in "
                                "lineage.yaml")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"ATLAS_URL {strip_credentials(url)!r} is not an http(s) URL",
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (
+            parts.port is None or parts.port > 0)
+    except ValueError:
+        ok = False
+    if not ok:
+        shown = url.split("@")[-1]  # never echo credentials of a malformed URL
+        raise ConfigError(f"{url_src} {shown!r} is not an http(s) URL",
                           hint="e.g. ATLAS_URL=http://localhost:21000")
     username, user_src = pick("username", "ATLAS_USERNAME")
     password, pw_src = pick("password", "ATLAS_PASSWORD")
