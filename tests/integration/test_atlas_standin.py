@@ -178,3 +178,23 @@ def test_lineage_response_fits_the_official_client_model(http: AtlasHttp) -> Non
     assert pairs == {(g["-1"], g["-3"]), (g["-3"], g["-2"])}
     assert set(info.guidEntityMap) == set(g.values())
     assert info.guidEntityMap[g["-3"]].typeName == "lineage_dvc_stage"
+
+
+def test_lineage_depth_counts_process_hops(http: AtlasHttp) -> None:
+    def stage(ph: str, name: str, src: str, dst: str) -> dict[str, Any]:
+        return {"guid": ph, "typeName": "lineage_dvc_stage",
+                "attributes": {"qualifiedName": f"stage:{name}@lineage", "name": name,
+                               "stageName": name,
+                               "inputs": [{"guid": src, "typeName": "lineage_data"}],
+                               "outputs": [{"guid": dst, "typeName": "lineage_data"}]}}
+
+    resp = http.bulk({"entities": [data("-1", "a"), data("-2", "b"), data("-3", "c"),
+                                   stage("-4", "ab", "-1", "-2"), stage("-5", "bc", "-2", "-3")]})
+    g = resp["guidAssignments"]
+    one = http.lineage(g["-3"], depth=1, direction="INPUT")
+    assert set(one["guidEntityMap"]) == {g["-3"], g["-5"], g["-2"]}
+    two = http.lineage(g["-3"], depth=2, direction="INPUT")
+    assert set(two["guidEntityMap"]) == {g[k] for k in ("-1", "-2", "-3", "-4", "-5")}
+    down = http.lineage(g["-1"], depth=3, direction="OUTPUT")
+    assert {(r["fromEntityId"], r["toEntityId"]) for r in down["relations"]} == {
+        (g["-1"], g["-4"]), (g["-4"], g["-2"]), (g["-2"], g["-5"]), (g["-5"], g["-3"])}

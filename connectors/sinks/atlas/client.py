@@ -111,6 +111,10 @@ class AtlasHttp:
             return AtlasError(f"Atlas refused {where}: {code}: {text} (HTTP {status})",
                               status=status, error_code=code, error_message=message,
                               hint=_hint_for(code))
+        if status == 503:
+            return AtlasError(f"Atlas at {self.url} is not available (HTTP 503)", status=status,
+                              hint="it may still be starting (a few minutes after launch); "
+                                   "retry, the push resumes where it stopped")
         return AtlasError(f"Atlas answered {where} with HTTP {status}", status=status,
                           hint="check the server log; the push resumes where it stopped")
 
