@@ -198,3 +198,23 @@ def test_lineage_depth_counts_process_hops(http: AtlasHttp) -> None:
     down = http.lineage(g["-1"], depth=3, direction="OUTPUT")
     assert {(r["fromEntityId"], r["toEntityId"]) for r in down["relations"]} == {
         (g["-1"], g["-4"]), (g["-4"], g["-2"]), (g["-2"], g["-5"]), (g["-5"], g["-3"])}
+
+
+@pytest.mark.parametrize("break_it,code", [
+    (lambda td: td["entityDefs"][0].update(superTypes=["NoSuchType"]), "ATLAS-404-00-001"),
+    (lambda td: td["entityDefs"][0]["attributeDefs"].append(
+        {"name": "x", "typeName": "array<nope>", "isOptional": True}), "ATLAS-404-00-001"),
+    (lambda td: td["businessMetadataDefs"][0]["attributeDefs"][1]["options"].pop(
+        "maxStrLength"), "ATLAS-400-00-02B"),
+    (lambda td: td["relationshipDefs"][0]["endDef1"].update(isContainer=True),
+     "ATLAS-400-00-030"),
+    (lambda td: td["entityDefs"][1]["attributeDefs"].append(
+        {"name": "owner", "typeName": "string", "isOptional": True}), "ATLAS-400-00-011"),
+])
+def test_bad_typedefs_are_refused(atlas: AtlasStandin, break_it: Any, code: str) -> None:
+    td = json.loads(json.dumps(load_typedefs()))
+    break_it(td)
+    with pytest.raises(AtlasError) as exc:
+        AtlasHttp(atlas.url, "admin", "pw").create_typedefs(td)
+    assert exc.value.error_code == code
+    assert "lineage_model" not in atlas.types
