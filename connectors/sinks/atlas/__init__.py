@@ -1,0 +1,1 @@
+"""Apache Atlas sink: typedefs in ``schemas/atlas/``, rendering, validation and push."""

@@ -1,0 +1,185 @@
+"""Thin layer over the official ``apache-atlas`` client (0.0.16): every call goes through
+``AtlasClient.call_api`` and every failure becomes a one-line :class:`AtlasError`.
+
+Known defects of the client worked around here:
+
+- ``EntityClient.update_entities`` posts to ``/v2/entity`` instead of ``/v2/entity/bulk``:
+  we only use ``create_entities`` (bulk create-or-update) and ``call_api`` for the rest.
+- ``AtlasServiceException`` keeps neither the status nor the body (only a message built from
+  them): a response hook on the client's session keeps the last response so the error can be
+  read as ``errorCode`` / ``errorMessage``.
+- requests are sent without a timeout (an unresponsive server hangs forever): the session's
+  ``request`` gets a default timeout.
+- ``urljoin(host, path)`` drops a path prefix of the server URL (Atlas behind
+  ``https://gateway/atlas``): the host keeps its trailing slash.
+- label helpers build broken paths: not used.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from lineage.errors import SinkError
+
+log = logging.getLogger("lineage.sinks.atlas")
+
+V2 = "api/atlas/v2/"
+
+
+class AtlasError(SinkError):
+    """Atlas answered with an error (status, ``errorCode``, ``errorMessage``)."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_code: str | None = None,
+                 error_message: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.error_code = error_code
+        self.error_message = error_message
+
+
+class AtlasHttp:
+    """Atlas REST v2 through ``apache_atlas.client.base_client.AtlasClient`` (basic auth)."""
+
+    def __init__(self, url: str, username: str, password: str, *, timeout: float = 60.0,
+                 credential_hint: str = "set ATLAS_USERNAME and ATLAS_PASSWORD") -> None:
+        from apache_atlas.client.base_client import AtlasClient
+
+        self.url = url.rstrip("/")
+        self.username = username
+        self.credential_hint = credential_hint
+        self.client = AtlasClient(self.url, (username, password))
+        self.client.host = self.url + "/"
+        self._last: Any = None
+        self.client.session.hooks["response"].append(self._capture)
+        self.client.session.request = functools.partial(  # type: ignore[method-assign]
+            self.client.session.request, timeout=timeout)
+        self.calls = 0
+
+    def _capture(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last = response
+        return response
+
+    # -- generic ---------------------------------------------------------------------------
+    def call(self, method: str, path: str, *, expected: int = 200, body: Any = None,
+             params: dict[str, Any] | None = None, want: type | None = dict) -> Any:
+        import requests
+        from apache_atlas.exceptions import AtlasServiceException
+        from apache_atlas.utils import API, HTTPMethod
+
+        api = API(V2 + path, HTTPMethod[method], expected)
+        self._last = None
+        self.calls += 1
+        log.debug("atlas %s %s", method, path)
+        try:
+            return self.client.call_api(api, want, params, body)
+        except AtlasServiceException as exc:
+            raise self._error(method, path) from exc
+        except requests.exceptions.Timeout as exc:
+            raise SinkError(f"Atlas at {self.url} did not answer {method} /{V2}{path} in time",
+                            hint="is the server overloaded? retry; the push resumes where it "
+                                 "stopped") from exc
+        except requests.exceptions.RequestException as exc:
+            reason = type(exc).__name__
+            raise SinkError(f"cannot reach Atlas at {self.url} ({reason})",
+                            hint="is Atlas running and is ATLAS_URL right? "
+                                 "(see docker/atlas/README.md to start one)") from exc
+
+    def _error(self, method: str, path: str) -> AtlasError:
+        resp = self._last
+        status = getattr(resp, "status_code", None)
+        code = message = None
+        try:
+            body = resp.json() if resp is not None and resp.content else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            code, message = body.get("errorCode"), body.get("errorMessage")
+        where = f"{method} /{V2}{path}"
+        if status == 401:
+            return AtlasError(
+                f"Atlas at {self.url} rejected the credentials of user {self.username!r} "
+                "(HTTP 401)", status=status, hint=self.credential_hint)
+        if status == 403:
+            return AtlasError(
+                f"user {self.username!r} may not {where} on Atlas at {self.url} (HTTP 403)",
+                status=status, error_code=code, error_message=message,
+                hint="give the user a role that may create types and entities (e.g. admin)")
+        if code or message:
+            text = " ".join(str(message or "").split())
+            return AtlasError(f"Atlas refused {where}: {code}: {text} (HTTP {status})",
+                              status=status, error_code=code, error_message=message,
+                              hint=_hint_for(code))
+        if status == 503:
+            return AtlasError(f"Atlas at {self.url} is not available (HTTP 503)", status=status,
+                              hint="it may still be starting (a few minutes after launch); "
+                                   "retry, the push resumes where it stopped")
+        return AtlasError(f"Atlas answered {where} with HTTP {status}", status=status,
+                          hint="check the server log; the push resumes where it stopped")
+
+    # -- endpoints -------------------------------------------------------------------------
+    def create_typedefs(self, typedefs: dict[str, Any]) -> Any:
+        return self.call("POST", "types/typedefs", body=typedefs)
+
+    def update_typedefs(self, typedefs: dict[str, Any]) -> Any:
+        return self.call("PUT", "types/typedefs", body=typedefs)
+
+    def typedef_headers(self) -> list[dict[str, Any]]:
+        return self.call("GET", "types/typedefs/headers", want=list) or []  # type: ignore[no-any-return]
+
+    def bulk(self, request: dict[str, Any]) -> dict[str, Any]:
+        """POST /v2/entity/bulk through the client's own ``create_entities``."""
+        import requests
+        from apache_atlas.exceptions import AtlasServiceException
+
+        self._last = None
+        self.calls += 1
+        log.debug("atlas POST entity/bulk (%d entities)", len(request.get("entities", [])))
+        try:
+            resp = self.client.entity.create_entities(request)
+        except AtlasServiceException as exc:
+            raise self._error("POST", "entity/bulk") from exc
+        except requests.exceptions.RequestException as exc:
+            raise SinkError(f"cannot reach Atlas at {self.url} ({type(exc).__name__})",
+                            hint="is Atlas running and is ATLAS_URL right? the push resumes "
+                                 "where it stopped") from exc
+        return dict(resp or {})
+
+    def add_classifications(self, guid: str, classifications: list[dict[str, Any]]) -> None:
+        self.call("POST", f"entity/guid/{guid}/classifications", expected=204,
+                  body=classifications, want=None)
+
+    def update_classifications(self, guid: str, classifications: list[dict[str, Any]]) -> None:
+        self.call("PUT", f"entity/guid/{guid}/classifications", expected=204,
+                  body=classifications, want=None)
+
+    def delete_classification(self, guid: str, name: str) -> None:
+        self.call("DELETE", f"entity/guid/{guid}/classification/{name}", expected=204,
+                  want=None)
+
+    def add_business_metadata(self, guid: str, bm: dict[str, dict[str, Any]]) -> None:
+        self.call("POST", f"entity/guid/{guid}/businessmetadata", expected=204, body=bm,
+                  params={"isOverwrite": "false"}, want=None)
+
+    def get_entity(self, guid: str) -> dict[str, Any]:
+        return self.call("GET", f"entity/guid/{guid}")  # type: ignore[no-any-return]
+
+    def lineage(self, guid: str, depth: int = 3, direction: str = "BOTH") -> dict[str, Any]:
+        return self.call("GET", f"lineage/{guid}",  # type: ignore[no-any-return]
+                         params={"direction": direction, "depth": depth})
+
+
+def _hint_for(code: str | None) -> str:
+    return {
+        "ATLAS-404-00-00A": "an entity referenced by the batch is missing on the server; run "
+                            "`lineage push --to atlas --full` to resend everything",
+        "ATLAS-404-00-005": "an entity this store pushed before is gone from Atlas; run "
+                            "`lineage push --to atlas --full`",
+        "ATLAS-404-00-007": "the server's typedefs differ from schemas/atlas (another version "
+                            "registered them?); check GET /api/atlas/v2/types/typedef/name/<type>",
+        "ATLAS-409-00-001": "the types exist already; they are updated on the next push",
+    }.get(code or "", "see the Atlas server log for details")
+
+
+__all__ = ["AtlasError", "AtlasHttp"]

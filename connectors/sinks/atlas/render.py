@@ -1,0 +1,439 @@
+"""Pure rendering: lineage graph → Atlas entity payloads (no I/O; golden-tested).
+
+Each rendered item is one Atlas entity plus what Atlas accepts only through its own endpoints
+once the entity exists::
+
+    {"node": "<lineage node id>", "qualifiedName": "<node id>@lineage",
+     "entity": {"typeName", "attributes", "relationshipAttributes"},
+     "classifications": [AtlasClassification...],          # EU AI Act tier
+     "businessAttributes": {"<bm name>": {attr: value}}}    # risk, approval, retraining
+
+References between entities are written as ``{"typeName", "uniqueAttributes":
+{"qualifiedName"}}``; the push turns them into placeholder guids of entities sent in the same
+request (Atlas resolves uniqueAttributes only against what it already stores).
+
+Mapping (node kind → Atlas type): repository → lineage_repository (Asset), commit →
+lineage_commit (DataSet), data → lineage_data (DataSet), stage → lineage_dvc_stage (Process),
+run → lineage_training_run (Process), model_group → lineage_model (DataSet), model →
+lineage_model_version (DataSet), deployment → lineage_deployment (DataSet) plus one
+lineage_deployment_step (Process: version → deployment), approval → lineage_approval (Asset).
+Risk assessments become an ``EUAIAct_<Tier>`` classification on the model (propagated to its
+versions and deployments) and ``lineage_risk_assessment`` business metadata; approvals also
+become ``lineage_approval_status``; retraining records (and the alerts that triggered them)
+``lineage_retraining``; documents and alerts are attributes of the model / version.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lineage.model import EdgeKind, NodeKind
+
+if TYPE_CHECKING:
+    from lineage.graph import LineageGraph
+
+QN_SUFFIX = "@lineage"
+STEP_SUFFIX = "#deploy"
+
+ENTITY_TYPE: dict[NodeKind, str] = {
+    NodeKind.REPOSITORY: "lineage_repository",
+    NodeKind.COMMIT: "lineage_commit",
+    NodeKind.DATA: "lineage_data",
+    NodeKind.STAGE: "lineage_dvc_stage",
+    NodeKind.RUN: "lineage_training_run",
+    NodeKind.MODEL_GROUP: "lineage_model",
+    NodeKind.MODEL: "lineage_model_version",
+    NodeKind.DEPLOYMENT: "lineage_deployment",
+    NodeKind.APPROVAL: "lineage_approval",
+}
+DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.MODEL,
+                 NodeKind.DEPLOYMENT}
+TIER_CLASSIFICATION = {"unacceptable": "EUAIAct_Unacceptable", "high": "EUAIAct_High",
+                       "limited": "EUAIAct_Limited", "minimal": "EUAIAct_Minimal"}
+
+
+def qualified_name(node_id: str) -> str:
+    """Deterministic Atlas qualifiedName of a node: re-pushes upsert the same entity."""
+    return node_id + QN_SUFFIX
+
+
+def epoch_ms(value: Any) -> int | None:
+    """ISO time (as the store keeps it) → epoch milliseconds (Atlas ``date``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return int(t.timestamp() * 1000)
+
+
+def _compact(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None and v != [] and v != {}}
+
+
+def _json_values(d: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+            for k, v in (d or {}).items()}
+
+
+def _floats(d: dict[str, Any] | None) -> dict[str, float]:
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            out[str(k)] = float(v)
+    return out
+
+
+class _Renderer:
+    def __init__(self, graph: LineageGraph) -> None:
+        self.g = graph
+        # records that name their subject by attribute only (no edge), indexed once
+        self.assessments_of: dict[str, list[str]] = {}
+        for n in graph.nodes(NodeKind.RISK_ASSESSMENT):
+            if n.attrs.get("model_group") and n.attrs.get("tier"):
+                self.assessments_of.setdefault(n.attrs["model_group"], []).append(n.id)
+        self._latest: dict[str, str | None] = {}
+        self.retrainings_of: dict[str, list[str]] = {}
+        for n in graph.nodes(NodeKind.RETRAINING):
+            if n.attrs.get("new_model"):
+                self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def rendered(self, nid: str) -> bool:
+        if nid not in self.g:
+            return False
+        kind = self.g.kind(nid)
+        if kind not in ENTITY_TYPE:
+            return False
+        # an approval nobody described has no decision: nothing truthful to send
+        return not (kind == NodeKind.APPROVAL and self.g.is_placeholder(nid))
+
+    def ref(self, nid: str) -> dict[str, Any]:
+        return {"typeName": ENTITY_TYPE[self.g.kind(nid)],
+                "uniqueAttributes": {"qualifiedName": qualified_name(nid)}}
+
+    def refs(self, ids: list[str] | set[str], kinds: set[NodeKind] | None = None
+             ) -> list[dict[str, Any]]:
+        keep = sorted(i for i in set(ids)
+                      if self.rendered(i) and (kinds is None or self.g.kind(i) in kinds))
+        return [self.ref(i) for i in keep]
+
+    def one(self, ids: list[str], kind: NodeKind) -> dict[str, Any] | None:
+        keep = sorted(i for i in ids if self.rendered(i) and self.g.kind(i) == kind)
+        return self.ref(keep[0]) if keep else None
+
+    def preds(self, nid: str, edge: EdgeKind, kind: NodeKind | None = None) -> list[str]:
+        return self.g.predecessors(nid, edge, kind)
+
+    def succs(self, nid: str, edge: EdgeKind, kind: NodeKind | None = None) -> list[str]:
+        return self.g.successors(nid, edge, kind)
+
+    def common(self, nid: str) -> dict[str, Any]:
+        a = self.g.attrs(nid)
+        return {"qualifiedName": qualified_name(nid), "lineageId": nid,
+                "lineagePlaceholder": True if self.g.is_placeholder(nid) or a.get("placeholder")
+                else None,
+                "properties": dict(a.get("properties") or {})}
+
+    def model_label(self, model_id: str) -> str:
+        a = self.g.attrs(model_id) if model_id in self.g else {}
+        if a.get("group") and a.get("version"):
+            return f"{a['group']}@{a['version']}"
+        return model_id.removeprefix("model:")
+
+    # -- governance lookups --------------------------------------------------------------------
+    def latest_assessment(self, group_id: str) -> str | None:
+        if group_id not in self._latest:
+            self._latest[group_id] = self._latest_assessment(group_id)
+        return self._latest[group_id]
+
+    def _latest_assessment(self, group_id: str) -> str | None:
+        ids = [i for i in self.preds(group_id, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
+               if self.g.attrs(i).get("tier")]
+        ids += [i for i in self.assessments_of.get(group_id, []) if i not in ids]
+        if not ids:
+            return None
+        return max(ids, key=lambda i: (str(self.g.attrs(i).get("assessed_at") or ""), i))
+
+    def risk_bm(self, assessment: str) -> dict[str, Any]:
+        a = self.g.attrs(assessment)
+        return _compact({
+            "tier": a.get("tier"), "annexIIIArea": a.get("annex_iii_area"),
+            "intendedPurpose": a.get("intended_purpose"), "rationale": a.get("rationale"),
+            "assessor": a.get("assessor"), "assessedAt": epoch_ms(a.get("assessed_at")),
+            "nextReview": epoch_ms(a.get("next_review")), "assessmentId": assessment,
+        })
+
+    def group_of(self, model_id: str) -> str | None:
+        groups = self.succs(model_id, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
+        if groups:
+            return groups[0]
+        name = self.g.attrs(model_id).get("group")
+        return f"model_group:{name}" if name and f"model_group:{name}" in self.g else None
+
+    def approval_bm(self, target: str) -> dict[str, Any]:
+        ids = [i for i in self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL)
+               if self.rendered(i)]
+        if not ids:
+            return {"status": "unapproved", "approvalCount": 0}
+        ids.sort(key=lambda i: (str(self.g.attrs(i).get("decided_at") or ""), i))
+        recs = [self.g.attrs(i) for i in ids]
+        last = recs[-1]
+        return _compact({
+            "status": last.get("decision", "approved"),
+            "approvers": sorted({r["approver"] for r in recs if r.get("approver")}),
+            "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
+            "approvalCount": sum(1 for r in recs if r.get("decision", "approved") == "approved"),
+            "lastDecisionAt": epoch_ms(last.get("decided_at")),
+            "environments": sorted({r["environment"] for r in recs if r.get("environment")}),
+            "approvalIds": ids,
+            "evidence": sorted({r["evidence"] for r in recs if r.get("evidence")}),
+        })
+
+    def retraining_bm(self, model_id: str) -> dict[str, Any] | None:
+        ids = set(self.preds(model_id, EdgeKind.RETRAINS, NodeKind.RETRAINING))
+        ids |= set(self.retrainings_of.get(model_id, []))
+        if not ids:
+            return None
+        rid = max(ids, key=lambda i: (str(self.g.attrs(i).get("at") or ""), i))
+        a = self.g.attrs(rid)
+        prev = a.get("previous_model") or next(
+            iter(self.preds(rid, EdgeKind.RETRAINS, NodeKind.MODEL)), None)
+        alert = a.get("alert") or next(iter(self.preds(rid, EdgeKind.TRIGGERS, NodeKind.ALERT)),
+                                       None)
+        al = self.g.attrs(alert) if alert and alert in self.g else {}
+        value = al.get("value")
+        return _compact({
+            "trigger": a.get("trigger"), "reason": a.get("reason"),
+            "previousVersion": self.model_label(prev) if prev else None,
+            "retrainingId": rid, "withinChangePlan": a.get("within_change_plan"),
+            "retrainedAt": epoch_ms(a.get("at")), "triggeringAlert": alert,
+            "alertMetric": al.get("metric"),
+            "alertValue": float(value) if isinstance(value, int | float) else None,
+        })
+
+    def documents(self, nid: str) -> dict[str, str]:
+        out = {}
+        for d in self.preds(nid, EdgeKind.DOCUMENTS, NodeKind.DOCUMENT):
+            a = self.g.attrs(d)
+            if a.get("uri"):
+                out[f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}"] = a["uri"]
+        return out
+
+    def alerts(self, nid: str) -> dict[str, str]:
+        out = {}
+        for al in self.preds(nid, EdgeKind.ALERTS, NodeKind.ALERT):
+            a = self.g.attrs(al)
+            parts = [f"{k}={a[k]}" for k in ("metric", "value", "threshold", "status", "at")
+                     if a.get(k) is not None]
+            out[al.removeprefix("alert:")] = " ".join(parts)
+        return out
+
+    # -- per kind ------------------------------------------------------------------------------
+    def render_node(self, nid: str) -> list[dict[str, Any]]:
+        kind = self.g.kind(nid)
+        a = self.g.attrs(nid)
+        rest = nid.split(":", 1)[1]
+        attrs: dict[str, Any]
+        rel: dict[str, Any] = {}
+        classifications: list[dict[str, Any]] = []
+        bm: dict[str, dict[str, Any]] = {}
+        extra: list[dict[str, Any]] = []
+        if kind == NodeKind.REPOSITORY:
+            attrs = {"name": a.get("url") or rest, "url": a.get("url"), "path": a.get("path"),
+                     "rootCommit": a.get("root_commit")}
+        elif kind == NodeKind.COMMIT:
+            sha = a.get("sha") or rest
+            author, committer = a.get("author") or {}, a.get("committer") or {}
+            msg = (a.get("message") or "").strip()
+            attrs = {"name": sha[:12], "description": msg.splitlines()[0] if msg else None,
+                     "sha": sha, "message": a.get("message"),
+                     "authorName": author.get("name"), "authorEmail": author.get("email"),
+                     "authoredAt": epoch_ms(author.get("time")),
+                     "committerName": committer.get("name"),
+                     "committerEmail": committer.get("email"),
+                     "committedAt": epoch_ms(committer.get("time")),
+                     "signed": a.get("signed"), "refs": a.get("refs"),
+                     "parentShas": a.get("parents")}
+            repos = self.preds(nid, EdgeKind.CONTAINS, NodeKind.REPOSITORY)
+            if not repos and a.get("repository"):
+                repos = [a["repository"]]
+            rel = {"repository": self.one(repos, NodeKind.REPOSITORY),
+                   "parentCommits": self.refs(self.preds(nid, EdgeKind.PARENT, NodeKind.COMMIT))}
+        elif kind == NodeKind.DATA:
+            path = a.get("path") or rest.rsplit("@", 1)[0]
+            attrs = {"name": path, "path": path, "contentHash": a.get("hash"),
+                     "hashKind": a.get("hash_kind"), "size": a.get("size"),
+                     "nfiles": a.get("nfiles"), "isDir": a.get("is_dir"),
+                     "remote": a.get("remote"), "importUrl": a.get("import_url"),
+                     "importRev": a.get("import_rev"), "importRevLock": a.get("import_rev_lock"),
+                     "datasetNamespace": a.get("namespace"), "firstCommit": a.get("first_commit")}
+            rel = {"definedIn": self.one(self.preds(nid, EdgeKind.DEFINES), NodeKind.COMMIT)}
+        elif kind == NodeKind.STAGE:
+            name = a.get("name") or rest.rsplit("@", 1)[0].rsplit(":", 1)[-1]
+            cmd = a.get("cmd")
+            attrs = {"name": name + (f"@{a['foreach_key']}" if a.get("foreach_key") else ""),
+                     "stageName": name, "dvcYaml": a.get("dvc_yaml"),
+                     "cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd,
+                     "deps": a.get("deps"), "outs": a.get("outs"),
+                     "params": _json_values(a.get("params")), "foreachKey": a.get("foreach_key"),
+                     "commitSha": a.get("commit"), "frozen": a.get("frozen"),
+                     "inputs": self.refs(self.preds(nid, EdgeKind.INPUT), DATASET_KINDS),
+                     "outputs": self.refs(self.succs(nid, EdgeKind.OUTPUT), DATASET_KINDS)}
+            rel = {"definedIn": self.one(self.preds(nid, EdgeKind.DEFINES), NodeKind.COMMIT)}
+        elif kind == NodeKind.RUN:
+            source, _, native = rest.partition(":")
+            inputs = self.preds(nid, EdgeKind.INPUT) + self.preds(nid, EdgeKind.CODE)
+            outputs = self.succs(nid, EdgeKind.OUTPUT) + self.succs(nid, EdgeKind.PRODUCED)
+            pins = {qualified_name(e.source): str(e.attrs["pin"])
+                    for e in self.g.in_edges(nid, EdgeKind.INPUT)
+                    if e.attrs.get("pin") and self.rendered(e.source)}
+            attrs = {"name": a.get("name") or a.get("run_id") or native,
+                     "runSource": a.get("source") or source, "runId": a.get("run_id") or native,
+                     "experiment": a.get("experiment"), "experimentId": a.get("experiment_id"),
+                     "job": a.get("job"), "runStatus": a.get("status"), "userName": a.get("user"),
+                     "startTime": epoch_ms(a.get("start_time")),
+                     "endTime": epoch_ms(a.get("end_time")),
+                     "params": _json_values(a.get("params")), "metrics": _floats(a.get("metrics")),
+                     "runTags": a.get("tags"), "codeCommit": a.get("commit"),
+                     "dirty": a.get("dirty"), "trackingUri": a.get("tracking_uri"),
+                     "inputPins": pins,
+                     "inputs": self.refs(inputs, DATASET_KINDS),
+                     "outputs": self.refs(outputs, DATASET_KINDS)}
+            rel = {"upstreamRuns": self.refs(self.preds(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))}
+        elif kind == NodeKind.MODEL_GROUP:
+            attrs = {"name": a.get("name") or rest, "description": a.get("description"),
+                     "owner": a.get("owner"), "registry": a.get("registry"),
+                     "intendedPurpose": a.get("intended_purpose"), "artifactPath": a.get("path"),
+                     "modelType": a.get("type"), "modelLabels": a.get("labels"),
+                     "registryTags": a.get("tags"), "documents": self.documents(nid)}
+            assessment = self.latest_assessment(nid)
+            if assessment:
+                ra = self.g.attrs(assessment)
+                classifications.append({
+                    "typeName": TIER_CLASSIFICATION[ra["tier"]],
+                    "attributes": _compact({"assessmentId": assessment,
+                                            "annexIIIArea": ra.get("annex_iii_area"),
+                                            "assessedAt": epoch_ms(ra.get("assessed_at"))}),
+                    "propagate": True,
+                    "removePropagationsOnEntityDelete": True,
+                })
+                bm["lineage_risk_assessment"] = self.risk_bm(assessment)
+        elif kind == NodeKind.MODEL:
+            group, _, version = rest.rpartition("@")
+            label = f"{a.get('group') or group}@{a.get('version') or version}"
+            attrs = {"name": label, "description": a.get("description"),
+                     "owner": a.get("created_by"),
+                     "version": a.get("version") or version, "registry": a.get("registry"),
+                     "artifactUri": a.get("artifact_uri"), "artifactHash": a.get("artifact_hash"),
+                     "commitSha": a.get("commit"), "runId": a.get("run_id"),
+                     "createdAt": epoch_ms(a.get("created_at")), "createdBy": a.get("created_by"),
+                     "aliases": a.get("aliases"), "stage": a.get("stage"),
+                     "registryStatus": a.get("status"), "deprecated": a.get("deprecated"),
+                     "metrics": _floats(a.get("metrics")), "registryTags": a.get("tags"),
+                     "documents": self.documents(nid), "alerts": self.alerts(nid)}
+            rel = {"registeredModel": self.one(self.succs(nid, EdgeKind.VERSION_OF),
+                                               NodeKind.MODEL_GROUP),
+                   "previousVersion": self.one(self.preds(nid, EdgeKind.PREVIOUS_VERSION),
+                                               NodeKind.MODEL),
+                   "sameAs": self.refs(self.succs(nid, EdgeKind.SAME_AS, NodeKind.MODEL)),
+                   "sourceCommit": self.one(self.preds(nid, EdgeKind.TAGGED), NodeKind.COMMIT),
+                   "artifact": self.one(self.preds(nid, EdgeKind.ARTIFACT), NodeKind.DATA)}
+            grp = self.group_of(nid)
+            assessment = self.latest_assessment(grp) if grp else None
+            if assessment:
+                bm["lineage_risk_assessment"] = self.risk_bm(assessment)
+            bm["lineage_approval_status"] = self.approval_bm(nid)
+            retraining = self.retraining_bm(nid)
+            if retraining:
+                bm["lineage_retraining"] = retraining
+        elif kind == NodeKind.DEPLOYMENT:
+            env = a.get("environment") or (rest.split(":", 2)[1] if rest.count(":") >= 1 else rest)
+            models = [m for m in self.preds(nid, EdgeKind.DEPLOYED_AS, NodeKind.MODEL)
+                      if self.rendered(m)]
+            if not models and a.get("model") and self.rendered(a["model"]):
+                models = [a["model"]]
+            what = self.model_label(models[0]) if models else rest.split(":", 1)[0]
+            attrs = {"name": f"{what} in {env}", "environment": env,
+                     "endpoint": a.get("endpoint"), "deployedAt": epoch_ms(a.get("deployed_at")),
+                     "deployedBy": a.get("deployed_by"), "retiredAt": epoch_ms(a.get("retired_at")),
+                     "deploymentSource": a.get("source"), "recordFile": a.get("record_file")}
+            rel = {"modelVersion": self.one(models, NodeKind.MODEL)}
+            groups = {g for m in models if (g := self.group_of(m))}
+            assessment = self.latest_assessment(sorted(groups)[0]) if groups else None
+            if assessment:
+                bm["lineage_risk_assessment"] = self.risk_bm(assessment)
+            bm["lineage_approval_status"] = self.approval_bm(nid)
+            if models:
+                step_id = nid + STEP_SUFFIX
+                extra.append({
+                    "node": nid,
+                    "qualifiedName": qualified_name(step_id),
+                    "entity": {"typeName": "lineage_deployment_step", "attributes": _compact({
+                        "qualifiedName": qualified_name(step_id), "lineageId": step_id,
+                        "name": f"deploy {what} to {env}", "environment": env,
+                        "deployedAt": epoch_ms(a.get("deployed_at")),
+                        "deployedBy": a.get("deployed_by"),
+                        "inputs": self.refs(models), "outputs": [self.ref(nid)],
+                    }), "relationshipAttributes": {}},
+                    "classifications": [], "businessAttributes": {},
+                })
+        elif kind == NodeKind.APPROVAL:
+            targets = self.succs(nid, EdgeKind.APPROVES)
+            if a.get("model") and a["model"] not in targets:
+                targets.append(a["model"])
+            attrs = {"name": f"{a.get('decision', 'approved')} by {a.get('approver')}",
+                     "approver": a.get("approver"), "approverRole": a.get("role"),
+                     "decision": a.get("decision", "approved"),
+                     "decidedAt": epoch_ms(a.get("decided_at")),
+                     "environment": a.get("environment"), "evidence": a.get("evidence"),
+                     "recordFile": a.get("record_file")}
+            rel = {"approvedVersions": self.refs(targets, {NodeKind.MODEL}),
+                   "approvedDeployments": self.refs(targets, {NodeKind.DEPLOYMENT})}
+        else:  # pragma: no cover - guarded by rendered()
+            return []
+        entity = {"typeName": ENTITY_TYPE[kind],
+                  "attributes": _compact({**self.common(nid), **attrs}),
+                  "relationshipAttributes": _compact(rel)}
+        item = {"node": nid, "qualifiedName": qualified_name(nid), "entity": entity,
+                "classifications": classifications, "businessAttributes": bm}
+        return [item, *extra]
+
+
+def render_graph(graph: LineageGraph) -> list[dict[str, Any]]:
+    """Every Atlas entity the graph maps to, sorted by qualifiedName (deterministic)."""
+    r = _Renderer(graph)
+    items: list[dict[str, Any]] = []
+    for nid in graph.node_ids():
+        if r.rendered(nid):
+            items.extend(r.render_node(nid))
+    items.sort(key=lambda i: i["qualifiedName"])
+    return items
+
+
+def references(entity: dict[str, Any]) -> list[str]:
+    """qualifiedNames an entity payload refers to (attributes and relationship attributes)."""
+    out: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict) and "uniqueAttributes" in v and "typeName" in v:
+            out.append(v["uniqueAttributes"]["qualifiedName"])
+
+    for section in ("attributes", "relationshipAttributes"):
+        for v in (entity.get(section) or {}).values():
+            walk(v)
+    return out
+
+
+__all__ = ["ENTITY_TYPE", "QN_SUFFIX", "TIER_CLASSIFICATION", "epoch_ms", "qualified_name",
+           "references", "render_graph"]

@@ -1,0 +1,321 @@
+"""``AtlasSink.push`` against the stand-in Atlas: upsert, incremental, resume, errors."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from connectors.sinks.atlas.client import AtlasHttp
+from connectors.sinks.atlas.sink import AtlasSink, namespace
+from lineage.cli.common import handle_errors, print_json
+from lineage.config import Config
+from lineage.errors import ConfigError, SinkError
+from lineage.graph import LineageGraph
+from lineage.plugins import PushContext, load_sink
+from lineage.store import Store
+from tests.standins import atlas_graph as G
+from tests.standins.atlas import AtlasStandin, running_atlas
+
+PASSWORD = "S3cret-Pa55"
+
+
+@pytest.fixture
+def atlas() -> Iterator[AtlasStandin]:
+    with running_atlas({"admin": PASSWORD}) as s:
+        yield s
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.init(tmp_path / ".lineage")
+    yield s
+    s.close()
+
+
+def ctx_for(store: Store, url: str, password: str = PASSWORD, **options: Any) -> PushContext:
+    return PushContext(store, Config(), store.root.parent,
+                       options={"url": url, "username": "admin", "password": password,
+                                **options})
+
+
+def push(graph: LineageGraph, store: Store, atlas: AtlasStandin, **options: Any) -> Any:
+    return AtlasSink().push(graph, ctx_for(store, atlas.url, **options))
+
+
+def guid(atlas: AtlasStandin, type_name: str, node: str) -> str:
+    return atlas.unique[(type_name, node + "@lineage")]
+
+
+def bulk_bodies(atlas: AtlasStandin, since: int = 0) -> list[Any]:
+    return [b for m, r, b in atlas.bodies[since:] if (m, r) == ("POST", "entity/bulk")]
+
+
+def test_registered_under_its_name() -> None:
+    assert load_sink("atlas") is AtlasSink
+    assert AtlasSink.name == "atlas"
+
+
+def test_first_push_then_unchanged_graph_sends_nothing(atlas: AtlasStandin, store: Store
+                                                       ) -> None:
+    graph = G.build_graph()
+    result = push(graph, store, atlas, batch_size=4)
+    items = AtlasSink().render(graph)
+    assert result.details["typedefs"] == "created"
+    assert result.details["entities"] == len(items) == len(atlas.entities)
+    assert result.details["batches"] == -(-len(items) // 4)
+    for item in items:
+        assert (item["entity"]["typeName"], item["qualifiedName"]) in atlas.unique
+    state = store.state_get_all(namespace(atlas.url))
+    assert {k for k in state if k.startswith("g|")} == {"g|" + i["qualifiedName"] for i in items}
+    n = len(atlas.requests)
+    again = push(G.build_graph(), store, atlas)
+    assert len(atlas.requests) == n  # not a single request
+    assert again.written == 0 and again.unchanged == len(items)
+    assert again.details["stale_entities"] == 0
+    pushes = [e.payload for e in store.events() if e.kind == "push"]
+    assert [(p["target"], p["written"], p["ok"]) for p in pushes] == [
+        ("atlas", result.written, True), ("atlas", 0, True)]
+    assert pushes[0]["destination"] == atlas.url and pushes[0]["entities"] == len(items)
+    assert store.verify().ok
+
+
+def test_lineage_reads_back_deployment_version_run_data(atlas: AtlasStandin, store: Store
+                                                        ) -> None:
+    push(G.build_graph(), store, atlas)
+    http = AtlasHttp(atlas.url, "admin", PASSWORD)
+    dep = guid(atlas, "lineage_deployment", G.DEPLOY)
+    lin = http.lineage(dep, depth=5)
+    names = {g: (h["typeName"], h["attributes"]["qualifiedName"])
+             for g, h in lin["guidEntityMap"].items()}
+    upstream: dict[str, list[str]] = {}
+    for r in lin["relations"]:
+        upstream.setdefault(r["toEntityId"], []).append(r["fromEntityId"])
+
+    def up(g: str, type_name: str) -> str:
+        hits = [s for s in upstream.get(g, []) if names[s][0] == type_name]
+        assert hits, f"nothing of type {type_name} upstream of {names[g]}"
+        return hits[0]
+
+    step = up(dep, "lineage_deployment_step")
+    version = up(step, "lineage_model_version")
+    assert names[version][1] == G.V2 + "@lineage"
+    run = up(version, "lineage_training_run")
+    assert names[run][1] == G.RUN2 + "@lineage"
+    data = up(run, "lineage_data")
+    assert names[data][1] == G.FEAT + "@lineage"
+    stage = up(data, "lineage_dvc_stage")
+    assert names[up(stage, "lineage_data")][1] == G.RAW + "@lineage"
+
+
+def test_tier_classification_and_business_metadata(atlas: AtlasStandin, store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    http = AtlasHttp(atlas.url, "admin", PASSWORD)
+    group = http.get_entity(guid(atlas, "lineage_model", G.GROUP))["entity"]
+    [tier] = group["classifications"]
+    assert tier["typeName"] == "EUAIAct_High" and tier["propagate"] is True
+    assert tier["entityGuid"] == group["guid"]
+    for type_name, node in (("lineage_model_version", G.V2), ("lineage_deployment", G.DEPLOY)):
+        e = http.get_entity(guid(atlas, type_name, node))["entity"]
+        assert [c["typeName"] for c in e["classifications"]] == ["EUAIAct_High"]  # propagated
+        assert e["classifications"][0]["entityGuid"] == group["guid"]
+    v2 = http.get_entity(guid(atlas, "lineage_model_version", G.V2))["entity"]
+    bm = v2["businessAttributes"]
+    assert bm["lineage_approval_status"]["approvers"] == ["erin"]
+    assert bm["lineage_risk_assessment"]["tier"] == "high"
+    assert bm["lineage_retraining"]["trigger"] == "drift"
+    assert v2["relationshipAttributes"]["registeredModel"]["guid"] == group["guid"]
+    assert v2["relationshipAttributes"]["deployments"][0]["guid"] == guid(
+        atlas, "lineage_deployment", G.DEPLOY)
+
+
+def test_changes_are_sent_through_their_own_endpoints(atlas: AtlasStandin, store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    n = len(atlas.bodies)
+    result = push(G.build_graph(tier="limited"), store, atlas)
+    sent = atlas.requests[n:]
+    assert not bulk_bodies(atlas, n)  # the entity itself did not change
+    group = guid(atlas, "lineage_model", G.GROUP)
+    assert ("DELETE", f"entity/guid/{group}/classification/EUAIAct_High") in sent
+    assert ("POST", f"entity/guid/{group}/classifications") in sent
+    assert [c["typeName"] for c in atlas.entities[group]["classifications"]] == [
+        "EUAIAct_Limited"]
+    assert atlas.entities[group]["businessAttributes"]["lineage_risk_assessment"]["tier"] == \
+        "limited"
+    assert result.details["classifications"] == 1
+    # an attribute change re-sends only the changed entity (with its closure as referred)
+    n = len(atlas.bodies)
+    push(G.build_graph(tier="limited", approver="heidi"), store, atlas)
+    [body] = bulk_bodies(atlas, n)
+    assert [e["attributes"]["qualifiedName"] for e in body["entities"]] == [
+        G.APPROVAL + "@lineage"]
+    assert [e["attributes"]["qualifiedName"] for e in body["referredEntities"].values()] == [
+        G.V2 + "@lineage"]
+    v2 = atlas.entities[guid(atlas, "lineage_model_version", G.V2)]
+    assert v2["businessAttributes"]["lineage_approval_status"]["approvers"] == ["heidi"]
+    # a node gone from the graph is reported, not deleted
+    smaller = G.build_graph(tier="limited", approver="heidi").subgraph(
+        [n for n in G.build_graph().node_ids() if n != G.APPROVAL_DEP])
+    result = push(smaller, store, atlas)
+    assert result.details["stale_entities"] == 1
+    assert (("lineage_approval", G.APPROVAL_DEP + "@lineage")) in atlas.unique
+
+
+def test_failed_push_resumes_where_it_stopped(atlas: AtlasStandin, store: Store) -> None:
+    graph = G.build_graph()
+    total = len(AtlasSink().render(graph))
+    atlas.fail_bulk_after = 2
+    with pytest.raises(SinkError) as exc:
+        push(graph, store, atlas, batch_size=3)
+    assert exc.value.exit_code == 3
+    assert "ATLAS-500-00-001" in str(exc.value) and "resume" in str(exc.value)
+    partial = exc.value.result  # type: ignore[attr-defined]
+    assert (partial.written, partial.failed) == (6, total - 6)
+    [event] = [e.payload for e in store.events() if e.kind == "push"]
+    assert event["ok"] is False and event["written"] == 6
+    state = store.state_get_all(namespace(atlas.url))
+    assert len([k for k in state if k.startswith("e|")]) == 6  # two acknowledged batches
+    guids_before = {k: v for k, v in state.items() if k.startswith("g|")}
+    atlas.fail_bulk_after = None
+    n = len(atlas.bodies)
+    result = push(graph, store, atlas, batch_size=3)
+    resent = [e for b in bulk_bodies(atlas, n) for e in b["entities"]]
+    assert len(resent) == total - 6 == result.details["entities"]
+    assert len(atlas.entities) == total
+    state = store.state_get_all(namespace(atlas.url))
+    assert all(state[k] == v for k, v in guids_before.items())  # guid assignments kept
+    assert result.details["typedefs"] == "unchanged"
+
+
+def test_fresh_store_against_populated_server_upserts(atlas: AtlasStandin, store: Store,
+                                                      tmp_path: Path) -> None:
+    push(G.build_graph(), store, atlas)
+    guids = dict(atlas.unique)
+    other = Store.init(tmp_path / "other")
+    result = AtlasSink().push(G.build_graph(), ctx_for(other, atlas.url))
+    assert result.details["typedefs"] == "updated"  # 409, then update
+    assert ("PUT", "types/typedefs") in atlas.requests
+    assert dict(atlas.unique) == guids  # same entities, no duplicates
+    group = guid(atlas, "lineage_model", G.GROUP)
+    assert [c["typeName"] for c in atlas.entities[group]["classifications"]] == ["EUAIAct_High"]
+    other.close()
+
+
+def test_server_lost_an_entity_gives_the_error_code_and_message(atlas: AtlasStandin,
+                                                                 store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    group = guid(atlas, "lineage_model", G.GROUP)
+    atlas.purge(group)
+    with pytest.raises(SinkError) as exc:
+        push(G.build_graph(tier="minimal"), store, atlas)
+    msg = str(exc.value)
+    assert "ATLAS-404-00-005" in msg and f"Given instance guid {group} is invalid" in msg
+    assert "--full" in msg
+    result = push(G.build_graph(tier="minimal"), store, atlas, full="true")
+    assert result.details["entities"] == len(atlas.entities)
+
+
+def test_unreachable_server(store: Store) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(SinkError) as exc:
+        AtlasSink().push(G.build_graph(), ctx_for(store, f"http://127.0.0.1:{port}"))
+    assert f"cannot reach Atlas at http://127.0.0.1:{port}" in str(exc.value)
+    assert exc.value.exit_code == 3
+
+
+def test_wrong_password_names_the_env_var_and_never_shows_it(
+        atlas: AtlasStandin, store: Store, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    wrong = "not-the-Pa55word"
+    monkeypatch.setenv("ATLAS_URL", atlas.url)
+    monkeypatch.setenv("ATLAS_USERNAME", "admin")
+    monkeypatch.setenv("ATLAS_PASSWORD", wrong)
+    caplog.set_level(logging.DEBUG)
+    ctx = PushContext(store, Config(), store.root.parent)
+    with pytest.raises(SinkError) as exc:
+        AtlasSink().push(G.build_graph(), ctx)
+    msg = str(exc.value)
+    assert "401" in msg and "ATLAS_PASSWORD" in msg and "'admin'" in msg
+    assert wrong not in msg and wrong not in caplog.text
+    assert exc.value.exit_code == 3
+
+
+def test_settings_from_config_and_missing_settings(atlas: AtlasStandin, store: Store,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = Config()
+    cfg.atlas.url = atlas.url
+    cfg.atlas.username = "admin"
+    cfg.atlas.password = SecretStr(PASSWORD)
+    result = AtlasSink().push(G.build_graph(), PushContext(store, cfg, store.root.parent))
+    assert result.details["entities"] > 0
+    assert PASSWORD not in repr(cfg) and PASSWORD not in str(result.as_dict())
+    with pytest.raises(ConfigError) as exc:
+        AtlasSink().push(G.build_graph(), PushContext(store, Config(), store.root.parent))
+    assert "ATLAS_URL" in str(exc.value)
+    monkeypatch.setenv("ATLAS_URL", atlas.url)
+    monkeypatch.setenv("ATLAS_USERNAME", "admin")
+    with pytest.raises(ConfigError) as exc:
+        AtlasSink().push(G.build_graph(), PushContext(store, Config(), store.root.parent))
+    assert "ATLAS_PASSWORD" in str(exc.value) and exc.value.exit_code == 2
+    for bad in ("localhost:21000", "ftp://host", f"http://admin:{PASSWORD}@host:port"):
+        with pytest.raises(ConfigError) as exc:
+            AtlasSink().push(G.build_graph(), ctx_for(store, bad))
+        assert "is not an http(s) URL" in str(exc.value) and PASSWORD not in str(exc.value)
+
+
+def test_url_with_path_prefix_and_embedded_credentials(store: Store) -> None:
+    with running_atlas({"admin": PASSWORD}, mount="/gateway/atlas") as atlas:
+        host = atlas.url.removeprefix("http://")
+        ctx = PushContext(store, Config(), store.root.parent,
+                          options={"url": f"http://admin:{PASSWORD}@{host}/"})
+        result = AtlasSink().push(G.build_graph(), ctx)
+        assert result.details["entities"] == len(atlas.entities) > 0
+        assert result.details["url"] == atlas.url
+        assert PASSWORD not in str(result.as_dict())
+        assert store.state_get_all(namespace(atlas.url))
+        assert all(PASSWORD not in ns for (ns,) in store.conn.execute(
+            "SELECT DISTINCT namespace FROM state"))
+
+
+# -- a thin CLI over the sink (the exit codes and one-line errors a user sees) ----------------
+harness = typer.Typer()
+
+
+@harness.command()
+def push_atlas(store_dir: Path, as_json: bool = typer.Option(False, "--json")) -> None:
+    with handle_errors():
+        store = Store.open(store_dir)
+        graph = G.build_graph()
+        result = AtlasSink().push(graph, PushContext(store, Config(), store_dir.parent))
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        typer.echo(f"pushed {result.written} to atlas, {result.unchanged} unchanged")
+
+
+def test_cli_harness_exit_codes(atlas: AtlasStandin, store: Store,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("ATLAS_URL", atlas.url)
+    monkeypatch.setenv("ATLAS_USERNAME", "admin")
+    monkeypatch.setenv("ATLAS_PASSWORD", "wrong-one")
+    res = runner.invoke(harness, [str(store.root)])
+    assert res.exit_code == 3
+    assert "error:" in res.output and "ATLAS_PASSWORD" in res.output
+    assert "wrong-one" not in res.output and "Traceback" not in res.output
+    monkeypatch.setenv("ATLAS_PASSWORD", PASSWORD)
+    res = runner.invoke(harness, [str(store.root), "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"typedefs": "created"' in res.output and PASSWORD not in res.output
+    res = runner.invoke(harness, [str(store.root)])
+    assert res.exit_code == 0 and "pushed 0 to atlas" in res.output

@@ -1,0 +1,220 @@
+"""The stand-in Atlas keeps to the real server's semantics and response shapes.
+
+Requests go through the official ``apache-atlas`` client where it has a working method, so
+the stand-in is also checked against the client's own models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connectors.sinks.atlas.client import AtlasError, AtlasHttp
+from connectors.sinks.atlas.typesystem import load_typedefs
+from tests.standins.atlas import AtlasStandin, running_atlas
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "atlas" / "recorded-responses"
+
+
+def recorded(name: str) -> dict[str, Any]:
+    return json.loads((RECORDED / name).read_text())
+
+
+@pytest.fixture
+def atlas() -> Iterator[AtlasStandin]:
+    with running_atlas({"admin": "pw"}) as s:
+        yield s
+
+
+@pytest.fixture
+def http(atlas: AtlasStandin) -> AtlasHttp:
+    h = AtlasHttp(atlas.url, "admin", "pw")
+    h.create_typedefs(load_typedefs())
+    return h
+
+
+def data(ph: str, path: str, **extra: Any) -> dict[str, Any]:
+    return {"guid": ph, "typeName": "lineage_data",
+            "attributes": {"qualifiedName": f"data:{path}@lineage", "name": path, "path": path,
+                           **extra}}
+
+
+def test_bulk_response_has_the_real_shape(http: AtlasHttp) -> None:
+    resp = http.bulk({"entities": [data("-7", "a.csv")], "referredEntities": {}})
+    real = recorded("thirdparty_entity_create_atlas2x.json")["response"]
+    assert set(resp) == set(real)
+    [header] = resp["mutatedEntities"]["CREATE"]
+    real_header = real["mutatedEntities"]["CREATE"][0]
+    assert set(header) == set(real_header)
+    assert set(header["attributes"]) <= set(real_header["attributes"])
+    assert resp["guidAssignments"] == {"-7": header["guid"]}
+    hdp = recorded("thirdparty_entity_create_hdp.json")["response"]
+    assert set(hdp["mutatedEntities"]["CREATE"][0]) <= set(header)
+
+
+def test_typedef_create_response_has_the_real_shape(atlas: AtlasStandin) -> None:
+    h = AtlasHttp(atlas.url, "admin", "pw")
+    resp = h.create_typedefs(load_typedefs())
+    real = recorded("thirdparty_typedef_create_hdp.json")["response"]
+    assert set(real) <= set(resp)
+    ours = {d["name"] for d in resp["entityDefs"]}
+    assert "lineage_model_version" in ours
+    for key in ("guid", "name", "superTypes", "attributeDefs", "version", "createdBy"):
+        assert key in resp["entityDefs"][0]
+
+
+def test_existing_types_are_409_and_nothing_is_created(http: AtlasHttp, atlas: AtlasStandin
+                                                       ) -> None:
+    before = set(atlas.types)
+    td = load_typedefs()
+    extra = {"entityDefs": [{**td["entityDefs"][0], "name": "lineage_new_type"},
+                            td["entityDefs"][1]]}
+    with pytest.raises(AtlasError) as exc:
+        http.create_typedefs(extra)
+    assert exc.value.status == 409 and exc.value.error_code == "ATLAS-409-00-001"
+    assert set(atlas.types) == before
+    # a built-in type of the real server's 228 is taken too
+    with pytest.raises(AtlasError) as exc:
+        http.create_typedefs({"entityDefs": [{**td["entityDefs"][0], "name": "hive_table"}]})
+    assert exc.value.status == 409
+
+
+def test_error_body_shape_and_dangling_reference(http: AtlasHttp, atlas: AtlasStandin) -> None:
+    real = recorded("error_referenced_entity_not_found.json")
+    run = {"guid": "-1", "typeName": "lineage_training_run",
+           "attributes": {"qualifiedName": "run:x@lineage", "name": "x", "runSource": "mlflow",
+                          "runId": "x",
+                          "inputs": [{"typeName": "lineage_data",
+                                      "uniqueAttributes": {"qualifiedName": "nope@lineage"}}]}}
+    raw = requests.post(f"{atlas.url}/api/atlas/v2/entity/bulk", auth=("admin", "pw"),
+                        json={"entities": [run]}, timeout=10)
+    assert raw.status_code == real["status"] == 404
+    body = raw.json()
+    assert set(body) == set(real["response"])
+    assert body["errorCode"] == real["response"]["errorCode"]
+    assert body["errorMessage"].startswith("Referenced entity AtlasObjectId{guid='null', "
+                                           "typeName='lineage_data', uniqueAttributes=")
+    # a placeholder that is not in the request is dangling too
+    run["attributes"]["inputs"] = [{"guid": "-2", "typeName": "lineage_data"}]
+    with pytest.raises(AtlasError) as exc:
+        http.bulk({"entities": [run]})
+    assert exc.value.error_code == "ATLAS-404-00-00A"
+    assert "ATLAS-404-00-00A" in str(exc.value) and "-2" in str(exc.value)
+    assert not atlas.entities  # nothing half-written
+
+
+def test_missing_mandatory_and_bad_enum_are_404_007(http: AtlasHttp) -> None:
+    bad = data("-1", "a.csv")
+    del bad["attributes"]["path"]
+    with pytest.raises(AtlasError) as exc:
+        http.bulk({"entities": [bad]})
+    assert (exc.value.status, exc.value.error_code) == (404, "ATLAS-404-00-007")
+    assert "lineage_data.path: mandatory attribute value missing" in str(exc.value)
+    approval = {"guid": "-1", "typeName": "lineage_approval",
+                "attributes": {"qualifiedName": "approval:1@lineage", "name": "a",
+                               "approver": "x", "decision": "maybe"}}
+    with pytest.raises(AtlasError) as exc:
+        http.bulk({"entities": [approval]})
+    assert exc.value.error_code == "ATLAS-404-00-007"
+    assert "lineage_approval_decision" in str(exc.value)
+
+
+def test_upsert_by_qualified_name_drops_unknown_attributes_ignores_classifications_on_update(
+        http: AtlasHttp, atlas: AtlasStandin) -> None:
+    first = data("-1", "a.csv", size=1, madeUp="x")
+    first["classifications"] = [{"typeName": "EUAIAct_High", "propagate": True}]
+    created = http.bulk({"entities": [first]})
+    guid = created["guidAssignments"]["-1"]
+    stored = http.get_entity(guid)["entity"]
+    assert "madeUp" not in stored["attributes"]  # dropped silently, no error
+    assert [c["typeName"] for c in stored["classifications"]] == ["EUAIAct_High"]
+    again = data("-5", "a.csv", size=1)
+    same = http.bulk({"entities": [again]})
+    assert same["guidAssignments"] == {"-5": guid}  # resolved by qualifiedName
+    assert same["mutatedEntities"] == {}  # equal to the stored one: not reported
+    changed = data("-9", "a.csv", size=2)
+    changed["classifications"] = [{"typeName": "EUAIAct_Minimal", "propagate": True}]
+    upd = http.bulk({"entities": [changed]})
+    assert [h["guid"] for h in upd["mutatedEntities"]["UPDATE"]] == [guid]
+    stored = http.get_entity(guid)["entity"]
+    assert stored["attributes"]["size"] == 2
+    assert [c["typeName"] for c in stored["classifications"]] == ["EUAIAct_High"]  # ignored
+    assert len(atlas.entities) == 1
+    http.add_classifications(guid, [{"typeName": "EUAIAct_Minimal", "propagate": False}])
+    with pytest.raises(AtlasError) as exc:
+        http.add_classifications(guid, [{"typeName": "EUAIAct_Minimal", "propagate": False}])
+    assert exc.value.error_code == "ATLAS-400-00-01B"
+
+
+def test_basic_auth(atlas: AtlasStandin) -> None:
+    assert requests.get(f"{atlas.url}/api/atlas/v2/types/typedefs/headers",
+                        timeout=10).status_code == 401
+    with pytest.raises(AtlasError) as exc:
+        AtlasHttp(atlas.url, "admin", "wrong").typedef_headers()
+    assert exc.value.status == 401
+
+
+def test_lineage_response_fits_the_official_client_model(http: AtlasHttp) -> None:
+    from apache_atlas.model.lineage import AtlasLineageInfo
+
+    proc = {"guid": "-3", "typeName": "lineage_dvc_stage",
+            "attributes": {"qualifiedName": "stage:s@lineage", "name": "s", "stageName": "s",
+                           "inputs": [{"guid": "-1", "typeName": "lineage_data"}],
+                           "outputs": [{"guid": "-2", "typeName": "lineage_data"}]}}
+    resp = http.bulk({"entities": [data("-1", "in.csv"), data("-2", "out.csv"), proc]})
+    g = resp["guidAssignments"]
+    raw = http.call("GET", f"lineage/{g['-2']}", params={"direction": "BOTH", "depth": 3})
+    info = http.client.lineage.get_lineage_info(g["-2"], "BOTH", 3)
+    assert isinstance(info, AtlasLineageInfo)
+    assert set(raw) == {"baseEntityGuid", "lineageDirection", "lineageDepth", "guidEntityMap",
+                        "relations"}
+    assert info.baseEntityGuid == g["-2"] and info.lineageDirection == "BOTH"
+    pairs = {(r.fromEntityId, r.toEntityId) for r in info.relations}
+    assert pairs == {(g["-1"], g["-3"]), (g["-3"], g["-2"])}
+    assert set(info.guidEntityMap) == set(g.values())
+    assert info.guidEntityMap[g["-3"]].typeName == "lineage_dvc_stage"
+
+
+def test_lineage_depth_counts_process_hops(http: AtlasHttp) -> None:
+    def stage(ph: str, name: str, src: str, dst: str) -> dict[str, Any]:
+        return {"guid": ph, "typeName": "lineage_dvc_stage",
+                "attributes": {"qualifiedName": f"stage:{name}@lineage", "name": name,
+                               "stageName": name,
+                               "inputs": [{"guid": src, "typeName": "lineage_data"}],
+                               "outputs": [{"guid": dst, "typeName": "lineage_data"}]}}
+
+    resp = http.bulk({"entities": [data("-1", "a"), data("-2", "b"), data("-3", "c"),
+                                   stage("-4", "ab", "-1", "-2"), stage("-5", "bc", "-2", "-3")]})
+    g = resp["guidAssignments"]
+    one = http.lineage(g["-3"], depth=1, direction="INPUT")
+    assert set(one["guidEntityMap"]) == {g["-3"], g["-5"], g["-2"]}
+    two = http.lineage(g["-3"], depth=2, direction="INPUT")
+    assert set(two["guidEntityMap"]) == {g[k] for k in ("-1", "-2", "-3", "-4", "-5")}
+    down = http.lineage(g["-1"], depth=3, direction="OUTPUT")
+    assert {(r["fromEntityId"], r["toEntityId"]) for r in down["relations"]} == {
+        (g["-1"], g["-4"]), (g["-4"], g["-2"]), (g["-2"], g["-5"]), (g["-5"], g["-3"])}
+
+
+@pytest.mark.parametrize("break_it,code", [
+    (lambda td: td["entityDefs"][0].update(superTypes=["NoSuchType"]), "ATLAS-404-00-001"),
+    (lambda td: td["entityDefs"][0]["attributeDefs"].append(
+        {"name": "x", "typeName": "array<nope>", "isOptional": True}), "ATLAS-404-00-001"),
+    (lambda td: td["businessMetadataDefs"][0]["attributeDefs"][1]["options"].pop(
+        "maxStrLength"), "ATLAS-400-00-02B"),
+    (lambda td: td["relationshipDefs"][0]["endDef1"].update(isContainer=True),
+     "ATLAS-400-00-030"),
+    (lambda td: td["entityDefs"][1]["attributeDefs"].append(
+        {"name": "owner", "typeName": "string", "isOptional": True}), "ATLAS-400-00-011"),
+])
+def test_bad_typedefs_are_refused(atlas: AtlasStandin, break_it: Any, code: str) -> None:
+    td = json.loads(json.dumps(load_typedefs()))
+    break_it(td)
+    with pytest.raises(AtlasError) as exc:
+        AtlasHttp(atlas.url, "admin", "pw").create_typedefs(td)
+    assert exc.value.error_code == code
+    assert "lineage_model" not in atlas.types
