@@ -96,6 +96,16 @@ class TrackingStore:
     key: str  # stable key for ids: a path relative to the repo, an absolute path or a host
     path: Path | None = None  # the SQLite file
 
+    @property
+    def client_uri(self) -> str:
+        """The URI for MlflowClient: relative paths made absolute (they are the repo's, not
+        the working directory's)."""
+        if self.path is None:
+            return self.uri
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.path.resolve()}"
+        return self.path.resolve().as_uri()
+
 
 def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
     """Resolve ``uri`` as MLflow would, with relative SQLite paths taken from the repo root."""
@@ -494,7 +504,7 @@ class MlflowHarvester:
             finally:
                 reader.close()
             try:
-                client = ClientReader(store.uri)
+                client = ClientReader(store.client_uri)
             except ConfigError as exc:
                 shown = version or "none (no alembic_version table)"
                 raise InputError(
@@ -508,7 +518,7 @@ class MlflowHarvester:
                             "nothing harvested from MLflow", file=str(store.path))
             return None
         try:
-            return ClientReader(store.uri).read(wm)
+            return ClientReader(store.client_uri).read(wm)
         except LineageError:
             raise
         except Exception as exc:  # the client's own errors: unreachable server, auth …
@@ -714,19 +724,21 @@ class Emitter:
         if not run_uuid and source and source.startswith("runs:/"):
             run_uuid = source[len("runs:/"):].split("/", 1)[0] or None
         rid = self.run_node_id(run_uuid) if run_uuid else None
+        logged = self.snap.logged_models.get(logged_id or "") or {}
+        # where the files are: MLflow 3 keeps them with the logged model; 2.x in the source
+        artifact_uri = logged.get("artifact_location") or v.get("storage_location") or source
         tags = dict(v.get("tags") or {})
         artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
                              None)
         fresh = {"source": source, "mlflow_name": v["name"] if canon != v["name"] else None,
                  "logged_model": logged_id,
-                 "source_path": repo_relative(v.get("storage_location") or source,
-                                              self.ctx.repo_path)}
+                 "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
         props = self._props_with_history(
             mid, moved, seen_at, {k: str(x) for k, x in fresh.items() if x})
         stage = v.get("stage")
         node = Node.make(
             NodeKind.MODEL, mid, group=canon, version=v["version"], registry=NAME,
-            artifact_uri=v.get("storage_location") or source, artifact_hash=artifact_hash,
+            artifact_uri=artifact_uri, artifact_hash=artifact_hash,
             commit=(self.snap.run_commits.get(run_uuid or "") or "").lower() or None,
             run_id=rid, created_at=v.get("created_at"), created_by=v.get("user") or None,
             stage=stage if stage and stage != "None" else None, status=v.get("status"),
