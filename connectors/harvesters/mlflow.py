@@ -40,6 +40,7 @@ open); the registry tables are small and read whole.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -95,13 +96,15 @@ class TrackingStore:
     kind: str  # "sqlite" | "client"
     key: str  # stable key for ids: a path relative to the repo, an absolute path or a host
     path: Path | None = None  # the SQLite file
+    raw: str = field(default="", repr=False)  # as configured, for the client only (may hold a
+    # password, as MLflow allows in the URI): never printed or stored
 
     @property
     def client_uri(self) -> str:
         """The URI for MlflowClient: relative paths made absolute (they are the repo's, not
         the working directory's)."""
         if self.path is None:
-            return self.uri
+            return self.raw or self.uri
         if self.kind == "sqlite":
             return f"sqlite:///{self.path.resolve()}"
         return self.path.resolve().as_uri()
@@ -127,14 +130,22 @@ def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
         key = f"{host}:{parts.port}" if parts.port else host
         if parts.path.strip("/"):
             key += "/" + parts.path.strip("/")
-        return TrackingStore(clean, "client", key)
+        return TrackingStore(clean, "client", key, raw=uri.strip())
     if parts.scheme == "file" or "://" not in clean and ":" not in clean[:3].strip("/"):
         raw = unquote(parts.path) if parts.scheme == "file" else clean
         p = Path(raw)
         path = p if p.is_absolute() else root / p
         return TrackingStore(clean, "client", _path_key(path, root), path)
     # databricks, databricks://profile, other plugin schemes: MlflowClient knows them
-    return TrackingStore(clean, "client", clean.replace("://", "/").rstrip("/"))
+    return TrackingStore(clean, "client", clean.replace("://", "/").rstrip("/"), raw=uri.strip())
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """Remove ``user:password@`` from every URL in a message."""
+    return _USERINFO.sub("", text)
 
 
 def _path_key(path: Path, root: Path) -> str:
@@ -373,7 +384,7 @@ class ClientReader:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:
             raise ConfigError(
-                f"reading the MLflow tracking store {uri} needs the mlflow extra "
+                f"reading the MLflow tracking store {redact(uri)} needs the mlflow extra "
                 "(mlflow-skinny with sqlalchemy and alembic)", hint=EXTRA_HINT) from exc
         self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         self.uri = uri
@@ -498,7 +509,12 @@ class MlflowHarvester:
                 if version in KNOWN_REVISIONS:
                     if wm.get("schema") != version:
                         wm = {"aliases": wm.get("aliases", {})}  # schema moved: read it all
-                    snap = reader.read(wm)
+                    try:
+                        snap = reader.read(wm)
+                    except sqlite3.DatabaseError as exc:
+                        raise InputError(f"cannot read the MLflow tracking store (schema "
+                                         f"{version}): {exc}", file=str(store.path),
+                                         hint=f"{EXTRA_HINT} and report this schema") from exc
                     snap.watermark["schema"] = version
                     return snap
             finally:
@@ -512,18 +528,25 @@ class MlflowHarvester:
                     "of lineage cannot read without MLflow", file=str(store.path),
                     hint=f"{EXTRA_HINT} to read it through MLflow's own client, "
                          "or upgrade lineage") from exc
-            return client.read(wm)
+            return self._client_read(client, store, wm)
         if store.path is not None and not store.path.exists():
             ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
                             "nothing harvested from MLflow", file=str(store.path))
             return None
+        return self._client_read(ClientReader(store.client_uri), store, wm)
+
+    @staticmethod
+    def _client_read(client: ClientReader, store: TrackingStore,
+                     wm: dict[str, Any]) -> Snapshot:
         try:
-            return ClientReader(store.client_uri).read(wm)
+            return client.read(wm)
         except LineageError:
             raise
-        except Exception as exc:  # the client's own errors: unreachable server, auth …
-            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: {exc}",
-                              hint="check MLFLOW_TRACKING_URI and that the server is up") from exc
+        except Exception as exc:  # the client's own errors: unreachable server, auth, schema
+            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: "
+                              f"{redact(str(exc))}",
+                              hint="check MLFLOW_TRACKING_URI, that the server is up and that "
+                                   "the installed mlflow reads this store") from exc
 
 
 def _canonical_aliases(ctx: HarvestContext, snap: Snapshot) -> dict[str, dict[str, str]]:
