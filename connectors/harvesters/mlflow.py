@@ -33,12 +33,14 @@ What it yields:
   exactly one event in the hash-chained log; a harvest that sees no move writes nothing.
 
 Incremental: per tracking store a watermark keeps the latest run start/end and metric times,
-so a re-harvest reads only runs that started, ended or logged metrics since (and runs still
-open); the registry tables are small and read whole.
+so a re-harvest reads only runs that started, ended or logged metrics since, runs still open,
+and runs whose tags/params changed (a per-run digest in the store's cache: MLflow keeps no
+timestamp for those); the registry tables are small and read whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -209,10 +211,26 @@ class SqliteReader:
             out.setdefault(str(owner), {})[k] = v
         return out
 
-    def read(self, wm: dict[str, Any]) -> Snapshot:
+    def fingerprints(self) -> dict[str, str]:
+        """run uuid → digest of what MLflow can change on a run without logging a metric:
+        its row (status, end, name, lifecycle) and its tags and params (no timestamps there)."""
+        acc: dict[str, Any] = {}
+        for r in self.conn.execute(
+                "SELECT run_uuid, status, end_time, name, lifecycle_stage FROM runs"):
+            acc[r[0]] = hashlib.blake2b(repr(tuple(r[1:])).encode(), digest_size=16)
+        for table, tag in (("tags", b"t"), ("params", b"p")):
+            for u, k, v in self.conn.execute(
+                    f"SELECT run_uuid, key, value FROM {table} ORDER BY run_uuid, key"):
+                h = acc.get(u)
+                if h is not None:
+                    h.update(tag + b"\0" + k.encode() + b"\0" + (v or "").encode() + b"\1")
+        return {u: h.hexdigest() for u, h in acc.items()}
+
+    def read(self, wm: dict[str, Any], also: Iterable[str] = ()) -> Snapshot:
+        """Read the store; with a watermark, only runs changed since (and the ``also`` runs)."""
         snap = Snapshot()
         self._experiments(snap)
-        self._runs(snap, wm)
+        self._runs(snap, wm, set(also))
         if "logged_models" in self.tables:
             self._logged_models(snap)
         if "registered_models" in self.tables:
@@ -228,7 +246,7 @@ class SqliteReader:
                                      "lifecycle_stage": r["lifecycle_stage"],
                                      "tags": tags.get(eid, {})}
 
-    def _runs(self, snap: Snapshot, wm: dict[str, Any]) -> None:
+    def _runs(self, snap: Snapshot, wm: dict[str, Any], also: set[str]) -> None:
         cols = self.columns("runs")
         start, end = int(wm.get("runs_start", -1)), int(wm.get("runs_end", -1))
         metric_ts = int(wm.get("metric_ts", -1))
@@ -247,6 +265,12 @@ class SqliteReader:
         rows = self.conn.execute(
             "SELECT * FROM runs WHERE " + " OR ".join(cond) + " ORDER BY start_time, run_uuid",
             params).fetchall()
+        extra = sorted(also - {r["run_uuid"] for r in rows})
+        for i in range(0, len(extra), 900):
+            chunk = extra[i:i + 900]
+            rows += self.conn.execute(
+                f"SELECT * FROM runs WHERE run_uuid IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall()
         # the new watermark covers the whole table, not only what was re-read
         mx = self.conn.execute("SELECT max(start_time), max(end_time) FROM runs").fetchone()
         mts = self.conn.execute(f"SELECT max(timestamp) FROM {metric_table}").fetchone()
@@ -510,7 +534,12 @@ class MlflowHarvester:
                     if wm.get("schema") != version:
                         wm = {"aliases": wm.get("aliases", {})}  # schema moved: read it all
                     try:
-                        snap = reader.read(wm)
+                        fps = reader.fingerprints()
+                        changed = self._changed_runs(ctx, store, fps) if wm else set()
+                        snap = reader.read(wm, also=changed)
+                        ctx.store.cache_put_many(
+                            f"{NAME}-runs:{store.key}",
+                            [(u, fps[u]) for u in sorted(changed if wm else fps)])
                     except sqlite3.DatabaseError as exc:
                         raise InputError(f"cannot read the MLflow tracking store (schema "
                                          f"{version}): {exc}", file=str(store.path),
@@ -534,6 +563,14 @@ class MlflowHarvester:
                             "nothing harvested from MLflow", file=str(store.path))
             return None
         return self._client_read(ClientReader(store.client_uri), store, wm)
+
+    @staticmethod
+    def _changed_runs(ctx: HarvestContext, store: TrackingStore,
+                      fps: dict[str, str]) -> set[str]:
+        """Runs whose row, tags or params changed since the last harvest (e.g. a tag set on a
+        finished run, which no timestamp shows)."""
+        before = ctx.store.cache_get_many(f"{NAME}-runs:{store.key}", fps)
+        return {u for u, f in fps.items() if before.get(u) != f}
 
     @staticmethod
     def _client_read(client: ClientReader, store: TrackingStore,

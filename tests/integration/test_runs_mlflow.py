@@ -204,6 +204,23 @@ def test_incremental_reads_only_new_runs(repo: GitRepo) -> None:
     store.close()
 
 
+def test_tag_set_on_a_finished_run_is_seen(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    uuid = EXPECTED["run_ids"]["broken"]
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # MlflowClient.set_tag: no timestamp anywhere records it
+        conn.execute("INSERT INTO tags(key, value, run_uuid) VALUES ('reviewed', 'yes', ?)",
+                     (uuid,))
+    conn.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    store = api.open_store(repo.path)
+    node = store.get_node(run_node(uuid))
+    assert node is not None and node.attrs["tags"]["reviewed"] == "yes"
+    store.close()
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
 @pytest.mark.skipif(HAS_MLFLOW, reason="with mlflow installed the client reads any version")
 def test_unknown_schema_version_names_it_and_the_extra(repo: GitRepo) -> None:
     conn = sqlite3.connect(repo.path / "mlflow.db")
