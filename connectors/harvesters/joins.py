@@ -151,7 +151,13 @@ class JoinsHarvester:
     name: ClassVar[str] = NAME
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        return True
+        """Only when something was written since the last join and there is a run or model
+        version to join (a git-only repository never lists this step)."""
+        if ctx.watermark("head") == str(ctx.store.head()[0]):
+            return False
+        row = ctx.store.conn.execute(
+            "SELECT 1 FROM nodes WHERE kind IN ('run', 'model') LIMIT 1").fetchone()
+        return row is not None
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         head = str(ctx.store.head()[0])

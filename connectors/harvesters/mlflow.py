@@ -390,6 +390,7 @@ class SqliteReader:
                 "stage": r["current_stage"], "source": r["source"], "run_uuid": r["run_id"],
                 "status": r["status"],
                 "storage_location": r["storage_location"] if "storage_location" in cols else None,
+                "run_link": r["run_link"] if "run_link" in cols else None,
                 "tags": mv_tags.get((r["name"], v), {}),
             })
         if "registered_model_aliases" in self.tables:
@@ -474,6 +475,7 @@ class ClientReader:
                     "user": v.user_id, "stage": v.current_stage, "source": v.source,
                     "run_uuid": v.run_id, "status": v.status,
                     "storage_location": getattr(v, "storage_location", None),
+                    "run_link": v.run_link,
                     "tags": dict(v.tags)})
         by_id = {r["run_uuid"]: r for r in snap.runs}
         for v in snap.versions:
@@ -736,7 +738,7 @@ class Emitter:
             emitted.add(mid)
             yield from self._version(v, canon, mid, current.get(canon, {}),
                                      moves.get(mid, {}), seen_at)
-        # versions that only lost an alias, or whose alias moved away, with no other change
+        # versions no longer in the registry (deleted) that an alias left
         for mid, mv in sorted(moves.items()):
             if mid not in emitted:
                 group, version = mid.removeprefix("model:").rsplit("@", 1)
@@ -797,7 +799,7 @@ class Emitter:
         artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
                              None)
         fresh = {"source": source, "mlflow_name": v["name"] if canon != v["name"] else None,
-                 "logged_model": logged_id,
+                 "logged_model": logged_id, "run_link": v.get("run_link"),
                  "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
         props = self._props_with_history(
             mid, moved, seen_at, {k: str(x) for k, x in fresh.items() if x})

@@ -190,3 +190,10 @@ def test_run_commit_missing_from_history_warns(git_repo: GitRepo,
     graph = api.open_store(git_repo.path).load_graph()
     pins = {e.attrs.get("pin") for e in graph.in_edges(_run("tuned"), EdgeKind.INPUT)}
     assert pins == {"weak"}
+
+
+def test_not_listed_without_runs_or_models(git_repo: GitRepo) -> None:
+    git_repo.commit("only code")
+    store_dir = api.init(git_repo.path)
+    _write_history(git_repo, store_dir, {})
+    assert api.harvest(git_repo.path, only=["joins"]).harvesters == []
