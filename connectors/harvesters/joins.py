@@ -49,6 +49,7 @@ class _Dvc:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._versions: dict[str, list[tuple[str, str, set[str]]]] = {}
+        self._by_path: dict[str, list[tuple[str, str, str | None]]] | None = None
         self._commits: dict[str, dict[str, Any] | None] = {}
 
     def commit(self, sha: str) -> dict[str, Any] | None:
@@ -65,19 +66,24 @@ class _Dvc:
 
     def versions(self, path: str) -> list[tuple[str, str, set[str]]]:
         """(data id, hash, shas of the commits that introduce it) of every DVC version."""
+        if self._by_path is None:  # one pass over the data nodes, in SQL, for all look-ups
+            self._by_path = {}
+            for nid, p, h, first in self.store.conn.execute(
+                    "SELECT id, json_extract(attrs, '$.path'), json_extract(attrs, '$.hash'), "
+                    "json_extract(attrs, '$.first_commit') FROM nodes WHERE kind = 'data'"):
+                # MLflow / OpenLineage nodes of the same name are not DVC's: md5 only
+                if isinstance(h, str) and h.startswith("md5:") and p:
+                    self._by_path.setdefault(str(p), []).append((nid, h, first))
         if path not in self._versions:
             found = []
-            for n in self.store.find_nodes(NodeKind.DATA, path=path):
-                h = n.attrs.get("hash") or ""
-                if not h.startswith("md5:"):
-                    continue  # MLflow / OpenLineage nodes of the same name are not DVC's
+            for nid, h, first in self._by_path.get(path, []):
                 shas = {s.removeprefix("commit:") for s in _sources(
-                    self.store, n.id, EdgeKind.DEFINES)}
-                if n.attrs.get("first_commit"):
-                    shas.add(str(n.attrs["first_commit"]))
+                    self.store, nid, EdgeKind.DEFINES)}
+                if first:
+                    shas.add(str(first))
                 if shas:
-                    found.append((n.id, h, shas))
-            self._versions[path] = found
+                    found.append((nid, h, shas))
+            self._versions[path] = sorted(found)
         return self._versions[path]
 
     def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
