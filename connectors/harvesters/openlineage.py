@@ -134,11 +134,15 @@ class OpenLineageHarvester:
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key, line=exc.lineno)
+                if exc.msg != "Extra data":
+                    ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key,
+                                    line=exc.lineno)
+                    return
+                # one event per line in a .json file: read it as JSONL
+            else:
+                for item in data if isinstance(data, list) else [data]:
+                    yield None, item
                 return
-            for item in data if isinstance(data, list) else [data]:
-                yield None, item
-            return
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue

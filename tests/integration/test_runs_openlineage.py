@@ -168,3 +168,13 @@ def test_configured_paths_and_disabled_without_files(repo: GitRepo) -> None:
     repo.write("lineage.yaml", "openlineage:\n  paths: [lineage-events/ol.ndjson]\n")
     res = api.harvest(repo.path, only=["openlineage"])
     assert res.harvesters[0].stats.nodes_new["run"] == 2
+
+
+def test_json_file_holding_one_event_per_line(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    lines = [Serde.to_json(e) for e in _train_events(repo.path, sha)]
+    repo.write("openlineage/events.json", "\n".join(lines) + "\n")
+    repo.write("openlineage/broken.json", '{"eventType": "START",\n  "run": }\n')
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.file, w.line) for w in res.report.warnings] == [("openlineage/broken.json", 2)]
+    assert res.harvesters[0].stats.nodes_new["run"] == 2
