@@ -2,7 +2,8 @@
 and ``openlineage-python``'s file transport write).
 
 Where: ``openlineage.paths`` in ``lineage.yaml`` (files or folders, relative to the repository
-root; default ``openlineage/``). A ``.json`` file holds one event or a list of events; any other
+root; default ``openlineage/``; in folders, files ending ``.json``, ``.jsonl``, ``.ndjson``,
+``.log`` or with no extension). A ``.json`` file holds one event or a list of events; any other
 file (``.jsonl``, ``.ndjson``, the file transport's append log) holds one event per line.
 
 What it yields:
@@ -44,7 +45,8 @@ TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
+# files read in a folder (a file named in openlineage.paths is read whatever its name)
+EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
 
 @dataclass
@@ -92,6 +94,7 @@ class OpenLineageHarvester:
                 out.append(root)
             elif root.is_dir():
                 out += sorted(p for p in root.rglob("*") if p.is_file()
+                              and p.suffix.lower() in EVENT_SUFFIXES
                               and not any(part.startswith(".") for part in
                                           p.relative_to(root).parts))
         return out

@@ -178,3 +178,12 @@ def test_json_file_holding_one_event_per_line(repo: GitRepo) -> None:
     res = api.harvest(repo.path, only=["openlineage"])
     assert [(w.file, w.line) for w in res.report.warnings] == [("openlineage/broken.json", 2)]
     assert res.harvesters[0].stats.nodes_new["run"] == 2
+
+
+def test_other_files_in_the_folder_are_ignored(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    _emit(repo.path / "openlineage" / "events.jsonl", _train_events(repo.path, sha))
+    repo.write("openlineage/README.md", "# events land here\n")
+    repo.write("openlineage/.hidden.jsonl", "not an event\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
