@@ -197,3 +197,69 @@ def test_not_listed_without_runs_or_models(git_repo: GitRepo) -> None:
     store_dir = api.init(git_repo.path)
     _write_history(git_repo, store_dir, {})
     assert api.harvest(git_repo.path, only=["joins"]).harvesters == []
+
+
+def test_chain_on_a_real_dvc_repository(git_repo: GitRepo,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GTO version ≡ MLflow version → run → commit + the DVC hash `dvc add` recorded."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+    r = git_repo
+
+    def dvc_add(path: str) -> None:
+        subprocess.run([dvc, "add", "-q", path], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
+
+    subprocess.run([dvc, "init", "-q"], cwd=r.path, env={**r.env(), **os.environ},
+                   check=True, capture_output=True)
+    r.write("data/train.csv", "age,churned\n31,0\n")
+    r.write("models/model.pkl", b"\x80\x04model-bytes")
+    dvc_add("data/train.csv")
+    dvc_add("models/model.pkl")
+    c1 = r.commit("data v1, model")
+    r.write("data/train.csv", "age,churned\n31,0\n45,1\n")
+    dvc_add("data/train.csv")
+    c2 = r.commit("data v2")
+
+    def md5_at(sha: str, path: str) -> str:
+        meta = yaml.safe_load(r.git("show", f"{sha}:{path}.dvc"))
+        return "md5:" + meta["outs"][0]["md5"]
+
+    v1, v2, model = md5_at(c1, "data/train.csv"), md5_at(c2, "data/train.csv"), \
+        md5_at(c1, "models/model.pkl")
+    assert model == "md5:" + hashlib.md5(b"\x80\x04model-bytes").hexdigest()
+    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
+    conn = sqlite3.connect(r.path / "mlflow.db")
+    with conn:  # what a training script logs: its commit, and the hash of the model it wrote
+        for run, sha in (("baseline", c1), ("tuned", c2)):
+            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
+                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
+        conn.execute("UPDATE model_version_tags SET value=? WHERE key='artifact_hash' AND "
+                     "version=1", (model.removeprefix("md5:"),))
+    conn.close()
+    r.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    store_dir = api.init(r.path)
+    key = _write_history(r, store_dir, {
+        c1: {"data/train.csv": v1, "models/model.pkl": model}, c2: {"data/train.csv": v2}})
+    _gto_version(store_dir, key, c1, model)
+    res = api.harvest(r.path, only=["mlflow", "joins"])
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    same = [(e.source, e.target) for e in graph.edges(EdgeKind.SAME_AS)]
+    assert same == [("model:churn@v1.0.0", "model:churn@1")]
+    strong = {e.target: e.source for e in graph.edges(EdgeKind.INPUT)
+              if e.attrs.get("pin") == "strong"}
+    assert strong == {_run("baseline"): ids.data_id(key, "data/train.csv", v1),
+                      _run("tuned"): ids.data_id(key, "data/train.csv", v2)}
+    up = graph.upstream("model:churn@1")
+    assert {f"commit:{c1}", ids.data_id(key, "data/train.csv", v1), _run("baseline")} <= up
+    assert ids.data_id(key, "data/train.csv", v2) not in up
