@@ -7,8 +7,9 @@
 * its name, author and time (the experiment commit's);
 * params: ``params.yaml`` of the experiment commit, flattened (``train.lr``), plus the other
   params files its ``dvc.lock`` records (``other.yaml:key``);
-* metrics: the metrics files named in ``dvc.yaml`` (top-level ``metrics:`` and stage
-  ``metrics:`` outs) read from the experiment commit (JSON or YAML), numeric leaves flattened;
+* metrics: the metrics files named in every ``dvc.yaml`` of the commit (top-level ``metrics:``
+  and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder) read from the
+  experiment commit (JSON or YAML), numeric leaves flattened;
 * a CODE edge from the baseline commit (``baseline: true``; ``dirty: true`` when the experiment
   commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
   ``.gitignore``), and ``properties.exp_commit`` / ``properties.baseline``;
@@ -191,43 +192,52 @@ class DvcExpHarvester:
                 who, ts, _tz = line[len("author "):].rsplit(" ", 2)
                 author = who.split(" <", 1)[0]
                 when = datetime.fromtimestamp(int(ts), UTC)
-        dvc_yaml = _load(cat.get(f"{sha}:dvc.yaml"), "dvc.yaml") or {}
-        lock = _load(cat.get(f"{sha}:dvc.lock"), "dvc.lock") or {}
         params = flatten(_load(cat.get(f"{sha}:params.yaml"), "params.yaml") or {})
         deps: dict[str, str] = {}
         outs: dict[str, str] = {}
-        written = {"dvc.lock", "params.yaml", ".gitignore"}
-        for stage in ((lock.get("stages") or {}) if isinstance(lock, dict) else {}).values():
-            if not isinstance(stage, dict):
-                continue
-            for pfile, values in (stage.get("params") or {}).items():
-                written.add(str(pfile))
-                if pfile != "params.yaml":
-                    for k, v in flatten(values).items():
-                        params[f"{pfile}:{k}"] = v
-            for fld, into in (("deps", deps), ("outs", outs)):
-                for item in stage.get(fld) or []:
-                    if isinstance(item, dict) and item.get("path") and item.get("md5"):
-                        into[str(item["path"])] = f"md5:{item['md5']}"
         metrics: dict[str, float] = {}
-        metric_files = _metric_paths(dvc_yaml)
-        for path in metric_files:
-            written.add(path)
-            try:
-                values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
-            except (ValueError, yaml.YAMLError) as exc:
-                ctx.report.warn(NAME, f"experiment {name}: metrics file {path} unreadable: "
-                                f"{exc}", file=path, commit=sha)
-                continue
-            for k, v in values.items():
-                if isinstance(v, bool) or not isinstance(v, int | float):
+        written = {"params.yaml"}
+        # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
+        # paths inside a dvc.yaml / dvc.lock are relative to its folder
+        tree = _git(ctx.repo_path, "ls-tree", "-r", "--name-only", sha).splitlines()
+        for dvc_yaml_path in sorted(p for p in tree if p == "dvc.yaml" or
+                                    p.endswith("/dvc.yaml")):
+            folder = dvc_yaml_path[: -len("dvc.yaml")]
+            dvc_yaml = _load(cat.get(f"{sha}:{dvc_yaml_path}"), "dvc.yaml") or {}
+            lock = _load(cat.get(f"{sha}:{folder}dvc.lock"), "dvc.lock") or {}
+            written |= {f"{folder}dvc.lock", f"{folder}.gitignore", f"{folder}params.yaml"}
+            stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
+            for stage in stages.values():
+                if not isinstance(stage, dict):
                     continue
-                key = k if k not in metrics else f"{path}:{k}"
-                metrics[key] = float(v)
-        for path in outs:
-            written.add(path)
-        changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only", "--no-commit-id",
-                                   baseline, sha).splitlines() if p and p not in written]
+                for pfile, values in (stage.get("params") or {}).items():
+                    path = f"{folder}{pfile}"
+                    written.add(path)
+                    if path != "params.yaml":
+                        for k, v in flatten(values).items():
+                            params[f"{path}:{k}"] = v
+                for fld, into in (("deps", deps), ("outs", outs)):
+                    for item in stage.get(fld) or []:
+                        if isinstance(item, dict) and item.get("path") and item.get("md5"):
+                            into[f"{folder}{item['path']}"] = f"md5:{item['md5']}"
+            for rel in _metric_paths(dvc_yaml):
+                path = f"{folder}{rel}"
+                written.add(path)
+                try:
+                    values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
+                except (ValueError, yaml.YAMLError) as exc:
+                    ctx.report.warn(NAME, f"experiment {name}: metrics file {path} unreadable: "
+                                    f"{exc}", file=path, commit=sha)
+                    continue
+                for k, v in values.items():
+                    if isinstance(v, bool) or not isinstance(v, int | float):
+                        continue
+                    key = k if k not in metrics else f"{path}:{k}"
+                    metrics[key] = float(v)
+        written |= set(outs)
+        changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
+                                   "--no-commit-id", baseline, sha).splitlines()
+                   if p and p not in written]
         rid = ids.run_id(NAME, sha)
         props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}
         if changed:

@@ -38,10 +38,27 @@ stages:
           cache: false
 """
 
+NESTED_YAML = """\
+stages:
+  score:
+    cmd: {python} score.py
+    deps: [score.py]
+    params: [depth]
+    metrics:
+      - scores.yaml:
+          cache: false
+"""
+SCORE = """\
+import yaml
+depth = yaml.safe_load(open("params.yaml"))["depth"]
+open("scores.yaml", "w").write(f"f1: {depth / 10}\\n")
+"""
+
 
 def _dvc(repo: GitRepo, *args: str) -> None:
     env = {**repo.env(), "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([DVC, *args], cwd=repo.path, env=env, check=True, capture_output=True)
+    out = subprocess.run([DVC, *args], cwd=repo.path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, f"dvc {' '.join(args)}: {out.stderr or out.stdout}"
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +73,16 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         repo.write("train.py", TRAIN)
         repo.write("data.csv", "age,churned\n31,0\n45,1\n")
         repo.write("dvc.yaml", DVC_YAML.format(python=sys.executable))
+        # a second project in a folder, with its own dvc.yaml, params and YAML metrics
+        repo.write("nested/params.yaml", "depth: 3\n")
+        repo.write("nested/score.py", SCORE)
+        repo.write("nested/dvc.yaml", NESTED_YAML.format(python=sys.executable))
         baseline = repo.commit("baseline")
-        _dvc(repo, "exp", "run", "-q", "-S", "train.lr=0.2", "-n", "lr-02")
+        _dvc(repo, "exp", "run", "-q", "-S", "train.lr=0.2", "-n", "lr-02", "dvc.yaml",
+             "nested/dvc.yaml")
         repo.write("train.py", TRAIN.replace("0.5 +", "0.4 +"))
-        _dvc(repo, "exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code")
+        _dvc(repo, "exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code", "dvc.yaml",
+             "nested/dvc.yaml")
         repo.git("checkout", "-q", "--", "train.py", "params.yaml")
     finally:
         for k, v in saved.items():
@@ -103,13 +126,14 @@ def test_experiments_are_runs(exp_repo: tuple[GitRepo, str]) -> None:
     lr = runs["lr-02"]
     assert lr["run_id"] == exps["lr-02"]
     assert lr["params"]["train.lr"] == 0.2 and lr["params"]["train.epochs"] == 2
-    assert lr["metrics"] == {"auc": 0.7, "eval.loss": 0.5}
+    assert lr["metrics"] == {"auc": 0.7, "eval.loss": 0.5, "f1": 0.3}
+    assert lr["params"]["nested/params.yaml:depth"] == 3
     assert lr["commit"] == baseline and lr["dirty"] is False
     assert lr["user"] == "Ada Author"
     new = runs["new-code"]
     # `dvc exp run` leaves the last experiment's params in the workspace: lr is still 0.2
     assert new["params"]["train.lr"] == 0.2 and new["params"]["train.epochs"] == 4
-    assert new["metrics"] == {"auc": 0.6, "eval.loss": 0.25}
+    assert new["metrics"] == {"auc": 0.6, "eval.loss": 0.25, "f1": 0.3}
     assert new["dirty"] is True and new["properties"]["changed_files"] == "train.py"
     rid = f"run:dvc-exp:{exps['lr-02']}"
     code = graph.in_edges(rid, EdgeKind.CODE)
@@ -122,7 +146,8 @@ def test_experiments_are_runs(exp_repo: tuple[GitRepo, str]) -> None:
     assert inputs["data.csv"]["pin"] == "strong"
     assert inputs["data.csv"]["digest"] == f"md5:{dep_md5['data.csv']}"
     outs = [graph.attrs(e.target)["path"] for e in graph.out_edges(rid, EdgeKind.OUTPUT)]
-    assert sorted(outs) == ["metrics.json", "model.pkl"]
+    assert sorted(outs) == ["metrics.json", "model.pkl", "nested/scores.yaml"]
+    assert inputs["nested/score.py"]["pin"] == "strong"  # paths from the nested dvc.lock
 
 
 def test_reharvest_reads_nothing_new(exp_repo: tuple[GitRepo, str]) -> None:
