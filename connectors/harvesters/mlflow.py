@@ -721,8 +721,14 @@ class Emitter:
         snap, ctx = self.snap, self.ctx
         for rm in snap.registered_models:
             canon = self.aliases_of.get(rm["name"], rm["name"])
+            gid = ids.model_group_id(canon)
+            stored = ctx.store.get_node(gid)
+            if stored is not None and stored.attrs.get("registry") not in (None, NAME):
+                # another registry (GTO) describes this group: its description, tags and
+                # properties stand; two writers taking turns would rewrite it every harvest
+                continue
             props = {"mlflow_name": rm["name"]} if canon != rm["name"] else {}
-            yield Node.make(NodeKind.MODEL_GROUP, ids.model_group_id(canon), name=canon,
+            yield Node.make(NodeKind.MODEL_GROUP, gid, name=canon,
                             registry=NAME, description=rm.get("description"),
                             tags=rm.get("tags") or {}, properties=props)
         current = _canonical_aliases(ctx, snap)

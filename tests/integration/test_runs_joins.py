@@ -133,7 +133,8 @@ def test_same_as_between_registries_by_artifact_hash(git_repo: GitRepo,
     same = list(graph.edges(EdgeKind.SAME_AS))
     assert [(e.source, e.target) for e in same] == [("model:churn@v1.0.0", "model:churn@1")]
     assert same[0].attrs == {"by": "artifact_hash", "hash": EXPECTED["model_md5"]}
-    # both registries' versions sit in the one canonical group
+    # both registries' versions sit in the one canonical group, described by its first owner
+    assert graph.attrs("model_group:churn")["registry"] == "gto"
     assert set(graph.predecessors("model_group:churn", EdgeKind.VERSION_OF)) == {
         "model:churn@v1.0.0", "model:churn@1", "model:churn@2"}
 
