@@ -669,6 +669,9 @@ class Emitter:
         exp = self.snap.experiments.get(run["experiment_id"], {})
         props = {"artifact_uri": run.get("artifact_uri"),
                  "lifecycle_stage": run.get("lifecycle_stage")}
+        repo_url = tags.get("mlflow.source.git.repoURL")
+        if repo_url:  # a shared tracking store holds runs of other repositories too
+            props["repository"] = ids.repository_id(ids.strip_credentials(repo_url))
         for m in sorted(logged, key=lambda m: m["model_id"]):
             props[f"logged_model:{m['model_id']}"] = m["name"] or ""
         yield Node.make(
