@@ -664,7 +664,8 @@ class Emitter:
     def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]) -> Iterator[Node | Edge]:
         u = run["run_uuid"]
         rid = self.run_node_id(u)
-        tags = {k: str(v) for k, v in run["tags"].items() if k not in _SKIP_TAGS}
+        # tag values may hold URLs with tokens (a CI's remote URL): never stored
+        tags = {k: redact(str(v)) for k, v in run["tags"].items() if k not in _SKIP_TAGS}
         sha = (tags.get("mlflow.source.git.commit") or "").strip().lower() or None
         exp = self.snap.experiments.get(run["experiment_id"], {})
         props = {"artifact_uri": run.get("artifact_uri"),
@@ -698,7 +699,8 @@ class Emitter:
         try:
             src = json.loads(d["source"]) if d.get("source") else {}
             if isinstance(src, dict):
-                source_uri = src.get("uri") or src.get("path") or src.get("url")
+                found = src.get("uri") or src.get("path") or src.get("url")
+                source_uri = redact(str(found)) if found else None
         except (ValueError, TypeError):
             self.ctx.report.warn(NAME, f"dataset {d.get('name')!r}: source is not JSON",
                                  field="datasets.dataset_source")

@@ -35,6 +35,7 @@ def test_normalize_hash() -> None:
 def test_redact() -> None:
     assert redact("GET https://u:p@h:5000/api failed") == "GET https://h:5000/api failed"
     assert redact("no url here") == "no url here"
+    assert redact("https://x-access-token:ghs_abc@github.com/o/r.git") == "https://github.com/o/r.git"
 
 
 def test_alias_moves() -> None:
