@@ -48,6 +48,7 @@ HARVESTERS: dict[str, str] = {
     "mlflow": "connectors.harvesters.mlflow:MlflowHarvester",
     "openlineage": "connectors.harvesters.openlineage:OpenLineageHarvester",
     "records": "connectors.harvesters.records:RecordsHarvester",
+    "joins": "connectors.harvesters.joins:JoinsHarvester",  # last: joins what the others wrote
 }
 
 SINKS: dict[str, str] = {

@@ -1,0 +1,263 @@
+"""DVC experiments harvester: experiments that ``dvc exp`` keeps as git refs are training runs.
+
+``dvc exp run`` commits each experiment on top of its baseline commit and keeps it under
+``refs/exps/<baseline[:2]>/<baseline[2:]>/<name>``. Each such ref is a run
+``run:dvc-exp:<experiment commit sha>`` with:
+
+* its name, author and time (the experiment commit's);
+* params: ``params.yaml`` of the experiment commit, flattened (``train.lr``), plus the other
+  params files its ``dvc.lock`` records (``other.yaml:key``);
+* metrics: the metrics files named in every ``dvc.yaml`` of the commit (top-level ``metrics:``
+  and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder) read from the
+  experiment commit (JSON or YAML), numeric leaves flattened;
+* a CODE edge from the baseline commit (``baseline: true``; ``dirty: true`` when the experiment
+  commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
+  ``.gitignore``), and ``properties.exp_commit`` / ``properties.baseline``;
+* strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
+  ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses).
+
+It reads git directly (``git for-each-ref refs/exps`` and one ``git cat-file --batch``), not
+through DVC's API. Incremental: the refs seen last time are a watermark; an unchanged ref is
+not read again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import yaml
+
+from lineage import ids
+from lineage.errors import LineageError
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+
+if TYPE_CHECKING:
+    from lineage.plugins import HarvestContext
+
+NAME = "dvc-exp"
+_HEX = set("0123456789abcdef")
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+
+def _git(repo: Path, *args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
+                             check=True)
+    except FileNotFoundError as exc:
+        raise LineageError("git is not installed", hint="install git") from exc
+    except subprocess.CalledProcessError as exc:
+        raise LineageError(f"git {' '.join(args)} failed in {repo}: {exc.stderr.strip()}",
+                           hint="is this a git repository?") from exc
+    return out.stdout
+
+
+def exp_refs(repo: Path) -> list[tuple[str, str, str, str]]:
+    """(ref name, experiment sha, baseline sha, experiment name) of every experiment ref."""
+    out = []
+    for line in _git(repo, "for-each-ref", "--format=%(objectname) %(refname)",
+                     "refs/exps").splitlines():
+        sha, ref = line.split(" ", 1)
+        parts = ref.split("/")
+        # refs/exps/<2 hex>/<38 hex>/<name>; refs/exps/exec/… and stashes are bookkeeping
+        if len(parts) != 5 or len(parts[2]) != 2 or len(parts[3]) != 38 or \
+                not set(parts[2] + parts[3]) <= _HEX:
+            continue
+        out.append((ref, sha, parts[2] + parts[3], parts[4]))
+    return sorted(out)
+
+
+class CatFile:
+    """One ``git cat-file --batch`` process answering ``<rev>:<path>`` look-ups."""
+
+    def __init__(self, repo: Path) -> None:
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def get(self, spec: str) -> bytes | None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(spec.encode() + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().decode().rstrip("\n")
+        if header.endswith(" missing") or header.endswith(" ambiguous") or not header:
+            return None
+        size = int(header.rsplit(" ", 1)[1])
+        data = self.proc.stdout.read(size)
+        self.proc.stdout.read(1)  # the newline after the object
+        return data
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            out.update(flatten(v, key))
+    elif prefix:
+        out[prefix] = d
+    return out
+
+
+def _load(data: bytes | None, path: str) -> Any:
+    if data is None:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    if path.endswith(".json"):
+        return json.loads(text)
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader
+
+
+def _metric_paths(dvc_yaml: Any) -> list[str]:
+    paths: list[str] = []
+    if not isinstance(dvc_yaml, dict):
+        return paths
+    for item in dvc_yaml.get("metrics") or []:
+        if isinstance(item, str):
+            paths.append(item)
+    for stage in (dvc_yaml.get("stages") or {}).values():
+        if not isinstance(stage, dict):
+            continue
+        for item in stage.get("metrics") or []:
+            if isinstance(item, str):
+                paths.append(item)
+            elif isinstance(item, dict):
+                paths.extend(str(k) for k in item)
+    return sorted(set(paths))
+
+
+class DvcExpHarvester:
+    """Harvest ``dvc exp`` experiments (see the module docstring)."""
+
+    name: ClassVar[str] = NAME
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        if not (ctx.repo_path / ".git").exists():
+            return False
+        try:
+            return bool(exp_refs(ctx.repo_path))
+        except LineageError:
+            return False
+
+    def _repo_key(self, ctx: HarvestContext) -> str:
+        repos = list(ctx.store.iter_nodes(NodeKind.REPOSITORY))
+        if len(repos) == 1:  # the git harvester's identity, when it ran
+            return ids.repo_key(repos[0].id)
+        try:
+            url = _git(ctx.repo_path, "config", "--get", "remote.origin.url").strip()
+        except LineageError:
+            url = ""
+        roots = sorted(_git(ctx.repo_path, "rev-list", "--max-parents=0", "HEAD").split())
+        return ids.repo_key(ids.repository_id(ids.strip_credentials(url) or None,
+                                              roots[0] if roots else None))
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        refs = exp_refs(ctx.repo_path)
+        raw = ctx.watermark("refs")
+        seen: dict[str, str] = json.loads(raw) if raw else {}
+        todo = [r for r in refs if seen.get(r[0]) != r[1]]
+        if todo:
+            repo_key = self._repo_key(ctx)
+            cat = CatFile(ctx.repo_path)
+            try:
+                for i, (ref, sha, baseline, name) in enumerate(todo, 1):
+                    try:
+                        yield from self._experiment(ctx, cat, repo_key, ref, sha, baseline, name)
+                    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                        ctx.report.warn(NAME, f"experiment {name}: {exc}", commit=sha)
+                    ctx.progress("dvc experiments", i, len(todo))
+            finally:
+                cat.close()
+        now = {ref: sha for ref, sha, _, _ in refs}
+        if now != seen:
+            ctx.set_watermark("refs", json.dumps(now, sort_keys=True))
+
+    def _experiment(self, ctx: HarvestContext, cat: CatFile, repo_key: str, ref: str, sha: str,
+                    baseline: str, name: str) -> Iterator[Node | Edge]:
+        commit = (cat.get(sha) or b"").decode("utf-8", errors="replace")
+        author, when = None, None
+        for line in commit.split("\n\n", 1)[0].splitlines():
+            if line.startswith("author "):
+                who, ts, _tz = line[len("author "):].rsplit(" ", 2)
+                author = who.split(" <", 1)[0]
+                when = datetime.fromtimestamp(int(ts), UTC)
+        params = flatten(_load(cat.get(f"{sha}:params.yaml"), "params.yaml") or {})
+        deps: dict[str, str] = {}
+        outs: dict[str, str] = {}
+        metrics: dict[str, float] = {}
+        written = {"params.yaml"}
+        # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
+        # paths inside a dvc.yaml / dvc.lock are relative to its folder
+        tree = _git(ctx.repo_path, "ls-tree", "-r", "--name-only", sha).splitlines()
+        for dvc_yaml_path in sorted(p for p in tree if p == "dvc.yaml" or
+                                    p.endswith("/dvc.yaml")):
+            folder = dvc_yaml_path[: -len("dvc.yaml")]
+            dvc_yaml = _load(cat.get(f"{sha}:{dvc_yaml_path}"), "dvc.yaml") or {}
+            lock = _load(cat.get(f"{sha}:{folder}dvc.lock"), "dvc.lock") or {}
+            written |= {f"{folder}dvc.lock", f"{folder}.gitignore", f"{folder}params.yaml"}
+            stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
+            for stage in stages.values():
+                if not isinstance(stage, dict):
+                    continue
+                for pfile, values in (stage.get("params") or {}).items():
+                    path = f"{folder}{pfile}"
+                    written.add(path)
+                    if path != "params.yaml":
+                        for k, v in flatten(values).items():
+                            params[f"{path}:{k}"] = v
+                for fld, into in (("deps", deps), ("outs", outs)):
+                    for item in stage.get(fld) or []:
+                        if isinstance(item, dict) and item.get("path") and item.get("md5"):
+                            into[f"{folder}{item['path']}"] = f"md5:{item['md5']}"
+            for rel in _metric_paths(dvc_yaml):
+                path = f"{folder}{rel}"
+                written.add(path)
+                try:
+                    values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
+                except (ValueError, yaml.YAMLError) as exc:
+                    ctx.report.warn(NAME, f"experiment {name}: metrics file {path} unreadable: "
+                                    f"{exc}", file=path, commit=sha)
+                    continue
+                for k, v in values.items():
+                    if isinstance(v, bool) or not isinstance(v, int | float):
+                        continue
+                    key = k if k not in metrics else f"{path}:{k}"
+                    metrics[key] = float(v)
+        written |= set(outs)
+        changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
+                                   "--no-commit-id", baseline, sha).splitlines()
+                   if p and p not in written]
+        rid = ids.run_id(NAME, sha)
+        props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}
+        if changed:
+            props["changed_files"] = ",".join(changed[:50])
+        yield Node.make(NodeKind.RUN, rid, source=NAME, run_id=sha, name=name,
+                        experiment=name, status="success", user=author, end_time=when,
+                        params=params, metrics=metrics, commit=baseline, dirty=bool(changed),
+                        properties=props)
+        yield Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
+                        dirty=bool(changed))
+        for path, h in sorted(deps.items()):
+            did = ids.data_id(repo_key, path, h)
+            yield Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
+                            repository=f"repository:{repo_key}")
+            yield Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h, path=path)
+        for path, h in sorted(outs.items()):
+            did = ids.data_id(repo_key, path, h)
+            yield Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
+                            repository=f"repository:{repo_key}")
+            yield Edge.make(EdgeKind.OUTPUT, rid, did, path=path)
+
+
+__all__ = ["CatFile", "DvcExpHarvester", "exp_refs", "flatten"]

@@ -1,0 +1,252 @@
+"""Identity joins: the step that makes facts from different sources land on one chain.
+
+It runs last, reads what the other harvesters have already written in this harvest's
+transaction, and adds:
+
+* **strong pins** — a run input that names a repository path (an MLflow dataset source, an
+  OpenLineage ``file`` dataset: their INPUT edges carry ``path``) is joined to the DVC data node
+  of that path *at the run's commit*: among the versions of the path (data nodes with that
+  ``path`` and an ``md5:`` hash), the one introduced (DEFINES edge, or ``first_commit``) by the
+  latest ancestor-or-equal of the run's commit. The walk goes back through commit parents
+  newest first, like ``git rev-list``; when the history is not there (no parents known) it
+  takes the version introduced last at or before the run commit's time. A path inside a
+  DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
+  has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
+* **artifacts** — an MLflow model version whose artifact is a repository path
+  (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
+  its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
+* **SAME_AS** — two registries' versions of one model (GTO ``churn@v1.0.0``, MLflow
+  ``churn@3``) are declared the same when their artifact hashes match: ``artifact_hash`` or the
+  hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
+  sorts first (``gto`` → ``mlflow``) and carries ``by`` and ``hash``.
+
+Incremental: it remembers the event-log head it last joined at and does nothing while no other
+harvester has written anything since.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import combinations
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.serialize import loads
+
+if TYPE_CHECKING:
+    from lineage.plugins import HarvestContext
+    from lineage.store import Store
+
+NAME = "joins"
+MAX_WALK = 200_000  # commits visited per lookup before falling back to commit times
+
+
+class _Dvc:
+    """Look-ups of DVC data versions by path and of commit ancestry, cached per harvest."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._versions: dict[str, list[tuple[str, str, set[str]]]] = {}
+        self._by_path: dict[str, list[tuple[str, str, str | None]]] | None = None
+        self._commits: dict[str, dict[str, Any] | None] = {}
+
+    def commit(self, sha: str) -> dict[str, Any] | None:
+        if sha not in self._commits:
+            node = self.store.get_node(f"commit:{sha}")
+            self._commits[sha] = None if node is None or node.attrs.get("placeholder") \
+                else node.attrs
+        return self._commits[sha]
+
+    def commit_time(self, sha: str) -> str | None:
+        c = self.commit(sha)
+        t = ((c or {}).get("committer") or {}).get("time")
+        return str(t) if t else None
+
+    def versions(self, path: str) -> list[tuple[str, str, set[str]]]:
+        """(data id, hash, shas of the commits that introduce it) of every DVC version."""
+        if self._by_path is None:  # one pass over the data nodes, in SQL, for all look-ups
+            self._by_path = {}
+            for nid, p, h, first in self.store.conn.execute(
+                    "SELECT id, json_extract(attrs, '$.path'), json_extract(attrs, '$.hash'), "
+                    "json_extract(attrs, '$.first_commit') FROM nodes WHERE kind = 'data'"):
+                # MLflow / OpenLineage nodes of the same name are not DVC's: md5 only
+                if isinstance(h, str) and h.startswith("md5:") and p:
+                    self._by_path.setdefault(str(p), []).append((nid, h, first))
+        if path not in self._versions:
+            found = []
+            for nid, h, first in self._by_path.get(path, []):
+                shas = {s.removeprefix("commit:") for s in _sources(
+                    self.store, nid, EdgeKind.DEFINES)}
+                if first:
+                    shas.add(str(first))
+                if shas:
+                    found.append((nid, h, shas))
+            self._versions[path] = sorted(found)
+        return self._versions[path]
+
+    def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
+        """The DVC version of ``path`` (or of the tracked folder holding it) at commit ``sha``:
+        (data id, hash, member path inside the folder or None)."""
+        parts = path.split("/")
+        for cut in range(len(parts), 0, -1):
+            candidate = "/".join(parts[:cut])
+            versions = self.versions(candidate)
+            if not versions:
+                continue
+            hit = self._pick(versions, sha)
+            if hit is not None:
+                member = "/".join(parts[cut:]) or None
+                return hit[0], hit[1], member
+        return None
+
+    def _pick(self, versions: list[tuple[str, str, set[str]]],
+              sha: str) -> tuple[str, str] | None:
+        by_commit: dict[str, list[tuple[str, str]]] = {}
+        for did, h, shas in versions:
+            for s in shas:
+                by_commit.setdefault(s, []).append((did, h))
+        start = self.commit(sha)
+        if start is None:
+            return None  # the run's commit is not in the harvested history
+        heap: list[tuple[float, str]] = [(-_ts(self.commit_time(sha)), sha)]
+        seen = {sha}
+        steps = 0
+        while heap and steps < MAX_WALK:
+            steps += 1
+            _, cur = heapq.heappop(heap)
+            if cur in by_commit:
+                return sorted(by_commit[cur])[0]
+            for p in (self.commit(cur) or {}).get("parents") or []:
+                if p not in seen:
+                    seen.add(p)
+                    heapq.heappush(heap, (-_ts(self.commit_time(p)), p))
+        if not heap:
+            return None  # the whole ancestry was walked: the path was not tracked yet
+        # no usable history: the version introduced last at or before the commit's time
+        t = self.commit_time(sha)
+        if t is None:
+            return None
+        best: tuple[str, str, str] | None = None
+        for s, items in by_commit.items():
+            ts = self.commit_time(s)
+            if ts is not None and _ts(ts) <= _ts(t) and (best is None or _ts(ts) > _ts(best[0])):
+                best = (ts, *sorted(items)[0])
+        return (best[1], best[2]) if best else None
+
+
+def _ts(t: str | None) -> float:
+    if not t:
+        return 0.0
+    try:
+        return datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _sources(store: Store, target: str, kind: EdgeKind) -> list[str]:
+    rows = store.conn.execute("SELECT source FROM edges WHERE target=? AND kind=?",
+                              (target, kind.value))
+    return [r[0] for r in rows]
+
+
+class JoinsHarvester:
+    """Join runs and model versions across sources (see the module docstring)."""
+
+    name: ClassVar[str] = NAME
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        """Only when something was written since the last join and there is a run or model
+        version to join (a git-only repository never lists this step)."""
+        if ctx.watermark("head") == str(ctx.store.head()[0]):
+            return False
+        row = ctx.store.conn.execute(
+            "SELECT 1 FROM nodes WHERE kind IN ('run', 'model') LIMIT 1").fetchone()
+        return row is not None
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        head = str(ctx.store.head()[0])
+        if ctx.watermark("head") == head:
+            return
+        dvc = _Dvc(ctx.store)
+        yield from self._strong_pins(ctx, dvc)
+        artifacts = list(self._artifacts(ctx, dvc))
+        yield from artifacts
+        yield from self._same_as(ctx, artifacts)
+        ctx.set_watermark("head", head)
+
+    def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+        rows = ctx.store.conn.execute(
+            "SELECT source, target, attrs FROM edges WHERE kind='input' AND target LIKE 'run:%'"
+            " AND json_extract(attrs, '$.path') IS NOT NULL AND "
+            "coalesce(json_extract(attrs, '$.pin'), '') != 'strong' ORDER BY target, source")
+        runs: dict[str, dict[str, Any]] = {}
+        for source, target, raw in rows.fetchall():
+            attrs = loads(raw)
+            if target not in runs:
+                node = ctx.store.get_node(target)
+                runs[target] = node.attrs if node else {}
+            sha = runs[target].get("commit")
+            if not sha:
+                continue
+            hit = dvc.at_commit(str(attrs["path"]), str(sha))
+            if hit is None:
+                if dvc.commit(str(sha)) is None and dvc.versions(str(attrs["path"])):
+                    ctx.report.warn(NAME, f"{target} reads {attrs['path']}, which DVC tracks, "
+                                    f"but its commit {str(sha)[:12]} is not in the git history "
+                                    "harvested here: the input stays weakly pinned",
+                                    commit=str(sha))
+                continue
+            did, h, member = hit
+            if did == source:
+                continue
+            yield Edge.make(EdgeKind.INPUT, did, target, pin="strong", digest=h,
+                            path=attrs["path"], member=member, via=source)
+
+    def _artifacts(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+        for m in ctx.store.iter_nodes(NodeKind.MODEL):
+            path = (m.attrs.get("properties") or {}).get("source_path")
+            sha = m.attrs.get("commit")
+            if not path or not sha or m.attrs.get("registry") == "gto":
+                continue
+            hit = dvc.at_commit(str(path), str(sha))
+            if hit is not None and hit[2] is None:
+                yield Edge.make(EdgeKind.ARTIFACT, hit[0], m.id, path=path, joined="commit")
+
+    def _same_as(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
+        models = {m.id: m.attrs for m in ctx.store.iter_nodes(NodeKind.MODEL)}
+        hashes: dict[str, set[str]] = {}
+        for mid, a in models.items():
+            if a.get("artifact_hash"):
+                hashes.setdefault(mid, set()).add(str(a["artifact_hash"]))
+        artifact_edges = [e for e in ctx.store.iter_edges(EdgeKind.ARTIFACT)] + new_artifacts
+        data_hash: dict[str, str | None] = {}
+        for e in artifact_edges:
+            if e.target not in models:
+                continue
+            if e.source not in data_hash:
+                node = ctx.store.get_node(e.source)
+                data_hash[e.source] = (node.attrs.get("hash") if node else None) or \
+                    _hash_from_id(e.source)
+            if data_hash[e.source]:
+                hashes.setdefault(e.target, set()).add(str(data_hash[e.source]))
+        by_hash: dict[str, list[str]] = {}
+        for mid, hs in hashes.items():
+            for h in hs:
+                by_hash.setdefault(h, []).append(mid)
+        for h, mids in sorted(by_hash.items()):
+            for a, b in combinations(sorted(set(mids)), 2):
+                ra, rb = models[a].get("registry") or "", models[b].get("registry") or ""
+                if ra == rb:
+                    continue  # one registry's two versions of the same file are not SAME_AS
+                src, dst = (a, b) if (ra, a) < (rb, b) else (b, a)
+                yield Edge.make(EdgeKind.SAME_AS, src, dst, by="artifact_hash", hash=h)
+
+
+def _hash_from_id(data_id: str) -> str | None:
+    tail = data_id.rsplit("@", 1)[-1] if "@" in data_id else ""
+    return tail if tail.startswith("md5:") else None
+
+
+__all__ = ["JoinsHarvester"]

@@ -1,0 +1,843 @@
+"""MLflow harvester: experiments, runs, dataset inputs, logged models and the model registry.
+
+Where the tracking store is found (as MLflow users expect): ``MLFLOW_TRACKING_URI`` or
+``mlflow.tracking_uri`` in ``lineage.yaml``. ``sqlite:///mlflow.db`` is relative to the
+repository root, ``sqlite:////abs/mlflow.db`` absolute.
+
+How it is read:
+
+* SQLite stores with the standard library (read-only): full ``mlflow`` is ~850 MB and
+  ``mlflow-skinny`` alone cannot open SQLite. The schema version (``alembic_version``) must be
+  one this module knows (``KNOWN_REVISIONS``); for another one it falls back to MLflow's own
+  client when the ``mlflow`` extra is installed, and otherwise stops with an error naming the
+  version.
+* HTTP(S) tracking servers, ``databricks`` and file stores (``./mlruns``, ``file:``) through
+  ``MlflowClient`` (the ``mlflow`` extra: ``pip install 'lineage[mlflow]'``).
+
+What it yields:
+
+* a ``run:mlflow:<store key>:<run uuid>`` node per run (params, latest metric values, tags,
+  status, times, user, experiment) with a CODE edge from ``commit:<sha>`` when the run carries
+  ``mlflow.source.git.commit`` and an UPSTREAM_RUN edge from its parent run;
+* a data node per MLflow dataset with a *weak* INPUT edge (MLflow's digest hashes only the
+  first 10,000 rows); when the dataset's source is a path inside the repository the edge
+  carries that ``path`` so the ``joins`` step can add the *strong* pin from DVC's data node;
+* a ``model_group`` per registered model (name through ``model_aliases``) and a
+  ``model:<name>@<version>`` per version, with PRODUCED (run → version), VERSION_OF and
+  PREVIOUS_VERSION edges, version tags, aliases and the artifact hash when a version tag
+  ``artifact_hash`` / ``lineage.artifact_hash`` names it;
+* alias moves: MLflow keeps no alias history, so the harvester keeps the alias map it saw last
+  (a watermark) and, when an alias points somewhere new, writes
+  ``properties["alias_moved:<alias>@<time seen>"] = "<from> -> <to>"`` on the version that
+  gained it (or lost it, when the alias was deleted). The change is a fact, so it is covered by
+  exactly one event in the hash-chained log; a harvest that sees no move writes nothing.
+
+Incremental: per tracking store a watermark keeps the latest run start/end and metric times,
+so a re-harvest reads only runs that started, ended or logged metrics since, runs still open,
+and runs whose tags/params changed (a per-run digest in the store's cache: MLflow keeps no
+timestamp for those); the registry tables are small and read whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, unquote, urlsplit
+
+from lineage import ids
+from lineage.errors import ConfigError, InputError, LineageError
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.serialize import now_utc, utc_iso
+
+if TYPE_CHECKING:
+    from lineage.plugins import HarvestContext
+
+NAME = "mlflow"
+EXTRA_HINT = "pip install 'lineage[mlflow]'"
+
+# alembic revisions of MLflow's tracking schema, oldest first, that the SQLite reader knows:
+# from the latest_metrics table (MLflow 1.x) to MLflow 3.17's head. Tables and columns added
+# along the way (registry, aliases, datasets, logged models, workspaces) are detected, not
+# assumed. A new MLflow release adds a revision: regenerate tests/fixtures/mlflow, check the
+# tables read below, then append it here.
+KNOWN_REVISIONS: tuple[str, ...] = (
+    "89d4b8295536", "2b4d017a5e9b", "cfd24bdc0731", "0a8213491aaa", "728d730b5ebd",
+    "27a6a02d2cf1", "84291f40a231", "a8c4a736bde6", "39d1c3be5f05", "c48cb773bb87",
+    "bd07f7e963c5", "0c779009ac13", "cc1f77228345", "97727af70f4d", "3500859a5d39",
+    "7f2a7d5fae7d", "2d6e25af4d3e", "acf3f17fdcc7", "867495a8f9d4", "5b0e9adcef9c",
+    "4465047574b1", "f5a4f2784254", "0584bdc529eb", "400f98739977", "6953534de441",
+    "bda7b8c39065", "cbc13b556ace", "770bee3ae1dd", "a1b2c3d4e5f6", "de4033877273",
+    "1a0cddfcaa16", "534353b11cbc", "71994744cf8e", "3da73c924c2f", "bf29a5ff90ea",
+    "1bd49d398cd23", "b7c8d9e0f1a2", "5d2d30f0abce", "c9d4e5f6a7b8", "2c33131f4dae",
+    "d3e4f5a6b7c8", "d0e1f2a3b4c5", "c8d9e0f1a2b3", "1b5f0d9ad7c1", "e1f2a3b4c5d6",
+    "76601a5f987d", "c3d6457b6d8a", "a5b4c3d2e1f0", "ae8bbe7743c9", "7d34483879f0",
+    "da6fb0208061", "89d3d66ed43f", "b7e4c1a90f23", "a8b9c0d1e2f3", "c1d2e3f4a5b6",
+    "c3d9e7f1a2b4", "6f8d9c3b2a1e", "1971f2d9a75b", "17e22815139b", "b7e2c1a4d9f3",
+    "75868b020152", "dc11669786a5",
+)
+
+# tags that are bulky bookkeeping, not facts about the run
+_SKIP_TAGS = frozenset({"mlflow.log-model.history"})
+_OPEN_STATUSES = ("RUNNING", "SCHEDULED")
+ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
+
+
+# -- where the store is --------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrackingStore:
+    """A resolved tracking URI: how to read it and the key run ids embed."""
+
+    uri: str  # as configured, credentials removed
+    kind: str  # "sqlite" | "client"
+    key: str  # stable key for ids: a path relative to the repo, an absolute path or a host
+    path: Path | None = None  # the SQLite file
+    raw: str = field(default="", repr=False)  # as configured, for the client only (may hold a
+    # password, as MLflow allows in the URI): never printed or stored
+
+    @property
+    def client_uri(self) -> str:
+        """The URI for MlflowClient: relative paths made absolute (they are the repo's, not
+        the working directory's)."""
+        if self.path is None:
+            return self.raw or self.uri
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.path.resolve()}"
+        return self.path.resolve().as_uri()
+
+
+def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
+    """Resolve ``uri`` as MLflow would, with relative SQLite paths taken from the repo root."""
+    clean = ids.strip_credentials(uri.strip())
+    root = repo_root.resolve()
+    if clean.startswith("sqlite:"):
+        rest = clean[len("sqlite:"):]
+        if not rest.startswith("///"):
+            raise ConfigError(f"cannot read MLflow tracking URI {clean!r}",
+                              hint="write SQLite stores as sqlite:///relative.db or "
+                                   "sqlite:////absolute/path.db")
+        raw = unquote(rest[3:].split("?", 1)[0])
+        p = Path(raw)
+        path = p if p.is_absolute() else root / p
+        return TrackingStore(clean, "sqlite", _path_key(path, root), path)
+    parts = urlsplit(clean)
+    if parts.scheme in ("http", "https"):
+        host = parts.hostname or ""
+        key = f"{host}:{parts.port}" if parts.port else host
+        if parts.path.strip("/"):
+            key += "/" + parts.path.strip("/")
+        return TrackingStore(clean, "client", key, raw=uri.strip())
+    if parts.scheme == "file" or "://" not in clean and ":" not in clean[:3].strip("/"):
+        raw = unquote(parts.path) if parts.scheme == "file" else clean
+        p = Path(raw)
+        path = p if p.is_absolute() else root / p
+        return TrackingStore(clean, "client", _path_key(path, root), path)
+    # databricks, databricks://profile, other plugin schemes: MlflowClient knows them
+    return TrackingStore(clean, "client", clean.replace("://", "/").rstrip("/"), raw=uri.strip())
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """Remove ``user:password@`` from every URL in a message."""
+    return _USERINFO.sub("", text)
+
+
+def _path_key(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+# -- what a reader returns ------------------------------------------------------------------
+@dataclass
+class Snapshot:
+    """Plain records read from a tracking store, independent of how they were read."""
+
+    experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    logged_models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    registered_models: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # model → alias → version
+    run_commits: dict[str, str] = field(default_factory=dict)  # run uuid → git sha (versions)
+    watermark: dict[str, Any] = field(default_factory=dict)
+
+
+def _ms(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+class SqliteReader:
+    """Reads an MLflow SQLite tracking store with the standard library, read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        url = "file:" + quote(str(path.resolve())) + "?mode=ro"
+        try:
+            self.conn = sqlite3.connect(url, uri=True)
+            self.conn.row_factory = sqlite3.Row
+            self.tables = {r[0] for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"not an MLflow tracking store: {exc}", file=str(path),
+                             hint="check MLFLOW_TRACKING_URI / mlflow.tracking_uri") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def schema_version(self) -> str | None:
+        if "alembic_version" not in self.tables:
+            return None
+        row = self.conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+
+    def columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+
+    def _kv(self, sql: str, params: Iterable[Any] = ()) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for owner, k, v in self.conn.execute(sql, tuple(params)):
+            out.setdefault(str(owner), {})[k] = v
+        return out
+
+    def fingerprints(self) -> dict[str, str]:
+        """run uuid → digest of what MLflow can change on a run without logging a metric:
+        its row (status, end, name, lifecycle) and its tags and params (no timestamps there).
+
+        Rows are hashed in table order, unsorted: a reordering only causes a needless re-read,
+        never a missed change, and sorting costs more than the whole read."""
+        acc: dict[str, list[str]] = {}
+        for r in self.conn.execute(
+                "SELECT run_uuid, status, end_time, name, lifecycle_stage FROM runs"):
+            acc[r[0]] = [repr(r[1:])]
+        for table in ("tags", "params"):
+            for bucket in acc.values():
+                bucket.append(f"\2{table}")
+            for u, kv in self.conn.execute(
+                    f"SELECT run_uuid, key || char(0) || coalesce(value, '') FROM {table}"):
+                bucket = acc.get(u)
+                if bucket is not None:
+                    bucket.append(kv)
+        return {u: hashlib.blake2b("\1".join(parts).encode(), digest_size=16).hexdigest()
+                for u, parts in acc.items()}
+
+    def read(self, wm: dict[str, Any], also: Iterable[str] = ()) -> Snapshot:
+        """Read the store; with a watermark, only runs changed since (and the ``also`` runs)."""
+        snap = Snapshot()
+        self._experiments(snap)
+        self._runs(snap, wm, set(also))
+        if "logged_models" in self.tables:
+            self._logged_models(snap)
+        if "registered_models" in self.tables:
+            self._registry(snap)
+        return snap
+
+    def _experiments(self, snap: Snapshot) -> None:
+        tags = self._kv("SELECT experiment_id, key, value FROM experiment_tags") \
+            if "experiment_tags" in self.tables else {}
+        for r in self.conn.execute("SELECT * FROM experiments"):
+            eid = str(r["experiment_id"])
+            snap.experiments[eid] = {"id": eid, "name": r["name"],
+                                     "lifecycle_stage": r["lifecycle_stage"],
+                                     "tags": tags.get(eid, {})}
+
+    def _runs(self, snap: Snapshot, wm: dict[str, Any], also: set[str]) -> None:
+        cols = self.columns("runs")
+        start, end = int(wm.get("runs_start", -1)), int(wm.get("runs_end", -1))
+        metric_ts = int(wm.get("metric_ts", -1))
+        deleted = int(wm.get("deleted", -1))
+        has_latest = "latest_metrics" in self.tables
+        metric_table = "latest_metrics" if has_latest else "metrics"
+        # strictly after the watermark, so an unchanged store re-reads no run; only a run that
+        # started in the very millisecond of the newest one and was written after this read
+        # could be missed, and it is read as soon as it logs a metric or ends
+        cond = ["start_time > :start", "end_time IS NULL", "end_time > :end",
+                "status IN ('RUNNING', 'SCHEDULED')",
+                f"run_uuid IN (SELECT run_uuid FROM {metric_table} WHERE timestamp > :mts)"]
+        if "deleted_time" in cols:
+            cond.append("deleted_time > :deleted")
+        params = {"start": start, "end": end, "mts": metric_ts, "deleted": deleted}
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE " + " OR ".join(cond) + " ORDER BY start_time, run_uuid",
+            params).fetchall()
+        extra = sorted(also - {r["run_uuid"] for r in rows})
+        for i in range(0, len(extra), 900):
+            chunk = extra[i:i + 900]
+            rows += self.conn.execute(
+                f"SELECT * FROM runs WHERE run_uuid IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall()
+        # the new watermark covers the whole table, not only what was re-read
+        mx = self.conn.execute("SELECT max(start_time), max(end_time) FROM runs").fetchone()
+        mts = self.conn.execute(f"SELECT max(timestamp) FROM {metric_table}").fetchone()
+        snap.watermark.update(runs_start=mx[0] if mx[0] is not None else start,
+                              runs_end=mx[1] if mx[1] is not None else end,
+                              metric_ts=mts[0] if mts[0] is not None else metric_ts)
+        if "deleted_time" in cols:
+            d = self.conn.execute("SELECT max(deleted_time) FROM runs").fetchone()[0]
+            snap.watermark["deleted"] = d if d is not None else deleted
+        if not rows:
+            return
+        uuids = [r["run_uuid"] for r in rows]
+        params_by = self._chunked_kv("SELECT run_uuid, key, value FROM params", uuids)
+        tags_by = self._chunked_kv("SELECT run_uuid, key, value FROM tags", uuids)
+        metrics_by = self._metrics(uuids, has_latest)
+        inputs_by = self._inputs(uuids) if {"inputs", "datasets"} <= self.tables else {}
+        for r in rows:
+            u = r["run_uuid"]
+            tags = tags_by.get(u, {})
+            snap.runs.append({
+                "run_uuid": u, "name": r["name"] or tags.get("mlflow.runName"),
+                "experiment_id": str(r["experiment_id"]), "status": r["status"],
+                "user": r["user_id"] or tags.get("mlflow.user"),
+                "start_time": _ms(r["start_time"]), "end_time": _ms(r["end_time"]),
+                "lifecycle_stage": r["lifecycle_stage"], "artifact_uri": r["artifact_uri"],
+                "params": params_by.get(u, {}), "metrics": metrics_by.get(u, {}), "tags": tags,
+                "inputs": inputs_by.get(u, []),
+            })
+
+    def _chunked_kv(self, sql: str, uuids: list[str]) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for i in range(0, len(uuids), 900):
+            chunk = uuids[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            for k, v in self._kv(f"{sql} WHERE run_uuid IN ({marks})", chunk).items():
+                out.setdefault(k, {}).update(v)
+        return out
+
+    def _metrics(self, uuids: list[str], has_latest: bool) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for i in range(0, len(uuids), 900):
+            chunk = uuids[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            if has_latest:
+                sql = (f"SELECT run_uuid, key, value, is_nan FROM latest_metrics "
+                       f"WHERE run_uuid IN ({marks})")
+            else:  # latest = highest step, then latest timestamp (MLflow's own rule)
+                sql = (f"SELECT run_uuid, key, value, is_nan FROM metrics m WHERE run_uuid IN "
+                       f"({marks}) ORDER BY run_uuid, key, step, timestamp, value")
+            for u, k, v, is_nan in self.conn.execute(sql, chunk):
+                if is_nan or v is None:
+                    continue
+                out.setdefault(u, {})[k] = float(v)
+        return out
+
+    def _inputs(self, uuids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        has_tags = "input_tags" in self.tables
+        for i in range(0, len(uuids), 900):
+            chunk = uuids[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type,"
+                " d.dataset_source, d.dataset_profile FROM inputs i JOIN datasets d ON "
+                "d.dataset_uuid = i.source_id WHERE i.source_type = 'DATASET' AND "
+                f"i.destination_type = 'RUN' AND i.destination_id IN ({marks}) "
+                "ORDER BY i.destination_id, d.name, d.digest", chunk).fetchall()
+            input_tags: dict[str, dict[str, str]] = {}
+            if has_tags and rows:
+                marks2 = ",".join("?" * len(rows))
+                input_tags = self._kv(
+                    f"SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN "
+                    f"({marks2})", [r[0] for r in rows])
+            for r in rows:
+                out.setdefault(r[1], []).append({
+                    "name": r[2], "digest": r[3], "source_type": r[4],
+                    "source": r[5], "profile": r[6], "tags": input_tags.get(r[0], {}),
+                })
+        return out
+
+    def _logged_models(self, snap: Snapshot) -> None:
+        tags = self._kv("SELECT model_id, tag_key, tag_value FROM logged_model_tags") \
+            if "logged_model_tags" in self.tables else {}
+        for r in self.conn.execute("SELECT * FROM logged_models ORDER BY model_id"):
+            snap.logged_models[r["model_id"]] = {
+                "model_id": r["model_id"], "name": r["name"],
+                "experiment_id": str(r["experiment_id"]), "run_uuid": r["source_run_id"],
+                "artifact_location": r["artifact_location"],
+                "lifecycle_stage": r["lifecycle_stage"], "tags": tags.get(r["model_id"], {}),
+            }
+
+    def _registry(self, snap: Snapshot) -> None:
+        rm_tags = self._kv("SELECT name, key, value FROM registered_model_tags") \
+            if "registered_model_tags" in self.tables else {}
+        for r in self.conn.execute("SELECT * FROM registered_models ORDER BY name"):
+            snap.registered_models.append({
+                "name": r["name"], "description": r["description"],
+                "created_at": _ms(r["creation_time"]), "tags": rm_tags.get(r["name"], {}),
+            })
+        mv_tags: dict[tuple[str, str], dict[str, str]] = {}
+        if "model_version_tags" in self.tables:
+            for name, version, k, v in self.conn.execute(
+                    "SELECT name, version, key, value FROM model_version_tags"):
+                mv_tags.setdefault((name, str(version)), {})[k] = v
+        cols = self.columns("model_versions")
+        for r in self.conn.execute("SELECT * FROM model_versions ORDER BY name, version"):
+            v = str(r["version"])
+            snap.versions.append({
+                "name": r["name"], "version": v, "created_at": _ms(r["creation_time"]),
+                "description": r["description"], "user": r["user_id"],
+                "stage": r["current_stage"], "source": r["source"], "run_uuid": r["run_id"],
+                "status": r["status"],
+                "storage_location": r["storage_location"] if "storage_location" in cols else None,
+                "run_link": r["run_link"] if "run_link" in cols else None,
+                "tags": mv_tags.get((r["name"], v), {}),
+            })
+        if "registered_model_aliases" in self.tables:
+            for alias, version, name in self.conn.execute(
+                    "SELECT alias, version, name FROM registered_model_aliases"):
+                snap.aliases.setdefault(name, {})[alias] = str(version)
+        run_ids = sorted({v["run_uuid"] for v in snap.versions if v["run_uuid"]})
+        if run_ids:
+            marks = ",".join("?" * len(run_ids))
+            for u, sha in self.conn.execute(
+                    f"SELECT run_uuid, value FROM tags WHERE key='mlflow.source.git.commit' "
+                    f"AND run_uuid IN ({marks})", run_ids):
+                snap.run_commits[u] = sha
+
+
+class ClientReader:
+    """Reads any tracking store MLflow's own client can open (REST servers, file stores, SQLite
+    stores of a schema version the SQLite reader does not know). Needs the ``mlflow`` extra."""
+
+    def __init__(self, uri: str) -> None:
+        try:
+            from mlflow.tracking import MlflowClient
+        except ImportError as exc:
+            raise ConfigError(
+                f"reading the MLflow tracking store {redact(uri)} needs the mlflow extra "
+                "(mlflow-skinny with sqlalchemy and alembic)", hint=EXTRA_HINT) from exc
+        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        self.uri = uri
+
+    def read(self, wm: dict[str, Any]) -> Snapshot:  # noqa: ARG002 - full read; writes nothing new
+        from mlflow.entities import ViewType
+
+        c = self.client
+        snap = Snapshot()
+        for e in _paged(lambda tok: c.search_experiments(view_type=ViewType.ALL, page_token=tok)):
+            snap.experiments[str(e.experiment_id)] = {
+                "id": str(e.experiment_id), "name": e.name, "lifecycle_stage": e.lifecycle_stage,
+                "tags": dict(e.tags)}
+        exp_ids = sorted(snap.experiments)
+        if exp_ids:
+            for r in _paged(lambda tok: c.search_runs(exp_ids, run_view_type=ViewType.ALL,
+                                                      max_results=1000, page_token=tok)):
+                info, data = r.info, r.data
+                inputs = []
+                for di in (r.inputs.dataset_inputs if r.inputs else []):
+                    d = di.dataset
+                    inputs.append({"name": d.name, "digest": d.digest,
+                                   "source_type": d.source_type, "source": d.source,
+                                   "profile": d.profile,
+                                   "tags": {t.key: t.value for t in di.tags}})
+                snap.runs.append({
+                    "run_uuid": info.run_id, "name": info.run_name,
+                    "experiment_id": str(info.experiment_id), "status": info.status,
+                    "user": info.user_id or data.tags.get("mlflow.user"),
+                    "start_time": _ms(info.start_time), "end_time": _ms(info.end_time),
+                    "lifecycle_stage": info.lifecycle_stage, "artifact_uri": info.artifact_uri,
+                    "params": dict(data.params), "metrics": dict(data.metrics),
+                    "tags": dict(data.tags), "inputs": inputs})
+            search_logged = getattr(c, "search_logged_models", None)
+            if search_logged is not None:
+                for m in _paged(lambda tok: search_logged(experiment_ids=exp_ids,
+                                                          page_token=tok)):
+                    snap.logged_models[m.model_id] = {
+                        "model_id": m.model_id, "name": m.name,
+                        "experiment_id": str(m.experiment_id), "run_uuid": m.source_run_id,
+                        "artifact_location": m.artifact_location, "tags": dict(m.tags)}
+        try:
+            rms = list(_paged(lambda tok: c.search_registered_models(page_token=tok)))
+        except Exception as exc:  # a tracking server without a registry
+            rms = []
+            snap.watermark["registry_error"] = str(exc)
+        for rm in rms:
+            snap.registered_models.append({
+                "name": rm.name, "description": rm.description,
+                "created_at": _ms(rm.creation_timestamp), "tags": dict(rm.tags)})
+            snap.aliases[rm.name] = {a: str(v) for a, v in (rm.aliases or {}).items()}
+            for v in _paged(lambda tok, n=rm.name: c.search_model_versions(
+                    f"name='{n}'", page_token=tok)):
+                snap.versions.append({
+                    "name": v.name, "version": str(v.version),
+                    "created_at": _ms(v.creation_timestamp), "description": v.description,
+                    "user": v.user_id, "stage": v.current_stage, "source": v.source,
+                    "run_uuid": v.run_id, "status": v.status,
+                    "storage_location": getattr(v, "storage_location", None),
+                    "run_link": v.run_link,
+                    "tags": dict(v.tags)})
+        by_id = {r["run_uuid"]: r for r in snap.runs}
+        for v in snap.versions:
+            u = v["run_uuid"]
+            sha = (by_id.get(u) or {}).get("tags", {}).get("mlflow.source.git.commit")
+            if sha:
+                snap.run_commits[u] = sha
+        snap.versions.sort(key=lambda v: (v["name"], _version_key(v["version"])))
+        return snap
+
+
+def _paged(call: Any) -> Iterator[Any]:
+    token = None
+    while True:
+        page = call(token)
+        yield from page
+        token = getattr(page, "token", None)
+        if not token:
+            return
+
+
+def _version_key(v: str) -> tuple[int, str]:
+    return (int(v), v) if v.isdigit() else (1 << 62, v)
+
+
+# -- the harvester --------------------------------------------------------------------------
+class MlflowHarvester:
+    """Harvest an MLflow tracking store (see the module docstring)."""
+
+    name: ClassVar[str] = NAME
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        return bool(ctx.config.mlflow.tracking_uri)
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        uri = ctx.config.mlflow.tracking_uri
+        if not uri:
+            return
+        store = resolve_tracking_uri(uri, ctx.repo_path)
+        scope = store.key
+        raw_wm = ctx.watermark(scope)
+        wm: dict[str, Any] = json.loads(raw_wm) if raw_wm else {}
+        snap = self._read(ctx, store, wm)
+        if snap is None:
+            return
+        yield from Emitter(ctx, store, snap, wm).emit()
+        new_wm = {k: v for k, v in snap.watermark.items() if k != "registry_error"}
+        new_wm["aliases"] = {canon: amap for canon, amap in sorted(
+            _canonical_aliases(ctx, snap).items())}
+        ctx.set_watermark(scope, json.dumps(new_wm, sort_keys=True))
+
+    def _read(self, ctx: HarvestContext, store: TrackingStore,
+              wm: dict[str, Any]) -> Snapshot | None:
+        if store.kind == "sqlite":
+            assert store.path is not None
+            if not store.path.is_file():
+                ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
+                                "nothing harvested from MLflow", file=str(store.path))
+                return None
+            reader = SqliteReader(store.path)
+            try:
+                version = reader.schema_version()
+                if version in KNOWN_REVISIONS:
+                    if wm.get("schema") != version:
+                        wm = {"aliases": wm.get("aliases", {})}  # schema moved: read it all
+                    try:
+                        fps = reader.fingerprints()
+                        changed = self._changed_runs(ctx, store, fps) if wm else set()
+                        snap = reader.read(wm, also=changed)
+                        ctx.store.cache_put_many(
+                            f"{NAME}-runs:{store.key}",
+                            [(u, fps[u]) for u in sorted(changed if wm else fps)])
+                    except sqlite3.DatabaseError as exc:
+                        raise InputError(f"cannot read the MLflow tracking store (schema "
+                                         f"{version}): {exc}", file=str(store.path),
+                                         hint=f"{EXTRA_HINT} and report this schema") from exc
+                    snap.watermark["schema"] = version
+                    return snap
+            finally:
+                reader.close()
+            try:
+                client = ClientReader(store.client_uri)
+            except ConfigError as exc:
+                shown = version or "none (no alembic_version table)"
+                raise InputError(
+                    f"MLflow tracking store has schema version {shown}, which this version "
+                    "of lineage cannot read without MLflow", file=str(store.path),
+                    hint=f"{EXTRA_HINT} to read it through MLflow's own client, "
+                         "or upgrade lineage") from exc
+            return self._client_read(client, store, wm)
+        if store.path is not None and not store.path.exists():
+            ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
+                            "nothing harvested from MLflow", file=str(store.path))
+            return None
+        return self._client_read(ClientReader(store.client_uri), store, wm)
+
+    @staticmethod
+    def _changed_runs(ctx: HarvestContext, store: TrackingStore,
+                      fps: dict[str, str]) -> set[str]:
+        """Runs whose row, tags or params changed since the last harvest (e.g. a tag set on a
+        finished run, which no timestamp shows)."""
+        before = ctx.store.cache_get_many(f"{NAME}-runs:{store.key}", fps)
+        return {u for u, f in fps.items() if before.get(u) != f}
+
+    @staticmethod
+    def _client_read(client: ClientReader, store: TrackingStore,
+                     wm: dict[str, Any]) -> Snapshot:
+        try:
+            return client.read(wm)
+        except LineageError:
+            raise
+        except Exception as exc:  # the client's own errors: unreachable server, auth, schema
+            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: "
+                              f"{redact(str(exc))}",
+                              hint="check MLFLOW_TRACKING_URI, that the server is up and that "
+                                   "the installed mlflow reads this store") from exc
+
+
+def _canonical_aliases(ctx: HarvestContext, snap: Snapshot) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, amap in snap.aliases.items():
+        out.setdefault(ctx.config.model_aliases.get(name, name), {}).update(amap)
+    return out
+
+
+def normalize_hash(value: str) -> str:
+    """``3f2a…`` or ``md5:3f2a…`` → ``md5:3f2a…`` (other ``kind:…`` hashes kept as they are)."""
+    v = value.strip()
+    if ":" in v:
+        return v.lower() if v.lower().startswith("md5:") else v
+    return f"md5:{v.lower()}" if len(v.removesuffix(".dir")) == 32 else v
+
+
+def repo_relative(source: str | None, repo_root: Path) -> str | None:
+    """A dataset or artifact source as a path relative to the repository, if it is one."""
+    if not source:
+        return None
+    s = source.strip()
+    parts = urlsplit(s)
+    if parts.scheme == "file":
+        s = unquote(parts.path)
+    elif parts.scheme and len(parts.scheme) > 1:  # s3://, https://, models:/, runs:/ …
+        return None
+    p = Path(s)
+    root = repo_root.resolve()
+    if p.is_absolute():
+        try:
+            rel = p.resolve().relative_to(root)
+        except ValueError:
+            return None
+    else:
+        try:
+            rel = (root / p).resolve().relative_to(root)
+        except ValueError:
+            return None
+    text = rel.as_posix()
+    return None if text in ("", ".") else text
+
+
+class Emitter:
+    """Turns a :class:`Snapshot` into nodes and edges."""
+
+    def __init__(self, ctx: HarvestContext, store: TrackingStore, snap: Snapshot,
+                 wm: dict[str, Any]) -> None:
+        self.ctx, self.store, self.snap, self.wm = ctx, store, snap, wm
+        self.aliases_of = ctx.config.model_aliases
+
+    def run_node_id(self, run_uuid: str) -> str:
+        return ids.run_id(NAME, f"{self.store.key}:{run_uuid}")
+
+    def emit(self) -> Iterator[Node | Edge]:
+        runs = self.snap.runs
+        logged_by_run: dict[str, list[dict[str, Any]]] = {}
+        for m in self.snap.logged_models.values():
+            if m.get("run_uuid"):
+                logged_by_run.setdefault(m["run_uuid"], []).append(m)
+        for i, run in enumerate(runs, 1):
+            try:
+                yield from self._run(run, logged_by_run.get(run["run_uuid"], []))
+            except (ValueError, TypeError) as exc:
+                self.ctx.report.warn(NAME, f"run {run.get('run_uuid')} skipped: {exc}",
+                                     field="runs")
+            self.ctx.progress("mlflow runs", i, len(runs))
+        yield from self._registry()
+
+    def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]) -> Iterator[Node | Edge]:
+        u = run["run_uuid"]
+        rid = self.run_node_id(u)
+        # tag values may hold URLs with tokens (a CI's remote URL): never stored
+        tags = {k: redact(str(v)) for k, v in run["tags"].items() if k not in _SKIP_TAGS}
+        sha = (tags.get("mlflow.source.git.commit") or "").strip().lower() or None
+        exp = self.snap.experiments.get(run["experiment_id"], {})
+        props = {"artifact_uri": run.get("artifact_uri"),
+                 "lifecycle_stage": run.get("lifecycle_stage")}
+        repo_url = tags.get("mlflow.source.git.repoURL")
+        if repo_url:  # a shared tracking store holds runs of other repositories too
+            props["repository"] = ids.repository_id(ids.strip_credentials(repo_url))
+        for m in sorted(logged, key=lambda m: m["model_id"]):
+            props[f"logged_model:{m['model_id']}"] = m["name"] or ""
+        yield Node.make(
+            NodeKind.RUN, rid, source=NAME, run_id=u, name=run.get("name"),
+            experiment=exp.get("name"), experiment_id=run["experiment_id"],
+            status=run.get("status"), user=run.get("user"), start_time=run.get("start_time"),
+            end_time=run.get("end_time"), params=run["params"],
+            metrics={k: v for k, v in run["metrics"].items() if v == v},  # NaN dropped
+            tags=tags, commit=sha, tracking_uri=self.store.uri,
+            properties={k: str(v) for k, v in props.items() if v},
+        )
+        if sha:
+            yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)
+        parent = tags.get("mlflow.parentRunId")
+        if parent:
+            yield Edge.make(EdgeKind.UPSTREAM_RUN, self.run_node_id(parent), rid,
+                            relation="parent")
+        for d in run["inputs"]:
+            yield from self._dataset(rid, d)
+
+    def _dataset(self, rid: str, d: dict[str, Any]) -> Iterator[Node | Edge]:
+        digest = d.get("digest") or None
+        source_uri = None
+        try:
+            src = json.loads(d["source"]) if d.get("source") else {}
+            if isinstance(src, dict):
+                found = src.get("uri") or src.get("path") or src.get("url")
+                source_uri = redact(str(found)) if found else None
+        except (ValueError, TypeError):
+            self.ctx.report.warn(NAME, f"dataset {d.get('name')!r}: source is not JSON",
+                                 field="datasets.dataset_source")
+        did = ids.data_id(f"mlflow:{self.store.key}", d["name"],
+                          f"mlflow-digest:{digest}" if digest else None)
+        props = {"source_type": d.get("source_type"), "source": source_uri}
+        try:
+            profile = json.loads(d["profile"]) if d.get("profile") else {}
+            if isinstance(profile, dict) and "num_rows" in profile:
+                props["num_rows"] = str(profile["num_rows"])
+        except (ValueError, TypeError):
+            pass
+        yield Node.make(NodeKind.DATA, did, path=d["name"],
+                        hash=f"mlflow-digest:{digest}" if digest else None,
+                        hash_kind="mlflow-digest" if digest else None,
+                        properties={k: str(v) for k, v in props.items() if v})
+        rel = repo_relative(source_uri, self.ctx.repo_path)
+        yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if digest else "none",
+                        digest=digest, path=rel, uri=source_uri,
+                        context=(d.get("tags") or {}).get("mlflow.data.context"))
+
+    def _registry(self) -> Iterator[Node | Edge]:
+        snap, ctx = self.snap, self.ctx
+        for rm in snap.registered_models:
+            canon = self.aliases_of.get(rm["name"], rm["name"])
+            gid = ids.model_group_id(canon)
+            stored = ctx.store.get_node(gid)
+            if stored is not None and stored.attrs.get("registry") not in (None, NAME):
+                # another registry (GTO) describes this group: its description, tags and
+                # properties stand; two writers taking turns would rewrite it every harvest
+                continue
+            props = {"mlflow_name": rm["name"]} if canon != rm["name"] else {}
+            yield Node.make(NodeKind.MODEL_GROUP, gid, name=canon,
+                            registry=NAME, description=rm.get("description"),
+                            tags=rm.get("tags") or {}, properties=props)
+        current = _canonical_aliases(ctx, snap)
+        previous: dict[str, dict[str, str]] | None = self.wm.get("aliases")
+        moves = self._alias_moves(previous, current)
+        seen_at = utc_iso(now_utc())
+        versions_by_group: dict[str, list[str]] = {}
+        emitted: set[str] = set()
+        for v in snap.versions:
+            canon = self.aliases_of.get(v["name"], v["name"])
+            mid = ids.model_id(canon, v["version"])
+            versions_by_group.setdefault(canon, []).append(v["version"])
+            emitted.add(mid)
+            yield from self._version(v, canon, mid, current.get(canon, {}),
+                                     moves.get(mid, {}), seen_at)
+        # versions no longer in the registry (deleted) that an alias left
+        for mid, mv in sorted(moves.items()):
+            if mid not in emitted:
+                group, version = mid.removeprefix("model:").rsplit("@", 1)
+                yield self._alias_only(group, version, mid, current.get(group, {}), mv, seen_at)
+        for canon, versions in versions_by_group.items():
+            ordered = sorted(set(versions), key=_version_key)
+            for a, b in zip(ordered, ordered[1:], strict=False):
+                yield Edge.make(EdgeKind.PREVIOUS_VERSION, ids.model_id(canon, a),
+                                ids.model_id(canon, b))
+
+    @staticmethod
+    def _alias_moves(previous: dict[str, dict[str, str]] | None,
+                     current: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """model id → {alias: "from -> to"} for every alias that moved since ``previous``."""
+        if previous is None:  # first harvest: where aliases point now is no move
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for group in sorted(set(previous) | set(current)):
+            before, now = previous.get(group, {}), current.get(group, {})
+            for alias in sorted(set(before) | set(now)):
+                old, new = before.get(alias), now.get(alias)
+                if old == new:
+                    continue
+                target = new if new is not None else old
+                assert target is not None
+                out.setdefault(ids.model_id(group, target), {})[alias] = \
+                    f"{old or 'none'} -> {new or 'none'}"
+        return out
+
+    def _props_with_history(self, mid: str, moved: dict[str, str], seen_at: str | None,
+                            fresh: dict[str, str] | None) -> dict[str, str]:
+        """``properties`` is written whole: keep the alias history already in the store (and
+        every other stored property when ``fresh`` is None)."""
+        old = self.ctx.store.get_node(mid)
+        stored = (old.attrs.get("properties") or {}) if old else {}
+        props = {k: v for k, v in stored.items()
+                 if fresh is None or k.startswith("alias_moved:")}
+        props.update(fresh or {})
+        for alias, change in moved.items():
+            props[f"alias_moved:{alias}@{seen_at}"] = change
+        return props
+
+    def _version(self, v: dict[str, Any], canon: str, mid: str, amap: dict[str, str],
+                 moved: dict[str, str], seen_at: str | None) -> Iterator[Node | Edge]:
+        source = v.get("source")
+        run_uuid = v.get("run_uuid")
+        logged_id = source[len("models:/"):].split("/", 1)[0] \
+            if source and source.startswith("models:/") else None
+        if not run_uuid and logged_id and logged_id in self.snap.logged_models:
+            run_uuid = self.snap.logged_models[logged_id].get("run_uuid")
+        if not run_uuid and source and source.startswith("runs:/"):
+            run_uuid = source[len("runs:/"):].split("/", 1)[0] or None
+        rid = self.run_node_id(run_uuid) if run_uuid else None
+        logged = self.snap.logged_models.get(logged_id or "") or {}
+        # where the files are: MLflow 3 keeps them with the logged model; 2.x in the source
+        artifact_uri = logged.get("artifact_location") or v.get("storage_location") or source
+        tags = dict(v.get("tags") or {})
+        artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
+                             None)
+        fresh = {"source": source, "mlflow_name": v["name"] if canon != v["name"] else None,
+                 "logged_model": logged_id, "run_link": v.get("run_link"),
+                 "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
+        props = self._props_with_history(
+            mid, moved, seen_at, {k: str(x) for k, x in fresh.items() if x})
+        stage = v.get("stage")
+        node = Node.make(
+            NodeKind.MODEL, mid, group=canon, version=v["version"], registry=NAME,
+            artifact_uri=artifact_uri, artifact_hash=artifact_hash,
+            commit=(self.snap.run_commits.get(run_uuid or "") or "").lower() or None,
+            run_id=rid, created_at=v.get("created_at"), created_by=v.get("user") or None,
+            stage=stage if stage and stage != "None" else None, status=v.get("status"),
+            tags=tags, description=v.get("description"), properties=props,
+        )
+        attrs = dict(node.attrs)
+        attrs["aliases"] = sorted(a for a, ver in amap.items() if ver == v["version"])
+        yield Node.trusted(NodeKind.MODEL, mid, attrs)  # aliases: [] clears a lost alias
+        yield Edge.make(EdgeKind.VERSION_OF, mid, ids.model_group_id(canon))
+        if rid:
+            yield Edge.make(EdgeKind.PRODUCED, rid, mid)
+
+    def _alias_only(self, group: str, version: str, mid: str, amap: dict[str, str],
+                    moved: dict[str, str], seen_at: str | None) -> Node:
+        node = Node.make(NodeKind.MODEL, mid, group=group, version=version, registry=NAME,
+                         properties=self._props_with_history(mid, moved, seen_at, None))
+        attrs = dict(node.attrs)
+        attrs["aliases"] = sorted(a for a, ver in amap.items() if ver == version)
+        return Node.trusted(NodeKind.MODEL, mid, attrs)
+
+
+__all__ = ["KNOWN_REVISIONS", "ClientReader", "MlflowHarvester", "Snapshot", "SqliteReader",
+           "TrackingStore", "normalize_hash", "repo_relative", "resolve_tracking_uri"]

@@ -1,0 +1,176 @@
+"""DVC experiments harvester on a real repository with experiments made by `dvc exp run`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lineage import api
+from lineage.model import EdgeKind
+from tests.conftest import PINNED_ENV, GitRepo
+
+DVC = shutil.which("dvc") or str(Path(sys.executable).with_name("dvc"))
+pytestmark = pytest.mark.skipif(not Path(DVC).exists(), reason="dvc is not installed")
+
+TRAIN = """\
+import json, yaml
+p = yaml.safe_load(open("params.yaml"))["train"]
+json.dump({"auc": round(0.5 + p["lr"], 3), "eval": {"loss": 1.0 / p["epochs"]}},
+          open("metrics.json", "w"))
+open("model.pkl", "w").write(str(p))
+"""
+
+DVC_YAML = """\
+stages:
+  train:
+    cmd: {python} train.py
+    deps: [train.py, data.csv]
+    params: [train]
+    outs: [model.pkl]
+    metrics:
+      - metrics.json:
+          cache: false
+"""
+
+NESTED_YAML = """\
+stages:
+  score:
+    cmd: {python} score.py
+    deps: [score.py]
+    params: [depth]
+    metrics:
+      - scores.yaml:
+          cache: false
+"""
+SCORE = """\
+import yaml
+depth = yaml.safe_load(open("params.yaml"))["depth"]
+open("scores.yaml", "w").write(f"f1: {depth / 10}\\n")
+"""
+
+
+def _dvc(repo: GitRepo, *args: str) -> None:
+    env = {**repo.env(), "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run([DVC, *args], cwd=repo.path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, f"dvc {' '.join(args)}: {out.stderr or out.stdout}"
+
+
+@pytest.fixture(scope="session")
+def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A repo with two experiments: one changing only a param, one also changing the code."""
+    saved = {k: os.environ.get(k) for k in PINNED_ENV}
+    os.environ.update(PINNED_ENV)
+    try:
+        repo = GitRepo(tmp_path_factory.mktemp("dvcexp") / "repo")
+        _dvc(repo, "init", "-q")
+        repo.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 2\n")
+        repo.write("train.py", TRAIN)
+        repo.write("data.csv", "age,churned\n31,0\n45,1\n")
+        repo.write("dvc.yaml", DVC_YAML.format(python=sys.executable))
+        # a second project in a folder, with its own dvc.yaml, params and YAML metrics
+        repo.write("nested/params.yaml", "depth: 3\n")
+        repo.write("nested/score.py", SCORE)
+        repo.write("nested/dvc.yaml", NESTED_YAML.format(python=sys.executable))
+        baseline = repo.commit("baseline")
+        _dvc(repo, "exp", "run", "-q", "-S", "train.lr=0.2", "-n", "lr-02", "dvc.yaml",
+             "nested/dvc.yaml")
+        repo.write("train.py", TRAIN.replace("0.5 +", "0.4 +"))
+        _dvc(repo, "exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code", "dvc.yaml",
+             "nested/dvc.yaml")
+        repo.git("checkout", "-q", "--", "train.py", "params.yaml")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return {"path": repo.path, "baseline": baseline}
+
+
+@pytest.fixture
+def exp_repo(exp_template: dict[str, object], tmp_path: Path) -> tuple[GitRepo, str]:
+    dst = tmp_path / "repo"
+    shutil.copytree(exp_template["path"], dst, symlinks=True)  # type: ignore[arg-type]
+    repo = GitRepo.__new__(GitRepo)
+    repo.path, repo.tick = dst, 10
+    api.init(dst)
+    return repo, str(exp_template["baseline"])
+
+
+def _exp_commits(repo: GitRepo) -> dict[str, str]:
+    out = {}
+    for line in repo.git("for-each-ref", "--format=%(objectname) %(refname)",
+                         "refs/exps").splitlines():
+        sha, ref = line.split()
+        if "/exec/" not in ref:
+            out[ref.rsplit("/", 1)[1]] = sha
+    return out
+
+
+def test_experiments_are_runs(exp_repo: tuple[GitRepo, str]) -> None:
+    repo, baseline = exp_repo
+    exps = _exp_commits(repo)
+    assert set(exps) == {"lr-02", "new-code"}
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    runs = {graph.attrs(n)["name"]: graph.attrs(n) for n in graph.node_ids()
+            if n.startswith("run:dvc-exp:")}
+    assert set(runs) == {"lr-02", "new-code"}
+    lr = runs["lr-02"]
+    assert lr["run_id"] == exps["lr-02"]
+    assert lr["params"]["train.lr"] == 0.2 and lr["params"]["train.epochs"] == 2
+    assert lr["metrics"] == {"auc": 0.7, "eval.loss": 0.5, "f1": 0.3}
+    assert lr["params"]["nested/params.yaml:depth"] == 3
+    assert lr["commit"] == baseline and lr["dirty"] is False
+    assert lr["user"] == "Ada Author"
+    new = runs["new-code"]
+    # `dvc exp run` leaves the last experiment's params in the workspace: lr is still 0.2
+    assert new["params"]["train.lr"] == 0.2 and new["params"]["train.epochs"] == 4
+    assert new["metrics"] == {"auc": 0.6, "eval.loss": 0.25, "f1": 0.3}
+    assert new["dirty"] is True and new["properties"]["changed_files"] == "train.py"
+    rid = f"run:dvc-exp:{exps['lr-02']}"
+    code = graph.in_edges(rid, EdgeKind.CODE)
+    assert [(e.source, e.attrs) for e in code] == [
+        (f"commit:{baseline}", {"baseline": True, "dirty": False})]
+    # deps are strong pins on DVC's own hashes, outs are outputs
+    lock = yaml.safe_load(repo.git("show", f"{exps['lr-02']}:dvc.lock"))
+    dep_md5 = {d["path"]: d["md5"] for d in lock["stages"]["train"]["deps"]}
+    inputs = {graph.attrs(e.source)["path"]: e.attrs for e in graph.in_edges(rid, EdgeKind.INPUT)}
+    assert inputs["data.csv"]["pin"] == "strong"
+    assert inputs["data.csv"]["digest"] == f"md5:{dep_md5['data.csv']}"
+    outs = [graph.attrs(e.target)["path"] for e in graph.out_edges(rid, EdgeKind.OUTPUT)]
+    assert sorted(outs) == ["metrics.json", "model.pkl", "nested/scores.yaml"]
+    assert inputs["nested/score.py"]["pin"] == "strong"  # paths from the nested dvc.lock
+
+
+def test_reharvest_reads_nothing_new(exp_repo: tuple[GitRepo, str]) -> None:
+    repo, _ = exp_repo
+    assert api.harvest(repo.path, only=["dvc-exp"]).new_events == 1
+    again = api.harvest(repo.path, only=["dvc-exp"])
+    assert again.new_events == 0 and again.harvesters[0].stats.total == 0
+    # an experiment removed with `dvc exp remove` stays in the lineage (it happened)
+    repo.git("update-ref", "-d", _ref(repo, "lr-02"))
+    api.harvest(repo.path, only=["dvc-exp"])
+    store = api.open_store(repo.path)
+    assert len(list(store.iter_nodes("run"))) == 2
+    store.close()
+
+
+def _ref(repo: GitRepo, name: str) -> str:
+    for line in repo.git("for-each-ref", "--format=%(refname)", "refs/exps").splitlines():
+        if line.endswith("/" + name):
+            return line
+    raise AssertionError(name)
+
+
+def test_not_enabled_without_experiments(git_repo: GitRepo) -> None:
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    assert api.harvest(git_repo.path, only=["dvc-exp"]).harvesters == []

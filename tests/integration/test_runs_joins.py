@@ -1,0 +1,266 @@
+"""Identity joins across connectors: MLflow / OpenLineage runs ↔ DVC data at the run's commit,
+MLflow model versions ↔ GTO versions by artifact hash.
+
+The git, DVC and GTO facts are written into the store the way their harvesters shape them
+(lineage/model.py + lineage/ids.py), from a real git repository's history.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lineage import api, ids
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.store import Store
+from tests.conftest import GitRepo
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+MD5_V1 = "md5:11111111111111111111111111111111"
+MD5_V2 = "md5:22222222222222222222222222222222"
+MD5_DIR = "md5:33333333333333333333333333333333.dir"
+
+
+def _write_history(repo: GitRepo, store_dir: Path, dvc: dict[str, dict[str, str]]) -> str:
+    """Commits as the git harvester writes them; DVC outs (``{sha: {path: hash}}``) as the DVC
+    harvester does (a data node per path+hash, DEFINES from the commit introducing it)."""
+    log = repo.git("log", "--format=%H %P|%cI|%cn").splitlines()
+    root = log[-1].split()[0]
+    repo_key = ids.repo_key(ids.repository_id(None, root))
+    items: list[Node | Edge] = []
+    seen: set[str] = set()
+    for line in reversed(log):
+        shas, time, name = line.split("|")
+        sha, *parents = shas.split()
+        items.append(Node.make(NodeKind.COMMIT, ids.commit_id(sha), sha=sha, parents=parents,
+                               committer={"name": name, "time": time}))
+        for p in parents:
+            items.append(Edge.make(EdgeKind.PARENT, ids.commit_id(p), ids.commit_id(sha)))
+        for path, h in dvc.get(sha, {}).items():
+            did = ids.data_id(repo_key, path, h)
+            if did in seen:
+                continue
+            seen.add(did)
+            items.append(Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
+                                   first_commit=sha, is_dir=h.endswith(".dir")))
+            items.append(Edge.make(EdgeKind.DEFINES, ids.commit_id(sha), did))
+    store = Store.open(store_dir)
+    with store.transaction():
+        store.upsert(items)
+        store.append_event("harvest", "test", {"harvester": "git+dvc (simulated)"})
+    store.close()
+    return repo_key
+
+
+def _gto_version(store_dir: Path, repo_key: str, sha: str, artifact_hash: str) -> None:
+    did = ids.data_id(repo_key, "models/model.pkl", artifact_hash)
+    store = Store.open(store_dir)
+    with store.transaction():
+        store.upsert([
+            Node.make(NodeKind.MODEL_GROUP, "model_group:churn", name="churn", registry="gto"),
+            Node.make(NodeKind.MODEL, "model:churn@v1.0.0", group="churn", version="v1.0.0",
+                      registry="gto", commit=sha),
+            Node.make(NodeKind.DATA, did, path="models/model.pkl", hash=artifact_hash,
+                      first_commit=sha),
+            Edge.make(EdgeKind.DEFINES, ids.commit_id(sha), did),
+            Edge.make(EdgeKind.ARTIFACT, did, "model:churn@v1.0.0"),
+            Edge.make(EdgeKind.VERSION_OF, "model:churn@v1.0.0", "model_group:churn"),
+        ])
+        store.append_event("harvest", "test", {"harvester": "gto (simulated)"})
+    store.close()
+
+
+@pytest.fixture
+def history(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    r = git_repo
+    r.write("dvc.lock", "v1\n")
+    c1 = r.commit("data v1 + model")
+    r.write("dvc.lock", "v2\n")
+    c2 = r.commit("data v2")
+    r.write("train.py", "print(1)\n")
+    c3 = r.commit("tune")
+    r.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
+    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
+    conn = sqlite3.connect(r.path / "mlflow.db")
+    with conn:  # the runs were trained at these commits
+        for run, sha in (("baseline", c1), ("tuned", c3)):
+            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
+                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
+    conn.close()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    store_dir = api.init(r.path)
+    key = _write_history(r, store_dir, {
+        c1: {"data/train.csv": MD5_V1, "data/images": MD5_DIR,
+             "models/model.pkl": EXPECTED["model_md5"]},
+        c2: {"data/train.csv": MD5_V2},
+    })
+    _gto_version(store_dir, key, c1, EXPECTED["model_md5"])
+    return {"c1": c1, "c2": c2, "c3": c3, "key": key}
+
+
+def _run(name: str) -> str:
+    return f"run:mlflow:mlflow.db:{EXPECTED['run_ids'][name]}"
+
+
+def test_mlflow_dataset_joins_dvc_version_at_run_commit(git_repo: GitRepo,
+                                                        history: dict[str, str]) -> None:
+    res = api.harvest(git_repo.path, only=["mlflow", "joins"])
+    assert res.report.warnings == []
+    graph = api.open_store(git_repo.path).load_graph()
+    key = history["key"]
+    for run, md5 in (("baseline", MD5_V1), ("tuned", MD5_V2)):
+        strong = [e for e in graph.in_edges(_run(run), EdgeKind.INPUT)
+                  if e.attrs.get("pin") == "strong"]
+        assert [e.source for e in strong] == [ids.data_id(key, "data/train.csv", md5)]
+        e = strong[0]
+        assert e.attrs["digest"] == md5 and e.attrs["path"] == "data/train.csv"
+        assert graph.attrs(e.attrs["via"])["hash"].startswith("mlflow-digest:")
+    # the chain the audit walks: model version → run → commit + DVC data
+    up = graph.upstream("model:churn@1")
+    assert f"commit:{history['c1']}" in up
+    assert ids.data_id(key, "data/train.csv", MD5_V1) in up
+
+
+def test_same_as_between_registries_by_artifact_hash(git_repo: GitRepo,
+                                                      history: dict[str, str]) -> None:
+    api.harvest(git_repo.path, only=["mlflow", "joins"])
+    graph = api.open_store(git_repo.path).load_graph()
+    same = list(graph.edges(EdgeKind.SAME_AS))
+    assert [(e.source, e.target) for e in same] == [("model:churn@v1.0.0", "model:churn@1")]
+    assert same[0].attrs == {"by": "artifact_hash", "hash": EXPECTED["model_md5"]}
+    # both registries' versions sit in the one canonical group, described by its first owner
+    assert graph.attrs("model_group:churn")["registry"] == "gto"
+    assert set(graph.predecessors("model_group:churn", EdgeKind.VERSION_OF)) == {
+        "model:churn@v1.0.0", "model:churn@1", "model:churn@2"}
+
+
+def test_rejoin_writes_nothing(git_repo: GitRepo, history: dict[str, str]) -> None:
+    first = api.harvest(git_repo.path, only=["mlflow", "joins"])
+    assert [h.name for h in first.harvesters if h.event_seq] == ["mlflow", "joins"]
+    for _ in range(2):
+        again = api.harvest(git_repo.path, only=["mlflow", "joins"])
+        assert again.new_events == 0
+    store = api.open_store(git_repo.path)
+    assert store.verify().ok
+    store.close()
+
+
+def test_openlineage_file_dataset_and_dvc_folder_member(git_repo: GitRepo,
+                                                        history: dict[str, str]) -> None:
+    event = {
+        "eventType": "COMPLETE", "eventTime": "2026-01-03T10:00:00Z",
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "0190a5b2-0000-7000-8000-0000000000aa", "facets": {}},
+        "job": {"namespace": "dagster", "name": "featurize", "facets": {"sourceCodeLocation": {
+            "type": "git", "url": "https://example.com", "version": history["c2"]}}},
+        "inputs": [
+            {"namespace": "file", "name": str(git_repo.path / "data" / "train.csv")},
+            {"namespace": "file", "name": "data/images/cat.png"},
+            {"namespace": "file", "name": "/elsewhere/data/train.csv"},
+        ],
+        "outputs": [],
+    }
+    git_repo.write("openlineage/events.jsonl", json.dumps(event) + "\n")
+    api.harvest(git_repo.path, only=["openlineage", "joins"])
+    graph = api.open_store(git_repo.path).load_graph()
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000aa"
+    strong = {e.source: e.attrs for e in graph.in_edges(rid, EdgeKind.INPUT)
+              if e.attrs.get("pin") == "strong"}
+    key = history["key"]
+    assert set(strong) == {ids.data_id(key, "data/train.csv", MD5_V2),
+                           ids.data_id(key, "data/images", MD5_DIR)}
+    assert strong[ids.data_id(key, "data/images", MD5_DIR)]["member"] == "cat.png"
+
+
+def test_run_commit_missing_from_history_warns(git_repo: GitRepo,
+                                               history: dict[str, str]) -> None:
+    conn = sqlite3.connect(git_repo.path / "mlflow.db")
+    with conn:
+        conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
+                     "run_uuid=?", ("f" * 40, EXPECTED["run_ids"]["tuned"]))
+    conn.close()
+    res = api.harvest(git_repo.path, only=["mlflow", "joins"])
+    msgs = [str(w) for w in res.report.warnings]
+    assert len(msgs) == 1 and "not in the git history" in msgs[0] and "ffffffffffff" in msgs[0]
+    graph = api.open_store(git_repo.path).load_graph()
+    pins = {e.attrs.get("pin") for e in graph.in_edges(_run("tuned"), EdgeKind.INPUT)}
+    assert pins == {"weak"}
+
+
+def test_not_listed_without_runs_or_models(git_repo: GitRepo) -> None:
+    git_repo.commit("only code")
+    store_dir = api.init(git_repo.path)
+    _write_history(git_repo, store_dir, {})
+    assert api.harvest(git_repo.path, only=["joins"]).harvesters == []
+
+
+def test_chain_on_a_real_dvc_repository(git_repo: GitRepo,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GTO version ≡ MLflow version → run → commit + the DVC hash `dvc add` recorded."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+    r = git_repo
+
+    def dvc_add(path: str) -> None:
+        subprocess.run([dvc, "add", "-q", path], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
+
+    subprocess.run([dvc, "init", "-q"], cwd=r.path, env={**r.env(), **os.environ},
+                   check=True, capture_output=True)
+    r.write("data/train.csv", "age,churned\n31,0\n")
+    r.write("models/model.pkl", b"\x80\x04model-bytes")
+    dvc_add("data/train.csv")
+    dvc_add("models/model.pkl")
+    c1 = r.commit("data v1, model")
+    r.write("data/train.csv", "age,churned\n31,0\n45,1\n")
+    dvc_add("data/train.csv")
+    c2 = r.commit("data v2")
+
+    def md5_at(sha: str, path: str) -> str:
+        meta = yaml.safe_load(r.git("show", f"{sha}:{path}.dvc"))
+        return "md5:" + meta["outs"][0]["md5"]
+
+    v1, v2, model = md5_at(c1, "data/train.csv"), md5_at(c2, "data/train.csv"), \
+        md5_at(c1, "models/model.pkl")
+    assert model == "md5:" + hashlib.md5(b"\x80\x04model-bytes").hexdigest()
+    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
+    conn = sqlite3.connect(r.path / "mlflow.db")
+    with conn:  # what a training script logs: its commit, and the hash of the model it wrote
+        for run, sha in (("baseline", c1), ("tuned", c2)):
+            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
+                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
+        conn.execute("UPDATE model_version_tags SET value=? WHERE key='artifact_hash' AND "
+                     "version=1", (model.removeprefix("md5:"),))
+    conn.close()
+    r.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    store_dir = api.init(r.path)
+    key = _write_history(r, store_dir, {
+        c1: {"data/train.csv": v1, "models/model.pkl": model}, c2: {"data/train.csv": v2}})
+    _gto_version(store_dir, key, c1, model)
+    res = api.harvest(r.path, only=["mlflow", "joins"])
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    same = [(e.source, e.target) for e in graph.edges(EdgeKind.SAME_AS)]
+    assert same == [("model:churn@v1.0.0", "model:churn@1")]
+    strong = {e.target: e.source for e in graph.edges(EdgeKind.INPUT)
+              if e.attrs.get("pin") == "strong"}
+    assert strong == {_run("baseline"): ids.data_id(key, "data/train.csv", v1),
+                      _run("tuned"): ids.data_id(key, "data/train.csv", v2)}
+    up = graph.upstream("model:churn@1")
+    assert {f"commit:{c1}", ids.data_id(key, "data/train.csv", v1), _run("baseline")} <= up
+    assert ids.data_id(key, "data/train.csv", v2) not in up

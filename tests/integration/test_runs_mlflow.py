@@ -1,0 +1,309 @@
+"""MLflow harvester on real tracking stores written by MLflow (tests/fixtures/mlflow)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connectors.harvesters.mlflow import SqliteReader, resolve_tracking_uri
+from lineage import api
+from lineage.cli.main import app
+from lineage.errors import ConfigError, InputError
+from tests.conftest import GitRepo
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+HAS_MLFLOW = importlib.util.find_spec("mlflow") is not None
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    shutil.copy(FIXTURES / "mlflow.db", git_repo.path / "mlflow.db")
+    git_repo.write("README.md", "demo\n")
+    git_repo.commit("init")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    api.init(git_repo.path)
+    return git_repo
+
+
+def run_node(uuid: str) -> str:
+    return f"run:mlflow:mlflow.db:{uuid}"
+
+
+def test_runs_match_what_mlflow_reports(repo: GitRepo) -> None:
+    result = api.harvest(repo.path, only=["mlflow"])
+    assert result.report.warnings == []
+    store = api.open_store(repo.path)
+    runs = {n.attrs["run_id"]: n for n in store.iter_nodes("run")}
+    assert set(runs) == set(EXPECTED["runs"])
+    for uuid, exp in EXPECTED["runs"].items():
+        a = runs[uuid].attrs
+        assert a["source"] == "mlflow"
+        assert a["status"] == exp["status"]
+        assert a["name"] == exp["name"]
+        assert a["user"] == exp["user"]
+        assert a.get("params", {}) == exp["params"]
+        assert a.get("metrics", {}) == exp["metrics"]  # latest value per key, as MLflow says
+        assert a["experiment"] == "churn"
+        assert a["start_time"].startswith("20")
+        for k, v in exp["tags"].items():
+            if k != "mlflow.log-model.history":
+                assert a["tags"][k] == v
+    # multi-step metric: latest step's value, not the first
+    assert runs[EXPECTED["run_ids"]["baseline"]].attrs["metrics"]["auc"] == 0.81
+
+
+def test_commit_parent_and_dataset_edges(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    graph = api.open_store(repo.path).load_graph()
+    base = run_node(EXPECTED["run_ids"]["baseline"])
+    code = graph.in_edges(base, kind=_kind("code"))
+    assert [e.source for e in code] == [f"commit:{EXPECTED['git_sha']}"]
+    # the commit is not harvested here: the graph shows it as a placeholder, not a fake node
+    assert graph.is_placeholder(f"commit:{EXPECTED['git_sha']}")
+    assert graph.in_edges(run_node(EXPECTED["run_ids"]["broken"]), kind=_kind("code")) == []
+    child = run_node(EXPECTED["run_ids"]["child"])
+    assert [e.source for e in graph.in_edges(child, kind=_kind("upstream_run"))] == [base]
+    inputs = graph.in_edges(base, kind=_kind("input"))
+    assert len(inputs) == 1
+    e = inputs[0]
+    assert e.attrs["pin"] == "weak"
+    assert e.attrs["digest"] == EXPECTED["dataset_digest"]
+    assert e.attrs["path"] == "data/train.csv"
+    assert e.attrs["context"] == "training"
+    data = graph.attrs(e.source)
+    assert data["hash"] == f"mlflow-digest:{EXPECTED['dataset_digest']}"
+    assert data["path"] == "train"
+    # both runs read the same dataset: one data node
+    tuned = run_node(EXPECTED["run_ids"]["tuned"])
+    assert [x.source for x in graph.in_edges(tuned, kind=_kind("input"))] == [e.source]
+
+
+def _kind(name: str):  # noqa: ANN202
+    from lineage.model import EdgeKind
+
+    return EdgeKind(name)
+
+
+def test_registry_versions_aliases_and_name_mapping(repo: GitRepo) -> None:
+    repo.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
+    api.harvest(repo.path, only=["mlflow"])
+    graph = api.open_store(repo.path).load_graph()
+    group = graph.attrs("model_group:churn")
+    assert group["registry"] == "mlflow"
+    assert group["properties"]["mlflow_name"] == "churn-model"
+    assert group["description"] == "Customer churn classifier"
+    v1, v2 = graph.attrs("model:churn@1"), graph.attrs("model:churn@2")
+    assert v1["aliases"] == ["champion"] and v2["aliases"] == ["challenger"]
+    assert v1["artifact_hash"] == EXPECTED["model_md5"]
+    assert v2["tags"] == EXPECTED["versions"]["2"]["tags"]
+    assert v1["commit"] == EXPECTED["git_sha"]
+    assert v1["properties"]["source"] == EXPECTED["versions"]["1"]["source"]
+    assert v1["run_id"] == run_node(EXPECTED["run_ids"]["baseline"])
+    produced = graph.in_edges("model:churn@1", kind=_kind("produced"))
+    assert [e.source for e in produced] == [run_node(EXPECTED["run_ids"]["baseline"])]
+    assert graph.successors("model:churn@1", kind=_kind("previous_version")) == ["model:churn@2"]
+    assert graph.successors("model:churn@2", kind=_kind("version_of")) == ["model_group:churn"]
+    # logged models (MLflow 3) are named on the run that logged them
+    base = graph.attrs(run_node(EXPECTED["run_ids"]["baseline"]))
+    assert base["properties"][f"logged_model:{EXPECTED['logged_models']['baseline']}"] == "model"
+
+
+def test_reharvest_writes_nothing(repo: GitRepo) -> None:
+    first = api.harvest(repo.path, only=["mlflow"])
+    assert first.new_events == 1
+    again = api.harvest(repo.path, only=["mlflow"])
+    assert again.new_events == 0
+    assert again.harvesters[0].stats.total == 0
+
+
+def _set_alias(db: Path, alias: str, version: str | None) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        if version is None:
+            conn.execute("DELETE FROM registered_model_aliases WHERE alias=?", (alias,))
+        else:
+            conn.execute("UPDATE registered_model_aliases SET version=? WHERE alias=?",
+                         (int(version), alias))
+    conn.close()
+
+
+def test_alias_move_is_recorded_once(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    events_before = len(list(store.events()))
+    store.close()
+    _set_alias(repo.path / "mlflow.db", "champion", "2")  # what `set_registered_model_alias` does
+    moved = api.harvest(repo.path, only=["mlflow"])
+    assert moved.new_events == 1
+    store = api.open_store(repo.path)
+    v1, v2 = store.get_node("model:churn-model@1"), store.get_node("model:churn-model@2")
+    assert v1 is not None and v2 is not None
+    assert v1.attrs["aliases"] == []  # the alias left version 1
+    assert v2.attrs["aliases"] == ["challenger", "champion"]
+    moves = {k: v for k, v in v2.attrs["properties"].items() if k.startswith("alias_moved:")}
+    assert len(moves) == 1
+    (key, change), = moves.items()
+    assert key.startswith("alias_moved:champion@20") and change == "1 -> 2"
+    assert len(list(store.events())) == events_before + 1
+    assert store.verify().ok
+    store.close()
+    # no move since: nothing written, the history stays
+    again = api.harvest(repo.path, only=["mlflow"])
+    assert again.new_events == 0
+    # the alias is deleted: recorded on the version that lost it, history kept
+    _set_alias(repo.path / "mlflow.db", "champion", None)
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    v2 = store.get_node("model:churn-model@2")
+    assert v2 is not None
+    assert v2.attrs["aliases"] == ["challenger"]
+    history = sorted(v for k, v in v2.attrs["properties"].items() if k.startswith("alias_moved:"))
+    assert history == ["1 -> 2", "2 -> none"]
+    store.close()
+
+
+def test_incremental_reads_only_new_runs(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    wm = json.loads(store.get_watermark("mlflow", "mlflow.db") or "{}")
+    store.close()
+    reader = SqliteReader(repo.path / "mlflow.db")
+    try:
+        assert reader.read(wm).runs == []  # nothing new: no run re-read
+    finally:
+        reader.close()
+    # a new run, written to the tables the way MLflow's SQLAlchemy store writes it
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:
+        t = wm["runs_start"] + 60_000
+        conn.execute(
+            "INSERT INTO runs(run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, end_time, source_version, lifecycle_stage, "
+            "artifact_uri, experiment_id) VALUES ('feedbeef', 'late', 'LOCAL', '', '', 'bob', "
+            "'FINISHED', ?, ?, '', 'active', '', 1)", (t, t + 1000))
+        conn.execute("INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, run_uuid) "
+                     "VALUES ('auc', 0.9, ?, 0, 0, 'feedbeef')", (t,))
+    conn.close()
+    reader = SqliteReader(repo.path / "mlflow.db")
+    try:
+        assert [r["run_uuid"] for r in reader.read(wm).runs] == ["feedbeef"]
+    finally:
+        reader.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_new == {"run": 1}
+    store = api.open_store(repo.path)
+    late = store.get_node(run_node("feedbeef"))
+    assert late is not None and late.attrs["metrics"] == {"auc": 0.9}
+    store.close()
+
+
+def test_tag_set_on_a_finished_run_is_seen(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    uuid = EXPECTED["run_ids"]["broken"]
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # MlflowClient.set_tag: no timestamp anywhere records it
+        conn.execute("INSERT INTO tags(key, value, run_uuid) VALUES ('reviewed', 'yes', ?)",
+                     (uuid,))
+    conn.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    store = api.open_store(repo.path)
+    node = store.get_node(run_node(uuid))
+    assert node is not None and node.attrs["tags"]["reviewed"] == "yes"
+    store.close()
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+@pytest.mark.skipif(HAS_MLFLOW, reason="with mlflow installed the client reads any version")
+def test_unknown_schema_version_names_it_and_the_extra(repo: GitRepo) -> None:
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:
+        conn.execute("UPDATE alembic_version SET version_num='0fedcba98765'")
+    conn.close()
+    with pytest.raises(InputError) as info:
+        api.harvest(repo.path, only=["mlflow"])
+    text = str(info.value)
+    assert "schema version 0fedcba98765" in text
+    assert "mlflow.db" in text
+    assert "pip install 'lineage[mlflow]'" in text
+    # nothing was half-written
+    store = api.open_store(repo.path)
+    assert list(store.events()) == []
+    store.close()
+
+
+@pytest.mark.skipif(HAS_MLFLOW, reason="checks the message shown without the mlflow extra")
+def test_tracking_server_without_extra_says_what_to_install(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://user:secret@127.0.0.1:5999")
+    with pytest.raises(ConfigError) as info:
+        api.harvest(repo.path, only=["mlflow"])
+    assert "pip install 'lineage[mlflow]'" in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+def test_missing_store_is_a_warning(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///nope/mlflow.db")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.new_events == 0
+    assert any("does not exist" in w.message for w in res.report.warnings)
+
+
+def test_not_enabled_without_configuration(git_repo: GitRepo) -> None:
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["mlflow"])
+    assert res.harvesters == []
+
+
+def test_config_file_tracking_uri(git_repo: GitRepo) -> None:
+    (git_repo.path / "tracking").mkdir()
+    shutil.copy(FIXTURES / "mlflow.db", git_repo.path / "tracking" / "runs.db")
+    git_repo.write("lineage.yaml", "mlflow:\n  tracking_uri: sqlite:///tracking/runs.db\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["mlflow"])
+    store = api.open_store(git_repo.path)
+    uuid = EXPECTED["run_ids"]["baseline"]
+    assert store.has_node(f"run:mlflow:tracking/runs.db:{uuid}")
+    store.close()
+
+
+def test_cli_init_and_harvest_json(tmp_path: Path) -> None:
+    other = GitRepo(tmp_path / "cli")
+    shutil.copy(FIXTURES / "mlflow.db", other.path / "mlflow.db")
+    other.commit("init")
+    runner = CliRunner()
+    env = {"MLFLOW_TRACKING_URI": "sqlite:///mlflow.db"}
+    res = runner.invoke(app, ["init", "-C", str(other.path)], env=env)
+    assert res.exit_code == 0, res.output
+    # no flag names MLflow: the environment variable is enough
+    res = runner.invoke(app, ["harvest", "-C", str(other.path), "--json"], env=env)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["harvesters"]["mlflow"]["nodes_new"]["run"] == len(EXPECTED["runs"])
+    assert out["totals"]["nodes"]["model"] == 2
+    assert out["harvesters"]["mlflow"]["event"] is not None
+
+
+def test_resolve_tracking_uri(tmp_path: Path) -> None:
+    rel = resolve_tracking_uri("sqlite:///mlflow.db", tmp_path)
+    assert (rel.kind, rel.key, rel.path) == ("sqlite", "mlflow.db", tmp_path / "mlflow.db")
+    outside = tmp_path.parent / "elsewhere.db"
+    ab = resolve_tracking_uri(f"sqlite:///{outside}", tmp_path)
+    assert ab.path == outside and ab.key == outside.resolve().as_posix()
+    http = resolve_tracking_uri("https://bob:pw@mlflow.example.com:8443/", tmp_path)
+    assert (http.kind, http.key) == ("client", "mlflow.example.com:8443")
+    assert "pw" not in http.uri
+    files = resolve_tracking_uri("./mlruns", tmp_path)
+    assert (files.kind, files.key) == ("client", "mlruns")
+    assert resolve_tracking_uri(f"file://{tmp_path}/mlruns", tmp_path).key == "mlruns"
+    with pytest.raises(ConfigError):
+        resolve_tracking_uri("sqlite://mlflow.db", tmp_path)

@@ -1,0 +1,110 @@
+"""The MlflowClient path (the ``mlflow`` extra) gives the same facts as the SQLite reader.
+
+Skipped unless ``mlflow`` is importable. To run it:
+
+    python3 -m venv /tmp/mlflow-venv
+    /tmp/mlflow-venv/bin/pip install mlflow orjson typer rich networkx jsonschema pytest
+    PYTHONPATH=$PWD /tmp/mlflow-venv/bin/python -m pytest tests/integration/test_runs_mlflow_client.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import connectors.harvesters.mlflow as mlflow_harvester
+from lineage import api
+from tests.conftest import GitRepo
+
+pytest.importorskip("mlflow")
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+
+
+def _facts(repo: Path, strip: str = "") -> tuple[dict[str, dict], set[tuple[str, str, str]]]:
+    store = api.open_store(repo)
+    nodes = {}
+    for n in store.iter_nodes():
+        attrs = dict(n.attrs)
+        attrs.pop("tracking_uri", None)
+        if n.kind == "run":
+            attrs.get("tags", {}).pop("mlflow.log-model.history", None)
+        nodes[n.id.replace(strip, "")] = attrs
+    edges = {(e.source.replace(strip, ""), e.target.replace(strip, ""), e.kind.value)
+             for e in store.iter_edges()}
+    store.close()
+    return nodes, edges
+
+
+def _repo(tmp: Path, name: str) -> GitRepo:
+    r = GitRepo(tmp / name)
+    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
+    r.commit("init")
+    api.init(r.path)
+    return r
+
+
+def test_unknown_schema_falls_back_to_client(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    direct = _repo(tmp_path, "direct")
+    api.harvest(direct.path, only=["mlflow"])
+    via_client = _repo(tmp_path, "client")
+    # as if the store were written by an MLflow newer than this module knows
+    monkeypatch.setattr(mlflow_harvester, "KNOWN_REVISIONS", ())
+    res = api.harvest(via_client.path, only=["mlflow"])
+    assert res.report.warnings == []
+    assert _facts(via_client.path) == _facts(direct.path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    direct = _repo(tmp_path, "direct")
+    api.harvest(direct.path, only=["mlflow"])
+    served = tmp_path / "served.db"
+    shutil.copy(FIXTURES / "mlflow.db", served)
+    port = _free_port()
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    proc = subprocess.Popen([str(mlflow_bin), "server", "--backend-store-uri",
+                             f"sqlite:///{served}", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", "1"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("mlflow server did not start")
+        remote = _repo(tmp_path, "remote")
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+        res = api.harvest(remote.path, only=["mlflow"])
+        assert res.report.warnings == []
+        key = f"127.0.0.1:{port}"
+        r_nodes, r_edges = _facts(remote.path, strip=f"{key}:")
+        d_nodes, d_edges = _facts(direct.path, strip="mlflow.db:")
+        for attrs in (*r_nodes.values(), *d_nodes.values()):
+            if "run_id" in attrs and str(attrs["run_id"]).startswith("run:"):
+                attrs["run_id"] = attrs["run_id"].replace(f"{key}:", "").replace("mlflow.db:", "")
+        assert r_edges == d_edges
+        assert r_nodes == d_nodes
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+

@@ -1,0 +1,189 @@
+"""OpenLineage harvester on events written by openlineage-python's own file transport."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openlineage.client.event_v2 import (
+    InputDataset,
+    Job,
+    OutputDataset,
+    Run,
+    RunEvent,
+    RunState,
+)
+from openlineage.client.facet_v2 import (
+    dataset_version_dataset,
+    parent_run,
+    schema_dataset,
+    source_code_location_job,
+)
+from openlineage.client.serde import Serde
+from openlineage.client.transport.file import FileConfig, FileTransport
+
+from lineage import api
+from lineage.model import EdgeKind
+from tests.conftest import GitRepo
+
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+PARENT = "0190a5b2-0000-7000-8000-000000000001"
+TRAIN = "0190a5b2-0000-7000-8000-000000000002"
+
+
+def _event(state: RunState, run_id: str, job: str, at: str, *, sha: str | None = None,
+           parent: str | None = None, inputs: list[InputDataset] | None = None,
+           outputs: list[OutputDataset] | None = None) -> RunEvent:
+    run_facets = {}
+    if parent:
+        run_facets["parent"] = parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=parent), job=parent_run.Job(namespace="airflow",
+                                                                  name="churn_dag"))
+    job_facets = {}
+    if sha:
+        job_facets["sourceCodeLocation"] = source_code_location_job.SourceCodeLocationJobFacet(
+            type="git", url="https://github.com/acme/churn/blob/main/train.py",
+            repoUrl="https://github.com/acme/churn.git", path="train.py", version=sha)
+    return RunEvent(eventType=state, eventTime=at, producer=PRODUCER,
+                    run=Run(runId=run_id, facets=run_facets),
+                    job=Job(namespace="airflow", name=job, facets=job_facets),
+                    inputs=inputs or [], outputs=outputs or [])
+
+
+def _emit(path: Path, events: list[RunEvent], append: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    transport = FileTransport(FileConfig(log_file_path=str(path), append=append))
+    for ev in events:
+        transport.emit(ev)
+
+
+def _train_events(repo: Path, sha: str) -> list[RunEvent]:
+    train_csv = InputDataset(namespace="file", name=str(repo / "data" / "train.csv"), facets={
+        "version": dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion="v7"),
+        "schema": schema_dataset.SchemaDatasetFacet(fields=[
+            schema_dataset.SchemaDatasetFacetFields(name="age", type="int")]),
+    })
+    warehouse = InputDataset(namespace="postgres://db.internal:5432", name="crm.customers")
+    model = OutputDataset(namespace="file", name=str(repo / "models" / "model.pkl"))
+    return [
+        _event(RunState.START, PARENT, "churn_dag", "2026-01-03T10:00:00.000000Z"),
+        _event(RunState.START, TRAIN, "churn_dag.train", "2026-01-03T10:00:01.123456789Z",
+               sha=sha, parent=PARENT, inputs=[train_csv, warehouse]),
+        _event(RunState.COMPLETE, TRAIN, "churn_dag.train", "2026-01-03T10:05:00Z", sha=sha,
+               parent=PARENT, inputs=[train_csv], outputs=[model]),
+        _event(RunState.FAIL, PARENT, "churn_dag", "2026-01-03T10:06:00Z"),
+    ]
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit("train script")
+    api.init(git_repo.path)
+    return git_repo
+
+
+def test_runs_jobs_datasets_code_and_parent(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    _emit(repo.path / "openlineage" / "events.jsonl", _train_events(repo.path, sha))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    rid = f"run:openlineage:{TRAIN}"
+    run = graph.attrs(rid)
+    assert run["status"] == "COMPLETE"
+    assert run["job"] == "airflow/churn_dag.train"
+    assert run["start_time"] == "2026-01-03T10:00:01.123456Z"
+    assert run["end_time"] == "2026-01-03T10:05:00Z"
+    assert run["commit"] == sha
+    assert [e.source for e in graph.in_edges(rid, EdgeKind.CODE)] == [f"commit:{sha}"]
+    assert [e.source for e in graph.in_edges(rid, EdgeKind.UPSTREAM_RUN)] == [
+        f"run:openlineage:{PARENT}"]
+    assert graph.attrs(f"run:openlineage:{PARENT}")["status"] == "FAIL"
+    inputs = {e.source: e for e in graph.in_edges(rid, EdgeKind.INPUT)}
+    csv_id = f"data:file:{repo.path / 'data' / 'train.csv'}@v7"
+    assert set(inputs) == {csv_id, "data:postgres://db.internal:5432:crm.customers@unversioned"}
+    assert inputs[csv_id].attrs == {"pin": "weak", "digest": "v7", "path": "data/train.csv"}
+    assert inputs["data:postgres://db.internal:5432:crm.customers@unversioned"].attrs == {
+        "pin": "none"}
+    csv = graph.attrs(csv_id)
+    assert (csv["namespace"], csv["hash"]) == ("file", "v7")
+    assert csv["properties"]["schema_fields"] == "age"
+    outs = graph.out_edges(rid, EdgeKind.OUTPUT)
+    assert [e.attrs.get("path") for e in outs] == ["models/model.pkl"]
+    again = api.harvest(repo.path, only=["openlineage"])
+    assert again.new_events == 0
+
+
+def test_malformed_events_are_warnings_with_file_and_line(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    path = repo.path / "openlineage" / "events.jsonl"
+    _emit(path, _train_events(repo.path, sha))
+    good = path.read_text().splitlines()
+    bad_time = json.loads(good[0])
+    bad_time["eventTime"] = "yesterday"
+    no_run = json.loads(good[0])
+    del no_run["run"]["runId"]
+    path.write_text("\n".join([good[0], "{not json", json.dumps(no_run), *good[1:],
+                               json.dumps(bad_time), "[1, 2]"]) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    got = sorted((w.file, w.line, w.field) for w in res.report.warnings)
+    f = "openlineage/events.jsonl"
+    assert got == [(f, 2, None), (f, 3, "run.runId"), (f, 7, "eventTime"), (f, 8, None)]
+    assert str(res.report.warnings[0]).startswith(f"[openlineage] {f}:2: not valid JSON")
+    store = api.open_store(repo.path)
+    assert store.get_node(f"run:openlineage:{TRAIN}").attrs["status"] == "COMPLETE"
+    store.close()
+
+
+def test_event_per_file_incremental_and_late_start(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    start, complete = _train_events(repo.path, sha)[1:3]
+    folder = repo.path / "openlineage"
+    _emit(folder / "start", [start], append=False)  # the transport's one-file-per-event mode
+    api.harvest(repo.path, only=["openlineage"])
+    store = api.open_store(repo.path)
+    assert store.get_node(f"run:openlineage:{TRAIN}").attrs["status"] == "START"
+    store.close()
+    (folder / "complete.json").write_text(Serde.to_json(complete))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.harvesters[0].stats.nodes_changed.get("run") == 1
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:openlineage:{TRAIN}").attrs
+    assert run["status"] == "COMPLETE"
+    assert run["start_time"] == "2026-01-03T10:00:01.123456Z"  # kept from the first file
+    store.close()
+    # the START file rewritten (touched) later never reopens the finished run
+    for p in folder.glob("start*"):
+        p.write_text(p.read_text() + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.new_events == 0
+
+
+def test_configured_paths_and_disabled_without_files(repo: GitRepo) -> None:
+    assert api.harvest(repo.path, only=["openlineage"]).harvesters == []
+    sha = repo.git("rev-parse", "HEAD")
+    _emit(repo.path / "lineage-events" / "ol.ndjson", _train_events(repo.path, sha))
+    repo.write("lineage.yaml", "openlineage:\n  paths: [lineage-events/ol.ndjson]\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.harvesters[0].stats.nodes_new["run"] == 2
+
+
+def test_json_file_holding_one_event_per_line(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    lines = [Serde.to_json(e) for e in _train_events(repo.path, sha)]
+    repo.write("openlineage/events.json", "\n".join(lines) + "\n")
+    repo.write("openlineage/broken.json", '{"eventType": "START",\n  "run": }\n')
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.file, w.line) for w in res.report.warnings] == [("openlineage/broken.json", 2)]
+    assert res.harvesters[0].stats.nodes_new["run"] == 2
+
+
+def test_other_files_in_the_folder_are_ignored(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    _emit(repo.path / "openlineage" / "events.jsonl", _train_events(repo.path, sha))
+    repo.write("openlineage/README.md", "# events land here\n")
+    repo.write("openlineage/.hidden.jsonl", "not an event\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
