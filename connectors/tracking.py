@@ -13,7 +13,8 @@
 
 On entry it captures the git commit (``git rev-parse HEAD``), whether tracked files have
 uncommitted changes (``git status --porcelain --untracked-files=no``: the code that trains is
-the committed code or not), the repository identity, and the content hash of each input — the
+the committed code or not; ``dvc.lock``, ``.dvc`` files and the pipeline's own outputs, which
+``dvc repro`` rewrites while it runs, do not count), the repository identity, and the content hash of each input — the
 hash DVC recorded in ``dvc.lock`` / ``.dvc`` files when it still matches the file, else the
 md5 computed as DVC does (:mod:`lineage.hashing`). On exit it hashes the models it was told
 about and records the run (status FINISHED, or FAILED when the block raised; KILLED on
@@ -66,6 +67,12 @@ def git_state(path: str | Path = ".") -> GitState:
     root = Path(top)
     commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    if status and commit:
+        # which tracked files differ from HEAD (staged or not), by name
+        changed = _git(root, "diff", "--name-only", "-z", "HEAD") or ""
+        outputs = _pipeline_outputs(root)
+        status = "\0".join(p for p in changed.split("\0")
+                            if p and not _written_by_dvc(p, outputs))
     url = _git(root, "remote", "get-url", "origin")
     repo = None
     if url:
@@ -75,6 +82,41 @@ def git_state(path: str | Path = ".") -> GitState:
         if roots:
             repo = repository_id(None, sorted(roots.split())[0])
     return GitState(root, commit, None if status is None else bool(status), repo)
+
+
+def _pipeline_outputs(root: Path) -> set[str]:
+    """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage."""
+    import yaml
+
+    paths: set[str] = set()
+    for dvc_yaml in [root / "dvc.yaml", *root.glob("*/**/dvc.yaml")]:
+        try:
+            doc = yaml.safe_load(dvc_yaml.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        base = dvc_yaml.parent.relative_to(root)
+        for stage in (doc.get("stages") or {}).values():
+            if not isinstance(stage, dict):
+                continue
+            for key in ("outs", "metrics", "plots"):
+                for out in stage.get(key) or []:
+                    name = next(iter(out)) if isinstance(out, dict) else out
+                    if isinstance(name, str):
+                        paths.add((base / name).as_posix())
+    return paths
+
+
+def _written_by_dvc(rel: str, outputs: set[str]) -> bool:
+    """Changes DVC makes while the pipeline runs do not make the code 'dirty'.
+
+    Inside ``dvc repro`` the earlier stages have already rewritten ``dvc.lock`` and their
+    outputs (e.g. a ``metrics.json`` kept in git with ``cache: false``); counting them would
+    flag every pipeline run as trained on uncommitted code.
+    """
+    name = rel.rsplit("/", 1)[-1]
+    if name == "dvc.lock" or name.endswith(".dvc"):
+        return True
+    return rel in outputs
 
 
 @dataclass
