@@ -46,23 +46,27 @@ def render_table(report: AuditReport) -> Any:
     parts.append(head)
     if report.findings:
         table = Table(show_lines=False, expand=False)
-        for col, kw in (("model / version", {"no_wrap": True}), ("severity", {}), ("rule", {}),
-                        ("finding", {"ratio": 3}), ("fix", {"ratio": 2})):
-            table.add_column(col, **kw)
+        table.add_column("model / version", no_wrap=True)
+        table.add_column("severity")
+        table.add_column("rule")
+        table.add_column("finding → fix")
         last: tuple[str, str] | None = None
         for f in report.findings:
             where = _where(f)
             if last is not None and where[0] != last[0]:
                 table.add_section()
+            aka = f"\n[dim]= {', '.join(escape(short(a)) for a in f.aliases)}[/]" if f.aliases else ""
             label = "" if where == last else (
-                f"[bold]{escape(where[0])}[/]" + (f"\n{escape(where[1])}" if f.model else ""))
+                f"[bold]{escape(where[0])}[/]" + (f"\n{escape(where[1])}{aka}" if f.model else ""))
             last = where
             msg = escape(f.message)
             if f.waiver and f.waiver.get("status") == "expired":
                 msg += f"\n[dim](waiver by {escape(f.waiver['owner'])} expired "\
                        f"{f.waiver['expires']})[/]"
+            if f.remediation:
+                msg += f"\n[green]→[/] [dim]{escape(f.remediation)}[/]"
             table.add_row(label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
-                          f"{f.rule}\n[dim]{escape(f.tier)}[/]", msg, escape(f.remediation))
+                          f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]", msg)
         parts.append(table)
     if report.waivers:
         wt = Table(title="Waivers")

@@ -6,7 +6,7 @@ Where the policy comes from, first match wins: ``--policy FILE``; ``policy:`` in
 
 A policy file only says what differs from the default: rules absent from ``rules:`` keep their
 defaults. ``schemas/policy.schema.json`` is generated from :class:`Policy`
-(``python -m lineage.audit.policy > schemas/policy.schema.json``); a test fails when it drifts.
+(``python -m lineage.audit.schema > schemas/policy.schema.json``); a test fails when it drifts.
 """
 
 from __future__ import annotations
@@ -184,16 +184,38 @@ def parse_policy(text: str, source: str) -> Policy:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a policy must be a mapping",
                           hint="see docs/audit.md#policy for an example")
+    _check_rule_ids(data, root, source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errs = exc.errors()
+        err = max(errs, key=lambda e: len(e["loc"])) if len(errs) > 1 and all(
+            e["loc"][:3] == errs[0]["loc"][:3] for e in errs) else errs[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
         line = _line_of(root, loc)
         fld = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}:{line or 1}: field {fld}: {msg}",
                           hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
+
+
+def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
+    from lineage.audit.registry import RULES
+
+    spots: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(data.get("rules"), dict):
+        spots += [(("rules", k), k) for k in data["rules"]]
+    if isinstance(data.get("waivers"), list):
+        spots += [(("waivers", i, "rule"), w.get("rule")) for i, w in enumerate(data["waivers"])
+                  if isinstance(w, dict) and "rule" in w]
+    for loc, rid in spots:
+        if rid in RULES:
+            continue
+        close = difflib.get_close_matches(str(rid), list(RULES), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "rules: " + ", ".join(RULES)
+        fld = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{source}:{_line_of(root, loc) or 1}: field {fld}: unknown rule "
+                          f"{rid!r}", hint=hint)
 
 
 # pydantic names union members in error locations; they are not YAML keys
@@ -232,7 +254,3 @@ __all__ = [
     "severity_rank",
 ]
 
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    sys.stdout.write(schema_text())
