@@ -88,6 +88,7 @@ class System:
     monitoring: str = "ok"  # ok | none | stale | open-alert
     ghost_approval: bool = False
     retired_v1_deploy: bool = False
+    prod_retired: bool = False
 
 
 def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
@@ -156,6 +157,7 @@ def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
     deployed = now - timedelta(days=10)
     dep = fx.node(NodeKind.DEPLOYMENT, f"deployment:{n}:prod:{_iso(deployed)}", model=v2,
                   environment="prod", deployed_at=_iso(deployed), deployed_by="ci",
+                  retired_at=_iso(now - timedelta(days=1)) if s.prod_retired else None,
                   record_file=f"governance/{n}/deploy-prod.yaml")
     fx.edge(EdgeKind.DEPLOYED_AS, v2, dep)
     decided = deployed + timedelta(days=1) if s.approval_after_deploy else deployed - timedelta(1)
@@ -270,8 +272,7 @@ def _planted(prefix: str) -> list[tuple[System, Any]]:
 
 def _repair(s: System) -> System:
     healthy = System(s.name, tier=s.tier or "minimal")
-    if s.tier == "unacceptable":
-        healthy.tier = "high"
+    healthy.prod_retired = s.tier == "unacceptable"
     healthy.retired_v1_deploy = s.retired_v1_deploy
     if s.staging_approvals is not None:
         healthy.staging_approvals = APPROVERS
