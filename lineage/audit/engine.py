@@ -137,8 +137,17 @@ class AuditContext:
         self.idx = idx
         self.policy = policy
         self.now = now
+        self._cache: dict[tuple[str, str], Any] = {}
         self._classes()
         self._groups()
+
+    def _memo(self, what: str, key: str, compute: Any) -> Any:
+        k = (what, key)
+        try:
+            return self._cache[k]
+        except KeyError:
+            value = self._cache[k] = compute(key)
+            return value
 
     # -- version classes ----------------------------------------------------------------------
     def _classes(self) -> None:
@@ -233,7 +242,7 @@ class AuditContext:
     def group_of(self, version: str | None) -> str | None:
         if version is None:
             return None
-        gs = self._version_groups.get(version) or []
+        gs = self._version_groups.get(version)
         return self.group_class(gs[0]) if gs else None
 
     def latest_assessment(self, group: str | None) -> str | None:
@@ -245,7 +254,9 @@ class AuditContext:
         return str(self.idx.a(ra).get("tier", "unassessed")) if ra else "unassessed"
 
     def tier(self, version: str | None) -> str:
-        return self.group_tier(self.group_of(version))
+        if version is None:
+            return "unassessed"
+        return self._memo("tier", version, lambda v: self.group_tier(self.group_of(v)))  # type: ignore[no-any-return]
 
     # -- relations of a version class --------------------------------------------------------
     def _attr_refs(self, kind: str, attr: str, values: Iterable[str]) -> list[str]:
@@ -277,15 +288,16 @@ class AuditContext:
         return sorted(out)
 
     def deployments(self, version: str) -> list[str]:
-        return self.linked(self.members[version], "deployment", "deployed_as", "model",
-                           outgoing=True)
+        return self._memo("deployments", version, lambda v: self.linked(  # type: ignore[no-any-return]
+            self.members[v], "deployment", "deployed_as", "model", outgoing=True))
 
     def active(self, deployment: str) -> bool:
         retired = parse_time(self.idx.a(deployment).get("retired_at"))
         return retired is None or retired > self.now
 
     def runs(self, version: str) -> list[str]:
-        return sorted({r for m in self.members[version] for r, _ in self.idx.sources(m, "produced")})
+        return self._memo("runs", version, lambda v: sorted(  # type: ignore[no-any-return]
+            {r for m in self.members[v] for r, _ in self.idx.sources(m, "produced")}))
 
     def versions_of_run(self, run: str) -> list[str]:
         return sorted({self.canon[m] for m, _ in self.idx.targets(run, "produced")
@@ -301,6 +313,9 @@ class AuditContext:
         return best
 
     def documents(self, version: str) -> list[str]:
+        return self._memo("documents", version, self._documents)  # type: ignore[no-any-return]
+
+    def _documents(self, version: str) -> list[str]:
         ids = list(self.members[version])
         g = self.group_of(version)
         if g:

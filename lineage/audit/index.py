@@ -137,27 +137,34 @@ class AuditIndex:
 
     @classmethod
     def from_graph(cls, graph: LineageGraph) -> AuditIndex:
-        idx = cls(node_count=len(graph))
-        for kind in FULL_KINDS:
-            for node in graph.nodes(_kind(kind), include_placeholders=False):
-                idx._add_node(node.id, kind, node.attrs)
-        for ek in EDGE_KINDS:
-            for e in graph.edges(_edge_kind(ek)):
-                if ek == "input" and not e.target.startswith("run:"):
-                    continue
-                idx._add_edge(e.source, e.target, ek, e.attrs)
+        """Build the index from a LineageGraph in one pass over its nodes and its edges."""
+        from lineage.graph import PLACEHOLDER
+
+        g = graph.nx  # read-only walk; lineage.graph stays the module that owns networkx
+        idx = cls(node_count=g.number_of_nodes())
+        full = frozenset(FULL_KINDS)
+        nodes = g.nodes
+        for nid, data in nodes(data=True):
+            kind = str(data["kind"])
+            if kind in full and not data.get(PLACEHOLDER):
+                idx._add_node(nid, kind, data["attrs"])
+        wanted_edges = frozenset(EDGE_KINDS)
+        skip = frozenset(CONTINUITY_SKIP_EDGES)
+        for s, t, k, data in g.edges(keys=True, data=True):
+            if k in wanted_edges and (k != "input" or t.startswith("run:")):
+                idx._add_edge(s, t, k, data["attrs"])
+            if k not in skip:
+                if nodes[s].get(PLACEHOLDER):
+                    idx.placeholders.setdefault(s, set()).add(t)
+                if nodes[t].get(PLACEHOLDER):
+                    idx.placeholders.setdefault(t, set()).add(s)
         for nid in idx._referenced():
-            if nid not in graph:
+            if nid not in g:
                 idx.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
             else:
-                idx.refs[nid] = _ref(str(graph.kind(nid)), graph.is_placeholder(nid),
-                                     graph.attrs(nid))
-        for e in graph.edges():
-            if e.kind.value in CONTINUITY_SKIP_EDGES:
-                continue
-            for missing, other in ((e.source, e.target), (e.target, e.source)):
-                if graph.is_placeholder(missing):
-                    idx.placeholders.setdefault(missing, set()).add(other)
+                data = nodes[nid]
+                idx.refs[nid] = _ref(str(data["kind"]), bool(data.get(PLACEHOLDER)),
+                                     data["attrs"])
         idx._sort()
         return idx
 
@@ -207,18 +214,6 @@ def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
     author = attrs.get("author") or {}
     return Ref(kind, placeholder, bool(attrs.get("placeholder")), author.get("email"),
                author.get("name"), attrs.get("hash"))
-
-
-def _kind(kind: str) -> Any:
-    from lineage.model import NodeKind
-
-    return NodeKind(kind)
-
-
-def _edge_kind(kind: str) -> Any:
-    from lineage.model import EdgeKind
-
-    return EdgeKind(kind)
 
 
 def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
