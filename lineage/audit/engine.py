@@ -337,6 +337,17 @@ class AuditContext:
         return Outcome(subject, False, tier, message=message, evidence=ev,
                        remediation=remediation, **kw)
 
+    def group_environments(self, group: str) -> set[str]:
+        """Environments any version of the group (class) is deployed to."""
+        if "_group_envs" not in self.__dict__:
+            envs: dict[str, set[str]] = {}
+            for v in self.members:
+                g = self.group_of(v)
+                if g is not None:
+                    envs.setdefault(g, set()).update(self.environments(v))
+            self.__dict__["_group_envs"] = envs
+        return self.__dict__["_group_envs"].get(self.group_class(group), set())  # type: ignore[no-any-return]
+
     def environments(self, version: str | None) -> set[str]:
         if version is None or version not in self.members:
             return set()
@@ -387,8 +398,7 @@ def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
     if o.model is not None:
         return env in ctx.environments(o.model)
     if o.group is not None:
-        return any(env in ctx.environments(v) for v in ctx.members
-                   if ctx.group_of(v) == ctx.group_class(o.group))
+        return env in ctx.group_environments(o.group)
     return False
 
 

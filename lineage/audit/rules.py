@@ -119,7 +119,8 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
             if not approvals:
                 continue  # deployment-approved reports it
             req = ctx.policy.requirement(tier, env)
-            independent: dict[str, str | None] = {}
+            independent: set[str] = set()
+            roles: set[str] = set()
             conflicts: list[str] = []
             conflict_ev: list[str] = []
             for ap in approvals:
@@ -130,8 +131,9 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                     conflicts.append(who)
                     conflict_ev += [ap, hit]
                 else:
-                    independent.setdefault(who.strip().lower(), a.get("role"))
-            roles = {r for r in independent.values() if r}
+                    independent.add(who.strip().lower())
+                    if a.get("role"):
+                        roles.add(str(a["role"]))
             missing_roles = [r for r in req.roles if r not in roles]
             problems = []
             if conflicts:
