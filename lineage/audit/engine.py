@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
-from lineage.audit.index import AuditIndex, build_index
+from lineage.audit.index import AuditIndex, build_index, bulk
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RULES, RuleSpec, parse_time, short
 
@@ -413,6 +413,12 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
     """
     now = now or datetime.now(UTC)
     idx = build_index(source)
+    with bulk():
+        return _run(idx, policy, now, model, env, rules, source_name, policy_source)
+
+
+def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env: str | None,
+         rules: Iterable[str] | None, source_name: str, policy_source: str) -> AuditReport:
     ctx = AuditContext(idx, policy, now)
     wanted = set(rules) if rules is not None else None
     specs = [s for rid, s in RULES.items()

@@ -11,6 +11,9 @@ one rebuilt from DataHub); both give the same findings on the same facts.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +213,21 @@ class AuditIndex:
         return idx
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small containers.
+
+    Nothing built here forms reference cycles; without this, generational collections rescan
+    the growing index again and again (measured: 2-3x the time of a 1M-node audit)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
     author = attrs.get("author") or {}
     return Ref(kind, placeholder, bool(attrs.get("placeholder")), author.get("email"),
@@ -222,10 +240,11 @@ def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
         return source
     from lineage.graph import LineageGraph
 
-    if isinstance(source, LineageGraph):
-        return AuditIndex.from_graph(source)
-    return AuditIndex.from_store(source)
+    with bulk():
+        if isinstance(source, LineageGraph):
+            return AuditIndex.from_graph(source)
+        return AuditIndex.from_store(source)
 
 
-__all__ = ["AuditIndex", "Ref", "build_index", "ref_id"]
+__all__ = ["AuditIndex", "Ref", "build_index", "bulk", "ref_id"]
 
