@@ -373,10 +373,16 @@ def _tiers(spec: RuleSpec, policy: Policy) -> tuple[str, ...]:
 
 
 def _location(idx: AuditIndex, o: Outcome) -> dict[str, Any] | None:
+    """The file a reviewer would edit: the governance record behind the subject or its
+    evidence; for a DVC experiment run, the pipeline file."""
     for nid in (o.subject, *o.evidence):
         a = idx.a(nid)
         if a.get("record_file"):
             return {"file": a["record_file"], "node": nid}
+    for nid in (o.subject, *o.evidence):
+        a = idx.a(nid)
+        if nid.startswith("run:") and a.get("source") == "dvc-exp":
+            return {"file": a.get("properties", {}).get("dvc_yaml", "dvc.yaml"), "node": nid}
     return None
 
 

@@ -200,3 +200,15 @@ def test_index_is_lighter_than_the_graph(tmp_path: Path) -> None:
     assert len(idx.attrs) + len(idx.refs) < fx.node_count - 500
     assert pairs(run_audit(idx, now=fx.now)) == fx.expected
     store.close()
+
+
+def test_dvc_experiment_findings_point_at_dvc_yaml() -> None:
+    from lineage.model import Node, NodeKind
+
+    fx = make_fixture(1)
+    g = fx.graph()
+    run = next(f.subject for f in run_audit(g, now=fx.now).findings
+               if f.rule == "run-code-pinned" and f.group == "model_group:s1-dirty")
+    g.add_node(Node.trusted(NodeKind.RUN, run, {**g.attrs(run), "source": "dvc-exp"}))
+    f = next(f for f in run_audit(g, now=fx.now).findings if f.subject == run)
+    assert f.location == {"file": "dvc.yaml", "node": run}
