@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
@@ -22,7 +22,6 @@ from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RULES, RuleSpec, parse_time, short
 
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
-ACCEPTING = ("approved", "conditional")
 
 
 @dataclass
@@ -259,10 +258,6 @@ class AuditContext:
         return self._memo("tier", version, lambda v: self.group_tier(self.group_of(v)))  # type: ignore[no-any-return]
 
     # -- relations of a version class --------------------------------------------------------
-    def _attr_refs(self, kind: str, attr: str, values: Iterable[str]) -> list[str]:
-        vals = set(values)
-        return [n for n in self.idx.ids(kind) if self.idx.a(n).get(attr) in vals]
-
     def _index_attr(self, kind: str, attr: str) -> dict[str, list[str]]:
         key = f"_by_{kind}_{attr}"
         cached = self.__dict__.get(key)
@@ -492,14 +487,6 @@ def _waiver_for(uses: list[WaiverUse], f: Finding) -> WaiverUse | None:
                 return use
             hit = hit or use
     return hit
-
-
-def days_ago(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
-
-
-def as_date(t: datetime | date) -> date:
-    return t.date() if isinstance(t, datetime) else t
 
 
 __all__ = ["AuditContext", "AuditReport", "Check", "Finding", "Outcome", "WaiverUse",
