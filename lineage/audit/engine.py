@@ -97,6 +97,9 @@ class AuditReport:
     source: str
     generated_at: datetime
     stats: dict[str, int]
+    # repository file SARIF results without a file of their own are anchored at (the policy
+    # file, lineage.yaml, dvc.yaml …): GitHub code scanning rejects results without one
+    anchor_file: str | None = None
 
     def count_by_severity(self) -> dict[str, int]:
         out = {s: 0 for s in reversed(("info", "low", "medium", "high", "critical"))}

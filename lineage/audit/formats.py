@@ -134,7 +134,8 @@ def _fingerprint(f: Finding) -> str:
     return hashlib.sha256(f"{f.rule}\n{f.subject}".encode()).hexdigest()
 
 
-def _sarif_result(f: Finding, index: dict[str, int], waived: bool) -> dict[str, Any]:
+def _sarif_result(f: Finding, index: dict[str, int], waived: bool,
+                  anchor: str | None) -> dict[str, Any]:
     text = f"{f.message}. Fix: {f.remediation}" if f.remediation else f.message
     res: dict[str, Any] = {
         "ruleId": f.rule,
@@ -153,6 +154,11 @@ def _sarif_result(f: Finding, index: dict[str, int], waived: bool) -> dict[str, 
         if f.location.get("line"):
             phys["region"] = {"startLine": int(f.location["line"])}
         res["locations"] = [{"physicalLocation": phys, "logicalLocations": logical}]
+    elif anchor:
+        res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": anchor}},
+                             "logicalLocations": logical,
+                             "message": {"text": f"recorded in the lineage graph as {f.subject}"}}]
+        res["properties"]["anchored"] = True
     else:
         res["locations"] = [{"logicalLocations": logical}]
     if waived and f.waiver:
@@ -164,6 +170,10 @@ def _sarif_result(f: Finding, index: dict[str, int], waived: bool) -> dict[str, 
 
 
 def render_sarif(report: AuditReport) -> str:
+    """SARIF 2.1.0. A finding whose evidence names a governance record file (or a DVC
+    pipeline) points at it; any other is anchored at ``report.anchor_file`` when set (GitHub
+    code scanning needs a file on every result) and always carries its node id as a logical
+    location."""
     from lineage import __version__
 
     rules = []
@@ -181,8 +191,9 @@ def render_sarif(report: AuditReport) -> str:
             "defaultConfiguration": {"level": _SARIF_LEVEL[worst]},
             "properties": {"tags": ["compliance", *r.articles, *r.controls]},
         })
-    results = [_sarif_result(f, index, False) for f in report.findings]
-    results += [_sarif_result(f, index, True) for f in report.waived]
+    anchor = report.anchor_file
+    results = [_sarif_result(f, index, False, anchor) for f in report.findings]
+    results += [_sarif_result(f, index, True, anchor) for f in report.waived]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

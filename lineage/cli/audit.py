@@ -65,6 +65,24 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
     return load_source(source)(**opts)
 
 
+def _anchor(root: Path | None, policy_source: str) -> str | None:
+    """A repository file to anchor SARIF results that no file holds: the policy file, else
+    lineage.yaml, dvc.yaml or README.md, whichever exists (path relative to the root)."""
+    if root is None:
+        return None
+    cands = [Path(policy_source)] if policy_source != "built-in default" else []
+    cands += [root / n for n in ("lineage.yaml", "dvc.yaml", "README.md")]
+    for c in cands:
+        p = c if c.is_absolute() else root / c
+        try:
+            rel = p.resolve().relative_to(root.resolve())
+        except ValueError:
+            continue
+        if p.is_file():
+            return rel.as_posix()
+    return None
+
+
 @app.command()
 def audit(
     location: str | None = typer.Argument(
@@ -146,6 +164,7 @@ def audit(
             close = getattr(target, "close", None)
             if src == "local" and close is not None:
                 close()
+    report.anchor_file = _anchor(root, where)
     rendered = RENDERERS[fmt_](report)
     if fmt_ == "table":
         if output is not None:

@@ -56,8 +56,12 @@ def test_output_files_in_every_format(git_repo, tmp_path: Path) -> None:
         res = audit(repo, "--format", fmt, "--output", str(out))
         assert res.exit_code == 1, res.output
         assert out.stat().st_size > 0
-    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(
-        json.loads((tmp_path / "report.sarif").read_text()))
+    sarif = json.loads((tmp_path / "report.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    # every result has a file (the repository's README.md when nothing better is known)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]}
+    assert "README.md" in uris
     root = ET.parse(tmp_path / "report.junit").getroot()
     assert int(root.get("failures")) == len(fx.expected)
     assert "lineage audit" in (tmp_path / "report.table").read_text()

@@ -101,6 +101,21 @@ def test_sarif_validates_against_the_2_1_0_schema(report, fx) -> None:
     assert loc["logicalLocations"][0]["fullyQualifiedName"] == run_finding.subject
 
 
+def test_sarif_anchors_fileless_results_for_code_scanning(report) -> None:
+    """GitHub code scanning rejects a log whose results lack a physical location."""
+    from dataclasses import replace
+
+    log = json.loads(render_sarif(replace(report, anchor_file="lineage-policy.yaml")))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    for res in log["runs"][0]["results"]:
+        loc = res["locations"][0]
+        assert loc["physicalLocation"]["artifactLocation"]["uri"]
+        assert loc["logicalLocations"][0]["fullyQualifiedName"] == res["properties"]["subject"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in log["runs"][0]["results"]}
+    assert "lineage-policy.yaml" in uris and "governance/s11-noappr/deploy-prod.yaml" in uris
+
+
 def test_sarif_schema_rejects_a_broken_log(report) -> None:
     """The schema check is real: a result without a message fails it."""
     log = json.loads(render_sarif(report))
