@@ -62,7 +62,13 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
         opts["server"] = location or (cfg.datahub.server if cfg is not None else None)
         token = cfg.datahub.token if cfg is not None else None
         opts["token"] = token.get_secret_value() if token is not None else None
-    return load_source(source)(**opts)
+    try:
+        reader = load_source(source)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"graph source {source!r} is not available ({exc})",
+                          hint="pip install 'lineage[datahub]', or audit the local store "
+                               "(--source local)") from exc
+    return reader(**opts)
 
 
 def _anchor(root: Path | None, policy_source: str) -> str | None:

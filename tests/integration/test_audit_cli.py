@@ -107,6 +107,16 @@ def test_bad_policy_exits_2_naming_file_and_line(git_repo, tmp_path: Path) -> No
     assert f"{bad}:2: field approvals.0.count" in res.stderr
 
 
+def test_unavailable_source_is_a_clear_error(git_repo, monkeypatch) -> None:
+    from lineage import plugins
+
+    repo, _ = _repo(git_repo)
+    monkeypatch.setitem(plugins.SOURCES, "datahub-lite", "no_such_module.reader:read_lite")
+    res = audit(repo, "--source", "datahub-lite", "x.db")
+    assert res.exit_code == 2
+    assert "graph source 'datahub-lite' is not available" in res.stderr
+
+
 def test_no_store_exits_2(git_repo) -> None:
     git_repo.commit("init")
     res = audit(git_repo.path)
