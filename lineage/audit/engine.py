@@ -1,0 +1,496 @@
+"""The audit engine: derived views over the index, rule execution, severities, waivers.
+
+Model versions seen by two registries (a GTO tag ``churn@v1.0.0`` and MLflow version
+``churn@3``, joined by ``same_as`` edges) are **one version** for the audit: the engine groups
+model nodes into *version classes* (connected components of ``same_as``), and every rule that
+asks about a version — its run, approvals, deployments, documents, retraining record, alerts —
+looks at all members of the class. A class is reported under its *canonical id* (the smallest
+member id, aliases listed in the finding). Model groups whose versions are joined that way form
+one *group class*: its risk tier is the latest assessment of any group in the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
+from lineage.audit.index import AuditIndex, build_index, bulk
+from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
+from lineage.audit.registry import RULES, RuleSpec, parse_time, short
+
+TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
+
+
+@dataclass
+class Outcome:
+    """One subject checked by one rule: passed, or failed with message/evidence/remediation."""
+
+    subject: str
+    passed: bool
+    tier: str
+    model: str | None = None
+    group: str | None = None
+    environment: str | None = None
+    message: str = ""
+    evidence: tuple[str, ...] = ()
+    remediation: str = ""
+    rule: str = ""
+
+
+@dataclass
+class Finding:
+    rule: str
+    title: str
+    severity: str
+    tier: str
+    subject: str
+    message: str
+    evidence: list[str]
+    remediation: str
+    articles: list[str]
+    controls: list[str]
+    model: str | None = None
+    group: str | None = None
+    environment: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    location: dict[str, Any] | None = None
+    waiver: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Check:
+    """One rule × subject evaluation, passed or not (JUnit test cases)."""
+
+    rule: str
+    subject: str
+    model: str | None
+    group: str | None
+    finding: Finding | None = None
+    waived: bool = False
+
+
+@dataclass
+class WaiverUse:
+    waiver: Waiver
+    status: str  # "used" | "expired" | "unused"
+    matched: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.waiver.model_dump(mode="json"), "status": self.status,
+                "matched": self.matched}
+
+
+@dataclass
+class AuditReport:
+    findings: list[Finding]
+    waived: list[Finding]
+    checks: list[Check]
+    waivers: list[WaiverUse]
+    rules: list[RuleSpec]
+    policy_source: str
+    source: str
+    generated_at: datetime
+    stats: dict[str, int]
+    # repository file SARIF results without a file of their own are anchored at (the policy
+    # file, lineage.yaml, dvc.yaml …): GitHub code scanning rejects results without one
+    anchor_file: str | None = None
+
+    def count_by_severity(self) -> dict[str, int]:
+        out = {s: 0 for s in reversed(("info", "low", "medium", "high", "critical"))}
+        for f in self.findings:
+            out[f.severity] += 1
+        return out
+
+    def worst(self) -> str | None:
+        return max((f.severity for f in self.findings), key=severity_rank, default=None)
+
+    def fails(self, at_or_above: str) -> bool:
+        if at_or_above == "never":
+            return False
+        limit = severity_rank(at_or_above)
+        return any(severity_rank(f.severity) >= limit for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at,
+            "source": self.source,
+            "policy": self.policy_source,
+            "stats": self.stats,
+            "summary": {"findings": len(self.findings), "waived": len(self.waived),
+                        "checks": len(self.checks), "by_severity": self.count_by_severity()},
+            "rules": [{"id": r.id, "title": r.title, "articles": list(r.articles),
+                       "controls": list(r.controls)} for r in self.rules],
+            "findings": [f.as_dict() for f in self.findings],
+            "waived": [f.as_dict() for f in self.waived],
+            "waivers": [w.as_dict() for w in self.waivers],
+        }
+
+
+class AuditContext:
+    """What a rule sees: the index, the policy, ``now`` and the version/group classes."""
+
+    def __init__(self, idx: AuditIndex, policy: Policy, now: datetime) -> None:
+        self.idx = idx
+        self.policy = policy
+        self.now = now
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._classes()
+        self._groups()
+
+    def _memo(self, what: str, key: str, compute: Any) -> Any:
+        k = (what, key)
+        try:
+            return self._cache[k]
+        except KeyError:
+            value = self._cache[k] = compute(key)
+            return value
+
+    # -- version classes ----------------------------------------------------------------------
+    def _classes(self) -> None:
+        idx = self.idx
+        models = [m for m in idx.ids("model")]
+        parent = {m: m for m in models}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for m in models:
+            for other, _ in idx.targets(m, "same_as") + idx.sources(m, "same_as"):
+                if other in parent:
+                    ra, rb = find(m), find(other)
+                    if ra != rb:
+                        parent[max(ra, rb)] = min(ra, rb)
+        self.members: dict[str, list[str]] = {}
+        for m in models:
+            self.members.setdefault(find(m), []).append(m)
+        self.canon: dict[str, str] = {}
+        for ms in self.members.values():
+            ms.sort()
+            for m in ms:
+                self.canon[m] = ms[0]
+        self.members = {ms[0]: ms for ms in self.members.values()}
+
+    def versions(self) -> list[str]:
+        """Canonical ids of every version class, sorted."""
+        return sorted(self.members)
+
+    def version_of(self, model_id: str | None) -> str | None:
+        return self.canon.get(model_id) if model_id else None
+
+    def groups_of(self, version: str) -> list[str]:
+        out: set[str] = set()
+        for m in self.members[version]:
+            targets = [t for t, _ in self.idx.targets(m, "version_of")]
+            if targets:
+                out.update(targets)
+            elif self.idx.a(m).get("group"):
+                out.add(f"model_group:{self.idx.a(m)['group']}")
+        return sorted(out)
+
+    # -- group classes and risk tiers --------------------------------------------------------
+    def _groups(self) -> None:
+        idx = self.idx
+        parent: dict[str, str] = {g: g for g in idx.ids("model_group")}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        self._version_groups: dict[str, list[str]] = {}
+        for v in self.members:
+            gs = self.groups_of(v)
+            self._version_groups[v] = gs
+            for g in gs:
+                find(g)
+            for g in gs[1:]:
+                ra, rb = find(gs[0]), find(g)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+        gmembers: dict[str, list[str]] = {}
+        for g in list(parent):
+            gmembers.setdefault(find(g), []).append(g)
+        self.group_members = {sorted(ms)[0]: sorted(ms) for ms in gmembers.values()}
+        self.group_canon = {g: c for c, ms in self.group_members.items() for g in ms}
+        by_group: dict[str, set[str]] = {}
+        for ra in idx.ids("risk_assessment"):
+            targets = {t for t, _ in idx.targets(ra, "assesses")}
+            if idx.a(ra).get("model_group"):
+                targets.add(idx.a(ra)["model_group"])
+            for t in targets:
+                if t in self.group_canon:
+                    by_group.setdefault(self.group_canon[t], set()).add(ra)
+        self.assessments = {g: sorted(ras, key=self._assessed_key)
+                            for g, ras in by_group.items()}
+
+    def _assessed_key(self, ra: str) -> tuple[datetime, str]:
+        t = parse_time(self.idx.a(ra).get("assessed_at"))
+        return (t or datetime.min.replace(tzinfo=UTC), ra)
+
+    def group_class(self, group: str) -> str:
+        return self.group_canon.get(group, group)
+
+    def group_of(self, version: str | None) -> str | None:
+        if version is None:
+            return None
+        gs = self._version_groups.get(version)
+        return self.group_class(gs[0]) if gs else None
+
+    def latest_assessment(self, group: str | None) -> str | None:
+        ras = self.assessments.get(self.group_class(group)) if group else None
+        return ras[-1] if ras else None
+
+    def group_tier(self, group: str | None) -> str:
+        ra = self.latest_assessment(group)
+        return str(self.idx.a(ra).get("tier", "unassessed")) if ra else "unassessed"
+
+    def tier(self, version: str | None) -> str:
+        if version is None:
+            return "unassessed"
+        return self._memo("tier", version, lambda v: self.group_tier(self.group_of(v)))  # type: ignore[no-any-return]
+
+    # -- relations of a version class --------------------------------------------------------
+    def _index_attr(self, kind: str, attr: str) -> dict[str, list[str]]:
+        key = f"_by_{kind}_{attr}"
+        cached = self.__dict__.get(key)
+        if cached is None:
+            cached = {}
+            for n in self.idx.ids(kind):
+                v = self.idx.a(n).get(attr)
+                if isinstance(v, str):
+                    cached.setdefault(v, []).append(n)
+            self.__dict__[key] = cached
+        return cached
+
+    def linked(self, ids: Iterable[str], kind: str, edge: str, attr: str,
+               outgoing: bool = False) -> list[str]:
+        """Nodes of ``kind`` joined to any of ``ids`` by ``edge`` (into ids, or out of them
+        when ``outgoing``) or naming one of them in attribute ``attr``."""
+        out: set[str] = set()
+        by_attr = self._index_attr(kind, attr)
+        for i in ids:
+            pairs = self.idx.targets(i, edge) if outgoing else self.idx.sources(i, edge)
+            out.update(n for n, _ in pairs if n in self.idx.attrs and n.startswith(kind + ":"))
+            out.update(by_attr.get(i, ()))
+        return sorted(out)
+
+    def deployments(self, version: str) -> list[str]:
+        return self._memo("deployments", version, lambda v: self.linked(  # type: ignore[no-any-return]
+            self.members[v], "deployment", "deployed_as", "model", outgoing=True))
+
+    def active(self, deployment: str) -> bool:
+        retired = parse_time(self.idx.a(deployment).get("retired_at"))
+        return retired is None or retired > self.now
+
+    def runs(self, version: str) -> list[str]:
+        return self._memo("runs", version, lambda v: sorted(  # type: ignore[no-any-return]
+            {r for m in self.members[v] for r, _ in self.idx.sources(m, "produced")}))
+
+    def versions_of_run(self, run: str) -> list[str]:
+        return sorted({self.canon[m] for m, _ in self.idx.targets(run, "produced")
+                       if m in self.canon})
+
+    def run_tier(self, run: str) -> tuple[str, str | None]:
+        """The highest tier among the versions a run produced (and that version)."""
+        best: tuple[str, str | None] = ("unassessed", None)
+        for v in self.versions_of_run(run):
+            t = self.tier(v)
+            if best[1] is None or TIER_ORDER.index(t) > TIER_ORDER.index(best[0]):
+                best = (t, v)
+        return best
+
+    def documents(self, version: str) -> list[str]:
+        return self._memo("documents", version, self._documents)  # type: ignore[no-any-return]
+
+    def _documents(self, version: str) -> list[str]:
+        ids = list(self.members[version])
+        g = self.group_of(version)
+        if g:
+            ids += self.group_members.get(g, [g])
+        docs = set(self.linked(ids, "document", "documents", "model"))
+        docs.update(self.linked(ids, "document", "documents", "model_group"))
+        return sorted(docs)
+
+    def alerts(self, version: str) -> list[str]:
+        return self.linked(self.members[version], "alert", "alerts", "model")
+
+    # -- outcome builders ---------------------------------------------------------------------
+    def passed(self, subject: str, tier: str, **kw: Any) -> Outcome:
+        return Outcome(subject, True, tier, **kw)
+
+    def failed(self, subject: str, tier: str, message: str, *, evidence: Iterable[str] = (),
+               remediation: str = "", **kw: Any) -> Outcome:
+        ev = tuple(dict.fromkeys(e for e in evidence if e))
+        return Outcome(subject, False, tier, message=message, evidence=ev,
+                       remediation=remediation, **kw)
+
+    def group_environments(self, group: str) -> set[str]:
+        """Environments any version of the group (class) is deployed to."""
+        if "_group_envs" not in self.__dict__:
+            envs: dict[str, set[str]] = {}
+            for v in self.members:
+                g = self.group_of(v)
+                if g is not None:
+                    envs.setdefault(g, set()).update(self.environments(v))
+            self.__dict__["_group_envs"] = envs
+        return self.__dict__["_group_envs"].get(self.group_class(group), set())  # type: ignore[no-any-return]
+
+    def environments(self, version: str | None) -> set[str]:
+        if version is None or version not in self.members:
+            return set()
+        return {str(self.idx.a(d).get("environment")) for d in self.deployments(version)}
+
+
+# -- running ----------------------------------------------------------------------------------
+def _severity(spec: RuleSpec, policy: Policy, tier: str) -> str:
+    override = policy.rules.get(spec.id)
+    if override is not None and override.severity is not None:
+        if isinstance(override.severity, str):
+            return override.severity
+        if tier in override.severity:
+            return override.severity[tier]
+    return spec.severity.get(tier, spec.severity.get("default", "medium"))
+
+
+def _tiers(spec: RuleSpec, policy: Policy) -> tuple[str, ...]:
+    override = policy.rules.get(spec.id)
+    if override is not None and override.tiers is not None:
+        return tuple(override.tiers)
+    return spec.tiers
+
+
+def _location(idx: AuditIndex, o: Outcome) -> dict[str, Any] | None:
+    """The file a reviewer would edit: the governance record behind the subject or its
+    evidence; for a DVC experiment run, the pipeline file."""
+    for nid in (o.subject, *o.evidence):
+        a = idx.a(nid)
+        if a.get("record_file"):
+            return {"file": a["record_file"], "node": nid}
+    for nid in (o.subject, *o.evidence):
+        a = idx.a(nid)
+        if nid.startswith("run:") and a.get("source") == "dvc-exp":
+            return {"file": a.get("properties", {}).get("dvc_yaml", "dvc.yaml"), "node": nid}
+    return None
+
+
+def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
+    w = wanted.removeprefix("model:").removeprefix("model_group:")
+    if "@" in w:
+        target = ctx.version_of(f"model:{w}") or f"model:{w}"
+        return o.model == target or o.subject == target
+    groups = {f"model_group:{w}"}
+    groups |= set(ctx.group_members.get(ctx.group_class(f"model_group:{w}"), []))
+    cands = {o.group, ctx.group_of(o.model)} - {None}
+    return bool(cands & groups) or bool(
+        o.model and o.model.removeprefix("model:").split("@", 1)[0] == w)
+
+
+def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
+    if o.environment is not None:
+        return o.environment == env
+    if o.model is not None:
+        return env in ctx.environments(o.model)
+    if o.group is not None:
+        return env in ctx.group_environments(o.group)
+    return False
+
+
+def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | None = None,
+              model: str | None = None, env: str | None = None,
+              rules: Iterable[str] | None = None, source_name: str = "local",
+              policy_source: str = "built-in default") -> AuditReport:
+    """Audit a graph (a :class:`LineageGraph`, a :class:`Store` or an :class:`AuditIndex`).
+
+    ``now`` fixes the clock (staleness, waiver expiry); ``model`` / ``env`` filter the
+    subjects (``churn`` or ``churn@v1.1.0``; ``prod``); ``rules`` limits the rules run.
+    """
+    now = now or datetime.now(UTC)
+    idx = build_index(source)
+    with bulk():
+        return _run(idx, policy, now, model, env, rules, source_name, policy_source)
+
+
+def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env: str | None,
+         rules: Iterable[str] | None, source_name: str, policy_source: str) -> AuditReport:
+    ctx = AuditContext(idx, policy, now)
+    wanted = set(rules) if rules is not None else None
+    specs = [s for rid, s in RULES.items()
+             if (wanted is None or rid in wanted)
+             and (policy.rules.get(rid) is None or policy.rules[rid].enabled)]
+    today = now.date()
+    uses = [WaiverUse(w, "expired" if w.expires < today else "unused") for w in policy.waivers]
+    findings: list[Finding] = []
+    waived: list[Finding] = []
+    checks: list[Check] = []
+    for spec in specs:
+        tiers = set(_tiers(spec, policy))
+        seen: set[str] = set()
+        for o in spec.fn(ctx):
+            if o.tier not in tiers or o.subject in seen:
+                continue
+            if model is not None and not _matches_model(ctx, o, model):
+                continue
+            if env is not None and not _matches_env(ctx, o, env):
+                continue
+            seen.add(o.subject)
+            o.group = o.group or ctx.group_of(o.model)
+            check = Check(spec.id, o.subject, o.model, o.group)
+            checks.append(check)
+            if o.passed:
+                continue
+            f = Finding(
+                rule=spec.id, title=spec.title, severity=_severity(spec, policy, o.tier),
+                tier=o.tier, subject=o.subject, message=o.message, evidence=list(o.evidence),
+                remediation=o.remediation, articles=list(spec.articles),
+                controls=list(spec.controls), model=o.model, group=o.group,
+                environment=o.environment,
+                aliases=[m for m in ctx.members.get(o.model or "", []) if m != o.model],
+                location=_location(idx, o),
+            )
+            check.finding = f
+            use = _waiver_for(uses, f)
+            if use is not None and use.status != "expired":
+                use.status = "used"
+                use.matched.append(f.subject)
+                f.waiver = use.as_dict()
+                check.waived = True
+                waived.append(f)
+            else:
+                if use is not None:
+                    use.matched.append(f.subject)
+                    f.waiver = {**use.as_dict(), "status": "expired"}
+                findings.append(f)
+    order = {rid: i for i, rid in enumerate(RULES)}
+    findings.sort(key=lambda f: (f.group or "~", f.model or "~", -severity_rank(f.severity),
+                                 order[f.rule], f.subject))
+    stats = {"nodes": idx.node_count, "model_versions": len(ctx.members),
+             "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
+             "deployments": len(idx.ids("deployment"))}
+    return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name, now,
+                       stats)
+
+
+def _waiver_for(uses: list[WaiverUse], f: Finding) -> WaiverUse | None:
+    keys = {f.subject, f.model, f.group, *f.aliases} - {None}
+    hit: WaiverUse | None = None
+    for use in uses:
+        if use.waiver.rule == f.rule and use.waiver.node in keys:
+            if use.status != "expired":
+                return use
+            hit = hit or use
+    return hit
+
+
+__all__ = ["AuditContext", "AuditReport", "Check", "Finding", "Outcome", "WaiverUse",
+           "parse_time", "run_audit", "short"]

@@ -1,0 +1,256 @@
+"""Audit report renderers: rich table, JSON, JUnit XML, SARIF 2.1.0, Markdown.
+
+Each ``render_*`` takes an :class:`AuditReport` and returns text (the table returns a rich
+renderable); none does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from lineage.audit.engine import AuditReport, Finding
+from lineage.audit.registry import short
+from lineage.serialize import dumps_pretty, utc_iso
+
+FORMATS = ("table", "json", "junit", "sarif", "markdown")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
+              "info": "dim"}
+_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
+                "info": "note"}
+
+
+def _where(f: Finding) -> tuple[str, str]:
+    group = short(f.group) if f.group else "(no model group)"
+    version = short(f.model) if f.model else "—"
+    return group, version
+
+
+# -- table ------------------------------------------------------------------------------------
+def render_table(report: AuditReport) -> Any:
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    counts = report.count_by_severity()
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    head = Text.assemble(
+        ("lineage audit", "bold"),
+        f" — {len(report.findings)} finding(s): {summary}; {len(report.checks)} checks, "
+        f"{len(report.waived)} waived · policy: {report.policy_source} · source: {report.source}")
+    parts.append(head)
+    if report.findings:
+        table = Table(show_lines=False, expand=False)
+        table.add_column("model / version", no_wrap=True)
+        table.add_column("severity")
+        table.add_column("rule")
+        table.add_column("finding → fix")
+        last: tuple[str, str] | None = None
+        for f in report.findings:
+            where = _where(f)
+            if last is not None and where[0] != last[0]:
+                table.add_section()
+            aka = f"\n[dim]= {', '.join(escape(short(a)) for a in f.aliases)}[/]" if f.aliases else ""
+            label = "" if where == last else (
+                f"[bold]{escape(where[0])}[/]" + (f"\n{escape(where[1])}{aka}" if f.model else ""))
+            last = where
+            msg = escape(f.message)
+            if f.waiver and f.waiver.get("status") == "expired":
+                msg += f"\n[dim](waiver by {escape(f.waiver['owner'])} expired "\
+                       f"{f.waiver['expires']})[/]"
+            if f.remediation:
+                msg += f"\n[green]→[/] [dim]{escape(f.remediation)}[/]"
+            table.add_row(label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
+                          f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]", msg)
+        parts.append(table)
+    if report.waivers:
+        wt = Table(title="Waivers")
+        for col in ("status", "rule", "node", "owner", "expires", "reason"):
+            wt.add_column(col)
+        for w in report.waivers:
+            st = {"used": "green", "expired": "red", "unused": "dim"}[w.status]
+            wt.add_row(f"[{st}]{w.status}[/]", w.waiver.rule, escape(w.waiver.node),
+                       escape(w.waiver.owner), str(w.waiver.expires), escape(w.waiver.reason))
+        parts.append(wt)
+    return Group(*parts)
+
+
+# -- json -------------------------------------------------------------------------------------
+def render_json(report: AuditReport) -> str:
+    return dumps_pretty(report.as_dict()) + "\n"
+
+
+# -- junit ------------------------------------------------------------------------------------
+def render_junit(report: AuditReport) -> str:
+    """One testsuite per rule, one testcase per rule × subject; failures are findings,
+    waived findings are skipped test cases."""
+    root = ET.Element("testsuites", name="lineage audit", tests=str(len(report.checks)),
+                      failures=str(len(report.findings)), errors="0",
+                      skipped=str(len(report.waived)))
+    by_rule: dict[str, list[Any]] = {r.id: [] for r in report.rules}
+    for c in report.checks:
+        by_rule.setdefault(c.rule, []).append(c)
+    titles = {r.id: r for r in report.rules}
+    for rid, checks in by_rule.items():
+        spec = titles.get(rid)
+        fails = sum(1 for c in checks if c.finding is not None and not c.waived)
+        skipped = sum(1 for c in checks if c.waived)
+        suite = ET.SubElement(root, "testsuite", name=rid, tests=str(len(checks)),
+                              failures=str(fails), errors="0", skipped=str(skipped),
+                              timestamp=utc_iso(report.generated_at) or "")
+        if spec is not None:
+            props = ET.SubElement(suite, "properties")
+            ET.SubElement(props, "property", name="title", value=spec.title)
+            ET.SubElement(props, "property", name="serves", value=spec.serves)
+        for c in checks:
+            case = ET.SubElement(suite, "testcase", classname=f"lineage.audit.{rid}",
+                                 name=c.subject, time="0")
+            f = c.finding
+            if f is None:
+                continue
+            if c.waived:
+                w = f.waiver or {}
+                ET.SubElement(case, "skipped", message=f"waived by {w.get('owner')} until "
+                              f"{w.get('expires')}: {w.get('reason')}")
+                continue
+            fail = ET.SubElement(case, "failure", message=f.message, type=f.severity)
+            fail.text = "\n".join([
+                f"severity: {f.severity} (tier {f.tier})",
+                f"serves: {'; '.join(f.articles + f.controls)}",
+                f"evidence: {', '.join(f.evidence)}",
+                f"fix: {f.remediation}",
+            ])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+# -- sarif ------------------------------------------------------------------------------------
+def _fingerprint(f: Finding) -> str:
+    return hashlib.sha256(f"{f.rule}\n{f.subject}".encode()).hexdigest()
+
+
+def _sarif_result(f: Finding, index: dict[str, int], waived: bool,
+                  anchor: str | None) -> dict[str, Any]:
+    text = f"{f.message}. Fix: {f.remediation}" if f.remediation else f.message
+    res: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": index[f.rule],
+        "level": _SARIF_LEVEL[f.severity],
+        "message": {"text": text},
+        "partialFingerprints": {"lineageFinding/v1": _fingerprint(f)},
+        "properties": {"severity": f.severity, "tier": f.tier, "subject": f.subject,
+                       "evidence": f.evidence, "remediation": f.remediation,
+                       **({"model": f.model} if f.model else {}),
+                       **({"environment": f.environment} if f.environment else {})},
+    }
+    logical = [{"fullyQualifiedName": f.subject, "kind": "object"}]
+    if f.location and f.location.get("file"):
+        phys: dict[str, Any] = {"artifactLocation": {"uri": f.location["file"]}}
+        if f.location.get("line"):
+            phys["region"] = {"startLine": int(f.location["line"])}
+        res["locations"] = [{"physicalLocation": phys, "logicalLocations": logical}]
+    elif anchor:
+        res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": anchor}},
+                             "logicalLocations": logical,
+                             "message": {"text": f"recorded in the lineage graph as {f.subject}"}}]
+        res["properties"]["anchored"] = True
+    else:
+        res["locations"] = [{"logicalLocations": logical}]
+    if waived and f.waiver:
+        res["suppressions"] = [{"kind": "external", "status": "accepted",
+                                "justification": f"{f.waiver.get('reason')} (owner "
+                                                 f"{f.waiver.get('owner')}, expires "
+                                                 f"{f.waiver.get('expires')})"}]
+    return res
+
+
+def render_sarif(report: AuditReport) -> str:
+    """SARIF 2.1.0. A finding whose evidence names a governance record file (or a DVC
+    pipeline) points at it; any other is anchored at ``report.anchor_file`` when set (GitHub
+    code scanning needs a file on every result) and always carries its node id as a logical
+    location."""
+    from lineage import __version__
+
+    rules = []
+    index: dict[str, int] = {}
+    for i, r in enumerate(report.rules):
+        index[r.id] = i
+        worst = max(r.severity.values(), key=lambda s: ("info", "low", "medium", "high",
+                                                        "critical").index(s))
+        rules.append({
+            "id": r.id,
+            "name": "".join(p.capitalize() for p in r.id.split("-")),
+            "shortDescription": {"text": r.title},
+            "fullDescription": {"text": r.description or r.title},
+            "help": {"text": f"Serves: {r.serves}. {r.description}"},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[worst]},
+            "properties": {"tags": ["compliance", *r.articles, *r.controls]},
+        })
+    anchor = report.anchor_file
+    results = [_sarif_result(f, index, False, anchor) for f in report.findings]
+    results += [_sarif_result(f, index, True, anchor) for f in report.waived]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "lineage", "version": __version__,
+                                "informationUri": "https://github.com/lineage-dev/lineage",
+                                "rules": rules}},
+            "automationDetails": {"id": f"lineage-audit/{report.source}/"},
+            "invocations": [{"executionSuccessful": True,
+                             "endTimeUtc": utc_iso(report.generated_at)}],
+            "results": results,
+        }],
+    }
+    return dumps_pretty(log) + "\n"
+
+
+# -- markdown ---------------------------------------------------------------------------------
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: AuditReport) -> str:
+    counts = report.count_by_severity()
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    icon = "❌" if report.findings else "✅"
+    out = [f"## {icon} lineage audit: {len(report.findings)} finding(s)", "",
+           f"{summary} · {len(report.checks)} checks · {len(report.waived)} waived · "
+           f"policy: `{report.policy_source}` · source: `{report.source}`", ""]
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(_where(f), []).append(f)
+    for (group, version), items in groups.items():
+        out.append(f"### {group}" + (f" @ {version.split('@', 1)[-1]}" if version != "—" else ""))
+        out.append("")
+        out.append("| Severity | Rule | Subject | Finding | Fix |")
+        out.append("|---|---|---|---|---|")
+        for f in items:
+            out.append(f"| **{f.severity}** | `{f.rule}` | `{_md(f.subject)}` | {_md(f.message)} "
+                       f"| {_md(f.remediation)} |")
+        out.append("")
+    if report.waivers:
+        out += ["### Waivers", "", "| Status | Rule | Node | Owner | Expires | Reason |",
+                "|---|---|---|---|---|---|"]
+        for w in report.waivers:
+            out.append(f"| {w.status} | `{w.waiver.rule}` | `{_md(w.waiver.node)}` | "
+                       f"{_md(w.waiver.owner)} | {w.waiver.expires} | {_md(w.waiver.reason)} |")
+        out.append("")
+    out += ["<details><summary>Rules</summary>", "", "| Rule | Serves |", "|---|---|"]
+    out += [f"| `{r.id}` {_md(r.title)} | {_md(r.serves)} |" for r in report.rules]
+    out += ["", "</details>", ""]
+    return "\n".join(out)
+
+
+RENDERERS: dict[str, Callable[[AuditReport], Any]] = {
+    "table": render_table, "json": render_json, "junit": render_junit, "sarif": render_sarif,
+    "markdown": render_markdown,
+}
+
+__all__ = ["FORMATS", "RENDERERS", "render_json", "render_junit", "render_markdown",
+           "render_sarif", "render_table"]

@@ -1,0 +1,250 @@
+"""AuditIndex: the slice of the lineage graph the audit rules read, in plain dicts.
+
+The rules never walk the whole graph: they read governance records, runs, model versions and
+groups in full, the edges between them, and a few facts about the commits and data those
+records name (does the commit exist, who wrote it; is the data content-hashed). Building only
+that slice keeps a 1M-node audit in seconds and in a fraction of the memory a full networkx
+graph needs, so :meth:`AuditIndex.from_store` reads it straight from the store's rows (SQL +
+JSON1). :meth:`AuditIndex.from_graph` builds the same index from a :class:`LineageGraph` (e.g.
+one rebuilt from DataHub); both give the same findings on the same facts.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lineage.serialize import loads
+
+if TYPE_CHECKING:
+    from lineage.graph import LineageGraph
+    from lineage.store import Store
+
+# kinds whose attributes the rules read in full
+FULL_KINDS = ("run", "model_group", "model", "deployment", "approval", "risk_assessment",
+              "retraining", "alert", "document")
+# edges between those kinds (+ commit → run, data → run) the rules follow
+EDGE_KINDS = ("input", "code", "produced", "version_of", "previous_version", "same_as",
+              "deployed_as", "approves", "assesses", "alerts", "triggers", "retrains",
+              "documents")
+# attributes of governance records that name another node (lineage-continuity)
+REF_ATTRS: dict[str, tuple[str, ...]] = {
+    "deployment": ("model",),
+    "approval": ("model",),
+    "risk_assessment": ("model_group",),
+    "retraining": ("previous_model", "new_model", "run", "alert"),
+    "alert": ("model",),
+    "document": ("model", "model_group"),
+}
+# edges along which a missing node is not an audit gap (a shallow clone's boundary parents)
+CONTINUITY_SKIP_EDGES = ("parent", "contains")
+_KNOWN_PREFIXES = frozenset(
+    ("repository", "commit", "data", "stage", *FULL_KINDS)
+)
+
+
+def ref_id(value: Any) -> str | None:
+    """A node id named in a record attribute, or None when the value is not a node id."""
+    if not isinstance(value, str) or ":" not in value:
+        return None
+    return value if value.split(":", 1)[0] in _KNOWN_PREFIXES else None
+
+
+@dataclass
+class Ref:
+    """What the index knows about a commit or data node that a rule looks at."""
+
+    kind: str
+    placeholder: bool = False  # named by an edge or record, never described by a source
+    unseen: bool = False  # commit attrs say placeholder: named by a run, not found in git
+    author_email: str | None = None
+    author_name: str | None = None
+    hash: str | None = None
+
+
+@dataclass
+class AuditIndex:
+    attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_kind: dict[str, list[str]] = field(default_factory=dict)
+    # edge kind → node → [(other node, edge attrs)]
+    out_edges: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = field(default_factory=dict)
+    in_edges: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = field(default_factory=dict)
+    refs: dict[str, Ref] = field(default_factory=dict)
+    # ids of nodes that no source described → the nodes whose edges name them
+    placeholders: dict[str, set[str]] = field(default_factory=dict)
+    node_count: int = 0
+
+    # -- queries ------------------------------------------------------------------------------
+    def ids(self, kind: str) -> list[str]:
+        return self.by_kind.get(kind, [])
+
+    def a(self, node_id: str) -> dict[str, Any]:
+        return self.attrs.get(node_id, {})
+
+    def exists(self, node_id: str) -> bool:
+        """Described by some source (not only named by an edge or a record)."""
+        if node_id in self.attrs:
+            return True
+        ref = self.refs.get(node_id)
+        return ref is not None and not ref.placeholder
+
+    def is_placeholder(self, node_id: str) -> bool:
+        return not self.exists(node_id)
+
+    def sources(self, node_id: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        return self.in_edges.get(kind, {}).get(node_id, [])
+
+    def targets(self, node_id: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        return self.out_edges.get(kind, {}).get(node_id, [])
+
+    # -- building -----------------------------------------------------------------------------
+    def _add_node(self, node_id: str, kind: str, attrs: dict[str, Any]) -> None:
+        self.attrs[node_id] = attrs
+        self.by_kind.setdefault(kind, []).append(node_id)
+
+    def _add_edge(self, source: str, target: str, kind: str, attrs: dict[str, Any]) -> None:
+        self.out_edges.setdefault(kind, {}).setdefault(source, []).append((target, attrs))
+        self.in_edges.setdefault(kind, {}).setdefault(target, []).append((source, attrs))
+
+    def _referenced(self) -> set[str]:
+        """Ids the rules will ask about that are not loaded in full."""
+        wanted: set[str] = set()
+        for per_kind in (self.out_edges, self.in_edges):
+            for adj in per_kind.values():
+                wanted.update(adj)
+        for rid in self.ids("run"):
+            sha = self.attrs[rid].get("commit")
+            if sha:
+                wanted.add(f"commit:{sha.lower()}")
+        for kind, names in REF_ATTRS.items():
+            for nid in self.ids(kind):
+                a = self.attrs[nid]
+                for name in names:
+                    r = ref_id(a.get(name))
+                    if r:
+                        wanted.add(r)
+        for nid in self.ids("model"):
+            wanted.add(f"model_group:{self.attrs[nid].get('group')}")
+        return {w for w in wanted if w not in self.attrs}
+
+    def _sort(self) -> None:
+        for ids in self.by_kind.values():
+            ids.sort()
+        for per_kind in (self.out_edges, self.in_edges):
+            for adj in per_kind.values():
+                for lst in adj.values():
+                    lst.sort(key=lambda e: e[0])
+
+    @classmethod
+    def from_graph(cls, graph: LineageGraph) -> AuditIndex:
+        """Build the index from a LineageGraph in one pass over its nodes and its edges."""
+        from lineage.graph import PLACEHOLDER
+
+        g = graph.nx  # read-only walk; lineage.graph stays the module that owns networkx
+        idx = cls(node_count=g.number_of_nodes())
+        full = frozenset(FULL_KINDS)
+        nodes = g.nodes
+        for nid, data in nodes(data=True):
+            kind = str(data["kind"])
+            if kind in full and not data.get(PLACEHOLDER):
+                idx._add_node(nid, kind, data["attrs"])
+        wanted_edges = frozenset(EDGE_KINDS)
+        skip = frozenset(CONTINUITY_SKIP_EDGES)
+        for s, t, k, data in g.edges(keys=True, data=True):
+            if k in wanted_edges and (k != "input" or t.startswith("run:")):
+                idx._add_edge(s, t, k, data["attrs"])
+            if k not in skip:
+                if nodes[s].get(PLACEHOLDER):
+                    idx.placeholders.setdefault(s, set()).add(t)
+                if nodes[t].get(PLACEHOLDER):
+                    idx.placeholders.setdefault(t, set()).add(s)
+        for nid in idx._referenced():
+            if nid not in g:
+                idx.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
+            else:
+                data = nodes[nid]
+                idx.refs[nid] = _ref(str(data["kind"]), bool(data.get(PLACEHOLDER)),
+                                     data["attrs"])
+        idx._sort()
+        return idx
+
+    @classmethod
+    def from_store(cls, store: Store) -> AuditIndex:
+        """Build the index from the store's rows without materialising the whole graph."""
+        conn = store.conn
+        idx = cls(node_count=conn.execute("SELECT count(*) FROM nodes").fetchone()[0])
+        marks = ",".join("?" * len(FULL_KINDS))
+        for nid, kind, attrs in conn.execute(
+            f"SELECT id, kind, attrs FROM nodes WHERE kind IN ({marks})", FULL_KINDS
+        ):
+            idx._add_node(nid, kind, loads(attrs))
+        emarks = ",".join("?" * len(EDGE_KINDS))
+        for s, t, k, a in conn.execute(
+            f"SELECT source, target, kind, attrs FROM edges WHERE kind IN ({emarks}) "
+            "AND (kind != 'input' OR target LIKE 'run:%')", EDGE_KINDS
+        ):
+            idx._add_edge(s, t, k, loads(a) if a != "{}" else {})
+        wanted = sorted(idx._referenced())
+        found: set[str] = set()
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            for nid, kind, placeholder, email, name, h in conn.execute(
+                "SELECT id, kind, json_extract(attrs, '$.placeholder'), "
+                "json_extract(attrs, '$.author.email'), json_extract(attrs, '$.author.name'), "
+                f"json_extract(attrs, '$.hash') FROM nodes WHERE id IN ({q})", chunk
+            ):
+                found.add(nid)
+                idx.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h)
+        for nid in wanted:
+            if nid not in found:
+                idx.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
+        skip = ",".join(f"'{k}'" for k in CONTINUITY_SKIP_EDGES)
+        for end, other in (("source", "target"), ("target", "source")):
+            for missing, ref in conn.execute(
+                f"SELECT e.{end}, e.{other} FROM edges e LEFT JOIN nodes n ON n.id = e.{end} "
+                f"WHERE n.id IS NULL AND e.kind NOT IN ({skip})"
+            ):
+                idx.placeholders.setdefault(missing, set()).add(ref)
+        idx._sort()
+        return idx
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small containers.
+
+    Nothing built here forms reference cycles; without this, generational collections rescan
+    the growing index again and again (measured: 2-3x the time of a 1M-node audit)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
+    author = attrs.get("author") or {}
+    return Ref(kind, placeholder, bool(attrs.get("placeholder")), author.get("email"),
+               author.get("name"), attrs.get("hash"))
+
+
+def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
+    """An index from a graph, a store or an index (returned as is)."""
+    if isinstance(source, AuditIndex):
+        return source
+    from lineage.graph import LineageGraph
+
+    with bulk():
+        if isinstance(source, LineageGraph):
+            return AuditIndex.from_graph(source)
+        return AuditIndex.from_store(source)
+
+
+__all__ = ["AuditIndex", "Ref", "build_index", "bulk", "ref_id"]
+

@@ -1,0 +1,256 @@
+"""Audit policy as code: a YAML file in the repository, validated by a pydantic model.
+
+Where the policy comes from, first match wins: ``--policy FILE``; ``policy:`` in
+``lineage.yaml``; ``lineage-policy.yaml`` at the repository root; the built-in default
+(:data:`DEFAULT_POLICY`, every rule on with the severities of its catalog entry).
+
+A policy file only says what differs from the default: rules absent from ``rules:`` keep their
+defaults. ``schemas/policy.schema.json`` is generated from :class:`Policy`
+(``python -m lineage.audit.schema > schemas/policy.schema.json``); a test fails when it drifts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lineage.errors import ConfigError
+
+POLICY_FILE = "lineage-policy.yaml"
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+# "unassessed": the model group has no risk assessment (or the subject has no model)
+Tier = Literal["unacceptable", "high", "limited", "minimal", "unassessed"]
+TIERS: tuple[str, ...] = ("unacceptable", "high", "limited", "minimal", "unassessed")
+DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "transparency_notice",
+                  "data_governance", "other"]
+
+
+def severity_rank(sev: str) -> int:
+    return SEVERITIES.index(sev)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RulePolicy(_Strict):
+    """Overrides for one rule; anything left out keeps the rule's default."""
+
+    enabled: bool = Field(True, description="false turns the rule off")
+    tiers: list[Tier] | None = Field(
+        None, description="risk tiers the rule applies to (default: the rule's own list)")
+    severity: Severity | dict[Tier, Severity] | None = Field(
+        None, description="one severity for every tier, or a map tier → severity")
+
+
+class ApprovalRequirement(_Strict):
+    """How many distinct approvers (and which roles) a deployment needs. First match wins."""
+
+    tiers: list[Tier] | None = Field(None, description="tiers this requirement covers (all)")
+    environments: list[str] | None = Field(
+        None, description="deployment environments it covers (all)")
+    count: int = Field(1, ge=1, description="distinct approvers needed")
+    roles: list[str] = Field(default_factory=list,
+                             description="roles that must each have approved")
+
+
+class RiskAssessmentPolicy(_Strict):
+    max_age_days: int = Field(365, ge=1, description="an older assessment is stale")
+
+
+class MonitoringPolicy(_Strict):
+    max_age_days: int = Field(
+        30, ge=1, description="the latest monitoring evidence must be at most this old")
+    alert_follow_up_days: int = Field(
+        14, ge=0, description="an open alert older than this needs a follow-up")
+
+
+class RetrainingPolicy(_Strict):
+    require_reason: bool = Field(True, description="a retraining record must give a reason")
+
+
+class Waiver(_Strict):
+    """An accepted gap: suppresses findings of ``rule`` on ``node`` until ``expires``."""
+
+    rule: str = Field(description="rule id")
+    node: str = Field(description="subject node id (as printed in the finding)")
+    owner: str = Field(description="who accepted the risk")
+    reason: str = Field(min_length=1)
+    expires: date = Field(description="last day the waiver applies (YYYY-MM-DD)")
+
+
+class Policy(_Strict):
+    """The audit policy."""
+
+    version: Literal[1] = 1
+    rules: dict[str, RulePolicy] = Field(default_factory=dict,
+                                         description="per-rule overrides by rule id")
+    approvals: list[ApprovalRequirement] = Field(
+        default_factory=lambda: [ApprovalRequirement(tiers=["high"], count=2)],
+        description="approver requirements (four-eyes); first match wins, else one approver")
+    risk_assessment: RiskAssessmentPolicy = Field(default_factory=RiskAssessmentPolicy)
+    monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)
+    high_risk_documents: list[DocKind] = Field(
+        default_factory=lambda: ["model_card", "data_governance", "evaluation", "bias_report"],
+        description="documents every high-risk version needs (on the version or its group)")
+    retraining: RetrainingPolicy = Field(default_factory=RetrainingPolicy)
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_rules(self) -> Policy:
+        from lineage.audit.rules import RULES
+
+        for where, rid in [("rules", r) for r in self.rules] + [
+            ("waivers", w.rule) for w in self.waivers
+        ]:
+            if rid not in RULES:
+                close = difflib.get_close_matches(rid, list(RULES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown rule {rid!r} in {where}{hint}")
+        return self
+
+    def requirement(self, tier: str, environment: str | None) -> ApprovalRequirement:
+        for req in self.approvals:
+            if req.tiers is not None and tier not in req.tiers:
+                continue
+            if req.environments is not None and environment not in req.environments:
+                continue
+            return req
+        return ApprovalRequirement()
+
+
+DEFAULT_POLICY = Policy()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Policy.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://lineage.dev/schemas/policy.schema.json"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+# -- loading ----------------------------------------------------------------------------------
+def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the YAML node at ``loc`` (the deepest one that exists)."""
+    import yaml
+
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == str(part):
+                    nxt, line = v, k.start_mark.line + 1
+                    break
+            if nxt is None:
+                return line
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Parse and validate a policy; errors name ``source:line`` and the field."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{source}{line}: not valid YAML ({getattr(exc, 'problem', exc)})",
+                          hint="fix the policy file (see docs/audit.md#policy)") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: a policy must be a mapping",
+                          hint="see docs/audit.md#policy for an example")
+    _check_rule_ids(data, root, source)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        errs = exc.errors()
+        err = max(errs, key=lambda e: len(e["loc"])) if len(errs) > 1 and all(
+            e["loc"][:3] == errs[0]["loc"][:3] for e in errs) else errs[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        line = _line_of(root, loc)
+        fld = ".".join(str(p) for p in loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}:{line or 1}: field {fld}: {msg}",
+                          hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
+
+
+def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
+    from lineage.audit.registry import RULES
+
+    spots: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(data.get("rules"), dict):
+        spots += [(("rules", k), k) for k in data["rules"]]
+    if isinstance(data.get("waivers"), list):
+        spots += [(("waivers", i, "rule"), w.get("rule")) for i, w in enumerate(data["waivers"])
+                  if isinstance(w, dict) and "rule" in w]
+    for loc, rid in spots:
+        if rid in RULES:
+            continue
+        close = difflib.get_close_matches(str(rid), list(RULES), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "rules: " + ", ".join(RULES)
+        fld = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{source}:{_line_of(root, loc) or 1}: field {fld}: unknown rule "
+                          f"{rid!r}", hint=hint)
+
+
+# pydantic names union members in error locations; they are not YAML keys
+_UNION_TAGS = frozenset(("literal['info','low','medium','high','critical']",
+                         "dict[literal['unacceptable','high','limited','minimal','unassessed'],"
+                         "literal['info','low','medium','high','critical']]"))
+
+
+def load_policy(path: str | Path) -> Policy:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the policy file {p}: {exc.strerror}",
+                          hint="check --policy, or the policy: key in lineage.yaml") from exc
+    return parse_policy(text, str(p))
+
+
+def resolve_policy(repo_root: Path | None, explicit: str | Path | None = None,
+                   configured: str | None = None) -> tuple[Policy, str]:
+    """The policy in force and where it came from (a path or ``built-in default``)."""
+    if explicit is not None:
+        return load_policy(explicit), str(explicit)
+    if configured and repo_root is not None:
+        p = Path(configured)
+        p = p if p.is_absolute() else repo_root / p
+        return load_policy(p), str(p)
+    if repo_root is not None and (repo_root / POLICY_FILE).exists():
+        return load_policy(repo_root / POLICY_FILE), str(repo_root / POLICY_FILE)
+    return DEFAULT_POLICY, "built-in default"
+
+
+__all__ = [
+    "DEFAULT_POLICY", "POLICY_FILE", "SEVERITIES", "TIERS", "ApprovalRequirement", "Policy",
+    "RulePolicy", "Waiver", "json_schema", "load_policy", "parse_policy", "resolve_policy",
+    "severity_rank",
+]
+

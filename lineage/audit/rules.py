@@ -1,0 +1,504 @@
+"""The built-in audit rules (DESIGN §5). One function per rule; see :mod:`registry` for how to
+write one. Article / control mappings are informative, not legal advice.
+
+Severity maps are keyed by risk tier ("unassessed" = no risk assessment, or no model at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from lineage.audit.index import REF_ATTRS, ref_id
+from lineage.audit.registry import RULES, parse_time, rule, short
+
+if TYPE_CHECKING:
+    from lineage.audit.engine import AuditContext, Outcome
+
+_SEV_GATE = {"unacceptable": "critical", "high": "critical", "limited": "high",
+             "minimal": "medium", "unassessed": "high"}
+_SEV_TRACE = {"unacceptable": "high", "high": "high", "limited": "medium", "minimal": "low",
+              "unassessed": "medium"}
+_ACCEPTING = ("approved", "conditional")
+
+
+def _identity(value: str | None) -> set[str]:
+    """Spellings of one person to compare approvers with authors (email, name, email user)."""
+    if not value:
+        return set()
+    v = value.strip().lower()
+    out = {v}
+    if "@" in v:
+        out.add(v.split("@", 1)[0])
+    return out
+
+
+def _approvals_for(ctx: AuditContext, version: str, deployment: str) -> list[str]:
+    """Approvals that name this version (any registry's spelling) for the deployment's
+    environment (or for every environment), or the deployment itself."""
+    env = ctx.idx.a(deployment).get("environment")
+    out = set(ctx.linked([deployment], "approval", "approves", "model"))
+    for ap in ctx.linked(ctx.members[version], "approval", "approves", "model"):
+        ap_env = ctx.idx.a(ap).get("environment")
+        if ap_env is None or ap_env == env:
+            out.add(ap)
+    return sorted(out)
+
+
+def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> list[str]:
+    deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
+    ok = []
+    for ap in approvals:
+        a = ctx.idx.a(ap)
+        if a.get("decision", "approved") not in _ACCEPTING:
+            continue
+        decided = parse_time(a.get("decided_at"))
+        if deployed is not None and (decided is None or decided > deployed):
+            continue
+        ok.append(ap)
+    return ok
+
+
+def _approve_cmd(version: str, env: str | None, role: str = "…") -> str:
+    return (f"record an approval: lineage record approval --model {short(version)} "
+            f"--env {env or '…'} --approver … --role {role}")
+
+
+@rule("deployment-approved", "Deployment approved before it happened",
+      articles=("EU AI Act Art. 14", "EU AI Act Art. 17"), controls=("ISO/IEC 42001 A.6.2.5",),
+      severity=_SEV_GATE)
+def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
+    """Every deployment of a model version has an approval for that version and environment
+    (or for the deployment itself), decided before the deployment."""
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        for d in ctx.deployments(v):
+            env = ctx.idx.a(d).get("environment")
+            kw = {"model": v, "environment": env}
+            approvals = _approvals_for(ctx, v, d)
+            if _qualifying(ctx, approvals, d):
+                yield ctx.passed(d, tier, **kw)
+                continue
+            if not approvals:
+                why = f"{short(v)} was deployed to {env} with no approval on record"
+            else:
+                why = (f"{short(v)} was deployed to {env} without an approval dated before the "
+                       "deployment (the approvals found are rejected, undated or later)")
+            yield ctx.failed(d, tier, why, evidence=[d, v, *approvals],
+                             remediation=_approve_cmd(v, env), **kw)
+
+
+@rule("four-eyes", "Four-eyes approval (independent approvers)",
+      articles=("EU AI Act Art. 14",), controls=("ISO/IEC 42001 A.3.2",), tiers=("high",),
+      severity={"high": "critical", "unacceptable": "critical", "limited": "high",
+                "minimal": "medium", "unassessed": "high"})
+def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
+    """A deployment needs as many distinct approvers (and roles) as the policy requires for its
+    tier and environment, none of them the author of the training commit or the run's user."""
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        authors: dict[str, str] = {}  # identity → evidence node
+        for run in ctx.runs(v):
+            for ident in _identity(ctx.idx.a(run).get("user")):
+                authors[ident] = run
+            commits = {c for c, _ in ctx.idx.sources(run, "code")}
+            sha = ctx.idx.a(run).get("commit")
+            if sha:
+                commits.add(f"commit:{sha.lower()}")
+            for c in commits:
+                ref = ctx.idx.refs.get(c)
+                if ref is None:
+                    continue
+                for ident in _identity(ref.author_email) | _identity(ref.author_name):
+                    authors[ident] = c
+        for d in ctx.deployments(v):
+            env = ctx.idx.a(d).get("environment")
+            kw = {"model": v, "environment": env}
+            approvals = _qualifying(ctx, _approvals_for(ctx, v, d), d)
+            if not approvals:
+                continue  # deployment-approved reports it
+            req = ctx.policy.requirement(tier, env)
+            independent: set[str] = set()
+            roles: set[str] = set()
+            conflicts: list[str] = []
+            conflict_ev: list[str] = []
+            for ap in approvals:
+                a = ctx.idx.a(ap)
+                who = str(a.get("approver", ""))
+                hit = next((authors[i] for i in _identity(who) if i in authors), None)
+                if hit is not None:
+                    conflicts.append(who)
+                    conflict_ev += [ap, hit]
+                else:
+                    independent.add(who.strip().lower())
+                    if a.get("role"):
+                        roles.add(str(a["role"]))
+            missing_roles = [r for r in req.roles if r not in roles]
+            problems = []
+            if conflicts:
+                problems.append(f"approved by the author of its training code/run "
+                                f"({', '.join(sorted(set(conflicts)))})")
+            if len(independent) < req.count:
+                problems.append(f"{len(independent)} independent approver(s), policy requires "
+                                f"{req.count}")
+            if missing_roles:
+                problems.append(f"no approval by role(s) {', '.join(missing_roles)}")
+            if not problems:
+                yield ctx.passed(d, tier, **kw)
+                continue
+            role = missing_roles[0] if missing_roles else "…"
+            yield ctx.failed(
+                d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
+                evidence=[d, *approvals, *conflict_ev],
+                remediation=_approve_cmd(v, env, role) + " (by someone other than the author)",
+                **kw)
+
+
+@rule("model-has-run", "Model version linked to its training run",
+      articles=("EU AI Act Art. 11", "EU AI Act Annex IV"), controls=("ISO/IEC 42001 A.6.2.7",),
+      severity=_SEV_TRACE)
+def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
+    """A model version (any registry's spelling of it) is produced by a recorded run."""
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        if ctx.runs(v):
+            yield ctx.passed(v, tier, model=v)
+        else:
+            yield ctx.failed(
+                v, tier, f"{short(v)} is not linked to the run that produced it",
+                evidence=ctx.members[v], model=v,
+                remediation=f"record the training run: lineage record run --model {short(v)} "
+                            "--commit <sha> --input <data path>  (or log it to MLflow with the "
+                            "model version's run_id)")
+
+
+def _run_remediation(run: str, what: str) -> str:
+    return (f"{what}; then re-record the run (lineage record run …) or re-harvest "
+            f"(lineage harvest) so {run} names it")
+
+
+@rule("run-code-pinned", "Training run pinned to committed code",
+      articles=("EU AI Act Art. 11", "EU AI Act Art. 12"), controls=("ISO/IEC 42001 A.6.2.7",),
+      severity=_SEV_TRACE)
+def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
+    """A run names a commit that exists in the repository history and was not trained on a
+    working tree with uncommitted changes."""
+    for run in ctx.idx.ids("run"):
+        tier, v = ctx.run_tier(run)
+        a = ctx.idx.a(run)
+        edges = ctx.idx.sources(run, "code")
+        commits = {c for c, _ in edges}
+        if a.get("commit"):
+            commits.add(f"commit:{str(a['commit']).lower()}")
+        problems: list[str] = []
+        ev: list[str] = [run]
+        if not commits:
+            problems.append("names no code commit")
+        for c in sorted(commits):
+            ref = ctx.idx.refs.get(c)
+            if ref is None or ref.placeholder or ref.unseen:
+                problems.append(f"its commit {c.removeprefix('commit:')[:12]} is not in the "
+                                "repository history")
+                ev.append(c)
+        if a.get("dirty") or any(e.get("dirty") for _, e in edges):
+            problems.append("was trained on a dirty working tree (uncommitted changes)")
+            ev += sorted(commits)
+        if not problems:
+            yield ctx.passed(run, tier, model=v)
+            continue
+        yield ctx.failed(run, tier, f"run {run}: " + "; ".join(problems), evidence=ev, model=v,
+                         remediation=_run_remediation(
+                             run, "commit the training code, push the commit, and retrain from "
+                                  "a clean checkout"))
+
+
+@rule("run-data-pinned", "Training data content-pinned",
+      articles=("EU AI Act Art. 10",), controls=("ISO/IEC 42001 A.7.5",), severity=_SEV_TRACE)
+def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
+    """Every input of a run is pinned by content hash (a strong pin to a data version DVC
+    knows); a run that produced a model names at least one input."""
+    for run in ctx.idx.ids("run"):
+        tier, v = ctx.run_tier(run)
+        inputs = ctx.idx.sources(run, "input")
+        problems: list[str] = []
+        ev = [run]
+        if not inputs and v is not None:
+            problems.append("records no input data")
+        for data, e in inputs:
+            pin = e.get("pin") or "none"
+            ref = ctx.idx.refs.get(data)
+            if pin != "strong":
+                problems.append(f"input {data} is pinned {pin}, not by content hash")
+                ev.append(data)
+            elif ref is None or ref.placeholder or not ref.hash:
+                problems.append(f"input {data} has a hash unknown to the DVC history")
+                ev.append(data)
+        if not problems:
+            yield ctx.passed(run, tier, model=v)
+            continue
+        yield ctx.failed(run, tier, f"run {run}: " + "; ".join(problems), evidence=ev, model=v,
+                         remediation="track the inputs with DVC (dvc add / dvc.yaml deps), commit "
+                                     "dvc.lock, and record the run with --input <path> so the "
+                                     "content hash is pinned")
+
+
+@rule("risk-tier-set", "Risk tier assessed and current",
+      articles=("EU AI Act Art. 6", "EU AI Act Art. 9"), controls=("ISO/IEC 42001 A.5.2",),
+      severity={"unacceptable": "critical", "high": "high", "limited": "medium",
+                "minimal": "low", "unassessed": "high"})
+def risk_tier_set(ctx: AuditContext) -> Iterator[Outcome]:
+    """A model group (AI system) has a risk assessment, assessed within the policy's maximum
+    age and not past its next review date."""
+    max_age = timedelta(days=ctx.policy.risk_assessment.max_age_days)
+    for g in sorted(ctx.group_members):
+        name = short(g)
+        ra = ctx.latest_assessment(g)
+        cmd = (f"record a risk assessment: lineage record assessment --model-group {name} "
+               "--tier high|limited|minimal|unacceptable --assessor … --next-review YYYY-MM-DD")
+        if ra is None:
+            yield ctx.failed(g, "unassessed", f"model group {name} has no risk assessment",
+                             evidence=ctx.group_members[g], remediation=cmd, group=g)
+            continue
+        a = ctx.idx.a(ra)
+        tier = str(a.get("tier", "unassessed"))
+        assessed = parse_time(a.get("assessed_at"))
+        review = parse_time(a.get("next_review"))
+        problems = []
+        if assessed is None:
+            problems.append("its latest risk assessment is undated")
+        elif assessed + max_age < ctx.now:
+            problems.append(f"its latest risk assessment ({assessed.date()}) is older than "
+                            f"{max_age.days} days")
+        if review is not None and review < ctx.now:
+            problems.append(f"its review was due on {review.date()}")
+        if problems:
+            yield ctx.failed(g, tier, f"model group {name}: " + "; ".join(problems),
+                             evidence=[g, ra], remediation="review the assessment and " + cmd,
+                             group=g)
+        else:
+            yield ctx.passed(g, tier, group=g)
+
+
+@rule("prohibited-not-deployed", "No deployment of a prohibited (unacceptable-risk) system",
+      articles=("EU AI Act Art. 5",), controls=(), tiers=("unacceptable",),
+      severity={"unacceptable": "critical", "high": "critical", "limited": "critical",
+                "minimal": "critical", "unassessed": "critical"})
+def prohibited_not_deployed(ctx: AuditContext) -> Iterator[Outcome]:
+    """A version of a system assessed at a prohibited tier has no active deployment (the tiers
+    the policy applies this rule to are the prohibited ones)."""
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        live = [d for d in ctx.deployments(v) if ctx.active(d)]
+        if not live:
+            yield ctx.passed(v, tier, model=v)
+            continue
+        envs = sorted({str(ctx.idx.a(d).get("environment")) for d in live})
+        ra = ctx.latest_assessment(ctx.group_of(v))
+        yield ctx.failed(
+            v, tier, f"{short(v)} is assessed {tier}-risk but deployed to {', '.join(envs)}",
+            evidence=[v, *live, ra or ""], model=v,
+            remediation=f"retire it now and record it: lineage record deployment --model "
+                        f"{short(v)} --env {envs[0]} --retired-at <time>")
+
+
+def _doc_cmd(v: str, kind: str) -> str:
+    return f"lineage record document --model {short(v)} --kind {kind} --uri <link>"
+
+
+@rule("high-risk-docs", "High-risk documentation complete",
+      articles=("EU AI Act Art. 10", "EU AI Act Art. 11", "EU AI Act Art. 13",
+                "EU AI Act Art. 15"), controls=("ISO/IEC 42001 A.6.2.7",), tiers=("high",),
+      severity={"high": "high", "unacceptable": "high", "limited": "medium",
+                "minimal": "low", "unassessed": "medium"})
+def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
+    """A high-risk model version (or its group) has every document the policy lists (default:
+    model card, data governance, evaluation, bias report)."""
+    need = list(dict.fromkeys(ctx.policy.high_risk_documents))
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        docs = ctx.documents(v)
+        have = {ctx.idx.a(d).get("doc_kind") for d in docs}
+        missing = [k for k in need if k not in have]
+        if not missing:
+            yield ctx.passed(v, tier, model=v)
+            continue
+        yield ctx.failed(v, tier, f"{short(v)} lacks: {', '.join(missing)}",
+                         evidence=[v, *docs], model=v,
+                         remediation="record each: " + _doc_cmd(v, missing[0]))
+
+
+@rule("retraining-logged", "Retraining logged with trigger and reason",
+      articles=("EU AI Act Art. 12", "EU AI Act Art. 43(4)"), controls=("ISO/IEC 42001 A.6.2.6",),
+      severity=_SEV_TRACE)
+def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
+    """Every version after a group's first has a retraining record (trigger and reason) that
+    names it or the run that produced it. Order comes from previous-version edges; a group
+    without any is ordered by creation time."""
+    has_prev = _successors(ctx)
+    require_reason = ctx.policy.retraining.require_reason
+    for v in ctx.versions():
+        prev = has_prev.get(v)
+        if prev is None:
+            continue
+        tier = ctx.tier(v)
+        runs = ctx.runs(v)
+        recs = set(ctx.linked(ctx.members[v], "retraining", "retrains", "new_model"))
+        recs.update(ctx.linked(runs, "retraining", "retrains", "run"))
+        good = [r for r in sorted(recs) if ctx.idx.a(r).get("reason") or not require_reason]
+        cmd = (f"lineage record retraining --previous {short(prev)} --new {short(v)} "
+               "--trigger drift|schedule|data-change|manual --reason …")
+        if good:
+            yield ctx.passed(v, tier, model=v)
+        elif recs:
+            yield ctx.failed(v, tier, f"the retraining record of {short(v)} gives no reason",
+                             evidence=[v, *sorted(recs)], model=v,
+                             remediation="add the reason: " + cmd)
+        else:
+            yield ctx.failed(v, tier, f"{short(v)} replaces {short(prev)} but no retraining is "
+                             "recorded", evidence=[v, prev], model=v,
+                             remediation="record it: " + cmd)
+
+
+def _successors(ctx: AuditContext) -> dict[str, str]:
+    """version class → a previous version class, for every version that is not a first."""
+    out: dict[str, str] = {}
+    grouped_with_edges: set[str] = set()
+    for v in ctx.versions():
+        for m in ctx.members[v]:
+            for p, _ in ctx.idx.sources(m, "previous_version"):
+                pv = ctx.version_of(p) or p
+                if pv != v:
+                    out.setdefault(v, pv)
+                    grouped_with_edges.add(ctx.group_of(v) or "")
+    by_group: dict[str, list[tuple[str, str]]] = {}
+    for v in ctx.versions():
+        g = ctx.group_of(v)
+        if g is None or g in grouped_with_edges:
+            continue
+        times = [t for m in ctx.members[v]
+                 if (t := parse_time(ctx.idx.a(m).get("created_at"))) is not None]
+        if times:
+            by_group.setdefault(g, []).append((min(times).isoformat(), v))
+    for items in by_group.values():
+        items.sort()
+        for (_, before), (_, after) in zip(items, items[1:], strict=False):
+            out.setdefault(after, before)
+    return out
+
+
+@rule("monitoring-active", "Deployed version monitored; alerts followed up",
+      articles=("EU AI Act Art. 72",), controls=("ISO/IEC 42001 A.6.2.6",), tiers=("high",),
+      severity={"high": "high", "unacceptable": "high", "limited": "medium",
+                "minimal": "low", "unassessed": "medium"})
+def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
+    """A version with an active deployment has fresh monitoring evidence (a drift/monitor
+    alert or check within the policy's window); an open alert older than the follow-up window
+    is acknowledged, resolved or has triggered a retraining."""
+    pol = ctx.policy.monitoring
+    window = timedelta(days=pol.max_age_days)
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        live = [d for d in ctx.deployments(v) if ctx.active(d)]
+        alerts = ctx.alerts(v)
+        if live:
+            times = [(t, a) for a in alerts if (t := parse_time(ctx.idx.a(a).get("at")))]
+            for n in [*live, *ctx.members[v]]:
+                t = parse_time(ctx.idx.a(n).get("properties", {}).get("monitoring_checked_at"))
+                if t:
+                    times.append((t, n))
+            cmd = (f"record the latest monitoring check: lineage record alert --model "
+                   f"{short(v)} --metric psi --value … --threshold … --status resolved")
+            if not times:
+                yield ctx.failed(v, tier, f"{short(v)} is deployed with no monitoring evidence",
+                                 evidence=[v, *live], model=v, remediation=cmd)
+            else:
+                latest, node = max(times)
+                if latest + window < ctx.now:
+                    yield ctx.failed(
+                        v, tier, f"{short(v)}: latest monitoring evidence is from "
+                        f"{latest.date()}, older than {pol.max_age_days} days",
+                        evidence=[v, node, *live], model=v, remediation=cmd)
+                else:
+                    yield ctx.passed(v, tier, model=v)
+        follow = timedelta(days=pol.alert_follow_up_days)
+        for al in alerts:
+            a = ctx.idx.a(al)
+            if a.get("status", "open") != "open":
+                yield ctx.passed(al, tier, model=v)
+                continue
+            at = parse_time(a.get("at"))
+            if at is not None and at + follow >= ctx.now:
+                yield ctx.passed(al, tier, model=v)
+                continue
+            recs = ctx.linked([al], "retraining", "triggers", "alert", outgoing=True)
+            if recs:
+                yield ctx.passed(al, tier, model=v)
+                continue
+            yield ctx.failed(
+                al, tier, f"alert {al} on {short(v)} ({a.get('metric')}) has been open since "
+                f"{at.date() if at else 'an unknown date'} with no follow-up",
+                evidence=[al, v], model=v,
+                remediation=f"acknowledge or resolve it (lineage record alert --id "
+                            f"{al.removeprefix('alert:')} --status acknowledged) or record the "
+                            f"retraining it triggered (lineage record retraining --alert "
+                            f"{al.removeprefix('alert:')} …)")
+
+
+@rule("transparency-notice", "Transparency notice for limited-risk systems",
+      articles=("EU AI Act Art. 50",), controls=("ISO/IEC 42001 A.8.2",), tiers=("limited",),
+      severity={"limited": "medium", "high": "medium", "unacceptable": "medium",
+                "minimal": "low", "unassessed": "low"})
+def transparency_notice(ctx: AuditContext) -> Iterator[Outcome]:
+    """A limited-risk model version (or its group) has a transparency notice."""
+    for v in ctx.versions():
+        tier = ctx.tier(v)
+        docs = ctx.documents(v)
+        if any(ctx.idx.a(d).get("doc_kind") == "transparency_notice" for d in docs):
+            yield ctx.passed(v, tier, model=v)
+        else:
+            yield ctx.failed(v, tier, f"{short(v)} has no transparency notice",
+                             evidence=[v, *docs], model=v,
+                             remediation=_doc_cmd(v, "transparency_notice"))
+
+
+@rule("lineage-continuity", "No dangling references",
+      articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",), severity=_SEV_TRACE)
+def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
+    """Every node a record or edge names exists in the graph (a version, run, commit, data
+    version that no harvester has seen is a break in the audit trail)."""
+    idx = ctx.idx
+    missing: dict[str, set[str]] = {k: set(v) for k, v in idx.placeholders.items()}
+    for kind, names in REF_ATTRS.items():
+        for nid in idx.ids(kind):
+            refs = [r for name in names if (r := ref_id(idx.a(nid).get(name)))]
+            bad = [r for r in refs if not idx.exists(r)]
+            for r in bad:
+                missing.setdefault(r, set()).add(nid)
+            if not bad:
+                model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
+                yield ctx.passed(nid, ctx.tier(model), model=model)
+    for gone in sorted(missing):
+        by = sorted(missing[gone])
+        model = None
+        for n in [gone, *by]:
+            model = ctx.version_of(n) or ctx.version_of(idx.a(n).get("model"))
+            if model:
+                break
+        if model is None:
+            for n in by:
+                for m, _ in idx.targets(n, "produced"):
+                    model = model or ctx.version_of(m)
+        group = None
+        if gone.startswith("model:") and model is None:
+            group = f"model_group:{gone.removeprefix('model:').split('@', 1)[0]}"
+        tier = ctx.tier(model) if model else ctx.group_tier(group)
+        yield ctx.failed(
+            gone, tier, f"{gone} is named by {', '.join(by[:3])}"
+            f"{' …' if len(by) > 3 else ''} but is not in the lineage graph",
+            evidence=[gone, *by[:20]], model=model, group=group,
+            remediation="harvest the source that holds it (lineage harvest), or correct the "
+                        "record that names it")
+
+
+__all__ = ["RULES"]

@@ -1,0 +1,196 @@
+"""`lineage audit`: completeness-gap rules over the lineage graph, as a CI gate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lineage.cli.common import RepoOpt, console, err_console, handle_errors, repo_path
+from lineage.cli.main import app
+
+FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    from lineage.errors import ConfigError
+
+    v = value.lower()
+    if v in allowed:
+        return v
+    import difflib
+
+    close = difflib.get_close_matches(v, allowed, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(allowed)}"
+    raise ConfigError(f"unknown {what} {value!r}", hint=hint)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    from lineage.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
+                          hint="e.g. --as-of 2026-06-30") from exc
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _load_source(source: str, location: str | None, root: Path | None, cfg: Any) -> Any:
+    """The graph (or store) to audit, from the embedded store or a DataHub catalog."""
+    from lineage import api
+    from lineage.errors import ConfigError
+    from lineage.plugins import load_source
+
+    if source == "local":
+        if location is not None:
+            raise ConfigError(f"--source local takes no location (got {location!r})",
+                              hint="use --repo PATH to audit another repository")
+        return api.open_store(repo_path(None) if root is None else root, cfg)
+    opts: dict[str, Any] = {}
+    if source == "datahub-lite":
+        path = location or (cfg.datahub.lite_file if cfg is not None else None)
+        if path is not None and root is not None and not Path(path).is_absolute() \
+                and location is None:
+            path = str(root / path)
+        opts["path"] = path
+    elif source == "datahub-rest":
+        opts["server"] = location or (cfg.datahub.server if cfg is not None else None)
+        token = cfg.datahub.token if cfg is not None else None
+        opts["token"] = token.get_secret_value() if token is not None else None
+    try:
+        reader = load_source(source)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"graph source {source!r} is not available ({exc})",
+                          hint="pip install 'lineage[datahub]', or audit the local store "
+                               "(--source local)") from exc
+    return reader(**opts)
+
+
+def _anchor(root: Path | None, policy_source: str) -> str | None:
+    """A repository file to anchor SARIF results that no file holds: the policy file, else
+    lineage.yaml, dvc.yaml or README.md, whichever exists (path relative to the root)."""
+    if root is None:
+        return None
+    cands = [Path(policy_source)] if policy_source != "built-in default" else []
+    cands += [root / n for n in ("lineage.yaml", "dvc.yaml", "README.md")]
+    for c in cands:
+        p = c if c.is_absolute() else root / c
+        try:
+            rel = p.resolve().relative_to(root.resolve())
+        except ValueError:
+            continue
+        if p.is_file():
+            return rel.as_posix()
+    return None
+
+
+@app.command()
+def audit(
+    location: str | None = typer.Argument(
+        None, metavar="LOCATION", show_default=False,
+        help="For --source datahub-lite: the Lite file; for datahub-rest: the GMS URL "
+             "(default: lineage.yaml datahub: / DATAHUB_GMS_URL)."),
+    repo: Path | None = RepoOpt,
+    source: str = typer.Option(
+        "local", "--source", "-s",
+        help="What to audit: local (the embedded store), datahub-lite, datahub-rest."),
+    policy: Path | None = typer.Option(
+        None, "--policy", "-p", show_default=False,
+        help="Policy file (default: policy: in lineage.yaml, else lineage-policy.yaml at the "
+             "repository root, else the built-in default)."),
+    fmt: str = typer.Option("table", "--format", "-f",
+                            help="table | json | junit | sarif | markdown."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    output: Path | None = typer.Option(None, "--output", "-o", show_default=False,
+                                       help="Write the report to FILE instead of stdout."),
+    fail_on: str = typer.Option(
+        "low", "--fail-on",
+        help="Exit 1 when a finding is at or above: critical | high | medium | low | info | "
+             "never."),
+    model: str | None = typer.Option(None, "--model", "-m", show_default=False,
+                                     help="Only this model (churn) or version (churn@v1.1.0)."),
+    env: str | None = typer.Option(None, "--env", "-e", show_default=False,
+                                   help="Only deployments to (and versions deployed in) ENV."),
+    rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False,
+                                           help="Run only this rule (repeatable)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", show_default=False,
+        help="Evaluate staleness and waiver expiry as of this date (default: now)."),
+) -> None:
+    """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
+
+    Every finding names its rule, severity (by risk tier), the article / control it serves, the node ids of its evidence and the command that fixes it. Rules, severities, approver requirements and waivers come from the policy (docs/audit.md).
+
+    Exit codes: 0 no finding at or above --fail-on · 1 findings · 2 usage or policy error · 3 DataHub unreachable.
+
+    Examples:
+      lineage audit
+      lineage audit --model churn --env prod --fail-on high
+      lineage audit --format sarif -o audit.sarif        (GitHub code scanning)
+      lineage audit --format junit -o audit.xml          (CI test tab)
+      lineage audit --format markdown > comment.md       (pull-request comment)
+      lineage audit --source datahub-lite .lineage/datahub-lite.db
+      lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
+    """
+    from lineage import api
+    from lineage.audit import RULES, resolve_policy, run_audit
+    from lineage.audit.formats import FORMATS, RENDERERS
+    from lineage.config import load_config
+    from lineage.errors import ConfigError, LineageError
+
+    with handle_errors():
+        fmt_ = "json" if as_json else _choice(fmt, FORMATS, "format")
+        fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")
+        src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
+        for r in rules or []:
+            _choice(r, tuple(RULES), "rule")
+        now = _as_of(as_of)
+        root: Path | None
+        try:
+            root = api.find_repo_root(repo_path(repo))
+        except LineageError:
+            if src == "local":
+                raise
+            root = None
+        cfg = load_config(root) if root is not None else None
+        pol, where = resolve_policy(root, policy, cfg.policy if cfg is not None else None)
+        target = _load_source(src, location, root, cfg)
+        if target is None:
+            raise ConfigError(f"the {src} source returned no graph")
+        try:
+            report = run_audit(target, pol, now=now, model=model, env=env, rules=rules,
+                               source_name=src if location is None else f"{src} {location}",
+                               policy_source=where)
+        finally:
+            close = getattr(target, "close", None)
+            if src == "local" and close is not None:
+                close()
+    report.anchor_file = _anchor(root, where)
+    rendered = RENDERERS[fmt_](report)
+    if fmt_ == "table":
+        if output is not None:
+            from rich.console import Console
+
+            with output.open("w") as fh:
+                Console(file=fh, width=160, highlight=False, color_system=None).print(rendered)
+        else:
+            console.print(rendered)
+    elif output is not None:
+        output.write_text(rendered)
+    else:
+        typer.echo(rendered, nl=False)
+    if output is not None:
+        err_console.print(f"wrote {fmt_} report to {output}: {len(report.findings)} finding(s), "
+                          f"{len(report.waived)} waived")
+    expired = [w for w in report.waivers if w.status == "expired" and w.matched]
+    for w in expired:
+        err_console.print(f"[yellow]waiver expired[/] {w.waiver.expires}: {w.waiver.rule} on "
+                          f"{w.waiver.node} (owner {w.waiver.owner}) no longer suppresses it",
+                          soft_wrap=True)
+    if report.fails(fail):
+        raise typer.Exit(1)

@@ -1,0 +1,123 @@
+"""`lineage audit` through the CLI on a real store in a real git repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import jsonschema
+import pytest
+from audit_fixture import make_fixture, write_store
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+
+AS_OF = ["--as-of", "2026-06-01"]
+SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
+runner = CliRunner()
+
+
+def _repo(git_repo, fixed: bool = False, seed: int = 3):
+    git_repo.write("README.md", "demo\n")
+    git_repo.commit("init")
+    fx = make_fixture(seed, fixed=fixed)
+    write_store(fx, git_repo.path / ".lineage").close()
+    return git_repo.path, fx
+
+
+def audit(repo: Path, *args: str):
+    return runner.invoke(app, ["audit", "--repo", str(repo), *AS_OF, *args])
+
+
+def test_findings_exit_1_and_clean_exit_0(git_repo, tmp_path: Path) -> None:
+    repo, fx = _repo(git_repo)
+    res = audit(repo, "--format", "json")
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert {(f["rule"], f["subject"]) for f in data["findings"]} == fx.expected
+    assert audit(repo, "--fail-on", "never").exit_code == 0
+    # only low-severity gaps in this model: --fail-on medium passes, --fail-on low fails
+    assert audit(repo, "--model", "s3-noretrain", "--fail-on", "medium").exit_code == 0
+    assert audit(repo, "--model", "s3-noretrain", "--fail-on", "low").exit_code == 1
+
+
+def test_fixed_repository_exits_0(git_repo) -> None:
+    repo, _ = _repo(git_repo, fixed=True)
+    res = audit(repo)
+    assert res.exit_code == 0, res.output
+    assert "0 finding(s)" in res.stdout
+
+
+def test_output_files_in_every_format(git_repo, tmp_path: Path) -> None:
+    repo, fx = _repo(git_repo)
+    for fmt in ("json", "junit", "sarif", "markdown", "table"):
+        out = tmp_path / f"report.{fmt}"
+        res = audit(repo, "--format", fmt, "--output", str(out))
+        assert res.exit_code == 1, res.output
+        assert out.stat().st_size > 0
+    sarif = json.loads((tmp_path / "report.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    # every result has a file (the repository's README.md when nothing better is known)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]}
+    assert "README.md" in uris
+    root = ET.parse(tmp_path / "report.junit").getroot()
+    assert int(root.get("failures")) == len(fx.expected)
+    assert "lineage audit" in (tmp_path / "report.table").read_text()
+
+
+def test_policy_file_in_repo_and_waivers(git_repo) -> None:
+    repo, fx = _repo(git_repo)
+    (repo / "lineage-policy.yaml").write_text(
+        "rules:\n  lineage-continuity: {enabled: false}\n"
+        "waivers:\n"
+        "  - rule: transparency-notice\n    node: model:s3-opaque@3\n    owner: erin\n"
+        "    reason: notice in legal review\n    expires: 2026-05-01\n")
+    res = audit(repo, "--format", "json")
+    data = json.loads(res.stdout)
+    got = {(f["rule"], f["subject"]) for f in data["findings"]}
+    assert not any(r == "lineage-continuity" for r, _ in got)
+    assert data["policy"].endswith("lineage-policy.yaml")
+    assert data["waivers"][0]["status"] == "expired"
+    assert ("transparency-notice", "model:s3-opaque@3") in got
+    assert "waiver expired" in res.stderr
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--format", "yaml"], "unknown format"),
+    (["--fail-on", "hihg"], "did you mean 'high'"),
+    (["--rule", "four-eys"], "did you mean 'four-eyes'"),
+    (["--as-of", "yesterday"], "not an ISO date"),
+    (["--source", "datahub-lyte"], "did you mean 'datahub-lite'"),
+])
+def test_usage_errors_exit_2(git_repo, args, needle) -> None:
+    repo, _ = _repo(git_repo)
+    res = audit(repo, *args)
+    assert res.exit_code == 2
+    assert needle in res.stderr
+
+
+def test_bad_policy_exits_2_naming_file_and_line(git_repo, tmp_path: Path) -> None:
+    repo, _ = _repo(git_repo)
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("approvals:\n  - count: zero\n")
+    res = audit(repo, "--policy", str(bad))
+    assert res.exit_code == 2
+    assert f"{bad}:2: field approvals.0.count" in res.stderr
+
+
+def test_unavailable_source_is_a_clear_error(git_repo, monkeypatch) -> None:
+    from lineage import plugins
+
+    repo, _ = _repo(git_repo)
+    monkeypatch.setitem(plugins.SOURCES, "datahub-lite", "no_such_module.reader:read_lite")
+    res = audit(repo, "--source", "datahub-lite", "x.db")
+    assert res.exit_code == 2
+    assert "graph source 'datahub-lite' is not available" in res.stderr
+
+
+def test_no_store_exits_2(git_repo) -> None:
+    git_repo.commit("init")
+    res = audit(git_repo.path)
+    assert res.exit_code == 2 and "lineage init" in res.stderr

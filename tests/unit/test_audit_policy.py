@@ -1,0 +1,104 @@
+"""Policy as code: schema drift, validation errors with file:line and field, resolution."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from lineage.audit.policy import (
+    DEFAULT_POLICY,
+    POLICY_FILE,
+    Policy,
+    load_policy,
+    parse_policy,
+    resolve_policy,
+    schema_text,
+)
+from lineage.errors import ConfigError
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_schema_file_matches_the_model() -> None:
+    committed = (ROOT / "schemas" / "policy.schema.json").read_text()
+    assert committed == schema_text(), (
+        "schemas/policy.schema.json is stale: python -m lineage.audit.schema > "
+        "schemas/policy.schema.json")
+
+
+def _docs_example() -> str:
+    text = (ROOT / "docs" / "audit.md").read_text()
+    m = re.search(r"<!-- policy-example -->\s*```yaml\n(.*?)```", text, re.S)
+    assert m, "docs/audit.md lost its policy example"
+    return m.group(1)
+
+
+def test_documented_example_is_valid_for_model_and_schema() -> None:
+    text = _docs_example()
+    policy = parse_policy(text, "docs/audit.md")
+    assert policy.waivers and policy.rules and policy.approvals
+    data = yaml.safe_load(text)
+    for w in data.get("waivers", []):
+        w["expires"] = str(w["expires"])
+    schema = json.loads((ROOT / "schemas" / "policy.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+@pytest.mark.parametrize(("text", "line", "fld"), [
+    ("rules:\n  four-eys:\n    enabled: false\n", 2, "rules.four-eys"),
+    ("version: 1\napprovals:\n  - tiers: [high]\n    count: 0\n", 4, "approvals.0.count"),
+    ("waivers:\n  - rule: four-eyes\n    node: x\n    owner: o\n    reason: r\n"
+     "    expires: soon\n", 6, "waivers.0.expires"),
+    ("waivers:\n  - rule: four-eyes\n    node: x\n    reason: r\n    expires: 2026-01-01\n",
+     2, "waivers.0.owner"),
+    ("rules:\n  four-eyes:\n    severity: {high: urgent}\n", 3, "rules.four-eyes.severity.high"),
+    ("monitoring:\n  max_age_days: 30\n  freshness: 3\n", 3, "monitoring.freshness"),
+    ("rules:\n  four-eyes:\n    tiers: [hihg]\n", 3, "rules.four-eyes.tiers.0"),
+])
+def test_invalid_policy_names_file_line_and_field(tmp_path: Path, text: str, line: int,
+                                                   fld: str) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    assert exc.value.message.startswith(f"{p}:{line}: field {fld}:"), exc.value.message
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text("rules:\n  four-eyes: {enabled: false\n")
+    with pytest.raises(ConfigError, match=re.escape(str(p)) + r":\d+: not valid YAML"):
+        load_policy(p)
+
+
+def test_missing_policy_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the policy file"):
+        load_policy(tmp_path / "nope.yaml")
+
+
+def test_resolution_order(tmp_path: Path) -> None:
+    assert resolve_policy(tmp_path) == (DEFAULT_POLICY, "built-in default")
+    (tmp_path / POLICY_FILE).write_text("risk_assessment: {max_age_days: 100}\n")
+    pol, where = resolve_policy(tmp_path)
+    assert pol.risk_assessment.max_age_days == 100 and where.endswith(POLICY_FILE)
+    (tmp_path / "gov").mkdir()
+    (tmp_path / "gov" / "p.yaml").write_text("risk_assessment: {max_age_days: 200}\n")
+    pol, _ = resolve_policy(tmp_path, configured="gov/p.yaml")
+    assert pol.risk_assessment.max_age_days == 200
+    (tmp_path / "x.yaml").write_text("risk_assessment: {max_age_days: 300}\n")
+    pol, where = resolve_policy(tmp_path, tmp_path / "x.yaml", configured="gov/p.yaml")
+    assert pol.risk_assessment.max_age_days == 300 and where == str(tmp_path / "x.yaml")
+
+
+def test_partial_policy_keeps_defaults() -> None:
+    pol = parse_policy("rules:\n  four-eyes: {severity: high}\n", "p.yaml")
+    assert pol.approvals == Policy().approvals
+    assert pol.high_risk_documents == DEFAULT_POLICY.high_risk_documents
+    assert pol.requirement("high", "prod").count == 2
+    assert pol.requirement("minimal", "prod").count == 1

@@ -1,0 +1,214 @@
+"""Audit rules on seeded fixture graphs with planted gaps: recall, precision, classes, policy."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from audit_fixture import NOW, make_fixture, write_store
+
+from lineage.audit import RULES, AuditIndex, Policy, run_audit
+from lineage.audit.policy import ApprovalRequirement, RulePolicy, Waiver
+from lineage.graph import LineageGraph
+from lineage.model import Edge, EdgeKind
+
+
+def pairs(report) -> set[tuple[str, str]]:
+    return {(f.rule, f.subject) for f in report.findings}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_finds_every_planted_gap_and_nothing_else(seed: int) -> None:
+    fx = make_fixture(seed)
+    report = run_audit(fx.graph(), now=fx.now)
+    got = pairs(report)
+    assert fx.expected - got == set(), "missed planted gaps"
+    assert got - fx.expected == set(), "reported gaps that were not planted"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_no_findings_once_the_gaps_are_fixed(seed: int) -> None:
+    fx = make_fixture(seed, fixed=True)
+    report = run_audit(fx.graph(), now=fx.now)
+    assert report.findings == []
+    # the fixed graph is audited, not skipped: every rule checked something
+    assert {c.rule for c in report.checks} == set(RULES)
+
+
+def test_fixture_plants_a_gap_of_every_rule() -> None:
+    assert {rule for rule, _ in make_fixture(3).expected} == set(RULES)
+
+
+def test_store_index_and_graph_index_agree(tmp_path: Path) -> None:
+    fx = make_fixture(5)
+    store = write_store(fx, tmp_path / ".lineage")
+    from_store = run_audit(store, now=fx.now)
+    from_graph = run_audit(store.load_graph(), now=fx.now)
+    assert [f.as_dict() for f in from_store.findings] == [f.as_dict() for f in from_graph.findings]
+    assert [(c.rule, c.subject) for c in from_store.checks] == \
+        [(c.rule, c.subject) for c in from_graph.checks]
+    assert pairs(from_store) == fx.expected
+    store.close()
+
+
+def test_findings_carry_evidence_mapping_and_remediation() -> None:
+    fx = make_fixture(2)
+    report = run_audit(fx.graph(), now=fx.now)
+    g = fx.graph()
+    for f in report.findings:
+        # evidence is graph nodes, or the dangling reference the finding is about
+        assert f.evidence and all(e in g or e.removeprefix("commit:")[:12] in f.message
+                                  for e in f.evidence), f
+        assert f.articles or f.controls
+        assert "lineage " in f.remediation or "dvc" in f.remediation
+    noappr = next(f for f in report.findings if f.rule == "deployment-approved"
+                  and "noappr" in f.subject)
+    assert noappr.severity == "critical" and noappr.tier == "high"
+    assert noappr.remediation.startswith("record an approval: lineage record approval --model "
+                                         "s2-noappr@3 --env prod --approver")
+    assert noappr.location == {"file": "governance/s2-noappr/deploy-prod.yaml",
+                               "node": noappr.subject}
+    assert "model:s2-noappr@v1.1.0" in noappr.aliases
+
+
+def _without(graph_items, kind: EdgeKind, source: str, target: str) -> LineageGraph:
+    g = LineageGraph()
+    g.add([i for i in graph_items if not (isinstance(i, Edge) and i.kind == kind
+                                          and i.source == source and i.target == target)])
+    return g
+
+
+def test_same_as_spellings_are_one_version() -> None:
+    """The run is on the MLflow spelling, approvals/deployment on the GTO one: one version.
+    Cutting the same_as edge splits them and the gaps appear."""
+    fx = make_fixture(4, fixed=True)
+    name = "s4-noappr"
+    v2, v2m = f"model:{name}@v1.1.0", f"model:{name}@3"
+    assert run_audit(fx.graph(), now=fx.now).findings == []
+    split = run_audit(_without(fx.items, EdgeKind.SAME_AS, v2, v2m), now=fx.now)
+    got = pairs(split)
+    assert ("model-has-run", v2) in got  # the GTO spelling alone has no run
+    assert ("monitoring-active", v2) in got  # alerts are on the MLflow spelling
+
+
+def test_four_eyes_author_is_the_commit_author_or_run_user() -> None:
+    fx = make_fixture(0, fixed=True)
+    g = fx.graph()
+    dep = next(n for n in g.node_ids() if n.startswith("deployment:s0-noappr:prod"))
+    for ap in [n for n in g.node_ids() if n.startswith("approval:s0-noappr-prod-")]:
+        a = dict(g.attrs(ap))
+        if a["approver"] == "bob@example.com":
+            from lineage.model import Node, NodeKind
+
+            g.add_node(Node.trusted(NodeKind.APPROVAL, ap, {**a, "approver": "Ada Author"}))
+    report = run_audit(g, now=fx.now)
+    f = next(f for f in report.findings if f.rule == "four-eyes")
+    assert f.subject == dep and "Ada Author" in f.message
+    assert any(e.startswith("commit:") for e in f.evidence)
+
+
+def test_policy_rule_overrides() -> None:
+    fx = make_fixture(1)
+    g = fx.graph()
+    base = pairs(run_audit(g, now=fx.now))
+    off = Policy(rules={"four-eyes": RulePolicy(enabled=False)})
+    assert {p for p in pairs(run_audit(g, off, now=fx.now)) if p[0] == "four-eyes"} == set()
+    sev = Policy(rules={"run-code-pinned": RulePolicy(severity="info")})
+    assert {f.severity for f in run_audit(g, sev, now=fx.now).findings
+            if f.rule == "run-code-pinned"} == {"info"}
+    wider = Policy(rules={"transparency-notice": RulePolicy(tiers=["limited", "minimal"])})
+    more = pairs(run_audit(g, wider, now=fx.now)) - base
+    assert more and all(r == "transparency-notice" for r, _ in more)
+
+
+def test_policy_approver_count_and_roles() -> None:
+    fx = make_fixture(1)
+    g = fx.graph()
+    sdep = next(n for n in g.node_ids() if n.startswith("deployment:s1-selfappr:staging"))
+    one = Policy(approvals=[ApprovalRequirement(tiers=["high"], count=1)])
+    got = pairs(run_audit(g, one, now=fx.now))
+    assert ("four-eyes", sdep) not in got
+    roles = Policy(approvals=[ApprovalRequirement(environments=["staging"], count=1,
+                                                  roles=["product-owner"])])
+    f = next(f for f in run_audit(g, roles, now=fx.now).findings if f.subject == sdep)
+    assert "product-owner" in f.message and "--role product-owner" in f.remediation
+
+
+def test_staleness_follows_the_clock() -> None:
+    fx = make_fixture(1, fixed=True)
+    later = run_audit(fx.graph(), now=NOW + timedelta(days=400))
+    assert {f.rule for f in later.findings} >= {"risk-tier-set", "monitoring-active"}
+
+
+def test_waivers_suppress_until_they_expire() -> None:
+    fx = make_fixture(1)
+    g = fx.graph()
+    weak = next(f.subject for f in run_audit(g, now=fx.now).findings
+                if f.rule == "run-data-pinned" and f.group == "model_group:s1-noinputs")
+    active = Waiver(rule="run-data-pinned", node=weak, owner="dana@example.com",
+                    reason="legacy export, re-trained next quarter", expires=date(2026, 9, 30))
+    expired = Waiver(rule="transparency-notice", node="model:s1-opaque@3", owner="erin",
+                     reason="notice in review", expires=date(2026, 5, 1))
+    unused = Waiver(rule="four-eyes", node="deployment:nothing", owner="x", reason="y",
+                    expires=date(2027, 1, 1))
+    report = run_audit(g, Policy(waivers=[active, expired, unused]), now=fx.now)
+    got = pairs(report)
+    assert ("run-data-pinned", weak) not in got
+    assert [(f.rule, f.subject) for f in report.waived] == [("run-data-pinned", weak)]
+    assert report.waived[0].waiver["owner"] == "dana@example.com"
+    assert ("transparency-notice", "model:s1-opaque@3") in got
+    f = next(f for f in report.findings if f.subject == "model:s1-opaque@3"
+             and f.rule == "transparency-notice")
+    assert f.waiver["status"] == "expired"
+    assert [(w.waiver.rule, w.status) for w in report.waivers] == [
+        ("run-data-pinned", "used"), ("transparency-notice", "expired"), ("four-eyes", "unused")]
+    assert got | {("run-data-pinned", weak)} == fx.expected
+    # the day after expiry the active waiver stops suppressing too
+    after = run_audit(g, Policy(waivers=[active]), now=fx.now.replace(year=2026, month=10))
+    assert ("run-data-pinned", weak) in pairs(after)
+
+
+def test_waiver_on_a_model_version_covers_its_findings() -> None:
+    fx = make_fixture(1)
+    w = Waiver(rule="high-risk-docs", node="model:s1-nodocs@v1.1.0", owner="o", reason="r",
+               expires=date(2027, 1, 1))
+    report = run_audit(fx.graph(), Policy(waivers=[w]), now=fx.now)
+    assert ("high-risk-docs", "model:s1-nodocs@3") not in pairs(report)
+    assert ("high-risk-docs", "model:s1-nodocs@v1.0.0") in pairs(report)
+
+
+def test_filters_by_model_and_environment() -> None:
+    fx = make_fixture(1)
+    g = fx.graph()
+    only = run_audit(g, now=fx.now, model="s1-selfappr")
+    assert {f.group for f in only.findings} == {"model_group:s1-selfappr"}
+    version = run_audit(g, now=fx.now, model="s1-nodocs@v1.0.0")
+    assert pairs(version) == {("high-risk-docs", "model:s1-nodocs@v1.0.0")}
+    staging = run_audit(g, now=fx.now, env="staging")
+    assert {f.rule for f in staging.findings} == {"four-eyes"}
+    assert all(f.environment in (None, "staging") for f in staging.findings)
+    prod = pairs(run_audit(g, now=fx.now, env="prod"))
+    assert prod and not any("staging" in s for _, s in prod)
+
+
+def test_index_is_lighter_than_the_graph(tmp_path: Path) -> None:
+    fx = make_fixture(1, filler_commits=500)
+    store = write_store(fx, tmp_path / ".lineage")
+    idx = AuditIndex.from_store(store)
+    assert idx.node_count == fx.node_count
+    assert len(idx.attrs) + len(idx.refs) < fx.node_count - 500
+    assert pairs(run_audit(idx, now=fx.now)) == fx.expected
+    store.close()
+
+
+def test_dvc_experiment_findings_point_at_dvc_yaml() -> None:
+    from lineage.model import Node, NodeKind
+
+    fx = make_fixture(1)
+    g = fx.graph()
+    run = next(f.subject for f in run_audit(g, now=fx.now).findings
+               if f.rule == "run-code-pinned" and f.group == "model_group:s1-dirty")
+    g.add_node(Node.trusted(NodeKind.RUN, run, {**g.attrs(run), "source": "dvc-exp"}))
+    f = next(f for f in run_audit(g, now=fx.now).findings if f.subject == run)
+    assert f.location == {"file": "dvc.yaml", "node": run}
