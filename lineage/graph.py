@@ -61,13 +61,35 @@ class LineageGraph:
     def load_rows(self, node_rows: Iterable[tuple[str, str, str]],
                   edge_rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Bulk load from store rows (id, kind, attrs-json) / (source, target, kind, attrs-json)."""
+        # Bulk loading through networkx's per-item API costs ~35 µs a node/edge; filling the
+        # MultiDiGraph's adjacency dicts directly (the layout networkx documents for
+        # subclasses: _node, _succ, _pred; succ[u][v][key] is pred[v][u][key]) is ~5× faster.
         g = self._g
-        g.add_nodes_from((nid, {"kind": NodeKind(k), "attrs": loads(a)}) for nid, k, a in node_rows)
+        if len(g):
+            for nid, k, a in node_rows:
+                self.add_node(Node.trusted(NodeKind(k), nid, loads(a)))
+            for s, t, k, a in edge_rows:
+                self.add_edge(Edge.model_construct(kind=EdgeKind(k), source=s, target=t,
+                                                   attrs=loads(a)))
+            return
+        node_kinds = {k.value: k for k in NodeKind}
+        edge_kinds = {k.value: k for k in EdgeKind}
+        nodes, succ, pred = g._node, g._succ, g._pred
+        for nid, k, a in node_rows:
+            nodes[nid] = {"kind": node_kinds[k], "attrs": loads(a)}
+            succ[nid] = {}
+            pred[nid] = {}
         for s, t, k, a in edge_rows:
             for nid in (s, t):
-                if nid not in g:
-                    g.add_node(nid, kind=kind_of(nid), attrs={}, **{PLACEHOLDER: True})
-            g.add_edge(s, t, key=k, kind=EdgeKind(k), attrs=loads(a))
+                if nid not in nodes:
+                    nodes[nid] = {"kind": kind_of(nid), "attrs": {}, PLACEHOLDER: True}
+                    succ[nid] = {}
+                    pred[nid] = {}
+            keydict = succ[s].get(t)
+            if keydict is None:
+                keydict = succ[s][t] = pred[t][s] = {}
+            keydict[k] = {"kind": edge_kinds[k], "attrs": loads(a)}
+        nx._clear_cache(g)
 
     # -- reading ------------------------------------------------------------------------------
     def __contains__(self, node_id: object) -> bool:
