@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lineage.errors import InputError, NotARepositoryError
 from lineage.ids import repository_id, strip_credentials
@@ -445,6 +445,42 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> bytes:
     return proc.stdout
 
 
+def _base(ctx: HarvestContext) -> dict[str, Any]:
+    """Refs, remote, shallow state and repository id: read once per harvest run."""
+    base = ctx.shared.get(("gitscan-base", ctx.repo_path))
+    if base is not None:
+        return base  # type: ignore[no-any-return]
+    root = ctx.repo_path
+    refs, annotated, head, head_ref = read_refs(root)
+    url = remote_url(root)
+    _, common = git_dirs(root)
+    shallow_file = common / "shallow"
+    shallow_commits: list[str] = []
+    if shallow_file.is_file():
+        shallow_commits = sorted(shallow_file.read_text(errors="replace").split())
+    rid = repository_id(url) if url else None
+    if rid is None:
+        rc = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None))
+        rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
+    base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
+            "url": url, "shallow": shallow_commits, "repo_id": rid}
+    ctx.shared[("gitscan-base", ctx.repo_path)] = base
+    if shallow_commits:
+        ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
+                        "missing; run git fetch --unshallow to harvest all of it")
+    return base
+
+
+def scan_refs(ctx: HarvestContext) -> GitScan:
+    """Refs, tags and repository identity only (no history walk), shared like :func:`scan`."""
+    base = _base(ctx)
+    return GitScan(root=ctx.repo_path, commits=[], changes=[], refs=dict(base["refs"]),
+                   shallow=bool(base["shallow"]), repo_id=base["repo_id"],
+                   remote_url=base["url"], shallow_commits=list(base["shallow"]),
+                   head=base["head"], head_ref=base["head_ref"],
+                   annotated=dict(base["annotated"]))
+
+
 def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     """Commits and DVC file changes reachable from the refs and not from ``since_refs``.
 
@@ -457,26 +493,8 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     cached = ctx.shared.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    base = ctx.shared.get(("gitscan-base", ctx.repo_path))
     root = ctx.repo_path
-    if base is None:
-        refs, annotated, head, head_ref = read_refs(root)
-        url = remote_url(root)
-        _, common = git_dirs(root)
-        shallow_file = common / "shallow"
-        shallow_commits: list[str] = []
-        if shallow_file.is_file():
-            shallow_commits = sorted(shallow_file.read_text(errors="replace").split())
-        rid = repository_id(url) if url else None
-        if rid is None:
-            rc = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None))
-            rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
-        base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
-                "url": url, "shallow": shallow_commits, "repo_id": rid}
-        ctx.shared[("gitscan-base", ctx.repo_path)] = base
-        if shallow_commits:
-            ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
-                            "missing; run git fetch --unshallow to harvest all of it")
+    base = _base(ctx)
     refs = base["refs"]
     excl = set(exclude)
     tips = {sha for sha in refs.values() if sha not in excl}
@@ -530,5 +548,6 @@ def cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
 __all__ = [
     "CommitRecord", "FileChange", "GitScan", "SubmoduleChange", "TagInfo", "cat_blobs",
     "dump_refs", "is_dvc_metadata", "load_refs", "parse_log", "refs_watermark", "scan",
+    "scan_refs",
 ]
 
