@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -384,28 +385,45 @@ def parse_log(data: bytes) -> tuple[list[CommitRecord], list[FileChange], list[S
     return commits, changes, subs
 
 
+def _ident(value: bytes) -> tuple[str, str, str]:
+    """``Name <email> 1700000000 +0100`` (bytes) → (name, email, ISO UTC time or "")."""
+    lt = value.rfind(b" <")
+    gt = value.rfind(b"> ")
+    if lt < 0 or gt < lt:
+        name, email, when = parse_ident(_decode(value))
+        return name, email, when or ""
+    rest = value[gt + 2 :]
+    sp = rest.find(b" ")
+    try:
+        when = _iso(int(rest[:sp] if sp >= 0 else rest))
+    except (ValueError, OverflowError, OSError):
+        when = ""
+    return _decode(value[:lt]), _decode(value[lt + 2 : gt]), when
+
+
 def _parse_commit(header: bytes) -> CommitRecord:
     head, _, body = header.partition(b"\n\n")
     lines = head.split(b"\n")
     sha = lines[0][7:47].decode()
     parents: list[str] = []
-    author = committer = ("", "", None)
-    signed = False
+    author = committer = ("", "", "")
     for line in lines[1:]:
-        if line.startswith(b"parent "):
+        c = line[:2]
+        if c == b"pa" and line.startswith(b"parent "):
             parents.append(line[7:47].decode())
-        elif line.startswith(b"author "):
-            author = parse_ident(_decode(line[7:]))
-        elif line.startswith(b"committer "):
-            committer = parse_ident(_decode(line[10:]))
-        elif line.startswith((b"gpgsig", b"gpgsig-sha256")):
-            signed = True
+        elif c == b"au" and line.startswith(b"author "):
+            author = _ident(line[7:])
+        elif c == b"co" and line.startswith(b"committer "):
+            committer = _ident(line[10:])
+    # any gpgsig header (gpgsig, gpgsig-sha256: OpenPGP, SSH or X.509) means signed
+    signed = b"\ngpgsig" in head
     # message lines are indented by four spaces; the trailing newline belongs to the format
     msg = body.rstrip(b"\n")
-    if msg:
-        msg = b"\n".join(m[4:] if m[:4] == b"    " else m for m in msg.split(b"\n"))
-    return CommitRecord(sha, tuple(parents), author[0], author[1], author[2] or "",
-                        committer[0], committer[1], committer[2] or "", _decode(msg), signed)
+    if msg[:4] == b"    ":
+        msg = msg[4:]
+    msg = msg.replace(b"\n    ", b"\n")
+    return CommitRecord(sha, tuple(parents), author[0], author[1], author[2],
+                        committer[0], committer[1], committer[2], _decode(msg), signed)
 
 
 def _existing(root: Path, shas: Iterable[str]) -> set[str]:
@@ -427,22 +445,40 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> bytes:
     if not tips:
         return b""
     stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude)
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    proc = subprocess.run(["git", "-c", "core.quotepath=false", *_LOG_ARGS], cwd=root,
-                          input=stdin.encode(), capture_output=True, env=env)
-    if proc.returncode != 0 and exclude:
+    code, out, err = _log(root, stdin)
+    if code != 0 and exclude:
         # a previous tip may be gone (force-push + gc): drop the missing ones and retry
         present = _existing(root, exclude)
         stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude
                                                           if x in present)
-        proc = subprocess.run(["git", "-c", "core.quotepath=false", *_LOG_ARGS], cwd=root,
-                              input=stdin.encode(), capture_output=True, env=env)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError(f"git log failed: {msg[-1] if msg else proc.returncode}",
+        code, out, err = _log(root, stdin)
+    if code != 0:
+        msg = err.decode(errors="replace").strip().splitlines()
+        raise InputError(f"git log failed: {msg[-1] if msg else code}",
                          file=str(root), hint="check that the repository is not corrupt "
                          "(git fsck)")
-    return proc.stdout
+    return out
+
+
+def _log(root: Path, stdin: str) -> tuple[int, bytes, bytes]:
+    """Run git log; one blocking read of stdout (cheaper than communicate()'s poll loop)."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    with tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(["git", "-c", "core.quotepath=false", *_LOG_ARGS], cwd=root,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
+                                env=env)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(stdin.encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        out = proc.stdout.read()
+        proc.stdout.close()
+        code = proc.wait()
+        errf.seek(0)
+        err = errf.read()
+    return code, out, err
 
 
 def _base(ctx: HarvestContext) -> dict[str, Any]:
