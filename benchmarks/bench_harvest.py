@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,24 +65,48 @@ def dvc_blobs(repo: Path) -> list[str]:
     return sorted(shas)
 
 
+def _drain(args: list[str], repo: Path, stdin: bytes = b"") -> int:
+    """Run a git command and read all its output into memory (what a harvester must do),
+    with large reads; stdin is fed by a thread."""
+    proc = subprocess.Popen(["git", *args], cwd=repo, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    pipe_in = proc.stdin
+
+    def feed() -> None:
+        pipe_in.write(stdin)
+        pipe_in.close()
+
+    th = threading.Thread(target=feed)
+    th.start()
+    size = 0
+    chunks = []
+    while chunk := os.read(proc.stdout.fileno(), 1 << 20):
+        chunks.append(chunk)
+        size += len(chunk)
+    th.join()
+    if proc.wait() != 0:
+        raise SystemExit(f"git {args[0]} failed in {repo}")
+    return size
+
+
 def floor(repo: Path, blobs: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run(["git", "log", "--all", "--raw"], cwd=repo, stdout=subprocess.PIPE,
-                   check=True)
-    subprocess.run(["git", "cat-file", "--batch"], cwd=repo, input="\n".join(blobs).encode()
-                   + b"\n", stdout=subprocess.PIPE, check=True)
+    _drain(["log", "--all", "--raw"], repo)
+    _drain(["cat-file", "--batch"], repo, ("\n".join(blobs) + "\n").encode())
     return time.perf_counter() - t
 
 
 _CHILD = """
-import os, resource, sys, time
+import sys, time
 from lineage import api
 repo = sys.argv[1]
 api.init(repo)
 t = time.perf_counter()
 r = api.harvest(repo)
 dt = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over exec)
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 names = ",".join(h.name for h in r.harvesters)
 nodes = sum(r.counts.get("nodes", {}).values())
 edges = sum(r.counts.get("edges", {}).values())

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 BASE_TIME = 1_700_000_000
+MAX_STAGES = 12  # a typical pipeline; lock files stay a few KB as in real projects
 
 
 def _md5(*parts: object) -> str:
@@ -156,7 +157,7 @@ class History:
                 i += 3
                 tagged = maybe_tag(i - 1, tagged)
                 continue
-            if r < 0.02 and len(self.stages) < 60:
+            if r < 0.02 and len(self.stages) < MAX_STAGES:
                 name = f"extra{len(self.stages)}"
                 self.stages.insert(-1, name)
                 self.lock_md5[name] = _md5(name, i)
