@@ -1,0 +1,402 @@
+"""Fast loader for DVC's YAML files (``dvc.yaml``, ``dvc.lock``, ``*.dvc``).
+
+YAML parsing dominates a DVC harvest: on ~10k distinct blobs PyYAML's C loader takes ~8 s and
+``yaml-rs`` ~1.2 s, while reading the blobs out of git takes under a second. DVC writes these
+files itself (through ruamel.yaml) in one narrow layout: block mappings and sequences with
+2-space indents, ``- path:`` lists, plain scalars, quotes only where needed, long commands
+folded over several lines. :func:`scan` is a line scanner for that layout (and for the
+hand-written ``dvc.yaml`` files that stay inside it: comments, ``[a, b]`` lists, other indents).
+
+The scanner never guesses. Whenever a line does not fit its grammar it returns :data:`REFUSED`
+and :func:`load` falls back to a full parser (``yaml-rs``, then PyYAML). It also refuses plain
+scalars whose type differs between YAML 1.1 (PyYAML) and YAML 1.2 (``yaml-rs``, and
+ruamel.yaml, which DVC itself uses): ``yes``/``no``/``on``/``off``, ``1e-3``, ``017``,
+``1:20``, dates, ``.inf``… So whenever the scanner accepts a document, its result equals
+``yaml.safe_load`` *and* the YAML 1.2 reading of it; documents it refuses get the YAML 1.2
+reading (``yaml-rs``), which is what DVC sees.
+
+Refused (fallback) constructs: anchors and aliases, tags, block scalars (``|``, ``>``),
+multi-line quoted scalars, plain scalars starting on the line after their key, flow mappings
+and nested or quoted flow sequences, complex keys, duplicate keys, document markers and
+directives, tabs, non-printable characters, and any indentation YAML would reject.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["REFUSED", "DvcYamlError", "load", "scan"]
+
+
+class _Refused:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "REFUSED"
+
+
+REFUSED: Any = _Refused()
+"""Returned by :func:`scan` when a document does not fit the scanner's grammar."""
+
+
+class DvcYamlError(ValueError):
+    """No parser could read the document. ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _Refuse(Exception):
+    pass
+
+
+# -- lines ------------------------------------------------------------------------------------
+_BAD_CHARS = re.compile(
+    "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7fe\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_SQ = re.compile(r"'((?:[^']|'')*)'(?: +#.*)? *")
+_DQ = re.compile(r'"((?:[^"\\]|\\.)*)"(?: +#.*)? *')
+_ESC = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+_ESCAPES = {
+    "\\": "\\", '"': '"', "/": "/", "n": "\n", "t": "\t", "r": "\r", "0": "\0", "a": "\x07",
+    "b": "\x08", "e": "\x1b", "f": "\x0c", "v": "\x0b", " ": " ", "N": "\x85", "_": "\xa0",
+    "L": "\u2028", "P": "\u2029",
+}
+_EMPTY_MAP = re.compile(r"\{ *\}(?: +#.*)? *")
+_FLOW_SEQ = re.compile(r"\[([^\[\]{}'\"#:&*!|>%@`?]*)\](?: +#.*)? *")
+
+# -- scalar resolution -------------------------------------------------------------------------
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?")
+# anything YAML 1.1 (PyYAML) or YAML 1.2 core would read as a number or a date
+_NUMLIKE = re.compile(
+    r"""(?:
+        [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+      | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+      | [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+      | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | 0o[0-7]+ | [-+]?[0-9]+ | [-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+      | [0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:(?:[Tt]|[ \t]+).*)?
+    )""",
+    re.X,
+)
+_NUMSTART = frozenset("-+0123456789.")
+_SPECIAL = {
+    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+    "null": None, "Null": None, "NULL": None, "~": None,
+}
+# differ between YAML 1.1 and 1.2, or have no safe constructor: refuse
+_AMBIGUOUS = frozenset(
+    "yes Yes YES no No NO on On ON off Off OFF << =".split()
+)
+_SPECIAL_START = frozenset("tTfFnN~yYoO<=")
+_BAD_PLAIN_START = frozenset("&*!|>'\"%@`?:,[]{}#")
+_BAD_KEY_START = frozenset("&*!|>%@`?:,[]{}#-")
+_SQ_KEY = re.compile(r"'((?:[^']|'')*)':(?: +|$)")
+_DQ_KEY = re.compile(r'"((?:[^"\\]|\\.)*)":(?: +|$)')
+
+
+def _plain(v: str) -> Any:
+    """Resolve a plain scalar as both YAML 1.1 and 1.2 would, or refuse."""
+    c = v[0]
+    if c in _NUMSTART:
+        if _INT.fullmatch(v):
+            return int(v)
+        if _FLOAT.fullmatch(v):
+            return float(v)
+        if _NUMLIKE.fullmatch(v):
+            raise _Refuse
+        return v
+    if c in _SPECIAL_START:
+        if v in _SPECIAL:
+            return _SPECIAL[v]
+        if v in _AMBIGUOUS:
+            raise _Refuse
+    return v
+
+
+def _dq_sub(m: re.Match[str]) -> str:
+    e = m.group(1)
+    if len(e) == 1:
+        try:
+            return _ESCAPES[e]
+        except KeyError:
+            raise _Refuse from None
+    code = int(e[1:], 16)
+    if 0xD800 <= code <= 0xDFFF:
+        raise _Refuse
+    return chr(code)
+
+
+def _value(rest: str) -> tuple[Any, str | None]:
+    """Parse the scalar (or one-line flow sequence) after ``key:`` or ``-``.
+
+    Returns (value, plain text or None); a plain scalar may continue on the next lines.
+    """
+    c = rest[0]
+    if c == "'":
+        m = _SQ.fullmatch(rest)
+        if m is None:
+            raise _Refuse
+        return m.group(1).replace("''", "'"), None
+    if c == '"':
+        m = _DQ.fullmatch(rest)
+        if m is None:
+            raise _Refuse
+        s = m.group(1)
+        return (_ESC.sub(_dq_sub, s) if "\\" in s else s), None
+    if c == "[":
+        m = _FLOW_SEQ.fullmatch(rest)
+        if m is None:
+            raise _Refuse
+        inner = m.group(1).strip()
+        if not inner:
+            return [], None
+        items = []
+        for item in inner.split(","):
+            item = item.strip()
+            if not item or item[0] == "-" and (len(item) == 1 or item[1] == " "):
+                raise _Refuse
+            items.append(_plain(item))
+        return items, None
+    if c == "{":
+        if _EMPTY_MAP.fullmatch(rest):
+            return {}, None
+        raise _Refuse
+    if c in _BAD_PLAIN_START or c == "-" and (len(rest) == 1 or rest[1] == " "):
+        raise _Refuse
+    i = rest.find(" #")
+    if i >= 0:
+        rest = rest[:i]
+    rest = rest.rstrip(" ")
+    if ": " in rest or rest[-1] == ":":
+        raise _Refuse
+    return _plain(rest), rest
+
+
+def _key(raw: str) -> Any:
+    c = raw[0]
+    if c == "'":
+        return raw[1:-1].replace("''", "'")
+    if c == '"':
+        s = raw[1:-1]
+        return _ESC.sub(_dq_sub, s) if "\\" in s else s
+    raw = raw.rstrip(" ")
+    if " #" in raw:
+        raise _Refuse
+    return _plain(raw)
+
+
+def _continuation(text: str) -> str:
+    """A line that continues a multi-line plain scalar, stripped; refuse anything unusual."""
+    text = text.strip(" ")
+    # inside a plain scalar only ": " and " #" are special; "- " is refused to stay clear of
+    # anything that reads like a block entry
+    if text[0] == "-" and (len(text) == 1 or text[1] == " "):
+        raise _Refuse
+    if ": " in text or " #" in text or text[-1] == ":":
+        raise _Refuse
+    return text
+
+
+def scan(data: str | bytes) -> Any:
+    """Parse a DVC-written YAML document, or return :data:`REFUSED`.
+
+    ``None`` is a valid result (an empty document), hence the sentinel.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return REFUSED
+    if "\t" in data or _BAD_CHARS.search(data):
+        return REFUSED
+    if "\r" in data:
+        data = data.replace("\r\n", "\n")
+        if "\r" in data:
+            return REFUSED
+    try:
+        return _scan(data.split("\n"))
+    except _Refuse:
+        return REFUSED
+
+
+def _split_key(s: str) -> tuple[str | None, str]:
+    """Split ``key: rest`` (or ``key:``) into (raw key, rest); (None, s) when not a key line."""
+    c = s[0]
+    if c == "'" or c == '"':
+        m = (_SQ_KEY if c == "'" else _DQ_KEY).match(s)
+        if m is None:
+            return None, s
+        return s[: m.end(1) + 1], s[m.end():].lstrip(" ")
+    i = s.find(": ")
+    if i < 0:
+        if s[-1] == ":":
+            return s[:-1], ""
+        return None, s
+    return s[:i], s[i + 2:].lstrip(" ")
+
+
+def _scan(lines: list[str]) -> Any:
+    # stack entries: [indent, container, is_seq, indentless]
+    stack: list[list[Any]] = []
+    root: Any = None
+    # pending block value: (container, key or index, indent of the key/dash, parent is map)
+    pending: tuple[Any, Any, int, bool] | None = None
+    # multi-line plain scalar: [container, key, block indent, parts]
+    cont: list[Any] | None = None
+    split_key = _split_key
+    value = _value
+    bad_key_start = _BAD_KEY_START
+    for line in lines:
+        s = line.lstrip(" ")
+        if not s or s[0] == "#":
+            cont = None  # blank or comment line ends a multi-line plain scalar
+            continue
+        ind = len(line) - len(s)
+        if cont is not None:
+            if ind > cont[2]:
+                cont[3].append(_continuation(s))
+                cont[0][cont[1]] = _plain(" ".join(cont[3]))
+                continue
+            cont = None
+        dash = 0
+        if s[0] == "-" and (len(s) == 1 or s[1] == " "):
+            rest = s[1:].lstrip(" ")
+            dash = len(s) - len(rest)
+            if rest:
+                key, rest = split_key(rest)
+            else:
+                key = None
+        else:
+            key, rest = split_key(s)
+            if key is None:
+                raise _Refuse  # a bare scalar line where a key or "- " belongs
+        if key is not None and (not key or key[0] in bad_key_start or " #" in key):
+            raise _Refuse
+        if pending is not None:
+            pc, pk, pind, pmap = pending
+            pending = None
+            if ind > pind:
+                if dash:
+                    new: Any = []
+                    stack.append([ind, new, True, False])
+                else:
+                    new = {}
+                    stack.append([ind, new, False, False])
+                pc[pk] = new
+            elif ind == pind and dash and pmap:
+                new = []
+                stack.append([ind, new, True, True])
+                pc[pk] = new
+            else:
+                pc[pk] = None
+        if not stack:
+            if root is not None:
+                raise _Refuse
+            root = [] if dash else {}
+            stack.append([ind, root, bool(dash), False])
+        top = stack[-1]
+        while top[0] > ind or (top[3] and top[0] == ind and not dash):
+            stack.pop()
+            if not stack:
+                raise _Refuse
+            top = stack[-1]
+        if top[0] != ind:
+            raise _Refuse
+        if dash:
+            if not top[2]:
+                raise _Refuse
+            seq = top[1]
+            if key is None:
+                if not rest or rest[0] == "#":
+                    seq.append(None)
+                    pending = (seq, len(seq) - 1, ind, False)
+                    continue
+                if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+                    raise _Refuse  # "- - x": nested sequence on one line
+                v, plain = value(rest)
+                seq.append(v)
+                if plain:
+                    cont = [seq, len(seq) - 1, ind, [plain]]
+                continue
+            # "- key: value": a mapping whose keys sit at the column after the dash
+            ind += dash
+            mapping: Any = {}
+            seq.append(mapping)
+            stack.append([ind, mapping, False, False])
+        elif top[2]:
+            raise _Refuse
+        else:
+            mapping = top[1]
+        k = _key(key)
+        if k in mapping:
+            raise _Refuse  # duplicate key: PyYAML keeps the last, others reject
+        if not rest or rest[0] == "#":
+            mapping[k] = None
+            pending = (mapping, k, ind, True)
+            continue
+        v, plain = value(rest)
+        mapping[k] = v
+        if plain:
+            cont = [mapping, k, ind, [plain]]
+    return root
+
+
+# -- full parsers ------------------------------------------------------------------------------
+_LINE_RE = re.compile(r"line (\d+)")
+
+
+def _full_parse(data: str | bytes) -> tuple[Any, str]:
+    text: str | None
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    else:
+        text = data
+    if text is not None:
+        try:
+            import yaml_rs
+
+            return yaml_rs.loads(text), "yaml-rs"
+        except ImportError:
+            pass
+        except Exception:  # noqa: BLE001 - yaml-rs is stricter in places: let PyYAML decide
+            pass
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(data, Loader=loader), "pyyaml"  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if context and cmark is not None and mark is not None and cmark.line != mark.line:
+            context = f"{context} (line {cmark.line + 1})"
+        msg = f"{context}, {problem}" if context else str(problem)
+        raise DvcYamlError(f"not valid YAML: {msg}", line) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. an unsupported tag's constructor error
+        m = _LINE_RE.search(str(exc))
+        raise DvcYamlError(f"not valid YAML: {exc}", int(m.group(1)) if m else None) from None
+
+
+def load(data: str | bytes) -> tuple[Any, str]:
+    """Parse a document: the fast scanner, else a full parser.
+
+    Returns ``(value, parser)`` with parser ``"scan"``, ``"yaml-rs"`` or ``"pyyaml"``.
+    Raises :class:`DvcYamlError` (with the 1-based line when known) when nothing can read it.
+    """
+    v = scan(data)
+    if v is not REFUSED:
+        return v, "scan"
+    return _full_parse(data)
