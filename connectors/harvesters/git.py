@@ -25,6 +25,33 @@ from lineage.plugins import HarvestContext
 WATERMARK_SCOPE = "refs"
 _PROGRESS_EVERY = 2000
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def fast_node(kind: NodeKind, node_id: str, attrs: dict[str, Any]) -> Node:
+    """``Node.trusted`` for the commit hot path, ~3x cheaper than ``model_construct``.
+
+    Builds the instance the way pydantic's ``model_construct`` does (same ``__dict__``, fields
+    set, no extra, no private); a test checks both give equal objects.
+    """
+    n = _new(Node)
+    _set(n, "__dict__", {"kind": kind, "id": node_id, "attrs": attrs})
+    _set(n, "__pydantic_fields_set__", {"kind", "id", "attrs"})
+    _set(n, "__pydantic_extra__", None)
+    _set(n, "__pydantic_private__", None)
+    return n
+
+
+def fast_edge(kind: EdgeKind, source: str, target: str) -> Edge:
+    """An attribute-less edge built like ``Edge.model_construct`` (see :func:`fast_node`)."""
+    e = _new(Edge)
+    _set(e, "__dict__", {"kind": kind, "source": source, "target": target, "attrs": {}})
+    _set(e, "__pydantic_fields_set__", {"kind", "source", "target", "attrs"})
+    _set(e, "__pydantic_extra__", None)
+    _set(e, "__pydantic_private__", None)
+    return e
+
 
 def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
                  properties: dict[str, str] | None = None) -> dict[str, Any]:
@@ -79,8 +106,7 @@ class GitHarvester:
             subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
         shallow = set(s.shallow_commits)
         total = len(s.commits)
-        trusted = Node.trusted
-        construct = Edge.model_construct
+        trusted = fast_node
         commit_kind, contains, parent_kind = NodeKind.COMMIT, EdgeKind.CONTAINS, EdgeKind.PARENT
         seen: set[str] = set()
         for i, rec in enumerate(s.commits, 1):
@@ -92,10 +118,10 @@ class GitHarvester:
                          "parents not fetched (shallow clone)"}
             yield trusted(commit_kind, cid,
                           commit_attrs(rec, repo, by_commit.get(rec.sha), props))
-            yield construct(kind=contains, source=repo, target=cid, attrs={})
+            yield fast_edge(contains, repo, cid)
             if rec.sha not in shallow:
                 for p in rec.parents:
-                    yield construct(kind=parent_kind, source="commit:" + p, target=cid, attrs={})
+                    yield fast_edge(parent_kind, "commit:" + p, cid)
             if i % _PROGRESS_EVERY == 0:
                 ctx.progress("git commits", i, total)
         ctx.progress("git commits", total, total)
@@ -110,4 +136,4 @@ class GitHarvester:
                               {"sha": sha, "refs": by_commit.get(sha, [])})
 
 
-__all__ = ["GitHarvester", "commit_attrs"]
+__all__ = ["GitHarvester", "commit_attrs", "fast_edge", "fast_node"]

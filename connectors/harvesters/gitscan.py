@@ -399,7 +399,16 @@ def _ident(value: bytes) -> tuple[str, str, str]:
         when = _iso(int(rest[:sp] if sp >= 0 else rest))
     except (ValueError, OverflowError, OSError):
         when = ""
-    return _decode(value[:lt]), _decode(value[lt + 2 : gt]), when
+    who = value[:gt]
+    pair = _WHO_CACHE.get(who)
+    if pair is None:
+        pair = (_decode(value[:lt]), _decode(value[lt + 2 : gt]))
+        if len(_WHO_CACHE) < 100_000:
+            _WHO_CACHE[who] = pair
+    return pair[0], pair[1], when
+
+
+_WHO_CACHE: dict[bytes, tuple[str, str]] = {}
 
 
 def _parse_commit(header: bytes) -> CommitRecord:

@@ -78,6 +78,21 @@ def test_commit_attrs_match_node_make() -> None:
     assert made.attrs == attrs
 
 
+def test_fast_constructors_equal_pydantic_construct() -> None:
+    from connectors.harvesters.git import fast_edge, fast_node
+    from lineage.model import Edge, EdgeKind
+
+    attrs = {"sha": "a" * 40, "signed": False}
+    n = fast_node(NodeKind.COMMIT, "commit:" + "a" * 40, attrs)
+    m = Node.model_construct(kind=NodeKind.COMMIT, id="commit:" + "a" * 40, attrs=attrs)
+    assert n == m and n.model_dump() == m.model_dump() and isinstance(n, Node)
+    assert n.__pydantic_fields_set__ == m.__pydantic_fields_set__
+    e = fast_edge(EdgeKind.PARENT, "commit:a", "commit:b")
+    f = Edge.model_construct(kind=EdgeKind.PARENT, source="commit:a", target="commit:b", attrs={})
+    assert e == f and e.key == f.key and e.model_dump() == f.model_dump()
+    assert e.model_copy(update={"target": "commit:c"}).target == "commit:c"
+
+
 def test_remote_identity_strips_credentials(git_repo: GitRepo) -> None:
     git_repo.git("remote", "add", "upstream", "https://u:secret@Example.com/Org/Other.git")
     git_repo.git("remote", "add", "origin", "https://bob:tok3n@GitHub.com/Org/Repo.git")
