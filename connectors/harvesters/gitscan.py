@@ -32,7 +32,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -335,15 +335,63 @@ def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None) -> st
 
 # -- the log pass -------------------------------------------------------------------------------
 
-def parse_log(data: bytes) -> tuple[list[CommitRecord], list[FileChange], list[SubmoduleChange]]:
+LogResult = tuple[list[CommitRecord], list[FileChange], list[SubmoduleChange]]
+
+
+class LogParser:
+    """Incremental parser of ``git log --pretty=raw --raw -z`` output: feed it chunks as git
+    writes them, so parsing overlaps git's own work (diffs are computed while printing)."""
+
+    def __init__(self) -> None:
+        self.commits: list[CommitRecord] = []
+        self.changes: list[FileChange] = []
+        self.subs: list[SubmoduleChange] = []
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._buf + chunk if self._buf else chunk
+        # cut before the last commit header we can recognise: b"\0commit <sha>\ntree "
+        # (a path would have to contain "commit <40 hex>\ntree " to fool it)
+        cut = -1
+        pos = len(buf)
+        while True:
+            pos = buf.rfind(b"\0commit ", 0, pos)
+            if pos < 0:
+                break
+            if buf[pos + 48 : pos + 54] == b"\ntree ":
+                cut = pos
+                break
+        if cut < 0:
+            self._buf = buf
+            return
+        self._parse(buf[: cut + 1])
+        self._buf = buf[cut + 1 :]
+
+    def finish(self) -> LogResult:
+        if self._buf:
+            self._parse(self._buf)
+            self._buf = b""
+        return self.commits, self.changes, self.subs
+
+    def _parse(self, data: bytes) -> None:
+        _parse_into(data, self.commits, self.changes, self.subs)
+
+
+def parse_log(data: bytes) -> LogResult:
     """Parse ``git log --pretty=raw --raw -z --no-abbrev`` output (see module docstring)."""
     commits: list[CommitRecord] = []
     changes: list[FileChange] = []
     subs: list[SubmoduleChange] = []
+    _parse_into(data, commits, changes, subs)
+    return commits, changes, subs
+
+
+def _parse_into(data: bytes, commits: list[CommitRecord], changes: list[FileChange],
+                subs: list[SubmoduleChange]) -> None:
+    current = commits[-1].sha if commits else ""
     tokens = data.split(b"\0")
     n = len(tokens)
     i = 0
-    current = ""
     append_change = changes.append
     while i < n:
         tok = tokens[i]
@@ -383,7 +431,6 @@ def parse_log(data: bytes) -> tuple[list[CommitRecord], list[FileChange], list[S
             append_change(FileChange(current, path, None))
         else:
             append_change(FileChange(current, path, meta[3].decode()))
-    return commits, changes, subs
 
 
 def _ident(value: bytes) -> tuple[str, str, str]:
@@ -449,37 +496,38 @@ def _existing(root: Path, shas: Iterable[str]) -> set[str]:
     return found
 
 
-def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> bytes:
+def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> LogResult:
+    """Walk commits reachable from ``tips`` and not from ``exclude``; parse while git writes."""
     tips = sorted(set(tips))
     exclude = sorted(set(exclude))
     if not tips:
-        return b""
+        return [], [], []
     stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude)
-    code, out, err = _log(root, stdin)
+    parser = LogParser()
+    code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0 and exclude:
         # a previous tip may be gone (force-push + gc): drop the missing ones and retry
         present = _existing(root, exclude)
         stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude
                                                           if x in present)
-        code, out, err = _log(root, stdin)
+        parser = LogParser()
+        code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0:
         msg = err.decode(errors="replace").strip().splitlines()
         raise InputError(f"git log failed: {msg[-1] if msg else code}",
                          file=str(root), hint="check that the repository is not corrupt "
                          "(git fsck)")
-    return out
+    return parser.finish()
 
 
-def _log(root: Path, stdin: str) -> tuple[int, bytes, bytes]:
-    return run_git(root, _LOG_ARGS, stdin.encode())
-
-
-def run_git(root: Path, args: list[str], stdin: bytes) -> tuple[int, bytes, bytes]:
+def run_git(root: Path, args: list[str], stdin: bytes,
+            sink: Callable[[bytes], None] | None = None) -> tuple[int, bytes, bytes]:
     """Run git with ``stdin``; return (exit code, stdout, stderr).
 
-    stdin is written by a thread while this one does a single blocking read of stdout:
-    ``subprocess.run(input=…)`` polls in 32 KiB steps, which costs more than git itself on
-    tens of MB of blobs.
+    stdin is written by a thread while this one reads stdout in large ``os.read`` calls
+    (``subprocess.run(input=…)`` polls in 32 KiB steps, which costs more than git itself on
+    tens of MB of blobs). With ``sink``, each chunk goes to it as it arrives and the returned
+    stdout is empty.
     """
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     with tempfile.TemporaryFile() as errf:
@@ -513,7 +561,10 @@ def run_git(root: Path, args: list[str], stdin: bytes) -> tuple[int, bytes, byte
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 break
-            chunks.append(chunk)
+            if sink is not None:
+                sink(chunk)
+            else:
+                chunks.append(chunk)
         out = b"".join(chunks)
         proc.stdout.close()
         writer.join()
@@ -581,8 +632,7 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     subs: list[SubmoduleChange] = []
     ran = False
     if tips:
-        data = run_log(root, tips, exclude)
-        commits, changes, subs = parse_log(data)
+        commits, changes, subs = run_log(root, tips, exclude)
         ran = True
     result = GitScan(root=root, commits=commits, changes=changes, refs=dict(refs),
                      shallow=bool(base["shallow"]), repo_id=base["repo_id"],

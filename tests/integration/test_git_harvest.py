@@ -276,6 +276,26 @@ def test_dvc_changes_paths_merges_and_submodules(git_repo: GitRepo, tmp_path: Pa
         assert props == {"submodule:vendor/lib": sub_sha}
 
 
+def test_streaming_parser_equals_whole_parse(git_repo: GitRepo) -> None:
+    # a file literally named like a commit header must not split the stream
+    git_repo.write("commit " + "a" * 40, "x")
+    git_repo.write("dvc.lock", "1")
+    git_repo.commit("odd names\n\n    indented line\n")
+    git_repo.write("sub/x.dvc", "2")
+    git_repo.git("add", "-A")
+    git_repo.git("commit", "-q", "--allow-empty-message", "-m", "")
+    git_repo.commit("empty")
+    data = subprocess.run(["git", *gitscan._LOG_ARGS], cwd=git_repo.path, input=b"HEAD\n",
+                          capture_output=True, check=True).stdout
+    whole = gitscan.parse_log(data)
+    assert [c.message for c in whole[0]] == ["odd names\n\n    indented line", "", "empty"]
+    for size in (1, 7, 64, len(data)):
+        p = gitscan.LogParser()
+        for i in range(0, len(data), size):
+            p.feed(data[i : i + size])
+        assert p.finish() == whole
+
+
 def test_one_git_log_for_all_harvesters_of_a_run(git_repo: GitRepo, monkeypatch) -> None:
     git_repo.commit("one")
     calls: list[object] = []
