@@ -8,6 +8,7 @@ unchanged repository. Peak memory: max RSS of a child process doing one full har
 
     python benchmarks/bench_harvest.py                 # N = 1k and 10k
     python benchmarks/bench_harvest.py --sizes 1000 10000 100000 --runs 3
+    python benchmarks/bench_harvest.py --only git,gto      # without the DVC harvester
 """
 
 from __future__ import annotations
@@ -101,9 +102,10 @@ _CHILD = """
 import sys, time
 from lineage import api
 repo = sys.argv[1]
+only = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else None
 api.init(repo)
 t = time.perf_counter()
-r = api.harvest(repo)
+r = api.harvest(repo, only=only)
 dt = time.perf_counter() - t
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over exec)
 rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
@@ -114,11 +116,11 @@ print(dt, rss, names, nodes, edges, len(r.report.warnings))
 """
 
 
-def full_harvest(repo: Path, tmp: Path) -> tuple[float, int, str, int, int, int]:
+def full_harvest(repo: Path, tmp: Path, only: str = "") -> tuple[float, int, str, int, int, int]:
     """One full harvest on a fresh store, in a child process (so memory is its own)."""
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
     try:
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(repo)], env=_env(store),
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(repo), only], env=_env(store),
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"harvest failed:\n{out.stderr}")
@@ -128,18 +130,19 @@ def full_harvest(repo: Path, tmp: Path) -> tuple[float, int, str, int, int, int]
         shutil.rmtree(store, ignore_errors=True)
 
 
-def reharvest_process(repo: Path, tmp: Path, runs: int) -> float:
+def reharvest_process(repo: Path, tmp: Path, runs: int, only: str = "") -> float:
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
     env = _env(store)
+    flags = [a for name in only.split(",") if name for a in ("--only", name)]
     subprocess.run([sys.executable, "-m", "lineage", "init", "--repo", str(repo)], env=env,
                    check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo", str(repo)], env=env,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo", str(repo), *flags],
+                   env=env, check=True, capture_output=True)
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         out = subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo", str(repo),
-                              "--json"], env=env, capture_output=True, text=True)
+                              "--json", *flags], env=env, capture_output=True, text=True)
         times.append(time.perf_counter() - t)
         if out.returncode != 0 or '"new_events": 0' not in out.stdout:
             raise SystemExit(f"re-harvest was not a no-op:\n{out.stdout}\n{out.stderr}")
@@ -153,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lineage-bench",
                     help="where generated histories are kept between runs")
+    ap.add_argument("--only", default="",
+                    help="comma-separated harvesters (default: every installed one)")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -164,11 +169,11 @@ def main(argv: list[str] | None = None) -> int:
             blobs = dvc_blobs(repo)
             runs = args.runs if n < 100_000 else max(1, min(args.runs, 3))
             floors = [floor(repo, blobs) for _ in range(runs)]
-            results = [full_harvest(repo, tmp) for _ in range(runs)]
+            results = [full_harvest(repo, tmp, args.only) for _ in range(runs)]
             f = statistics.median(floors)
             h = statistics.median(r[0] for r in results)
             rss = max(r[1] for r in results) / 1024
-            re_t = reharvest_process(repo, tmp, runs)
+            re_t = reharvest_process(repo, tmp, runs, args.only)
             _, _, names, nodes, edges, warns = results[0]
             rows.append((n, len(blobs), f, h, h / f, re_t, rss, names, nodes, edges, warns))
     hdr = ("commits", "dvc blobs", "floor s", "harvest s", "ratio", "re-harvest s (process)",
