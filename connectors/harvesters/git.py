@@ -1,7 +1,7 @@
 """Git harvester: the repository, every commit reachable from any ref, parent edges.
 
 Incremental. The watermark (scope ``refs``) is the JSON map of refs → commit sha seen by the
-previous harvest. A harvest walks only commits reachable from the current refs and not from the
+previous harvest (with the repository id). A harvest walks only commits reachable from the current refs and not from the
 previous tips (one ``git log`` shared with the DVC and GTO harvesters, see
 :mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs at all. A ref that
 moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the commits it left and
@@ -14,10 +14,11 @@ tests check that they validate against :class:`lineage.model.CommitAttrs` and eq
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from connectors.harvesters.gitscan import CommitRecord, GitScan, dump_refs, load_refs, scan
+from connectors.harvesters.gitscan import CommitRecord, GitScan, load_refs, scan, scan_refs
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -53,6 +54,14 @@ def fast_edge(kind: EdgeKind, source: str, target: str) -> Edge:
     return e
 
 
+def _watermark_repo(wm: str | None) -> str | None:
+    try:
+        data = json.loads(wm or "")
+    except ValueError:
+        return None
+    return data.get("repository") if isinstance(data, dict) else None
+
+
 def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
                  properties: dict[str, str] | None = None) -> dict[str, Any]:
     """The attributes of a commit node, exactly as ``Node.make`` would build them."""
@@ -85,10 +94,22 @@ class GitHarvester:
         return (ctx.repo_path / ".git").exists()
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
-        previous = load_refs(ctx.watermark(WATERMARK_SCOPE))
+        wm = ctx.watermark(WATERMARK_SCOPE)
+        previous = load_refs(wm)
+        base = scan_refs(ctx)
+        if not base.refs:
+            return  # empty repository: nothing yet (its identity needs a commit or a remote)
+        if previous is not None and _watermark_repo(wm) not in (None, base.repo_id):
+            # the identity changed (a remote was added or changed): re-harvest every commit
+            # so each one names the repository by its new id
+            ctx.report.warn("git", f"repository identity changed to {base.repo_id}; "
+                            "re-harvesting all commits under it")
+            previous = None
         s = scan(ctx, previous)
         yield from self._facts(ctx, s, previous)
-        ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
+        ctx.set_watermark(WATERMARK_SCOPE, json.dumps(
+            {"repository": s.repo_id, "refs": dict(sorted(s.refs.items()))},
+            separators=(",", ":")))
 
     def _facts(self, ctx: HarvestContext, s: GitScan,
                previous: dict[str, str] | None) -> Iterator[Node | Edge]:

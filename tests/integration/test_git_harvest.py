@@ -308,6 +308,20 @@ def test_one_git_log_for_all_harvesters_of_a_run(git_repo: GitRepo, monkeypatch)
     assert gitscan.refs_watermark(a.refs) == gitscan.refs_watermark(dict(reversed(a.refs.items())))
 
 
+def test_empty_repository_then_remote_added(git_repo: GitRepo) -> None:
+    res = _harvest(git_repo)
+    assert res.harvesters[0].stats.total == 0 and not res.report.warnings
+    c1 = git_repo.commit("one")
+    _harvest(git_repo)
+    git_repo.git("remote", "add", "origin", "git@github.com:Org/Repo.git")
+    res = _harvest(git_repo)
+    assert any("identity changed" in str(w) for w in res.report.warnings)
+    with _store(git_repo) as store:
+        assert store.get_node(f"commit:{c1}").attrs["repository"] == \
+            "repository:github.com/Org/Repo"
+    assert _harvest(git_repo).new_events == 0
+
+
 def test_not_a_repository_error(tmp_path: Path) -> None:
     import pytest
 
