@@ -304,11 +304,9 @@ class DvcHarvester:
     name: ClassVar[str] = "dvc"
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        """A git repository that uses DVC (``.dvc/`` is what ``dvc init`` creates), or one
-        harvested before (its DVC history stays of interest after DVC files are removed)."""
-        if not (ctx.repo_path / ".git").exists():
-            return False
-        return (ctx.repo_path / ".dvc").is_dir() or ctx.watermark(WATERMARK_SCOPE) is not None
+        # any git repository: DVC files may live anywhere in its history, and the shared
+        # git log pass tells for free whether they do
+        return (ctx.repo_path / ".git").exists()
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         previous = load_refs(ctx.watermark(WATERMARK_SCOPE))

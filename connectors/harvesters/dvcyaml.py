@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["REFUSED", "DvcYamlError", "load", "scan"]
+__all__ = ["REFUSED", "DvcYamlError", "clear_memo", "load", "scan"]
 
 
 class _Refused:
@@ -105,6 +105,13 @@ def _plain(v: str) -> Any:
     """Resolve a plain scalar as both YAML 1.1 and 1.2 would, or refuse."""
     c = v[0]
     if c in _NUMSTART:
+        if v.isdigit() and v.isascii():
+            if c == "0" and len(v) > 1:
+                raise _Refuse  # 017: octal in YAML 1.1, decimal in 1.2
+            return int(v)
+        if c.isdigit() and v.isalnum() and v.isascii() and v[1:2] not in ("b", "x", "o") \
+                and v.strip("0123456789eE"):
+            return v  # a hex digest and the like: letters other than e, so not a number
         if _INT.fullmatch(v):
             return int(v)
         if _FLOAT.fullmatch(v):
@@ -242,109 +249,192 @@ def _split_key(s: str) -> tuple[str | None, str]:
     return s[:i], s[i + 2:].lstrip(" ")
 
 
+class _Mark:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_BLANK: Any = _Mark("BLANK")  # blank or comment line
+_NOKEY: Any = _Mark("NOKEY")  # "- value" / "-" line
+_BARE: Any = _Mark("BARE")  # a line with no key and no dash: only valid as a continuation
+_PENDING: Any = _Mark("PENDING")  # "key:" / "-" with the value on the following lines
+
+# line → token, shared by all documents: a DVC history repeats most of its lines
+# ("    deps:", "      hash: md5", "    - path: data/x"), so most lines are tokenized once
+_MEMO: dict[str, Any] = {}
+# "<indent>[- ]key" → (indent, dash width, key): for lines whose value is new ("md5: <hex>")
+_PREFIX: dict[str, tuple[int, int, Any]] = {}
+_MEMO_LIMIT = 200_000
+
+
+def clear_memo() -> None:
+    """Forget memoized lines (benchmarks; memory)."""
+    _MEMO.clear()
+    _PREFIX.clear()
+
+
+def _tokenize(line: str) -> Any:
+    """One line → ``(indent, dash width, key, value, plain text)``, independent of context."""
+    s = line.lstrip(" ")
+    if not s or s[0] == "#":
+        return _BLANK
+    ind = len(line) - len(s)
+    dash = 0
+    if s[0] == "-" and (len(s) == 1 or s[1] == " "):
+        rest = s[1:].lstrip(" ")
+        dash = len(s) - len(rest)
+        if not rest or rest[0] == "#":
+            return (ind, dash, _NOKEY, _PENDING, None)
+        key, after = _split_key(rest)
+        if key is None:
+            if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+                raise _Refuse  # "- - x": nested sequence on one line
+            v, plain = _value(rest)
+            return (ind, dash, _NOKEY, v, plain)
+        rest = after
+    else:
+        key, rest = _split_key(s)
+        if key is None:
+            return (ind, 0, _BARE, None, s)
+    if not key or key[0] in _BAD_KEY_START or " #" in key:
+        raise _Refuse
+    k = _key(key)
+    if key[0] != "'" and key[0] != '"' and rest:
+        # remember "<indent>[- ]key" so that other lines with this key skip the work above
+        i = line.find(": ")
+        if len(_PREFIX) < _MEMO_LIMIT:
+            _PREFIX[line[:i]] = (ind, dash, k)
+    if not rest or rest[0] == "#":
+        return (ind, dash, k, _PENDING, None)
+    v, plain = _value(rest)
+    return (ind, dash, k, v, plain)
+
+
+def _tokenize_value(pre: tuple[int, int, Any], rest: str) -> Any:
+    ind, dash, k = pre
+    if rest.isalnum():  # no space, quote, comment or indicator: a plain scalar as it is
+        return (ind, dash, k, _plain(rest), rest)
+    rest = rest.lstrip(" ")
+    if not rest or rest[0] == "#":
+        return (ind, dash, k, _PENDING, None)
+    v, plain = _value(rest)
+    return (ind, dash, k, v, plain)
+
+
 def _scan(lines: list[str]) -> Any:
-    # stack entries: [indent, container, is_seq, indentless]
-    stack: list[list[Any]] = []
+    # the current block: indent, container, is a sequence, is an indentless sequence
+    # ("key:\n- a" with the dash at the key's column); parents on ``stack``
+    cur_ind = -1
+    cur_c: Any = None
+    cur_seq = False
+    cur_il = False
+    stack: list[tuple[int, Any, bool, bool]] = []
     root: Any = None
     # pending block value: (container, key or index, indent of the key/dash, parent is map)
     pending: tuple[Any, Any, int, bool] | None = None
-    # multi-line plain scalar: [container, key, block indent, parts]
-    cont: list[Any] | None = None
-    split_key = _split_key
-    value = _value
-    bad_key_start = _BAD_KEY_START
+    # the last scalar set (its token and container): a plain one may continue on next lines
+    last: Any = None
+    last_c: Any = None
+    parts: list[str] | None = None
+    memo = _MEMO
+    memo_get = memo.get
+    prefix_get = _PREFIX.get
+    tokenize = _tokenize
+    tokenize_value = _tokenize_value
     for line in lines:
-        s = line.lstrip(" ")
-        if not s or s[0] == "#":
-            cont = None  # blank or comment line ends a multi-line plain scalar
+        tok = memo_get(line)
+        if tok is None:
+            i = line.find(": ")
+            pre = prefix_get(line[:i]) if i > 0 else None
+            tok = tokenize(line) if pre is None else tokenize_value(pre, line[i + 2:])
+            if len(memo) < _MEMO_LIMIT and (tok is _BLANK or type(tok[3]) not in (list, dict)):
+                memo[line] = tok
+        if tok is _BLANK:
+            last = None  # a blank or comment line ends a multi-line plain scalar
             continue
-        ind = len(line) - len(s)
-        if cont is not None:
-            if ind > cont[2]:
-                cont[3].append(_continuation(s))
-                cont[0][cont[1]] = _plain(" ".join(cont[3]))
-                continue
-            cont = None
-        dash = 0
-        if s[0] == "-" and (len(s) == 1 or s[1] == " "):
-            rest = s[1:].lstrip(" ")
-            dash = len(s) - len(rest)
-            if rest:
-                key, rest = split_key(rest)
-            else:
-                key = None
-        else:
-            key, rest = split_key(s)
-            if key is None:
-                raise _Refuse  # a bare scalar line where a key or "- " belongs
-        if key is not None and (not key or key[0] in bad_key_start or " #" in key):
-            raise _Refuse
+        ind, dash, key, v, plain = tok
+        if key is _BARE:
+            # continues the plain scalar of the line before, if more indented than its block
+            if last is None or last[4] is None:
+                raise _Refuse
+            nokey = last[2] is _NOKEY
+            if ind <= last[0] + (0 if nokey else last[1]):
+                raise _Refuse
+            if parts is None:
+                parts = [last[4]]
+            parts.append(_continuation(plain))
+            last_c[len(last_c) - 1 if nokey else last[2]] = _plain(" ".join(parts))
+            continue
+        if parts is not None:
+            parts = None
         if pending is not None:
             pc, pk, pind, pmap = pending
             pending = None
             if ind > pind:
-                if dash:
-                    new: Any = []
-                    stack.append([ind, new, True, False])
-                else:
-                    new = {}
-                    stack.append([ind, new, False, False])
-                pc[pk] = new
+                stack.append((cur_ind, cur_c, cur_seq, cur_il))
+                cur_ind, cur_seq, cur_il = ind, bool(dash), False
+                cur_c = [] if dash else {}
+                pc[pk] = cur_c
             elif ind == pind and dash and pmap:
-                new = []
-                stack.append([ind, new, True, True])
-                pc[pk] = new
+                stack.append((cur_ind, cur_c, cur_seq, cur_il))
+                cur_ind, cur_c, cur_seq, cur_il = ind, [], True, True
+                pc[pk] = cur_c
+        if ind != cur_ind or (cur_il and not dash):
+            if cur_c is None:
+                if root is not None:
+                    raise _Refuse
+                cur_ind, cur_seq, cur_il = ind, bool(dash), False
+                root = cur_c = [] if dash else {}
             else:
-                pc[pk] = None
-        if not stack:
-            if root is not None:
-                raise _Refuse
-            root = [] if dash else {}
-            stack.append([ind, root, bool(dash), False])
-        top = stack[-1]
-        while top[0] > ind or (top[3] and top[0] == ind and not dash):
-            stack.pop()
-            if not stack:
-                raise _Refuse
-            top = stack[-1]
-        if top[0] != ind:
-            raise _Refuse
+                while cur_ind > ind or (cur_il and cur_ind == ind and not dash):
+                    if not stack:
+                        raise _Refuse
+                    cur_ind, cur_c, cur_seq, cur_il = stack.pop()
+                if cur_ind != ind or cur_c is None:
+                    raise _Refuse
         if dash:
-            if not top[2]:
+            if not cur_seq:
                 raise _Refuse
-            seq = top[1]
-            if key is None:
-                if not rest or rest[0] == "#":
+            seq = cur_c
+            if key is _NOKEY:
+                if v is _PENDING:
                     seq.append(None)
                     pending = (seq, len(seq) - 1, ind, False)
+                    last = None
                     continue
-                if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
-                    raise _Refuse  # "- - x": nested sequence on one line
-                v, plain = value(rest)
+                if type(v) is list:
+                    v = list(v)
+                elif type(v) is dict:
+                    v = {}
                 seq.append(v)
-                if plain:
-                    cont = [seq, len(seq) - 1, ind, [plain]]
+                last = tok
+                last_c = seq
                 continue
             # "- key: value": a mapping whose keys sit at the column after the dash
-            ind += dash
             mapping: Any = {}
             seq.append(mapping)
-            stack.append([ind, mapping, False, False])
-        elif top[2]:
+            stack.append((cur_ind, cur_c, cur_seq, cur_il))
+            cur_ind, cur_c, cur_seq, cur_il = ind + dash, mapping, False, False
+            ind = cur_ind
+        elif cur_seq:
             raise _Refuse
         else:
-            mapping = top[1]
-        k = _key(key)
-        if k in mapping:
+            mapping = cur_c
+        if key in mapping:
             raise _Refuse  # duplicate key: PyYAML keeps the last, others reject
-        if not rest or rest[0] == "#":
-            mapping[k] = None
-            pending = (mapping, k, ind, True)
+        if v is _PENDING:
+            mapping[key] = None
+            pending = (mapping, key, ind, True)
+            last = None
             continue
-        v, plain = value(rest)
-        mapping[k] = v
-        if plain:
-            cont = [mapping, k, ind, [plain]]
+        mapping[key] = v
+        last = tok
+        last_c = mapping
     return root
 
 
