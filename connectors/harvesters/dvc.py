@@ -47,7 +47,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.harvesters.dvcyaml import DvcYamlError, load
-from connectors.harvesters.gitscan import GitScan, cat_blobs, dump_refs, load_refs, scan
+from connectors.harvesters.gitscan import (
+    FileChange,
+    GitScan,
+    cat_blobs,
+    dump_refs,
+    load_refs,
+    scan,
+)
 from lineage.ids import commit_id, data_id, model_group_id, model_id, stage_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -332,9 +339,32 @@ class DvcHarvester:
     # -- replay the changes in commit order ---------------------------------------------------
     def _replay(self, ctx: HarvestContext, s: GitScan, summaries: dict[str, dict[str, Any]],
                 run: _Run) -> None:
-        yaml_state: dict[str, dict[str, Any]] = {}  # folder → last dvc.yaml summary seen
-        total = len(s.changes)
-        for i, ch in enumerate(s.changes):
+        changes = _yaml_first(s.changes)
+        # folder → the dvc.yaml in force (frozen, wdir): for a folder whose lock changes before
+        # its dvc.yaml does in this run, read the dvc.yaml of that commit (e.g. an incremental
+        # harvest where only dvc.lock moved)
+        yaml_state: dict[str, dict[str, Any]] = {}
+        seen_yaml: set[str] = set()
+        seed: list[tuple[str, str]] = []  # (folder, spec)
+        for ch in changes:
+            kind = file_kind(ch.path)
+            folder = posixpath.dirname(ch.path)
+            if kind == "yaml":
+                seen_yaml.add(folder)
+            elif kind == "lock" and folder not in seen_yaml:
+                seen_yaml.add(folder)
+                yaml_path = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+                seed.append((folder, f"{ch.commit}:{yaml_path}"))
+        if seed:
+            found = _cat_paths(ctx.repo_path, [spec for _, spec in seed])
+            pairs = [("yaml", b[0]) for b in found if b is not None]
+            seeded = summaries_for(ctx, pairs)
+            for (folder, _), b in zip(seed, found, strict=True):
+                summ = seeded.get(f"yaml:{b[0]}") if b is not None else None
+                if summ is not None and "error" not in summ:
+                    yaml_state[folder] = summ
+        total = len(changes)
+        for i, ch in enumerate(changes):
             if i % 500 == 0:
                 ctx.progress("dvc files", i, total)
             kind = file_kind(ch.path)
@@ -508,6 +538,24 @@ class DvcHarvester:
             yield Edge.make(EdgeKind.ARTIFACT, did, mid, commit=commit)
             yield Node.make(NodeKind.MODEL, mid, group=group, version=version,
                             artifact_hash=h, artifact_uri=paths[group])
+
+
+def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
+    """Changes in commit order, a commit's dvc.yaml files before its other files (git lists
+    ``dvc.lock`` before ``dvc.yaml``), so a lock entry sees the pipeline it was written for."""
+    out: list[FileChange] = []
+    i, n = 0, len(changes)
+    while i < n:
+        j = i
+        commit = changes[i].commit
+        while j < n and changes[j].commit == commit:
+            j += 1
+        group = changes[i:j]
+        if len(group) > 1:
+            group.sort(key=lambda c: file_kind(c.path) != "yaml")
+        out += group
+        i = j
+    return out
 
 
 def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:

@@ -487,3 +487,26 @@ def test_harvest_by_subprocess_cli_never_tracebacks(historic: GitRepo) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "bad.dvc" in proc.stdout + proc.stderr
+
+
+def test_frozen_and_wdir_from_dvc_yaml_also_on_incremental_harvest(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("pipe/dvc.yaml", "stages:\n  fit:\n    wdir: ../work\n    frozen: true\n"
+                   "    cmd: python fit.py\n    outs:\n    - out.bin\n")
+
+    def lock(md5: str) -> str:
+        return ("schema: '2.0'\nstages:\n  fit:\n    cmd: python fit.py\n    outs:\n"
+                f"    - path: out.bin\n      hash: md5\n      md5: {md5}\n      size: 3\n")
+
+    git_repo.write("pipe/dvc.lock", lock("0123456789abcdef0123456789abcdef"))
+    git_repo.commit("pipeline and lock in one commit")
+    harvest(git_repo.path)
+    git_repo.write("pipe/dvc.lock", lock("fedcba9876543210fedcba9876543210"))
+    c2 = git_repo.commit("only the lock moves")
+    harvest(git_repo.path)
+    stages = nodes(git_repo.path, NodeKind.STAGE)
+    assert len(stages) == 2
+    assert all(a["frozen"] is True and a["dvc_yaml"] == "pipe/dvc.yaml" for a in stages.values())
+    assert {a["outs"][0] for a in stages.values()} == {"work/out.bin"}
+    latest = next(a for a in stages.values() if a["commit"] == c2)
+    assert latest["name"] == "fit"
