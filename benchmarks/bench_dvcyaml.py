@@ -152,10 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         "yaml-rs": lambda b: yaml_rs.loads(b.decode()),
         "PyYAML CSafeLoader": lambda b: yaml.load(b, Loader=cload),  # noqa: S506
     }
-    results: dict[str, tuple[float, list[Any]]] = {}
-    for name, fn in parsers.items():
-        results[name] = _time(fn, blobs, args.repeat if "PyYAML" not in name else
-                              max(1, args.repeat // 2))
+    # rounds are interleaved (every parser once per round) so that load on a shared machine
+    # hits them alike; PyYAML, ~10x slower, runs every other round
+    times: dict[str, list[float]] = {name: [] for name in parsers}
+    outputs: dict[str, list[Any]] = {}
+    for r in range(args.repeat):
+        for name, fn in parsers.items():
+            if "PyYAML" in name and r % 2 and name in outputs:
+                continue
+            t, outputs[name] = _time(fn, blobs, 1)
+            times[name].append(t)
+    results = {name: (statistics.median(ts), outputs[name]) for name, ts in times.items()}
     base = results["load (scanner + fallback)"][0]
     print(f"{'parser':28} {'median s':>9} {'blobs/s':>10} {'× load':>8}")
     for name, (t, _) in results.items():

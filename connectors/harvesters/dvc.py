@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.harvesters.dvcyaml import DvcYamlError, load
+from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
 from connectors.harvesters.gitscan import (
     FileChange,
     GitScan,
@@ -595,6 +595,7 @@ def summaries_for(ctx: HarvestContext,
             out[k] = summ
             new.append((k, {"v": _CACHE_VERSION, "s": summ}))
         ctx.store.cache_put_many(CACHE_NS, new)
+        clear_memo()  # the scanner's line memo has served this batch; free it
     return out
 
 

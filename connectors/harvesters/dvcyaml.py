@@ -269,7 +269,7 @@ _PENDING: Any = _Mark("PENDING")  # "key:" / "-" with the value on the following
 _MEMO: dict[str, Any] = {}
 # "<indent>[- ]key" → (indent, dash width, key): for lines whose value is new ("md5: <hex>")
 _PREFIX: dict[str, tuple[int, int, Any]] = {}
-_MEMO_LIMIT = 200_000
+_MEMO_LIMIT = 100_000
 
 
 def clear_memo() -> None:
