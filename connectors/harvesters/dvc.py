@@ -87,15 +87,24 @@ def file_kind(path: str) -> str | None:
     return None
 
 
-def _json_safe(v: Any) -> Any:
+_JSON_BUDGET = 200_000  # values copied out of one params section; aliases can multiply them
+
+
+def _json_safe(v: Any, budget: list[int] | None = None) -> Any:
+    if budget is None:
+        budget = [_JSON_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DvcFileError("params too large (YAML aliases expanding?)")
     if v is None or isinstance(v, bool | int | str):
         return v
     if isinstance(v, float):
         return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
     if isinstance(v, dict):
-        return {str(k) if not isinstance(k, str) else k: _json_safe(x) for k, x in v.items()}
+        return {str(k) if not isinstance(k, str) else k: _json_safe(x, budget)
+                for k, x in v.items()}
     if isinstance(v, list | tuple | set | frozenset):
-        return [_json_safe(x) for x in v]
+        return [_json_safe(x, budget) for x in v]
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if isinstance(v, bytes):
@@ -250,6 +259,8 @@ def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
         return {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}", "line": exc.line}
     except RecursionError:
         return {"error": "document nested too deeply", "line": None}
+    except Exception as exc:  # noqa: BLE001 - one odd file must never end the harvest
+        return {"error": f"cannot read this file ({type(exc).__name__}: {exc})", "line": None}
 
 
 _KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
@@ -636,6 +647,8 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     the path's up to the root), through one ``git cat-file --batch``."""
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
     for path, commit in dict.fromkeys(wanted):
+        if "\n" in path or _is_external(path):
+            continue  # not a path cat-file can be asked about
         cands.append(((path, commit), f"{commit}:{path}.dvc", "dvc", posixpath.dirname(path)))
         folder = posixpath.dirname(path)
         while True:

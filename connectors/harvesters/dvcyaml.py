@@ -440,6 +440,9 @@ def _scan(lines: list[str]) -> Any:
 
 # -- full parsers ------------------------------------------------------------------------------
 _LINE_RE = re.compile(r"line (\d+)")
+# characters YAML forbids that yaml-rs lets through: such a document goes to PyYAML, which
+# rejects it with a line number
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
 def _full_parse(data: str | bytes) -> tuple[Any, str]:
@@ -451,7 +454,7 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
             text = None
     else:
         text = data
-    if text is not None:
+    if text is not None and not _CONTROL.search(text):
         try:
             import yaml_rs
 

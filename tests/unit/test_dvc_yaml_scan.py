@@ -273,3 +273,19 @@ def test_floats_compare_exactly() -> None:
         got = scan(text)
         want = yaml.safe_load(text)
         assert got == want and math.copysign(1, got["a"]) == math.copysign(1, want["a"])
+
+
+def test_summaries_of_odd_files_are_errors_not_exceptions() -> None:
+    from connectors.harvesters.dvc import parse_blob
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    lock = "schema: '2.0'\nstages:\n  s:\n    cmd: x\n    params:\n      p.yaml:\n" + "".join(
+        "        " + line + "\n" for line in bomb.splitlines())
+    for kind, text in [("lock", lock), ("lock", "stages: 3\nschema: '2.0'\n"),
+                       ("dvc", "outs: {a: 1}\n"), ("dvc", "outs:\n- [1, 2]\n"),
+                       ("yaml", "artifacts:\n  m: {}\n"), ("lock", "- 1\n"),
+                       ("dvc", "\x00\x01 binary"), ("lock", "a: !!python/object:os.system x\n")]:
+        out = parse_blob(kind, text.encode())
+        assert set(out) == {"error", "line"}, (text, out)
