@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from connectors.harvesters.gitscan import cat_objects, parse_ident, scan_refs
+from connectors.harvesters.gitscan import cat_objects, parse_ident, parse_tag_object, scan_refs
 from lineage.ids import commit_id, deployment_id, model_group_id, model_id
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
 from lineage.plugins import HarvestContext
@@ -191,7 +191,11 @@ class GtoHarvester:
             parsed.append((ref, p, sha))
         if not parsed:
             return []
-        annotated = s.tag_objects if any(r in s.annotated for r, _, _ in parsed) else {}
+        # read only the GTO tags' objects (a repository may carry many other tags)
+        tag_shas = {ref: s.annotated[ref] for ref, _, _ in parsed if ref in s.annotated}
+        raw = cat_objects(ctx.repo_path, set(tag_shas.values()))
+        annotated = {ref: parse_tag_object(raw[sha]) for ref, sha in tag_shas.items()
+                     if sha in raw}
         light = [sha for ref, _, sha in parsed
                  if ref not in annotated or not annotated[ref].tagger_time]
         commit_times: dict[str, tuple[str | None, str | None, str | None]] = {}
@@ -232,7 +236,8 @@ class GtoHarvester:
         for art in arts.values():
             yield from self._emit(art, repo_id)
 
-    def _version_at(self, art: _Artifact, commit: str, when: str) -> _Version:
+    def _version_at(self, art: _Artifact, commit: str, when: str,
+                    create: bool = True) -> _Version | None:
         """GTO: the version registered at ``commit`` (greatest if several, registered no later
         than ``when`` if possible); else a version named by the commit sha."""
         at = [v for v in art.versions.values() if v.commit == commit and v.registered]
@@ -240,6 +245,8 @@ class GtoHarvester:
         pick = before or at
         if pick:
             return max(pick, key=lambda v: semver_key(v.version))
+        if not create:
+            return art.versions.get(commit)
         return art.versions.setdefault(commit, _Version(commit, commit))
 
     def _apply(self, ctx: HarvestContext, art: _Artifact, ev: TagEvent) -> None:
@@ -266,6 +273,7 @@ class GtoHarvester:
         elif p.action == ASSIGN:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time)
+            assert v is not None
             prev = art.active.get(p.stage)
             if prev is not None:
                 prev.retired_at = ev.time
@@ -278,11 +286,12 @@ class GtoHarvester:
             v.stages[p.stage] = dep.id
         elif p.action == UNASSIGN:
             assert p.stage is not None
-            v = self._version_at(art, ev.commit, ev.time)
+            v = self._version_at(art, ev.commit, ev.time, create=False)
             dep = art.active.get(p.stage)
-            if dep is None or dep.version != v.version:
+            if v is None or dep is None or dep.version != v.version:
+                what = v.version if v else f"(no version at {ev.commit[:12]})"
                 ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
-                                f"{v.version}, which is not in that stage", commit=ev.commit)
+                                f"{what}, which is not in that stage", commit=ev.commit)
                 return
             dep.retired_at = ev.time
             dep.retired_why = f"unassigned (tag {ev.tag})"

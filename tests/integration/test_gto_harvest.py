@@ -176,3 +176,30 @@ def test_incremental_and_aliases(git_repo: GitRepo) -> None:
     with api.open_store(git_repo.path) as store:
         assert store.get_node("model:churn@v1.0.0").attrs["stage"] == "prod"
         assert store.verify().ok
+
+
+def test_odd_registries_warn_and_go_on(git_repo: GitRepo) -> None:
+    c1 = git_repo.commit("one")
+    git_repo.tag("m@v1.0.0", "reg")
+    git_repo.tag("m@v1.1.0", "second version on the same commit")
+    git_repo.tag("m#prod", "prod")  # assigns the greatest version registered at c1
+    c2 = git_repo.commit("two")
+    git_repo.tag("m@v1.0.0#7", "same version again, other commit")
+    git_repo.tag("m@v3.0.0!", "deregister a version never registered")
+    git_repo.tag("m#qa!", "unassign a stage never assigned")
+    tree = git_repo.git("rev-parse", "HEAD^{tree}")
+    git_repo.git("tag", "-a", "m@v4.0.0", "-m", "tag of a tree", tree)
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    text = "\n".join(str(w) for w in res.report.warnings)
+    assert "registers m v1.0.0 again" in text
+    assert "never registered" in text
+    assert "not in that stage" in text
+    graph = api.open_store(git_repo.path).load_graph()
+    assert graph.attrs("model:m@v1.0.0")["commit"] == c1
+    assert graph.attrs("model:m@v1.1.0")["stage"] == "prod"
+    assert graph.attrs("model:m@v1.0.0").get("stage") is None
+    assert graph.attrs("model:m@v3.0.0")["status"] == "unregistered"
+    assert "model:m@v4.0.0" not in graph
+    assert f"model:m@{c2}" not in graph  # a rejected unassignment invents no version
+    assert c2 in {graph.attrs(n)["sha"] for n in graph.node_ids(NodeKind.COMMIT)}
