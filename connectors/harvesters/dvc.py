@@ -395,16 +395,18 @@ class DvcHarvester:
             folder = posixpath.dirname(ch.path)
             if kind == "yaml":
                 yaml_state[folder] = summ
-                self._artifacts(run, folder, summ)
+                self._artifacts(run, folder, summ, ctx.config.model_aliases)
             elif kind == "lock":
                 self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
             else:
                 self._dvcfile(run, ch.commit, ch.path, folder, summ)
         ctx.progress("dvc files", total, total)
 
-    def _artifacts(self, run: _Run, folder: str, summ: dict[str, Any]) -> None:
+    def _artifacts(self, run: _Run, folder: str, summ: dict[str, Any],
+                   aliases: dict[str, str]) -> None:
         for name, a in summ.get("artifacts", {}).items():
             group = f"{folder}:{name}" if folder else name
+            group = aliases.get(group, group)  # same mapping as the GTO harvester
             attrs: dict[str, Any] = {"name": group, "registry": "dvc",
                                      "path": resolve(folder, a["path"])}
             if a.get("type"):

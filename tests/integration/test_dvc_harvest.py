@@ -510,3 +510,17 @@ def test_frozen_and_wdir_from_dvc_yaml_also_on_incremental_harvest(git_repo: Git
     assert {a["outs"][0] for a in stages.values()} == {"work/out.bin"}
     latest = next(a for a in stages.values() if a["commit"] == c2)
     assert latest["name"] == "fit"
+
+
+def test_model_aliases_apply_to_dvc_artifacts_and_their_join(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("lineage.yaml", "model_aliases:\n  clf: churn-classifier\n")
+    git_repo.write("dvc.yaml", "artifacts:\n  clf:\n    path: m.pkl\n")
+    git_repo.write("m.pkl.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: m.pkl\n")
+    git_repo.commit("declare")
+    git_repo.tag("clf@v1.0.0", "register")
+    harvest(git_repo.path)
+    assert "model_group:churn-classifier" in nodes(git_repo.path, NodeKind.MODEL_GROUP)
+    assert "model_group:clf" not in nodes(git_repo.path, NodeKind.MODEL_GROUP)
+    (_, dst), = edges(git_repo.path, EdgeKind.ARTIFACT)
+    assert dst == "model:churn-classifier@v1.0.0"
