@@ -329,3 +329,20 @@ def test_not_a_repository_error(tmp_path: Path) -> None:
 
     with pytest.raises(NotARepositoryError):
         api.harvest(tmp_path)
+
+
+def test_full_harvest_walks_history_once(git_repo: GitRepo, monkeypatch) -> None:
+    git_repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n")
+    git_repo.commit("pipeline")
+    git_repo.tag("m@v1.0.0", "reg")
+    git_repo.commit("two")
+    calls: list[object] = []
+    real = gitscan.run_log
+    monkeypatch.setattr(gitscan, "run_log", lambda *a: calls.append(a) or real(*a))
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path)
+    assert "git" in [h.name for h in res.harvesters]
+    assert len(calls) == 1
+    git_repo.commit("three")
+    api.harvest(git_repo.path)
+    assert len(calls) == 2  # one incremental pass for every harvester
