@@ -346,31 +346,44 @@ class LogParser:
         self.commits: list[CommitRecord] = []
         self.changes: list[FileChange] = []
         self.subs: list[SubmoduleChange] = []
-        self._buf = b""
+        self._chunks: list[bytes] = []  # unparsed data, no complete commit boundary inside
+        self._tail = b""  # last bytes of _chunks, where a boundary may straddle a chunk edge
 
     def feed(self, chunk: bytes) -> None:
-        buf = self._buf + chunk if self._buf else chunk
-        # cut before the last commit header we can recognise: b"\0commit <sha>\ntree "
-        # (a path would have to contain "commit <40 hex>\ntree " to fool it)
+        # a commit starts at b"\0commit <sha>\ntree " (a path would have to contain
+        # "commit <40 hex>\ntree " to fool this); look only at the new bytes (plus the tail
+        # of the old ones) so a huge commit costs linear time
+        region = self._tail + chunk
+        pos = len(region)
         cut = -1
-        pos = len(buf)
         while True:
-            pos = buf.rfind(b"\0commit ", 0, pos)
+            pos = region.rfind(b"\0commit ", 0, pos)
             if pos < 0:
                 break
-            if buf[pos + 48 : pos + 54] == b"\ntree ":
+            if region[pos + 48 : pos + 54] == b"\ntree ":
                 cut = pos
                 break
         if cut < 0:
-            self._buf = buf
+            self._chunks.append(chunk)
+            self._tail = region[-64:]
             return
-        self._parse(buf[: cut + 1])
-        self._buf = buf[cut + 1 :]
+        cut_in_chunk = cut - len(self._tail)  # may be negative: inside earlier chunks
+        if cut_in_chunk >= 0:
+            head = b"".join([*self._chunks, chunk[: cut_in_chunk + 1]])
+            rest = chunk[cut_in_chunk + 1 :]
+        else:
+            buf = b"".join([*self._chunks, chunk])
+            at = len(buf) - len(chunk) + cut_in_chunk
+            head, rest = buf[: at + 1], buf[at + 1 :]
+        self._parse(head)
+        self._chunks = [rest] if rest else []
+        self._tail = rest[-64:]
 
     def finish(self) -> LogResult:
-        if self._buf:
-            self._parse(self._buf)
-            self._buf = b""
+        if self._chunks:
+            self._parse(b"".join(self._chunks))
+            self._chunks = []
+            self._tail = b""
         return self.commits, self.changes, self.subs
 
     def _parse(self, data: bytes) -> None:
