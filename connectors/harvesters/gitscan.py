@@ -526,10 +526,13 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> LogResul
         parser = LogParser()
         code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0:
-        msg = err.decode(errors="replace").strip().splitlines()
-        raise InputError(f"git log failed: {msg[-1] if msg else code}",
-                         file=str(root), hint="check that the repository is not corrupt "
-                         "(git fsck)")
+        text = err.decode(errors="replace").strip()
+        msg = text.splitlines()
+        hint = "check that the repository is not corrupt (git fsck)"
+        if "diff-merges" in text:
+            hint = "lineage needs git 2.31 or newer (git --version)"
+        raise InputError(f"git log failed: {msg[-1] if msg else code}", file=str(root),
+                         hint=hint)
     return parser.finish()
 
 
