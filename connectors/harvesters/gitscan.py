@@ -342,7 +342,8 @@ class LogParser:
     """Incremental parser of ``git log --pretty=raw --raw -z`` output: feed it chunks as git
     writes them, so parsing overlaps git's own work (diffs are computed while printing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
         self.commits: list[CommitRecord] = []
         self.changes: list[FileChange] = []
         self.subs: list[SubmoduleChange] = []
@@ -388,6 +389,8 @@ class LogParser:
 
     def _parse(self, data: bytes) -> None:
         _parse_into(data, self.commits, self.changes, self.subs)
+        if self.progress is not None:
+            self.progress(len(self.commits))
 
 
 def parse_log(data: bytes) -> LogResult:
@@ -509,21 +512,24 @@ def _existing(root: Path, shas: Iterable[str]) -> set[str]:
     return found
 
 
-def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str]) -> LogResult:
-    """Walk commits reachable from ``tips`` and not from ``exclude``; parse while git writes."""
+def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str],
+            progress: Callable[[int], None] | None = None) -> LogResult:
+    """Walk commits reachable from ``tips`` and not from ``exclude``; parse while git writes.
+
+    ``progress(n)`` is called with the number of commits parsed so far."""
     tips = sorted(set(tips))
     exclude = sorted(set(exclude))
     if not tips:
         return [], [], []
     stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude)
-    parser = LogParser()
+    parser = LogParser(progress)
     code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0 and exclude:
         # a previous tip may be gone (force-push + gc): drop the missing ones and retry
         present = _existing(root, exclude)
         stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude
                                                           if x in present)
-        parser = LogParser()
+        parser = LogParser(progress)
         code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0:
         text = err.decode(errors="replace").strip()
@@ -648,7 +654,8 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     subs: list[SubmoduleChange] = []
     ran = False
     if tips:
-        commits, changes, subs = run_log(root, tips, exclude)
+        commits, changes, subs = run_log(
+            root, tips, exclude, lambda n: ctx.progress("git history", n, None))
         ran = True
     result = GitScan(root=root, commits=commits, changes=changes, refs=dict(refs),
                      shallow=bool(base["shallow"]), repo_id=base["repo_id"],
