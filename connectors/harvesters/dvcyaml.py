@@ -346,7 +346,12 @@ def _scan(lines: list[str]) -> Any:
     prefix_get = _PREFIX.get
     tokenize = _tokenize
     tokenize_value = _tokenize_value
-    for line in lines:
+    n = len(lines)
+    skip = 0
+    for idx, line in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
         tok = memo_get(line)
         if tok is None:
             i = line.find(": ")
@@ -435,7 +440,49 @@ def _scan(lines: list[str]) -> Any:
         mapping[key] = v
         last = tok
         last_c = mapping
+        if dash and key == "path":
+            # DVC's hash entry ("- path: …" then "hash: md5", "md5: …", "size: …",
+            # "nfiles: …" at the key's column): read the following lines by exact prefix
+            skip = _hash_entry(lines, idx + 1, n, ind, mapping)
+            if skip:
+                last = None  # a continuation line after the entry is refused, not guessed
     return root
+
+
+_ENTRY_PREFIXES: dict[int, tuple[str, str, str, str]] = {}
+
+
+def _hash_entry(lines: list[str], j: int, n: int, col: int, mapping: dict[Any, Any]) -> int:
+    """Read the lines of a DVC hash entry after its ``- path:`` line; returns how many."""
+    pre = _ENTRY_PREFIXES.get(col)
+    if pre is None:
+        pad = " " * col
+        pre = _ENTRY_PREFIXES[col] = (pad + "hash: md5", pad + "md5: ", pad + "size: ",
+                                      pad + "nfiles: ")
+    hash_line, md5_pre, size_pre, nfiles_pre = pre
+    start = j
+    if j < n and lines[j] == hash_line:
+        mapping["hash"] = "md5"
+        j += 1
+    if j >= n or not lines[j].startswith(md5_pre) or "md5" in mapping:
+        return j - start
+    val = lines[j][col + 5:]
+    if val.isalnum() and val.isascii():
+        mapping["md5"] = _plain(val)
+    elif val[-4:] == ".dir" and val[:-4].isalnum() and val[:-4].isascii():
+        mapping["md5"] = val
+    else:
+        return j - start
+    j += 1
+    for prefix, key in ((size_pre, "size"), (nfiles_pre, "nfiles")):
+        if j >= n or not lines[j].startswith(prefix) or key in mapping:
+            break
+        val = lines[j][len(prefix):]
+        if not (val.isdigit() and val.isascii()) or (val[0] == "0" and val != "0"):
+            break
+        mapping[key] = int(val)
+        j += 1
+    return j - start
 
 
 # -- full parsers ------------------------------------------------------------------------------
