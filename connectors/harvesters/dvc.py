@@ -500,6 +500,10 @@ class DvcHarvester:
             if sid not in known:
                 yield Node.trusted(NodeKind.STAGE, sid, attrs)
         for gid, attrs in run.groups.items():
+            prev = ctx.store.get_node(gid)
+            if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
+                # a group GTO (or another registry) already owns keeps its registry
+                attrs = {k: v for k, v in attrs.items() if k != "registry"}
             yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
         for (src, dst, kind), attrs in run.edges.items():
             # a stage already in the store has its edges; new stages bring theirs

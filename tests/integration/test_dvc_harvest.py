@@ -524,3 +524,18 @@ def test_model_aliases_apply_to_dvc_artifacts_and_their_join(git_repo: GitRepo) 
     assert "model_group:clf" not in nodes(git_repo.path, NodeKind.MODEL_GROUP)
     (_, dst), = edges(git_repo.path, EdgeKind.ARTIFACT)
     assert dst == "model:churn-classifier@v1.0.0"
+
+
+def test_changed_artifact_declaration_keeps_gto_registry(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: a.pkl\n")
+    git_repo.commit("declare")
+    git_repo.tag("churn@v1.0.0", "register")
+    harvest(git_repo.path)
+    assert nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]["registry"] == "gto"
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: b.pkl\n    desc: moved\n")
+    git_repo.commit("move the artifact")
+    harvest(git_repo.path)  # no new tag: GTO has nothing to say this time
+    group = nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]
+    assert group["registry"] == "gto" and group["path"] == "b.pkl"
+    assert group["description"] == "moved"
