@@ -15,15 +15,17 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineage.config import Config, load_config
 from lineage.errors import ConfigError, NotARepositoryError
-from lineage.graph import LineageGraph
 from lineage.model import Edge, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
 from lineage.store import Store, WriteStats
+
+if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
+    from lineage.graph import LineageGraph
 
 Progress = Callable[[str, int, int | None], None]
 

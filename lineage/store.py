@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS edges (
   source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, attrs TEXT NOT NULL,
   hash TEXT NOT NULL, PRIMARY KEY (source, target, kind));
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
+CREATE INDEX IF NOT EXISTS edges_kind ON edges(kind);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
   payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);

@@ -1,0 +1,192 @@
+"""Harvest benchmark: full harvest against the floor, no-change re-harvest, peak memory.
+
+Floor (measured in the same run, on the same history): ``git log --all --raw`` plus
+``git cat-file --batch`` of every distinct DVC metadata blob (dvc.yaml, dvc.lock, *.dvc).
+Full harvest: ``lineage.api.harvest`` on a fresh store with every harvester installed (git,
+dvc, gto, …), in process. Re-harvest: the whole ``python -m lineage harvest`` process on an
+unchanged repository. Peak memory: max RSS of a child process doing one full harvest.
+
+    python benchmarks/bench_harvest.py                 # N = 1k and 10k
+    python benchmarks/bench_harvest.py --sizes 1000 10000 100000 --runs 3
+    python benchmarks/bench_harvest.py --only git,gto      # without the DVC harvester
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.gen_history import generate  # noqa: E402
+
+
+def _env(store: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    if store is not None:
+        env["LINEAGE_STORE"] = str(store)
+    return env
+
+
+def history(n: int, cache: Path) -> Path:
+    dest = cache / f"hist-{n}"
+    if not (dest / ".git").exists():
+        if dest.exists():
+            shutil.rmtree(dest)
+        t = time.perf_counter()
+        generate(n, dest)
+        print(f"  generated {n} commits in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    return dest
+
+
+def dvc_blobs(repo: Path) -> list[str]:
+    from connectors.harvesters.gitscan import is_dvc_metadata
+
+    out = subprocess.run(["git", "log", "--all", "--raw", "--no-abbrev", "-z", "--format=",
+                          "--no-renames"], cwd=repo, capture_output=True, check=True).stdout
+    toks = out.split(b"\0")
+    shas: set[str] = set()
+    for i in range(0, len(toks) - 1):
+        t = toks[i].lstrip(b"\n")
+        if t.startswith(b":"):
+            meta = t[1:].split(b" ")
+            if len(meta) >= 5 and meta[3] != b"0" * 40 and meta[1] != b"160000" \
+                    and is_dvc_metadata(toks[i + 1].decode(errors="replace")):
+                shas.add(meta[3].decode())
+    return sorted(shas)
+
+
+def _drain(args: list[str], repo: Path, stdin: bytes = b"") -> int:
+    """Run a git command and read all its output into memory (what a harvester must do),
+    with large reads; stdin is fed by a thread."""
+    proc = subprocess.Popen(["git", *args], cwd=repo, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    pipe_in = proc.stdin
+
+    def feed() -> None:
+        pipe_in.write(stdin)
+        pipe_in.close()
+
+    th = threading.Thread(target=feed)
+    th.start()
+    size = 0
+    chunks = []
+    while chunk := os.read(proc.stdout.fileno(), 1 << 20):
+        chunks.append(chunk)
+        size += len(chunk)
+    th.join()
+    if proc.wait() != 0:
+        raise SystemExit(f"git {args[0]} failed in {repo}")
+    return size
+
+
+def floor(repo: Path, blobs: list[str]) -> float:
+    t = time.perf_counter()
+    _drain(["log", "--all", "--raw"], repo)
+    _drain(["cat-file", "--batch"], repo, ("\n".join(blobs) + "\n").encode())
+    return time.perf_counter() - t
+
+
+_CHILD = """
+import sys, time
+from lineage import api
+repo = sys.argv[1]
+only = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else None
+api.init(repo)
+t = time.perf_counter()
+r = api.harvest(repo, only=only)
+dt = time.perf_counter() - t
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over exec)
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+names = ",".join(h.name for h in r.harvesters)
+nodes = sum(r.counts.get("nodes", {}).values())
+edges = sum(r.counts.get("edges", {}).values())
+print(dt, rss, names, nodes, edges, len(r.report.warnings))
+"""
+
+
+def full_harvest(repo: Path, tmp: Path, only: str = "") -> tuple[float, int, str, int, int, int]:
+    """One full harvest on a fresh store, in a child process (so memory is its own)."""
+    store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
+    try:
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(repo), only], env=_env(store),
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"harvest failed:\n{out.stderr}")
+        dt, rss, names, nodes, edges, warns = out.stdout.split()
+        return float(dt), int(rss), names, int(nodes), int(edges), int(warns)
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def reharvest_process(repo: Path, tmp: Path, runs: int, only: str = "") -> float:
+    store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
+    env = _env(store)
+    flags = [a for name in only.split(",") if name for a in ("--only", name)]
+    subprocess.run([sys.executable, "-m", "lineage", "init", "--repo", str(repo)], env=env,
+                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo", str(repo), *flags],
+                   env=env, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo", str(repo),
+                              "--json", *flags], env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+        if out.returncode != 0 or '"new_events": 0' not in out.stdout:
+            raise SystemExit(f"re-harvest was not a no-op:\n{out.stdout}\n{out.stderr}")
+    shutil.rmtree(store, ignore_errors=True)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lineage-bench",
+                    help="where generated histories are kept between runs")
+    ap.add_argument("--only", default="",
+                    help="comma-separated harvesters (default: every installed one)")
+    args = ap.parse_args(argv)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmpd:
+        tmp = Path(tmpd)
+        for n in args.sizes:
+            print(f"N={n}", file=sys.stderr)
+            repo = history(n, args.cache)
+            blobs = dvc_blobs(repo)
+            runs = args.runs if n < 100_000 else max(1, min(args.runs, 3))
+            floors = [floor(repo, blobs) for _ in range(runs)]
+            results = [full_harvest(repo, tmp, args.only) for _ in range(runs)]
+            f = statistics.median(floors)
+            h = statistics.median(r[0] for r in results)
+            rss = max(r[1] for r in results) / 1024
+            re_t = reharvest_process(repo, tmp, runs, args.only)
+            _, _, names, nodes, edges, warns = results[0]
+            rows.append((n, len(blobs), f, h, h / f, re_t, rss, names, nodes, edges, warns))
+    hdr = ("commits", "dvc blobs", "floor s", "harvest s", "ratio", "re-harvest s (process)",
+           "peak RSS MB", "harvesters", "nodes", "edges", "warnings")
+    print(" | ".join(hdr))
+    print(" | ".join("---" for _ in hdr))
+    for r in rows:
+        print(f"{r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f}x | {r[5]:.3f} | "
+              f"{r[6]:.0f} | {r[7]} | {r[8]} | {r[9]} | {r[10]}")
+    print(f"\nmedian of {args.runs} runs; python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs; targets: ratio <= 2x from 10k commits, re-harvest < 1 s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

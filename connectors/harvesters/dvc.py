@@ -1,0 +1,695 @@
+"""DVC harvester: stages, data versions and model declarations from DVC's own files.
+
+At every commit that changes them (one shared ``git log`` pass, :mod:`.gitscan`), ``dvc.lock``,
+``dvc.yaml`` and ``*.dvc`` files are read straight from git (one ``git cat-file --batch``) and
+parsed by :mod:`.dvcyaml` (a scanner for DVC's machine-written YAML, full-parser fallback).
+
+What it yields
+--------------
+* ``stage`` per lock entry: ``stage:<repo>:<dvc.yaml path>:<name>@<hash of the lock entry>``,
+  so the same stage result at many commits is one node; ``commit`` is the first commit where
+  that entry appears. ``foreach``/``matrix`` stages keep DVC's expanded names (``train@us``,
+  ``foreach_key`` "us"). DVC 0.x single-stage ``.dvc`` files with a ``cmd`` are stages named
+  after the file (``dvc_yaml`` is then the ``.dvc`` path).
+* ``data`` per (path, content hash): ``data:<repo>:<path from repo root>@md5:<hex>``
+  (directories ``md5:<hex>.dir`` with ``nfiles``, ``is_dir``), ``size``, ``remote``,
+  ``hash_kind`` (``md5`` for DVC 3 files that say ``hash: md5``; ``md5-dos2unix`` for DVC 1.x/2.x
+  ones, whose md5 of text files is taken after CRLF→LF; ``etag``/``checksum`` for imports),
+  ``dvc import`` sources (``import_url``, ``import_rev``, ``import_rev_lock``) and the first
+  commit. The same path with the same hash at many commits is one node.
+* ``INPUT`` data → stage, ``OUTPUT`` stage → data, ``DEFINES`` commit → stage/data at the
+  commit where they first appear (how provenance finds the commit of a data version).
+* ``model_group`` per entry of the top-level ``artifacts:`` of a ``dvc.yaml`` (registry
+  "dvc", ``path`` from the repo root, ``type``, ``labels``, ``description``, ``meta`` as
+  properties). An artifact declared in ``sub/dir/dvc.yaml`` is named ``sub/dir:name``, as GTO
+  and DVC spell it.
+* ``ARTIFACT`` data → model for every GTO registration tag (``name@vX.Y.Z``) of an artifact
+  whose path is known: the data version of that path *at the tagged commit* (read exactly, from
+  that commit's tree). Done here, at the end of the DVC harvest, from the tags themselves:
+  the GTO harvester runs after this one, so its model nodes of the same run are not in the
+  store yet; the edge names the same ``model:<name>@<version>`` id GTO gives the version.
+  :func:`artifact_data_at` is public for other callers.
+
+Incremental and cheap: the watermark is the refs map; unchanged refs read nothing. Every
+distinct blob is parsed once, ever: its summary is cached in the store (namespace
+``dvc-blob``, key ``<kind>:<blob sha>``). A node already in the store is not emitted again.
+
+A file that no parser can read, or whose structure is not DVC's, is a warning naming commit,
+file and line; the other files and commits are harvested.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
+from connectors.harvesters.gitscan import (
+    FileChange,
+    GitScan,
+    cat_blobs,
+    dump_refs,
+    load_refs,
+    scan,
+)
+from lineage.ids import commit_id, data_id, model_group_id, model_id, stage_id
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.plugins import HarvestContext
+from lineage.serialize import digest, dumps_str
+
+CACHE_NS = "dvc-blob"
+WATERMARK_SCOPE = "refs"
+_CACHE_VERSION = "1"
+
+
+class DvcFileError(ValueError):
+    """A DVC file that parses as YAML but is not shaped as DVC writes it."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+# -- pure: one parsed file → a JSON-safe summary ------------------------------------------------
+
+def file_kind(path: str) -> str | None:
+    base = path.rsplit("/", 1)[-1]
+    if base == "dvc.lock":
+        return "lock"
+    if base == "dvc.yaml":
+        return "yaml"
+    if base.endswith(".dvc") and base != ".dvc":
+        return "dvc"
+    return None
+
+
+_JSON_BUDGET = 200_000  # values copied out of one params section; aliases can multiply them
+
+
+def _json_safe(v: Any, budget: list[int] | None = None) -> Any:
+    if budget is None:
+        budget = [_JSON_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DvcFileError("params too large (YAML aliases expanding?)")
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
+    if isinstance(v, dict):
+        return {str(k) if not isinstance(k, str) else k: _json_safe(x, budget)
+                for k, x in v.items()}
+    if isinstance(v, list | tuple | set | frozenset):
+        return [_json_safe(x, budget) for x in v]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return str(v)
+
+
+def hash_entry(e: Any, where: str) -> dict[str, Any]:
+    """A deps/outs entry → {path, hash, hash_kind, size, nfiles, is_dir, remote, …}."""
+    if isinstance(e, str):
+        return {"path": e}  # dvc.yaml style: a bare path
+    if isinstance(e, dict) and len(e) == 1 and "path" not in e:
+        (p, opts), = e.items()  # dvc.yaml style with options: {path: {cache: false}}
+        out: dict[str, Any] = {"path": str(p)}
+        if isinstance(opts, dict) and opts.get("remote"):
+            out["remote"] = str(opts["remote"])
+        return out
+    if not isinstance(e, dict) or not isinstance(e.get("path"), str | int | float):
+        raise DvcFileError(f"{where}: entry without a path")
+    out = {"path": str(e["path"])}
+    md5 = e.get("md5")
+    if md5 is not None:
+        out["hash"] = f"md5:{md5}"
+        out["hash_kind"] = "md5" if e.get("hash") == "md5" else "md5-dos2unix"
+        if str(md5).endswith(".dir"):
+            out["is_dir"] = True
+    elif e.get("etag") is not None:
+        out["hash"], out["hash_kind"] = f"etag:{e['etag']}", "etag"
+    elif e.get("checksum") is not None:
+        out["hash"], out["hash_kind"] = f"checksum:{e['checksum']}", "checksum"
+    for k in ("size", "nfiles"):
+        if isinstance(e.get(k), int) and not isinstance(e.get(k), bool):
+            out[k] = e[k]
+    if e.get("remote"):
+        out["remote"] = str(e["remote"])
+    if isinstance(e.get("repo"), dict):
+        r = e["repo"]
+        out["repo"] = {k: str(r[k]) for k in ("url", "rev", "rev_lock") if r.get(k) is not None}
+    if e.get("version_id"):
+        out["version_id"] = str(e["version_id"])
+    return out
+
+
+def _entries(v: Any, where: str) -> list[dict[str, Any]]:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise DvcFileError(f"{where}: expected a list")
+    return [hash_entry(e, where) for e in v]
+
+
+def _cmd(v: Any) -> str | list[str] | None:
+    if v is None:
+        return None
+    if isinstance(v, list):
+        return [str(x) for x in v]
+    return str(v)
+
+
+def _lock_stage(name: str, st: Any) -> dict[str, Any]:
+    if not isinstance(st, dict):
+        raise DvcFileError(f"stage {name!r}: expected a mapping")
+    out: dict[str, Any] = {}
+    cmd = _cmd(st.get("cmd"))
+    if cmd is not None:
+        out["cmd"] = cmd
+    out["deps"] = _entries(st.get("deps"), f"stage {name!r} deps")
+    out["outs"] = _entries(st.get("outs"), f"stage {name!r} outs")
+    for extra in ("metrics", "plots"):  # DVC 1.x kept metrics/plots outside outs
+        if st.get(extra):
+            out["outs"] += _entries(st.get(extra), f"stage {name!r} {extra}")
+    params = st.get("params")
+    if params:
+        if not isinstance(params, dict):
+            raise DvcFileError(f"stage {name!r} params: expected a mapping")
+        out["params"] = _json_safe(params)
+    if st.get("frozen"):
+        out["frozen"] = True
+    return out
+
+
+def summarize(kind: str, doc: Any) -> dict[str, Any]:
+    """A parsed ``dvc.lock`` / ``dvc.yaml`` / ``.dvc`` → what the harvester needs (JSON-safe).
+
+    Raises :class:`DvcFileError` when the document is not shaped as DVC writes it.
+    """
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise DvcFileError("expected a mapping at the top level", 1)
+    if kind == "lock":
+        if "schema" in doc:
+            stages = doc.get("stages") or {}
+            schema = str(doc["schema"])
+        else:  # DVC 1.x: stages at the top level
+            stages, schema = doc, "1"
+        if not isinstance(stages, dict):
+            raise DvcFileError("stages: expected a mapping")
+        return {"schema": schema,
+                "stages": {str(n): _lock_stage(str(n), s) for n, s in stages.items()}}
+    if kind == "yaml":
+        out: dict[str, Any] = {"stages": {}, "artifacts": {}}
+        stages = doc.get("stages") or {}
+        if not isinstance(stages, dict):
+            raise DvcFileError("stages: expected a mapping")
+        for n, s in stages.items():
+            if not isinstance(s, dict):
+                continue
+            body = s.get("do") if isinstance(s.get("do"), dict) else s
+            info: dict[str, Any] = {}
+            if body.get("frozen") or s.get("frozen"):
+                info["frozen"] = True
+            if isinstance(body.get("wdir"), str) and body["wdir"] not in (".", ""):
+                info["wdir"] = body["wdir"]
+            out["stages"][str(n)] = info
+        arts = doc.get("artifacts") or {}
+        if not isinstance(arts, dict):
+            raise DvcFileError("artifacts: expected a mapping")
+        for n, a in arts.items():
+            if not isinstance(a, dict) or not isinstance(a.get("path"), str):
+                raise DvcFileError(f"artifact {n!r}: expected a mapping with a path")
+            art: dict[str, Any] = {"path": a["path"]}
+            for k in ("type", "desc"):
+                if a.get(k) is not None:
+                    art[k] = str(a[k])
+            if isinstance(a.get("labels"), list):
+                art["labels"] = [str(x) for x in a["labels"]]
+            if isinstance(a.get("meta"), dict):
+                art["meta"] = _json_safe(a["meta"])
+            out["artifacts"][str(n)] = art
+        return out
+    # .dvc file
+    out = {"outs": _entries(doc.get("outs"), "outs"), "deps": _entries(doc.get("deps"), "deps")}
+    cmd = _cmd(doc.get("cmd"))
+    if cmd is not None:
+        out["cmd"] = cmd
+    if isinstance(doc.get("wdir"), str) and doc["wdir"] not in (".", ""):
+        out["wdir"] = doc["wdir"]
+    if doc.get("frozen") or doc.get("locked"):
+        out["frozen"] = True
+    return out
+
+
+def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
+    """Blob bytes → summary, or ``{"error": message, "line": n}`` for a corrupt file."""
+    try:
+        doc, _ = load(data)
+        return summarize(kind, doc)
+    except DvcYamlError as exc:
+        return {"error": exc.message, "line": exc.line}
+    except DvcFileError as exc:
+        return {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}", "line": exc.line}
+    except RecursionError:
+        return {"error": "document nested too deeply", "line": None}
+    except Exception as exc:  # noqa: BLE001 - one odd file must never end the harvest
+        return {"error": f"cannot read this file ({type(exc).__name__}: {exc})", "line": None}
+
+
+_KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
+
+
+def lock_hash(entry: dict[str, Any]) -> str:
+    return digest(entry)[:16]
+
+
+def _is_external(path: str) -> bool:
+    return "://" in path or path.startswith("/") or (len(path) > 1 and path[1] == ":")
+
+
+def resolve(base: str, path: str) -> str:
+    """``path`` (relative to the folder ``base``) as a path from the repo root."""
+    if _is_external(path):
+        return path
+    joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
+    return joined
+
+
+# -- the harvester ------------------------------------------------------------------------------
+
+class _Run:
+    """State of one harvest: facts gathered per id, first commit wins."""
+
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
+        self.data: dict[str, dict[str, Any]] = {}
+        self.stages: dict[str, dict[str, Any]] = {}
+        self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.defines: dict[str, str] = {}  # node id → first commit
+
+    def datum(self, path: str, h: dict[str, Any], commit: str,
+              extra: dict[str, Any] | None = None) -> str:
+        did = data_id(self.repo, path, h.get("hash"))
+        if did not in self.data:
+            attrs: dict[str, Any] = {"path": path, "repository": self.repo,
+                                     "first_commit": commit}
+            for k in ("hash", "hash_kind", "size", "nfiles", "remote"):
+                if k in h:
+                    attrs[k] = h[k]
+            if h.get("is_dir"):
+                attrs["is_dir"] = True
+            if extra:
+                attrs.update(extra)
+            self.data[did] = attrs
+            self.defines[did] = commit
+        return did
+
+    def edge(self, kind: EdgeKind, src: str, dst: str, **attrs: Any) -> None:
+        self.edges.setdefault((src, dst, kind.value), attrs)
+
+
+class DvcHarvester:
+    """Stages, data versions and artifact declarations from DVC files (module docstring)."""
+
+    name: ClassVar[str] = "dvc"
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        # any git repository: DVC files may live anywhere in its history, and the shared
+        # git log pass tells for free whether they do
+        return (ctx.repo_path / ".git").exists()
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        previous = load_refs(ctx.watermark(WATERMARK_SCOPE))
+        s = scan(ctx, previous)
+        if previous is not None and previous == s.refs:
+            return
+        run = _Run(s.repo_id)
+        summaries = self._summaries(ctx, s)
+        self._replay(ctx, s, summaries, run)
+        yield from self._emit(ctx, run)
+        yield from self._artifact_edges(ctx, s, run)
+        ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
+
+    # -- blobs → summaries (cached forever) ---------------------------------------------------
+    def _summaries(self, ctx: HarvestContext, s: GitScan) -> dict[str, dict[str, Any]]:
+        keys = {}
+        for ch in s.changes:
+            kind = file_kind(ch.path)
+            if ch.blob and kind:
+                keys[f"{kind}:{ch.blob}"] = (kind, ch.blob)
+        return summaries_for(ctx, keys.values())
+
+    # -- replay the changes in commit order ---------------------------------------------------
+    def _replay(self, ctx: HarvestContext, s: GitScan, summaries: dict[str, dict[str, Any]],
+                run: _Run) -> None:
+        changes = _yaml_first(s.changes)
+        # folder → the dvc.yaml in force (frozen, wdir): for a folder whose lock changes before
+        # its dvc.yaml does in this run, read the dvc.yaml of that commit (e.g. an incremental
+        # harvest where only dvc.lock moved)
+        yaml_state: dict[str, dict[str, Any]] = {}
+        seen_yaml: set[str] = set()
+        seed: list[tuple[str, str]] = []  # (folder, spec)
+        for ch in changes:
+            kind = file_kind(ch.path)
+            folder = posixpath.dirname(ch.path)
+            if kind == "yaml":
+                seen_yaml.add(folder)
+            elif kind == "lock" and folder not in seen_yaml:
+                seen_yaml.add(folder)
+                yaml_path = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+                seed.append((folder, f"{ch.commit}:{yaml_path}"))
+        if seed:
+            found = _cat_paths(ctx.repo_path, [spec for _, spec in seed])
+            pairs = [("yaml", b[0]) for b in found if b is not None]
+            seeded = summaries_for(ctx, pairs)
+            for (folder, _), b in zip(seed, found, strict=True):
+                summ = seeded.get(f"yaml:{b[0]}") if b is not None else None
+                if summ is not None and "error" not in summ:
+                    yaml_state[folder] = summ
+        total = len(changes)
+        for i, ch in enumerate(changes):
+            if i % 500 == 0:
+                ctx.progress("dvc files", i, total)
+            kind = file_kind(ch.path)
+            if kind is None or ch.blob is None:
+                if kind == "yaml":
+                    yaml_state.pop(posixpath.dirname(ch.path), None)
+                continue
+            summ = summaries.get(f"{kind}:{ch.blob}")
+            if summ is None:
+                ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the repository",
+                                file=ch.path, commit=ch.commit)
+                continue
+            if "error" in summ:
+                ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
+                                file=ch.path, line=summ.get("line"), commit=ch.commit)
+                continue
+            folder = posixpath.dirname(ch.path)
+            if kind == "yaml":
+                yaml_state[folder] = summ
+                self._artifacts(run, folder, summ, ctx.config.model_aliases)
+            elif kind == "lock":
+                self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
+            else:
+                self._dvcfile(run, ch.commit, ch.path, folder, summ)
+        ctx.progress("dvc files", total, total)
+
+    def _artifacts(self, run: _Run, folder: str, summ: dict[str, Any],
+                   aliases: dict[str, str]) -> None:
+        for name, a in summ.get("artifacts", {}).items():
+            group = f"{folder}:{name}" if folder else name
+            group = aliases.get(group, group)  # same mapping as the GTO harvester
+            attrs: dict[str, Any] = {"name": group, "registry": "dvc",
+                                     "path": resolve(folder, a["path"])}
+            if a.get("type"):
+                attrs["type"] = a["type"]
+            if a.get("desc"):
+                attrs["description"] = a["desc"]
+            if a.get("labels"):
+                attrs["labels"] = a["labels"]
+            if a.get("meta"):
+                attrs["properties"] = {
+                    str(k): v if isinstance(v, str) else dumps_str(v)
+                    for k, v in a["meta"].items()
+                }
+            run.groups[model_group_id(group)] = attrs
+
+    def _lock(self, run: _Run, commit: str, path: str, folder: str, summ: dict[str, Any],
+              yaml_summ: dict[str, Any] | None) -> None:
+        dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+        defs = (yaml_summ or {}).get("stages", {})
+        for name, entry in summ.get("stages", {}).items():
+            sid = stage_id(run.repo, dvc_yaml, name, lock_hash(entry))
+            if sid in run.stages:
+                continue
+            base_name = name.split("@", 1)[0]
+            d = defs.get(base_name, {})
+            base = resolve(folder, d["wdir"]) if d.get("wdir") else folder
+            self._stage(run, sid, name, dvc_yaml, base, commit, entry,
+                        frozen=bool(d.get("frozen") or entry.get("frozen")))
+
+    def _stage(self, run: _Run, sid: str, name: str, dvc_yaml: str, base: str, commit: str,
+               entry: dict[str, Any], frozen: bool) -> None:
+        deps, outs = [], []
+        for h in entry.get("deps", []):
+            p = resolve(base, h["path"])
+            did = run.datum(p, h, commit)
+            deps.append(p)
+            run.edge(EdgeKind.INPUT, did, sid, pin="strong" if h.get("hash") else "none",
+                     path=p)
+        for h in entry.get("outs", []):
+            p = resolve(base, h["path"])
+            did = run.datum(p, h, commit)
+            outs.append(p)
+            run.edge(EdgeKind.OUTPUT, sid, did)
+        attrs: dict[str, Any] = {"name": name, "repository": run.repo, "dvc_yaml": dvc_yaml,
+                                 "commit": commit, "frozen": frozen}
+        if entry.get("cmd") is not None:
+            attrs["cmd"] = entry["cmd"]
+        if deps:
+            attrs["deps"] = deps
+        if outs:
+            attrs["outs"] = outs
+        if entry.get("params"):
+            attrs["params"] = entry["params"]
+        if "@" in name:
+            attrs["foreach_key"] = name.split("@", 1)[1]
+        run.stages[sid] = attrs
+        run.defines[sid] = commit
+
+    def _dvcfile(self, run: _Run, commit: str, path: str, folder: str,
+                 summ: dict[str, Any]) -> None:
+        base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
+        extra: dict[str, Any] = {}
+        for dep in summ.get("deps", []):
+            if "repo" in dep:  # dvc import: the source repository
+                r = dep["repo"]
+                extra = {"import_url": r.get("url"), "import_rev": r.get("rev"),
+                         "import_rev_lock": r.get("rev_lock")}
+                extra = {k: v for k, v in extra.items() if v}
+                extra["properties"] = {"import_path": dep["path"]}
+            elif _is_external(dep["path"]) and not summ.get("cmd"):
+                extra = {"import_url": dep["path"]}  # dvc import-url
+        if summ.get("cmd") is not None:
+            # DVC 0.x single-stage file: a stage named after the file
+            name = path.rsplit("/", 1)[-1]
+            entry = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
+            sid = stage_id(run.repo, path, name, lock_hash(entry))
+            if sid not in run.stages:
+                self._stage(run, sid, name, path, base, commit, entry,
+                            frozen=bool(summ.get("frozen")))
+            return
+        for h in summ.get("outs", []):
+            run.datum(resolve(base, h["path"]), h, commit, extra or None)
+
+    # -- emit what is new ---------------------------------------------------------------------
+    def _emit(self, ctx: HarvestContext, run: _Run) -> Iterator[Node | Edge]:
+        known = _existing(ctx, list(run.data) + list(run.stages))
+        for did, attrs in run.data.items():
+            if did not in known:
+                yield Node.trusted(NodeKind.DATA, did, attrs)  # attrs built from summaries
+        for sid, attrs in run.stages.items():
+            if sid not in known:
+                yield Node.trusted(NodeKind.STAGE, sid, attrs)
+        for gid, attrs in run.groups.items():
+            prev = ctx.store.get_node(gid)
+            if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
+                # a group GTO (or another registry) already owns keeps its registry
+                attrs = {k: v for k, v in attrs.items() if k != "registry"}
+            yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
+        for (src, dst, kind), attrs in run.edges.items():
+            # a stage already in the store has its edges; new stages bring theirs
+            stage = dst if kind == EdgeKind.INPUT.value else src
+            if stage not in known:
+                yield Edge.model_construct(kind=EdgeKind(kind), source=src, target=dst,
+                                           attrs=attrs)
+        defines = EdgeKind.DEFINES
+        for nid, commit in run.defines.items():
+            if nid not in known:
+                yield Edge.model_construct(kind=defines, source=commit_id(commit), target=nid,
+                                           attrs={})
+
+    # -- GTO versions → the data version of the artifact path --------------------------------
+    def _artifact_edges(self, ctx: HarvestContext, s: GitScan,
+                        run: _Run) -> Iterator[Node | Edge]:
+        try:
+            from connectors.harvesters.gto import REGISTER, parse_tag_name
+        except ImportError:  # pragma: no cover - gto is part of this package
+            return
+        paths = {a["name"]: a["path"] for a in run.groups.values()}
+        for n in ctx.store.iter_nodes(NodeKind.MODEL_GROUP):
+            if n.attrs.get("path") and n.attrs.get("name") not in paths:
+                paths[n.attrs["name"]] = n.attrs["path"]
+        if not paths:
+            return
+        aliases = ctx.config.model_aliases
+        wanted: list[tuple[str, str, str]] = []  # (group, version, commit)
+        seen: set[tuple[str, str]] = set()
+        for ref, sha in sorted(s.refs.items()):
+            if not ref.startswith("refs/tags/"):
+                continue
+            p = parse_tag_name(ref.removeprefix("refs/tags/"))
+            if p is None or p.action != REGISTER or p.version is None:
+                continue
+            group = aliases.get(p.artifact, p.artifact)
+            if group in paths and (group, p.version) not in seen:
+                seen.add((group, p.version))
+                wanted.append((group, p.version, sha))
+        if not wanted:
+            return
+        found = artifact_data_at(ctx, s.repo_id, [(paths[g], c) for g, _, c in wanted])
+        for (group, version, commit) in wanted:
+            hit = found.get((paths[group], commit))
+            if hit is None:
+                continue
+            did, h = hit
+            mid = model_id(group, version)
+            yield Edge.make(EdgeKind.ARTIFACT, did, mid, commit=commit)
+            yield Node.make(NodeKind.MODEL, mid, group=group, version=version,
+                            artifact_hash=h, artifact_uri=paths[group])
+
+
+def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
+    """Changes in commit order, a commit's dvc.yaml files before its other files (git lists
+    ``dvc.lock`` before ``dvc.yaml``), so a lock entry sees the pipeline it was written for."""
+    out: list[FileChange] = []
+    i, n = 0, len(changes)
+    while i < n:
+        j = i
+        commit = changes[i].commit
+        while j < n and changes[j].commit == commit:
+            j += 1
+        group = changes[i:j]
+        if len(group) > 1:
+            group.sort(key=lambda c: file_kind(c.path) != "yaml")
+        out += group
+        i = j
+    return out
+
+
+def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    conn = ctx.store.conn
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in conn.execute(f"SELECT id FROM nodes WHERE id IN ({marks})",
+                                                 chunk))
+    return found
+
+
+def summaries_for(ctx: HarvestContext,
+                  wanted: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    """Summaries of (kind, blob sha) pairs: from the store's cache, else read and parse once."""
+    keys = {f"{kind}:{blob}": (kind, blob) for kind, blob in wanted}
+    if not keys:
+        return {}
+    cached = ctx.store.cache_get_many(CACHE_NS, keys)
+    out: dict[str, dict[str, Any]] = {}
+    for k, v in cached.items():
+        if isinstance(v, dict) and v.get("v") == _CACHE_VERSION:
+            out[k] = v["s"]
+    missing = [k for k in keys if k not in out]
+    if missing:
+        blobs = cat_blobs(ctx.repo_path, {keys[k][1] for k in missing})
+        new: list[tuple[str, Any]] = []
+        for n, k in enumerate(missing):
+            if n % 1000 == 0:
+                ctx.progress("parse dvc files", n, len(missing))
+            kind, blob = keys[k]
+            data = blobs.get(blob)
+            if data is None:
+                continue
+            summ = parse_blob(kind, data)
+            out[k] = summ
+            new.append((k, {"v": _CACHE_VERSION, "s": summ}))
+        ctx.store.cache_put_many(CACHE_NS, new)
+        clear_memo()  # the scanner's line memo has served this batch; free it
+    return out
+
+
+def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
+    """``<commit>:<path>`` specs → (blob sha, content) or None, through one cat-file."""
+    if not specs:
+        return []
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True,
+                          input=("".join(s + "\n" for s in specs)).encode(), check=False)
+    out = proc.stdout
+    res: list[tuple[str, bytes] | None] = []
+    pos = 0
+    for _ in specs:
+        nl = out.find(b"\n", pos)
+        if nl < 0:
+            res.append(None)
+            continue
+        line = out[pos:nl]
+        pos = nl + 1
+        if line.endswith((b" missing", b" ambiguous")):
+            res.append(None)
+            continue
+        header = line.rsplit(b" ", 2)
+        size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
+        if len(header) != 3 or header[1] != b"blob":
+            pos += size + 1  # a tree or other object: skip its content
+            res.append(None)
+            continue
+        res.append((header[0].decode(), out[pos : pos + size]))
+        pos += size + 1
+    return res
+
+
+def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]]
+                     ) -> dict[tuple[str, str], tuple[str, str]]:
+    """For (path from repo root, commit) pairs: the data node id and hash of that path as the
+    commit's own DVC files record it (``<path>.dvc``, else the ``dvc.lock`` of each folder from
+    the path's up to the root), through one ``git cat-file --batch``."""
+    cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
+    for path, commit in dict.fromkeys(wanted):
+        if "\n" in path or _is_external(path):
+            continue  # not a path cat-file can be asked about
+        cands.append(((path, commit), f"{commit}:{path}.dvc", "dvc", posixpath.dirname(path)))
+        folder = posixpath.dirname(path)
+        while True:
+            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+            cands.append(((path, commit), f"{commit}:{lock}", "lock", folder))
+            if not folder:
+                break
+            folder = posixpath.dirname(folder)
+    blobs = _cat_paths(ctx.repo_path, [c[1] for c in cands])
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    by_key: dict[str, dict[str, Any]] = {}
+    need: list[tuple[str, str]] = []
+    for (_key, _spec, kind, _folder), b in zip(cands, blobs, strict=True):
+        if b is not None:
+            need.append((kind, b[0]))
+    summaries = summaries_for(ctx, need)
+    by_key.update(summaries)
+    for (key, _spec, kind, folder), b in zip(cands, blobs, strict=True):
+        if b is None or key in found:
+            continue
+        summ = by_key.get(f"{kind}:{b[0]}") or {}
+        if "error" in summ:
+            continue
+        path = key[0]
+        if kind == "dvc":
+            base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
+            entries = summ.get("outs", [])
+        else:
+            base = folder
+            entries = [h for st in summ.get("stages", {}).values() for h in st.get("outs", [])]
+        for h in entries:
+            if resolve(base, h["path"]) == path and h.get("hash"):
+                found[key] = (data_id(repo, path, h["hash"]), h["hash"])
+                break
+    return found
+
+
+__all__ = ["DvcHarvester", "artifact_data_at", "file_kind", "parse_blob", "summarize"]

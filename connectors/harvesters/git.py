@@ -1,0 +1,160 @@
+"""Git harvester: the repository, every commit reachable from any ref, parent edges.
+
+Incremental. The watermark (scope ``refs``) is the JSON map of refs → commit sha seen by the
+previous harvest (with the repository id). A harvest walks only commits reachable from the current refs and not from the
+previous tips (one ``git log`` shared with the DVC and GTO harvesters, see
+:mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs at all. A ref that
+moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the commits it left and
+of the commit it now points at, and nothing else.
+
+Hot path: commit attributes are built as JSON-shaped dicts and wrapped with ``Node.trusted``;
+tests check that they validate against :class:`lineage.model.CommitAttrs` and equal what
+``Node.make`` would build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from connectors.harvesters.gitscan import CommitRecord, GitScan, load_refs, scan, scan_refs
+from lineage.ids import commit_id
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.plugins import HarvestContext
+
+WATERMARK_SCOPE = "refs"
+_PROGRESS_EVERY = 2000
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def fast_node(kind: NodeKind, node_id: str, attrs: dict[str, Any]) -> Node:
+    """``Node.trusted`` for the commit hot path, ~3x cheaper than ``model_construct``.
+
+    Builds the instance the way pydantic's ``model_construct`` does (same ``__dict__``, fields
+    set, no extra, no private); a test checks both give equal objects.
+    """
+    n = _new(Node)
+    _set(n, "__dict__", {"kind": kind, "id": node_id, "attrs": attrs})
+    _set(n, "__pydantic_fields_set__", {"kind", "id", "attrs"})
+    _set(n, "__pydantic_extra__", None)
+    _set(n, "__pydantic_private__", None)
+    return n
+
+
+def fast_edge(kind: EdgeKind, source: str, target: str) -> Edge:
+    """An attribute-less edge built like ``Edge.model_construct`` (see :func:`fast_node`)."""
+    e = _new(Edge)
+    _set(e, "__dict__", {"kind": kind, "source": source, "target": target, "attrs": {}})
+    _set(e, "__pydantic_fields_set__", {"kind", "source", "target", "attrs"})
+    _set(e, "__pydantic_extra__", None)
+    _set(e, "__pydantic_private__", None)
+    return e
+
+
+def _watermark_repo(wm: str | None) -> str | None:
+    try:
+        data = json.loads(wm or "")
+    except ValueError:
+        return None
+    return data.get("repository") if isinstance(data, dict) else None
+
+
+def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
+                 properties: dict[str, str] | None = None) -> dict[str, Any]:
+    """The attributes of a commit node, exactly as ``Node.make`` would build them."""
+    attrs: dict[str, Any] = {
+        "sha": rec.sha,
+        "repository": repo_id,
+        "author": {"name": rec.author_name, "email": rec.author_email,
+                   "time": rec.author_time or None},
+        "committer": {"name": rec.committer_name, "email": rec.committer_email,
+                      "time": rec.committer_time or None},
+        "message": rec.message,
+        "signed": rec.signed,
+        "placeholder": False,
+    }
+    if rec.parents:
+        attrs["parents"] = list(rec.parents)
+    if refs:
+        attrs["refs"] = refs
+    if properties:
+        attrs["properties"] = properties
+    return attrs
+
+
+class GitHarvester:
+    """Commits, parents and refs of the repository (see module docstring)."""
+
+    name: ClassVar[str] = "git"
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        return (ctx.repo_path / ".git").exists()
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        wm = ctx.watermark(WATERMARK_SCOPE)
+        previous = load_refs(wm)
+        base = scan_refs(ctx)
+        if not base.refs:
+            return  # empty repository: nothing yet (its identity needs a commit or a remote)
+        if previous is not None and _watermark_repo(wm) not in (None, base.repo_id):
+            # the identity changed (a remote was added or changed): re-harvest every commit
+            # so each one names the repository by its new id
+            ctx.report.warn("git", f"repository identity changed to {base.repo_id}; "
+                            "re-harvesting all commits under it")
+            previous = None
+        s = scan(ctx, previous)
+        yield from self._facts(ctx, s, previous)
+        ctx.set_watermark(WATERMARK_SCOPE, json.dumps(
+            {"repository": s.repo_id, "refs": dict(sorted(s.refs.items()))},
+            separators=(",", ":")))
+
+    def _facts(self, ctx: HarvestContext, s: GitScan,
+               previous: dict[str, str] | None) -> Iterator[Node | Edge]:
+        repo = s.repo_id
+        repo_attrs: dict[str, Any] = {"path": str(s.root)}
+        if s.remote_url:
+            repo_attrs["url"] = s.remote_url
+        if repo.startswith("repository:root:"):
+            repo_attrs["root_commit"] = repo.removeprefix("repository:root:")
+        yield Node.trusted(NodeKind.REPOSITORY, repo, repo_attrs)
+
+        by_commit = s.refs_by_commit()
+        subs: dict[str, dict[str, str]] = {}
+        for sc in s.submodules:
+            subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
+        shallow = set(s.shallow_commits)
+        total = len(s.commits)
+        trusted = fast_node
+        commit_kind, contains, parent_kind = NodeKind.COMMIT, EdgeKind.CONTAINS, EdgeKind.PARENT
+        seen: set[str] = set()
+        for i, rec in enumerate(s.commits, 1):
+            cid = "commit:" + rec.sha
+            seen.add(rec.sha)
+            props = subs.get(rec.sha)
+            if rec.sha in shallow:
+                props = {**(props or {}), "shallow_boundary":
+                         "parents not fetched (shallow clone)"}
+            yield trusted(commit_kind, cid,
+                          commit_attrs(rec, repo, by_commit.get(rec.sha), props))
+            yield fast_edge(contains, repo, cid)
+            if rec.sha not in shallow:
+                for p in rec.parents:
+                    yield fast_edge(parent_kind, "commit:" + p, cid)
+            if i % _PROGRESS_EVERY == 0:
+                ctx.progress("git commits", i, total)
+        ctx.progress("git commits", total, total)
+
+        # refs that moved since the last harvest: rewrite `refs` on the commits they touch
+        if previous is not None:
+            moved = {k for k in set(previous) | set(s.refs) if previous.get(k) != s.refs.get(k)}
+            touched = {previous[k] for k in moved if k in previous}
+            touched |= {s.refs[k] for k in moved if k in s.refs}
+            for sha in sorted(touched - seen):
+                yield trusted(commit_kind, commit_id(sha),
+                              {"sha": sha, "refs": by_commit.get(sha, [])})
+
+
+__all__ = ["GitHarvester", "commit_attrs", "fast_edge", "fast_node"]

@@ -1,0 +1,707 @@
+"""One pass over a git history, shared by the git, DVC and GTO harvesters.
+
+:func:`scan` runs **one** ``git log`` over every commit reachable from the refs and not from the
+previous harvest's tips, with ``--raw`` so that the same pass also yields which DVC metadata
+files (``dvc.yaml``, ``dvc.lock``, ``*.dvc``) changed at which commit and their blob ids. The
+result is cached in ``ctx.shared`` so the harvesters of one run share it. :func:`cat_blobs`
+reads many blobs through one ``git cat-file --batch`` process.
+
+Choices (see docs/harvest.md):
+
+* ``--pretty=raw`` prints the commit object's headers as stored, so ``gpgsig`` tells whether a
+  commit is signed without running gpg (``%G?`` verifies, and costs a gpg call per commit).
+  Message lines are indented by four spaces, so they can never be mistaken for ``--raw`` lines
+  (which start with ``:``); ``-z`` keeps paths with spaces, quotes and non-ASCII bytes intact.
+* Merges: ``--diff-merges=first-parent`` reports, for a merge, every file that differs from its
+  first parent. Replaying changes along first parents therefore gives the exact DVC files at any
+  commit, including conflict resolutions that exist only in the merge; ``-m`` would list the
+  same change once per parent and ``--cc`` hides files taken whole from one side.
+* ``--no-renames``: a rename is a deletion plus an addition, which is what the DVC replay needs.
+* ``--topo-order --reverse``: parents always come before their children.
+* Gitlinks (mode 160000, submodules) are never DVC files: they are reported separately as
+  :class:`SubmoduleChange` so the git harvester can record the submodule commit.
+* ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import InputError, NotARepositoryError
+from lineage.ids import repository_id, strip_credentials
+
+if TYPE_CHECKING:
+    from lineage.plugins import HarvestContext
+
+ZERO_SHA = "0" * 40
+SUBMODULE_MODE = "160000"
+SYMLINK_MODE = "120000"
+_EXCLUDED_REF_PREFIXES = ("refs/stash", "refs/notes/")
+_LOG_ARGS = [
+    "log", "--stdin", "--topo-order", "--reverse", "--pretty=raw", "--encoding=UTF-8", "--raw",
+    "--no-abbrev", "-z", "--no-renames", "--diff-merges=first-parent", "--no-color",
+    "--no-ext-diff", "--no-textconv",
+]
+
+
+@dataclass(slots=True)
+class CommitRecord:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    author_time: str  # ISO-8601 UTC, "2026-01-01T00:00:00Z"
+    committer_name: str
+    committer_email: str
+    committer_time: str
+    message: str
+    signed: bool
+
+
+@dataclass(slots=True)
+class FileChange:
+    commit: str
+    path: str
+    blob: str | None  # None: deleted (or no longer a regular file) at this commit
+
+
+@dataclass(slots=True)
+class SubmoduleChange:
+    commit: str
+    path: str
+    sha: str | None  # the submodule commit recorded by the gitlink; None: removed
+
+
+@dataclass(slots=True)
+class TagInfo:
+    object: str  # the object the tag points at (before peeling)
+    tagger_name: str | None
+    tagger_email: str | None
+    tagger_time: str | None  # ISO-8601 UTC
+    message: str
+    signed: bool
+
+
+@dataclass
+class GitScan:
+    root: Path
+    commits: list[CommitRecord]  # new since the exclusion set, parents before children
+    changes: list[FileChange]  # DVC metadata files only, in commit order
+    refs: dict[str, str]  # refname → commit sha (tags peeled); "HEAD" only when detached
+    shallow: bool
+    repo_id: str
+    remote_url: str | None  # credentials removed
+    submodules: list[SubmoduleChange] = field(default_factory=list)
+    shallow_commits: list[str] = field(default_factory=list)
+    head: str | None = None  # sha HEAD points at (None: unborn branch)
+    head_ref: str | None = None  # the branch HEAD points at (None: detached)
+    annotated: dict[str, str] = field(default_factory=dict)  # tag refname → tag object sha
+    ran_log: bool = False
+    _tag_objects: dict[str, TagInfo] | None = None
+
+    @property
+    def tag_objects(self) -> dict[str, TagInfo]:
+        """Annotated tags (refname → tagger, date, message); read on first use, once."""
+        if self._tag_objects is None:
+            blobs = cat_objects(self.root, set(self.annotated.values()))
+            out: dict[str, TagInfo] = {}
+            for ref, sha in self.annotated.items():
+                raw = blobs.get(sha)
+                if raw is not None:
+                    out[ref] = parse_tag_object(raw)
+            self._tag_objects = out
+        return self._tag_objects
+
+    def refs_by_commit(self) -> dict[str, list[str]]:
+        inv: dict[str, list[str]] = {}
+        for ref, sha in self.refs.items():
+            inv.setdefault(sha, []).append(ref)
+        for v in inv.values():
+            v.sort()
+        return inv
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def is_dvc_metadata(path: str) -> bool:
+    """``dvc.yaml``, ``dvc.lock`` or ``*.dvc`` in any folder."""
+    base = path.rsplit("/", 1)[-1]
+    return base == "dvc.lock" or base == "dvc.yaml" or (base.endswith(".dvc") and base != ".dvc")
+
+
+def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=root, input=input,
+                              capture_output=True, env=env)
+    except FileNotFoundError as exc:
+        raise NotARepositoryError("git is not installed", hint="install git and retry") from exc
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise InputError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}",
+                         file=str(root), hint="check that this is a readable git repository")
+    return proc.stdout
+
+
+def git_dirs(root: Path) -> tuple[Path, Path]:
+    """(git dir, common dir) without running git (``.git`` may be a file in worktrees)."""
+    dot = root / ".git"
+    if dot.is_file():
+        text = dot.read_text(errors="replace").strip()
+        gd = Path(text.removeprefix("gitdir:").strip())
+        if not gd.is_absolute():
+            gd = (root / gd).resolve()
+    else:
+        gd = dot
+    common = gd
+    cf = gd / "commondir"
+    if cf.is_file():
+        c = Path(cf.read_text().strip())
+        common = c if c.is_absolute() else (gd / c).resolve()
+    return gd, common
+
+
+_ISO_CACHE: dict[int, str] = {}
+
+
+def _iso(epoch: int) -> str:
+    s = _ISO_CACHE.get(epoch)
+    if s is None:
+        s = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+        if len(_ISO_CACHE) < 200_000:
+            _ISO_CACHE[epoch] = s
+    return s
+
+
+def parse_ident(value: str) -> tuple[str, str, str | None]:
+    """``Name <email> 1700000000 +0100`` → (name, email, ISO UTC time)."""
+    lt = value.rfind("<")
+    gt = value.rfind(">")
+    if lt < 0 or gt < lt:
+        return value.strip(), "", None
+    name = value[:lt].strip()
+    email = value[lt + 1 : gt]
+    rest = value[gt + 1 :].split()
+    when = None
+    if rest:
+        try:
+            when = _iso(int(rest[0]))
+        except (ValueError, OverflowError, OSError):
+            when = None
+    return name, email, when
+
+
+def _decode(b: bytes) -> str:
+    try:
+        return b.decode()
+    except UnicodeDecodeError:
+        return b.decode("utf-8", errors="replace")
+
+
+def parse_tag_object(raw: bytes) -> TagInfo:
+    head, _, body = raw.partition(b"\n\n")
+    obj = ""
+    tagger: tuple[str, str, str | None] = ("", "", None)
+    has_tagger = False
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        if key == b"object":
+            obj = value.decode(errors="replace")
+        elif key == b"tagger":
+            tagger = parse_ident(_decode(value))
+            has_tagger = True
+    message = _decode(body)
+    signed = False
+    for marker in ("-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----",
+                   "-----BEGIN SIGNED MESSAGE-----"):
+        i = message.find(marker)
+        if i >= 0:
+            message, signed = message[:i], True
+            break
+    return TagInfo(obj, tagger[0] if has_tagger else None, tagger[1] if has_tagger else None,
+                   tagger[2], message.rstrip("\n"), signed)
+
+
+def refs_watermark(refs: Mapping[str, str]) -> str:
+    """A stable digest of a ref set (refname → sha)."""
+    body = "\n".join(f"{k} {v}" for k, v in sorted(refs.items()))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def dump_refs(refs: Mapping[str, str]) -> str:
+    """Refs map as the JSON text harvesters keep in their watermark."""
+    return json.dumps(dict(sorted(refs.items())), separators=(",", ":"))
+
+
+def load_refs(watermark: str | None) -> dict[str, str] | None:
+    if not watermark:
+        return None
+    try:
+        data = json.loads(watermark)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("refs"), dict):
+        data = data["refs"]
+    if not isinstance(data, dict):
+        return None
+    return {str(k): str(v) for k, v in data.items()}
+
+
+# -- refs ---------------------------------------------------------------------------------------
+
+def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, str | None]:
+    """(refs → commit sha, annotated tag ref → tag sha, HEAD sha, HEAD branch)."""
+    out = _git(root, "for-each-ref",
+               "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)")
+    refs: dict[str, str] = {}
+    annotated: dict[str, str] = {}
+    for line in out.decode(errors="replace").splitlines():
+        parts = line.split(" ", 4)
+        if len(parts) != 5:
+            continue
+        sha, typ, peeled, peeled_type, name = parts
+        if name.startswith(_EXCLUDED_REF_PREFIXES):
+            continue
+        if typ == "commit":
+            refs[name] = sha
+        elif typ == "tag" and peeled_type == "commit":
+            refs[name] = peeled
+            annotated[name] = sha
+    gd, _ = git_dirs(root)
+    head_sha: str | None = None
+    head_ref: str | None = None
+    try:
+        head = (gd / "HEAD").read_text(errors="replace").strip()
+    except OSError:
+        head = ""
+    if head.startswith("ref:"):
+        head_ref = head[4:].strip()
+        head_sha = refs.get(head_ref)
+    elif len(head) >= 40:
+        head_sha = head[:40]
+        refs["HEAD"] = head_sha
+    return refs, annotated, head_sha, head_ref
+
+
+def remote_url(root: Path) -> str | None:
+    out = _git(root, "config", "--get-regexp", r"^remote\..*\.url$", check=False)
+    remotes: list[tuple[str, str]] = []
+    for line in out.decode(errors="replace").splitlines():
+        key, _, url = line.partition(" ")
+        name = key[len("remote.") : -len(".url")]
+        if url.strip():
+            remotes.append((name, url.strip()))
+    if not remotes:
+        return None
+    for name, url in remotes:
+        if name == "origin":
+            return strip_credentials(url)
+    return strip_credentials(remotes[0][1])
+
+
+def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None) -> str | None:
+    """The first root commit of HEAD's history, remembered once found so the id stays put."""
+    store = getattr(ctx, "store", None)
+    if store is not None:
+        try:
+            cached = store.cache_get_many("gitscan", ["root_commit"]).get("root_commit")
+        except Exception:
+            cached = None
+        if cached:
+            return str(cached)
+    if head is None:
+        return None
+    out = _git(root, "rev-list", "--max-parents=0", head, check=False).decode().split()
+    if not out:
+        return None
+    rc = out[-1]
+    if store is not None:
+        try:
+            store.cache_put_many("gitscan", [("root_commit", rc)])
+        except Exception:
+            pass
+    return rc
+
+
+# -- the log pass -------------------------------------------------------------------------------
+
+LogResult = tuple[list[CommitRecord], list[FileChange], list[SubmoduleChange]]
+
+
+class LogParser:
+    """Incremental parser of ``git log --pretty=raw --raw -z`` output: feed it chunks as git
+    writes them, so parsing overlaps git's own work (diffs are computed while printing)."""
+
+    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
+        self.commits: list[CommitRecord] = []
+        self.changes: list[FileChange] = []
+        self.subs: list[SubmoduleChange] = []
+        self._chunks: list[bytes] = []  # unparsed data, no complete commit boundary inside
+        self._tail = b""  # last bytes of _chunks, where a boundary may straddle a chunk edge
+
+    def feed(self, chunk: bytes) -> None:
+        # a commit starts at b"\0commit <sha>\ntree " (a path would have to contain
+        # "commit <40 hex>\ntree " to fool this); look only at the new bytes (plus the tail
+        # of the old ones) so a huge commit costs linear time
+        region = self._tail + chunk
+        pos = len(region)
+        cut = -1
+        while True:
+            pos = region.rfind(b"\0commit ", 0, pos)
+            if pos < 0:
+                break
+            if region[pos + 48 : pos + 54] == b"\ntree ":
+                cut = pos
+                break
+        if cut < 0:
+            self._chunks.append(chunk)
+            self._tail = region[-64:]
+            return
+        cut_in_chunk = cut - len(self._tail)  # may be negative: inside earlier chunks
+        if cut_in_chunk >= 0:
+            head = b"".join([*self._chunks, chunk[: cut_in_chunk + 1]])
+            rest = chunk[cut_in_chunk + 1 :]
+        else:
+            buf = b"".join([*self._chunks, chunk])
+            at = len(buf) - len(chunk) + cut_in_chunk
+            head, rest = buf[: at + 1], buf[at + 1 :]
+        self._parse(head)
+        self._chunks = [rest] if rest else []
+        self._tail = rest[-64:]
+
+    def finish(self) -> LogResult:
+        if self._chunks:
+            self._parse(b"".join(self._chunks))
+            self._chunks = []
+            self._tail = b""
+        return self.commits, self.changes, self.subs
+
+    def _parse(self, data: bytes) -> None:
+        _parse_into(data, self.commits, self.changes, self.subs)
+        if self.progress is not None:
+            self.progress(len(self.commits))
+
+
+def parse_log(data: bytes) -> LogResult:
+    """Parse ``git log --pretty=raw --raw -z --no-abbrev`` output (see module docstring)."""
+    commits: list[CommitRecord] = []
+    changes: list[FileChange] = []
+    subs: list[SubmoduleChange] = []
+    _parse_into(data, commits, changes, subs)
+    return commits, changes, subs
+
+
+def _parse_into(data: bytes, commits: list[CommitRecord], changes: list[FileChange],
+                subs: list[SubmoduleChange]) -> None:
+    current = commits[-1].sha if commits else ""
+    tokens = data.split(b"\0")
+    n = len(tokens)
+    i = 0
+    append_change = changes.append
+    while i < n:
+        tok = tokens[i]
+        i += 1
+        if not tok:
+            continue
+        if tok.startswith(b"commit "):
+            raw_start = tok.find(b"\n:")
+            if raw_start >= 0:
+                header, first_raw = tok[:raw_start], tok[raw_start + 1 :]
+            else:
+                header, first_raw = tok, b""
+            rec = _parse_commit(header)
+            commits.append(rec)
+            current = rec.sha
+            if not first_raw:
+                continue
+            tok = first_raw
+        if tok[:1] != b":" or i >= n:
+            continue
+        # ":<old mode> <new mode> <old sha> <new sha> <status>" then the path token
+        path_b = tokens[i]
+        i += 1
+        meta = tok[1:].split(b" ")
+        if len(meta) < 5:
+            continue
+        new_mode = meta[1]
+        path = _decode(path_b)
+        if new_mode == b"160000" or meta[0] == b"160000":
+            sha = meta[3].decode() if new_mode == b"160000" else None
+            subs.append(SubmoduleChange(current, path, sha))
+            continue
+        if not is_dvc_metadata(path):
+            continue
+        status = meta[4][:1]
+        if status == b"D" or new_mode == b"120000" or new_mode == b"000000":
+            append_change(FileChange(current, path, None))
+        else:
+            append_change(FileChange(current, path, meta[3].decode()))
+
+
+def _ident(value: bytes) -> tuple[str, str, str]:
+    """``Name <email> 1700000000 +0100`` (bytes) → (name, email, ISO UTC time or "")."""
+    lt = value.rfind(b" <")
+    gt = value.rfind(b"> ")
+    if lt < 0 or gt < lt:
+        name, email, when = parse_ident(_decode(value))
+        return name, email, when or ""
+    rest = value[gt + 2 :]
+    sp = rest.find(b" ")
+    try:
+        when = _iso(int(rest[:sp] if sp >= 0 else rest))
+    except (ValueError, OverflowError, OSError):
+        when = ""
+    who = value[:gt]
+    pair = _WHO_CACHE.get(who)
+    if pair is None:
+        pair = (_decode(value[:lt]), _decode(value[lt + 2 : gt]))
+        if len(_WHO_CACHE) < 100_000:
+            _WHO_CACHE[who] = pair
+    return pair[0], pair[1], when
+
+
+_WHO_CACHE: dict[bytes, tuple[str, str]] = {}
+
+
+def _parse_commit(header: bytes) -> CommitRecord:
+    head, _, body = header.partition(b"\n\n")
+    lines = head.split(b"\n")
+    sha = lines[0][7:47].decode()
+    parents: list[str] = []
+    author = committer = ("", "", "")
+    for line in lines[1:]:
+        c = line[:2]
+        if c == b"pa" and line.startswith(b"parent "):
+            parents.append(line[7:47].decode())
+        elif c == b"au" and line.startswith(b"author "):
+            author = _ident(line[7:])
+        elif c == b"co" and line.startswith(b"committer "):
+            committer = _ident(line[10:])
+    # any gpgsig header (gpgsig, gpgsig-sha256: OpenPGP, SSH or X.509) means signed
+    signed = b"\ngpgsig" in head
+    # message lines are indented by four spaces; the trailing newline belongs to the format
+    msg = body.rstrip(b"\n")
+    if msg[:4] == b"    ":
+        msg = msg[4:]
+    msg = msg.replace(b"\n    ", b"\n")
+    return CommitRecord(sha, tuple(parents), author[0], author[1], author[2],
+                        committer[0], committer[1], committer[2], _decode(msg), signed)
+
+
+def _existing(root: Path, shas: Iterable[str]) -> set[str]:
+    shas = sorted(set(shas))
+    if not shas:
+        return set()
+    out = _git(root, "cat-file", "--batch-check", input=("\n".join(shas) + "\n").encode())
+    found = set()
+    for line in out.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1] != "missing":
+            found.add(parts[0])
+    return found
+
+
+def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str],
+            progress: Callable[[int], None] | None = None) -> LogResult:
+    """Walk commits reachable from ``tips`` and not from ``exclude``; parse while git writes.
+
+    ``progress(n)`` is called with the number of commits parsed so far."""
+    tips = sorted(set(tips))
+    exclude = sorted(set(exclude))
+    if not tips:
+        return [], [], []
+    stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude)
+    parser = LogParser(progress)
+    code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
+    if code != 0 and exclude:
+        # a previous tip may be gone (force-push + gc): drop the missing ones and retry
+        present = _existing(root, exclude)
+        stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude
+                                                          if x in present)
+        parser = LogParser(progress)
+        code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
+    if code != 0:
+        text = err.decode(errors="replace").strip()
+        msg = text.splitlines()
+        hint = "check that the repository is not corrupt (git fsck)"
+        if "diff-merges" in text:
+            hint = "lineage needs git 2.31 or newer (git --version)"
+        raise InputError(f"git log failed: {msg[-1] if msg else code}", file=str(root),
+                         hint=hint)
+    return parser.finish()
+
+
+def run_git(root: Path, args: list[str], stdin: bytes,
+            sink: Callable[[bytes], None] | None = None) -> tuple[int, bytes, bytes]:
+    """Run git with ``stdin``; return (exit code, stdout, stderr).
+
+    stdin is written by a thread while this one reads stdout in large ``os.read`` calls
+    (``subprocess.run(input=…)`` polls in 32 KiB steps, which costs more than git itself on
+    tens of MB of blobs). With ``sink``, each chunk goes to it as it arrives and the returned
+    stdout is empty.
+    """
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    with tempfile.TemporaryFile() as errf:
+        try:
+            proc = subprocess.Popen(["git", "-c", "core.quotepath=false", *args], cwd=root,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=errf, env=env)
+        except FileNotFoundError as exc:
+            raise NotARepositoryError("git is not installed", hint="install git") from exc
+        assert proc.stdin is not None and proc.stdout is not None
+        pipe_in = proc.stdin
+
+        def feed() -> None:
+            try:
+                pipe_in.write(stdin)
+                pipe_in.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        fd = proc.stdout.fileno()
+        try:  # a larger pipe means fewer context switches between git and us (Linux)
+            import fcntl
+
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except (ImportError, OSError):
+            pass
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            if sink is not None:
+                sink(chunk)
+            else:
+                chunks.append(chunk)
+        out = b"".join(chunks)
+        proc.stdout.close()
+        writer.join()
+        code = proc.wait()
+        errf.seek(0)
+        err = errf.read()
+    return code, out, err
+
+
+def _base(ctx: HarvestContext) -> dict[str, Any]:
+    """Refs, remote, shallow state and repository id: read once per harvest run."""
+    base = ctx.shared.get(("gitscan-base", ctx.repo_path))
+    if base is not None:
+        return base  # type: ignore[no-any-return]
+    root = ctx.repo_path
+    refs, annotated, head, head_ref = read_refs(root)
+    url = remote_url(root)
+    _, common = git_dirs(root)
+    shallow_file = common / "shallow"
+    shallow_commits: list[str] = []
+    if shallow_file.is_file():
+        shallow_commits = sorted(shallow_file.read_text(errors="replace").split())
+    rid = repository_id(url) if url else None
+    if rid is None:
+        rc = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None))
+        rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
+    base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
+            "url": url, "shallow": shallow_commits, "repo_id": rid}
+    ctx.shared[("gitscan-base", ctx.repo_path)] = base
+    if shallow_commits:
+        ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
+                        "missing; run git fetch --unshallow to harvest all of it")
+    return base
+
+
+def scan_refs(ctx: HarvestContext) -> GitScan:
+    """Refs, tags and repository identity only (no history walk), shared like :func:`scan`."""
+    base = _base(ctx)
+    return GitScan(root=ctx.repo_path, commits=[], changes=[], refs=dict(base["refs"]),
+                   shallow=bool(base["shallow"]), repo_id=base["repo_id"],
+                   remote_url=base["url"], shallow_commits=list(base["shallow"]),
+                   head=base["head"], head_ref=base["head_ref"],
+                   annotated=dict(base["annotated"]))
+
+
+def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
+    """Commits and DVC file changes reachable from the refs and not from ``since_refs``.
+
+    Cached in ``ctx.shared`` by the exclusion set, so harvesters with the same watermark share
+    one pass. With unchanged refs (or refs that only moved to commits already seen) no
+    ``git log`` runs at all.
+    """
+    exclude = tuple(sorted(set((since_refs or {}).values())))
+    key = ("gitscan", ctx.repo_path, exclude if since_refs is not None else None)
+    cached = ctx.shared.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    root = ctx.repo_path
+    base = _base(ctx)
+    refs = base["refs"]
+    excl = set(exclude)
+    tips = {sha for sha in refs.values() if sha not in excl}
+    commits: list[CommitRecord] = []
+    changes: list[FileChange] = []
+    subs: list[SubmoduleChange] = []
+    ran = False
+    if tips:
+        commits, changes, subs = run_log(
+            root, tips, exclude, lambda n: ctx.progress("git history", n, None))
+        ran = True
+    result = GitScan(root=root, commits=commits, changes=changes, refs=dict(refs),
+                     shallow=bool(base["shallow"]), repo_id=base["repo_id"],
+                     remote_url=base["url"], submodules=subs,
+                     shallow_commits=list(base["shallow"]), head=base["head"],
+                     head_ref=base["head_ref"], annotated=dict(base["annotated"]), ran_log=ran)
+    ctx.shared[key] = result
+    return result
+
+
+# -- blobs --------------------------------------------------------------------------------------
+
+def cat_objects(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
+    """Contents of many objects through one ``git cat-file --batch`` process."""
+    want = sorted({s for s in shas if s})
+    if not want:
+        return {}
+    code, out, err = run_git(root, ["cat-file", "--batch"], ("\n".join(want) + "\n").encode())
+    if code != 0:
+        raise InputError(f"git cat-file failed: {err.decode(errors='replace').strip()}",
+                         file=str(root), hint="check the repository with git fsck")
+    result: dict[str, bytes] = {}
+    pos = 0
+    n = len(out)
+    while pos < n:
+        nl = out.find(b"\n", pos)
+        if nl < 0:
+            break
+        header = out[pos:nl].split(b" ")
+        pos = nl + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        result[header[0].decode()] = out[pos : pos + size]
+        pos += size + 1  # content is followed by a newline
+    return result
+
+
+def cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
+    """Blob contents by sha (missing ones left out), one ``git cat-file --batch`` for all."""
+    return cat_objects(root, shas)
+
+
+__all__ = [
+    "CommitRecord", "FileChange", "GitScan", "SubmoduleChange", "TagInfo", "cat_blobs",
+    "dump_refs", "is_dvc_metadata", "load_refs", "parse_log", "refs_watermark", "scan",
+    "scan_refs",
+]
+

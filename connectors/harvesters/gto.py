@@ -1,0 +1,373 @@
+"""GTO harvester: model registrations, stage assignments and deprecations from git tags.
+
+Grammar (GTO's own, https://dvc.org/doc/gto/user-guide): ``name@v1.2.0`` registers a version,
+``name@v1.2.0!`` deregisters it, ``name#stage`` assigns a stage, ``name#stage!`` unassigns it,
+``name@deprecated`` deprecates the artifact; any of them may end with a counter ``#N``
+(``name@v1.0.0#1``, ``name#prod#3``). A monorepo artifact ``dir:name`` is spelled
+``dir=name`` in tags.
+
+GTO semantics followed here: tags are replayed in tag-date order; a stage tag points at a
+commit and assigns *the version registered at that commit* (the greatest one if several; when
+none is, GTO names the version by the commit sha, and so do we). An annotated tag's tagger and
+date are the evidence (who, when); a lightweight tag has neither, so the commit's committer
+date is used and the node says so in ``properties.evidence`` (GTO itself ignores them).
+
+What it yields: ``model_group`` (registry "gto", name through ``model_aliases``), ``model``
+versions (``model:<name>@v1.2.0``; ``TAGGED`` commit → model, ``VERSION_OF``, and
+``PREVIOUS_VERSION`` by semver order), deployments for stage assignments
+(``deployment:<group>:<stage>:<tag time>``, ``DEPLOYED_AS`` model → deployment) whose
+``retired_at`` is set by an unassignment or when the stage moves to another version.
+
+Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
+Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
+the store keeps only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from connectors.harvesters.gitscan import cat_objects, parse_ident, parse_tag_object, scan_refs
+from lineage.ids import commit_id, deployment_id, model_group_id, model_id
+from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
+from lineage.plugins import HarvestContext
+
+WATERMARK_SCOPE = "tags"
+
+_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+_DIR = r"[a-zA-Z0-9\-_./]+"
+_SEMVER = (
+    r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
+    r"(?:-(?:(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
+)
+TAG_RE = re.compile(
+    rf"^(?P<artifact>(?:{_DIR}=)?{_NAME})"
+    rf"(?:(?:#(?P<stage>{_NAME})|@(?P<version>v{_SEMVER}))(?P<cancel>!?)"
+    r"|@(?:(?P<deprecated>deprecated)|(?P<created>created)))"
+    r"(?:#(?P<counter>[0-9]+))?$"
+)
+
+REGISTER, DEREGISTER, ASSIGN, UNASSIGN, DEPRECATE, CREATE = (
+    "register", "deregister", "assign", "unassign", "deprecate", "create")
+
+
+@dataclass(frozen=True)
+class ParsedTag:
+    artifact: str  # "dir:name" for monorepo artifacts
+    action: str
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+
+def parse_tag_name(tag: str) -> ParsedTag | None:
+    """Parse a GTO tag name; None when it does not follow the grammar."""
+    m = TAG_RE.match(tag)
+    if m is None:
+        return None
+    artifact = m["artifact"].replace("=", ":")
+    counter = int(m["counter"]) if m["counter"] else None
+    cancel = m["cancel"] == "!"
+    if m["version"]:
+        return ParsedTag(artifact, DEREGISTER if cancel else REGISTER, version=m["version"],
+                         counter=counter)
+    if m["stage"]:
+        return ParsedTag(artifact, UNASSIGN if cancel else ASSIGN, stage=m["stage"],
+                         counter=counter)
+    if m["deprecated"]:
+        return ParsedTag(artifact, DEPRECATE, counter=counter)
+    return ParsedTag(artifact, CREATE, counter=counter)
+
+
+def looks_like_gto(tag: str) -> bool:
+    return "@" in tag or "#" in tag
+
+
+def semver_key(version: str) -> tuple[Any, ...]:
+    """Semver precedence for ``v1.2.3-rc.1+build`` (build metadata ignored)."""
+    v = version[1:] if version[:1] in ("v", "V") else version
+    v = v.split("+", 1)[0]
+    core, _, pre = v.partition("-")
+    try:
+        major, minor, patch = (int(x) for x in core.split("."))
+    except ValueError:
+        return (-1, -1, -1, 0, ())
+    if not pre:
+        return (major, minor, patch, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (major, minor, patch, 0, ids)
+
+
+@dataclass
+class TagEvent:
+    tag: str
+    parsed: ParsedTag
+    commit: str
+    time: str  # ISO-8601 UTC
+    who: str | None
+    email: str | None
+    message: str
+    lightweight: bool
+
+
+@dataclass
+class _Version:
+    version: str
+    commit: str
+    registered: TagEvent | None = None
+    deregistered: TagEvent | None = None
+    stages: dict[str, str] = field(default_factory=dict)  # active stage → deployment id
+
+
+@dataclass
+class _Deployment:
+    id: str
+    group: str
+    version: str
+    stage: str
+    event: TagEvent
+    retired_at: str | None = None
+    retired_why: str | None = None
+
+
+@dataclass
+class _Artifact:
+    name: str
+    versions: dict[str, _Version] = field(default_factory=dict)
+    deployments: list[_Deployment] = field(default_factory=list)
+    deprecations: list[TagEvent] = field(default_factory=list)
+    active: dict[str, _Deployment] = field(default_factory=dict)  # stage → deployment
+    last_event: TagEvent | None = None
+
+
+def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
+               clear: tuple[str, ...] = ()) -> Node:
+    """Validate like Node.make, but keep explicit ``None`` for keys that must be cleared."""
+    model = ATTRS_MODELS[kind].model_validate(attrs)
+    out = compact(model.model_dump(mode="json"))
+    for k in clear:
+        out.setdefault(k, None)
+    return Node.trusted(kind, node_id, out)
+
+
+class GtoHarvester:
+    """Model registry facts from GTO tags (see module docstring)."""
+
+    name: ClassVar[str] = "gto"
+
+    def enabled(self, ctx: HarvestContext) -> bool:
+        return (ctx.repo_path / ".git").exists()
+
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+        s = scan_refs(ctx)
+        tags = {ref: sha for ref, sha in s.refs.items() if ref.startswith("refs/tags/")}
+        # a re-pointed annotated tag keeps its commit but changes its tag object: track both
+        mark = {ref: f"{sha}:{s.annotated.get(ref, '')}" for ref, sha in tags.items()}
+        wm = json.dumps(dict(sorted(mark.items())), separators=(",", ":"))
+        if ctx.watermark(WATERMARK_SCOPE) == wm:
+            return
+        events = self._events(ctx, tags, s)
+        yield from self._facts(ctx, events, s.repo_id)
+        ctx.set_watermark(WATERMARK_SCOPE, wm)
+
+    # -- reading tags -------------------------------------------------------------------------
+    def _events(self, ctx: HarvestContext, tags: dict[str, str], s: Any) -> list[TagEvent]:
+        parsed: list[tuple[str, ParsedTag, str]] = []
+        for ref, sha in sorted(tags.items()):
+            name = ref.removeprefix("refs/tags/")
+            p = parse_tag_name(name)
+            if p is None:
+                if looks_like_gto(name):
+                    ctx.report.warn("gto", f"tag {name!r} looks like a GTO tag but does not "
+                                    "follow the GTO grammar (name@vX.Y.Z, name#stage, "
+                                    "name@deprecated, optional !, optional #N); ignored",
+                                    commit=sha)
+                continue
+            parsed.append((ref, p, sha))
+        if not parsed:
+            return []
+        # read only the GTO tags' objects (a repository may carry many other tags)
+        tag_shas = {ref: s.annotated[ref] for ref, _, _ in parsed if ref in s.annotated}
+        raw = cat_objects(ctx.repo_path, set(tag_shas.values()))
+        annotated = {ref: parse_tag_object(raw[sha]) for ref, sha in tag_shas.items()
+                     if sha in raw}
+        light = [sha for ref, _, sha in parsed
+                 if ref not in annotated or not annotated[ref].tagger_time]
+        commit_times: dict[str, tuple[str | None, str | None, str | None]] = {}
+        if light:
+            for sha, raw in cat_objects(ctx.repo_path, set(light)).items():
+                head = raw.split(b"\n\n", 1)[0]
+                for line in head.split(b"\n"):
+                    if line.startswith(b"committer "):
+                        commit_times[sha] = parse_ident(line[10:].decode(errors="replace"))
+        events: list[TagEvent] = []
+        for ref, p, sha in parsed:
+            name = ref.removeprefix("refs/tags/")
+            info = annotated.get(ref)
+            if info is not None and info.tagger_time:
+                events.append(TagEvent(name, p, sha, info.tagger_time, info.tagger_name,
+                                       info.tagger_email, info.message.strip(), False))
+                continue
+            who, email, when = commit_times.get(sha, (None, None, None))
+            if when is None:
+                ctx.report.warn("gto", f"tag {name!r}: no date found (no tagger, commit "
+                                "unreadable); ignored", commit=sha)
+                continue
+            events.append(TagEvent(name, p, sha, when, None, None,
+                                   info.message.strip() if info else "", True))
+        events.sort(key=lambda e: (e.time, e.parsed.counter or 0, e.tag))
+        return events
+
+    # -- replay -------------------------------------------------------------------------------
+    def _facts(self, ctx: HarvestContext, events: list[TagEvent],
+               repo_id: str) -> Iterator[Node | Edge]:
+        aliases = ctx.config.model_aliases
+        arts: dict[str, _Artifact] = {}
+        for ev in events:
+            group = aliases.get(ev.parsed.artifact, ev.parsed.artifact)
+            art = arts.setdefault(group, _Artifact(group))
+            art.last_event = ev
+            self._apply(ctx, art, ev)
+        for art in arts.values():
+            yield from self._emit(art, repo_id)
+
+    def _version_at(self, art: _Artifact, commit: str, when: str,
+                    create: bool = True) -> _Version | None:
+        """GTO: the version registered at ``commit`` (greatest if several, registered no later
+        than ``when`` if possible); else a version named by the commit sha."""
+        at = [v for v in art.versions.values() if v.commit == commit and v.registered]
+        before = [v for v in at if v.registered and v.registered.time <= when]
+        pick = before or at
+        if pick:
+            return max(pick, key=lambda v: semver_key(v.version))
+        if not create:
+            return art.versions.get(commit)
+        return art.versions.setdefault(commit, _Version(commit, commit))
+
+    def _apply(self, ctx: HarvestContext, art: _Artifact, ev: TagEvent) -> None:
+        p = ev.parsed
+        if p.action == REGISTER:
+            assert p.version is not None
+            v = art.versions.get(p.version)
+            if v is not None and v.registered and v.commit != ev.commit:
+                ctx.report.warn("gto", f"tag {ev.tag!r} registers {art.name} {p.version} again "
+                                f"at another commit ({v.commit[:12]}); the first one is kept",
+                                commit=ev.commit)
+                return
+            v = art.versions.setdefault(p.version, _Version(p.version, ev.commit))
+            v.registered = v.registered or ev
+            v.deregistered = None
+        elif p.action == DEREGISTER:
+            assert p.version is not None
+            v = art.versions.get(p.version)
+            if v is None:
+                ctx.report.warn("gto", f"tag {ev.tag!r} deregisters {art.name} {p.version}, "
+                                "which was never registered", commit=ev.commit)
+                v = art.versions.setdefault(p.version, _Version(p.version, ev.commit))
+            v.deregistered = ev
+        elif p.action == ASSIGN:
+            assert p.stage is not None
+            v = self._version_at(art, ev.commit, ev.time)
+            assert v is not None
+            prev = art.active.get(p.stage)
+            if prev is not None:
+                prev.retired_at = ev.time
+                prev.retired_why = f"superseded by {v.version} (tag {ev.tag})"
+                art.versions[prev.version].stages.pop(p.stage, None)
+            dep = _Deployment(deployment_id(art.name, p.stage, ev.time), art.name, v.version,
+                              p.stage, ev)
+            art.deployments.append(dep)
+            art.active[p.stage] = dep
+            v.stages[p.stage] = dep.id
+        elif p.action == UNASSIGN:
+            assert p.stage is not None
+            v = self._version_at(art, ev.commit, ev.time, create=False)
+            dep = art.active.get(p.stage)
+            if v is None or dep is None or dep.version != v.version:
+                what = v.version if v else f"(no version at {ev.commit[:12]})"
+                ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
+                                f"{what}, which is not in that stage", commit=ev.commit)
+                return
+            dep.retired_at = ev.time
+            dep.retired_why = f"unassigned (tag {ev.tag})"
+            del art.active[p.stage]
+            v.stages.pop(p.stage, None)
+        elif p.action == DEPRECATE:
+            art.deprecations.append(ev)
+
+    @staticmethod
+    def _evidence(ev: TagEvent) -> str:
+        if ev.lightweight:
+            return (f"lightweight tag {ev.tag}: no tagger; time is the commit date")
+        return f"annotated tag {ev.tag} by {ev.who} <{ev.email}> at {ev.time}"
+
+    def _emit(self, art: _Artifact, repo_id: str) -> Iterator[Node | Edge]:
+        gid = model_group_id(art.name)
+        deprecated = bool(art.deprecations) and art.last_event in art.deprecations
+        gprops: dict[str, str] = {}
+        if art.deprecations:
+            d = art.deprecations[-1]
+            gprops = {"deprecated_at": d.time, "deprecation_tag": d.tag,
+                      "deprecated_by": d.who or "", "deprecation_evidence": self._evidence(d)}
+        yield _validated(NodeKind.MODEL_GROUP, gid, {"name": art.name, "registry": "gto",
+                                                     "properties": gprops})
+        registered = sorted((v for v in art.versions.values() if v.registered),
+                            key=lambda v: semver_key(v.version))
+        for v in art.versions.values():
+            mid = model_id(art.name, v.version)
+            props: dict[str, str] = {}
+            attrs: dict[str, Any] = {"group": art.name, "version": v.version, "registry": "gto",
+                                     "commit": v.commit, "deprecated": deprecated}
+            if v.registered:
+                r = v.registered
+                attrs.update(created_at=r.time, created_by=r.who)
+                props.update(gto_tag=r.tag, evidence=self._evidence(r))
+                if r.email:
+                    props["created_by_email"] = r.email
+                if r.message:
+                    props["gto_message"] = r.message
+                attrs["status"] = "deregistered" if v.deregistered else "registered"
+            else:
+                attrs["status"] = "unregistered"
+                props["note"] = ("a stage was assigned at this commit with no version "
+                                 "registered there; GTO names the version by the commit")
+            if v.deregistered:
+                d = v.deregistered
+                props.update(deregistered_at=d.time, deregistration_tag=d.tag,
+                             deregistered_by=d.who or "")
+            active = sorted(v.stages, key=lambda st: art.active[st].event.time
+                            if st in art.active else "")
+            attrs["stage"] = active[-1] if active else None
+            if active:
+                props["stages"] = ",".join(active)
+            attrs["properties"] = props
+            yield _validated(NodeKind.MODEL, mid, attrs, clear=("stage",))
+            yield Edge.make(EdgeKind.VERSION_OF, mid, gid)
+            yield Edge.make(EdgeKind.TAGGED, commit_id(v.commit), mid,
+                            tag=v.registered.tag if v.registered else None)
+        for a, b in zip(registered, registered[1:], strict=False):
+            yield Edge.make(EdgeKind.PREVIOUS_VERSION, model_id(art.name, a.version),
+                            model_id(art.name, b.version))
+        for dep in art.deployments:
+            ev = dep.event
+            props = {"gto_tag": ev.tag, "evidence": self._evidence(ev), "commit": ev.commit}
+            if ev.email:
+                props["deployed_by_email"] = ev.email
+            if dep.retired_why:
+                props["retired_reason"] = dep.retired_why
+            mid = model_id(art.name, dep.version)
+            yield _validated(NodeKind.DEPLOYMENT, dep.id, {
+                "model": mid, "environment": dep.stage, "deployed_at": ev.time,
+                "deployed_by": ev.who, "retired_at": dep.retired_at, "source": "gto",
+                "properties": props,
+            }, clear=("retired_at",))
+            yield Edge.make(EdgeKind.DEPLOYED_AS, mid, dep.id)
+
+
+__all__ = ["GtoHarvester", "ParsedTag", "TAG_RE", "looks_like_gto", "parse_tag_name",
+           "semver_key"]

@@ -1,0 +1,541 @@
+"""DVC harvester on real git + DVC repositories built in tmp dirs with pinned identities.
+
+One template repository is built per session with the real ``dvc`` CLI (``dvc init``,
+``dvc add``, ``dvc stage add``-style dvc.yaml + ``dvc repro``, foreach + matrix stages, an
+``artifacts:`` section, a data change, a corrupt dvc.lock commit, GTO tags) and copied per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lineage import api
+from lineage.ids import data_id
+from lineage.model import EdgeKind, NodeKind
+from tests.conftest import GitRepo
+
+pytest.importorskip("dvc")
+
+DVC_YAML = """\
+stages:
+  prepare:
+    cmd: cp "data/raw.csv" "data/prepared data.csv"
+    deps:
+    - data/raw.csv
+    params:
+    - prepare.split
+    outs:
+    - data/prepared data.csv
+  train:
+    cmd:
+    - cat "data/prepared data.csv" > model.pkl
+    - printf '{"acc":0.9}' > metrics.json
+    deps:
+    - data/prepared data.csv
+    - data/imgs
+    params:
+    - train
+    outs:
+    - model.pkl
+    metrics:
+    - metrics.json:
+        cache: false
+  per_region:
+    foreach:
+    - us
+    - eu
+    do:
+      cmd: echo ${item} > out_${item}.txt
+      outs:
+      - out_${item}.txt
+  grid:
+    matrix:
+      m: [a, b]
+    cmd: echo ${item.m} > grid_${item.m}.txt
+    outs:
+    - grid_${item.m}.txt
+artifacts:
+  churn:
+    path: model.pkl
+    type: model
+    desc: Churn classifier
+    labels:
+    - tabular
+    meta:
+      owner: ada
+"""
+
+
+def dvc(repo: GitRepo, *args: str) -> str:
+    return repo.run(sys.executable, "-m", "dvc", *args)
+
+
+@dataclass
+class Template:
+    path: Path
+    c_raw: str
+    c_pipeline: str
+    c_newdata: str
+    c_corrupt: str
+    c_fixed: str
+    tick: int
+
+
+@pytest.fixture(scope="session")
+def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    import os
+
+    from tests.conftest import PINNED_ENV
+
+    saved = {k: os.environ.get(k) for k in PINNED_ENV}
+    os.environ.update(PINNED_ENV)
+    try:
+        repo = GitRepo(tmp_path_factory.mktemp("dvc-template") / "repo")
+        dvc(repo, "init", "-q")
+        dvc(repo, "config", "core.autostage", "true")
+        repo.write("data/raw.csv", "id,label\n1,0\n2,1\n")
+        repo.write("data/imgs/1.txt", "one\n")
+        repo.write("data/imgs/2.txt", "two\n")
+        dvc(repo, "add", "-q", "data/raw.csv", "data/imgs")
+        repo.write("params.yaml", "prepare:\n  split: 0.2\ntrain:\n  n_est: 50\n  opt:\n"
+                   "    name: adam\n    betas: [0.9, 0.99]\n")
+        c_raw = repo.commit("add raw data")
+        repo.write("dvc.yaml", DVC_YAML)
+        dvc(repo, "repro", "-q")
+        c_pipeline = repo.commit("pipeline")
+        repo.tag("churn@v1.0.0", "register churn v1")
+        repo.write("data/raw.csv", "id,label\n1,0\n2,1\n3,1\n")
+        dvc(repo, "add", "-q", "data/raw.csv")
+        dvc(repo, "repro", "-q")
+        c_newdata = repo.commit("more data")
+        repo.tag("churn@v2.0.0", "register churn v2")
+        good = (repo.path / "dvc.lock").read_text()
+        lines = good.splitlines(keepends=True)
+        (repo.path / "dvc.lock").write_text("".join(lines[:6]) + "    - path: [broken\n"
+                                            + "".join(lines[6:]))
+        c_corrupt = repo.commit("corrupt lock")
+        (repo.path / "dvc.lock").write_text(good)
+        c_fixed = repo.commit("fix lock")
+        return Template(repo.path, c_raw, c_pipeline, c_newdata, c_corrupt, c_fixed, repo.tick)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def dvc_repo(dvc_template: Template, tmp_path: Path) -> tuple[GitRepo, Template]:
+    dst = tmp_path / "repo"
+    shutil.copytree(dvc_template.path, dst, symlinks=True)
+    repo = GitRepo.__new__(GitRepo)
+    repo.path, repo.tick = dst, dvc_template.tick
+    return repo, dvc_template
+
+
+def harvest(path: Path) -> api.HarvestResult:
+    if not (path / ".lineage").exists():
+        api.init(path)
+    return api.harvest(path, only=["git", "dvc", "gto"])
+
+
+def graph(path: Path):  # noqa: ANN201
+    store = api.open_store(path)
+    try:
+        return store.load_graph()
+    finally:
+        store.close()
+
+
+def nodes(path: Path, kind: NodeKind) -> dict[str, dict]:
+    store = api.open_store(path)
+    try:
+        return {n.id: n.attrs for n in store.iter_nodes(kind)}
+    finally:
+        store.close()
+
+
+def edges(path: Path, kind: EdgeKind) -> set[tuple[str, str]]:
+    store = api.open_store(path)
+    try:
+        return {(e.source, e.target) for e in store.iter_edges(kind)}
+    finally:
+        store.close()
+
+
+def test_real_dvc_repo_harvest(dvc_repo: tuple[GitRepo, Template]) -> None:
+    repo, t = dvc_repo
+    res = harvest(repo.path)
+    data = nodes(repo.path, NodeKind.DATA)
+    stages = nodes(repo.path, NodeKind.STAGE)
+    by_path: dict[str, list[dict]] = {}
+    for a in data.values():
+        by_path.setdefault(a["path"], []).append(a)
+
+    # raw data: two versions (the data changed), each defined at its first commit
+    raw = sorted(by_path["data/raw.csv"], key=lambda a: a["first_commit"] != t.c_raw)
+    assert [a["first_commit"] for a in raw] == [t.c_raw, t.c_newdata]
+    assert raw[0]["hash"] != raw[1]["hash"] and raw[0]["hash"].startswith("md5:")
+    assert raw[0]["hash_kind"] == "md5" and raw[0]["size"] == len("id,label\n1,0\n2,1\n")
+    # a directory: .dir hash, nfiles, is_dir; unchanged, so one node for all commits
+    (imgs,) = by_path["data/imgs"]
+    assert imgs["hash"].endswith(".dir") and imgs["nfiles"] == 2 and imgs["is_dir"] is True
+    assert imgs["first_commit"] == t.c_raw
+    # a path with a space resolved from the repo root
+    assert len(by_path["data/prepared data.csv"]) == 2
+
+    # stages: prepare/train at two commits (their lock entries changed), foreach/matrix once
+    names = sorted(a["name"] for a in stages.values())
+    assert names == sorted(["prepare", "prepare", "train", "train", "per_region@us",
+                            "per_region@eu", "grid@a", "grid@b"])
+    us = next(a for a in stages.values() if a["name"] == "per_region@us")
+    assert us["foreach_key"] == "us" and us["commit"] == t.c_pipeline
+    assert us["cmd"] == "echo us > out_us.txt" and us["dvc_yaml"] == "dvc.yaml"
+    train = [a for a in stages.values() if a["name"] == "train"]
+    assert {a["commit"] for a in train} == {t.c_pipeline, t.c_newdata}
+    assert train[0]["cmd"][0] == 'cat "data/prepared data.csv" > model.pkl'
+    assert train[0]["params"]["params.yaml"]["train"]["opt"]["betas"] == [0.9, 0.99]
+    assert "metrics.json" in train[0]["outs"] and "data/imgs" in train[0]["deps"]
+
+    # edges: INPUT data → stage, OUTPUT stage → data, DEFINES commit → first appearance
+    sid = next(k for k, a in stages.items() if a["name"] == "prepare"
+               and a["commit"] == t.c_newdata)
+    raw2 = data_id(_repo_id(repo.path), "data/raw.csv",
+                   raw[1]["hash"])
+    assert (raw2, sid) in edges(repo.path, EdgeKind.INPUT)
+    outs = {d for s, d in edges(repo.path, EdgeKind.OUTPUT) if s == sid}
+    assert {data[d]["path"] for d in outs} == {"data/prepared data.csv"}
+    defines = edges(repo.path, EdgeKind.DEFINES)
+    assert (f"commit:{t.c_newdata}", raw2) in defines
+    assert (f"commit:{t.c_newdata}", sid) in defines
+    assert not any(s == f"commit:{t.c_fixed}" for s, _ in defines)  # nothing new there
+    assert (f"commit:{t.c_raw}", imgs_id(data)) in defines
+
+    # artifacts: → model group with its path; GTO versions → the model.pkl version at the tag
+    (group,) = [a for a in nodes(repo.path, NodeKind.MODEL_GROUP).values()
+                if a["name"] == "churn"]
+    assert group["path"] == "model.pkl" and group["type"] == "model"
+    assert group["labels"] == ["tabular"] and group["properties"]["owner"] == "ada"
+    art = edges(repo.path, EdgeKind.ARTIFACT)
+    models = nodes(repo.path, NodeKind.MODEL)
+    pkl = {a["first_commit"]: k for k, a in data.items() if a["path"] == "model.pkl"}
+    assert (pkl[t.c_pipeline], "model:churn@v1.0.0") in art
+    assert (pkl[t.c_newdata], "model:churn@v2.0.0") in art
+    assert models["model:churn@v2.0.0"]["artifact_hash"] == data[pkl[t.c_newdata]]["hash"]
+    assert models["model:churn@v2.0.0"]["registry"] == "gto"  # GTO's node, same id
+
+    # the corrupt lock: one warning naming commit, file and line; the rest was harvested
+    warns = [w for w in res.report.warnings if w.source == "dvc"]
+    assert len(warns) == 1, warns
+    w = warns[0]
+    # the broken flow sequence opens on line 7; YAML notices on line 8, and says both
+    assert w.commit == t.c_corrupt and w.file == "dvc.lock" and w.line == 8
+    assert "not valid YAML" in w.message and "(line 7)" in w.message
+
+
+def imgs_id(data: dict[str, dict]) -> str:
+    return next(k for k, a in data.items() if a["path"] == "data/imgs")
+
+
+def _repo_id(path: Path) -> str:
+    (rid,) = nodes(path, NodeKind.REPOSITORY)
+    return rid
+
+
+def test_reharvest_is_idempotent_and_parses_nothing(dvc_repo: tuple[GitRepo, Template],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, t = dvc_repo
+    harvest(repo.path)
+    counts = api.open_store(repo.path).counts()
+    import connectors.harvesters.dvc as dvcmod
+
+    calls: list[str] = []
+    real = dvcmod.parse_blob
+    monkeypatch.setattr(dvcmod, "parse_blob", lambda k, d: calls.append(k) or real(k, d))
+    again = harvest(repo.path)
+    assert again.new_events == 0 and calls == []
+    assert api.open_store(repo.path).counts() == counts
+    # a new commit re-using known blobs: cached summaries, no parse, no new nodes
+    repo.git("checkout", "-q", t.c_pipeline, "--", "dvc.lock", "data/raw.csv.dvc")
+    repo.commit("revert to the first data")
+    third = harvest(repo.path)
+    assert calls == []
+    dvc_stats = next(h for h in third.harvesters if h.name == "dvc").stats
+    assert dvc_stats.nodes_new == {}
+
+
+def test_hashes_match_dvc_own_api(dvc_repo: tuple[GitRepo, Template]) -> None:
+    """Every output DVC itself sees at HEAD is a data node with the same md5."""
+    from dvc.repo import Repo
+
+    repo, _ = dvc_repo
+    harvest(repo.path)
+    rid = _repo_id(repo.path)
+    data = nodes(repo.path, NodeKind.DATA)
+    with Repo(str(repo.path)) as r:
+        outs = [(o.fs_path, o.hash_info.value) for s in r.index.stages for o in s.outs]
+    assert len(outs) >= 8
+    for fs_path, md5 in outs:
+        rel = Path(fs_path).relative_to(repo.path).as_posix()
+        assert data_id(rid, rel, f"md5:{md5}") in data, (rel, md5)
+
+
+# -- historic formats, hand-written and committed with git ---------------------------------------
+
+LOCK_1X = """\
+prepare:
+  cmd: python prepare.py
+  deps:
+  - path: data/raw.csv
+    md5: 1a2b3c4d5e6f708192a3b4c5d6e7f809
+  - path: prepare.py
+    md5: 0f1e2d3c4b5a69788796a5b4c3d2e1f0
+  outs:
+  - path: data/prepared
+    md5: aaaabbbbccccddddeeeeffff00001111.dir
+"""
+
+LOCK_2X = """\
+schema: '2.0'
+stages:
+  prepare:
+    cmd: python prepare.py
+    deps:
+    - path: data/raw.csv
+      md5: 1a2b3c4d5e6f708192a3b4c5d6e7f809
+      size: 12
+    outs:
+    - path: data/prepared
+      md5: aaaabbbbccccddddeeeeffff00001111.dir
+      size: 40
+      nfiles: 3
+"""
+
+DVC_0X = """\
+md5: 9c1185a5c5e9fc54612808977ee8f548
+cmd: python train.py
+wdir: .
+deps:
+- md5: aaaabbbbccccddddeeeeffff00001111.dir
+  path: ../data/prepared
+- md5: 3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e
+  path: train.py
+outs:
+- md5: deadbeefdeadbeefdeadbeefdeadbeef
+  path: model.pkl
+  cache: true
+  metric: false
+  persist: false
+"""
+
+IMPORT_DVC = """\
+md5: 11112222333344445555666677778888
+frozen: true
+deps:
+- path: datasets/ünïcode set.csv
+  repo:
+    url: https://github.com/example/registry
+    rev: main
+    rev_lock: 0123456789abcdef0123456789abcdef01234567
+outs:
+- md5: cafebabecafebabecafebabecafebabe
+  size: 99
+  hash: md5
+  path: "ünïcode set.csv"
+  remote: storage
+"""
+
+
+@pytest.fixture
+def historic(git_repo: GitRepo) -> GitRepo:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.yaml", "stages:\n  prepare:\n    cmd: python prepare.py\n")
+    git_repo.write("dvc.lock", LOCK_1X)
+    git_repo.commit("dvc 1.x lock")
+    git_repo.write("dvc.lock", LOCK_2X)
+    git_repo.commit("dvc 2.x lock")
+    git_repo.write("models/train.dvc", DVC_0X)
+    git_repo.write("data/ünïcode set.csv.dvc", IMPORT_DVC)
+    git_repo.commit("0.x stage file and an import")
+    big = ["schema: '2.0'", "stages:", "  big:", "    cmd: python big.py", "    deps:"]
+    for i in range(3000):
+        big += [f"    - path: shards/part {i:05d}.csv", "      hash: md5",
+                f"      md5: {i:08x}aaaabbbbccccddddeeeeffff", "      size: 10"]
+    big += ["    outs:", "    - path: merged.csv", "      hash: md5",
+            "      md5: 00000000aaaabbbbccccddddeeeeffff", "      size: 30000"]
+    git_repo.write("big/dvc.lock", "\n".join(big) + "\n")
+    git_repo.write("bad.dvc", "outs:\n- md5: abc\n  path: x\n -: [\n")
+    git_repo.commit("a very large stage and a corrupt .dvc")
+    return git_repo
+
+
+def test_historic_formats(historic: GitRepo) -> None:
+    res = harvest(historic.path)
+    data = nodes(historic.path, NodeKind.DATA)
+    stages = nodes(historic.path, NodeKind.STAGE)
+    by_path: dict[str, list[dict]] = {}
+    for a in data.values():
+        by_path.setdefault(a["path"], []).append(a)
+    # 1.x and 2.x lock entries hash the same data: one node, first commit = the 1.x one
+    (raw,) = by_path["data/raw.csv"]
+    first = historic.git("rev-list", "--max-parents=0", "HEAD")
+    assert raw["first_commit"] == first and raw["hash_kind"] == "md5-dos2unix"
+    (prepared,) = by_path["data/prepared"]
+    assert prepared["hash"] == "md5:aaaabbbbccccddddeeeeffff00001111.dir"
+    assert prepared["is_dir"] is True
+    assert len([a for a in stages.values() if a["name"] == "prepare"]) == 2  # 1.x and 2.x
+    # DVC 0.x stage file: a stage named after the file, paths resolved from its folder
+    (old,) = [a for a in stages.values() if a["name"] == "train.dvc"]
+    assert old["dvc_yaml"] == "models/train.dvc" and old["cmd"] == "python train.py"
+    assert set(old["deps"]) == {"data/prepared", "models/train.py"}
+    assert old["outs"] == ["models/model.pkl"]
+    assert (f"data:{_repo_id(historic.path).removeprefix('repository:')}:data/prepared@"
+            f"{prepared['hash']}", next(k for k, a in stages.items()
+                                        if a["name"] == "train.dvc")
+            ) in edges(historic.path, EdgeKind.INPUT)
+    # dvc import: source repository recorded; non-ASCII path with a space
+    (imp,) = by_path["data/ünïcode set.csv"]
+    assert imp["import_url"] == "https://github.com/example/registry"
+    assert imp["import_rev"] == "main"
+    assert imp["import_rev_lock"] == "0123456789abcdef0123456789abcdef01234567"
+    assert imp["remote"] == "storage" and imp["hash_kind"] == "md5"
+    # a very large stage
+    (big,) = [a for a in stages.values() if a["name"] == "big"]
+    assert len(big["deps"]) == 3000 and big["deps"][7] == "big/shards/part 00007.csv"
+    assert len([p for p in by_path if p.startswith("big/shards/")]) == 3000
+    # the corrupt .dvc: a warning with commit, file and line
+    (w,) = [w for w in res.report.warnings if w.source == "dvc"]
+    assert w.file == "bad.dvc" and w.line == 4
+    assert w.commit == historic.git("rev-parse", "HEAD")
+
+
+def test_same_hash_at_two_commits_is_one_node(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    out = "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 5\n  hash: md5\n  path: d.csv\n"
+    git_repo.write("data/d.csv.dvc", out)
+    c1 = git_repo.commit("add")
+    git_repo.write("data/d.csv.dvc", out.replace("0123", "9999", 1))
+    git_repo.commit("change")
+    git_repo.write("data/d.csv.dvc", out)
+    git_repo.commit("back to the first version")
+    harvest(git_repo.path)
+    data = nodes(git_repo.path, NodeKind.DATA)
+    assert len(data) == 2
+    (first,) = [a for a in data.values() if a["hash"].startswith("md5:0123")]
+    assert first["first_commit"] == c1
+
+
+def test_corrupt_lock_at_one_commit_is_not_fatal_even_on_cli(git_repo: GitRepo) -> None:
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.lock", "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n"
+                   "    - path: o\n      md5: abc: def\n      size: 1\n")
+    bad = git_repo.commit("bad")
+    git_repo.write("dvc.lock", LOCK_2X)
+    git_repo.commit("good")
+    api.init(git_repo.path)
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(git_repo.path), "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.stdout)
+    (w,) = [w for w in out["warnings"] if w["source"] == "dvc"]
+    assert w["commit"] == bad and w["file"] == "dvc.lock" and w["line"] == 7
+    assert out["harvesters"]["dvc"]["nodes_new"]["stage"] == 1
+
+
+def test_repo_without_dvc_writes_nothing(git_repo: GitRepo) -> None:
+    git_repo.write("a.txt", "x")
+    git_repo.commit("no dvc here")
+    res = harvest(git_repo.path)
+    (h,) = [h for h in res.harvesters if h.name == "dvc"]
+    assert h.stats.total == 0 and h.event_seq is None
+
+
+def test_artifact_in_subfolder_is_named_like_gto(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("models/churn/dvc.yaml", "artifacts:\n  clf:\n    path: out/m.pkl\n"
+                   "    type: model\n")
+    git_repo.write("models/churn/out/m.pkl.dvc",
+                   "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: m.pkl\n")
+    c = git_repo.commit("declare")
+    git_repo.tag("models/churn=clf@v0.1.0", "register")
+    harvest(git_repo.path)
+    groups = nodes(git_repo.path, NodeKind.MODEL_GROUP)
+    assert groups["model_group:models/churn:clf"]["path"] == "models/churn/out/m.pkl"
+    art = edges(git_repo.path, EdgeKind.ARTIFACT)
+    (src, dst), = art
+    assert dst == "model:models/churn:clf@v0.1.0"
+    assert nodes(git_repo.path, NodeKind.DATA)[src]["first_commit"] == c
+
+
+def test_harvest_by_subprocess_cli_never_tracebacks(historic: GitRepo) -> None:
+    api.init(historic.path)
+    proc = subprocess.run([sys.executable, "-m", "lineage", "harvest", "--repo",
+                           str(historic.path)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "bad.dvc" in proc.stdout + proc.stderr
+
+
+def test_frozen_and_wdir_from_dvc_yaml_also_on_incremental_harvest(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("pipe/dvc.yaml", "stages:\n  fit:\n    wdir: ../work\n    frozen: true\n"
+                   "    cmd: python fit.py\n    outs:\n    - out.bin\n")
+
+    def lock(md5: str) -> str:
+        return ("schema: '2.0'\nstages:\n  fit:\n    cmd: python fit.py\n    outs:\n"
+                f"    - path: out.bin\n      hash: md5\n      md5: {md5}\n      size: 3\n")
+
+    git_repo.write("pipe/dvc.lock", lock("0123456789abcdef0123456789abcdef"))
+    git_repo.commit("pipeline and lock in one commit")
+    harvest(git_repo.path)
+    git_repo.write("pipe/dvc.lock", lock("fedcba9876543210fedcba9876543210"))
+    c2 = git_repo.commit("only the lock moves")
+    harvest(git_repo.path)
+    stages = nodes(git_repo.path, NodeKind.STAGE)
+    assert len(stages) == 2
+    assert all(a["frozen"] is True and a["dvc_yaml"] == "pipe/dvc.yaml" for a in stages.values())
+    assert {a["outs"][0] for a in stages.values()} == {"work/out.bin"}
+    latest = next(a for a in stages.values() if a["commit"] == c2)
+    assert latest["name"] == "fit"
+
+
+def test_model_aliases_apply_to_dvc_artifacts_and_their_join(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("lineage.yaml", "model_aliases:\n  clf: churn-classifier\n")
+    git_repo.write("dvc.yaml", "artifacts:\n  clf:\n    path: m.pkl\n")
+    git_repo.write("m.pkl.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: m.pkl\n")
+    git_repo.commit("declare")
+    git_repo.tag("clf@v1.0.0", "register")
+    harvest(git_repo.path)
+    assert "model_group:churn-classifier" in nodes(git_repo.path, NodeKind.MODEL_GROUP)
+    assert "model_group:clf" not in nodes(git_repo.path, NodeKind.MODEL_GROUP)
+    (_, dst), = edges(git_repo.path, EdgeKind.ARTIFACT)
+    assert dst == "model:churn-classifier@v1.0.0"
+
+
+def test_changed_artifact_declaration_keeps_gto_registry(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: a.pkl\n")
+    git_repo.commit("declare")
+    git_repo.tag("churn@v1.0.0", "register")
+    harvest(git_repo.path)
+    assert nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]["registry"] == "gto"
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: b.pkl\n    desc: moved\n")
+    git_repo.commit("move the artifact")
+    harvest(git_repo.path)  # no new tag: GTO has nothing to say this time
+    group = nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]
+    assert group["registry"] == "gto" and group["path"] == "b.pkl"
+    assert group["description"] == "moved"
