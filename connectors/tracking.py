@@ -110,11 +110,12 @@ def _written_by_dvc(rel: str, outputs: set[str]) -> bool:
     """Changes DVC makes while the pipeline runs do not make the code 'dirty'.
 
     Inside ``dvc repro`` the earlier stages have already rewritten ``dvc.lock`` and their
-    outputs (e.g. a ``metrics.json`` kept in git with ``cache: false``); counting them would
+    outputs (e.g. a ``metrics.json`` kept in git with ``cache: false``) and added its outputs
+    to ``.gitignore`` files; counting them would
     flag every pipeline run as trained on uncommitted code.
     """
     name = rel.rsplit("/", 1)[-1]
-    if name == "dvc.lock" or name.endswith(".dvc"):
+    if name in ("dvc.lock", ".gitignore") or name.endswith(".dvc"):
         return True
     return rel in outputs
 

@@ -30,10 +30,16 @@ IDENTITIES = {
 }
 
 
+# the demo's "today": audits of the demo are evaluated as of this date
+AS_OF = "2026-01-22"
+
+
 @dataclass
 class Demo:
     path: Path
+    as_of: str = AS_OF
     commits: dict[str, str] = field(default_factory=dict)
+    # (audit rule, model version) pairs the demo leaves open on purpose
     planted_gaps: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -85,9 +91,9 @@ class _Repo:
         self.git("commit", "-q", "-m", message)
         return self.git("rev-parse", "HEAD")
 
-    def tag(self, name: str, message: str) -> None:
+    def tag(self, name: str, message: str, ref: str = "HEAD") -> None:
         self.tick += 1
-        self.git("tag", "-a", name, "-m", message)
+        self.git("tag", "-a", name, "-m", message, ref)
 
 
 def build_demo(path: str | Path, *, force: bool = False) -> Demo:
@@ -131,8 +137,9 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     r.write("governance/approvals.yaml", APPROVALS_V1)
     demo.commits["governance"] = r.commit("Risk assessment, documentation and approvals for churn v1.0.0")
     r.who = "max"
-    r.tag("churn#staging#1", "Deploy churn v1.0.0 to staging")
-    r.tag("churn#prod#2", "Deploy churn v1.0.0 to prod")
+    # GTO stage assignments point at the commit of the version they deploy
+    r.tag("churn#staging#1", "Deploy churn v1.0.0 to staging", demo.commits["v1.0.0"])
+    r.tag("churn#prod#2", "Deploy churn v1.0.0 to prod", demo.commits["v1.0.0"])
 
     # monitoring raises a drift alert on the production model
     r.tick += 3
@@ -157,6 +164,8 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     # planted gap (four-eyes): the engineer who trained v1.1.0 approves it herself
     r.write("governance/approvals_v1.1.0.yaml", APPROVALS_V2)
     demo.commits["v1.1.0-governance"] = r.commit("Model card and staging approval for churn v1.1.0")
+    r.who = "max"
+    r.tag("churn#staging#3", "Deploy churn v1.1.0 to staging", demo.commits["v1.1.0"])
     demo.planted_gaps.append(("four-eyes", "model:churn@v1.1.0"))
     demo.planted_gaps.append(("high-risk-docs", "model:churn@v1.1.0"))
 
@@ -168,7 +177,14 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
              "2026-01-20T08:00:00Z", "--deployed-by", "deploy-bot", "--id", "churn-prod-2026-01-20",
              "--write-file")
     demo.commits["deploy-v1.1.0"] = r.commit("Deploy churn v1.1.0 to prod")
-    demo.planted_gaps.append(("deployment-approved", "deployment:churn-prod-2026-01-20"))
+    demo.planted_gaps.append(("deployment-approved", "model:churn@v1.1.0"))
+
+    # monitoring checks the new production model the next day: no drift
+    _lineage(r, "record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
+             "--value", "0.04", "--threshold", "0.2", "--status", "resolved",
+             "--at", "2026-01-21T06:00:00Z", "--id", "churn-psi-2026-01-21",
+             "--description", "daily drift check: no drift", "--write-file")
+    demo.commits["monitoring"] = r.commit("Record monitoring check on churn v1.1.0")
     return demo
 
 
@@ -237,6 +253,15 @@ APPROVALS_V1 = """\
   decided_at: 2026-01-04T10:00:00Z
   evidence: https://tracker.example.com/browse/ML-7
 - kind: approval
+  id: churn-v1.0.0-staging-risk
+  model: churn@v1.0.0
+  environment: staging
+  approver: rita@example.com
+  role: risk-officer
+  decision: approved
+  decided_at: 2026-01-04T11:00:00Z
+  evidence: https://tracker.example.com/browse/ML-7
+- kind: approval
   id: churn-v1.0.0-prod
   model: churn@v1.0.0
   environment: prod
@@ -244,6 +269,15 @@ APPROVALS_V1 = """\
   role: risk-officer
   decision: approved
   decided_at: 2026-01-04T15:00:00Z
+  evidence: https://tracker.example.com/browse/ML-8
+- kind: approval
+  id: churn-v1.0.0-prod-lead
+  model: churn@v1.0.0
+  environment: prod
+  approver: max@example.com
+  role: ml-lead
+  decision: approved
+  decided_at: 2026-01-04T16:00:00Z
   evidence: https://tracker.example.com/browse/ML-8
 """
 

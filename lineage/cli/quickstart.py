@@ -49,7 +49,7 @@ def quickstart(
                 else _null():
             demo = build(target, force=force)
         out["repository"] = str(demo.path)
-        out["planted_gaps"] = [{"rule": r, "node": n} for r, n in demo.planted_gaps]
+        out["planted_gaps"] = [{"rule": r, "model": m} for r, m in demo.planted_gaps]
         if not quiet:
             console.print(f"  {demo.path}: {len(demo.commits)} commits, "
                           "tags churn@v1.0.0, churn@v1.1.0, churn#staging#1, churn#prod#2")
@@ -75,10 +75,14 @@ def quickstart(
 
             step(quiet, 4, "Auditing (EU AI Act / ISO 42001 completeness rules)")
             policy, where = resolve_policy(demo.path, None, cfg.policy)
-            report = run_audit(store, policy, source_name="local", policy_source=where)
+            from datetime import UTC, datetime
+
+            as_of = datetime.fromisoformat(demo.as_of).replace(tzinfo=UTC)
+            report = run_audit(store, policy, now=as_of, source_name="local",
+                               policy_source=where)
         finally:
             store.close()
-    found = {(f.rule, f.subject) for f in report.findings}
+    found = {(f.rule, f.model) for f in report.findings}
     out["audit"] = {"findings": len(report.findings),
                     "rules": sorted({f.rule for f in report.findings})}
     out["planted_gaps_found"] = all(
@@ -93,6 +97,7 @@ def quickstart(
     console.print(
         f"  cd {rel}\n"
         "  lineage show churn@v1.1.0              # provenance: deployment → version → run → data\n"
+        f"  lineage audit --as-of {demo.as_of}      # the demo's timeline ends on {demo.as_of}\n"
         "  lineage audit --format markdown        # the findings as a pull-request comment\n"
         "  lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com "
         "--role risk-officer --write-file   # close a gap, then: lineage audit\n"

@@ -15,9 +15,11 @@ def test_files_dvc_rewrites_during_repro_do_not_make_the_run_dirty(tmp_path) -> 
     repo.write("dvc.lock", "schema: '2.0'\nstages: {}\n")
     repo.write("metrics.json", "{}\n")
     repo.write("train.py", "print('train')\n")
+    repo.write(".gitignore", "")
     repo.commit("pipeline")
     repo.write("dvc.lock", "schema: '2.0'\nstages:\n  prepare: {}\n")
     repo.write("metrics.json", '{"acc": 1}\n')
+    repo.write(".gitignore", "/model.pkl\n")
     assert git_state(repo.path).dirty is False
     repo.write("train.py", "print('changed')\n")
     assert git_state(repo.path).dirty is True
