@@ -48,9 +48,13 @@ class _Repo:
         self.path = path
         self.tick = 0
         bindir = str(Path(sys.executable).parent)
+        # the training script and `python -m lineage` in the demo use this very installation
+        source_root = str(Path(__file__).resolve().parents[2])
+        pythonpath = os.pathsep.join(p for p in (source_root, os.environ.get("PYTHONPATH")) if p)
         self.base_env = {
             **os.environ,
             "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+            "PYTHONPATH": pythonpath,
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "DVC_NO_ANALYTICS": "1",

@@ -168,8 +168,8 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.failed(
                 v, tier, f"{short(v)} is not linked to the run that produced it",
                 evidence=ctx.members[v], model=v,
-                remediation=f"record the training run: lineage record run --model {short(v)} "
-                            "--commit <sha> --input <data path>  (or log it to MLflow with the "
+                remediation=f"record the training run: lineage record run --model "
+                            f"{short(v)}=<model path> --commit <sha> --input <data path>  (or log it to MLflow with the "
                             "model version's run_id)")
 
 
@@ -303,7 +303,7 @@ def prohibited_not_deployed(ctx: AuditContext) -> Iterator[Outcome]:
 
 
 def _doc_cmd(v: str, kind: str) -> str:
-    return f"lineage record document --model {short(v)} --kind {kind} --uri <link>"
+    return f"lineage record document --model {short(v)} --type {kind} --uri <link>"
 
 
 @rule("high-risk-docs", "High-risk documentation complete",
@@ -440,7 +440,8 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
                 f"{at.date() if at else 'an unknown date'} with no follow-up",
                 evidence=[al, v], model=v,
                 remediation=f"acknowledge or resolve it (lineage record alert --id "
-                            f"{al.removeprefix('alert:')} --status acknowledged) or record the "
+                            f"{al.removeprefix('alert:')} --model {short(v)} --metric "
+                            f"{a.get('metric')} --status acknowledged) or record the "
                             f"retraining it triggered (lineage record retraining --alert "
                             f"{al.removeprefix('alert:')} …)")
 
