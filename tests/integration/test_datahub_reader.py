@@ -1,0 +1,118 @@
+"""Reading a lineage graph back from DataHub (Lite file and the stand-in GMS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("datahub")
+
+from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstance  # noqa: E402
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW  # noqa: E402
+from datahub.metadata import schema_classes as s  # noqa: E402
+
+from connectors.sinks.datahub.reader import graph_from_mcps, read_lite, read_rest  # noqa: E402
+from lineage.model import EdgeKind, NodeKind  # noqa: E402
+from tests.standins.gms import running_gms  # noqa: E402
+
+GROUP = "urn:li:mlModelGroup:(urn:li:dataPlatform:mlflow,churn,PROD)"
+MODEL = "urn:li:mlModel:(urn:li:dataPlatform:mlflow,churn_3,PROD)"
+DATA = "urn:li:dataset:(urn:li:dataPlatform:dvc,data/train.csv,PROD)"
+RUN_ID = "4f1c0e7d9a2b4c3d8e9f001122334455"
+SHA = "a" * 40
+
+
+def mlflow_style_mcps() -> list[MCPW]:
+    """Entities as DataHub's own MLflow source writes them (plus a DVC dataset input)."""
+    run = DataProcessInstance(id=RUN_ID, orchestrator="mlflow")
+    run_urn = str(run.urn)
+    return [
+        MCPW(entityUrn=GROUP, aspect=s.MLModelGroupPropertiesClass(
+            name="churn", description="churn model")),
+        MCPW(entityUrn=MODEL, aspect=s.MLModelPropertiesClass(
+            name="churn_3", groups=[GROUP], trainingJobs=[run_urn],
+            customProperties={"git_commit": SHA},
+            trainingMetrics=[s.MLMetricClass(name="auc", value="0.91")])),
+        MCPW(entityUrn=MODEL, aspect=s.VersionPropertiesClass(
+            versionSet="urn:li:versionSet:(abc,mlModel)",
+            version=s.VersionTagClass(versionTag="3"), sortId="0000003",
+            aliases=[s.VersionTagClass(versionTag="champion")])),
+        MCPW(entityUrn=run_urn, aspect=s.DataProcessInstancePropertiesClass(
+            name="bright-owl-42", created=s.AuditStampClass(time=1767225600000,
+                                                          actor="urn:li:corpuser:ada"))),
+        MCPW(entityUrn=run_urn, aspect=s.MLTrainingRunPropertiesClass(
+            id=RUN_ID, externalUrl=f"http://mlflow.example.com/#/experiments/1/runs/{RUN_ID}",
+            hyperParams=[s.MLHyperParamClass(name="lr", value="0.1")])),
+        MCPW(entityUrn=run_urn, aspect=s.DataProcessInstanceInputClass(
+            inputs=[], inputEdges=[
+                s.EdgeClass(destinationUrn=DATA, properties={"dvc_md5": "0123abcd"})])),
+        MCPW(entityUrn=run_urn, aspect=s.DataProcessInstanceOutputClass(
+            outputs=[], outputEdges=[s.EdgeClass(destinationUrn=MODEL)])),
+        MCPW(entityUrn=DATA, aspect=s.DatasetPropertiesClass(name="train.csv")),
+    ]
+
+
+def check_mlflow_graph(g) -> None:
+    model = "model:churn@3"
+    assert g.kind(model) == NodeKind.MODEL
+    assert g.attrs(model)["aliases"] == ["champion"]
+    assert g.successors(model, EdgeKind.VERSION_OF) == ["model_group:churn"]
+    runs = g.predecessors(model, EdgeKind.PRODUCED)
+    assert runs == [f"run:mlflow:mlflow.example.com:{RUN_ID}"]
+    run = runs[0]
+    assert g.attrs(run)["params"] == {"lr": "0.1"}
+    inputs = g.in_edges(run, EdgeKind.INPUT)
+    assert len(inputs) == 1 and inputs[0].attrs["pin"] == "strong"
+    assert g.attrs(inputs[0].source)["hash"] == "md5:0123abcd"
+    assert g.attrs(inputs[0].source)["path"] == "data/train.csv"
+    assert g.successors(f"commit:{SHA}", EdgeKind.TAGGED) == [model]
+
+
+def test_reads_entities_written_with_datahubs_mlflow_conventions() -> None:
+    check_mlflow_graph(graph_from_mcps(mlflow_style_mcps()))
+
+
+def write_lite(path: Path, mcps: list[MCPW]) -> None:
+    from datahub.lite.lite_util import get_datahub_lite
+
+    lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(path)}})
+    for m in mcps:
+        lite.write(m)
+    lite.close()
+
+
+def test_read_lite_from_a_lite_file(tmp_path: Path) -> None:
+    db = tmp_path / "lite.db"
+    write_lite(db, mlflow_style_mcps())
+    check_mlflow_graph(read_lite(str(db)))
+
+
+def test_read_lite_missing_file_is_a_clear_config_error(tmp_path: Path) -> None:
+    from lineage.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_lite(str(tmp_path / "nope.db"))
+
+
+def test_read_rest_from_the_stand_in_gms() -> None:
+    from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+    with running_gms(token="tok-123") as gms:
+        em = DataHubRestEmitter(gms.url, token="tok-123", openapi_ingestion=False)
+        em.emit_mcps(mlflow_style_mcps())
+        em.close()
+        g = read_rest(gms.url, "tok-123")
+        paths = {r.path.split("?")[0].split("/")[1] for r in gms.requests}
+    check_mlflow_graph(g)
+    assert {"api", "entitiesV2"} <= paths
+
+
+def test_read_rest_wrong_token_is_exit_3_without_the_token() -> None:
+    from lineage.errors import SinkError
+
+    with running_gms(token="right-token") as gms:
+        with pytest.raises(SinkError) as err:
+            read_rest(gms.url, "wrong-token-xyz")
+    assert err.value.exit_code == 3
+    assert "DATAHUB_GMS_TOKEN" in str(err.value) and "wrong-token-xyz" not in str(err.value)
