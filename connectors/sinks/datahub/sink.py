@@ -240,7 +240,7 @@ class DataHubLiteSink(DataHubSinkBase):
     def _destination_is_empty(self) -> bool:
         return self.path is None or not self.path.exists()
 
-    def _open(self, ctx: PushContext) -> None:  # noqa: B027 - optional hook
+    def _open(self, ctx: PushContext) -> None:
         from datahub.lite.lite_util import get_datahub_lite
 
         assert self.path is not None
@@ -257,7 +257,7 @@ class DataHubLiteSink(DataHubSinkBase):
         for m in mcps:
             write(m)
 
-    def _close(self, ok: bool) -> None:  # noqa: B027 - optional hook
+    def _close(self, ok: bool) -> None:
         if self.lite is not None:
             lite, self.lite = self.lite, None
             lite.close()
@@ -302,7 +302,7 @@ class DataHubFileSink(DataHubSinkBase):
     def _destination_is_empty(self) -> bool:
         return self.path is None or not self.path.exists() or self.path.stat().st_size == 0
 
-    def _open(self, ctx: PushContext) -> None:  # noqa: B027 - optional hook
+    def _open(self, ctx: PushContext) -> None:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = bool(ctx.options.get("full")) or self._destination_is_empty()
@@ -348,7 +348,7 @@ class DataHubFileSink(DataHubSinkBase):
         self._first = False
         fh.seek(pos + len(prefix) + len(body))  # the next batch overwrites "\n]"
 
-    def _close(self, ok: bool) -> None:  # noqa: B027 - optional hook
+    def _close(self, ok: bool) -> None:
         if self._fh is None:
             return
         fh, self._fh = self._fh, None
