@@ -19,8 +19,8 @@ It speaks the subset of the real protocol that acryl-datahub's ``DataHubRestEmit
 
 Errors use the Rest.li error body (``exceptionClass``, ``message``, ``status``). With a token
 set, every non-``/config`` request needs ``Authorization: Bearer <token>`` (401 otherwise).
-``fail_next(k, status)`` makes the next *k* ingest requests answer a transient error (503 by
-default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
+``fail_next(k, status, after=m)`` makes the next *k* ingest requests (after *m* more accepted
+ones) answer a transient error (503 by default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
 accepted: the entity type matches the urn, the entity supports the aspect (422 "Unknown
 aspect" otherwise) and the value deserializes into the aspect class. A batch is accepted or
 rejected as a whole.
@@ -78,6 +78,7 @@ class GmsState:
     requests: list[Request] = field(default_factory=list)
     fail_left: int = 0
     fail_status: int = 503
+    fail_after: int = 0  # ingest requests still accepted before the failures start
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -201,7 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if url.path == "/aspects":
             with st.lock:
-                if st.fail_left > 0:
+                if st.fail_left > 0 and st.fail_after > 0:
+                    st.fail_after -= 1
+                    status = 0
+                elif st.fail_left > 0:
                     st.fail_left -= 1
                     status = st.fail_status
                 else:
@@ -296,9 +300,12 @@ class StandInGms:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail_next(self, k: int, status: int = 503) -> None:
+    def fail_next(self, k: int, status: int = 503, *, after: int = 0) -> None:
+        """Answer ``status`` to the next ``k`` ingest requests, once ``after`` more were
+        accepted (a server going down half way through a push)."""
         with self.state.lock:
             self.state.fail_left, self.state.fail_status = k, status
+            self.state.fail_after = after
 
     @property
     def proposals(self) -> list[dict[str, Any]]:

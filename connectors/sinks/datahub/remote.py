@@ -30,10 +30,11 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
+from connectors.sinks.datahub.sink import DataHubSinkBase
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     from lineage.config import Config
+    from lineage.plugins import PushContext
 
 log = logging.getLogger(__name__)
 
@@ -423,5 +425,84 @@ class KafkaTransport:
             self._emitter = None
 
 
-__all__ = ["KafkaSettings", "KafkaTransport", "RestSettings", "RestTransport", "classify",
-           "kafka_settings", "rest_settings"]
+# -- the push targets --------------------------------------------------------------------------
+class DataHubRestSink(DataHubSinkBase):
+    """``lineage push --to datahub-rest``: a DataHub GMS over Rest.li (``ingestProposalBatch``).
+
+    Options (``--option KEY=VALUE``): ``server``, ``token`` (or ``--server`` / ``--token``),
+    ``retries`` (default 4), ``backoff`` (seconds, default 2), ``timeout`` (seconds, 30),
+    ``batch_size`` (MCPs per request, default 100, at most 200), ``openapi=true`` (OpenAPI v3
+    ingestion instead of Rest.li). The remembered state is per GMS URL.
+    """
+
+    name: ClassVar[str] = "datahub-rest"
+    batch_size: ClassVar[int] = 100
+
+    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
+        super().__init__(platform=platform, env=env)
+        self.settings: RestSettings | None = None
+        self.transport: RestTransport | None = None
+
+    def destination(self, ctx: PushContext) -> str:
+        self.settings = rest_settings(ctx.options, ctx.config)
+        # one request per batch: the emitter splits batches over 200 MCPs on its own
+        self.batch_size = max(1, min(self.settings.batch_size, 200))  # type: ignore[misc]
+        return self.settings.shown_url
+
+    def _open(self, ctx: PushContext) -> None:
+        if self.settings is None:
+            self.destination(ctx)
+        assert self.settings is not None
+        self.transport = RestTransport(self.settings)
+        self.transport.open()
+
+    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
+        assert self.transport is not None
+        self.transport.send(mcps)
+
+    def _close(self, ok: bool) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+class DataHubKafkaSink(DataHubSinkBase):
+    """``lineage push --to datahub-kafka``: MCPs produced to DataHub's Kafka topic.
+
+    Needs the ``kafka`` extra (``pip install 'lineage[kafka]'``: confluent-kafka). Options:
+    ``bootstrap``, ``schema_registry_url`` (else ``KAFKA_BOOTSTRAP_SERVER`` /
+    ``KAFKA_SCHEMAREGISTRY_URL``), ``topic``, ``producer.<librdkafka key>``,
+    ``schema_registry.<key>``. A batch counts as pushed once every message was delivered.
+    """
+
+    name: ClassVar[str] = "datahub-kafka"
+    batch_size: ClassVar[int] = 500
+
+    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
+        super().__init__(platform=platform, env=env)
+        self.settings: KafkaSettings | None = None
+        self.transport: KafkaTransport | None = None
+
+    def destination(self, ctx: PushContext) -> str:
+        self.settings = kafka_settings(ctx.options)
+        return f"kafka://{self.settings.bootstrap}/{self.settings.topic_mcp or 'default'}"
+
+    def _open(self, ctx: PushContext) -> None:
+        if self.settings is None:
+            self.destination(ctx)
+        assert self.settings is not None
+        self.transport = KafkaTransport(self.settings)
+        self.transport.open()
+
+    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
+        assert self.transport is not None
+        self.transport.send(mcps)
+
+    def _close(self, ok: bool) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+__all__ = ["DataHubKafkaSink", "DataHubRestSink", "KafkaSettings", "KafkaTransport",
+           "RestSettings", "RestTransport", "classify", "kafka_settings", "rest_settings"]
