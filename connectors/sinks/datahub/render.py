@@ -786,7 +786,7 @@ def _owners(people: list[tuple[str, str]]) -> Any:
         else:
             owners.append(OwnerClass(owner=key[0], type=role,
                                      source=OwnershipSourceClass(OwnershipSourceTypeClass.SERVICE)))
-    return OwnershipClass(owners=owners) if owners else None
+    return OwnershipClass(owners=owners, lastModified=_stamp()) if owners else None
 
 
 def _links(items: list[tuple[str, str, Any, Any]]) -> Any:
@@ -805,7 +805,7 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     out = []
     for d in sorted(docs, key=lambda x: x["id"]):
         title = d.get("title") or (d.get("kind") or "document").replace("_", " ")
-        desc = f"{title} ({d.get('kind')})" + (f" sha256 {d['hash']}" if d.get("hash") else "")
+        desc = f"{title} ({d.get('kind')})" + (f", content {d['hash']}" if d.get("hash") else "")
         out.append((d["uri"], desc, None, None))
     return out
 
@@ -1092,6 +1092,10 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             parentTemplate=v.get("template"), upstreamInstances=v["upstream"])
 
 
+def _model_label(model_nid: str | None) -> str:
+    return (model_nid or "an unknown model version").removeprefix("model:")
+
+
 def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     from datahub.metadata.schema_classes import (
         DataJobInfoClass,
@@ -1112,7 +1116,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         else DeploymentStatusClass.IN_SERVICE
     version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
     yield p.urn, MLModelDeploymentPropertiesClass(
-        description=f"{v.get('model_urn') and v['name']} in {v.get('environment')}",
+        description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
         createdAt=_ms(v.get("deployed_at")), version=version, status=status,
         customProperties=custom, externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
     owners = _owners([(v["deployed_by"], OwnershipTypeClass.TECHNICAL_OWNER)]
@@ -1123,7 +1127,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     job, flow = v["job"], v["flow"]
     yield job, DataJobInfoClass(
         name=f"deploy {v['name']}", type="COMMAND", flowUrn=flow, customProperties=custom,
-        description=f"Deployment of {v.get('model')} to {v.get('environment')}",
+        description=f"Deployment of {_model_label(v.get('model'))} to {v.get('environment')}",
         externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
     yield job, SubTypesClass(typeNames=[DEPLOYMENT_SUBTYPE])
     yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
