@@ -121,11 +121,13 @@ def _print_summary(result: Any) -> None:
     from rich.table import Table
 
     table = Table(title=f"Push to {result.target}")
-    for col in ("destination", "written", "unchanged", "failed"):
-        table.add_column(col, justify="left" if col == "destination" else "right")
-    table.add_row(str(result.details.get("destination", "")), str(result.written),
-                  str(result.unchanged), str(result.failed))
+    for col in ("written", "unchanged", "failed"):
+        table.add_column(col, justify="right")
+    table.add_row(str(result.written), str(result.unchanged), str(result.failed))
     console.print(table)
+    if result.details.get("destination"):
+        console.print(f"Destination: {result.details['destination']}", soft_wrap=True,
+                      markup=False)
     if result.written == 0 and result.failed == 0:
         console.print("Nothing changed since the last push.")
     stale = result.details.get("stale_entities")
