@@ -59,7 +59,7 @@ def check_mlflow_graph(g) -> None:
     assert g.attrs(model)["aliases"] == ["champion"]
     assert g.successors(model, EdgeKind.VERSION_OF) == ["model_group:churn"]
     runs = g.predecessors(model, EdgeKind.PRODUCED)
-    assert runs == [f"run:mlflow:mlflow.example.com:{RUN_ID}"]
+    assert runs == [f"run:mlflow:{RUN_ID}"]
     run = runs[0]
     assert g.attrs(run)["params"] == {"lr": "0.1"}
     inputs = g.in_edges(run, EdgeKind.INPUT)
@@ -116,3 +116,117 @@ def test_read_rest_wrong_token_is_exit_3_without_the_token() -> None:
             read_rest(gms.url, "wrong-token-xyz")
     assert err.value.exit_code == 3
     assert "DATAHUB_GMS_TOKEN" in str(err.value) and "wrong-token-xyz" not in str(err.value)
+
+
+# -- round trip: fixed graph → render → DataHub Lite (the push target) → read_lite ---------------
+AUDIT_EDGES = {
+    EdgeKind.VERSION_OF, EdgeKind.PRODUCED, EdgeKind.INPUT, EdgeKind.CODE, EdgeKind.TAGGED,
+    EdgeKind.DEPLOYED_AS, EdgeKind.APPROVES, EdgeKind.ASSESSES, EdgeKind.ALERTS,
+    EdgeKind.TRIGGERS, EdgeKind.RETRAINS, EdgeKind.DOCUMENTS, EdgeKind.PREVIOUS_VERSION,
+    EdgeKind.ARTIFACT,
+}
+# facts the audit rules read, per node kind
+AUDIT_ATTRS = {
+    NodeKind.MODEL: ("group", "version", "aliases", "commit", "created_by", "artifact_hash"),
+    NodeKind.RUN: ("source", "run_id", "commit", "dirty", "user"),
+    NodeKind.DATA: ("path", "hash"),
+    NodeKind.DEPLOYMENT: ("environment", "deployed_at", "deployed_by", "retired_at"),
+    NodeKind.APPROVAL: ("approver", "role", "decision", "decided_at", "environment"),
+    NodeKind.RISK_ASSESSMENT: ("tier", "annex_iii_area", "assessor", "assessed_at",
+                               "next_review"),
+    NodeKind.ALERT: ("metric", "value", "threshold", "status", "at"),
+    NodeKind.RETRAINING: ("trigger", "reason", "within_change_plan"),
+    NodeKind.DOCUMENT: ("doc_kind", "uri", "content_hash"),
+    NodeKind.MODEL_GROUP: ("name", "owner", "intended_purpose"),
+}
+
+
+def _norm_time(v):
+    return str(v).replace("+00:00", "Z") if isinstance(v, str) else v
+
+
+def canonical(g):
+    """Audit-relevant content, with node ids DataHub cannot carry (alert, document and
+    deployment record ids, stage lock hashes) replaced by what identifies them."""
+
+    def key(nid: str):
+        kind = g.kind(nid)
+        a = g.attrs(nid)
+        if kind == NodeKind.ALERT:
+            return ("alert", a.get("metric"), a.get("model"))
+        if kind == NodeKind.DOCUMENT:
+            return ("document", a.get("uri"))
+        if kind == NodeKind.DEPLOYMENT:
+            return ("deployment", a.get("model"), a.get("environment"),
+                    _norm_time(a.get("deployed_at")))
+        return nid
+
+    nodes = {
+        key(n.id): tuple(_norm_time(n.attrs.get(f)) if not isinstance(n.attrs.get(f), list)
+                         else tuple(n.attrs[f]) for f in AUDIT_ATTRS[n.kind])
+        for n in g.nodes() if n.kind in AUDIT_ATTRS and not g.is_placeholder(n.id)
+    }
+    edges = {
+        (key(e.source), key(e.target), e.kind.value, e.attrs.get("pin"))
+        for e in g.edges() if e.kind in AUDIT_EDGES
+        and g.kind(e.target) != NodeKind.STAGE  # DataHub keeps a stage's latest lock entry only
+    }
+    return nodes, edges
+
+
+def test_round_trip_through_datahub_lite_keeps_what_the_audit_reads(tmp_path: Path) -> None:
+    from connectors.sinks.datahub.sink import DataHubLiteSink
+    from lineage.config import Config
+    from lineage.plugins import PushContext
+    from lineage.store import Store
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    graph = fixed_graph()
+    store = Store.init(tmp_path / ".lineage")
+    lite = tmp_path / "catalog.db"
+    ctx = PushContext(store=store, config=Config(), repo_path=tmp_path,
+                      options={"dest": str(lite)})
+    DataHubLiteSink().push(graph, ctx)
+    store.close()
+    back = read_lite(str(lite))
+    want_nodes, want_edges = canonical(graph)
+    got_nodes, got_edges = canonical(back)
+    assert got_nodes == want_nodes
+    assert got_edges == want_edges
+    # and the chain deployment → version → run → data with the pin
+    dep = back.node_ids(NodeKind.DEPLOYMENT)[0]
+    model = back.predecessors(dep, EdgeKind.DEPLOYED_AS)[0]
+    run = back.predecessors(model, EdgeKind.PRODUCED)[0]
+    (inp,) = back.in_edges(run, EdgeKind.INPUT)
+    assert inp.attrs["pin"] == "strong" and back.attrs(inp.source)["hash"].startswith("md5:")
+
+
+def test_round_trip_shows_a_gap_the_catalog_has(tmp_path: Path) -> None:
+    """Remove the approval from what DataHub holds: the read graph has no approval left."""
+    from connectors.sinks.datahub.render import render
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    mcps = [m for m in render(fixed_graph())
+            if not (m.aspectName == "structuredProperties" and m.entityType in
+                    ("mlModel", "dataJob"))]
+    g = graph_from_mcps(mcps)
+    assert g.node_ids(NodeKind.APPROVAL) == []
+    assert g.node_ids(NodeKind.RISK_ASSESSMENT)  # the group's tier is still there
+
+
+def test_default_lite_file_is_the_push_targets(git_repo) -> None:
+    from connectors.sinks.datahub.reader import default_lite_file
+    from connectors.sinks.datahub.sink import DataHubLiteSink
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.plugins import PushContext, load_source
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    api.init(git_repo.path)
+    cfg = load_config(git_repo.path)
+    with api.open_store(git_repo.path) as st:
+        ctx = PushContext(store=st, config=cfg, repo_path=git_repo.path)
+        DataHubLiteSink().push(fixed_graph(), ctx)
+        assert default_lite_file(git_repo.path, cfg) == DataHubLiteSink().lite_path(ctx)
+    g = load_source("datahub-lite")(repo=git_repo.path)
+    assert "model:churn@v1.1.0" in g

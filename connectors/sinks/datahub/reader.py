@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -52,10 +51,10 @@ if TYPE_CHECKING:
 
 ID_KEYS = ("lineage_id", "lineage.id", "lineage_node_id")
 ATTRS_KEYS = ("lineage_attrs", "lineage.attrs")
-DEFAULT_LITE_FILE = "datahub.lite.db"
+DEFAULT_LITE_FILE = "datahub-lite.db"  # as the datahub-lite push target
 # entity types the reader asks GMS for
 ENTITY_TYPES = ("mlModelGroup", "mlModel", "dataProcessInstance", "dataset", "dataJob",
-                "mlModelDeployment", "incident")
+                "mlModelDeployment", "incident", "container")
 TIER_WORDS = ("unacceptable", "high", "limited", "minimal")
 SHA_RE = re.compile(r"\b[0-9a-f]{40}\b")
 DOC_KINDS = {
@@ -117,6 +116,8 @@ class _Reader:
         self.g = LineageGraph()
         self.skipped: list[str] = []
         self._pending_upstream: list[tuple[str, str]] = []
+        self.followups: dict[str, list[str]] = {}  # model urn -> retraining ids (incidents)
+        self.pending_triggers: list[tuple[str, str]] = []  # (alert, retraining) follow-ups
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
         if mcp.aspect is None or not mcp.entityUrn:
@@ -129,6 +130,9 @@ class _Reader:
 
     def a(self, urn: str, name: str) -> Any:
         return self.aspects.get(urn, {}).get(name)
+
+    def subtypes(self, urn: str) -> list[str]:
+        return [t.lower() for t in (getattr(self.a(urn, "subTypes"), "typeNames", None) or [])]
 
     # our own custom properties ----------------------------------------------------------
     def own(self, urn: str) -> tuple[str | None, dict[str, Any]]:
@@ -176,21 +180,28 @@ class _Reader:
             self.dataset(urn)
         for urn in self.urns("mlModel"):
             self.model(urn)
-        for urn in self.urns("mlModelDeployment"):
-            self.deployment(urn)
         for urn in self.urns("dataJob"):
-            self.data_job(urn)
+            if not self.is_deployment_job(urn):
+                self.stage(urn)
+        for urn in self.urns("mlModelDeployment"):
+            self.deployment(urn, proxy=False)
+        for urn in self.urns("dataJob"):
+            if self.is_deployment_job(urn):
+                self.deployment(urn, proxy=True)
         for urn in self.urns("dataProcessInstance"):
             self.run(urn)
         for up, rid in self._pending_upstream:
             if up in self.node_of:
                 self.edge(EdgeKind.UPSTREAM_RUN, self.node_of[up], rid)
-        for urn in self.urns("mlModel"):
-            self.model_links(urn)
         for urn in self.urns("incident"):
             self.incident(urn)
-        for urn in self.urns("mlModelGroup") + self.urns("mlModel"):
+        for urn in self.urns("mlModel"):
+            self.model_links(urn)
+        self.version_chain()
+        for urn in self.urns("mlModelGroup") + self.urns("mlModel") + self.urns("dataJob"):
             self.governance(urn)
+        for urn in self.urns("mlModel"):
+            self.retraining(urn)
         return self.g
 
     def group_name(self, urn: str) -> str:
@@ -200,50 +211,70 @@ class _Reader:
     def model_group(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         props = self.a(urn, "mlModelGroupProperties")
+        cp = _props(props)
         name = self.group_name(urn)
-        base = {"name": name, "registry": _platform(urn),
-                "description": getattr(props, "description", None)}
-        owner = self.owner(urn)
-        if owner:
-            base["owner"] = owner
+        base = {"name": name, "registry": cp.get("registry") or _platform(urn),
+                "description": getattr(props, "description", None),
+                "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
+                "type": cp.get("type"),
+                "intended_purpose": _first(self.structured(urn), "intendedpurpose",
+                                           "intended_purpose")}
         self.node(NodeKind.MODEL_GROUP, nid or ids.model_group_id(name), {**base, **attrs}, urn)
 
-    def owner(self, urn: str) -> str | None:
+    def owner(self, urn: str, *types: str) -> str | None:
+        """The first owner of one of ``types`` (e.g. TECHNICAL_OWNER), as a plain name."""
         own = self.a(urn, "ownership")
         for o in getattr(own, "owners", None) or []:
-            t = str(getattr(o, "type", ""))
-            if "APPROVER" in t.upper() or "approver" in str(getattr(o, "typeUrn", "")):
-                continue
-            return o.owner.rsplit(":", 1)[-1]
+            if str(getattr(o, "type", "")).upper() in types:
+                return o.owner.removeprefix("urn:li:corpuser:")
         return None
+
+    def dataset_path(self, urn: str) -> tuple[str, str | None]:
+        """(path in its repository, repository key) of a dataset."""
+        props = self.a(urn, "datasetProperties")
+        own_id, own_attrs = self.own(urn)
+        name = _name_in(urn)
+        shown = getattr(props, "name", None)
+        qualified = getattr(props, "qualifiedName", None) or ""
+        repo = own_attrs.get("repository") or _props(props).get("repository")
+        # ours: qualified name "<repository>/<path>", display name "<path>"; anything else:
+        # the urn's name is the path
+        if own_attrs.get("path"):
+            path = own_attrs["path"]
+        elif shown and qualified == name and qualified.endswith("/" + shown):
+            path = shown
+            repo = repo or qualified[: -len(shown) - 1]
+        else:
+            path = name
+        return path, repo
 
     def dataset(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         if not nid:
             return  # datasets become data nodes per content hash, on the edges that name one
-        props = self.a(urn, "datasetProperties")
-        self.node(NodeKind.DATA, nid, {"path": _name_in(urn), **_data_props(_props(props)),
-                                       **attrs}, urn)
+        path, repo = self.dataset_path(urn)
+        self.node(NodeKind.DATA, nid, {"path": path, "repository": repo, **attrs}, urn)
 
     def data_for(self, dataset_urn: str, edge_props: dict[str, str]) -> str:
         """The data node a run/stage edge names: the dataset at the edge's content hash."""
         own_id, own_attrs = self.own(dataset_urn)
-        ds_props = _props(self.a(dataset_urn, "datasetProperties"))
-        md5 = edge_props.get("dvc_md5") or edge_props.get("md5") or edge_props.get("hash")
-        if md5 and not md5.startswith("md5:"):
-            md5 = f"md5:{md5}"
-        path = own_attrs.get("path") or ds_props.get("path") or _name_in(dataset_urn)
-        repo = edge_props.get("repository") or own_attrs.get("repository") \
-            or ds_props.get("repository")
+        path, repo = self.dataset_path(dataset_urn)
+        h = edge_props.get("dvc_md5") or edge_props.get("md5")
+        if h and not h.startswith("md5:"):
+            h = f"md5:{h}"
+        h = h or edge_props.get("digest") or edge_props.get("hash")
         if edge_props.get("lineage_id"):
             nid = edge_props["lineage_id"]
-        elif own_id and (not md5 or own_attrs.get("hash") == md5):
+        elif own_id and (not h or own_attrs.get("hash") == h):
             nid = own_id
         else:
-            nid = ids.data_id(repo or _platform(dataset_urn) or "datahub", path, md5)
+            nid = ids.data_id(repo or _platform(dataset_urn) or "datahub", path, h)
         if nid not in self.g or self.g.is_placeholder(nid):
-            attrs = {"path": path, "repository": repo, "hash": md5,
-                     "hash_kind": "md5" if md5 else None}
+            ds = _props(self.a(dataset_urn, "datasetProperties"))
+            attrs = {"path": path, "repository": f"repository:{repo}" if repo else None,
+                     "hash": h, "hash_kind": "md5" if h and h.startswith("md5:") else None,
+                     "remote": ds.get("remote"), "is_dir": "dvc directory" in
+                     self.subtypes(dataset_urn)}
             if nid == own_id:
                 attrs.update(own_attrs)
             self.node(NodeKind.DATA, nid, attrs)
@@ -276,17 +307,21 @@ class _Reader:
         src = self.a(urn, "sourceCode")
         for s in getattr(src, "sourceCode", None) or []:
             commit = commit or _sha_from(s.sourceCodeUrl)
+        created = getattr(props, "created", None)
+        actor = getattr(created, "actor", None)
         base: dict[str, Any] = {
-            "group": group, "version": str(version), "registry": _platform(urn),
-            "aliases": aliases, "commit": commit,
+            "group": group, "version": str(version), "registry": cp.get("registry")
+            or _platform(urn), "aliases": aliases, "commit": commit,
             "description": getattr(props, "description", None),
-            "created_at": _ms_to_iso(getattr(getattr(props, "created", None), "time", None)),
+            "created_at": _ms_to_iso(getattr(created, "time", None)),
+            "created_by": actor.removeprefix("urn:li:corpuser:") if actor else None,
+            "artifact_hash": cp.get("artifact_hash"), "artifact_uri": cp.get("artifact_uri"),
+            "stage": cp.get("stage"), "status": cp.get("status"),
+            "deprecated": cp.get("deprecated") == "true",
             "metrics": {m.name: float(m.value) for m in
                         (getattr(props, "trainingMetrics", None) or [])
                         if _is_number(m.value)},
         }
-        if cp.get("artifact_hash"):
-            base["artifact_hash"] = cp["artifact_hash"]
         mid = nid or ids.model_id(group, str(version))
         self.node(NodeKind.MODEL, mid, {**base, **attrs}, urn)
         gid = next((self.node_of[g] for g in groups if g in self.node_of), None)
@@ -297,56 +332,76 @@ class _Reader:
                                                       "registry": _platform(urn)})
         self.edge(EdgeKind.VERSION_OF, mid, gid)
         if commit:
-            self.commit(commit)
-            self.edge(EdgeKind.TAGGED, ids.commit_id(commit), mid)
+            self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid)
+        art = cp.get("artifact_hash")
+        if art:  # the artifact file: a DVC dataset that lists this hash among its versions
+            for ds in self.urns("dataset"):
+                md5s = _props(self.a(ds, "datasetProperties")).get("dvc_md5", "").split(",")
+                if art.removeprefix("md5:") in md5s:
+                    self.edge(EdgeKind.ARTIFACT, self.data_for(ds, {"dvc_md5": art}), mid)
 
-    def commit(self, sha: str, repository: str | None = None) -> str:
+    def commit(self, sha: str, source_code: Any = None) -> str:
         cid = ids.commit_id(sha)
         if cid not in self.g or self.g.is_placeholder(cid):
-            self.node(NodeKind.COMMIT, cid, {"sha": sha.lower(), "repository": repository})
+            repo = None
+            for s in getattr(source_code, "sourceCode", None) or []:
+                m = re.match(r"^https://(.+?)/tree/[0-9a-f]{40}$", s.sourceCodeUrl or "")
+                if m:
+                    repo = f"repository:{m.group(1)}"
+            self.node(NodeKind.COMMIT, cid, {"sha": sha.lower(), "repository": repo})
         return cid
 
-    def deployment(self, urn: str) -> None:
+    def is_deployment_job(self, urn: str) -> bool:
+        return any("deployment" in t for t in self.subtypes(urn))
+
+    def deployment(self, urn: str, proxy: bool) -> None:
         nid, attrs = self.own(urn)
-        props = self.a(urn, "mlModelDeploymentProperties")
+        props = self.a(urn, "dataJobInfo" if proxy else "mlModelDeploymentProperties")
         cp = _props(props)
         env = cp.get("environment") or _name_in(urn)
-        at = cp.get("deployed_at") or _ms_to_iso(getattr(props, "createdAt", None))
-        model = cp.get("model") or ""
+        at = cp.get("deployed_at") or (None if proxy else
+                                       _ms_to_iso(getattr(props, "createdAt", None)))
+        model = self.node_of.get(cp.get("model", ""), cp.get("model"))
+        group = self.g.attrs(model).get("group") if model and model in self.g else None
+        group = group or (model.removeprefix("model:").rsplit("@", 1)[0] if model else
+                          _name_in(urn))
         base = {"model": model, "environment": env, "deployed_at": at,
                 "deployed_by": cp.get("deployed_by"), "endpoint": cp.get("endpoint"),
                 "retired_at": cp.get("retired_at"), "source": cp.get("source")}
-        did = nid or ids.deployment_id(model.removeprefix("model:").split("@")[0] or
-                                       _name_in(urn), env, at or "unknown")
+        did = nid or ids.deployment_id(group, env, at or "unknown")
         self.node(NodeKind.DEPLOYMENT, did, {**base, **attrs}, urn)
+        if model and model in self.g and self.g.kind(model) == NodeKind.MODEL:
+            self.edge(EdgeKind.DEPLOYED_AS, model, did)
 
-    def data_job(self, urn: str) -> None:
+    def stage(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         info = self.a(urn, "dataJobInfo")
-        sub = self.a(urn, "subTypes")
-        types = [t.lower() for t in (getattr(sub, "typeNames", None) or [])]
         cp = _props(info)
-        if any("deployment" in t for t in types) or (nid or "").startswith("deployment:"):
-            env = cp.get("environment") or getattr(info, "name", None) or _name_in(urn)
-            at = cp.get("deployed_at")
-            model = cp.get("model") or ""
-            did = nid or ids.deployment_id(model.removeprefix("model:").split("@")[0] or "model",
-                                           env, at or "unknown")
-            self.node(NodeKind.DEPLOYMENT, did, {
-                "model": model, "environment": env, "deployed_at": at,
-                "deployed_by": cp.get("deployed_by"), "endpoint": cp.get("endpoint"), **attrs,
-            }, urn)
-            return
         name = getattr(info, "name", None) or _name_in(urn)
         ver = self.a(urn, "versionInfo")
         commit = getattr(ver, "version", None) if getattr(ver, "versionType", "") == "git" \
             else None
-        sid = nid or f"stage:{_name_in(urn)}"
-        self.node(NodeKind.STAGE, sid, {"name": name, "cmd": cp.get("cmd"), "commit": commit,
-                                        **attrs}, urn)
+        flow_id = _name_in(getattr(info, "flowUrn", None) or _urn_parts(urn)[0]
+                           if _urn_parts(urn) else "")
+        rk, _, dvc_yaml = flow_id.rpartition("/") if flow_id.endswith(".yaml") or \
+            flow_id.endswith(".dvc") else ("", "", flow_id or "dvc.yaml")
+        sid = nid or ids.stage_id(rk or "datahub", dvc_yaml, name, (commit or "datahub")[:12])
+        params: dict[str, Any] = {}
+        if cp.get("params"):
+            try:
+                params = json.loads(cp["params"])
+            except ValueError:
+                params = {}
+        self.node(NodeKind.STAGE, sid, {
+            "name": name, "cmd": cp.get("cmd"), "commit": commit, "dvc_yaml": dvc_yaml,
+            "repository": f"repository:{rk}" if rk else None, "params": params,
+            "deps": _json_list(cp.get("deps")), "outs": _json_list(cp.get("outs")),
+            "frozen": cp.get("frozen") == "true", **attrs}, urn)
         io = self.a(urn, "dataJobInputOutput")
         for e in getattr(io, "inputDatasetEdges", None) or []:
-            self.edge(EdgeKind.INPUT, self.data_for(e.destinationUrn, e.properties or {}), sid)
+            ep = dict(e.properties or {})
+            self.edge(EdgeKind.INPUT, self.data_for(e.destinationUrn, ep), sid,
+                      **({"pin": ep["pin"]} if ep.get("pin") else {}))
         for e in getattr(io, "outputDatasetEdges", None) or []:
             self.edge(EdgeKind.OUTPUT, sid, self.data_for(e.destinationUrn, e.properties or {}))
 
@@ -355,43 +410,49 @@ class _Reader:
         props = self.a(urn, "dataProcessInstanceProperties")
         trp = self.a(urn, "mlTrainingRunProperties")
         cp = {**_props(trp), **_props(props)}
-        native = getattr(trp, "id", None) or cp.get("run_id") or _name_in(urn)
+        native = cp.get("run_id") or getattr(trp, "id", None) or _name_in(urn)
         source = cp.get("source") or ("mlflow" if trp is not None else "datahub")
-        ext = getattr(trp, "externalUrl", None) or getattr(props, "externalUrl", None)
-        if nid is None and source == "mlflow" and ext:
-            host = urllib.parse.urlsplit(ext).netloc
-            native_id = f"{host}:{native}" if host else native
-        else:
-            native_id = native
-        rid = nid or ids.run_id(source, native_id)
+        rid = nid or ids.run_id(source, native)
         commit = cp.get("git_commit") or cp.get("commit") or cp.get("mlflow.source.git.commit")
         dirty = cp.get("dirty")
+        created = getattr(props, "created", None)
+        actor = getattr(created, "actor", None)
+        container = getattr(self.a(urn, "container"), "container", None)
+        experiment = getattr(self.a(container, "containerProperties"), "name", None) \
+            if container else None
+        rel = self.a(urn, "dataProcessInstanceRelationships")
+        template = getattr(rel, "parentTemplate", None)
         base = {
             "source": source, "run_id": native, "name": getattr(props, "name", None),
             "commit": commit, "dirty": None if dirty is None else dirty.lower() == "true",
-            "start_time": _ms_to_iso(getattr(getattr(props, "created", None), "time", None)),
+            "status": cp.get("status"), "experiment": experiment,
+            "tracking_uri": cp.get("tracking_uri"),
+            "user": actor.removeprefix("urn:li:corpuser:") if actor and
+            actor != "urn:li:corpuser:lineage" else None,
+            "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
+            "end_time": cp.get("end_time"),
+            "job": getattr(self.a(template, "dataJobInfo"), "name", None) if template else None,
             "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
             "metrics": {m.name: float(m.value) for m in
                         (getattr(trp, "trainingMetrics", None) or []) if _is_number(m.value)},
         }
         self.node(NodeKind.RUN, rid, {**base, **attrs}, urn)
-        commit = self.g.attrs(rid).get("commit")
-        if commit:
-            self.edge(EdgeKind.CODE, self.commit(commit), rid,
-                      **({"dirty": self.g.attrs(rid)["dirty"]}
-                         if self.g.attrs(rid).get("dirty") is not None else {}))
+        ra = self.g.attrs(rid)
+        if ra.get("commit"):
+            self.edge(EdgeKind.CODE, self.commit(ra["commit"]), rid,
+                      **({"dirty": ra["dirty"]} if ra.get("dirty") is not None else {}))
         inp = self.a(urn, "dataProcessInstanceInput")
-        for e in getattr(inp, "inputEdges", None) or []:
-            dest = e.destinationUrn
-            if dest.startswith("urn:li:dataset:"):
+        edges = list(getattr(inp, "inputEdges", None) or [])
+        for e in edges:
+            if e.destinationUrn.startswith("urn:li:dataset:"):
                 ep = dict(e.properties or {})
-                data = self.data_for(dest, ep)
-                pin = ep.get("pin") or ("strong" if ep.get("dvc_md5") else "none")
-                self.edge(EdgeKind.INPUT, data, rid, pin=pin, digest=ep.get("digest"),
+                data = self.data_for(e.destinationUrn, ep)
+                pin = ep.get("pin") or ("strong" if ep.get("dvc_md5") else
+                                        "weak" if ep.get("digest") else "none")
+                self.edge(EdgeKind.INPUT, data, rid, pin=pin,
                           path=self.g.attrs(data).get("path"))
         for u in getattr(inp, "inputs", None) or []:
-            if u.startswith("urn:li:dataset:") and not any(
-                    e.destinationUrn == u for e in getattr(inp, "inputEdges", None) or []):
+            if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
                 self.edge(EdgeKind.INPUT, self.data_for(u, {}), rid, pin="none")
         out = self.a(urn, "dataProcessInstanceOutput")
         for e in getattr(out, "outputEdges", None) or []:
@@ -400,7 +461,6 @@ class _Reader:
                 self.edge(EdgeKind.PRODUCED, rid, self.node_of[dest])
             elif dest.startswith("urn:li:dataset:"):
                 self.edge(EdgeKind.OUTPUT, rid, self.data_for(dest, dict(e.properties or {})))
-        rel = self.a(urn, "dataProcessInstanceRelationships")
         for up in getattr(rel, "upstreamInstances", None) or []:
             self._pending_upstream.append((up, rid))
 
@@ -419,51 +479,80 @@ class _Reader:
                 self.edge(EdgeKind.DEPLOYED_AS, mid, did)
                 if not self.g.attrs(did).get("model"):
                     self.g.attrs(did)["model"] = mid
-        for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
-            self.document(link, mid)
+        self.documents(urn, mid)
 
-    def document(self, link: Any, target: str) -> None:
-        desc = (getattr(link, "description", "") or "").strip()
-        low = desc.lower()
-        if "approval" in low or "evidence" in low:
-            return  # approval evidence links are read with the approvals
-        kind = next((v for k, v in DOC_KINDS.items() if k in low), "other")
-        did = ids.record_id("document", None, link.url.encode())
-        m = re.search(r"\[(document:[^\]]+)\]", desc)
-        if m:
-            did = m.group(1)
-        on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
-        self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": link.url, "title": desc,
-                                           on: target})
-        self.edge(EdgeKind.DOCUMENTS, did, target)
+    def documents(self, urn: str, target: str) -> None:
+        for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
+            desc = (getattr(link, "description", "") or "").strip()
+            if APPROVAL_LINK.match(desc) or desc.lower().startswith("risk assessment"):
+                continue  # read with the approvals / the risk assessment
+            m = re.match(r"^(.*?)\s*\((\w+)\)", desc)
+            kind = m.group(2) if m and m.group(2) in DOC_KIND_VALUES else next(
+                (v for k, v in DOC_KINDS.items() if k in desc.lower()), "other")
+            title = m.group(1) if m else desc or None
+            h = re.search(r"\b(sha256:[0-9a-f]+)", desc)
+            did = ids.record_id("document", None, link.url.encode())
+            on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
+            self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": link.url,
+                                               "title": title, "content_hash":
+                                               h.group(1) if h else None, on: target})
+            self.edge(EdgeKind.DOCUMENTS, did, target)
+
+    def version_chain(self) -> None:
+        """PREVIOUS_VERSION edges from the version order DataHub keeps (``sortId``)."""
+        by_group: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for urn in self.urns("mlModel"):
+            mid = self.node_of.get(urn)
+            vp = self.a(urn, "versionProperties")
+            if mid is None or vp is None or not getattr(vp, "sortId", None):
+                continue
+            gid = next(iter(self.g.successors(mid, EdgeKind.VERSION_OF)), "")
+            by_group[gid].append((vp.sortId, mid))
+        for versions in by_group.values():
+            ordered = [m for _, m in sorted(versions)]
+            for prev, nxt in zip(ordered, ordered[1:], strict=False):
+                self.edge(EdgeKind.PREVIOUS_VERSION, prev, nxt)
 
     def incident(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         info = self.a(urn, "incidentInfo")
         if info is None:
             return
-        state = str(getattr(getattr(info, "status", None), "state", "ACTIVE")).upper()
-        status = "resolved" if "RESOLVED" in state else "open"
+        st = getattr(info, "status", None)
+        state = str(getattr(st, "state", "ACTIVE")).upper()
+        msg = str(getattr(st, "message", "") or "")
+        status = msg if msg in ("open", "acknowledged", "resolved") else (
+            "resolved" if "RESOLVED" in state else "open")
         cp = _props(info)
-        aid = nid or ids.record_id("alert", urn.rsplit(":", 1)[-1])
+        aid = nid or f"alert:{urn.rsplit(':', 1)[-1]}"
         targets = [self.node_of[e] for e in info.entities if e in self.node_of
                    and self.g.kind(self.node_of[e]) == NodeKind.MODEL]
-        value = cp.get("value")
-        threshold = cp.get("threshold")
+        title = getattr(info, "title", None) or ""
+        m = DRIFT_TITLE.match(title)
+        metric = cp.get("metric") or (m.group(1) if m else None) or \
+            getattr(info, "customType", None) or "incident"
+        value = cp.get("value") or (m.group(2) if m else None)
+        threshold = cp.get("threshold") or (m.group(3) if m else None)
+        desc = getattr(info, "description", None) or title or None
         base = {
-            "metric": cp.get("metric") or getattr(info, "customType", None) or "incident",
+            "metric": metric, "status": status,
             "value": float(value) if _is_number(value) else None,
             "threshold": float(threshold) if _is_number(threshold) else None,
-            "status": cp.get("status") if cp.get("status") in (
-                "open", "acknowledged", "resolved") else status,
-            "description": getattr(info, "description", None) or getattr(info, "title", None),
-            "at": cp.get("at") or _ms_to_iso(getattr(getattr(info, "created", None), "time",
-                                                     None)),
+            "description": desc if desc and not DRIFT_DESC.match(desc) else None,
+            "at": cp.get("at") or _ms_to_iso(getattr(info, "startedAt", None))
+            or _ms_to_iso(getattr(getattr(info, "created", None), "time", None)),
             "model": targets[0] if targets else None,
         }
         self.node(NodeKind.ALERT, aid, {**base, **attrs}, urn)
         for t in targets:
             self.edge(EdgeKind.ALERTS, aid, t)
+        f = re.search(r"follow-up: (.+)$", desc or "")
+        if f:
+            for rt in (x.strip() for x in f.group(1).split(",")):
+                if rt.startswith("retraining:"):
+                    for t in info.entities:
+                        self.followups.setdefault(t, []).append(rt)
+                    self.pending_triggers.append((aid, rt))
 
     # -- governance: structured properties and glossary terms -----------------------------
     def structured(self, urn: str) -> dict[str, list[Any]]:
@@ -481,21 +570,29 @@ class _Reader:
         sp = self.structured(urn)
         kind = self.g.kind(nid)
         if kind == NodeKind.MODEL_GROUP:
-            tier = _first(sp, "risk_tier") or self.tier_from_terms(urn)
-            if tier and str(tier).lower() in TIER_WORDS:
-                rec = _first(sp, "risk_assessment_id") or _first(sp, "risk_record_id")
-                rid = rec if rec and str(rec).startswith("risk_assessment:") else \
-                    ids.record_id("risk_assessment", str(rec) if rec else
-                                  f"{nid.removeprefix('model_group:')}-datahub")
-                self.node(NodeKind.RISK_ASSESSMENT, rid, {
-                    "model_group": nid, "tier": str(tier).lower(),
-                    "annex_iii_area": _first(sp, "annex_iii_area"),
-                    "assessed_at": _date(_first(sp, "risk_assessed_at")),
-                    "next_review": _date(_first(sp, "risk_next_review")),
-                })
-                self.edge(EdgeKind.ASSESSES, rid, nid)
-        elif kind == NodeKind.MODEL:
+            self.risk(urn, nid, sp)
+            self.documents(urn, nid)
+        elif kind in (NodeKind.MODEL, NodeKind.DEPLOYMENT):
             self.approvals(urn, nid, sp)
+
+    def risk(self, urn: str, gid: str, sp: dict[str, list[Any]]) -> None:
+        tier = _first(sp, "risktier", "risk_tier") or self.tier_from_terms(urn)
+        if not tier or str(tier).lower() not in TIER_WORDS:
+            return
+        cp = _props(self.a(urn, "mlModelGroupProperties"))
+        rec = cp.get("risk_assessment") or _first(sp, "riskassessmentid")
+        rid = ids.record_id("risk_assessment", str(rec) if rec else
+                            f"{gid.removeprefix('model_group:')}-datahub")
+        self.node(NodeKind.RISK_ASSESSMENT, rid, {
+            "model_group": gid, "tier": str(tier).lower(),
+            "annex_iii_area": _first(sp, "annexiiiarea", "annex_iii_area"),
+            "intended_purpose": _first(sp, "intendedpurpose", "intended_purpose"),
+            "rationale": cp.get("risk_rationale"),
+            "assessor": self.owner(urn, "DATA_STEWARD"),
+            "assessed_at": _date(_first(sp, "riskassessedat", "risk_assessed_at")),
+            "next_review": _date(_first(sp, "nextriskreview", "next_risk_review")),
+        })
+        self.edge(EdgeKind.ASSESSES, rid, gid)
 
     def tier_from_terms(self, urn: str) -> str | None:
         terms = self.a(urn, "glossaryTerms")
@@ -506,34 +603,100 @@ class _Reader:
                     return w
         return None
 
-    def approvals(self, urn: str, mid: str, sp: dict[str, list[Any]]) -> None:
-        records = [str(r) for r in _find(sp, "approval_record_ids", "approval_records")]
-        by = [str(x) for x in _find(sp, "approved_by")]
-        at = [str(x) for x in _find(sp, "approved_at")]
-        envs = [str(x) for x in _find(sp, "approved_environments")]
-        roles = [str(x) for x in _find(sp, "approver_roles", "approved_roles")]
-        status = _first(sp, "approval_status")
-        if not records and not by:
-            return
-        n = max(len(records), len(by))
-        for i in range(n):
-            rec = records[i] if i < len(records) else f"{mid}-{i}"
+    def approvals(self, urn: str, target: str, sp: dict[str, list[Any]]) -> None:
+        records = [str(r) for r in _find(sp, "approvalrecordids", "approval_record_ids")]
+        by = [str(x) for x in _find(sp, "approvedby", "approved_by")]
+        at = [str(x) for x in _find(sp, "approvedat", "approved_at")]
+        envs = [str(x) for x in _find(sp, "approvedenvironments", "approved_environments")]
+        status = str(_first(sp, "approvalstatus", "approval_status") or "approved").lower()
+        # the evidence links carry each record's full facts
+        links: dict[str, dict[str, Any]] = {}
+        for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
+            m = APPROVAL_LINK.match((getattr(link, "description", "") or "").strip())
+            if m:
+                stamp = getattr(link, "createStamp", None)
+                links[m.group(1)] = {
+                    "decision": m.group(2), "approver": m.group(3), "role": m.group(4),
+                    "environment": m.group(5), "evidence": link.url,
+                    "decided_at": _ms_to_iso(getattr(stamp, "time", None)),
+                }
+        for i, rec in enumerate(records):
             aid = rec if rec.startswith("approval:") else ids.record_id("approval", rec)
-            existing = self.g.attrs(aid) if aid in self.g else {}
+            facts = links.get(rec.removeprefix("approval:"), {})
+            known = self.g.attrs(aid) if aid in self.g else {}
+            one = len(records) == 1
+            approver = facts.get("approver") or known.get("approver") or (
+                by[i] if len(by) == len(records) else by[0] if len(by) == 1 else "unknown")
             attrs = {
-                "approver": existing.get("approver") or (by[i] if i < len(by) else
-                                                         (by[-1] if by else "unknown")),
-                "role": existing.get("role") or (roles[i] if i < len(roles) else None),
-                "decision": existing.get("decision") or (
-                    "rejected" if str(status).lower() == "rejected" else "approved"),
-                "decided_at": existing.get("decided_at") or _date(at[i] if i < len(at) else
-                                                                  None),
-                "model": mid,
-                "environment": existing.get("environment") or (envs[i] if i < len(envs)
-                                                               else None),
+                "approver": approver,
+                "role": facts.get("role") or known.get("role"),
+                "decision": facts.get("decision") or known.get("decision") or (
+                    status if one and status in ("approved", "rejected", "conditional")
+                    else "approved"),
+                "decided_at": facts.get("decided_at") or known.get("decided_at") or (
+                    _date(at[-1]) if at and (one or len(by) <= 1) else None),
+                "environment": facts.get("environment") or known.get("environment") or (
+                    envs[0] if len(envs) == 1 else None),
+                "evidence": facts.get("evidence") or known.get("evidence"),
+                "model": known.get("model") or (target if self.g.kind(target) ==
+                                                NodeKind.MODEL else None),
             }
             self.node(NodeKind.APPROVAL, aid, attrs)
-            self.edge(EdgeKind.APPROVES, aid, mid)
+            self.edge(EdgeKind.APPROVES, aid, target)
+
+    def retraining(self, urn: str) -> None:
+        """A retraining record per version that carries one (its trigger and reason)."""
+        mid = self.node_of.get(urn)
+        if mid is None:
+            return
+        sp = self.structured(urn)
+        trigger = _first(sp, "retrainingtrigger", "retraining_trigger")
+        if trigger not in ("drift", "schedule", "data-change", "manual"):
+            return
+        prev = next(iter(self.g.predecessors(mid, EdgeKind.PREVIOUS_VERSION)), None)
+        prev_urn = next((u for u, n in self.node_of.items() if n == prev), None)
+        named = self.followups.get(prev_urn or "", [])
+        rt = named[0] if len(named) == 1 else ids.record_id(
+            "retraining", f"{mid.removeprefix('model:')}-datahub")
+        runs = self.g.predecessors(mid, EdgeKind.PRODUCED, NodeKind.RUN)
+        plan = _first(sp, "withinchangeplan", "within_change_plan")
+        alert = next((a for a, r in self.pending_triggers if r == rt), None)
+        self.node(NodeKind.RETRAINING, rt, {
+            "trigger": trigger, "reason": _first(sp, "retrainingreason", "retraining_reason"),
+            "previous_model": prev, "new_model": mid, "run": runs[0] if runs else None,
+            "within_change_plan": None if plan is None else str(plan) == "true",
+            "alert": alert,
+        })
+        self.edge(EdgeKind.RETRAINS, rt, mid)
+        if prev:
+            self.edge(EdgeKind.RETRAINS, prev, rt)
+        for r in runs:
+            self.edge(EdgeKind.RETRAINS, rt, r)
+
+    def finish(self) -> None:
+        for aid, rt in self.pending_triggers:
+            if rt not in self.g:
+                self.node(NodeKind.RETRAINING, rt, {"trigger": "drift", "alert": aid})
+            self.edge(EdgeKind.TRIGGERS, aid, rt)
+
+
+APPROVAL_LINK = re.compile(
+    r"^Approval (\S+): (approved|rejected|conditional) by (.+?)"
+    r"(?: \(([^)]*)\))?(?: for (\S+))?$")
+DRIFT_TITLE = re.compile(r"^Drift: (\S+?)(?: = ([-+0-9.eE]+))?(?: \(threshold ([-+0-9.eE]+)\))?$")
+DRIFT_DESC = re.compile(r"^\S+ = [-+0-9.eE]+( \(threshold [-+0-9.eE]+\))?(; follow-up: .*)?$")
+DOC_KIND_VALUES = ("model_card", "datasheet", "bias_report", "evaluation",
+                   "transparency_notice", "data_governance", "other")
+
+
+def _json_list(v: str | None) -> list[str]:
+    if not v:
+        return []
+    try:
+        out = json.loads(v)
+    except ValueError:
+        return [v]
+    return [str(x) for x in out] if isinstance(out, list) else [str(out)]
 
 
 def _is_number(v: Any) -> bool:
@@ -545,10 +708,11 @@ def _is_number(v: Any) -> bool:
 
 
 def _find(sp: dict[str, list[Any]], *names: str) -> list[Any]:
-    """Values of the structured property whose qualified name ends with one of ``names``."""
+    """Values of the structured property whose qualified name ends with one of ``names``
+    (compared lower-case, so ``io.lineage.riskTier`` matches ``risktier``)."""
     for key, values in sp.items():
         tail = re.split(r"[.:/]", key)[-1].lower().replace("-", "_")
-        if tail in names:
+        if tail in names or tail.replace("_", "") in names:
             return values
     return []
 
@@ -582,7 +746,9 @@ def graph_from_mcps(mcps: Iterable[MetadataChangeProposalWrapper]) -> LineageGra
     r = _Reader()
     for mcp in mcps:
         r.add(mcp)
-    return r.build()
+    g = r.build()
+    r.finish()
+    return g
 
 
 # -- sources for `lineage audit --source …` ----------------------------------------------------
