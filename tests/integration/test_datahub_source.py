@@ -98,3 +98,32 @@ def test_entry_point_is_declared_for_datahub() -> None:
     from connectors.sinks.datahub.source import LineageSource
 
     assert LineageSource.get_platform_id() == "lineage"
+
+
+@pytest.mark.skipif(not DATAHUB.exists(), reason="datahub CLI not in this environment")
+def test_the_sample_recipe_ingests_into_a_gms_with_its_datahub_rest_sink(
+        git_repo, tmp_path) -> None:
+    """docker/datahub/recipe.yml as shipped (URL/token from DataHub's env vars), into the
+    stand-in GMS, which validates every proposal as GMS does."""
+    import yaml
+
+    from connectors.sinks.datahub.render import render
+    from tests.standins.gms import running_gms
+
+    git_repo.commit("init")
+    graph = seed(git_repo.path)
+    recipe = yaml.safe_load((WORKTREE / "docker/datahub/recipe.yml").read_text())
+    assert recipe["source"]["type"] == "lineage"
+    recipe["source"]["type"] = SOURCE_TYPE
+    recipe["source"]["config"].update({"repo_path": str(git_repo.path), "harvest": False})
+    path = tmp_path / "recipe.yml"
+    path.write_text(yaml.safe_dump(recipe))
+    with running_gms(token="recipe-token") as gms:
+        env = {**os.environ, "PYTHONPATH": str(WORKTREE), "HOME": str(tmp_path),
+               "DATAHUB_TELEMETRY_ENABLED": "false", "DATAHUB_GMS_URL": gms.url,
+               "DATAHUB_GMS_TOKEN": "recipe-token"}
+        proc = subprocess.run([str(DATAHUB), "ingest", "-c", str(path)], env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert all(r.status == 200 for r in gms.requests)
+        assert {(m.entityUrn, m.aspectName) for m in render(graph)} <= gms.keys()
