@@ -230,3 +230,28 @@ def test_default_lite_file_is_the_push_targets(git_repo) -> None:
         assert default_lite_file(git_repo.path, cfg) == DataHubLiteSink().lite_path(ctx)
     g = load_source("datahub-lite")(repo=git_repo.path)
     assert "model:churn@v1.1.0" in g
+
+
+def test_sources_accept_a_context_object_first(tmp_path: Path, git_repo) -> None:
+    """`lineage audit` may call sources as (ctx, **options): both shapes work."""
+    from dataclasses import dataclass
+
+    from lineage.config import Config
+
+    @dataclass
+    class Ctx:
+        config: Config
+        repo_path: Path
+
+    db = tmp_path / "lite.db"
+    write_lite(db, mlflow_style_mcps())
+    check_mlflow_graph(read_lite(Ctx(Config(), git_repo.path), file=str(db)))
+    with running_gms() as gms:
+        from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+        em = DataHubRestEmitter(gms.url, openapi_ingestion=False)
+        em.emit_mcps(mlflow_style_mcps())
+        em.close()
+        cfg = Config()
+        cfg.datahub.server = gms.url
+        check_mlflow_graph(read_rest(Ctx(cfg, git_repo.path)))

@@ -32,6 +32,7 @@ tools wrote. The reader never raises on an entity it does not understand: it ski
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -773,9 +774,26 @@ def default_lite_file(root: Path, config: Config) -> Path:
     return config.store_path(root) / DEFAULT_LITE_FILE
 
 
+def _context(first: Any, config: Config | None, repo: str | Path | None
+             ) -> tuple[Any, Config | None, str | Path | None]:
+    """Accept a context object (with ``config`` / ``repo_path``) as the first argument, as
+    callers of ``(ctx, **options)`` sources pass it; return (first, config, repo)."""
+    if first is None or isinstance(first, str | os.PathLike):
+        return first, config, repo
+    cfg = config or getattr(first, "config", None)
+    where = repo or getattr(first, "repo_path", None) or getattr(first, "repo", None)
+    return None, cfg, where
+
+
 def read_lite(path: str | None = None, *, config: Config | None = None,
               repo: str | Path | None = None, **opts: Any) -> LineageGraph:
-    """The lineage graph held in a DataHub Lite file (default: the project's push target)."""
+    """The lineage graph held in a DataHub Lite file (default: the project's push target).
+
+    ``path`` may also come as option ``file`` or ``dest``; ``config`` / ``repo`` locate the
+    default file (the ``datahub-lite`` push target's) when no path is given.
+    """
+    path, config, repo = _context(path, config, repo)
+    path = path or opts.get("file") or opts.get("dest")
     if path is None:
         root, cfg = _config_for(repo)
         cfg = config or cfg
@@ -808,6 +826,8 @@ def read_rest(server: str | None = None, token: str | None = None, *,
               **opts: Any) -> LineageGraph:
     """The lineage graph held by a DataHub GMS (URL/token as for ``--to datahub-rest``)."""
     from connectors.sinks.datahub.remote import classify, rest_settings
+
+    server, config, repo = _context(server, config, repo)
 
     cfg = config
     if cfg is None and (server is None or token is None):
