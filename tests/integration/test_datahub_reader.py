@@ -255,3 +255,23 @@ def test_sources_accept_a_context_object_first(tmp_path: Path, git_repo) -> None
         cfg = Config()
         cfg.datahub.server = gms.url
         check_mlflow_graph(read_rest(Ctx(cfg, git_repo.path)))
+
+
+def test_read_rest_of_the_rendered_graph_matches_the_lite_read() -> None:
+    """Through GMS the reader starts from models and follows references: same graph."""
+    from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+    from connectors.sinks.datahub.render import render
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    mcps = render(fixed_graph())
+    unrelated = MCPW(entityUrn="urn:li:dataset:(urn:li:dataPlatform:hive,db.other,PROD)",
+                     aspect=s.DatasetPropertiesClass(name="other"))
+    with running_gms() as gms:
+        em = DataHubRestEmitter(gms.url, openapi_ingestion=False)
+        em.emit_mcps([*mcps, unrelated])
+        em.close()
+        g = read_rest(gms.url)
+        fetched = {r.path.split("?")[0] for r in gms.requests if r.method == "GET"}
+    assert canonical(g) == canonical(graph_from_mcps(mcps))
+    assert not any("db.other" in p for p in fetched)  # never asked for what it does not need

@@ -845,17 +845,60 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     except Exception as exc:
         raise classify(exc, s) from None
     try:
-        mcps: list[Any] = []
-        for entity_type in opts.get("entity_types") or ENTITY_TYPES:
-            for urn in graph.get_urns_by_filter(entity_types=[entity_type]):
-                mcps.extend(graph.get_entity_as_mcps(urn))
-        return graph_from_mcps(mcps)
+        return graph_from_mcps(_fetch(graph, opts))
     except SinkError:
         raise
     except Exception as exc:
         raise classify(exc, s) from None
     finally:
         graph.close()
+
+
+# entity types searched for to start from; everything else is fetched when referenced
+SEED_TYPES = ("mlModelGroup", "mlModel", "mlModelDeployment")
+REF_RE = re.compile(r"^urn:li:(dataset|dataProcessInstance|dataJob|mlModelDeployment|incident|"
+                    r"container|mlModel|mlModelGroup):")
+
+
+def _refs(obj: Any, out: set[str]) -> None:
+    if isinstance(obj, str):
+        if REF_RE.match(obj):
+            out.add(obj)
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            _refs(v, out)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            _refs(v, out)
+
+
+def _fetch(graph: Any, opts: dict[str, Any]) -> list[Any]:
+    """MCPs of the ML entities of a GMS and of everything they reference.
+
+    A real DataHub holds far more than ML lineage (every table, every Airflow task run), so
+    the reader searches only model groups, models and deployments, then follows the urns
+    their aspects name (runs, datasets, jobs, incidents, experiments) a few hops out.
+    ``full=true`` searches every entity type the reader maps instead.
+    """
+    types = opts.get("entity_types") or (ENTITY_TYPES if str(opts.get("full", "")).lower()
+                                         in ("1", "true", "yes") else SEED_TYPES)
+    todo: set[str] = set()
+    for entity_type in types:
+        todo.update(graph.get_urns_by_filter(entity_types=[entity_type]))
+    seen: set[str] = set()
+    mcps: list[Any] = []
+    hops = int(opts.get("hops", 4))
+    for _ in range(hops + 1):
+        batch = sorted(todo - seen)
+        if not batch:
+            break
+        todo = set()
+        for urn in batch:
+            seen.add(urn)
+            for m in graph.get_entity_as_mcps(urn):
+                mcps.append(m)
+                _refs(m.aspect.to_obj() if m.aspect is not None else None, todo)
+    return mcps
 
 
 __all__ = ["default_lite_file", "graph_from_mcps", "read_lite", "read_rest"]
