@@ -191,3 +191,27 @@ def test_invalid_mcp_stops_the_push_before_anything_leaves(store: Store, tmp_pat
         DataHubLiteSink().push(g, ctx_for(store, tmp_path))
     assert not (tmp_path / ".lineage" / "datahub-lite.db").exists()
     assert not [e for e in store.events() if e.kind == "push"]
+
+
+def _edges(path: Path) -> set[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return set(conn.execute("SELECT * FROM metadata_edge_v2"))
+
+
+def test_browse_index_equals_a_full_reindex(store: Store, tmp_path: Path) -> None:
+    import shutil
+
+    from datahub.lite.lite_util import get_datahub_lite
+
+    lite_file = tmp_path / "lite.db"
+    DataHubLiteSink().push(fixed_graph(), ctx_for(store, tmp_path, dest=str(lite_file)))
+    DataHubLiteSink().push(fixed_graph(v2_metric=0.5), ctx_for(store, tmp_path,
+                                                               dest=str(lite_file)))
+    ours = _edges(lite_file)
+    copy = tmp_path / "reindexed.db"
+    shutil.copy(lite_file, copy)
+    lite = get_datahub_lite(lite_config(copy))
+    lite.close()  # Lite's own close() rebuilds the whole browse index
+    assert ours == _edges(copy) and len(ours) > 50
