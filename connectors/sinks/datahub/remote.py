@@ -259,7 +259,7 @@ class RestTransport:
         # The session's Retry is urllib3's public API: tune its backoff, and stop it from
         # retrying a refused connection four times with growing sleeps.
         for prefix in ("http://", "https://"):
-            adapter = em._session.get_adapter(prefix)
+            adapter = em.session.get_adapter(prefix)
             retry = adapter.max_retries
             adapter.max_retries = retry.new(backoff_factor=s.backoff,
                                              connect=min(1, s.retries))
