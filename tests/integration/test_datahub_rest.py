@@ -70,13 +70,14 @@ def test_push_sends_every_aspect_gms_accepts_in_restli_batches(store, tmp_path) 
         assert len(gms.requests) == n_req
 
 
-def test_transient_503s_are_retried(store, tmp_path) -> None:
+@pytest.mark.parametrize("status", [503, 429, 502])
+def test_transient_errors_are_retried(store, tmp_path, status) -> None:
     with running_gms() as gms:
-        gms.fail_next(2)
+        gms.fail_next(2, status)
         res = DataHubRestSink().push(fixed_graph(), ctx_for(store, tmp_path, server=gms.url))
         statuses = [r.status for r in gms.requests if r.method == "POST"]
     assert res.failed == 0 and gms.keys() == expected_keys()
-    assert statuses[:3] == [503, 503, 200]
+    assert statuses[:3] == [status, status, 200]
 
 
 def test_push_that_fails_half_way_resumes_without_loss_or_duplicates(store, tmp_path) -> None:
@@ -227,6 +228,9 @@ def test_cli_push_to_rest_with_env_settings(git_repo, monkeypatch) -> None:
                                   "--repo", str(git_repo.path)])
     assert bad.exit_code == 3
     assert "DATAHUB_GMS_TOKEN" in bad.output and TOKEN not in bad.output
+    monkeypatch.delenv("DATAHUB_GMS_URL")
+    none = runner.invoke(app, ["push", "--to", "datahub-rest", "--repo", str(git_repo.path)])
+    assert none.exit_code == 2 and "DATAHUB_GMS_URL" in none.output
 
 
 def test_kafka_target_is_disabled_with_an_install_hint_without_confluent_kafka(
