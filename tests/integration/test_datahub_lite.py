@@ -215,3 +215,21 @@ def test_browse_index_equals_a_full_reindex(store: Store, tmp_path: Path) -> Non
     lite = get_datahub_lite(lite_config(copy))
     lite.close()  # Lite's own close() rebuilds the whole browse index
     assert ours == _edges(copy) and len(ours) > 50
+
+
+def test_revert_after_a_failed_push_is_not_mistaken_for_no_change(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lite_file = tmp_path / ".lineage" / "datahub-lite.db"
+    DataHubLiteSink().push(fixed_graph(), ctx_for(store, tmp_path))
+    monkeypatch.setattr(FlakyLite, "batch_size", 1)
+    FlakyLite.budget = 1  # the changed model aspect lands, the changed run aspect does not
+    with pytest.raises(SinkError):
+        FlakyLite().push(fixed_graph(v2_metric=0.5), ctx_for(store, tmp_path))
+    back = DataHubLiteSink().push(fixed_graph(), ctx_for(store, tmp_path))
+    assert back.written == 1  # the model aspect is put back to what the graph says
+    lite = read_lite(lite_file)
+    try:
+        metrics = lite.get(MODEL_V2, None)["mlModelProperties"]["trainingMetrics"]
+        assert metrics == [{"name": "auc", "value": "0.91"}]
+    finally:
+        lite.close()

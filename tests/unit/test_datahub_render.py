@@ -265,3 +265,31 @@ def test_each_plan_builds_only_its_own_entities() -> None:
         urns = {m.entityUrn for m in build(p)}
         if p.kind not in ("globals", "deployment"):
             assert urns == {p.urn}
+
+
+@pytest.mark.parametrize("env", ["PROD", "DEV"])
+@pytest.mark.parametrize("name", ["churn", "data/train.csv", "a,b(c)", "v1.0.0@x y"])
+def test_fast_urn_builders_equal_acryl_builders(name: str, env: str) -> None:
+    from datahub.emitter.mce_builder import (
+        make_data_flow_urn,
+        make_data_job_urn_with_flow,
+        make_dataset_urn,
+        make_ml_model_deployment_urn,
+        make_ml_model_group_urn,
+        make_ml_model_urn,
+    )
+    from datahub.utilities.urns.urn import Urn
+
+    from connectors.sinks.datahub.render import urn_builders
+
+    u = urn_builders("dvc", env)
+    assert u["dataset"](name) == make_dataset_urn("dvc", name, env)
+    flow = make_data_flow_urn("dvc", name, env)
+    assert u["flow"](name) == flow
+    assert u["job"](flow, name) == make_data_job_urn_with_flow(flow, name)
+    for key, acryl in (("model", make_ml_model_urn), ("group", make_ml_model_group_urn),
+                       ("deployment", make_ml_model_deployment_urn)):
+        ours = u[key](name)
+        Urn.from_string(ours)  # always a valid urn, even where acryl's maker is not
+        if "," not in name and "(" not in name:
+            assert ours == acryl("dvc", name, env)

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lineage.model import EdgeKind, NodeKind
 
@@ -188,35 +188,106 @@ def _web_url(repo_url: str | None) -> str | None:
     return f"https://{norm}"
 
 
+def urn_builders(platform: str, env: str) -> dict[str, Any]:
+    """Urn makers equal to acryl-datahub's ``make_*_urn`` (tested), without their parse and
+    validate round trip (a third of a no-change push). Names are urn-encoded everywhere:
+    ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn."""
+    from datahub.utilities.urn_encoder import UrnEncoder
+
+    enc = UrnEncoder.encode_string
+    pl = f"urn:li:dataPlatform:{platform}"
+    denv = env.upper()
+    return {
+        "dataset": lambda name: f"urn:li:dataset:({pl},{enc(name)},{denv})",
+        "flow": lambda flow_id: f"urn:li:dataFlow:({platform},{enc(flow_id)},{env})",
+        "job": lambda flow_urn, job_id: f"urn:li:dataJob:({flow_urn},{enc(job_id)})",
+        "model": lambda name: f"urn:li:mlModel:({pl},{enc(name)},{env})",
+        "group": lambda name: f"urn:li:mlModelGroup:({pl},{enc(name)},{env})",
+        "deployment": lambda name: f"urn:li:mlModelDeployment:({pl},{enc(name)},{env})",
+    }
+
+
 # -- planning: graph → views --------------------------------------------------------------------
+class _E(NamedTuple):
+    source: str
+    target: str
+    attrs: dict[str, Any]
+
+
+class _Index:
+    """Read-only adjacency of the graph by edge kind, built in one pass: the planner asks a
+    handful of neighbour questions per node, and answering them through networkx views cost
+    more than everything else in a no-change push."""
+
+    def __init__(self, graph: LineageGraph) -> None:
+        nxg = graph.nx
+        self._nodes: dict[str, dict[str, Any]] = dict(nxg.nodes(data=True))
+        self._in: dict[str, dict[str, list[_E]]] = defaultdict(lambda: defaultdict(list))
+        self._out: dict[str, dict[str, list[_E]]] = defaultdict(lambda: defaultdict(list))
+        for s, t, k, d in nxg.edges(keys=True, data=True):
+            e = _E(s, t, d["attrs"])
+            self._out[s][k].append(e)
+            self._in[t][k].append(e)
+
+    def __contains__(self, nid: object) -> bool:
+        return nid in self._nodes
+
+    def attrs(self, nid: str) -> dict[str, Any]:
+        return self._nodes[nid]["attrs"]  # type: ignore[no-any-return]
+
+    def kind(self, nid: str) -> NodeKind:
+        return self._nodes[nid]["kind"]  # type: ignore[no-any-return]
+
+    def is_placeholder(self, nid: str) -> bool:
+        return bool(self._nodes[nid].get("placeholder"))
+
+    def node_ids(self) -> list[str]:
+        return list(self._nodes)
+
+    def in_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
+        by_kind = self._in.get(nid)
+        return by_kind.get(kind.value, []) if by_kind else []
+
+    def out_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
+        by_kind = self._out.get(nid)
+        return by_kind.get(kind.value, []) if by_kind else []
+
+    def predecessors(self, nid: str, kind: EdgeKind, node_kind: NodeKind | None = None
+                     ) -> list[str]:
+        edges = self.in_edges(nid, kind)
+        if not edges:
+            return []
+        nodes = self._nodes
+        return sorted({e.source for e in edges
+                       if node_kind is None or nodes[e.source]["kind"] == node_kind})
+
+    def successors(self, nid: str, kind: EdgeKind, node_kind: NodeKind | None = None
+                   ) -> list[str]:
+        edges = self.out_edges(nid, kind)
+        if not edges:
+            return []
+        nodes = self._nodes
+        return sorted({e.target for e in edges
+                       if node_kind is None or nodes[e.target]["kind"] == node_kind})
+
+
 class _Planner:
     def __init__(self, graph: LineageGraph, platform: str, env: str) -> None:
-        from datahub.emitter.mce_builder import (
-            make_data_flow_urn,
-            make_data_job_urn_with_flow,
-            make_dataset_urn,
-            make_ml_model_deployment_urn,
-            make_ml_model_group_urn,
-            make_ml_model_urn,
-        )
-
-        self.g = graph
+        self.g = _Index(graph)
         self.platform = platform
         self.env = env
-        self._dataset = lambda name: make_dataset_urn(platform, name, env)
-        self._flow = lambda flow_id: make_data_flow_urn(platform, flow_id, env)
-        self._job = make_data_job_urn_with_flow
-        self._model = lambda name: make_ml_model_urn(platform, name, env)
-        self._group = lambda name: make_ml_model_group_urn(platform, name, env)
-        self._deployment = lambda name: make_ml_model_deployment_urn(platform, name, env)
+        u = urn_builders(platform, env)
+        self._dataset, self._flow, self._job = u["dataset"], u["flow"], u["job"]
+        self._model, self._group, self._deployment = u["model"], u["group"], u["deployment"]
         self.urn_of: dict[str, str] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
         self._by_kind: dict[NodeKind, list[str]] = defaultdict(list)
-        for nid in sorted(graph.node_ids()):
-            self._by_kind[graph.kind(nid)].append(nid)
+        for nid in sorted(self.g.node_ids()):
+            self._by_kind[self.g.kind(nid)].append(nid)
 
     # ids
     def attrs(self, nid: str) -> dict[str, Any]:
-        return self.g.attrs(nid)
+        return self.g._nodes[nid]["attrs"]  # type: ignore[no-any-return]
 
     def ids(self, kind: NodeKind) -> list[str]:
         return self._by_kind.get(kind, [])
@@ -283,22 +354,26 @@ class _Planner:
         return "mlflow" if src == "mlflow" else self.platform
 
     def run_urn(self, nid: str) -> str:
-        from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstanceKey
+        from datahub.emitter.mce_builder import datahub_guid
 
         a = self.attrs(nid)
         native = a.get("run_id") or nid.split(":", 2)[-1]
-        key = DataProcessInstanceKey(orchestrator=self.run_orchestrator(a), id=native)
-        return f"urn:li:dataProcessInstance:{key.guid()}"
+        # = DataProcessInstanceKey(orchestrator=…, id=…).guid(), as DataHub's MLflow source
+        guid = datahub_guid({"orchestrator": self.run_orchestrator(a), "id": native})
+        return f"urn:li:dataProcessInstance:{guid}"
 
     def experiment(self, a: dict[str, Any]) -> tuple[str, str, str]:
         """(container urn, name, platform) of a run's experiment."""
-        from datahub.emitter.mcp_builder import ExperimentKey
-        from datahub.metadata.urns import DataPlatformUrn
-
         orch = self.run_orchestrator(a)
         name = a.get("experiment") or a.get("experiment_id") or f"{a.get('source', 'lineage')} runs"
-        key = ExperimentKey(platform=str(DataPlatformUrn(orch)), id=name)
-        return f"urn:li:container:{key.guid()}", name, orch
+        hit = self._cache.get(("exp", orch, name))
+        if hit is None:
+            from datahub.emitter.mcp_builder import ExperimentKey
+            from datahub.metadata.urns import DataPlatformUrn
+
+            key = ExperimentKey(platform=str(DataPlatformUrn(orch)), id=name)
+            hit = self._cache[("exp", orch, name)] = f"urn:li:container:{key.guid()}"
+        return hit, name, orch
 
     def model_name(self, nid: str) -> str:
         a = self.attrs(nid)
@@ -466,6 +541,12 @@ class _Planner:
         return docs
 
     def group_governance(self, group_nid: str) -> dict[str, Any]:
+        hit = self._cache.get(("gov", group_nid))
+        if hit is None:
+            hit = self._cache[("gov", group_nid)] = self._group_governance(group_nid)
+        return hit  # type: ignore[no-any-return]
+
+    def _group_governance(self, group_nid: str) -> dict[str, Any]:
         a = self.attrs(group_nid)
         ra = self.latest_assessment(group_nid)
         gov: dict[str, Any] = {"intended_purpose": a.get("intended_purpose")}
@@ -513,7 +594,16 @@ class _Planner:
                 return str(c)
         return None
 
-    def version_order(self, group_nid: str | None, group_name: str) -> list[str]:
+    def version_order(self, group_nid: str | None, group_name: str) -> dict[str, int]:
+        """Rank of every version of a group (1 = oldest), by natural version order."""
+        hit = self._cache.get(("order", group_nid, group_name))
+        if hit is None:
+            order = self._version_order(group_nid, group_name)
+            hit = self._cache[("order", group_nid, group_name)] = {
+                m: i + 1 for i, m in enumerate(order)}
+        return hit  # type: ignore[no-any-return]
+
+    def _version_order(self, group_nid: str | None, group_name: str) -> list[str]:
         if group_nid and group_nid in self.g:
             versions = self.g.predecessors(group_nid, EdgeKind.VERSION_OF, NodeKind.MODEL)
         else:
@@ -530,7 +620,7 @@ class _Planner:
             groups = self.g.successors(nid, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
             group_nid = groups[0] if groups else f"model_group:{group_name}"
             order = self.version_order(group_nid, group_name)
-            sort_id = str(order.index(nid) + 1).zfill(10) if nid in order else "0".zfill(10)
+            sort_id = str(order.get(nid, 0)).zfill(10)
             runs = self.g.predecessors(nid, EdgeKind.PRODUCED, NodeKind.RUN)
             hyper: dict[str, Any] = {}
             for r in runs:
@@ -588,10 +678,13 @@ class _Planner:
         return plans
 
     def version_set(self, group_name: str) -> str:
-        from datahub.emitter.mce_builder import datahub_guid
+        hit = self._cache.get(("vset", group_name))
+        if hit is None:
+            from datahub.emitter.mce_builder import datahub_guid
 
-        guid = datahub_guid({"platform": self.platform, "name": group_name})
-        return f"urn:li:versionSet:({guid},mlModel)"
+            guid = datahub_guid({"platform": self.platform, "name": group_name})
+            hit = self._cache[("vset", group_name)] = f"urn:li:versionSet:({guid},mlModel)"
+        return hit  # type: ignore[no-any-return]
 
     def run_stage(self, nid: str, a: dict[str, Any]) -> str | None:
         """The DVC stage job a run instantiates: named by ``job``, else the stage that wrote

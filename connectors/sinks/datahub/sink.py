@@ -49,6 +49,24 @@ __all__ = ["DataHubFileSink", "DataHubLiteSink", "DataHubSinkBase", "LITE_OPTION
 # the Lite file, is the system of record: a lost Lite file is rebuilt by the next push.
 LITE_OPTIONS = {"journal_mode": "WAL", "synchronous": "OFF"}
 VIEW_PREFIX = "view|"
+GRAPH_SUFFIX = "|graph"
+
+
+def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
+    """Digest of everything a render depends on: the graph's nodes and edges (in a canonical
+    order), the render settings and the mapping code itself."""
+    from connectors.sinks.datahub import render as render_module
+
+    nxg = graph.nx
+    nodes = sorted((n, str(d["kind"]), d["attrs"], bool(d.get("placeholder")))
+                   for n, d in nxg.nodes(data=True))
+    edges = sorted((s, t, k, d["attrs"]) for s, t, k, d in nxg.edges(keys=True, data=True))
+    h = hashlib.sha256()
+    h.update(Path(render_module.__file__).read_bytes())
+    h.update(f"\0{platform}\0{env}\0".encode())
+    h.update(orjson.dumps(nodes, option=orjson.OPT_SORT_KEYS))
+    h.update(orjson.dumps(edges, option=orjson.OPT_SORT_KEYS))
+    return h.hexdigest()
 
 
 def _hash(obj: Any) -> str:
@@ -147,10 +165,24 @@ class DataHubSinkBase(ABC):
         dest = self.destination(ctx)
         result = PushResult(target=self.name, details={"destination": dest})
         reset = full or self._destination_is_empty()
-        state = {} if reset else ctx.store.state_get_all(ns)
-
+        gns = ns + GRAPH_SUFFIX
         with _gc_paused():
-            return self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state)
+            gdigest = graph_digest(graph, platform, env)
+            if not reset:
+                last = ctx.store.state_get_all(gns)
+                if last.get("digest") == gdigest:
+                    # the very graph the last complete push sent: nothing can have changed
+                    result.unchanged = int(last.get("mcps", 0))
+                    self._log_event(ctx, result, full, ok=True)
+                    return result
+            state = {} if reset else ctx.store.state_get_all(ns)
+            with ctx.store.transaction():
+                ctx.store.state_delete(gns)  # set again only once this push completes
+            result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state)
+            if result.failed == 0:
+                self._remember(ctx, gns, [("digest", gdigest),
+                                          ("mcps", str(result.written + result.unchanged))])
+            return result
 
     def _push(self, graph: LineageGraph, ctx: PushContext, platform: str, env: str,
               full: bool, ns: str, dest: str, result: PushResult, reset: bool,
