@@ -293,3 +293,10 @@ def test_fast_urn_builders_equal_acryl_builders(name: str, env: str) -> None:
         Urn.from_string(ours)  # always a valid urn, even where acryl's maker is not
         if "," not in name and "(" not in name:
             assert ours == acryl("dvc", name, env)
+
+
+def test_fast_serializer_equals_to_obj(mcps: list[Any]) -> None:
+    from connectors.sinks.datahub.sink import serialize
+
+    for m in mcps:
+        assert serialize(m) == m.to_obj(simplified_structure=True), (m.entityUrn, m.aspectName)
