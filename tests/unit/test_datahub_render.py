@@ -300,3 +300,35 @@ def test_fast_serializer_equals_to_obj(mcps: list[Any]) -> None:
 
     for m in mcps:
         assert serialize(m) == m.to_obj(simplified_structure=True), (m.entityUrn, m.aspectName)
+
+
+def test_partial_and_odd_graphs_render_valid_mcps() -> None:
+    """What harvests really produce: records naming versions never harvested, runs with no
+    commit, names with urn-reserved characters, repository paths as document uris."""
+    from lineage.model import Edge, EdgeKind
+
+    g = LineageGraph()
+    g.add([
+        Node.make(NodeKind.DEPLOYMENT, "deployment:fraud:prod:2026-02-01T00:00:00Z",
+                  model="model:fraud@3", environment="prod",
+                  deployed_at="2026-02-01T00:00:00Z"),
+        Node.make(NodeKind.RUN, "run:openlineage:abc", source="openlineage", run_id="abc",
+                  job="ns/train"),
+        Node.make(NodeKind.MODEL, "model:a,b (x)@1", group="a,b (x)", version="1"),
+        Node.make(NodeKind.DOCUMENT, "document:D1", doc_kind="bias_report",
+                  uri="docs/bias.md", model="model:a,b (x)@1"),
+        Edge.make(EdgeKind.DOCUMENTS, "document:D1", "model:a,b (x)@1"),
+        Edge.make(EdgeKind.PRODUCED, "run:openlineage:abc", "model:a,b (x)@1"),
+        Edge.make(EdgeKind.INPUT, "data:repo:in.csv@unversioned", "run:openlineage:abc",
+                  pin="none"),
+        Edge.make(EdgeKind.ALERTS, "alert:ghost", "model:a,b (x)@1"),
+        Edge.make(EdgeKind.APPROVES, "approval:ghost", "model:a,b (x)@1"),
+    ])
+    mcps = render(g)
+    assert validate_mcps(mcps) == []
+    urns = {m.entityUrn for m in mcps}
+    assert "urn:li:mlModel:(urn:li:dataPlatform:dvc,a%2Cb %28x%29_1,PROD)" in urns
+    assert any(u.startswith("urn:li:mlModelDeployment:") and "fraud_3_prod" in u for u in urns)
+    model = _by(mcps, "a%2Cb %28x%29_1,PROD)", "mlModelProperties")
+    assert model.customProperties["document.D1"] == "bias_report: docs/bias.md"
+    assert not [m for m in mcps if m.aspectName == "institutionalMemory"]

@@ -376,8 +376,8 @@ class _Planner:
         return hit, name, orch
 
     def model_name(self, nid: str) -> str:
-        a = self.attrs(nid)
-        group = a.get("group") or nid.split(":", 1)[1].rsplit("@", 1)[0]
+        a = self.attrs(nid) if nid in self.g else {}  # a record may name an unknown version
+        group = a.get("group") or nid.split(":", 1)[-1].rsplit("@", 1)[0]
         version = a.get("version") or nid.rsplit("@", 1)[-1]
         return f"{group}_{version}"
 
@@ -899,8 +899,14 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     for d in sorted(docs, key=lambda x: x["id"]):
         title = d.get("title") or (d.get("kind") or "document").replace("_", " ")
         desc = f"{title} ({d.get('kind')})" + (f", content {d['hash']}" if d.get("hash") else "")
-        out.append((d["uri"], desc, None, None))
+        if _is_url(d.get("uri")):  # a repository path is no link; it stays a custom property
+            out.append((d["uri"], desc, None, None))
     return out
+
+
+def _doc_props(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return {f"document.{d['id'].split(':', 1)[1]}": f"{d.get('kind')}: {d.get('uri')}"
+            for d in docs}
 
 
 def _source_code_url(repo_url: str | None, commit: str) -> str:
@@ -1025,7 +1031,7 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "path": v.get("path"), "type": v.get("type"),
                        "labels": ",".join(v["labels"]) or None,
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
-                       "risk_rationale": gov.get("rationale")})
+                       "risk_rationale": gov.get("rationale"), **_doc_props(v["documents"])})
     yield p.urn, MLModelGroupPropertiesClass(
         name=v["name"], description=v.get("description") or gov.get("intended_purpose"),
         customProperties=custom, trainingJobs=v["training_jobs"] or None,
@@ -1074,7 +1080,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "artifact_uri": v.get("artifact_uri"),
                        "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
                        "stage": v.get("stage"), "status": v.get("status"),
-                       "deprecated": "true" if v.get("deprecated") else None})
+                       "deprecated": "true" if v.get("deprecated") else None,
+                       **_doc_props(v["documents"])})
     created = _ms(v.get("created_at"))
     yield p.urn, MLModelPropertiesClass(
         name=v["name"], description=v.get("description"), customProperties=custom,
