@@ -233,3 +233,45 @@ def test_revert_after_a_failed_push_is_not_mistaken_for_no_change(
         assert metrics == [{"name": "auc", "value": "0.91"}]
     finally:
         lite.close()
+
+
+KILLED_PUSH = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {golden!r})
+from fixture_graph import fixed_graph
+from connectors.sinks.datahub.sink import DataHubLiteSink
+from lineage.config import Config
+from lineage.plugins import PushContext
+from lineage.store import Store
+
+class Killed(DataHubLiteSink):
+    batch_size = 20
+    calls = 0
+    def _write(self, mcps):
+        Killed.calls += 1
+        if Killed.calls == 3:  # half of a batch lands in Lite, then the process dies
+            for m in mcps[:10]:
+                self.lite.write(m)
+            os.kill(os.getpid(), signal.SIGKILL)
+        super()._write(mcps)
+
+store = Store.open(Path({root!r}) / ".lineage")
+Killed().push(fixed_graph(), PushContext(store=store, config=Config(), repo_path=Path({root!r})))
+"""
+
+
+def test_killed_push_resumes_without_loss_or_duplicates(store: Store, tmp_path: Path) -> None:
+    golden = str(Path(__file__).resolve().parents[1] / "golden" / "datahub")
+    script = KILLED_PUSH.format(golden=golden, root=str(tmp_path))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *sys.path])}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    lite_file = tmp_path / ".lineage" / "datahub-lite.db"
+    resumed = DataHubLiteSink().push(fixed_graph(), ctx_for(store, tmp_path))
+    total = len(render(fixed_graph()))
+    assert resumed.unchanged == 40 and resumed.written == total - 40
+    v = versions(lite_file)
+    assert set(v) == {(m.entityUrn, m.aspectName) for m in render(fixed_graph())}
+    assert set(v.values()) == {1}
