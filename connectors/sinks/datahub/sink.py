@@ -285,7 +285,13 @@ class DataHubSinkBase(ABC):
         ok = False
         try:
             if total:
-                self._open(ctx)
+                try:
+                    self._open(ctx)
+                except LineageError:
+                    raise
+                except Exception as exc:
+                    raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
+                                    hint="check the destination and push again") from exc
             ctx.progress(f"push {self.name}", 0, total)
             for start in range(0, total, self.batch_size):
                 batch = to_send[start : start + self.batch_size]
