@@ -58,8 +58,8 @@ def push(
 ) -> None:
     """Push the lineage graph to DataHub (Lite, MCP file, REST, Kafka) or Atlas.
 
-    Incremental: only aspects that changed since the last push to the same destination are
-    sent; a push that failed half way resumes where it stopped.
+    Incremental: only what changed since the last push to a destination is sent.
+    A push that failed half way resumes where it stopped.
 
     Examples:
       lineage push                                   # DataHub Lite in .lineage/
@@ -67,14 +67,14 @@ def push(
       lineage push --to datahub-rest --server http://localhost:8080
       lineage push --json --full
 
-    Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) · 2 usage or
-    configuration error · 3 target unreachable or refused (run again to resume).
+    Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) ·
+    2 usage or configuration error · 3 target unreachable or refused (run again to resume).
     """
     from pydantic import SecretStr
 
     from lineage import api
     from lineage.config import load_config
-    from lineage.errors import LineageError, SinkError
+    from lineage.errors import ConfigError, LineageError, SinkError
     from lineage.plugins import PushContext, load_sink
 
     result = None
@@ -91,7 +91,12 @@ def push(
             options["token"] = SecretStr(token)
         if full:
             options["full"] = True
-        sink_cls = load_sink(to)
+        try:
+            sink_cls = load_sink(to)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"push target {to!r} is not available: module {exc.name!r} is "
+                              "missing from this installation",
+                              hint="reinstall lineage with the extra for that target") from exc
         store = api.open_store(root, config)
         try:
             graph = store.load_graph()
