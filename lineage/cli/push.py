@@ -99,12 +99,15 @@ def push(
                               hint="reinstall lineage with the extra for that target") from exc
         store = api.open_store(root, config)
         try:
-            graph = store.load_graph()
             with progress_bar(not as_json) as progress:
                 ctx = PushContext(store=store, config=config, repo_path=root, options=options,
                                   progress=progress)
+                sink = sink_cls()
                 try:
-                    result = sink_cls().push(graph, ctx)
+                    # sinks that can tell "nothing new in the store" skip loading the graph
+                    push_store = getattr(sink, "push_store", None)
+                    result = push_store(ctx) if callable(push_store) \
+                        else sink.push(store.load_graph(), ctx)
                 except SinkError as exc:
                     result = getattr(exc, "result", None)
                     failure = exc

@@ -98,3 +98,26 @@ def test_token_is_never_printed(repo: Path) -> None:
                   "--token", secret, "-o", "retries=0", "--json")
     assert res.exit_code == 3, res.output
     assert secret not in res.output and secret not in res.stderr
+
+
+def test_no_change_push_does_not_even_load_the_graph(repo: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from lineage.model import Node, NodeKind
+
+    first = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+
+    def boom(self: Store) -> None:
+        raise AssertionError("the graph was loaded")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "load_graph", boom)
+        again = lineage("push", "-C", str(repo), "--json")
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["written"] == 0
+    with Store.open(repo / ".lineage") as store, store.transaction():
+        run = store.get_node("run:mlflow:run0002")
+        assert run is not None
+        store.upsert([Node.make(NodeKind.RUN, run.id, **{**run.attrs, "metrics": {"auc": 0.5}})])
+        store.append_event("record", "test", {"what": "metric fixed"})
+    changed = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    assert changed["written"] == 1 and changed["unchanged"] == first["written"] - 1

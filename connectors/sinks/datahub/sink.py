@@ -52,21 +52,35 @@ VIEW_PREFIX = "view|"
 GRAPH_SUFFIX = "|graph"
 
 
-def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
-    """Digest of everything a render depends on: the graph's nodes and edges (in a canonical
-    order), the render settings and the mapping code itself."""
+def settings_digest(platform: str, env: str) -> str:
+    """The render settings and the mapping code itself: a new mapping re-renders everything."""
     from connectors.sinks.datahub import render as render_module
 
+    h = hashlib.sha256(Path(render_module.__file__).read_bytes())
+    h.update(f"\0{platform}\0{env}".encode())
+    return h.hexdigest()
+
+
+def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
+    """Digest of everything a render depends on: the graph's nodes and edges (in a canonical
+    order) and :func:`settings_digest`."""
     nxg = graph.nx
     nodes = sorted((n, str(d["kind"]), d["attrs"], bool(d.get("placeholder")))
                    for n, d in nxg.nodes(data=True))
     edges = sorted((s, t, k, d["attrs"]) for s, t, k, d in nxg.edges(keys=True, data=True))
     h = hashlib.sha256()
-    h.update(Path(render_module.__file__).read_bytes())
-    h.update(f"\0{platform}\0{env}\0".encode())
+    h.update(settings_digest(platform, env).encode())
     h.update(orjson.dumps(nodes, option=orjson.OPT_SORT_KEYS))
     h.update(orjson.dumps(edges, option=orjson.OPT_SORT_KEYS))
     return h.hexdigest()
+
+
+def store_version(store: Any) -> str:
+    """Which facts the store holds: the sequence number and hash of the last event that wrote
+    any (facts only change through such events; a recreated store has new hashes)."""
+    row = store.conn.execute(
+        "SELECT seq, hash FROM events WHERE seq = (SELECT max(seq) FROM fact_log)").fetchone()
+    return f"{row[0]}:{row[1]}" if row else "empty"
 
 
 def _hash(obj: Any) -> str:
@@ -217,6 +231,30 @@ class DataHubSinkBase(ABC):
                 self._remember(ctx, gns, [("digest", gdigest),
                                           ("mcps", str(result.written + result.unchanged))])
             return result
+
+    def push_store(self, ctx: PushContext) -> PushResult:
+        """Push the whole graph of ``ctx.store`` (what ``lineage push`` does).
+
+        When the store holds no fact newer than at the last complete push of it to this
+        destination (the event that last wrote facts is the same), nothing can have changed
+        and the graph is not even loaded: a no-change push costs milliseconds at any size.
+        """
+        platform, env = self._settings(ctx)
+        ns = self.state_namespace(ctx)
+        gns = ns + GRAPH_SUFFIX
+        reset = bool(ctx.options.get("full")) or self._destination_is_empty()
+        marker = f"{store_version(ctx.store)}:{settings_digest(platform, env)}"
+        if not reset:
+            last = ctx.store.state_get_all(gns)
+            if last.get("store") == marker:
+                result = PushResult(target=self.name, unchanged=int(last.get("mcps", 0)),
+                                    details={"destination": self.destination(ctx)})
+                self._log_event(ctx, result, False, ok=True)
+                return result
+        result = self.push(ctx.store.load_graph(), ctx)
+        if result.failed == 0:
+            self._remember(ctx, gns, [("store", marker)])
+        return result
 
     def _push(self, graph: LineageGraph, ctx: PushContext, platform: str, env: str,
               full: bool, ns: str, dest: str, result: PushResult, reset: bool,
