@@ -207,8 +207,8 @@ def bench_repush(nodes: int, repeat: int, tmp: Path) -> dict[str, float]:
 
     from connectors.sinks.datahub.sink import DataHubFileSink
 
-    units = max(1, nodes // 8)
-    graph = synth_graph(units)
+    per_unit = len(synth_graph(700)) / 700
+    graph = synth_graph(max(1, round(nodes / per_unit)))
     root = tmp / "big"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
