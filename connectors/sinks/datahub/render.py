@@ -222,12 +222,20 @@ class _Index:
     def __init__(self, graph: LineageGraph) -> None:
         nxg = graph.nx
         self._nodes: dict[str, dict[str, Any]] = dict(nxg.nodes(data=True))
-        self._in: dict[str, dict[str, list[_E]]] = defaultdict(lambda: defaultdict(list))
-        self._out: dict[str, dict[str, list[_E]]] = defaultdict(lambda: defaultdict(list))
-        for s, t, k, d in nxg.edges(keys=True, data=True):
-            e = _E(s, t, d["attrs"])
-            self._out[s][k].append(e)
-            self._in[t][k].append(e)
+        self._in: dict[str, dict[str, list[_E]]] = {}
+        self._out: dict[str, dict[str, list[_E]]] = {}
+        ins, outs = self._in, self._out
+        # the adjacency dicts themselves: networkx's edge views cost 3× more per edge
+        for s, nbrs in nxg.adj.items():
+            if not nbrs:
+                continue
+            out_s = outs.setdefault(s, {})
+            for t, keyed in nbrs.items():
+                in_t = ins.setdefault(t, {})
+                for k, d in keyed.items():
+                    e = _E(s, t, d["attrs"])
+                    out_s.setdefault(k, []).append(e)
+                    in_t.setdefault(k, []).append(e)
 
     def __contains__(self, nid: object) -> bool:
         return nid in self._nodes
@@ -246,11 +254,11 @@ class _Index:
 
     def in_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
         by_kind = self._in.get(nid)
-        return by_kind.get(kind.value, []) if by_kind else []
+        return by_kind.get(kind, []) if by_kind else []  # a StrEnum is its string
 
     def out_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
         by_kind = self._out.get(nid)
-        return by_kind.get(kind.value, []) if by_kind else []
+        return by_kind.get(kind, []) if by_kind else []
 
     def predecessors(self, nid: str, kind: EdgeKind, node_kind: NodeKind | None = None
                      ) -> list[str]:
@@ -690,12 +698,15 @@ class _Planner:
         """The DVC stage job a run instantiates: named by ``job``, else the stage that wrote
         the run's outputs or the produced model's artifact."""
         job = a.get("job")
-        stages = self.ids(NodeKind.STAGE)
         if job:
-            named = sorted({self.urn_of[s] for s in stages if self.attrs(s).get("name") == job
-                            or job.endswith(f"/{self.attrs(s).get('name')}")})
+            by_name = self._cache.get(("stages",))
+            if by_name is None:
+                by_name = self._cache[("stages",)] = defaultdict(set)
+                for s in self.ids(NodeKind.STAGE):
+                    by_name[self.attrs(s).get("name")].add(self.urn_of[s])
+            named = by_name.get(job) or by_name.get(job.rsplit("/", 1)[-1]) or set()
             if len(named) == 1:
-                return named[0]
+                return next(iter(named))
         outs = [e.target for e in self.g.out_edges(nid, EdgeKind.OUTPUT)]
         for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL):
             outs += [e.source for e in self.g.in_edges(m, EdgeKind.ARTIFACT)]
