@@ -275,3 +275,12 @@ def test_killed_push_resumes_without_loss_or_duplicates(store: Store, tmp_path: 
     v = versions(lite_file)
     assert set(v) == {(m.entityUrn, m.aspectName) for m in render(fixed_graph())}
     assert set(v.values()) == {1}
+
+
+def test_a_node_the_mapping_cannot_render_is_named(store: Store, tmp_path: Path) -> None:
+    g = fixed_graph()  # a node written without validation (Node.trusted) with a bad value
+    bad = dict(g.attrs("alert:DRIFT-3"), value="very high")
+    g.add_node(Node.trusted(NodeKind.ALERT, "alert:DRIFT-3", bad))
+    with pytest.raises(ValidationFailed, match=r"alert:DRIFT-3\): cannot be rendered"):
+        DataHubLiteSink().push(g, ctx_for(store, tmp_path))
+    assert not (tmp_path / ".lineage" / "datahub-lite.db").exists()

@@ -279,7 +279,12 @@ class DataHubSinkBase(ABC):
             if old.split(":", 1)[0] == vdigest:
                 result.unchanged += int(old.split(":", 1)[1])
                 continue
-            mcps = build(p)
+            try:
+                mcps = build(p)
+            except Exception as exc:  # a node the mapping cannot handle: name it
+                schema_problems.append(f"{p.urn} ({', '.join(p.nodes)}): cannot be rendered: "
+                                       f"{type(exc).__name__}: {exc}")
+                continue
             before = len(to_send)
             for m in mcps:
                 key = f"{m.entityUrn}|{m.aspectName}"
