@@ -138,6 +138,9 @@ def _print_summary(result: Any) -> None:
                       markup=False)
     if result.written == 0 and result.failed == 0:
         console.print("Nothing changed since the last push.")
+    if result.target == "datahub-lite" and result.details.get("destination"):
+        console.print("Browse it: [bold]datahub lite ls /[/] with ~/.datahubenv pointing at "
+                      "this file (docs/datahub.md#datahub-lite-default)", soft_wrap=True)
     stale = result.details.get("stale_entities")
     if stale:
         err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
