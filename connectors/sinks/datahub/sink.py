@@ -207,6 +207,10 @@ class DataHubSinkBase(ABC):
         return f"push:{self.name}:{self.destination(ctx)}"
 
     def push(self, graph: LineageGraph, ctx: PushContext) -> PushResult:
+        return self._push_graph(graph, ctx, digest=True)
+
+    def _push_graph(self, graph: LineageGraph, ctx: PushContext, *, digest: bool
+                    ) -> PushResult:
         platform, env = self._settings(ctx)
         full = bool(ctx.options.get("full"))
         ns = self.state_namespace(ctx)
@@ -215,8 +219,9 @@ class DataHubSinkBase(ABC):
         reset = full or self._destination_is_empty()
         gns = ns + GRAPH_SUFFIX
         with _gc_paused():
-            gdigest = graph_digest(graph, platform, env)
-            if not reset:
+            # (push_store knows the store changed: the digest would only cost time there)
+            gdigest = graph_digest(graph, platform, env) if digest else ""
+            if digest and not reset:
                 last = ctx.store.state_get_all(gns)
                 if last.get("digest") == gdigest:
                     # the very graph the last complete push sent: nothing can have changed
@@ -228,8 +233,8 @@ class DataHubSinkBase(ABC):
                 ctx.store.state_delete(gns)  # set again only once this push completes
             result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state)
             if result.failed == 0:
-                self._remember(ctx, gns, [("digest", gdigest),
-                                          ("mcps", str(result.written + result.unchanged))])
+                done = [("mcps", str(result.written + result.unchanged))]
+                self._remember(ctx, gns, done + ([("digest", gdigest)] if digest else []))
             return result
 
     def push_store(self, ctx: PushContext) -> PushResult:
@@ -251,7 +256,7 @@ class DataHubSinkBase(ABC):
                                     details={"destination": self.destination(ctx)})
                 self._log_event(ctx, result, False, ok=True)
                 return result
-        result = self.push(ctx.store.load_graph(), ctx)
+        result = self._push_graph(ctx.store.load_graph(), ctx, digest=False)
         if result.failed == 0:
             self._remember(ctx, gns, [("store", marker)])
         return result
