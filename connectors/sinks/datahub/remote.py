@@ -1,0 +1,508 @@
+"""Remote DataHub targets: ``--to datahub-rest`` (GMS over Rest.li) and ``--to datahub-kafka``.
+
+Both are thin transports under the DataHub sink base (rendering, validation, per-aspect hash
+state, batching and resume live there): a batch is handed to ``_write`` and either every MCP
+in it is acknowledged by the server, or ``_write`` raises :class:`SinkError` and the base keeps
+the whole batch for the next push. Re-sending an aspect DataHub already holds is an upsert,
+so a batch that failed half way is safe to send again.
+
+Connection settings, first found wins::
+
+    lineage push --to datahub-rest --option server=URL --option token=…   (ctx.options)
+    lineage.yaml: datahub: {server: URL, token: …}                       (ctx.config.datahub)
+    DATAHUB_GMS_URL / DATAHUB_GMS_TOKEN                                   (DataHub's own env vars)
+
+The token is a ``SecretStr`` from the moment it is read, goes only into the emitter's
+``Authorization`` header, and is never part of a message or a log line.
+
+Failures become one-line :class:`SinkError` messages (exit code 3)::
+
+    unreachable / DNS / TLS   → "cannot reach DataHub GMS at URL" + check DATAHUB_GMS_URL
+    401 / 403                 → "… refused the token" + check DATAHUB_GMS_TOKEN
+    400 / 422 (validation)    → names the entity urn and aspect GMS rejected
+    429 / 5xx                 → retried with exponential backoff, then "kept answering N"
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import SecretStr
+
+from connectors.sinks.datahub.sink import DataHubSinkBase
+from lineage.errors import ConfigError, SinkError
+from lineage.ids import strip_credentials
+
+if TYPE_CHECKING:
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    from lineage.config import Config
+    from lineage.plugins import PushContext
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRIES = 4  # acryl-datahub's own default (DATAHUB_REST_EMITTER_DEFAULT_RETRY_MAX_TIMES)
+DEFAULT_BACKOFF = 2.0  # seconds × 2**(attempt-1), as the emitter's session does
+DEFAULT_TIMEOUT = 30.0
+TRANSIENT = (429, 500, 502, 503, 504)
+URL_HINT = "check DATAHUB_GMS_URL (or datahub.server in lineage.yaml) and that GMS is up " \
+           "(`curl URL/health`); GMS usually listens on :8080, the frontend proxy on :9002/api/gms"
+TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a personal access " \
+             "token from Settings → Access Tokens with rights to ingest metadata"
+
+
+# -- settings -----------------------------------------------------------------------------------
+@dataclass
+class RestSettings:
+    server: str
+    token: SecretStr | None = None
+    retries: int = DEFAULT_RETRIES
+    backoff: float = DEFAULT_BACKOFF
+    timeout: float = DEFAULT_TIMEOUT
+    openapi: bool = False
+    batch_size: int = 100
+
+    @property
+    def shown_url(self) -> str:
+        """The server URL fit for a message: credentials and query string removed."""
+        return strip_credentials(self.server).split("?", 1)[0].rstrip("/")
+
+    def __repr__(self) -> str:  # never show the token, even masked
+        return f"RestSettings(server={self.shown_url!r}, token={'***' if self.token else None})"
+
+
+def _opt(options: dict[str, Any], key: str, cast: type, default: Any) -> Any:
+    if options.get(key) in (None, ""):
+        return default
+    try:
+        return cast(options[key])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"option {key}={options[key]!r} is not a valid {cast.__name__}",
+                          hint=f"e.g. --option {key}={default}") from exc
+
+
+def _bool(v: Any) -> bool:
+    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
+
+
+def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None
+                  ) -> RestSettings:
+    """GMS URL and token from options, else lineage config, else DATAHUB_GMS_URL/TOKEN."""
+    options = options or {}
+    cfg = config.datahub if config is not None else None
+    server = options.get("server") or (cfg.server if cfg else None) \
+        or os.environ.get("DATAHUB_GMS_URL")
+    if not server:
+        raise ConfigError(
+            "no DataHub GMS URL: --to datahub-rest needs the address of your DataHub",
+            hint="set DATAHUB_GMS_URL=http://localhost:8080 (or datahub.server in lineage.yaml, "
+                 "or --option server=URL)",
+        )
+    server = str(server).strip()
+    if not re.match(r"^https?://", server):
+        raise ConfigError(f"DataHub GMS URL {strip_credentials(server)!r} must start with "
+                          "http:// or https://", hint="e.g. DATAHUB_GMS_URL=http://localhost:8080")
+    raw = options.get("token")
+    token: SecretStr | None
+    if raw:
+        token = raw if isinstance(raw, SecretStr) else SecretStr(str(raw))
+    elif cfg is not None and cfg.token is not None:
+        token = cfg.token
+    elif os.environ.get("DATAHUB_GMS_TOKEN"):
+        token = SecretStr(os.environ["DATAHUB_GMS_TOKEN"])
+    else:
+        token = None
+    return RestSettings(
+        server=server.rstrip("/"), token=token,
+        retries=_opt(options, "retries", int, DEFAULT_RETRIES),
+        backoff=_opt(options, "backoff", float, DEFAULT_BACKOFF),
+        timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT),
+        openapi=_bool(options.get("openapi", False)),
+        batch_size=_opt(options, "batch_size", int, 100),
+    )
+
+
+# -- error mapping ------------------------------------------------------------------------------
+def _scrub(text: str, secret: SecretStr | None) -> str:
+    text = re.sub(r"(?i)(bearer\s+)\S+", r"\1***", text)
+    if secret is not None:
+        value = secret.get_secret_value()
+        if value:
+            text = text.replace(value, "***")
+    return " ".join(text.split())
+
+
+def _status_of(exc: BaseException) -> int | None:
+    """HTTP status behind an emitter error, following the exception chain."""
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 6:
+        resp = getattr(cur, "response", None)
+        if resp is not None and getattr(resp, "status_code", None):
+            return int(resp.status_code)
+        info = getattr(cur, "info", None)
+        if isinstance(info, dict) and isinstance(info.get("status"), int):
+            return int(info["status"])
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(out) < 8:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _server_message(exc: BaseException) -> str:
+    info = getattr(exc, "info", None)
+    if isinstance(info, dict) and info.get("message"):
+        return str(info["message"])
+    return str(getattr(exc, "message", "") or exc)
+
+
+def classify(exc: BaseException, settings: RestSettings,
+             mcps: Sequence[MetadataChangeProposalWrapper] = ()) -> SinkError:
+    """Turn an emitter/requests failure into a one-line SinkError without the token."""
+    import requests
+
+    url = settings.shown_url
+    status = _status_of(exc)
+    chain = _chain(exc)
+    msg = _scrub(_server_message(exc), settings.token)
+    if status in (401, 403):
+        return SinkError(f"DataHub GMS at {url} refused the token (HTTP {status})",
+                         hint=TOKEN_HINT)
+    if any(isinstance(e, requests.exceptions.RetryError) for e in chain) or (
+            status in TRANSIENT):
+        m = re.search(r"too many (\d{3}) error", msg)
+        code = m.group(1) if m else (str(status) if status else "errors")
+        return SinkError(
+            f"DataHub GMS at {url} kept answering {code} after {settings.retries} retries",
+            hint="GMS is overloaded or restarting; nothing unacknowledged was recorded as "
+                 "pushed, run the same push again later",
+        )
+    if status is not None and 400 <= status < 500:
+        where = _culprit(msg, mcps)
+        return SinkError(f"DataHub GMS at {url} rejected {where} (HTTP {status}): {msg}",
+                         hint="this is a bug in the rendered metadata or a DataHub version "
+                              "without that aspect; report it with `lineage push -v` output")
+    if status is not None:
+        return SinkError(f"DataHub GMS at {url} answered HTTP {status}: {msg}",
+                         hint="see the GMS logs")
+    if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
+        return SinkError(f"TLS handshake with DataHub GMS at {url} failed",
+                         hint="check the certificate, or that the URL scheme is right")
+    if any(isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                          ConnectionError, TimeoutError)) for e in chain) or (
+            "Max retries exceeded" in msg or "Connection refused" in msg):
+        return SinkError(f"cannot reach DataHub GMS at {url}", hint=URL_HINT)
+    return SinkError(f"push to DataHub GMS at {url} failed: {msg}", hint=URL_HINT)
+
+
+def _culprit(msg: str, mcps: Sequence[MetadataChangeProposalWrapper]) -> str:
+    """Name the entity/aspect a 4xx is about: from the message, else the batch's only MCP."""
+    for mcp in mcps:
+        if mcp.entityUrn and mcp.entityUrn in msg and (mcp.aspectName or "") in msg:
+            return f"{mcp.aspectName} of {mcp.entityUrn}"
+    m = re.search(r"aspect (\w+) for entity (\w+)", msg)
+    if m:
+        hits = [x for x in mcps if x.aspectName == m.group(1) and x.entityType == m.group(2)]
+        if hits:
+            return f"{hits[0].aspectName} of {hits[0].entityUrn}"
+    if len(mcps) == 1:
+        return f"{mcps[0].aspectName} of {mcps[0].entityUrn}"
+    return f"a batch of {len(mcps)} proposals"
+
+
+# -- transports ---------------------------------------------------------------------------------
+class RestTransport:
+    """acryl-datahub's DataHubRestEmitter, configured for batched Rest.li ingestion.
+
+    ``send`` posts one ``ingestProposalBatch`` per call (the base batches; the emitter would
+    split only batches over its 15 MB / 200-MCP limits). 429 and 5xx are retried by the
+    emitter's session with exponential backoff; connection failures are retried at most once
+    so that a wrong URL fails fast.
+    """
+
+    def __init__(self, settings: RestSettings) -> None:
+        self.settings = settings
+        self._emitter: Any = None
+
+    def open(self) -> None:
+        if self._emitter is not None:
+            return
+        from datahub.configuration.common import ConfigurationError
+        from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+        s = self.settings
+        try:
+            em = DataHubRestEmitter(
+                s.server,
+                token=s.token.get_secret_value() if s.token else None,
+                timeout_sec=s.timeout,
+                retry_max_times=s.retries,
+                retry_status_codes=list(TRANSIENT),
+                openapi_ingestion=s.openapi,
+            )
+        except ConfigurationError as exc:
+            raise SinkError(f"DataHub GMS URL {s.shown_url} is not usable: "
+                            f"{_scrub(str(exc), s.token)}", hint=URL_HINT) from None
+        # The session's Retry is urllib3's public API: tune its backoff, and stop it from
+        # retrying a refused connection four times with growing sleeps.
+        for prefix in ("http://", "https://"):
+            adapter = em.session.get_adapter(prefix)
+            retry = adapter.max_retries
+            adapter.max_retries = retry.new(backoff_factor=s.backoff,
+                                             connect=min(1, s.retries))
+        self._emitter = em
+        try:
+            em.test_connection()
+        except Exception as exc:
+            self.close()
+            if isinstance(exc, ConfigurationError):
+                text = str(exc)
+                if "authentication error" in text or "status_code: 401" in text \
+                        or "status_code: 403" in text:
+                    raise SinkError(f"DataHub GMS at {s.shown_url} refused the token",
+                                    hint=TOKEN_HINT) from None
+                if "frontend service" in text:
+                    raise SinkError(f"{s.shown_url} is the DataHub frontend, not GMS",
+                                    hint="use http://HOST:8080 (GMS) or "
+                                         "http://HOST:9002/api/gms") from None
+                m = re.search(r"status_code: (\d{3})", text)
+                if m:
+                    raise SinkError(f"DataHub GMS at {s.shown_url} answered HTTP "
+                                    f"{m.group(1)} to GET /config", hint=URL_HINT) from None
+            raise classify(exc, s) from None
+
+    def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
+        if not mcps:
+            return
+        self.open()
+        try:
+            self._emitter.emit_mcps(list(mcps))
+        except Exception as exc:
+            err = classify(exc, self.settings, mcps)
+            status = _status_of(exc)
+            if status in (400, 422) and len(mcps) > 1:
+                err = self._find_rejected(mcps, err)
+            raise err from None
+
+    def _find_rejected(self, mcps: Sequence[MetadataChangeProposalWrapper],
+                       batch_err: SinkError) -> SinkError:
+        """GMS rejects a batch as a whole: send its MCPs one by one to name the bad one.
+
+        The ones GMS accepts are upserts it would have taken anyway; the base still keeps the
+        whole batch as unsent, and re-sending them next time changes nothing.
+        """
+        for mcp in mcps:
+            try:
+                self._emitter.emit_mcp(mcp)
+            except Exception as exc:
+                return classify(exc, self.settings, [mcp])
+        return batch_err
+
+    def close(self) -> None:
+        if self._emitter is not None:
+            try:
+                self._emitter.close()
+            finally:
+                self._emitter = None
+
+
+@dataclass
+class KafkaSettings:
+    bootstrap: str
+    schema_registry_url: str
+    producer_config: dict[str, Any]
+    schema_registry_config: dict[str, Any]
+    topic_mcp: str | None = None
+
+    def emitter_config(self) -> dict[str, Any]:
+        conn: dict[str, Any] = {"bootstrap": self.bootstrap,
+                                "schema_registry_url": self.schema_registry_url}
+        if self.producer_config:
+            conn["producer_config"] = self.producer_config
+        if self.schema_registry_config:
+            conn["schema_registry_config"] = self.schema_registry_config
+        out: dict[str, Any] = {"connection": conn}
+        if self.topic_mcp:
+            out["topic_routes"] = {"MetadataChangeProposal": self.topic_mcp}
+        return out
+
+
+def kafka_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("confluent_kafka") is not None
+
+
+def kafka_settings(options: dict[str, Any] | None = None) -> KafkaSettings:
+    """Kafka connection: options bootstrap / schema_registry_url (else DataHub's env vars
+    KAFKA_BOOTSTRAP_SERVER / KAFKA_SCHEMAREGISTRY_URL), producer.* / schema_registry.* extras,
+    and topic (MetadataChangeProposal_v1 by default)."""
+    options = options or {}
+    if not kafka_available():
+        raise ConfigError("push target 'datahub-kafka' is disabled: the 'confluent_kafka' "
+                          "package is not installed", hint="pip install 'lineage[kafka]'")
+    bootstrap = options.get("bootstrap") or os.environ.get("KAFKA_BOOTSTRAP_SERVER")
+    registry = options.get("schema_registry_url") or os.environ.get("KAFKA_SCHEMAREGISTRY_URL")
+    if not bootstrap:
+        raise ConfigError("no Kafka bootstrap server for --to datahub-kafka",
+                          hint="--option bootstrap=broker:9092 or KAFKA_BOOTSTRAP_SERVER")
+    if not registry:
+        raise ConfigError("no schema registry URL for --to datahub-kafka",
+                          hint="--option schema_registry_url=http://registry:8081 or "
+                               "KAFKA_SCHEMAREGISTRY_URL")
+    producer = {k.removeprefix("producer."): v for k, v in options.items()
+                if k.startswith("producer.")}
+    sr = {k.removeprefix("schema_registry."): v for k, v in options.items()
+          if k.startswith("schema_registry.")}
+    s = KafkaSettings(str(bootstrap), str(registry), producer, sr, options.get("topic"))
+    from datahub.emitter.kafka_emitter import KafkaEmitterConfig
+
+    try:
+        KafkaEmitterConfig.model_validate(s.emitter_config())
+    except Exception as exc:
+        raise ConfigError(f"Kafka settings for --to datahub-kafka are not valid: {exc}",
+                          hint="see docs/datahub-remote.md#kafka") from None
+    return s
+
+
+class KafkaTransport:
+    """acryl-datahub's DatahubKafkaEmitter: each batch is produced, then flushed, and counts
+    as acknowledged only when every delivery callback reported success."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+        self._emitter: Any = None
+
+    def open(self) -> None:
+        if self._emitter is None:
+            from datahub.emitter.kafka_emitter import DatahubKafkaEmitter, KafkaEmitterConfig
+
+            cfg = KafkaEmitterConfig.model_validate(self.settings.emitter_config())
+            try:
+                self._emitter = DatahubKafkaEmitter(cfg)
+            except Exception as exc:
+                raise SinkError(f"cannot set up the Kafka producer for {self.settings.bootstrap}"
+                                f": {exc}", hint="check bootstrap and schema_registry_url"
+                                ) from None
+
+    def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
+        if not mcps:
+            return
+        self.open()
+        errors: list[str] = []
+
+        def callback(err: Exception | None, msg: str) -> None:
+            if err is not None:
+                errors.append(str(err))
+
+        try:
+            for mcp in mcps:
+                self._emitter.emit(mcp, callback)
+            self._emitter.flush()
+        except Exception as exc:
+            raise SinkError(f"Kafka at {self.settings.bootstrap} refused the batch: {exc}",
+                            hint="check the broker and schema registry") from None
+        if errors:
+            raise SinkError(f"Kafka at {self.settings.bootstrap}: {len(errors)} of {len(mcps)} "
+                            f"messages not delivered ({errors[0]})",
+                            hint="check the broker and topic; run the push again")
+
+    def close(self) -> None:
+        if self._emitter is not None:
+            self._emitter = None
+
+
+# -- the push targets --------------------------------------------------------------------------
+class DataHubRestSink(DataHubSinkBase):
+    """``lineage push --to datahub-rest``: a DataHub GMS over Rest.li (``ingestProposalBatch``).
+
+    Options (``--option KEY=VALUE``): ``server``, ``token`` (or ``--server`` / ``--token``),
+    ``retries`` (default 4), ``backoff`` (seconds, default 2), ``timeout`` (seconds, 30),
+    ``batch_size`` (MCPs per request, default 100, at most 200), ``openapi=true`` (OpenAPI v3
+    ingestion instead of Rest.li). The remembered state is per GMS URL.
+    """
+
+    name: ClassVar[str] = "datahub-rest"
+    batch_size: ClassVar[int] = 100
+
+    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
+        super().__init__(platform=platform, env=env)
+        self.settings: RestSettings | None = None
+        self.transport: RestTransport | None = None
+
+    def destination(self, ctx: PushContext) -> str:
+        self.settings = rest_settings(ctx.options, ctx.config)
+        # one request per batch: the emitter splits batches over 200 MCPs on its own
+        self.batch_size = max(1, min(self.settings.batch_size, 200))  # type: ignore[misc]
+        return self.settings.shown_url
+
+    def _open(self, ctx: PushContext) -> None:
+        if self.settings is None:
+            self.destination(ctx)
+        assert self.settings is not None
+        self.transport = RestTransport(self.settings)
+        self.transport.open()
+
+    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
+        assert self.transport is not None
+        self.transport.send(mcps)
+
+    def _close(self, ok: bool) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+class DataHubKafkaSink(DataHubSinkBase):
+    """``lineage push --to datahub-kafka``: MCPs produced to DataHub's Kafka topic.
+
+    Needs the ``kafka`` extra (``pip install 'lineage[kafka]'``: confluent-kafka). Options:
+    ``bootstrap``, ``schema_registry_url`` (else ``KAFKA_BOOTSTRAP_SERVER`` /
+    ``KAFKA_SCHEMAREGISTRY_URL``), ``topic``, ``producer.<librdkafka key>``,
+    ``schema_registry.<key>``. A batch counts as pushed once every message was delivered.
+    """
+
+    name: ClassVar[str] = "datahub-kafka"
+    batch_size: ClassVar[int] = 500
+
+    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
+        super().__init__(platform=platform, env=env)
+        self.settings: KafkaSettings | None = None
+        self.transport: KafkaTransport | None = None
+
+    def destination(self, ctx: PushContext) -> str:
+        self.settings = kafka_settings(ctx.options)
+        return f"kafka://{self.settings.bootstrap}/{self.settings.topic_mcp or 'default'}"
+
+    def _open(self, ctx: PushContext) -> None:
+        if self.settings is None:
+            self.destination(ctx)
+        assert self.settings is not None
+        self.transport = KafkaTransport(self.settings)
+        self.transport.open()
+
+    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
+        assert self.transport is not None
+        self.transport.send(mcps)
+
+    def _close(self, ok: bool) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+__all__ = ["DataHubKafkaSink", "DataHubRestSink", "KafkaSettings", "KafkaTransport",
+           "RestSettings", "RestTransport", "classify", "kafka_settings", "rest_settings"]

@@ -1,0 +1,1301 @@
+"""Lineage graph → DataHub metadata change proposals (pure: no I/O, no clock, deterministic).
+
+The mapping follows acryl-datahub 1.7's own MLflow/Vertex sources so our entities join theirs
+(docs/datahub.md has the full table):
+
+==================  =====================================================================
+graph               DataHub
+==================  =====================================================================
+model_group         ``mlModelGroup`` + risk tier (structured property + EU AI Act term)
+model (version)     ``mlModel`` ``<group>_<version>`` with ``versionProperties``,
+                    ``sourceCode`` pinned to the commit, approvals, retraining, owners, links
+run                 ``dataProcessInstance`` (subtype "ML Training Run") in an experiment
+                    ``container``; ``inputEdges`` carry ``dvc_md5``/``git_commit``
+data                ``dataset`` (one per repository path; versions live on the edges)
+stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
+deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
+alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version
+commit, records     attributes, edge properties, structured properties and links
+==================  =====================================================================
+
+Rendering happens in two steps so that a push can skip unchanged entities cheaply:
+:func:`plan` collects, per DataHub entity, a JSON-able *view* holding every fact the entity's
+aspects are built from; :func:`build` turns one view into MCPs. :func:`render` is both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lineage.model import EdgeKind, NodeKind
+
+if TYPE_CHECKING:
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    from lineage.graph import LineageGraph
+
+__all__ = [
+    "APPROVER_OWNERSHIP_TYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX", "STRUCTURED_PROPERTIES",
+    "EntityPlan", "build", "plan", "property_urn", "render", "tier_term_urn",
+]
+
+PROPERTY_PREFIX = "io.lineage."
+GLOSSARY_NODE = "EUAIAct"
+APPROVER_OWNERSHIP_TYPE = "urn:li:ownershipType:model_approver"
+DEFAULT_ACTOR = "urn:li:corpuser:lineage"
+TIERS = ("unacceptable", "high", "limited", "minimal")
+TIER_TEXT = {
+    "unacceptable": "Prohibited AI practice (EU AI Act Art. 5): may not be placed on the market.",
+    "high": "High-risk AI system (Art. 6, Annex III): risk management, data governance, "
+    "technical documentation, logging, human oversight and accuracy obligations apply.",
+    "limited": "Limited-risk AI system (Art. 50): transparency obligations apply.",
+    "minimal": "Minimal-risk AI system: no specific obligations; voluntary codes of conduct.",
+}
+RUN_SUBTYPE = "ML Training Run"
+DEPLOYMENT_SUBTYPE = "Model Deployment"
+INCIDENT_TYPE = "MODEL_DRIFT"
+
+_MODEL_ENTITIES = ["urn:li:entityType:datahub.mlModel"]
+_GROUP_AND_MODEL = ["urn:li:entityType:datahub.mlModelGroup", "urn:li:entityType:datahub.mlModel"]
+_MODEL_AND_JOB = ["urn:li:entityType:datahub.mlModel", "urn:li:entityType:datahub.dataJob"]
+
+# name → (display name, value type, cardinality, allowed values, entity types, description)
+STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str], str]] = {
+    "riskTier": ("EU AI Act risk tier", "string", "SINGLE", TIERS, _GROUP_AND_MODEL,
+                 "Risk tier from the latest risk assessment of the AI system."),
+    "annexIIIArea": ("Annex III area", "string", "SINGLE", (), _GROUP_AND_MODEL,
+                     "High-risk area of EU AI Act Annex III, when one applies."),
+    "intendedPurpose": ("Intended purpose", "string", "SINGLE", (), _GROUP_AND_MODEL,
+                        "Intended purpose of the AI system (EU AI Act Art. 3(12))."),
+    "riskAssessedAt": ("Risk assessed at", "date", "SINGLE", (), _GROUP_AND_MODEL,
+                       "Date of the latest risk assessment."),
+    "nextRiskReview": ("Next risk review", "date", "SINGLE", (), _GROUP_AND_MODEL,
+                       "Date by which the risk assessment must be reviewed."),
+    "approvalStatus": ("Approval status", "string", "SINGLE",
+                       ("approved", "conditional", "rejected", "pending"), _MODEL_AND_JOB,
+                       "Decision of the latest approval record (pending: none yet)."),
+    "approvedBy": ("Approved by", "string", "MULTIPLE", (), _MODEL_AND_JOB,
+                   "Approvers with an approving decision."),
+    "approvedAt": ("Approved at", "date", "SINGLE", (), _MODEL_AND_JOB,
+                   "Date of the latest approving decision."),
+    "approvedEnvironments": ("Approved environments", "string", "MULTIPLE", (), _MODEL_AND_JOB,
+                             "Environments the version is approved for."),
+    "approvalRecordIds": ("Approval record ids", "string", "MULTIPLE", (), _MODEL_AND_JOB,
+                          "Ids of the approval records (evidence in the lineage store)."),
+    "retrainingTrigger": ("Retraining trigger", "string", "SINGLE",
+                          ("drift", "schedule", "data-change", "manual"), _MODEL_ENTITIES,
+                          "Why this version was retrained."),
+    "retrainingReason": ("Retraining reason", "string", "SINGLE", (), _MODEL_ENTITIES,
+                         "Free-text reason from the retraining record."),
+    "withinChangePlan": ("Within predetermined change plan", "string", "SINGLE",
+                         ("true", "false"), _MODEL_ENTITIES,
+                         "Whether the retraining stays within the change plan (Art. 43(4))."),
+}
+
+
+def property_urn(name: str) -> str:
+    return f"urn:li:structuredProperty:{PROPERTY_PREFIX}{name}"
+
+
+def tier_term_urn(tier: str) -> str:
+    return f"urn:li:glossaryTerm:{GLOSSARY_NODE}.{tier.capitalize()}"
+
+
+@dataclass
+class EntityPlan:
+    """One DataHub entity to emit: its urn, the graph nodes it comes from and its view."""
+
+    urn: str
+    kind: str  # builder name
+    nodes: list[str]
+    view: dict[str, Any] = field(default_factory=dict)
+
+
+# -- small helpers -----------------------------------------------------------------------------
+def _ms(t: Any) -> int | None:
+    """ISO time (as stored in attrs) → epoch milliseconds; None stays None."""
+    if not t:
+        return None
+    if isinstance(t, datetime):
+        return int(t.timestamp() * 1000)
+    s = str(t).replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        from datetime import UTC
+
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+def _date(t: Any) -> str | None:
+    """ISO time → YYYY-MM-DD, the only date form DataHub structured properties accept."""
+    if not t:
+        return None
+    s = str(t)
+    return s[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", s) else None
+
+
+_USER_BAD = re.compile(r"[\s,()]+")
+
+
+def user_urn(who: str) -> str:
+    """A person as a corpuser urn: emails kept, names lower-cased with dots."""
+    who = who.strip()
+    if "@" not in who:
+        who = who.lower()
+    return f"urn:li:corpuser:{_USER_BAD.sub('.', who).strip('.') or 'unknown'}"
+
+
+_NAT = re.compile(r"(\d+)")
+
+
+def _natural(v: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in _NAT.split(v.lstrip("vV")))
+
+
+def _str_map(d: dict[str, Any]) -> dict[str, str]:
+    return {str(k): v if isinstance(v, str) else _json(v) for k, v in sorted(d.items())
+            if v is not None}
+
+
+def _json(v: Any) -> str:
+    from lineage.serialize import dumps_str
+
+    return dumps_str(v)
+
+
+def _is_url(s: str | None) -> bool:
+    return bool(s) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", s or "") is not None
+
+
+def _web_url(repo_url: str | None) -> str | None:
+    """Browsable https URL of a repository remote, if it has a host."""
+    if not repo_url:
+        return None
+    from lineage.ids import normalize_repo_url
+
+    norm = normalize_repo_url(repo_url)
+    if "/" not in norm or norm.startswith("/") or "." not in norm.split("/", 1)[0]:
+        return None
+    return f"https://{norm}"
+
+
+def urn_builders(platform: str, env: str) -> dict[str, Any]:
+    """Urn makers equal to acryl-datahub's ``make_*_urn`` (tested), without their parse and
+    validate round trip (a third of a no-change push). Names are urn-encoded everywhere:
+    ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn."""
+    from datahub.utilities.urn_encoder import UrnEncoder
+
+    enc = UrnEncoder.encode_string
+    pl = f"urn:li:dataPlatform:{platform}"
+    denv = env.upper()
+    return {
+        "dataset": lambda name: f"urn:li:dataset:({pl},{enc(name)},{denv})",
+        "flow": lambda flow_id: f"urn:li:dataFlow:({platform},{enc(flow_id)},{env})",
+        "job": lambda flow_urn, job_id: f"urn:li:dataJob:({flow_urn},{enc(job_id)})",
+        "model": lambda name: f"urn:li:mlModel:({pl},{enc(name)},{env})",
+        "group": lambda name: f"urn:li:mlModelGroup:({pl},{enc(name)},{env})",
+        "deployment": lambda name: f"urn:li:mlModelDeployment:({pl},{enc(name)},{env})",
+    }
+
+
+# -- planning: graph → views --------------------------------------------------------------------
+class _E(NamedTuple):
+    source: str
+    target: str
+    attrs: dict[str, Any]
+
+
+class _Index:
+    """Read-only adjacency of the graph by edge kind, built in one pass: the planner asks a
+    handful of neighbour questions per node, and answering them through networkx views cost
+    more than everything else in a no-change push."""
+
+    def __init__(self, graph: LineageGraph) -> None:
+        nxg = graph.nx
+        self._nodes: dict[str, dict[str, Any]] = dict(nxg.nodes(data=True))
+        self._in: dict[str, dict[str, list[_E]]] = {}
+        self._out: dict[str, dict[str, list[_E]]] = {}
+        ins, outs = self._in, self._out
+        # the adjacency dicts themselves: networkx's edge views cost 3× more per edge
+        for s, nbrs in nxg.adj.items():
+            if not nbrs:
+                continue
+            out_s = outs.setdefault(s, {})
+            for t, keyed in nbrs.items():
+                in_t = ins.setdefault(t, {})
+                for k, d in keyed.items():
+                    e = _E(s, t, d["attrs"])
+                    out_s.setdefault(k, []).append(e)
+                    in_t.setdefault(k, []).append(e)
+
+    def __contains__(self, nid: object) -> bool:
+        return nid in self._nodes
+
+    def attrs(self, nid: str) -> dict[str, Any]:
+        return self._nodes[nid]["attrs"]  # type: ignore[no-any-return]
+
+    def kind(self, nid: str) -> NodeKind:
+        return self._nodes[nid]["kind"]  # type: ignore[no-any-return]
+
+    def is_placeholder(self, nid: str) -> bool:
+        return bool(self._nodes[nid].get("placeholder"))
+
+    def node_ids(self) -> list[str]:
+        return list(self._nodes)
+
+    def in_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
+        by_kind = self._in.get(nid)
+        return by_kind.get(kind, []) if by_kind else []  # a StrEnum is its string
+
+    def out_edges(self, nid: str, kind: EdgeKind) -> list[_E]:
+        by_kind = self._out.get(nid)
+        return by_kind.get(kind, []) if by_kind else []
+
+    def predecessors(self, nid: str, kind: EdgeKind, node_kind: NodeKind | None = None
+                     ) -> list[str]:
+        edges = self.in_edges(nid, kind)
+        if not edges:
+            return []
+        nodes = self._nodes
+        return sorted({e.source for e in edges
+                       if node_kind is None or nodes[e.source]["kind"] == node_kind})
+
+    def successors(self, nid: str, kind: EdgeKind, node_kind: NodeKind | None = None
+                   ) -> list[str]:
+        edges = self.out_edges(nid, kind)
+        if not edges:
+            return []
+        nodes = self._nodes
+        return sorted({e.target for e in edges
+                       if node_kind is None or nodes[e.target]["kind"] == node_kind})
+
+
+class _Planner:
+    def __init__(self, graph: LineageGraph, platform: str, env: str) -> None:
+        self.g = _Index(graph)
+        self.platform = platform
+        self.env = env
+        u = urn_builders(platform, env)
+        self._dataset, self._flow, self._job = u["dataset"], u["flow"], u["job"]
+        self._model, self._group, self._deployment = u["model"], u["group"], u["deployment"]
+        self.urn_of: dict[str, str] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._by_kind: dict[NodeKind, list[str]] = defaultdict(list)
+        for nid in sorted(self.g.node_ids()):
+            self._by_kind[self.g.kind(nid)].append(nid)
+
+    # ids
+    def attrs(self, nid: str) -> dict[str, Any]:
+        return self.g._nodes[nid]["attrs"]  # type: ignore[no-any-return]
+
+    def ids(self, kind: NodeKind) -> list[str]:
+        return self._by_kind.get(kind, [])
+
+    def repo_key(self, a: dict[str, Any], nid: str) -> str:
+        repo = a.get("repository")
+        if repo:
+            from lineage.ids import repo_key
+
+            return repo_key(repo)
+        # data:<repo key>:<path>@hash — fall back to the id's repository part
+        body = nid.split(":", 1)[1]
+        path = a.get("path") or ""
+        if path and f":{path}@" in body:
+            return body.split(f":{path}@", 1)[0]
+        return ""
+
+    def dataset_name(self, nid: str) -> str:
+        a = self.attrs(nid)
+        path = a.get("path") or nid.split(":", 1)[1].rsplit("@", 1)[0]
+        if a.get("namespace"):
+            return f"{a['namespace']}/{path}"
+        rk = self.repo_key(a, nid)
+        return f"{rk}/{path}" if rk else path
+
+    def stage_flow_job(self, nid: str) -> tuple[str, str]:
+        a = self.attrs(nid)
+        rk = self.repo_key(a, nid)
+        dvc_yaml = a.get("dvc_yaml") or "dvc.yaml"
+        flow = f"{rk}/{dvc_yaml}" if rk else dvc_yaml
+        job = a.get("name") or nid
+        if a.get("foreach_key") and "@" not in job:
+            job = f"{job}@{a['foreach_key']}"
+        return self._flow(flow), job
+
+    def commit_time(self, sha: str | None) -> str:
+        if not sha:
+            return ""
+        cid = f"commit:{sha.lower()}"
+        if cid not in self.g:
+            return ""
+        a = self.attrs(cid)
+        for who in ("committer", "author"):
+            p = a.get(who) or {}
+            if p.get("time"):
+                return str(p["time"])
+        return ""
+
+    def repo_url_of_commit(self, sha: str | None) -> str | None:
+        if not sha:
+            return None
+        cid = f"commit:{sha.lower()}"
+        if cid not in self.g:
+            return None
+        a = self.attrs(cid)
+        repo = a.get("repository") or next(iter(self.g.predecessors(cid, EdgeKind.CONTAINS)), None)
+        if repo and repo in self.g:
+            url = self.attrs(repo).get("url")
+            return url or repo.removeprefix("repository:")
+        return None
+
+    def run_orchestrator(self, a: dict[str, Any]) -> str:
+        src = a.get("source") or "lineage"
+        return "mlflow" if src == "mlflow" else self.platform
+
+    def run_urn(self, nid: str) -> str:
+        from datahub.emitter.mce_builder import datahub_guid
+
+        a = self.attrs(nid)
+        native = a.get("run_id") or nid.split(":", 2)[-1]
+        # = DataProcessInstanceKey(orchestrator=…, id=…).guid(), as DataHub's MLflow source
+        guid = datahub_guid({"orchestrator": self.run_orchestrator(a), "id": native})
+        return f"urn:li:dataProcessInstance:{guid}"
+
+    def experiment(self, a: dict[str, Any]) -> tuple[str, str, str]:
+        """(container urn, name, platform) of a run's experiment."""
+        orch = self.run_orchestrator(a)
+        name = a.get("experiment") or a.get("experiment_id") or f"{a.get('source', 'lineage')} runs"
+        hit = self._cache.get(("exp", orch, name))
+        if hit is None:
+            from datahub.emitter.mcp_builder import ExperimentKey
+            from datahub.metadata.urns import DataPlatformUrn
+
+            key = ExperimentKey(platform=str(DataPlatformUrn(orch)), id=name)
+            hit = self._cache[("exp", orch, name)] = f"urn:li:container:{key.guid()}"
+        return hit, name, orch
+
+    def model_name(self, nid: str) -> str:
+        a = self.attrs(nid) if nid in self.g else {}  # a record may name an unknown version
+        group = a.get("group") or nid.split(":", 1)[-1].rsplit("@", 1)[0]
+        version = a.get("version") or nid.rsplit("@", 1)[-1]
+        return f"{group}_{version}"
+
+    def deployment_name(self, nid: str) -> str:
+        a = self.attrs(nid)
+        model = a.get("model") or ""
+        mname = self.model_name(model) if model else nid.split(":", 1)[1]
+        at = re.sub(r"[^0-9A-Za-z]", "", str(a.get("deployed_at") or "")) or "undated"
+        return f"{mname}_{a.get('environment', 'unknown')}_{at}"
+
+    def deployment_flow(self, nid: str) -> str:
+        a = self.attrs(nid)
+        model = a.get("model") or ""
+        group = self.attrs(model).get("group") if model in self.g else None
+        return self._flow(f"deployments/{group or nid.split(':')[1]}")
+
+    def deployment_job(self, nid: str) -> str:
+        return self._job(self.deployment_flow(nid), self.deployment_name(nid))
+
+    # per-node urns
+    def compute_urns(self) -> None:
+        u = self.urn_of
+        for nid in self.ids(NodeKind.DATA):
+            u[nid] = self._dataset(self.dataset_name(nid))
+        for nid in self.ids(NodeKind.STAGE):
+            flow, job = self.stage_flow_job(nid)
+            u[nid] = self._job(flow, job)
+        for nid in self.ids(NodeKind.RUN):
+            u[nid] = self.run_urn(nid)
+        for nid in self.ids(NodeKind.MODEL_GROUP):
+            u[nid] = self._group(self.attrs(nid).get("name") or nid.split(":", 1)[1])
+        for nid in self.ids(NodeKind.MODEL):
+            u[nid] = self._model(self.model_name(nid))
+        for nid in self.ids(NodeKind.DEPLOYMENT):
+            u[nid] = self._deployment(self.deployment_name(nid))
+
+    # -- the plan ------------------------------------------------------------------------------
+    def plan(self) -> list[EntityPlan]:
+        self.compute_urns()
+        out: list[EntityPlan] = [self.plan_globals()]
+        out += self.plan_experiments()
+        out += self.plan_flows()
+        out += self.plan_datasets()
+        out += self.plan_stages()
+        out += self.plan_groups()
+        out += self.plan_models()
+        out += self.plan_runs()
+        out += self.plan_deployments()
+        out += self.plan_incidents()
+        return out
+
+    def plan_globals(self) -> EntityPlan:
+        return EntityPlan("urn:li:lineage:globals", "globals", [], {
+            "platform": self.platform, "properties": sorted(STRUCTURED_PROPERTIES),
+            "schema": 1,
+        })
+
+    def plan_experiments(self) -> list[EntityPlan]:
+        exps: dict[str, dict[str, Any]] = {}
+        members: dict[str, list[str]] = defaultdict(list)
+        for nid in self.ids(NodeKind.RUN):
+            a = self.attrs(nid)
+            urn, name, orch = self.experiment(a)
+            exps[urn] = {"name": name, "platform": orch,
+                         "experiment_id": a.get("experiment_id")}
+            members[urn].append(nid)
+        return [EntityPlan(urn, "experiment", members[urn][:1], exps[urn]) for urn in sorted(exps)]
+
+    def plan_flows(self) -> list[EntityPlan]:
+        flows: dict[str, dict[str, Any]] = {}
+        for nid in self.ids(NodeKind.STAGE):
+            a = self.attrs(nid)
+            flow, _ = self.stage_flow_job(nid)
+            flows[flow] = {"name": a.get("dvc_yaml") or "dvc.yaml",
+                           "repository": self.repo_key(a, nid), "kind": "dvc"}
+        for nid in self.ids(NodeKind.DEPLOYMENT):
+            urn = self.deployment_flow(nid)
+            group = urn.split(",")[1].removeprefix("deployments/")
+            flows[urn] = {"name": f"deployments of {group}", "kind": "deployments"}
+        return [EntityPlan(urn, "flow", [], flows[urn]) for urn in sorted(flows)]
+
+    def plan_datasets(self) -> list[EntityPlan]:
+        by_urn: dict[str, list[str]] = defaultdict(list)
+        for nid in self.ids(NodeKind.DATA):
+            by_urn[self.urn_of[nid]].append(nid)
+        plans = []
+        for urn in sorted(by_urn):
+            nids = by_urn[urn]
+            a0 = self.attrs(nids[0])
+            versions = sorted({str(self.attrs(n).get("hash") or "unversioned") for n in nids})
+            view = {
+                "name": a0.get("path") or self.dataset_name(nids[0]),
+                "qualified": self.dataset_name(nids[0]),
+                "is_dir": any(self.attrs(n).get("is_dir") for n in nids),
+                "remote": a0.get("remote"), "import_url": a0.get("import_url"),
+                "versions": versions[:50], "n_versions": len(versions),
+                "placeholder": all(self.g.is_placeholder(n) for n in nids),
+            }
+            plans.append(EntityPlan(urn, "dataset", nids, view))
+        return plans
+
+    def _edge_props(self, data_nid: str, edge_attrs: dict[str, Any], commit: str | None
+                    ) -> dict[str, str]:
+        a = self.attrs(data_nid)
+        props: dict[str, str] = {}
+        h = a.get("hash") or edge_attrs.get("digest")
+        if h:
+            props["dvc_md5" if str(h).startswith("md5") else "digest"] = str(h).removeprefix("md5:")
+        if commit:
+            props["git_commit"] = commit
+        if edge_attrs.get("pin"):
+            props["pin"] = str(edge_attrs["pin"])
+        return props
+
+    def plan_stages(self) -> list[EntityPlan]:
+        by_urn: dict[str, list[str]] = defaultdict(list)
+        for nid in self.ids(NodeKind.STAGE):
+            by_urn[self.urn_of[nid]].append(nid)
+        plans = []
+        for urn in sorted(by_urn):
+            nids = by_urn[urn]
+            # the latest lock entry describes the job; older ones are its history
+            latest = max(nids, key=lambda n: (self.commit_time(self.attrs(n).get("commit")),
+                                              self.attrs(n).get("commit") or "", n))
+            a = self.attrs(latest)
+            commit = a.get("commit")
+            inputs = sorted(
+                (self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
+                for e in self.g.in_edges(latest, EdgeKind.INPUT) if e.source in self.urn_of)
+            outputs = sorted(
+                (self.urn_of[e.target], self._edge_props(e.target, e.attrs, commit))
+                for e in self.g.out_edges(latest, EdgeKind.OUTPUT) if e.target in self.urn_of)
+            view = {
+                "name": a.get("name") or latest, "flow": self.stage_flow_job(latest)[0],
+                "cmd": a.get("cmd"), "params": a.get("params") or {}, "commit": commit,
+                "deps": a.get("deps") or [], "outs": a.get("outs") or [],
+                "frozen": a.get("frozen", False), "inputs": inputs, "outputs": outputs,
+                "lock_entries": len(nids), "repo_url": self.repo_url_of_commit(commit),
+            }
+            plans.append(EntityPlan(urn, "stage", nids, view))
+        return plans
+
+    # governance lookups
+    def latest_assessment(self, group_nid: str) -> dict[str, Any] | None:
+        cands = [(str(self.attrs(r).get("assessed_at") or ""), r)
+                 for r in self.g.predecessors(group_nid, EdgeKind.ASSESSES)
+                 if not self.g.is_placeholder(r)]
+        if not cands:
+            return None
+        _, rid = max(cands)
+        return {"id": rid, **self.attrs(rid)}
+
+    def documents(self, nid: str) -> list[dict[str, Any]]:
+        docs = []
+        for d in self.g.predecessors(nid, EdgeKind.DOCUMENTS):
+            if self.g.is_placeholder(d):
+                continue
+            a = self.attrs(d)
+            docs.append({"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
+                         "title": a.get("title"), "hash": a.get("content_hash")})
+        return docs
+
+    def group_governance(self, group_nid: str) -> dict[str, Any]:
+        hit = self._cache.get(("gov", group_nid))
+        if hit is None:
+            hit = self._cache[("gov", group_nid)] = self._group_governance(group_nid)
+        return hit  # type: ignore[no-any-return]
+
+    def _group_governance(self, group_nid: str) -> dict[str, Any]:
+        a = self.attrs(group_nid)
+        ra = self.latest_assessment(group_nid)
+        gov: dict[str, Any] = {"intended_purpose": a.get("intended_purpose")}
+        if ra:
+            gov.update({
+                "tier": ra.get("tier"), "annex": ra.get("annex_iii_area"),
+                "assessed_at": ra.get("assessed_at"), "next_review": ra.get("next_review"),
+                "assessor": ra.get("assessor"), "assessment": ra["id"],
+                "intended_purpose": a.get("intended_purpose") or ra.get("intended_purpose"),
+                "rationale": ra.get("rationale"), "record_file": ra.get("record_file"),
+            })
+        return gov
+
+    def plan_groups(self) -> list[EntityPlan]:
+        plans = []
+        for nid in self.ids(NodeKind.MODEL_GROUP):
+            a = self.attrs(nid)
+            versions = self.g.predecessors(nid, EdgeKind.VERSION_OF, NodeKind.MODEL)
+            runs = sorted({self.urn_of[r] for v in versions
+                           for r in self.g.predecessors(v, EdgeKind.PRODUCED, NodeKind.RUN)})
+            deploy_jobs = sorted({self.deployment_job(d) for v in versions
+                                  for d in self.g.successors(v, EdgeKind.DEPLOYED_AS)
+                                  if d in self.urn_of})
+            view = {
+                "name": a.get("name") or nid.split(":", 1)[1], "description": a.get("description"),
+                "registry": a.get("registry"), "owner": a.get("owner"), "path": a.get("path"),
+                "type": a.get("type"), "labels": a.get("labels") or [], "tags": a.get("tags") or {},
+                "properties": a.get("properties") or {}, "training_jobs": runs,
+                "downstream_jobs": deploy_jobs, "governance": self.group_governance(nid),
+                "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
+            }
+            plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
+        return plans
+
+    def model_commit(self, nid: str) -> str | None:
+        a = self.attrs(nid)
+        if a.get("commit"):
+            return str(a["commit"])
+        tagged = self.g.predecessors(nid, EdgeKind.TAGGED, NodeKind.COMMIT)
+        if tagged:
+            return tagged[0].split(":", 1)[1]
+        for r in self.g.predecessors(nid, EdgeKind.PRODUCED, NodeKind.RUN):
+            c = self.attrs(r).get("commit")
+            if c:
+                return str(c)
+        return None
+
+    def version_order(self, group_nid: str | None, group_name: str) -> dict[str, int]:
+        """Rank of every version of a group (1 = oldest), by natural version order."""
+        hit = self._cache.get(("order", group_nid, group_name))
+        if hit is None:
+            order = self._version_order(group_nid, group_name)
+            hit = self._cache[("order", group_nid, group_name)] = {
+                m: i + 1 for i, m in enumerate(order)}
+        return hit  # type: ignore[no-any-return]
+
+    def _version_order(self, group_nid: str | None, group_name: str) -> list[str]:
+        if group_nid and group_nid in self.g:
+            versions = self.g.predecessors(group_nid, EdgeKind.VERSION_OF, NodeKind.MODEL)
+        else:
+            versions = [m for m in self.ids(NodeKind.MODEL)
+                        if self.attrs(m).get("group") == group_name]
+        return sorted(versions, key=lambda m: (_natural(str(self.attrs(m).get("version") or m)),
+                                               m))
+
+    def plan_models(self) -> list[EntityPlan]:
+        plans = []
+        for nid in self.ids(NodeKind.MODEL):
+            a = self.attrs(nid)
+            group_name = a.get("group") or nid.split(":", 1)[1].rsplit("@", 1)[0]
+            groups = self.g.successors(nid, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
+            group_nid = groups[0] if groups else f"model_group:{group_name}"
+            order = self.version_order(group_nid, group_name)
+            sort_id = str(order.get(nid, 0)).zfill(10)
+            runs = self.g.predecessors(nid, EdgeKind.PRODUCED, NodeKind.RUN)
+            hyper: dict[str, Any] = {}
+            for r in runs:
+                hyper.update(self.attrs(r).get("params") or {})
+            deployments = [d for d in self.g.successors(nid, EdgeKind.DEPLOYED_AS)
+                           if d in self.urn_of]
+            commit = self.model_commit(nid)
+            approvals = []
+            for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
+                if self.g.is_placeholder(ap):
+                    continue
+                b = self.attrs(ap)
+                approvals.append({"id": ap, "approver": b.get("approver"), "role": b.get("role"),
+                                  "decision": b.get("decision", "approved"),
+                                  "at": b.get("decided_at"), "env": b.get("environment"),
+                                  "evidence": b.get("evidence"),
+                                  "record_file": b.get("record_file")})
+            retrain = []
+            for rt in self.g.predecessors(nid, EdgeKind.RETRAINS, NodeKind.RETRAINING):
+                b = self.attrs(rt)
+                retrain.append({"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
+                                "at": b.get("at"), "plan": b.get("within_change_plan")})
+            for r in runs:  # retraining → run → model
+                for rt in self.g.predecessors(r, EdgeKind.RETRAINS, NodeKind.RETRAINING):
+                    b = self.attrs(rt)
+                    entry = {"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
+                             "at": b.get("at"), "plan": b.get("within_change_plan")}
+                    if entry not in retrain:
+                        retrain.append(entry)
+            incidents = [{"urn": self.incident_urn(al), "state": self.alert_state(al)}
+                         for al in self.g.predecessors(nid, EdgeKind.ALERTS, NodeKind.ALERT)
+                         if not self.g.is_placeholder(al)]
+            view = {
+                "name": self.model_name(nid), "group": group_name, "version": a.get("version"),
+                "group_urn": self._group(group_name), "description": a.get("description"),
+                "registry": a.get("registry"), "artifact_uri": a.get("artifact_uri"),
+                "artifact_hash": a.get("artifact_hash"), "commit": commit,
+                "repo_url": self.repo_url_of_commit(commit), "created_at": a.get("created_at"),
+                "created_by": a.get("created_by"), "aliases": a.get("aliases") or [],
+                "stage": a.get("stage"), "status": a.get("status"),
+                "deprecated": a.get("deprecated", False), "metrics": a.get("metrics") or {},
+                "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
+                "hyper": hyper, "sort_id": sort_id,
+                "version_set": self.version_set(group_name),
+                "training_jobs": sorted(self.urn_of[r] for r in runs),
+                "deployments": sorted(self.urn_of[d] for d in deployments),
+                "downstream_jobs": sorted(self.deployment_job(d) for d in deployments),
+                "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
+                "retraining": sorted(retrain, key=lambda x: (str(x["at"] or ""), x["id"])),
+                "incidents": sorted(incidents, key=lambda x: x["urn"]),
+                "governance": self.group_governance(group_nid) if group_nid in self.g else {},
+                "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
+            }
+            plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view))
+        return plans
+
+    def version_set(self, group_name: str) -> str:
+        hit = self._cache.get(("vset", group_name))
+        if hit is None:
+            from datahub.emitter.mce_builder import datahub_guid
+
+            guid = datahub_guid({"platform": self.platform, "name": group_name})
+            hit = self._cache[("vset", group_name)] = f"urn:li:versionSet:({guid},mlModel)"
+        return hit  # type: ignore[no-any-return]
+
+    def run_stage(self, nid: str, a: dict[str, Any]) -> str | None:
+        """The DVC stage job a run instantiates: named by ``job``, else the stage that wrote
+        the run's outputs or the produced model's artifact."""
+        job = a.get("job")
+        if job:
+            by_name = self._cache.get(("stages",))
+            if by_name is None:
+                by_name = self._cache[("stages",)] = defaultdict(set)
+                for s in self.ids(NodeKind.STAGE):
+                    by_name[self.attrs(s).get("name")].add(self.urn_of[s])
+            named = by_name.get(job) or by_name.get(job.rsplit("/", 1)[-1]) or set()
+            if len(named) == 1:
+                return next(iter(named))
+        outs = [e.target for e in self.g.out_edges(nid, EdgeKind.OUTPUT)]
+        for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL):
+            outs += [e.source for e in self.g.in_edges(m, EdgeKind.ARTIFACT)]
+        writers = sorted({self.urn_of[s] for d in outs
+                          for s in self.g.predecessors(d, EdgeKind.OUTPUT, NodeKind.STAGE)})
+        return writers[0] if writers else None
+
+    def previous_runs(self, nid: str) -> list[str]:
+        prev = set(self.g.predecessors(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))
+        if not prev:
+            for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL):
+                for pm in self.g.predecessors(m, EdgeKind.PREVIOUS_VERSION, NodeKind.MODEL):
+                    prev.update(self.g.predecessors(pm, EdgeKind.PRODUCED, NodeKind.RUN))
+        prev.discard(nid)
+        return sorted(self.urn_of[p] for p in prev)
+
+    def plan_runs(self) -> list[EntityPlan]:
+        plans = []
+        for nid in self.ids(NodeKind.RUN):
+            a = self.attrs(nid)
+            commit = a.get("commit")
+            if not commit:
+                codes = self.g.predecessors(nid, EdgeKind.CODE, NodeKind.COMMIT)
+                commit = codes[0].split(":", 1)[1] if codes else None
+            inputs = sorted(
+                (self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
+                for e in self.g.in_edges(nid, EdgeKind.INPUT) if e.source in self.urn_of)
+            outputs = sorted(
+                [(self.urn_of[e.target], self._edge_props(e.target, e.attrs, commit))
+                 for e in self.g.out_edges(nid, EdgeKind.OUTPUT) if e.target in self.urn_of]
+                + [(self.urn_of[m], {"git_commit": commit} if commit else {})
+                   for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)])
+            exp_urn, exp_name, _ = self.experiment(a)
+            view = {
+                "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
+                "source": a.get("source"), "status": a.get("status"), "user": a.get("user"),
+                "start": a.get("start_time"), "end": a.get("end_time"),
+                "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
+                "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
+                "commit": commit, "dirty": a.get("dirty"), "tracking_uri": a.get("tracking_uri"),
+                "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
+                "template": self.run_stage(nid, a), "upstream": self.previous_runs(nid),
+            }
+            plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
+        return plans
+
+    def plan_deployments(self) -> list[EntityPlan]:
+        plans = []
+        for nid in self.ids(NodeKind.DEPLOYMENT):
+            a = self.attrs(nid)
+            model = a.get("model") or next(iter(self.g.predecessors(nid, EdgeKind.DEPLOYED_AS)), "")
+            ma = self.attrs(model) if model in self.g else {}
+            approvals = []
+            for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
+                if self.g.is_placeholder(ap):
+                    continue
+                b = self.attrs(ap)
+                approvals.append({"id": ap, "approver": b.get("approver"),
+                                  "decision": b.get("decision", "approved"),
+                                  "at": b.get("decided_at"), "env": b.get("environment")})
+            view = {
+                "name": self.deployment_name(nid), "environment": a.get("environment"),
+                "endpoint": a.get("endpoint"), "deployed_at": a.get("deployed_at"),
+                "deployed_by": a.get("deployed_by"), "retired_at": a.get("retired_at"),
+                "source": a.get("source"), "model": model, "version": ma.get("version"),
+                "model_urn": self.urn_of.get(model), "job": self.deployment_job(nid),
+                "flow": self.deployment_flow(nid),
+                "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
+                "properties": a.get("properties") or {},
+            }
+            plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
+        return plans
+
+    def incident_urn(self, alert_nid: str) -> str:
+        from datahub.emitter.mce_builder import datahub_guid
+
+        return f"urn:li:incident:{datahub_guid({'source': 'lineage', 'alert': alert_nid})}"
+
+    def alert_state(self, alert_nid: str) -> str:
+        return "RESOLVED" if self.attrs(alert_nid).get("status") == "resolved" else "ACTIVE"
+
+    def plan_incidents(self) -> list[EntityPlan]:
+        plans = []
+        for nid in self.ids(NodeKind.ALERT):
+            if self.g.is_placeholder(nid):
+                continue
+            a = self.attrs(nid)
+            models = sorted(self.urn_of[m] for m in
+                            self.g.successors(nid, EdgeKind.ALERTS, NodeKind.MODEL))
+            if not models and a.get("model") in self.urn_of:
+                models = [self.urn_of[a["model"]]]
+            if not models:
+                continue
+            view = {"id": nid, "metric": a.get("metric"), "value": a.get("value"),
+                    "threshold": a.get("threshold"), "at": a.get("at"),
+                    "status": a.get("status", "open"), "description": a.get("description"),
+                    "entities": models,
+                    "retraining": self.g.successors(nid, EdgeKind.TRIGGERS)}
+            plans.append(EntityPlan(self.incident_urn(nid), "incident", [nid], view))
+        return plans
+
+
+def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD") -> list[EntityPlan]:
+    """Every DataHub entity the graph maps to, with the view its aspects are built from."""
+    return _Planner(graph, platform, env).plan()
+
+
+# -- building: view → MCPs ------------------------------------------------------------------
+def _stamp(t: Any = None, actor: str | None = None) -> Any:
+    from datahub.metadata.schema_classes import AuditStampClass
+
+    return AuditStampClass(time=_ms(t) or 0, actor=user_urn(actor) if actor else DEFAULT_ACTOR)
+
+
+def _edges(pairs: Iterable[tuple[str, dict[str, str]] | list[Any]]) -> list[Any]:
+    from datahub.metadata.schema_classes import EdgeClass
+
+    return [EdgeClass(destinationUrn=u, properties=dict(p) or None) for u, p in pairs]
+
+
+def _structured(values: dict[str, list[str | float]]) -> Any:
+    from datahub.metadata.schema_classes import (
+        StructuredPropertiesClass,
+        StructuredPropertyValueAssignmentClass,
+    )
+
+    return StructuredPropertiesClass(properties=[
+        StructuredPropertyValueAssignmentClass(propertyUrn=property_urn(k), values=v)
+        for k, v in sorted(values.items()) if v
+    ])
+
+
+def _group_values(gov: dict[str, Any]) -> dict[str, list[str | float]]:
+    vals: dict[str, list[str | float]] = {}
+    if gov.get("tier"):
+        vals["riskTier"] = [gov["tier"]]
+    if gov.get("annex"):
+        vals["annexIIIArea"] = [gov["annex"]]
+    if gov.get("intended_purpose"):
+        vals["intendedPurpose"] = [gov["intended_purpose"]]
+    for k, src in (("riskAssessedAt", "assessed_at"), ("nextRiskReview", "next_review")):
+        d = _date(gov.get(src))
+        if d:
+            vals[k] = [d]
+    return vals
+
+
+def _approval_values(approvals: list[dict[str, Any]]) -> dict[str, list[str | float]]:
+    vals: dict[str, list[str | float]] = {}
+    vals["approvalStatus"] = [approvals[-1]["decision"] if approvals else "pending"]
+    ok = [a for a in approvals if a["decision"] in ("approved", "conditional")]
+    vals["approvedBy"] = sorted({a["approver"] for a in ok if a.get("approver")})
+    vals["approvedEnvironments"] = sorted({a["env"] for a in ok if a.get("env")})
+    vals["approvalRecordIds"] = sorted(a["id"].split(":", 1)[1] for a in approvals)
+    dates = sorted(d for d in (_date(a.get("at")) for a in ok) if d)
+    if dates:
+        vals["approvedAt"] = [dates[-1]]
+    return vals
+
+
+def _owners(people: list[tuple[str, str]]) -> Any:
+    from datahub.metadata.schema_classes import (
+        OwnerClass,
+        OwnershipClass,
+        OwnershipSourceClass,
+        OwnershipSourceTypeClass,
+        OwnershipTypeClass,
+    )
+
+    owners = []
+    seen = set()
+    for who, role in people:
+        key = (user_urn(who), role)
+        if key in seen:
+            continue
+        seen.add(key)
+        if role == "approver":
+            owners.append(OwnerClass(owner=key[0], type=OwnershipTypeClass.CUSTOM,
+                                     typeUrn=APPROVER_OWNERSHIP_TYPE,
+                                     source=OwnershipSourceClass(OwnershipSourceTypeClass.SERVICE)))
+        else:
+            owners.append(OwnerClass(owner=key[0], type=role,
+                                     source=OwnershipSourceClass(OwnershipSourceTypeClass.SERVICE)))
+    return OwnershipClass(owners=owners, lastModified=_stamp()) if owners else None
+
+
+def _links(items: list[tuple[str, str, Any, Any]]) -> Any:
+    from datahub.metadata.schema_classes import (
+        InstitutionalMemoryClass,
+        InstitutionalMemoryMetadataClass,
+    )
+
+    elems = [InstitutionalMemoryMetadataClass(url=url, description=desc,
+                                              createStamp=_stamp(at, who))
+             for url, desc, at, who in items if url]
+    return InstitutionalMemoryClass(elements=elems) if elems else None
+
+
+def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
+    out = []
+    for d in sorted(docs, key=lambda x: x["id"]):
+        title = d.get("title") or (d.get("kind") or "document").replace("_", " ")
+        desc = f"{title} ({d.get('kind')})" + (f", content {d['hash']}" if d.get("hash") else "")
+        if _is_url(d.get("uri")):  # a repository path is no link; it stays a custom property
+            out.append((d["uri"], desc, None, None))
+    return out
+
+
+def _doc_props(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return {f"document.{d['id'].split(':', 1)[1]}": f"{d.get('kind')}: {d.get('uri')}"
+            for d in docs}
+
+
+def _source_code_url(repo_url: str | None, commit: str) -> str:
+    web = _web_url(repo_url)
+    if web:
+        return f"{web}/tree/{commit}"
+    return f"git+{repo_url}@{commit}" if repo_url else f"git:{commit}"
+
+
+def _build_globals(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        DataPlatformInfoClass,
+        GlossaryNodeInfoClass,
+        GlossaryTermInfoClass,
+        OwnershipTypeInfoClass,
+        PlatformTypeClass,
+        PropertyValueClass,
+        StructuredPropertyDefinitionClass,
+    )
+
+    # definitions before any value (DataHub validates values against them)
+    for name in p.view["properties"]:
+        display, vtype, card, allowed, entity_types, desc = STRUCTURED_PROPERTIES[name]
+        yield property_urn(name), StructuredPropertyDefinitionClass(
+            qualifiedName=PROPERTY_PREFIX + name, displayName=display,
+            valueType=f"urn:li:dataType:datahub.{vtype}", cardinality=card,
+            entityTypes=entity_types, description=desc,
+            allowedValues=[PropertyValueClass(value=v) for v in allowed] or None,
+        )
+    yield f"urn:li:glossaryNode:{GLOSSARY_NODE}", GlossaryNodeInfoClass(
+        name="EU AI Act risk tiers", id=GLOSSARY_NODE,
+        definition="Risk tiers of Regulation (EU) 2024/1689 (AI Act).")
+    for tier in TIERS:
+        yield tier_term_urn(tier), GlossaryTermInfoClass(
+            name=tier.capitalize(), id=f"{GLOSSARY_NODE}.{tier.capitalize()}",
+            definition=TIER_TEXT[tier], termSource="EXTERNAL",
+            sourceRef="EU AI Act", sourceUrl="https://eur-lex.europa.eu/eli/reg/2024/1689/oj",
+            parentNode=f"urn:li:glossaryNode:{GLOSSARY_NODE}")
+    yield APPROVER_OWNERSHIP_TYPE, OwnershipTypeInfoClass(
+        name="Model Approver", description="Signed off a model version or deployment "
+        "(approval records in the lineage store).", created=_stamp(), lastModified=_stamp())
+    if p.view["platform"] in ("dvc",):
+        yield f"urn:li:dataPlatform:{p.view['platform']}", DataPlatformInfoClass(
+            name=p.view["platform"], displayName="DVC", type=PlatformTypeClass.FILE_SYSTEM,
+            datasetNameDelimiter="/")
+
+
+def _build_experiment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        ContainerPropertiesClass,
+        DataPlatformInstanceClass,
+        SubTypesClass,
+    )
+
+    v = p.view
+    custom = {"experiment_id": v["experiment_id"]} if v.get("experiment_id") else None
+    yield p.urn, ContainerPropertiesClass(name=v["name"], customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=["ML Experiment"])
+    yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{v['platform']}")
+
+
+def _build_flow(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import DataFlowInfoClass, SubTypesClass
+
+    v = p.view
+    custom = {"repository": v["repository"]} if v.get("repository") else None
+    yield p.urn, DataFlowInfoClass(name=v["name"], customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=["DVC Pipeline" if v["kind"] == "dvc"
+                                          else "Model Deployments"])
+
+
+def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import DatasetPropertiesClass, SubTypesClass
+
+    v = p.view
+    custom = _str_map({"versions": str(v["n_versions"]), "remote": v.get("remote"),
+                       "import_url": v.get("import_url"),
+                       "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"])})
+    yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
+                                        customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
+
+
+def _build_stage(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        DataJobInfoClass,
+        DataJobInputOutputClass,
+        SubTypesClass,
+        VersionInfoClass,
+    )
+
+    v = p.view
+    cmd = v.get("cmd")
+    custom = _str_map({"cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd,
+                       "params": v["params"] or None, "deps": v["deps"] or None,
+                       "outs": v["outs"] or None, "frozen": "true" if v["frozen"] else None,
+                       "lock_entries": str(v["lock_entries"])})
+    yield p.urn, DataJobInfoClass(name=v["name"], type="COMMAND", flowUrn=v["flow"],
+                                  customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=["DVC Stage"])
+    yield p.urn, DataJobInputOutputClass(
+        inputDatasets=[u for u, _ in v["inputs"]], outputDatasets=[u for u, _ in v["outputs"]],
+        inputDatasetEdges=_edges(v["inputs"]), outputDatasetEdges=_edges(v["outputs"]))
+    if v.get("commit"):
+        # dataJob has no sourceCode aspect: the pinned URL goes on versionInfo
+        yield p.urn, VersionInfoClass(
+            version=v["commit"], versionType="git",
+            externalUrl=_source_code_url(v.get("repo_url"), v["commit"]))
+
+
+def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        GlossaryTermAssociationClass,
+        GlossaryTermsClass,
+        MLModelGroupPropertiesClass,
+        OwnershipTypeClass,
+    )
+
+    v = p.view
+    gov = v["governance"]
+    custom = _str_map({**v["properties"], **v["tags"], "registry": v.get("registry"),
+                       "path": v.get("path"), "type": v.get("type"),
+                       "labels": ",".join(v["labels"]) or None,
+                       "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
+                       "risk_rationale": gov.get("rationale"), **_doc_props(v["documents"])})
+    yield p.urn, MLModelGroupPropertiesClass(
+        name=v["name"], description=v.get("description") or gov.get("intended_purpose"),
+        customProperties=custom, trainingJobs=v["training_jobs"] or None,
+        downstreamJobs=v["downstream_jobs"] or None)
+    values = _group_values(gov)
+    if values:
+        yield p.urn, _structured(values)
+    if gov.get("tier"):
+        yield p.urn, GlossaryTermsClass(
+            terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
+            auditStamp=_stamp(gov.get("assessed_at"), gov.get("assessor")))
+    people = [(v["owner"], OwnershipTypeClass.TECHNICAL_OWNER)] if v.get("owner") else []
+    if gov.get("assessor"):
+        people.append((gov["assessor"], OwnershipTypeClass.DATA_STEWARD))
+    owners = _owners(people)
+    if owners:
+        yield p.urn, owners
+    links = _doc_links(v["documents"])
+    if gov.get("assessment") and _is_url(gov.get("record_file")):
+        links.append((gov["record_file"], f"Risk assessment {gov['assessment']}",
+                      gov.get("assessed_at"), gov.get("assessor")))
+    mem = _links(links)
+    if mem:
+        yield p.urn, mem
+
+
+def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        GlossaryTermAssociationClass,
+        GlossaryTermsClass,
+        IncidentsSummaryClass,
+        MLHyperParamClass,
+        MLMetricClass,
+        MLModelPropertiesClass,
+        OwnershipTypeClass,
+        SourceCodeClass,
+        SourceCodeUrlClass,
+        TimeStampClass,
+        VersionPropertiesClass,
+        VersionTagClass,
+    )
+
+    v = p.view
+    gov = v["governance"]
+    custom = _str_map({**v["properties"], **v["tags"], "registry": v.get("registry"),
+                       "artifact_uri": v.get("artifact_uri"),
+                       "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
+                       "stage": v.get("stage"), "status": v.get("status"),
+                       "deprecated": "true" if v.get("deprecated") else None,
+                       **_doc_props(v["documents"])})
+    created = _ms(v.get("created_at"))
+    yield p.urn, MLModelPropertiesClass(
+        name=v["name"], description=v.get("description"), customProperties=custom,
+        version=VersionTagClass(versionTag=str(v["version"])),
+        created=TimeStampClass(time=created, actor=user_urn(v["created_by"])
+                               if v.get("created_by") else None) if created else None,
+        trainingJobs=v["training_jobs"] or None, downstreamJobs=v["downstream_jobs"] or None,
+        deployments=v["deployments"] or None, groups=[v["group_urn"]],
+        hyperParams=[MLHyperParamClass(name=k, value=str(x))
+                     for k, x in sorted(v["hyper"].items())] or None,
+        trainingMetrics=[MLMetricClass(name=k, value=str(x))
+                         for k, x in sorted(v["metrics"].items())] or None,
+    )
+    yield p.urn, VersionPropertiesClass(
+        versionSet=v["version_set"], version=VersionTagClass(versionTag=str(v["version"])),
+        sortId=v["sort_id"], aliases=[VersionTagClass(versionTag=a) for a in v["aliases"]])
+    if v.get("commit"):
+        yield p.urn, SourceCodeClass(sourceCode=[SourceCodeUrlClass(
+            type="ML_MODEL_SOURCE_CODE",
+            sourceCodeUrl=_source_code_url(v.get("repo_url"), v["commit"]))])
+    values = _group_values(gov)
+    values.update(_approval_values(v["approvals"]))
+    if v["retraining"]:
+        last = v["retraining"][-1]
+        if last.get("trigger"):
+            values["retrainingTrigger"] = [last["trigger"]]
+        if last.get("reason"):
+            values["retrainingReason"] = [last["reason"]]
+        if last.get("plan") is not None:
+            values["withinChangePlan"] = ["true" if last["plan"] else "false"]
+    yield p.urn, _structured(values)
+    if gov.get("tier"):
+        yield p.urn, GlossaryTermsClass(
+            terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
+            auditStamp=_stamp(gov.get("assessed_at"), gov.get("assessor")))
+    people: list[tuple[str, str]] = []
+    if v.get("created_by"):
+        people.append((v["created_by"], OwnershipTypeClass.TECHNICAL_OWNER))
+    people += [(a["approver"], "approver") for a in v["approvals"]
+               if a.get("approver") and a["decision"] in ("approved", "conditional")]
+    owners = _owners(people)
+    if owners:
+        yield p.urn, owners
+    links = []
+    for a in v["approvals"]:
+        url = a.get("evidence") if _is_url(a.get("evidence")) else None
+        url = url or (a.get("record_file") if _is_url(a.get("record_file")) else None)
+        if url:
+            what = f"Approval {a['id'].split(':', 1)[1]}: {a['decision']} by {a['approver']}"
+            if a.get("role"):
+                what += f" ({a['role']})"
+            if a.get("env"):
+                what += f" for {a['env']}"
+            links.append((url, what, a.get("at"), a.get("approver")))
+    links += _doc_links(v["documents"])
+    mem = _links(links)
+    if mem:
+        yield p.urn, mem
+    if v["incidents"]:
+        yield p.urn, IncidentsSummaryClass(
+            activeIncidents=[i["urn"] for i in v["incidents"] if i["state"] == "ACTIVE"],
+            resolvedIncidents=[i["urn"] for i in v["incidents"] if i["state"] == "RESOLVED"])
+
+
+def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        ContainerClass,
+        DataPlatformInstanceClass,
+        DataProcessInstanceInputClass,
+        DataProcessInstanceOutputClass,
+        DataProcessInstancePropertiesClass,
+        DataProcessInstanceRelationshipsClass,
+        MLHyperParamClass,
+        MLMetricClass,
+        MLTrainingRunPropertiesClass,
+        SubTypesClass,
+    )
+
+    v = p.view
+    custom = _str_map({**v["properties"], **v["tags"], "source": v.get("source"),
+                       "run_id": v.get("run_id"), "status": v.get("status"),
+                       "git_commit": v.get("commit"),
+                       "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
+                       "start_time": v.get("start"), "end_time": v.get("end"),
+                       "tracking_uri": v.get("tracking_uri")})
+    yield p.urn, DataProcessInstancePropertiesClass(
+        name=str(v["name"]), created=_stamp(v.get("start") or v.get("end"), v.get("user")),
+        customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=[RUN_SUBTYPE])
+    yield p.urn, ContainerClass(container=v["experiment"])
+    platform = "mlflow" if v.get("source") == "mlflow" else None
+    if platform:
+        yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{platform}")
+    yield p.urn, MLTrainingRunPropertiesClass(
+        id=v.get("run_id"),
+        hyperParams=[MLHyperParamClass(name=k, value=x if isinstance(x, str) else _json(x))
+                     for k, x in sorted(v["params"].items())] or None,
+        trainingMetrics=[MLMetricClass(name=k, value=str(x))
+                         for k, x in sorted(v["metrics"].items())] or None)
+    if v["inputs"]:
+        yield p.urn, DataProcessInstanceInputClass(inputs=[u for u, _ in v["inputs"]],
+                                                   inputEdges=_edges(v["inputs"]))
+    if v["outputs"]:
+        yield p.urn, DataProcessInstanceOutputClass(outputs=[u for u, _ in v["outputs"]],
+                                                    outputEdges=_edges(v["outputs"]))
+    if v.get("template") or v["upstream"]:
+        yield p.urn, DataProcessInstanceRelationshipsClass(
+            parentTemplate=v.get("template"), upstreamInstances=v["upstream"])
+
+
+def _model_label(model_nid: str | None) -> str:
+    return (model_nid or "an unknown model version").removeprefix("model:")
+
+
+def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        DataJobInfoClass,
+        DataJobInputOutputClass,
+        DeploymentStatusClass,
+        MLModelDeploymentPropertiesClass,
+        OwnershipTypeClass,
+        SubTypesClass,
+        VersionTagClass,
+    )
+
+    v = p.view
+    custom = _str_map({**v["properties"], "environment": v.get("environment"),
+                       "endpoint": v.get("endpoint"), "deployed_at": v.get("deployed_at"),
+                       "deployed_by": v.get("deployed_by"), "retired_at": v.get("retired_at"),
+                       "source": v.get("source"), "model": v.get("model_urn")})
+    status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
+        else DeploymentStatusClass.IN_SERVICE
+    version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
+    yield p.urn, MLModelDeploymentPropertiesClass(
+        description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
+        createdAt=_ms(v.get("deployed_at")), version=version, status=status,
+        customProperties=custom, externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
+    owners = _owners([(v["deployed_by"], OwnershipTypeClass.TECHNICAL_OWNER)]
+                     if v.get("deployed_by") else [])
+    if owners:
+        yield p.urn, owners
+    # the proxy job: a page in the UI, a lineage edge from the model, governance aspects
+    job, flow = v["job"], v["flow"]
+    yield job, DataJobInfoClass(
+        name=f"deploy {v['name']}", type="COMMAND", flowUrn=flow, customProperties=custom,
+        description=f"Deployment of {_model_label(v.get('model'))} to {v.get('environment')}",
+        externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
+    yield job, SubTypesClass(typeNames=[DEPLOYMENT_SUBTYPE])
+    yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
+    if v["approvals"]:
+        yield job, _structured(_approval_values(v["approvals"]))
+    people = [(a["approver"], "approver") for a in v["approvals"]
+              if a.get("approver") and a["decision"] in ("approved", "conditional")]
+    if v.get("deployed_by"):
+        people.append((v["deployed_by"], OwnershipTypeClass.TECHNICAL_OWNER))
+    owners = _owners(people)
+    if owners:
+        yield job, owners
+
+
+def _build_incident(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        IncidentInfoClass,
+        IncidentSourceClass,
+        IncidentStatusClass,
+    )
+
+    v = p.view
+    state = "RESOLVED" if v["status"] == "resolved" else "ACTIVE"
+    value = "" if v.get("value") is None else f" = {v['value']:g}"
+    thr = "" if v.get("threshold") is None else f" (threshold {v['threshold']:g})"
+    desc = v.get("description") or f"{v['metric']}{value}{thr}"
+    if v["retraining"]:
+        desc += f"; follow-up: {', '.join(v['retraining'])}"
+    yield p.urn, IncidentInfoClass(
+        type="CUSTOM", customType=INCIDENT_TYPE, entities=v["entities"],
+        title=f"Drift: {v['metric']}{value}{thr}", description=desc,
+        status=IncidentStatusClass(state=state, lastUpdated=_stamp(v.get("at")),
+                                   message=v["status"]),
+        source=IncidentSourceClass(type="MANUAL"), created=_stamp(v.get("at")),
+        startedAt=_ms(v.get("at")), priority=1 if state == "ACTIVE" else 3)
+
+
+_BUILDERS = {
+    "globals": _build_globals, "experiment": _build_experiment, "flow": _build_flow,
+    "dataset": _build_dataset, "stage": _build_stage, "group": _build_group,
+    "model": _build_model, "run": _build_run, "deployment": _build_deployment,
+    "incident": _build_incident,
+}
+
+
+def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
+    """The MCPs of one planned entity, in a fixed order."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    return [MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect)
+            for urn, aspect in _BUILDERS[p.kind](p)]
+
+
+def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD"
+           ) -> list[MetadataChangeProposalWrapper]:
+    """Every MCP of the graph, deterministic: definitions first, then entities by kind and urn."""
+    out: list[MetadataChangeProposalWrapper] = []
+    for p in plan(graph, platform=platform, env=env):
+        out.extend(build(p))
+    return out

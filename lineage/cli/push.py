@@ -1,0 +1,147 @@
+"""`lineage push`: send the lineage graph to a catalog (DataHub Lite by default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lineage.cli.common import (
+    JsonOpt,
+    RepoOpt,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+    progress_bar,
+    repo_path,
+)
+from lineage.cli.main import app
+
+TARGETS_HELP = ("datahub-lite (default: .lineage/datahub-lite.db), datahub-file PATH, "
+                "datahub-rest, datahub-kafka, atlas")
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    from lineage.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE",
+                              hint="e.g. --option batch_size=500")
+        out[key.strip()] = value
+    return out
+
+
+@app.command()
+def push(
+    dest: str | None = typer.Argument(
+        None, help="Destination: a file for datahub-file / datahub-lite (optional for Lite).",
+        show_default=False),
+    to: str = typer.Option("datahub-lite", "--to", "-t", help=f"Push target: {TARGETS_HELP}."),
+    server: str | None = typer.Option(
+        None, "--server", help="Server URL (datahub-rest: GMS, else DATAHUB_GMS_URL / "
+        "datahub.server in lineage.yaml; atlas: ATLAS_URL).", show_default=False),
+    token: str | None = typer.Option(
+        None, "--token", help="Access token (else DATAHUB_GMS_TOKEN). Never printed.",
+        show_default=False),
+    full: bool = typer.Option(False, "--full", help="Send everything, not only what changed "
+                              "since the last push to this destination."),
+    option: list[str] | None = typer.Option(
+        None, "--option", "-o", help="Target-specific KEY=VALUE (repeatable), e.g. "
+        "batch_size=500, retries=5, openapi=true.", show_default=False),
+    repo: Path | None = RepoOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Push the lineage graph to DataHub (Lite, MCP file, REST, Kafka) or Atlas.
+
+    Incremental: only what changed since the last push to a destination is sent.
+    A push that failed half way resumes where it stopped.
+
+    Examples:
+      lineage push                                   # DataHub Lite in .lineage/
+      lineage push --to datahub-file metadata.json   # MCP file for `datahub ingest`
+      lineage push --to datahub-rest --server http://localhost:8080
+      lineage push --json --full
+
+    Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) ·
+    2 usage or configuration error · 3 target unreachable or refused (run again to resume).
+    """
+    from pydantic import SecretStr
+
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import ConfigError, LineageError, SinkError
+    from lineage.plugins import PushContext, load_sink
+
+    result = None
+    failure: LineageError | None = None
+    with handle_errors():
+        options = _parse_options(option)
+        root = api.find_repo_root(repo_path(repo))
+        config = load_config(root)
+        if dest:
+            options["dest"] = dest
+        if server:
+            options["server"] = server
+        if token:
+            options["token"] = SecretStr(token)
+        if full:
+            options["full"] = True
+        try:
+            sink_cls = load_sink(to)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"push target {to!r} is not available: module {exc.name!r} is "
+                              "missing from this installation",
+                              hint="reinstall lineage with the extra for that target") from exc
+        store = api.open_store(root, config)
+        try:
+            with progress_bar(not as_json) as progress:
+                ctx = PushContext(store=store, config=config, repo_path=root, options=options,
+                                  progress=progress)
+                sink = sink_cls()
+                try:
+                    # sinks that can tell "nothing new in the store" skip loading the graph
+                    push_store = getattr(sink, "push_store", None)
+                    result = push_store(ctx) if callable(push_store) \
+                        else sink.push(store.load_graph(), ctx)
+                except SinkError as exc:
+                    result = getattr(exc, "result", None)
+                    failure = exc
+        finally:
+            store.close()
+        if failure is not None and result is None:
+            raise failure
+    if result is not None:
+        if as_json:
+            print_json(result.as_dict())
+        else:
+            _print_summary(result)
+    if failure is not None:
+        with handle_errors():
+            raise failure
+
+
+def _print_summary(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Push to {result.target}")
+    for col in ("written", "unchanged", "failed"):
+        table.add_column(col, justify="right")
+    table.add_row(str(result.written), str(result.unchanged), str(result.failed))
+    console.print(table)
+    if result.details.get("destination"):
+        console.print(f"Destination: {result.details['destination']}", soft_wrap=True,
+                      markup=False)
+    if result.written == 0 and result.failed == 0:
+        console.print("Nothing changed since the last push.")
+    if result.target == "datahub-lite" and result.details.get("destination"):
+        console.print("Browse it: [bold]datahub lite ls /[/] with ~/.datahubenv pointing at "
+                      "this file (docs/datahub.md#datahub-lite-default)", soft_wrap=True)
+    stale = result.details.get("stale_entities")
+    if stale:
+        err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
+                          "(left in place)[/]")

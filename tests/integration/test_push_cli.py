@@ -1,0 +1,123 @@
+"""`lineage push` through the CLI on a real git repository with a real store."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("datahub")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden" / "datahub"))
+
+from fixture_graph import fixed_graph  # noqa: E402
+
+from lineage.cli.main import app  # noqa: E402
+from lineage.store import Store  # noqa: E402
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def repo(git_repo: Any) -> Path:
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
+    graph = fixed_graph()
+    with Store.open(git_repo.path / ".lineage") as store, store.transaction():
+        store.upsert([*graph.nodes(include_placeholders=False), *graph.edges()])
+        store.append_event("record", "test", {"what": "fixture graph"})
+    return git_repo.path
+
+
+def lineage(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def test_push_defaults_to_lite_and_is_incremental(repo: Path) -> None:
+    first = lineage("push", "-C", str(repo), "--json")
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["target"] == "datahub-lite" and summary["written"] > 50
+    assert summary["failed"] == 0 and summary["unchanged"] == 0
+    assert (repo / ".lineage" / "datahub-lite.db").exists()
+    again = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    assert (again["written"], again["unchanged"]) == (0, summary["written"])
+    table = lineage("push", "-C", str(repo))
+    assert "Nothing changed since the last push." in table.stdout
+    assert "datahub-lite.db" in table.stdout
+    full = json.loads(lineage("push", "-C", str(repo), "--full", "--json").stdout)
+    assert full["written"] == summary["written"]
+    log = json.loads(lineage("log", "-C", str(repo), "--json").stdout)
+    assert [e["payload"]["written"] for e in log if e["kind"] == "push"][-4:] == \
+        [summary["written"], 0, 0, summary["written"]]
+
+
+def test_push_to_file(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metadata.json"
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["written"] == len(json.loads(out.read_text()))
+
+
+def test_usage_errors_exit_2(repo: Path) -> None:
+    res = lineage("push", "-C", str(repo), "--to", "datahub-fil")
+    assert res.exit_code == 2
+    assert "did you mean 'datahub-file'" in res.output
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file")
+    assert res.exit_code == 2 and "needs a destination file" in res.output
+    res = lineage("push", "-C", str(repo), "-o", "novalue")
+    assert res.exit_code == 2 and "KEY=VALUE" in res.output
+
+
+def test_refused_target_exits_3_and_reports_counts(repo: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-directory.json"
+    blocker.mkdir()
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(blocker), "--json")
+    assert res.exit_code == 3, res.output
+    summary = json.loads(res.stdout)
+    assert summary["written"] == 0 and summary["failed"] > 50
+    assert "error:" in res.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_token_is_never_printed(repo: Path) -> None:
+    secret = "tok-SECRET-123456"
+    server = f"http://127.0.0.1:{_closed_port()}"
+    res = lineage("push", "-C", str(repo), "--to", "datahub-rest", "--server", server,
+                  "--token", secret, "-o", "retries=0", "--json")
+    assert res.exit_code == 3, res.output
+    assert secret not in res.output and secret not in res.stderr
+
+
+def test_no_change_push_does_not_even_load_the_graph(repo: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from lineage.model import Node, NodeKind
+
+    first = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+
+    def boom(self: Store) -> None:
+        raise AssertionError("the graph was loaded")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "load_graph", boom)
+        again = lineage("push", "-C", str(repo), "--json")
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["written"] == 0
+    with Store.open(repo / ".lineage") as store, store.transaction():
+        run = store.get_node("run:mlflow:run0002")
+        assert run is not None
+        store.upsert([Node.make(NodeKind.RUN, run.id, **{**run.attrs, "metrics": {"auc": 0.5}})])
+        store.append_event("record", "test", {"what": "metric fixed"})
+    changed = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    assert changed["written"] == 1 and changed["unchanged"] == first["written"] - 1

@@ -1,0 +1,1 @@
+"""Local stand-in servers that keep to the real protocols (for tests)."""

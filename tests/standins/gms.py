@@ -1,0 +1,335 @@
+"""A local stand-in for DataHub GMS (the metadata service) on 127.0.0.1.
+
+It speaks the subset of the real protocol that acryl-datahub's ``DataHubRestEmitter`` and
+``DataHubGraph`` use, with the same request and response shapes:
+
+- ``GET /config`` — the server configuration the emitter's ``test_connection`` reads
+  (``noCode: "true"``, a ``versions`` block with ``acryldata/datahub``). Not authenticated, as
+  in GMS (``/config`` and ``/health`` are excluded from its authentication filter).
+- ``POST /aspects?action=ingestProposal`` — body ``{"proposal": {...}, "async": "false"}``;
+  ``POST /aspects?action=ingestProposalBatch`` — body ``{"proposals": [...], "async": …}``.
+  Each proposal carries ``entityType``, ``entityUrn``, ``changeType``, ``aspectName`` and
+  ``aspect: {"value": "<json string>", "contentType": "application/json"}``. Answers
+  ``{"value": <urn>}`` / ``{"value": [<urn>, …]}`` like the Rest.li actions.
+- ``GET /aspects/{urn}?aspect=NAME&version=0`` — ``{"aspect": {"<pegasus fqn>": {...}}}`` or 404.
+- ``GET /entitiesV2/{urn}`` — ``{"urn": …, "aspects": {NAME: {"name", "type", "version",
+  "value"}}}``.
+- ``POST /api/graphql`` — only ``scrollAcrossEntities`` (what ``get_urns_by_filter`` sends),
+  filtered by ``types`` and paged by ``count``/``scrollId``.
+
+Errors use the Rest.li error body (``exceptionClass``, ``message``, ``status``). With a token
+set, every non-``/config`` request needs ``Authorization: Bearer <token>`` (401 otherwise).
+``fail_next(k, status, after=m)`` makes the next *k* ingest requests (after *m* more accepted
+ones) answer a transient error (503 by default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
+accepted: the entity type matches the urn, the entity supports the aspect (422 "Unknown
+aspect" otherwise) and the value deserializes into the aspect class. A batch is accepted or
+rejected as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+RESTLI_EXCEPTION = "com.linkedin.restli.server.RestLiServiceException"
+
+SERVER_CONFIG: dict[str, Any] = {
+    "models": {},
+    "patchCapable": True,
+    "versions": {
+        "acryldata/datahub": {"version": "v1.3.0", "commit": "0000000000000000000000000000"}
+    },
+    "managedIngestion": {"defaultCliVersion": "1.3.0", "enabled": True},
+    "statefulIngestionCapable": True,
+    "supportsImpactAnalysis": True,
+    "timeZone": "GMT",
+    "telemetry": {"enabledCli": False, "enabledIngestion": False},
+    "datasetUrnNameCasing": False,
+    "retention": "true",
+    "datahub": {"serverType": "quickstart", "serverEnv": "core"},
+    "noCode": "true",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    status: int
+    authorized: bool
+    body: Any = None
+
+
+@dataclass
+class GmsState:
+    token: str | None = None
+    validate: bool = True
+    # urn -> aspectName -> aspect value as Rest.li JSON (what the proposal carried)
+    aspects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entity_types: dict[str, str] = field(default_factory=dict)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    fail_left: int = 0
+    fail_status: int = 503
+    fail_after: int = 0  # ingest requests still accepted before the failures start
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return {"exceptionClass": RESTLI_EXCEPTION, "message": message, "status": status}
+
+
+def check_proposal(p: dict[str, Any]) -> str | None:
+    """What GMS would reject in this proposal (its 422 message), or None."""
+    from datahub.emitter.aspect import ASPECT_MAP
+    from datahub.emitter.serialization_helper import post_json_transform
+    from datahub.metadata.schema_classes import KEY_ASPECTS
+    from datahub.utilities.urns.urn import Urn
+
+    urn, entity_type, name = p.get("entityUrn"), p.get("entityType"), p.get("aspectName")
+    if not urn or not entity_type or not name:
+        return "proposal needs entityUrn, entityType and aspectName"
+    try:
+        parsed = Urn.from_string(urn)
+    except Exception as exc:  # the real server answers 422 for malformed urns too
+        return f"Failed to convert urn to Urn object: {urn} ({exc})"
+    if parsed.entity_type != entity_type:
+        return f"entityType {entity_type} does not match the urn {urn}"
+    key = KEY_ASPECTS.get(entity_type)
+    if key is None:
+        return f"Unknown entity type {entity_type}"
+    if name not in key.ASPECT_INFO["entityAspects"] and name != key.ASPECT_NAME:
+        return f"Unknown aspect {name} for entity {entity_type}"
+    if p.get("changeType", "UPSERT") != "UPSERT":
+        return None
+    aspect = p.get("aspect") or {}
+    if aspect.get("contentType") != "application/json":
+        return f"unsupported contentType {aspect.get('contentType')!r}"
+    try:
+        value = json.loads(aspect["value"])
+        obj = ASPECT_MAP[name].from_obj(post_json_transform(value))
+    except Exception as exc:
+        return f"Failed to validate aspect {name} of {urn}: {exc}"
+    if not obj.validate():
+        return f"Failed to validate aspect {name} of {urn}: does not match its schema"
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _authorized(self) -> bool:
+        token = self.server.state.token
+        return token is None or self.headers.get("Authorization") == f"Bearer {token}"
+
+    def _record(self, status: int, authorized: bool, body: Any = None) -> None:
+        with self.server.state.lock:
+            self.server.state.requests.append(
+                Request(self.command, self.path, status, authorized, body))
+
+    def _body(self) -> Any:
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        return json.loads(raw) if raw else None
+
+    def _unauthorized(self) -> None:
+        self._record(401, False)
+        self._send(401, _error(401, "Unauthorized to perform this action."))
+
+    # -- routes ---------------------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/config":
+            self._record(200, True)
+            return self._send(200, SERVER_CONFIG)
+        if url.path == "/health":
+            self._record(200, True)
+            return self._send(200, {})
+        if not self._authorized():
+            return self._unauthorized()
+        st = self.server.state
+        if url.path.startswith("/aspects/"):
+            urn = urllib.parse.unquote(url.path[len("/aspects/"):])
+            q = urllib.parse.parse_qs(url.query)
+            name = (q.get("aspect") or [""])[0]
+            with st.lock:
+                value = st.aspects.get(urn, {}).get(name)
+            if value is None:
+                self._record(404, True)
+                return self._send(404, _error(404, f"No aspect {name} for {urn}"))
+            from datahub.emitter.aspect import ASPECT_MAP
+
+            fqn = ASPECT_MAP[name].RECORD_SCHEMA.fullname.replace(".pegasus2avro", "")
+            self._record(200, True)
+            return self._send(200, {"aspect": {fqn: value}, "version": 0})
+        if url.path.startswith("/entitiesV2/"):
+            urn = urllib.parse.unquote(url.path[len("/entitiesV2/"):])
+            with st.lock:
+                aspects = dict(st.aspects.get(urn, {}))
+            self._record(200, True)
+            return self._send(200, {"urn": urn, "aspects": {
+                n: {"name": n, "type": "VERSIONED", "version": 0, "value": v}
+                for n, v in sorted(aspects.items())
+            }})
+        self._record(404, True)
+        self._send(404, _error(404, f"no route for GET {url.path}"))
+
+    def do_POST(self) -> None:  # noqa: N802
+        url = urllib.parse.urlsplit(self.path)
+        st = self.server.state
+        if not self._authorized():
+            self._body()
+            return self._unauthorized()
+        body = self._body()
+        if url.path == "/aspects":
+            with st.lock:
+                if st.fail_left > 0 and st.fail_after > 0:
+                    st.fail_after -= 1
+                    status = 0
+                elif st.fail_left > 0:
+                    st.fail_left -= 1
+                    status = st.fail_status
+                else:
+                    status = 0
+            if status:
+                self._record(status, True, body)
+                return self._send(status, _error(status, "Service Unavailable"))
+            action = urllib.parse.parse_qs(url.query).get("action", [""])[0]
+            if action == "ingestProposal":
+                proposals = [body.get("proposal")] if isinstance(body, dict) else []
+            elif action == "ingestProposalBatch":
+                proposals = body.get("proposals") if isinstance(body, dict) else None
+            else:
+                self._record(400, True, body)
+                return self._send(400, _error(400, f"unknown action {action!r}"))
+            if not proposals or not all(isinstance(p, dict) for p in proposals):
+                self._record(400, True, body)
+                return self._send(400, _error(400, "Parameter 'proposal(s)' is required"))
+            if st.validate:
+                for p in proposals:
+                    problem = check_proposal(p)
+                    if problem:
+                        self._record(422, True, body)
+                        return self._send(422, _error(422, problem))
+            with st.lock:
+                for p in proposals:
+                    st.proposals.append(p)
+                    urn = p["entityUrn"]
+                    st.entity_types[urn] = p["entityType"]
+                    if p.get("changeType", "UPSERT") == "UPSERT" and p.get("aspect"):
+                        st.aspects.setdefault(urn, {})[p["aspectName"]] = json.loads(
+                            p["aspect"]["value"])
+                st.batches.append(proposals)
+            self._record(200, True, body)
+            urns = [p["entityUrn"] for p in proposals]
+            return self._send(200, {"value": urns if action.endswith("Batch") else urns[0]})
+        if url.path == "/api/graphql":
+            return self._graphql(body or {})
+        self._record(404, True, body)
+        self._send(404, _error(404, f"no route for POST {url.path}"))
+
+    def _graphql(self, body: dict[str, Any]) -> None:
+        from datahub.ingestion.graph.client import entity_type_to_graphql
+
+        query = body.get("query", "")
+        if "scrollAcrossEntities" not in query:
+            self._record(200, True, body)
+            return self._send(200, {"errors": [{"message": "only scrollAcrossEntities here"}]})
+        v = body.get("variables") or {}
+        types = v.get("types")
+        st = self.server.state
+        with st.lock:
+            urns = sorted(u for u, t in st.entity_types.items()
+                          if types is None or entity_type_to_graphql(t) in types)
+        start = int(v.get("scrollId") or 0)
+        count = int(v.get("batchSize") or v.get("count") or 10)
+        page = urns[start:start + count]
+        nxt = str(start + count) if start + count < len(urns) else None
+        self._record(200, True, body)
+        self._send(200, {"data": {"scrollAcrossEntities": {
+            "nextScrollId": nxt,
+            "searchResults": [{"entity": {"urn": u}, "extraProperties": []} for u in page],
+        }}})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: GmsState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+class StandInGms:
+    """Handle on a running stand-in: its URL, what it accepted, and switches for failures."""
+
+    def __init__(self, token: str | None = None, validate: bool = True) -> None:
+        self.state = GmsState(token=token, validate=validate)
+        self._server = _Server(self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StandInGms:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, k: int, status: int = 503, *, after: int = 0) -> None:
+        """Answer ``status`` to the next ``k`` ingest requests, once ``after`` more were
+        accepted (a server going down half way through a push)."""
+        with self.state.lock:
+            self.state.fail_left, self.state.fail_status = k, status
+            self.state.fail_after = after
+
+    @property
+    def proposals(self) -> list[dict[str, Any]]:
+        return list(self.state.proposals)
+
+    @property
+    def requests(self) -> list[Request]:
+        return list(self.state.requests)
+
+    def aspect(self, urn: str, name: str) -> Any:
+        return self.state.aspects.get(urn, {}).get(name)
+
+    def keys(self) -> set[tuple[str, str]]:
+        """(urn, aspectName) of every aspect held."""
+        return {(u, n) for u, a in self.state.aspects.items() for n in a}
+
+
+@contextmanager
+def running_gms(token: str | None = None, validate: bool = True) -> Iterator[StandInGms]:
+    gms = StandInGms(token=token, validate=validate).start()
+    try:
+        yield gms
+    finally:
+        gms.stop()
+
+
+__all__ = ["SERVER_CONFIG", "StandInGms", "check_proposal", "running_gms"]
