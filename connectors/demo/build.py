@@ -159,6 +159,7 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     r.write("data/raw.csv", project.raw_csv(600, seed=1) + project.raw_csv(300, seed=2, drift=0.15)
             .split("\n", 1)[1])
     r.dvc("add", "-q", "data/raw.csv")
+    demo.commits["january-data"] = r.commit("Add January customer data")
     r.base_env["MODEL_VERSION"] = "v1.1.0"
     r.dvc("repro", "-q")
     r.write("governance/retraining.yaml", RETRAINING)

@@ -95,7 +95,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 "minimal": "medium", "unassessed": "high"})
 def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
     """A deployment needs as many distinct approvers (and roles) as the policy requires for its
-    tier and environment, none of them the author of the training commit or the run's user."""
+    tier and environment, not counting the author of the training commit or the run's user."""
     for v in ctx.versions():
         tier = ctx.tier(v)
         authors: dict[str, str] = {}  # identity → evidence node
@@ -136,7 +136,9 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                         roles.add(str(a["role"]))
             missing_roles = [r for r in req.roles if r not in roles]
             problems = []
-            if conflicts:
+            # an author's own approval does not count; it is a finding only when the
+            # independent approvals alone fall short of what the policy requires
+            if conflicts and len(independent) < req.count:
                 problems.append(f"approved by the author of its training code/run "
                                 f"({', '.join(sorted(set(conflicts)))})")
             if len(independent) < req.count:
