@@ -581,6 +581,9 @@ def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
 def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
     found: set[str] = set()
     conn = ctx.store.conn
+    if conn.execute("SELECT 1 FROM nodes WHERE kind IN ('data', 'stage') LIMIT 1").fetchone() \
+            is None:
+        return found  # a first harvest: nothing to look up
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         marks = ",".join("?" * len(chunk))
