@@ -545,7 +545,10 @@ class DvcHarvester:
                 wanted.append((group, p.version, sha))
         if not wanted:
             return
-        found = artifact_data_at(ctx, s.repo_id, [(paths[g], c) for g, _, c in wanted])
+        lock_folders = {posixpath.dirname(ch.path) for ch in s.changes
+                        if file_kind(ch.path) == "lock"}
+        found = artifact_data_at(ctx, s.repo_id, [(paths[g], c) for g, _, c in wanted],
+                                 lock_folders)
         for (group, version, commit) in wanted:
             hit = found.get((paths[group], commit))
             if hit is None:
@@ -578,6 +581,9 @@ def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
 def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
     found: set[str] = set()
     conn = ctx.store.conn
+    if conn.execute("SELECT 1 FROM nodes WHERE kind IN ('data', 'stage') LIMIT 1").fetchone() \
+            is None:
+        return found  # a first harvest: nothing to look up
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         marks = ",".join("?" * len(chunk))
@@ -646,23 +652,27 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
     return res
 
 
-def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]]
-                     ) -> dict[tuple[str, str], tuple[str, str]]:
+def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
+                     lock_folders: Iterable[str] = ()) -> dict[tuple[str, str], tuple[str, str]]:
     """For (path from repo root, commit) pairs: the data node id and hash of that path as the
     commit's own DVC files record it (``<path>.dvc``, else the ``dvc.lock`` of each folder from
-    the path's up to the root), through one ``git cat-file --batch``."""
+    the path's up to the root, then of ``lock_folders``), through one ``git cat-file --batch``."""
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
+    extra = sorted(set(lock_folders))
     for path, commit in dict.fromkeys(wanted):
         if "\n" in path or _is_external(path):
             continue  # not a path cat-file can be asked about
         cands.append(((path, commit), f"{commit}:{path}.dvc", "dvc", posixpath.dirname(path)))
+        folders = []
         folder = posixpath.dirname(path)
         while True:
-            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
-            cands.append(((path, commit), f"{commit}:{lock}", "lock", folder))
+            folders.append(folder)
             if not folder:
                 break
             folder = posixpath.dirname(folder)
+        for folder in folders + [f for f in extra if f not in folders]:
+            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+            cands.append(((path, commit), f"{commit}:{lock}", "lock", folder))
     blobs = _cat_paths(ctx.repo_path, [c[1] for c in cands])
     found: dict[tuple[str, str], tuple[str, str]] = {}
     by_key: dict[str, dict[str, Any]] = {}

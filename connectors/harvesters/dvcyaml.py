@@ -221,7 +221,11 @@ def scan(data: str | bytes) -> Any:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             return REFUSED
-    if "\t" in data or _BAD_CHARS.search(data):
+    if data.isascii():
+        # ASCII: printable, newlines and CR only (no tab, no control character)
+        if not data.replace("\n", "").replace("\r", "").isprintable() and data:
+            return REFUSED
+    elif "\t" in data or _BAD_CHARS.search(data):
         return REFUSED
     if "\r" in data:
         data = data.replace("\r\n", "\n")
@@ -474,15 +478,20 @@ def _hash_entry(lines: list[str], j: int, n: int, col: int, mapping: dict[Any, A
     else:
         return j - start
     j += 1
-    for prefix, key in ((size_pre, "size"), (nfiles_pre, "nfiles")):
-        if j >= n or not lines[j].startswith(prefix) or key in mapping:
-            break
-        val = lines[j][len(prefix):]
-        if not (val.isdigit() and val.isascii()) or (val[0] == "0" and val != "0"):
-            break
-        mapping[key] = int(val)
-        j += 1
-    return j - start
+    if j >= n or not lines[j].startswith(size_pre):
+        return j - start
+    val = lines[j][col + 6:]
+    if not (val.isdigit() and val.isascii()) or (val[0] == "0" and val != "0"):
+        return j - start
+    mapping["size"] = int(val)
+    j += 1
+    if j >= n or not lines[j].startswith(nfiles_pre):
+        return j - start
+    val = lines[j][col + 8:]
+    if not (val.isdigit() and val.isascii()) or (val[0] == "0" and val != "0"):
+        return j - start
+    mapping["nfiles"] = int(val)
+    return j + 1 - start
 
 
 # -- full parsers ------------------------------------------------------------------------------

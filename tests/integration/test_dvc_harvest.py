@@ -539,3 +539,18 @@ def test_changed_artifact_declaration_keeps_gto_registry(git_repo: GitRepo) -> N
     group = nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]
     assert group["registry"] == "gto" and group["path"] == "b.pkl"
     assert group["description"] == "moved"
+
+
+def test_artifact_produced_by_a_pipeline_in_another_folder(git_repo: GitRepo) -> None:
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: models/m.pkl\n")
+    git_repo.write("pipelines/train/dvc.lock",
+                   "schema: '2.0'\nstages:\n  fit:\n    cmd: python fit.py\n    outs:\n"
+                   "    - path: ../../models/m.pkl\n      hash: md5\n"
+                   "      md5: 0123456789abcdef0123456789abcdef\n      size: 3\n")
+    git_repo.commit("train elsewhere")
+    git_repo.tag("churn@v1.0.0", "register")
+    harvest(git_repo.path)
+    (src, dst), = edges(git_repo.path, EdgeKind.ARTIFACT)
+    assert dst == "model:churn@v1.0.0"
+    assert nodes(git_repo.path, NodeKind.DATA)[src]["path"] == "models/m.pkl"
