@@ -29,6 +29,8 @@ def quickstart(
       lineage quickstart
       lineage quickstart /tmp/demo --force --json
     """
+    from rich.markup import escape
+
     from lineage import api
     from lineage.audit import resolve_policy, run_audit
     from lineage.audit.formats import render_table
@@ -68,6 +70,10 @@ def quickstart(
             push = load_sink("datahub-lite")().push(
                 graph, PushContext(store=store, config=cfg, repo_path=demo.path))
             out["push"] = push.as_dict()
+            lite_file = str(push.details.get("destination") or cfg.store_path(demo.path)
+                            / "datahub-lite.db")
+            datahub_home = _datahub_home(cfg.store_path(demo.path), lite_file)
+            out["datahub_home"] = str(datahub_home)
             if not quiet:
                 console.print(f"  wrote {push.written} aspects to "
                               f"{push.details.get('destination', 'DataHub Lite')}",
@@ -91,19 +97,36 @@ def quickstart(
         print_json(out)
         return
     console.print(render_table(report))
-    rel = demo.path
     console.print()
     console.rule("What to look at next")
-    console.print(
-        f"  cd {rel}\n"
-        "  lineage show churn@v1.1.0              # provenance: deployment → version → run → data\n"
-        f"  lineage audit --as-of {demo.as_of}      # the demo's timeline ends on {demo.as_of}\n"
-        "  lineage audit --format markdown        # the findings as a pull-request comment\n"
-        "  lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com "
-        "--role risk-officer --write-file   # close a gap, then: lineage audit\n"
-        "  lineage verify                         # check the tamper-evident event log\n"
-        "  DataHub Lite:  see docs/datahub.md (datahub lite ls / get / search on "
-        ".lineage/datahub-lite.db)", soft_wrap=True, markup=False)
+    steps = [
+        (f"cd {demo.path}", ""),
+        ("lineage show churn@v1.1.0", "provenance: version ← run ← commit + data ← stages"),
+        ("lineage show deployment:churn-prod-2026-01-20", "the same from the deployment"),
+        (f"lineage audit --as-of {demo.as_of}", "the demo's timeline ends that day"),
+        ("lineage audit --format markdown", "findings as a pull-request comment"),
+        ("lineage record approval --model churn@v1.1.0 --env prod --approver "
+         "rita@example.com --role risk-officer --write-file", "close a gap, then audit again"),
+        ("lineage verify", "check the tamper-evident event log"),
+        (f"HOME={datahub_home} datahub lite ls /mlmodels", "browse DataHub Lite"),
+    ]
+    for cmd, why in steps:
+        console.print(f"  {escape(cmd)}" + (f"\n      [dim]# {why}[/]" if why else ""), soft_wrap=True,
+                      highlight=False)
+
+
+def _datahub_home(store_dir: Path, lite_file: str) -> Path:
+    """A HOME whose ~/.datahubenv points `datahub lite` at the demo's Lite file.
+
+    DataHub's CLI reads its configuration only from ~/.datahubenv (and insists on a gms:
+    block); a private HOME keeps the user's own file untouched.
+    """
+    home = store_dir / "datahub-home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".datahubenv").write_text(
+        "gms:\n  server: http://localhost:8080\n"
+        f"lite:\n  type: sqlite\n  config:\n    file: {lite_file}\n")
+    return home
 
 
 def step(quiet: bool, n: int, text: str) -> None:
