@@ -172,6 +172,8 @@ class LineageGraph:
         seen = {start: 0}
         q = deque([start])
         nbrs = self._g.in_edges if upstream else self._g.out_edges
+        other = self._g.out_edges if upstream else self._g.in_edges
+        same_as = EdgeKind.SAME_AS.value
         while q:
             cur = q.popleft()
             depth = seen[cur]
@@ -184,6 +186,13 @@ class LineageGraph:
                 if nxt not in seen:
                     seen[nxt] = depth + 1
                     q.append(nxt)
+            # same_as joins two spellings of one model version: it is walked both ways
+            if same_as not in skip:
+                for e in other(cur, keys=True):
+                    nxt = e[1] if upstream else e[0]
+                    if e[2] == same_as and nxt not in seen:
+                        seen[nxt] = depth + 1
+                        q.append(nxt)
         return seen
 
     def upstream(self, node_id: str, *, skip_edges: Iterable[EdgeKind] = (),
@@ -206,7 +215,8 @@ class LineageGraph:
         """The subgraph of everything upstream of ``node_id`` (a model version, data, commit).
 
         Commit parent links are not followed: the provenance of a model names the commit it was
-        trained from, not that commit's whole history.
+        trained from, not that commit's whole history. ``same_as`` links (the same version in
+        two registries) are followed both ways, so either spelling shows the whole chain.
         """
         keep = self.upstream(node_id, skip_edges=self.PROVENANCE_SKIP) | {node_id}
         return self.subgraph(keep)

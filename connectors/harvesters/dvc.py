@@ -587,8 +587,11 @@ def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(f"SELECT id FROM nodes WHERE id IN ({marks})",
-                                                 chunk))
+        # a data version another source recorded first (e.g. a run's input pinned by
+        # track_run) is not yet known to DVC: it still gets DVC's attributes and DEFINES edge
+        found.update(r[0] for r in conn.execute(
+            f"SELECT id FROM nodes WHERE id IN ({marks}) AND (kind = 'stage' OR "
+            "json_extract(attrs, '$.first_commit') IS NOT NULL)", chunk))
     return found
 
 

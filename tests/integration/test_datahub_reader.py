@@ -146,19 +146,10 @@ def _norm_time(v):
 
 
 def canonical(g):
-    """Audit-relevant content, with node ids DataHub cannot carry (alert, document and
-    deployment record ids, stage lock hashes) replaced by what identifies them."""
+    """Audit-relevant content by node id: every id round-trips exactly (``lineage_id``, the
+    record custom properties and the edges' ``lineage_id``)."""
 
     def key(nid: str):
-        kind = g.kind(nid)
-        a = g.attrs(nid)
-        if kind == NodeKind.ALERT:
-            return ("alert", a.get("metric"), a.get("model"))
-        if kind == NodeKind.DOCUMENT:
-            return ("document", a.get("uri"))
-        if kind == NodeKind.DEPLOYMENT:
-            return ("deployment", a.get("model"), a.get("environment"),
-                    _norm_time(a.get("deployed_at")))
         return nid
 
     nodes = {

@@ -81,3 +81,11 @@ def test_merge_is_deterministic_and_node_link_round_trips() -> None:
     assert a.to_node_link() == b.to_node_link()
     again = LineageGraph.from_node_link(a.to_node_link())
     assert again.to_node_link() == a.to_node_link()
+
+
+def test_provenance_follows_same_as_both_ways() -> None:
+    g = _chain()
+    g.add_edge(Edge.make(EdgeKind.SAME_AS, "model:churn@v1", "model:churn@3"))
+    g.add_edge(Edge.make(EdgeKind.TAGGED, "commit:" + "0" * 40, "model:churn@3"))
+    assert {"model:churn@v1", "run:lineage:r1"} <= set(g.provenance("model:churn@3").node_ids())
+    assert "model:churn@3" in g.provenance("model:churn@v1").node_ids()
