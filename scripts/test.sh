@@ -6,6 +6,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/ruff check --quiet .
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?
