@@ -287,7 +287,7 @@ def log_(repo: Path | None = RepoOpt, limit: int = typer.Option(20, "-n"),
         return
     table = Table(title="Event log")
     for col in ("seq", "time", "kind", "actor", "summary", "hash"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("seq", "time", "hash"))
     for e in events:
         p = e.payload
         summary = p.get("harvester") or p.get("target") or p.get("record_kind") or ""
