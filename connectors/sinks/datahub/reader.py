@@ -119,6 +119,11 @@ class _Reader:
         self._pending_upstream: list[tuple[str, str]] = []
         self.followups: dict[str, list[str]] = {}  # model urn -> retraining ids (incidents)
         self.pending_triggers: list[tuple[str, str]] = []  # (alert, retraining) follow-ups
+        # governance records our renderer keeps whole (``approval.<id>`` … custom properties)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.records_on: dict[str, set[str]] = defaultdict(set)  # urn -> record ids
+        self.alert_of_incident: dict[str, str] = {}
+        self.commit_facts: dict[str, dict[str, str]] = {}  # sha -> git_commit_state, author
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
         if mcp.aspect is None or not mcp.entityUrn:
@@ -174,7 +179,51 @@ class _Reader:
         self.g.add_edge(Edge.make(kind, source, target, **attrs))
 
     # -- entities -----------------------------------------------------------------------------
+    def collect(self) -> None:
+        """Records and commit facts from every entity's custom properties, before any node."""
+        for urn, aspects in self.aspects.items():
+            for aspect in aspects.values():
+                props = _props(aspect)
+                sha = props.get("git_commit")
+                if sha and any(k.startswith("git_") and k != "git_commit" for k in props):
+                    facts = self.commit_facts.setdefault(sha.lower(), {})
+                    facts.update({k: v for k, v in props.items()
+                                  if k in ("git_commit_state", "git_author_name",
+                                           "git_author_email")})
+                for key, value in props.items():
+                    kind, _, rest = key.partition(".")
+                    if kind not in RECORD_KINDS or not rest or not value.startswith("{"):
+                        continue
+                    try:
+                        rec = json.loads(value)
+                    except ValueError:
+                        continue
+                    if not isinstance(rec, dict) or not isinstance(rec.get("attrs"), dict):
+                        continue
+                    rid = f"{kind}:{rest}"
+                    self.records[rid] = rec
+                    self.records_on[urn].add(rid)
+                    if rec.get("incident"):
+                        self.alert_of_incident[str(rec["incident"])] = rid
+
+    def build_records(self) -> None:
+        """Record nodes exactly as the store held them, with their edges; an edge to a node
+        DataHub does not hold leaves it undescribed, as in the store."""
+        for rid, rec in sorted(self.records.items()):
+            self.node(NodeKind(rid.split(":", 1)[0]), rid, dict(rec["attrs"]))
+        for _rid, rec in sorted(self.records.items()):
+            for e in rec.get("edges") or []:
+                if not isinstance(e, list) or len(e) < 3:
+                    continue
+                try:
+                    kind = EdgeKind(e[0])
+                except ValueError:
+                    continue
+                attrs = e[3] if len(e) > 3 and isinstance(e[3], dict) else {}
+                self.edge(kind, str(e[1]), str(e[2]), **attrs)
+
     def build(self) -> LineageGraph:
+        self.collect()
         for urn in self.urns("mlModelGroup"):
             self.model_group(urn)
         for urn in self.urns("dataset"):
@@ -199,6 +248,7 @@ class _Reader:
         for urn in self.urns("mlModel"):
             self.model_links(urn)
         self.version_chain()
+        self.build_records()
         for urn in self.urns("mlModelGroup") + self.urns("mlModel") + self.urns("dataJob"):
             self.governance(urn)
         for urn in self.urns("mlModel"):
@@ -266,6 +316,8 @@ class _Reader:
         h = h or edge_props.get("digest") or edge_props.get("hash")
         if edge_props.get("lineage_id"):
             nid = edge_props["lineage_id"]
+            if edge_props.get("lineage_placeholder") == "true":
+                return nid  # no source described it: the edge leaves it a placeholder
         elif own_id and (not h or own_attrs.get("hash") == h):
             nid = own_id
         else:
@@ -332,7 +384,7 @@ class _Reader:
                 self.node(NodeKind.MODEL_GROUP, gid, {"name": group,
                                                       "registry": _platform(urn)})
         self.edge(EdgeKind.VERSION_OF, mid, gid)
-        if commit:
+        if commit and self.known_commit(commit):
             self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid)
         art = cp.get("artifact_hash")
         if art:  # the artifact file: a DVC dataset that lists this hash among its versions
@@ -340,6 +392,11 @@ class _Reader:
                 md5s = _props(self.a(ds, "datasetProperties")).get("dvc_md5", "").split(",")
                 if art.removeprefix("md5:") in md5s:
                     self.edge(EdgeKind.ARTIFACT, self.data_for(ds, {"dvc_md5": art}), mid)
+
+    def known_commit(self, sha: str) -> bool:
+        """False when our renderer said no source described the commit (a run named a sha
+        that neither git nor anything else knew): it stays a dangling reference."""
+        return self.commit_facts.get(sha.lower(), {}).get("git_commit_state") != "unknown"
 
     def commit(self, sha: str, source_code: Any = None) -> str:
         cid = ids.commit_id(sha)
@@ -349,7 +406,12 @@ class _Reader:
                 m = re.match(r"^https://(.+?)/tree/[0-9a-f]{40}$", s.sourceCodeUrl or "")
                 if m:
                     repo = f"repository:{m.group(1)}"
-            self.node(NodeKind.COMMIT, cid, {"sha": sha.lower(), "repository": repo})
+            facts = self.commit_facts.get(sha.lower(), {})
+            author = {k: facts[f"git_author_{k}"] for k in ("name", "email")
+                      if facts.get(f"git_author_{k}")}
+            self.node(NodeKind.COMMIT, cid, {
+                "sha": sha.lower(), "repository": repo, "author": author or None,
+                "placeholder": facts.get("git_commit_state") == "unseen"})
         return cid
 
     def is_deployment_job(self, urn: str) -> bool:
@@ -439,7 +501,7 @@ class _Reader:
         }
         self.node(NodeKind.RUN, rid, {**base, **attrs}, urn)
         ra = self.g.attrs(rid)
-        if ra.get("commit"):
+        if ra.get("commit") and self.known_commit(ra["commit"]):
             self.edge(EdgeKind.CODE, self.commit(ra["commit"]), rid,
                       **({"dirty": ra["dirty"]} if ra.get("dirty") is not None else {}))
         inp = self.a(urn, "dataProcessInstanceInput")
@@ -450,8 +512,9 @@ class _Reader:
                 data = self.data_for(e.destinationUrn, ep)
                 pin = ep.get("pin") or ("strong" if ep.get("dvc_md5") else
                                         "weak" if ep.get("digest") else "none")
-                self.edge(EdgeKind.INPUT, data, rid, pin=pin,
-                          path=self.g.attrs(data).get("path"))
+                path = self.g.attrs(data).get("path") if data in self.g else \
+                    self.dataset_path(e.destinationUrn)[0]
+                self.edge(EdgeKind.INPUT, data, rid, pin=pin, path=path)
         for u in getattr(inp, "inputs", None) or []:
             if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
                 self.edge(EdgeKind.INPUT, self.data_for(u, {}), rid, pin="none")
@@ -483,8 +546,24 @@ class _Reader:
         self.documents(urn, mid)
 
     def documents(self, urn: str, target: str) -> None:
+        on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
+        listed: set[str] = set()
+        # ours: every document as custom property ``document.<record id>`` = "<kind>: <uri>"
+        for aspect in self.aspects.get(urn, {}).values():
+            for key, value in sorted(_props(aspect).items()):
+                m = re.match(r"^document\.(.+)$", key)
+                kind, sep, uri = value.partition(": ")
+                if not m or not sep or kind not in DOC_KIND_VALUES:
+                    continue
+                did = ids.record_id("document", m.group(1))
+                listed.add(uri)
+                self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": uri, on: target,
+                                                   **self.link_facts(urn, uri)})
+                self.edge(EdgeKind.DOCUMENTS, did, target)
         for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
             desc = (getattr(link, "description", "") or "").strip()
+            if link.url in listed:
+                continue
             if APPROVAL_LINK.match(desc) or desc.lower().startswith("risk assessment"):
                 continue  # read with the approvals / the risk assessment
             m = re.match(r"^(.*?)\s*\((\w+)\)", desc)
@@ -493,22 +572,44 @@ class _Reader:
             title = m.group(1) if m else desc or None
             h = re.search(r"\b(sha256:[0-9a-f]+)", desc)
             did = ids.record_id("document", None, link.url.encode())
-            on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
             self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": link.url,
                                                "title": title, "content_hash":
                                                h.group(1) if h else None, on: target})
             self.edge(EdgeKind.DOCUMENTS, did, target)
 
+    def link_facts(self, urn: str, url: str) -> dict[str, Any]:
+        """Title and content hash of a document from its link, when it is one."""
+        for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
+            if link.url == url:
+                desc = (getattr(link, "description", "") or "").strip()
+                m = re.match(r"^(.*?)\s*\((\w+)\)", desc)
+                h = re.search(r"\b(sha256:[0-9a-f]+)", desc)
+                return {"title": m.group(1) if m else None,
+                        "content_hash": h.group(1) if h else None}
+        return {}
+
     def version_chain(self) -> None:
         """PREVIOUS_VERSION edges from the version order DataHub keeps (``sortId``)."""
         by_group: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        explicit: set[str] = set()  # groups whose versions we rendered: edges are explicit
+        for urn in self.urns("mlModel"):
+            mid = self.node_of.get(urn)
+            cp = _props(self.a(urn, "mlModelProperties"))
+            if mid is None or not cp.get("lineage_id"):
+                continue
+            explicit.add(next(iter(self.g.successors(mid, EdgeKind.VERSION_OF)), ""))
+            for prev in filter(None, cp.get("previous_version", "").split(",")):
+                self.edge(EdgeKind.PREVIOUS_VERSION, prev, mid)
+            for other in filter(None, cp.get("same_as", "").split(",")):
+                self.edge(EdgeKind.SAME_AS, mid, other)
         for urn in self.urns("mlModel"):
             mid = self.node_of.get(urn)
             vp = self.a(urn, "versionProperties")
             if mid is None or vp is None or not getattr(vp, "sortId", None):
                 continue
             gid = next(iter(self.g.successors(mid, EdgeKind.VERSION_OF)), "")
-            by_group[gid].append((vp.sortId, mid))
+            if gid not in explicit:
+                by_group[gid].append((vp.sortId, mid))
         for versions in by_group.values():
             ordered = [m for _, m in sorted(versions)]
             for prev, nxt in zip(ordered, ordered[1:], strict=False):
@@ -517,8 +618,8 @@ class _Reader:
     def incident(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         info = self.a(urn, "incidentInfo")
-        if info is None:
-            return
+        if info is None or urn in self.alert_of_incident:
+            return  # ours: the alert record on the model version holds it whole
         st = getattr(info, "status", None)
         state = str(getattr(st, "state", "ACTIVE")).upper()
         msg = str(getattr(st, "message", "") or "")
@@ -577,6 +678,8 @@ class _Reader:
             self.approvals(urn, nid, sp)
 
     def risk(self, urn: str, gid: str, sp: dict[str, list[Any]]) -> None:
+        if self.has_records(urn, "risk_assessment"):
+            return
         tier = _first(sp, "risktier", "risk_tier") or self.tier_from_terms(urn)
         if not tier or str(tier).lower() not in TIER_WORDS:
             return
@@ -604,8 +707,13 @@ class _Reader:
                     return w
         return None
 
+    def has_records(self, urn: str, kind: str) -> bool:
+        return any(r.startswith(kind + ":") for r in self.records_on.get(urn, ()))
+
     def approvals(self, urn: str, target: str, sp: dict[str, list[Any]]) -> None:
-        records = [str(r) for r in _find(sp, "approvalrecordids", "approval_record_ids")]
+        records = [str(r) for r in _find(sp, "approvalrecordids", "approval_record_ids")
+                   if ids.record_id("approval", str(r)) not in self.records
+                   and str(r) not in self.records]
         by = [str(x) for x in _find(sp, "approvedby", "approved_by")]
         at = [str(x) for x in _find(sp, "approvedat", "approved_at")]
         envs = [str(x) for x in _find(sp, "approvedenvironments", "approved_environments")]
@@ -650,6 +758,8 @@ class _Reader:
         mid = self.node_of.get(urn)
         if mid is None:
             return
+        if self.has_records(urn, "retraining"):
+            return
         sp = self.structured(urn)
         trigger = _first(sp, "retrainingtrigger", "retraining_trigger")
         if trigger not in ("drift", "schedule", "data-change", "manual"):
@@ -686,6 +796,7 @@ APPROVAL_LINK = re.compile(
     r"(?: \(([^)]*)\))?(?: for (\S+))?$")
 DRIFT_TITLE = re.compile(r"^Drift: (\S+?)(?: = ([-+0-9.eE]+))?(?: \(threshold ([-+0-9.eE]+)\))?$")
 DRIFT_DESC = re.compile(r"^\S+ = [-+0-9.eE]+( \(threshold [-+0-9.eE]+\))?(; follow-up: .*)?$")
+RECORD_KINDS = ("approval", "retraining", "risk_assessment", "alert")
 DOC_KIND_VALUES = ("model_card", "datasheet", "bias_report", "evaluation",
                    "transparency_notice", "data_governance", "other")
 
