@@ -24,9 +24,13 @@ incident (on mlModel)                       alert → ALERTS the version
 institutionalMemory                         document → DOCUMENTS
 ==========================================  =============================================
 
-Where an entity carries our own ``customProperties`` (``lineage_id`` and the node's
-attributes), those win; the DataHub-convention derivation is the fallback for entities other
-tools wrote. The reader never raises on an entity it does not understand: it skips it.
+Where an entity carries our own ``customProperties`` (``lineage_id``; governance records whole
+as ``approval.<id>`` / ``retraining.<id>`` / ``risk_assessment.<id>`` / ``alert.<id>``;
+``document.<id>``; ``same_as`` / ``previous_version``; ``git_commit_state`` and the commit
+author; ``lineage_properties``; ``lineage_placeholder`` — see the renderer), those win and the
+graph comes back with the store's ids, so the audit of the catalog gives the store's findings;
+the DataHub-convention derivation is the fallback for entities other tools wrote. The reader
+never raises on an entity it does not understand: it skips it.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from lineage import ids
 from lineage.errors import ConfigError, SinkError
 from lineage.graph import LineageGraph
-from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
+from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact, kind_of
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -124,15 +128,13 @@ class _Reader:
         self.records_on: dict[str, set[str]] = defaultdict(set)  # urn -> record ids
         self.alert_of_incident: dict[str, str] = {}
         self.commit_facts: dict[str, dict[str, str]] = {}  # sha -> git_commit_state, author
+        self.placeholder_urns: set[str] = set()
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
         if mcp.aspect is None or not mcp.entityUrn:
             return
         self.aspects[mcp.entityUrn][mcp.aspectName or mcp.aspect.get_aspect_name()] = mcp.aspect
         self.types[mcp.entityUrn] = mcp.entityType
-
-    def urns(self, entity_type: str) -> list[str]:
-        return sorted(u for u, t in self.types.items() if t == entity_type)
 
     def a(self, urn: str, name: str) -> Any:
         return self.aspects.get(urn, {}).get(name)
@@ -157,6 +159,15 @@ class _Reader:
                     except ValueError:
                         pass
         return nid, attrs
+
+    def free_properties(self, urn: str) -> dict[str, str] | None:
+        """The node's free-form ``properties``, which our renderer lists by name."""
+        for aspect in self.aspects.get(urn, {}).values():
+            props = _props(aspect)
+            names = _json_list(props.get("lineage_properties"))
+            if names:
+                return {k: props[k] for k in names if k in props}
+        return None
 
     def node(self, kind: NodeKind, nid: str, attrs: dict[str, Any], urn: str | None = None
              ) -> str:
@@ -222,8 +233,29 @@ class _Reader:
                 attrs = e[3] if len(e) > 3 and isinstance(e[3], dict) else {}
                 self.edge(kind, str(e[1]), str(e[2]), **attrs)
 
+    def kind(self, nid: str) -> NodeKind:
+        """Kind of a node, also of one DataHub holds only as an undescribed reference."""
+        return self.g.kind(nid) if nid in self.g else kind_of(nid)
+
+    def undescribed(self) -> None:
+        """Entities our renderer made for nodes no source described: only their ids count."""
+        for urn, aspects in self.aspects.items():
+            for aspect in aspects.values():
+                props = _props(aspect)
+                if props.get("lineage_placeholder") == "true" and props.get("lineage_id"):
+                    self.node_of[urn] = props["lineage_id"]
+                    self.placeholder_urns.add(urn)
+
+    def placeholder_ids(self) -> set[str]:
+        return {self.node_of[u] for u in self.placeholder_urns}
+
+    def urns(self, entity_type: str) -> list[str]:
+        return sorted(u for u, t in self.types.items() if t == entity_type
+                      and u not in self.placeholder_urns)
+
     def build(self) -> LineageGraph:
         self.collect()
+        self.undescribed()
         for urn in self.urns("mlModelGroup"):
             self.model_group(urn)
         for urn in self.urns("dataset"):
@@ -269,7 +301,8 @@ class _Reader:
                 "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
                 "type": cp.get("type"),
                 "intended_purpose": _first(self.structured(urn), "intendedpurpose",
-                                           "intended_purpose")}
+                                           "intended_purpose"),
+                "properties": self.free_properties(urn)}
         self.node(NodeKind.MODEL_GROUP, nid or ids.model_group_id(name), {**base, **attrs}, urn)
 
     def owner(self, urn: str, *types: str) -> str | None:
@@ -371,6 +404,7 @@ class _Reader:
             "artifact_hash": cp.get("artifact_hash"), "artifact_uri": cp.get("artifact_uri"),
             "stage": cp.get("stage"), "status": cp.get("status"),
             "deprecated": cp.get("deprecated") == "true",
+            "properties": self.free_properties(urn),
             "metrics": {m.name: float(m.value) for m in
                         (getattr(props, "trainingMetrics", None) or [])
                         if _is_number(m.value)},
@@ -424,16 +458,19 @@ class _Reader:
         env = cp.get("environment") or _name_in(urn)
         at = cp.get("deployed_at") or (None if proxy else
                                        _ms_to_iso(getattr(props, "createdAt", None)))
-        model = self.node_of.get(cp.get("model", ""), cp.get("model"))
+        model = self.node_of.get(cp.get("model", "")) or cp.get("lineage_model") or \
+            cp.get("model")
         group = self.g.attrs(model).get("group") if model and model in self.g else None
         group = group or (model.removeprefix("model:").rsplit("@", 1)[0] if model else
                           _name_in(urn))
         base = {"model": model, "environment": env, "deployed_at": at,
                 "deployed_by": cp.get("deployed_by"), "endpoint": cp.get("endpoint"),
-                "retired_at": cp.get("retired_at"), "source": cp.get("source")}
+                "retired_at": cp.get("retired_at"), "source": cp.get("source"),
+                "properties": self.free_properties(urn)}
         did = nid or ids.deployment_id(group, env, at or "unknown")
         self.node(NodeKind.DEPLOYMENT, did, {**base, **attrs}, urn)
-        if model and model in self.g and self.g.kind(model) == NodeKind.MODEL:
+        if model and self.kind(model) == NodeKind.MODEL and (
+                model in self.g or model in self.placeholder_ids()):
             self.edge(EdgeKind.DEPLOYED_AS, model, did)
 
     def stage(self, urn: str) -> None:
@@ -495,6 +532,7 @@ class _Reader:
             "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
             "end_time": cp.get("end_time"),
             "job": getattr(self.a(template, "dataJobInfo"), "name", None) if template else None,
+            "properties": self.free_properties(urn),
             "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
             "metrics": {m.name: float(m.value) for m in
                         (getattr(trp, "trainingMetrics", None) or []) if _is_number(m.value)},
@@ -534,14 +572,14 @@ class _Reader:
         if mid is None or props is None:
             return
         for job in getattr(props, "trainingJobs", None) or []:
-            if job in self.node_of and self.g.kind(self.node_of[job]) == NodeKind.RUN:
+            if job in self.node_of and self.kind(self.node_of[job]) == NodeKind.RUN:
                 self.edge(EdgeKind.PRODUCED, self.node_of[job], mid)
         for dep in list(getattr(props, "deployments", None) or []) + list(
                 getattr(props, "downstreamJobs", None) or []):
             did = self.node_of.get(dep)
-            if did and self.g.kind(did) == NodeKind.DEPLOYMENT:
+            if did and self.kind(did) == NodeKind.DEPLOYMENT:
                 self.edge(EdgeKind.DEPLOYED_AS, mid, did)
-                if not self.g.attrs(did).get("model"):
+                if not self.g.is_placeholder(did) and not self.g.attrs(did).get("model"):
                     self.g.attrs(did)["model"] = mid
         self.documents(urn, mid)
 
@@ -628,7 +666,7 @@ class _Reader:
         cp = _props(info)
         aid = nid or f"alert:{urn.rsplit(':', 1)[-1]}"
         targets = [self.node_of[e] for e in info.entities if e in self.node_of
-                   and self.g.kind(self.node_of[e]) == NodeKind.MODEL]
+                   and self.kind(self.node_of[e]) == NodeKind.MODEL]
         title = getattr(info, "title", None) or ""
         m = DRIFT_TITLE.match(title)
         metric = cp.get("metric") or (m.group(1) if m else None) or \

@@ -15,8 +15,13 @@ data                ``dataset`` (one per repository path; versions live on the e
 stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
 deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
 alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version
-commit, records     attributes, edge properties, structured properties and links
+commit, records     attributes, edge properties, structured properties and links; each
+                    record also whole as a custom property ``<kind>.<id>`` (JSON)
 ==================  =====================================================================
+
+Every entity made from one node carries the node id as custom property ``lineage_id`` (dataset
+edges too), so reading DataHub back (``reader.py``) rebuilds the graph with the store's ids and
+the audit of the catalog gives the store's findings.
 
 Rendering happens in two steps so that a push can skip unchanged entities cheaply:
 :func:`plan` collects, per DataHub entity, a JSON-able *view* holding every fact the entity's
@@ -168,6 +173,18 @@ def _natural(v: str) -> tuple[Any, ...]:
 def _str_map(d: dict[str, Any]) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else _json(v) for k, v in sorted(d.items())
             if v is not None}
+
+
+def _free(props: dict[str, Any]) -> dict[str, str]:
+    """Names of the node's free-form ``properties`` among the custom properties (they share
+    the map with ours), so a reader can tell them apart (e.g. ``monitoring_checked_at``)."""
+    return {"lineage_properties": _json(sorted(props))} if props else {}
+
+
+def _undescribed(v: dict[str, Any]) -> dict[str, str]:
+    """An entity for a node that an edge or record names but no source described: the reader
+    keeps it undescribed (the audit reports the dangling reference)."""
+    return {"lineage_placeholder": "true"} if v.get("placeholder") else {}
 
 
 def _json(v: Any) -> str:
@@ -834,6 +851,7 @@ class _Planner:
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
                 "template": self.run_stage(nid, a), "upstream": self.previous_runs(nid),
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
+                "placeholder": self.g.is_placeholder(nid),
             }
             plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
         return plans
@@ -862,6 +880,7 @@ class _Planner:
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
                 "properties": a.get("properties") or {},
                 "lineage_id": nid, "records": self.records(nid),
+                "placeholder": self.g.is_placeholder(nid),
             }
             plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
         return plans
@@ -1130,7 +1149,8 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "labels": ",".join(v["labels"]) or None,
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
                        "risk_rationale": gov.get("rationale"), **_doc_props(v["documents"]),
-                       "lineage_id": v.get("lineage_id"), **v.get("records", {})})
+                       "lineage_id": v.get("lineage_id"), **v.get("records", {}),
+                       **_free(v["properties"]), **_undescribed(v)})
     yield p.urn, MLModelGroupPropertiesClass(
         name=v["name"], description=v.get("description") or gov.get("intended_purpose"),
         customProperties=custom, trainingJobs=v["training_jobs"] or None,
@@ -1183,7 +1203,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        **_doc_props(v["documents"]), "lineage_id": v.get("lineage_id"),
                        **v.get("commit_facts", {}), **v.get("records", {}),
                        "same_as": ",".join(v.get("same_as", [])) or None,
-                       "previous_version": ",".join(v.get("previous", [])) or None})
+                       "previous_version": ",".join(v.get("previous", [])) or None,
+                       **_free(v["properties"]), **_undescribed(v)})
     created = _ms(v.get("created_at"))
     yield p.urn, MLModelPropertiesClass(
         name=v["name"], description=v.get("description"), customProperties=custom,
@@ -1269,7 +1290,8 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
                        "tracking_uri": v.get("tracking_uri"), "lineage_id": v.get("lineage_id"),
-                       **v.get("commit_facts", {})})
+                       **v.get("commit_facts", {}), **_free(v["properties"]),
+                       **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
         name=str(v["name"]), created=_stamp(v.get("start") or v.get("end"), v.get("user")),
         customProperties=custom)
@@ -1315,7 +1337,9 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "endpoint": v.get("endpoint"), "deployed_at": v.get("deployed_at"),
                        "deployed_by": v.get("deployed_by"), "retired_at": v.get("retired_at"),
                        "source": v.get("source"), "model": v.get("model_urn"),
-                       "lineage_id": v.get("lineage_id"), **v.get("records", {})})
+                       "lineage_id": v.get("lineage_id"), **v.get("records", {}),
+                       "lineage_model": v.get("model") or None,
+                       **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
         else DeploymentStatusClass.IN_SERVICE
     version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
