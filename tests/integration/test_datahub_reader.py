@@ -325,3 +325,27 @@ def test_dangling_references_stay_dangling() -> None:
     assert {s for r, s, _ in local if r == "lineage-continuity"} >= {"model:churn@v7",
                                                                      "model:churn@v8"}
     assert {(f.rule, f.subject, f.severity) for f in run_audit(back, now=now).findings} == local
+
+
+def test_run_user_and_dirty_code_edge_round_trip() -> None:
+    """The run's user as given (four-eyes compares it with approvers) and a dirty tree noted
+    only on the code edge (run-code-pinned) survive DataHub."""
+    from datetime import UTC, datetime
+
+    from connectors.sinks.datahub.render import render
+    from lineage.audit import run_audit
+    from lineage.model import Edge
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    graph.attrs(run)["user"] = "Ada Author"
+    graph.attrs(run).pop("dirty", None)
+    (code,) = graph.in_edges(run, EdgeKind.CODE)
+    graph.add_edge(Edge.make(EdgeKind.CODE, code.source, run, dirty=True))
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(run)["user"] == "Ada Author"
+    now = datetime(2026, 1, 22, tzinfo=UTC)
+    local = {(f.rule, f.subject) for f in run_audit(graph, now=now).findings}
+    assert ("run-code-pinned", run) in local
+    assert {(f.rule, f.subject) for f in run_audit(back, now=now).findings} == local

@@ -527,8 +527,9 @@ class _Reader:
             "commit": commit, "dirty": None if dirty is None else dirty.lower() == "true",
             "status": cp.get("status"), "experiment": experiment,
             "tracking_uri": cp.get("tracking_uri"),
-            "user": actor.removeprefix("urn:li:corpuser:") if actor and
-            actor != "urn:li:corpuser:lineage" else None,
+            # as the run gave it (the corpuser urn is normalised: "Ada Author" → ada.author)
+            "user": cp.get("user") or (actor.removeprefix("urn:li:corpuser:") if actor and
+                                       actor != "urn:li:corpuser:lineage" else None),
             "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
             "end_time": cp.get("end_time"),
             "job": getattr(self.a(template, "dataJobInfo"), "name", None) if template else None,

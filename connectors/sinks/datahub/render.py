@@ -847,7 +847,10 @@ class _Planner:
                 "start": a.get("start_time"), "end": a.get("end_time"),
                 "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
-                "commit": commit, "dirty": a.get("dirty"), "tracking_uri": a.get("tracking_uri"),
+                "commit": commit, "tracking_uri": a.get("tracking_uri"),
+                # dirty on the run or on its code edge: DataHub has one place for it
+                "dirty": True if any(e.attrs.get("dirty") for e in
+                                     self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
                 "template": self.run_stage(nid, a), "upstream": self.previous_runs(nid),
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
@@ -1286,6 +1289,7 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     v = p.view
     custom = _str_map({**v["properties"], **v["tags"], "source": v.get("source"),
                        "run_id": v.get("run_id"), "status": v.get("status"),
+                       "user": v.get("user"),
                        "git_commit": v.get("commit"),
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
