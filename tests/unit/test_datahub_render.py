@@ -332,5 +332,7 @@ def test_partial_and_odd_graphs_render_valid_mcps() -> None:
     assert "urn:li:mlModel:(urn:li:dataPlatform:dvc,a%2Cb %28x%29_1,PROD)" in urns
     assert any(u.startswith("urn:li:mlModelDeployment:") and "fraud_3_prod" in u for u in urns)
     model = _by(mcps, "a%2Cb %28x%29_1,PROD)", "mlModelProperties")
-    assert model.customProperties["document.D1"] == "bias_report: docs/bias.md"
+    doc = json.loads(model.customProperties["document.D1"])  # the record whole
+    assert (doc["attrs"]["doc_kind"], doc["attrs"]["uri"]) == ("bias_report", "docs/bias.md")
+    assert ["documents", "document:D1", "model:a,b (x)@1"] in doc["edges"]
     assert not [m for m in mcps if m.aspectName == "institutionalMemory"]

@@ -25,7 +25,7 @@ institutionalMemory                         document → DOCUMENTS
 ==========================================  =============================================
 
 Where an entity carries our own ``customProperties`` (``lineage_id``; governance records whole
-as ``approval.<id>`` / ``retraining.<id>`` / ``risk_assessment.<id>`` / ``alert.<id>``;
+as ``approval.<id>`` / ``retraining.<id>`` / ``risk_assessment.<id>`` / ``alert.<id>`` /
 ``document.<id>``; ``same_as`` / ``previous_version``; ``git_commit_state`` and the commit
 author; ``lineage_properties``; ``lineage_placeholder`` — see the renderer), those win and the
 graph comes back with the store's ids, so the audit of the catalog gives the store's findings;
@@ -400,7 +400,9 @@ class _Reader:
             or _platform(urn), "aliases": aliases, "commit": commit,
             "description": getattr(props, "description", None),
             "created_at": _ms_to_iso(getattr(created, "time", None)),
-            "created_by": actor.removeprefix("urn:li:corpuser:") if actor else None,
+            "created_by": cp.get("created_by") or (
+                actor.removeprefix("urn:li:corpuser:") if actor else None),
+            "run_id": cp.get("run_id"),
             "artifact_hash": cp.get("artifact_hash"), "artifact_uri": cp.get("artifact_uri"),
             "stage": cp.get("stage"), "status": cp.get("status"),
             "deprecated": cp.get("deprecated") == "true",
@@ -466,6 +468,7 @@ class _Reader:
         base = {"model": model, "environment": env, "deployed_at": at,
                 "deployed_by": cp.get("deployed_by"), "endpoint": cp.get("endpoint"),
                 "retired_at": cp.get("retired_at"), "source": cp.get("source"),
+                "record_file": cp.get("record_file"),
                 "properties": self.free_properties(urn)}
         did = nid or ids.deployment_id(group, env, at or "unknown")
         self.node(NodeKind.DEPLOYMENT, did, {**base, **attrs}, urn)
@@ -586,8 +589,10 @@ class _Reader:
 
     def documents(self, urn: str, target: str) -> None:
         on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
-        listed: set[str] = set()
-        # ours: every document as custom property ``document.<record id>`` = "<kind>: <uri>"
+        # ours: the document records (read whole by build_records); their links are theirs
+        listed = {str(self.records[r]["attrs"].get("uri")) for r in self.records_on.get(urn, ())
+                  if r.startswith("document:")}
+        # written before documents were whole records: ``document.<id>`` = "<kind>: <uri>"
         for aspect in self.aspects.get(urn, {}).values():
             for key, value in sorted(_props(aspect).items()):
                 m = re.match(r"^document\.(.+)$", key)
@@ -835,7 +840,7 @@ APPROVAL_LINK = re.compile(
     r"(?: \(([^)]*)\))?(?: for (\S+))?$")
 DRIFT_TITLE = re.compile(r"^Drift: (\S+?)(?: = ([-+0-9.eE]+))?(?: \(threshold ([-+0-9.eE]+)\))?$")
 DRIFT_DESC = re.compile(r"^\S+ = [-+0-9.eE]+( \(threshold [-+0-9.eE]+\))?(; follow-up: .*)?$")
-RECORD_KINDS = ("approval", "retraining", "risk_assessment", "alert")
+RECORD_KINDS = ("approval", "retraining", "risk_assessment", "alert", "document")
 DOC_KIND_VALUES = ("model_card", "datasheet", "bias_report", "evaluation",
                    "transparency_notice", "data_governance", "other")
 

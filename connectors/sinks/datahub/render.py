@@ -65,9 +65,10 @@ RUN_SUBTYPE = "ML Training Run"
 DEPLOYMENT_SUBTYPE = "Model Deployment"
 INCIDENT_TYPE = "MODEL_DRIFT"
 # governance records kept whole as custom properties of the entities they are about
-RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT, NodeKind.ALERT)
+RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT, NodeKind.ALERT,
+                NodeKind.DOCUMENT)
 RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKind.ALERTS,
-                EdgeKind.TRIGGERS)
+                EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
 
 _MODEL_ENTITIES = ["urn:li:entityType:datahub.mlModel"]
 _GROUP_AND_MODEL = ["urn:li:entityType:datahub.mlModelGroup", "urn:li:entityType:datahub.mlModel"]
@@ -765,6 +766,7 @@ class _Planner:
                 "artifact_hash": a.get("artifact_hash"), "commit": commit,
                 "repo_url": self.repo_url_of_commit(commit), "created_at": a.get("created_at"),
                 "created_by": a.get("created_by"), "aliases": a.get("aliases") or [],
+                "run_id": a.get("run_id"),
                 "stage": a.get("stage"), "status": a.get("status"),
                 "deprecated": a.get("deprecated", False), "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
@@ -883,7 +885,7 @@ class _Planner:
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
                 "properties": a.get("properties") or {},
                 "lineage_id": nid, "records": self.records(nid),
-                "placeholder": self.g.is_placeholder(nid),
+                "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
             }
             plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
         return plans
@@ -1023,11 +1025,6 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     return out
 
 
-def _doc_props(docs: list[dict[str, Any]]) -> dict[str, str]:
-    return {f"document.{d['id'].split(':', 1)[1]}": f"{d.get('kind')}: {d.get('uri')}"
-            for d in docs}
-
-
 def _source_code_url(repo_url: str | None, commit: str) -> str:
     web = _web_url(repo_url)
     if web:
@@ -1151,7 +1148,7 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "path": v.get("path"), "type": v.get("type"),
                        "labels": ",".join(v["labels"]) or None,
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
-                       "risk_rationale": gov.get("rationale"), **_doc_props(v["documents"]),
+                       "risk_rationale": gov.get("rationale"),
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
                        **_free(v["properties"]), **_undescribed(v)})
     yield p.urn, MLModelGroupPropertiesClass(
@@ -1203,7 +1200,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
                        "stage": v.get("stage"), "status": v.get("status"),
                        "deprecated": "true" if v.get("deprecated") else None,
-                       **_doc_props(v["documents"]), "lineage_id": v.get("lineage_id"),
+                       "lineage_id": v.get("lineage_id"), "run_id": v.get("run_id"),
+                       "created_by": v.get("created_by"),
                        **v.get("commit_facts", {}), **v.get("records", {}),
                        "same_as": ",".join(v.get("same_as", [])) or None,
                        "previous_version": ",".join(v.get("previous", [])) or None,
@@ -1343,6 +1341,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "source": v.get("source"), "model": v.get("model_urn"),
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
                        "lineage_model": v.get("model") or None,
+                       "record_file": v.get("record_file"),
                        **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
         else DeploymentStatusClass.IN_SERVICE
