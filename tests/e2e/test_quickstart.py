@@ -49,6 +49,28 @@ def test_audit_finds_exactly_the_planted_gaps(quickstart: dict) -> None:
     assert found == planted
 
 
+def _findings_local_and_lite(repo: str) -> tuple[set, set]:
+    """Findings of the audit of the store and of its DataHub Lite copy."""
+    code, out = lineage("push", "-C", repo, "--json")  # the Lite file holds the latest facts
+    assert code == 0, out
+    found = {}
+    for source in (["--source", "local"],
+                   ["--source", "datahub-lite", str(Path(repo, ".lineage/datahub-lite.db"))]):
+        code, out = lineage("audit", "-C", repo, "--as-of", "2026-01-22", "--format", "json",
+                            *source)
+        assert code in (0, 1), out
+        found[source[1]] = json.loads(out)["findings"]
+    return found["local"], found["datahub-lite"]
+
+
+def test_audit_of_datahub_lite_equals_local_audit(quickstart: dict) -> None:
+    local, lite = _findings_local_and_lite(quickstart["repository"])
+    assert local, "the demo plants gaps: the local audit must find them"
+    key = [(f["rule"], f["subject"], f["severity"]) for f in local]
+    assert [(f["rule"], f["subject"], f["severity"]) for f in lite] == key
+    assert lite == local  # message, evidence, aliases and the record file (SARIF) too
+
+
 def test_provenance_joins_deployment_version_run_commit_and_data(quickstart: dict) -> None:
     repo = quickstart["repository"]
     code, out = lineage("show", "-C", repo, "deployment:churn-prod-2026-01-20", "--json")
@@ -87,3 +109,9 @@ def test_closing_the_gaps_leaves_no_finding(quickstart: dict) -> None:
     assert json.loads(out)["findings"] == []
     code, out = lineage("verify", "-C", repo)
     assert code == 0, out
+
+
+def test_datahub_lite_audit_follows_the_closed_gaps(quickstart: dict) -> None:
+    """After the gaps are closed (previous test) and pushed, Lite agrees again: no finding."""
+    local, lite = _findings_local_and_lite(quickstart["repository"])
+    assert lite == local

@@ -50,3 +50,5 @@ def test_local_and_datahub_lite_agree(git_repo, tmp_path: Path, fixed: bool) -> 
     assert {(f.rule, f.subject) for f in remote.findings} == pairs
     assert {(f.rule, f.subject, f.severity) for f in remote.findings} == \
         {(f.rule, f.subject, f.severity) for f in local.findings}
+    # the whole findings: message, evidence, aliases, record file (SARIF location)
+    assert [f.as_dict() for f in remote.findings] == [f.as_dict() for f in local.findings]

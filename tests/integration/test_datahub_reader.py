@@ -200,6 +200,11 @@ def test_round_trip_shows_a_gap_the_catalog_has(tmp_path: Path) -> None:
     mcps = [m for m in render(fixed_graph())
             if not (m.aspectName == "structuredProperties" and m.entityType in
                     ("mlModel", "dataJob"))]
+    for m in mcps:  # and the approval records kept whole as custom properties
+        props = getattr(m.aspect, "customProperties", None)
+        if props:
+            m.aspect.customProperties = {k: v for k, v in props.items()
+                                         if not k.startswith("approval.")}
     g = graph_from_mcps(mcps)
     assert g.node_ids(NodeKind.APPROVAL) == []
     assert g.node_ids(NodeKind.RISK_ASSESSMENT)  # the group's tier is still there
@@ -266,3 +271,72 @@ def test_read_rest_of_the_rendered_graph_matches_the_lite_read() -> None:
         fetched = {r.path.split("?")[0] for r in gms.requests if r.method == "GET"}
     assert canonical(g) == canonical(graph_from_mcps(mcps))
     assert not any("db.other" in p for p in fetched)  # never asked for what it does not need
+
+
+def test_free_form_properties_and_monitoring_evidence_round_trip() -> None:
+    """``properties`` share DataHub's custom properties with ours: they come back as they
+    were (``monitoring_checked_at`` is monitoring evidence for the audit), ours do not leak in."""
+    from connectors.sinks.datahub.render import render
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    graph = fixed_graph()
+    dep = graph.node_ids(NodeKind.DEPLOYMENT)[0]
+    model = graph.attrs(dep)["model"]
+    graph.attrs(dep)["properties"] = {"monitoring_checked_at": "2026-01-21T08:00:00Z"}
+    graph.attrs(model)["properties"] = {"owner_team": "risk, credit", "ticket": "ML-7"}
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(dep).get("properties") == {"monitoring_checked_at": "2026-01-21T08:00:00Z"}
+    assert back.attrs(model).get("properties") == {"owner_team": "risk, credit", "ticket": "ML-7"}
+    others = [m for m in back.node_ids(NodeKind.MODEL) if m != model]
+    assert others and all(not back.attrs(m).get("properties") for m in others)
+
+
+def test_dangling_references_stay_dangling() -> None:
+    """Versions no source described (named by an approval's edge, by a deployment record) come
+    back undescribed, so the audit of the catalog reports the same breaks as the store's."""
+    from datetime import UTC, datetime
+
+    from connectors.sinks.datahub.render import render
+    from lineage.audit import run_audit
+    from lineage.model import Edge, Node
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    graph = fixed_graph()
+    graph.add_node(Node.make(NodeKind.APPROVAL, "approval:GHOST-1", approver="bob@example.com",
+                             model="model:churn@v7", decided_at="2026-01-04T09:00:00Z"))
+    graph.add_edge(Edge.make(EdgeKind.APPROVES, "approval:GHOST-1", "model:churn@v7"))
+    graph.add_node(Node.make(NodeKind.DEPLOYMENT, "deployment:churn:dev:2026-01-06T00:00:00Z",
+                             model="model:churn@v8", environment="dev",
+                             deployed_at="2026-01-06T00:00:00Z"))
+    assert graph.is_placeholder("model:churn@v7") and "model:churn@v8" not in graph
+    back = graph_from_mcps(render(graph))
+    assert back.is_placeholder("model:churn@v7") and "model:churn@v8" not in back
+    now = datetime(2026, 1, 22, tzinfo=UTC)
+    local = {(f.rule, f.subject, f.severity) for f in run_audit(graph, now=now).findings}
+    assert {s for r, s, _ in local if r == "lineage-continuity"} >= {"model:churn@v7",
+                                                                     "model:churn@v8"}
+    assert {(f.rule, f.subject, f.severity) for f in run_audit(back, now=now).findings} == local
+
+
+def test_run_user_and_dirty_code_edge_round_trip() -> None:
+    """The run's user as given (four-eyes compares it with approvers) and a dirty tree noted
+    only on the code edge (run-code-pinned) survive DataHub."""
+    from datetime import UTC, datetime
+
+    from connectors.sinks.datahub.render import render
+    from lineage.audit import run_audit
+    from lineage.model import Edge
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    graph.attrs(run)["user"] = "Ada Author"
+    graph.attrs(run).pop("dirty", None)
+    (code,) = graph.in_edges(run, EdgeKind.CODE)
+    graph.add_edge(Edge.make(EdgeKind.CODE, code.source, run, dirty=True))
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(run)["user"] == "Ada Author"
+    now = datetime(2026, 1, 22, tzinfo=UTC)
+    local = {(f.rule, f.subject) for f in run_audit(graph, now=now).findings}
+    assert ("run-code-pinned", run) in local
+    assert {(f.rule, f.subject) for f in run_audit(back, now=now).findings} == local

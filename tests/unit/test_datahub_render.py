@@ -22,6 +22,8 @@ sys.path.insert(0, str(GOLDEN_DIR))
 
 from fixture_graph import MD5_TRAIN, SHA1, SHA2, fixed_graph  # noqa: E402
 
+MD5_TRAIN_ID = f"data:github.com/acme/churn:data/train.csv@{MD5_TRAIN}"
+
 from connectors.sinks.datahub.render import (  # noqa: E402
     APPROVER_OWNERSHIP_TYPE,
     STRUCTURED_PROPERTIES,
@@ -124,7 +126,7 @@ def test_run_is_a_training_instance_with_pinned_inputs(mcps: list[Any]) -> None:
     edge = inp.inputEdges[0]
     assert edge.destinationUrn.endswith("data/train.csv,PROD)")
     assert edge.properties == {"dvc_md5": MD5_TRAIN.removeprefix("md5:"), "git_commit": SHA2,
-                               "pin": "strong"}
+                               "pin": "strong", "lineage_id": MD5_TRAIN_ID}
     out = _by(mcps, run2, "dataProcessInstanceOutput")
     assert [e.destinationUrn for e in out.outputEdges] == [
         "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.1.0,PROD)"]
@@ -330,5 +332,7 @@ def test_partial_and_odd_graphs_render_valid_mcps() -> None:
     assert "urn:li:mlModel:(urn:li:dataPlatform:dvc,a%2Cb %28x%29_1,PROD)" in urns
     assert any(u.startswith("urn:li:mlModelDeployment:") and "fraud_3_prod" in u for u in urns)
     model = _by(mcps, "a%2Cb %28x%29_1,PROD)", "mlModelProperties")
-    assert model.customProperties["document.D1"] == "bias_report: docs/bias.md"
+    doc = json.loads(model.customProperties["document.D1"])  # the record whole
+    assert (doc["attrs"]["doc_kind"], doc["attrs"]["uri"]) == ("bias_report", "docs/bias.md")
+    assert ["documents", "document:D1", "model:a,b (x)@1"] in doc["edges"]
     assert not [m for m in mcps if m.aspectName == "institutionalMemory"]

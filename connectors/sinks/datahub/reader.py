@@ -24,9 +24,13 @@ incident (on mlModel)                       alert → ALERTS the version
 institutionalMemory                         document → DOCUMENTS
 ==========================================  =============================================
 
-Where an entity carries our own ``customProperties`` (``lineage_id`` and the node's
-attributes), those win; the DataHub-convention derivation is the fallback for entities other
-tools wrote. The reader never raises on an entity it does not understand: it skips it.
+Where an entity carries our own ``customProperties`` (``lineage_id``; governance records whole
+as ``approval.<id>`` / ``retraining.<id>`` / ``risk_assessment.<id>`` / ``alert.<id>`` /
+``document.<id>``; ``same_as`` / ``previous_version``; ``git_commit_state`` and the commit
+author; ``lineage_properties``; ``lineage_placeholder`` — see the renderer), those win and the
+graph comes back with the store's ids, so the audit of the catalog gives the store's findings;
+the DataHub-convention derivation is the fallback for entities other tools wrote. The reader
+never raises on an entity it does not understand: it skips it.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from lineage import ids
 from lineage.errors import ConfigError, SinkError
 from lineage.graph import LineageGraph
-from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
+from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact, kind_of
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -119,15 +123,18 @@ class _Reader:
         self._pending_upstream: list[tuple[str, str]] = []
         self.followups: dict[str, list[str]] = {}  # model urn -> retraining ids (incidents)
         self.pending_triggers: list[tuple[str, str]] = []  # (alert, retraining) follow-ups
+        # governance records our renderer keeps whole (``approval.<id>`` … custom properties)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.records_on: dict[str, set[str]] = defaultdict(set)  # urn -> record ids
+        self.alert_of_incident: dict[str, str] = {}
+        self.commit_facts: dict[str, dict[str, str]] = {}  # sha -> git_commit_state, author
+        self.placeholder_urns: set[str] = set()
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
         if mcp.aspect is None or not mcp.entityUrn:
             return
         self.aspects[mcp.entityUrn][mcp.aspectName or mcp.aspect.get_aspect_name()] = mcp.aspect
         self.types[mcp.entityUrn] = mcp.entityType
-
-    def urns(self, entity_type: str) -> list[str]:
-        return sorted(u for u, t in self.types.items() if t == entity_type)
 
     def a(self, urn: str, name: str) -> Any:
         return self.aspects.get(urn, {}).get(name)
@@ -153,6 +160,15 @@ class _Reader:
                         pass
         return nid, attrs
 
+    def free_properties(self, urn: str) -> dict[str, str] | None:
+        """The node's free-form ``properties``, which our renderer lists by name."""
+        for aspect in self.aspects.get(urn, {}).values():
+            props = _props(aspect)
+            names = _json_list(props.get("lineage_properties"))
+            if names:
+                return {k: props[k] for k in names if k in props}
+        return None
+
     def node(self, kind: NodeKind, nid: str, attrs: dict[str, Any], urn: str | None = None
              ) -> str:
         """Add a node, keeping only attributes its kind allows (validated, never raising)."""
@@ -174,7 +190,72 @@ class _Reader:
         self.g.add_edge(Edge.make(kind, source, target, **attrs))
 
     # -- entities -----------------------------------------------------------------------------
+    def collect(self) -> None:
+        """Records and commit facts from every entity's custom properties, before any node."""
+        for urn, aspects in self.aspects.items():
+            for aspect in aspects.values():
+                props = _props(aspect)
+                sha = props.get("git_commit")
+                if sha and any(k.startswith("git_") and k != "git_commit" for k in props):
+                    facts = self.commit_facts.setdefault(sha.lower(), {})
+                    facts.update({k: v for k, v in props.items()
+                                  if k in ("git_commit_state", "git_author_name",
+                                           "git_author_email")})
+                for key, value in props.items():
+                    kind, _, rest = key.partition(".")
+                    if kind not in RECORD_KINDS or not rest or not value.startswith("{"):
+                        continue
+                    try:
+                        rec = json.loads(value)
+                    except ValueError:
+                        continue
+                    if not isinstance(rec, dict) or not isinstance(rec.get("attrs"), dict):
+                        continue
+                    rid = f"{kind}:{rest}"
+                    self.records[rid] = rec
+                    self.records_on[urn].add(rid)
+                    if rec.get("incident"):
+                        self.alert_of_incident[str(rec["incident"])] = rid
+
+    def build_records(self) -> None:
+        """Record nodes exactly as the store held them, with their edges; an edge to a node
+        DataHub does not hold leaves it undescribed, as in the store."""
+        for rid, rec in sorted(self.records.items()):
+            self.node(NodeKind(rid.split(":", 1)[0]), rid, dict(rec["attrs"]))
+        for _rid, rec in sorted(self.records.items()):
+            for e in rec.get("edges") or []:
+                if not isinstance(e, list) or len(e) < 3:
+                    continue
+                try:
+                    kind = EdgeKind(e[0])
+                except ValueError:
+                    continue
+                attrs = e[3] if len(e) > 3 and isinstance(e[3], dict) else {}
+                self.edge(kind, str(e[1]), str(e[2]), **attrs)
+
+    def kind(self, nid: str) -> NodeKind:
+        """Kind of a node, also of one DataHub holds only as an undescribed reference."""
+        return self.g.kind(nid) if nid in self.g else kind_of(nid)
+
+    def undescribed(self) -> None:
+        """Entities our renderer made for nodes no source described: only their ids count."""
+        for urn, aspects in self.aspects.items():
+            for aspect in aspects.values():
+                props = _props(aspect)
+                if props.get("lineage_placeholder") == "true" and props.get("lineage_id"):
+                    self.node_of[urn] = props["lineage_id"]
+                    self.placeholder_urns.add(urn)
+
+    def placeholder_ids(self) -> set[str]:
+        return {self.node_of[u] for u in self.placeholder_urns}
+
+    def urns(self, entity_type: str) -> list[str]:
+        return sorted(u for u, t in self.types.items() if t == entity_type
+                      and u not in self.placeholder_urns)
+
     def build(self) -> LineageGraph:
+        self.collect()
+        self.undescribed()
         for urn in self.urns("mlModelGroup"):
             self.model_group(urn)
         for urn in self.urns("dataset"):
@@ -199,6 +280,7 @@ class _Reader:
         for urn in self.urns("mlModel"):
             self.model_links(urn)
         self.version_chain()
+        self.build_records()
         for urn in self.urns("mlModelGroup") + self.urns("mlModel") + self.urns("dataJob"):
             self.governance(urn)
         for urn in self.urns("mlModel"):
@@ -219,7 +301,8 @@ class _Reader:
                 "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
                 "type": cp.get("type"),
                 "intended_purpose": _first(self.structured(urn), "intendedpurpose",
-                                           "intended_purpose")}
+                                           "intended_purpose"),
+                "properties": self.free_properties(urn)}
         self.node(NodeKind.MODEL_GROUP, nid or ids.model_group_id(name), {**base, **attrs}, urn)
 
     def owner(self, urn: str, *types: str) -> str | None:
@@ -266,6 +349,8 @@ class _Reader:
         h = h or edge_props.get("digest") or edge_props.get("hash")
         if edge_props.get("lineage_id"):
             nid = edge_props["lineage_id"]
+            if edge_props.get("lineage_placeholder") == "true":
+                return nid  # no source described it: the edge leaves it a placeholder
         elif own_id and (not h or own_attrs.get("hash") == h):
             nid = own_id
         else:
@@ -315,10 +400,13 @@ class _Reader:
             or _platform(urn), "aliases": aliases, "commit": commit,
             "description": getattr(props, "description", None),
             "created_at": _ms_to_iso(getattr(created, "time", None)),
-            "created_by": actor.removeprefix("urn:li:corpuser:") if actor else None,
+            "created_by": cp.get("created_by") or (
+                actor.removeprefix("urn:li:corpuser:") if actor else None),
+            "run_id": cp.get("run_id"),
             "artifact_hash": cp.get("artifact_hash"), "artifact_uri": cp.get("artifact_uri"),
             "stage": cp.get("stage"), "status": cp.get("status"),
             "deprecated": cp.get("deprecated") == "true",
+            "properties": self.free_properties(urn),
             "metrics": {m.name: float(m.value) for m in
                         (getattr(props, "trainingMetrics", None) or [])
                         if _is_number(m.value)},
@@ -332,7 +420,7 @@ class _Reader:
                 self.node(NodeKind.MODEL_GROUP, gid, {"name": group,
                                                       "registry": _platform(urn)})
         self.edge(EdgeKind.VERSION_OF, mid, gid)
-        if commit:
+        if commit and self.known_commit(commit):
             self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid)
         art = cp.get("artifact_hash")
         if art:  # the artifact file: a DVC dataset that lists this hash among its versions
@@ -340,6 +428,11 @@ class _Reader:
                 md5s = _props(self.a(ds, "datasetProperties")).get("dvc_md5", "").split(",")
                 if art.removeprefix("md5:") in md5s:
                     self.edge(EdgeKind.ARTIFACT, self.data_for(ds, {"dvc_md5": art}), mid)
+
+    def known_commit(self, sha: str) -> bool:
+        """False when our renderer said no source described the commit (a run named a sha
+        that neither git nor anything else knew): it stays a dangling reference."""
+        return self.commit_facts.get(sha.lower(), {}).get("git_commit_state") != "unknown"
 
     def commit(self, sha: str, source_code: Any = None) -> str:
         cid = ids.commit_id(sha)
@@ -349,7 +442,12 @@ class _Reader:
                 m = re.match(r"^https://(.+?)/tree/[0-9a-f]{40}$", s.sourceCodeUrl or "")
                 if m:
                     repo = f"repository:{m.group(1)}"
-            self.node(NodeKind.COMMIT, cid, {"sha": sha.lower(), "repository": repo})
+            facts = self.commit_facts.get(sha.lower(), {})
+            author = {k: facts[f"git_author_{k}"] for k in ("name", "email")
+                      if facts.get(f"git_author_{k}")}
+            self.node(NodeKind.COMMIT, cid, {
+                "sha": sha.lower(), "repository": repo, "author": author or None,
+                "placeholder": facts.get("git_commit_state") == "unseen"})
         return cid
 
     def is_deployment_job(self, urn: str) -> bool:
@@ -362,16 +460,20 @@ class _Reader:
         env = cp.get("environment") or _name_in(urn)
         at = cp.get("deployed_at") or (None if proxy else
                                        _ms_to_iso(getattr(props, "createdAt", None)))
-        model = self.node_of.get(cp.get("model", ""), cp.get("model"))
+        model = self.node_of.get(cp.get("model", "")) or cp.get("lineage_model") or \
+            cp.get("model")
         group = self.g.attrs(model).get("group") if model and model in self.g else None
         group = group or (model.removeprefix("model:").rsplit("@", 1)[0] if model else
                           _name_in(urn))
         base = {"model": model, "environment": env, "deployed_at": at,
                 "deployed_by": cp.get("deployed_by"), "endpoint": cp.get("endpoint"),
-                "retired_at": cp.get("retired_at"), "source": cp.get("source")}
+                "retired_at": cp.get("retired_at"), "source": cp.get("source"),
+                "record_file": cp.get("record_file"),
+                "properties": self.free_properties(urn)}
         did = nid or ids.deployment_id(group, env, at or "unknown")
         self.node(NodeKind.DEPLOYMENT, did, {**base, **attrs}, urn)
-        if model and model in self.g and self.g.kind(model) == NodeKind.MODEL:
+        if model and self.kind(model) == NodeKind.MODEL and (
+                model in self.g or model in self.placeholder_ids()):
             self.edge(EdgeKind.DEPLOYED_AS, model, did)
 
     def stage(self, urn: str) -> None:
@@ -428,18 +530,20 @@ class _Reader:
             "commit": commit, "dirty": None if dirty is None else dirty.lower() == "true",
             "status": cp.get("status"), "experiment": experiment,
             "tracking_uri": cp.get("tracking_uri"),
-            "user": actor.removeprefix("urn:li:corpuser:") if actor and
-            actor != "urn:li:corpuser:lineage" else None,
+            # as the run gave it (the corpuser urn is normalised: "Ada Author" → ada.author)
+            "user": cp.get("user") or (actor.removeprefix("urn:li:corpuser:") if actor and
+                                       actor != "urn:li:corpuser:lineage" else None),
             "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
             "end_time": cp.get("end_time"),
             "job": getattr(self.a(template, "dataJobInfo"), "name", None) if template else None,
+            "properties": self.free_properties(urn),
             "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
             "metrics": {m.name: float(m.value) for m in
                         (getattr(trp, "trainingMetrics", None) or []) if _is_number(m.value)},
         }
         self.node(NodeKind.RUN, rid, {**base, **attrs}, urn)
         ra = self.g.attrs(rid)
-        if ra.get("commit"):
+        if ra.get("commit") and self.known_commit(ra["commit"]):
             self.edge(EdgeKind.CODE, self.commit(ra["commit"]), rid,
                       **({"dirty": ra["dirty"]} if ra.get("dirty") is not None else {}))
         inp = self.a(urn, "dataProcessInstanceInput")
@@ -450,8 +554,9 @@ class _Reader:
                 data = self.data_for(e.destinationUrn, ep)
                 pin = ep.get("pin") or ("strong" if ep.get("dvc_md5") else
                                         "weak" if ep.get("digest") else "none")
-                self.edge(EdgeKind.INPUT, data, rid, pin=pin,
-                          path=self.g.attrs(data).get("path"))
+                path = self.g.attrs(data).get("path") if data in self.g else \
+                    self.dataset_path(e.destinationUrn)[0]
+                self.edge(EdgeKind.INPUT, data, rid, pin=pin, path=path)
         for u in getattr(inp, "inputs", None) or []:
             if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
                 self.edge(EdgeKind.INPUT, self.data_for(u, {}), rid, pin="none")
@@ -471,20 +576,38 @@ class _Reader:
         if mid is None or props is None:
             return
         for job in getattr(props, "trainingJobs", None) or []:
-            if job in self.node_of and self.g.kind(self.node_of[job]) == NodeKind.RUN:
+            if job in self.node_of and self.kind(self.node_of[job]) == NodeKind.RUN:
                 self.edge(EdgeKind.PRODUCED, self.node_of[job], mid)
         for dep in list(getattr(props, "deployments", None) or []) + list(
                 getattr(props, "downstreamJobs", None) or []):
             did = self.node_of.get(dep)
-            if did and self.g.kind(did) == NodeKind.DEPLOYMENT:
+            if did and self.kind(did) == NodeKind.DEPLOYMENT:
                 self.edge(EdgeKind.DEPLOYED_AS, mid, did)
-                if not self.g.attrs(did).get("model"):
+                if not self.g.is_placeholder(did) and not self.g.attrs(did).get("model"):
                     self.g.attrs(did)["model"] = mid
         self.documents(urn, mid)
 
     def documents(self, urn: str, target: str) -> None:
+        on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
+        # ours: the document records (read whole by build_records); their links are theirs
+        listed = {str(self.records[r]["attrs"].get("uri")) for r in self.records_on.get(urn, ())
+                  if r.startswith("document:")}
+        # written before documents were whole records: ``document.<id>`` = "<kind>: <uri>"
+        for aspect in self.aspects.get(urn, {}).values():
+            for key, value in sorted(_props(aspect).items()):
+                m = re.match(r"^document\.(.+)$", key)
+                kind, sep, uri = value.partition(": ")
+                if not m or not sep or kind not in DOC_KIND_VALUES:
+                    continue
+                did = ids.record_id("document", m.group(1))
+                listed.add(uri)
+                self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": uri, on: target,
+                                                   **self.link_facts(urn, uri)})
+                self.edge(EdgeKind.DOCUMENTS, did, target)
         for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
             desc = (getattr(link, "description", "") or "").strip()
+            if link.url in listed:
+                continue
             if APPROVAL_LINK.match(desc) or desc.lower().startswith("risk assessment"):
                 continue  # read with the approvals / the risk assessment
             m = re.match(r"^(.*?)\s*\((\w+)\)", desc)
@@ -493,22 +616,44 @@ class _Reader:
             title = m.group(1) if m else desc or None
             h = re.search(r"\b(sha256:[0-9a-f]+)", desc)
             did = ids.record_id("document", None, link.url.encode())
-            on = "model" if self.g.kind(target) == NodeKind.MODEL else "model_group"
             self.node(NodeKind.DOCUMENT, did, {"doc_kind": kind, "uri": link.url,
                                                "title": title, "content_hash":
                                                h.group(1) if h else None, on: target})
             self.edge(EdgeKind.DOCUMENTS, did, target)
 
+    def link_facts(self, urn: str, url: str) -> dict[str, Any]:
+        """Title and content hash of a document from its link, when it is one."""
+        for link in getattr(self.a(urn, "institutionalMemory"), "elements", None) or []:
+            if link.url == url:
+                desc = (getattr(link, "description", "") or "").strip()
+                m = re.match(r"^(.*?)\s*\((\w+)\)", desc)
+                h = re.search(r"\b(sha256:[0-9a-f]+)", desc)
+                return {"title": m.group(1) if m else None,
+                        "content_hash": h.group(1) if h else None}
+        return {}
+
     def version_chain(self) -> None:
         """PREVIOUS_VERSION edges from the version order DataHub keeps (``sortId``)."""
         by_group: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        explicit: set[str] = set()  # groups whose versions we rendered: edges are explicit
+        for urn in self.urns("mlModel"):
+            mid = self.node_of.get(urn)
+            cp = _props(self.a(urn, "mlModelProperties"))
+            if mid is None or not cp.get("lineage_id"):
+                continue
+            explicit.add(next(iter(self.g.successors(mid, EdgeKind.VERSION_OF)), ""))
+            for prev in filter(None, cp.get("previous_version", "").split(",")):
+                self.edge(EdgeKind.PREVIOUS_VERSION, prev, mid)
+            for other in filter(None, cp.get("same_as", "").split(",")):
+                self.edge(EdgeKind.SAME_AS, mid, other)
         for urn in self.urns("mlModel"):
             mid = self.node_of.get(urn)
             vp = self.a(urn, "versionProperties")
             if mid is None or vp is None or not getattr(vp, "sortId", None):
                 continue
             gid = next(iter(self.g.successors(mid, EdgeKind.VERSION_OF)), "")
-            by_group[gid].append((vp.sortId, mid))
+            if gid not in explicit:
+                by_group[gid].append((vp.sortId, mid))
         for versions in by_group.values():
             ordered = [m for _, m in sorted(versions)]
             for prev, nxt in zip(ordered, ordered[1:], strict=False):
@@ -517,8 +662,8 @@ class _Reader:
     def incident(self, urn: str) -> None:
         nid, attrs = self.own(urn)
         info = self.a(urn, "incidentInfo")
-        if info is None:
-            return
+        if info is None or urn in self.alert_of_incident:
+            return  # ours: the alert record on the model version holds it whole
         st = getattr(info, "status", None)
         state = str(getattr(st, "state", "ACTIVE")).upper()
         msg = str(getattr(st, "message", "") or "")
@@ -527,7 +672,7 @@ class _Reader:
         cp = _props(info)
         aid = nid or f"alert:{urn.rsplit(':', 1)[-1]}"
         targets = [self.node_of[e] for e in info.entities if e in self.node_of
-                   and self.g.kind(self.node_of[e]) == NodeKind.MODEL]
+                   and self.kind(self.node_of[e]) == NodeKind.MODEL]
         title = getattr(info, "title", None) or ""
         m = DRIFT_TITLE.match(title)
         metric = cp.get("metric") or (m.group(1) if m else None) or \
@@ -577,6 +722,8 @@ class _Reader:
             self.approvals(urn, nid, sp)
 
     def risk(self, urn: str, gid: str, sp: dict[str, list[Any]]) -> None:
+        if self.has_records(urn, "risk_assessment"):
+            return
         tier = _first(sp, "risktier", "risk_tier") or self.tier_from_terms(urn)
         if not tier or str(tier).lower() not in TIER_WORDS:
             return
@@ -604,8 +751,13 @@ class _Reader:
                     return w
         return None
 
+    def has_records(self, urn: str, kind: str) -> bool:
+        return any(r.startswith(kind + ":") for r in self.records_on.get(urn, ()))
+
     def approvals(self, urn: str, target: str, sp: dict[str, list[Any]]) -> None:
-        records = [str(r) for r in _find(sp, "approvalrecordids", "approval_record_ids")]
+        records = [str(r) for r in _find(sp, "approvalrecordids", "approval_record_ids")
+                   if ids.record_id("approval", str(r)) not in self.records
+                   and str(r) not in self.records]
         by = [str(x) for x in _find(sp, "approvedby", "approved_by")]
         at = [str(x) for x in _find(sp, "approvedat", "approved_at")]
         envs = [str(x) for x in _find(sp, "approvedenvironments", "approved_environments")]
@@ -650,6 +802,8 @@ class _Reader:
         mid = self.node_of.get(urn)
         if mid is None:
             return
+        if self.has_records(urn, "retraining"):
+            return
         sp = self.structured(urn)
         trigger = _first(sp, "retrainingtrigger", "retraining_trigger")
         if trigger not in ("drift", "schedule", "data-change", "manual"):
@@ -686,6 +840,7 @@ APPROVAL_LINK = re.compile(
     r"(?: \(([^)]*)\))?(?: for (\S+))?$")
 DRIFT_TITLE = re.compile(r"^Drift: (\S+?)(?: = ([-+0-9.eE]+))?(?: \(threshold ([-+0-9.eE]+)\))?$")
 DRIFT_DESC = re.compile(r"^\S+ = [-+0-9.eE]+( \(threshold [-+0-9.eE]+\))?(; follow-up: .*)?$")
+RECORD_KINDS = ("approval", "retraining", "risk_assessment", "alert", "document")
 DOC_KIND_VALUES = ("model_card", "datasheet", "bias_report", "evaluation",
                    "transparency_notice", "data_governance", "other")
 

@@ -15,8 +15,13 @@ data                ``dataset`` (one per repository path; versions live on the e
 stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
 deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
 alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version
-commit, records     attributes, edge properties, structured properties and links
+commit, records     attributes, edge properties, structured properties and links; each
+                    record also whole as a custom property ``<kind>.<id>`` (JSON)
 ==================  =====================================================================
+
+Every entity made from one node carries the node id as custom property ``lineage_id`` (dataset
+edges too), so reading DataHub back (``reader.py``) rebuilds the graph with the store's ids and
+the audit of the catalog gives the store's findings.
 
 Rendering happens in two steps so that a push can skip unchanged entities cheaply:
 :func:`plan` collects, per DataHub entity, a JSON-able *view* holding every fact the entity's
@@ -59,6 +64,11 @@ TIER_TEXT = {
 RUN_SUBTYPE = "ML Training Run"
 DEPLOYMENT_SUBTYPE = "Model Deployment"
 INCIDENT_TYPE = "MODEL_DRIFT"
+# governance records kept whole as custom properties of the entities they are about
+RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT, NodeKind.ALERT,
+                NodeKind.DOCUMENT)
+RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKind.ALERTS,
+                EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
 
 _MODEL_ENTITIES = ["urn:li:entityType:datahub.mlModel"]
 _GROUP_AND_MODEL = ["urn:li:entityType:datahub.mlModelGroup", "urn:li:entityType:datahub.mlModel"]
@@ -164,6 +174,18 @@ def _natural(v: str) -> tuple[Any, ...]:
 def _str_map(d: dict[str, Any]) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else _json(v) for k, v in sorted(d.items())
             if v is not None}
+
+
+def _free(props: dict[str, Any]) -> dict[str, str]:
+    """Names of the node's free-form ``properties`` among the custom properties (they share
+    the map with ours), so a reader can tell them apart (e.g. ``monitoring_checked_at``)."""
+    return {"lineage_properties": _json(sorted(props))} if props else {}
+
+
+def _undescribed(v: dict[str, Any]) -> dict[str, str]:
+    """An entity for a node that an edge or record names but no source described: the reader
+    keeps it undescribed (the audit reports the dangling reference)."""
+    return {"lineage_placeholder": "true"} if v.get("placeholder") else {}
 
 
 def _json(v: Any) -> str:
@@ -498,7 +520,81 @@ class _Planner:
             props["git_commit"] = commit
         if edge_attrs.get("pin"):
             props["pin"] = str(edge_attrs["pin"])
+        # one dataset holds every version of a path: the edge names the exact data node, and
+        # says when no source described it (a dangling reference the audit reports)
+        props["lineage_id"] = data_nid
+        if self.g.is_placeholder(data_nid):
+            props["lineage_placeholder"] = "true"
         return props
+
+    def commit_facts(self, sha: str | None) -> dict[str, str]:
+        """What the audit needs to know about a commit that has no DataHub entity: whether git
+        saw it (``git_commit_state`` unknown = no source described it, unseen = named by a
+        run but not found in git) and its author (approvals by the author do not count)."""
+        if not sha:
+            return {}
+        cid = f"commit:{sha.lower()}"
+        if cid not in self.g or self.g.is_placeholder(cid):
+            return {"git_commit_state": "unknown"}
+        a = self.attrs(cid)
+        out: dict[str, str] = {}
+        if a.get("placeholder"):
+            out["git_commit_state"] = "unseen"
+        author = a.get("author") or {}
+        if author.get("name"):
+            out["git_author_name"] = str(author["name"])
+        if author.get("email"):
+            out["git_author_email"] = str(author["email"])
+        return out
+
+    def records(self, nid: str) -> dict[str, str]:
+        """Governance records of an entity as custom properties ``<kind>.<record id>`` = the
+        record (attributes and its edges, JSON): approvals, retraining, risk assessments and
+        alerts have no DataHub entity that could hold them whole, and the audit reads them."""
+        by_anchor = self._cache.get(("records",))
+        if by_anchor is None:
+            by_anchor = self._cache[("records",)] = self._records()
+        return {f"{rid.split(':', 1)[0]}.{rid.split(':', 1)[1]}": value
+                for rid, value in sorted(by_anchor.get(nid, {}).items())}
+
+    def _records(self) -> dict[str, dict[str, str]]:
+        anchors_kinds = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT)
+        out: dict[str, dict[str, str]] = defaultdict(dict)
+        for kind in RECORD_KINDS:
+            for rid in self.ids(kind):
+                if self.g.is_placeholder(rid):
+                    continue
+                a = self.attrs(rid)
+                edges: list[list[Any]] = []
+                anchors: set[str] = set()
+                for ek in RECORD_EDGES:
+                    for e in self.g.in_edges(rid, ek) + self.g.out_edges(rid, ek):
+                        edges.append([str(ek), e.source, e.target, *([e.attrs] if e.attrs else [])])
+                        other = e.target if e.source == rid else e.source
+                        if other in self.g and not self.g.is_placeholder(other) and \
+                                self.g.kind(other) in anchors_kinds:
+                            anchors.add(other)
+                if not anchors:  # a record joined to nothing: keep it where it points
+                    for name in ("model", "new_model", "model_group", "previous_model"):
+                        ref = a.get(name)
+                        if not isinstance(ref, str):
+                            continue
+                        if ref in self.g and not self.g.is_placeholder(ref):
+                            anchors.add(ref)
+                        elif ref.startswith("model:"):
+                            g = "model_group:" + ref.removeprefix("model:").rsplit("@", 1)[0]
+                            if g in self.g and not self.g.is_placeholder(g):
+                                anchors.add(g)
+                        if anchors:
+                            break
+                value: dict[str, Any] = {"attrs": a, "edges": sorted(edges)}
+                if kind == NodeKind.ALERT:
+                    value["incident"] = self.incident_urn(rid)
+                text = _json(value)
+                for anchor in anchors:
+                    if anchor in self.urn_of:
+                        out[anchor][rid] = text
+        return out
 
     def plan_stages(self) -> list[EntityPlan]:
         by_urn: dict[str, list[str]] = defaultdict(list)
@@ -524,6 +620,7 @@ class _Planner:
                 "deps": a.get("deps") or [], "outs": a.get("outs") or [],
                 "frozen": a.get("frozen", False), "inputs": inputs, "outputs": outputs,
                 "lock_entries": len(nids), "repo_url": self.repo_url_of_commit(commit),
+                "lineage_id": latest,
             }
             plans.append(EntityPlan(urn, "stage", nids, view))
         return plans
@@ -585,6 +682,7 @@ class _Planner:
                 "properties": a.get("properties") or {}, "training_jobs": runs,
                 "downstream_jobs": deploy_jobs, "governance": self.group_governance(nid),
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
+                "lineage_id": nid, "records": self.records(nid),
             }
             plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
         return plans
@@ -668,6 +766,7 @@ class _Planner:
                 "artifact_hash": a.get("artifact_hash"), "commit": commit,
                 "repo_url": self.repo_url_of_commit(commit), "created_at": a.get("created_at"),
                 "created_by": a.get("created_by"), "aliases": a.get("aliases") or [],
+                "run_id": a.get("run_id"),
                 "stage": a.get("stage"), "status": a.get("status"),
                 "deprecated": a.get("deprecated", False), "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
@@ -681,6 +780,10 @@ class _Planner:
                 "incidents": sorted(incidents, key=lambda x: x["urn"]),
                 "governance": self.group_governance(group_nid) if group_nid in self.g else {},
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
+                "lineage_id": nid, "records": self.records(nid),
+                "commit_facts": self.commit_facts(commit),
+                "same_as": self.g.successors(nid, EdgeKind.SAME_AS, NodeKind.MODEL),
+                "previous": self.g.predecessors(nid, EdgeKind.PREVIOUS_VERSION, NodeKind.MODEL),
             }
             plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view))
         return plans
@@ -746,9 +849,14 @@ class _Planner:
                 "start": a.get("start_time"), "end": a.get("end_time"),
                 "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
-                "commit": commit, "dirty": a.get("dirty"), "tracking_uri": a.get("tracking_uri"),
+                "commit": commit, "tracking_uri": a.get("tracking_uri"),
+                # dirty on the run or on its code edge: DataHub has one place for it
+                "dirty": True if any(e.attrs.get("dirty") for e in
+                                     self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
                 "template": self.run_stage(nid, a), "upstream": self.previous_runs(nid),
+                "lineage_id": nid, "commit_facts": self.commit_facts(commit),
+                "placeholder": self.g.is_placeholder(nid),
             }
             plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
         return plans
@@ -776,6 +884,8 @@ class _Planner:
                 "flow": self.deployment_flow(nid),
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
                 "properties": a.get("properties") or {},
+                "lineage_id": nid, "records": self.records(nid),
+                "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
             }
             plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
         return plans
@@ -915,11 +1025,6 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     return out
 
 
-def _doc_props(docs: list[dict[str, Any]]) -> dict[str, str]:
-    return {f"document.{d['id'].split(':', 1)[1]}": f"{d.get('kind')}: {d.get('uri')}"
-            for d in docs}
-
-
 def _source_code_url(repo_url: str | None, commit: str) -> str:
     web = _web_url(repo_url)
     if web:
@@ -1014,7 +1119,8 @@ def _build_stage(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     custom = _str_map({"cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd,
                        "params": v["params"] or None, "deps": v["deps"] or None,
                        "outs": v["outs"] or None, "frozen": "true" if v["frozen"] else None,
-                       "lock_entries": str(v["lock_entries"])})
+                       "lock_entries": str(v["lock_entries"]),
+                       "lineage_id": v.get("lineage_id")})
     yield p.urn, DataJobInfoClass(name=v["name"], type="COMMAND", flowUrn=v["flow"],
                                   customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=["DVC Stage"])
@@ -1042,7 +1148,9 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "path": v.get("path"), "type": v.get("type"),
                        "labels": ",".join(v["labels"]) or None,
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
-                       "risk_rationale": gov.get("rationale"), **_doc_props(v["documents"])})
+                       "risk_rationale": gov.get("rationale"),
+                       "lineage_id": v.get("lineage_id"), **v.get("records", {}),
+                       **_free(v["properties"]), **_undescribed(v)})
     yield p.urn, MLModelGroupPropertiesClass(
         name=v["name"], description=v.get("description") or gov.get("intended_purpose"),
         customProperties=custom, trainingJobs=v["training_jobs"] or None,
@@ -1092,7 +1200,12 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
                        "stage": v.get("stage"), "status": v.get("status"),
                        "deprecated": "true" if v.get("deprecated") else None,
-                       **_doc_props(v["documents"])})
+                       "lineage_id": v.get("lineage_id"), "run_id": v.get("run_id"),
+                       "created_by": v.get("created_by"),
+                       **v.get("commit_facts", {}), **v.get("records", {}),
+                       "same_as": ",".join(v.get("same_as", [])) or None,
+                       "previous_version": ",".join(v.get("previous", [])) or None,
+                       **_free(v["properties"]), **_undescribed(v)})
     created = _ms(v.get("created_at"))
     yield p.urn, MLModelPropertiesClass(
         name=v["name"], description=v.get("description"), customProperties=custom,
@@ -1174,10 +1287,13 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     v = p.view
     custom = _str_map({**v["properties"], **v["tags"], "source": v.get("source"),
                        "run_id": v.get("run_id"), "status": v.get("status"),
+                       "user": v.get("user"),
                        "git_commit": v.get("commit"),
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
-                       "tracking_uri": v.get("tracking_uri")})
+                       "tracking_uri": v.get("tracking_uri"), "lineage_id": v.get("lineage_id"),
+                       **v.get("commit_facts", {}), **_free(v["properties"]),
+                       **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
         name=str(v["name"]), created=_stamp(v.get("start") or v.get("end"), v.get("user")),
         customProperties=custom)
@@ -1222,7 +1338,11 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     custom = _str_map({**v["properties"], "environment": v.get("environment"),
                        "endpoint": v.get("endpoint"), "deployed_at": v.get("deployed_at"),
                        "deployed_by": v.get("deployed_by"), "retired_at": v.get("retired_at"),
-                       "source": v.get("source"), "model": v.get("model_urn")})
+                       "source": v.get("source"), "model": v.get("model_urn"),
+                       "lineage_id": v.get("lineage_id"), **v.get("records", {}),
+                       "lineage_model": v.get("model") or None,
+                       "record_file": v.get("record_file"),
+                       **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
         else DeploymentStatusClass.IN_SERVICE
     version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
