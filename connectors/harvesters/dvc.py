@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
+from connectors.harvesters.git import fast_edge, fast_node  # Node.trusted, cheaper
 from connectors.harvesters.gitscan import (
     FileChange,
     GitScan,
@@ -493,29 +494,33 @@ class DvcHarvester:
     # -- emit what is new ---------------------------------------------------------------------
     def _emit(self, ctx: HarvestContext, run: _Run) -> Iterator[Node | Edge]:
         known = _existing(ctx, list(run.data) + list(run.stages))
+        data_kind, stage_kind = NodeKind.DATA, NodeKind.STAGE
         for did, attrs in run.data.items():
             if did not in known:
-                yield Node.trusted(NodeKind.DATA, did, attrs)  # attrs built from summaries
+                yield fast_node(data_kind, did, attrs)  # attrs built from summaries
         for sid, attrs in run.stages.items():
             if sid not in known:
-                yield Node.trusted(NodeKind.STAGE, sid, attrs)
+                yield fast_node(stage_kind, sid, attrs)
         for gid, attrs in run.groups.items():
             prev = ctx.store.get_node(gid)
             if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
                 # a group GTO (or another registry) already owns keeps its registry
                 attrs = {k: v for k, v in attrs.items() if k != "registry"}
             yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
+        input_kind = EdgeKind.INPUT.value
+        kinds = {k.value: k for k in EdgeKind}
         for (src, dst, kind), attrs in run.edges.items():
             # a stage already in the store has its edges; new stages bring theirs
-            stage = dst if kind == EdgeKind.INPUT.value else src
+            stage = dst if kind == input_kind else src
             if stage not in known:
-                yield Edge.model_construct(kind=EdgeKind(kind), source=src, target=dst,
-                                           attrs=attrs)
+                e = fast_edge(kinds[kind], src, dst)
+                if attrs:
+                    e.__dict__["attrs"] = attrs
+                yield e
         defines = EdgeKind.DEFINES
         for nid, commit in run.defines.items():
             if nid not in known:
-                yield Edge.model_construct(kind=defines, source=commit_id(commit), target=nid,
-                                           attrs={})
+                yield fast_edge(defines, commit_id(commit), nid)
 
     # -- GTO versions → the data version of the artifact path --------------------------------
     def _artifact_edges(self, ctx: HarvestContext, s: GitScan,
