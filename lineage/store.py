@@ -237,11 +237,19 @@ class Store:
         if self._in_tx:
             yield self
             return
+        # A first load into an empty store writes every page once: with a rollback journal
+        # instead of WAL (same atomicity) they are written to the database file directly,
+        # not to the WAL and then again by the checkpoint. Back to WAL when it is done.
+        journal = None
+        if self._empty():
+            try:  # only possible while no other connection has the store open
+                mode = self.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+                journal = mode if mode == "delete" else None
+            except sqlite3.OperationalError:
+                journal = None
         self.conn.execute("BEGIN IMMEDIATE")
         self._in_tx = True
-        self._fresh = self.conn.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM nodes) AND NOT EXISTS (SELECT 1 FROM edges)"
-        ).fetchone()[0] == 1
+        self._fresh = self._empty()
         try:
             yield self
         except BaseException:
@@ -257,6 +265,17 @@ class Store:
             self._fresh = False
             self._written_nodes = set()
             self._written_edges = set()
+            if journal is not None:
+                try:
+                    self.conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:  # someone opened it meanwhile: next open
+                    pass
+
+    def _empty(self) -> bool:
+        """No node and no edge yet."""
+        return self.conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM nodes) AND NOT EXISTS (SELECT 1 FROM edges)"
+        ).fetchone()[0] == 1
 
     def _require_tx(self) -> None:
         if not self._in_tx:

@@ -40,6 +40,7 @@ file and line; the other files and commits are harvested.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -605,19 +606,54 @@ def summaries_for(ctx: HarvestContext,
     missing = [k for k in keys if k not in out]
     if missing:
         blobs = cat_blobs(ctx.repo_path, {keys[k][1] for k in missing})
-        new: list[tuple[str, Any]] = []
-        for n, k in enumerate(missing):
-            if n % 1000 == 0:
-                ctx.progress("parse dvc files", n, len(missing))
-            kind, blob = keys[k]
-            data = blobs.get(blob)
-            if data is None:
-                continue
-            summ = parse_blob(kind, data)
-            out[k] = summ
-            new.append((k, {"v": _CACHE_VERSION, "s": summ}))
-        ctx.store.cache_put_many(CACHE_NS, new)
+        todo = [(k, keys[k][0], blobs[keys[k][1]]) for k in missing if keys[k][1] in blobs]
+        del blobs
+        parsed = _parse_all(ctx, todo)
+        out.update(parsed)
+        ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
+                                            for k, summ in parsed.items()))
+    return out
+
+
+_PARALLEL_MIN = 2000  # blobs worth a second process (a fork costs ~tens of ms)
+
+
+def _parse_chunk(todo: list[tuple[str, str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        return [(k, parse_blob(kind, data)) for k, kind, data in todo]
+    finally:
         clear_memo()  # the scanner's line memo has served this batch; free it
+
+
+def _parse_all(ctx: HarvestContext, todo: list[tuple[str, str, bytes]]
+               ) -> dict[str, dict[str, Any]]:
+    """Parse blobs; a large first harvest parses half of them in a forked process.
+
+    Parsing is pure Python and CPU-bound; blobs are independent, so two processes give the same
+    summaries in about half the time on a machine with two cores or more.
+    """
+    ctx.progress("parse dvc files", 0, len(todo))
+    pool = None
+    if len(todo) >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        except (ImportError, ValueError, OSError):  # no fork on this platform
+            pool = None
+    if pool is None:
+        out = dict(_parse_chunk(todo))
+    else:
+        half = len(todo) // 2
+        with pool:
+            try:
+                future = pool.submit(_parse_chunk, todo[half:])
+                out = dict(_parse_chunk(todo[:half]))
+                out.update(future.result())
+            except Exception:  # noqa: BLE001 - a broken worker: parse the rest here
+                out = dict(_parse_chunk(todo))
+    ctx.progress("parse dvc files", len(todo), len(todo))
     return out
 
 

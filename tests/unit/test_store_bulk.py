@@ -54,6 +54,7 @@ def test_bulk_load_merges_repeats_and_keeps_the_trail(tmp_path: Path) -> None:
         assert stats.nodes_changed == {"data": 1} and stats.edges_changed == {"input": 1}
         store.append_event("harvest", "test", {})
     assert _indexes(store) == before
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.get_node("data:r:f7@md5:7").attrs == {"path": "f7", "size": 7, "remote": "s3"}
     (e,) = [e for e in store.iter_edges("input") if e.source == "data:r:f9@md5:9"]
     assert e.attrs == {"pin": "strong", "path": "f9"}
@@ -91,4 +92,5 @@ def test_failed_bulk_load_restores_indexes(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         store.upsert(boom())
     assert _indexes(store) == before
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.counts()["nodes"] == {}
