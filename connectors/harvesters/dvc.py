@@ -40,6 +40,7 @@ file and line; the other files and commits are harvested.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import subprocess
@@ -276,6 +277,7 @@ def _is_external(path: str) -> bool:
     return "://" in path or path.startswith("/") or (len(path) > 1 and path[1] == ":")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a history repeats the same (folder, path) pairs
 def resolve(base: str, path: str) -> str:
     """``path`` (relative to the folder ``base``) as a path from the repo root."""
     if _is_external(path):
@@ -336,6 +338,7 @@ class DvcHarvester:
         run = _Run(s.repo_id)
         summaries = self._summaries(ctx, s)
         self._replay(ctx, s, summaries, run)
+        del summaries  # the run holds what it needs; free the parsed files before writing
         yield from self._emit(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
