@@ -13,6 +13,8 @@ Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN 
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,9 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from lineage.errors import IntegrityError, StoreError, StoreNotInitialized
 from lineage.model import Edge, EdgeKind, Node, NodeKind
-from lineage.serialize import digest, dumps_str, loads, now_utc, sha256_hex, utc_iso
+from lineage.serialize import digest, dumps, dumps_str, loads, now_utc, sha256_hex, utc_iso
 
 if TYPE_CHECKING:
     from lineage.graph import LineageGraph
@@ -30,24 +34,22 @@ if TYPE_CHECKING:
 DB_NAME = "lineage.db"
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
-_BATCH = 500
+_BATCH = 2000
+_LOOKUP = 300  # keys per existence query
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
 CREATE TABLE IF NOT EXISTS edges (
   source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, attrs TEXT NOT NULL,
   hash TEXT NOT NULL, PRIMARY KEY (source, target, kind));
-CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
-CREATE INDEX IF NOT EXISTS edges_kind ON edges(kind);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
   payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fact_log (
-  seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (fid, seq));
-CREATE INDEX IF NOT EXISTS fact_log_seq ON fact_log(seq);
+  seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (seq, fid))
+  WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watermarks (
   harvester TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (harvester, scope));
@@ -59,13 +61,43 @@ CREATE TABLE IF NOT EXISTS state (
   PRIMARY KEY (namespace, key));
 """
 
+# Secondary indexes (reads by kind / by target), not needed to write: a bulk load into an
+# empty store drops them and builds them again once its rows are in (much cheaper than
+# keeping them up to date row by row), inside the same transaction.
+_INDEXES = {
+    "nodes_kind": "CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind)",
+    "edges_target": "CREATE INDEX IF NOT EXISTS edges_target ON edges(target)",
+    "edges_kind": "CREATE INDEX IF NOT EXISTS edges_kind ON edges(kind)",
+}
+_DDL += "".join(sql + ";\n" for sql in _INDEXES.values())
+_BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
+
 
 def node_hash(kind: str, node_id: str, attrs: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``{"kind", "id", "attrs"}``."""
     return digest({"kind": kind, "id": node_id, "attrs": attrs})
 
 
 def edge_hash(kind: str, source: str, target: str, attrs: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``{"kind", "source", "target", "attrs"}``."""
     return digest({"kind": kind, "source": source, "target": target, "attrs": attrs})
+
+
+# The same hashes from attrs already serialized (the bytes that are stored), without building
+# and serializing the wrapper object again: canonical JSON sorts keys, so the wrapper is
+# ``{"attrs":<attrs>,"id":<id>,"kind":<kind>}`` byte for byte (a test checks both agree).
+_sha256 = hashlib.sha256
+_jstr = orjson.dumps  # a JSON string literal, as canonical JSON writes it
+
+
+def _node_hash_raw(kind: str, node_id: str, attrs_json: bytes) -> str:
+    return _sha256(b'{"attrs":' + attrs_json + b',"id":' + _jstr(node_id) + b',"kind":'
+                   + _jstr(kind) + b"}").hexdigest()
+
+
+def _edge_hash_raw(kind: str, source: str, target: str, attrs_json: bytes) -> str:
+    return _sha256(b'{"attrs":' + attrs_json + b',"kind":' + _jstr(kind) + b',"source":'
+                   + _jstr(source) + b',"target":' + _jstr(target) + b"}").hexdigest()
 
 
 def _node_fid(node_id: str) -> str:
@@ -132,8 +164,16 @@ class Store:
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self.conn = conn
-        self._pending: list[tuple[str, str]] = []
+        # facts written since the last event: fid -> hash of the last version written
+        self._pending: dict[str, str] = {}
         self._in_tx = False
+        # Bulk load: when the store held no facts at the start of the transaction, a fact can
+        # only exist if this transaction wrote it. Python hashes of the keys written so far
+        # (nodes, edges) tell which facts need an existence lookup (a hit may be a hash
+        # collision: the lookup then finds nothing, which is still right).
+        self._fresh = False
+        self._written_nodes: set[int] = set()
+        self._written_edges: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -198,13 +238,24 @@ class Store:
         if self._in_tx:
             yield self
             return
+        # A first load into an empty store writes every page once: with a rollback journal
+        # instead of WAL (same atomicity) they are written to the database file directly,
+        # not to the WAL and then again by the checkpoint. Back to WAL when it is done.
+        journal = None
+        if self._empty():
+            try:  # only possible while no other connection has the store open
+                mode = self.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+                journal = mode if mode == "delete" else None
+            except sqlite3.OperationalError:
+                journal = None
         self.conn.execute("BEGIN IMMEDIATE")
         self._in_tx = True
+        self._fresh = self._empty()
         try:
             yield self
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._pending.clear()
+            self._pending = {}
             raise
         else:
             if self._pending:
@@ -212,6 +263,20 @@ class Store:
             self.conn.execute("COMMIT")
         finally:
             self._in_tx = False
+            self._fresh = False
+            self._written_nodes = set()
+            self._written_edges = set()
+            if journal is not None:
+                try:
+                    self.conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:  # someone opened it meanwhile: next open
+                    pass
+
+    def _empty(self) -> bool:
+        """No node and no edge yet."""
+        return self.conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM nodes) AND NOT EXISTS (SELECT 1 FROM edges)"
+        ).fetchone()[0] == 1
 
     def _require_tx(self) -> None:
         if not self._in_tx:
@@ -226,87 +291,160 @@ class Store:
         """
         self._require_tx()
         stats = stats or WriteStats()
-        nodes: dict[str, Node] = {}
-        edges: dict[tuple[str, str, str], Edge] = {}
-        for item in items:
-            if isinstance(item, Node):
-                prev = nodes.get(item.id)
-                if prev is not None:
-                    item = Node.trusted(item.kind, item.id, {**prev.attrs, **item.attrs})
-                nodes[item.id] = item
-                if len(nodes) >= _BATCH:
-                    self._write_nodes(nodes, stats)
-                    nodes = {}
-            else:
-                prev_e = edges.get(item.key)
-                if prev_e is not None:
-                    item = Edge(kind=item.kind, source=item.source, target=item.target,
-                                attrs={**prev_e.attrs, **item.attrs})
-                edges[item.key] = item
-                if len(edges) >= _BATCH:
-                    self._write_edges(edges, stats)
-                    edges = {}
-        if nodes:
-            self._write_nodes(nodes, stats)
-        if edges:
-            self._write_edges(edges, stats)
+        nodes: dict[str, tuple[str, dict[str, Any]]] = {}
+        edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        node_cls = Node
+        bulk = self._fresh
+        rows_before = len(self._pending)
+        dropped = False
+        try:
+            for item in items:
+                if type(item) is node_cls or isinstance(item, Node):
+                    nid = item.id
+                    prev = nodes.get(nid)
+                    if prev is None:
+                        nodes[nid] = (str(item.kind), item.attrs)
+                    else:
+                        nodes[nid] = (str(item.kind), {**prev[1], **item.attrs})
+                    if len(nodes) >= _BATCH:
+                        self._write_nodes(nodes, stats)
+                        nodes = {}
+                        if bulk and not dropped and len(self._pending) - rows_before > _BULK_ROWS:
+                            dropped = self._drop_indexes()
+                else:
+                    key = (item.source, item.target, str(item.kind))
+                    prev_e = edges.get(key)
+                    edges[key] = item.attrs if prev_e is None else {**prev_e, **item.attrs}
+                    if len(edges) >= _BATCH:
+                        self._write_edges(edges, stats)
+                        edges = {}
+                        if bulk and not dropped and len(self._pending) - rows_before > _BULK_ROWS:
+                            dropped = self._drop_indexes()
+            if nodes:
+                self._write_nodes(nodes, stats)
+            if edges:
+                self._write_edges(edges, stats)
+        finally:
+            if dropped:  # on an error the transaction's rollback restores them anyway
+                self._create_indexes()
         return stats
 
-    def _write_nodes(self, nodes: dict[str, Node], stats: WriteStats) -> None:
-        ids = list(nodes)
-        marks = ",".join("?" * len(ids))
-        existing = {
-            r[0]: (r[1], r[2])
-            for r in self.conn.execute(f"SELECT id, attrs, hash FROM nodes WHERE id IN ({marks})", ids)
-        }
-        rows = []
-        for nid, node in nodes.items():
-            kind = node.kind.value
-            old = existing.get(nid)
-            attrs = node.attrs if old is None else {**loads(old[0]), **node.attrs}
-            h = node_hash(kind, nid, attrs)
-            if old is not None and old[1] == h:
-                continue
-            counter = stats.nodes_new if old is None else stats.nodes_changed
-            counter[kind] = counter.get(kind, 0) + 1
-            rows.append((nid, kind, dumps_str(attrs), h))
-            self._pending.append((_node_fid(nid), h))
-        if rows:
-            self.conn.executemany(
-                "INSERT INTO nodes(id, kind, attrs, hash) VALUES (?,?,?,?) ON CONFLICT(id) DO "
-                "UPDATE SET kind=excluded.kind, attrs=excluded.attrs, hash=excluded.hash",
-                rows,
-            )
+    def _drop_indexes(self) -> bool:
+        for name in _INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+        return True
 
-    def _write_edges(self, edges: dict[tuple[str, str, str], Edge], stats: WriteStats) -> None:
+    def _create_indexes(self) -> None:
+        if self._in_tx:
+            for sql in _INDEXES.values():
+                self.conn.execute(sql)
+
+    def _existing_nodes(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        existing: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(ids), _LOOKUP):
+            chunk = ids[i : i + _LOOKUP]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT id, attrs, hash FROM nodes WHERE id IN ({marks})", chunk
+            ):
+                existing[r[0]] = (r[1], r[2])
+        return existing
+
+    def _existing_edges(self, keys: list[tuple[str, str, str]]
+                        ) -> dict[tuple[str, str, str], tuple[str, str]]:
         existing: dict[tuple[str, str, str], tuple[str, str]] = {}
-        keys = list(edges)
-        for i in range(0, len(keys), 300):
-            chunk = keys[i : i + 300]
-            cond = " OR ".join(["(source=? AND target=? AND kind=?)"] * len(chunk))
+        for i in range(0, len(keys), _LOOKUP):
+            chunk = keys[i : i + _LOOKUP]
+            values = ",".join(["(?,?,?)"] * len(chunk))
             params = [p for k in chunk for p in k]
             for r in self.conn.execute(
-                f"SELECT source, target, kind, attrs, hash FROM edges WHERE {cond}", params
+                "SELECT e.source, e.target, e.kind, e.attrs, e.hash FROM "
+                f"(VALUES {values}) AS v CROSS JOIN edges AS e ON e.source = v.column1 "
+                "AND e.target = v.column2 AND e.kind = v.column3", params
             ):
                 existing[(r[0], r[1], r[2])] = (r[3], r[4])
-        rows = []
-        for key, edge in edges.items():
-            old = existing.get(key)
-            attrs = edge.attrs if old is None else {**loads(old[0]), **edge.attrs}
-            h = edge_hash(key[2], key[0], key[1], attrs)
-            if old is not None and old[1] == h:
-                continue
-            counter = stats.edges_new if old is None else stats.edges_changed
-            counter[key[2]] = counter.get(key[2], 0) + 1
-            rows.append((key[0], key[1], key[2], dumps_str(attrs), h))
-            self._pending.append((_edge_fid(*key), h))
-        if rows:
+        return existing
+
+    def _write_nodes(self, nodes: dict[str, tuple[str, dict[str, Any]]],
+                     stats: WriteStats) -> None:
+        if self._fresh:
+            seen = self._written_nodes
+            lookup = [nid for nid in nodes if hash(nid) in seen]
+            seen.update(map(hash, nodes))
+        else:
+            lookup = list(nodes)
+        existing = self._existing_nodes(lookup) if lookup else {}
+        new_rows = []
+        changed_rows = []
+        pending = self._pending
+        new_count = stats.nodes_new
+        raw_hash = _node_hash_raw
+        for nid, (kind, attrs) in nodes.items():
+            old = existing.get(nid) if existing else None
+            if old is None:
+                body = dumps(attrs)
+                h = raw_hash(kind, nid, body)
+                new_count[kind] = new_count.get(kind, 0) + 1
+                new_rows.append((nid, kind, body.decode(), h))
+            else:
+                body = dumps({**loads(old[0]), **attrs})
+                text = body.decode()
+                if text == old[0]:
+                    continue  # unchanged: nothing written, no event
+                h = raw_hash(kind, nid, body)
+                if h == old[1]:
+                    continue
+                stats.nodes_changed[kind] = stats.nodes_changed.get(kind, 0) + 1
+                changed_rows.append((nid, kind, text, h))
+            pending["n|" + nid] = h
+        if new_rows:
             self.conn.executemany(
-                "INSERT INTO edges(source, target, kind, attrs, hash) VALUES (?,?,?,?,?) "
-                "ON CONFLICT(source, target, kind) DO UPDATE SET attrs=excluded.attrs, "
-                "hash=excluded.hash",
-                rows,
-            )
+                "INSERT INTO nodes(id, kind, attrs, hash) VALUES (?,?,?,?)", new_rows)
+        if changed_rows:
+            self.conn.executemany(
+                "UPDATE nodes SET kind=?2, attrs=?3, hash=?4 WHERE id=?1", changed_rows)
+
+    def _write_edges(self, edges: dict[tuple[str, str, str], dict[str, Any]],
+                     stats: WriteStats) -> None:
+        if self._fresh:
+            seen = self._written_edges
+            lookup = [k for k in edges if hash(k) in seen]
+            seen.update(map(hash, edges))
+        else:
+            lookup = list(edges)
+        existing = self._existing_edges(lookup) if lookup else {}
+        new_rows = []
+        changed_rows = []
+        pending = self._pending
+        new_count = stats.edges_new
+        raw_hash = _edge_hash_raw
+        for key, attrs in edges.items():
+            source, target, kind = key
+            old = existing.get(key) if existing else None
+            if old is None:
+                body = dumps(attrs)
+                h = raw_hash(kind, source, target, body)
+                new_count[kind] = new_count.get(kind, 0) + 1
+                new_rows.append((source, target, kind, body.decode(), h))
+            else:
+                body = dumps({**loads(old[0]), **attrs})
+                text = body.decode()
+                if text == old[0]:
+                    continue
+                h = raw_hash(kind, source, target, body)
+                if h == old[1]:
+                    continue
+                stats.edges_changed[kind] = stats.edges_changed.get(kind, 0) + 1
+                changed_rows.append((source, target, kind, text, h))
+            pending[f"e|{source}|{target}|{kind}"] = h
+        if new_rows:
+            self.conn.executemany(
+                "INSERT INTO edges(source, target, kind, attrs, hash) VALUES (?,?,?,?,?)",
+                new_rows)
+        if changed_rows:
+            self.conn.executemany(
+                "UPDATE edges SET attrs=?4, hash=?5 WHERE source=?1 AND target=?2 AND kind=?3",
+                changed_rows)
 
     @property
     def pending_facts(self) -> int:
@@ -321,9 +459,11 @@ class Store:
     def append_event(self, kind: str, actor: str, payload: dict[str, Any]) -> Event:
         """Append one event; it covers every fact written since the previous event."""
         self._require_tx()
-        facts = sorted(self._pending)
+        pending = self._pending
+        fids = sorted(pending)
         payload = dict(payload)
-        payload["facts"] = {"count": len(facts), "digest": _facts_digest(facts)}
+        payload["facts"] = {"count": len(fids), "digest": _digest_lines(
+            fid + " " + pending[fid] for fid in fids)}
         seq_prev, prev_hash = self.head()
         seq = seq_prev + 1
         ts = utc_iso(now_utc()) or ""
@@ -334,13 +474,13 @@ class Store:
             "VALUES (?,?,?,?,?,?,?)",
             (seq, ts, kind, actor, body, prev_hash, h),
         )
-        if facts:
+        if fids:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO fact_log(seq, fid, hash) VALUES (?,?,?)",
-                [(seq, fid, fh) for fid, fh in facts],
+                ((seq, fid, pending[fid]) for fid in fids),
             )
         self.conn.execute("UPDATE meta SET value=? WHERE key='head'", (f"{seq}:{h}",))
-        self._pending.clear()
+        self._pending = {}
         return Event(seq, ts, kind, actor, payload, prev_hash, h)
 
     def events(self, since: int = 0) -> Iterator[Event]:
@@ -397,7 +537,8 @@ class Store:
         count = 0
         for nid, kind, attrs, h in self.conn.execute("SELECT id, kind, attrs, hash FROM nodes"):
             count += 1
-            if node_hash(kind, nid, loads(attrs)) != h or latest.pop(_node_fid(nid), None) != h:
+            if (_node_hash_raw(kind, nid, attrs.encode()) != h
+                    or latest.pop(_node_fid(nid), None) != h):
                 return VerifyResult(False, n, count, f"node {nid} was changed outside lineage "
                                     "(it does not match the event log)", None)
         for s, t, kind, attrs, h in self.conn.execute(
@@ -405,7 +546,7 @@ class Store:
         ):
             count += 1
             fid = _edge_fid(s, t, kind)
-            if edge_hash(kind, s, t, loads(attrs)) != h or latest.pop(fid, None) != h:
+            if _edge_hash_raw(kind, s, t, attrs.encode()) != h or latest.pop(fid, None) != h:
                 return VerifyResult(False, n, count, f"edge {kind} {s} → {t} was changed "
                                     "outside lineage (it does not match the event log)", None)
         if latest:
@@ -525,7 +666,18 @@ class Store:
 
 
 def _facts_digest(facts: list[tuple[str, str]]) -> str:
-    return sha256_hex("\n".join(f"{fid} {fh}" for fid, fh in facts).encode())
+    return _digest_lines([f"{fid} {fh}" for fid, fh in facts])
+
+
+def _digest_lines(lines: Iterable[str]) -> str:
+    """sha256 of the lines joined by newlines, fed in slices (a first harvest has ~10^6)."""
+    h = hashlib.sha256()
+    it = iter(lines)
+    sep = b""
+    while chunk := list(itertools.islice(it, 20_000)):
+        h.update(sep + "\n".join(chunk).encode())
+        sep = b"\n"
+    return h.hexdigest()
 
 
 __all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "node_hash"]
