@@ -828,19 +828,10 @@ def record_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
-def render_schema(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
-
-
 def write_schemas(root: Path) -> list[Path]:
-    folder = root / "schemas" / "records"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, schema in record_schemas().items():
-        path = folder / name
-        path.write_text(render_schema(schema))
-        written.append(path)
-    return written
+    from lineage.schemas import write_folder
+
+    return write_folder(root / "schemas" / "records", record_schemas())
 
 
 # -- the repository as other harvesters name it ----------------------------------------------------

@@ -51,15 +51,19 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
-def write(root: Path) -> list[Path]:
-    folder = root / "schemas" / "nodes"
+def write_folder(folder: Path, schemas: dict[str, dict[str, Any]]) -> list[Path]:
+    """Write ``{file name: schema}`` into ``folder`` in the committed layout."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, schema in node_schemas().items():
+    for name, schema in schemas.items():
         path = folder / name
         path.write_text(render(schema))
         written.append(path)
     return written
+
+
+def write(root: Path) -> list[Path]:
+    return write_folder(root / "schemas" / "nodes", node_schemas())
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
-from lineage.audit.index import AuditIndex, build_index, bulk
+from lineage.audit.index import AuditIndex, build_index
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RULES, RuleSpec, parse_time, short
+from lineage.runtime import gc_paused
 
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
 
@@ -417,7 +418,7 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
     """
     now = now or datetime.now(UTC)
     idx = build_index(source)
-    with bulk():
+    with gc_paused():
         return _run(idx, policy, now, model, env, rules, source_name, policy_source)
 
 

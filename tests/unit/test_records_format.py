@@ -17,10 +17,10 @@ from lineage.records import (
     node_id_of,
     parse_text,
     record_schemas,
-    render_schema,
     to_facts,
     to_yaml,
 )
+from lineage.schemas import render
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples" / "governance"
@@ -47,7 +47,7 @@ def _error(text: str, file: str = "governance/a.yaml") -> InputError:
 @pytest.mark.parametrize("name", sorted(record_schemas()))
 def test_committed_record_schema_matches_code(name: str) -> None:
     committed = (ROOT / "schemas" / "records" / name).read_text()
-    assert committed == render_schema(record_schemas()[name]), (
+    assert committed == render(record_schemas()[name]), (
         f"schemas/records/{name} drifted from lineage/records.py: run "
         "`python -m lineage.records`"
     )

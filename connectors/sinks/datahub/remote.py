@@ -426,7 +426,35 @@ class KafkaTransport:
 
 
 # -- the push targets --------------------------------------------------------------------------
-class DataHubRestSink(DataHubSinkBase):
+class _TransportSink(DataHubSinkBase):
+    """A DataHub target reached through a transport (open → send batches → close).
+
+    Subclasses say how to read their settings (``destination``) and which transport to open.
+    """
+
+    settings: Any = None
+    transport: Any = None
+
+    def _transport(self) -> Any:
+        raise NotImplementedError
+
+    def _open(self, ctx: PushContext) -> None:
+        if self.settings is None:
+            self.destination(ctx)
+        self.transport = self._transport()
+        self.transport.open()
+
+    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
+        assert self.transport is not None
+        self.transport.send(mcps)
+
+    def _close(self, ok: bool) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+class DataHubRestSink(_TransportSink):
     """``lineage push --to datahub-rest``: a DataHub GMS over Rest.li (``ingestProposalBatch``).
 
     Options (``--option KEY=VALUE``): ``server``, ``token`` (or ``--server`` / ``--token``),
@@ -437,11 +465,7 @@ class DataHubRestSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-rest"
     batch_size: ClassVar[int] = 100
-
-    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
-        super().__init__(platform=platform, env=env)
-        self.settings: RestSettings | None = None
-        self.transport: RestTransport | None = None
+    settings: RestSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
         self.settings = rest_settings(ctx.options, ctx.config)
@@ -449,24 +473,12 @@ class DataHubRestSink(DataHubSinkBase):
         self.batch_size = max(1, min(self.settings.batch_size, 200))  # type: ignore[misc]
         return self.settings.shown_url
 
-    def _open(self, ctx: PushContext) -> None:
-        if self.settings is None:
-            self.destination(ctx)
+    def _transport(self) -> RestTransport:
         assert self.settings is not None
-        self.transport = RestTransport(self.settings)
-        self.transport.open()
-
-    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
-        assert self.transport is not None
-        self.transport.send(mcps)
-
-    def _close(self, ok: bool) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        return RestTransport(self.settings)
 
 
-class DataHubKafkaSink(DataHubSinkBase):
+class DataHubKafkaSink(_TransportSink):
     """``lineage push --to datahub-kafka``: MCPs produced to DataHub's Kafka topic.
 
     Needs the ``kafka`` extra (``pip install 'lineage[kafka]'``: confluent-kafka). Options:
@@ -477,31 +489,15 @@ class DataHubKafkaSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-kafka"
     batch_size: ClassVar[int] = 500
-
-    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
-        super().__init__(platform=platform, env=env)
-        self.settings: KafkaSettings | None = None
-        self.transport: KafkaTransport | None = None
+    settings: KafkaSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
         self.settings = kafka_settings(ctx.options)
         return f"kafka://{self.settings.bootstrap}/{self.settings.topic_mcp or 'default'}"
 
-    def _open(self, ctx: PushContext) -> None:
-        if self.settings is None:
-            self.destination(ctx)
+    def _transport(self) -> KafkaTransport:
         assert self.settings is not None
-        self.transport = KafkaTransport(self.settings)
-        self.transport.open()
-
-    def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
-        assert self.transport is not None
-        self.transport.send(mcps)
-
-    def _close(self, ok: bool) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        return KafkaTransport(self.settings)
 
 
 __all__ = ["DataHubKafkaSink", "DataHubRestSink", "KafkaSettings", "KafkaTransport",

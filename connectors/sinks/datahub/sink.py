@@ -24,7 +24,6 @@ unreachable) and, when needed, ``_open(ctx)`` / ``_close(ok)`` / ``destination(c
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 from abc import ABC, abstractmethod
@@ -37,6 +36,7 @@ import orjson
 
 from lineage.errors import ConfigError, LineageError, SinkError
 from lineage.plugins import PushContext, PushResult
+from lineage.runtime import gc_paused
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -87,17 +87,6 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Rendering allocates millions of short-lived, acyclic objects: the cyclic collector's
-    passes over them cost up to half the time and free nothing. Paused for the push only."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 _PREPARED: type | None = None
@@ -218,7 +207,7 @@ class DataHubSinkBase(ABC):
         result = PushResult(target=self.name, details={"destination": dest})
         reset = full or self._destination_is_empty()
         gns = ns + GRAPH_SUFFIX
-        with _gc_paused():
+        with gc_paused():
             # (push_store knows the store changed: the digest would only cost time there)
             gdigest = graph_digest(graph, platform, env) if digest else ""
             if digest and not reset:
