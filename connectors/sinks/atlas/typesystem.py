@@ -19,7 +19,9 @@ from typing import Any
 
 from lineage.errors import ValidationFailed
 
-TYPEDEFS_FILE = Path(__file__).resolve().parents[3] / "schemas" / "atlas" / "lineage_typedefs.json"
+# schemas/atlas/lineage_typedefs.json, reached through a symlink in the package so that a built
+# wheel carries the file itself
+TYPEDEFS_FILE = Path(__file__).parent / "lineage_typedefs.json"
 SERVICE_TYPE = "lineage"
 
 PRIMITIVES = {"boolean", "byte", "short", "int", "long", "float", "double", "biginteger",
