@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from lineage.errors import InputError
+from lineage.gitfiles import git_head, git_remote_url
 from lineage.ids import (
     data_id,
     deployment_id,
@@ -835,66 +836,6 @@ def write_schemas(root: Path) -> list[Path]:
 
 
 # -- the repository as other harvesters name it ----------------------------------------------------
-def _git_dirs(repo_root: Path) -> tuple[Path, Path] | None:
-    """(git dir, common dir) of a work tree, following ``.git`` files of linked worktrees."""
-    dot = repo_root / ".git"
-    if dot.is_dir():
-        return dot, dot
-    if dot.is_file():
-        text = dot.read_text().strip()
-        if text.startswith("gitdir:"):
-            gitdir = Path(text[7:].strip())
-            gitdir = gitdir if gitdir.is_absolute() else (repo_root / gitdir).resolve()
-            common = gitdir
-            cd = gitdir / "commondir"
-            if cd.is_file():
-                c = Path(cd.read_text().strip())
-                common = c if c.is_absolute() else (gitdir / c).resolve()
-            return gitdir, common
-    return None
-
-
-def git_remote_url(repo_root: Path, remote: str = "origin") -> str | None:
-    """``remote.origin.url`` read from the git config file (no subprocess)."""
-    import configparser
-
-    dirs = _git_dirs(repo_root)
-    if dirs is None:
-        return None
-    parser = configparser.RawConfigParser(strict=False)
-    try:
-        parser.read(dirs[1] / "config")
-        return parser.get(f'remote "{remote}"', "url", fallback=None)
-    except (configparser.Error, OSError):
-        return None
-
-
-def git_head(repo_root: Path) -> str | None:
-    """The sha HEAD points at, read from the git files (loose refs, then packed-refs)."""
-    dirs = _git_dirs(repo_root)
-    if dirs is None:
-        return None
-    gitdir, common = dirs
-    try:
-        head = (gitdir / "HEAD").read_text().strip()
-    except OSError:
-        return None
-    if not head.startswith("ref:"):
-        return head or None
-    ref = head[4:].strip()
-    for base in (gitdir, common):
-        f = base / ref
-        if f.is_file():
-            return f.read_text().strip() or None
-    packed = common / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text().splitlines():
-            parts = line.split(" ", 1)
-            if len(parts) == 2 and parts[1] == ref:
-                return parts[0]
-    return None
-
-
 def repository_of(repo_root: Path, store: Any = None) -> str | None:
     """Repository node id: the one the git harvester stored for this path, else from the remote."""
     from lineage.ids import repository_id

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lineage import gitfiles
 from lineage.errors import InputError, NotARepositoryError
 from lineage.ids import repository_id, strip_credentials
 
@@ -155,20 +156,7 @@ def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True)
 
 def git_dirs(root: Path) -> tuple[Path, Path]:
     """(git dir, common dir) without running git (``.git`` may be a file in worktrees)."""
-    dot = root / ".git"
-    if dot.is_file():
-        text = dot.read_text(errors="replace").strip()
-        gd = Path(text.removeprefix("gitdir:").strip())
-        if not gd.is_absolute():
-            gd = (root / gd).resolve()
-    else:
-        gd = dot
-    common = gd
-    cf = gd / "commondir"
-    if cf.is_file():
-        c = Path(cf.read_text().strip())
-        common = c if c.is_absolute() else (gd / c).resolve()
-    return gd, common
+    return gitfiles.git_dirs(root) or (root / ".git", root / ".git")
 
 
 _ISO_CACHE: dict[int, str] = {}
