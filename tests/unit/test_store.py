@@ -9,7 +9,7 @@ import pytest
 
 from lineage.ids import commit_id, data_id, model_group_id, model_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
-from lineage.store import Store
+from lineage.store import Store, node_hash
 
 
 def _facts() -> list[Node | Edge]:
@@ -117,3 +117,189 @@ def test_fact_deleted_detected(three_events: Store) -> None:
     _tamper(three_events, "DELETE FROM edges WHERE kind='tagged'")
     res = three_events.verify()
     assert not res.ok and "deleted" in (res.problem or "")
+
+
+# -- layout: current versions on the fact rows, superseded ones in fact_log ----------------
+def _commit(message: str) -> Node:
+    return Node.make(NodeKind.COMMIT, commit_id("a" * 40), sha="a" * 40, message=message)
+
+
+C = commit_id("a" * 40)
+
+
+def _rows(store: Store, sql: str, *params: object) -> list[tuple]:
+    return [tuple(r) for r in store.conn.execute(sql, params)]
+
+
+def test_fact_log_keeps_only_superseded_versions(store: Store) -> None:
+    _write(store, _facts())
+    assert _rows(store, "SELECT count(*) FROM fact_log") == [(0,)]
+    assert _rows(store, "SELECT DISTINCT seq FROM nodes UNION SELECT DISTINCT seq FROM edges") \
+        == [(1,)]
+    (h1,), = _rows(store, "SELECT hash FROM nodes WHERE id=?", C)
+    _write(store, [_commit("retrain")])
+    assert _rows(store, "SELECT seq, fid, hash FROM fact_log") == [(1, "n|" + C, h1)]
+    (seq, h2), = _rows(store, "SELECT seq, hash FROM nodes WHERE id=?", C)
+    assert seq == 2 and h2 != h1
+    assert store.verify().ok
+
+
+def test_fact_rewritten_within_one_event_is_not_logged(store: Store) -> None:
+    with store.transaction():
+        store.upsert([_commit("one")])
+        store.upsert([_commit("two")])
+        store.upsert([_commit("three")])
+        store.append_event("harvest", "test", {})
+    assert _rows(store, "SELECT count(*) FROM fact_log") == [(0,)]
+    assert store.get_node(C).attrs["message"] == "three"  # type: ignore[union-attr]
+    assert store.verify().ok
+
+
+def test_several_events_in_one_transaction(store: Store) -> None:
+    with store.transaction():  # a first load: the existence lookups are skipped
+        store.upsert(_facts())
+        store.append_event("harvest", "test", {"harvester": "a"})
+        store.upsert([_commit("retrain")])
+        store.append_event("harvest", "test", {"harvester": "b"})
+        store.upsert([_commit("again")])
+        store.append_event("harvest", "test", {"harvester": "c"})
+    assert _rows(store, "SELECT seq, fid FROM fact_log ORDER BY seq") == \
+        [(1, "n|" + C), (2, "n|" + C)]
+    assert _rows(store, "SELECT seq FROM nodes WHERE id=?", C) == [(3,)]
+    assert store.verify().ok
+    assert store.last_fact_event() == store.head()
+
+
+def test_last_fact_event_ignores_events_without_facts(store: Store) -> None:
+    assert store.last_fact_event() is None
+    _write(store, _facts())
+    first = store.head()
+    with store.transaction():
+        store.append_event("push", "test", {})
+    assert store.last_fact_event() == first != store.head()
+    _write(store, [_commit("retrain")])
+    assert store.last_fact_event() == store.head()
+
+
+@pytest.fixture
+def history(store: Store) -> tuple[Store, list[tuple[int, str, str]]]:
+    """Three events; the commit node has versions from events 1 and 2 superseded by event
+    3. Returns the store and the commit's versions as (seq, attrs, hash)."""
+    versions = []
+    for i, message in enumerate(["train", "retrain", "final"], start=1):
+        items: list[Node | Edge] = [_commit(message)]
+        if i == 1:
+            items += _facts()[1:4]
+        if i == 3:
+            items += _facts()[4:]
+        _write(store, items)
+        (attrs, h), = _rows(store, "SELECT attrs, hash FROM nodes WHERE id=?", C)
+        versions.append((i, attrs, h))
+    assert _rows(store, "SELECT seq FROM fact_log WHERE fid=? ORDER BY seq", "n|" + C) == \
+        [(1,), (2,)]
+    assert store.verify().ok
+    return store, versions
+
+
+def _problem(store: Store) -> str:
+    res = store.verify()
+    assert not res.ok
+    return res.problem or ""
+
+
+def test_superseded_version_edited_detected(history) -> None:
+    store, _ = history
+    _tamper(store, "UPDATE fact_log SET hash=? WHERE seq=1", "0" * 64)
+    assert "modified" in _problem(store) and store.verify().bad_seq == 1
+
+
+def test_superseded_version_deleted_detected(history) -> None:
+    store, _ = history
+    _tamper(store, "DELETE FROM fact_log WHERE seq=2")
+    assert "deleted" in _problem(store) and store.verify().bad_seq == 2
+
+
+def test_current_and_superseded_versions_swapped_detected(history) -> None:
+    store, versions = history
+    (_, attrs1, h1), (_, _, h3) = versions[0], versions[2]
+    # every event keeps its facts digest: version 1 is current again, version 3 "superseded"
+    _tamper(store, "UPDATE nodes SET attrs=?, hash=?, seq=1 WHERE id=?", attrs1, h1, C)
+    _tamper(store, "DELETE FROM fact_log WHERE seq=1 AND fid=?", "n|" + C)
+    _tamper(store, "INSERT INTO fact_log(seq, fid, hash) VALUES (3, ?, ?)", "n|" + C, h3)
+    problem = _problem(store)
+    assert "changed outside lineage" in problem and C in problem
+
+
+def test_fact_moved_to_another_event_detected(history) -> None:
+    store, _ = history
+    _tamper(store, "UPDATE edges SET seq=2 WHERE kind='tagged'")
+    assert "modified" in _problem(store) and store.verify().bad_seq == 2
+
+
+def test_fact_recorded_twice_for_one_event_detected(history) -> None:
+    store, _ = history
+    _tamper(store, "UPDATE nodes SET seq=2 WHERE id=?", C)
+    problem = _problem(store)
+    assert "twice for event 2" in problem and "changed outside lineage" in problem
+
+
+def test_current_version_rehashed_detected(history) -> None:
+    store, _ = history
+    attrs = '{"message":"forged","sha":"' + "a" * 40 + '"}'
+    _tamper(store, "UPDATE nodes SET attrs=?, hash=? WHERE id=?", attrs,
+            node_hash("commit", C, {"message": "forged", "sha": "a" * 40}), C)
+    assert "modified" in _problem(store) and store.verify().bad_seq == 3
+
+
+def _insert_node(store: Store, seq: object) -> None:
+    nid = commit_id("b" * 40)
+    _tamper(store, "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,?)", nid,
+            "commit", '{"sha":"' + "b" * 40 + '"}', node_hash("commit", nid, {"sha": "b" * 40}),
+            seq)
+
+
+def test_fact_inserted_for_an_existing_event_detected(history) -> None:
+    store, _ = history
+    _insert_node(store, 2)
+    assert "modified" in _problem(store) and store.verify().bad_seq == 2
+
+
+@pytest.mark.parametrize(("seq", "says"), [(4, "event 4, which is not in the event log"),
+                                           (None, "no event")])
+def test_fact_inserted_outside_the_log_detected(history, seq: object, says: str) -> None:
+    store, _ = history
+    _insert_node(store, seq)
+    problem = _problem(store)
+    assert "changed outside lineage" in problem and says in problem
+
+
+def test_superseded_versions_left_for_an_unknown_event_detected(history) -> None:
+    store, _ = history
+    _tamper(store, "INSERT INTO fact_log(seq, fid, hash) VALUES (9, ?, ?)", "n|" + C, "0" * 64)
+    assert "event 9, which is not in the event log" in _problem(store)
+
+
+def test_fact_with_superseded_versions_deleted_detected(history) -> None:
+    store, versions = history
+    _tamper(store, "DELETE FROM nodes WHERE id=?", C)
+    assert "deleted" in _problem(store) and store.verify().bad_seq == 3
+    # the same, with its last version moved to fact_log so that every digest still holds
+    _tamper(store, "INSERT INTO fact_log(seq, fid, hash) VALUES (3, ?, ?)", "n|" + C,
+            versions[2][2])
+    problem = _problem(store)
+    assert "deleted from the store" in problem and C in problem
+
+
+def test_truncated_log_with_head_rewritten_detected(history) -> None:
+    store, _ = history
+    (h2,), = _rows(store, "SELECT hash FROM events WHERE seq=2")
+    _tamper(store, "DELETE FROM events WHERE seq=3")
+    _tamper(store, "UPDATE meta SET value=? WHERE key='head'", f"2:{h2}")
+    assert "event 3, which is not in the event log" in _problem(store)
+
+
+def test_overwriting_a_row_without_seq_keeps_it_visible(history) -> None:
+    store, _ = history
+    _insert_node(store, None)
+    _write(store, [Node.make(NodeKind.COMMIT, commit_id("b" * 40), sha="b" * 40, message="m")])
+    assert "event 0, which is not in the event log" in _problem(store)

@@ -78,9 +78,8 @@ def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
 def store_version(store: Any) -> str:
     """Which facts the store holds: the sequence number and hash of the last event that wrote
     any (facts only change through such events; a recreated store has new hashes)."""
-    row = store.conn.execute(
-        "SELECT seq, hash FROM events WHERE seq = (SELECT max(seq) FROM fact_log)").fetchone()
-    return f"{row[0]}:{row[1]}" if row else "empty"
+    last = store.last_fact_event()
+    return f"{last[0]}:{last[1]}" if last else "empty"
 
 
 def _hash(obj: Any) -> str:
