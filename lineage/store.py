@@ -240,7 +240,14 @@ class Store:
             raise StoreError(f"{db} has schema version {version}; this lineage reads up to "
                              f"{SCHEMA_VERSION}", hint="upgrade lineage")
         if version == 1:
-            cls._migrate_v1(conn)
+            try:
+                cls._migrate_v1(conn)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise StoreError(f"cannot upgrade the store {db} to schema {SCHEMA_VERSION}: "
+                                 f"{exc} (it is unchanged)",
+                                 hint="free some disk space or fix the file's permissions, "
+                                      "then run the command again") from exc
 
     @staticmethod
     def _migrate_v1(conn: sqlite3.Connection) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from lineage.errors import StoreError
 from lineage.ids import commit_id, data_id, model_group_id, model_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
-from lineage.store import Store, node_hash
+from lineage.serialize import dumps_str
+from lineage.store import Store, edge_hash, node_hash
 
 
 def _facts() -> list[Node | Edge]:
@@ -303,3 +306,140 @@ def test_overwriting_a_row_without_seq_keeps_it_visible(history) -> None:
     _insert_node(store, None)
     _write(store, [Node.make(NodeKind.COMMIT, commit_id("b" * 40), sha="b" * 40, message="m")])
     assert "event 0, which is not in the event log" in _problem(store)
+
+
+# -- schema 1 stores (every version of every fact in fact_log) open and verify -------------
+_V1_FACT_LOGS = {
+    # the layouts schema 1 stores were written with
+    "keyed": "CREATE TABLE fact_log (seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT "
+             "NULL, PRIMARY KEY (seq, fid)) WITHOUT ROWID",
+    "rowid": "CREATE TABLE fact_log (seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT "
+             "NULL, PRIMARY KEY (fid, seq)); CREATE INDEX fact_log_seq ON fact_log(seq)",
+}
+
+
+def _v1_store(root: Path, batches: list[list[Node | Edge]], fact_log: str = "keyed") -> Path:
+    """A schema 1 store written the way the schema 1 code wrote it: each batch of facts is
+    one event; every write of a fact adds (seq, fid, hash) to fact_log."""
+    root.mkdir(parents=True)
+    db = sqlite3.connect(root / "lineage.db")
+    db.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE nodes (id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL,"
+        " hash TEXT NOT NULL);"
+        "CREATE TABLE edges (source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,"
+        " attrs TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (source, target, kind));"
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL,"
+        " actor TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,"
+        " hash TEXT NOT NULL);" + _V1_FACT_LOGS[fact_log] + ";"
+        "INSERT INTO meta VALUES ('schema_version', '1');")
+    prev = "0" * 64
+    for seq, batch in enumerate(batches, start=1):
+        lines = []
+        for item in batch:
+            attrs = dumps_str(item.attrs)
+            if isinstance(item, Node):
+                fid, h = "n|" + item.id, node_hash(str(item.kind), item.id, item.attrs)
+                db.execute("INSERT OR REPLACE INTO nodes VALUES (?,?,?,?)",
+                           (item.id, str(item.kind), attrs, h))
+            else:
+                fid = f"e|{item.source}|{item.target}|{item.kind}"
+                h = edge_hash(str(item.kind), item.source, item.target, item.attrs)
+                db.execute("INSERT OR REPLACE INTO edges VALUES (?,?,?,?,?)",
+                           (item.source, item.target, str(item.kind), attrs, h))
+            db.execute("INSERT INTO fact_log VALUES (?,?,?)", (seq, fid, h))
+            lines.append(f"{fid} {h}")
+        digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+        payload = dumps_str({"facts": {"count": len(lines), "digest": digest}})
+        ts = f"2026-01-0{seq}T00:00:00Z"
+        h = hashlib.sha256(f"{seq}\n{ts}\nharvest\ntest\n{payload}\n{prev}".encode()).hexdigest()
+        db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                   (seq, ts, "harvest", "test", payload, prev, h))
+        prev = h
+    db.execute("INSERT INTO meta VALUES ('head', ?)", (f"{len(batches)}:{prev}",))
+    db.commit()
+    db.close()
+    return root
+
+
+def _v1_batches() -> list[list[Node | Edge]]:
+    return [[_commit("train"), *_facts()[1:4]], [_commit("retrain")],
+            [_commit("final"), *_facts()[4:]]]
+
+
+def _schema(root: Path) -> str:
+    db = sqlite3.connect(root / "lineage.db")
+    try:
+        return db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("fact_log", sorted(_V1_FACT_LOGS))
+def test_schema_1_store_is_migrated_and_verifies(tmp_path: Path, fact_log: str) -> None:
+    root = _v1_store(tmp_path / ".lineage", _v1_batches(), fact_log)
+    with Store.open(root) as store:
+        assert _schema(root) == "2"
+        res = store.verify()
+        assert res.ok and (res.events, res.facts) == (3, 6), res.problem
+        assert _rows(store, "SELECT seq, fid FROM fact_log ORDER BY seq") == \
+            [(1, "n|" + C), (2, "n|" + C)]
+        assert _rows(store, "SELECT seq FROM nodes WHERE id=?", C) == [(3,)]
+        assert _rows(store, "SELECT DISTINCT seq FROM edges") == [(3,)]
+        # and it goes on being written the new way
+        _write(store, [_commit("later")])
+        assert store.verify().ok and len(_rows(store, "SELECT * FROM fact_log")) == 3
+    with Store.open(root) as store:  # opening again changes nothing
+        assert store.verify().ok and _schema(root) == "2"
+
+
+@pytest.mark.parametrize("forged", [False, True])
+def test_schema_1_store_tampered_before_migration_still_fails(tmp_path: Path,
+                                                              forged: bool) -> None:
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    attrs = {"message": "forged", "sha": "a" * 40}
+    forged_hash = node_hash("commit", C, attrs) if forged else None
+    _tamper_db(root, "UPDATE nodes SET attrs=?, hash=coalesce(?, hash) WHERE id=?",
+               dumps_str(attrs), forged_hash, C)
+    with Store.open(root) as store:
+        assert _schema(root) == "2"
+        problem = _problem(store)
+        assert ("twice for event 3" if forged else "changed outside lineage") in problem
+
+
+def test_schema_1_store_tampered_after_migration_fails(tmp_path: Path) -> None:
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    with Store.open(root) as store:
+        assert store.verify().ok
+        _tamper(store, "DELETE FROM fact_log WHERE seq=1")
+        assert "deleted" in _problem(store)
+
+
+def test_interrupted_migration_leaves_schema_1(tmp_path: Path) -> None:
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    # the last statement of the migration fails: everything before it is rolled back
+    _tamper_db(root, "CREATE TRIGGER stop BEFORE UPDATE ON meta "
+                     "BEGIN SELECT RAISE(ABORT, 'interrupted'); END")
+    with pytest.raises(StoreError, match="interrupted"):
+        Store.open(root)
+    db = sqlite3.connect(root / "lineage.db")
+    assert "seq" not in {r[1] for r in db.execute("PRAGMA table_info(nodes)")}
+    assert db.execute("SELECT count(*) FROM fact_log").fetchone() == (8,)
+    db.close()
+    assert _schema(root) == "1"
+    _tamper_db(root, "DROP TRIGGER stop")
+    with Store.open(root) as store:
+        assert store.verify().ok and _schema(root) == "2"
+
+
+def _tamper_db(root: Path, sql: str, *params: object) -> None:
+    conn = sqlite3.connect(root / "lineage.db")
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def test_init_again_on_a_schema_1_store_migrates_it(tmp_path: Path) -> None:
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    with Store.init(root) as store:
+        assert _schema(root) == "2" and store.verify().ok
