@@ -1,11 +1,19 @@
 """Embedded store: one SQLite file in ``.lineage/`` with nodes, edges, watermarks, caches and
 an append-only, hash-chained event log.
 
-Tamper evidence. Every write of a fact (a node or an edge) is recorded in ``fact_log`` under
-the sequence number of the event that wrote it; each event carries the digest of its facts and
-the hash of the previous event, and the head (last seq + hash) is kept in ``meta``.
-``verify()`` therefore detects an edited, deleted or reordered event, a fact edited in place,
-and a truncated log.
+Tamper evidence. Every version of a fact (a node or an edge) is kept with the sequence
+number of the event that wrote it: the current version on the fact row itself (its hash and
+``seq``), each superseded one in ``fact_log`` as (seq, fid, hash), moved there when a later
+event overwrites it. Each event carries the digest of the facts it wrote (sorted lines
+"fid hash", the last version per fact) and the hash of the previous event; the head (last
+seq + hash) is kept in ``meta``. ``verify()`` regroups each event's facts from ``fact_log``
+and the fact rows and checks its digest, so it detects an edited, deleted or reordered event,
+a truncated log, a current or superseded version edited, added, deleted or moved to another
+event; and it checks that every row matches its own hash and names an event in the log, that
+no fact is recorded twice for one event, and that a fact's superseded versions all come from
+earlier events than its current one (swapping them consistently is caught there).
+
+Schema 1 stores (every version in ``fact_log``) are migrated when opened, in one transaction.
 
 Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN IMMEDIATE`` …
 ``COMMIT``) in WAL mode: a process killed half way leaves the store as it was before.
