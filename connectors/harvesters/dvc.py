@@ -300,10 +300,11 @@ class _Run:
         self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}  # whole run (a later dvc.yaml wins)
         self.defines: dict[str, str] = {}  # node id → first commit
+        self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
 
     def datum(self, path: str, h: dict[str, Any], commit: str,
               extra: dict[str, Any] | None = None) -> str:
-        did = data_id(self.repo, path, h.get("hash"))
+        did = f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
         if did not in self.seen:
             self.seen.add(did)
             attrs: dict[str, Any] = {"path": path, "repository": self.repo,
@@ -318,9 +319,6 @@ class _Run:
             self.data[did] = attrs
             self.defines[did] = commit
         return did
-
-    def edge(self, kind: EdgeKind, src: str, dst: str, **attrs: Any) -> None:
-        self.edges.setdefault((src, dst, kind.value), attrs)
 
     def flush(self) -> None:
         """The current chunk's facts were handed over: drop them (ids stay in ``seen``)."""
@@ -456,17 +454,18 @@ class DvcHarvester:
     def _stage(self, run: _Run, sid: str, name: str, dvc_yaml: str, base: str, commit: str,
                entry: dict[str, Any], frozen: bool) -> None:
         deps, outs = [], []
+        edges = run.edges
         for h in entry.get("deps", []):
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
             deps.append(p)
-            run.edge(EdgeKind.INPUT, did, sid, pin="strong" if h.get("hash") else "none",
-                     path=p)
+            edges.setdefault((did, sid, _INPUT),
+                             {"pin": "strong" if h.get("hash") else "none", "path": p})
         for h in entry.get("outs", []):
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
             outs.append(p)
-            run.edge(EdgeKind.OUTPUT, sid, did)
+            edges.setdefault((sid, did, _OUTPUT), {})
         attrs: dict[str, Any] = {"name": name, "repository": run.repo, "dvc_yaml": dvc_yaml,
                                  "commit": commit, "frozen": frozen}
         if entry.get("cmd") is not None:
@@ -583,6 +582,9 @@ class DvcHarvester:
             yield Edge.make(EdgeKind.ARTIFACT, did, mid, commit=commit)
             yield Node.make(NodeKind.MODEL, mid, group=group, version=version,
                             artifact_hash=h, artifact_uri=paths[group])
+
+
+_INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value
 
 
 def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
