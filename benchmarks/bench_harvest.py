@@ -5,6 +5,9 @@ Floor (measured in the same run, on the same history): ``git log --all --raw`` p
 Full harvest: ``lineage.api.harvest`` on a fresh store with every harvester installed (git,
 dvc, gto, …), in process. Re-harvest: the whole ``python -m lineage harvest`` process on an
 unchanged repository. Peak memory: max RSS of a child process doing one full harvest.
+SQLite write floor: the time SQLite alone takes to insert the rows that full harvest left in
+its store (already in Python lists, no hashing or serializing) into an empty store file — the
+part of a harvest no Python-side work can remove while the store keeps these facts.
 
     python benchmarks/bench_harvest.py                 # N = 1k and 10k
     python benchmarks/bench_harvest.py --sizes 1000 10000 100000 --runs 3
@@ -116,8 +119,10 @@ print(dt, rss, names, nodes, edges, len(r.report.warnings))
 """
 
 
-def full_harvest(repo: Path, tmp: Path, only: str = "") -> tuple[float, int, str, int, int, int]:
-    """One full harvest on a fresh store, in a child process (so memory is its own)."""
+def full_harvest(repo: Path, tmp: Path, only: str = "", write_floor: bool = False
+                 ) -> tuple[float, int, str, int, int, int, float | None]:
+    """One full harvest on a fresh store, in a child process (so memory is its own); with
+    ``write_floor``, also the time SQLite alone takes to write the same rows (below)."""
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
     try:
         out = subprocess.run([sys.executable, "-c", _CHILD, str(repo), only], env=_env(store),
@@ -125,9 +130,49 @@ def full_harvest(repo: Path, tmp: Path, only: str = "") -> tuple[float, int, str
         if out.returncode != 0:
             raise SystemExit(f"harvest failed:\n{out.stderr}")
         dt, rss, names, nodes, edges, warns = out.stdout.split()
-        return float(dt), int(rss), names, int(nodes), int(edges), int(warns)
+        wf = sqlite_write_floor(store / "lineage.db", tmp) if write_floor else None
+        return float(dt), int(rss), names, int(nodes), int(edges), int(warns), wf
     finally:
         shutil.rmtree(store, ignore_errors=True)
+
+
+def sqlite_write_floor(db: Path, tmp: Path) -> float:
+    """SQLite's own cost of the rows a full harvest writes: every node, edge, fact_log and
+    cache row of the harvested store, already in Python lists, inserted by ``executemany``
+    into a new file with the store's schema (same pragmas, rollback journal, indexes built
+    after the rows: the store's bulk-load path), committed. No hashing, no serializing, no
+    lookups: a lower bound for any harvest that keeps these facts in this store."""
+    import sqlite3
+
+    from lineage.store import _DDL, _INDEXES
+
+    src = sqlite3.connect(db)
+    tables = {}
+    for table in ("nodes", "edges", "fact_log", "cache"):
+        cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+        tables[table] = (cols, src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall())
+    src.close()
+    path = tmp / "write-floor.db"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=DELETE", "synchronous=NORMAL", "temp_store=MEMORY",
+                   "cache_size=-65536"):
+        conn.execute(f"PRAGMA {pragma}")
+    conn.executescript(_DDL)
+    for name in _INDEXES:
+        conn.execute(f"DROP INDEX {name}")
+    t = time.perf_counter()
+    conn.execute("BEGIN")
+    for table, (cols, rows) in tables.items():
+        conn.executemany(f"INSERT INTO {table}({', '.join(cols)}) "
+                         f"VALUES ({', '.join('?' * len(cols))})", rows)
+    for sql in _INDEXES.values():
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    dt = time.perf_counter() - t
+    conn.close()
+    path.unlink()
+    return dt
 
 
 def reharvest_process(repo: Path, tmp: Path, runs: int, only: str = "") -> float:
@@ -169,21 +214,27 @@ def main(argv: list[str] | None = None) -> int:
             blobs = dvc_blobs(repo)
             runs = args.runs if n < 100_000 else max(1, min(args.runs, 3))
             floors = [floor(repo, blobs) for _ in range(runs)]
-            results = [full_harvest(repo, tmp, args.only) for _ in range(runs)]
+            results = [full_harvest(repo, tmp, args.only, write_floor=i == 0)
+                       for i in range(runs)]
             f = statistics.median(floors)
             h = statistics.median(r[0] for r in results)
+            wf = results[0][6] or 0.0
             rss = max(r[1] for r in results) / 1024
             re_t = reharvest_process(repo, tmp, runs, args.only)
-            _, _, names, nodes, edges, warns = results[0]
-            rows.append((n, len(blobs), f, h, h / f, re_t, rss, names, nodes, edges, warns))
+            _, _, names, nodes, edges, warns, _ = results[0]
+            rows.append((n, len(blobs), f, h, h / f, re_t, rss, names, nodes, edges, warns, wf))
     hdr = ("commits", "dvc blobs", "floor s", "harvest s", "ratio", "re-harvest s (process)",
-           "peak RSS MB", "harvesters", "nodes", "edges", "warnings")
+           "peak RSS MB", "harvesters", "nodes", "edges", "warnings",
+           "SQLite write floor s", "(git floor + SQLite floor) / git floor")
     print(" | ".join(hdr))
     print(" | ".join("---" for _ in hdr))
     for r in rows:
         print(f"{r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f}x | {r[5]:.3f} | "
-              f"{r[6]:.0f} | {r[7]} | {r[8]} | {r[9]} | {r[10]}")
-    print(f"\nmedian of {args.runs} runs; python {sys.version.split()[0]}, "
+              f"{r[6]:.0f} | {r[7]} | {r[8]} | {r[9]} | {r[10]} | {r[11]:.3f} | "
+              f"{(r[2] + r[11]) / r[2]:.1f}x")
+    print("\nSQLite write floor: inserting the harvested store's rows (already in memory) into "
+          "an empty store file, one run")
+    print(f"median of {args.runs} runs; python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs; targets: ratio <= 2x from 10k commits, re-harvest < 1 s")
     return 0
 

@@ -289,20 +289,24 @@ def resolve(base: str, path: str) -> str:
 # -- the harvester ------------------------------------------------------------------------------
 
 class _Run:
-    """State of one harvest: facts gathered per id, first commit wins."""
+    """State of one harvest. Facts are gathered per chunk of commits and handed to the store
+    chunk by chunk; ``seen`` remembers every data/stage id of the run (first commit wins)."""
 
     def __init__(self, repo: str) -> None:
         self.repo = repo
-        self.data: dict[str, dict[str, Any]] = {}
+        self.seen: set[str] = set()  # data and stage ids met so far in this run
+        self.data: dict[str, dict[str, Any]] = {}  # new in the current chunk
         self.stages: dict[str, dict[str, Any]] = {}
         self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.groups: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}  # whole run (a later dvc.yaml wins)
         self.defines: dict[str, str] = {}  # node id → first commit
+        self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
 
     def datum(self, path: str, h: dict[str, Any], commit: str,
               extra: dict[str, Any] | None = None) -> str:
-        did = data_id(self.repo, path, h.get("hash"))
-        if did not in self.data:
+        did = f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
+        if did not in self.seen:
+            self.seen.add(did)
             attrs: dict[str, Any] = {"path": path, "repository": self.repo,
                                      "first_commit": commit}
             for k in ("hash", "hash_kind", "size", "nfiles", "remote"):
@@ -316,8 +320,12 @@ class _Run:
             self.defines[did] = commit
         return did
 
-    def edge(self, kind: EdgeKind, src: str, dst: str, **attrs: Any) -> None:
-        self.edges.setdefault((src, dst, kind.value), attrs)
+    def flush(self) -> None:
+        """The current chunk's facts were handed over: drop them (ids stay in ``seen``)."""
+        self.data = {}
+        self.stages = {}
+        self.edges = {}
+        self.defines = {}
 
 
 class DvcHarvester:
@@ -336,25 +344,22 @@ class DvcHarvester:
         if previous is not None and previous == s.refs:
             return
         run = _Run(s.repo_id)
-        summaries = self._summaries(ctx, s)
-        self._replay(ctx, s, summaries, run)
-        del summaries  # the run holds what it needs; free the parsed files before writing
-        yield from self._emit(ctx, run)
+        # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
+        # once, as the chunks written meanwhile are this run's own (``run.seen``)
+        first = _no_dvc_facts(ctx)
+        for _ in self._replay(ctx, s, run):
+            yield from self._emit(ctx, run, first)
+            run.flush()
+        yield from self._emit_groups(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
 
-    # -- blobs → summaries (cached forever) ---------------------------------------------------
-    def _summaries(self, ctx: HarvestContext, s: GitScan) -> dict[str, dict[str, Any]]:
-        keys = {}
-        for ch in s.changes:
-            kind = file_kind(ch.path)
-            if ch.blob and kind:
-                keys[f"{kind}:{ch.blob}"] = (kind, ch.blob)
-        return summaries_for(ctx, keys.values())
-
-    # -- replay the changes in commit order ---------------------------------------------------
-    def _replay(self, ctx: HarvestContext, s: GitScan, summaries: dict[str, dict[str, Any]],
-                run: _Run) -> None:
+    # -- replay the changes in commit order, chunk by chunk -----------------------------------
+    def _replay(self, ctx: HarvestContext, s: GitScan, run: _Run) -> Iterator[None]:
+        """Replay the DVC file changes in commit order; yields after each chunk of commits,
+        whose new facts are then in ``run`` (so memory stays bounded by a chunk, not the
+        history). The blobs of the next chunk are read and parsed meanwhile in a forked
+        process (:class:`_Summaries`)."""
         changes = _yaml_first(s.changes)
         # folder → the dvc.yaml in force (frozen, wdir): for a folder whose lock changes before
         # its dvc.yaml does in this run, read the dvc.yaml of that commit (e.g. an incremental
@@ -379,32 +384,37 @@ class DvcHarvester:
                 summ = seeded.get(f"yaml:{b[0]}") if b is not None else None
                 if summ is not None and "error" not in summ:
                     yaml_state[folder] = summ
+        chunks = _chunks(changes)
         total = len(changes)
-        for i, ch in enumerate(changes):
-            if i % 500 == 0:
-                ctx.progress("dvc files", i, total)
-            kind = file_kind(ch.path)
-            if kind is None or ch.blob is None:
-                if kind == "yaml":
-                    yaml_state.pop(posixpath.dirname(ch.path), None)
-                continue
-            summ = summaries.get(f"{kind}:{ch.blob}")
-            if summ is None:
-                ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the repository",
-                                file=ch.path, commit=ch.commit)
-                continue
-            if "error" in summ:
-                ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
-                                file=ch.path, line=summ.get("line"), commit=ch.commit)
-                continue
-            folder = posixpath.dirname(ch.path)
-            if kind == "yaml":
-                yaml_state[folder] = summ
-                self._artifacts(run, folder, summ, ctx.config.model_aliases)
-            elif kind == "lock":
-                self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
-            else:
-                self._dvcfile(run, ch.commit, ch.path, folder, summ)
+        with _Summaries(ctx, changes, chunks) as summaries:
+            for ci, (start, end) in enumerate(chunks):
+                ctx.progress("dvc files", start, total)
+                loaded = summaries.take(ci)
+                for ch in changes[start:end]:
+                    kind = file_kind(ch.path)
+                    if kind is None or ch.blob is None:
+                        if kind == "yaml":
+                            yaml_state.pop(posixpath.dirname(ch.path), None)
+                        continue
+                    summ = loaded.get(f"{kind}:{ch.blob}")
+                    if summ is None:
+                        ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the "
+                                        "repository", file=ch.path, commit=ch.commit)
+                        continue
+                    if "error" in summ:
+                        ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
+                                        file=ch.path, line=summ.get("line"), commit=ch.commit)
+                        continue
+                    folder = posixpath.dirname(ch.path)
+                    if kind == "yaml":
+                        yaml_state[folder] = summ
+                        self._artifacts(run, folder, summ, ctx.config.model_aliases)
+                    elif kind == "lock":
+                        self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
+                    else:
+                        self._dvcfile(run, ch.commit, ch.path, folder, summ)
+                summaries.release(ci)
+                yield
         ctx.progress("dvc files", total, total)
 
     def _artifacts(self, run: _Run, folder: str, summ: dict[str, Any],
@@ -433,7 +443,7 @@ class DvcHarvester:
         defs = (yaml_summ or {}).get("stages", {})
         for name, entry in summ.get("stages", {}).items():
             sid = stage_id(run.repo, dvc_yaml, name, lock_hash(entry))
-            if sid in run.stages:
+            if sid in run.seen:
                 continue
             base_name = name.split("@", 1)[0]
             d = defs.get(base_name, {})
@@ -444,17 +454,18 @@ class DvcHarvester:
     def _stage(self, run: _Run, sid: str, name: str, dvc_yaml: str, base: str, commit: str,
                entry: dict[str, Any], frozen: bool) -> None:
         deps, outs = [], []
+        edges = run.edges
         for h in entry.get("deps", []):
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
             deps.append(p)
-            run.edge(EdgeKind.INPUT, did, sid, pin="strong" if h.get("hash") else "none",
-                     path=p)
+            edges.setdefault((did, sid, _INPUT),
+                             {"pin": "strong" if h.get("hash") else "none", "path": p})
         for h in entry.get("outs", []):
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
             outs.append(p)
-            run.edge(EdgeKind.OUTPUT, sid, did)
+            edges.setdefault((sid, did, _OUTPUT), {})
         attrs: dict[str, Any] = {"name": name, "repository": run.repo, "dvc_yaml": dvc_yaml,
                                  "commit": commit, "frozen": frozen}
         if entry.get("cmd") is not None:
@@ -467,6 +478,7 @@ class DvcHarvester:
             attrs["params"] = entry["params"]
         if "@" in name:
             attrs["foreach_key"] = name.split("@", 1)[1]
+        run.seen.add(sid)
         run.stages[sid] = attrs
         run.defines[sid] = commit
 
@@ -488,7 +500,7 @@ class DvcHarvester:
             name = path.rsplit("/", 1)[-1]
             entry = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
             sid = stage_id(run.repo, path, name, lock_hash(entry))
-            if sid not in run.stages:
+            if sid not in run.seen:
                 self._stage(run, sid, name, path, base, commit, entry,
                             frozen=bool(summ.get("frozen")))
             return
@@ -496,8 +508,9 @@ class DvcHarvester:
             run.datum(resolve(base, h["path"]), h, commit, extra or None)
 
     # -- emit what is new ---------------------------------------------------------------------
-    def _emit(self, ctx: HarvestContext, run: _Run) -> Iterator[Node | Edge]:
-        known = _existing(ctx, list(run.data) + list(run.stages))
+    def _emit(self, ctx: HarvestContext, run: _Run, first: bool) -> Iterator[Node | Edge]:
+        """The current chunk's new facts (those not in the store yet)."""
+        known = set() if first else _existing(ctx, list(run.data) + list(run.stages))
         data_kind, stage_kind = NodeKind.DATA, NodeKind.STAGE
         for did, attrs in run.data.items():
             if did not in known:
@@ -505,12 +518,6 @@ class DvcHarvester:
         for sid, attrs in run.stages.items():
             if sid not in known:
                 yield fast_node(stage_kind, sid, attrs)
-        for gid, attrs in run.groups.items():
-            prev = ctx.store.get_node(gid)
-            if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
-                # a group GTO (or another registry) already owns keeps its registry
-                attrs = {k: v for k, v in attrs.items() if k != "registry"}
-            yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
         input_kind = EdgeKind.INPUT.value
         kinds = {k.value: k for k in EdgeKind}
         for (src, dst, kind), attrs in run.edges.items():
@@ -525,6 +532,14 @@ class DvcHarvester:
         for nid, commit in run.defines.items():
             if nid not in known:
                 yield fast_edge(defines, commit_id(commit), nid)
+
+    def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
+        for gid, attrs in run.groups.items():
+            prev = ctx.store.get_node(gid)
+            if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
+                # a group GTO (or another registry) already owns keeps its registry
+                attrs = {k: v for k, v in attrs.items() if k != "registry"}
+            yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
 
     # -- GTO versions → the data version of the artifact path --------------------------------
     def _artifact_edges(self, ctx: HarvestContext, s: GitScan,
@@ -569,6 +584,9 @@ class DvcHarvester:
                             artifact_hash=h, artifact_uri=paths[group])
 
 
+_INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value
+
+
 def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
     """Changes in commit order, a commit's dvc.yaml files before its other files (git lists
     ``dvc.lock`` before ``dvc.yaml``), so a lock entry sees the pipeline it was written for."""
@@ -587,12 +605,15 @@ def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
     return out
 
 
+def _no_dvc_facts(ctx: HarvestContext) -> bool:
+    """No data or stage node in the store yet (a first harvest: nothing to look up)."""
+    return ctx.store.conn.execute(
+        "SELECT 1 FROM nodes WHERE kind IN ('data', 'stage') LIMIT 1").fetchone() is None
+
+
 def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
     found: set[str] = set()
     conn = ctx.store.conn
-    if conn.execute("SELECT 1 FROM nodes WHERE kind IN ('data', 'stage') LIMIT 1").fetchone() \
-            is None:
-        return found  # a first harvest: nothing to look up
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         marks = ",".join("?" * len(chunk))
@@ -667,6 +688,126 @@ def _parse_all(ctx: HarvestContext, todo: list[tuple[str, str, bytes]]
                 out = dict(_parse_chunk(todo))
     ctx.progress("parse dvc files", len(todo), len(todo))
     return out
+
+
+_FIRST_CHUNK = 200  # DVC file changes in the first chunk (small: its parse is waited for)
+_CHUNK = 1000  # … and in the others; a chunk always ends at a commit boundary
+
+
+def _chunks(changes: list[FileChange]) -> list[tuple[int, int]]:
+    """(start, end) ranges of ``changes`` for the chunked replay, cut between commits."""
+    out: list[tuple[int, int]] = []
+    start, n = 0, len(changes)
+    size = _FIRST_CHUNK
+    while start < n:
+        end = min(start + size, n)
+        while end < n and changes[end].commit == changes[end - 1].commit:
+            end += 1
+        out.append((start, end))
+        start, size = end, _CHUNK
+    return out
+
+
+def _read_parse(repo: str, items: list[tuple[str, str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    """(cache key, kind, blob sha) → (cache key, summary): read through one ``git cat-file``
+    and parse. Runs in the forked worker (or inline); a missing blob is left out."""
+    blobs = cat_blobs(Path(repo), {sha for _, _, sha in items})
+    return _parse_chunk([(k, kind, blobs[sha]) for k, kind, sha in items if sha in blobs])
+
+
+class _Summaries:
+    """Summaries of the blobs each chunk of the replay needs, one chunk ahead.
+
+    Each blob is parsed once, ever: from the store's cache, else read and parsed — in a forked
+    worker while the replay of the previous chunk goes on (parsing is pure-Python CPU work; the
+    replay and the store writes are the other core's), or inline where ``fork`` is missing or
+    there is too little to parse. A summary is dropped after the last chunk that uses it.
+    """
+
+    def __init__(self, ctx: HarvestContext, changes: list[FileChange],
+                 chunks: list[tuple[int, int]]) -> None:
+        self.ctx = ctx
+        self.fresh: list[list[tuple[str, str, str]]] = []  # per chunk: keys used first there
+        self.last_use: dict[str, int] = {}
+        for ci, (start, end) in enumerate(chunks):
+            first: list[tuple[str, str, str]] = []
+            for ch in changes[start:end]:
+                kind = file_kind(ch.path)
+                if kind is None or ch.blob is None:
+                    continue
+                key = f"{kind}:{ch.blob}"
+                if key not in self.last_use:
+                    first.append((key, kind, ch.blob))
+                self.last_use[key] = ci
+            self.fresh.append(first)
+        self.expire: list[list[str]] = [[] for _ in chunks]
+        for key, ci in self.last_use.items():
+            self.expire[ci].append(key)
+        self.parallel = (len(self.last_use) >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1)
+        self.pool: Any = None
+        self.pending: dict[int, tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]],
+                                      Any]] = {}
+        self.loaded: dict[str, dict[str, Any]] = {}
+        self.started = 0
+
+    def __enter__(self) -> _Summaries:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _start(self, ci: int) -> None:
+        """Look chunk ``ci``'s new keys up in the cache; send the rest to the worker."""
+        items = self.fresh[ci]
+        cached: dict[str, dict[str, Any]] = {}
+        for k, v in self.ctx.store.cache_get_many(CACHE_NS, [k for k, _, _ in items]).items():
+            if isinstance(v, dict) and v.get("v") == _CACHE_VERSION:
+                cached[k] = v["s"]
+        todo = [it for it in items if it[0] not in cached]
+        future = None
+        if todo and self.parallel:
+            future = self._submit(todo)
+        self.pending[ci] = (cached, todo, future)
+
+    def _submit(self, todo: list[tuple[str, str, str]]) -> Any:
+        if self.pool is None:
+            try:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            except (ImportError, ValueError, OSError):  # no fork on this platform
+                self.parallel = False
+                return None
+        return self.pool.submit(_read_parse, str(self.ctx.repo_path), todo)
+
+    def take(self, ci: int) -> dict[str, dict[str, Any]]:
+        """Every summary chunk ``ci`` uses (waits for the worker if it is still parsing)."""
+        while self.started <= min(ci + 1, len(self.fresh) - 1):
+            self._start(self.started)  # this chunk (if not yet) and the next one
+            self.started += 1
+        cached, todo, future = self.pending.pop(ci)
+        parsed: list[tuple[str, dict[str, Any]]] | None = None
+        if future is not None:
+            try:
+                parsed = future.result()
+            except Exception:  # noqa: BLE001 - a broken worker: parse here from now on
+                self.parallel = False
+        if parsed is None and todo:
+            parsed = _read_parse(str(self.ctx.repo_path), todo)
+        self.loaded.update(cached)
+        if parsed:
+            self.loaded.update(parsed)
+            self.ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
+                                                     for k, summ in parsed))
+        return self.loaded
+
+    def release(self, ci: int) -> None:
+        """Forget the summaries no later chunk uses."""
+        for key in self.expire[ci]:
+            self.loaded.pop(key, None)
 
 
 def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
