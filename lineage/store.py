@@ -79,6 +79,11 @@ _INDEXES = {
     "edges_kind": "CREATE INDEX IF NOT EXISTS edges_kind ON edges(kind)",
 }
 _DDL += "".join(sql + ";\n" for sql in _INDEXES.values())
+_PENDING_MAX = 200_000  # facts of one event tracked in memory before its digest is read back
+_ROWS_OF_EVENT = (
+    "SELECT fid, hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
+    "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash FROM edges "
+    "WHERE seq = ?1) ORDER BY fid")
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
 
@@ -173,8 +178,11 @@ class Store:
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self.conn = conn
-        # facts written since the last event: fid -> hash of the last version written
-        self._pending: dict[str, str] = {}
+        # facts written since the last event: fid -> hash of the last version written; None
+        # once there are more than _PENDING_MAX (the event's digest is then read back from
+        # the rows that carry its seq, sorted by SQLite: memory stays flat on huge loads)
+        self._pending: dict[str, str] | None = {}
+        self._writes = 0  # fact rows written since the last event
         # seq of the event the facts being written belong to (the next one appended), read
         # from the head at the first write after an append; None until then
         self._seq: int | None = None
@@ -332,10 +340,11 @@ class Store:
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._pending = {}
+            self._writes = 0
             self._seq = None
             raise
         else:
-            if self._pending:
+            if self._writes:
                 raise StoreError("facts written without an event; call append_event()")
             self.conn.execute("COMMIT")
         finally:
@@ -373,7 +382,7 @@ class Store:
         edges: dict[tuple[str, str, str], dict[str, Any]] = {}
         node_cls = Node
         bulk = self._fresh
-        rows_before = len(self._pending)
+        rows_before = self._writes
         dropped = False
         try:
             for item in items:
@@ -387,7 +396,7 @@ class Store:
                     if len(nodes) >= _BATCH:
                         self._write_nodes(nodes, stats)
                         nodes = {}
-                        if bulk and not dropped and len(self._pending) - rows_before > _BULK_ROWS:
+                        if bulk and not dropped and self._writes - rows_before > _BULK_ROWS:
                             dropped = self._drop_indexes()
                 else:
                     key = (item.source, item.target, str(item.kind))
@@ -396,7 +405,7 @@ class Store:
                     if len(edges) >= _BATCH:
                         self._write_edges(edges, stats)
                         edges = {}
-                        if bulk and not dropped and len(self._pending) - rows_before > _BULK_ROWS:
+                        if bulk and not dropped and self._writes - rows_before > _BULK_ROWS:
                             dropped = self._drop_indexes()
             if nodes:
                 self._write_nodes(nodes, stats)
@@ -486,7 +495,9 @@ class Store:
                 changed_rows.append((nid, kind, text, h, seq))
                 if old[2] != seq:
                     superseded.append((_old_seq(old[2]), "n|" + nid, old[1]))
-            pending["n|" + nid] = h
+            if pending is not None:
+                pending["n|" + nid] = h
+        self._written(len(new_rows) + len(changed_rows))
         if new_rows:
             self.conn.executemany(
                 "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,?)", new_rows)
@@ -532,7 +543,9 @@ class Store:
                 changed_rows.append((source, target, kind, text, h, seq))
                 if old[2] != seq:
                     superseded.append((_old_seq(old[2]), f"e|{source}|{target}|{kind}", old[1]))
-            pending[f"e|{source}|{target}|{kind}"] = h
+            if pending is not None:
+                pending[f"e|{source}|{target}|{kind}"] = h
+        self._written(len(new_rows) + len(changed_rows))
         if new_rows:
             self.conn.executemany(
                 "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,?)",
@@ -551,9 +564,16 @@ class Store:
         self.conn.executemany(
             "INSERT OR REPLACE INTO fact_log(seq, fid, hash) VALUES (?,?,?)", rows)
 
+    def _written(self, rows: int) -> None:
+        self._writes += rows
+        if self._pending is not None and len(self._pending) > _PENDING_MAX:
+            self._pending = None  # from now on the event's digest is read from its rows
+
     @property
     def pending_facts(self) -> int:
-        return len(self._pending)
+        """Fact rows written since the last event (a fact written twice counts twice once
+        more than _PENDING_MAX facts are pending)."""
+        return self._writes if self._pending is None else len(self._pending)
 
     # -- event log --------------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
@@ -565,16 +585,19 @@ class Store:
         """Append one event; it covers every fact written since the previous event (their
         rows already carry its seq; the versions they replaced are in ``fact_log``)."""
         self._require_tx()
-        pending = self._pending
-        fids = sorted(pending)
-        payload = dict(payload)
-        payload["facts"] = {"count": len(fids), "digest": _digest_lines(
-            fid + " " + pending[fid] for fid in fids)}
         seq_prev, prev_hash = self.head()
         seq = seq_prev + 1
-        if fids and self._seq != seq:  # the head moved under the writes: never by lineage
+        if self._writes and self._seq != seq:  # the head moved under the writes: never lineage
             raise StoreError(f"facts were written for event {self._seq} but the next event "
                              f"is {seq}", hint="another writer changed the store; retry")
+        payload = dict(payload)
+        pending = self._pending
+        if pending is not None:
+            fids = sorted(pending)
+            payload["facts"] = {"count": len(fids), "digest": _digest_lines(
+                fid + " " + pending[fid] for fid in fids)}
+        else:
+            payload["facts"] = self._rows_digest(seq)
         ts = utc_iso(now_utc()) or ""
         body = dumps_str(payload)
         h = _event_hash(seq, ts, kind, actor, body, prev_hash)
@@ -585,8 +608,29 @@ class Store:
         )
         self.conn.execute("UPDATE meta SET value=? WHERE key='head'", (f"{seq}:{h}",))
         self._pending = {}
+        self._writes = 0
         self._seq = None
         return Event(seq, ts, kind, actor, payload, prev_hash, h)
+
+    def _rows_digest(self, seq: int) -> dict[str, Any]:
+        """Count and digest of the facts event ``seq`` wrote, from the rows carrying its seq
+        (exactly the facts it wrote: a row only gets a seq when its content is written), in
+        the order ``sorted()`` gives the pending map: SQLite compares text as UTF-8 bytes,
+        which is code point order. The sort spills to a temporary file, not to memory."""
+        count = 0
+
+        def lines(cur: Iterable[tuple[str, str]]) -> Iterator[str]:
+            nonlocal count
+            for fid, fh in cur:
+                count += 1
+                yield fid + " " + fh
+
+        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            digest_ = _digest_lines(lines(self.conn.execute(_ROWS_OF_EVENT, (seq,))))
+        finally:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+        return {"count": count, "digest": digest_}
 
     def last_fact_event(self) -> tuple[int, str] | None:
         """(seq, hash) of the last event that wrote facts, None before the first. Facts only
