@@ -84,6 +84,12 @@ _ROWS_OF_EVENT = (
     "SELECT fid, hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
     "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash FROM edges "
     "WHERE seq = ?1) ORDER BY fid")
+# every fact version with the event that wrote it, sorted as the event digests are taken
+_ALL_FACTS_BY_EVENT = (
+    "SELECT seq, fid, hash, logged FROM ("
+    "SELECT seq, 'n|' || id AS fid, hash, 0 AS logged FROM nodes "
+    "UNION ALL SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash, 0 FROM edges "
+    "UNION ALL SELECT seq, fid, hash, 1 FROM fact_log) ORDER BY seq, fid, hash")
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
 
@@ -654,50 +660,82 @@ class Store:
         carrying its seq; their digest must be the one the event recorded. Every current row
         must match its own hash and name an event, and no superseded version of a fact may
         come from a later event than its current version.
+
+        Memory stays flat whatever the store's size: the rows are checked against their hashes
+        in one streaming pass, and the facts of every event come from one query sorted by
+        (seq, fact id) by SQLite (spilling to a temporary file), read alongside the events.
         """
-        # superseded versions by event, and the newest superseded event of each fact
-        logged: dict[int, list[tuple[str, str]]] = {}
+        # superseded versions: the newest superseded event of each fact (fact_log is small:
+        # it only holds versions that a later event replaced)
         newest_old: dict[str, int] = {}
-        for seq, fid, fh in self.conn.execute("SELECT seq, fid, hash FROM fact_log"):
+        for seq, fid in self.conn.execute("SELECT seq, fid FROM fact_log"):
             if type(seq) is not int:
                 return VerifyResult(False, 0, 0, f"fact log entry for {_fact_name(fid)} "
                                     f"names no event ({seq!r})", None)
-            logged.setdefault(seq, []).append((fid, fh))
             if newest_old.get(fid, -1) < seq:
                 newest_old[fid] = seq
-        # current versions by event; the seq of those that have superseded versions
-        current: dict[Any, list[tuple[str, str]]] = {}
+        # every current row against its own hash; the seq of those with superseded versions
         current_seq: dict[str, Any] = {}
         bad_row: str | None = None
         count = 0
+        node_hash_raw, edge_hash_raw = _node_hash_raw, _edge_hash_raw
         for nid, kind, attrs, h, seq in self.conn.execute(
             "SELECT id, kind, attrs, hash, seq FROM nodes"
         ):
             count += 1
-            fid = "n|" + nid
-            if bad_row is None and _node_hash_raw(kind, nid, attrs.encode()) != h:
+            if bad_row is None and node_hash_raw(kind, nid, attrs.encode()) != h:
                 bad_row = f"node {nid} was changed outside lineage (it does not match its hash)"
-            facts = current.get(seq)
-            if facts is None:
-                current[seq] = facts = []
-            facts.append((fid, h))
-            if fid in newest_old:
-                current_seq[fid] = seq
-        for s, t, kind, attrs, h, seq in self.conn.execute(
+            if newest_old and "n|" + nid in newest_old:
+                current_seq["n|" + nid] = seq
+        for src, tgt, kind, attrs, h, seq in self.conn.execute(
             "SELECT source, target, kind, attrs, hash, seq FROM edges"
         ):
             count += 1
-            fid = f"e|{s}|{t}|{kind}"
-            if bad_row is None and _edge_hash_raw(kind, s, t, attrs.encode()) != h:
-                bad_row = (f"edge {kind} {s} → {t} was changed outside lineage (it does not "
-                           "match its hash)")
-            facts = current.get(seq)
-            if facts is None:
-                current[seq] = facts = []
-            facts.append((fid, h))
-            if fid in newest_old:
-                current_seq[fid] = seq
+            if bad_row is None and edge_hash_raw(kind, src, tgt, attrs.encode()) != h:
+                bad_row = (f"edge {kind} {src} → {tgt} was changed outside lineage (it does "
+                           "not match its hash)")
+            if newest_old:
+                fid = f"e|{src}|{tgt}|{kind}"
+                if fid in newest_old:
+                    current_seq[fid] = seq
 
+        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            facts = _PeekRows(self.conn.execute(_ALL_FACTS_BY_EVENT))
+            res = self._verify_events(facts, count)
+        finally:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+        if res is not None:
+            return res
+        n = self.head()[0]
+        if bad_row is not None:
+            return VerifyResult(False, n, count, bad_row, None)
+        for fid in sorted(newest_old):
+            cur = current_seq.get(fid)
+            if cur is None:
+                return VerifyResult(False, n, count, f"fact {fid[2:]} recorded in the event log "
+                                    "was deleted from the store", None)
+            if newest_old[fid] >= cur:
+                return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
+                                    f"lineage (its version from event {cur} is older than one "
+                                    f"it superseded, from event {newest_old[fid]})", None)
+        return VerifyResult(True, n, count)
+
+    def _verify_events(self, facts: _PeekRows, count: int) -> VerifyResult | None:
+        """The chain, and each event's facts digest, from ``facts``: (seq, fid, hash, logged)
+        rows sorted by seq then fid. None when all is well."""
+        # facts naming no event in the log: the first superseded version and the first
+        # current row, in sort order (NULL, then numbers). Those whose seq is not a positive
+        # number come first in the stream; reported once the chain itself has been checked.
+        first_log: Any = None
+        first_row: tuple[Any, str] | None = None
+        while (row := facts.peek()) is not None and not (type(row[0]) is int and row[0] >= 1):
+            facts.next()
+            if row[3]:
+                if first_log is None:
+                    first_log = row[0]
+            elif first_row is None:
+                first_row = (row[0], row[1])
         prev = GENESIS
         expected_seq = 1
         n = 0
@@ -719,21 +757,27 @@ class Store:
                 facts_meta = loads(body).get("facts", {})
             except Exception:
                 return VerifyResult(False, n, 0, f"event {seq} payload is not JSON", seq)
-            old = logged.pop(seq, [])
-            facts = current.pop(seq, [])
-            if old:
-                old_fids = {fid for fid, _ in old}
-                twice = sorted(fid for fid, _ in facts if fid in old_fids)
-                if twice:
-                    return VerifyResult(False, n, 0, f"{_fact_name(twice[0])} is recorded twice "
-                                        f"for event {seq} ({kind}): changed outside lineage",
-                                        seq)
-                facts += old
-            facts.sort()
-            if facts_meta.get("digest", _facts_digest([])) != _facts_digest(facts):
+            # this event's facts: the rows with its seq (earlier seqs were consumed already,
+            # so a row between two events' seqs cannot hide: seqs are contiguous)
+            digest_ = hashlib.sha256()
+            got = 0
+            last_fid = None
+            twice = None
+            while (row := facts.peek()) is not None and row[0] == seq:
+                facts.next()
+                fid = row[1]
+                if fid == last_fid and twice is None:
+                    twice = fid
+                last_fid = fid
+                digest_.update((b"\n" if got else b"") + f"{fid} {row[2]}".encode())
+                got += 1
+            if twice is not None:
+                return VerifyResult(False, n, 0, f"{_fact_name(twice)} is recorded twice for "
+                                    f"event {seq} ({kind}): changed outside lineage", seq)
+            if facts_meta.get("digest", _facts_digest([])) != digest_.hexdigest():
                 written = facts_meta.get("count")
-                if isinstance(written, int) and len(facts) < written:
-                    return VerifyResult(False, n, 0, f"{written - len(facts)} of the facts "
+                if isinstance(written, int) and got < written:
+                    return VerifyResult(False, n, 0, f"{written - got} of the facts "
                                         f"written by event {seq} ({kind}) were deleted from "
                                         "the store", seq)
                 return VerifyResult(False, n, 0, f"facts written by event {seq} ({kind}) were "
@@ -744,29 +788,25 @@ class Store:
         if (head_seq, head_hash) != (n, prev):
             return VerifyResult(False, n, 0, f"the log ends at event {n} but the head records "
                                 f"event {head_seq}: entries were removed from the end", n + 1)
-        if logged:
-            seq = min(logged)
-            return VerifyResult(False, n, 0, f"fact log has entries for event {seq}, which is "
-                                "not in the event log", seq)
-        if current:  # rows naming no event, or one that is not in the log
-            seq = min(current, key=lambda s: (1, s) if type(s) is int else (0, str(s)))
-            fid = min(current[seq])[0]
+        # what is left names events that are not in the log
+        while (row := facts.next()) is not None:
+            if row[3]:
+                if first_log is None:
+                    first_log = row[0]
+            elif first_row is None:
+                first_row = (row[0], row[1])
+            if first_log is not None and first_row is not None:
+                break
+        if first_log is not None:
+            return VerifyResult(False, n, 0, f"fact log has entries for event {first_log}, "
+                                "which is not in the event log", first_log)
+        if first_row is not None:
+            seq, fid = first_row
             what = (f"event {seq}, which is not in the event log" if type(seq) is int
                     else "no event")
             return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
                                 f"lineage (it records {what})", None)
-        if bad_row is not None:
-            return VerifyResult(False, n, count, bad_row, None)
-        for fid in sorted(newest_old):
-            cur = current_seq.get(fid)
-            if cur is None:
-                return VerifyResult(False, n, count, f"fact {fid[2:]} recorded in the event log "
-                                    "was deleted from the store", None)
-            if newest_old[fid] >= cur:
-                return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
-                                    f"lineage (its version from event {cur} is older than one "
-                                    f"it superseded, from event {newest_old[fid]})", None)
-        return VerifyResult(True, n, count)
+        return None
 
     def verify_or_raise(self) -> VerifyResult:
         res = self.verify()
@@ -876,6 +916,23 @@ class Store:
         else:
             self.conn.executemany("DELETE FROM state WHERE namespace=? AND key=?",
                                   [(namespace, k) for k in keys])
+
+
+class _PeekRows:
+    """A cursor with one row of look-ahead."""
+
+    def __init__(self, cur: Iterable[tuple[Any, ...]]) -> None:
+        self._it = iter(cur)
+        self._next: tuple[Any, ...] | None = next(self._it, None)
+
+    def peek(self) -> tuple[Any, ...] | None:
+        return self._next
+
+    def next(self) -> tuple[Any, ...] | None:
+        row = self._next
+        if row is not None:
+            self._next = next(self._it, None)
+        return row
 
 
 def _fact_name(fid: str) -> str:
