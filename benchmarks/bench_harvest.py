@@ -12,6 +12,7 @@ part of a harvest no Python-side work can remove while the store keeps these fac
     python benchmarks/bench_harvest.py                 # N = 1k and 10k
     python benchmarks/bench_harvest.py --sizes 1000 10000 100000 --runs 3
     python benchmarks/bench_harvest.py --only git,gto      # without the DVC harvester
+    python benchmarks/bench_harvest.py --max-stages 4      # a 4-stage pipeline (~1 KB locks)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gen_history import generate  # noqa: E402
+from benchmarks.gen_history import MAX_STAGES, generate  # noqa: E402
 
 
 def _env(store: Path | None = None) -> dict[str, str]:
@@ -41,13 +42,13 @@ def _env(store: Path | None = None) -> dict[str, str]:
     return env
 
 
-def history(n: int, cache: Path) -> Path:
-    dest = cache / f"hist-{n}"
+def history(n: int, cache: Path, max_stages: int = MAX_STAGES) -> Path:
+    dest = cache / (f"hist-{n}" if max_stages == MAX_STAGES else f"hist-{n}-s{max_stages}")
     if not (dest / ".git").exists():
         if dest.exists():
             shutil.rmtree(dest)
         t = time.perf_counter()
-        generate(n, dest)
+        generate(n, dest, max_stages=max_stages)
         print(f"  generated {n} commits in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return dest
 
@@ -203,14 +204,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="where generated histories are kept between runs")
     ap.add_argument("--only", default="",
                     help="comma-separated harvesters (default: every installed one)")
+    ap.add_argument("--max-stages", type=int, default=MAX_STAGES,
+                    help="pipeline size of the generated histories (4 = small lock files)")
     args = ap.parse_args(argv)
+    args.max_stages = max(4, args.max_stages)
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmpd:
         tmp = Path(tmpd)
         for n in args.sizes:
             print(f"N={n}", file=sys.stderr)
-            repo = history(n, args.cache)
+            repo = history(n, args.cache, args.max_stages)
             blobs = dvc_blobs(repo)
             runs = args.runs if n < 100_000 else max(1, min(args.runs, 3))
             floors = [floor(repo, blobs) for _ in range(runs)]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 BASE_TIME = 1_700_000_000
 MAX_STAGES = 12  # a typical pipeline; lock files stay a few KB as in real projects
+# (``--max-stages 4`` keeps the first four: ~1 KB lock files, two stages rerun per retrain)
 
 
 def _md5(*parts: object) -> str:
@@ -29,8 +30,9 @@ def _md5(*parts: object) -> str:
 
 
 class History:
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, max_stages: int = MAX_STAGES) -> None:
         self.n = n
+        self.max_stages = max_stages
         self.rng = random.Random(seed)
         self.stages: list[str] = ["prepare", "featurize", "train", "evaluate"]
         self.lock_md5: dict[str, str] = {}
@@ -157,7 +159,7 @@ class History:
                 i += 3
                 tagged = maybe_tag(i - 1, tagged)
                 continue
-            if r < 0.02 and len(self.stages) < MAX_STAGES:
+            if r < 0.02 and len(self.stages) < self.max_stages:
                 name = f"extra{len(self.stages)}"
                 self.stages.insert(-1, name)
                 self.lock_md5[name] = _md5(name, i)
@@ -196,11 +198,11 @@ class History:
                 f"data {len(data)}\n{msg}\n").encode()
 
 
-def generate(n: int, dest: Path, seed: int = 7) -> Path:
+def generate(n: int, dest: Path, seed: int = 7, max_stages: int = MAX_STAGES) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True)
     chunks: list[bytes] = []
-    History(n, seed).stream(chunks)
+    History(n, seed, max_stages).stream(chunks)
     subprocess.run(["git", "fast-import", "--quiet", "--done"], cwd=dest, check=True,
                    input=b"".join(chunks) + b"done\n")
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=dest, check=True)
@@ -212,11 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("n", type=int, help="number of commits")
     ap.add_argument("dest", type=Path, help="new repository folder")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--max-stages", type=int, default=MAX_STAGES,
+                    help="stages the pipeline grows to (4 to 12; default %(default)s)")
     args = ap.parse_args(argv)
     if args.dest.exists() and any(args.dest.iterdir()):
         print(f"{args.dest} exists and is not empty", file=sys.stderr)
         return 2
-    generate(args.n, args.dest, args.seed)
+    generate(args.n, args.dest, args.seed, max(4, args.max_stages))
     print(f"generated {args.n} commits in {args.dest}")
     return 0
 
