@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -80,8 +81,8 @@ _INDEXES = {
 }
 _DDL += "".join(sql + ";\n" for sql in _INDEXES.values())
 _PENDING_MAX = 200_000  # facts of one event tracked in memory before its digest is read back
-_ROWS_OF_EVENT = (
-    "SELECT fid, hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
+_ROWS_OF_EVENT = (  # the digest lines "fid hash" of an event's rows, sorted by fid
+    "SELECT fid || ' ' || hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
     "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash FROM edges "
     "WHERE seq = ?1) ORDER BY fid")
 # every fact version with the event that wrote it, sorted as the event digests are taken
@@ -623,17 +624,10 @@ class Store:
         (exactly the facts it wrote: a row only gets a seq when its content is written), in
         the order ``sorted()`` gives the pending map: SQLite compares text as UTF-8 bytes,
         which is code point order. The sort spills to a temporary file, not to memory."""
-        count = 0
-
-        def lines(cur: Iterable[tuple[str, str]]) -> Iterator[str]:
-            nonlocal count
-            for fid, fh in cur:
-                count += 1
-                yield fid + " " + fh
-
         self.conn.execute("PRAGMA temp_store=FILE")
         try:
-            digest_ = _digest_lines(lines(self.conn.execute(_ROWS_OF_EVENT, (seq,))))
+            cur = self.conn.execute(_ROWS_OF_EVENT, (seq,))
+            digest_, count = _digest_lines_counted(map(operator.itemgetter(0), cur))
         finally:
             self.conn.execute("PRAGMA temp_store=MEMORY")
         return {"count": count, "digest": digest_}
@@ -951,13 +945,20 @@ def _facts_digest(facts: list[tuple[str, str]]) -> str:
 
 def _digest_lines(lines: Iterable[str]) -> str:
     """sha256 of the lines joined by newlines, fed in slices (a first harvest has ~10^6)."""
+    return _digest_lines_counted(lines)[0]
+
+
+def _digest_lines_counted(lines: Iterable[str]) -> tuple[str, int]:
+    """:func:`_digest_lines` and how many lines there were."""
     h = hashlib.sha256()
     it = iter(lines)
     sep = b""
+    count = 0
     while chunk := list(itertools.islice(it, 20_000)):
         h.update(sep + "\n".join(chunk).encode())
         sep = b"\n"
-    return h.hexdigest()
+        count += len(chunk)
+    return h.hexdigest(), count
 
 
 __all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "node_hash"]

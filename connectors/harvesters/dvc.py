@@ -690,8 +690,8 @@ def _parse_all(ctx: HarvestContext, todo: list[tuple[str, str, bytes]]
     return out
 
 
-_FIRST_CHUNK = 200  # DVC file changes in the first chunk (small: its parse is waited for)
-_CHUNK = 1000  # … and in the others; a chunk always ends at a commit boundary
+_FIRST_CHUNK = 200  # DVC file changes in the first chunk (parsed inline, while the worker
+_CHUNK = 1000  # parses the second, half size); then _CHUNK each, cut at a commit boundary
 
 
 def _chunks(changes: list[FileChange]) -> list[tuple[int, int]]:
@@ -704,7 +704,7 @@ def _chunks(changes: list[FileChange]) -> list[tuple[int, int]]:
         while end < n and changes[end].commit == changes[end - 1].commit:
             end += 1
         out.append((start, end))
-        start, size = end, _CHUNK
+        start, size = end, (max(_FIRST_CHUNK, _CHUNK // 2) if len(out) == 1 else _CHUNK)
     return out
 
 
@@ -767,7 +767,8 @@ class _Summaries:
                 cached[k] = v["s"]
         todo = [it for it in items if it[0] not in cached]
         future = None
-        if todo and self.parallel:
+        if todo and self.parallel and ci > 0:  # the first chunk: here, while the worker
+            # parses the second
             future = self._submit(todo)
         self.pending[ci] = (cached, todo, future)
 
