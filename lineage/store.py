@@ -25,7 +25,7 @@ import hashlib
 import itertools
 import operator
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +91,7 @@ _ALL_FACTS_BY_EVENT = (
     "SELECT seq, 'n|' || id AS fid, hash, 0 AS logged FROM nodes "
     "UNION ALL SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash, 0 FROM edges "
     "UNION ALL SELECT seq, fid, hash, 1 FROM fact_log) ORDER BY seq, fid, hash")
+_PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
 
@@ -647,7 +648,8 @@ class Store:
         ):
             yield Event(r[0], r[1], r[2], r[3], loads(r[4]), r[5], r[6])
 
-    def verify(self) -> VerifyResult:
+    def verify(self, progress: Callable[[str, int, int | None], None] | None = None
+               ) -> VerifyResult:
         """Walk the chain and the facts; report the first problem found.
 
         An event's facts are its superseded versions in ``fact_log`` plus the current rows
@@ -658,7 +660,11 @@ class Store:
         Memory stays flat whatever the store's size: the rows are checked against their hashes
         in one streaming pass, and the facts of every event come from one query sorted by
         (seq, fact id) by SQLite (spilling to a temporary file), read alongside the events.
+        ``progress(what, done, total)`` is told how far each of the two passes is.
         """
+        report = progress or (lambda what, done, total: None)
+        rows = (self.conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
+                + self.conn.execute("SELECT count(*) FROM edges").fetchone()[0])
         # superseded versions: the newest superseded event of each fact (fact_log is small:
         # it only holds versions that a later event replaced)
         newest_old: dict[str, int] = {}
@@ -673,10 +679,13 @@ class Store:
         bad_row: str | None = None
         count = 0
         node_hash_raw, edge_hash_raw = _node_hash_raw, _edge_hash_raw
+        report("check facts", 0, rows)
         for nid, kind, attrs, h, seq in self.conn.execute(
             "SELECT id, kind, attrs, hash, seq FROM nodes"
         ):
             count += 1
+            if not count % _PROGRESS_ROWS:
+                report("check facts", count, rows)
             if bad_row is None and node_hash_raw(kind, nid, attrs.encode()) != h:
                 bad_row = f"node {nid} was changed outside lineage (it does not match its hash)"
             if newest_old and "n|" + nid in newest_old:
@@ -685,6 +694,8 @@ class Store:
             "SELECT source, target, kind, attrs, hash, seq FROM edges"
         ):
             count += 1
+            if not count % _PROGRESS_ROWS:
+                report("check facts", count, rows)
             if bad_row is None and edge_hash_raw(kind, src, tgt, attrs.encode()) != h:
                 bad_row = (f"edge {kind} {src} → {tgt} was changed outside lineage (it does "
                            "not match its hash)")
@@ -693,10 +704,15 @@ class Store:
                 if fid in newest_old:
                     current_seq[fid] = seq
 
+        report("check facts", count, rows)
+        versions = count + self.conn.execute("SELECT count(*) FROM fact_log").fetchone()[0]
         self.conn.execute("PRAGMA temp_store=FILE")
         try:
-            facts = _PeekRows(self.conn.execute(_ALL_FACTS_BY_EVENT))
+            report("check events", 0, versions)
+            facts = _PeekRows(self.conn.execute(_ALL_FACTS_BY_EVENT),
+                              lambda done: report("check events", done, versions))
             res = self._verify_events(facts, count)
+            report("check events", versions, versions)
         finally:
             self.conn.execute("PRAGMA temp_store=MEMORY")
         if res is not None:
@@ -913,11 +929,14 @@ class Store:
 
 
 class _PeekRows:
-    """A cursor with one row of look-ahead."""
+    """A cursor with one row of look-ahead; ``progress(rows taken)`` every _PROGRESS_ROWS."""
 
-    def __init__(self, cur: Iterable[tuple[Any, ...]]) -> None:
+    def __init__(self, cur: Iterable[tuple[Any, ...]],
+                 progress: Callable[[int], None] | None = None) -> None:
         self._it = iter(cur)
         self._next: tuple[Any, ...] | None = next(self._it, None)
+        self._progress = progress
+        self._taken = 0
 
     def peek(self) -> tuple[Any, ...] | None:
         return self._next
@@ -926,6 +945,9 @@ class _PeekRows:
         row = self._next
         if row is not None:
             self._next = next(self._it, None)
+            self._taken += 1
+            if self._progress is not None and not self._taken % _PROGRESS_ROWS:
+                self._progress(self._taken)
         return row
 
 

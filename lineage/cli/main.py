@@ -251,9 +251,9 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
     """
     from lineage import api
 
-    with handle_errors():
+    with handle_errors(), progress_bar(not as_json) as progress:
         store = api.open_store(repo_path(repo))
-        res = store.verify()
+        res = store.verify(progress)
     if as_json:
         print_json({"ok": res.ok, "events": res.events, "facts": res.facts,
                     "problem": res.problem, "bad_event": res.bad_seq})

@@ -88,3 +88,23 @@ def test_pending_count_is_kept_after_overflow(tmp_path: Path,
             assert store.pending_facts >= 44
     finally:
         store.close()
+
+
+def test_verify_reports_its_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _harvest(tmp_path / "s", _batches())
+    monkeypatch.setattr(store_mod, "_PROGRESS_ROWS", 10)
+    calls: list[tuple[str, int, int | None]] = []
+    store = Store.open(tmp_path / "s")
+    try:
+        rows = sum(store.counts()["nodes"].values()) + sum(store.counts()["edges"].values())
+        logged = store.conn.execute("SELECT count(*) FROM fact_log").fetchone()[0]
+        assert store.verify(lambda what, done, total: calls.append((what, done, total))).ok
+    finally:
+        store.close()
+    facts = [c for c in calls if c[0] == "check facts"]
+    events = [c for c in calls if c[0] == "check events"]
+    assert logged > 0
+    assert facts[0] == ("check facts", 0, rows) and facts[-1] == ("check facts", rows, rows)
+    assert events[-1] == ("check events", rows + logged, rows + logged)
+    assert len(facts) > 3 and len(events) > 3  # intermediate steps, every 10 rows
+    assert [d for _, d, _ in events] == sorted(d for _, d, _ in events)
