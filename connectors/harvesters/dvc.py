@@ -648,7 +648,7 @@ def summaries_for(ctx: HarvestContext,
     return out
 
 
-_PARALLEL_MIN = 2000  # blobs worth a second process (a fork costs ~tens of ms)
+_PARALLEL_MIN = 2000  # distinct blobs in a replay worth a parse worker (a fork: ~tens of ms)
 
 
 def _parse_chunk(todo: list[tuple[str, str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
@@ -660,32 +660,10 @@ def _parse_chunk(todo: list[tuple[str, str, bytes]]) -> list[tuple[str, dict[str
 
 def _parse_all(ctx: HarvestContext, todo: list[tuple[str, str, bytes]]
                ) -> dict[str, dict[str, Any]]:
-    """Parse blobs; a large first harvest parses half of them in a forked process.
-
-    Parsing is pure Python and CPU-bound; blobs are independent, so two processes give the same
-    summaries in about half the time on a machine with two cores or more.
-    """
+    """Parse a few blobs here (the seed ``dvc.yaml`` files, the artifact lookups); the
+    replay's own blobs go through :class:`_Summaries`, with its parse worker."""
     ctx.progress("parse dvc files", 0, len(todo))
-    pool = None
-    if len(todo) >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1:
-        try:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        except (ImportError, ValueError, OSError):  # no fork on this platform
-            pool = None
-    if pool is None:
-        out = dict(_parse_chunk(todo))
-    else:
-        half = len(todo) // 2
-        with pool:
-            try:
-                future = pool.submit(_parse_chunk, todo[half:])
-                out = dict(_parse_chunk(todo[:half]))
-                out.update(future.result())
-            except Exception:  # noqa: BLE001 - a broken worker: parse the rest here
-                out = dict(_parse_chunk(todo))
+    out = dict(_parse_chunk(todo))
     ctx.progress("parse dvc files", len(todo), len(todo))
     return out
 
