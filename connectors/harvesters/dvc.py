@@ -65,7 +65,7 @@ from lineage.serialize import digest, dumps_str
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"  # 2: lock summaries carry the stage order and each entry's hash
 
 
 class DvcFileError(ValueError):
@@ -206,8 +206,13 @@ def summarize(kind: str, doc: Any) -> dict[str, Any]:
             stages, schema = doc, "1"
         if not isinstance(stages, dict):
             raise DvcFileError("stages: expected a mapping")
-        return {"schema": schema,
-                "stages": {str(n): _lock_stage(str(n), s) for n, s in stages.items()}}
+        entries = {str(n): _lock_stage(str(n), s) for n, s in stages.items()}
+        # each entry's hash (the stage id's last part) is taken here, once per blob, where
+        # the parse runs (the worker): the replay then only looks it up. ``order`` keeps the
+        # file's stage order, which the cache's canonical JSON (sorted keys) would lose: the
+        # replay meets the stages in that order whether the summary was parsed or cached
+        return {"schema": schema, "stages": entries, "order": list(entries),
+                "entry_hashes": {n: lock_hash(e) for n, e in entries.items()}}
     if kind == "yaml":
         out: dict[str, Any] = {"stages": {}, "artifacts": {}}
         stages = doc.get("stages") or {}
@@ -441,8 +446,11 @@ class DvcHarvester:
               yaml_summ: dict[str, Any] | None) -> None:
         dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
         defs = (yaml_summ or {}).get("stages", {})
-        for name, entry in summ.get("stages", {}).items():
-            sid = stage_id(run.repo, dvc_yaml, name, lock_hash(entry))
+        entries = summ.get("stages", {})
+        hashes = summ.get("entry_hashes", {})
+        for name in summ.get("order", ()):  # an empty lock file has neither
+            entry = entries[name]
+            sid = stage_id(run.repo, dvc_yaml, name, hashes[name])
             if sid in run.seen:
                 continue
             base_name = name.split("@", 1)[0]
