@@ -96,11 +96,11 @@ class LineageGraph:
         return node_id in self._g
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return int(self._g.number_of_nodes())
 
     @property
     def number_of_edges(self) -> int:
-        return self._g.number_of_edges()
+        return int(self._g.number_of_edges())
 
     def node(self, node_id: str) -> Node:
         data = self._g.nodes[node_id]
@@ -110,10 +110,12 @@ class LineageGraph:
         return self.node(node_id) if node_id in self._g else None
 
     def attrs(self, node_id: str) -> dict[str, Any]:
-        return self._g.nodes[node_id]["attrs"]
+        attrs: dict[str, Any] = self._g.nodes[node_id]["attrs"]
+        return attrs
 
     def kind(self, node_id: str) -> NodeKind:
-        return self._g.nodes[node_id]["kind"]
+        kind: NodeKind = self._g.nodes[node_id]["kind"]
+        return kind
 
     def is_placeholder(self, node_id: str) -> bool:
         return bool(self._g.nodes[node_id].get(PLACEHOLDER))

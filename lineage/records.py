@@ -30,11 +30,11 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -60,6 +60,9 @@ from lineage.ids import (
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
 from lineage.serialize import dumps
+
+if TYPE_CHECKING:
+    from lineage.store import Store
 
 SCHEMA_BASE = "https://lineage.dev/schemas/records"
 RUN_SOURCE = "lineage"
@@ -275,8 +278,8 @@ AnyRecord = (RiskAssessmentRecord | ApprovalRecord | DeploymentRecord | Retraini
 # -- ids ----------------------------------------------------------------------------------------
 def canonical(record: _Record) -> dict[str, Any]:
     """The record as plain JSON data: no None, no empty collections, UTC times."""
-    data = record.model_dump(mode="json", exclude_none=True)
-    return _prune(data)
+    data: dict[str, Any] = _prune(record.model_dump(mode="json", exclude_none=True))
+    return data
 
 
 def _prune(v: Any) -> Any:
@@ -387,15 +390,15 @@ def to_facts(record: _Record, *, record_file: str | None = None,
         out.append(Edge.make(EdgeKind.ALERTS, nid, mid))
         version_of(record.model)
     elif isinstance(record, DocumentRecord):
-        mid = model_ref_id(record.model) if record.model else None
+        doc_model = model_ref_id(record.model) if record.model else None
         gid = model_group_id(record.model_group) if record.model_group else None
         out.append(Node.make(
             NodeKind.DOCUMENT, nid, doc_kind=record.doc_kind, uri=record.uri,
-            content_hash=record.content_hash, model=mid, model_group=gid, title=record.title,
-            record_file=record_file, properties=props))
-        if mid:
-            out.append(Edge.make(EdgeKind.DOCUMENTS, nid, mid))
-            version_of(record.model)  # type: ignore[arg-type]
+            content_hash=record.content_hash, model=doc_model, model_group=gid,
+            title=record.title, record_file=record_file, properties=props))
+        if doc_model and record.model:
+            out.append(Edge.make(EdgeKind.DOCUMENTS, nid, doc_model))
+            version_of(record.model)
         if gid:
             out.append(Edge.make(EdgeKind.DOCUMENTS, nid, gid))
     elif isinstance(record, RunRecord):
@@ -497,7 +500,7 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int, bool]:
     return line, True
 
 
-def _hint_for(err: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     typ = err["type"]
     name = str(loc[-1]) if loc else ""
     if typ == "missing":
@@ -544,7 +547,7 @@ _PATTERN_TEXT = {
 }
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     if err["type"] == "string_pattern_mismatch":
         msg = _PATTERN_TEXT.get((err.get("ctx") or {}).get("pattern", ""), msg)
@@ -715,8 +718,9 @@ def to_yaml(record: _Record) -> str:
     data = canonical(record)
     order = ["kind", "id", *type(record).model_fields]
     ordered = {k: data[k] for k in dict.fromkeys(order) if k in data}
-    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                          width=100)
+    text: str = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True,
+                               default_flow_style=False, width=100)
+    return text
 
 
 def record_filename(record: _Record) -> str:
@@ -836,7 +840,7 @@ def write_schemas(root: Path) -> list[Path]:
 
 
 # -- the repository as other harvesters name it ----------------------------------------------------
-def repository_of(repo_root: Path, store: Any = None) -> str | None:
+def repository_of(repo_root: Path, store: Store | None = None) -> str | None:
     """Repository node id: the one the git harvester stored for this path, else from the remote."""
     from lineage.ids import repository_id
 

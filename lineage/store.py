@@ -369,9 +369,9 @@ class Store:
 
     def _empty(self) -> bool:
         """No node and no edge yet."""
-        return self.conn.execute(
+        return bool(self.conn.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM nodes) AND NOT EXISTS (SELECT 1 FROM edges)"
-        ).fetchone()[0] == 1
+        ).fetchone()[0])
 
     def _require_tx(self) -> None:
         if not self._in_tx:

@@ -7,6 +7,7 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/ruff check --quiet .
+.venv/bin/python -m mypy  # the core, strictly (configuration in pyproject.toml)
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

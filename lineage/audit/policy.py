@@ -30,6 +30,7 @@ Tier = Literal["unacceptable", "high", "limited", "minimal", "unassessed"]
 TIERS: tuple[str, ...] = ("unacceptable", "high", "limited", "minimal", "unassessed")
 DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "transparency_notice",
                   "data_governance", "other"]
+_HIGH_RISK_DOCUMENTS: list[DocKind] = ["model_card", "data_governance", "evaluation", "bias_report"]
 
 
 def severity_rank(sev: str) -> int:
@@ -98,7 +99,7 @@ class Policy(_Strict):
     risk_assessment: RiskAssessmentPolicy = Field(default_factory=RiskAssessmentPolicy)
     monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)
     high_risk_documents: list[DocKind] = Field(
-        default_factory=lambda: ["model_card", "data_governance", "evaluation", "bias_report"],
+        default_factory=lambda: _HIGH_RISK_DOCUMENTS.copy(),
         description="documents every high-risk version needs (on the version or its group)")
     retraining: RetrainingPolicy = Field(default_factory=RetrainingPolicy)
     waivers: list[Waiver] = Field(default_factory=list)
@@ -192,10 +193,10 @@ def parse_policy(text: str, source: str) -> Policy:
         err = max(errs, key=lambda e: len(e["loc"])) if len(errs) > 1 and all(
             e["loc"][:3] == errs[0]["loc"][:3] for e in errs) else errs[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        line = _line_of(root, loc)
+        at = _line_of(root, loc)
         fld = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}:{line or 1}: field {fld}: {msg}",
+        raise ConfigError(f"{source}:{at or 1}: field {fld}: {msg}",
                           hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
 
 
