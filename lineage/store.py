@@ -769,22 +769,12 @@ class Store:
                 return VerifyResult(False, n, 0, f"event {seq} payload is not JSON", seq)
             # this event's facts: the rows with its seq (earlier seqs were consumed already,
             # so a row between two events' seqs cannot hide: seqs are contiguous)
-            digest_ = hashlib.sha256()
-            got = 0
-            last_fid = None
-            twice = None
-            while (row := facts.peek()) is not None and row[0] == seq:
-                facts.next()
-                fid = row[1]
-                if fid == last_fid and twice is None:
-                    twice = fid
-                last_fid = fid
-                digest_.update((b"\n" if got else b"") + f"{fid} {row[2]}".encode())
-                got += 1
-            if twice is not None:
-                return VerifyResult(False, n, 0, f"{_fact_name(twice)} is recorded twice for "
+            twice: list[str] = []
+            digest_, got = _digest_lines_counted(_event_lines(facts, seq, twice))
+            if twice:
+                return VerifyResult(False, n, 0, f"{_fact_name(twice[0])} is recorded twice for "
                                     f"event {seq} ({kind}): changed outside lineage", seq)
-            if facts_meta.get("digest", _facts_digest([])) != digest_.hexdigest():
+            if facts_meta.get("digest", _facts_digest([])) != digest_:
                 written = facts_meta.get("count")
                 if isinstance(written, int) and got < written:
                     return VerifyResult(False, n, 0, f"{written - got} of the facts "
@@ -949,6 +939,18 @@ class _PeekRows:
             if self._progress is not None and not self._taken % _PROGRESS_ROWS:
                 self._progress(self._taken)
         return row
+
+
+def _event_lines(facts: _PeekRows, seq: int, twice: list[str]) -> Iterator[str]:
+    """The digest lines "fid hash" of event ``seq``'s facts, taken from the head of ``facts``
+    (sorted by seq, then fid); a fact id met twice is added to ``twice``."""
+    last = None
+    while (row := facts.peek()) is not None and row[0] == seq:
+        facts.next()
+        if row[1] == last and not twice:
+            twice.append(row[1])
+        last = row[1]
+        yield f"{row[1]} {row[2]}"
 
 
 def _fact_name(fid: str) -> str:
