@@ -620,17 +620,24 @@ class Store:
         self._seq = None
         return Event(seq, ts, kind, actor, payload, prev_hash, h)
 
+    @contextmanager
+    def _sorts_on_disk(self) -> Iterator[None]:
+        """Sorts of the queries inside spill to a temporary file, not to memory (the
+        connection keeps its other temporary data in memory: ``_connect``)."""
+        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+
     def _rows_digest(self, seq: int) -> dict[str, Any]:
         """Count and digest of the facts event ``seq`` wrote, from the rows carrying its seq
         (exactly the facts it wrote: a row only gets a seq when its content is written), in
         the order ``sorted()`` gives the pending map: SQLite compares text as UTF-8 bytes,
         which is code point order. The sort spills to a temporary file, not to memory."""
-        self.conn.execute("PRAGMA temp_store=FILE")
-        try:
+        with self._sorts_on_disk():
             cur = self.conn.execute(_ROWS_OF_EVENT, (seq,))
             digest_, count = _digest_lines_counted(map(operator.itemgetter(0), cur))
-        finally:
-            self.conn.execute("PRAGMA temp_store=MEMORY")
         return {"count": count, "digest": digest_}
 
     def last_fact_event(self) -> tuple[int, str] | None:
@@ -706,15 +713,12 @@ class Store:
 
         report("check facts", count, rows)
         versions = count + self.conn.execute("SELECT count(*) FROM fact_log").fetchone()[0]
-        self.conn.execute("PRAGMA temp_store=FILE")
-        try:
+        with self._sorts_on_disk():
             report("check events", 0, versions)
             facts = _PeekRows(self.conn.execute(_ALL_FACTS_BY_EVENT),
                               lambda done: report("check events", done, versions))
             res = self._verify_events(facts, count)
             report("check events", versions, versions)
-        finally:
-            self.conn.execute("PRAGMA temp_store=MEMORY")
         if res is not None:
             return res
         n = self.head()[0]
@@ -774,7 +778,7 @@ class Store:
             if twice:
                 return VerifyResult(False, n, 0, f"{_fact_name(twice[0])} is recorded twice for "
                                     f"event {seq} ({kind}): changed outside lineage", seq)
-            if facts_meta.get("digest", _facts_digest([])) != digest_:
+            if facts_meta.get("digest", _digest_lines(())) != digest_:
                 written = facts_meta.get("count")
                 if isinstance(written, int) and got < written:
                     return VerifyResult(False, n, 0, f"{written - got} of the facts "
@@ -961,10 +965,6 @@ def _old_seq(seq: int | None) -> int:
     # a row without a seq was written outside lineage; logging its version under event 0
     # (never an event) keeps that visible to verify() instead of erasing it
     return 0 if seq is None else seq
-
-
-def _facts_digest(facts: list[tuple[str, str]]) -> str:
-    return _digest_lines([f"{fid} {fh}" for fid, fh in facts])
 
 
 def _digest_lines(lines: Iterable[str]) -> str:
