@@ -443,3 +443,26 @@ def test_init_again_on_a_schema_1_store_migrates_it(tmp_path: Path) -> None:
     root = _v1_store(tmp_path / ".lineage", _v1_batches())
     with Store.init(root) as store:
         assert _schema(root) == "2" and store.verify().ok
+
+
+def test_new_store_has_large_pages_and_old_stores_keep_theirs(tmp_path: Path) -> None:
+    s = Store.init(tmp_path / "new")
+    assert s.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    s.close()
+    # a store created with SQLite's default page size (as stores were before) opens, takes
+    # writes and verifies with its own page size
+    old = tmp_path / "old"
+    old.mkdir()
+    conn = sqlite3.connect(old / "lineage.db")
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("CREATE TABLE t(x)")
+    conn.execute("DROP TABLE t")
+    conn.close()
+    s = Store.init(old)
+    assert s.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert _write(s, _facts()) == 6
+    assert s.verify().ok
+    s.close()
+    s = Store.open(old)
+    assert s.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert s.verify().ok
