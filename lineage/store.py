@@ -123,6 +123,29 @@ def _edge_hash_raw(kind: str, source: str, target: str, attrs_json: bytes) -> st
                    + _jstr(source) + b',"target":' + _jstr(target) + b"}").hexdigest()
 
 
+def node_row(kind: str, node_id: str, attrs: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A new node in the store's row form: (id, kind, attrs JSON, hash)."""
+    body = dumps(attrs)
+    return node_id, kind, body.decode(), _node_hash_raw(kind, node_id, body)
+
+
+def edge_row(kind: str, source: str, target: str, attrs: dict[str, Any]
+             ) -> tuple[str, str, str, str, str]:
+    """A new edge in the store's row form: (source, target, kind, attrs JSON, hash)."""
+    body = dumps(attrs) if attrs else b"{}"
+    return source, target, kind, body.decode(), _edge_hash_raw(kind, source, target, body)
+
+
+@dataclass(frozen=True, slots=True)
+class FactRows:
+    """Facts already in the store's row form (:func:`node_row`, :func:`edge_row`), e.g.
+    built and hashed in another process. :meth:`Store.upsert` inserts the rows whose fact the
+    store does not hold yet as they are, and merges the others like any fact."""
+
+    nodes: list[tuple[str, str, str, str]]
+    edges: list[tuple[str, str, str, str, str]]
+
+
 def _node_fid(node_id: str) -> str:
     return "n|" + node_id
 
@@ -382,8 +405,9 @@ class Store:
             raise StoreError("writes must happen inside Store.transaction()")
 
     # -- facts ------------------------------------------------------------------------------
-    def upsert(self, items: Iterable[Node | Edge], stats: WriteStats | None = None) -> WriteStats:
-        """Merge nodes and edges into the store.
+    def upsert(self, items: Iterable[Node | Edge | FactRows],
+               stats: WriteStats | None = None) -> WriteStats:
+        """Merge nodes and edges (or :class:`FactRows`) into the store.
 
         Merge rule: attributes from the new fact overwrite the stored ones key by key; keys the
         new fact does not carry are kept. A fact whose merged form is unchanged writes nothing.
@@ -410,7 +434,19 @@ class Store:
                         nodes = {}
                         if bulk and not dropped and self._writes - rows_before > _BULK_ROWS:
                             dropped = self._drop_indexes()
+                elif type(item) is FactRows:
+                    if nodes:  # in order: a row may merge into a fact met just before
+                        self._write_nodes(nodes, stats)
+                        nodes = {}
+                    if edges:
+                        self._write_edges(edges, stats)
+                        edges = {}
+                    if bulk and not dropped and (self._writes - rows_before + len(item.nodes)
+                                                 + len(item.edges)) > _BULK_ROWS:
+                        dropped = self._drop_indexes()
+                    self._write_rows(item, stats)
                 else:
+                    assert isinstance(item, Edge)
                     key = (item.source, item.target, str(item.kind))
                     prev_e = edges.get(key)
                     edges[key] = item.attrs if prev_e is None else {**prev_e, **item.attrs}
@@ -568,6 +604,68 @@ class Store:
                 "WHERE source=?1 AND target=?2 AND kind=?3", changed_rows)
         if superseded:
             self._log_superseded(superseded)
+
+    def _write_rows(self, rows: FactRows, stats: WriteStats) -> None:
+        """Insert the rows of facts not in the store as they are; merge the others (already
+        stored, or met twice in ``rows``) through the usual path, after the inserts."""
+        seq = self._event_seq()
+        pending = self._pending
+        fresh = self._fresh
+        new_nodes: list[tuple[str, str, str, str]] = []
+        again_nodes: list[tuple[str, str, str, str]] = []
+        seen_n: set[Any] = self._written_nodes if fresh else set(
+            self._existing_nodes([r[0] for r in rows.nodes]))
+        for r in rows.nodes:
+            nk: Any = hash(r[0]) if fresh else r[0]
+            if nk in seen_n:
+                again_nodes.append(r)
+            else:
+                seen_n.add(nk)
+                new_nodes.append(r)
+        new_edges: list[tuple[str, str, str, str, str]] = []
+        again_edges: list[tuple[str, str, str, str, str]] = []
+        seen_e: set[Any] = self._written_edges if fresh else set(
+            self._existing_edges([(r[0], r[1], r[2]) for r in rows.edges]))
+        for e in rows.edges:
+            key = (e[0], e[1], e[2])
+            ek: Any = hash(key) if fresh else key
+            if ek in seen_e:
+                again_edges.append(e)
+            else:
+                seen_e.add(ek)
+                new_edges.append(e)
+        count = stats.nodes_new
+        for r in new_nodes:
+            count[r[1]] = count.get(r[1], 0) + 1
+        count = stats.edges_new
+        for e in new_edges:
+            count[e[2]] = count.get(e[2], 0) + 1
+        if pending is not None:
+            pending.update(("n|" + r[0], r[3]) for r in new_nodes)
+            pending.update((f"e|{e[0]}|{e[1]}|{e[2]}", e[4]) for e in new_edges)
+        self._written(len(new_nodes) + len(new_edges))
+        # seq is an int: a literal in the statement saves a tuple per row
+        if new_nodes:
+            self.conn.executemany(
+                f"INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{int(seq)})",
+                new_nodes)
+        if new_edges:
+            self.conn.executemany(
+                "INSERT INTO edges(source, target, kind, attrs, hash, seq) "
+                f"VALUES (?,?,?,?,?,{int(seq)})", new_edges)
+        if again_nodes:
+            merged: dict[str, tuple[str, dict[str, Any]]] = {}
+            for nid, kind, body, _ in again_nodes:
+                prev = merged.get(nid)
+                merged[nid] = (kind, loads(body) if prev is None else {**prev[1], **loads(body)})
+            self._write_nodes(merged, stats)
+        if again_edges:
+            merged_e: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for src, dst, kind, body, _ in again_edges:
+                key = (src, dst, kind)
+                prev_e = merged_e.get(key)
+                merged_e[key] = loads(body) if prev_e is None else {**prev_e, **loads(body)}
+            self._write_edges(merged_e, stats)
 
     def _log_superseded(self, rows: list[tuple[int, str, str]]) -> None:
         # (seq, fid) can only be there already if the store was edited by hand (e.g. a row
@@ -906,6 +1004,13 @@ class Store:
         self.conn.executemany(
             "INSERT OR REPLACE INTO cache(namespace, key, value) VALUES (?,?,?)",
             [(namespace, k, dumps_str(v)) for k, v in items],
+        )
+
+    def cache_put_serialized(self, namespace: str, items: Iterable[tuple[str, str]]) -> None:
+        """Like :meth:`cache_put_many` with each value already serialized (``dumps_str``)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO cache(namespace, key, value) VALUES (?,?,?)",
+            [(namespace, k, v) for k, v in items],
         )
 
     def state_get_all(self, namespace: str) -> dict[str, str]:

@@ -40,13 +40,16 @@ file and line; the other files and commits are harvested.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import os
 import posixpath
+import signal
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
 from connectors.harvesters.git import fast_edge, fast_node  # Node.trusted, cheaper
@@ -61,7 +64,9 @@ from connectors.harvesters.gitscan import (
 from lineage.ids import commit_id, data_id, model_group_id, model_id, stage_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
+from lineage.report import RunReport
 from lineage.serialize import digest, dumps_str
+from lineage.store import FactRows, edge_row, node_row
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
@@ -352,23 +357,35 @@ class DvcHarvester:
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
         # once, as the chunks written meanwhile are this run's own (``run.seen``)
         first = _no_dvc_facts(ctx)
-        for _ in self._replay(ctx, s, run):
-            yield from self._emit(ctx, run, first)
-            run.flush()
+        changes = _yaml_first(s.changes)
+        yaml_state = self._seed(ctx, changes)
+        chunks = _chunks(changes)
+        done = False
+        if first and _worker_wanted(changes):
+            warned = len(ctx.report.warnings)
+            outcome = yield from self._replay_in_worker(ctx, changes, chunks, yaml_state, run)
+            done = outcome == "done"
+            if not done:  # replay here, from the start: what the worker's chunks wrote is in
+                # the store and found there (as in an incremental harvest)
+                del ctx.report.warnings[warned:]
+                first = first and outcome == "nothing written"
+                run = _Run(s.repo_id)
+                ctx.report.warn("dvc", f"the DVC replay worker stopped ({outcome}); "
+                                "replayed in this process instead")
+        if not done:
+            with _Summaries(ctx, changes, chunks) as summaries:
+                for _ in self._replay(ctx, changes, chunks, yaml_state, run, summaries):
+                    yield from self._emit(ctx, run, first)
+                    run.flush()
         yield from self._emit_groups(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
 
     # -- replay the changes in commit order, chunk by chunk -----------------------------------
-    def _replay(self, ctx: HarvestContext, s: GitScan, run: _Run) -> Iterator[None]:
-        """Replay the DVC file changes in commit order; yields after each chunk of commits,
-        whose new facts are then in ``run`` (so memory stays bounded by a chunk, not the
-        history). The blobs of the next chunk are read and parsed meanwhile in a forked
-        process (:class:`_Summaries`)."""
-        changes = _yaml_first(s.changes)
-        # folder → the dvc.yaml in force (frozen, wdir): for a folder whose lock changes before
-        # its dvc.yaml does in this run, read the dvc.yaml of that commit (e.g. an incremental
-        # harvest where only dvc.lock moved)
+    def _seed(self, ctx: HarvestContext, changes: list[FileChange]) -> dict[str, dict[str, Any]]:
+        """folder → the dvc.yaml in force (frozen, wdir) before the replay: for a folder whose
+        lock changes before its dvc.yaml does in this run, the dvc.yaml of that commit (e.g.
+        an incremental harvest where only dvc.lock moved)."""
         yaml_state: dict[str, dict[str, Any]] = {}
         seen_yaml: set[str] = set()
         seed: list[tuple[str, str]] = []  # (folder, spec)
@@ -389,37 +406,44 @@ class DvcHarvester:
                 summ = seeded.get(f"yaml:{b[0]}") if b is not None else None
                 if summ is not None and "error" not in summ:
                     yaml_state[folder] = summ
-        chunks = _chunks(changes)
+        return yaml_state
+
+    def _replay(self, ctx: HarvestContext, changes: list[FileChange],
+                chunks: list[tuple[int, int]], yaml_state: dict[str, dict[str, Any]],
+                run: _Run, summaries: _Summaries | _WorkerSummaries) -> Iterator[None]:
+        """Replay the DVC file changes in commit order; yields after each chunk of commits,
+        whose new facts are then in ``run`` (so memory stays bounded by a chunk, not the
+        history). ``summaries`` hands each chunk the summaries of its blobs (read and parsed
+        one chunk ahead in a forked process: :class:`_Summaries`)."""
         total = len(changes)
-        with _Summaries(ctx, changes, chunks) as summaries:
-            for ci, (start, end) in enumerate(chunks):
-                ctx.progress("dvc files", start, total)
-                loaded = summaries.take(ci)
-                for ch in changes[start:end]:
-                    kind = file_kind(ch.path)
-                    if kind is None or ch.blob is None:
-                        if kind == "yaml":
-                            yaml_state.pop(posixpath.dirname(ch.path), None)
-                        continue
-                    summ = loaded.get(f"{kind}:{ch.blob}")
-                    if summ is None:
-                        ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the "
-                                        "repository", file=ch.path, commit=ch.commit)
-                        continue
-                    if "error" in summ:
-                        ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
-                                        file=ch.path, line=summ.get("line"), commit=ch.commit)
-                        continue
-                    folder = posixpath.dirname(ch.path)
+        for ci, (start, end) in enumerate(chunks):
+            ctx.progress("dvc files", start, total)
+            loaded = summaries.take(ci)
+            for ch in changes[start:end]:
+                kind = file_kind(ch.path)
+                if kind is None or ch.blob is None:
                     if kind == "yaml":
-                        yaml_state[folder] = summ
-                        self._artifacts(run, folder, summ, ctx.config.model_aliases)
-                    elif kind == "lock":
-                        self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
-                    else:
-                        self._dvcfile(run, ch.commit, ch.path, folder, summ)
-                summaries.release(ci)
-                yield
+                        yaml_state.pop(posixpath.dirname(ch.path), None)
+                    continue
+                summ = loaded.get(f"{kind}:{ch.blob}")
+                if summ is None:
+                    ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the "
+                                    "repository", file=ch.path, commit=ch.commit)
+                    continue
+                if "error" in summ:
+                    ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
+                                    file=ch.path, line=summ.get("line"), commit=ch.commit)
+                    continue
+                folder = posixpath.dirname(ch.path)
+                if kind == "yaml":
+                    yaml_state[folder] = summ
+                    self._artifacts(run, folder, summ, ctx.config.model_aliases)
+                elif kind == "lock":
+                    self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
+                else:
+                    self._dvcfile(run, ch.commit, ch.path, folder, summ)
+            summaries.release(ci)
+            yield
         ctx.progress("dvc files", total, total)
 
     def _artifacts(self, run: _Run, folder: str, summ: dict[str, Any],
@@ -514,6 +538,60 @@ class DvcHarvester:
             return
         for h in summ.get("outs", []):
             run.datum(resolve(base, h["path"]), h, commit, extra or None)
+
+    # -- a first harvest: the replay in a forked worker, the store writes here ---------------
+    def _replay_in_worker(self, ctx: HarvestContext, changes: list[FileChange],
+                          chunks: list[tuple[int, int]], yaml_state: dict[str, dict[str, Any]],
+                          run: _Run) -> Generator[FactRows, None, str]:
+        """Run the replay and build its facts (serialized and hashed: :class:`FactRows`) in a
+        forked worker, chunk by chunk, while this process writes the previous chunk to the
+        store. Returns ``"done"``, or why the worker stopped (then the caller replays here)."""
+        import multiprocessing
+
+        keys = {f"{k}:{ch.blob}" for ch in changes
+                if ch.blob is not None and (k := file_kind(ch.path)) is not None}
+        cached = {k: v["s"] for k, v in ctx.store.cache_get_many(CACHE_NS, keys).items()
+                  if isinstance(v, dict) and v.get("v") == _CACHE_VERSION}
+        try:
+            mp = multiprocessing.get_context("fork")
+            recv, send = mp.Pipe(duplex=False)
+            # not a daemon: it forks a parse worker of its own (it ends with this generator)
+            proc = mp.Process(target=_replay_worker, name="lineage-dvc-replay",
+                              args=(send, self, ctx, run.repo, changes, chunks, yaml_state,
+                                    cached))
+            proc.start()
+        except (ValueError, OSError) as exc:  # no fork here, or no resources for one
+            return f"nothing written: {exc}"
+        send.close()  # the worker's end: recv() sees EOF when it exits
+        del cached
+        got = 0
+        try:
+            while True:
+                try:
+                    msg = recv.recv()
+                except (EOFError, OSError):
+                    proc.join(5)
+                    why = f"exit code {proc.exitcode}"
+                    return why if got else f"nothing written: {why}"
+                if msg[0] == "error":
+                    return msg[1] if got else f"nothing written: {msg[1]}"
+                if msg[0] == "done":
+                    run.groups = msg[1]
+                    ctx.report.warnings.extend(msg[2])
+                    return "done"
+                _, end, warnings, parsed, facts = msg
+                ctx.report.warnings.extend(warnings)
+                ctx.store.cache_put_serialized(CACHE_NS, parsed)
+                ctx.progress("dvc files", end, len(changes))
+                got += 1
+                yield facts
+        finally:
+            recv.close()
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+            with contextlib.suppress(OSError):  # its parse worker, if it outlived it
+                os.killpg(proc.pid, signal.SIGKILL)
 
     # -- emit what is new ---------------------------------------------------------------------
     def _emit(self, ctx: HarvestContext, run: _Run, first: bool) -> Iterator[Node | Edge]:
@@ -701,18 +779,11 @@ def _read_parse(repo: str, items: list[tuple[str, str, str]]) -> list[tuple[str,
     return _parse_chunk([(k, kind, blobs[sha]) for k, kind, sha in items if sha in blobs])
 
 
-class _Summaries:
-    """Summaries of the blobs each chunk of the replay needs, one chunk ahead.
+class _ChunkKeys:
+    """Which blob summaries each chunk of the replay needs first, and after which chunk each
+    one can be dropped."""
 
-    Each blob is parsed once, ever: from the store's cache, else read and parsed — in a forked
-    worker while the replay of the previous chunk goes on (parsing is pure-Python CPU work; the
-    replay and the store writes are the other core's), or inline where ``fork`` is missing or
-    there is too little to parse. A summary is dropped after the last chunk that uses it.
-    """
-
-    def __init__(self, ctx: HarvestContext, changes: list[FileChange],
-                 chunks: list[tuple[int, int]]) -> None:
-        self.ctx = ctx
+    def __init__(self, changes: list[FileChange], chunks: list[tuple[int, int]]) -> None:
         self.fresh: list[list[tuple[str, str, str]]] = []  # per chunk: keys used first there
         self.last_use: dict[str, int] = {}
         for ci, (start, end) in enumerate(chunks):
@@ -729,11 +800,101 @@ class _Summaries:
         self.expire: list[list[str]] = [[] for _ in chunks]
         for key, ci in self.last_use.items():
             self.expire[ci].append(key)
+        self.loaded: dict[str, dict[str, Any]] = {}
+
+    def release(self, ci: int) -> None:
+        """Forget the summaries no later chunk uses."""
+        for key in self.expire[ci]:
+            self.loaded.pop(key, None)
+
+
+def _worker_wanted(changes: list[FileChange]) -> bool:
+    """Enough distinct DVC blobs in the replay for a worker process (a fork) to pay off."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    keys = {(ch.path.rsplit("/", 1)[-1] == "dvc.lock", ch.blob) for ch in changes
+            if ch.blob is not None}
+    return len(keys) >= _PARALLEL_MIN
+
+
+class _NoStore:
+    """The replay worker's stand-in for the store: a forked process must not use the
+    parent's SQLite connection, and the replay does not need it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"the DVC replay worker cannot use the store (Store.{name})")
+
+
+def _no_progress(what: str, done: int, total: int | None) -> None:
+    pass
+
+
+def _new_rows(run: _Run) -> FactRows:
+    """The current chunk's facts in the store's row form: what :meth:`DvcHarvester._emit`
+    yields on a first harvest, in the same order (a test checks both give the same store)."""
+    data, stage = NodeKind.DATA.value, NodeKind.STAGE.value
+    nodes = [node_row(data, did, attrs) for did, attrs in run.data.items()]
+    nodes += [node_row(stage, sid, attrs) for sid, attrs in run.stages.items()]
+    edges = [edge_row(kind, src, dst, attrs) for (src, dst, kind), attrs in run.edges.items()]
+    defines = EdgeKind.DEFINES.value
+    edges += [edge_row(defines, commit_id(commit), nid, {})
+              for nid, commit in run.defines.items()]
+    return FactRows(nodes, edges)
+
+
+def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo: str,
+                   changes: list[FileChange], chunks: list[tuple[int, int]],
+                   yaml_state: dict[str, dict[str, Any]],
+                   cached: dict[str, dict[str, Any]]) -> None:
+    """The forked replay worker: per chunk, send ("chunk", end, warnings, parsed blobs,
+    :class:`FactRows` of the new facts); then ("done", model groups, warnings); on an error,
+    ("error", message)."""
+    with contextlib.suppress(OSError):  # a process group of its own: the parent ends it,
+        os.setpgid(0, 0)  # and the parse worker it forks, whatever happens to this one
+    report = RunReport()
+    wctx = dataclasses.replace(ctx, store=cast(Any, _NoStore()), report=report,
+                               progress=_no_progress)
+    run = _Run(repo)
+    sent = 0
+    try:
+        with _WorkerSummaries(wctx, changes, chunks, cached) as summaries:
+            # the parse worker must not hold the pipe to the parent open: the parent tells
+            # this worker died by that pipe's end
+            summaries.close_in_pool = (out.fileno(),)
+            replay = harvester._replay(wctx, changes, chunks, yaml_state, run, summaries)
+            for ci, _ in enumerate(replay):
+                facts = _new_rows(run)
+                run.flush()
+                out.send(("chunk", chunks[ci][1], report.warnings[sent:],
+                          summaries.handed_over(), facts))
+                sent = len(report.warnings)
+        out.send(("done", run.groups, report.warnings[sent:]))
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which replays itself
+        with contextlib.suppress(OSError, ValueError):
+            out.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        out.close()
+
+
+class _Summaries(_ChunkKeys):
+    """Summaries of the blobs each chunk of the replay needs, one chunk ahead.
+
+    Each blob is parsed once, ever: from the store's cache, else read and parsed — in a forked
+    worker while the replay of the previous chunk goes on (parsing is pure-Python CPU work; the
+    replay and the store writes are the other core's), or inline where ``fork`` is missing or
+    there is too little to parse. A summary is dropped after the last chunk that uses it.
+    """
+
+    def __init__(self, ctx: HarvestContext, changes: list[FileChange],
+                 chunks: list[tuple[int, int]]) -> None:
+        super().__init__(changes, chunks)
+        self.ctx = ctx
+        self.repo = str(ctx.repo_path)
         self.parallel = (len(self.last_use) >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1)
+        self.close_in_pool: tuple[int, ...] = ()  # inherited fds the parse worker must not hold
         self.pool: Any = None
         self.pending: dict[int, tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]],
                                       Any]] = {}
-        self.loaded: dict[str, dict[str, Any]] = {}
         self.started = 0
 
     def __enter__(self) -> _Summaries:
@@ -747,10 +908,7 @@ class _Summaries:
     def _start(self, ci: int) -> None:
         """Look chunk ``ci``'s new keys up in the cache; send the rest to the worker."""
         items = self.fresh[ci]
-        cached: dict[str, dict[str, Any]] = {}
-        for k, v in self.ctx.store.cache_get_many(CACHE_NS, [k for k, _, _ in items]).items():
-            if isinstance(v, dict) and v.get("v") == _CACHE_VERSION:
-                cached[k] = v["s"]
+        cached = self._cached([k for k, _, _ in items])
         todo = [it for it in items if it[0] not in cached]
         future = None
         if todo and self.parallel and ci > 0:  # the first chunk: here, while the worker
@@ -764,11 +922,22 @@ class _Summaries:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                self.pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_close_fds, initargs=(self.close_in_pool,))
             except (ImportError, ValueError, OSError):  # no fork on this platform
                 self.parallel = False
                 return None
-        return self.pool.submit(_read_parse, str(self.ctx.repo_path), todo)
+        return self.pool.submit(_read_parse, self.repo, todo)
+
+    def _cached(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        return {k: v["s"] for k, v in self.ctx.store.cache_get_many(CACHE_NS, keys).items()
+                if isinstance(v, dict) and v.get("v") == _CACHE_VERSION}
+
+    def _keep(self, parsed: list[tuple[str, dict[str, Any]]]) -> None:
+        """Cache what was parsed."""
+        self.ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
+                                                 for k, summ in parsed))
 
     def take(self, ci: int) -> dict[str, dict[str, Any]]:
         """Every summary chunk ``ci`` uses (waits for the worker if it is still parsing)."""
@@ -783,18 +952,40 @@ class _Summaries:
             except Exception:  # noqa: BLE001 - a broken worker: parse here from now on
                 self.parallel = False
         if parsed is None and todo:
-            parsed = _read_parse(str(self.ctx.repo_path), todo)
+            parsed = _read_parse(self.repo, todo)
         self.loaded.update(cached)
         if parsed:
             self.loaded.update(parsed)
-            self.ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
-                                                     for k, summ in parsed))
+            self._keep(parsed)
         return self.loaded
 
-    def release(self, ci: int) -> None:
-        """Forget the summaries no later chunk uses."""
-        for key in self.expire[ci]:
-            self.loaded.pop(key, None)
+
+class _WorkerSummaries(_Summaries):
+    """The replay worker's summaries: the store's cache as read before the fork (the worker
+    must not use the store), else read and parsed (in a parse worker of its own, one chunk
+    ahead); what is parsed goes back to the parent for the cache, as JSON, with each chunk."""
+
+    def __init__(self, ctx: HarvestContext, changes: list[FileChange],
+                 chunks: list[tuple[int, int]], cached: dict[str, dict[str, Any]]) -> None:
+        super().__init__(ctx, changes, chunks)
+        self.cache = cached
+        self.parsed: list[tuple[str, str]] = []  # (key, cache value JSON) not handed over yet
+
+    def _cached(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        return {k: hit for k in keys if (hit := self.cache.pop(k, None)) is not None}
+
+    def _keep(self, parsed: list[tuple[str, dict[str, Any]]]) -> None:
+        self.parsed += ((k, dumps_str({"v": _CACHE_VERSION, "s": summ})) for k, summ in parsed)
+
+    def handed_over(self) -> list[tuple[str, str]]:
+        out, self.parsed = self.parsed, []
+        return out
+
+
+def _close_fds(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:

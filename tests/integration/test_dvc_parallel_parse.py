@@ -1,8 +1,13 @@
-"""A first harvest replays the history in chunks, parsing the next chunk's DVC blobs in a
-forked process: the graph is the same whatever the chunking and wherever the parse runs."""
+"""A first harvest replays the history in chunks, in a forked replay worker that builds each
+chunk's facts (serialized and hashed) while this process writes the previous chunk, with the
+next chunk's DVC blobs parsed in a parse worker: the store is the same, row for row and hash
+for hash, whatever the chunking and wherever the replay and the parse run."""
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,20 @@ def _graph(store_dir: Path) -> tuple[set, set]:
     finally:
         store.close()
     return nodes, edges
+
+
+def _rows(store_dir: Path) -> tuple[list, list, list]:
+    """Every fact row as stored (attrs text, hash, event seq) and each event's payload (its
+    facts' digest and counts by kind)."""
+    conn = sqlite3.connect(store_dir / "lineage.db")
+    try:
+        nodes = conn.execute("SELECT id, kind, attrs, hash, seq FROM nodes ORDER BY id").fetchall()
+        edges = conn.execute("SELECT source, target, kind, attrs, hash, seq FROM edges "
+                             "ORDER BY source, target, kind").fetchall()
+        events = [json.loads(p) for (p,) in conn.execute("SELECT payload FROM events ORDER BY seq")]
+    finally:
+        conn.close()
+    return nodes, edges, events
 
 
 def _harvest(repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch,
@@ -110,8 +129,9 @@ def _harvest_small(repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch,
     return _graph(store_dir)
 
 
+@pytest.mark.parametrize("parallel_min", [10**9, 1], ids=["here", "replay-worker"])
 def test_summaries_from_the_cache_give_the_same_graph_as_fresh_parses(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_min: int) -> None:
     """A summary read back from the blob cache (canonical JSON: sorted keys) replays exactly
     like one just parsed: the stages of a lock file are met in the file's order either way,
     and each entry's hash is the stage id's. Summaries of an older cache version are parsed
@@ -140,6 +160,7 @@ def test_summaries_from_the_cache_give_the_same_graph_as_fresh_parses(
         cached.append((f"{kind}:{sha}", {"v": dvc._CACHE_VERSION, "s": summ}))
         stale.append((f"{kind}:{sha}", {"v": "1", "s": {"stages": {}}}))
     assert any(k.startswith("lock:") for k, _ in cached)
+    monkeypatch.setattr(dvc, "_PARALLEL_MIN", parallel_min)
     for name, rows in (("cached", cached), ("stale", stale)):
         monkeypatch.setenv("LINEAGE_STORE", str(tmp_path / name))
         api.init(repo)
@@ -150,3 +171,109 @@ def test_summaries_from_the_cache_give_the_same_graph_as_fresh_parses(
         res = api.harvest(repo)
         assert not res.report.warnings
         assert _graph(tmp_path / name) == fresh, name
+
+
+def _harvest_rows(repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                  parallel_min: int, chunk: int) -> tuple[tuple[list, list, list], list]:
+    monkeypatch.setenv("LINEAGE_STORE", str(store_dir))
+    monkeypatch.setattr(dvc, "_PARALLEL_MIN", parallel_min)
+    monkeypatch.setattr(dvc, "_FIRST_CHUNK", chunk)
+    monkeypatch.setattr(dvc, "_CHUNK", chunk)
+    api.init(repo)
+    res = api.harvest(repo)
+    store = Store.open(store_dir)
+    try:
+        assert store.verify().ok
+    finally:
+        store.close()
+    return _rows(store_dir), [(w.message, w.file, w.line, w.commit) for w in res.report.warnings]
+
+
+def _corrupt_lock_at_one_commit(repo: Path) -> str:
+    """A commit on top of ``repo`` with a broken dvc.lock, then one that repairs it."""
+    g = GitRepo(repo)
+    good = (repo / "dvc.lock").read_text()
+    (repo / "dvc.lock").write_text("schema: '2.0'\nstages:\n  train: [unclosed\n")
+    bad = g.commit("broken lock", "dvc.lock")
+    (repo / "dvc.lock").write_text(good.replace("md5: ", "md5: f", 1))
+    g.commit("repaired lock", "dvc.lock")
+    return bad
+
+
+def test_replay_worker_writes_the_same_rows_hashes_and_events(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker replay against the replay in this process: every row (attrs text, hash, seq),
+    every event payload (facts digest, counts) and every warning, in order, are the same."""
+    repo = generate(150, tmp_path / "repo")
+    bad = _corrupt_lock_at_one_commit(repo)
+    here = _harvest_rows(repo, tmp_path / "here", monkeypatch, 10**9, 9)
+    worker = _harvest_rows(repo, tmp_path / "worker", monkeypatch, 1, 9)
+    one_chunk = _harvest_rows(repo, tmp_path / "one", monkeypatch, 1, 10**9)
+    nodes, edges, events = here[0]
+    assert len(nodes) > 300 and len(edges) > 600
+    assert [w for w in here[1] if w[3] == bad and w[1] == "dvc.lock"], here[1]
+    assert len(here[1]) == 1
+    assert worker == here
+    assert one_chunk == here
+
+
+def _stopping_worker(after: int, code: int):  # noqa: ANN202 - a test double
+    real = dvc._replay_worker
+
+    def worker(out, *args):  # noqa: ANN001, ANN202
+        class Out:
+            sent = 0
+
+            def send(self, msg):  # noqa: ANN001, ANN202
+                if msg[0] == "chunk" and self.sent == after:
+                    os._exit(code)  # killed mid-way (e.g. out of memory)
+                self.sent += 1
+                out.send(msg)
+
+            def close(self):  # noqa: ANN202
+                out.close()
+
+            def fileno(self):  # noqa: ANN202
+                return out.fileno()
+
+        real(Out(), *args)
+    return worker
+
+
+@pytest.mark.parametrize("after", [0, 3])
+def test_a_replay_worker_that_dies_is_replaced_by_the_replay_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int) -> None:
+    """Killed before it sent anything, or after some chunks were written: the harvest replays
+    here (finding what the worker's chunks wrote in the store), ends with the same facts, and
+    says so in one warning."""
+    repo = generate(150, tmp_path / "repo")
+    bad = _corrupt_lock_at_one_commit(repo)
+    reference = _harvest_rows(repo, tmp_path / "ref", monkeypatch, 10**9, 9)
+    monkeypatch.setattr(dvc, "_replay_worker", _stopping_worker(after, 3))
+    (nodes, edges, events), warnings = _harvest_rows(repo, tmp_path / "dies", monkeypatch, 1, 9)
+    ref_nodes, ref_edges, ref_events = reference[0]
+    strip = (lambda rows, n: [r[:n] for r in rows])  # noqa: E731 - the seq may differ
+    assert strip(nodes, 4) == strip(ref_nodes, 4)
+    assert strip(edges, 5) == strip(ref_edges, 5)
+    assert [e["facts"] for e in events] == [e["facts"] for e in ref_events]
+    stopped = [w for w in warnings if "replay worker stopped" in w[0]]
+    assert len(stopped) == 1, warnings
+    assert "exit code 3" in stopped[0][0] and "replayed in this process" in stopped[0][0]
+    assert [w for w in warnings if w not in stopped] == reference[1]  # each once, in order
+    assert [w for w in warnings if w[3] == bad]
+
+
+def test_a_replay_worker_error_is_replaced_by_the_replay_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = generate(60, tmp_path / "repo")
+    reference = _harvest_rows(repo, tmp_path / "ref", monkeypatch, 10**9, 9)
+
+    def broken(out, *args):  # noqa: ANN001, ANN202
+        out.send(("error", "MemoryError: "))
+        out.close()
+    monkeypatch.setattr(dvc, "_replay_worker", broken)
+    (nodes, edges, events), warnings = _harvest_rows(repo, tmp_path / "err", monkeypatch, 1, 9)
+    assert (nodes, edges) == reference[0][:2]  # nothing was written: even the seqs agree
+    assert [e["facts"] for e in events] == [e["facts"] for e in reference[0][2]]
+    assert len(warnings) == 1 and "MemoryError" in warnings[0][0]
+    assert [e["warnings"] for e in events if e["harvester"] == "dvc"] == [1]
