@@ -4,7 +4,8 @@ Floor (measured in the same run, on the same history): ``git log --all --raw`` p
 ``git cat-file --batch`` of every distinct DVC metadata blob (dvc.yaml, dvc.lock, *.dvc).
 Full harvest: ``lineage.api.harvest`` on a fresh store with every harvester installed (git,
 dvc, gto, …), in process. Re-harvest: the whole ``python -m lineage harvest`` process on an
-unchanged repository. Peak memory: max RSS of a child process doing one full harvest.
+unchanged repository. Peak memory: max RSS of a child process doing one full harvest, and the
+peak PSS of its whole process tree (the DVC replay and parse workers), sampled every 0.2 s.
 SQLite write floor: the time SQLite alone takes to insert the rows that full harvest left in
 its store (already in Python lists, no hashing or serializing) into an empty store file — the
 part of a harvest no Python-side work can remove while the store keeps these facts.
@@ -103,25 +104,59 @@ def floor(repo: Path, blobs: list[str]) -> float:
 
 
 _CHILD = """
-import sys, time
+import os, sys, threading, time
 from lineage import api
 repo = sys.argv[1]
 only = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else None
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+def tree(root):
+    kids = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(p))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += kids.get(pid, [])
+    return out
+
+# the DVC replay and parse workers are processes of their own: sample the PSS (shared pages
+# counted once) of the whole process tree
+peak = [0]
+done = threading.Event()
+def sample():
+    while not done.wait(0.2):
+        peak[0] = max(peak[0], sum(pss_kb(p) for p in tree(os.getpid())))
+threading.Thread(target=sample, daemon=True).start()
 api.init(repo)
 t = time.perf_counter()
 r = api.harvest(repo, only=only)
 dt = time.perf_counter() - t
+done.set()
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over exec)
 rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 names = ",".join(h.name for h in r.harvesters)
 nodes = sum(r.counts.get("nodes", {}).values())
 edges = sum(r.counts.get("edges", {}).values())
-print(dt, rss, names, nodes, edges, len(r.report.warnings))
+print(dt, rss, max(peak[0], rss), names, nodes, edges, len(r.report.warnings))
 """
 
 
 def full_harvest(repo: Path, tmp: Path, only: str = "", write_floor: bool = False
-                 ) -> tuple[float, int, str, int, int, int, float | None]:
+                 ) -> tuple[float, int, int, str, int, int, int, float | None]:
     """One full harvest on a fresh store, in a child process (so memory is its own); with
     ``write_floor``, also the time SQLite alone takes to write the same rows (below)."""
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
@@ -130,9 +165,10 @@ def full_harvest(repo: Path, tmp: Path, only: str = "", write_floor: bool = Fals
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"harvest failed:\n{out.stderr}")
-        dt, rss, names, nodes, edges, warns = out.stdout.split()
+        dt, rss, tree_pss, names, nodes, edges, warns = out.stdout.split()
         wf = sqlite_write_floor(store / "lineage.db", tmp) if write_floor else None
-        return float(dt), int(rss), names, int(nodes), int(edges), int(warns), wf
+        return (float(dt), int(rss), int(tree_pss), names, int(nodes), int(edges), int(warns),
+                wf)
     finally:
         shutil.rmtree(store, ignore_errors=True)
 
@@ -145,7 +181,7 @@ def sqlite_write_floor(db: Path, tmp: Path) -> float:
     lookups: a lower bound for any harvest that keeps these facts in this store."""
     import sqlite3
 
-    from lineage.store import _DDL, _INDEXES
+    from lineage.store import _DDL, _INDEXES, _PAGE_SIZE
 
     src = sqlite3.connect(db)
     tables = {}
@@ -156,7 +192,7 @@ def sqlite_write_floor(db: Path, tmp: Path) -> float:
     path = tmp / "write-floor.db"
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=DELETE", "synchronous=NORMAL", "temp_store=MEMORY",
+    for pragma in (f"page_size={_PAGE_SIZE}", "journal_mode=DELETE", "synchronous=NORMAL", "temp_store=MEMORY",
                    "cache_size=-65536"):
         conn.execute(f"PRAGMA {pragma}")
     conn.executescript(_DDL)
@@ -222,20 +258,22 @@ def main(argv: list[str] | None = None) -> int:
                        for i in range(runs)]
             f = statistics.median(floors)
             h = statistics.median(r[0] for r in results)
-            wf = results[0][6] or 0.0
+            wf = results[0][7] or 0.0
             rss = max(r[1] for r in results) / 1024
+            tree_pss = max(r[2] for r in results) / 1024
             re_t = reharvest_process(repo, tmp, runs, args.only)
-            _, _, names, nodes, edges, warns, _ = results[0]
-            rows.append((n, len(blobs), f, h, h / f, re_t, rss, names, nodes, edges, warns, wf))
+            _, _, _, names, nodes, edges, warns, _ = results[0]
+            rows.append((n, len(blobs), f, h, h / f, re_t, rss, tree_pss, names, nodes, edges,
+                          warns, wf))
     hdr = ("commits", "dvc blobs", "floor s", "harvest s", "ratio", "re-harvest s (process)",
-           "peak RSS MB", "harvesters", "nodes", "edges", "warnings",
-           "SQLite write floor s", "(git floor + SQLite floor) / git floor")
+           "peak RSS MB (main)", "peak PSS MB (with workers)", "harvesters", "nodes", "edges",
+           "warnings", "SQLite write floor s", "(git floor + SQLite floor) / git floor")
     print(" | ".join(hdr))
     print(" | ".join("---" for _ in hdr))
     for r in rows:
         print(f"{r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f}x | {r[5]:.3f} | "
-              f"{r[6]:.0f} | {r[7]} | {r[8]} | {r[9]} | {r[10]} | {r[11]:.3f} | "
-              f"{(r[2] + r[11]) / r[2]:.1f}x")
+              f"{r[6]:.0f} | {r[7]:.0f} | {r[8]} | {r[9]} | {r[10]} | {r[11]} | {r[12]:.3f} | "
+              f"{(r[2] + r[12]) / r[2]:.1f}x")
     print("\nSQLite write floor: inserting the harvested store's rows (already in memory) into "
           "an empty store file, one run")
     print(f"median of {args.runs} runs; python {sys.version.split()[0]}, "

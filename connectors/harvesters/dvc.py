@@ -368,7 +368,7 @@ class DvcHarvester:
             if not done:  # replay here, from the start: what the worker's chunks wrote is in
                 # the store and found there (as in an incremental harvest)
                 del ctx.report.warnings[warned:]
-                first = first and outcome == "nothing written"
+                first = first and outcome.startswith("nothing written")
                 run = _Run(s.repo_id)
                 ctx.report.warn("dvc", f"the DVC replay worker stopped ({outcome}); "
                                 "replayed in this process instead")
@@ -810,11 +810,13 @@ class _ChunkKeys:
 
 def _worker_wanted(changes: list[FileChange]) -> bool:
     """Enough distinct DVC blobs in the replay for a worker process (a fork) to pay off."""
-    if (os.cpu_count() or 1) < 2:
+    import multiprocessing
+
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return False
-    keys = {(ch.path.rsplit("/", 1)[-1] == "dvc.lock", ch.blob) for ch in changes
-            if ch.blob is not None}
-    return len(keys) >= _PARALLEL_MIN
+    keys = {(kind, ch.blob) for ch in changes
+            if ch.blob is not None and (kind := file_kind(ch.path)) is not None}
+    return len(keys) >= _PARALLEL_MIN  # as for the parse worker (_Summaries.parallel)
 
 
 class _NoStore:

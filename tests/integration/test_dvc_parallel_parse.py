@@ -277,3 +277,17 @@ def test_a_replay_worker_error_is_replaced_by_the_replay_here(
     assert [e["facts"] for e in events] == [e["facts"] for e in reference[0][2]]
     assert len(warnings) == 1 and "MemoryError" in warnings[0][0]
     assert [e["warnings"] for e in events if e["harvester"] == "dvc"] == [1]
+
+
+def test_without_fork_the_replay_runs_here_without_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    repo = generate(40, tmp_path / "repo")
+    reference = _harvest_rows(repo, tmp_path / "ref", monkeypatch, 10**9, 9)
+
+    def no_worker(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("no replay worker where fork is missing")
+    monkeypatch.setattr(dvc, "_replay_worker", no_worker)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert _harvest_rows(repo, tmp_path / "spawn", monkeypatch, 1, 9) == reference
