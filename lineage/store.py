@@ -527,10 +527,10 @@ class Store:
         for nid, (kind, attrs) in nodes.items():
             old = existing.get(nid) if existing else None
             if old is None:
-                body = dumps(attrs)
-                h = raw_hash(kind, nid, body)
+                row = node_row(kind, nid, attrs)
+                h = row[3]
                 new_count[kind] = new_count.get(kind, 0) + 1
-                new_rows.append((nid, kind, body.decode(), h, seq))
+                new_rows.append((*row, seq))
             else:
                 body = dumps({**loads(old[0]), **attrs})
                 text = body.decode()
@@ -575,10 +575,10 @@ class Store:
             source, target, kind = key
             old = existing.get(key) if existing else None
             if old is None:
-                body = dumps(attrs)
-                h = raw_hash(kind, source, target, body)
+                erow = edge_row(kind, source, target, attrs)
+                h = erow[4]
                 new_count[kind] = new_count.get(kind, 0) + 1
-                new_rows.append((source, target, kind, body.decode(), h, seq))
+                new_rows.append((*erow, seq))
             else:
                 body = dumps({**loads(old[0]), **attrs})
                 text = body.decode()

@@ -66,7 +66,7 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 from lineage.report import RunReport
 from lineage.serialize import digest, dumps_str
-from lineage.store import FactRows, edge_row, node_row
+from lineage.store import FactRows, Store, edge_row, node_row
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
@@ -550,8 +550,7 @@ class DvcHarvester:
 
         keys = {f"{k}:{ch.blob}" for ch in changes
                 if ch.blob is not None and (k := file_kind(ch.path)) is not None}
-        cached = {k: v["s"] for k, v in ctx.store.cache_get_many(CACHE_NS, keys).items()
-                  if isinstance(v, dict) and v.get("v") == _CACHE_VERSION}
+        cached = _cached_summaries(ctx.store, keys)
         try:
             mp = multiprocessing.get_context("fork")
             recv, send = mp.Pipe(duplex=False)
@@ -711,17 +710,23 @@ def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
     return found
 
 
+def _cached_summaries(store: Store, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The blob cache's summaries among ``keys`` (entries of an older format left out)."""
+    return {k: v["s"] for k, v in store.cache_get_many(CACHE_NS, keys).items()
+            if isinstance(v, dict) and v.get("v") == _CACHE_VERSION}
+
+
+def _cache_entry(summ: dict[str, Any]) -> dict[str, Any]:
+    return {"v": _CACHE_VERSION, "s": summ}
+
+
 def summaries_for(ctx: HarvestContext,
                   wanted: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
     """Summaries of (kind, blob sha) pairs: from the store's cache, else read and parse once."""
     keys = {f"{kind}:{blob}": (kind, blob) for kind, blob in wanted}
     if not keys:
         return {}
-    cached = ctx.store.cache_get_many(CACHE_NS, keys)
-    out: dict[str, dict[str, Any]] = {}
-    for k, v in cached.items():
-        if isinstance(v, dict) and v.get("v") == _CACHE_VERSION:
-            out[k] = v["s"]
+    out = _cached_summaries(ctx.store, keys)
     missing = [k for k in keys if k not in out]
     if missing:
         blobs = cat_blobs(ctx.repo_path, {keys[k][1] for k in missing})
@@ -729,7 +734,7 @@ def summaries_for(ctx: HarvestContext,
         del blobs
         parsed = _parse_all(ctx, todo)
         out.update(parsed)
-        ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
+        ctx.store.cache_put_many(CACHE_NS, ((k, _cache_entry(summ))
                                             for k, summ in parsed.items()))
     return out
 
@@ -933,13 +938,11 @@ class _Summaries(_ChunkKeys):
         return self.pool.submit(_read_parse, self.repo, todo)
 
     def _cached(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        return {k: v["s"] for k, v in self.ctx.store.cache_get_many(CACHE_NS, keys).items()
-                if isinstance(v, dict) and v.get("v") == _CACHE_VERSION}
+        return _cached_summaries(self.ctx.store, keys)
 
     def _keep(self, parsed: list[tuple[str, dict[str, Any]]]) -> None:
         """Cache what was parsed."""
-        self.ctx.store.cache_put_many(CACHE_NS, ((k, {"v": _CACHE_VERSION, "s": summ})
-                                                 for k, summ in parsed))
+        self.ctx.store.cache_put_many(CACHE_NS, ((k, _cache_entry(summ)) for k, summ in parsed))
 
     def take(self, ci: int) -> dict[str, dict[str, Any]]:
         """Every summary chunk ``ci`` uses (waits for the worker if it is still parsing)."""
@@ -977,7 +980,7 @@ class _WorkerSummaries(_Summaries):
         return {k: hit for k in keys if (hit := self.cache.pop(k, None)) is not None}
 
     def _keep(self, parsed: list[tuple[str, dict[str, Any]]]) -> None:
-        self.parsed += ((k, dumps_str({"v": _CACHE_VERSION, "s": summ})) for k, summ in parsed)
+        self.parsed += ((k, dumps_str(_cache_entry(summ))) for k, summ in parsed)
 
     def handed_over(self) -> list[tuple[str, str]]:
         out, self.parsed = self.parsed, []
