@@ -25,11 +25,11 @@ import hashlib
 import itertools
 import operator
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -136,6 +136,9 @@ def edge_row(kind: str, source: str, target: str, attrs: dict[str, Any]
     return source, target, kind, body.decode(), _edge_hash_raw(kind, source, target, body)
 
 
+_Row = TypeVar("_Row", tuple[str, str, str, str], tuple[str, str, str, str, str])
+
+
 @dataclass(frozen=True, slots=True)
 class FactRows:
     """Facts already in the store's row form (:func:`node_row`, :func:`edge_row`), e.g.
@@ -144,6 +147,30 @@ class FactRows:
 
     nodes: list[tuple[str, str, str, str]]
     edges: list[tuple[str, str, str, str, str]]
+
+
+# a new fact's row; the event seq (an int) is a literal in the statement, not a column per row
+_INSERT_NODES = "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{seq})"
+_INSERT_EDGES = "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,{seq})"
+
+
+def _first_and_repeats(rows: list[_Row], width: int) -> tuple[list[_Row], list[_Row]]:
+    """Split rows into each fact's first row and its later ones (the key is the first
+    ``width`` fields)."""
+    keys = {r[:width] for r in rows}
+    if len(keys) == len(rows):
+        return rows, []
+    first: list[_Row] = []
+    again: list[_Row] = []
+    seen: set[tuple[str, ...]] = set()
+    for r in rows:
+        k = r[:width]
+        if k in seen:
+            again.append(r)
+        else:
+            seen.add(k)
+            first.append(r)
+    return first, again
 
 
 def _node_fid(node_id: str) -> str:
@@ -220,12 +247,11 @@ class Store:
         self._seq: int | None = None
         self._in_tx = False
         # Bulk load: when the store held no facts at the start of the transaction, a fact can
-        # only exist if this transaction wrote it. Python hashes of the keys written so far
-        # (nodes, edges) tell which facts need an existence lookup (a hit may be a hash
-        # collision: the lookup then finds nothing, which is still right).
+        # only exist if this transaction wrote it, so a batch is inserted as new facts without
+        # looking anything up; only a batch that meets a fact already written (a primary-key
+        # conflict, rolled back to a savepoint) is looked up and merged. No memory of the
+        # keys written: it would grow with the history.
         self._fresh = False
-        self._written_nodes: set[int] = set()
-        self._written_edges: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -386,8 +412,6 @@ class Store:
             self._in_tx = False
             self._seq = None
             self._fresh = False
-            self._written_nodes = set()
-            self._written_edges = set()
             if journal is not None:
                 try:
                     self.conn.execute("PRAGMA journal_mode=WAL")
@@ -508,19 +532,50 @@ class Store:
                 existing[(r[0], r[1], r[2])] = (r[3], r[4], r[5])
         return existing
 
+    def _insert_new(self, sql: str, rows: Sequence[tuple[str, ...]]) -> bool:
+        """Insert rows of facts taken to be new (a fresh store); False, with nothing written,
+        when one of them is there already."""
+        conn = self.conn
+        conn.execute("SAVEPOINT new_facts")
+        try:
+            conn.executemany(sql, rows)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO new_facts")
+            conn.execute("RELEASE new_facts")
+            return False
+        conn.execute("RELEASE new_facts")
+        return True
+
+    def _new_node_rows(self, rows: list[tuple[str, str, str, str]], stats: WriteStats) -> None:
+        """Count node rows just inserted as new facts of the pending event."""
+        count = stats.nodes_new
+        for r in rows:
+            count[r[1]] = count.get(r[1], 0) + 1
+        if self._pending is not None:
+            self._pending.update(("n|" + r[0], r[3]) for r in rows)
+        self._written(len(rows))
+
+    def _new_edge_rows(self, rows: list[tuple[str, str, str, str, str]],
+                       stats: WriteStats) -> None:
+        count = stats.edges_new
+        for e in rows:
+            count[e[2]] = count.get(e[2], 0) + 1
+        if self._pending is not None:
+            self._pending.update((f"e|{e[0]}|{e[1]}|{e[2]}", e[4]) for e in rows)
+        self._written(len(rows))
+
     def _write_nodes(self, nodes: dict[str, tuple[str, dict[str, Any]]],
                      stats: WriteStats) -> None:
+        seq = self._event_seq()
         if self._fresh:
-            seen = self._written_nodes
-            lookup = [nid for nid in nodes if hash(nid) in seen]
-            seen.update(map(hash, nodes))
-        else:
-            lookup = list(nodes)
-        existing = self._existing_nodes(lookup) if lookup else {}
+            rows = [node_row(kind, nid, attrs) for nid, (kind, attrs) in nodes.items()]
+            if self._insert_new(_INSERT_NODES.format(seq=int(seq)), rows):
+                self._new_node_rows(rows, stats)
+                return
+        existing = self._existing_nodes(list(nodes))
         new_rows = []
         changed_rows = []
         superseded = []
-        seq = self._event_seq()
         pending = self._pending
         new_count = stats.nodes_new
         raw_hash = _node_hash_raw
@@ -557,17 +612,16 @@ class Store:
 
     def _write_edges(self, edges: dict[tuple[str, str, str], dict[str, Any]],
                      stats: WriteStats) -> None:
+        seq = self._event_seq()
         if self._fresh:
-            seen = self._written_edges
-            lookup = [k for k in edges if hash(k) in seen]
-            seen.update(map(hash, edges))
-        else:
-            lookup = list(edges)
-        existing = self._existing_edges(lookup) if lookup else {}
+            rows = [edge_row(kind, src, dst, attrs) for (src, dst, kind), attrs in edges.items()]
+            if self._insert_new(_INSERT_EDGES.format(seq=int(seq)), rows):
+                self._new_edge_rows(rows, stats)
+                return
+        existing = self._existing_edges(list(edges))
         new_rows = []
         changed_rows = []
         superseded = []
-        seq = self._event_seq()
         pending = self._pending
         new_count = stats.edges_new
         raw_hash = _edge_hash_raw
@@ -608,52 +662,24 @@ class Store:
     def _write_rows(self, rows: FactRows, stats: WriteStats) -> None:
         """Insert the rows of facts not in the store as they are; merge the others (already
         stored, or met twice in ``rows``) through the usual path, after the inserts."""
-        seq = self._event_seq()
-        pending = self._pending
-        fresh = self._fresh
-        new_nodes: list[tuple[str, str, str, str]] = []
-        again_nodes: list[tuple[str, str, str, str]] = []
-        seen_n: set[Any] = self._written_nodes if fresh else set(
-            self._existing_nodes([r[0] for r in rows.nodes]))
-        for r in rows.nodes:
-            nk: Any = hash(r[0]) if fresh else r[0]
-            if nk in seen_n:
-                again_nodes.append(r)
-            else:
-                seen_n.add(nk)
-                new_nodes.append(r)
-        new_edges: list[tuple[str, str, str, str, str]] = []
-        again_edges: list[tuple[str, str, str, str, str]] = []
-        seen_e: set[Any] = self._written_edges if fresh else set(
-            self._existing_edges([(r[0], r[1], r[2]) for r in rows.edges]))
-        for e in rows.edges:
-            key = (e[0], e[1], e[2])
-            ek: Any = hash(key) if fresh else key
-            if ek in seen_e:
-                again_edges.append(e)
-            else:
-                seen_e.add(ek)
-                new_edges.append(e)
-        count = stats.nodes_new
-        for r in new_nodes:
-            count[r[1]] = count.get(r[1], 0) + 1
-        count = stats.edges_new
-        for e in new_edges:
-            count[e[2]] = count.get(e[2], 0) + 1
-        if pending is not None:
-            pending.update(("n|" + r[0], r[3]) for r in new_nodes)
-            pending.update((f"e|{e[0]}|{e[1]}|{e[2]}", e[4]) for e in new_edges)
-        self._written(len(new_nodes) + len(new_edges))
-        # seq is an int: a literal in the statement saves a tuple per row
-        if new_nodes:
-            self.conn.executemany(
-                f"INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{int(seq)})",
-                new_nodes)
-        if new_edges:
-            self.conn.executemany(
-                "INSERT INTO edges(source, target, kind, attrs, hash, seq) "
-                f"VALUES (?,?,?,?,?,{int(seq)})", new_edges)
-        if again_nodes:
+        seq = int(self._event_seq())
+        nodes, again_nodes = _first_and_repeats(rows.nodes, 1)
+        if not (self._fresh and self._insert_new(_INSERT_NODES.format(seq=seq), nodes)):
+            stored = self._existing_nodes([r[0] for r in nodes])
+            if stored:
+                again_nodes = [r for r in nodes if r[0] in stored] + again_nodes
+                nodes = [r for r in nodes if r[0] not in stored]
+            self.conn.executemany(_INSERT_NODES.format(seq=seq), nodes)
+        self._new_node_rows(nodes, stats)
+        edges, again_edges = _first_and_repeats(rows.edges, 3)
+        if not (self._fresh and self._insert_new(_INSERT_EDGES.format(seq=seq), edges)):
+            stored_e = self._existing_edges([(e[0], e[1], e[2]) for e in edges])
+            if stored_e:
+                again_edges = [e for e in edges if (e[0], e[1], e[2]) in stored_e] + again_edges
+                edges = [e for e in edges if (e[0], e[1], e[2]) not in stored_e]
+            self.conn.executemany(_INSERT_EDGES.format(seq=seq), edges)
+        self._new_edge_rows(edges, stats)
+        if again_nodes:  # in order: a repeat merges into the version before it
             merged: dict[str, tuple[str, dict[str, Any]]] = {}
             for nid, kind, body, _ in again_nodes:
                 prev = merged.get(nid)

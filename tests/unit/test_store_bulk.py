@@ -173,3 +173,20 @@ def test_fact_rows_into_a_store_holding_other_facts(tmp_path: Path) -> None:
     assert store.get_node("data:r:f0@md5:0").attrs == {"path": "f0", "size": 0, "remote": "r"}
     assert store.get_node("data:r:f1@md5:1").attrs == {"path": "f1", "size": 1}
     assert store.verify().ok
+
+
+def test_a_batch_mixing_new_and_written_facts_in_an_empty_store(tmp_path: Path) -> None:
+    """A first load inserts each batch as new facts without lookups; a batch that meets a fact
+    written earlier in the transaction is rolled back to its savepoint and merged through
+    lookups: its new facts are still counted new, the repeat as changed (or unchanged)."""
+    store = Store.init(tmp_path / ".lineage")
+    first = [_data(i, size=i) for i in range(2000)]  # one batch (_BATCH)
+    second = [_data(5, remote="s3"), _data(6, size=6)] + [_data(i) for i in range(2000, 3999)]
+    with store.transaction():
+        stats = store.upsert(first + second)
+        store.append_event("harvest", "test", {})
+    assert stats.nodes_new == {"data": 3999} and stats.nodes_changed == {"data": 1}
+    assert store.get_node("data:r:f5@md5:5").attrs == {"path": "f5", "size": 5, "remote": "s3"}
+    assert store.get_node("data:r:f3998@md5:3998") is not None
+    assert store.conn.execute("SELECT count(*) FROM nodes").fetchone()[0] == 3999
+    assert store.verify().ok
