@@ -361,9 +361,12 @@ class DvcHarvester:
         yaml_state = self._seed(ctx, changes)
         chunks = _chunks(changes)
         done = False
-        if first and _worker_wanted(changes):
+        keys = {f"{kind}:{ch.blob}" for ch in changes  # the blob summaries the replay uses
+                if ch.blob is not None and (kind := file_kind(ch.path)) is not None}
+        if first and _worker_wanted(keys):
             warned = len(ctx.report.warnings)
-            outcome = yield from self._replay_in_worker(ctx, changes, chunks, yaml_state, run)
+            outcome = yield from self._replay_in_worker(ctx, changes, chunks, yaml_state, run,
+                                                        keys)
             done = outcome == "done"
             if not done:  # replay here, from the start: what the worker's chunks wrote is in
                 # the store and found there (as in an incremental harvest)
@@ -542,14 +545,12 @@ class DvcHarvester:
     # -- a first harvest: the replay in a forked worker, the store writes here ---------------
     def _replay_in_worker(self, ctx: HarvestContext, changes: list[FileChange],
                           chunks: list[tuple[int, int]], yaml_state: dict[str, dict[str, Any]],
-                          run: _Run) -> Generator[FactRows, None, str]:
+                          run: _Run, keys: set[str]) -> Generator[FactRows, None, str]:
         """Run the replay and build its facts (serialized and hashed: :class:`FactRows`) in a
         forked worker, chunk by chunk, while this process writes the previous chunk to the
         store. Returns ``"done"``, or why the worker stopped (then the caller replays here)."""
         import multiprocessing
 
-        keys = {f"{k}:{ch.blob}" for ch in changes
-                if ch.blob is not None and (k := file_kind(ch.path)) is not None}
         cached = _cached_summaries(ctx.store, keys)
         try:
             mp = multiprocessing.get_context("fork")
@@ -813,14 +814,12 @@ class _ChunkKeys:
             self.loaded.pop(key, None)
 
 
-def _worker_wanted(changes: list[FileChange]) -> bool:
+def _worker_wanted(keys: set[str]) -> bool:
     """Enough distinct DVC blobs in the replay for a worker process (a fork) to pay off."""
     import multiprocessing
 
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return False
-    keys = {(kind, ch.blob) for ch in changes
-            if ch.blob is not None and (kind := file_kind(ch.path)) is not None}
     return len(keys) >= _PARALLEL_MIN  # as for the parse worker (_Summaries.parallel)
 
 
