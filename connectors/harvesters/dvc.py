@@ -565,6 +565,7 @@ class DvcHarvester:
         send.close()  # the worker's end: recv() sees EOF when it exits
         del cached
         got = 0
+        finished = False
         try:
             while True:
                 try:
@@ -578,6 +579,7 @@ class DvcHarvester:
                 if msg[0] == "done":
                     run.groups = msg[1]
                     ctx.report.warnings.extend(msg[2])
+                    finished = True
                     return "done"
                 _, end, warnings, parsed, facts = msg
                 ctx.report.warnings.extend(warnings)
@@ -587,9 +589,10 @@ class DvcHarvester:
                 yield facts
         finally:
             recv.close()
+            proc.join(10 if finished else 0)  # done: let it end its parse worker itself
             if proc.is_alive():
                 proc.terminate()
-            proc.join()
+                proc.join()
             with contextlib.suppress(OSError):  # its parse worker, if it outlived it
                 os.killpg(proc.pid, signal.SIGKILL)
 
