@@ -568,6 +568,16 @@ class DvcHarvester:
         finished = False
         try:
             while True:
+                waited = 0.0
+                while not recv.poll(1.0):  # a worker that died or hangs must not stall us
+                    waited += 1.0
+                    if not proc.is_alive() and not recv.poll(0):
+                        proc.join()
+                        why = f"exit code {proc.exitcode}"
+                        return why if got else f"nothing written: {why}"
+                    if waited >= _WORKER_STALL:
+                        why = f"no progress for {_WORKER_STALL:.0f} s"
+                        return why if got else f"nothing written: {why}"
                 try:
                     msg = recv.recv()
                 except (EOFError, OSError):
@@ -743,6 +753,7 @@ def summaries_for(ctx: HarvestContext,
     return out
 
 
+_WORKER_STALL = 600.0  # seconds without a chunk from the replay worker before it is replaced
 _PARALLEL_MIN = 2000  # distinct blobs in a replay worth a parse worker (a fork: ~tens of ms)
 
 

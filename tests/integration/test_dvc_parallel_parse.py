@@ -291,3 +291,21 @@ def test_without_fork_the_replay_runs_here_without_a_warning(
     monkeypatch.setattr(dvc, "_replay_worker", no_worker)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert _harvest_rows(repo, tmp_path / "spawn", monkeypatch, 1, 9) == reference
+
+
+def test_a_replay_worker_that_hangs_is_replaced_by_the_replay_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    repo = generate(40, tmp_path / "repo")
+    reference = _harvest_rows(repo, tmp_path / "ref", monkeypatch, 10**9, 9)
+
+    def hangs(out, *args):  # noqa: ANN001, ANN002, ANN202
+        time.sleep(600)
+    monkeypatch.setattr(dvc, "_replay_worker", hangs)
+    monkeypatch.setattr(dvc, "_WORKER_STALL", 2.0)
+    t = time.monotonic()
+    (nodes, edges, events), warnings = _harvest_rows(repo, tmp_path / "hang", monkeypatch, 1, 9)
+    assert time.monotonic() - t < 60
+    assert (nodes, edges) == reference[0][:2]
+    assert len(warnings) == 1 and "no progress for 2 s" in warnings[0][0]
