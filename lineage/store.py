@@ -25,7 +25,8 @@ import hashlib
 import itertools
 import operator
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,10 @@ _INSERT_NODES = "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{
 _INSERT_EDGES = "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,{seq})"
 
 
+_KIND_OF_NODE_ROW = operator.itemgetter(1)
+_KIND_OF_EDGE_ROW = operator.itemgetter(2)
+
+
 def _first_and_repeats(rows: list[_Row], width: int) -> tuple[list[_Row], list[_Row]]:
     """Split rows into each fact's first row and its later ones (the key is the first
     ``width`` fields)."""
@@ -171,6 +176,38 @@ def _first_and_repeats(rows: list[_Row], width: int) -> tuple[list[_Row], list[_
             seen.add(k)
             first.append(r)
     return first, again
+
+
+def _remade_node(first: tuple[str, str, str, str], later: tuple[str, str, str, str]
+                 ) -> tuple[str, str, str, str]:
+    """One node row from two rows of the same fact (the later one's attrs win key by key)."""
+    return node_row(later[1], later[0], {**loads(first[2]), **loads(later[2])})
+
+
+def _remade_edge(first: tuple[str, str, str, str, str], later: tuple[str, str, str, str, str]
+                 ) -> tuple[str, str, str, str, str]:
+    return edge_row(later[2], later[0], later[1], {**loads(first[3]), **loads(later[3])})
+
+
+def _new_and_stored(first: list[_Row], repeats: list[_Row], width: int, stored: Container[Any],
+                    remade: Callable[[_Row, _Row], _Row]) -> tuple[list[_Row], list[_Row]]:
+    """Rows to insert (facts not stored, each one's repeats merged into it, as ``upsert``
+    merges a fact met twice) and rows to merge into stored facts, in order."""
+    def key(r: _Row) -> Any:
+        return r[0] if width == 1 else r[:width]
+
+    if repeats:
+        at = {key(r): i for i, r in enumerate(first)}
+        kept = []
+        for r in repeats:
+            k = key(r)
+            if k in stored:
+                kept.append(r)
+            else:
+                first[at[k]] = remade(first[at[k]], r)
+        repeats = kept
+    again = [r for r in first if key(r) in stored]
+    return [r for r in first if key(r) not in stored], again + repeats
 
 
 def _node_fid(node_id: str) -> str:
@@ -549,8 +586,8 @@ class Store:
     def _new_node_rows(self, rows: list[tuple[str, str, str, str]], stats: WriteStats) -> None:
         """Count node rows just inserted as new facts of the pending event."""
         count = stats.nodes_new
-        for r in rows:
-            count[r[1]] = count.get(r[1], 0) + 1
+        for kind, n in Counter(map(_KIND_OF_NODE_ROW, rows)).items():
+            count[kind] = count.get(kind, 0) + n
         if self._pending is not None:
             self._pending.update(("n|" + r[0], r[3]) for r in rows)
         self._written(len(rows))
@@ -558,8 +595,8 @@ class Store:
     def _new_edge_rows(self, rows: list[tuple[str, str, str, str, str]],
                        stats: WriteStats) -> None:
         count = stats.edges_new
-        for e in rows:
-            count[e[2]] = count.get(e[2], 0) + 1
+        for kind, n in Counter(map(_KIND_OF_EDGE_ROW, rows)).items():
+            count[kind] = count.get(kind, 0) + n
         if self._pending is not None:
             self._pending.update((f"e|{e[0]}|{e[1]}|{e[2]}", e[4]) for e in rows)
         self._written(len(rows))
@@ -663,20 +700,20 @@ class Store:
         """Insert the rows of facts not in the store as they are; merge the others (already
         stored, or met twice in ``rows``) through the usual path, after the inserts."""
         seq = int(self._event_seq())
-        nodes, again_nodes = _first_and_repeats(rows.nodes, 1)
+        nodes = rows.nodes
+        again_nodes: list[tuple[str, str, str, str]] = []
         if not (self._fresh and self._insert_new(_INSERT_NODES.format(seq=seq), nodes)):
+            nodes, again_nodes = _first_and_repeats(nodes, 1)
             stored = self._existing_nodes([r[0] for r in nodes])
-            if stored:
-                again_nodes = [r for r in nodes if r[0] in stored] + again_nodes
-                nodes = [r for r in nodes if r[0] not in stored]
+            nodes, again_nodes = _new_and_stored(nodes, again_nodes, 1, stored, _remade_node)
             self.conn.executemany(_INSERT_NODES.format(seq=seq), nodes)
         self._new_node_rows(nodes, stats)
-        edges, again_edges = _first_and_repeats(rows.edges, 3)
+        edges = rows.edges
+        again_edges: list[tuple[str, str, str, str, str]] = []
         if not (self._fresh and self._insert_new(_INSERT_EDGES.format(seq=seq), edges)):
+            edges, again_edges = _first_and_repeats(edges, 3)
             stored_e = self._existing_edges([(e[0], e[1], e[2]) for e in edges])
-            if stored_e:
-                again_edges = [e for e in edges if (e[0], e[1], e[2]) in stored_e] + again_edges
-                edges = [e for e in edges if (e[0], e[1], e[2]) not in stored_e]
+            edges, again_edges = _new_and_stored(edges, again_edges, 3, stored_e, _remade_edge)
             self.conn.executemany(_INSERT_EDGES.format(seq=seq), edges)
         self._new_edge_rows(edges, stats)
         if again_nodes:  # in order: a repeat merges into the version before it
