@@ -159,25 +159,6 @@ _KIND_OF_NODE_ROW = operator.itemgetter(1)
 _KIND_OF_EDGE_ROW = operator.itemgetter(2)
 
 
-def _first_and_repeats(rows: list[_Row], width: int) -> tuple[list[_Row], list[_Row]]:
-    """Split rows into each fact's first row and its later ones (the key is the first
-    ``width`` fields)."""
-    keys = {r[:width] for r in rows}
-    if len(keys) == len(rows):
-        return rows, []
-    first: list[_Row] = []
-    again: list[_Row] = []
-    seen: set[tuple[str, ...]] = set()
-    for r in rows:
-        k = r[:width]
-        if k in seen:
-            again.append(r)
-        else:
-            seen.add(k)
-            first.append(r)
-    return first, again
-
-
 def _remade_node(first: tuple[str, str, str, str], later: tuple[str, str, str, str]
                  ) -> tuple[str, str, str, str]:
     """One node row from two rows of the same fact (the later one's attrs win key by key)."""
@@ -189,25 +170,21 @@ def _remade_edge(first: tuple[str, str, str, str, str], later: tuple[str, str, s
     return edge_row(later[2], later[0], later[1], {**loads(first[3]), **loads(later[3])})
 
 
-def _new_and_stored(first: list[_Row], repeats: list[_Row], width: int, stored: Container[Any],
+def _new_and_stored(rows: list[_Row], width: int, stored: Container[Any],
                     remade: Callable[[_Row, _Row], _Row]) -> tuple[list[_Row], list[_Row]]:
     """Rows to insert (facts not stored, each one's repeats merged into it, as ``upsert``
-    merges a fact met twice) and rows to merge into stored facts, in order."""
-    def key(r: _Row) -> Any:
-        return r[0] if width == 1 else r[:width]
-
-    if repeats:
-        at = {key(r): i for i, r in enumerate(first)}
-        kept = []
-        for r in repeats:
-            k = key(r)
-            if k in stored:
-                kept.append(r)
-            else:
-                first[at[k]] = remade(first[at[k]], r)
-        repeats = kept
-    again = [r for r in first if key(r) in stored]
-    return [r for r in first if key(r) not in stored], again + repeats
+    merges a fact met twice) and rows to merge into stored facts, in order. The key is the
+    first ``width`` fields (the id alone for nodes), as ``stored`` holds it."""
+    new: dict[Any, _Row] = {}
+    again: list[_Row] = []
+    for r in rows:
+        k = r[0] if width == 1 else r[:width]
+        if k in stored:
+            again.append(r)
+        else:
+            prev = new.get(k)
+            new[k] = r if prev is None else remade(prev, r)
+    return list(new.values()), again
 
 
 def _node_fid(node_id: str) -> str:
@@ -703,17 +680,16 @@ class Store:
         nodes = rows.nodes
         again_nodes: list[tuple[str, str, str, str]] = []
         if not (self._fresh and self._insert_new(_INSERT_NODES.format(seq=seq), nodes)):
-            nodes, again_nodes = _first_and_repeats(nodes, 1)
-            stored = self._existing_nodes([r[0] for r in nodes])
-            nodes, again_nodes = _new_and_stored(nodes, again_nodes, 1, stored, _remade_node)
+            stored = self._existing_nodes(list(dict.fromkeys(r[0] for r in nodes)))
+            nodes, again_nodes = _new_and_stored(nodes, 1, stored, _remade_node)
             self.conn.executemany(_INSERT_NODES.format(seq=seq), nodes)
         self._new_node_rows(nodes, stats)
         edges = rows.edges
         again_edges: list[tuple[str, str, str, str, str]] = []
         if not (self._fresh and self._insert_new(_INSERT_EDGES.format(seq=seq), edges)):
-            edges, again_edges = _first_and_repeats(edges, 3)
-            stored_e = self._existing_edges([(e[0], e[1], e[2]) for e in edges])
-            edges, again_edges = _new_and_stored(edges, again_edges, 3, stored_e, _remade_edge)
+            stored_e = self._existing_edges(
+                list(dict.fromkeys((e[0], e[1], e[2]) for e in edges)))
+            edges, again_edges = _new_and_stored(edges, 3, stored_e, _remade_edge)
             self.conn.executemany(_INSERT_EDGES.format(seq=seq), edges)
         self._new_edge_rows(edges, stats)
         if again_nodes:  # in order: a repeat merges into the version before it

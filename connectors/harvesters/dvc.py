@@ -568,24 +568,10 @@ class DvcHarvester:
         finished = False
         try:
             while True:
-                waited = 0.0
-                while not recv.poll(1.0):  # a worker that died or hangs must not stall us
-                    waited += 1.0
-                    if not proc.is_alive() and not recv.poll(0):
-                        proc.join()
-                        why = f"exit code {proc.exitcode}"
-                        return why if got else f"nothing written: {why}"
-                    if waited >= _WORKER_STALL:
-                        why = f"no progress for {_WORKER_STALL:.0f} s"
-                        return why if got else f"nothing written: {why}"
-                try:
-                    msg = recv.recv()
-                except (EOFError, OSError):
-                    proc.join(5)
-                    why = f"exit code {proc.exitcode}"
+                msg = _worker_message(recv, proc)
+                why = msg if isinstance(msg, str) else msg[1] if msg[0] == "error" else None
+                if why is not None:
                     return why if got else f"nothing written: {why}"
-                if msg[0] == "error":
-                    return msg[1] if got else f"nothing written: {msg[1]}"
                 if msg[0] == "done":
                     run.groups = msg[1]
                     ctx.report.warnings.extend(msg[2])
@@ -828,13 +814,35 @@ class _ChunkKeys:
             self.loaded.pop(key, None)
 
 
+def _worker_message(recv: Any, proc: Any) -> Any:
+    """The replay worker's next message, or why there is none (a str): it exited, or it sent
+    nothing for ``_WORKER_STALL`` seconds (a worker that hangs must not stall the harvest)."""
+    waited = 0.0
+    while not recv.poll(1.0):
+        waited += 1.0
+        if not proc.is_alive() and not recv.poll(0):
+            proc.join()
+            return f"exit code {proc.exitcode}"
+        if waited >= _WORKER_STALL:
+            return f"no progress for {_WORKER_STALL:.0f} s"
+    try:
+        return recv.recv()
+    except (EOFError, OSError):
+        proc.join(5)
+        return f"exit code {proc.exitcode}"
+
+
 def _worker_wanted(keys: set[str]) -> bool:
     """Enough distinct DVC blobs in the replay for a worker process (a fork) to pay off."""
     import multiprocessing
 
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    return len(keys) >= _PARALLEL_MIN  # as for the parse worker (_Summaries.parallel)
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and _worth_a_process(len(keys)))
+
+
+def _worth_a_process(blobs: int) -> bool:
+    """Enough distinct blobs in a replay, and cores, for a forked worker (replay or parse)."""
+    return blobs >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1
 
 
 class _NoStore:
@@ -910,7 +918,7 @@ class _Summaries(_ChunkKeys):
         super().__init__(changes, chunks)
         self.ctx = ctx
         self.repo = str(ctx.repo_path)
-        self.parallel = (len(self.last_use) >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1)
+        self.parallel = _worth_a_process(len(self.last_use))
         self.close_in_pool: tuple[int, ...] = ()  # inherited fds the parse worker must not hold
         self.pool: Any = None
         self.pending: dict[int, tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]],
