@@ -9,6 +9,9 @@ peak PSS of its whole process tree (the DVC replay and parse workers), sampled e
 SQLite write floor: the time SQLite alone takes to insert the rows that full harvest left in
 its store (already in Python lists, no hashing or serializing) into an empty store file — the
 part of a harvest no Python-side work can remove while the store keeps these facts.
+Parse floor: the CPU time of the fastest parser at hand (the DVC scanner or yaml-rs) over every
+distinct DVC blob; the parse bound, max(git floor, (git floor + parse floor) / cores), is what
+no harvest that parses every blob once can beat, whatever it stores.
 
     python benchmarks/bench_harvest.py                 # N = 1k and 10k
     python benchmarks/bench_harvest.py --sizes 1000 10000 100000 --runs 3
@@ -28,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -173,6 +177,32 @@ def full_harvest(repo: Path, tmp: Path, only: str = "", write_floor: bool = Fals
         shutil.rmtree(store, ignore_errors=True)
 
 
+def parse_floor(repo: Path, blobs: list[str]) -> tuple[float, str]:
+    """CPU time of the fastest parser at hand over every distinct DVC metadata blob (read into
+    memory first, not timed): the project's DVC scanner and yaml-rs (Rust), one core each,
+    starting cold. With the git floor, spread perfectly over the machine's cores, a lower
+    bound for any harvest that parses every blob once, whatever it stores."""
+    from connectors.harvesters.dvcyaml import clear_memo, load
+    from connectors.harvesters.gitscan import cat_blobs
+
+    data = list(cat_blobs(repo, set(blobs)).values())
+    parsers: dict[str, Any] = {"scanner": lambda b: load(b)}
+    try:
+        import yaml_rs
+
+        parsers["yaml-rs"] = lambda b: yaml_rs.loads(b.decode())
+    except ImportError:
+        pass
+    best = (float("inf"), "")
+    for name, fn in parsers.items():
+        clear_memo()
+        t = time.process_time()
+        for b in data:
+            fn(b)
+        best = min(best, (time.process_time() - t, name))
+    return best
+
+
 def sqlite_write_floor(db: Path, tmp: Path) -> float:
     """SQLite's own cost of the rows a full harvest writes: every node, edge, fact_log and
     cache row of the harvested store, already in Python lists, inserted by ``executemany``
@@ -246,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     args.max_stages = max(4, args.max_stages)
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmpd:
         tmp = Path(tmpd)
         for n in args.sizes:
@@ -262,20 +293,28 @@ def main(argv: list[str] | None = None) -> int:
             rss = max(r[1] for r in results) / 1024
             tree_pss = max(r[2] for r in results) / 1024
             re_t = reharvest_process(repo, tmp, runs, args.only)
+            pf, parser = parse_floor(repo, blobs) if "dvc" in results[0][3].split(",") \
+                else (0.0, "-")
             _, _, _, names, nodes, edges, warns, _ = results[0]
             rows.append((n, len(blobs), f, h, h / f, re_t, rss, tree_pss, names, nodes, edges,
-                          warns, wf))
+                          warns, wf, pf, parser))
     hdr = ("commits", "dvc blobs", "floor s", "harvest s", "ratio", "re-harvest s (process)",
            "peak RSS MB (main)", "peak PSS MB (with workers)", "harvesters", "nodes", "edges",
-           "warnings", "SQLite write floor s", "(git floor + SQLite floor) / git floor")
+           "warnings", "SQLite write floor s", "(git floor + SQLite floor) / git floor",
+           "parse floor s (1 core)", f"parse bound on {cores} cores / git floor")
     print(" | ".join(hdr))
     print(" | ".join("---" for _ in hdr))
     for r in rows:
         print(f"{r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.2f}x | {r[5]:.3f} | "
               f"{r[6]:.0f} | {r[7]:.0f} | {r[8]} | {r[9]} | {r[10]} | {r[11]} | {r[12]:.3f} | "
-              f"{(r[2] + r[12]) / r[2]:.1f}x")
+              f"{(r[2] + r[12]) / r[2]:.1f}x | {r[13]:.2f} ({r[14]}) | "
+              f"{max(r[2], (r[2] + r[13]) / cores) / r[2]:.1f}x")
     print("\nSQLite write floor: inserting the harvested store's rows (already in memory) into "
           "an empty store file, one run")
+    print("parse floor: CPU time of the fastest parser at hand (the DVC scanner or yaml-rs) over "
+          "every distinct DVC blob, already in memory, one run. Parse bound: the git floor and the "
+          "parse spread perfectly over every core, max(git floor, (git floor + parse floor) / "
+          "cores): no harvest that parses every blob once can be faster, whatever it stores")
     print(f"median of {args.runs} runs; python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs; targets: ratio <= 2x from 10k commits, re-harvest < 1 s")
     return 0
