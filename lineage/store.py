@@ -21,6 +21,7 @@ Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import operator
@@ -94,6 +95,7 @@ _ALL_FACTS_BY_EVENT = (
     "UNION ALL SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash, 0 FROM edges "
     "UNION ALL SELECT seq, fid, hash, 1 FROM fact_log) ORDER BY seq, fid, hash")
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
+_BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
 
@@ -155,6 +157,26 @@ _INSERT_NODES = "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{
 _INSERT_EDGES = "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,{seq})"
 
 
+def _corrupt(what: str, exc: BaseException) -> IntegrityError:
+    """A row lineage cannot read back: the store was changed outside lineage."""
+    return IntegrityError(
+        f"{what} in the store cannot be read ({type(exc).__name__}: {exc}): the store was "
+        "changed outside lineage",
+        hint="run `lineage verify` to see what changed; restore .lineage/ from a backup, or "
+             "move it aside and rebuild it with `lineage init` and `lineage harvest`")
+
+
+def _stored(body: str | bytes, what: str) -> dict[str, Any]:
+    """The attrs of a stored row (JSON object text)."""
+    try:
+        attrs = loads(body)
+    except ValueError as exc:
+        raise _corrupt(what, exc) from None
+    if not isinstance(attrs, dict):
+        raise _corrupt(what, ValueError("attrs are not a JSON object"))
+    return attrs
+
+
 _KIND_OF_NODE_ROW = operator.itemgetter(1)
 _KIND_OF_EDGE_ROW = operator.itemgetter(2)
 
@@ -162,12 +184,14 @@ _KIND_OF_EDGE_ROW = operator.itemgetter(2)
 def _remade_node(first: tuple[str, str, str, str], later: tuple[str, str, str, str]
                  ) -> tuple[str, str, str, str]:
     """One node row from two rows of the same fact (the later one's attrs win key by key)."""
-    return node_row(later[1], later[0], {**loads(first[2]), **loads(later[2])})
+    return node_row(later[1], later[0], {**_stored(first[2], f"node {first[0]}"),
+                                         **loads(later[2])})
 
 
 def _remade_edge(first: tuple[str, str, str, str, str], later: tuple[str, str, str, str, str]
                  ) -> tuple[str, str, str, str, str]:
-    return edge_row(later[2], later[0], later[1], {**loads(first[3]), **loads(later[3])})
+    return edge_row(later[2], later[0], later[1], {
+        **_stored(first[3], f"edge {first[2]} {first[0]} → {first[1]}"), **loads(later[3])})
 
 
 def _new_and_stored(rows: list[_Row], width: int, stored: Container[Any],
@@ -271,7 +295,7 @@ class Store:
     @staticmethod
     def _connect(db: Path) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(db, isolation_level=None, timeout=_BUSY_TIMEOUT)
             # a new store gets 16 KiB pages (rows of ~300 bytes, keys of ~100: a bulk load
             # writes ~20% faster than with 4 KiB); a no-op on an existing store
             conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
@@ -280,15 +304,22 @@ class Store:
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open the store {db}: {exc}",
-                hint="is it a lineage store? move it aside and run `lineage init`",
-            ) from exc
+            raise _open_error(db, exc) from exc
         return conn
 
     @classmethod
     def init(cls, root: Path) -> Store:
-        root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"cannot create the store at {root}: a file of that name is there",
+                             hint="move that file aside, or point the store elsewhere (`store:` "
+                                  "in lineage.yaml, or the LINEAGE_STORE environment variable)")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store at {root}: {exc.strerror or exc}",
+                hint="make that folder writable, or point the store elsewhere (`store:` in "
+                     "lineage.yaml, or the LINEAGE_STORE environment variable)") from None
         conn = cls._connect(root / DB_NAME)
         fresh = not conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -302,7 +333,8 @@ class Store:
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('head', ?)", (f"0:{GENESIS}",))
         gitignore = root / ".gitignore"
         if not gitignore.exists():
-            gitignore.write_text("# lineage store: local state, not for version control\n*\n")
+            with contextlib.suppress(OSError):  # a nicety: the store works without it
+                gitignore.write_text("# lineage store: local state, not for version control\n*\n")
         return cls(root, conn)
 
     @classmethod
@@ -316,7 +348,7 @@ class Store:
         try:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{db} is not a lineage store: {exc}", hint="run `lineage init`") from exc
+            raise _open_error(db, exc) from exc
         if row is None:
             raise StoreError(f"{db} has no schema version", hint="run `lineage init`")
         cls._check_version(conn, db)
@@ -601,7 +633,7 @@ class Store:
                 new_count[kind] = new_count.get(kind, 0) + 1
                 new_rows.append((*row, seq))
             else:
-                body = dumps({**loads(old[0]), **attrs})
+                body = dumps({**_stored(old[0], f"node {nid}"), **attrs})
                 text = body.decode()
                 if text == old[0]:
                     continue  # unchanged: nothing written, no event
@@ -648,7 +680,7 @@ class Store:
                 new_count[kind] = new_count.get(kind, 0) + 1
                 new_rows.append((*erow, seq))
             else:
-                body = dumps({**loads(old[0]), **attrs})
+                body = dumps({**_stored(old[0], f"edge {kind} {source} → {target}"), **attrs})
                 text = body.decode()
                 if text == old[0]:
                     continue
@@ -963,7 +995,7 @@ class Store:
     # -- reads ------------------------------------------------------------------------------
     def get_node(self, node_id: str) -> Node | None:
         r = self.conn.execute("SELECT kind, attrs FROM nodes WHERE id=?", (node_id,)).fetchone()
-        return None if r is None else Node.trusted(NodeKind(r[0]), node_id, loads(r[1]))
+        return None if r is None else _node(node_id, r[0], r[1])
 
     def has_node(self, node_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM nodes WHERE id=?", (node_id,)).fetchone() is not None
@@ -976,14 +1008,14 @@ class Store:
                 "SELECT id, kind, attrs FROM nodes WHERE kind=? ORDER BY id", (str(kind),)
             )
         for nid, k, attrs in cur:
-            yield Node.trusted(NodeKind(k), nid, loads(attrs))
+            yield _node(nid, k, attrs)
 
     def iter_edges(self, kind: EdgeKind | str | None = None) -> Iterator[Edge]:
         sql = "SELECT source, target, kind, attrs FROM edges"
         cur = (self.conn.execute(sql + " ORDER BY source, target, kind") if kind is None else
                self.conn.execute(sql + " WHERE kind=? ORDER BY source, target", (str(kind),)))
         for s, t, k, attrs in cur:
-            yield Edge.model_construct(kind=EdgeKind(k), source=s, target=t, attrs=loads(attrs))
+            yield _edge(s, t, k, attrs)
 
     def find_nodes(self, kind: NodeKind | str, **equals: Any) -> list[Node]:
         """Nodes of ``kind`` whose attributes equal the given values (JSON1 lookup)."""
@@ -992,8 +1024,7 @@ class Store:
         for key, value in equals.items():
             sql += f" AND json_extract(attrs, '$.{key}') = ?"
             params.append(value)
-        return [Node.trusted(NodeKind(k), i, loads(a))
-                for i, k, a in self.conn.execute(sql + " ORDER BY id", params)]
+        return [_node(i, k, a) for i, k, a in self.conn.execute(sql + " ORDER BY id", params)]
 
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = dict(self.conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
@@ -1004,11 +1035,24 @@ class Store:
         from lineage.graph import LineageGraph
 
         g = LineageGraph()
-        g.load_rows(
-            self.conn.execute("SELECT id, kind, attrs FROM nodes"),
-            self.conn.execute("SELECT source, target, kind, attrs FROM edges"),
-        )
+        try:
+            g.load_rows(
+                self.conn.execute("SELECT id, kind, attrs FROM nodes"),
+                self.conn.execute("SELECT source, target, kind, attrs FROM edges"),
+            )
+        except (ValueError, KeyError):
+            self.raise_unreadable()
+            raise
         return g
+
+    def raise_unreadable(self) -> None:
+        """After a read of the store's rows failed: raise :class:`IntegrityError` naming the
+        first node or edge row lineage cannot read back (changed outside lineage); return if
+        every row reads (the failure was something else)."""
+        for nid, k, a in self.conn.execute("SELECT id, kind, attrs FROM nodes"):
+            _node(nid, k, a)
+        for src, dst, k, a in self.conn.execute("SELECT source, target, kind, attrs FROM edges"):
+            _edge(src, dst, k, a)
 
     # -- watermarks, caches, sink state -----------------------------------------------------
     def get_watermark(self, harvester: str, scope: str = "") -> str | None:
@@ -1107,6 +1151,44 @@ def _event_lines(facts: _PeekRows, seq: int, twice: list[str]) -> Iterator[str]:
 
 def _fact_name(fid: str) -> str:
     return ("node " if fid.startswith("n|") else "edge ") + fid[2:]
+
+
+def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """Why the store at ``db`` cannot be opened, and what to do: a busy store or one without
+    write access must never be mistaken for a broken one (moving it aside loses the trail)."""
+    msg = str(exc)
+    low = msg.lower()
+    if "not a database" in low or "malformed" in low:
+        return StoreError(f"cannot open the store {db}: {msg}",
+                          hint="is it a lineage store? if it is damaged, restore .lineage/ from "
+                               "a backup, or move it aside and rebuild it with `lineage init` "
+                               "and `lineage harvest`")
+    if "locked" in low or "busy" in low:
+        return StoreError(f"the store {db} is busy: another lineage process is writing it",
+                          hint="retry when that harvest, record or push has finished")
+    folder = db.parent
+    return StoreError(
+        f"cannot open the store {db}: {msg} (lineage needs to read and write {folder}, even "
+        "to read the store)",
+        hint=f"check the permissions of {folder} and of the files in it, and that its file "
+             "system is not mounted read-only")
+
+
+def _node(nid: str, kind: str, attrs: str) -> Node:
+    """A stored node row as a Node (an unreadable row: :class:`IntegrityError` naming it)."""
+    try:
+        return Node.trusted(NodeKind(kind), nid, _stored(attrs, f"node {nid}"))
+    except ValueError as exc:  # a kind lineage does not know
+        raise _corrupt(f"node {nid}", exc) from None
+
+
+def _edge(source: str, target: str, kind: str, attrs: str) -> Edge:
+    what = f"edge {kind} {source} → {target}"
+    try:
+        return Edge.model_construct(kind=EdgeKind(kind), source=source, target=target,
+                                    attrs=_stored(attrs, what))
+    except ValueError as exc:
+        raise _corrupt(what, exc) from None
 
 
 def _old_seq(seq: int | None) -> int:

@@ -11,6 +11,7 @@ one rebuilt from DataHub); both give the same findings on the same facts.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +172,16 @@ class AuditIndex:
 
     @classmethod
     def from_store(cls, store: Store) -> AuditIndex:
-        """Build the index from the store's rows without materialising the whole graph."""
+        """Build the index from the store's rows without materialising the whole graph (a
+        row changed outside lineage that cannot be read: :class:`IntegrityError` naming it)."""
+        try:
+            return cls._from_store(store)
+        except (ValueError, KeyError, sqlite3.OperationalError):
+            store.raise_unreadable()
+            raise
+
+    @classmethod
+    def _from_store(cls, store: Store) -> AuditIndex:
         conn = store.conn
         idx = cls(node_count=conn.execute("SELECT count(*) FROM nodes").fetchone()[0])
         marks = ",".join("?" * len(FULL_KINDS))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from lineage.cli.common import RepoOpt, console, err_console, handle_errors, repo_path
+from lineage.cli.common import (
+    RepoOpt,
+    console,
+    err_console,
+    handle_errors,
+    repo_path,
+    write_output,
+)
 from lineage.cli.main import app
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
@@ -176,12 +184,16 @@ def audit(
         if output is not None:
             from rich.console import Console
 
-            with output.open("w") as fh:
-                Console(file=fh, width=160, highlight=False, color_system=None).print(rendered)
+            buf = Console(width=160, highlight=False, color_system=None, record=True,
+                          file=io.StringIO())
+            buf.print(rendered)
+            with handle_errors():
+                write_output(output, buf.export_text())
         else:
             console.print(rendered)
     elif output is not None:
-        output.write_text(rendered)
+        with handle_errors():
+            write_output(output, rendered)
     else:
         typer.echo(rendered, nl=False)
     if output is not None:

@@ -45,6 +45,17 @@ def handle_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+def write_output(path: Path, text: str) -> None:
+    """Write an output file the user named, or fail with one line saying why."""
+    from lineage.errors import ConfigError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint="choose a writable file path with --output") from None
+
+
 def print_json(data: Any) -> None:
     from lineage.serialize import dumps_pretty
 

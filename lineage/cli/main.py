@@ -22,6 +22,7 @@ from lineage.cli.common import (
     progress_bar,
     repo_path,
     state,
+    write_output,
 )
 
 app = typer.Typer(
@@ -94,7 +95,12 @@ def harvest(
     _print_harvest(result)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _print_harvest(result: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Harvest", show_lines=False)
@@ -118,13 +124,14 @@ def _print_harvest(result: Any) -> None:
     totals = result.counts
     n_nodes = sum(totals.get("nodes", {}).values())
     n_edges = sum(totals.get("edges", {}).values())
-    console.print(f"Store: {n_nodes} nodes, {n_edges} edges · new events: {result.new_events}")
+    console.print(f"Store: {_count(n_nodes, 'node')}, {_count(n_edges, 'edge')} · "
+                  f"new events: {result.new_events}")
     for name, why in result.skipped.items():
         err_console.print(f"[dim]skipped {name}: {why}[/]")
     if result.report.warnings:
         err_console.print(f"[yellow]{len(result.report.warnings)} warning(s):[/]")
         for w in result.report.warnings[:50]:
-            err_console.print(f"  [yellow]![/] {w}", soft_wrap=True, markup=False)
+            err_console.print(f"  [yellow]![/] {escape(str(w))}", soft_wrap=True)
         if len(result.report.warnings) > 50:
             err_console.print(f"  … and {len(result.report.warnings) - 50} more (use --json)")
 
@@ -237,8 +244,10 @@ def export(
         data = store.load_graph().to_node_link()
     text = dumps_pretty(data) + "\n"
     if output:
-        output.write_text(text)
-        err_console.print(f"wrote {len(data['nodes'])} nodes, {len(data['edges'])} edges to {output}")
+        with handle_errors():
+            write_output(output, text)
+        err_console.print(f"wrote {_count(len(data['nodes']), 'node')}, "
+                          f"{_count(len(data['edges']), 'edge')} to {output}")
     else:
         typer.echo(text, nl=False)
 

@@ -1,0 +1,139 @@
+"""What the CLI says when the store or an output file cannot be used: one line naming what
+and why, a hint that does not endanger the audit trail, an exit code ≠ 0, no traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import store as store_mod
+from lineage.cli.main import app
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+@pytest.fixture
+def harvested(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit("add training code")
+    git_repo.tag("churn@v1.0.0", "register churn v1.0.0")
+    repo = str(git_repo.path)
+    assert _run("init", "--repo", repo)[0] == 0
+    assert _run("harvest", "--repo", repo)[0] == 0
+    return git_repo
+
+
+def _assert_one_error(code: int, out: str, expected_code: int, *needles: str) -> None:
+    assert code == expected_code, out
+    assert "Traceback" not in out, out
+    first = out.splitlines()[0]
+    assert first.startswith("error: "), out
+    for n in needles:
+        assert n in out, (n, out)
+
+
+def test_export_and_audit_output_that_cannot_be_written(harvested: GitRepo, tmp_path: Path
+                                                         ) -> None:
+    repo = str(harvested.path)
+    missing = tmp_path / "no-such-dir" / "graph.json"
+    code, out = _run("export", "--repo", repo, "-o", str(missing))
+    _assert_one_error(code, out, 2, f"cannot write {missing}", "No such file", "--output")
+    code, out = _run("export", "--repo", repo, "-o", str(tmp_path))
+    _assert_one_error(code, out, 2, f"cannot write {tmp_path}", "directory")
+    for fmt in ("table", "json"):
+        code, out = _run("audit", "--repo", repo, "--format", fmt, "-o", str(missing))
+        assert "Traceback" not in out and f"cannot write {missing}" in out, out
+        assert code == 2, out
+    # and a writable path still works
+    ok = tmp_path / "graph.json"
+    code, out = _run("export", "--repo", repo, "-o", str(ok))
+    assert code == 0 and ok.read_text().startswith("{"), out
+    assert "1 edge," in out or "edges" in out
+
+
+def test_init_where_the_store_cannot_be_created(git_repo: GitRepo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    git_repo.commit("first")
+    (git_repo.path / ".lineage").write_text("not a folder\n")
+    code, out = _run("init", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "cannot create the store", "a file of that name",
+                      "LINEAGE_STORE")
+    monkeypatch.setenv("LINEAGE_STORE", "/proc/lineage-cannot-be-here")
+    code, out = _run("init", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "cannot create the store at /proc/lineage-cannot-be-here")
+
+
+def test_a_busy_store_is_not_called_broken(harvested: GitRepo,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holding the store's write lock: say so, and never suggest moving the
+    store aside (that would lose the audit trail)."""
+    monkeypatch.setattr(store_mod, "_BUSY_TIMEOUT", 0.2)
+    db = harvested.path / ".lineage" / "lineage.db"
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("PRAGMA journal_mode=DELETE")
+        other.execute("BEGIN EXCLUSIVE")
+        for args in (("harvest",), ("show", "churn@v1.0.0"), ("verify",)):
+            code, out = _run(*args, "--repo", str(harvested.path))
+            _assert_one_error(code, out, 2, "busy", "another lineage process", "retry")
+            assert "move it aside" not in out
+    finally:
+        other.execute("ROLLBACK")
+        other.execute("PRAGMA journal_mode=WAL")
+        other.close()
+    assert _run("verify", "--repo", str(harvested.path))[0] == 0
+
+
+def test_a_file_that_is_not_a_store(git_repo: GitRepo) -> None:
+    git_repo.commit("first")
+    store = git_repo.path / ".lineage"
+    store.mkdir()
+    (store / "lineage.db").write_bytes(b"this is not sqlite" * 100)
+    code, out = _run("show", "HEAD", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "cannot open the store", "not a database", "backup")
+
+
+@pytest.mark.parametrize("column,value", [("attrs", "{not json"), ("kind", "no-such-kind")])
+def test_a_row_changed_outside_lineage_is_named(harvested: GitRepo, column: str,
+                                                value: str) -> None:
+    repo = str(harvested.path)
+    db = harvested.path / ".lineage" / "lineage.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE nodes SET {column}=? WHERE id='model:churn@v1.0.0'", (value,))
+    # (the audit reads only the kinds it checks: a row of an unknown kind is not among them)
+    commands = [("show", "churn@v1.0.0"), ("export",)] + [("audit",)] * (column == "attrs")
+    for args in commands:
+        code, out = _run(*args, "--repo", repo)
+        _assert_one_error(code, out, 1, "node model:churn@v1.0.0", "changed outside lineage",
+                          "lineage verify")
+    # a harvest that merges into that row says the same
+    harvested.commit("more")
+    harvested.tag("churn@v1.0.1", "register churn v1.0.1")
+    code, out = _run("harvest", "--repo", repo)
+    if column == "attrs":
+        _assert_one_error(code, out, 1, "node model:churn@v1.0.0", "changed outside lineage")
+    code, out = _run("verify", "--repo", repo)
+    assert code == 1 and "model:churn@v1.0.0" in out
+
+
+def test_warnings_are_printed_as_written(git_repo: GitRepo) -> None:
+    """Warnings hold brackets (``[dvc]``) and paths: printed as they are, with no markup."""
+    git_repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n")
+    git_repo.write("dvc.lock", "schema: '2.0'\nstages:\n  train: [not, a, mapping]\n")
+    git_repo.commit("a broken lock [wip]")
+    repo = str(git_repo.path)
+    assert _run("init", "--repo", repo)[0] == 0
+    code, out = _run("harvest", "--repo", repo)
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if "dvc.lock" in x and "!" in x)
+    assert line.strip().startswith("! [dvc]"), line
+    assert "[yellow]" not in out and "[/]" not in out
