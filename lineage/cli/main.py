@@ -117,13 +117,15 @@ def _print_harvest(result: Any) -> None:
             for kind in sorted(set(new) | set(changed)):
                 table.add_row(h.name, what, kind, str(new.get(kind, 0)), str(changed.get(kind, 0)))
                 any_row = True
-    if any_row:
-        console.print(table)
-    else:
-        console.print("Nothing new since the last harvest.")
     totals = result.counts
     n_nodes = sum(totals.get("nodes", {}).values())
     n_edges = sum(totals.get("edges", {}).values())
+    if any_row:
+        console.print(table)
+    elif n_nodes == 0:
+        console.print("Nothing to harvest yet: no commits, and no records or runs found.")
+    else:
+        console.print("Nothing new since the last harvest.")
     console.print(f"Store: {_count(n_nodes, 'node')}, {_count(n_edges, 'edge')} · "
                   f"new events: {result.new_events}")
     for name, why in result.skipped.items():

@@ -137,3 +137,14 @@ def test_warnings_are_printed_as_written(git_repo: GitRepo) -> None:
     line = next(x for x in out.splitlines() if "dvc.lock" in x and "!" in x)
     assert line.strip().startswith("! [dvc]"), line
     assert "[yellow]" not in out and "[/]" not in out
+
+
+def test_first_harvest_of_an_empty_repository(git_repo: GitRepo) -> None:
+    repo = str(git_repo.path)
+    assert _run("init", "--repo", repo)[0] == 0
+    code, out = _run("harvest", "--repo", repo)
+    assert code == 0 and "Nothing to harvest yet" in out and "since the last" not in out, out
+    git_repo.commit("first")
+    assert _run("harvest", "--repo", repo)[0] == 0
+    code, out = _run("harvest", "--repo", repo)
+    assert code == 0 and "Nothing new since the last harvest." in out, out
