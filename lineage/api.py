@@ -12,14 +12,16 @@ from __future__ import annotations
 import getpass
 import importlib.util
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.config import Config, load_config
 from lineage.errors import ConfigError, NotARepositoryError
-from lineage.model import Edge, Node, NodeKind
+from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
 from lineage.store import Store, WriteStats
@@ -166,26 +168,53 @@ def record(store: Store, items: Iterable[Node | Edge], *, event_kind: str,
     return stats
 
 
-def resolve_ref(graph: LineageGraph, ref: str) -> str:
+class AmbiguousRefError(ConfigError):
+    """A short sha that several commits start with; ``candidates`` are (sha, subject) pairs."""
+
+    def __init__(self, ref: str, candidates: list[tuple[str, str]]) -> None:
+        shas = [sha for sha, _ in candidates]
+        width = 12
+        while width < max(map(len, shas)) and len({s[:width] for s in shas}) < len(shas):
+            width += 1
+        lines = "\n".join(f"  {sha[:width]}  {subject}" for sha, subject in candidates)
+        super().__init__(
+            f"short sha {ref!r} is ambiguous: {len(candidates)} commits start with it",
+            hint=f"the candidates are:\n{lines}\ntype more characters of the sha")
+        self.ref = ref
+        self.candidates = candidates
+
+
+def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None) -> str:
     """Turn what a user types into a node id.
 
-    Accepts a node id, ``name@version`` (model version), a model group name (its latest
-    version), a commit sha or unique prefix, a data path (its latest version).
+    Tried in this order: a node id; ``name@version`` (a model version); a model group name
+    (its latest version, :func:`latest_model_version`); a full commit sha, or a prefix of at
+    least 4 characters that one commit starts with; a data path (the version in force,
+    :func:`current_data_version`). A prefix several commits start with, when no data path
+    matches either, raises :class:`AmbiguousRefError` listing them, as git does.
+
+    ``repo`` is the work tree the graph was harvested from: with it a data path resolves to
+    the version the checkout's DVC files name, and history order starts from HEAD.
     """
     if ref in graph:
         return ref
     for cand in (f"model:{ref}", f"model_group:{ref}", f"commit:{ref.lower()}"):
         if cand in graph:
             if cand.startswith("model_group:"):
-                versions = graph.predecessors(cand, node_kind=NodeKind.MODEL)
-                return latest(graph, versions) if versions else cand
+                return latest_model_version(graph, cand) or cand
             return cand
-    hits = [n for n in graph.node_ids(NodeKind.COMMIT) if n.startswith(f"commit:{ref.lower()}")]
-    if len(hits) == 1 and len(ref) >= 4:
+    prefix = f"commit:{ref.lower()}"
+    hits = sorted(n for n in graph.node_ids(NodeKind.COMMIT) if n.startswith(prefix)) \
+        if len(ref) >= 4 else []
+    if len(hits) == 1:
         return hits[0]
-    data = [n.id for n in graph.nodes(NodeKind.DATA) if n.attrs.get("path") == ref.rstrip("/")]
+    path = ref.rstrip("/")
+    data = [n.id for n in graph.nodes(NodeKind.DATA) if n.attrs.get("path") == path]
     if data:
-        return latest(graph, data)
+        return current_data_version(graph, data, repo=repo)
+    if hits:
+        raise AmbiguousRefError(ref, [(h.removeprefix("commit:"), _subject(graph, h))
+                                      for h in hits])
     import difflib
 
     names = [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
@@ -195,17 +224,162 @@ def resolve_ref(graph: LineageGraph, ref: str) -> str:
     raise ConfigError(f"nothing in the lineage graph matches {ref!r}", hint=hint)
 
 
-def _time_key(graph: LineageGraph, nid: str) -> str:
+def _subject(graph: LineageGraph, commit: str) -> str:
+    if graph.is_placeholder(commit):
+        return "(not harvested)"
+    lines = str(graph.attrs(commit).get("message") or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+# -- data: the version in force ---------------------------------------------------------------
+
+def current_data_version(graph: LineageGraph, ids: list[str], *,
+                         repo: str | Path | None = None) -> str:
+    """Of the versions ``ids`` of one data path, the one in force.
+
+    1. With ``repo``: the version the checkout's DVC files record for the path (``PATH.dvc``,
+       else a ``dvc.lock`` in its folder or above; the work tree, as DVC reads it), when the
+       graph has that version.
+    2. Otherwise the version defined by the latest commit in history order: versions defined
+       in HEAD's history first (HEAD read from ``repo``), the nearest to HEAD winning; then
+       the others. "Latest" is :meth:`LineageGraph.history_order` (a commit after its
+       parents; unrelated commits by committer time, then sha), never time or id alone.
+       Versions no harvested commit defines (e.g. only a run's input) come last, by id.
+    """
+    head: str | None = None
+    if repo is not None:
+        from lineage.gitfiles import git_head
+
+        try:
+            root = find_repo_root(repo)
+        except NotARepositoryError:
+            root = None
+        if root is not None:
+            sha = git_head(root)
+            head = f"commit:{sha.lower()}" if sha else None
+            found = _checkout_version(graph, root, ids)
+            if found:
+                ids = found
+    return _latest_in_history(graph, ids, head)
+
+
+def _checkout_version(graph: LineageGraph, root: Path, ids: list[str]) -> list[str]:
+    """The versions among ``ids`` whose hash the checkout's DVC files record for their path."""
+    from lineage.hashing import recorded
+
+    path = str(graph.attrs(ids[0]).get("path") or "")
+    if not path or "://" in path or path.startswith("/") or ".." in path.split("/"):
+        return []
+    rec = recorded(root, path)
+    if rec is None:
+        return []
+    want = rec.hash.split(":", 1)[-1]  # hashing spells every recorded hash md5:…
+    return [i for i in ids
+            if str(graph.attrs(i).get("hash") or "").split(":", 1)[-1] == want]
+
+
+def _latest_in_history(graph: LineageGraph, ids: list[str], head: str | None) -> str:
+    if len(ids) == 1:
+        return ids[0]
+    order = graph.history_order()
+    ancestors = graph.commit_ancestors(head) if head else set()
+
+    def key(nid: str) -> tuple[bool, int, str]:
+        first = graph.attrs(nid).get("first_commit")
+        commits = [c for c in graph.predecessors(nid, EdgeKind.DEFINES) if c in order]
+        if first and f"commit:{first}" in order:
+            commits.append(f"commit:{first}")
+        if not commits:
+            return (False, -1, nid)
+        at = min(commits, key=order.__getitem__)  # where the version first appears
+        return (at in ancestors, order[at], nid)
+
+    return max(ids, key=key)
+
+
+# -- model versions: the latest ------------------------------------------------------------
+
+_SEMVER = re.compile(
+    r"^[vV]?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$")
+_INTEGER = re.compile(r"^[0-9]+$")
+# what GTO leaves out of "latest": a deregistered version, and a version named by a commit
+# because a stage was assigned there with no version registered
+_NOT_LATEST = frozenset({"deregistered", "unregistered"})
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def semver_key(version: str) -> tuple[Any, ...] | None:
+    """Semantic Versioning 2.0 precedence of ``1.2.3``/``v1.2.3-rc.1+build`` (build metadata
+    ignored); None when ``version`` is not one."""
+    m = _SEMVER.match(version)
+    if m is None:
+        return None
+    core = (int(m[1]), int(m[2]), int(m[3]))
+    if m[4] is None:
+        return (*core, 1, ())
+    pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in m[4].split("."))
+    return (*core, 0, pre)
+
+
+def _natural_key(version: str) -> tuple[tuple[int, int, str], ...]:
+    """``build-9`` < ``build-10``: runs of digits compare as numbers, the rest as text."""
+    return tuple((0, int(run), "") if run.isdigit() else (1, 0, run)
+                 for run in re.findall(r"\d+|\D+", version))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _version_time(graph: LineageGraph, nid: str) -> datetime:
     a = graph.attrs(nid)
-    for k in ("created_at", "deployed_at", "first_commit_time"):
-        if a.get(k):
-            return str(a[k])
-    commit = a.get("first_commit") or a.get("commit")
-    if commit and f"commit:{commit}" in graph:
-        c = graph.attrs(f"commit:{commit}").get("committer") or {}
-        return str(c.get("time", ""))
-    return ""
+    t = _parse_time(a.get("created_at"))
+    if t is None and a.get("commit") and f"commit:{a['commit']}" in graph:
+        who = graph.attrs(f"commit:{a['commit']}").get("committer") or {}
+        t = _parse_time(who.get("time"))
+    return t or _NO_TIME
 
 
-def latest(graph: LineageGraph, ids: list[str]) -> str:
-    return max(ids, key=lambda n: (_time_key(graph, n), n))
+def _version_of(graph: LineageGraph, nid: str) -> str:
+    return str(graph.attrs(nid).get("version") or nid.rsplit("@", 1)[-1])
+
+
+def latest_model_version(graph: LineageGraph, group: str) -> str | None:
+    """The latest version of a model group (``model_group:<name>``), as GTO picks it.
+
+    Deregistered versions, and versions GTO names by a commit (a stage assigned where no
+    version was registered), are left out, as ``gto show`` leaves them out; a deprecated
+    group still has a latest version, as in GTO. Of the others:
+
+    * all semantic versions (``v1.10.0``, ``1.2.0-rc.1``; the ``v`` is optional): the greatest
+      by semver precedence (``v1.10.0`` > ``v1.9.0``; ``v2.0.0-rc.1`` < ``v2.0.0``);
+    * all integers (MLflow registered-model versions): the greatest number;
+    * otherwise (mixed or other spellings): the most recently created (``created_at``, else
+      the time of its commit), then the greatest in natural order (``b10`` > ``b9``).
+
+    Ties (``v1.0.0`` and ``1.0.0+build``) fall to the next rule, then to the node id.
+    None when no version is left.
+    """
+    versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
+                if graph.attrs(v).get("status") not in _NOT_LATEST]
+    if not versions:
+        return None
+    names = {v: _version_of(graph, v) for v in versions}
+
+    def fallback(v: str) -> tuple[Any, ...]:
+        return (_version_time(graph, v), _natural_key(names[v]), v)
+
+    semvers = {v: semver_key(n) for v, n in names.items()}
+    if all(k is not None for k in semvers.values()):
+        return max(versions, key=lambda v: (semvers[v], *fallback(v)))
+    if all(_INTEGER.match(n) for n in names.values()):
+        return max(versions, key=lambda v: (int(names[v]), *fallback(v)))
+    return max(versions, key=fallback)

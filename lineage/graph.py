@@ -8,6 +8,7 @@ to a node no source has described yet creates a *placeholder* node (kind from th
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -209,6 +210,60 @@ class LineageGraph:
         seen = self._walk(node_id, False, frozenset(e.value for e in skip_edges), max_depth)
         seen.pop(node_id)
         return set(seen)
+
+    # -- git history --------------------------------------------------------------------------
+    def commit_ancestors(self, commit_id: str) -> set[str]:
+        """``commit_id`` and every commit it descends from (``parent`` edges only)."""
+        if commit_id not in self._g:
+            return set()
+        pred, parent = self._g.pred, EdgeKind.PARENT.value
+        seen = {commit_id}
+        stack = [commit_id]
+        while stack:
+            for p, keys in pred[stack.pop()].items():
+                if parent in keys and p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def history_order(self) -> dict[str, int]:
+        """Commit node id → its position in one topological order of the git history.
+
+        A commit always comes after its parents (``parent`` edges). Among the commits whose
+        parents are all placed, the one with the earlier committer time goes first, then the
+        smaller id, so one graph always gives one order (``git log --date-order``, oldest
+        first). Commits on a cycle (never in git; only a hand-edited store) come last, by id.
+        """
+        g = self._g
+        commit, parent = NodeKind.COMMIT, EdgeKind.PARENT.value
+        waiting: dict[str, int] = {}
+        children: dict[str, list[str]] = {}
+        for n, d in g.nodes(data=True):
+            if d["kind"] != commit:
+                continue
+            parents = [p for p, keys in g.pred[n].items()
+                       if parent in keys and g.nodes[p]["kind"] == commit]
+            waiting[n] = len(parents)
+            for p in parents:
+                children.setdefault(p, []).append(n)
+
+        def key(n: str) -> tuple[str, str]:
+            who = g.nodes[n]["attrs"].get("committer") or {}
+            return (str(who.get("time") or ""), n)
+
+        ready = [(key(n), n) for n, k in waiting.items() if k == 0]
+        heapq.heapify(ready)
+        pos: dict[str, int] = {}
+        while ready:
+            _, n = heapq.heappop(ready)
+            pos[n] = len(pos)
+            for c in children.get(n, ()):
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    heapq.heappush(ready, (key(c), c))
+        for n in sorted(waiting.keys() - pos.keys()):
+            pos[n] = len(pos)
+        return pos
 
     # commit ancestry would pull the whole git history into every provenance answer
     PROVENANCE_SKIP = (EdgeKind.PARENT, EdgeKind.CONTAINS)

@@ -148,16 +148,29 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by
+    number); a data path, the version the checkout's DVC files name; a short sha must name
+    one commit.
+
     Examples:
       lineage show churn@v1.1.0
+      lineage show churn
       lineage show data/model.pkl --json
     """
+    from rich.markup import escape
+
     from lineage import api
+    from lineage.errors import LineageError
 
     with handle_errors():
         store = api.open_store(repo_path(repo))
         graph = store.load_graph()
-        node_id = api.resolve_ref(graph, ref)
+        try:
+            node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
+        except LineageError as exc:  # what the user typed and commit messages are not markup
+            exc.message = escape(exc.message)
+            exc.hint = escape(exc.hint) if exc.hint else exc.hint
+            raise
     prov = graph.provenance(node_id)
     if as_json:
         print_json({"ref": ref, "node": node_id, **prov.to_node_link()})
