@@ -183,7 +183,8 @@ def _value(rest: str) -> tuple[Any, str | None]:
     rest = rest.rstrip(" ")
     if ": " in rest or rest[-1] == ":":
         raise _Refuse
-    return _plain(rest), rest
+    # a comment ends a plain scalar: no plain text, so a following line cannot continue it
+    return _plain(rest), (rest if i < 0 else None)
 
 
 def _key(raw: str) -> Any:

@@ -91,6 +91,8 @@ ODD = [
     "deps:\n- path: data\n  nfiles: 2\nouts:\n- path: out\n", "",
     "# just a comment\n", "[]\n", "{}\n", "x\n", "a: [ ]\n", "a: {  }  # c\n",
     "a: 1 # c\n  b: 2\n", "a: 'x'#c\n", "- 'a': 1\n  b: 2\n", "a:\n  b:\n  c: 1\n",
+    # a comment ends a plain scalar: the next line cannot continue it (invalid YAML)
+    "- a # c\n  a\n", "k: a # c\n  b\n", "k:\n  - a #x\n    b\n",
 ]
 
 
