@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
@@ -43,17 +43,30 @@ def normalize_repo_url(url: str) -> str:
     return f"{host}/{path}" if host else path
 
 
+_SECRET_PARAM = re.compile(
+    r"(?i)^(?:.*(?:sig|signature|token|secret|passw(?:or)?d|credential|auth)|key|"
+    r"(?:api|access|private)[-_]?key)$")
+
+
 def strip_credentials(url: str) -> str:
-    """Remove ``user:password@`` from a URL so it can be stored and printed."""
+    """Remove what a URL must not carry into the store or output: ``user:password@`` and the
+    values of query parameters that hold secrets (signed-URL signatures and credentials, SAS
+    ``sig``, ``token``, ``api_key`` …; replaced by ``REDACTED``)."""
     if "://" not in url:
         return url
     parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
+    if parts.password is not None or parts.username is not None:
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        parts = parts._replace(netloc=netloc)
+    if parts.query:
+        fields = parts.query.split("&")
+        clean = [f"{name}=REDACTED" if sep and _SECRET_PARAM.match(unquote(name)) else f
+                 for f in fields for name, sep, _ in (f.partition("="),)]
+        if clean != fields:
+            parts = parts._replace(query="&".join(clean))
+    return parts.geturl()
 
 
 def repository_id(remote_url: str | None, root_commit: str | None = None) -> str:

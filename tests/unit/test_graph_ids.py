@@ -25,6 +25,27 @@ def test_credentials_are_stripped() -> None:
     assert "tok" not in ids.repository_id("https://bob:tok@host.org/x.git")
 
 
+@pytest.mark.parametrize("url,secret", [
+    ("https://acc.blob.core.windows.net/c/f.csv?sv=2020-08-04&sp=r&sig=abc%2Bdef%3D", "abc"),
+    ("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIAEXAMPLE"
+     "&X-Amz-Signature=f00d&X-Amz-Security-Token=tok3n", "AKIA"),
+    ("https://storage.googleapis.com/b/o?X-Goog-Credential=svc%40p&X-Goog-Signature=0bad",
+     "0bad"),
+    ("https://u:pw@example.com/data.csv?api_key=k3y&token=t0k", "k3y"),
+    ("https://example.com/d.csv?key=AIzaSecret", "AIza"),
+])
+def test_secret_query_parameters_are_redacted(url: str, secret: str) -> None:
+    clean = ids.strip_credentials(url)
+    assert secret not in clean and "REDACTED" in clean
+    assert clean.split("?")[0] == url.split("?")[0].replace("u:pw@", "")
+
+
+def test_urls_without_secrets_are_kept_as_written() -> None:
+    for url in ("https://example.com/d.csv?path=a/b&monkey=1&version=3", "s3://bucket/path",
+                "git@github.com:o/r.git", "https://host.org/x.git", "gs://b/o?generation=2"):
+        assert ids.strip_credentials(url) == url
+
+
 def test_repository_without_remote_uses_root_commit() -> None:
     assert ids.repository_id(None, "abc") == "repository:root:abc"
 
