@@ -349,14 +349,20 @@ class DvcHarvester:
         return (ctx.repo_path / ".git").exists()
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
-        previous = load_refs(ctx.watermark(WATERMARK_SCOPE))
+        from connectors.harvesters.gitscan import history_since
+
+        # a shallow history deepened since the last harvest: replay all of it (``previous``
+        # None), like a first harvest
+        previous, deepened = history_since(ctx, load_refs(ctx.watermark(WATERMARK_SCOPE)))
         s = scan(ctx, previous)
         if previous is not None and previous == s.refs:
             return
         run = _Run(s.repo_id)
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
-        # once, as the chunks written meanwhile are this run's own (``run.seen``)
-        first = _no_dvc_facts(ctx)
+        # once, as the chunks written meanwhile are this run's own (``run.seen``). After a
+        # deepening every fact is handed over again, so those the old boundary seemed to
+        # introduce get their real first commit; identical ones write nothing
+        first = bool(deepened) or _no_dvc_facts(ctx)
         changes = _yaml_first(s.changes)
         yaml_state = self._seed(ctx, changes)
         chunks = _chunks(changes)

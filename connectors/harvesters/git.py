@@ -5,7 +5,9 @@ previous harvest (with the repository id). A harvest walks only commits reachabl
 previous tips (one ``git log`` shared with the DVC and GTO harvesters, see
 :mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs at all. A ref that
 moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the commits it left and
-of the commit it now points at, and nothing else.
+of the commit it now points at, and nothing else. A shallow clone deepened since (``git fetch
+--unshallow`` / ``--deepen``) is walked whole again: the older commits, and the old boundary's
+parent edges, with its ``shallow_boundary`` mark dropped.
 
 Hot path: commit attributes are built as JSON-shaped dicts and wrapped with ``Node.trusted``;
 tests check that they validate against :class:`lineage.model.CommitAttrs` and equal what
@@ -18,7 +20,14 @@ import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from connectors.harvesters.gitscan import CommitRecord, GitScan, load_refs, scan, scan_refs
+from connectors.harvesters.gitscan import (
+    CommitRecord,
+    GitScan,
+    history_since,
+    load_refs,
+    scan,
+    scan_refs,
+)
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -99,20 +108,26 @@ class GitHarvester:
         base = scan_refs(ctx)
         if not base.refs:
             return  # empty repository: nothing yet (its identity needs a commit or a remote)
+        # a shallow history deepened since the last harvest: walk all of it (``since`` None)
+        since, released = history_since(ctx, previous)
         if previous is not None and _watermark_repo(wm) not in (None, base.repo_id):
             # the identity changed (a remote was added or changed): re-harvest every commit
             # so each one names the repository by its new id
             ctx.report.warn("git", f"repository identity changed to {base.repo_id}; "
                             "re-harvesting all commits under it")
-            previous = None
-        s = scan(ctx, previous)
-        yield from self._facts(ctx, s, previous)
+            since = None
+        s = scan(ctx, since)
+        yield from self._facts(ctx, s, previous, set(released))
         ctx.set_watermark(WATERMARK_SCOPE, json.dumps(
             {"repository": s.repo_id, "refs": dict(sorted(s.refs.items()))},
             separators=(",", ":")))
 
-    def _facts(self, ctx: HarvestContext, s: GitScan,
-               previous: dict[str, str] | None) -> Iterator[Node | Edge]:
+    def _facts(self, ctx: HarvestContext, s: GitScan, previous: dict[str, str] | None,
+               released: set[str]) -> Iterator[Node | Edge]:
+        """Facts of the walked commits. ``previous``: the refs of the last harvest (None: a
+        first harvest); ``released``: commits that were shallow boundaries then and are not now
+        (their ``properties`` are written whole, without ``shallow_boundary``: a node write
+        merges attributes key by key, so a ``properties`` left out would keep the mark)."""
         repo = s.repo_id
         repo_attrs: dict[str, Any] = {"path": str(s.root)}
         if s.remote_url:
@@ -126,6 +141,13 @@ class GitHarvester:
         for sc in s.submodules:
             subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
         shallow = set(s.shallow_commits)
+        # refs that moved since the last harvest: the commits they left and now name get their
+        # `refs` rewritten (also when walked again: a whole walk after a deepened history)
+        touched: set[str] = set()
+        if previous is not None:
+            moved = {k for k in set(previous) | set(s.refs) if previous.get(k) != s.refs.get(k)}
+            touched = {previous[k] for k in moved if k in previous}
+            touched |= {s.refs[k] for k in moved if k in s.refs}
         total = len(s.commits)
         trusted = fast_node
         commit_kind, contains, parent_kind = NodeKind.COMMIT, EdgeKind.CONTAINS, EdgeKind.PARENT
@@ -137,8 +159,12 @@ class GitHarvester:
             if rec.sha in shallow:
                 props = {**(props or {}), "shallow_boundary":
                          "parents not fetched (shallow clone)"}
-            yield trusted(commit_kind, cid,
-                          commit_attrs(rec, repo, by_commit.get(rec.sha), props))
+            attrs = commit_attrs(rec, repo, by_commit.get(rec.sha), props)
+            if rec.sha in released and "properties" not in attrs:
+                attrs["properties"] = {}
+            if rec.sha in touched and "refs" not in attrs:
+                attrs["refs"] = []
+            yield trusted(commit_kind, cid, attrs)
             yield fast_edge(contains, repo, cid)
             if rec.sha not in shallow:
                 for p in rec.parents:
@@ -147,14 +173,8 @@ class GitHarvester:
                 ctx.progress("git commits", i, total)
         ctx.progress("git commits", total, total)
 
-        # refs that moved since the last harvest: rewrite `refs` on the commits they touch
-        if previous is not None:
-            moved = {k for k in set(previous) | set(s.refs) if previous.get(k) != s.refs.get(k)}
-            touched = {previous[k] for k in moved if k in previous}
-            touched |= {s.refs[k] for k in moved if k in s.refs}
-            for sha in sorted(touched - seen):
-                yield trusted(commit_kind, commit_id(sha),
-                              {"sha": sha, "refs": by_commit.get(sha, [])})
+        for sha in sorted(touched - seen):  # moved refs, commits not walked
+            yield trusted(commit_kind, commit_id(sha), {"sha": sha, "refs": by_commit.get(sha, [])})
 
 
 __all__ = ["GitHarvester", "commit_attrs", "fast_edge", "fast_node"]

@@ -21,6 +21,9 @@ Choices (see docs/harvest.md):
 * Gitlinks (mode 160000, submodules) are never DVC files: they are reported separately as
   :class:`SubmoduleChange` so the git harvester can record the submodule commit.
 * ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk.
+* A shallow clone deepened since a harvester's last harvest (:func:`history_since`, which keeps
+  the boundary it saw in its ``shallow`` watermark): that harvester walks the whole history
+  again, without exclusions, so the commits behind the old boundary are harvested.
 """
 
 from __future__ import annotations
@@ -620,6 +623,69 @@ def scan_refs(ctx: HarvestContext) -> GitScan:
                    annotated=dict(base["annotated"]))
 
 
+SHALLOW_SCOPE = "shallow"  # each history harvester's watermark of the boundary it last saw
+
+
+def _marked_boundaries(ctx: HarvestContext) -> set[str]:
+    """Commits the store marks ``shallow_boundary``: what a store harvested before the
+    ``shallow`` watermark existed tells of its shallow history. Read once per run, by the first
+    harvester that needs it (before it writes), and only while such a watermark is missing."""
+    key = f"gitscan-marked-boundaries:{ctx.repo_path}"
+    found: set[str] | None = ctx.shared.get(key)
+    if found is None:
+        found = set()
+        store = getattr(ctx, "store", None)
+        if store is not None:
+            found = {str(r[0]) for r in store.conn.execute(
+                "SELECT json_extract(attrs, '$.sha') FROM nodes WHERE kind = 'commit' "
+                "AND instr(attrs, '\"shallow_boundary\"') > 0 "
+                "AND json_extract(attrs, '$.properties.shallow_boundary') IS NOT NULL")}
+        ctx.shared[key] = found
+    return found
+
+
+def history_since(ctx: HarvestContext, previous: dict[str, str] | None
+                  ) -> tuple[dict[str, str] | None, list[str]]:
+    """The exclusions for :func:`scan` and the shallow boundary commits whose parents have
+    arrived since the calling harvester's last harvest.
+
+    ``previous`` is the harvester's refs watermark. Its ``shallow`` watermark keeps the
+    boundary (``.git/shallow``) that harvest saw. When some of those commits are no longer
+    shallow (``git fetch --unshallow`` or ``--deepen``), their ancestors were never walked and
+    excluding the previous tips would keep them out for good: the exclusions are dropped (a
+    whole walk, like a first harvest; the facts already stored write nothing) and the released
+    commits returned. A watermark from before this record falls back on the commits the store
+    marks as boundaries. The new boundary is recorded when it changed.
+    """
+    base = _base(ctx)
+    current: list[str] = base["shallow"]
+    # boundaries released in this run (by a harvester before this one): reported once
+    noted: set[str] = ctx.shared.setdefault(f"gitscan-deepened:{ctx.repo_path}", set())
+    stored = ctx.watermark(SHALLOW_SCOPE)
+    recorded: set[str] = set()
+    if stored is not None:
+        try:
+            data = json.loads(stored)
+        except ValueError:
+            data = None
+        recorded = {str(x) for x in data} if isinstance(data, list) else set()
+    elif previous is not None:  # (the store's marks may be cleared by now: hence ``noted``)
+        recorded = _marked_boundaries(ctx) | noted
+    released = sorted(recorded - set(current))
+    value = json.dumps(current, separators=(",", ":"))
+    if stored != value:
+        ctx.set_watermark(SHALLOW_SCOPE, value)
+    if not released:
+        return previous, []
+    if not noted >= set(released):
+        noted.update(released)
+        more = f" and {len(released) - 1} more" if len(released) > 1 else ""
+        ctx.report.warn("git", f"history deepened since the last harvest ({released[0][:12]}"
+                        f"{more} no longer a shallow boundary): the whole history was walked "
+                        "again to harvest the older commits")
+    return None, released
+
+
 def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     """Commits and DVC file changes reachable from the refs and not from ``since_refs``.
 
@@ -688,8 +754,8 @@ def cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
 
 
 __all__ = [
-    "CommitRecord", "FileChange", "GitScan", "SubmoduleChange", "TagInfo", "cat_blobs",
-    "dump_refs", "is_dvc_metadata", "load_refs", "parse_log", "refs_watermark", "scan",
-    "scan_refs",
+    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "SubmoduleChange", "TagInfo",
+    "cat_blobs", "dump_refs", "history_since", "is_dvc_metadata", "load_refs", "parse_log",
+    "refs_watermark", "scan", "scan_refs",
 ]
 
