@@ -47,6 +47,7 @@ import os
 import posixpath
 import signal
 import subprocess
+import sys
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -562,12 +563,14 @@ class DvcHarvester:
             mp = multiprocessing.get_context("fork")
             recv, send = mp.Pipe(duplex=False)
             # not a daemon: it forks a parse worker of its own (it ends with this generator)
-            proc = mp.Process(target=_replay_worker, name="lineage-dvc-replay",
-                              args=(send, self, ctx, run.repo, changes, chunks, yaml_state,
-                                    cached))
+            proc = mp.Process(target=_start_replay_worker, name="lineage-dvc-replay",
+                              args=(os.getpid(), recv, send, self, ctx, run.repo, changes,
+                                    chunks, yaml_state, cached))
             proc.start()
         except (ValueError, OSError) as exc:  # no fork here, or no resources for one
             return f"nothing written: {exc}"
+        with contextlib.suppress(OSError):  # its process group, set here too: the kill in the
+            os.setpgid(proc.pid, proc.pid)  # ``finally`` below must not race the worker's own
         send.close()  # the worker's end: recv() sees EOF when it exits
         del cached
         got = 0
@@ -591,12 +594,17 @@ class DvcHarvester:
                 yield facts
         finally:
             recv.close()
-            proc.join(10 if finished else 0)  # done: let it end its parse worker itself
-            if proc.is_alive():
-                proc.terminate()
+            if finished:
+                proc.join(10)  # done: let it end its parse worker itself
+            if not finished or proc.exitcode is None:
+                # stopped, failed, hung, or this harvest is interrupted (Ctrl-C, SIGTERM, an
+                # error in the store writes): the worker and its parse worker (its process
+                # group), at once, whatever they are doing
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:  # no group of its own (setpgid failed), or it ended
+                    proc.kill()
                 proc.join()
-            with contextlib.suppress(OSError):  # its parse worker, if it outlived it
-                os.killpg(proc.pid, signal.SIGKILL)
 
     # -- emit what is new ---------------------------------------------------------------------
     def _emit(self, ctx: HarvestContext, run: _Run, first: bool) -> Iterator[Node | Edge]:
@@ -876,6 +884,39 @@ def _new_rows(run: _Run) -> FactRows:
     return FactRows(nodes, edges)
 
 
+_PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
+
+
+def _as_worker(parent: int) -> None:
+    """A forked worker's first step: it dies with ``parent``, the process that forked it,
+    however that one ends (Linux: ``PR_SET_PDEATHSIG``; elsewhere, and on Linux too, its pipes
+    tell it: each worker closes the ends it does not use), and SIGTERM kills it outright (a
+    handler inherited from the harvesting process, like the CLI's, is not its own)."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the pipes alone tell it
+            pass
+    if os.getppid() != parent:  # the parent died before that: nobody reads this worker
+        os._exit(1)
+
+
+def _start_replay_worker(parent: int, recv: Any, out: Any, *args: Any) -> None:
+    """The replay worker process, right after the fork (then :func:`_replay_worker`)."""
+    # the parent's end of the pipe: with it closed here, a send once the parent is gone fails
+    # (EPIPE) instead of blocking for ever on a pipe this process would hold open itself
+    recv.close()
+    with contextlib.suppress(OSError):  # a process group of its own: Ctrl-C reaches only the
+        os.setpgid(0, 0)  # harvesting process, which ends this group (the parse worker too)
+    _as_worker(parent)
+    _replay_worker(out, *args)
+
+
 def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo: str,
                    changes: list[FileChange], chunks: list[tuple[int, int]],
                    yaml_state: dict[str, dict[str, Any]],
@@ -883,8 +924,6 @@ def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo:
     """The forked replay worker: per chunk, send ("chunk", end, warnings, parsed blobs,
     :class:`FactRows` of the new facts); then ("done", model groups, warnings); on an error,
     ("error", message)."""
-    with contextlib.suppress(OSError):  # a process group of its own: the parent ends it,
-        os.setpgid(0, 0)  # and the parse worker it forks, whatever happens to this one
     report = RunReport()
     wctx = dataclasses.replace(ctx, store=cast(Any, _NoStore()), report=report,
                                progress=_no_progress)
@@ -894,7 +933,7 @@ def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo:
         with _WorkerSummaries(wctx, changes, chunks, cached) as summaries:
             # the parse worker must not hold the pipe to the parent open: the parent tells
             # this worker died by that pipe's end
-            summaries.close_in_pool = (out.fileno(),)
+            summaries.close_in_pool = (out,)
             replay = harvester._replay(wctx, changes, chunks, yaml_state, run, summaries)
             for ci, _ in enumerate(replay):
                 facts = _new_rows(run)
@@ -925,7 +964,8 @@ class _Summaries(_ChunkKeys):
         self.ctx = ctx
         self.repo = str(ctx.repo_path)
         self.parallel = _worth_a_process(len(self.last_use))
-        self.close_in_pool: tuple[int, ...] = ()  # inherited fds the parse worker must not hold
+        self.close_in_pool: tuple[Any, ...] = ()  # inherited pipe ends (connections) the
+        # parse worker must not hold
         self.pool: Any = None
         self.pending: dict[int, tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]],
                                       Any]] = {}
@@ -956,12 +996,17 @@ class _Summaries(_ChunkKeys):
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
+                ends: list[Any] = list(self.close_in_pool)
                 self.pool = ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("fork"),
-                    initializer=_close_fds, initargs=(self.close_in_pool,))
+                    initializer=_start_parse_worker, initargs=(os.getpid(), ends))
             except (ImportError, ValueError, OSError):  # no fork on this platform
                 self.parallel = False
                 return None
+            # and the pool's own pipe ends only this process uses: with them closed in the
+            # parse worker, it reads EOF (or writes EPIPE) once this process is gone. The
+            # worker is forked at the first submit (below), so it gets the whole list
+            ends += _owner_ends(self.pool)
         return self.pool.submit(_read_parse, self.repo, todo)
 
     def _cached(self, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -1014,10 +1059,22 @@ class _WorkerSummaries(_Summaries):
         return out
 
 
-def _close_fds(fds: tuple[int, ...]) -> None:
-    for fd in fds:
+def _start_parse_worker(parent: int, ends: list[Any]) -> None:
+    """The parse worker process, right after the fork (the pool's initializer): it dies with
+    the process that owns the pool, and holds no pipe end it does not use."""
+    _as_worker(parent)
+    for end in ends:
         with contextlib.suppress(OSError):
-            os.close(fd)
+            end.close()
+
+
+def _owner_ends(pool: Any) -> list[Any]:
+    """The ends of a :class:`~concurrent.futures.ProcessPoolExecutor`'s pipes that only the
+    process owning it uses: the tasks' writing end and the results' reading end (private
+    attributes, stable since Python 3.9; none if they are not there)."""
+    ends = [getattr(getattr(pool, "_call_queue", None), "_writer", None),
+            getattr(getattr(pool, "_result_queue", None), "_reader", None)]
+    return [e for e in ends if e is not None and hasattr(e, "close")]
 
 
 def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:

@@ -40,9 +40,48 @@ def handle_errors() -> Iterator[None]:
         if exc.hint:
             err_console.print(f"[yellow]hint:[/] {exc.hint}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except Terminated:
+        err_console.print("terminated: nothing was written (the store is unchanged)")
+        raise typer.Exit(143) from None  # 128 + SIGTERM, as a shell reports it
     except KeyboardInterrupt:
         err_console.print("interrupted: nothing was written (the store is unchanged)")
         raise typer.Exit(130) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, under :func:`sigterm_interrupts`: handled as Ctrl-C is, where it is caught."""
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """For the duration (a CLI command's work, never library code: it sets a process-wide
+    handler), SIGTERM — CI cancelling a job, ``timeout``, ``kill`` — ends the command as Ctrl-C
+    does: :class:`Terminated` (a ``KeyboardInterrupt``) is raised in the main thread, so the
+    transaction is rolled back and the workers are ended on the way out. Further SIGTERMs while
+    that unwinds are ignored (``timeout`` sends two: to the command, then to its group), so the
+    clean-up is not cut short; SIGKILL still ends it outright. The previous handler is restored
+    after. Outside the main thread (no handler can be set there) it does nothing."""
+    import signal
+
+    fired = False
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise Terminated
+
+    installed = True
+    previous: Any = None
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread
+        installed = False
+    try:
+        yield
+    finally:
+        if installed:  # None: a handler set outside Python; back to the default then
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def write_output(path: Path, text: str) -> None:

@@ -21,6 +21,7 @@ from lineage.cli.common import (
     print_json,
     progress_bar,
     repo_path,
+    sigterm_interrupts,
     state,
     write_output,
 )
@@ -87,7 +88,8 @@ def harvest(
     """
     from lineage import api
 
-    with handle_errors(), progress_bar(not as_json) as progress:
+    # SIGTERM (CI cancelling, `timeout`) as Ctrl-C: rolled back, workers ended, one line
+    with handle_errors(), sigterm_interrupts(), progress_bar(not as_json) as progress:
         result = api.harvest(repo_path(repo), only=only, progress=progress)
     if as_json:
         print_json(result.as_dict())
