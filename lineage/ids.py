@@ -54,7 +54,7 @@ def strip_credentials(url: str) -> str:
     ``sig``, ``token``, ``api_key`` …; replaced by ``REDACTED``)."""
     if "://" not in url:
         return url
-    parts = urlsplit(url)
+    parts = original = urlsplit(url)
     if parts.password is not None or parts.username is not None:
         netloc = parts.hostname or ""
         if parts.port:
@@ -66,7 +66,9 @@ def strip_credentials(url: str) -> str:
                  for f in fields for name, sep, _ in (f.partition("="),)]
         if clean != fields:
             parts = parts._replace(query="&".join(clean))
-    return parts.geturl()
+    # rebuilt only when something was removed: geturl() drops an empty authority
+    # ("sqlite:///x.db" would become "sqlite:/x.db")
+    return url if parts == original else parts.geturl()
 
 
 def repository_id(remote_url: str | None, root_commit: str | None = None) -> str:

@@ -42,7 +42,8 @@ def test_secret_query_parameters_are_redacted(url: str, secret: str) -> None:
 
 def test_urls_without_secrets_are_kept_as_written() -> None:
     for url in ("https://example.com/d.csv?path=a/b&monkey=1&version=3", "s3://bucket/path",
-                "git@github.com:o/r.git", "https://host.org/x.git", "gs://b/o?generation=2"):
+                "git@github.com:o/r.git", "https://host.org/x.git", "gs://b/o?generation=2",
+                "sqlite:///mlflow.db", "file:///tmp/mlruns", "sqlite:////abs/path.db"):
         assert ids.strip_credentials(url) == url
 
 
