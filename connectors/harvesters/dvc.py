@@ -45,6 +45,7 @@ import dataclasses
 import functools
 import os
 import posixpath
+import re
 import signal
 import subprocess
 import sys
@@ -61,8 +62,18 @@ from connectors.harvesters.gitscan import (
     dump_refs,
     load_refs,
     scan,
+    scan_refs,
+    watermark_repository,
 )
-from lineage.ids import commit_id, data_id, model_group_id, model_id, stage_id
+from lineage.ids import (
+    commit_id,
+    data_id,
+    model_group_id,
+    model_id,
+    repo_key,
+    stage_id,
+    strip_credentials,
+)
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 from lineage.report import RunReport
@@ -71,16 +82,43 @@ from lineage.store import FactRows, Store, edge_row, node_row
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
-_CACHE_VERSION = "2"  # 2: lock summaries carry the stage order and each entry's hash
+# 2: lock summaries carry the stage order and each entry's hash; 3: URLs without credentials,
+# md5 values checked
+_CACHE_VERSION = "3"
+_MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
+# an "md5:" line whose value is not a digest (for the warning's line number)
+# (digits alone, unquoted, are a YAML number)
+_BAD_MD5_LINE = (r"\s*(?:-\s+)?md5\s*:(?:\s*[0-9]+\s*(?:#.*)?$"
+                 r"|(?!\s*(['\"]?)[0-9a-fA-F]{32}(?:\.dir)?\1\s*(?:#.*)?$))")
 
 
 class DvcFileError(ValueError):
-    """A DVC file that parses as YAML but is not shaped as DVC writes it."""
+    """A DVC file that parses as YAML but is not shaped as DVC writes it. ``near``: a regular
+    expression matching the offending line, to find its number when the parser cannot."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, near: str | None = None
+                 ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.near = near
+
+
+def _line_of(data: bytes, near: str | None) -> int | None:
+    """1-based number of the first line of ``data`` that the regular expression ``near``
+    matches (from the line's start)."""
+    if not near:
+        return None
+    pattern = re.compile(near)
+    for i, line in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+        if pattern.match(line):
+            return i
+    return None
+
+
+def _key_line(key: str) -> str:
+    """``near`` for the line of ``key:`` (in a mapping or after a dash)."""
+    return rf"\s*(?:-\s+)?['\"]?{re.escape(key)}['\"]?\s*:"
 
 
 # -- pure: one parsed file → a JSON-safe summary ------------------------------------------------
@@ -123,27 +161,42 @@ def _json_safe(v: Any, budget: list[int] | None = None) -> Any:
 
 def hash_entry(e: Any, where: str) -> dict[str, Any]:
     """A deps/outs entry → {path, hash, hash_kind, size, nfiles, is_dir, remote, …}."""
-    if isinstance(e, str):
-        return {"path": e}  # dvc.yaml style: a bare path
-    if isinstance(e, dict) and len(e) == 1 and "path" not in e:
+    if isinstance(e, str):  # dvc.yaml style: a bare path
+        return {"path": strip_credentials(e) if "://" in e else e}
+    if isinstance(e, dict) and len(e) == 1 and "path" not in e \
+            and isinstance(next(iter(e.values())), dict | None):
         (p, opts), = e.items()  # dvc.yaml style with options: {path: {cache: false}}
-        out: dict[str, Any] = {"path": str(p)}
+        out: dict[str, Any] = {"path": strip_credentials(str(p))}
         if isinstance(opts, dict) and opts.get("remote"):
             out["remote"] = str(opts["remote"])
         return out
     if not isinstance(e, dict) or not isinstance(e.get("path"), str | int | float):
-        raise DvcFileError(f"{where}: entry without a path")
-    out = {"path": str(e["path"])}
+        near = _key_line(str(next(iter(e)))) if isinstance(e, dict) and e else None
+        raise DvcFileError(f"{where}: entry without a path", near=near)
+    path = str(e["path"])
+    if "://" in path:  # an external dependency (import-url): never keep its credentials
+        path = strip_credentials(path)
+    out = {"path": path}
     md5 = e.get("md5")
     if md5 is not None:
+        if not isinstance(md5, str) or not _MD5.fullmatch(md5):
+            raise DvcFileError(
+                f"{where}: md5 of {path!r} is {md5!r}, not an MD5 digest (32 hex digits, "
+                "'.dir' for a directory)", near=_BAD_MD5_LINE)
         out["hash"] = f"md5:{md5}"
         out["hash_kind"] = "md5" if e.get("hash") == "md5" else "md5-dos2unix"
         if str(md5).endswith(".dir"):
             out["is_dir"] = True
-    elif e.get("etag") is not None:
-        out["hash"], out["hash_kind"] = f"etag:{e['etag']}", "etag"
-    elif e.get("checksum") is not None:
-        out["hash"], out["hash_kind"] = f"checksum:{e['checksum']}", "checksum"
+    else:
+        for kind in ("etag", "checksum"):
+            v = e.get(kind)
+            if v is None:
+                continue
+            if not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip():
+                raise DvcFileError(f"{where}: {kind} of {path!r} is {v!r}, not a {kind}",
+                                   near=_key_line(kind))
+            out["hash"], out["hash_kind"] = f"{kind}:{v}", kind
+            break
     for k in ("size", "nfiles"):
         if isinstance(e.get(k), int) and not isinstance(e.get(k), bool):
             out[k] = e[k]
@@ -152,6 +205,8 @@ def hash_entry(e: Any, where: str) -> dict[str, Any]:
     if isinstance(e.get("repo"), dict):
         r = e["repo"]
         out["repo"] = {k: str(r[k]) for k in ("url", "rev", "rev_lock") if r.get(k) is not None}
+        if "url" in out["repo"]:  # dvc import: the source repository, without credentials
+            out["repo"]["url"] = strip_credentials(out["repo"]["url"])
     if e.get("version_id"):
         out["version_id"] = str(e["version_id"])
     return out
@@ -175,7 +230,7 @@ def _cmd(v: Any) -> str | list[str] | None:
 
 def _lock_stage(name: str, st: Any) -> dict[str, Any]:
     if not isinstance(st, dict):
-        raise DvcFileError(f"stage {name!r}: expected a mapping")
+        raise DvcFileError(f"stage {name!r}: expected a mapping", near=_key_line(name))
     out: dict[str, Any] = {}
     cmd = _cmd(st.get("cmd"))
     if cmd is not None:
@@ -270,7 +325,8 @@ def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
     except DvcYamlError as exc:
         return {"error": exc.message, "line": exc.line}
     except DvcFileError as exc:
-        return {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}", "line": exc.line}
+        return {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}",
+                "line": exc.line if exc.line is not None else _line_of(data, exc.near)}
     except RecursionError:
         return {"error": "document nested too deeply", "line": None}
     except Exception as exc:  # noqa: BLE001 - one odd file must never end the harvest
@@ -354,16 +410,25 @@ class DvcHarvester:
 
         # a shallow history deepened since the last harvest: replay all of it (``previous``
         # None), like a first harvest
-        previous, deepened = history_since(ctx, load_refs(ctx.watermark(WATERMARK_SCOPE)))
+        wm = ctx.watermark(WATERMARK_SCOPE)
+        previous, deepened = history_since(ctx, load_refs(wm))
+        # the repository's identity changed (a remote added or changed): data and stage ids
+        # embed it, so replay all of it under the new id too (the old facts stay in the trail)
+        moved = previous is not None and _identity_moved(ctx, wm, scan_refs(ctx).repo_id)
+        if moved:
+            previous = None
         s = scan(ctx, previous)
         if previous is not None and previous == s.refs:
+            if watermark_repository(wm) is None:  # recorded from now on
+                ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
             return
         run = _Run(s.repo_id)
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
         # once, as the chunks written meanwhile are this run's own (``run.seen``). After a
-        # deepening every fact is handed over again, so those the old boundary seemed to
-        # introduce get their real first commit; identical ones write nothing
-        first = bool(deepened) or _no_dvc_facts(ctx)
+        # deepening or a new identity every fact is handed over again, so those the old
+        # boundary seemed to introduce get their real first commit; identical ones write
+        # nothing
+        first = bool(deepened) or moved or _no_dvc_facts(ctx)
         changes = _yaml_first(s.changes)
         yaml_state = self._seed(ctx, changes)
         chunks = _chunks(changes)
@@ -389,7 +454,7 @@ class DvcHarvester:
                     run.flush()
         yield from self._emit_groups(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
-        ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs))
+        ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
 
     # -- replay the changes in commit order, chunk by chunk -----------------------------------
     def _seed(self, ctx: HarvestContext, changes: list[FileChange]) -> dict[str, dict[str, Any]]:
@@ -702,6 +767,23 @@ def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
         out += group
         i = j
     return out
+
+
+def _identity_moved(ctx: HarvestContext, watermark: str | None, repo_id: str) -> bool:
+    """The DVC facts of the last harvest were written under another repository id."""
+    recorded = watermark_repository(watermark)
+    if recorded is not None:
+        return recorded != repo_id
+    # a watermark from before the id was recorded: DVC facts in the store, none under this id
+    if _no_dvc_facts(ctx):
+        return False
+    conn = ctx.store.conn
+    for kind in ("data", "stage"):
+        lo = f"{kind}:{repo_key(repo_id)}:"
+        if conn.execute("SELECT 1 FROM nodes WHERE id >= ? AND id < ? LIMIT 1",
+                        (lo, lo[:-1] + ";")).fetchone() is not None:
+            return False
+    return True
 
 
 def _no_dvc_facts(ctx: HarvestContext) -> bool:

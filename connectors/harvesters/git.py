@@ -16,17 +16,18 @@ tests check that they validate against :class:`lineage.model.CommitAttrs` and eq
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from connectors.harvesters.gitscan import (
     CommitRecord,
     GitScan,
+    dump_refs,
     history_since,
     load_refs,
     scan,
     scan_refs,
+    watermark_repository,
 )
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
@@ -61,14 +62,6 @@ def fast_edge(kind: EdgeKind, source: str, target: str) -> Edge:
     _set(e, "__pydantic_extra__", None)
     _set(e, "__pydantic_private__", None)
     return e
-
-
-def _watermark_repo(wm: str | None) -> str | None:
-    try:
-        data = json.loads(wm or "")
-    except ValueError:
-        return None
-    return data.get("repository") if isinstance(data, dict) else None
 
 
 def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
@@ -110,7 +103,7 @@ class GitHarvester:
             return  # empty repository: nothing yet (its identity needs a commit or a remote)
         # a shallow history deepened since the last harvest: walk all of it (``since`` None)
         since, released = history_since(ctx, previous)
-        if previous is not None and _watermark_repo(wm) not in (None, base.repo_id):
+        if previous is not None and watermark_repository(wm) not in (None, base.repo_id):
             # the identity changed (a remote was added or changed): re-harvest every commit
             # so each one names the repository by its new id
             ctx.report.warn("git", f"repository identity changed to {base.repo_id}; "
@@ -118,9 +111,7 @@ class GitHarvester:
             since = None
         s = scan(ctx, since)
         yield from self._facts(ctx, s, previous, set(released))
-        ctx.set_watermark(WATERMARK_SCOPE, json.dumps(
-            {"repository": s.repo_id, "refs": dict(sorted(s.refs.items()))},
-            separators=(",", ":")))
+        ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
 
     def _facts(self, ctx: HarvestContext, s: GitScan, previous: dict[str, str] | None,
                released: set[str]) -> Iterator[Node | Edge]:

@@ -229,9 +229,23 @@ def refs_watermark(refs: Mapping[str, str]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def dump_refs(refs: Mapping[str, str]) -> str:
-    """Refs map as the JSON text harvesters keep in their watermark."""
-    return json.dumps(dict(sorted(refs.items())), separators=(",", ":"))
+def dump_refs(refs: Mapping[str, str], repository: str | None = None) -> str:
+    """Refs map as the JSON text harvesters keep in their watermark; with ``repository``,
+    also the repository id the facts were harvested under (``{"repository", "refs"}``)."""
+    body: Any = dict(sorted(refs.items()))
+    if repository is not None:
+        body = {"repository": repository, "refs": body}
+    return json.dumps(body, separators=(",", ":"))
+
+
+def watermark_repository(watermark: str | None) -> str | None:
+    """The repository id a refs watermark was written under (None: not recorded)."""
+    try:
+        data = json.loads(watermark or "")
+    except ValueError:
+        return None
+    repo = data.get("repository") if isinstance(data, dict) else None
+    return repo if isinstance(repo, str) else None
 
 
 def load_refs(watermark: str | None) -> dict[str, str] | None:

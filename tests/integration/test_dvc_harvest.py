@@ -7,6 +7,7 @@ One template repository is built per session with the real ``dvc`` CLI (``dvc in
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -554,3 +555,52 @@ def test_artifact_produced_by_a_pipeline_in_another_folder(git_repo: GitRepo) ->
     (src, dst), = edges(git_repo.path, EdgeKind.ARTIFACT)
     assert dst == "model:churn@v1.0.0"
     assert nodes(git_repo.path, NodeKind.DATA)[src]["path"] == "models/m.pkl"
+
+
+@pytest.mark.parametrize("legacy_watermark", [False, True])
+def test_remote_added_later_rekeys_the_dvc_facts(dvc_repo: tuple[GitRepo, Template],
+                                                 legacy_watermark: bool) -> None:
+    """A remote added after a first harvest changes the repository id that data and stage ids
+    embed: the DVC facts of the whole history are harvested again under it, the GTO versions'
+    artifact edges point at nodes that exist, and the next harvest writes nothing."""
+    import sqlite3
+
+    repo, _ = dvc_repo
+    harvest(repo.path)
+    old = _repo_id(repo.path)
+    assert old.startswith("repository:root:")
+    old_keys = {(a["path"], a.get("hash")) for a in nodes(repo.path, NodeKind.DATA).values()}
+    if legacy_watermark:  # a store whose DVC watermark predates the recorded repository id
+        db = repo.path / ".lineage" / "lineage.db"
+        with sqlite3.connect(db) as conn:
+            (wm,) = conn.execute("SELECT value FROM watermarks WHERE harvester='dvc' "
+                                 "AND scope='refs'").fetchone()
+            conn.execute("UPDATE watermarks SET value=? WHERE harvester='dvc' AND scope='refs'",
+                         (json.dumps(json.loads(wm)["refs"]),))
+    repo.git("remote", "add", "origin", "https://u:tok@GitHub.com/Org/Churn.git")
+    repo.write("data/raw.csv", "id,label\n1,0\n2,1\n3,1\n4,0\n")
+    dvc(repo, "add", "-q", "data/raw.csv")
+    dvc(repo, "repro", "-q")
+    repo.commit("even more data")
+    repo.tag("churn@v3.0.0", "register churn v3")
+    harvest(repo.path)
+    key = "github.com/Org/Churn"
+    data = nodes(repo.path, NodeKind.DATA)
+    new = {(a["path"], a.get("hash")) for i, a in data.items() if i.startswith(f"data:{key}:")}
+    assert old_keys < new  # every version of the history, and the new ones
+    stages = nodes(repo.path, NodeKind.STAGE)
+    assert any(i.startswith(f"stage:{key}:") for i in stages)
+    g = graph(repo.path)
+    for src, dst in edges(repo.path, EdgeKind.ARTIFACT):
+        assert not g.is_placeholder(src), (src, dst)
+    arts = edges(repo.path, EdgeKind.ARTIFACT)  # (the old id's edges stay in the trail)
+    for version in ("v1.0.0", "v2.0.0", "v3.0.0"):
+        assert any(src.startswith(f"data:{key}:") for src, dst in arts
+                   if dst == f"model:churn@{version}"), version
+    again = harvest(repo.path)
+    assert again.new_events == 0
+    store = api.open_store(repo.path)
+    try:
+        assert store.verify().ok
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_a_blob_that_comes_back_chunks_later(git_repo: GitRepo, tmp_path: Path,
     git_repo.write("dvc.lock", a)
     first = git_repo.commit("first", "dvc.yaml", "dvc.lock")
     for i in range(6):
-        git_repo.write("dvc.lock", LOCK.format(dep=f"{i:032x}", out=f"{i + 100:032x}"))
+        git_repo.write("dvc.lock", LOCK.format(dep=f"a{i:031x}", out=f"b{i + 100:031x}"))
         git_repo.commit(f"retrain {i}", "dvc.lock")
     git_repo.write("dvc.lock", a)
     back = git_repo.commit("back to the first data", "dvc.lock")
@@ -195,7 +196,9 @@ def _corrupt_lock_at_one_commit(repo: Path) -> str:
     good = (repo / "dvc.lock").read_text()
     (repo / "dvc.lock").write_text("schema: '2.0'\nstages:\n  train: [unclosed\n")
     bad = g.commit("broken lock", "dvc.lock")
-    (repo / "dvc.lock").write_text(good.replace("md5: ", "md5: f", 1))
+    # a new blob: the first digest reversed (still a valid md5)
+    (repo / "dvc.lock").write_text(
+        re.sub(r"md5: ([0-9a-f]{32})", lambda m: f"md5: {m.group(1)[::-1]}", good, count=1))
     g.commit("repaired lock", "dvc.lock")
     return bad
 

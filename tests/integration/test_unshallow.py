@@ -7,6 +7,7 @@ tags; a ``git clone --depth 2`` of it harvested; then ``git fetch --unshallow`` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -58,7 +59,8 @@ def _lock(raw: str, prep: str, model: str | None) -> str:
 
 
 def _md5(c: str) -> str:
-    return c * 32
+    # a digest as DVC writes it (never digits alone: unquoted, YAML would read a number)
+    return hashlib.md5(c.encode()).hexdigest()
 
 
 def _git(path: Path, *args: str) -> str:
