@@ -29,6 +29,12 @@ def _md5(*parts: object) -> str:
     return hashlib.md5("|".join(map(str, parts)).encode()).hexdigest()
 
 
+def _y(value: str) -> str:
+    """A digest as DVC's YAML writer puts it: quoted when digits alone would read as a
+    number."""
+    return f"'{value}'" if value.isdigit() else value
+
+
 class History:
     def __init__(self, n: int, seed: int, max_stages: int = MAX_STAGES) -> None:
         self.n = n
@@ -64,9 +70,9 @@ class History:
             path = "models/model.pkl" if s == "train" else f"data/{s}"
             is_dir = path.startswith("data/")
             out += [f"  {s}:", f"    cmd: python src/{s}.py {prev_out} data/{s}", "    deps:",
-                    f"    - path: src/{s}.py", "      hash: md5", f"      md5: {_md5('src', s)}",
+                    f"    - path: src/{s}.py", "      hash: md5", f"      md5: {_y(_md5('src', s))}",
                     "      size: 1432", f"    - path: {prev_out}", "      hash: md5",
-                    f"      md5: {prev_hash}", "      size: 88123"]
+                    f"      md5: {_y(prev_hash)}", "      size: 88123"]
             if is_dir or prev_out.startswith("data/"):
                 out += ["      nfiles: 3"]
             if s in ("train", "featurize") or s.startswith("extra"):
@@ -74,7 +80,7 @@ class History:
                         f"        epochs: {self.params['epochs']}",
                         f"        lr: {self.params['lr']}"]
             out += ["    outs:", f"    - path: {path}", "      hash: md5",
-                    f"      md5: {h}{'.dir' if is_dir else ''}",
+                    f"      md5: {_y(h + ('.dir' if is_dir else ''))}",
                     f"      size: {1000 + int(h[:4], 16)}"]
             if is_dir:
                 out += ["      nfiles: 12"]
@@ -88,7 +94,7 @@ class History:
         if path.endswith("dir"):
             return (f"outs:\n- md5: {h}.dir\n  size: {5000 + v}\n  nfiles: 7\n  hash: md5\n"
                     f"  path: {name}\n")
-        return f"outs:\n- md5: {h}\n  size: {5000 + v}\n  hash: md5\n  path: {name}\n"
+        return f"outs:\n- md5: {_y(h)}\n  size: {5000 + v}\n  hash: md5\n  path: {name}\n"
 
     # -- stream -----------------------------------------------------------------------------
     def stream(self, out: list[bytes]) -> None:
