@@ -35,10 +35,13 @@ def handle_errors() -> Iterator[None]:
     except LineageError as exc:
         if state["verbose"]:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True,
+        from rich.markup import escape
+
+        # messages quote paths, refs, commit subjects, server answers: text, never markup
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True,
                           highlight=False)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/] {exc.hint}", soft_wrap=True)
+            err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except Terminated:
         err_console.print("terminated: nothing was written (the store is unchanged)")

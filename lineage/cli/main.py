@@ -159,20 +159,12 @@ def show(
       lineage show churn
       lineage show data/model.pkl --json
     """
-    from rich.markup import escape
-
     from lineage import api
-    from lineage.errors import LineageError
 
-    with handle_errors():
+    with handle_errors():  # (messages are printed as text: refs, commit subjects)
         store = api.open_store(repo_path(repo))
         graph = store.load_graph()
-        try:
-            node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
-        except LineageError as exc:  # what the user typed and commit messages are not markup
-            exc.message = escape(exc.message)
-            exc.hint = escape(exc.hint) if exc.hint else exc.hint
-            raise
+        node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
     prov = graph.provenance(node_id)
     if as_json:
         print_json({"ref": ref, "node": node_id, **prov.to_node_link()})

@@ -148,3 +148,11 @@ def test_first_harvest_of_an_empty_repository(git_repo: GitRepo) -> None:
     assert _run("harvest", "--repo", repo)[0] == 0
     code, out = _run("harvest", "--repo", repo)
     assert code == 0 and "Nothing new since the last harvest." in out, out
+
+
+def test_error_messages_are_printed_as_text(tmp_path: Path) -> None:
+    """A path, ref or server answer holding brackets is printed as it is, not as markup."""
+    odd = tmp_path / "odd [red]name[dim]"
+    odd.mkdir()
+    code, out = _run("harvest", "--repo", str(odd))
+    _assert_one_error(code, out, 2, "odd [red]name[dim]")
