@@ -142,7 +142,15 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
                 if not h.enabled(ctx):
                     continue
                 n_warn = len(result.report.warnings)
-                stats = store.upsert(h.harvest(ctx))
+                facts = h.harvest(ctx)
+                try:
+                    stats = store.upsert(facts)
+                finally:
+                    # a harvester stopped half way (an error, Ctrl-C) ends its worker
+                    # processes now, not when the caller lets go of the traceback
+                    close = getattr(facts, "close", None)
+                    if close is not None:
+                        close()
                 for (hv, scope), value in sorted(ctx._watermarks.items()):
                     store.set_watermark(hv, scope, value)
                 seq = None

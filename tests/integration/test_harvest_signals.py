@@ -263,3 +263,42 @@ def test_the_cli_harvest_puts_the_sigterm_handler_back(tmp_path: Path,
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_in_process_harvest_that_fails_ends_its_workers_at_once(
+        history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``api.harvest`` in a user's own process (a notebook keeps the traceback): when the
+    store writes fail half way, the DVC replay worker and its parse worker are gone when the
+    error reaches the caller, not when the traceback is released."""
+    from lineage import api
+    from lineage.store import Store
+
+    monkeypatch.setenv("LINEAGE_STORE", str(tmp_path / "store"))
+    api.init(history)
+    real = Store._write_rows
+    workers: dict[int, tuple[str, int, int, int, int]] = {}
+
+    def fail_on_third_chunk(self: Store, rows: object, stats: object) -> None:
+        real(self, rows, stats)  # type: ignore[arg-type]
+        fail_on_third_chunk.calls += 1  # type: ignore[attr-defined]
+        if fail_on_third_chunk.calls == 3:  # type: ignore[attr-defined]
+            me = os.getpid()
+            for p in Path("/proc").iterdir():  # the replay worker and its parse worker
+                st = _stat(int(p.name)) if p.name.isdigit() else None
+                if st is not None and st[0] != "Z" and (st[1] == me or st[1] in workers):
+                    workers[int(p.name)] = st
+            raise RuntimeError("disk full")
+
+    fail_on_third_chunk.calls = 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(Store, "_write_rows", fail_on_third_chunk)
+    with pytest.raises(RuntimeError, match="disk full") as excinfo:
+        api.harvest(history)
+    assert len(workers) >= 1, "the harvest ran no worker"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        alive = {pid for pid, st in workers.items()
+                 if (now := _stat(pid)) is not None and now[0] != "Z" and now[4] == st[4]}
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert not alive, (alive, excinfo.value)
