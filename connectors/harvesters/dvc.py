@@ -129,8 +129,8 @@ def file_kind(path: str) -> str | None:
         return "lock"
     if base == "dvc.yaml":
         return "yaml"
-    if base.endswith(".dvc") and base != ".dvc":
-        return "dvc"
+    if (base.endswith(".dvc") and base != ".dvc") or base == "Dvcfile":
+        return "dvc"  # (Dvcfile: DVC 0.x's default name for a single-stage file)
     return None
 
 

@@ -138,9 +138,11 @@ class GitScan:
 # -- helpers ------------------------------------------------------------------------------------
 
 def is_dvc_metadata(path: str) -> bool:
-    """``dvc.yaml``, ``dvc.lock`` or ``*.dvc`` in any folder."""
+    """``dvc.yaml``, ``dvc.lock``, ``*.dvc`` or ``Dvcfile`` (DVC 0.x's default stage file)
+    in any folder."""
     base = path.rsplit("/", 1)[-1]
-    return base == "dvc.lock" or base == "dvc.yaml" or (base.endswith(".dvc") and base != ".dvc")
+    return base == "dvc.lock" or base == "dvc.yaml" or base == "Dvcfile" \
+        or (base.endswith(".dvc") and base != ".dvc")
 
 
 def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:

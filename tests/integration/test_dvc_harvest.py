@@ -604,3 +604,21 @@ def test_remote_added_later_rekeys_the_dvc_facts(dvc_repo: tuple[GitRepo, Templa
         assert store.verify().ok
     finally:
         store.close()
+
+
+def test_dvc_0x_default_stage_file_dvcfile(git_repo: GitRepo) -> None:
+    """``dvc run`` of DVC 0.x wrote its stage to ``Dvcfile`` unless told otherwise."""
+    git_repo.write("Dvcfile", DVC_0X.replace("../data/prepared", "data/prepared"))
+    git_repo.write("sub/Dvcfile", DVC_0X.replace("deadbeef", "cafebabe"))
+    c = git_repo.commit("dvc run (0.x)")
+    res = harvest(git_repo.path)
+    assert [w for w in res.report.warnings if w.source == "dvc"] == []
+    stages = {a["dvc_yaml"]: a for a in nodes(git_repo.path, NodeKind.STAGE).values()}
+    assert set(stages) == {"Dvcfile", "sub/Dvcfile"}
+    top = stages["Dvcfile"]
+    assert top["name"] == "Dvcfile" and top["cmd"] == "python train.py" and top["commit"] == c
+    assert set(top["deps"]) == {"data/prepared", "train.py"} and top["outs"] == ["model.pkl"]
+    assert stages["sub/Dvcfile"]["outs"] == ["sub/model.pkl"]
+    data = {a["path"]: a for a in nodes(git_repo.path, NodeKind.DATA).values()}
+    assert data["model.pkl"]["hash"] == "md5:deadbeefdeadbeefdeadbeefdeadbeef"
+    assert data["sub/model.pkl"]["hash"] == "md5:cafebabecafebabecafebabecafebabe"
