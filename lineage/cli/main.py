@@ -1,7 +1,7 @@
 """`lineage` command line. Commands only: the work is in :mod:`lineage.api`.
 
 Exit codes: 0 ok · 1 findings / integrity failure / validation failure · 2 usage or
-configuration error · 3 push target unreachable or refused.
+configuration error · 3 push target unreachable or refused · 130 interrupted · 143 terminated.
 """
 
 from __future__ import annotations
