@@ -20,7 +20,8 @@ versions (``model:<name>@v1.2.0``; ``TAGGED`` commit → model, ``VERSION_OF``, 
 
 Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
-the store keeps only what changed.
+the store keeps only what changed; a version or deployment no tag derives any more is marked
+deregistered / retired (a deleted tag), and a moved registration tag marks its old `tagged` edge.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from connectors.harvesters.gitscan import cat_objects, parse_ident, parse_tag_ob
 from lineage.ids import commit_id, deployment_id, model_group_id, model_id
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
 from lineage.plugins import HarvestContext
+from lineage.serialize import now_utc, utc_iso
 
 WATERMARK_SCOPE = "tags"
 
@@ -172,8 +174,74 @@ class GtoHarvester:
         if ctx.watermark(WATERMARK_SCOPE) == wm:
             return
         events = self._events(ctx, tags, s)
-        yield from self._facts(ctx, events, s.repo_id)
+        facts = list(self._facts(ctx, events, s.repo_id))  # tags are few
+        # what the store holds from earlier replays, read before this one's facts land
+        stale = list(self._withdrawn(ctx, facts, s.repo_id))
+        yield from facts
+        yield from stale
         ctx.set_watermark(WATERMARK_SCOPE, wm)
+
+    # -- tags deleted or moved since an earlier harvest ---------------------------------------
+    def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge],
+                   repo_id: str) -> Iterator[Node | Edge]:
+        """GTO's state is its tags: a version or deployment this replay no longer derives had
+        its tag deleted (``gto deregister --delete`` / ``gto unassign --delete``), and a
+        version registered at another commit than before had its tag moved. The store keeps
+        what was (an audit trail); this marks it: a deployment gets ``retired_at`` (seen at
+        this harvest) and the reason, a version becomes ``deregistered``, and the ``tagged``
+        edge from a moved tag's old commit gets ``moved_to``. Only facts of this repository
+        (their commit is one of its commits) are touched."""
+        derived = {f.id: f for f in facts if isinstance(f, Node)}
+        store = ctx.store
+        ours: dict[str, bool] = {}
+
+        def of_this_repo(sha: str | None) -> bool:
+            if not sha:
+                return False
+            if sha not in ours:
+                c = store.get_node(commit_id(sha))
+                ours[sha] = c is not None and c.attrs.get("repository") == repo_id
+            return ours[sha]
+
+        now: str | None = None
+        for n in store.find_nodes(NodeKind.DEPLOYMENT, source="gto"):
+            props = dict(n.attrs.get("properties") or {})
+            if n.id in derived or n.attrs.get("retired_at") or not of_this_repo(
+                    props.get("commit")):
+                continue
+            now = now or utc_iso(now_utc())
+            props["retired_reason"] = (f"GTO tag {props.get('gto_tag', '?')} deleted; "
+                                       "retired_at is the harvest that first saw it gone")
+            ctx.report.warn("gto", f"tag {props.get('gto_tag', n.id)} is gone: deployment "
+                            f"{n.id} marked retired", commit=props.get("commit"))
+            yield _validated(NodeKind.DEPLOYMENT, n.id,
+                             {**n.attrs, "retired_at": now, "properties": props})
+        for n in store.find_nodes(NodeKind.MODEL, registry="gto"):
+            a = n.attrs
+            props = dict(a.get("properties") or {})
+            tag = props.get("gto_tag")
+            new = derived.get(n.id)
+            if new is not None:
+                old_commit, new_commit = a.get("commit"), new.attrs.get("commit")
+                if old_commit and new_commit and old_commit != new_commit \
+                        and of_this_repo(old_commit):
+                    ctx.report.warn("gto", f"tag {tag or n.id} moved from {old_commit[:12]} to "
+                                    f"{new_commit[:12]} since the last harvest: {n.id} now "
+                                    "names the new commit (the old one stays in the trail)",
+                                    commit=new_commit)
+                    yield Edge.make(EdgeKind.TAGGED, commit_id(old_commit), n.id, tag=tag,
+                                    moved_to=new_commit)
+                continue
+            if a.get("status") != "registered" or not of_this_repo(a.get("commit")):
+                continue
+            now = now or utc_iso(now_utc())
+            props.update(deregistered_at=now, deregistration_tag=f"{tag} deleted"
+                         if tag else "registration tag deleted")
+            ctx.report.warn("gto", f"tag {tag or n.id} is gone: {n.id} marked deregistered",
+                            commit=a.get("commit"))
+            yield _validated(NodeKind.MODEL, n.id, {**a, "status": "deregistered",
+                                                    "stage": None, "properties": props},
+                             clear=("stage",))
 
     # -- reading tags -------------------------------------------------------------------------
     def _events(self, ctx: HarvestContext, tags: dict[str, str], s: Any) -> list[TagEvent]:

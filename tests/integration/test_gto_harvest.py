@@ -203,3 +203,61 @@ def test_odd_registries_warn_and_go_on(git_repo: GitRepo) -> None:
     assert "model:m@v4.0.0" not in graph
     assert f"model:m@{c2}" not in graph  # a rejected unassignment invents no version
     assert c2 in {graph.attrs(n)["sha"] for n in graph.node_ids(NodeKind.COMMIT)}
+
+
+def test_deleted_and_moved_tags_are_marked_not_kept_current(git_repo: GitRepo) -> None:
+    """GTO's state is its tags. ``gto deregister --delete`` / ``gto unassign --delete`` delete a
+    tag, and a tag can be deleted and made again elsewhere: the store keeps what was (an audit
+    trail) but no longer shows it as current."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+    from lineage.model import EdgeKind
+
+    git_repo.write("model.pkl", "w1")
+    c1 = git_repo.commit("train v1")
+    git_repo.tag("churn@v1.0.0", "register v1.0.0")
+    git_repo.tag("churn#prod#1", "promote")
+    git_repo.write("model.pkl", "w2")
+    c2 = git_repo.commit("train v1.1")
+    git_repo.tag("churn@v1.1.0", "register v1.1.0")
+    git_repo.tag("churn#staging#1", "stage")
+    git_repo.write("model.pkl", "w3")
+    c3 = git_repo.commit("train v1.0 again")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn#staging#1")
+    git_repo.git("tag", "-d", "churn@v1.1.0")
+    git_repo.git("tag", "-d", "churn@v1.0.0")
+    git_repo.tag("churn@v1.0.0", "register v1.0.0 at the retrained commit", ref=c3)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    warns = [str(w) for w in res.report.warnings if w.source == "gto"]
+    assert any("churn#staging#1 is gone" in w for w in warns), warns
+    assert any("churn@v1.1.0 is gone" in w for w in warns), warns
+    assert any("churn@v1.0.0 moved from" in w for w in warns), warns
+    store = api.open_store(git_repo.path)
+    try:
+        v11 = store.get_node("model:churn@v1.1.0")
+        assert v11 is not None and v11.attrs["status"] == "deregistered"
+        assert v11.attrs["properties"]["deregistration_tag"] == "churn@v1.1.0 deleted"
+        assert v11.attrs.get("stage") is None
+        staging = [n for n in store.iter_nodes(NodeKind.DEPLOYMENT)
+                   if n.attrs["environment"] == "staging"]
+        assert len(staging) == 1 and staging[0].attrs["retired_at"]
+        assert "deleted" in staging[0].attrs["properties"]["retired_reason"]
+        prod = [n for n in store.iter_nodes(NodeKind.DEPLOYMENT)
+                if n.attrs["environment"] == "prod"]
+        assert all(not n.attrs.get("retired_at") for n in prod)  # its tag is still there
+        v10 = store.get_node("model:churn@v1.0.0")
+        assert v10 is not None and v10.attrs["commit"] == c3
+        tagged = {(e.source, e.target): e.attrs for e in store.iter_edges(EdgeKind.TAGGED)}
+        assert tagged[(f"commit:{c1}", "model:churn@v1.0.0")]["moved_to"] == c3
+        assert "moved_to" not in tagged[(f"commit:{c3}", "model:churn@v1.0.0")]
+        assert (f"commit:{c2}", "model:churn@v1.1.0") in tagged  # the trail keeps it
+        assert store.verify().ok
+    finally:
+        store.close()
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
+    # `show churn`: the latest version is no longer the deleted one
+    out = CliRunner().invoke(app, ["show", "churn", "--repo", str(git_repo.path), "--json"])
+    assert out.exit_code == 0 and '"node": "model:churn@v1.0.0"' in out.stdout, out.output
