@@ -13,6 +13,7 @@ import getpass
 import importlib.util
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -162,6 +163,10 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
                     seq = ev.seq
                 result.harvesters.append(HarvesterResult(name, stats, seq))
         result.counts = store.counts()
+    except sqlite3.OperationalError as exc:
+        if "malformed JSON" in str(exc):  # a harvester's query met a row changed outside
+            store.raise_unreadable()  # lineage: name it
+        raise
     finally:
         store.close()
     return result

@@ -1024,7 +1024,12 @@ class Store:
         for key, value in equals.items():
             sql += f" AND json_extract(attrs, '$.{key}') = ?"
             params.append(value)
-        return [_node(i, k, a) for i, k, a in self.conn.execute(sql + " ORDER BY id", params)]
+        try:
+            rows = self.conn.execute(sql + " ORDER BY id", params).fetchall()
+        except sqlite3.OperationalError:  # "malformed JSON": a row changed outside lineage
+            self.raise_unreadable()
+            raise
+        return [_node(i, k, a) for i, k, a in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = dict(self.conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
