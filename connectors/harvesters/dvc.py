@@ -973,9 +973,12 @@ def _as_worker(parent: int) -> None:
     """A forked worker's first step: it dies with ``parent``, the process that forked it,
     however that one ends (Linux: ``PR_SET_PDEATHSIG``; elsewhere, and on Linux too, its pipes
     tell it: each worker closes the ends it does not use), and SIGTERM kills it outright (a
-    handler inherited from the harvesting process, like the CLI's, is not its own)."""
+    handler inherited from the harvesting process, like the CLI's, is not its own). Ctrl-C is
+    the harvesting process's to handle (it rolls back and ends its workers): a worker in the
+    terminal's process group ignores SIGINT instead of printing a traceback of its own."""
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             import ctypes

@@ -210,10 +210,10 @@ def test_sigkill_of_the_harvest_ends_its_workers(
     _assert_store_unchanged(history, store, before)  # the next open rolls the journal back
 
 
-def test_sigkill_of_an_incremental_harvest_ends_its_parse_worker(
-        history: Path, tmp_path: Path, harvests: list[subprocess.Popen[str]]) -> None:
-    """A store that already holds DVC facts: the replay runs in the harvesting process, with a
-    parse worker of its own (no replay worker)."""
+def _incremental(history: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A clone whose store holds the first 100 commits' facts, then fetches the rest: the
+    next harvest replays in the harvesting process, with a parse worker of its own (no replay
+    worker), in the harvesting process's process group."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(history), str(repo)], check=True)
     git = ["git", "-C", str(repo)]
@@ -226,13 +226,45 @@ def test_sigkill_of_an_incremental_harvest_ends_its_parse_worker(
     assert _lineage(repo, store, "harvest").returncode == 0  # the first 100 commits
     subprocess.run([*git, "fetch", "-q", str(history), "+refs/heads/*:refs/remotes/h/*",
                     "+refs/tags/*:refs/tags/*"], check=True)
+    assert dvc._PARALLEL_MIN < 2800
+    return repo, store
+
+
+def test_sigkill_of_an_incremental_harvest_ends_its_parse_worker(
+        history: Path, tmp_path: Path, harvests: list[subprocess.Popen[str]]) -> None:
+    repo, store = _incremental(history, tmp_path)
     before = _dump(store)
-    assert before["nodes"] and dvc._PARALLEL_MIN < 2800
+    assert before["nodes"]
     proc = _start(repo, store, harvests)
     procs = _workers(proc, depth=1)  # the parse worker
     proc.kill()
     proc.wait(timeout=10)
     _assert_gone(procs, proc.pid)
+    _assert_store_unchanged(repo, store, before)
+
+
+def test_ctrl_c_of_an_incremental_harvest_prints_one_line(
+        history: Path, tmp_path: Path, harvests: list[subprocess.Popen[str]]) -> None:
+    """Ctrl-C at a terminal signals the whole foreground process group, the parse worker
+    included: the harvest rolls back and says so in one line; the worker prints nothing."""
+    repo, store = _incremental(history, tmp_path)
+    before = _dump(store)
+    proc = _start(repo, store, harvests)
+    procs = _workers(proc, depth=1)
+    workers = [p for p, st in procs.items() if st[1] == proc.pid and p != proc.pid
+               and _cmdline(p) == _cmdline(proc.pid)]
+    assert workers
+    for pid in workers:  # SIGINT (2) is in the worker's set of ignored signals
+        status = Path(f"/proc/{pid}/status").read_text()
+        ignored = int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1],
+                      16)
+        assert ignored & (1 << (signal.SIGINT - 1)), f"parse worker {pid} takes Ctrl-C"
+    time.sleep(0.3)  # the parse worker busy in its chunk
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    err = _stderr(store)
+    _assert_gone(procs, proc.pid)
+    assert "interrupted: nothing was written" in err and "Traceback" not in err, err
     _assert_store_unchanged(repo, store, before)
 
 
