@@ -99,6 +99,7 @@ class HarvestResult:
             "skipped": self.skipped,
             "new_events": self.new_events,
             "warnings": [w.as_dict() for w in self.report.warnings],
+            "notes": [n.as_dict() for n in self.report.notes],
             "totals": self.counts,
         }
 

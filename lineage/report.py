@@ -34,7 +34,13 @@ class Warning_:
 class RunReport:
     warnings: list[Warning_] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    notes: list[Warning_] = field(default_factory=list)  # worth telling, nothing wrong
 
     def warn(self, source: str, message: str, *, file: str | None = None,
              line: int | None = None, commit: str | None = None, field: str | None = None) -> None:
         self.warnings.append(Warning_(source, message, file, line, commit, field))
+
+    def note(self, source: str, message: str, *, commit: str | None = None) -> None:
+        """Something the user should know that is not a problem (e.g. older history that
+        became available and was harvested)."""
+        self.notes.append(Warning_(source, message, None, None, commit, None))

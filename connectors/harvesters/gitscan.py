@@ -696,7 +696,7 @@ def history_since(ctx: HarvestContext, previous: dict[str, str] | None
     if not noted >= set(released):
         noted.update(released)
         more = f" and {len(released) - 1} more" if len(released) > 1 else ""
-        ctx.report.warn("git", f"history deepened since the last harvest ({released[0][:12]}"
+        ctx.report.note("git", f"history deepened since the last harvest ({released[0][:12]}"
                         f"{more} no longer a shallow boundary): the whole history was walked "
                         "again to harvest the older commits")
     return None, released

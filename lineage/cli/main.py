@@ -132,6 +132,8 @@ def _print_harvest(result: Any) -> None:
                   f"new events: {result.new_events}")
     for name, why in result.skipped.items():
         err_console.print(f"[dim]skipped {name}: {why}[/]")
+    for n in result.report.notes:
+        err_console.print(f"[dim]note:[/] {escape(str(n))}", soft_wrap=True)
     if result.report.warnings:
         err_console.print(f"[yellow]{len(result.report.warnings)} warning(s):[/]")
         for w in result.report.warnings[:50]:
