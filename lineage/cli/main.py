@@ -288,7 +288,8 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
 
 
 @app.command("log")
-def log_(repo: Path | None = RepoOpt, limit: int = typer.Option(20, "-n"),
+def log_(repo: Path | None = RepoOpt,
+         limit: int = typer.Option(20, "-n", min=1, help="How many of the latest events."),
          as_json: bool = JsonOpt) -> None:
     """List the latest events of the audit trail (harvests, records, pushes).
 

@@ -119,13 +119,13 @@ def push(
         if as_json:
             print_json(result.as_dict())
         else:
-            _print_summary(result)
+            _print_summary(result, failed=failure is not None)
     if failure is not None:
         with handle_errors():
             raise failure
 
 
-def _print_summary(result: Any) -> None:
+def _print_summary(result: Any, failed: bool = False) -> None:
     from rich.table import Table
 
     table = Table(title=f"Push to {result.target}")
@@ -138,7 +138,7 @@ def _print_summary(result: Any) -> None:
                       markup=False)
     if result.written == 0 and result.failed == 0:
         console.print("Nothing changed since the last push.")
-    if result.target == "datahub-lite" and result.details.get("destination"):
+    if result.target == "datahub-lite" and result.details.get("destination") and not failed:
         console.print("Browse it: [bold]datahub lite ls /[/] with ~/.datahubenv pointing at "
                       "this file (docs/datahub.md#datahub-lite-default)", soft_wrap=True)
     stale = result.details.get("stale_entities")

@@ -121,3 +121,18 @@ def test_no_change_push_does_not_even_load_the_graph(repo: Path,
         store.append_event("record", "test", {"what": "metric fixed"})
     changed = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
     assert changed["written"] == 1 and changed["unchanged"] == first["written"] - 1
+
+
+def test_a_failed_lite_push_does_not_invite_browsing(repo: Path) -> None:
+    (repo / ".lineage" / "datahub-lite.db").write_text("not a database\n")
+    res = lineage("push", "-C", str(repo))
+    assert res.exit_code == 3, res.output
+    assert "cannot open DataHub Lite file" in res.output and "Browse it" not in res.output
+    (repo / ".lineage" / "datahub-lite.db").unlink()
+    res = lineage("push", "-C", str(repo))
+    assert res.exit_code == 0 and "Browse it" in res.output
+
+
+def test_log_rejects_a_count_below_one(repo: Path) -> None:
+    res = lineage("log", "-C", str(repo), "-n", "-1")
+    assert res.exit_code == 2 and "-n" in res.output
