@@ -8,6 +8,7 @@ Secrets are kept as ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,18 @@ def load_config(repo_root: Path) -> Config:
         import yaml
 
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            text = path.read_text(encoding="utf-8")
+            data = yaml.safe_load(text) or {}
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                              hint="save the file as UTF-8") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f":{mark.line + 1}" if mark else ""
             raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})",
                               hint="fix the file or remove it") from exc
+        except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-02-30
+            raise ConfigError(f"{path}: {exc}", hint="quote the value or fix it") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
@@ -84,7 +91,16 @@ def load_config(repo_root: Path) -> Config:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path}: field {loc}: {err['msg']}",
+        at = ""
+        if path.exists():
+            import yaml
+
+            from lineage.yamlpos import line_of
+
+            with contextlib.suppress(yaml.YAMLError):
+                found = line_of(yaml.compose(path.read_text(encoding="utf-8")), err["loc"])
+                at = f":{found}" if found else ""
+        raise ConfigError(f"{path}{at}: field {loc}: {err['msg']}",
                           hint="see docs/ARCHITECTURE.md#configuration") from exc
     env = os.environ
     if env.get("LINEAGE_STORE"):

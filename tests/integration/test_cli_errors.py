@@ -156,3 +156,17 @@ def test_error_messages_are_printed_as_text(tmp_path: Path) -> None:
     odd.mkdir()
     code, out = _run("harvest", "--repo", str(odd))
     _assert_one_error(code, out, 2, "odd [red]name[dim]")
+
+
+@pytest.mark.parametrize("content,needles", [
+    (b"datahub:\n  server: http://localhost:8080\n  tokn: abc\n",
+     ("lineage.yaml:3: field datahub.tokn", "Extra inputs")),
+    (b"\xff\xfeharvesters: [git]\n", ("lineage.yaml: not UTF-8", "UTF-8")),
+    (b"store: .lineage\nharvesters: [git\n", ("lineage.yaml:3: not valid YAML",)),
+])
+def test_a_bad_lineage_yaml_names_file_line_and_field(git_repo: GitRepo, content: bytes,
+                                                     needles: tuple[str, ...]) -> None:
+    git_repo.commit("first")
+    git_repo.write("lineage.yaml", content)
+    code, out = _run("init", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, *needles)
