@@ -20,6 +20,7 @@ from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in
 from lineage.audit.index import AuditIndex, build_index
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RULES, RuleSpec, parse_time, short
+from lineage.errors import ConfigError
 from lineage.runtime import gc_paused
 
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
@@ -61,7 +62,9 @@ class Finding:
     waiver: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        """Every documented key, ``None`` (JSON ``null``) when it does not apply (a run has no
+        environment, a group-level finding no model); ``waiver`` only when one matched."""
+        return {k: v for k, v in self.__dict__.items() if v is not None or k != "waiver"}
 
 
 @dataclass
@@ -407,6 +410,68 @@ def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
     return False
 
 
+def _model_names(ctx: AuditContext) -> tuple[set[str], set[str]]:
+    """Names ``--model`` can match: (version ids, group names), without the kind prefix.
+    Versions named by a record but described by no source count too (their
+    ``lineage-continuity`` findings are about them)."""
+    versions: set[str] = set()
+    groups: set[str] = set()
+    named = [*ctx.canon, *(r for r in ctx.idx.refs if r.startswith("model:")),
+             *(p for p in ctx.idx.placeholders if p.startswith("model:"))]
+    for m in named:
+        v = m.removeprefix("model:")
+        versions.add(v)
+        groups.add(v.split("@", 1)[0])
+    groups.update(g.removeprefix("model_group:") for g in ctx.group_canon)
+    return versions, groups
+
+
+def _listing(names: Iterable[str], limit: int = 12) -> str:
+    items = sorted(names)
+    if not items:
+        return "none"
+    more = f", … ({len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _close(value: str, names: Iterable[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(names), n=1)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None:
+    """A ``--model`` / ``--env`` that names nothing in the graph is a usage error: audited as
+    is, it would match no subject and pass a CI gate with 0 findings (0 checks)."""
+    if model is not None:
+        versions, groups = _model_names(ctx)
+        w = model.removeprefix("model:").removeprefix("model_group:")
+        if "@" in w:
+            if w not in versions:
+                g = w.split("@", 1)[0]
+                siblings = {v for v in versions if v.split("@", 1)[0] == g}
+                known = (f"known versions of {g}: {_listing(siblings)}" if siblings
+                         else f"known models: {_listing(groups)}")
+                raise ConfigError(f"--model {model!r}: no model version named {w!r}; {known}",
+                                  hint=_close(w, versions) or "give a version listed above, or "
+                                  "the group alone (--model NAME)")
+        elif w not in groups and w not in versions:
+            raise ConfigError(f"--model {model!r}: no model version or group named {w!r}; "
+                              f"known: {_listing(groups)}",
+                              hint=_close(w, groups | versions) or "give a model group "
+                              "(churn) or a version (churn@v1.1.0), or leave out --model")
+    if env is not None:
+        envs = {str(e) for d in ctx.idx.ids("deployment")
+                if (e := ctx.idx.a(d).get("environment")) is not None}
+        if env not in envs:
+            known = f"known: {_listing(envs)}" if envs else "no deployment is recorded"
+            raise ConfigError(f"--env {env!r}: no deployment to an environment named {env!r}; "
+                              f"{known}",
+                              hint=_close(env, envs) or "record the deployment (lineage record "
+                              "deployment …), or leave out --env")
+
+
 def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | None = None,
               model: str | None = None, env: str | None = None,
               rules: Iterable[str] | None = None, source_name: str = "local",
@@ -414,7 +479,8 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
     """Audit a graph (a :class:`LineageGraph`, a :class:`Store` or an :class:`AuditIndex`).
 
     ``now`` fixes the clock (staleness, waiver expiry); ``model`` / ``env`` filter the
-    subjects (``churn`` or ``churn@v1.1.0``; ``prod``); ``rules`` limits the rules run.
+    subjects (``churn`` or ``churn@v1.1.0``; ``prod``; one that names nothing in the graph:
+    :class:`ConfigError`); ``rules`` limits the rules run.
     """
     now = now or datetime.now(UTC)
     idx = build_index(source)
@@ -425,6 +491,7 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
 def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env: str | None,
          rules: Iterable[str] | None, source_name: str, policy_source: str) -> AuditReport:
     ctx = AuditContext(idx, policy, now)
+    check_filters(ctx, model, env)
     wanted = set(rules) if rules is not None else None
     specs = [s for rid, s in RULES.items()
              if (wanted is None or rid in wanted)

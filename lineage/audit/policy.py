@@ -173,8 +173,17 @@ def parse_policy(text: str, source: str) -> Policy:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
         root = yaml.compose(text)
+        bad = _bad_scalar(root, ())
+        if bad is not None:
+            loc, node, why = bad
+            fld = ".".join(str(p) for p in loc) or "(top level)"
+            date_ = node.tag == "tag:yaml.org,2002:timestamp"
+            raise ConfigError(f"{source}:{node.start_mark.line + 1}: field {fld}: invalid "
+                              f"{'date' if date_ else 'value'} {node.value!r} ({why})",
+                              hint=("give a real calendar date, YYYY-MM-DD" if date_ else
+                                    "fix the value") + " (see docs/audit.md#policy)")
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -198,6 +207,36 @@ def parse_policy(text: str, source: str) -> Policy:
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}:{at or 1}: field {fld}: {msg}",
                           hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
+
+
+def _bad_scalar(node: Any, loc: tuple[Any, ...], loader: Any = None
+                ) -> tuple[tuple[Any, ...], Any, str] | None:
+    """The first scalar PyYAML resolves to a value it then cannot build (an unquoted
+    ``2026-02-30`` is a date that does not exist; ``!!int x``): (its location, the node, why).
+    ``yaml.safe_load`` would raise a bare ValueError without a line for it."""
+    import yaml
+
+    loader = loader or yaml.SafeLoader("")
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            hit = _bad_scalar(k, loc, loader) or _bad_scalar(v, (*loc, k.value), loader)
+            if hit is not None:
+                return hit
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            hit = _bad_scalar(v, (*loc, i), loader)
+            if hit is not None:
+                return hit
+    elif isinstance(node, yaml.ScalarNode):
+        try:
+            loader.construct_object(node)
+        except yaml.YAMLError:
+            return None  # safe_load reports it with its line
+        except (ValueError, OverflowError) as exc:
+            return loc, node, str(exc)
+        except Exception:  # an explicit tag on a value of another shape
+            return loc, node, f"not a {node.tag.rsplit(':', 1)[-1]}"
+    return None
 
 
 def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
@@ -228,10 +267,18 @@ _UNION_TAGS = frozenset(("literal['info','low','medium','high','critical']",
 def load_policy(path: str | Path) -> Policy:
     p = Path(path)
     try:
-        text = p.read_text()
+        raw = p.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the policy file {p}: {exc.strerror}",
                           hint="check --policy, or the policy: key in lineage.yaml") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{p}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                          f"{exc.start})",
+                          hint="save the policy file as UTF-8 (see docs/audit.md#policy)"
+                          ) from exc
     return parse_policy(text, str(p))
 
 

@@ -7,7 +7,7 @@ Severity maps are keyed by risk tier ("unassessed" = no risk assessment, or no m
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lineage.audit.index import REF_ATTRS, ref_id
@@ -335,8 +335,8 @@ def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
       severity=_SEV_TRACE)
 def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
     """Every version after a group's first has a retraining record (trigger and reason) that
-    names it or the run that produced it. Order comes from previous-version edges; a group
-    without any is ordered by creation time."""
+    names it or the run that produced it. A version's predecessor is the one its
+    previous-version edge names, else the one created just before it in its group."""
     has_prev = _successors(ctx)
     require_reason = ctx.policy.retraining.require_reason
     for v in ctx.versions():
@@ -363,25 +363,38 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
 
 
 def _successors(ctx: AuditContext) -> dict[str, str]:
-    """version class → a previous version class, for every version that is not a first."""
-    out: dict[str, str] = {}
-    grouped_with_edges: set[str] = set()
+    """version class → its previous version class, for every version that is not the first of
+    its group.
+
+    A version named as the next one by a ``previous_version`` edge keeps that edge (of several,
+    the latest-created predecessor, then the smallest id). Every other version is ordered by
+    creation time (earliest ``created_at`` of its spellings, then id) among all the dated
+    versions of its group and follows the one created just before it, edge or not; the
+    earliest is the group's first and has no predecessor. Undated versions without an edge
+    cannot be placed and are not checked.
+    """
+    created: dict[str, datetime] = {}
     for v in ctx.versions():
-        for m in ctx.members[v]:
-            for p, _ in ctx.idx.sources(m, "previous_version"):
-                pv = ctx.version_of(p) or p
-                if pv != v:
-                    out.setdefault(v, pv)
-                    grouped_with_edges.add(ctx.group_of(v) or "")
-    by_group: dict[str, list[tuple[str, str]]] = {}
-    for v in ctx.versions():
-        g = ctx.group_of(v)
-        if g is None or g in grouped_with_edges:
-            continue
         times = [t for m in ctx.members[v]
                  if (t := parse_time(ctx.idx.a(m).get("created_at"))) is not None]
         if times:
-            by_group.setdefault(g, []).append((min(times).isoformat(), v))
+            created[v] = min(times)
+
+    def order(v: str) -> tuple[bool, datetime, str]:
+        t = created.get(v)
+        return (t is not None, t or datetime.min.replace(tzinfo=UTC), v)
+
+    out: dict[str, str] = {}
+    for v in ctx.versions():
+        prevs = {ctx.version_of(p) or p for m in ctx.members[v]
+                 for p, _ in ctx.idx.sources(m, "previous_version")} - {v}
+        if prevs:
+            out[v] = max(prevs, key=order)
+    by_group: dict[str, list[tuple[datetime, str]]] = {}
+    for v, t in created.items():
+        g = ctx.group_of(v)
+        if g is not None:
+            by_group.setdefault(g, []).append((t, v))
     for items in by_group.values():
         items.sort()
         for (_, before), (_, after) in zip(items, items[1:], strict=False):

@@ -51,7 +51,7 @@ def _as_of(value: str | None) -> datetime | None:
 def _load_source(source: str, location: str | None, root: Path | None, cfg: Any) -> Any:
     """The graph (or store) to audit, from the embedded store or a DataHub catalog."""
     from lineage import api
-    from lineage.errors import ConfigError
+    from lineage.errors import ConfigError, LineageError
     from lineage.plugins import load_source
 
     if source == "local":
@@ -59,24 +59,54 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
             raise ConfigError(f"--source local takes no location (got {location!r})",
                               hint="use --repo PATH to audit another repository")
         return api.open_store(repo_path(None) if root is None else root, cfg)
-    opts: dict[str, Any] = {}
-    if source == "datahub-lite":
-        path = location or (cfg.datahub.lite_file if cfg is not None else None)
-        if path is not None and root is not None and not Path(path).is_absolute() \
-                and location is None:
-            path = str(root / path)
-        opts["path"] = path
-    elif source == "datahub-rest":
-        opts["server"] = location or (cfg.datahub.server if cfg is not None else None)
-        token = cfg.datahub.token if cfg is not None else None
-        opts["token"] = token.get_secret_value() if token is not None else None
     try:
         reader = load_source(source)
     except ModuleNotFoundError as exc:
         raise ConfigError(f"graph source {source!r} is not available ({exc})",
                           hint="pip install 'lineage[datahub]', or audit the local store "
                                "(--source local)") from exc
-    return reader(**opts)
+    opts: dict[str, Any] = {}
+    lite: Path | None = None
+    if source == "datahub-lite":
+        lite = _lite_file(location, root, cfg)
+        opts["path"] = str(lite)
+    elif source == "datahub-rest":
+        opts["server"] = location or (cfg.datahub.server if cfg is not None else None)
+        token = cfg.datahub.token if cfg is not None else None
+        opts["token"] = token.get_secret_value() if token is not None else None
+    if lite is None:
+        return reader(**opts)
+    try:
+        return reader(**opts)
+    except LineageError:
+        raise
+    except Exception as exc:  # sqlite3/duckdb: a file that is no DataHub Lite database
+        raise ConfigError(f"cannot open DataHub Lite file {lite}: {exc}",
+                          hint="is it a DataHub Lite file? `lineage push --to datahub-lite` "
+                               "writes one; audit the local store with --source local") from exc
+
+
+def _lite_file(location: str | None, root: Path | None, cfg: Any) -> Path:
+    """The DataHub Lite file to audit: LOCATION, else lineage.yaml ``datahub.lite_file``
+    (relative to the repository), else the ``datahub-lite`` push target's default."""
+    from lineage.errors import ConfigError
+
+    if location is not None:
+        file = Path(location)
+    elif root is None or cfg is None:
+        raise ConfigError("no DataHub Lite file given and not inside a git repository",
+                          hint="name it: lineage audit --source datahub-lite FILE")
+    elif cfg.datahub.lite_file:
+        file = Path(cfg.datahub.lite_file)
+        file = file if file.is_absolute() else root / file
+    else:
+        file = cfg.store_path(root) / "datahub-lite.db"
+    if not file.is_file():
+        what = "is not a file" if file.exists() else "does not exist"
+        raise ConfigError(f"DataHub Lite file {file} {what}",
+                          hint="run `lineage push --to datahub-lite` first, or name the file: "
+                               "lineage audit --source datahub-lite FILE")
+    return file
 
 
 def _anchor(root: Path | None, policy_source: str) -> str | None:

@@ -159,3 +159,19 @@ def test_table_lists_every_finding(report) -> None:
     for f in report.findings:
         assert f.rule in text
     assert "Waivers" in text and "used" in text
+
+
+def test_json_findings_have_one_shape(report) -> None:
+    """Every documented key on every finding; null where it does not apply (a version-level
+    finding has no environment, a run without a model no model)."""
+    data = json.loads(render_json(report))
+    keys = {"rule", "title", "severity", "tier", "subject", "model", "group", "environment",
+            "aliases", "message", "evidence", "remediation", "articles", "controls",
+            "location"}
+    for f in data["findings"]:
+        assert set(f) == keys, f
+    version_level = [f for f in data["findings"] if f["rule"] == "high-risk-docs"]
+    assert version_level and all(f["environment"] is None for f in version_level)
+    assert {f["environment"] for f in data["findings"] if f["rule"] == "deployment-approved"} \
+        == {"prod"}
+    assert set(data["waived"][0]) == keys | {"waiver"}

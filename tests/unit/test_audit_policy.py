@@ -102,3 +102,29 @@ def test_partial_policy_keeps_defaults() -> None:
     assert pol.high_risk_documents == DEFAULT_POLICY.high_risk_documents
     assert pol.requirement("high", "prod").count == 2
     assert pol.requirement("minimal", "prod").count == 1
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("2026-02-30", "day is out of range for month"),
+    ("2026-13-01", "month must be in 1..12"),
+])
+def test_a_date_that_does_not_exist_names_file_line_and_field(tmp_path: Path, value: str,
+                                                              why: str) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text("version: 1\nwaivers:\n  - rule: four-eyes\n    node: x\n    owner: a\n"
+                 f"    reason: r\n    expires: {value}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    assert exc.value.message == (f"{p}:7: field waivers.0.expires: invalid date {value!r} "
+                                 f"({why})")
+
+
+def test_a_policy_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_bytes(b"version: 1\n# caf\xe9\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.message == f"{p}:2: not UTF-8 text (byte 0xe9 at offset 16)"
+    p.write_bytes(b"\xef\xbb\xbfversion: 1\n")  # a UTF-8 byte order mark is fine
+    assert load_policy(p) == DEFAULT_POLICY

@@ -212,3 +212,71 @@ def test_dvc_experiment_findings_point_at_dvc_yaml() -> None:
     g.add_node(Node.trusted(NodeKind.RUN, run, {**g.attrs(run), "source": "dvc-exp"}))
     f = next(f for f in run_audit(g, now=fx.now).findings if f.subject == run)
     assert f.location == {"file": "dvc.yaml", "node": run}
+
+
+def _add_version(fx, name: str, version: str, days_ago: int, previous: str | None = None) -> str:
+    """A new version of system ``name``, produced by a run of its own, with an explicit
+    previous version or none (then only its creation time orders it)."""
+    from lineage.model import NodeKind
+
+    at = (fx.now - timedelta(days=days_ago)).isoformat()
+    v = fx.node(NodeKind.MODEL, f"model:{name}@{version}", group=name, version=version,
+                registry="gto", created_at=at)
+    fx.edge(EdgeKind.VERSION_OF, v, f"model_group:{name}")
+    run = fx.node(NodeKind.RUN, f"run:lineage:{name}-{version}", source="lineage",
+                  run_id=f"{name}-{version}", status="FINISHED", start_time=at)
+    fx.edge(EdgeKind.PRODUCED, run, v)
+    if previous is not None:
+        fx.edge(EdgeKind.PREVIOUS_VERSION, previous, v)
+    return v
+
+
+def test_retraining_orders_versions_without_an_edge_by_creation_time(tmp_path: Path
+                                                                      ) -> None:
+    """A group with previous_version edges still checks its other versions: each follows the
+    version created just before it, edge or not; versions with an edge keep it."""
+    fx = make_fixture(2, fixed=True)
+    name = "s2-noretrain"
+    # v1.0.0 (120 days ago) → v1.1.0 = @3 (edge, 20 days ago) → v1.2.0 (no edge, 5 days ago)
+    v3 = _add_version(fx, name, "v1.2.0", 5)
+    # a hotfix of v1.0.0 named as such, created after v1.2.0: its edge wins over time order
+    hot = _add_version(fx, name, "v1.0.1", 3, previous=f"model:{name}@v1.0.0")
+    # and a version without an edge after it follows it by time
+    v4 = _add_version(fx, name, "v1.3.0", 1)
+    report = run_audit(fx.graph(), now=fx.now, rules=["retraining-logged"])
+    msgs = {f.subject: f.message for f in report.findings}
+    assert msgs == {
+        v3: f"{name}@v1.2.0 replaces {name}@3 but no retraining is recorded",
+        hot: f"{name}@v1.0.1 replaces {name}@v1.0.0 but no retraining is recorded",
+        v4: f"{name}@v1.3.0 replaces {name}@v1.0.1 but no retraining is recorded",
+    }
+    checked = {c.subject for c in report.checks if c.model and name in c.model}
+    assert checked == {f"model:{name}@3", v3, hot, v4}  # every version but the first
+    # the same findings from a real store's index
+    store = write_store(fx, tmp_path / ".lineage")
+    from_store = run_audit(store, now=fx.now, rules=["retraining-logged"])
+    store.close()
+    assert [f.as_dict() for f in from_store.findings] == [f.as_dict() for f in report.findings]
+
+
+def test_filters_that_name_nothing_are_usage_errors() -> None:
+    from lineage.errors import ConfigError
+
+    fx = make_fixture(3)
+    g = fx.graph()
+    with pytest.raises(ConfigError, match="no model version or group named 'nosuch'; known: "
+                       "s3-banned, ") as exc:
+        run_audit(g, now=fx.now, model="nosuch")
+    assert exc.value.exit_code == 2
+    with pytest.raises(ConfigError, match=r"known versions of s3-nodocs: s3-nodocs@3, "
+                       r"s3-nodocs@v1\.0\.0, s3-nodocs@v1\.1\.0"):
+        run_audit(g, now=fx.now, model="s3-nodocs@v2")
+    with pytest.raises(ConfigError, match="no deployment to an environment named 'qa'; "
+                       "known: prod, staging"):
+        run_audit(g, now=fx.now, env="qa")
+    with pytest.raises(ConfigError) as exc:
+        run_audit(g, now=fx.now, model="s3-nodoc")
+    assert exc.value.hint == "did you mean 's3-nodocs'?"
+    # a version only a record names is known: its lineage-continuity finding is about it
+    ghost = run_audit(g, now=fx.now, model="s3-ghost@v9.9.9")
+    assert pairs(ghost) == {("lineage-continuity", "model:s3-ghost@v9.9.9")}
