@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lineage.errors import ConfigError
+from lineage.yamlpos import line_of
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -142,32 +143,6 @@ def schema_text() -> str:
 
 
 # -- loading ----------------------------------------------------------------------------------
-def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the YAML node at ``loc`` (the deepest one that exists)."""
-    import yaml
-
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for k, v in node.value:
-                if k.value == str(part):
-                    nxt, line = v, k.start_mark.line + 1
-                    break
-            if nxt is None:
-                return line
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def parse_policy(text: str, source: str) -> Policy:
     """Parse and validate a policy; errors name ``source:line`` and the field."""
     import yaml
@@ -202,7 +177,7 @@ def parse_policy(text: str, source: str) -> Policy:
         err = max(errs, key=lambda e: len(e["loc"])) if len(errs) > 1 and all(
             e["loc"][:3] == errs[0]["loc"][:3] for e in errs) else errs[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        at = _line_of(root, loc)
+        at = line_of(root, loc)
         fld = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}:{at or 1}: field {fld}: {msg}",
@@ -254,7 +229,7 @@ def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
         close = difflib.get_close_matches(str(rid), list(RULES), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "rules: " + ", ".join(RULES)
         fld = ".".join(str(p) for p in loc)
-        raise ConfigError(f"{source}:{_line_of(root, loc) or 1}: field {fld}: unknown rule "
+        raise ConfigError(f"{source}:{line_of(root, loc) or 1}: field {fld}: unknown rule "
                           f"{rid!r}", hint=hint)
 
 

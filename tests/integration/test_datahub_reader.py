@@ -340,3 +340,13 @@ def test_run_user_and_dirty_code_edge_round_trip() -> None:
     local = {(f.rule, f.subject) for f in run_audit(graph, now=now).findings}
     assert ("run-code-pinned", run) in local
     assert {(f.rule, f.subject) for f in run_audit(back, now=now).findings} == local
+
+
+def test_read_lite_of_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    from lineage.errors import ConfigError
+
+    bad = tmp_path / "x.db"
+    bad.write_text("corrupt\n")
+    with pytest.raises(ConfigError, match="cannot open DataHub Lite file") as exc:
+        read_lite(str(bad))
+    assert "--option" not in (exc.value.hint or "")

@@ -954,17 +954,24 @@ def read_lite(path: str | None = None, *, config: Config | None = None,
         cfg = config or cfg
         if root is None or cfg is None:
             raise ConfigError("no DataHub Lite file given and not inside a git repository",
-                              hint="pass --option path=FILE (a DataHub Lite .db file)")
+                              hint="name the DataHub Lite .db file (lineage audit --source "
+                                   "datahub-lite FILE; read_lite(path) from Python)")
         file = default_lite_file(root, cfg)
     else:
         file = Path(path)
     if not file.exists():
         raise ConfigError(f"DataHub Lite file {file} does not exist",
-                          hint="run `lineage push --to datahub-lite` first, or pass "
-                               "--option path=FILE")
+                          hint="run `lineage push --to datahub-lite` first, or name another "
+                               "file (lineage audit --source datahub-lite FILE)")
     from datahub.lite.lite_util import get_datahub_lite
 
-    lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(file)}}, read_only=True)
+    try:
+        lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(file)}},
+                                read_only=True)
+    except Exception as exc:  # noqa: BLE001 - e.g. sqlite3.DatabaseError: not a database
+        raise ConfigError(f"cannot open DataHub Lite file {file}: {exc}",
+                          hint="check the path; files from `datahub lite` use sqlite or duckdb"
+                          ) from None
     try:
         return graph_from_mcps(list(lite.get_all_aspects()))
     except Exception as exc:
