@@ -33,6 +33,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -43,9 +44,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from lineage.errors import InputError
 from lineage.gitfiles import git_head, git_remote_url
@@ -90,12 +94,34 @@ Timestamp = Annotated[
                     "description": "ISO 8601 date or date-time (UTC when no zone is given)"}),
 ]
 
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise PydanticCustomError("blank", "must not be empty or only whitespace")
+    return v
+
+
+# a value written down, never "" or "  ": an empty approver is nobody, not an approver
+Text = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _not_before(value: datetime | None, info: ValidationInfo, earlier: str) -> datetime | None:
+    """``value`` (the field being validated) is not before the field ``earlier``."""
+    start = info.data.get(earlier)
+    if value is not None and isinstance(start, datetime) and value < start:
+        raise PydanticCustomError(
+            "date_order", "{field} is before {earlier} {start}",
+            {"field": info.field_name, "earlier": earlier,
+             "start": start.isoformat().replace("+00:00", "Z")})
+    return value
+
+
 _MODEL_REF = r"^[^@\s]+@[^@\s]+$"
 ModelRef = Annotated[str, Field(pattern=_MODEL_REF, description="model version as name@version",
                                 examples=["churn@v1.1.0"])]
 GroupName = Annotated[str, Field(pattern=r"^[^@\s]+$", description="model group (registered "
                                  "model / AI system) name", examples=["churn"])]
-RecordIdStr = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$",
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$"
+RecordIdStr = Annotated[str, Field(pattern=_ID_PATTERN,
                                    description="the record's own id; derived from the content "
                                    "hash when absent")]
 Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="git commit sha")]
@@ -133,13 +159,19 @@ class RiskAssessmentRecord(_Record):
     kind: Literal["risk_assessment"]
     model_group: GroupName
     tier: RiskTier = Field(description="EU AI Act tier")
-    annex_iii_area: str | None = Field(None, description="Annex III area, e.g. "
+    annex_iii_area: Text | None = Field(None, description="Annex III area, e.g. "
                                        "'5(b) creditworthiness'")
-    intended_purpose: str | None = None
-    rationale: str | None = None
-    assessor: str | None = None
+    intended_purpose: Text | None = None
+    rationale: Text | None = None
+    assessor: Text | None = None
     assessed_at: Timestamp
     next_review: Timestamp | None = None
+
+    @field_validator("next_review")
+    @classmethod
+    def _review_after_assessment(cls, v: datetime | None,
+                                 info: ValidationInfo) -> datetime | None:
+        return _not_before(v, info, "assessed_at")
 
 
 class ApprovalRecord(_Record):
@@ -147,14 +179,14 @@ class ApprovalRecord(_Record):
 
     kind: Literal["approval"]
     model: ModelRef
-    environment: str | None = None
-    deployment: str | None = Field(None, description="deployment record id, when the approval "
+    environment: Text | None = None
+    deployment: Text | None = Field(None, description="deployment record id, when the approval "
                                    "is for one deployment")
-    approver: str
-    role: str | None = None
+    approver: Text
+    role: Text | None = None
     decision: Literal["approved", "rejected", "conditional"]
     decided_at: Timestamp
-    evidence: str | None = Field(None, description="ticket or evidence URI")
+    evidence: Text | None = Field(None, description="ticket or evidence URI")
 
 
 class DeploymentRecord(_Record):
@@ -162,11 +194,17 @@ class DeploymentRecord(_Record):
 
     kind: Literal["deployment"]
     model: ModelRef
-    environment: str
-    endpoint: str | None = None
+    environment: Text
+    endpoint: Text | None = None
     deployed_at: Timestamp
-    deployed_by: str | None = None
+    deployed_by: Text | None = None
     retired_at: Timestamp | None = None
+
+    @field_validator("retired_at")
+    @classmethod
+    def _retired_after_deployed(cls, v: datetime | None,
+                                info: ValidationInfo) -> datetime | None:
+        return _not_before(v, info, "deployed_at")
 
 
 class RetrainingRecord(_Record):
@@ -174,7 +212,7 @@ class RetrainingRecord(_Record):
 
     kind: Literal["retraining"]
     trigger: Literal["drift", "schedule", "data-change", "manual"]
-    reason: str | None = None
+    reason: Text | None = None
     previous_model: ModelRef | None = None
     new_model: ModelRef | None = None
     run: str | None = Field(None, description="run node id (run:mlflow:…, run:lineage:…)",
@@ -182,7 +220,7 @@ class RetrainingRecord(_Record):
     within_change_plan: bool | None = Field(None, description="within the pre-agreed change "
                                             "plan (EU AI Act Art. 43(4))")
     at: Timestamp | None = None
-    alert: str | None = Field(None, description="id of the alert record that triggered it")
+    alert: Text | None = Field(None, description="id of the alert record that triggered it")
 
 
 class AlertRecord(_Record):
@@ -190,13 +228,13 @@ class AlertRecord(_Record):
 
     kind: Literal["alert"]
     model: ModelRef
-    metric: str = Field(description="e.g. kl_divergence, ks_statistic, psi",
+    metric: Text = Field(description="e.g. kl_divergence, ks_statistic, psi",
                         examples=["psi", "kl_divergence", "ks_statistic"])
     value: float | None = None
     threshold: float | None = None
     at: Timestamp
     status: Literal["open", "acknowledged", "resolved"] = "open"
-    description: str | None = None
+    description: Text | None = None
 
 
 DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "transparency_notice",
@@ -208,12 +246,12 @@ class DocumentRecord(_Record):
 
     kind: Literal["document"]
     doc_kind: DocKind
-    uri: str = Field(description="repo-relative path (hashed and checked) or URL")
+    uri: Text = Field(description="repo-relative path (hashed and checked) or URL")
     content_hash: HashStr | None = Field(None, description="sha256:… of the file; computed for "
                                          "repo-relative files and checked when given")
     model: ModelRef | None = None
     model_group: GroupName | None = None
-    title: str | None = None
+    title: Text | None = None
 
     @model_validator(mode="after")
     def _target(self) -> DocumentRecord:
@@ -224,7 +262,7 @@ class DocumentRecord(_Record):
 
 class RunInput(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-    path: str = Field(description="repo-relative path (or dataset name)")
+    path: Text = Field(description="repo-relative path (or dataset name)")
     hash: HashStr | None = Field(None, description="content hash (DVC md5)")
     pin: PinStrength | None = Field(None, description="strong = content hash, weak = sample "
                                     "digest, none = path only; default from hash")
@@ -236,7 +274,7 @@ class RunModel(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
     name: GroupName
     version: str = Field(pattern=r"^[^@\s]+$")
-    path: str | None = Field(None, description="artifact path written by the run")
+    path: Text | None = Field(None, description="artifact path written by the run")
     hash: HashStr | None = Field(None, description="artifact content hash (DVC md5)")
 
 
@@ -244,16 +282,16 @@ class RunRecord(_Record):
     """A training run recorded by lineage itself (``lineage record run`` / ``track_run``)."""
 
     kind: Literal["run"]
-    name: str | None = None
-    experiment: str | None = None
-    repository: str | None = Field(None, description="repository id key "
+    name: Text | None = None
+    experiment: Text | None = None
+    repository: Text | None = Field(None, description="repository id key "
                                    "(github.com/org/repo); default: this repository")
     commit: Sha | None = None
     dirty: bool | None = Field(None, description="trained on a working tree with changes")
     status: Literal["RUNNING", "FINISHED", "FAILED", "KILLED"] = "FINISHED"
-    user: str | None = None
+    user: Text | None = None
     start_time: Timestamp | None = None
-    end_time: Timestamp | None = None
+    end_time: Timestamp | None = None  # wall-clock times: not checked for order
     params: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
@@ -515,26 +553,50 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
         if isinstance(err.get("input"), bool):
             return "YAML reads yes/no/on/off as true/false: write one of the values listed"
         return "use one of the values listed"
-    if typ == "string_pattern_mismatch" and "@" in (err.get("ctx") or {}).get("pattern", ""):
-        return "write model versions as name@version, e.g. churn@v1.1.0"
+    if typ == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        if pattern == _MODEL_REF:
+            return "write model versions as name@version, e.g. churn@v1.1.0"
+        if pattern == _ID_PATTERN:
+            return ("write the id without spaces or slashes, starting with a letter or "
+                    "digit, e.g. churn-v1.1.0-prod")
+    if typ == "blank":
+        if _is_required(model, loc):
+            return f"`{name}` needs a value"
+        return f"write a value, or leave `{name}` out"
+    if typ == "date_order":
+        ctx = err.get("ctx") or {}
+        return f"check both dates: {name} cannot be before {ctx.get('earlier', 'it')}"
+    if typ.startswith(("datetime_", "date_")):
+        return "write a date that exists, in ISO 8601: 2026-01-20 or 2026-01-20T10:00:00Z"
     return "fix the value (see schemas/records/ for the format)"
 
 
+def _is_required(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
+    at = _model_at(model, loc[:-1])
+    info = at.model_fields.get(str(loc[-1])) if at is not None and loc else None
+    return info is not None and info.is_required()
+
+
 def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
+    at = _model_at(model, loc)
+    return sorted(at.model_fields) if at is not None else []
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The (nested) model the field path ``loc`` leads to, e.g. RunInput for ``inputs.0``."""
+    current: type[BaseModel] | None = model
     for part in loc:
         if isinstance(part, int):
             continue
-        field = getattr(current, "model_fields", {}).get(part)
+        field = current.model_fields.get(part) if current is not None else None
         if field is None:
-            return []
+            return None
         ann = field.annotation
         args = getattr(ann, "__args__", ()) or ()
         current = next((a for a in (ann, *args) if isinstance(a, type)
                         and issubclass(a, BaseModel)), None)
-        if current is None:
-            return []
-    return sorted(getattr(current, "model_fields", {}))
+    return current
 
 
 _PATTERN_TEXT = {
@@ -543,7 +605,7 @@ _PATTERN_TEXT = {
     r"^[a-z0-9-]+:[0-9a-fA-F]+(\.dir)?$": "expected a hash as algorithm:hex (md5:…, sha256:…)",
     r"^[0-9a-fA-F]{7,64}$": "expected a git commit sha (hex)",
     r"^run:[^:]+:.+$": "expected a run node id like run:lineage:<id> or run:mlflow:<host>:<id>",
-    r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$": "expected an id of letters, digits and . _ @ + -",
+    _ID_PATTERN: "expected an id of letters, digits and . _ @ + -",
 }
 
 
@@ -556,6 +618,8 @@ def _message(err: Mapping[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown field"
     inp = err.get("input")
+    if isinstance(inp, date):  # an unquoted YAML date: show it as written
+        inp = inp.isoformat()
     if inp is not None and not isinstance(inp, dict | list):
         msg += f" (got {inp!r})"
     return msg
@@ -593,11 +657,30 @@ def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 
                          hint=_hint_for(err, model, loc)) from None
 
 
+@cache
+def _loader_class() -> Any:
+    """The safe YAML loader, except that an impossible unquoted date (``2026-02-30``) is read
+    as the text it is, so that validation names its file, line and field."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def timestamp(loader: Any, node: Any) -> Any:
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    loader: Any = type("RecordLoader", (base,), {})
+    loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return loader
+
+
 def parse_text(text: str, file: str) -> list[LoadedRecord]:
     """Parse and validate a record file's text (YAML or JSON). All or nothing."""
     import yaml
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader_cls = _loader_class()
     docs: list[tuple[Any, Any]] = []
     try:
         loader = loader_cls(text)
@@ -905,10 +988,6 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     store = api.open_store(root, cfg)
     before = target.read_text() if target is not None and target.exists() else None
     try:
-        # the file first: when it cannot be written nothing is recorded
-        if target is not None and text is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
         repository = repository_of(root, store)
         facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
         payload: dict[str, Any] = {"record_kind": record.kind, "record": canonical(record),
@@ -917,7 +996,14 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
             payload["file"] = rel
         if warning:
             payload["warning"] = warning
-        stats = api.record(store, facts, event_kind="record", payload=payload)
+        with store.transaction():
+            # records are immutable: the same id saying something else is refused
+            _check_recorded(store, record, nid, facts)
+            # the file first: when it cannot be written nothing is recorded
+            if target is not None and text is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+            stats = api.record(store, facts, event_kind="record", payload=payload)
         seq = store.head()[0]
     except BaseException:
         if target is not None:  # put the file back as it was
@@ -929,6 +1015,50 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     finally:
         store.close()
     return EmitResult(nid, record, seq, stats.total, rel, warning)
+
+
+# node attributes that say where a fact came from, not what it is
+_PROVENANCE = ("record_file", "source")
+
+
+def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | Edge]) -> None:
+    """Raise when the store already holds this record's node with other values.
+
+    Fields the stored node lacks may be added (a deployment's retirement completes it), and
+    the identical record again changes nothing; a deployment another source (GTO) describes
+    is that source's to say.
+    """
+    old = store.get_node(nid)
+    new = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
+    if old is None or new is None:
+        return
+    if old.attrs.get("source") not in (None, "record", RUN_SOURCE):
+        return
+
+    def facts_of(attrs: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in attrs.items() if k not in _PROVENANCE}
+        if isinstance(out.get("properties"), dict):
+            props = {k: v for k, v in out["properties"].items() if k not in _PROVENANCE}
+            out["properties"] = props or None
+        return out
+
+    was, now = facts_of(old.attrs), facts_of(new.attrs)
+    clash = sorted(k for k in now if was.get(k) is not None and now[k] is not None
+                   and was[k] != now[k])
+    if not clash:
+        return
+
+    def shown(v: Any) -> str:
+        text = repr(v)
+        return text if len(text) <= 60 else text[:57] + "...'"
+
+    said = ", ".join(f"{k} {shown(was[k])}" for k in clash)
+    ref = record.id or nid
+    raise InputError(
+        f"record {nid} is already recorded with {said}: this record says otherwise about "
+        f"{', '.join(clash)}", field=clash[0],
+        hint="records are immutable: record the correction with a new --id, saying which "
+             f"record it supersedes (e.g. --prop supersedes={ref})")
 
 
 def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:

@@ -55,6 +55,9 @@ def _now() -> str:
     return utc_iso(now_utc().replace(microsecond=0)) or ""
 
 
+_PAIR_EXAMPLES = {"--prop": "ticket=JIRA-123", "--param": "lr=0.1", "--metric": "auc=0.91"}
+
+
 def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[str, Any]:
     from lineage.errors import ConfigError
 
@@ -62,7 +65,8 @@ def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[s
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"{what} {item!r} is not KEY=VALUE", hint=f"e.g. {what} lr=0.1")
+            example = _PAIR_EXAMPLES.get(what, "key=value")
+            raise ConfigError(f"{what} {item!r} is not KEY=VALUE", hint=f"e.g. {what} {example}")
         if parse:
             import yaml
 
@@ -75,11 +79,12 @@ def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[s
     return out
 
 
-def _emit(data: dict[str, Any], repo: Path | None, write_file: bool, as_json: bool,
-          warnings: list[str] | None = None) -> None:
+def _emit(data: dict[str, Any], prop: list[str] | None, repo: Path | None, write_file: bool,
+          as_json: bool, warnings: list[str] | None = None) -> None:
     from lineage.records import emit, validate_data
 
     with handle_errors():
+        data = {**data, "properties": _pairs(prop, "--prop")}
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
         record = validate_data(clean, file="command line", line=None)
         result = emit(record, repo_path(repo), write_file=write_file)
@@ -116,8 +121,8 @@ def approval(
     """
     _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
            "deployment": deployment, "approver": approver, "role": role, "decision": decision,
-           "decided_at": decided_at or _now(), "evidence": evidence,
-           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+           "decided_at": decided_at or _now(), "evidence": evidence},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("deployment")
@@ -145,8 +150,8 @@ def deployment(
            "endpoint": endpoint, "deployed_at": deployed_at or _now(),
            # a retirement names the deployment; it does not re-state who deployed it
            "deployed_by": deployed_by or (None if retired_at else actor()),
-           "retired_at": retired_at,
-           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+           "retired_at": retired_at},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("assessment")
@@ -175,8 +180,8 @@ def assessment(
     _emit({"kind": "risk_assessment", "id": record_id, "model_group": group, "tier": tier,
            "annex_iii_area": annex_iii, "intended_purpose": purpose, "rationale": rationale,
            "assessor": assessor or actor(), "assessed_at": assessed_at or _now(),
-           "next_review": next_review, "properties": _pairs(prop, "--prop")},
-          repo, write_file, as_json)
+           "next_review": next_review},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("retraining")
@@ -201,8 +206,8 @@ def retraining(
     """
     _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
            "previous_model": previous, "new_model": new, "run": run,
-           "within_change_plan": within_plan, "at": at or _now(), "alert": alert,
-           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+           "within_change_plan": within_plan, "at": at or _now(), "alert": alert},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("alert")
@@ -224,8 +229,8 @@ def alert(
     """
     _emit({"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
            "threshold": threshold, "at": at or _now(), "status": status,
-           "description": description, "properties": _pairs(prop, "--prop")},
-          repo, write_file, as_json)
+           "description": description},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("document")
@@ -248,8 +253,8 @@ def document(
       lineage record document --type model_card --uri docs/model_card.md --model churn@v1.1.0
     """
     _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
-           "content_hash": content_hash, "model": model, "model_group": group, "title": title,
-           "properties": _pairs(prop, "--prop")}, repo, write_file, as_json)
+           "content_hash": content_hash, "model": model, "model_group": group, "title": title},
+          prop, repo, write_file, as_json)
 
 
 @record_app.command("run")
@@ -316,12 +321,13 @@ def run(
             outs.append({"name": mname, "version": version or default_version(h.hash),
                          "path": rel, "hash": h.hash})
         metric_values = _pairs(metrics, "--metric", parse=True)
+        param_values = _pairs(params, "--param", parse=True)
     _emit({"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
            "experiment": experiment, "commit": sha, "dirty": dirty, "status": status,
            "user": actor(), "start_time": start, "end_time": end or _now(),
-           "params": _pairs(params, "--param", parse=True), "metrics": metric_values,
-           "inputs": ins, "models": outs, "properties": _pairs(prop, "--prop")},
-          repo, write_file, as_json, notes)
+           "params": param_values, "metrics": metric_values,
+           "inputs": ins, "models": outs},
+          prop, repo, write_file, as_json, notes)
 
 
 def _repo_rel(root: Path, p: str) -> str:
@@ -368,10 +374,15 @@ def validate(
                                 "message": str(e)} for e in res.errors],
                     "warnings": res.warnings})
     else:
+        from rich.markup import escape
+
+        # as handle_errors prints: markup for the prefix, the message (paths, values) as text
         for e in res.errors:
-            err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=False)
+            err_console.print(f"[bold red]error:[/] {escape(e.message)}", soft_wrap=True)
+            if e.hint:
+                err_console.print(f"[yellow]hint:[/] {escape(e.hint)}", soft_wrap=True)
         for w in res.warnings:
-            err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
         status = "[green]OK[/]" if res.ok else f"[red]{len(res.errors)} error(s)[/]"
         console.print(f"{status}: {len(res.records)} record(s) in {res.files} file(s)")
     if not res.ok:

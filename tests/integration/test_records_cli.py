@@ -206,3 +206,119 @@ def test_validate_reports_every_bad_file_without_a_store(git_repo: GitRepo) -> N
     one = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path),
                               str(git_repo.path / "governance/churn")])
     assert one.exit_code == 0
+
+
+# -- QA: blank fields, immutable ids, dates in order, one-line errors ---------------------------
+@pytest.mark.parametrize("blank", [" ", ""])
+def test_a_blank_approver_is_refused_naming_the_field(repo: GitRepo, blank: str) -> None:
+    args = [blank if a == "alice" else a for a in APPROVAL]
+    res = _invoke(repo, *args)
+    assert res.exit_code == 2, res.output
+    assert "error: command line (approver): must not be empty or only whitespace" in res.stderr
+    assert "hint: `approver` needs a value" in res.stderr
+    assert api.open_store(repo.path).head()[0] == 0
+
+
+def test_a_blank_assessor_and_environment_are_refused(repo: GitRepo) -> None:
+    res = _invoke(repo, "assessment", "--group", "churn", "--tier", "high", "--assessor", "  ")
+    assert res.exit_code == 2 and "(assessor): must not be empty" in res.stderr
+    res = _invoke(repo, "deployment", "--model", "churn@v1.1.0", "--env", "\t")
+    assert res.exit_code == 2 and "(environment): must not be empty" in res.stderr
+    assert api.open_store(repo.path).head()[0] == 0
+
+
+def _approval(repo: GitRepo, approver: str, decision: str, *extra: str):
+    return _invoke(repo, "approval", "--model", "churn@v1.1.0", "--env", "prod", "--id", "appr-1",
+                   "--approver", approver, "--decision", decision,
+                   "--decided-at", "2026-01-19T12:30:00Z", *extra)
+
+
+def test_the_same_id_saying_otherwise_is_refused_and_nothing_changes(repo: GitRepo) -> None:
+    assert _approval(repo, "rita", "approved").exit_code == 0
+    head = api.open_store(repo.path).head()
+    res = _approval(repo, "mallory", "rejected")
+    assert res.exit_code == 2, res.output
+    assert ("error: record approval:appr-1 is already recorded with approver 'rita', decision "
+            "'approved': this record says otherwise about approver, decision") in res.stderr
+    assert "a new --id" in res.stderr and "supersedes=appr-1" in res.stderr
+    store = api.open_store(repo.path)
+    node = store.get_node("approval:appr-1")
+    assert node is not None and (node.attrs["approver"], node.attrs["decision"]) == (
+        "rita", "approved")
+    assert store.head() == head
+    store.close()
+    # with --write-file too: the store is checked, not only the file
+    res = _approval(repo, "mallory", "rejected", "--write-file")
+    assert res.exit_code == 2 and "already recorded" in res.stderr
+    assert not (repo.path / "governance").exists()
+
+
+def test_the_identical_record_again_changes_nothing(repo: GitRepo) -> None:
+    assert _approval(repo, "rita", "approved").exit_code == 0
+    again = _approval(repo, "rita", "approved", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["facts_written"] == 0
+    # a retirement completes a deployment; a different retirement contradicts it
+    base = ["deployment", "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2026-01-21T08:00:00Z"]
+    assert _invoke(repo, *base).exit_code == 0
+    assert _invoke(repo, *base, "--retired-at", "2026-06-01").exit_code == 0
+    res = _invoke(repo, *base, "--retired-at", "2026-07-01")
+    assert res.exit_code == 2 and "says otherwise about retired_at" in res.stderr
+
+
+@pytest.mark.parametrize("args,option,example", [
+    (["approval", "--model", "churn@v1.1.0", "--approver", "a", "--prop", "novalue"], "--prop",
+     "ticket=JIRA-123"),
+    (["run", "--param", "lr"], "--param", "lr=0.1"),
+    (["run", "--metric", "auc"], "--metric", "auc=0.91"),
+])
+def test_a_pair_without_value_is_one_line(repo: GitRepo, args: list[str], option: str,
+                                          example: str) -> None:
+    res = _invoke(repo, *args)
+    assert res.exit_code == 2, res.exception  # not a ConfigError escaping as a traceback
+    assert res.stderr.splitlines() == [f"error: {option} {args[-1]!r} is not KEY=VALUE",
+                                       f"hint: e.g. {option} {example}"]
+    assert api.open_store(repo.path).head()[0] == 0
+
+
+@pytest.mark.parametrize("args,field,earlier", [
+    (["deployment", "--model", "churn@v1.1.0", "--env", "prod", "--deployed-at", "2026-01-20",
+      "--retired-at", "2025-01-01"], "retired_at", "deployed_at"),
+    (["assessment", "--group", "churn", "--tier", "high", "--date", "2026-01-01",
+      "--next-review", "2020-01-01"], "next_review", "assessed_at"),
+])
+def test_dates_out_of_order_are_refused(repo: GitRepo, args: list[str], field: str,
+                                        earlier: str) -> None:
+    res = _invoke(repo, *args)
+    assert res.exit_code == 2, res.output
+    assert f"error: command line ({field}): {field} is before {earlier} " in res.stderr
+    assert api.open_store(repo.path).head()[0] == 0
+
+
+def test_a_bad_id_gets_a_hint_about_ids(repo: GitRepo) -> None:
+    res = _invoke(repo, *APPROVAL, "--id", "bad id/with slash")
+    assert res.exit_code == 2
+    assert "(id): expected an id of letters, digits and . _ @ + -" in res.stderr
+    assert "name@version" not in res.stderr
+    assert "hint: write the id without spaces or slashes" in res.stderr
+
+
+def test_validate_prints_errors_as_text_with_their_hint(git_repo: GitRepo) -> None:
+    git_repo.write("governance/c.yaml", b"\xff\xfe not utf-8\n")
+    git_repo.write("governance/d.yaml", "kind: approval\nmodel: churn@v1\napprover: a\n"
+                   "decision: '[bold]maybe[/]'\ndecided_at: 2026-01-01\n")
+    one = "kind: approval\nid: appr-1\nmodel: churn@v1\ndecision: approved\ndecided_at: 2026-01-01\n"
+    git_repo.write("governance/e.yaml", one + "approver: rita\n")
+    git_repo.write("governance/f.yaml", one + "approver: mallory\n")
+    git_repo.commit("records")
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
+    assert res.exit_code == 1
+    assert "[bold red]" not in res.stderr and "[yellow]" not in res.stderr
+    lines = res.stderr.splitlines()
+    assert any(ln.startswith("error: governance/c.yaml: cannot read: ") for ln in lines)
+    assert ("error: governance/d.yaml:4 (decision): Input should be 'approved', 'rejected' or "
+            "'conditional' (got '[bold]maybe[/]')") in lines
+    assert ("error: governance/f.yaml:6 (approver): record approval:appr-1 is also in "
+            "governance/e.yaml:6, which says otherwise about approver") in lines
+    assert "hint: use one of the values listed" in lines

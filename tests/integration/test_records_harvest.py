@@ -149,3 +149,25 @@ def test_governance_dir_is_configurable(repo: GitRepo) -> None:
     assert api.harvest(repo.path, only=["records"]).harvesters == []  # nothing to read
     repo.write("lineage.yaml", "governance_dir: compliance\n")
     assert api.harvest(repo.path, only=["records"]).new_events == 1
+
+
+@pytest.mark.parametrize("text,line,field", [
+    # an unquoted impossible date: YAML cannot make a date of it
+    (BAD.replace("decision: approve", "decision: approved").replace("2026-02-01", "2026-02-30"),
+     5, "decided_at"),
+    (BAD.replace("decision: approve", "decision: approved").replace("dave", "''"), 4, "approver"),
+    ("kind: deployment\nmodel: churn@v1.1.0\nenvironment: prod\ndeployed_at: 2026-01-20\n"
+     "retired_at: 2025-01-01\n", 5, "retired_at"),
+])
+def test_invalid_values_fail_the_harvest_naming_file_line_field(repo: GitRepo, text: str,
+                                                                line: int, field: str) -> None:
+    api.harvest(repo.path, only=["records"])
+    before = _state(repo)
+    repo.write("governance/bad.yaml", text)
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 2, res.exception  # an invalid record file, not a traceback
+    assert res.stderr.startswith(f"error: governance/bad.yaml:{line} ({field}): ")
+    assert _state(repo) == before
+    check = CliRunner().invoke(app, ["record", "validate", "-C", str(repo.path)])
+    assert check.exit_code == 1, check.exception
+    assert check.stderr.startswith(f"error: governance/bad.yaml:{line} ({field}): ")

@@ -264,3 +264,71 @@ def test_file_schema_accepts_every_example_file() -> None:
             validator.validate(_jsonable(doc))
     assert not validator.is_valid({"kind": "approval"})
     assert not validator.is_valid([{"kind": "nope"}])
+
+
+# -- text fields are never blank; dates in order; impossible dates name their line ----------------
+def _text_fields(model: type) -> list[tuple[str, bool]]:
+    """(name, required) of the free-text fields of a record model, from its JSON Schema:
+    strings without pattern, format or enum."""
+    schema = model.model_json_schema()
+    out = []
+    for name, prop in schema["properties"].items():
+        variants = prop.get("anyOf", [prop])
+        text = [v for v in variants if v.get("type") == "string"]
+        if name != "kind" and text and not any(k in text[0] for k in ("pattern", "format",
+                                                                      "enum", "const")):
+            out.append((name, name in schema.get("required", [])))
+    return out
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"])
+@pytest.mark.parametrize("doc", _example_docs(), ids=lambda d: d["kind"])
+def test_no_text_field_of_any_record_may_be_blank(doc: dict, blank: str) -> None:
+    model = RECORD_MODELS[doc["kind"]]
+    fields = _text_fields(model)
+    assert ("approver", True) in fields if doc["kind"] == "approval" else fields
+    for name, required in fields:
+        text = yaml.safe_dump({**doc, name: blank}, sort_keys=False, width=1000)
+        err = _error(text)
+        line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith(f"{name}:"))
+        assert (err.field, err.line) == (name, line), str(err)
+        assert f"({name}): must not be empty or only whitespace (got {blank!r})" in str(err)
+        assert str(err).endswith(f"`{name}` needs a value" if required
+                                 else f"write a value, or leave `{name}` out")
+
+
+def test_blank_nested_run_fields_are_refused() -> None:
+    err = _error("kind: run\nid: r1\ninputs:\n  - path: ' '\n")
+    assert (err.line, err.field) == (4, "inputs.0.path")
+    assert "needs a value" in str(err)
+
+
+@pytest.mark.parametrize("text,line,field", [
+    (APPROVAL.replace("2026-01-20T10:00:00Z", "2026-02-30"), 7, "decided_at"),
+    (APPROVAL.replace("2026-01-20T10:00:00Z", "2026-01-20T25:00:00Z"), 7, "decided_at"),
+    ("kind: risk_assessment\nmodel_group: churn\ntier: high\nassessed_at: 2026-01-10\n"
+     "next_review: 2026-13-01\n", 5, "next_review"),
+])
+def test_an_impossible_unquoted_date_names_file_line_field(text: str, line: int,
+                                                            field: str) -> None:
+    err = _error(text)
+    assert (err.file, err.line, err.field) == ("governance/a.yaml", line, field)
+    assert "Input should be a valid datetime or date" in str(err)
+    assert "write a date that exists, in ISO 8601" in str(err)
+
+
+@pytest.mark.parametrize("text,field,earlier", [
+    ("kind: deployment\nmodel: churn@v1\nenvironment: prod\ndeployed_at: 2026-01-20\n"
+     "retired_at: 2025-01-01\n", "retired_at", "deployed_at"),
+    ("kind: risk_assessment\nmodel_group: churn\ntier: high\nassessed_at: 2026-01-01\n"
+     "next_review: 2020-01-01\n", "next_review", "assessed_at"),
+])
+def test_an_end_before_its_start_is_refused(text: str, field: str, earlier: str) -> None:
+    err = _error(text)
+    assert (err.line, err.field) == (5, field)
+    assert str(err).startswith(f"governance/a.yaml:{err.line} ({field}): {field} is before "
+                               f"{earlier} ")
+    assert "check both dates" in str(err)
+    # the same day is not before it
+    same = text.replace("2025-01-01", "2026-01-20").replace("2020-01-01", "2026-01-01")
+    assert parse_text(same, "a.yaml")
