@@ -2,12 +2,15 @@
 
 A training run pins its inputs by content. The hash of a path is, in order of preference:
 
-1. the hash DVC recorded for it — an ``outs`` entry of a ``.dvc`` file or a ``deps``/``outs``
-   entry of a ``dvc.lock`` — when the file on disk still has the recorded size (a file changed
-   since ``dvc add``/``dvc repro`` is hashed again, so the pin names what was really read);
-2. otherwise the md5 computed exactly as DVC 3 does: the md5 of a file's bytes, and for a
-   directory the md5 of the JSON list ``[{"md5": …, "relpath": …}, …]`` sorted by relpath,
-   suffixed ``.dir``.
+1. the md5 of what is on disk, computed exactly as DVC 3 does: the md5 of a file's bytes, and
+   for a directory the md5 of the JSON list ``[{"md5": …, "relpath": …}, …]`` sorted by
+   relpath, suffixed ``.dir``; when it equals the hash DVC recorded (an ``outs`` entry of a
+   ``.dvc`` file or a ``deps``/``outs`` entry of a ``dvc.lock``), that record is the source.
+   A file changed since ``dvc add``/``dvc repro`` — even to the same size — is pinned to what
+   was really read. Like DVC's own state cache, a file is not read again while its inode,
+   mtime and size are those of its last hashing (kept in ``.lineage/content-hashes.json`` when
+   that folder exists);
+2. the hash DVC recorded, when the path is not in the work tree (e.g. not pulled).
 
 Hashes are spelled ``md5:<hex>`` (``md5:<hex>.dir`` for directories), the spelling of data
 node ids (:func:`lineage.ids.data_id`).
@@ -136,8 +139,53 @@ def recorded(repo_root: Path, rel: str) -> ContentHash | None:
     return None
 
 
+_STAT_CACHE = Path(".lineage") / "content-hashes.json"
+
+
+def _stat_key(path: Path) -> str:
+    """What changes when a file or a directory's files change: inode, mtime and size of each
+    file (DVC's state cache uses the same), without reading a byte."""
+    if not path.is_dir():
+        st = path.stat()
+        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            st = (Path(dirpath) / name).stat()
+            h.update(f"{dirpath}/{name}\0{st.st_ino}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    return "dir:" + h.hexdigest()
+
+
+def _cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
+    """:func:`compute`, unless the stat cache says the path is unchanged since it was hashed."""
+    cache_file = repo_root / _STAT_CACHE
+    cache: dict[str, Any] = {}
+    if cache_file.is_file():
+        try:
+            loaded = json.loads(cache_file.read_text())
+            cache = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            cache = {}
+    key = _stat_key(path)
+    hit = cache.get(rel)
+    if isinstance(hit, list) and len(hit) == 5 and hit[0] == key:
+        return ContentHash(str(hit[1]), hit[2], hit[3], bool(hit[4]), "computed")
+    h = compute(path)
+    if cache_file.parent.is_dir():
+        cache[rel] = [key, h.hash, h.size, h.nfiles, h.is_dir]
+        tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(cache, sort_keys=True))
+            os.replace(tmp, cache_file)
+        except OSError:  # a cache only: the pin is right without it
+            tmp.unlink(missing_ok=True)
+    return h
+
+
 def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
-    """Hash of ``rel`` for a content pin: DVC's recorded hash if still current, else computed.
+    """Hash of ``rel`` for a content pin: what is on disk (DVC's record when they agree),
+    else, when the path is not in the work tree, DVC's recorded hash.
 
     None when the path does not exist and DVC has no record of it.
     """
@@ -146,12 +194,10 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
     rec = recorded(repo_root, rel)
     if not path.exists():
         return rec
-    if rec is not None:
-        if rec.is_dir or rec.size is None:
-            return rec
-        if path.is_file() and path.stat().st_size == rec.size:
-            return rec
-    return compute(path)
+    h = _cached_compute(repo_root, rel, path)
+    if rec is not None and rec.hash == h.hash:
+        return ContentHash(rec.hash, h.size, h.nfiles, h.is_dir, rec.source)
+    return h
 
 
 __all__ = ["ContentHash", "compute", "content_hash", "dir_md5", "file_md5", "file_sha256",

@@ -139,3 +139,38 @@ def test_write_file_run_reads_back_unchanged(dvc_repo: GitRepo) -> None:
         assert res.new_events == 0
     finally:
         (dvc_repo.path / run.result.file).unlink()
+
+
+def test_a_changed_input_is_pinned_to_what_was_read(dvc_repo: GitRepo, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An input edited since `dvc add` — even to the same size, even inside a tracked
+    directory — is pinned to the md5 of its bytes now, never to DVC's stale record."""
+    import shutil
+
+    from lineage import hashing
+
+    repo = tmp_path / "repo"
+    shutil.copytree(dvc_repo.path, repo, symlinks=True)
+    train = repo / "data/train.csv"
+    recorded_md5 = _dvc_md5(dvc_repo, "data/train.csv.dvc")["md5"]
+    assert content_hash(repo, "data/train.csv").hash == f"md5:{recorded_md5}"
+    text = train.read_text()
+    train.write_text(text.replace("\n5,1\n", "\n7,1\n", 1))  # same size, other bytes
+    assert train.stat().st_size == len(text.encode())
+    now = hashlib.md5(train.read_bytes()).hexdigest()
+    pinned = content_hash(repo, "data/train.csv")
+    assert (pinned.hash, pinned.source) == (f"md5:{now}", "computed")
+    (repo / "data/images/sub/b.bin").write_bytes(b"bEe")  # same size, inside a DVC dir
+    images = content_hash(repo, "data/images")
+    assert images.hash == compute(repo / "data/images").hash
+    assert images.hash != f"md5:{_dvc_md5(dvc_repo, 'data/images.dvc')['md5']}"
+    # an unchanged path is not read again (inode, mtime and size as at its last hashing)
+    reads: list[Path] = []
+    real = hashing.file_md5
+    monkeypatch.setattr(hashing, "file_md5", lambda p: reads.append(p) or real(p))
+    assert content_hash(repo, "data/train.csv").hash == f"md5:{now}"
+    assert content_hash(repo, "data/images").hash == images.hash
+    assert reads == []
+    train.write_text(text)  # back to what DVC recorded: DVC's record is the source again
+    again = content_hash(repo, "data/train.csv")
+    assert (again.hash, again.source) == (f"md5:{recorded_md5}", ".dvc") and reads == [train]
