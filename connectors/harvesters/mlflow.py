@@ -34,8 +34,14 @@ What it yields:
 
 Incremental: per tracking store a watermark keeps the latest run start/end and metric times,
 so a re-harvest reads only runs that started, ended or logged metrics since, runs still open,
-and runs whose tags/params changed (a per-run digest in the store's cache: MLflow keeps no
-timestamp for those); the registry tables are small and read whole.
+and runs whose row, tags, params or latest metric values changed (a per-run digest in the
+store's cache: MLflow keeps no timestamp for tags and params, and a metric's timestamp is
+whatever the client sent, so ``log_metric(..., timestamp=<earlier>)`` is invisible to a
+timestamp watermark); the registry tables are small and read whole.
+
+Tracking URIs in messages are :func:`shown_uri` (credentials and secret query values removed,
+as written otherwise); exception text from MLflow's client is passed through :func:`redact`
+with the raw URI's secrets scrubbed.
 """
 
 from __future__ import annotations
@@ -114,7 +120,7 @@ class TrackingStore:
 
 def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
     """Resolve ``uri`` as MLflow would, with relative SQLite paths taken from the repo root."""
-    clean = ids.strip_credentials(uri.strip())
+    clean = shown_uri(uri)
     root = repo_root.resolve()
     if clean.startswith("sqlite:"):
         rest = clean[len("sqlite:"):]
@@ -143,11 +149,63 @@ def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
 
 
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_QUERY = re.compile(r"\?[^\s'\"<>]+")
 
 
-def redact(text: str) -> str:
-    """Remove ``user:password@`` from every URL in a message."""
-    return _USERINFO.sub("", text)
+def shown_uri(uri: str) -> str:
+    """``uri`` as written, minus what must not be shown or stored: ``user:password@`` and the
+    values of secret query parameters (:func:`lineage.ids.strip_credentials` decides which).
+
+    Rebuilt by hand, not by ``urllib``: ``sqlite://alice:pw@/mlflow.db`` is shown
+    ``sqlite:///mlflow.db`` (not ``sqlite:/mlflow.db``) and ``sqlite:////abs.db`` stays as is.
+    """
+    u = uri.strip()
+    scheme, sep, rest = u.partition("://")
+    if not sep:
+        return u
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    authority = authority.rpartition("@")[2]
+    head, q, query = tail.partition("?")
+    if q:
+        query, h, fragment = query.partition("#")
+        tail = f"{head}?{_clean_query(query)}{h}{fragment}"
+    return f"{scheme}://{authority}{tail}"
+
+
+def _clean_query(query: str) -> str:
+    try:
+        return urlsplit(ids.strip_credentials("http://h/?" + query)).query
+    except ValueError:
+        return "REDACTED"
+
+
+def _secrets(raw: str) -> list[str]:
+    """The password and the secret query values of ``raw`` (quoted and not), longest first."""
+    try:
+        parts = urlsplit(raw.strip())
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        return []
+    for f in parts.query.split("&"):
+        name, sep, value = f.partition("=")
+        if sep and value and _clean_query(f) != f:
+            found += [value, unquote(value)]
+    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def redact(text: str, raw: str = "") -> str:
+    """Scrub a message: every URL in it is shown as :func:`shown_uri`, secret parameters of a
+    bare ``/path?query`` (what ``requests`` prints) are redacted, and the secrets of the raw
+    tracking URI ``raw`` (its password, its secret query values) are removed wherever they are."""
+    if raw.strip():
+        text = text.replace(raw.strip(), shown_uri(raw))
+    text = _URL.sub(lambda m: shown_uri(m.group()), text)
+    text = _QUERY.sub(lambda m: "?" + _clean_query(m.group()[1:]), text)
+    for secret in _secrets(raw):
+        text = text.replace(secret, "REDACTED")
+    return text
 
 
 def _path_key(path: Path, root: Path) -> str:
@@ -212,8 +270,10 @@ class SqliteReader:
         return out
 
     def fingerprints(self) -> dict[str, str]:
-        """run uuid → digest of what MLflow can change on a run without logging a metric:
-        its row (status, end, name, lifecycle) and its tags and params (no timestamps there).
+        """run uuid → digest of what MLflow can change on a run that no timestamp shows: its
+        row (status, end, name, lifecycle), its tags and params (no timestamps there) and its
+        latest metric values (their timestamps are the client's: ``log_metric(...,
+        timestamp=<earlier>, step=<higher>)`` changes the latest value with an old time).
 
         Rows are hashed in table order, unsorted: a reordering only causes a needless re-read,
         never a missed change, and sorting costs more than the whole read."""
@@ -221,11 +281,17 @@ class SqliteReader:
         for r in self.conn.execute(
                 "SELECT run_uuid, status, end_time, name, lifecycle_stage FROM runs"):
             acc[r[0]] = [repr(r[1:])]
-        for table in ("tags", "params"):
+        row_sql = {table: f"SELECT run_uuid, key || char(0) || coalesce(value, '') FROM {table}"
+                   for table in ("tags", "params")}
+        if "latest_metrics" in self.tables:  # one row per run and key: small, unlike `metrics`
+            row_sql["latest_metrics"] = (
+                "SELECT run_uuid, key || char(0) || coalesce(value, '') || char(0) || "
+                "coalesce(step, '') || char(0) || coalesce(timestamp, '') || char(0) || "
+                "coalesce(is_nan, '') FROM latest_metrics")
+        for table, sql in row_sql.items():
             for bucket in acc.values():
                 bucket.append(f"\2{table}")
-            for u, kv in self.conn.execute(
-                    f"SELECT run_uuid, key || char(0) || coalesce(value, '') FROM {table}"):
+            for u, kv in self.conn.execute(sql):
                 bucket = acc.get(u)
                 if bucket is not None:
                     bucket.append(kv)
@@ -415,9 +481,14 @@ class ClientReader:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:
             raise ConfigError(
-                f"reading the MLflow tracking store {redact(uri)} needs the mlflow extra "
+                f"reading the MLflow tracking store {shown_uri(uri)} needs the mlflow extra "
                 "(mlflow-skinny with sqlalchemy and alembic)", hint=EXTRA_HINT) from exc
-        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        try:
+            self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        except Exception as exc:  # an unknown scheme, a bad URI: MLflow's text names it raw
+            raise ConfigError(f"cannot open the MLflow tracking store {shown_uri(uri)}: "
+                              f"{redact(str(exc), uri)}",
+                              hint="check MLFLOW_TRACKING_URI") from exc
         self.uri = uri
 
     def read(self, wm: dict[str, Any]) -> Snapshot:  # noqa: ARG002 - full read; writes nothing new
@@ -589,7 +660,7 @@ class MlflowHarvester:
             raise
         except Exception as exc:  # the client's own errors: unreachable server, auth, schema
             raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: "
-                              f"{redact(str(exc))}",
+                              f"{redact(str(exc), store.raw or store.client_uri)}",
                               hint="check MLFLOW_TRACKING_URI, that the server is up and that "
                                    "the installed mlflow reads this store") from exc
 
@@ -840,4 +911,5 @@ class Emitter:
 
 
 __all__ = ["KNOWN_REVISIONS", "ClientReader", "MlflowHarvester", "Snapshot", "SqliteReader",
-           "TrackingStore", "normalize_hash", "repo_relative", "resolve_tracking_uri"]
+           "TrackingStore", "normalize_hash", "redact", "repo_relative", "resolve_tracking_uri",
+           "shown_uri"]

@@ -19,7 +19,9 @@ What it yields:
   that is a file inside this repository carries its repository ``path`` on the edge, so the
   ``joins`` step can add the *strong* pin from DVC's data node.
 
-Malformed events are warnings naming the file and line; they never stop the harvest.
+Malformed events are warnings naming the file and line; they never stop the harvest. A
+RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
+not a UUID, as the spec requires, is a warning but the event is kept.
 Incremental: files whose size and modification time have not changed are not read again.
 """
 
@@ -45,6 +47,8 @@ TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                   r"[0-9a-fA-F]{12}$")
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -162,11 +166,15 @@ class OpenLineageHarvester:
         if not isinstance(event, dict):
             return bad("an event must be a JSON object")
         run, job = event.get("run"), event.get("job")
-        if run is None and isinstance(job, dict):
+        if run is None and not _is_run_event(event):
             return  # a JobEvent / DatasetEvent (static lineage): no run to record
-        if not isinstance(run, dict) or not isinstance(run.get("runId"), str) \
-                or not run["runId"]:
+        if not isinstance(run, dict):
+            return bad("missing run.runId", "run")
+        if not isinstance(run.get("runId"), str) or not run["runId"]:
             return bad("missing run.runId", "run.runId")
+        if not _UUID.match(run["runId"]):  # the spec says UUID; producers that differ still ran
+            bad(f"run.runId {run['runId']!r} is not a UUID (the OpenLineage spec requires one)",
+                "run.runId")
         if not isinstance(job, dict) or not isinstance(job.get("namespace"), str) \
                 or not isinstance(job.get("name"), str):
             return bad("missing job.namespace / job.name", "job")
@@ -284,6 +292,18 @@ class OpenLineageHarvester:
                 str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
+
+
+def _is_run_event(event: dict[str, Any]) -> bool:
+    """A RunEvent (which must name its run), not a JobEvent / DatasetEvent: it has an
+    ``eventType``, or its ``schemaURL`` names the RunEvent definition. Static lineage events
+    have neither (and a DatasetEvent has no ``job``)."""
+    schema = event.get("schemaURL")
+    if isinstance(schema, str) and schema.endswith(("/RunEvent", "#/$defs/RunEvent")):
+        return True
+    if isinstance(schema, str) and schema.endswith(("/JobEvent", "/DatasetEvent")):
+        return False
+    return "eventType" in event or not isinstance(event.get("job"), dict)
 
 
 def _tags(facets: dict[str, Any]) -> dict[str, str]:

@@ -194,6 +194,8 @@ def _label(graph: Any, nid: str) -> str:
         detail = str(a.get("cmd") or "")[:60]
     elif kind == "run":
         detail = " ".join(x for x in (a.get("source"), a.get("status")) if x)
+        if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
+            detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
     elif kind in ("approval",):
         detail = f"{a.get('approver', '')} ({a.get('role', '')}) {a.get('decision', '')}"
     elif kind == "risk_assessment":

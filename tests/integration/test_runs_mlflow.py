@@ -6,6 +6,8 @@ import importlib.util
 import json
 import shutil
 import sqlite3
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -307,3 +309,97 @@ def test_resolve_tracking_uri(tmp_path: Path) -> None:
     assert resolve_tracking_uri(f"file://{tmp_path}/mlruns", tmp_path).key == "mlruns"
     with pytest.raises(ConfigError):
         resolve_tracking_uri("sqlite://mlflow.db", tmp_path)
+
+
+def test_metric_logged_with_an_earlier_timestamp_is_seen(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    uuid = EXPECTED["run_ids"]["baseline"]
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # MlflowClient().log_metric(uuid, "auc", 0.5, timestamp=1000, step=100)
+        conn.execute("INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) "
+                     "VALUES ('auc', 0.5, 1000, ?, 100, 0)", (uuid,))
+        conn.execute("UPDATE latest_metrics SET value=0.5, timestamp=1000, step=100 "
+                     "WHERE run_uuid=? AND key='auc'", (uuid,))
+    conn.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    store = api.open_store(repo.path)
+    node = store.get_node(run_node(uuid))
+    assert node is not None and node.attrs["metrics"]["auc"] == 0.5  # highest step, as MLflow
+    store.close()
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_credentials_in_a_sqlite_uri_are_dropped_not_the_path(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite://alice:pw123@/mlflow.db")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_new["run"] == len(EXPECTED["runs"])
+    store = api.open_store(repo.path)
+    uris = {n.attrs["tracking_uri"] for n in store.iter_nodes("run")}
+    store.close()
+    assert uris == {"sqlite:///mlflow.db"}
+    with pytest.raises(ConfigError) as info:
+        resolve_tracking_uri("sqlite://alice:pw123@mlflow.db", repo.path)
+    assert "'sqlite://mlflow.db'" in str(info.value) and "pw123" not in str(info.value)
+
+
+@pytest.mark.skipif(HAS_MLFLOW, reason="checks the message shown without the mlflow extra")
+def test_token_in_the_tracking_uri_is_not_shown_without_the_extra(repo: GitRepo) -> None:
+    env = {"MLFLOW_TRACKING_URI": "https://127.0.0.1:9/?token=abcd1234TOKEN"}
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "mlflow"], env=env)
+    assert res.exit_code != 0
+    assert "needs the mlflow extra" in res.output
+    assert "https://127.0.0.1:9/?token=REDACTED" in res.output
+    assert "abcd1234TOKEN" not in res.output
+
+
+# what MLflow 3.17's client raises for https://alice:pw12@127.0.0.1:9/?token=TOK123 (verbatim)
+CLIENT_ERROR = (
+    "API request to https://alice:pw12@127.0.0.1:9/?token=TOK123/api/2.0/mlflow/experiments/"
+    "search failed with exception HTTPSConnectionPool(host='127.0.0.1', port=9): Max retries "
+    "exceeded with url: /?token=TOK123/api/2.0/mlflow/experiments/search (Caused by "
+    "NewConnectionError(\"HTTPSConnection(host='127.0.0.1', port=9): Failed to establish a new "
+    "connection: [Errno 111] Connection refused\"))")
+
+
+def test_client_error_text_is_scrubbed_of_the_uri_secrets(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Client:  # MLflow's client, failing as it does against an unreachable server
+        def __init__(self, tracking_uri: str, registry_uri: str) -> None:
+            self.uri = tracking_uri
+
+        def search_experiments(self, **_: object) -> list[object]:
+            raise RuntimeError(CLIENT_ERROR)
+
+    fake = types.ModuleType("mlflow")
+    tracking = types.ModuleType("mlflow.tracking")
+    entities = types.ModuleType("mlflow.entities")
+    tracking.MlflowClient = Client  # type: ignore[attr-defined]
+    entities.ViewType = types.SimpleNamespace(ALL=3)  # type: ignore[attr-defined]
+    for name, mod in (("mlflow", fake), ("mlflow.tracking", tracking),
+                      ("mlflow.entities", entities)):
+        monkeypatch.setitem(sys.modules, name, mod)
+    env = {"MLFLOW_TRACKING_URI": "https://alice:pw12@127.0.0.1:9/?token=TOK123"}
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "mlflow"], env=env)
+    assert res.exit_code != 0
+    assert "Connection refused" in res.output
+    assert "TOK123" not in res.output and "pw12" not in res.output
+    assert "https://127.0.0.1:9/?token=REDACTED" in res.output
+
+
+def test_show_says_a_deleted_run_is_deleted(repo: GitRepo) -> None:
+    uuid = EXPECTED["run_ids"]["broken"]
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # MlflowClient().delete_run(uuid)
+        conn.execute("UPDATE runs SET lifecycle_stage='deleted', deleted_time=? "
+                     "WHERE run_uuid=?", (1_800_000_000_000, uuid))
+    conn.close()
+    api.harvest(repo.path, only=["mlflow"])
+    runner = CliRunner()
+    res = runner.invoke(app, ["show", run_node(uuid), "-C", str(repo.path)])
+    assert res.exit_code == 0, res.output
+    assert "mlflow FAILED (deleted)" in res.output
+    live = runner.invoke(app, ["show", run_node(EXPECTED["run_ids"]["baseline"]),
+                               "-C", str(repo.path)])
+    assert "mlflow FINISHED" in live.output and "(deleted)" not in live.output

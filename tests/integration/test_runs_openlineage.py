@@ -187,3 +187,37 @@ def test_other_files_in_the_folder_are_ignored(repo: GitRepo) -> None:
     repo.write("openlineage/.hidden.jsonl", "not an event\n")
     res = api.harvest(repo.path, only=["openlineage"])
     assert res.report.warnings == []
+
+
+def test_run_event_without_run_is_a_warning_and_a_job_event_is_not(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    path = repo.path / "openlineage" / "events.jsonl"
+    _emit(path, _train_events(repo.path, sha))
+    from openlineage.client.event_v2 import JobEvent
+
+    _emit(path, [JobEvent(eventTime="2026-01-03T09:00:00Z", producer=PRODUCER,
+                          job=Job(namespace="airflow", name="churn_dag"))])
+    lines = path.read_text().splitlines()
+    no_run = json.loads(lines[1])
+    del no_run["run"]
+    path.write_text("\n".join([*lines, json.dumps(no_run)]) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    f = "openlineage/events.jsonl"
+    assert [(w.file, w.line, w.field) for w in res.report.warnings] == [(f, 6, "run")]
+    assert str(res.report.warnings[0]) == \
+        f"[openlineage] {f}:6, field run: missing run.runId"
+
+
+def test_run_id_that_is_not_a_uuid_is_a_warning_but_the_run_is_kept(repo: GitRepo) -> None:
+    path = repo.path / "openlineage" / "events.jsonl"
+    _emit(path, [_event(RunState.COMPLETE, TRAIN, "nightly", "2026-01-03T10:05:00Z")])
+    event = json.loads(path.read_text())
+    event["run"]["runId"] = "nightly-2026-01-03"
+    path.write_text(json.dumps(event) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.line, w.field) for w in res.report.warnings] == [(1, "run.runId")]
+    assert "not a UUID" in res.report.warnings[0].message
+    store = api.open_store(repo.path)
+    node = store.get_node("run:openlineage:nightly-2026-01-03")
+    store.close()
+    assert node is not None and node.attrs["status"] == "COMPLETE"

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from connectors.harvesters.dvc_exp import flatten
-from connectors.harvesters.mlflow import Emitter, normalize_hash, redact, repo_relative
+from connectors.harvesters.mlflow import (
+    Emitter,
+    normalize_hash,
+    redact,
+    repo_relative,
+    shown_uri,
+)
 from connectors.harvesters.openlineage import parse_time, repo_path_of
 
 
@@ -70,3 +76,24 @@ def test_flatten() -> None:
     assert flatten({"train": {"lr": 0.1, "layers": [1, 2]}, "seed": 7}) == {
         "train.lr": 0.1, "train.layers": [1, 2], "seed": 7}
     assert flatten(3) == {}
+
+
+def test_shown_uri_drops_credentials_and_secret_parameters_only() -> None:
+    assert shown_uri("sqlite://alice:pw123@/mlflow.db") == "sqlite:///mlflow.db"
+    assert shown_uri("sqlite:////abs/mlflow.db") == "sqlite:////abs/mlflow.db"
+    assert shown_uri("https://127.0.0.1:9/?token=abcd1234TOKEN&x=1") == \
+        "https://127.0.0.1:9/?token=REDACTED&x=1"
+    assert shown_uri("https://bob:pw@mlflow.example.com:8443/") == \
+        "https://mlflow.example.com:8443/"
+    for plain in ("databricks", "./mlruns", "file:///srv/mlruns", "http://h:5000"):
+        assert shown_uri(plain) == plain
+
+
+def test_redact_scrubs_the_raw_uri_from_client_errors() -> None:
+    raw = "https://alice:pw12@127.0.0.1:9/?token=TOK123"
+    text = redact(f"API request to {raw}/api/2.0/mlflow/runs/search failed: Max retries "
+                  "exceeded with url: /?token=TOK123/api/2.0/mlflow/runs/search; "
+                  "auth TOK123 rejected", raw)
+    assert "TOK123" not in text and "pw12" not in text and "alice" not in text
+    assert "https://127.0.0.1:9/?token=REDACTED" in text
+    assert "Max retries exceeded with url: /?token=REDACTED" in text
