@@ -305,6 +305,26 @@ class AuditContext:
         return sorted({self.canon[m] for m, _ in self.idx.targets(run, "produced")
                        if m in self.canon})
 
+    def deleted(self, run: str) -> bool:
+        """The run was deleted in its tracking store (MLflow ``lifecycle_stage: deleted``, kept
+        by the harvester in ``properties``)."""
+        props = self.idx.a(run).get("properties")
+        return isinstance(props, dict) and props.get("lifecycle_stage") == "deleted"
+
+    def audited_runs(self) -> list[str]:
+        """The runs the run rules check: every run but a deleted one that produced no model
+        version in the graph (a deleted run that did produce one stays: the version's evidence
+        still points at it)."""
+        return [r for r in self.idx.ids("run")
+                if not self.deleted(r) or self.versions_of_run(r)]
+
+    def run_label(self, run: str) -> str:
+        """``run <id>``, saying so when the run was deleted in its tracking store."""
+        if not self.deleted(run):
+            return f"run {run}"
+        made = ", ".join(short(v) for v in self.versions_of_run(run)) or "a model version"
+        return f"run {run} (deleted in MLflow, but it produced {made})"
+
     def run_tier(self, run: str) -> tuple[str, str | None]:
         """The highest tier among the versions a run produced (and that version)."""
         best: tuple[str, str | None] = ("unassessed", None)

@@ -62,6 +62,7 @@ class Ref:
     author_email: str | None = None
     author_name: str | None = None
     hash: str | None = None
+    dvc: bool = False  # a data version a DVC file introduced (``first_commit`` / DEFINES edge)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class AuditIndex:
     refs: dict[str, Ref] = field(default_factory=dict)
     # ids of nodes that no source described → the nodes whose edges name them
     placeholders: dict[str, set[str]] = field(default_factory=dict)
+    # strongly pinned run inputs DVC never recorded although it tracks their path: data id →
+    # that path's DVC versions (see :meth:`_unrecorded_candidates`)
+    unrecorded: dict[str, list[str]] = field(default_factory=dict)
     node_count: int = 0
 
     # -- queries ------------------------------------------------------------------------------
@@ -129,6 +133,20 @@ class AuditIndex:
             wanted.add(f"model_group:{self.attrs[nid].get('group')}")
         return {w for w in wanted if w not in self.attrs}
 
+    def _unrecorded_candidates(self) -> dict[str, str]:
+        """Strongly pinned run inputs with a content hash that no DVC file introduced:
+        data id → the id prefix (``data:<repo>:<path>@``) shared by every version of its path.
+        Usually none (DVC-joined and DVC-recorded inputs are ``dvc``), so the look-up of the
+        path's DVC versions that follows is cheap."""
+        out: dict[str, str] = {}
+        for run_inputs in self.in_edges.get("input", {}).values():
+            for data, e in run_inputs:
+                ref = self.refs.get(data)
+                if (e.get("pin") == "strong" and ref is not None and not ref.placeholder
+                        and ref.hash and not ref.dvc and "@" in data):
+                    out[data] = data.rsplit("@", 1)[0] + "@"
+        return out
+
     def _sort(self) -> None:
         for ids in self.by_kind.values():
             ids.sort()
@@ -136,6 +154,8 @@ class AuditIndex:
             for adj in per_kind.values():
                 for lst in adj.values():
                     lst.sort(key=lambda e: e[0])
+        for found in self.unrecorded.values():
+            found.sort()
 
     @classmethod
     def from_graph(cls, graph: LineageGraph) -> AuditIndex:
@@ -167,6 +187,22 @@ class AuditIndex:
                 data = nodes[nid]
                 idx.refs[nid] = _ref(str(data["kind"]), bool(data.get(PLACEHOLDER)),
                                      data["attrs"])
+                if idx.refs[nid].kind == "data" and not idx.refs[nid].dvc:
+                    idx.refs[nid].dvc = any(k == "defines" for _, _, k in g.in_edges(nid, keys=True))
+        todo = idx._unrecorded_candidates()
+        if todo:  # one more pass over the node ids, only when some input needs it
+            prefixes: dict[str, list[str]] = {}
+            for data, prefix in todo.items():
+                prefixes.setdefault(prefix, []).append(data)
+            for nid in g:
+                if not nid.startswith("data:") or "@" not in nid:
+                    continue
+                hits = prefixes.get(nid.rsplit("@", 1)[0] + "@")
+                if hits and nid not in hits and (
+                        nodes[nid]["attrs"].get("first_commit")
+                        or any(k == "defines" for _, _, k in g.in_edges(nid, keys=True))):
+                    for data in hits:
+                        idx.unrecorded.setdefault(data, []).append(nid)
         idx._sort()
         return idx
 
@@ -200,16 +236,34 @@ class AuditIndex:
         for i in range(0, len(wanted), 900):
             chunk = wanted[i : i + 900]
             q = ",".join("?" * len(chunk))
-            for nid, kind, placeholder, email, name, h in conn.execute(
+            for nid, kind, placeholder, email, name, h, first in conn.execute(
                 "SELECT id, kind, json_extract(attrs, '$.placeholder'), "
                 "json_extract(attrs, '$.author.email'), json_extract(attrs, '$.author.name'), "
-                f"json_extract(attrs, '$.hash') FROM nodes WHERE id IN ({q})", chunk
+                "json_extract(attrs, '$.hash'), json_extract(attrs, '$.first_commit') "
+                f"FROM nodes WHERE id IN ({q})", chunk
             ):
                 found.add(nid)
-                idx.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h)
+                idx.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h,
+                                    kind == "data" and bool(first))
+            for (nid,) in conn.execute(
+                f"SELECT DISTINCT target FROM edges WHERE target IN ({q}) AND +kind = 'defines'",
+                chunk
+            ):
+                if nid in idx.refs:
+                    idx.refs[nid].dvc = idx.refs[nid].kind == "data"
         for nid in wanted:
             if nid not in found:
                 idx.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
+        for data, prefix in idx._unrecorded_candidates().items():
+            # the versions of the same path: a range of the primary key, no table scan (the
+            # unary + keeps SQLite off the kind indexes, which would scan every data node)
+            for (nid,) in conn.execute(
+                "SELECT id FROM nodes n WHERE id >= ? AND id < ? AND id != ? AND +kind = 'data' "
+                "AND (json_extract(attrs, '$.first_commit') IS NOT NULL OR EXISTS (SELECT 1 "
+                "FROM edges e WHERE e.target = n.id AND +e.kind = 'defines'))",
+                (prefix, prefix + "\U0010ffff", data)
+            ):
+                idx.unrecorded.setdefault(data, []).append(nid)
         skip = ",".join(f"'{k}'" for k in CONTINUITY_SKIP_EDGES)
         for end, other in (("source", "target"), ("target", "source")):
             for missing, ref in conn.execute(
@@ -226,7 +280,8 @@ class AuditIndex:
 def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
     author = attrs.get("author") or {}
     return Ref(kind, placeholder, bool(attrs.get("placeholder")), author.get("email"),
-               author.get("name"), attrs.get("hash"))
+               author.get("name"), attrs.get("hash"),
+               kind == "data" and not placeholder and bool(attrs.get("first_commit")))
 
 
 def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:

@@ -186,7 +186,7 @@ def _run_remediation(run: str, what: str) -> str:
 def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
     """A run names a commit that exists in the repository history and was not trained on a
     working tree with uncommitted changes."""
-    for run in ctx.idx.ids("run"):
+    for run in ctx.audited_runs():
         tier, v = ctx.run_tier(run)
         a = ctx.idx.a(run)
         edges = ctx.idx.sources(run, "code")
@@ -209,40 +209,62 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        yield ctx.failed(run, tier, f"run {run}: " + "; ".join(problems), evidence=ev, model=v,
-                         remediation=_run_remediation(
+        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems),
+                         evidence=ev, model=v, remediation=_run_remediation(
                              run, "commit the training code, push the commit, and retrain from "
                                   "a clean checkout"))
+
+
+_DATA_FIX = ("track the inputs with DVC (dvc add / dvc.yaml deps), commit dvc.lock, and record "
+             "the run with --input <path> so the content hash is pinned")
 
 
 @rule("run-data-pinned", "Training data content-pinned",
       articles=("EU AI Act Art. 10",), controls=("ISO/IEC 42001 A.7.5",), severity=_SEV_TRACE)
 def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
     """Every input of a run is pinned by content hash (a strong pin to a data version DVC
-    knows); a run that produced a model names at least one input."""
-    for run in ctx.idx.ids("run"):
+    knows); a run that produced a model names at least one input.
+
+    A weak input that an identity join resolved (a strong input edge of the same run with
+    ``via`` = that input) is pinned by the strong edge. A strong pin to a version of a path DVC
+    tracks, which no DVC file in the history records (the file changed without ``dvc add``),
+    is not: that version cannot be fetched back."""
+    for run in ctx.audited_runs():
         tier, v = ctx.run_tier(run)
         inputs = ctx.idx.sources(run, "input")
+        resolved = {str(e["via"]) for _, e in inputs if e.get("pin") == "strong" and e.get("via")}
         problems: list[str] = []
         ev = [run]
+        unrecorded: list[str] = []
         if not inputs and v is not None:
             problems.append("records no input data")
         for data, e in inputs:
             pin = e.get("pin") or "none"
             ref = ctx.idx.refs.get(data)
             if pin != "strong":
+                if data in resolved:
+                    continue  # joined to a DVC version: the strong edge is the evidence
                 problems.append(f"input {data} is pinned {pin}, not by content hash")
                 ev.append(data)
             elif ref is None or ref.placeholder or not ref.hash:
                 problems.append(f"input {data} has a hash unknown to the DVC history")
                 ev.append(data)
+            elif data in ctx.idx.unrecorded:
+                path = e.get("path") or data.rsplit("@", 1)[0].split(":", 2)[-1]
+                problems.append(f"input {data} is pinned to {ref.hash} of {path}, which no DVC "
+                                "file in the history records")
+                ev.append(data)
+                unrecorded.append(str(path))
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        yield ctx.failed(run, tier, f"run {run}: " + "; ".join(problems), evidence=ev, model=v,
-                         remediation="track the inputs with DVC (dvc add / dvc.yaml deps), commit "
-                                     "dvc.lock, and record the run with --input <path> so the "
-                                     "content hash is pinned")
+        fix = _DATA_FIX
+        if len(unrecorded) == len(problems):
+            fix = (f"dvc add {' '.join(dict.fromkeys(unrecorded))} (or dvc repro) and commit the "
+                   ".dvc / dvc.lock change, then re-run the training from that commit so its "
+                   "input is a version DVC records")
+        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
+                         model=v, remediation=fix)
 
 
 @rule("risk-tier-set", "Risk tier assessed and current",
@@ -494,8 +516,12 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             if not bad:
                 model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
                 yield ctx.passed(nid, ctx.tier(model), model=model)
+    # a run deleted in its tracking store that produced no version is not audited
+    ignored = {r for r in idx.ids("run") if ctx.deleted(r)} - set(ctx.audited_runs())
     for gone in sorted(missing):
-        by = sorted(missing[gone])
+        by = sorted(missing[gone] - ignored)
+        if not by:
+            continue
         model = None
         for n in [gone, *by]:
             model = ctx.version_of(n) or ctx.version_of(idx.a(n).get("model"))
