@@ -161,11 +161,24 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
       articles=("EU AI Act Art. 11", "EU AI Act Annex IV"), controls=("ISO/IEC 42001 A.6.2.7",),
       severity=_SEV_TRACE)
 def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
-    """A model version (any registry's spelling of it) is produced by a recorded run."""
+    """A model version (any registry's spelling of it) is produced by a recorded run that
+    finished (a run that failed or was killed after writing the model does not count)."""
     for v in ctx.versions():
         tier = ctx.tier(v)
-        if ctx.runs(v):
+        runs = ctx.runs(v)
+        unfinished = [r for r in runs
+                      if str(ctx.idx.a(r).get("status") or "").upper() in _UNFINISHED]
+        if runs and len(unfinished) < len(runs):
             yield ctx.passed(v, tier, model=v)
+        elif runs:
+            status = str(ctx.idx.a(unfinished[0]).get("status")).upper()
+            yield ctx.failed(
+                v, tier, f"{short(v)} was produced only by runs that did not finish "
+                         f"({short(unfinished[0])}: {status})",
+                evidence=[*ctx.members[v], *unfinished], model=v,
+                remediation=f"train {short(v)} again in a run that finishes, and record that "
+                            "run (lineage record run / track_run / MLflow); or deregister the "
+                            "version")
         else:
             yield ctx.failed(
                 v, tier, f"{short(v)} is not linked to the run that produced it",
@@ -173,6 +186,9 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                 remediation=f"record the training run: lineage record run --model "
                             f"{short(v)}=<model path> --commit <sha> --input <data path>  (or log it to MLflow with the "
                             "model version's run_id)")
+
+
+_UNFINISHED = frozenset({"FAILED", "KILLED"})  # run statuses (MLflow's, and track_run's)
 
 
 def _run_remediation(run: str, what: str) -> str:

@@ -280,3 +280,26 @@ def test_filters_that_name_nothing_are_usage_errors() -> None:
     # a version only a record names is known: its lineage-continuity finding is about it
     ghost = run_audit(g, now=fx.now, model="s3-ghost@v9.9.9")
     assert pairs(ghost) == {("lineage-continuity", "model:s3-ghost@v9.9.9")}
+
+
+def test_a_version_produced_only_by_a_failed_run_has_no_run() -> None:
+    """A run that failed (or was killed) after writing the model does not vouch for it: the
+    version is a model-has-run finding naming that run, until a finished run produces it."""
+    from lineage.model import Node, NodeKind
+
+    fx = make_fixture(0, fixed=True)
+    g = fx.graph()
+    assert run_audit(g, now=fx.now).findings == []
+    produced = {}
+    for e in g.edges():
+        if e.kind == EdgeKind.PRODUCED:
+            produced.setdefault(e.target, []).append(e.source)
+    version, (run,) = next((v, rs) for v, rs in sorted(produced.items()) if len(rs) == 1)
+    attrs = dict(g.attrs(run))
+    for status in ("FAILED", "KILLED"):
+        g.add_node(Node.trusted(NodeKind.RUN, run, {**attrs, "status": status}))
+        findings = [f for f in run_audit(g, now=fx.now).findings if f.rule == "model-has-run"]
+        assert len(findings) == 1 and run in findings[0].evidence, findings
+        assert "did not finish" in findings[0].message and status in findings[0].message
+    g.add_node(Node.trusted(NodeKind.RUN, run, {**attrs, "status": "FINISHED"}))
+    assert run_audit(g, now=fx.now).findings == []
