@@ -336,3 +336,26 @@ def test_partial_and_odd_graphs_render_valid_mcps() -> None:
     assert (doc["attrs"]["doc_kind"], doc["attrs"]["uri"]) == ("bias_report", "docs/bias.md")
     assert ["documents", "document:D1", "model:a,b (x)@1"] in doc["edges"]
     assert not [m for m in mcps if m.aspectName == "institutionalMemory"]
+
+
+def test_a_run_reading_two_versions_of_one_dataset_renders() -> None:
+    """Both versions map to the dataset's one urn: their edge properties order them (the
+    render used to compare the property dicts and fail)."""
+    from lineage import ids
+    from lineage.model import Edge, EdgeKind
+
+    g = fixed_graph()
+    run = ids.run_id("mlflow", "run0002")
+    other = f"data:github.com/acme/churn:data/train.csv@md5:{'9' * 32}"
+    g.add_node(Node.trusted(NodeKind.DATA, other, {
+        "path": "data/train.csv", "repository": "repository:github.com/acme/churn",
+        "hash": f"md5:{'9' * 32}", "hash_kind": "md5"}))
+    g.add_edge(Edge.make(EdgeKind.INPUT, other, run, pin="strong"))
+    out = render(g)
+    check_mcps(out)
+    run_urn = _by(out, "churn_v1.1.0,PROD)", "mlModelProperties").trainingJobs[0]
+    edges = _by(out, run_urn, "dataProcessInstanceInput").inputEdges
+    train = [e for e in edges if e.destinationUrn.endswith("data/train.csv,PROD)")]
+    assert sorted(e.properties["dvc_md5"] for e in train) == \
+        sorted([MD5_TRAIN.removeprefix("md5:"), "9" * 32])
+    assert [_objs(render(g))] == [_objs(out)]  # deterministic

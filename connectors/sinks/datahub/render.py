@@ -194,6 +194,11 @@ def _json(v: Any) -> str:
     return dumps_str(v)
 
 
+def _urn_then_props(edge: tuple[str, dict[str, Any]]) -> tuple[str, str]:
+    """Sort key of an (urn, edge properties) pair: the urn, then the properties' JSON."""
+    return edge[0], _json(edge[1])
+
+
 def _is_url(s: str | None) -> bool:
     return bool(s) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", s or "") is not None
 
@@ -834,14 +839,17 @@ class _Planner:
             if not commit:
                 codes = self.g.predecessors(nid, EdgeKind.CODE, NodeKind.COMMIT)
                 commit = codes[0].split(":", 1)[1] if codes else None
+            # two versions of one dataset share its urn: their edge properties order them
             inputs = sorted(
-                (self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
-                for e in self.g.in_edges(nid, EdgeKind.INPUT) if e.source in self.urn_of)
+                ((self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
+                 for e in self.g.in_edges(nid, EdgeKind.INPUT) if e.source in self.urn_of),
+                key=_urn_then_props)
             outputs = sorted(
                 [(self.urn_of[e.target], self._edge_props(e.target, e.attrs, commit))
                  for e in self.g.out_edges(nid, EdgeKind.OUTPUT) if e.target in self.urn_of]
                 + [(self.urn_of[m], {"git_commit": commit} if commit else {})
-                   for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)])
+                   for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)],
+                key=_urn_then_props)
             exp_urn, exp_name, _ = self.experiment(a)
             view = {
                 "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
