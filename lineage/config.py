@@ -8,7 +8,6 @@ Secrets are kept as ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -68,12 +67,25 @@ class Config(_Section):
 def load_config(repo_root: Path) -> Config:
     data: dict[str, Any] = {}
     path = repo_root / CONFIG_FILE
+    root: Any = None  # the composed document, for the line of a field in an error
     if path.exists():
         import yaml
 
+        from lineage.yamlpos import bad_scalar
+
         try:
             text = path.read_text(encoding="utf-8")
-            data = yaml.safe_load(text) or {}
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            bad = bad_scalar(root)
+            if bad is not None:  # e.g. the date 2026-02-30, which safe_load cannot build
+                where, node, why = bad
+                fld = ".".join(str(p) for p in where) or "(top level)"
+                raise ConfigError(f"{path}:{node.start_mark.line + 1}: field {fld}: invalid "
+                                  f"value {node.value!r} ({why})",
+                                  hint="quote the value or fix it")
+            # built from the composed document: the file is parsed once
+            data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
+            data = data or {}
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})",
                               hint="save the file as UTF-8") from None
@@ -82,8 +94,6 @@ def load_config(repo_root: Path) -> Config:
             line = f":{mark.line + 1}" if mark else ""
             raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})",
                               hint="fix the file or remove it") from exc
-        except ValueError as exc:  # a value YAML cannot build, e.g. the date 2026-02-30
-            raise ConfigError(f"{path}: {exc}", hint="quote the value or fix it") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
@@ -92,14 +102,11 @@ def load_config(repo_root: Path) -> Config:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         at = ""
-        if path.exists():
-            import yaml
-
+        if root is not None:
             from lineage.yamlpos import line_of
 
-            with contextlib.suppress(yaml.YAMLError):
-                found = line_of(yaml.compose(path.read_text(encoding="utf-8")), err["loc"])
-                at = f":{found}" if found else ""
+            found = line_of(root, err["loc"])
+            at = f":{found}" if found else ""
         raise ConfigError(f"{path}{at}: field {loc}: {err['msg']}",
                           hint="see docs/ARCHITECTURE.md#configuration") from exc
     env = os.environ

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lineage.errors import ConfigError
-from lineage.yamlpos import line_of
+from lineage.yamlpos import bad_scalar, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -149,7 +149,7 @@ def parse_policy(text: str, source: str) -> Policy:
 
     try:
         root = yaml.compose(text)
-        bad = _bad_scalar(root, ())
+        bad = bad_scalar(root)
         if bad is not None:
             loc, node, why = bad
             fld = ".".join(str(p) for p in loc) or "(top level)"
@@ -182,36 +182,6 @@ def parse_policy(text: str, source: str) -> Policy:
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}:{at or 1}: field {fld}: {msg}",
                           hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
-
-
-def _bad_scalar(node: Any, loc: tuple[Any, ...], loader: Any = None
-                ) -> tuple[tuple[Any, ...], Any, str] | None:
-    """The first scalar PyYAML resolves to a value it then cannot build (an unquoted
-    ``2026-02-30`` is a date that does not exist; ``!!int x``): (its location, the node, why).
-    ``yaml.safe_load`` would raise a bare ValueError without a line for it."""
-    import yaml
-
-    loader = loader or yaml.SafeLoader("")
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            hit = _bad_scalar(k, loc, loader) or _bad_scalar(v, (*loc, k.value), loader)
-            if hit is not None:
-                return hit
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            hit = _bad_scalar(v, (*loc, i), loader)
-            if hit is not None:
-                return hit
-    elif isinstance(node, yaml.ScalarNode):
-        try:
-            loader.construct_object(node)
-        except yaml.YAMLError:
-            return None  # safe_load reports it with its line
-        except (ValueError, OverflowError) as exc:
-            return loc, node, str(exc)
-        except Exception:  # an explicit tag on a value of another shape
-            return loc, node, f"not a {node.tag.rsplit(':', 1)[-1]}"
-    return None
 
 
 def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:

@@ -170,3 +170,10 @@ def test_a_bad_lineage_yaml_names_file_line_and_field(git_repo: GitRepo, content
     git_repo.write("lineage.yaml", content)
     code, out = _run("init", "--repo", str(git_repo.path))
     _assert_one_error(code, out, 2, *needles)
+
+
+def test_an_impossible_date_in_lineage_yaml_names_its_line(git_repo: GitRepo) -> None:
+    git_repo.commit("first")
+    git_repo.write("lineage.yaml", "harvesters: [git]\nmlflow:\n  since: 2026-02-30\n")
+    code, out = _run("init", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "lineage.yaml:3: field mlflow.since", "2026-02-30")
