@@ -74,7 +74,7 @@ def push(
 
     from lineage import api
     from lineage.config import load_config
-    from lineage.errors import ConfigError, LineageError, SinkError
+    from lineage.errors import ConfigError, LineageError
     from lineage.plugins import PushContext, load_sink
 
     result = None
@@ -108,7 +108,7 @@ def push(
                     push_store = getattr(sink, "push_store", None)
                     result = push_store(ctx) if callable(push_store) \
                         else sink.push(store.load_graph(), ctx)
-                except SinkError as exc:
+                except LineageError as exc:  # a refusal (exit 3) or a bad destination (2)
                     result = getattr(exc, "result", None)
                     failure = exc
         finally:

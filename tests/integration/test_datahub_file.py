@@ -20,7 +20,7 @@ from fixture_graph import fixed_graph  # noqa: E402
 from connectors.sinks.datahub.render import render  # noqa: E402
 from connectors.sinks.datahub.sink import DataHubFileSink  # noqa: E402
 from lineage.config import Config  # noqa: E402
-from lineage.errors import ConfigError, SinkError  # noqa: E402
+from lineage.errors import ConfigError, InputError, SinkError  # noqa: E402
 from lineage.plugins import PushContext  # noqa: E402
 from lineage.store import Store  # noqa: E402
 
@@ -155,6 +155,6 @@ def test_refuses_to_append_to_a_file_that_is_not_an_mcp_array(store: Store,
     out = tmp_path / "mcps.json"
     push(store, tmp_path, dest=str(out))
     out.write_text('{"not": "an array"}')
-    with pytest.raises(SinkError, match="not a JSON array"):
+    with pytest.raises(InputError, match="not a JSON array"):
         push(store, tmp_path, graph=fixed_graph(v2_metric=0.5), dest=str(out))
     assert out.read_text() == '{"not": "an array"}'

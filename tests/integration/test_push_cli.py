@@ -85,6 +85,23 @@ def test_refused_target_exits_3_and_reports_counts(repo: Path, tmp_path: Path) -
     assert "error:" in res.stderr
 
 
+def test_destination_that_is_not_an_mcp_array_exits_2_and_is_kept(repo: Path,
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "notes.json"
+    out.write_text('{"not": "an array"}\n')
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out), "--json")
+    assert res.exit_code == 2, res.output
+    assert "notes.json" in res.stderr and "not a JSON array of MCPs" in res.stderr
+    assert "--full" in res.stderr  # says what to do next
+    summary = json.loads(res.stdout)
+    assert summary["written"] == 0 and summary["failed"] > 50
+    assert out.read_text() == '{"not": "an array"}\n'
+    # nothing was remembered as sent: the next push to a good file writes everything
+    good = tmp_path / "good.json"
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(good), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["written"] == summary["failed"]
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from lineage.errors import ConfigError, LineageError, SinkError
+from lineage.errors import ConfigError, InputError, LineageError, SinkError
 from lineage.plugins import PushContext, PushResult
 from lineage.runtime import gc_paused
 
@@ -571,8 +571,9 @@ class DataHubFileSink(DataHubSinkBase):
         tail = fh.read()
         stripped = tail.rstrip()
         if not stripped.endswith(b"]"):
-            raise SinkError(f"{self.path} is not a JSON array of MCPs (no closing ']')",
-                            hint="move it aside or push with --full to rewrite it")
+            raise InputError("not a JSON array of MCPs (no closing ']'); left as it is",
+                             file=str(self.path),
+                             hint="move it aside, or push with --full to rewrite it")
         pos = tail_from + len(stripped) - 1
         fh.seek(max(0, pos - 64))
         before = fh.read(pos - max(0, pos - 64)).rstrip()
