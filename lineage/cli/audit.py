@@ -154,7 +154,7 @@ def audit(
                                      help="Only this model (churn) or version (churn@v1.1.0)."),
     env: str | None = typer.Option(None, "--env", "-e", show_default=False,
                                    help="Only deployments to (and versions deployed in) ENV."),
-    rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False,
+    rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False, metavar="RULE",
                                            help="Run only this rule (repeatable)."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False,

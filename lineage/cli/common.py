@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from rich.console import Console
@@ -17,6 +17,40 @@ from lineage.errors import LineageError
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 state: dict[str, Any] = {"verbose": False, "repo": Path(".")}
+
+
+
+def _flags_without_type() -> None:
+    """No raw Python types in ``--help`` (typer 0.29 prints ``<bool>``, ``<list[Path]>``).
+
+    A flag takes no value: no type is shown. A repeatable option or argument without a
+    metavar shows its element type, repeated: ``<path>...``.
+    """
+    try:
+        from typer import core
+    except ImportError:  # pragma: no cover - other typer layouts print neither
+        return
+    for cls in (getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)):
+        shown = getattr(cls, "display_type_rich", None)
+        if shown is None or getattr(shown, "_lineage", False):
+            continue
+
+        def display_type_rich(self: Any, ctx: Any, _shown: Any = shown) -> str | None:
+            if self.metavar is not None:
+                return _shown(self, ctx)  # type: ignore[no-any-return]
+            if getattr(self, "is_flag", False):
+                return None
+            desc: Any = getattr(self, "type_descriptor", None)
+            if getattr(desc, "is_list", False) and not getattr(desc, "is_choice", False):
+                (elem,) = get_args(desc.annotation) or (str,)
+                return f"<{getattr(elem, '__name__', 'value').lower()}>..."
+            return _shown(self, ctx)  # type: ignore[no-any-return]
+
+        display_type_rich._lineage = True  # type: ignore[attr-defined]
+        cls.display_type_rich = display_type_rich  # type: ignore[union-attr]
+
+
+_flags_without_type()
 
 RepoOpt = typer.Option(None, "--repo", "-C", help="Repository path (default: current directory).",
                        show_default=False)

@@ -75,7 +75,7 @@ def init(repo: Path | None = RepoOpt) -> None:
 def harvest(
     repo: Path | None = RepoOpt,
     only: list[str] | None = typer.Option(
-        None, "--only", help="Run only these harvesters (repeatable): git, dvc, gto, mlflow, …"),
+        None, "--only", metavar="NAME", help="Run only these harvesters (repeatable): git, dvc, gto, mlflow, …"),
     as_json: bool = JsonOpt,
 ) -> None:
     """Harvest git, DVC, GTO, runs and governance records into the store.

@@ -51,7 +51,7 @@ def push(
     full: bool = typer.Option(False, "--full", help="Send everything, not only what changed "
                               "since the last push to this destination."),
     option: list[str] | None = typer.Option(
-        None, "--option", "-o", help="Target-specific KEY=VALUE (repeatable), e.g. "
+        None, "--option", "-o", metavar="KEY=VALUE", help="Target-specific KEY=VALUE (repeatable), e.g. "
         "batch_size=500, retries=5, openapi=true.", show_default=False),
     repo: Path | None = RepoOpt,
     as_json: bool = JsonOpt,

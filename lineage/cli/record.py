@@ -45,7 +45,8 @@ app.add_typer(record_app, name="record")
 WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record as a governance "
                             "file (governance/<kind>/<id>.yaml) to commit in a pull request.")
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
-PropOpt = typer.Option(None, "--prop", help="Free-form KEY=VALUE fact (repeatable).")
+PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
+                       help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
 COMMIT_ENV = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
 
 
@@ -269,12 +270,16 @@ def run(
     status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING."),
     start: str | None = typer.Option(None, help="ISO start time."),
     end: str | None = typer.Option(None, help="ISO end time (default: now)."),
-    inputs: list[str] | None = typer.Option(None, "--input", "-i", help="Input path "
-                                            "(repeatable); pinned by its DVC md5."),
-    params: list[str] | None = typer.Option(None, "--param", "-p", help="KEY=VALUE (repeatable)."),
-    metrics: list[str] | None = typer.Option(None, "--metric", help="KEY=NUMBER (repeatable)."),
-    models: list[str] | None = typer.Option(None, "--model", help="NAME[@VERSION]=PATH of a "
-                                            "model the run wrote (repeatable); hashed."),
+    inputs: list[str] | None = typer.Option(
+        None, "--input", "-i", metavar="PATH",
+        help="Input path (repeatable); pinned by its content hash."),
+    params: list[str] | None = typer.Option(
+        None, "--param", "-p", metavar="KEY=VALUE", help="A parameter, e.g. lr=0.01 (repeatable)."),
+    metrics: list[str] | None = typer.Option(
+        None, "--metric", metavar="KEY=NUMBER", help="A metric, e.g. auc=0.91 (repeatable)."),
+    models: list[str] | None = typer.Option(
+        None, "--model", metavar="NAME[@VERSION]=PATH",
+        help="A model the run wrote (repeatable); hashed."),
     prop: list[str] | None = PropOpt, write_file: bool = WriteFileOpt,
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
