@@ -20,8 +20,9 @@ transaction, and adds:
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
   sorts first (``gto`` → ``mlflow``) and carries ``by`` and ``hash``.
 
-Incremental: it remembers the event-log head it last joined at and does nothing while no other
-harvester has written anything since.
+Incremental: it remembers the event-log head it last joined at and does nothing while no
+other harvester or record has written an event since (its own events and pushes do not
+count), so a harvest with nothing new joins nothing and repeats no warning.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class JoinsHarvester:
     def enabled(self, ctx: HarvestContext) -> bool:
         """Only when something was written since the last join and there is a run or model
         version to join (a git-only repository never lists this step)."""
-        if ctx.watermark("head") == str(ctx.store.head()[0]):
+        if _nothing_new(ctx):
             return False
         row = ctx.store.conn.execute(
             "SELECT 1 FROM nodes WHERE kind IN ('run', 'model') LIMIT 1").fetchone()
@@ -167,7 +168,7 @@ class JoinsHarvester:
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         head = str(ctx.store.head()[0])
-        if ctx.watermark("head") == head:
+        if _nothing_new(ctx):
             return
         dvc = _Dvc(ctx.store)
         yield from self._strong_pins(ctx, dvc)
@@ -242,6 +243,21 @@ class JoinsHarvester:
                     continue  # one registry's two versions of the same file are not SAME_AS
                 src, dst = (a, b) if (ra, a) < (rb, b) else (b, a)
                 yield Edge.make(EdgeKind.SAME_AS, src, dst, by="artifact_hash", hash=h)
+
+
+def _nothing_new(ctx: HarvestContext) -> bool:
+    """No event since the last join but the join's own (its edges are written after it has
+    taken the head) and pushes (they write no fact): joining again would find nothing and
+    repeat its warnings."""
+    mark = ctx.watermark("head")
+    if mark is None or not mark.isdigit():
+        return False
+    if int(mark) == ctx.store.head()[0]:
+        return True
+    row = ctx.store.conn.execute(
+        "SELECT 1 FROM events WHERE seq > ? AND kind != 'push' AND NOT (kind = 'harvest' "
+        "AND json_extract(payload, '$.harvester') = ?) LIMIT 1", (int(mark), NAME)).fetchone()
+    return row is None
 
 
 def _hash_from_id(data_id: str) -> str | None:

@@ -188,6 +188,9 @@ def test_run_commit_missing_from_history_warns(git_repo: GitRepo,
     res = api.harvest(git_repo.path, only=["mlflow", "joins"])
     msgs = [str(w) for w in res.report.warnings]
     assert len(msgs) == 1 and "not in the git history" in msgs[0] and "ffffffffffff" in msgs[0]
+    # a harvest with nothing new runs no join and says nothing again
+    again = api.harvest(git_repo.path, only=["mlflow", "joins"])
+    assert again.report.warnings == [] and again.new_events == 0
     graph = api.open_store(git_repo.path).load_graph()
     pins = {e.attrs.get("pin") for e in graph.in_edges(_run("tuned"), EdgeKind.INPUT)}
     assert pins == {"weak"}
