@@ -30,7 +30,7 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -100,8 +100,11 @@ def _not_blank(v: str) -> str:
     return v
 
 
-# a value written down, never "" or "  ": an empty approver is nobody, not an approver
-Text = Annotated[str, AfterValidator(_not_blank)]
+# a value written down, never "" or "  ": an empty approver is nobody, not an approver. The
+# schema says so too ("not only whitespace"), for editors and for validators of other tools
+Text = Annotated[str, AfterValidator(_not_blank),
+                 WithJsonSchema({"type": "string", "minLength": 1,
+                                 "not": {"pattern": r"^\s*$"}})]
 
 
 def _not_before(value: datetime | None, info: ValidationInfo, earlier: str) -> datetime | None:
@@ -165,7 +168,9 @@ class RiskAssessmentRecord(_Record):
     rationale: Text | None = None
     assessor: Text | None = None
     assessed_at: Timestamp
-    next_review: Timestamp | None = None
+    next_review: Timestamp | None = Field(None, description="next review; not before "
+                                          "assessed_at (lineage checks it, this schema "
+                                          "cannot)")
 
     @field_validator("next_review")
     @classmethod
@@ -198,7 +203,9 @@ class DeploymentRecord(_Record):
     endpoint: Text | None = None
     deployed_at: Timestamp
     deployed_by: Text | None = None
-    retired_at: Timestamp | None = None
+    retired_at: Timestamp | None = Field(None, description="end of the deployment; not before "
+                                         "deployed_at (lineage checks it, this schema "
+                                         "cannot)")
 
     @field_validator("retired_at")
     @classmethod
@@ -244,6 +251,11 @@ DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "trans
 class DocumentRecord(_Record):
     """A document about a model version or group, pinned by content hash."""
 
+    # what _target checks, for schema validators: a model version or a model group (or both)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["model"], "properties": {"model": {"type": "string"}}},
+        {"required": ["model_group"], "properties": {"model_group": {"type": "string"}}},
+    ]})
     kind: Literal["document"]
     doc_kind: DocKind
     uri: Text = Field(description="repo-relative path (hashed and checked) or URL")
@@ -788,8 +800,9 @@ def check_document(record: DocumentRecord, repo_root: Path, *, file: str | None 
         raise InputError(
             f"content_hash does not match {record.uri} (file has {actual})", file=file,
             line=line, field="content_hash",
-            hint="the document changed since it was recorded: add a new document record "
-                 f"or update content_hash to {actual}")
+            hint="the document changed: a record not harvested yet may take content_hash "
+                 f"{actual}; a recorded one is immutable, so restore the document or record "
+                 "its new version as a new document record with its own `id:`")
     return record.model_copy(update={"content_hash": actual}), None
 
 
@@ -1021,19 +1034,21 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
 _PROVENANCE = ("record_file", "source")
 
 
-def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | Edge]) -> None:
-    """Raise when the store already holds this record's node with other values.
+def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str, Any]:
+    """The fields (with their stored values) the store's node ``nid`` holds with values other
+    than the record's node in ``facts`` says: empty when the record may be written.
 
-    Fields the stored node lacks may be added (a deployment's retirement completes it), and
-    the identical record again changes nothing; a deployment another source (GTO) describes
-    is that source's to say.
+    The one rule for every way in (``lineage record``, the harvester): fields the stored node
+    lacks may be added (a deployment's retirement completes it), the identical record again
+    changes nothing, where a record was written (``record_file``, ``source``) is provenance,
+    not content, and a deployment another source (GTO) describes is that source's to say.
     """
     old = store.get_node(nid)
     new = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
     if old is None or new is None:
-        return
+        return {}
     if old.attrs.get("source") not in (None, "record", RUN_SOURCE):
-        return
+        return {}
 
     def facts_of(attrs: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in attrs.items() if k not in _PROVENANCE}
@@ -1043,22 +1058,52 @@ def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | 
         return out
 
     was, now = facts_of(old.attrs), facts_of(new.attrs)
-    clash = sorted(k for k in now if was.get(k) is not None and now[k] is not None
-                   and was[k] != now[k])
+    return {k: was[k] for k in sorted(now) if was.get(k) is not None and now[k] is not None
+            and was[k] != now[k]}
+
+
+def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node | Edge], *,
+                      file: str | None = None, line_of: Callable[[str], int] | None = None,
+                      ) -> InputError | None:
+    """The error to raise when the store already holds ``record``'s node saying otherwise
+    (:func:`recorded_clash`), else None. With ``file`` the error names the record file, the
+    line of the first field that differs (``line_of``) and how to correct a record in a file;
+    without, the command line (``--id``, ``--prop``)."""
+    clash = recorded_clash(store, nid, facts)
     if not clash:
-        return
+        return None
 
     def shown(v: Any) -> str:
         text = repr(v)
         return text if len(text) <= 60 else text[:57] + "...'"
 
-    said = ", ".join(f"{k} {shown(was[k])}" for k in clash)
+    fields = list(clash)
+    said = ", ".join(f"{k} {shown(v)}" for k, v in clash.items())
     ref = record.id or nid
-    raise InputError(
-        f"record {nid} is already recorded with {said}: this record says otherwise about "
-        f"{', '.join(clash)}", field=clash[0],
-        hint="records are immutable: record the correction with a new --id, saying which "
-             f"record it supersedes (e.g. --prop supersedes={ref})")
+    message = (f"record {nid} is already recorded with {said}: this record says otherwise "
+               f"about {', '.join(fields)}")
+    if file is None:
+        return InputError(
+            message, field=fields[0],
+            hint="records are immutable: record the correction with a new --id, saying which "
+                 f"record it supersedes (e.g. --prop supersedes={ref})")
+    if isinstance(record, DocumentRecord) and fields == ["content_hash"]:
+        hint = (f"records are immutable: {record.uri} changed since it was recorded; restore "
+                "it, or record its new version as a new document record with its own `id:` "
+                f"and `properties: {{supersedes: {ref}}}`")
+    else:
+        hint = ("records are immutable: leave this record as it was recorded and add the "
+                "correction as a new record with its own `id:` and "
+                f"`properties: {{supersedes: {ref}}}`")
+    return InputError(message, file=file, line=line_of(fields[0]) if line_of else None,
+                      field=fields[0], hint=hint)
+
+
+def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | Edge]) -> None:
+    """Raise when the store already holds this record's node with other values."""
+    error = recorded_conflict(store, record, nid, facts)
+    if error is not None:
+        raise error
 
 
 def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:
@@ -1081,6 +1126,7 @@ __all__ = [
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
     "CheckResult", "check_document", "check_files", "conflicts", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
+    "recorded_clash", "recorded_conflict",
     "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
 ]
 

@@ -10,8 +10,15 @@ number of other invalid files), so ``lineage harvest`` exits 2 and the store sta
 it was — no record from a bad file, and none from the good ones, is half-applied. A record id
 claimed by two different records is an error for the same reason.
 
+Records are immutable (DESIGN §3): a record whose node the store already holds — harvested
+from an earlier version of the file, from a file since moved, or written by ``lineage
+record`` — may complete it (fields it lacked) but not change it; a change is an error naming
+file, line and field, as ``lineage record`` refuses it (:func:`lineage.records.recorded_clash`).
+Where a record is written (``record_file``) is provenance and may change.
+
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
-never parsed twice; facts that did not change write nothing (and no event).
+never parsed (nor checked against the store) twice; facts that did not change write nothing
+(and no event).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from lineage.records import (
     conflicts,
     parse_file,
     record_files,
+    recorded_conflict,
     repository_of,
     to_facts,
     validate_data,
@@ -147,11 +155,18 @@ class RecordsHarvester:
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("uri"), field="uri")
-            prepared.append((rec, record))
+            facts = to_facts(record, record_file=rec.file, repository=repository,
+                             node_id=rec.node_id)
+            # records are immutable: an edited file, or one reusing a recorded id, may
+            # complete a stored record but not change it (the rule of `lineage record`)
+            error = recorded_conflict(ctx.store, record, rec.node_id, facts, file=rec.file,
+                                      line_of=rec.line_of)
+            if error is not None:
+                raise error
+            prepared.append(facts)
         # every check passed: only now yield (nothing from a bad file is half-applied)
-        for rec, record in prepared:
-            yield from to_facts(record, record_file=rec.file, repository=repository,
-                                node_id=rec.node_id)
+        for facts in prepared:
+            yield from facts
 
 
 _ALWAYS = ("document", "run")
