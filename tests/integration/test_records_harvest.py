@@ -61,10 +61,14 @@ def test_unchanged_files_are_not_parsed_again(repo: GitRepo, monkeypatch) -> Non
 
     monkeypatch.setattr(mod, "parse_file", no_parse)
     assert api.harvest(repo.path, only=["records"]).new_events == 0
-    # a changed file is parsed (and its new record lands)
+    # a changed file is parsed (and what it adds lands; records are immutable, so a change
+    # can only add facts the record lacked)
     monkeypatch.undo()
     p = repo.path / "governance/churn/alerts.json"
-    p.write_text(p.read_text().replace('"resolved"', '"acknowledged"'))
+    text = p.read_text()
+    assert '"status": "resolved",' in text
+    p.write_text(text.replace('"status": "resolved",',
+                              '"status": "resolved",\n    "properties": {"ticket": "OPS-7"},'))
     res = api.harvest(repo.path, only=["records"])
     assert res.new_events == 1
     assert res.harvesters[0].stats.nodes_changed == {"alert": 1}
