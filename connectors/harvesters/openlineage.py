@@ -9,8 +9,10 @@ file (``.jsonl``, ``.ndjson``, the file transport's append log) holds one event 
 What it yields:
 
 * ``run:openlineage:<runId>`` per run, merging its START / RUNNING / COMPLETE / FAIL / ABORT
-  events: status (the latest state; a terminal state is never overwritten by an earlier one),
-  start and end times, job (``namespace/name``), run and job tags;
+  events by ``eventTime``, never by their order in a file or across files and harvests (see
+  :func:`lifecycle`): status from the terminal event (a run that ended is never reopened),
+  start (the earliest START, else the earliest event), end (the terminal event's time), job
+  (``namespace/name``), run and job tags — facets from the latest event that carries them;
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
 * input / output datasets → data nodes ``data:<namespace>:<name>@<version>`` (the ``version``
@@ -22,14 +24,16 @@ What it yields:
 Malformed events are warnings naming the file and line; they never stop the harvest. A
 RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
 not a UUID, as the spec requires, is a warning but the event is kept.
-Incremental: files whose size and modification time have not changed are not read again.
+Incremental: files whose size and modification time have not changed are not read again;
+the store's cache keeps each run's state events and facets (with their times), so events of
+one run read in several harvests give the node one harvest of them all would give.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +42,7 @@ from urllib.parse import unquote, urlsplit
 
 from lineage import ids
 from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.serialize import utc_iso
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -45,10 +50,16 @@ if TYPE_CHECKING:
 NAME = "openlineage"
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+# two terminal events at the same instant: the failure is reported
+_TIE = {"COMPLETE": 0, "ABORT": 1, "FAIL": 2, "START": 0, "OTHER": 0, "RUNNING": 1}
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                    r"[0-9a-fA-F]{12}$")
+# the facets the run node is built from: the only ones kept (cached) between harvests
+RUN_FACETS = ("parent", "nominalTime", "errorMessage", "tags")
+JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags")
+CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -59,6 +70,9 @@ class _Run:
     job_namespace: str = ""
     job_name: str = ""
     events: list[tuple[datetime, str]] = field(default_factory=list)
+    # (eventTime, state rank, read order, event, file, line): merged in eventTime order
+    pending: list[tuple[datetime, int, int, dict[str, Any], str, int | None]] = \
+        field(default_factory=list)
     facets: dict[str, Any] = field(default_factory=dict)
     job_facets: dict[str, Any] = field(default_factory=dict)
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -186,40 +200,97 @@ class OpenLineageHarvester:
         if etype not in _ORDER:
             return bad(f"unknown eventType {etype!r}", "eventType")
         r = runs.setdefault(run["runId"], _Run(run["runId"]))
-        r.job_namespace, r.job_name = job["namespace"], job["name"]
         r.events.append((at, etype))
-        r.producer = event.get("producer") or r.producer
-        for src, dst in ((run.get("facets"), r.facets), (job.get("facets"), r.job_facets)):
-            if isinstance(src, dict):
-                dst.update(src)
-        for fld, target in (("inputs", r.inputs), ("outputs", r.outputs)):
-            items = event.get(fld) or []
-            if not isinstance(items, list):
-                bad(f"{fld} must be a list", fld)
-                continue
-            for j, ds in enumerate(items):
-                if not isinstance(ds, dict) or not isinstance(ds.get("namespace"), str) \
-                        or not isinstance(ds.get("name"), str):
-                    bad("dataset without namespace / name", f"{fld}[{j}]")
+        r.pending.append((at, _ORDER[etype], len(r.pending), event, key, line))
+
+    def _merge(self, ctx: HarvestContext, r: _Run) -> dict[str, list[Any]]:
+        """This harvest's events of the run in eventTime order, not file order: datasets are
+        merged into ``r.inputs`` / ``r.outputs``; returned are the run's fields (``job``,
+        ``producer`` and the facets the run node is built from), each ``[eventTime, rank,
+        value]`` from the latest event that carries it."""
+        fields: dict[str, list[Any]] = {}
+
+        def put(name: str, value: Any, at: datetime, rank: int) -> None:
+            new = [utc_iso(at), rank, value]
+            if name not in fields or _stamp(new) > _stamp(fields[name]):
+                fields[name] = new
+
+        for at, rank, _n, event, key, line in sorted(r.pending, key=lambda p: p[:3]):
+            run, job = event["run"], event["job"]
+            put("job", [job["namespace"], job["name"]], at, rank)
+            if event.get("producer"):
+                put("producer", str(event["producer"]), at, rank)
+            for prefix, src, wanted in (("run.", run.get("facets"), RUN_FACETS),
+                                        ("job.", job.get("facets"), JOB_FACETS)):
+                if isinstance(src, dict):
+                    for name in wanted:
+                        if name in src:
+                            put(prefix + name, src[name], at, rank)
+            for fld, target in (("inputs", r.inputs), ("outputs", r.outputs)):
+                items = event.get(fld) or []
+                if not isinstance(items, list):
+                    ctx.report.warn(NAME, f"{fld} must be a list", file=key, line=line,
+                                    field=fld)
                     continue
-                merged = target.setdefault((ds["namespace"], ds["name"]), {})
-                for facet_key in ("facets", "inputFacets", "outputFacets"):
-                    if isinstance(ds.get(facet_key), dict):
-                        merged.update(ds[facet_key])
+                for j, ds in enumerate(items):
+                    if not isinstance(ds, dict) or not isinstance(ds.get("namespace"), str) \
+                            or not isinstance(ds.get("name"), str):
+                        ctx.report.warn(NAME, "dataset without namespace / name", file=key,
+                                        line=line, field=f"{fld}[{j}]")
+                        continue
+                    merged = target.setdefault((ds["namespace"], ds["name"]), {})
+                    for facet_key in ("facets", "inputFacets", "outputFacets"):
+                        if isinstance(ds.get(facet_key), dict):
+                            merged.update(ds[facet_key])
+        r.pending.clear()
+        return fields
+
+    def _state(self, ctx: HarvestContext, r: _Run, rid: str, fields: dict[str, list[Any]]
+               ) -> tuple[str, datetime | None, datetime | None]:
+        """Combine this harvest's events of the run with those of earlier harvests (files not
+        read again), kept in the store's cache: the state events, and the fields with the time
+        of the event they came from. Sets the run's job, producer and facets; returns (status,
+        start, end) — the same events give the same run whatever their order in files or
+        across harvests."""
+        cached = ctx.store.cache_get_many(CACHE, [rid]).get(rid)
+        if isinstance(cached, dict):
+            events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
+            for name, old in (cached.get("fields") or {}).items():
+                if name not in fields or _stamp(old) > _stamp(fields[name]):
+                    fields[name] = old
+        else:
+            events = self._seed(ctx.store.get_node(rid))
+        events |= set(r.events)
+        ctx.store.cache_put_many(CACHE, [(rid, {
+            "events": sorted([utc_iso(t), kind] for t, kind in events), "fields": fields})])
+        r.job_namespace, r.job_name = fields["job"][2]
+        r.producer = fields["producer"][2] if "producer" in fields else None
+        r.facets = {k[4:]: f[2] for k, f in fields.items() if k.startswith("run.")}
+        r.job_facets = {k[4:]: f[2] for k, f in fields.items() if k.startswith("job.")}
+        return lifecycle(events)
+
+    @staticmethod
+    def _seed(stored: Node | None) -> set[tuple[datetime, str]]:
+        """The state events a run stored before the cache kept them (a store harvested by an
+        earlier version): its start was its earliest START, its end its terminal event."""
+        if stored is None:
+            return set()
+        a = stored.attrs
+        out: set[tuple[datetime, str]] = set()
+        try:
+            if a.get("start_time"):
+                out.add((parse_time(a["start_time"]), "START"))
+            if a.get("end_time") and a.get("status") in TERMINAL:
+                out.add((parse_time(a["end_time"]), a["status"]))
+            elif a.get("status") in _ORDER and a.get("start_time") and a["status"] != "START":
+                out.add((parse_time(a["start_time"]), a["status"]))
+        except ValueError:
+            pass
+        return out
 
     def _emit(self, ctx: HarvestContext, r: _Run) -> Iterator[Node | Edge]:
         rid = ids.run_id(NAME, r.run_id)
-        r.events.sort(key=lambda e: (e[0], _ORDER[e[1]]))
-        starts = [t for t, kind in r.events if kind == "START"]
-        ends = [t for t, kind in r.events if kind in TERMINAL]
-        status = max(r.events, key=lambda e: (_ORDER[e[1]], e[0]))[1]
-        stored = ctx.store.get_node(rid)
-        if stored is not None and stored.attrs.get("status") in TERMINAL \
-                and status not in TERMINAL:
-            status = stored.attrs["status"]  # a late START file never reopens a finished run
-        start = min(starts) if starts else None
-        if stored is not None and start is not None and stored.attrs.get("start_time"):
-            start = min(start, parse_time(stored.attrs["start_time"]))
+        status, start, end = self._state(ctx, r, rid, self._merge(ctx, r))
         code = r.job_facets.get("sourceCodeLocation") or {}
         version = code.get("version") if isinstance(code, dict) else None
         sha = version.lower() if isinstance(version, str) and _SHA.match(version) else None
@@ -250,7 +321,7 @@ class OpenLineageHarvester:
         yield Node.make(
             NodeKind.RUN, rid, source=NAME, run_id=r.run_id, name=r.job_name,
             job=f"{r.job_namespace}/{r.job_name}", status=status, start_time=start,
-            end_time=max(ends) if ends else None, commit=sha, tags=tags, properties=props,
+            end_time=end, commit=sha, tags=tags, properties=props,
         )
         if sha:
             yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)
@@ -292,6 +363,35 @@ class OpenLineageHarvester:
                 str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
+
+
+def lifecycle(events: Iterable[tuple[datetime, str]]
+              ) -> tuple[str, datetime | None, datetime | None]:
+    """(status, start, end) of a run from its state events ``(eventTime, eventType)``, in any
+    order (Marquez: a run is never shown running once it has ended, whatever came last).
+
+    * status: the latest terminal event's (COMPLETE / FAIL / ABORT); without one, the furthest
+      state reached (RUNNING or OTHER after START), the latest of those;
+    * end: the time of that terminal event;
+    * start: the earliest START; without one (a task that failed before sending it), or when
+      every START is later than the end (a START re-sent after the run ended, with the time of
+      the retry), the earliest event's time.
+    """
+    evs = sorted(set(events))
+    if not evs:
+        raise ValueError("a run needs at least one event")
+    ends = [e for e in evs if e[1] in TERMINAL]
+    end = max(ends, key=lambda e: (e[0], _TIE[e[1]])) if ends else None
+    status = end[1] if end else max(evs, key=lambda e: (_ORDER[e[1]], e[0], _TIE[e[1]]))[1]
+    starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
+    start = min(starts) if starts else evs[0][0]
+    return status, start, end[0] if end else None
+
+
+def _stamp(f: list[Any]) -> tuple[datetime, int, str]:
+    """Order of a field ``[eventTime, rank, value]``: later event first, then the further state;
+    the value itself breaks a tie, so the answer never depends on the order read."""
+    return parse_time(f[0]), int(f[1]), json.dumps(f[2], sort_keys=True)
 
 
 def _is_run_event(event: dict[str, Any]) -> bool:
@@ -336,4 +436,4 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
     return None if text in ("", ".") else text
 
 
-__all__ = ["OpenLineageHarvester", "parse_time", "repo_path_of"]
+__all__ = ["OpenLineageHarvester", "lifecycle", "parse_time", "repo_path_of"]

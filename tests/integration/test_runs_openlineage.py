@@ -221,3 +221,116 @@ def test_run_id_that_is_not_a_uuid_is_a_warning_but_the_run_is_kept(repo: GitRep
     node = store.get_node("run:openlineage:nightly-2026-01-03")
     store.close()
     assert node is not None and node.attrs["status"] == "COMPLETE"
+
+
+# -- events of one run in any order, in one file or across files and harvests ---------------
+T_START, T_RUNNING, T_END = ("2026-01-03T10:00:00Z", "2026-01-03T10:02:00Z",
+                             "2026-01-03T10:05:00Z")
+
+
+def _raw(state: str, at: str, *, version: str | None = None) -> dict:
+    job: dict = {"namespace": "airflow", "name": "churn_dag.train"}
+    if version:
+        job["facets"] = {"sourceCodeLocation": {"type": "git", "url": "https://x/y",
+                                                "version": version}}
+    return {"eventType": state, "eventTime": at, "producer": PRODUCER,
+            "run": {"runId": TRAIN}, "job": job}
+
+
+def _run_attrs(repo: GitRepo) -> dict:
+    store = api.open_store(repo.path)
+    node = store.get_node(f"run:openlineage:{TRAIN}")
+    store.close()
+    assert node is not None
+    return {k: node.attrs.get(k) for k in ("status", "start_time", "end_time", "commit")}
+
+
+def _fresh_store(repo: GitRepo) -> None:
+    import shutil
+
+    shutil.rmtree(api.init(repo.path))
+    shutil.rmtree(repo.path / "openlineage", ignore_errors=True)
+    api.init(repo.path)
+
+
+def _one_file_then_one_harvest_per_event(repo: GitRepo, events: list[dict]) -> list[dict]:
+    """The run as one harvest of one file sees it, then as a harvest after each event (one file
+    per event, the file transport's other mode) sees it, from a fresh store each time."""
+    _fresh_store(repo)
+    repo.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    single = _run_attrs(repo)
+    _fresh_store(repo)
+    for i, e in enumerate(events):
+        repo.write(f"openlineage/{i:02d}.json", json.dumps(e))
+        api.harvest(repo.path, only=["openlineage"])
+    return [single, _run_attrs(repo)]
+
+
+@pytest.mark.parametrize("order", [
+    ("START", "RUNNING", "FAIL"), ("FAIL", "START", "RUNNING"), ("FAIL", "RUNNING", "START"),
+    ("RUNNING", "FAIL", "START"), ("RUNNING", "START", "FAIL"), ("START", "FAIL", "RUNNING"),
+])
+def test_events_out_of_order_give_the_same_run(repo: GitRepo, order: tuple[str, ...]) -> None:
+    at = {"START": T_START, "RUNNING": T_RUNNING, "FAIL": T_END}
+    runs = _one_file_then_one_harvest_per_event(repo, [_raw(s, at[s]) for s in order])
+    want = {"status": "FAIL", "start_time": T_START, "end_time": T_END, "commit": None}
+    assert runs == [want, want]
+
+
+def test_running_seen_before_a_late_start_stays_running(repo: GitRepo) -> None:
+    runs = _one_file_then_one_harvest_per_event(
+        repo, [_raw("RUNNING", T_RUNNING), _raw("START", T_START)])
+    want = {"status": "RUNNING", "start_time": T_START, "end_time": None, "commit": None}
+    assert runs == [want, want]
+
+
+def test_run_without_start_event_starts_at_its_earliest_event(repo: GitRepo) -> None:
+    # a task that fails before its START is sent (Airflow does that): the run still has a start
+    runs = _one_file_then_one_harvest_per_event(
+        repo, [_raw("COMPLETE", T_END), _raw("RUNNING", T_RUNNING)])
+    want = {"status": "COMPLETE", "start_time": T_RUNNING, "end_time": T_END, "commit": None}
+    assert runs == [want, want]
+
+
+def test_start_resent_after_the_end_never_starts_the_run_after_it_ended(
+        repo: GitRepo) -> None:
+    # the START was lost and retried after the COMPLETE, with the retry's time
+    late = "2026-01-03T10:09:00Z"
+    runs = _one_file_then_one_harvest_per_event(
+        repo, [_raw("COMPLETE", T_END), _raw("START", late)])
+    want = {"status": "COMPLETE", "start_time": T_END, "end_time": T_END, "commit": None}
+    assert runs == [want, want]
+
+
+def test_two_terminal_events_the_latest_one_wins_in_any_order(repo: GitRepo) -> None:
+    later = "2026-01-03T10:07:00Z"
+    for events in ([_raw("FAIL", T_END), _raw("COMPLETE", later)],
+                   [_raw("COMPLETE", later), _raw("FAIL", T_END)]):
+        runs = _one_file_then_one_harvest_per_event(repo, [_raw("START", T_START), *events])
+        want = {"status": "COMPLETE", "start_time": T_START, "end_time": later, "commit": None}
+        assert runs == [want, want]
+
+
+def test_facets_of_the_latest_event_win_whatever_the_file_order(repo: GitRepo) -> None:
+    old, new = "a" * 40, "b" * 40
+    runs = _one_file_then_one_harvest_per_event(
+        repo, [_raw("COMPLETE", T_END, version=new), _raw("START", T_START, version=old)])
+    assert [r["commit"] for r in runs] == [new, new]
+
+
+def test_store_harvested_before_the_cache_kept_events_keeps_its_runs(repo: GitRepo) -> None:
+    repo.write("openlineage/a.jsonl", "".join(json.dumps(e) + "\n" for e in [
+        _raw("START", T_START), _raw("COMPLETE", T_END)]))
+    api.harvest(repo.path, only=["openlineage"])
+    before = _run_attrs(repo)
+    store = api.open_store(repo.path)  # what an earlier version of the harvester left
+    with store.conn:
+        store.conn.execute("DELETE FROM cache WHERE namespace = 'openlineage-runs'")
+    store.close()
+    repo.write("openlineage/b.json", json.dumps(_raw("RUNNING", T_RUNNING)))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert _run_attrs(repo) == before == {
+        "status": "COMPLETE", "start_time": T_START, "end_time": T_END, "commit": None}
+    assert res.new_events == 0

@@ -97,3 +97,21 @@ def test_redact_scrubs_the_raw_uri_from_client_errors() -> None:
     assert "TOK123" not in text and "pw12" not in text and "alice" not in text
     assert "https://127.0.0.1:9/?token=REDACTED" in text
     assert "Max retries exceeded with url: /?token=REDACTED" in text
+
+
+def test_openlineage_lifecycle_ignores_the_order_of_events() -> None:
+    import itertools
+
+    from connectors.harvesters.openlineage import lifecycle, parse_time
+
+    t = [parse_time(f"2026-01-03T10:0{i}:00Z") for i in range(6)]
+    events = [(t[1], "START"), (t[2], "RUNNING"), (t[4], "FAIL"), (t[3], "OTHER")]
+    for order in itertools.permutations(events):
+        assert lifecycle(order) == ("FAIL", t[1], t[4])
+    assert lifecycle([(t[2], "RUNNING"), (t[1], "START")]) == ("RUNNING", t[1], None)
+    # no START, or only one re-sent after the end: the earliest event starts the run
+    assert lifecycle([(t[4], "COMPLETE"), (t[2], "OTHER")]) == ("COMPLETE", t[2], t[4])
+    assert lifecycle([(t[4], "COMPLETE"), (t[5], "START")]) == ("COMPLETE", t[4], t[4])
+    # two terminal events: the latest; at the same instant, the failure
+    assert lifecycle([(t[4], "FAIL"), (t[5], "COMPLETE")])[0] == "COMPLETE"
+    assert lifecycle([(t[4], "COMPLETE"), (t[4], "FAIL")])[0] == "FAIL"
