@@ -48,27 +48,40 @@ _SECRET_PARAM = re.compile(
     r"(?:api|access|private)[-_]?key)$")
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+
+
 def strip_credentials(url: str) -> str:
     """Remove what a URL must not carry into the store or output: ``user:password@`` and the
-    values of query parameters that hold secrets (signed-URL signatures and credentials, SAS
-    ``sig``, ``token``, ``api_key`` …; replaced by ``REDACTED``)."""
-    if "://" not in url:
+    values of query (and fragment) parameters that hold secrets (signed-URL signatures and
+    credentials, SAS ``sig``, ``token``, ``api_key`` …; replaced by ``REDACTED``).
+
+    Everything else stays as written: the URL is cut and rebuilt by hand, not by ``urllib``,
+    which writes ``sqlite://u:p@/x.db`` as ``sqlite:/x.db``, normalizes ports and rejects what
+    it cannot parse. One exception: when the credentials are cut the host is lower-cased (hosts
+    are case-insensitive), as it always was, so ids built from scrubbed URLs — an import-url
+    dependency's data node, an Atlas push — stay what stores hold. Identity normalization of
+    repositories is :func:`normalize_repo_url`'s. A URL with nothing to remove is returned
+    unchanged.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or not _SCHEME.match(scheme):
         return url
-    parts = original = urlsplit(url)
-    if parts.password is not None or parts.username is not None:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        parts = parts._replace(netloc=netloc)
-    if parts.query:
-        fields = parts.query.split("&")
-        clean = [f"{name}=REDACTED" if sep and _SECRET_PARAM.match(unquote(name)) else f
-                 for f in fields for name, sep, _ in (f.partition("="),)]
-        if clean != fields:
-            parts = parts._replace(query="&".join(clean))
-    # rebuilt only when something was removed: geturl() drops an empty authority
-    # ("sqlite:///x.db" would become "sqlite:/x.db")
-    return url if parts == original else parts.geturl()
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    _userinfo, at, hostport = authority.rpartition("@")
+    if at:
+        authority = hostport.lower()
+    tail, hash_, fragment = tail.partition("#")
+    path, q, query = tail.partition("?")
+    return (f"{scheme}://{authority}{path}{q}{_redact_params(query) if q else ''}"
+            f"{hash_}{_redact_params(fragment) if '=' in fragment else fragment}")
+
+
+def _redact_params(query: str) -> str:
+    fields = query.split("&")
+    return "&".join(f"{name}=REDACTED" if sep and _SECRET_PARAM.match(unquote(name)) else f
+                    for f in fields for name, sep, _ in (f.partition("="),))
 
 
 def repository_id(remote_url: str | None, root_commit: str | None = None) -> str:

@@ -40,7 +40,7 @@ whatever the client sent, so ``log_metric(..., timestamp=<earlier>)`` is invisib
 timestamp watermark); the registry tables are small and read whole.
 
 Tracking URIs in messages are :func:`shown_uri` (credentials and secret query values removed,
-as written otherwise); exception text from MLflow's client is passed through :func:`redact`
+as written otherwise but for a host lower-cased when credentials are cut); exception text from MLflow's client is passed through :func:`redact`
 with the raw URI's secrets scrubbed.
 """
 
@@ -148,37 +148,19 @@ def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
     return TrackingStore(clean, "client", clean.replace("://", "/").rstrip("/"), raw=uri.strip())
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _QUERY = re.compile(r"\?[^\s'\"<>]+")
 
 
 def shown_uri(uri: str) -> str:
     """``uri`` as written, minus what must not be shown or stored: ``user:password@`` and the
-    values of secret query parameters (:func:`lineage.ids.strip_credentials` decides which).
-
-    Rebuilt by hand, not by ``urllib``: ``sqlite://alice:pw@/mlflow.db`` is shown
-    ``sqlite:///mlflow.db`` (not ``sqlite:/mlflow.db``) and ``sqlite:////abs.db`` stays as is.
-    """
-    u = uri.strip()
-    scheme, sep, rest = u.partition("://")
-    if not sep:
-        return u
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
-    authority = authority.rpartition("@")[2]
-    head, q, query = tail.partition("?")
-    if q:
-        query, h, fragment = query.partition("#")
-        tail = f"{head}?{_clean_query(query)}{h}{fragment}"
-    return f"{scheme}://{authority}{tail}"
+    values of secret query parameters — :func:`lineage.ids.strip_credentials`
+    (``sqlite://alice:pw@/mlflow.db`` is shown ``sqlite:///mlflow.db``)."""
+    return ids.strip_credentials(uri.strip())
 
 
 def _clean_query(query: str) -> str:
-    try:
-        return urlsplit(ids.strip_credentials("http://h/?" + query)).query
-    except ValueError:
-        return "REDACTED"
+    return ids.strip_credentials("http://h/?" + query).removeprefix("http://h/?")
 
 
 def _secrets(raw: str) -> list[str]:

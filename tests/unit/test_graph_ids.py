@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from lineage import ids
@@ -111,3 +113,71 @@ def test_provenance_follows_same_as_both_ways() -> None:
     g.add_edge(Edge.make(EdgeKind.TAGGED, "commit:" + "0" * 40, "model:churn@3"))
     assert {"model:churn@v1", "run:lineage:r1"} <= set(g.provenance("model:churn@3").node_ids())
     assert "model:churn@3" in g.provenance("model:churn@v1").node_ids()
+
+
+@pytest.mark.parametrize("url,clean", [
+    # an empty authority stays an authority (urllib would write sqlite:/mlflow.db)
+    ("sqlite://alice:pw@/mlflow.db", "sqlite:///mlflow.db"),
+    ("sqlite://alice:pw@//abs/mlflow.db", "sqlite:////abs/mlflow.db"),
+    ("postgresql://u:p@db:5432/mlflow?sslmode=require", "postgresql://db:5432/mlflow?sslmode=require"),
+    # everything else as written: path, query order and spelling, fragment, port
+    ("https://u:p@h:0443/a%2Fb//c/?b=2&a=1&a=3#frag", "https://h:0443/a%2Fb//c/?b=2&a=1&a=3#frag"),
+    ("https://u:p@[::1]:5000/x", "https://[::1]:5000/x"),
+    ("https://h/x?token=&flag&sig=a=b", "https://h/x?token=REDACTED&flag&sig=REDACTED"),
+    ("https://h/cb#access_token=t0k&state=1", "https://h/cb#access_token=REDACTED&state=1"),
+    # the host is lower-cased when the credentials are cut, as ids stored so far were built
+    ("https://bob:tok@GitHub.com/Org/Repo.git", "https://github.com/Org/Repo.git"),
+    ("https://GitHub.com/Org/Repo.git", "https://GitHub.com/Org/Repo.git"),
+])
+def test_strip_credentials_rebuilds_by_hand(url: str, clean: str) -> None:
+    assert ids.strip_credentials(url) == clean
+
+
+def test_strip_credentials_never_raises_on_what_urllib_rejects() -> None:
+    assert ids.strip_credentials("http://u:p@[::1/x?token=t") == "http://[::1/x?token=REDACTED"
+    assert ids.strip_credentials("http://u:p@h:port/") == "http://h:port/"
+
+
+_word = st.text("abcdefghijklmnopqrstuvwxyz0123456789-._~%", min_size=1, max_size=8)
+_secret_names = st.sampled_from(["token", "sig", "X-Amz-Signature", "api_key", "password",
+                                 "client_secret", "key", "access-key", "X-Goog-Credential"])
+_plain_names = st.sampled_from(["path", "version", "monkey", "x", "sv", "generation", "keys"])
+
+
+@st.composite
+def _urls(draw: st.DrawFn) -> tuple[str, str, bool]:
+    """(url, the url expected back, whether it carried anything to remove)."""
+    scheme = draw(st.sampled_from(["https", "http", "s3", "sqlite", "postgresql", "git+ssh"]))
+    host = draw(st.sampled_from(["", "Host.Example.com", "h", "[::1]", "10.0.0.1"]))
+    port = draw(st.sampled_from(["", ":5000", ":0080"])) if host else ""
+    user = draw(st.one_of(st.none(), st.just("SECRETuser")))
+    password = draw(st.one_of(st.none(), st.just("SECRETpw"))) if user else None
+    path = "".join("/" + draw(_word) for _ in range(draw(st.integers(0, 3))))
+    params = draw(st.lists(st.tuples(st.one_of(_secret_names, _plain_names), st.booleans(),
+                                     _word), max_size=4))
+    fragment = draw(st.one_of(st.none(), _word))
+    removed = user is not None
+    raw_q, clean_q = [], []
+    for name, secret, value in params:
+        is_secret = ids._SECRET_PARAM.match(name) is not None
+        v = f"SECRET{value}" if is_secret and secret else value
+        raw_q.append(f"{name}={v}")
+        clean_q.append(f"{name}=REDACTED" if is_secret else f"{name}={v}")
+        removed |= is_secret
+    q = ("?" + "&".join(raw_q)) if params else ""
+    cq = ("?" + "&".join(clean_q)) if params else ""
+    f = f"#{fragment}" if fragment is not None else ""
+    cred = f"{user}{':' + password if password else ''}@" if user else ""
+    url = f"{scheme}://{cred}{host}{port}{path}{q}{f}"
+    clean_host = (host.lower() if user else host) + port
+    return url, f"{scheme}://{clean_host}{path}{cq}{f}", removed
+
+
+@given(_urls())
+def test_strip_credentials_property(case: tuple[str, str, bool]) -> None:
+    url, expected, removed = case
+    clean = ids.strip_credentials(url)
+    assert "SECRET" not in clean  # no credential nor secret value ever survives
+    assert clean == expected  # and nothing else is touched
+    if not removed:
+        assert clean == url
