@@ -19,7 +19,8 @@ What it yields:
 * a ``run:mlflow:<store key>:<run uuid>`` node per run (params, latest metric values, tags,
   status, times, user, experiment) with a CODE edge from ``commit:<sha>`` when the run carries
   ``mlflow.source.git.commit`` and an UPSTREAM_RUN edge from its parent run;
-* a data node per MLflow dataset with a *weak* INPUT edge (MLflow's digest hashes only the
+* a data node per MLflow dataset (id from its name; ``path`` where its source says the data
+  is, :func:`dataset_location`) with a *weak* INPUT edge (MLflow's digest hashes only the
   first 10,000 rows); when the dataset's source is a path inside the repository the edge
   carries that ``path`` so the ``joins`` step can add the *strong* pin from DVC's data node;
 * a ``model_group`` per registered model (name through ``model_aliases``) and a
@@ -93,6 +94,10 @@ KNOWN_REVISIONS: tuple[str, ...] = (
 _SKIP_TAGS = frozenset({"mlflow.log-model.history"})
 _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
+# what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
+# every run again (once), so stores harvested before a change get it. 2: dataset paths are
+# their source's location.
+EMITTER_VERSION = 2
 
 
 # -- where the store is --------------------------------------------------------------------
@@ -576,6 +581,7 @@ class MlflowHarvester:
             return
         yield from Emitter(ctx, store, snap, wm).emit()
         new_wm = {k: v for k, v in snap.watermark.items() if k != "registry_error"}
+        new_wm["emitter"] = EMITTER_VERSION
         new_wm["aliases"] = {canon: amap for canon, amap in sorted(
             _canonical_aliases(ctx, snap).items())}
         ctx.set_watermark(scope, json.dumps(new_wm, sort_keys=True))
@@ -592,8 +598,10 @@ class MlflowHarvester:
             try:
                 version = reader.schema_version()
                 if version in KNOWN_REVISIONS:
-                    if wm.get("schema") != version:
-                        wm = {"aliases": wm.get("aliases", {})}  # schema moved: read it all
+                    if wm.get("schema") != version or wm.get("emitter") != EMITTER_VERSION:
+                        # the schema moved, or this harvester writes runs differently (dataset
+                        # paths, 2026): read every run once more; unchanged facts write nothing
+                        wm = {"aliases": wm.get("aliases", {})}
                     try:
                         fps = reader.fingerprints()
                         changed = self._changed_runs(ctx, store, fps) if wm else set()
@@ -688,6 +696,28 @@ def repo_relative(source: str | None, repo_root: Path) -> str | None:
     return None if text in ("", ".") else text
 
 
+def dataset_location(source_type: str | None, source: Any) -> str | None:
+    """Where an MLflow dataset's data is, from its ``dataset_source`` JSON, credentials and
+    secret parameters removed: ``uri`` (local files and the artifact-store sources: ``s3``,
+    ``gs``, ``hdfs`` …), ``url`` (``http``), ``path`` (``delta_table``, ``spark``,
+    ``uc_volume``, ``hugging_face``). None when the source names no place (``code``, a Spark
+    SQL query, a table name)."""
+    if not isinstance(source, dict):
+        return None
+    keys = ("url", "uri", "path") if source_type == "http" else ("uri", "path", "url")
+    found = next((source[k] for k in keys if isinstance(source.get(k), str) and source[k]),
+                 None)
+    return redact(found.strip()) if found else None
+
+
+def _is_file_source(source_type: str | None, location: str) -> bool:
+    """Whether ``location`` may be a file of the repository. A Hugging Face ``path`` is a Hub
+    dataset (``stanfordnlp/imdb``) unless it is written as a local path."""
+    if source_type == "hugging_face":
+        return location.startswith(("/", "./", "../", "file:"))
+    return True
+
+
 class Emitter:
     """Turns a :class:`Snapshot` into nodes and edges."""
 
@@ -748,31 +778,32 @@ class Emitter:
 
     def _dataset(self, rid: str, d: dict[str, Any]) -> Iterator[Node | Edge]:
         digest = d.get("digest") or None
-        source_uri = None
+        stype = d.get("source_type") or None
+        location = None
         try:
-            src = json.loads(d["source"]) if d.get("source") else {}
-            if isinstance(src, dict):
-                found = src.get("uri") or src.get("path") or src.get("url")
-                source_uri = redact(str(found)) if found else None
+            location = dataset_location(stype, json.loads(d["source"]) if d.get("source")
+                                        else {})
         except (ValueError, TypeError):
             self.ctx.report.warn(NAME, f"dataset {d.get('name')!r}: source is not JSON",
                                  field="datasets.dataset_source")
+        rel = repo_relative(location, self.ctx.repo_path) \
+            if location and _is_file_source(stype, location) else None
+        # the id stays the name's: MLflow's own identity of a dataset, and what stores hold
         did = ids.data_id(f"mlflow:{self.store.key}", d["name"],
                           f"mlflow-digest:{digest}" if digest else None)
-        props = {"source_type": d.get("source_type"), "source": source_uri}
+        props = {"name": d["name"], "source_type": stype, "source": location}
         try:
             profile = json.loads(d["profile"]) if d.get("profile") else {}
             if isinstance(profile, dict) and "num_rows" in profile:
                 props["num_rows"] = str(profile["num_rows"])
         except (ValueError, TypeError):
             pass
-        yield Node.make(NodeKind.DATA, did, path=d["name"],
+        yield Node.make(NodeKind.DATA, did, path=rel or location or d["name"],
                         hash=f"mlflow-digest:{digest}" if digest else None,
                         hash_kind="mlflow-digest" if digest else None,
                         properties={k: str(v) for k, v in props.items() if v})
-        rel = repo_relative(source_uri, self.ctx.repo_path)
         yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if digest else "none",
-                        digest=digest, path=rel, uri=source_uri,
+                        digest=digest, path=rel, uri=location,
                         context=(d.get("tags") or {}).get("mlflow.data.context"))
 
     def _registry(self) -> Iterator[Node | Edge]:
@@ -893,5 +924,5 @@ class Emitter:
 
 
 __all__ = ["KNOWN_REVISIONS", "ClientReader", "MlflowHarvester", "Snapshot", "SqliteReader",
-           "TrackingStore", "normalize_hash", "redact", "repo_relative", "resolve_tracking_uri",
-           "shown_uri"]
+           "TrackingStore", "dataset_location", "normalize_hash", "redact", "repo_relative",
+           "resolve_tracking_uri", "shown_uri"]

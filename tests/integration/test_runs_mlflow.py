@@ -81,7 +81,11 @@ def test_commit_parent_and_dataset_edges(repo: GitRepo) -> None:
     assert e.attrs["context"] == "training"
     data = graph.attrs(e.source)
     assert data["hash"] == f"mlflow-digest:{EXPECTED['dataset_digest']}"
-    assert data["path"] == "train"
+    # the dataset's location is its path (joins and `lineage show data/train.csv` find it);
+    # its MLflow name stays, and so does the id, built from the name
+    assert data["path"] == "data/train.csv"
+    assert data["properties"]["name"] == "train"
+    assert e.source == f"data:mlflow:mlflow.db:train@mlflow-digest:{EXPECTED['dataset_digest']}"
     # both runs read the same dataset: one data node
     tuned = run_node(EXPECTED["run_ids"]["tuned"])
     assert [x.source for x in graph.in_edges(tuned, kind=_kind("input"))] == [e.source]
@@ -403,3 +407,84 @@ def test_show_says_a_deleted_run_is_deleted(repo: GitRepo) -> None:
     live = runner.invoke(app, ["show", run_node(EXPECTED["run_ids"]["baseline"]),
                                "-C", str(repo.path)])
     assert "mlflow FINISHED" in live.output and "(deleted)" not in live.output
+
+
+def _log_input(db: Path, run_uuid: str, name: str, digest: str, source_type: str,
+               source: dict) -> None:
+    """What ``mlflow.log_input`` writes: a ``datasets`` row and an ``inputs`` row."""
+    import uuid
+
+    conn = sqlite3.connect(db)
+    with conn:
+        uid = uuid.uuid4().hex
+        conn.execute("INSERT INTO datasets(dataset_uuid, experiment_id, name, digest, "
+                     "dataset_source_type, dataset_source) VALUES (?, 1, ?, ?, ?, ?)",
+                     (uid, name, digest, source_type, json.dumps(source)))
+        conn.execute("INSERT INTO inputs(input_uuid, source_type, source_id, destination_type, "
+                     "destination_id) VALUES (?, 'DATASET', ?, 'RUN', ?)",
+                     (uuid.uuid4().hex, uid, run_uuid))
+    conn.close()
+
+
+def test_dataset_path_is_its_source_location(repo: GitRepo) -> None:
+    db, run = repo.path / "mlflow.db", EXPECTED["run_ids"]["tuned"]
+    cases = {  # name: (source type, source, path, repository path on the INPUT edge)
+        "s3data": ("s3", {"uri": "s3://bucket/churn/x.csv"}, "s3://bucket/churn/x.csv", None),
+        "web": ("http", {"url": "https://bob:pw0rd@Data.Example.com/x.csv?token=t0ken&v=2"},
+                "https://data.example.com/x.csv?token=REDACTED&v=2", None),
+        "delta": ("delta_table", {"path": "dbfs:/delta/churn", "delta_table_version": 3},
+                  "dbfs:/delta/churn", None),
+        "imdb": ("hugging_face", {"path": "stanfordnlp/imdb", "split": "train"},
+                 "stanfordnlp/imdb", None),  # a Hub dataset, not a folder of the repository
+        "hf_local": ("hugging_face", {"path": "./data/hf", "split": "train"}, "data/hf",
+                     "data/hf"),
+        "abs": ("local", {"uri": str(repo.path / "data" / "abs.csv")}, "data/abs.csv",
+                "data/abs.csv"),
+        "furi": ("local", {"uri": (repo.path / "data" / "f.csv").as_uri()}, "data/f.csv",
+                 "data/f.csv"),
+        "outside": ("local", {"uri": "/srv/shared/x.csv"}, "/srv/shared/x.csv", None),
+        "inline": ("code", {"tags": {"mlflow.source.name": "train.py"}}, "inline", None),
+    }
+    for i, (name, (stype, source, _, _)) in enumerate(cases.items()):
+        _log_input(db, run, name, f"d1ge5t{i:02d}", stype, source)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    edges = {e.source: e.attrs for e in graph.in_edges(run_node(run), kind=_kind("input"))}
+    for i, (name, (stype, _, path, rel)) in enumerate(cases.items()):
+        did = f"data:mlflow:mlflow.db:{name}@mlflow-digest:d1ge5t{i:02d}"
+        attrs = graph.attrs(did)
+        assert (attrs["path"], attrs["properties"]["name"]) == (path, name), name
+        assert attrs["properties"]["source_type"] == stype
+        assert edges[did].get("path") == rel, name
+    db_bytes = (repo.path / ".lineage" / "lineage.db").read_bytes()
+    assert b"pw0rd" not in db_bytes and b"t0ken" not in db_bytes
+
+
+def test_store_harvested_before_dataset_paths_gets_them(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    did = f"data:mlflow:mlflow.db:train@mlflow-digest:{EXPECTED['dataset_digest']}"
+    store = api.open_store(repo.path)  # as an earlier version wrote it: path = the name
+    from lineage.serialize import dumps_str
+    from lineage.store import node_hash
+
+    attrs = store.get_node(did).attrs
+    attrs["path"] = "train"
+    del attrs["properties"]["name"]
+    with store.conn:
+        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
+                           (dumps_str(attrs), node_hash("data", did, attrs), did))
+        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
+                                   ).fetchone()
+        old = {k: v for k, v in json.loads(wm).items() if k != "emitter"}
+        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
+                           (json.dumps(old),))
+    store.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.new_events == 1  # the runs are read once more; only the data node changed
+    assert res.harvesters[0].stats.nodes_changed == {"data": 1}
+    store = api.open_store(repo.path)
+    node = store.get_node(did)
+    store.close()
+    assert node is not None and node.attrs["path"] == "data/train.csv"
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
