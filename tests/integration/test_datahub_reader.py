@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,7 @@ AUDIT_EDGES = {
 AUDIT_ATTRS = {
     NodeKind.MODEL: ("group", "version", "aliases", "commit", "created_by", "artifact_hash"),
     NodeKind.RUN: ("source", "run_id", "commit", "dirty", "user"),
-    NodeKind.DATA: ("path", "hash"),
+    NodeKind.DATA: ("path", "hash", "first_commit"),
     NodeKind.DEPLOYMENT: ("environment", "deployed_at", "deployed_by", "retired_at"),
     NodeKind.APPROVAL: ("approver", "role", "decision", "decided_at", "environment"),
     NodeKind.RISK_ASSESSMENT: ("tier", "annex_iii_area", "assessor", "assessed_at",
@@ -158,7 +159,7 @@ def canonical(g):
         for n in g.nodes() if n.kind in AUDIT_ATTRS and not g.is_placeholder(n.id)
     }
     edges = {
-        (key(e.source), key(e.target), e.kind.value, e.attrs.get("pin"))
+        (key(e.source), key(e.target), e.kind.value, e.attrs.get("pin"), e.attrs.get("via"))
         for e in g.edges() if e.kind in AUDIT_EDGES
         and g.kind(e.target) != NodeKind.STAGE  # DataHub keeps a stage's latest lock entry only
     }
@@ -350,3 +351,60 @@ def test_read_lite_of_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot open DataHub Lite file") as exc:
         read_lite(str(bad))
     assert "--option" not in (exc.value.hint or "")
+
+
+def _audit_pairs(graph, now):
+    from lineage.audit import run_audit
+
+    return [(f.rule, f.subject, f.message, f.evidence) for f in run_audit(graph, now=now).findings]
+
+
+def test_run_data_facts_datahub_has_no_field_for_round_trip() -> None:
+    """Which DVC file recorded a data version (``first_commit`` or only a DEFINES edge), the
+    weak input a join resolved (``via``), runs deleted in MLflow and a commit only a CODE edge
+    names: the audit of the catalog gives the store's run findings."""
+    from connectors.sinks.datahub.render import render
+    from lineage.model import Edge, Node
+    from tests.golden.datahub.fixture_graph import MD5_TRAIN, REPO, SHA1, fixed_graph
+
+    graph = fixed_graph()
+    now = datetime(2026, 1, 22, tzinfo=UTC)
+    run1, run2 = graph.node_ids(NodeKind.RUN)
+    path = "data:github.com/acme/churn:data/"
+    # a version DVC never recorded (changed without dvc add), pinned strong by run2
+    new = f"{path}train.csv@md5:{'2' * 32}"
+    graph.add_node(Node.make(NodeKind.DATA, new, path="data/train.csv", repository=REPO,
+                             hash=f"md5:{'2' * 32}", hash_kind="md5"))
+    graph.add_edge(Edge.make(EdgeKind.INPUT, new, run2, pin="strong", path="data/train.csv"))
+    # a version only DVC's DEFINES edge records, and a weak MLflow input a join resolved to it
+    test = f"{path}test.csv@{MD5_TRAIN}"
+    graph.add_node(Node.make(NodeKind.DATA, test, path="data/test.csv", repository=REPO,
+                             hash=MD5_TRAIN, hash_kind="md5"))
+    graph.add_edge(Edge.make(EdgeKind.DEFINES, f"commit:{SHA1}", test))
+    weak = "data:mlflow:mlflow.db:test@mlflow-digest:abc123"
+    graph.add_node(Node.make(NodeKind.DATA, weak, path="test", hash="mlflow-digest:abc123"))
+    graph.add_edge(Edge.make(EdgeKind.INPUT, weak, run1, pin="weak", digest="abc123"))
+    graph.add_edge(Edge.make(EdgeKind.INPUT, test, run1, pin="strong", path="data/test.csv",
+                             via=weak))
+    # run1 deleted in MLflow (it produced v1.0.0: still audited); a deleted experiment that
+    # produced nothing, on a commit only its CODE edge names
+    graph.attrs(run1)["properties"] = {"lifecycle_stage": "deleted"}
+    gone = "run:mlflow:deadbeef"
+    graph.add_node(Node.make(NodeKind.RUN, gone, source="mlflow", run_id="deadbeef",
+                             commit="f" * 40, properties={"lifecycle_stage": "deleted"}))
+    graph.add_edge(Edge.make(EdgeKind.CODE, "commit:" + "f" * 40, gone))
+    live = "run:mlflow:cafef00d"  # a live one on a commit no source described
+    graph.add_node(Node.make(NodeKind.RUN, live, source="mlflow", run_id="cafef00d",
+                             commit="e" * 40))
+    graph.add_edge(Edge.make(EdgeKind.CODE, "commit:" + "e" * 40, live))
+
+    local = _audit_pairs(graph, now)
+    assert (f"run {run2}: input {new} is pinned to md5:{'2' * 32} of data/train.csv, which no "
+            "DVC file in the history records") in {m for _, _, m, _ in local}
+    assert not [f for f in local if f[1] == run1]  # joined strong, deleted but produced v1
+    assert not [f for f in local if gone in f[1:]]
+    assert ("lineage-continuity", "commit:" + "e" * 40) in {(r, s) for r, s, _, _ in local}
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(f"{path}train.csv@{MD5_TRAIN}")["first_commit"] == SHA1
+    assert back.attrs(test)["first_commit"] == SHA1
+    assert _audit_pairs(back, now) == local

@@ -15,7 +15,8 @@ dataProcessInstance                         run; inputEdges → INPUT (``dvc_md5
                                             pin), outputEdges → PRODUCED / OUTPUT,
                                             commit → CODE, upstreamInstances → UPSTREAM_RUN
 mlModelProperties.trainingJobs              PRODUCED (run → model)
-dataset                                     data (per content hash named on the edges)
+dataset                                     data (per content hash named on the edges,
+                                            and per version ``dvc_recorded`` names)
 dataJob                                     stage (dataJobInputOutput → INPUT / OUTPUT)
 mlModelDeployment, dataJob "Model Deploy…"  deployment (DEPLOYED_AS from the version)
 structured properties (risk tier …)         risk_assessment → ASSESSES the group
@@ -27,7 +28,8 @@ institutionalMemory                         document → DOCUMENTS
 Where an entity carries our own ``customProperties`` (``lineage_id``; governance records whole
 as ``approval.<id>`` / ``retraining.<id>`` / ``risk_assessment.<id>`` / ``alert.<id>`` /
 ``document.<id>``; ``same_as`` / ``previous_version``; ``git_commit_state`` and the commit
-author; ``lineage_properties``; ``lineage_placeholder`` — see the renderer), those win and the
+author; ``dvc_recorded`` on datasets → ``first_commit`` of the data versions; ``via`` on input
+edges; ``lineage_properties``; ``lineage_placeholder`` — see the renderer), those win and the
 graph comes back with the store's ids, so the audit of the catalog gives the store's findings;
 the DataHub-convention derivation is the fallback for entities other tools wrote. The reader
 never raises on an entity it does not understand: it skips it.
@@ -128,6 +130,9 @@ class _Reader:
         self.records_on: dict[str, set[str]] = defaultdict(set)  # urn -> record ids
         self.alert_of_incident: dict[str, str] = {}
         self.commit_facts: dict[str, dict[str, str]] = {}  # sha -> git_commit_state, author
+        # data version id -> the commit whose DVC file records it (``dvc_recorded`` on datasets)
+        self.recorded: dict[str, str] = {}
+        self.recorded_on: dict[str, list[str]] = defaultdict(list)  # dataset urn -> version ids
         self.placeholder_urns: set[str] = set()
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
@@ -201,6 +206,16 @@ class _Reader:
                     facts.update({k: v for k, v in props.items()
                                   if k in ("git_commit_state", "git_author_name",
                                            "git_author_email")})
+                if props.get("dvc_recorded") and urn.startswith("urn:li:dataset:"):
+                    try:
+                        recorded = json.loads(props["dvc_recorded"])
+                    except ValueError:
+                        recorded = None
+                    if isinstance(recorded, dict):
+                        for did, commit in sorted(recorded.items()):
+                            if isinstance(commit, str) and str(did).startswith("data:"):
+                                self.recorded[str(did)] = commit
+                                self.recorded_on[urn].append(str(did))
                 for key, value in props.items():
                     kind, _, rest = key.partition(".")
                     if kind not in RECORD_KINDS or not rest or not value.startswith("{"):
@@ -333,6 +348,12 @@ class _Reader:
         return path, repo
 
     def dataset(self, urn: str) -> None:
+        # the versions a DVC file records, as the DVC harvester wrote them (``first_commit``),
+        # also those no run or stage used: a strong pin to another version of the path is one
+        # DVC never recorded
+        for did in self.recorded_on.get(urn, ()):
+            h = did.rsplit("@", 1)[1] if "@" in did else None
+            self.data_for(urn, {"lineage_id": did, **({"hash": h} if h else {})})
         nid, attrs = self.own(urn)
         if not nid:
             return  # datasets become data nodes per content hash, on the edges that name one
@@ -360,7 +381,7 @@ class _Reader:
             attrs = {"path": path, "repository": f"repository:{repo}" if repo else None,
                      "hash": h, "hash_kind": "md5" if h and h.startswith("md5:") else None,
                      "remote": ds.get("remote"), "is_dir": "dvc directory" in
-                     self.subtypes(dataset_urn)}
+                     self.subtypes(dataset_urn), "first_commit": self.recorded.get(nid)}
             if nid == own_id:
                 attrs.update(own_attrs)
             self.node(NodeKind.DATA, nid, attrs)
@@ -429,10 +450,13 @@ class _Reader:
                 if art.removeprefix("md5:") in md5s:
                     self.edge(EdgeKind.ARTIFACT, self.data_for(ds, {"dvc_md5": art}), mid)
 
+    def commit_state(self, sha: str) -> str | None:
+        return self.commit_facts.get(sha.lower(), {}).get("git_commit_state")
+
     def known_commit(self, sha: str) -> bool:
         """False when our renderer said no source described the commit (a run named a sha
-        that neither git nor anything else knew): it stays a dangling reference."""
-        return self.commit_facts.get(sha.lower(), {}).get("git_commit_state") != "unknown"
+        that neither git nor anything else knew): no commit node is made for it."""
+        return self.commit_state(sha) not in ("unknown", "undescribed")
 
     def commit(self, sha: str, source_code: Any = None) -> str:
         cid = ids.commit_id(sha)
@@ -543,8 +567,13 @@ class _Reader:
         }
         self.node(NodeKind.RUN, rid, {**base, **attrs}, urn)
         ra = self.g.attrs(rid)
-        if ra.get("commit") and self.known_commit(ra["commit"]):
-            self.edge(EdgeKind.CODE, self.commit(ra["commit"]), rid,
+        if ra.get("commit") and (self.known_commit(ra["commit"]) or
+                                 self.commit_state(ra["commit"]) == "undescribed"):
+            # undescribed: the store's CODE edge names a commit no source described; the edge
+            # to the id alone leaves it a dangling reference (a lineage-continuity gap) there too
+            sha = ra["commit"]
+            src = self.commit(sha) if self.known_commit(sha) else ids.commit_id(sha)
+            self.edge(EdgeKind.CODE, src, rid,
                       **({"dirty": ra["dirty"]} if ra.get("dirty") is not None else {}))
         inp = self.a(urn, "dataProcessInstanceInput")
         edges = list(getattr(inp, "inputEdges", None) or [])
@@ -556,7 +585,8 @@ class _Reader:
                                         "weak" if ep.get("digest") else "none")
                 path = self.g.attrs(data).get("path") if data in self.g else \
                     self.dataset_path(e.destinationUrn)[0]
-                self.edge(EdgeKind.INPUT, data, rid, pin=pin, path=path)
+                self.edge(EdgeKind.INPUT, data, rid, pin=pin, path=path,
+                          **({"via": ep["via"]} if ep.get("via") else {}))
         for u in getattr(inp, "inputs", None) or []:
             if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
                 self.edge(EdgeKind.INPUT, self.data_for(u, {}), rid, pin="none")

@@ -11,7 +11,10 @@ model (version)     ``mlModel`` ``<group>_<version>`` with ``versionProperties``
                     ``sourceCode`` pinned to the commit, approvals, retraining, owners, links
 run                 ``dataProcessInstance`` (subtype "ML Training Run") in an experiment
                     ``container``; ``inputEdges`` carry ``dvc_md5``/``git_commit``
-data                ``dataset`` (one per repository path; versions live on the edges)
+                    (and ``via``, the weak input an identity join resolved)
+data                ``dataset`` (one per repository path; versions live on the edges;
+                    custom property ``dvc_recorded``: version id → the commit whose DVC
+                    file records it, DataHub's stand-in for ``first_commit``/DEFINES)
 stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
 deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
 alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version
@@ -511,8 +514,31 @@ class _Planner:
                 "versions": versions[:50], "n_versions": len(versions),
                 "placeholder": all(self.g.is_placeholder(n) for n in nids),
             }
+            recorded = self.dvc_recorded(nids)
+            if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
+                view["recorded"] = recorded
             plans.append(EntityPlan(urn, "dataset", nids, view))
         return plans
+
+    def dvc_recorded(self, nids: list[str]) -> dict[str, str]:
+        """Data version id → the commit whose DVC file records it (its ``first_commit``, else
+        the earliest commit with a DEFINES edge to it), for the versions a DVC file records.
+        DataHub has no commit entity and a dataset holds every version of a path: the map
+        lets a reader tell a strong pin to a recorded version from one DVC never recorded."""
+        out: dict[str, str] = {}
+        for nid in nids:
+            if self.g.is_placeholder(nid):
+                continue  # named by an edge only: it stays undescribed
+            sha = self.attrs(nid).get("first_commit")
+            if not sha:
+                defines = [e.source for e in self.g.in_edges(nid, EdgeKind.DEFINES)
+                           if e.source.startswith("commit:")]
+                if defines:
+                    sha = min(defines, key=lambda c: (self.commit_time(c.split(":", 1)[1]),
+                                                      c)).split(":", 1)[1]
+            if sha:
+                out[nid] = str(sha)
+        return out
 
     def _edge_props(self, data_nid: str, edge_attrs: dict[str, Any], commit: str | None
                     ) -> dict[str, str]:
@@ -525,6 +551,8 @@ class _Planner:
             props["git_commit"] = commit
         if edge_attrs.get("pin"):
             props["pin"] = str(edge_attrs["pin"])
+        if edge_attrs.get("via"):  # the weak input an identity join resolved to this version
+            props["via"] = str(edge_attrs["via"])
         # one dataset holds every version of a path: the edge names the exact data node, and
         # says when no source described it (a dangling reference the audit reports)
         props["lineage_id"] = data_nid
@@ -534,13 +562,16 @@ class _Planner:
 
     def commit_facts(self, sha: str | None) -> dict[str, str]:
         """What the audit needs to know about a commit that has no DataHub entity: whether git
-        saw it (``git_commit_state`` unknown = no source described it, unseen = named by a
+        saw it (``git_commit_state`` unknown = only an attribute names it; undescribed = an
+        edge names it but no source described it, a dangling reference; unseen = named by a
         run but not found in git) and its author (approvals by the author do not count)."""
         if not sha:
             return {}
         cid = f"commit:{sha.lower()}"
-        if cid not in self.g or self.g.is_placeholder(cid):
+        if cid not in self.g:
             return {"git_commit_state": "unknown"}
+        if self.g.is_placeholder(cid):
+            return {"git_commit_state": "undescribed"}
         a = self.attrs(cid)
         out: dict[str, str] = {}
         if a.get("placeholder"):
@@ -1108,7 +1139,8 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     v = p.view
     custom = _str_map({"versions": str(v["n_versions"]), "remote": v.get("remote"),
                        "import_url": v.get("import_url"),
-                       "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"])})
+                       "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"]),
+                       "dvc_recorded": v.get("recorded")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
