@@ -359,3 +359,27 @@ def test_a_run_reading_two_versions_of_one_dataset_renders() -> None:
     assert sorted(e.properties["dvc_md5"] for e in train) == \
         sorted([MD5_TRAIN.removeprefix("md5:"), "9" * 32])
     assert [_objs(render(g))] == [_objs(out)]  # deterministic
+
+
+def test_mlflow_dataset_keeps_its_urn_whatever_its_source_path() -> None:
+    """An MLflow dataset is one DataHub dataset per tracking store and dataset name (its
+    node id), as before its node carried the source's location as ``path``: two stores'
+    datasets reading the same file stay two datasets, and an existing catalog's urns hold."""
+    from lineage import ids
+    from lineage.model import Edge, EdgeKind
+
+    g = fixed_graph()
+    run = ids.run_id("mlflow", "run0002")
+    urns = []
+    for store, path in (("mlflow.db", "data/train.csv"), ("other.db", "data/train.csv"),
+                        ("s3.db", "s3://bucket/train.csv")):
+        did = ids.data_id(f"mlflow:{store}", "train", "mlflow-digest:abc123")
+        g.add_node(Node.make(NodeKind.DATA, did, path=path, hash="mlflow-digest:abc123",
+                             properties={"name": "train", "source": path}))
+        g.add_edge(Edge.make(EdgeKind.INPUT, did, run, pin="weak", digest="abc123"))
+        urns.append(f"urn:li:dataset:(urn:li:dataPlatform:dvc,mlflow:{store}/train,PROD)")
+    out = render(g)
+    check_mcps(out)
+    datasets = {m.entityUrn for m in out if m.entityType == "dataset"}
+    assert set(urns) <= datasets
+    assert not {u for u in datasets if "data/train.csv,PROD" in u and "acme" not in u}

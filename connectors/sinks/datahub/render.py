@@ -349,6 +349,15 @@ class _Planner:
         if a.get("namespace"):
             return f"{a['namespace']}/{path}"
         rk = self.repo_key(a, nid)
+        if not rk:
+            # a node whose id names it otherwise than by its path (an MLflow dataset: its
+            # tracking store and dataset name; ``path`` is where the source says the data is)
+            # keeps the dataset its id names, so two stores' datasets stay apart and an
+            # existing catalog's urns hold
+            name = (a.get("properties") or {}).get("name")
+            body = nid.split(":", 1)[1].rsplit("@", 1)[0]
+            if name and body.endswith(f":{name}"):
+                return f"{body[: -len(name) - 1]}/{name}"
         return f"{rk}/{path}" if rk else path
 
     def stage_flow_job(self, nid: str) -> tuple[str, str]:
