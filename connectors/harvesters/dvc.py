@@ -411,7 +411,7 @@ class DvcHarvester:
         # a shallow history deepened since the last harvest: replay all of it (``previous``
         # None), like a first harvest
         wm = ctx.watermark(WATERMARK_SCOPE)
-        previous, deepened = history_since(ctx, load_refs(wm))
+        previous, deepened, shallower = history_since(ctx, load_refs(wm))
         # the repository's identity changed (a remote added or changed): data and stage ids
         # embed it, so replay all of it under the new id too (the old facts stay in the trail)
         moved = previous is not None and _identity_moved(ctx, wm, scan_refs(ctx).repo_id)
@@ -429,6 +429,14 @@ class DvcHarvester:
         # boundary seemed to introduce get their real first commit; identical ones write
         # nothing
         first = bool(deepened) or moved or _no_dvc_facts(ctx)
+        # deepened on one line and shallower on another: the replay starts at boundaries whose
+        # history the store holds, where every file looks added. Facts whose first commit the
+        # store knows from history the clone no longer has, or that the replay first meets at
+        # such a boundary, keep what the store says; the others are handed over again
+        guard: tuple[set[str], set[str]] | None = None
+        if first and deepened and shallower and not moved and not _no_dvc_facts(ctx):
+            guard = ({c.sha for c in s.commits}, set(shallower))
+            first = False
         changes = _yaml_first(s.changes)
         yaml_state = self._seed(ctx, changes)
         chunks = _chunks(changes)
@@ -450,7 +458,7 @@ class DvcHarvester:
         if not done:
             with _Summaries(ctx, changes, chunks) as summaries:
                 for _ in self._replay(ctx, changes, chunks, yaml_state, run, summaries):
-                    yield from self._emit(ctx, run, first)
+                    yield from self._emit(ctx, run, first, guard)
                     run.flush()
         yield from self._emit_groups(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
@@ -672,9 +680,14 @@ class DvcHarvester:
                 proc.join()
 
     # -- emit what is new ---------------------------------------------------------------------
-    def _emit(self, ctx: HarvestContext, run: _Run, first: bool) -> Iterator[Node | Edge]:
-        """The current chunk's new facts (those not in the store yet)."""
-        known = set() if first else _existing(ctx, list(run.data) + list(run.stages))
+    def _emit(self, ctx: HarvestContext, run: _Run, first: bool,
+              guard: tuple[set[str], set[str]] | None = None) -> Iterator[Node | Edge]:
+        """The current chunk's new facts (those not in the store yet). ``guard`` (the walked
+        commits, the boundaries whose history the store holds): the facts in the store to keep
+        as they are (:func:`_kept`); the others are handed over again."""
+        ids = list(run.data) + list(run.stages)
+        known = set() if first else _existing(ctx, ids) if guard is None \
+            else _kept(ctx, ids, run.defines, *guard)
         data_kind, stage_kind = NodeKind.DATA, NodeKind.STAGE
         for did, attrs in run.data.items():
             if did not in known:
@@ -804,6 +817,27 @@ def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:
             f"SELECT id FROM nodes WHERE id IN ({marks}) AND (kind = 'stage' OR "
             "json_extract(attrs, '$.first_commit') IS NOT NULL)", chunk))
     return found
+
+
+def _kept(ctx: HarvestContext, ids: list[str], first_at: dict[str, str], walked: set[str],
+          held: set[str]) -> set[str]:
+    """The facts among ``ids`` the store holds and a replay must not rewrite: their stored
+    first commit is not in the walked history (the store knows more than the clone), or this
+    replay first meets them at a boundary commit whose history the store holds (where every
+    DVC file looks added)."""
+    kept: set[str] = set()
+    conn = ctx.store.conn
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        for nid, at in conn.execute(
+                "SELECT id, CASE kind WHEN 'stage' THEN json_extract(attrs, '$.commit') "
+                f"ELSE json_extract(attrs, '$.first_commit') END FROM nodes WHERE id IN ({marks}) "
+                "AND (kind = 'stage' OR json_extract(attrs, '$.first_commit') IS NOT NULL)",
+                chunk):
+            if at not in walked or first_at.get(nid) in held:
+                kept.add(nid)
+    return kept
 
 
 def _cached_summaries(store: Store, keys: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,9 @@ previous tips (one ``git log`` shared with the DVC and GTO harvesters, see
 moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the commits it left and
 of the commit it now points at, and nothing else. A shallow clone deepened since (``git fetch
 --unshallow`` / ``--deepen``) is walked whole again: the older commits, and the old boundary's
-parent edges, with its ``shallow_boundary`` mark dropped.
+parent edges, with its ``shallow_boundary`` mark dropped. A clone made shallower (``git fetch
+--depth 1``) is not walked again; a boundary commit whose history the store already holds gets
+no mark, and its parent edges.
 
 Hot path: commit attributes are built as JSON-shaped dicts and wrapped with ``Node.trusted``;
 tests check that they validate against :class:`lineage.model.CommitAttrs` and equal what
@@ -23,6 +25,7 @@ from connectors.harvesters.gitscan import (
     CommitRecord,
     GitScan,
     dump_refs,
+    held_boundaries,
     history_since,
     load_refs,
     scan,
@@ -102,7 +105,7 @@ class GitHarvester:
         if not base.refs:
             return  # empty repository: nothing yet (its identity needs a commit or a remote)
         # a shallow history deepened since the last harvest: walk all of it (``since`` None)
-        since, released = history_since(ctx, previous)
+        since, released, _ = history_since(ctx, previous)
         if previous is not None and watermark_repository(wm) not in (None, base.repo_id):
             # the identity changed (a remote was added or changed): re-harvest every commit
             # so each one names the repository by its new id
@@ -132,6 +135,12 @@ class GitHarvester:
         for sc in s.submodules:
             subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
         shallow = set(s.shallow_commits)
+        # boundary commits whose history the store already holds (a clone made shallower
+        # since): no mark, and their parent edges (the parents are harvested commits)
+        held: dict[str, list[str]] = {}
+        if shallow:
+            held = held_boundaries(ctx, {r.sha: r.parents for r in s.commits
+                                         if r.sha in shallow})
         # refs that moved since the last harvest: the commits they left and now name get their
         # `refs` rewritten (also when walked again: a whole walk after a deepened history)
         touched: set[str] = set()
@@ -147,7 +156,8 @@ class GitHarvester:
             cid = "commit:" + rec.sha
             seen.add(rec.sha)
             props = subs.get(rec.sha)
-            if rec.sha in shallow:
+            cut = rec.sha in shallow and rec.sha not in held
+            if cut:
                 props = {**(props or {}), "shallow_boundary":
                          "parents not fetched (shallow clone)"}
             attrs = commit_attrs(rec, repo, by_commit.get(rec.sha), props)
@@ -157,7 +167,7 @@ class GitHarvester:
                 attrs["refs"] = []
             yield trusted(commit_kind, cid, attrs)
             yield fast_edge(contains, repo, cid)
-            if rec.sha not in shallow:
+            if not cut:
                 for p in rec.parents:
                     yield fast_edge(parent_kind, "commit:" + p, cid)
             if i % _PROGRESS_EVERY == 0:

@@ -23,7 +23,9 @@ Choices (see docs/harvest.md):
 * ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk.
 * A shallow clone deepened since a harvester's last harvest (:func:`history_since`, which keeps
   the boundary it saw in its ``shallow`` watermark): that harvester walks the whole history
-  again, without exclusions, so the commits behind the old boundary are harvested.
+  again, without exclusions, so the commits behind the old boundary are harvested. A clone
+  made shallower (``git fetch --depth 1``) holds less history than the store: noted, nothing
+  walked again, the store keeps what it has (:func:`held_boundaries`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lineage import gitfiles
 from lineage.errors import InputError, NotARepositoryError
@@ -640,12 +642,28 @@ def scan_refs(ctx: HarvestContext) -> GitScan:
 
 
 SHALLOW_SCOPE = "shallow"  # each history harvester's watermark of the boundary it last saw
+_MARKS_KEY = "shallow_marks"  # (cache namespace "gitscan") what the old-store fallback found
+
+
+class HistorySince(NamedTuple):
+    """What :func:`history_since` found out about the history since the last harvest."""
+
+    since: dict[str, str] | None  # the exclusions for :func:`scan` (None: the whole history)
+    deepened: list[str]  # old boundary commits whose parents the clone now holds
+    # where the clone holds less history than the store: boundary commits whose history the
+    # store already has, and old boundaries no longer in the clone
+    shallower: list[str]
 
 
 def _marked_boundaries(ctx: HarvestContext) -> set[str]:
     """Commits the store marks ``shallow_boundary``: what a store harvested before the
     ``shallow`` watermark existed tells of its shallow history. Read once per run, by the first
-    harvester that needs it (before it writes), and only while such a watermark is missing."""
+    harvester that needs it (before it writes), and only while such a watermark is missing.
+
+    What is found is also kept in the store (cache ``gitscan``, key ``shallow_marks``): the git
+    harvester drops the marks of the boundaries it sees released, and a harvester without a
+    ``shallow`` watermark that runs later (``lineage harvest --only git`` first) must still
+    learn of them."""
     key = f"gitscan-marked-boundaries:{ctx.repo_path}"
     found: set[str] | None = ctx.shared.get(key)
     if found is None:
@@ -656,28 +674,124 @@ def _marked_boundaries(ctx: HarvestContext) -> set[str]:
                 "SELECT json_extract(attrs, '$.sha') FROM nodes WHERE kind = 'commit' "
                 "AND instr(attrs, '\"shallow_boundary\"') > 0 "
                 "AND json_extract(attrs, '$.properties.shallow_boundary') IS NOT NULL")}
+            kept = store.cache_get_many("gitscan", [_MARKS_KEY]).get(_MARKS_KEY)
+            kept_set = {str(x) for x in kept} if isinstance(kept, list) else set()
+            if not found <= kept_set:
+                store.cache_put_many("gitscan", [(_MARKS_KEY, sorted(found | kept_set))])
+            found |= kept_set
         ctx.shared[key] = found
     return found
 
 
-def history_since(ctx: HarvestContext, previous: dict[str, str] | None
-                  ) -> tuple[dict[str, str] | None, list[str]]:
-    """The exclusions for :func:`scan` and the shallow boundary commits whose parents have
-    arrived since the calling harvester's last harvest.
+def _reachable(ctx: HarvestContext, shas: set[str]) -> set[str]:
+    """Those of ``shas`` reachable from the refs in the clone as it is (a shallow boundary
+    stops the walk): one ``git rev-list`` per run, only when the boundary changed."""
+    known: dict[str, bool] = ctx.shared.setdefault(f"gitscan-reachable:{ctx.repo_path}", {})
+    todo = shas - known.keys()
+    if todo:
+        tips = sorted(set(_base(ctx)["refs"].values()))
+        found: set[str] = set()
+        code = 0
+        if tips:
+            rest = [b""]
+
+            def sink(chunk: bytes) -> None:  # keep only the shas asked about
+                lines = (rest[0] + chunk).split(b"\n")
+                rest[0] = lines.pop()
+                found.update(x for x in (ln.decode() for ln in lines) if x in todo)
+
+            code, _, _ = run_git(ctx.repo_path, ["rev-list", "--stdin"],
+                                 "".join(f"{t}\n" for t in tips).encode(), sink=sink)
+            sink(b"\n")
+        for sha in todo:  # git failed: deepened is the safe guess (a whole walk)
+            known[sha] = code != 0 or sha in found
+    return {sha for sha in shas if known[sha]}
+
+
+def _commit_parents(raw: bytes) -> tuple[str, ...]:
+    head = raw.partition(b"\n\n")[0]
+    return tuple(ln[7:47].decode() for ln in head.split(b"\n") if ln.startswith(b"parent "))
+
+
+def held_boundaries(ctx: HarvestContext,
+                    boundaries: Mapping[str, Iterable[str] | None]) -> dict[str, list[str]]:
+    """Those shallow boundary commits whose history the store already holds, with their
+    parents: harvested before as an ordinary commit (not marked ``shallow_boundary``), or a
+    commit whose parents are all harvested commits (``git fetch --depth 1`` that brought a new
+    commit). ``boundaries`` maps each commit to its parents when known (``git log`` prints a
+    boundary's real parents); the others are read from the store, else from the commit object
+    (one ``git cat-file``)."""
+    if not boundaries:
+        return {}
+    conn = ctx.store.conn
+    rows: dict[str, tuple[Any, Any, Any]] = {}
+    shas = sorted(boundaries)
+    for i in range(0, len(shas), 900):
+        chunk = [f"commit:{s}" for s in shas[i : i + 900]]
+        for sha, ph, parents, mark in conn.execute(
+                "SELECT json_extract(attrs, '$.sha'), json_extract(attrs, '$.placeholder'), "
+                "json_extract(attrs, '$.parents'), "
+                "json_extract(attrs, '$.properties.shallow_boundary') FROM nodes "
+                f"WHERE kind = 'commit' AND id IN ({','.join('?' * len(chunk))})", chunk):
+            rows[str(sha)] = (ph, parents, mark)
+    held: dict[str, list[str]] = {}
+    wanted: dict[str, list[str]] = {}
+    for sha in shas:
+        ph, stored, mark = rows.get(sha, (1, None, None))
+        parents = boundaries[sha]
+        if parents is None and not ph and stored:
+            parents = json.loads(stored)
+        if not ph and mark is None:  # walked before as an ordinary commit: parents stored
+            held[sha] = list(parents or ())
+        elif parents is not None:
+            wanted[sha] = list(parents)
+    unknown = [s for s in shas if s not in held and s not in wanted]
+    if unknown:
+        for sha, raw in cat_objects(ctx.repo_path, unknown).items():
+            wanted[sha] = list(_commit_parents(raw))
+    every = sorted({p for ps in wanted.values() for p in ps})
+    harvested: set[str] = set()
+    for i in range(0, len(every), 900):
+        chunk = [f"commit:{s}" for s in every[i : i + 900]]
+        harvested.update(str(r[0]) for r in conn.execute(
+            "SELECT json_extract(attrs, '$.sha') FROM nodes WHERE kind = 'commit' AND "
+            f"id IN ({','.join('?' * len(chunk))}) "
+            "AND NOT coalesce(json_extract(attrs, '$.placeholder'), 0)", chunk))
+    for sha, parents in wanted.items():
+        if parents and all(p in harvested for p in parents):
+            held[sha] = parents
+    return held
+
+
+def history_since(ctx: HarvestContext, previous: dict[str, str] | None) -> HistorySince:
+    """The exclusions for :func:`scan`, and how the shallow boundary moved since the calling
+    harvester's last harvest.
 
     ``previous`` is the harvester's refs watermark. Its ``shallow`` watermark keeps the
-    boundary (``.git/shallow``) that harvest saw. When some of those commits are no longer
-    shallow (``git fetch --unshallow`` or ``--deepen``), their ancestors were never walked and
-    excluding the previous tips would keep them out for good: the exclusions are dropped (a
-    whole walk, like a first harvest; the facts already stored write nothing) and the released
-    commits returned. A watermark from before this record falls back on the commits the store
-    marks as boundaries. The new boundary is recorded when it changed.
+    boundary (``.git/shallow``) that harvest saw; when it is unchanged nothing more is done
+    (no git process, no query). Otherwise:
+
+    * an old boundary commit that the clone now walks through (reachable from the refs and no
+      longer shallow: ``git fetch --unshallow`` or ``--deepen``) was *deepened*: its ancestors
+      were never walked and excluding the previous tips would keep them out for good, so the
+      exclusions are dropped (a whole walk, like a first harvest; the facts already stored
+      write nothing). Noted once per run.
+    * an old boundary commit no longer in the clone, or a new boundary commit whose history the
+      store already holds (:func:`held_boundaries`), means the clone holds *less* history than
+      the store (``git fetch --depth 1``, a shallower clone in the same place, a deleted
+      branch): the store keeps what it has; nothing is walked again for it. Noted once per run.
+
+    A watermark from before this record falls back on the commits the store marks as
+    boundaries. The new boundary is recorded when it changed.
     """
     base = _base(ctx)
     current: list[str] = base["shallow"]
     # boundaries released in this run (by a harvester before this one): reported once
     noted: set[str] = ctx.shared.setdefault(f"gitscan-deepened:{ctx.repo_path}", set())
     stored = ctx.watermark(SHALLOW_SCOPE)
+    value = json.dumps(current, separators=(",", ":"))
+    if stored == value:
+        return HistorySince(previous, [], [])
     recorded: set[str] = set()
     if stored is not None:
         try:
@@ -687,19 +801,33 @@ def history_since(ctx: HarvestContext, previous: dict[str, str] | None
         recorded = {str(x) for x in data} if isinstance(data, list) else set()
     elif previous is not None:  # (the store's marks may be cleared by now: hence ``noted``)
         recorded = _marked_boundaries(ctx) | noted
-    released = sorted(recorded - set(current))
-    value = json.dumps(current, separators=(",", ":"))
-    if stored != value:
-        ctx.set_watermark(SHALLOW_SCOPE, value)
+    ctx.set_watermark(SHALLOW_SCOPE, value)
+    dropped = recorded - set(current)
+    released = sorted(_reachable(ctx, dropped)) if dropped else []
+    shallower: list[str] = []
+    if previous is not None:
+        added = {sha: None for sha in set(current) - recorded}
+        held = sorted(held_boundaries(ctx, added))
+        gone = sorted(dropped - set(released))
+        shallower = held + gone
+        said: set[str] = ctx.shared.setdefault(f"gitscan-shallower:{ctx.repo_path}", set())
+        if shallower and not said >= set(shallower):
+            said.update(shallower)
+            what = (f"history behind {held[0][:12]} is no longer in it" if held
+                    else f"{gone[0][:12]} is no longer in it")
+            more = f" (and {len(shallower) - 1} more)" if len(shallower) > 1 else ""
+            ctx.report.note("git", f"the clone holds less history than the store since the "
+                            f"last harvest: {what}{more} (git fetch --depth, a shallower "
+                            "clone or a deleted branch); the store keeps what it harvested")
     if not released:
-        return previous, []
+        return HistorySince(previous, [], shallower)
     if not noted >= set(released):
         noted.update(released)
         more = f" and {len(released) - 1} more" if len(released) > 1 else ""
         ctx.report.note("git", f"history deepened since the last harvest ({released[0][:12]}"
                         f"{more} no longer a shallow boundary): the whole history was walked "
                         "again to harvest the older commits")
-    return None, released
+    return HistorySince(None, released, shallower)
 
 
 def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
@@ -770,8 +898,8 @@ def cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
 
 
 __all__ = [
-    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "SubmoduleChange", "TagInfo",
-    "cat_blobs", "dump_refs", "history_since", "is_dvc_metadata", "load_refs", "parse_log",
-    "refs_watermark", "scan", "scan_refs",
+    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "SubmoduleChange",
+    "TagInfo", "cat_blobs", "dump_refs", "held_boundaries", "history_since", "is_dvc_metadata",
+    "load_refs", "parse_log", "refs_watermark", "scan", "scan_refs",
 ]
 

@@ -321,3 +321,241 @@ def test_never_shallow_store_walks_nothing_again(tmp_path: Path,
     monkeypatch.setattr(gitscan, "run_log", counted)
     res = _harvest(clone)
     assert _wrote_nothing(res) and not _deepened(res) and walks == []
+
+
+# -- a clone that holds less history than the store ----------------------------------------------
+
+def _shallower(res: api.HarvestResult) -> list[str]:
+    return [str(n) for n in res.report.notes if n.source == "git" and "less history" in n.message]
+
+
+def _walks(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The exclusions of every ``git log`` walk (``[]``: the whole history)."""
+    from connectors.harvesters import gitscan
+
+    walks: list[list[str]] = []
+    real = gitscan.run_log
+
+    def counted(root: Path, tips: Any, exclude: Any, *args: Any, **kwargs: Any) -> Any:
+        walks.append(sorted(exclude))
+        return real(root, tips, exclude, *args, **kwargs)
+
+    monkeypatch.setattr(gitscan, "run_log", counted)
+    return walks
+
+
+def _git_processes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The git commands the harvesters run (their first argument)."""
+    from connectors.harvesters import gitscan
+
+    ran: list[str] = []
+    real_git, real_run = gitscan._git, gitscan.run_git
+
+    def git(root: Path, *args: str, **kwargs: Any) -> Any:
+        ran.append(args[0])
+        return real_git(root, *args, **kwargs)
+
+    def run_git(root: Path, args: list[str], *rest: Any, **kwargs: Any) -> Any:
+        ran.append(args[0])
+        return real_run(root, args, *rest, **kwargs)
+
+    monkeypatch.setattr(gitscan, "_git", git)
+    monkeypatch.setattr(gitscan, "run_git", run_git)
+    return ran
+
+
+def test_fetch_depth_1_on_a_shallow_clone_keeps_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``git fetch --depth 1`` after a harvest of a ``--depth 3`` clone: less history in the
+    clone than in the store. Said once in a note, no walk, nothing written, the old boundary
+    stays marked (the store still lacks its parents); unshallowed later, all of it arrives."""
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "shallow", "--depth", "3")
+    c6 = _git(clone, "rev-parse", "HEAD")
+    old = set((clone / ".git" / "shallow").read_text().split())
+    _harvest(clone)
+    before = _facts(clone)
+    assert _boundaries(before[0]) == {f"commit:{s}" for s in old}
+
+    _git(clone, "fetch", "-q", "--depth", "1")
+    assert c6 in (clone / ".git" / "shallow").read_text().split()
+    walks = _walks(monkeypatch)
+    res = _harvest(clone)
+    assert not _deepened(res), res.report.notes
+    assert len(_shallower(res)) == 1, res.report.notes
+    assert c6[:12] in _shallower(res)[0]
+    assert not any("less history" in w.message for w in res.report.warnings)
+    assert walks == []  # no re-walk of anything
+    assert _wrote_nothing(res), [h.stats.as_dict() for h in res.harvesters]
+    assert _facts(clone) == before  # c6 keeps its parent edge, the old boundary its mark
+
+    ran = _git_processes(monkeypatch)
+    again = _harvest(clone)
+    assert _wrote_nothing(again) and not _shallower(again) and not _deepened(again)
+    assert sorted(ran) == ["config", "for-each-ref"]  # the no-change path, nothing more
+    _verify(clone)
+
+    _git(clone, "fetch", "-q", "--unshallow")
+    res = _harvest(clone)
+    assert _deepened(res) and not _shallower(res)
+    fresh = _clone(origin, tmp_path / "full", "--single-branch")
+    _harvest(fresh)
+    _same_as_fresh(clone, fresh, {f"commit:{s}" for s in old})
+    assert _wrote_nothing(_harvest(clone))
+    _verify(clone)
+
+
+def test_pull_depth_1_harvests_only_the_new_commit(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``git fetch --depth=1`` bringing a new commit, checked out: that commit is walked alone
+    (it is the new boundary); its parent is in the store, so it gets its parent edge and no
+    boundary mark; the rest of the store stays as it was."""
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "shallow", "--depth", "2")
+    c5 = _git(clone, "rev-parse", "HEAD~1")
+    c6 = _git(clone, "rev-parse", "HEAD")
+    _harvest(clone)
+    nodes0, edges0 = _facts(clone)
+
+    origin.write("data/raw.csv.dvc", _dvc_file("raw.csv", _md5("g")))
+    c7 = origin.commit("c7 new raw data")
+    # (``git pull --depth=1`` refuses: c7, shallow, shares no history with c6 in the clone)
+    _git(clone, "fetch", "-q", "--depth=1")
+    _git(clone, "reset", "-q", "--hard", "origin/main")
+    assert c7 in (clone / ".git" / "shallow").read_text().split()
+    walks = _walks(monkeypatch)
+    res = _harvest(clone)
+    assert not _deepened(res) and len(_shallower(res)) == 1, res.report.notes
+    assert walks == [[c6]]  # the new commit only, as an incremental harvest
+    nodes, edges = _facts(clone)
+    assert set(nodes) - set(nodes0) == {
+        f"commit:{c7}", *(n for n in nodes if n.endswith(f"@md5:{_md5('g')}"))}
+    assert len(set(nodes) - set(nodes0)) == 2
+    assert {k: nodes[k] for k in nodes0 if k != f"commit:{c6}"} == {
+        k: v for k, v in nodes0.items() if k != f"commit:{c6}"}
+    assert edges0 <= edges
+    assert _boundaries(nodes) == {f"commit:{c5}"}
+    assert nodes[f"commit:{c7}"]["parents"] == [c6]
+    assert ("parent", f"commit:{c6}", f"commit:{c7}") in edges
+    again = _harvest(clone)
+    assert _wrote_nothing(again) and not _shallower(again) and not _deepened(again)
+    _verify(clone)
+
+
+def test_reclone_at_a_lower_depth_with_the_same_store(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clone removed and cloned again, shallower, in the same place; the store kept."""
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "shallow", "--depth", "3")
+    _harvest(clone)
+    before = _facts(clone)
+    kept = tmp_path / "kept-store"
+    (clone / ".lineage").rename(kept)
+    subprocess.run(["rm", "-rf", str(clone)], check=True)
+    _clone(origin, clone, "--depth", "1")
+    kept.rename(clone / ".lineage")
+
+    walks = _walks(monkeypatch)
+    res = _harvest(clone)
+    assert not _deepened(res) and len(_shallower(res)) == 1, res.report.notes
+    assert walks == []
+    assert _wrote_nothing(res)
+    assert _facts(clone)[0] == {k: v for k, v in before[0].items()}
+    assert _wrote_nothing(_harvest(clone))
+
+
+def _origin_with_side(tmp_path: Path) -> tuple[GitRepo, list[str]]:
+    """The origin of :func:`_origin` and a branch ``side`` from c0: s1 … s4, raw data changed
+    at s1 and s2."""
+    origin = _origin(tmp_path)
+    c0 = origin.git("rev-list", "--max-parents=0", "HEAD")
+    origin.git("checkout", "-q", "-b", "side", c0)
+    side = []
+    for i, content in enumerate(["s1", "s2", None, None], 1):
+        if content is not None:
+            origin.write("data/raw.csv.dvc", _dvc_file("raw.csv", _md5(content)))
+        origin.write(f"side{i}.txt", f"{i}\n")
+        side.append(origin.commit(f"s{i}"))
+    origin.git("checkout", "-q", "main")
+    return origin, side
+
+
+def test_boundary_moving_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line cut shorter (``side``, fetched at depth 1), the other deepened (``main``):
+    the deepened history is harvested, the side line keeps what the store knows (its data
+    versions keep their first commit, its new boundary gets no mark it does not deserve)."""
+    origin, side = _origin_with_side(tmp_path)
+    clone = _clone(origin, tmp_path / "shallow", "--depth", "3", "--no-single-branch")
+    merge = _git(clone, "rev-parse", "HEAD~2")
+    assert set((clone / ".git" / "shallow").read_text().split()) == {merge, side[1]}
+    _harvest(clone)
+    nodes0, _ = _facts(clone)
+    s2_data = next(k for k, a in nodes0.items() if a.get("hash") == f"md5:{_md5('s2')}")
+    assert nodes0[s2_data]["first_commit"] == side[1]
+
+    _git(clone, "fetch", "-q", "--deepen", "1", "origin", "main")
+    _git(clone, "fetch", "-q", "--depth", "1", "origin", "side")
+    now = set((clone / ".git" / "shallow").read_text().split())
+    assert merge not in now and side[3] in now
+    assert side[1] not in _git(clone, "rev-list", "--all").split()
+    res = _harvest(clone)
+    assert len(_deepened(res)) == 1 and len(_shallower(res)) == 1, res.report.notes
+    nodes, edges = _facts(clone)
+    assert nodes[s2_data] == nodes0[s2_data]  # not moved to s4, which only looks like a root
+    assert not any(t == s2_data and s == f"commit:{side[3]}" for _, s, t in edges)
+    assert nodes[f"commit:{side[3]}"] == nodes0[f"commit:{side[3]}"]  # no boundary mark
+    assert f"commit:{merge}" not in _boundaries(nodes)
+    assert ("parent", f"commit:{nodes[f'commit:{merge}']['parents'][0]}",
+            f"commit:{merge}") in edges
+    again = _harvest(clone)
+    assert _wrote_nothing(again) and not _deepened(again) and not _shallower(again)
+    _verify(clone)
+
+
+# -- a store from before the shallow record, harvested one harvester at a time ------------------
+
+def _old_unshallowed_store(tmp_path: Path) -> tuple[GitRepo, Path, str]:
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "shallow", "--depth", "2")
+    c5 = _git(clone, "rev-parse", "HEAD~1")
+    _harvest(clone)
+    with api.open_store(clone) as store, store.transaction():
+        store.conn.execute("DELETE FROM watermarks WHERE scope = 'shallow'")
+    _git(clone, "fetch", "-q", "--unshallow")
+    return origin, clone, c5
+
+
+@pytest.mark.parametrize("order", [["git"], ["dvc", "git"], ["git", "gto"]])
+def test_old_store_unshallowed_then_one_harvester_at_a_time(tmp_path: Path,
+                                                            order: list[str]) -> None:
+    """``lineage harvest --only git`` (or ``--only dvc`` first) after unshallowing a store that
+    predates the shallow record: every harvester still harvests the older history, whichever
+    runs first and whatever the git harvester did to the boundary's mark meanwhile."""
+    origin, clone, c5 = _old_unshallowed_store(tmp_path)
+    for name in order:
+        res = CliRunner().invoke(app, ["harvest", "--repo", str(clone), "--only", name])
+        assert res.exit_code == 0, res.output
+    res = _harvest(clone)  # then everything
+    fresh = _clone(origin, tmp_path / "full", "--single-branch")
+    _harvest(fresh)
+    _same_as_fresh(clone, fresh, {f"commit:{c5}"})
+    assert _wrote_nothing(_harvest(clone))
+    _verify(clone)
+
+
+def test_full_clone_made_shallow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``git fetch --depth 1`` on a full clone: the store keeps the whole history, nothing is
+    walked or written, no commit is marked a boundary (the store holds every parent)."""
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "full", "--single-branch")
+    _harvest(clone)
+    before = _facts(clone)
+    _git(clone, "fetch", "-q", "--depth", "1")
+    assert (clone / ".git" / "shallow").exists()
+    walks = _walks(monkeypatch)
+    res = _harvest(clone)
+    assert len(_shallower(res)) == 1 and not _deepened(res), res.report.notes
+    assert walks == [] and _wrote_nothing(res)
+    assert _facts(clone) == before and _boundaries(before[0]) == set()
+    again = _harvest(clone)
+    assert _wrote_nothing(again) and not _shallower(again)
