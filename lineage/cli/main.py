@@ -44,17 +44,22 @@ app = typer.Typer(
 COMMAND_MODULES = ["record", "push", "audit", "quickstart"]
 
 
-@app.callback()
-def _root(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    state["verbose"] = verbose
-    if version:
+def _print_version(value: bool) -> None:
+    # eager: runs while the options are parsed, before click asks for a command
+    if value:
         from lineage import __version__
 
         console.print(f"lineage {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.",
+                                 callback=_print_version, is_eager=True),
+) -> None:
+    state["verbose"] = verbose
 
 
 @app.command()
@@ -75,7 +80,9 @@ def init(repo: Path | None = RepoOpt) -> None:
 def harvest(
     repo: Path | None = RepoOpt,
     only: list[str] | None = typer.Option(
-        None, "--only", metavar="NAME", help="Run only these harvesters (repeatable): git, dvc, gto, mlflow, …"),
+        None, "--only", metavar="NAME[,NAME…]",
+        help="Run only these harvesters, comma-separated or repeated: git, dvc, gto, dvc-exp, "
+             "mlflow, openlineage, records, joins."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Harvest git, DVC, GTO, runs and governance records into the store.
@@ -84,13 +91,20 @@ def harvest(
 
     Examples:
       lineage harvest
-      lineage harvest --only git --only dvc --json
+      lineage harvest --only git,gto
+      lineage harvest --only dvc --only records --json
     """
     from lineage import api
 
+    # `--only git,gto` and `--only git --only gto` alike
+    names = [n.strip() for item in only or [] for n in item.split(",") if n.strip()]
     # SIGTERM (CI cancelling, `timeout`) as Ctrl-C: rolled back, workers ended, one line
     with handle_errors(), sigterm_interrupts(), progress_bar(not as_json) as progress:
-        result = api.harvest(repo_path(repo), only=only, progress=progress)
+        if only and not names:
+            from lineage.errors import ConfigError
+
+            raise ConfigError("--only names no harvester", hint="e.g. --only git,gto")
+        result = api.harvest(repo_path(repo), only=names or None, progress=progress)
     if as_json:
         print_json(result.as_dict())
         return
@@ -131,7 +145,8 @@ def _print_harvest(result: Any) -> None:
     console.print(f"Store: {_count(n_nodes, 'node')}, {_count(n_edges, 'edge')} · "
                   f"new events: {result.new_events}")
     for name, why in result.skipped.items():
-        err_console.print(f"[dim]skipped {name}: {why}[/]")
+        # the reason holds an install hint: pip install 'lineage[mlflow]' is text, not markup
+        err_console.print(f"[dim]skipped {escape(name)}: {escape(why)}[/]", soft_wrap=True)
     for n in result.report.notes:
         err_console.print(f"[dim]note:[/] {escape(str(n))}", soft_wrap=True)
     if result.report.warnings:
