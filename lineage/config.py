@@ -9,15 +9,34 @@ Secrets are kept as ``SecretStr`` so they never print.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from lineage.errors import ConfigError
 
 CONFIG_FILE = "lineage.yaml"
 DEFAULT_STORE = ".lineage"
+# where the keys of lineage.yaml and their values are documented (named in every hint)
+CONFIG_DOCS = "README.md#configuration"
+
+# DataHub's environments (acryl-datahub ``FabricTypeClass``; a test keeps the two equal): the
+# last part of every model, model group, deployment and flow urn
+DATAHUB_ENVS = ("DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PROD", "CORP",
+                "RVW", "PRD", "TST", "SIT", "SBX", "SANDBOX", "CERT")
+# a DataHub platform name as DataHub's own are spelled (dvc, mlflow, sagemaker, s3): written
+# into urns unencoded, so nothing an urn reserves (``,`` ``(`` ``)``), no space, no capitals
+_PLATFORM = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 class _Section(BaseModel):
@@ -39,6 +58,23 @@ class DataHubConfig(_Section):
     platform: str = "dvc"
     env: str = "PROD"
 
+    @field_validator("platform")
+    @classmethod
+    def _platform_name(cls, v: str) -> str:
+        if not _PLATFORM.fullmatch(v):
+            raise ValueError(f"{v!r} is not a DataHub platform name: use lowercase letters, "
+                             "digits, '-', '_' and '.', starting with a letter or digit "
+                             "(e.g. dvc, mlflow, my-platform)")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _fabric_type(cls, v: str) -> str:
+        if v.upper() not in DATAHUB_ENVS:  # any case, as acryl-datahub's sources accept it
+            raise ValueError(f"{v!r} is not a DataHub environment: use one of "
+                             f"{', '.join(DATAHUB_ENVS)}")
+        return v.upper()
+
 
 class AtlasConfig(_Section):
     url: str | None = None
@@ -58,10 +94,20 @@ class Config(_Section):
     datahub: DataHubConfig = Field(default_factory=DataHubConfig)
     atlas: AtlasConfig = Field(default_factory=AtlasConfig)
     policy: str | None = Field(None, description="audit policy file")
+    _yaml: Any = PrivateAttr(None)  # the composed lineage.yaml, for the line of a key
 
     def store_path(self, repo_root: Path) -> Path:
         p = Path(self.store)
         return p if p.is_absolute() else repo_root / p
+
+    def line_of(self, *loc: str | int) -> int | None:
+        """The line of ``loc`` (e.g. ``"openlineage", "paths", 0``) in lineage.yaml, when the
+        file sets it (for a warning about a configured value)."""
+        if self._yaml is None:
+            return None
+        from lineage.yamlpos import line_of
+
+        return line_of(self._yaml, loc)
 
 
 def load_config(repo_root: Path) -> Config:
@@ -83,6 +129,11 @@ def load_config(repo_root: Path) -> Config:
                 raise ConfigError(f"{path}:{node.start_mark.line + 1}: field {fld}: invalid "
                                   f"value {node.value!r} ({why})",
                                   hint="quote the value or fix it")
+            twice = _key_given_twice(root)
+            if twice is not None:  # PyYAML keeps the last silently: a setting would be lost
+                fld, first, again = twice
+                raise ConfigError(f"{path}:{again}: field {fld} given twice (first on line "
+                                  f"{first})", hint="keep one of them")
             # built from the composed document: the file is parsed once
             data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
             data = data or {}
@@ -107,8 +158,12 @@ def load_config(repo_root: Path) -> Config:
 
             found = line_of(root, err["loc"])
             at = f":{found}" if found else ""
-        raise ConfigError(f"{path}{at}: field {loc}: {err['msg']}",
-                          hint="see docs/ARCHITECTURE.md#configuration") from exc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}{at}: field {loc}: {msg}",
+                          hint=f"the keys and their values: {CONFIG_DOCS}") from exc
+    cfg._yaml = root
+    if cfg.harvesters is not None:
+        _check_harvesters(cfg, path)
     env = os.environ
     if env.get("LINEAGE_STORE"):
         cfg.store = env["LINEAGE_STORE"]
@@ -125,3 +180,46 @@ def load_config(repo_root: Path) -> Config:
     if env.get("ATLAS_PASSWORD"):
         cfg.atlas.password = SecretStr(env["ATLAS_PASSWORD"])
     return cfg
+
+
+def _check_harvesters(cfg: Config, path: Path) -> None:
+    """Every name in ``harvesters:`` is a harvester (one whose extra is not installed is
+    skipped at harvest time, with its install hint; a misspelt one would be skipped for good)."""
+    import difflib
+
+    from lineage.plugins import harvester_names
+
+    known = harvester_names()
+    for i, name in enumerate(cfg.harvesters or []):
+        if name in known:
+            continue
+        line = cfg.line_of("harvesters", i)
+        close = difflib.get_close_matches(name, known, n=1)
+        names = f"harvesters: {', '.join(known)}"
+        raise ConfigError(f"{path}{f':{line}' if line else ''}: field harvesters: unknown "
+                          f"harvester {name!r}",
+                          hint=f"did you mean {close[0]!r}? ({names})" if close else names)
+
+
+def _key_given_twice(node: Any, loc: tuple[str, ...] = ()) -> tuple[str, int, int] | None:
+    """The first key a mapping of the composed document holds twice: (dotted field, line of
+    the first, line of the second)."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                line = k.start_mark.line + 1
+                if k.value in seen:
+                    return ".".join((*loc, k.value)), seen[k.value], line
+                seen[k.value] = line
+            hit = _key_given_twice(v, (*loc, str(getattr(k, "value", ""))))
+            if hit is not None:
+                return hit
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            hit = _key_given_twice(v, (*loc, str(i)))
+            if hit is not None:
+                return hit
+    return None

@@ -103,7 +103,17 @@ class OpenLineageHarvester:
         return roots
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        return any(r.exists() for r in self._roots(ctx))
+        roots = self._roots(ctx)
+        if "paths" in ctx.config.openlineage.model_fields_set:  # named in lineage.yaml: say so
+            for i, (name, root) in enumerate(zip(ctx.config.openlineage.paths, roots,
+                                                 strict=True)):
+                if not root.exists():
+                    ctx.report.warn(self.name, f"OpenLineage path {name} does not exist: no "
+                                    "events read from it (create it or fix openlineage.paths)",
+                                    file="lineage.yaml",
+                                    line=ctx.config.line_of("openlineage", "paths", i),
+                                    field="openlineage.paths")
+        return any(r.exists() for r in roots)
 
     def files(self, ctx: HarvestContext) -> list[Path]:
         out: list[Path] = []

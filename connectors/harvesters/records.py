@@ -71,7 +71,16 @@ class RecordsHarvester:
         return p if p.is_absolute() else ctx.repo_path / p
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        return self.folder(ctx).is_dir()
+        folder = self.folder(ctx)
+        if folder.is_dir():
+            return True
+        if "governance_dir" in ctx.config.model_fields_set:  # named in lineage.yaml: say so
+            what = "is not a folder" if folder.exists() else "does not exist"
+            ctx.report.warn(self.name, f"governance folder {ctx.config.governance_dir} {what}: "
+                            "no governance records harvested (create it or fix "
+                            "governance_dir)", file="lineage.yaml",
+                            line=ctx.config.line_of("governance_dir"), field="governance_dir")
+        return False
 
     def files(self, ctx: HarvestContext) -> list[Path]:
         """Record files under the folder: hidden files/folders and the policy file skipped."""

@@ -1,0 +1,174 @@
+"""lineage.yaml errors found when it is loaded, not at push time: one line naming
+``lineage.yaml:LINE field`` and what is allowed, exit 2; folders configured but absent are
+warned about; an unknown harvester is an error, a harvester missing its extra a skip."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import plugins
+from lineage.cli.main import app
+from lineage.config import DATAHUB_ENVS, load_config
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+def _assert_one_error(code: int, out: str, *needles: str) -> None:
+    assert code == 2, out
+    assert "Traceback" not in out, out
+    lines = out.splitlines()
+    assert lines[0].startswith("error: ") and lines[1].startswith("hint: "), out
+    assert len(out) < 600, out  # one line, not a page of MCP problems
+    for n in needles:
+        assert n in out, (n, out)
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit("add training code")
+    git_repo.tag("churn@v1.0.0", "register churn v1.0.0")
+    assert _run("init", "-C", str(git_repo.path))[0] == 0
+    return git_repo
+
+
+@pytest.mark.parametrize("platform", ["bad,x", "DVC", "my platform", "dvc)", ""])
+def test_a_datahub_platform_datahub_refuses_is_a_config_error(repo: GitRepo,
+                                                             platform: str) -> None:
+    repo.write("lineage.yaml", f"store: .lineage\ndatahub: {{platform: '{platform}'}}\n")
+    code, out = _run("push", "-C", str(repo.path))
+    _assert_one_error(code, out, "lineage.yaml:2: field datahub.platform",
+                      "lowercase letters, digits", "README.md#configuration")
+    assert "report it" not in out
+
+
+def test_a_datahub_env_datahub_refuses_is_a_config_error(repo: GitRepo) -> None:
+    repo.write("lineage.yaml", "datahub:\n  server: http://localhost:8080\n  env: production\n")
+    code, out = _run("push", "-C", str(repo.path))
+    _assert_one_error(code, out, "lineage.yaml:3: field datahub.env", "PROD", "DEV")
+
+
+def test_datahub_platform_and_env_datahub_accepts(repo: GitRepo) -> None:
+    repo.write("lineage.yaml", "datahub: {platform: my-ml_platform.v2, env: dev}\n")
+    cfg = load_config(repo.path)
+    assert (cfg.datahub.platform, cfg.datahub.env) == ("my-ml_platform.v2", "DEV")
+    assert _run("harvest", "-C", str(repo.path))[0] == 0
+    mcps = repo.path / "mcps.json"
+    code, out = _run("push", "-C", str(repo.path), "--to", "datahub-file", str(mcps), "--json")
+    assert code == 0, out
+    assert "urn:li:mlModelGroup:(urn:li:dataPlatform:my-ml_platform.v2,churn,DEV)" in \
+        mcps.read_text()
+
+
+def test_datahub_envs_are_datahubs_fabric_types() -> None:
+    if importlib.util.find_spec("datahub") is None:
+        pytest.skip("acryl-datahub not installed")
+    from datahub.metadata.schema_classes import FabricTypeClass
+
+    fabric = {v for k, v in vars(FabricTypeClass).items() if not k.startswith("_")}
+    assert set(DATAHUB_ENVS) == fabric
+
+
+def test_config_hint_points_at_the_documented_section(repo: GitRepo) -> None:
+    repo.write("lineage.yaml", "datahub:\n  tokn: abc\n")
+    code, out = _run("harvest", "-C", str(repo.path))
+    _assert_one_error(code, out, "lineage.yaml:2: field datahub.tokn")
+    anchor = re.search(r"README\.md#([\w-]+)", out)
+    assert anchor, out
+    headings = {"-".join(h.strip().lower().split()) for h in
+                re.findall(r"^#+ (.+)$", README.read_text(encoding="utf-8"), re.M)}
+    assert anchor.group(1) in headings
+    assert "ARCHITECTURE.md#configuration" not in out
+
+
+@pytest.mark.parametrize("content,line", [
+    ("harvesters: [git, bogus]\n", 1),
+    ("store: .lineage\nharvesters:\n  - git\n  - bogus\n", 4),
+])
+def test_an_unknown_configured_harvester_is_a_config_error(repo: GitRepo, content: str,
+                                                          line: int) -> None:
+    repo.write("lineage.yaml", content)
+    code, out = _run("harvest", "-C", str(repo.path))
+    _assert_one_error(code, out, f"lineage.yaml:{line}: field harvesters",
+                      "unknown harvester 'bogus'", "git, dvc, gto")
+
+
+def test_a_configured_harvester_without_its_extra_is_skipped_with_the_install_hint(
+        repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if importlib.util.find_spec("confluent_kafka") is not None:
+        pytest.skip("confluent_kafka installed: the missing-extra path does not apply")
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "lineage_kafka_harvester.py").write_text("import confluent_kafka\n")
+    monkeypatch.syspath_prepend(str(mods))
+    monkeypatch.setitem(plugins.HARVESTERS, "kafka-topics", "lineage_kafka_harvester:H")
+    repo.write("lineage.yaml", "harvesters: [git, kafka-topics]\n")
+    code, out = _run("harvest", "-C", str(repo.path))
+    assert code == 0, out
+    assert "skipped kafka-topics" in out and "pip install 'lineage[kafka]'" in out
+    sys.modules.pop("lineage_kafka_harvester", None)
+
+
+@pytest.mark.parametrize("content,needles", [
+    ("governance_dir: nope\n", ("governance_dir", "nope", "does not exist")),
+    ("openlineage: {paths: [nope, events.jsonl]}\n",
+     ("openlineage.paths", "nope", "events.jsonl", "does not exist")),
+])
+def test_a_configured_folder_that_does_not_exist_is_warned_about(
+        repo: GitRepo, content: str, needles: tuple[str, ...]) -> None:
+    repo.write("lineage.yaml", content)
+    code, out = _run("harvest", "-C", str(repo.path))
+    assert code == 0, out
+    assert "warning" in out, out
+    assert "lineage.yaml:1" in out, out
+    for n in needles:
+        assert n in out, (n, out)
+
+
+def test_default_folders_that_do_not_exist_are_not_warned_about(repo: GitRepo) -> None:
+    code, out = _run("harvest", "-C", str(repo.path))
+    assert code == 0, out
+    assert "warning" not in out and "does not exist" not in out, out
+
+
+@pytest.mark.parametrize("content,needles", [
+    ("store: .lineage\nstore: other\n", ("lineage.yaml:2", "store", "line 1")),
+    ("datahub:\n  platform: dvc\n  env: PROD\n  platform: mlflow\n",
+     ("lineage.yaml:4", "datahub.platform", "line 2")),
+])
+def test_a_key_given_twice_is_a_config_error(repo: GitRepo, content: str,
+                                            needles: tuple[str, ...]) -> None:
+    repo.write("lineage.yaml", content)
+    code, out = _run("harvest", "-C", str(repo.path))
+    _assert_one_error(code, out, "given twice", *needles)
+
+
+def test_only_takes_a_comma_separated_list(repo: GitRepo) -> None:
+    code, out = _run("harvest", "-C", str(repo.path), "--only", "git,gto", "--json")
+    assert code == 0, out
+    import json
+
+    assert set(json.loads(out)["harvesters"]) == {"git", "gto"}
+    code, out = _run("harvest", "-C", str(repo.path), "--only", "git", "--only", "gto,records")
+    assert code == 0, out
+
+
+def test_only_names_the_unknown_one_in_a_list(repo: GitRepo) -> None:
+    code, out = _run("harvest", "-C", str(repo.path), "--only", "git,gtoo")
+    _assert_one_error(code, out, "unknown harvester 'gtoo'", "did you mean 'gto'?")
+    assert "'git,gtoo'" not in out
+    code, out = _run("harvest", "-C", str(repo.path), "--only", ",")
+    _assert_one_error(code, out, "--only names no harvester")
