@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.demo import project
+from lineage.errors import ConfigError
 
 IDENTITIES = {
     "ada": ("Ada Lovelace", "ada@example.com"),       # ML engineer, trains the model
@@ -103,11 +104,22 @@ class _Repo:
 def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     """Create the demo repository at ``path`` (must not exist unless ``force``)."""
     path = Path(path).resolve()
-    if path.exists() and any(path.iterdir()):
-        if not force:
-            raise FileExistsError(f"{path} exists and is not empty")
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} is a file, not a directory",
+                          hint="choose a directory for the demo (absent or empty)")
+    try:
+        if any(path.iterdir()) if path.exists() else False:
+            if not force:
+                raise FileExistsError(f"{path} exists and is not empty")
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise
+    except OSError as exc:  # a read-only parent, a file on the way, a folder not removable
+        what = "replace" if force and path.exists() else "create"
+        raise ConfigError(f"cannot {what} {path}: {exc.strerror or exc}",
+                          hint="choose a writable location for the demo, e.g. "
+                               "lineage quickstart ~/lineage-demo") from None
     r = _Repo(path)
     demo = Demo(path)
     r.git("init", "-q", "-b", "main")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,9 @@ def quickstart(
 ) -> None:
     """Build a demo ML repository, harvest it, push it to DataHub Lite and audit it.
 
-    The demo has a real git history, a real DVC pipeline (prepare → train), training runs
-    recorded by lineage, a churn model registered in two versions (GTO tags), deployments,
-    a risk assessment, approvals, a drift alert and a retraining — and a few deliberate gaps
-    for the audit to find. Exit 0 when every step worked (the planted findings included).
+    The demo has a real git history, a real DVC pipeline (prepare → train), training runs recorded by lineage, a churn model registered in two versions (GTO tags), deployments, a risk assessment, approvals, a drift alert and a retraining — and a few deliberate gaps for the audit to find.
+
+    Exit 0 when every step worked (the planted findings included).
 
     Examples:
       lineage quickstart
@@ -42,9 +42,21 @@ def quickstart(
     quiet = as_json
     with handle_errors():
         target = directory.resolve()
-        if target.exists() and any(target.iterdir()) and not force:
+        if target.exists() and not target.is_dir():
+            # --force replaces a demo folder, never a file
+            raise ConfigError(f"{target} is a file, not a directory",
+                              hint="choose a directory for the demo (absent or empty), e.g. "
+                                   "lineage quickstart lineage-demo")
+        if target.is_dir() and _not_empty(target) and not force:
             raise ConfigError(f"{target} exists and is not empty",
                               hint="choose another directory or add --force to replace it")
+        if not target.exists():
+            try:  # before any output: a read-only parent is said in one line
+                target.mkdir(parents=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot create {target}: {exc.strerror or exc}",
+                                  hint="choose a writable location for the demo, e.g. "
+                                       "lineage quickstart ~/lineage-demo") from None
         step(quiet, 1, "Building the demo repository (git + DVC pipeline + records)")
         build = load_demo()
         with console.status("running dvc repro twice …", spinner="dots") if not quiet \
@@ -99,20 +111,38 @@ def quickstart(
     console.print(render_table(report))
     console.print()
     console.rule("What to look at next")
-    steps = [
-        (f"cd {demo.path}", ""),
+    steps = next_steps(demo.path, demo.as_of, datahub_home)
+    for cmd, why in steps:
+        console.print(f"  {escape(cmd)}" + (f"\n      [dim]# {why}[/]" if why else ""), soft_wrap=True,
+                      highlight=False)
+
+
+def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, str]]:
+    """The commands to try after the demo, each with why; paths quoted for a POSIX shell
+    (a demo folder may hold spaces, quotes or ``$``)."""
+    from shlex import quote
+
+    return [
+        (f"cd {quote(str(repo))}", ""),
         ("lineage show churn@v1.1.0", "provenance: version ← run ← commit + data ← stages"),
         ("lineage show deployment:churn-prod-2026-01-20", "the same from the deployment"),
-        (f"lineage audit --as-of {demo.as_of}", "the demo's timeline ends that day"),
+        (f"lineage audit --as-of {quote(as_of)}", "the demo's timeline ends that day"),
         ("lineage audit --format markdown", "findings as a pull-request comment"),
         ("lineage record approval --model churn@v1.1.0 --env prod --approver "
          "rita@example.com --role risk-officer --write-file", "close a gap, then audit again"),
         ("lineage verify", "check the tamper-evident event log"),
-        (f"HOME={datahub_home} datahub lite ls /mlmodels", "browse DataHub Lite"),
+        (f"HOME={quote(str(datahub_home))} datahub lite ls /mlmodels", "browse DataHub Lite"),
     ]
-    for cmd, why in steps:
-        console.print(f"  {escape(cmd)}" + (f"\n      [dim]# {why}[/]" if why else ""), soft_wrap=True,
-                      highlight=False)
+
+
+def _not_empty(folder: Path) -> bool:
+    from lineage.errors import ConfigError
+
+    try:
+        return any(folder.iterdir())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {folder}: {exc.strerror or exc}",
+                          hint="choose a directory you can write to for the demo") from None
 
 
 def _datahub_home(store_dir: Path, lite_file: str) -> Path:
@@ -123,9 +153,11 @@ def _datahub_home(store_dir: Path, lite_file: str) -> Path:
     """
     home = store_dir / "datahub-home"
     home.mkdir(parents=True, exist_ok=True)
+    # a JSON string is a YAML string: the path is read back as written (spaces, quotes, #)
     (home / ".datahubenv").write_text(
         "gms:\n  server: http://localhost:8080\n"
-        f"lite:\n  type: sqlite\n  config:\n    file: {lite_file}\n")
+        f"lite:\n  type: sqlite\n  config:\n    file: {json.dumps(lite_file)}\n",
+        encoding="utf-8")
     return home
 
 
