@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lineage.model import EdgeKind, NodeKind
 from lineage.runtime import gc_paused
 from lineage.serialize import loads
 
@@ -40,6 +41,8 @@ REF_ATTRS: dict[str, tuple[str, ...]] = {
 }
 # edges along which a missing node is not an audit gap (a shallow clone's boundary parents)
 CONTINUITY_SKIP_EDGES = ("parent", "contains")
+_NODE_KINDS = frozenset(k.value for k in NodeKind)
+_EDGE_KINDS = frozenset(k.value for k in EdgeKind)
 _KNOWN_PREFIXES = frozenset(
     ("repository", "commit", "data", "stage", *FULL_KINDS)
 )
@@ -219,29 +222,39 @@ class AuditIndex:
     @classmethod
     def _from_store(cls, store: Store) -> AuditIndex:
         conn = store.conn
-        idx = cls(node_count=conn.execute("SELECT count(*) FROM nodes").fetchone()[0])
+        # Every row's kind, from the kind indexes (a few ms per 100k rows): a row whose kind
+        # lineage does not know is one the audit cannot place, e.g. an approval renamed so
+        # that it silently drops out of the checks. The rows the audit reads are checked as
+        # they are read (attrs a JSON object); ValueError lets from_store name the row.
+        counts = dict(conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind"))
+        if not _NODE_KINDS.issuperset(counts) or not _EDGE_KINDS.issuperset(
+                k for (k,) in conn.execute("SELECT DISTINCT kind FROM edges")):
+            raise ValueError("a node or edge of a kind lineage does not know")
+        idx = cls(node_count=sum(counts.values()))
         marks = ",".join("?" * len(FULL_KINDS))
         for nid, kind, attrs in conn.execute(
             f"SELECT id, kind, attrs FROM nodes WHERE kind IN ({marks})", FULL_KINDS
         ):
-            idx._add_node(nid, kind, loads(attrs))
+            idx._add_node(nid, kind, _object(attrs))
         emarks = ",".join("?" * len(EDGE_KINDS))
         for s, t, k, a in conn.execute(
             f"SELECT source, target, kind, attrs FROM edges WHERE kind IN ({emarks}) "
             "AND (kind != 'input' OR target LIKE 'run:%')", EDGE_KINDS
         ):
-            idx._add_edge(s, t, k, loads(a) if a != "{}" else {})
+            idx._add_edge(s, t, k, _object(a) if a != "{}" else {})
         wanted = sorted(idx._referenced())
         found: set[str] = set()
         for i in range(0, len(wanted), 900):
             chunk = wanted[i : i + 900]
             q = ",".join("?" * len(chunk))
-            for nid, kind, placeholder, email, name, h, first in conn.execute(
-                "SELECT id, kind, json_extract(attrs, '$.placeholder'), "
+            for nid, kind, jtype, placeholder, email, name, h, first in conn.execute(
+                "SELECT id, kind, json_type(attrs), json_extract(attrs, '$.placeholder'), "
                 "json_extract(attrs, '$.author.email'), json_extract(attrs, '$.author.name'), "
                 "json_extract(attrs, '$.hash'), json_extract(attrs, '$.first_commit') "
                 f"FROM nodes WHERE id IN ({q})", chunk
             ):
+                if jtype != "object":
+                    raise ValueError(f"attrs of {nid} are not a JSON object")
                 found.add(nid)
                 idx.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h,
                                     kind == "data" and bool(first))
@@ -257,13 +270,17 @@ class AuditIndex:
         for data, prefix in idx._unrecorded_candidates().items():
             # the versions of the same path: a range of the primary key, no table scan (the
             # unary + keeps SQLite off the kind indexes, which would scan every data node)
-            for (nid,) in conn.execute(
-                "SELECT id FROM nodes n WHERE id >= ? AND id < ? AND id != ? AND +kind = 'data' "
-                "AND (json_extract(attrs, '$.first_commit') IS NOT NULL OR EXISTS (SELECT 1 "
-                "FROM edges e WHERE e.target = n.id AND +e.kind = 'defines'))",
+            for nid, jtype, dvc in conn.execute(
+                "SELECT id, json_type(attrs), json_extract(attrs, '$.first_commit') IS NOT "
+                "NULL OR EXISTS (SELECT 1 FROM edges e WHERE e.target = n.id AND +e.kind = "
+                "'defines') FROM nodes n WHERE id >= ? AND id < ? AND id != ? "
+                "AND +kind = 'data'",
                 (prefix, prefix + "\U0010ffff", data)
             ):
-                idx.unrecorded.setdefault(data, []).append(nid)
+                if jtype != "object":
+                    raise ValueError(f"attrs of {nid} are not a JSON object")
+                if dvc:
+                    idx.unrecorded.setdefault(data, []).append(nid)
         skip = ",".join(f"'{k}'" for k in CONTINUITY_SKIP_EDGES)
         for end, other in (("source", "target"), ("target", "source")):
             for missing, ref in conn.execute(
@@ -275,6 +292,14 @@ class AuditIndex:
         return idx
 
 
+
+
+def _object(body: str) -> dict[str, Any]:
+    """A stored row's attrs; ValueError when they are not a JSON object."""
+    attrs = loads(body)
+    if type(attrs) is not dict:
+        raise ValueError("attrs are not a JSON object")
+    return attrs
 
 
 def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
