@@ -94,6 +94,8 @@ _ALL_FACTS_BY_EVENT = (
     "SELECT seq, 'n|' || id AS fid, hash, 0 AS logged FROM nodes "
     "UNION ALL SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash, 0 FROM edges "
     "UNION ALL SELECT seq, fid, hash, 1 FROM fact_log) ORDER BY seq, fid, hash")
+_NAME_LINES = 20_000  # facts of one event read back to name the fact behind a failed digest
+_NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
 _BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
@@ -865,6 +867,7 @@ class Store:
         # every current row against its own hash; the seq of those with superseded versions
         current_seq: dict[str, Any] = {}
         bad_row: str | None = None
+        bad_fact: tuple[str, Any] | None = None  # (fid, seq) of that row
         count = 0
         node_hash_raw, edge_hash_raw = _node_hash_raw, _edge_hash_raw
         report("check facts", 0, rows)
@@ -876,6 +879,7 @@ class Store:
                 report("check facts", count, rows)
             if bad_row is None and node_hash_raw(kind, nid, attrs.encode()) != h:
                 bad_row = f"node {nid} was changed outside lineage (it does not match its hash)"
+                bad_fact = ("n|" + nid, seq)
             if newest_old and "n|" + nid in newest_old:
                 current_seq["n|" + nid] = seq
         for src, tgt, kind, attrs, h, seq in self.conn.execute(
@@ -887,6 +891,7 @@ class Store:
             if bad_row is None and edge_hash_raw(kind, src, tgt, attrs.encode()) != h:
                 bad_row = (f"edge {kind} {src} → {tgt} was changed outside lineage (it does "
                            "not match its hash)")
+                bad_fact = (f"e|{src}|{tgt}|{kind}", seq)
             if newest_old:
                 fid = f"e|{src}|{tgt}|{kind}"
                 if fid in newest_old:
@@ -898,7 +903,7 @@ class Store:
             report("check events", 0, versions)
             facts = _PeekRows(self.conn.execute(_ALL_FACTS_BY_EVENT),
                               lambda done: report("check events", done, versions))
-            res = self._verify_events(facts, count)
+            res = self._verify_events(facts, count, bad_fact)
             report("check events", versions, versions)
         if res is not None:
             return res
@@ -916,9 +921,11 @@ class Store:
                                     f"it superseded, from event {newest_old[fid]})", None)
         return VerifyResult(True, n, count)
 
-    def _verify_events(self, facts: _PeekRows, count: int) -> VerifyResult | None:
+    def _verify_events(self, facts: _PeekRows, count: int,
+                       bad_fact: tuple[str, Any] | None = None) -> VerifyResult | None:
         """The chain, and each event's facts digest, from ``facts``: (seq, fid, hash, logged)
-        rows sorted by seq then fid. None when all is well."""
+        rows sorted by seq then fid. None when all is well. ``bad_fact``: (fid, seq) of the
+        first row that does not match its own hash, to name it when its event fails."""
         # facts naming no event in the log: the first superseded version and the first
         # current row, in sort order (NULL, then numbers). Those whose seq is not a positive
         # number come first in the stream; reported once the chain itself has been checked.
@@ -934,11 +941,31 @@ class Store:
         prev = GENESIS
         expected_seq = 1
         n = 0
+        # the first event whose facts differ from its digest, and the later ones (how many
+        # facts each has more or fewer tells where a fact moved): reported once the log has
+        # been read to its end, or to the next break in the chain
+        first_bad: _FactsMismatch | None = None
+        later_bad: list[_FactsMismatch] = []
+        bad_n = 0  # events read up to the first bad one
         for r in self.conn.execute(
             "SELECT seq, ts, kind, actor, payload, prev_hash, hash FROM events ORDER BY rowid"
         ):
             seq, ts, kind, actor, body, prev_hash, h = r
             n += 1
+            if first_bad is not None:  # only the facts of the events after it, from now on
+                try:
+                    facts_meta = loads(body).get("facts", {})
+                except Exception:
+                    break
+                if seq != expected_seq or prev_hash != prev or not isinstance(facts_meta, dict):
+                    break
+                digest_, got = _digest_lines_counted(_event_lines(facts, seq, []))
+                if facts_meta.get("digest", _digest_lines(())) != digest_ and len(later_bad) < 50:
+                    later_bad.append(_FactsMismatch(seq, kind, facts_meta.get("count"), got,
+                                                    facts_meta.get("digest")))
+                prev = h
+                expected_seq += 1
+                continue
             if seq != expected_seq:
                 return VerifyResult(False, n, 0, f"event {expected_seq} is missing or out of "
                                     f"order (found event {seq} in its place)", expected_seq)
@@ -960,15 +987,14 @@ class Store:
                 return VerifyResult(False, n, 0, f"{_fact_name(twice[0])} is recorded twice for "
                                     f"event {seq} ({kind}): changed outside lineage", seq)
             if facts_meta.get("digest", _digest_lines(())) != digest_:
-                written = facts_meta.get("count")
-                if isinstance(written, int) and got < written:
-                    return VerifyResult(False, n, 0, f"{written - got} of the facts "
-                                        f"written by event {seq} ({kind}) were deleted from "
-                                        "the store", seq)
-                return VerifyResult(False, n, 0, f"facts written by event {seq} ({kind}) were "
-                                    "modified, added or removed", seq)
+                first_bad = _FactsMismatch(seq, kind, facts_meta.get("count"), got,
+                                           facts_meta.get("digest"))
+                bad_n = n
             prev = h
             expected_seq += 1
+        if first_bad is not None:
+            return VerifyResult(False, bad_n, 0, self._explain(first_bad, later_bad, bad_fact),
+                                first_bad.seq)
         head_seq, head_hash = self.head()
         if (head_seq, head_hash) != (n, prev):
             return VerifyResult(False, n, 0, f"the log ends at event {n} but the head records "
@@ -992,6 +1018,82 @@ class Store:
             return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
                                 f"lineage (it records {what})", None)
         return None
+
+    def _explain(self, bad: _FactsMismatch, later: list[_FactsMismatch],
+                 bad_fact: tuple[str, Any] | None) -> str:
+        """What happened to the facts of event ``bad``, naming the fact where it can be told:
+        a fact moved to or from another event (or to none), added, deleted or modified.
+        Only on a failed verify: reads the facts of the events concerned again, and tries
+        the candidate facts against the recorded digest within a bounded amount of work."""
+        event = f"event {bad.seq} ({bad.kind})"
+        written = bad.written if type(bad.written) is int else None
+        if written is not None and bad.got < written:  # facts missing from the event
+            k = written - bad.got
+            dest = next((t for t in later if type(t.written) is int
+                         and t.got - t.written == k), None)
+            if k == 1:
+                mine = self._facts_of_event(bad.seq)
+                cands: list[tuple[str, str, str]] = []
+                if dest is not None:
+                    cands = [(f, h, f"event {dest.seq} ({dest.kind})")
+                             for f, h in self._facts_of_event(dest.seq) or ()]
+                cands += self._facts_of_no_event()
+                found = _completing(mine, bad.digest, cands)
+                if found is not None:
+                    return (f"the facts of {event} were modified outside lineage: "
+                            f"{_fact_name(found[0])} was moved from it to {found[2]}")
+            if dest is not None:
+                return (f"the facts of {event} were modified outside lineage: {_n_facts(k)} "
+                        f"of it moved to event {dest.seq} ({dest.kind})")
+            return f"{k} of the facts written by {event} were deleted from the store"
+        if written is not None and bad.got > written:  # facts the event did not write
+            k = bad.got - written
+            src = next((t for t in later if type(t.written) is int
+                        and t.written - t.got == k), None)
+            if k == 1:
+                extra = _extra(self._facts_of_event(bad.seq), bad.digest)
+                if extra is not None:
+                    if src is not None and _completing(
+                            self._facts_of_event(src.seq), src.digest, [(*extra, "")]):
+                        return (f"the facts of {event} were modified outside lineage: "
+                                f"{_fact_name(extra[0])} was moved to it from event {src.seq} "
+                                f"({src.kind})")
+                    return (f"the facts of {event} were modified outside lineage: "
+                            f"{_fact_name(extra[0])} was added to it (the event did not write "
+                            "it)")
+            if src is not None:
+                return (f"the facts of {event} were modified outside lineage: {_n_facts(k)} "
+                        f"of event {src.seq} ({src.kind}) moved to it")
+            return (f"the facts of {event} were modified outside lineage: {_n_facts(k)} it "
+                    "did not write added to it")
+        if bad_fact is not None and bad_fact[1] == bad.seq:
+            return (f"the facts of {event} were modified outside lineage: "
+                    f"{_fact_name(bad_fact[0])} no longer matches its hash")
+        return (f"the facts of {event} were modified outside lineage (as many as it wrote, "
+                "but not the same: a fact was edited, or replaced by another)")
+
+    def _facts_of_event(self, seq: int) -> list[tuple[str, str]] | None:
+        """(fid, hash) of every version event ``seq`` wrote, current or superseded, sorted as
+        its digest takes them; None past _NAME_LINES (too many to try candidates against)."""
+        rows = self.conn.execute(
+            "SELECT fid, hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
+            "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash FROM edges "
+            "WHERE seq = ?1 UNION ALL SELECT fid, hash FROM fact_log WHERE seq = ?1) "
+            "ORDER BY fid, hash LIMIT ?2", (seq, _NAME_LINES + 1)).fetchall()
+        return None if len(rows) > _NAME_LINES else rows
+
+    def _facts_of_no_event(self) -> list[tuple[str, str, str]]:
+        """A few current rows whose seq names no event in the log, with where they point."""
+        last = self.head()[0]
+        out = []
+        for fid, h, seq in self.conn.execute(
+            "SELECT 'n|' || id, hash, seq FROM nodes WHERE seq IS NULL OR seq < 1 OR seq > ?1 "
+            "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash, seq "
+            "FROM edges WHERE seq IS NULL OR seq < 1 OR seq > ?1 LIMIT 100", (last,)):
+            where = (f"event {seq}, which is not in the event log" if type(seq) is int
+                     else "no event")
+            out.append((fid, h, where))
+        return out
 
     def verify_or_raise(self) -> VerifyResult:
         res = self.verify()
@@ -1174,8 +1276,54 @@ def _event_lines(facts: _PeekRows, seq: int, twice: list[str]) -> Iterator[str]:
         yield f"{row[1]} {row[2]}"
 
 
+@dataclass(frozen=True)
+class _FactsMismatch:
+    """An event whose facts as stored do not give the digest it recorded."""
+
+    seq: int
+    kind: str
+    written: Any  # the count it recorded (an int, unless the payload was edited)
+    got: int  # how many facts carry its seq now
+    digest: Any  # the digest it recorded
+
+
+def _n_facts(k: int) -> str:
+    return "1 fact" if k == 1 else f"{k} facts"
+
+
+def _lines_digest(lines: Iterable[tuple[str, str]]) -> str:
+    return _digest_lines(f"{fid} {h}" for fid, h in lines)
+
+
+def _completing(lines: list[tuple[str, str]] | None, want: Any,
+                cands: Sequence[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """The candidate (fid, hash, where) that, added to ``lines``, gives the digest ``want``;
+    None when none does or trying them all would cost more than _NAME_WORK lines."""
+    if lines is None or not cands or len(cands) * (len(lines) + 1) > _NAME_WORK:
+        return None
+    for c in cands:
+        if _lines_digest(sorted([*lines, (c[0], c[1])])) == want:
+            return c
+    return None
+
+
+def _extra(lines: list[tuple[str, str]] | None, want: Any) -> tuple[str, str] | None:
+    """The one line of ``lines`` without which they give the digest ``want``, if any."""
+    if lines is None or len(lines) * len(lines) > _NAME_WORK:
+        return None
+    for i, line in enumerate(lines):
+        if _lines_digest(lines[:i] + lines[i + 1:]) == want:
+            return line
+    return None
+
+
 def _fact_name(fid: str) -> str:
-    return ("node " if fid.startswith("n|") else "edge ") + fid[2:]
+    """``node <id>``, or ``edge <kind> <source> → <target>`` as the other messages say it."""
+    if fid.startswith("n|"):
+        return "node " + fid[2:]
+    ends, _, kind = fid[2:].rpartition("|")
+    source, _, target = ends.partition("|")
+    return f"edge {kind} {source} → {target}" if kind and target else "edge " + fid[2:]
 
 
 def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:

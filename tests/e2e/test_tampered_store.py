@@ -146,3 +146,40 @@ def test_a_store_another_process_is_writing_is_busy(repo: Path,
     code, out = lineage("record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
                         "--value", "0.4", "--threshold", "0.2", "--repo", r)
     assert code == 0, out
+
+
+# -- what verify says -------------------------------------------------------------------------
+def _verify(repo: Path) -> tuple[int, str]:
+    code, out = lineage("verify", "--repo", str(repo))
+    return code, " ".join(out.split())  # as one line: the terminal wraps long ids
+
+
+@pytest.mark.parametrize("seq,says", [
+    ("seq + 1", "event 4 (record) were modified outside lineage: node {id} was moved from it "
+                "to event 5 (record)"),
+    ("seq - 1", "event 3 (record) were modified outside lineage: node {id} was moved to it "
+                "from event 4 (record)"),
+    ("99", "event 4 (record) were modified outside lineage: node {id} was moved from it to "
+           "event 99, which is not in the event log"),
+    ("NULL", "event 4 (record) were modified outside lineage: node {id} was moved from it to "
+             "no event"),
+])
+def test_verify_says_a_fact_moved_to_another_event(repo: Path, seq: str, says: str) -> None:
+    """The seq of a fact changed: not a deletion, a move, and which fact."""
+    _sql(repo, f"UPDATE nodes SET seq={seq} WHERE id='{DEPLOYMENT}'")
+    code, out = _verify(repo)
+    assert code == 1 and "deleted" not in out, out
+    assert says.format(id=DEPLOYMENT) in out, out
+
+
+def test_verify_names_a_fact_added_to_an_event(repo: Path) -> None:
+    _sql(repo, "INSERT INTO nodes(id, kind, attrs, hash, seq) SELECT 'approval:forged', "
+               f"'approval', attrs, hash, seq FROM nodes WHERE id='{APPROVAL}'")
+    code, out = _verify(repo)
+    assert code == 1 and "node approval:forged was added" in out, out
+
+
+def test_verify_names_a_fact_deleted_from_an_event(repo: Path) -> None:
+    _sql(repo, f"DELETE FROM nodes WHERE id='{APPROVAL}'")
+    code, out = _verify(repo)
+    assert code == 1 and "1 of the facts written by event 9 (harvest) were deleted" in out, out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage import store as store_mod
 from lineage.errors import StoreError
 from lineage.ids import commit_id, data_id, model_group_id, model_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
@@ -237,6 +238,33 @@ def test_fact_moved_to_another_event_detected(history) -> None:
     store, _ = history
     _tamper(store, "UPDATE edges SET seq=2 WHERE kind='tagged'")
     assert "modified" in _problem(store) and store.verify().bad_seq == 2
+
+
+def test_verify_names_the_fact_moved_or_added(history) -> None:
+    """Not "deleted" nor "modified, added or removed": what happened, to which fact."""
+    store, _ = history
+    _tamper(store, "UPDATE edges SET seq=2 WHERE kind='tagged'")
+    problem = _problem(store)
+    assert "deleted" not in problem
+    assert f"edge tagged {C} → model:churn@v1 was moved to it from event 3" in problem
+    _tamper(store, "UPDATE edges SET seq=3 WHERE kind='tagged'")
+    assert store.verify().ok
+    _tamper(store, "UPDATE edges SET seq=7 WHERE kind='tagged'")
+    problem = _problem(store)
+    assert "event 3 (harvest) were modified outside lineage" in problem
+    assert (f"edge tagged {C} → model:churn@v1 was moved from it to event 7, which is not in "
+            "the event log") in problem
+
+
+def test_verify_tells_a_move_it_cannot_afford_to_name(history,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Naming the fact is bounded work: on bigger events the counts still tell a move."""
+    monkeypatch.setattr(store_mod, "_NAME_LINES", 1)
+    store, _ = history
+    _tamper(store, "UPDATE edges SET seq=2 WHERE kind='tagged'")
+    problem = _problem(store)
+    assert "event 2 (harvest) were modified outside lineage: 1 fact of event 3" in problem
+    assert "moved to it" in problem and "deleted" not in problem and store.verify().bad_seq == 2
 
 
 def test_fact_recorded_twice_for_one_event_detected(history) -> None:
