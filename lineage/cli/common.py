@@ -62,8 +62,13 @@ def repo_path(repo: Path | None) -> Path:
 
 
 @contextmanager
-def handle_errors() -> Iterator[None]:
-    """Print expected errors as one clear line (+ hint) and exit with their code."""
+def handle_errors(interrupted: Callable[[KeyboardInterrupt], str] | None = None
+                  ) -> Iterator[None]:
+    """Print expected errors as one clear line (+ hint) and exit with their code.
+
+    Ctrl-C (and SIGTERM under :func:`sigterm_interrupts`) print what the interruption left:
+    by default that nothing was written (a command that writes in one transaction);
+    ``interrupted(exc)`` says it instead for a command that keeps what it did (``push``)."""
     try:
         yield
     except LineageError as exc:
@@ -77,11 +82,17 @@ def handle_errors() -> Iterator[None]:
         if exc.hint:
             err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
-    except Terminated:
-        err_console.print("terminated: nothing was written (the store is unchanged)")
-        raise typer.Exit(143) from None  # 128 + SIGTERM, as a shell reports it
-    except KeyboardInterrupt:
-        err_console.print("interrupted: nothing was written (the store is unchanged)")
+    except KeyboardInterrupt as exc:
+        what = "nothing was written (the store is unchanged)"
+        if interrupted is not None:
+            try:
+                what = interrupted(exc)
+            except Exception:  # the message must not hide the interruption
+                pass
+        if isinstance(exc, Terminated):
+            err_console.print(f"terminated: {what}", markup=False, highlight=False)
+            raise typer.Exit(143) from None  # 128 + SIGTERM, as a shell reports it
+        err_console.print(f"interrupted: {what}", markup=False, highlight=False)
         raise typer.Exit(130) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from lineage.cli.common import (
     print_json,
     progress_bar,
     repo_path,
+    sigterm_interrupts,
 )
 from lineage.cli.main import app
 
@@ -34,6 +36,36 @@ def _parse_options(pairs: list[str] | None) -> dict[str, Any]:
                               hint="e.g. --option batch_size=500")
         out[key.strip()] = value
     return out
+
+
+def _check_option_keys(to: str, sink_cls: Any, keys: list[str]) -> None:
+    """Refuse ``-o`` keys the target does not read (a typo would be silently ignored).
+    A plugin target that declares no ``option_keys`` takes any."""
+    import difflib
+
+    from lineage.errors import ConfigError
+
+    valid: tuple[str, ...] | None = getattr(sink_cls, "option_keys", None)
+    if valid is None:
+        return
+    for key in keys:
+        if key in valid or any(v.endswith(".") and key.startswith(v) for v in valid):
+            continue
+        close = difflib.get_close_matches(key, [v for v in valid if not v.endswith(".")], n=1)
+        listed = ", ".join(f"{v}<key>" if v.endswith(".") else v for v in sorted(valid))
+        hint = (f"did you mean {close[0]}? " if close else "") + \
+            f"options of --to {to}: {listed}"
+        raise ConfigError(f"unknown option {key!r} for push target {to!r}", hint=hint)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> str:
+    """What an interrupted push leaves: every acknowledged batch is remembered."""
+    result = getattr(exc, "result", None)
+    sent = result.written if result is not None else 0
+    if result is None or not sent:
+        return "nothing was sent; run the push again"
+    unit = "entities" if result.target == "atlas" else "MCPs"
+    return f"{sent} {unit} were sent and are remembered; the next push resumes"
 
 
 @app.command()
@@ -79,12 +111,13 @@ def push(
 
     result = None
     failure: LineageError | None = None
-    with handle_errors():
+    with sigterm_interrupts(), handle_errors(interrupted=_interrupted):
         options = _parse_options(option)
+        option_keys = list(options)
         root = api.find_repo_root(repo_path(repo))
         config = load_config(root)
-        if dest:
-            options["dest"] = dest
+        if dest:  # relative to where the command runs, as `export -o` and `audit -o`
+            options["dest"] = os.path.abspath(os.path.expanduser(dest))
         if server:
             options["server"] = server
         if token:
@@ -97,6 +130,7 @@ def push(
             raise ConfigError(f"push target {to!r} is not available: module {exc.name!r} is "
                               "missing from this installation",
                               hint="reinstall lineage with the extra for that target") from exc
+        _check_option_keys(to, sink_cls, option_keys)
         store = api.open_store(root, config)
         try:
             with progress_bar(not as_json) as progress:
@@ -126,6 +160,7 @@ def push(
 
 
 def _print_summary(result: Any, failed: bool = False) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"Push to {result.target}")
@@ -136,7 +171,11 @@ def _print_summary(result: Any, failed: bool = False) -> None:
     if result.details.get("destination"):
         console.print(f"Destination: {result.details['destination']}", soft_wrap=True,
                       markup=False)
-    if result.written == 0 and result.failed == 0:
+    rebuilt = result.details.get("rebuilt")
+    if rebuilt:
+        err_console.print(f"[yellow]rebuilt: {escape(rebuilt)}; everything was pushed "
+                          "again[/]", soft_wrap=True)
+    elif result.written == 0 and result.failed == 0:
         console.print("Nothing changed since the last push.")
     if result.target == "datahub-lite" and result.details.get("destination") and not failed:
         console.print("Browse it: [bold]datahub lite ls /[/] with ~/.datahubenv pointing at "

@@ -284,3 +284,15 @@ def test_a_node_the_mapping_cannot_render_is_named(store: Store, tmp_path: Path)
     with pytest.raises(ValidationFailed, match=r"alert:DRIFT-3\): cannot be rendered"):
         DataHubLiteSink().push(g, ctx_for(store, tmp_path))
     assert not (tmp_path / ".lineage" / "datahub-lite.db").exists()
+
+
+def test_corrupt_lite_file_rebuilt_on_an_incremental_push(store: Store, tmp_path: Path) -> None:
+    first = DataHubLiteSink().push(fixed_graph(), ctx_for(store, tmp_path))
+    lite_file = tmp_path / ".lineage" / "datahub-lite.db"
+    lite_file.write_bytes(b"\0garbage")
+    changed = DataHubLiteSink().push(fixed_graph(v2_metric=0.95), ctx_for(store, tmp_path))
+    assert changed.written == first.written and "set aside" in changed.details["rebuilt"]
+    assert read_lite(lite_file).get(MODEL_V2, None) is not None
+    again = DataHubLiteSink().push(fixed_graph(v2_metric=0.95), ctx_for(store, tmp_path))
+    assert (again.written, again.unchanged) == (0, first.written)
+    assert "rebuilt" not in again.details

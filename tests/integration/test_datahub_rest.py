@@ -246,3 +246,23 @@ def test_kafka_target_is_disabled_with_an_install_hint_without_confluent_kafka(
                                                schema_registry_url="http://r:8081"))
     assert "disabled" in str(err.value) and "pip install 'lineage[kafka]'" in str(err.value)
     assert err.value.exit_code == 2
+
+
+def test_gms_that_requires_a_token_and_got_none_says_so(store, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("DATAHUB_GMS_TOKEN", raising=False)
+    with running_gms(token=TOKEN) as gms:
+        with pytest.raises(SinkError) as exc:
+            DataHubRestSink().push(fixed_graph(), ctx_for(store, tmp_path, server=gms.url))
+    err = exc.value
+    assert "requires an access token" in err.message and "none was given" in err.message
+    assert "HTTP 401" in err.message and "refused the token" not in err.message
+    assert "--token" in (err.hint or "") and "DATAHUB_GMS_TOKEN" in (err.hint or "")
+    assert err.exit_code == 3
+
+
+def test_a_wrong_token_is_still_refused_as_such(store, tmp_path) -> None:
+    with running_gms(token=TOKEN) as gms:
+        with pytest.raises(SinkError) as exc:
+            DataHubRestSink().push(fixed_graph(), ctx_for(store, tmp_path, server=gms.url,
+                                                          token=SecretStr("wrong")))
+    assert "refused the token (HTTP 401)" in exc.value.message

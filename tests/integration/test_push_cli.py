@@ -153,3 +153,116 @@ def test_a_failed_lite_push_does_not_invite_browsing(repo: Path) -> None:
 def test_log_rejects_a_count_below_one(repo: Path) -> None:
     res = lineage("log", "-C", str(repo), "-n", "-1")
     assert res.exit_code == 2 and "-n" in res.output
+
+
+# -- the destination is checked before "nothing changed" is believed -------------------------
+def _lite_urns(path: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return {u for (u,) in conn.execute("SELECT DISTINCT urn FROM metadata_aspect_v2")}
+
+
+def test_a_corrupt_lite_file_is_rebuilt_by_the_next_push(repo: Path) -> None:
+    first = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    db = repo / ".lineage" / "datahub-lite.db"
+    urns = _lite_urns(db)
+    db.write_text("garbage\n")
+    res = lineage("push", "-C", str(repo))
+    assert res.exit_code == 0, res.output
+    assert "Nothing changed" not in res.stdout
+    assert "rebuilt" in res.output and "datahub-lite.db.corrupt" in res.output
+    assert (repo / ".lineage" / "datahub-lite.db.corrupt").read_text() == "garbage\n"
+    assert _lite_urns(db) == urns
+    again = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    assert (again["written"], again["unchanged"]) == (0, first["written"])
+    log = json.loads(lineage("log", "-C", str(repo), "--json").stdout)
+    assert [e["payload"]["written"] for e in log if e["kind"] == "push"][-3:] == \
+        [first["written"], first["written"], 0]
+
+
+def test_a_lite_file_that_lost_our_aspects_gets_everything_again(repo: Path) -> None:
+    import sqlite3
+
+    first = json.loads(lineage("push", "-C", str(repo), "--json").stdout)
+    db = repo / ".lineage" / "datahub-lite.db"
+    with sqlite3.connect(db) as conn:  # another tool emptied it: still a Lite file
+        conn.execute("DELETE FROM metadata_aspect_v2")
+    res = lineage("push", "-C", str(repo), "--json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["written"] == first["written"] and "rebuilt" in summary
+    assert len(_lite_urns(db)) > 10
+    assert not (repo / ".lineage" / "datahub-lite.db.corrupt").exists()  # nothing to set aside
+
+
+@pytest.mark.parametrize("content", ['{"a":1}\n', "truncated"])
+def test_a_replaced_or_truncated_mcp_file_is_refused(repo: Path, tmp_path: Path,
+                                                      content: str) -> None:
+    out = tmp_path / "m.json"
+    first = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out), "--json")
+    assert first.exit_code == 0, first.output
+    text = content if content != "truncated" else out.read_text()[:5000]
+    out.write_text(text)
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out))
+    assert res.exit_code == 2, res.output
+    assert "m.json" in res.stderr and "--full" in res.stderr
+    assert "Nothing changed" not in res.stdout
+    assert out.read_text() == text  # left as it is
+    full = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out), "--full", "--json")
+    assert full.exit_code == 0 and json.loads(full.stdout)["written"] == \
+        json.loads(first.stdout)["written"] == len(json.loads(out.read_text()))
+
+
+def test_an_mcp_file_replaced_by_another_array_is_refused(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    assert lineage("push", "-C", str(repo), "--to", "datahub-file", str(out)).exit_code == 0
+    out.write_text("[]\n")
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out))
+    assert res.exit_code == 2, res.output
+    assert "changed since the last push" in res.stderr and out.read_text() == "[]\n"
+
+
+def test_a_deleted_mcp_file_gets_everything_again(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    first = json.loads(lineage("push", "-C", str(repo), "--to", "datahub-file", str(out),
+                               "--json").stdout)
+    out.unlink()
+    again = lineage("push", "-C", str(repo), "--to", "datahub-file", str(out), "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["written"] == first["written"] == \
+        len(json.loads(out.read_text()))
+
+
+# -- DEST on the command line is relative to the current directory ----------------------------
+def test_relative_dest_is_relative_to_the_current_directory(repo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", "out.json", "--json")
+    assert res.exit_code == 0, res.output
+    assert (here / "out.json").exists() and not (repo / "out.json").exists()
+    assert json.loads(res.stdout)["destination"] == str((here / "out.json").resolve())
+    res = lineage("push", "-C", str(repo), "lite.db", "--json")
+    assert res.exit_code == 0 and (here / "lite.db").exists()
+    # lineage.yaml's datahub.lite_file stays relative to the repository root
+    (repo / "lineage.yaml").write_text("datahub:\n  lite_file: catalog/lite.db\n")
+    res = lineage("push", "-C", str(repo), "--json")
+    assert res.exit_code == 0, res.output
+    assert (repo / "catalog" / "lite.db").exists()
+
+
+# -- -o KEY=VALUE: unknown keys are refused ----------------------------------------------------
+def test_unknown_option_is_refused_naming_the_valid_ones(repo: Path) -> None:
+    res = lineage("push", "-C", str(repo), "-o", "batchsize=5")
+    assert res.exit_code == 2, res.output
+    assert "batchsize" in res.stderr and "did you mean batch_size" in res.stderr
+    res = lineage("push", "-C", str(repo), "--to", "datahub-rest", "--server",
+                  "http://127.0.0.1:1", "-o", "nosuchopt=1")
+    assert res.exit_code == 2, res.output
+    assert "nosuchopt" in res.stderr and "retries" in res.stderr and "openapi" in res.stderr
+    assert not (repo / ".lineage" / "datahub-lite.db").exists()
+    ok = lineage("push", "-C", str(repo), "-o", "batch_size=5", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["written"] > 50

@@ -18,7 +18,8 @@ The token is a ``SecretStr`` from the moment it is read, goes only into the emit
 Failures become one-line :class:`SinkError` messages (exit code 3)::
 
     unreachable / DNS / TLS   → "cannot reach DataHub GMS at URL" + check DATAHUB_GMS_URL
-    401 / 403                 → "… refused the token" + check DATAHUB_GMS_TOKEN
+    401 / 403                 → "… refused the token" + check DATAHUB_GMS_TOKEN, or, with no
+                                token given, "… requires an access token and none was given"
     400 / 422 (validation)    → names the entity urn and aspect GMS rejected
     429 / 5xx                 → retried with exponential backoff, then "kept answering N"
 """
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
-from connectors.sinks.datahub.sink import DataHubSinkBase
+from connectors.sinks.datahub.sink import DataHubSinkBase, option_batch_size
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
 
@@ -54,6 +55,19 @@ URL_HINT = "check DATAHUB_GMS_URL (or datahub.server in lineage.yaml) and that G
            "(`curl URL/health`); GMS usually listens on :8080, the frontend proxy on :9002/api/gms"
 TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a personal access " \
              "token from Settings → Access Tokens with rights to ingest metadata"
+NO_TOKEN_HINT = "give one with --token, DATAHUB_GMS_TOKEN or datahub.token in lineage.yaml: a " \
+                "personal access token from Settings → Access Tokens with rights to ingest " \
+                "metadata"
+
+
+def _auth_error(settings: RestSettings, status: int | None) -> SinkError:
+    """401/403: a token that was refused, or none given to a GMS that wants one."""
+    code = f" (HTTP {status})" if status else ""
+    if settings.token is None:
+        return SinkError(f"DataHub GMS at {settings.shown_url} requires an access token"
+                         f"{code} and none was given", hint=NO_TOKEN_HINT)
+    return SinkError(f"DataHub GMS at {settings.shown_url} refused the token{code}",
+                     hint=TOKEN_HINT)
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -179,8 +193,7 @@ def classify(exc: BaseException, settings: RestSettings,
     chain = _chain(exc)
     msg = _scrub(_server_message(exc), settings.token)
     if status in (401, 403):
-        return SinkError(f"DataHub GMS at {url} refused the token (HTTP {status})",
-                         hint=TOKEN_HINT)
+        return _auth_error(settings, status)
     if any(isinstance(e, requests.exceptions.RetryError) for e in chain) or (
             status in TRANSIENT):
         m = re.search(r"too many (\d{3}) error", msg)
@@ -272,8 +285,8 @@ class RestTransport:
                 text = str(exc)
                 if "authentication error" in text or "status_code: 401" in text \
                         or "status_code: 403" in text:
-                    raise SinkError(f"DataHub GMS at {s.shown_url} refused the token",
-                                    hint=TOKEN_HINT) from None
+                    m = re.search(r"status_code: (40[13])", text)
+                    raise _auth_error(s, int(m.group(1)) if m else None) from None
                 if "frontend service" in text:
                     raise SinkError(f"{s.shown_url} is the DataHub frontend, not GMS",
                                     hint="use http://HOST:8080 (GMS) or "
@@ -465,6 +478,8 @@ class DataHubRestSink(_TransportSink):
 
     name: ClassVar[str] = "datahub-rest"
     batch_size: ClassVar[int] = 100
+    option_keys: ClassVar[tuple[str, ...]] = (
+        "backoff", "batch_size", "full", "openapi", "retries", "server", "timeout", "token")
     settings: RestSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
@@ -489,10 +504,14 @@ class DataHubKafkaSink(_TransportSink):
 
     name: ClassVar[str] = "datahub-kafka"
     batch_size: ClassVar[int] = 500
+    option_keys: ClassVar[tuple[str, ...]] = (
+        "batch_size", "bootstrap", "full", "producer.", "schema_registry.",
+        "schema_registry_url", "topic")
     settings: KafkaSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
         self.settings = kafka_settings(ctx.options)
+        self.batch_size = option_batch_size(ctx, type(self).batch_size)  # type: ignore[misc]
         return f"kafka://{self.settings.bootstrap}/{self.settings.topic_mcp or 'default'}"
 
     def _transport(self) -> KafkaTransport:

@@ -16,15 +16,23 @@ How a push works (every DataHub target shares it, see :class:`DataHubSinkBase`):
    on the next run with nothing lost; an aspect sent twice is an idempotent upsert.
 5. The push is an event in the tamper-evident event log (target, destination, counts).
 
-Writing a new DataHub target: subclass :class:`DataHubSinkBase`, set ``name``, implement
-``_write(mcps)`` (raise :class:`lineage.errors.SinkError` when the target refuses or is
-unreachable) and, when needed, ``_open(ctx)`` / ``_close(ok)`` / ``destination(ctx)`` /
-``_destination_is_empty()``.
+Before the remembered state is trusted (the "nothing changed" shortcut included), a local
+target checks cheaply that the destination still holds what was pushed to it
+(``_destination_lost``): a Lite file that is corrupt or lost our aspects gets everything again
+(a file that is not SQLite is set aside first); an MCP file that is no longer the array we left
+is refused (exit 2). A deleted destination gets everything again.
+
+Writing a new DataHub target: subclass :class:`DataHubSinkBase`, set ``name`` and
+``option_keys``, implement ``_write(mcps)`` (raise :class:`lineage.errors.SinkError` when the
+target refuses or is unreachable) and, when needed, ``_open(ctx)`` / ``_close(ok)`` /
+``destination(ctx)`` / ``_destination_is_empty()`` / ``_fingerprint()`` /
+``_destination_lost(...)``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -153,10 +161,15 @@ class DataHubSinkBase(ABC):
 
     name: ClassVar[str] = "datahub"
     batch_size: ClassVar[int] = 1000
+    # the ``-o KEY=VALUE`` keys this target reads (a key ending in "." is a prefix)
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
         self.platform = platform
         self.env = env
+        self._lost: str | None = None  # why the destination gets everything again
+        self._checked = False
+        self._in_push_store = False
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def destination(self, ctx: PushContext) -> str:
@@ -172,6 +185,26 @@ class DataHubSinkBase(ABC):
     def _destination_is_empty(self) -> bool:
         """True when the target lost what we pushed (e.g. its file is gone): push everything."""
         return False
+
+    def _fingerprint(self) -> str | None:
+        """A cheap token of the destination as a complete push left it (a file's size and
+        mtime), remembered with the push. None: the target has none (a server)."""
+        return None
+
+    def _destination_lost(self, fingerprint: str | None, aspects: int) -> str | None:
+        """Called before remembered state is trusted, when there is some: does the destination
+        still hold the ``aspects`` aspects pushed to it? ``fingerprint`` is the one a complete
+        push remembered (None after a failed one). Return None when it does (or the target
+        cannot tell cheaply), else why not: everything is pushed again and the result says so.
+        Raise a :class:`LineageError` when the destination must be left alone."""
+        return None
+
+    def _check(self, fingerprint: str | None, aspects: int) -> bool:
+        """:meth:`_destination_lost`, once per push; True when the state can be trusted."""
+        if not self._checked:
+            self._checked = True
+            self._lost = self._destination_lost(fingerprint, aspects)
+        return self._lost is None
 
     @abstractmethod
     def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
@@ -195,6 +228,8 @@ class DataHubSinkBase(ABC):
         return f"push:{self.name}:{self.destination(ctx)}"
 
     def push(self, graph: LineageGraph, ctx: PushContext) -> PushResult:
+        if not self._in_push_store:  # (push_store checked the destination already)
+            self._lost, self._checked = None, False
         return self._push_graph(graph, ctx, digest=True)
 
     def _push_graph(self, graph: LineageGraph, ctx: PushContext, *, digest: bool
@@ -204,25 +239,33 @@ class DataHubSinkBase(ABC):
         ns = self.state_namespace(ctx)
         dest = self.destination(ctx)
         result = PushResult(target=self.name, details={"destination": dest})
-        reset = full or self._destination_is_empty()
+        reset = full or self._destination_is_empty() or self._lost is not None
         gns = ns + GRAPH_SUFFIX
         with gc_paused():
             # (push_store knows the store changed: the digest would only cost time there)
             gdigest = graph_digest(graph, platform, env) if digest else ""
-            if digest and not reset:
-                last = ctx.store.state_get_all(gns)
-                if last.get("digest") == gdigest:
-                    # the very graph the last complete push sent: nothing can have changed
-                    result.unchanged = int(last.get("mcps", 0))
-                    self._log_event(ctx, result, full, ok=True)
-                    return result
+            last = {} if reset else ctx.store.state_get_all(gns)
+            if digest and not reset and last.get("digest") == gdigest \
+                    and self._check(last.get("dest"), int(last.get("mcps", 0))):
+                # the very graph the last complete push sent, and the destination still
+                # holds it: nothing can have changed
+                result.unchanged = int(last.get("mcps", 0))
+                self._log_event(ctx, result, full, ok=True)
+                return result
             state = {} if reset else ctx.store.state_get_all(ns)
+            if state and not self._check(last.get("dest"), sum(
+                    1 for k in state if not k.startswith(VIEW_PREFIX))):
+                reset, state = True, {}
+            if self._lost is not None:
+                result.details["rebuilt"] = self._lost
             with ctx.store.transaction():
                 ctx.store.state_delete(gns)  # set again only once this push completes
             result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state)
             if result.failed == 0:
                 done = [("mcps", str(result.written + result.unchanged))]
-                self._remember(ctx, gns, done + ([("digest", gdigest)] if digest else []))
+                fp = self._fingerprint()
+                self._remember(ctx, gns, done + ([("digest", gdigest)] if digest else [])
+                               + ([("dest", fp)] if fp is not None else []))
             return result
 
     def push_store(self, ctx: PushContext) -> PushResult:
@@ -232,6 +275,14 @@ class DataHubSinkBase(ABC):
         destination (the event that last wrote facts is the same), nothing can have changed
         and the graph is not even loaded: a no-change push costs milliseconds at any size.
         """
+        self._lost, self._checked = None, False
+        self._in_push_store = True
+        try:
+            return self._push_store(ctx)
+        finally:
+            self._in_push_store = False
+
+    def _push_store(self, ctx: PushContext) -> PushResult:
         platform, env = self._settings(ctx)
         ns = self.state_namespace(ctx)
         gns = ns + GRAPH_SUFFIX
@@ -239,7 +290,9 @@ class DataHubSinkBase(ABC):
         marker = f"{store_version(ctx.store)}:{settings_digest(platform, env)}"
         if not reset:
             last = ctx.store.state_get_all(gns)
-            if last.get("store") == marker:
+            # ... and the destination still holds what that push left there
+            if last.get("store") == marker \
+                    and self._check(last.get("dest"), int(last.get("mcps", 0))):
                 result = PushResult(target=self.name, unchanged=int(last.get("mcps", 0)),
                                     details={"destination": self.destination(ctx)})
                 self._log_event(ctx, result, False, ok=True)
@@ -333,8 +386,9 @@ class DataHubSinkBase(ABC):
                     raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
                                     hint="check the destination and push again") from exc
             ctx.progress(f"push {self.name}", 0, total)
-            for start in range(0, total, self.batch_size):
-                batch = to_send[start : start + self.batch_size]
+            size = max(1, self.batch_size)
+            for start in range(0, total, size):
+                batch = to_send[start : start + size]
                 try:
                     self._write([m for m, _, _ in batch])
                 except LineageError:
@@ -356,6 +410,15 @@ class DataHubSinkBase(ABC):
             self._log_event(ctx, result, full, ok=False)
             exc.result = result  # type: ignore[attr-defined]
             raise
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: what was acknowledged is kept
+            result.failed = total - result.written
+            result.errors.append("interrupted")
+            exc.result = result  # type: ignore[attr-defined]
+            try:
+                self._log_event(ctx, result, full, ok=False, interrupted=True)
+            except BaseException:  # a second interrupt, or the store refused: not logged
+                pass
+            raise
         finally:
             if total:
                 try:
@@ -372,19 +435,59 @@ class DataHubSinkBase(ABC):
             with ctx.store.transaction():
                 ctx.store.state_put_many(ns, items)
 
-    def _log_event(self, ctx: PushContext, result: PushResult, full: bool, *, ok: bool) -> None:
+    def _log_event(self, ctx: PushContext, result: PushResult, full: bool, *, ok: bool,
+                   interrupted: bool = False) -> None:
         from lineage.api import actor
 
-        payload = {"target": self.name, "destination": result.details.get("destination"),
-                   "written": result.written, "unchanged": result.unchanged,
-                   "failed": result.failed, "full": full, "ok": ok}
+        payload: dict[str, Any] = {
+            "target": self.name, "destination": result.details.get("destination"),
+            "written": result.written, "unchanged": result.unchanged,
+            "failed": result.failed, "full": full, "ok": ok}
+        if result.details.get("rebuilt"):
+            payload["rebuilt"] = result.details["rebuilt"]
+        if interrupted:
+            payload["interrupted"] = True
         with ctx.store.transaction():
             ctx.store.append_event("push", actor(), payload)
 
 
 def _resolve(ctx: PushContext, path: str | os.PathLike[str]) -> Path:
+    """A destination path: relative ones are relative to the repository root (``lineage.yaml``
+    values, the API; the CLI makes a ``DEST`` it was given absolute first)."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (ctx.repo_path / p)
+
+
+def option_batch_size(ctx: PushContext, default: int) -> int:
+    """``-o batch_size=N`` (MCPs per acknowledged batch), else the target's default."""
+    raw = ctx.options.get("batch_size")
+    if raw in (None, ""):
+        return default
+    try:
+        n = int(raw)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1:
+        raise ConfigError(f"option batch_size={raw!r} is not a whole number of at least 1",
+                          hint=f"e.g. --option batch_size={default}")
+    return n
+
+
+def _stat_token(path: Path | None) -> str | None:
+    """Size, mtime and inode of a SQLite file, and the size of its write-ahead log (a closed
+    Lite file has none: a log means someone else has written or is writing it)."""
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    if st is None or path is None:
+        return None
+    wal = path.with_name(path.name + "-wal")
+    log = wal.stat().st_size if wal.exists() else 0
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{log}"
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class DataHubLiteSink(DataHubSinkBase):
@@ -397,6 +500,7 @@ class DataHubLiteSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-lite"
     batch_size: ClassVar[int] = 2000
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
         super().__init__(platform=platform, env=env)
@@ -410,10 +514,65 @@ class DataHubLiteSink(DataHubSinkBase):
 
     def destination(self, ctx: PushContext) -> str:
         self.path = self.lite_path(ctx)
+        self.batch_size = option_batch_size(ctx, type(self).batch_size)  # type: ignore[misc]
         return str(self.path)
 
     def _destination_is_empty(self) -> bool:
         return self.path is None or not self.path.exists()
+
+    def _fingerprint(self) -> str | None:
+        return _stat_token(self.path)
+
+    def _destination_lost(self, fingerprint: str | None, aspects: int) -> str | None:
+        """Unchanged size, mtime and inode since the last complete push: ours. Otherwise open
+        it read-only and count the aspects it holds (one query, no side files): a file that
+        is not SQLite is set aside as ``<name>.corrupt`` and rebuilt; one that lost some of
+        our aspects (emptied, replaced by another Lite file) gets everything again."""
+        import sqlite3
+        from urllib.parse import quote
+
+        path = self.path
+        if path is None or (fingerprint is not None and _stat_token(path) == fingerprint):
+            return None
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(len(SQLITE_HEADER))
+        except OSError:
+            return None  # unreadable: opening it says why
+        if not head:
+            return f"{path} is empty"
+        problem = None if head == SQLITE_HEADER else "is not a SQLite file"
+        held = 0
+        if problem is None:
+            try:
+                # immutable: no lock, no -wal/-shm files left next to it; but when someone
+                # else left a write-ahead log, read through it (its files exist already)
+                wal = path.with_name(path.name + "-wal")
+                mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+                conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True)
+                try:
+                    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = 'metadata_aspect_v2'").fetchone():
+                        held = conn.execute("SELECT count(*) FROM metadata_aspect_v2 "
+                                            "WHERE version = 0").fetchone()[0]
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as exc:
+                problem = f"cannot be read as SQLite ({exc})"
+        if problem is not None:
+            aside = path.with_name(path.name + ".corrupt")
+            try:
+                os.replace(path, aside)
+                for side in ("-wal", "-shm"):
+                    path.with_name(path.name + side).unlink(missing_ok=True)
+            except OSError as exc:
+                raise SinkError(f"DataHub Lite file {path} {problem} and cannot be set "
+                                f"aside: {exc.strerror}",
+                                hint="move it away yourself; the next push rebuilds it") from exc
+            return f"{path} {problem} (set aside as {aside.name})"
+        if held < aspects:
+            return f"{path} holds {held} of the {aspects} aspects pushed to it"
+        return None
 
     def _open(self, ctx: PushContext) -> None:
         from datahub.lite.lite_util import get_datahub_lite
@@ -528,6 +687,7 @@ class DataHubFileSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-file"
     batch_size: ClassVar[int] = 5000
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
         super().__init__(platform=platform, env=env)
@@ -542,15 +702,53 @@ class DataHubFileSink(DataHubSinkBase):
             raise ConfigError("datahub-file needs a destination file",
                               hint="lineage push --to datahub-file metadata.json")
         self.path = _resolve(ctx, dest).resolve()
+        self.batch_size = option_batch_size(ctx, type(self).batch_size)  # type: ignore[misc]
         return str(self.path)
 
     def _destination_is_empty(self) -> bool:
         return self.path is None or not self.path.exists() or self.path.stat().st_size == 0
 
+    def _fingerprint(self) -> str | None:
+        try:
+            return str(self.path.stat().st_size) if self.path is not None else None
+        except OSError:
+            return None
+
+    def _destination_lost(self, fingerprint: str | None, aspects: int) -> str | None:
+        """The change log is ours only while it is the array we left: it ends with ``]``, its
+        first record is an MCP, and (after a complete push) its size is the one that push
+        left. Otherwise appending to it would make a log that replays to something else:
+        refused, left as it is (exit 2)."""
+        path = self.path
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - 64))
+                tail = fh.read()
+                fh.seek(0)
+                head = fh.read(65536)
+        except OSError:
+            return None  # opening it says why
+        problem = None
+        if not tail.rstrip().endswith(b"]"):
+            problem = "not a JSON array of MCPs (no closing ']')"
+        elif fingerprint is not None and fingerprint != str(size):
+            problem = (f"changed since the last push ({size} bytes; the push left "
+                       f"{fingerprint})")
+        elif not _starts_like_mcps(head, aspects):
+            problem = "not a JSON array of the MCPs pushed to it"
+        if problem is not None:
+            raise InputError(f"{problem}; left as it is", file=str(path),
+                             hint="move it aside (the next push writes everything), or push "
+                                  "with --full to rewrite it")
+        return None
+
     def _open(self, ctx: PushContext) -> None:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = bool(ctx.options.get("full")) or self._destination_is_empty()
+        fresh = self._lost is not None or bool(ctx.options.get("full")) or self._destination_is_empty()
         try:
             if fresh:
                 self._fh = open(self.path, "wb")  # noqa: SIM115 - closed in _close
@@ -601,3 +799,21 @@ class DataHubFileSink(DataHubSinkBase):
         if fh.seek(0, os.SEEK_END) == 1:  # "[" of a fresh file that got no batch
             fh.write(b"]")
         fh.close()
+
+
+def _starts_like_mcps(head: bytes, aspects: int) -> bool:
+    """``head`` (the first bytes of a file) opens a JSON array whose first item is an MCP, or
+    is ``[]`` when nothing was pushed."""
+    text = head.decode("utf-8", errors="replace").lstrip()
+    if not text.startswith("["):
+        return False
+    rest = text[1:].lstrip()
+    if rest.startswith("]"):
+        return aspects == 0
+    if not rest.startswith("{"):
+        return False
+    try:
+        first, _ = json.JSONDecoder().raw_decode(rest)
+    except ValueError:
+        return len(head) == 65536  # a first record longer than what was read: cannot tell
+    return isinstance(first, dict) and "entityUrn" in first and "aspectName" in first
