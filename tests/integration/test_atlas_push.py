@@ -319,3 +319,16 @@ def test_cli_harness_exit_codes(atlas: AtlasStandin, store: Store,
     assert '"typedefs": "created"' in res.output and PASSWORD not in res.output
     res = runner.invoke(harness, [str(store.root)])
     assert res.exit_code == 0 and "pushed 0 to atlas" in res.output
+
+
+def test_written_and_unchanged_both_count_entities(atlas: AtlasStandin, store: Store) -> None:
+    graph = G.build_graph()
+    items = AtlasSink().render(graph)
+    first = push(graph, store, atlas)
+    assert first.details["classifications"] + first.details["business_metadata"] > 0
+    # every entity was sent (with its classifications and business metadata): counted once
+    assert (first.written, first.unchanged, first.failed) == (len(items), 0, 0)
+    again = push(graph, store, atlas)
+    assert (again.written, again.unchanged, again.failed) == (0, len(items), 0)
+    [event] = [e.payload for e in store.events() if e.kind == "push"][:1]
+    assert event["written"] == len(items) and event["classifications"] > 0

@@ -197,6 +197,9 @@ class AtlasSink:
     """Push target ``atlas`` (Apache Atlas REST v2 with the official ``apache-atlas`` client)."""
 
     name: ClassVar[str] = "atlas"
+    # the ``-o KEY=VALUE`` keys this target reads
+    option_keys: ClassVar[tuple[str, ...]] = (
+        "batch_size", "full", "password", "server", "timeout", "url", "username")
 
     def __init__(self, typedefs: dict[str, Any] | None = None) -> None:
         self.typedefs = typedefs if typedefs is not None else load_typedefs()
@@ -230,6 +233,11 @@ class AtlasSink:
         hashes = {qn: digest(i["entity"]) for qn, i in by_qn.items()}
         changed = [i for qn, i in by_qn.items()
                    if state.get("e|" + qn) != hashes[qn] or not state.get("g|" + qn)]
+        # written / unchanged / failed count entities: one is written when anything of it
+        # (the entity, its classifications, its business metadata) was sent
+        pending = {i["qualifiedName"] for i in changed} | {
+            i["qualifiedName"] for i in items if self._governance_due(i, state)}
+        touched: set[str] = set()
         td_hash = digest(self.typedefs)
         # pushed before, gone from the graph now: left in Atlas (facts are not deleted)
         details["stale_entities"] = sum(1 for k in state
@@ -269,35 +277,40 @@ class AtlasSink:
                 puts += [("e|" + i["qualifiedName"], hashes[i["qualifiedName"]]) for i in batch]
                 with store.transaction():
                     store.state_put_many(ns, puts)
+                touched.update(i["qualifiedName"] for i in batch)
                 done += len(batch)
                 details["entities"] = done
                 details["batches"] += 1
                 ctx.progress("atlas entities", done, total)
-            self._governance(items, guids, state, ns, store, client, details)
-        except SinkError as exc:
-            if details["batches"]:
+            self._governance(items, guids, state, ns, store, client, details, touched)
+        except (SinkError, KeyboardInterrupt) as exc:
+            if details["batches"] and isinstance(exc, SinkError):
                 exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
                     f"{details['batches']} batch(es) were acknowledged and are kept: re-run "
                     "to resume")
             details["requests"] = http.calls if http is not None else 0
-            result.written = details["entities"]
-            result.failed = len(changed) - details["entities"]
-            result.unchanged = len(items) - len(changed)
-            result.errors.append(str(exc))
-            self._log_event(ctx, result, settings, ok=False)
+            result.written = len(touched)
+            result.failed = len(pending) - len(touched)
+            result.unchanged = len(items) - len(pending)
+            result.errors.append(str(exc) if isinstance(exc, SinkError) else "interrupted")
             exc.result = result  # type: ignore[attr-defined]
+            try:
+                self._log_event(ctx, result, settings, ok=False,
+                                interrupted=isinstance(exc, KeyboardInterrupt))
+            except BaseException:  # a second interrupt: the event is not logged
+                if isinstance(exc, SinkError):
+                    raise
             raise
         details["requests"] = http.calls if http is not None else 0
-        result.written = details["entities"] + details["classifications"] + \
-            details["business_metadata"]
-        result.unchanged = len(items) - len(changed)
+        result.written = len(touched)
+        result.unchanged = len(items) - len(pending)
         log.info("atlas push to %s: %s", settings.url, details)
         self._log_event(ctx, result, settings, ok=True)
         return result
 
     @staticmethod
-    def _log_event(ctx: PushContext, result: PushResult, settings: AtlasSettings, *, ok: bool
-                   ) -> None:
+    def _log_event(ctx: PushContext, result: PushResult, settings: AtlasSettings, *, ok: bool,
+                   interrupted: bool = False) -> None:
         """One ``push`` event in the tamper-evident log (what was sent where, not how)."""
         from lineage.api import actor
 
@@ -307,6 +320,8 @@ class AtlasSink:
                    "full": settings.full, "ok": ok, "typedefs": d.get("typedefs"),
                    "entities": d.get("entities"), "classifications": d.get("classifications"),
                    "business_metadata": d.get("business_metadata")}
+        if interrupted:
+            payload["interrupted"] = True
         with ctx.store.transaction():
             ctx.store.append_event("push", actor(), payload)
 
@@ -328,16 +343,27 @@ class AtlasSink:
             http.update_typedefs(present)
         return "updated"
 
+    @staticmethod
+    def _governance_state(item: dict[str, Any]) -> tuple[str, str]:
+        """What the classifications and the business metadata of an item are now."""
+        cls_now = dumps_str(sorted(item["classifications"], key=lambda c: c["typeName"]))
+        return cls_now, digest(item["businessAttributes"])
+
+    def _governance_due(self, item: dict[str, Any], state: dict[str, str]) -> bool:
+        qn = item["qualifiedName"]
+        cls_now, bm_now = self._governance_state(item)
+        return state.get("c|" + qn, "[]") != cls_now or bool(
+            item["businessAttributes"] and state.get("b|" + qn) != bm_now)
+
     def _governance(self, items: list[dict[str, Any]], guids: dict[str, str],
                     state: dict[str, str], ns: str, store: Any, client: Any,
-                    details: dict[str, Any]) -> None:
+                    details: dict[str, Any], touched: set[str]) -> None:
         """Classifications and business metadata, through their own endpoints."""
         for item in items:
             qn = item["qualifiedName"]
-            cls_now = dumps_str(sorted(item["classifications"], key=lambda c: c["typeName"]))
+            cls_now, bm_now = self._governance_state(item)
             cls_key, bm_key = "c|" + qn, "b|" + qn
             bm = item["businessAttributes"]
-            bm_now = digest(bm)
             if state.get(cls_key, "[]") != cls_now:
                 guid = guids[qn]
                 prev = {c["typeName"]: c for c in loads(state.get(cls_key, "[]"))}
@@ -362,10 +388,12 @@ class AtlasSink:
                     http.update_classifications(guid, upd)
                 store.state_put_many(ns, [(cls_key, cls_now)])
                 details["classifications"] += 1
+                touched.add(qn)
             if bm and state.get(bm_key) != bm_now:
                 client().add_business_metadata(guids[qn], bm)
                 store.state_put_many(ns, [(bm_key, bm_now)])
                 details["business_metadata"] += 1
+                touched.add(qn)
 
 
 __all__ = ["AtlasSettings", "AtlasSink", "build_request", "namespace", "resolve_settings"]
