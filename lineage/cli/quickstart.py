@@ -156,7 +156,7 @@ def _datahub_home(store_dir: Path, lite_file: str) -> Path:
     # a JSON string is a YAML string: the path is read back as written (spaces, quotes, #)
     (home / ".datahubenv").write_text(
         "gms:\n  server: http://localhost:8080\n"
-        f"lite:\n  type: sqlite\n  config:\n    file: {json.dumps(lite_file)}\n",
+        f"lite:\n  type: sqlite\n  config:\n    file: {json.dumps(lite_file, ensure_ascii=False)}\n",
         encoding="utf-8")
     return home
 
