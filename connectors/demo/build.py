@@ -4,8 +4,8 @@ recorded by lineage, and governance records — with a few deliberate audit gaps
 History (dates pinned, so commit shas are the same on every machine):
 
 1. raw data (``dvc add``), pipeline, ``dvc repro`` → model v1.0.0 (GTO tag ``churn@v1.0.0``)
-2. risk assessment (high risk: credit-adjacent customer scoring), model card, approvals of
-   v1.0.0 for staging and prod by two reviewers; deployments; GTO ``churn#prod#1``
+2. risk assessment (high risk: credit-adjacent customer scoring), audit policy, model card,
+   approvals of v1.0.0 for staging and prod by two reviewers; deployments; GTO ``churn#prod#1``
 3. a drift alert on v1.0.0 (PSI above threshold)
 4. new month of data → ``dvc repro`` → v1.1.0, with a retraining record triggered by the alert
 5. v1.1.0 approved for staging by the engineer who trained it (four-eyes gap), deployed to
@@ -151,6 +151,7 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     r.write("docs/datasheet.md", DATASHEET)
     r.write("governance/documents.yaml", DOCUMENTS_V1)
     r.write("governance/approvals.yaml", APPROVALS_V1)
+    r.write("lineage-policy.yaml", POLICY)
     demo.commits["governance"] = r.commit("Risk assessment, documentation and approvals for churn v1.0.0")
     r.who = "max"
     # GTO stage assignments point at the commit of the version they deploy
@@ -224,6 +225,23 @@ rationale: >-
 assessor: rita@example.com
 assessed_at: 2026-01-03
 next_review: 2027-01-03
+"""
+
+# the built-in default written out (the audit finds the same gaps), as a team starts its own
+POLICY = """\
+# Audit policy of the churn system (docs/audit.md): `lineage audit` reads it from the
+# repository root. A policy says what differs from the built-in default; this one writes the
+# default out, to be tightened.
+version: 1
+approvals:                  # first match wins; otherwise one approver
+  - tiers: [high]
+    count: 2                # two independent approvers for a high-risk deployment
+risk_assessment:
+  max_age_days: 365
+monitoring:
+  max_age_days: 30          # `lineage audit --as-of 2026-06-30`: the monitoring is stale by then
+  alert_follow_up_days: 14
+high_risk_documents: [model_card, data_governance, evaluation, bias_report]
 """
 
 MODEL_CARD = "# Model card: churn\n\nLogistic regression on four account features.\n"

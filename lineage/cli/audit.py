@@ -169,9 +169,9 @@ def audit(
     Examples:
       lineage audit
       lineage audit --model churn --env prod --fail-on high
-      lineage audit --format sarif -o audit.sarif        (GitHub code scanning)
-      lineage audit --format junit -o audit.xml          (CI test tab)
-      lineage audit --format markdown > comment.md       (pull-request comment)
+      lineage audit --format sarif -o audit.sarif        # GitHub code scanning
+      lineage audit --format junit -o audit.xml          # CI test tab
+      lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
       lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
     """

@@ -174,7 +174,7 @@ def show(
     Examples:
       lineage show churn@v1.1.0
       lineage show churn
-      lineage show data/model.pkl --json
+      lineage show data/prepared --json
     """
     from lineage import api
 

@@ -34,7 +34,7 @@ record_app = typer.Typer(
         "retraining, alert, document) in the audit trail.\n\n"
         "Works in CI (no TTY): the actor comes from LINEAGE_ACTOR / GITHUB_ACTOR / "
         "GITLAB_USER_LOGIN, the store from LINEAGE_STORE.\n\n"
-        "Example:  lineage record approval --model churn@v1.1.0 --env prod --approver alice "
+        "Example:  lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com "
         "--role risk-officer --decision approved --evidence JIRA-123 --write-file"
     ),
     no_args_is_help=True,
@@ -117,7 +117,7 @@ def approval(
     """Record an approval of a model version for an environment.
 
     Example:
-      lineage record approval --model churn@v1.1.0 --env prod --approver alice \\
+      lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com \\
         --role risk-officer --decision approved --evidence JIRA-123
     """
     _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
@@ -143,7 +143,7 @@ def deployment(
     and a --retired-at (with --write-file the same governance file is completed).
 
     Example:
-      lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://api/churn
+      lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://models.example.com/churn
     """
     from lineage.api import actor
 
@@ -203,7 +203,7 @@ def retraining(
 
     Example:
       lineage record retraining --trigger drift --previous churn@v1.0.0 --new churn@v1.1.0 \\
-        --reason "PSI 0.31 on tenure" --within-plan --alert psi-2026-01-10
+        --reason "PSI 0.31 on monthly_charges" --within-plan --alert churn-psi-2026-01-09
     """
     _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
            "previous_model": previous, "new_model": new, "run": run,
@@ -286,9 +286,9 @@ def run(
     """Record a training run: commit, inputs with content hashes, params, metrics, models.
 
     Examples:
-      lineage record run --name train --input data/train.csv --param lr=0.1 \\
-        --metric auc=0.91 --model churn@v1.1.0=models/model.pkl
-      GITHUB_SHA=... lineage record run --name nightly --clean --json
+      lineage record run --name train --input data/prepared --param learning_rate=0.5 \\
+        --metric accuracy=0.85 --model churn@v1.1.0=models/churn.json
+      GITHUB_SHA=$(git rev-parse HEAD) lineage record run --name nightly --clean --json
     """
     import uuid
 
@@ -358,7 +358,7 @@ def validate(
 
     Examples:
       lineage record validate
-      lineage record validate governance/churn/approvals.yaml --json
+      lineage record validate governance/approvals.yaml --json
     """
     from lineage.api import find_repo_root
     from lineage.config import load_config
