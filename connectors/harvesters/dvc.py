@@ -639,7 +639,8 @@ class DvcHarvester:
             proc = mp.Process(target=_start_replay_worker, name="lineage-dvc-replay",
                               args=(os.getpid(), recv, send, self, ctx, run.repo, changes,
                                     chunks, yaml_state, cached))
-            proc.start()
+            with _forking():
+                proc.start()
         except (ValueError, OSError) as exc:  # no fork here, or no resources for one
             return f"nothing written: {exc}"
         with contextlib.suppress(OSError):  # its process group, set here too: the kill in the
@@ -1003,6 +1004,23 @@ def _new_rows(run: _Run) -> FactRows:
 _PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Ctrl-C (SIGINT) blocked in this thread while it forks a worker: the child inherits the
+    mask, so a Ctrl-C that comes before the child has set it to ignore SIGINT
+    (:func:`_as_worker`) stays pending there instead of raising a ``KeyboardInterrupt`` with a
+    traceback of its own. Here, a Ctrl-C that came meanwhile is delivered on the way out."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, OSError, ValueError):  # no signal masks on this platform
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _as_worker(parent: int) -> None:
     """A forked worker's first step: it dies with ``parent``, the process that forked it,
     however that one ends (Linux: ``PR_SET_PDEATHSIG``; elsewhere, and on Linux too, its pipes
@@ -1013,6 +1031,9 @@ def _as_worker(parent: int) -> None:
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # blocked by the parent across the fork (:func:`_forking`): a Ctrl-C in between
+        # was pending, and is dropped now that it is ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -1126,7 +1147,8 @@ class _Summaries(_ChunkKeys):
             # parse worker, it reads EOF (or writes EPIPE) once this process is gone. The
             # worker is forked at the first submit (below), so it gets the whole list
             ends += _owner_ends(self.pool)
-        return self.pool.submit(_read_parse, self.repo, todo)
+        with _forking():  # the pool forks its worker at the first submit
+            return self.pool.submit(_read_parse, self.repo, todo)
 
     def _cached(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         return _cached_summaries(self.ctx.store, keys)
