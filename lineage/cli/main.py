@@ -286,6 +286,8 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
 
     Example:  lineage verify
     """
+    from rich.markup import escape
+
     from lineage import api
 
     with handle_errors(), progress_bar(not as_json) as progress:
@@ -297,9 +299,10 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
     elif res.ok:
         console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)")
     else:
-        err_console.print(f"[bold red]TAMPERED[/]: {res.problem}")
+        # one line however long the ids (for grep and CI logs), printed as text
+        err_console.print(f"[bold red]TAMPERED[/]: {escape(res.problem)}", soft_wrap=True)
         err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
-                          "(lineage init in a fresh store, then lineage harvest)")
+                          "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
     if not res.ok:
         raise typer.Exit(1)
 

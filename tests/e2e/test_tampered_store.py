@@ -151,7 +151,7 @@ def test_a_store_another_process_is_writing_is_busy(repo: Path,
 # -- what verify says -------------------------------------------------------------------------
 def _verify(repo: Path) -> tuple[int, str]:
     code, out = lineage("verify", "--repo", str(repo))
-    return code, " ".join(out.split())  # as one line: the terminal wraps long ids
+    return code, out  # the problem on one line, however long its ids
 
 
 @pytest.mark.parametrize("seq,says", [
