@@ -300,7 +300,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
         console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)")
     else:
         # one line however long the ids (for grep and CI logs), printed as text
-        err_console.print(f"[bold red]TAMPERED[/]: {escape(res.problem)}", soft_wrap=True)
+        err_console.print(f"[bold red]TAMPERED[/]: {escape(res.problem or '')}", soft_wrap=True)
         err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
                           "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
     if not res.ok:
