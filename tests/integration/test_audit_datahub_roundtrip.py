@@ -13,7 +13,6 @@ so it stays audited). Everything goes through the CLI: push, audit of the store,
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,14 @@ from typer.testing import CliRunner
 from lineage import api
 from lineage.cli.main import app
 from tests.conftest import GitRepo
-from tests.integration.test_audit_mlflow_runs import (
+from tests.mlflow_history import (
     EXPECTED,
-    FIXTURES,
     MD5_V1,
     MD5_V2,
-    _delete_in_mlflow,
-    _run,
-    _write_history,
+    commit_mlflow_history,
+    delete_in_mlflow,
+    mlflow_run,
+    write_history,
 )
 
 pytest.importorskip("datahub")
@@ -43,24 +42,10 @@ runner = CliRunner()
 def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     """test_audit_mlflow_runs's repository: DVC versions v1, v2 of data/train.csv recorded at
     two commits, the MLflow runs trained at v1's commit and at a later one."""
-    r = git_repo
-    r.write("dvc.lock", "v1\n")
-    c1 = r.commit("data v1")
-    r.write("dvc.lock", "v2\n")
-    c2 = r.commit("data v2")
-    r.write("train.py", "print(1)\n")
-    c3 = r.commit("tune")
-    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
-    conn = sqlite3.connect(r.path / "mlflow.db")
-    with conn:
-        for run, sha in (("baseline", c1), ("tuned", c3)):
-            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
-                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
-    conn.close()
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
-    _write_history(r, api.init(r.path), {c1: {"data/train.csv": MD5_V1},
-                                         c2: {"data/train.csv": MD5_V2}})
-    return r
+    c1, c2, _ = commit_mlflow_history(git_repo, monkeypatch)
+    write_history(git_repo, api.init(git_repo.path), {c1: {"data/train.csv": MD5_V1},
+                                                      c2: {"data/train.csv": MD5_V2}})
+    return git_repo
 
 
 def _audit(repo: Path, *source: str) -> list[dict[str, Any]]:
@@ -79,8 +64,8 @@ def test_store_and_datahub_lite_audits_agree(repo: GitRepo) -> None:
     repo.commit("more data, forgot dvc add")
     with track_run(repo.path, name="retrain", run_id="r" * 32) as tracked:
         tracked.log_input("data/train.csv")
-    _write_history(repo, repo.path / ".lineage", {})  # git harvest of the new commit
-    _delete_in_mlflow(repo, "broken", "baseline")
+    write_history(repo, repo.path / ".lineage", {})  # git harvest of the new commit
+    delete_in_mlflow(repo, "broken", "baseline")
     conn = sqlite3.connect(repo.path / "mlflow.db")
     with conn:  # the deleted baseline (it produced churn-model@1) names a commit git lacks
         conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
@@ -92,10 +77,10 @@ def test_store_and_datahub_lite_audits_agree(repo: GitRepo) -> None:
     found = {(f["rule"], f["subject"]): f["message"] for f in local}
     tracked_run = "run:lineage:" + "r" * 32
     assert "which no DVC file in the history records" in found[("run-data-pinned", tracked_run)]
-    assert not [k for k in found if k[1] == _run("broken")]
-    assert ("run-data-pinned", _run("tuned")) not in found  # its MLflow input joined to DVC v1
-    assert found[("run-code-pinned", _run("baseline"))].startswith(
-        f"run {_run('baseline')} (deleted in MLflow, but it produced churn-model@1)")
+    assert not [k for k in found if k[1] == mlflow_run("broken")]
+    assert ("run-data-pinned", mlflow_run("tuned")) not in found  # its MLflow input joined to DVC v1
+    assert found[("run-code-pinned", mlflow_run("baseline"))].startswith(
+        f"run {mlflow_run('baseline')} (deleted in MLflow, but it produced churn-model@1)")
 
     push = runner.invoke(app, ["push", "-C", str(repo.path), "--to", "datahub-lite", "--json"])
     assert push.exit_code == 0, push.output
@@ -108,7 +93,7 @@ def test_store_and_datahub_lite_audits_agree(repo: GitRepo) -> None:
     # a new commit nothing in DataHub depends on: the store changed, so the graph is rendered
     # again and every entity's view compared, and none changed
     repo.commit("docs")
-    _write_history(repo, repo.path / ".lineage", {})
+    write_history(repo, repo.path / ".lineage", {})
     again = json.loads(runner.invoke(app, ["push", "-C", str(repo.path), "--to",
                                            "datahub-lite", "--json"]).stdout)
     assert (again["written"], again["failed"]) == (0, 0)

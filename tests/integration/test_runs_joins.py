@@ -18,43 +18,17 @@ from lineage import api, ids
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.store import Store
 from tests.conftest import GitRepo
+from tests.mlflow_history import (
+    EXPECTED,
+    FIXTURES,
+    MD5_V1,
+    MD5_V2,
+    commit_mlflow_history,
+    mlflow_run,
+    write_history,
+)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
-EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-MD5_V1 = "md5:11111111111111111111111111111111"
-MD5_V2 = "md5:22222222222222222222222222222222"
 MD5_DIR = "md5:33333333333333333333333333333333.dir"
-
-
-def _write_history(repo: GitRepo, store_dir: Path, dvc: dict[str, dict[str, str]]) -> str:
-    """Commits as the git harvester writes them; DVC outs (``{sha: {path: hash}}``) as the DVC
-    harvester does (a data node per path+hash, DEFINES from the commit introducing it)."""
-    log = repo.git("log", "--format=%H %P|%cI|%cn").splitlines()
-    root = log[-1].split()[0]
-    repo_key = ids.repo_key(ids.repository_id(None, root))
-    items: list[Node | Edge] = []
-    seen: set[str] = set()
-    for line in reversed(log):
-        shas, time, name = line.split("|")
-        sha, *parents = shas.split()
-        items.append(Node.make(NodeKind.COMMIT, ids.commit_id(sha), sha=sha, parents=parents,
-                               committer={"name": name, "time": time}))
-        for p in parents:
-            items.append(Edge.make(EdgeKind.PARENT, ids.commit_id(p), ids.commit_id(sha)))
-        for path, h in dvc.get(sha, {}).items():
-            did = ids.data_id(repo_key, path, h)
-            if did in seen:
-                continue
-            seen.add(did)
-            items.append(Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
-                                   first_commit=sha, is_dir=h.endswith(".dir")))
-            items.append(Edge.make(EdgeKind.DEFINES, ids.commit_id(sha), did))
-    store = Store.open(store_dir)
-    with store.transaction():
-        store.upsert(items)
-        store.append_event("harvest", "test", {"harvester": "git+dvc (simulated)"})
-    store.close()
-    return repo_key
 
 
 def _gto_version(store_dir: Path, repo_key: str, sha: str, artifact_hash: str) -> None:
@@ -78,33 +52,16 @@ def _gto_version(store_dir: Path, repo_key: str, sha: str, artifact_hash: str) -
 @pytest.fixture
 def history(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     r = git_repo
-    r.write("dvc.lock", "v1\n")
-    c1 = r.commit("data v1 + model")
-    r.write("dvc.lock", "v2\n")
-    c2 = r.commit("data v2")
-    r.write("train.py", "print(1)\n")
-    c3 = r.commit("tune")
+    c1, c2, c3 = commit_mlflow_history(r, monkeypatch, first="data v1 + model")
     r.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
-    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
-    conn = sqlite3.connect(r.path / "mlflow.db")
-    with conn:  # the runs were trained at these commits
-        for run, sha in (("baseline", c1), ("tuned", c3)):
-            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
-                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
-    conn.close()
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     store_dir = api.init(r.path)
-    key = _write_history(r, store_dir, {
+    key = write_history(r, store_dir, {
         c1: {"data/train.csv": MD5_V1, "data/images": MD5_DIR,
              "models/model.pkl": EXPECTED["model_md5"]},
         c2: {"data/train.csv": MD5_V2},
     })
     _gto_version(store_dir, key, c1, EXPECTED["model_md5"])
     return {"c1": c1, "c2": c2, "c3": c3, "key": key}
-
-
-def _run(name: str) -> str:
-    return f"run:mlflow:mlflow.db:{EXPECTED['run_ids'][name]}"
 
 
 def test_mlflow_dataset_joins_dvc_version_at_run_commit(git_repo: GitRepo,
@@ -114,7 +71,7 @@ def test_mlflow_dataset_joins_dvc_version_at_run_commit(git_repo: GitRepo,
     graph = api.open_store(git_repo.path).load_graph()
     key = history["key"]
     for run, md5 in (("baseline", MD5_V1), ("tuned", MD5_V2)):
-        strong = [e for e in graph.in_edges(_run(run), EdgeKind.INPUT)
+        strong = [e for e in graph.in_edges(mlflow_run(run), EdgeKind.INPUT)
                   if e.attrs.get("pin") == "strong"]
         assert [e.source for e in strong] == [ids.data_id(key, "data/train.csv", md5)]
         e = strong[0]
@@ -192,14 +149,14 @@ def test_run_commit_missing_from_history_warns(git_repo: GitRepo,
     again = api.harvest(git_repo.path, only=["mlflow", "joins"])
     assert again.report.warnings == [] and again.new_events == 0
     graph = api.open_store(git_repo.path).load_graph()
-    pins = {e.attrs.get("pin") for e in graph.in_edges(_run("tuned"), EdgeKind.INPUT)}
+    pins = {e.attrs.get("pin") for e in graph.in_edges(mlflow_run("tuned"), EdgeKind.INPUT)}
     assert pins == {"weak"}
 
 
 def test_not_listed_without_runs_or_models(git_repo: GitRepo) -> None:
     git_repo.commit("only code")
     store_dir = api.init(git_repo.path)
-    _write_history(git_repo, store_dir, {})
+    write_history(git_repo, store_dir, {})
     assert api.harvest(git_repo.path, only=["joins"]).harvesters == []
 
 
@@ -252,7 +209,7 @@ def test_chain_on_a_real_dvc_repository(git_repo: GitRepo,
     r.write("lineage.yaml", "model_aliases:\n  churn-model: churn\n")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     store_dir = api.init(r.path)
-    key = _write_history(r, store_dir, {
+    key = write_history(r, store_dir, {
         c1: {"data/train.csv": v1, "models/model.pkl": model}, c2: {"data/train.csv": v2}})
     _gto_version(store_dir, key, c1, model)
     res = api.harvest(r.path, only=["mlflow", "joins"])
@@ -262,8 +219,8 @@ def test_chain_on_a_real_dvc_repository(git_repo: GitRepo,
     assert same == [("model:churn@v1.0.0", "model:churn@1")]
     strong = {e.target: e.source for e in graph.edges(EdgeKind.INPUT)
               if e.attrs.get("pin") == "strong"}
-    assert strong == {_run("baseline"): ids.data_id(key, "data/train.csv", v1),
-                      _run("tuned"): ids.data_id(key, "data/train.csv", v2)}
+    assert strong == {mlflow_run("baseline"): ids.data_id(key, "data/train.csv", v1),
+                      mlflow_run("tuned"): ids.data_id(key, "data/train.csv", v2)}
     up = graph.upstream("model:churn@1")
-    assert {f"commit:{c1}", ids.data_id(key, "data/train.csv", v1), _run("baseline")} <= up
+    assert {f"commit:{c1}", ids.data_id(key, "data/train.csv", v1), mlflow_run("baseline")} <= up
     assert ids.data_id(key, "data/train.csv", v2) not in up
