@@ -117,7 +117,7 @@ def load_config(repo_root: Path) -> Config:
     if path.exists():
         import yaml
 
-        from lineage.yamlpos import bad_scalar
+        from lineage.yamlpos import bad_scalar, given_twice, key_given_twice
 
         try:
             text = path.read_text(encoding="utf-8")
@@ -129,11 +129,11 @@ def load_config(repo_root: Path) -> Config:
                 raise ConfigError(f"{path}:{node.start_mark.line + 1}: field {fld}: invalid "
                                   f"value {node.value!r} ({why})",
                                   hint="quote the value or fix it")
-            twice = _key_given_twice(root)
+            twice = key_given_twice(root)
             if twice is not None:  # PyYAML keeps the last silently: a setting would be lost
-                fld, first, again = twice
-                raise ConfigError(f"{path}:{again}: field {fld} given twice (first on line "
-                                  f"{first})", hint="keep one of them")
+                where, first, again = twice
+                raise ConfigError(f"{path}:{again}: {given_twice(where, first)}",
+                                  hint="keep one of them")
             # built from the composed document: the file is parsed once
             data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
             data = data or {}
@@ -200,26 +200,3 @@ def _check_harvesters(cfg: Config, path: Path) -> None:
                           f"harvester {name!r}",
                           hint=f"did you mean {close[0]!r}? ({names})" if close else names)
 
-
-def _key_given_twice(node: Any, loc: tuple[str, ...] = ()) -> tuple[str, int, int] | None:
-    """The first key a mapping of the composed document holds twice: (dotted field, line of
-    the first, line of the second)."""
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
-                line = k.start_mark.line + 1
-                if k.value in seen:
-                    return ".".join((*loc, k.value)), seen[k.value], line
-                seen[k.value] = line
-            hit = _key_given_twice(v, (*loc, str(getattr(k, "value", ""))))
-            if hit is not None:
-                return hit
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            hit = _key_given_twice(v, (*loc, str(i)))
-            if hit is not None:
-                return hit
-    return None

@@ -64,6 +64,7 @@ from lineage.ids import (
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
 from lineage.serialize import dumps
+from lineage.yamlpos import KeyGivenTwice, given_twice, json_loads_unique, key_given_twice
 
 if TYPE_CHECKING:
     from lineage.store import Store
@@ -699,16 +700,21 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
         try:
             while loader.check_node():
                 node = loader.get_node()
+                _check_keys_once(node, file)  # before construction folds `<<` merges in
                 docs.append((node, loader.construct_document(node)))
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         if file.endswith(".json"):
             try:
-                data = json.loads(text)
+                data = json_loads_unique(text)
             except json.JSONDecodeError as jexc:
                 raise InputError(f"not valid JSON: {jexc.msg}", file=file, line=jexc.lineno,
                                  hint="fix the syntax") from None
+            except KeyGivenTwice as kexc:
+                # a record of a list is named as one of a file (as YAML's are)
+                loc = kexc.loc[1:] if isinstance(kexc.loc[0], int) else kexc.loc
+                raise _twice(file, loc, kexc.first, kexc.line) from None
             docs = [(None, data)]
         else:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -731,6 +737,24 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
             rec = validate_data(data, file=file, node=node, line=line)
             out.append(LoadedRecord(rec, file, line, _field_lines(node)))
     return out
+
+
+def _check_keys_once(node: Any, file: str) -> None:
+    """A key given twice in a record of the document ``node`` is an error: YAML keeps the last
+    value silently, and an approval saying ``approver: alice`` then ``approver: bob`` must not
+    read as bob."""
+    import yaml
+
+    # each record of a list on its own: its fields are named as those of a file's record
+    for rec in node.value if isinstance(node, yaml.SequenceNode) else [node]:
+        twice = key_given_twice(rec)
+        if twice is not None:
+            raise _twice(file, *twice)
+
+
+def _twice(file: str, loc: tuple[Any, ...], first: int, line: int) -> InputError:
+    return InputError(given_twice(loc, first), file=file, line=line, field=_field_path(loc),
+                      hint="keep one of them (a reader would otherwise see only the last)")
 
 
 def _field_lines(node: Any) -> dict[str, int]:

@@ -1,5 +1,12 @@
-"""Where a field sits in a YAML file, and which value YAML cannot build: the line to name in
-an error about it."""
+"""Where a field sits in a YAML file, which value YAML cannot build, and which key a file gives
+twice: the line to name in an error about it.
+
+A key given twice is refused wherever lineage reads a file a person writes (``lineage.yaml``,
+governance records, the audit policy): YAML and JSON readers keep the last value silently, so
+an approval saying ``approver: alice`` and, further down, ``approver: bob`` would be read as
+bob without a word. :func:`key_given_twice` finds it in a composed YAML document,
+:func:`json_loads_unique` in JSON that is not YAML; :func:`given_twice` words the error.
+"""
 
 from __future__ import annotations
 
@@ -61,3 +68,103 @@ def bad_scalar(node: Any, loc: tuple[Any, ...] = (), loader: Any = None
         except Exception:  # an explicit tag on a value of another shape
             return loc, node, f"not a {node.tag.rsplit(':', 1)[-1]}"
     return None
+
+
+def key_given_twice(node: Any, loc: tuple[Any, ...] = ()
+                    ) -> tuple[tuple[Any, ...], int, int] | None:
+    """The first key a mapping of the composed document ``node`` holds twice: (its location,
+    line of the first, line of the second). The same key in two mappings (two items of a list,
+    a mapping and one nested in it) is fine; so is a key overriding a ``<<`` merge."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                line = k.start_mark.line + 1
+                if k.value in seen:
+                    return (*loc, k.value), seen[k.value], line
+                seen[k.value] = line
+            hit = key_given_twice(v, (*loc, getattr(k, "value", "")))
+            if hit is not None:
+                return hit
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            hit = key_given_twice(v, (*loc, i))
+            if hit is not None:
+                return hit
+    return None
+
+
+def given_twice(loc: tuple[Any, ...], first: int) -> str:
+    """The error for a key given twice (the file and line of the second go before it)."""
+    return f"field {'.'.join(str(p) for p in loc)} given twice (first on line {first})"
+
+
+class KeyGivenTwice(ValueError):
+    """Raised by :func:`json_loads_unique`: ``loc`` (keys and list indexes from the top), the
+    line of the first and of the second."""
+
+    def __init__(self, loc: tuple[Any, ...], first: int, line: int) -> None:
+        super().__init__(loc, first, line)
+        self.loc, self.first, self.line = loc, first, line
+
+    def __str__(self) -> str:  # ``loc`` grows as the error leaves the nested objects
+        return f"line {self.line}: {given_twice(self.loc, self.first)}"
+
+
+def json_loads_unique(text: str) -> Any:
+    """``json.loads``, except that a key given twice in one object raises
+    :class:`KeyGivenTwice` naming it and its lines (``json`` keeps the last silently).
+
+    For JSON that YAML cannot read (most JSON is YAML, and is checked as YAML with
+    :func:`key_given_twice`): the pure-Python scanner, with each value's parse wrapped to see
+    the key before it and the path to it."""
+    import json
+    from json.decoder import JSONArray, JSONObject, scanstring  # type: ignore[attr-defined]
+    from json.scanner import py_make_scanner  # type: ignore[attr-defined]
+
+    def line_at(s: str, pos: int) -> int:
+        return s.count("\n", 0, pos) + 1
+
+    def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any,
+                     object_hook: Any, object_pairs_hook: Any, memo: Any = None) -> Any:
+        s, after = s_and_end
+        seen: dict[str, int] = {}  # key -> offset of its opening quote
+
+        def value(s: str, idx: int) -> Any:
+            nonlocal after
+            # between the end of the last value (or the brace) and this key: blanks and ","
+            quote = s.index('"', after)
+            key, _ = scanstring(s, quote + 1, strict)
+            if key in seen:
+                raise KeyGivenTwice((key,), line_at(s, seen[key]), line_at(s, quote))
+            seen[key] = quote
+            try:
+                v, after = scan_once(s, idx)
+            except KeyGivenTwice as exc:
+                exc.loc = (key, *exc.loc)
+                raise
+            return v, after
+
+        return JSONObject(s_and_end, strict, value, object_hook, object_pairs_hook, memo)
+
+    def parse_array(s_and_end: tuple[str, int], scan_once: Any) -> Any:
+        count = -1
+
+        def item(s: str, idx: int) -> Any:
+            nonlocal count
+            count += 1
+            try:
+                return scan_once(s, idx)
+            except KeyGivenTwice as exc:
+                exc.loc = (count, *exc.loc)
+                raise
+
+        return JSONArray(s_and_end, item)
+
+    decoder: Any = json.JSONDecoder()  # its scanner's hooks are not in the stubs
+    decoder.parse_object = parse_object
+    decoder.parse_array = parse_array
+    decoder.scan_once = py_make_scanner(decoder)
+    return decoder.decode(text)

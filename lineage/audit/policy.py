@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lineage.errors import ConfigError
-from lineage.yamlpos import bad_scalar, line_of
+from lineage.yamlpos import bad_scalar, given_twice, key_given_twice, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -158,6 +158,11 @@ def parse_policy(text: str, source: str) -> Policy:
                               f"{'date' if date_ else 'value'} {node.value!r} ({why})",
                               hint=("give a real calendar date, YYYY-MM-DD" if date_ else
                                     "fix the value") + " (see docs/audit.md#policy)")
+        twice = key_given_twice(root)
+        if twice is not None:  # YAML keeps the last silently: a rule turned off would go unseen
+            loc, first, again = twice
+            raise ConfigError(f"{source}:{again}: {given_twice(loc, first)}",
+                              hint="keep one of them (see docs/audit.md#policy)")
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -128,3 +128,27 @@ def test_a_policy_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
     assert exc.value.message == f"{p}:2: not UTF-8 text (byte 0xe9 at offset 16)"
     p.write_bytes(b"\xef\xbb\xbfversion: 1\n")  # a UTF-8 byte order mark is fine
     assert load_policy(p) == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize(("text", "line", "fld", "first"), [
+    ("rules:\n  four-eyes:\n    enabled: true\n    enabled: false\n", 4,
+     "rules.four-eyes.enabled", 3),
+    ("monitoring:\n  max_age_days: 30\nmonitoring:\n  max_age_days: 90\n", 3, "monitoring", 1),
+    ("waivers:\n  - rule: four-eyes\n    node: a\n    owner: o\n    reason: r\n"
+     "    expires: 2026-01-01\n    owner: p\n", 7, "waivers.0.owner", 4),
+])
+def test_a_key_given_twice_names_file_and_line(tmp_path: Path, text: str, line: int, fld: str,
+                                               first: int) -> None:
+    # YAML keeps the last one silently: a rule turned off below one turned on would go unseen
+    p = tmp_path / "policy.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    assert exc.value.message == f"{p}:{line}: field {fld} given twice (first on line {first})"
+
+
+def test_the_same_key_in_two_waivers_is_fine() -> None:
+    one = "  - rule: four-eyes\n    node: {n}\n    owner: o\n    reason: r\n    expires: 2026-01-01\n"
+    policy = parse_policy("waivers:\n" + one.format(n="a") + one.format(n="b"), "p.yaml")
+    assert [w.node for w in policy.waivers] == ["a", "b"]
