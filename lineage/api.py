@@ -123,7 +123,8 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
     store = Store.open(cfg.store_path(root))
     result = HarvestResult(repo=root)
     explicit = list(only) if only else None
-    names = explicit or cfg.harvesters or harvester_names()
+    # only an absent `harvesters:` means every one (load_config refuses an empty list)
+    names = explicit or (cfg.harvesters if cfg.harvesters is not None else harvester_names())
     shared: dict[str, Any] = {}
     try:
         with store.transaction():

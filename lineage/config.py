@@ -39,6 +39,25 @@ DATAHUB_ENVS = ("DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PRO
 _PLATFORM = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
+def datahub_platform(v: str) -> str:
+    """``v`` if it is a DataHub platform name, else ValueError saying what is allowed (a
+    pydantic validator: ``datahub.platform`` here, ``platform`` of the DataHub source)."""
+    if not _PLATFORM.fullmatch(v):
+        raise ValueError(f"{v!r} is not a DataHub platform name: use lowercase letters, "
+                         "digits, '-', '_' and '.', starting with a letter or digit "
+                         "(e.g. dvc, mlflow, my-platform)")
+    return v
+
+
+def datahub_env(v: str) -> str:
+    """``v`` upper-cased if it is a DataHub environment (in any case, as acryl-datahub's
+    sources accept it), else ValueError listing them (``datahub.env``, the source's ``env``)."""
+    if v.upper() not in DATAHUB_ENVS:
+        raise ValueError(f"{v!r} is not a DataHub environment: use one of "
+                         f"{', '.join(DATAHUB_ENVS)}")
+    return v.upper()
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,19 +80,12 @@ class DataHubConfig(_Section):
     @field_validator("platform")
     @classmethod
     def _platform_name(cls, v: str) -> str:
-        if not _PLATFORM.fullmatch(v):
-            raise ValueError(f"{v!r} is not a DataHub platform name: use lowercase letters, "
-                             "digits, '-', '_' and '.', starting with a letter or digit "
-                             "(e.g. dvc, mlflow, my-platform)")
-        return v
+        return datahub_platform(v)
 
     @field_validator("env")
     @classmethod
     def _fabric_type(cls, v: str) -> str:
-        if v.upper() not in DATAHUB_ENVS:  # any case, as acryl-datahub's sources accept it
-            raise ValueError(f"{v!r} is not a DataHub environment: use one of "
-                             f"{', '.join(DATAHUB_ENVS)}")
-        return v.upper()
+        return datahub_env(v)
 
 
 class AtlasConfig(_Section):
@@ -85,7 +97,8 @@ class AtlasConfig(_Section):
 class Config(_Section):
     store: str = DEFAULT_STORE
     governance_dir: str = "governance"
-    harvesters: list[str] | None = Field(None, description="None: every enabled harvester")
+    harvesters: list[str] | None = Field(
+        None, description="None: every enabled harvester; an empty list is an error")
     model_aliases: dict[str, str] = Field(
         default_factory=dict, description="other registry's name → canonical model group name"
     )
@@ -183,14 +196,21 @@ def load_config(repo_root: Path) -> Config:
 
 
 def _check_harvesters(cfg: Config, path: Path) -> None:
-    """Every name in ``harvesters:`` is a harvester (one whose extra is not installed is
-    skipped at harvest time, with its install hint; a misspelt one would be skipped for good)."""
+    """``harvesters:`` names at least one harvester (leave the key out for every one), and each
+    name is a harvester (one whose extra is not installed is skipped at harvest time, with its
+    install hint; a misspelt one would be skipped for good)."""
     import difflib
 
     from lineage.plugins import harvester_names
 
     known = harvester_names()
-    for i, name in enumerate(cfg.harvesters or []):
+    if not cfg.harvesters:  # "none", or a list left half-written: never "all of them"
+        line = cfg.line_of("harvesters")
+        raise ConfigError(f"{path}{f':{line}' if line else ''}: field harvesters: an empty "
+                          "list names no harvester",
+                          hint="remove the key to run every installed harvester, or name the "
+                          f"ones to run ({', '.join(known)})")
+    for i, name in enumerate(cfg.harvesters):
         if name in known:
             continue
         line = cfg.line_of("harvesters", i)

@@ -106,6 +106,26 @@ def test_an_unknown_configured_harvester_is_a_config_error(repo: GitRepo, conten
                       "unknown harvester 'bogus'", "git, dvc, gto")
 
 
+@pytest.mark.parametrize("content,line", [
+    ("harvesters: []\n", 1),
+    ("store: .lineage\nharvesters: [ ]\ngovernance_dir: governance\n", 2),
+])
+def test_an_empty_harvester_list_is_a_config_error_not_every_harvester(
+        repo: GitRepo, content: str, line: int) -> None:
+    # an empty list reads as "none" (or a list left half-written), never as "all of them"
+    repo.write("lineage.yaml", content)
+    code, out = _run("harvest", "-C", str(repo.path))
+    _assert_one_error(code, out, f"lineage.yaml:{line}: field harvesters",
+                      "names no harvester", "remove the key to run every installed harvester")
+    from lineage.store import Store
+
+    store = Store.open(repo.path / ".lineage")
+    try:
+        assert store.head()[0] == 0  # nothing was harvested
+    finally:
+        store.close()
+
+
 def test_a_configured_harvester_without_its_extra_is_skipped_with_the_install_hint(
         repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if importlib.util.find_spec("confluent_kafka") is not None:
