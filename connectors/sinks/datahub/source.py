@@ -43,7 +43,7 @@ from datahub.ingestion.api.decorators import (
 )
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, Source, SourceReport
 from datahub.ingestion.api.workunit import MetadataWorkUnit
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class LineageSourceConfig(ConfigModel):
@@ -60,6 +60,30 @@ class LineageSourceConfig(ConfigModel):
         None, description="DataHub platform of datasets, flows and models (default: "
         "datahub.platform in lineage.yaml, else `dvc`).")
     env: str | None = Field(None, description="DataHub environment (default: PROD).")
+
+    # checked as lineage.yaml's datahub.platform / datahub.env are: a bad one fails the recipe
+    # before anything is harvested or sent, saying what is allowed
+    @field_validator("platform")
+    @classmethod
+    def _platform_name(cls, v: str | None) -> str | None:
+        from lineage.config import datahub_platform
+
+        return None if v is None else datahub_platform(v)
+
+    @field_validator("env")
+    @classmethod
+    def _fabric_type(cls, v: str | None) -> str | None:
+        from lineage.config import datahub_env
+
+        return None if v is None else datahub_env(v)
+
+    @field_validator("harvesters")
+    @classmethod
+    def _some_harvester(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:  # "none" or a half-written list, never "all of them"
+            raise ValueError("an empty list names no harvester: remove it to run every "
+                             "harvester, or name the ones to run")
+        return v
 
 
 @dataclass
