@@ -46,7 +46,7 @@ from lineage.records import (
     validate_data,
 )
 
-CACHE_NS = "records:v2"
+CACHE_NS = "records:v3"  # v3: files with a key given twice are refused (read again once)
 
 
 def blob_sha(data: bytes) -> str:

@@ -122,3 +122,22 @@ def test_the_same_key_in_different_mappings_is_fine(text: str) -> None:
 ])
 def test_json_records_without_repeats_read_as_before(text: str) -> None:
     assert [r.line for r in parse_text(text, "governance/r.json")] == [1, 1]
+
+
+def test_a_file_cached_before_the_check_is_checked_once_more(repo: GitRepo) -> None:
+    """A store harvested before keys given twice were refused cached such a file as parsed:
+    the cache of parsed record files is keyed by the parser's version, so it is read again."""
+    from connectors.harvesters.records import blob_sha
+
+    repo.write("governance/approval.yaml", TWICE)
+    store = api.open_store(repo.path)
+    try:
+        with store.transaction():  # what the harvester before the check cached for the file
+            key = f"{blob_sha(TWICE.encode())}:governance/approval.yaml"
+            store.cache_put_many("records:v2", [(key, [])])
+    finally:
+        store.close()
+    before = _state(repo)
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 2 and "given twice" in res.stderr, res.output
+    assert _state(repo) == before
