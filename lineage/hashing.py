@@ -4,7 +4,9 @@ A training run pins its inputs by content. The hash of a path is, in order of pr
 
 1. the md5 of what is on disk, computed exactly as DVC 3 does: the md5 of a file's bytes, and
    for a directory the md5 of the JSON list ``[{"md5": …, "relpath": …}, …]`` sorted by
-   relpath, suffixed ``.dir``; when it equals the hash DVC recorded (an ``outs`` entry of a
+   relpath, suffixed ``.dir`` — over the files DVC puts in it: all of them (a ``.gitignore``
+   in the folder included) but what the ``.dvcignore`` files above it exclude, and ``.git``,
+   ``.hg`` and ``.dvc`` folders; when it equals the hash DVC recorded (an ``outs`` entry of a
    ``.dvc`` file or a ``deps``/``outs`` entry of a ``dvc.lock``), that record is the source.
    A file changed since ``dvc add``/``dvc repro`` — even to the same size — is pinned to what
    was really read. Like DVC's own state cache, a file is not read again while its inode,
@@ -21,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 _CHUNK = 1 << 20
-_SKIP_DIRS = {".git", ".dvc", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,111 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_DEFAULT_IGNORES = (".hg/", ".git/", ".git", ".dvc/")  # DVC's own, on top of .dvcignore
+
+
+def _dvc_root(path: Path) -> Path | None:
+    """The DVC repository holding ``path``: the nearest folder above it with a ``.dvc/``."""
+    for parent in path.resolve().parents:
+        if (parent / ".dvc").is_dir():
+            return parent
+    return None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    base: str  # folder of the .dvcignore, relative to the DVC root ("" for the root)
+    regex: re.Pattern[str]
+    ignore: bool  # False for a "!pattern"
+    dir_only: bool
+
+
+def _rules(lines: list[str], base: str) -> list[_Rule]:
+    try:  # pathspec comes with DVC; without DVC there is no .dvcignore to honour
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as Pattern
+    except ImportError:  # pragma: no cover - pathspec<1
+        from pathspec.patterns import GitWildMatchPattern as Pattern  # type: ignore[attr-defined]
+    rules = []
+    for line in lines:
+        regex, ignore = Pattern.pattern_to_regex(line)
+        if regex is not None and ignore is not None:
+            rules.append(_Rule(base, re.compile(regex), bool(ignore), line.endswith("/")))
+    return rules
+
+
+def _ignore_files(path: Path) -> tuple[Path | None, list[Path]]:
+    """The DVC root above ``path`` and the ``.dvcignore`` files that apply to it (outermost
+    first). DVC refuses a ``.dvcignore`` inside a folder it adds, so only those above count."""
+    root = _dvc_root(path)
+    if root is None:
+        return None, []
+    here = path.resolve()
+    folders = [root, *(p for p in reversed(here.parents) if p != root and p.is_relative_to(root))]
+    return root, [f / ".dvcignore" for f in folders if (f / ".dvcignore").is_file()]
+
+
+def _ignore_rules(path: Path) -> tuple[Path | None, list[_Rule]]:
+    root, files = _ignore_files(path)
+    rules = _rules(list(_DEFAULT_IGNORES), "")
+    if root is None:
+        return None, rules
+    for f in files:
+        try:
+            lines = [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines()]
+        except (OSError, UnicodeDecodeError):
+            continue
+        base = f.parent.relative_to(root).as_posix()
+        rules += _rules([ln for ln in lines if ln and not ln.startswith("#")],
+                        "" if base == "." else base)
+    return root, rules
+
+
+def _ignored(rules: list[_Rule], rel: str, is_dir: bool) -> bool:
+    """DVC's test for one entry (``rel`` relative to the DVC root): the last rule that
+    matches decides, each rule read relative to the folder of its ``.dvcignore``."""
+    for rule in reversed(rules):
+        if rule.dir_only and not is_dir:
+            continue
+        if rule.base:
+            if not rel.startswith(rule.base + "/"):
+                continue
+            sub = rel[len(rule.base) + 1:]
+        else:
+            sub = rel
+        candidates = [sub, f"{sub}/"] if is_dir else [sub]
+        if any(rule.regex.match(c) for c in candidates):
+            return rule.ignore
+    return False
+
+
+def _walk(path: Path) -> Iterator[tuple[str, Path]]:
+    """The files DVC puts in a directory's hash, as (relpath, full path): everything but
+    what ``.dvcignore`` (and DVC itself: ``.git``, ``.hg``, ``.dvc``) excludes — a
+    ``.gitignore`` in the folder is data like any other —, symlinks to files followed,
+    symlinks to folders and nested DVC repositories left out, empty folders absent."""
+    root, rules = _ignore_rules(path)
+    here = path.resolve()
+    prefix = "" if root is None or here == root else here.relative_to(root).as_posix() + "/"
+    for dirpath, dirnames, filenames in os.walk(path):
+        folder = Path(dirpath)
+        rel_dir = folder.relative_to(path).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not (folder / d).is_symlink() and not (folder / d / ".dvc").is_dir()
+            and not _ignored(rules, f"{prefix}{rel_dir}{d}", True))
+        for name in filenames:
+            if not _ignored(rules, f"{prefix}{rel_dir}{name}", False):
+                yield f"{rel_dir}{name}", folder / name
+
+
 def dir_md5(path: Path) -> tuple[str, int, int]:
     """DVC's directory hash: (``<md5>.dir``, total size, number of files)."""
     entries: list[dict[str, str]] = []
     size = 0
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        for name in filenames:
-            if name in (".gitignore", ".dvcignore"):
-                continue
-            full = Path(dirpath) / name
-            rel = full.relative_to(path).as_posix()
-            entries.append({"md5": file_md5(full), "relpath": rel})
-            size += full.stat().st_size
+    for rel, full in _walk(path):
+        entries.append({"md5": file_md5(full), "relpath": rel})
+        size += full.stat().st_size
     entries.sort(key=lambda e: e["relpath"])
     body = json.dumps(entries, sort_keys=True).encode()
     return hashlib.md5(body, usedforsecurity=False).hexdigest() + ".dir", size, len(entries)
@@ -149,11 +244,13 @@ def _stat_key(path: Path) -> str:
         st = path.stat()
         return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
     h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        for name in sorted(filenames):
-            st = (Path(dirpath) / name).stat()
-            h.update(f"{dirpath}/{name}\0{st.st_ino}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    # the .dvcignore files decide what is in the hash: a change to them is a change
+    for f in _ignore_files(path)[1]:
+        st = f.stat()
+        h.update(f"{f}\0{st.st_ino}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    for rel, full in _walk(path):
+        st = full.stat()
+        h.update(f"{rel}\0{st.st_ino}:{st.st_mtime_ns}:{st.st_size}\n".encode())
     return "dir:" + h.hexdigest()
 
 
