@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
-from lineage.audit.index import AuditIndex, build_index
+from lineage.audit.index import AuditIndex, build_index, ref_id
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RULES, RuleSpec, parse_time, short
 from lineage.errors import ConfigError
 from lineage.runtime import gc_paused
 
+# governance record kinds a later record of the same kind can correct (``supersedes``)
+SUPERSEDABLE = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
 
 
@@ -144,6 +146,7 @@ class AuditContext:
         self.policy = policy
         self.now = now
         self._cache: dict[tuple[str, str], Any] = {}
+        self._supersessions()
         self._classes()
         self._groups()
 
@@ -154,6 +157,31 @@ class AuditContext:
         except KeyError:
             value = self._cache[k] = compute(key)
             return value
+
+    # -- corrections ---------------------------------------------------------------------------
+    def _supersessions(self) -> None:
+        """Records are immutable: a correction is a new record of the same kind whose
+        ``properties.supersedes`` names the one it corrects (its ``id:`` as given, or its node
+        id). A superseded record no longer counts for any rule (it is still in the graph)."""
+        self.superseded: dict[str, list[str]] = {}  # record → the records that supersede it
+        for kind in SUPERSEDABLE:
+            prefix = kind + ":"
+            for n in self.idx.ids(kind):
+                props = self.idx.a(n).get("properties")
+                if not isinstance(props, dict) or not props.get("supersedes"):
+                    continue
+                refs = props["supersedes"]
+                for ref in refs if isinstance(refs, list) else str(refs).split(","):
+                    ref = str(ref).strip()
+                    if not ref:
+                        continue
+                    target = ref if ref.startswith(prefix) else prefix + ref
+                    if target != n:
+                        self.superseded.setdefault(target, []).append(n)
+
+    def superseded_by(self, record: str) -> list[str]:
+        """The records that correct ``record`` (empty when it still counts)."""
+        return self.superseded.get(record, [])
 
     # -- version classes ----------------------------------------------------------------------
     def _classes(self) -> None:
@@ -182,10 +210,28 @@ class AuditContext:
             for m in ms:
                 self.canon[m] = ms[0]
         self.members = {ms[0]: ms for ms in self.members.values()}
+        # A deployment is a fact even when no source described the version it names (a CD job
+        # records it before anything harvested the version): that version is a class of its
+        # own, so the rules about deployments check it (its lineage-continuity finding says
+        # that the version itself is missing).
+        self.unharvested: set[str] = set()
+        for d in idx.ids("deployment"):
+            named = {m for m, _ in idx.sources(d, "deployed_as")}
+            ref = ref_id(idx.a(d).get("model"))
+            if ref:
+                named.add(ref)
+            for m in named:
+                if m.startswith("model:") and m not in self.canon:
+                    self.unharvested.add(m)
+                    self.members[m] = [m]
+                    self.canon[m] = m
 
-    def versions(self) -> list[str]:
-        """Canonical ids of every version class, sorted."""
-        return sorted(self.members)
+    def versions(self, unharvested: bool = False) -> list[str]:
+        """Canonical ids of every version class a source described, sorted; with
+        ``unharvested``, also the versions only a deployment names."""
+        if unharvested:
+            return sorted(self.members)
+        return sorted(v for v in self.members if v not in self.unharvested)
 
     def version_of(self, model_id: str | None) -> str | None:
         return self.canon.get(model_id) if model_id else None
@@ -198,6 +244,8 @@ class AuditContext:
                 out.update(targets)
             elif self.idx.a(m).get("group"):
                 out.add(f"model_group:{self.idx.a(m)['group']}")
+            elif m in self.unharvested:
+                out.add(f"model_group:{m.removeprefix('model:').split('@', 1)[0]}")
         return sorted(out)
 
     # -- group classes and risk tiers --------------------------------------------------------
@@ -232,6 +280,8 @@ class AuditContext:
             targets = {t for t, _ in idx.targets(ra, "assesses")}
             if idx.a(ra).get("model_group"):
                 targets.add(idx.a(ra)["model_group"])
+            if ra in self.superseded:
+                continue
             for t in targets:
                 if t in self.group_canon:
                     by_group.setdefault(self.group_canon[t], set()).add(ra)
@@ -278,15 +328,18 @@ class AuditContext:
         return cached
 
     def linked(self, ids: Iterable[str], kind: str, edge: str, attr: str,
-               outgoing: bool = False) -> list[str]:
+               outgoing: bool = False, superseded: bool = False) -> list[str]:
         """Nodes of ``kind`` joined to any of ``ids`` by ``edge`` (into ids, or out of them
-        when ``outgoing``) or naming one of them in attribute ``attr``."""
+        when ``outgoing``) or naming one of them in attribute ``attr``; records a correction
+        superseded only with ``superseded``."""
         out: set[str] = set()
         by_attr = self._index_attr(kind, attr)
         for i in ids:
             pairs = self.idx.targets(i, edge) if outgoing else self.idx.sources(i, edge)
             out.update(n for n, _ in pairs if n in self.idx.attrs and n.startswith(kind + ":"))
             out.update(by_attr.get(i, ()))
+        if not superseded and self.superseded:
+            out.difference_update(self.superseded)
         return sorted(out)
 
     def deployments(self, version: str) -> list[str]:
@@ -562,7 +615,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     order = {rid: i for i, rid in enumerate(RULES)}
     findings.sort(key=lambda f: (f.group or "~", f.model or "~", -severity_rank(f.severity),
                                  order[f.rule], f.subject))
-    stats = {"nodes": idx.node_count, "model_versions": len(ctx.members),
+    stats = {"nodes": idx.node_count, "model_versions": len(ctx.versions()),
              "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
              "deployments": len(idx.ids("deployment"))}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name, now,

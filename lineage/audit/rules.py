@@ -34,30 +34,79 @@ def _identity(value: str | None) -> set[str]:
     return out
 
 
-def _approvals_for(ctx: AuditContext, version: str, deployment: str) -> list[str]:
+def _approvals_for(ctx: AuditContext, version: str, deployment: str,
+                   superseded: bool = False) -> list[str]:
     """Approvals that name this version (any registry's spelling) for the deployment's
-    environment (or for every environment), or the deployment itself."""
+    environment (or for every environment), or the deployment itself; the ones a correction
+    superseded only with ``superseded``."""
     env = ctx.idx.a(deployment).get("environment")
-    out = set(ctx.linked([deployment], "approval", "approves", "model"))
-    for ap in ctx.linked(ctx.members[version], "approval", "approves", "model"):
+    out = set(ctx.linked([deployment], "approval", "approves", "model", superseded=superseded))
+    for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
+                         superseded=superseded):
         ap_env = ctx.idx.a(ap).get("environment")
         if ap_env is None or ap_env == env:
             out.add(ap)
     return sorted(out)
 
 
-def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> list[str]:
+# the stricter decision wins when one approver decided twice at the same instant
+_DECISION_RANK = {"approved": 0, "conditional": 1}
+
+
+def _rid(node: str) -> str:
+    return node.split(":", 1)[1] if ":" in node else node
+
+
+def _when(t: datetime | None) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else "undated"
+
+
+def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[list[str],
+                                                                             list[str]]:
+    """The approvals that count for a deployment, and why each other one does not.
+
+    What counts for an approver is their latest decision dated before the deployment (any
+    time, for a deployment without a date): a later rejection withdraws their earlier
+    approvals, a later approval (or conditional approval) replaces an earlier rejection.
+    Decisions dated after the deployment, and undated ones, do not count."""
     deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
-    ok = []
+    why: list[str] = []
+    by_approver: dict[str, list[tuple[datetime, int, str]]] = {}
+    floor = datetime.min.replace(tzinfo=UTC)
     for ap in approvals:
         a = ctx.idx.a(ap)
-        if a.get("decision", "approved") not in _ACCEPTING:
-            continue
         decided = parse_time(a.get("decided_at"))
-        if deployed is not None and (decided is None or decided > deployed):
+        if deployed is not None and decided is None:
+            why.append(f"approval {_rid(ap)} is undated")
             continue
-        ok.append(ap)
-    return ok
+        if deployed is not None and decided is not None and decided > deployed:
+            why.append(f"approval {_rid(ap)} was decided after the deployment "
+                       f"({_when(decided)})")
+            continue
+        rank = _DECISION_RANK.get(str(a.get("decision", "approved")), 2)
+        who = str(a.get("approver", "")).strip().lower()
+        by_approver.setdefault(who, []).append((decided or floor, rank, ap))
+    ok: list[str] = []
+    for _who, decisions in sorted(by_approver.items()):
+        decisions.sort()
+        last_no = max((i for i, (_, rank, _) in enumerate(decisions) if rank > 1), default=-1)
+        ok += [ap for _, _, ap in decisions[last_no + 1:]]
+        if last_no < 0:
+            continue
+        no = decisions[last_no][2]
+        earlier = [ap for _, rank, ap in decisions[:last_no] if rank <= 1]
+        decision = ctx.idx.a(no).get("decision", "rejected")
+        for ap in earlier:
+            why.append(f"approval {_rid(ap)} by {ctx.idx.a(ap).get('approver')} was withdrawn "
+                       f"by their later decision {_rid(no)} ({decision}, "
+                       f"{_when(parse_time(ctx.idx.a(no).get('decided_at')))})")
+        if not earlier and last_no == len(decisions) - 1:
+            why.append(f"approval {_rid(no)} by {ctx.idx.a(no).get('approver')} is {decision}")
+    return sorted(ok), why
+
+
+def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> list[str]:
+    return _decide(ctx, approvals, deployment)[0]
 
 
 def _approve_cmd(version: str, env: str | None, role: str = "…") -> str:
@@ -69,23 +118,34 @@ def _approve_cmd(version: str, env: str | None, role: str = "…") -> str:
       articles=("EU AI Act Art. 14", "EU AI Act Art. 17"), controls=("ISO/IEC 42001 A.6.2.5",),
       severity=_SEV_GATE)
 def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
-    """Every deployment of a model version has an approval for that version and environment
-    (or for the deployment itself), decided before the deployment."""
-    for v in ctx.versions():
+    """Every deployment of a model version — harvested or only named by the deployment — has
+    an approval for that version and environment (or for the deployment itself), decided
+    before the deployment, that its approver did not withdraw and no correction superseded."""
+    for v in ctx.versions(unharvested=True):
         tier = ctx.tier(v)
         for d in ctx.deployments(v):
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
             approvals = _approvals_for(ctx, v, d)
-            if _qualifying(ctx, approvals, d):
+            ok, why = _decide(ctx, approvals, d)
+            if ok:
                 yield ctx.passed(d, tier, **kw)
                 continue
-            if not approvals:
-                why = f"{short(v)} was deployed to {env} with no approval on record"
+            gone = [ap for ap in _approvals_for(ctx, v, d, superseded=True)
+                    if ap not in approvals]
+            fixes: list[str] = []
+            for ap in gone:
+                by = ctx.superseded_by(ap)
+                fixes += by
+                said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})"
+                                 for b in sorted(by))
+                why.append(f"approval {_rid(ap)} was superseded by {said}")
+            if not approvals and not gone:
+                msg = f"{short(v)} was deployed to {env} with no approval on record"
             else:
-                why = (f"{short(v)} was deployed to {env} without an approval dated before the "
-                       "deployment (the approvals found are rejected, undated or later)")
-            yield ctx.failed(d, tier, why, evidence=[d, v, *approvals],
+                msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
+                       + "; ".join(sorted(why)))
+            yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes)],
                              remediation=_approve_cmd(v, env), **kw)
 
 
@@ -96,7 +156,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
 def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
     """A deployment needs as many distinct approvers (and roles) as the policy requires for its
     tier and environment, not counting the author of the training commit or the run's user."""
-    for v in ctx.versions():
+    for v in ctx.versions(unharvested=True):
         tier = ctx.tier(v)
         authors: dict[str, str] = {}  # identity → evidence node
         for run in ctx.runs(v):
@@ -327,7 +387,7 @@ def risk_tier_set(ctx: AuditContext) -> Iterator[Outcome]:
 def prohibited_not_deployed(ctx: AuditContext) -> Iterator[Outcome]:
     """A version of a system assessed at a prohibited tier has no active deployment (the tiers
     the policy applies this rule to are the prohibited ones)."""
-    for v in ctx.versions():
+    for v in ctx.versions(unharvested=True):
         tier = ctx.tier(v)
         live = [d for d in ctx.deployments(v) if ctx.active(d)]
         if not live:
@@ -450,7 +510,7 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
     is acknowledged, resolved or has triggered a retraining."""
     pol = ctx.policy.monitoring
     window = timedelta(days=pol.max_age_days)
-    for v in ctx.versions():
+    for v in ctx.versions(unharvested=True):
         tier = ctx.tier(v)
         live = [d for d in ctx.deployments(v) if ctx.active(d)]
         alerts = ctx.alerts(v)
