@@ -43,6 +43,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -61,6 +62,7 @@ from lineage.ids import (
     record_id,
     repo_key,
     run_id,
+    strip_credentials,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
 from lineage.serialize import dumps
@@ -148,6 +150,57 @@ def model_ref_id(ref: str) -> str:
     return model_id(*split_model_ref(ref))
 
 
+# -- credentials in URLs ------------------------------------------------------------------------
+# a URL anywhere in a value: the whole value (uri, evidence, endpoint, a link in properties, an
+# input path) or one inside free text (a reason, a description)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+")
+
+
+def scrub_credentials(value: Any, path: tuple[Any, ...] = (),
+                      removed: list[str] | None = None) -> Any:
+    """``value`` (a record's data, at any depth) with the credentials of every URL it holds
+    removed by :func:`lineage.ids.strip_credentials` (``user:password@``, secret query and
+    fragment parameters). The field paths that changed are appended to ``removed``.
+
+    Records go to an immutable, hash-chained log and are pushed to catalogs: a secret stored
+    once cannot be taken back, so it is never stored.
+    """
+    if isinstance(value, str):
+        if "://" not in value:
+            return value
+        clean = _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group(0)), value)
+        if clean != value and removed is not None:
+            removed.append(_field_path(path))
+        return clean
+    if isinstance(value, dict):
+        return {k: scrub_credentials(v, (*path, k), removed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_credentials(v, (*path, i), removed) for i, v in enumerate(value)]
+    return value
+
+
+def credentials_removed(record: _Record) -> list[str]:
+    """The fields (``uri``, ``properties.link``, ``models.0.path`` …) whose URLs held
+    credentials that validation removed: empty for a record written without any."""
+    return list(record._credentials_removed)
+
+
+def credentials_warning(record: _Record, *, in_file: bool = False) -> str | None:
+    """The one warning to give when ``record`` was written with credentials (never the
+    secret itself), else None."""
+    fields = credentials_removed(record)
+    if not fields:
+        return None
+    text = (f"credentials removed from the URL in {', '.join(fields)} (user:password@, "
+            "token and other secret parameters): they are not recorded")
+    if in_file:
+        text += ("; the file still holds them and its git history keeps them: rotate the "
+                 "secret, and remove it from the file")
+    else:
+        text += "; if the secret was real, rotate it (it was on a command line)"
+    return text
+
+
 # -- record models ------------------------------------------------------------------------------
 class _Record(BaseModel):
     # unquoted YAML numbers (`version: 3`, `id: 42`) are read as the text they look like
@@ -155,6 +208,21 @@ class _Record(BaseModel):
     kind: str
     id: RecordIdStr | None = None
     properties: dict[str, str] = Field(default_factory=dict, description="free-form facts")
+    # fields whose URLs held credentials, removed before validation (credentials_removed)
+    _credentials_removed: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _scrub(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        # every URL-valued field (uri, evidence, endpoint, properties, a run's paths, params,
+        # tags …) loses its credentials before anything — id, log, file, catalog — sees it
+        removed: list[str] = []
+        if isinstance(data, dict):
+            data = scrub_credentials(data, (), removed)
+        record = handler(data)
+        if removed and isinstance(record, _Record):
+            record._credentials_removed = removed
+        return record
 
 
 class RiskAssessmentRecord(_Record):
@@ -910,6 +978,9 @@ def check_files(paths: Iterable[Path], repo_root: Path) -> CheckResult:
             errors.append(exc)
     seen: dict[str, LoadedRecord] = {}
     for rec in loaded:
+        secret = credentials_error(rec)
+        if secret is not None:
+            errors.append(secret)
         prev = seen.setdefault(rec.node_id, rec)
         clash = conflicts(prev.record, rec.record) if prev is not rec else []
         if clash:
@@ -925,6 +996,24 @@ def check_files(paths: Iterable[Path], repo_root: Path) -> CheckResult:
                 if warning:
                     warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
     return CheckResult(len(files), loaded, errors, warnings)
+
+
+def credentials_error(rec: LoadedRecord) -> InputError | None:
+    """``lineage record validate``'s error for a record file holding credentials in a URL.
+
+    The harvest removes them and warns (the file is merged: refusing it would not take the
+    secret out of git history, and would hold back every other record); before merging,
+    a pull request's check fails so that the secret does not reach the main branch.
+    """
+    fields = credentials_removed(rec.record)
+    if not fields:
+        return None
+    top = fields[0].split(".", 1)[0]
+    return InputError(
+        f"the URL in {', '.join(fields)} holds credentials (user:password@, a token or "
+        "another secret parameter)", file=rec.file, line=rec.line_of(top), field=fields[0],
+        hint="remove them from the file (lineage would record the URL without them) and "
+             "rotate the secret: a pushed commit keeps it in git history")
 
 
 def merge(a: _Record, b: _Record) -> _Record:
@@ -1005,9 +1094,10 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
 
     root = api.find_repo_root(repo)
     cfg = load_config(root)
-    warning = None
+    warning = credentials_warning(record)
     if isinstance(record, DocumentRecord):
-        record, warning = check_document(record, root, file="command line")
+        record, doc_warning = check_document(record, root, file="command line")
+        warning = "; ".join(w for w in (warning, doc_warning) if w) or None
     nid = node_id_of(record)
     rel: str | None = None
     text: str | None = None
@@ -1036,6 +1126,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
         with store.transaction():
             # records are immutable: the same id saying something else is refused
             _check_recorded(store, record, nid, facts)
+            facts = keep_recorded_versions(store, facts)
             # the file first: when it cannot be written nothing is recorded
             if target is not None and text is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -1058,7 +1149,8 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
 _PROVENANCE = ("record_file", "source")
 
 
-def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str, Any]:
+def recorded_clash(store: Store, nid: str, facts: list[Node | Edge], *,
+                   only: Iterable[str] | None = None) -> dict[str, Any]:
     """The fields (with their stored values) the store's node ``nid`` holds with values other
     than the record's node in ``facts`` says: empty when the record may be written.
 
@@ -1066,24 +1158,123 @@ def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str
     lacks may be added (a deployment's retirement completes it), the identical record again
     changes nothing, where a record was written (``record_file``, ``source``) is provenance,
     not content, and a deployment another source (GTO) describes is that source's to say.
+    With ``only``, just those fields are compared, whichever source stored the node: what
+    identifies a model version a run produced (:func:`model_version_clash`).
     """
     old = store.get_node(nid)
     new = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
     if old is None or new is None:
         return {}
+    if only is not None:
+        keep = set(only)
+        return recorded_clash_of({k: v for k, v in old.attrs.items() if k in keep},
+                                 {k: v for k, v in new.attrs.items() if k in keep})
     if old.attrs.get("source") not in (None, "record", RUN_SOURCE):
         return {}
+    return recorded_clash_of(old.attrs, new.attrs)
+
+
+def recorded_clash_of(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """:func:`recorded_clash` on two nodes' attributes."""
 
     def facts_of(attrs: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in attrs.items() if k not in _PROVENANCE}
+        # a record stored before credentials were removed from URLs is the same record
+        out = {k: scrub_credentials(v) for k, v in attrs.items() if k not in _PROVENANCE}
         if isinstance(out.get("properties"), dict):
             props = {k: v for k, v in out["properties"].items() if k not in _PROVENANCE}
             out["properties"] = props or None
         return out
 
-    was, now = facts_of(old.attrs), facts_of(new.attrs)
+    was, now = facts_of(stored), facts_of(new)
     return {k: was[k] for k in sorted(now) if was.get(k) is not None and now[k] is not None
             and was[k] != now[k]}
+
+
+# what pins the bytes of a model version: its artifact hash; where none is stored, its commit
+_VERSION_PINS = (("artifact_hash",), ("commit",))
+
+
+def model_version_clash(store: Store, facts: list[Node | Edge]
+                        ) -> tuple[Node, Node, dict[str, Any]] | None:
+    """The first model version a run's ``facts`` produce that the store already holds with
+    other bytes: (stored node, the run's node, the fields that differ with their stored
+    values), else None.
+
+    A model version is identified by group + version and is immutable (DESIGN §3), whoever
+    registered it (GTO, DVC, an earlier run): a run may re-state its artifact hash (a retry)
+    or produce a version nobody has seen, not give it other bytes. The same bytes re-stated
+    from another commit are the same version (its commit stays the stored one:
+    :func:`keep_recorded_versions`); only a version stored without a hash is pinned by its
+    commit.
+    """
+    for f in facts:
+        if not (isinstance(f, Node) and f.kind == NodeKind.MODEL):
+            continue
+        old = store.get_node(f.id)
+        if old is None:
+            continue
+        pin = next((p for p in _VERSION_PINS if old.attrs.get(p[0]) is not None), None)
+        clash = recorded_clash(store, f.id, facts, only=pin) if pin else {}
+        if clash:
+            return old, f, clash
+    return None
+
+
+def keep_recorded_versions(store: Store, facts: list[Node | Edge]) -> list[Node | Edge]:
+    """``facts`` with the model versions the store holds completed, never rewritten: a run
+    re-stating a version (same bytes, another commit, run or time) keeps the version's
+    commit, run and creation time as they were first recorded (the run's own node says
+    where it ran)."""
+    out: list[Node | Edge] = []
+    for f in facts:
+        if isinstance(f, Node) and f.kind == NodeKind.MODEL:
+            old = store.get_node(f.id)
+            if old is not None:
+                attrs = {k: v for k, v in f.attrs.items() if old.attrs.get(k) is None}
+                f = Node(kind=f.kind, id=f.id, attrs=attrs)
+        out.append(f)
+    return out
+
+
+def next_version(version: str) -> str:
+    """A version to suggest after ``version``: ``v1.1.0`` → ``v1.2.0``, ``3`` → ``4``."""
+    m = re.match(r"^(\D*)(\d+(?:\.\d+)*)", version)
+    if m is None:
+        return f"{version}-2"
+    parts = [int(x) for x in m.group(2).split(".")]
+    at = 1 if len(parts) > 1 else 0
+    parts = [*parts[:at], parts[at] + 1, *(0 for _ in parts[at + 1:])]
+    return m.group(1) + ".".join(map(str, parts))
+
+
+def _model_version_conflict(store: Store, record: RunRecord, facts: list[Node | Edge], *,
+                            file: str | None, line_of: Callable[[str], int] | None,
+                            ) -> InputError | None:
+    found = model_version_clash(store, facts)
+    if found is None:
+        return None
+    old, new, clash = found
+    group = str(old.attrs.get("group") or new.attrs.get("group") or "")
+    version = str(old.attrs.get("version") or new.attrs.get("version") or "")
+    ref = f"{group}@{version}"
+    stored_hash = old.attrs.get("artifact_hash") or "no artifact hash"
+    stored_commit = old.attrs.get("commit") or "unknown"
+    field = next(iter(clash))
+    says = new.attrs.get(field)
+    path = new.attrs.get("artifact_uri")
+    what = "hash" if field == "artifact_hash" else "commit"
+    message = (f"model version {ref} is already recorded with artifact hash {stored_hash} "
+               f"(commit {stored_commit}): this run says its {what} is {says}"
+               + (f" ({path})" if path and field == "artifact_hash" else ""))
+    new_ref = f"{group}@{next_version(version)}"
+    if file is None:
+        spec = f"--model {new_ref}={path}" if path else f"--model {new_ref}=PATH"
+        hint = f"a model version is immutable: register a new version, e.g. `{spec}`"
+    else:
+        hint = (f"a model version is immutable: register a new version, e.g. `name: "
+                f"{group}` and `version: {next_version(version)}` in this run's models")
+    return InputError(message, file=file, line=line_of("models") if line_of else None,
+                      field="models", hint=hint)
 
 
 def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node | Edge], *,
@@ -1095,6 +1286,8 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
     without, the command line (``--id``, ``--prop``)."""
     clash = recorded_clash(store, nid, facts)
     if not clash:
+        if isinstance(record, RunRecord):  # the model versions it produced are immutable too
+            return _model_version_conflict(store, record, facts, file=file, line_of=line_of)
         return None
 
     def shown(v: Any) -> str:
@@ -1148,9 +1341,11 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "CheckResult", "check_document", "check_files", "conflicts", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
+    "CheckResult", "check_document", "check_files", "conflicts", "credentials_error",
+    "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
-    "recorded_clash", "recorded_conflict",
+    "keep_recorded_versions", "model_version_clash", "next_version", "recorded_clash",
+    "recorded_clash_of", "recorded_conflict",
     "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
 ]
 

@@ -38,6 +38,9 @@ from lineage.records import (
     check_document,
     conflict_error,
     conflicts,
+    credentials_removed,
+    credentials_warning,
+    keep_recorded_versions,
     parse_file,
     record_files,
     recorded_conflict,
@@ -46,7 +49,9 @@ from lineage.records import (
     validate_data,
 )
 
-CACHE_NS = "records:v3"  # v3: files with a key given twice are refused (read again once)
+# v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
+# once, so that no id or cached record keeps a secret)
+CACHE_NS = "records:v4"
 
 
 def blob_sha(data: bytes) -> str:
@@ -158,6 +163,12 @@ class RecordsHarvester:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
                 continue  # applied when it was cached
             record = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
+            if rec.new:  # said once: the cached record holds no secret
+                warning = credentials_warning(record, in_file=True)
+                if warning:
+                    field = credentials_removed(record)[0]
+                    ctx.report.warn(self.name, warning, file=rec.file,
+                                    line=rec.line_of(field.split(".", 1)[0]), field=field)
             if isinstance(record, DocumentRecord):
                 record, warning = check_document(record, ctx.repo_path, file=rec.file,
                                                  line=rec.line_of("content_hash"))
@@ -172,7 +183,8 @@ class RecordsHarvester:
                                       line_of=rec.line_of)
             if error is not None:
                 raise error
-            prepared.append(facts)
+            # a model version a run re-states keeps its commit, run and time as recorded
+            prepared.append(keep_recorded_versions(ctx.store, facts))
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             yield from facts

@@ -1,0 +1,125 @@
+"""A model version (group + version) is immutable: a run may re-state its bytes (a retry) or
+produce a version that does not exist yet, never give a registered version other bytes — by
+``lineage record run`` or by a governance run file (all or nothing)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.records import next_version
+
+runner = CliRunner()
+V110 = "model:churn@v1.1.0"
+REGISTERED_HASH = "md5:149a1092d4c2ea7aeec1ee63dbc9d869"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("versions") / "demo"
+    res = runner.invoke(app, ["quickstart", str(target)])
+    assert res.exit_code == 0, res.output
+    return target
+
+
+@pytest.fixture
+def demo(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "demo"
+    shutil.copytree(built, target, symlinks=True)
+    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
+        monkeypatch.delenv(var, raising=False)
+    return target
+
+
+def _invoke(demo: Path, *args: str):
+    return runner.invoke(app, [*args, "-C", str(demo)])
+
+
+def _state(demo: Path):
+    store = api.open_store(demo)
+    try:
+        return store.head(), {n.id: n.attrs for n in store.iter_nodes()}, sorted(
+            (e.kind, e.source, e.target) for e in store.iter_edges())
+    finally:
+        store.close()
+
+
+def _artifact_edges(demo: Path, mid: str) -> list[str]:
+    store = api.open_store(demo)
+    try:
+        return sorted(e.source for e in store.iter_edges() if e.target == mid
+                      and str(e.kind) == "artifact")
+    finally:
+        store.close()
+
+
+def test_a_run_giving_a_registered_version_other_bytes_is_refused(demo: Path) -> None:
+    before = _state(demo)
+    registered = before[1][V110]
+    assert registered["artifact_hash"] == REGISTERED_HASH
+    (demo / "models" / "churn.json").write_text('{"tampered":1}\n')
+    res = _invoke(demo, "record", "run", "--name", "retrain",
+                  "--model", "churn@v1.1.0=models/churn.json")
+    assert res.exit_code == 2, res.output
+    assert "churn@v1.1.0" in res.stderr
+    assert REGISTERED_HASH in res.stderr and registered["commit"] in res.stderr
+    assert "--model churn@v1.2.0=models/churn.json" in res.stderr
+    assert _state(demo) == before  # nothing written
+
+    # a version that does not exist yet is recorded
+    res = _invoke(demo, "record", "run", "--name", "retrain",
+                  "--model", "churn@v1.2.0=models/churn.json")
+    assert res.exit_code == 0, res.output
+
+
+def test_a_retry_re_stating_the_bytes_keeps_the_registration(demo: Path) -> None:
+    registered = _state(demo)[1][V110]
+    for _ in range(2):  # the same bytes, from HEAD (not the registration commit), twice
+        res = _invoke(demo, "record", "run", "--name", "retrain",
+                      "--model", "churn@v1.1.0=models/churn.json")
+        assert res.exit_code == 0, res.output
+        assert "warning" not in res.stderr
+    now = _state(demo)[1][V110]
+    for key in ("artifact_hash", "commit", "run_id", "created_at"):
+        assert now[key] == registered[key], key
+    assert len(_artifact_edges(demo, V110)) == 1
+
+
+def test_a_run_file_giving_a_version_other_bytes_fails_the_harvest(demo: Path) -> None:
+    assert _invoke(demo, "harvest").exit_code == 0
+    before = _state(demo)
+    (demo / "governance" / "run").mkdir(exist_ok=True)
+    (demo / "governance" / "run" / "a-new-version.yaml").write_text(
+        "kind: run\nid: fine\nname: train\nmodels:\n"
+        "  - {name: churn, version: v9.0.0, hash: 'md5:00000000000000000000000000000001'}\n")
+    (demo / "governance" / "run" / "retrain.yaml").write_text(
+        "kind: run\nid: bad\nname: retrain\nmodels:\n"
+        "  - name: churn\n    version: v1.1.0\n    path: models/churn.json\n"
+        "    hash: md5:c57b15e081c26fa767195814cf240a06\n")
+    res = _invoke(demo, "harvest")
+    assert res.exit_code == 2, res.output
+    assert "governance/run/retrain.yaml:4" in res.stderr
+    assert "churn@v1.1.0" in res.stderr and REGISTERED_HASH in res.stderr
+    assert "version: v1.2.0" in res.stderr
+    assert _state(demo) == before  # all or nothing: not even the good file
+
+    (demo / "governance" / "run" / "retrain.yaml").write_text(
+        "kind: run\nid: bad\nname: retrain\nmodels:\n"
+        f"  - {{name: churn, version: v1.1.0, hash: '{REGISTERED_HASH}'}}\n")
+    res = _invoke(demo, "harvest")
+    assert res.exit_code == 0, res.output
+    after = _state(demo)[1]
+    assert after[V110]["commit"] == before[1][V110]["commit"]
+    assert "model:churn@v9.0.0" in after
+
+
+@pytest.mark.parametrize(("version", "suggested"), [
+    ("v1.1.0", "v1.2.0"), ("3", "4"), ("v2", "v3"), ("1.4.2-rc1", "1.5.0"),
+    ("latest", "latest-2")])
+def test_next_version(version: str, suggested: str) -> None:
+    assert next_version(version) == suggested
