@@ -17,28 +17,43 @@ the committed code or not; ``dvc.lock``, ``.dvc`` files and the pipeline's own o
 ``dvc repro`` rewrites while it runs, do not count), the repository identity, and the content hash of each input — the
 hash DVC recorded in ``dvc.lock`` / ``.dvc`` files when it still matches the file, else the
 md5 computed as DVC does (:mod:`lineage.hashing`). On exit it hashes the models it was told
-about and records the run (status FINISHED, or FAILED when the block raised; KILLED on
-Ctrl-C) in the event log and the graph, through the same mapping as ``lineage record run``.
+about and records the run (status FINISHED; FAILED when the block raised or a logged model
+was not written; KILLED on Ctrl-C or SIGTERM) in the event log and the graph, through the same mapping as ``lineage record run``.
 The store is created when the repository has none yet. An exception from the training code
 is never hidden by a problem recording it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import sys
+import threading
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lineage.errors import InputError, LineageError, NotARepositoryError
-from lineage.hashing import compute, content_hash
+from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
 from lineage.ids import repo_key, repository_id, strip_credentials
 from lineage.records import EmitResult, RunRecord, default_version, emit, validate_data
 from lineage.serialize import now_utc
+
+
+def _warn(message: str) -> None:
+    """A warning pointing at the training script's line, not at this module."""
+    skip = {os.path.abspath(__file__), os.path.abspath(contextlib.__file__)}
+    frame = sys._getframe(0)
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename) in skip:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -159,11 +174,14 @@ class TrackedRun:
 
     def log_input(self, path: str | Path) -> dict[str, Any]:
         """Pin an input by content hash now (DVC's recorded md5, or computed as DVC does)."""
-        rel = self._rel(path)
+        rel, inside = repo_path(self.root, path)
+        if not inside:
+            _warn(f"lineage: input {rel} is outside the repository {self.root}: recorded by "
+                  "its absolute path and content hash, it cannot be joined to DVC data")
         h = content_hash(self.root, rel)
         if h is None:
-            warnings.warn(f"lineage: input {rel} is not in the work tree nor tracked by DVC: "
-                          "recorded without a content pin", stacklevel=2)
+            _warn(f"lineage: input {rel} is not in the work tree nor tracked by DVC: "
+                  "recorded without a content pin")
         entry = {"path": rel, "hash": h.hash if h else None, "size": h.size if h else None,
                  "nfiles": h.nfiles if h else None}
         self.inputs.append(entry)
@@ -171,17 +189,11 @@ class TrackedRun:
 
     def log_model(self, path: str | Path, *, name: str, version: str | None = None) -> None:
         """A model the run writes; hashed when the run ends (it may not exist yet)."""
-        self.models.append((name, version, self._rel(path)))
+        self.models.append((name, version, repo_path(self.root, path)[0]))
 
-    def _rel(self, path: str | Path) -> str:
-        p = Path(path)
-        if not p.is_absolute():
-            p = (self.root / p) if (self.root / p).exists() or not Path(path).exists() \
-                else Path.cwd() / p
-        try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
+    def missing_models(self) -> list[str]:
+        """Models logged but not on disk."""
+        return [rel for _name, _version, rel in self.models if not (self.root / rel).exists()]
 
     def to_record(self, status: str) -> RunRecord:
         from lineage.api import actor
@@ -191,9 +203,6 @@ class TrackedRun:
         for name, version, rel in self.models:
             full = self.root / rel
             if not full.exists():
-                if status == "FINISHED":
-                    raise InputError(f"the run logged model {rel} but did not write it",
-                                     file=rel, hint="save the model before the run ends")
                 continue
             h = compute(full).hash
             models.append({"name": name, "version": version or default_version(h), "path": rel,
@@ -213,31 +222,78 @@ class TrackedRun:
         return validate_data(clean, file="track_run", line=None)  # type: ignore[return-value]
 
 
-@contextmanager
+class RunTerminated(SystemExit):
+    """SIGTERM arrived inside ``track_run`` (CI cancel or timeout): the run is recorded as
+    KILLED, then the process exits with 143 (128 + SIGTERM), as the default action would."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception(killed: list[bool]) -> Iterator[None]:
+    """For the block only, turn SIGTERM into :class:`RunTerminated` (or call the handler the
+    program installed, after noting the signal); the previous handler is restored after.
+    Signal handlers belong to the main thread: elsewhere nothing is installed."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if (threading.current_thread() is not threading.main_thread()
+            or previous in (signal.SIG_IGN, None)):
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        killed.append(True)
+        if callable(previous):
+            previous(signum, frame)
+            return
+        raise RunTerminated
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def track_run(repo: str | Path = ".", *, name: str | None = None,
               inputs: Iterable[str | Path] = (), experiment: str | None = None,
               params: Mapping[str, Any] | None = None, run_id: str | None = None,
               write_file: bool = False) -> Iterator[TrackedRun]:
-    """Wrap training work; the run is recorded when the block ends (FINISHED / FAILED).
+    """Wrap training work; the run is recorded when the block ends: FINISHED, FAILED when
+    the block raised or a logged model was not written (InputError, after recording it),
+    KILLED on Ctrl-C or SIGTERM (then the process exits with 143).
 
+    Relative paths (``inputs``, ``log_input``, ``log_model``) are read as ``open()`` reads
+    them, from the current directory, and recorded relative to the repository.
     ``write_file=True`` also writes the run as ``governance/run/<id>.yaml``.
     """
     from lineage import api
 
     state = git_state(repo)
+    note = ci_commit_note(state.commit)
+    if note:
+        _warn(f"lineage: {note}")
     run = TrackedRun(root=state.root, run_id=run_id or uuid.uuid4().hex, name=name,
                      experiment=experiment, git=state, params=dict(params or {}),
                      start_time=now_utc())
     for p in inputs:
         run.log_input(p)
     status = "FINISHED"
+    missing: list[str] = []
+    killed: list[bool] = []
     try:
-        yield run
+        with _sigterm_as_exception(killed):
+            yield run
+        missing = run.missing_models()
+        if missing:
+            status = "FAILED"
+            run.tags["failure_reason"] = (f"logged model {', '.join(missing)} was not written")
     except KeyboardInterrupt:
         status = "KILLED"
         raise
     except BaseException:
-        status = "FAILED"
+        status = "KILLED" if killed else "FAILED"
         raise
     finally:
         try:
@@ -246,7 +302,11 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
         except LineageError as exc:
             if status == "FINISHED":
                 raise
-            warnings.warn(f"lineage could not record the {status} run: {exc}", stacklevel=3)
+            _warn(f"lineage could not record the {status} run: {exc}")
+    if missing:
+        raise InputError(f"the run logged model {missing[0]} but did not write it",
+                         file=missing[0], hint="save the model before the run ends; the run "
+                         f"is recorded as FAILED ({run.node_id})")
 
 
-__all__ = ["GitState", "TrackedRun", "git_state", "track_run"]
+__all__ = ["GitState", "RunTerminated", "TrackedRun", "git_state", "track_run"]

@@ -280,6 +280,47 @@ def _cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
     return h
 
 
+def repo_path(repo_root: Path, path: str | Path) -> tuple[str, bool]:
+    """Where a training script's ``path`` is, named as a pin names it: (path, inside).
+
+    A relative path is read as ``open()`` reads it, from the current directory — when that
+    is inside the repository; from elsewhere (``track_run(repo=...)``, ``--repo``) it is
+    relative to the repository root. Inside the repository the path is repo-relative
+    (posix); outside it is absolute and ``inside`` is False: such a path is pinned by its
+    content but is no DVC data of this repository.
+    """
+    root = Path(os.path.abspath(repo_root))
+    p = Path(path)
+    if not p.is_absolute():
+        cwd = Path.cwd()
+        inside = any(base == cwd or base in cwd.parents for base in (root, root.resolve()))
+        p = (cwd if inside else root) / p
+    full = Path(os.path.abspath(p))
+    for base, candidate in ((root, full), (root.resolve(), full),
+                            (root.resolve(), full.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix(), True
+        except ValueError:
+            continue
+    return full.as_posix(), False
+
+
+COMMIT_ENV = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
+
+
+def ci_commit_note(head: str | None) -> str | None:
+    """The commit a run's inputs were hashed at is the checked-out HEAD; a warning when the CI job's commit variable names another commit than the checked-out
+    HEAD (``actions/checkout`` of another ref): the run is linked to HEAD, what was hashed."""
+    for var in COMMIT_ENV:
+        value = os.environ.get(var, "").strip()
+        if value:
+            if head and value.lower() != head.lower():
+                return (f"${var} is {value} but the checked-out HEAD is {head}: the run is "
+                        "linked to HEAD, the code its inputs were read with")
+            return None
+    return None
+
+
 def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
     """Hash of ``rel`` for a content pin: what is on disk (DVC's record when they agree),
     else, when the path is not in the work tree, DVC's recorded hash.
@@ -298,4 +339,4 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
 
 
 __all__ = ["ContentHash", "compute", "content_hash", "dir_md5", "file_md5", "file_sha256",
-           "recorded"]
+           "recorded", "repo_path", "COMMIT_ENV", "ci_commit_note"]

@@ -11,6 +11,7 @@ Exit codes: 0 recorded · 2 invalid record / usage / no store.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,6 @@ WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record a
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
 PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
-COMMIT_ENV = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
 
 
 def _now() -> str:
@@ -263,8 +263,9 @@ def run(
     name: str | None = typer.Option(None, help="Run name, e.g. train."),
     run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: a new uuid)."),
     experiment: str | None = typer.Option(None, help="Experiment name."),
-    commit: str | None = typer.Option(None, help="Code commit (default: $GITHUB_SHA / "
-                                      "$CI_COMMIT_SHA / HEAD)."),
+    commit: str | None = typer.Option(None, help="Code commit, a full sha or a unique prefix "
+                                      "(default: the checked-out HEAD; $GITHUB_SHA / "
+                                      "$CI_COMMIT_SHA when there is no git checkout)."),
     dirty: bool | None = typer.Option(None, "--dirty/--clean",
                                       help="Was the work tree dirty? (default: unknown)"),
     status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING."),
@@ -295,16 +296,19 @@ def run(
     from lineage.api import actor, find_repo_root
     from lineage.errors import ConfigError, InputError
     from lineage.hashing import compute, content_hash
-    from lineage.records import default_version, git_head
+    from lineage.hashing import repo_path as pin_path
+    from lineage.records import default_version
 
     with handle_errors():
         root = find_repo_root(repo_path(repo))
-        sha = commit or next((os.environ[v] for v in COMMIT_ENV if os.environ.get(v)), None)
-        sha = sha or git_head(root)
-        ins = []
         notes: list[str] = []
+        sha = _run_commit(root, commit, notes)
+        ins = []
         for p in inputs or []:
-            rel = _repo_rel(root, p)
+            rel, inside = pin_path(root, p)
+            if not inside:
+                notes.append(f"input {rel} is outside the repository {root}: recorded by its "
+                             "absolute path and content hash, it cannot be joined to DVC data")
             h = content_hash(root, rel)
             if h is None:
                 notes.append(f"input {rel} is not in the work tree nor tracked by DVC: "
@@ -317,7 +321,7 @@ def run(
             if not sep or not ref or not path:
                 raise ConfigError(f"--model {spec!r} is not NAME[@VERSION]=PATH",
                                   hint="e.g. --model churn@v1.1.0=models/model.pkl")
-            rel = _repo_rel(root, path)
+            rel = pin_path(root, path)[0]
             if not (root / rel).exists():
                 raise InputError(f"model file {rel} does not exist", field="model",
                                  hint="write the model before recording the run")
@@ -335,15 +339,105 @@ def run(
           prop, repo, write_file, as_json, notes)
 
 
-def _repo_rel(root: Path, p: str) -> str:
-    path = Path(p)
-    if not path.is_absolute() and (root / path).exists():
-        return path.as_posix()
-    full = path if path.is_absolute() else (Path.cwd() / path)
-    try:
-        return full.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return Path(p).as_posix()
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _run_commit(root: Path, commit: str | None, notes: list[str]) -> str | None:
+    """The commit a run is linked to: ``--commit`` (a short sha expanded), else the
+    checked-out HEAD — what the inputs were hashed from —, else, with no git checkout, the
+    CI variable ($GITHUB_SHA, …)."""
+    from lineage.errors import ConfigError
+    from lineage.hashing import COMMIT_ENV, ci_commit_note
+    from lineage.records import git_head
+
+    if commit:
+        return _full_sha(root, commit.strip(), "--commit")
+    head = git_head(root)
+    if head:
+        note = ci_commit_note(head)
+        if note:
+            notes.append(note)
+        return head
+    for var in COMMIT_ENV:
+        value = os.environ.get(var, "").strip()
+        if value:
+            if not (_HEX.match(value) and len(value) in (40, 64)):
+                raise ConfigError(f"${var} is {value!r}, not a full git commit sha",
+                                  hint=f"unset {var} or pass --commit <sha>")
+            return value.lower()
+    return None
+
+
+def _full_sha(root: Path, value: str, what: str) -> str:
+    """A full sha for ``value``: itself when full, else the one commit it is a prefix of."""
+    from lineage.errors import ConfigError
+
+    hint = f"pass the full sha: {what} $(git rev-parse {value})"
+    if not _HEX.match(value) or not 4 <= len(value) <= 64:
+        raise ConfigError(f"{what} {value!r} is not a git commit sha (hex)",
+                          hint="e.g. --commit $(git rev-parse HEAD)")
+    value = value.lower()
+    if len(value) in (40, 64):
+        return value
+    from lineage.gitfiles import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
+        raise ConfigError(f"{what} {value} is a short sha and {root} has no git checkout to "
+                          "expand it", hint=hint)
+    found = _commits_with_prefix(dirs[1] / "objects", value)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConfigError(f"{what} {value} names no commit of this repository", hint=hint)
+    raise ConfigError(f"{what} {value} is ambiguous: {', '.join(sorted(found)[:4])}",
+                      hint="give more digits of the sha")
+
+
+def _commits_with_prefix(objects: Path, prefix: str) -> list[str]:
+    """Commits whose sha starts with ``prefix``, read from loose objects and pack indexes
+    (no git process: the CLI runs none)."""
+    import struct
+    import zlib
+
+    found: set[str] = set()
+    loose = objects / prefix[:2]
+    if loose.is_dir():
+        for f in loose.iterdir():
+            if f.name.startswith(prefix[2:]):
+                try:
+                    head = zlib.decompressobj().decompress(f.read_bytes()[:512], 16)
+                except (OSError, zlib.error):
+                    continue
+                if head.startswith(b"commit "):
+                    found.add(prefix[:2] + f.name)
+    for idx in (objects / "pack").glob("*.idx") if (objects / "pack").is_dir() else []:
+        try:
+            data = idx.read_bytes()
+            if data[:8] != b"\377tOc\x00\x00\x00\x02":
+                continue
+            first = int(prefix[:2], 16)
+            lo = struct.unpack(">I", data[8 + 4 * (first - 1):12 + 4 * (first - 1)])[0] \
+                if first else 0
+            hi, n = struct.unpack(">I", data[8 + 4 * first:12 + 4 * first])[0], \
+                struct.unpack(">I", data[8 + 4 * 255:12 + 4 * 255])[0]
+            shas = 8 + 1024
+            offsets = shas + 24 * n
+            with idx.with_suffix(".pack").open("rb") as pack:
+                for i in range(lo, hi):
+                    sha = data[shas + 20 * i:shas + 20 * i + 20].hex()
+                    if not sha.startswith(prefix):
+                        continue
+                    off = struct.unpack(">I", data[offsets + 4 * i:offsets + 4 * i + 4])[0]
+                    if off & 0x80000000:
+                        big = offsets + 4 * n + 8 * (off & 0x7FFFFFFF)
+                        off = struct.unpack(">Q", data[big:big + 8])[0]
+                    pack.seek(off)
+                    if (pack.read(1)[0] >> 4) & 7 == 1:  # object type 1: commit
+                        found.add(sha)
+        except (OSError, IndexError, struct.error, ValueError):
+            continue
+    return sorted(found)
 
 
 @record_app.command("validate")

@@ -122,11 +122,15 @@ def test_failing_training_script_records_failed(dvc_repo: GitRepo) -> None:
     assert node.attrs["params"] == {"lr": 10}
 
 
-def test_model_logged_but_not_written_is_an_error(dvc_repo: GitRepo) -> None:
+def test_model_logged_but_not_written_is_an_error_and_a_failed_run(dvc_repo: GitRepo) -> None:
     with pytest.raises(InputError, match="did not write it"), \
             track_run(dvc_repo.path, name="nomodel") as run:
+        run.log_params({"lr": 0.1})
         run.log_model("models/missing.pkl", name="churn")
-    assert api.open_store(dvc_repo.path).get_node(run.node_id) is None
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == "FAILED"
+    assert node.attrs["params"] == {"lr": 0.1}
+    assert "models/missing.pkl was not written" in node.attrs["tags"]["failure_reason"]
 
 
 def test_write_file_run_reads_back_unchanged(dvc_repo: GitRepo) -> None:
