@@ -60,7 +60,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-_DEFAULT_IGNORES = (".hg/", ".git/", ".git", ".dvc/")  # DVC's own, on top of .dvcignore
+_DEFAULT_DIRS = {".hg", ".git", ".dvc"}  # DVC's own ignores, on top of .dvcignore
 
 
 def _dvc_root(path: Path) -> Path | None:
@@ -80,10 +80,15 @@ class _Rule:
 
 
 def _rules(lines: list[str], base: str) -> list[_Rule]:
-    try:  # pathspec comes with DVC; without DVC there is no .dvcignore to honour
+    try:  # pathspec comes with DVC, which reads .dvcignore files with it
         from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as Pattern
-    except ImportError:  # pragma: no cover - pathspec<1
-        from pathspec.patterns import GitWildMatchPattern as Pattern  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - pathspec<1, or no DVC installed
+        try:
+            from pathspec.patterns import (  # type: ignore[attr-defined]
+                GitWildMatchPattern as Pattern,
+            )
+        except ImportError:
+            return []
     rules = []
     for line in lines:
         regex, ignore = Pattern.pattern_to_regex(line)
@@ -105,7 +110,7 @@ def _ignore_files(path: Path) -> tuple[Path | None, list[Path]]:
 
 def _ignore_rules(path: Path) -> tuple[Path | None, list[_Rule]]:
     root, files = _ignore_files(path)
-    rules = _rules(list(_DEFAULT_IGNORES), "")
+    rules: list[_Rule] = []
     if root is None:
         return None, rules
     for f in files:
@@ -151,10 +156,11 @@ def _walk(path: Path) -> Iterator[tuple[str, Path]]:
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(
             d for d in dirnames
-            if not (folder / d).is_symlink() and not (folder / d / ".dvc").is_dir()
+            if d not in _DEFAULT_DIRS and not (folder / d).is_symlink()
+            and not (folder / d / ".dvc").is_dir()
             and not _ignored(rules, f"{prefix}{rel_dir}{d}", True))
         for name in filenames:
-            if not _ignored(rules, f"{prefix}{rel_dir}{name}", False):
+            if name != ".git" and not _ignored(rules, f"{prefix}{rel_dir}{name}", False):
                 yield f"{rel_dir}{name}", folder / name
 
 
