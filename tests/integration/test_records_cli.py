@@ -142,11 +142,12 @@ def test_record_run_pins_inputs_and_model(repo: GitRepo, monkeypatch) -> None:
     assert run is not None and run.attrs["dirty"] is False and run.attrs["source"] == "lineage"
     pins = [e.attrs["pin"] for e in store.iter_edges("input")]
     assert pins == ["strong"]
-    # in CI the commit comes from the environment; a model without version gets md5-<hash>
+    # in CI the commit is still the checked-out HEAD (a warning names $GITHUB_SHA when it
+    # differs); a model without version gets md5-<hash>
     monkeypatch.setenv("GITHUB_SHA", "f" * 40)
     res = _invoke(repo, "run", "--model", "churn=models/model.pkl", "--json")
     rec = json.loads(res.stdout)["record"]
-    assert rec["commit"] == "f" * 40
+    assert rec["commit"] == head and "GITHUB_SHA" in res.stderr
     assert rec["models"][0]["version"] == "md5-" + rec["models"][0]["hash"][4:16]
 
 
@@ -172,17 +173,17 @@ def test_retiring_a_deployment_completes_its_file(repo: GitRepo) -> None:
 
 def test_ci_job_configures_through_the_environment(git_repo: GitRepo, tmp_path,
                                                     monkeypatch) -> None:
-    git_repo.commit("init")
+    head = git_repo.commit("init")
     store_dir = tmp_path / "ci-store"
     monkeypatch.setenv("LINEAGE_STORE", str(store_dir))
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
-    monkeypatch.setenv("GITHUB_SHA", "a" * 40)
+    monkeypatch.setenv("GITHUB_SHA", head)
     assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
     res = _invoke(git_repo, "run", "--name", "nightly", "--clean")
     assert res.exit_code == 0, res.output
     assert not (git_repo.path / ".lineage").exists() and (store_dir / "lineage.db").exists()
     (event,) = list(api.open_store(git_repo.path).events())
-    assert event.actor == "octocat" and event.payload["record"]["commit"] == "a" * 40
+    assert event.actor == "octocat" and event.payload["record"]["commit"] == head
     assert event.payload["record"]["user"] == "octocat"
 
 
