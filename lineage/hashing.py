@@ -80,9 +80,9 @@ class _Rule:
 
 
 def _rules(lines: list[str], base: str) -> list[_Rule]:
-    try:  # pathspec comes with DVC, which reads .dvcignore files with it
+    try:  # pathspec (a dependency; DVC reads .dvcignore files with it too)
         from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as Pattern
-    except ImportError:  # pragma: no cover - pathspec<1, or no DVC installed
+    except ImportError:  # pragma: no cover - pathspec<1
         try:
             from pathspec.patterns import (  # type: ignore[attr-defined]
                 GitWildMatchPattern as Pattern,
