@@ -85,3 +85,20 @@ def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def git_repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+@pytest.fixture
+def governance_repo(git_repo: GitRepo) -> GitRepo:
+    """A git repository holding the example governance folder (docs/examples), committed, with
+    a store (``lineage init``)."""
+    import shutil
+
+    from lineage import api
+
+    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
+    git_repo.commit("governance records")
+    api.init(git_repo.path)
+    return git_repo

@@ -5,8 +5,6 @@ line of the second: YAML and JSON readers keep the last value silently, so an ap
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +15,6 @@ from lineage.errors import InputError
 from lineage.records import parse_text
 from tests.conftest import GitRepo
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 runner = CliRunner()
 
 APPROVAL = ("kind: approval\nmodel: churn@v1.1.0\napprover: alice\ndecision: approved\n"
@@ -26,11 +23,8 @@ TWICE = APPROVAL + "approver: bob\n"  # line 6; the first on line 3
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
-    git_repo.commit("governance records")
-    api.init(git_repo.path)
-    return git_repo
+def repo(governance_repo: GitRepo) -> GitRepo:
+    return governance_repo
 
 
 def _state(repo: GitRepo) -> tuple[tuple[int, str], dict]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -13,15 +10,10 @@ from lineage.cli.main import app
 from lineage.errors import InputError
 from tests.conftest import GitRepo
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
-    git_repo.commit("governance records")
-    api.init(git_repo.path)
-    return git_repo
+def repo(governance_repo: GitRepo) -> GitRepo:
+    return governance_repo
 
 
 def _state(repo: GitRepo) -> tuple[tuple[int, str], dict]:

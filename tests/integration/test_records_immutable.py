@@ -3,9 +3,6 @@ reusing the id of a record already in the store, cannot change that record (DESI
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -13,17 +10,13 @@ from lineage import api
 from lineage.cli.main import app
 from tests.conftest import GitRepo
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 APPROVALS = "governance/churn/approvals.yaml"
 runner = CliRunner()
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
-    git_repo.commit("governance records")
-    api.init(git_repo.path)
-    return git_repo
+def repo(governance_repo: GitRepo) -> GitRepo:
+    return governance_repo
 
 
 def _harvest(repo: GitRepo):

@@ -6,8 +6,6 @@ the secret. A record file holding them fails ``lineage record validate`` (the PR
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +15,6 @@ from lineage.cli.main import app
 from lineage.records import credentials_removed, native_id, validate_data
 from tests.conftest import GitRepo
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 SECRETS = ("ghp_SECRET123", "SECRET456", "SECRET789", "bot:", "u:")
 CARD = "https://bot:ghp_SECRET123@raw.githubusercontent.com/acme/x/card.md?token=SECRET456"
 TICKET = "https://u:SECRET789@jira.example.com/browse/X-1"
@@ -25,11 +22,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
-    git_repo.commit("governance records")
-    api.init(git_repo.path)
-    return git_repo
+def repo(governance_repo: GitRepo) -> GitRepo:
+    return governance_repo
 
 
 def _invoke(repo: GitRepo, *args: str):
