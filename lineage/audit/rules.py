@@ -592,6 +592,11 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             if not bad:
                 model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
                 yield ctx.passed(nid, ctx.tier(model), model=model)
+    # a correction naming a record that is not there (a typo in ``supersedes``) corrects
+    # nothing: the record it meant still counts
+    for target, by_records in ctx.superseded.items():
+        if not idx.exists(target):
+            missing.setdefault(target, set()).update(by_records)
     # a run deleted in its tracking store that produced no version is not audited
     ignored = {r for r in idx.ids("run") if ctx.deleted(r)} - set(ctx.audited_runs())
     for gone in sorted(missing):

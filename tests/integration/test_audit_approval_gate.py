@@ -250,3 +250,18 @@ def test_the_store_and_the_graph_give_the_same_gate(repo: Path) -> None:
         store.close()
     assert [f.as_dict() for f in a.findings] == [f.as_dict() for f in b.findings]
     assert sum(f.rule == "deployment-approved" for f in a.findings) == 2
+
+
+def test_a_correction_naming_no_record_is_a_continuity_finding(repo: Path) -> None:
+    """A typo in ``supersedes`` corrects nothing: the record it meant still counts, and the
+    dangling name is reported like any other reference to a record the graph lacks."""
+    harvested()
+    _approve("appr-orig", "2026-03-02T09:00:00Z")
+    _deploy()
+    # another approver's rejection (their own decision withdraws nobody else's approval)
+    _approve("appr-fix", "2026-03-02T09:30:00Z", "rejected", "sam",
+             "--prop", "supersedes=appr-orgi")
+    _, data = audit("--rule", "deployment-approved", "--rule", "lineage-continuity")
+    assert not by_rule(data, "deployment-approved")  # appr-orig still counts
+    [f] = [f for f in by_rule(data, "lineage-continuity") if f["subject"] == "approval:appr-orgi"]
+    assert f["message"].startswith("approval:appr-orgi is named by approval:appr-fix")
