@@ -465,7 +465,15 @@ def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
     w = wanted.removeprefix("model:").removeprefix("model_group:")
     if "@" in w:
         target = ctx.version_of(f"model:{w}") or f"model:{w}"
-        return o.model == target or o.subject == target
+        if o.model == target or o.subject == target:
+            return True
+        # a group-level finding (the system's missing or stale risk tier, a rule about the
+        # group itself) gates each of its versions, as it does with --env; a finding about
+        # another version (a dangling ``model:`` reference filed under its group) does not
+        if o.model is not None or o.group is None or o.subject.startswith("model:"):
+            return False
+        group = ctx.group_of(target) or f"model_group:{w.split('@', 1)[0]}"
+        return ctx.group_class(o.group) == ctx.group_class(group)
     groups = {f"model_group:{w}"}
     groups |= set(ctx.group_members.get(ctx.group_class(f"model_group:{w}"), []))
     cands = {o.group, ctx.group_of(o.model)} - {None}
@@ -545,6 +553,29 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
                               "deployment …), or leave out --env")
 
 
+def check_rules(policy: Policy, rules: Iterable[str] | None) -> set[str] | None:
+    """The rule ids ``rules`` selects (case-insensitive), ``None`` for all. A name that is no
+    rule, or a rule the policy turns off, is a usage error: it would select nothing and pass
+    a CI gate with 0 checks."""
+    if rules is None:
+        return None
+    wanted: set[str] = set()
+    for name in rules:
+        rid = name.strip().lower()
+        if rid not in RULES:
+            raise ConfigError(f"--rule {name!r}: no rule named {rid!r}; known: "
+                              f"{_listing(RULES, limit=len(RULES))}",
+                              hint=_close(rid, RULES) or "give a rule id listed above "
+                              "(docs/audit.md#rules), or leave out --rule")
+        override = policy.rules.get(rid)
+        if override is not None and not override.enabled:
+            raise ConfigError(f"--rule {name!r}: the policy turns rule {rid!r} off "
+                              f"(rules.{rid}.enabled: false), so it would check nothing",
+                              hint=f"enable it in the policy, or leave out --rule {rid}")
+        wanted.add(rid)
+    return wanted
+
+
 def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | None = None,
               model: str | None = None, env: str | None = None,
               rules: Iterable[str] | None = None, source_name: str = "local",
@@ -552,8 +583,9 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
     """Audit a graph (a :class:`LineageGraph`, a :class:`Store` or an :class:`AuditIndex`).
 
     ``now`` fixes the clock (staleness, waiver expiry); ``model`` / ``env`` filter the
-    subjects (``churn`` or ``churn@v1.1.0``; ``prod``; one that names nothing in the graph:
-    :class:`ConfigError`); ``rules`` limits the rules run.
+    subjects (``churn`` or ``churn@v1.1.0``, a version also gated by its group's findings;
+    ``prod``; one that names nothing in the graph: :class:`ConfigError`); ``rules`` limits the
+    rules run (ids, case-insensitive; an unknown or disabled one: :class:`ConfigError`).
     """
     now = now or datetime.now(UTC)
     idx = build_index(source)
@@ -565,11 +597,13 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
          rules: Iterable[str] | None, source_name: str, policy_source: str) -> AuditReport:
     ctx = AuditContext(idx, policy, now)
     check_filters(ctx, model, env)
-    wanted = set(rules) if rules is not None else None
+    wanted = check_rules(policy, rules)
     specs = [s for rid, s in RULES.items()
              if (wanted is None or rid in wanted)
              and (policy.rules.get(rid) is None or policy.rules[rid].enabled)]
-    today = now.date()
+    # a waiver's ``expires`` is a UTC calendar day, as the records store times in UTC: a clock
+    # with an offset is converted first (2026-12-02T00:00+05:00 is still 2026-12-01)
+    today = now.astimezone(UTC).date()
     uses = [WaiverUse(w, "expired" if w.expires < today else "unused") for w in policy.waivers]
     findings: list[Finding] = []
     waived: list[Finding] = []
@@ -634,4 +668,4 @@ def _waiver_for(uses: list[WaiverUse], f: Finding) -> WaiverUse | None:
 
 
 __all__ = ["AuditContext", "AuditReport", "Check", "Finding", "Outcome", "WaiverUse",
-           "parse_time", "run_audit", "short"]
+           "check_rules", "parse_time", "run_audit", "short"]

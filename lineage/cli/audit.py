@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,22 +110,83 @@ def _lite_file(location: str | None, root: Path | None, cfg: Any) -> Path:
     return file
 
 
-def _anchor(root: Path | None, policy_source: str) -> str | None:
-    """A repository file to anchor SARIF results that no file holds: the policy file, else
-    lineage.yaml, dvc.yaml or README.md, whichever exists (path relative to the root)."""
+def _anchor(root: Path | None, policy_source: str, exclude: Path | None = None) -> str | None:
+    """A repository file to anchor SARIF results that no file holds (GitHub code scanning
+    rejects a whole log when one result has none): the policy file, else lineage.yaml,
+    dvc.yaml or README.md, else a file git tracks (at the root first, e.g. ``.gitignore``),
+    else ``.gitignore``; a path relative to the root, or None when the repository has none."""
     if root is None:
         return None
-    cands = [Path(policy_source)] if policy_source != "built-in default" else []
-    cands += [root / n for n in ("lineage.yaml", "dvc.yaml", "README.md")]
-    for c in cands:
-        p = c if c.is_absolute() else root / c
+
+    def cands() -> Iterator[Path]:
+        if policy_source != "built-in default":
+            yield Path(policy_source)
+        yield from (root / n for n in ("lineage.yaml", "dvc.yaml", "README.md"))
+        yield from _tracked_files(root)  # the git index is read only when it comes to that
+        yield root / ".gitignore"
+
+    base = root.resolve()
+    skip = exclude.resolve() if exclude is not None else None
+    for c in cands():
+        p = (c if c.is_absolute() else root / c).resolve()
         try:
-            rel = p.resolve().relative_to(root.resolve())
+            rel = p.relative_to(base)
         except ValueError:
             continue
-        if p.is_file():
+        if p != skip and p.is_file() and rel.parts and rel.parts[0] not in (".git", ".lineage"):
             return rel.as_posix()
     return None
+
+
+def _tracked_files(root: Path, limit: int = 64) -> list[Path]:
+    """Up to ``limit`` paths from the git index (the files git tracks, not a subprocess away),
+    those at the repository root first; [] when there is no index or it cannot be read."""
+    from lineage.gitfiles import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
+        return []
+    try:
+        data = (dirs[0] / "index").read_bytes()
+    except OSError:
+        return []
+    if len(data) < 12 or data[:4] != b"DIRC":
+        return []
+    version = int.from_bytes(data[4:8], "big")
+    count = int.from_bytes(data[8:12], "big")
+    paths: list[str] = []
+    pos, prev = 12, b""
+    try:
+        for _ in range(count):
+            start = pos
+            flags = int.from_bytes(data[pos + 60:pos + 62], "big")
+            pos += 62
+            if version >= 3 and flags & 0x4000:  # extended flags
+                pos += 2
+            if version >= 4:  # path prefix-compressed against the previous entry
+                strip, shift = 0, 0
+                while True:
+                    b = data[pos]
+                    pos += 1
+                    strip |= (b & 0x7F) << shift
+                    shift += 7
+                    if not b & 0x80:
+                        break
+                end = data.index(b"\0", pos)
+                name = prev[:len(prev) - strip] + data[pos:end]
+                pos = end + 1
+            else:
+                end = data.index(b"\0", pos)
+                name = data[pos:end]
+                pos = start + ((end - start) // 8 + 1) * 8  # NUL-padded to 8 bytes
+            prev = name
+            paths.append(name.decode("utf-8", "surrogateescape"))
+            if len(paths) >= limit * 4:
+                break
+    except (IndexError, ValueError):
+        pass
+    paths.sort(key=lambda p: ("/" in p, p))
+    return [root / p for p in paths[:limit]]
 
 
 @app.command()
@@ -155,10 +217,12 @@ def audit(
     env: str | None = typer.Option(None, "--env", "-e", show_default=False,
                                    help="Only deployments to (and versions deployed in) ENV."),
     rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False, metavar="RULE",
-                                           help="Run only this rule (repeatable)."),
+                                           help="Run only this rule (repeatable; an unknown or disabled one "
+                                                "is exit 2)."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False,
-        help="Evaluate staleness and waiver expiry as of this date (default: now)."),
+        help="Evaluate staleness and waiver expiry as of this date or time (default: now; "
+             "dates compare as UTC days)."),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 
@@ -185,8 +249,9 @@ def audit(
         fmt_ = "json" if as_json else _choice(fmt, FORMATS, "format")
         fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")
         src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
-        for r in rules or []:
-            _choice(r, tuple(RULES), "rule")
+        # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
+        rule_ids = None if rules is None else [_choice(r.strip(), tuple(RULES), "rule")
+                                                for r in rules]
         now = _as_of(as_of)
         root: Path | None
         try:
@@ -201,14 +266,23 @@ def audit(
         if target is None:
             raise ConfigError(f"the {src} source returned no graph")
         try:
-            report = run_audit(target, pol, now=now, model=model, env=env, rules=rules,
+            report = run_audit(target, pol, now=now, model=model, env=env, rules=rule_ids,
                                source_name=src if location is None else f"{src} {location}",
                                policy_source=where)
         finally:
             close = getattr(target, "close", None)
             if src == "local" and close is not None:
                 close()
-    report.anchor_file = _anchor(root, where)
+    report.anchor_file = _anchor(root, where, exclude=output)
+    fileless = [f for f in (*report.findings, *report.waived)
+                if not (f.location and f.location.get("file"))]
+    if fmt_ == "sarif" and report.anchor_file is None and fileless:
+        err_console.print(
+            "[yellow]warning:[/] no repository file to anchor the SARIF results at: GitHub code "
+            "scanning rejects a log with a result that names no file; commit a policy file "
+            "(lineage-policy.yaml), lineage.yaml or README.md at the repository root"
+            + ("" if root is not None else ", and run the audit inside that repository"),
+            soft_wrap=True)
     rendered = RENDERERS[fmt_](report)
     if fmt_ == "table":
         if output is not None:
