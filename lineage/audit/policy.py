@@ -15,9 +15,18 @@ import difflib
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from lineage.errors import ConfigError
 from lineage.yamlpos import bad_scalar, given_twice, key_given_twice, line_of
@@ -34,6 +43,11 @@ DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "trans
 _HIGH_RISK_DOCUMENTS: list[DocKind] = ["model_card", "data_governance", "evaluation", "bias_report"]
 
 
+# a policy says what it means: `true` is not a number of days, `"no"` not a boolean, and a
+# waiver's owner or reason is not blank
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+
+
 def severity_rank(sev: str) -> int:
     return SEVERITIES.index(sev)
 
@@ -45,7 +59,7 @@ class _Strict(BaseModel):
 class RulePolicy(_Strict):
     """Overrides for one rule; anything left out keeps the rule's default."""
 
-    enabled: bool = Field(True, description="false turns the rule off")
+    enabled: StrictBool = Field(True, description="false turns the rule off")
     tiers: list[Tier] | None = Field(
         None, description="risk tiers the rule applies to (default: the rule's own list)")
     severity: Severity | dict[Tier, Severity] | None = Field(
@@ -58,33 +72,33 @@ class ApprovalRequirement(_Strict):
     tiers: list[Tier] | None = Field(None, description="tiers this requirement covers (all)")
     environments: list[str] | None = Field(
         None, description="deployment environments it covers (all)")
-    count: int = Field(1, ge=1, description="distinct approvers needed")
+    count: StrictInt = Field(1, ge=1, description="distinct approvers needed")
     roles: list[str] = Field(default_factory=list,
                              description="roles that must each have approved")
 
 
 class RiskAssessmentPolicy(_Strict):
-    max_age_days: int = Field(365, ge=1, description="an older assessment is stale")
+    max_age_days: StrictInt = Field(365, ge=1, description="an older assessment is stale")
 
 
 class MonitoringPolicy(_Strict):
-    max_age_days: int = Field(
+    max_age_days: StrictInt = Field(
         30, ge=1, description="the latest monitoring evidence must be at most this old")
-    alert_follow_up_days: int = Field(
+    alert_follow_up_days: StrictInt = Field(
         14, ge=0, description="an open alert older than this needs a follow-up")
 
 
 class RetrainingPolicy(_Strict):
-    require_reason: bool = Field(True, description="a retraining record must give a reason")
+    require_reason: StrictBool = Field(True, description="a retraining record must give a reason")
 
 
 class Waiver(_Strict):
     """An accepted gap: suppresses findings of ``rule`` on ``node`` until ``expires``."""
 
-    rule: str = Field(description="rule id")
-    node: str = Field(description="subject node id (as printed in the finding)")
-    owner: str = Field(description="who accepted the risk")
-    reason: str = Field(min_length=1)
+    rule: Text = Field(description="rule id")
+    node: Text = Field(description="subject node id (as printed in the finding)")
+    owner: Text = Field(description="who accepted the risk")
+    reason: Text = Field(description="why the gap is accepted")
     expires: date = Field(description="last day the waiver applies (YYYY-MM-DD)")
 
 
@@ -178,15 +192,32 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        errs = exc.errors()
-        err = max(errs, key=lambda e: len(e["loc"])) if len(errs) > 1 and all(
-            e["loc"][:3] == errs[0]["loc"][:3] for e in errs) else errs[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        at = line_of(root, loc)
-        fld = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}:{at or 1}: field {fld}: {msg}",
+        raise ConfigError("\n".join(_problems(exc, root, source)),
                           hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
+
+
+def _problems(exc: ValidationError, root: Any, source: str) -> list[str]:
+    """Every field in error, one line each in file order: ``source:line: field …: why`` (all
+    the required fields a waiver lacks, not just the first)."""
+    by_loc: dict[tuple[Any, ...], list[Any]] = {}
+    for e in exc.errors():
+        loc = e["loc"]
+        # a value that fits no member of a union (one severity, or a map) is one problem
+        cut = next((i for i, p in enumerate(loc) if isinstance(p, str) and p in _UNION_TAGS),
+                   len(loc))
+        by_loc.setdefault(tuple(loc[:cut]), []).append(e)
+    out: list[tuple[int, str]] = []
+    for errs in by_loc.values():
+        err = max(errs, key=lambda e: len(e["loc"]))
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        at = line_of(root, loc) or 1
+        fld = ".".join(str(p) for p in loc) or "(top level)"
+        got = err.get("input")
+        given = (f" (got {got!r})" if err["type"].endswith("_type")
+                 and isinstance(got, str | int | float | bool) else "")
+        out.append((at, f"{source}:{at}: field {fld}: "
+                        f"{err['msg'].removeprefix('Value error, ')}{given}"))
+    return [msg for _, msg in sorted(out, key=lambda x: x[0])]
 
 
 def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:

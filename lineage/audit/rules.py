@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lineage.audit.index import REF_ATTRS, ref_id
 from lineage.audit.registry import RULES, parse_time, rule, short
+from lineage.ids import deployment_id
 
 if TYPE_CHECKING:
     from lineage.audit.engine import AuditContext, Outcome
@@ -23,15 +24,63 @@ _SEV_TRACE = {"unacceptable": "high", "high": "high", "limited": "medium", "mini
 _ACCEPTING = ("approved", "conditional")
 
 
-def _identity(value: str | None) -> set[str]:
-    """Spellings of one person to compare approvers with authors (email, name, email user)."""
-    if not value:
-        return set()
-    v = value.strip().lower()
-    out = {v}
-    if "@" in v:
-        out.add(v.split("@", 1)[0])
-    return out
+class Person(NamedTuple):
+    """One spelling of a person: a full email address (lower case) and the bare names it
+    answers to (a display name; an email's local part)."""
+
+    email: str | None
+    names: frozenset[str]
+
+
+def person(value: str | None, name: str | None = None) -> Person | None:
+    """``carl@example.com``, ``Carl <carl@example.com>``, ``carl``; a commit author gives
+    ``value`` = email and ``name``."""
+    v = (value or "").strip().lower()
+    bare = {n for n in ((name or "").strip().lower(),) if n}
+    email = None
+    if v.endswith(">") and "<" in v:
+        shown, _, v = v[:-1].rpartition("<")
+        v = v.strip()
+        if shown.strip():
+            bare.add(shown.strip().strip('"'))
+    if "@" in v and not any(c.isspace() for c in v):
+        email = v
+        bare.add(v.split("@", 1)[0])
+    elif v:
+        bare.add(v)
+    if email is None and not bare:
+        return None
+    return Person(email, frozenset(bare))
+
+
+def same_person(a: Person, b: Person) -> bool:
+    """Two full email addresses are one person only when equal (``ada@example.com`` is not
+    ``ada@contractor.org``); a bare name is the person whose display name or email local part
+    it is (``carl`` is ``carl@example.com``)."""
+    if a.email is not None and b.email is not None:
+        return a.email == b.email
+    return bool(a.names & b.names)
+
+
+def _people(values: list[str]) -> list[int]:
+    """For each spelling, the index of the first one naming the same person; spellings joined
+    through a bare name (``carl`` ~ ``carl@a.org``, ``carl`` ~ ``carl@b.org``) count as one,
+    so a gate never counts one person twice."""
+    ps = [person(v) or Person(None, frozenset({""})) for v in values]
+    root = list(range(len(ps)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i in range(len(ps)):
+        for j in range(i):
+            if same_person(ps[i], ps[j]):
+                a, b = find(i), find(j)
+                root[max(a, b)] = min(a, b)
+    return [find(i) for i in range(len(ps))]
 
 
 def _approvals_for(ctx: AuditContext, version: str, deployment: str,
@@ -73,6 +122,7 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
     why: list[str] = []
     by_approver: dict[str, list[tuple[datetime, int, str]]] = {}
     floor = datetime.min.replace(tzinfo=UTC)
+    dated: list[tuple[str, datetime | None, str]] = []
     for ap in approvals:
         a = ctx.idx.a(ap)
         decided = parse_time(a.get("decided_at"))
@@ -83,9 +133,11 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
             why.append(f"approval {_rid(ap)} was decided after the deployment "
                        f"({_when(decided)})")
             continue
-        rank = _DECISION_RANK.get(str(a.get("decision", "approved")), 2)
-        who = str(a.get("approver", "")).strip().lower()
-        by_approver.setdefault(who, []).append((decided or floor, rank, ap))
+        dated.append((ap, decided, str(a.get("approver", ""))))
+    # one person, however spelled (carl, carl@example.com), decides once: their latest word
+    for (ap, decided, _), who in zip(dated, _people([w for _, _, w in dated]), strict=True):
+        rank = _DECISION_RANK.get(str(ctx.idx.a(ap).get("decision", "approved")), 2)
+        by_approver.setdefault(str(who), []).append((decided or floor, rank, ap))
     ok: list[str] = []
     for _who, decisions in sorted(by_approver.items()):
         decisions.sort()
@@ -109,9 +161,24 @@ def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> lis
     return _decide(ctx, approvals, deployment)[0]
 
 
-def _approve_cmd(version: str, env: str | None, role: str = "…") -> str:
-    return (f"record an approval: lineage record approval --model {short(version)} "
-            f"--env {env or '…'} --approver … --role {role}")
+def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "…",
+                 count: int = 1) -> str:
+    """How to close an approval gap. An approval counts only when decided before the
+    deployment: one recorded now leaves a past deployment unapproved."""
+    env = ctx.idx.a(deployment).get("environment") or "…"
+    what = "an approval" if count == 1 else f"{count} approvals (by different people)"
+    cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
+           f"--role {role}")
+    deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
+    if deployed is None:
+        return f"record {what}: {cmd}"
+    at = _when(deployed)
+    return (f"an approval counts only when decided before the deployment ({at}); if {what} "
+            f"was given before it, record it with its date and evidence: {cmd} --decided-at "
+            f"<before {at}> --evidence <ticket>. A later approval does not make this "
+            f"deployment compliant: approve, deploy again and record the new deployment "
+            f"(lineage record deployment --model {short(version)} --env {env}), and waive this "
+            f"finding in the policy (waivers: owner, reason, expires)")
 
 
 @rule("deployment-approved", "Deployment approved before it happened",
@@ -146,7 +213,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
                        + "; ".join(sorted(why)))
             yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes)],
-                             remediation=_approve_cmd(v, env), **kw)
+                             remediation=_approve_fix(ctx, v, d), **kw)
 
 
 @rule("four-eyes", "Four-eyes approval (independent approvers)",
@@ -158,10 +225,10 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
     tier and environment, not counting the author of the training commit or the run's user."""
     for v in ctx.versions(unharvested=True):
         tier = ctx.tier(v)
-        authors: dict[str, str] = {}  # identity → evidence node
+        authors: list[tuple[Person, str]] = []  # who wrote the code / ran the run, evidence
         for run in ctx.runs(v):
-            for ident in _identity(ctx.idx.a(run).get("user")):
-                authors[ident] = run
+            if (p := person(ctx.idx.a(run).get("user"))) is not None:
+                authors.append((p, run))
             commits = {c for c, _ in ctx.idx.sources(run, "code")}
             sha = ctx.idx.a(run).get("commit")
             if sha:
@@ -170,8 +237,8 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                 ref = ctx.idx.refs.get(c)
                 if ref is None:
                     continue
-                for ident in _identity(ref.author_email) | _identity(ref.author_name):
-                    authors[ident] = c
+                if (p := person(ref.author_email, ref.author_name)) is not None:
+                    authors.append((p, c))
         for d in ctx.deployments(v):
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
@@ -179,21 +246,24 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
             if not approvals:
                 continue  # deployment-approved reports it
             req = ctx.policy.requirement(tier, env)
-            independent: set[str] = set()
+            others: list[str] = []
             roles: set[str] = set()
             conflicts: list[str] = []
             conflict_ev: list[str] = []
             for ap in approvals:
                 a = ctx.idx.a(ap)
                 who = str(a.get("approver", ""))
-                hit = next((authors[i] for i in _identity(who) if i in authors), None)
+                me = person(who)
+                hit = next((ev for p, ev in authors if me is not None and same_person(me, p)),
+                           None)
                 if hit is not None:
                     conflicts.append(who)
                     conflict_ev += [ap, hit]
                 else:
-                    independent.add(who.strip().lower())
+                    others.append(who)
                     if a.get("role"):
                         roles.add(str(a["role"]))
+            independent = set(_people(others))
             missing_roles = [r for r in req.roles if r not in roles]
             problems = []
             # an author's own approval does not count; it is a finding only when the
@@ -210,10 +280,12 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                 yield ctx.passed(d, tier, **kw)
                 continue
             role = missing_roles[0] if missing_roles else "…"
+            more = max(req.count - len(independent), 1 if missing_roles else 0)
             yield ctx.failed(
                 d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
                 evidence=[d, *approvals, *conflict_ev],
-                remediation=_approve_cmd(v, env, role) + " (by someone other than the author)",
+                remediation=_approve_fix(ctx, v, d, role, more)
+                + " (approvers other than the author of its code or run)",
                 **kw)
 
 
@@ -246,6 +318,12 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                 remediation=f"record the training run: lineage record run --model "
                             f"{short(v)}=<model path> --commit <sha> --input <data path>  (or log it to MLflow with the "
                             "model version's run_id)")
+
+
+def _run_label(ctx: AuditContext, run: str) -> str:
+    """``run:lineage:…`` names itself: no ``run run:…``."""
+    label = ctx.run_label(run)
+    return label.removeprefix("run ") if label.startswith("run run:") else label
 
 
 _UNFINISHED = frozenset({"FAILED", "KILLED"})  # run statuses (MLflow's, and track_run's)
@@ -285,7 +363,7 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems),
+        yield ctx.failed(run, tier, f"{_run_label(ctx, run)}: " + "; ".join(problems),
                          evidence=ev, model=v, remediation=_run_remediation(
                              run, "commit the training code, push the commit, and retrain from "
                                   "a clean checkout"))
@@ -339,7 +417,7 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
             fix = (f"dvc add {' '.join(dict.fromkeys(unrecorded))} (or dvc repro) and commit the "
                    ".dvc / dvc.lock change, then re-run the training from that commit so its "
                    "input is a version DVC records")
-        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
+        yield ctx.failed(run, tier, f"{_run_label(ctx, run)}: " + "; ".join(problems), evidence=ev,
                          model=v, remediation=fix)
 
 
@@ -398,8 +476,26 @@ def prohibited_not_deployed(ctx: AuditContext) -> Iterator[Outcome]:
         yield ctx.failed(
             v, tier, f"{short(v)} is assessed {tier}-risk but deployed to {', '.join(envs)}",
             evidence=[v, *live, ra or ""], model=v,
-            remediation=f"retire it now and record it: lineage record deployment --model "
-                        f"{short(v)} --env {envs[0]} --retired-at <time>")
+            remediation="retire it now and record the retirement of each live deployment: "
+                        + "; ".join(_retire_cmd(ctx, d) for d in live))
+
+
+def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
+    """The command that completes a live deployment's record with its end: the same record
+    (its id, or its model + environment + time), not a new deployment."""
+    a = ctx.idx.a(deployment)
+    model = short(str(a.get("model") or ""))
+    env = a.get("environment") or "…"
+    if a.get("source") == "gto":
+        name, _, version = model.partition("@")
+        return f"gto deprecate {name} {version} {env}, then lineage harvest"
+    at = a.get("deployed_at")
+    when = parse_time(at)
+    derived = when is not None and deployment in {
+        deployment_id(model.partition("@")[0], env, x) for x in (str(at), when)}
+    given_id = "" if derived else f" --id {deployment.removeprefix('deployment:')}"
+    return (f"lineage record deployment{given_id} --model {model} --env {env} --deployed-at "
+            f"{at or '…'} --retired-at <time>")
 
 
 def _doc_cmd(v: str, kind: str) -> str:

@@ -129,7 +129,13 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
         (f"lineage audit --as-of {quote(as_of)}", "the demo's timeline ends that day"),
         ("lineage audit --format markdown", "findings as a pull-request comment"),
         ("lineage record approval --model churn@v1.1.0 --env prod --approver "
-         "rita@example.com --role risk-officer --write-file", "close a gap, then audit again"),
+         "rita@example.com --role risk-officer --decided-at 2026-01-19T15:00:00Z "
+         "--evidence ML-14 --write-file", ""),
+        ("lineage record approval --model churn@v1.1.0 --env prod --approver "
+         "omar@example.com --role product-owner --decided-at 2026-01-19T16:00:00Z "
+         "--evidence ML-14 --write-file",
+         "record the two approvals the prod deployment (2026-01-20) had, dated before it, then "
+         "audit again: an approval decided after a deployment does not count for it"),
         ("lineage verify", "check the tamper-evident event log"),
         (f"HOME={quote(str(datahub_home))} datahub lite ls /mlmodels", "browse DataHub Lite"),
     ]

@@ -80,7 +80,7 @@ def test_store_and_datahub_lite_audits_agree(repo: GitRepo) -> None:
     assert not [k for k in found if k[1] == mlflow_run("broken")]
     assert ("run-data-pinned", mlflow_run("tuned")) not in found  # its MLflow input joined to DVC v1
     assert found[("run-code-pinned", mlflow_run("baseline"))].startswith(
-        f"run {mlflow_run('baseline')} (deleted in MLflow, but it produced churn-model@1)")
+        f"{mlflow_run('baseline')} (deleted in MLflow, but it produced churn-model@1)")
 
     push = runner.invoke(app, ["push", "-C", str(repo.path), "--to", "datahub-lite", "--json"])
     assert push.exit_code == 0, push.output

@@ -73,5 +73,5 @@ def test_deleted_mlflow_runs(repo: GitRepo) -> None:
     assert not [k for k in after if mlflow_run("broken") in after[k]]
     # ... the deleted run that produced churn-model version 1 still is, and says so
     assert after[("run-code-pinned", mlflow_run("baseline"))].startswith(
-        f"run {mlflow_run('baseline')} (deleted in MLflow, but it produced churn-model@1): its commit "
+        f"{mlflow_run('baseline')} (deleted in MLflow, but it produced churn-model@1): its commit "
         "000000000000 is not in the repository history")

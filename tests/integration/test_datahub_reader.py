@@ -399,7 +399,7 @@ def test_run_data_facts_datahub_has_no_field_for_round_trip() -> None:
     graph.add_edge(Edge.make(EdgeKind.CODE, "commit:" + "e" * 40, live))
 
     local = _audit_pairs(graph, now)
-    assert (f"run {run2}: input {new} is pinned to md5:{'2' * 32} of data/train.csv, which no "
+    assert (f"{run2}: input {new} is pinned to md5:{'2' * 32} of data/train.csv, which no "
             "DVC file in the history records") in {m for _, _, m, _ in local}
     assert not [f for f in local if f[1] == run1]  # joined strong, deleted but produced v1
     assert not [f for f in local if gone in f[1:]]

@@ -65,8 +65,10 @@ def test_findings_carry_evidence_mapping_and_remediation() -> None:
     noappr = next(f for f in report.findings if f.rule == "deployment-approved"
                   and "noappr" in f.subject)
     assert noappr.severity == "critical" and noappr.tier == "high"
-    assert noappr.remediation.startswith("record an approval: lineage record approval --model "
-                                         "s2-noappr@3 --env prod --approver")
+    # an approval recorded now would be dated after the deployment: the fix says so
+    assert ("lineage record approval --model s2-noappr@3 --env prod --approver … --role … "
+            "--decided-at <before 2026-05-22T00:00:00Z>") in noappr.remediation
+    assert "deploy again" in noappr.remediation and "waive" in noappr.remediation
     assert noappr.location == {"file": "governance/s2-noappr/deploy-prod.yaml",
                                "node": noappr.subject}
     assert "model:s2-noappr@v1.1.0" in noappr.aliases

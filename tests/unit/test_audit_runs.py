@@ -90,7 +90,7 @@ def test_strong_pin_to_a_version_dvc_never_recorded(how: str, tmp_path: Path) ->
     report = _audit(fx, how, tmp_path)
     assert pairs(report) == {("run-data-pinned", run)}
     f = report.findings[0]
-    assert f.message == (f"run {run}: input {new} is pinned to {MD5_NEW} of data/train.csv, "
+    assert f.message == (f"{run}: input {new} is pinned to {MD5_NEW} of data/train.csv, "
                          "which no DVC file in the history records")
     assert f.evidence == [run, new]
     assert f.remediation.startswith("dvc add data/train.csv")
@@ -125,5 +125,5 @@ def test_deleted_run_is_not_audited_unless_it_produced_a_version(how: str,
     report = _audit(fx, how, tmp_path)
     assert pairs(report) == {("run-code-pinned", run)}
     f = report.findings[0]
-    assert f"run {run} (deleted in MLflow, but it produced s0-clean0@3)" in f.message
+    assert f"{run} (deleted in MLflow, but it produced s0-clean0@3)" in f.message
     assert "dirty working tree" in f.message
