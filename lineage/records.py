@@ -439,7 +439,8 @@ def to_facts(record: _Record, *, record_file: str | None = None,
     Model versions, groups, runs and commits a record names appear only as edge ends, so the
     graph keeps them as placeholders until a harvester describes them (the audit's
     lineage-continuity rule sees a record naming a version nobody harvested). A run record is
-    the exception: the run is the source of truth for the model versions it produced.
+    the exception: the run is the source of truth for the model versions it produced, and
+    describes their groups (registry ``lineage``) where no registry does.
     """
     nid = node_id or node_id_of(record)
     props = dict(record.properties)
@@ -560,6 +561,11 @@ def _run_facts(record: RunRecord, nid: str, record_file: str | None,
             commit=record.commit.lower() if record.commit else None,
             created_at=record.end_time))
         out.append(Edge.make(EdgeKind.PRODUCED, nid, mid))
+        # the run describes its versions, so their group too: a version of a group nobody
+        # describes would be a gap no harvest closes. A group a registry (GTO, MLflow, DVC)
+        # or an earlier record already holds keeps its facts (keep_recorded_versions)
+        out.append(Node.make(NodeKind.MODEL_GROUP, model_group_id(m.name), name=m.name,
+                             registry=RUN_SOURCE))
         out.append(Edge.make(EdgeKind.VERSION_OF, mid, model_group_id(m.name)))
         if m.path:
             did = data_id(repo, m.path, m.hash)
@@ -1221,13 +1227,14 @@ def model_version_clash(store: Store, facts: list[Node | Edge]
 
 
 def keep_recorded_versions(store: Store, facts: list[Node | Edge]) -> list[Node | Edge]:
-    """``facts`` with the model versions the store holds completed, never rewritten: a run
-    re-stating a version (same bytes, another commit, run or time) keeps the version's
-    commit, run and creation time as they were first recorded (the run's own node says
-    where it ran)."""
+    """``facts`` with the model versions and groups the store holds completed, never
+    rewritten: a run re-stating a version (same bytes, another commit, run or time) keeps the
+    version's commit, run and creation time as they were first recorded (the run's own node
+    says where it ran), and a group a registry (GTO, MLflow, DVC) or an earlier run
+    describes keeps its registry, name and description."""
     out: list[Node | Edge] = []
     for f in facts:
-        if isinstance(f, Node) and f.kind == NodeKind.MODEL:
+        if isinstance(f, Node) and f.kind in (NodeKind.MODEL, NodeKind.MODEL_GROUP):
             old = store.get_node(f.id)
             if old is not None:
                 attrs = {k: v for k, v in f.attrs.items() if old.attrs.get(k) is None}

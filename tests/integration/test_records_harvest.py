@@ -29,7 +29,7 @@ def test_examples_harvest_once_and_reharvest_writes_nothing(repo: GitRepo) -> No
     assert first.new_events == 1 and not first.report.warnings
     nodes = first.counts["nodes"]
     assert nodes == {"alert": 1, "approval": 2, "data": 2, "deployment": 2, "document": 2,
-                     "model": 1, "retraining": 1, "risk_assessment": 1, "run": 1}
+                     "model": 1, "model_group": 1, "retraining": 1, "risk_assessment": 1, "run": 1}
     head = _state(repo)[0]
     again = api.harvest(repo.path, only=["records"])
     assert again.new_events == 0 and again.harvesters[0].stats.total == 0

@@ -612,13 +612,13 @@ class _Planner:
                 a = self.attrs(rid)
                 edges: list[list[Any]] = []
                 anchors: set[str] = set()
+                undescribed: set[str] = set()
                 for ek in RECORD_EDGES:
                     for e in self.g.in_edges(rid, ek) + self.g.out_edges(rid, ek):
                         edges.append([str(ek), e.source, e.target, *([e.attrs] if e.attrs else [])])
                         other = e.target if e.source == rid else e.source
-                        if other in self.g and not self.g.is_placeholder(other) and \
-                                self.g.kind(other) in anchors_kinds:
-                            anchors.add(other)
+                        if other in self.g and self.g.kind(other) in anchors_kinds:
+                            (undescribed if self.g.is_placeholder(other) else anchors).add(other)
                 if not anchors:  # a record joined to nothing: keep it where it points
                     for name in ("model", "new_model", "model_group", "previous_model"):
                         ref = a.get(name)
@@ -632,6 +632,11 @@ class _Planner:
                                 anchors.add(g)
                         if anchors:
                             break
+                if not anchors:
+                    # it names only entities no source described (a risk assessment of a
+                    # group before any version exists): their placeholder entities are
+                    # rendered too, and the record must reach the catalog's audit
+                    anchors = undescribed
                 value: dict[str, Any] = {"attrs": a, "edges": sorted(edges)}
                 if kind == NodeKind.ALERT:
                     value["incident"] = self.incident_urn(rid)
