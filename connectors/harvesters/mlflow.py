@@ -61,6 +61,7 @@ from urllib.parse import quote, unquote, urlsplit
 from lineage import ids
 from lineage.errors import ConfigError, InputError, LineageError
 from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.records import RUN_SOURCE
 from lineage.serialize import now_utc, utc_iso
 
 if TYPE_CHECKING:
@@ -812,9 +813,11 @@ class Emitter:
             canon = self.aliases_of.get(rm["name"], rm["name"])
             gid = ids.model_group_id(canon)
             stored = ctx.store.get_node(gid)
-            if stored is not None and stored.attrs.get("registry") not in (None, NAME):
+            if stored is not None and stored.attrs.get("registry") not in (None, NAME,
+                                                                            RUN_SOURCE):
                 # another registry (GTO) describes this group: its description, tags and
-                # properties stand; two writers taking turns would rewrite it every harvest
+                # properties stand; two writers taking turns would rewrite it every harvest.
+                # A group only a run record made (registry "lineage") is described here
                 continue
             props = {"mlflow_name": rm["name"]} if canon != rm["name"] else {}
             yield Node.make(NodeKind.MODEL_GROUP, gid, name=canon,

@@ -214,3 +214,25 @@ def test_run_mapping_names_the_group() -> None:
     nodes = [f for f in to_facts(rec) if isinstance(f, Node) and f.kind == NodeKind.MODEL_GROUP]
     assert [(n.id, n.attrs) for n in nodes] == [(GROUP, {"name": "fraud",
                                                          "registry": "lineage"})]
+
+
+def test_mlflow_describes_a_group_a_run_recorded_first(git_repo: GitRepo,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run recorded before MLflow's first harvest made the group (``registry: lineage``):
+    MLflow, a registry, then describes it (registry, description, tags), as GTO may."""
+    from tests.mlflow_history import FIXTURES
+
+    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(git_repo.path)
+    git_repo.write("model.bin", "weights\n")
+    git_repo.commit("model")
+    shutil.copy(FIXTURES / "mlflow.db", git_repo.path / "mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    _ok("init")
+    _ok("record", "run", "--name", "train", "--commit", git_repo.git("rev-parse", "HEAD"),
+        "--clean", "--model", "churn-model@9=model.bin")
+    assert _node(git_repo, "model_group:churn-model")["registry"] == "lineage"
+    _ok("harvest", "--only", "mlflow")
+    group = _node(git_repo, "model_group:churn-model")
+    assert group["registry"] == "mlflow" and group["description"] == "Customer churn classifier"
