@@ -102,3 +102,17 @@ def governance_repo(git_repo: GitRepo) -> GitRepo:
     git_repo.commit("governance records")
     api.init(git_repo.path)
     return git_repo
+
+
+@pytest.fixture(scope="session")
+def quickstart_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart demo (git, DVC, GTO, recorded runs, governance records; harvested and
+    pushed to DataHub Lite), built once per test session. Never change it: copy it first."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    target = tmp_path_factory.mktemp("quickstart") / "demo"
+    res = CliRunner().invoke(app, ["quickstart", str(target), "--json"])
+    assert res.exit_code == 0, res.output
+    return target

@@ -30,12 +30,9 @@ def lineage(*args: str) -> tuple[int, str]:
     return res.exit_code, res.output
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("tamper") / "demo"
-    code, out = lineage("quickstart", str(target), "--json")
-    assert code == 0, out
-    return target
+@pytest.fixture
+def demo(quickstart_built: Path) -> Path:
+    return quickstart_built
 
 
 @pytest.fixture

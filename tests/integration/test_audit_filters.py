@@ -16,12 +16,9 @@ from lineage.cli.main import app
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("filters") / "demo"
-    res = runner.invoke(app, ["quickstart", str(target), "--json"])
-    assert res.exit_code == 0, res.output
-    return target
+@pytest.fixture
+def built(quickstart_built: Path) -> Path:
+    return quickstart_built
 
 
 @pytest.fixture

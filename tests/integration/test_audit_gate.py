@@ -17,12 +17,9 @@ AS_OF = ["--as-of", "2026-01-22"]  # the demo's timeline ends that day
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("gate") / "demo"
-    res = runner.invoke(app, ["quickstart", str(target), "--json"])
-    assert res.exit_code == 0, res.output
-    return target
+@pytest.fixture
+def built(quickstart_built: Path) -> Path:
+    return quickstart_built
 
 
 @pytest.fixture

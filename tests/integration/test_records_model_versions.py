@@ -19,12 +19,9 @@ V110 = "model:churn@v1.1.0"
 REGISTERED_HASH = "md5:149a1092d4c2ea7aeec1ee63dbc9d869"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("versions") / "demo"
-    res = runner.invoke(app, ["quickstart", str(target)])
-    assert res.exit_code == 0, res.output
-    return target
+@pytest.fixture
+def built(quickstart_built: Path) -> Path:
+    return quickstart_built
 
 
 @pytest.fixture

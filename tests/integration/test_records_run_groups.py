@@ -160,12 +160,9 @@ def test_written_run_file_harvests_to_the_same_group(repo: GitRepo) -> None:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("groups") / "demo"
-    res = runner.invoke(app, ["quickstart", str(target)])
-    assert res.exit_code == 0, res.output
-    return target
+@pytest.fixture
+def built(quickstart_built: Path) -> Path:
+    return quickstart_built
 
 
 def test_a_group_gto_describes_keeps_its_facts(built: Path, tmp_path: Path,
