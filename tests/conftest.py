@@ -76,8 +76,11 @@ class GitRepo:
 def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for k, v in PINNED_ENV.items():
         monkeypatch.setenv(k, v)
+    from lineage.hashing import COMMIT_ENV
+
+    # a test run inside CI must not take its commit variables for the tests' own
     for k in ("MLFLOW_TRACKING_URI", "DATAHUB_GMS_URL", "DATAHUB_GMS_TOKEN", "ATLAS_URL",
-              "LINEAGE_STORE"):
+              "LINEAGE_STORE", *COMMIT_ENV):
         monkeypatch.delenv(k, raising=False)
     yield
 
@@ -116,3 +119,26 @@ def quickstart_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = CliRunner().invoke(app, ["quickstart", str(target), "--json"])
     assert res.exit_code == 0, res.output
     return target
+
+
+@pytest.fixture
+def quickstart_demo(quickstart_built: Path, tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the quickstart demo, made the current directory (tests change it)."""
+    import shutil
+
+    repo = tmp_path / "demo"
+    shutil.copytree(quickstart_built, repo, symlinks=True)
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def store_state(repo: GitRepo) -> tuple[tuple[int, str], dict[str, dict[str, int]]]:
+    """The store's event-log head and its counts of nodes and edges by kind."""
+    from lineage import api
+
+    store = api.open_store(repo.path)
+    try:
+        return store.head(), store.counts()
+    finally:
+        store.close()

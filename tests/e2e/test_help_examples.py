@@ -121,8 +121,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture
 def in_demo(demo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(demo[0])
-    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
-        monkeypatch.delenv(var, raising=False)
     return demo[0]
 
 

@@ -10,7 +10,6 @@ store another process is writing is busy: one line, exit 2, and the store is lef
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -31,16 +30,9 @@ def lineage(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def demo(quickstart_built: Path) -> Path:
-    return quickstart_built
-
-
-@pytest.fixture
-def repo(demo: Path, tmp_path: Path) -> Path:
+def repo(quickstart_demo: Path) -> Path:
     """A fresh copy of the demo repository and its store, for one test to change."""
-    copy = tmp_path / "demo"
-    shutil.copytree(demo, copy, symlinks=True)
-    return copy
+    return quickstart_demo
 
 
 def _sql(repo: Path, *statements: str) -> None:

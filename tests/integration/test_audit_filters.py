@@ -4,7 +4,6 @@ quickstart demo and on real git repositories: a filter never lets a gap through 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def built(quickstart_built: Path) -> Path:
-    return quickstart_built
-
-
-@pytest.fixture
-def demo(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    repo = tmp_path / "demo"
-    shutil.copytree(built, repo, symlinks=True)
-    monkeypatch.chdir(repo)
-    return repo
+def demo(quickstart_demo: Path) -> Path:
+    return quickstart_demo
 
 
 def audit(repo: Path, *args: str):

@@ -5,7 +5,6 @@ or a one-line error with exit 2, never a silent pass or a traceback."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def built(quickstart_built: Path) -> Path:
-    return quickstart_built
-
-
-@pytest.fixture
-def demo(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the demo, the current directory (tests change it)."""
-    repo = tmp_path / "demo"
-    shutil.copytree(built, repo, symlinks=True)
-    monkeypatch.chdir(repo)
-    return repo
+def demo(quickstart_demo: Path) -> Path:
+    return quickstart_demo
 
 
 def audit(repo: Path, *args: str):

@@ -13,7 +13,7 @@ from lineage import api
 from lineage.cli.main import app
 from lineage.errors import InputError
 from lineage.records import parse_text
-from tests.conftest import GitRepo
+from tests.conftest import GitRepo, store_state
 
 runner = CliRunner()
 
@@ -25,14 +25,6 @@ TWICE = APPROVAL + "approver: bob\n"  # line 6; the first on line 3
 @pytest.fixture
 def repo(governance_repo: GitRepo) -> GitRepo:
     return governance_repo
-
-
-def _state(repo: GitRepo) -> tuple[tuple[int, str], dict]:
-    store = api.open_store(repo.path)
-    try:
-        return store.head(), store.counts()
-    finally:
-        store.close()
 
 
 def test_validate_lists_the_file_and_line_of_the_second_key(repo: GitRepo) -> None:
@@ -48,14 +40,14 @@ def test_validate_lists_the_file_and_line_of_the_second_key(repo: GitRepo) -> No
 
 def test_harvest_fails_and_the_store_is_unchanged(repo: GitRepo) -> None:
     api.harvest(repo.path, only=["records"])
-    before = _state(repo)
+    before = store_state(repo)
     repo.write("governance/approval.yaml", TWICE)
     res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert res.exit_code == 2, res.output
     assert res.stderr.startswith("error: governance/approval.yaml:6 (approver): field approver "
                                  "given twice (first on line 3)"), res.stderr
     assert "Traceback" not in res.output
-    assert _state(repo) == before
+    assert store_state(repo) == before
     # the file fixed: harvested
     repo.write("governance/approval.yaml", APPROVAL)
     assert runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"]
@@ -131,7 +123,7 @@ def test_a_file_cached_before_the_check_is_checked_once_more(repo: GitRepo) -> N
             store.cache_put_many("records:v2", [(key, [])])
     finally:
         store.close()
-    before = _state(repo)
+    before = store_state(repo)
     res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert res.exit_code == 2 and "given twice" in res.stderr, res.output
-    assert _state(repo) == before
+    assert store_state(repo) == before

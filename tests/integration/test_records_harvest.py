@@ -8,20 +8,12 @@ from typer.testing import CliRunner
 from lineage import api
 from lineage.cli.main import app
 from lineage.errors import InputError
-from tests.conftest import GitRepo
+from tests.conftest import GitRepo, store_state
 
 
 @pytest.fixture
 def repo(governance_repo: GitRepo) -> GitRepo:
     return governance_repo
-
-
-def _state(repo: GitRepo) -> tuple[tuple[int, str], dict]:
-    store = api.open_store(repo.path)
-    try:
-        return store.head(), store.counts()
-    finally:
-        store.close()
 
 
 def test_examples_harvest_once_and_reharvest_writes_nothing(repo: GitRepo) -> None:
@@ -30,10 +22,10 @@ def test_examples_harvest_once_and_reharvest_writes_nothing(repo: GitRepo) -> No
     nodes = first.counts["nodes"]
     assert nodes == {"alert": 1, "approval": 2, "data": 2, "deployment": 2, "document": 2,
                      "model": 1, "model_group": 1, "retraining": 1, "risk_assessment": 1, "run": 1}
-    head = _state(repo)[0]
+    head = store_state(repo)[0]
     again = api.harvest(repo.path, only=["records"])
     assert again.new_events == 0 and again.harvesters[0].stats.total == 0
-    assert _state(repo)[0] == head
+    assert store_state(repo)[0] == head
     store = api.open_store(repo.path)
     assert store.verify().ok
     card = store.get_node("document:churn-model-card-v1.1.0")
@@ -77,7 +69,7 @@ decided_at: 2026-02-01
 
 def test_invalid_file_fails_the_harvest_and_leaves_the_store_unchanged(repo: GitRepo) -> None:
     api.harvest(repo.path, only=["records"])
-    before = _state(repo)
+    before = store_state(repo)
     repo.write("governance/churn/z_new_ok.yaml",
                "kind: alert\nmodel: churn@v1.1.0\nmetric: ks_statistic\nat: 2026-02-01\n")
     repo.write("governance/churn/bad.yaml", BAD)
@@ -86,7 +78,7 @@ def test_invalid_file_fails_the_harvest_and_leaves_the_store_unchanged(repo: Git
     assert ("error: governance/churn/bad.yaml:3 (decision): Input should be 'approved', "
             "'rejected' or 'conditional' (got 'approve')") in res.stderr
     assert "hint: use one of the values listed" in res.stderr
-    assert _state(repo) == before  # neither the bad nor the good new file was applied
+    assert store_state(repo) == before  # neither the bad nor the good new file was applied
 
 
 def test_every_invalid_file_is_counted(repo: GitRepo) -> None:
@@ -106,7 +98,7 @@ def test_changed_document_is_an_error_naming_the_hash_line(repo: GitRepo) -> Non
     assert (err.file, err.line, err.field) == ("governance/churn/documents.yaml", 5,
                                                "content_hash")
     assert "content_hash does not match model_card.md" in str(err)
-    assert _state(repo)[0][0] == 0
+    assert store_state(repo)[0][0] == 0
 
 
 def test_missing_document_file_is_a_warning(repo: GitRepo) -> None:
@@ -158,12 +150,12 @@ def test_governance_dir_is_configurable(repo: GitRepo) -> None:
 def test_invalid_values_fail_the_harvest_naming_file_line_field(repo: GitRepo, text: str,
                                                                 line: int, field: str) -> None:
     api.harvest(repo.path, only=["records"])
-    before = _state(repo)
+    before = store_state(repo)
     repo.write("governance/bad.yaml", text)
     res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert res.exit_code == 2, res.exception  # an invalid record file, not a traceback
     assert res.stderr.startswith(f"error: governance/bad.yaml:{line} ({field}): ")
-    assert _state(repo) == before
+    assert store_state(repo) == before
     check = CliRunner().invoke(app, ["record", "validate", "-C", str(repo.path)])
     assert check.exit_code == 1, check.exception
     assert check.stderr.startswith(f"error: governance/bad.yaml:{line} ({field}): ")

@@ -4,7 +4,6 @@ produce a version that does not exist yet, never give a registered version other
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,8 @@ REGISTERED_HASH = "md5:149a1092d4c2ea7aeec1ee63dbc9d869"
 
 
 @pytest.fixture
-def built(quickstart_built: Path) -> Path:
-    return quickstart_built
-
-
-@pytest.fixture
-def demo(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "demo"
-    shutil.copytree(built, target, symlinks=True)
-    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
-        monkeypatch.delenv(var, raising=False)
-    return target
+def demo(quickstart_demo: Path) -> Path:
+    return quickstart_demo
 
 
 def _invoke(demo: Path, *args: str):

@@ -31,8 +31,6 @@ GROUP = "model_group:fraud"
 @pytest.fixture
 def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     """The QA repro: data.csv and model.bin committed, `lineage init && lineage harvest`."""
-    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(git_repo.path)
     git_repo.write("data.csv", "a,b\n1,2\n")
     git_repo.write("model.bin", "weights\n")
@@ -160,18 +158,8 @@ def test_written_run_file_harvests_to_the_same_group(repo: GitRepo) -> None:
         store.close()
 
 
-@pytest.fixture
-def built(quickstart_built: Path) -> Path:
-    return quickstart_built
-
-
-def test_a_group_gto_describes_keeps_its_facts(built: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    demo = tmp_path / "demo"
-    shutil.copytree(built, demo, symlinks=True)
-    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(demo)
+def test_a_group_gto_describes_keeps_its_facts(quickstart_demo: Path) -> None:
+    demo = quickstart_demo
     store = api.open_store(demo)
     try:
         gto = store.get_node("model_group:churn")
@@ -219,8 +207,6 @@ def test_mlflow_describes_a_group_a_run_recorded_first(git_repo: GitRepo,
     MLflow, a registry, then describes it (registry, description, tags), as GTO may."""
     from tests.mlflow_history import FIXTURES
 
-    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(git_repo.path)
     git_repo.write("model.bin", "weights\n")
     git_repo.commit("model")
