@@ -93,3 +93,14 @@ def write_history(repo: GitRepo, store_dir: Path, dvc: dict[str, dict[str, str]]
         store.append_event("harvest", "test", {"harvester": "git+dvc (simulated)"})
     store.close()
     return repo_key
+
+
+def dvc_versions_repo(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    """The three commits with the MLflow store, and a store holding the git facts and DVC
+    versions v1, v2 of data/train.csv recorded at the first two commits."""
+    from lineage import api
+
+    c1, c2, _ = commit_mlflow_history(repo, monkeypatch)
+    write_history(repo, api.init(repo.path), {c1: {"data/train.csv": MD5_V1},
+                                              c2: {"data/train.csv": MD5_V2}})
+    return repo

@@ -25,10 +25,8 @@ from lineage.cli.main import app
 from tests.conftest import GitRepo
 from tests.mlflow_history import (
     EXPECTED,
-    MD5_V1,
-    MD5_V2,
-    commit_mlflow_history,
     delete_in_mlflow,
+    dvc_versions_repo,
     mlflow_run,
     write_history,
 )
@@ -42,10 +40,7 @@ runner = CliRunner()
 def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     """test_audit_mlflow_runs's repository: DVC versions v1, v2 of data/train.csv recorded at
     two commits, the MLflow runs trained at v1's commit and at a later one."""
-    c1, c2, _ = commit_mlflow_history(git_repo, monkeypatch)
-    write_history(git_repo, api.init(git_repo.path), {c1: {"data/train.csv": MD5_V1},
-                                                      c2: {"data/train.csv": MD5_V2}})
-    return git_repo
+    return dvc_versions_repo(git_repo, monkeypatch)
 
 
 def _audit(repo: Path, *source: str) -> list[dict[str, Any]]:

@@ -17,12 +17,9 @@ from lineage.audit import run_audit
 from tests.conftest import GitRepo
 from tests.mlflow_history import (
     EXPECTED,
-    MD5_V1,
-    MD5_V2,
-    commit_mlflow_history,
     delete_in_mlflow,
+    dvc_versions_repo,
     mlflow_run,
-    write_history,
 )
 
 
@@ -30,10 +27,7 @@ from tests.mlflow_history import (
 def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     """DVC versions v1, v2 of data/train.csv recorded at the first two commits; the runs
     trained at v1's commit and at the third ("broken" names a commit git lacks)."""
-    c1, c2, _ = commit_mlflow_history(git_repo, monkeypatch)
-    write_history(git_repo, api.init(git_repo.path), {c1: {"data/train.csv": MD5_V1},
-                                                      c2: {"data/train.csv": MD5_V2}})
-    return git_repo
+    return dvc_versions_repo(git_repo, monkeypatch)
 
 
 def _findings(repo: GitRepo) -> dict[tuple[str, str], str]:
