@@ -372,11 +372,12 @@ class AuditContext:
                 if not self.deleted(r) or self.versions_of_run(r)]
 
     def run_label(self, run: str) -> str:
-        """``run <id>``, saying so when the run was deleted in its tracking store."""
+        """The run's id (``run:…`` names itself), saying so when the run was deleted in its
+        tracking store."""
         if not self.deleted(run):
-            return f"run {run}"
+            return run
         made = ", ".join(short(v) for v in self.versions_of_run(run)) or "a model version"
-        return f"run {run} (deleted in MLflow, but it produced {made})"
+        return f"{run} (deleted in MLflow, but it produced {made})"
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
         """The highest tier among the versions a run produced (and that version)."""

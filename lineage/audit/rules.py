@@ -320,12 +320,6 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                             "model version's run_id)")
 
 
-def _run_label(ctx: AuditContext, run: str) -> str:
-    """``run:lineage:…`` names itself: no ``run run:…``."""
-    label = ctx.run_label(run)
-    return label.removeprefix("run ") if label.startswith("run run:") else label
-
-
 _UNFINISHED = frozenset({"FAILED", "KILLED"})  # run statuses (MLflow's, and track_run's)
 
 
@@ -363,7 +357,7 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        yield ctx.failed(run, tier, f"{_run_label(ctx, run)}: " + "; ".join(problems),
+        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems),
                          evidence=ev, model=v, remediation=_run_remediation(
                              run, "commit the training code, push the commit, and retrain from "
                                   "a clean checkout"))
@@ -417,7 +411,7 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
             fix = (f"dvc add {' '.join(dict.fromkeys(unrecorded))} (or dvc repro) and commit the "
                    ".dvc / dvc.lock change, then re-run the training from that commit so its "
                    "input is a version DVC records")
-        yield ctx.failed(run, tier, f"{_run_label(ctx, run)}: " + "; ".join(problems), evidence=ev,
+        yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
                          model=v, remediation=fix)
 
 
