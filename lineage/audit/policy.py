@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -118,6 +119,14 @@ class Policy(_Strict):
         description="documents every high-risk version needs (on the version or its group)")
     retraining: RetrainingPolicy = Field(default_factory=RetrainingPolicy)
     waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, v: Any) -> Any:
+        # YAML's `true` is Python's True, which equals 1: a Literal[1] would take it
+        if isinstance(v, bool):
+            raise ValueError("the policy format version is the number 1, not a boolean")
+        return v
 
     @model_validator(mode="after")
     def _known_rules(self) -> Policy:

@@ -59,6 +59,9 @@ def test_documented_example_is_valid_for_model_and_schema() -> None:
     ("rules:\n  four-eyes:\n    severity: {high: urgent}\n", 3, "rules.four-eyes.severity.high"),
     ("monitoring:\n  max_age_days: 30\n  freshness: 3\n", 3, "monitoring.freshness"),
     ("rules:\n  four-eyes:\n    tiers: [hihg]\n", 3, "rules.four-eyes.tiers.0"),
+    ("version: true\n", 1, "version"),
+    ("version: '1'\n", 1, "version"),
+    ("version: 2\n", 1, "version"),
 ])
 def test_invalid_policy_names_file_line_and_field(tmp_path: Path, text: str, line: int,
                                                    fld: str) -> None:
