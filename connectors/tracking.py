@@ -17,8 +17,8 @@ the committed code or not; ``dvc.lock``, ``.dvc`` files and the pipeline's own o
 ``dvc repro`` rewrites while it runs, do not count), the repository identity, and the content hash of each input — the
 hash DVC recorded in ``dvc.lock`` / ``.dvc`` files when it still matches the file, else the
 md5 computed as DVC does (:mod:`lineage.hashing`). On exit it hashes the models it was told
-about and records the run (status FINISHED; FAILED when the block raised or a logged model
-was not written; KILLED on Ctrl-C or SIGTERM) in the event log and the graph, through the same mapping as ``lineage record run``.
+about and records the run (status FINISHED, ``sys.exit(0)`` included; FAILED when the block
+raised — ``sys.exit(1)`` too — or a logged model was not written; KILLED on Ctrl-C or SIGTERM) in the event log and the graph, through the same mapping as ``lineage record run``.
 The store is created when the repository has none yet. An exception from the training code
 is never hidden by a problem recording it.
 """
@@ -255,14 +255,21 @@ def _sigterm_as_exception(killed: list[bool]) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _normal_exit(code: object) -> bool:
+    """``sys.exit(code)`` ends the process with status 0: ``None`` or ``0`` (``False``)."""
+    return code is None or (isinstance(code, int) and code == 0)
+
+
 @contextlib.contextmanager
 def track_run(repo: str | Path = ".", *, name: str | None = None,
               inputs: Iterable[str | Path] = (), experiment: str | None = None,
               params: Mapping[str, Any] | None = None, run_id: str | None = None,
               write_file: bool = False) -> Iterator[TrackedRun]:
-    """Wrap training work; the run is recorded when the block ends: FINISHED, FAILED when
-    the block raised or a logged model was not written (InputError, after recording it),
-    KILLED on Ctrl-C or SIGTERM (then the process exits with 143).
+    """Wrap training work; the run is recorded when the block ends: FINISHED (also on
+    ``sys.exit(0)`` or ``sys.exit()``, a script's normal end), FAILED when the block raised
+    (``sys.exit`` with another status included) or a logged model was not written
+    (InputError, after recording it), KILLED on Ctrl-C or SIGTERM (then the process exits
+    with 143).
 
     Relative paths (``inputs``, ``log_input``, ``log_model``) are read as ``open()`` reads
     them, from the current directory, and recorded relative to the repository.
@@ -282,9 +289,15 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
     status = "FINISHED"
     missing: list[str] = []
     killed: list[bool] = []
+    ended: SystemExit | None = None
     try:
-        with _sigterm_as_exception(killed):
-            yield run
+        try:
+            with _sigterm_as_exception(killed):
+                yield run
+        except SystemExit as exc:
+            if killed or not _normal_exit(exc.code):
+                raise
+            ended = exc  # sys.exit(0) / sys.exit(): the script's normal end
         missing = run.missing_models()
         if missing:
             status = "FAILED"
@@ -307,6 +320,8 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
         raise InputError(f"the run logged model {missing[0]} but did not write it",
                          file=missing[0], hint="save the model before the run ends; the run "
                          f"is recorded as FAILED ({run.node_id})")
+    if ended is not None:
+        raise ended
 
 
 __all__ = ["GitState", "RunTerminated", "TrackedRun", "git_state", "track_run"]

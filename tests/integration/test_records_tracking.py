@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,30 @@ def test_a_changed_input_is_pinned_to_what_was_read(dvc_repo: GitRepo, tmp_path:
     train.write_text(text)  # back to what DVC recorded: DVC's record is the source again
     again = content_hash(repo, "data/train.csv")
     assert (again.hash, again.source) == (f"md5:{recorded_md5}", ".dvc") and reads == [train]
+
+
+@pytest.mark.parametrize(("code", "status"), [(0, "FINISHED"), (None, "FINISHED"),
+                                              (False, "FINISHED"), (1, "FAILED"),
+                                              (2, "FAILED"), ("bad data", "FAILED")])
+def test_sys_exit_in_the_block_is_recorded_by_its_exit_status(
+        dvc_repo: GitRepo, code: object, status: str) -> None:
+    """A script ending with ``sys.exit(0)`` (or ``sys.exit()``) ended normally, as the shell
+    and CI see it; any other exit status is a failure."""
+    with pytest.raises(SystemExit) as exited, \
+            track_run(dvc_repo.path, name=f"exit-{code}") as run:
+        run.log_metrics({"auc": 0.9})
+        sys.exit(code)  # type: ignore[arg-type]
+    assert exited.value.code == code  # the script's own exit status is kept
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == status
+    assert node.attrs["metrics"] == {"auc": 0.9}
+
+
+def test_sys_exit_0_with_a_logged_model_not_written_is_a_failed_run(dvc_repo: GitRepo) -> None:
+    with pytest.raises(InputError, match="did not write it"), \
+            track_run(dvc_repo.path, name="exit-nomodel") as run:
+        run.log_model("models/never.pkl", name="churn")
+        sys.exit(0)
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == "FAILED"
+    assert "models/never.pkl was not written" in node.attrs["tags"]["failure_reason"]
