@@ -1155,8 +1155,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
 _PROVENANCE = ("record_file", "source")
 
 
-def recorded_clash(store: Store, nid: str, facts: list[Node | Edge], *,
-                   only: Iterable[str] | None = None) -> dict[str, Any]:
+def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str, Any]:
     """The fields (with their stored values) the store's node ``nid`` holds with values other
     than the record's node in ``facts`` says: empty when the record may be written.
 
@@ -1164,17 +1163,13 @@ def recorded_clash(store: Store, nid: str, facts: list[Node | Edge], *,
     lacks may be added (a deployment's retirement completes it), the identical record again
     changes nothing, where a record was written (``record_file``, ``source``) is provenance,
     not content, and a deployment another source (GTO) describes is that source's to say.
-    With ``only``, just those fields are compared, whichever source stored the node: what
-    identifies a model version a run produced (:func:`model_version_clash`).
+    What identifies a model version a run produced is compared whichever source stored it
+    (:func:`version_bytes_clash`).
     """
     old = store.get_node(nid)
     new = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
     if old is None or new is None:
         return {}
-    if only is not None:
-        keep = set(only)
-        return recorded_clash_of({k: v for k, v in old.attrs.items() if k in keep},
-                                 {k: v for k, v in new.attrs.items() if k in keep})
     if old.attrs.get("source") not in (None, "record", RUN_SOURCE):
         return {}
     return recorded_clash_of(old.attrs, new.attrs)
@@ -1219,11 +1214,21 @@ def model_version_clash(store: Store, facts: list[Node | Edge]
         old = store.get_node(f.id)
         if old is None:
             continue
-        pin = next((p for p in _VERSION_PINS if old.attrs.get(p[0]) is not None), None)
-        clash = recorded_clash(store, f.id, facts, only=pin) if pin else {}
+        clash = version_bytes_clash(old, f)
         if clash:
             return old, f, clash
     return None
+
+
+def version_bytes_clash(old: Node, new: Node) -> dict[str, Any]:
+    """The fields pinning a model version's bytes that ``new`` states otherwise than ``old``
+    (with ``old``'s values): its artifact hash, or its commit where ``old`` has no hash."""
+    pin = next((p for p in _VERSION_PINS if old.attrs.get(p[0]) is not None), None)
+    if pin is None:
+        return {}
+    keep = set(pin)
+    return recorded_clash_of({k: v for k, v in old.attrs.items() if k in keep},
+                             {k: v for k, v in new.attrs.items() if k in keep})
 
 
 def keep_recorded_versions(store: Store, facts: list[Node | Edge]) -> list[Node | Edge]:
@@ -1282,6 +1287,34 @@ def _model_version_conflict(store: Store, record: RunRecord, facts: list[Node | 
                 f"{group}` and `version: {next_version(version)}` in this run's models")
     return InputError(message, file=file, line=line_of("models") if line_of else None,
                       field="models", hint=hint)
+
+
+def produced_twice(earlier: list[Node | Edge], earlier_where: str, facts: list[Node | Edge], *,
+                   file: str, line_of: Callable[[str], int]) -> InputError | None:
+    """The error to raise when a run's ``facts`` produce a model version that an earlier run
+    of the same harvest (its facts ``earlier``, recorded at ``earlier_where``) produced with
+    other bytes: neither is stored yet, so the store cannot tell (:func:`model_version_clash`),
+    but the two records contradict each other."""
+    mine = {f.id: f for f in earlier if isinstance(f, Node) and f.kind == NodeKind.MODEL}
+    for f in facts:
+        old = mine.get(f.id) if isinstance(f, Node) else None
+        if old is None or not isinstance(f, Node):
+            continue
+        clash = version_bytes_clash(old, f)
+        if not clash:
+            continue
+        field = next(iter(clash))
+        group = str(f.attrs.get("group") or "")
+        version = str(f.attrs.get("version") or "")
+        what = "artifact hash" if field == "artifact_hash" else "commit"
+        return InputError(
+            f"model version {group}@{version} is produced with {what} {clash[field]} by the run "
+            f"in {earlier_where}, and with {what} {f.attrs.get(field)} by this run: one "
+            "version has one set of bytes",
+            file=file, line=line_of("models"), field="models",
+            hint=("a model version is immutable: give one of the two runs another version, "
+                  f"e.g. `name: {group}` and `version: {next_version(version)}` in its models"))
+    return None
 
 
 def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node | Edge], *,
@@ -1351,7 +1384,8 @@ __all__ = [
     "CheckResult", "check_document", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
-    "keep_recorded_versions", "model_version_clash", "next_version", "recorded_clash",
+    "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
+    "recorded_clash",
     "recorded_clash_of", "recorded_conflict",
     "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
 ]

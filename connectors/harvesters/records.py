@@ -34,6 +34,7 @@ from lineage.model import Edge, Node
 from lineage.plugins import HarvestContext
 from lineage.records import (
     DocumentRecord,
+    RunRecord,
     canonical,
     check_document,
     conflict_error,
@@ -42,6 +43,7 @@ from lineage.records import (
     credentials_warning,
     keep_recorded_versions,
     parse_file,
+    produced_twice,
     record_files,
     recorded_conflict,
     repository_of,
@@ -159,6 +161,7 @@ class RecordsHarvester:
         entries = self.load(ctx)
         repository = repository_of(ctx.repo_path, ctx.store)
         prepared = []
+        runs: list[tuple[list[Node | Edge], str]] = []  # this harvest's runs, where recorded
         for rec in entries:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
                 continue  # applied when it was cached
@@ -181,6 +184,13 @@ class RecordsHarvester:
             # complete a stored record but not change it (the rule of `lineage record`)
             error = recorded_conflict(ctx.store, record, rec.node_id, facts, file=rec.file,
                                       line_of=rec.line_of)
+            if error is None and isinstance(record, RunRecord):
+                for earlier, where in runs:
+                    error = produced_twice(earlier, where, facts, file=rec.file,
+                                           line_of=rec.line_of)
+                    if error is not None:
+                        break
+                runs.append((facts, f"{rec.file}:{rec.line_of('models')}"))
             if error is not None:
                 raise error
             # a model version a run re-states keeps its commit, run and time as recorded

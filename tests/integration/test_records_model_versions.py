@@ -105,6 +105,37 @@ def test_a_run_file_giving_a_version_other_bytes_fails_the_harvest(demo: Path) -
     assert "model:churn@v9.0.0" in after
 
 
+def test_two_run_files_giving_one_new_version_other_bytes_fail_the_harvest(demo: Path) -> None:
+    """Neither version is stored yet: the files contradict each other, not the store."""
+    assert _invoke(demo, "harvest").exit_code == 0
+    before = _state(demo)
+    runs = demo / "governance" / "run"
+    runs.mkdir(exist_ok=True)
+    (runs / "a.yaml").write_text(
+        "kind: run\nid: run-a\nname: train\nmodels:\n"
+        "  - {name: churn, version: v9.0.0, hash: 'md5:00000000000000000000000000000001'}\n")
+    (runs / "b.yaml").write_text(
+        "kind: run\nid: run-b\nname: train\nmodels:\n"
+        "  - name: churn\n    version: v9.0.0\n"
+        "    hash: 'md5:00000000000000000000000000000002'\n")
+    res = _invoke(demo, "harvest")
+    assert res.exit_code == 2, res.output
+    assert "churn@v9.0.0" in res.stderr
+    assert "governance/run/a.yaml:4" in res.stderr and "governance/run/b.yaml:4" in res.stderr
+    assert "md5:00000000000000000000000000000001" in res.stderr
+    assert "version: v9.1.0" in res.stderr  # the fix: name the other version
+    assert _state(demo) == before  # all or nothing
+
+    # the same bytes stated by two runs (a retry) is one version
+    (runs / "b.yaml").write_text(
+        "kind: run\nid: run-b\nname: train\nmodels:\n"
+        "  - {name: churn, version: v9.0.0, hash: 'md5:00000000000000000000000000000001'}\n")
+    res = _invoke(demo, "harvest")
+    assert res.exit_code == 0, res.output
+    after = _state(demo)[1]
+    assert after["model:churn@v9.0.0"]["artifact_hash"] == "md5:00000000000000000000000000000001"
+
+
 @pytest.mark.parametrize(("version", "suggested"), [
     ("v1.1.0", "v1.2.0"), ("3", "4"), ("v2", "v3"), ("1.4.2-rc1", "1.5.0"),
     ("latest", "latest-2")])
