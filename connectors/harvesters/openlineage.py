@@ -35,7 +35,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -203,7 +203,9 @@ class OpenLineageHarvester:
                 or not isinstance(job.get("name"), str):
             return bad("missing job.namespace / job.name", "job")
         try:
-            at = parse_time(event.get("eventTime"))
+            # in UTC, as every stored time: the same instant read again with another offset
+            # (an event cached before, a producer in a local time zone) is the same fact
+            at = parse_time(event.get("eventTime")).astimezone(UTC)
         except ValueError as exc:
             return bad(f"bad eventTime: {exc}", "eventTime")
         etype = event.get("eventType") or "OTHER"

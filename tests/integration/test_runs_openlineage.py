@@ -334,3 +334,24 @@ def test_store_harvested_before_the_cache_kept_events_keeps_its_runs(repo: GitRe
     assert _run_attrs(repo) == before == {
         "status": "COMPLETE", "start_time": T_START, "end_time": T_END, "commit": None}
     assert res.new_events == 0
+
+
+def test_event_times_with_an_offset_are_stored_in_utc_and_a_touched_file_changes_nothing(
+        repo: GitRepo) -> None:
+    """Producers running in a local time zone (the Java client's ``ZonedDateTime.now()``)
+    write ``+01:00`` offsets: the run's times are stored in UTC like every other time, so
+    reading the same events again (a file copied or touched) writes nothing."""
+    sha = repo.git("rev-parse", "HEAD")
+    start, complete = _train_events(repo.path, sha)[1:3]
+    start.eventTime = "2026-01-03T11:00:01.123456+01:00"
+    complete.eventTime = "2026-01-03T11:05:00+01:00"
+    path = repo.path / "openlineage" / "events.jsonl"
+    _emit(path, [start, complete])
+    api.harvest(repo.path, only=["openlineage"])
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:openlineage:{TRAIN}").attrs
+    store.close()
+    assert (run["start_time"], run["end_time"]) == ("2026-01-03T10:00:01.123456Z",
+                                                    "2026-01-03T10:05:00Z")
+    path.write_text(path.read_text())  # same events, new modification time
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
