@@ -135,6 +135,7 @@ class _Deployment:
     event: TagEvent
     retired_at: str | None = None
     retired_why: str | None = None
+    returned_after: str | None = None  # the stage went back to this version: why
 
 
 @dataclass
@@ -144,6 +145,9 @@ class _Artifact:
     deployments: list[_Deployment] = field(default_factory=list)
     deprecations: list[TagEvent] = field(default_factory=list)
     active: dict[str, _Deployment] = field(default_factory=dict)  # stage → deployment
+    # stage → the assignments GTO still holds (not unassigned, version not deregistered), in
+    # assignment order: ``gto show`` names the last one, and the one before when it leaves
+    held: dict[str, list[_Deployment]] = field(default_factory=dict)
     last_event: TagEvent | None = None
 
 
@@ -338,6 +342,10 @@ class GtoHarvester:
                                 "which was never registered", commit=ev.commit)
                 v = art.versions.setdefault(p.version, _Version(p.version, ev.commit))
             v.deregistered = ev
+            # GTO leaves a deregistered version out of every stage
+            for stage in [st for st, held in art.held.items()
+                          if any(d.version == v.version for d in held)]:
+                self._leave(art, stage, v, ev, f"version deregistered (tag {ev.tag})")
         elif p.action == ASSIGN:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time)
@@ -352,21 +360,45 @@ class GtoHarvester:
             art.deployments.append(dep)
             art.active[p.stage] = dep
             v.stages[p.stage] = dep.id
+            held = art.held.setdefault(p.stage, [])
+            held[:] = [d for d in held if d.version != v.version] + [dep]
         elif p.action == UNASSIGN:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time, create=False)
-            dep = art.active.get(p.stage)
-            if v is None or dep is None or dep.version != v.version:
+            held = art.held.get(p.stage, [])
+            if v is None or not any(d.version == v.version for d in held):
                 what = v.version if v else f"(no version at {ev.commit[:12]})"
                 ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
                                 f"{what}, which is not in that stage", commit=ev.commit)
                 return
-            dep.retired_at = ev.time
-            dep.retired_why = f"unassigned (tag {ev.tag})"
-            del art.active[p.stage]
-            v.stages.pop(p.stage, None)
+            self._leave(art, p.stage, v, ev, f"unassigned (tag {ev.tag})")
         elif p.action == DEPRECATE:
             art.deprecations.append(ev)
+
+    def _leave(self, art: _Artifact, stage: str, v: _Version, ev: TagEvent, why: str) -> None:
+        """``v`` leaves ``stage`` (unassigned or deregistered). GTO keeps the assignments
+        made before it: when ``v`` was the one ``gto show`` named, the stage goes back to the
+        latest assignment still held, a deployment of that version again from ``ev``'s time."""
+        held = art.held.get(stage, [])
+        held[:] = [d for d in held if d.version != v.version]
+        dep = art.active.get(stage)
+        if dep is None or dep.version != v.version:
+            return  # superseded earlier: its deployment is retired already
+        dep.retired_at = ev.time
+        dep.retired_why = why
+        del art.active[stage]
+        v.stages.pop(stage, None)
+        if not held:
+            return
+        back = held[-1]
+        again = _Deployment(deployment_id(art.name, stage, ev.time), art.name, back.version,
+                            stage, ev, returned_after=(
+                                f"{v.version} left {stage} ({why}); GTO shows the assignment "
+                                f"before it again: {back.version} (tag {back.event.tag})"))
+        art.deployments.append(again)
+        art.active[stage] = again
+        held[-1] = again
+        art.versions[back.version].stages[stage] = again.id
 
     @staticmethod
     def _evidence(ev: TagEvent) -> str:
@@ -428,6 +460,8 @@ class GtoHarvester:
                 props["deployed_by_email"] = ev.email
             if dep.retired_why:
                 props["retired_reason"] = dep.retired_why
+            if dep.returned_after:
+                props["returned_after"] = dep.returned_after
             mid = model_id(art.name, dep.version)
             yield _validated(NodeKind.DEPLOYMENT, dep.id, {
                 "model": mid, "environment": dep.stage, "deployed_at": ev.time,

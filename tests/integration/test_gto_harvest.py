@@ -261,3 +261,54 @@ def test_deleted_and_moved_tags_are_marked_not_kept_current(git_repo: GitRepo) -
     # `show churn`: the latest version is no longer the deleted one
     out = CliRunner().invoke(app, ["show", "churn", "--repo", str(git_repo.path), "--json"])
     assert out.exit_code == 0 and '"node": "model:churn@v1.0.0"' in out.stdout, out.output
+
+
+def test_stage_falls_back_to_the_earlier_assignment_as_gto_shows(git_repo: GitRepo) -> None:
+    """GTO keeps every assignment that was not unassigned: ``gto show`` names the latest one
+    per stage, so when that version leaves the stage (unassigned, or deregistered) the stage
+    goes back to the version assigned before it, which is then in production again."""
+    import gto.api
+
+    git_repo.write("model.pkl", "w1")
+    c1 = git_repo.commit("train v1")
+    git_repo.tag("churn@v1.0.0", "register v1.0.0")
+    git_repo.write("model.pkl", "w2")
+    c2 = git_repo.commit("train v2")
+    git_repo.tag("churn@v2.0.0", "register v2.0.0")
+    git_repo.tag("churn#prod#1", "v1.0.0 to prod", ref=c1)
+    git_repo.tag("churn#staging#2", "v1.0.0 to staging", ref=c1)
+    git_repo.tag("churn#prod#3", "v2.0.0 to prod", ref=c2)
+    git_repo.tag("churn#staging#4", "v2.0.0 to staging", ref=c2)
+    git_repo.tag("churn#staging!#5", "out of staging", ref=c1)  # v1.0.0, no longer shown
+    git_repo.tag("churn#prod!#6", "v2.0.0 out of prod", ref=c2)
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert not [str(w) for w in res.report.warnings if w.source == "gto"]
+    theirs = gto.api.show(str(git_repo.path))["churn"]["stage"]
+    assert theirs == {"prod": "v1.0.0", "staging": "v2.0.0"}
+
+    def current() -> dict[str, str]:
+        with api.open_store(git_repo.path) as store:
+            live = {n.attrs["environment"]: n.attrs["model"]
+                    for n in store.iter_nodes(NodeKind.DEPLOYMENT)
+                    if not n.attrs.get("retired_at")}
+            staged = {n.attrs["stage"]: n.id for n in store.iter_nodes(NodeKind.MODEL)
+                      if n.attrs.get("stage")}
+        assert staged == live
+        return {env: mid.removeprefix("model:churn@") for env, mid in live.items()}
+
+    assert current() == theirs
+    with api.open_store(git_repo.path) as store:
+        back = next(n for n in store.iter_nodes(NodeKind.DEPLOYMENT)
+                    if n.attrs["environment"] == "prod" and not n.attrs.get("retired_at"))
+        assert back.attrs["deployed_at"] == "2026-01-01T10:00:00Z"  # when v2.0.0 left
+        assert "churn#prod!#6" in back.attrs["properties"]["gto_tag"]
+        assert "v2.0.0" in back.attrs["properties"]["returned_after"]
+
+    # deregistering the version shown in a stage: the stage goes back as well
+    git_repo.tag("churn@v2.0.0!", "deregister v2.0.0", ref=c2)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert not [str(w) for w in res.report.warnings if w.source == "gto"]
+    theirs = gto.api.show(str(git_repo.path))["churn"]["stage"]
+    assert current() == theirs == {"prod": "v1.0.0"}
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
