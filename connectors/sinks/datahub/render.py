@@ -72,6 +72,9 @@ RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT
                 NodeKind.DOCUMENT)
 RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKind.ALERTS,
                 EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
+# records a correction can supersede (``properties.supersedes``), as the audit reads them
+SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
+                NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 
 _MODEL_ENTITIES = ["urn:li:entityType:datahub.mlModel"]
 _GROUP_AND_MODEL = ["urn:li:entityType:datahub.mlModelGroup", "urn:li:entityType:datahub.mlModel"]
@@ -322,6 +325,32 @@ class _Planner:
         self._by_kind: dict[NodeKind, list[str]] = defaultdict(list)
         for nid in sorted(self.g.node_ids()):
             self._by_kind[self.g.kind(nid)].append(nid)
+        self.superseded = self._supersessions()
+
+    def _supersessions(self) -> dict[str, list[str]]:
+        """Record → the corrections that supersede it. Records are immutable: a correction is
+        a new record of the same kind whose ``properties.supersedes`` names the one it
+        corrects (its id as given, or its node id). The catalog shows what the audit counts:
+        a superseded record no longer sets a tier, an approval, a retraining or a link; it
+        stays whole among the custom properties (``<kind>.<id>``) for the catalog's audit."""
+        out: dict[str, list[str]] = {}
+        for kind in SUPERSEDABLE:
+            prefix = f"{kind}:"
+            for nid in self.ids(kind):
+                props = self.attrs(nid).get("properties")
+                if not isinstance(props, dict) or not props.get("supersedes"):
+                    continue
+                refs = props["supersedes"]
+                for ref in refs if isinstance(refs, list) else str(refs).split(","):
+                    ref = str(ref).strip()
+                    target = ref if ref.startswith(prefix) else prefix + ref
+                    if ref and target != nid:
+                        out.setdefault(target, []).append(nid)
+        return out
+
+    def counts(self, rid: str) -> bool:
+        """A described record no correction superseded."""
+        return not self.g.is_placeholder(rid) and rid not in self.superseded
 
     # ids
     def attrs(self, nid: str) -> dict[str, Any]:
@@ -678,8 +707,7 @@ class _Planner:
     # governance lookups
     def latest_assessment(self, group_nid: str) -> dict[str, Any] | None:
         cands = [(str(self.attrs(r).get("assessed_at") or ""), r)
-                 for r in self.g.predecessors(group_nid, EdgeKind.ASSESSES)
-                 if not self.g.is_placeholder(r)]
+                 for r in self.g.predecessors(group_nid, EdgeKind.ASSESSES) if self.counts(r)]
         if not cands:
             return None
         _, rid = max(cands)
@@ -688,7 +716,7 @@ class _Planner:
     def documents(self, nid: str) -> list[dict[str, Any]]:
         docs = []
         for d in self.g.predecessors(nid, EdgeKind.DOCUMENTS):
-            if self.g.is_placeholder(d):
+            if not self.counts(d):
                 continue
             a = self.attrs(d)
             docs.append({"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
@@ -786,7 +814,7 @@ class _Planner:
             commit = self.model_commit(nid)
             approvals = []
             for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                if self.g.is_placeholder(ap):
+                if not self.counts(ap):
                     continue
                 b = self.attrs(ap)
                 approvals.append({"id": ap, "approver": b.get("approver"), "role": b.get("role"),
@@ -796,11 +824,15 @@ class _Planner:
                                   "record_file": b.get("record_file")})
             retrain = []
             for rt in self.g.predecessors(nid, EdgeKind.RETRAINS, NodeKind.RETRAINING):
+                if not self.counts(rt):
+                    continue
                 b = self.attrs(rt)
                 retrain.append({"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
                                 "at": b.get("at"), "plan": b.get("within_change_plan")})
             for r in runs:  # retraining → run → model
                 for rt in self.g.predecessors(r, EdgeKind.RETRAINS, NodeKind.RETRAINING):
+                    if not self.counts(rt):
+                        continue
                     b = self.attrs(rt)
                     entry = {"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
                              "at": b.get("at"), "plan": b.get("within_change_plan")}
@@ -922,7 +954,7 @@ class _Planner:
             ma = self.attrs(model) if model in self.g else {}
             approvals = []
             for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                if self.g.is_placeholder(ap):
+                if not self.counts(ap):
                     continue
                 b = self.attrs(ap)
                 approvals.append({"id": ap, "approver": b.get("approver"),
@@ -940,6 +972,8 @@ class _Planner:
                 "lineage_id": nid, "records": self.records(nid),
                 "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
             }
+            if nid in self.superseded:  # a corrected record: its correction is the deployment
+                view["superseded_by"] = sorted(self.superseded[nid])
             plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
         return plans
 
@@ -949,6 +983,10 @@ class _Planner:
         return f"urn:li:incident:{datahub_guid({'source': 'lineage', 'alert': alert_nid})}"
 
     def alert_state(self, alert_nid: str) -> str:
+        """RESOLVED when the alert says so or a correction superseded it (the correction's
+        own incident is the one that counts)."""
+        if alert_nid in self.superseded:
+            return "RESOLVED"
         return "RESOLVED" if self.attrs(alert_nid).get("status") == "resolved" else "ACTIVE"
 
     def plan_incidents(self) -> list[EntityPlan]:
@@ -968,6 +1006,8 @@ class _Planner:
                     "status": a.get("status", "open"), "description": a.get("description"),
                     "entities": models,
                     "retraining": self.g.successors(nid, EdgeKind.TRIGGERS)}
+            if nid in self.superseded:
+                view["superseded_by"] = sorted(self.superseded[nid])
             plans.append(EntityPlan(self.incident_urn(nid), "incident", [nid], view))
         return plans
 
@@ -1398,7 +1438,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "record_file": v.get("record_file"),
                        **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
-        else DeploymentStatusClass.IN_SERVICE
+        or v.get("superseded_by") else DeploymentStatusClass.IN_SERVICE
     version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
     yield p.urn, MLModelDeploymentPropertiesClass(
         description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
@@ -1435,12 +1475,14 @@ def _build_incident(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     )
 
     v = p.view
-    state = "RESOLVED" if v["status"] == "resolved" else "ACTIVE"
+    state = "RESOLVED" if v["status"] == "resolved" or v.get("superseded_by") else "ACTIVE"
     value = "" if v.get("value") is None else f" = {v['value']:g}"
     thr = "" if v.get("threshold") is None else f" (threshold {v['threshold']:g})"
     desc = v.get("description") or f"{v['metric']}{value}{thr}"
     if v["retraining"]:
         desc += f"; follow-up: {', '.join(v['retraining'])}"
+    if v.get("superseded_by"):
+        desc += f"; superseded by {', '.join(v['superseded_by'])}"
     yield p.urn, IncidentInfoClass(
         type="CUSTOM", customType=INCIDENT_TYPE, entities=v["entities"],
         title=f"Drift: {v['metric']}{value}{thr}", description=desc,

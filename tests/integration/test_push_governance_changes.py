@@ -1,0 +1,96 @@
+"""What the catalog shows after the governance facts change: corrections, retirements, and the
+pushes after them (the quickstart demo, the CLI, a real DataHub Lite file read back)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("datahub")
+
+from connectors.sinks.datahub.sink import lite_config  # noqa: E402
+from lineage.cli.main import app  # noqa: E402
+
+runner = CliRunner()
+GROUP = "urn:li:mlModelGroup:(urn:li:dataPlatform:dvc,churn,PROD)"
+V1 = "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.0.0,PROD)"
+V2 = "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.1.0,PROD)"
+PROD_V2 = "urn:li:mlModelDeployment:(urn:li:dataPlatform:dvc,churn_v1.1.0_prod_20260120T080000Z,PROD)"
+
+
+def lineage(*args: str) -> Any:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def push(repo: Path, *args: str) -> dict[str, Any]:
+    return json.loads(lineage("push", "-C", str(repo), "--json", *args).stdout)  # type: ignore[no-any-return]
+
+
+def lite_get(repo: Path, urn: str) -> dict[str, Any]:
+    from datahub.lite.lite_util import get_datahub_lite
+
+    lite = get_datahub_lite(lite_config(repo / ".lineage" / "datahub-lite.db", read_only=True),
+                            read_only=True)
+    try:
+        return lite.get(urn, None) or {}
+    finally:
+        lite.close()
+
+
+def tier_of(entity: dict[str, Any]) -> tuple[list[str], list[str]]:
+    props = {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
+             for p in entity["structuredProperties"]["properties"]}
+    terms = [t["urn"] for t in entity["glossaryTerms"]["terms"]]
+    return props.get("riskTier", []), terms
+
+
+def test_superseded_risk_assessment_no_longer_shows_its_tier(quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    assert tier_of(lite_get(repo, GROUP)) == (["high"], ["urn:li:glossaryTerm:EUAIAct.High"])
+    # the assessment of record was wrong: a correction (assessed the day before the date the
+    # wrong one carries) supersedes it
+    lineage("record", "assessment", "-C", str(repo), "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-01-02", "--id", "churn-2026-fix",
+            "--purpose", "Rank retail customers by churn likelihood",
+            "--prop", "supersedes=churn-2026")
+    audit = json.loads(lineage("audit", "-C", str(repo), "--json", "--fail-on", "never").stdout)
+    assert {f["tier"] for f in audit["findings"]} == {"limited"}
+    push(repo)
+    limited = (["limited"], ["urn:li:glossaryTerm:EUAIAct.Limited"])
+    for urn in (GROUP, V1, V2):
+        assert tier_of(lite_get(repo, urn)) == limited, urn
+    group = lite_get(repo, GROUP)["mlModelGroupProperties"]["customProperties"]
+    assert group["risk_assessment"] == "churn-2026-fix"
+    # the superseded record is still there, whole, for the catalog's audit
+    assert "risk_assessment.churn-2026" in group
+
+
+def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    # the staging approval of v1.1.0 was recorded for the wrong person: corrected
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
+            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "--decided-at", "2026-01-14T10:00:00Z", "--evidence", "ML-12", "--id",
+            "churn-v1.1.0-staging-fix", "--prop", "supersedes=churn-v1.1.0-staging")
+    # the drift alert on v1.0.0 was a false alarm: corrected as resolved
+    lineage("record", "alert", "-C", str(repo), "--model", "churn@v1.0.0", "--metric", "psi",
+            "--value", "0.31", "--threshold", "0.2", "--at", "2026-01-09T06:00:00Z",
+            "--status", "resolved", "--id", "churn-psi-2026-01-09-fix",
+            "--prop", "supersedes=churn-psi-2026-01-09")
+    push(repo)
+    v2 = lite_get(repo, V2)
+    props = {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
+             for p in v2["structuredProperties"]["properties"]}
+    assert props["approvedBy"] == ["max@example.com"]
+    assert props["approvalRecordIds"] == ["churn-v1.1.0-staging-fix"]
+    approvers = [o["owner"] for o in v2["ownership"]["owners"] if o.get("typeUrn")]
+    assert approvers == ["urn:li:corpuser:max@example.com"]
+    summary = lite_get(repo, V1)["incidentsSummary"]
+    assert summary["activeIncidents"] == []
+    assert len(summary["resolvedIncidents"]) == 2
