@@ -12,7 +12,8 @@
   experiment commit (JSON or YAML), numeric leaves flattened;
 * a CODE edge from the baseline commit (``baseline: true``; ``dirty: true`` when the experiment
   commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
-  ``.gitignore``), and ``properties.exp_commit`` / ``properties.baseline``;
+  outs and the files in out folders kept in git, ``.gitignore``), and
+  ``properties.exp_commit`` / ``properties.baseline``;
 * strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
   ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses).
 
@@ -137,6 +138,13 @@ def _metric_paths(dvc_yaml: Any) -> list[str]:
     return sorted(set(paths))
 
 
+def _written(path: str, written: set[str]) -> bool:
+    """``path`` is one DVC writes, or a file in an output folder kept in git (``cache:
+    false`` plots): its name or one of its parent folders is in ``written``."""
+    parts = path.split("/")
+    return any("/".join(parts[:i]) in written for i in range(len(parts), 0, -1))
+
+
 class DvcExpHarvester:
     """Harvest ``dvc exp`` experiments (see the module docstring)."""
 
@@ -237,7 +245,7 @@ class DvcExpHarvester:
         written |= set(outs)
         changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
                                    "--no-commit-id", baseline, sha).splitlines()
-                   if p and p not in written]
+                   if p and not _written(p, written)]
         rid = ids.run_id(NAME, sha)
         props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}
         if changed:

@@ -174,3 +174,52 @@ def test_not_enabled_without_experiments(git_repo: GitRepo) -> None:
     git_repo.commit("init")
     api.init(git_repo.path)
     assert api.harvest(git_repo.path, only=["dvc-exp"]).harvesters == []
+
+
+PLOTS_TRAIN = """\
+import json, os, yaml
+p = yaml.safe_load(open("params.yaml"))["train"]
+os.makedirs("eval/plots", exist_ok=True)
+json.dump({"auc": 0.5 + p["lr"]}, open("eval/metrics.json", "w"))
+open("eval/plots/roc.csv", "w").write(f"fpr,tpr\\n0,{p['lr']}\\n")
+open("model.pkl", "w").write(str(p))
+"""
+
+PLOTS_YAML = """\
+stages:
+  train:
+    cmd: {python} train.py
+    deps: [train.py, data.csv]
+    params: [train]
+    outs: [model.pkl]
+    metrics:
+      - eval/metrics.json:
+          cache: false
+    plots:
+      - eval/plots:
+          cache: false
+"""
+
+
+def test_files_in_an_output_folder_kept_in_git_do_not_make_the_experiment_dirty(
+        git_repo: GitRepo) -> None:
+    """A stage output folder kept in git (``cache: false`` plots) is rewritten by every
+    experiment: DVC wrote it, the code is still the baseline's."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("params.yaml", "train:\n  lr: 0.1\n")
+    repo.write("train.py", PLOTS_TRAIN)
+    repo.write("data.csv", "age,churned\n31,0\n")
+    repo.write("dvc.yaml", PLOTS_YAML.format(python=sys.executable))
+    _dvc(repo, "repro", "-q")
+    baseline = repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
+    exp = _exp_commits(repo)["lr-03"]
+    assert "eval/plots/roc.csv" in repo.git("diff-tree", "-r", "--name-only", baseline, exp)
+    api.init(repo.path)
+    api.harvest(repo.path, only=["dvc-exp"])
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:dvc-exp:{exp}").attrs
+    store.close()
+    assert run["metrics"] == {"auc": 0.8}
+    assert run["dirty"] is False and "changed_files" not in run.get("properties", {})
