@@ -125,14 +125,16 @@ def _written_by_dvc(rel: str, outputs: set[str]) -> bool:
     """Changes DVC makes while the pipeline runs do not make the code 'dirty'.
 
     Inside ``dvc repro`` the earlier stages have already rewritten ``dvc.lock`` and their
-    outputs (e.g. a ``metrics.json`` kept in git with ``cache: false``) and added its outputs
-    to ``.gitignore`` files; counting them would
-    flag every pipeline run as trained on uncommitted code.
+    outputs (e.g. a ``metrics.json`` or a plots folder kept in git with ``cache: false``)
+    and added its outputs to ``.gitignore`` files; counting them would flag every pipeline
+    run as trained on uncommitted code.
     """
     name = rel.rsplit("/", 1)[-1]
     if name in ("dvc.lock", ".gitignore") or name.endswith(".dvc"):
         return True
-    return rel in outputs
+    # an output, or a file in an output folder kept in git (``cache: false`` plots)
+    parts = rel.split("/")
+    return any("/".join(parts[:i]) in outputs for i in range(len(parts), 0, -1))
 
 
 @dataclass

@@ -206,3 +206,22 @@ def test_sys_exit_0_with_a_logged_model_not_written_is_a_failed_run(dvc_repo: Gi
     node = api.open_store(dvc_repo.path).get_node(run.node_id)
     assert node is not None and node.attrs["status"] == "FAILED"
     assert "models/never.pkl was not written" in node.attrs["tags"]["failure_reason"]
+
+
+def test_files_of_an_output_folder_kept_in_git_do_not_make_the_run_dirty(
+        tmp_path: Path) -> None:
+    """Inside ``dvc repro``, an earlier stage has rewritten its ``cache: false`` plots folder
+    (kept in git); a training stage recording itself is not trained on uncommitted code."""
+    from connectors.tracking import git_state
+
+    repo = GitRepo(tmp_path / "r")
+    repo.write("dvc.yaml", "stages:\n  evaluate:\n    cmd: python evaluate.py\n    plots:\n"
+                           "      - eval/plots:\n          cache: false\n"
+                           "  train:\n    cmd: python train.py\n    outs: [model.pkl]\n")
+    repo.write("eval/plots/roc.csv", "fpr,tpr\n0,0.1\n")
+    repo.write("train.py", "print('train')\n")
+    repo.commit("pipeline")
+    repo.write("eval/plots/roc.csv", "fpr,tpr\n0,0.3\n")
+    assert git_state(repo.path).dirty is False
+    repo.write("train.py", "print('changed')\n")
+    assert git_state(repo.path).dirty is True
