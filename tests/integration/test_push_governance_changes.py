@@ -3,6 +3,7 @@ pushes after them (the quickstart demo, the CLI, a real DataHub Lite file read b
 
 from __future__ import annotations
 
+import collections
 import json
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,33 @@ def tier_of(entity: dict[str, Any]) -> tuple[list[str], list[str]]:
              for p in entity["structuredProperties"]["properties"]}
     terms = [t["urn"] for t in entity["glossaryTerms"]["terms"]]
     return props.get("riskTier", []), terms
+
+
+def test_retired_deployment_stays_out_of_service_after_later_pushes(quickstart_demo: Path
+                                                                    ) -> None:
+    repo = quickstart_demo
+    assert lite_get(repo, PROD_V2)["mlModelDeploymentProperties"]["status"] == "IN_SERVICE"
+    # retire it as `lineage record deployment --help` says: the same model, env and time
+    lineage("record", "deployment", "-C", str(repo), "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2026-01-20T08:00:00Z", "--retired-at", "2026-02-01T00:00:00Z",
+            "--endpoint", "https://models.example.com/churn", "--deployed-by", "deploy-bot")
+    push(repo)
+    assert lite_get(repo, PROD_V2)["mlModelDeploymentProperties"]["status"] == "OUT_OF_SERVICE"
+    # one MCP per entity and aspect: a file that replays to one state
+    out = repo / "all.mcps.json"
+    push(repo, "--to", "datahub-file", str(out))
+    keys = collections.Counter((m["entityUrn"], m["aspectName"])
+                               for m in json.loads(out.read_text()))
+    assert [k for k, n in keys.items() if n > 1] == []
+    model = lite_get(repo, V2)["mlModelProperties"]
+    assert model["deployments"].count(PROD_V2) == 1
+    # an unrelated fact later: the deployment must not come back into service
+    lineage("record", "document", "-C", str(repo), "--model", "churn@v1.1.0", "--type",
+            "bias_report", "--uri", "https://docs.example.com/churn-bias.pdf")
+    later = push(repo)
+    assert later["written"] > 0
+    assert lite_get(repo, PROD_V2)["mlModelDeploymentProperties"]["status"] == "OUT_OF_SERVICE"
+    assert push(repo)["written"] == 0
 
 
 def test_superseded_risk_assessment_no_longer_shows_its_tier(quickstart_demo: Path) -> None:

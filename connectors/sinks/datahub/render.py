@@ -855,8 +855,8 @@ class _Planner:
                 "hyper": hyper, "sort_id": sort_id,
                 "version_set": self.version_set(group_name),
                 "training_jobs": sorted(self.urn_of[r] for r in runs),
-                "deployments": sorted(self.urn_of[d] for d in deployments),
-                "downstream_jobs": sorted(self.deployment_job(d) for d in deployments),
+                "deployments": sorted({self.urn_of[d] for d in deployments}),
+                "downstream_jobs": sorted({self.deployment_job(d) for d in deployments}),
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
                 "retraining": sorted(retrain, key=lambda x: (str(x["at"] or ""), x["id"])),
                 "incidents": sorted(incidents, key=lambda x: x["urn"]),
@@ -947,35 +947,74 @@ class _Planner:
         return plans
 
     def plan_deployments(self) -> list[EntityPlan]:
-        plans = []
+        by_urn: dict[str, list[str]] = defaultdict(list)
         for nid in self.ids(NodeKind.DEPLOYMENT):
-            a = self.attrs(nid)
-            model = a.get("model") or next(iter(self.g.predecessors(nid, EdgeKind.DEPLOYED_AS)), "")
-            ma = self.attrs(model) if model in self.g else {}
-            approvals = []
-            for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                if not self.counts(ap):
-                    continue
-                b = self.attrs(ap)
-                approvals.append({"id": ap, "approver": b.get("approver"),
-                                  "decision": b.get("decision", "approved"),
-                                  "at": b.get("decided_at"), "env": b.get("environment")})
-            view = {
-                "name": self.deployment_name(nid), "environment": a.get("environment"),
-                "endpoint": a.get("endpoint"), "deployed_at": a.get("deployed_at"),
-                "deployed_by": a.get("deployed_by"), "retired_at": a.get("retired_at"),
-                "source": a.get("source"), "model": model, "version": ma.get("version"),
-                "model_urn": self.urn_of.get(model), "job": self.deployment_job(nid),
-                "flow": self.deployment_flow(nid),
-                "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
-                "properties": a.get("properties") or {},
-                "lineage_id": nid, "records": self.records(nid),
-                "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
-            }
-            if nid in self.superseded:  # a corrected record: its correction is the deployment
-                view["superseded_by"] = sorted(self.superseded[nid])
-            plans.append(EntityPlan(self.urn_of[nid], "deployment", [nid], view))
+            by_urn[self.urn_of[nid]].append(nid)
+        plans = []
+        for urn in sorted(by_urn):
+            nids = by_urn[urn]
+            views = {nid: self.deployment_view(nid) for nid in nids}
+            view = views[nids[0]] if len(nids) == 1 else self.merged_deployment(views)
+            plans.append(EntityPlan(urn, "deployment", nids, view))
         return plans
+
+    def deployment_view(self, nid: str) -> dict[str, Any]:
+        a = self.attrs(nid)
+        model = a.get("model") or next(iter(self.g.predecessors(nid, EdgeKind.DEPLOYED_AS)), "")
+        ma = self.attrs(model) if model in self.g else {}
+        approvals = []
+        for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
+            if not self.counts(ap):
+                continue
+            b = self.attrs(ap)
+            approvals.append({"id": ap, "approver": b.get("approver"),
+                              "decision": b.get("decision", "approved"),
+                              "at": b.get("decided_at"), "env": b.get("environment")})
+        view = {
+            "name": self.deployment_name(nid), "environment": a.get("environment"),
+            "endpoint": a.get("endpoint"), "deployed_at": a.get("deployed_at"),
+            "deployed_by": a.get("deployed_by"), "retired_at": a.get("retired_at"),
+            "source": a.get("source"), "model": model, "version": ma.get("version"),
+            "model_urn": self.urn_of.get(model), "job": self.deployment_job(nid),
+            "flow": self.deployment_flow(nid),
+            "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
+            "properties": a.get("properties") or {},
+            "lineage_id": nid, "records": self.records(nid),
+            "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
+        }
+        if nid in self.superseded:  # a corrected record: its correction is the deployment
+            view["superseded_by"] = sorted(self.superseded[nid])
+        return view
+
+    @staticmethod
+    def merged_deployment(views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """One DataHub deployment for the graph nodes of one version, environment and time
+        (the deployment's identity: e.g. a record retiring a deployment GTO or an earlier
+        record with another id saw). Two entities' aspects under one urn would overwrite each
+        other in an order that changes from push to push. The node that counts most (described,
+        not superseded, then by id) names it; its retirement is the earliest any node gives;
+        approvals, records and properties are the union."""
+        order = sorted(views, key=lambda n: (bool(views[n]["placeholder"]),
+                                             bool(views[n].get("superseded_by")), n))
+        merged = dict(views[order[0]])
+        for nid in order[1:]:
+            for k, x in views[nid].items():
+                if merged.get(k) in (None, "", [], {}) and x not in (None, "", [], {}):
+                    merged[k] = x
+        counting = [v for v in views.values() if not v.get("superseded_by")] or list(views.values())
+        retired = sorted(str(v["retired_at"]) for v in counting if v.get("retired_at"))
+        merged["retired_at"] = retired[0] if retired else None
+        approvals = {ap["id"]: ap for v in views.values() for ap in v["approvals"]}
+        merged["approvals"] = sorted(approvals.values(), key=lambda x: (str(x["at"] or ""),
+                                                                        x["id"]))
+        merged["records"] = {k: r for n in reversed(order) for k, r in views[n]["records"].items()}
+        merged["properties"] = {k: p for n in reversed(order)
+                                for k, p in views[n]["properties"].items()}
+        merged["placeholder"] = all(v["placeholder"] for v in views.values())
+        if not all(v.get("superseded_by") for v in views.values()):
+            merged.pop("superseded_by", None)
+        merged["same_deployment"] = order[1:]
+        return merged
 
     def incident_urn(self, alert_nid: str) -> str:
         from datahub.emitter.mce_builder import datahub_guid
@@ -1436,6 +1475,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
                        "lineage_model": v.get("model") or None,
                        "record_file": v.get("record_file"),
+                       "same_deployment": ",".join(v.get("same_deployment") or []) or None,
                        **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
         or v.get("superseded_by") else DeploymentStatusClass.IN_SERVICE
