@@ -84,7 +84,8 @@ CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
 # 2: lock summaries carry the stage order and each entry's hash; 3: URLs without credentials,
 # md5 values checked
-_CACHE_VERSION = "3"
+# 4: templated wdir resolved per expanded stage (``wdirs``)
+_CACHE_VERSION = "4"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -288,6 +289,8 @@ def summarize(kind: str, doc: Any) -> dict[str, Any]:
                 info["frozen"] = True
             if isinstance(body.get("wdir"), str) and body["wdir"] not in (".", ""):
                 info["wdir"] = body["wdir"]
+                if "${" in body["wdir"]:
+                    info["wdirs"] = _templated_wdirs(str(n), s, body["wdir"], doc.get("vars"))
             out["stages"][str(n)] = info
         arts = doc.get("artifacts") or {}
         if not isinstance(arts, dict):
@@ -314,6 +317,76 @@ def summarize(kind: str, doc: Any) -> dict[str, Any]:
         out["wdir"] = doc["wdir"]
     if doc.get("frozen") or doc.get("locked"):
         out["frozen"] = True
+    return out
+
+
+_TEMPLATE = re.compile(r"\$\{\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}")
+
+
+def _to_str(v: Any) -> str:
+    """A scalar as DVC's templating writes it (``dvc.parsing.interpolate.to_str``)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _interpolate(text: str, context: dict[str, Any]) -> str | None:
+    """``${a.b}`` references in ``text`` filled from ``context`` as DVC does for a scalar;
+    None when one names no scalar there (a value from params.yaml or a vars file, a
+    ``${x[0]}`` index …): never a guess."""
+    def value(m: re.Match[str]) -> str:
+        cur: Any = context
+        for part in m.group(1).split("."):
+            if isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+                cur = cur[int(part)]
+            else:
+                raise KeyError(part)
+        if cur is None or isinstance(cur, dict | list):
+            raise KeyError(m.group(1))
+        return _to_str(cur)
+
+    try:
+        out = _TEMPLATE.sub(value, text)
+    except KeyError:
+        return None
+    return None if "${" in out else out
+
+
+def _templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) -> dict[str, str]:
+    """A templated ``wdir`` resolved for each stage DVC expands ``name`` to (``name@key`` for
+    ``foreach``/``matrix``, named as ``dvc.parsing`` names them), from the items and the
+    ``vars`` written in dvc.yaml itself; the stages it cannot resolve are left out."""
+    context: dict[str, Any] = {}
+    for entry in vars_ if isinstance(vars_, list) else [vars_] if isinstance(vars_, dict) else []:
+        if isinstance(entry, dict):  # (a string names a params file: not read here)
+            context.update(entry)
+    items: dict[str, Any] | None = None
+    foreach, matrix = stage.get("foreach"), stage.get("matrix")
+    if isinstance(foreach, dict):
+        items = {_to_str(k): v for k, v in foreach.items()}
+    elif isinstance(foreach, list):
+        if any(isinstance(v, dict | list) for v in foreach):
+            items = {str(i): v for i, v in enumerate(foreach)}
+        else:
+            items = {_to_str(v): v for v in foreach}
+    elif isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()):
+        import itertools
+
+        items = {}
+        for combo in itertools.product(*(list(enumerate(v)) for v in matrix.values())):
+            key = "-".join(f"{k}{i}" if isinstance(v, dict | list) else _to_str(v)
+                           for k, (i, v) in zip(matrix, combo, strict=True))
+            items[key] = {k: v for k, (_, v) in zip(matrix, combo, strict=True)}
+    elif foreach is None and matrix is None:
+        resolved = _interpolate(wdir, context)
+        return {name: resolved} if resolved is not None else {}
+    out: dict[str, str] = {}
+    for key, item in (items or {}).items():
+        resolved = _interpolate(wdir, {**context, "item": item, "key": key})
+        if resolved is not None:
+            out[f"{name}@{key}"] = resolved
     return out
 
 
@@ -522,7 +595,13 @@ class DvcHarvester:
                     yaml_state[folder] = summ
                     self._artifacts(run, folder, summ, ctx.config.model_aliases)
                 elif kind == "lock":
-                    self._lock(run, ch.commit, ch.path, folder, summ, yaml_state.get(folder))
+                    for name, wdir in self._lock(run, ch.commit, ch.path, folder, summ,
+                                                 yaml_state.get(folder)):
+                        ctx.report.warn(
+                            "dvc", f"stage {name!r}: wdir {wdir!r} names values lineage does "
+                            "not read (only foreach/matrix items and vars written in dvc.yaml "
+                            "are resolved); its paths are kept relative to that wdir as written",
+                            file=ch.path, commit=ch.commit)
                 else:
                     self._dvcfile(run, ch.commit, ch.path, folder, summ)
             summaries.release(ci)
@@ -550,11 +629,14 @@ class DvcHarvester:
             run.groups[model_group_id(group)] = attrs
 
     def _lock(self, run: _Run, commit: str, path: str, folder: str, summ: dict[str, Any],
-              yaml_summ: dict[str, Any] | None) -> None:
+              yaml_summ: dict[str, Any] | None) -> list[tuple[str, str]]:
+        """The lock's new stages into ``run``; returns (stage, wdir) of those whose templated
+        wdir could not be resolved."""
         dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
         defs = (yaml_summ or {}).get("stages", {})
         entries = summ.get("stages", {})
         hashes = summ.get("entry_hashes", {})
+        unresolved: list[tuple[str, str]] = []
         for name in summ.get("order", ()):  # an empty lock file has neither
             entry = entries[name]
             sid = stage_id(run.repo, dvc_yaml, name, hashes[name])
@@ -562,9 +644,16 @@ class DvcHarvester:
                 continue
             base_name = name.split("@", 1)[0]
             d = defs.get(base_name, {})
-            base = resolve(folder, d["wdir"]) if d.get("wdir") else folder
+            wdir = d.get("wdir")
+            if wdir and "${" in wdir:  # templated: as DVC resolved it for this stage
+                if name in d.get("wdirs", {}):
+                    wdir = d["wdirs"][name]
+                else:
+                    unresolved.append((name, wdir))
+            base = resolve(folder, wdir) if wdir and wdir != "." else folder
             self._stage(run, sid, name, dvc_yaml, base, commit, entry,
                         frozen=bool(d.get("frozen") or entry.get("frozen")))
+        return unresolved
 
     def _stage(self, run: _Run, sid: str, name: str, dvc_yaml: str, base: str, commit: str,
                entry: dict[str, Any], frozen: bool) -> None:

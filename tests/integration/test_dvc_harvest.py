@@ -622,3 +622,83 @@ def test_dvc_0x_default_stage_file_dvcfile(git_repo: GitRepo) -> None:
     data = {a["path"]: a for a in nodes(git_repo.path, NodeKind.DATA).values()}
     assert data["model.pkl"]["hash"] == "md5:deadbeefdeadbeefdeadbeefdeadbeef"
     assert data["sub/model.pkl"]["hash"] == "md5:cafebabecafebabecafebabecafebabe"
+
+
+TEMPLATED_WDIR_YAML = """\
+vars:
+  - sub: work
+stages:
+  proc:
+    foreach: [us, eu]
+    do:
+      wdir: ${item}
+      cmd: cp in.txt out.txt
+      deps: [in.txt]
+      outs: [out.txt]
+  byname:
+    foreach:
+      north: {dir: us}
+    do:
+      wdir: ${item.dir}/${key}
+      cmd: cp ../in.txt n.txt
+      deps: [../in.txt]
+      outs: [n.txt]
+  grid:
+    matrix:
+      region: [us, eu]
+    wdir: ${item.region}
+    cmd: cp in.txt grid.txt
+    deps: [in.txt]
+    outs: [grid.txt]
+  one:
+    wdir: ${sub}
+    cmd: echo hi > o.txt
+    outs: [o.txt]
+  fromparams:
+    foreach: ${regions}
+    do:
+      wdir: ${item}
+      cmd: cp in.txt p.txt
+      deps: [in.txt]
+      outs: [p.txt]
+"""
+
+
+def test_templated_wdir_resolves_like_dvc(git_repo: GitRepo) -> None:
+    """``wdir: ${item}`` (foreach, matrix, vars): DVC resolves it per stage and the lock records
+    paths relative to it; lineage gives the paths DVC's own index gives. A wdir whose values
+    live outside dvc.yaml (params.yaml) is a warning, never a silent ``${item}/…`` path."""
+    from dvc.repo import Repo
+
+    dvc(git_repo, "init", "-q")
+    for region in ("us", "eu"):
+        git_repo.write(f"{region}/in.txt", f"{region}\n")
+    git_repo.write("us/north/.keep", "")
+    git_repo.write("work/.keep", "")
+    git_repo.write("params.yaml", "regions: [us, eu]\n")
+    git_repo.write("dvc.yaml", TEMPLATED_WDIR_YAML)
+    dvc(git_repo, "repro", "-q")
+    git_repo.commit("templated wdir")
+    res = harvest(git_repo.path)
+    warns = [str(w) for w in res.report.warnings]
+    rid = _repo_id(git_repo.path)
+    data = nodes(git_repo.path, NodeKind.DATA)
+    stages = {a["name"]: a for a in nodes(git_repo.path, NodeKind.STAGE).values()}
+    with Repo(str(git_repo.path)) as r:
+        theirs = {s.name: [(Path(o.fs_path).relative_to(git_repo.path).as_posix(),
+                                  o.hash_info.value) for o in s.outs]
+                  for s in r.index.stages if not s.path.endswith(".dvc")}
+    resolved = {k: v for k, v in theirs.items() if "fromparams" not in k}
+    assert len(resolved) == 6
+    for name, outs in resolved.items():
+        assert stages[name]["outs"] == [p for p, _ in outs], name
+        for rel, md5 in outs:
+            assert data_id(rid, rel, f"md5:{md5}") in data, (rel, md5)
+    assert stages["byname@north"]["deps"] == ["us/in.txt"]
+    unresolved = {"fromparams@us", "fromparams@eu"}
+    kept = {p for n in unresolved for p in stages[n]["deps"] + stages[n]["outs"]}
+    assert kept == {"${item}/in.txt", "${item}/p.txt"}  # as written, and said so:
+    for name in unresolved:
+        assert any(f"stage {name!r}" in w and "${item}" in w for w in warns), warns
+    assert not [w for w in warns if not any(n in w for n in unresolved)], warns
+    assert not any("${" in a["path"] for a in data.values() if a["path"] not in kept)
