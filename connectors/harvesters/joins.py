@@ -5,11 +5,14 @@ transaction, and adds:
 
 * **strong pins** — a run input that names a repository path (an MLflow dataset source, an
   OpenLineage ``file`` dataset: their INPUT edges carry ``path``) is joined to the DVC data node
-  of that path *at the run's commit*: among the versions of the path (data nodes with that
-  ``path`` and an ``md5:`` hash), the one introduced (DEFINES edge, or ``first_commit``) by the
-  latest ancestor-or-equal of the run's commit. The walk goes back through commit parents
-  newest first, like ``git rev-list``; when the history is not there (no parents known) it
-  takes the version introduced last at or before the run commit's time. A path inside a
+  of that path *at the run's commit*: the version the commit's own ``.dvc`` / ``dvc.lock``
+  files record (read from git, :func:`connectors.harvesters.dvc.artifact_data_at`: DEFINES
+  edges only mark where a version first appeared, so a reverted data change would otherwise
+  join the version before the revert). When git cannot say, among the versions of the path
+  (data nodes with that ``path`` and an ``md5:`` hash), the one introduced (DEFINES edge, or
+  ``first_commit``) by the latest ancestor-or-equal of the run's commit. The walk goes back
+  through commit parents newest first, like ``git rev-list``; when the history is not there
+  (no parents known) it takes the version introduced last at or before the run commit's time. A path inside a
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
   has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
 * **artifacts** — an MLflow model version whose artifact is a repository path
@@ -28,6 +31,7 @@ count), so a harvest with nothing new joins nothing and repeats no warning.
 from __future__ import annotations
 
 import heapq
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import combinations
@@ -47,11 +51,38 @@ MAX_WALK = 200_000  # commits visited per lookup before falling back to commit t
 class _Dvc:
     """Look-ups of DVC data versions by path and of commit ancestry, cached per harvest."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, ctx: HarvestContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
         self._versions: dict[str, list[tuple[str, str, set[str]]]] = {}
         self._by_path: dict[str, list[tuple[str, str, str | None]]] | None = None
         self._commits: dict[str, dict[str, Any] | None] = {}
+        # (path, commit) → the hash that commit's own DVC files record (None: they name none)
+        self._recorded: dict[tuple[str, str], str | None] = {}
+
+    def _candidates(self, path: str) -> list[str]:
+        """``path`` and its folders, deepest first, that DVC tracks in some version."""
+        parts = path.split("/")
+        return [c for c in ("/".join(parts[:cut]) for cut in range(len(parts), 0, -1))
+                if self.versions(c)]
+
+    def read_recorded(self, pairs: list[tuple[str, str]]) -> None:
+        """What the commits' own ``.dvc`` / ``dvc.lock`` files record for (path, commit) pairs,
+        read from git in one batch. DEFINES edges only say where a version first appeared: a
+        version that came back (a reverted data change) is not defined again."""
+        from connectors.harvesters.dvc import artifact_data_at
+
+        wanted = list(dict.fromkeys(
+            (c, sha) for path, sha in pairs for c in self._candidates(path)
+            if (c, sha) not in self._recorded and self.commit(sha) is not None))
+        if not wanted:
+            return
+        try:
+            found = artifact_data_at(self.ctx, "", wanted)
+        except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
+            found = {}
+        for key in wanted:
+            self._recorded[key] = found[key][1] if key in found else None
 
     def commit(self, sha: str) -> dict[str, Any] | None:
         if sha not in self._commits:
@@ -90,27 +121,27 @@ class _Dvc:
     def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
         """The DVC version of ``path`` (or of the tracked folder holding it) at commit ``sha``:
         (data id, hash, member path inside the folder or None)."""
-        parts = path.split("/")
-        for cut in range(len(parts), 0, -1):
-            candidate = "/".join(parts[:cut])
+        for candidate in self._candidates(path):
             versions = self.versions(candidate)
-            if not versions:
-                continue
-            hit = self._pick(versions, sha)
+            hit = self._pick(versions, sha, self._recorded.get((candidate, sha)))
             if hit is not None:
-                member = "/".join(parts[cut:]) or None
+                member = path[len(candidate) + 1:] or None
                 return hit[0], hit[1], member
         return None
 
-    def _pick(self, versions: list[tuple[str, str, set[str]]],
-              sha: str) -> tuple[str, str] | None:
+    def _pick(self, versions: list[tuple[str, str, set[str]]], sha: str,
+              recorded: str | None = None) -> tuple[str, str] | None:
+        start = self.commit(sha)
+        if start is None:
+            return None  # the run's commit is not in the harvested history
+        if recorded is not None:  # what the commit's DVC files say
+            named = sorted((did, h) for did, h, _ in versions if h == recorded)
+            if named:
+                return named[0]
         by_commit: dict[str, list[tuple[str, str]]] = {}
         for did, h, shas in versions:
             for s in shas:
                 by_commit.setdefault(s, []).append((did, h))
-        start = self.commit(sha)
-        if start is None:
-            return None  # the run's commit is not in the harvested history
         heap: list[tuple[float, str]] = [(-_ts(self.commit_time(sha)), sha)]
         seen = {sha}
         steps = 0
@@ -170,7 +201,7 @@ class JoinsHarvester:
         head = str(ctx.store.head()[0])
         if _nothing_new(ctx):
             return
-        dvc = _Dvc(ctx.store)
+        dvc = _Dvc(ctx)
         yield from self._strong_pins(ctx, dvc)
         artifacts = list(self._artifacts(ctx, dvc))
         yield from artifacts
@@ -183,11 +214,14 @@ class JoinsHarvester:
             " AND json_extract(attrs, '$.path') IS NOT NULL AND "
             "coalesce(json_extract(attrs, '$.pin'), '') != 'strong' ORDER BY target, source")
         runs: dict[str, dict[str, Any]] = {}
-        for source, target, raw in rows.fetchall():
-            attrs = loads(raw)
+        found = [(source, target, loads(raw)) for source, target, raw in rows.fetchall()]
+        for _source, target, _attrs in found:
             if target not in runs:
                 node = ctx.store.get_node(target)
                 runs[target] = node.attrs if node else {}
+        dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
+                           for _s, target, attrs in found if runs[target].get("commit")])
+        for source, target, attrs in found:
             sha = runs[target].get("commit")
             if not sha:
                 continue
@@ -206,21 +240,24 @@ class JoinsHarvester:
                             path=attrs["path"], member=member, via=source)
 
     def _artifacts(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+        models = []
         for m in ctx.store.iter_nodes(NodeKind.MODEL):
             path = (m.attrs.get("properties") or {}).get("source_path")
             sha = m.attrs.get("commit")
-            if not path or not sha or m.attrs.get("registry") == "gto":
-                continue
-            hit = dvc.at_commit(str(path), str(sha))
+            if path and sha and m.attrs.get("registry") != "gto":
+                models.append((m.id, str(path), str(sha)))
+        dvc.read_recorded([(path, sha) for _, path, sha in models])
+        for mid, path, sha in models:
+            hit = dvc.at_commit(path, sha)
             if hit is not None and hit[2] is None:
-                yield Edge.make(EdgeKind.ARTIFACT, hit[0], m.id, path=path, joined="commit")
+                yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
 
     def _same_as(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
         models = {m.id: m.attrs for m in ctx.store.iter_nodes(NodeKind.MODEL)}
         hashes: dict[str, set[str]] = {}
-        for mid, a in models.items():
-            if a.get("artifact_hash"):
-                hashes.setdefault(mid, set()).add(str(a["artifact_hash"]))
+        for mid, attrs in models.items():
+            if attrs.get("artifact_hash"):
+                hashes.setdefault(mid, set()).add(str(attrs["artifact_hash"]))
         artifact_edges = [e for e in ctx.store.iter_edges(EdgeKind.ARTIFACT)] + new_artifacts
         data_hash: dict[str, str | None] = {}
         for e in artifact_edges:

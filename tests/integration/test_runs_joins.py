@@ -224,3 +224,54 @@ def test_chain_on_a_real_dvc_repository(git_repo: GitRepo,
     up = graph.upstream("model:churn@1")
     assert {f"commit:{c1}", ids.data_id(key, "data/train.csv", v1), mlflow_run("baseline")} <= up
     assert ids.data_id(key, "data/train.csv", v2) not in up
+
+
+def test_a_run_after_the_data_was_reverted_joins_the_version_its_commit_records(
+        git_repo: GitRepo) -> None:
+    """v1 → v2 → back to v1 (``git revert`` of a data change): DVC names v1 at the third
+    commit, though v1 was first recorded at the first. A run trained there read v1."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+    r = git_repo
+
+    def dvc_add(path: str) -> str:
+        subprocess.run([dvc, "add", "-q", path], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
+        return "md5:" + yaml.safe_load((r.path / f"{path}.dvc").read_text())["outs"][0]["md5"]
+
+    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
+                   capture_output=True)
+    r.write("data/train.csv", "age,churned\n31,0\n")
+    v1 = dvc_add("data/train.csv")
+    r.commit("data v1")
+    r.write("data/train.csv", "age,churned\n31,0\n45,1\n")
+    v2 = dvc_add("data/train.csv")
+    r.commit("data v2")
+    r.git("revert", "--no-edit", "HEAD")
+    c3 = r.git("rev-parse", "HEAD")
+    subprocess.run([dvc, "checkout", "-q"], cwd=r.path, env=r.env(), check=True,
+                   capture_output=True)
+    assert (r.path / "data/train.csv").read_text() == "age,churned\n31,0\n"
+    events = [{"eventType": state, "eventTime": at, "producer": "https://example.com/ci",
+               "run": {"runId": "0190a5b2-0000-7000-8000-00000000000a"},
+               "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
+                   "type": "git", "url": "https://example.com/repo", "version": c3}}},
+               "inputs": [{"namespace": "file", "name": str(r.path / "data/train.csv")}]}
+              for state, at in (("START", "2026-01-05T10:00:00Z"),
+                                ("COMPLETE", "2026-01-05T10:05:00Z"))]
+    r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-00000000000a"
+    strong = [(graph.attrs(e.source)["hash"], e.attrs["digest"])
+              for e in graph.in_edges(rid, EdgeKind.INPUT) if e.attrs.get("pin") == "strong"]
+    assert strong == [(v1, v1)]
+    assert v2 != v1
