@@ -122,3 +122,25 @@ def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo:
     summary = lite_get(repo, V1)["incidentsSummary"]
     assert summary["activeIncidents"] == []
     assert len(summary["resolvedIncidents"]) == 2
+
+
+def test_an_aspect_no_longer_rendered_is_cleared_in_the_catalog(quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    push(repo)  # (a copied repository: its first push from here sends everything)
+    links = lite_get(repo, V2)["institutionalMemory"]["elements"]
+    assert [e["url"] for e in links] == ["https://tracker.example.com/browse/ML-12"]
+    out = repo / "log.mcps.json"
+    push(repo, "--to", "datahub-file", str(out))
+    # corrected by an approval with no evidence link: v1.1.0 has no link left to show
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
+            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging")
+    assert push(repo, "--to", "datahub-file", str(out))["written"] > 0
+    push(repo)
+    assert lite_get(repo, V2).get("institutionalMemory", {"elements": []})["elements"] == []
+    # the MCP file, an append-only log, replays to the same state
+    last = [m for m in json.loads(out.read_text())
+            if (m["entityUrn"], m["aspectName"]) == (V2, "institutionalMemory")][-1]
+    assert last["aspect"]["json"]["elements"] == []
+    assert push(repo)["written"] == 0

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVER_OWNERSHIP_TYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX", "STRUCTURED_PROPERTIES",
-    "EntityPlan", "build", "plan", "property_urn", "render", "tier_term_urn",
+    "EntityPlan", "build", "cleared", "plan", "property_urn", "render", "tier_term_urn",
 ]
 
 PROPERTY_PREFIX = "io.lineage."
@@ -1538,6 +1538,30 @@ _BUILDERS = {
     "model": _build_model, "run": _build_run, "deployment": _build_deployment,
     "incident": _build_incident,
 }
+
+
+def cleared(urn: str, aspect_name: str) -> MetadataChangeProposalWrapper | None:
+    """The MCP that empties an aspect we emitted before and render no longer (its last link,
+    approver, value or edge went, e.g. superseded by a correction); None for an aspect that
+    cannot become absent while its entity exists. An upsert replaces an aspect whole, so
+    leaving it out would leave the old value showing as current."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata import schema_classes as sc
+
+    empty: dict[str, Any] = {
+        "institutionalMemory": lambda: sc.InstitutionalMemoryClass(elements=[]),
+        "structuredProperties": lambda: sc.StructuredPropertiesClass(properties=[]),
+        "glossaryTerms": lambda: sc.GlossaryTermsClass(terms=[], auditStamp=_stamp()),
+        "ownership": lambda: sc.OwnershipClass(owners=[], lastModified=_stamp()),
+        "incidentsSummary": lambda: sc.IncidentsSummaryClass(),
+        "sourceCode": lambda: sc.SourceCodeClass(sourceCode=[]),
+        "dataProcessInstanceInput": lambda: sc.DataProcessInstanceInputClass(inputs=[]),
+        "dataProcessInstanceOutput": lambda: sc.DataProcessInstanceOutputClass(outputs=[]),
+        "dataProcessInstanceRelationships":
+            lambda: sc.DataProcessInstanceRelationshipsClass(upstreamInstances=[]),
+    }
+    make = empty.get(aspect_name)
+    return MetadataChangeProposalWrapper(entityUrn=urn, aspect=make()) if make else None
 
 
 def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:

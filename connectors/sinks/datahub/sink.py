@@ -309,10 +309,16 @@ class DataHubSinkBase(ABC):
     def _push(self, graph: LineageGraph, ctx: PushContext, platform: str, env: str,
               full: bool, ns: str, dest: str, result: PushResult, reset: bool,
               state: dict[str, str]) -> PushResult:
-        from connectors.sinks.datahub.render import build, plan
+        from connectors.sinks.datahub.render import build, cleared, plan
         from connectors.sinks.datahub.validate import check_mcps
 
         plans = plan(graph, platform=platform, env=env)
+        # aspects remembered per entity: one a rebuilt entity no longer renders is emptied
+        sent_aspects: dict[str, list[str]] = {}
+        for k in state:
+            if not k.startswith(VIEW_PREFIX):
+                urn, _, aspect = k.rpartition("|")
+                sent_aspects.setdefault(urn, []).append(aspect)
         ctx.progress("render", 0, len(plans))
         schema_problems: list[str] = []
         to_send: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
@@ -336,6 +342,12 @@ class DataHubSinkBase(ABC):
                                        f"{type(exc).__name__}: {exc}")
                 continue
             before = len(to_send)
+            rendered = {f"{m.entityUrn}|{m.aspectName}" for m in mcps}
+            for urn in sorted({str(m.entityUrn) for m in mcps} | {p.urn}):
+                for aspect in sorted(sent_aspects.get(urn, ())):
+                    gone = None if f"{urn}|{aspect}" in rendered else cleared(urn, aspect)
+                    if gone is not None:
+                        mcps.append(gone)
             for m in mcps:
                 key = f"{m.entityUrn}|{m.aspectName}"
                 try:
