@@ -413,8 +413,11 @@ def lock_hash(entry: dict[str, Any]) -> str:
     return digest(entry)[:16]
 
 
+_DRIVE = re.compile(r"[A-Za-z]:[\\/]")  # C:\data, c:/data (not a file named "a: b.csv")
+
+
 def _is_external(path: str) -> bool:
-    return "://" in path or path.startswith("/") or (len(path) > 1 and path[1] == ":")
+    return "://" in path or path.startswith("/") or _DRIVE.match(path) is not None
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a history repeats the same (folder, path) pairs

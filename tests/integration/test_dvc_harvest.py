@@ -702,3 +702,16 @@ def test_templated_wdir_resolves_like_dvc(git_repo: GitRepo) -> None:
         assert any(f"stage {name!r}" in w and "${item}" in w for w in warns), warns
     assert not [w for w in warns if not any(n in w for n in unresolved)], warns
     assert not any("${" in a["path"] for a in data.values() if a["path"] not in kept)
+
+
+def test_file_names_with_a_colon_stay_in_their_folder(git_repo: GitRepo) -> None:
+    """``data/a: b.csv`` and ``data/c:x.csv`` are relative paths (a Windows drive is a letter,
+    a colon and a slash): their data versions are under ``data/`` as ``dvc add`` tracks them."""
+    dvc(git_repo, "init", "-q")
+    for name in ("a: b.csv", "c:x.csv", "d:"):
+        git_repo.write(f"data/{name}", f"{name}\n")
+        dvc(git_repo, "add", "-q", f"data/{name}")
+    git_repo.commit("names with a colon")
+    assert not harvest(git_repo.path).report.warnings
+    paths = {a["path"] for a in nodes(git_repo.path, NodeKind.DATA).values()}
+    assert paths == {"data/a: b.csv", "data/c:x.csv", "data/d:"}
