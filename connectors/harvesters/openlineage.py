@@ -53,6 +53,7 @@ _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT
 # two terminal events at the same instant: the failure is reported
 _TIE = {"COMPLETE": 0, "ABORT": 1, "FAIL": 2, "START": 0, "OTHER": 0, "RUNNING": 1}
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                    r"[0-9a-fA-F]{12}$")
@@ -223,7 +224,7 @@ class OpenLineageHarvester:
         fields: dict[str, list[Any]] = {}
 
         def put(name: str, value: Any, at: datetime, rank: int) -> None:
-            new = [utc_iso(at), rank, value]
+            new = [utc_iso(at), rank, _scrub(value)]  # what is kept: no credentials
             if name not in fields or _stamp(new) > _stamp(fields[name]):
                 fields[name] = new
 
@@ -267,7 +268,8 @@ class OpenLineageHarvester:
         cached = ctx.store.cache_get_many(CACHE, [rid]).get(rid)
         if isinstance(cached, dict):
             events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
-            for name, old in (cached.get("fields") or {}).items():
+            for name, kept in (cached.get("fields") or {}).items():
+                old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
                 if name not in fields or _stamp(old) > _stamp(fields[name]):
                     fields[name] = old
         else:
@@ -404,6 +406,19 @@ def _stamp(f: list[Any]) -> tuple[datetime, int, str]:
     """Order of a field ``[eventTime, rank, value]``: later event first, then the further state;
     the value itself breaks a tie, so the answer never depends on the order read."""
     return parse_time(f[0]), int(f[1]), json.dumps(f[2], sort_keys=True)
+
+
+def _scrub(value: Any) -> Any:
+    """``value`` with every URL in its strings minus ``user:password@`` and secret query
+    values (:func:`lineage.ids.strip_credentials`): a CI checkout's remote in
+    ``sourceCodeLocation``, a connection string in an error message."""
+    if isinstance(value, str):
+        return _URL.sub(lambda m: ids.strip_credentials(m.group()), value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    return value
 
 
 def _is_run_event(event: dict[str, Any]) -> bool:

@@ -355,3 +355,33 @@ def test_event_times_with_an_offset_are_stored_in_utc_and_a_touched_file_changes
                                                     "2026-01-03T10:05:00Z")
     path.write_text(path.read_text())  # same events, new modification time
     assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_credentials_in_event_facets_are_stored_nowhere(repo: GitRepo) -> None:
+    """A CI checkout's remote (``https://x-access-token:<token>@github.com/…``) in
+    ``sourceCodeLocation`` and a URL with a password in an error message: the store holds
+    neither secret, in the graph or in the cache that keeps facets between harvests."""
+    sha = repo.git("rev-parse", "HEAD")
+    start, complete = _train_events(repo.path, sha)[1:3]
+    start.job.facets["sourceCodeLocation"] = \
+        source_code_location_job.SourceCodeLocationJobFacet(
+            type="git", url="https://x-access-token:ghs_tok3nSECRET@github.com/acme/churn",
+            repoUrl="https://x-access-token:ghs_tok3nSECRET@github.com/acme/churn.git",
+            path="train.py", version=sha)
+    from openlineage.client.facet_v2 import error_message_run
+
+    complete.eventType = RunState.FAIL
+    complete.run.facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+        message="cannot read postgres://etl:pa55SECRETword@db.internal:5432/crm",
+        programmingLanguage="python")
+    _emit(repo.path / "openlineage" / "events.jsonl", [start, complete])
+    api.harvest(repo.path, only=["openlineage"])
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:openlineage:{TRAIN}").attrs
+    store.close()
+    assert run["properties"]["source_code.repoUrl"] == "https://github.com/acme/churn.git"
+    assert run["properties"]["error"] == "cannot read postgres://db.internal:5432/crm"
+    for f in (repo.path / ".lineage").rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert b"tok3nSECRET" not in data and b"pa55SECRETword" not in data, f
