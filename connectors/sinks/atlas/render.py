@@ -50,6 +50,9 @@ ENTITY_TYPE: dict[NodeKind, str] = {
 }
 DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.MODEL,
                  NodeKind.DEPLOYMENT}
+# records a correction can supersede (``properties.supersedes``), as the audit reads them
+SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
+                NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 TIER_CLASSIFICATION = {"unacceptable": "EUAIAct_Unacceptable", "high": "EUAIAct_High",
                        "limited": "EUAIAct_Limited", "minimal": "EUAIAct_Minimal"}
 
@@ -104,6 +107,18 @@ class _Renderer:
         for n in graph.nodes(NodeKind.RETRAINING):
             if n.attrs.get("new_model"):
                 self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
+        # a record a correction supersedes sets no tier, approval status, retraining or
+        # document (the audit no longer counts it); its own entity, if it has one, stays
+        self.superseded: set[str] = set()
+        for kind in SUPERSEDABLE:
+            for n in graph.nodes(kind):
+                props = n.attrs.get("properties")
+                refs = props.get("supersedes") if isinstance(props, dict) else None
+                for ref in (refs if isinstance(refs, list) else str(refs or "").split(",")):
+                    ref = str(ref).strip()
+                    target = ref if ref.startswith(f"{kind}:") else f"{kind}:{ref}"
+                    if ref and target != n.id:
+                        self.superseded.add(target)
 
     # -- helpers ------------------------------------------------------------------------------
     def rendered(self, nid: str) -> bool:
@@ -158,6 +173,7 @@ class _Renderer:
         ids = [i for i in self.preds(group_id, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
                if self.g.attrs(i).get("tier")]
         ids += [i for i in self.assessments_of.get(group_id, []) if i not in ids]
+        ids = [i for i in ids if i not in self.superseded]
         if not ids:
             return None
         return max(ids, key=lambda i: (str(self.g.attrs(i).get("assessed_at") or ""), i))
@@ -180,7 +196,7 @@ class _Renderer:
 
     def approval_bm(self, target: str) -> dict[str, Any]:
         ids = [i for i in self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL)
-               if self.rendered(i)]
+               if self.rendered(i) and i not in self.superseded]
         if not ids:
             return {"status": "unapproved", "approvalCount": 0}
         ids.sort(key=lambda i: (str(self.g.attrs(i).get("decided_at") or ""), i))
@@ -200,6 +216,7 @@ class _Renderer:
     def retraining_bm(self, model_id: str) -> dict[str, Any] | None:
         ids = set(self.preds(model_id, EdgeKind.RETRAINS, NodeKind.RETRAINING))
         ids |= set(self.retrainings_of.get(model_id, []))
+        ids -= self.superseded
         if not ids:
             return None
         rid = max(ids, key=lambda i: (str(self.g.attrs(i).get("at") or ""), i))
@@ -222,6 +239,8 @@ class _Renderer:
     def documents(self, nid: str) -> dict[str, str]:
         out = {}
         for d in self.preds(nid, EdgeKind.DOCUMENTS, NodeKind.DOCUMENT):
+            if d in self.superseded:
+                continue
             a = self.g.attrs(d)
             if a.get("uri"):
                 out[f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}"] = a["uri"]

@@ -1,0 +1,62 @@
+"""What Atlas shows after a correction supersedes a governance record (the quickstart demo,
+`lineage push --to atlas` against the stand-in Atlas)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+from tests.standins.atlas import AtlasStandin, running_atlas
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def atlas(monkeypatch: pytest.MonkeyPatch) -> Iterator[AtlasStandin]:
+    with running_atlas({"admin": "pw"}) as s:
+        monkeypatch.setenv("ATLAS_URL", s.url)
+        monkeypatch.setenv("ATLAS_USERNAME", "admin")
+        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
+        yield s
+
+
+def lineage(*args: str) -> Any:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def entity(atlas: AtlasStandin, type_name: str, node: str) -> dict[str, Any]:
+    guid = atlas.unique[(type_name, node + "@lineage")]
+    return atlas._entity_view(guid)["entity"]  # type: ignore[no-any-return]
+
+
+def test_superseded_assessment_and_approval_are_not_current_in_atlas(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_High"]
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-01-02", "--id", "churn-2026-fix",
+            "--purpose", "Rank retail customers by churn likelihood",
+            "--prop", "supersedes=churn-2026")
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "staging",
+            "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging")
+    lineage("push", "--to", "atlas", "-C", repo)
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_Limited"]
+    risk = group["businessAttributes"]["lineage_risk_assessment"]
+    assert (risk["tier"], risk["assessmentId"]) == ("limited", "risk_assessment:churn-2026-fix")
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_Limited"]
+    status = v2["businessAttributes"]["lineage_approval_status"]
+    assert status["approvers"] == ["max@example.com"]
+    assert status["approvalIds"] == ["approval:churn-v1.1.0-staging-fix"]
