@@ -97,8 +97,8 @@ _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
-# their source's location.
-EMITTER_VERSION = 2
+# their source's location. 3: credentials removed from param values.
+EMITTER_VERSION = 3
 
 
 # -- where the store is --------------------------------------------------------------------
@@ -748,8 +748,10 @@ class Emitter:
     def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]) -> Iterator[Node | Edge]:
         u = run["run_uuid"]
         rid = self.run_node_id(u)
-        # tag values may hold URLs with tokens (a CI's remote URL): never stored
+        # tag and param values may hold URLs with tokens (a CI's remote URL, a database
+        # connection string logged as a param): never stored
         tags = {k: redact(str(v)) for k, v in run["tags"].items() if k not in _SKIP_TAGS}
+        params = {k: redact(str(v)) for k, v in run["params"].items()}
         sha = (tags.get("mlflow.source.git.commit") or "").strip().lower() or None
         exp = self.snap.experiments.get(run["experiment_id"], {})
         props = {"artifact_uri": run.get("artifact_uri"),
@@ -763,7 +765,7 @@ class Emitter:
             NodeKind.RUN, rid, source=NAME, run_id=u, name=run.get("name"),
             experiment=exp.get("name"), experiment_id=run["experiment_id"],
             status=run.get("status"), user=run.get("user"), start_time=run.get("start_time"),
-            end_time=run.get("end_time"), params=run["params"],
+            end_time=run.get("end_time"), params=params,
             metrics={k: v for k, v in run["metrics"].items() if v == v},  # NaN dropped
             tags=tags, commit=sha, tracking_uri=self.store.uri,
             properties={k: str(v) for k, v in props.items() if v},

@@ -18,6 +18,7 @@ from lineage import api
 from lineage.cli.main import app
 from lineage.errors import ConfigError, InputError
 from tests.conftest import GitRepo
+from tests.mlflow_history import mlflow_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -488,3 +489,44 @@ def test_store_harvested_before_dataset_paths_gets_them(repo: GitRepo) -> None:
     store.close()
     assert node is not None and node.attrs["path"] == "data/train.csv"
     assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_credentials_in_param_values_are_stored_nowhere(repo: GitRepo) -> None:
+    """``mlflow.log_param("db_url", "postgresql://etl:<password>@db/crm")``: the run's params
+    keep the URL without its password, like its tags; a store that holds the password from an
+    earlier harvest loses it at the next one."""
+    uuid = EXPECTED["run_ids"]["baseline"]
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:
+        conn.execute("INSERT INTO params VALUES ('db_url', ?, ?)",
+                     ("postgresql://etl:Pa55w0rdSECRET@db.internal/crm", uuid))
+        conn.execute("INSERT INTO params VALUES ('data_uri', ?, ?)",
+                     ("https://data.example.com/x.csv?sig=S1GSECRET&v=1", uuid))
+    conn.close()
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    params = store.get_node(mlflow_run("baseline")).attrs["params"]
+    store.close()
+    assert params["db_url"] == "postgresql://db.internal/crm"
+    assert "S1GSECRET" not in params["data_uri"] and params["lr"] == "0.1"
+    db = (repo.path / ".lineage" / "lineage.db").read_bytes()
+    assert b"Pa55w0rdSECRET" not in db and b"S1GSECRET" not in db
+    # a store harvested before: the password in the node, the watermark of emitter 2
+    from lineage.serialize import dumps_str
+    from lineage.store import node_hash
+
+    store = api.open_store(repo.path)
+    rid = mlflow_run("baseline")
+    attrs = store.get_node(rid).attrs
+    attrs["params"]["db_url"] = "postgresql://etl:Pa55w0rdSECRET@db.internal/crm"
+    with store.conn:
+        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
+                           (dumps_str(attrs), node_hash("run", rid, attrs), rid))
+        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
+                                   ).fetchone()
+        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
+                           (json.dumps({**json.loads(wm), "emitter": 2}),))
+    store.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    assert b"Pa55w0rdSECRET" not in (repo.path / ".lineage" / "lineage.db").read_bytes()
