@@ -502,6 +502,30 @@ _LINE_RE = re.compile(r"line (\d+)")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
+# a plain (unquoted) merge key: ``<<: *base`` or ``- <<: [*a, *b]``
+_MERGE_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)*<<[ \t]*:", re.MULTILINE)
+
+
+def _merged(v: Any) -> Any:
+    """Merge keys (``<<``) applied as ruamel.yaml (DVC's parser) and PyYAML apply them, for
+    yaml-rs, which reads YAML 1.2 and keeps ``<<`` as an ordinary key: the mapping's own keys
+    first and winning, then those of the merged mappings (in a list, the first one wins)."""
+    if isinstance(v, list):
+        return [_merged(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {k: _merged(x) for k, x in v.items() if k != "<<"}
+    if "<<" in v:
+        src = _merged(v["<<"])
+        for m in src if isinstance(src, list) else [src]:
+            if not isinstance(m, dict):
+                raise DvcYamlError("not valid YAML: a merge key (<<) needs a mapping or a "
+                                   "list of mappings", None)
+            for k, x in m.items():
+                out.setdefault(k, x)
+    return out
+
+
 def _full_parse(data: str | bytes) -> tuple[Any, str]:
     text: str | None
     if isinstance(data, bytes):
@@ -515,7 +539,10 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
         try:
             import yaml_rs
 
-            return yaml_rs.loads(text), "yaml-rs"
+            value = yaml_rs.loads(text)
+            if _MERGE_KEY.search(text):  # YAML 1.2 has no merge keys; DVC's ruamel.yaml has
+                value = _merged(value)
+            return value, "yaml-rs"
         except ImportError:
             pass
         except Exception:  # noqa: BLE001 - yaml-rs is stricter in places: let PyYAML decide

@@ -715,3 +715,25 @@ def test_file_names_with_a_colon_stay_in_their_folder(git_repo: GitRepo) -> None
     assert not harvest(git_repo.path).report.warnings
     paths = {a["path"] for a in nodes(git_repo.path, NodeKind.DATA).values()}
     assert paths == {"data/a: b.csv", "data/c:x.csv", "data/d:"}
+
+
+def test_yaml_merge_keys_in_dvc_yaml_count_as_dvc_reads_them(git_repo: GitRepo) -> None:
+    """``<<: *base`` in dvc.yaml: DVC (ruamel.yaml) merges the anchored stage's keys, so stage
+    ``b`` runs in ``src`` like ``a``; its data versions are under ``src/`` as DVC's index says."""
+    from dvc.repo import Repo
+
+    dvc(git_repo, "init", "-q")
+    git_repo.write("src/in.txt", "in\n")
+    git_repo.write("dvc.yaml", "stages:\n  a: &base\n    wdir: src\n    frozen: false\n"
+                   "    cmd: cp in.txt a.txt\n    deps: [in.txt]\n    outs: [a.txt]\n"
+                   "  b:\n    <<: *base\n    cmd: cp in.txt b.txt\n    outs: [b.txt]\n")
+    dvc(git_repo, "repro", "-q")
+    git_repo.commit("stages sharing keys through a merge key")
+    assert not harvest(git_repo.path).report.warnings
+    stages = {a["name"]: a for a in nodes(git_repo.path, NodeKind.STAGE).values()}
+    with Repo(str(git_repo.path)) as r:
+        theirs = {s.name: [Path(o.fs_path).relative_to(git_repo.path).as_posix()
+                           for o in s.outs] for s in r.index.stages}
+    assert theirs == {"a": ["src/a.txt"], "b": ["src/b.txt"]}
+    assert {n: stages[n]["outs"] for n in theirs} == theirs
+    assert stages["b"]["deps"] == ["src/in.txt"]

@@ -123,6 +123,29 @@ def test_load_falls_back_and_reports_line() -> None:
     assert exc.value.line is not None and exc.value.line >= 4
 
 
+MERGE_DOCS = [
+    "stages:\n  a: &base\n    wdir: src\n    cmd: echo a\n  b:\n    <<: *base\n    cmd: echo b\n",
+    "x: &x {wdir: w, frozen: true}\ny: &y {wdir: v, cmd: c}\nz:\n  <<: [*x, *y]\n  cmd: d\n",
+    "s:\n- <<: {path: p}\n  md5: ab\n",
+    "k:\n  '<<': {a: 1}\n",  # quoted: an ordinary key, in every parser
+    "k:\n  <<:\n    a: 1\n  b: 2\n",
+]
+
+
+@pytest.mark.parametrize("text", MERGE_DOCS)
+def test_merge_keys_read_as_dvc_reads_them(text: str) -> None:
+    """DVC parses its files with ruamel.yaml, which applies YAML merge keys (``<<``; in a
+    list the first mapping wins, where PyYAML lets the last one win). The fallback reads them
+    as DVC does, key order included."""
+    from ruamel.yaml import YAML
+
+    theirs = YAML(typ="rt", pure=True).load(text)
+    value, _ = load(text)
+    assert value == theirs == YAML(typ="safe", pure=True).load(text)
+    assert list(value) == list(theirs) and [list(v) for v in value.values()] == [
+        list(v) for v in theirs.values()]
+
+
 # -- generated DVC-shaped documents -----------------------------------------------------------
 hexdigits = st.text("0123456789abcdef", min_size=32, max_size=32)
 path_chars = st.sampled_from(list("abcxyz_-./ 0123456789") + ["ü", "ñ", "✓", "数", ":", "#", "'",
