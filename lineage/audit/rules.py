@@ -304,13 +304,15 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.passed(v, tier, model=v)
         elif runs:
             status = str(ctx.idx.a(unfinished[0]).get("status")).upper()
+            still = (f"; a run still {status} after it ended was stopped before it could "
+                     "record its end (killed, out of memory)" if status in _NOT_ENDED else "")
             yield ctx.failed(
                 v, tier, f"{short(v)} was produced only by runs that did not finish "
                          f"({short(unfinished[0])}: {status})",
                 evidence=[*ctx.members[v], *unfinished], model=v,
                 remediation=f"train {short(v)} again in a run that finishes, and record that "
                             "run (lineage record run / track_run / MLflow); or deregister the "
-                            "version")
+                            "version" + still)
         else:
             yield ctx.failed(
                 v, tier, f"{short(v)} is not linked to the run that produced it",
@@ -320,7 +322,11 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                             "model version's run_id)")
 
 
-_UNFINISHED = frozenset({"FAILED", "KILLED"})  # run statuses (MLflow's, and track_run's)
+# run statuses of a run that has not finished: not ended yet (or stopped without a word: a
+# killed process leaves an MLflow run RUNNING), and ended badly. MLflow and track_run:
+# SCHEDULED, RUNNING, FAILED, KILLED; OpenLineage: START, RUNNING, FAIL, ABORT.
+_NOT_ENDED = frozenset({"SCHEDULED", "START", "RUNNING"})
+_UNFINISHED = _NOT_ENDED | {"FAILED", "KILLED", "FAIL", "ABORT"}
 
 
 def _run_remediation(run: str, what: str) -> str:
