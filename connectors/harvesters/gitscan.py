@@ -274,6 +274,7 @@ def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, s
                "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)")
     refs: dict[str, str] = {}
     annotated: dict[str, str] = {}
+    nested: dict[str, str] = {}  # a tag of a tag (`%(*…)` peels one level): peeled below
     for line in out.decode(errors="replace").splitlines():
         parts = line.split(" ", 4)
         if len(parts) != 5:
@@ -286,6 +287,18 @@ def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, s
         elif typ == "tag" and peeled_type == "commit":
             refs[name] = peeled
             annotated[name] = sha
+        elif typ == "tag" and peeled_type == "tag":
+            nested[name] = sha
+    if nested:  # rare: one cat-file for all of them, peeled to the end (`^{}`)
+        names = sorted(nested)
+        lines = _git(root, "cat-file", "--batch-check",
+                     input="".join(f"{nested[n]}^{{}}\n" for n in names).encode(),
+                     check=False).decode(errors="replace").splitlines()
+        for name, line in zip(names, lines, strict=False):
+            target = line.split(" ")
+            if len(target) == 3 and target[1] == "commit":
+                refs[name] = target[0]
+                annotated[name] = nested[name]  # the outer tag: its tagger is the evidence
     gd, _ = git_dirs(root)
     head_sha: str | None = None
     head_ref: str | None = None

@@ -312,3 +312,25 @@ def test_stage_falls_back_to_the_earlier_assignment_as_gto_shows(git_repo: GitRe
     theirs = gto.api.show(str(git_repo.path))["churn"]["stage"]
     assert current() == theirs == {"prod": "v1.0.0"}
     assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
+
+
+def test_tag_of_a_tag_is_peeled_to_its_commit(git_repo: GitRepo) -> None:
+    """``git tag -a churn@v1.0.0 -m … other-tag`` (an annotated tag of an annotated tag): GTO
+    registers the version; lineage too, at the commit the tags lead to, with the outer tag's
+    tagger as the evidence (never silently left out)."""
+    import gto.api
+
+    git_repo.write("model.pkl", "w1")
+    c1 = git_repo.commit("train")
+    git_repo.tag("release-1", "a release")
+    git_repo.tag("churn@v1.0.0", "register on the release tag", ref="release-1")
+    assert [v["version"] for v in gto.api.show(str(git_repo.path), "churn")] == ["v1.0.0"]
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert not res.report.warnings
+    graph = api.open_store(git_repo.path).load_graph()
+    v1 = graph.attrs("model:churn@v1.0.0")
+    assert v1["commit"] == c1 and v1["status"] == "registered"
+    assert v1["created_at"] == "2026-01-01T03:00:00Z"  # the outer tag's date
+    assert v1["properties"]["gto_message"] == "register on the release tag"
+    assert "refs/tags/churn@v1.0.0" in graph.attrs(f"commit:{c1}")["refs"]
