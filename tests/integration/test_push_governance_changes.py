@@ -144,3 +144,30 @@ def test_an_aspect_no_longer_rendered_is_cleared_in_the_catalog(quickstart_demo:
             if (m["entityUrn"], m["aspectName"]) == (V2, "institutionalMemory")][-1]
     assert last["aspect"]["json"]["elements"] == []
     assert push(repo)["written"] == 0
+
+
+def job_approvals(repo: Path, deployment: str) -> dict[str, list[str]]:
+    job = ("urn:li:dataJob:(urn:li:dataFlow:(dvc,deployments/churn,PROD),"
+           f"{deployment})")
+    entity = lite_get(repo, job)
+    assert entity["subTypes"]["typeNames"] == ["Model Deployment"]
+    return {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
+            for p in entity.get("structuredProperties", {}).get("properties", [])}
+
+
+def test_deployment_page_shows_the_approvals_that_count_for_it(quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    push(repo)
+    # v1.0.0 went to prod on 2026-01-07 after two prod approvals (2026-01-04)
+    prod = job_approvals(repo, "churn_v1.0.0_prod_20260107T093000Z")
+    assert prod["approvalStatus"] == ["approved"]
+    assert prod["approvedBy"] == ["max@example.com", "rita@example.com"]
+    assert prod["approvedEnvironments"] == ["prod"]
+    assert prod["approvalRecordIds"] == ["churn-v1.0.0-prod", "churn-v1.0.0-prod-lead"]
+    # v1.1.0 went to prod with no prod approval; one decided later does not count for it
+    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == {}
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer",
+            "--decided-at", "2026-01-25T10:00:00Z", "--evidence", "ML-20")
+    push(repo)
+    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == {}

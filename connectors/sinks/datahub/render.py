@@ -963,9 +963,7 @@ class _Planner:
         model = a.get("model") or next(iter(self.g.predecessors(nid, EdgeKind.DEPLOYED_AS)), "")
         ma = self.attrs(model) if model in self.g else {}
         approvals = []
-        for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
-            if not self.counts(ap):
-                continue
+        for ap in self.deployment_approvals(nid, model):
             b = self.attrs(ap)
             approvals.append({"id": ap, "approver": b.get("approver"),
                               "decision": b.get("decision", "approved"),
@@ -985,6 +983,25 @@ class _Planner:
         if nid in self.superseded:  # a corrected record: its correction is the deployment
             view["superseded_by"] = sorted(self.superseded[nid])
         return view
+
+    def deployment_approvals(self, nid: str, model: str) -> list[str]:
+        """The approvals that speak for a deployment, as the audit reads them: those naming
+        it, and those of its version for its environment (or for every environment) decided
+        no later than it was deployed (a later decision does not make it approved)."""
+        a = self.attrs(nid)
+        env, deployed = a.get("environment"), _ms(a.get("deployed_at"))
+        out = {ap for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL)
+               if self.counts(ap)}
+        if model in self.g:
+            for ap in self.g.predecessors(model, EdgeKind.APPROVES, NodeKind.APPROVAL):
+                b = self.attrs(ap)
+                decided = _ms(b.get("decided_at"))
+                if not self.counts(ap) or b.get("environment") not in (None, env):
+                    continue
+                if deployed is not None and (decided is None or decided > deployed):
+                    continue
+                out.add(ap)
+        return sorted(out)
 
     @staticmethod
     def merged_deployment(views: dict[str, dict[str, Any]]) -> dict[str, Any]:
