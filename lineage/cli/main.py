@@ -226,6 +226,7 @@ def _label(graph: Any, nid: str) -> str:
 
 
 def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
+    from rich.markup import escape
     from rich.tree import Tree
 
     tree = Tree(_label(graph, root))
@@ -241,6 +242,9 @@ def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
             pin = e.attrs.get("pin")
             if pin:
                 label += f" [green](pin: {pin})[/]" if pin == "strong" else f" [yellow](pin: {pin})[/]"
+            moved = e.attrs.get("moved_to")
+            if isinstance(moved, str):  # a GTO tag deleted and made again elsewhere
+                label += f" [yellow](tag moved to {escape(moved[:12])})[/]"
             if e.source in seen:
                 branch.add(label + " [dim](see above)[/]")
                 continue

@@ -129,3 +129,24 @@ def test_verify_detects_deleted_event(registry_repo: GitRepo) -> None:
         db.execute("DELETE FROM events WHERE seq=1")
     code, out = _run("verify", "--repo", repo)
     assert code == 1 and "event 1" in out
+
+
+def test_show_tells_a_moved_registration_tag_from_the_current_one(git_repo: GitRepo) -> None:
+    """A GTO tag deleted and made again on another commit: ``show`` keeps the old ``tagged``
+    edge (the store is an audit trail) but says it moved, so two commits are not both read as
+    the version's code."""
+    git_repo.write("model.pkl", "w1")
+    old = git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    repo = str(git_repo.path)
+    _out("init", "--repo", repo)
+    _out("harvest", "--repo", repo)
+    git_repo.git("tag", "-d", "churn@v1.0.0")
+    git_repo.write("model.pkl", "w2")
+    new = git_repo.commit("train again")
+    git_repo.tag("churn@v1.0.0", "register again")
+    _out("harvest", "--repo", repo)
+    lines = _out("show", "churn@v1.0.0", "--repo", repo).splitlines()
+    old_line = next(ln for ln in lines if old[:12] in ln)
+    new_line = next(ln for ln in lines if new[:12] in ln)
+    assert f"tag moved to {new[:12]}" in old_line and "moved" not in new_line
