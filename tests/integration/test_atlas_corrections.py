@@ -60,3 +60,22 @@ def test_superseded_assessment_and_approval_are_not_current_in_atlas(
     status = v2["businessAttributes"]["lineage_approval_status"]
     assert status["approvers"] == ["max@example.com"]
     assert status["approvalIds"] == ["approval:churn-v1.1.0-staging-fix"]
+
+
+def test_deployment_approval_status_counts_its_versions_approvals(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # v1.0.0 went to prod (GTO, 2026-01-07) after two prod approvals of the version
+    prod = entity(atlas, "lineage_deployment", "deployment:churn:prod:2026-01-07T09:30:00Z")
+    status = prod["businessAttributes"]["lineage_approval_status"]
+    assert (status["status"], status["approvalCount"]) == ("approved", 2)
+    assert status["approvers"] == ["max@example.com", "rita@example.com"]
+    assert status["environments"] == ["prod"]
+    # v1.1.0 went to prod with none: unapproved, also once a later approval is recorded
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer",
+            "--decided-at", "2026-01-25T10:00:00Z", "--evidence", "ML-20")
+    lineage("push", "--to", "atlas", "-C", repo)
+    late = entity(atlas, "lineage_deployment", "deployment:churn-prod-2026-01-20")
+    assert late["businessAttributes"]["lineage_approval_status"]["status"] == "unapproved"

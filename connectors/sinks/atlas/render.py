@@ -194,9 +194,28 @@ class _Renderer:
         name = self.g.attrs(model_id).get("group")
         return f"model_group:{name}" if name and f"model_group:{name}" in self.g else None
 
-    def approval_bm(self, target: str) -> dict[str, Any]:
-        ids = [i for i in self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL)
-               if self.rendered(i) and i not in self.superseded]
+    def deployment_approvals(self, deployment: str, models: list[str]) -> list[str]:
+        """The approvals that speak for a deployment, as the audit reads them: those naming
+        it, and those of its version for its environment (or for every environment) decided
+        no later than it was deployed (a later decision does not make it approved)."""
+        a = self.g.attrs(deployment)
+        env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
+        out = set(self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL))
+        for m in models:
+            for ap in self.preds(m, EdgeKind.APPROVES, NodeKind.APPROVAL):
+                b = self.g.attrs(ap)
+                decided = epoch_ms(b.get("decided_at"))
+                if b.get("environment") not in (None, env):
+                    continue
+                if deployed is not None and (decided is None or decided > deployed):
+                    continue
+                out.add(ap)
+        return sorted(out)
+
+    def approval_bm(self, target: str, approvals: list[str] | None = None) -> dict[str, Any]:
+        given = self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL) if approvals is None \
+            else approvals
+        ids = [i for i in given if self.rendered(i) and i not in self.superseded]
         if not ids:
             return {"status": "unapproved", "approvalCount": 0}
         ids.sort(key=lambda i: (str(self.g.attrs(i).get("decided_at") or ""), i))
@@ -389,7 +408,8 @@ class _Renderer:
             assessment = self.latest_assessment(sorted(groups)[0]) if groups else None
             if assessment:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
-            bm["lineage_approval_status"] = self.approval_bm(nid)
+            bm["lineage_approval_status"] = self.approval_bm(
+                nid, self.deployment_approvals(nid, models))
             if models:
                 step_id = nid + STEP_SUFFIX
                 extra.append({
