@@ -295,9 +295,22 @@ class Store:
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
-    def _connect(db: Path) -> sqlite3.Connection:
+    def _connect(db: Path, existing: bool = False) -> sqlite3.Connection:
+        """A connection to the store file ``db``; ``existing``: it must already be a lineage
+        store (checked before anything is written to it: setting WAL writes to the file)."""
+        conn = None
         try:
             conn = sqlite3.connect(db, isolation_level=None, timeout=_BUSY_TIMEOUT)
+            if existing and not conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+                conn.close()
+                what = ("an empty file" if db.stat().st_size == 0 else
+                        "an SQLite database without lineage's tables")
+                raise StoreError(
+                    f"{db} is not a lineage store: it is {what}",
+                    hint="if the store was lost, restore .lineage/ from a backup; otherwise "
+                         f"move {db.name} aside and rebuild it with `lineage init` and "
+                         "`lineage harvest`")
             # a new store gets 16 KiB pages (rows of ~300 bytes, keys of ~100: a bulk load
             # writes ~20% faster than with 4 KiB); a no-op on an existing store
             conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
@@ -306,6 +319,8 @@ class Store:
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             raise _open_error(db, exc) from exc
         return conn
 
@@ -346,10 +361,11 @@ class Store:
             raise StoreNotInitialized(
                 f"no lineage store at {root}", hint="run `lineage init` in the repository first"
             )
-        conn = cls._connect(db)
+        conn = cls._connect(db, existing=True)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise _open_error(db, exc) from exc
         if row is None:
             raise StoreError(f"{db} has no schema version", hint="run `lineage init`")
