@@ -784,15 +784,44 @@ class Store:
 
     # -- event log --------------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last event, as ``meta`` records it; (0, GENESIS) before the
+        first event (or when the record is missing: :meth:`verify` tells that apart)."""
+        head = self._head_record()
+        if head is None:
+            raise IntegrityError(
+                "the store's head (meta 'head': the last event's seq and hash) cannot be read: "
+                "it was changed outside lineage",
+                hint="run `lineage verify`; restore .lineage/ from a backup, or move it aside and "
+                     "rebuild it with `lineage init` and `lineage harvest`")
+        return head
+
+    def _head_record(self) -> tuple[int, str] | None:
+        """The head as recorded; None when it cannot be read, (0, GENESIS) when missing."""
         row = self.conn.execute("SELECT value FROM meta WHERE key='head'").fetchone()
-        seq, h = (row[0] if row else f"0:{GENESIS}").split(":", 1)
+        if row is None:
+            return 0, GENESIS
+        seq, sep, h = str(row[0]).partition(":")
+        if not (sep and seq.isascii() and seq.isdigit()):
+            return None
         return int(seq), h
+
+    def _last_event(self) -> tuple[int, str]:
+        """(seq, hash) of the last event in the log, (0, GENESIS) when it is empty."""
+        row = self.conn.execute(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, GENESIS) if row is None else (row[0], row[1])
 
     def append_event(self, kind: str, actor: str, payload: dict[str, Any]) -> Event:
         """Append one event; it covers every fact written since the previous event (their
         rows already carry its seq; the versions they replaced are in ``fact_log``)."""
         self._require_tx()
         seq_prev, prev_hash = self.head()
+        last = self._last_event()
+        if (seq_prev, prev_hash) != last:  # never lineage: appending would fork the chain
+            raise IntegrityError(f"{_head_mismatch(seq_prev, last[0])}; nothing was written",
+                                 hint="run `lineage verify` to see what changed; restore "
+                                      ".lineage/ from a backup, or move it aside and rebuild "
+                                      "it with `lineage init` and `lineage harvest`")
         seq = seq_prev + 1
         if self._writes and self._seq != seq:  # the head moved under the writes: never lineage
             raise StoreError(f"facts were written for event {self._seq} but the next event "
@@ -813,7 +842,8 @@ class Store:
             "VALUES (?,?,?,?,?,?,?)",
             (seq, ts, kind, actor, body, prev_hash, h),
         )
-        self.conn.execute("UPDATE meta SET value=? WHERE key='head'", (f"{seq}:{h}",))
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('head', ?)",
+                          (f"{seq}:{h}",))
         self._pending = {}
         self._writes = 0
         self._seq = None
@@ -1011,10 +1041,16 @@ class Store:
         if first_bad is not None:
             return VerifyResult(False, bad_n, 0, self._explain(first_bad, later_bad, bad_fact),
                                 first_bad.seq)
-        head_seq, head_hash = self.head()
-        if (head_seq, head_hash) != (n, prev):
-            return VerifyResult(False, n, 0, f"the log ends at event {n} but the head records "
-                                f"event {head_seq}: entries were removed from the end", n + 1)
+        head = self._head_record()
+        if head is None:
+            return VerifyResult(False, n, 0, "the store's head (meta 'head') cannot be read: it "
+                                "was changed outside lineage", None)
+        if self.conn.execute("SELECT 1 FROM meta WHERE key='head'").fetchone() is None:
+            return VerifyResult(False, n, 0, "the store's head (meta 'head') was deleted "
+                                "outside lineage", None)
+        if head != (n, prev):
+            return VerifyResult(False, n, 0, _head_mismatch(head[0], n),
+                                n + 1 if head[0] > n else head[0] + 1)
         # what is left names events that are not in the log
         while (row := facts.next()) is not None:
             if row[3]:
@@ -1100,7 +1136,7 @@ class Store:
 
     def _facts_of_no_event(self) -> list[tuple[str, str, str]]:
         """A few current rows whose seq names no event in the log, with where they point."""
-        last = self.head()[0]
+        last = self._last_event()[0]
         out = []
         for fid, h, seq in self.conn.execute(
             "SELECT 'n|' || id, hash, seq FROM nodes WHERE seq IS NULL OR seq < 1 OR seq > ?1 "
@@ -1361,6 +1397,18 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:
         "to read the store)",
         hint=f"check the permissions of {folder} and of the files in it, and that its file "
              "system is not mounted read-only")
+
+
+def _head_mismatch(head_seq: int, last_seq: int) -> str:
+    """Why the head (``meta``) and the last event of the log disagree."""
+    if head_seq > last_seq:
+        return (f"the log ends at event {last_seq} but the head records event {head_seq}: "
+                "entries were removed from the end")
+    if head_seq < last_seq:
+        return (f"the head records event {head_seq} but the log goes on to event {last_seq}: "
+                "changed outside lineage (the head set back, or events added after it)")
+    return (f"the head records event {head_seq} with another hash than the log's event "
+            f"{last_seq}: changed outside lineage")
 
 
 def _busy(exc: sqlite3.DatabaseError) -> bool:

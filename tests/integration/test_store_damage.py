@@ -5,9 +5,11 @@ to do, never a traceback, and nothing written to the store.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
@@ -78,3 +80,47 @@ def test_another_sqlite_database_is_not_a_store(quickstart_demo: Path) -> None:
     conn = sqlite3.connect(db)  # still the other program's database, in its journal mode
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.close()
+
+
+# -- the head (meta) and the log disagree --------------------------------------------------
+HEADS = {
+    "head deleted": (["DELETE FROM meta WHERE key='head'"],
+                     "the store's head (meta 'head') was deleted outside lineage",
+                     "the head records event 0 but the log goes on to event 10"),
+    "head set back one event": (
+        ["UPDATE meta SET value=(SELECT seq || ':' || hash FROM events WHERE seq=9) "
+         "WHERE key='head'"],
+        "the head records event 9 but the log goes on to event 10",
+        "the head records event 9 but the log goes on to event 10"),
+    "head hash edited": (["UPDATE meta SET value='10:' || printf('%064d', 0) WHERE key='head'"],
+                         "the head records event 10 with another hash than the log's event 10",
+                         "the head records event 10 with another hash"),
+    "head not readable": (["UPDATE meta SET value='ten' WHERE key='head'"],
+                          "the store's head (meta 'head') cannot be read",
+                          "the store's head (meta 'head': the last event's seq and hash) "
+                          "cannot be read"),
+}
+
+
+@pytest.mark.parametrize("sql,verify_says,record_says", HEADS.values(), ids=list(HEADS))
+def test_a_head_edited_outside_lineage(quickstart_demo: Path, sql: list[str], verify_says: str,
+                                       record_says: str) -> None:
+    """verify says what happened to the head; a write refuses to go on from it (it would fork
+    the chain or collide with an event already in the log) and leaves the store as it was."""
+    r = str(quickstart_demo)
+    _sql(quickstart_demo, *sql)
+    code, out = lineage("verify", "--repo", r, "--json")
+    res = json.loads(out)
+    assert code == 1 and not res["ok"] and verify_says in res["problem"], out
+    before = _state(quickstart_demo)
+    code, out = lineage(*ALERT, "--repo", r)
+    _one_error(code, out, 1, record_says, "changed outside lineage", "lineage verify")
+    assert _state(quickstart_demo) == before
+
+
+def test_verify_tells_events_added_after_the_head_from_entries_removed(
+        quickstart_demo: Path) -> None:
+    _sql(quickstart_demo, "DELETE FROM events WHERE seq=10")
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 1 and "the log ends at event 9 but the head records event 10: entries were " \
+        "removed from the end" in out, out
