@@ -171,3 +171,26 @@ def test_deployment_page_shows_the_approvals_that_count_for_it(quickstart_demo: 
             "--decided-at", "2026-01-25T10:00:00Z", "--evidence", "ML-20")
     push(repo)
     assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == {}
+
+
+def owners(entity: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(o["owner"], o.get("typeUrn") or o["type"]) for o in entity["ownership"]["owners"]}
+
+
+def test_one_person_is_one_corpuser_across_creator_approver_and_deployer(
+        quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    push(repo)
+    # Ada tagged churn@v1.1.0 (GTO: "Ada Lovelace <ada@example.com>") and approved it for
+    # staging as ada@example.com: the catalog must show her once, in both roles
+    assert owners(lite_get(repo, V2)) == {
+        ("urn:li:corpuser:ada@example.com", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:ada@example.com", "urn:li:ownershipType:model_approver")}
+    created = lite_get(repo, V2)["mlModelProperties"]["created"]
+    assert created["actor"] == "urn:li:corpuser:ada@example.com"
+    # Max Müller <max@example.com> moved v1.0.0 to prod (GTO) and approved it as max@example.com
+    dep = ("urn:li:mlModelDeployment:(urn:li:dataPlatform:dvc,"
+           "churn_v1.0.0_prod_20260107T093000Z,PROD)")
+    assert owners(lite_get(repo, dep)) == {("urn:li:corpuser:max@example.com", "TECHNICAL_OWNER")}
+    assert ("urn:li:corpuser:max@example.com", "urn:li:ownershipType:model_approver") in \
+        owners(lite_get(repo, V1))

@@ -205,6 +205,16 @@ def _urn_then_props(edge: tuple[str, dict[str, Any]]) -> tuple[str, str]:
     return edge[0], _json(edge[1])
 
 
+def _person(name: Any, email: Any) -> str | None:
+    """Who a corpuser urn is made of: the email a source gave with the name (GTO's tagger,
+    ``created_by_email`` / ``deployed_by_email``), else the name. Approvers are written as
+    emails: one person is then one corpuser in every role (a creator approving their own
+    version shows as such)."""
+    if isinstance(email, str) and "@" in email:
+        return email
+    return str(name) if name else None
+
+
 def _is_url(s: str | None) -> bool:
     return bool(s) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", s or "") is not None
 
@@ -1357,11 +1367,12 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "previous_version": ",".join(v.get("previous", [])) or None,
                        **_free(v["properties"]), **_undescribed(v)})
     created = _ms(v.get("created_at"))
+    creator = _person(v.get("created_by"), v["properties"].get("created_by_email"))
     yield p.urn, MLModelPropertiesClass(
         name=v["name"], description=v.get("description"), customProperties=custom,
         version=VersionTagClass(versionTag=str(v["version"])),
-        created=TimeStampClass(time=created, actor=user_urn(v["created_by"])
-                               if v.get("created_by") else None) if created else None,
+        created=TimeStampClass(time=created, actor=user_urn(creator)
+                               if creator else None) if created else None,
         trainingJobs=v["training_jobs"] or None, downstreamJobs=v["downstream_jobs"] or None,
         deployments=v["deployments"] or None, groups=[v["group_urn"]],
         hyperParams=[MLHyperParamClass(name=k, value=str(x))
@@ -1392,8 +1403,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
             auditStamp=_stamp(gov.get("assessed_at"), gov.get("assessor")))
     people: list[tuple[str, str]] = []
-    if v.get("created_by"):
-        people.append((v["created_by"], OwnershipTypeClass.TECHNICAL_OWNER))
+    if creator:
+        people.append((creator, OwnershipTypeClass.TECHNICAL_OWNER))
     people += [(a["approver"], "approver") for a in v["approvals"]
                if a.get("approver") and a["decision"] in ("approved", "conditional")]
     owners = _owners(people)
@@ -1501,8 +1512,8 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
         createdAt=_ms(v.get("deployed_at")), version=version, status=status,
         customProperties=custom, externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
-    owners = _owners([(v["deployed_by"], OwnershipTypeClass.TECHNICAL_OWNER)]
-                     if v.get("deployed_by") else [])
+    deployer = _person(v.get("deployed_by"), v["properties"].get("deployed_by_email"))
+    owners = _owners([(deployer, OwnershipTypeClass.TECHNICAL_OWNER)] if deployer else [])
     if owners:
         yield p.urn, owners
     # the proxy job: a page in the UI, a lineage edge from the model, governance aspects
@@ -1517,8 +1528,8 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         yield job, _structured(_approval_values(v["approvals"]))
     people = [(a["approver"], "approver") for a in v["approvals"]
               if a.get("approver") and a["decision"] in ("approved", "conditional")]
-    if v.get("deployed_by"):
-        people.append((v["deployed_by"], OwnershipTypeClass.TECHNICAL_OWNER))
+    if deployer:
+        people.append((deployer, OwnershipTypeClass.TECHNICAL_OWNER))
     owners = _owners(people)
     if owners:
         yield job, owners
