@@ -470,16 +470,23 @@ class Store:
         self._fresh = self._empty()
         try:
             yield self
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._pending = {}
-            self._writes = 0
-            self._seq = None
-            raise
-        else:
             if self._writes:
                 raise StoreError("facts written without an event; call append_event()")
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may have rolled back already (a full disk, an I/O error): then ROLLBACK
+            # fails, and must not hide the error that caused it
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            self._pending = {}
+            self._writes = 0
+            self._seq = None
+            if isinstance(exc, sqlite3.OperationalError):
+                refused = _write_error(self.root / DB_NAME, exc)
+                if refused is not None:
+                    raise refused from exc
+            raise
         finally:
             self._in_tx = False
             self._seq = None
@@ -1392,11 +1399,34 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:
                                "a backup, or move it aside and rebuild it with `lineage init` "
                                "and `lineage harvest`")
     folder = db.parent
+    if "full" in low or "disk i/o" in low:
+        return StoreError(
+            f"cannot open the store {db}: {msg} (is its disk full, or a file size limit "
+            f"reached? lineage writes in {folder} even to read the store)",
+            hint=f"free some space on the disk holding {folder} (or raise the limit: "
+                 "`ulimit -f`), then run the command again")
     return StoreError(
         f"cannot open the store {db}: {msg} (lineage needs to read and write {folder}, even "
         "to read the store)",
         hint=f"check the permissions of {folder} and of the files in it, and that its file "
              "system is not mounted read-only")
+
+
+def _write_error(db: Path, exc: sqlite3.OperationalError) -> StoreError | None:
+    """A write to the store that SQLite refused (a full disk, a file size limit, a read-only
+    file): the transaction was rolled back, the store is as it was before it. None for
+    other errors (e.g. a query that met a row changed outside lineage: the caller names it)."""
+    msg = str(exc)
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low:
+        return _open_error(db, exc)
+    if "full" in low or "disk i/o" in low:
+        return StoreError(
+            f"cannot write the store {db}: {msg} (is its disk full, or a file size limit "
+            "reached?); the write was rolled back, the store is as it was before it",
+            hint=f"free some space on the disk holding {db.parent} (or raise the limit: "
+                 "`ulimit -f`), then run the command again")
+    return None
 
 
 def _head_mismatch(head_seq: int, last_seq: int) -> str:

@@ -6,7 +6,11 @@ to do, never a traceback, and nothing written to the store.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from typer.testing import CliRunner
 from lineage.cli.main import app
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 ALERT = ("record", "alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
          "--threshold", "0.2")
 
@@ -124,3 +129,26 @@ def test_verify_tells_events_added_after_the_head_from_entries_removed(
     code, out = lineage("verify", "--repo", str(quickstart_demo))
     assert code == 1 and "the log ends at event 9 but the head records event 10: entries were " \
         "removed from the end" in out, out
+
+
+# -- a write the disk refuses ------------------------------------------------------------------
+def _limited(blocks: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (blocks * 1024, blocks * 1024))
+
+
+@pytest.mark.parametrize("args", [ALERT, ("push",)], ids=["record", "push"])
+def test_a_full_disk_is_one_line_and_the_store_is_unchanged(quickstart_demo: Path,
+                                                          args: tuple[str, ...]) -> None:
+    """The file size limit (as a full disk) stops the write half way: SQLite has already
+    rolled the transaction back, which must not end in a traceback about the rollback."""
+    before = _state(quickstart_demo)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "lineage", *args], cwd=quickstart_demo,
+                          env=env, capture_output=True, text=True, timeout=300,
+                          preexec_fn=lambda: _limited(40))
+    out = proc.stdout + proc.stderr
+    _one_error(proc.returncode, out, 2, "cannot write the store", "disk full",
+               "the store is as it was", "free some space")
+    assert _state(quickstart_demo) == before
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 0, out
