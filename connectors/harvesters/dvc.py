@@ -514,7 +514,7 @@ class DvcHarvester:
             guard = ({c.sha for c in s.commits}, set(shallower))
             first = False
         changes = _yaml_first(s.changes)
-        yaml_state = self._seed(ctx, changes)
+        yaml_state = self._seed(ctx, s, changes)
         chunks = _chunks(changes)
         done = False
         keys = {f"{kind}:{ch.blob}" for ch in changes  # the blob summaries the replay uses
@@ -541,34 +541,27 @@ class DvcHarvester:
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
 
     # -- replay the changes in commit order, chunk by chunk -----------------------------------
-    def _seed(self, ctx: HarvestContext, changes: list[FileChange]) -> dict[str, dict[str, Any]]:
-        """folder → the dvc.yaml in force (frozen, wdir) before the replay: for a folder whose
-        lock changes before its dvc.yaml does in this run, the dvc.yaml of that commit (e.g.
-        an incremental harvest where only dvc.lock moved)."""
-        yaml_state: dict[str, dict[str, Any]] = {}
-        seen_yaml: set[str] = set()
-        seed: list[tuple[str, str]] = []  # (folder, spec)
-        for ch in changes:
-            kind = file_kind(ch.path)
-            folder = posixpath.dirname(ch.path)
-            if kind == "yaml":
-                seen_yaml.add(folder)
-            elif kind == "lock" and folder not in seen_yaml:
-                seen_yaml.add(folder)
-                yaml_path = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
-                seed.append((folder, f"{ch.commit}:{yaml_path}"))
-        if seed:
-            found = _cat_paths(ctx.repo_path, [spec for _, spec in seed])
-            pairs = [("yaml", b[0]) for b in found if b is not None]
-            seeded = summaries_for(ctx, pairs)
-            for (folder, _), b in zip(seed, found, strict=True):
+    def _seed(self, ctx: HarvestContext, s: GitScan, changes: list[FileChange]) -> _YamlInForce:
+        """Which dvc.yaml each lock change is read with (:func:`_yaml_in_force`); the dvc.yaml
+        of a folder no change of this run shows on a commit's line (an incremental harvest
+        where only dvc.lock moved) is read from the tree of the first commit of that line in
+        this run (one ``git cat-file`` for all of them)."""
+        state = _YamlInForce(_yaml_in_force(s.commits, changes, s.shallow_commits))
+        seeds = sorted({(src[1], posixpath.dirname(changes[i].path))
+                        for i, src in state.in_force.items() if src[0] == "seed"})
+        if seeds:
+            specs = [f"{commit}:{posixpath.join(folder, 'dvc.yaml') if folder else 'dvc.yaml'}"
+                     for commit, folder in seeds]
+            found = _cat_paths(ctx.repo_path, specs)
+            seeded = summaries_for(ctx, [("yaml", b[0]) for b in found if b is not None])
+            for key, b in zip(seeds, found, strict=True):
                 summ = seeded.get(f"yaml:{b[0]}") if b is not None else None
                 if summ is not None and "error" not in summ:
-                    yaml_state[folder] = summ
-        return yaml_state
+                    state.seeded[key] = summ
+        return state
 
     def _replay(self, ctx: HarvestContext, changes: list[FileChange],
-                chunks: list[tuple[int, int]], yaml_state: dict[str, dict[str, Any]],
+                chunks: list[tuple[int, int]], yaml_state: _YamlInForce,
                 run: _Run, summaries: _Summaries | _WorkerSummaries) -> Iterator[None]:
         """Replay the DVC file changes in commit order; yields after each chunk of commits,
         whose new facts are then in ``run`` (so memory stays bounded by a chunk, not the
@@ -578,11 +571,10 @@ class DvcHarvester:
         for ci, (start, end) in enumerate(chunks):
             ctx.progress("dvc files", start, total)
             loaded = summaries.take(ci)
-            for ch in changes[start:end]:
+            for i in range(start, end):
+                ch = changes[i]
                 kind = file_kind(ch.path)
                 if kind is None or ch.blob is None:
-                    if kind == "yaml":
-                        yaml_state.pop(posixpath.dirname(ch.path), None)
                     continue
                 summ = loaded.get(f"{kind}:{ch.blob}")
                 if summ is None:
@@ -595,11 +587,11 @@ class DvcHarvester:
                     continue
                 folder = posixpath.dirname(ch.path)
                 if kind == "yaml":
-                    yaml_state[folder] = summ
+                    yaml_state.by_blob[ch.blob] = summ
                     self._artifacts(run, folder, summ, ctx.config.model_aliases)
                 elif kind == "lock":
                     for name, wdir in self._lock(run, ch.commit, ch.path, folder, summ,
-                                                 yaml_state.get(folder)):
+                                                 yaml_state.at(i, folder)):
                         ctx.report.warn(
                             "dvc", f"stage {name!r}: wdir {wdir!r} names values lineage does "
                             "not read (only foreach/matrix items and vars written in dvc.yaml "
@@ -716,7 +708,7 @@ class DvcHarvester:
 
     # -- a first harvest: the replay in a forked worker, the store writes here ---------------
     def _replay_in_worker(self, ctx: HarvestContext, changes: list[FileChange],
-                          chunks: list[tuple[int, int]], yaml_state: dict[str, dict[str, Any]],
+                          chunks: list[tuple[int, int]], yaml_state: _YamlInForce,
                           run: _Run, keys: set[str]) -> Generator[FactRows, None, str]:
         """Run the replay and build its facts (serialized and hashed: :class:`FactRows`) in a
         forked worker, chunk by chunk, while this process writes the previous chunk to the
@@ -855,6 +847,70 @@ class DvcHarvester:
 
 
 _INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value
+
+
+@dataclasses.dataclass
+class _YamlInForce:
+    """The dvc.yaml each lock change of the replay is read with (its stages' ``wdir`` and
+    ``frozen``): ``in_force`` maps the change's index to ("blob", dvc.yaml blob sha or None
+    when the folder has none) or ("seed", commit) — read from that commit's tree, into
+    ``seeded`` by (commit, folder); ``by_blob`` gathers the dvc.yaml summaries the replay
+    meets (small, and a lock may be read with one met many chunks earlier)."""
+
+    in_force: dict[int, tuple[str, str | None]]
+    seeded: dict[tuple[str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
+    by_blob: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def at(self, index: int, folder: str) -> dict[str, Any] | None:
+        src = self.in_force.get(index)
+        if src is None or src[1] is None:
+            return None
+        if src[0] == "seed":
+            return self.seeded.get((src[1], folder))
+        return self.by_blob.get(src[1])  # (None: a dvc.yaml no parser could read)
+
+
+def _yaml_in_force(commits: list[Any], changes: list[FileChange],
+                   shallow: Iterable[str]) -> dict[int, tuple[str, str | None]]:
+    """For each lock change (its index in ``changes``): its folder's dvc.yaml at that commit.
+
+    Branches are replayed one after another, so the dvc.yaml last replayed may be another
+    branch's: each commit's dvc.yaml files are those of its first parent plus its own changes
+    (``--diff-merges=first-parent``). A line of commits whose first parent is not in this run
+    (harvested before) does not know its dvc.yaml files until one changes: ("seed", the first
+    commit of that line in this run), whose tree holds the same dvc.yaml."""
+    by_commit: dict[str, list[int]] = {}
+    for i, ch in enumerate(changes):
+        by_commit.setdefault(ch.commit, []).append(i)
+    boundary = set(shallow)  # a shallow clone's oldest commits: every file shows as added
+    state: dict[str, tuple[dict[str, str | None], str | None]] = {}  # after each commit
+    out: dict[int, tuple[str, str | None]] = {}
+    for c in commits:
+        fp = c.parents[0] if c.parents else None
+        if fp is not None and fp in state:
+            yaml, line = state[fp]
+        elif fp is None or c.sha in boundary:
+            yaml, line = {}, None
+        else:  # a parent harvested before
+            yaml, line = {}, c.sha
+        copied = False
+        for i in by_commit.get(c.sha, ()):
+            ch = changes[i]
+            kind = file_kind(ch.path)
+            folder = posixpath.dirname(ch.path)
+            if kind == "yaml":
+                if not copied:
+                    yaml, copied = dict(yaml), True
+                yaml[folder] = ch.blob
+            elif kind == "lock":
+                if folder in yaml:
+                    out[i] = ("blob", yaml[folder])
+                elif line is None:
+                    out[i] = ("blob", None)
+                else:
+                    out[i] = ("seed", line)
+        state[c.sha] = (yaml, line)
+    return out
 
 
 def _yaml_first(changes: list[FileChange]) -> list[FileChange]:
@@ -1151,7 +1207,7 @@ def _start_replay_worker(parent: int, recv: Any, out: Any, *args: Any) -> None:
 
 def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo: str,
                    changes: list[FileChange], chunks: list[tuple[int, int]],
-                   yaml_state: dict[str, dict[str, Any]],
+                   yaml_state: _YamlInForce,
                    cached: dict[str, dict[str, Any]]) -> None:
     """The forked replay worker: per chunk, send ("chunk", end, warnings, parsed blobs,
     :class:`FactRows` of the new facts); then ("done", model groups, warnings); on an error,

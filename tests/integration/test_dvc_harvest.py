@@ -737,3 +737,40 @@ def test_yaml_merge_keys_in_dvc_yaml_count_as_dvc_reads_them(git_repo: GitRepo) 
     assert theirs == {"a": ["src/a.txt"], "b": ["src/b.txt"]}
     assert {n: stages[n]["outs"] for n in theirs} == theirs
     assert stages["b"]["deps"] == ["src/in.txt"]
+
+
+def test_wdir_in_force_is_the_branch_own_dvc_yaml(git_repo: GitRepo) -> None:
+    """Two branches: main moves the stage's wdir to ``b``; a branch made before that re-runs
+    the stage in ``a``. Each lock entry resolves against its own commit's dvc.yaml, whatever
+    order the history is replayed in, and a fresh harvest equals incremental ones."""
+    dvc(git_repo, "init", "-q")
+    git_repo.write("a/in.txt", "1\n")
+    git_repo.write("b/in.txt", "1\n")
+    git_repo.write("dvc.yaml", "stages:\n  s:\n    wdir: a\n    cmd: cp in.txt out.txt\n"
+                   "    deps: [in.txt]\n    outs: [out.txt]\n")
+    dvc(git_repo, "repro", "-q")
+    c0 = git_repo.commit("stage in a")
+    harvest(git_repo.path)
+    git_repo.write("dvc.yaml", "stages:\n  s:\n    wdir: b\n    cmd: cp in.txt out.txt\n"
+                   "    deps: [in.txt]\n    outs: [out.txt]\n")
+    git_repo.write("b/in.txt", "3\n")
+    dvc(git_repo, "repro", "-q")
+    m1 = git_repo.commit("stage moves to b")
+    git_repo.git("checkout", "-q", "-b", "feat", c0)
+    git_repo.write("a/in.txt", "2\n")
+    dvc(git_repo, "repro", "-q")
+    f1 = git_repo.commit("new data in a, on a branch")
+    order = git_repo.git("log", "--all", "--topo-order", "--reverse", "--format=%H").split()
+    assert order.index(m1) < order.index(f1)  # main's change is replayed first
+    harvest(git_repo.path)  # incremental: both new commits
+
+    def by_commit() -> dict[str, tuple[list[str], list[str]]]:
+        return {a["commit"]: (a["deps"], a["outs"])
+                for a in nodes(git_repo.path, NodeKind.STAGE).values()}
+
+    expected = {c0: (["a/in.txt"], ["a/out.txt"]), m1: (["b/in.txt"], ["b/out.txt"]),
+                f1: (["a/in.txt"], ["a/out.txt"])}
+    assert by_commit() == expected
+    shutil.rmtree(git_repo.path / ".lineage")
+    harvest(git_repo.path)  # fresh
+    assert by_commit() == expected
