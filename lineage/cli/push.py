@@ -131,6 +131,14 @@ def push(
                               "missing from this installation",
                               hint="reinstall lineage with the extra for that target") from exc
         _check_option_keys(to, sink_cls, option_keys)
+        valid = getattr(sink_cls, "option_keys", None)
+        if dest and valid is not None and "dest" not in valid:
+            # ignored, it would send the graph elsewhere (DATAHUB_GMS_URL, ATLAS_URL)
+            flag = "--server URL" if "server" in valid or "url" in valid else \
+                "--option bootstrap=HOST:PORT" if "bootstrap" in valid else "--option KEY=VALUE"
+            raise ConfigError(f"push target {to!r} takes no DEST (got {dest!r})",
+                              hint=f"DEST is the file of datahub-file and datahub-lite; give "
+                              f"the address of --to {to} with {flag}")
         store = api.open_store(root, config)
         try:
             with progress_bar(not as_json) as progress:
