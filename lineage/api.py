@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.config import Config, load_config
-from lineage.errors import ConfigError, NotARepositoryError
+from lineage.errors import ConfigError, IntegrityError, NotARepositoryError
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
-from lineage.store import Store, WriteStats
+from lineage.store import DB_NAME, Store, WriteStats
 
 if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
     from lineage.graph import LineageGraph
@@ -169,6 +169,12 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
         if "malformed JSON" in str(exc):  # a harvester's query met a row changed outside
             store.raise_unreadable()  # lineage: name it
         raise
+    except sqlite3.DatabaseError as exc:  # "database disk image is malformed": a damaged file
+        raise IntegrityError(
+            f"the store file {store.root / DB_NAME} cannot be read ({exc}): it is damaged or "
+            "was changed outside lineage; nothing was written",
+            hint="run `lineage verify`; restore .lineage/ from a backup, or move it aside and "
+                 "rebuild it with `lineage init` and `lineage harvest`") from exc
     finally:
         store.close()
     return result

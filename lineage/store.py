@@ -98,6 +98,7 @@ _NAME_LINES = 20_000  # facts of one event read back to name the fact behind a f
 _NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
 _BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end
+_FILE_PROBLEMS = 20  # problems SQLite's integrity check lists at most, in verify
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
 
@@ -904,8 +905,32 @@ class Store:
         in one streaming pass, and the facts of every event come from one query sorted by
         (seq, fact id) by SQLite (spilling to a temporary file), read alongside the events.
         ``progress(what, done, total)`` is told how far each of the two passes is.
+
+        First SQLite's own integrity check of the file (pages, and indexes against their
+        tables: the audit reads nodes by kind through an index, so an index that leaves a row
+        out would hide it from the audit while every fact still matches its event). A file
+        that cannot be read to its end is reported, not raised (a busy store is raised).
         """
-        report = progress or (lambda what, done, total: None)
+        try:
+            return self._verify(progress or (lambda what, done, total: None))
+        except sqlite3.DatabaseError as exc:
+            db = self.root / DB_NAME
+            if _busy(exc):
+                raise _open_error(db, exc) from exc
+            return VerifyResult(False, 0, 0, f"the store file {db} cannot be read ({exc}): it "
+                                "is damaged or was changed outside lineage", None)
+
+    def _verify(self, report: Callable[[str, int, int | None], None]) -> VerifyResult:
+        report("check file", 0, None)
+        problems = [line for (text,) in self.conn.execute(
+            f"PRAGMA integrity_check({_FILE_PROBLEMS})") for line in str(text).splitlines()
+            if line.strip() and not line.startswith("***")]  # "*** in database main ***"
+        if problems != ["ok"]:
+            more = " (and other problems)" if len(problems) > 1 else ""
+            return VerifyResult(False, 0, 0, f"the store file {self.root / DB_NAME} is damaged or "
+                                "was changed outside lineage: SQLite's integrity check says "
+                                f"'{problems[0] if problems else '?'}'{more}", None)
+        report("check file", 1, 1)
         rows = (self.conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
                 + self.conn.execute("SELECT count(*) FROM edges").fetchone()[0])
         # superseded versions: the newest superseded event of each fact (fact_log is small:
