@@ -817,7 +817,7 @@ class DvcHarvester:
         if not paths:
             return
         aliases = ctx.config.model_aliases
-        wanted: list[tuple[str, str, str]] = []  # (group, version, commit)
+        wanted: list[tuple[str, str, str, str]] = []  # (group, version, commit, tag's name)
         seen: set[tuple[str, str]] = set()
         for ref, sha in sorted(s.refs.items()):
             if not ref.startswith("refs/tags/"):
@@ -828,22 +828,48 @@ class DvcHarvester:
             group = aliases.get(p.artifact, p.artifact)
             if group in paths and (group, p.version) not in seen:
                 seen.add((group, p.version))
-                wanted.append((group, p.version, sha))
+                wanted.append((group, p.version, sha, p.artifact))
         if not wanted:
             return
+        declared = _declared_paths(ctx, aliases, wanted)
+        at = [(declared.get((g, c)) or paths[g], c) for g, _, c, _ in wanted]
         lock_folders = {posixpath.dirname(ch.path) for ch in s.changes
                         if file_kind(ch.path) == "lock"}
-        found = artifact_data_at(ctx, s.repo_id, [(paths[g], c) for g, _, c in wanted],
-                                 lock_folders)
-        for (group, version, commit) in wanted:
-            hit = found.get((paths[group], commit))
+        found = artifact_data_at(ctx, s.repo_id, at, lock_folders)
+        for (group, version, commit, _), (path, _) in zip(wanted, at, strict=True):
+            hit = found.get((path, commit))
             if hit is None:
                 continue
             did, h = hit
             mid = model_id(group, version)
             yield Edge.make(EdgeKind.ARTIFACT, did, mid, commit=commit)
             yield Node.make(NodeKind.MODEL, mid, group=group, version=version,
-                            artifact_hash=h, artifact_uri=paths[group])
+                            artifact_hash=h, artifact_uri=path)
+
+
+def _declared_paths(ctx: HarvestContext, aliases: dict[str, str],
+                    wanted: list[tuple[str, str, str, str]]) -> dict[tuple[str, str], str]:
+    """(group, commit) → the artifact's path (from the repo root) as the ``artifacts:`` of the
+    commit's own dvc.yaml declares it: a path that changed later must not hide an earlier
+    version's artifact. The dvc.yaml is the one of the name's folder (``dir:name``); names the
+    aliases map to the group are tried after the tag's own. One ``git cat-file`` for all."""
+    cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, folder, name
+    for group, _, commit, raw in wanted:
+        names = [raw, group, *(k for k, v in sorted(aliases.items()) if v == group)]
+        for full in dict.fromkeys(names):
+            folder, _, name = full.rpartition(":")
+            yaml_path = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+            cands.append(((group, commit), f"{commit}:{yaml_path}", folder, name))
+    blobs = _cat_paths(ctx.repo_path, [c[1] for c in cands])
+    summaries = summaries_for(ctx, [("yaml", b[0]) for b in blobs if b is not None])
+    out: dict[tuple[str, str], str] = {}
+    for (key, _, folder, name), b in zip(cands, blobs, strict=True):
+        if b is None or key in out:
+            continue
+        art = (summaries.get(f"yaml:{b[0]}") or {}).get("artifacts", {}).get(name)
+        if art and isinstance(art.get("path"), str):
+            out[key] = resolve(folder, art["path"])
+    return out
 
 
 _INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value

@@ -774,3 +774,27 @@ def test_wdir_in_force_is_the_branch_own_dvc_yaml(git_repo: GitRepo) -> None:
     shutil.rmtree(git_repo.path / ".lineage")
     harvest(git_repo.path)  # fresh
     assert by_commit() == expected
+
+
+def test_artifact_path_is_the_one_declared_at_the_tagged_commit(git_repo: GitRepo) -> None:
+    """``artifacts: churn: path:`` changes from model.pkl to churn.pkl after v1.0.0 was
+    registered: v1.0.0's artifact is still model.pkl as dvc.yaml declared it at its commit."""
+    dvc(git_repo, "init", "-q")
+    git_repo.write("w.txt", "w\n")
+    yaml_v1 = ("stages:\n  train:\n    cmd: cp w.txt model.pkl\n    deps: [w.txt]\n"
+               "    outs: [model.pkl]\nartifacts:\n  churn:\n    path: model.pkl\n")
+    git_repo.write("dvc.yaml", yaml_v1)
+    dvc(git_repo, "repro", "-q")
+    c1 = git_repo.commit("v1")
+    git_repo.tag("churn@v1.0.0", "register v1")
+    (git_repo.path / "model.pkl").unlink()
+    git_repo.write("dvc.yaml", yaml_v1.replace("model.pkl", "churn.pkl"))
+    dvc(git_repo, "repro", "-q")
+    git_repo.commit("v2 writes churn.pkl")
+    git_repo.tag("churn@v2.0.0", "register v2")
+    harvest(git_repo.path)
+    g = graph(git_repo.path)
+    arts = {e.target: g.attrs(e.source)["path"] for e in g.edges(EdgeKind.ARTIFACT)}
+    assert arts == {"model:churn@v1.0.0": "model.pkl", "model:churn@v2.0.0": "churn.pkl"}
+    v1 = g.attrs("model:churn@v1.0.0")
+    assert v1["artifact_uri"] == "model.pkl" and v1["commit"] == c1
