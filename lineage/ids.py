@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
+
+from lineage.serialize import utc_iso
 
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
@@ -123,8 +125,18 @@ def model_id(group: str, version: str) -> str:
 
 
 def deployment_id(group: str, environment: str, deployed_at: datetime | str) -> str:
-    at = deployed_at.isoformat() if isinstance(deployed_at, datetime) else deployed_at
+    """``deployment:<group>:<environment>:<time>``; a datetime is written in UTC with ``Z``,
+    as GTO's tag times (and every time lineage stores) are, so a record of a deployment GTO
+    made is GTO's node."""
+    at = utc_iso(deployed_at) if isinstance(deployed_at, datetime) else deployed_at
     return f"deployment:{group}:{environment}:{at}"
+
+
+def legacy_deployment_id(group: str, environment: str, deployed_at: datetime) -> str:
+    """The id a deployment record without ``id:`` had before deployment ids wrote UTC with
+    ``Z`` (``…+00:00``): stores written then hold it."""
+    at = deployed_at if deployed_at.tzinfo is not None else deployed_at.replace(tzinfo=UTC)
+    return f"deployment:{group}:{environment}:{at.astimezone(UTC).isoformat()}"
 
 
 def record_id(kind: str, given: str | None, content: bytes | None = None) -> str:

@@ -57,6 +57,7 @@ from lineage.gitfiles import git_head, git_remote_url
 from lineage.ids import (
     data_id,
     deployment_id,
+    legacy_deployment_id,
     model_group_id,
     model_id,
     record_id,
@@ -148,6 +149,30 @@ def split_model_ref(ref: str) -> tuple[str, str]:
 
 def model_ref_id(ref: str) -> str:
     return model_id(*split_model_ref(ref))
+
+
+def with_aliases(record: _Record, aliases: Mapping[str, str]) -> _Record:
+    """``record`` with the model groups it names under their canonical names
+    (``model_aliases`` in lineage.yaml: another registry's name → the canonical one), as the
+    GTO, MLflow and DVC harvesters name them; the record itself when it names none."""
+    if not aliases:
+        return record
+
+    def ref(value: str | None) -> str | None:
+        if value is None:
+            return None
+        name, at, version = value.partition("@")
+        return aliases.get(name, name) + at + version
+
+    update: dict[str, Any] = {}
+    for fld in ("model", "previous_model", "new_model", "model_group"):
+        value = getattr(record, fld, None)
+        if isinstance(value, str) and ref(value) != value:
+            update[fld] = ref(value)
+    if isinstance(record, RunRecord) and any(m.name in aliases for m in record.models):
+        update["models"] = [m.model_copy(update={"name": aliases.get(m.name, m.name)})
+                            for m in record.models]
+    return record.model_copy(update=update) if update else record
 
 
 # -- credentials in URLs ------------------------------------------------------------------------
@@ -425,6 +450,18 @@ def node_id_of(record: _Record) -> str:
         return deployment_id(split_model_ref(record.model)[0], record.environment,
                              record.deployed_at)
     return record_id(record.kind, native_id(record))
+
+
+def stored_node_id(store: Store, record: _Record, nid: str) -> str:
+    """``nid``, or the id the store holds this record's node under when an earlier lineage
+    named it otherwise: a deployment without ``id:`` was named with ``+00:00`` before
+    deployment ids wrote UTC with ``Z`` (:func:`lineage.ids.legacy_deployment_id`)."""
+    if isinstance(record, DeploymentRecord) and not record.id and not store.has_node(nid):
+        old = legacy_deployment_id(split_model_ref(record.model)[0], record.environment,
+                                   record.deployed_at)
+        if old != nid and store.has_node(old):
+            return old
+    return nid
 
 
 def _prefixed(kind: str, ref: str) -> str:
@@ -1100,6 +1137,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
 
     root = api.find_repo_root(repo)
     cfg = load_config(root)
+    record = with_aliases(record, cfg.model_aliases)
     warning = credentials_warning(record)
     if isinstance(record, DocumentRecord):
         record, doc_warning = check_document(record, root, file="command line")
@@ -1121,6 +1159,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     store = api.open_store(root, cfg)
     before = target.read_text() if target is not None and target.exists() else None
     try:
+        nid = stored_node_id(store, record, nid)
         repository = repository_of(root, store)
         facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
         payload: dict[str, Any] = {"record_kind": record.kind, "record": canonical(record),
@@ -1236,12 +1275,16 @@ def keep_recorded_versions(store: Store, facts: list[Node | Edge]) -> list[Node 
     rewritten: a run re-stating a version (same bytes, another commit, run or time) keeps the
     version's commit, run and creation time as they were first recorded (the run's own node
     says where it ran), and a group a registry (GTO, MLflow, DVC) or an earlier run
-    describes keeps its registry, name and description."""
+    describes keeps its registry, name and description. A deployment another source (GTO)
+    made is that source's to say: a record of it (same group, environment and time) only
+    completes it (an endpoint, a retirement)."""
     out: list[Node | Edge] = []
     for f in facts:
-        if isinstance(f, Node) and f.kind in (NodeKind.MODEL, NodeKind.MODEL_GROUP):
+        if isinstance(f, Node) and f.kind in (NodeKind.MODEL, NodeKind.MODEL_GROUP,
+                                              NodeKind.DEPLOYMENT):
             old = store.get_node(f.id)
-            if old is not None:
+            if old is not None and (f.kind != NodeKind.DEPLOYMENT or old.attrs.get("source")
+                                    not in (None, "record", RUN_SOURCE)):
                 attrs = {k: v for k, v in f.attrs.items() if old.attrs.get(k) is None}
                 f = Node(kind=f.kind, id=f.id, attrs=attrs)
         out.append(f)
@@ -1387,7 +1430,7 @@ __all__ = [
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
     "recorded_clash_of", "recorded_conflict",
-    "split_model_ref", "to_facts", "to_yaml", "validate_data", "write_schemas",
+    "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases", "write_schemas",
 ]
 
 

@@ -33,6 +33,7 @@ from lineage.errors import InputError
 from lineage.model import Edge, Node
 from lineage.plugins import HarvestContext
 from lineage.records import (
+    DeploymentRecord,
     DocumentRecord,
     RunRecord,
     canonical,
@@ -42,13 +43,16 @@ from lineage.records import (
     credentials_removed,
     credentials_warning,
     keep_recorded_versions,
+    node_id_of,
     parse_file,
     produced_twice,
     record_files,
     recorded_conflict,
     repository_of,
+    stored_node_id,
     to_facts,
     validate_data,
+    with_aliases,
 )
 
 # v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
@@ -166,6 +170,13 @@ class RecordsHarvester:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
                 continue  # applied when it was cached
             record = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
+            # models by another registry's name land on the canonical nodes (model_aliases);
+            # ids stay those of the file's content, but a deployment named by its group,
+            # environment and time is the deployment the registry (GTO) made
+            record = with_aliases(record, ctx.config.model_aliases)
+            nid = rec.node_id
+            if isinstance(record, DeploymentRecord) and not record.id:
+                nid = stored_node_id(ctx.store, record, node_id_of(record))
             if rec.new:  # said once: the cached record holds no secret
                 warning = credentials_warning(record, in_file=True)
                 if warning:
@@ -178,11 +189,10 @@ class RecordsHarvester:
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("uri"), field="uri")
-            facts = to_facts(record, record_file=rec.file, repository=repository,
-                             node_id=rec.node_id)
+            facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
-            error = recorded_conflict(ctx.store, record, rec.node_id, facts, file=rec.file,
+            error = recorded_conflict(ctx.store, record, nid, facts, file=rec.file,
                                       line_of=rec.line_of)
             if error is None and isinstance(record, RunRecord):
                 for earlier, where in runs:

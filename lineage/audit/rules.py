@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lineage.audit.index import REF_ATTRS, ref_id
 from lineage.audit.registry import RULES, parse_time, rule, short
-from lineage.ids import deployment_id
+from lineage.ids import deployment_id, legacy_deployment_id
 
 if TYPE_CHECKING:
     from lineage.audit.engine import AuditContext, Outcome
@@ -491,8 +491,10 @@ def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
         return f"gto deprecate {name} {version} {env}, then lineage harvest"
     at = a.get("deployed_at")
     when = parse_time(at)
+    group = model.partition("@")[0]
     derived = when is not None and deployment in {
-        deployment_id(model.partition("@")[0], env, x) for x in (str(at), when)}
+        deployment_id(group, env, str(at)), deployment_id(group, env, when),
+        legacy_deployment_id(group, env, when)}
     given_id = "" if derived else f" --id {deployment.removeprefix('deployment:')}"
     return (f"lineage record deployment{given_id} --model {model} --env {env} --deployed-at "
             f"{at or '…'} --retired-at <time>")

@@ -64,7 +64,7 @@ def test_an_unapproved_deployment_of_an_unharvested_version_fails_the_gate(repo:
     code, data = audit("--fail-on", "high")
     assert code == 1
     [f] = by_rule(data, "deployment-approved")
-    assert f["subject"] == f"deployment:churn:prod:{DEPLOYED.replace('Z', '+00:00')}"
+    assert f["subject"] == f"deployment:churn:prod:{DEPLOYED}"
     assert f["model"] == "model:churn@v2.0.0" and f["environment"] == "prod"
     # no risk assessment: the tier of any unassessed version, and its severity
     assert (f["tier"], f["severity"]) == ("unassessed", "high")
@@ -162,7 +162,7 @@ def test_a_correction_by_the_same_record_kind_only(repo: Path) -> None:
     """An approval that says it supersedes a deployment does not make the deployment vanish."""
     harvested()
     _deploy()
-    dep = f"deployment:churn:prod:{DEPLOYED.replace('Z', '+00:00')}"
+    dep = f"deployment:churn:prod:{DEPLOYED}"
     _approve("odd", "2026-03-02T09:00:00Z", "approved", "rita", "--prop", f"supersedes={dep}")
     code, data = audit("--fail-on", "high", "--rule", "deployment-approved")
     assert code == 0 and data["summary"]["checks"] == 1

@@ -61,7 +61,7 @@ def test_write_file_is_a_valid_record_read_back_to_the_same_node(repo: GitRepo) 
                   "--deployed-at", "2026-01-21T08:00:00Z", "--write-file", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["node"] == "deployment:churn:prod:2026-01-21T08:00:00+00:00"
+    assert out["node"] == "deployment:churn:prod:2026-01-21T08:00:00Z"
     path = repo.path / out["file"]
     assert out["file"].startswith("governance/deployment/") and path.is_file()
     (loaded,) = parse_file(path, repo.path)  # itself a valid record

@@ -126,7 +126,7 @@ def test_records_of_one_node_that_agree_are_merged(repo: GitRepo) -> None:
                "environment: prod\ndeployed_at: 2026-01-21T08:00:00Z\n"
                "retired_at: 2026-06-01T00:00:00Z\n")
     api.harvest(repo.path, only=["records"])
-    node = api.open_store(repo.path).get_node("deployment:churn:prod:2026-01-21T08:00:00+00:00")
+    node = api.open_store(repo.path).get_node("deployment:churn:prod:2026-01-21T08:00:00Z")
     assert node is not None
     assert node.attrs["retired_at"] == "2026-06-01T00:00:00Z"
     assert node.attrs["endpoint"] == "https://models.example.com/churn"

@@ -104,7 +104,7 @@ def test_completing_a_field_the_record_lacked_is_accepted(repo: GitRepo) -> None
     # as `lineage record` allows: a deployment's retirement completes it
     rel = "governance/churn/deployments.yaml"
     assert _harvest(repo).exit_code == 0
-    nid = "deployment:churn:prod:2026-01-21T08:00:00+00:00"
+    nid = "deployment:churn:prod:2026-01-21T08:00:00Z"
     assert "retired_at" not in _node(repo, nid)
     with (repo.path / rel).open("a") as f:
         f.write("retired_at: 2026-06-01T00:00:00Z\n")

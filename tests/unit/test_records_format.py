@@ -204,7 +204,7 @@ def test_mapping_of_every_example_follows_the_design_edges() -> None:
     expected = {
         ("approves", "approval:churn-v1.1.0-prod", v11),
         ("assesses", "risk_assessment:churn-2026", "model_group:churn"),
-        ("deployed_as", v11, "deployment:churn:prod:2026-01-21T08:00:00+00:00"),
+        ("deployed_as", v11, "deployment:churn:prod:2026-01-21T08:00:00Z"),
         ("alerts", "alert:churn-psi-2026-01-05", v10),
         ("triggers", "alert:churn-psi-2026-01-05", "retraining:churn-v1.1.0"),
         ("retrains", v10, "retraining:churn-v1.1.0"),

@@ -1,0 +1,92 @@
+"""A deployment recorded without ``id:`` is named by model group + environment + time in UTC,
+written as GTO's tag times are (``…Z``), so the record of a deployment GTO made lands on GTO's
+node; a store written when record ids said ``+00:00`` keeps those nodes, and a retirement
+recorded later completes them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.ids import deployment_id, legacy_deployment_id
+from lineage.model import Edge, EdgeKind, Node, NodeKind
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+AT = "2026-01-01T03:00:00Z"  # the promotion tag's time (pinned dates: one hour a tick)
+GTO_DEPLOYMENT = f"deployment:churn:prod:{AT}"
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    monkeypatch.chdir(git_repo.path)
+    git_repo.write("model.bin", "weights\n")
+    git_repo.commit("model")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn#prod#1", "promote")
+    _ok("init")
+    return git_repo
+
+
+def _ok(*args: str) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def _deployments(repo: GitRepo) -> dict[str, dict[str, Any]]:
+    with api.open_store(repo.path) as store:
+        return {n.id: n.attrs for n in store.iter_nodes() if n.id.startswith("deployment:")}
+
+
+def test_the_id_writes_utc_with_z_as_gto_does() -> None:
+    from datetime import timedelta, timezone
+
+    at = datetime(2026, 1, 1, 4, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert deployment_id("churn", "prod", at) == GTO_DEPLOYMENT
+    assert legacy_deployment_id("churn", "prod", at) == (
+        "deployment:churn:prod:2026-01-01T03:00:00+00:00")
+
+
+def test_a_recorded_deployment_is_the_deployment_gto_made(repo: GitRepo) -> None:
+    _ok("harvest")
+    assert list(_deployments(repo)) == [GTO_DEPLOYMENT]
+    out = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                         "--deployed-at", "2026-01-01T04:00:00+01:00",
+                         "--endpoint", "https://models.example.com/churn", "--json"))
+    assert out["node"] == GTO_DEPLOYMENT
+    deployments = _deployments(repo)
+    assert list(deployments) == [GTO_DEPLOYMENT]
+    assert deployments[GTO_DEPLOYMENT]["source"] == "gto"
+
+
+def test_a_deployment_stored_with_the_old_id_is_completed_not_doubled(repo: GitRepo) -> None:
+    old = legacy_deployment_id("churn", "prod", datetime(2026, 2, 1, 8, tzinfo=UTC))
+    with api.open_store(repo.path) as store, store.transaction():  # as an earlier lineage wrote it
+        api.record(store, [
+            Node.make(NodeKind.DEPLOYMENT, old, model="model:churn@v1.0.0", environment="prod",
+                      deployed_at="2026-02-01T08:00:00Z", source="record"),
+            Edge.make(EdgeKind.DEPLOYED_AS, "model:churn@v1.0.0", old)],
+            event_kind="record", payload={"record_kind": "deployment", "node": old})
+    out = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                         "--deployed-at", "2026-02-01T08:00:00Z",
+                         "--retired-at", "2026-03-01T08:00:00Z", "--json"))
+    assert out["node"] == old
+    assert _deployments(repo) == {old: {"model": "model:churn@v1.0.0", "environment": "prod",
+                                        "deployed_at": "2026-02-01T08:00:00Z",
+                                        "retired_at": "2026-03-01T08:00:00Z",
+                                        "source": "record"}}
+    # a governance file of that deployment lands on it too
+    (repo.path / "governance").mkdir()
+    (repo.path / "governance" / "deployments.yaml").write_text(
+        "kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+        "deployed_at: 2026-02-01T08:00:00Z\nretired_at: 2026-03-01T08:00:00Z\n")
+    _ok("harvest", "--only", "records")
+    assert list(_deployments(repo)) == [old]
+    assert runner.invoke(app, ["verify"]).exit_code == 0
