@@ -194,3 +194,26 @@ def test_one_person_is_one_corpuser_across_creator_approver_and_deployer(
     assert owners(lite_get(repo, dep)) == {("urn:li:corpuser:max@example.com", "TECHNICAL_OWNER")}
     assert ("urn:li:corpuser:max@example.com", "urn:li:ownershipType:model_approver") in \
         owners(lite_get(repo, V1))
+
+
+def test_an_approver_who_withdrew_is_not_listed_as_approving(quickstart_demo: Path) -> None:
+    repo = quickstart_demo
+    push(repo)
+    # rita approved v1.0.0 for prod on 2026-01-04 and withdrew (rejected) on 2026-01-06
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.0.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decision",
+            "rejected", "--decided-at", "2026-01-06T10:00:00Z", "--evidence", "ML-9")
+    push(repo)
+    v1 = lite_get(repo, V1)
+    props = {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
+             for p in v1["structuredProperties"]["properties"]}
+    # she still approves staging (another decision), max still approves prod
+    assert props["approvedBy"] == ["max@example.com", "rita@example.com"]
+    assert props["approvedEnvironments"] == ["prod", "staging"]
+    prod = job_approvals(repo, "churn_v1.0.0_prod_20260107T093000Z")
+    assert prod["approvalStatus"] == ["rejected"]
+    assert prod["approvedBy"] == ["max@example.com"]
+    job = lite_get(repo, "urn:li:dataJob:(urn:li:dataFlow:(dvc,deployments/churn,PROD),"
+                         "churn_v1.0.0_prod_20260107T093000Z)")
+    assert {o["owner"] for o in job["ownership"]["owners"] if o.get("typeUrn")} == \
+        {"urn:li:corpuser:max@example.com"}

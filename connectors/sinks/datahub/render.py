@@ -1123,10 +1123,31 @@ def _group_values(gov: dict[str, Any]) -> dict[str, list[str | float]]:
     return vals
 
 
+def _standing(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The approving decisions their approver did not withdraw: a rejection by the same
+    person for the same environment, decided at or after it, withdraws it (as the audit
+    reads them; the stricter decision wins at the same instant)."""
+    def who(a: dict[str, Any]) -> str:
+        return str(a.get("approver") or "").strip().casefold()
+
+    noes = [(who(a), a.get("env"), _ms(a.get("at"))) for a in approvals
+            if a["decision"] not in ("approved", "conditional")]
+    out = []
+    for a in approvals:
+        if a["decision"] not in ("approved", "conditional"):
+            continue
+        at = _ms(a.get("at"))
+        if any(p == who(a) and env == a.get("env") and (t is None or at is None or t >= at)
+               for p, env, t in noes):
+            continue
+        out.append(a)
+    return out
+
+
 def _approval_values(approvals: list[dict[str, Any]]) -> dict[str, list[str | float]]:
     vals: dict[str, list[str | float]] = {}
     vals["approvalStatus"] = [approvals[-1]["decision"] if approvals else "pending"]
-    ok = [a for a in approvals if a["decision"] in ("approved", "conditional")]
+    ok = _standing(approvals)
     vals["approvedBy"] = sorted({a["approver"] for a in ok if a.get("approver")})
     vals["approvedEnvironments"] = sorted({a["env"] for a in ok if a.get("env")})
     vals["approvalRecordIds"] = sorted(a["id"].split(":", 1)[1] for a in approvals)
@@ -1405,8 +1426,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     people: list[tuple[str, str]] = []
     if creator:
         people.append((creator, OwnershipTypeClass.TECHNICAL_OWNER))
-    people += [(a["approver"], "approver") for a in v["approvals"]
-               if a.get("approver") and a["decision"] in ("approved", "conditional")]
+    people += [(a["approver"], "approver") for a in _standing(v["approvals"])
+               if a.get("approver")]
     owners = _owners(people)
     if owners:
         yield p.urn, owners
@@ -1526,8 +1547,8 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
     if v["approvals"]:
         yield job, _structured(_approval_values(v["approvals"]))
-    people = [(a["approver"], "approver") for a in v["approvals"]
-              if a.get("approver") and a["decision"] in ("approved", "conditional")]
+    people = [(a["approver"], "approver") for a in _standing(v["approvals"])
+              if a.get("approver")]
     if deployer:
         people.append((deployer, OwnershipTypeClass.TECHNICAL_OWNER))
     owners = _owners(people)
