@@ -1324,7 +1324,8 @@ def _model_version_conflict(store: Store, record: RunRecord, facts: list[Node | 
     new_ref = f"{group}@{next_version(version)}"
     if file is None:
         spec = f"--model {new_ref}={path}" if path else f"--model {new_ref}=PATH"
-        hint = f"a model version is immutable: register a new version, e.g. `{spec}`"
+        hint = (f"a model version is immutable: register a new version, e.g. `{spec}` "
+                f"(in track_run: `run.log_model(..., version=\"{next_version(version)}\")`)")
     else:
         hint = (f"a model version is immutable: register a new version, e.g. `name: "
                 f"{group}` and `version: {next_version(version)}` in this run's models")

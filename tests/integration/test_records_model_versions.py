@@ -141,3 +141,17 @@ def test_two_run_files_giving_one_new_version_other_bytes_fail_the_harvest(demo:
     ("latest", "latest-2")])
 def test_next_version(version: str, suggested: str) -> None:
     assert next_version(version) == suggested
+
+
+def test_track_run_giving_a_registered_version_other_bytes_says_how_in_python(
+        demo: Path) -> None:
+    from connectors.tracking import track_run
+    from lineage.errors import InputError
+
+    before = _state(demo)
+    with pytest.raises(InputError) as exc, track_run(demo, name="retrain") as run:
+        (demo / "models" / "churn.json").write_text('{"tampered":1}\n')
+        run.log_model(demo / "models" / "churn.json", name="churn", version="v1.1.0")
+    assert REGISTERED_HASH in exc.value.message
+    assert 'run.log_model(..., version="v1.2.0")' in (exc.value.hint or "")
+    assert _state(demo) == before
