@@ -526,6 +526,36 @@ def _merged(v: Any) -> Any:
     return out
 
 
+_STRICT: Any = None
+
+
+def _strict_loader() -> Any:
+    """PyYAML's safe loader refusing a key given twice in one mapping, as DVC's ruamel.yaml
+    and yaml-rs do (PyYAML keeps the last one: a lock file whose merge conflict was resolved
+    badly would silently give one of two stage entries)."""
+    global _STRICT
+    if _STRICT is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class Strict(base):  # type: ignore[misc, valid-type]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[tuple[str, str]] = set()
+                for key, _ in node.value:
+                    if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+                        continue
+                    if (key.tag, key.value) in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark,
+                            f"found duplicate key {key.value!r}", key.start_mark)
+                    seen.add((key.tag, key.value))
+                return super().construct_mapping(node, deep)
+
+        _STRICT = Strict
+    return _STRICT
+
+
 def _full_parse(data: str | bytes) -> tuple[Any, str]:
     text: str | None
     if isinstance(data, bytes):
@@ -549,9 +579,8 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
             pass
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(data, Loader=loader), "pyyaml"  # noqa: S506 - a safe loader
+        return yaml.load(data, Loader=_strict_loader()), "pyyaml"  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None

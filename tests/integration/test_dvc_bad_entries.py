@@ -125,3 +125,25 @@ stages:
     # and not in the store file either (e.g. in the parsed-blob cache)
     db = (git_repo.path / ".lineage" / "lineage.db").read_bytes()
     assert b"s3cret" not in db
+
+
+def test_a_lock_with_a_key_given_twice_is_skipped_as_dvc_refuses_it(git_repo: GitRepo) -> None:
+    """A badly resolved merge conflict leaves ``train:`` twice in dvc.lock. DVC refuses the
+    file ("YAML file structure is corrupted"); lineage must not pick one of the two entries:
+    a warning naming the line of the second one, the file skipped at that commit."""
+    from dvc.utils.serialize import YAMLFileCorruptedError, parse_yaml
+
+    def entry(cmd: str, md5: str) -> str:
+        return (f"  train:\n    cmd: {cmd}\n    outs:\n    - path: model.pkl\n      hash: md5\n"
+                f"      md5: {md5}\n")
+
+    text = "schema: '2.0'\nstages:\n" + entry("python a.py", GOOD) + entry("python b.py",
+                                                                          GOOD[::-1])
+    with pytest.raises(YAMLFileCorruptedError):
+        parse_yaml(text, "dvc.lock")
+    git_repo.write("dvc.lock", text)
+    git_repo.commit("conflict resolved badly")
+    warns = [w for w in _harvest(git_repo).report.warnings if w.file == "dvc.lock"]
+    assert len(warns) == 1 and warns[0].line == 9, [str(w) for w in warns]
+    assert "duplicate" in warns[0].message and "train" in warns[0].message
+    assert _data_paths(git_repo) == {}
