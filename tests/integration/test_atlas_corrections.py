@@ -79,3 +79,15 @@ def test_deployment_approval_status_counts_its_versions_approvals(
     lineage("push", "--to", "atlas", "-C", repo)
     late = entity(atlas, "lineage_deployment", "deployment:churn-prod-2026-01-20")
     assert late["businessAttributes"]["lineage_approval_status"]["status"] == "unapproved"
+
+
+def test_a_withdrawn_approval_is_not_counted(quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # rita approved v1.0.0 for prod on 2026-01-04 and withdrew (rejected) on 2026-01-06
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.0.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decision",
+            "rejected", "--decided-at", "2026-01-06T10:00:00Z", "--evidence", "ML-9")
+    lineage("push", "--to", "atlas", "-C", repo)
+    prod = entity(atlas, "lineage_deployment", "deployment:churn:prod:2026-01-07T09:30:00Z")
+    status = prod["businessAttributes"]["lineage_approval_status"]
+    assert (status["status"], status["approvalCount"]) == ("rejected", 1)

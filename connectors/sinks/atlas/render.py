@@ -225,12 +225,31 @@ class _Renderer:
             "status": last.get("decision", "approved"),
             "approvers": sorted({r["approver"] for r in recs if r.get("approver")}),
             "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
-            "approvalCount": sum(1 for r in recs if r.get("decision", "approved") == "approved"),
+            "approvalCount": sum(1 for i, r in zip(ids, recs, strict=True)
+                                 if r.get("decision", "approved") == "approved"
+                                 and not self.withdrawn(i, ids)),
             "lastDecisionAt": epoch_ms(last.get("decided_at")),
             "environments": sorted({r["environment"] for r in recs if r.get("environment")}),
             "approvalIds": ids,
             "evidence": sorted({r["evidence"] for r in recs if r.get("evidence")}),
         })
+
+    def withdrawn(self, approval: str, among: list[str]) -> bool:
+        """A rejection by the same approver for the same environment, decided at or after
+        the approval, withdraws it (as the audit reads it)."""
+        a = self.g.attrs(approval)
+        at = epoch_ms(a.get("decided_at"))
+        who = str(a.get("approver") or "").strip().casefold()
+        for other in among:
+            b = self.g.attrs(other)
+            if other == approval or b.get("decision", "approved") in ("approved", "conditional"):
+                continue
+            t = epoch_ms(b.get("decided_at"))
+            if str(b.get("approver") or "").strip().casefold() == who and \
+                    b.get("environment") == a.get("environment") and \
+                    (t is None or at is None or t >= at):
+                return True
+        return False
 
     def retraining_bm(self, model_id: str) -> dict[str, Any] | None:
         ids = set(self.preds(model_id, EdgeKind.RETRAINS, NodeKind.RETRAINING))
