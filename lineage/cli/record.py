@@ -267,7 +267,8 @@ def run(
                                       "(default: the checked-out HEAD; $GITHUB_SHA / "
                                       "$CI_COMMIT_SHA when there is no git checkout)."),
     dirty: bool | None = typer.Option(None, "--dirty/--clean",
-                                      help="Was the work tree dirty? (default: unknown)"),
+                                      help="Was the work tree dirty? (default: checked "
+                                           "with git status when the run's commit is HEAD)"),
     status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING."),
     start: str | None = typer.Option(None, help="ISO start time."),
     end: str | None = typer.Option(None, help="ISO end time (default: now)."),
@@ -303,6 +304,11 @@ def run(
         root = find_repo_root(repo_path(repo))
         notes: list[str] = []
         sha = _run_commit(root, commit, notes)
+        if dirty is None and sha is not None and sha == _head(root):
+            # as track_run: tracked files changed since HEAD, other than what DVC writes
+            from connectors.tracking import git_state
+
+            dirty = git_state(root).dirty
         ins = []
         for p in inputs or []:
             rel, inside = pin_path(root, p)
@@ -340,6 +346,12 @@ def run(
 
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _head(root: Path) -> str | None:
+    from lineage.records import git_head
+
+    return git_head(root)
 
 
 def _run_commit(root: Path, commit: str | None, notes: list[str]) -> str | None:

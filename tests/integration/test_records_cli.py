@@ -151,6 +151,37 @@ def test_record_run_pins_inputs_and_model(repo: GitRepo, monkeypatch) -> None:
     assert rec["models"][0]["version"] == "md5-" + rec["models"][0]["hash"][4:16]
 
 
+def test_record_run_checks_the_work_tree_when_the_run_is_at_head(repo: GitRepo) -> None:
+    """A CI job's run on a checkout with changed tracked files is dirty (run-code-pinned),
+    as track_run records it; untracked outputs, files DVC writes and --clean/--dirty as given
+    do not count; a run at another commit stays unknown (its tree is not this one)."""
+    first = repo.git("rev-parse", "HEAD")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n"
+                           "    outs: [models/model.pkl]\n    metrics: [{metrics.json: {cache: false}}]\n")
+    repo.write("metrics.json", '{"auc": 0.5}\n')
+    repo.write("train.py", "print('train')\n")
+    repo.commit("pipeline")
+    repo.write("models/model.pkl", b"weights")  # untracked output
+
+    def dirty(*extra: str) -> object:
+        res = _invoke(repo, "run", "--name", "train", "--model", "churn=models/model.pkl",
+                      "--json", *extra)
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)["record"].get("dirty")
+
+    assert dirty() is False
+    repo.write("metrics.json", '{"auc": 0.9}\n')  # written by dvc repro: not a code change
+    assert dirty() is False
+    repo.write("train.py", "print('tweaked')\n")  # trained with uncommitted code
+    assert dirty() is True
+    assert dirty("--clean") is False  # as given
+    assert dirty("--commit", first) is None  # not the checked-out commit: unknown
+    res = runner.invoke(app, ["audit", "--rule", "run-code-pinned", "--format", "json",
+                              "-C", str(repo.path)])
+    findings = json.loads(res.stdout)["findings"]
+    assert any("dirty" in f["message"] for f in findings), findings
+
+
 def test_retiring_a_deployment_completes_its_file(repo: GitRepo) -> None:
     base = ["deployment", "--model", "churn@v1.1.0", "--env", "prod",
             "--deployed-at", "2026-01-21T08:00:00Z", "--write-file", "--json"]
