@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS watermarks (
   harvester TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (harvester, scope));
 CREATE TABLE IF NOT EXISTS cache (
-  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT,
   PRIMARY KEY (namespace, key));
 CREATE TABLE IF NOT EXISTS state (
   namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
@@ -293,6 +293,7 @@ class Store:
         # conflict, rolled back to a savepoint) is looked up and merged. No memory of the
         # keys written: it would grow with the history.
         self._fresh = False
+        self._cache_has_hash: bool | None = None  # see _cache_hashed
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -1281,31 +1282,46 @@ class Store:
         )
 
     def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
-        """Cached parse results (e.g. a DVC blob sha → parsed content)."""
+        """Cached parse results (e.g. a DVC blob sha → parsed content).
+
+        The cache is not in the event log, yet what a harvest reads from it becomes facts in
+        a legitimate event: an entry whose value does not match the hash it was written with
+        (edited outside lineage, or written by a lineage without cache hashes) is left out,
+        so the caller reads and parses its source again."""
         keys = list(keys)
         out: dict[str, Any] = {}
+        if not self._cache_hashed():
+            return out  # no entry can be told genuine: written again, with hashes
         for i in range(0, len(keys), 900):
             chunk = keys[i : i + 900]
             marks = ",".join("?" * len(chunk))
-            for k, v in self.conn.execute(
-                f"SELECT key, value FROM cache WHERE namespace=? AND key IN ({marks})",
+            for k, v, h in self.conn.execute(
+                f"SELECT key, value, hash FROM cache WHERE namespace=? AND key IN ({marks})",
                 [namespace, *chunk],
             ):
-                out[k] = loads(v)
+                if h == _cache_hash(namespace, k, v):
+                    out[k] = loads(v)
         return out
 
     def cache_put_many(self, namespace: str, items: Iterable[tuple[str, Any]]) -> None:
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO cache(namespace, key, value) VALUES (?,?,?)",
-            [(namespace, k, dumps_str(v)) for k, v in items],
-        )
+        self.cache_put_serialized(namespace, ((k, dumps_str(v)) for k, v in items))
 
     def cache_put_serialized(self, namespace: str, items: Iterable[tuple[str, str]]) -> None:
         """Like :meth:`cache_put_many` with each value already serialized (``dumps_str``)."""
+        if not self._cache_hashed():
+            self.conn.execute("ALTER TABLE cache ADD COLUMN hash TEXT")
+            self._cache_has_hash = True
         self.conn.executemany(
-            "INSERT OR REPLACE INTO cache(namespace, key, value) VALUES (?,?,?)",
-            [(namespace, k, v) for k, v in items],
+            "INSERT OR REPLACE INTO cache(namespace, key, value, hash) VALUES (?,?,?,?)",
+            [(namespace, k, v, _cache_hash(namespace, k, v)) for k, v in items],
         )
+
+    def _cache_hashed(self) -> bool:
+        """Whether the cache table has its hash column (stores from before it have not)."""
+        if self._cache_has_hash is None:
+            self._cache_has_hash = any(
+                r[1] == "hash" for r in self.conn.execute("PRAGMA table_info(cache)"))
+        return self._cache_has_hash
 
     def state_get_all(self, namespace: str) -> dict[str, str]:
         """Sink state, e.g. ``{aspect key: hash}`` of what a push target already holds."""
@@ -1487,6 +1503,12 @@ def _edge(source: str, target: str, kind: str, attrs: str) -> Edge:
                                     attrs=_stored(attrs, what))
     except ValueError as exc:
         raise _corrupt(what, exc) from None
+
+
+def _cache_hash(namespace: str, key: str, value: str) -> str:
+    """sha256 binding a cache value to its namespace and key (a value copied under another
+    key does not match either)."""
+    return _sha256(f"{namespace}\0{key}\0{value}".encode()).hexdigest()
 
 
 def _old_seq(seq: int | None) -> int:
