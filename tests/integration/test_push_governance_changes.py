@@ -217,3 +217,20 @@ def test_an_approver_who_withdrew_is_not_listed_as_approving(quickstart_demo: Pa
                          "churn_v1.0.0_prod_20260107T093000Z)")
     assert {o["owner"] for o in job["ownership"]["owners"] if o.get("typeUrn")} == \
         {"urn:li:corpuser:max@example.com"}
+
+
+def test_a_full_push_also_clears_what_the_graph_no_longer_renders(quickstart_demo: Path
+                                                                 ) -> None:
+    repo = quickstart_demo
+    push(repo)
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
+            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging")
+    push(repo, "--full")
+    assert lite_get(repo, V2).get("institutionalMemory", {"elements": []})["elements"] == []
+    # and a file rewritten by --full holds no empty aspect it never had
+    out = repo / "full.mcps.json"
+    push(repo, "--to", "datahub-file", str(out), "--full")
+    assert V2 not in {m["entityUrn"] for m in json.loads(out.read_text())
+                      if m["aspectName"] == "institutionalMemory"}

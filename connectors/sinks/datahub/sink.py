@@ -163,6 +163,9 @@ class DataHubSinkBase(ABC):
     batch_size: ClassVar[int] = 1000
     # the ``-o KEY=VALUE`` keys this target reads (a key ending in "." is a prefix)
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full")
+    # True when ``--full`` starts the destination afresh (an MCP file is rewritten): nothing
+    # pushed before is left in it to clear
+    full_rewrites: ClassVar[bool] = False
 
     def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
         self.platform = platform
@@ -258,9 +261,14 @@ class DataHubSinkBase(ABC):
                 reset, state = True, {}
             if self._lost is not None:
                 result.details["rebuilt"] = self._lost
+            # --full resends everything into a destination that still holds what earlier
+            # pushes left: what they remember is what the graph no longer renders to clear
+            sent = ctx.store.state_get_all(ns) if full and not self.full_rewrites \
+                and self._lost is None and not self._destination_is_empty() else state
             with ctx.store.transaction():
                 ctx.store.state_delete(gns)  # set again only once this push completes
-            result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state)
+            result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state,
+                                sent)
             if result.failed == 0:
                 done = [("mcps", str(result.written + result.unchanged))]
                 fp = self._fingerprint()
@@ -308,14 +316,14 @@ class DataHubSinkBase(ABC):
 
     def _push(self, graph: LineageGraph, ctx: PushContext, platform: str, env: str,
               full: bool, ns: str, dest: str, result: PushResult, reset: bool,
-              state: dict[str, str]) -> PushResult:
+              state: dict[str, str], sent: dict[str, str] | None = None) -> PushResult:
         from connectors.sinks.datahub.render import build, cleared, plan
         from connectors.sinks.datahub.validate import check_mcps
 
         plans = plan(graph, platform=platform, env=env)
         # aspects remembered per entity: one a rebuilt entity no longer renders is emptied
         sent_aspects: dict[str, list[str]] = {}
-        for k in state:
+        for k in state if sent is None else sent:
             if not k.startswith(VIEW_PREFIX):
                 urn, _, aspect = k.rpartition("|")
                 sent_aspects.setdefault(urn, []).append(aspect)
@@ -698,6 +706,7 @@ class DataHubFileSink(DataHubSinkBase):
     """
 
     name: ClassVar[str] = "datahub-file"
+    full_rewrites: ClassVar[bool] = True
     batch_size: ClassVar[int] = 5000
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full")
 
