@@ -26,6 +26,7 @@ import hashlib
 import itertools
 import operator
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -316,7 +317,7 @@ class Store:
             # a new store gets 16 KiB pages (rows of ~300 bytes, keys of ~100: a bulk load
             # writes ~20% faster than with 4 KiB); a no-op on an existing store
             conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
@@ -1480,6 +1481,23 @@ def _head_mismatch(head_seq: int, last_seq: int) -> str:
                 "changed outside lineage (the head set back, or events added after it)")
     return (f"the head records event {head_seq} with another hash than the log's event "
             f"{last_seq}: changed outside lineage")
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Put the store in WAL mode (a no-op when it is). While a first load holds the store in
+    rollback-journal mode (``transaction``), switching fails at once: SQLite does not wait
+    for a lock when waiting could deadlock. Wait here instead, as long as for any lock."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def _busy(exc: sqlite3.DatabaseError) -> bool:
