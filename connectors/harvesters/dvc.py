@@ -537,6 +537,7 @@ class DvcHarvester:
                 for _ in self._replay(ctx, changes, chunks, yaml_state, run, summaries):
                     yield from self._emit(ctx, run, first, guard)
                     run.flush()
+        self._head_groups(ctx, s, run)
         yield from self._emit_groups(ctx, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
@@ -795,6 +796,24 @@ class DvcHarvester:
         for nid, commit in run.defines.items():
             if nid not in known:
                 yield fast_edge(defines, commit_id(commit), nid)
+
+    def _head_groups(self, ctx: HarvestContext, s: GitScan, run: _Run) -> None:
+        """The replay keeps the declaration it met last, which may be another branch's: a
+        group HEAD's dvc.yaml declares is described as HEAD declares it (one ``git
+        cat-file`` for the folders whose dvc.yaml changed in this run)."""
+        if not run.groups or s.head is None:
+            return
+        folders = sorted({posixpath.dirname(ch.path) for ch in s.changes
+                          if file_kind(ch.path) == "yaml"})
+        found = _cat_paths(ctx.repo_path, [
+            f"{s.head}:{posixpath.join(f, 'dvc.yaml') if f else 'dvc.yaml'}" for f in folders])
+        summaries = summaries_for(ctx, [("yaml", b[0]) for b in found if b is not None])
+        head = _Run(run.repo)
+        for folder, b in zip(folders, found, strict=True):
+            summ = summaries.get(f"yaml:{b[0]}") if b is not None else None
+            if summ is not None and "error" not in summ:
+                self._artifacts(head, folder, summ, ctx.config.model_aliases)
+        run.groups.update({gid: a for gid, a in head.groups.items() if gid in run.groups})
 
     def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
         for gid, attrs in run.groups.items():

@@ -798,3 +798,30 @@ def test_artifact_path_is_the_one_declared_at_the_tagged_commit(git_repo: GitRep
     assert arts == {"model:churn@v1.0.0": "model.pkl", "model:churn@v2.0.0": "churn.pkl"}
     v1 = g.attrs("model:churn@v1.0.0")
     assert v1["artifact_uri"] == "model.pkl" and v1["commit"] == c1
+
+
+def test_model_group_is_described_as_the_checkout_declares_it(git_repo: GitRepo) -> None:
+    """main renames the artifact's path; a branch made before, replayed after it (a later
+    commit), still edits the old declaration: the model group says what HEAD's dvc.yaml says,
+    on a fresh harvest as on incremental ones."""
+    yaml_old = ("stages: {}\nartifacts:\n  churn:\n    path: model.pkl\n    type: model\n"
+                "    desc: {desc}\n")
+    git_repo.write(".dvc/config", "")
+    git_repo.write("dvc.yaml", yaml_old.replace("{desc}", "first"))
+    c0 = git_repo.commit("declare churn")
+    git_repo.write("dvc.yaml", yaml_old.replace("{desc}", "renamed").replace("model.pkl",
+                                                                              "churn.pkl"))
+    m1 = git_repo.commit("main: the artifact is churn.pkl now")
+    harvest(git_repo.path)
+    git_repo.git("checkout", "-q", "-b", "old-branch", c0)
+    git_repo.write("dvc.yaml", yaml_old.replace("{desc}", "branch edit"))
+    f1 = git_repo.commit("a branch edits the old declaration")
+    git_repo.git("checkout", "-q", "main")
+    order = git_repo.git("log", "--all", "--topo-order", "--reverse", "--format=%H").split()
+    assert order.index(m1) < order.index(f1)
+    for fresh in (False, True):
+        if fresh:
+            shutil.rmtree(git_repo.path / ".lineage")
+        harvest(git_repo.path)
+        group = nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]
+        assert (group["path"], group["description"]) == ("churn.pkl", "renamed"), fresh
