@@ -1416,6 +1416,12 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
     """``<commit>:<path>`` specs → (blob sha, content) or None, through one cat-file."""
     if not specs:
         return []
+    odd = {i for i, spec in enumerate(specs) if "\n" in spec}
+    if odd:  # a path with a newline would shift every later answer of the batch: one by one
+        batch = _cat_paths(root, [spec for i, spec in enumerate(specs) if i not in odd])
+        answers = iter(batch)
+        return [_cat_path(root, spec) if i in odd else next(answers)
+                for i, spec in enumerate(specs)]
     proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True,
                           input=("".join(s + "\n" for s in specs)).encode(), check=False)
     out = proc.stdout
@@ -1440,6 +1446,22 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
         res.append((header[0].decode(), out[pos : pos + size]))
         pos += size + 1
     return res
+
+
+def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
+    """One ``<commit>:<path>`` spec (any characters, as an argument) → (blob sha, content)."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", "-q", spec], cwd=root,
+                         capture_output=True, check=False)
+    blob = sha.stdout.decode().strip()
+    if sha.returncode != 0 or not blob:
+        return None
+    kind = subprocess.run(["git", "cat-file", "-t", blob], cwd=root, capture_output=True,
+                          check=False)
+    if kind.stdout.strip() != b"blob":
+        return None
+    data = subprocess.run(["git", "cat-file", "blob", blob], cwd=root, capture_output=True,
+                          check=False)
+    return (blob, data.stdout) if data.returncode == 0 else None
 
 
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],

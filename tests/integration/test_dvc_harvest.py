@@ -825,3 +825,30 @@ def test_model_group_is_described_as_the_checkout_declares_it(git_repo: GitRepo)
         harvest(git_repo.path)
         group = nodes(git_repo.path, NodeKind.MODEL_GROUP)["model_group:churn"]
         assert (group["path"], group["description"]) == ("churn.pkl", "renamed"), fresh
+
+
+GOOD_MD5 = "0123456789abcdef0123456789abcdef"
+
+
+def test_a_folder_name_with_a_newline_does_not_shift_other_folders(git_repo: GitRepo) -> None:
+    """Lock-only changes in two folders, one named with a newline: each lock is read with its
+    own folder's dvc.yaml (wdir), the odd name never misaligns the others' lookups."""
+    odd = "x\ny"
+    git_repo.write(".dvc/config", "")
+    for folder, wdir in ((odd, "w"), ("z", "q")):
+        git_repo.write(f"{folder}/dvc.yaml", f"stages:\n  s:\n    wdir: {wdir}\n    cmd: c\n")
+    git_repo.commit("pipelines")
+
+    def locks(md5: str) -> None:
+        for folder in (odd, "z"):
+            git_repo.write(f"{folder}/dvc.lock", "schema: '2.0'\nstages:\n  s:\n    cmd: c\n"
+                           f"    outs:\n    - path: o.bin\n      hash: md5\n      md5: {md5}\n")
+
+    locks(GOOD_MD5)
+    git_repo.commit("locks")
+    harvest(git_repo.path)
+    locks(GOOD_MD5[::-1])
+    git_repo.commit("only the locks move")
+    assert not harvest(git_repo.path).report.warnings
+    paths = {a["path"] for a in nodes(git_repo.path, NodeKind.DATA).values()}
+    assert paths == {f"{odd}/w/o.bin", "z/q/o.bin"}
