@@ -66,7 +66,7 @@ from lineage.ids import (
     strip_credentials,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
-from lineage.serialize import dumps
+from lineage.serialize import dumps, utc_iso
 from lineage.yamlpos import KeyGivenTwice, given_twice, json_loads_unique, key_given_twice
 
 if TYPE_CHECKING:
@@ -453,14 +453,22 @@ def node_id_of(record: _Record) -> str:
 
 
 def stored_node_id(store: Store, record: _Record, nid: str) -> str:
-    """``nid``, or the id the store holds this record's node under when an earlier lineage
-    named it otherwise: a deployment without ``id:`` was named with ``+00:00`` before
-    deployment ids wrote UTC with ``Z`` (:func:`lineage.ids.legacy_deployment_id`)."""
+    """``nid``, or the id the store holds this record's node under: a deployment without
+    ``id:`` is the one deployment of that version to that environment at that time the store
+    holds, whatever its id (a deployment recorded with ``id:``; one named with ``+00:00``
+    before deployment ids wrote UTC with ``Z``: :func:`lineage.ids.legacy_deployment_id`)."""
     if isinstance(record, DeploymentRecord) and not record.id and not store.has_node(nid):
         old = legacy_deployment_id(split_model_ref(record.model)[0], record.environment,
                                    record.deployed_at)
         if old != nid and store.has_node(old):
             return old
+        # a deployment recorded with its own id: the one of this version, environment and
+        # time (recording its retirement by model, environment and time completes it)
+        same = [n.id for n in store.find_nodes(
+            NodeKind.DEPLOYMENT, model=model_ref_id(record.model),
+            environment=record.environment, deployed_at=utc_iso(record.deployed_at))]
+        if len(same) == 1:
+            return same[0]
     return nid
 
 
@@ -1142,49 +1150,44 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     if isinstance(record, DocumentRecord):
         record, doc_warning = check_document(record, root, file="command line")
         warning = "; ".join(w for w in (warning, doc_warning) if w) or None
-    nid = node_id_of(record)
-    rel: str | None = None
-    text: str | None = None
-    target: Path | None = None
-    if write_file or file is not None:
-        target = Path(file) if file is not None else (
-            root / cfg.governance_dir / record_filename(record))
-        if not target.is_absolute():
-            target = root / target
-        rel = _rel(target, root)
-        file_record = record
-        if target.exists():
-            file_record = _merge_existing(target, root, rel, record, nid)
-        text = to_yaml(file_record)
     store = api.open_store(root, cfg)
-    before = target.read_text() if target is not None and target.exists() else None
     try:
-        nid = stored_node_id(store, record, nid)
-        repository = repository_of(root, store)
-        facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
-        payload: dict[str, Any] = {"record_kind": record.kind, "record": canonical(record),
-                                   "node": nid}
-        if rel:
-            payload["file"] = rel
-        if warning:
-            payload["warning"] = warning
-        with store.transaction():
-            # records are immutable: the same id saying something else is refused
-            _check_recorded(store, record, nid, facts)
-            facts = keep_recorded_versions(store, facts)
-            # the file first: when it cannot be written nothing is recorded
-            if target is not None and text is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text)
-            stats = api.record(store, facts, event_kind="record", payload=payload)
-        seq = store.head()[0]
-    except BaseException:
-        if target is not None:  # put the file back as it was
-            if before is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_text(before)
-        raise
+        nid = stored_node_id(store, record, node_id_of(record))
+        target = _record_target(store, root, cfg.governance_dir, record, nid, write_file, file)
+        rel = _rel(target, root) if target is not None else None
+        text = None
+        if target is not None:
+            file_record = record
+            if target.exists() and rel is not None:
+                file_record = _merge_existing(target, root, rel, record, nid)
+            text = to_yaml(file_record)
+        before = target.read_text() if target is not None and target.exists() else None
+        try:
+            repository = repository_of(root, store)
+            facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
+            payload: dict[str, Any] = {"record_kind": record.kind,
+                                       "record": canonical(record), "node": nid}
+            if rel:
+                payload["file"] = rel
+            if warning:
+                payload["warning"] = warning
+            with store.transaction():
+                # records are immutable: the same id saying something else is refused
+                _check_recorded(store, record, nid, facts)
+                facts = keep_recorded_versions(store, facts)
+                # the file first: when it cannot be written nothing is recorded
+                if target is not None and text is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(text)
+                stats = api.record(store, facts, event_kind="record", payload=payload)
+            seq = store.head()[0]
+        except BaseException:
+            if target is not None:  # put the file back as it was
+                if before is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    target.write_text(before)
+            raise
     finally:
         store.close()
     return EmitResult(nid, record, seq, stats.total, rel, warning)
@@ -1405,6 +1408,30 @@ def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | 
     error = recorded_conflict(store, record, nid, facts)
     if error is not None:
         raise error
+
+
+def _record_target(store: Store, root: Path, governance_dir: str, record: _Record, nid: str,
+                   write_file: bool, file: str | Path | None) -> Path | None:
+    """Where ``--write-file`` (or ``file``) writes the record: ``file``; else the file that
+    recorded the stored node, when this record completes a node recorded under another id
+    (a deployment's retirement, recorded by model, environment and time, goes into the
+    deployment's own file); else ``<governance_dir>/<kind>/<id>.yaml``."""
+    if file is not None:
+        target = Path(file)
+        return target if target.is_absolute() else root / target
+    if not write_file:
+        return None
+    if nid != node_id_of(record):
+        stored = store.get_node(nid)
+        where = stored.attrs.get("record_file") if stored is not None else None
+        if isinstance(where, str) and (root / where).is_file():
+            try:
+                found = parse_file(root / where, root)
+            except InputError:  # edited since: the record gets a file of its own
+                found = []
+            if len(found) == 1 and found[0].node_id == nid:
+                return root / where
+    return root / governance_dir / record_filename(record)
 
 
 def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:

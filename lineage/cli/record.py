@@ -140,7 +140,8 @@ def deployment(
     """Record a deployment of a model version (from a CD job).
 
     To retire it later, record it again with the same --model, --env and --deployed-at
-    and a --retired-at (with --write-file the same governance file is completed).
+    and a --retired-at: that completes the deployment recorded for them, whatever its id
+    (with --write-file, the governance file that recorded it).
 
     Example:
       lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://models.example.com/churn

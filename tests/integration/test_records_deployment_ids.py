@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +91,45 @@ def test_a_deployment_stored_with_the_old_id_is_completed_not_doubled(repo: GitR
     _ok("harvest", "--only", "records")
     assert list(_deployments(repo)) == [old]
     assert runner.invoke(app, ["verify"]).exit_code == 0
+
+
+def test_retiring_a_deployment_recorded_with_its_own_id_completes_it(
+        quickstart_demo: Path) -> None:
+    """The quickstart's prod deployment has `id:`; recording its retirement by model,
+    environment and time (as `record deployment --help` shows) retires that deployment
+    instead of adding a second one that is retired while the first stays live."""
+    demo = quickstart_demo
+    dep = "deployment:churn-prod-2026-01-20"
+    res = runner.invoke(app, ["record", "deployment", "--model", "churn@v1.1.0", "--env",
+                              "prod", "--deployed-at", "2026-01-20T08:00:00Z", "--retired-at",
+                              "2026-02-01T00:00:00Z", "--json", "-C", str(demo)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["node"] == dep
+    with api.open_store(demo) as store:
+        deps = {n.id: n.attrs for n in store.iter_nodes("deployment")
+                if n.attrs.get("model") == "model:churn@v1.1.0"
+                and n.attrs.get("environment") == "prod"}
+    assert list(deps) == [dep] and deps[dep]["retired_at"] == "2026-02-01T00:00:00Z"
+    assert deps[dep]["endpoint"] == "https://models.example.com/churn"
+
+
+def test_the_retirement_written_for_review_goes_into_the_deployments_own_file(
+        quickstart_demo: Path) -> None:
+    demo = quickstart_demo
+    own = demo / "governance" / "deployment" / "churn-prod-2026-01-20.yaml"
+    assert "id: churn-prod-2026-01-20" in own.read_text()
+    assert runner.invoke(app, ["harvest", "-C", str(demo)]).exit_code == 0  # the copy's path
+    res = runner.invoke(app, ["record", "deployment", "--model", "churn@v1.1.0", "--env",
+                              "prod", "--deployed-at", "2026-01-20T08:00:00Z", "--retired-at",
+                              "2026-02-01T00:00:00Z", "--write-file", "--json",
+                              "-C", str(demo)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["file"] == "governance/deployment/churn-prod-2026-01-20.yaml"
+    text = own.read_text()
+    assert "id: churn-prod-2026-01-20" in text and "retired_at: '2026-02-01T00:00:00Z'" in text
+    assert sorted(p.name for p in own.parent.iterdir()) == ["churn-prod-2026-01-20.yaml"]
+    with api.open_store(demo) as store:
+        head = store.head()
+    assert runner.invoke(app, ["harvest", "-C", str(demo)]).exit_code == 0
+    with api.open_store(demo) as store:
+        assert store.head() == head  # the file says what the store holds
