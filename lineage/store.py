@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS fact_log (
   seq INTEGER NOT NULL, fid TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (seq, fid))
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watermarks (
-  harvester TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL,
+  harvester TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL, hash TEXT,
   PRIMARY KEY (harvester, scope));
 CREATE TABLE IF NOT EXISTS cache (
   namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT,
@@ -295,6 +295,7 @@ class Store:
         # keys written: it would grow with the history.
         self._fresh = False
         self._cache_has_hash: bool | None = None  # see _cache_hashed
+        self._watermarks_have_hash: bool | None = None  # see _watermarks_hashed
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -1269,18 +1270,43 @@ class Store:
 
     # -- watermarks, caches, sink state -----------------------------------------------------
     def get_watermark(self, harvester: str, scope: str = "") -> str | None:
+        """What ``harvester`` saw last time in ``scope``; None the first time, or when the
+        value does not match the hash it was written with (edited outside lineage: e.g. a new
+        tag marked as seen, which a harvest would then skip), so the harvester walks its
+        source again."""
+        if not self._watermarks_hashed():  # a store from before watermark hashes
+            r = self.conn.execute("SELECT value FROM watermarks WHERE harvester=? AND scope=?",
+                                  (harvester, scope)).fetchone()
+            return None if r is None else r[0]
         r = self.conn.execute(
-            "SELECT value FROM watermarks WHERE harvester=? AND scope=?", (harvester, scope)
-        ).fetchone()
-        return None if r is None else r[0]
+            "SELECT value, hash FROM watermarks WHERE harvester=? AND scope=?",
+            (harvester, scope)).fetchone()
+        if r is None or r[1] != _side_hash(harvester, scope, r[0]):
+            return None
+        return str(r[0])
 
     def set_watermark(self, harvester: str, scope: str, value: str) -> None:
         self._require_tx()
+        if not self._watermarks_hashed():
+            # the values written before hashes are taken as they stand (as they were read)
+            self.conn.execute("ALTER TABLE watermarks ADD COLUMN hash TEXT")
+            self.conn.executemany(
+                "UPDATE watermarks SET hash=?3 WHERE harvester=?1 AND scope=?2",
+                [(h, sc, _side_hash(h, sc, v)) for h, sc, v in self.conn.execute(
+                    "SELECT harvester, scope, value FROM watermarks").fetchall()])
+            self._watermarks_have_hash = True
         self.conn.execute(
-            "INSERT INTO watermarks(harvester, scope, value) VALUES (?,?,?) "
-            "ON CONFLICT(harvester, scope) DO UPDATE SET value=excluded.value",
-            (harvester, scope, value),
+            "INSERT INTO watermarks(harvester, scope, value, hash) VALUES (?,?,?,?) "
+            "ON CONFLICT(harvester, scope) DO UPDATE SET value=excluded.value, "
+            "hash=excluded.hash",
+            (harvester, scope, value, _side_hash(harvester, scope, value)),
         )
+
+    def _watermarks_hashed(self) -> bool:
+        if self._watermarks_have_hash is None:
+            self._watermarks_have_hash = any(
+                r[1] == "hash" for r in self.conn.execute("PRAGMA table_info(watermarks)"))
+        return self._watermarks_have_hash
 
     def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
         """Cached parse results (e.g. a DVC blob sha → parsed content).
@@ -1300,7 +1326,7 @@ class Store:
                 f"SELECT key, value, hash FROM cache WHERE namespace=? AND key IN ({marks})",
                 [namespace, *chunk],
             ):
-                if h == _cache_hash(namespace, k, v):
+                if h == _side_hash(namespace, k, v):
                     out[k] = loads(v)
         return out
 
@@ -1314,7 +1340,7 @@ class Store:
             self._cache_has_hash = True
         self.conn.executemany(
             "INSERT OR REPLACE INTO cache(namespace, key, value, hash) VALUES (?,?,?,?)",
-            [(namespace, k, v, _cache_hash(namespace, k, v)) for k, v in items],
+            [(namespace, k, v, _side_hash(namespace, k, v)) for k, v in items],
         )
 
     def _cache_hashed(self) -> bool:
@@ -1523,9 +1549,9 @@ def _edge(source: str, target: str, kind: str, attrs: str) -> Edge:
         raise _corrupt(what, exc) from None
 
 
-def _cache_hash(namespace: str, key: str, value: str) -> str:
-    """sha256 binding a cache value to its namespace and key (a value copied under another
-    key does not match either)."""
+def _side_hash(namespace: str, key: str, value: str) -> str:
+    """sha256 binding a cache or watermark value to its two keys (a value copied under
+    other keys does not match either)."""
     return _sha256(f"{namespace}\0{key}\0{value}".encode()).hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""The store's parse cache edited outside lineage, on the demo repository.
+"""The store's parse cache and watermarks edited outside lineage, on the demo repository.
 
 The cache is not in the event log, yet a harvest turns what it reads from it into facts of
 a legitimate event: an entry written by hand (a forged parse of a file the harvest has not
@@ -122,3 +122,53 @@ def test_a_store_from_before_cache_hashes_harvests_as_before(quickstart_demo: Pa
     assert _sql(repo, "SELECT seq, hash FROM events ORDER BY seq") == before
     assert _sql(repo, "SELECT count(*) FROM cache WHERE hash IS NOT NULL")[0][0] > 0
     assert lineage("verify", "--repo", str(repo))[0] == 0
+
+
+# -- watermarks ---------------------------------------------------------------------------
+def _mark_seen(repo: Path, tag: str) -> None:
+    """Edit the git, DVC and GTO watermarks as if ``tag`` had been harvested already."""
+    sha = _git(repo, "rev-parse", f"{tag}^{{commit}}")
+    obj = _git(repo, "rev-parse", tag)
+    for harvester, scope, value in _sql(repo, "SELECT harvester, scope, value FROM watermarks"):
+        mark = json.loads(str(value))
+        if harvester == "gto" and scope == "tags":
+            mark[f"refs/tags/{tag}"] = f"{sha}:{obj}"
+        elif scope == "refs":
+            mark["refs"][f"refs/tags/{tag}"] = sha
+        else:
+            continue
+        _sql(repo, "UPDATE watermarks SET value=? WHERE harvester=? AND scope=?",
+             json.dumps(mark, sort_keys=True, separators=(",", ":")), harvester, scope)
+
+
+def test_a_watermark_edited_to_skip_a_new_promotion_is_not_trusted(
+        quickstart_demo: Path) -> None:
+    """A GTO promotion to prod is tagged; before the harvest, the watermarks are edited to
+    say that tag was seen. The harvest must still record the prod deployment."""
+    repo = quickstart_demo
+    assert lineage("harvest", "--repo", str(repo))[0] == 0  # the copy's own path, first
+    commit = _git(repo, "rev-parse", "churn@v1.1.0^{commit}")
+    _git(repo, "-c", "user.name=Rel", "-c", "user.email=rel@example.com", "tag", "-a",
+         "churn#prod#4", "-m", "promote churn v1.1.0 to prod", commit)
+    before = {r[0] for r in _sql(repo, "SELECT id FROM nodes WHERE kind='deployment'")}
+    _mark_seen(repo, "churn#prod#4")
+    code, out = lineage("harvest", "--repo", str(repo))
+    assert code == 0, out
+    after = {r[0] for r in _sql(repo, "SELECT id FROM nodes WHERE kind='deployment'")}
+    assert len(after - before) == 1, (before, after)
+    assert lineage("verify", "--repo", str(repo))[0] == 0
+
+
+def test_watermarks_from_before_their_hashes_are_kept(quickstart_demo: Path) -> None:
+    """A store written before watermarks carried a hash: they are taken as they stand at the
+    first harvest (nothing walked again for nothing), then carry their hash."""
+    repo = quickstart_demo
+    assert lineage("harvest", "--repo", str(repo))[0] == 0
+    _sql(repo, "ALTER TABLE watermarks DROP COLUMN hash")
+    marks = _sql(repo, "SELECT harvester, scope, value FROM watermarks ORDER BY 1, 2")
+    events = _sql(repo, "SELECT count(*) FROM events")
+    code, out = lineage("harvest", "--repo", str(repo))
+    assert code == 0 and "new events: 0" in out, out
+    assert _sql(repo, "SELECT count(*) FROM events") == events
+    assert _sql(repo, "SELECT harvester, scope, value FROM watermarks ORDER BY 1, 2") == marks
+    assert _sql(repo, "SELECT count(*) FROM watermarks WHERE hash IS NULL") == [(0,)]
