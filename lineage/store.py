@@ -864,6 +864,9 @@ class Store:
     def _sorts_on_disk(self) -> Iterator[None]:
         """Sorts of the queries inside spill to a temporary file, not to memory (the
         connection keeps its other temporary data in memory: ``_connect``)."""
+        if self.conn.execute("PRAGMA temp_store").fetchone()[0] == 1:  # FILE already
+            yield
+            return
         self.conn.execute("PRAGMA temp_store=FILE")
         try:
             yield
@@ -914,12 +917,27 @@ class Store:
         out would hide it from the audit while every fact still matches its event). A file
         that cannot be read to its end is reported, not raised (a busy store is raised).
         """
+        # one read transaction: every query sees the same state of the store, whatever
+        # another process commits meanwhile (a record landing between the read of the log
+        # and that of the head would otherwise look like entries removed from the end)
+        # (the temporary store is chosen first: SQLite refuses to change it in a transaction)
+        own = not self.conn.in_transaction
         try:
-            return self._verify(progress or (lambda what, done, total: None))
+            with self._sorts_on_disk():
+                if own:
+                    self.conn.execute("BEGIN")
+                try:
+                    return self._verify(progress or (lambda what, done, total: None))
+                finally:
+                    if own and self.conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
             db = self.root / DB_NAME
             if _busy(exc):
                 raise _open_error(db, exc) from exc
+            if not _damaged(exc):
+                raise
             return VerifyResult(False, 0, 0, f"the store file {db} cannot be read ({exc}): it "
                                 "is damaged or was changed outside lineage", None)
 
@@ -1524,6 +1542,13 @@ def _wal(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite found the file itself damaged (not a query or a lock that failed)."""
+    low = str(exc).lower()
+    return ("disk image is malformed" in low or "not a database" in low
+            or "corrupt" in low)
 
 
 def _busy(exc: sqlite3.DatabaseError) -> bool:

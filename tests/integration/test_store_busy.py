@@ -73,3 +73,34 @@ def test_past_the_wait_it_is_busy_in_one_line(quickstart_demo: Path,
         code, out = lineage(*ALERT, "--repo", str(quickstart_demo))
     assert code == 2 and out.startswith("error: ") and "Traceback" not in out, out
     assert "busy" in out and "another lineage process is writing it" in out, out
+
+
+def test_verify_is_not_fooled_by_a_record_committed_while_it_reads(
+        quickstart_demo: Path) -> None:
+    """Another process records an event just as verify reads the head (after it read the
+    log): verify must judge one state of the store, not report entries removed from the end
+    of a log that only grew."""
+    from lineage import api
+    from lineage.model import Node, NodeKind
+    from lineage.store import Store
+
+    root = quickstart_demo / ".lineage"
+    store = Store.open(root)
+    fired: list[str] = []
+
+    def record_meanwhile(sql: str) -> None:
+        if not fired and "key='head'" in sql and "SELECT" in sql:
+            fired.append(sql)
+            with Store.open(root) as other:
+                api.record(other, [Node.make(NodeKind.ALERT, "alert:meanwhile", metric="psi")],
+                           event_kind="record", payload={"record_kind": "alert"})
+
+    store.conn.set_trace_callback(record_meanwhile)
+    try:
+        res = store.verify()
+    finally:
+        store.conn.set_trace_callback(None)
+        store.close()
+    assert fired
+    assert res.ok, res.problem
+    assert lineage("verify", "--repo", str(quickstart_demo))[0] == 0
