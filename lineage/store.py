@@ -867,7 +867,14 @@ class Store:
         if self.conn.execute("PRAGMA temp_store").fetchone()[0] == 1:  # FILE already
             yield
             return
-        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            self.conn.execute("PRAGMA temp_store=FILE")
+        except sqlite3.OperationalError:
+            # in a transaction on a connection that has used temporary storage already
+            # (the schema 1 migration's temporary table): SQLite refuses to move it. The
+            # sort then runs in memory; the result is the same.
+            yield
+            return
         try:
             yield
         finally:

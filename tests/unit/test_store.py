@@ -473,6 +473,20 @@ def test_init_again_on_a_schema_1_store_migrates_it(tmp_path: Path) -> None:
         assert _schema(root) == "2" and store.verify().ok
 
 
+def test_a_large_event_right_after_the_migration(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first harvest after the upgrade writes more facts than are tracked in memory: its
+    digest is read back with a sort on disk, on the connection the migration used (SQLite
+    refuses to move temporary storage in a transaction once it has been used)."""
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    monkeypatch.setattr(store_mod, "_PENDING_MAX", 2)
+    with Store.open(root) as store:
+        _write(store, [Node.make(NodeKind.COMMIT, commit_id(f"{i:040x}"), sha=f"{i:040x}")
+                       for i in range(10)])
+        res = store.verify()
+        assert res.ok and res.events == 4, res.problem
+
+
 def test_new_store_has_large_pages_and_old_stores_keep_theirs(tmp_path: Path) -> None:
     s = Store.init(tmp_path / "new")
     assert s.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
