@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -149,10 +150,30 @@ def print_json(data: Any) -> None:
     sys.stdout.write(dumps_pretty(data) + "\n")
 
 
+def interactive() -> bool:
+    """Whether to draw progress (bars, spinners): stderr is a terminal and this is not CI.
+
+    Some CI runners give jobs a terminal (``docker run -t``, shell executors with a pty);
+    their logs would fill with redrawn bars. ``CI`` is set by GitHub Actions, GitLab,
+    CircleCI, Travis, Buildkite, Azure Pipelines (``CI=false`` / ``0`` / ``no`` is not CI)."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return err_console.is_terminal and ci in ("", "0", "false", "no")
+
+
+@contextmanager
+def status(text: str, enabled: bool = True) -> Iterator[None]:
+    """A spinner on stderr while slow work runs, when :func:`interactive`; else nothing."""
+    if not enabled or not interactive():
+        yield
+        return
+    with err_console.status(text, spinner="dots"):
+        yield
+
+
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int | None], None]]:
-    """A rich progress bar on a terminal; silent in CI / pipes / --json."""
-    if not enabled or not err_console.is_terminal:
+    """A rich progress bar on stderr on a terminal; silent in CI / pipes / --json."""
+    if not enabled or not interactive():
         yield lambda what, done, total: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

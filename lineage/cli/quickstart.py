@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from lineage.cli.common import JsonOpt, console, err_console, handle_errors, print_json
+from lineage.cli.common import (
+    JsonOpt,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+    status,
+)
 from lineage.cli.main import _print_harvest, app
 
 
@@ -59,8 +66,7 @@ def quickstart(
                                        "lineage quickstart ~/lineage-demo") from None
         step(quiet, 1, "Building the demo repository (git + DVC pipeline + records)")
         build = load_demo()
-        with console.status("running dvc repro twice …", spinner="dots") if not quiet \
-                else _null():
+        with status("running dvc repro twice …", enabled=not quiet):  # stderr, never CI
             demo = build(target, force=force)
         out["repository"] = str(demo.path)
         out["planted_gaps"] = [{"rule": r, "model": m} for r, m in demo.planted_gaps]
@@ -171,14 +177,6 @@ def step(quiet: bool, n: int, text: str) -> None:
     if not quiet:
         console.print()
         console.rule(f"[bold]{n}/4[/] {text}", align="left")
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 __all__ = ["quickstart", "err_console"]
