@@ -367,20 +367,26 @@ class Store:
             )
         conn = cls._connect(db, existing=True)
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            cls._check_version(conn, db)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _open_error(db, exc) from exc
-        if row is None:
-            raise StoreError(f"{db} has no schema version", hint="run `lineage init`")
-        cls._check_version(conn, db)
         conn.executescript(_DDL)  # forward-compatible: new tables appear in old stores
         return cls(root, conn)
 
     @classmethod
     def _check_version(cls, conn: sqlite3.Connection, db: Path) -> None:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row and str(row[0]).isdigit() else 0
+        text = None if row is None else str(row[0])
+        if text is None or not (text.isascii() and text.isdigit()) or int(text) < 1:
+            conn.close()  # read as some version, the store would be misread or misconverted
+            what = "missing" if text is None else f"{text!r}"
+            raise IntegrityError(
+                f"{db} has no schema version lineage can read (meta 'schema_version' is "
+                f"{what}): it was changed outside lineage",
+                hint="restore .lineage/ from a backup, or move it aside and rebuild it with "
+                     "`lineage init` and `lineage harvest`")
+        version = int(text)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{db} has schema version {version}; this lineage reads up to "
                              f"{SCHEMA_VERSION}", hint="upgrade lineage")

@@ -87,6 +87,22 @@ def test_another_sqlite_database_is_not_a_store(quickstart_demo: Path) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize("sql,says", [
+    ("UPDATE meta SET value='two' WHERE key='schema_version'", "is 'two'"),
+    ("DELETE FROM meta WHERE key='schema_version'", "is missing"),
+], ids=["unreadable", "deleted"])
+def test_a_schema_version_changed_outside_lineage(quickstart_demo: Path, sql: str,
+                                                  says: str) -> None:
+    """Read as some version, the store would be misread (or 'brought up to date' by init)."""
+    _sql(quickstart_demo, sql)
+    before = _state(quickstart_demo)
+    for args in (("verify",), ("harvest",), ("init",)):
+        code, out = lineage(*args, "--repo", str(quickstart_demo))
+        _one_error(code, out, 1, "has no schema version lineage can read", says,
+                   "changed outside lineage", "backup")
+    assert _state(quickstart_demo) == before
+
+
 # -- the head (meta) and the log disagree --------------------------------------------------
 HEADS = {
     "head deleted": (["DELETE FROM meta WHERE key='head'"],
