@@ -189,6 +189,12 @@ def show(
     console.print(_provenance_tree(prov, node_id, depth))
 
 
+def _cut(text: str, width: int = 72) -> str:
+    """``text`` as is when it fits, else cut with an ellipsis: a subject cut mid-parenthesis
+    must not read as the sentence it is (nor run into the ``(see above)`` that follows)."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def _label(graph: Any, nid: str) -> str:
     from rich.markup import escape
 
@@ -199,14 +205,14 @@ def _label(graph: Any, nid: str) -> str:
     if kind == "commit":
         short = short[:12]
         msg = (a.get("message") or "").strip().splitlines()
-        detail = msg[0][:60] if msg else ""
+        detail = _cut(msg[0]) if msg else ""
     elif kind == "data":
         short = a.get("path", short)
         h = a.get("hash") or ""
         detail = h[:20]
     elif kind == "stage":
         short = a.get("name", short)
-        detail = str(a.get("cmd") or "")[:60]
+        detail = _cut(str(a.get("cmd") or ""))
     elif kind == "run":
         detail = " ".join(x for x in (a.get("source"), a.get("status")) if x)
         if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":

@@ -1,0 +1,29 @@
+"""`lineage show` as a person reads it: subjects and commands cut short say so."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+
+SUBJECT = ("Retrain churn on January data (drift alert churn-psi-2026-01-09, see ML-14 "
+           "for the analysis)")
+
+
+def test_a_long_commit_subject_is_cut_with_an_ellipsis(git_repo: GitRepo) -> None:
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit(SUBJECT + "\n\nBody text that is never shown.")
+    git_repo.tag("churn@v1.0.0", "register churn v1.0.0")
+    repo = str(git_repo.path)
+    assert runner.invoke(app, ["init", "-C", repo]).exit_code == 0
+    assert runner.invoke(app, ["harvest", "-C", repo]).exit_code == 0
+    res = runner.invoke(app, ["show", "churn@v1.0.0", "-C", repo], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if "tagged ← commit" in x)
+    shown = line.split("tagged ← commit ", 1)[1].split(" ", 1)[1].rstrip()
+    # either the whole subject, or a prefix of it that says it goes on
+    assert shown == SUBJECT or (shown.endswith("…") and SUBJECT.startswith(shown[:-1])), line
+    assert "Body text" not in res.output
