@@ -336,15 +336,44 @@ def log_(repo: Path | None = RepoOpt,
     if as_json:
         print_json([e.__dict__ for e in events])
         return
+    if not events:
+        console.print("The event log is empty: nothing harvested, recorded or pushed yet.")
+        return
     table = Table(title="Event log")
-    for col in ("seq", "time", "kind", "actor", "summary", "hash"):
-        table.add_column(col, no_wrap=col in ("seq", "time", "hash"))
+    for col in ("seq", "time (UTC)", "kind", "actor", "summary", "hash"):
+        # ids are never cut short (an ellipsis would make two of them look alike): folded
+        table.add_column(col, no_wrap=col in ("seq", "time (UTC)", "hash"), overflow="fold")
     for e in events:
-        p = e.payload
-        summary = p.get("harvester") or p.get("target") or p.get("record_kind") or ""
-        table.add_row(str(e.seq), e.ts[:19].replace("T", " "), e.kind, e.actor, str(summary),
-                      e.hash[:12])
-    console.print(table)
+        table.add_row(str(e.seq), e.ts[:19].replace("T", " "), e.kind, e.actor,
+                      _event_summary(e.kind, e.payload), e.hash[:12])
+    console.print(table, markup=False)
+
+
+def _event_summary(kind: str, p: dict[str, Any]) -> str:
+    """One line saying what an event did: what a harvester wrote, which record, how a push
+    went (a refused or interrupted push must not read like one that worked)."""
+    if kind == "harvest":
+        parts = []
+        for what in ("nodes", "edges"):
+            new = sum((p.get(f"{what}_new") or {}).values())
+            changed = sum((p.get(f"{what}_changed") or {}).values())
+            if new or changed:
+                parts.append(f"{_count(new, what[:-1])}" + (f" new, {changed} changed"
+                                                           if changed else " new"))
+        text = f"{p.get('harvester', '')}: {'; '.join(parts) or 'nothing new'}"
+        if p.get("warnings"):
+            text += f" ({_count(int(p['warnings']), 'warning')})"
+        return text
+    if kind == "record":
+        record = p.get("record")
+        kind_ = record.get("kind") if isinstance(record, dict) else None
+        return str(p.get("node") or p.get("record_kind") or kind_ or "")
+    if kind == "push":
+        how = "interrupted" if p.get("interrupted") else \
+            "FAILED" if p.get("ok") is False else "ok"
+        return (f"{p.get('target', '')} {how}: {p.get('written', 0)} written, "
+                f"{p.get('unchanged', 0)} unchanged, {p.get('failed', 0)} failed")
+    return str(p.get("harvester") or p.get("target") or p.get("record_kind") or "")
 
 
 def _register() -> None:
