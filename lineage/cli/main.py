@@ -389,4 +389,7 @@ _register()
 
 
 def main() -> None:
-    app()
+    # `python -m lineage` is the `lineage` command: usage lines and hints name it, and the
+    # shell completion script completes `lineage` (click would derive "python -m lineage",
+    # and a completion variable `_PYTHON _M LINEAGE_COMPLETE` that no shell can set)
+    app(prog_name="lineage")

@@ -36,3 +36,29 @@ def test_version_as_the_user_types_it() -> None:
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"lineage {__version__}"
+
+
+def _as_module(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "lineage", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+
+
+def test_usage_names_the_command_people_type() -> None:
+    """`python -m lineage` is the same program as the `lineage` script: its usage and its
+    hints ("Try 'lineage -h'") name `lineage`, as every example in the help does."""
+    proc = _as_module("harvest", "--no-such-option")
+    assert proc.returncode == 2
+    assert "Usage: lineage harvest" in proc.stderr, proc.stderr
+    assert "Try 'lineage harvest -h'" in proc.stderr, proc.stderr
+
+
+def test_shell_completion_is_for_the_lineage_command() -> None:
+    """The completion script `--install-completion` writes completes `lineage` through its
+    own variable, never a command line mangled from "python -m lineage"."""
+    proc = _as_module("--show-completion", SHELL="/bin/bash")
+    assert proc.returncode == 0, proc.stderr
+    assert "_LINEAGE_COMPLETE=complete_bash" in proc.stdout, proc.stdout
+    assert proc.stdout.rstrip().endswith(" lineage"), proc.stdout
+    assert "_PYTHON" not in proc.stdout and "python -m" not in proc.stdout, proc.stdout
