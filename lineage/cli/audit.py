@@ -197,30 +197,30 @@ def audit(
              "(default: lineage.yaml datahub: / DATAHUB_GMS_URL)."),
     repo: Path | None = RepoOpt,
     source: str = typer.Option(
-        "local", "--source", "-s",
+        "local", "--source", "-s", metavar="SOURCE",
         help="What to audit: local (the embedded store), datahub-lite, datahub-rest."),
     policy: Path | None = typer.Option(
-        None, "--policy", "-p", show_default=False,
+        None, "--policy", "-p", show_default=False, metavar="FILE",
         help="Policy file (default: policy: in lineage.yaml, else lineage-policy.yaml at the "
              "repository root, else the built-in default)."),
-    fmt: str = typer.Option("table", "--format", "-f",
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT",
                             help="table | json | junit | sarif | markdown."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
-    output: Path | None = typer.Option(None, "--output", "-o", show_default=False,
+    output: Path | None = typer.Option(None, "--output", "-o", show_default=False, metavar="FILE",
                                        help="Write the report to FILE instead of stdout."),
     fail_on: str = typer.Option(
-        "low", "--fail-on",
+        "low", "--fail-on", metavar="SEVERITY",
         help="Exit 1 when a finding is at or above: critical | high | medium | low | info | "
              "never."),
-    model: str | None = typer.Option(None, "--model", "-m", show_default=False,
+    model: str | None = typer.Option(None, "--model", "-m", show_default=False, metavar="MODEL",
                                      help="Only this model (churn) or version (churn@v1.1.0)."),
-    env: str | None = typer.Option(None, "--env", "-e", show_default=False,
+    env: str | None = typer.Option(None, "--env", "-e", show_default=False, metavar="ENV",
                                    help="Only deployments to (and versions deployed in) ENV."),
     rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False, metavar="RULE",
                                            help="Run only this rule (repeatable; an unknown or disabled one "
                                                 "is exit 2)."),
     as_of: str | None = typer.Option(
-        None, "--as-of", show_default=False,
+        None, "--as-of", show_default=False, metavar="DATE",
         help="Evaluate staleness and waiver expiry as of this date or time (default: now; "
              "dates compare as UTC days)."),
 ) -> None:

@@ -20,35 +20,67 @@ err_console = Console(stderr=True, highlight=False)
 state: dict[str, Any] = {"verbose": False, "repo": Path(".")}
 
 
+# what typer 0.29 prints as a value's type (``<str>``, ``<int range>``) said as click always
+# did: a word a user reads as "what to type here"
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "int range": "INTEGER",
+               "float range": "NUMBER", "datetime": "DATE", "path": "PATH"}
+
+
+def _type_word(label: str) -> str:
+    inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    if "|" in inner:  # choices: shown as they are typed
+        return inner
+    return _TYPE_WORDS.get(inner, inner.upper())
+
 
 def _flags_without_type() -> None:
-    """No raw Python types in ``--help`` (typer 0.29 prints ``<bool>``, ``<list[Path]>``).
+    """No raw Python types in ``--help`` (typer 0.29 prints ``<bool>``, ``<str>``,
+    ``<list[Path]>``, and ``{ref}`` for a required argument in the usage line).
 
-    A flag takes no value: no type is shown. A repeatable option or argument without a
-    metavar shows its element type, repeated: ``<path>...``.
+    A flag takes no value: no type is shown. A value is named as click names it (``TEXT``,
+    ``PATH``, ``INTEGER``), a repeatable one repeated (``PATH...``). An argument is named in
+    capitals, in the help, the usage line (``REF``, ``[DEST]``) and errors ("Missing
+    argument 'REF'").
     """
     try:
         from typer import core
     except ImportError:  # pragma: no cover - other typer layouts print neither
         return
-    for cls in (getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)):
+    option_cls = getattr(core, "TyperOption", None)
+    for cls in (option_cls, getattr(core, "TyperArgument", None)):
         shown = getattr(cls, "display_type_rich", None)
         if shown is None or getattr(shown, "_lineage", False):
             continue
+        is_option = cls is option_cls
 
-        def display_type_rich(self: Any, ctx: Any, _shown: Any = shown) -> str | None:
-            if self.metavar is not None:
+        def display_type_rich(self: Any, ctx: Any, _shown: Any = shown,
+                              _is_option: bool = is_option) -> str | None:
+            if self.metavar is not None and _is_option:
                 return _shown(self, ctx)  # type: ignore[no-any-return]
             if getattr(self, "is_flag", False):
                 return None
             desc: Any = getattr(self, "type_descriptor", None)
             if getattr(desc, "is_list", False) and not getattr(desc, "is_choice", False):
                 (elem,) = get_args(desc.annotation) or (str,)
-                return f"<{getattr(elem, '__name__', 'value').lower()}>..."
-            return _shown(self, ctx)  # type: ignore[no-any-return]
+                return _type_word(getattr(elem, "__name__", "value").lower()) + "..."
+            label = _shown(self, ctx)
+            return None if label is None else _type_word(str(label))
 
         display_type_rich._lineage = True  # type: ignore[attr-defined]
         cls.display_type_rich = display_type_rich  # type: ignore[union-attr]
+        if is_option or not hasattr(cls, "_usage_display_name"):
+            continue
+
+        def display_name_raw(self: Any) -> str:
+            return str(self.metavar if self.metavar is not None else self.name.upper())
+
+        def _usage_display_name(self: Any) -> str:
+            name = str(self.display_name_raw)
+            return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1
+                                                                else "")
+
+        cls.display_name_raw = property(display_name_raw)  # type: ignore[union-attr]
+        cls._usage_display_name = _usage_display_name  # type: ignore[union-attr]
 
 
 _flags_without_type()

@@ -162,7 +162,8 @@ def show(
     ref: str = typer.Argument(..., help="Model version (name@version), model name, data path, "
                               "commit sha, or any node id."),
     repo: Path | None = RepoOpt,
-    depth: int = typer.Option(12, help="Maximum depth of the tree."),
+    depth: int = typer.Option(12, "--depth", metavar="N", min=0,
+                              help="Maximum depth of the tree."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
@@ -264,8 +265,10 @@ def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
 @app.command()
 def export(
     repo: Path | None = RepoOpt,
-    fmt: str = typer.Option("node-link", "--format", "-f", help="Output format: node-link."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+    fmt: str = typer.Option("node-link", "--format", "-f", metavar="FORMAT",
+                            help="Output format: node-link."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                       help="Write to FILE instead of stdout."),
 ) -> None:
     """Export the whole graph as JSON (every node with kind, id, attrs; every edge).
 
@@ -319,7 +322,8 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
 
 @app.command("log")
 def log_(repo: Path | None = RepoOpt,
-         limit: int = typer.Option(20, "-n", min=1, help="How many of the latest events."),
+         limit: int = typer.Option(20, "-n", metavar="N", min=1,
+                                   help="How many of the latest events."),
          as_json: bool = JsonOpt) -> None:
     """List the latest events of the audit trail (harvests, records, pushes).
 

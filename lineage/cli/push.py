@@ -73,12 +73,12 @@ def push(
     dest: str | None = typer.Argument(
         None, help="Destination: a file for datahub-file / datahub-lite (optional for Lite).",
         show_default=False),
-    to: str = typer.Option("datahub-lite", "--to", "-t", help=f"Push target: {TARGETS_HELP}."),
+    to: str = typer.Option("datahub-lite", "--to", "-t", metavar="TARGET", help=f"Push target: {TARGETS_HELP}."),
     server: str | None = typer.Option(
-        None, "--server", help="Server URL (datahub-rest: GMS, else DATAHUB_GMS_URL / "
+        None, "--server", metavar="URL", help="Server URL (datahub-rest: GMS, else DATAHUB_GMS_URL / "
         "datahub.server in lineage.yaml; atlas: ATLAS_URL).", show_default=False),
     token: str | None = typer.Option(
-        None, "--token", help="Access token (else DATAHUB_GMS_TOKEN). Never printed.",
+        None, "--token", metavar="TOKEN", help="Access token (else DATAHUB_GMS_TOKEN). Never printed.",
         show_default=False),
     full: bool = typer.Option(False, "--full", help="Send everything, not only what changed "
                               "since the last push to this destination."),

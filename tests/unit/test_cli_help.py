@@ -35,5 +35,24 @@ def test_help_shows_no_python_types(cmd: list[str]) -> None:
     res = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": "120"})
     assert res.exit_code == 0, res.output
     # flags take no value, and a repeatable option names what it takes (NAME, KEY=VALUE)
-    raw = re.findall(r"<(?:bool|list\[[^\]]*\])>", res.output)
+    raw = re.findall(r"<(?:bool|str|path|int|float|int range|float range|datetime|"
+                     r"list\[[^\]]*\])>", res.output)
     assert not raw, f"{' '.join(cmd)} --help shows {sorted(set(raw))}"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "lineage")
+def test_usage_names_arguments_in_capitals(cmd: list[str]) -> None:
+    """`Usage: lineage show [OPTIONS] REF`, as click and every man page write it; typer 0.29
+    writes a required argument as ``{ref}``, which reads like a brace expansion."""
+    res = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": "200"})
+    usage = next(x for x in res.output.splitlines() if "Usage:" in x)
+    assert "{" not in usage, usage
+    words = usage.split("[OPTIONS]", 1)[1].split()
+    for w in words:
+        assert w.strip("[].") == w.strip("[].").upper(), usage
+
+
+def test_a_missing_argument_is_named_as_the_usage_names_it() -> None:
+    res = runner.invoke(app, ["show"])
+    assert res.exit_code == 2
+    assert "Missing argument 'REF'" in res.output, res.output
