@@ -69,10 +69,24 @@ def init(repo: Path | None = RepoOpt) -> None:
     Example:  lineage init
     """
     from lineage import api
+    from lineage.config import load_config
+    from lineage.store import DB_NAME
 
     with handle_errors():
-        path = api.init(repo_path(repo))
-    console.print(f"Initialized lineage store in {path}")
+        root = api.find_repo_root(repo_path(repo))
+        existed = (load_config(root).store_path(root) / DB_NAME).is_file()
+        path = api.init(root)
+        if existed:  # an audit trail already: say what it holds, never that it is new
+            store = api.open_store(root)
+            try:
+                events = store.head()[0]
+            finally:
+                store.close()
+    if existed:
+        console.print(f"Lineage store already exists in {path} ({_count(events, 'event')}); "
+                      "nothing changed", markup=False, soft_wrap=True)
+        return
+    console.print(f"Initialized lineage store in {path}", markup=False, soft_wrap=True)
     console.print("Next: [bold]lineage harvest[/]")
 
 
