@@ -207,7 +207,8 @@ def audit(
                             help="table | json | junit | sarif | markdown."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     output: Path | None = typer.Option(None, "--output", "-o", show_default=False, metavar="FILE",
-                                       help="Write the report to FILE instead of stdout."),
+                                       help="Write the report to FILE instead of stdout (- is "
+                                            "stdout)."),
     fail_on: str = typer.Option(
         "low", "--fail-on", metavar="SEVERITY",
         help="Exit 1 when a finding is at or above: critical | high | medium | low | info | "
@@ -245,6 +246,8 @@ def audit(
     from lineage.config import load_config
     from lineage.errors import ConfigError, LineageError
 
+    if output is not None and str(output) == "-":  # `-o -`: stdout, as for any Unix tool
+        output = None
     with handle_errors():
         fmt_ = "json" if as_json else _choice(fmt, FORMATS, "format")
         fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")

@@ -282,7 +282,7 @@ def export(
     fmt: str = typer.Option("node-link", "--format", "-f", metavar="FORMAT",
                             help="Output format: node-link."),
     output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
-                                       help="Write to FILE instead of stdout."),
+                                       help="Write to FILE instead of stdout (- is stdout)."),
 ) -> None:
     """Export the whole graph as JSON (every node with kind, id, attrs; every edge).
 
@@ -298,7 +298,7 @@ def export(
         store = api.open_store(repo_path(repo))
         data = store.load_graph().to_node_link()
     text = dumps_pretty(data) + "\n"
-    if output:
+    if output is not None and str(output) != "-":  # `-o -`: stdout
         with handle_errors():
             write_output(output, text)
         err_console.print(f"wrote {_count(len(data['nodes']), 'node')}, "

@@ -177,3 +177,21 @@ def test_an_impossible_date_in_lineage_yaml_names_its_line(git_repo: GitRepo) ->
     git_repo.write("lineage.yaml", "harvesters: [git]\nmlflow:\n  since: 2026-02-30\n")
     code, out = _run("init", "--repo", str(git_repo.path))
     _assert_one_error(code, out, 2, "lineage.yaml:3: field mlflow.since", "2026-02-30")
+
+
+@pytest.mark.parametrize("args", [("export",), ("audit", "--format", "json"),
+                                  ("audit", "--format", "markdown")])
+def test_output_dash_is_stdout(harvested: GitRepo, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]) -> None:
+    """`-o -` is stdout, as for every Unix tool: no file named "-" left in the folder."""
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, [*args, "--repo", str(harvested.path), "-o", "-"])
+    assert res.exit_code in (0, 1), res.output
+    assert not (tmp_path / "-").exists()
+    assert "wrote" not in res.stderr
+    if "markdown" in args:
+        assert "lineage audit" in res.stdout, res.stdout
+    else:
+        import json
+
+        assert json.loads(res.stdout)
