@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,23 @@ TARGETS_HELP = ("datahub-lite (default: .lineage/datahub-lite.db), datahub-file 
                 "datahub-rest, datahub-kafka, atlas")
 
 
-def _parse_options(pairs: list[str] | None) -> dict[str, Any]:
+def _parse_options(pairs: list[str] | None, to: str = "datahub-lite") -> dict[str, Any]:
     from lineage.errors import ConfigError
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--option {pair!r} is not KEY=VALUE",
-                              hint="e.g. --option batch_size=500")
+            if not sep and to in ("datahub-file", "datahub-lite") and \
+                    ("." in pair or "/" in pair or "\\" in pair):
+                # `-o FILE`, as `export -o` and `audit -o` write one: here -o is --option
+                hint = (f"-o is --option KEY=VALUE for push; the file is its DEST argument: "
+                        f"lineage push --to {to} {shlex.quote(pair)}")
+            elif not sep and pair.strip():
+                hint = f"e.g. --option {pair.strip()}=VALUE (--option batch_size=500)"
+            else:
+                hint = "e.g. --option batch_size=500"
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE", hint=hint)
         out[key.strip()] = value
     return out
 
@@ -112,7 +121,7 @@ def push(
     result = None
     failure: LineageError | None = None
     with sigterm_interrupts(), handle_errors(interrupted=_interrupted):
-        options = _parse_options(option)
+        options = _parse_options(option, to)
         option_keys = list(options)
         root = api.find_repo_root(repo_path(repo))
         config = load_config(root)
