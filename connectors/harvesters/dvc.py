@@ -539,6 +539,7 @@ class DvcHarvester:
                     run.flush()
         self._head_groups(ctx, s, run)
         yield from self._emit_groups(ctx, run)
+        yield from self._head_frozen(ctx, s, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
 
@@ -814,6 +815,66 @@ class DvcHarvester:
             if summ is not None and "error" not in summ:
                 self._artifacts(head, folder, summ, ctx.config.model_aliases)
         run.groups.update({gid: a for gid, a in head.groups.items() if gid in run.groups})
+
+    def _head_frozen(self, ctx: HarvestContext, s: GitScan, run: _Run) -> Iterator[Node]:
+        """``frozen`` of the stages HEAD's DVC files hold, as HEAD's dvc.yaml declares it.
+
+        ``dvc freeze`` / ``dvc unfreeze`` edit dvc.yaml only: the lock entry, hence the stage
+        node (whose id is that entry's hash), stays the same, and the replay never meets it
+        again. Like a model group, such a stage is described as the checkout declares it (one
+        ``git cat-file`` for the folders whose DVC files changed in this run); other stage
+        nodes keep the value of the commit where their entry first appears."""
+        if s.head is None:
+            return
+        folders: set[str] = set()
+        stage_files: set[str] = set()  # DVC 0.x single-stage files (``locked:`` inside)
+        for ch in s.changes:
+            kind = file_kind(ch.path)
+            if kind in ("yaml", "lock"):
+                folders.add(posixpath.dirname(ch.path))
+            elif kind == "dvc":
+                stage_files.add(ch.path)
+        if not folders and not stage_files:
+            return
+        order = sorted(folders)
+        files = sorted(stage_files)
+        specs = [f"{s.head}:{posixpath.join(f, name) if f else name}"
+                 for f in order for name in ("dvc.lock", "dvc.yaml")]
+        specs += [f"{s.head}:{p}" for p in files]
+        found = _cat_paths(ctx.repo_path, specs)
+        kinds = ["lock", "yaml"] * len(order) + ["dvc"] * len(files)
+        summaries = summaries_for(ctx, [(k, b[0]) for k, b in zip(kinds, found, strict=True)
+                                        if b is not None])
+
+        def summary(i: int) -> dict[str, Any] | None:
+            b = found[i]
+            summ = summaries.get(f"{kinds[i]}:{b[0]}") if b is not None else None
+            return summ if summ is not None and "error" not in summ else None
+
+        at_head: dict[str, bool] = {}
+        for i, folder in enumerate(order):
+            lock, yaml_summ = summary(2 * i), summary(2 * i + 1)
+            if lock is None:
+                continue
+            dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+            defs = (yaml_summ or {}).get("stages", {})
+            for name in lock.get("order", ()):
+                d = defs.get(name.split("@", 1)[0], {})
+                sid = stage_id(run.repo, dvc_yaml, name, lock["entry_hashes"][name])
+                at_head[sid] = bool(d.get("frozen") or lock["stages"][name].get("frozen"))
+        for j, path in enumerate(files):
+            summ = summary(2 * len(order) + j)
+            if summ is None or summ.get("cmd") is None:
+                continue
+            entry: dict[str, Any] = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
+            sid = stage_id(run.repo, path, path.rsplit("/", 1)[-1], lock_hash(entry))
+            at_head[sid] = bool(summ.get("frozen"))
+        ids = sorted(at_head)
+        # met in this run, or stored before (the replay worker's rows are written already)
+        known = run.seen.intersection(ids) | _existing(ctx, ids)
+        for sid in ids:
+            if sid in known:  # merged key by key; an unchanged value writes nothing
+                yield fast_node(NodeKind.STAGE, sid, {"frozen": at_head[sid]})
 
     def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
         for gid, attrs in run.groups.items():

@@ -852,3 +852,51 @@ def test_a_folder_name_with_a_newline_does_not_shift_other_folders(git_repo: Git
     assert not harvest(git_repo.path).report.warnings
     paths = {a["path"] for a in nodes(git_repo.path, NodeKind.DATA).values()}
     assert paths == {f"{odd}/w/o.bin", "z/q/o.bin"}
+
+
+def test_dvc_freeze_after_repro_marks_the_stage_frozen(git_repo: GitRepo) -> None:
+    """``dvc freeze`` edits dvc.yaml only: the lock entry, hence the stage node, stays the
+    same. The stage says what HEAD's dvc.yaml says (``dvc stage list``, ``dvc status``), after
+    an incremental harvest and a fresh one, and again after ``dvc unfreeze``."""
+    dvc(git_repo, "init", "-q")
+    git_repo.write("in.txt", "1\n")
+    git_repo.write("dvc.yaml", "stages:\n  prep:\n    cmd: cp in.txt out.txt\n"
+                   "    deps: [in.txt]\n    outs: [out.txt]\n")
+    dvc(git_repo, "repro", "-q")
+    git_repo.commit("prep")
+    harvest(git_repo.path)
+
+    def frozen() -> bool:
+        (attrs,) = nodes(git_repo.path, NodeKind.STAGE).values()
+        return attrs["frozen"]
+
+    assert frozen() is False
+    dvc(git_repo, "freeze", "prep")
+    assert "frozen: true" in (git_repo.path / "dvc.yaml").read_text()
+    git_repo.commit("freeze prep", "dvc.yaml")
+    harvest(git_repo.path)
+    assert frozen() is True
+    shutil.rmtree(git_repo.path / ".lineage")
+    harvest(git_repo.path)
+    assert frozen() is True
+    dvc(git_repo, "unfreeze", "prep")
+    git_repo.commit("unfreeze prep", "dvc.yaml")
+    harvest(git_repo.path)
+    assert frozen() is False
+
+
+def test_dvc_0x_lock_of_a_stage_file_marks_the_stage_frozen(git_repo: GitRepo) -> None:
+    """DVC 0.x's ``dvc lock`` added ``locked: true`` to the stage file, whose stage (cmd,
+    deps, outs) did not change."""
+    git_repo.write(".dvc/config", "")
+    stage = ("cmd: python train.py\ndeps:\n- md5: 0123456789abcdef0123456789abcdef\n"
+             "  path: data.csv\nouts:\n- md5: fedcba9876543210fedcba9876543210\n"
+             "  path: model.pkl\n")
+    git_repo.write("train.dvc", stage)
+    git_repo.commit("stage")
+    harvest(git_repo.path)
+    git_repo.write("train.dvc", stage + "locked: true\n")
+    git_repo.commit("dvc lock train.dvc")
+    harvest(git_repo.path)
+    (attrs,) = nodes(git_repo.path, NodeKind.STAGE).values()
+    assert attrs["frozen"] is True and attrs["dvc_yaml"] == "train.dvc"
