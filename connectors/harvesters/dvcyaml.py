@@ -13,7 +13,8 @@ scalars whose type differs between YAML 1.1 (PyYAML) and YAML 1.2 (``yaml-rs``, 
 ruamel.yaml, which DVC itself uses): ``yes``/``no``/``on``/``off``, ``1e-3``, ``017``,
 ``1:20``, dates, ``.inf``… So whenever the scanner accepts a document, its result equals
 ``yaml.safe_load`` *and* the YAML 1.2 reading of it; documents it refuses get the YAML 1.2
-reading (``yaml-rs``), which is what DVC sees.
+reading (``yaml-rs``), which is what DVC sees; what yaml-rs takes and DVC's ruamel.yaml
+refuses (a tab outside flow collections, quotes, block scalars and comments) is an error.
 
 Refused (fallback) constructs: anchors and aliases, tags, block scalars (``|``, ``>``),
 multi-line quoted scalars, plain scalars starting on the line after their key, flow mappings
@@ -526,20 +527,22 @@ def _merged(v: Any) -> Any:
     return out
 
 
-_STRICT: Any = None
+_STRICT: dict[bool, Any] = {}
 
 
-def _strict_loader() -> Any:
+def _strict_loader(pure: bool = False) -> Any:
     """PyYAML's safe loader refusing a key given twice in one mapping, as DVC's ruamel.yaml
     and yaml-rs do (PyYAML keeps the last one: a lock file whose merge conflict was resolved
     badly would silently give one of two stage entries)."""
-    global _STRICT
-    if _STRICT is None:
+    if pure not in _STRICT:
         import yaml
 
-        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        if pure:  # with ruamel.yaml's rule for tabs (:func:`_ruamel_tabs`)
+            base: Any = type("SafeLoader", (_ruamel_tabs(), yaml.SafeLoader), {})
+        else:
+            base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-        class Strict(base):  # type: ignore[misc, valid-type]
+        class Strict(base):  # type: ignore[misc]
             def construct_mapping(self, node: Any, deep: bool = False) -> Any:
                 seen: set[tuple[str, str]] = set()
                 for key, _ in node.value:
@@ -552,8 +555,111 @@ def _strict_loader() -> Any:
                     seen.add((key.tag, key.value))
                 return super().construct_mapping(node, deep)
 
-        _STRICT = Strict
-    return _STRICT
+        _STRICT[pure] = Strict
+    return _STRICT[pure]
+
+
+def _yaml_error(exc: Any, note: str = "") -> DvcYamlError:
+    """A PyYAML error as :class:`DvcYamlError`: its problem, context and line."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    cmark = getattr(exc, "context_mark", None)
+    if context and cmark is not None and mark is not None and cmark.line != mark.line:
+        context = f"{context} (line {cmark.line + 1})"
+    msg = f"{context}, {problem}" if context else str(problem)
+    return DvcYamlError(f"not valid YAML: {msg}{note}", line)
+
+
+_TABS: dict[str, Any] = {}
+
+
+def _ruamel_tabs() -> Any:
+    """A mixin for PyYAML's pure-Python scanner: tabs are white space in flow context, as
+    ruamel.yaml (DVC's parser) takes them, and nowhere else, as both take them."""
+    if "mixin" not in _TABS:
+        class RuamelTabs:
+            def scan_to_next_token(self: Any) -> None:
+                if self.index == 0 and self.peek() == "\ufeff":
+                    self.forward()
+                white = " \t" if self.flow_level else " "
+                while True:
+                    while self.peek() in white:
+                        self.forward()
+                    if self.peek() == "#":
+                        while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                            self.forward()
+                    if self.scan_line_break():
+                        if not self.flow_level:
+                            self.allow_simple_key = True
+                    else:
+                        return
+
+        _TABS["mixin"] = RuamelTabs
+    return _TABS["mixin"]
+
+
+def _tab_parser() -> Any:
+    """PyYAML's pure-Python reader, scanner and parser, with ruamel.yaml's rule for tabs."""
+    if "parser" not in _TABS:
+        import yaml
+
+        reader, scanner, parser = yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
+
+        class TabParser(_ruamel_tabs(), reader, scanner, parser):  # type: ignore[misc, valid-type]
+            def __init__(self, stream: str) -> None:
+                yaml.reader.Reader.__init__(self, stream)
+                yaml.scanner.Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+
+        _TABS["parser"] = TabParser
+    return _TABS["parser"]
+
+
+def _parse_events(text: str, tokens: bool = False) -> Any:
+    """None when :func:`_tab_parser` reads ``text`` through (its tokens only, or its events),
+    else its error."""
+    import yaml
+
+    parser = _tab_parser()(text)
+    check, get = (parser.check_token, parser.get_token) if tokens else \
+        (parser.check_event, parser.get_event)
+    try:
+        while check():
+            get()
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
+def _tabs_as_dvc_reads_them(text: str) -> None:
+    """Raise :class:`DvcYamlError` where DVC's ruamel.yaml refuses a tab that yaml-rs (or
+    libyaml) accepts.
+
+    ruamel.yaml (PyYAML's scanner) takes a tab as white space only inside flow collections
+    (``[a,<TAB>b]``), and keeps it inside quoted and block scalars and comments; anywhere else
+    (indentation, after ``key:`` or ``-``, before a comment, at the end of a line, inside a
+    plain scalar) DVC calls the file corrupted, while yaml-rs and libyaml read it. PyYAML's
+    pure-Python parser with ruamel.yaml's flow-context rule decides; only its objections to a
+    tab count — a tab it cannot take as a token, an error right after a tab (``[a<TAB>b]``: two
+    scalars), or one that goes away when the tabs are spaces — not a YAML 1.1 parser's other
+    objections, which do not overrule the YAML 1.2 reading."""
+    import yaml
+
+    # the tokens first: the parser may stop earlier, at a construct only YAML 1.1 refuses
+    exc = _parse_events(text, tokens=True)
+    if not (isinstance(exc, yaml.scanner.ScannerError) and "'\\t'" in str(exc.problem)):
+        exc = _parse_events(text)
+        if exc is None:
+            return
+        mark = getattr(exc, "problem_mark", None)
+        # a scalar right after a tab: one plain scalar for YAML 1.2, two for ruamel.yaml
+        after_tab = mark is not None and "<scalar>" in str(getattr(exc, "problem", "")) \
+            and text[: mark.index].rstrip(" ").endswith("\t")
+        if not after_tab and _parse_events(text.replace("\t", " ")) is not None:
+            return
+    raise _yaml_error(exc, " (a tab where DVC's YAML parser takes none)") from None
 
 
 def _full_parse(data: str | bytes) -> tuple[Any, str]:
@@ -570,30 +676,35 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
             import yaml_rs
 
             value = yaml_rs.loads(text)
-            if _MERGE_KEY.search(text):  # YAML 1.2 has no merge keys; DVC's ruamel.yaml has
-                value = _merged(value)
-            return value, "yaml-rs"
         except ImportError:
             pass
         except Exception:  # noqa: BLE001 - yaml-rs is stricter in places: let PyYAML decide
             pass
+        else:
+            # what yaml-rs lets through and DVC's ruamel.yaml refuses: a tab outside flow
+            # collections, quotes, block scalars and comments
+            if "\t" in text:
+                _tabs_as_dvc_reads_them(text)
+            if _MERGE_KEY.search(text):  # YAML 1.2 has no merge keys; DVC's ruamel.yaml has
+                value = _merged(value)
+            return value, "yaml-rs"
     import yaml
 
     try:
-        return yaml.load(data, Loader=_strict_loader()), "pyyaml"  # noqa: S506 - a safe loader
+        value = yaml.load(data, Loader=_strict_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        cmark = getattr(exc, "context_mark", None)
-        if context and cmark is not None and mark is not None and cmark.line != mark.line:
-            context = f"{context} (line {cmark.line + 1})"
-        msg = f"{context}, {problem}" if context else str(problem)
-        raise DvcYamlError(f"not valid YAML: {msg}", line) from None
+        if text is None or "\t" not in text:
+            raise _yaml_error(exc) from None
+        try:  # libyaml refuses tabs ruamel.yaml takes (in a block scalar's first line …)
+            value = yaml.load(text, Loader=_strict_loader(pure=True))  # noqa: S506
+        except yaml.YAMLError:
+            raise _yaml_error(exc) from None
     except Exception as exc:  # noqa: BLE001 - e.g. an unsupported tag's constructor error
         m = _LINE_RE.search(str(exc))
         raise DvcYamlError(f"not valid YAML: {exc}", int(m.group(1)) if m else None) from None
+    if text is not None and "\t" in text:  # libyaml takes tabs where ruamel.yaml does not
+        _tabs_as_dvc_reads_them(text)
+    return value, "pyyaml"
 
 
 def load(data: str | bytes) -> tuple[Any, str]:

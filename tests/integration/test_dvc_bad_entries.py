@@ -147,3 +147,27 @@ def test_a_lock_with_a_key_given_twice_is_skipped_as_dvc_refuses_it(git_repo: Gi
     assert len(warns) == 1 and warns[0].line == 9, [str(w) for w in warns]
     assert "duplicate" in warns[0].message and "train" in warns[0].message
     assert _data_paths(git_repo) == {}
+
+
+def test_a_tab_dvc_refuses_is_a_warning_not_a_data_version(git_repo: GitRepo) -> None:
+    """``size: 3<TAB>``: yaml-rs reads it, DVC (ruamel.yaml) calls the file invalid."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("dvc")
+    git_repo.run(sys.executable, "-m", "dvc", "init", "-q")
+    git_repo.write("data.csv", "ab\n")
+    git_repo.run(sys.executable, "-m", "dvc", "add", "-q", "data.csv")
+    dvc_file = git_repo.path / "data.csv.dvc"
+    text = dvc_file.read_text()
+    assert "\n  size: 3\n" in text
+    dvc_file.write_text(text.replace("\n  size: 3\n", "\n  size: 3\t\n"))
+    commit = git_repo.commit("a tab at the end of a line")
+    dvc = subprocess.run([sys.executable, "-m", "dvc", "status"], cwd=git_repo.path,
+                         capture_output=True, text=True, env=git_repo.env(), check=False)
+    assert dvc.returncode != 0 and "'\\t'" in dvc.stdout + dvc.stderr
+    res = _harvest(git_repo)
+    (w,) = [w for w in res.report.warnings if w.source == "dvc"]
+    assert (w.commit, w.file, w.line) == (commit, "data.csv.dvc", 3), w
+    assert "not valid YAML" in w.message and "tab" in w.message
+    assert _data_paths(git_repo) == {}

@@ -314,3 +314,58 @@ def test_summaries_of_odd_files_are_errors_not_exceptions() -> None:
                        ("dvc", "\x00\x01 binary"), ("lock", "a: !!python/object:os.system x\n")]:
         out = parse_blob(kind, text.encode())
         assert set(out) == {"error", "line"}, (text, out)
+
+
+# -- what DVC (ruamel.yaml) refuses, lineage refuses --------------------------------------------
+def ruamel_load(text: str) -> tuple[str, object]:
+    """How DVC reads a DVC file: ``dvc.utils.serialize.parse_yaml`` → ruamel.yaml, typ safe."""
+    ruamel = pytest.importorskip("ruamel.yaml")
+    try:
+        return "ok", ruamel.YAML(typ="safe").load(text)
+    except ruamel.YAMLError:
+        return "error", None
+
+
+def lineage_load(text: str) -> tuple[str, object]:
+    try:
+        return "ok", load(text)[0]
+    except DvcYamlError:
+        return "error", None
+
+
+TABS = [
+    "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 3\t\n  path: data.csv\n",
+    "outs:\n- md5: abc\n  size:\t3\n  path: x\n",  # libyaml takes this one
+    "outs:\n- md5: abc\n\tsize: 3\n  path: x\n",
+    "outs:\n-\tmd5: abc\n  path: x\n",
+    "outs:\t\n- path: x\n",
+    "a: 1\t# comment\n",
+    "a: x\ty\n",  # a tab inside a plain scalar
+    "a: [x\ty, z]\n",  # inside a flow sequence: two scalars for ruamel.yaml
+    "a: {b:\t1, c: [x,\ty]}\n",  # white space in flow context: taken
+    "a: 'x\ty'\nb: \"x\\ty\"\n",  # quoted: taken
+    "a: 1 # a\tcomment\n",  # in a comment: taken
+    "cmd: |\n  python\ttrain.py\n\t\n",  # a tab-only line after a block scalar
+    "cmd: >\n \t folded\n  text\n",  # a tab in a block scalar's first line: taken
+    "a: 1\n\t\n",
+]
+
+
+@pytest.mark.parametrize("text", TABS)
+def test_tabs_are_refused_where_dvc_refuses_them(text: str) -> None:
+    """yaml-rs (YAML 1.2) and libyaml take tabs that ruamel.yaml, which DVC reads its files
+    with, calls a corrupted file: lineage refuses exactly those, and reads the others as DVC."""
+    assert lineage_load(text) == ruamel_load(text)
+
+
+def test_tab_mutations_match_dvc() -> None:
+    docs = [ODD[0], ODD[1], "stages:\n  t:\n    cmd: |\n      python t.py\n    deps: [a.csv, "
+            "b.csv]\n    outs:\n    - m.pkl:\n        cache: false\n", "a: {b: 1, c: [x, y]}\n"]
+    rng = random.Random(7)
+    for _ in range(1500):
+        chars = list(rng.choice(docs))
+        for _ in range(rng.choice((1, 1, 2))):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(("\t", " \t", "\t ")))
+        text = "".join(chars)
+        assert lineage_load(text) == ruamel_load(text), repr(text)
+
