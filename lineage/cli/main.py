@@ -238,6 +238,13 @@ def _label(graph: Any, nid: str) -> str:
         detail = f"tier={a.get('tier')}"
     elif kind == "deployment":
         detail = f"{a.get('environment', '')} {a.get('deployed_at', '')}"
+    elif kind == "alert":  # open or resolved is what an auditor reads the tree for
+        value = f"{a.get('metric')}={a.get('value')}" if a.get("metric") else ""
+        detail = " ".join(str(x) for x in (value, a.get("status"), a.get("at")) if x)
+    elif kind == "retraining":
+        detail = " ".join(str(x) for x in (a.get("trigger"), a.get("at")) if x)
+    elif kind == "document":
+        detail = " ".join(str(x) for x in (a.get("doc_kind"), a.get("uri")) if x)
     text = f"[bold cyan]{kind}[/] {escape(short)}"
     if detail:
         text += f" [dim]{escape(detail)}[/]"

@@ -27,3 +27,14 @@ def test_a_long_commit_subject_is_cut_with_an_ellipsis(git_repo: GitRepo) -> Non
     # either the whole subject, or a prefix of it that says it goes on
     assert shown == SUBJECT or (shown.endswith("…") and SUBJECT.startswith(shown[:-1])), line
     assert "Body text" not in res.output
+
+
+def test_alerts_documents_and_retrainings_say_what_they_are(quickstart_demo: object) -> None:
+    res = runner.invoke(app, ["show", "churn@v1.1.0"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    alert = next(x for x in lines if "alerts ← alert churn-psi-2026-01-09" in x)
+    assert "psi=0.31" in alert and "open" in alert, alert
+    assert any("alert churn-psi-2026-01-21" in x and "resolved" in x for x in lines), lines
+    assert any("retraining churn-v1.1.0 drift" in x for x in lines), lines
+    assert any("document churn-v1.1.0-model-card model_card" in x for x in lines), lines
