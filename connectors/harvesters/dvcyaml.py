@@ -14,7 +14,8 @@ ruamel.yaml, which DVC itself uses): ``yes``/``no``/``on``/``off``, ``1e-3``, ``
 ``1:20``, dates, ``.inf``… So whenever the scanner accepts a document, its result equals
 ``yaml.safe_load`` *and* the YAML 1.2 reading of it; documents it refuses get the YAML 1.2
 reading (``yaml-rs``), which is what DVC sees; what yaml-rs takes and DVC's ruamel.yaml
-refuses (a tab outside flow collections, quotes, block scalars and comments) is an error.
+refuses (a tab outside flow collections, quotes, block scalars and comments, a second
+document) is an error.
 
 Refused (fallback) constructs: anchors and aliases, tags, block scalars (``|``, ``>``),
 multi-line quoted scalars, plain scalars starting on the line after their key, flow mappings
@@ -559,6 +560,10 @@ def _strict_loader(pure: bool = False) -> Any:
     return _STRICT[pure]
 
 
+# a line that starts or ends a document ("---", "..."): YAML allows them nowhere else
+_DOC_MARK = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.MULTILINE)
+
+
 def _yaml_error(exc: Any, note: str = "") -> DvcYamlError:
     """A PyYAML error as :class:`DvcYamlError`: its problem, context and line."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -570,6 +575,22 @@ def _yaml_error(exc: Any, note: str = "") -> DvcYamlError:
         context = f"{context} (line {cmark.line + 1})"
     msg = f"{context}, {problem}" if context else str(problem)
     return DvcYamlError(f"not valid YAML: {msg}{note}", line)
+
+
+def _one_document(text: str) -> None:
+    """Raise :class:`DvcYamlError` when ``text`` holds more than one YAML document: DVC reads
+    a file as one (ruamel.yaml: "expected a single document in the stream")."""
+    import yaml
+
+    try:
+        starts = [e.start_mark.line + 1 for e in yaml.parse(text, Loader=_base_loader())
+                  if isinstance(e, yaml.DocumentStartEvent)]
+    except yaml.YAMLError:
+        return  # a YAML 1.1 parser's own objection: the YAML 1.2 reading stands
+    if len(starts) > 1:
+        raise DvcYamlError(f"not valid YAML: the file holds {len(starts)} YAML documents "
+                           f"(the second starts on line {starts[1]}); DVC reads a file of one "
+                           "document only", starts[1])
 
 
 _TABS: dict[str, Any] = {}
@@ -662,6 +683,12 @@ def _tabs_as_dvc_reads_them(text: str) -> None:
     raise _yaml_error(exc, " (a tab where DVC's YAML parser takes none)") from None
 
 
+def _base_loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _full_parse(data: str | bytes) -> tuple[Any, str]:
     text: str | None
     if isinstance(data, bytes):
@@ -681,8 +708,10 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
         except Exception:  # noqa: BLE001 - yaml-rs is stricter in places: let PyYAML decide
             pass
         else:
-            # what yaml-rs lets through and DVC's ruamel.yaml refuses: a tab outside flow
-            # collections, quotes, block scalars and comments
+            # what yaml-rs lets through and DVC's ruamel.yaml refuses: more than one document
+            # (yaml-rs returns them as a list), a tab outside flow collections and quotes
+            if _DOC_MARK.search(text):
+                _one_document(text)
             if "\t" in text:
                 _tabs_as_dvc_reads_them(text)
             if _MERGE_KEY.search(text):  # YAML 1.2 has no merge keys; DVC's ruamel.yaml has

@@ -171,3 +171,14 @@ def test_a_tab_dvc_refuses_is_a_warning_not_a_data_version(git_repo: GitRepo) ->
     assert (w.commit, w.file, w.line) == (commit, "data.csv.dvc", 3), w
     assert "not valid YAML" in w.message and "tab" in w.message
     assert _data_paths(git_repo) == {}
+
+
+def test_a_dvc_file_of_several_documents_says_so(git_repo: GitRepo) -> None:
+    git_repo.write("data.csv.dvc", f"outs:\n- md5: {GOOD}\n  path: data.csv\n---\n"
+                   f"outs:\n- md5: {GOOD[::-1]}\n  path: data.csv\n")
+    commit = git_repo.commit("two documents in one .dvc file")
+    res = _harvest(git_repo)
+    (w,) = [w for w in res.report.warnings if w.source == "dvc"]
+    assert (w.commit, w.file, w.line) == (commit, "data.csv.dvc", 4), w
+    assert "2 YAML documents" in w.message and "top level" not in w.message
+    assert _data_paths(git_repo) == {}

@@ -369,3 +369,14 @@ def test_tab_mutations_match_dvc() -> None:
         text = "".join(chars)
         assert lineage_load(text) == ruamel_load(text), repr(text)
 
+
+
+def test_several_documents_are_refused_as_dvc_refuses_them() -> None:
+    for text, line in (("a: 1\n---\nb: 2\n", 2), ("---\n- a\n---\n- b\n", 3),
+                       ("a: 1\n---\n", 2), ("a: 1\n...\n---\nb: [1,\n  2]\n", 3)):
+        assert ruamel_load(text)[0] == "error"
+        with pytest.raises(DvcYamlError, match="2 YAML documents") as exc:
+            load(text)
+        assert exc.value.line == line
+    for text in ("---\na: 1\n", "a: 1\n...\n", "%YAML 1.2\n---\na: [1, 2]\n"):
+        assert lineage_load(text) == ruamel_load(text) == ("ok", ruamel_load(text)[1])
