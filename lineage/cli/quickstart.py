@@ -23,7 +23,8 @@ from lineage.cli.main import _print_harvest, app
 def quickstart(
     directory: Path = typer.Argument(Path("lineage-demo"), help="Where to build the demo "
                                      "repository (must be empty or absent)."),
-    force: bool = typer.Option(False, "--force", help="Replace DIRECTORY if it exists."),
+    force: bool = typer.Option(False, "--force", help="Replace DIRECTORY if it holds a demo built before "
+                               "(never any other folder)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Build a demo ML repository, harvest it, push it to DataHub Lite and audit it.
@@ -54,9 +55,16 @@ def quickstart(
             raise ConfigError(f"{target} is a file, not a directory",
                               hint="choose a directory for the demo (absent or empty), e.g. "
                                    "lineage quickstart lineage-demo")
-        if target.is_dir() and _not_empty(target) and not force:
-            raise ConfigError(f"{target} exists and is not empty",
-                              hint="choose another directory or add --force to replace it")
+        if target.is_dir() and _not_empty(target):
+            if not force:
+                raise ConfigError(f"{target} exists and is not empty",
+                                  hint="choose another directory, or add --force to replace "
+                                       "a demo built there before")
+            if not _is_demo(target):  # `quickstart . --force` in one's own repository
+                raise ConfigError(f"{target} is not a lineage demo: --force replaces only a "
+                                  "folder `lineage quickstart` built, and this one holds other "
+                                  "files", hint="choose another directory for the demo, e.g. "
+                                                "lineage quickstart lineage-demo")
         if not target.exists():
             try:  # before any output: a read-only parent is said in one line
                 target.mkdir(parents=True)
@@ -145,6 +153,20 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
         ("lineage verify", "check the tamper-evident event log"),
         (f"HOME={quote(str(datahub_home))} datahub lite ls /mlmodels", "browse DataHub Lite"),
     ]
+
+
+# the demo's git remote (connectors/demo): what tells a demo folder from anyone's repository
+DEMO_REMOTE = "github.com/example-org/churn-model"
+
+
+def _is_demo(folder: Path) -> bool:
+    """Whether ``folder`` is a demo repository built by ``lineage quickstart`` (at its root:
+    a folder inside one, or one holding it, is not)."""
+    from lineage.gitfiles import git_remote_url
+    from lineage.ids import normalize_repo_url
+
+    url = git_remote_url(folder)  # read from FOLDER/.git only
+    return url is not None and normalize_repo_url(url) == DEMO_REMOTE
 
 
 def _not_empty(folder: Path) -> bool:
