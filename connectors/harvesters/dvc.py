@@ -17,6 +17,9 @@ What it yields
   ones, whose md5 of text files is taken after CRLF→LF; ``etag``/``checksum`` for imports),
   ``dvc import`` sources (``import_url``, ``import_rev``, ``import_rev_lock``) and the first
   commit. The same path with the same hash at many commits is one node.
+* A stage's ``frozen`` and a data version's import source can change without changing its id
+  (``dvc freeze``; ``dvc update`` to a new source commit with the same content): the nodes
+  HEAD's DVC files name are described as those files say, like a model group.
 * ``INPUT`` data → stage, ``OUTPUT`` stage → data, ``DEFINES`` commit → stage/data at the
   commit where they first appear (how provenance finds the commit of a data version).
 * ``model_group`` per entry of the top-level ``artifacts:`` of a ``dvc.yaml`` (registry
@@ -447,9 +450,12 @@ class _Run:
         self.defines: dict[str, str] = {}  # node id → first commit
         self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
 
+    def data_id(self, path: str, h: dict[str, Any]) -> str:
+        return f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
+
     def datum(self, path: str, h: dict[str, Any], commit: str,
               extra: dict[str, Any] | None = None) -> str:
-        did = f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
+        did = self.data_id(path, h)
         if did not in self.seen:
             self.seen.add(did)
             attrs: dict[str, Any] = {"path": path, "repository": self.repo,
@@ -540,7 +546,7 @@ class DvcHarvester:
                     run.flush()
         self._head_groups(ctx, s, run)
         yield from self._emit_groups(ctx, run)
-        yield from self._head_frozen(ctx, s, run)
+        yield from self._head_described(ctx, s, run)
         yield from self._artifact_edges(ctx, s, run)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
 
@@ -688,16 +694,7 @@ class DvcHarvester:
     def _dvcfile(self, run: _Run, commit: str, path: str, folder: str,
                  summ: dict[str, Any]) -> None:
         base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
-        extra: dict[str, Any] = {}
-        for dep in summ.get("deps", []):
-            if "repo" in dep:  # dvc import: the source repository
-                r = dep["repo"]
-                extra = {"import_url": r.get("url"), "import_rev": r.get("rev"),
-                         "import_rev_lock": r.get("rev_lock")}
-                extra = {k: v for k, v in extra.items() if v}
-                extra["properties"] = {"import_path": dep["path"]}
-            elif _is_external(dep["path"]) and not summ.get("cmd"):
-                extra = {"import_url": dep["path"]}  # dvc import-url
+        extra = _import_attrs(summ)
         if summ.get("cmd") is not None:
             # DVC 0.x single-stage file: a stage named after the file
             name = path.rsplit("/", 1)[-1]
@@ -817,28 +814,33 @@ class DvcHarvester:
                 self._artifacts(head, folder, summ, ctx.config.model_aliases)
         run.groups.update({gid: a for gid, a in head.groups.items() if gid in run.groups})
 
-    def _head_frozen(self, ctx: HarvestContext, s: GitScan, run: _Run) -> Iterator[Node]:
-        """``frozen`` of the stages HEAD's DVC files hold, as HEAD's dvc.yaml declares it.
+    def _head_described(self, ctx: HarvestContext, s: GitScan,
+                        run: _Run) -> Iterator[Node]:
+        """What HEAD's DVC files say of stages and data versions whose id does not show it.
 
-        ``dvc freeze`` / ``dvc unfreeze`` edit dvc.yaml only: the lock entry, hence the stage
-        node (whose id is that entry's hash), stays the same, and the replay never meets it
-        again. Like a model group, such a stage is described as the checkout declares it (one
-        ``git cat-file`` for the folders whose DVC files changed in this run); other stage
-        nodes keep the value of the commit where their entry first appears."""
+        A stage node's id is its lock entry's hash and a data node's is its path and content
+        hash, so one node stands for every commit with that entry or content, and the replay
+        never meets it again. Two facts about it live elsewhere and change on their own:
+        ``frozen`` (``dvc freeze`` / ``dvc unfreeze`` edit dvc.yaml only) and a data version's
+        import source (``dvc update`` to a new source commit with the same content moves
+        ``rev_lock`` only; a path ``dvc add``-ed and later ``dvc import``-ed with the same
+        bytes). Like a model group, such a node is described as the checkout's files say (one
+        ``git cat-file`` for the DVC files that changed in this run); other nodes keep what
+        the commit where they first appear says."""
         if s.head is None:
             return
         folders: set[str] = set()
-        stage_files: set[str] = set()  # DVC 0.x single-stage files (``locked:`` inside)
+        dvc_files: set[str] = set()
         for ch in s.changes:
             kind = file_kind(ch.path)
             if kind in ("yaml", "lock"):
                 folders.add(posixpath.dirname(ch.path))
             elif kind == "dvc":
-                stage_files.add(ch.path)
-        if not folders and not stage_files:
+                dvc_files.add(ch.path)
+        if not folders and not dvc_files:
             return
         order = sorted(folders)
-        files = sorted(stage_files)
+        files = sorted(dvc_files)
         specs = [f"{s.head}:{posixpath.join(f, name) if f else name}"
                  for f in order for name in ("dvc.lock", "dvc.yaml")]
         specs += [f"{s.head}:{p}" for p in files]
@@ -852,7 +854,7 @@ class DvcHarvester:
             summ = summaries.get(f"{kinds[i]}:{b[0]}") if b is not None else None
             return summ if summ is not None and "error" not in summ else None
 
-        at_head: dict[str, bool] = {}
+        at_head: dict[str, tuple[NodeKind, dict[str, Any]]] = {}
         for i, folder in enumerate(order):
             lock, yaml_summ = summary(2 * i), summary(2 * i + 1)
             if lock is None:
@@ -862,20 +864,37 @@ class DvcHarvester:
             for name in lock.get("order", ()):
                 d = defs.get(name.split("@", 1)[0], {})
                 sid = stage_id(run.repo, dvc_yaml, name, lock["entry_hashes"][name])
-                at_head[sid] = bool(d.get("frozen") or lock["stages"][name].get("frozen"))
+                frozen = bool(d.get("frozen") or lock["stages"][name].get("frozen"))
+                at_head[sid] = (NodeKind.STAGE, {"frozen": frozen})
         for j, path in enumerate(files):
             summ = summary(2 * len(order) + j)
-            if summ is None or summ.get("cmd") is None:
+            if summ is None:
                 continue
-            entry: dict[str, Any] = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
-            sid = stage_id(run.repo, path, path.rsplit("/", 1)[-1], lock_hash(entry))
-            at_head[sid] = bool(summ.get("frozen"))
+            if summ.get("cmd") is not None:  # a DVC 0.x stage file (``locked:`` inside)
+                entry: dict[str, Any] = {k: summ[k] for k in ("cmd", "deps", "outs")
+                                         if k in summ}
+                sid = stage_id(run.repo, path, path.rsplit("/", 1)[-1], lock_hash(entry))
+                at_head[sid] = (NodeKind.STAGE, {"frozen": bool(summ.get("frozen"))})
+                continue
+            extra = _import_attrs(summ)
+            if not extra:
+                continue
+            folder = posixpath.dirname(path)
+            base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
+            for h in summ.get("outs", []):
+                at_head[run.data_id(resolve(base, h["path"]), h)] = (NodeKind.DATA, extra)
         ids = sorted(at_head)
         # met in this run, or stored before (the replay worker's rows are written already)
         known = run.seen.intersection(ids) | _existing(ctx, ids)
-        for sid in ids:
-            if sid in known:  # merged key by key; an unchanged value writes nothing
-                yield fast_node(NodeKind.STAGE, sid, {"frozen": at_head[sid]})
+        for nid in ids:
+            if nid not in known:
+                continue
+            kind, attrs = at_head[nid]
+            if "properties" in attrs:  # merged key by key: keep the others' properties
+                prev = ctx.store.get_node(nid)
+                props = (prev.attrs.get("properties") if prev is not None else None) or {}
+                attrs = {**attrs, "properties": {**props, **attrs["properties"]}}
+            yield fast_node(kind, nid, attrs)  # an unchanged value writes nothing
 
     def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
         for gid, attrs in run.groups.items():
@@ -955,6 +974,21 @@ def _declared_paths(ctx: HarvestContext, aliases: dict[str, str],
 
 
 _INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value
+
+
+def _import_attrs(summ: dict[str, Any]) -> dict[str, Any]:
+    """A ``.dvc`` file's import source, as attributes of the data versions it names."""
+    extra: dict[str, Any] = {}
+    for dep in summ.get("deps", []):
+        if "repo" in dep:  # dvc import: the source repository
+            r = dep["repo"]
+            extra = {"import_url": r.get("url"), "import_rev": r.get("rev"),
+                     "import_rev_lock": r.get("rev_lock")}
+            extra = {k: v for k, v in extra.items() if v}
+            extra["properties"] = {"import_path": dep["path"]}
+        elif _is_external(dep["path"]) and not summ.get("cmd"):
+            extra = {"import_url": dep["path"]}  # dvc import-url
+    return extra
 
 
 @dataclasses.dataclass

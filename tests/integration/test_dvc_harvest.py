@@ -900,3 +900,65 @@ def test_dvc_0x_lock_of_a_stage_file_marks_the_stage_frozen(git_repo: GitRepo) -
     harvest(git_repo.path)
     (attrs,) = nodes(git_repo.path, NodeKind.STAGE).values()
     assert attrs["frozen"] is True and attrs["dvc_yaml"] == "train.dvc"
+
+
+@pytest.fixture
+def dvc_source(tmp_path: Path) -> GitRepo:
+    """A git + DVC repository to ``dvc import`` from (a local remote holds its data)."""
+    src = GitRepo(tmp_path / "src")
+    dvc(src, "init", "-q")
+    dvc(src, "remote", "add", "-q", "-d", "local", str(tmp_path / "remote"))
+    src.write("d.txt", "hello\n")
+    dvc(src, "add", "-q", "d.txt")
+    src.commit("data")
+    dvc(src, "push", "-q")
+    return src
+
+
+def _imported(path: Path) -> dict:
+    (attrs,) = [a for a in nodes(path, NodeKind.DATA).values() if a["path"] == "d.txt"]
+    return attrs
+
+
+def test_dvc_update_to_a_new_source_commit_updates_the_import(git_repo: GitRepo,
+                                                              dvc_source: GitRepo) -> None:
+    """``dvc update`` moves ``rev_lock`` to the source's new commit; the content (the data
+    id) stays: the data version says where HEAD's .dvc file imports it from."""
+    dvc(git_repo, "init", "-q")
+    git_repo.commit("init")
+    dvc(git_repo, "import", "-q", str(dvc_source.path), "d.txt")
+    git_repo.commit("import d.txt")
+    harvest(git_repo.path)
+    first = dvc_source.git("rev-parse", "HEAD")
+    assert _imported(git_repo.path)["import_rev_lock"] == first
+    dvc_source.write("other.txt", "x\n")
+    second = dvc_source.commit("unrelated change in the source")
+    dvc(git_repo, "update", "-q", "d.txt.dvc")
+    assert second in (git_repo.path / "d.txt.dvc").read_text()
+    git_repo.commit("dvc update")
+    harvest(git_repo.path)
+    attrs = _imported(git_repo.path)
+    assert attrs["import_rev_lock"] == second
+    assert attrs["import_url"] == str(dvc_source.path)
+    shutil.rmtree(git_repo.path / ".lineage")
+    harvest(git_repo.path)
+    assert _imported(git_repo.path)["import_rev_lock"] == second
+
+
+def test_a_path_added_then_imported_gets_its_import_source(git_repo: GitRepo,
+                                                           dvc_source: GitRepo) -> None:
+    dvc(git_repo, "init", "-q")
+    git_repo.write("d.txt", "hello\n")  # the same bytes as the source's d.txt
+    dvc(git_repo, "add", "-q", "d.txt")
+    git_repo.commit("dvc add d.txt")
+    harvest(git_repo.path)
+    assert "import_url" not in _imported(git_repo.path)
+    dvc(git_repo, "remove", "-q", "d.txt.dvc")
+    (git_repo.path / "d.txt").unlink(missing_ok=True)
+    dvc(git_repo, "import", "-q", str(dvc_source.path), "d.txt")
+    git_repo.commit("now imported from the source")
+    harvest(git_repo.path)
+    attrs = _imported(git_repo.path)
+    assert attrs["import_url"] == str(dvc_source.path)
+    assert attrs["import_rev_lock"] == dvc_source.git("rev-parse", "HEAD")
+    assert attrs["properties"]["import_path"] == "d.txt"
