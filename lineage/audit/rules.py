@@ -162,11 +162,15 @@ def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> lis
 
 
 def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "…",
-                 count: int = 1) -> str:
+                 count: int = 1, who: str = "") -> str:
     """How to close an approval gap. An approval counts only when decided before the
-    deployment: one recorded now leaves a past deployment unapproved."""
+    deployment: one recorded now leaves a past deployment unapproved. ``who`` qualifies the
+    approvers (four-eyes: not the author)."""
     env = ctx.idx.a(deployment).get("environment") or "…"
-    what = "an approval" if count == 1 else f"{count} approvals (by different people)"
+    people = ", ".join(p for p in ("by different people" if count > 1 else "", who) if p)
+    what = ("an approval" if count == 1 else f"{count} approvals") + (f" ({people})"
+                                                                        if people else "")
+    was = "was" if count == 1 else "were"
     cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
            f"--role {role}")
     deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
@@ -174,7 +178,8 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
         return f"record {what}: {cmd}"
     at = _when(deployed)
     return (f"an approval counts only when decided before the deployment ({at}); if {what} "
-            f"was given before it, record it with its date and evidence: {cmd} --decided-at "
+            f"{was} given before it, record {'it' if count == 1 else 'them'} with "
+            f"{'its' if count == 1 else 'their'} date and evidence: {cmd} --decided-at "
             f"<before {at}> --evidence <ticket>. A later approval does not make this "
             f"deployment compliant: approve, deploy again and record the new deployment "
             f"(lineage record deployment --model {short(version)} --env {env}), and waive this "
@@ -284,8 +289,8 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.failed(
                 d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
                 evidence=[d, *approvals, *conflict_ev],
-                remediation=_approve_fix(ctx, v, d, role, more)
-                + " (approvers other than the author of its code or run)",
+                remediation=_approve_fix(ctx, v, d, role, more,
+                                         who="not the author of its code or run"),
                 **kw)
 
 

@@ -114,7 +114,10 @@ def test_no_independent_approver_asks_for_two(repo: Path) -> None:
     code, data = audit("--rule", "four-eyes")
     [f] = by_rule(data, "four-eyes")
     assert "0 independent approver(s), policy requires 2" in f["message"]
-    assert "2 approvals (by different people)" in f["remediation"]
+    assert "2 approvals (by different people, not the author of its code or run)" \
+        in f["remediation"]
+    assert "were given before it, record them with their date" in f["remediation"]
+    assert f["remediation"].endswith("(waivers: owner, reason, expires)")  # nothing after
 
 
 def _commands(remediation: str) -> list[list[str]]:
