@@ -103,13 +103,14 @@ def push(
     A push that failed half way resumes where it stopped.
 
     Examples:
-      lineage push                                   # DataHub Lite in .lineage/
-      lineage push --to datahub-file metadata.json   # MCP file for `datahub ingest`
+      lineage push                                  # DataHub Lite in .lineage/
+      lineage push --to datahub-file metadata.json  # for `datahub ingest`
       lineage push --to datahub-rest --server http://localhost:8080
       lineage push --json --full
 
     Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) ·
-    2 usage or configuration error · 3 target unreachable or refused (run again to resume).
+    2 usage or configuration error ·
+    3 target unreachable or refused (run again to resume).
     """
     from pydantic import SecretStr
 

@@ -116,9 +116,12 @@ def approval(
 ) -> None:
     """Record an approval of a model version for an environment.
 
+    It counts for a deployment when decided before it (--decided-at).
+    A later rejection by the same approver withdraws it.
+
     Example:
-      lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com \\
-        --role risk-officer --decision approved --evidence JIRA-123
+      lineage record approval --model churn@v1.1.0 --env prod \\
+      --approver rita@example.com --role risk-officer --evidence JIRA-123
     """
     _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
            "deployment": deployment, "approver": approver, "role": role, "decision": decision,
@@ -139,12 +142,13 @@ def deployment(
 ) -> None:
     """Record a deployment of a model version (from a CD job).
 
-    To retire it later, record it again with the same --model, --env and --deployed-at
-    and a --retired-at: that completes the deployment recorded for them, whatever its id
-    (with --write-file, the governance file that recorded it).
+    To retire it later, record it again with the same --model, --env and
+    --deployed-at and a --retired-at: that completes the deployment recorded
+    for them, whatever its id (with --write-file, the file that recorded it).
 
     Example:
-      lineage record deployment --model churn@v1.1.0 --env prod --endpoint https://models.example.com/churn
+      lineage record deployment --model churn@v1.1.0 --env prod \\
+      --endpoint https://models.example.com/churn
     """
     from lineage.api import actor
 
@@ -173,9 +177,12 @@ def assessment(
 ) -> None:
     """Record an EU AI Act risk assessment of a model group.
 
+    The tier decides which audit rules apply and how severe their findings are.
+    The assessment goes stale after --next-review.
+
     Example:
       lineage record assessment --group churn --tier high --annex-iii "5(b)" \\
-        --purpose "credit churn scoring" --next-review 2027-01-01 --write-file
+      --purpose "credit churn scoring" --next-review 2027-01-01 --write-file
     """
     from lineage.api import actor
 
@@ -202,9 +209,13 @@ def retraining(
 ) -> None:
     """Record a retraining: trigger, reason, previous → new version.
 
+    Every version after a group's first needs one (rule retraining-logged).
+    --alert links the drift alert that triggered it.
+
     Example:
-      lineage record retraining --trigger drift --previous churn@v1.0.0 --new churn@v1.1.0 \\
-        --reason "PSI 0.31 on monthly_charges" --within-plan --alert churn-psi-2026-01-09
+      lineage record retraining --trigger drift --previous churn@v1.0.0 \\
+      --new churn@v1.1.0 --reason "PSI 0.31 on monthly_charges" --within-plan \\
+      --alert churn-psi-2026-01-09
     """
     _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
            "previous_model": previous, "new_model": new, "run": run,
@@ -226,8 +237,13 @@ def alert(
 ) -> None:
     """Record a monitoring alert (drift, incident) on a model version.
 
+    A deployed high-risk version needs recent monitoring evidence.
+    An open alert needs a follow-up: --status acknowledged or resolved,
+    or a retraining recorded with --alert.
+
     Example:
-      lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 --threshold 0.2
+      lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 \\
+      --threshold 0.2
     """
     _emit({"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
            "threshold": threshold, "at": at or _now(), "status": status,
@@ -251,8 +267,11 @@ def document(
 ) -> None:
     """Record a document (model card, datasheet, bias report, …) pinned by content hash.
 
+    A path inside the repository is hashed now, so a later edit of the file shows.
+
     Example:
-      lineage record document --type model_card --uri docs/model_card.md --model churn@v1.1.0
+      lineage record document --type model_card --uri docs/model_card.md \\
+      --model churn@v1.1.0
     """
     _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
            "content_hash": content_hash, "model": model, "model_group": group, "title": title},
@@ -288,10 +307,14 @@ def run(
 ) -> None:
     """Record a training run: commit, inputs with content hashes, params, metrics, models.
 
+    Run it right after training, in the same checkout: inputs and models are
+    hashed as DVC hashes them, and the commit is the checked-out HEAD.
+
     Examples:
-      lineage record run --name train --input data/prepared --param learning_rate=0.5 \\
-        --metric accuracy=0.85 --model churn@v1.1.0=models/churn.json
-      GITHUB_SHA=$(git rev-parse HEAD) lineage record run --name nightly --clean --json
+      lineage record run --name train --input data/prepared \\
+      --param learning_rate=0.5 --metric accuracy=0.85 \\
+      --model churn@v1.1.0=models/churn.json
+      GITHUB_SHA=$(git rev-parse HEAD) lineage record run --name nightly --json
     """
     import uuid
 

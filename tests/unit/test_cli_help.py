@@ -56,3 +56,26 @@ def test_a_missing_argument_is_named_as_the_usage_names_it() -> None:
     res = runner.invoke(app, ["show"])
     assert res.exit_code == 2
     assert "Missing argument 'REF'" in res.output, res.output
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "lineage")
+def test_examples_are_indented_and_fit_80_columns(cmd: list[str]) -> None:
+    """Example lines stand out from the prose (indented) and are never wrapped at 80 columns:
+    a command broken in the middle cannot be copied."""
+    res = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": "80"})
+    lines = res.output.splitlines()
+    starts = [i for i, x in enumerate(lines) if x.strip() in ("Example:", "Examples:")]
+    for i in starts:
+        block = []
+        for x in lines[i + 1:]:
+            if not x.strip() or x.lstrip().startswith("╭"):
+                break
+            block.append(x)
+        assert block, f"{' '.join(cmd)}: empty example block"
+        for x in block:
+            assert x.startswith("   "), f"{' '.join(cmd)}: example line not indented: {x!r}"
+        for prev, x in zip(block, block[1:], strict=False):
+            # a line that does not end with a continuation must start a new command
+            if not prev.rstrip().endswith("\\"):
+                assert x.lstrip().startswith(("lineage", "GITHUB_SHA", "#", "HOME=")), \
+                    f"{' '.join(cmd)}: example wrapped: {prev.strip()!r} / {x.strip()!r}"
