@@ -16,7 +16,10 @@ What it yields: ``model_group`` (registry "gto", name through ``model_aliases``)
 versions (``model:<name>@v1.2.0``; ``TAGGED`` commit → model, ``VERSION_OF``, and
 ``PREVIOUS_VERSION`` by semver order), deployments for stage assignments
 (``deployment:<group>:<stage>:<tag time>``, ``DEPLOYED_AS`` model → deployment) whose
-``retired_at`` is set by an unassignment or when the stage moves to another version.
+``retired_at`` is set by an unassignment or when the stage moves to another version. GTO
+keeps every assignment not unassigned, also a deregistered version's: when the version shown
+in a stage leaves it, the stage goes back to the latest assignment still held, and a version
+registered again is back in the stages where its assignment is the latest.
 
 Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
@@ -136,6 +139,14 @@ class _Deployment:
     retired_at: str | None = None
     retired_why: str | None = None
     returned_after: str | None = None  # the stage went back to this version: why
+    # the assignment GTO counts (its time orders a stage's assignments, as ``gto show`` does):
+    # the event itself, or for a stage gone back to a version, that version's assignment
+    assigned: str = ""
+    assign_tag: str = ""
+
+    def __post_init__(self) -> None:
+        self.assigned = self.assigned or self.event.time
+        self.assign_tag = self.assign_tag or self.event.tag
 
 
 @dataclass
@@ -148,6 +159,9 @@ class _Artifact:
     # stage → the assignments GTO still holds (not unassigned, version not deregistered), in
     # assignment order: ``gto show`` names the last one, and the one before when it leaves
     held: dict[str, list[_Deployment]] = field(default_factory=dict)
+    # version → stage → its assignment held when it was deregistered: GTO keeps it, and counts
+    # it again once the version is registered again
+    suspended: dict[str, dict[str, _Deployment]] = field(default_factory=dict)
     last_event: TagEvent | None = None
 
 
@@ -333,7 +347,9 @@ class GtoHarvester:
                 return
             v = art.versions.setdefault(p.version, _Version(p.version, ev.commit))
             v.registered = v.registered or ev
-            v.deregistered = None
+            if v.deregistered is not None:  # registered again (``gto register --simple false``)
+                v.deregistered = None
+                self._restore(art, v, ev)
         elif p.action == DEREGISTER:
             assert p.version is not None
             v = art.versions.get(p.version)
@@ -342,10 +358,13 @@ class GtoHarvester:
                                 "which was never registered", commit=ev.commit)
                 v = art.versions.setdefault(p.version, _Version(p.version, ev.commit))
             v.deregistered = ev
-            # GTO leaves a deregistered version out of every stage
-            for stage in [st for st, held in art.held.items()
-                          if any(d.version == v.version for d in held)]:
-                self._leave(art, stage, v, ev, f"version deregistered (tag {ev.tag})")
+            # GTO leaves a deregistered version out of every stage (and keeps its assignments)
+            kept = art.suspended.setdefault(v.version, {})
+            for stage, held in list(art.held.items()):
+                mine = [d for d in held if d.version == v.version]
+                if mine:
+                    kept[stage] = mine[-1]
+                    self._leave(art, stage, v, ev, f"version deregistered (tag {ev.tag})")
         elif p.action == ASSIGN:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time)
@@ -362,10 +381,14 @@ class GtoHarvester:
             v.stages[p.stage] = dep.id
             held = art.held.setdefault(p.stage, [])
             held[:] = [d for d in held if d.version != v.version] + [dep]
+            art.suspended.get(v.version, {}).pop(p.stage, None)  # this assignment counts now
         elif p.action == UNASSIGN:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time, create=False)
             held = art.held.get(p.stage, [])
+            susp = art.suspended.get(v.version) if v is not None else None
+            if susp is not None and susp.pop(p.stage, None) is not None:
+                return  # a deregistered version's assignment: it will not come back
             if v is None or not any(d.version == v.version for d in held):
                 what = v.version if v else f"(no version at {ev.commit[:12]})"
                 ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
@@ -392,13 +415,41 @@ class GtoHarvester:
             return
         back = held[-1]
         again = _Deployment(deployment_id(art.name, stage, ev.time), art.name, back.version,
-                            stage, ev, returned_after=(
+                            stage, ev, assigned=back.assigned, assign_tag=back.assign_tag,
+                            returned_after=(
                                 f"{v.version} left {stage} ({why}); GTO shows the assignment "
-                                f"before it again: {back.version} (tag {back.event.tag})"))
+                                f"before it again: {back.version} (tag {back.assign_tag})"))
         art.deployments.append(again)
         art.active[stage] = again
         held[-1] = again
         art.versions[back.version].stages[stage] = again.id
+
+    def _restore(self, art: _Artifact, v: _Version, ev: TagEvent) -> None:
+        """``v`` is registered again: GTO counts the assignments it held when deregistered
+        again; in each stage where one is now the latest, ``v`` is deployed again from
+        ``ev``'s time (the deployment shown before it is retired then)."""
+        for stage, dep in art.suspended.pop(v.version, {}).items():
+            held = art.held.setdefault(stage, [])
+            if any(d.version == v.version for d in held):
+                continue  # assigned again meanwhile: that assignment counts
+            held.append(dep)
+            held.sort(key=lambda d: d.assigned)
+            if held[-1] is not dep:
+                continue  # another version was assigned to the stage later: GTO shows it
+            why = (f"{v.version} registered again (tag {ev.tag}); GTO shows its assignment to "
+                   f"{stage} again (tag {dep.assign_tag})")
+            cur = art.active.get(stage)
+            if cur is not None:
+                cur.retired_at = ev.time
+                cur.retired_why = why
+                art.versions[cur.version].stages.pop(stage, None)
+            again = _Deployment(deployment_id(art.name, stage, ev.time), art.name, v.version,
+                                stage, ev, assigned=dep.assigned, assign_tag=dep.assign_tag,
+                                returned_after=why)
+            art.deployments.append(again)
+            art.active[stage] = again
+            held[-1] = again
+            v.stages[stage] = again.id
 
     @staticmethod
     def _evidence(ev: TagEvent) -> str:

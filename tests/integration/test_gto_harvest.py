@@ -334,3 +334,48 @@ def test_tag_of_a_tag_is_peeled_to_its_commit(git_repo: GitRepo) -> None:
     assert v1["created_at"] == "2026-01-01T03:00:00Z"  # the outer tag's date
     assert v1["properties"]["gto_message"] == "register on the release tag"
     assert "refs/tags/churn@v1.0.0" in graph.attrs(f"commit:{c1}")["refs"]
+
+
+@pytest.mark.parametrize("how", ["register again", "delete the deregistration tag"])
+def test_a_version_registered_again_is_back_in_its_stages_as_gto_shows(
+        git_repo: GitRepo, how: str) -> None:
+    """GTO keeps a deregistered version's assignments; they only stop counting while it is
+    deregistered. Registered again (``gto register --simple false`` makes ``churn@v2.0.0#N``)
+    or with its deregistration tag deleted, the version is in those stages again."""
+    import gto.api
+
+    git_repo.write("model.pkl", "w1")
+    c1 = git_repo.commit("train v1")
+    git_repo.tag("churn@v1.0.0", "register v1.0.0")
+    git_repo.write("model.pkl", "w2")
+    c2 = git_repo.commit("train v2")
+    git_repo.tag("churn@v2.0.0", "register v2.0.0")
+    git_repo.tag("churn#prod#1", "v1.0.0 to prod", ref=c1)
+    git_repo.tag("churn#prod#2", "v2.0.0 to prod", ref=c2)
+    git_repo.tag("churn#staging#3", "v2.0.0 to staging", ref=c2)
+    git_repo.tag("churn@v2.0.0!", "deregister v2.0.0", ref=c2)
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert gto.api.show(str(git_repo.path))["churn"]["stage"] == {"prod": "v1.0.0"}
+    if how == "register again":
+        git_repo.tag("churn@v2.0.0#4", "register v2.0.0 again", ref=c2)
+    else:
+        git_repo.git("tag", "-d", "churn@v2.0.0!")
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    warns = [str(w) for w in res.report.warnings if w.source == "gto"]
+    if how == "register again":
+        assert not warns
+    else:  # the deployment of v1.0.0 the deregistration brought back is gone with it
+        assert len(warns) == 1 and "tag churn@v2.0.0! is gone" in warns[0], warns
+    theirs = gto.api.show(str(git_repo.path))["churn"]["stage"]
+    assert theirs == {"prod": "v2.0.0", "staging": "v2.0.0"}
+    with api.open_store(git_repo.path) as store:
+        live = {n.attrs["environment"]: n.attrs["model"]
+                for n in store.iter_nodes(NodeKind.DEPLOYMENT) if not n.attrs.get("retired_at")}
+        v2 = store.get_node("model:churn@v2.0.0")
+        v1 = store.get_node("model:churn@v1.0.0")
+    assert {env: mid.removeprefix("model:churn@") for env, mid in live.items()} == theirs
+    assert v2 is not None and v2.attrs["status"] == "registered"
+    assert sorted(v2.attrs["properties"]["stages"].split(",")) == ["prod", "staging"]
+    assert v1 is not None and v1.attrs.get("stage") is None
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
