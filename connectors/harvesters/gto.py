@@ -194,14 +194,15 @@ class GtoHarvester:
         events = self._events(ctx, tags, s)
         facts = list(self._facts(ctx, events, s.repo_id))  # tags are few
         # what the store holds from earlier replays, read before this one's facts land
-        stale = list(self._withdrawn(ctx, facts, s.repo_id))
+        names = {ref.removeprefix("refs/tags/") for ref in tags}
+        stale = list(self._withdrawn(ctx, facts, s.repo_id, names))
         yield from facts
         yield from stale
         ctx.set_watermark(WATERMARK_SCOPE, wm)
 
     # -- tags deleted or moved since an earlier harvest ---------------------------------------
     def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge],
-                   repo_id: str) -> Iterator[Node | Edge]:
+                   repo_id: str, names: set[str]) -> Iterator[Node | Edge]:
         """GTO's state is its tags: a version or deployment this replay no longer derives had
         its tag deleted (``gto deregister --delete`` / ``gto unassign --delete``), and a
         version registered at another commit than before had its tag moved. The store keeps
@@ -228,10 +229,22 @@ class GtoHarvester:
                     props.get("commit")):
                 continue
             now = now or utc_iso(now_utc())
-            props["retired_reason"] = (f"GTO tag {props.get('gto_tag', '?')} deleted; "
-                                       "retired_at is the harvest that first saw it gone")
-            ctx.report.warn("gto", f"tag {props.get('gto_tag', n.id)} is gone: deployment "
-                            f"{n.id} marked retired", commit=props.get("commit"))
+            # a deployment the stage went back to rests on two tags: the one that took the
+            # other version out (``gto_tag``) and the assignment it went back to
+            tags = [t for t in (props.get("gto_tag"), props.get("assign_tag")) if t]
+            gone = [t for t in tags if t not in names]
+            if gone:
+                what = " and ".join(gone)
+                props["retired_reason"] = (f"GTO tag {what} deleted; retired_at is the "
+                                           "harvest that first saw it gone")
+                msg = f"tag {what} is gone"
+            else:  # its tags are there, yet the replay no longer derives it
+                what = " and ".join(tags) or "?"
+                props["retired_reason"] = (f"no longer follows from GTO's tags ({what}); "
+                                           "retired_at is the harvest that first saw it")
+                msg = f"tags {what} no longer give it"
+            ctx.report.warn("gto", f"{msg}: deployment {n.id} marked retired",
+                            commit=props.get("commit"))
             yield _validated(NodeKind.DEPLOYMENT, n.id,
                              {**n.attrs, "retired_at": now, "properties": props})
         for n in store.find_nodes(NodeKind.MODEL, registry="gto"):
@@ -513,6 +526,8 @@ class GtoHarvester:
                 props["retired_reason"] = dep.retired_why
             if dep.returned_after:
                 props["returned_after"] = dep.returned_after
+            if dep.assign_tag != ev.tag:  # the assignment this deployment went back to
+                props["assign_tag"] = dep.assign_tag
             mid = model_id(art.name, dep.version)
             yield _validated(NodeKind.DEPLOYMENT, dep.id, {
                 "model": mid, "environment": dep.stage, "deployed_at": ev.time,

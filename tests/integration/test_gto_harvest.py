@@ -379,3 +379,31 @@ def test_a_version_registered_again_is_back_in_its_stages_as_gto_shows(
     assert sorted(v2.attrs["properties"]["stages"].split(",")) == ["prod", "staging"]
     assert v1 is not None and v1.attrs.get("stage") is None
     assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
+
+
+def test_a_deleted_assignment_behind_a_fallback_is_named_in_the_warning(
+        git_repo: GitRepo) -> None:
+    """prod went back to v1.0.0 when v2.0.0 was unassigned; deleting v1.0.0's assignment tag
+    ends that deployment: the warning names the deleted tag, not the unassignment."""
+    git_repo.write("model.pkl", "w1")
+    c1 = git_repo.commit("train v1")
+    git_repo.tag("churn@v1.0.0", "register v1.0.0")
+    git_repo.write("model.pkl", "w2")
+    c2 = git_repo.commit("train v2")
+    git_repo.tag("churn@v2.0.0", "register v2.0.0")
+    git_repo.tag("churn#prod#1", "v1.0.0 to prod", ref=c1)
+    git_repo.tag("churn#prod#2", "v2.0.0 to prod", ref=c2)
+    git_repo.tag("churn#prod!#3", "v2.0.0 out of prod", ref=c2)
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn#prod#1")
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    (w,) = [str(w) for w in res.report.warnings if w.source == "gto"]
+    assert "churn#prod#1" in w and "is gone" in w and "churn#prod!#3 is gone" not in w, w
+    with api.open_store(git_repo.path) as store:
+        live = [n for n in store.iter_nodes(NodeKind.DEPLOYMENT) if not n.attrs.get("retired_at")]
+        fallback = [n for n in store.iter_nodes(NodeKind.DEPLOYMENT)
+                    if n.attrs["properties"].get("gto_tag") == "churn#prod!#3"]
+    assert live == []
+    (fb,) = fallback
+    assert "churn#prod#1" in fb.attrs["properties"]["retired_reason"]
