@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -115,6 +116,22 @@ def handle_errors(interrupted: Callable[[KeyboardInterrupt], str] | None = None
         if exc.hint:
             err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except sqlite3.DatabaseError as exc:
+        from lineage.store import _damaged
+
+        if not _damaged(exc):
+            raise
+        if state["verbose"]:
+            traceback.print_exc()
+        # a page of the store (or of a Lite file) SQLite cannot read: one line, as the
+        # harvest says it, not a traceback (the commands that read only do not name the file)
+        err_console.print(f"error: a database file cannot be read ({exc}): it is damaged or "
+                          "was changed outside lineage", markup=False, highlight=False,
+                          soft_wrap=True)
+        err_console.print("hint: run `lineage verify` to check the store; restore .lineage/ "
+                          "from a backup, or move it aside and rebuild it with `lineage init` "
+                          "and `lineage harvest`", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt as exc:
         what = "nothing was written (the store is unchanged)"
         if interrupted is not None:

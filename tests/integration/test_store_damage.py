@@ -189,6 +189,15 @@ def test_a_damaged_file_fails_verify_and_harvest_in_one_line(quickstart_demo: Pa
     _one_error(code, out, 1, "cannot be read", "damaged", "nothing was written")
 
 
+@pytest.mark.parametrize("cmd", [["export", "--format", "node-link"], ["audit"],
+                                 ["show", "churn@v1.1.0"], ["push"]])
+def test_every_command_on_a_damaged_file_is_one_line(quickstart_demo: Path,
+                                                     cmd: list[str]) -> None:
+    _damage(quickstart_demo)
+    code, out = lineage(*cmd, "--repo", str(quickstart_demo))
+    _one_error(code, out, 1, "damaged", "lineage verify")
+
+
 # -- a write the disk refuses ------------------------------------------------------------------
 def _limited(blocks: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (blocks * 1024, blocks * 1024))
