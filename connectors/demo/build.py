@@ -101,8 +101,22 @@ class _Repo:
         self.git("tag", "-a", name, "-m", message, ref)
 
 
+DEMO_ORIGIN = "https://github.com/example-org/churn-model.git"
+
+
+def is_demo(folder: Path) -> bool:
+    """Whether ``folder`` is a demo repository :func:`build_demo` built (at its root: a
+    folder inside one, or one holding it, is not)."""
+    from lineage.gitfiles import git_remote_url
+    from lineage.ids import normalize_repo_url
+
+    url = git_remote_url(folder)  # read from FOLDER/.git only
+    return url is not None and normalize_repo_url(url) == normalize_repo_url(DEMO_ORIGIN)
+
+
 def build_demo(path: str | Path, *, force: bool = False) -> Demo:
-    """Create the demo repository at ``path`` (must not exist unless ``force``)."""
+    """Create the demo repository at ``path`` (absent or empty; with ``force``, a demo built
+    before is replaced — never another folder)."""
     path = Path(path).resolve()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{path} is a file, not a directory",
@@ -111,6 +125,10 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
         if any(path.iterdir()) if path.exists() else False:
             if not force:
                 raise FileExistsError(f"{path} exists and is not empty")
+            if not is_demo(path):
+                raise ConfigError(f"{path} is not a lineage demo: force replaces only a demo "
+                                  "built before, never another folder",
+                                  hint="choose an absent or empty directory for the demo")
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -124,7 +142,7 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     demo = Demo(path)
     r.git("init", "-q", "-b", "main")
     r.git("config", "commit.gpgsign", "false")
-    r.git("remote", "add", "origin", "https://github.com/example-org/churn-model.git")
+    r.git("remote", "add", "origin", DEMO_ORIGIN)
     r.dvc("init", "-q")
     r.dvc("config", "core.autostage", "true")
     r.write("params.yaml", project.PARAMS)

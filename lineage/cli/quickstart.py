@@ -156,17 +156,10 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
 
 
 # the demo's git remote (connectors/demo): what tells a demo folder from anyone's repository
-DEMO_REMOTE = "github.com/example-org/churn-model"
-
-
 def _is_demo(folder: Path) -> bool:
-    """Whether ``folder`` is a demo repository built by ``lineage quickstart`` (at its root:
-    a folder inside one, or one holding it, is not)."""
-    from lineage.gitfiles import git_remote_url
-    from lineage.ids import normalize_repo_url
+    from connectors.demo.build import is_demo
 
-    url = git_remote_url(folder)  # read from FOLDER/.git only
-    return url is not None and normalize_repo_url(url) == DEMO_REMOTE
+    return is_demo(folder)
 
 
 def _not_empty(folder: Path) -> bool:

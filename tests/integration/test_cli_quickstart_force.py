@@ -45,3 +45,15 @@ def test_force_rebuilds_a_demo(quickstart_demo: Path) -> None:
     assert res.exit_code == 0, res.output
     assert not (quickstart_demo / "scratch.txt").exists()
     assert (quickstart_demo / "dvc.yaml").is_file()
+
+
+def test_build_demo_force_from_python_never_deletes_another_folder(tmp_path: Path) -> None:
+    from connectors.demo.build import build_demo
+    from lineage.errors import ConfigError
+
+    precious = tmp_path / "work"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("two years of work\n")
+    with pytest.raises(ConfigError, match="not a lineage demo"):
+        build_demo(precious, force=True)
+    assert (precious / "thesis.tex").read_text() == "two years of work\n"

@@ -207,7 +207,7 @@ def classify(exc: BaseException, settings: RestSettings,
         where = _culprit(msg, mcps)
         return SinkError(f"DataHub GMS at {url} rejected {where} (HTTP {status}): {msg}",
                          hint="this is a bug in the rendered metadata or a DataHub version "
-                              "without that aspect; report it with `lineage push -v` output")
+                              "without that aspect; report it with the output of `lineage -v push`")
     if status is not None:
         return SinkError(f"DataHub GMS at {url} answered HTTP {status}: {msg}",
                          hint="see the GMS logs")
