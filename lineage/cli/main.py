@@ -7,6 +7,7 @@ configuration error · 3 push target unreachable or refused · 130 interrupted �
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -315,30 +316,92 @@ def export(
 
 
 @app.command()
-def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt) -> None:
+def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+           expect_head: str | None = typer.Option(
+               None, "--expect-head", metavar="SEQ:HASH|FILE",
+               help="A head kept outside the store: SEQ:HASH, or the file an earlier "
+                    "`lineage verify --json` wrote (its key head). The log must still hold "
+                    "that event with that hash.")) -> None:
     """Check the tamper-evident event log: exit 0 when intact, 1 naming the first bad entry.
 
-    Example:  lineage verify
+    The chain has no key: whoever can write the store can recompute every hash, or replace
+    the file. Keep the head it prints somewhere the store's writers cannot change, and give
+    it back with --expect-head to catch that.
+
+    Examples:
+      lineage verify
+      lineage verify --json > kept-head.json
+      lineage verify --expect-head kept-head.json
     """
     from rich.markup import escape
 
     from lineage import api
 
     with handle_errors(), progress_bar(not as_json) as progress:
+        want = _expected_head(expect_head) if expect_head is not None else None
         store = api.open_store(repo_path(repo))
-        res = store.verify(progress)
+        try:
+            res = store.verify(progress)
+            seq, head_hash = store.head()
+            problem, bad = res.problem, res.bad_seq
+            if res.ok and want is not None:
+                problem, bad = _head_problem(store, seq, *want)
+        finally:
+            store.close()
+    ok = res.ok and problem is None
+    head = f"{seq}:{head_hash}"
     if as_json:
-        print_json({"ok": res.ok, "events": res.events, "facts": res.facts,
-                    "problem": res.problem, "bad_event": res.bad_seq})
-    elif res.ok:
-        console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)")
+        print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,
+                    "problem": problem, "bad_event": bad})
+    elif ok:
+        kept = f"; it holds the kept head (event {want[0]})" if want is not None else ""
+        console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)"
+                      f"{kept}; head {head}", soft_wrap=True)
     else:
         # one line however long the ids (for grep and CI logs), printed as text
-        err_console.print(f"[bold red]TAMPERED[/]: {escape(res.problem or '')}", soft_wrap=True)
+        err_console.print(f"[bold red]TAMPERED[/]: {escape(problem or '')}", soft_wrap=True)
         err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
                           "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
-    if not res.ok:
+    if not ok:
         raise typer.Exit(1)
+
+
+def _expected_head(value: str) -> tuple[int, str]:
+    import json
+
+    from lineage.errors import ConfigError
+
+    text = value
+    if Path(value).is_file():  # what `lineage verify --json` wrote
+        try:
+            text = str(json.loads(Path(value).read_text())["head"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"--expect-head {value}: not the output of `lineage verify "
+                              f"--json` ({exc})",
+                              hint="give SEQ:HASH, or the file `lineage verify --json` wrote"
+                              ) from None
+    seq, _, h = text.strip().partition(":")
+    if not (seq.isdigit() and re.fullmatch(r"[0-9a-f]{64}", h.lower())):
+        raise ConfigError(f"--expect-head {value!r} is not SEQ:HASH nor a file",
+                          hint="give the head an earlier `lineage verify --json` printed "
+                               "(key head), e.g. --expect-head 12:<64 hex digits>")
+    return int(seq), h.lower()
+
+
+def _head_problem(store: Any, head_seq: int, seq: int, h: str) -> tuple[str | None, int | None]:
+    """Why the verified log does not hold event ``seq`` with hash ``h``, else None."""
+    if seq == 0:
+        return None, None
+    if seq > head_seq:
+        return (f"the log ends at event {head_seq}, before the kept head (event {seq}): "
+                "events were removed since that head was kept", head_seq + 1)
+    found = next((e for e in store.events(since=seq - 1)), None)
+    if found is None or found.seq != seq:
+        return f"event {seq} of the kept head is not in the log", seq
+    if found.hash != h:
+        return (f"event {seq} has hash {found.hash}, not the kept head's {h}: the log was "
+                "rewritten or replaced since that head was kept", seq)
+    return None, None
 
 
 @app.command("log")
