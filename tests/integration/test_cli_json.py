@@ -60,3 +60,10 @@ def test_an_error_under_json_is_on_stderr_only(git_repo: Any, args: tuple[str, .
     assert res.exit_code == 2, res.output
     assert res.stdout == "", res.stdout
     assert res.stderr.startswith("error: no lineage store"), res.stderr
+
+
+def test_push_json_names_its_event_as_harvest_and_record_do(quickstart_demo: Path) -> None:
+    code, out, _ = _json(("push", "--json"))
+    assert code == 0
+    log = json.loads(runner.invoke(app, ["log", "-n", "1", "--json"]).stdout)
+    assert out["event"] == log[0]["seq"] and log[0]["kind"] == "push"

@@ -323,7 +323,7 @@ class AtlasSink:
         if interrupted:
             payload["interrupted"] = True
         with ctx.store.transaction():
-            ctx.store.append_event("push", actor(), payload)
+            result.details["event"] = ctx.store.append_event("push", actor(), payload).seq
 
     def _register_typedefs(self, http: AtlasHttp) -> str:
         try:

@@ -468,7 +468,7 @@ class DataHubSinkBase(ABC):
         if interrupted:
             payload["interrupted"] = True
         with ctx.store.transaction():
-            ctx.store.append_event("push", actor(), payload)
+            result.details["event"] = ctx.store.append_event("push", actor(), payload).seq
 
 
 def _resolve(ctx: PushContext, path: str | os.PathLike[str]) -> Path:
