@@ -342,14 +342,16 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
         store = api.open_store(repo_path(repo))
         try:
             res = store.verify(progress)
-            seq, head_hash = store.head()
             problem, bad = res.problem, res.bad_seq
-            if res.ok and want is not None:
-                problem, bad = _head_problem(store, seq, *want)
+            head = None
+            if res.ok:  # a head that cannot be read is verify's own finding
+                seq, head_hash = store.head()
+                head = f"{seq}:{head_hash}"
+                if want is not None:
+                    problem, bad = _head_problem(store, seq, *want)
         finally:
             store.close()
     ok = res.ok and problem is None
-    head = f"{seq}:{head_hash}"
     if as_json:
         print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,
                     "problem": problem, "bad_event": bad})
