@@ -89,8 +89,8 @@ WATERMARK_SCOPE = "refs"
 # md5 values checked
 # 4: templated wdir resolved per expanded stage (``wdirs``); 5: YAML merge keys (``<<``) applied;
 # 6: a key given twice is an error; 7: tabs DVC's ruamel.yaml refuses, and several documents
-# in one file, are errors
-_CACHE_VERSION = "7"
+# in one file, are errors; 8: a block scalar ending a file without a line break has none
+_CACHE_VERSION = "8"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)

@@ -683,6 +683,34 @@ def _tabs_as_dvc_reads_them(text: str) -> None:
     raise _yaml_error(exc, " (a tab where DVC's YAML parser takes none)") from None
 
 
+def _block_scalar_at_eof(text: str, value: Any) -> Any:
+    """yaml-rs ends a block scalar (``|``, ``>``) that ends a file with no final line break
+    with one all the same; ruamel.yaml (and YAML) does not: ``desc: >`` on the last lines of
+    a dvc.yaml without a newline at the end. The last node of the document, when it is such a
+    scalar, gets PyYAML's reading of it (a block scalar is a string under every schema)."""
+    import yaml
+
+    try:
+        last = None
+        for e in yaml.parse(text, Loader=_base_loader()):
+            if isinstance(e, yaml.ScalarEvent | yaml.AliasEvent | yaml.CollectionStartEvent):
+                last = e
+    except yaml.YAMLError:
+        return value
+    if not isinstance(last, yaml.ScalarEvent) or last.style not in ("|", ">"):
+        return value
+    if isinstance(value, str):
+        return last.value
+    cur = value
+    while isinstance(cur, dict | list) and cur:
+        key: Any = next(reversed(cur)) if isinstance(cur, dict) else len(cur) - 1
+        if isinstance(cur[key], str):
+            cur[key] = last.value
+            break
+        cur = cur[key]
+    return value
+
+
 def _base_loader() -> Any:
     import yaml
 
@@ -714,6 +742,8 @@ def _full_parse(data: str | bytes) -> tuple[Any, str]:
                 _one_document(text)
             if "\t" in text:
                 _tabs_as_dvc_reads_them(text)
+            if not text.endswith("\n") and ("|" in text or ">" in text):
+                value = _block_scalar_at_eof(text, value)
             if _MERGE_KEY.search(text):  # YAML 1.2 has no merge keys; DVC's ruamel.yaml has
                 value = _merged(value)
             return value, "yaml-rs"

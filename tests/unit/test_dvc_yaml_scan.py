@@ -380,3 +380,18 @@ def test_several_documents_are_refused_as_dvc_refuses_them() -> None:
         assert exc.value.line == line
     for text in ("---\na: 1\n", "a: 1\n...\n", "%YAML 1.2\n---\na: [1, 2]\n"):
         assert lineage_load(text) == ruamel_load(text) == ("ok", ruamel_load(text)[1])
+
+
+@pytest.mark.parametrize("text", [
+    "artifacts:\n  m:\n    path: m.pkl\n    desc: >\n      churn\n      model",
+    "cmd: |\n  a\n  b",
+    "cmd: |+\n  a\n  b",
+    "cmd: |-\n  a\n  b",
+    "s:\n- x\n- |\n  last",
+    "a: |\n  kept\nb: \"ends with a newline\\n\"",
+    "a: |\n  kept\nb: [x, y]",
+    "a: >\n  one\n  two\n",
+])
+def test_a_block_scalar_ending_the_file_reads_as_dvc_reads_it(text: str) -> None:
+    """No line break at the end of the file: a block scalar there has none either."""
+    assert lineage_load(text) == ruamel_load(text)
