@@ -250,29 +250,35 @@ def test_ctrl_c_of_an_incremental_harvest_prints_one_line(
     repo, store = _incremental(history, tmp_path)
     before = _dump(store)
     proc = _start(repo, store, harvests)
-    procs = _workers(proc, depth=1)
     me = _cmdline(proc.pid)
-    candidates = [p for p, st in procs.items() if st[1] == proc.pid and p != proc.pid
-                  and _cmdline(p) == me]
-    workers = []
-    for pid in candidates:
-        # SIGINT (2) is ignored by the worker, or still blocked if it was forked a moment ago
-        # and has not set it to ignored yet: either way a Ctrl-C never reaches its Python code.
-        # A child with our command line may also be a git subprocess forked and not yet
-        # exec'd: it is not a worker once its command line changes (the race between fork
-        # and the worker's first step is tested on its own, below)
-        deadline = time.monotonic() + 5
-        while _cmdline(pid) == me:
-            try:
-                text = Path(f"/proc/{pid}/status").read_text()
-            except OSError:  # gone: a subprocess that ended
-                break
-            status = dict(x.split(":\t", 1) for x in text.splitlines() if ":\t" in x)
-            if (int(status["SigIgn"], 16) | int(status["SigBlk"], 16)) & \
-                    (1 << (signal.SIGINT - 1)):
-                workers.append(pid)
-                break
-            assert time.monotonic() < deadline, f"parse worker {pid} takes Ctrl-C"
+    workers: list[int] = []
+    # the first child with our command line may be a git subprocess forked and not yet exec'd
+    # (it stops being a candidate once it execs); look again until the worker is there
+    retry_until = time.monotonic() + 30
+    while not workers and time.monotonic() < retry_until:
+        procs = _workers(proc, depth=1)
+        candidates = [p for p, st in procs.items() if st[1] == proc.pid and p != proc.pid
+                      and _cmdline(p) == me]
+        for pid in candidates:
+            # SIGINT (2) is ignored by the worker, or still blocked if it was forked a moment
+            # ago and has not set it to ignored yet: either way a Ctrl-C never reaches its
+            # Python code. A git subprocess not yet exec'd is not a worker once its command
+            # line changes (the race between fork and the worker's first step is tested on
+            # its own, below)
+            deadline = time.monotonic() + 5
+            while _cmdline(pid) == me:
+                try:
+                    text = Path(f"/proc/{pid}/status").read_text()
+                except OSError:  # gone: a subprocess that ended
+                    break
+                status = dict(x.split(":\t", 1) for x in text.splitlines() if ":\t" in x)
+                if (int(status["SigIgn"], 16) | int(status["SigBlk"], 16)) & \
+                        (1 << (signal.SIGINT - 1)):
+                    workers.append(pid)
+                    break
+                assert time.monotonic() < deadline, f"parse worker {pid} takes Ctrl-C"
+                time.sleep(0.01)
+        if not workers:
             time.sleep(0.01)
     assert workers
     time.sleep(0.3)  # the parse worker busy in its chunk
