@@ -250,7 +250,7 @@ def test_ctrl_c_of_an_incremental_harvest_prints_one_line(
     repo, store = _incremental(history, tmp_path)
     before = _dump(store)
     proc = _start(repo, store, harvests)
-    me = _cmdline(proc.pid)
+    me = b"".join(os.fsencode(a) + b"\0" for a in cast("list[str]", proc.args))
     workers: list[int] = []
     # the first child with our command line may be a git subprocess forked and not yet exec'd
     # (it stops being a candidate once it execs); look again until the worker is there
