@@ -949,7 +949,7 @@ class Store:
             db = self.root / DB_NAME
             if _busy(exc):
                 raise _open_error(db, exc) from exc
-            if not _damaged(exc):
+            if not file_damaged(exc):
                 raise
             return VerifyResult(False, 0, 0, f"the store file {db} cannot be read ({exc}): it "
                                 "is damaged or was changed outside lineage", None)
@@ -1557,7 +1557,7 @@ def _wal(conn: sqlite3.Connection) -> None:
         pause = min(pause * 2, 0.25)
 
 
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
+def file_damaged(exc: sqlite3.DatabaseError) -> bool:
     """SQLite found the file itself damaged (not a query or a lock that failed)."""
     low = str(exc).lower()
     return ("disk image is malformed" in low or "not a database" in low
@@ -1617,4 +1617,5 @@ def _digest_lines_counted(lines: Iterable[str]) -> tuple[str, int]:
     return h.hexdigest(), count
 
 
-__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "node_hash"]
+__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "file_damaged",
+           "node_hash"]

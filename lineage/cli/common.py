@@ -117,9 +117,9 @@ def handle_errors(interrupted: Callable[[KeyboardInterrupt], str] | None = None
             err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except sqlite3.DatabaseError as exc:
-        from lineage.store import _damaged
+        from lineage.store import file_damaged
 
-        if not _damaged(exc):
+        if not file_damaged(exc):
             raise
         if state["verbose"]:
             traceback.print_exc()
