@@ -276,15 +276,25 @@ class AuditContext:
         self.group_members = {sorted(ms)[0]: sorted(ms) for ms in gmembers.values()}
         self.group_canon = {g: c for c, ms in self.group_members.items() for g in ms}
         by_group: dict[str, set[str]] = {}
+        # an assessment dated after the audit's clock has not been made yet at that time:
+        # it neither sets the tier (a later "minimal" must not lift today's high-risk rules)
+        # nor counts as an assessment; risk-tier-set names it
+        self.future_assessments: dict[str, list[str]] = {}
         for ra in idx.ids("risk_assessment"):
             targets = {t for t, _ in idx.targets(ra, "assesses")}
             if idx.a(ra).get("model_group"):
                 targets.add(idx.a(ra)["model_group"])
             if ra in self.superseded:
                 continue
+            assessed = parse_time(idx.a(ra).get("assessed_at"))
+            future = assessed is not None and assessed > self.now
             for t in targets:
                 if t in self.group_canon:
-                    by_group.setdefault(self.group_canon[t], set()).add(ra)
+                    g = self.group_canon[t]
+                    if future:
+                        self.future_assessments.setdefault(g, []).append(ra)
+                    else:
+                        by_group.setdefault(g, set()).add(ra)
         self.assessments = {g: sorted(ras, key=self._assessed_key)
                             for g, ras in by_group.items()}
 

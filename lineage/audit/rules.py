@@ -439,9 +439,18 @@ def risk_tier_set(ctx: AuditContext) -> Iterator[Outcome]:
         ra = ctx.latest_assessment(g)
         cmd = (f"record a risk assessment: lineage record assessment --model-group {name} "
                "--tier high|limited|minimal|unacceptable --assessor … --next-review YYYY-MM-DD")
+        later = sorted(set(ctx.future_assessments.get(g, ())))
         if ra is None:
-            yield ctx.failed(g, "unassessed", f"model group {name} has no risk assessment",
-                             evidence=ctx.group_members[g], remediation=cmd, group=g)
+            msg = f"model group {name} has no risk assessment"
+            if later:
+                named = ", ".join(
+                    f"{r.removeprefix('risk_assessment:')} "
+                    f"({parse_time(ctx.idx.a(r).get('assessed_at')).date()})"  # type: ignore[union-attr]
+                    for r in later)
+                msg += (f" made by the audit date ({ctx.now.astimezone(UTC).date()}); "
+                        f"{named}, dated after the audit date, does not count yet")
+            yield ctx.failed(g, "unassessed", msg, evidence=[*ctx.group_members[g], *later],
+                             remediation=cmd, group=g)
             continue
         a = ctx.idx.a(ra)
         tier = str(a.get("tier", "unassessed"))
@@ -623,6 +632,9 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
                 t = parse_time(ctx.idx.a(n).get("properties", {}).get("monitoring_checked_at"))
                 if t:
                     times.append((t, n))
+            # evidence dated after the audit's clock is no evidence yet (a typo'd or forged
+            # year would keep the version "monitored" for good)
+            times = [(t, n) for t, n in times if t <= ctx.now]
             cmd = (f"record the latest monitoring check: lineage record alert --model "
                    f"{short(v)} --metric psi --value … --threshold … --status resolved")
             if not times:
