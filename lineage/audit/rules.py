@@ -6,6 +6,7 @@ Severity maps are keyed by risk tier ("unassessed" = no risk assessment, or no m
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
@@ -667,11 +668,21 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
                 al, tier, f"alert {al} on {short(v)} ({a.get('metric')}) has been open since "
                 f"{at.date() if at else 'an unknown date'} with no follow-up",
                 evidence=[al, v], model=v,
-                remediation=f"acknowledge or resolve it (lineage record alert --id "
-                            f"{al.removeprefix('alert:')} --model {short(v)} --metric "
-                            f"{a.get('metric')} --status acknowledged) or record the "
-                            f"retraining it triggered (lineage record retraining --alert "
-                            f"{al.removeprefix('alert:')} …)")
+                remediation=f"acknowledge or resolve it in a new record that replaces the "
+                            f"open one (lineage record alert --model {short(v)} --metric "
+                            f"{shlex.quote(str(a.get('metric')))}{_alert_args(a)} --status acknowledged --prop "
+                            f"supersedes={al.removeprefix('alert:')}) or "
+                            f"record the retraining it triggered (lineage record retraining "
+                            f"--alert {al.removeprefix('alert:')} …)")
+
+
+def _alert_args(a: dict[str, object]) -> str:
+    """The open alert's own facts, repeated in the record that acknowledges it."""
+    out = ""
+    for key in ("value", "threshold", "at"):
+        if a.get(key) is not None:
+            out += f" --{key} {shlex.quote(str(a[key]))}"
+    return out
 
 
 @rule("transparency-notice", "Transparency notice for limited-risk systems",
