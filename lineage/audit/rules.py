@@ -91,11 +91,29 @@ def _approvals_for(ctx: AuditContext, version: str, deployment: str,
     superseded only with ``superseded``."""
     env = ctx.idx.a(deployment).get("environment")
     out = set(ctx.linked([deployment], "approval", "approves", "model", superseded=superseded))
+    out -= {ap for ap, _ in _misdirected(ctx, version, deployment)}
     for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
                          superseded=superseded):
         ap_env = ctx.idx.a(ap).get("environment")
         if ap_env is None or ap_env == env:
             out.add(ap)
+    return sorted(out)
+
+
+def _misdirected(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
+    """Approvals naming the deployment that approve another version or environment: an
+    approval of churn@v1.0.0 does not approve the credit@v1.1.0 deployment it names."""
+    env = ctx.idx.a(deployment).get("environment")
+    out = []
+    for ap in ctx.linked([deployment], "approval", "approves", "model", superseded=True):
+        a = ctx.idx.a(ap)
+        model = a.get("model")
+        if isinstance(model, str) and ctx.version_of(model) != version:
+            out.append((ap, f"approval {_rid(ap)} names the deployment but approves "
+                            f"{short(model)}"))
+        elif a.get("environment") is not None and a.get("environment") != env:
+            out.append((ap, f"approval {_rid(ap)} names the deployment but approves "
+                            f"{short(version)} for {a.get('environment')}"))
     return sorted(out)
 
 
@@ -213,12 +231,15 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})"
                                  for b in sorted(by))
                 why.append(f"approval {_rid(ap)} was superseded by {said}")
-            if not approvals and not gone:
+            wrong = _misdirected(ctx, v, d)
+            why += [reason for _, reason in wrong]
+            if not approvals and not gone and not wrong:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"
             else:
                 msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
                        + "; ".join(sorted(why)))
-            yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes)],
+            yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes),
+                                                     *(ap for ap, _ in wrong)],
                              remediation=_approve_fix(ctx, v, d), **kw)
 
 
