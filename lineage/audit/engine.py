@@ -138,6 +138,12 @@ class AuditReport:
         }
 
 
+def _group_name(ref: str) -> str:
+    """``model:churn@v1`` / ``churn@v1`` / ``model_group:churn`` / ``churn`` → ``churn``."""
+    name = ref.split(":", 1)[1] if ref.startswith(("model:", "model_group:")) else ref
+    return name.rsplit("@", 1)[0] if ref.startswith("model:") or "@" in name else name
+
+
 class AuditContext:
     """What a rule sees: the index, the policy, ``now`` and the version/group classes."""
 
@@ -164,6 +170,7 @@ class AuditContext:
         ``properties.supersedes`` names the one it corrects (its ``id:`` as given, or its node
         id). A superseded record no longer counts for any rule (it is still in the graph)."""
         self.superseded: dict[str, list[str]] = {}  # record → the records that supersede it
+        self.foreign_corrections: dict[str, list[str]] = {}  # same, about another system
         for kind in SUPERSEDABLE:
             prefix = kind + ":"
             for n in self.idx.ids(kind):
@@ -176,8 +183,43 @@ class AuditContext:
                     if not ref:
                         continue
                     target = ref if ref.startswith(prefix) else prefix + ref
-                    if target != n:
-                        self.superseded.setdefault(target, []).append(n)
+                    if target == n:
+                        continue
+                    mine, theirs = self._record_groups(n), self._record_groups(target)
+                    if mine and theirs and not mine & theirs:
+                        # a record about another AI system corrects nothing here: a
+                        # deployment of credit cannot make churn's deployment vanish
+                        self.foreign_corrections.setdefault(target, []).append(n)
+                        continue
+                    self.superseded.setdefault(target, []).append(n)
+
+    def _record_groups(self, record: str) -> set[str]:
+        """The model groups a record is about (names joined by ``same_as`` versions count as
+        one), from the versions and group it names; empty when it names none."""
+        if "_group_names" not in self.__dict__:
+            parent: dict[str, str] = {}
+
+            def find(x: str) -> str:
+                parent.setdefault(x, x)
+                while parent[x] != x:
+                    parent[x] = parent[parent[x]]
+                    x = parent[x]
+                return x
+
+            for m in self.idx.ids("model"):
+                for other, _ in self.idx.targets(m, "same_as"):
+                    a, b = find(_group_name(m)), find(_group_name(other))
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+            self.__dict__["_group_names"] = find
+        find = self.__dict__["_group_names"]
+        attrs = self.idx.a(record) if record in self.idx.attrs else {}
+        names = set()
+        for key in ("model", "previous_model", "new_model", "model_group"):
+            v = attrs.get(key)
+            if isinstance(v, str) and v:
+                names.add(find(_group_name(v)))
+        return names
 
     def superseded_by(self, record: str) -> list[str]:
         """The records that correct ``record`` (empty when it still counts)."""
