@@ -752,7 +752,11 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             continue
         model = None
         for n in [gone, *by]:
-            model = ctx.version_of(n) or ctx.version_of(idx.a(n).get("model"))
+            # the version the naming record is about: an approval's, alert's, document's
+            # `model`, a retraining's new (else previous) version
+            model = ctx.version_of(n) or next(
+                (v for name in ("model", "new_model", "previous_model")
+                 if (v := ctx.version_of(ref_id(idx.a(n).get(name))))), None)
             if model:
                 break
         if model is None:
