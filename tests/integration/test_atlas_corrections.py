@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from connectors.sinks.atlas.client import AtlasHttp
 from lineage.cli.main import app
 from tests.standins.atlas import AtlasStandin, running_atlas
 
@@ -91,3 +92,66 @@ def test_a_withdrawn_approval_is_not_counted(quickstart_demo: Path, atlas: Atlas
     prod = entity(atlas, "lineage_deployment", "deployment:churn:prod:2026-01-07T09:30:00Z")
     status = prod["businessAttributes"]["lineage_approval_status"]
     assert (status["status"], status["approvalCount"]) == ("rejected", 1)
+
+
+def test_a_correction_clears_what_the_superseded_record_said(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # another tool keeps its own business metadata on the same version
+    other = AtlasHttp(atlas.url, "admin", "pw")
+    other.create_typedefs({"businessMetadataDefs": [{
+        "name": "dq", "attributeDefs": [{
+            "name": "owner", "typeName": "string", "isOptional": True, "cardinality": "SINGLE",
+            "options": {"applicableEntityTypes": '["DataSet"]', "maxStrLength": "50"}}]}]})
+    v2_guid = atlas.unique[("lineage_model_version", "model:churn@v1.1.0@lineage")]
+    other.add_business_metadata(v2_guid, {"dq": {"owner": "data-quality"}})
+    # the reassessment gives no Annex III area, rationale or review date: Atlas must not keep
+    # the high-risk rationale of the record it supersedes next to the new tier
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-01-02", "--id", "churn-2026-fix",
+            "--purpose", "Rank retail customers by churn likelihood",
+            "--prop", "supersedes=churn-2026")
+    # ada's staging approval was recorded against the wrong version: v1.1.0 has none now
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.0.0", "--env", "staging",
+            "--approver", "ada@example.com", "--role", "ml-engineer", "--decided-at",
+            "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging")
+    lineage("push", "--to", "atlas", "-C", repo)
+    limited = {"tier": "limited", "assessor": "rita@example.com",
+               "assessedAt": 1767312000000, "assessmentId": "risk_assessment:churn-2026-fix",
+               "intendedPurpose": "Rank retail customers by churn likelihood"}
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert group["businessAttributes"]["lineage_risk_assessment"] == limited
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert v2["businessAttributes"]["lineage_risk_assessment"] == limited
+    unapproved = {"status": "unapproved", "approvalCount": 0}
+    assert v2["businessAttributes"]["lineage_approval_status"] == unapproved
+    staging = entity(atlas, "lineage_deployment", "deployment:churn:staging:2026-01-16T09:30:00Z")
+    assert staging["businessAttributes"]["lineage_approval_status"] == unapproved
+    assert v2["businessAttributes"]["dq"] == {"owner": "data-quality"}  # not ours: kept
+    n = len(atlas.requests)
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert atlas.requests[n:] == []
+
+
+def test_a_full_push_removes_a_tier_and_attributes_this_store_never_recorded(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-01-02", "--id", "churn-2026-fix",
+            "--purpose", "Rank retail customers by churn likelihood",
+            "--prop", "supersedes=churn-2026")
+    # what a CI job pushing from a fresh clone does: no record of what Atlas holds
+    lineage("push", "--to", "atlas", "-C", repo, "-o", "full=true")
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_Limited"]
+    risk = group["businessAttributes"]["lineage_risk_assessment"]
+    assert "rationale" not in risk and "annexIIIArea" not in risk
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_Limited"]
+    assert "rationale" not in v2["businessAttributes"]["lineage_risk_assessment"]
+    n = len(atlas.requests)
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert atlas.requests[n:] == []

@@ -332,3 +332,93 @@ def test_written_and_unchanged_both_count_entities(atlas: AtlasStandin, store: S
     assert (again.written, again.unchanged, again.failed) == (0, len(items), 0)
     [event] = [e.payload for e in store.events() if e.kind == "push"][:1]
     assert event["written"] == len(items) and event["classifications"] > 0
+
+
+def bm_of(atlas: AtlasStandin, type_name: str, node: str) -> dict[str, Any]:
+    return atlas.entities[guid(atlas, type_name, node)]["businessAttributes"]  # type: ignore[no-any-return]
+
+
+def rendered(graph: LineageGraph) -> dict[str, dict[str, Any]]:
+    return {i["node"]: i for i in AtlasSink().render(graph) if not i["qualifiedName"].endswith(
+        "#deploy@lineage")}
+
+
+def test_a_correction_removes_the_attributes_it_no_longer_gives(atlas: AtlasStandin,
+                                                                store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    n = len(atlas.bodies)
+    result = push(G.build_graph(corrected=True), store, atlas)
+    want = rendered(G.build_graph(corrected=True))
+    for type_name, node in (("lineage_model", G.GROUP), ("lineage_model_version", G.V2),
+                            ("lineage_deployment", G.DEPLOY)):
+        assert bm_of(atlas, type_name, node) == want[node]["businessAttributes"], node
+    assert bm_of(atlas, "lineage_model_version", G.V2)["lineage_approval_status"] == {
+        "status": "unapproved", "approvalCount": 0}
+    # the removal names only the attributes that went away, through Atlas's DELETE
+    v2 = guid(atlas, "lineage_model_version", G.V2)
+    [removed] = [b for m, r, b in atlas.bodies[n:]
+                 if (m, r) == ("DELETE", f"entity/guid/{v2}/businessmetadata")]
+    assert removed == {
+        "lineage_approval_status": dict.fromkeys(["approvalIds", "approverRoles", "approvers",
+                                                  "environments", "evidence",
+                                                  "lastDecisionAt"]),
+        "lineage_risk_assessment": dict.fromkeys(["annexIIIArea", "nextReview", "rationale"])}
+    assert not [r for m, r in atlas.requests[n:] if m == "GET"]  # the store knew: no reads
+    assert result.details["business_metadata"] == 5  # group, three versions, deployment
+    n = len(atlas.requests)
+    again = push(G.build_graph(corrected=True), store, atlas)
+    assert atlas.requests[n:] == [] and again.written == 0
+
+
+def test_an_old_state_without_attribute_names_still_clears(atlas: AtlasStandin, store: Store
+                                                          ) -> None:
+    push(G.build_graph(), store, atlas)
+    ns = namespace(atlas.url)
+    # a store written before the names of the attributes sent were kept
+    store.state_delete(ns, [k for k in store.state_get_all(ns) if k.startswith("a|")])
+    n = len(atlas.requests)
+    push(G.build_graph(), store, atlas)
+    assert atlas.requests[n:] == []
+    push(G.build_graph(corrected=True), store, atlas)
+    want = rendered(G.build_graph(corrected=True))
+    assert bm_of(atlas, "lineage_model_version", G.V2) == want[G.V2]["businessAttributes"]
+
+
+def test_a_fresh_store_removes_an_old_tier_also_after_an_interrupted_push(
+        atlas: AtlasStandin, store: Store, tmp_path: Path) -> None:
+    push(G.build_graph(), store, atlas)
+    http = AtlasHttp(atlas.url, "admin", PASSWORD)
+    # another tool's classification and business metadata on the same model stay
+    http.create_typedefs({
+        "classificationDefs": [{"name": "PII", "attributeDefs": []}],
+        "businessMetadataDefs": [{"name": "dq", "attributeDefs": [{
+            "name": "owner", "typeName": "string", "isOptional": True,
+            "cardinality": "SINGLE",
+            "options": {"applicableEntityTypes": '["DataSet"]', "maxStrLength": "50"}}]}]})
+    group = guid(atlas, "lineage_model", G.GROUP)
+    http.add_classifications(group, [{"typeName": "PII", "propagate": False}])
+    http.add_business_metadata(group, {"dq": {"owner": "data-quality"}})
+    # a CI job with no store of its own pushes the corrected graph; it stops after the batch
+    # holding the model was acknowledged, before its tier was set
+    graph = G.build_graph(corrected=True)
+    nodes = [i["node"] for i in AtlasSink().render(graph)]
+    other = Store.init(tmp_path / "other")
+    atlas.fail_bulk_after = 1
+    with pytest.raises(SinkError):
+        AtlasSink().push(graph, ctx_for(other, atlas.url, batch_size=nodes.index(G.GROUP) + 1))
+    assert [c["typeName"] for c in atlas.entities[group]["classifications"]] == [
+        "EUAIAct_High", "PII"]
+    atlas.fail_bulk_after = None
+    AtlasSink().push(graph, ctx_for(other, atlas.url))
+    assert sorted(c["typeName"] for c in atlas.entities[group]["classifications"]) == [
+        "EUAIAct_Limited", "PII"]
+    want = rendered(graph)
+    assert bm_of(atlas, "lineage_model", G.GROUP) == {
+        **want[G.GROUP]["businessAttributes"], "dq": {"owner": "data-quality"}}
+    assert bm_of(atlas, "lineage_model_version", G.V2) == want[G.V2]["businessAttributes"]
+    v2 = http.get_entity(guid(atlas, "lineage_model_version", G.V2))["entity"]
+    assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_Limited"]  # propagated
+    n = len(atlas.requests)
+    again = AtlasSink().push(graph, ctx_for(other, atlas.url))
+    assert atlas.requests[n:] == [] and again.written == 0
+    other.close()

@@ -10,6 +10,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,42 @@ def test_push_and_read_lineage_back(tmp_path: Path) -> None:
     assert "EUAIAct_High" in names
     assert uuid.UUID(guid)
     store.close()
+
+
+def test_a_correction_clears_the_old_tier_and_business_attributes(tmp_path: Path) -> None:
+    options = {"url": REAL["ATLAS_URL"], "username": REAL["ATLAS_USERNAME"] or "admin",
+               "password": REAL["ATLAS_PASSWORD"] or "admin"}
+    http = AtlasHttp(options["url"], options["username"], options["password"])
+
+    def entity(type_name: str, node: str) -> dict[str, Any]:
+        found = http.call("GET", f"entity/uniqueAttribute/type/{type_name}",
+                          params={"attr:qualifiedName": node + "@lineage"})["entity"]
+        return http.get_entity(found["guid"], minimal=True)["entity"]  # type: ignore[no-any-return]
+
+    def own_tiers(e: dict[str, Any]) -> list[str]:
+        return [c["typeName"] for c in e.get("classifications") or []
+                if c.get("entityGuid") == e["guid"] and c["typeName"].startswith("EUAIAct_")]
+
+    want = {i["node"]: i for i in AtlasSink().render(G.build_graph(corrected=True))}
+    # the store that pushed the first graph records what it sent; a fresh store (a CI job
+    # without one) reads what Atlas holds: both must end with the corrected facts only
+    for fresh in (False, True):
+        store = Store.init(tmp_path / f"store-{fresh}")
+        ctx = PushContext(store, Config(), tmp_path, options=options)
+        AtlasSink().push(G.build_graph(), ctx)
+        if fresh:
+            store.close()
+            store = Store.init(tmp_path / "fresh")
+            ctx = PushContext(store, Config(), tmp_path, options=options)
+        AtlasSink().push(G.build_graph(corrected=True), ctx)
+        group = entity("lineage_model", G.GROUP)
+        assert own_tiers(group) == ["EUAIAct_Limited"]
+        assert group["businessAttributes"]["lineage_risk_assessment"] == \
+            want[G.GROUP]["businessAttributes"]["lineage_risk_assessment"]
+        v2 = entity("lineage_model_version", G.V2)
+        assert v2["businessAttributes"]["lineage_approval_status"] == {
+            "status": "unapproved", "approvalCount": 0}
+        assert "rationale" not in v2["businessAttributes"]["lineage_risk_assessment"]
+        again = AtlasSink().push(G.build_graph(corrected=True), ctx)
+        assert again.details["requests"] == 0
+        store.close()

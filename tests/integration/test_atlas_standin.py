@@ -218,3 +218,47 @@ def test_bad_typedefs_are_refused(atlas: AtlasStandin, break_it: Any, code: str)
         AtlasHttp(atlas.url, "admin", "pw").create_typedefs(td)
     assert exc.value.error_code == code
     assert "lineage_model" not in atlas.types
+
+
+def test_business_metadata_merge_remove_and_overwrite(http: AtlasHttp, atlas: AtlasStandin
+                                                      ) -> None:
+    version = {"guid": "-1", "typeName": "lineage_model_version",
+               "attributes": {"qualifiedName": "model:churn@v1@lineage", "name": "churn@v1",
+                              "version": "v1"}}
+    guid = http.bulk({"entities": [version]})["guidAssignments"]["-1"]
+
+    def bm() -> Any:
+        return http.get_entity(guid)["entity"].get("businessAttributes")
+
+    def delete(body: Any, on: str = guid) -> None:
+        http.call("DELETE", f"entity/guid/{on}/businessmetadata", expected=204, body=body,
+                  want=None)
+
+    http.add_business_metadata(guid, {
+        "lineage_approval_status": {"status": "approved", "approvers": ["ada"],
+                                    "approvalCount": 1},
+        "lineage_retraining": {"trigger": "drift", "reason": "psi"}})
+    # isOverwrite=false merges attribute by attribute
+    http.add_business_metadata(guid, {"lineage_approval_status": {"approvalCount": 2}})
+    assert bm()["lineage_approval_status"] == {"status": "approved", "approvers": ["ada"],
+                                               "approvalCount": 2}
+    # DELETE removes the attributes it names (values ignored), all of a BM given as {}
+    delete({"lineage_approval_status": {"approvers": None, "evidence": None}})
+    assert bm()["lineage_approval_status"] == {"status": "approved", "approvalCount": 2}
+    delete({"lineage_retraining": {}})
+    assert set(bm()) == {"lineage_approval_status"}
+    delete({"lineage_risk_assessment": {"tier": None}, "no_such_bm": {}})  # not set: no-op
+    assert set(bm()) == {"lineage_approval_status"}
+    with pytest.raises(AtlasError) as exc:
+        delete({})
+    assert (exc.value.status, exc.value.error_code) == (400, "ATLAS-400-00-01A")
+    assert "businessAttributes is null/empty" in str(exc.value)
+    with pytest.raises(AtlasError) as exc:
+        delete({"lineage_retraining": {}}, on="no-such-guid")
+    assert (exc.value.status, exc.value.error_code) == (404, "ATLAS-404-00-005")
+    # isOverwrite=true: every business attribute of the entity not in the body is removed
+    http.add_business_metadata(guid, {"lineage_retraining": {"trigger": "drift"}})
+    http.call("POST", f"entity/guid/{guid}/businessmetadata", expected=204,
+              params={"isOverwrite": "true"}, want=None,
+              body={"lineage_approval_status": {"status": "unapproved", "approvalCount": 0}})
+    assert bm() == {"lineage_approval_status": {"status": "unapproved", "approvalCount": 0}}

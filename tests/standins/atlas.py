@@ -19,8 +19,11 @@ that the sink depends on (from the Atlas server source; see docs/atlas.md):
 - classifications through ``/entity/guid/{g}/classifications`` (400 ``ATLAS-400-00-01B``
   when already associated), propagated along ``propagateTags`` of relationships and through
   Process inputs/outputs when read back;
-- business metadata through ``/entity/guid/{g}/businessmetadata`` (applicable types,
-  maxStrLength, enums checked);
+- business metadata through ``/entity/guid/{g}/businessmetadata``: POST merges attribute by
+  attribute (``isOverwrite=false``) or replaces every business attribute of the entity
+  (``isOverwrite=true``), applicable types, maxStrLength and enums checked; DELETE removes the
+  attributes named (all of a business metadata given as ``{}``), an empty body is 400
+  ``ATLAS-400-00-01A``;
 - ``GET /lineage/{guid}?direction=&depth=`` computed from Process inputs/outputs
   (``guidEntityMap`` + ``relations``);
 - errors as ``{"errorCode", "errorMessage"}``.
@@ -195,6 +198,7 @@ class AtlasStandin:
             ("DELETE", r"entity/guid/(?P<guid>[^/]+)/classification/(?P<name>[^/]+)",
              self.delete_classification),
             ("POST", r"entity/guid/(?P<guid>[^/]+)/businessmetadata", self.add_bm),
+            ("DELETE", r"entity/guid/(?P<guid>[^/]+)/businessmetadata", self.remove_bm),
             ("GET", r"lineage/(?P<guid>[^/]+)", self.lineage),
         ]
         for m, pattern, fn in table:
@@ -696,7 +700,27 @@ class AtlasStandin:
                         limit and any(isinstance(s, str) and len(s) > limit for s in strings)):
                     raise AtlasFail(400, "ATLAS-400-00-028", f"invalid value: {bm_name}.{k}")
                 result.setdefault(bm_name, {})[k] = v
-        e["businessAttributes"] = result
+        e["businessAttributes"] = {n: a for n, a in result.items() if a}
+        return 204, None
+
+    def remove_bm(self, q: dict[str, str], body: Any, guid: str) -> tuple[int, Any]:
+        """``removeBusinessAttributes``: for each business metadata named, the attributes
+        listed (values ignored), or all of them when the map is empty; names the entity does
+        not have are ignored."""
+        if not body:
+            raise AtlasFail(400, "ATLAS-400-00-01A", "invalid parameters: businessAttributes "
+                            "is null/empty")
+        e = self._need(guid)
+        result = json.loads(json.dumps(e["businessAttributes"]))
+        for bm_name, attrs in body.items():
+            if bm_name not in result:
+                continue
+            if attrs:
+                for k in attrs:
+                    result[bm_name].pop(k, None)
+            else:
+                result[bm_name] = {}
+        e["businessAttributes"] = {n: a for n, a in result.items() if a}
         return 204, None
 
     # -- lineage ----------------------------------------------------------------------------

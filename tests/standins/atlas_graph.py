@@ -26,10 +26,16 @@ RISK = ids.record_id("risk_assessment", "RA-1")
 RETRAIN = ids.record_id("retraining", "RT-1")
 ALERT = ids.record_id("alert", "AL-1")
 DOC = ids.record_id("document", "DOC-1")
+RISK_FIX = ids.record_id("risk_assessment", "RA-2")  # with ``corrected``: supersedes RA-1
+APPROVAL_FIX = ids.record_id("approval", "APR-9")  # with ``corrected``: APR-7 was for v1.0.0
 GHOST_COMMIT = ids.commit_id("9" * 40)  # named by a run, never harvested
 
 
-def build_graph(*, tier: str = "high", approver: str = "erin") -> LineageGraph:
+def build_graph(*, tier: str = "high", approver: str = "erin", corrected: bool = False
+                ) -> LineageGraph:
+    """``corrected``: RA-2 (tier limited, no Annex III area, rationale or review date)
+    supersedes RA-1, and APR-9 (the same approval, for v1.0.0) supersedes APR-7, so v1.1.0
+    and its deployment have no approval left."""
     person = {"name": "Ada Author", "email": "ada@example.com", "time": "2026-01-01T01:00:00Z"}
     nodes = [
         Node.make(NodeKind.REPOSITORY, REPO, url="https://github.com/acme/churn.git",
@@ -109,6 +115,17 @@ def build_graph(*, tier: str = "high", approver: str = "erin") -> LineageGraph:
         Edge.make(EdgeKind.DOCUMENTS, DOC, V2),
         Edge.make(EdgeKind.UPSTREAM_RUN, RUN1, RUN2),
     ]
+    if corrected:
+        nodes += [
+            Node.make(NodeKind.RISK_ASSESSMENT, RISK_FIX, model_group=GROUP, tier="limited",
+                      assessor="grace", assessed_at="2026-01-02T00:00:00Z",
+                      properties={"supersedes": "RA-1"}),
+            Node.make(NodeKind.APPROVAL, APPROVAL_FIX, approver=approver, role="risk-officer",
+                      decision="approved", decided_at="2026-01-04T12:00:00Z", model=V1,
+                      environment="prod", properties={"supersedes": "APR-7"}),
+        ]
+        edges += [Edge.make(EdgeKind.ASSESSES, RISK_FIX, GROUP),
+                  Edge.make(EdgeKind.APPROVES, APPROVAL_FIX, V1)]
     g = LineageGraph()
     g.add(nodes)
     g.add(edges)

@@ -159,11 +159,24 @@ class AtlasHttp:
                   want=None)
 
     def add_business_metadata(self, guid: str, bm: dict[str, dict[str, Any]]) -> None:
+        """Merge attribute by attribute (``isOverwrite=false``): every other business
+        attribute of the entity, ours or another tool's, is left as it is."""
         self.call("POST", f"entity/guid/{guid}/businessmetadata", expected=204, body=bm,
                   params={"isOverwrite": "false"}, want=None)
 
-    def get_entity(self, guid: str) -> dict[str, Any]:
-        return self.call("GET", f"entity/guid/{guid}")  # type: ignore[no-any-return]
+    def remove_business_metadata(self, guid: str, attributes: dict[str, list[str]]) -> None:
+        """``DELETE …/businessmetadata``: remove the named attributes of each business
+        metadata (``isOverwrite=true`` would also wipe other tools' business metadata)."""
+        body = {name: dict.fromkeys(attrs) for name, attrs in attributes.items()}
+        self.call("DELETE", f"entity/guid/{guid}/businessmetadata", expected=204, body=body,
+                  want=None)
+
+    def get_entity(self, guid: str, *, minimal: bool = False) -> dict[str, Any]:
+        """The entity (``minimal``: without relationship attributes and referred entities,
+        enough to read its classifications and business metadata)."""
+        params = {"minExtInfo": "true", "ignoreRelationships": "true"} if minimal else None
+        return self.call("GET", f"entity/guid/{guid}",  # type: ignore[no-any-return]
+                         params=params)
 
     def lineage(self, guid: str, depth: int = 3, direction: str = "BOTH") -> dict[str, Any]:
         return self.call("GET", f"lineage/{guid}",  # type: ignore[no-any-return]

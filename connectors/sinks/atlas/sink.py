@@ -10,11 +10,15 @@ Push, step by step (docs/atlas.md has the full story):
    refers to travels in the same request (``referredEntities``) under a placeholder guid, so a
    batch never points at something the server may not have;
 4. set classifications (EU AI Act tier) and business metadata through their own endpoints,
-   because Atlas ignores them in bulk posts for entities that already exist.
+   because Atlas ignores them in bulk posts for entities that already exist; a tier or a
+   business attribute the graph no longer gives (a correction superseded its record) is
+   deleted, by name: other tools' classifications and business metadata are left alone.
 
-Incremental: per-entity payload hashes and assigned guids live in the store's state under
-``push:atlas:<url>``; an unchanged graph sends nothing. State is written after each
-acknowledged batch, so a push that fails half way resumes where it stopped.
+Incremental: per-entity payload hashes, assigned guids and what governance was sent live in
+the store's state under ``push:atlas:<url>``; an unchanged graph sends nothing. State is
+written after each acknowledged batch, so a push that fails half way resumes where it
+stopped. An entity Atlas already had that the store has no record of (``full``, a fresh
+store) is read once before its governance is set.
 
 Settings (first found wins): ``ctx.options`` (``url`` or ``server``, ``username``,
 ``password``, ``batch_size``, ``timeout``, ``full``), then the ``atlas:`` section of ``lineage.yaml``
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lineage.sinks.atlas")
 
 DEFAULT_BATCH = 200
+NO_BM = digest({})  # the business metadata state of an entity nothing was sent for
 TYPEDEF_CATEGORIES = ("enumDefs", "structDefs", "classificationDefs", "entityDefs",
                       "relationshipDefs", "businessMetadataDefs")
 
@@ -204,6 +209,15 @@ class AtlasSink:
     def __init__(self, typedefs: dict[str, Any] | None = None) -> None:
         self.typedefs = typedefs if typedefs is not None else load_typedefs()
         self.types = TypeSystem.build(self.typedefs)
+        # what this sink owns on an entity: it may add and remove these, nothing else
+        self.own_classifications = {d["name"] for d in self.typedefs.get("classificationDefs",
+                                                                         [])}
+        self.own_bm = {d["name"]: [a["name"] for a in d.get("attributeDefs", [])]
+                       for d in self.typedefs.get("businessMetadataDefs", [])}
+        self.governed_types = {t for d in self.typedefs.get("businessMetadataDefs", [])
+                               for a in d.get("attributeDefs", [])
+                               for t in loads((a.get("options") or {}).get(
+                                   "applicableEntityTypes") or "[]")}
 
     # -- pure ------------------------------------------------------------------------------
     def render(self, graph: LineageGraph) -> list[dict[str, Any]]:
@@ -257,6 +271,8 @@ class AtlasSink:
                 details["typedefs"] = self._register_typedefs(client())
                 store.state_put_many(ns, [("typedefs", td_hash)])
             guids = {k[2:]: v for k, v in state.items() if k.startswith("g|")}
+            created: set[str | None] = set()  # guids this push created: nothing of ours on them
+            unknown = {k[2:] for k in state if k.startswith("u|")}
             done = 0
             total = len(changed)
             for start in range(0, total, settings.batch_size):
@@ -264,6 +280,8 @@ class AtlasSink:
                 request, placeholders = build_request(batch, by_qn)
                 resp = client().bulk(request)
                 assigned = resp.get("guidAssignments") or {}
+                created.update(h.get("guid") for h in
+                               (resp.get("mutatedEntities") or {}).get("CREATE") or [])
                 puts = []
                 for ph, qn in placeholders.items():
                     if assigned.get(ph):
@@ -275,6 +293,15 @@ class AtlasSink:
                                     hint="the server answered in an unexpected shape; check "
                                          "its version (Atlas 2.x or later is supported)")
                 puts += [("e|" + i["qualifiedName"], hashes[i["qualifiedName"]]) for i in batch]
+                # an entity Atlas had before that this store has no record of: what of ours
+                # it carries is read before its governance is set (kept until then: a push
+                # stopped in between reads it next time)
+                for i in batch:
+                    qn = i["qualifiedName"]
+                    if "e|" + qn not in state and guids[qn] not in created and \
+                            i["entity"]["typeName"] in self.governed_types:
+                        unknown.add(qn)
+                        puts.append(("u|" + qn, "1"))
                 with store.transaction():
                     store.state_put_many(ns, puts)
                 touched.update(i["qualifiedName"] for i in batch)
@@ -282,7 +309,8 @@ class AtlasSink:
                 details["entities"] = done
                 details["batches"] += 1
                 ctx.progress("atlas entities", done, total)
-            self._governance(items, guids, state, ns, store, client, details, touched)
+            self._governance(items, guids, state, ns, store, client, details, touched,
+                             unknown)
         except (SinkError, KeyboardInterrupt) as exc:
             if details["batches"] and isinstance(exc, SinkError):
                 exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
@@ -352,21 +380,72 @@ class AtlasSink:
     def _governance_due(self, item: dict[str, Any], state: dict[str, str]) -> bool:
         qn = item["qualifiedName"]
         cls_now, bm_now = self._governance_state(item)
-        return state.get("c|" + qn, "[]") != cls_now or bool(
-            item["businessAttributes"] and state.get("b|" + qn) != bm_now)
+        return state.get("c|" + qn, "[]") != cls_now or \
+            state.get("b|" + qn, NO_BM) != bm_now or "u|" + qn in state
+
+    def _bm_names(self, type_name: str) -> dict[str, list[str]]:
+        """Every attribute of our business metadata that applies to an entity type."""
+        out: dict[str, list[str]] = {}
+        for d in self.typedefs.get("businessMetadataDefs", []):
+            for a in d.get("attributeDefs", []):
+                applicable = loads((a.get("options") or {}).get("applicableEntityTypes")
+                                   or "[]")
+                if not applicable or any(self.types.is_subtype(type_name, t)
+                                         for t in applicable):
+                    out.setdefault(d["name"], []).append(a["name"])
+        return out
+
+    def _on_server(self, http: AtlasHttp, guid: str, item: dict[str, Any]
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], bool]:
+        """What of ours an entity carries in Atlas (this store has no record of it): its own
+        classifications of our types (as we would send them), the names of our business
+        attributes it has, and whether those differ from what the graph gives now."""
+        e = http.get_entity(guid, minimal=True).get("entity") or {}
+        cur = {c["typeName"]: c for c in item["classifications"]}
+        prev: dict[str, dict[str, Any]] = {}
+        for c in e.get("classifications") or []:
+            name = c.get("typeName")
+            if name not in self.own_classifications or c.get("entityGuid") not in (None, guid):
+                continue  # another tool's, or propagated from elsewhere
+            shown = {**c, "attributes": {k: v for k, v in (c.get("attributes") or {}).items()
+                                         if v is not None}}
+            prev[name] = {k: shown.get(k) for k in (cur.get(name) or shown)}
+        held = {n: a for n, a in (e.get("businessAttributes") or {}).items()
+                if n in self.own_bm and a}
+        names = {n: sorted(a) for n, a in held.items()}
+        differs = held != item["businessAttributes"]
+        return prev, names, differs
 
     def _governance(self, items: list[dict[str, Any]], guids: dict[str, str],
                     state: dict[str, str], ns: str, store: Any, client: Any,
-                    details: dict[str, Any], touched: set[str]) -> None:
-        """Classifications and business metadata, through their own endpoints."""
+                    details: dict[str, Any], touched: set[str], unknown: set[str]) -> None:
+        """Classifications and business metadata, through their own endpoints.
+
+        What Atlas holds of ours is what this store recorded sending (``c|``, ``b|``, ``a|``);
+        for an entity in ``unknown`` (Atlas had it, this store has no record: ``full``, a
+        fresh store, a lost state) it is read from Atlas. Tier classifications and business
+        attributes the graph no longer gives are removed; other tools' classifications and
+        business metadata are never touched."""
         for item in items:
             qn = item["qualifiedName"]
             cls_now, bm_now = self._governance_state(item)
-            cls_key, bm_key = "c|" + qn, "b|" + qn
+            cls_key, bm_key, names_key = "c|" + qn, "b|" + qn, "a|" + qn
             bm = item["businessAttributes"]
-            if state.get(cls_key, "[]") != cls_now:
-                guid = guids[qn]
+            guid = guids[qn]
+            names_now = {n: sorted(a) for n, a in bm.items() if a}
+            if qn in unknown:
+                prev, prev_names, bm_due = self._on_server(client(), guid, item)
+                cls_due = prev != {c["typeName"]: c for c in item["classifications"]}
+                recorded = False
+            else:
                 prev = {c["typeName"]: c for c in loads(state.get(cls_key, "[]"))}
+                cls_due = state.get(cls_key, "[]") != cls_now
+                bm_due = state.get(bm_key, NO_BM) != bm_now
+                # a state written before attribute names were kept: any of ours may be there
+                prev_names = loads(state[names_key]) if names_key in state else (
+                    self._bm_names(item["entity"]["typeName"]) if bm_key in state else {})
+                recorded = True
+            if cls_due:
                 cur = {c["typeName"]: c for c in item["classifications"]}
                 http = client()
                 for name in sorted(set(prev) - set(cur)):
@@ -386,14 +465,25 @@ class AtlasSink:
                         http.update_classifications(guid, add)
                 if upd:
                     http.update_classifications(guid, upd)
-                store.state_put_many(ns, [(cls_key, cls_now)])
                 details["classifications"] += 1
                 touched.add(qn)
-            if bm and state.get(bm_key) != bm_now:
-                client().add_business_metadata(guids[qn], bm)
-                store.state_put_many(ns, [(bm_key, bm_now)])
-                details["business_metadata"] += 1
-                touched.add(qn)
+            if cls_due or not recorded:
+                store.state_put_many(ns, [(cls_key, cls_now)])
+            if bm_due:
+                gone = {n: [a for a in attrs if a not in bm.get(n, {})]
+                        for n, attrs in sorted(prev_names.items())}
+                gone = {n: attrs for n, attrs in gone.items() if attrs}
+                if bm:
+                    client().add_business_metadata(guid, bm)
+                if gone:
+                    client().remove_business_metadata(guid, gone)
+                if bm or gone:
+                    details["business_metadata"] += 1
+                    touched.add(qn)
+            if bm_due or not recorded:
+                store.state_put_many(ns, [(bm_key, bm_now), (names_key, dumps_str(names_now))])
+            if not recorded:
+                store.state_delete(ns, ["u|" + qn])
 
 
 __all__ = ["AtlasSettings", "AtlasSink", "build_request", "namespace", "resolve_settings"]
