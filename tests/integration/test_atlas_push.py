@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 
 from connectors.sinks.atlas.client import AtlasHttp
 from connectors.sinks.atlas.sink import AtlasSink, namespace
+from lineage import ids
 from lineage.cli.common import handle_errors, print_json
 from lineage.config import Config
 from lineage.errors import ConfigError, SinkError
 from lineage.graph import LineageGraph
+from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import PushContext, load_sink
 from lineage.store import Store
 from tests.standins import atlas_graph as G
@@ -422,3 +424,24 @@ def test_a_fresh_store_removes_an_old_tier_also_after_an_interrupted_push(
     again = AtlasSink().push(graph, ctx_for(other, atlas.url))
     assert atlas.requests[n:] == [] and again.written == 0
     other.close()
+
+
+def test_a_superseded_model_card_leaves_the_version(atlas: AtlasStandin, store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    # DOC-1 was filed against the wrong version: the correction moves it to v1.0.0
+    graph = G.build_graph()
+    fix = ids.record_id("document", "DOC-2")
+    graph.add([Node.make(NodeKind.DOCUMENT, fix, doc_kind="model_card", model=G.V1,
+                         uri="https://docs.acme/churn-v1", properties={"supersedes": "DOC-1"})])
+    graph.add([Edge.make(EdgeKind.DOCUMENTS, fix, G.V1)])
+    push(graph, store, atlas)
+
+    def documents(node: str) -> Any:
+        e = atlas.entities[guid(atlas, "lineage_model_version", node)]
+        return e["attributes"].get("documents")
+
+    assert documents(G.V1) == {"model_card:DOC-2": "https://docs.acme/churn-v1"}
+    assert not documents(G.V2)
+    n = len(atlas.requests)
+    push(graph, store, atlas)
+    assert atlas.requests[n:] == []

@@ -284,6 +284,11 @@ class _Renderer:
                 out[f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}"] = a["uri"]
         return out
 
+    def documents_withdrawn(self, nid: str) -> bool:
+        """Whether a document named this node but a correction superseded it."""
+        return any(d in self.superseded
+                   for d in self.preds(nid, EdgeKind.DOCUMENTS, NodeKind.DOCUMENT))
+
     def alerts(self, nid: str) -> dict[str, str]:
         out = {}
         for al in self.preds(nid, EdgeKind.ALERTS, NodeKind.ALERT):
@@ -460,6 +465,10 @@ class _Renderer:
         entity = {"typeName": ENTITY_TYPE[kind],
                   "attributes": _compact({**self.common(nid), **attrs}),
                   "relationshipAttributes": _compact(rel)}
+        if attrs.get("documents") == {} and self.documents_withdrawn(nid):
+            # Atlas keeps an attribute an update leaves out: the empty map clears the entry
+            # of a document a correction superseded (unaffected payloads stay as they were)
+            entity["attributes"]["documents"] = {}
         item = {"node": nid, "qualifiedName": qualified_name(nid), "entity": entity,
                 "classifications": classifications, "businessAttributes": bm}
         return [item, *extra]
