@@ -445,3 +445,27 @@ def test_a_superseded_model_card_leaves_the_version(atlas: AtlasStandin, store: 
     n = len(atlas.requests)
     push(graph, store, atlas)
     assert atlas.requests[n:] == []
+
+
+def test_a_corrected_alert_replaces_the_one_it_supersedes(atlas: AtlasStandin, store: Store
+                                                          ) -> None:
+    push(G.build_graph(), store, atlas)
+    # AL-1 was recorded against the wrong version, with the wrong value: AL-2 corrects it
+    graph = G.build_graph()
+    fix = ids.record_id("alert", "AL-2")
+    graph.add([Node.make(NodeKind.ALERT, fix, model=G.V2, metric="psi", value=0.13,
+                         threshold=0.2, at="2026-01-03T00:00:00Z", status="acknowledged",
+                         properties={"supersedes": "AL-1"})])
+    graph.add([Edge.make(EdgeKind.ALERTS, fix, G.V2)])
+    push(graph, store, atlas)
+
+    def alerts(node: str) -> Any:
+        e = atlas.entities[guid(atlas, "lineage_model_version", node)]
+        return e["attributes"].get("alerts")
+
+    assert not alerts(G.V1)
+    assert alerts(G.V2) == {"AL-2": "metric=psi value=0.13 threshold=0.2 status=acknowledged "
+                                    "at=2026-01-03T00:00:00Z"}
+    n = len(atlas.requests)
+    push(graph, store, atlas)
+    assert atlas.requests[n:] == []

@@ -107,7 +107,7 @@ class _Renderer:
         for n in graph.nodes(NodeKind.RETRAINING):
             if n.attrs.get("new_model"):
                 self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
-        # a record a correction supersedes sets no tier, approval status, retraining or
+        # a record a correction supersedes sets no tier, approval status, retraining, alert or
         # document (the audit no longer counts it); its own entity, if it has one, stays
         self.superseded: set[str] = set()
         for kind in SUPERSEDABLE:
@@ -284,14 +284,15 @@ class _Renderer:
                 out[f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}"] = a["uri"]
         return out
 
-    def documents_withdrawn(self, nid: str) -> bool:
-        """Whether a document named this node but a correction superseded it."""
-        return any(d in self.superseded
-                   for d in self.preds(nid, EdgeKind.DOCUMENTS, NodeKind.DOCUMENT))
+    def withdrawn_records(self, nid: str, edge: EdgeKind, kind: NodeKind) -> bool:
+        """Whether a record of this kind named the node but a correction superseded it."""
+        return any(r in self.superseded for r in self.preds(nid, edge, kind))
 
     def alerts(self, nid: str) -> dict[str, str]:
         out = {}
         for al in self.preds(nid, EdgeKind.ALERTS, NodeKind.ALERT):
+            if al in self.superseded:
+                continue
             a = self.g.attrs(al)
             parts = [f"{k}={a[k]}" for k in ("metric", "value", "threshold", "status", "at")
                      if a.get(k) is not None]
@@ -465,10 +466,12 @@ class _Renderer:
         entity = {"typeName": ENTITY_TYPE[kind],
                   "attributes": _compact({**self.common(nid), **attrs}),
                   "relationshipAttributes": _compact(rel)}
-        if attrs.get("documents") == {} and self.documents_withdrawn(nid):
-            # Atlas keeps an attribute an update leaves out: the empty map clears the entry
-            # of a document a correction superseded (unaffected payloads stay as they were)
-            entity["attributes"]["documents"] = {}
+        for key, edge, record in (("documents", EdgeKind.DOCUMENTS, NodeKind.DOCUMENT),
+                                  ("alerts", EdgeKind.ALERTS, NodeKind.ALERT)):
+            if attrs.get(key) == {} and self.withdrawn_records(nid, edge, record):
+                # Atlas keeps an attribute an update leaves out: the empty map clears the
+                # entry of a record a correction superseded (other payloads stay as they were)
+                entity["attributes"][key] = {}
         item = {"node": nid, "qualifiedName": qualified_name(nid), "entity": entity,
                 "classifications": classifications, "businessAttributes": bm}
         return [item, *extra]
