@@ -12,7 +12,7 @@ one *group class*: its risk tier is the latest assessment of any group in the cl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -514,7 +514,24 @@ def _location(idx: AuditIndex, o: Outcome) -> dict[str, Any] | None:
     return None
 
 
+def _as_each_version(ctx: AuditContext, o: Outcome) -> list[Outcome]:
+    """A run's outcome is about every version the run produced (one run may train models of
+    several groups): the filters keep it for any of them, not only the one it is filed under."""
+    if not o.subject.startswith("run:"):
+        return [o]
+    return [o, *(replace(o, model=v, group=None) for v in ctx.versions_of_run(o.subject)
+                 if v != o.model)]
+
+
 def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
+    return any(_matches_model_one(ctx, each, wanted) for each in _as_each_version(ctx, o))
+
+
+def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
+    return any(_matches_env_one(ctx, each, env) for each in _as_each_version(ctx, o))
+
+
+def _matches_model_one(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
     w = wanted.removeprefix("model:").removeprefix("model_group:")
     if "@" in w:
         target = ctx.version_of(f"model:{w}") or f"model:{w}"
@@ -534,7 +551,7 @@ def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
         o.model and o.model.removeprefix("model:").split("@", 1)[0] == w)
 
 
-def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
+def _matches_env_one(ctx: AuditContext, o: Outcome, env: str) -> bool:
     if o.environment is not None:
         return o.environment == env
     if o.model is not None:
