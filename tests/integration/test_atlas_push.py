@@ -469,3 +469,22 @@ def test_a_corrected_alert_replaces_the_one_it_supersedes(atlas: AtlasStandin, s
     n = len(atlas.requests)
     push(graph, store, atlas)
     assert atlas.requests[n:] == []
+
+
+def test_counts_add_up_when_a_resumed_push_finds_atlas_already_right(
+        atlas: AtlasStandin, store: Store, tmp_path: Path) -> None:
+    graph = G.build_graph()
+    push(graph, store, atlas)
+    nodes = [i["node"] for i in AtlasSink().render(graph)]
+    other = Store.init(tmp_path / "other")
+    atlas.fail_bulk_after = 1
+    with pytest.raises(SinkError):
+        AtlasSink().push(graph, ctx_for(other, atlas.url, batch_size=nodes.index(G.GROUP) + 1))
+    atlas.fail_bulk_after = None
+    n = len(atlas.requests)
+    result = AtlasSink().push(graph, ctx_for(other, atlas.url))
+    # the first batch's model and versions were read, found as the graph gives them: unchanged
+    assert not [r for m, r in atlas.requests[n:] if m != "GET" and "/guid/" in r]
+    assert result.written + result.unchanged + result.failed == len(nodes)
+    assert result.written == len(nodes) - nodes.index(G.GROUP) - 1
+    other.close()

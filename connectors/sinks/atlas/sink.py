@@ -331,7 +331,8 @@ class AtlasSink:
             raise
         details["requests"] = http.calls if http is not None else 0
         result.written = len(touched)
-        result.unchanged = len(items) - len(pending)
+        # everything due was sent, or found in Atlas as the graph gives it (read back)
+        result.unchanged = len(items) - len(touched)
         log.info("atlas push to %s: %s", settings.url, details)
         self._log_event(ctx, result, settings, ok=True)
         return result
