@@ -356,9 +356,12 @@ _NOT_ENDED = frozenset({"SCHEDULED", "START", "RUNNING"})
 _UNFINISHED = _NOT_ENDED | {"FAILED", "KILLED", "FAIL", "ABORT"}
 
 
-def _run_remediation(run: str, what: str) -> str:
-    return (f"{what}; then re-record the run (lineage record run …) or re-harvest "
-            f"(lineage harvest) so {run} names it")
+def _run_remediation(run: str, what: str, rule_id: str) -> str:
+    """A run is an immutable record: a new run does not change what this one was, so the
+    fix for the model is a retraining and, for this run, a waiver the policy owner signs."""
+    return (f"{what} (a new run, and a new model version); {run} itself is an immutable "
+            f"record and stays a finding until waived in the policy (waivers: rule "
+            f"{rule_id}, node {run}, owner, reason, expires)")
 
 
 @rule("run-code-pinned", "Training run pinned to committed code",
@@ -390,14 +393,22 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
+        unseen = [c.removeprefix("commit:") for c in ev[1:]]
+        if unseen and commits and not (a.get("dirty") or any(e.get("dirty") for _, e in edges)):
+            # the commit exists somewhere (not pushed, or a shallow clone): bringing it into
+            # the history closes the gap
+            fix = (f"push commit {', '.join(x[:12] for x in unseen)} (or fetch the full "
+                   "history: git fetch --unshallow) and harvest again (lineage harvest)")
+        else:
+            fix = _run_remediation(run, "commit the training code, retrain from a clean "
+                                        "checkout and record that run (lineage record run … "
+                                        "or lineage harvest)", "run-code-pinned")
         yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems),
-                         evidence=ev, model=v, remediation=_run_remediation(
-                             run, "commit the training code, push the commit, and retrain from "
-                                  "a clean checkout"))
+                         evidence=ev, model=v, remediation=fix)
 
 
-_DATA_FIX = ("track the inputs with DVC (dvc add / dvc.yaml deps), commit dvc.lock, and record "
-             "the run with --input <path> so the content hash is pinned")
+_DATA_FIX = ("track the inputs with DVC (dvc add / dvc.yaml deps), commit dvc.lock, and "
+             "retrain recording the run with --input <path> so the content hash is pinned")
 
 
 @rule("run-data-pinned", "Training data content-pinned",
@@ -445,7 +456,7 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
                    ".dvc / dvc.lock change, then re-run the training from that commit so its "
                    "input is a version DVC records")
         yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
-                         model=v, remediation=fix)
+                         model=v, remediation=_run_remediation(run, fix, "run-data-pinned"))
 
 
 @rule("risk-tier-set", "Risk tier assessed and current",
