@@ -1386,6 +1386,16 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
     ref = record.id or nid
     message = (f"record {nid} is already recorded with {said}: this record says otherwise "
                f"about {', '.join(fields)}")
+    if isinstance(record, RunRecord):
+        # a run is what happened: another run is a new run, not a correction of this one
+        # (corrections with `supersedes` are for governance records; the audit ignores
+        # them on runs)
+        where = "another `id:`" if file is not None else "another --run-id, or none"
+        return InputError(
+            message, file=file, line=line_of(fields[0]) if line_of and file else None,
+            field=fields[0],
+            hint=f"a run is immutable: record a run that differs as a new run ({where}); "
+                 "a model it produced is a new model version")
     if file is None:
         return InputError(
             message, field=fields[0],
