@@ -340,9 +340,13 @@ class AuditContext:
         self.assessments = {g: sorted(ras, key=self._assessed_key)
                             for g, ras in by_group.items()}
 
-    def _assessed_key(self, ra: str) -> tuple[datetime, str]:
+    def _assessed_key(self, ra: str) -> tuple[datetime, int, str]:
+        """Latest last; at the same instant the stricter tier (a same-day "minimal" does not
+        lift a "high" by the name of its id)."""
         t = parse_time(self.idx.a(ra).get("assessed_at"))
-        return (t or datetime.min.replace(tzinfo=UTC), ra)
+        tier = str(self.idx.a(ra).get("tier", "unassessed"))
+        rank = TIER_ORDER.index(tier) if tier in TIER_ORDER else 0
+        return (t or datetime.min.replace(tzinfo=UTC), rank, ra)
 
     def group_class(self, group: str) -> str:
         return self.group_canon.get(group, group)
