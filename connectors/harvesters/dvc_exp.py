@@ -258,14 +258,23 @@ class DvcExpHarvester:
                         dirty=bool(changed))
         for path, h in sorted(deps.items()):
             did = ids.data_id(repo_key, path, h)
-            yield Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
-                            repository=f"repository:{repo_key}")
+            yield from _data_version(ctx, did, path, h, repo_key)
             yield Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h, path=path)
         for path, h in sorted(outs.items()):
             did = ids.data_id(repo_key, path, h)
-            yield Node.make(NodeKind.DATA, did, path=path, hash=h, hash_kind="md5",
-                            repository=f"repository:{repo_key}")
+            yield from _data_version(ctx, did, path, h, repo_key)
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=path)
+
+
+def _data_version(ctx: HarvestContext, did: str, path: str, h: str,
+                  repo_key: str) -> Iterator[Node]:
+    """A data version the experiment read or wrote; one the store already holds (the DVC
+    harvester's, with its folder facts and hash kind) is only linked, never rewritten."""
+    if ctx.store.has_node(did):
+        return
+    yield Node.make(NodeKind.DATA, did, path=path, hash=h,
+                    hash_kind=h.split(":", 1)[0] if ":" in h else "md5",
+                    is_dir=h.endswith(".dir"), repository=f"repository:{repo_key}")
 
 
 __all__ = ["CatFile", "DvcExpHarvester", "exp_refs", "flatten"]

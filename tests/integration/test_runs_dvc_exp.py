@@ -223,3 +223,33 @@ def test_files_in_an_output_folder_kept_in_git_do_not_make_the_experiment_dirty(
     store.close()
     assert run["metrics"] == {"auc": 0.8}
     assert run["dirty"] is False and "changed_files" not in run.get("properties", {})
+
+
+def test_an_experiment_changes_nothing_the_dvc_harvester_says_of_its_data(
+        git_repo: GitRepo) -> None:
+    """The experiment reads the same data versions the DVC harvester describes (a folder
+    among them): it links them, and leaves their facts as they are (a folder stays a
+    folder)."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("params.yaml", "train:\n  lr: 0.1\n")
+    repo.write("data/a.csv", "age,churned\n31,0\n")
+    repo.write("data/b.csv", "age,churned\n45,1\n")
+    repo.write("train.py", "import json, yaml\n"
+               "lr = yaml.safe_load(open('params.yaml'))['train']['lr']\n"
+               "json.dump({'auc': lr}, open('metrics.json', 'w'))\n")
+    repo.write("dvc.yaml", "stages:\n  train:\n"
+               f"    cmd: {sys.executable} train.py\n"
+               "    deps: [data, train.py]\n    params: [train.lr]\n"
+               "    metrics: [{metrics.json: {cache: false}}]\n")
+    _dvc(repo, "repro", "-q")
+    repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
+    api.init(repo.path)
+    res = api.harvest(repo.path)
+    exp = next(h for h in res.harvesters if h.name == "dvc-exp")
+    assert "data" not in exp.stats.nodes_changed, exp.stats.nodes_changed
+    store = api.open_store(repo.path)
+    folder = next(n.attrs for n in store.iter_nodes("data") if n.attrs.get("path") == "data")
+    store.close()
+    assert folder["is_dir"] is True and folder["hash"].endswith(".dir")
