@@ -152,9 +152,10 @@ class AuditContext:
         self.policy = policy
         self.now = now
         self._cache: dict[tuple[str, str], Any] = {}
-        self._supersessions()
         self._classes()
         self._groups()
+        self._supersessions()
+        self._assessments()
 
     def _memo(self, what: str, key: str, compute: Any) -> Any:
         k = (what, key)
@@ -194,31 +195,16 @@ class AuditContext:
                     self.superseded.setdefault(target, []).append(n)
 
     def _record_groups(self, record: str) -> set[str]:
-        """The model groups a record is about (names joined by ``same_as`` versions count as
-        one), from the versions and group it names; empty when it names none."""
-        if "_group_names" not in self.__dict__:
-            parent: dict[str, str] = {}
-
-            def find(x: str) -> str:
-                parent.setdefault(x, x)
-                while parent[x] != x:
-                    parent[x] = parent[parent[x]]
-                    x = parent[x]
-                return x
-
-            for m in self.idx.ids("model"):
-                for other, _ in self.idx.targets(m, "same_as"):
-                    a, b = find(_group_name(m)), find(_group_name(other))
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
-            self.__dict__["_group_names"] = find
-        find = self.__dict__["_group_names"]
+        """The group classes of the model versions and group a record names (versions joined
+        by ``same_as`` are one class, so their groups are one); empty when it names none."""
         attrs = self.idx.a(record) if record in self.idx.attrs else {}
         names = set()
         for key in ("model", "previous_model", "new_model", "model_group"):
             v = attrs.get(key)
-            if isinstance(v, str) and v:
-                names.add(find(_group_name(v)))
+            if not isinstance(v, str) or not v:
+                continue
+            group = self.group_of(self.version_of(v)) if v.startswith("model:") else None
+            names.add(group or self.group_class(f"model_group:{_group_name(v)}"))
         return names
 
     def superseded_by(self, record: str) -> list[str]:
@@ -317,6 +303,10 @@ class AuditContext:
             gmembers.setdefault(find(g), []).append(g)
         self.group_members = {sorted(ms)[0]: sorted(ms) for ms in gmembers.values()}
         self.group_canon = {g: c for c, ms in self.group_members.items() for g in ms}
+
+    def _assessments(self) -> None:
+        """Each group class's assessments in force, latest last (after the corrections)."""
+        idx = self.idx
         by_group: dict[str, set[str]] = {}
         # an assessment dated after the audit's clock has not been made yet at that time:
         # it neither sets the tier (a later "minimal" must not lift today's high-risk rules)
