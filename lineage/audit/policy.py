@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,12 +26,13 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from lineage.errors import ConfigError
-from lineage.yamlpos import bad_scalar, given_twice, key_given_twice, line_of
+from lineage.yamlpos import bad_scalar, given_twice, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -129,9 +131,11 @@ class Policy(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _known_rules(self) -> Policy:
+    def _known_rules(self, info: ValidationInfo) -> Policy:
         from lineage.audit.rules import RULES
 
+        if info.context and info.context.get("rule_ids_checked"):
+            return self  # parse_policy reported them with their lines, next to the rest
         for where, rid in [("rules", r) for r in self.rules] + [
             ("waivers", w.rule) for w in self.waivers
         ]:
@@ -181,11 +185,7 @@ def parse_policy(text: str, source: str) -> Policy:
                               f"{'date' if date_ else 'value'} {node.value!r} ({why})",
                               hint=("give a real calendar date, YYYY-MM-DD" if date_ else
                                     "fix the value") + " (see docs/audit.md#policy)")
-        twice = key_given_twice(root)
-        if twice is not None:  # YAML keeps the last silently: a rule turned off would go unseen
-            loc, first, again = twice
-            raise ConfigError(f"{source}:{again}: {given_twice(loc, first)}",
-                              hint="keep one of them (see docs/audit.md#policy)")
+        twice = list(_keys_given_twice(root))
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -197,17 +197,55 @@ def parse_policy(text: str, source: str) -> Policy:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a policy must be a mapping",
                           hint="see docs/audit.md#policy for an example")
-    _check_rule_ids(data, root, source)
+    # every mistake at once, in file order: a user fixing a policy should not find them one
+    # run at a time (an unknown rule id used to hide all the others)
+    problems: list[tuple[int, str, str | None]] = [
+        # YAML keeps the last silently: a rule turned off would go unseen
+        (again, f"{source}:{again}: {given_twice(loc, first)}",
+         "keep one of them (see docs/audit.md#policy)")
+        for loc, first, again in twice]
+    problems += _unknown_rules(data, root, source)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data, context={"rule_ids_checked": True})
     except ValidationError as exc:
-        raise ConfigError("\n".join(_problems(exc, root, source)),
-                          hint="see docs/audit.md#policy and schemas/policy.schema.json") from exc
+        problems += _problems(exc, root, source)
+    if not problems:
+        return policy
+    problems.sort(key=lambda p: p[0])
+    if len(problems) == 1:
+        _, msg, fix = problems[0]
+        raise ConfigError(msg, hint=fix or _SEE)
+    raise ConfigError("\n".join(msg + (f" — {fix}" if fix else "") for _, msg, fix in problems),
+                      hint=_SEE)
 
 
-def _problems(exc: ValidationError, root: Any, source: str) -> list[str]:
-    """Every field in error, one line each in file order: ``source:line: field …: why`` (all
-    the required fields a waiver lacks, not just the first)."""
+_SEE = "see docs/audit.md#policy and schemas/policy.schema.json"
+
+
+def _keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
+                      ) -> Iterator[tuple[tuple[Any, ...], int, int]]:
+    """Every key a mapping holds twice (:func:`lineage.yamlpos.key_given_twice` finds the
+    first): (its location, line of the first, line of the second)."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                line = k.start_mark.line + 1
+                if k.value in seen:
+                    yield (*loc, k.value), seen[k.value], line
+                else:
+                    seen[k.value] = line
+            yield from _keys_given_twice(v, (*loc, getattr(k, "value", "")))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            yield from _keys_given_twice(v, (*loc, i))
+
+
+def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, str, str | None]]:
+    """Every field in error, one each: (line, ``source:line: field …: why``, fix) (all the
+    required fields a waiver lacks, not just the first)."""
     by_loc: dict[tuple[Any, ...], list[Any]] = {}
     for e in exc.errors():
         loc = e["loc"]
@@ -215,21 +253,23 @@ def _problems(exc: ValidationError, root: Any, source: str) -> list[str]:
         cut = next((i for i, p in enumerate(loc) if isinstance(p, str) and p in _UNION_TAGS),
                    len(loc))
         by_loc.setdefault(tuple(loc[:cut]), []).append(e)
-    out: list[tuple[int, str]] = []
+    out: list[tuple[int, str, str | None]] = []
     for errs in by_loc.values():
         err = max(errs, key=lambda e: len(e["loc"]))
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
         at = line_of(root, loc) or 1
         fld = ".".join(str(p) for p in loc) or "(top level)"
         got = err.get("input")
-        given = (f" (got {got!r})" if err["type"].endswith("_type")
+        given = (f" (got {got!r})" if (err["type"].endswith("_type")
+                                       or err["type"] == "literal_error")
                  and isinstance(got, str | int | float | bool) else "")
         out.append((at, f"{source}:{at}: field {fld}: "
-                        f"{err['msg'].removeprefix('Value error, ')}{given}"))
-    return [msg for _, msg in sorted(out, key=lambda x: x[0])]
+                        f"{err['msg'].removeprefix('Value error, ')}{given}", None))
+    return out
 
 
-def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
+def _unknown_rules(data: dict[str, Any], root: Any, source: str
+                   ) -> list[tuple[int, str, str | None]]:
     from lineage.audit.registry import RULES
 
     spots: list[tuple[tuple[Any, ...], Any]] = []
@@ -238,14 +278,16 @@ def _check_rule_ids(data: dict[str, Any], root: Any, source: str) -> None:
     if isinstance(data.get("waivers"), list):
         spots += [(("waivers", i, "rule"), w.get("rule")) for i, w in enumerate(data["waivers"])
                   if isinstance(w, dict) and "rule" in w]
+    out: list[tuple[int, str, str | None]] = []
     for loc, rid in spots:
         if rid in RULES:
             continue
         close = difflib.get_close_matches(str(rid), list(RULES), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "rules: " + ", ".join(RULES)
-        fld = ".".join(str(p) for p in loc)
-        raise ConfigError(f"{source}:{line_of(root, loc) or 1}: field {fld}: unknown rule "
-                          f"{rid!r}", hint=hint)
+        hint = f"did you mean {close[0]!r}?" if close else "known rules: " + ", ".join(RULES)
+        at = line_of(root, loc) or 1
+        out.append((at, f"{source}:{at}: field {'.'.join(str(p) for p in loc)}: unknown rule "
+                        f"{rid!r}", hint))
+    return out
 
 
 # pydantic names union members in error locations; they are not YAML keys

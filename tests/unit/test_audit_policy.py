@@ -155,3 +155,67 @@ def test_the_same_key_in_two_waivers_is_fine() -> None:
     one = "  - rule: four-eyes\n    node: {n}\n    owner: o\n    reason: r\n    expires: 2026-01-01\n"
     policy = parse_policy("waivers:\n" + one.format(n="a") + one.format(n="b"), "p.yaml")
     assert [w.node for w in policy.waivers] == ["a", "b"]
+
+
+def test_every_error_of_a_policy_is_reported_at_once(tmp_path: Path) -> None:
+    # an unknown rule id must not hide the other mistakes: the user fixes them all in one go
+    p = tmp_path / "policy.yaml"
+    p.write_text("rules:\n"
+                 "  four-eye:\n"                      # 2: unknown rule (a typo)
+                 "    enabled: false\n"
+                 "  model-has-run:\n"
+                 "    severity: urgent\n"             # 5: not a severity
+                 "approvals:\n"
+                 "  - tiers: [high]\n"
+                 "    count: 0\n"                     # 8: below 1
+                 "waivers:\n"
+                 "  - rule: nosuch-rule\n"            # 10: unknown rule
+                 "    node: x\n"
+                 "    owner: o\n"
+                 "    reason: r\n"
+                 "    expires: 2026-01-01\n"
+                 "  - rule: four-eyes\n"              # 15: waiver without owner
+                 "    node: y\n"
+                 "    reason: ' '\n"                  # 17: blank reason
+                 "    expires: 2026-01-01\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    lines = exc.value.message.splitlines()
+    assert [ln.split(": field ")[0] for ln in lines] == [
+        f"{p}:{n}" for n in (2, 5, 8, 10, 15, 17)], lines
+    assert "field rules.four-eye: unknown rule 'four-eye'" in lines[0]
+    assert "did you mean 'four-eyes'?" in lines[0]
+    assert "field rules.model-has-run.severity:" in lines[1] and "(got 'urgent')" in lines[1]
+    assert "field approvals.0.count:" in lines[2]
+    assert "field waivers.0.rule: unknown rule 'nosuch-rule'" in lines[3]
+    assert "field waivers.1.owner:" in lines[4]
+    assert "field waivers.1.reason:" in lines[5]
+
+
+def test_one_unknown_rule_alone_keeps_its_hint(tmp_path: Path) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text("rules:\n  four-eye:\n    enabled: false\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.message == f"{p}:2: field rules.four-eye: unknown rule 'four-eye'"
+    assert exc.value.hint == "did you mean 'four-eyes'?"
+
+
+def test_a_key_given_twice_is_reported_with_the_other_errors(tmp_path: Path) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text("rules:\n  four-eyes:\n    enabled: true\n    enabled: false\n"
+                 "  nosuch: {enabled: false}\n"
+                 "monitoring:\n  max_age_days: 0\n  max_age_days: 30\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.message.splitlines() == [
+        f"{p}:4: field rules.four-eyes.enabled given twice (first on line 3) — keep one of "
+        "them (see docs/audit.md#policy)",
+        f"{p}:5: field rules.nosuch: unknown rule 'nosuch' — known rules: "
+        "deployment-approved, four-eyes, model-has-run, run-code-pinned, run-data-pinned, "
+        "risk-tier-set, prohibited-not-deployed, high-risk-docs, retraining-logged, "
+        "monitoring-active, transparency-notice, lineage-continuity",
+        f"{p}:8: field monitoring.max_age_days given twice (first on line 7) — keep one of "
+        "them (see docs/audit.md#policy)",
+    ]
