@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -71,6 +72,9 @@ from lineage.yamlpos import KeyGivenTwice, given_twice, json_loads_unique, key_g
 
 if TYPE_CHECKING:
     from lineage.store import Store
+
+# a path as the public API takes it: ``str`` or any ``os.PathLike`` (``pathlib.Path``)
+StrPath = str | os.PathLike[str]
 
 SCHEMA_BASE = "https://lineage.dev/schemas/records"
 RUN_SOURCE = "lineage"
@@ -885,7 +889,11 @@ def _field_lines(node: Any) -> dict[str, int]:
             if isinstance(k, yaml.ScalarNode)}
 
 
-def parse_file(path: Path, repo_root: Path) -> list[LoadedRecord]:
+def parse_file(path: StrPath, repo_root: StrPath) -> list[LoadedRecord]:
+    """Validate the record file ``path`` (``str`` or PathLike; relative to the current
+    directory) and return its records; ``file`` in them and in errors is relative to
+    ``repo_root``. Raises :class:`InputError` naming file, line and field."""
+    path, repo_root = Path(path), Path(repo_root)
     rel = _rel(path, repo_root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -905,8 +913,9 @@ def _rel(path: Path, root: Path) -> str:
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def document_path(uri: str, repo_root: Path) -> Path | None:
+def document_path(uri: str, repo_root: StrPath) -> Path | None:
     """The file a document uri names inside the repository, or None (URL / outside)."""
+    repo_root = Path(repo_root)
     if _URL.match(uri) or uri.startswith("/"):
         return None
     p = PurePosixPath(uri)
@@ -915,7 +924,7 @@ def document_path(uri: str, repo_root: Path) -> Path | None:
     return repo_root / p
 
 
-def check_document(record: DocumentRecord, repo_root: Path, *, file: str | None = None,
+def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | None = None,
                    line: int | None = None) -> tuple[DocumentRecord, str | None]:
     """Fill in / check the content hash of a repo-relative document.
 
@@ -1002,10 +1011,9 @@ class CheckResult:
         return not self.errors
 
 
-def record_files(folder: Path) -> list[Path]:
+def record_files(folder: StrPath) -> list[Path]:
     """Record files under ``folder`` (``*.yaml``, ``*.yml``, ``*.json``; hidden ones skipped)."""
-    import os
-
+    folder = Path(folder)
     if folder.is_file():
         return [folder]
     out = []
@@ -1016,8 +1024,9 @@ def record_files(folder: Path) -> list[Path]:
     return sorted(out)
 
 
-def check_files(paths: Iterable[Path], repo_root: Path) -> CheckResult:
+def check_files(paths: Iterable[StrPath], repo_root: StrPath) -> CheckResult:
     """Validate record files as the harvester does, reporting every bad file (no store)."""
+    repo_root = Path(repo_root)
     files = [f for p in paths for f in record_files(p)]
     loaded: list[LoadedRecord] = []
     errors: list[InputError] = []
@@ -1100,8 +1109,9 @@ def write_schemas(root: Path) -> list[Path]:
 
 
 # -- the repository as other harvesters name it ----------------------------------------------------
-def repository_of(repo_root: Path, store: Store | None = None) -> str | None:
+def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
     """Repository node id: the one the git harvester stored for this path, else from the remote."""
+    repo_root = Path(repo_root)
     from lineage.ids import repository_id
 
     if store is not None:

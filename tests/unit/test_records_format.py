@@ -332,3 +332,35 @@ def test_an_end_before_its_start_is_refused(text: str, field: str, earlier: str)
     # the same day is not before it
     same = text.replace("2025-01-01", "2026-01-20").replace("2020-01-01", "2026-01-01")
     assert parse_text(same, "a.yaml")
+
+
+def test_parse_file_and_check_files_take_str_and_pathlike(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    # the public API takes what a Python user has at hand: a str from argv or a config, a Path
+    import os
+
+    from lineage.records import check_files, parse_file, record_files
+
+    class Where(os.PathLike[str]):  # any PathLike, not just pathlib
+        def __init__(self, p: Path) -> None:
+            self.p = p
+
+        def __fspath__(self) -> str:
+            return str(self.p)
+
+    gov = tmp_path / "governance"
+    gov.mkdir()
+    (gov / "a.yaml").write_text(APPROVAL)
+    expected = parse_file(gov / "a.yaml", tmp_path)
+    assert [r.file for r in expected] == ["governance/a.yaml"]
+    for f, root in [(str(gov / "a.yaml"), str(tmp_path)), (Where(gov / "a.yaml"), Where(tmp_path))]:
+        got = parse_file(f, root)
+        assert [(r.node_id, r.file, r.line) for r in got] == [
+            (r.node_id, r.file, r.line) for r in expected]
+    monkeypatch.chdir(tmp_path)
+    assert [r.file for r in parse_file("governance/a.yaml", ".")] == ["governance/a.yaml"]
+    assert record_files("governance") == [Path("governance/a.yaml")]
+    result = check_files(["governance"], ".")
+    assert result.ok and result.files == 1 and [r.file for r in result.records] == [
+        "governance/a.yaml"]
