@@ -26,7 +26,9 @@ RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``
 not a UUID, as the spec requires, is a warning but the event is kept.
 Incremental: files whose size and modification time have not changed are not read again;
 the store's cache keeps each run's state events and facets (with their times), so events of
-one run read in several harvests give the node one harvest of them all would give.
+one run read in several harvests give the node one harvest of them all would give. When the
+parse rules change (``PARSER_VERSION``), the next harvest reads every file again and rebuilds
+every cached run, so runs stored by an earlier version are corrected.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 RUN_FACETS = ("parent", "nominalTime", "errorMessage", "tags")
 JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags")
 CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
+# the rules events are read with: a new value makes the next harvest read every file again and
+# rebuild every run it has cached, so runs stored by an earlier version get the new facts
+# (2: times in UTC, credentials removed from the facets kept)
+PARSER_VERSION = "2"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -131,6 +137,9 @@ class OpenLineageHarvester:
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
+        upgraded = ctx.watermark("parser") != PARSER_VERSION
+        if upgraded:  # files read under other rules: read them all again
+            seen = {}
         now: dict[str, str] = {}
         runs: dict[str, _Run] = {}
         files = self.files(ctx)
@@ -143,10 +152,18 @@ class OpenLineageHarvester:
                 for line, event in self._events(ctx, path, key):
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
+        if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
+            for node in ctx.store.iter_nodes(NodeKind.RUN):
+                run_id = node.attrs.get("run_id")
+                if node.attrs.get("source") == NAME and isinstance(run_id, str) \
+                        and run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
+                    runs[run_id] = _Run(run_id)
         for run in runs.values():
             yield from self._emit(ctx, run)
         if now != seen:
             ctx.set_watermark("files", json.dumps(now, sort_keys=True))
+        if upgraded:
+            ctx.set_watermark("parser", PARSER_VERSION)
 
     @staticmethod
     def _key(ctx: HarvestContext, path: Path) -> str:
@@ -274,7 +291,9 @@ class OpenLineageHarvester:
                     fields[name] = old
         else:
             events = self._seed(ctx.store.get_node(rid))
-        events |= set(r.events)
+        # in UTC: a run stored by an earlier version kept the producer's offsets, and a set
+        # keeps the first of two equal instants
+        events = {(t.astimezone(UTC), kind) for t, kind in events | set(r.events)}
         ctx.store.cache_put_many(CACHE, [(rid, {
             "events": sorted([utc_iso(t), kind] for t, kind in events), "fields": fields})])
         r.job_namespace, r.job_name = fields["job"][2]

@@ -385,3 +385,60 @@ def test_credentials_in_event_facets_are_stored_nowhere(repo: GitRepo) -> None:
         if f.is_file():
             data = f.read_bytes()
             assert b"tok3nSECRET" not in data and b"pa55SECRETword" not in data, f
+
+
+@pytest.mark.parametrize("cache", ["kept", "untrusted"])
+def test_runs_stored_by_an_earlier_version_are_corrected_by_the_next_harvest(
+        repo: GitRepo, cache: str) -> None:
+    """A store harvested before run times were kept in UTC and credentials removed holds the
+    producer's ``+01:00`` times and a password in its run and cache (or a cache written
+    without hashes, which is not read), and its files are unchanged since: the first harvest
+    after the upgrade reads them again (the harvester's parse rules changed) and stores the
+    run as a fresh harvest would."""
+    from lineage.model import Node, NodeKind
+
+    sha = repo.git("rev-parse", "HEAD")
+    start, fail = _train_events(repo.path, sha)[1:3]
+    start.eventTime = "2026-01-03T11:00:01+01:00"
+    fail.eventTime = "2026-01-03T11:05:00+01:00"
+    fail.eventType = RunState.FAIL
+    from openlineage.client.facet_v2 import error_message_run
+
+    fail.run.facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+        message="cannot read postgres://etl:pa55SECRETword@db.internal:5432/crm",
+        programmingLanguage="python")
+    _emit(repo.path / "openlineage" / "events.jsonl", [start, fail])
+    api.harvest(repo.path, only=["openlineage"])
+    rid = f"run:openlineage:{TRAIN}"
+    store = api.open_store(repo.path)
+    fresh = store.get_node(rid).attrs
+    # what the earlier version left: the times as written, the message as written, in the run
+    # and in the cache, and no mark of the rules it parsed with
+    old = {**fresh, "start_time": "2026-01-03T11:00:01+01:00",
+           "end_time": "2026-01-03T11:05:00+01:00",
+           "properties": {**fresh["properties"], "error": fail.run.facets[
+               "errorMessage"].message}}
+    cached = store.cache_get_many("openlineage-runs", [rid])[rid]
+    cached["fields"]["run.errorMessage"][2]["message"] = old["properties"]["error"]
+    with store.transaction():
+        store.upsert([Node.make(NodeKind.RUN, rid, **old)])
+        store.cache_put_many("openlineage-runs", [(rid, cached)])
+        if cache == "untrusted":
+            store.conn.execute("UPDATE cache SET hash = NULL WHERE key = ?", (rid,))
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope != 'files'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    run = store.get_node(rid).attrs
+    store.close()
+    assert (run["start_time"], run["end_time"]) == ("2026-01-03T10:00:01Z",
+                                                    "2026-01-03T10:05:00Z")
+    assert run["properties"]["error"] == "cannot read postgres://db.internal:5432/crm"
+    assert run == fresh
+    for f in (repo.path / ".lineage").rglob("*"):
+        if f.is_file():
+            assert b"pa55SECRETword" not in f.read_bytes(), f
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
