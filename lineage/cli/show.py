@@ -27,9 +27,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by
-    number); a data path, the version the checkout's DVC files name; a short sha must name
-    one commit.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number); a data path, the version the checkout's DVC files name; a short sha must name one commit.
 
     Examples:
       lineage show churn@v1.1.0

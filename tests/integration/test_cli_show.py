@@ -38,3 +38,21 @@ def test_alerts_documents_and_retrainings_say_what_they_are(quickstart_demo: obj
     assert any("alert churn-psi-2026-01-21" in x and "resolved" in x for x in lines), lines
     assert any("retraining churn-v1.1.0 drift" in x for x in lines), lines
     assert any("document churn-v1.1.0-model-card model_card" in x for x in lines), lines
+
+
+def _wrapped_mid_paragraph(help_text: str, width: int) -> list[tuple[str, str]]:
+    """Pairs of prose lines of a ``--help`` text broken although the next word fitted."""
+    body = help_text.split("Usage:", 1)[1].split("Examples:", 1)[0]
+    lines = [x.strip() for x in body.splitlines()[1:]]
+    out = []
+    for prev, nxt in zip(lines, lines[1:], strict=False):
+        if prev and nxt and len(prev) + 1 + len(nxt.split()[0]) <= width - 4:
+            out.append((prev, nxt))
+    return out
+
+
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source() -> None:
+    res = runner.invoke(app, ["show", "--help"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    assert _wrapped_mid_paragraph(res.output, 80) == [], res.output
+    assert "lineage show churn@v1.1.0" in res.output
