@@ -41,3 +41,61 @@ def test_lineage_push_to_atlas(git_repo, monkeypatch: pytest.MonkeyPatch) -> Non
         assert res.exit_code == 3, res.output
         assert "rejected the credentials" in res.output
         assert "ATLAS_PASSWORD" in res.output and "Wr0ng-pw" not in res.output
+
+
+def _closed_port() -> int:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_a_push_that_never_reached_atlas_says_so_and_keeps_everything(
+        quickstart_demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from lineage.cli.main import app
+
+    repo = str(quickstart_demo)
+    monkeypatch.setenv("ATLAS_USERNAME", "admin")
+    monkeypatch.setenv("ATLAS_PASSWORD", "Never-Sh0wn")
+    runner = CliRunner()
+
+    def push(url: str) -> tuple[int, dict, list[str], str]:  # type: ignore[type-arg]
+        res = runner.invoke(app, ["push", "--to", "atlas", "--server", url, "--json", "-C", repo])
+        lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+        return res.exit_code, json.loads(res.stdout), lines, res.output
+
+    def last_push_event() -> dict:  # type: ignore[type-arg]
+        with Store.open(quickstart_demo / ".lineage") as store:
+            return [e.payload for e in store.events() if e.kind == "push"][-1]
+
+    # nothing listens there: the typedefs were not checked, nothing was written
+    url = f"http://127.0.0.1:{_closed_port()}"
+    code, out, errors, output = push(url)
+    assert code == 3
+    assert out["typedefs"] == "not checked"
+    assert (out["written"], out["unchanged"]) == (0, 0) and out["failed"] > 0
+    assert errors == [f"error: cannot reach Atlas at {url} (ConnectionError)"]
+    assert "--server" in output  # the hint names where the URL came from
+    assert "Never-Sh0wn" not in output
+    assert last_push_event()["typedefs"] == "not checked"
+    total = out["failed"]
+    with running_atlas({"admin": "R1ght-one"}) as atlas:
+        # Atlas answers, but refuses the credentials: the typedefs failed
+        code, out, errors, output = push(atlas.url)
+        assert code == 3
+        assert out["typedefs"] == "failed" and out["written"] == 0 and out["failed"] == total
+        assert len(errors) == 1 and "rejected the credentials of user 'admin'" in errors[0]
+        assert "Never-Sh0wn" not in output
+        assert last_push_event()["typedefs"] == "failed"
+        assert atlas.entities == {}
+        # the next push with the right password sends everything
+        monkeypatch.setenv("ATLAS_PASSWORD", "R1ght-one")
+        code, out, errors, output = push(atlas.url)
+        assert code == 0, output
+        assert out["typedefs"] == "created" and out["written"] == total
+        assert len(atlas.entities) == total and "R1ght-one" not in output

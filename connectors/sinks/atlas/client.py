@@ -43,12 +43,15 @@ class AtlasHttp:
     """Atlas REST v2 through ``apache_atlas.client.base_client.AtlasClient`` (basic auth)."""
 
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 60.0,
-                 credential_hint: str = "set ATLAS_USERNAME and ATLAS_PASSWORD") -> None:
+                 credential_hint: str = "set ATLAS_USERNAME and ATLAS_PASSWORD",
+                 url_source: str = "ATLAS_URL") -> None:
         from apache_atlas.client.base_client import AtlasClient
 
         self.url = url.rstrip("/")
         self.username = username
         self.credential_hint = credential_hint
+        # where the URL came from (ATLAS_URL, --server, lineage.yaml), for the hints
+        self.url_source = url_source
         self.client = AtlasClient(self.url, (username, password))
         self.client.host = self.url + "/"
         self._last: Any = None
@@ -83,7 +86,7 @@ class AtlasHttp:
         except requests.exceptions.RequestException as exc:
             reason = type(exc).__name__
             raise SinkError(f"cannot reach Atlas at {self.url} ({reason})",
-                            hint="is Atlas running and is ATLAS_URL right? "
+                            hint=f"is Atlas running and is the URL ({self.url_source}) right? "
                                  "(see docker/atlas/README.md to start one)") from exc
 
     def _error(self, method: str, path: str) -> AtlasError:
@@ -142,8 +145,8 @@ class AtlasHttp:
             raise self._error("POST", "entity/bulk") from exc
         except requests.exceptions.RequestException as exc:
             raise SinkError(f"cannot reach Atlas at {self.url} ({type(exc).__name__})",
-                            hint="is Atlas running and is ATLAS_URL right? the push resumes "
-                                 "where it stopped") from exc
+                            hint=f"is Atlas running and is the URL ({self.url_source}) right? "
+                                 "the push resumes where it stopped") from exc
         return dict(resp or {})
 
     def add_classifications(self, guid: str, classifications: list[dict[str, Any]]) -> None:

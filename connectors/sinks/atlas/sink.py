@@ -63,6 +63,7 @@ class AtlasSettings:
     batch_size: int = DEFAULT_BATCH
     timeout: float = 60.0
     full: bool = False
+    url_source: str = "ATLAS_URL"
 
     def __repr__(self) -> str:  # never show the password
         return (f"AtlasSettings(url={self.url!r}, username={self.username!r}, "
@@ -137,7 +138,8 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
         raise ConfigError("batch_size must be at least 1")
     full = str(opts.get("full", "")).lower() in ("1", "true", "yes", "on")
     clean = strip_credentials(url).rstrip("/")
-    return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full)
+    return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full,
+                         url_source=url_src)
 
 
 def namespace(url: str) -> str:
@@ -238,8 +240,13 @@ class AtlasSink:
         store = ctx.store
         state = {} if settings.full else store.state_get_all(ns)
         result = PushResult(target="atlas")
+        td_hash = digest(self.typedefs)
+        # what happened to the typedefs: "unchanged" (this server acknowledged these before),
+        # "created" / "updated", "failed" (Atlas answered with an error) or "not checked"
+        # (due, but Atlas was never reached)
         details: dict[str, Any] = {"url": settings.url, "destination": settings.url,
-                                   "typedefs": "unchanged", "batches": 0,
+                                   "typedefs": "unchanged" if state.get("typedefs") == td_hash
+                                   else "not checked", "batches": 0,
                                    "entities": 0, "classifications": 0,
                                    "business_metadata": 0, "requests": 0}
         result.details = details
@@ -252,7 +259,6 @@ class AtlasSink:
         pending = {i["qualifiedName"] for i in changed} | {
             i["qualifiedName"] for i in items if self._governance_due(i, state)}
         touched: set[str] = set()
-        td_hash = digest(self.typedefs)
         # pushed before, gone from the graph now: left in Atlas (facts are not deleted)
         details["stale_entities"] = sum(1 for k in state
                                         if k.startswith("e|") and k[2:] not in by_qn)
@@ -263,7 +269,8 @@ class AtlasSink:
             if http is None:
                 http = AtlasHttp(settings.url, settings.username, settings.password,
                                  timeout=settings.timeout,
-                                 credential_hint=settings.credential_hint)
+                                 credential_hint=settings.credential_hint,
+                                 url_source=settings.url_source)
             return http
 
         try:
@@ -312,6 +319,8 @@ class AtlasSink:
             self._governance(items, guids, state, ns, store, client, details, touched,
                              unknown)
         except (SinkError, KeyboardInterrupt) as exc:
+            if details["typedefs"] == "not checked" and isinstance(exc, AtlasError):
+                details["typedefs"] = "failed"
             if details["batches"] and isinstance(exc, SinkError):
                 exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
                     f"{details['batches']} batch(es) were acknowledged and are kept: re-run "
