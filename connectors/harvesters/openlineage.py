@@ -15,6 +15,8 @@ What it yields:
   (``namespace/name``), run and job tags — facets from the latest event that carries them;
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
+* the job (and dataset) facet ``ownership`` → ``properties.owners``; the first owner that is a
+  person (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user;
 * input / output datasets → data nodes ``data:<namespace>:<name>@<version>`` (the ``version``
   dataset facet's ``datasetVersion``, or ``unversioned``) with INPUT / OUTPUT edges; an input
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
@@ -61,12 +63,12 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
                    r"[0-9a-fA-F]{12}$")
 # the facets the run node is built from: the only ones kept (cached) between harvests
 RUN_FACETS = ("parent", "nominalTime", "errorMessage", "tags")
-JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags")
+JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags", "ownership")
 CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
 # the rules events are read with: a new value makes the next harvest read every file again and
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
-# (2: times in UTC, credentials removed from the facets kept)
-PARSER_VERSION = "2"
+# (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet)
+PARSER_VERSION = "3"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -350,11 +352,15 @@ class OpenLineageHarvester:
                     props[f"job_type.{k}"] = str(jt[k])
         if r.producer:
             props["producer"] = r.producer
+        owners = _owners(r.job_facets.get("ownership"))
+        if owners:
+            props["owners"] = ", ".join(label for label, _ in owners)
         tags = _tags(r.facets) | _tags(r.job_facets)
         yield Node.make(
             NodeKind.RUN, rid, source=NAME, run_id=r.run_id, name=r.job_name,
             job=f"{r.job_namespace}/{r.job_name}", status=status, start_time=start,
             end_time=end, commit=sha, tags=tags, properties=props,
+            user=next((who for _, who in owners if who), None),
         )
         if sha:
             yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)
@@ -394,6 +400,9 @@ class OpenLineageHarvester:
         if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
             props["schema_fields"] = ",".join(
                 str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
+        owners = _owners(facets.get("ownership"))
+        if owners:
+            props["owners"] = ", ".join(label for label, _ in owners)
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
 
@@ -459,6 +468,30 @@ def _tags(facets: dict[str, Any]) -> dict[str, str]:
         for item in t["tags"]:
             if isinstance(item, dict) and item.get("key") is not None:
                 out[str(item["key"])] = str(item.get("value", ""))
+    return out
+
+
+def _owners(facet: Any) -> list[tuple[str, str | None]]:
+    """The ``owners`` of an ownership facet (job or dataset), in the facet's order: each
+    ``(label, person)`` — label ``name (TYPE)``; person the name without ``user:`` (the spec's
+    recommended ``user:jdoe``, DataHub's ``urn:li:corpuser:jdoe``), or a plain name or email,
+    and None for a team, group or application (``team:data``, ``application:etl``)."""
+    out: list[tuple[str, str | None]] = []
+    items = facet.get("owners") if isinstance(facet, dict) else None
+    for o in items if isinstance(items, list) else []:
+        name = o.get("name") if isinstance(o, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        name = name.strip()
+        kind = o.get("type")
+        label = f"{name} ({kind})" if isinstance(kind, str) and kind else name
+        who: str | None = None
+        for prefix in ("user:", "urn:li:corpuser:"):
+            if name.lower().startswith(prefix):
+                who = name[len(prefix):].strip() or None
+        if who is None and ":" not in name:
+            who = name
+        out.append((label, who))
     return out
 
 

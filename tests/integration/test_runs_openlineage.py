@@ -442,3 +442,39 @@ def test_runs_stored_by_an_earlier_version_are_corrected_by_the_next_harvest(
         if f.is_file():
             assert b"pa55SECRETword" not in f.read_bytes(), f
     assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_job_and_dataset_owners_are_kept_and_pushed(repo: GitRepo) -> None:
+    """Airflow, dbt and Spark put the job's owners in the ``ownership`` job facet (and a
+    table's in the dataset facet): the run names its owner as MLflow names a run's user, so the
+    catalog shows who owns the training job and the four-eyes rule knows its author."""
+    pytest.importorskip("datahub")
+    from openlineage.client.facet_v2 import ownership_dataset, ownership_job
+
+    from connectors.sinks.datahub.render import render
+
+    sha = repo.git("rev-parse", "HEAD")
+    start, complete = _train_events(repo.path, sha)[1:3]
+    for ev in (start, complete):
+        ev.job.facets["ownership"] = ownership_job.OwnershipJobFacet(owners=[
+            ownership_job.Owner(name="team:churn-ml"),
+            ownership_job.Owner(name="user:jdoe", type="MAINTAINER"),
+            ownership_job.Owner(name="ada@example.com")])
+    complete.inputs[0].facets["ownership"] = ownership_dataset.OwnershipDatasetFacet(owners=[
+        ownership_dataset.Owner(name="user:max", type="DATA_OWNER")])
+    _emit(repo.path / "openlineage" / "events.jsonl", [start, complete])
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    rid = f"run:openlineage:{TRAIN}"
+    run = graph.attrs(rid)
+    assert run["user"] == "jdoe"  # the first owner that is a person, as user:jdoe names one
+    assert run["properties"]["owners"] == "team:churn-ml, user:jdoe (MAINTAINER), " \
+        "ada@example.com"
+    csv = graph.attrs(f"data:file:{repo.path / 'data' / 'train.csv'}@v7")
+    assert csv["properties"]["owners"] == "user:max (DATA_OWNER)"
+    mcps = [m for m in render(graph) if m.aspectName == "dataProcessInstanceProperties"]
+    props = [m.aspect for m in mcps if m.aspect.customProperties.get("lineage_id") == rid]
+    assert props[0].created.actor == "urn:li:corpuser:jdoe"
+    assert props[0].customProperties["user"] == "jdoe"
+    assert props[0].customProperties["owners"] == run["properties"]["owners"]
