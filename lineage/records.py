@@ -179,6 +179,34 @@ def with_aliases(record: _Record, aliases: Mapping[str, str]) -> _Record:
     return record.model_copy(update=update) if update else record
 
 
+def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str]
+                ) -> tuple[str, dict[str, Any]]:
+    """The node a record's ``data`` (:func:`canonical`) lands on, and what it says, with the
+    model groups it names under their canonical names (``model_aliases``): what two records
+    are compared by when one harvest, or one ``lineage record validate``, reads both. A
+    deployment without ``id:`` is named by its group, so ``churn-gto@v1`` and ``churn@v1``
+    deployed to one environment at one time are one deployment; a record's own or
+    content-derived id stays what its file says (:func:`with_aliases`)."""
+    if not aliases:
+        return node_id, dict(data)
+    out = dict(data)
+    for fld in ("model", "previous_model", "new_model", "model_group"):
+        value = out.get(fld)
+        if isinstance(value, str):
+            name, at, version = value.partition("@")
+            out[fld] = aliases.get(name, name) + at + version
+    if out.get("kind") == "run" and isinstance(out.get("models"), list):
+        out["models"] = [{**m, "name": aliases.get(m["name"], m["name"])}
+                         if isinstance(m, dict) and isinstance(m.get("name"), str) else m
+                         for m in out["models"]]
+    if (out.get("kind") == "deployment" and not out.get("id") and out.get("model") != data.get(
+            "model") and isinstance(out.get("environment"), str)
+            and isinstance(out.get("deployed_at"), str)):
+        node_id = deployment_id(split_model_ref(out["model"])[0], out["environment"],
+                                out["deployed_at"])
+    return node_id, out
+
+
 # -- credentials in URLs ------------------------------------------------------------------------
 # a URL anywhere in a value: the whole value (uri, evidence, endpoint, a link in properties, an
 # input path) or one inside free text (a reason, a description)
@@ -1024,8 +1052,11 @@ def record_files(folder: StrPath) -> list[Path]:
     return sorted(out)
 
 
-def check_files(paths: Iterable[StrPath], repo_root: StrPath) -> CheckResult:
-    """Validate record files as the harvester does, reporting every bad file (no store)."""
+def check_files(paths: Iterable[StrPath], repo_root: StrPath,
+                aliases: Mapping[str, str] | None = None) -> CheckResult:
+    """Validate record files as the harvester does, reporting every bad file (no store).
+    ``aliases`` is ``model_aliases`` (lineage.yaml): records naming a model group by another
+    registry's name are compared as the harvest compares them (:func:`as_one_fact`)."""
     repo_root = Path(repo_root)
     files = [f for p in paths for f in record_files(p)]
     loaded: list[LoadedRecord] = []
@@ -1036,15 +1067,16 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath) -> CheckResult:
             loaded += parse_file(f, repo_root)
         except InputError as exc:
             errors.append(exc)
-    seen: dict[str, LoadedRecord] = {}
+    seen: dict[str, tuple[LoadedRecord, dict[str, Any]]] = {}
     for rec in loaded:
         secret = credentials_error(rec)
         if secret is not None:
             errors.append(secret)
-        prev = seen.setdefault(rec.node_id, rec)
-        clash = conflicts(prev.record, rec.record) if prev is not rec else []
+        nid, said = as_one_fact(rec.node_id, canonical(rec.record), aliases or {})
+        prev, prev_said = seen.setdefault(nid, (rec, said))
+        clash = conflicts(prev_said, said) if prev is not rec else []
         if clash:
-            errors.append(conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]),
+            errors.append(conflict_error(nid, prev.file, prev.line_of(clash[0]),
                                          rec.file, rec.line_of(clash[0]), clash))
         if isinstance(rec.record, DocumentRecord):
             try:
@@ -1472,7 +1504,7 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "CheckResult", "check_document", "check_files", "conflicts", "credentials_error",
+    "CheckResult", "as_one_fact", "check_document", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",

@@ -24,7 +24,7 @@ never parsed (nor checked against the store) twice; facts that did not change wr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +36,7 @@ from lineage.records import (
     DeploymentRecord,
     DocumentRecord,
     RunRecord,
+    as_one_fact,
     canonical,
     check_document,
     conflict_error,
@@ -142,23 +143,27 @@ class RecordsHarvester:
                 more = "…" if len(errors) > 4 else ""
                 first.message += f" (and {len(errors) - 1} more invalid file(s): {others}{more})"
             raise first
-        self._check_duplicates(entries)
+        self._check_duplicates(entries, ctx.config.model_aliases)
         ctx.store.cache_put_many(CACHE_NS, fresh)
         return entries
 
     @staticmethod
-    def _check_duplicates(entries: list[_Entry]) -> None:
+    def _check_duplicates(entries: list[_Entry], aliases: Mapping[str, str]) -> None:
         """Several records may describe one node (a deployment and, later, its retirement)
-        but never contradict each other."""
-        seen: dict[str, _Entry] = {}
+        but never contradict each other. They are compared as they land, with the model
+        groups under their canonical names (``model_aliases``): ``churn-gto@v1`` and
+        ``churn@v1`` deployed at one time are one deployment, and a record naming either is
+        the same fact."""
+        seen: dict[str, tuple[_Entry, dict[str, Any]]] = {}
         for rec in entries:
-            prev = seen.get(rec.node_id)
-            if prev is None:
-                seen[rec.node_id] = rec
+            nid, said = as_one_fact(rec.node_id, rec.data, aliases)
+            if nid not in seen:
+                seen[nid] = (rec, said)
                 continue
-            clash = conflicts(prev.data, rec.data)
+            prev, prev_said = seen[nid]
+            clash = conflicts(prev_said, said)
             if clash:
-                raise conflict_error(rec.node_id, prev.file, prev.line_of(clash[0]), rec.file,
+                raise conflict_error(nid, prev.file, prev.line_of(clash[0]), rec.file,
                                      rec.line_of(clash[0]), clash)
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:

@@ -497,12 +497,13 @@ def validate(
 
     with handle_errors():
         root = find_repo_root(repo_path(repo))
-        targets = list(paths or [root / load_config(root).governance_dir])
+        cfg = load_config(root)
+        targets = list(paths or [root / cfg.governance_dir])
         missing = [str(p) for p in targets if not p.exists()]
         if missing:
             raise ConfigError(f"no such file or folder: {', '.join(missing)}",
                               hint="pass record files or folders, or create governance/")
-        res = check_files(targets, root)
+        res = check_files(targets, root, cfg.model_aliases)
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,

@@ -122,3 +122,57 @@ def test_a_recorded_run_by_the_other_name_produces_the_canonical_version(repo: G
     assert "model:churn@v1.1.0" in nodes
     assert nodes["model_group:churn"]["registry"] == "gto"  # GTO's group keeps its facts
     assert not any(n.startswith(("model:churn-gto", "model_group:churn-gto")) for n in nodes)
+
+
+def _store_state(repo: GitRepo) -> tuple[tuple[int, str], dict[str, dict[str, int]]]:
+    from tests.conftest import store_state
+
+    return store_state(repo)
+
+
+DEPLOYMENT = ("kind: deployment\nmodel: {model}\nenvironment: prod\nendpoint: {endpoint}\n"
+              "deployed_at: 2026-02-01T08:00:00Z\n")
+
+
+def test_two_files_saying_otherwise_about_one_deployment_by_both_names_fail_the_harvest(
+        repo: GitRepo) -> None:
+    # `churn-gto@…` is `churn@…`: these are one deployment (group, environment, time) with two
+    # endpoints; the second file must not silently overwrite the first
+    gov = repo.path / "governance"
+    gov.mkdir()
+    (gov / "a.yaml").write_text(DEPLOYMENT.format(model="churn-gto@v1.0.0",
+                                                  endpoint="https://a.example.com"))
+    (gov / "b.yaml").write_text(DEPLOYMENT.format(model="churn@v1.0.0",
+                                                  endpoint="https://b.example.com"))
+    before = _store_state(repo)
+    res = runner.invoke(app, ["harvest"])
+    assert res.exit_code == 2, res.output
+    assert ("governance/b.yaml:4 (endpoint): record deployment:churn:prod:2026-02-01T08:00:00Z "
+            "is also in governance/a.yaml:4, which says otherwise about endpoint") in res.stderr
+    assert _store_state(repo) == before
+    # record validate says the same before merging
+    res = runner.invoke(app, ["record", "validate", "--json"])
+    assert res.exit_code == 1, res.output
+    assert "says otherwise about endpoint" in res.stdout
+
+
+def test_one_record_under_both_names_is_one_fact_not_a_contradiction(repo: GitRepo) -> None:
+    gov = repo.path / "governance"
+    gov.mkdir()
+    approval = ("kind: approval\nid: appr-9\nmodel: {model}\nenvironment: prod\n"
+                "approver: rita@example.com\ndecision: approved\n"
+                "decided_at: 2026-01-01T02:30:00Z\n")
+    (gov / "a.yaml").write_text(approval.format(model="churn-gto@v1.0.0")
+                                + "---\n" + DEPLOYMENT.format(model="churn-gto@v1.0.0",
+                                                              endpoint="https://a.example.com"))
+    (gov / "b.yaml").write_text(approval.format(model="churn@v1.0.0")
+                                + "---\n" + DEPLOYMENT.format(model="churn@v1.0.0",
+                                                              endpoint="https://a.example.com")
+                                + "deployed_by: ci\n")
+    res = runner.invoke(app, ["record", "validate"])
+    assert res.exit_code == 0, res.output
+    _ok("harvest")
+    nodes = _nodes(repo)
+    assert nodes["approval:appr-9"]["model"] == "model:churn@v1.0.0"
+    dep = nodes["deployment:churn:prod:2026-02-01T08:00:00Z"]
+    assert dep["endpoint"] == "https://a.example.com" and dep["deployed_by"] == "ci"
