@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from connectors.sinks.atlas.sink import AtlasSink
 from lineage.store import Store
 from tests.standins import atlas_graph as G
 from tests.standins.atlas import running_atlas
@@ -55,8 +57,6 @@ def _closed_port() -> int:
 
 def test_a_push_that_never_reached_atlas_says_so_and_keeps_everything(
         quickstart_demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
     from lineage.cli.main import app
 
     repo = str(quickstart_demo)
@@ -99,3 +99,53 @@ def test_a_push_that_never_reached_atlas_says_so_and_keeps_everything(
         assert code == 0, output
         assert out["typedefs"] == "created" and out["written"] == total
         assert len(atlas.entities) == total and "R1ght-one" not in output
+
+
+def test_two_clones_of_one_repository_push_the_same_repository_entity(
+        git_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A laptop (ssh remote) and a CI runner (https remote, another checkout path) push the same
+    repository: one entity that neither push rewrites, carrying no local path."""
+    import subprocess
+
+    from connectors.sinks.atlas.client import AtlasHttp
+    from lineage.cli.main import app
+
+    git_repo.git("remote", "add", "origin", "git@GitHub.com:Example-Org/churn.git")
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    ci = tmp_path / "builds" / "runner-7" / "churn"
+    subprocess.run(["git", "clone", "-q", str(git_repo.path), str(ci)], check=True)
+    subprocess.run(["git", "-C", str(ci), "remote", "set-url", "origin",
+                    "https://github.com/Example-Org/churn.git"], check=True)
+    runner = CliRunner()
+    repo_qn = "repository:github.com/Example-Org/churn@lineage"
+    with running_atlas({"admin": "pw"}) as atlas:
+        monkeypatch.setenv("ATLAS_URL", atlas.url)
+        monkeypatch.setenv("ATLAS_USERNAME", "admin")
+        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
+        # what an earlier version pushed from the laptop: the checkout path and the ssh URL
+        AtlasHttp(atlas.url, "admin", "pw").create_typedefs(AtlasSink().typedefs)
+        AtlasHttp(atlas.url, "admin", "pw").bulk({"entities": [{
+            "guid": "-1", "typeName": "lineage_repository", "attributes": {
+                "qualifiedName": repo_qn, "name": "git@GitHub.com:Example-Org/churn.git",
+                "url": "git@GitHub.com:Example-Org/churn.git", "path": str(git_repo.path),
+                "lineageId": "repository:github.com/Example-Org/churn"}}]})
+        for checkout in (git_repo.path, ci):
+            for cmd in (["init"], ["harvest"], ["push", "--to", "atlas"]):
+                res = runner.invoke(app, [*cmd, "-C", str(checkout)])
+                assert res.exit_code == 0, res.output
+        guid = atlas.unique[("lineage_repository", repo_qn)]
+        entity = atlas.entities[guid]
+        attrs = entity["attributes"]
+        assert attrs["name"] == attrs["url"] == "github.com/Example-Org/churn"
+        assert not attrs.get("path")  # the old local path is gone
+        assert str(tmp_path) not in json.dumps(attrs)
+        version = entity["version"]
+        # each pushes again after a new commit: the repository entity is not rewritten
+        for checkout in (git_repo.path, ci):
+            subprocess.run(["git", "-C", str(checkout), "commit", "-q", "--allow-empty", "-m",
+                            "more"], check=True)
+            for cmd in (["harvest"], ["push", "--to", "atlas"]):
+                res = runner.invoke(app, [*cmd, "-C", str(checkout)])
+                assert res.exit_code == 0, res.output
+        assert atlas.entities[guid]["version"] == version

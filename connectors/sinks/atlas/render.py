@@ -29,6 +29,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
 
 if TYPE_CHECKING:
@@ -310,8 +311,11 @@ class _Renderer:
         bm: dict[str, dict[str, Any]] = {}
         extra: list[dict[str, Any]] = []
         if kind == NodeKind.REPOSITORY:
-            attrs = {"name": a.get("url") or rest, "url": a.get("url"), "path": a.get("path"),
-                     "rootCommit": a.get("root_commit")}
+            # what every clone sees, as the repository's id: the remote URL normalized (an ssh
+            # and an https clone, or two CI runners, push the same entity), never the local
+            # checkout path (it differs per machine and would expose it)
+            url = normalize_repo_url(a["url"]) if a.get("url") else None
+            attrs = {"name": url or rest, "url": url, "rootCommit": a.get("root_commit")}
         elif kind == NodeKind.COMMIT:
             sha = a.get("sha") or rest
             author, committer = a.get("author") or {}, a.get("committer") or {}
@@ -466,6 +470,10 @@ class _Renderer:
         entity = {"typeName": ENTITY_TYPE[kind],
                   "attributes": _compact({**self.common(nid), **attrs}),
                   "relationshipAttributes": _compact(rel)}
+        if kind == NodeKind.REPOSITORY:
+            # Atlas keeps an attribute an update leaves out: null clears the checkout path
+            # that versions before sent
+            entity["attributes"]["path"] = None
         for key, edge, record in (("documents", EdgeKind.DOCUMENTS, NodeKind.DOCUMENT),
                                   ("alerts", EdgeKind.ALERTS, NodeKind.ALERT)):
             if attrs.get(key) == {} and self.withdrawn_records(nid, edge, record):
