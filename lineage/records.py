@@ -1004,7 +1004,9 @@ def record_filename(record: _Record) -> str:
     so recording its retirement later rewrites the same file."""
     if isinstance(record, DeploymentRecord) and not record.id:
         name = split_model_ref(record.model)[0]
-        at = record.deployed_at.strftime("%Y%m%dT%H%M%SZ")
+        # the time as its id says it: to the second, or to the microsecond when it has them
+        at = record.deployed_at.astimezone(UTC).strftime(
+            "%Y%m%dT%H%M%S.%fZ" if record.deployed_at.microsecond else "%Y%m%dT%H%M%SZ")
         return f"deployment/{name}-{record.environment}-{at}.yaml"
     return f"{record.kind}/{native_id(record)}.yaml"
 
@@ -1438,11 +1440,18 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
             field=fields[0],
             hint=f"a run is immutable: record a run that differs as a new run ({where}); "
                  "a model it produced is a new model version")
+    # a deployment without id is named by group, environment and time: the clash may be a
+    # second deployment at that time rather than a correction
+    other = (isinstance(record, DeploymentRecord) and not record.id
+             and "deployed_at" not in fields)
     if file is None:
         return InputError(
             message, field=fields[0],
-            hint="records are immutable: record the correction with a new --id, saying which "
-                 f"record it supersedes (e.g. --prop supersedes={ref})")
+            hint=("if this is another deployment of the same version to the same environment "
+                  "at that time, give it its own --id; if it corrects the recorded one, "
+                  if other else "records are immutable: ")
+            + "record the correction with a new --id, saying which record it supersedes "
+              f"(e.g. --prop supersedes={ref})")
     if isinstance(record, DocumentRecord) and fields == ["content_hash"]:
         hint = (f"records are immutable: {record.uri} changed since it was recorded; restore "
                 "it, or record its new version as a new document record with its own `id:` "
@@ -1451,6 +1460,9 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
         hint = ("records are immutable: leave this record as it was recorded and add the "
                 "correction as a new record with its own `id:` and "
                 f"`properties: {{supersedes: {ref}}}`")
+        if other:
+            hint = ("if this is another deployment of the same version to the same environment "
+                    "at that time, give it its own `id:`; else " + hint)
     return InputError(message, file=file, line=line_of(fields[0]) if line_of else None,
                       field=fields[0], hint=hint)
 
@@ -1465,15 +1477,15 @@ def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | 
 def _record_target(store: Store, root: Path, governance_dir: str, record: _Record, nid: str,
                    write_file: bool, file: str | Path | None) -> Path | None:
     """Where ``--write-file`` (or ``file``) writes the record: ``file``; else the file that
-    recorded the stored node, when this record completes a node recorded under another id
-    (a deployment's retirement, recorded by model, environment and time, goes into the
-    deployment's own file); else ``<governance_dir>/<kind>/<id>.yaml``."""
+    recorded the stored node, when it holds that record alone — a deployment's retirement
+    goes into the deployment's own file, whatever its name (recorded under another id, named
+    by an earlier lineage, moved); else ``<governance_dir>/<kind>/<id>.yaml``."""
     if file is not None:
         target = Path(file)
         return target if target.is_absolute() else root / target
     if not write_file:
         return None
-    if nid != node_id_of(record):
+    if isinstance(record, DeploymentRecord) or nid != node_id_of(record):
         stored = store.get_node(nid)
         where = stored.attrs.get("record_file") if stored is not None else None
         if isinstance(where, str) and (root / where).is_file():

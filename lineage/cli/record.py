@@ -50,10 +50,14 @@ PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
 
 
-def _now() -> str:
+def _now(*, exact: bool = False) -> str:
+    """Now in UTC, to the second; ``exact`` keeps the microseconds: a deployment without
+    ``--id`` is named by its time, so two deployments of one version to one environment in one
+    second (two regions from one CD job) are two deployments, not one merged into the other."""
     from lineage.serialize import now_utc, utc_iso
 
-    return utc_iso(now_utc().replace(microsecond=0)) or ""
+    now = now_utc()
+    return utc_iso(now if exact else now.replace(microsecond=0)) or ""
 
 
 _PAIR_EXAMPLES = {"--prop": "ticket=JIRA-123", "--param": "lr=0.1", "--metric": "auc=0.91"}
@@ -134,7 +138,8 @@ def deployment(
     model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
     env: str = typer.Option(..., "--env", "--environment", help="Environment, e.g. prod."),
     endpoint: str | None = typer.Option(None, help="Serving endpoint URL or name."),
-    deployed_at: str | None = typer.Option(None, help="ISO time (default: now)."),
+    deployed_at: str | None = typer.Option(
+        None, help="ISO time (default: now, to the microsecond: it names the deployment)."),
     deployed_by: str | None = typer.Option(None, help="Who deployed (default: the CI actor)."),
     retired_at: str | None = typer.Option(None, help="ISO time the deployment ended."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
@@ -153,7 +158,7 @@ def deployment(
     from lineage.api import actor
 
     _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
-           "endpoint": endpoint, "deployed_at": deployed_at or _now(),
+           "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
            # a retirement names the deployment; it does not re-state who deployed it
            "deployed_by": deployed_by or (None if retired_at else actor()),
            "retired_at": retired_at},

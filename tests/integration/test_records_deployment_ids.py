@@ -133,3 +133,71 @@ def test_the_retirement_written_for_review_goes_into_the_deployments_own_file(
     assert runner.invoke(app, ["harvest", "-C", str(demo)]).exit_code == 0
     with api.open_store(demo) as store:
         assert store.head() == head  # the file says what the store holds
+
+
+def test_two_deployments_in_one_second_are_two_deployments(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CD job recording two deployments of one version to one environment (two regions)
+    within one second, without --deployed-at: each is its own node and file; neither is
+    merged into the other (0 facts written) nor refused as a contradiction."""
+    import lineage.serialize
+
+    clock = iter([datetime(2026, 2, 1, 8, 0, 0, 100_000, tzinfo=UTC),
+                  datetime(2026, 2, 1, 8, 0, 0, 900_000, tzinfo=UTC)])
+    monkeypatch.setattr(lineage.serialize, "now_utc", lambda: next(clock))
+    out = [json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                          "--endpoint", f"https://{region}.example.com/churn",
+                          "--deployed-by", "cd-bot", "--write-file", "--json"))
+           for region in ("eu", "us")]
+    eu, us = out[0]["node"], out[1]["node"]
+    assert eu != us and all(o["facts_written"] > 0 for o in out)
+    assert out[0]["file"] != out[1]["file"]
+    deployments = _deployments(repo)
+    assert deployments[eu]["endpoint"] == "https://eu.example.com/churn"
+    assert deployments[us]["endpoint"] == "https://us.example.com/churn"
+    # the files written for review land on the same nodes: harvesting them changes nothing
+    from tests.conftest import store_state
+
+    _ok("harvest")
+    state = store_state(repo)
+    _ok("harvest")
+    assert store_state(repo) == state
+    # retiring one, by model, environment and the time it printed, retires that one only
+    res = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                         "--deployed-at", out[0]["record"]["deployed_at"],
+                         "--retired-at", "2026-03-01T00:00:00Z", "--write-file", "--json"))
+    assert res["node"] == eu and res["file"] == out[0]["file"]
+    deployments = _deployments(repo)
+    assert deployments[eu]["retired_at"] == "2026-03-01T00:00:00Z"
+    assert "retired_at" not in deployments[us]
+
+
+def test_a_retirement_written_for_review_completes_the_file_that_recorded_the_deployment(
+        repo: GitRepo) -> None:
+    """Wherever the deployment's file is (named by an earlier lineage, moved, renamed), its
+    retirement recorded with --write-file completes that file rather than adding a second."""
+    own = repo.path / "governance" / "deployment" / "churn-prod-20260201T080000Z.yaml"
+    own.parent.mkdir(parents=True)
+    own.write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                   "deployed_at: '2026-02-01T08:00:00.250000Z'\ndeployed_by: cd-bot\n")
+    _ok("harvest")
+    res = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                         "--deployed-at", "2026-02-01T08:00:00.25Z", "--retired-at",
+                         "2026-03-01T00:00:00Z", "--write-file", "--json"))
+    assert res["file"] == "governance/deployment/churn-prod-20260201T080000Z.yaml"
+    assert sorted(p.name for p in own.parent.iterdir()) == [own.name]
+    assert "retired_at: '2026-03-01T00:00:00Z'" in own.read_text()
+
+
+def test_a_second_deployment_given_the_same_time_is_refused_with_how_to_record_it(
+        repo: GitRepo) -> None:
+    args = ["record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+            "--deployed-at", "2026-02-01T08:00:00Z"]
+    _ok(*args, "--endpoint", "https://eu.example.com/churn")
+    res = runner.invoke(app, [*args, "--endpoint", "https://us.example.com/churn"])
+    assert res.exit_code == 2, res.output
+    assert ("hint: if this is another deployment of the same version to the same environment "
+            "at that time, give it its own --id") in res.stderr
+    _ok(*args, "--endpoint", "https://us.example.com/churn", "--id", "churn-prod-us")
+    assert _deployments(repo)["deployment:churn-prod-us"]["endpoint"] == (
+        "https://us.example.com/churn")
