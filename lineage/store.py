@@ -25,8 +25,11 @@ import contextlib
 import hashlib
 import itertools
 import operator
+import shutil
 import sqlite3
+import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -296,6 +299,10 @@ class Store:
         self._fresh = False
         self._cache_has_hash: bool | None = None  # see _cache_hashed
         self._watermarks_have_hash: bool | None = None  # see _watermarks_hashed
+        # open_read_only: why a private copy of the store is read instead of the file (None:
+        # the file itself), and the temporary folder holding that copy
+        self.read_note: str | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -305,16 +312,8 @@ class Store:
         conn = None
         try:
             conn = sqlite3.connect(db, isolation_level=None, timeout=_BUSY_TIMEOUT)
-            if existing and not conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
-                conn.close()
-                what = ("an empty file" if db.stat().st_size == 0 else
-                        "an SQLite database without lineage's tables")
-                raise StoreError(
-                    f"{db} is not a lineage store: it is {what}",
-                    hint="if the store was lost, restore .lineage/ from a backup; otherwise "
-                         f"move {db.name} aside and rebuild it with `lineage init` and "
-                         "`lineage harvest`")
+            if existing:
+                _require_store(conn, db, StoreError)
             # a new store gets 16 KiB pages (rows of ~300 bytes, keys of ~100: a bulk load
             # writes ~20% faster than with 4 KiB); a no-op on an existing store
             conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
@@ -375,18 +374,71 @@ class Store:
         return cls(root, conn)
 
     @classmethod
+    def open_read_only(cls, root: Path) -> Store:
+        """The store opened to read only (what ``lineage verify`` does, e.g. on a copy handed
+        to an auditor on read-only media): the store file is never written, not even by a
+        WAL checkpoint or a schema migration, and no side file is made where none can be.
+
+        SQLite reads a WAL-mode store read-only when it can make (or finds) the ``-shm``
+        file. In a folder that cannot be written it reads the file as immutable when no
+        ``-wal``/``-journal`` file holds commits; when one does (a copy made while the store
+        was open), or when the store has an older schema (migrated before it is read), a
+        private copy in a temporary folder is read instead: :attr:`read_note` says so.
+
+        A file that is not a lineage store (not a database, damaged, empty, another
+        program's database, a schema version that cannot be read): :class:`IntegrityError`.
+        """
+        db = root / DB_NAME
+        if not db.is_file():
+            raise StoreNotInitialized(
+                f"no lineage store at {root}", hint="run `lineage init` in the repository first"
+            )
+        conn, note, scratch = _read_only_connection(db)
+        try:
+            _require_store(conn, db, IntegrityError)
+            version = _schema_version(conn, db)
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{db} has schema version {version}; this lineage reads up "
+                                 f"to {SCHEMA_VERSION}", hint="upgrade lineage")
+            if version < SCHEMA_VERSION:  # migrated in a copy, never in place
+                if scratch is None:
+                    scratch = _scratch(db)
+                    copy = Path(scratch.name) / DB_NAME
+                    try:
+                        with contextlib.closing(sqlite3.connect(copy)) as dest:
+                            conn.backup(dest)
+                    except sqlite3.OperationalError as exc:
+                        if _busy(exc):
+                            raise
+                        raise _copy_error(db, scratch, exc) from None
+                    conn.close()
+                    conn = cls._connect(copy, existing=True)
+                cls._check_version(conn, db)
+                note = (f"{db} has schema version {version}: a copy of it, brought to schema "
+                        f"{SCHEMA_VERSION} in a temporary folder, was read (the store itself "
+                        "is unchanged)")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            _cleanup(scratch)
+            if _busy(exc):
+                raise _open_error(db, exc, reading=True) from exc
+            raise _damaged_error(db, exc) from exc
+        except BaseException:
+            conn.close()
+            _cleanup(scratch)
+            raise
+        store = cls(root, conn)
+        store.read_note = note
+        store._scratch = scratch
+        return store
+
+    @classmethod
     def _check_version(cls, conn: sqlite3.Connection, db: Path) -> None:
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        text = None if row is None else str(row[0])
-        if text is None or not (text.isascii() and text.isdigit()) or int(text) < 1:
-            conn.close()  # read as some version, the store would be misread or misconverted
-            what = "missing" if text is None else f"{text!r}"
-            raise IntegrityError(
-                f"{db} has no schema version lineage can read (meta 'schema_version' is "
-                f"{what}): it was changed outside lineage",
-                hint="restore .lineage/ from a backup, or move it aside and rebuild it with "
-                     "`lineage init` and `lineage harvest`")
-        version = int(text)
+        try:
+            version = _schema_version(conn, db)
+        except IntegrityError:
+            conn.close()
+            raise
         if version > SCHEMA_VERSION:
             raise StoreError(f"{db} has schema version {version}; this lineage reads up to "
                              f"{SCHEMA_VERSION}", hint="upgrade lineage")
@@ -446,6 +498,8 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        _cleanup(self._scratch)
+        self._scratch = None
 
     def __enter__(self) -> Store:
         return self
@@ -1484,9 +1538,147 @@ def _fact_name(fid: str) -> str:
     return f"edge {kind} {source} → {target}" if kind and target else "edge " + fid[2:]
 
 
-def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:
+def _schema_version(conn: sqlite3.Connection, db: Path) -> int:
+    """The store's schema version; :class:`IntegrityError` when it cannot be read (read as
+    some version, the store would be misread or misconverted)."""
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    text = None if row is None else str(row[0])
+    if text is None or not (text.isascii() and text.isdigit()) or int(text) < 1:
+        what = "missing" if text is None else f"{text!r}"
+        raise IntegrityError(
+            f"{db} has no schema version lineage can read (meta 'schema_version' is "
+            f"{what}): it was changed outside lineage",
+            hint="restore .lineage/ from a backup, or move it aside and rebuild it with "
+                 "`lineage init` and `lineage harvest`")
+    return int(text)
+
+
+def _require_store(conn: sqlite3.Connection, db: Path, error: type[StoreError | IntegrityError]
+                   ) -> None:
+    """Raise ``error`` (and close ``conn``) unless ``db`` holds lineage's tables: an empty
+    file, or another program's SQLite database, is named as such and left as it is."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+        return
+    conn.close()
+    what = ("an empty file" if db.stat().st_size == 0 else
+            "an SQLite database without lineage's tables")
+    raise error(f"{db} is not a lineage store: it is {what}",
+                hint="if the store was lost, restore .lineage/ from a backup; otherwise "
+                     f"move {db.name} aside and rebuild it with `lineage init` and "
+                     "`lineage harvest`")
+
+
+def _damaged_error(db: Path, exc: sqlite3.DatabaseError) -> IntegrityError:
+    """``db`` cannot be read as an SQLite database (not one, truncated, damaged)."""
+    return IntegrityError(
+        f"the store file {db} cannot be read ({exc}): it is damaged, truncated or not a "
+        "lineage store",
+        hint="restore .lineage/ from a backup, or move it aside and rebuild it with "
+             "`lineage init` and `lineage harvest`")
+
+
+def _side_file(db: Path, suffix: str) -> Path:
+    return db.with_name(db.name + suffix)
+
+
+def _holds_data(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _probe(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """``conn`` once SQLite has opened its file (it does so at the first read)."""
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
+                                             tempfile.TemporaryDirectory[str] | None]:
+    """A connection that cannot write ``db``, a note when it reads a private copy, and the
+    temporary folder holding that copy. See :meth:`Store.open_read_only`."""
+    uri = "file:" + urllib.parse.quote(str(db.absolute())) + "?mode=ro"
+    conn = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT)
+        return _probe(conn), None, None
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        low = str(exc).lower()
+        if _busy(exc):
+            raise _open_error(db, exc, reading=True) from exc
+        if file_damaged(exc):
+            raise _damaged_error(db, exc) from exc
+        if not ("unable to open" in low or "readonly" in low or "read-only" in low):
+            raise _open_error(db, exc, reading=True) from exc
+    # the folder cannot be written: SQLite can neither make the -shm file a WAL store is read
+    # with, nor roll back a hot journal
+    pending = [p for p in (_side_file(db, "-wal"), _side_file(db, "-journal")) if _holds_data(p)]
+    if not pending:  # the file alone holds every commit, and nobody can be writing it
+        conn = None
+        try:
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+            return _probe(conn), None, None
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            if file_damaged(exc):
+                raise _damaged_error(db, exc) from exc
+            raise _open_error(db, exc, reading=True) from exc
+    scratch = _scratch(db)
+    folder = Path(scratch.name)
+    conn = None
+    try:
+        for p in (db, *pending):
+            shutil.copyfile(p, folder / p.name)
+        # read-write on the copy: SQLite applies its WAL (rolls back its journal) there
+        conn = sqlite3.connect(folder / DB_NAME, isolation_level=None)
+        _probe(conn)
+    except OSError as exc:
+        _cleanup(scratch)
+        raise _copy_error(db, scratch, exc) from None
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        _cleanup(scratch)
+        raise _damaged_error(db, exc) from exc
+    why = " and ".join(f"{p.name} holds its latest commits" if p.name.endswith("-wal") else
+                       f"{p.name} holds a write to undo" for p in pending)
+    return conn, (f"{db.parent} cannot be written and {why}: a copy of "
+                  f"{' and '.join(p.name for p in (db, *pending))}, in a temporary folder, was "
+                  "read (the store itself is unchanged)"), scratch
+
+
+def _scratch(db: Path) -> tempfile.TemporaryDirectory[str]:
+    try:
+        return tempfile.TemporaryDirectory(prefix="lineage-verify-")
+    except OSError as exc:
+        raise _copy_error(db, None, exc) from None
+
+
+def _copy_error(db: Path, scratch: tempfile.TemporaryDirectory[str] | None,
+                exc: BaseException) -> StoreError:
+    _cleanup(scratch)
+    where = tempfile.gettempdir() if scratch is None else scratch.name
+    return StoreError(
+        f"cannot read {db} without writing its folder, and a copy of it in {where} could "
+        f"not be made: {exc}",
+        hint="set TMPDIR to a folder with room for a copy of the store, or copy .lineage/ to a "
+             "folder you can write and run the command there")
+
+
+def _cleanup(scratch: tempfile.TemporaryDirectory[str] | None) -> None:
+    if scratch is not None:
+        with contextlib.suppress(OSError):
+            scratch.cleanup()
+
+
+def _open_error(db: Path, exc: sqlite3.DatabaseError, reading: bool = False) -> StoreError:
     """Why the store at ``db`` cannot be opened, and what to do: a busy store or one without
-    write access must never be mistaken for a broken one (moving it aside loses the trail)."""
+    write access must never be mistaken for a broken one (moving it aside loses the trail).
+    ``reading``: it was opened to read only (:meth:`Store.open_read_only`)."""
     msg = str(exc)
     low = msg.lower()
     if _busy(exc):
@@ -1498,6 +1690,9 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError) -> StoreError:
                                "a backup, or move it aside and rebuild it with `lineage init` "
                                "and `lineage harvest`")
     folder = db.parent
+    if reading:
+        return StoreError(f"cannot open the store {db}: {msg}",
+                          hint=f"check that you can read {db} and its folder")
     if "full" in low or "disk i/o" in low:
         return StoreError(
             f"cannot open the store {db}: {msg} (is its disk full, or a file size limit "

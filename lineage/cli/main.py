@@ -221,6 +221,9 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     the file. Keep the head it prints somewhere the store's writers cannot change, and give
     it back with --expect-head to catch that.
 
+    Reads only: a copy of the store on read-only media verifies as it is, and is left
+    byte for byte as it was. A file that is not a lineage store fails (exit 1).
+
     Examples:
       lineage verify
       lineage verify --json > kept-head.json
@@ -229,21 +232,34 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     from rich.markup import escape
 
     from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import IntegrityError
+    from lineage.store import Store, VerifyResult
 
+    note = None
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
-        store = api.open_store(repo_path(repo))
-        try:
-            res = store.verify(progress)
-            problem, bad = res.problem, res.bad_seq
-            head = None
-            if res.ok:  # a head that cannot be read is verify's own finding
-                seq, head_hash = store.head()
-                head = f"{seq}:{head_hash}"
-                if want is not None:
-                    problem, bad = _head_problem(store, seq, *want)
-        finally:
-            store.close()
+        root = api.find_repo_root(repo_path(repo))
+        head = None
+        try:  # read only: the store may be a copy on read-only media, and is evidence
+            store = Store.open_read_only(load_config(root).store_path(root))
+        except IntegrityError as exc:  # not a store, damaged, truncated: a failed verify
+            res = VerifyResult(False, 0, 0, exc.message)
+            problem, bad = res.problem, None
+        else:
+            try:
+                note = store.read_note
+                res = store.verify(progress)
+                problem, bad = res.problem, res.bad_seq
+                if res.ok:  # a head that cannot be read is verify's own finding
+                    seq, head_hash = store.head()
+                    head = f"{seq}:{head_hash}"
+                    if want is not None:
+                        problem, bad = _head_problem(store, seq, *want)
+            finally:
+                store.close()
+    if note and not as_json:
+        err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     ok = res.ok and problem is None
     if as_json:
         print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,

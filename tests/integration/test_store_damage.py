@@ -65,7 +65,7 @@ def test_an_empty_store_file_is_named_and_left_as_it_is(quickstart_demo: Path) -
     not turned into an empty database behind the user's back."""
     db = _db(quickstart_demo)
     db.write_bytes(b"")
-    for args in (("verify",), ("export",), ("audit",), ("harvest",), ALERT):
+    for args in (("export",), ("audit",), ("harvest",), ALERT):  # verify: a failed verify
         code, out = lineage(*args, "--repo", str(quickstart_demo))
         _one_error(code, out, 2, f"{db} is not a lineage store: it is an empty file", "backup")
         assert "permissions" not in out, out
@@ -79,7 +79,7 @@ def test_another_sqlite_database_is_not_a_store(quickstart_demo: Path) -> None:
     other.execute("CREATE TABLE runs (id TEXT)")
     other.commit()
     other.close()
-    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    code, out = lineage("export", "--repo", str(quickstart_demo))  # verify: a failed verify
     _one_error(code, out, 2, "is not a lineage store", "without lineage's tables")
     assert "permissions" not in out, out
     conn = sqlite3.connect(db)  # still the other program's database, in its journal mode
@@ -96,10 +96,13 @@ def test_a_schema_version_changed_outside_lineage(quickstart_demo: Path, sql: st
     """Read as some version, the store would be misread (or 'brought up to date' by init)."""
     _sql(quickstart_demo, sql)
     before = _state(quickstart_demo)
-    for args in (("verify",), ("harvest",), ("init",)):
+    for args in (("harvest",), ("init",)):
         code, out = lineage(*args, "--repo", str(quickstart_demo))
         _one_error(code, out, 1, "has no schema version lineage can read", says,
                    "changed outside lineage", "backup")
+    code, out = lineage("verify", "--repo", str(quickstart_demo))  # a failed verification
+    assert code == 1 and out.startswith("TAMPERED: ") and "Traceback" not in out, out
+    assert "has no schema version lineage can read" in out and says in out, out
     assert _state(quickstart_demo) == before
 
 

@@ -421,6 +421,28 @@ def test_schema_1_store_is_migrated_and_verifies(tmp_path: Path, fact_log: str) 
         assert store.verify().ok and _schema(root) == "2"
 
 
+@pytest.mark.parametrize("tampered", [False, True])
+def test_schema_1_store_verifies_read_only_without_being_migrated(tmp_path: Path,
+                                                                  tampered: bool) -> None:
+    """verify reads only: an older store is migrated in a private copy, never in place."""
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    if tampered:
+        _tamper_db(root, "UPDATE nodes SET attrs='{\"message\":\"forged\"}' WHERE id=?", C)
+    db = root / "lineage.db"
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    with Store.open_read_only(root) as store:
+        assert store.read_note is not None and "schema version 1" in store.read_note
+        copy = Path(store.conn.execute("PRAGMA database_list").fetchone()[2])
+        assert copy.parent != root
+        res = store.verify()
+        assert res.ok is not tampered, res.problem
+        if not tampered:
+            assert (res.events, res.facts) == (3, 6)
+    assert not copy.exists()
+    assert _schema(root) == "1" and (db.read_bytes(), db.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in root.iterdir()) == ["lineage.db"]
+
+
 @pytest.mark.parametrize("forged", [False, True])
 def test_schema_1_store_tampered_before_migration_still_fails(tmp_path: Path,
                                                               forged: bool) -> None:

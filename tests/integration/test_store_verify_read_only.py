@@ -1,0 +1,195 @@
+"""`lineage verify` as an auditor runs it: on a copy of the store handed over on read-only
+media or in a folder they may not write, possibly with a ``-wal`` file holding the last
+commits. verify reads what is committed and writes nothing: the store file keeps its bytes
+and its mtime, and no side file appears where none can be written.
+
+We run as root, which file permissions do not stop: the folder and its files are made
+immutable (``chattr +i``), which stops root too, as a read-only mount does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+
+runner = CliRunner()
+ALERT = ("record", "alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
+         "--threshold", "0.2")
+
+
+def lineage(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+def _db(repo: Path) -> Path:
+    return repo / ".lineage" / "lineage.db"
+
+
+def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.is_file()}
+
+
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """``paths`` immutable for as long as the block runs (even root cannot write them)."""
+    names = [str(p) for p in paths]
+    if subprocess.run(["chattr", "+i", *names], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (needs ext4/xfs and CAP_LINUX_IMMUTABLE)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *names], capture_output=True, check=True)
+
+
+def _frozen(repo: Path) -> list[Path]:
+    folder = repo / ".lineage"
+    return [folder, *(p for p in folder.iterdir() if p.is_file())]
+
+
+def _head(repo: Path) -> str:
+    conn = sqlite3.connect(_db(repo))
+    try:
+        return str(conn.execute("SELECT value FROM meta WHERE key='head'").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_verify_a_store_in_a_folder_nobody_can_write(quickstart_demo: Path,
+                                                     tmp_path: Path) -> None:
+    r = str(quickstart_demo)
+    code, out = lineage("verify", "--repo", r, "--json")
+    assert code == 0, out
+    kept = tmp_path / "kept-head.json"
+    kept.write_text(out)
+    folder = quickstart_demo / ".lineage"
+    before = _files(folder)
+    with read_only(*_frozen(quickstart_demo)):
+        code, out = lineage("verify", "--repo", r)
+        assert code == 0 and "OK: event log intact (10 events" in out, out
+        code, out = lineage("verify", "--repo", r, "--expect-head", str(kept))
+        assert code == 0 and "it holds the kept head (event 10)" in out, out
+        code, out = lineage("verify", "--repo", r, "--json")
+        assert code == 0 and json.loads(out)["head"] == json.loads(kept.read_text())["head"]
+    assert _files(folder) == before  # no byte, no mtime, no side file
+
+
+def test_a_tampered_store_in_a_read_only_folder_fails(quickstart_demo: Path) -> None:
+    conn = sqlite3.connect(_db(quickstart_demo))
+    with conn:
+        conn.execute("UPDATE nodes SET attrs=json_set(attrs, '$.approver', 'mallory') "
+                     "WHERE kind='approval'")
+    conn.close()
+    with read_only(*_frozen(quickstart_demo)):
+        code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 1 and out.startswith("TAMPERED: ") and "approval:" in out, out
+
+
+@contextmanager
+def _wal_held(repo: Path) -> Iterator[None]:
+    """Another connection keeps the store open: the commits made meanwhile stay in
+    ``lineage.db-wal`` (it is checkpointed when the last connection closes)."""
+    holder = sqlite3.connect(_db(repo), isolation_level=None)
+    holder.execute("SELECT count(*) FROM events").fetchone()
+    try:
+        yield
+    finally:
+        holder.close()
+
+
+def _copy_with_wal(src: Path, dest: Path, *, shm: bool) -> None:
+    """The store as copied while it was open: lineage.db, its -wal (and maybe -shm)."""
+    shutil.copytree(src, dest, symlinks=True)
+    if not shm:
+        (dest / ".lineage" / "lineage.db-shm").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("shm", [False, True], ids=["without-shm", "with-shm"])
+@pytest.mark.parametrize("writable", [False, True], ids=["read-only", "writable"])
+def test_a_copy_with_a_pending_wal_verifies_what_it_committed(
+        quickstart_demo: Path, tmp_path: Path, writable: bool, shm: bool) -> None:
+    copy = tmp_path / "copy"
+    with _wal_held(quickstart_demo):
+        code, out = lineage(*ALERT, "--repo", str(quickstart_demo))
+        assert code == 0, out
+        assert _db(quickstart_demo).with_name("lineage.db-wal").stat().st_size > 0
+        _copy_with_wal(quickstart_demo, copy, shm=shm)
+    head = _head(quickstart_demo)
+    assert head.startswith("11:")
+    folder = copy / ".lineage"
+    before = _files(folder)
+    if writable:
+        code, out = lineage("verify", "--repo", str(copy), "--json")
+    else:
+        with read_only(*_frozen(copy)):
+            code, out = lineage("verify", "--repo", str(copy), "--json")
+    res = json.loads(out)
+    assert code == 0 and res["ok"] and res["head"] == head, out  # the WAL's event 11 counts
+    after = _files(folder)
+    if writable:  # SQLite's own side files may appear; the store file is never touched
+        for name in ("lineage.db", "lineage.db-wal"):
+            assert after[name] == before[name], name
+    else:
+        assert after == before
+
+
+# -- what is at the store's path is not a store: a failed verification --------------------
+def _tampered(code: int, out: str, *needles: str) -> None:
+    assert code == 1, out
+    assert out.startswith("TAMPERED: ") and "Traceback" not in out, out
+    for n in needles:
+        assert n in out, (n, out)
+
+
+@pytest.mark.parametrize("content", [b"this is not sqlite" * 100,
+                                     b"SQLite format 3\0" + b"\xff" * 200],
+                         ids=["random-bytes", "header-then-garbage"])
+def test_a_file_that_is_not_a_database_fails_verification(quickstart_demo: Path,
+                                                          content: bytes) -> None:
+    db = _db(quickstart_demo)
+    db.write_bytes(content)
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    _tampered(code, out, str(db), "backup")
+    res = runner.invoke(app, ["verify", "--repo", str(quickstart_demo), "--json"])
+    verdict = json.loads(res.stdout)
+    assert res.exit_code == 1 and verdict["ok"] is False, res.output
+    assert str(db) in verdict["problem"], res.output
+    assert db.read_bytes() == content
+
+
+def test_a_truncated_store_fails_verification(quickstart_demo: Path) -> None:
+    db = _db(quickstart_demo)
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 2])
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    _tampered(code, out, str(db))
+    db.write_bytes(b"")
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    _tampered(code, out, f"{db} is not a lineage store: it is an empty file", "backup")
+    assert db.stat().st_size == 0
+
+
+def test_a_swapped_in_database_of_another_program_fails_verification(
+        quickstart_demo: Path) -> None:
+    db = _db(quickstart_demo)
+    db.unlink()
+    other = sqlite3.connect(db)
+    other.execute("CREATE TABLE runs (id TEXT)")
+    other.commit()
+    other.close()
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    _tampered(code, out, f"{db} is not a lineage store", "without lineage's tables")
+    conn = sqlite3.connect(db)  # still the other program's database, in its journal mode
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
