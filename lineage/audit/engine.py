@@ -19,13 +19,18 @@ from typing import Any
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
 from lineage.audit.index import AuditIndex, build_index, ref_id
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
-from lineage.audit.registry import RULES, RuleSpec, parse_time, short
+from lineage.audit.registry import RECORD_SKEW, RULES, RuleSpec, parse_time, short
 from lineage.errors import ConfigError
 from lineage.runtime import gc_paused
 
 # governance record kinds a later record of the same kind can correct (``supersedes``)
 SUPERSEDABLE = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
+# the dates of a governance record checked against the time the store wrote it: (attribute,
+# compared with the first write; False: with the last, a deployment's retirement completes it)
+DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
+         "approval": (("decided_at", True),), "risk_assessment": (("assessed_at", True),),
+         "alert": (("at", True),), "retraining": (("at", True),)}
 
 
 @dataclass
@@ -151,6 +156,9 @@ class AuditContext:
         self.idx = idx
         self.policy = policy
         self.now = now
+        # when a record was written, if its source does not say (a graph rebuilt from
+        # DataHub): no later than the real time of this audit, whatever --as-of says
+        self.wall = datetime.now(UTC)
         self._cache: dict[tuple[str, str], Any] = {}
         self._classes()
         self._groups()
@@ -164,6 +172,51 @@ class AuditContext:
         except KeyError:
             value = self._cache[k] = compute(key)
             return value
+
+    # -- record times ----------------------------------------------------------------------------
+    def recorded_at(self, record: str, last: bool = False) -> datetime:
+        """When the store first (``last``: last) wrote ``record`` (its event's time); the
+        real time of the audit when the source keeps no such time."""
+        times = self.idx.recorded.get(record)
+        t = parse_time(times[1 if last else 0]) if times else None
+        return t or self.wall
+
+    def future_dated(self, record: str) -> list[tuple[str, datetime, datetime]]:
+        """(attribute, its date, when the record was written) for each date of ``record``
+        later than its writing (beyond :data:`RECORD_SKEW`): a record of something that had
+        not happened yet when it was written. It is a finding of its own, and the audit does
+        not take the date's word where it would help a gate pass (see :meth:`deployed_at`,
+        :meth:`active`, :meth:`trusted_time`)."""
+        return self._memo("future", record, self._future_dated)  # type: ignore[no-any-return]
+
+    def _future_dated(self, record: str) -> list[tuple[str, datetime, datetime]]:
+        out = []
+        a = self.idx.a(record)
+        for attr, first in DATED.get(record.split(":", 1)[0], ()):
+            t = parse_time(a.get(attr))
+            if t is None:
+                continue
+            written = self.recorded_at(record, last=not first)
+            if t > written + RECORD_SKEW:
+                out.append((attr, t, written))
+        return out
+
+    def trusted_time(self, record: str, attr: str) -> datetime | None:
+        """A record's date when it is no later than the record's writing, else None: a claim
+        about the future is no evidence (an approval decision, monitoring)."""
+        t = parse_time(self.idx.a(record).get(attr))
+        if t is None or any(name == attr for name, _, _ in self.future_dated(record)):
+            return None
+        return t
+
+    def deployed_at(self, deployment: str) -> datetime:
+        """When a deployment happened as the audit takes it: its ``deployed_at``, or when the
+        store recorded it if that is earlier or it has no date (a deployment dated after it
+        was recorded may already run: a forged future date must not keep it out of the
+        audit, nor let approvals dated after its recording count)."""
+        t = parse_time(self.idx.a(deployment).get("deployed_at"))
+        written = self.recorded_at(deployment)
+        return written if t is None or t > written else t
 
     # -- corrections ---------------------------------------------------------------------------
     def _supersessions(self) -> None:
@@ -389,11 +442,16 @@ class AuditContext:
         return sorted(out)
 
     def deployments(self, version: str) -> list[str]:
-        return self._memo("deployments", version, lambda v: self.linked(  # type: ignore[no-any-return]
-            self.members[v], "deployment", "deployed_as", "model", outgoing=True))
+        """The version's deployments that had happened by the audit's clock (``--as-of``):
+        one made later did not exist then (its date as :meth:`deployed_at` takes it)."""
+        return self._memo("deployments", version, lambda v: [  # type: ignore[no-any-return]
+            d for d in self.linked(self.members[v], "deployment", "deployed_as", "model",
+                                   outgoing=True) if self.deployed_at(d) <= self.now])
 
     def active(self, deployment: str) -> bool:
-        retired = parse_time(self.idx.a(deployment).get("retired_at"))
+        """Not retired by the audit's clock. A retirement dated after it was recorded is a
+        claim about the future, not the record of one: the deployment stays active."""
+        retired = self.trusted_time(deployment, "retired_at")
         return retired is None or retired > self.now
 
     def runs(self, version: str) -> list[str]:

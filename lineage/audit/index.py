@@ -39,6 +39,8 @@ REF_ATTRS: dict[str, tuple[str, ...]] = {
     "alert": ("model",),
     "document": ("model", "model_group"),
 }
+# governance records: the store keeps when each was first and last written (its events' ts)
+RECORD_KINDS = tuple(REF_ATTRS)
 # edges along which a missing node is not an audit gap (a shallow clone's boundary parents)
 CONTINUITY_SKIP_EDGES = ("parent", "contains")
 _NODE_KINDS = frozenset(k.value for k in NodeKind)
@@ -81,6 +83,9 @@ class AuditIndex:
     # strongly pinned run inputs DVC never recorded although it tracks their path: data id →
     # that path's DVC versions (see :meth:`_unrecorded_candidates`)
     unrecorded: dict[str, list[str]] = field(default_factory=dict)
+    # governance record → (time the store first wrote it, time it last wrote it), from the
+    # event log; absent when the source keeps no such time (a graph rebuilt from DataHub)
+    recorded: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     node_count: int = 0
 
     # -- queries ------------------------------------------------------------------------------
@@ -149,6 +154,28 @@ class AuditIndex:
                         and ref.hash and not ref.dvc and "@" in data):
                     out[data] = data.rsplit("@", 1)[0] + "@"
         return out
+
+    def _record_times(self, conn: sqlite3.Connection, last_seq: dict[str, int]) -> None:
+        """When the store first and last wrote each governance record: the ``ts`` of the
+        events whose seq its current row and its superseded versions (``fact_log``) carry."""
+        if not last_seq:
+            return
+        first_seq = dict(last_seq)
+        ranges = " OR ".join(f"(fid >= 'n|{k}:' AND fid < 'n|{k};')" for k in RECORD_KINDS)
+        for fid, seq in conn.execute(
+            f"SELECT fid, min(seq) FROM fact_log WHERE {ranges} GROUP BY fid"
+        ):
+            nid = fid[2:]
+            if nid in first_seq and seq < first_seq[nid]:
+                first_seq[nid] = seq
+        wanted = sorted(set(first_seq.values()) | set(last_seq.values()))
+        ts: dict[int, str] = {}
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            ts.update(conn.execute(f"SELECT seq, ts FROM events WHERE seq IN ({q})", chunk))
+        for nid, last in last_seq.items():
+            self.recorded[nid] = (ts.get(first_seq[nid]), ts.get(last))
 
     def _sort(self) -> None:
         for ids in self.by_kind.values():
@@ -232,10 +259,15 @@ class AuditIndex:
             raise ValueError("a node or edge of a kind lineage does not know")
         idx = cls(node_count=sum(counts.values()))
         marks = ",".join("?" * len(FULL_KINDS))
-        for nid, kind, attrs in conn.execute(
-            f"SELECT id, kind, attrs FROM nodes WHERE kind IN ({marks})", FULL_KINDS
+        records = frozenset(RECORD_KINDS)
+        last_seq: dict[str, int] = {}
+        for nid, kind, attrs, seq in conn.execute(
+            f"SELECT id, kind, attrs, seq FROM nodes WHERE kind IN ({marks})", FULL_KINDS
         ):
             idx._add_node(nid, kind, _object(attrs))
+            if kind in records and seq is not None:
+                last_seq[nid] = seq
+        idx._record_times(conn, last_seq)
         emarks = ",".join("?" * len(EDGE_KINDS))
         for s, t, k, a in conn.execute(
             f"SELECT source, target, kind, attrs FROM edges WHERE kind IN ({emarks}) "
@@ -321,5 +353,5 @@ def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
         return AuditIndex.from_store(source)
 
 
-__all__ = ["AuditIndex", "Ref", "build_index", "ref_id"]
+__all__ = ["RECORD_KINDS", "AuditIndex", "Ref", "build_index", "ref_id"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 RuleFn = Callable[["AuditContext"], Iterable["Outcome"]]
 
 ALL_TIERS = ("unacceptable", "high", "limited", "minimal", "unassessed")
+# clock skew tolerated between the machine that dates a governance record and the one that
+# writes it to the store: a record dated later than that after its writing is future-dated
+RECORD_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -78,4 +81,4 @@ def short(node_id: str) -> str:
     return node_id.split(":", 1)[1] if node_id.startswith(("model:", "model_group:")) else node_id
 
 
-__all__ = ["ALL_TIERS", "RULES", "RuleSpec", "parse_time", "rule", "short"]
+__all__ = ["ALL_TIERS", "RECORD_SKEW", "RULES", "RuleSpec", "parse_time", "rule", "short"]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from lineage.audit.index import REF_ATTRS, ref_id
-from lineage.audit.registry import RULES, parse_time, rule, short
+from lineage.audit.registry import RECORD_SKEW, RULES, parse_time, rule, short
 from lineage.ids import deployment_id, legacy_deployment_id
 
 if TYPE_CHECKING:
@@ -133,22 +133,26 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
                                                                              list[str]]:
     """The approvals that count for a deployment, and why each other one does not.
 
-    What counts for an approver is their latest decision dated before the deployment (any
-    time, for a deployment without a date): a later rejection withdraws their earlier
-    approvals, a later approval (or conditional approval) replaces an earlier rejection.
-    Decisions dated after the deployment, and undated ones, do not count."""
-    deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
+    What counts for an approver is their latest decision dated before the deployment (its
+    date as :meth:`AuditContext.deployed_at` takes it: when it was recorded, if that is
+    earlier or it has none): a later rejection withdraws their earlier approvals, a later
+    approval (or conditional approval) replaces an earlier rejection. Decisions dated after
+    the deployment, undated ones and ones dated after they were recorded do not count."""
+    deployed = ctx.deployed_at(deployment)
     why: list[str] = []
     by_approver: dict[str, list[tuple[datetime, int, str]]] = {}
-    floor = datetime.min.replace(tzinfo=UTC)
-    dated: list[tuple[str, datetime | None, str]] = []
+    dated: list[tuple[str, datetime, str]] = []
     for ap in approvals:
         a = ctx.idx.a(ap)
-        decided = parse_time(a.get("decided_at"))
-        if deployed is not None and decided is None:
+        decided = ctx.trusted_time(ap, "decided_at")
+        if decided is None and parse_time(a.get("decided_at")) is not None:
+            why.append(f"approval {_rid(ap)} is dated {_when(parse_time(a.get('decided_at')))}"
+                       f", after it was recorded ({_when(ctx.recorded_at(ap))})")
+            continue
+        if decided is None:
             why.append(f"approval {_rid(ap)} is undated")
             continue
-        if deployed is not None and decided is not None and decided > deployed:
+        if decided > deployed:
             why.append(f"approval {_rid(ap)} was decided after the deployment "
                        f"({_when(decided)})")
             continue
@@ -156,7 +160,7 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
     # one person, however spelled (carl, carl@example.com), decides once: their latest word
     for (ap, decided, _), who in zip(dated, _people([w for _, _, w in dated]), strict=True):
         rank = _DECISION_RANK.get(str(ctx.idx.a(ap).get("decision", "approved")), 2)
-        by_approver.setdefault(str(who), []).append((decided or floor, rank, ap))
+        by_approver.setdefault(str(who), []).append((decided, rank, ap))
     ok: list[str] = []
     for _who, decisions in sorted(by_approver.items()):
         decisions.sort()
@@ -192,10 +196,7 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
     was = "was" if count == 1 else "were"
     cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
            f"--role {role}")
-    deployed = parse_time(ctx.idx.a(deployment).get("deployed_at"))
-    if deployed is None:
-        return f"record {what}: {cmd}"
-    at = _when(deployed)
+    at = _when(ctx.deployed_at(deployment))
     return (f"an approval counts only when decided before the deployment ({at}); if {what} "
             f"{was} given before it, record {'it' if count == 1 else 'them'} with "
             f"{'its' if count == 1 else 'their'} date and evidence: {cmd} --decided-at "
@@ -488,6 +489,8 @@ def risk_tier_set(ctx: AuditContext) -> Iterator[Outcome]:
         a = ctx.idx.a(ra)
         tier = str(a.get("tier", "unassessed"))
         assessed = parse_time(a.get("assessed_at"))
+        if assessed is not None:  # no younger than its record (a forged future date)
+            assessed = min(assessed, ctx.recorded_at(ra))
         review = parse_time(a.get("next_review"))
         problems = []
         if assessed is None:
@@ -660,10 +663,11 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
         live = [d for d in ctx.deployments(v) if ctx.active(d)]
         alerts = ctx.alerts(v)
         if live:
-            times = [(t, a) for a in alerts if (t := parse_time(ctx.idx.a(a).get("at")))]
+            # an alert dated after it was recorded observed nothing yet
+            times = [(t, a) for a in alerts if (t := ctx.trusted_time(a, "at"))]
             for n in [*live, *ctx.members[v]]:
                 t = parse_time(ctx.idx.a(n).get("properties", {}).get("monitoring_checked_at"))
-                if t:
+                if t and not (n in live and t > ctx.recorded_at(n, last=True) + RECORD_SKEW):
                     times.append((t, n))
             # evidence dated after the audit's clock is no evidence yet (a typo'd or forged
             # year would keep the version "monitored" for good)
@@ -689,6 +693,8 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
                 yield ctx.passed(al, tier, model=v)
                 continue
             at = parse_time(a.get("at"))
+            if at is not None:  # due from its recording at the latest (a forged future date)
+                at = min(at, ctx.recorded_at(al))
             if at is not None and at + follow >= ctx.now:
                 yield ctx.passed(al, tier, model=v)
                 continue
@@ -734,11 +740,39 @@ def transparency_notice(ctx: AuditContext) -> Iterator[Outcome]:
                              remediation=_doc_cmd(v, "transparency_notice"))
 
 
-@rule("lineage-continuity", "No dangling references",
+# what the audit makes of a date later than the record's writing, by attribute
+_FUTURE_TAKEN = {
+    "deployed_at": "the audit takes it as deployed when it was recorded",
+    "retired_at": "the audit takes it as still active",
+    "decided_at": "it approves nothing",
+    "assessed_at": "it ages from when it was recorded",
+    "at": "it is no monitoring evidence, and is due for follow-up from when it was recorded",
+}
+
+
+def _future_message(record: str, future: list[tuple[str, datetime, datetime]]) -> str:
+    said = "; ".join(f"{attr} {_when(t)} is after it was recorded ({_when(written)}), a time "
+                     "that had not come yet"
+                     + (f": {_FUTURE_TAKEN[attr]}" if not record.startswith("retraining:")
+                        else "")
+                     for attr, t, written in future)
+    return f"{record}: {said}"
+
+
+def _future_fix(record: str) -> str:
+    kind, _, rid = record.partition(":")
+    return (f"a record says what has happened: if the date is wrong, record a correction with "
+            f"the real date (lineage record {kind.replace('risk_assessment', 'assessment')} "
+            f"… --prop supersedes={rid}); if it has not happened yet, record it when it has")
+
+
+@rule("lineage-continuity", "No dangling references; no record dated after it was written",
       articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",), severity=_SEV_TRACE)
 def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     """Every node a record or edge names exists in the graph (a version, run, commit, data
-    version that no harvester has seen is a break in the audit trail)."""
+    version that no harvester has seen is a break in the audit trail), and no governance
+    record is dated after the store wrote it (a deployment, retirement, approval, assessment,
+    alert or retraining that had not happened yet: forged, or a typo)."""
     idx = ctx.idx
     missing: dict[str, set[str]] = {k: set(v) for k, v in idx.placeholders.items()}
     for kind, names in REF_ATTRS.items():
@@ -747,8 +781,14 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             bad = [r for r in refs if not idx.exists(r)]
             for r in bad:
                 missing.setdefault(r, set()).add(nid)
-            if not bad:
-                model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
+            model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
+            future = [] if nid in ctx.superseded else ctx.future_dated(nid)
+            if future:
+                group = None if model else ctx.group_class(str(idx.a(nid).get("model_group")))
+                tier = ctx.tier(model) if model else ctx.group_tier(group)
+                yield ctx.failed(nid, tier, _future_message(nid, future), evidence=[nid, *refs],
+                                 model=model, group=group, remediation=_future_fix(nid))
+            elif not bad:
                 yield ctx.passed(nid, ctx.tier(model), model=model)
     # a correction naming a record that is not there (a typo in ``supersedes``) corrects
     # nothing: the record it meant still counts
