@@ -155,3 +155,34 @@ def test_a_full_push_removes_a_tier_and_attributes_this_store_never_recorded(
     n = len(atlas.requests)
     lineage("push", "--to", "atlas", "-C", repo)
     assert atlas.requests[n:] == []
+
+
+def audit_tiers(repo: str) -> set[str]:
+    """The tiers `lineage audit` gives the churn system's findings."""
+    import json
+
+    res = runner.invoke(app, ["audit", "--json", "-C", repo])
+    return {f["tier"] for f in json.loads(res.stdout)["findings"]
+            if f.get("tier") not in (None, "unassessed")}
+
+
+def tier_in_atlas(atlas: AtlasStandin) -> tuple[list[str], str]:
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    risk = group["businessAttributes"]["lineage_risk_assessment"]
+    return [c["typeName"] for c in group["classifications"]], risk["assessmentId"]
+
+
+def test_a_same_day_lower_tier_does_not_lift_the_high_risk_tier(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # a second assessor files 'minimal' the same day as the high-risk assessment: the audit
+    # keeps the stricter tier, whatever the ids; Atlas must show the same
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "minimal",
+            "--assessor", "bob@example.com", "--date", "2026-01-03", "--id", "churn-2026-z")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert audit_tiers(repo) == {"high"}
+    assert tier_in_atlas(atlas) == (["EUAIAct_High"], "risk_assessment:churn-2026")
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_High"]
+    assert v2["businessAttributes"]["lineage_risk_assessment"]["tier"] == "high"
+

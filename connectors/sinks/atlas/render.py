@@ -54,6 +54,8 @@ DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
 SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
+# the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
+TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
 TIER_CLASSIFICATION = {"unacceptable": "EUAIAct_Unacceptable", "high": "EUAIAct_High",
                        "limited": "EUAIAct_Limited", "minimal": "EUAIAct_Minimal"}
 
@@ -177,7 +179,15 @@ class _Renderer:
         ids = [i for i in ids if i not in self.superseded]
         if not ids:
             return None
-        return max(ids, key=lambda i: (str(self.g.attrs(i).get("assessed_at") or ""), i))
+        return max(ids, key=self._assessed_key)
+
+    def _assessed_key(self, assessment: str) -> tuple[int, int, str]:
+        """Latest last, as the audit orders them: at the same instant the stricter tier (a
+        same-day "minimal" does not lift a "high" by the name of its id)."""
+        a = self.g.attrs(assessment)
+        at = epoch_ms(a.get("assessed_at"))
+        return (at if at is not None else -(2**63), TIER_RANK.get(str(a.get("tier")), 0),
+                assessment)
 
     def risk_bm(self, assessment: str) -> dict[str, Any]:
         a = self.g.attrs(assessment)
