@@ -18,6 +18,16 @@ transaction, and adds:
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
+* **produced** — an OpenLineage run whose output is a model version's artifact gets the
+  PRODUCED edge run → version, on evidence every source sees, never on harvest order: the
+  output names the path of the version's artifact (the DVC data node on its ARTIFACT edge, an
+  MLflow version's ``source_path``, a GTO artifact's ``path``) and either its ``version`` facet
+  carries that version's content hash (DVC's md5, ``md5:`` optional: ``by: hash``) or, when the
+  output carries no md5, the run's code commit is the commit the version was registered at
+  (GTO's tagged commit, MLflow's run commit: ``by: commit``). An output that is an MLflow
+  version's artifact location, the ``source`` it was created from (``models:/m-…``) or
+  ``models:/<name>/<version>`` joins it too (``by: uri``). An
+  output whose md5 differs is not that version, whatever its commit.
 * **SAME_AS** — two registries' versions of one model (GTO ``churn@v1.0.0``, MLflow
   ``churn@3``) are declared the same when their artifact hashes match: ``artifact_hash`` or the
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
@@ -31,6 +41,7 @@ count), so a harvest with nothing new joins nothing and repeats no warning.
 from __future__ import annotations
 
 import heapq
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
@@ -205,6 +216,7 @@ class JoinsHarvester:
         yield from self._strong_pins(ctx, dvc)
         artifacts = list(self._artifacts(ctx, dvc))
         yield from artifacts
+        yield from self._produced(ctx, artifacts)
         yield from self._same_as(ctx, artifacts)
         ctx.set_watermark("head", head)
 
@@ -252,6 +264,62 @@ class JoinsHarvester:
             if hit is not None and hit[2] is None:
                 yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
 
+    def _produced(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
+        """PRODUCED run → model version for OpenLineage outputs (see the module docstring)."""
+        by_path: dict[str, set[str]] = {}
+        by_uri: dict[str, set[str]] = {}
+        hashes: dict[str, set[str]] = {}
+        commits: dict[str, str] = {}
+        for m in ctx.store.iter_nodes(NodeKind.MODEL):
+            a = m.attrs
+            if a.get("commit"):
+                commits[m.id] = str(a["commit"]).lower()
+            if a.get("artifact_hash"):
+                hashes.setdefault(m.id, set()).add(str(a["artifact_hash"]))
+            source_path = (a.get("properties") or {}).get("source_path")
+            if source_path:
+                by_path.setdefault(str(source_path), set()).add(m.id)
+            uri = a.get("artifact_uri")
+            if a.get("registry") == "gto" and isinstance(uri, str) and "://" not in uri \
+                    and ":" not in str(a.get("group")):  # a monorepo's path is its folder's
+                by_path.setdefault(uri, set()).add(m.id)
+            if a.get("registry") == "mlflow":
+                name = (a.get("properties") or {}).get("mlflow_name") or a.get("group")
+                by_uri.setdefault(f"models:/{name}/{a.get('version')}", set()).add(m.id)
+                source = (a.get("properties") or {}).get("source")  # models:/m-… (MLflow 3)
+                for where in (uri, source):
+                    if isinstance(where, str) and where:
+                        by_uri.setdefault(where.rstrip("/"), set()).add(m.id)
+        if not commits and not hashes and not by_uri:
+            return
+        for e in [*ctx.store.iter_edges(EdgeKind.ARTIFACT), *new_artifacts]:
+            node = ctx.store.get_node(e.source)
+            if node is None:
+                continue
+            if node.attrs.get("path"):
+                by_path.setdefault(str(node.attrs["path"]), set()).add(e.target)
+            if node.attrs.get("hash"):
+                hashes.setdefault(e.target, set()).add(str(node.attrs["hash"]))
+        rows = ctx.store.conn.execute(
+            "SELECT e.source, e.target, json_extract(e.attrs, '$.path'), d.attrs, r.attrs "
+            "FROM edges e JOIN nodes d ON d.id = e.target JOIN nodes r ON r.id = e.source "
+            "WHERE e.kind = 'output' AND e.source LIKE 'run:openlineage:%' "
+            "ORDER BY e.source, e.target")
+        for rid, _did, path, raw_data, raw_run in rows.fetchall():
+            data, run = loads(raw_data), loads(raw_run)
+            md5 = _md5(data.get("hash"))
+            sha = str(run.get("commit") or "").lower()
+            for mid in sorted(by_path.get(str(path), ()) if path else ()):
+                if md5 is not None:
+                    if md5 in hashes.get(mid, ()):
+                        yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="hash", hash=md5,
+                                        path=path)
+                elif sha and commits.get(mid) == sha:
+                    yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="commit", commit=sha,
+                                    path=path)
+            for mid in sorted(by_uri.get(_location(data), ())):
+                yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="uri", uri=_location(data))
+
     def _same_as(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
         models = {m.id: m.attrs for m in ctx.store.iter_nodes(NodeKind.MODEL)}
         hashes: dict[str, set[str]] = {}
@@ -295,6 +363,29 @@ def _nothing_new(ctx: HarvestContext) -> bool:
         "SELECT 1 FROM events WHERE seq > ? AND kind != 'push' AND NOT (kind = 'harvest' "
         "AND json_extract(payload, '$.harvester') = ?) LIMIT 1", (int(mark), NAME)).fetchone()
     return row is None
+
+
+def _md5(label: Any) -> str | None:
+    """An OpenLineage ``datasetVersion`` that is an md5 (DVC's spelling or bare, a folder's
+    ``.dir`` kept), as DVC's data nodes spell it: ``md5:<hex>``; else None (a label)."""
+    if not isinstance(label, str):
+        return None
+    m = _MD5.match(label.strip().lower())
+    return f"md5:{m.group(1)}" if m else None
+
+
+def _location(data: dict[str, Any]) -> str:
+    """Where an OpenLineage dataset is, as a URI: its name when it is one (``models:/churn/3``,
+    ``s3://…``), else namespace + name (``s3://bucket`` + ``models/m``)."""
+    ns, name = str(data.get("namespace") or ""), str(data.get("path") or "")
+    if "://" in name or name.startswith("models:/"):
+        return name.rstrip("/")
+    if "://" in ns:
+        return f"{ns.rstrip('/')}/{name.lstrip('/')}".rstrip("/")
+    return name.rstrip("/")
+
+
+_MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 
 
 def _hash_from_id(data_id: str) -> str | None:

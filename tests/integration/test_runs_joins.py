@@ -275,3 +275,131 @@ def test_a_run_after_the_data_was_reverted_joins_the_version_its_commit_records(
               for e in graph.in_edges(rid, EdgeKind.INPUT) if e.attrs.get("pin") == "strong"]
     assert strong == [(v1, v1)]
     assert v2 != v1
+
+
+def _ol_run(run_id: str, sha: str, at: str, model: Path, md5: str | None = None,
+            state: str = "COMPLETE") -> dict:
+    out: dict = {"namespace": "file", "name": str(model)}
+    if md5:  # what a training script that hashes the file it wrote reports
+        out["facets"] = {"version": {"datasetVersion": md5}}
+    return {"eventType": state, "eventTime": at, "producer": "https://example.com/ci",
+            "run": {"runId": run_id},
+            "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
+                "type": "git", "url": "https://example.com/churn", "version": sha}}},
+            "outputs": [out]}
+
+
+@pytest.fixture
+def gto_dvc_repo(git_repo: GitRepo) -> dict[str, str]:
+    """A real DVC pipeline whose model dvc.yaml declares as GTO artifact ``churn``: trained
+    and committed at c1 (registered v1.0.0 there), retrained on new data and committed at c2
+    (registered v2.0.0)."""
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "dvc").exists() or not (bin_dir / "gto").exists():
+        pytest.skip("dvc and gto are not installed")
+    r = git_repo
+
+    def run(*cmd: str) -> None:
+        subprocess.run([str(bin_dir / cmd[0]), *cmd[1:]], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
+
+    run("dvc", "init", "-q")
+    r.write("train.py", "import pathlib\npathlib.Path('models').mkdir(exist_ok=True)\n"
+            "pathlib.Path('models/model.pkl').write_bytes(b'model-' + "
+            "pathlib.Path('data/train.csv').read_bytes())\n")
+    r.write("data/train.csv", "age,churned\n31,0\n")
+    run("dvc", "add", "-q", "data/train.csv")
+    r.write("dvc.yaml", f"stages:\n  train:\n    cmd: {sys.executable} train.py\n"
+            "    deps: [train.py, data/train.csv]\n    outs: [models/model.pkl]\n"
+            "artifacts:\n  churn:\n    path: models/model.pkl\n    type: model\n")
+    c0 = r.commit("pipeline")
+    run("dvc", "repro", "-q")
+    c1 = r.commit("train v1")
+    run("gto", "register", "churn", "--version", "v1.0.0")
+    r.write("data/train.csv", "age,churned\n31,0\n45,1\n")
+    run("dvc", "add", "-q", "data/train.csv")
+    run("dvc", "repro", "-q")
+    c2 = r.commit("train v2")
+    run("gto", "register", "churn", "--version", "v2.0.0", c2)
+    import hashlib
+
+    md5 = hashlib.md5((r.path / "models/model.pkl").read_bytes()).hexdigest()
+    assert f"md5: {md5}" in (r.path / "dvc.lock").read_text()  # DVC's hash of the file
+    return {"c0": c0, "c1": c1, "c2": c2, "md5_v2": md5}
+
+
+RUN_AT_TAG, RUN_BEFORE_COMMIT, RUN_OLD_CODE, RUN_OTHER_BYTES = (
+    f"0190a5b2-0000-7000-8000-0000000000{n}" for n in ("a1", "a2", "a3", "a4"))
+
+
+def test_openlineage_run_produced_the_gto_version_its_output_is(
+        git_repo: GitRepo, gto_dvc_repo: dict[str, str]) -> None:
+    """An OpenLineage training run is linked to the model version it wrote: by the md5 of the
+    file it reports (trained at c1, its result committed and tagged at c2) or, when it reports
+    none, by running at the commit the version was tagged at; never by harvest order."""
+    from lineage.audit.engine import run_audit
+
+    r, h = git_repo, gto_dvc_repo
+    model = r.path / "models" / "model.pkl"
+    events = [
+        _ol_run(RUN_AT_TAG, h["c1"], "2026-01-05T10:00:00Z", model),
+        _ol_run(RUN_BEFORE_COMMIT, h["c1"], "2026-01-06T10:00:00Z", model, md5=h["md5_v2"]),
+        _ol_run(RUN_OLD_CODE, h["c0"], "2026-01-04T10:00:00Z", model),
+        # trained at the tagged commit, but what it wrote is neither version
+        _ol_run(RUN_OTHER_BYTES, h["c2"], "2026-01-07T10:00:00Z", model, md5="0" * 32),
+    ]
+    want = {(f"run:openlineage:{RUN_AT_TAG}", "model:churn@v1.0.0", "commit"),
+            (f"run:openlineage:{RUN_BEFORE_COMMIT}", "model:churn@v2.0.0", "hash")}
+
+    def produced() -> set[tuple[str, str, str]]:
+        graph = api.open_store(r.path).load_graph()
+        return {(e.source, e.target, e.attrs["by"]) for e in graph.edges(EdgeKind.PRODUCED)}
+
+    # events first, then the registry: one harvest of everything
+    r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert res.report.warnings == []
+    assert produced() == want
+    report = run_audit(api.open_store(r.path))
+    assert [f.subject for f in report.findings if f.rule == "model-has-run"] == []
+    # the other order: registry harvested first, each run's events in a later harvest
+    shutil.rmtree(r.path / ".lineage")
+    shutil.rmtree(r.path / "openlineage")
+    api.init(r.path)
+    api.harvest(r.path)
+    assert produced() == set()
+    for i, e in enumerate(events):
+        r.write(f"openlineage/{i}.json", json.dumps(e))
+        api.harvest(r.path)
+    assert produced() == want
+    assert api.harvest(r.path).new_events == 0
+
+
+def test_openlineage_run_whose_output_is_an_mlflow_model_version(
+        git_repo: GitRepo, history: dict[str, str]) -> None:
+    """A job that registers its model in MLflow and reports it as an output, named as MLflow
+    names it (``models:/<registered name>/<version>``, or the logged model's ``models:/m-…``
+    location the version was created from), produced that version."""
+    r = git_repo
+    events = []
+    for run_id, name in (("0190a5b2-0000-7000-8000-0000000000b1", "models:/churn-model/2"),
+                         ("0190a5b2-0000-7000-8000-0000000000b2",
+                          EXPECTED["versions"]["1"]["source"]),
+                         ("0190a5b2-0000-7000-8000-0000000000b3", "models:/churn-model/9")):
+        events.append({"eventType": "COMPLETE", "eventTime": "2026-01-05T10:00:00Z",
+                       "producer": "https://example.com/ci", "run": {"runId": run_id},
+                       "job": {"namespace": "ci", "name": "register"},
+                       "outputs": [{"namespace": "mlflow", "name": name}]})
+    r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    res = api.harvest(r.path, only=["mlflow", "openlineage", "joins"])
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    produced = {(e.source, e.target, e.attrs.get("by")) for e in graph.edges(EdgeKind.PRODUCED)
+                if e.source.startswith("run:openlineage:")}
+    assert produced == {
+        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b1", "model:churn@2", "uri"),
+        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b2", "model:churn@1", "uri")}
