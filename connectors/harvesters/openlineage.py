@@ -67,8 +67,9 @@ JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags", "ownersh
 CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
 # the rules events are read with: a new value makes the next harvest read every file again and
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
-# (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet)
-PARSER_VERSION = "3"
+# (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
+# 4: a file starting with a BOM loses no event, lower-case t / z in times)
+PARSER_VERSION = "4"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -92,7 +93,8 @@ class _Run:
 def parse_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("eventTime is not a string")
-    text = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00")
+    # RFC 3339 (the spec's date-time) allows a lower-case ``t`` and ``z``
+    text = _FRACTION.sub(r"\1", value.strip().upper()).replace("Z", "+00:00")
     t = datetime.fromisoformat(text)
     if t.tzinfo is None:
         raise ValueError(f"eventTime {value!r} has no time zone")
@@ -177,10 +179,13 @@ class OpenLineageHarvester:
     def _events(self, ctx: HarvestContext, path: Path,
                 key: str) -> Iterator[tuple[int | None, Any]]:
         try:
-            text = path.read_text(encoding="utf-8")
+            # utf-8-sig: a file saved on Windows (PowerShell, Notepad) starts with a BOM
+            text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             ctx.report.warn(NAME, f"cannot read: {exc}", file=key)
             return
+        if not text.strip():
+            return  # created, nothing written yet
         if path.suffix.lower() == ".json":
             try:
                 data = json.loads(text)

@@ -478,3 +478,20 @@ def test_job_and_dataset_owners_are_kept_and_pushed(repo: GitRepo) -> None:
     assert props[0].created.actor == "urn:li:corpuser:jdoe"
     assert props[0].customProperties["user"] == "jdoe"
     assert props[0].customProperties["owners"] == run["properties"]["owners"]
+
+
+def test_a_file_saved_with_a_bom_and_crlf_loses_no_event(repo: GitRepo) -> None:
+    """Events collected on Windows (PowerShell 5's ``Out-File`` and Notepad write a UTF-8 BOM
+    and CRLF line ends), with RFC 3339's lower-case ``t`` and ``z``, and an empty ``.json``
+    a producer has created but not written yet: every event is read, nothing is a warning."""
+    events = [_raw("START", T_START), _raw("COMPLETE", "2026-01-03t10:05:00z")]
+    (repo.path / "openlineage").mkdir()
+    (repo.path / "openlineage" / "events.jsonl").write_bytes(
+        "\ufeff".encode() + b"".join(json.dumps(e).encode() + b"\r\n" for e in events))
+    (repo.path / "openlineage" / "one.json").write_bytes(
+        "\ufeff".encode() + json.dumps(_raw("RUNNING", T_RUNNING)).encode())
+    (repo.path / "openlineage" / "next.json").write_text("")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [str(w) for w in res.report.warnings] == []
+    assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
+                                "end_time": T_END, "commit": None}
