@@ -19,6 +19,8 @@ hash DVC recorded in ``dvc.lock`` / ``.dvc`` files when it still matches the fil
 md5 computed as DVC does (:mod:`lineage.hashing`). On exit it hashes the models it was told
 about and records the run (status FINISHED, ``sys.exit(0)`` included; FAILED when the block
 raised — ``sys.exit(1)`` too — or a logged model was not written; KILLED on Ctrl-C or SIGTERM) in the event log and the graph, through the same mapping as ``lineage record run``.
+A run that did not finish claims no model: its logged models are left out (no ``produced``
+edge, no model version holding its bytes).
 The store is created when the repository has none yet. An exception from the training code
 is never hidden by a problem recording it.
 """
@@ -202,7 +204,9 @@ class TrackedRun:
         from lineage.serialize import utc_iso
 
         models = []
-        for name, version, rel in self.models:
+        # only a run that finished produced its models: a failed or killed one claims none
+        # (a version it claimed would hold its bytes, and a retry's would be refused)
+        for name, version, rel in self.models if status == "FINISHED" else ():
             full = self.root / rel
             if not full.exists():
                 continue

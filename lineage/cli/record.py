@@ -364,6 +364,13 @@ def run(
             mname, _, version = ref.partition("@")
             outs.append({"name": mname, "version": version or default_version(h.hash),
                          "path": rel, "hash": h.hash})
+        if outs and status.strip().upper() in ("FAILED", "KILLED"):
+            # as track_run: a run that did not finish produced no model version (the version
+            # would hold its bytes, and the retry's would be refused)
+            notes.append(f"a {status.strip().upper()} run claims no model: "
+                         f"{', '.join(m['path'] for m in outs)} left out (record the model "
+                         "with the run that finishes)")
+            outs = []
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
     _emit({"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,

@@ -269,3 +269,29 @@ def test_record_run_expands_a_short_sha(amb: GitRepo) -> None:
         assert res.exit_code == 2
         assert f"--commit {bad} names no commit" in res.stderr
         assert "git rev-parse" in res.stderr
+
+
+def test_record_run_of_a_failed_run_claims_no_model(amb: GitRepo) -> None:
+    """`python train.py || lineage record run --status FAILED --model …`: the run is recorded
+    with its status, but it did not produce the version (a retry's bytes must not be refused
+    because the failed attempt claimed it first)."""
+    from lineage import api
+    from lineage.cli.main import app
+
+    (amb.path / "model.pkl").write_bytes(b"half-trained")
+    res = CliRunner().invoke(app, ["record", "run", "--status", "FAILED", "--model",
+                                   "churn@v2=model.pkl", "--json", "-C", str(amb.path)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["record"]["status"] == "FAILED" and "models" not in out["record"]
+    assert any("FAILED run claims no model" in w for w in out["warnings"]), out["warnings"]
+    with api.open_store(amb.path) as store:
+        assert store.get_node("model:churn@v2") is None
+        assert not [e for e in store.iter_edges("produced") if e.source == out["node"]]
+    (amb.path / "model.pkl").write_bytes(b"well-trained")
+    res = CliRunner().invoke(app, ["record", "run", "--model", "churn@v2=model.pkl", "--json",
+                                   "-C", str(amb.path)])
+    assert res.exit_code == 0, res.output
+    with api.open_store(amb.path) as store:
+        m = store.get_node("model:churn@v2")
+        assert m is not None and m.attrs["artifact_hash"] == _md5(amb.path / "model.pkl")

@@ -225,3 +225,31 @@ def test_files_of_an_output_folder_kept_in_git_do_not_make_the_run_dirty(
     assert git_state(repo.path).dirty is False
     repo.write("train.py", "print('changed')\n")
     assert git_state(repo.path).dirty is True
+
+
+def test_a_failed_run_claims_no_model_and_the_retry_can_produce_the_version(
+        dvc_repo: GitRepo) -> None:
+    """The job saved and logged its model, then failed (its evaluation raised): the run is
+    recorded FAILED, but it did not produce churn@v9.0.0 — no produced edge, no version with
+    its bytes — so the fixed job's retry records that version with its own bytes."""
+    model = dvc_repo.path / "models" / "failed.pkl"
+    model.parent.mkdir(exist_ok=True)
+    with pytest.raises(ValueError, match="auc below threshold"), \
+            track_run(dvc_repo.path, name="train", inputs=["data/train.csv"]) as failed:
+        model.write_bytes(b"half-trained weights")
+        failed.log_model(model, name="churn", version="v9.0.0")
+        raise ValueError("auc below threshold")
+    with api.open_store(dvc_repo.path) as store:
+        node = store.get_node(failed.node_id)
+        assert node is not None and node.attrs["status"] == "FAILED"
+        assert [e for e in store.iter_edges("produced") if e.source == failed.node_id] == []
+        assert [e for e in store.iter_edges("output") if e.source == failed.node_id] == []
+        assert store.get_node("model:churn@v9.0.0") is None
+    with track_run(dvc_repo.path, name="train", inputs=["data/train.csv"]) as retry:
+        model.write_bytes(b"well-trained weights")
+        retry.log_model(model, name="churn", version="v9.0.0")
+    with api.open_store(dvc_repo.path) as store:
+        version = store.get_node("model:churn@v9.0.0")
+        assert version is not None and version.attrs["artifact_hash"] == compute(model).hash
+        assert {e.source for e in store.iter_edges("produced")
+                if e.target == "model:churn@v9.0.0"} == {retry.node_id}
