@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +24,441 @@ def show(
     repo: Path | None = RepoOpt,
     depth: int = typer.Option(12, "--depth", metavar="N", min=0,
                               help="Maximum depth of the tree."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", show_default=False, metavar="DATE",
+        help="Read the records in force and the audit findings as of this date or time "
+             "(default: now), as lineage audit --as-of does."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
     A model name means its greatest semantic version (as `gto show`; MLflow versions by number); a data path, the version the checkout's DVC files name; a short sha must name one commit.
 
+    For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
+
     Examples:
       lineage show churn@v1.1.0
-      lineage show churn
+      lineage show churn --as-of 2026-01-22
       lineage show data/prepared --json
     """
     from lineage import api
 
     with handle_errors():  # (messages are printed as text: refs, commit subjects)
+        now = _as_of(as_of)
         store = api.open_store(repo_path(repo))
         graph = store.load_graph()
         node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
+        try:
+            gov = None
+            if str(graph.kind(node_id)) in ("model", "deployment"):
+                policy, policy_source = _policy(repo)
+                # the audit's own index, read from the store as `lineage audit` reads it
+                gov = governance(graph, node_id, policy, now, policy_source, source=store)
+        finally:
+            store.close()
     prov = graph.provenance(node_id)
     if as_json:
-        print_json({"ref": ref, "node": node_id, **prov.to_node_link()})
+        doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
+        if gov is not None:
+            doc["governance"] = gov
+        print_json(doc)
         return
-    console.print(_provenance_tree(prov, node_id, depth))
+    console.print(_provenance_tree(prov, node_id, depth, _notes(gov)))
+    if gov is not None:
+        for part in render_governance(gov):
+            console.print()
+            console.print(part)
+
+
+def _as_of(value: str | None) -> datetime:
+    """``--as-of`` as ``lineage audit`` reads it (a date is its UTC midnight)."""
+    from lineage.errors import ConfigError
+
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
+                          hint="e.g. --as-of 2026-06-30") from exc
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _policy(repo: Path | None) -> tuple[Any, str]:
+    """The audit policy in force in the repository (what ``lineage audit`` would use)."""
+    from lineage import api
+    from lineage.audit import resolve_policy
+    from lineage.config import load_config
+
+    root = api.find_repo_root(repo_path(repo))
+    cfg = load_config(root)
+    return resolve_policy(root, None, cfg.policy)
+
+
+# -- what the audit reads about one model version -------------------------------------------------
+def _rid(node: str) -> str:
+    return node.split(":", 1)[1] if ":" in node else node
+
+
+def _version_for(ctx: Any, graph: Any, node_id: str) -> str | None:
+    """The version class a model version or a deployment stands for (None for other nodes)."""
+    kind = str(graph.kind(node_id))
+    if kind == "model":
+        return ctx.version_of(node_id)  # type: ignore[no-any-return]
+    if kind == "deployment":
+        for v in ctx.versions(unharvested=True):
+            if node_id in ctx.linked(ctx.members[v], "deployment", "deployed_as", "model",
+                                     outgoing=True, superseded=True):
+                return v  # type: ignore[no-any-return]
+    return None
+
+
+def _record(ctx: Any, nid: str, *keys: str) -> dict[str, Any]:
+    a = ctx.idx.a(nid)
+    out: dict[str, Any] = {"id": nid}
+    out.update({k: a.get(k) for k in keys})
+    out["superseded_by"] = sorted(ctx.superseded_by(nid))
+    return out
+
+
+def governance(graph: Any, node_id: str, policy: Any, now: datetime,
+               policy_source: str = "built-in default", *,
+               source: Any = None) -> dict[str, Any] | None:
+    """What an auditor reads about the model version ``node_id`` stands for (a version or one
+    of its deployments), as ``lineage audit`` reads it: the audit's own index and context
+    (version classes, corrections, the assessment in force, the approvals that count for each
+    deployment) and the audit's findings for that version, from ``source`` (the store the
+    graph was loaded from; default: the graph). None for other nodes."""
+    from lineage.audit import run_audit
+    from lineage.audit.engine import AuditContext
+    from lineage.audit.index import build_index
+    from lineage.audit.registry import parse_time, short
+    from lineage.audit.rules import _approvals_for, _decide, _misdirected, _people
+    from lineage.errors import ConfigError
+
+    idx = build_index(graph if source is None else source)
+    ctx = AuditContext(idx, policy, now)
+    v = _version_for(ctx, graph, node_id)
+    if v is None:
+        return None
+    members = ctx.members[v]
+    group = ctx.group_of(v)
+    out: dict[str, Any] = {"version": v, "aliases": [m for m in members if m != v],
+                           "group": group, "as_of": now, "policy": policy_source}
+
+    # training: runs, their code commit and the data they read (content hashes, pins)
+    runs = []
+    for r in ctx.runs(v):
+        a = idx.a(r)
+        commits = [c for c, _ in idx.sources(r, "code")]
+        inputs = []
+        for d, e in idx.sources(r, "input"):
+            da = graph.attrs(d) if d in graph else {}
+            inputs.append({"node": d, "path": da.get("path") or e.get("path"),
+                           "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin")})
+        runs.append({"id": r, "source": a.get("source"), "status": a.get("status"),
+                     "dirty": a.get("dirty"), "deleted": ctx.deleted(r),
+                     "commit": commits[0] if commits else a.get("commit"),
+                     "commits": commits, "inputs": inputs})
+    out["runs"] = runs
+
+    # risk tier: the group class's assessment in force; corrected and not-yet-dated ones too
+    ra = ctx.latest_assessment(group)
+    gmembers = ctx.group_members.get(group, [group]) if group else []
+    every = ctx.linked(gmembers, "risk_assessment", "assesses", "model_group", outgoing=False,
+                       superseded=True) if gmembers else []
+    future = set(ctx.future_assessments.get(group, ())) if group else set()
+    in_force = set(ctx.assessments.get(group, ())) if group else set()
+    keys = ("tier", "assessed_at", "assessor", "next_review", "annex_iii_area")
+    out["risk"] = {"tier": ctx.tier(v), "assessment": ra,
+                   **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]}}
+    assessments = []
+    for x in sorted(every, key=lambda n: (str(idx.a(n).get("assessed_at") or ""), n)):
+        rec = _record(ctx, x, *keys)
+        rec["status"] = ("in force" if x == ra else "superseded" if rec["superseded_by"]
+                         else "not in force yet" if x in future
+                         else "earlier" if x in in_force else "not counted")
+        assessments.append(rec)
+    out["assessments"] = assessments
+
+    # deployments: live or retired, and the approvals that count for each (the audit's reading)
+    deployments = ctx.linked(members, "deployment", "deployed_as", "model", outgoing=True,
+                             superseded=True)
+    approvals = set(ctx.linked(members, "approval", "approves", "model", superseded=True))
+    counts_for: dict[str, list[str]] = {}
+    deps = []
+    for d in deployments:
+        rec = _record(ctx, d, "environment", "deployed_at", "deployed_by", "endpoint",
+                      "retired_at", "source")
+        rec["live"] = ctx.active(d) and not rec["superseded_by"]
+        approvals.update(ctx.linked([d], "approval", "approves", "model", superseded=True))
+        if rec["superseded_by"]:
+            rec["approved_by"], rec["approval_notes"] = [], []
+        else:
+            ok, why = _decide(ctx, _approvals_for(ctx, v, d), d)
+            why += [reason for _, reason in _misdirected(ctx, v, d)]
+            rec["approved_by"], rec["approval_notes"] = ok, sorted(why)
+            for ap in ok:
+                counts_for.setdefault(ap, []).append(d)
+        deps.append(rec)
+    out["deployments"] = deps
+
+    # approvals: environment, date, and whether it still stands (withdrawn, corrected)
+    standing = sorted(a for a in approvals if not ctx.superseded_by(a))
+    people = dict(zip(standing, _people([str(idx.a(a).get("approver", "")) for a in standing]),
+                      strict=True))
+    aps = []
+    for ap in sorted(approvals, key=lambda n: (str(idx.a(n).get("decided_at") or ""), n)):
+        rec = _record(ctx, ap, "approver", "role", "decision", "environment", "decided_at",
+                      "evidence", "deployment")
+        decision = str(rec["decision"] or "approved")
+        rec["withdrawn_by"] = None
+        if rec["superseded_by"]:
+            rec["status"] = "superseded"
+        elif decision not in ("approved", "conditional"):
+            rec["status"] = decision
+        else:
+            # the approver's latest word, read as the audit reads it for a deployment made
+            # after every decision: a later rejection by the same person withdraws it
+            env = rec["environment"]
+            peers = [a for a in standing
+                     if env is None or idx.a(a).get("environment") in (None, env)]
+            ok, _ = _decide(ctx, peers, "deployment:")
+            rec["status"] = "in force" if ap in ok else "withdrawn"
+            if ap not in ok:
+                mine = parse_time(rec["decided_at"])
+                later = [a for a in peers if people.get(a) == people.get(ap) and a != ap
+                         and str(idx.a(a).get("decision", "approved")) not in
+                         ("approved", "conditional")
+                         and (t := parse_time(idx.a(a).get("decided_at"))) is not None
+                         and (mine is None or t >= mine)]
+                rec["withdrawn_by"] = max(
+                    later, key=lambda a: (parse_time(idx.a(a).get("decided_at")), a),
+                    default=None)
+        rec["counts_for"] = sorted(counts_for.get(ap, []))
+        aps.append(rec)
+    out["approvals"] = aps
+
+    # documents of the version and of its group, as the high-risk-docs rule reads them
+    doc_ids = list(members) + list(gmembers)
+    docs = set(ctx.linked(doc_ids, "document", "documents", "model", superseded=True))
+    docs.update(ctx.linked(doc_ids, "document", "documents", "model_group", superseded=True))
+    counted = set(ctx.documents(v))
+    out["documents"] = []
+    for d in sorted(docs, key=lambda n: (str(idx.a(n).get("doc_kind") or ""), n)):
+        rec = _record(ctx, d, "doc_kind", "uri", "content_hash")
+        rec["scope"] = "version" if ref_in(idx.a(d).get("model"), members) else "group"
+        rec["counts"] = d in counted
+        out["documents"].append(rec)
+    have = {idx.a(d).get("doc_kind") for d in counted}
+    need: list[str] = []
+    if ctx.tier(v) == "high":
+        need = list(dict.fromkeys(policy.high_risk_documents))
+    elif ctx.tier(v) == "limited":
+        need = ["transparency_notice"]
+    out["documents_missing"] = [k for k in need if k not in have]
+
+    # retraining: the records naming this version or its run (the retraining-logged rule's)
+    recs = set(ctx.linked(members, "retraining", "retrains", "new_model", superseded=True))
+    recs.update(ctx.linked(ctx.runs(v), "retraining", "retrains", "run", superseded=True))
+    out["retraining"] = [
+        _record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at", "alert",
+                "run", "within_change_plan") for r in sorted(recs)]
+
+    # monitoring: alerts on the version, open or closed, and what followed them up
+    alerts = []
+    for al in ctx.linked(members, "alert", "alerts", "model", superseded=True):
+        rec = _record(ctx, al, "metric", "value", "threshold", "at", "status")
+        rec["status"] = rec["status"] or "open"
+        rec["follow_up"] = ctx.linked([al], "retraining", "triggers", "alert", outgoing=True)
+        alerts.append(rec)
+    out["alerts"] = sorted(alerts, key=lambda a: (str(a["at"] or ""), a["id"]))
+
+    # the audit's own findings about this version (its group's and runs' included)
+    try:
+        report = run_audit(idx, policy, now=now, model=short(v), policy_source=policy_source)
+    except ConfigError:  # a version only a deployment names: nothing the filter can select
+        out["findings"], out["waived"] = [], []
+    else:
+        out["findings"] = [{k: f.as_dict().get(k) for k in (
+            "rule", "severity", "subject", "message", "environment", "remediation")}
+            for f in report.findings]
+        out["waived"] = [{"rule": f.rule, "subject": f.subject} for f in report.waived]
+    return out
+
+
+def ref_in(value: Any, ids: list[str]) -> bool:
+    return isinstance(value, str) and value in ids
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def _notes(gov: dict[str, Any] | None) -> dict[str, str]:
+    """What the tree adds to a record's label: corrected, withdrawn, not in force, retired."""
+    if gov is None:
+        return {}
+    out: dict[str, str] = {}
+    for key in ("approvals", "deployments", "documents", "retraining", "alerts",
+                "assessments"):
+        for rec in gov.get(key, []):
+            if rec.get("superseded_by"):
+                out[rec["id"]] = "superseded by " + ", ".join(
+                    _rid(x) for x in rec["superseded_by"])
+            elif rec.get("status") == "withdrawn":
+                out[rec["id"]] = "withdrawn" + (
+                    f" by {_rid(rec['withdrawn_by'])}" if rec.get("withdrawn_by") else "")
+    return out
+
+
+def _s(value: Any) -> str:
+    from rich.markup import escape
+
+    return "—" if value is None or value == "" else escape(str(value))
+
+
+def _table(title: str, *columns: str) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"[bold]{title}[/]", title_justify="left", show_lines=False,
+              expand=False)
+    for c in columns:
+        t.add_column(c)
+    return t
+
+
+def _superseded(rec: dict[str, Any]) -> str:
+    return "[yellow]superseded by " + ", ".join(_s(_rid(x)) for x in rec["superseded_by"]) + "[/]"
+
+
+def render_governance(gov: dict[str, Any]) -> list[Any]:
+    """The tables an auditor reads after the tree (one per fact), from :func:`governance`."""
+    from rich.text import Text
+
+    from lineage.audit.registry import short
+
+    parts: list[Any] = []
+    v = short(gov["version"])
+    aka = f" (= {', '.join(short(a) for a in gov['aliases'])})" if gov["aliases"] else ""
+    risk = gov["risk"]
+    tier = str(risk["tier"])
+    style = {"high": "bold red", "unacceptable": "bold red", "limited": "yellow",
+             "minimal": "green"}.get(tier, "red")
+    head = Text.assemble((f"{v}{aka}", "bold"), " · model group ",
+                         (short(gov["group"]) if gov["group"] else "—", "bold"),
+                         " · risk tier ", (tier, style),
+                         f" · as of {str(gov['as_of'])[:19].replace('T', ' ')} UTC")
+    parts.append(head)
+
+    t = _table("Training run · code · data", "run", "status", "code commit", "data (content hash)")
+    for r in gov["runs"]:
+        status = " ".join(str(x) for x in (r["source"], r["status"]) if x)
+        if r["deleted"]:
+            status += " (deleted)"
+        if r["dirty"]:
+            status += " [red]dirty tree[/]"
+        data = "\n".join(f"{_s(i['path'])} {_s(i['hash'])} (pin: {_s(i['pin'])})"
+                         for i in r["inputs"]) or "[red]no input recorded[/]"
+        commit = r["commit"] or ""
+        t.add_row(_s(_rid(r["id"])), status, _s(_rid(commit)[:12]) if commit else "[red]none[/]",
+                  data)
+    if not gov["runs"]:
+        t.add_row("[red]no run produced this version[/]", "", "", "")
+    parts.append(t)
+
+    t = _table("Risk tier (model group assessments)", "assessment", "tier", "assessed",
+               "assessor", "next review", "status")
+    for a in gov["assessments"]:
+        status = _superseded(a) if a["superseded_by"] else (
+            "[green]in force[/]" if a["status"] == "in force"
+            else "[yellow]not in force yet (dated after the as-of date)[/]"
+            if a["status"] == "not in force yet" else _s(a["status"]))
+        t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
+                  _s(a["next_review"]), status)
+    if not gov["assessments"]:
+        t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "")
+    parts.append(t)
+
+    t = _table("Approvals", "approval", "approver", "role", "decision", "environment",
+               "decided", "evidence", "status")
+    for a in gov["approvals"]:
+        if a["superseded_by"]:
+            status = _superseded(a)
+        elif a["status"] == "withdrawn":
+            by = f" by {_s(_rid(a['withdrawn_by']))}" if a["withdrawn_by"] else ""
+            status = f"[red]withdrawn{by}[/]"
+        elif a["status"] == "in force":
+            counts = ", ".join(_s(_rid(d)) for d in a["counts_for"])
+            status = "[green]in force[/]" + (f"; counts for {counts}" if counts else "")
+        else:
+            status = f"[red]{_s(a['status'])}[/]"
+        t.add_row(_s(_rid(a["id"])), _s(a["approver"]), _s(a["role"]),
+                  _s(a["decision"] or "approved"), _s(a["environment"] or "any"),
+                  _s(a["decided_at"]), _s(a["evidence"]), status)
+    if not gov["approvals"]:
+        t.add_row("[red]none on record[/]", "", "", "", "", "", "", "")
+    parts.append(t)
+
+    t = _table("Deployments", "deployment", "environment", "deployed", "by", "state",
+               "approvals that count")
+    for d in gov["deployments"]:
+        if d["superseded_by"]:
+            state = _superseded(d)
+        elif d["live"]:
+            state = "[green]live[/]"
+        else:
+            state = f"retired {_s(d['retired_at'])}"
+        ok = ", ".join(_s(_rid(a)) for a in d["approved_by"])
+        notes = "; ".join(_s(n) for n in d["approval_notes"])
+        cell = (ok or ("—" if d["superseded_by"] else "[red]none[/]")) + (
+            f"\n[dim]{notes}[/]" if notes else "")
+        t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
+                  _s(d["deployed_by"]), state, cell)
+    if not gov["deployments"]:
+        t.add_row("[dim]not deployed[/]", "", "", "", "", "")
+    parts.append(t)
+
+    t = _table("Documents (version and model group)", "kind", "document", "uri", "of", "status")
+    for d in gov["documents"]:
+        t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"],
+                  _superseded(d) if d["superseded_by"] else "[green]counts[/]")
+    for kind in gov["documents_missing"]:
+        t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required ({_s(tier)} risk)[/]")
+    parts.append(t)
+
+    t = _table("Retraining", "record", "trigger", "reason", "previous → new", "at", "status")
+    for r in gov["retraining"]:
+        prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
+        new = short(str(r["new_model"])) if r["new_model"] else "—"
+        plan = {True: "within change plan", False: "[yellow]outside change plan[/]"}.get(
+            r["within_change_plan"], "")
+        t.add_row(_s(_rid(r["id"])), _s(r["trigger"]), _s(r["reason"]),
+                  f"{_s(prev)} → {_s(new)}", _s(r["at"]),
+                  _superseded(r) if r["superseded_by"] else plan)
+    if not gov["retraining"]:
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
+    parts.append(t)
+
+    t = _table("Monitoring (alerts on this version)", "alert", "metric", "value / threshold",
+               "at", "status", "follow-up")
+    for a in gov["alerts"]:
+        status = _superseded(a) if a["superseded_by"] else (
+            f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
+        t.add_row(_s(_rid(a["id"])), _s(a["metric"]), f"{_s(a['value'])} / {_s(a['threshold'])}",
+                  _s(a["at"]), status, ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
+    if not gov["alerts"]:
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
+    parts.append(t)
+
+    n = len(gov["findings"])
+    t = _table(f"Audit findings ({n}; lineage audit --model {v})", "severity", "rule",
+               "subject", "finding")
+    for f in gov["findings"]:
+        t.add_row(_s(f["severity"]), _s(f["rule"]), _s(_rid(f["subject"])), _s(f["message"]))
+    if not gov["findings"]:
+        t.add_row("[green]none[/]", "", "", "")
+    if gov["waived"]:
+        t.caption = f"{len(gov['waived'])} waived by the policy"
+    parts.append(t)
+    return parts
 
 
 def _cut(text: str, width: int = 72) -> str:
@@ -53,7 +467,7 @@ def _cut(text: str, width: int = 72) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
-def _label(graph: Any, nid: str) -> str:
+def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
     from rich.markup import escape
 
     kind = str(graph.kind(nid))
@@ -76,11 +490,16 @@ def _label(graph: Any, nid: str) -> str:
         if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
             detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
     elif kind in ("approval",):
-        detail = f"{a.get('approver', '')} ({a.get('role', '')}) {a.get('decision', '')}"
+        env = a.get("environment") or "any environment"
+        detail = (f"{a.get('approver', '')} ({a.get('role', '')}) "
+                  f"{a.get('decision') or 'approved'} for {env} {a.get('decided_at') or ''}")
     elif kind == "risk_assessment":
-        detail = f"tier={a.get('tier')}"
+        detail = " ".join(str(x) for x in (f"tier={a.get('tier')}", a.get("assessed_at"),
+                                           a.get("assessor")) if x)
     elif kind == "deployment":
         detail = f"{a.get('environment', '')} {a.get('deployed_at', '')}"
+        if a.get("retired_at"):
+            detail += f" retired {a.get('retired_at')}"
     elif kind == "alert":  # open or resolved is what an auditor reads the tree for
         value = f"{a.get('metric')}={a.get('value')}" if a.get("metric") else ""
         detail = " ".join(str(x) for x in (value, a.get("status"), a.get("at")) if x)
@@ -93,14 +512,17 @@ def _label(graph: Any, nid: str) -> str:
         text += f" [dim]{escape(detail)}[/]"
     if graph.is_placeholder(nid):
         text += " [red](not harvested)[/]"
+    if notes and nid in notes:
+        text += f" [yellow]({escape(notes[nid])})[/]"
     return text
 
 
-def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
+def _provenance_tree(graph: Any, root: str, max_depth: int,
+                     notes: dict[str, str] | None = None) -> Any:
     from rich.markup import escape
     from rich.tree import Tree
 
-    tree = Tree(_label(graph, root))
+    tree = Tree(_label(graph, root, notes))
     seen = {root}
 
     def grow(branch: Any, nid: str, depth: int) -> None:
@@ -109,7 +531,7 @@ def _provenance_tree(graph: Any, root: str, max_depth: int) -> Any:
         for e in sorted(graph.in_edges(nid), key=lambda e: (e.kind.value, e.source)):
             if e.kind.value in ("parent", "contains"):
                 continue
-            label = f"[magenta]{e.kind.value}[/] ← " + _label(graph, e.source)
+            label = f"[magenta]{e.kind.value}[/] ← " + _label(graph, e.source, notes)
             pin = e.attrs.get("pin")
             if pin:
                 label += f" [green](pin: {pin})[/]" if pin == "strong" else f" [yellow](pin: {pin})[/]"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
@@ -56,3 +60,114 @@ def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source() -> None:
     assert res.exit_code == 0, res.output
     assert _wrapped_mid_paragraph(res.output, 80) == [], res.output
     assert "lineage show churn@v1.1.0" in res.output
+
+
+# -- what an auditor reads for one model version ----------------------------------------------
+def _show(*args: str) -> str:
+    res = runner.invoke(app, ["show", *args], env={"COLUMNS": "220"})
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def _row(out: str, *words: str) -> str:
+    """The one table row holding every word."""
+    hits = [x for x in out.splitlines() if x.startswith("│") and all(w in x for w in words)]
+    assert len(hits) == 1, (words, hits, out)
+    return hits[0]
+
+
+def test_a_version_shows_its_risk_tier_deployments_and_group_documents(
+        quickstart_demo: object) -> None:
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-22")
+    # the group's assessment: tier, date, assessor (downstream of the version: not in the tree)
+    _row(out, "high", "churn-2026", "2026-01-03", "rita@example.com")
+    # its deployments, with who and when, live or not
+    _row(out, "churn-prod-2026-01-20", "prod", "2026-01-20T08:00:00Z", "deploy-bot", "live")
+    # documents of the group count for every version (as the audit reads them)
+    _row(out, "data_governance", "churn-data-governance")
+    _row(out, "model_card", "churn-v1.1.0-model-card")
+    # approvals with environment and date
+    _row(out, "churn-v1.1.0-staging", "ada@example.com", "staging", "2026-01-14T10:00:00Z")
+    data = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))
+    assert data["node"] == "model:churn@v1.1.0" and data["nodes"] and data["edges"]
+    gov = data["governance"]
+    assert gov["risk"]["tier"] == "high"
+    assert gov["risk"]["assessment"] == "risk_assessment:churn-2026"
+    assert {d["id"]: d["live"] for d in gov["deployments"]} == {
+        "deployment:churn-prod-2026-01-20": True,
+        "deployment:churn:staging:2026-01-16T09:30:00Z": True}
+    assert "document:churn-data-governance" in {d["id"] for d in gov["documents"]}
+
+
+def _record(*args: str) -> None:
+    res = runner.invoke(app, ["record", *args])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.fixture
+def messy_demo(quickstart_demo: Path) -> Path:
+    """The demo after a month of real life: an approval withdrawn, one corrected, a risk
+    assessment corrected and one drafted for later, two more deployments, one retired."""
+    v = ("--model", "churn@v1.1.0")
+    _record("approval", *v, "--env", "prod", "--approver", "rita@example.com", "--role",
+            "risk-officer", "--decided-at", "2026-01-19T15:00:00Z", "--id", "rita-prod")
+    _record("approval", *v, "--env", "prod", "--approver", "rita@example.com", "--role",
+            "risk-officer", "--decision", "rejected", "--decided-at", "2026-01-19T18:00:00Z",
+            "--id", "rita-prod-reject")
+    _record("approval", *v, "--env", "staging", "--approver", "omar@example.com", "--role",
+            "product-owner", "--decided-at", "2026-01-19T16:00:00Z", "--id", "omar-wrong")
+    _record("approval", *v, "--env", "prod", "--approver", "omar@example.com", "--role",
+            "product-owner", "--decided-at", "2026-01-19T16:00:00Z", "--id", "omar-prod",
+            "--prop", "supersedes=omar-wrong")
+    _record("deployment", *v, "--env", "staging", "--deployed-at", "2026-01-15T09:00:00Z",
+            "--deployed-by", "ci-bot", "--retired-at", "2026-01-20T09:00:00Z",
+            "--id", "churn-staging-0115")
+    _record("deployment", *v, "--env", "canary", "--deployed-at", "2026-01-21T09:00:00Z",
+            "--deployed-by", "ci-bot", "--id", "churn-canary-0121")
+    _record("assessment", "--group", "churn", "--tier", "limited", "--assessor",
+            "omar@example.com", "--date", "2026-01-10", "--next-review", "2027-01-10",
+            "--id", "churn-2026-01-typo")
+    _record("assessment", "--group", "churn", "--tier", "high", "--assessor",
+            "rita@example.com", "--date", "2026-01-10", "--next-review", "2027-01-10",
+            "--id", "churn-2026-01", "--prop", "supersedes=churn-2026-01-typo")
+    _record("assessment", "--group", "churn", "--tier", "minimal", "--assessor",
+            "omar@example.com", "--date", "2026-12-20", "--next-review", "2027-12-20",
+            "--id", "churn-2027-draft")
+    return quickstart_demo
+
+
+def test_withdrawn_and_corrected_records_say_so(messy_demo: Path) -> None:
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-22")
+    assert "withdrawn" in _row(out, "rita-prod ", "2026-01-19T15:00:00Z")
+    assert "rita-prod-reject" in _row(out, "rita-prod ", "2026-01-19T15:00:00Z")
+    assert "superseded by omar-prod" in _row(out, "omar-wrong", "staging")
+    _row(out, "churn-2026-01 ", "high", "2026-01-10", "rita@example.com")
+    assert "superseded by churn-2026-01" in _row(out, "churn-2026-01-typo", "limited")
+    assert "not in force" in _row(out, "churn-2027-draft", "minimal", "2026-12-20")
+    assert "retired 2026-01-20T09:00:00Z" in _row(out, "churn-staging-0115", "ci-bot")
+    assert "live" in _row(out, "churn-canary-0121", "2026-01-21T09:00:00Z", "ci-bot")
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    aps = {a["id"]: a for a in gov["approvals"]}
+    assert aps["approval:rita-prod"]["status"] == "withdrawn"
+    assert aps["approval:rita-prod"]["withdrawn_by"] == "approval:rita-prod-reject"
+    assert aps["approval:omar-wrong"]["superseded_by"] == ["approval:omar-prod"]
+    deps = {d["id"]: d for d in gov["deployments"]}
+    # what counts for the prod deployment is what the audit counts: omar's only
+    assert deps["deployment:churn-prod-2026-01-20"]["approved_by"] == ["approval:omar-prod"]
+    assert deps["deployment:churn-staging-0115"]["live"] is False
+    assert deps["deployment:churn-canary-0121"]["approved_by"] == []
+    assert gov["risk"]["assessment"] == "risk_assessment:churn-2026-01"
+
+
+@pytest.mark.parametrize("as_of", ["2026-01-22", "2026-06-30"])
+def test_findings_are_the_audits_own(messy_demo: Path, as_of: str) -> None:
+    res = runner.invoke(app, ["audit", "--model", "churn@v1.1.0", "--as-of", as_of, "--json",
+                              "--fail-on", "never"])
+    assert res.exit_code == 0, res.output
+    audit = {(f["rule"], f["subject"]) for f in json.loads(res.stdout)["findings"]}
+    assert audit  # the messy demo has findings: a test that compares two empty sets proves nothing
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", as_of, "--json"))["governance"]
+    assert {(f["rule"], f["subject"]) for f in gov["findings"]} == audit
+    out = _show("churn@v1.1.0", "--as-of", as_of)
+    for rule, _ in audit:
+        assert rule in out
