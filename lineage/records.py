@@ -1041,8 +1041,10 @@ class CheckResult:
         return not self.errors
 
 
-def record_files(folder: StrPath) -> list[Path]:
-    """Record files under ``folder`` (``*.yaml``, ``*.yml``, ``*.json``; hidden ones skipped)."""
+def record_files(folder: StrPath, skip: Iterable[StrPath] = ()) -> list[Path]:
+    """Record files under ``folder`` (``*.yaml``, ``*.yml``, ``*.json``; hidden ones skipped,
+    and the files ``skip`` names, e.g. the audit policy kept in the governance folder); a
+    file named itself is taken as it is."""
     folder = Path(folder)
     if folder.is_file():
         return [folder]
@@ -1051,16 +1053,22 @@ def record_files(folder: StrPath) -> list[Path]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         out += [Path(dirpath, n) for n in filenames
                 if n.endswith((".yaml", ".yml", ".json")) and not n.startswith(".")]
+    skipped = {Path(p).resolve() for p in skip}
+    if skipped:
+        out = [p for p in out if p.resolve() not in skipped]
     return sorted(out)
 
 
 def check_files(paths: Iterable[StrPath], repo_root: StrPath,
-                aliases: Mapping[str, str] | None = None) -> CheckResult:
+                aliases: Mapping[str, str] | None = None,
+                skip: Iterable[StrPath] = ()) -> CheckResult:
     """Validate record files as the harvester does, reporting every bad file (no store).
     ``aliases`` is ``model_aliases`` (lineage.yaml): records naming a model group by another
-    registry's name are compared as the harvest compares them (:func:`as_one_fact`)."""
+    registry's name are compared as the harvest compares them (:func:`as_one_fact`); ``skip``
+    names files the folders hold that are no records (the audit policy)."""
     repo_root = Path(repo_root)
-    files = [f for p in paths for f in record_files(p)]
+    skip = list(skip)
+    files = [f for p in paths for f in record_files(p, skip)]
     loaded: list[LoadedRecord] = []
     errors: list[InputError] = []
     warnings: list[str] = []

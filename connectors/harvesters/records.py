@@ -96,11 +96,8 @@ class RecordsHarvester:
 
     def files(self, ctx: HarvestContext) -> list[Path]:
         """Record files under the folder: hidden files/folders and the policy file skipped."""
-        out = record_files(self.folder(ctx))
-        if ctx.config.policy:
-            policy = str((ctx.repo_path / ctx.config.policy).resolve())
-            out = [p for p in out if str(p.resolve()) != policy]
-        return out
+        return record_files(self.folder(ctx), [ctx.repo_path / ctx.config.policy]
+                            if ctx.config.policy else [])
 
     def load(self, ctx: HarvestContext) -> list[_Entry]:
         """Every record of every file; raises on the first invalid file, before any yield.

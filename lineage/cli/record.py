@@ -515,7 +515,9 @@ def validate(
         if missing:
             raise ConfigError(f"no such file or folder: {', '.join(missing)}",
                               hint="pass record files or folders, or create governance/")
-        res = check_files(targets, root, cfg.model_aliases)
+        # the audit policy may live in the governance folder: the harvest skips it too
+        res = check_files(targets, root, cfg.model_aliases,
+                          [root / cfg.policy] if cfg.policy else [])
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,

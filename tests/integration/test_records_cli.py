@@ -354,3 +354,18 @@ def test_validate_prints_errors_as_text_with_their_hint(git_repo: GitRepo) -> No
     assert ("error: governance/f.yaml:6 (approver): record approval:appr-1 is also in "
             "governance/e.yaml:6, which says otherwise about approver") in lines
     assert "hint: use one of the values listed" in lines
+
+
+def test_validate_skips_the_policy_file_in_the_governance_folder_as_the_harvest_does(
+        git_repo: GitRepo) -> None:
+    git_repo.write("lineage.yaml", "policy: governance/policy.yaml\n")
+    git_repo.write("governance/policy.yaml", "rules:\n  four-eyes: {enabled: false}\n")
+    git_repo.write("governance/a.yaml", "kind: approval\nmodel: churn@v1\nenvironment: prod\n"
+                   "approver: alice\ndecision: approved\ndecided_at: 2026-01-20\n")
+    git_repo.commit("records and policy")
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
+    assert res.exit_code == 0, res.output
+    assert "OK: 1 record(s) in 1 file(s)" in res.stdout
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path),
+                              str(git_repo.path / "governance")])
+    assert res.exit_code == 0, res.output
