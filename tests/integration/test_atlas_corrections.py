@@ -186,3 +186,27 @@ def test_a_same_day_lower_tier_does_not_lift_the_high_risk_tier(
     assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_High"]
     assert v2["businessAttributes"]["lineage_risk_assessment"]["tier"] == "high"
 
+
+
+def test_a_correction_about_another_system_leaves_this_ones_records(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # records of the credit system that name churn's records as the ones they correct: a
+    # record about another AI system corrects nothing here (as the audit reads them)
+    lineage("record", "assessment", "-C", repo, "--group", "credit", "--tier", "minimal",
+            "--assessor", "bob@example.com", "--date", "2026-01-05", "--id", "credit-2026",
+            "--prop", "supersedes=churn-2026")
+    lineage("record", "approval", "-C", repo, "--model", "credit@v1", "--env", "prod",
+            "--approver", "bob@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-05T10:00:00Z", "--id", "credit-v1-prod",
+            "--prop", "supersedes=churn-v1.0.0-prod")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert audit_tiers(repo) == {"high"}
+    assert tier_in_atlas(atlas) == (["EUAIAct_High"], "risk_assessment:churn-2026")
+    prod = entity(atlas, "lineage_deployment", "deployment:churn:prod:2026-01-07T09:30:00Z")
+    status = prod["businessAttributes"]["lineage_approval_status"]
+    assert status["approvalIds"] == ["approval:churn-v1.0.0-prod",
+                                     "approval:churn-v1.0.0-prod-lead"]
+    credit = entity(atlas, "lineage_model", "model_group:credit")
+    assert [c["typeName"] for c in credit["classifications"]] == ["EUAIAct_Minimal"]

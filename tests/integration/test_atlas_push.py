@@ -488,3 +488,22 @@ def test_counts_add_up_when_a_resumed_push_finds_atlas_already_right(
     assert result.written + result.unchanged + result.failed == len(nodes)
     assert result.written == len(nodes) - nodes.index(G.GROUP) - 1
     other.close()
+
+
+def test_an_assessment_sets_the_tier_of_every_registered_model_of_the_system(
+        atlas: AtlasStandin, store: Store) -> None:
+    # the same version registered in MLflow under another name (same artifact: same_as): one
+    # AI system, as the audit reads it; the MLflow registered model shows the tier too
+    graph = G.build_graph()
+    other, version = ids.model_group_id("churn-registry"), ids.model_id("churn-registry", "4")
+    graph.add([Node.make(NodeKind.MODEL_GROUP, other, name="churn-registry", registry="mlflow"),
+               Node.make(NodeKind.MODEL, version, group="churn-registry", version="4",
+                         registry="mlflow")])
+    graph.add([Edge.make(EdgeKind.VERSION_OF, version, other),
+               Edge.make(EdgeKind.SAME_AS, G.V2, version)])
+    push(graph, store, atlas)
+    for type_name, node in (("lineage_model", other), ("lineage_model_version", version)):
+        e = AtlasHttp(atlas.url, "admin", PASSWORD).get_entity(guid(atlas, type_name, node))
+        assert [c["typeName"] for c in e["entity"]["classifications"]] == ["EUAIAct_High"]
+        risk = e["entity"]["businessAttributes"]["lineage_risk_assessment"]
+        assert (risk["tier"], risk["assessmentId"]) == ("high", G.RISK)

@@ -80,6 +80,12 @@ def epoch_ms(value: Any) -> int | None:
     return int(t.timestamp() * 1000)
 
 
+def _group_name(ref: str) -> str:
+    """``model:churn@v1`` / ``churn@v1`` / ``model_group:churn`` / ``churn`` → ``churn``."""
+    name = ref.split(":", 1)[1] if ref.startswith(("model:", "model_group:")) else ref
+    return name.rsplit("@", 1)[0] if ref.startswith("model:") or "@" in name else name
+
+
 def _compact(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != [] and v != {}}
 
@@ -110,8 +116,10 @@ class _Renderer:
         for n in graph.nodes(NodeKind.RETRAINING):
             if n.attrs.get("new_model"):
                 self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
+        self._group_classes()
         # a record a correction supersedes sets no tier, approval status, retraining, alert or
-        # document (the audit no longer counts it); its own entity, if it has one, stays
+        # document (the audit no longer counts it); its own entity, if it has one, stays. A
+        # record about another AI system corrects nothing here (as the audit reads it)
         self.superseded: set[str] = set()
         for kind in SUPERSEDABLE:
             for n in graph.nodes(kind):
@@ -120,8 +128,69 @@ class _Renderer:
                 for ref in (refs if isinstance(refs, list) else str(refs or "").split(",")):
                     ref = str(ref).strip()
                     target = ref if ref.startswith(f"{kind}:") else f"{kind}:{ref}"
-                    if ref and target != n.id:
-                        self.superseded.add(target)
+                    if not ref or target == n.id:
+                        continue
+                    mine, theirs = self.record_groups(n.id), self.record_groups(target)
+                    if mine and theirs and not mine & theirs:
+                        continue
+                    self.superseded.add(target)
+
+    def _group_classes(self) -> None:
+        """AI systems as the audit forms them: the registered models of versions joined by
+        ``same_as`` (GTO and MLflow spellings of one version) are one system, with one tier."""
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        for g in self.g.nodes(NodeKind.MODEL_GROUP):
+            find(g.id)
+        for m in self.g.nodes(NodeKind.MODEL):
+            named = [m.id, *self.version_groups(m.id)]
+            for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL):
+                named.append(other)
+            for x in named[1:]:
+                union(named[0], x)
+        self.group_class: dict[str, str] = {}
+        members: dict[str, list[str]] = {}
+        for x in list(parent):
+            if x.startswith("model_group:"):
+                members.setdefault(find(x), []).append(x)
+        for ms in members.values():
+            for g in ms:
+                self.group_class[g] = min(ms)
+        self.class_members = {min(ms): sorted(ms) for ms in members.values()}
+
+    def version_groups(self, model_id: str) -> list[str]:
+        """The registered models a version names (edge, else its ``group`` attribute)."""
+        groups = self.succs(model_id, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
+        if groups:
+            return sorted(groups)
+        name = self.g.attrs(model_id).get("group") if model_id in self.g else None
+        return [f"model_group:{name}"] if name else []
+
+    def record_groups(self, record: str) -> set[str]:
+        """The AI systems a record names (by its version or model-group attributes); empty
+        when it names none."""
+        a = self.g.attrs(record) if record in self.g else {}
+        out = set()
+        for key in ("model", "previous_model", "new_model", "model_group"):
+            v = a.get(key)
+            if not isinstance(v, str) or not v:
+                continue
+            gs = self.version_groups(v) if v.startswith("model:") else []
+            g = gs[0] if gs else f"model_group:{_group_name(v)}"
+            out.add(self.group_class.get(g, g))
+        return out
 
     # -- helpers ------------------------------------------------------------------------------
     def rendered(self, nid: str) -> bool:
@@ -173,9 +242,13 @@ class _Renderer:
         return self._latest[group_id]
 
     def _latest_assessment(self, group_id: str) -> str | None:
-        ids = [i for i in self.preds(group_id, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
-               if self.g.attrs(i).get("tier")]
-        ids += [i for i in self.assessments_of.get(group_id, []) if i not in ids]
+        # every registered model of the AI system: an assessment of one sets the tier of all
+        members = self.class_members.get(self.group_class.get(group_id, group_id), [group_id])
+        ids: list[str] = []
+        for g in members:
+            ids += [i for i in self.preds(g, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
+                    if self.g.attrs(i).get("tier") and i not in ids]
+            ids += [i for i in self.assessments_of.get(g, []) if i not in ids]
         ids = [i for i in ids if i not in self.superseded]
         if not ids:
             return None
