@@ -254,11 +254,16 @@ class AuditContext:
         names = set()
         for key in ("model", "previous_model", "new_model", "model_group"):
             v = attrs.get(key)
-            if not isinstance(v, str) or not v:
-                continue
-            group = self.group_of(self.version_of(v)) if v.startswith("model:") else None
-            names.add(group or self.group_class(f"model_group:{_group_name(v)}"))
+            if isinstance(v, str) and v:
+                names.add(self.group_of_ref(v))
         return names
+
+    def group_of_ref(self, ref: str) -> str:
+        """The group class of a model version or group a record names (``model:credit@v1``,
+        ``model_group:credit``), harvested or not: versions joined by ``same_as`` are one
+        class, so their groups are one."""
+        group = self.group_of(self.version_of(ref)) if ref.startswith("model:") else None
+        return group or self.group_class(f"model_group:{_group_name(ref)}")
 
     def superseded_by(self, record: str) -> list[str]:
         """The records that correct ``record`` (empty when it still counts)."""

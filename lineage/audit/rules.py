@@ -582,7 +582,10 @@ def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
 def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
     """Every version after a group's first has a retraining record (trigger and reason) that
     names it or the run that produced it. A version's predecessor is the one its
-    previous-version edge names, else the one created just before it in its group."""
+    previous-version edge names, else the one created just before it in its group. A
+    retraining is about one model lineage: a record whose previous version is of another
+    group (or the version itself), or that names another version as the new one, is not this
+    version's retraining log."""
     has_prev = _successors(ctx)
     require_reason = ctx.policy.retraining.require_reason
     for v in ctx.versions():
@@ -592,12 +595,25 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
         tier = ctx.tier(v)
         runs = ctx.runs(v)
         recs = set(ctx.linked(ctx.members[v], "retraining", "retrains", "new_model"))
-        recs.update(ctx.linked(runs, "retraining", "retrains", "run"))
-        good = [r for r in sorted(recs) if ctx.idx.a(r).get("reason") or not require_reason]
+        # through its run, a record naming another version as the new one is about that one
+        recs.update(r for r in ctx.linked(runs, "retraining", "retrains", "run")
+                    if (new := ref_id(ctx.idx.a(r).get("new_model"))) is None
+                    or ctx.version_of(new) == v)
+        why = {r: w for r in recs if (w := _not_this_lineage(ctx, v, r))}
+        reasoned = [r for r in sorted(recs) if r not in why
+                    and (ctx.idx.a(r).get("reason") or not require_reason)]
         cmd = (f"lineage record retraining --previous {short(prev)} --new {short(v)} "
                "--trigger drift|schedule|data-change|manual --reason …")
-        if good:
+        if reasoned:
             yield ctx.passed(v, tier, model=v)
+        elif why:
+            no_reason = [f"retraining record {_rid(r)} gives no reason"
+                         for r in sorted(recs) if r not in why]
+            yield ctx.failed(v, tier, f"{short(v)} replaces {short(prev)} but no retraining "
+                             "record of it counts: " + "; ".join(sorted(why.values())
+                                                                 + no_reason),
+                             evidence=[v, prev, *sorted(recs)], model=v,
+                             remediation="record it: " + cmd)
         elif recs:
             yield ctx.failed(v, tier, f"the retraining record of {short(v)} gives no reason",
                              evidence=[v, *sorted(recs)], model=v,
@@ -608,12 +624,28 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
                              remediation="record it: " + cmd)
 
 
+def _not_this_lineage(ctx: AuditContext, version: str, record: str) -> str | None:
+    """Why a retraining record linked to ``version`` is not a log of its retraining: its
+    previous version is of another model group, or is the version itself; None when it is."""
+    prev = ref_id(ctx.idx.a(record).get("previous_model"))
+    if prev is None or not prev.startswith("model:"):
+        return None
+    if (ctx.version_of(prev) or prev) == version:
+        return f"retraining record {_rid(record)} names {short(prev)} itself as its previous version"
+    theirs, mine = ctx.group_of_ref(prev), ctx.group_of(version)
+    if mine is not None and theirs != mine:
+        return (f"retraining record {_rid(record)} names {short(prev)} as its previous "
+                f"version, a version of another model group ({short(theirs)}), not of "
+                f"{short(mine)}")
+    return None
+
+
 def _successors(ctx: AuditContext) -> dict[str, str]:
     """version class → its previous version class, for every version that is not the first of
     its group.
 
-    A version named as the next one by a ``previous_version`` edge keeps that edge (of several,
-    the latest-created predecessor, then the smallest id). Every other version is ordered by
+    A version named as the next one by a ``previous_version`` edge from a version of its own
+    group keeps that edge (of several, the latest-created predecessor, then the smallest id). Every other version is ordered by
     creation time (earliest ``created_at`` of its spellings, then id) among all the dated
     versions of its group and follows the one created just before it, edge or not; the
     earliest is the group's first and has no predecessor. Undated versions without an edge
@@ -632,8 +664,11 @@ def _successors(ctx: AuditContext) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for v in ctx.versions():
+        # a previous version of another model group is no predecessor in this lineage
+        mine = ctx.group_of(v)
         prevs = {ctx.version_of(p) or p for m in ctx.members[v]
-                 for p, _ in ctx.idx.sources(m, "previous_version")} - {v}
+                 for p, _ in ctx.idx.sources(m, "previous_version")
+                 if mine is None or ctx.group_of_ref(p) == mine} - {v}
         if prevs:
             out[v] = max(prevs, key=order)
     by_group: dict[str, list[tuple[datetime, str]]] = {}
