@@ -210,3 +210,15 @@ def test_a_correction_about_another_system_leaves_this_ones_records(
                                      "approval:churn-v1.0.0-prod-lead"]
     credit = entity(atlas, "lineage_model", "model_group:credit")
     assert [c["typeName"] for c in credit["classifications"]] == ["EUAIAct_Minimal"]
+
+
+def test_an_assessment_dated_in_the_future_sets_no_tier_yet(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # a 'minimal' reassessment filed ahead of its date has not been made yet: the audit keeps
+    # the high-risk rules, and Atlas keeps showing the tier in force
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "minimal",
+            "--assessor", "bob@example.com", "--date", "2099-01-01", "--id", "churn-2099")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert audit_tiers(repo) == {"high"}
+    assert tier_in_atlas(atlas) == (["EUAIAct_High"], "risk_assessment:churn-2026")

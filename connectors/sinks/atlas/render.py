@@ -104,8 +104,9 @@ def _floats(d: dict[str, Any] | None) -> dict[str, float]:
 
 
 class _Renderer:
-    def __init__(self, graph: LineageGraph) -> None:
+    def __init__(self, graph: LineageGraph, now: datetime | None = None) -> None:
         self.g = graph
+        self.now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
         # records that name their subject by attribute only (no edge), indexed once
         self.assessments_of: dict[str, list[str]] = {}
         for n in graph.nodes(NodeKind.RISK_ASSESSMENT):
@@ -249,7 +250,10 @@ class _Renderer:
             ids += [i for i in self.preds(g, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
                     if self.g.attrs(i).get("tier") and i not in ids]
             ids += [i for i in self.assessments_of.get(g, []) if i not in ids]
-        ids = [i for i in ids if i not in self.superseded]
+        # an assessment dated after now has not been made yet (as the audit reads it): a
+        # "minimal" filed ahead must not lift today's tier
+        ids = [i for i in ids if i not in self.superseded
+               and (epoch_ms(self.g.attrs(i).get("assessed_at")) or 0) <= self.now_ms]
         if not ids:
             return None
         return max(ids, key=self._assessed_key)
@@ -568,9 +572,11 @@ class _Renderer:
         return [item, *extra]
 
 
-def render_graph(graph: LineageGraph) -> list[dict[str, Any]]:
-    """Every Atlas entity the graph maps to, sorted by qualifiedName (deterministic)."""
-    r = _Renderer(graph)
+def render_graph(graph: LineageGraph, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every Atlas entity the graph maps to, sorted by qualifiedName (deterministic for a
+    given ``now``, default the current time: the tier in force is that of the latest risk
+    assessment dated no later than it)."""
+    r = _Renderer(graph, now)
     items: list[dict[str, Any]] = []
     for nid in graph.node_ids():
         if r.rendered(nid):
