@@ -27,8 +27,9 @@ Malformed events are warnings naming the file and line; they never stop the harv
 RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
 not a UUID, as the spec requires, is a warning but the event is kept.
 Incremental: files whose size and modification time have not changed are not read again;
-the store's cache keeps each run's state events and facets (with their times), so events of
-one run read in several harvests give the node one harvest of them all would give. When the
+the store's cache keeps each run's state events and facets (with their times) and its datasets'
+facets, so events of one run read in several harvests give the node one harvest of them all
+would give (the store only adds edges: an input first seen unversioned keeps that edge). When the
 parse rules change (``PARSER_VERSION``), the next harvest reads every file again and rebuilds
 every cached run, so runs stored by an earlier version are corrected.
 """
@@ -64,12 +65,13 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 # the facets the run node is built from: the only ones kept (cached) between harvests
 RUN_FACETS = ("parent", "nominalTime", "errorMessage", "tags")
 JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags", "ownership")
+DATASET_FACETS = ("version", "dataSource", "schema", "ownership")  # the data node's and edge's
 CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
 # the rules events are read with: a new value makes the next harvest read every file again and
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
 # (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
-# 4: a file starting with a BOM loses no event, lower-case t / z in times)
-PARSER_VERSION = "4"
+# 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets)
+PARSER_VERSION = "5"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -263,7 +265,7 @@ class OpenLineageHarvester:
                     for name in wanted:
                         if name in src:
                             put(prefix + name, src[name], at, rank)
-            for fld, target in (("inputs", r.inputs), ("outputs", r.outputs)):
+            for fld in ("inputs", "outputs"):
                 items = event.get(fld) or []
                 if not isinstance(items, list):
                     ctx.report.warn(NAME, f"{fld} must be a list", file=key, line=line,
@@ -275,10 +277,17 @@ class OpenLineageHarvester:
                         ctx.report.warn(NAME, "dataset without namespace / name", file=key,
                                         line=line, field=f"{fld}[{j}]")
                         continue
-                    merged = target.setdefault((ds["namespace"], ds["name"]), {})
+                    # kept with the run's fields: a dataset named at START and versioned at
+                    # COMPLETE, read in two harvests, is the one dataset one harvest gives
+                    put(_dataset_key(fld, ds["namespace"], ds["name"], ""), True, at, rank)
                     for facet_key in ("facets", "inputFacets", "outputFacets"):
-                        if isinstance(ds.get(facet_key), dict):
-                            merged.update(ds[facet_key])
+                        facets = ds.get(facet_key)
+                        if not isinstance(facets, dict):
+                            continue
+                        for name in DATASET_FACETS:
+                            if name in facets:
+                                put(_dataset_key(fld, ds["namespace"], ds["name"], name),
+                                    facets[name], at, rank)
         r.pending.clear()
         return fields
 
@@ -307,6 +316,12 @@ class OpenLineageHarvester:
         r.producer = fields["producer"][2] if "producer" in fields else None
         r.facets = {k[4:]: f[2] for k, f in fields.items() if k.startswith("run.")}
         r.job_facets = {k[4:]: f[2] for k, f in fields.items() if k.startswith("job.")}
+        for k, f in sorted(fields.items()):
+            if k.startswith("["):
+                fld, ns, name, facet = json.loads(k)
+                merged = (r.inputs if fld == "inputs" else r.outputs).setdefault((ns, name), {})
+                if facet:
+                    merged[facet] = f[2]
         return lifecycle(events)
 
     @staticmethod
@@ -433,6 +448,11 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
     starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
     start = min(starts) if starts else evs[0][0]
     return status, start, end[0] if end else None
+
+
+def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
+    """The field key of a dataset's facet (``facet`` "" marks the dataset itself)."""
+    return json.dumps([fld, namespace, name, facet])
 
 
 def _stamp(f: list[Any]) -> tuple[datetime, int, str]:

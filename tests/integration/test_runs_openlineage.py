@@ -495,3 +495,31 @@ def test_a_file_saved_with_a_bom_and_crlf_loses_no_event(repo: GitRepo) -> None:
     assert [str(w) for w in res.report.warnings] == []
     assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
                                 "end_time": T_END, "commit": None}
+
+
+def test_dataset_facets_of_events_read_in_several_harvests_are_merged(repo: GitRepo) -> None:
+    """Airflow sends the table a task reads with its schema at START and its version facet at
+    COMPLETE: read in two harvests (the COMPLETE written after the first), the versioned input
+    is the one one harvest of both gives, schema included."""
+    table = {"namespace": "postgres://db.internal:5432", "name": "crm.customers"}
+    start = {**_raw("START", T_START), "inputs": [{**table, "facets": {"schema": {
+        "fields": [{"name": "age", "type": "int"}]}}}]}
+    complete = {**_raw("COMPLETE", T_END), "inputs": [{**table, "facets": {"version": {
+        "datasetVersion": "v7"}}}]}
+
+    def inputs() -> list[tuple[str, dict, dict]]:
+        graph = api.open_store(repo.path).load_graph()
+        return sorted((e.source, e.attrs, graph.attrs(e.source).get("properties", {}))
+                      for e in graph.in_edges(f"run:openlineage:{TRAIN}", EdgeKind.INPUT))
+
+    repo.write("openlineage/events.jsonl", json.dumps(start) + "\n" + json.dumps(complete))
+    api.harvest(repo.path, only=["openlineage"])
+    once = inputs()
+    assert once == [("data:postgres://db.internal:5432:crm.customers@v7",
+                     {"pin": "weak", "digest": "v7"}, {"schema_fields": "age"})]
+    _fresh_store(repo)
+    repo.write("openlineage/1.json", json.dumps(start))
+    api.harvest(repo.path, only=["openlineage"])
+    repo.write("openlineage/2.json", json.dumps(complete))
+    api.harvest(repo.path, only=["openlineage"])
+    assert [i for i in inputs() if i[0].endswith("@v7")] == once
