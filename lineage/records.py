@@ -155,6 +155,12 @@ def model_ref_id(ref: str) -> str:
     return model_id(*split_model_ref(ref))
 
 
+def with_aliases_ref(ref: str, aliases: Mapping[str, str]) -> str:
+    """``name@version`` (or a group name) under its canonical name (``model_aliases``)."""
+    name, at, version = ref.partition("@")
+    return aliases.get(name, name) + at + version
+
+
 def with_aliases(record: _Record, aliases: Mapping[str, str]) -> _Record:
     """``record`` with the model groups it names under their canonical names
     (``model_aliases`` in lineage.yaml: another registry's name → the canonical one), as the
@@ -1530,7 +1536,8 @@ __all__ = [
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
     "recorded_clash_of", "recorded_conflict",
-    "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases", "write_schemas",
+    "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
+    "with_aliases_ref", "write_schemas",
 ]
 
 

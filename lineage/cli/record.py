@@ -157,12 +157,50 @@ def deployment(
     """
     from lineage.api import actor
 
+    if retired_at and not deployed_at:
+        with handle_errors():
+            _retirement_needs_its_time(model, env, retired_at, record_id, repo)
     _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
            # a retirement names the deployment; it does not re-state who deployed it
            "deployed_by": deployed_by or (None if retired_at else actor()),
            "retired_at": retired_at},
           prop, repo, write_file, as_json)
+
+
+def _retirement_needs_its_time(model: str, env: str, retired_at: str, record_id: str | None,
+                               repo: Path | None) -> None:
+    """A deployment is named by its time: --retired-at without --deployed-at would record a
+    new deployment, deployed now and retired at once, and leave the live one live."""
+    import shlex
+
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import ConfigError
+    from lineage.model import NodeKind
+    from lineage.records import model_ref_id, with_aliases_ref
+
+    live: list[str] = []
+    try:
+        root = api.find_repo_root(repo_path(repo))
+        ref = with_aliases_ref(model, load_config(root).model_aliases)
+        with api.open_store(root) as store:
+            live = sorted(str(n.attrs["deployed_at"]) for n in store.find_nodes(
+                NodeKind.DEPLOYMENT, model=model_ref_id(ref), environment=env)
+                if n.attrs.get("deployed_at") and not n.attrs.get("retired_at"))
+    except Exception:  # only the hint depends on it; the error stands without
+        live = []
+    command = (f"lineage record deployment --model {shlex.quote(model)} --env "
+               f"{shlex.quote(env)}" + (f" --id {shlex.quote(record_id)}" if record_id else "")
+               + " --deployed-at {} --retired-at " + shlex.quote(retired_at))
+    if live:
+        hint = (f"{model} is live in {env}, deployed at {', '.join(live)}: e.g. "
+                + command.format(live[-1]))
+    else:
+        hint = (f"no live deployment of {model} to {env} is recorded; its time is the end of "
+                "its id (deployment:<group>:<env>:<time>): " + command.format("<that time>"))
+    raise ConfigError("--retired-at retires a recorded deployment: give its --deployed-at "
+                      "(without it this would be a new deployment, deployed now)", hint=hint)
 
 
 @record_app.command("assessment")

@@ -201,3 +201,19 @@ def test_a_second_deployment_given_the_same_time_is_refused_with_how_to_record_i
     _ok(*args, "--endpoint", "https://us.example.com/churn", "--id", "churn-prod-us")
     assert _deployments(repo)["deployment:churn-prod-us"]["endpoint"] == (
         "https://us.example.com/churn")
+
+
+def test_a_retirement_without_deployed_at_is_refused_naming_the_live_deployments(
+        repo: GitRepo) -> None:
+    """Without --deployed-at the deployment would be a new one deployed now and retired at
+    once, and the live one would stay live: the user is told which time to give."""
+    _ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+        "--deployed-at", "2026-02-01T08:00:00Z")
+    before = _deployments(repo)
+    res = runner.invoke(app, ["record", "deployment", "--model", "churn@v1.0.0", "--env",
+                              "prod", "--retired-at", "2026-03-01T00:00:00Z"])
+    assert res.exit_code == 2, res.output
+    assert "--retired-at retires a recorded deployment: give its --deployed-at" in res.stderr
+    assert "--deployed-at 2026-02-01T08:00:00Z --retired-at 2026-03-01T00:00:00Z" in (
+        res.stderr.replace("\n", " "))
+    assert _deployments(repo) == before
