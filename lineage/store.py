@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS cache (
   namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT,
   PRIMARY KEY (namespace, key));
 CREATE TABLE IF NOT EXISTS state (
-  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT,
   PRIMARY KEY (namespace, key));
 """
 
@@ -1436,14 +1436,58 @@ class Store:
         return self._cache_has_hash
 
     def state_get_all(self, namespace: str) -> dict[str, str]:
-        """Sink state, e.g. ``{aspect key: hash}`` of what a push target already holds."""
-        return dict(self.conn.execute("SELECT key, value FROM state WHERE namespace=?", (namespace,)))
+        """Sink state, e.g. ``{aspect key: hash}`` of what a push target already holds.
+
+        A push skips what the state says the target holds: an entry whose value does not
+        match the hash it was written with (edited outside lineage, e.g. an aspect the target
+        never received said to be held, or copied from another target) is left out, so the
+        push sends that aspect again. The entries of a store from before state hashes are
+        taken as they stand until the first state write hashes them."""
+        if not self._state_hashed():
+            return dict(self.conn.execute("SELECT key, value FROM state WHERE namespace=?",
+                                          (namespace,)))
+        return {k: v for k, v, h in self.conn.execute(
+            "SELECT key, value, hash FROM state WHERE namespace=?", (namespace,))
+            if h == _side_hash(namespace, k, v)}
 
     def state_put_many(self, namespace: str, items: Iterable[tuple[str, str]]) -> None:
+        rows = [(namespace, k, v, _side_hash(namespace, k, v)) for k, v in items]
+        self._hash_state()
         self.conn.executemany(
-            "INSERT OR REPLACE INTO state(namespace, key, value) VALUES (?,?,?)",
-            [(namespace, k, v) for k, v in items],
-        )
+            "INSERT OR REPLACE INTO state(namespace, key, value, hash) VALUES (?,?,?,?)", rows)
+
+    def _state_hashed(self) -> bool:
+        """Whether the state table has its hash column (not cached: a transaction that adds
+        it may still roll back)."""
+        return any(r[1] == "hash" for r in self.conn.execute("PRAGMA table_info(state)"))
+
+    def _hash_state(self) -> None:
+        """A store from before state hashes: the state table gets its hash column and every
+        entry its hash as it stands, in one transaction (the caller's, when it is in one:
+        sinks also write state outside any transaction)."""
+        if self._state_hashed():
+            return
+        own = not self.conn.in_transaction
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if own else "SAVEPOINT state_hash")
+        except sqlite3.OperationalError as exc:
+            raise _open_error(self.root / DB_NAME, exc) from exc
+        try:
+            if not self._state_hashed():  # another process may have done it meanwhile
+                self.conn.execute("ALTER TABLE state ADD COLUMN hash TEXT")
+                self.conn.executemany(
+                    "UPDATE state SET hash=?3 WHERE namespace=?1 AND key=?2",
+                    [(ns, k, _side_hash(ns, k, v)) for ns, k, v in self.conn.execute(
+                        "SELECT namespace, key, value FROM state").fetchall()])
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                if own:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute("ROLLBACK TO state_hash")
+                    self.conn.execute("RELEASE state_hash")
+            raise
+        self.conn.execute("COMMIT" if own else "RELEASE state_hash")
 
     def state_delete(self, namespace: str, keys: Iterable[str] | None = None) -> None:
         if keys is None:
@@ -1783,8 +1827,8 @@ def _edge(source: str, target: str, kind: str, attrs: str) -> Edge:
 
 
 def _side_hash(namespace: str, key: str, value: str) -> str:
-    """sha256 binding a cache or watermark value to its two keys (a value copied under
-    other keys does not match either)."""
+    """sha256 binding a cache, watermark or push state value to its two keys (a value
+    copied under other keys does not match either)."""
     return _sha256(f"{namespace}\0{key}\0{value}".encode()).hexdigest()
 
 
