@@ -27,7 +27,8 @@ transaction, and adds:
   (GTO's tagged commit, MLflow's run commit: ``by: commit``). An output that is an MLflow
   version's artifact location, the ``source`` it was created from (``models:/m-…``) or
   ``models:/<name>/<version>`` joins it too (``by: uri``). An
-  output whose md5 differs is not that version, whatever its commit.
+  output whose md5 differs is not that version, whatever its commit. Only runs that have ended
+  (COMPLETE, FAIL, ABORT) are joined: a START names the output before its md5 is known.
 * **SAME_AS** — two registries' versions of one model (GTO ``churn@v1.0.0``, MLflow
   ``churn@3``) are declared the same when their artifact hashes match: ``artifact_hash`` or the
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
@@ -305,20 +306,29 @@ class JoinsHarvester:
             "FROM edges e JOIN nodes d ON d.id = e.target JOIN nodes r ON r.id = e.source "
             "WHERE e.kind = 'output' AND e.source LIKE 'run:openlineage:%' "
             "ORDER BY e.source, e.target")
+        outputs: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+        ended: dict[str, str] = {}
         for rid, _did, path, raw_data, raw_run in rows.fetchall():
-            data, run = loads(raw_data), loads(raw_run)
-            md5 = _md5(data.get("hash"))
-            sha = str(run.get("commit") or "").lower()
+            run = loads(raw_run)
+            # only once it has ended are a run's outputs final: a harvest that saw its START
+            # alone (the output named, its md5 still to come) must not join it by commit
+            if str(run.get("status") or "").upper() in _ENDED:
+                ended[rid] = str(run.get("commit") or "").lower()
+                outputs.setdefault((rid, path), []).append(loads(raw_data))
+        for (rid, path), datasets in outputs.items():
+            sha = ended[rid]
+            # the md5s the run reports for the file, in any of its datasets of that path (one
+            # named unversioned at START, versioned at COMPLETE): they, not the commit, decide
+            md5s = {h for h in (_md5(d.get("hash")) for d in datasets) if h}
             for mid in sorted(by_path.get(str(path), ()) if path else ()):
-                if md5 is not None:
-                    if md5 in hashes.get(mid, ()):
-                        yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="hash", hash=md5,
-                                        path=path)
-                elif sha and commits.get(mid) == sha:
+                for h in sorted(md5s & hashes.get(mid, set())):
+                    yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="hash", hash=h, path=path)
+                if not md5s and sha and commits.get(mid) == sha:
                     yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="commit", commit=sha,
                                     path=path)
-            for mid in sorted(by_uri.get(_location(data), ())):
-                yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="uri", uri=_location(data))
+            for where in sorted({_location(d) for d in datasets}):
+                for mid in sorted(by_uri.get(where, ())):
+                    yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="uri", uri=where)
 
     def _same_as(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
         models = {m.id: m.attrs for m in ctx.store.iter_nodes(NodeKind.MODEL)}
@@ -385,6 +395,7 @@ def _location(data: dict[str, Any]) -> str:
     return name.rstrip("/")
 
 
+_ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states
 _MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 
 

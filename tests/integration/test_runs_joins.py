@@ -339,7 +339,8 @@ def test_openlineage_run_produced_the_gto_version_its_output_is(
         git_repo: GitRepo, gto_dvc_repo: dict[str, str]) -> None:
     """An OpenLineage training run is linked to the model version it wrote: by the md5 of the
     file it reports (trained at c1, its result committed and tagged at c2) or, when it reports
-    none, by running at the commit the version was tagged at; never by harvest order."""
+    none, by running at the commit the version was tagged at; once it has ended, never by
+    harvest order."""
     from lineage.audit.engine import run_audit
 
     r, h = git_repo, gto_dvc_repo
@@ -348,7 +349,9 @@ def test_openlineage_run_produced_the_gto_version_its_output_is(
         _ol_run(RUN_AT_TAG, h["c1"], "2026-01-05T10:00:00Z", model),
         _ol_run(RUN_BEFORE_COMMIT, h["c1"], "2026-01-06T10:00:00Z", model, md5=h["md5_v2"]),
         _ol_run(RUN_OLD_CODE, h["c0"], "2026-01-04T10:00:00Z", model),
-        # trained at the tagged commit, but what it wrote is neither version
+        # trained at the tagged commit, but what it wrote is neither version: its START names
+        # the output, its COMPLETE the md5 (harvested apart in the second pass below)
+        _ol_run(RUN_OTHER_BYTES, h["c2"], "2026-01-07T09:00:00Z", model, state="START"),
         _ol_run(RUN_OTHER_BYTES, h["c2"], "2026-01-07T10:00:00Z", model, md5="0" * 32),
     ]
     want = {(f"run:openlineage:{RUN_AT_TAG}", "model:churn@v1.0.0", "commit"),
