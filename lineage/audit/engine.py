@@ -222,9 +222,14 @@ class AuditContext:
     def _supersessions(self) -> None:
         """Records are immutable: a correction is a new record of the same kind whose
         ``properties.supersedes`` names the one it corrects (its ``id:`` as given, or its node
-        id). A superseded record no longer counts for any rule (it is still in the graph)."""
+        id). A superseded record no longer counts for any rule (it is still in the graph).
+
+        A correction follows what it corrects: one the store wrote before the record it names
+        (an id guessed ahead, e.g. a deployment's derived id) corrects nothing, and records
+        that name each other (a cycle) correct nothing either; both still count."""
         self.superseded: dict[str, list[str]] = {}  # record → the records that supersede it
         self.foreign_corrections: dict[str, list[str]] = {}  # same, about another system
+        pairs: list[tuple[str, str]] = []
         for kind in SUPERSEDABLE:
             prefix = kind + ":"
             for n in self.idx.ids(kind):
@@ -245,7 +250,28 @@ class AuditContext:
                         # deployment of credit cannot make churn's deployment vanish
                         self.foreign_corrections.setdefault(target, []).append(n)
                         continue
-                    self.superseded.setdefault(target, []).append(n)
+                    if target in self.idx.attrs and (self.recorded_at(target)
+                                                     > self.recorded_at(n)):
+                        continue  # named before it existed: it corrects nothing
+                    pairs.append((n, target))
+        corrects: dict[str, set[str]] = {}
+        for n, target in pairs:
+            corrects.setdefault(n, set()).add(target)
+
+        def reaches(start: str, goal: str) -> bool:
+            seen, todo = {start}, [start]
+            while todo:
+                for nxt in corrects.get(todo.pop(), ()):
+                    if nxt == goal:
+                        return True
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            return False
+
+        for n, target in pairs:
+            if not reaches(target, n):  # in a cycle, neither record corrects the other
+                self.superseded.setdefault(target, []).append(n)
 
     def _record_groups(self, record: str) -> set[str]:
         """The group classes of the model versions and group a record names (versions joined
