@@ -37,10 +37,11 @@ import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lineage.errors import InputError, LineageError, NotARepositoryError
+from lineage.errors import InputError, NotARepositoryError
 from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
 from lineage.ids import repo_key, repository_id, strip_credentials
 from lineage.records import EmitResult, RunRecord, default_version, emit, validate_data
@@ -161,13 +162,20 @@ class TrackedRun:
         return f"run:lineage:{self.run_id}"
 
     def log_param(self, key: str, value: Any) -> None:
-        self.params[key] = value
+        """A parameter; a value that is no JSON (an estimator, a path, a numpy scalar) is
+        recorded as its number (``.item()``) or its text, as MLflow records params."""
+        self.params[str(key)] = _plain(value)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        self.params.update(params)
+        for k, v in params.items():
+            self.log_param(k, v)
 
     def log_metric(self, key: str, value: float) -> None:
-        self.metrics[key] = float(value)
+        """A metric: a number (a numpy scalar's ``.item()`` too)."""
+        item = getattr(value, "item", None)
+        if not isinstance(value, int | float | str) and callable(item):
+            value = item()
+        self.metrics[str(key)] = float(value)
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
         for k, v in metrics.items():
@@ -226,6 +234,31 @@ class TrackedRun:
         }
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
         return validate_data(clean, file="track_run", line=None)  # type: ignore[return-value]
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON can hold it: numbers, text, booleans, null, lists and mappings as
+    they are; a numpy-like scalar as its ``.item()``; anything else as its text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_plain(v) for v in items]
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            got = item()
+        except (TypeError, ValueError):  # an array of several values: its text
+            return str(value)
+        if got is None or isinstance(got, bool | int | float | str):
+            return got
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    return str(value)
 
 
 class RunTerminated(SystemExit):
@@ -288,8 +321,8 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
     if note:
         _warn(f"lineage: {note}")
     run = TrackedRun(root=state.root, run_id=run_id or uuid.uuid4().hex, name=name,
-                     experiment=experiment, git=state, params=dict(params or {}),
-                     start_time=now_utc())
+                     experiment=experiment, git=state, start_time=now_utc())
+    run.log_params(params or {})
     for p in inputs:
         run.log_input(p)
     status = "FINISHED"
@@ -318,7 +351,8 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
         try:
             api.init(state.root)  # idempotent: creates the store on first use
             run.result = emit(run.to_record(status), state.root, write_file=write_file)
-        except LineageError as exc:
+        except Exception as exc:
+            # the training's own error is what the user must see: never hidden by ours
             if status == "FINISHED":
                 raise
             _warn(f"lineage could not record the {status} run: {exc}")

@@ -253,3 +253,46 @@ def test_a_failed_run_claims_no_model_and_the_retry_can_produce_the_version(
         assert version is not None and version.attrs["artifact_hash"] == compute(model).hash
         assert {e.source for e in store.iter_edges("produced")
                 if e.target == "model:churn@v9.0.0"} == {retry.node_id}
+
+
+class _Estimator:
+    """A value a training script logs that is no JSON (an estimator, a numpy scalar …)."""
+
+    def __repr__(self) -> str:
+        return "Estimator(depth=6)"
+
+
+class _Scalar:
+    """Like a numpy scalar: not an int or float, but ``.item()`` gives one."""
+
+    def __init__(self, v: float) -> None:
+        self.v = v
+
+    def item(self) -> float:
+        return self.v
+
+
+def test_params_that_are_no_json_are_recorded_as_values_or_text(dvc_repo: GitRepo) -> None:
+    with track_run(dvc_repo.path, name="train") as run:
+        run.log_params({"estimator": _Estimator(), "out": Path("models"),
+                        "n_estimators": _Scalar(100), "grid": {"depth": (4, 6)}})
+        run.log_metric("auc", _Scalar(0.91))  # type: ignore[arg-type]
+    assert run.result is not None
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None
+    assert node.attrs["params"] == {"estimator": "Estimator(depth=6)", "out": "models",
+                                    "n_estimators": 100, "grid": {"depth": [4, 6]}}
+    assert node.attrs["metrics"] == {"auc": 0.91}
+
+
+def test_the_training_error_is_never_hidden_by_a_problem_recording_the_run(
+        dvc_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.tracking as tracking
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store's disk is full")
+
+    monkeypatch.setattr(tracking, "emit", broken)
+    with pytest.raises(ZeroDivisionError), pytest.warns(UserWarning, match="disk is full"), \
+            track_run(dvc_repo.path, name="broken"):
+        _ = 1 / 0
