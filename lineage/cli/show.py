@@ -315,14 +315,59 @@ def _s(value: Any) -> str:
     return "—" if value is None or value == "" else escape(str(value))
 
 
-def _table(title: str, *columns: str) -> Any:
-    from rich.table import Table
+class _Table:
+    """A table whose cells wrap and never cut: an id, a hash or a date cut with an ellipsis
+    cannot be looked up. Columns named with a trailing ``!`` keep their values whole (they
+    wrap only when longer than 40 characters); the others wrap at words."""
 
-    t = Table(title=f"[bold]{title}[/]", title_justify="left", show_lines=False,
-              expand=False)
-    for c in columns:
-        t.add_column(c)
-    return t
+    def __init__(self, title: str, *columns: str) -> None:
+        self.title = title
+        self.columns = [c.rstrip("!") for c in columns]
+        self.keep = [c.endswith("!") for c in columns]
+        self.rows: list[tuple[str, ...]] = []
+        self.caption: str | None = None
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append(cells)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        def width(i: int) -> int:
+            return max([len(self.columns[i])] + [
+                len(line) for row in self.rows
+                for line in Text.from_markup(row[i]).plain.splitlines()])
+
+        def table(columns: list[tuple[str, int | None]]) -> Any:
+            t = Table(title=f"[bold]{self.title}[/]", title_justify="left", expand=False,
+                      box=box.SIMPLE_HEAD, pad_edge=False, caption=self.caption)
+            for name, least in columns:
+                t.add_column(name, overflow="fold", min_width=least)
+            return t
+
+        least = [min(40, width(i)) if self.keep[i] else None for i in range(len(self.columns))]
+        # kept columns whole, the others at least 12 wide (or their longest), 3 between
+        need = sum(n if n is not None else min(12, width(i)) for i, n in enumerate(least))
+        if need + 3 * len(self.columns) <= options.max_width:
+            wide = table(list(zip(self.columns, least, strict=True)))
+            for row in self.rows:
+                wide.add_row(*row)
+            yield wide
+            return
+        # too narrow for one column per fact (an 80-column terminal): each record on a line of
+        # its own, then its facts one per line, named as the columns are
+        narrow = table([(self.columns[0], None)])
+        for row in self.rows:
+            facts = [f"  [dim]{name}:[/] " + " · ".join(cell.splitlines())
+                     for name, cell in zip(self.columns[1:], row[1:], strict=True) if cell]
+            narrow.add_row("\n".join([f"[bold]{row[0]}[/]", *facts]))
+        yield narrow
+
+
+def _table(title: str, *columns: str) -> _Table:
+    return _Table(title, *columns)
 
 
 def _superseded(rec: dict[str, Any]) -> str:
@@ -338,38 +383,36 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     parts: list[Any] = []
     v = short(gov["version"])
     aka = f" (= {', '.join(short(a) for a in gov['aliases'])})" if gov["aliases"] else ""
-    risk = gov["risk"]
-    tier = str(risk["tier"])
+    tier = str(gov["risk"]["tier"])
     style = {"high": "bold red", "unacceptable": "bold red", "limited": "yellow",
              "minimal": "green"}.get(tier, "red")
-    head = Text.assemble((f"{v}{aka}", "bold"), " · model group ",
-                         (short(gov["group"]) if gov["group"] else "—", "bold"),
-                         " · risk tier ", (tier, style),
-                         f" · as of {str(gov['as_of'])[:19].replace('T', ' ')} UTC")
-    parts.append(head)
+    as_of = gov["as_of"].astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    parts.append(Text.assemble((f"{v}{aka}", "bold"), " · model group ",
+                               (short(gov["group"]) if gov["group"] else "—", "bold"),
+                               " · risk tier ", (tier, style), f" · as of {as_of}"))
 
-    t = _table("Training run · code · data", "run", "status", "code commit", "data (content hash)")
+    t = _table("Training run · code · data", "run!", "status", "code commit!",
+               "data read (content hash, pin)")
     for r in gov["runs"]:
         status = " ".join(str(x) for x in (r["source"], r["status"]) if x)
         if r["deleted"]:
             status += " (deleted)"
         if r["dirty"]:
-            status += " [red]dirty tree[/]"
-        data = "\n".join(f"{_s(i['path'])} {_s(i['hash'])} (pin: {_s(i['pin'])})"
+            status += "\n[red]dirty tree[/]"
+        data = "\n".join(f"{_s(i['path'])} {_s(i['hash'])} ({_s(i['pin'])})"
                          for i in r["inputs"]) or "[red]no input recorded[/]"
-        commit = r["commit"] or ""
-        t.add_row(_s(_rid(r["id"])), status, _s(_rid(commit)[:12]) if commit else "[red]none[/]",
-                  data)
+        commit = _s(_rid(r["commit"])[:12]) if r["commit"] else "[red]none[/]"
+        t.add_row(_s(_rid(r["id"])), status, commit, data)
     if not gov["runs"]:
         t.add_row("[red]no run produced this version[/]", "", "", "")
     parts.append(t)
 
-    t = _table("Risk tier (model group assessments)", "assessment", "tier", "assessed",
-               "assessor", "next review", "status")
+    t = _table("Risk tier (assessments of the model group)", "assessment!", "tier",
+               "assessed!", "assessor", "next review!", "status")
     for a in gov["assessments"]:
         status = _superseded(a) if a["superseded_by"] else (
             "[green]in force[/]" if a["status"] == "in force"
-            else "[yellow]not in force yet (dated after the as-of date)[/]"
+            else "[yellow]not in force yet: dated after the as-of time[/]"
             if a["status"] == "not in force yet" else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
                   _s(a["next_review"]), status)
@@ -377,8 +420,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Approvals", "approval", "approver", "role", "decision", "environment",
-               "decided", "evidence", "status")
+    t = _table("Approvals", "approval!", "approver", "role", "decision", "environment",
+               "decided!", "evidence", "status")
     for a in gov["approvals"]:
         if a["superseded_by"]:
             status = _superseded(a)
@@ -397,7 +440,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row("[red]none on record[/]", "", "", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Deployments", "deployment", "environment", "deployed", "by", "state",
+    t = _table("Deployments", "deployment!", "environment", "deployed!", "by", "state",
                "approvals that count")
     for d in gov["deployments"]:
         if d["superseded_by"]:
@@ -416,41 +459,41 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row("[dim]not deployed[/]", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Documents (version and model group)", "kind", "document", "uri", "of", "status")
+    t = _table("Documents (of the version and of its model group)", "kind!", "document!", "uri",
+               "of", "status")
     for d in gov["documents"]:
         t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"],
                   _superseded(d) if d["superseded_by"] else "[green]counts[/]")
     for kind in gov["documents_missing"]:
-        t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required ({_s(tier)} risk)[/]")
+        t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
 
-    t = _table("Retraining", "record", "trigger", "reason", "previous → new", "at", "status")
+    t = _table("Retraining", "record!", "trigger", "at!", "reason", "previous → new", "status")
     for r in gov["retraining"]:
         prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
         new = short(str(r["new_model"])) if r["new_model"] else "—"
         plan = {True: "within change plan", False: "[yellow]outside change plan[/]"}.get(
             r["within_change_plan"], "")
-        t.add_row(_s(_rid(r["id"])), _s(r["trigger"]), _s(r["reason"]),
-                  f"{_s(prev)} → {_s(new)}", _s(r["at"]),
-                  _superseded(r) if r["superseded_by"] else plan)
+        t.add_row(_s(_rid(r["id"])), _s(r["trigger"]), _s(r["at"]), _s(r["reason"]),
+                  f"{_s(prev)} → {_s(new)}", _superseded(r) if r["superseded_by"] else plan)
     if not gov["retraining"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Monitoring (alerts on this version)", "alert", "metric", "value / threshold",
-               "at", "status", "follow-up")
+    t = _table("Monitoring (alerts on this version)", "alert!", "metric value / threshold",
+               "date!", "status", "follow-up")
     for a in gov["alerts"]:
         status = _superseded(a) if a["superseded_by"] else (
             f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
-        t.add_row(_s(_rid(a["id"])), _s(a["metric"]), f"{_s(a['value'])} / {_s(a['threshold'])}",
+        t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
                   _s(a["at"]), status, ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
     if not gov["alerts"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
+        t.add_row("[dim]none recorded[/]", "", "", "", "")
     parts.append(t)
 
     n = len(gov["findings"])
-    t = _table(f"Audit findings ({n}; lineage audit --model {v})", "severity", "rule",
-               "subject", "finding")
+    t = _table(f"Audit findings: {n} (as lineage audit --model {v} reports them)",
+               "severity", "rule!", "subject!", "finding")
     for f in gov["findings"]:
         t.add_row(_s(f["severity"]), _s(f["rule"]), _s(_rid(f["subject"])), _s(f["message"]))
     if not gov["findings"]:

@@ -71,7 +71,8 @@ def _show(*args: str) -> str:
 
 def _row(out: str, *words: str) -> str:
     """The one table row holding every word."""
-    hits = [x for x in out.splitlines() if x.startswith("│") and all(w in x for w in words)]
+    tables = out.split("\n\n", 1)[1]  # after the tree
+    hits = [x for x in tables.splitlines() if all(w in x for w in words)]
     assert len(hits) == 1, (words, hits, out)
     return hits[0]
 
@@ -171,3 +172,22 @@ def test_findings_are_the_audits_own(messy_demo: Path, as_of: str) -> None:
     out = _show("churn@v1.1.0", "--as-of", as_of)
     for rule, _ in audit:
         assert rule in out
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_ids_dates_and_hashes_are_never_cut_in_a_narrow_terminal(messy_demo: Path,
+                                                                 columns: str) -> None:
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "--as-of", "2026-01-22", "--json"])
+    gov = json.loads(res.stdout)["governance"]
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "--as-of", "2026-01-22"],
+                        env={"COLUMNS": columns})
+    assert res.exit_code == 0, res.output
+    tables = res.stdout.split("\n\n", 1)[1]  # after the tree
+    assert "…" not in tables
+    assert all(len(x) <= int(columns) for x in tables.splitlines()), tables
+    whole = {r["id"].split(":", 1)[1] for key in ("approvals", "deployments", "assessments",
+                                                  "documents", "alerts") for r in gov[key]}
+    whole |= {a["decided_at"] for a in gov["approvals"]}
+    whole |= {i["hash"] for r in gov["runs"] for i in r["inputs"]}
+    words = set(tables.replace("│", " ").replace(",", " ").split())
+    assert whole <= words, sorted(whole - words)
