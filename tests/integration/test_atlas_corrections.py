@@ -222,3 +222,46 @@ def test_an_assessment_dated_in_the_future_sets_no_tier_yet(
     lineage("push", "--to", "atlas", "-C", repo)
     assert audit_tiers(repo) == {"high"}
     assert tier_in_atlas(atlas) == (["EUAIAct_High"], "risk_assessment:churn-2026")
+
+
+def audit_failed(repo: str, rule: str) -> set[str]:
+    import json
+
+    res = runner.invoke(app, ["audit", "--json", "-C", repo])
+    return {f["subject"] for f in json.loads(res.stdout)["findings"]
+            if f["rule"] == rule and f.get("status", "failed") == "failed"}
+
+
+def test_a_deployment_counts_no_approval_its_approver_withdrew(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    late = "deployment:churn-prod-2026-01-20"  # churn@v1.1.0 to prod, 2026-01-20T08:00Z
+    # max approved v1.1.0 for every environment, then rejected it for prod; rita approved it
+    # for prod, then rejected it under another spelling of her address: before the
+    # deployment, both withdrew their approval (as the audit reads them)
+    for args in (
+            ("--approver", "max@example.com", "--role", "ml-lead",
+             "--decided-at", "2026-01-18T10:00:00Z", "--id", "v110-max"),
+            ("--env", "prod", "--approver", "max@example.com", "--role", "ml-lead",
+             "--decision", "rejected", "--decided-at", "2026-01-19T10:00:00Z",
+             "--id", "v110-prod-max-no"),
+            ("--env", "prod", "--approver", "rita@example.com", "--role", "risk-officer",
+             "--decided-at", "2026-01-19T12:00:00Z", "--id", "v110-prod-rita"),
+            ("--env", "prod", "--approver", "Rita R <Rita@Example.com>", "--role",
+             "risk-officer", "--decision", "rejected", "--decided-at", "2026-01-19T13:00:00Z",
+             "--id", "v110-prod-rita-no")):
+        lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", *args)
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert late in audit_failed(repo, "deployment-approved")
+    status = entity(atlas, "lineage_deployment", late)["businessAttributes"][
+        "lineage_approval_status"]
+    assert (status["status"], status["approvalCount"]) == ("rejected", 0)
+    # max approves again before the deployment: his latest word counts again
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-19T15:00:00Z", "--id", "v110-prod-max-yes")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert late not in audit_failed(repo, "deployment-approved")
+    status = entity(atlas, "lineage_deployment", late)["businessAttributes"][
+        "lineage_approval_status"]
+    assert (status["status"], status["approvalCount"]) == ("approved", 1)

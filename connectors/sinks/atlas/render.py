@@ -29,6 +29,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lineage.audit.rules import person, same_person
 from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
 
@@ -56,6 +57,8 @@ SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT
                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 # the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
 TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
+# one approver's decisions at the same instant: the stricter last (lineage.audit.rules)
+DECISION_RANK = {"approved": 0, "conditional": 1}
 TIER_CLASSIFICATION = {"unacceptable": "EUAIAct_Unacceptable", "high": "EUAIAct_High",
                        "limited": "EUAIAct_Limited", "minimal": "EUAIAct_Minimal"}
 
@@ -288,25 +291,27 @@ class _Renderer:
         no later than it was deployed (a later decision does not make it approved)."""
         a = self.g.attrs(deployment)
         env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
-        out = set(self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL))
-        for m in models:
-            for ap in self.preds(m, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                b = self.g.attrs(ap)
-                decided = epoch_ms(b.get("decided_at"))
-                if b.get("environment") not in (None, env):
-                    continue
-                if deployed is not None and (decided is None or decided > deployed):
-                    continue
-                out.add(ap)
+        named = self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL)
+        of_versions = [ap for m in models for ap in self.preds(m, EdgeKind.APPROVES,
+                                                                NodeKind.APPROVAL)
+                       if self.g.attrs(ap).get("environment") in (None, env)]
+        out = set()
+        for ap in [*named, *of_versions]:
+            decided = epoch_ms(self.g.attrs(ap).get("decided_at"))
+            if deployed is not None and (decided is None or decided > deployed):
+                continue
+            out.add(ap)
         return sorted(out)
 
     def approval_bm(self, target: str, approvals: list[str] | None = None) -> dict[str, Any]:
+        """``approvals``: those that speak for a deployment (:meth:`deployment_approvals`),
+        all for its one environment; else the version's, for any environment."""
         given = self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL) if approvals is None \
             else approvals
         ids = [i for i in given if self.rendered(i) and i not in self.superseded]
         if not ids:
             return {"status": "unapproved", "approvalCount": 0}
-        ids.sort(key=lambda i: (str(self.g.attrs(i).get("decided_at") or ""), i))
+        ids.sort(key=lambda i: (self._decided_key(i), i))
         recs = [self.g.attrs(i) for i in ids]
         last = recs[-1]
         return _compact({
@@ -315,27 +320,42 @@ class _Renderer:
             "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
             "approvalCount": sum(1 for i, r in zip(ids, recs, strict=True)
                                  if r.get("decision", "approved") == "approved"
-                                 and not self.withdrawn(i, ids)),
+                                 and not self.withdrawn(i, ids,
+                                                        one_env=approvals is not None)),
             "lastDecisionAt": epoch_ms(last.get("decided_at")),
             "environments": sorted({r["environment"] for r in recs if r.get("environment")}),
             "approvalIds": ids,
             "evidence": sorted({r["evidence"] for r in recs if r.get("evidence")}),
         })
 
-    def withdrawn(self, approval: str, among: list[str]) -> bool:
-        """A rejection by the same approver for the same environment, decided at or after
-        the approval, withdraws it (as the audit reads it)."""
+    def _decided_key(self, approval: str) -> tuple[int, int]:
+        """When it was decided (undated first); at the same instant a rejection after an
+        approval, as the audit orders one approver's decisions."""
         a = self.g.attrs(approval)
         at = epoch_ms(a.get("decided_at"))
-        who = str(a.get("approver") or "").strip().casefold()
+        return (at if at is not None else -(2**63),
+                DECISION_RANK.get(str(a.get("decision", "approved")), 2))
+
+    def withdrawn(self, approval: str, among: list[str], *, one_env: bool = False) -> bool:
+        """A rejection by the same person (however spelled: ``rita@example.com``, ``Rita
+        <rita@example.com>``), decided at or after the approval, withdraws it, as the audit
+        reads it. ``one_env``: ``among`` all apply to one environment (a deployment's), so a
+        rejection for it withdraws an approval for every environment too; else the rejection
+        must be for the approval's environment, or for every environment."""
+        a = self.g.attrs(approval)
+        me = person(str(a.get("approver") or ""))
+        when = self._decided_key(approval)
         for other in among:
             b = self.g.attrs(other)
             if other == approval or b.get("decision", "approved") in ("approved", "conditional"):
                 continue
-            t = epoch_ms(b.get("decided_at"))
-            if str(b.get("approver") or "").strip().casefold() == who and \
-                    b.get("environment") == a.get("environment") and \
-                    (t is None or at is None or t >= at):
+            them = person(str(b.get("approver") or ""))
+            if me is None or them is None or not same_person(me, them):
+                continue
+            if not one_env and b.get("environment") not in (None, a.get("environment")):
+                continue
+            if epoch_ms(b.get("decided_at")) is None or epoch_ms(a.get("decided_at")) is None \
+                    or self._decided_key(other) >= when:
                 return True
         return False
 
