@@ -200,8 +200,14 @@ class TrackedRun:
         return entry
 
     def log_model(self, path: str | Path, *, name: str, version: str | None = None) -> None:
-        """A model the run writes; hashed when the run ends (it may not exist yet)."""
-        self.models.append((name, version, repo_path(self.root, path)[0]))
+        """A model the run writes; hashed when the run ends (it may not exist yet). A name or
+        version the record would refuse is an :class:`InputError` now, not after the run."""
+        rel = repo_path(self.root, path)[0]
+        models = [*self.models, (name, version, rel)]
+        validate_data({"kind": "run", "models": [
+            {"name": n, "version": v or "md5-unknown", "path": p} for n, v, p in models]},
+            file="track_run", line=None)
+        self.models = models
 
     def missing_models(self) -> list[str]:
         """Models logged but not on disk."""
@@ -325,6 +331,7 @@ def track_run(repo: str | Path = ".", *, name: str | None = None,
     run.log_params(params or {})
     for p in inputs:
         run.log_input(p)
+    run.to_record("RUNNING")  # a name, experiment or param the record refuses: before training
     status = "FINISHED"
     missing: list[str] = []
     killed: list[bool] = []

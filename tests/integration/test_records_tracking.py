@@ -296,3 +296,27 @@ def test_the_training_error_is_never_hidden_by_a_problem_recording_the_run(
     with pytest.raises(ZeroDivisionError), pytest.warns(UserWarning, match="disk is full"), \
             track_run(dvc_repo.path, name="broken"):
         _ = 1 / 0
+
+
+def test_a_bad_model_name_fails_at_log_model_not_after_the_run(dvc_repo: GitRepo) -> None:
+    """Known when the model is logged, not after hours of training: the block stops there and
+    the run is recorded FAILED (before, the run ended and then could not be recorded)."""
+    model = dvc_repo.path / "models" / "named.pkl"
+    model.parent.mkdir(exist_ok=True)
+    model.write_bytes(b"w")
+    after: list[str] = []
+    with pytest.raises(InputError, match=r"name without '@' or spaces") as exc, \
+            track_run(dvc_repo.path, name="train") as run:
+        run.log_model(model, name="churn model", version="v1")
+        after.append("went on")
+    assert after == [] and exc.value.field == "models.0.name"
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == "FAILED"
+
+
+def test_a_blank_run_name_fails_before_the_training_starts(dvc_repo: GitRepo) -> None:
+    ran: list[str] = []
+    with pytest.raises(InputError, match="must not be empty"), \
+            track_run(dvc_repo.path, name=" "):
+        ran.append("trained")
+    assert ran == []
