@@ -207,34 +207,25 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     standing = sorted(a for a in approvals if not ctx.superseded_by(a))
     people = dict(zip(standing, _people([str(idx.a(a).get("approver", "")) for a in standing]),
                       strict=True))
+    envs = {idx.a(a).get("environment") for a in standing}
+    envs |= {idx.a(d).get("environment") for d in deployments}
     aps = []
     for ap in sorted(approvals, key=lambda n: (str(idx.a(n).get("decided_at") or ""), n)):
         rec = _record(ctx, ap, "approver", "role", "decision", "environment", "decided_at",
                       "evidence", "deployment")
         decision = str(rec["decision"] or "approved")
-        rec["withdrawn_by"] = None
+        rec["withdrawn_by"], rec["note"] = None, None
+        decided = parse_time(rec["decided_at"])
         if rec["superseded_by"]:
             rec["status"] = "superseded"
+        elif decided is not None and decided > now:
+            rec["status"] = "not decided yet"
+            rec["note"] = "dated after the as-of time"
         elif decision not in ("approved", "conditional"):
             rec["status"] = decision
         else:
-            # the approver's latest word, read as the audit reads it for a deployment made
-            # after every decision: a later rejection by the same person withdraws it
-            env = rec["environment"]
-            peers = [a for a in standing
-                     if env is None or idx.a(a).get("environment") in (None, env)]
-            ok, _ = _decide(ctx, peers, "deployment:")
-            rec["status"] = "in force" if ap in ok else "withdrawn"
-            if ap not in ok:
-                mine = parse_time(rec["decided_at"])
-                later = [a for a in peers if people.get(a) == people.get(ap) and a != ap
-                         and str(idx.a(a).get("decision", "approved")) not in
-                         ("approved", "conditional")
-                         and (t := parse_time(idx.a(a).get("decided_at"))) is not None
-                         and (mine is None or t >= mine)]
-                rec["withdrawn_by"] = max(
-                    later, key=lambda a: (parse_time(idx.a(a).get("decided_at")), a),
-                    default=None)
+            rec["status"], rec["withdrawn_by"], rec["note"] = _standing(
+                ctx, ap, standing, people, envs, now, _decide)
         rec["counts_for"] = sorted(counts_for.get(ap, []))
         aps.append(rec)
     out["approvals"] = aps
@@ -285,6 +276,42 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
             for f in report.findings]
         out["waived"] = [{"rule": f.rule, "subject": f.subject} for f in report.waived]
     return out
+
+
+def _standing(ctx: Any, ap: str, standing: list[str], people: dict[str, Any],
+              envs: set[Any], now: datetime, decide: Any) -> tuple[str, str | None, str | None]:
+    """Whether an approval stands as of ``now`` (status, the decision that withdrew it, why
+    it does not count), read as the audit reads a deployment's approvals: among the decisions
+    for its environment or for every environment, the approver's latest word counts (a later
+    rejection withdraws it). An approval for every environment stands while it counts for
+    one of them."""
+    from lineage.audit.registry import parse_time
+
+    idx = ctx.idx
+    env = idx.a(ap).get("environment")
+    contexts = [env] if env is not None else sorted(
+        {e for e in envs if e is not None}, key=str) or [None]
+    notes: list[str] = []
+    withdrawn: list[str] = []
+    for e in contexts:
+        peers = [a for a in standing if idx.a(a).get("environment") in (None, e)
+                 and ((t := parse_time(idx.a(a).get("decided_at"))) is None or t <= now)]
+        # a deployment made after every decision: the audit's clock for when it happened is
+        # that of its record; one that does not exist is as late as the audit itself
+        ok, why = decide(ctx, peers, "deployment:")
+        if ap in ok:
+            return "in force", None, None
+        notes += [w for w in why if w.startswith(f"approval {_rid(ap)} ")]
+        mine = parse_time(idx.a(ap).get("decided_at"))
+        withdrawn += [a for a in peers if people.get(a) == people.get(ap) and a != ap
+                      and str(idx.a(a).get("decision", "approved")) not in
+                      ("approved", "conditional")
+                      and (t := parse_time(idx.a(a).get("decided_at"))) is not None
+                      and (mine is None or t >= mine)]
+    if withdrawn:
+        by = max(withdrawn, key=lambda a: (str(idx.a(a).get("decided_at")), a))
+        return "withdrawn", by, "; ".join(dict.fromkeys(notes)) or None
+    return "not counted", None, "; ".join(dict.fromkeys(notes)) or None
 
 
 def ref_in(value: Any, ids: list[str]) -> bool:
@@ -433,6 +460,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
             status = "[green]in force[/]" + (f"; counts for {counts}" if counts else "")
         else:
             status = f"[red]{_s(a['status'])}[/]"
+        if a["note"] and a["status"] != "withdrawn":
+            status += f"\n[dim]{_s(a['note'])}[/]"
         t.add_row(_s(_rid(a["id"])), _s(a["approver"]), _s(a["role"]),
                   _s(a["decision"] or "approved"), _s(a["environment"] or "any"),
                   _s(a["decided_at"]), _s(a["evidence"]), status)

@@ -191,3 +191,38 @@ def test_ids_dates_and_hashes_are_never_cut_in_a_narrow_terminal(messy_demo: Pat
     whole |= {i["hash"] for r in gov["runs"] for i in r["inputs"]}
     words = set(tables.replace("│", " ").replace(",", " ").split())
     assert whole <= words, sorted(whole - words)
+
+
+def _approvals(*args: str) -> dict[str, dict[str, object]]:
+    data = json.loads(_show("churn@v1.1.0", "--json", *args))
+    return {a["id"].split(":", 1)[1]: a for a in data["governance"]["approvals"]}
+
+
+def test_a_rejection_for_one_environment_leaves_an_approval_for_every_environment_standing(
+        quickstart_demo: Path) -> None:
+    """The audit reads a prod deployment's approvals among those for prod or for every
+    environment: omar's later "no" for staging does not withdraw his approval for prod."""
+    v = ("--model", "churn@v1.1.0", "--approver", "omar@example.com", "--role", "product-owner")
+    _record("approval", *v, "--decided-at", "2026-01-19T10:00:00Z", "--id", "omar-any")
+    _record("approval", *v, "--env", "staging", "--decision", "rejected", "--decided-at",
+            "2026-01-19T11:00:00Z", "--id", "omar-no-staging")
+    aps = _approvals("--as-of", "2026-01-22")
+    assert aps["omar-any"]["status"] == "in force", aps["omar-any"]
+    assert aps["omar-any"]["counts_for"] == ["deployment:churn-prod-2026-01-20"]
+
+
+def test_an_approval_is_withdrawn_only_once_the_rejection_is_made(messy_demo: Path) -> None:
+    assert _approvals("--as-of", "2026-01-19T16:00:00Z")["rita-prod"]["status"] == "in force"
+    assert _approvals("--as-of", "2026-01-19T19:00:00Z")["rita-prod"]["status"] == "withdrawn"
+
+
+def test_an_approval_that_does_not_count_says_why_and_is_not_called_withdrawn(
+        quickstart_demo: Path) -> None:
+    _record("approval", "--model", "churn@v1.1.0", "--env", "prod", "--approver",
+            "omar@example.com", "--role", "product-owner", "--id", "omar-ahead",
+            "--decided-at", "2099-01-01T00:00:00Z")
+    assert _approvals()["omar-ahead"]["status"] == "not decided yet"
+    # read in 2100: decided by then, but dated after it was recorded (the audit's rule)
+    ap = _approvals("--as-of", "2100-01-01")["omar-ahead"]
+    assert ap["status"] == "not counted" and ap["withdrawn_by"] is None, ap
+    assert "after it was recorded" in str(ap["note"]), ap
