@@ -72,16 +72,25 @@ def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[s
         if not sep or not key:
             example = _PAIR_EXAMPLES.get(what, "key=value")
             raise ConfigError(f"{what} {item!r} is not KEY=VALUE", hint=f"e.g. {what} {example}")
-        if parse:
-            import yaml
-
-            try:
-                out[key] = yaml.safe_load(value)
-            except yaml.YAMLError:
-                out[key] = value
-        else:
-            out[key] = value
+        out[key] = _value(value) if parse else value
     return out
+
+
+def _value(text: str) -> Any:
+    """A --param or --metric value: a number, boolean, list or mapping when the text is one
+    as JSON writes it (``0.1``, ``6``, ``true``, ``[64, 32]``), else the text as given — YAML
+    read ``1.10`` as 1.1, ``007`` as 7 and ``no`` as false, and dropped ``null``."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if value is None:
+        return text
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value if json.dumps(value) == text else text
+    return value
 
 
 def _emit(data: dict[str, Any], prop: list[str] | None, repo: Path | None, write_file: bool,

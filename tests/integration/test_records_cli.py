@@ -369,3 +369,19 @@ def test_validate_skips_the_policy_file_in_the_governance_folder_as_the_harvest_
     res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path),
                               str(git_repo.path / "governance")])
     assert res.exit_code == 0, res.output
+
+
+def test_record_run_keeps_param_values_as_given(repo: GitRepo) -> None:
+    """A param is recorded as a number, boolean or list only when that is what was written;
+    YAML read `1.10` as 1.1, `007` as 7, `no` as false, and dropped `null`."""
+    res = _invoke(repo, "run", "--param", "lr=0.1", "--param", "depth=6",
+                  "--param", "version=1.10", "--param", "zip=007", "--param", "flag=no",
+                  "--param", "shuffle=true", "--param", "layers=[64, 32]",
+                  "--param", "note=a: b", "--param", "seed=null", "--param", "tol=1e3",
+                  "--metric", "auc=0.91", "--metric", "loss=1e-3", "--clean", "--json")
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)["record"]
+    assert rec["params"] == {"lr": 0.1, "depth": 6, "version": "1.10", "zip": "007",
+                             "flag": "no", "shuffle": True, "layers": [64, 32],
+                             "note": "a: b", "seed": "null", "tol": "1e3"}
+    assert rec["metrics"] == {"auc": 0.91, "loss": 0.001}
