@@ -930,9 +930,15 @@ def parse_file(path: StrPath, repo_root: StrPath) -> list[LoadedRecord]:
     path, repo_root = Path(path), Path(repo_root)
     rel = _rel(path, repo_root)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=rel) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=rel) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                         file=rel, line=raw[:exc.start].count(b"\n") + 1,
+                         hint="save the record file as UTF-8") from None
     return parse_text(text, rel)
 
 

@@ -364,3 +364,17 @@ def test_parse_file_and_check_files_take_str_and_pathlike(tmp_path: Path,
     result = check_files(["governance"], ".")
     assert result.ok and result.files == 1 and [r.file for r in result.records] == [
         "governance/a.yaml"]
+
+
+def test_a_file_that_is_not_utf8_names_its_line_and_how_to_fix_it(tmp_path: Path) -> None:
+    from lineage.records import parse_file
+
+    f = tmp_path / "governance" / "a.yaml"
+    f.parent.mkdir()
+    f.write_bytes(b"kind: alert\nmodel: churn@v1\nmetric: psi\nat: 2026-01-01\n"
+                  b"description: caf\xe9\n")
+    with pytest.raises(InputError) as exc:
+        parse_file(f, tmp_path)
+    assert exc.value.file == "governance/a.yaml" and exc.value.line == 5
+    assert "not UTF-8 text (byte 0xe9 at offset 71)" in exc.value.message
+    assert exc.value.hint is not None and "UTF-8" in exc.value.hint
