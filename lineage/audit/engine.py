@@ -273,6 +273,10 @@ class AuditContext:
             if not reaches(target, n):  # in a cycle, neither record corrects the other
                 self.superseded.setdefault(target, []).append(n)
 
+    def record_groups(self, record: str) -> set[str]:
+        """The group classes of the model versions and group a record names (empty: none)."""
+        return self._record_groups(record)
+
     def _record_groups(self, record: str) -> set[str]:
         """The group classes of the model versions and group a record names (versions joined
         by ``same_as`` are one class, so their groups are one); empty when it names none."""

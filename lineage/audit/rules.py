@@ -734,19 +734,36 @@ def monitoring_active(ctx: AuditContext) -> Iterator[Outcome]:
                 yield ctx.passed(al, tier, model=v)
                 continue
             recs = ctx.linked([al], "retraining", "triggers", "alert", outgoing=True)
-            if recs:
+            why = {r: w for r in recs if (w := _not_a_follow_up(ctx, v, at, r))}
+            if len(why) < len(recs):
                 yield ctx.passed(al, tier, model=v)
                 continue
             yield ctx.failed(
                 al, tier, f"alert {al} on {short(v)} ({a.get('metric')}) has been open since "
-                f"{at.date() if at else 'an unknown date'} with no follow-up",
-                evidence=[al, v], model=v,
+                f"{at.date() if at else 'an unknown date'} with no follow-up"
+                + "".join(f"; {w}" for _, w in sorted(why.items())),
+                evidence=[al, v, *sorted(why)], model=v,
                 remediation=f"acknowledge or resolve it in a new record that replaces the "
                             f"open one (lineage record alert --model {short(v)} --metric "
                             f"{shlex.quote(str(a.get('metric')))}{_alert_args(a)} --status acknowledged --prop "
                             f"supersedes={al.removeprefix('alert:')}) or "
                             f"record the retraining it triggered (lineage record retraining "
                             f"--alert {al.removeprefix('alert:')} …)")
+
+
+def _not_a_follow_up(ctx: AuditContext, version: str, at: datetime | None,
+                     record: str) -> str | None:
+    """Why a retraining record naming an alert does not follow it up: it retrained another
+    model group, or it is dated before the alert; None when it does."""
+    mine = ctx.group_of(version)
+    groups = ctx.record_groups(record)
+    if mine is not None and groups and mine not in groups:
+        return (f"retraining {_rid(record)} names it but retrained "
+                f"{', '.join(sorted(short(g) for g in groups))}, not {short(mine)}")
+    done = parse_time(ctx.idx.a(record).get("at"))
+    if at is not None and done is not None and done < at:
+        return f"retraining {_rid(record)} names it but is dated before it ({_when(done)})"
+    return None
 
 
 def _alert_args(a: dict[str, object]) -> str:

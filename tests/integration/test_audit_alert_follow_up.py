@@ -38,3 +38,32 @@ def test_the_printed_follow_up_of_an_open_alert_closes_it(quickstart_demo: Path)
     res = runner.invoke(app, [*argv[1:], "-C", str(demo)])
     assert res.exit_code == 0, res.output
     assert alert_findings(demo) == []
+
+
+def test_a_retraining_of_another_system_or_from_before_the_alert_is_no_follow_up(
+        quickstart_demo: Path) -> None:
+    demo = quickstart_demo
+
+    def record(*args: str) -> None:
+        res = runner.invoke(app, ["record", *args, "-C", str(demo)])
+        assert res.exit_code == 0, res.output
+
+    record("alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
+           "--threshold", "0.2", "--at", "2026-01-02T06:00:00Z", "--id", "psi-jan")
+    # another model group's retraining names churn's alert
+    record("retraining", "--trigger", "drift", "--reason", "fraud drift", "--previous",
+           "fraud@v1.0.0", "--alert", "psi-jan", "--at", "2026-01-03T00:00:00Z",
+           "--id", "fraud-rt")
+    # churn's own retraining, dated before the alert it names
+    record("retraining", "--trigger", "drift", "--reason", "earlier drift", "--previous",
+           "churn@v1.0.0", "--new", "churn@v1.1.0", "--alert", "psi-jan", "--at",
+           "2026-01-01T00:00:00Z", "--id", "early-rt")
+    [f] = alert_findings(demo)
+    assert "retraining fraud-rt names it but retrained fraud, not churn" in f["message"]
+    assert "retraining early-rt names it but is dated before it (2026-01-01T00:00:00Z)" in \
+        f["message"], f["message"]
+    # a retraining of churn after the alert follows it up
+    record("retraining", "--trigger", "drift", "--reason", "PSI above 0.2", "--previous",
+           "churn@v1.0.0", "--new", "churn@v1.1.0", "--alert", "psi-jan", "--at",
+           "2026-01-04T00:00:00Z", "--id", "churn-rt")
+    assert alert_findings(demo) == []
