@@ -265,3 +265,30 @@ def test_a_deployment_counts_no_approval_its_approver_withdrew(
     status = entity(atlas, "lineage_deployment", late)["businessAttributes"][
         "lineage_approval_status"]
     assert (status["status"], status["approvalCount"]) == ("approved", 1)
+
+
+def test_a_superseded_deployment_is_marked_and_carries_no_governance_status(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # a CD job recorded v1.1.0 to staging; it went to canary: the correction supersedes it
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "staging",
+            "--deployed-at", "2026-01-22T08:00:00Z", "--id", "dep-wrong")
+    lineage("push", "--to", "atlas", "-C", repo)
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "canary",
+            "--deployed-at", "2026-01-22T08:00:00Z", "--id", "dep-fix",
+            "--prop", "supersedes=dep-wrong")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert "deployment:dep-wrong" not in audit_failed(repo, "deployment-approved")
+    wrong = entity(atlas, "lineage_deployment", "deployment:dep-wrong")
+    # not counted as a deployment any more: no approval status, no risk attributes to search
+    assert not wrong.get("businessAttributes")
+    assert wrong["attributes"]["name"] == "churn@v1.1.0 in staging (superseded)"
+    assert wrong["attributes"]["properties"]["supersededBy"] == "deployment:dep-fix"
+    step = atlas.entities[atlas.unique[("lineage_deployment_step",
+                                        "deployment:dep-wrong#deploy@lineage")]]
+    assert step["attributes"]["name"] == "deploy churn@v1.1.0 to staging (superseded)"
+    fix = entity(atlas, "lineage_deployment", "deployment:dep-fix")
+    assert fix["businessAttributes"]["lineage_approval_status"]["status"] == "unapproved"
+    n = len(atlas.requests)
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert atlas.requests[n:] == []

@@ -125,6 +125,7 @@ class _Renderer:
         # document (the audit no longer counts it); its own entity, if it has one, stays. A
         # record about another AI system corrects nothing here (as the audit reads it)
         self.superseded: set[str] = set()
+        self.superseded_by: dict[str, list[str]] = {}
         for kind in SUPERSEDABLE:
             for n in graph.nodes(kind):
                 props = n.attrs.get("properties")
@@ -138,6 +139,7 @@ class _Renderer:
                     if mine and theirs and not mine & theirs:
                         continue
                     self.superseded.add(target)
+                    self.superseded_by.setdefault(target, []).append(n.id)
 
     def _group_classes(self) -> None:
         """AI systems as the audit forms them: the registered models of versions joined by
@@ -535,17 +537,24 @@ class _Renderer:
             if not models and a.get("model") and self.rendered(a["model"]):
                 models = [a["model"]]
             what = self.model_label(models[0]) if models else rest.split(":", 1)[0]
-            attrs = {"name": f"{what} in {env}", "environment": env,
+            # a deployment a correction supersedes stays (a fact: it was recorded), marked, and
+            # carries no governance status: the audit no longer counts it as a deployment
+            gone = " (superseded)" if nid in self.superseded else ""
+            attrs = {"name": f"{what} in {env}{gone}", "environment": env,
                      "endpoint": a.get("endpoint"), "deployedAt": epoch_ms(a.get("deployed_at")),
                      "deployedBy": a.get("deployed_by"), "retiredAt": epoch_ms(a.get("retired_at")),
                      "deploymentSource": a.get("source"), "recordFile": a.get("record_file")}
             rel = {"modelVersion": self.one(models, NodeKind.MODEL)}
             groups = {g for m in models if (g := self.group_of(m))}
             assessment = self.latest_assessment(sorted(groups)[0]) if groups else None
-            if assessment:
+            if assessment and not gone:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
-            bm["lineage_approval_status"] = self.approval_bm(
-                nid, self.deployment_approvals(nid, models))
+            if not gone:
+                bm["lineage_approval_status"] = self.approval_bm(
+                    nid, self.deployment_approvals(nid, models))
+            else:
+                props = attrs["properties"] = dict(a.get("properties") or {})
+                props["supersededBy"] = ",".join(sorted(self.superseded_by[nid]))
             if models:
                 step_id = nid + STEP_SUFFIX
                 extra.append({
@@ -553,7 +562,7 @@ class _Renderer:
                     "qualifiedName": qualified_name(step_id),
                     "entity": {"typeName": "lineage_deployment_step", "attributes": _compact({
                         "qualifiedName": qualified_name(step_id), "lineageId": step_id,
-                        "name": f"deploy {what} to {env}", "environment": env,
+                        "name": f"deploy {what} to {env}{gone}", "environment": env,
                         "deployedAt": epoch_ms(a.get("deployed_at")),
                         "deployedBy": a.get("deployed_by"),
                         "inputs": self.refs(models), "outputs": [self.ref(nid)],
