@@ -98,6 +98,14 @@ _ALL_FACTS_BY_EVENT = (
     "SELECT seq, 'n|' || id AS fid, hash, 0 AS logged FROM nodes "
     "UNION ALL SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash, 0 FROM edges "
     "UNION ALL SELECT seq, fid, hash, 1 FROM fact_log) ORDER BY seq, fid, hash")
+# the tables and columns verify reads the trail from
+_TRAIL = {
+    "meta": ("key", "value"),
+    "nodes": ("id", "kind", "attrs", "hash", "seq"),
+    "edges": ("source", "target", "kind", "attrs", "hash", "seq"),
+    "events": ("seq", "ts", "kind", "actor", "payload", "prev_hash", "hash"),
+    "fact_log": ("seq", "fid", "hash"),
+}
 _NAME_LINES = 20_000  # facts of one event read back to name the fact behind a failed digest
 _NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
@@ -345,6 +353,7 @@ class Store:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
         if not fresh:  # `lineage init` again on an existing store: bring it up to date
             cls._check_version(conn, root / DB_NAME)
+            _require_trail(conn, root / DB_NAME)
         conn.executescript(_DDL)
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
@@ -367,6 +376,7 @@ class Store:
         conn = cls._connect(db, existing=True)
         try:
             cls._check_version(conn, db)
+            _require_trail(conn, db)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _open_error(db, exc) from exc
@@ -1019,6 +1029,10 @@ class Store:
                                 "was changed outside lineage: SQLite's integrity check says "
                                 f"'{problems[0] if problems else '?'}'{more}", None)
         report("check file", 1, 1)
+        missing = _trail_missing(self.conn)
+        if missing is not None:
+            return VerifyResult(False, 0, 0, f"{self.root / DB_NAME}: {missing}: it was "
+                                "changed outside lineage", None)
         rows = (self.conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
                 + self.conn.execute("SELECT count(*) FROM edges").fetchone()[0])
         # superseded versions: the newest superseded event of each fact (fact_log is small:
@@ -1580,6 +1594,33 @@ def _fact_name(fid: str) -> str:
     ends, _, kind = fid[2:].rpartition("|")
     source, _, target = ends.partition("|")
     return f"edge {kind} {source} → {target}" if kind and target else "edge " + fid[2:]
+
+
+def _trail_missing(conn: sqlite3.Connection) -> str | None:
+    """What is missing of the tables and columns the trail is kept in, None if nothing:
+    dropped or renamed, the trail would read as empty, or fail half way."""
+    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE name IN "
+                              f"({','.join('?' * len(_TRAIL))})", list(_TRAIL)))
+    for table, columns in _TRAIL.items():
+        if kinds.get(table) != "table":
+            return f"table {table} is missing"
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for col in columns:
+            if col not in have:
+                return f"table {table} has no column {col}"
+    return None
+
+
+def _require_trail(conn: sqlite3.Connection, db: Path) -> None:
+    """Refuse (and close ``conn``) a store whose trail tables are gone: made again, empty,
+    the store would read as one with nothing in it (an audit with nothing to check)."""
+    missing = _trail_missing(conn)
+    if missing is None:
+        return
+    conn.close()
+    raise IntegrityError(f"{db}: {missing}: it was changed outside lineage",
+                         hint="run `lineage verify`; restore .lineage/ from a backup, or move it "
+                              "aside and rebuild it with `lineage init` and `lineage harvest`")
 
 
 def _schema_version(conn: sqlite3.Connection, db: Path) -> int:
