@@ -99,7 +99,9 @@ def git_state(path: str | Path = ".") -> GitState:
         roots = _git(root, "rev-list", "--max-parents=0", "HEAD")
         if roots:
             repo = repository_id(None, sorted(roots.split())[0])
-    return GitState(root, commit, None if status is None else bool(status), repo)
+    # without a commit the code is in no commit at all: neither clean nor dirty against it
+    dirty = None if status is None or commit is None else bool(status)
+    return GitState(root, commit, dirty, repo)
 
 
 def _pipeline_outputs(root: Path) -> set[str]:

@@ -295,3 +295,16 @@ def test_record_run_of_a_failed_run_claims_no_model(amb: GitRepo) -> None:
     with api.open_store(amb.path) as store:
         m = store.get_node("model:churn@v2")
         assert m is not None and m.attrs["artifact_hash"] == _md5(amb.path / "model.pkl")
+
+
+def test_a_run_in_a_repository_without_commits_claims_no_clean_tree(tmp_path: Path) -> None:
+    """No commit: the code is not in git at all, so the run is not recorded as trained on a
+    clean tree (dirty false would read as "the committed code")."""
+    from connectors.tracking import track_run
+
+    repo = GitRepo(tmp_path / "fresh")
+    repo.write("d.csv", "a\n")
+    with track_run(repo.path, name="train", inputs=[repo.path / "d.csv"]) as run:
+        pass
+    assert run.result is not None
+    assert run.result.record.commit is None and run.result.record.dirty is None
