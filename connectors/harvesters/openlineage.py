@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -248,13 +249,19 @@ class OpenLineageHarvester:
         ``producer`` and the facets the run node is built from), each ``[eventTime, rank,
         value]`` from the latest event that carries it."""
         fields: dict[str, list[Any]] = {}
+        when: dict[str, tuple[datetime, int]] = {}  # (eventTime, rank) of each field's value
+        iso = ""
 
         def put(name: str, value: Any, at: datetime, rank: int) -> None:
-            new = [utc_iso(at), rank, _scrub(value)]  # what is kept: no credentials
-            if name not in fields or _stamp(new) > _stamp(fields[name]):
-                fields[name] = new
+            prev = when.get(name)
+            if prev is not None and prev > (at, rank):
+                return
+            new = [iso, rank, _scrub(value)]  # what is kept: no credentials
+            if prev is None or prev < (at, rank) or _later(new, fields[name]):
+                fields[name], when[name] = new, (at, rank)
 
         for at, rank, _n, event, key, line in sorted(r.pending, key=lambda p: p[:3]):
+            iso = utc_iso(at) or ""
             run, job = event["run"], event["job"]
             put("job", [job["namespace"], job["name"]], at, rank)
             if event.get("producer"):
@@ -303,7 +310,7 @@ class OpenLineageHarvester:
             events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
             for name, kept in (cached.get("fields") or {}).items():
                 old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
-                if name not in fields or _stamp(old) > _stamp(fields[name]):
+                if name not in fields or _later(old, fields[name]):
                     fields[name] = old
         else:
             events = self._seed(ctx.store.get_node(rid))
@@ -455,10 +462,19 @@ def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
     return json.dumps([fld, namespace, name, facet])
 
 
-def _stamp(f: list[Any]) -> tuple[datetime, int, str]:
-    """Order of a field ``[eventTime, rank, value]``: later event first, then the further state;
-    the value itself breaks a tie, so the answer never depends on the order read."""
-    return parse_time(f[0]), int(f[1]), json.dumps(f[2], sort_keys=True)
+def _later(a: list[Any], b: list[Any]) -> bool:
+    """Whether field ``a`` (``[eventTime, rank, value]``) wins over ``b``: the later event, then
+    the further state; the value itself breaks a tie, so the answer never depends on the order
+    read."""
+    ka, kb = (_when(a[0]), int(a[1])), (_when(b[0]), int(b[1]))
+    if ka != kb:
+        return ka > kb
+    return json.dumps(a[2], sort_keys=True) > json.dumps(b[2], sort_keys=True)
+
+
+@lru_cache(maxsize=4096)
+def _when(text: str) -> datetime:
+    return parse_time(text)
 
 
 def _scrub(value: Any) -> Any:
