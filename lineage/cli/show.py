@@ -131,8 +131,9 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     graph was loaded from; default: the graph). None for other nodes."""
     from lineage.audit import run_audit
     from lineage.audit.engine import AuditContext
+    from lineage.audit.engine import _tiers as _rule_tiers
     from lineage.audit.index import build_index
-    from lineage.audit.registry import parse_time, short
+    from lineage.audit.registry import RULES, parse_time, short
     from lineage.audit.rules import _approvals_for, _decide, _misdirected, _people
     from lineage.errors import ConfigError
 
@@ -168,7 +169,6 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     every = ctx.linked(gmembers, "risk_assessment", "assesses", "model_group", outgoing=False,
                        superseded=True) if gmembers else []
     future = set(ctx.future_assessments.get(group, ())) if group else set()
-    in_force = set(ctx.assessments.get(group, ())) if group else set()
     keys = ("tier", "assessed_at", "assessor", "next_review", "annex_iii_area")
     out["risk"] = {"tier": ctx.tier(v), "assessment": ra,
                    **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]}}
@@ -177,7 +177,7 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
         rec = _record(ctx, x, *keys)
         rec["status"] = ("in force" if x == ra else "superseded" if rec["superseded_by"]
                          else "not in force yet" if x in future
-                         else "earlier" if x in in_force else "not counted")
+                         else "not in force")
         assessments.append(rec)
     out["assessments"] = assessments
 
@@ -243,11 +243,16 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
         out["documents"].append(rec)
     have = {idx.a(d).get("doc_kind") for d in counted}
     need: list[str] = []
-    if ctx.tier(v) == "high":
-        need = list(dict.fromkeys(policy.high_risk_documents))
-    elif ctx.tier(v) == "limited":
-        need = ["transparency_notice"]
-    out["documents_missing"] = [k for k in need if k not in have]
+    # what the documentation rules require at this tier, as the policy applies them; a
+    # version only a deployment names is not checked by them
+    for rule, kinds in (("high-risk-docs", list(policy.high_risk_documents)),
+                        ("transparency-notice", ["transparency_notice"])):
+        override = policy.rules.get(rule)
+        if v in ctx.unharvested or (override is not None and not override.enabled):
+            continue
+        if ctx.tier(v) in _rule_tiers(RULES[rule], policy):
+            need += kinds
+    out["documents_missing"] = [k for k in dict.fromkeys(need) if k not in have]
 
     # retraining: the records naming this version or its run (the retraining-logged rule's)
     recs = set(ctx.linked(members, "retraining", "retrains", "new_model", superseded=True))
@@ -440,7 +445,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         status = _superseded(a) if a["superseded_by"] else (
             "[green]in force[/]" if a["status"] == "in force"
             else "[yellow]not in force yet: dated after the as-of time[/]"
-            if a["status"] == "not in force yet" else _s(a["status"]))
+            if a["status"] == "not in force yet"
+            else f"not in force ({_s(_rid(gov['risk']['assessment']))} is)"
+            if gov["risk"]["assessment"] else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
                   _s(a["next_review"]), status)
     if not gov["assessments"]:

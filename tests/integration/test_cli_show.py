@@ -226,3 +226,17 @@ def test_an_approval_that_does_not_count_says_why_and_is_not_called_withdrawn(
     ap = _approvals("--as-of", "2100-01-01")["omar-ahead"]
     assert ap["status"] == "not counted" and ap["withdrawn_by"] is None, ap
     assert "after it was recorded" in str(ap["note"]), ap
+
+
+def test_a_version_only_a_deployment_names_is_shown_as_the_audit_reads_it(
+        quickstart_demo: Path) -> None:
+    _record("deployment", "--model", "churn@v9.9.9", "--env", "prod", "--deployed-at",
+            "2026-01-21T10:00:00Z", "--deployed-by", "ci", "--id", "ghost")
+    for ref in ("churn@v9.9.9", "deployment:ghost"):
+        gov = json.loads(_show(ref, "--as-of", "2026-01-22", "--json"))["governance"]
+        assert gov["version"] == "model:churn@v9.9.9"
+        assert [d["id"] for d in gov["deployments"]] == ["deployment:ghost"]
+        # the audit cannot check the documents of a version nothing described: nor does show
+        assert gov["documents_missing"] == []
+        assert {f["rule"] for f in gov["findings"]} >= {"deployment-approved",
+                                                         "lineage-continuity"}
