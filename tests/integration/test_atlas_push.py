@@ -507,3 +507,22 @@ def test_an_assessment_sets_the_tier_of_every_registered_model_of_the_system(
         assert [c["typeName"] for c in e["entity"]["classifications"]] == ["EUAIAct_High"]
         risk = e["entity"]["businessAttributes"]["lineage_risk_assessment"]
         assert (risk["tier"], risk["assessmentId"]) == ("high", G.RISK)
+
+
+def test_a_long_rationale_is_shortened_not_a_failed_push(atlas: AtlasStandin, store: Store
+                                                         ) -> None:
+    # a risk assessment pasted in full: longer than the 4000 characters Atlas keeps for a
+    # business attribute, and one that fits in code points but not in the UTF-16 units Atlas
+    # counts (an emoji is two)
+    for rationale in ("Credit access affected. " * 200, "x" * 3950 + "\U0001f4c8" * 50):
+        graph = G.build_graph()
+        graph.add([Node.make(NodeKind.RISK_ASSESSMENT, G.RISK, model_group=G.GROUP,
+                             tier="high", rationale=rationale, assessor="grace",
+                             assessed_at="2026-01-01T00:00:00Z")])
+        result = push(graph, store, atlas)
+        assert result.failed == 0
+        group = AtlasHttp(atlas.url, "admin", PASSWORD).get_entity(
+            guid(atlas, "lineage_model", G.GROUP))["entity"]
+        shown = group["businessAttributes"]["lineage_risk_assessment"]["rationale"]
+        assert len(shown.encode("utf-16-le")) // 2 <= 4000
+        assert shown.endswith("…") and rationale.startswith(shown[:-1])

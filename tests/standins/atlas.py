@@ -696,8 +696,10 @@ class AtlasStandin:
                                     f"not apply to {e['typeName']}")
                 limit = int(opts.get("maxStrLength") or 0)
                 strings = v if isinstance(v, list) else [v]
+                # Java's String.length(): UTF-16 units (an emoji is two)
                 if (v is not None and not self._valid(ad["typeName"], v)) or (
-                        limit and any(isinstance(s, str) and len(s) > limit for s in strings)):
+                        limit and any(isinstance(s, str) and len(s.encode("utf-16-le")) // 2
+                                      > limit for s in strings)):
                     raise AtlasFail(400, "ATLAS-400-00-028", f"invalid value: {bm_name}.{k}")
                 result.setdefault(bm_name, {})[k] = v
         e["businessAttributes"] = {n: a for n, a in result.items() if a}

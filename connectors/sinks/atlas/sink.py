@@ -223,8 +223,14 @@ class AtlasSink:
 
     # -- pure ------------------------------------------------------------------------------
     def render(self, graph: LineageGraph) -> list[dict[str, Any]]:
-        """Graph → Atlas entity payloads (see :mod:`connectors.sinks.atlas.render`)."""
-        return render_graph(graph)
+        """Graph → Atlas entity payloads (see :mod:`connectors.sinks.atlas.render`), business
+        attributes fitted to their maximum length."""
+        items = render_graph(graph)
+        for item in items:
+            if item["businessAttributes"]:
+                item["businessAttributes"] = self.types.fit_business_metadata(
+                    item["businessAttributes"])
+        return items
 
     def validate(self, items: list[dict[str, Any]]) -> None:
         """Raise ValidationFailed (naming the node) for the first payload Atlas would not take."""

@@ -316,10 +316,31 @@ class TypeSystem:
                     continue
                 limit = int(opts.get("maxStrLength", "0") or 0)
                 strings = v if isinstance(v, list) else [v]
-                if limit and any(isinstance(s, str) and len(s) > limit for s in strings):
+                if limit and any(isinstance(s, str) and java_len(s) > limit for s in strings):
                     problems.append(f"business metadata {bm_name}.{k}: longer than {limit} "
                                     "characters")
         return problems
+
+    def fit_business_metadata(self, bm: dict[str, dict[str, Any]]
+                              ) -> dict[str, dict[str, Any]]:
+        """Strings longer than their attribute's ``maxStrLength`` (Atlas refuses them)
+        shortened to it, ending in "…": a long rationale or reason (the record keeps it
+        whole) must not keep the rest of the graph out of Atlas."""
+        out: dict[str, dict[str, Any]] = {}
+        for bm_name, values in bm.items():
+            d = self.business_metadata.get(bm_name) or {}
+            limits = {a["name"]: int((a.get("options") or {}).get("maxStrLength") or 0)
+                      for a in d.get("attributeDefs", [])}
+            fitted = {}
+            for k, v in values.items():
+                limit = limits.get(k, 0)
+                if limit and isinstance(v, str):
+                    v = shorten(v, limit)
+                elif limit and isinstance(v, list):
+                    v = [shorten(x, limit) if isinstance(x, str) else x for x in v]
+                fitted[k] = v
+            out[bm_name] = fitted
+        return out
 
     def validate_item(self, node_id: str, item: dict[str, Any]) -> None:
         """Raise ValidationFailed naming the node when a rendered item would not fit Atlas."""
@@ -338,10 +359,29 @@ class TypeSystem:
             )
 
 
+def java_len(text: str) -> int:
+    """The length Atlas (Java's ``String.length()``) counts: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 units, ending in "…" when cut."""
+    if java_len(text) <= limit:
+        return text
+    out, used = [], 1  # the ellipsis
+    for ch in text:
+        n = java_len(ch)
+        if used + n > limit:
+            break
+        out.append(ch)
+        used += n
+    return "".join(out) + "…"
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 __all__ = ["ATLAS_BASE", "RESERVED_DATASET_ATTRIBUTES", "SERVICE_TYPE", "TYPEDEFS_FILE",
-           "TypeSystem", "load_typedefs"]
+           "TypeSystem", "java_len", "load_typedefs", "shorten"]
