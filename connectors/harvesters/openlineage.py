@@ -26,7 +26,9 @@ What it yields:
 Malformed events are warnings naming the file and line; they never stop the harvest. A
 RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
 not a UUID, as the spec requires, is a warning but the event is kept.
-Incremental: files whose size and modification time have not changed are not read again;
+Incremental: files whose size and modification time have not changed are not read again; an
+append log (one event per line) is read from the end of its last complete line read before
+when the bytes up to there are unchanged (:meth:`OpenLineageHarvester._read`);
 the store's cache keeps each run's state events and facets (with their times) and its datasets'
 facets, so events of one run read in several harvests give the node one harvest of them all
 would give (the store only adds edges: an input first seen unversioned keeps that edge). When the
@@ -36,6 +38,7 @@ every cached run, so runs stored by an earlier version are corrected.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -71,8 +74,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # the rules events are read with: a new value makes the next harvest read every file again and
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
 # (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
-# 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets)
-PARSER_VERSION = "5"
+# 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
+# 6: U+2028 / U+2029 inside a string no longer split a line)
+PARSER_VERSION = "6"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -153,10 +157,13 @@ class OpenLineageHarvester:
         for i, path in enumerate(files, 1):
             key = self._key(ctx, path)
             st = path.stat()
-            stamp = f"{st.st_size}:{st.st_mtime_ns}"
-            now[key] = stamp
-            if seen.get(key) != stamp:
-                for line, event in self._events(ctx, path, key):
+            old = seen.get(key)
+            if old is not None and old.split(":")[:2] == [str(st.st_size),
+                                                         str(st.st_mtime_ns)]:
+                now[key] = old
+            else:
+                now[key], events = self._read(ctx, path, key, old, st.st_mtime_ns)
+                for line, event in events:
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
         if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
@@ -179,17 +186,46 @@ class OpenLineageHarvester:
         except ValueError:
             return path.resolve().as_posix()
 
-    def _events(self, ctx: HarvestContext, path: Path,
-                key: str) -> Iterator[tuple[int | None, Any]]:
+    def _read(self, ctx: HarvestContext, path: Path, key: str, old: str | None,
+              mtime: int) -> tuple[str, list[tuple[int | None, Any]]]:
+        """The file's stamp for the watermark and its events not read before.
+
+        A file of one event per line (``.jsonl``, the file transport's append log) is read from
+        where the last harvest stopped when what it read then is unchanged: its stamp keeps the
+        offset after the last complete line, the number of lines before it and a digest of
+        those bytes (a file rewritten from the start is read whole). The stamp begins with
+        size and modification time, which say whether the file changed at all."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            ctx.report.warn(NAME, f"cannot read: {exc}", file=key)
+            return f"{path.stat().st_size}:{mtime}", []
+        stamp = f"{len(data)}:{mtime}"
+        if path.suffix.lower() == ".json":
+            return stamp, list(self._events(ctx, data, key))
+        start, lines = 0, 0
+        parts = (old or "").split(":")
+        if len(parts) == 5 and parts[2].isdigit() and parts[3].isdigit() \
+                and int(parts[2]) <= len(data) and _digest(data[:int(parts[2])]) == parts[4]:
+            start, lines = int(parts[2]), int(parts[3])
+        end = max(start, data.rfind(b"\n") + 1)  # after the last complete line
+        total = lines + data.count(b"\n", start, end)
+        stamp += f":{end}:{total}:{_digest(data[:end])}"
+        return stamp, list(self._events(ctx, data[start:], key, lines))
+
+    def _events(self, ctx: HarvestContext, data: bytes, key: str,
+                before: int = 0) -> Iterator[tuple[int | None, Any]]:
+        """The events in ``data`` (a whole file, or what follows its first ``before``
+        lines)."""
         try:
             # utf-8-sig: a file saved on Windows (PowerShell, Notepad) starts with a BOM
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
             ctx.report.warn(NAME, f"cannot read: {exc}", file=key)
             return
         if not text.strip():
             return  # created, nothing written yet
-        if path.suffix.lower() == ".json":
+        if not before and key.lower().endswith(".json"):
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
@@ -202,7 +238,9 @@ class OpenLineageHarvester:
                 for item in data if isinstance(data, list) else [data]:
                     yield None, item
                 return
-        for n, line in enumerate(text.splitlines(), 1):
+        # lines end at LF (CRLF too), not at the other separators splitlines() knows: JSON
+        # allows U+2028 / U+2029 unescaped inside strings
+        for n, line in enumerate(text.split("\n"), before + 1):
             if not line.strip():
                 continue
             try:
@@ -460,6 +498,10 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
 def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
     """The field key of a dataset's facet (``facet`` "" marks the dataset itself)."""
     return json.dumps([fld, namespace, name, facet])
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _later(a: list[Any], b: list[Any]) -> bool:

@@ -523,3 +523,47 @@ def test_dataset_facets_of_events_read_in_several_harvests_are_merged(repo: GitR
     repo.write("openlineage/2.json", json.dumps(complete))
     api.harvest(repo.path, only=["openlineage"])
     assert [i for i in inputs() if i[0].endswith("@v7")] == once
+
+
+def test_an_append_log_is_read_from_where_the_last_harvest_stopped(repo: GitRepo) -> None:
+    """The file transport appends every event to one file: a harvest reads what was appended
+    since the last one (a bad line already reported is not reported again at each harvest, a
+    new one is reported at its own line); a file rewritten from the start is read whole."""
+    path = repo.path / "openlineage" / "events.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps(_raw("START", T_START)) + "\n{not json\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.line, w.field) for w in res.report.warnings] == [(2, None)]
+    with path.open("a") as f:
+        f.write(json.dumps(_raw("RUNNING", T_RUNNING)) + "\n" + "[1]\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [w.line for w in res.report.warnings] == [4]
+    assert _run_attrs(repo)["status"] == "RUNNING"
+    with path.open("a") as f:
+        f.write(json.dumps(_raw("COMPLETE", T_END)))  # no newline yet: the writer is at it
+    assert api.harvest(repo.path, only=["openlineage"]).report.warnings == []
+    assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
+                                "end_time": T_END, "commit": None}
+    with path.open("a") as f:
+        f.write("\n")
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+    # rotated: the same name holds other events, read from its first line
+    other = {**_raw("START", T_START), "run": {"runId": PARENT}}
+    path.write_text("{not json\n" + json.dumps(other) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [w.line for w in res.report.warnings] == [1]
+    store = api.open_store(repo.path)
+    assert store.get_node(f"run:openlineage:{PARENT}").attrs["status"] == "START"
+    store.close()
+
+
+def test_a_line_separator_inside_a_string_does_not_split_the_event(repo: GitRepo) -> None:
+    """JSON allows U+2028 / U+2029 unescaped in strings (Jackson writes them so): the line is
+    one event."""
+    event = _raw("FAIL", T_END)
+    event["run"]["facets"] = {"errorMessage": {"message": "boom\u2028at line 2",
+                                               "programmingLanguage": "java"}}
+    repo.write("openlineage/events.jsonl", json.dumps(event, ensure_ascii=False) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    assert _run_attrs(repo)["status"] == "FAIL"
