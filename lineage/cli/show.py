@@ -373,12 +373,14 @@ class _Table:
                 for line in Text.from_markup(row[i]).plain.splitlines()])
 
         def table(columns: list[tuple[str, int | None]]) -> Any:
-            t = Table(title=f"[bold]{self.title}[/]", title_justify="left", expand=False,
-                      box=box.SIMPLE_HEAD, pad_edge=False, caption=self.caption)
+            t = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False,
+                      caption=self.caption)
             for name, least in columns:
                 t.add_column(name, overflow="fold", min_width=least)
             return t
 
+        # the title on a line of its own: as a table title it would wrap to the table's width
+        yield Text.from_markup(f"[bold]{self.title}[/]")
         least = [min(40, width(i)) if self.keep[i] else None for i in range(len(self.columns))]
         # kept columns whole, the others at least 12 wide (or their longest), 3 between
         need = sum(n if n is not None else min(12, width(i)) for i, n in enumerate(least))
