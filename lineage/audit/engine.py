@@ -6,7 +6,7 @@ model nodes into *version classes* (connected components of ``same_as``), and ev
 asks about a version — its run, approvals, deployments, documents, retraining record, alerts —
 looks at all members of the class. A class is reported under its *canonical id* (the smallest
 member id, aliases listed in the finding). Model groups whose versions are joined that way form
-one *group class*: its risk tier is the latest assessment of any group in the class.
+one *group class*: its risk tier is the strictest of its groups' latest assessments.
 """
 
 from __future__ import annotations
@@ -393,7 +393,8 @@ class AuditContext:
         self.group_canon = {g: c for c, ms in self.group_members.items() for g in ms}
 
     def _assessments(self) -> None:
-        """Each group class's assessments in force, latest last (after the corrections)."""
+        """The assessment in force for each group class (after the corrections): each
+        group's latest, and of a class's groups the strictest."""
         idx = self.idx
         by_group: dict[str, set[str]] = {}
         # an assessment dated after the audit's clock has not been made yet at that time:
@@ -414,9 +415,18 @@ class AuditContext:
                     if future:
                         self.future_assessments.setdefault(g, []).append(ra)
                     else:
-                        by_group.setdefault(g, set()).add(ra)
-        self.assessments = {g: sorted(ras, key=self._assessed_key)
-                            for g, ras in by_group.items()}
+                        by_group.setdefault(t, set()).add(ra)
+        # each group's own latest assessment; a class of groups joined by same_as versions
+        # takes the strictest of them: a newer, lower assessment under another name (an
+        # MLflow model registered from the same artifact) must not lower the system's tier
+        latest: dict[str, list[str]] = {}
+        for t, ras in by_group.items():
+            latest.setdefault(self.group_canon[t], []).append(max(ras, key=self._assessed_key))
+        self.in_force = {g: max(ras, key=self._strictest_key) for g, ras in latest.items()}
+
+    def _strictest_key(self, ra: str) -> tuple[int, datetime, str]:
+        t, rank, _ = self._assessed_key(ra)
+        return (rank, t, ra)
 
     def _assessed_key(self, ra: str) -> tuple[datetime, int, str]:
         """Latest last; at the same instant the stricter tier (a same-day "minimal" does not
@@ -436,8 +446,8 @@ class AuditContext:
         return self.group_class(gs[0]) if gs else None
 
     def latest_assessment(self, group: str | None) -> str | None:
-        ras = self.assessments.get(self.group_class(group)) if group else None
-        return ras[-1] if ras else None
+        """The assessment that sets the group class's tier (see :meth:`_assessments`)."""
+        return self.in_force.get(self.group_class(group)) if group else None
 
     def group_tier(self, group: str | None) -> str:
         ra = self.latest_assessment(group)
