@@ -185,14 +185,46 @@ def with_aliases(record: _Record, aliases: Mapping[str, str]) -> _Record:
     return record.model_copy(update=update) if update else record
 
 
-def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str]
+def deployment_key(data: Mapping[str, Any], aliases: Mapping[str, str]
+                    ) -> tuple[str, str, str] | None:
+    """(model version under its canonical name, environment, deployed_at) of a deployment."""
+    model, env, at = data.get("model"), data.get("environment"), data.get("deployed_at")
+    if data.get("kind") != "deployment" or not (isinstance(model, str) and isinstance(env, str)
+                                                and isinstance(at, str)):
+        return None
+    return with_aliases_ref(model, aliases), env, at
+
+
+def deployments_with_ids(records: Iterable[tuple[str, Mapping[str, Any]]],
+                         aliases: Mapping[str, str]) -> dict[tuple[str, str, str], str]:
+    """For records read together (one harvest, one ``record validate``): the node of the one
+    deployment recorded with its own ``id:`` for a version, environment and time. A record of
+    the same deployment without ``id:`` (its retirement) lands on it, as it does on a stored
+    one (:func:`stored_node_id`), so the graph does not depend on which file was harvested
+    first. A time two deployments with ids share names neither."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for nid, data in records:
+        key = deployment_key(data, aliases) if data.get("id") else None
+        if key is not None:
+            found.setdefault(key, set()).add(nid)
+    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
+
+
+def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str],
+                named: Mapping[tuple[str, str, str], str] | None = None
                 ) -> tuple[str, dict[str, Any]]:
     """The node a record's ``data`` (:func:`canonical`) lands on, and what it says, with the
     model groups it names under their canonical names (``model_aliases``): what two records
     are compared by when one harvest, or one ``lineage record validate``, reads both. A
     deployment without ``id:`` is named by its group, so ``churn-gto@v1`` and ``churn@v1``
-    deployed to one environment at one time are one deployment; a record's own or
-    content-derived id stays what its file says (:func:`with_aliases`)."""
+    deployed to one environment at one time are one deployment — the one ``named`` gives
+    (:func:`deployments_with_ids`) when a record read with it has its own id; a record's own
+    or content-derived id stays what its file says (:func:`with_aliases`)."""
+    if named and not data.get("id"):
+        key = deployment_key(data, aliases)
+        if key is not None and key in named:
+            node_id, data = named[key], {**data, "id": named[key].split(":", 1)[1]}
+            return as_one_fact(node_id, data, aliases)
     if not aliases:
         return node_id, dict(data)
     out = dict(data)
@@ -1090,11 +1122,13 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         except InputError as exc:
             errors.append(exc)
     seen: dict[str, tuple[LoadedRecord, dict[str, Any]]] = {}
-    for rec in loaded:
+    said_by = [(rec.node_id, canonical(rec.record)) for rec in loaded]
+    named = deployments_with_ids(said_by, aliases or {})
+    for rec, (own, data) in zip(loaded, said_by, strict=True):
         secret = credentials_error(rec)
         if secret is not None:
             errors.append(secret)
-        nid, said = as_one_fact(rec.node_id, canonical(rec.record), aliases or {})
+        nid, said = as_one_fact(own, data, aliases or {}, named)
         prev, prev_said = seen.setdefault(nid, (rec, said))
         clash = conflicts(prev_said, said) if prev is not rec else []
         if clash:
@@ -1536,7 +1570,7 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "CheckResult", "as_one_fact", "check_document", "check_files", "conflicts", "credentials_error",
+    "CheckResult", "as_one_fact", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",

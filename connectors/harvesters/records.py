@@ -43,6 +43,8 @@ from lineage.records import (
     conflicts,
     credentials_removed,
     credentials_warning,
+    deployment_key,
+    deployments_with_ids,
     keep_recorded_versions,
     node_id_of,
     parse_file,
@@ -152,8 +154,9 @@ class RecordsHarvester:
         ``churn@v1`` deployed at one time are one deployment, and a record naming either is
         the same fact."""
         seen: dict[str, tuple[_Entry, dict[str, Any]]] = {}
+        named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         for rec in entries:
-            nid, said = as_one_fact(rec.node_id, rec.data, aliases)
+            nid, said = as_one_fact(rec.node_id, rec.data, aliases, named)
             if nid not in seen:
                 seen[nid] = (rec, said)
                 continue
@@ -165,6 +168,9 @@ class RecordsHarvester:
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         entries = self.load(ctx)
+        aliases = ctx.config.model_aliases
+        # a deployment recorded with `id:` in this harvest is the one its retirement names
+        named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
         prepared = []
         runs: list[tuple[list[Node | Edge], str]] = []  # this harvest's runs, where recorded
@@ -175,10 +181,12 @@ class RecordsHarvester:
             # models by another registry's name land on the canonical nodes (model_aliases);
             # ids stay those of the file's content, but a deployment named by its group,
             # environment and time is the deployment the registry (GTO) made
-            record = with_aliases(record, ctx.config.model_aliases)
+            record = with_aliases(record, aliases)
             nid = rec.node_id
             if isinstance(record, DeploymentRecord) and not record.id:
-                nid = stored_node_id(ctx.store, record, node_id_of(record))
+                key = deployment_key(rec.data, aliases)
+                nid = ((named.get(key) if key else None)
+                       or stored_node_id(ctx.store, record, node_id_of(record)))
             if rec.new:  # said once: the cached record holds no secret
                 warning = credentials_warning(record, in_file=True)
                 if warning:

@@ -217,3 +217,45 @@ def test_a_retirement_without_deployed_at_is_refused_naming_the_live_deployments
     assert "--deployed-at 2026-02-01T08:00:00Z --retired-at 2026-03-01T00:00:00Z" in (
         res.stderr.replace("\n", " "))
     assert _deployments(repo) == before
+
+
+def test_a_retirement_file_lands_on_the_deployment_with_its_own_id_in_the_same_harvest(
+        repo: GitRepo) -> None:
+    """The deployment recorded with `id:` and its retirement recorded by model, environment
+    and time are one deployment whether the two files are harvested one after the other or
+    together (a fresh clone): the graph does not depend on harvest order."""
+    gov = repo.path / "governance"
+    gov.mkdir()
+    (gov / "a.yaml").write_text("kind: deployment\nid: churn-prod-1\nmodel: churn@v1.0.0\n"
+                                "environment: prod\ndeployed_at: 2026-02-01T08:00:00Z\n"
+                                "endpoint: https://models.example.com/churn\n")
+    (gov / "b.yaml").write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                                "deployed_at: 2026-02-01T09:00:00+01:00\n"
+                                "retired_at: 2026-03-01T00:00:00Z\n")
+    _ok("harvest")
+    recorded = {k: v for k, v in _deployments(repo).items() if k != GTO_DEPLOYMENT}
+    assert list(recorded) == ["deployment:churn-prod-1"]
+    dep = recorded["deployment:churn-prod-1"]
+    assert dep["retired_at"] == "2026-03-01T00:00:00Z"
+    assert dep["endpoint"] == "https://models.example.com/churn"
+    # and a retirement saying otherwise about it is a contradiction, as it is in two harvests
+    (gov / "c.yaml").write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                                "deployed_at: 2026-02-01T08:00:00Z\nendpoint: https://other\n")
+    res = runner.invoke(app, ["harvest"])
+    assert res.exit_code == 2, res.output
+    assert "endpoint" in res.stderr
+
+
+def test_record_validate_compares_a_retirement_with_the_deployment_it_names(
+        repo: GitRepo) -> None:
+    gov = repo.path / "governance"
+    gov.mkdir()
+    (gov / "a.yaml").write_text("kind: deployment\nid: churn-prod-1\nmodel: churn@v1.0.0\n"
+                                "environment: prod\ndeployed_at: 2026-02-01T08:00:00Z\n"
+                                "endpoint: https://models.example.com/churn\n")
+    (gov / "b.yaml").write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                                "deployed_at: 2026-02-01T08:00:00Z\nendpoint: https://other\n")
+    res = runner.invoke(app, ["record", "validate"])
+    assert res.exit_code == 1, res.output
+    assert ("governance/b.yaml:5 (endpoint): record deployment:churn-prod-1 is also in "
+            "governance/a.yaml:6, which says otherwise about endpoint") in res.stderr
