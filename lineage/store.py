@@ -1038,7 +1038,12 @@ class Store:
         # superseded versions: the newest superseded event of each fact (fact_log is small:
         # it only holds versions that a later event replaced)
         newest_old: dict[str, int] = {}
-        for seq, fid in self.conn.execute("SELECT seq, fid FROM fact_log"):
+        for seq, fid, texts in self.conn.execute(
+                "SELECT seq, fid, typeof(fid) = 'text' AND typeof(hash) = 'text' FROM fact_log"):
+            if not texts:  # e.g. the same bytes as a blob: no longer the fact's id
+                return VerifyResult(False, 0, 0, f"fact log entry for "
+                                    f"{_fact_name(_as_text(fid))} (event {seq!r}) was changed "
+                                    "outside lineage (a value of it is not text)", None)
             if type(seq) is not int:
                 return VerifyResult(False, 0, 0, f"fact log entry for {_fact_name(fid)} "
                                     f"names no event ({seq!r})", None)
@@ -1051,24 +1056,39 @@ class Store:
         count = 0
         node_hash_raw, edge_hash_raw = _node_hash_raw, _edge_hash_raw
         report("check facts", 0, rows)
-        for nid, kind, attrs, h, seq in self.conn.execute(
-            "SELECT id, kind, attrs, hash, seq FROM nodes"
+        for nid, kind, attrs, h, seq, texts in self.conn.execute(
+            "SELECT id, kind, attrs, hash, seq, typeof(id) = 'text' AND typeof(kind) = 'text' "
+            "AND typeof(attrs) = 'text' AND typeof(hash) = 'text' FROM nodes"
         ):
             count += 1
             if not count % _PROGRESS_ROWS:
                 report("check facts", count, rows)
-            if bad_row is None and node_hash_raw(kind, nid, attrs.encode()) != h:
+            if not texts:  # a blob or a NULL: not what lineage wrote, nor what it looks up
+                nid, kind, attrs, h = map(_as_text, (nid, kind, attrs, h))
+                if bad_row is None:
+                    bad_row = (f"node {nid} was changed outside lineage (a value of it is not "
+                               "text)")
+                    bad_fact = ("n|" + nid, seq)
+            elif bad_row is None and node_hash_raw(kind, nid, attrs.encode()) != h:
                 bad_row = f"node {nid} was changed outside lineage (it does not match its hash)"
                 bad_fact = ("n|" + nid, seq)
             if newest_old and "n|" + nid in newest_old:
                 current_seq["n|" + nid] = seq
-        for src, tgt, kind, attrs, h, seq in self.conn.execute(
-            "SELECT source, target, kind, attrs, hash, seq FROM edges"
+        for src, tgt, kind, attrs, h, seq, texts in self.conn.execute(
+            "SELECT source, target, kind, attrs, hash, seq, typeof(source) = 'text' AND "
+            "typeof(target) = 'text' AND typeof(kind) = 'text' AND typeof(attrs) = 'text' AND "
+            "typeof(hash) = 'text' FROM edges"
         ):
             count += 1
             if not count % _PROGRESS_ROWS:
                 report("check facts", count, rows)
-            if bad_row is None and edge_hash_raw(kind, src, tgt, attrs.encode()) != h:
+            if not texts:
+                src, tgt, kind, attrs, h = map(_as_text, (src, tgt, kind, attrs, h))
+                if bad_row is None:
+                    bad_row = (f"edge {kind} {src} → {tgt} was changed outside lineage (a value "
+                               "of it is not text)")
+                    bad_fact = (f"e|{src}|{tgt}|{kind}", seq)
+            elif bad_row is None and edge_hash_raw(kind, src, tgt, attrs.encode()) != h:
                 bad_row = (f"edge {kind} {src} → {tgt} was changed outside lineage (it does "
                            "not match its hash)")
                 bad_fact = (f"e|{src}|{tgt}|{kind}", seq)
@@ -1534,10 +1554,13 @@ class _PeekRows:
         return row
 
 
+_NO_FID = object()
+
+
 def _event_lines(facts: _PeekRows, seq: int, twice: list[str]) -> Iterator[str]:
     """The digest lines "fid hash" of event ``seq``'s facts, taken from the head of ``facts``
     (sorted by seq, then fid); a fact id met twice is added to ``twice``."""
-    last = None
+    last: Any = _NO_FID  # no fact id (a NULL one is read back as None)
     while (row := facts.peek()) is not None and row[0] == seq:
         facts.next()
         if row[1] == last and not twice:
@@ -1587,8 +1610,16 @@ def _extra(lines: list[tuple[str, str]] | None, want: Any) -> tuple[str, str] | 
     return None
 
 
+def _as_text(value: Any) -> str:
+    """A stored value lineage writes as text, as text (to name a row changed outside it)."""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return "NULL" if value is None else str(value)
+
+
 def _fact_name(fid: str) -> str:
     """``node <id>``, or ``edge <kind> <source> → <target>`` as the other messages say it."""
+    fid = _as_text(fid)  # (a fact id read back from a row changed outside lineage)
     if fid.startswith("n|"):
         return "node " + fid[2:]
     ends, _, kind = fid[2:].rpartition("|")
