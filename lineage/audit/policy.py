@@ -256,7 +256,9 @@ def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, s
     out: list[tuple[int, str, str | None]] = []
     for errs in by_loc.values():
         err = max(errs, key=lambda e: len(e["loc"]))
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        # union members and pydantic's "[key]" (a map key in error) are no YAML keys
+        loc = tuple(p for p in err["loc"]
+                    if not (isinstance(p, str) and (p in _UNION_TAGS or p == "[key]")))
         at = line_of(root, loc) or 1
         fld = ".".join(str(p) for p in loc) or "(top level)"
         got = err.get("input")
@@ -282,7 +284,8 @@ def _unknown_rules(data: dict[str, Any], root: Any, source: str
     for loc, rid in spots:
         if rid in RULES:
             continue
-        close = difflib.get_close_matches(str(rid), list(RULES), n=1)
+        # ids are lower-case (`--rule` takes any case; the policy says them as the catalog does)
+        close = difflib.get_close_matches(str(rid).lower(), list(RULES), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "known rules: " + ", ".join(RULES)
         at = line_of(root, loc) or 1
         out.append((at, f"{source}:{at}: field {'.'.join(str(p) for p in loc)}: unknown rule "

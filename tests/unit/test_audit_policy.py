@@ -219,3 +219,19 @@ def test_a_key_given_twice_is_reported_with_the_other_errors(tmp_path: Path) -> 
         f"{p}:8: field monitoring.max_age_days given twice (first on line 7) — keep one of "
         "them (see docs/audit.md#policy)",
     ]
+
+
+def test_a_rule_id_in_other_case_suggests_the_id_and_a_map_key_is_named_plainly(
+        tmp_path: Path) -> None:
+    p = tmp_path / "policy.yaml"
+    p.write_text("waivers:\n  - rule: FOUR-EYES\n    node: x\n    owner: o\n    reason: r\n"
+                 "    expires: 2026-01-01\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.hint == "did you mean 'four-eyes'?"
+    p.write_text("rules:\n  four-eyes:\n    severity: {high: low, extreme: high}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.message.startswith(
+        f"{p}:3: field rules.four-eyes.severity.extreme: Input should be 'unacceptable'"), (
+        exc.value.message)
