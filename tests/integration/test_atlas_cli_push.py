@@ -149,3 +149,48 @@ def test_two_clones_of_one_repository_push_the_same_repository_entity(
                 res = runner.invoke(app, [*cmd, "-C", str(checkout)])
                 assert res.exit_code == 0, res.output
         assert atlas.entities[guid]["version"] == version
+
+
+def test_a_commit_shows_its_tags_and_no_branch_it_left(
+        git_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Branches move and differ per clone (a CI checkout has remote-tracking refs and no
+    local branch): a commit entity carries its tags, the same everywhere, and no stale or
+    per-clone branch."""
+    import subprocess
+
+    from lineage.cli.main import app
+
+    git_repo.git("remote", "add", "origin", "https://github.com/example-org/churn.git")
+    first = git_repo.commit("init")
+    git_repo.tag("churn@v1.0.0", "Register churn v1.0.0")
+    runner = CliRunner()
+
+    def run(checkout: Path, *cmds: list[str]) -> None:
+        for cmd in cmds:
+            res = runner.invoke(app, [*cmd, "-C", str(checkout)])
+            assert res.exit_code == 0, res.output
+
+    def refs(atlas, sha: str) -> list[str]:  # type: ignore[no-untyped-def]
+        guid = atlas.unique[("lineage_commit", f"commit:{sha}@lineage")]
+        return atlas.entities[guid]["attributes"].get("refs") or []
+
+    with running_atlas({"admin": "pw"}) as atlas:
+        monkeypatch.setenv("ATLAS_URL", atlas.url)
+        monkeypatch.setenv("ATLAS_USERNAME", "admin")
+        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
+        run(git_repo.path, ["init"], ["harvest"], ["push", "--to", "atlas"])
+        assert refs(atlas, first) == ["refs/tags/churn@v1.0.0"]
+        second = git_repo.commit("train")
+        run(git_repo.path, ["harvest"], ["push", "--to", "atlas"])
+        assert refs(atlas, first) == ["refs/tags/churn@v1.0.0"]  # main moved on
+        assert refs(atlas, second) == []
+        versions = {g: e["version"] for g, e in atlas.entities.items()
+                    if e["typeName"] == "lineage_commit"}
+        ci = tmp_path / "ci" / "churn"
+        subprocess.run(["git", "clone", "-q", str(git_repo.path), str(ci)], check=True)
+        subprocess.run(["git", "-C", str(ci), "checkout", "-q", "--detach"], check=True)
+        subprocess.run(["git", "-C", str(ci), "remote", "set-url", "origin",
+                        "https://github.com/example-org/churn.git"], check=True)
+        run(ci, ["init"], ["harvest"], ["push", "--to", "atlas"])
+        assert {g: e["version"] for g, e in atlas.entities.items()
+                if e["typeName"] == "lineage_commit"} == versions  # not rewritten

@@ -436,7 +436,7 @@ class _Renderer:
                      "committerName": committer.get("name"),
                      "committerEmail": committer.get("email"),
                      "committedAt": epoch_ms(committer.get("time")),
-                     "signed": a.get("signed"), "refs": a.get("refs"),
+                     "signed": a.get("signed"),
                      "parentShas": a.get("parents")}
             repos = self.preds(nid, EdgeKind.CONTAINS, NodeKind.REPOSITORY)
             if not repos and a.get("repository"):
@@ -590,6 +590,13 @@ class _Renderer:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
             # that versions before sent
             entity["attributes"]["path"] = None
+        elif kind == NodeKind.COMMIT and not entity["attributes"].get("lineagePlaceholder"):
+            # tags only: branches move (the commit a branch left would keep it: an update
+            # that leaves an attribute out keeps it) and differ per clone (a CI checkout has
+            # remote-tracking refs, no local branch); always sent, [] clears (not for a
+            # commit only named by a run: this store does not know its tags)
+            entity["attributes"]["refs"] = sorted(
+                r for r in a.get("refs") or [] if str(r).startswith("refs/tags/"))
         for key, edge, record in (("documents", EdgeKind.DOCUMENTS, NodeKind.DOCUMENT),
                                   ("alerts", EdgeKind.ALERTS, NodeKind.ALERT)):
             if attrs.get(key) == {} and self.withdrawn_records(nid, edge, record):
