@@ -1729,8 +1729,8 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
             raise _damaged_error(db, exc) from exc
         if not ("unable to open" in low or "readonly" in low or "read-only" in low):
             raise _open_error(db, exc, reading=True) from exc
-    # the folder cannot be written: SQLite can neither make the -shm file a WAL store is read
-    # with, nor roll back a hot journal
+    # the folder cannot be written (SQLite cannot make the -shm file a WAL store is read
+    # with), or a hot journal is there (reading would roll it back, a write)
     pending = [p for p in (_side_file(db, "-wal"), _side_file(db, "-journal")) if _holds_data(p)]
     if not pending:  # the file alone holds every commit, and nobody can be writing it
         conn = None
@@ -1762,7 +1762,7 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
         raise _damaged_error(db, exc) from exc
     why = " and ".join(f"{p.name} holds its latest commits" if p.name.endswith("-wal") else
                        f"{p.name} holds a write to undo" for p in pending)
-    return conn, (f"{db.parent} cannot be written and {why}: a copy of "
+    return conn, (f"{why}, which reading {db.name} in place would write: a copy of "
                   f"{' and '.join(p.name for p in (db, *pending))}, in a temporary folder, was "
                   "read (the store itself is unchanged)"), scratch
 

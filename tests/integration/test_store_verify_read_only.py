@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -193,3 +194,25 @@ def test_a_swapped_in_database_of_another_program_fails_verification(
     conn = sqlite3.connect(db)  # still the other program's database, in its journal mode
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.close()
+
+
+def test_a_write_interrupted_in_rollback_journal_mode_is_undone_in_a_copy(
+        quickstart_demo: Path) -> None:
+    """A process killed half way through a write in rollback-journal mode (as a first load
+    runs) leaves a hot journal: reading the store would roll it back into lineage.db. verify
+    reads the store as last committed from a copy, and leaves both files as they are."""
+    script = (
+        "import os, sqlite3\n"
+        "c = sqlite3.connect('.lineage/lineage.db', isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode=DELETE'); c.execute('PRAGMA cache_size=1')\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "c.execute(\"UPDATE nodes SET attrs=json_set(attrs, '$.forged', 1)\")\n"
+        "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", script], cwd=quickstart_demo, check=True)
+    folder = quickstart_demo / ".lineage"
+    assert (folder / "lineage.db-journal").stat().st_size > 0
+    before = _files(folder)
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 0 and "OK: event log intact (10 events" in out, out
+    assert "lineage.db-journal holds a write to undo" in out and "unchanged" in out, out
+    assert _files(folder) == before
