@@ -105,6 +105,10 @@ def parse_time(value: Any) -> datetime:
     t = datetime.fromisoformat(text)
     if t.tzinfo is None:
         raise ValueError(f"eventTime {value!r} has no time zone")
+    try:
+        t.astimezone(UTC)  # every time is stored in UTC
+    except OverflowError:
+        raise ValueError(f"eventTime {value!r} is out of range in UTC") from None
     return t
 
 

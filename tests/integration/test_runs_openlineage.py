@@ -567,3 +567,17 @@ def test_a_line_separator_inside_a_string_does_not_split_the_event(repo: GitRepo
     res = api.harvest(repo.path, only=["openlineage"])
     assert res.report.warnings == []
     assert _run_attrs(repo)["status"] == "FAIL"
+
+
+def test_an_event_time_out_of_range_in_utc_is_a_warning(repo: GitRepo) -> None:
+    """``0001-01-01T00:00:00+01:00`` (a producer's zero date) and ``9999-12-31T23:59:59-01:00``
+    are valid ISO times whose UTC instant Python cannot hold: a warning naming the line, not a
+    traceback that stops the harvest."""
+    events = [_raw("START", "0001-01-01T00:00:00+01:00"), _raw("START", T_START),
+              _raw("COMPLETE", "9999-12-31T23:59:59-01:00"), _raw("COMPLETE", T_END)]
+    repo.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.line, w.field) for w in res.report.warnings] == [(1, "eventTime"),
+                                                                 (3, "eventTime")]
+    assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
+                                "end_time": T_END, "commit": None}
