@@ -838,8 +838,11 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             if future:
                 group = None if model else ctx.group_class(str(idx.a(nid).get("model_group")))
                 tier = ctx.tier(model) if model else ctx.group_tier(group)
+                # a deployment's finding gates its environment (--env), whatever the clock
+                env = idx.a(nid).get("environment") if kind == "deployment" else None
                 yield ctx.failed(nid, tier, _future_message(nid, future), evidence=[nid, *refs],
-                                 model=model, group=group, remediation=_future_fix(nid))
+                                 model=model, group=group, environment=env,
+                                 remediation=_future_fix(nid))
             elif not bad:
                 yield ctx.passed(nid, ctx.tier(model), model=model)
     # a correction naming a record that is not there (a typo in ``supersedes``) corrects

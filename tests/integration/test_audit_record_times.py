@@ -94,6 +94,7 @@ def test_a_deployment_dated_after_it_was_recorded_is_audited_and_flagged(repo: P
     old = findings("--as-of", "2026-03-01")
     assert not about(old, "deployment-approved", dep)
     assert about(old, "lineage-continuity", dep)
+    assert about(findings("--as-of", "2026-03-01", "--env", "prod"), "lineage-continuity", dep)
 
 
 def test_a_retirement_dated_after_it_was_recorded_does_not_retire(repo: Path) -> None:
