@@ -102,7 +102,12 @@ def parse_time(value: Any) -> datetime:
         raise ValueError("eventTime is not a string")
     # RFC 3339 (the spec's date-time) allows a lower-case ``t`` and ``z``
     text = _FRACTION.sub(r"\1", value.strip().upper()).replace("Z", "+00:00")
-    t = datetime.fromisoformat(text)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError as exc:  # Python's message quotes the text as rewritten above
+        if str(exc).startswith("Invalid isoformat string"):
+            raise ValueError(f"Invalid isoformat string: {value!r}") from None
+        raise
     if t.tzinfo is None:
         raise ValueError(f"eventTime {value!r} has no time zone")
     try:
@@ -279,7 +284,7 @@ class OpenLineageHarvester:
         except ValueError as exc:
             return bad(f"bad eventTime: {exc}", "eventTime")
         etype = event.get("eventType") or "OTHER"
-        if etype not in _ORDER:
+        if not isinstance(etype, str) or etype not in _ORDER:
             return bad(f"unknown eventType {etype!r}", "eventType")
         r = runs.setdefault(run["runId"], _Run(run["runId"]))
         r.events.append((at, etype))

@@ -581,3 +581,20 @@ def test_an_event_time_out_of_range_in_utc_is_a_warning(repo: GitRepo) -> None:
                                                                  (3, "eventTime")]
     assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
                                 "end_time": T_END, "commit": None}
+
+
+def test_fields_of_the_wrong_json_type_are_warnings(repo: GitRepo) -> None:
+    """What a hand-written or buggy producer sends: every wrong type is a warning naming its
+    line and field, with the value as written; the good events of the run are kept."""
+    bad_type, bad_number, bad_time = (_raw("RUNNING", T_RUNNING) for _ in range(3))
+    bad_type["eventType"] = ["COMPLETE"]
+    bad_number["eventType"] = 3
+    bad_time["eventTime"] = "yesterday"
+    events = [_raw("START", T_START), bad_type, bad_number, bad_time, _raw("COMPLETE", T_END)]
+    repo.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [(w.line, w.field) for w in res.report.warnings] == [
+        (2, "eventType"), (3, "eventType"), (4, "eventTime")]
+    assert str(res.report.warnings[2]).endswith("Invalid isoformat string: 'yesterday'")
+    assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
+                                "end_time": T_END, "commit": None}
