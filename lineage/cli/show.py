@@ -118,6 +118,9 @@ def _record(ctx: Any, nid: str, *keys: str) -> dict[str, Any]:
     out: dict[str, Any] = {"id": nid}
     out.update({k: a.get(k) for k in keys})
     out["superseded_by"] = sorted(ctx.superseded_by(nid))
+    # a date later than the record's writing: the audit does not take it at its word
+    out["future_dated"] = [{"attribute": attr, "date": t, "recorded": w}
+                           for attr, t, w in ctx.future_dated(nid)]
     return out
 
 
@@ -408,6 +411,14 @@ def _superseded(rec: dict[str, Any]) -> str:
     return "[yellow]superseded by " + ", ".join(_s(_rid(x)) for x in rec["superseded_by"]) + "[/]"
 
 
+def _ahead(rec: dict[str, Any]) -> str:
+    """What a status cell adds for dates later than the record's writing."""
+    return "".join(
+        f"\n[yellow]{_s(f['attribute'])} is after the record was written "
+        f"({_s(f['recorded'].astimezone(UTC).isoformat(timespec='seconds'))})[/]"
+        for f in rec.get("future_dated", ()))
+
+
 def render_governance(gov: dict[str, Any]) -> list[Any]:
     """The tables an auditor reads after the tree (one per fact), from :func:`governance`."""
     from rich.text import Text
@@ -451,7 +462,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
             else f"not in force ({_s(_rid(gov['risk']['assessment']))} is)"
             if gov["risk"]["assessment"] else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
-                  _s(a["next_review"]), status)
+                  _s(a["next_review"]), status + _ahead(a))
     if not gov["assessments"]:
         t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "")
     parts.append(t)
@@ -473,7 +484,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
             status += f"\n[dim]{_s(a['note'])}[/]"
         t.add_row(_s(_rid(a["id"])), _s(a["approver"]), _s(a["role"]),
                   _s(a["decision"] or "approved"), _s(a["environment"] or "any"),
-                  _s(a["decided_at"]), _s(a["evidence"]), status)
+                  _s(a["decided_at"]), _s(a["evidence"]), status + _ahead(a))
     if not gov["approvals"]:
         t.add_row("[red]none on record[/]", "", "", "", "", "", "", "")
     parts.append(t)
@@ -492,7 +503,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         cell = (ok or ("—" if d["superseded_by"] else "[red]none[/]")) + (
             f"\n[dim]{notes}[/]" if notes else "")
         t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
-                  _s(d["deployed_by"]), state, cell)
+                  _s(d["deployed_by"]), state + _ahead(d), cell)
     if not gov["deployments"]:
         t.add_row("[dim]not deployed[/]", "", "", "", "", "")
     parts.append(t)
@@ -513,7 +524,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         plan = {True: "within change plan", False: "[yellow]outside change plan[/]"}.get(
             r["within_change_plan"], "")
         t.add_row(_s(_rid(r["id"])), _s(r["trigger"]), _s(r["at"]), _s(r["reason"]),
-                  f"{_s(prev)} → {_s(new)}", _superseded(r) if r["superseded_by"] else plan)
+                  f"{_s(prev)} → {_s(new)}",
+                  (_superseded(r) if r["superseded_by"] else plan) + _ahead(r))
     if not gov["retraining"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "")
     parts.append(t)
@@ -524,7 +536,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         status = _superseded(a) if a["superseded_by"] else (
             f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
-                  _s(a["at"]), status, ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
+                  _s(a["at"]), status + _ahead(a),
+                  ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
     if not gov["alerts"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "")
     parts.append(t)

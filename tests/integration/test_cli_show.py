@@ -240,3 +240,20 @@ def test_a_version_only_a_deployment_names_is_shown_as_the_audit_reads_it(
         assert gov["documents_missing"] == []
         assert {f["rule"] for f in gov["findings"]} >= {"deployment-approved",
                                                          "lineage-continuity"}
+
+
+def test_a_record_dated_after_it_was_written_says_so(quickstart_demo: Path) -> None:
+    """The audit does not take a date later than the record's writing at its word (the
+    deployment counts from when it was recorded; lineage-continuity names it): nor does show
+    let it pass as an ordinary date."""
+    _record("deployment", "--model", "churn@v1.1.0", "--env", "canary", "--deployed-at",
+            "2099-01-01T00:00:00Z", "--deployed-by", "ci", "--id", "ahead")
+    gov = json.loads(_show("churn@v1.1.0", "--json"))["governance"]
+    dep = next(d for d in gov["deployments"] if d["id"] == "deployment:ahead")
+    assert [f["attribute"] for f in dep["future_dated"]] == ["deployed_at"], dep
+    assert ("lineage-continuity", "deployment:ahead") in {
+        (f["rule"], f["subject"]) for f in gov["findings"]}
+    out = _show("churn@v1.1.0")
+    row = _row(out, "ahead ", "canary ", " ci ")
+    below = out.splitlines()[out.splitlines().index(row) + 1]
+    assert "deployed_at is after the record was written" in below, out
