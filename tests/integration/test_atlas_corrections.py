@@ -292,3 +292,25 @@ def test_a_superseded_deployment_is_marked_and_carries_no_governance_status(
     n = len(atlas.requests)
     lineage("push", "--to", "atlas", "-C", repo)
     assert atlas.requests[n:] == []
+
+
+def test_a_stage_or_alias_a_version_lost_leaves_it_in_atlas(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    v1 = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")
+    assert v1["attributes"]["stage"] == "prod"
+    # v1.1.0 is promoted to prod: GTO no longer shows v1.0.0 in any stage
+    gto = Path(sys.executable).parent / "gto"
+    subprocess.run([str(gto), "assign", "churn", "--version", "v1.1.0", "--stage", "prod"],
+                   cwd=repo, check=True, capture_output=True, env=os.environ)
+    lineage("harvest", "-C", repo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    v1 = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert not v1["attributes"].get("stage")
+    assert v2["attributes"]["stage"] == "prod"

@@ -526,3 +526,18 @@ def test_a_long_rationale_is_shortened_not_a_failed_push(atlas: AtlasStandin, st
         shown = group["businessAttributes"]["lineage_risk_assessment"]["rationale"]
         assert len(shown.encode("utf-16-le")) // 2 <= 4000
         assert shown.endswith("…") and rationale.startswith(shown[:-1])
+
+
+def test_an_alias_that_moved_leaves_the_version(atlas: AtlasStandin, store: Store) -> None:
+    push(G.build_graph(), store, atlas)
+    # "champion" moved from v1.1.0 to MLflow version 3: the harvester clears v1.1.0's aliases
+    # (an empty list, as connectors/harvesters/mlflow.py writes it)
+    graph = G.build_graph()
+    graph.add([Node.trusted(NodeKind.MODEL, G.V2, {"group": "churn", "version": "v1.1.0",
+                                                   "registry": "gto", "aliases": []}),
+               Node.make(NodeKind.MODEL, G.V2_MLFLOW, group="churn", version="3",
+                         registry="mlflow", aliases=["champion"])])
+    push(graph, store, atlas)
+    champions = sorted(e["attributes"]["lineageId"] for e in atlas.entities.values()
+                       if "champion" in (e["attributes"].get("aliases") or []))
+    assert champions == [G.V2_MLFLOW]

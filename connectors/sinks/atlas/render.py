@@ -55,6 +55,21 @@ DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
 SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
+# Atlas attribute ← node attribute, for facts a source may withdraw (sent empty to clear)
+CLEARABLE: dict[NodeKind, dict[str, str]] = {
+    NodeKind.MODEL: {"stage": "stage", "aliases": "aliases", "registryStatus": "status",
+                     "deprecated": "deprecated", "registryTags": "tags",
+                     "description": "description", "metrics": "metrics",
+                     "artifactUri": "artifact_uri", "artifactHash": "artifact_hash"},
+    NodeKind.MODEL_GROUP: {"description": "description", "owner": "owner",
+                           "intendedPurpose": "intended_purpose", "modelLabels": "labels",
+                           "registryTags": "tags", "artifactPath": "path",
+                           "modelType": "type"},
+    NodeKind.RUN: {"runStatus": "status", "endTime": "end_time", "runTags": "tags",
+                   "metrics": "metrics", "params": "params"},
+    NodeKind.DEPLOYMENT: {"endpoint": "endpoint", "retiredAt": "retired_at"},
+    NodeKind.DATA: {"remote": "remote"},
+}
 # the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
 TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
 # one approver's decisions at the same instant: the stricter last (lineage.audit.rules)
@@ -586,6 +601,14 @@ class _Renderer:
         entity = {"typeName": ENTITY_TYPE[kind],
                   "attributes": _compact({**self.common(nid), **attrs}),
                   "relationshipAttributes": _compact(rel)}
+        if not entity["attributes"].get("lineagePlaceholder"):
+            # a fact a source withdrew (a GTO stage another version took, an MLflow alias that
+            # moved, a status or tag removed) is in the node as an empty value: Atlas keeps an
+            # attribute an update leaves out, so it is sent empty (null, [] or {}), which
+            # clears it. A placeholder's empty values are only what this store does not know
+            for attr, key in CLEARABLE.get(kind, {}).items():
+                if key in a and a[key] in (None, [], {}) and attr not in entity["attributes"]:
+                    entity["attributes"][attr] = a[key]
         if kind == NodeKind.REPOSITORY:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
             # that versions before sent
