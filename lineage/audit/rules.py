@@ -92,12 +92,28 @@ def _approvals_for(ctx: AuditContext, version: str, deployment: str,
     env = ctx.idx.a(deployment).get("environment")
     out = set(ctx.linked([deployment], "approval", "approves", "model", superseded=superseded))
     out -= {ap for ap, _ in _misdirected(ctx, version, deployment)}
+    elsewhere = {ap for ap, _ in _for_other_deployments(ctx, version, deployment)}
     for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
                          superseded=superseded):
         ap_env = ctx.idx.a(ap).get("environment")
-        if ap_env is None or ap_env == env:
+        if (ap_env is None or ap_env == env) and ap not in elsewhere:
             out.add(ap)
     return sorted(out)
+
+
+def _for_other_deployments(ctx: AuditContext, version: str,
+                           deployment: str) -> list[tuple[str, str]]:
+    """Approvals of the version that are for one deployment (``--deployment``) other than
+    this one: an approval of the staging deployment does not approve the prod one."""
+    out = []
+    for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
+                         superseded=True):
+        deps = sorted(t for t, _ in ctx.idx.targets(ap, "approves")
+                      if t.startswith("deployment:"))
+        if deps and deployment not in deps:
+            out.append((ap, f"approval {_rid(ap)} is for another deployment "
+                            f"({', '.join(deps)})"))
+    return out
 
 
 def _misdirected(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
@@ -232,7 +248,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})"
                                  for b in sorted(by))
                 why.append(f"approval {_rid(ap)} was superseded by {said}")
-            wrong = _misdirected(ctx, v, d)
+            wrong = _misdirected(ctx, v, d) + _for_other_deployments(ctx, v, d)
             why += [reason for _, reason in wrong]
             if not approvals and not gone and not wrong:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"

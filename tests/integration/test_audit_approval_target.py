@@ -57,3 +57,24 @@ def test_an_approval_for_another_environment_naming_the_deployment_does_not_coun
            "rita@example.com", "--decision", "approved", "--decided-at",
            "2026-01-21T09:00:00Z", "--deployment", dep)
     assert gate(demo) == []
+
+
+def test_an_approval_for_one_deployment_does_not_approve_another(
+        quickstart_demo: Path) -> None:
+    demo = quickstart_demo
+    canary = record(demo, "deployment", "--model", "churn@v1.1.0", "--env", "eu-canary",
+                    "--deployed-at", "2026-01-21T10:00:00Z")["node"]
+    # approved for the canary deployment, with no environment of its own
+    record(demo, "approval", "--model", "churn@v1.1.0", "--approver", "rita@example.com",
+           "--decision", "approved", "--decided-at", "2026-01-21T09:00:00Z",
+           "--deployment", canary, "--id", "canary-ok")
+    dep = record(demo, "deployment", "--model", "churn@v1.1.0", "--env", "eu-prod",
+                 "--deployed-at", "2026-01-21T12:00:00Z")["node"]
+    [f] = gate(demo)
+    assert f["subject"] == dep
+    assert f"approval canary-ok is for another deployment ({canary})" in f["message"], \
+        f["message"]
+    # an approval of the version for every environment, naming no deployment, counts
+    record(demo, "approval", "--model", "churn@v1.1.0", "--approver", "rita@example.com",
+           "--decision", "approved", "--decided-at", "2026-01-21T09:00:00Z", "--id", "all-ok")
+    assert gate(demo) == []
