@@ -643,6 +643,20 @@ def to_facts(record: _Record, *, record_file: str | None = None,
     return out
 
 
+# a run that did not finish produced no model version: it claims none (a version it claimed
+# would hold its bytes, and the retry's would be refused); the run keeps its status
+FAILED_RUN = ("FAILED", "KILLED")
+
+
+def failed_run_warning(record: _Record) -> str | None:
+    """The warning for a run that did not finish and names models (left out), else None."""
+    if not isinstance(record, RunRecord) or record.status not in FAILED_RUN or not record.models:
+        return None
+    models = ", ".join(f"{m.name}@{m.version}" for m in record.models)
+    return (f"a {record.status} run claims no model: {models} left out (the run that "
+            "finishes records it)")
+
+
 def _run_facts(record: RunRecord, nid: str, record_file: str | None,
                repository: str | None) -> list[Node | Edge]:
     repo = record.repository or (repo_key(repository) if repository else "local")
@@ -668,7 +682,7 @@ def _run_facts(record: RunRecord, nid: str, record_file: str | None,
                              is_dir=bool(inp.hash and inp.hash.endswith(".dir"))))
         out.append(Edge.make(EdgeKind.INPUT, did, nid, pin=pin, path=inp.path,
                              digest=inp.hash))
-    for m in record.models:
+    for m in record.models if record.status not in FAILED_RUN else ():
         mid = model_id(m.name, m.version)
         out.append(Node.make(
             NodeKind.MODEL, mid, group=m.name, version=m.version, artifact_uri=m.path,
@@ -1128,6 +1142,9 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         secret = credentials_error(rec)
         if secret is not None:
             errors.append(secret)
+        failed = failed_run_warning(rec.record)
+        if failed:
+            warnings.append(f"{rec.file}:{rec.line_of('models')}: {failed}")
         nid, said = as_one_fact(own, data, aliases or {}, named)
         prev, prev_said = seen.setdefault(nid, (rec, said))
         clash = conflicts(prev_said, said) if prev is not rec else []
@@ -1244,7 +1261,8 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     root = api.find_repo_root(repo)
     cfg = load_config(root)
     record = with_aliases(record, cfg.model_aliases)
-    warning = credentials_warning(record)
+    warning = "; ".join(w for w in (credentials_warning(record), failed_run_warning(record))
+                        if w) or None
     if isinstance(record, DocumentRecord):
         record, doc_warning = check_document(record, root, file="command line")
         warning = "; ".join(w for w in (warning, doc_warning) if w) or None
@@ -1570,7 +1588,7 @@ __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
-    "CheckResult", "as_one_fact", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
+    "CheckResult", "FAILED_RUN", "as_one_fact", "failed_run_warning", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",

@@ -45,6 +45,7 @@ from lineage.records import (
     credentials_warning,
     deployment_key,
     deployments_with_ids,
+    failed_run_warning,
     keep_recorded_versions,
     node_id_of,
     parse_file,
@@ -193,6 +194,10 @@ class RecordsHarvester:
                     field = credentials_removed(record)[0]
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of(field.split(".", 1)[0]), field=field)
+                warning = failed_run_warning(record)
+                if warning:
+                    ctx.report.warn(self.name, warning, file=rec.file,
+                                    line=rec.line_of("models"), field="models")
             if isinstance(record, DocumentRecord):
                 record, warning = check_document(record, ctx.repo_path, file=rec.file,
                                                  line=rec.line_of("content_hash"))

@@ -155,3 +155,31 @@ def test_track_run_giving_a_registered_version_other_bytes_says_how_in_python(
     assert REGISTERED_HASH in exc.value.message
     assert 'run.log_model(..., version="v1.2.0")' in (exc.value.hint or "")
     assert _state(demo) == before
+
+
+def test_a_failed_run_file_claims_no_version_and_the_finished_retry_does(
+        git_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run file saying a FAILED run wrote churn@v9.0.0 (its bytes) next to the retry that
+    finished with other bytes: the failed run produced nothing, the retry produced the
+    version (before, the two contradicted each other and the harvest failed)."""
+    monkeypatch.chdir(git_repo.path)
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    run = ("kind: run\nid: {id}\nname: train\nstatus: {status}\nmodels:\n"
+           "  - {{name: churn, version: v9.0.0, hash: 'md5:{hash}'}}\n")
+    git_repo.write("governance/run/a.yaml", run.format(id="a1", status="FAILED", hash="0" * 32))
+    git_repo.write("governance/run/b.yaml", run.format(id="b1", status="FINISHED",
+                                                       hash="1" * 32))
+    res = runner.invoke(app, ["harvest"])
+    assert res.exit_code == 0, res.output
+    assert "a FAILED run claims no model" in res.output.replace("\n", " ")
+    store = api.open_store(git_repo.path)
+    try:
+        version = store.get_node("model:churn@v9.0.0")
+        assert version is not None and version.attrs["artifact_hash"] == "md5:" + "1" * 32
+        assert {e.source for e in store.iter_edges("produced")} == {"run:lineage:b1"}
+        failed = store.get_node("run:lineage:a1")
+        assert failed is not None and failed.attrs["status"] == "FAILED"
+    finally:
+        store.close()
