@@ -1364,7 +1364,7 @@ class Store:
                 self.conn.execute("SELECT id, kind, attrs FROM nodes"),
                 self.conn.execute("SELECT source, target, kind, attrs FROM edges"),
             )
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):  # TypeError: a blob id among text ones
             self.raise_unreadable()
             raise
         if self._odd_attrs():  # valid JSON that is not an object loads without complaint
@@ -1372,11 +1372,15 @@ class Store:
         return g
 
     def _odd_attrs(self) -> bool:
-        """Whether some node or edge row's attrs do not start like a JSON object: one scan
-        with no JSON parsing (a few ms per 100k rows). :meth:`raise_unreadable` then tells."""
+        """Whether some node or edge row's attrs do not start like a JSON object (a blob
+        does not), or a key or kind is not text: one scan with no JSON parsing (tens of ms per
+        100k rows, against seconds to load them). :meth:`raise_unreadable` then tells."""
         return bool(self.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM nodes WHERE substr(attrs, 1, 1) != '{') "
-            "OR EXISTS (SELECT 1 FROM edges WHERE substr(attrs, 1, 1) != '{')").fetchone()[0])
+            "SELECT EXISTS (SELECT 1 FROM nodes WHERE substr(attrs, 1, 1) != '{' "
+            "OR typeof(id) != 'text' OR typeof(kind) != 'text') "
+            "OR EXISTS (SELECT 1 FROM edges WHERE substr(attrs, 1, 1) != '{' "
+            "OR typeof(source) != 'text' OR typeof(target) != 'text' "
+            "OR typeof(kind) != 'text')").fetchone()[0])
 
     def raise_unreadable(self) -> None:
         """After a read of the store's rows failed: raise :class:`IntegrityError` naming the
@@ -1883,6 +1887,8 @@ def _busy(exc: sqlite3.DatabaseError) -> bool:
 
 def _node(nid: str, kind: str, attrs: str) -> Node:
     """A stored node row as a Node (an unreadable row: :class:`IntegrityError` naming it)."""
+    if not (type(nid) is str and type(kind) is str and type(attrs) is str):
+        raise _corrupt(f"node {_as_text(nid)}", ValueError("a value of it is not text"))
     try:
         return Node.trusted(NodeKind(kind), nid, _stored(attrs, f"node {nid}"))
     except ValueError as exc:  # a kind lineage does not know
@@ -1890,7 +1896,10 @@ def _node(nid: str, kind: str, attrs: str) -> Node:
 
 
 def _edge(source: str, target: str, kind: str, attrs: str) -> Edge:
-    what = f"edge {kind} {source} → {target}"
+    what = f"edge {_as_text(kind)} {_as_text(source)} → {_as_text(target)}"
+    if not (type(source) is str and type(target) is str and type(kind) is str
+            and type(attrs) is str):
+        raise _corrupt(what, ValueError("a value of it is not text"))
     try:
         return Edge.model_construct(kind=EdgeKind(kind), source=source, target=target,
                                     attrs=_stored(attrs, what))

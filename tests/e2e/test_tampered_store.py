@@ -199,3 +199,17 @@ def test_a_value_of_another_type_fails_verify_in_one_line(repo: Path, sql: str) 
     code, out = lineage("verify", "--repo", str(repo))
     assert code == 1 and out.startswith("TAMPERED: ") and "Traceback" not in out, out
     assert "changed outside lineage" in out or "modified outside lineage" in out, out
+
+
+@pytest.mark.parametrize("sql", [RETYPED["node id a blob"], RETYPED["node attrs a blob"],
+                                 RETYPED["edge source a blob"]],
+                         ids=["node id a blob", "node attrs a blob", "edge source a blob"])
+def test_a_value_of_another_type_fails_the_graph_readers_in_one_line(repo: Path,
+                                                                      sql: str) -> None:
+    _sql(repo, sql)
+    r = str(repo)
+    for args in (("export",), ("show", "churn@v1.0.0"),
+                 ("push", "--to", "datahub-file", str(repo / "mcps.json"))):
+        code, out = lineage(*args, "--repo", r)
+        _one_error(code, out, 1, APPROVAL, "cannot be read", "changed outside lineage",
+                   "lineage verify")
