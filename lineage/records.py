@@ -1246,8 +1246,8 @@ class EmitResult:
                 "warning": self.warning}
 
 
-def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
-         file: str | Path | None = None) -> EmitResult:
+def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
+         file: StrPath | None = None) -> EmitResult:
     """Append ``record`` to the event log and the graph; optionally write it as a file.
 
     The event payload holds the record itself (``record_kind``, ``record``, ``node``). With
@@ -1258,7 +1258,7 @@ def emit(record: _Record, repo: str | Path = ".", *, write_file: bool = False,
     from lineage import api
     from lineage.config import load_config
 
-    root = api.find_repo_root(repo)
+    root = api.find_repo_root(os.fspath(repo))
     cfg = load_config(root)
     record = with_aliases(record, cfg.model_aliases)
     warning = "; ".join(w for w in (credentials_warning(record), failed_run_warning(record))
@@ -1547,7 +1547,7 @@ def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | 
 
 
 def _record_target(store: Store, root: Path, governance_dir: str, record: _Record, nid: str,
-                   write_file: bool, file: str | Path | None) -> Path | None:
+                   write_file: bool, file: StrPath | None) -> Path | None:
     """Where ``--write-file`` (or ``file``) writes the record: ``file``; else the file that
     recorded the stored node, when it holds that record alone — a deployment's retirement
     goes into the deployment's own file, whatever its name (recorded under another id, named
