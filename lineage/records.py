@@ -1065,7 +1065,9 @@ def record_filename(record: _Record) -> str:
         # the time as its id says it: to the second, or to the microsecond when it has them
         at = record.deployed_at.astimezone(UTC).strftime(
             "%Y%m%dT%H%M%S.%fZ" if record.deployed_at.microsecond else "%Y%m%dT%H%M%SZ")
-        return f"deployment/{name}-{record.environment}-{at}.yaml"
+        # one file name in the folder, on every OS: what the id allows, the rest as '-'
+        safe = re.sub(r"[^A-Za-z0-9._@+-]+", "-", f"{name}-{record.environment}").strip("-.")
+        return f"deployment/{safe}-{at}.yaml"
     return f"{record.kind}/{native_id(record)}.yaml"
 
 

@@ -259,3 +259,16 @@ def test_record_validate_compares_a_retirement_with_the_deployment_it_names(
     assert res.exit_code == 1, res.output
     assert ("governance/b.yaml:5 (endpoint): record deployment:churn-prod-1 is also in "
             "governance/a.yaml:6, which says otherwise about endpoint") in res.stderr
+
+
+def test_a_deployment_file_name_is_one_file_whatever_the_environment_is_called(
+        repo: GitRepo) -> None:
+    """An environment named `eu-west/prod` or `k8s:prod` is a file name, not a folder and a
+    drive-letter colon."""
+    res = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env",
+                         "eu west/prod:1", "--deployed-at", "2026-02-01T08:00:00Z",
+                         "--write-file", "--json"))
+    assert res["file"] == "governance/deployment/churn-eu-west-prod-1-20260201T080000Z.yaml"
+    assert (repo.path / res["file"]).is_file()
+    _ok("harvest")  # the file is the record: same node, nothing new
+    assert res["node"] in _deployments(repo)
