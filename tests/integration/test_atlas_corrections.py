@@ -314,3 +314,22 @@ def test_a_stage_or_alias_a_version_lost_leaves_it_in_atlas(
     v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
     assert not v1["attributes"].get("stage")
     assert v2["attributes"]["stage"] == "prod"
+
+
+def test_a_superseded_approval_is_marked_where_it_still_links(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # ada's staging approval was recorded against the wrong version: it stays linked to
+    # v1.1.0 in Atlas (a fact: it was recorded), so it says it no longer counts
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.0.0", "--env", "staging",
+            "--approver", "ada@example.com", "--role", "ml-engineer", "--decided-at",
+            "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging")
+    lineage("push", "--to", "atlas", "-C", repo)
+    old = entity(atlas, "lineage_approval", "approval:churn-v1.1.0-staging")
+    assert old["attributes"]["name"] == "approved by ada@example.com (superseded)"
+    assert old["attributes"]["properties"]["supersededBy"] == \
+        "approval:churn-v1.1.0-staging-fix"
+    fix = entity(atlas, "lineage_approval", "approval:churn-v1.1.0-staging-fix")
+    assert fix["attributes"]["name"] == "approved by ada@example.com"

@@ -588,12 +588,17 @@ class _Renderer:
             targets = self.succs(nid, EdgeKind.APPROVES)
             if a.get("model") and a["model"] not in targets:
                 targets.append(a["model"])
-            attrs = {"name": f"{a.get('decision', 'approved')} by {a.get('approver')}",
+            # a superseded approval stays (a fact) and stays linked: it says it no longer counts
+            gone = " (superseded)" if nid in self.superseded else ""
+            attrs = {"name": f"{a.get('decision', 'approved')} by {a.get('approver')}{gone}",
                      "approver": a.get("approver"), "approverRole": a.get("role"),
                      "decision": a.get("decision", "approved"),
                      "decidedAt": epoch_ms(a.get("decided_at")),
                      "environment": a.get("environment"), "evidence": a.get("evidence"),
                      "recordFile": a.get("record_file")}
+            if gone:
+                attrs["properties"] = {**(a.get("properties") or {}), "supersededBy": ",".join(
+                    sorted(self.superseded_by[nid]))}
             rel = {"approvedVersions": self.refs(targets, {NodeKind.MODEL}),
                    "approvedDeployments": self.refs(targets, {NodeKind.DEPLOYMENT})}
         else:  # pragma: no cover - guarded by rendered()
