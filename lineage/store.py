@@ -289,6 +289,7 @@ class Store:
 
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
+        self.db = root / DB_NAME  # the store file (open_read_only may read one named otherwise)
         self.conn = conn
         # facts written since the last event: fid -> hash of the last version written; None
         # once there are more than _PENDING_MAX (the event's digest is then read back from
@@ -384,7 +385,7 @@ class Store:
         return cls(root, conn)
 
     @classmethod
-    def open_read_only(cls, root: Path) -> Store:
+    def open_read_only(cls, path: Path) -> Store:
         """The store opened to read only (what ``lineage verify`` does, e.g. on a copy handed
         to an auditor on read-only media): the store file is never written, not even by a
         WAL checkpoint or a schema migration, and no side file is made where none can be.
@@ -395,14 +396,17 @@ class Store:
         was open), or when the store has an older schema (migrated before it is read), a
         private copy in a temporary folder is read instead: :attr:`read_note` says so.
 
-        A file that is not a lineage store (not a database, damaged, empty, another
-        program's database, a schema version that cannot be read): :class:`IntegrityError`.
+        ``path``: the store's folder, or the store file itself (e.g. a copy filed under
+        another name). A file that is not a lineage store (not a database, damaged, empty,
+        another program's database, a schema version that cannot be read):
+        :class:`IntegrityError`.
         """
-        db = root / DB_NAME
+        root, db = (path.parent, path) if path.is_file() else (path, path / DB_NAME)
         if not db.is_file():
             raise StoreNotInitialized(
-                f"no lineage store at {root}", hint="run `lineage init` in the repository first"
-            )
+                f"no lineage store at {path}",
+                hint="give the store's folder (.lineage) or its file (lineage.db); in a "
+                     "repository without one, run `lineage init` first")
         conn, note, scratch = _read_only_connection(db)
         try:
             _require_store(conn, db, IntegrityError)
@@ -438,6 +442,7 @@ class Store:
             _cleanup(scratch)
             raise
         store = cls(root, conn)
+        store.db = db
         store.read_note = note
         store._scratch = scratch
         return store
@@ -539,7 +544,7 @@ class Store:
             if journal is not None:
                 with contextlib.suppress(sqlite3.OperationalError):
                     self.conn.execute("PRAGMA journal_mode=WAL")
-            raise _open_error(self.root / DB_NAME, exc) from exc
+            raise _open_error(self.db, exc) from exc
         self._in_tx = True
         self._fresh = self._empty()
         try:
@@ -557,7 +562,7 @@ class Store:
             self._writes = 0
             self._seq = None
             if isinstance(exc, sqlite3.OperationalError):
-                refused = _write_error(self.root / DB_NAME, exc)
+                refused = _write_error(self.db, exc)
                 if refused is not None:
                     raise refused from exc
             raise
@@ -1010,7 +1015,7 @@ class Store:
                         with contextlib.suppress(sqlite3.Error):
                             self.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError as exc:
-            db = self.root / DB_NAME
+            db = self.db
             if _busy(exc):
                 raise _open_error(db, exc) from exc
             if not file_damaged(exc):
@@ -1025,13 +1030,13 @@ class Store:
             if line.strip() and not line.startswith("***")]  # "*** in database main ***"
         if problems != ["ok"]:
             more = " (and other problems)" if len(problems) > 1 else ""
-            return VerifyResult(False, 0, 0, f"the store file {self.root / DB_NAME} is damaged or "
+            return VerifyResult(False, 0, 0, f"the store file {self.db} is damaged or "
                                 "was changed outside lineage: SQLite's integrity check says "
                                 f"'{problems[0] if problems else '?'}'{more}", None)
         report("check file", 1, 1)
         missing = _trail_missing(self.conn)
         if missing is not None:
-            return VerifyResult(False, 0, 0, f"{self.root / DB_NAME}: {missing}: it was "
+            return VerifyResult(False, 0, 0, f"{self.db}: {missing}: it was "
                                 "changed outside lineage", None)
         rows = (self.conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
                 + self.conn.execute("SELECT count(*) FROM edges").fetchone()[0])
@@ -1509,7 +1514,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE" if own else "SAVEPOINT state_hash")
         except sqlite3.OperationalError as exc:
-            raise _open_error(self.root / DB_NAME, exc) from exc
+            raise _open_error(self.db, exc) from exc
         try:
             if not self._state_hashed():  # another process may have done it meanwhile
                 self.conn.execute("ALTER TABLE state ADD COLUMN hash TEXT")

@@ -214,7 +214,12 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                None, "--expect-head", metavar="SEQ:HASH|FILE",
                help="A head kept outside the store: SEQ:HASH, or the file an earlier "
                     "`lineage verify --json` wrote (its key head). The log must still hold "
-                    "that event with that hash.")) -> None:
+                    "that event with that hash."),
+           store_at: Path | None = typer.Option(
+               None, "--store", metavar="DIR|FILE",
+               help="Check this store instead of the repository's: its folder (.lineage) or "
+                    "its file (lineage.db, under any name), e.g. a copy handed to an "
+                    "auditor. No git repository is needed.")) -> None:
     """Check the tamper-evident event log: exit 0 when intact, 1 naming the first bad entry.
 
     The chain has no key: whoever can write the store can recompute every hash, or replace
@@ -228,6 +233,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
       lineage verify
       lineage verify --json > kept-head.json
       lineage verify --expect-head kept-head.json
+      lineage verify --store .lineage/lineage.db --expect-head kept-head.json
     """
     from rich.markup import escape
 
@@ -239,10 +245,12 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     note = None
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
-        root = api.find_repo_root(repo_path(repo))
+        if store_at is None:
+            root = api.find_repo_root(repo_path(repo))
+            store_at = load_config(root).store_path(root)
         head = None
         try:  # read only: the store may be a copy on read-only media, and is evidence
-            store = Store.open_read_only(load_config(root).store_path(root))
+            store = Store.open_read_only(store_at)
         except IntegrityError as exc:  # not a store, damaged, truncated: a failed verify
             res = VerifyResult(False, 0, 0, exc.message)
             problem, bad = res.problem, None

@@ -216,3 +216,38 @@ def test_a_write_interrupted_in_rollback_journal_mode_is_undone_in_a_copy(
     assert code == 0 and "OK: event log intact (10 events" in out, out
     assert "lineage.db-journal holds a write to undo" in out and "unchanged" in out, out
     assert _files(folder) == before
+
+
+# -- the store alone, without its repository ----------------------------------------------
+def test_verify_the_store_file_alone_as_handed_to_an_auditor(quickstart_demo: Path,
+                                                             tmp_path: Path) -> None:
+    """An auditor gets the store file (named as they filed it), not the git repository:
+    --store takes the file or its folder, and no repository is needed."""
+    code, out = lineage("verify", "--repo", str(quickstart_demo), "--json")
+    assert code == 0, out
+    kept = tmp_path / "kept-head.json"
+    kept.write_text(out)
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    copy = evidence / "churn-lineage-2026-01.db"
+    shutil.copyfile(_db(quickstart_demo), copy)
+    before = _files(evidence)
+    with read_only(evidence, copy):
+        for given in (copy, evidence / "missing.db"):
+            code, out = lineage("verify", "--store", str(given), "--expect-head", str(kept))
+            if given == copy:
+                assert code == 0 and "it holds the kept head (event 10)" in out, out
+            else:
+                assert code == 2 and f"no lineage store at {given}" in out, out
+    assert _files(evidence) == before
+    (quickstart_demo / ".lineage" / "lineage.db").rename(quickstart_demo / "moved.db")
+    shutil.copytree(quickstart_demo / ".lineage", evidence / ".lineage")
+    shutil.copyfile(quickstart_demo / "moved.db", evidence / ".lineage" / "lineage.db")
+    code, out = lineage("verify", "--store", str(evidence / ".lineage"))
+    assert code == 0 and "OK: event log intact (10 events" in out, out
+    conn = sqlite3.connect(copy)
+    with conn:
+        conn.execute("UPDATE events SET actor='mallory' WHERE seq=3")
+    conn.close()
+    code, out = lineage("verify", "--store", str(copy))
+    assert code == 1 and out.startswith("TAMPERED: event 3 (record) was modified"), out
