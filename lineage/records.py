@@ -401,8 +401,9 @@ class AlertRecord(_Record):
     model: ModelRef
     metric: Text = Field(description="e.g. kl_divergence, ks_statistic, psi",
                         examples=["psi", "kl_divergence", "ks_statistic"])
-    value: float | None = None
-    threshold: float | None = None
+    # NaN and infinity have no JSON: such an alert would read as one without a value
+    value: float | None = Field(None, allow_inf_nan=False)
+    threshold: float | None = Field(None, allow_inf_nan=False)
     at: Timestamp
     status: Literal["open", "acknowledged", "resolved"] = "open"
     description: Text | None = None

@@ -378,3 +378,14 @@ def test_a_file_that_is_not_utf8_names_its_line_and_how_to_fix_it(tmp_path: Path
     assert exc.value.file == "governance/a.yaml" and exc.value.line == 5
     assert "not UTF-8 text (byte 0xe9 at offset 71)" in exc.value.message
     assert exc.value.hint is not None and "UTF-8" in exc.value.hint
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "1e400"])
+@pytest.mark.parametrize("field", ["value", "threshold"])
+def test_an_alert_value_that_is_no_number_is_refused(field: str, value: str) -> None:
+    # NaN and infinity have no JSON: the record would read as one without a value, and two
+    # different alerts would get one id
+    err = _error("kind: alert\nmodel: churn@v1\nmetric: psi\nat: 2026-01-01\n"
+                 f"{field}: {value}\n")
+    assert err.line == 5 and err.field == field
+    assert "finite number" in err.message
