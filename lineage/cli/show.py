@@ -272,6 +272,16 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
         rec["follow_up"] = ctx.linked([al], "retraining", "triggers", "alert", outgoing=True)
         alerts.append(rec)
     out["alerts"] = sorted(alerts, key=lambda a: (str(a["at"] or ""), a["id"]))
+    # the other monitoring evidence the monitoring-active rule reads: a check time kept on a
+    # live deployment or on the version
+    checks = []
+    for n in [*(d for d in deployments if ctx.active(d) and not ctx.superseded_by(d)),
+              *members]:
+        props = idx.a(n).get("properties")
+        at = props.get("monitoring_checked_at") if isinstance(props, dict) else None
+        if at:
+            checks.append({"node": n, "checked_at": at})
+    out["monitoring_checks"] = checks
 
     # the audit's own findings about this version (its group's and runs' included)
     try:
@@ -530,7 +540,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Monitoring (alerts on this version)", "alert!", "metric value / threshold",
+    t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",
                "date!", "status", "follow-up")
     for a in gov["alerts"]:
         status = _superseded(a) if a["superseded_by"] else (
@@ -538,7 +548,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
                   _s(a["at"]), status + _ahead(a),
                   ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
-    if not gov["alerts"]:
+    for c in gov["monitoring_checks"]:
+        t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "—")
+    if not gov["alerts"] and not gov["monitoring_checks"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "")
     parts.append(t)
 

@@ -257,3 +257,16 @@ def test_a_record_dated_after_it_was_written_says_so(quickstart_demo: Path) -> N
     row = _row(out, "ahead ", "canary ", " ci ")
     below = out.splitlines()[out.splitlines().index(row) + 1]
     assert "deployed_at is after the record was written" in below, out
+
+
+def test_monitoring_checks_kept_on_a_deployment_are_shown(quickstart_demo: Path) -> None:
+    """The monitoring-active rule takes a deployment's monitoring_checked_at as evidence:
+    show names it too, so an auditor sees why a version without alerts is monitored."""
+    _record("deployment", "--model", "churn@v1.1.0", "--env", "canary", "--deployed-at",
+            "2026-01-21T09:00:00Z", "--deployed-by", "ci", "--id", "watched",
+            "--prop", "monitoring_checked_at=2026-01-21T12:00:00Z")
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    assert {"node": "deployment:watched", "checked_at": "2026-01-21T12:00:00Z"} in gov[
+        "monitoring_checks"]
+    _row(_show("churn@v1.1.0", "--as-of", "2026-01-22"), "watched", "2026-01-21T12:00:00Z",
+         "monitoring check")
