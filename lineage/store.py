@@ -561,6 +561,8 @@ class Store:
             self._pending = {}
             self._writes = 0
             self._seq = None
+            # a hash column this transaction added is gone again: read the table's layout anew
+            self._cache_has_hash = self._watermarks_have_hash = None
             if isinstance(exc, sqlite3.OperationalError):
                 refused = _write_error(self.db, exc)
                 if refused is not None:

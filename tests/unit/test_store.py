@@ -530,3 +530,28 @@ def test_new_store_has_large_pages_and_old_stores_keep_theirs(tmp_path: Path) ->
     s = Store.open(old)
     assert s.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
     assert s.verify().ok
+
+
+def test_a_rolled_back_first_cache_and_watermark_write_leaves_them_readable(
+        tmp_path: Path) -> None:
+    """A store from before cache and watermark hashes: the first write adds the column, in
+    the write's transaction. Rolled back (a harvester failed), the column is gone again and
+    the same Store object must read and write them as before, not query a missing column."""
+    root = tmp_path / ".lineage"
+    with Store.init(root) as store, store.transaction():
+        store.cache_put_many("ns", [("k", [1])])
+        store.set_watermark("git", "refs", "w1")
+    _tamper_db(root, "ALTER TABLE cache DROP COLUMN hash")
+    _tamper_db(root, "ALTER TABLE watermarks DROP COLUMN hash")
+    with Store.open(root) as store:
+        with pytest.raises(RuntimeError, match="harvester failed"), store.transaction():
+            store.cache_put_many("ns", [("k2", [2])])
+            store.set_watermark("git", "refs", "w2")
+            raise RuntimeError("harvester failed")
+        assert store.get_watermark("git", "refs") == "w1"
+        assert store.cache_get_many("ns", ["k", "k2"]) == {}  # not hashed: parsed again
+        with store.transaction():
+            store.cache_put_many("ns", [("k2", [2])])
+            store.set_watermark("git", "refs", "w2")
+        assert store.get_watermark("git", "refs") == "w2"
+        assert store.cache_get_many("ns", ["k2"]) == {"k2": [2]}
