@@ -556,6 +556,12 @@ def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
         name, _, version = model.partition("@")
         return f"gto deprecate {name} {version} {env}, then lineage harvest"
     at = a.get("deployed_at")
+    if a.get("retired_at") is not None:
+        # its retirement is dated after it was recorded and the record cannot be completed
+        # again: a correction with the real time replaces it
+        return (f"lineage record deployment --id <new-id> --model {model} --env {env} "
+                f"--deployed-at {at or '…'} --retired-at <time> --prop "
+                f"supersedes={deployment.removeprefix('deployment:')}")
     when = parse_time(at)
     group = model.partition("@")[0]
     derived = when is not None and deployment in {

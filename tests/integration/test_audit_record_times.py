@@ -9,6 +9,7 @@ recording."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -108,6 +109,17 @@ def test_a_retirement_dated_after_it_was_recorded_does_not_retire(repo: Path) ->
     assert about(found, "prohibited-not-deployed", "model:churn@v1.0.0")
     [flag] = about(found, "lineage-continuity", "deployment:churn:prod:2026-02-01T00:00:00Z")
     assert "retired_at" in flag["message"] and "still active" in flag["message"]
+    # the printed fix (the record cannot be completed again) is a correction; run, it closes both
+    [f] = about(found, "prohibited-not-deployed", "model:churn@v1.0.0")
+    cmd = f["remediation"].split(": ", 1)[1]
+    argv = [{"<new-id>": "churn-prod-retired", "<time>": "2026-03-01T00:00:00Z"}.get(a, a)
+            for a in shlex.split(cmd)]
+    assert argv[:3] == ["lineage", "record", "deployment"], cmd
+    record(*argv[2:])
+    found = findings("--as-of", "2099-06-01")
+    assert not [f for f in found if f["rule"] == "prohibited-not-deployed"
+                or f["subject"].startswith("deployment:") and f["rule"] == "lineage-continuity"
+                ], [(f["subject"], f["message"]) for f in found]
 
 
 def test_an_open_alert_dated_in_the_future_falls_due_from_its_recording(repo: Path) -> None:
