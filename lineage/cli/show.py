@@ -257,12 +257,16 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
             need += kinds
     out["documents_missing"] = [k for k in dict.fromkeys(need) if k not in have]
 
-    # retraining: the records naming this version or its run (the retraining-logged rule's)
+    # retraining: the records naming this version or its run (the retraining-logged rule's),
+    # then those of the versions retrained from it
     recs = set(ctx.linked(members, "retraining", "retrains", "new_model", superseded=True))
     recs.update(ctx.linked(ctx.runs(v), "retraining", "retrains", "run", superseded=True))
+    after = set(ctx.linked(members, "retraining", "retrains", "previous_model", outgoing=True,
+                           superseded=True)) - recs
     out["retraining"] = [
-        _record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at", "alert",
-                "run", "within_change_plan") for r in sorted(recs)]
+        {**_record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at", "alert",
+                   "run", "within_change_plan"), "role": role}
+        for role, ids in (("trained by", recs), ("replaced by", after)) for r in sorted(ids)]
 
     # monitoring: alerts on the version, open or closed, and what followed them up
     alerts = []
@@ -407,7 +411,7 @@ class _Table:
         # its own, then its facts one per line, named as the columns are
         narrow = table([(self.columns[0], None)])
         for row in self.rows:
-            facts = [f"  [dim]{name}:[/] " + " · ".join(cell.splitlines())
+            facts = [(f"  [dim]{name}:[/] " if name else "  ") + " · ".join(cell.splitlines())
                      for name, cell in zip(self.columns[1:], row[1:], strict=True) if cell]
             narrow.add_row("\n".join([f"[bold]{row[0]}[/]", *facts]))
         yield narrow
@@ -527,17 +531,19 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
 
-    t = _table("Retraining", "record!", "trigger", "at!", "reason", "previous → new", "status")
+    t = _table("Retraining", "record!", "", "trigger", "at!", "reason", "previous → new",
+               "status")
     for r in gov["retraining"]:
         prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
         new = short(str(r["new_model"])) if r["new_model"] else "—"
         plan = {True: "within change plan", False: "[yellow]outside change plan[/]"}.get(
             r["within_change_plan"], "")
-        t.add_row(_s(_rid(r["id"])), _s(r["trigger"]), _s(r["at"]), _s(r["reason"]),
+        t.add_row(_s(_rid(r["id"])), _s(r["role"]), _s(r["trigger"]), _s(r["at"]),
+                  _s(r["reason"]),
                   f"{_s(prev)} → {_s(new)}",
                   (_superseded(r) if r["superseded_by"] else plan) + _ahead(r))
     if not gov["retraining"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "")
     parts.append(t)
 
     t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",

@@ -270,3 +270,13 @@ def test_monitoring_checks_kept_on_a_deployment_are_shown(quickstart_demo: Path)
         "monitoring_checks"]
     _row(_show("churn@v1.1.0", "--as-of", "2026-01-22"), "watched", "2026-01-21T12:00:00Z",
          "monitoring check")
+
+
+def test_a_retrained_version_names_the_retraining_that_replaced_it(
+        quickstart_demo: Path) -> None:
+    gov = json.loads(_show("churn@v1.0.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    assert [(r["id"], r["role"]) for r in gov["retraining"]] == [
+        ("retraining:churn-v1.1.0", "replaced by")]
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    assert [(r["id"], r["role"]) for r in gov["retraining"]] == [
+        ("retraining:churn-v1.1.0", "trained by")]
