@@ -48,6 +48,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import loads
@@ -290,7 +291,7 @@ class JoinsHarvester:
                 source = (a.get("properties") or {}).get("source")  # models:/m-… (MLflow 3)
                 for where in (uri, source):
                     if isinstance(where, str) and where:
-                        by_uri.setdefault(where.rstrip("/"), set()).add(m.id)
+                        by_uri.setdefault(_uri_key(where), set()).add(m.id)
         if not commits and not hashes and not by_uri:
             return
         for e in [*ctx.store.iter_edges(EdgeKind.ARTIFACT), *new_artifacts]:
@@ -388,11 +389,20 @@ def _location(data: dict[str, Any]) -> str:
     """Where an OpenLineage dataset is, as a URI: its name when it is one (``models:/churn/3``,
     ``s3://…``), else namespace + name (``s3://bucket`` + ``models/m``)."""
     ns, name = str(data.get("namespace") or ""), str(data.get("path") or "")
-    if "://" in name or name.startswith("models:/"):
-        return name.rstrip("/")
-    if "://" in ns:
-        return f"{ns.rstrip('/')}/{name.lstrip('/')}".rstrip("/")
-    return name.rstrip("/")
+    if "://" in name or name.startswith(("models:/", "file:")):
+        return _uri_key(name)
+    if "://" in ns and not ns.startswith("file:"):  # file://<host> + an absolute path
+        return _uri_key(f"{ns.rstrip('/')}/{name.lstrip('/')}")
+    return _uri_key(name)
+
+
+def _uri_key(uri: str) -> str:
+    """A location as compared: a local file's path whichever way it is written
+    (``file:///x``, ``file://host/x``, ``/x``), without a trailing ``/``."""
+    text = uri.strip()
+    if text.startswith("file:"):
+        text = unquote(urlsplit(text).path)
+    return text.rstrip("/")
 
 
 _ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states

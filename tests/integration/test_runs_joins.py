@@ -400,9 +400,24 @@ def test_openlineage_run_whose_output_is_an_mlflow_model_version(
     r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
     res = api.harvest(r.path, only=["mlflow", "openlineage", "joins"])
     assert res.report.warnings == []
+    # a job that wrote the artifact where MLflow keeps it (a local artifact store): the file
+    # dataset of that path, in either of OpenLineage's spellings, is that version's artifact
+    store = api.open_store(r.path)
+    where = store.get_node("model:churn@2").attrs["artifact_uri"]
+    store.close()
+    for run_id, ns, name in (("0190a5b2-0000-7000-8000-0000000000b4", "file", where),
+                             ("0190a5b2-0000-7000-8000-0000000000b5", "file://laptop",
+                              f"file://{where}/")):
+        events.append({**events[0], "run": {"runId": run_id},
+                       "outputs": [{"namespace": ns, "name": name}]})
+    r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    res = api.harvest(r.path, only=["mlflow", "openlineage", "joins"])
+    assert res.report.warnings == []
     graph = api.open_store(r.path).load_graph()
     produced = {(e.source, e.target, e.attrs.get("by")) for e in graph.edges(EdgeKind.PRODUCED)
                 if e.source.startswith("run:openlineage:")}
     assert produced == {
         ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b1", "model:churn@2", "uri"),
-        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b2", "model:churn@1", "uri")}
+        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b2", "model:churn@1", "uri"),
+        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b4", "model:churn@2", "uri"),
+        ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b5", "model:churn@2", "uri")}
