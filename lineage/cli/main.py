@@ -293,12 +293,16 @@ def _expected_head(value: str) -> tuple[int, str]:
     text = value
     if Path(value).is_file():  # what `lineage verify --json` wrote
         try:
-            text = str(json.loads(Path(value).read_text())["head"])
+            kept = json.loads(Path(value).read_text())["head"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"--expect-head {value}: not the output of `lineage verify "
                               f"--json` ({exc})",
                               hint="give SEQ:HASH, or the file `lineage verify --json` wrote"
                               ) from None
+        if kept is None:
+            raise ConfigError(f"--expect-head {value} holds no head: the verify that wrote it "
+                              "failed", hint="keep the head of a verify that passed")
+        text = str(kept)
     seq, _, h = text.strip().partition(":")
     if not (seq.isdigit() and re.fullmatch(r"[0-9a-f]{64}", h.lower())):
         raise ConfigError(f"--expect-head {value!r} is not SEQ:HASH nor a file",
@@ -309,7 +313,12 @@ def _expected_head(value: str) -> tuple[int, str]:
 
 def _head_problem(store: Any, head_seq: int, seq: int, h: str) -> tuple[str | None, int | None]:
     """Why the verified log does not hold event ``seq`` with hash ``h``, else None."""
-    if seq == 0:
+    from lineage.store import GENESIS
+
+    if seq == 0:  # nothing was kept: any log holds the empty one
+        if h != GENESIS:
+            return (f"the kept head 0:{h} is not a head: event 0 is the empty log's head "
+                    f"(0:{GENESIS})", None)
         return None, None
     if seq > head_seq:
         return (f"the log ends at event {head_seq}, before the kept head (event {seq}): "

@@ -96,3 +96,35 @@ def test_a_bad_kept_head_is_a_usage_error(quickstart_demo: Path, tmp_path: Path)
     junk.write_text("[]")
     res = _verify(quickstart_demo, "--expect-head", str(junk))
     assert res.exit_code == 2 and "not the output of `lineage verify --json`" in res.output
+
+
+def test_an_older_copy_put_back_does_not_hold_the_kept_head(quickstart_demo: Path,
+                                                            tmp_path: Path) -> None:
+    """The store file replayed from an earlier backup (an approval recorded since, gone):
+    a whole, valid chain, so verify alone passes; the head kept after the approval fails."""
+    db = quickstart_demo / ".lineage" / "lineage.db"
+    older = tmp_path / "older.db"
+    shutil.copyfile(db, older)
+    res = runner.invoke(app, ["record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
+                              "--value", "0.4", "--threshold", "0.2", "-C", str(quickstart_demo)])
+    assert res.exit_code == 0, res.output
+    kept = _kept(quickstart_demo, tmp_path)
+    shutil.copyfile(older, db)
+    assert _verify(quickstart_demo).exit_code == 0
+    res = _verify(quickstart_demo, "--expect-head", str(kept))
+    assert res.exit_code == 1 and res.stderr.startswith(
+        "TAMPERED: the log ends at event 10, before the kept head (event 11)"), res.output
+
+
+def test_a_kept_head_that_names_no_head_is_refused(quickstart_demo: Path,
+                                                  tmp_path: Path) -> None:
+    """The file a failed verify wrote has no head: said so, not taken for something else;
+    and event 0 is only ever the empty log's head."""
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({"ok": False, "head": None, "problem": "x"}))
+    res = _verify(quickstart_demo, "--expect-head", str(failed))
+    assert res.exit_code == 2 and "holds no head" in res.output, res.output
+    res = _verify(quickstart_demo, "--expect-head", "0:" + "f" * 64)
+    assert res.exit_code == 1 and "event 0 is the empty log's head" in res.output, res.output
+    res = _verify(quickstart_demo, "--expect-head", "0:" + "0" * 64)
+    assert res.exit_code == 0, res.output
