@@ -333,3 +333,28 @@ def test_a_superseded_approval_is_marked_where_it_still_links(
         "approval:churn-v1.1.0-staging-fix"
     fix = entity(atlas, "lineage_approval", "approval:churn-v1.1.0-staging-fix")
     assert fix["attributes"]["name"] == "approved by ada@example.com"
+
+
+def test_a_cd_job_with_a_fresh_store_leaves_the_governance_it_does_not_know(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    before = {n: entity(atlas, t, n) for t, n in (
+        ("lineage_model", "model_group:churn"), ("lineage_model_version", "model:churn@v1.1.0"))}
+    # a CD job in a fresh clone records its deployment and pushes: the version and the model
+    # are only named by that record in its store (placeholders); it knows nothing of their
+    # tier, assessment or approvals and must not wipe them
+    cd = tmp_path / "cd"
+    subprocess.run(["git", "clone", "-q", repo, str(cd)], check=True)
+    lineage("init", "-C", str(cd))
+    lineage("record", "deployment", "-C", str(cd), "--model", "churn@v1.1.0", "--env",
+            "canary", "--deployed-at", "2026-01-25T00:00:00Z", "--id", "churn-canary")
+    lineage("push", "--to", "atlas", "-C", str(cd))
+    for node, was in before.items():
+        now = entity(atlas, was["typeName"], node)
+        assert [c["typeName"] for c in now["classifications"]] == \
+            [c["typeName"] for c in was["classifications"]] == ["EUAIAct_High"]
+        assert now["businessAttributes"] == was["businessAttributes"]
+    assert entity(atlas, "lineage_deployment", "deployment:churn-canary")

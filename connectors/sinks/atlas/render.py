@@ -55,6 +55,7 @@ DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
 SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
+UNAPPROVED = {"status": "unapproved", "approvalCount": 0}
 # Atlas attribute ← node attribute, for facts a source may withdraw (sent empty to clear)
 CLEARABLE: dict[NodeKind, dict[str, str]] = {
     NodeKind.MODEL: {"stage": "stage", "aliases": "aliases", "registryStatus": "status",
@@ -327,7 +328,7 @@ class _Renderer:
             else approvals
         ids = [i for i in given if self.rendered(i) and i not in self.superseded]
         if not ids:
-            return {"status": "unapproved", "approvalCount": 0}
+            return dict(UNAPPROVED)
         ids.sort(key=lambda i: (self._decided_key(i), i))
         recs = [self.g.attrs(i) for i in ids]
         last = recs[-1]
@@ -541,7 +542,11 @@ class _Renderer:
             assessment = self.latest_assessment(grp) if grp else None
             if assessment:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
-            bm["lineage_approval_status"] = self.approval_bm(nid)
+            status = self.approval_bm(nid)
+            if status != UNAPPROVED or not (self.g.is_placeholder(nid) or a.get("placeholder")):
+                # a version this store only knows by name: "unapproved" is only what it does
+                # not know (the store that harvested it says)
+                bm["lineage_approval_status"] = status
             retraining = self.retraining_bm(nid)
             if retraining:
                 bm["lineage_retraining"] = retraining

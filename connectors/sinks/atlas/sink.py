@@ -200,6 +200,11 @@ def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]]
     return request, {g: qn for qn, g in guid_of.items()}
 
 
+def _placeholder(item: dict[str, Any]) -> bool:
+    """A node this store only knows by name (``lineagePlaceholder``)."""
+    return bool(item["entity"]["attributes"].get("lineagePlaceholder"))
+
+
 class AtlasSink:
     """Push target ``atlas`` (Apache Atlas REST v2 with the official ``apache-atlas`` client)."""
 
@@ -308,11 +313,15 @@ class AtlasSink:
                 puts += [("e|" + i["qualifiedName"], hashes[i["qualifiedName"]]) for i in batch]
                 # an entity Atlas had before that this store has no record of: what of ours
                 # it carries is read before its governance is set (kept until then: a push
-                # stopped in between reads it next time)
+                # stopped in between reads it next time). Not for a node this store only knows
+                # by name (a CD job's fresh store recording a deployment of a version it never
+                # harvested): it does not know that node's tier or approvals, so it removes
+                # nothing it did not send itself
                 for i in batch:
                     qn = i["qualifiedName"]
                     if "e|" + qn not in state and guids[qn] not in created and \
-                            i["entity"]["typeName"] in self.governed_types:
+                            i["entity"]["typeName"] in self.governed_types and \
+                            not _placeholder(i):
                         unknown.add(qn)
                         puts.append(("u|" + qn, "1"))
                 with store.transaction():
