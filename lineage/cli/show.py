@@ -188,14 +188,18 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     deployments = ctx.linked(members, "deployment", "deployed_as", "model", outgoing=True,
                              superseded=True)
     approvals = set(ctx.linked(members, "approval", "approves", "model", superseded=True))
+    counted_deps = set(ctx.deployments(v))  # made by the as-of time, not corrected
     counts_for: dict[str, list[str]] = {}
     deps = []
     for d in deployments:
         rec = _record(ctx, d, "environment", "deployed_at", "deployed_by", "endpoint",
                       "retired_at", "source")
-        rec["live"] = ctx.active(d) and not rec["superseded_by"]
+        rec["state"] = ("superseded" if rec["superseded_by"]
+                        else "not deployed yet" if d not in counted_deps
+                        else "live" if ctx.active(d) else "retired")
+        rec["live"] = rec["state"] == "live"
         approvals.update(ctx.linked([d], "approval", "approves", "model", superseded=True))
-        if rec["superseded_by"]:
+        if d not in counted_deps:
             rec["approved_by"], rec["approval_notes"] = [], []
         else:
             ok, why = _decide(ctx, _approvals_for(ctx, v, d), d)
@@ -508,13 +512,16 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     for d in gov["deployments"]:
         if d["superseded_by"]:
             state = _superseded(d)
+        elif d["state"] == "not deployed yet":
+            state = "[dim]not deployed yet (dated after the as-of time)[/]"
         elif d["live"]:
             state = "[green]live[/]"
         else:
             state = f"retired {_s(d['retired_at'])}"
         ok = ", ".join(_s(_rid(a)) for a in d["approved_by"])
         notes = "; ".join(_s(n) for n in d["approval_notes"])
-        cell = (ok or ("—" if d["superseded_by"] else "[red]none[/]")) + (
+        cell = (ok or ("—" if d["state"] in ("superseded", "not deployed yet")
+                       else "[red]none[/]")) + (
             f"\n[dim]{notes}[/]" if notes else "")
         t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
                   _s(d["deployed_by"]), state + _ahead(d), cell)

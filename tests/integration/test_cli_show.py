@@ -280,3 +280,17 @@ def test_a_retrained_version_names_the_retraining_that_replaced_it(
     gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
     assert [(r["id"], r["role"]) for r in gov["retraining"]] == [
         ("retraining:churn-v1.1.0", "trained by")]
+
+
+def test_a_deployment_after_the_as_of_time_is_not_live_yet(messy_demo: Path) -> None:
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-20T12:00:00Z",
+                           "--json"))["governance"]
+    deps = {d["id"]: d for d in gov["deployments"]}
+    canary = deps["deployment:churn-canary-0121"]
+    assert canary["live"] is False and canary["state"] == "not deployed yet", canary
+    assert deps["deployment:churn-prod-2026-01-20"]["state"] == "live"
+    assert deps["deployment:churn-staging-0115"]["state"] == "retired"
+    # the audit does not check it yet: no finding names it
+    assert "deployment:churn-canary-0121" not in {f["subject"] for f in gov["findings"]}
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-20T12:00:00Z")
+    assert "not deployed yet" in _row(out, "churn-canary-0121", "2026-01-21T09:00:00Z")
