@@ -29,6 +29,10 @@ transaction, and adds:
   ``models:/<name>/<version>`` joins it too (``by: uri``). An
   output whose md5 differs is not that version, whatever its commit. Only runs that have ended
   (COMPLETE, FAIL, ABORT) are joined: a START names the output before its md5 is known.
+* **abbreviated commits** — an OpenLineage run whose ``sourceCodeLocation.version`` is a
+  commit abbreviated (``git rev-parse --short``, ``git describe``'s ``…-g<sha>``) gets the
+  CODE edge from the one harvested commit it names (``abbrev``; ``dirty`` for ``-dirty``),
+  and that commit is the run's for the joins above.
 * **SAME_AS** — two registries' versions of one model (GTO ``churn@v1.0.0``, MLflow
   ``churn@3``) are declared the same when their artifact hashes match: ``artifact_hash`` or the
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
@@ -215,14 +219,44 @@ class JoinsHarvester:
         if _nothing_new(ctx):
             return
         dvc = _Dvc(ctx)
-        yield from self._strong_pins(ctx, dvc)
+        resolved = self._abbreviated(ctx)
+        yield from (edge for _, edge in resolved.values())
+        commits = {rid: sha for rid, (sha, _) in resolved.items()}
+        yield from self._strong_pins(ctx, dvc, commits)
         artifacts = list(self._artifacts(ctx, dvc))
         yield from artifacts
-        yield from self._produced(ctx, artifacts)
+        yield from self._produced(ctx, artifacts, commits)
         yield from self._same_as(ctx, artifacts)
         ctx.set_watermark("head", head)
 
-    def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+    def _abbreviated(self, ctx: HarvestContext) -> dict[str, tuple[str, Edge]]:
+        """OpenLineage runs whose ``sourceCodeLocation.version`` abbreviates a commit (``git
+        rev-parse --short``, ``git describe``'s ``…-g<sha>``, ``-dirty`` kept): run id → (the
+        one harvested commit it names, the CODE edge from it). Not resolved when no or several
+        commits start so, as git would not."""
+        rows = ctx.store.conn.execute(
+            "SELECT id, json_extract(attrs, '$.properties.\"source_code.version\"') FROM nodes "
+            "WHERE kind = 'run' AND id LIKE 'run:openlineage:%' AND "
+            "json_extract(attrs, '$.commit') IS NULL AND "
+            "json_extract(attrs, '$.properties.\"source_code.version\"') IS NOT NULL")
+        out: dict[str, tuple[str, Edge]] = {}
+        for rid, version in rows.fetchall():
+            m = _ABBREV.fullmatch(str(version).strip())
+            if m is None:
+                continue
+            prefix = "commit:" + m.group(1).lower()
+            hits = [cid for cid, placeholder in ctx.store.conn.execute(
+                "SELECT id, json_extract(attrs, '$.placeholder') FROM nodes WHERE kind = "
+                "'commit' AND id >= ? AND id < ? LIMIT 3", (prefix, prefix + "g"))
+                if not placeholder]
+            if len(hits) == 1:
+                dirty = {"dirty": True} if m.group(2) else {}
+                out[rid] = (hits[0].removeprefix("commit:"), Edge.make(
+                    EdgeKind.CODE, hits[0], rid, abbrev=str(version), **dirty))
+        return out
+
+    def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc,
+                     resolved: dict[str, str]) -> Iterator[Edge]:
         rows = ctx.store.conn.execute(
             "SELECT source, target, attrs FROM edges WHERE kind='input' AND target LIKE 'run:%'"
             " AND json_extract(attrs, '$.path') IS NOT NULL AND "
@@ -232,7 +266,9 @@ class JoinsHarvester:
         for _source, target, _attrs in found:
             if target not in runs:
                 node = ctx.store.get_node(target)
-                runs[target] = node.attrs if node else {}
+                runs[target] = dict(node.attrs) if node else {}
+                if not runs[target].get("commit") and target in resolved:
+                    runs[target]["commit"] = resolved[target]  # an abbreviated sha, resolved
         dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
                            for _s, target, attrs in found if runs[target].get("commit")])
         for source, target, attrs in found:
@@ -266,7 +302,8 @@ class JoinsHarvester:
             if hit is not None and hit[2] is None:
                 yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
 
-    def _produced(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
+    def _produced(self, ctx: HarvestContext, new_artifacts: list[Edge],
+                  resolved: dict[str, str]) -> Iterator[Edge]:
         """PRODUCED run → model version for OpenLineage outputs (see the module docstring)."""
         by_path: dict[str, set[str]] = {}
         by_uri: dict[str, set[str]] = {}
@@ -314,7 +351,7 @@ class JoinsHarvester:
             # only once it has ended are a run's outputs final: a harvest that saw its START
             # alone (the output named, its md5 still to come) must not join it by commit
             if str(run.get("status") or "").upper() in _ENDED:
-                ended[rid] = str(run.get("commit") or "").lower()
+                ended[rid] = str(run.get("commit") or resolved.get(rid) or "").lower()
                 outputs.setdefault((rid, path), []).append(loads(raw_data))
         for (rid, path), datasets in outputs.items():
             sha = ended[rid]
@@ -405,6 +442,8 @@ def _uri_key(uri: str) -> str:
     return text.rstrip("/")
 
 
+# an abbreviated sha, alone or as git describe ends (v1.2.0-3-gabc1234), maybe -dirty
+_ABBREV = re.compile(r"(?:.*-g)?([0-9a-fA-F]{7,39})(-dirty)?")
 _ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states
 _MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 

@@ -421,3 +421,39 @@ def test_openlineage_run_whose_output_is_an_mlflow_model_version(
         ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b2", "model:churn@1", "uri"),
         ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b4", "model:churn@2", "uri"),
         ("run:openlineage:0190a5b2-0000-7000-8000-0000000000b5", "model:churn@2", "uri")}
+
+
+def test_openlineage_run_with_an_abbreviated_commit_joins_it(git_repo: GitRepo) -> None:
+    """CI jobs often report ``git rev-parse --short HEAD`` or ``git describe`` as
+    ``sourceCodeLocation.version``: once git is harvested, an abbreviation that names one commit
+    of the history (as git resolves it) is that commit, and the run is pinned to it."""
+    from lineage.audit.engine import run_audit
+
+    r = git_repo
+    r.write("train.py", "print('train')\n")
+    sha = r.commit("train script")
+    r.tag("v1.2.0", "release")
+    r.write("README", "x\n")
+    r.commit("docs")
+    describe = r.git("describe", "--tags", "--long", "--abbrev=9", sha)
+    runs = {"0190a5b2-0000-7000-8000-0000000000c1": sha[:7],
+            "0190a5b2-0000-7000-8000-0000000000c2": describe,
+            "0190a5b2-0000-7000-8000-0000000000c3": "main"}
+    events = [{"eventType": "COMPLETE", "eventTime": "2026-01-05T10:00:00Z",
+               "producer": "https://example.com/ci", "run": {"runId": run_id},
+               "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
+                   "type": "git", "url": "https://example.com/churn", "version": version}}}}
+              for run_id, version in runs.items()]
+    r.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    code = {rid.removeprefix("run:openlineage:"): [e.source for e in graph.in_edges(
+        rid, EdgeKind.CODE)] for rid in (f"run:openlineage:{x}" for x in runs)}
+    assert code == {"0190a5b2-0000-7000-8000-0000000000c1": [f"commit:{sha}"],
+                    "0190a5b2-0000-7000-8000-0000000000c2": [f"commit:{sha}"],
+                    "0190a5b2-0000-7000-8000-0000000000c3": []}
+    failed = {f.subject for f in run_audit(api.open_store(r.path)).findings
+              if f.rule == "run-code-pinned"}
+    assert failed == {"run:openlineage:0190a5b2-0000-7000-8000-0000000000c3"}
