@@ -91,12 +91,12 @@ def _approvals_for(ctx: AuditContext, version: str, deployment: str,
     superseded only with ``superseded``."""
     env = ctx.idx.a(deployment).get("environment")
     out = set(ctx.linked([deployment], "approval", "approves", "model", superseded=superseded))
-    out -= {ap for ap, _ in _misdirected(ctx, version, deployment)}
-    elsewhere = {ap for ap, _ in _for_other_deployments(ctx, version, deployment)}
+    wrong = {ap for ap, _ in _misdirected(ctx, version, deployment)}
+    out -= wrong
     for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
                          superseded=superseded):
         ap_env = ctx.idx.a(ap).get("environment")
-        if (ap_env is None or ap_env == env) and ap not in elsewhere:
+        if (ap_env is None or ap_env == env) and ap not in wrong:
             out.add(ap)
     return sorted(out)
 
@@ -117,10 +117,11 @@ def _for_other_deployments(ctx: AuditContext, version: str,
 
 
 def _misdirected(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
-    """Approvals naming the deployment that approve another version or environment: an
-    approval of churn@v1.0.0 does not approve the credit@v1.1.0 deployment it names."""
+    """Approvals naming the deployment that approve another version or environment (an
+    approval of churn@v1.0.0 does not approve the credit@v1.1.0 deployment it names), and
+    approvals of the version for another deployment (:func:`_for_other_deployments`)."""
     env = ctx.idx.a(deployment).get("environment")
-    out = []
+    out = _for_other_deployments(ctx, version, deployment)
     for ap in ctx.linked([deployment], "approval", "approves", "model", superseded=True):
         a = ctx.idx.a(ap)
         model = a.get("model")
@@ -248,7 +249,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})"
                                  for b in sorted(by))
                 why.append(f"approval {_rid(ap)} was superseded by {said}")
-            wrong = _misdirected(ctx, v, d) + _for_other_deployments(ctx, v, d)
+            wrong = _misdirected(ctx, v, d)
             why += [reason for _, reason in wrong]
             if not approvals and not gone and not wrong:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"
