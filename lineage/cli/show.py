@@ -135,9 +135,15 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     from lineage.audit import run_audit
     from lineage.audit.engine import AuditContext
     from lineage.audit.engine import _tiers as _rule_tiers
-    from lineage.audit.index import build_index
+    from lineage.audit.index import build_index, ref_id
     from lineage.audit.registry import RULES, parse_time, short
-    from lineage.audit.rules import _approvals_for, _decide, _misdirected, _people
+    from lineage.audit.rules import (
+        _approvals_for,
+        _decide,
+        _misdirected,
+        _not_this_lineage,
+        _people,
+    )
     from lineage.errors import ConfigError
 
     idx = build_index(graph if source is None else source)
@@ -264,13 +270,26 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     # retraining: the records naming this version or its run (the retraining-logged rule's),
     # then those of the versions retrained from it
     recs = set(ctx.linked(members, "retraining", "retrains", "new_model", superseded=True))
-    recs.update(ctx.linked(ctx.runs(v), "retraining", "retrains", "run", superseded=True))
+    # through its run, a record naming another version as the new one is about that one
+    recs.update(r for r in ctx.linked(ctx.runs(v), "retraining", "retrains", "run",
+                                      superseded=True)
+                if (new := ref_id(idx.a(r).get("new_model"))) is None
+                or ctx.version_of(new) == v)
     after = set(ctx.linked(members, "retraining", "retrains", "previous_model", outgoing=True,
                            superseded=True)) - recs
-    out["retraining"] = [
-        {**_record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at", "alert",
-                   "run", "within_change_plan"), "role": role}
-        for role, ids in (("trained by", recs), ("replaced by", after)) for r in sorted(ids)]
+    out["retraining"] = []
+    for role, ids in (("trained by", recs), ("replaced by", after)):
+        for r in sorted(ids):
+            rec = {**_record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at",
+                             "alert", "run", "within_change_plan"), "role": role}
+            # whether the retraining-logged rule takes it as this version's retraining log
+            note = _not_this_lineage(ctx, v, r) if role == "trained by" else None
+            if role == "trained by" and note is None and not rec["reason"] \
+                    and policy.retraining.require_reason:
+                note = f"retraining record {_rid(r)} gives no reason"
+            rec["counts"] = role == "trained by" and not rec["superseded_by"] and note is None
+            rec["note"] = note
+            out["retraining"].append(rec)
 
     # monitoring: alerts on the version, open or closed, and what followed them up
     alerts = []
@@ -548,7 +567,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(_rid(r["id"])), _s(r["role"]), _s(r["trigger"]), _s(r["at"]),
                   _s(r["reason"]),
                   f"{_s(prev)} → {_s(new)}",
-                  (_superseded(r) if r["superseded_by"] else plan) + _ahead(r))
+                  (_superseded(r) if r["superseded_by"] else plan) + _ahead(r)
+                  + (f"\n[red]does not count: {_s(r['note'])}[/]" if r["note"] else ""))
     if not gov["retraining"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "", "")
     parts.append(t)

@@ -294,3 +294,14 @@ def test_a_deployment_after_the_as_of_time_is_not_live_yet(messy_demo: Path) -> 
     assert "deployment:churn-canary-0121" not in {f["subject"] for f in gov["findings"]}
     out = _show("churn@v1.1.0", "--as-of", "2026-01-20T12:00:00Z")
     assert "not deployed yet" in _row(out, "churn-canary-0121", "2026-01-21T09:00:00Z")
+
+
+def test_a_retraining_record_the_audit_does_not_count_says_why(quickstart_demo: Path) -> None:
+    _record("retraining", "--previous", "credit@v1.0.0", "--new", "churn@v1.1.0", "--trigger",
+            "manual", "--reason", "copied from the credit system", "--at",
+            "2026-01-13T00:00:00Z", "--id", "foreign")
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    recs = {r["id"]: r for r in gov["retraining"]}
+    assert recs["retraining:churn-v1.1.0"]["counts"] is True
+    foreign = recs["retraining:foreign"]
+    assert foreign["counts"] is False and "another model group" in foreign["note"], foreign
