@@ -459,7 +459,10 @@ class Store:
                              f"{SCHEMA_VERSION}", hint="upgrade lineage")
         if version == 1:
             try:
-                cls._migrate_v1(conn)
+                cls._migrate_v1(conn, db)
+            except IntegrityError:
+                conn.close()
+                raise
             except sqlite3.DatabaseError as exc:
                 conn.close()
                 if _busy(exc):
@@ -470,7 +473,7 @@ class Store:
                                       "then run the command again") from exc
 
     @staticmethod
-    def _migrate_v1(conn: sqlite3.Connection) -> None:
+    def _migrate_v1(conn: sqlite3.Connection, db: Path) -> None:
         """Schema 1 → 2: the current version of each fact moves from ``fact_log`` to the fact
         row (its ``seq``); ``fact_log`` keeps the superseded versions only.
 
@@ -485,6 +488,13 @@ class Store:
             if row is None or row[0] != "1":  # another process migrated it meanwhile
                 conn.execute("ROLLBACK")
                 return
+            kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"))
+            for table in _TRAIL:  # (not a disk to free and retry: changed outside lineage)
+                if kinds.get(table) != "table":
+                    raise IntegrityError(
+                        f"{db}: table {table} is missing: it was changed outside lineage",
+                        hint="run `lineage verify`; restore .lineage/ from a backup, or move "
+                             "it aside and rebuild it with `lineage init` and `lineage harvest`")
             for table in ("nodes", "edges"):
                 cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
                 if "seq" not in cols:

@@ -555,3 +555,21 @@ def test_a_rolled_back_first_cache_and_watermark_write_leaves_them_readable(
             store.set_watermark("git", "refs", "w2")
         assert store.get_watermark("git", "refs") == "w2"
         assert store.cache_get_many("ns", ["k2"]) == {"k2": [2]}
+
+
+@pytest.mark.parametrize("table", ["fact_log", "nodes"])
+def test_schema_1_store_missing_a_trail_table_is_refused_not_upgraded(tmp_path: Path,
+                                                                      table: str) -> None:
+    """Not a disk or permission problem to fix and retry: the store was changed outside
+    lineage, and verify fails naming the table."""
+    from lineage.errors import IntegrityError
+
+    root = _v1_store(tmp_path / ".lineage", _v1_batches())
+    _tamper_db(root, f"DROP TABLE {table}")
+    before = (root / "lineage.db").read_bytes()
+    with pytest.raises(IntegrityError, match=f"table {table} is missing"):
+        Store.open_read_only(root)
+    assert (root / "lineage.db").read_bytes() == before
+    with pytest.raises(IntegrityError, match=f"table {table} is missing"):
+        Store.open(root)
+    assert _schema(root) == "1"
