@@ -196,22 +196,25 @@ def deployment_key(data: Mapping[str, Any], aliases: Mapping[str, str]
 
 
 def deployments_with_ids(records: Iterable[tuple[str, Mapping[str, Any]]],
-                         aliases: Mapping[str, str]) -> dict[tuple[str, str, str], str]:
+                         aliases: Mapping[str, str]
+                         ) -> dict[tuple[str, str, str], tuple[str, dict[str, Any]]]:
     """For records read together (one harvest, one ``record validate``): the node of the one
-    deployment recorded with its own ``id:`` for a version, environment and time. A record of
-    the same deployment without ``id:`` (its retirement) lands on it, as it does on a stored
-    one (:func:`stored_node_id`), so the graph does not depend on which file was harvested
-    first. A time two deployments with ids share names neither."""
-    found: dict[tuple[str, str, str], set[str]] = {}
+    deployment recorded with its own ``id:`` for a version, environment and time, and what it
+    says. A record without ``id:`` of that version, environment and time that does not say
+    otherwise (its retirement) lands on it, as it does on a stored one
+    (:func:`stored_node_id`), so the graph does not depend on which file was harvested first;
+    one that says otherwise is another deployment. A time two deployments with ids share
+    names neither."""
+    found: dict[tuple[str, str, str], list[tuple[str, dict[str, Any]]]] = {}
     for nid, data in records:
         key = deployment_key(data, aliases) if data.get("id") else None
         if key is not None:
-            found.setdefault(key, set()).add(nid)
-    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
+            found.setdefault(key, []).append(as_one_fact(nid, data, aliases))
+    return {key: hits[0] for key, hits in found.items() if len({n for n, _ in hits}) == 1}
 
 
 def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str],
-                named: Mapping[tuple[str, str, str], str] | None = None
+                named: Mapping[tuple[str, str, str], tuple[str, dict[str, Any]]] | None = None
                 ) -> tuple[str, dict[str, Any]]:
     """The node a record's ``data`` (:func:`canonical`) lands on, and what it says, with the
     model groups it names under their canonical names (``model_aliases``): what two records
@@ -222,9 +225,11 @@ def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str
     or content-derived id stays what its file says (:func:`with_aliases`)."""
     if named and not data.get("id"):
         key = deployment_key(data, aliases)
-        if key is not None and key in named:
-            node_id, data = named[key], {**data, "id": named[key].split(":", 1)[1]}
-            return as_one_fact(node_id, data, aliases)
+        hit = named.get(key) if key is not None else None
+        if hit is not None:
+            nid, said = as_one_fact(hit[0], {**data, "id": hit[0].split(":", 1)[1]}, aliases)
+            if not conflicts(hit[1], said):
+                return nid, said
     if not aliases:
         return node_id, dict(data)
     out = dict(data)
@@ -538,7 +543,9 @@ def stored_node_id(store: Store, record: _Record, nid: str) -> str:
         same = [n.id for n in store.find_nodes(
             NodeKind.DEPLOYMENT, model=model_ref_id(record.model),
             environment=record.environment, deployed_at=utc_iso(record.deployed_at))]
-        if len(same) == 1:
+        # unless it says otherwise about it: then it is another deployment at that time
+        if len(same) == 1 and not recorded_clash(store, same[0],
+                                                 to_facts(record, node_id=same[0])):
             return same[0]
     return nid
 
@@ -1079,6 +1086,22 @@ def conflicts(a: _Record | dict[str, Any], b: _Record | dict[str, Any]) -> list[
     return sorted(k for k in set(da) & set(db) if k != "id" and da[k] != db[k])
 
 
+def said_otherwise(seen: dict[str, dict[str, tuple[Any, Any]]], nid: str,
+                   said: Mapping[str, Any], where: Any) -> tuple[Any, list[str]] | None:
+    """Records read together (one harvest, one ``record validate``) that land on one node:
+    each may add fields but not say otherwise about one any record before it set — compared
+    with all of them, not just the first (a deployment, then two retirements giving two
+    dates). Returns (where the first differing field was said, the fields) or None, and
+    remembers what this record adds (``where`` is the caller's handle on it)."""
+    merged = seen.setdefault(nid, {})
+    clash = sorted(k for k in said if k != "id" and k in merged and merged[k][0] != said[k])
+    if clash:
+        return merged[clash[0]][1], clash
+    for k, v in said.items():
+        merged.setdefault(k, (v, where))
+    return None
+
+
 def conflict_error(node_id: str, prev_file: str, prev_line: int, file: str, line: int,
                    clash: list[str]) -> InputError:
     return InputError(
@@ -1138,7 +1161,7 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
             loaded += parse_file(f, repo_root)
         except InputError as exc:
             errors.append(exc)
-    seen: dict[str, tuple[LoadedRecord, dict[str, Any]]] = {}
+    seen: dict[str, dict[str, tuple[Any, Any]]] = {}
     said_by = [(rec.node_id, canonical(rec.record)) for rec in loaded]
     named = deployments_with_ids(said_by, aliases or {})
     for rec, (own, data) in zip(loaded, said_by, strict=True):
@@ -1149,9 +1172,9 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         if failed:
             warnings.append(f"{rec.file}:{rec.line_of('models')}: {failed}")
         nid, said = as_one_fact(own, data, aliases or {}, named)
-        prev, prev_said = seen.setdefault(nid, (rec, said))
-        clash = conflicts(prev_said, said) if prev is not rec else []
-        if clash:
+        hit = said_otherwise(seen, nid, said, rec)
+        if hit is not None:
+            prev, clash = hit
             errors.append(conflict_error(nid, prev.file, prev.line_of(clash[0]),
                                          rec.file, rec.line_of(clash[0]), clash))
         if isinstance(rec.record, DocumentRecord):
@@ -1596,7 +1619,7 @@ __all__ = [
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
-    "recorded_clash_of", "recorded_conflict",
+    "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",
 ]

@@ -40,10 +40,8 @@ from lineage.records import (
     canonical,
     check_document,
     conflict_error,
-    conflicts,
     credentials_removed,
     credentials_warning,
-    deployment_key,
     deployments_with_ids,
     failed_run_warning,
     keep_recorded_versions,
@@ -53,6 +51,7 @@ from lineage.records import (
     record_files,
     recorded_conflict,
     repository_of,
+    said_otherwise,
     stored_node_id,
     to_facts,
     validate_data,
@@ -154,16 +153,13 @@ class RecordsHarvester:
         groups under their canonical names (``model_aliases``): ``churn-gto@v1`` and
         ``churn@v1`` deployed at one time are one deployment, and a record naming either is
         the same fact."""
-        seen: dict[str, tuple[_Entry, dict[str, Any]]] = {}
+        seen: dict[str, dict[str, tuple[Any, Any]]] = {}
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         for rec in entries:
             nid, said = as_one_fact(rec.node_id, rec.data, aliases, named)
-            if nid not in seen:
-                seen[nid] = (rec, said)
-                continue
-            prev, prev_said = seen[nid]
-            clash = conflicts(prev_said, said)
-            if clash:
+            hit = said_otherwise(seen, nid, said, rec)
+            if hit is not None:
+                prev, clash = hit
                 raise conflict_error(nid, prev.file, prev.line_of(clash[0]), rec.file,
                                      rec.line_of(clash[0]), clash)
 
@@ -185,9 +181,9 @@ class RecordsHarvester:
             record = with_aliases(record, aliases)
             nid = rec.node_id
             if isinstance(record, DeploymentRecord) and not record.id:
-                key = deployment_key(rec.data, aliases)
-                nid = ((named.get(key) if key else None)
-                       or stored_node_id(ctx.store, record, node_id_of(record)))
+                nid = as_one_fact(rec.node_id, rec.data, aliases, named)[0]
+                if nid == node_id_of(record):  # none of this harvest: maybe a stored one
+                    nid = stored_node_id(ctx.store, record, nid)
             if rec.new:  # said once: the cached record holds no secret
                 warning = credentials_warning(record, in_file=True)
                 if warning:

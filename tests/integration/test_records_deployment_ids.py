@@ -238,12 +238,43 @@ def test_a_retirement_file_lands_on_the_deployment_with_its_own_id_in_the_same_h
     dep = recorded["deployment:churn-prod-1"]
     assert dep["retired_at"] == "2026-03-01T00:00:00Z"
     assert dep["endpoint"] == "https://models.example.com/churn"
-    # and a retirement saying otherwise about it is a contradiction, as it is in two harvests
+    # a record of that version, environment and time saying otherwise about it is another
+    # deployment at that time (two regions), as it is when harvested after it
     (gov / "c.yaml").write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
                                 "deployed_at: 2026-02-01T08:00:00Z\nendpoint: https://other\n")
-    res = runner.invoke(app, ["harvest"])
-    assert res.exit_code == 2, res.output
-    assert "endpoint" in res.stderr
+    _ok("harvest")
+    recorded = {k: v for k, v in _deployments(repo).items() if k != GTO_DEPLOYMENT}
+    assert sorted(recorded) == ["deployment:churn-prod-1",
+                                "deployment:churn:prod:2026-02-01T08:00:00Z"]
+    assert recorded["deployment:churn:prod:2026-02-01T08:00:00Z"]["endpoint"] == "https://other"
+    assert recorded["deployment:churn-prod-1"]["endpoint"] == (
+        "https://models.example.com/churn")
+
+
+def test_one_harvest_and_two_harvests_of_the_same_files_give_the_same_deployments(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    files = {"a.yaml": "kind: deployment\nid: churn-prod-1\nmodel: churn@v1.0.0\n"
+                       "environment: prod\ndeployed_at: 2026-02-01T08:00:00Z\n"
+                       "endpoint: https://eu\n",
+             "b.yaml": "kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                       "deployed_at: 2026-02-01T08:00:00Z\nretired_at: 2026-03-01T00:00:00Z\n",
+             "c.yaml": "kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+                       "deployed_at: 2026-02-01T08:00:00Z\nendpoint: https://us\n"}
+    graphs = []
+    for steps in ([["a.yaml", "b.yaml", "c.yaml"]], [["a.yaml"], ["b.yaml"], ["c.yaml"]]):
+        repo = GitRepo(tmp_path / f"r{len(steps)}")
+        repo.write("README.md", "x\n")
+        repo.commit("init")
+        _ok("init", "-C", str(repo.path))
+        for step in steps:
+            for name in step:
+                repo.write(f"governance/{name}", files[name])
+            _ok("harvest", "-C", str(repo.path))
+        with api.open_store(repo.path) as store:
+            graphs.append({n.id: {k: v for k, v in n.attrs.items() if k != "record_file"}
+                           for n in store.iter_nodes("deployment")})
+    assert graphs[0] == graphs[1]
+    assert graphs[0]["deployment:churn-prod-1"]["retired_at"] == "2026-03-01T00:00:00Z"
 
 
 def test_record_validate_compares_a_retirement_with_the_deployment_it_names(
@@ -253,12 +284,14 @@ def test_record_validate_compares_a_retirement_with_the_deployment_it_names(
     (gov / "a.yaml").write_text("kind: deployment\nid: churn-prod-1\nmodel: churn@v1.0.0\n"
                                 "environment: prod\ndeployed_at: 2026-02-01T08:00:00Z\n"
                                 "endpoint: https://models.example.com/churn\n")
-    (gov / "b.yaml").write_text("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
-                                "deployed_at: 2026-02-01T08:00:00Z\nendpoint: https://other\n")
+    retired = ("kind: deployment\nmodel: churn@v1.0.0\nenvironment: prod\n"
+               "deployed_at: 2026-02-01T08:00:00Z\nretired_at: {}\n")
+    (gov / "b.yaml").write_text(retired.format("2026-03-01T00:00:00Z"))
+    (gov / "c.yaml").write_text(retired.format("2026-04-01T00:00:00Z"))
     res = runner.invoke(app, ["record", "validate"])
     assert res.exit_code == 1, res.output
-    assert ("governance/b.yaml:5 (endpoint): record deployment:churn-prod-1 is also in "
-            "governance/a.yaml:6, which says otherwise about endpoint") in res.stderr
+    assert ("governance/c.yaml:5 (retired_at): record deployment:churn-prod-1 is also in "
+            "governance/b.yaml:5, which says otherwise about retired_at") in res.stderr
 
 
 def test_a_deployment_file_name_is_one_file_whatever_the_environment_is_called(

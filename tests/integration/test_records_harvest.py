@@ -159,3 +159,24 @@ def test_invalid_values_fail_the_harvest_naming_file_line_field(repo: GitRepo, t
     check = CliRunner().invoke(app, ["record", "validate", "-C", str(repo.path)])
     assert check.exit_code == 1, check.exception
     assert check.stderr.startswith(f"error: governance/bad.yaml:{line} ({field}): ")
+
+
+def test_three_records_of_one_id_are_each_compared_with_all_before_them(
+        governance_repo) -> None:
+    """A deployment, then two retirements of it giving two dates: the third is compared with
+    the second too, not only with the first (the last file read silently won)."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    repo = governance_repo
+    dep = ("kind: deployment\nid: churn-prod-x\nmodel: churn@v1.1.0\nenvironment: prod\n"
+           "deployed_at: 2026-02-01T08:00:00Z\n")
+    repo.write("governance/x/a.yaml", dep)
+    repo.write("governance/x/b.yaml", dep + "retired_at: 2026-03-01T00:00:00Z\n")
+    repo.write("governance/x/c.yaml", dep + "retired_at: 2026-04-01T00:00:00Z\n")
+    repo.commit("two retirements")
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path)])
+    assert res.exit_code == 2, res.output
+    assert ("governance/x/c.yaml:6 (retired_at): record deployment:churn-prod-x is also in "
+            "governance/x/b.yaml:6, which says otherwise about retired_at") in res.stderr
