@@ -357,4 +357,17 @@ def test_a_cd_job_with_a_fresh_store_leaves_the_governance_it_does_not_know(
         assert [c["typeName"] for c in now["classifications"]] == \
             [c["typeName"] for c in was["classifications"]] == ["EUAIAct_High"]
         assert now["businessAttributes"] == was["businessAttributes"]
-    assert entity(atlas, "lineage_deployment", "deployment:churn-canary")
+        # nor mark them as only named by a record: the version was harvested and described
+        assert now["attributes"] == was["attributes"]
+    canary = entity(atlas, "lineage_deployment", "deployment:churn-canary")
+    assert canary["relationshipAttributes"]["modelVersion"]["guid"] == before[
+        "model:churn@v1.1.0"]["guid"]
+    # the deployment retired later: the version is referenced again, still left as it is
+    lineage("record", "deployment", "-C", str(cd), "--model", "churn@v1.1.0", "--env",
+            "canary", "--deployed-at", "2026-01-25T00:00:00Z", "--retired-at",
+            "2026-01-26T00:00:00Z")
+    lineage("push", "--to", "atlas", "-C", str(cd))
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    assert v2["attributes"] == before["model:churn@v1.1.0"]["attributes"]
+    assert entity(atlas, "lineage_deployment", "deployment:churn-canary")["attributes"][
+        "retiredAt"]

@@ -181,6 +181,19 @@ class AtlasHttp:
         return self.call("GET", f"entity/guid/{guid}",  # type: ignore[no-any-return]
                          params=params)
 
+    def find_guid(self, type_name: str, qualified_name: str) -> str | None:
+        """The guid of the entity of that type and qualifiedName, None when Atlas has none."""
+        try:
+            found = self.call("GET", f"entity/uniqueAttribute/type/{type_name}",
+                              params={"attr:qualifiedName": qualified_name,
+                                      "minExtInfo": "true", "ignoreRelationships": "true"})
+        except AtlasError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        guid = (found or {}).get("entity", {}).get("guid")
+        return str(guid) if guid else None
+
     def lineage(self, guid: str, depth: int = 3, direction: str = "BOTH") -> dict[str, Any]:
         return self.call("GET", f"lineage/{guid}",  # type: ignore[no-any-return]
                          params={"direction": direction, "depth": depth})

@@ -162,16 +162,22 @@ def _is_ref(value: Any) -> bool:
     return isinstance(value, dict) and "uniqueAttributes" in value
 
 
-def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]]
+def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]],
+                  existing: dict[str, str] | None = None
                   ) -> tuple[dict[str, Any], dict[str, str]]:
     """One bulk request: the batch's entities plus, in ``referredEntities``, every entity they
-    refer to (its own attributes only, so the closure stops there). Returns the request and
-    ``{placeholder guid: qualifiedName}``."""
-    guid_of: dict[str, str] = {}
+    refer to (its own attributes only, so the closure stops there). ``existing``: entities
+    Atlas holds that must not be rewritten (``{qualifiedName: guid}``), referred to by their
+    guid. Returns the request and ``{guid in the request: qualifiedName}``."""
+    refs = {qn for item in batch for qn in references(item["entity"])}
+    guid_of: dict[str, str] = {qn: g for qn, g in (existing or {}).items() if qn in refs}
+    count = 0
 
     def placeholder(qn: str) -> str:
+        nonlocal count
         if qn not in guid_of:
-            guid_of[qn] = f"-{len(guid_of) + 1}"
+            count += 1
+            guid_of[qn] = f"-{count}"
         return guid_of[qn]
 
     for item in batch:
@@ -289,13 +295,16 @@ class AtlasSink:
                 details["typedefs"] = self._register_typedefs(client())
                 store.state_put_many(ns, [("typedefs", td_hash)])
             guids = {k[2:]: v for k, v in state.items() if k.startswith("g|")}
+            existing = self._named_only(items, guids, state, ns, store, client,
+                                        fresh=details["typedefs"] == "created")
+            changed = [i for i in changed if i["qualifiedName"] not in existing]
             created: set[str | None] = set()  # guids this push created: nothing of ours on them
             unknown = {k[2:] for k in state if k.startswith("u|")}
             done = 0
             total = len(changed)
             for start in range(0, total, settings.batch_size):
                 batch = changed[start:start + settings.batch_size]
-                request, placeholders = build_request(batch, by_qn)
+                request, placeholders = build_request(batch, by_qn, existing)
                 resp = client().bulk(request)
                 assigned = resp.get("guidAssignments") or {}
                 created.update(h.get("guid") for h in
@@ -360,6 +369,30 @@ class AtlasSink:
         log.info("atlas push to %s: %s", settings.url, details)
         self._log_event(ctx, result, settings, ok=True)
         return result
+
+    @staticmethod
+    def _named_only(items: list[dict[str, Any]], guids: dict[str, str], state: dict[str, str],
+                    ns: str, store: Any, client: Any, *, fresh: bool) -> dict[str, str]:
+        """Entities this store only knows by name (``lineagePlaceholder``: the version of a
+        deployment a CD job records without harvesting) that Atlas holds: ``{qualifiedName:
+        guid}``. They are referred to by guid and never rewritten, so another store's full
+        description (and its ``lineagePlaceholder``) stays. One look-up each, the first time
+        (``fresh``: the typedefs were just created, Atlas holds none of ours)."""
+        out: dict[str, str] = {}
+        for item in items:
+            qn = item["qualifiedName"]
+            if not _placeholder(item):
+                continue
+            if qn in guids:
+                out[qn] = guids[qn]
+                continue
+            if fresh:
+                continue
+            guid = client().find_guid(item["entity"]["typeName"], qn)
+            if guid:
+                out[qn] = guids[qn] = guid
+                store.state_put_many(ns, [("g|" + qn, guid)])
+        return out
 
     @staticmethod
     def _log_event(ctx: PushContext, result: PushResult, settings: AtlasSettings, *, ok: bool,
