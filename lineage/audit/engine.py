@@ -26,6 +26,9 @@ from lineage.runtime import gc_paused
 # governance record kinds a later record of the same kind can correct (``supersedes``)
 SUPERSEDABLE = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
+# kinds whose correction, when dated after it was written, does not supersede: the record it
+# names would stop counting (a live deployment, an open alert, the assessment in force)
+FUTURE_CORRECTS_NOTHING = ("deployment", "alert", "risk_assessment")
 # the dates of a governance record checked against the time the store wrote it: (attribute,
 # compared with the first write; False: with the last, a deployment's retirement completes it)
 DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
@@ -226,7 +229,9 @@ class AuditContext:
 
         A correction follows what it corrects: one the store wrote before the record it names
         (an id guessed ahead, e.g. a deployment's derived id) corrects nothing, and records
-        that name each other (a cycle) correct nothing either; both still count."""
+        that name each other (a cycle) correct nothing either; both still count. A deployment,
+        alert or assessment dated after it was written (:meth:`future_dated`) corrects
+        nothing: removing what it names would let a gate pass."""
         self.superseded: dict[str, list[str]] = {}  # record → the records that supersede it
         self.foreign_corrections: dict[str, list[str]] = {}  # same, about another system
         pairs: list[tuple[str, str]] = []
@@ -253,6 +258,10 @@ class AuditContext:
                     if target in self.idx.attrs and (self.recorded_at(target)
                                                      > self.recorded_at(n)):
                         continue  # named before it existed: it corrects nothing
+                    if kind in FUTURE_CORRECTS_NOTHING and self.future_dated(n):
+                        # a correction from the future must not make a live deployment, an
+                        # open alert or the assessment in force vanish now
+                        continue
                     pairs.append((n, target))
         corrects: dict[str, set[str]] = {}
         for n, target in pairs:

@@ -141,3 +141,24 @@ def test_an_assessment_dated_in_the_future_ages_from_its_recording(repo: Path) -
     assert "older than 365 days" in stale["message"], stale["message"]
     [flag] = about(found, "lineage-continuity", "risk_assessment:forever")
     assert flag["group"] == "model_group:churn" and flag["tier"] == "minimal"
+
+
+def test_a_correction_dated_after_it_was_recorded_removes_nothing(repo: Path) -> None:
+    record("assessment", "--group", "churn", "--tier", "unacceptable", "--assessor",
+           "risk@example.com", "--date", "2026-01-01T00:00:00Z", "--id", "banned")
+    record("deployment", "--model", "churn@v1.0.0", "--env", "prod", "--deployed-at",
+           "2026-02-01T00:00:00Z")
+    # a "minimal" correction of the prohibited tier, dated after it was recorded
+    record("assessment", "--group", "churn", "--tier", "minimal", "--assessor",
+           "mallory@example.com", "--date", FAR, "--id", "lifted", "--prop",
+           "supersedes=banned")
+    found = findings()
+    [f] = about(found, "prohibited-not-deployed", "model:churn@v1.0.0")
+    assert f["tier"] == "unacceptable" and "risk_assessment:banned" in f["evidence"]
+    assert about(found, "lineage-continuity", "risk_assessment:lifted")
+    # nor does a deployment "correction" from the future make the live one vanish
+    record("deployment", "--model", "churn@v1.0.0", "--env", "prod", "--deployed-at", FAR,
+           "--retired-at", "2099-01-02T00:00:00Z", "--id", "gone", "--prop",
+           "supersedes=churn:prod:2026-02-01T00:00:00Z")
+    [f] = about(findings(), "prohibited-not-deployed", "model:churn@v1.0.0")
+    assert "deployment:churn:prod:2026-02-01T00:00:00Z" in f["evidence"]
