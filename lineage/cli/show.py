@@ -141,6 +141,7 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
         _approvals_for,
         _decide,
         _misdirected,
+        _not_a_follow_up,
         _not_this_lineage,
         _people,
     )
@@ -296,7 +297,17 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     for al in ctx.linked(members, "alert", "alerts", "model", superseded=True):
         rec = _record(ctx, al, "metric", "value", "threshold", "at", "status")
         rec["status"] = rec["status"] or "open"
-        rec["follow_up"] = ctx.linked([al], "retraining", "triggers", "alert", outgoing=True)
+        # the retrainings the monitoring-active rule takes as its follow-up, and why not others
+        at = parse_time(rec["at"])
+        if at is not None:
+            at = min(at, ctx.recorded_at(al))
+        rec["follow_up"], rec["not_follow_up"] = [], []
+        for r in ctx.linked([al], "retraining", "triggers", "alert", outgoing=True):
+            reason = _not_a_follow_up(ctx, v, at, r)
+            if reason is None:
+                rec["follow_up"].append(r)
+            else:
+                rec["not_follow_up"].append({"id": r, "why": reason})
         alerts.append(rec)
     out["alerts"] = sorted(alerts, key=lambda a: (str(a["at"] or ""), a["id"]))
     # the other monitoring evidence the monitoring-active rule reads: a check time kept on a
@@ -580,7 +591,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
             f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
                   _s(a["at"]), status + _ahead(a),
-                  ", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—")
+                  (", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—") + "".join(
+                      f"\n[dim]{_s(x['why'])}[/]" for x in a["not_follow_up"]))
     for c in gov["monitoring_checks"]:
         t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "—")
     if not gov["alerts"] and not gov["monitoring_checks"]:

@@ -305,3 +305,18 @@ def test_a_retraining_record_the_audit_does_not_count_says_why(quickstart_demo: 
     assert recs["retraining:churn-v1.1.0"]["counts"] is True
     foreign = recs["retraining:foreign"]
     assert foreign["counts"] is False and "another model group" in foreign["note"], foreign
+
+
+def test_an_alert_names_only_the_retrainings_the_audit_takes_as_its_follow_up(
+        quickstart_demo: Path) -> None:
+    _record("alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
+            "--threshold", "0.2", "--at", "2026-01-15T00:00:00Z", "--id", "drift-2")
+    _record("retraining", "--previous", "credit@v1.0.0", "--new", "credit@v1.1.0",
+            "--trigger", "drift", "--reason", "credit drift", "--alert", "drift-2", "--at",
+            "2026-01-16T00:00:00Z", "--id", "credit-retrain")
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-02-20", "--json"))["governance"]
+    alert = next(a for a in gov["alerts"] if a["id"] == "alert:drift-2")
+    assert alert["follow_up"] == []
+    assert "credit" in alert["not_follow_up"][0]["why"], alert
+    assert ("monitoring-active", "alert:drift-2") in {(f["rule"], f["subject"])
+                                                      for f in gov["findings"]}
