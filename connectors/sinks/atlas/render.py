@@ -188,8 +188,8 @@ class _Renderer:
             if x.startswith("model_group:"):
                 members.setdefault(find(x), []).append(x)
         for ms in members.values():
-            for g in ms:
-                self.group_class[g] = min(ms)
+            for group in ms:
+                self.group_class[group] = min(ms)
         self.class_members = {min(ms): sorted(ms) for ms in members.values()}
 
     def version_groups(self, model_id: str) -> list[str]:
@@ -608,7 +608,7 @@ class _Renderer:
                    "approvedDeployments": self.refs(targets, {NodeKind.DEPLOYMENT})}
         else:  # pragma: no cover - guarded by rendered()
             return []
-        entity = {"typeName": ENTITY_TYPE[kind],
+        entity: dict[str, Any] = {"typeName": ENTITY_TYPE[kind],
                   "attributes": _compact({**self.common(nid), **attrs}),
                   "relationshipAttributes": _compact(rel)}
         if not entity["attributes"].get("lineagePlaceholder"):
