@@ -1031,7 +1031,10 @@ def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | No
 
     path = document_path(record.uri, repo_root)
     if path is None:
-        return record, None
+        if _URL.match(record.uri):  # URLs are not fetched
+            return record, None
+        return record, (f"document {record.uri} is outside the repository; its content is "
+                        "not pinned")
     if not path.is_file():
         return record, f"document {record.uri} is not in the repository; its content is not pinned"
     given = record.content_hash

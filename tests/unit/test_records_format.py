@@ -389,3 +389,21 @@ def test_an_alert_value_that_is_no_number_is_refused(field: str, value: str) -> 
                  f"{field}: {value}\n")
     assert err.line == 5 and err.field == field
     assert "finite number" in err.message
+
+
+@pytest.mark.parametrize("uri", ["../outside.md", "/srv/docs/card.md", "docs/../../card.md"])
+def test_a_document_outside_the_repository_is_a_warning(tmp_path: Path, uri: str) -> None:
+    from lineage.records import DocumentRecord, check_document
+
+    rec = DocumentRecord(kind="document", doc_kind="model_card", uri=uri, model="churn@v1")
+    out, warning = check_document(rec, tmp_path)
+    assert out.content_hash is None
+    assert warning is not None and "outside the repository" in warning and uri in warning
+
+
+def test_a_url_is_not_fetched_and_not_warned_about(tmp_path: Path) -> None:
+    from lineage.records import DocumentRecord, check_document
+
+    rec = DocumentRecord(kind="document", doc_kind="model_card",
+                         uri="https://wiki.example.com/churn", model="churn@v1")
+    assert check_document(rec, tmp_path) == (rec, None)
