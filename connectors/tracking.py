@@ -44,7 +44,14 @@ from typing import Any
 from lineage.errors import InputError, NotARepositoryError
 from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
 from lineage.ids import repo_key, repository_id, strip_credentials
-from lineage.records import EmitResult, RunRecord, default_version, emit, validate_data
+from lineage.records import (
+    EmitResult,
+    RunRecord,
+    StrPath,
+    default_version,
+    emit,
+    validate_data,
+)
 from lineage.serialize import now_utc
 
 
@@ -76,7 +83,7 @@ class GitState:
     repository: str | None
 
 
-def git_state(path: str | Path = ".") -> GitState:
+def git_state(path: StrPath = ".") -> GitState:
     """Commit, dirty flag and repository id of the work tree containing ``path``."""
     top = _git(Path(path), "rev-parse", "--show-toplevel")
     if top is None:
@@ -186,9 +193,9 @@ class TrackedRun:
     def set_tag(self, key: str, value: str) -> None:
         self.tags[key] = str(value)
 
-    def log_input(self, path: str | Path) -> dict[str, Any]:
+    def log_input(self, path: StrPath) -> dict[str, Any]:
         """Pin an input by content hash now (DVC's recorded md5, or computed as DVC does)."""
-        rel, inside = repo_path(self.root, path)
+        rel, inside = repo_path(self.root, os.fspath(path))
         if not inside:
             _warn(f"lineage: input {rel} is outside the repository {self.root}: recorded by "
                   "its absolute path and content hash, it cannot be joined to DVC data")
@@ -201,10 +208,10 @@ class TrackedRun:
         self.inputs.append(entry)
         return entry
 
-    def log_model(self, path: str | Path, *, name: str, version: str | None = None) -> None:
+    def log_model(self, path: StrPath, *, name: str, version: str | None = None) -> None:
         """A model the run writes; hashed when the run ends (it may not exist yet). A name or
         version the record would refuse is an :class:`InputError` now, not after the run."""
-        rel = repo_path(self.root, path)[0]
+        rel = repo_path(self.root, os.fspath(path))[0]
         models = [*self.models, (name, version, rel)]
         validate_data({"kind": "run", "models": [
             {"name": n, "version": v or "md5-unknown", "path": p} for n, v, p in models]},
@@ -308,8 +315,8 @@ def _normal_exit(code: object) -> bool:
 
 
 @contextlib.contextmanager
-def track_run(repo: str | Path = ".", *, name: str | None = None,
-              inputs: Iterable[str | Path] = (), experiment: str | None = None,
+def track_run(repo: StrPath = ".", *, name: str | None = None,
+              inputs: Iterable[StrPath] = (), experiment: str | None = None,
               params: Mapping[str, Any] | None = None, run_id: str | None = None,
               write_file: bool = False) -> Iterator[TrackedRun]:
     """Wrap training work; the run is recorded when the block ends: FINISHED (also on

@@ -1236,10 +1236,11 @@ def record_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
-def write_schemas(root: Path) -> list[Path]:
+def write_schemas(root: StrPath) -> list[Path]:
+    """Write ``schemas/records/<kind>.schema.json`` under ``root``; the files written."""
     from lineage.schemas import write_folder
 
-    return write_folder(root / "schemas" / "records", record_schemas())
+    return write_folder(Path(root) / "schemas" / "records", record_schemas())
 
 
 # -- the repository as other harvesters name it ----------------------------------------------------
@@ -1616,7 +1617,8 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
 __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
-    "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "canonical",
+    "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "StrPath",
+    "canonical",
     "CheckResult", "FAILED_RUN", "as_one_fact", "failed_run_warning", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",

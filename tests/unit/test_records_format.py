@@ -361,6 +361,9 @@ def test_parse_file_and_check_files_take_str_and_pathlike(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     assert [r.file for r in parse_file("governance/a.yaml", ".")] == ["governance/a.yaml"]
     assert record_files("governance") == [Path("governance/a.yaml")]
+    from lineage.records import write_schemas
+
+    assert write_schemas("out") and Path("out/schemas/records/approval.schema.json").is_file()
     result = check_files(["governance"], ".")
     assert result.ok and result.files == 1 and [r.file for r in result.records] == [
         "governance/a.yaml"]
