@@ -544,3 +544,20 @@ def test_an_alias_that_moved_leaves_the_version(atlas: AtlasStandin, store: Stor
     champions = sorted(e["attributes"]["lineageId"] for e in atlas.entities.values()
                        if "champion" in (e["attributes"].get("aliases") or []))
     assert champions == [G.V2_MLFLOW]
+
+
+def test_a_deployment_counts_approvals_of_every_spelling_of_its_version(
+        atlas: AtlasStandin, store: Store) -> None:
+    # gina approved the version under its MLflow spelling (churn/3, the same artifact as the
+    # deployed churn@v1.1.0): the audit counts it for the deployment, Atlas must too
+    graph = G.build_graph()
+    gina = ids.record_id("approval", "APR-10")
+    graph.add([Node.make(NodeKind.APPROVAL, gina, approver="gina", role="ml-lead",
+                         decision="approved", decided_at="2026-01-04T13:00:00Z",
+                         model=G.V2_MLFLOW, environment="prod")])
+    graph.add([Edge.make(EdgeKind.APPROVES, gina, G.V2_MLFLOW)])
+    push(graph, store, atlas)
+    dep = atlas.entities[guid(atlas, "lineage_deployment", G.DEPLOY)]
+    status = dep["businessAttributes"]["lineage_approval_status"]
+    assert gina in status["approvalIds"] and "gina" in status["approvers"]
+    assert status["approvalCount"] == 2  # erin and gina (frank's is conditional)

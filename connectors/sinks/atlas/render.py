@@ -174,6 +174,25 @@ class _Renderer:
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
 
+        # versions joined by same_as are one version (GTO churn@v1.1.0 and MLflow churn/3)
+        vparent: dict[str, str] = {}
+
+        def vfind(x: str) -> str:
+            vparent.setdefault(x, x)
+            while vparent[x] != x:
+                vparent[x] = vparent[vparent[x]]
+                x = vparent[x]
+            return x
+
+        for m in self.g.nodes(NodeKind.MODEL):
+            for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL):
+                ra, rb = vfind(m.id), vfind(other)
+                if ra != rb:
+                    vparent[max(ra, rb)] = min(ra, rb)
+        self.spellings: dict[str, list[str]] = {}
+        for m_id in list(vparent):
+            self.spellings.setdefault(vfind(m_id), []).append(m_id)
+        self.spellings = {m_id: sorted(ms) for ms in self.spellings.values() for m_id in ms}
         for g in self.g.nodes(NodeKind.MODEL_GROUP):
             find(g.id)
         for m in self.g.nodes(NodeKind.MODEL):
@@ -310,8 +329,10 @@ class _Renderer:
         a = self.g.attrs(deployment)
         env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
         named = self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL)
-        of_versions = [ap for m in models for ap in self.preds(m, EdgeKind.APPROVES,
-                                                                NodeKind.APPROVAL)
+        # the version under any registry's spelling (same_as), as the audit reads it
+        spellings = sorted({s for m in models for s in self.spellings.get(m, [m])})
+        of_versions = [ap for m in spellings for ap in self.preds(m, EdgeKind.APPROVES,
+                                                                   NodeKind.APPROVAL)
                        if self.g.attrs(ap).get("environment") in (None, env)]
         out = set()
         for ap in [*named, *of_versions]:
