@@ -561,3 +561,24 @@ def test_a_deployment_counts_approvals_of_every_spelling_of_its_version(
     status = dep["businessAttributes"]["lineage_approval_status"]
     assert gina in status["approvalIds"] and "gina" in status["approvers"]
     assert status["approvalCount"] == 2  # erin and gina (frank's is conditional)
+
+
+def test_an_approval_naming_the_deployment_for_another_version_does_not_count(
+        atlas: AtlasStandin, store: Store) -> None:
+    # hal's approval names the prod deployment of v1.1.0 but approves v1.0.0 (and ida's is
+    # for staging): the audit does not count them for that deployment, Atlas must not either
+    graph = G.build_graph()
+    hal, ida = ids.record_id("approval", "APR-11"), ids.record_id("approval", "APR-12")
+    graph.add([Node.make(NodeKind.APPROVAL, hal, approver="hal", role="ml-lead",
+                         decision="approved", decided_at="2026-01-04T13:00:00Z", model=G.V1,
+                         environment="prod"),
+               Node.make(NodeKind.APPROVAL, ida, approver="ida", role="ml-lead",
+                         decision="approved", decided_at="2026-01-04T13:00:00Z", model=G.V2,
+                         environment="staging")])
+    graph.add([Edge.make(EdgeKind.APPROVES, hal, G.DEPLOY),
+               Edge.make(EdgeKind.APPROVES, ida, G.DEPLOY)])
+    push(graph, store, atlas)
+    dep = atlas.entities[guid(atlas, "lineage_deployment", G.DEPLOY)]
+    status = dep["businessAttributes"]["lineage_approval_status"]
+    assert hal not in status["approvalIds"] and ida not in status["approvalIds"]
+    assert status["approvalCount"] == 1  # erin's

@@ -328,9 +328,14 @@ class _Renderer:
         no later than it was deployed (a later decision does not make it approved)."""
         a = self.g.attrs(deployment)
         env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
-        named = self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL)
         # the version under any registry's spelling (same_as), as the audit reads it
         spellings = sorted({s for m in models for s in self.spellings.get(m, [m])})
+        # one naming the deployment but approving another version or environment does not
+        # approve it (as the audit reads it)
+        named = [ap for ap in self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL)
+                 if self.g.attrs(ap).get("environment") in (None, env)
+                 and (not spellings or not isinstance(self.g.attrs(ap).get("model"), str)
+                      or self.g.attrs(ap)["model"] in spellings)]
         of_versions = [ap for m in spellings for ap in self.preds(m, EdgeKind.APPROVES,
                                                                    NodeKind.APPROVAL)
                        if self.g.attrs(ap).get("environment") in (None, env)]
