@@ -157,8 +157,9 @@ def deployment(
     """Record a deployment of a model version (from a CD job).
 
     To retire it later, record it again with the same --model, --env and
-    --deployed-at and a --retired-at: that completes the deployment recorded
-    for them, whatever its id (with --write-file, the file that recorded it).
+    --deployed-at (or the --id it was recorded with) and a --retired-at: that
+    completes the deployment recorded for them, whatever its id (with
+    --write-file, the file that recorded it).
 
     Example:
       lineage record deployment --model churn@v1.1.0 --env prod \\
@@ -168,7 +169,7 @@ def deployment(
 
     if retired_at and not deployed_at:
         with handle_errors():
-            _retirement_needs_its_time(model, env, retired_at, record_id, repo)
+            deployed_at = _retired_deployment_time(model, env, retired_at, record_id, repo)
     _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
            # a retirement names the deployment; it does not re-state who deployed it
@@ -177,10 +178,12 @@ def deployment(
           prop, repo, write_file, as_json)
 
 
-def _retirement_needs_its_time(model: str, env: str, retired_at: str, record_id: str | None,
-                               repo: Path | None) -> None:
-    """A deployment is named by its time: --retired-at without --deployed-at would record a
-    new deployment, deployed now and retired at once, and leave the live one live."""
+def _retired_deployment_time(model: str, env: str, retired_at: str, record_id: str | None,
+                             repo: Path | None) -> str:
+    """The time of the deployment --retired-at retires when --deployed-at is not given: that
+    of the deployment recorded under --id (of this version and environment). Else an error: a
+    deployment without --id is named by its time, and without one this would record a new
+    deployment, deployed now and retired at once, and leave the live one live."""
     import shlex
 
     from lineage import api
@@ -194,6 +197,10 @@ def _retirement_needs_its_time(model: str, env: str, retired_at: str, record_id:
         root = api.find_repo_root(repo_path(repo))
         ref = with_aliases_ref(model, load_config(root).model_aliases)
         with api.open_store(root) as store:
+            own = store.get_node(f"deployment:{record_id}") if record_id else None
+            if (own is not None and own.attrs.get("model") == model_ref_id(ref)
+                    and own.attrs.get("environment") == env and own.attrs.get("deployed_at")):
+                return str(own.attrs["deployed_at"])
             live = sorted(str(n.attrs["deployed_at"]) for n in store.find_nodes(
                 NodeKind.DEPLOYMENT, model=model_ref_id(ref), environment=env)
                 if n.attrs.get("deployed_at") and not n.attrs.get("retired_at"))
@@ -208,8 +215,9 @@ def _retirement_needs_its_time(model: str, env: str, retired_at: str, record_id:
     else:
         hint = (f"no live deployment of {model} to {env} is recorded; its time is the end of "
                 "its id (deployment:<group>:<env>:<time>): " + command.format("<that time>"))
-    raise ConfigError("--retired-at retires a recorded deployment: give its --deployed-at "
-                      "(without it this would be a new deployment, deployed now)", hint=hint)
+    raise ConfigError("--retired-at retires a recorded deployment: give its --deployed-at, or "
+                      "the --id it was recorded with (without either this would be a new "
+                      "deployment, deployed now)", hint=hint)
 
 
 @record_app.command("assessment")

@@ -305,3 +305,20 @@ def test_a_deployment_file_name_is_one_file_whatever_the_environment_is_called(
     assert (repo.path / res["file"]).is_file()
     _ok("harvest")  # the file is the record: same node, nothing new
     assert res["node"] in _deployments(repo)
+
+
+
+def test_a_deployment_recorded_with_an_id_is_retired_by_its_id(repo: GitRepo) -> None:
+    _ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod", "--id",
+        "churn-prod-7", "--deployed-at", "2026-02-01T08:00:00Z", "--endpoint", "https://m")
+    out = json.loads(_ok("record", "deployment", "--model", "churn@v1.0.0", "--env", "prod",
+                         "--id", "churn-prod-7", "--retired-at", "2026-03-01T00:00:00Z",
+                         "--json"))
+    assert out["node"] == "deployment:churn-prod-7"
+    dep = _deployments(repo)["deployment:churn-prod-7"]
+    assert dep["retired_at"] == "2026-03-01T00:00:00Z" and dep["endpoint"] == "https://m"
+    # an id of another version or environment is no shortcut: its time is asked for
+    res = runner.invoke(app, ["record", "deployment", "--model", "churn@v1.0.0", "--env",
+                              "staging", "--id", "churn-prod-7", "--retired-at",
+                              "2026-03-01T00:00:00Z"])
+    assert res.exit_code == 2 and "give its --deployed-at" in res.stderr
