@@ -418,37 +418,40 @@ class _Table:
         from rich.table import Table
         from rich.text import Text
 
-        def width(i: int) -> int:
-            return max([len(self.columns[i])] + [
-                len(line) for row in self.rows
-                for line in Text.from_markup(row[i]).plain.splitlines()])
+        def lines(i: int) -> list[str]:
+            return [self.columns[i], *(line for row in self.rows
+                                       for line in Text.from_markup(row[i]).plain.splitlines())]
 
-        def table(columns: list[tuple[str, int | None]]) -> Any:
-            t = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False,
-                      caption=self.caption)
-            for name, least in columns:
-                t.add_column(name, overflow="fold", min_width=least)
-            return t
+        def width(i: int) -> int:
+            return max(len(line) for line in lines(i))
+
+        def word(i: int) -> int:  # rich never makes a column narrower than its longest word
+            return max((len(w) for line in lines(i) for w in line.split()), default=0)
 
         # the title on a line of its own: as a table title it would wrap to the table's width
         yield Text.from_markup(f"[bold]{self.title}[/]")
         least = [min(40, width(i)) if self.keep[i] else None for i in range(len(self.columns))]
-        # kept columns whole, the others at least 12 wide (or their longest), 3 between
-        need = sum(n if n is not None else min(12, width(i)) for i, n in enumerate(least))
-        if need + 3 * len(self.columns) <= options.max_width:
-            wide = table(list(zip(self.columns, least, strict=True)))
+        # the narrowest the table can be (kept columns whole, the others at their longest
+        # word), with 3 characters between and around the columns
+        need = sum(max(n or 0, word(i)) for i, n in enumerate(least)) + 3 * len(self.columns)
+        if need <= options.max_width:
+            wide = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False, caption=self.caption)
+            for name, n in zip(self.columns, least, strict=True):
+                wide.add_column(name, overflow="fold", min_width=n)
             for row in self.rows:
                 wide.add_row(*row)
             yield wide
             return
         # too narrow for one column per fact (an 80-column terminal): each record on a line of
-        # its own, then its facts one per line, named as the columns are
-        narrow = table([(self.columns[0], None)])
+        # its own, then its facts one per line, named as the columns are; text wraps at words
+        # and folds a word longer than the line
+        yield Text()
         for row in self.rows:
             facts = [(f"  [dim]{name}:[/] " if name else "  ") + " · ".join(cell.splitlines())
                      for name, cell in zip(self.columns[1:], row[1:], strict=True) if cell]
-            narrow.add_row("\n".join([f"[bold]{row[0]}[/]", *facts]))
-        yield narrow
+            yield Text.from_markup("\n".join([f"[bold]{row[0]}[/]", *facts]), overflow="fold")
+        if self.caption:
+            yield Text.from_markup(f"[dim]{self.caption}[/]")
 
 
 def _table(title: str, *columns: str) -> _Table:

@@ -174,7 +174,7 @@ def test_findings_are_the_audits_own(messy_demo: Path, as_of: str) -> None:
         assert rule in out
 
 
-@pytest.mark.parametrize("columns", ["80", "120"])
+@pytest.mark.parametrize("columns", ["80", "110", "120", "170"])
 def test_ids_dates_and_hashes_are_never_cut_in_a_narrow_terminal(messy_demo: Path,
                                                                  columns: str) -> None:
     res = runner.invoke(app, ["show", "churn@v1.1.0", "--as-of", "2026-01-22", "--json"])
@@ -191,6 +191,10 @@ def test_ids_dates_and_hashes_are_never_cut_in_a_narrow_terminal(messy_demo: Pat
     whole |= {i["hash"] for r in gov["runs"] for i in r["inputs"]}
     words = set(tables.replace("│", " ").replace(",", " ").split())
     assert whole <= words, sorted(whole - words)
+    # and in their own section: an approval cut in the deployments table is not found elsewhere
+    section = tables.split("\nDeployments\n", 1)[1].split("\nDocuments", 1)[0]
+    counted = {a.split(":", 1)[1] for d in gov["deployments"] for a in d["approved_by"]}
+    assert counted and counted <= set(section.replace(",", " ").split()), section
 
 
 def _approvals(*args: str) -> dict[str, dict[str, object]]:
