@@ -1318,6 +1318,26 @@ class Store:
             out.append((fid, h, where))
         return out
 
+    def side_entries_changed(self) -> dict[str, int]:
+        """How many push state entries, watermarks and cache entries do not match the hash
+        they were written with (changed outside lineage), by table; tables with none are left
+        out. They are not part of the trail (lineage does not use such an entry: the work it
+        saved is done again), so they are not a failed verify, but an auditor is told.
+        Entries without a hash (written before the column, or by a lineage without it) are
+        not counted."""
+        out: dict[str, int] = {}
+        for table, keys in (("state", "namespace, key"), ("watermarks", "harvester, scope"),
+                            ("cache", "namespace, key")):
+            cols = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if "hash" not in cols:
+                continue
+            bad = sum(1 for a, b, v, h in self.conn.execute(
+                f"SELECT {keys}, value, hash FROM {table} WHERE hash IS NOT NULL")
+                if h != _side_hash(_as_text(a), _as_text(b), _as_text(v)))
+            if bad:
+                out[table] = bad
+        return out
+
     def verify_or_raise(self) -> VerifyResult:
         res = self.verify()
         if not res.ok:

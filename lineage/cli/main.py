@@ -242,7 +242,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     from lineage.errors import IntegrityError
     from lineage.store import Store, VerifyResult
 
-    note = None
+    note = side = None
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
         if store_at is None:
@@ -264,10 +264,12 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                     head = f"{seq}:{head_hash}"
                     if want is not None:
                         problem, bad = _head_problem(store, seq, *want)
+                    side = _side_note(store.side_entries_changed())
             finally:
                 store.close()
-    if note and not as_json:
-        err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for text in (note, side) if not as_json else ():
+        if text:
+            err_console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
     ok = res.ok and problem is None
     if as_json:
         print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,
@@ -283,6 +285,21 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                           "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
     if not ok:
         raise typer.Exit(1)
+
+
+def _side_note(changed: dict[str, int]) -> str | None:
+    """What verify says of push state, watermarks and cache entries changed outside lineage
+    (not part of the trail: lineage does not use them)."""
+    names = {"state": ("push state entry", "push state entries"),
+             "watermarks": ("watermark", "watermarks"), "cache": ("cache entry", "cache entries")}
+    parts = [f"{n} {names[t][n != 1]}" for t, n in changed.items()]
+    if not parts:
+        return None
+    one = sum(changed.values()) == 1
+    return (f"{' and '.join([', '.join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)} "
+            f"{'does' if one else 'do'} not match {'its' if one else 'their'} hash (changed "
+            "outside lineage): lineage does not use "
+            f"{'it' if one else 'them'}, the next harvest or push does that work again")
 
 
 def _expected_head(value: str) -> tuple[int, str]:

@@ -54,3 +54,21 @@ def test_push_state_from_before_its_hashes_is_kept_then_hashed(quickstart_demo: 
     assert _push(repo)["written"] == 0
     res = runner.invoke(app, ["verify", "--repo", str(repo)])
     assert res.exit_code == 0, res.output
+
+
+def test_verify_notes_side_entries_changed_outside_lineage(quickstart_demo: Path) -> None:
+    """Push state, watermarks and cache are not part of the trail (verify passes), but an
+    auditor is told that some were edited, and that lineage does not use them."""
+    repo = quickstart_demo
+    res = runner.invoke(app, ["verify", "--repo", str(repo)])
+    assert res.exit_code == 0 and "note:" not in res.output, res.output
+    _sql(repo, "UPDATE state SET value='0' || substr(value, 2) WHERE rowid IN "
+               "(SELECT rowid FROM state WHERE key LIKE '%|%' LIMIT 2)")
+    _sql(repo, "UPDATE watermarks SET value='{}' WHERE rowid = (SELECT min(rowid) FROM "
+               "watermarks)")
+    res = runner.invoke(app, ["verify", "--repo", str(repo)])
+    assert res.exit_code == 0 and res.stdout.startswith("OK: event log intact"), res.output
+    assert ("note: 2 push state entries and 1 watermark do not match their hash (changed "
+            "outside lineage): lineage does not use them") in res.output, res.output
+    res = runner.invoke(app, ["verify", "--repo", str(repo), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["ok"] is True, res.output
