@@ -314,6 +314,28 @@ def _normal_exit(code: object) -> bool:
     return code is None or (isinstance(code, int) and code == 0)
 
 
+def _not_recorded_yet(root: Path, run: TrackedRun) -> None:
+    """A run is immutable: an id the store already holds (a scheduler's retry that keeps its
+    run id) would be refused when the run ends, after the training; refuse it now."""
+    from lineage import api
+    from lineage.errors import StoreNotInitialized
+
+    try:
+        store = api.open_store(root)
+    except StoreNotInitialized:
+        return
+    try:
+        old = store.get_node(run.node_id)
+    finally:
+        store.close()
+    if old is not None:
+        raise InputError(
+            f"run {run.node_id} is already recorded ({old.attrs.get('status') or 'no status'}"
+            f", started {old.attrs.get('start_time') or 'at an unknown time'})",
+            field="run_id", hint="a run is immutable: give this attempt its own run_id (e.g. "
+            f"run_id='{run.run_id}-2'), or none for a new uuid")
+
+
 @contextlib.contextmanager
 def track_run(repo: StrPath = ".", *, name: str | None = None,
               inputs: Iterable[StrPath] = (), experiment: str | None = None,
@@ -341,6 +363,8 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
     for p in inputs:
         run.log_input(p)
     run.to_record("RUNNING")  # a name, experiment or param the record refuses: before training
+    if run_id is not None:
+        _not_recorded_yet(state.root, run)
     status = "FINISHED"
     missing: list[str] = []
     killed: list[bool] = []

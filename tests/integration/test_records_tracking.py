@@ -320,3 +320,19 @@ def test_a_blank_run_name_fails_before_the_training_starts(dvc_repo: GitRepo) ->
             track_run(dvc_repo.path, name=" "):
         ran.append("trained")
     assert ran == []
+
+
+def test_a_run_id_already_recorded_is_refused_before_the_training(dvc_repo: GitRepo) -> None:
+    """A retry that reuses its scheduler's run id (an Airflow task retried) would be refused
+    after the whole training (a run is immutable): it is refused on entry instead."""
+    with pytest.raises(ZeroDivisionError), track_run(dvc_repo.path, name="train",
+                                                     run_id="nightly-2026-01-20"):
+        _ = 1 / 0
+    trained: list[str] = []
+    with pytest.raises(InputError, match="already recorded") as exc, \
+            track_run(dvc_repo.path, name="train", run_id="nightly-2026-01-20"):
+        trained.append("yes")
+    assert trained == []
+    assert exc.value.hint is not None and "run_id" in exc.value.hint
+    node = api.open_store(dvc_repo.path).get_node("run:lineage:nightly-2026-01-20")
+    assert node is not None and node.attrs["status"] == "FAILED"
