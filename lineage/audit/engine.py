@@ -155,13 +155,15 @@ def _group_name(ref: str) -> str:
 class AuditContext:
     """What a rule sees: the index, the policy, ``now`` and the version/group classes."""
 
-    def __init__(self, idx: AuditIndex, policy: Policy, now: datetime) -> None:
+    def __init__(self, idx: AuditIndex, policy: Policy, now: datetime,
+                 wall: datetime | None = None) -> None:
         self.idx = idx
         self.policy = policy
         self.now = now
         # when a record was written, if its source does not say (a graph rebuilt from
-        # DataHub): no later than the real time of this audit, whatever --as-of says
-        self.wall = datetime.now(UTC)
+        # DataHub): no later than the real time this audit started, whatever --as-of says
+        # (the clock itself when it is the real time: a deployment dated after it is live)
+        self.wall = wall or datetime.now(UTC)
         self._cache: dict[tuple[str, str], Any] = {}
         self._classes()
         self._groups()
@@ -768,15 +770,17 @@ def run_audit(source: Any, policy: Policy = DEFAULT_POLICY, *, now: datetime | N
     ``prod``; one that names nothing in the graph: :class:`ConfigError`); ``rules`` limits the
     rules run (ids, case-insensitive; an unknown or disabled one: :class:`ConfigError`).
     """
-    now = now or datetime.now(UTC)
+    started = datetime.now(UTC)
+    now = now or started
     idx = build_index(source)
     with gc_paused():
-        return _run(idx, policy, now, model, env, rules, source_name, policy_source)
+        return _run(idx, policy, now, model, env, rules, source_name, policy_source, started)
 
 
 def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env: str | None,
-         rules: Iterable[str] | None, source_name: str, policy_source: str) -> AuditReport:
-    ctx = AuditContext(idx, policy, now)
+         rules: Iterable[str] | None, source_name: str, policy_source: str,
+         started: datetime) -> AuditReport:
+    ctx = AuditContext(idx, policy, now, wall=started)
     check_filters(ctx, model, env)
     wanted = check_rules(policy, rules)
     specs = [s for rid, s in RULES.items()

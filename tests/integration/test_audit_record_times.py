@@ -162,3 +162,21 @@ def test_a_correction_dated_after_it_was_recorded_removes_nothing(repo: Path) ->
            "supersedes=churn:prod:2026-02-01T00:00:00Z")
     [f] = about(findings(), "prohibited-not-deployed", "model:churn@v1.0.0")
     assert "deployment:churn:prod:2026-02-01T00:00:00Z" in f["evidence"]
+
+
+def test_without_record_times_a_deployment_dated_after_the_audit_is_audited() -> None:
+    """A graph rebuilt from DataHub keeps no record times: the audit's own start stands in,
+    so a deployment dated in the future is audited now (and flagged), not left out."""
+    from audit_fixture import make_fixture
+
+    from lineage.audit import run_audit
+    from lineage.model import EdgeKind, NodeKind
+
+    fx = make_fixture(2, fixed=True)
+    v = "model:s2-noappr@3"
+    d = fx.node(NodeKind.DEPLOYMENT, "deployment:future", model=v, environment="canary",
+                deployed_at=FAR)
+    fx.edge(EdgeKind.DEPLOYED_AS, v, d)
+    report = run_audit(fx.graph(), rules=["deployment-approved", "lineage-continuity"])
+    assert {f.rule for f in report.findings if f.subject == d} == {
+        "deployment-approved", "lineage-continuity"}
