@@ -138,7 +138,8 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
 
     return [
         (f"cd {quote(str(repo))}", ""),
-        ("lineage show churn@v1.1.0", "provenance: version ← run ← commit + data ← stages"),
+        ("lineage show churn@v1.1.0", "provenance (version ← run ← commit + data ← stages), then risk tier, "
+         "approvals, deployments and audit findings"),
         ("lineage show deployment:churn-prod-2026-01-20", "the same from the deployment"),
         (f"lineage audit --as-of {quote(as_of)}", "the demo's timeline ends that day"),
         ("lineage audit --format markdown", "findings as a pull-request comment"),
