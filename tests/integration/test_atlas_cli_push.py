@@ -194,3 +194,49 @@ def test_a_commit_shows_its_tags_and_no_branch_it_left(
         run(ci, ["init"], ["harvest"], ["push", "--to", "atlas"])
         assert {g: e["version"] for g, e in atlas.entities.items()
                 if e["typeName"] == "lineage_commit"} == versions  # not rewritten
+
+
+def test_a_page_that_is_not_atlas_is_one_clear_error(quickstart_demo: Path) -> None:
+    """A single-sign-on proxy answers every request with a login page (HTTP 200, HTML): one
+    error line and its hint, no traceback from the Atlas client library."""
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+    from typing import Any
+
+    class LoginPage(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _page(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b"<html><body>Please sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _page
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LoginPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "ATLAS_USERNAME": "admin",
+           "ATLAS_PASSWORD": "pw"}
+    try:
+        res = subprocess.run([sys.executable, "-m", "lineage", "push", "--to", "atlas",
+                              "--server", url, "--json"], cwd=quickstart_demo, env=env,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res.returncode == 3
+    assert json.loads(res.stdout)["typedefs"] == "failed"
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("hint:"), res.stderr
+    assert lines[0].startswith(f"error: {url} answered POST /api/atlas/v2/types/typedefs "
+                               "with something that is not an Atlas answer (HTTP 200, text/html")

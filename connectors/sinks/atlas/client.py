@@ -24,6 +24,10 @@ from typing import Any
 from lineage.errors import SinkError
 
 log = logging.getLogger("lineage.sinks.atlas")
+# the client logs a traceback when a page is not JSON, and an ERROR line for a 503, before
+# raising: with no logging configured Python prints them on stderr next to our one-line error.
+# They still reach the handlers of an application that configures logging (e.g. -v).
+logging.getLogger("apache_atlas").addHandler(logging.NullHandler())
 
 V2 = "api/atlas/v2/"
 
@@ -100,6 +104,16 @@ class AtlasHttp:
         if isinstance(body, dict):
             code, message = body.get("errorCode"), body.get("errorMessage")
         where = f"{method} /{V2}{path}"
+        kind = (resp.headers.get("Content-Type") or "no content type").split(";")[0] \
+            if resp is not None else None
+        if status is not None and 200 <= status < 300 and body is None:
+            # a 2xx page that is not JSON: a login page of a single-sign-on proxy, a web
+            # server in front, the Atlas UI instead of its REST API
+            return AtlasError(
+                f"{self.url} answered {where} with something that is not an Atlas answer "
+                f"(HTTP {status}, {kind})", status=status,
+                hint=f"is the URL ({self.url_source}) that of Atlas itself (e.g. "
+                     "http://atlas-host:21000), not of a login page or a proxy in front of it?")
         if status == 401:
             return AtlasError(
                 f"Atlas at {self.url} rejected the credentials of user {self.username!r} "
