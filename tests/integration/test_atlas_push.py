@@ -582,4 +582,3 @@ def test_an_approval_naming_the_deployment_for_another_version_does_not_count(
     status = dep["businessAttributes"]["lineage_approval_status"]
     assert hal not in status["approvalIds"] and ida not in status["approvalIds"]
     assert status["approvalCount"] == 1  # erin's
-
