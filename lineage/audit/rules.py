@@ -557,6 +557,8 @@ def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
         name, _, version = model.partition("@")
         return f"gto deprecate {name} {version} {env}, then lineage harvest"
     at = a.get("deployed_at")
+    if a.get("retired_at") is not None and ctx.trusted_time(deployment, "retired_at"):
+        return f"{deployment} is recorded as retired at {a['retired_at']}, after the audit date"
     if a.get("retired_at") is not None:
         # its retirement is dated after it was recorded and the record cannot be completed
         # again: a correction with the real time replaces it
@@ -654,7 +656,8 @@ def _not_this_lineage(ctx: AuditContext, version: str, record: str) -> str | Non
     if prev is None or not prev.startswith("model:"):
         return None
     if (ctx.version_of(prev) or prev) == version:
-        return f"retraining record {_rid(record)} names {short(prev)} itself as its previous version"
+        return (f"retraining record {_rid(record)} names {short(prev)} itself as its "
+                "previous version")
     theirs, mine = ctx.group_of_ref(prev), ctx.group_of(version)
     if mine is not None and theirs != mine:
         return (f"retraining record {_rid(record)} names {short(prev)} as its previous "
@@ -668,11 +671,11 @@ def _successors(ctx: AuditContext) -> dict[str, str]:
     its group.
 
     A version named as the next one by a ``previous_version`` edge from a version of its own
-    group keeps that edge (of several, the latest-created predecessor, then the smallest id). Every other version is ordered by
-    creation time (earliest ``created_at`` of its spellings, then id) among all the dated
-    versions of its group and follows the one created just before it, edge or not; the
-    earliest is the group's first and has no predecessor. Undated versions without an edge
-    cannot be placed and are not checked.
+    group keeps that edge (of several, the latest-created predecessor, then the smallest id).
+    Every other version is ordered by creation time (earliest ``created_at`` of its
+    spellings, then id) among all the dated versions of its group and follows the one created
+    just before it, edge or not; the earliest is the group's first and has no predecessor.
+    Undated versions without an edge cannot be placed and are not checked.
     """
     created: dict[str, datetime] = {}
     for v in ctx.versions():

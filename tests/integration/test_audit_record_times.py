@@ -122,6 +122,20 @@ def test_a_retirement_dated_after_it_was_recorded_does_not_retire(repo: Path) ->
                 ], [(f["subject"], f["message"]) for f in found]
 
 
+def test_a_historical_audit_of_a_later_retired_deployment_says_it_retired(repo: Path) -> None:
+    record("assessment", "--group", "churn", "--tier", "unacceptable", "--assessor",
+           "risk@example.com", "--date", "2026-01-01T00:00:00Z")
+    record("deployment", "--model", "churn@v1.0.0", "--env", "prod", "--deployed-at",
+           "2026-02-01T00:00:00Z", "--retired-at", "2026-03-01T00:00:00Z")
+    [f] = about(findings("--as-of", "2026-02-15"), "prohibited-not-deployed",
+                "model:churn@v1.0.0")
+    assert ("deployment:churn:prod:2026-02-01T00:00:00Z is recorded as retired at "
+            "2026-03-01T00:00:00Z, after the audit date") in f["remediation"], f["remediation"]
+    assert "supersedes" not in f["remediation"]
+    assert not about(findings("--as-of", "2026-03-02"), "prohibited-not-deployed",
+                     "model:churn@v1.0.0")
+
+
 def test_an_open_alert_dated_in_the_future_falls_due_from_its_recording(repo: Path) -> None:
     record("assessment", "--group", "churn", "--tier", "high", "--assessor",
            "risk@example.com", "--date", "2026-01-01T00:00:00Z")
