@@ -312,6 +312,7 @@ class Store:
         # the file itself), and the temporary folder holding that copy
         self.read_note: str | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._unlocked: _Signature | None = None  # the file's, when read without locks
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -391,7 +392,8 @@ class Store:
         WAL checkpoint or a schema migration, and no side file is made where none can be.
 
         SQLite reads a WAL-mode store read-only when it can make (or finds) the ``-shm``
-        file. In a folder that cannot be written it reads the file as immutable when no
+        file. In a folder that cannot be written it reads the file as immutable (no locks:
+        :meth:`changed_while_read` tells whether it was written meanwhile) when no
         ``-wal``/``-journal`` file holds commits; when one does (a copy made while the store
         was open), or when the store has an older schema (migrated before it is read), a
         private copy in a temporary folder is read instead: :attr:`read_note` says so.
@@ -407,7 +409,7 @@ class Store:
                 f"no lineage store at {path}",
                 hint="give the store's folder (.lineage) or its file (lineage.db); in a "
                      "repository without one, run `lineage init` first")
-        conn, note, scratch = _read_only_connection(db)
+        conn, note, scratch, unlocked = _read_only_connection(db)
         try:
             _require_store(conn, db, IntegrityError)
             version = _schema_version(conn, db)
@@ -444,6 +446,7 @@ class Store:
         store = cls(root, conn)
         store.db = db
         store.read_note = note
+        store._unlocked = unlocked
         store._scratch = scratch
         return store
 
@@ -520,6 +523,18 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def changed_while_read(self) -> bool:
+        """Whether the store file was read without locks (:meth:`open_read_only` in a folder
+        that cannot be written: SQLite cannot make its lock file there) and has changed since
+        it was opened: another account, that can write it, did. What was read may then mix
+        two states of the store, and no verdict can be drawn from it."""
+        if self._unlocked is None:
+            return False
+        try:
+            return _signature(self.db) != self._unlocked
+        except OSError:
+            return True
 
     def close(self) -> None:
         self.conn.close()
@@ -1751,15 +1766,28 @@ def _probe(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+_Signature = tuple[int, int, int, bool, bool]
+
+
+def _signature(db: Path) -> _Signature:
+    """What changes when ``db`` is written: its mtime, size and inode, whether a -wal or a
+    -journal holds data."""
+    st = db.stat()
+    return (st.st_mtime_ns, st.st_size, st.st_ino, _holds_data(_side_file(db, "-wal")),
+            _holds_data(_side_file(db, "-journal")))
+
+
 def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
-                                             tempfile.TemporaryDirectory[str] | None]:
-    """A connection that cannot write ``db``, a note when it reads a private copy, and the
-    temporary folder holding that copy. See :meth:`Store.open_read_only`."""
+                                             tempfile.TemporaryDirectory[str] | None,
+                                             _Signature | None]:
+    """A connection that cannot write ``db``, a note when it reads a private copy, the
+    temporary folder holding that copy, and the file's signature when it is read without
+    locks (immutable). See :meth:`Store.open_read_only`."""
     uri = "file:" + urllib.parse.quote(str(db.absolute())) + "?mode=ro"
     conn = None
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT)
-        return _probe(conn), None, None
+        return _probe(conn), None, None, None
     except sqlite3.DatabaseError as exc:
         if conn is not None:
             conn.close()
@@ -1773,11 +1801,12 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
     # the folder cannot be written (SQLite cannot make the -shm file a WAL store is read
     # with), or a hot journal is there (reading would roll it back, a write)
     pending = [p for p in (_side_file(db, "-wal"), _side_file(db, "-journal")) if _holds_data(p)]
-    if not pending:  # the file alone holds every commit, and nobody can be writing it
+    if not pending:  # the file alone holds every commit
         conn = None
         try:
+            sig = _signature(db)  # before the first read: see Store.changed_while_read
             conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
-            return _probe(conn), None, None
+            return _probe(conn), None, None, sig
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
@@ -1805,7 +1834,7 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
                        f"{p.name} holds a write to undo" for p in pending)
     return conn, (f"{why}, which reading {db.name} in place would write: a copy of "
                   f"{' and '.join(p.name for p in (db, *pending))}, in a temporary folder, was "
-                  "read (the store itself is unchanged)"), scratch
+                  "read (the store itself is unchanged)"), scratch, None
 
 
 def _scratch(db: Path) -> tempfile.TemporaryDirectory[str]:

@@ -239,7 +239,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 
     from lineage import api
     from lineage.config import load_config
-    from lineage.errors import IntegrityError
+    from lineage.errors import IntegrityError, StoreError
     from lineage.store import Store, VerifyResult
 
     note = side = None
@@ -265,6 +265,12 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                     if want is not None:
                         problem, bad = _head_problem(store, seq, *want)
                     side = _side_note(store.side_entries_changed())
+                if store.changed_while_read():  # no verdict from a torn read
+                    raise StoreError(
+                        f"{store.db} changed while verify read it: another process wrote it, "
+                        f"and {store.db.parent} cannot be written here, so it was read "
+                        "without locks", hint="run `lineage verify` again when nothing is "
+                        "writing the store, or from an account that can write its folder")
             finally:
                 store.close()
     for text in (note, side) if not as_json else ():

@@ -10,6 +10,7 @@ immutable (``chattr +i``), which stops root too, as a read-only mount does.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -251,3 +252,28 @@ def test_verify_the_store_file_alone_as_handed_to_an_auditor(quickstart_demo: Pa
     conn.close()
     code, out = lineage("verify", "--store", str(copy))
     assert code == 1 and out.startswith("TAMPERED: event 3 (record) was modified"), out
+
+
+def test_a_store_written_while_read_without_locks_is_not_judged(
+        quickstart_demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder this account cannot write, a store another account can: SQLite cannot make
+    its lock file, so the store is read without locks. Written meanwhile, what was read may
+    mix two states: verify says so and asks to run again, never TAMPERED nor OK."""
+    from lineage.store import Store
+
+    db = _db(quickstart_demo)
+    real_verify = Store.verify
+
+    def verify_while_written(self: Store, *args: object, **kwargs: object) -> object:
+        res = real_verify(self, *args, **kwargs)  # type: ignore[arg-type]
+        st = db.stat()
+        os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # the other writer
+        return res
+
+    with read_only(quickstart_demo / ".lineage"):  # the folder only: the file stays writable
+        code, out = lineage("verify", "--repo", str(quickstart_demo))
+        assert code == 0, out
+        monkeypatch.setattr(Store, "verify", verify_while_written)
+        code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 2 and out.startswith("error: ") and "changed while verify read it" in out, out
+    assert "TAMPERED" not in out and "OK" not in out, out
