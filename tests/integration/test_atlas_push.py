@@ -582,3 +582,14 @@ def test_an_approval_naming_the_deployment_for_another_version_does_not_count(
     status = dep["businessAttributes"]["lineage_approval_status"]
     assert hal not in status["approvalIds"] and ida not in status["approvalIds"]
     assert status["approvalCount"] == 1  # erin's
+
+
+def test_bad_timeout_or_batch_size_is_a_configuration_error(store: Store) -> None:
+    for key, value in (("timeout", "0"), ("timeout", "-5"), ("timeout", "nan"),
+                       ("timeout", "inf"), ("timeout", "soon"), ("batch_size", "1.5"),
+                       ("batch_size", "0")):
+        with pytest.raises(ConfigError) as exc:
+            AtlasSink().push(G.build_graph(), ctx_for(store, "http://127.0.0.1:1",
+                                                      **{key: value}))
+        assert key in str(exc.value) and repr(value) in str(exc.value), str(exc.value)
+        assert exc.value.exit_code == 2

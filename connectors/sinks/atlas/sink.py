@@ -29,6 +29,7 @@ environment variables directly.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -128,14 +129,21 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
         raise ConfigError(f"no Atlas credentials: {missing} is not set",
                           hint="set ATLAS_USERNAME and ATLAS_PASSWORD (basic auth) or "
                                "atlas.username / atlas.password in lineage.yaml")
+    raw_batch, raw_timeout = opts.get("batch_size", DEFAULT_BATCH), opts.get("timeout", 60)
     try:
-        batch = int(opts.get("batch_size", DEFAULT_BATCH))
-        timeout = float(opts.get("timeout", 60))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad Atlas option: {exc}", hint="batch_size and timeout are numbers") \
-            from exc
+        batch = int(str(raw_batch).strip())
+    except ValueError:
+        batch = 0
     if batch < 1:
-        raise ConfigError("batch_size must be at least 1")
+        raise ConfigError(f"Atlas option batch_size must be a whole number of entities, at "
+                          f"least 1 (got {str(raw_batch)!r})", hint="e.g. -o batch_size=200")
+    try:
+        timeout = float(str(raw_timeout).strip())
+    except ValueError:
+        timeout = 0.0
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ConfigError(f"Atlas option timeout must be a number of seconds above 0 (got "
+                          f"{str(raw_timeout)!r})", hint="e.g. -o timeout=60")
     full = str(opts.get("full", "")).lower() in ("1", "true", "yes", "on")
     clean = strip_credentials(url).rstrip("/")
     return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full,
