@@ -593,3 +593,9 @@ def test_bad_timeout_or_batch_size_is_a_configuration_error(store: Store) -> Non
                                                       **{key: value}))
         assert key in str(exc.value) and repr(value) in str(exc.value), str(exc.value)
         assert exc.value.exit_code == 2
+
+
+def test_a_misspelt_full_option_is_refused(store: Store) -> None:
+    with pytest.raises(ConfigError) as exc:
+        AtlasSink().push(G.build_graph(), ctx_for(store, "http://127.0.0.1:1", full="treu"))
+    assert "full" in str(exc.value) and "'treu'" in str(exc.value)

@@ -144,7 +144,11 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
     if not math.isfinite(timeout) or timeout <= 0:
         raise ConfigError(f"Atlas option timeout must be a number of seconds above 0 (got "
                           f"{str(raw_timeout)!r})", hint="e.g. -o timeout=60")
-    full = str(opts.get("full", "")).lower() in ("1", "true", "yes", "on")
+    raw_full = str(opts.get("full", "")).strip().lower()
+    if raw_full not in ("", "1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigError(f"Atlas option full must be true or false (got {raw_full!r})",
+                          hint="e.g. -o full=true, or --full")
+    full = raw_full in ("1", "true", "yes", "on")
     clean = strip_credentials(url).rstrip("/")
     return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full,
                          url_source=url_src)
