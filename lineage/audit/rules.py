@@ -369,8 +369,9 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
 
 # run statuses of a run that has not finished: not ended yet (or stopped without a word: a
 # killed process leaves an MLflow run RUNNING), and ended badly. MLflow and track_run:
-# SCHEDULED, RUNNING, FAILED, KILLED; OpenLineage: START, RUNNING, FAIL, ABORT.
-_NOT_ENDED = frozenset({"SCHEDULED", "START", "RUNNING"})
+# SCHEDULED, RUNNING, FAILED, KILLED; OpenLineage: START, RUNNING, FAIL, ABORT, and OTHER (a
+# run whose events are START and OTHER only, with no COMPLETE: nothing says it completed).
+_NOT_ENDED = frozenset({"SCHEDULED", "START", "RUNNING", "OTHER"})
 _UNFINISHED = _NOT_ENDED | {"FAILED", "KILLED", "FAIL", "ABORT"}
 
 
