@@ -599,3 +599,12 @@ def test_a_misspelt_full_option_is_refused(store: Store) -> None:
     with pytest.raises(ConfigError) as exc:
         AtlasSink().push(G.build_graph(), ctx_for(store, "http://127.0.0.1:1", full="treu"))
     assert "full" in str(exc.value) and "'treu'" in str(exc.value)
+
+
+def test_a_url_ending_in_the_api_path_still_reaches_atlas(atlas: AtlasStandin, store: Store
+                                                          ) -> None:
+    # ATLAS_URL copied from a REST example: http://host:21000/api/atlas/v2
+    for suffix in ("/api/atlas", "/api/atlas/v2/"):
+        result = AtlasSink().push(G.build_graph(), ctx_for(store, atlas.url + suffix))
+        assert result.details["url"] == atlas.url
+    assert len(atlas.entities) == len(AtlasSink().render(G.build_graph()))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -150,6 +151,9 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
                           hint="e.g. -o full=true, or --full")
     full = raw_full in ("1", "true", "yes", "on")
     clean = strip_credentials(url).rstrip("/")
+    # a URL copied from a REST example (http://host:21000/api/atlas/v2): the server's root is
+    # meant, the client adds the API path itself
+    clean = re.sub(r"/api/atlas(?:/v2)?$", "", clean, flags=re.IGNORECASE)
     return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full,
                          url_source=url_src)
 
