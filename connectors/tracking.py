@@ -212,6 +212,13 @@ class TrackedRun:
         """A model the run writes; hashed when the run ends (it may not exist yet). A name or
         version the record would refuse is an :class:`InputError` now, not after the run."""
         rel = repo_path(self.root, os.fspath(path))[0]
+        same = next((p for n, v, p in self.models
+                     if version is not None and (n, v) == (name, version) and p != rel), None)
+        if same is not None:  # one version has one set of bytes
+            raise InputError(f"model version {name}@{version} is already logged from {same}; "
+                             f"{rel} would give it other bytes", file="track_run",
+                             field="version", hint="log each file as its own version, e.g. "
+                             f"version='{version}-{Path(rel).stem}'")
         models = [*self.models, (name, version, rel)]
         validate_data({"kind": "run", "models": [
             {"name": n, "version": v or "md5-unknown", "path": p} for n, v, p in models]},

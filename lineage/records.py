@@ -480,6 +480,20 @@ class RunRecord(_Record):
     inputs: list[RunInput] = Field(default_factory=list)
     models: list[RunModel] = Field(default_factory=list)
 
+    @field_validator("models")
+    @classmethod
+    def _one_version_one_set_of_bytes(cls, v: list[RunModel]) -> list[RunModel]:
+        seen: dict[tuple[str, str], RunModel] = {}
+        for m in v:
+            first = seen.setdefault((m.name, m.version), m)
+            if first.hash and m.hash and first.hash != m.hash:
+                raise PydanticCustomError(
+                    "version_twice", "model version {ref} is produced twice by this run, with "
+                    "other bytes ({a}, {b}): one version has one set of bytes",
+                    {"ref": f"{m.name}@{m.version}", "a": first.path or first.hash,
+                     "b": m.path or m.hash})
+        return v
+
 
 RECORD_MODELS: dict[str, type[_Record]] = {
     "risk_assessment": RiskAssessmentRecord,
@@ -793,6 +807,8 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
         return f"check both dates: {name} cannot be before {ctx.get('earlier', 'it')}"
     if typ.startswith(("datetime_", "date_")):
         return "write a date that exists, in ISO 8601: 2026-01-20 or 2026-01-20T10:00:00Z"
+    if typ == "version_twice":
+        return "give each model file its own version (a model version is immutable)"
     return "fix the value (see schemas/records/ for the format)"
 
 

@@ -336,3 +336,13 @@ def test_a_run_id_already_recorded_is_refused_before_the_training(dvc_repo: GitR
     assert exc.value.hint is not None and "run_id" in exc.value.hint
     node = api.open_store(dvc_repo.path).get_node("run:lineage:nightly-2026-01-20")
     assert node is not None and node.attrs["status"] == "FAILED"
+
+
+def test_one_version_logged_twice_from_two_files_is_an_error_at_log_model(
+        dvc_repo: GitRepo) -> None:
+    with pytest.raises(InputError, match="churn@v7 is already logged"), \
+            track_run(dvc_repo.path, name="train") as run:
+        run.log_model("models/a.pkl", name="churn", version="v7")
+        run.log_model("models/b.pkl", name="churn", version="v7")
+    node = api.open_store(dvc_repo.path).get_node(run.node_id)
+    assert node is not None and node.attrs["status"] == "FAILED"

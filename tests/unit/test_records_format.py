@@ -410,3 +410,17 @@ def test_a_url_is_not_fetched_and_not_warned_about(tmp_path: Path) -> None:
     rec = DocumentRecord(kind="document", doc_kind="model_card",
                          uri="https://wiki.example.com/churn", model="churn@v1")
     assert check_document(rec, tmp_path) == (rec, None)
+
+
+def test_one_run_giving_one_model_version_two_sets_of_bytes_is_refused() -> None:
+    # the last one won silently, and both files were the version's artifact
+    err = _error("kind: run\nid: r1\nmodels:\n"
+                 "  - {name: churn, version: v2, path: a.pkl, hash: 'md5:" + "1" * 32 + "'}\n"
+                 "  - {name: churn, version: v2, path: b.pkl, hash: 'md5:" + "2" * 32 + "'}\n")
+    assert err.field == "models" and err.line == 3
+    assert "churn@v2" in err.message and "a.pkl" in err.message and "b.pkl" in err.message
+    assert err.hint == "give each model file its own version (a model version is immutable)"
+    # the same bytes twice is one model
+    assert parse_text("kind: run\nid: r1\nmodels:\n"
+                      "  - {name: churn, version: v2, hash: 'md5:" + "1" * 32 + "'}\n"
+                      "  - {name: churn, version: v2, hash: 'md5:" + "1" * 32 + "'}\n", "g.yaml")
