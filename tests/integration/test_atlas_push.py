@@ -608,3 +608,17 @@ def test_a_url_ending_in_the_api_path_still_reaches_atlas(atlas: AtlasStandin, s
         result = AtlasSink().push(G.build_graph(), ctx_for(store, atlas.url + suffix))
         assert result.details["url"] == atlas.url
     assert len(atlas.entities) == len(AtlasSink().render(G.build_graph()))
+
+
+def test_counts_of_a_failed_push_leave_out_what_atlas_already_had(
+        atlas: AtlasStandin, store: Store, tmp_path: Path) -> None:
+    push(G.build_graph(), store, atlas)
+    other = Store.init(tmp_path / "other")
+    atlas.fail_bulk_after = 0
+    with pytest.raises(SinkError) as exc:
+        AtlasSink().push(G.build_graph(), ctx_for(other, atlas.url))
+    partial = exc.value.result  # type: ignore[attr-defined]
+    # the commit a run only names is in Atlas and is left as it is: nothing of it failed
+    total = len(AtlasSink().render(G.build_graph()))
+    assert (partial.written, partial.unchanged, partial.failed) == (0, 1, total - 1)
+    other.close()

@@ -314,6 +314,8 @@ class AtlasSink:
             existing = self._named_only(items, guids, state, ns, store, client,
                                         fresh=details["typedefs"] == "created")
             changed = [i for i in changed if i["qualifiedName"] not in existing]
+            pending.difference_update(q for q in existing
+                                      if not self._governance_due(by_qn[q], state))
             created: set[str | None] = set()  # guids this push created: nothing of ours on them
             unknown = {k[2:] for k in state if k.startswith("u|")}
             done = 0
