@@ -1162,6 +1162,17 @@ def record_files(folder: StrPath, skip: Iterable[StrPath] = ()) -> list[Path]:
     return sorted(out)
 
 
+def not_records(repo_root: StrPath, policy: str | None) -> list[Path]:
+    """Files a governance folder may hold that are no records: ``lineage.yaml`` and the audit
+    policy (``policy:`` in lineage.yaml, and ``lineage-policy.yaml``) — a folder set to the
+    repository root (``governance_dir: .``) holds them."""
+    from lineage.audit.policy import POLICY_FILE
+    from lineage.config import CONFIG_FILE
+
+    root = Path(repo_root)
+    return [root / CONFIG_FILE, root / POLICY_FILE, *([root / policy] if policy else [])]
+
+
 def check_files(paths: Iterable[StrPath], repo_root: StrPath,
                 aliases: Mapping[str, str] | None = None,
                 skip: Iterable[StrPath] = ()) -> CheckResult:
@@ -1635,7 +1646,7 @@ __all__ = [
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "StrPath",
     "canonical",
-    "CheckResult", "FAILED_RUN", "as_one_fact", "failed_run_warning", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
+    "CheckResult", "FAILED_RUN", "not_records", "as_one_fact", "failed_run_warning", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",

@@ -46,6 +46,7 @@ from lineage.records import (
     failed_run_warning,
     keep_recorded_versions,
     node_id_of,
+    not_records,
     parse_file,
     produced_twice,
     record_files,
@@ -97,9 +98,9 @@ class RecordsHarvester:
         return False
 
     def files(self, ctx: HarvestContext) -> list[Path]:
-        """Record files under the folder: hidden files/folders and the policy file skipped."""
-        return record_files(self.folder(ctx), [ctx.repo_path / ctx.config.policy]
-                            if ctx.config.policy else [])
+        """Record files under the folder: hidden files/folders, lineage.yaml and the policy file
+        skipped."""
+        return record_files(self.folder(ctx), not_records(ctx.repo_path, ctx.config.policy))
 
     def load(self, ctx: HarvestContext) -> list[_Entry]:
         """Every record of every file; raises on the first invalid file, before any yield.

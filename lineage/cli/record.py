@@ -560,7 +560,7 @@ def validate(
     from lineage.api import find_repo_root
     from lineage.config import load_config
     from lineage.errors import ConfigError
-    from lineage.records import check_files
+    from lineage.records import check_files, not_records
 
     with handle_errors():
         root = find_repo_root(repo_path(repo))
@@ -570,9 +570,8 @@ def validate(
         if missing:
             raise ConfigError(f"no such file or folder: {', '.join(missing)}",
                               hint="pass record files or folders, or create governance/")
-        # the audit policy may live in the governance folder: the harvest skips it too
-        res = check_files(targets, root, cfg.model_aliases,
-                          [root / cfg.policy] if cfg.policy else [])
+        # the audit policy (and lineage.yaml) may be in the folder: the harvest skips them too
+        res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy))
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,

@@ -385,3 +385,22 @@ def test_record_run_keeps_param_values_as_given(repo: GitRepo) -> None:
                              "flag": "no", "shuffle": True, "layers": [64, 32],
                              "note": "a: b", "seed": "null", "tol": "1e3"}
     assert rec["metrics"] == {"auc": 0.91, "loss": 0.001}
+
+
+def test_a_governance_folder_at_the_repository_root_skips_the_config_and_policy(
+        git_repo: GitRepo) -> None:
+    """A repository that holds only governance (`governance_dir: .`): lineage.yaml and
+    lineage-policy.yaml are no records, for the harvest as for record validate."""
+    git_repo.write("lineage.yaml", "governance_dir: .\n")
+    git_repo.write("lineage-policy.yaml", "rules:\n  four-eyes: {enabled: false}\n")
+    git_repo.write("approvals.yaml", "kind: approval\nmodel: churn@v1\nenvironment: prod\n"
+                   "approver: alice\ndecision: approved\ndecided_at: 2026-01-20\n")
+    git_repo.commit("governance repository")
+    res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
+    assert res.exit_code == 0, res.output
+    assert "OK: 1 record(s) in 1 file(s)" in res.stdout
+    api.init(git_repo.path)
+    res = runner.invoke(app, ["harvest", "-C", str(git_repo.path)])
+    assert res.exit_code == 0, res.output
+    with api.open_store(git_repo.path) as store:
+        assert len(list(store.iter_nodes("approval"))) == 1
