@@ -1817,8 +1817,8 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
     folder = Path(scratch.name)
     conn = None
     try:
-        for p in (db, *pending):
-            shutil.copyfile(p, folder / p.name)
+        for p in (db, *pending):  # named as SQLite pairs them: lineage.db and lineage.db-wal
+            shutil.copyfile(p, folder / (DB_NAME + p.name[len(db.name):]))
         # read-write on the copy: SQLite applies its WAL (rolls back its journal) there
         conn = sqlite3.connect(folder / DB_NAME, isolation_level=None)
         _probe(conn)

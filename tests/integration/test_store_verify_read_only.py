@@ -277,3 +277,20 @@ def test_a_store_written_while_read_without_locks_is_not_judged(
         code, out = lineage("verify", "--repo", str(quickstart_demo))
     assert code == 2 and out.startswith("error: ") and "changed while verify read it" in out, out
     assert "TAMPERED" not in out and "OK" not in out, out
+
+
+def test_a_store_file_filed_under_another_name_with_its_wal(quickstart_demo: Path,
+                                                            tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    with _wal_held(quickstart_demo):
+        assert lineage(*ALERT, "--repo", str(quickstart_demo))[0] == 0
+        for suffix in ("", "-wal"):
+            shutil.copyfile(_db(quickstart_demo).with_name("lineage.db" + suffix),
+                            evidence / ("case-42.db" + suffix))
+    head = _head(quickstart_demo)
+    before = _files(evidence)
+    with read_only(evidence, *evidence.iterdir()):
+        code, out = lineage("verify", "--store", str(evidence / "case-42.db"), "--json")
+    assert code == 0 and json.loads(out)["head"] == head, out
+    assert _files(evidence) == before
