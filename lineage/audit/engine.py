@@ -257,8 +257,7 @@ class AuditContext:
                         # deployment of credit cannot make churn's deployment vanish
                         self.foreign_corrections.setdefault(target, []).append(n)
                         continue
-                    if target in self.idx.attrs and (self.recorded_at(target)
-                                                     > self.recorded_at(n)):
+                    if self._written_after(target, n):
                         continue  # named before it existed: it corrects nothing
                     if kind in FUTURE_CORRECTS_NOTHING and self.future_dated(n):
                         # a correction from the future must not make a live deployment, an
@@ -283,6 +282,14 @@ class AuditContext:
         for n, target in pairs:
             if not reaches(target, n):  # in a cycle, neither record corrects the other
                 self.superseded.setdefault(target, []).append(n)
+
+    def _written_after(self, record: str, other: str) -> bool:
+        """The store first wrote ``record`` after ``other`` (False when it does not say when
+        it wrote either: a graph from DataHub, rows of an older store)."""
+        a, b = self.idx.recorded.get(record), self.idx.recorded.get(other)
+        if not (a and b and a[0] and b[0]):
+            return False
+        return self.recorded_at(record) > self.recorded_at(other)
 
     def record_groups(self, record: str) -> set[str]:
         """The group classes of the model versions and group a record names (empty: none)."""

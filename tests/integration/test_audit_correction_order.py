@@ -94,3 +94,20 @@ def test_records_written_together_that_supersede_each_other_correct_nothing(
         report = run_audit(source, now=fx.now, rules=["deployment-approved"])
         assert {f.subject for f in report.findings} == {"deployment:c1", "deployment:c2"}
     store.close()
+
+
+def test_a_record_the_store_keeps_no_time_for_is_still_corrected(repo: Path) -> None:
+    """Rows of a store written before facts carried their event's seq have no record time:
+    their corrections apply as before (the order is checked only when both times are known)."""
+    import sqlite3
+
+    record("deployment", "--model", "ban@v1", "--env", "prod", "--deployed-at",
+           "2026-02-01T00:00:00Z")
+    record("deployment", "--model", "ban@v1", "--env", "prod", "--deployed-at",
+           "2026-01-07T00:00:00Z", "--retired-at", "2026-01-08T00:00:00Z", "--id", "fixed",
+           "--prop", f"supersedes={LIVE}")
+    assert prohibited() == []
+    [db] = (repo / ".lineage").glob("*.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE nodes SET seq = NULL WHERE id = ?", (LIVE,))
+    assert prohibited() == []
