@@ -371,3 +371,22 @@ def test_a_cd_job_with_a_fresh_store_leaves_the_governance_it_does_not_know(
     assert v2["attributes"] == before["model:churn@v1.1.0"]["attributes"]
     assert entity(atlas, "lineage_deployment", "deployment:churn-canary")["attributes"][
         "retiredAt"]
+
+
+def test_a_fresh_store_that_reassessed_a_system_it_only_names_replaces_its_tier(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # a governance job in a fresh clone records the yearly reassessment and pushes: it only
+    # names the system, but the tier it records is the one in force: one tier, not two
+    job = tmp_path / "job"
+    subprocess.run(["git", "clone", "-q", repo, str(job)], check=True)
+    lineage("init", "-C", str(job))
+    lineage("record", "assessment", "-C", str(job), "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-02-01", "--id", "churn-2026-02")
+    lineage("push", "--to", "atlas", "-C", str(job))
+    assert tier_in_atlas(atlas) == (["EUAIAct_Limited"], "risk_assessment:churn-2026-02")
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert "rationale" not in group["businessAttributes"]["lineage_risk_assessment"]

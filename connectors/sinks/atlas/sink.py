@@ -311,6 +311,7 @@ class AtlasSink:
                 details["typedefs"] = self._register_typedefs(client())
                 store.state_put_many(ns, [("typedefs", td_hash)])
             guids = {k[2:]: v for k, v in state.items() if k.startswith("g|")}
+            known = set(guids)
             existing = self._named_only(items, guids, state, ns, store, client,
                                         fresh=details["typedefs"] == "created")
             changed = [i for i in changed if i["qualifiedName"] not in existing]
@@ -318,6 +319,14 @@ class AtlasSink:
                                       if not self._governance_due(by_qn[q], state))
             created: set[str | None] = set()  # guids this push created: nothing of ours on them
             unknown = {k[2:] for k in state if k.startswith("u|")}
+            # one found in Atlas that this store gives a tier or business attributes of (a job
+            # recording a reassessment of a system it only names): what of ours it carries is
+            # read first, so the new tier replaces the old one instead of joining it
+            found = [q for q in existing if q not in known and (
+                by_qn[q]["classifications"] or by_qn[q]["businessAttributes"])]
+            if found:
+                unknown.update(found)
+                store.state_put_many(ns, [("u|" + q, "1") for q in found])
             done = 0
             total = len(changed)
             for start in range(0, total, settings.batch_size):
