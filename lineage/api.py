@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.config import Config, load_config
-from lineage.errors import ConfigError, IntegrityError, NotARepositoryError
+from lineage.errors import ConfigError, IntegrityError, NotARepositoryError, StoreNotWritable
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
@@ -66,10 +66,19 @@ def init(repo: str | Path = ".") -> Path:
     return store_dir
 
 
-def open_store(repo: str | Path = ".", config: Config | None = None) -> Store:
+def open_store(repo: str | Path = ".", config: Config | None = None,
+               read_only: bool = False) -> Store:
+    """The repository's store. ``read_only``: for a caller that only reads it (audit, show,
+    export, log): a store that cannot be written (read-only media, a folder the user may not
+    write) is then opened as ``lineage verify`` opens it, never written."""
     root = find_repo_root(repo)
     cfg = config or load_config(root)
-    return Store.open(cfg.store_path(root))
+    try:
+        return Store.open(cfg.store_path(root))
+    except StoreNotWritable:
+        if not read_only:
+            raise
+        return Store.open_read_only(cfg.store_path(root))
 
 
 @dataclass

@@ -44,6 +44,11 @@ class StoreNotInitialized(StoreError):
     pass
 
 
+class StoreNotWritable(StoreError):
+    """The store (or its folder) cannot be written: commands that only read it open it
+    read-only instead (:func:`lineage.api.open_store` with ``read_only=True``)."""
+
+
 class InputError(LineageError):
     def __init__(
         self, message: str, *, file: str | None = None, line: int | None = None,

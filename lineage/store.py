@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from lineage.errors import IntegrityError, StoreError, StoreNotInitialized
+from lineage.errors import IntegrityError, StoreError, StoreNotInitialized, StoreNotWritable
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import digest, dumps, dumps_str, loads, now_utc, sha256_hex, utc_iso
 
@@ -1885,7 +1885,7 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError, reading: bool = False) -> 
             f"reached? lineage writes in {folder} even to read the store)",
             hint=f"free some space on the disk holding {folder} (or raise the limit: "
                  "`ulimit -f`), then run the command again")
-    return StoreError(
+    return StoreNotWritable(
         f"cannot open the store {db}: {msg} (lineage needs to read and write {folder}, even "
         "to read the store)",
         hint=f"check the permissions of {folder} and of the files in it, and that its file "

@@ -59,7 +59,7 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
         if location is not None:
             raise ConfigError(f"--source local takes no location (got {location!r})",
                               hint="use --repo PATH to audit another repository")
-        return api.open_store(repo_path(None) if root is None else root, cfg)
+        return api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
     try:
         reader = load_source(source)
     except ModuleNotFoundError as exc:

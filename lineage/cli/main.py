@@ -196,7 +196,7 @@ def export(
     with handle_errors():
         if fmt != "node-link":
             raise ConfigError(f"unknown export format {fmt!r}", hint="use --format node-link")
-        store = api.open_store(repo_path(repo))
+        store = api.open_store(repo_path(repo), read_only=True)
         data = store.load_graph().to_node_link()
     text = dumps_pretty(data) + "\n"
     if output is not None and str(output) != "-":  # `-o -`: stdout
@@ -369,7 +369,7 @@ def log_(repo: Path | None = RepoOpt,
     from lineage import api
 
     with handle_errors():
-        store = api.open_store(repo_path(repo))
+        store = api.open_store(repo_path(repo), read_only=True)
         head, _ = store.head()
         events = list(store.events(since=max(0, head - limit)))
     if as_json:
