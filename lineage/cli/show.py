@@ -45,7 +45,8 @@ def show(
 
     with handle_errors():  # (messages are printed as text: refs, commit subjects)
         now = _as_of(as_of)
-        store = api.open_store(repo_path(repo))
+        wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
+        store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
         node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
         try:
@@ -53,7 +54,8 @@ def show(
             if str(graph.kind(node_id)) in ("model", "deployment"):
                 policy, policy_source = _policy(repo)
                 # the audit's own index, read from the store as `lineage audit` reads it
-                gov = governance(graph, node_id, policy, now, policy_source, source=store)
+                gov = governance(graph, node_id, policy, now, policy_source, source=store,
+                                 wall=wall)
         finally:
             store.close()
     prov = graph.provenance(node_id)
@@ -126,12 +128,13 @@ def _record(ctx: Any, nid: str, *keys: str) -> dict[str, Any]:
 
 def governance(graph: Any, node_id: str, policy: Any, now: datetime,
                policy_source: str = "built-in default", *,
-               source: Any = None) -> dict[str, Any] | None:
+               source: Any = None, wall: datetime | None = None) -> dict[str, Any] | None:
     """What an auditor reads about the model version ``node_id`` stands for (a version or one
     of its deployments), as ``lineage audit`` reads it: the audit's own index and context
     (version classes, corrections, the assessment in force, the approvals that count for each
     deployment) and the audit's findings for that version, from ``source`` (the store the
-    graph was loaded from; default: the graph). None for other nodes."""
+    graph was loaded from; default: the graph). ``wall``: the real time it is read at, as
+    ``lineage audit`` takes it (default: now). None for other nodes."""
     from lineage.audit import run_audit
     from lineage.audit.engine import AuditContext
     from lineage.audit.engine import _tiers as _rule_tiers
@@ -148,7 +151,7 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     from lineage.errors import ConfigError
 
     idx = build_index(graph if source is None else source)
-    ctx = AuditContext(idx, policy, now)
+    ctx = AuditContext(idx, policy, now, wall=wall)
     v = _version_for(ctx, graph, node_id)
     if v is None:
         return None
