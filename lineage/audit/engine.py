@@ -757,11 +757,6 @@ def check_rules(policy: Policy, rules: Iterable[str] | None) -> set[str] | None:
             raise ConfigError(f"--rule {name!r}: the policy turns rule {rid!r} off "
                               f"(rules.{rid}.enabled: false), so it would check nothing",
                               hint=f"enable it in the policy, or leave out --rule {rid}")
-        if override is not None and override.tiers is not None and not override.tiers:
-            raise ConfigError(f"--rule {name!r}: the policy applies rule {rid!r} to no risk "
-                              f"tier (rules.{rid}.tiers: []), so it would check nothing",
-                              hint=f"list the tiers it applies to in the policy, or leave out "
-                                   f"--rule {rid}")
         wanted.add(rid)
     return wanted
 

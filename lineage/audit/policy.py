@@ -68,6 +68,15 @@ class RulePolicy(_Strict):
     severity: Severity | dict[Tier, Severity] | None = Field(
         None, description="one severity for every tier, or a map tier → severity")
 
+    @field_validator("tiers")
+    @classmethod
+    def _some_tier(cls, v: list[str] | None) -> list[str] | None:
+        # an empty list would turn the rule off without saying so (a gate that never fails)
+        if v is not None and not v:
+            raise ValueError("an empty list applies the rule to no tier: list the tiers it "
+                             "applies to, or write `enabled: false` to turn the rule off")
+        return v
+
 
 class ApprovalRequirement(_Strict):
     """How many distinct approvers (and which roles) a deployment needs. First match wins."""

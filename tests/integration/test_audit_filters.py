@@ -66,11 +66,13 @@ def test_rule_the_policy_turns_off_is_a_usage_error(demo: Path) -> None:
     assert "four-eyes" not in {r["id"] for r in json.loads(res.stdout)["rules"]}
 
 
-def test_rule_the_policy_applies_to_no_tier_is_a_usage_error(demo: Path) -> None:
+@pytest.mark.parametrize("args", [("--rule", "prohibited-not-deployed"), ()])
+def test_a_policy_applying_a_rule_to_no_tier_is_a_usage_error(demo: Path,
+                                                              args: tuple[str, ...]) -> None:
+    # with or without --rule: `tiers: []` would turn Article 5's check off without saying so
     pol = demo / "lineage-policy.yaml"
     pol.write_text(pol.read_text() + "rules:\n  prohibited-not-deployed: {tiers: []}\n")
-    one_line_error(audit(demo, "--rule", "prohibited-not-deployed"),
-                   "prohibited-not-deployed", "tiers: []")
+    one_line_error(audit(demo, *args), "rules.prohibited-not-deployed.tiers", "enabled: false")
 
 
 def test_api_takes_rule_ids_in_any_case_and_refuses_unknown_ones(tmp_path: Path) -> None:

@@ -235,3 +235,21 @@ def test_a_rule_id_in_other_case_suggests_the_id_and_a_map_key_is_named_plainly(
     assert exc.value.message.startswith(
         f"{p}:3: field rules.four-eyes.severity.extreme: Input should be 'unacceptable'"), (
         exc.value.message)
+
+
+def test_an_empty_tier_list_is_refused_not_a_silent_off_switch(tmp_path: Path) -> None:
+    # `tiers: []` applied the rule to no tier: Article 5's check was off without saying so
+    p = tmp_path / "policy.yaml"
+    p.write_text("rules:\n"
+                 "  prohibited-not-deployed:\n"
+                 "    tiers: []\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    text = exc.value.message + " " + (exc.value.hint or "")
+    assert f"{p}:3" in text and "rules.prohibited-not-deployed.tiers" in text
+    assert "enabled: false" in text
+    p.write_text("rules:\n"
+                 "  prohibited-not-deployed:\n"
+                 "    enabled: false\n")
+    assert not load_policy(p).rules["prohibited-not-deployed"].enabled
