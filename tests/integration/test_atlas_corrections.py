@@ -390,3 +390,20 @@ def test_a_fresh_store_that_reassessed_a_system_it_only_names_replaces_its_tier(
     assert tier_in_atlas(atlas) == (["EUAIAct_Limited"], "risk_assessment:churn-2026-02")
     group = entity(atlas, "lineage_model", "model_group:churn")
     assert "rationale" not in group["businessAttributes"]["lineage_risk_assessment"]
+
+
+def test_approvals_dated_in_the_future_do_not_approve_a_deployment(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # a deployment and its approvals all dated years ahead: a claim about the future is no
+    # evidence (as the audit reads it); Atlas must not show the deployment approved
+    for who, role in (("rita@example.com", "risk-officer"), ("max@example.com", "ml-lead")):
+        lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+                "--approver", who, "--role", role, "--decided-at", "2099-01-01T00:00:00Z")
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2099-06-01T00:00:00Z", "--id", "churn-prod-2099")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert "deployment:churn-prod-2099" in audit_failed(repo, "deployment-approved")
+    status = entity(atlas, "lineage_deployment", "deployment:churn-prod-2099")[
+        "businessAttributes"]["lineage_approval_status"]
+    assert status["approvalCount"] == 0

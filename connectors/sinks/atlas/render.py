@@ -328,6 +328,10 @@ class _Renderer:
         no later than it was deployed (a later decision does not make it approved)."""
         a = self.g.attrs(deployment)
         env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
+        if deployed is not None:
+            # a deployment dated ahead already runs (it was recorded): approvals dated after
+            # now do not make it approved (a claim about the future is no evidence)
+            deployed = min(deployed, self.now_ms)
         # the version under any registry's spelling (same_as), as the audit reads it
         spellings = sorted({s for m in models for s in self.spellings.get(m, [m])})
         # one naming the deployment but approving another version or environment does not
@@ -364,6 +368,7 @@ class _Renderer:
             "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
             "approvalCount": sum(1 for i, r in zip(ids, recs, strict=True)
                                  if r.get("decision", "approved") == "approved"
+                                 and (epoch_ms(r.get("decided_at")) or 0) <= self.now_ms
                                  and not self.withdrawn(i, ids,
                                                         one_env=approvals is not None)),
             "lastDecisionAt": epoch_ms(last.get("decided_at")),
