@@ -59,7 +59,13 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
         if location is not None:
             raise ConfigError(f"--source local takes no location (got {location!r})",
                               hint="use --repo PATH to audit another repository")
-        return api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
+        store = api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
+        if store.head()[0] == 0:  # 0 checks on a store nothing was written to is no pass
+            store.close()
+            raise ConfigError(f"nothing to audit: the store {store.root} is empty (nothing "
+                              "harvested or recorded yet)",
+                              hint="run `lineage harvest` first (in CI: before `lineage audit`)")
+        return store
     try:
         reader = load_source(source)
     except ModuleNotFoundError as exc:

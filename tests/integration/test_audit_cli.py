@@ -121,3 +121,17 @@ def test_no_store_exits_2(git_repo) -> None:
     git_repo.commit("init")
     res = audit(git_repo.path)
     assert res.exit_code == 2 and "lineage init" in res.stderr
+
+
+def test_a_store_never_harvested_is_no_pass(git_repo) -> None:
+    # `lineage init` then `lineage audit` (the harvest step forgotten in CI, or a store put
+    # back empty): 0 checks must not pass the gate
+    git_repo.write("README.md", "demo\n")
+    git_repo.commit("init")
+    assert runner.invoke(app, ["init", "--repo", str(git_repo.path)]).exit_code == 0
+    res = audit(git_repo.path)
+    assert res.exit_code == 2, res.output
+    assert "lineage harvest" in res.stderr and "Traceback" not in res.output
+    # harvested (nothing to audit in it: no model) the audit runs and passes
+    assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
+    assert audit(git_repo.path).exit_code == 0
