@@ -162,12 +162,70 @@ def _date(t: Any) -> str | None:
 _USER_BAD = re.compile(r"[\s,()]+")
 
 
-def user_urn(who: str) -> str:
-    """A person as a corpuser urn: emails kept, names lower-cased with dots."""
+def _principal(who: str) -> str:
+    """The id part of a corpuser / corpGroup urn: emails kept, names lower-cased with dots."""
     who = who.strip()
     if "@" not in who:
         who = who.lower()
-    return f"urn:li:corpuser:{_USER_BAD.sub('.', who).strip('.') or 'unknown'}"
+    return _USER_BAD.sub(".", who).strip(".") or "unknown"
+
+
+def user_urn(who: str) -> str:
+    """A person as a corpuser urn: emails kept, names lower-cased with dots. A corpuser urn
+    given as the name (``urn:li:corpuser:jdoe``) is that person, not a new one."""
+    who = who.strip()
+    if who.lower().startswith("urn:li:corpuser:"):
+        who = who[len("urn:li:corpuser:"):]
+    return f"urn:li:corpuser:{_principal(who)}"
+
+
+# OpenLineage owner names (the ownership facets' ``name``: "a URN, e.g. application:foo,
+# user:jdoe, team:data") → DataHub owner urns. DataHub's own OpenLineage converter makes every
+# name a corpuser as written (``urn:li:corpuser:user:jdoe``); here ``user:jdoe`` is the person
+# ``jdoe`` every other source (an MLflow run's user, a record's author) names, and a team or
+# group is a corpGroup. Any other prefix (``application:etl``) stays in the corpuser id, as in
+# DataHub's converter: a service account, not the person ``etl``.
+_GROUP_PREFIXES = ("team:", "group:")
+_OWNER_LABEL = re.compile(r"^(?P<name>.+?) \((?P<type>[^()]*)\)$")
+OWNERSHIP_TYPES = ("TECHNICAL_OWNER", "BUSINESS_OWNER", "DATA_STEWARD")
+
+
+def owner_urn(name: str) -> str | None:
+    """The DataHub owner urn (corpuser or corpGroup) of an OpenLineage owner name."""
+    name = name.strip()
+    low = name.lower()
+    if low.startswith("urn:li:corpgroup:"):
+        rest = name[len("urn:li:corpGroup:"):].strip()
+        return f"urn:li:corpGroup:{_principal(rest)}" if rest else None
+    for prefix in _GROUP_PREFIXES:
+        if low.startswith(prefix):
+            rest = name[len(prefix):].strip()
+            return f"urn:li:corpGroup:{_principal(rest)}" if rest else None
+    if low.startswith("user:"):
+        name = name[len("user:"):]
+    elif low.startswith("urn:li:corpuser:"):
+        name = name[len("urn:li:corpuser:"):]
+    return user_urn(name) if name.strip() else None
+
+
+def source_owners(text: Any) -> list[tuple[str, str]]:
+    """``(owner urn, ownership type)`` of a node's ``properties.owners`` (``name (TYPE), …``,
+    as the OpenLineage harvester keeps the ownership facets), in their order. A type that is
+    one of DataHub's (``DATA_STEWARD``, ``BUSINESS_OWNER``, ``TECHNICAL_OWNER``) is kept; any
+    other (OpenLineage's are free text: ``MAINTAINER``) is ``TECHNICAL_OWNER``, DataHub's
+    replacement for the ``DEVELOPER`` its converter writes."""
+    out: list[tuple[str, str]] = []
+    for label in str(text or "").split(", "):
+        m = _OWNER_LABEL.match(label.strip())
+        name, kind = (m["name"], m["type"]) if m else (label, "")
+        urn = owner_urn(name) if name.strip() else None
+        if urn is None:
+            continue
+        kind = re.sub(r"[\s-]+", "_", kind.strip()).upper()
+        item = (urn, kind if kind in OWNERSHIP_TYPES else "TECHNICAL_OWNER")
+        if item not in out:
+            out.append(item)
+    return out
 
 
 _NAT = re.compile(r"(\d+)")
@@ -565,6 +623,13 @@ class _Planner:
             recorded = self.dvc_recorded(nids)
             if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
                 view["recorded"] = recorded
+            # the owners any version names (an OpenLineage dataset ownership facet), in order
+            owners: list[tuple[str, str]] = []
+            for n in nids:
+                owners += [o for o in source_owners(
+                    (self.attrs(n).get("properties") or {}).get("owners")) if o not in owners]
+            if owners:  # absent otherwise, as above
+                view["owners"] = owners
             plans.append(EntityPlan(urn, "dataset", nids, view))
         return plans
 
@@ -1169,7 +1234,9 @@ def _owners(people: list[tuple[str, str]]) -> Any:
     owners = []
     seen = set()
     for who, role in people:
-        key = (user_urn(who), role)
+        # a person's name, or an owner urn already made (``source_owners``)
+        key = (who if who.startswith(("urn:li:corpuser:", "urn:li:corpGroup:"))
+               else user_urn(who), role)
         if key in seen:
             continue
         seen.add(key)
@@ -1285,6 +1352,9 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
+    owners = _owners([(u, t) for u, t in v.get("owners", [])])
+    if owners:
+        yield p.urn, owners
 
 
 def _build_stage(p: EntityPlan) -> Iterator[tuple[str, Any]]:

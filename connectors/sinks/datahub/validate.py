@@ -140,6 +140,9 @@ def validate_mcps(mcps: Iterable[MetadataChangeProposalWrapper],
         if m.aspectName == "ownership":
             for o in m.aspect.owners:  # type: ignore[attr-defined]
                 _check_urn(o.owner, "owner", problems, where)
+                if not str(o.owner).startswith(("urn:li:corpuser:", "urn:li:corpGroup:")):
+                    problems.append(f"{where}: owner {o.owner} is not a corpuser or corpGroup "
+                                    "urn (DataHub takes no other owner)")
                 if o.typeUrn:
                     _check_urn(o.typeUrn, "ownership type", problems, where)
     return problems

@@ -1,0 +1,214 @@
+"""Owners an OpenLineage producer gives (job and dataset ``ownership`` facets) are DataHub
+owners: the ``ownership`` aspect the DataHub UI shows, on a real DataHub Lite file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("datahub")
+
+from connectors.sinks.datahub.sink import lite_config  # noqa: E402
+from lineage.cli.main import app  # noqa: E402
+from tests.conftest import GitRepo  # noqa: E402
+
+DATAHUB = Path(sys.executable).with_name("datahub")
+RUN = "0190a5b2-0000-7000-8000-000000000002"
+TABLE = "urn:li:dataset:(urn:li:dataPlatform:dvc,postgres://db.internal:5432/crm.customers,PROD)"
+runner = CliRunner()
+
+
+def _event(state: str, at: str, run_id: str = RUN, *, job_owners: list[dict] | None = None,
+           table_owners: list[dict] | None = None) -> dict:
+    job: dict[str, Any] = {"namespace": "airflow", "name": "churn_dag.train"}
+    if job_owners is not None:
+        job["facets"] = {"ownership": {"owners": job_owners}}
+    table: dict[str, Any] = {"namespace": "postgres://db.internal:5432", "name": "crm.customers"}
+    if table_owners is not None:
+        table["facets"] = {"ownership": {"owners": table_owners}}
+    return {"eventType": state, "eventTime": at, "producer": "https://example.com/producer",
+            "run": {"runId": run_id}, "job": job, "inputs": [table]}
+
+
+JOB_OWNERS = [{"name": "team:churn-ml"}, {"name": "user:JDoe", "type": "MAINTAINER"},
+              {"name": "ada@example.com"}, {"name": "application:airflow"}]
+TABLE_OWNERS = [{"name": "user:JDoe", "type": "DATA_STEWARD"}, {"name": "team:crm"},
+                {"name": "urn:li:corpGroup:dba"}, {"name": "ada@example.com"},
+                {"name": "application:etl"}]
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
+    return git_repo
+
+
+def _append(repo: GitRepo, *events: dict) -> None:
+    path = repo.path / "openlineage" / "events.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    with path.open("a") as f:
+        for ev in events:
+            f.write(json.dumps(ev) + "\n")
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "openlineage"])
+    assert res.exit_code == 0, res.output
+
+
+def _push(repo: GitRepo, *args: str) -> dict:
+    res = runner.invoke(app, ["push", "-C", str(repo.path), "--json", *args])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def _lite(repo: GitRepo, urn: str) -> dict[str, Any]:
+    from datahub.lite.lite_util import get_datahub_lite
+
+    lite = get_datahub_lite(lite_config(repo.path / ".lineage" / "datahub-lite.db",
+                                        read_only=True), read_only=True)
+    try:
+        return lite.get(urn, None) or {}
+    finally:
+        lite.close()
+
+
+def _owners(aspect: dict[str, Any] | None) -> list[tuple[str, str]]:
+    return [(o["owner"], o["type"]) for o in (aspect or {}).get("owners", [])]
+
+
+def _run_urn(repo: GitRepo) -> str:
+    from datahub.emitter.mce_builder import datahub_guid
+
+    return f"urn:li:dataProcessInstance:{datahub_guid({'orchestrator': 'dvc', 'id': RUN})}"
+
+
+def test_dataset_owners_are_datahub_owners_one_person_one_corpuser(repo: GitRepo) -> None:
+    """The table's owners show as DataHub owners: ``user:`` and plain names and emails are
+    corpusers, ``team:`` a corpGroup, a DataHub urn stays one; an application keeps its prefix
+    (it is no person). ``user:JDoe`` is the same corpuser as the run's user (its creator)."""
+    _append(repo, _event("START", "2026-01-03T10:00:00Z", job_owners=JOB_OWNERS,
+                         table_owners=TABLE_OWNERS),
+            _event("COMPLETE", "2026-01-03T10:05:00Z"))
+    first = _push(repo)
+    table = _lite(repo, TABLE)
+    assert _owners(table.get("ownership")) == [
+        ("urn:li:corpuser:jdoe", "DATA_STEWARD"),
+        ("urn:li:corpGroup:crm", "TECHNICAL_OWNER"),
+        ("urn:li:corpGroup:dba", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:ada@example.com", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:application:etl", "TECHNICAL_OWNER"),
+    ]
+    assert all(o["source"]["type"] == "SERVICE" for o in table["ownership"]["owners"])
+    run = _lite(repo, _run_urn(repo))
+    # DataHub's registry gives a dataProcessInstance no ownership: the run's owners stay a
+    # custom property, its person owner is its creator
+    assert "ownership" not in run
+    assert run["dataProcessInstanceProperties"]["created"]["actor"] == "urn:li:corpuser:jdoe"
+    assert run["dataProcessInstanceProperties"]["customProperties"]["owners"] == \
+        "team:churn-ml, user:JDoe (MAINTAINER), ada@example.com, application:airflow"
+    again = _push(repo)
+    assert (again["written"], again["unchanged"]) == (0, first["written"])
+
+
+def test_owners_removed_at_the_source_are_cleared_on_the_next_push(repo: GitRepo) -> None:
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", table_owners=TABLE_OWNERS))
+    _push(repo)
+    # a later run reads the table with one owner left
+    _append(repo, _event("COMPLETE", "2026-01-04T10:05:00Z", RUN[:-1] + "3",
+                         table_owners=[{"name": "team:crm"}]))
+    changed = _push(repo)
+    assert changed["written"] >= 1
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
+    assert _push(repo)["written"] == 0
+
+
+def test_a_dataset_left_without_owners_has_its_owners_cleared(tmp_path: Path) -> None:
+    """Through the API: a data node that loses its last owner empties the ``ownership`` aspect
+    (an upsert replaces an aspect whole; left out, the old owners would still show)."""
+    from connectors.sinks.datahub.sink import DataHubLiteSink
+    from lineage.config import Config
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+    from lineage.plugins import PushContext
+    from lineage.store import Store
+
+    def graph(props: dict[str, str]) -> LineageGraph:
+        g = LineageGraph()
+        g.add([Node.make(NodeKind.DATA, "data:postgres://db.internal:5432:crm.customers@v1",
+                         path="crm.customers", namespace="postgres://db.internal:5432",
+                         hash="v1", hash_kind="openlineage-version", properties=props)])
+        return g
+
+    lite_file = tmp_path / "catalog.db"
+    with Store.init(tmp_path / ".lineage") as store:
+        ctx = PushContext(store=store, config=Config(), repo_path=tmp_path,
+                          options={"dest": str(lite_file)})
+        DataHubLiteSink().push(graph({"owners": "team:crm, user:max (DATA_STEWARD)"}), ctx)
+        from datahub.lite.lite_util import get_datahub_lite
+
+        def owners() -> list[tuple[str, str]]:
+            lite = get_datahub_lite(lite_config(lite_file, read_only=True), read_only=True)
+            try:
+                urn = next(u for u in lite.list_ids() if u.startswith("urn:li:dataset:"))
+                return _owners((lite.get(urn, None) or {}).get("ownership"))
+            finally:
+                lite.close()
+
+        assert owners() == [("urn:li:corpGroup:crm", "TECHNICAL_OWNER"),
+                            ("urn:li:corpuser:max", "DATA_STEWARD")]
+        cleared = DataHubLiteSink().push(graph({}), ctx)
+        assert cleared.written == 1  # the emptied ownership
+        assert owners() == []
+        assert DataHubLiteSink().push(graph({}), ctx).written == 0
+
+
+@pytest.mark.skipif(not DATAHUB.exists(), reason="datahub CLI not installed next to python")
+def test_datahub_check_and_lite_cli_accept_the_owners(repo: GitRepo, tmp_path: Path) -> None:
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", job_owners=JOB_OWNERS,
+                         table_owners=TABLE_OWNERS))
+    out = tmp_path / "mcps.json"
+    _push(repo, "--to", "datahub-file", str(out))
+    assert any(m["entityUrn"] == TABLE and m["aspectName"] == "ownership"
+               for m in json.loads(out.read_text()))
+    check = subprocess.run([str(DATAHUB), "check", "metadata-file", str(out)],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+    assert "all valid" in check.stdout
+    _push(repo)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".datahubenv").write_text(
+        "gms:\n  server: http://localhost:8080\n"
+        f"lite:\n  type: sqlite\n  config:\n    file: {repo.path / '.lineage/datahub-lite.db'}\n")
+    got = subprocess.run([str(DATAHUB), "lite", "get", "--urn", TABLE], capture_output=True,
+                         text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+    assert got.returncode == 0, got.stderr[-2000:]
+    assert ("urn:li:corpGroup:crm", "TECHNICAL_OWNER") in \
+        _owners(json.loads(got.stdout).get("ownership"))
+
+
+def test_a_person_named_by_a_datahub_urn_is_that_corpuser(tmp_path: Path) -> None:
+    """An MLflow run's user or a record's author written as DataHub names them
+    (``urn:li:corpuser:JDoe``) is the corpuser ``jdoe``, as ``user:JDoe`` of an OpenLineage
+    owner is, not ``urn:li:corpuser:urn:li:corpuser:jdoe``."""
+    from connectors.sinks.datahub.render import render
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.RUN, "run:mlflow:r1", source="mlflow", run_id="r1", name="train",
+                     user="urn:li:corpuser:JDoe", start_time="2026-01-03T10:00:00Z"),
+           Node.make(NodeKind.DATA, "data:s3:bucket/t.csv@v1", path="bucket/t.csv",
+                     namespace="s3", hash="v1", properties={"owners": "user:JDoe"})])
+    mcps = render(g)
+    run = next(m.aspect for m in mcps if m.aspectName == "dataProcessInstanceProperties")
+    owners = next(m.aspect for m in mcps if m.aspectName == "ownership"
+                  and m.entityType == "dataset")
+    assert run.created.actor == owners.owners[0].owner == "urn:li:corpuser:jdoe"
