@@ -25,13 +25,16 @@ runner = CliRunner()
 
 
 def _event(state: str, at: str, run_id: str = RUN, *, job_owners: list[dict] | None = None,
-           table_owners: list[dict] | None = None) -> dict:
+           table_owners: list[dict] | None = None, version: str | None = None) -> dict:
     job: dict[str, Any] = {"namespace": "airflow", "name": "churn_dag.train"}
     if job_owners is not None:
         job["facets"] = {"ownership": {"owners": job_owners}}
-    table: dict[str, Any] = {"namespace": "postgres://db.internal:5432", "name": "crm.customers"}
+    table: dict[str, Any] = {"namespace": "postgres://db.internal:5432", "name": "crm.customers",
+                             "facets": {}}
     if table_owners is not None:
-        table["facets"] = {"ownership": {"owners": table_owners}}
+        table["facets"]["ownership"] = {"owners": table_owners}
+    if version is not None:
+        table["facets"]["version"] = {"datasetVersion": version}
     return {"eventType": state, "eventTime": at, "producer": "https://example.com/producer",
             "run": {"runId": run_id}, "job": job, "inputs": [table]}
 
@@ -127,6 +130,26 @@ def test_owners_removed_at_the_source_are_cleared_on_the_next_push(repo: GitRepo
     assert _owners(_lite(repo, TABLE).get("ownership")) == [
         ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
     assert _push(repo)["written"] == 0
+
+
+def test_a_versioned_dataset_shows_the_owners_its_latest_version_names(repo: GitRepo) -> None:
+    """One DataHub dataset holds every version of a table: the owners shown are those the
+    version the latest run used names, so an owner removed at the source (v8 names only the
+    team) is gone from DataHub, though v7 (read before) still names them in the store."""
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", table_owners=TABLE_OWNERS,
+                         version="v10"))
+    _push(repo)
+    assert len(_owners(_lite(repo, TABLE).get("ownership"))) == 5
+    _append(repo, _event("COMPLETE", "2026-01-04T10:05:00Z", RUN[:-1] + "3", version="v9",
+                         table_owners=[{"name": "team:crm"}]))
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
+    # a later run whose event gives no ownership facet removes no owner
+    _append(repo, _event("COMPLETE", "2026-01-05T10:05:00Z", RUN[:-1] + "4", version="v11"))
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
 
 
 def test_a_dataset_left_without_owners_has_its_owners_cleared(tmp_path: Path) -> None:

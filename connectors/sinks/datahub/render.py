@@ -623,15 +623,29 @@ class _Planner:
             recorded = self.dvc_recorded(nids)
             if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
                 view["recorded"] = recorded
-            # the owners any version names (an OpenLineage dataset ownership facet), in order
-            owners: list[tuple[str, str]] = []
-            for n in nids:
-                owners += [o for o in source_owners(
-                    (self.attrs(n).get("properties") or {}).get("owners")) if o not in owners]
+            owners = self.dataset_owners(nids)
             if owners:  # absent otherwise, as above
                 view["owners"] = owners
             plans.append(EntityPlan(urn, "dataset", nids, view))
         return plans
+
+    def dataset_owners(self, nids: list[str]) -> list[tuple[str, str]]:
+        """The owners (an OpenLineage dataset ``ownership`` facet) of the version the latest run
+        used, among the versions that name any: one dataset holds every version of a table,
+        and an owner the source removed must go from it, though older versions still name
+        them. A version without the facet removes no owner (an event may just omit it)."""
+        best: tuple[tuple[str, str], list[tuple[str, str]]] | None = None
+        for n in nids:
+            owners = source_owners((self.attrs(n).get("properties") or {}).get("owners"))
+            if not owners:
+                continue
+            runs = self.g.successors(n, EdgeKind.INPUT, NodeKind.RUN) \
+                + self.g.predecessors(n, EdgeKind.OUTPUT, NodeKind.RUN)
+            used = max((str(self.attrs(r).get(k) or "") for r in runs
+                        for k in ("end_time", "start_time")), default="")
+            if best is None or (used, n) > best[0]:
+                best = ((used, n), owners)
+        return best[1] if best else []
 
     def dvc_recorded(self, nids: list[str]) -> dict[str, str]:
         """Data version id → the commit whose DVC file records it (its ``first_commit``, else
