@@ -235,3 +235,31 @@ def test_a_person_named_by_a_datahub_urn_is_that_corpuser(tmp_path: Path) -> Non
     owners = next(m.aspect for m in mcps if m.aspectName == "ownership"
                   and m.entityType == "dataset")
     assert run.created.actor == owners.owners[0].owner == "urn:li:corpuser:jdoe"
+
+
+def test_an_approver_named_by_a_datahub_urn_is_the_runs_corpuser(tmp_path: Path) -> None:
+    """A record's approver written as DataHub names people (``urn:li:corpuser:JDoe``) is the
+    one corpuser ``jdoe`` the run's user ``JDoe`` is; a group urn stays a group."""
+    from connectors.sinks.datahub.render import render
+    from lineage.graph import LineageGraph
+    from lineage.model import Edge, EdgeKind, Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.RUN, "run:mlflow:r1", source="mlflow", run_id="r1", name="train",
+                     user="JDoe", start_time="2026-01-03T10:00:00Z"),
+           Node.make(NodeKind.MODEL_GROUP, "model_group:churn", name="churn"),
+           Node.make(NodeKind.MODEL, "model:churn@1", group="churn", version="1"),
+           Edge.make(EdgeKind.VERSION_OF, "model:churn@1", "model_group:churn"),
+           Edge.make(EdgeKind.PRODUCED, "run:mlflow:r1", "model:churn@1"),
+           Node.make(NodeKind.APPROVAL, "approval:a1", approver="urn:li:corpuser:JDoe",
+                     decision="approved", decided_at="2026-01-04T10:00:00Z"),
+           Node.make(NodeKind.APPROVAL, "approval:a2", approver="urn:li:corpGroup:risk-board",
+                     decision="approved", decided_at="2026-01-04T11:00:00Z"),
+           Edge.make(EdgeKind.APPROVES, "approval:a1", "model:churn@1"),
+           Edge.make(EdgeKind.APPROVES, "approval:a2", "model:churn@1")])
+    mcps = render(g)
+    run = next(m.aspect for m in mcps if m.aspectName == "dataProcessInstanceProperties")
+    owners = next(m.aspect for m in mcps if m.aspectName == "ownership"
+                  and m.entityType == "mlModel")
+    assert [o.owner for o in owners.owners] == [run.created.actor, "urn:li:corpGroup:risk-board"]
+    assert run.created.actor == "urn:li:corpuser:jdoe"

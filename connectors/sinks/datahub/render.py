@@ -1248,9 +1248,8 @@ def _owners(people: list[tuple[str, str]]) -> Any:
     owners = []
     seen = set()
     for who, role in people:
-        # a person's name, or an owner urn already made (``source_owners``)
-        key = (who if who.startswith(("urn:li:corpuser:", "urn:li:corpGroup:"))
-               else user_urn(who), role)
+        # a person's name, or an owner urn (``source_owners``, a record naming a corpGroup)
+        key = (owner_urn(who) or user_urn(who), role)
         if key in seen:
             continue
         seen.add(key)
