@@ -263,3 +263,24 @@ def test_an_approver_named_by_a_datahub_urn_is_the_runs_corpuser(tmp_path: Path)
                   and m.entityType == "mlModel")
     assert [o.owner for o in owners.owners] == [run.created.actor, "urn:li:corpGroup:risk-board"]
     assert run.created.actor == "urn:li:corpuser:jdoe"
+
+
+def test_a_team_owning_a_model_group_reads_back_as_the_team() -> None:
+    """A model group owned by ``team:churn-ml`` is owned by the corpGroup ``churn-ml`` in
+    DataHub, and reading DataHub back names the team, not ``urn:li:corpGroup:churn-ml``."""
+    from connectors.sinks.datahub.reader import graph_from_mcps
+    from connectors.sinks.datahub.render import render
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.MODEL_GROUP, "model_group:churn", name="churn",
+                     owner="team:churn-ml"),
+           Node.make(NodeKind.MODEL_GROUP, "model_group:fraud", name="fraud", owner="ada")])
+    mcps = render(g)
+    owners = {m.entityUrn: [o.owner for o in m.aspect.owners] for m in mcps
+              if m.aspectName == "ownership"}
+    assert sorted(owners.values()) == [["urn:li:corpGroup:churn-ml"], ["urn:li:corpuser:ada"]]
+    back = graph_from_mcps(mcps)
+    assert back.attrs("model_group:churn")["owner"] == "team:churn-ml"
+    assert back.attrs("model_group:fraud")["owner"] == "ada"

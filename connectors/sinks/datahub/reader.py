@@ -321,10 +321,13 @@ class _Reader:
         self.node(NodeKind.MODEL_GROUP, nid or ids.model_group_id(name), {**base, **attrs}, urn)
 
     def owner(self, urn: str, *types: str) -> str | None:
-        """The first owner of one of ``types`` (e.g. TECHNICAL_OWNER), as a plain name."""
+        """The first owner of one of ``types`` (e.g. TECHNICAL_OWNER), as a plain name; a
+        group as ``team:<id>`` (a ``team:`` owner is rendered as a corpGroup)."""
         own = self.a(urn, "ownership")
         for o in getattr(own, "owners", None) or []:
             if str(getattr(o, "type", "")).upper() in types:
+                if o.owner.startswith("urn:li:corpGroup:"):
+                    return "team:" + o.owner.removeprefix("urn:li:corpGroup:")
                 return o.owner.removeprefix("urn:li:corpuser:")
         return None
 
