@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from lineage.cli.common import (
     console,
     err_console,
     handle_errors,
+    parse_as_of,
     repo_path,
     write_output,
 )
@@ -34,19 +34,6 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     close = difflib.get_close_matches(v, allowed, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(allowed)}"
     raise ConfigError(f"unknown {what} {value!r}", hint=hint)
-
-
-def _as_of(value: str | None) -> datetime | None:
-    from lineage.errors import ConfigError
-
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
-                          hint="e.g. --as-of 2026-06-30") from exc
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _load_source(source: str, location: str | None, root: Path | None, cfg: Any) -> Any:
@@ -261,7 +248,7 @@ def audit(
         # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
         rule_ids = None if rules is None else [_choice(r.strip(), tuple(RULES), "rule")
                                                 for r in rules]
-        now = _as_of(as_of)
+        now = parse_as_of(as_of)
         root: Path | None
         try:
             root = api.find_repo_root(repo_path(repo))

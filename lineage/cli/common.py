@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
@@ -237,3 +238,18 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int | Non
             prog.update(tasks[what], completed=done, total=total)
 
         yield update
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """``--as-of`` as ``lineage audit`` and ``lineage show`` read it: an ISO date (its UTC
+    midnight) or time, UTC when it names no offset; None when not given."""
+    from lineage.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
+                          hint="e.g. --as-of 2026-06-30") from exc
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -13,6 +13,7 @@ from lineage.cli.common import (
     RepoOpt,
     console,
     handle_errors,
+    parse_as_of,
     print_json,
     repo_path,
 )
@@ -44,7 +45,7 @@ def show(
     from lineage import api
 
     with handle_errors():  # (messages are printed as text: refs, commit subjects)
-        now = _as_of(as_of)
+        now = parse_as_of(as_of) or datetime.now(UTC)
         wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
         store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
@@ -70,20 +71,6 @@ def show(
         for part in render_governance(gov):
             console.print()
             console.print(part)
-
-
-def _as_of(value: str | None) -> datetime:
-    """``--as-of`` as ``lineage audit`` reads it (a date is its UTC midnight)."""
-    from lineage.errors import ConfigError
-
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
-                          hint="e.g. --as-of 2026-06-30") from exc
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _policy(repo: Path | None) -> tuple[Any, str]:
