@@ -20,6 +20,7 @@ from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in
 from lineage.audit.index import AuditIndex, build_index, ref_id
 from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
 from lineage.audit.registry import RECORD_SKEW, RULES, RuleSpec, parse_time, short
+from lineage.classes import equivalence_classes
 from lineage.errors import ConfigError
 from lineage.runtime import gc_paused
 
@@ -320,27 +321,14 @@ class AuditContext:
     # -- version classes ----------------------------------------------------------------------
     def _classes(self) -> None:
         idx = self.idx
-        models = [m for m in idx.ids("model")]
-        parent = {m: m for m in models}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for m in models:
-            for other, _ in idx.targets(m, "same_as") + idx.sources(m, "same_as"):
-                if other in parent:
-                    ra, rb = find(m), find(other)
-                    if ra != rb:
-                        parent[max(ra, rb)] = min(ra, rb)
-        self.members: dict[str, list[str]] = {}
-        for m in models:
-            self.members.setdefault(find(m), []).append(m)
+        models = list(idx.ids("model"))
+        known = set(models)
+        self.members: dict[str, list[str]] = equivalence_classes(
+            models, ((m, other) for m in models
+                     for other, _ in idx.targets(m, "same_as") + idx.sources(m, "same_as")
+                     if other in known))
         self.canon: dict[str, str] = {}
         for ms in self.members.values():
-            ms.sort()
             for m in ms:
                 self.canon[m] = ms[0]
         self.members = {ms[0]: ms for ms in self.members.values()}
@@ -385,29 +373,10 @@ class AuditContext:
     # -- group classes and risk tiers --------------------------------------------------------
     def _groups(self) -> None:
         idx = self.idx
-        parent: dict[str, str] = {g: g for g in idx.ids("model_group")}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        self._version_groups: dict[str, list[str]] = {}
-        for v in self.members:
-            gs = self.groups_of(v)
-            self._version_groups[v] = gs
-            for g in gs:
-                find(g)
-            for g in gs[1:]:
-                ra, rb = find(gs[0]), find(g)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-        gmembers: dict[str, list[str]] = {}
-        for g in list(parent):
-            gmembers.setdefault(find(g), []).append(g)
-        self.group_members = {sorted(ms)[0]: sorted(ms) for ms in gmembers.values()}
+        self._version_groups: dict[str, list[str]] = {v: self.groups_of(v) for v in self.members}
+        self.group_members = equivalence_classes(
+            [*idx.ids("model_group"), *(g for gs in self._version_groups.values() for g in gs)],
+            ((gs[0], g) for gs in self._version_groups.values() for g in gs[1:]))
         self.group_canon = {g: c for c, ms in self.group_members.items() for g in ms}
 
     def _assessments(self) -> None:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lineage.audit.rules import person, same_person
+from lineage.classes import equivalence_classes
 from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
 
@@ -160,56 +161,25 @@ class _Renderer:
     def _group_classes(self) -> None:
         """AI systems as the audit forms them: the registered models of versions joined by
         ``same_as`` (GTO and MLflow spellings of one version) are one system, with one tier."""
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: str, b: str) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
         # versions joined by same_as are one version (GTO churn@v1.1.0 and MLflow churn/3)
-        vparent: dict[str, str] = {}
-
-        def vfind(x: str) -> str:
-            vparent.setdefault(x, x)
-            while vparent[x] != x:
-                vparent[x] = vparent[vparent[x]]
-                x = vparent[x]
-            return x
-
-        for m in self.g.nodes(NodeKind.MODEL):
-            for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL):
-                ra, rb = vfind(m.id), vfind(other)
-                if ra != rb:
-                    vparent[max(ra, rb)] = min(ra, rb)
-        self.spellings: dict[str, list[str]] = {}
-        for m_id in list(vparent):
-            self.spellings.setdefault(vfind(m_id), []).append(m_id)
-        self.spellings = {m_id: sorted(ms) for ms in self.spellings.values() for m_id in ms}
-        for g in self.g.nodes(NodeKind.MODEL_GROUP):
-            find(g.id)
-        for m in self.g.nodes(NodeKind.MODEL):
-            named = [m.id, *self.version_groups(m.id)]
-            for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL):
-                named.append(other)
-            for x in named[1:]:
-                union(named[0], x)
+        same = [(m.id, other) for m in self.g.nodes(NodeKind.MODEL)
+                for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL)]
+        self.spellings: dict[str, list[str]] = {
+            m_id: ms for ms in equivalence_classes((), same).values() for m_id in ms}
+        named = [[m.id, *self.version_groups(m.id),
+                  *self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL)]
+                 for m in self.g.nodes(NodeKind.MODEL)]
+        classes = equivalence_classes(
+            [g.id for g in self.g.nodes(NodeKind.MODEL_GROUP)],
+            ((ids[0], x) for ids in named for x in ids[1:]))
         self.group_class: dict[str, str] = {}
-        members: dict[str, list[str]] = {}
-        for x in list(parent):
-            if x.startswith("model_group:"):
-                members.setdefault(find(x), []).append(x)
-        for ms in members.values():
-            for group in ms:
-                self.group_class[group] = min(ms)
-        self.class_members = {min(ms): sorted(ms) for ms in members.values()}
+        self.class_members: dict[str, list[str]] = {}
+        for ms in classes.values():
+            groups = [x for x in ms if x.startswith("model_group:")]
+            if groups:  # (sorted: the first is the smallest)
+                self.class_members[groups[0]] = groups
+                for group in groups:
+                    self.group_class[group] = groups[0]
 
     def version_groups(self, model_id: str) -> list[str]:
         """The registered models a version names (edge, else its ``group`` attribute)."""
