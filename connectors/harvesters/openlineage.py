@@ -15,8 +15,10 @@ What it yields:
   (``namespace/name``), run and job tags — facets from the latest event that carries them;
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
-* the job (and dataset) facet ``ownership`` → ``properties.owners``; the first owner that is a
-  person (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user;
+* the job (and dataset) facet ``ownership`` → ``properties.owners``, ``name (TYPE), …``
+  (:func:`load_owners` reads it); the first owner that is a person
+  (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user. A facet
+  listing no owner clears them (and the user they gave); an event without the facet keeps them;
 * input / output datasets → data nodes ``data:<namespace>:<name>@<version>`` (the ``version``
   dataset facet's ``datasetVersion``, or ``unversioned``) with INPUT / OUTPUT edges; an input
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
@@ -75,8 +77,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
 # (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
 # 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
-# 6: U+2028 / U+2029 inside a string no longer split a line)
-PARSER_VERSION = "6"
+# 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
+# the owners)
+PARSER_VERSION = "7"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -95,6 +98,8 @@ class _Run:
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     outputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     producer: str | None = None
+    # (inputs | outputs, namespace, name) → eventTime of the dataset's ownership facet kept
+    owner_times: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 def parse_time(value: Any) -> datetime:
@@ -158,6 +163,7 @@ class OpenLineageHarvester:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
+        self._owners_seen: dict[str, tuple[datetime, str]] = {}
         if upgraded:  # files read under other rules: read them all again
             seen = {}
         now: dict[str, str] = {}
@@ -376,6 +382,8 @@ class OpenLineageHarvester:
                 merged = (r.inputs if fld == "inputs" else r.outputs).setdefault((ns, name), {})
                 if facet:
                     merged[facet] = f[2]
+                if facet == "ownership":
+                    r.owner_times[(fld, ns, name)] = f[0]
         return lifecycle(events)
 
     @staticmethod
@@ -427,15 +435,22 @@ class OpenLineageHarvester:
         if r.producer:
             props["producer"] = r.producer
         owners = _owners(r.job_facets.get("ownership"))
-        if owners:
-            props["owners"] = ", ".join(label for label, _ in owners)
+        if owners is not None:  # present, maybe empty: the source's owners now
+            props["owners"] = dump_owners(owners)
+        user = next((who for who in map(_person, owners or []) if who), None)
         tags = _tags(r.facets) | _tags(r.job_facets)
-        yield Node.make(
+        node = Node.make(
             NodeKind.RUN, rid, source=NAME, run_id=r.run_id, name=r.job_name,
             job=f"{r.job_namespace}/{r.job_name}", status=status, start_time=start,
-            end_time=end, commit=sha, tags=tags, properties=props,
-            user=next((who for _, who in owners if who), None),
+            end_time=end, commit=sha, tags=tags, properties=props, user=user,
         )
+        if owners is not None and user is None:
+            stored = ctx.store.get_node(rid)
+            if stored is not None and stored.attrs.get("user") is not None:
+                # the user came from owners the source removed (the store keeps an attribute
+                # a new fact leaves out: it is written empty)
+                node = Node.trusted(NodeKind.RUN, rid, {**node.attrs, "user": None})
+        yield node
         if sha:
             yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)
         parent = r.facets.get("parent")
@@ -447,12 +462,14 @@ class OpenLineageHarvester:
                             job=f"{pjob.get('namespace')}/{pjob.get('name')}" if pjob else None)
         for (ns, name), facets in sorted(r.inputs.items()):
             did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
-            yield self._data_node(did, ns, name, version_label, facets)
+            yield self._data_node(did, ns, name, version_label, facets,
+                                  self._data_owners(ctx, did, r, "inputs", ns, name, facets))
             yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if version_label else "none",
                             digest=version_label, path=rel)
         for (ns, name), facets in sorted(r.outputs.items()):
             did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
-            yield self._data_node(did, ns, name, version_label, facets)
+            yield self._data_node(did, ns, name, version_label, facets,
+                                  self._data_owners(ctx, did, r, "outputs", ns, name, facets))
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=rel)
 
     @staticmethod
@@ -463,9 +480,30 @@ class OpenLineageHarvester:
         version = str(version) if version not in (None, "") else None
         return ids.data_id(ns, name, version), version, repo_path_of(ns, name, ctx.repo_path)
 
+    def _data_owners(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
+                     name: str, facets: dict[str, Any]) -> str | None:
+        """``properties.owners`` of a data node: the owners of the latest event that gave the
+        dataset an ``ownership`` facet (present and empty: none left), among this run's and
+        the other runs' of this harvest; without one, those the store holds (an event may
+        omit the facet, and the store replaces a node's properties whole)."""
+        owners = _owners(facets.get("ownership"))
+        seen = self._owners_seen.get(did)
+        if owners is not None:
+            at = _when(r.owner_times[(fld, ns, name)])
+            if seen is None or at >= seen[0]:
+                self._owners_seen[did] = (at, dump_owners(owners))
+        elif seen is None:
+            stored = ctx.store.get_node(did)
+            kept = (stored.attrs.get("properties") or {}).get("owners") if stored else None
+            if kept is None:
+                return None
+            self._owners_seen[did] = (datetime.min.replace(tzinfo=UTC),
+                                      dump_owners(load_owners(kept)))
+        return self._owners_seen[did][1]
+
     @staticmethod
     def _data_node(did: str, ns: str, name: str, version: str | None,
-                   facets: dict[str, Any]) -> Node:
+                   facets: dict[str, Any], owners: str | None) -> Node:
         props: dict[str, str] = {}
         src = facets.get("dataSource")
         if isinstance(src, dict) and isinstance(src.get("uri"), str):
@@ -474,9 +512,8 @@ class OpenLineageHarvester:
         if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
             props["schema_fields"] = ",".join(
                 str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
-        owners = _owners(facets.get("ownership"))
-        if owners:
-            props["owners"] = ", ".join(label for label, _ in owners)
+        if owners is not None:
+            props["owners"] = owners
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
 
@@ -563,28 +600,60 @@ def _tags(facets: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _owners(facet: Any) -> list[tuple[str, str | None]]:
-    """The ``owners`` of an ownership facet (job or dataset), in the facet's order: each
-    ``(label, person)`` — label ``name (TYPE)``; person the name without ``user:`` (the spec's
-    recommended ``user:jdoe``, DataHub's ``urn:li:corpuser:jdoe``), or a plain name or email,
-    and None for a team, group or application (``team:data``, ``application:etl``)."""
-    out: list[tuple[str, str | None]] = []
+def _owners(facet: Any) -> list[dict[str, str | None]] | None:
+    """The ``owners`` of an ownership facet (job or dataset), in the facet's order, each
+    ``{"name", "type"}`` (type None when not given); None when there is no such facet (an event
+    that omits it says nothing of the owners), ``[]`` when it lists none (they were removed)."""
     items = facet.get("owners") if isinstance(facet, dict) else None
-    for o in items if isinstance(items, list) else []:
+    if not isinstance(items, list):
+        return None
+    out: list[dict[str, str | None]] = []
+    for o in items:
         name = o.get("name") if isinstance(o, dict) else None
         if not isinstance(name, str) or not name.strip():
             continue
-        name = name.strip()
         kind = o.get("type")
-        label = f"{name} ({kind})" if isinstance(kind, str) and kind else name
-        who: str | None = None
-        for prefix in ("user:", "urn:li:corpuser:"):
-            if name.lower().startswith(prefix):
-                who = name[len(prefix):].strip() or None
-        if who is None and ":" not in name:
-            who = name
-        out.append((label, who))
+        item = {"name": name.strip(),
+                "type": kind.strip() if isinstance(kind, str) and kind.strip() else None}
+        if item not in out:
+            out.append(item)
     return out
+
+
+def _person(owner: dict[str, str | None]) -> str | None:
+    """The person an owner is: the name without ``user:`` (the spec's recommended
+    ``user:jdoe``, DataHub's ``urn:li:corpuser:jdoe``), or a plain name or email; None for a
+    team, group or application (``team:data``, ``application:etl``)."""
+    name = owner.get("name") or ""
+    for prefix in ("user:", "urn:li:corpuser:"):
+        if name.lower().startswith(prefix):
+            return name[len(prefix):].strip() or None
+    return name if name and ":" not in name else None
+
+
+_OWNER_LABEL = re.compile(r"^(?P<name>.+?) \((?P<type>[^()]*)\)$")
+
+
+def dump_owners(owners: list[dict[str, str | None]]) -> str:
+    """``properties.owners`` as kept: ``name (TYPE), …`` ("" when the facet lists none)."""
+    return ", ".join(owner_label(o) for o in owners)
+
+
+def load_owners(value: Any) -> list[dict[str, str | None]]:
+    """The owners ``properties.owners`` holds (:func:`dump_owners`)."""
+    text = str(value or "").strip()
+    out: list[dict[str, str | None]] = []
+    for label in text.split(", ") if text else []:
+        m = _OWNER_LABEL.match(label.strip())
+        name, kind = (m["name"], m["type"]) if m else (label, None)
+        if name.strip():
+            out.append({"name": name.strip(), "type": (kind or "").strip() or None})
+    return out
+
+
+def owner_label(owner: dict[str, str | None]) -> str:
+    """An owner as people read it: ``name (TYPE)``, or the name alone."""
+    return f"{owner['name']} ({owner['type']})" if owner.get("type") else str(owner["name"])
 
 
 def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
@@ -607,4 +676,5 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
     return None if text in ("", ".") else text
 
 
-__all__ = ["OpenLineageHarvester", "lifecycle", "parse_time", "repo_path_of"]
+__all__ = ["OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",
+           "parse_time", "repo_path_of"]

@@ -284,3 +284,71 @@ def test_a_team_owning_a_model_group_reads_back_as_the_team() -> None:
     back = graph_from_mcps(mcps)
     assert back.attrs("model_group:churn")["owner"] == "team:churn-ml"
     assert back.attrs("model_group:fraud")["owner"] == "ada"
+
+
+def _stored(repo: GitRepo, nid: str) -> dict[str, Any]:
+    from lineage import api
+
+    store = api.open_store(repo.path)
+    try:
+        node = store.get_node(nid)
+    finally:
+        store.close()
+    assert node is not None, nid
+    return node.attrs
+
+
+RUN_ID = f"run:openlineage:{RUN}"
+TABLE_ID = "data:postgres://db.internal:5432:crm.customers@unversioned"
+
+
+def _with_source(ev: dict) -> dict:
+    """The table with a ``dataSource`` facet, as Spark and dbt send it."""
+    ev["inputs"][0]["facets"]["dataSource"] = {"name": "crm",
+                                               "uri": "postgres://db.internal:5432"}
+    return ev
+
+
+@pytest.mark.parametrize("source", [False, True])
+def test_an_empty_ownership_facet_clears_the_owners_at_the_source(repo: GitRepo,
+                                                                  source: bool) -> None:
+    """Owners removed at the source (a later event whose ``ownership`` facet lists none) are
+    gone from the store and from DataHub, with the run's user they named."""
+    def ev(state: str, at: str, owners: list[dict]) -> dict:
+        e = _event(state, at, job_owners=owners, table_owners=owners)
+        return _with_source(e) if source else e
+
+    _append(repo, ev("START", "2026-01-03T10:00:00Z",
+                     [{"name": "user:jdoe"}, {"name": "team:crm"}]))
+    assert _stored(repo, RUN_ID)["user"] == "jdoe"
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) != []
+    _append(repo, ev("COMPLETE", "2026-01-03T10:05:00Z", []))
+    run, table = _stored(repo, RUN_ID), _stored(repo, TABLE_ID)
+    assert run.get("user") is None
+    assert "team:crm" not in json.dumps(run) and "team:crm" not in json.dumps(table)
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == []
+    props = _lite(repo, _run_urn(repo))["dataProcessInstanceProperties"]
+    assert "jdoe" not in json.dumps(props)
+    assert _push(repo)["written"] == 0
+
+
+@pytest.mark.parametrize("source", [False, True])
+def test_an_event_without_ownership_facet_keeps_the_owners(repo: GitRepo,
+                                                           source: bool) -> None:
+    """OpenLineage events carry facets partially: a COMPLETE (or another run's event) that
+    sends no ``ownership`` facet removes no owner."""
+    def ev(state: str, at: str, run_id: str = RUN, owners: list[dict] | None = None) -> dict:
+        e = _event(state, at, run_id, job_owners=owners, table_owners=owners)
+        return _with_source(e) if source else e
+
+    _append(repo, ev("START", "2026-01-03T10:00:00Z", owners=[{"name": "user:jdoe"},
+                                                              {"name": "team:crm"}]))
+    _append(repo, ev("COMPLETE", "2026-01-03T10:05:00Z"))
+    _append(repo, ev("COMPLETE", "2026-01-04T10:05:00Z", RUN[:-1] + "3"))
+    assert _stored(repo, RUN_ID)["user"] == "jdoe"
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        ("urn:li:corpuser:jdoe", "TECHNICAL_OWNER"), ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
+

@@ -186,7 +186,6 @@ def user_urn(who: str) -> str:
 # group is a corpGroup. Any other prefix (``application:etl``) stays in the corpuser id, as in
 # DataHub's converter: a service account, not the person ``etl``.
 _GROUP_PREFIXES = ("team:", "group:")
-_OWNER_LABEL = re.compile(r"^(?P<name>.+?) \((?P<type>[^()]*)\)$")
 OWNERSHIP_TYPES = ("TECHNICAL_OWNER", "BUSINESS_OWNER", "DATA_STEWARD")
 
 
@@ -208,23 +207,38 @@ def owner_urn(name: str) -> str | None:
     return user_urn(name) if name.strip() else None
 
 
-def source_owners(text: Any) -> list[tuple[str, str]]:
-    """``(owner urn, ownership type)`` of a node's ``properties.owners`` (``name (TYPE), …``,
-    as the OpenLineage harvester keeps the ownership facets), in their order. A type that is
-    one of DataHub's (``DATA_STEWARD``, ``BUSINESS_OWNER``, ``TECHNICAL_OWNER``) is kept; any
-    other (OpenLineage's are free text: ``MAINTAINER``) is ``TECHNICAL_OWNER``, DataHub's
-    replacement for the ``DEVELOPER`` its converter writes."""
+def source_owners(value: Any) -> list[tuple[str, str]]:
+    """``(owner urn, ownership type)`` of a node's ``properties.owners`` (the OpenLineage
+    ownership facets as the harvester keeps them: :func:`load_owners`), in their order. A type
+    that is one of DataHub's (``DATA_STEWARD``, ``BUSINESS_OWNER``, ``TECHNICAL_OWNER``) is
+    kept; any other (OpenLineage's are free text: ``MAINTAINER``) is ``TECHNICAL_OWNER``,
+    DataHub's replacement for the ``DEVELOPER`` its converter writes."""
+    from connectors.harvesters.openlineage import load_owners
+
     out: list[tuple[str, str]] = []
-    for label in str(text or "").split(", "):
-        m = _OWNER_LABEL.match(label.strip())
-        name, kind = (m["name"], m["type"]) if m else (label, "")
-        urn = owner_urn(name) if name.strip() else None
+    for owner in load_owners(value):
+        urn = owner_urn(str(owner["name"]))
         if urn is None:
             continue
-        kind = re.sub(r"[\s-]+", "_", kind.strip()).upper()
+        kind = re.sub(r"[\s-]+", "_", (owner.get("type") or "").strip()).upper()
         item = (urn, kind if kind in OWNERSHIP_TYPES else "TECHNICAL_OWNER")
         if item not in out:
             out.append(item)
+    return out
+
+
+def _readable_owners(props: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``properties`` with its owners as people read them (``team:churn-ml, user:jdoe
+    (MAINTAINER)``): a custom property is text DataHub shows as is. No owner left: no
+    property."""
+    if "owners" not in props:
+        return props
+    from connectors.harvesters.openlineage import load_owners, owner_label
+
+    out = {k: v for k, v in props.items() if k != "owners"}
+    owners = load_owners(props["owners"])
+    if owners:
+        out["owners"] = ", ".join(owner_label(o) for o in owners)
     return out
 
 
@@ -633,12 +647,14 @@ class _Planner:
         """The owners (an OpenLineage dataset ``ownership`` facet) of the version the latest run
         used, among the versions that name any: one dataset holds every version of a table,
         and an owner the source removed must go from it, though older versions still name
-        them. A version without the facet removes no owner (an event may just omit it)."""
+        them. A version without the facet removes no owner (an event may just omit it); one
+        whose facet lists none (``properties.owners`` an empty list) leaves the dataset none."""
         best: tuple[tuple[str, str], list[tuple[str, str]]] | None = None
         for n in nids:
-            owners = source_owners((self.attrs(n).get("properties") or {}).get("owners"))
-            if not owners:
+            props = self.attrs(n).get("properties") or {}
+            if "owners" not in props:
                 continue
+            owners = source_owners(props["owners"])
             runs = self.g.successors(n, EdgeKind.INPUT, NodeKind.RUN) \
                 + self.g.predecessors(n, EdgeKind.OUTPUT, NodeKind.RUN)
             used = max((str(self.attrs(r).get(k) or "") for r in runs
@@ -1022,7 +1038,8 @@ class _Planner:
                 "source": a.get("source"), "status": a.get("status"), "user": a.get("user"),
                 "start": a.get("start_time"), "end": a.get("end_time"),
                 "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
-                "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
+                "tags": a.get("tags") or {},
+                "properties": _readable_owners(a.get("properties") or {}),
                 "commit": commit, "tracking_uri": a.get("tracking_uri"),
                 # dirty on the run or on its code edge: DataHub has one place for it
                 "dirty": True if any(e.attrs.get("dirty") for e in
