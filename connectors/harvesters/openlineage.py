@@ -15,8 +15,8 @@ What it yields:
   (``namespace/name``), run and job tags — facets from the latest event that carries them;
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
-* the job (and dataset) facet ``ownership`` → ``properties.owners``, ``name (TYPE), …``
-  (:func:`load_owners` reads it); the first owner that is a person
+* the job (and dataset) facet ``ownership`` → ``properties.owners``, a JSON list of
+  ``{"name", "type"}`` (:func:`load_owners` reads it); the first owner that is a person
   (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user. A facet
   listing no owner clears them (and the user they gave); an event without the facet keeps them;
 * input / output datasets → data nodes ``data:<namespace>:<name>@<version>`` (the ``version``
@@ -78,8 +78,8 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
 # 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
 # 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
-# the owners)
-PARSER_VERSION = "7"
+# the owners; 8: owners kept as a JSON list)
+PARSER_VERSION = "8"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -635,13 +635,22 @@ _OWNER_LABEL = re.compile(r"^(?P<name>.+?) \((?P<type>[^()]*)\)$")
 
 
 def dump_owners(owners: list[dict[str, str | None]]) -> str:
-    """``properties.owners`` as kept: ``name (TYPE), …`` ("" when the facet lists none)."""
-    return ", ".join(owner_label(o) for o in owners)
+    """``properties.owners`` as kept: the owners as a JSON list of ``{"name", "type"}``, so a
+    name holding ``, `` or parentheses reads back as the one owner it is."""
+    return json.dumps(owners, ensure_ascii=False)
 
 
 def load_owners(value: Any) -> list[dict[str, str | None]]:
-    """The owners ``properties.owners`` holds (:func:`dump_owners`)."""
+    """The owners ``properties.owners`` holds: the JSON list :func:`dump_owners` writes, or the
+    ``name (TYPE), …`` text stores harvested before it (parser version < 8) hold."""
     text = str(value or "").strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            return _owners({"owners": items}) or []
     out: list[dict[str, str | None]] = []
     for label in text.split(", ") if text else []:
         m = _OWNER_LABEL.match(label.strip())

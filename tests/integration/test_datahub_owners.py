@@ -352,3 +352,66 @@ def test_an_event_without_ownership_facet_keeps_the_owners(repo: GitRepo,
     assert _owners(_lite(repo, TABLE).get("ownership")) == [
         ("urn:li:corpuser:jdoe", "TECHNICAL_OWNER"), ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
 
+
+ODD_OWNERS = [{"name": "Doe, John", "type": "DATA_STEWARD"}, {"name": "jdoe (contractor)"},
+              {"name": "team:crm"}]
+
+
+def test_an_owner_named_with_a_comma_or_parentheses_is_one_owner(repo: GitRepo) -> None:
+    """``Doe, John`` is one owner, not ``Doe`` and ``John``; ``jdoe (contractor)`` is a name,
+    not ``jdoe`` of type ``contractor``: the store keeps the facet's owners as a list."""
+    from connectors.harvesters.openlineage import load_owners
+    from connectors.sinks.datahub.render import owner_urn
+
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", job_owners=ODD_OWNERS,
+                         table_owners=ODD_OWNERS))
+    run, table = _stored(repo, RUN_ID), _stored(repo, TABLE_ID)
+    expected = [{"name": "Doe, John", "type": "DATA_STEWARD"},
+                {"name": "jdoe (contractor)", "type": None}, {"name": "team:crm", "type": None}]
+    assert load_owners(run["properties"]["owners"]) == expected
+    assert load_owners(table["properties"]["owners"]) == expected
+    assert run["user"] == "Doe, John"
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        (owner_urn("Doe, John"), "DATA_STEWARD"), (owner_urn("jdoe (contractor)"),
+                                                   "TECHNICAL_OWNER"),
+        ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
+    props = _lite(repo, _run_urn(repo))["dataProcessInstanceProperties"]["customProperties"]
+    assert props["owners"] == "Doe, John (DATA_STEWARD), jdoe (contractor), team:crm"
+
+
+def test_a_store_holding_owners_as_text_reads_and_is_rewritten(repo: GitRepo) -> None:
+    """A store harvested before owners were kept as a list holds ``name (TYPE), …`` text: it
+    is pushed as before, the next harvest rewrites it as a list, and pushing the same owners
+    again writes nothing."""
+    from lineage import api
+    from lineage.model import Node
+
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", job_owners=JOB_OWNERS,
+                         table_owners=TABLE_OWNERS))
+    fresh = _push(repo)
+    store = api.open_store(repo.path)
+    run, table = store.get_node(RUN_ID), store.get_node(TABLE_ID)
+    assert run is not None and table is not None
+    texts = {RUN_ID: "team:churn-ml, user:JDoe (MAINTAINER), ada@example.com, "
+                     "application:airflow",
+             TABLE_ID: "user:JDoe (DATA_STEWARD), team:crm, urn:li:corpGroup:dba, "
+                       "ada@example.com, application:etl"}
+    with store.transaction():
+        for node in (run, table):
+            store.upsert([Node.make(node.kind, node.id, **{
+                **node.attrs, "properties": {**node.attrs["properties"],
+                                             "owners": texts[node.id]}})])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    assert _push(repo)["written"] == 0  # the text reads as the list it was written from
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "openlineage"])
+    assert res.exit_code == 0, res.output
+    for nid, first in ((RUN_ID, {"name": "team:churn-ml", "type": None}),
+                       (TABLE_ID, {"name": "user:JDoe", "type": "DATA_STEWARD"})):
+        assert json.loads(_stored(repo, nid)["properties"]["owners"])[0] == first
+    again = _push(repo)
+    assert (again["written"], again["unchanged"]) == (0, fresh["written"])
+    assert len(_owners(_lite(repo, TABLE).get("ownership"))) == 5

@@ -451,6 +451,7 @@ def test_job_and_dataset_owners_are_kept_and_pushed(repo: GitRepo) -> None:
     pytest.importorskip("datahub")
     from openlineage.client.facet_v2 import ownership_dataset, ownership_job
 
+    from connectors.harvesters.openlineage import load_owners
     from connectors.sinks.datahub.render import render
 
     sha = repo.git("rev-parse", "HEAD")
@@ -469,15 +470,18 @@ def test_job_and_dataset_owners_are_kept_and_pushed(repo: GitRepo) -> None:
     rid = f"run:openlineage:{TRAIN}"
     run = graph.attrs(rid)
     assert run["user"] == "jdoe"  # the first owner that is a person, as user:jdoe names one
-    assert run["properties"]["owners"] == "team:churn-ml, user:jdoe (MAINTAINER), " \
-        "ada@example.com"
+    assert load_owners(run["properties"]["owners"]) == [
+        {"name": "team:churn-ml", "type": None}, {"name": "user:jdoe", "type": "MAINTAINER"},
+        {"name": "ada@example.com", "type": None}]
     csv = graph.attrs(f"data:file:{repo.path / 'data' / 'train.csv'}@v7")
-    assert csv["properties"]["owners"] == "user:max (DATA_OWNER)"
+    assert load_owners(csv["properties"]["owners"]) == [{"name": "user:max",
+                                                         "type": "DATA_OWNER"}]
     mcps = [m for m in render(graph) if m.aspectName == "dataProcessInstanceProperties"]
     props = [m.aspect for m in mcps if m.aspect.customProperties.get("lineage_id") == rid]
     assert props[0].created.actor == "urn:li:corpuser:jdoe"
     assert props[0].customProperties["user"] == "jdoe"
-    assert props[0].customProperties["owners"] == run["properties"]["owners"]
+    assert props[0].customProperties["owners"] == "team:churn-ml, user:jdoe (MAINTAINER), " \
+        "ada@example.com"
 
 
 def test_a_file_saved_with_a_bom_and_crlf_loses_no_event(repo: GitRepo) -> None:
