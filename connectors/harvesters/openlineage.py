@@ -163,7 +163,7 @@ class OpenLineageHarvester:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
-        self._owners_seen: dict[str, tuple[datetime, str]] = {}
+        self._owners_seen: dict[str, tuple[datetime, str | None]] = {}
         if upgraded:  # files read under other rules: read them all again
             seen = {}
         now: dict[str, str] = {}
@@ -492,13 +492,11 @@ class OpenLineageHarvester:
             at = _when(r.owner_times[(fld, ns, name)])
             if seen is None or at >= seen[0]:
                 self._owners_seen[did] = (at, dump_owners(owners))
-        elif seen is None:
+        elif seen is None:  # looked up once a harvest, even when the store holds none
             stored = ctx.store.get_node(did)
             kept = (stored.attrs.get("properties") or {}).get("owners") if stored else None
-            if kept is None:
-                return None
-            self._owners_seen[did] = (datetime.min.replace(tzinfo=UTC),
-                                      dump_owners(load_owners(kept)))
+            self._owners_seen[did] = (datetime.min.replace(tzinfo=UTC), None if kept is None
+                                      else dump_owners(load_owners(kept)))
         return self._owners_seen[did][1]
 
     @staticmethod
