@@ -18,7 +18,8 @@ What it yields:
 * the job (and dataset) facet ``ownership`` → ``properties.owners``, a JSON list of
   ``{"name", "type"}`` (:func:`load_owners` reads it); the first owner that is a person
   (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user. A facet
-  listing no owner clears them (and the user they gave); an event without the facet keeps them;
+  listing no owner, or deleted (``_deleted: true``), clears them (and the user they gave); an
+  event without the facet keeps them;
 * input / output datasets → data nodes ``data:<namespace>:<name>@<version>`` (the ``version``
   dataset facet's ``datasetVersion``, or ``unversioned``) with INPUT / OUTPUT edges; an input
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
@@ -78,8 +79,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # (2: times in UTC, credentials removed from the facets kept; 3: the job's ownership facet;
 # 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
 # 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
-# the owners; 8: owners kept as a JSON list)
-PARSER_VERSION = "8"
+# the owners; 8: owners kept as a JSON list; 9: an ownership facet sent with _deleted: true
+# clears them)
+PARSER_VERSION = "9"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -601,7 +603,10 @@ def _tags(facets: dict[str, Any]) -> dict[str, str]:
 def _owners(facet: Any) -> list[dict[str, str | None]] | None:
     """The ``owners`` of an ownership facet (job or dataset), in the facet's order, each
     ``{"name", "type"}`` (type None when not given); None when there is no such facet (an event
-    that omits it says nothing of the owners), ``[]`` when it lists none (they were removed)."""
+    that omits it says nothing of the owners), ``[]`` when it lists none or is deleted (the
+    spec's ``_deleted: true``): they were removed."""
+    if isinstance(facet, dict) and facet.get("_deleted") is True:
+        return []
     items = facet.get("owners") if isinstance(facet, dict) else None
     if not isinstance(items, list):
         return None

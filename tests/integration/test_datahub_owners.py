@@ -415,3 +415,25 @@ def test_a_store_holding_owners_as_text_reads_and_is_rewritten(repo: GitRepo) ->
     again = _push(repo)
     assert (again["written"], again["unchanged"]) == (0, fresh["written"])
     assert len(_owners(_lite(repo, TABLE).get("ownership"))) == 5
+
+
+def test_an_ownership_facet_marked_deleted_clears_the_owners(repo: GitRepo) -> None:
+    """The spec deletes a job or dataset facet by sending it with ``_deleted: true``: the
+    owners it gave are gone, as with a facet that lists none."""
+    from connectors.harvesters.openlineage import load_owners
+
+    _append(repo, _event("START", "2026-01-03T10:00:00Z", job_owners=[{"name": "user:jdoe"}],
+                         table_owners=[{"name": "team:crm"}]))
+    deleted = _event("COMPLETE", "2026-01-03T10:05:00Z")
+    gone = {"_producer": "https://example.com/producer", "_deleted": True,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/"
+                          "OwnershipJobFacet.json#/$defs/OwnershipJobFacet"}
+    deleted["job"]["facets"] = {"ownership": gone}
+    deleted["inputs"][0]["facets"]["ownership"] = gone
+    _append(repo, deleted)
+    run, table = _stored(repo, RUN_ID), _stored(repo, TABLE_ID)
+    assert run.get("user") is None
+    assert load_owners(run["properties"]["owners"]) == []
+    assert load_owners(table["properties"]["owners"]) == []
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == []
