@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 NAME = "openlineage"
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+_NEVER = datetime.min.replace(tzinfo=UTC)  # the time of owners a store kept without one
 # two terminal events at the same instant: the failure is reported
 _TIE = {"COMPLETE": 0, "ABORT": 1, "FAIL": 2, "START": 0, "OTHER": 0, "RUNNING": 1}
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
@@ -80,8 +81,8 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
 # 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
 # the owners; 8: owners kept as a JSON list; 9: an ownership facet sent with _deleted: true
-# clears them)
-PARSER_VERSION = "9"
+# clears them; 10: a data node keeps its owners' time, owners_at)
+PARSER_VERSION = "10"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -483,27 +484,38 @@ class OpenLineageHarvester:
         return ids.data_id(ns, name, version), version, repo_path_of(ns, name, ctx.repo_path)
 
     def _data_owners(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
-                     name: str, facets: dict[str, Any]) -> str | None:
-        """``properties.owners`` of a data node: the owners of the latest event that gave the
-        dataset an ``ownership`` facet (present and empty: none left), among this run's and
-        the other runs' of this harvest; without one, those the store holds (an event may
-        omit the facet, and the store replaces a node's properties whole)."""
-        owners = _owners(facets.get("ownership"))
+                     name: str, facets: dict[str, Any]) -> dict[str, str]:
+        """``owners`` and ``owners_at`` of a data node's properties: the owners of the latest
+        event (by ``eventTime``) that gave the dataset an ``ownership`` facet (present and
+        empty: none left), among this run's, the other runs' of this harvest and those the
+        store holds from earlier harvests (a late event of an older run changes nothing). An
+        event without the facet removes none (and the store replaces a node's properties
+        whole: they are written again)."""
         seen = self._owners_seen.get(did)
-        if owners is not None:
-            at = _when(r.owner_times[(fld, ns, name)])
-            if seen is None or at >= seen[0]:
-                self._owners_seen[did] = (at, dump_owners(owners))
-        elif seen is None:  # looked up once a harvest, even when the store holds none
+        if seen is None:  # looked up once a harvest, even when the store holds none
             stored = ctx.store.get_node(did)
-            kept = (stored.attrs.get("properties") or {}).get("owners") if stored else None
-            self._owners_seen[did] = (datetime.min.replace(tzinfo=UTC), None if kept is None
-                                      else dump_owners(load_owners(kept)))
-        return self._owners_seen[did][1]
+            props = (stored.attrs.get("properties") or {}) if stored else {}
+            try:
+                at = _when(props["owners_at"]) if isinstance(props.get("owners_at"), str) \
+                    else _NEVER
+            except ValueError:
+                at = _NEVER
+            kept = props.get("owners")
+            seen = (at, None if kept is None else dump_owners(load_owners(kept)))
+        owners = _owners(facets.get("ownership"))
+        if owners is not None:
+            new = (_when(r.owner_times[(fld, ns, name)]), dump_owners(owners))
+            if new >= (seen[0], seen[1] or ""):  # the value breaks a tie, as in _later
+                seen = new
+        self._owners_seen[did] = seen
+        if seen[1] is None:
+            return {}
+        return {"owners": seen[1], **({"owners_at": str(utc_iso(seen[0]))}
+                                      if seen[0] != _NEVER else {})}
 
     @staticmethod
     def _data_node(did: str, ns: str, name: str, version: str | None,
-                   facets: dict[str, Any], owners: str | None) -> Node:
+                   facets: dict[str, Any], owners: dict[str, str]) -> Node:
         props: dict[str, str] = {}
         src = facets.get("dataSource")
         if isinstance(src, dict) and isinstance(src.get("uri"), str):
@@ -512,8 +524,7 @@ class OpenLineageHarvester:
         if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
             props["schema_fields"] = ",".join(
                 str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
-        if owners is not None:
-            props["owners"] = owners
+        props.update(owners)
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
 

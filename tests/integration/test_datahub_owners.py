@@ -437,3 +437,19 @@ def test_an_ownership_facet_marked_deleted_clears_the_owners(repo: GitRepo) -> N
     assert load_owners(table["properties"]["owners"]) == []
     _push(repo)
     assert _owners(_lite(repo, TABLE).get("ownership")) == []
+
+
+def test_a_late_event_of_an_older_run_leaves_the_newer_owners(repo: GitRepo) -> None:
+    """Events of a run that ended before another arrive after it (a backfill, a delayed
+    file): the table keeps the owners the latest event names, not those read last."""
+    from connectors.harvesters.openlineage import load_owners
+
+    _append(repo, _event("COMPLETE", "2026-01-04T10:05:00Z", RUN[:-1] + "3",
+                         table_owners=[{"name": "team:new"}]))
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", table_owners=[{"name": "team:old"}]))
+    assert load_owners(_stored(repo, TABLE_ID)["properties"]["owners"]) == [
+        {"name": "team:new", "type": None}]
+    _push(repo)
+    assert _owners(_lite(repo, TABLE).get("ownership")) == [
+        ("urn:li:corpGroup:new", "TECHNICAL_OWNER")]
+    assert _push(repo)["written"] == 0
