@@ -49,9 +49,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,9 +282,9 @@ class SqliteReader:
             for bucket in acc.values():
                 bucket.append(f"\2{table}")
             for u, kv in self.conn.execute(sql):
-                bucket = acc.get(u)
-                if bucket is not None:
-                    bucket.append(kv)
+                found = acc.get(u)
+                if found is not None:
+                    found.append(kv)
         return {u: hashlib.blake2b("\1".join(parts).encode(), digest_size=16).hexdigest()
                 for u, parts in acc.items()}
 
@@ -484,7 +486,10 @@ class ClientReader:
 
         c = self.client
         snap = Snapshot()
-        for e in _paged(lambda tok: c.search_experiments(view_type=ViewType.ALL, page_token=tok)):
+        with _first_contact():  # is the server there, does it take the credentials
+            first = c.search_experiments(view_type=ViewType.ALL)
+        for e in _paged(lambda tok: c.search_experiments(view_type=ViewType.ALL, page_token=tok),
+                        first):
             snap.experiments[str(e.experiment_id)] = {
                 "id": str(e.experiment_id), "name": e.name, "lifecycle_stage": e.lifecycle_stage,
                 "tags": dict(e.tags)}
@@ -546,10 +551,29 @@ class ClientReader:
         return snap
 
 
-def _paged(call: Any) -> Iterator[Any]:
+# MLflow retries a failed request 7 times with a doubling backoff: ~4 minutes of silence before
+# "connection refused". The first request of a harvest is retried once, quickly, unless the
+# user set these; the following ones keep MLflow's own retries (a transient 503 mid-harvest).
+_FIRST_CONTACT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+                      "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+
+
+@contextmanager
+def _first_contact() -> Iterator[None]:
+    set_here = [k for k in _FIRST_CONTACT_ENV if k not in os.environ]
+    for k in set_here:
+        os.environ[k] = _FIRST_CONTACT_ENV[k]
+    try:
+        yield
+    finally:
+        for k in set_here:
+            os.environ.pop(k, None)
+
+
+def _paged(call: Any, first: Any = None) -> Iterator[Any]:
     token = None
     while True:
-        page = call(token)
+        page = call(token) if first is None or token is not None else first
         yield from page
         token = getattr(page, "token", None)
         if not token:
@@ -650,10 +674,24 @@ class MlflowHarvester:
         except LineageError:
             raise
         except Exception as exc:  # the client's own errors: unreachable server, auth, schema
-            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: "
-                              f"{redact(str(exc), store.raw or store.client_uri)}",
-                              hint="check MLFLOW_TRACKING_URI, that the server is up and that "
-                                   "the installed mlflow reads this store") from exc
+            text = _one_line(redact(str(exc), store.raw or store.client_uri))
+            hint = ("the server refused the credentials: set MLFLOW_TRACKING_USERNAME and "
+                    "MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"
+                    if _AUTH_FAILED.search(text) else
+                    "check MLFLOW_TRACKING_URI, that the server is up and that the installed "
+                    "mlflow reads this store")
+            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: {text}",
+                              hint=hint) from exc
+
+
+_AUTH_FAILED = re.compile(r"error code 40[13]\b|\b(UNAUTHENTICATED|PERMISSION_DENIED)\b")
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """An MLflow client error on one line: the HTML page a proxy answered with (MLflow puts
+    the whole response body in its message) reduced to its text, whitespace collapsed."""
+    text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _canonical_aliases(ctx: HarvestContext, snap: Snapshot) -> dict[str, dict[str, str]]:

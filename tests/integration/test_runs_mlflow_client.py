@@ -13,8 +13,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +30,8 @@ pytest.importorskip("mlflow")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
 
 
-def _facts(repo: Path, strip: str = "") -> tuple[dict[str, dict], set[tuple[str, str, str]]]:
+def _facts(repo: Path,
+           strip: str = "") -> tuple[dict[str, dict[str, Any]], set[tuple[str, str, str]]]:
     store = api.open_store(repo)
     nodes = {}
     for n in store.iter_nodes():
@@ -108,3 +112,76 @@ def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         proc.terminate()
         proc.wait(timeout=30)
 
+
+
+def _harvest_cli(repo: Path, uri: str, **env: str) -> tuple[int, str, float]:
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    started = time.monotonic()
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo), "--only", "mlflow"],
+                             env={"MLFLOW_TRACKING_URI": uri, **env})
+    return res.exit_code, res.output, time.monotonic() - started
+
+
+def _store_state(repo: Path) -> tuple[int, int]:
+    store = api.open_store(repo)
+    try:
+        return len(list(store.iter_nodes())), len(list(store.events()))
+    finally:
+        store.close()
+
+
+def test_unreachable_server_fails_fast_with_one_line(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repo(tmp_path, "repo")
+    for var in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"):
+        monkeypatch.delenv(var, raising=False)
+    before = _store_state(repo.path)
+    # MLflow's own retries would wait ~4 minutes before saying "connection refused"
+    code, out, took = _harvest_cli(repo.path, f"http://alice:pw-s3cret@127.0.0.1:{_free_port()}")
+    assert code != 0
+    assert took < 30
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Connection refused" in errors[0], out
+    assert "pw-s3cret" not in out
+    assert _store_state(repo.path) == before
+
+
+class _Refuse401(BaseHTTPRequestHandler):
+    """What a reverse proxy in front of a tracking server answers without valid credentials."""
+
+    def _refuse(self) -> None:
+        body = (b"<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n"
+                b"<center><h1>401 Authorization Required</h1></center>\r\n</body>\r\n</html>\r\n")
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="mlflow"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _refuse
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_refused_credentials_one_clear_line(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "repo")
+    before = _store_state(repo.path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuse401)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        code, out, _ = _harvest_cli(repo.path, f"http://alice:pw-s3cret@127.0.0.1:{port}",
+                                    MLFLOW_TRACKING_TOKEN="tok-s3cret")
+    finally:
+        server.shutdown()
+    assert code != 0
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["error", "hint"], out
+    assert "401" in lines[0] and "<" not in lines[0]
+    assert "MLFLOW_TRACKING_TOKEN" in lines[1]
+    assert "pw-s3cret" not in out and "tok-s3cret" not in out
+    assert _store_state(repo.path) == before
