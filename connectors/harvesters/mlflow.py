@@ -604,11 +604,22 @@ class MlflowHarvester:
         snap = self._read(ctx, store, wm)
         if snap is None:
             return
-        yield from Emitter(ctx, store, snap, wm).emit()
+        registry_error = snap.watermark.get("registry_error")
+        if registry_error:
+            # an empty registry would read as every alias deleted: nothing is written about
+            # the registry and the alias map seen last stays the watermark
+            ctx.report.warn(NAME, f"the model registry of {store.uri} could not be read, its "
+                            f"models, versions and aliases are left as they were: "
+                            f"{_one_line(redact(str(registry_error), store.raw))}",
+                            field="registry")
+        yield from Emitter(ctx, store, snap, wm).emit(registry=not registry_error)
         new_wm = {k: v for k, v in snap.watermark.items() if k != "registry_error"}
         new_wm["emitter"] = EMITTER_VERSION
-        new_wm["aliases"] = {canon: amap for canon, amap in sorted(
-            _canonical_aliases(ctx, snap).items())}
+        if not registry_error:
+            new_wm["aliases"] = {canon: amap for canon, amap in sorted(
+                _canonical_aliases(ctx, snap).items())}
+        elif "aliases" in wm:
+            new_wm["aliases"] = wm["aliases"]
         ctx.set_watermark(scope, json.dumps(new_wm, sort_keys=True))
 
     def _read(self, ctx: HarvestContext, store: TrackingStore,
@@ -768,7 +779,7 @@ class Emitter:
     def run_node_id(self, run_uuid: str) -> str:
         return ids.run_id(NAME, f"{self.store.key}:{run_uuid}")
 
-    def emit(self) -> Iterator[Node | Edge]:
+    def emit(self, registry: bool = True) -> Iterator[Node | Edge]:
         runs = self.snap.runs
         logged_by_run: dict[str, list[dict[str, Any]]] = {}
         for m in self.snap.logged_models.values():
@@ -781,7 +792,8 @@ class Emitter:
                 self.ctx.report.warn(NAME, f"run {run.get('run_uuid')} skipped: {exc}",
                                      field="runs")
             self.ctx.progress("mlflow runs", i, len(runs))
-        yield from self._registry()
+        if registry:
+            yield from self._registry()
 
     def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]) -> Iterator[Node | Edge]:
         u = run["run_uuid"]

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -73,12 +76,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
-    direct = _repo(tmp_path, "direct")
-    api.harvest(direct.path, only=["mlflow"])
-    served = tmp_path / "served.db"
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``mlflow server`` on a copy of the fixture store (slow to start: one per module).
+    Tests only read it."""
+    served = tmp_path_factory.mktemp("served") / "served.db"
     shutil.copy(FIXTURES / "mlflow.db", served)
     port = _free_port()
     mlflow_bin = Path(sys.executable).with_name("mlflow")
@@ -87,7 +89,7 @@ def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                              "--workers", "1"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 90
         while time.time() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -96,22 +98,92 @@ def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 time.sleep(0.5)
         else:
             pytest.fail("mlflow server did not start")
-        remote = _repo(tmp_path, "remote")
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
-        res = api.harvest(remote.path, only=["mlflow"])
-        assert res.report.warnings == []
-        key = f"127.0.0.1:{port}"
-        r_nodes, r_edges = _facts(remote.path, strip=f"{key}:")
-        d_nodes, d_edges = _facts(direct.path, strip="mlflow.db:")
-        for attrs in (*r_nodes.values(), *d_nodes.values()):
-            if "run_id" in attrs and str(attrs["run_id"]).startswith("run:"):
-                attrs["run_id"] = attrs["run_id"].replace(f"{key}:", "").replace("mlflow.db:", "")
-        assert r_edges == d_edges
-        assert r_nodes == d_nodes
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
+
+@pytest.mark.slow
+def test_tracking_server_over_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   mlflow_server: str) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    direct = _repo(tmp_path, "direct")
+    api.harvest(direct.path, only=["mlflow"])
+    remote = _repo(tmp_path, "remote")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    res = api.harvest(remote.path, only=["mlflow"])
+    assert res.report.warnings == []
+    key = mlflow_server.removeprefix("http://")
+    r_nodes, r_edges = _facts(remote.path, strip=f"{key}:")
+    d_nodes, d_edges = _facts(direct.path, strip="mlflow.db:")
+    for attrs in (*r_nodes.values(), *d_nodes.values()):
+        if "run_id" in attrs and str(attrs["run_id"]).startswith("run:"):
+            attrs["run_id"] = attrs["run_id"].replace(f"{key}:", "").replace("mlflow.db:", "")
+    assert r_edges == d_edges
+    assert r_nodes == d_nodes
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    """A gateway in front of the tracking server that answers 503 for the model registry while
+    ``down`` is set (the registry's backend briefly unavailable)."""
+
+    upstream = ""
+    down = False
+
+    def _forward(self) -> None:
+        if _Gateway.down and "/registered-models/" in self.path:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        req = urllib.request.Request(self.upstream + self.path, data=body, method=self.command,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                status, data = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, data = exc.code, exc.read()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_registry_outage_writes_no_alias_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              mlflow_server: str) -> None:
+    _Gateway.upstream, _Gateway.down = mlflow_server, False
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{gateway.server_address[1]}")
+    repo = _repo(tmp_path, "repo")
+    try:
+        api.harvest(repo.path, only=["mlflow"])
+        _Gateway.down = True
+        res = api.harvest(repo.path, only=["mlflow"])
+        assert any("registry" in w.message for w in res.report.warnings)
+        _Gateway.down = False
+        api.harvest(repo.path, only=["mlflow"])
+    finally:
+        gateway.shutdown()
+    store = api.open_store(repo.path)
+    models = {n.id: n.attrs for n in store.iter_nodes("model")}
+    store.close()
+    # nothing moved in MLflow: no alias history, and the aliases are where MLflow has them
+    assert [k for a in models.values() for k in a.get("properties", {})
+            if k.startswith("alias_moved:")] == []
+    assert {mid: a.get("aliases") for mid, a in models.items()} == {
+        "model:churn-model@1": ["champion"], "model:churn-model@2": ["challenger"]}
 
 
 def _harvest_cli(repo: Path, uri: str, **env: str) -> tuple[int, str, float]:
