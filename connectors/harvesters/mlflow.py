@@ -531,8 +531,7 @@ class ClientReader:
                 "name": rm.name, "description": rm.description,
                 "created_at": _ms(rm.creation_timestamp), "tags": dict(rm.tags)})
             snap.aliases[rm.name] = {a: str(v) for a, v in (rm.aliases or {}).items()}
-            for v in _paged(lambda tok, n=rm.name: c.search_model_versions(
-                    f"name='{n}'", page_token=tok)):
+            for v in _model_versions(c, rm.name):
                 snap.versions.append({
                     "name": v.name, "version": str(v.version),
                     "created_at": _ms(v.creation_timestamp), "description": v.description,
@@ -568,6 +567,19 @@ def _first_contact() -> Iterator[None]:
     finally:
         for k in set_here:
             os.environ.pop(k, None)
+
+
+def _model_versions(client: Any, name: str) -> Iterator[Any]:
+    """The versions of registered model ``name``. MLflow's filter strings have no escape: a
+    name with a ``'`` is quoted with ``"``; one with both is found among all versions."""
+    if "'" not in name or '"' not in name:
+        quote_char = '"' if "'" in name else "'"
+        flt: str | None = f"name={quote_char}{name}{quote_char}"
+    else:
+        flt = None
+    for v in _paged(lambda tok: client.search_model_versions(flt, page_token=tok)):
+        if v.name == name:
+            yield v
 
 
 def _paged(call: Any, first: Any = None) -> Iterator[Any]:

@@ -257,3 +257,29 @@ def test_refused_credentials_one_clear_line(tmp_path: Path) -> None:
     assert "MLFLOW_TRACKING_TOKEN" in lines[1]
     assert "pw-s3cret" not in out and "tok-s3cret" not in out
     assert _store_state(repo.path) == before
+
+
+def test_file_store_registered_model_name_with_quotes(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 writes ./mlruns only so
+    client = MlflowClient((repo.path / "mlruns").as_uri())
+    exp = client.create_experiment("churn")
+    run = client.create_run(exp, run_name="train")
+    client.set_terminated(run.info.run_id)
+    for name in ("bob's model", 'the "fast" model', "plain", 'bob\'s "fast" model'):
+        client.create_registered_model(name)
+        client.create_model_version(name, f"runs:/{run.info.run_id}/model",
+                                    run_id=run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    models = {n.id for n in store.iter_nodes("model")}
+    store.close()
+    assert models == {"model:bob's model@1", 'model:the "fast" model@1', "model:plain@1",
+                      'model:bob\'s "fast" model@1'}
