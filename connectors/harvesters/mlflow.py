@@ -462,6 +462,16 @@ class SqliteReader:
                 snap.run_commits[u] = sha
 
 
+class MlflowClientError(Exception):
+    """The cause of an error MLflow's client raised, as ``-v`` shows it: its text redacted.
+    MLflow's own exception is not chained: its message and its traceback's frames quote the
+    tracking URI with its password."""
+
+    def __init__(self, exc: BaseException, raw: str) -> None:
+        super().__init__(f"{type(exc).__module__}.{type(exc).__name__}: "
+                         f"{redact(str(exc), raw)}")
+
+
 class ClientReader:
     """Reads any tracking store MLflow's own client can open (REST servers, file stores, SQLite
     stores of a schema version the SQLite reader does not know). Needs the ``mlflow`` extra."""
@@ -478,7 +488,7 @@ class ClientReader:
         except Exception as exc:  # an unknown scheme, a bad URI: MLflow's text names it raw
             raise ConfigError(f"cannot open the MLflow tracking store {shown_uri(uri)}: "
                               f"{redact(str(exc), uri)}",
-                              hint="check MLFLOW_TRACKING_URI") from exc
+                              hint="check MLFLOW_TRACKING_URI") from MlflowClientError(exc, uri)
         self.uri = uri
 
     def read(self, wm: dict[str, Any]) -> Snapshot:  # noqa: ARG002 - full read; writes nothing new
@@ -704,7 +714,7 @@ class MlflowHarvester:
                     "check MLFLOW_TRACKING_URI, that the server is up and that the installed "
                     "mlflow reads this store")
             raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: {text}",
-                              hint=hint) from exc
+                              hint=hint) from MlflowClientError(exc, store.raw or store.client_uri)
 
 
 _AUTH_FAILED = re.compile(r"error code 40[13]\b|\b(UNAUTHENTICATED|PERMISSION_DENIED)\b")

@@ -283,3 +283,17 @@ def test_file_store_registered_model_name_with_quotes(tmp_path: Path,
     store.close()
     assert models == {"model:bob's model@1", 'model:the "fast" model@1', "model:plain@1",
                       'model:bob\'s "fast" model@1'}
+
+
+def test_verbose_traceback_keeps_the_password_out(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    repo = _repo(tmp_path, "repo")
+    uri = f"http://alice:pw-s3cret@127.0.0.1:{_free_port()}/?token=tok-s3cret"
+    res = CliRunner().invoke(app, ["-v", "harvest", "-C", str(repo.path), "--only", "mlflow"],
+                             env={"MLFLOW_TRACKING_URI": uri})
+    assert res.exit_code != 0
+    assert "Connection refused" in res.output
+    assert "pw-s3cret" not in res.output and "tok-s3cret" not in res.output
