@@ -24,7 +24,12 @@ What it yields:
   dataset facet's ``datasetVersion``, or ``unversioned``) with INPUT / OUTPUT edges; an input
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
   that is a file inside this repository carries its repository ``path`` on the edge, so the
-  ``joins`` step can add the *strong* pin from DVC's data node.
+  ``joins`` step can add the *strong* pin from DVC's data node;
+* dataset facets ``dataSource`` (``uri``), ``schema`` (field names) and ``ownership`` →
+  ``properties.data_source``, ``schema_fields``, ``owners`` of the data node, each with the
+  ``eventTime`` of the event that gave it (``<property>_at``): the latest such event decides,
+  whatever run sent it and whenever it was read; an event without the facet keeps the fact, a
+  facet sent with ``_deleted: true`` clears it (:meth:`OpenLineageHarvester._data_facts`).
 
 Malformed events are warnings naming the file and line; they never stop the harvest. A
 RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
@@ -74,6 +79,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 RUN_FACETS = ("parent", "nominalTime", "errorMessage", "tags")
 JOB_FACETS = ("sourceCodeLocation", "documentation", "jobType", "tags", "ownership")
 DATASET_FACETS = ("version", "dataSource", "schema", "ownership")  # the data node's and edge's
+# dataset facet → the data node property it gives (each kept with its time, ``<property>_at``)
+DATASET_FACTS = {"dataSource": "data_source", "schema": "schema_fields", "ownership": "owners"}
 CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next harvests
 # the rules events are read with: a new value makes the next harvest read every file again and
 # rebuild every run it has cached, so runs stored by an earlier version get the new facts
@@ -81,8 +88,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # 4: a file starting with a BOM loses no event, lower-case t / z in times; 5: the datasets;
 # 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
 # the owners; 8: owners kept as a JSON list; 9: an ownership facet sent with _deleted: true
-# clears them; 10: a data node keeps its owners' time, owners_at)
-PARSER_VERSION = "10"
+# clears them; 10: a data node keeps its owners' time, owners_at; 11: every dataset fact is
+# kept with its time, cleared by a deleted facet, and kept by events that leave it out)
+PARSER_VERSION = "11"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -101,8 +109,8 @@ class _Run:
     inputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     outputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     producer: str | None = None
-    # (inputs | outputs, namespace, name) → eventTime of the dataset's ownership facet kept
-    owner_times: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # (inputs | outputs, namespace, name, facet) → eventTime of the dataset's facet kept
+    facet_times: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
 
 
 def parse_time(value: Any) -> datetime:
@@ -166,7 +174,8 @@ class OpenLineageHarvester:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
-        self._owners_seen: dict[str, tuple[datetime, str | None]] = {}
+        # data node → its facts (see _data_facts), read from the store once a harvest
+        self._facts_seen: dict[str, dict[str, tuple[datetime, str | None]]] = {}
         if upgraded:  # files read under other rules: read them all again
             seen = {}
         now: dict[str, str] = {}
@@ -385,8 +394,7 @@ class OpenLineageHarvester:
                 merged = (r.inputs if fld == "inputs" else r.outputs).setdefault((ns, name), {})
                 if facet:
                     merged[facet] = f[2]
-                if facet == "ownership":
-                    r.owner_times[(fld, ns, name)] = f[0]
+                    r.facet_times[(fld, ns, name, facet)] = f[0]
         return lifecycle(events)
 
     @staticmethod
@@ -465,14 +473,14 @@ class OpenLineageHarvester:
                             job=f"{pjob.get('namespace')}/{pjob.get('name')}" if pjob else None)
         for (ns, name), facets in sorted(r.inputs.items()):
             did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
-            yield self._data_node(did, ns, name, version_label, facets,
-                                  self._data_owners(ctx, did, r, "inputs", ns, name, facets))
+            yield self._data_node(did, ns, name, version_label,
+                                  self._data_facts(ctx, did, r, "inputs", ns, name, facets))
             yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if version_label else "none",
                             digest=version_label, path=rel)
         for (ns, name), facets in sorted(r.outputs.items()):
             did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
-            yield self._data_node(did, ns, name, version_label, facets,
-                                  self._data_owners(ctx, did, r, "outputs", ns, name, facets))
+            yield self._data_node(did, ns, name, version_label,
+                                  self._data_facts(ctx, did, r, "outputs", ns, name, facets))
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=rel)
 
     @staticmethod
@@ -483,50 +491,76 @@ class OpenLineageHarvester:
         version = str(version) if version not in (None, "") else None
         return ids.data_id(ns, name, version), version, repo_path_of(ns, name, ctx.repo_path)
 
-    def _data_owners(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
-                     name: str, facets: dict[str, Any]) -> dict[str, str]:
-        """``owners`` and ``owners_at`` of a data node's properties: the owners of the latest
-        event (by ``eventTime``) that gave the dataset an ``ownership`` facet (present and
-        empty: none left), among this run's, the other runs' of this harvest and those the
-        store holds from earlier harvests (a late event of an older run changes nothing). An
-        event without the facet removes none (and the store replaces a node's properties
-        whole: they are written again)."""
-        seen = self._owners_seen.get(did)
+    def _data_facts(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
+                    name: str, facets: dict[str, Any]) -> dict[str, str]:
+        """A data node's properties from its dataset facets (:data:`DATASET_FACTS`): each fact
+        is that of the latest event (by ``eventTime``) that gave the dataset its facet, among
+        this run's, the other runs' of this harvest and those the store holds from earlier
+        harvests; its time is kept beside it (``<fact>_at``), so a late event of an older run
+        changes nothing. A facet deleted (``_deleted: true``) clears its fact (owners: ``[]``);
+        an event without the facet keeps it. The store replaces a node's properties whole:
+        every fact is written again with each."""
+        seen = self._facts_seen.get(did)
         if seen is None:  # looked up once a harvest, even when the store holds none
             stored = ctx.store.get_node(did)
-            props = (stored.attrs.get("properties") or {}) if stored else {}
-            try:
-                at = _when(props["owners_at"]) if isinstance(props.get("owners_at"), str) \
-                    else _NEVER
-            except ValueError:
-                at = _NEVER
-            kept = props.get("owners")
-            seen = (at, None if kept is None else dump_owners(load_owners(kept)))
-        owners = _owners(facets.get("ownership"))
-        if owners is not None:
-            new = (_when(r.owner_times[(fld, ns, name)]), dump_owners(owners))
-            if new >= (seen[0], seen[1] or ""):  # the value breaks a tie, as in _later
-                seen = new
-        self._owners_seen[did] = seen
-        if seen[1] is None:
-            return {}
-        return {"owners": seen[1], **({"owners_at": str(utc_iso(seen[0]))}
-                                      if seen[0] != _NEVER else {})}
+            stored_props = (stored.attrs.get("properties") or {}) if stored else {}
+            seen = {}
+            for fact in DATASET_FACTS.values():
+                at_text = stored_props.get(f"{fact}_at")
+                try:
+                    at = _when(at_text) if isinstance(at_text, str) else _NEVER
+                except ValueError:
+                    at = _NEVER
+                kept = stored_props.get(fact)
+                if kept is not None and fact == "owners":
+                    kept = dump_owners(load_owners(kept))
+                seen[fact] = (at, None if kept is None else str(kept))
+        for facet, fact in DATASET_FACTS.items():
+            if facet not in facets:
+                continue
+            value = _dataset_fact(facet, facets[facet])
+            if value is _SILENT:
+                continue
+            new = (_when(r.facet_times[(fld, ns, name, facet)]), value)
+            # the value breaks a tie, as in _later; a cleared fact ("") loses it
+            if (new[0], new[1] or "") >= (seen[fact][0], seen[fact][1] or ""):
+                seen[fact] = new
+        self._facts_seen[did] = seen
+        props: dict[str, str] = {}
+        for fact, (at, value) in seen.items():
+            if value is not None:
+                props[fact] = value
+            if at != _NEVER:
+                props[f"{fact}_at"] = str(utc_iso(at))
+        return props
 
     @staticmethod
     def _data_node(did: str, ns: str, name: str, version: str | None,
-                   facets: dict[str, Any], owners: dict[str, str]) -> Node:
-        props: dict[str, str] = {}
-        src = facets.get("dataSource")
-        if isinstance(src, dict) and isinstance(src.get("uri"), str):
-            props["data_source"] = ids.strip_credentials(src["uri"])
-        schema = facets.get("schema")
-        if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
-            props["schema_fields"] = ",".join(
-                str(f.get("name")) for f in schema["fields"] if isinstance(f, dict))[:1000]
-        props.update(owners)
+                   props: dict[str, str]) -> Node:
         return Node.make(NodeKind.DATA, did, path=name, namespace=ns, hash=version,
                          hash_kind="openlineage-version" if version else None, properties=props)
+
+
+_SILENT: Any = object()  # a facet that says nothing of its fact (not understood)
+
+
+def _dataset_fact(facet: str, value: Any) -> Any:
+    """The fact (a data node property's value) a dataset facet gives: None when the facet is
+    deleted (``_deleted: true``) or lists no owner — the fact is removed (owners: ``[]``) —,
+    :data:`_SILENT` when it says nothing of it (not an object, no ``uri`` / ``fields``)."""
+    if facet == "ownership":
+        owners = _owners(value)
+        return _SILENT if owners is None else dump_owners(owners)
+    if isinstance(value, dict) and value.get("_deleted") is True:
+        return None
+    if facet == "dataSource":
+        if isinstance(value, dict) and isinstance(value.get("uri"), str):
+            return ids.strip_credentials(value["uri"])
+        return _SILENT
+    if isinstance(value, dict) and isinstance(value.get("fields"), list):  # schema
+        return ",".join(str(f.get("name")) for f in value["fields"]
+                        if isinstance(f, dict))[:1000]
+    return _SILENT
 
 
 def lifecycle(events: Iterable[tuple[datetime, str]]

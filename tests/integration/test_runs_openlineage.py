@@ -520,7 +520,8 @@ def test_dataset_facets_of_events_read_in_several_harvests_are_merged(repo: GitR
     api.harvest(repo.path, only=["openlineage"])
     once = inputs()
     assert once == [("data:postgres://db.internal:5432:crm.customers@v7",
-                     {"pin": "weak", "digest": "v7"}, {"schema_fields": "age"})]
+                     {"pin": "weak", "digest": "v7"},
+                     {"schema_fields": "age", "schema_fields_at": T_START})]
     _fresh_store(repo)
     repo.write("openlineage/1.json", json.dumps(start))
     api.harvest(repo.path, only=["openlineage"])
