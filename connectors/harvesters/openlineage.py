@@ -12,7 +12,8 @@ What it yields:
   events by ``eventTime``, never by their order in a file or across files and harvests (see
   :func:`lifecycle`): status from the terminal event (a run that ended is never reopened),
   start (the earliest START, else the earliest event), end (the terminal event's time), job
-  (``namespace/name``), run and job tags — facets from the latest event that carries them;
+  (``namespace/name``), run and job tags — facets from the latest event that carries them (a
+  facet it deletes with ``_deleted: true`` clears the tags or properties it gave);
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
 * the job (and dataset) facet ``ownership`` → ``properties.owners``, a JSON list of
@@ -89,8 +90,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # 6: U+2028 / U+2029 inside a string no longer split a line; 7: an empty ownership facet clears
 # the owners; 8: owners kept as a JSON list; 9: an ownership facet sent with _deleted: true
 # clears them; 10: a data node keeps its owners' time, owners_at; 11: every dataset fact is
-# kept with its time, cleared by a deleted facet, and kept by events that leave it out)
-PARSER_VERSION = "11"
+# kept with its time, cleared by a deleted facet, and kept by events that leave it out; 12: run
+# and job facets deleted later clear the tags and properties they gave)
+PARSER_VERSION = "12"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -455,12 +457,20 @@ class OpenLineageHarvester:
             job=f"{r.job_namespace}/{r.job_name}", status=status, start_time=start,
             end_time=end, commit=sha, tags=tags, properties=props, user=user,
         )
-        if owners is not None and user is None:
+        # the store keeps an attribute a new fact leaves out (Node.make drops an empty one):
+        # what facets of the run's events gave and the source since removed (a facet deleted
+        # or listing none) is written empty — the user of removed owners, tags, properties
+        given = r.facets.keys() | r.job_facets.keys()  # facets kept, maybe deleted or empty
+        gone = [k for k, empty in (
+            ("user", owners is not None and user is None),
+            ("tags", not tags and "tags" in given),
+            ("properties", not props and bool(given - {"tags", "parent"}))) if empty]
+        if gone:
             stored = ctx.store.get_node(rid)
-            if stored is not None and stored.attrs.get("user") is not None:
-                # the user came from owners the source removed (the store keeps an attribute
-                # a new fact leaves out: it is written empty)
-                node = Node.trusted(NodeKind.RUN, rid, {**node.attrs, "user": None})
+            cleared: dict[str, Any] = {k: None if k == "user" else {} for k in gone
+                                      if stored is not None and stored.attrs.get(k)}
+            if cleared:
+                node = Node.trusted(NodeKind.RUN, rid, {**node.attrs, **cleared})
         yield node
         if sha:
             yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)

@@ -603,3 +603,33 @@ def test_fields_of_the_wrong_json_type_are_warnings(repo: GitRepo) -> None:
     assert str(res.report.warnings[2]).endswith("Invalid isoformat string: 'yesterday'")
     assert _run_attrs(repo) == {"status": "COMPLETE", "start_time": T_START,
                                 "end_time": T_END, "commit": None}
+
+
+@pytest.mark.parametrize("harvests", [1, 2])
+@pytest.mark.parametrize("gone", [{"_deleted": True}, {"tags": []}])
+def test_run_and_job_facets_deleted_later_are_cleared(repo: GitRepo, harvests: int,
+                                                      gone: dict) -> None:
+    """START gives the job's tags and documentation and the run's nominal time; COMPLETE
+    deletes them (the spec's ``_deleted: true``; an empty tags list lists none): the run keeps
+    none of them, whether both events are read in one harvest or in two."""
+    start, complete = _raw("START", T_START), _raw("COMPLETE", T_END)
+    for ev in (start, complete):
+        del ev["producer"]  # optional in practice: the run keeps no other property
+    start["run"]["facets"] = {"nominalTime": {"nominalStartTime": T_START}}
+    start["job"]["facets"] = {"tags": {"tags": [{"key": "env", "value": "prod"}]},
+                              "documentation": {"description": "trains the churn model"}}
+    complete["run"]["facets"] = {"nominalTime": {"_deleted": True}}
+    complete["job"]["facets"] = {"tags": gone, "documentation": {"_deleted": True}}
+    if harvests == 1:
+        repo.write("openlineage/events.jsonl", f"{json.dumps(start)}\n{json.dumps(complete)}\n")
+    else:
+        repo.write("openlineage/1.json", json.dumps(start))
+        api.harvest(repo.path, only=["openlineage"])
+        repo.write("openlineage/2.json", json.dumps(complete))
+    api.harvest(repo.path, only=["openlineage"])
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:openlineage:{TRAIN}")
+    store.close()
+    assert run is not None and run.attrs["status"] == "COMPLETE"
+    assert not run.attrs.get("tags") and not run.attrs.get("properties")
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
