@@ -561,10 +561,12 @@ class ClientReader:
 
 
 # MLflow retries a failed request 7 times with a doubling backoff: ~4 minutes of silence before
-# "connection refused". The first request of a harvest is retried once, quickly, unless the
-# user set these; the following ones keep MLflow's own retries (a transient 503 mid-harvest).
+# "connection refused", and each try may wait 120 s for a host that drops packets. The first
+# request of a harvest is retried once, quickly, with a 15 s timeout, unless the user set these;
+# the following ones keep MLflow's own settings (a transient 503 mid-harvest).
 _FIRST_CONTACT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-                      "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+                      "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                      "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
 
 
 @contextmanager

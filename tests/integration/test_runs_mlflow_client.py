@@ -297,3 +297,24 @@ def test_verbose_traceback_keeps_the_password_out(tmp_path: Path) -> None:
     assert res.exit_code != 0
     assert "Connection refused" in res.output
     assert "pw-s3cret" not in res.output and "tok-s3cret" not in res.output
+
+
+@pytest.mark.slow
+def test_server_that_never_answers_fails_in_under_a_minute(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host behind a firewall that drops packets, or a hung server: MLflow's default 120 s
+    timeout, tried 8 times, would wait a quarter of an hour."""
+    for var in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT"):
+        monkeypatch.delenv(var, raising=False)
+    repo = _repo(tmp_path, "repo")
+    before = _store_state(repo.path)
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        code, out, took = _harvest_cli(repo.path, f"http://127.0.0.1:{silent.getsockname()[1]}")
+    assert code != 0
+    assert took < 60
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "timeout" in errors[0].lower(), out
+    assert _store_state(repo.path) == before
