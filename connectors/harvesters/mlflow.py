@@ -525,12 +525,18 @@ class ClientReader:
                     "tags": dict(data.tags), "inputs": inputs})
             search_logged = getattr(c, "search_logged_models", None)
             if search_logged is not None:
-                for m in _paged(lambda tok: search_logged(experiment_ids=exp_ids,
-                                                          page_token=tok)):
-                    snap.logged_models[m.model_id] = {
-                        "model_id": m.model_id, "name": m.name,
-                        "experiment_id": str(m.experiment_id), "run_uuid": m.source_run_id,
-                        "artifact_location": m.artifact_location, "tags": dict(m.tags)}
+                try:
+                    for m in _paged(lambda tok: search_logged(experiment_ids=exp_ids,
+                                                              page_token=tok)):
+                        snap.logged_models[m.model_id] = {
+                            "model_id": m.model_id, "name": m.name,
+                            "experiment_id": str(m.experiment_id),
+                            "run_uuid": m.source_run_id,
+                            "artifact_location": m.artifact_location, "tags": dict(m.tags)}
+                except Exception as exc:
+                    status = getattr(exc, "get_http_status_code", lambda: None)()
+                    if status != 404:  # 404: a server older than MLflow 3 (no logged models)
+                        raise
         try:
             rms = list(_paged(lambda tok: c.search_registered_models(page_token=tok)))
         except Exception as exc:  # a tracking server without a registry

@@ -9,6 +9,7 @@ Skipped unless ``mlflow`` is importable. To run it:
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from tests.conftest import GitRepo
 pytest.importorskip("mlflow")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+EXPECTED_RUNS = json.loads((FIXTURES / "expected.json").read_text())["runs"]
 
 
 def _facts(repo: Path,
@@ -130,8 +132,17 @@ class _Gateway(BaseHTTPRequestHandler):
 
     upstream = ""
     down = False
+    missing = ""  # an endpoint this server does not have (an older MLflow)
 
     def _forward(self) -> None:
+        if _Gateway.missing and _Gateway.missing in self.path:
+            page = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
         if _Gateway.down and "/registered-models/" in self.path:
             self.send_response(503)
             self.send_header("Content-Length", "0")
@@ -318,3 +329,28 @@ def test_server_that_never_answers_fails_in_under_a_minute(tmp_path: Path,
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "timeout" in errors[0].lower(), out
     assert _store_state(repo.path) == before
+
+
+@pytest.mark.slow
+def test_server_without_logged_models_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               mlflow_server: str) -> None:
+    """An MLflow 2.x tracking server has no /logged-models/search: its runs and registry are
+    harvested all the same."""
+    _Gateway.upstream, _Gateway.down, _Gateway.missing = mlflow_server, False, "/logged-models/"
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{gateway.server_address[1]}")
+    repo = _repo(tmp_path, "repo")
+    try:
+        res = api.harvest(repo.path, only=["mlflow"])
+    finally:
+        _Gateway.missing = ""
+        gateway.shutdown()
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    runs = {n.attrs["run_id"] for n in store.iter_nodes("run")}
+    models = {n.id: n.attrs for n in store.iter_nodes("model")}
+    store.close()
+    assert runs == set(EXPECTED_RUNS)
+    assert sorted(models) == ["model:churn-model@1", "model:churn-model@2"]
+    assert all(a.get("run_id") for a in models.values())
