@@ -99,8 +99,8 @@ _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
-# their source's location. 3: credentials removed from param values.
-EMITTER_VERSION = 3
+# their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
+EMITTER_VERSION = 4
 
 
 # -- where the store is --------------------------------------------------------------------
@@ -834,7 +834,8 @@ class Emitter:
         params = {k: redact(str(v)) for k, v in run["params"].items()}
         sha = (tags.get("mlflow.source.git.commit") or "").strip().lower() or None
         exp = self.snap.experiments.get(run["experiment_id"], {})
-        props = {"artifact_uri": run.get("artifact_uri"),
+        # an artifact location may be a URL with a password (an HTTP artifact store)
+        props = {"artifact_uri": redact(run["artifact_uri"]) if run.get("artifact_uri") else None,
                  "lifecycle_stage": run.get("lifecycle_stage")}
         repo_url = tags.get("mlflow.source.git.repoURL")
         if repo_url:  # a shared tracking store holds runs of other repositories too
@@ -963,7 +964,7 @@ class Emitter:
 
     def _version(self, v: dict[str, Any], canon: str, mid: str, amap: dict[str, str],
                  moved: dict[str, str], seen_at: str | None) -> Iterator[Node | Edge]:
-        source = v.get("source")
+        source = redact(v["source"]) if v.get("source") else None
         run_uuid = v.get("run_uuid")
         logged_id = source[len("models:/"):].split("/", 1)[0] \
             if source and source.startswith("models:/") else None
@@ -975,11 +976,13 @@ class Emitter:
         logged = self.snap.logged_models.get(logged_id or "") or {}
         # where the files are: MLflow 3 keeps them with the logged model; 2.x in the source
         artifact_uri = logged.get("artifact_location") or v.get("storage_location") or source
+        artifact_uri = redact(artifact_uri) if artifact_uri else None
         tags = dict(v.get("tags") or {})
         artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
                              None)
         fresh = {"source": source, "mlflow_name": v["name"] if canon != v["name"] else None,
-                 "logged_model": logged_id, "run_link": v.get("run_link"),
+                 "logged_model": logged_id,
+                 "run_link": redact(v["run_link"]) if v.get("run_link") else None,
                  "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
         props = self._props_with_history(
             mid, moved, seen_at, {k: str(x) for k, x in fresh.items() if x})

@@ -537,3 +537,27 @@ def test_credentials_in_param_values_are_stored_nowhere(repo: GitRepo) -> None:
     res = api.harvest(repo.path, only=["mlflow"])
     assert res.harvesters[0].stats.nodes_changed == {"run": 1}
     assert b"Pa55w0rdSECRET" not in (repo.path / ".lineage" / "lineage.db").read_bytes()
+
+
+def test_artifact_locations_lose_their_credentials(git_repo: GitRepo,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An experiment's artifact location may be a URL with a user and password (an HTTP
+    artifact store, a WebDAV share): runs and model versions inherit it."""
+    mlflow = pytest.importorskip("mlflow")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    client = mlflow.MlflowClient(f"sqlite:///{git_repo.path / 'mlflow.db'}")
+    exp = client.create_experiment(
+        "churn", artifact_location="https://bob:art-s3cret@store.example.com/mlruns")
+    run = client.create_run(exp)
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("churn")
+    client.create_model_version("churn", f"{run.info.artifact_uri}/model",
+                                run_id=run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    api.harvest(git_repo.path, only=["mlflow"])
+    store = api.open_store(git_repo.path)
+    dump = json.dumps([n.attrs for n in store.iter_nodes()], default=str)
+    store.close()
+    assert "store.example.com/mlruns" in dump
+    assert "art-s3cret" not in dump
