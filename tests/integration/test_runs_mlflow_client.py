@@ -1,10 +1,8 @@
-"""The MlflowClient path (the ``mlflow`` extra) gives the same facts as the SQLite reader.
+"""The MlflowClient path (the ``mlflow`` extra): the same facts as the SQLite reader, from a
+real ``mlflow server`` (one per module: it takes 10-60 s to start), a file store and an unknown
+schema; and what a user sees when the server is down, hangs or refuses the credentials.
 
-Skipped unless ``mlflow`` is importable. To run it:
-
-    python3 -m venv /tmp/mlflow-venv
-    /tmp/mlflow-venv/bin/pip install mlflow orjson typer rich networkx jsonschema pytest
-    PYTHONPATH=$PWD /tmp/mlflow-venv/bin/python -m pytest tests/integration/test_runs_mlflow_client.py
+Skipped unless ``mlflow`` is importable (the project's venv has it).
 """
 
 from __future__ import annotations
