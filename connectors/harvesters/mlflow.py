@@ -484,7 +484,9 @@ class ClientReader:
                 f"reading the MLflow tracking store {shown_uri(uri)} needs the mlflow extra "
                 "(mlflow-skinny with sqlalchemy and alembic)", hint=EXTRA_HINT) from exc
         try:
-            self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            # the registry where MLflow would look: MLFLOW_REGISTRY_URI, else the tracking
+            # store's (Databricks Unity Catalog for ``databricks``, as in MLflow 3)
+            self.client = MlflowClient(tracking_uri=uri)
         except Exception as exc:  # an unknown scheme, a bad URI: MLflow's text names it raw
             raise ConfigError(f"cannot open the MLflow tracking store {shown_uri(uri)}: "
                               f"{redact(str(exc), uri)}",

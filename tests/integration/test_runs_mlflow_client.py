@@ -352,3 +352,28 @@ def test_server_without_logged_models_endpoint(tmp_path: Path, monkeypatch: pyte
     assert runs == set(EXPECTED_RUNS)
     assert sorted(models) == ["model:churn-model@1", "model:churn-model@2"]
     assert all(a.get("run_id") for a in models.values())
+
+
+def test_registry_uri_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLFLOW_REGISTRY_URI puts the model registry elsewhere than the runs, as MLflow does."""
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((repo.path / "mlruns").as_uri(), registry_uri=registry)
+    run = client.create_run(client.create_experiment("churn"))
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("churn")
+    client.create_model_version("churn", f"runs:/{run.info.run_id}/model",
+                                run_id=run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", registry)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    models = {n.id: n.attrs.get("run_id") for n in store.iter_nodes("model")}
+    store.close()
+    assert models == {"model:churn@1": f"run:mlflow:mlruns:{run.info.run_id}"}
