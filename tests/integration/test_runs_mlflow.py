@@ -378,7 +378,7 @@ CLIENT_ERROR = (
 def test_client_error_text_is_scrubbed_of_the_uri_secrets(
         repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     class Client:  # MLflow's client, failing as it does against an unreachable server
-        def __init__(self, tracking_uri: str, registry_uri: str) -> None:
+        def __init__(self, tracking_uri: str, registry_uri: str | None = None) -> None:
             self.uri = tracking_uri
 
         def search_experiments(self, **_: object) -> list[object]:
