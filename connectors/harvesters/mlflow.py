@@ -472,6 +472,23 @@ class MlflowClientError(Exception):
                          f"{redact(str(exc), raw)}")
 
 
+@contextmanager
+def _mlflow_sees(uri: str) -> Iterator[None]:
+    """MLFLOW_TRACKING_URI is ``uri`` (the store as resolved from the repository) while
+    MLflow's client works: the client also consults it itself (for the registry, logged
+    models), and would take a relative path from the working directory, or, none given,
+    its default ``sqlite:///mlflow.db`` there — writing an empty store in the user's folder."""
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old
+
+
 class ClientReader:
     """Reads any tracking store MLflow's own client can open (REST servers, file stores, SQLite
     stores of a schema version the SQLite reader does not know). Needs the ``mlflow`` extra."""
@@ -486,7 +503,8 @@ class ClientReader:
         try:
             # the registry where MLflow would look: MLFLOW_REGISTRY_URI, else the tracking
             # store's (Databricks Unity Catalog for ``databricks``, as in MLflow 3)
-            self.client = MlflowClient(tracking_uri=uri)
+            with _mlflow_sees(uri):
+                self.client = MlflowClient(tracking_uri=uri)
         except Exception as exc:  # an unknown scheme, a bad URI: MLflow's text names it raw
             raise ConfigError(f"cannot open the MLflow tracking store {shown_uri(uri)}: "
                               f"{redact(str(exc), uri)}",
@@ -694,12 +712,14 @@ class MlflowHarvester:
                     "of lineage cannot read without MLflow", file=str(store.path),
                     hint=f"{EXTRA_HINT} to read it through MLflow's own client, "
                          "or upgrade lineage") from exc
-            return self._client_read(client, store, wm)
+            with _mlflow_sees(store.client_uri):
+                return self._client_read(client, store, wm)
         if store.path is not None and not store.path.exists():
             ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
                             "nothing harvested from MLflow", file=str(store.path))
             return None
-        return self._client_read(ClientReader(store.client_uri), store, wm)
+        with _mlflow_sees(store.client_uri):
+            return self._client_read(ClientReader(store.client_uri), store, wm)
 
     @staticmethod
     def _changed_runs(ctx: HarvestContext, store: TrackingStore,

@@ -8,6 +8,7 @@ Skipped unless ``mlflow`` is importable (the project's venv has it).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,15 @@ from tests.conftest import GitRepo
 pytest.importorskip("mlflow")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mlflow"
+
+
+@pytest.fixture(autouse=True)
+def _own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow clients the tests make write their default store (./mlflow.db) in the working
+    directory: a folder of the test's own."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
 EXPECTED_RUNS = json.loads((FIXTURES / "expected.json").read_text())["runs"]
 
 
@@ -377,3 +387,40 @@ def test_registry_uri_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     models = {n.id: n.attrs.get("run_id") for n in store.iter_nodes("model")}
     store.close()
     assert models == {"model:churn@1": f"run:mlflow:mlruns:{run.info.run_id}"}
+
+
+@pytest.mark.parametrize("configured", ["env", "lineage.yaml"])
+def test_harvest_writes_no_mlflow_store_in_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configured: str) -> None:
+    """A file store named relative to the repository, harvested from another folder: MLflow's
+    client consults the tracking URI itself (a relative one from the working directory; none
+    given: its default sqlite:///mlflow.db), so it made ./mlruns or ./mlflow.db there."""
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((repo.path / "mlruns").as_uri(),
+                          registry_uri=(repo.path / "mlruns").as_uri())
+    run = client.create_run(client.create_experiment("churn"))
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("churn")
+    client.create_model_version("churn", f"runs:/{run.info.run_id}/model",
+                                run_id=run.info.run_id)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    if configured == "env":
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    else:
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        (repo.path / "lineage.yaml").write_text("mlflow: {tracking_uri: ./mlruns}\n")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    assert list(elsewhere.iterdir()) == []
+    store = api.open_store(repo.path)
+    models = {n.id for n in store.iter_nodes("model")}
+    store.close()
+    assert models == {"model:churn@1"}
+    assert os.environ.get("MLFLOW_TRACKING_URI") == ("./mlruns" if configured == "env" else None)
