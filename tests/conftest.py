@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,39 @@ def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def git_repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
+
+
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """``paths`` immutable (``chattr +i``) for as long as the block runs: even root cannot
+    write them, as on a read-only mount. Skips the test where chattr cannot."""
+    names = [str(p) for p in paths]
+    if subprocess.run(["chattr", "+i", *names], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (needs ext4/xfs and CAP_LINUX_IMMUTABLE)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *names], capture_output=True, check=True)
+
+def recording_repo(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository at ``root`` with one empty commit (2026-01-01) and a store (`lineage
+    init`), made the working directory: tests record governance into it with the CLI."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    root.mkdir()
+    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+           "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+           "PATH": "/usr/bin:/bin"}
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "init"], cwd=root, check=True,
+                   env=env)
+    monkeypatch.chdir(root)
+    res = CliRunner().invoke(app, ["init"])
+    assert res.exit_code == 0, res.output
+    return root
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"

@@ -6,13 +6,13 @@ lets a deployment through."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
+from tests.conftest import recording_repo
 
 runner = CliRunner()
 DEPLOYED = "2026-03-02T10:00:00Z"
@@ -21,19 +21,7 @@ AS_OF = ["--as-of", "2026-03-03"]
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "gate"
-    root.mkdir()
-    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-           "PATH": "/usr/bin:/bin"}
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "init"], cwd=root, check=True,
-                   env=env)
-    monkeypatch.chdir(root)
-    res = runner.invoke(app, ["init"])
-    assert res.exit_code == 0, res.output
-    return root
+    return recording_repo(tmp_path / "gate", monkeypatch)
 
 
 def record(*args: str) -> None:

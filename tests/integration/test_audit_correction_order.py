@@ -6,7 +6,6 @@ neither can make a live deployment vanish from the audit."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 from lineage.audit import run_audit
 from lineage.cli.main import app
 from lineage.model import EdgeKind, NodeKind
+from tests.conftest import recording_repo
 
 runner = CliRunner()
 LIVE = "deployment:ban:prod:2026-02-01T00:00:00Z"
@@ -23,17 +23,7 @@ LIVE = "deployment:ban:prod:2026-02-01T00:00:00Z"
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "order"
-    root.mkdir()
-    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-           "PATH": "/usr/bin:/bin"}
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "init"], cwd=root, check=True,
-                   env=env)
-    monkeypatch.chdir(root)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    root = recording_repo(tmp_path / "order", monkeypatch)
     Path("models").mkdir()
     Path("models/ban.json").write_text('{"w": 1}\n')
     record("run", "--name", "train", "--model", "ban@v1=models/ban.json", "--clean", "--end",

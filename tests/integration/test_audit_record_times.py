@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
+from tests.conftest import recording_repo
 
 runner = CliRunner()
 FAR = "2099-01-01T00:00:00Z"  # a date no test run reaches
@@ -24,17 +24,7 @@ FAR = "2099-01-01T00:00:00Z"  # a date no test run reaches
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "times"
-    root.mkdir()
-    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-           "PATH": "/usr/bin:/bin"}
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "init"], cwd=root, check=True,
-                   env=env)
-    monkeypatch.chdir(root)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    root = recording_repo(tmp_path / "times", monkeypatch)
     Path("models").mkdir()
     Path("models/churn.json").write_text('{"w": 1}\n')
     record("run", "--name", "train", "--model", "churn@v1.0.0=models/churn.json", "--clean",

@@ -6,7 +6,6 @@ predecessor; the finding says why."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,23 +16,14 @@ from typer.testing import CliRunner
 from lineage.audit import run_audit
 from lineage.cli.main import app
 from lineage.model import EdgeKind, NodeKind
+from tests.conftest import recording_repo
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "retrain"
-    root.mkdir()
-    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-           "PATH": "/usr/bin:/bin"}
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "init"], cwd=root, check=True,
-                   env=env)
-    monkeypatch.chdir(root)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    root = recording_repo(tmp_path / "retrain", monkeypatch)
     Path("models").mkdir()
     for name, version, day in (("churn", "v1.0.0", "01"), ("credit", "v1.0.0", "02"),
                                ("churn", "v2.0.0", "10")):

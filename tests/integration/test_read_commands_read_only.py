@@ -9,15 +9,13 @@ immutable (``chattr +i``), which stops root too, as a read-only mount does.
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
+from tests.conftest import read_only
 
 runner = CliRunner()
 
@@ -27,17 +25,6 @@ READS = [
     ("export", "--format", "node-link"),
     ("log", "--json"),
 ]
-
-
-@contextmanager
-def read_only(*paths: Path) -> Iterator[None]:
-    names = [str(p) for p in paths]
-    if subprocess.run(["chattr", "+i", *names], capture_output=True).returncode != 0:
-        pytest.skip("chattr +i is not available here (needs ext4/xfs and CAP_LINUX_IMMUTABLE)")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", *names], capture_output=True, check=True)
 
 
 def _files(folder: Path) -> dict[str, tuple[bytes, int]]:

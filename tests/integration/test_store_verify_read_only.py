@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
+from tests.conftest import read_only
 
 runner = CliRunner()
 ALERT = ("record", "alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
@@ -41,18 +42,6 @@ def _db(repo: Path) -> Path:
 def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
             if p.is_file()}
-
-
-@contextmanager
-def read_only(*paths: Path) -> Iterator[None]:
-    """``paths`` immutable for as long as the block runs (even root cannot write them)."""
-    names = [str(p) for p in paths]
-    if subprocess.run(["chattr", "+i", *names], capture_output=True).returncode != 0:
-        pytest.skip("chattr +i is not available here (needs ext4/xfs and CAP_LINUX_IMMUTABLE)")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", *names], capture_output=True, check=True)
 
 
 def _frozen(repo: Path) -> list[Path]:
