@@ -10,6 +10,7 @@ bob without a word. :func:`key_given_twice` finds it in a composed YAML document
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -70,11 +71,12 @@ def bad_scalar(node: Any, loc: tuple[Any, ...] = (), loader: Any = None
     return None
 
 
-def key_given_twice(node: Any, loc: tuple[Any, ...] = ()
-                    ) -> tuple[tuple[Any, ...], int, int] | None:
-    """The first key a mapping of the composed document ``node`` holds twice: (its location,
-    line of the first, line of the second). The same key in two mappings (two items of a list,
-    a mapping and one nested in it) is fine; so is a key overriding a ``<<`` merge."""
+def keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
+                     ) -> Iterator[tuple[tuple[Any, ...], int, int]]:
+    """Every key a mapping of the composed document ``node`` holds twice, in document order:
+    (its location, line of the first, line of the second). The same key in two mappings (two
+    items of a list, a mapping and one nested in it) is fine; so is a key overriding a ``<<``
+    merge."""
     import yaml
 
     if isinstance(node, yaml.MappingNode):
@@ -83,17 +85,19 @@ def key_given_twice(node: Any, loc: tuple[Any, ...] = ()
             if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                 line = k.start_mark.line + 1
                 if k.value in seen:
-                    return (*loc, k.value), seen[k.value], line
-                seen[k.value] = line
-            hit = key_given_twice(v, (*loc, getattr(k, "value", "")))
-            if hit is not None:
-                return hit
+                    yield (*loc, k.value), seen[k.value], line
+                else:
+                    seen[k.value] = line
+            yield from keys_given_twice(v, (*loc, getattr(k, "value", "")))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            hit = key_given_twice(v, (*loc, i))
-            if hit is not None:
-                return hit
-    return None
+            yield from keys_given_twice(v, (*loc, i))
+
+
+def key_given_twice(node: Any, loc: tuple[Any, ...] = ()
+                    ) -> tuple[tuple[Any, ...], int, int] | None:
+    """The first key :func:`keys_given_twice` finds, or None."""
+    return next(keys_given_twice(node, loc), None)
 
 
 def given_twice(loc: tuple[Any, ...], first: int) -> str:

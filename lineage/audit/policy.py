@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,7 +31,7 @@ from pydantic import (
 )
 
 from lineage.errors import ConfigError
-from lineage.yamlpos import bad_scalar, given_twice, line_of
+from lineage.yamlpos import bad_scalar, given_twice, keys_given_twice, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -194,7 +193,7 @@ def parse_policy(text: str, source: str) -> Policy:
                               f"{'date' if date_ else 'value'} {node.value!r} ({why})",
                               hint=("give a real calendar date, YYYY-MM-DD" if date_ else
                                     "fix the value") + " (see docs/audit.md#policy)")
-        twice = list(_keys_given_twice(root))
+        twice = list(keys_given_twice(root))
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -229,27 +228,6 @@ def parse_policy(text: str, source: str) -> Policy:
 
 
 _SEE = "see docs/audit.md#policy and schemas/policy.schema.json"
-
-
-def _keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
-                      ) -> Iterator[tuple[tuple[Any, ...], int, int]]:
-    """Every key a mapping holds twice (:func:`lineage.yamlpos.key_given_twice` finds the
-    first): (its location, line of the first, line of the second)."""
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
-                line = k.start_mark.line + 1
-                if k.value in seen:
-                    yield (*loc, k.value), seen[k.value], line
-                else:
-                    seen[k.value] = line
-            yield from _keys_given_twice(v, (*loc, getattr(k, "value", "")))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            yield from _keys_given_twice(v, (*loc, i))
 
 
 def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, str, str | None]]:
