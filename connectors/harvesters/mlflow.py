@@ -64,6 +64,7 @@ from lineage import ids
 from lineage.errors import ConfigError, InputError, LineageError
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.records import RUN_SOURCE
+from lineage.runtime import env_set
 from lineage.serialize import now_utc, utc_iso
 
 if TYPE_CHECKING:
@@ -478,15 +479,8 @@ def _mlflow_sees(uri: str) -> Iterator[None]:
     MLflow's client works: the client also consults it itself (for the registry, logged
     models), and would take a relative path from the working directory, or, none given,
     its default ``sqlite:///mlflow.db`` there — writing an empty store in the user's folder."""
-    old = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with env_set("MLFLOW_TRACKING_URI", uri):
         yield
-    finally:
-        if old is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = old
 
 
 class ClientReader:

@@ -26,7 +26,6 @@ rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for f
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ from datahub.ingestion.api.decorators import (
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, Source, SourceReport
 from datahub.ingestion.api.workunit import MetadataWorkUnit
 from pydantic import Field, field_validator
+
+from lineage.runtime import env_set
 
 
 class LineageSourceConfig(ConfigModel):
@@ -101,15 +102,8 @@ def _store_env(store_path: str | None) -> Iterator[None]:
     if store_path is None:
         yield
         return
-    old = os.environ.get("LINEAGE_STORE")
-    os.environ["LINEAGE_STORE"] = str(Path(store_path).expanduser().resolve())
-    try:
+    with env_set("LINEAGE_STORE", str(Path(store_path).expanduser().resolve())):
         yield
-    finally:
-        if old is None:
-            os.environ.pop("LINEAGE_STORE", None)
-        else:
-            os.environ["LINEAGE_STORE"] = old
 
 
 @platform_name("Lineage (git, DVC, MLflow, governance records)", id="lineage")
