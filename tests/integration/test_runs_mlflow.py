@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +17,7 @@ from connectors.harvesters.mlflow import SqliteReader, resolve_tracking_uri
 from lineage import api
 from lineage.cli.main import app
 from lineage.errors import ConfigError, InputError
+from lineage.model import EdgeKind
 from tests.conftest import GitRepo
 from tests.mlflow_history import mlflow_run
 
@@ -99,9 +101,7 @@ def test_commit_parent_and_dataset_edges(repo: GitRepo) -> None:
     assert [x.source for x in graph.in_edges(tuned, kind=_kind("input"))] == [e.source]
 
 
-def _kind(name: str):  # noqa: ANN202
-    from lineage.model import EdgeKind
-
+def _kind(name: str) -> EdgeKind:
     return EdgeKind(name)
 
 
@@ -418,7 +418,7 @@ def test_show_says_a_deleted_run_is_deleted(repo: GitRepo) -> None:
 
 
 def _log_input(db: Path, run_uuid: str, name: str, digest: str, source_type: str,
-               source: dict) -> None:
+               source: dict[str, Any]) -> None:
     """What ``mlflow.log_input`` writes: a ``datasets`` row and an ``inputs`` row."""
     import uuid
 
@@ -436,7 +436,8 @@ def _log_input(db: Path, run_uuid: str, name: str, digest: str, source_type: str
 
 def test_dataset_path_is_its_source_location(repo: GitRepo) -> None:
     db, run = repo.path / "mlflow.db", EXPECTED["run_ids"]["tuned"]
-    cases = {  # name: (source type, source, path, repository path on the INPUT edge)
+    # name: (source type, source, path, repository path on the INPUT edge)
+    cases: dict[str, tuple[str, dict[str, Any], str, str | None]] = {
         "s3data": ("s3", {"uri": "s3://bucket/churn/x.csv"}, "s3://bucket/churn/x.csv", None),
         "web": ("http", {"url": "https://bob:pw0rd@Data.Example.com/x.csv?token=t0ken&v=2"},
                 "https://data.example.com/x.csv?token=REDACTED&v=2", None),
@@ -476,7 +477,9 @@ def test_store_harvested_before_dataset_paths_gets_them(repo: GitRepo) -> None:
     from lineage.serialize import dumps_str
     from lineage.store import node_hash
 
-    attrs = store.get_node(did).attrs
+    node = store.get_node(did)
+    assert node is not None
+    attrs = node.attrs
     attrs["path"] = "train"
     del attrs["properties"]["name"]
     with store.conn:
@@ -512,8 +515,10 @@ def test_credentials_in_param_values_are_stored_nowhere(repo: GitRepo) -> None:
     conn.close()
     api.harvest(repo.path, only=["mlflow"])
     store = api.open_store(repo.path)
-    params = store.get_node(mlflow_run("baseline")).attrs["params"]
+    node = store.get_node(mlflow_run("baseline"))
     store.close()
+    assert node is not None
+    params = node.attrs["params"]
     assert params["db_url"] == "postgresql://db.internal/crm"
     assert "S1GSECRET" not in params["data_uri"] and params["lr"] == "0.1"
     db = (repo.path / ".lineage" / "lineage.db").read_bytes()
@@ -524,7 +529,9 @@ def test_credentials_in_param_values_are_stored_nowhere(repo: GitRepo) -> None:
 
     store = api.open_store(repo.path)
     rid = mlflow_run("baseline")
-    attrs = store.get_node(rid).attrs
+    stored = store.get_node(rid)
+    assert stored is not None
+    attrs = stored.attrs
     attrs["params"]["db_url"] = "postgresql://etl:Pa55w0rdSECRET@db.internal/crm"
     with store.conn:
         store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
