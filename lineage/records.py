@@ -126,6 +126,23 @@ def _not_before(value: datetime | None, info: ValidationInfo, earlier: str) -> d
     return value
 
 
+def _canonical_spelling(*values: str) -> BeforeValidator:
+    """Read a status whatever its case (``failed``, ``Finished``, `` FAILED ``) as the value
+    it spells; anything else is left as given, for the error to show it."""
+    by_key = {v.casefold(): v for v in values}
+
+    def spell(v: Any) -> Any:
+        return by_key.get(v.strip().casefold(), v) if isinstance(v, str) else v
+
+    return BeforeValidator(spell)
+
+
+RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+RunStatus = Annotated[Literal["RUNNING", "FINISHED", "FAILED", "KILLED"],
+                      _canonical_spelling(*RUN_STATUSES)]
+AlertStatus = Annotated[Literal["open", "acknowledged", "resolved"],
+                        _canonical_spelling("open", "acknowledged", "resolved")]
+
 _MODEL_REF = r"^[^@\s]+@[^@\s]+$"
 ModelRef = Annotated[str, Field(pattern=_MODEL_REF, description="model version as name@version",
                                 examples=["churn@v1.1.0"])]
@@ -410,7 +427,7 @@ class AlertRecord(_Record):
     value: float | None = Field(None, allow_inf_nan=False)
     threshold: float | None = Field(None, allow_inf_nan=False)
     at: Timestamp
-    status: Literal["open", "acknowledged", "resolved"] = "open"
+    status: AlertStatus = "open"
     description: Text | None = None
 
 
@@ -470,7 +487,7 @@ class RunRecord(_Record):
                                    "(github.com/org/repo); default: this repository")
     commit: Sha | None = None
     dirty: bool | None = Field(None, description="trained on a working tree with changes")
-    status: Literal["RUNNING", "FINISHED", "FAILED", "KILLED"] = "FINISHED"
+    status: RunStatus = "FINISHED"
     user: Text | None = None
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None  # wall-clock times: not checked for order
