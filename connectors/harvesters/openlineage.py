@@ -8,7 +8,7 @@ file (``.jsonl``, ``.ndjson``, the file transport's append log) holds one event 
 
 What it yields:
 
-* ``run:openlineage:<runId>`` per run, merging its START / RUNNING / COMPLETE / FAIL / ABORT
+* ``run:openlineage:<runId>`` per run (a UUID in lower case: :func:`run_key`), merging its START / RUNNING / COMPLETE / FAIL / ABORT
   events by ``eventTime``, never by their order in a file or across files and harvests (see
   :func:`lifecycle`): status from the terminal event (a run that ended is never reopened),
   start (the earliest START, else the earliest event), end (the terminal event's time), job
@@ -91,8 +91,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # the owners; 8: owners kept as a JSON list; 9: an ownership facet sent with _deleted: true
 # clears them; 10: a data node keeps its owners' time, owners_at; 11: every dataset fact is
 # kept with its time, cleared by a deleted facet, and kept by events that leave it out; 12: run
-# and job facets deleted later clear the tags and properties they gave)
-PARSER_VERSION = "12"
+# and job facets deleted later clear the tags and properties they gave; 13: a runId that is a
+# UUID is read in lower case, so its letter case no longer splits one run in two)
+PARSER_VERSION = "13"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -198,8 +199,11 @@ class OpenLineageHarvester:
         if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
             for node in ctx.store.iter_nodes(NodeKind.RUN):
                 run_id = node.attrs.get("run_id")
+                # (a run stored under an upper-case UUID whose files are still there is read
+                # again under its lower-case id; one whose files are gone keeps its id)
                 if node.attrs.get("source") == NAME and isinstance(run_id, str) \
-                        and run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
+                        and run_id not in runs and run_key(run_id) not in runs \
+                        and ctx.store.cache_get_many(CACHE, [node.id]):
                     runs[run_id] = _Run(run_id)
         for run in runs.values():
             yield from self._emit(ctx, run)
@@ -306,7 +310,8 @@ class OpenLineageHarvester:
         etype = event.get("eventType") or "OTHER"
         if not isinstance(etype, str) or etype not in _ORDER:
             return bad(f"unknown eventType {etype!r}", "eventType")
-        r = runs.setdefault(run["runId"], _Run(run["runId"]))
+        run_id = run_key(run["runId"])
+        r = runs.setdefault(run_id, _Run(run_id))
         r.events.append((at, etype))
         r.pending.append((at, _ORDER[etype], len(r.pending), event, key, line))
 
@@ -478,7 +483,8 @@ class OpenLineageHarvester:
         if isinstance(parent, dict) and isinstance(parent.get("run"), dict) \
                 and isinstance(parent["run"].get("runId"), str):
             pjob = parent.get("job") if isinstance(parent.get("job"), dict) else {}
-            yield Edge.make(EdgeKind.UPSTREAM_RUN, ids.run_id(NAME, parent["run"]["runId"]), rid,
+            up = ids.run_id(NAME, run_key(parent["run"]["runId"]))
+            yield Edge.make(EdgeKind.UPSTREAM_RUN, up, rid,
                             relation="parent",
                             job=f"{pjob.get('namespace')}/{pjob.get('name')}" if pjob else None)
         for (ns, name), facets in sorted(r.inputs.items()):
@@ -594,6 +600,12 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
     starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
     start = min(starts) if starts else evs[0][0]
     return status, start, end[0] if end else None
+
+
+def run_key(run_id: str) -> str:
+    """The run a ``runId`` names: a UUID in lower case (UUIDs are case-insensitive, RFC 9562
+    §4, and some producers upper-case them), any other id as written."""
+    return run_id.lower() if _UUID.match(run_id) else run_id
 
 
 def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
@@ -744,4 +756,4 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
 
 
 __all__ = ["OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",
-           "parse_time", "repo_path_of"]
+           "parse_time", "repo_path_of", "run_key"]

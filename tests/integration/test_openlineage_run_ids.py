@@ -1,0 +1,75 @@
+"""OpenLineage run ids: a ``runId`` is a UUID (the spec's format), and UUIDs are
+case-insensitive (RFC 9562 §4): producers that upper-case them (a .NET or Java client,
+``uuid.uuid4().hex.upper()``) name the same run as those that do not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lineage import api
+from lineage.model import EdgeKind
+from tests.conftest import GitRepo
+
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+RUN = "0190a5b2-0000-7000-8000-00000000abcd"
+PARENT = "0190a5b2-0000-7000-8000-00000000ef01"
+
+
+def _event(state: str, at: str, run_id: str, parent: str | None = None) -> dict:
+    run: dict = {"runId": run_id}
+    if parent:
+        run["facets"] = {"parent": {"run": {"runId": parent},
+                                    "job": {"namespace": "airflow", "name": "churn_dag"}}}
+    return {"eventType": state, "eventTime": at, "producer": PRODUCER, "run": run,
+            "job": {"namespace": "airflow", "name": "churn_dag.train"}}
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit("train script")
+    api.init(git_repo.path)
+    return git_repo
+
+
+@pytest.mark.parametrize("harvests", [1, 2])
+def test_a_run_id_in_two_letter_cases_is_one_run(repo: GitRepo, harvests: int) -> None:
+    """START upper-cases the runId (and names its parent upper-case), COMPLETE does not:
+    one run, COMPLETE, started at START, with one parent run."""
+    start = _event("START", "2026-01-03T10:00:00Z", RUN.upper(), parent=PARENT.upper())
+    complete = _event("COMPLETE", "2026-01-03T10:05:00Z", RUN, parent=PARENT)
+    parent = _event("COMPLETE", "2026-01-03T10:06:00Z", PARENT.upper())
+    if harvests == 1:
+        repo.write("openlineage/events.jsonl",
+                   "".join(json.dumps(e) + "\n" for e in (start, complete, parent)))
+    else:
+        repo.write("openlineage/1.json", json.dumps(start))
+        api.harvest(repo.path, only=["openlineage"])
+        repo.write("openlineage/2.json", json.dumps([complete, parent]))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    runs = sorted(n.id for n in graph.nodes() if n.id.startswith("run:openlineage:"))
+    assert runs == [f"run:openlineage:{RUN}", f"run:openlineage:{PARENT}"]
+    run = graph.attrs(f"run:openlineage:{RUN}")
+    assert (run["status"], run["start_time"], run["end_time"], run["run_id"]) == (
+        "COMPLETE", "2026-01-03T10:00:00Z", "2026-01-03T10:05:00Z", RUN)
+    assert [e.source for e in graph.in_edges(f"run:openlineage:{RUN}",
+                                             EdgeKind.UPSTREAM_RUN)] == [
+        f"run:openlineage:{PARENT}"]
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_a_run_id_that_is_not_a_uuid_keeps_its_case(repo: GitRepo) -> None:
+    """Only a UUID is case-insensitive: another producer's id is kept as written (with the
+    warning the spec's format earns it)."""
+    repo.write("openlineage/events.jsonl", json.dumps(
+        _event("COMPLETE", "2026-01-03T10:05:00Z", "Train-Run-7")) + "\n")
+    api.harvest(repo.path, only=["openlineage"])
+    store = api.open_store(repo.path)
+    try:
+        assert store.get_node("run:openlineage:Train-Run-7") is not None
+    finally:
+        store.close()
