@@ -339,21 +339,27 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
       severity=_SEV_TRACE)
 def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
     """A model version (any registry's spelling of it) is produced by a recorded run that
-    finished (a run that failed or was killed after writing the model does not count)."""
+    finished: one whose status is its source's word for a finished run
+    (:data:`FINISHED_STATUSES`). A run that failed, was killed or aborted after writing the
+    model, one that has not ended, and one whose status no source writes do not count."""
     for v in ctx.versions():
         tier = ctx.tier(v)
         runs = ctx.runs(v)
-        unfinished = [r for r in runs
-                      if str(ctx.idx.a(r).get("status") or "").upper() in _UNFINISHED]
+        unfinished = [r for r in runs if not finished(ctx.idx.a(r))]
         if runs and len(unfinished) < len(runs):
             yield ctx.passed(v, tier, model=v)
         elif runs:
-            status = str(ctx.idx.a(unfinished[0]).get("status")).upper()
-            still = (f"; a run still {status} after it ended was stopped before it could "
-                     "record its end (killed, out of memory)" if status in _NOT_ENDED else "")
+            seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
+            said = ", ".join(f"{short(r)}: {s if s not in (None, '') else 'no status'}"
+                             for r, s in seen)
+            words = sorted({w for r, _ in seen for w in _finished_words(ctx.idx.a(r))})
+            still = (f"; a run still {', '.join(sorted(stopped))} after it ended was stopped "
+                     "before it could record its end (killed, out of memory)"
+                     if (stopped := {str(s).upper() for _, s in seen
+                                     if str(s).upper() in _NOT_ENDED}) else "")
             yield ctx.failed(
-                v, tier, f"{short(v)} was produced only by runs that did not finish "
-                         f"({short(unfinished[0])}: {status})",
+                v, tier, f"{short(v)} was produced only by runs that did not finish ({said}): "
+                         f"a finished run has status {' or '.join(words)}",
                 evidence=[*ctx.members[v], *unfinished], model=v,
                 remediation=f"train {short(v)} again in a run that finishes, and record that "
                             "run (lineage record run / track_run / MLflow); or deregister the "
@@ -367,12 +373,30 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                             "model version's run_id)")
 
 
-# run statuses of a run that has not finished: not ended yet (or stopped without a word: a
-# killed process leaves an MLflow run RUNNING), and ended badly. MLflow and track_run:
-# SCHEDULED, RUNNING, FAILED, KILLED; OpenLineage: START, RUNNING, FAIL, ABORT, and OTHER (a
-# run whose events are START and OTHER only, with no COMPLETE: nothing says it completed).
+# The status each run source gives a run that finished: MLflow's FINISHED (others: SCHEDULED,
+# RUNNING, FAILED, KILLED; a killed process leaves a run RUNNING for good), lineage's own
+# recorded runs' FINISHED (lineage record run / track_run: RUNNING, FAILED, KILLED otherwise),
+# OpenLineage's terminal COMPLETE (START, RUNNING, OTHER: not ended; FAIL, ABORT), a DVC
+# experiment's "success". An allow-list: a status no source writes (a typo, a catalog edited by
+# hand) is no evidence that the run finished. A run of a source not listed here finishes with
+# any of these words.
+FINISHED_STATUSES: dict[str, frozenset[str]] = {
+    "mlflow": frozenset({"FINISHED"}), "lineage": frozenset({"FINISHED"}),
+    "openlineage": frozenset({"COMPLETE"}), "dvc-exp": frozenset({"success"})}
+_ANY_FINISHED = frozenset().union(*FINISHED_STATUSES.values())
+# statuses of a run that has not ended (said in the fix: it was stopped without a word)
 _NOT_ENDED = frozenset({"SCHEDULED", "START", "RUNNING", "OTHER"})
-_UNFINISHED = _NOT_ENDED | {"FAILED", "KILLED", "FAIL", "ABORT"}
+
+
+def _finished_words(attrs: dict[str, object]) -> frozenset[str]:
+    return FINISHED_STATUSES.get(str(attrs.get("source") or ""), _ANY_FINISHED)
+
+
+def finished(attrs: dict[str, object]) -> bool:
+    """The run (its attributes) finished, by its source's word (case aside)."""
+    status = attrs.get("status")
+    return isinstance(status, str) and status.strip().upper() in {
+        w.upper() for w in _finished_words(attrs)}
 
 
 def _run_remediation(run: str, what: str, rule_id: str) -> str:

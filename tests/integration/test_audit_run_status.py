@@ -1,15 +1,19 @@
-"""`model-has-run`: an OpenLineage run whose events never reached a terminal one (START then
-OTHER, the harvester's status ``OTHER``) has not finished: a model version it produced is not
-vouched for by a completed run."""
+"""`model-has-run`: a version counts as produced only by a run its source says finished —
+MLflow's and lineage's own ``FINISHED``, OpenLineage's ``COMPLETE`` (a run whose events never
+reached a terminal one has status ``OTHER``), a DVC experiment's ``success``. Any other status
+(``KILLED``, ``ABORT``, a status no source writes, none at all) vouches for nothing, and the
+finding says which status it saw."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from audit_fixture import _iso, make_fixture
+import pytest
+from audit_fixture import Fixture, _iso, make_fixture, write_store
 
 from lineage.audit import run_audit
-from lineage.model import EdgeKind, NodeKind
+from lineage.model import EdgeKind, Node, NodeKind
 
 
 def test_a_version_produced_only_by_a_run_with_no_terminal_event_is_a_finding() -> None:
@@ -26,3 +30,49 @@ def test_a_version_produced_only_by_a_run_with_no_terminal_event_is_a_finding() 
     [f] = report.findings
     assert f.subject == v
     assert "did not finish (run:openlineage:0e9b3c1d: OTHER)" in f.message, f.message
+
+
+def _with_status(fx: Fixture, source: str, status: str | None) -> tuple[str, str]:
+    """The fixture's one-run version, its run now of ``source`` with ``status``."""
+    version = "model:s0-clean0@3"
+    run = next(i.source for i in fx.items if not isinstance(i, Node)
+               and i.kind == EdgeKind.PRODUCED and i.target == version)
+    for k, item in enumerate(fx.items):
+        if isinstance(item, Node) and item.id == run:
+            attrs = {key: val for key, val in item.attrs.items() if key != "status"}
+            fx.items[k] = Node.make(NodeKind.RUN, run, **{**attrs, "source": source},
+                                    **({"status": status} if status is not None else {}))
+    return version, run
+
+
+@pytest.mark.parametrize(("source", "status"), [
+    ("mlflow", "KILLED"), ("mlflow", "DONE"), ("mlflow", "COMPLETE"), ("mlflow", None),
+    ("openlineage", "ABORT"), ("openlineage", "FINISHED"), ("openlineage", "RUNNING"),
+    ("lineage", "FINSHED"), ("dvc-exp", "failed"), ("airflow", "queued")])
+def test_a_run_whose_status_is_not_its_sources_finished_one_vouches_for_nothing(
+        source: str, status: str | None, tmp_path: Path) -> None:
+    fx = make_fixture(0, fixed=True)
+    version, run = _with_status(fx, source, status)
+    store = write_store(fx, tmp_path / ".lineage")
+    try:
+        report = run_audit(store, now=fx.now, rules=["model-has-run"])
+    finally:
+        store.close()
+    [f] = report.findings
+    assert f.subject == version and run in f.evidence
+    seen = status if status is not None else "no status"
+    assert f"{run}: {seen}" in f.message, f.message
+
+
+@pytest.mark.parametrize(("source", "status"), [
+    ("mlflow", "FINISHED"), ("lineage", "FINISHED"), ("openlineage", "COMPLETE"),
+    ("dvc-exp", "success")])
+def test_a_run_its_source_says_finished_vouches_for_the_version(source: str, status: str,
+                                                               tmp_path: Path) -> None:
+    fx = make_fixture(0, fixed=True)
+    _with_status(fx, source, status)
+    store = write_store(fx, tmp_path / ".lineage")
+    try:
+        assert run_audit(store, now=fx.now, rules=["model-has-run"]).findings == []
+    finally:
+        store.close()

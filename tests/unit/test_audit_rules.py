@@ -299,14 +299,17 @@ def test_a_version_produced_only_by_a_failed_run_has_no_run() -> None:
     version, (run,) = next((v, rs) for v, rs in sorted(produced.items()) if len(rs) == 1)
     attrs = dict(g.attrs(run))
     # MLflow's RUNNING / SCHEDULED: still going, or killed without a word (the OOM killer);
-    # OpenLineage's FAIL / ABORT / START / RUNNING
+    # OpenLineage's FAIL / ABORT / START / RUNNING; another source's word for finished
     for status in ("FAILED", "KILLED", "RUNNING", "SCHEDULED", "FAIL", "ABORT", "START",
-                   "running"):
+                   "running", "COMPLETE", "success"):
         g.add_node(Node.trusted(NodeKind.RUN, run, {**attrs, "status": status}))
         findings = [f for f in run_audit(g, now=fx.now).findings if f.rule == "model-has-run"]
         assert len(findings) == 1 and run in findings[0].evidence, (status, findings)
         assert "did not finish" in findings[0].message
-        assert status.upper() in findings[0].message
-    for status in ("FINISHED", "COMPLETE", "success"):  # MLflow, OpenLineage, DVC experiments
-        g.add_node(Node.trusted(NodeKind.RUN, run, {**attrs, "status": status}))
+        assert f"{run}: {status})" in findings[0].message
+    # each source's own word: MLflow, OpenLineage, DVC experiments
+    for source, status in (("mlflow", "FINISHED"), ("openlineage", "COMPLETE"),
+                           ("dvc-exp", "success"), ("mlflow", "finished")):
+        g.add_node(Node.trusted(NodeKind.RUN, run, {**attrs, "source": source,
+                                                    "status": status}))
         assert run_audit(g, now=fx.now).findings == [], status
