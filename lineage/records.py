@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 import sys
@@ -44,6 +45,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PrivateAttr,
     ValidationError,
     ValidationInfo,
@@ -136,6 +138,21 @@ def _canonical_spelling(*values: str) -> BeforeValidator:
 
     return BeforeValidator(spell)
 
+
+def metric_json(v: float) -> float | str:
+    """A metric as JSON holds it: a number, or NaN and infinities by name, as MLflow's REST
+    API and protobuf's JSON spell them ("NaN", "Infinity", "-Infinity"): JSON has no NaN, and
+    a diverged loss is a fact to keep, not a null."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
+# a metric: any float, NaN and infinities included (MLflow keeps them); read from a number,
+# `.nan` / `.inf` in YAML, or "NaN", "Infinity", "-inf" … as text
+Metric = Annotated[float, PlainSerializer(metric_json, when_used="json")]
 
 RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 RunStatus = Annotated[Literal["RUNNING", "FINISHED", "FAILED", "KILLED"],
@@ -492,7 +509,7 @@ class RunRecord(_Record):
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None  # wall-clock times: not checked for order
     params: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, float] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     inputs: list[RunInput] = Field(default_factory=list)
     models: list[RunModel] = Field(default_factory=list)
@@ -702,13 +719,17 @@ def _run_facts(record: RunRecord, nid: str, record_file: str | None,
     props = dict(record.properties)
     if record_file:
         props["record_file"] = record_file
-    out: list[Node | Edge] = [Node.make(
+    run = Node.make(
         NodeKind.RUN, nid, source=RUN_SOURCE, run_id=nid.split(":", 2)[2], name=record.name,
         experiment=record.experiment, status=record.status, user=record.user,
         start_time=record.start_time, end_time=record.end_time, params=record.params,
         metrics=record.metrics, tags=record.tags,
         commit=record.commit.lower() if record.commit else None, dirty=record.dirty,
-        properties=props)]
+        properties=props)
+    if record.metrics:  # NaN and infinities by name, as in the record (metric_json)
+        run = Node(kind=run.kind, id=run.id, attrs={
+            **run.attrs, "metrics": {k: metric_json(v) for k, v in record.metrics.items()}})
+    out: list[Node | Edge] = [run]
     if record.commit:
         out.append(Edge.make(EdgeKind.CODE, f"commit:{record.commit.lower()}", nid,
                              dirty=record.dirty))
@@ -1094,6 +1115,9 @@ def to_yaml(record: _Record) -> str:
     import yaml
 
     data = canonical(record)
+    if isinstance(data.get("metrics"), dict):  # NaN as YAML writes it: `.nan`, `.inf`
+        data["metrics"] = {k: float(v) if isinstance(v, str) else v
+                           for k, v in data["metrics"].items()}
     order = ["kind", "id", *type(record).model_fields]
     ordered = {k: data[k] for k in dict.fromkeys(order) if k in data}
     text: str = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True,
