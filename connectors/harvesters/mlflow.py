@@ -2,7 +2,8 @@
 
 Where the tracking store is found (as MLflow users expect): ``MLFLOW_TRACKING_URI`` or
 ``mlflow.tracking_uri`` in ``lineage.yaml``. ``sqlite:///mlflow.db`` is relative to the
-repository root, ``sqlite:////abs/mlflow.db`` absolute.
+repository root, ``sqlite:////abs/mlflow.db`` absolute. The model registry is
+``MLFLOW_REGISTRY_URI`` when set (resolved the same way), else the tracking store.
 
 How it is read:
 
@@ -157,6 +158,24 @@ def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
     return TrackingStore(clean, "client", clean.replace("://", "/").rstrip("/"), raw=uri.strip())
 
 
+def resolve_registry_uri(tracking: TrackingStore, repo_root: Path,
+                         uri: str | None = None) -> TrackingStore | None:
+    """The model registry MLflow reads when it is not the tracking store: ``uri``, by default
+    ``MLFLOW_REGISTRY_URI``, resolved as the tracking URI is (a relative path is the
+    repository's). None when it is unset or names the tracking store itself."""
+    uri = (os.environ.get("MLFLOW_REGISTRY_URI", "") if uri is None else uri).strip()
+    if not uri:
+        return None
+    try:
+        registry = resolve_tracking_uri(uri, repo_root)
+    except ConfigError as exc:
+        raise ConfigError(f"cannot read MLFLOW_REGISTRY_URI {shown_uri(uri)!r}",
+                          hint=exc.hint) from exc
+    if (registry.kind, registry.key) == (tracking.kind, tracking.key):
+        return None
+    return registry
+
+
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _QUERY = re.compile(r"\?[^\s'\"<>]+")
 
@@ -289,15 +308,20 @@ class SqliteReader:
         return {u: hashlib.blake2b("\1".join(parts).encode(), digest_size=16).hexdigest()
                 for u, parts in acc.items()}
 
-    def read(self, wm: dict[str, Any], also: Iterable[str] = ()) -> Snapshot:
-        """Read the store; with a watermark, only runs changed since (and the ``also`` runs)."""
+    def read(self, wm: dict[str, Any], also: Iterable[str] = (),
+             registry: SqliteReader | None = None) -> Snapshot:
+        """Read the store; with a watermark, only runs changed since (and the ``also`` runs).
+        The model registry is read from ``registry`` when given (``MLFLOW_REGISTRY_URI``
+        names another SQLite file), else from this store."""
         snap = Snapshot()
         self._experiments(snap)
         self._runs(snap, wm, set(also))
         if "logged_models" in self.tables:
             self._logged_models(snap)
-        if "registered_models" in self.tables:
-            self._registry(snap)
+        registry = registry or self
+        if "registered_models" in registry.tables:
+            registry._registry(snap)
+            self._run_commits(snap)
         return snap
 
     def _experiments(self, snap: Snapshot) -> None:
@@ -454,6 +478,9 @@ class SqliteReader:
             for alias, version, name in self.conn.execute(
                     "SELECT alias, version, name FROM registered_model_aliases"):
                 snap.aliases.setdefault(name, {})[alias] = str(version)
+
+    def _run_commits(self, snap: Snapshot) -> None:
+        """The git commit of each version's run, from the runs' tags (this tracking store's)."""
         run_ids = sorted({v["run_uuid"] for v in snap.versions if v["run_uuid"]})
         if run_ids:
             marks = ",".join("?" * len(run_ids))
@@ -474,20 +501,30 @@ class MlflowClientError(Exception):
 
 
 @contextmanager
-def _mlflow_sees(uri: str) -> Iterator[None]:
+def _mlflow_sees(uri: str, registry_uri: str | None = None) -> Iterator[None]:
     """MLFLOW_TRACKING_URI is ``uri`` (the store as resolved from the repository) while
     MLflow's client works: the client also consults it itself (for the registry, logged
     models), and would take a relative path from the working directory, or, none given,
-    its default ``sqlite:///mlflow.db`` there — writing an empty store in the user's folder."""
+    its default ``sqlite:///mlflow.db`` there — writing an empty store in the user's folder.
+    The same holds for MLFLOW_REGISTRY_URI, which is ``registry_uri`` when given."""
     with env_set("MLFLOW_TRACKING_URI", uri):
-        yield
+        if registry_uri is None:
+            yield
+        else:
+            with env_set("MLFLOW_REGISTRY_URI", registry_uri):
+                yield
 
 
 class ClientReader:
     """Reads any tracking store MLflow's own client can open (REST servers, file stores, SQLite
     stores of a schema version the SQLite reader does not know). Needs the ``mlflow`` extra."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, registry_uri: str | None = None,
+                 registry_error: str | None = None) -> None:
+        """``registry_uri``: where the model registry is, when not where MLflow would look
+        (``MLFLOW_REGISTRY_URI``, else the tracking store). ``registry_error``: the registry
+        cannot be read (a registry store that does not exist), it is not asked."""
+        self.registry_error = registry_error
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:
@@ -497,8 +534,8 @@ class ClientReader:
         try:
             # the registry where MLflow would look: MLFLOW_REGISTRY_URI, else the tracking
             # store's (Databricks Unity Catalog for ``databricks``, as in MLflow 3)
-            with _mlflow_sees(uri):
-                self.client = MlflowClient(tracking_uri=uri)
+            with _mlflow_sees(uri, registry_uri):
+                self.client = MlflowClient(tracking_uri=uri, registry_uri=registry_uri)
         except Exception as exc:  # an unknown scheme, a bad URI: MLflow's text names it raw
             raise ConfigError(f"cannot open the MLflow tracking store {shown_uri(uri)}: "
                               f"{redact(str(exc), uri)}",
@@ -551,11 +588,14 @@ class ClientReader:
                     status = getattr(exc, "get_http_status_code", lambda: None)()
                     if status != 404:  # 404: a server older than MLflow 3 (no logged models)
                         raise
-        try:
-            rms = list(_paged(lambda tok: c.search_registered_models(page_token=tok)))
-        except Exception as exc:  # a tracking server without a registry
-            rms = []
-            snap.watermark["registry_error"] = str(exc)
+        rms = []
+        if self.registry_error:
+            snap.watermark["registry_error"] = self.registry_error
+        else:
+            try:
+                rms = list(_paged(lambda tok: c.search_registered_models(page_token=tok)))
+            except Exception as exc:  # a tracking server without a registry
+                snap.watermark["registry_error"] = str(exc)
         for rm in rms:
             snap.registered_models.append({
                 "name": rm.name, "description": rm.description,
@@ -642,19 +682,21 @@ class MlflowHarvester:
         if not uri:
             return
         store = resolve_tracking_uri(uri, ctx.repo_path)
+        registry = resolve_registry_uri(store, ctx.repo_path)
         scope = store.key
         raw_wm = ctx.watermark(scope)
         wm: dict[str, Any] = json.loads(raw_wm) if raw_wm else {}
-        snap = self._read(ctx, store, wm)
+        snap = self._read(ctx, store, wm, registry)
         if snap is None:
             return
         registry_error = snap.watermark.get("registry_error")
         if registry_error:
             # an empty registry would read as every alias deleted: nothing is written about
             # the registry and the alias map seen last stays the watermark
-            ctx.report.warn(NAME, f"the model registry of {store.uri} could not be read, its "
+            where = registry or store
+            ctx.report.warn(NAME, f"the model registry of {where.uri} could not be read, its "
                             f"models, versions and aliases are left as they were: "
-                            f"{_one_line(redact(str(registry_error), store.raw))}",
+                            f"{_one_line(redact(str(registry_error), where.raw))}",
                             field="registry")
         yield from Emitter(ctx, store, snap, wm).emit(registry=not registry_error)
         new_wm = {k: v for k, v in snap.watermark.items() if k != "registry_error"}
@@ -666,18 +708,30 @@ class MlflowHarvester:
             new_wm["aliases"] = wm["aliases"]
         ctx.set_watermark(scope, json.dumps(new_wm, sort_keys=True))
 
-    def _read(self, ctx: HarvestContext, store: TrackingStore,
-              wm: dict[str, Any]) -> Snapshot | None:
-        if store.kind == "sqlite":
+    def _read(self, ctx: HarvestContext, store: TrackingStore, wm: dict[str, Any],
+              registry: TrackingStore | None = None) -> Snapshot | None:
+        # a registry store that does not exist: MLflow would create an empty one (and every
+        # alias would read as deleted); nothing is written about the registry instead
+        registry_missing = (f"MLflow registry store {registry.path} does not exist"
+                            if registry is not None and registry.path is not None
+                            and not registry.path.exists() else None)
+        registry_uri = registry.client_uri if registry is not None else None
+        if store.kind == "sqlite" and (registry is None or registry.kind == "sqlite"):
             assert store.path is not None
             if not store.path.is_file():
                 ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
                                 "nothing harvested from MLflow", file=str(store.path))
                 return None
             reader = SqliteReader(store.path)
+            reg_reader = None
             try:
                 version = reader.schema_version()
-                if version in KNOWN_REVISIONS:
+                reg_version = version
+                if registry is not None and not registry_missing:
+                    assert registry.path is not None
+                    reg_reader = SqliteReader(registry.path)
+                    reg_version = reg_reader.schema_version()
+                if version in KNOWN_REVISIONS and reg_version in KNOWN_REVISIONS:
                     if wm.get("schema") != version or wm.get("emitter") != EMITTER_VERSION:
                         # the schema moved, or this harvester writes runs differently (dataset
                         # paths, 2026): read every run once more; unchanged facts write nothing
@@ -685,7 +739,9 @@ class MlflowHarvester:
                     try:
                         fps = reader.fingerprints()
                         changed = self._changed_runs(ctx, store, fps) if wm else set()
-                        snap = reader.read(wm, also=changed)
+                        snap = reader.read(wm, also=changed, registry=reg_reader)
+                        if registry_missing:
+                            snap.watermark["registry_error"] = registry_missing
                         ctx.store.cache_put_many(
                             f"{NAME}-runs:{store.key}",
                             [(u, fps[u]) for u in sorted(changed if wm else fps)])
@@ -697,23 +753,29 @@ class MlflowHarvester:
                     return snap
             finally:
                 reader.close()
+                if reg_reader is not None:
+                    reg_reader.close()
             try:
-                client = ClientReader(store.client_uri)
+                client = ClientReader(store.client_uri, registry_uri, registry_missing)
             except ConfigError as exc:
                 shown = version or "none (no alembic_version table)"
+                unknown, at = (version, store.path) if version not in KNOWN_REVISIONS \
+                    else (reg_version, registry.path if registry else store.path)
+                shown = unknown or "none (no alembic_version table)"
                 raise InputError(
                     f"MLflow tracking store has schema version {shown}, which this version "
-                    "of lineage cannot read without MLflow", file=str(store.path),
+                    "of lineage cannot read without MLflow", file=str(at),
                     hint=f"{EXTRA_HINT} to read it through MLflow's own client, "
                          "or upgrade lineage") from exc
-            with _mlflow_sees(store.client_uri):
+            with _mlflow_sees(store.client_uri, registry_uri):
                 return self._client_read(client, store, wm)
         if store.path is not None and not store.path.exists():
             ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
                             "nothing harvested from MLflow", file=str(store.path))
             return None
-        with _mlflow_sees(store.client_uri):
-            return self._client_read(ClientReader(store.client_uri), store, wm)
+        with _mlflow_sees(store.client_uri, registry_uri):
+            return self._client_read(
+                ClientReader(store.client_uri, registry_uri, registry_missing), store, wm)
 
     @staticmethod
     def _changed_runs(ctx: HarvestContext, store: TrackingStore,

@@ -568,3 +568,57 @@ def test_artifact_locations_lose_their_credentials(git_repo: GitRepo,
     store.close()
     assert "store.example.com/mlruns" in dump
     assert "art-s3cret" not in dump
+
+
+_REGISTRY_TABLES = ("model_version_tags", "registered_model_aliases", "model_versions",
+                    "registered_model_tags", "registered_models")
+
+
+def _split_registry(repo: GitRepo, registry: Path) -> None:
+    """What MLflow writes with ``MLFLOW_REGISTRY_URI`` set to another SQLite file: both files
+    get the whole schema, the runs land in the tracking store, the registry in the other."""
+    shutil.copy(repo.path / "mlflow.db", registry)
+    for db, tables in ((repo.path / "mlflow.db", _REGISTRY_TABLES),
+                       (registry, ("tags", "params", "latest_metrics", "metrics", "inputs",
+                                   "runs"))):
+        conn = sqlite3.connect(db)
+        with conn:
+            for table in tables:
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        conn.close()
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute"])
+def test_registry_in_a_sqlite_file_of_its_own(repo: GitRepo, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path, where: str) -> None:
+    """MLFLOW_REGISTRY_URI=sqlite:///registry.db: the versions, aliases and their runs' commits
+    come from the registry store, as MLflow's client reads them (a relative path is the
+    repository's, as the tracking store's is)."""
+    registry = repo.path / "registry.db" if where == "relative" else tmp_path / "reg.db"
+    _split_registry(repo, registry)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///registry.db" if where == "relative"
+                       else f"sqlite:///{registry}")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    v1 = graph.attrs("model:churn-model@1")
+    assert v1["aliases"] == ["champion"]
+    assert v1["commit"] == EXPECTED["git_sha"]
+    assert v1["run_id"] == run_node(EXPECTED["run_ids"]["baseline"])
+    assert graph.attrs("model:churn-model@2")["aliases"] == ["challenger"]
+    assert graph.attrs("model_group:churn-model")["registry"] == "mlflow"
+    assert list(elsewhere.iterdir()) == []
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_missing_registry_store_is_a_warning_and_changes_nothing(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///nowhere.db")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert [w.message for w in res.report.warnings if "nowhere.db" in w.message]
+    assert res.new_events == 0  # no version lost its alias
+    assert not (repo.path / "nowhere.db").exists()

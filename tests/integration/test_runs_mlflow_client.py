@@ -389,6 +389,39 @@ def test_registry_uri_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert models == {"model:churn@1": f"run:mlflow:mlruns:{run.info.run_id}"}
 
 
+def test_relative_registry_uri_is_the_repositorys(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLFLOW_REGISTRY_URI=sqlite:///registry.db next to a file store, harvested from another
+    folder: the registry is the repository's file (as a relative tracking URI is), not a new
+    empty ./registry.db in the working directory."""
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((repo.path / "mlruns").as_uri(),
+                          registry_uri=f"sqlite:///{repo.path / 'registry.db'}")
+    run = client.create_run(client.create_experiment("churn"))
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("churn")
+    client.create_model_version("churn", f"runs:/{run.info.run_id}/model",
+                                run_id=run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///registry.db")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    assert list(elsewhere.iterdir()) == []
+    store = api.open_store(repo.path)
+    models = {n.id: n.attrs.get("run_id") for n in store.iter_nodes("model")}
+    store.close()
+    assert models == {"model:churn@1": f"run:mlflow:mlruns:{run.info.run_id}"}
+    assert os.environ["MLFLOW_REGISTRY_URI"] == "sqlite:///registry.db"
+
+
 @pytest.mark.parametrize("configured", ["env", "lineage.yaml"])
 def test_harvest_writes_no_mlflow_store_in_the_working_directory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configured: str) -> None:
