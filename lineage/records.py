@@ -30,6 +30,7 @@ import difflib
 import json
 import math
 import os
+import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -452,6 +453,18 @@ DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "trans
                   "data_governance", "other"]
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def normalize_uri(uri: str) -> str:
+    """A document uri in one spelling: a repository-relative path normalized (``./a.md``,
+    ``docs/../a.md`` → ``a.md``: one file, one document id); URLs and absolute paths as
+    written."""
+    if _URL.match(uri) or uri.startswith("/") or not uri.strip():
+        return uri
+    return posixpath.normpath(uri)
+
+
 class DocumentRecord(_Record):
     """A document about a model version or group, pinned by content hash."""
 
@@ -468,6 +481,11 @@ class DocumentRecord(_Record):
     model: ModelRef | None = None
     model_group: GroupName | None = None
     title: Text | None = None
+
+    @field_validator("uri")
+    @classmethod
+    def _one_spelling(cls, v: str) -> str:
+        return normalize_uri(v)
 
     @model_validator(mode="after")
     def _target(self) -> DocumentRecord:
@@ -1058,7 +1076,6 @@ def _rel(path: Path, root: Path) -> str:
 
 
 # -- documents: content hash of repo-relative files ---------------------------------------------
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def document_path(uri: str, repo_root: StrPath) -> Path | None:
@@ -1066,7 +1083,7 @@ def document_path(uri: str, repo_root: StrPath) -> Path | None:
     repo_root = Path(repo_root)
     if _URL.match(uri) or uri.startswith("/"):
         return None
-    p = PurePosixPath(uri)
+    p = PurePosixPath(normalize_uri(uri))
     if ".." in p.parts:
         return None
     return repo_root / p
@@ -1437,6 +1454,9 @@ def recorded_clash_of(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, 
     def facts_of(attrs: dict[str, Any]) -> dict[str, Any]:
         # a record stored before credentials were removed from URLs is the same record
         out = {k: scrub_credentials(v) for k, v in attrs.items() if k not in _PROVENANCE}
+        # a document stored before its path was normalized (`./card.md`) is the same record
+        if isinstance(out.get("uri"), str):
+            out["uri"] = normalize_uri(out["uri"])
         if isinstance(out.get("properties"), dict):
             props = {k: v for k, v in out["properties"].items() if k not in _PROVENANCE}
             out["properties"] = props or None

@@ -401,7 +401,9 @@ def test_a_document_outside_the_repository_is_a_warning(tmp_path: Path, uri: str
     rec = DocumentRecord(kind="document", doc_kind="model_card", uri=uri, model="churn@v1")
     out, warning = check_document(rec, tmp_path)
     assert out.content_hash is None
-    assert warning is not None and "outside the repository" in warning and uri in warning
+    # named as recorded: normalized (docs/../../card.md is ../card.md)
+    assert warning is not None and "outside the repository" in warning and rec.uri in warning
+    assert ".." not in rec.uri.split("/")[1:]
 
 
 def test_a_url_is_not_fetched_and_not_warned_about(tmp_path: Path) -> None:
