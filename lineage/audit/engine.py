@@ -760,7 +760,11 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     # a waiver's ``expires`` is a UTC calendar day, as the records store times in UTC: a clock
     # with an offset is converted first (2026-12-02T00:00+05:00 is still 2026-12-01)
     today = now.astimezone(UTC).date()
-    uses = [WaiverUse(w, "expired" if w.expires < today else "unused") for w in policy.waivers]
+    # a waiver is judged only by the rules that run: under --rule, one of a rule left out is
+    # neither used nor unused (nor expired: it suppresses nothing here)
+    ran = {s.id for s in specs}
+    uses = [WaiverUse(w, "expired" if w.expires < today else "unused") for w in policy.waivers
+            if w.rule in ran]
     findings: list[Finding] = []
     waived: list[Finding] = []
     checks: list[Check] = []
@@ -802,6 +806,8 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                     use.matched.append(f.subject)
                     f.waiver = {**use.as_dict(), "status": "expired"}
                 findings.append(f)
+    if model is not None or env is not None:
+        uses = _judged(ctx, uses, checks)
     order = {rid: i for i, rid in enumerate(RULES)}
     findings.sort(key=lambda f: (f.group or "~", f.model or "~", -severity_rank(f.severity),
                                  order[f.rule], f.subject))
@@ -810,6 +816,19 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
              "deployments": len(idx.ids("deployment"))}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name, now,
                        stats)
+
+
+def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> list[WaiverUse]:
+    """The waivers a ``--model`` / ``--env`` audit can judge: those that matched a finding, and
+    those naming a subject of a check of their rule (its subject, version, any spelling of
+    it, or group), which are unused. A waiver about a subject the filter left out says
+    nothing about this audit and is not reported."""
+    keys: dict[str, set[str]] = {}
+    for c in checks:
+        ks = keys.setdefault(c.rule, set())
+        ks.update(k for k in (c.subject, c.model, c.group) if k)
+        ks.update(ctx.members.get(c.model or "", ()))
+    return [u for u in uses if u.matched or u.waiver.node in keys.get(u.waiver.rule, ())]
 
 
 def _waiver_for(uses: list[WaiverUse], f: Finding) -> WaiverUse | None:
