@@ -54,7 +54,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -506,13 +506,27 @@ def _mlflow_sees(uri: str, registry_uri: str | None = None) -> Iterator[None]:
     MLflow's client works: the client also consults it itself (for the registry, logged
     models), and would take a relative path from the working directory, or, none given,
     its default ``sqlite:///mlflow.db`` there — writing an empty store in the user's folder.
-    The same holds for MLFLOW_REGISTRY_URI, which is ``registry_uri`` when given."""
-    with env_set("MLFLOW_TRACKING_URI", uri):
-        if registry_uri is None:
-            yield
-        else:
-            with env_set("MLFLOW_REGISTRY_URI", registry_uri):
-                yield
+    The same holds for MLFLOW_REGISTRY_URI, which is ``registry_uri`` when given.
+
+    MLflow 3 opens a file store (``./mlruns``) only with MLFLOW_ALLOW_FILE_STORE=true, a guard
+    against writing new data there: the harvest only reads, so it is true here unless the user
+    set it."""
+    with ExitStack() as stack:
+        stack.enter_context(env_set("MLFLOW_TRACKING_URI", uri))
+        if registry_uri is not None:
+            stack.enter_context(env_set("MLFLOW_REGISTRY_URI", registry_uri))
+        stack.enter_context(_env_defaults({"MLFLOW_ALLOW_FILE_STORE": "true"}))
+        yield
+
+
+@contextmanager
+def _env_defaults(values: dict[str, str]) -> Iterator[None]:
+    """Each of ``values`` the user did not set is set while the block runs, then unset."""
+    with ExitStack() as stack:
+        for name, value in values.items():
+            if name not in os.environ:
+                stack.enter_context(env_set(name, value))
+        yield
 
 
 class ClientReader:
@@ -629,16 +643,8 @@ _FIRST_CONTACT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
                       "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
 
 
-@contextmanager
-def _first_contact() -> Iterator[None]:
-    set_here = [k for k in _FIRST_CONTACT_ENV if k not in os.environ]
-    for k in set_here:
-        os.environ[k] = _FIRST_CONTACT_ENV[k]
-    try:
-        yield
-    finally:
-        for k in set_here:
-            os.environ.pop(k, None)
+def _first_contact() -> AbstractContextManager[None]:
+    return _env_defaults(_FIRST_CONTACT_ENV)
 
 
 def _model_versions(client: Any, name: str) -> Iterator[Any]:

@@ -304,6 +304,43 @@ def test_file_store_registered_model_name_with_quotes(tmp_path: Path,
                       'model:bob\'s "fast" model@1'}
 
 
+def test_file_store_written_by_mlflow_3_is_read_without_opting_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow 3 opens ./mlruns only with MLFLOW_ALLOW_FILE_STORE=true; the harvest only reads
+    it, so the user does not have to set it (and it is not left set)."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    # written by another process: MLflow keeps the stores it opened, one opened here to
+    # write it would be the one the harvest reads
+    write = f"""
+from mlflow import MlflowClient
+client = MlflowClient({(repo.path / "mlruns").as_uri()!r},
+                      registry_uri={(repo.path / "mlruns").as_uri()!r})
+run = client.create_run(client.create_experiment("churn"), run_name="train")
+client.log_param(run.info.run_id, "lr", "0.1")
+client.set_terminated(run.info.run_id)
+client.create_registered_model("churn")
+client.create_model_version("churn", f"runs:/{{run.info.run_id}}/model",
+                            run_id=run.info.run_id)
+print(run.info.run_id)
+"""
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+    run_id = subprocess.run([sys.executable, "-c", write], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()[-1]
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    run_node = store.get_node(f"run:mlflow:mlruns:{run_id}")
+    models = {n.id for n in store.iter_nodes("model")}
+    store.close()
+    assert run_node is not None and run_node.attrs["params"] == {"lr": "0.1"}
+    assert models == {"model:churn@1"}
+    assert "MLFLOW_ALLOW_FILE_STORE" not in os.environ
+
+
 def test_verbose_traceback_keeps_the_password_out(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
