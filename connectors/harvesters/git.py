@@ -1,11 +1,16 @@
 """Git harvester: the repository, every commit reachable from any ref, parent edges.
 
+A commit's facts are the same from every clone: its ``refs`` are its tags only. Branches,
+remote-tracking refs and a detached ``HEAD`` are the clone's moving state; the branch heads are
+the repository node's (``properties["branch:<name>"]``, :meth:`GitScan.branch_heads`), so a branch
+move rewrites the repository node, never a commit.
+
 Incremental. The watermark (scope ``refs``) is the JSON map of refs → commit sha seen by the
-previous harvest (with the repository id). A harvest walks only commits reachable from the current refs and not from the
-previous tips (one ``git log`` shared with the DVC and GTO harvesters, see
-:mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs at all. A ref that
-moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the commits it left and
-of the commit it now points at, and nothing else. A shallow clone deepened since (``git fetch
+previous harvest (with the repository id). A harvest walks only commits reachable from the
+current refs and not from the previous tips (one ``git log`` shared with the DVC and GTO
+harvesters, see :mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs
+at all. A tag that moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the
+commits it left and of the commit it now points at. A shallow clone deepened since (``git fetch
 --unshallow`` / ``--deepen``) is walked whole again: the older commits, and the old boundary's
 parent edges, with its ``shallow_boundary`` mark dropped. A clone made shallower (``git fetch
 --depth 1``) is not walked again; a boundary commit whose history the store already holds gets
@@ -18,6 +23,7 @@ tests check that they validate against :class:`lineage.model.CommitAttrs` and eq
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -37,6 +43,10 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 
 WATERMARK_SCOPE = "refs"
+# commits carry tags only (branches are the repository's): recorded (a JSON text, as every
+# watermark) once a store's commits written by an earlier version, with branch names, are cleaned
+COMMIT_REFS_SCOPE = "commit_refs"
+COMMIT_REFS_TAGS = '"tags"'
 _PROGRESS_EVERY = 2000
 
 _new = object.__new__
@@ -91,7 +101,7 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
 
 
 class GitHarvester:
-    """Commits, parents and refs of the repository (see module docstring)."""
+    """Commits, parents, tags and branch heads of the repository (see module docstring)."""
 
     name: ClassVar[str] = "git"
 
@@ -128,9 +138,13 @@ class GitHarvester:
             repo_attrs["url"] = s.remote_url
         if repo.startswith("repository:root:"):
             repo_attrs["root_commit"] = repo.removeprefix("repository:root:")
+        # branch heads are the repository's moving state, written whole ({} clears them)
+        repo_attrs["properties"] = {f"branch:{name}": sha
+                                    for name, sha in s.branch_heads().items()}
         yield Node.trusted(NodeKind.REPOSITORY, repo, repo_attrs)
+        yield from self._untagged_branches(ctx)
 
-        by_commit = s.refs_by_commit()
+        by_commit = s.tags_by_commit()
         subs: dict[str, dict[str, str]] = {}
         for sc in s.submodules:
             subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
@@ -145,7 +159,8 @@ class GitHarvester:
         # `refs` rewritten (also when walked again: a whole walk after a deepened history)
         touched: set[str] = set()
         if previous is not None:
-            moved = {k for k in set(previous) | set(s.refs) if previous.get(k) != s.refs.get(k)}
+            moved = {k for k in set(previous) | set(s.refs)
+                     if k.startswith("refs/tags/") and previous.get(k) != s.refs.get(k)}
             touched = {previous[k] for k in moved if k in previous}
             touched |= {s.refs[k] for k in moved if k in s.refs}
         total = len(s.commits)
@@ -174,8 +189,25 @@ class GitHarvester:
                 ctx.progress("git commits", i, total)
         ctx.progress("git commits", total, total)
 
-        for sha in sorted(touched - seen):  # moved refs, commits not walked
+        for sha in sorted(touched - seen):  # moved tags, commits not walked
             yield trusted(commit_kind, commit_id(sha), {"sha": sha, "refs": by_commit.get(sha, [])})
+
+    def _untagged_branches(self, ctx: HarvestContext) -> Iterator[Node]:
+        """Once per store: commits a version before wrote branch names, remote-tracking refs or
+        ``HEAD`` into (``refs``) keep only their tags."""
+        if ctx.watermark(COMMIT_REFS_SCOPE) == COMMIT_REFS_TAGS:
+            return
+        rows = ctx.store.conn.execute(
+            "SELECT id, json_extract(attrs, '$.sha'), json_extract(attrs, '$.refs') FROM nodes "
+            "WHERE kind = 'commit' AND json_extract(attrs, '$.refs') IS NOT NULL").fetchall()
+        for nid, sha, raw in rows:
+            refs = json.loads(raw)
+            if not isinstance(refs, list):
+                continue
+            tags = [r for r in refs if str(r).startswith("refs/tags/")]
+            if tags != refs:
+                yield fast_node(NodeKind.COMMIT, str(nid), {"sha": str(sha), "refs": tags})
+        ctx.set_watermark(COMMIT_REFS_SCOPE, COMMIT_REFS_TAGS)
 
 
 __all__ = ["GitHarvester", "commit_attrs", "fast_edge", "fast_node"]

@@ -113,6 +113,7 @@ class GitScan:
     head_ref: str | None = None  # the branch HEAD points at (None: detached)
     annotated: dict[str, str] = field(default_factory=dict)  # tag refname → tag object sha
     ran_log: bool = False
+    remote: str | None = None  # the name of the remote whose URL names the repository
     _tag_objects: dict[str, TagInfo] | None = None
 
     @property
@@ -135,6 +136,31 @@ class GitScan:
         for v in inv.values():
             v.sort()
         return inv
+
+    def tags_by_commit(self) -> dict[str, list[str]]:
+        """Commit sha → the tags (full ref names, sorted) that point at it."""
+        inv: dict[str, list[str]] = {}
+        for ref, sha in self.refs.items():
+            if ref.startswith("refs/tags/"):
+                inv.setdefault(sha, []).append(ref)
+        for v in inv.values():
+            v.sort()
+        return inv
+
+    def branch_heads(self) -> dict[str, str]:
+        """Branch name → the commit it points at, as the repository has it: the identity
+        remote's remote-tracking branches (``refs/remotes/origin/main`` → ``main``, its
+        ``HEAD`` left out) as last fetched; a clone with none of them (no remote, or never
+        fetched) has only its local branches (``refs/heads/*``)."""
+        heads: dict[str, str] = {}
+        if self.remote:
+            prefix = f"refs/remotes/{self.remote}/"
+            heads = {ref[len(prefix):]: sha for ref, sha in self.refs.items()
+                     if ref.startswith(prefix) and ref != prefix + "HEAD"}
+        if not heads:
+            heads = {ref[11:]: sha for ref, sha in self.refs.items()
+                     if ref.startswith("refs/heads/")}
+        return dict(sorted(heads.items()))
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -315,7 +341,9 @@ def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, s
     return refs, annotated, head_sha, head_ref
 
 
-def remote_url(root: Path) -> str | None:
+def identity_remote(root: Path) -> tuple[str, str] | None:
+    """(name, URL without credentials) of the remote that names the repository: ``origin``,
+    else the first remote configured."""
     out = _git(root, "config", "--get-regexp", r"^remote\..*\.url$", check=False)
     remotes: list[tuple[str, str]] = []
     for line in out.decode(errors="replace").splitlines():
@@ -325,10 +353,13 @@ def remote_url(root: Path) -> str | None:
             remotes.append((name, url.strip()))
     if not remotes:
         return None
-    for name, url in remotes:
-        if name == "origin":
-            return strip_credentials(url)
-    return strip_credentials(remotes[0][1])
+    name, url = next((r for r in remotes if r[0] == "origin"), remotes[0])
+    return name, strip_credentials(url)
+
+
+def remote_url(root: Path) -> str | None:
+    remote = identity_remote(root)
+    return remote[1] if remote else None
 
 
 def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None) -> str | None:
@@ -625,7 +656,8 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
         return base  # type: ignore[no-any-return]
     root = ctx.repo_path
     refs, annotated, head, head_ref = read_refs(root)
-    url = remote_url(root)
+    remote = identity_remote(root)
+    url = remote[1] if remote else None
     _, common = git_dirs(root)
     shallow_file = common / "shallow"
     shallow_commits: list[str] = []
@@ -636,7 +668,8 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
         rc = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None))
         rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
     base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
-            "url": url, "shallow": shallow_commits, "repo_id": rid}
+            "url": url, "remote": remote[0] if remote else None, "shallow": shallow_commits,
+            "repo_id": rid}
     ctx.shared[("gitscan-base", ctx.repo_path)] = base
     if shallow_commits:
         ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
@@ -651,7 +684,7 @@ def scan_refs(ctx: HarvestContext) -> GitScan:
                    shallow=bool(base["shallow"]), repo_id=base["repo_id"],
                    remote_url=base["url"], shallow_commits=list(base["shallow"]),
                    head=base["head"], head_ref=base["head_ref"],
-                   annotated=dict(base["annotated"]))
+                   annotated=dict(base["annotated"]), remote=base["remote"])
 
 
 SHALLOW_SCOPE = "shallow"  # each history harvester's watermark of the boundary it last saw
@@ -872,7 +905,8 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
                      shallow=bool(base["shallow"]), repo_id=base["repo_id"],
                      remote_url=base["url"], submodules=subs,
                      shallow_commits=list(base["shallow"]), head=base["head"],
-                     head_ref=base["head_ref"], annotated=dict(base["annotated"]), ran_log=ran)
+                     head_ref=base["head_ref"], annotated=dict(base["annotated"]), ran_log=ran,
+                     remote=base["remote"])
     ctx.shared[key] = result
     return result
 

@@ -57,8 +57,10 @@ def test_commits_parents_refs_and_identity(git_repo: GitRepo) -> None:
         assert "parents" not in n1.attrs
         m = store.get_node(f"commit:{merge}")
         assert m is not None and m.attrs["parents"] == [c3, c2]
-        assert m.attrs["refs"] == ["refs/heads/main", "refs/tags/v1"]
-        assert store.get_node(f"commit:{c2}").attrs["refs"] == ["refs/heads/feature"]
+        # tags are the commit's; branch heads are the repository's (clone-private state)
+        assert m.attrs["refs"] == ["refs/tags/v1"]
+        assert "refs" not in store.get_node(f"commit:{c2}").attrs
+        assert repo_node.attrs["properties"] == {"branch:main": merge, "branch:feature": c2}
         edges = {(e.kind.value, e.source, e.target) for e in store.iter_edges()}
         assert ("parent", f"commit:{c3}", f"commit:{merge}") in edges
         assert ("parent", f"commit:{c2}", f"commit:{merge}") in edges
@@ -129,24 +131,31 @@ def test_reharvest_runs_no_git_log_and_writes_nothing(git_repo: GitRepo, monkeyp
 def test_incremental_new_commits_and_moving_refs(git_repo: GitRepo) -> None:
     c1 = git_repo.commit("one")
     c2 = git_repo.commit("two")
+    git_repo.tag("v1", ref=c1)
     _harvest(git_repo)
     c3 = git_repo.commit("three")
     res = _harvest(git_repo)
     stats = res.harvesters[0].stats
     assert stats.nodes_new == {"commit": 1}
-    assert stats.nodes_changed == {"commit": 1}  # c2 lost refs/heads/main
+    assert stats.nodes_changed == {"repository": 1}  # main moved: no commit rewritten
     with _store(git_repo) as store:
-        assert store.get_node(f"commit:{c3}").attrs["refs"] == ["refs/heads/main"]
-        assert store.get_node(f"commit:{c2}").attrs["refs"] == []
-    # move main back (no new commit): only refs change, and no git log is needed
+        assert "refs" not in store.get_node(f"commit:{c3}").attrs
+        assert "refs" not in store.get_node(f"commit:{c2}").attrs
+        repo = next(store.iter_nodes(NodeKind.REPOSITORY))
+        assert repo.attrs["properties"] == {"branch:main": c3}
+    # move main back (no new commit) and a tag: only the tag's commits change, no git log
     git_repo.git("branch", "old", c1)
     git_repo.git("reset", "-q", "--hard", c2)
+    git_repo.git("tag", "-f", "v1", c2)
     res = _harvest(git_repo)
     assert res.harvesters[0].stats.nodes_new == {}
+    assert res.harvesters[0].stats.nodes_changed == {"commit": 2, "repository": 1}
     with _store(git_repo) as store:
-        assert store.get_node(f"commit:{c2}").attrs["refs"] == ["refs/heads/main"]
-        assert store.get_node(f"commit:{c3}").attrs["refs"] == []
-        assert store.get_node(f"commit:{c1}").attrs["refs"] == ["refs/heads/old"]
+        assert store.get_node(f"commit:{c2}").attrs["refs"] == ["refs/tags/v1"]
+        assert store.get_node(f"commit:{c1}").attrs["refs"] == []
+        assert "refs" not in store.get_node(f"commit:{c3}").attrs
+        repo = next(store.iter_nodes(NodeKind.REPOSITORY))
+        assert repo.attrs["properties"] == {"branch:main": c2, "branch:old": c1}
         assert store.verify().ok
 
 
@@ -166,14 +175,18 @@ def test_vanished_previous_tip_is_tolerated(git_repo: GitRepo) -> None:
         assert store.has_node(f"commit:{c3}")
 
 
-def test_detached_head_is_a_ref(git_repo: GitRepo) -> None:
+def test_detached_head_commit_is_harvested(git_repo: GitRepo) -> None:
     c1 = git_repo.commit("one")
-    git_repo.commit("two")
+    c2 = git_repo.commit("two")
     git_repo.git("checkout", "-q", "--detach", c1)
     c3 = git_repo.commit("on detached head")
     _harvest(git_repo)
     with _store(git_repo) as store:
-        assert store.get_node(f"commit:{c3}").attrs["refs"] == ["HEAD"]
+        # reachable from HEAD only: harvested; HEAD is the clone's state, not the commit's
+        assert store.get_node(f"commit:{c3}").attrs["parents"] == [c1]
+        assert "refs" not in store.get_node(f"commit:{c3}").attrs
+        repo = next(store.iter_nodes(NodeKind.REPOSITORY))
+        assert repo.attrs["properties"] == {"branch:main": c2}
 
 
 def test_non_utf8_messages_and_signatures(git_repo: GitRepo) -> None:
