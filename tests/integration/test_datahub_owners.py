@@ -20,7 +20,7 @@ from tests.conftest import GitRepo  # noqa: E402
 
 DATAHUB = Path(sys.executable).with_name("datahub")
 RUN = "0190a5b2-0000-7000-8000-000000000002"
-TABLE = "urn:li:dataset:(urn:li:dataPlatform:dvc,postgres://db.internal:5432/crm.customers,PROD)"
+TABLE = "urn:li:dataset:(urn:li:dataPlatform:postgres,crm.customers,PROD)"
 runner = CliRunner()
 
 

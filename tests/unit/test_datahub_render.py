@@ -361,25 +361,36 @@ def test_a_run_reading_two_versions_of_one_dataset_renders() -> None:
     assert [_objs(render(g))] == [_objs(out)]  # deterministic
 
 
-def test_mlflow_dataset_keeps_its_urn_whatever_its_source_path() -> None:
-    """An MLflow dataset is one DataHub dataset per tracking store and dataset name (its
-    node id), as before its node carried the source's location as ``path``: two stores'
-    datasets reading the same file stay two datasets, and an existing catalog's urns hold."""
+def test_mlflow_dataset_is_datahubs_and_its_edges_keep_its_node() -> None:
+    """An MLflow dataset is the dataset DataHub's own MLflow source makes for a run input
+    (``(mlflow, <name>)``), or the object its source names (``s3://…`` on the ``s3``
+    platform), never a DVC file: a file of the repository the run read is joined to DVC's
+    version on its own edge. Two stores' datasets of one name are one DataHub dataset, as in
+    DataHub; the run's edges name each store's node (``lineage_id``)."""
     from lineage import ids
     from lineage.model import Edge, EdgeKind
 
     g = fixed_graph()
     run = ids.run_id("mlflow", "run0002")
-    urns = []
+    dids = []
     for store, path in (("mlflow.db", "data/train.csv"), ("other.db", "data/train.csv"),
                         ("s3.db", "s3://bucket/train.csv")):
         did = ids.data_id(f"mlflow:{store}", "train", "mlflow-digest:abc123")
         g.add_node(Node.make(NodeKind.DATA, did, path=path, hash="mlflow-digest:abc123",
                              properties={"name": "train", "source": path}))
         g.add_edge(Edge.make(EdgeKind.INPUT, did, run, pin="weak", digest="abc123"))
-        urns.append(f"urn:li:dataset:(urn:li:dataPlatform:dvc,mlflow:{store}/train,PROD)")
+        dids.append(did)
     out = render(g)
     check_mcps(out)
     datasets = {m.entityUrn for m in out if m.entityType == "dataset"}
-    assert set(urns) <= datasets
-    assert not {u for u in datasets if "data/train.csv,PROD" in u and "acme" not in u}
+    assert {"urn:li:dataset:(urn:li:dataPlatform:mlflow,train,PROD)",
+            "urn:li:dataset:(urn:li:dataPlatform:s3,bucket/train.csv,PROD)"} <= datasets
+    assert not {u for u in datasets if "mlflow:" in u}
+    inputs = [m.aspect for m in out if m.aspectName == "dataProcessInstanceInput"
+              and m.entityUrn.endswith(_by_run_urn(out, "run0002"))]
+    assert set(dids) <= {e.properties["lineage_id"] for a in inputs for e in a.inputEdges}
+
+
+def _by_run_urn(mcps: list[Any], run_id: str) -> str:
+    return next(m.entityUrn for m in mcps if m.aspectName == "mlTrainingRunProperties"
+                and m.aspect.id == run_id)

@@ -343,6 +343,9 @@ class _Reader:
         # the urn's name is the path
         if own_attrs.get("path"):
             path = own_attrs["path"]
+        elif _props(props).get("namespace") and shown:
+            # an OpenLineage dataset: its name in its namespace, no repository
+            return shown, None
         elif shown and qualified == name and qualified.endswith("/" + shown):
             path = shown
             repo = repo or qualified[: -len(shown) - 1]
@@ -383,7 +386,8 @@ class _Reader:
             ds = _props(self.a(dataset_urn, "datasetProperties"))
             attrs = {"path": path, "repository": f"repository:{repo}" if repo else None,
                      "hash": h, "hash_kind": "md5" if h and h.startswith("md5:") else None,
-                     "remote": ds.get("remote"), "is_dir": "dvc directory" in
+                     "remote": ds.get("remote"), "namespace": ds.get("namespace"),
+                     "is_dir": "dvc directory" in
                      self.subtypes(dataset_urn), "first_commit": self.recorded.get(nid)}
             if nid == own_id:
                 attrs.update(own_attrs)

@@ -242,6 +242,50 @@ def _readable_owners(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# OpenLineage dataset namespace → DataHub platform, as DataHub's OpenLineage converter maps
+# them (``OpenLineageToDataHub.getDatasetUrnFromOlDataset``, with ``HdfsPlatform``): a
+# namespace with a scheme (``postgres://host:5432``, ``snowflake://org-account``,
+# ``kafka://broker:9092``) is that scheme's platform and the dataset keeps its name; object
+# stores and files are named by bucket (container) and path; a bare namespace (``bigquery``,
+# ``file``, ``hive``) is the platform itself. The datasets DataHub's own OpenLineage
+# integration and its ingestion sources make are then the same entities.
+_OL_SCHEME_PLATFORMS = {"awsathena": "athena", "sqlserver": "mssql"}
+_FS_PLATFORMS = {"s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gcs", "gcs": "gcs",
+                 "abfs": "abs", "abfss": "abs", "wasb": "abs", "wasbs": "abs",
+                 "dbfs": "dbfs", "file": "file"}
+_PLATFORM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def openlineage_dataset(namespace: str, name: str) -> tuple[str, str] | None:
+    """(DataHub platform, dataset name) of an OpenLineage dataset, as DataHub's OpenLineage
+    converter makes them; None when the namespace names no platform a urn can hold."""
+    if "://" in namespace:
+        scheme = namespace.split("://", 1)[0]
+        if scheme in _FS_PLATFORMS:
+            joined = namespace + name if namespace.endswith("/") or name.startswith("/") \
+                else f"{namespace}/{name}"
+            parts = joined.rstrip("/").split("://")
+            if len(parts) != 2 or not parts[1]:
+                return None
+            platform = _FS_PLATFORMS[scheme]
+            # a file keeps its leading slash (an absolute path); a bucket has none
+            return platform, parts[1] if platform == "file" else parts[1].removeprefix("/")
+        platform = _OL_SCHEME_PLATFORMS.get(scheme, scheme)
+    else:
+        platform = namespace
+    return (platform, name) if _PLATFORM_RE.match(platform) and name else None
+
+
+def location_dataset(location: str) -> tuple[str, str] | None:
+    """(DataHub platform, dataset name) of a file or object a URI names (an MLflow dataset's
+    source), as DataHub's OpenLineage converter names the same URI; None for anything else
+    (a table name, a Hugging Face dataset, an http URL)."""
+    scheme, sep, rest = location.partition("://")
+    if not sep or scheme.lower() not in _FS_PLATFORMS:
+        return None
+    return openlineage_dataset(f"{scheme.lower()}://", rest)
+
+
 _NAT = re.compile(r"(\d+)")
 
 
@@ -471,6 +515,32 @@ class _Planner:
                 return f"{body[: -len(name) - 1]}/{name}"
         return f"{rk}/{path}" if rk else path
 
+    def dataset_urn(self, nid: str) -> str:
+        """A data node's dataset: a DVC file (all its versions) on the configured platform
+        (``dvc``); an OpenLineage dataset on its own platform, as DataHub's OpenLineage
+        converter names it; an MLflow dataset on the platform of the object its source names,
+        else the ``(mlflow, <name>)`` dataset DataHub's MLflow source makes for a run input."""
+        a = self.attrs(nid)
+        where = self.foreign_dataset(nid, a)
+        if where is None:
+            return str(self._dataset(self.dataset_name(nid)))
+        from datahub.utilities.urn_encoder import UrnEncoder
+
+        platform, name = where
+        return (f"urn:li:dataset:(urn:li:dataPlatform:{platform},"
+                f"{UrnEncoder.encode_string(name)},{self.env.upper()})")
+
+    def foreign_dataset(self, nid: str, a: dict[str, Any]) -> tuple[str, str] | None:
+        """(platform, name) of a data node DVC does not track; None for a DVC file."""
+        if a.get("namespace"):
+            return openlineage_dataset(str(a["namespace"]), str(a.get("path") or ""))
+        props = a.get("properties") or {}
+        if nid.startswith("data:mlflow:") and props.get("name") and not a.get("repository"):
+            source = props.get("source")
+            found = location_dataset(str(source)) if source else None
+            return found or ("mlflow", str(props["name"]))
+        return None
+
     def stage_flow_job(self, nid: str) -> tuple[str, str]:
         a = self.attrs(nid)
         rk = self.repo_key(a, nid)
@@ -559,7 +629,7 @@ class _Planner:
     def compute_urns(self) -> None:
         u = self.urn_of
         for nid in self.ids(NodeKind.DATA):
-            u[nid] = self._dataset(self.dataset_name(nid))
+            u[nid] = self.dataset_urn(nid)
         for nid in self.ids(NodeKind.STAGE):
             flow, job = self.stage_flow_job(nid)
             u[nid] = self._job(flow, job)
@@ -626,14 +696,18 @@ class _Planner:
             nids = by_urn[urn]
             a0 = self.attrs(nids[0])
             versions = sorted({str(self.attrs(n).get("hash") or "unversioned") for n in nids})
+            foreign = self.foreign_dataset(nids[0], a0)
             view = {
                 "name": a0.get("path") or self.dataset_name(nids[0]),
-                "qualified": self.dataset_name(nids[0]),
+                # a DVC file: <repository>/<path>; another system's: its name there
+                "qualified": foreign[1] if foreign else self.dataset_name(nids[0]),
                 "is_dir": any(self.attrs(n).get("is_dir") for n in nids),
                 "remote": a0.get("remote"), "import_url": a0.get("import_url"),
                 "versions": versions[:50], "n_versions": len(versions),
                 "placeholder": all(self.g.is_placeholder(n) for n in nids),
             }
+            if a0.get("namespace"):  # the OpenLineage namespace, which the urn does not keep
+                view["namespace"] = a0["namespace"]
             recorded = self.dvc_recorded(nids)
             if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
                 view["recorded"] = recorded
@@ -1376,6 +1450,7 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
 
     v = p.view
     custom = _str_map({"versions": str(v["n_versions"]), "remote": v.get("remote"),
+                       "namespace": v.get("namespace"),
                        "import_url": v.get("import_url"),
                        "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"]),
                        "dvc_recorded": v.get("recorded")})
