@@ -13,6 +13,15 @@ event; and it checks that every row matches its own hash and names an event in t
 no fact is recorded twice for one event, and that a fact's superseded versions all come from
 earlier events than its current one (swapping them consistently is caught there).
 
+Withdrawals. A source that no longer states an edge (a producer deleted the facet it came
+from) withdraws it (:class:`Withdrawal`): the row is deleted, its version moves to
+``fact_log`` as a superseded one, and the withdrawal itself is the fact's new version, logged
+as (seq, fid, ``withdrawn``) under the event that made it and counted in that event's digest.
+So ``verify`` still holds every version to its event; a fact whose newest logged version is a
+withdrawal must have no row, or a row from a later event (stated again since). A store holds
+schema version 3 from its first withdrawal on (a lineage reading up to 2 would take a
+withdrawn edge for one deleted outside lineage); until then it stays at 2.
+
 Schema 1 stores (every version in ``fact_log``) are migrated when opened, in one transaction.
 
 Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN IMMEDIATE`` …
@@ -47,7 +56,11 @@ if TYPE_CHECKING:
     from lineage.graph import LineageGraph
 
 DB_NAME = "lineage.db"
-SCHEMA_VERSION = 2  # 2: current facts carry the seq of the event that wrote them
+# the newest schema this lineage reads and writes. 2: current facts carry the seq of the event
+# that wrote them; 3: fact_log also holds withdrawals (set at a store's first withdrawal)
+SCHEMA_VERSION = 3
+_SCHEMA_CURRENT = 2  # what a new or migrated store gets; older ones are migrated when opened
+WITHDRAWN = "withdrawn"  # the hash of a fact's version that withdraws it (never a sha256)
 GENESIS = "0" * 64
 _BATCH = 2000
 _LOOKUP = 300  # keys per existence query
@@ -88,10 +101,12 @@ _INDEXES = {
 }
 _DDL += "".join(sql + ";\n" for sql in _INDEXES.values())
 _PENDING_MAX = 200_000  # facts of one event tracked in memory before its digest is read back
-_ROWS_OF_EVENT = (  # the digest lines "fid hash" of an event's rows, sorted by fid
+# the digest lines "fid hash" of an event's rows and withdrawals (the only fact_log entries
+# of the event being written), sorted by fid
+_ROWS_OF_EVENT = (
     "SELECT fid || ' ' || hash FROM (SELECT 'n|' || id AS fid, hash FROM nodes WHERE seq = ?1 "
     "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash FROM edges "
-    "WHERE seq = ?1) ORDER BY fid")
+    "WHERE seq = ?1 UNION ALL SELECT fid, hash FROM fact_log WHERE seq = ?1) ORDER BY fid")
 # every fact version with the event that wrote it, sorted as the event digests are taken
 _ALL_FACTS_BY_EVENT = (
     "SELECT seq, fid, hash, logged FROM ("
@@ -165,6 +180,19 @@ class FactRows:
 
     nodes: list[tuple[str, str, str, str]]
     edges: list[tuple[str, str, str, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """An edge its source no longer states (a producer deleted the facet it came from, or
+    now names another commit or version), given to :meth:`Store.upsert` among the facts, in
+    stream order: the edge leaves the store's facts; the withdrawal is logged as a fact of the
+    event (see the module docstring). An edge the store does not hold is not written. An edge
+    stated again afterwards is a new fact (it keeps no attribute of the withdrawn one)."""
+
+    source: str
+    target: str
+    kind: str
 
 
 # a new fact's row; the event seq (an int) is a literal in the statement, not a column per row
@@ -242,21 +270,26 @@ class WriteStats:
     nodes_changed: dict[str, int] = field(default_factory=dict)
     edges_new: dict[str, int] = field(default_factory=dict)
     edges_changed: dict[str, int] = field(default_factory=dict)
+    edges_withdrawn: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(
             sum(d.values())
-            for d in (self.nodes_new, self.nodes_changed, self.edges_new, self.edges_changed)
+            for d in (self.nodes_new, self.nodes_changed, self.edges_new, self.edges_changed,
+                      self.edges_withdrawn)
         )
 
     def as_dict(self) -> dict[str, dict[str, int]]:
-        return {
+        out = {
             "nodes_new": dict(sorted(self.nodes_new.items())),
             "nodes_changed": dict(sorted(self.nodes_changed.items())),
             "edges_new": dict(sorted(self.edges_new.items())),
             "edges_changed": dict(sorted(self.edges_changed.items())),
         }
+        if self.edges_withdrawn:  # (left out when none: the payloads events always had)
+            out["edges_withdrawn"] = dict(sorted(self.edges_withdrawn.items()))
+        return out
 
 
 @dataclass(frozen=True)
@@ -313,6 +346,9 @@ class Store:
         self.read_note: str | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._unlocked: _Signature | None = None  # the file's, when read without locks
+        # edges withdrawn by the event being written (fid): stated again in it, the
+        # withdrawal is no longer its last version of them
+        self._withdrawn: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -359,7 +395,7 @@ class Store:
         conn.executescript(_DDL)
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
+            (str(_SCHEMA_CURRENT),),
         )
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('head', ?)", (f"0:{GENESIS}",))
         gitignore = root / ".gitignore"
@@ -416,7 +452,7 @@ class Store:
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{db} has schema version {version}; this lineage reads up "
                                  f"to {SCHEMA_VERSION}", hint="upgrade lineage")
-            if version < SCHEMA_VERSION:  # migrated in a copy, never in place
+            if version < _SCHEMA_CURRENT:  # migrated in a copy, never in place
                 if scratch is None:
                     scratch = _scratch(db)
                     copy = Path(scratch.name) / DB_NAME
@@ -431,7 +467,7 @@ class Store:
                     conn = cls._connect(copy, existing=True)
                 cls._check_version(conn, db)
                 note = (f"{db} has schema version {version}: a copy of it, brought to schema "
-                        f"{SCHEMA_VERSION} in a temporary folder, was read (the store itself "
+                        f"{_SCHEMA_CURRENT} in a temporary folder, was read (the store itself "
                         "is unchanged)")
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -470,7 +506,7 @@ class Store:
                 conn.close()
                 if _busy(exc):
                     raise _open_error(db, exc) from exc
-                raise StoreError(f"cannot upgrade the store {db} to schema {SCHEMA_VERSION}: "
+                raise StoreError(f"cannot upgrade the store {db} to schema {_SCHEMA_CURRENT}: "
                                  f"{exc} (it is unchanged)",
                                  hint="free some disk space or fix the file's permissions, "
                                       "then run the command again") from exc
@@ -518,7 +554,7 @@ class Store:
                          "(SELECT seq, 'e|' || source || '|' || target || '|' || kind, hash "
                          "FROM edges WHERE seq IS NOT NULL)")
             conn.execute("UPDATE meta SET value=? WHERE key='schema_version'",
-                         (str(SCHEMA_VERSION),))
+                         (str(_SCHEMA_CURRENT),))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -586,6 +622,7 @@ class Store:
             self._pending = {}
             self._writes = 0
             self._seq = None
+            self._withdrawn = set()
             # a hash column this transaction added is gone again: read the table's layout anew
             self._cache_has_hash = self._watermarks_have_hash = None
             if isinstance(exc, sqlite3.OperationalError):
@@ -614,9 +651,10 @@ class Store:
             raise StoreError("writes must happen inside Store.transaction()")
 
     # -- facts ------------------------------------------------------------------------------
-    def upsert(self, items: Iterable[Node | Edge | FactRows],
+    def upsert(self, items: Iterable[Node | Edge | FactRows | Withdrawal],
                stats: WriteStats | None = None) -> WriteStats:
-        """Merge nodes and edges (or :class:`FactRows`) into the store.
+        """Merge nodes and edges (or :class:`FactRows`) into the store, and withdraw the edges
+        a :class:`Withdrawal` names, in the order given.
 
         Merge rule: attributes from the new fact overwrite the stored ones key by key; keys the
         new fact does not carry are kept. A fact whose merged form is unchanged writes nothing.
@@ -625,6 +663,7 @@ class Store:
         stats = stats or WriteStats()
         nodes: dict[str, tuple[str, dict[str, Any]]] = {}
         edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        gone: dict[tuple[str, str, str], None] = {}  # withdrawals not written yet, in order
         node_cls = Node
         bulk = self._fresh
         rows_before = self._writes
@@ -650,13 +689,26 @@ class Store:
                     if edges:
                         self._write_edges(edges, stats)
                         edges = {}
+                    if gone:
+                        self._withdraw_edges(list(gone), stats)
+                        gone = {}
                     if bulk and not dropped and (self._writes - rows_before + len(item.nodes)
                                                  + len(item.edges)) > _BULK_ROWS:
                         dropped = self._drop_indexes()
                     self._write_rows(item, stats)
+                elif type(item) is Withdrawal:
+                    key = (item.source, item.target, str(item.kind))
+                    edges.pop(key, None)  # stated earlier in this stream: not written
+                    gone[key] = None
+                    if len(gone) >= _BATCH:
+                        self._withdraw_edges(list(gone), stats)
+                        gone = {}
                 else:
                     assert isinstance(item, Edge)
                     key = (item.source, item.target, str(item.kind))
+                    if key in gone:  # withdrawn first: stated again as a new fact
+                        del gone[key]
+                        self._withdraw_edges([key], stats)
                     prev_e = edges.get(key)
                     edges[key] = item.attrs if prev_e is None else {**prev_e, **item.attrs}
                     if len(edges) >= _BATCH:
@@ -668,6 +720,8 @@ class Store:
                 self._write_nodes(nodes, stats)
             if edges:
                 self._write_edges(edges, stats)
+            if gone:
+                self._withdraw_edges(list(gone), stats)
         finally:
             if dropped:  # on an error the transaction's rollback restores them anyway
                 self._create_indexes()
@@ -747,6 +801,8 @@ class Store:
             count[kind] = count.get(kind, 0) + n
         if self._pending is not None:
             self._pending.update((f"e|{e[0]}|{e[1]}|{e[2]}", e[4]) for e in rows)
+        if self._withdrawn:
+            self._restated(f"e|{e[0]}|{e[1]}|{e[2]}" for e in rows)
         self._written(len(rows))
 
     def _write_nodes(self, nodes: dict[str, tuple[str, dict[str, Any]]],
@@ -837,6 +893,8 @@ class Store:
             self.conn.executemany(
                 "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,?)",
                 new_rows)
+            if self._withdrawn:
+                self._restated(f"e|{r[0]}|{r[1]}|{r[2]}" for r in new_rows)
         if changed_rows:
             self.conn.executemany(
                 "UPDATE edges SET attrs=?4, hash=?5, seq=?6 "
@@ -876,6 +934,50 @@ class Store:
                 prev_e = merged_e.get(key)
                 merged_e[key] = loads(body) if prev_e is None else {**prev_e, **loads(body)}
             self._write_edges(merged_e, stats)
+
+    def withdraw(self, edges: Iterable[tuple[str, str, str] | Edge],
+                 stats: WriteStats | None = None) -> WriteStats:
+        """Withdraw ``edges`` ((source, target, kind) or :class:`Edge`): :meth:`upsert` of a
+        :class:`Withdrawal` for each."""
+        return self.upsert((Withdrawal(e.source, e.target, str(e.kind)) if isinstance(e, Edge)
+                            else Withdrawal(*e) for e in edges), stats)
+
+    def _withdraw_edges(self, keys: list[tuple[str, str, str]], stats: WriteStats) -> None:
+        """Delete the rows of the stored edges among ``keys``; their versions move to
+        ``fact_log`` (when an earlier event wrote them) and each withdrawal is logged under the
+        event being written, as its last version of the edge."""
+        existing = self._existing_edges(keys)
+        if not existing:
+            return
+        seq = self._event_seq()
+        logged: list[tuple[int, str, str]] = []
+        pending = self._pending
+        for key, (_attrs, h, old_seq) in existing.items():
+            fid = _edge_fid(*key)
+            if old_seq != seq:  # else its version is this event's, replaced by the withdrawal
+                logged.append((_old_seq(old_seq), fid, h))
+            logged.append((seq, fid, WITHDRAWN))
+            if pending is not None:
+                pending[fid] = WITHDRAWN
+            self._withdrawn.add(fid)
+            kind = key[2]
+            stats.edges_withdrawn[kind] = stats.edges_withdrawn.get(kind, 0) + 1
+        self.conn.executemany("DELETE FROM edges WHERE source=? AND target=? AND kind=?",
+                              list(existing))
+        self._log_superseded(logged)
+        # a lineage reading up to schema 2 would take the withdrawal for a deleted row
+        self.conn.execute("UPDATE meta SET value=? WHERE key='schema_version' AND value=?",
+                          (str(SCHEMA_VERSION), str(_SCHEMA_CURRENT)))
+        self._written(len(existing))
+
+    def _restated(self, fids: Iterable[str]) -> None:
+        """Edges withdrawn by the event being written and stated again in it: the new row is
+        its last version of them, the withdrawal goes (an event records a fact once)."""
+        seq = self._event_seq()
+        again = [(seq, fid) for fid in fids if fid in self._withdrawn]
+        if again:
+            self.conn.executemany("DELETE FROM fact_log WHERE seq=? AND fid=?", again)
+            self._withdrawn.difference_update(fid for _, fid in again)
 
     def _log_superseded(self, rows: list[tuple[int, str, str]]) -> None:
         # (seq, fid) can only be there already if the store was edited by hand (e.g. a row
@@ -960,6 +1062,7 @@ class Store:
         self._pending = {}
         self._writes = 0
         self._seq = None
+        self._withdrawn = set()
         return Event(seq, ts, kind, actor, payload, prev_hash, h)
 
     @contextmanager
@@ -1070,8 +1173,10 @@ class Store:
         # superseded versions: the newest superseded event of each fact (fact_log is small:
         # it only holds versions that a later event replaced)
         newest_old: dict[str, int] = {}
-        for seq, fid, texts in self.conn.execute(
-                "SELECT seq, fid, typeof(fid) = 'text' AND typeof(hash) = 'text' FROM fact_log"):
+        withdrawn: set[str] = set()  # facts whose newest logged version is a withdrawal
+        for seq, fid, gone, texts in self.conn.execute(
+                "SELECT seq, fid, hash = ?, typeof(fid) = 'text' AND typeof(hash) = 'text' "
+                "FROM fact_log", (WITHDRAWN,)):
             if not texts:  # e.g. the same bytes as a blob: no longer the fact's id
                 return VerifyResult(False, 0, 0, f"fact log entry for "
                                     f"{_fact_name(_as_text(fid))} (event {seq!r}) was changed "
@@ -1081,6 +1186,10 @@ class Store:
                                     f"names no event ({seq!r})", None)
             if newest_old.get(fid, -1) < seq:
                 newest_old[fid] = seq
+                if gone:
+                    withdrawn.add(fid)
+                else:
+                    withdrawn.discard(fid)
         # every current row against its own hash; the seq of those with superseded versions
         current_seq: dict[str, Any] = {}
         bad_row: str | None = None
@@ -1145,8 +1254,14 @@ class Store:
         for fid in sorted(newest_old):
             cur = current_seq.get(fid)
             if cur is None:
+                if fid in withdrawn:  # withdrawn by a source, and not stated again since
+                    continue
                 return VerifyResult(False, n, count, f"fact {fid[2:]} recorded in the event log "
                                     "was deleted from the store", None)
+            if newest_old[fid] >= cur and fid in withdrawn:
+                return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
+                                    f"lineage (event {newest_old[fid]} withdrew it, yet the "
+                                    f"store holds its version from event {cur})", None)
             if newest_old[fid] >= cur:
                 return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
                                     f"lineage (its version from event {cur} is older than one "
@@ -1384,6 +1499,14 @@ class Store:
                self.conn.execute(sql + " WHERE kind=? ORDER BY source, target", (str(kind),)))
         for s, t, k, attrs in cur:
             yield _edge(s, t, k, attrs)
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        """The edges into and out of ``node_id``, sorted by (source, target, kind)."""
+        rows = self.conn.execute(
+            "SELECT source, target, kind, attrs FROM edges WHERE target = ?1 UNION "
+            "SELECT source, target, kind, attrs FROM edges WHERE source = ?1 "
+            "ORDER BY 1, 2, 3", (node_id,)).fetchall()
+        return [_edge(*r) for r in rows]
 
     def find_nodes(self, kind: NodeKind | str, **equals: Any) -> list[Node]:
         """Nodes of ``kind`` whose attributes equal the given values (JSON1 lookup)."""
@@ -2003,5 +2126,5 @@ def _digest_lines_counted(lines: Iterable[str]) -> tuple[str, int]:
     return h.hexdigest(), count
 
 
-__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "WriteStats", "edge_hash", "file_damaged",
-           "node_hash"]
+__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "Withdrawal", "WriteStats", "edge_hash",
+           "file_damaged", "node_hash"]
