@@ -16,6 +16,10 @@ What it yields:
   facet it deletes with ``_deleted: true`` clears the tags or properties it gave);
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
+* the withdrawal (:class:`lineage.store.Withdrawal`) of each edge an earlier harvest gave the
+  run that its events no longer give: a ``sourceCodeLocation`` or ``parent`` facet deleted
+  (``_deleted: true``) or naming another commit or run, a dataset named unversioned at START
+  and versioned at COMPLETE (:meth:`OpenLineageHarvester._emit`);
 * the job (and dataset) facet ``ownership`` → ``properties.owners``, a JSON list of
   ``{"name", "type"}`` (:func:`load_owners` reads it); the first owner that is a person
   (``user:jdoe`` → ``jdoe``) is the run's ``user``, as MLflow names a run's user. A facet
@@ -40,9 +44,9 @@ append log (one event per line) is read from the end of its last complete line r
 when the bytes up to there are unchanged (:meth:`OpenLineageHarvester._read`);
 the store's cache keeps each run's state events and facets (with their times) and its datasets'
 facets, so events of one run read in several harvests give the node one harvest of them all
-would give (the store only adds edges: an input first seen unversioned keeps that edge). When the
-parse rules change (``PARSER_VERSION``), the next harvest reads every file again and rebuilds
-every cached run, so runs stored by an earlier version are corrected.
+would give, edges included (those it no longer gives are withdrawn). When the parse rules
+change (``PARSER_VERSION``), the next harvest reads every file again and rebuilds every cached
+run, so runs stored by an earlier version are corrected.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from urllib.parse import unquote, urlsplit
 from lineage import ids
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import utc_iso
+from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -92,8 +97,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # clears them; 10: a data node keeps its owners' time, owners_at; 11: every dataset fact is
 # kept with its time, cleared by a deleted facet, and kept by events that leave it out; 12: run
 # and job facets deleted later clear the tags and properties they gave; 13: a runId that is a
-# UUID is read in lower case, so its letter case no longer splits one run in two)
-PARSER_VERSION = "13"
+# UUID is read in lower case, so its letter case no longer splits one run in two; 14: edges a
+# later event withdrew are withdrawn from the store)
+PARSER_VERSION = "14"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -114,6 +120,9 @@ class _Run:
     producer: str | None = None
     # (inputs | outputs, namespace, name, facet) → eventTime of the dataset's facet kept
     facet_times: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+    # every event of the run is known (the cache kept those of earlier harvests, or every
+    # file was read again): the edges it does not give now were withdrawn by the producer
+    whole: bool = False
 
 
 def parse_time(value: Any) -> datetime:
@@ -173,10 +182,11 @@ class OpenLineageHarvester:
                                           p.relative_to(root).parts))
         return out
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
+        self._reread = upgraded
         # data node → its facts (see _data_facts), read from the store once a harvest
         self._facts_seen: dict[str, dict[str, tuple[datetime, str | None]]] = {}
         if upgraded:  # files read under other rules: read them all again
@@ -378,6 +388,7 @@ class OpenLineageHarvester:
         start, end) — the same events give the same run whatever their order in files or
         across harvests."""
         cached = ctx.store.cache_get_many(CACHE, [rid]).get(rid)
+        r.whole = isinstance(cached, dict) or self._reread
         if isinstance(cached, dict):
             events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
             for name, kept in (cached.get("fields") or {}).items():
@@ -423,7 +434,22 @@ class OpenLineageHarvester:
             pass
         return out
 
-    def _emit(self, ctx: HarvestContext, r: _Run) -> Iterator[Node | Edge]:
+    def _emit(self, ctx: HarvestContext, r: _Run) -> Iterator[Node | Edge | Withdrawal]:
+        """The run's node, edges and data nodes; and the withdrawal of each edge an earlier
+        harvest gave it that its events no longer give (:func:`_given`): the producer deleted
+        the ``sourceCodeLocation`` or ``parent`` facet or named another commit or parent, or
+        versioned at COMPLETE a dataset START named unversioned."""
+        facts = list(self._facts(ctx, r))
+        yield from facts
+        if not r.whole:  # events of earlier harvests unknown (cache lost): withdraw nothing
+            return
+        rid = ids.run_id(NAME, r.run_id)
+        stated = {(e.source, e.target, e.kind) for e in facts if isinstance(e, Edge)}
+        for e in ctx.store.edges_of(rid):
+            if (e.source, e.target, e.kind) not in stated and _given(e, rid):
+                yield Withdrawal(e.source, e.target, str(e.kind))
+
+    def _facts(self, ctx: HarvestContext, r: _Run) -> Iterator[Node | Edge]:
         rid = ids.run_id(NAME, r.run_id)
         status, start, end = self._state(ctx, r, rid, self._merge(ctx, r))
         code = r.job_facets.get("sourceCodeLocation") or {}
@@ -464,15 +490,17 @@ class OpenLineageHarvester:
         )
         # the store keeps an attribute a new fact leaves out (Node.make drops an empty one):
         # what facets of the run's events gave and the source since removed (a facet deleted
-        # or listing none) is written empty — the user of removed owners, tags, properties
+        # or listing none) is written empty — the user of removed owners, tags, properties,
+        # the commit of a sourceCodeLocation deleted or naming no sha
         given = r.facets.keys() | r.job_facets.keys()  # facets kept, maybe deleted or empty
         gone = [k for k, empty in (
             ("user", owners is not None and user is None),
+            ("commit", sha is None and "sourceCodeLocation" in given),
             ("tags", not tags and "tags" in given),
             ("properties", not props and bool(given - {"tags", "parent"}))) if empty]
         if gone:
             stored = ctx.store.get_node(rid)
-            cleared: dict[str, Any] = {k: None if k == "user" else {} for k in gone
+            cleared: dict[str, Any] = {k: None if k in ("user", "commit") else {} for k in gone
                                       if stored is not None and stored.attrs.get(k)}
             if cleared:
                 node = Node.trusted(NodeKind.RUN, rid, {**node.attrs, **cleared})
@@ -600,6 +628,18 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
     starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
     start = min(starts) if starts else evs[0][0]
     return status, start, end[0] if end else None
+
+
+def _given(edge: Edge, rid: str) -> bool:
+    """Whether ``edge`` of run ``rid`` is one this harvester gives (not one ``joins`` adds:
+    a CODE edge from an abbreviated sha carries ``abbrev``, a strong pin ``via``)."""
+    if edge.source == rid:
+        return edge.kind == EdgeKind.OUTPUT
+    if edge.kind == EdgeKind.CODE:
+        return "abbrev" not in edge.attrs
+    if edge.kind == EdgeKind.UPSTREAM_RUN:
+        return edge.attrs.get("relation") == "parent"
+    return edge.kind == EdgeKind.INPUT and "via" not in edge.attrs
 
 
 def run_key(run_id: str) -> str:
