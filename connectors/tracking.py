@@ -45,11 +45,13 @@ from lineage.errors import InputError, NotARepositoryError
 from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
 from lineage.ids import repo_key, repository_id, strip_credentials
 from lineage.records import (
+    ENDED,
     EmitResult,
     RunRecord,
     StrPath,
     default_version,
     emit,
+    run_stage,
     validate_data,
 )
 from lineage.serialize import now_utc
@@ -164,6 +166,7 @@ class TrackedRun:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     models: list[tuple[str, str | None, str]] = field(default_factory=list)
     start_time: Any = None
+    user: str | None = None
     result: EmitResult | None = None
 
     @property
@@ -248,8 +251,10 @@ class TrackedRun:
             "repository": repo_key(self.git.repository) if self.git and self.git.repository
             else None,
             "commit": self.git.commit if self.git else None,
-            "dirty": self.git.dirty if self.git else None, "status": status, "user": actor(),
-            "start_time": utc_iso(self.start_time), "end_time": utc_iso(now_utc()),
+            "dirty": self.git.dirty if self.git else None, "status": status,
+            "user": self.user or actor(), "start_time": utc_iso(self.start_time),
+            # a run that has not ended has no end time
+            "end_time": utc_iso(now_utc()) if run_stage(status) == ENDED else None,
             "params": self.params, "metrics": self.metrics, "tags": self.tags,
             "inputs": [{k: v for k, v in i.items() if v is not None} for i in self.inputs],
             "models": models,
@@ -322,10 +327,16 @@ def _normal_exit(code: object) -> bool:
 
 
 def _not_recorded_yet(root: Path, run: TrackedRun) -> None:
-    """A run is immutable: an id the store already holds (a scheduler's retry that keeps its
-    run id) would be refused when the run ends, after the training; refuse it now."""
+    """A run that ended is immutable: an id the store holds for one (a scheduler's retry that
+    keeps its run id) would be refused when the run ends, after the training; refuse it now.
+    A run recorded when it started (RUNNING, SCHEDULED: ``lineage record run --status
+    RUNNING``) is this one: the block ends it, with the start and user it was recorded with —
+    unless what it is (its commit, dirty flag, inputs) differs, refused now too."""
+    from datetime import datetime
+
     from lineage import api
     from lineage.errors import StoreNotInitialized
+    from lineage.records import recorded_conflict, repository_of, to_facts
 
     try:
         store = api.open_store(root)
@@ -333,14 +344,25 @@ def _not_recorded_yet(root: Path, run: TrackedRun) -> None:
         return
     try:
         old = store.get_node(run.node_id)
+        if old is not None and run_stage(old.attrs.get("status")) < ENDED:
+            start, user = old.attrs.get("start_time"), old.attrs.get("user")
+            if isinstance(start, str):
+                run.start_time = datetime.fromisoformat(start)
+            run.user = user if isinstance(user, str) else None
+            record = run.to_record("RUNNING")
+            facts = to_facts(record, repository=repository_of(root, store), node_id=run.node_id)
+            error = recorded_conflict(store, record, run.node_id, facts)
+            if error is not None:
+                raise error
+            return
     finally:
         store.close()
     if old is not None:
         raise InputError(
             f"run {run.node_id} is already recorded ({old.attrs.get('status') or 'no status'}"
             f", started {old.attrs.get('start_time') or 'at an unknown time'})",
-            field="run_id", hint="a run is immutable: give this attempt its own run_id (e.g. "
-            f"run_id='{run.run_id}-2'), or none for a new uuid")
+            field="run_id", hint="a run that ended is immutable: give this attempt its own "
+            f"run_id (e.g. run_id='{run.run_id}-2'), or none for a new uuid")
 
 
 @contextlib.contextmanager

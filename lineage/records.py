@@ -155,8 +155,9 @@ def metric_json(v: float) -> float | str:
 # `.nan` / `.inf` in YAML, or "NaN", "Infinity", "-inf" … as text
 Metric = Annotated[float, PlainSerializer(metric_json, when_used="json")]
 
-RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
-RunStatus = Annotated[Literal["RUNNING", "FINISHED", "FAILED", "KILLED"],
+# MLflow's run statuses: SCHEDULED and RUNNING have not ended; FINISHED, FAILED, KILLED have
+RUN_STATUSES = ("SCHEDULED", "RUNNING", "FINISHED", "FAILED", "KILLED")
+RunStatus = Annotated[Literal["SCHEDULED", "RUNNING", "FINISHED", "FAILED", "KILLED"],
                       _canonical_spelling(*RUN_STATUSES)]
 AlertStatus = Annotated[Literal["open", "acknowledged", "resolved"],
                         _canonical_spelling("open", "acknowledged", "resolved")]
@@ -522,7 +523,9 @@ class RunRecord(_Record):
                                    "(github.com/org/repo); default: this repository")
     commit: Sha | None = None
     dirty: bool | None = Field(None, description="trained on a working tree with changes")
-    status: RunStatus = "FINISHED"
+    status: RunStatus = Field("FINISHED", description="SCHEDULED and RUNNING have not ended "
+                              "(a later record of the same id completes the run); FINISHED, "
+                              "FAILED, KILLED have")
     user: Text | None = None
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None  # wall-clock times: not checked for order
@@ -1405,7 +1408,7 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             with store.transaction():
                 # records are immutable: the same id saying something else is refused
                 _check_recorded(store, record, nid, facts)
-                facts = keep_recorded_versions(store, facts)
+                facts = run_progress(store, keep_recorded_versions(store, facts))
                 # the file first: when it cannot be written nothing is recorded
                 if target is not None and text is not None:
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -1428,7 +1431,8 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
 _PROVENANCE = ("record_file", "source")
 
 
-def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str, Any]:
+def recorded_clash(store: Store, nid: str, facts: list[Node | Edge], *,
+                   earlier_ok: bool = False) -> dict[str, Any]:
     """The fields (with their stored values) the store's node ``nid`` holds with values other
     than the record's node in ``facts`` says: empty when the record may be written.
 
@@ -1437,7 +1441,8 @@ def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str
     changes nothing, where a record was written (``record_file``, ``source``) is provenance,
     not content, and a deployment another source (GTO) describes is that source's to say.
     What identifies a model version a run produced is compared whichever source stored it
-    (:func:`version_bytes_clash`).
+    (:func:`version_bytes_clash`). A run follows its life cycle (:func:`run_clash_of`);
+    ``earlier_ok`` accepts a record of an earlier state of it (a file written when it started).
     """
     old = store.get_node(nid)
     new = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
@@ -1445,6 +1450,10 @@ def recorded_clash(store: Store, nid: str, facts: list[Node | Edge]) -> dict[str
         return {}
     if old.attrs.get("source") not in (None, "record", RUN_SOURCE):
         return {}
+    if old.kind == NodeKind.RUN:
+        clash = run_clash_of(old.attrs, new.attrs, earlier_ok=earlier_ok)
+        may_add = run_stage(old.attrs.get("status")) < ENDED
+        return clash or _inputs_clash(store, nid, facts, may_add=may_add)
     return recorded_clash_of(old.attrs, new.attrs)
 
 
@@ -1465,6 +1474,111 @@ def recorded_clash_of(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, 
     was, now = facts_of(stored), facts_of(new)
     return {k: was[k] for k in sorted(now) if was.get(k) is not None and now[k] is not None
             and was[k] != now[k]}
+
+
+# -- a run's life cycle ---------------------------------------------------------------------------
+NOT_ENDED = ("SCHEDULED", "RUNNING")
+ENDED = 2  # run_stage of FINISHED, FAILED, KILLED (and of a run stored without a status)
+# what a run that has not ended may still say, as MLflow updates a run until it ends: its
+# status (forward only), end time, metrics (the latest value of each) and tags; params and
+# properties may only be added ("changing param values is not allowed"). The rest — its code
+# commit, dirty flag, start, user, name, experiment, inputs — is what it started with
+_RUN_PROGRESS = ("status", "end_time", "metrics", "tags")
+_RUN_KEYED = ("metrics", "tags", "params", "properties")
+
+
+def run_stage(status: Any) -> int:
+    """0 scheduled, 1 running, :data:`ENDED` (FINISHED, FAILED, KILLED, or no status)."""
+    word = str(status).strip().upper() if status else ""
+    return NOT_ENDED.index(word) if word in NOT_ENDED else ENDED
+
+
+def run_clash_of(stored: dict[str, Any], new: dict[str, Any], *,
+                 earlier_ok: bool = False) -> dict[str, Any]:
+    """What a run record (``new``: node attributes, or a record's canonical content) says
+    otherwise than the run stored (``stored``), by the run's life cycle: the fields with their
+    stored values, ``params.<key>`` for one param; empty when it may be written.
+
+    A run that has not ended (SCHEDULED, RUNNING) may move forward and be completed
+    (:data:`_RUN_PROGRESS`, new params); one that ended is immutable, like any record: the
+    identical record again, or one only adding fields it lacks. A record of an earlier state
+    (RUNNING, for a run stored FINISHED) is a contradiction, unless ``earlier_ok`` (a file
+    written when the run started, harvested after it ended): then its progress is history,
+    and only what the run is must agree."""
+    was, now = run_stage(stored.get("status")), run_stage(new.get("status"))
+    if now < was and not earlier_ok:
+        return {"status": stored.get("status")}
+    progressing = was < ENDED or now < was
+    skip = set(_RUN_KEYED) | (set(_RUN_PROGRESS) if progressing else set())
+    clash = recorded_clash_of({k: v for k, v in stored.items() if k not in skip},
+                              {k: v for k, v in new.items() if k not in skip})
+    for key in _RUN_KEYED:
+        a, b = stored.get(key), new.get(key)
+        if (progressing and key in _RUN_PROGRESS) or not isinstance(a, dict) \
+                or not isinstance(b, dict):
+            continue  # progress, or one of them says nothing (a field the stored run lacks)
+        a = {k: scrub_credentials(v) for k, v in a.items() if k not in _PROVENANCE}
+        b = {k: scrub_credentials(v) for k, v in b.items() if k not in _PROVENANCE}
+        for k in sorted(b):
+            if k in a and a[k] != b[k]:
+                clash[f"{key}.{k}"] = a[k]
+        if not progressing and a and not b.keys() <= a.keys() and key not in clash:
+            clash[key] = a  # a run that ended gains no metric, param or tag
+    return clash
+
+
+def _inputs_clash(store: Store, nid: str, facts: list[Node | Edge], *,
+                  may_add: bool) -> dict[str, Any]:
+    """Inputs of the run ``nid`` that ``facts`` give other content than the store holds
+    (``inputs.<path>`` with the stored hash): the data a run read does not change while it
+    runs. A run that has not ended (``may_add``) may log more inputs; one that ended may not
+    (unless it was stored with none)."""
+    # path → the content hash it was read with (the data node's repository part may be
+    # spelled otherwise by another entry point: the path and its bytes are what count)
+    stored: dict[str, str | None] = {}
+    for source, attrs in store.conn.execute(
+            "SELECT source, attrs FROM edges WHERE target=? AND kind=?",
+            (nid, str(EdgeKind.INPUT))):
+        a = json.loads(attrs)
+        stored[str(a.get("path") or source)] = a.get("digest")
+    clash: dict[str, Any] = {}
+    for f in facts:
+        if not (isinstance(f, Edge) and f.kind == EdgeKind.INPUT and f.target == nid):
+            continue
+        path = str(f.attrs.get("path") or f.source)
+        if path in stored and stored[path] != f.attrs.get("digest"):
+            clash[f"inputs.{path}"] = stored[path] or "no content hash"
+        elif path not in stored and stored and not may_add:
+            clash["inputs"] = sorted(stored)
+    return clash
+
+
+def run_progress(store: Store, facts: list[Node | Edge]) -> list[Node | Edge]:
+    """``facts`` of a run record as they complete the run the store holds: its metrics, tags,
+    params and properties added to the stored ones (the latest value of a metric or tag
+    wins: the run has not ended); a record of an earlier state of the run (a file written when
+    it started) only adds what the stored run lacks. Other facts unchanged."""
+    out: list[Node | Edge] = []
+    for f in facts:
+        if isinstance(f, Node) and f.kind == NodeKind.RUN:
+            old = store.get_node(f.id)
+            if old is not None and old.attrs.get("source") == RUN_SOURCE:
+                f = Node(kind=f.kind, id=f.id, attrs=run_merged(old.attrs, f.attrs))
+        out.append(f)
+    return out
+
+
+def run_merged(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The run ``stored`` completed by ``new`` (node attributes or canonical records): a
+    later state overwrites its progress, an earlier one adds only what it lacks; keyed
+    fields (metrics, tags, params, properties) are merged key by key."""
+    if run_stage(new.get("status")) < run_stage(stored.get("status")):
+        return {**new, **stored, **{k: {**new[k], **stored[k]} for k in _RUN_KEYED
+                                    if isinstance(new.get(k), dict)
+                                    and isinstance(stored.get(k), dict)}}
+    return {**stored, **new, **{k: {**stored[k], **new[k]} for k in _RUN_KEYED
+                                if isinstance(new.get(k), dict)
+                                and isinstance(stored.get(k), dict)}}
 
 
 # what pins the bytes of a model version: its artifact hash; where none is stored, its commit
@@ -1600,12 +1714,12 @@ def produced_twice(earlier: list[Node | Edge], earlier_where: str, facts: list[N
 
 def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node | Edge], *,
                       file: str | None = None, line_of: Callable[[str], int] | None = None,
-                      ) -> InputError | None:
+                      earlier_ok: bool = False) -> InputError | None:
     """The error to raise when the store already holds ``record``'s node saying otherwise
     (:func:`recorded_clash`), else None. With ``file`` the error names the record file, the
     line of the first field that differs (``line_of``) and how to correct a record in a file;
     without, the command line (``--id``, ``--prop``)."""
-    clash = recorded_clash(store, nid, facts)
+    clash = recorded_clash(store, nid, facts, earlier_ok=earlier_ok)
     if not clash:
         if isinstance(record, RunRecord):  # the model versions it produced are immutable too
             return _model_version_conflict(store, record, facts, file=file, line_of=line_of)
@@ -1625,11 +1739,21 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
         # (corrections with `supersedes` are for governance records; the audit ignores
         # them on runs)
         where = "another `id:`" if file is not None else "another --run-id, or none"
+        stored = store.get_node(nid)
+        status = stored.attrs.get("status") if stored is not None else None
+        if run_stage(status) < ENDED:
+            hint = (f"the run is {status}: recording it again may end it (status, end time, "
+                    "metrics, tags, new params, inputs and models), not change what it is "
+                    f"(its commit, start, inputs, a param); a run that differs is a new run "
+                    f"({where})")
+        else:
+            hint = (f"a run that ended ({status or 'FINISHED'}) is immutable: record a run "
+                    f"that differs as a new run ({where}); a model it produced is a new "
+                    "model version")
+        field = fields[0].split(".", 1)[0]
         return InputError(
-            message, file=file, line=line_of(fields[0]) if line_of and file else None,
-            field=fields[0],
-            hint=f"a run is immutable: record a run that differs as a new run ({where}); "
-                 "a model it produced is a new model version")
+            message, file=file, line=line_of(field) if line_of and file else None,
+            field=fields[0], hint=hint)
     # a deployment without id is named by group, environment and time: the clash may be a
     # second deployment at that time rather than a correction
     other = (isinstance(record, DeploymentRecord) and not record.id
@@ -1694,12 +1818,35 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
     if len(existing) != 1 or existing[0].node_id != nid:
         raise InputError("a different record file already exists here", file=rel,
                          hint="give the record another --id, or remove the file")
+    if isinstance(record, RunRecord) and isinstance(existing[0].record, RunRecord):
+        # the file of a run recorded when it started: the run's end completes it
+        was, now = canonical(existing[0].record), canonical(record)
+        clash = sorted(run_clash_of(was, now))
+        if clash:
+            raise InputError(f"the record file already says otherwise about "
+                             f"{', '.join(clash)}", file=rel,
+                             line=existing[0].line_of(clash[0].split(".", 1)[0]),
+                             field=clash[0], hint="a run that differs is a new run: record "
+                             "it with another --run-id, or none")
+        merged = run_merged(was, now)
+        merged["inputs"] = _by_key(was.get("inputs"), now.get("inputs"), "path")
+        merged["models"] = _by_key(was.get("models"), now.get("models"), "name", "version")
+        return RunRecord.model_validate({k: v for k, v in merged.items() if v})
     clash = conflicts(existing[0].record, record)
     if clash:
         raise InputError(f"the record file already says otherwise about {', '.join(clash)}",
                          file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
                          hint="records are immutable: record a new one with another --id")
     return merge(existing[0].record, record)
+
+
+def _by_key(a: list[dict[str, Any]] | None, b: list[dict[str, Any]] | None,
+            *keys: str) -> list[dict[str, Any]]:
+    """The items of ``a`` then those of ``b`` not in ``a`` (by ``keys``)."""
+    out = list(a or [])
+    seen = {tuple(x.get(k) for k in keys) for x in out}
+    out += [x for x in b or [] if tuple(x.get(k) for k in keys) not in seen]
+    return out
 
 
 __all__ = [
@@ -1713,6 +1860,8 @@ __all__ = [
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
     "recorded_clash_of", "recorded_conflict", "said_otherwise",
+    "ENDED", "NOT_ENDED", "RUN_STATUSES", "metric_json", "normalize_uri", "run_clash_of",
+    "run_merged", "run_progress", "run_stage",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",
 ]

@@ -14,7 +14,9 @@ Records are immutable (DESIGN §3): a record whose node the store already holds 
 from an earlier version of the file, from a file since moved, or written by ``lineage
 record`` — may complete it (fields it lacked) but not change it; a change is an error naming
 file, line and field, as ``lineage record`` refuses it (:func:`lineage.records.recorded_clash`).
-Where a record is written (``record_file``) is provenance and may change.
+Where a record is written (``record_file``) is provenance and may change. A run recorded when
+it started (RUNNING) is completed by the record of its end; the file written when it started
+is its earlier state, not a change (:func:`lineage.records.run_clash_of`).
 
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
@@ -52,6 +54,7 @@ from lineage.records import (
     record_files,
     recorded_conflict,
     repository_of,
+    run_progress,
     said_otherwise,
     stored_node_id,
     to_facts,
@@ -204,8 +207,9 @@ class RecordsHarvester:
             facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
+            # (a run's file written when it started is its earlier state, not a change)
             error = recorded_conflict(ctx.store, record, nid, facts, file=rec.file,
-                                      line_of=rec.line_of)
+                                      line_of=rec.line_of, earlier_ok=True)
             if error is None and isinstance(record, RunRecord):
                 for earlier, where in runs:
                     error = produced_twice(earlier, where, facts, file=rec.file,
@@ -216,7 +220,8 @@ class RecordsHarvester:
             if error is not None:
                 raise error
             # a model version a run re-states keeps its commit, run and time as recorded
-            prepared.append(keep_recorded_versions(ctx.store, facts))
+            # a run's end completes the run stored when it started (metrics merged)
+            prepared.append(run_progress(ctx.store, keep_recorded_versions(ctx.store, facts)))
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             yield from facts

@@ -349,9 +349,11 @@ def run(
     dirty: bool | None = typer.Option(None, "--dirty/--clean",
                                       help="Was the work tree dirty? (default: checked "
                                            "with git status when the run's commit is HEAD)"),
-    status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING."),
-    start: str | None = typer.Option(None, help="ISO start time."),
-    end: str | None = typer.Option(None, help="ISO end time (default: now)."),
+    status: str = typer.Option("FINISHED", help="FINISHED | FAILED | KILLED | RUNNING | "
+                               "SCHEDULED (any case). A run recorded RUNNING or SCHEDULED is "
+                               "ended later by recording it again with its --run-id."),
+    start: str | None = typer.Option(None, help="ISO start time (default for RUNNING: now)."),
+    end: str | None = typer.Option(None, help="ISO end time (default once it ended: now)."),
     inputs: list[str] | None = typer.Option(
         None, "--input", "-i", metavar="PATH",
         help="Input path (repeatable); pinned by its content hash."),
@@ -369,6 +371,10 @@ def run(
 
     Run it right after training, in the same checkout: inputs and models are
     hashed as DVC hashes them, and the commit is the checked-out HEAD.
+    A run recorded --status RUNNING when it starts is ended by recording it
+    again with its --run-id and --status FINISHED (FAILED, KILLED): its end
+    time, metrics, new params and models complete it; its commit stays the one
+    it started at.
 
     Examples:
       lineage record run --name train --input data/prepared \\
@@ -382,13 +388,19 @@ def run(
     from lineage.errors import ConfigError, InputError
     from lineage.hashing import compute, content_hash
     from lineage.hashing import repo_path as pin_path
-    from lineage.records import default_version
+    from lineage.records import ENDED, default_version, run_stage
 
     with handle_errors():
         root = find_repo_root(repo_path(repo))
         notes: list[str] = []
-        sha = _run_commit(root, commit, notes)
-        if dirty is None and sha is not None and sha == _head(root):
+        # a run recorded when it started (RUNNING), ended now: what it is was recorded then
+        started = _started_run(root, run_id)
+        if started is not None and commit is None and started.get("commit"):
+            sha: str | None = str(started["commit"])
+        else:
+            sha = _run_commit(root, commit, notes)
+        # (a run ended now had its work tree checked when it started)
+        if started is None and dirty is None and sha is not None and sha == _head(root):
             # as track_run: tracked files changed since HEAD, other than what DVC writes
             from connectors.tracking import git_state
 
@@ -428,15 +440,37 @@ def run(
             outs = []
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
+    running = run_stage(status) < ENDED
     _emit({"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
            "experiment": experiment, "commit": sha, "dirty": dirty, "status": status,
-           "user": actor(), "start_time": start, "end_time": end or _now(),
+           "user": None if started is not None and started.get("user") else actor(),
+           "start_time": start or (_now() if running and started is None else None),
+           "end_time": end or (None if running else _now()),
            "params": param_values, "metrics": metric_values,
            "inputs": ins, "models": outs},
           prop, repo, write_file, as_json, notes)
 
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _started_run(root: Path, run_id: str | None) -> dict[str, Any] | None:
+    """The stored attributes of the run ``--run-id`` names when it has not ended (recorded
+    RUNNING or SCHEDULED), else None."""
+    from lineage import api
+    from lineage.errors import LineageError
+    from lineage.records import ENDED, RUN_SOURCE, run_stage
+
+    if not run_id:
+        return None
+    try:
+        with api.open_store(root) as store:
+            node = store.get_node(f"run:{RUN_SOURCE}:{run_id}")
+    except LineageError:  # no store: emit says so
+        return None
+    if node is None or run_stage(node.attrs.get("status")) >= ENDED:
+        return None
+    return dict(node.attrs)
 
 
 def _head(root: Path) -> str | None:
