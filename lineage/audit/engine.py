@@ -138,7 +138,8 @@ class AuditReport:
             "policy": self.policy_source,
             "stats": self.stats,
             "summary": {"findings": len(self.findings), "waived": len(self.waived),
-                        "checks": len(self.checks), "by_severity": self.count_by_severity()},
+                        "checks": len(self.checks), "by_severity": self.count_by_severity(),
+                        "runs_out_of_scope": self.stats.get("runs_out_of_scope", 0)},
             "rules": [{"id": r.id, "title": r.title, "articles": list(r.articles),
                        "controls": list(r.controls)} for r in self.rules],
             "findings": [f.as_dict() for f in self.findings],
@@ -501,11 +502,82 @@ class AuditContext:
         return isinstance(props, dict) and props.get("lifecycle_stage") == "deleted"
 
     def audited_runs(self) -> list[str]:
-        """The runs the run rules check: every run but a deleted one that produced no model
-        version in the graph (a deleted run that did produce one stays: the version's evidence
-        still points at it)."""
-        return [r for r in self.idx.ids("run")
-                if not self.deleted(r) or self.versions_of_run(r)]
+        """The runs the run rules check: the runs in scope (:meth:`in_scope`) but a deleted
+        one that produced no model version in the graph (a deleted run that did produce one
+        stays: the version's evidence still points at it)."""
+        if "_audited_runs" not in self.__dict__:
+            self.__dict__["_audited_runs"] = [
+                r for r in self.idx.ids("run")
+                if self.in_scope(r) and (not self.deleted(r) or self.versions_of_run(r))]
+        return self.__dict__["_audited_runs"]  # type: ignore[no-any-return]
+
+    def in_scope(self, run: str) -> bool:
+        """A training or evaluation run, which the run rules check: a run of a training
+        source (MLflow, a DVC experiment, a run lineage recorded; a source the audit does not
+        know too), or an OpenLineage run in the provenance of a model version
+        (:meth:`provenance_versions`) or named by a retraining record. An OpenLineage run
+        with no path to any model (an orchestrator's ETL job) is out of scope."""
+        if self.idx.a(run).get("source") != "openlineage":
+            return True
+        return run in self._provenance()
+
+    def runs_out_of_scope(self) -> list[str]:
+        """The runs the run rules do not check (:meth:`in_scope`)."""
+        return [r for r in self.idx.ids("run") if not self.in_scope(r)]
+
+    def provenance_versions(self, run: str) -> list[str]:
+        """The version classes whose provenance holds ``run``: those it produced, and those
+        of every run it is upstream of — as the parent of a run (``upstream_run``) or as the
+        writer of a dataset (any version of it, or the same repository path) a run read."""
+        return sorted(self._provenance().get(run, ()))
+
+    def _provenance(self) -> dict[str, set[str]]:
+        """run → the version classes it is in the provenance of (:meth:`provenance_versions`);
+        runs a retraining record names are there too (with the versions it names)."""
+        cached = self.__dict__.get("_prov")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        idx = self.idx
+
+        def keys(data: str, e: dict[str, Any]) -> list[str]:
+            out = [data.rsplit("@", 1)[0] if "@" in data else data]
+            if e.get("path"):
+                out.append(f"path:{e['path']}")
+            return out
+
+        writers: dict[str, set[str]] = {}  # dataset / repository path → the runs writing it
+        for r in idx.ids("run"):
+            for data, e in idx.targets(r, "output"):
+                for k in keys(data, e):
+                    writers.setdefault(k, set()).add(r)
+        seeds: dict[str, set[str]] = {}
+        for v in self.versions():
+            for r in self.runs(v):
+                seeds.setdefault(r, set()).add(v)
+        for rec in idx.ids("retraining"):
+            a = idx.a(rec)
+            named = {t for t, _ in idx.targets(rec, "retrains") if t.startswith("run:")}
+            if (ref := ref_id(a.get("run"))) and ref.startswith("run:"):
+                named.add(ref)
+            made = {m for key in ("new_model",) if (m := self.version_of(ref_id(a.get(key))))}
+            for run in named:
+                seeds.setdefault(run, set()).update(made)
+        prov: dict[str, set[str]] = {}
+        for seed, versions in seeds.items():
+            seen, todo = {seed}, [seed]
+            while todo:
+                r = todo.pop()
+                prov.setdefault(r, set()).update(versions)
+                up = {p for p, _ in idx.sources(r, "upstream_run")}
+                for data, e in idx.sources(r, "input"):
+                    for k in keys(data, e):
+                        up.update(writers.get(k, ()))
+                for p in up - seen:
+                    if p in idx.attrs:
+                        seen.add(p)
+                        todo.append(p)
+        self.__dict__["_prov"] = prov
+        return prov
 
     def run_label(self, run: str) -> str:
         """The run's id (``run:…`` names itself), saying so when the run was deleted in its
@@ -516,9 +588,10 @@ class AuditContext:
         return f"{run} (deleted in MLflow, but it produced {made})"
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
-        """The highest tier among the versions a run produced (and that version)."""
+        """The highest tier among the versions whose provenance holds the run (it produced
+        them, or a run that did read what it wrote), and that version."""
         best: tuple[str, str | None] = ("unassessed", None)
-        for v in self.versions_of_run(run):
+        for v in self.provenance_versions(run):
             t = self.tier(v)
             if best[1] is None or TIER_ORDER.index(t) > TIER_ORDER.index(best[0]):
                 best = (t, v)
@@ -599,11 +672,12 @@ def _location(idx: AuditIndex, o: Outcome) -> dict[str, Any] | None:
 
 
 def _as_each_version(ctx: AuditContext, o: Outcome) -> list[Outcome]:
-    """A run's outcome is about every version the run produced (one run may train models of
-    several groups): the filters keep it for any of them, not only the one it is filed under."""
+    """A run's outcome is about every version whose provenance holds the run (one run may
+    train models of several groups, or write the data of several): the filters keep it for
+    any of them, not only the one it is filed under."""
     if not o.subject.startswith("run:"):
         return [o]
-    return [o, *(replace(o, model=v, group=None) for v in ctx.versions_of_run(o.subject)
+    return [o, *(replace(o, model=v, group=None) for v in ctx.provenance_versions(o.subject)
                  if v != o.model)]
 
 
@@ -813,6 +887,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                                  order[f.rule], f.subject))
     stats = {"nodes": idx.node_count, "model_versions": len(ctx.versions()),
              "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
+             "runs_out_of_scope": len(ctx.runs_out_of_scope()),
              "deployments": len(idx.ids("deployment"))}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name, now,
                        stats)

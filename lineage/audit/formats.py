@@ -29,6 +29,12 @@ def _where(f: Finding) -> tuple[str, str]:
     return group, version
 
 
+def _out_of_scope(report: AuditReport, before: str, after: str = "") -> str:
+    """The runs the run rules did not check (OpenLineage jobs no model depends on), if any."""
+    n = report.stats.get("runs_out_of_scope", 0)
+    return f"{before}{n} run(s) out of scope (no model in their provenance){after}" if n else ""
+
+
 # -- table ------------------------------------------------------------------------------------
 def render_table(report: AuditReport) -> Any:
     from rich.console import Group
@@ -42,7 +48,8 @@ def render_table(report: AuditReport) -> Any:
     head = Text.assemble(
         ("lineage audit", "bold"),
         f" — {len(report.findings)} finding(s): {summary}; {len(report.checks)} checks, "
-        f"{len(report.waived)} waived · policy: {report.policy_source} · source: {report.source}")
+        f"{len(report.waived)} waived{_out_of_scope(report, ', ')} · policy: "
+        f"{report.policy_source} · source: {report.source}")
     parts.append(head)
     if report.findings:
         table = Table(show_lines=False, expand=False)
@@ -221,6 +228,7 @@ def render_markdown(report: AuditReport) -> str:
     icon = "❌" if report.findings else "✅"
     out = [f"## {icon} lineage audit: {len(report.findings)} finding(s)", "",
            f"{summary} · {len(report.checks)} checks · {len(report.waived)} waived · "
+           f"{_out_of_scope(report, '', ' · ')}"
            f"policy: `{report.policy_source}` · source: `{report.source}`", ""]
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in report.findings:

@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 # kinds whose attributes the rules read in full
 FULL_KINDS = ("run", "model_group", "model", "deployment", "approval", "risk_assessment",
               "retraining", "alert", "document")
-# edges between those kinds (+ commit → run, data → run) the rules follow
+# edges between those kinds (+ commit → run, data → run, run → data) the rules follow
 EDGE_KINDS = ("input", "code", "produced", "version_of", "previous_version", "same_as",
               "deployed_as", "approves", "assesses", "alerts", "triggers", "retrains",
-              "documents")
+              "documents", "output", "upstream_run")
 # attributes of governance records that name another node (lineage-continuity)
 REF_ATTRS: dict[str, tuple[str, ...]] = {
     "deployment": ("model",),
@@ -203,7 +203,8 @@ class AuditIndex:
         wanted_edges = frozenset(EDGE_KINDS)
         skip = frozenset(CONTINUITY_SKIP_EDGES)
         for s, t, k, data in g.edges(keys=True, data=True):
-            if k in wanted_edges and (k != "input" or t.startswith("run:")):
+            if k in wanted_edges and (k != "input" or t.startswith("run:")) and (
+                    k != "output" or s.startswith("run:")):
                 idx._add_edge(s, t, k, data["attrs"])
             if k not in skip:
                 if nodes[s].get(PLACEHOLDER):
@@ -271,7 +272,8 @@ class AuditIndex:
         emarks = ",".join("?" * len(EDGE_KINDS))
         for s, t, k, a in conn.execute(
             f"SELECT source, target, kind, attrs FROM edges WHERE kind IN ({emarks}) "
-            "AND (kind != 'input' OR target LIKE 'run:%')", EDGE_KINDS
+            "AND (kind != 'input' OR target LIKE 'run:%') "
+            "AND (kind != 'output' OR source LIKE 'run:%')", EDGE_KINDS
         ):
             idx._add_edge(s, t, k, _object(a) if a != "{}" else {})
         wanted = sorted(idx._referenced())

@@ -471,7 +471,7 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         problems: list[str] = []
         ev = [run]
         unrecorded: list[str] = []
-        if not inputs and v is not None:
+        if not inputs and ctx.versions_of_run(run):
             problems.append("records no input data")
         for data, e in inputs:
             pin = e.get("pin") or "none"
@@ -901,8 +901,9 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     for target, by_records in ctx.superseded.items():
         if not idx.exists(target):
             missing.setdefault(target, set()).update(by_records)
-    # a run deleted in its tracking store that produced no version is not audited
-    ignored = {r for r in idx.ids("run") if ctx.deleted(r)} - set(ctx.audited_runs())
+    # a run deleted in its tracking store that produced no version, and a run out of the
+    # audit's scope (an OpenLineage job no model depends on), are not audited
+    ignored = set(idx.ids("run")) - set(ctx.audited_runs())
     for gone in sorted(missing):
         by = sorted(missing[gone] - ignored)
         if not by:
