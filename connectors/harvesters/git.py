@@ -119,7 +119,8 @@ class GitHarvester:
         if previous is not None and watermark_repository(wm) not in (None, base.repo_id):
             # the identity changed (a remote was added or changed): re-harvest every commit
             # so each one names the repository by its new id
-            ctx.report.warn("git", f"repository identity changed to {base.repo_id}; "
+            ctx.report.warn("git", f"repository identity changed from "
+                            f"{watermark_repository(wm)} to {base.repo_id}; "
                             "re-harvesting all commits under it")
             since = None
         s = scan(ctx, since)

@@ -362,28 +362,47 @@ def remote_url(root: Path) -> str | None:
     return remote[1] if remote else None
 
 
-def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None) -> str | None:
-    """The first root commit of HEAD's history, remembered once found so the id stays put."""
+_ROOT_KEY = "root"  # (cache namespace "gitscan") the root commit that names the repository
+
+
+def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None,
+                 shallow: set[str]) -> tuple[str | None, bool]:
+    """(the first root commit of HEAD's history, whether it is one). A root commit found is
+    remembered so the id stays put. In a shallow clone whose HEAD history stops at a shallow
+    boundary the root commit is not in the clone: the boundary is given, not remembered."""
     store = getattr(ctx, "store", None)
     if store is not None:
         try:
-            cached = store.cache_get_many("gitscan", ["root_commit"]).get("root_commit")
+            cached = store.cache_get_many("gitscan", [_ROOT_KEY, "root_commit"])
         except Exception:
-            cached = None
-        if cached:
-            return str(cached)
+            cached = {}
+        if cached.get(_ROOT_KEY):
+            return str(cached[_ROOT_KEY]), True
+        old = cached.get("root_commit")
+        # what versions before remembered, a shallow clone's boundary among them: kept only
+        # when it has no parents (a boundary's commit object names them)
+        if old and (old not in shallow) and not _commit_parents(
+                cat_objects(root, [str(old)]).get(str(old), b"")):
+            _remember_root(store, str(old))
+            return str(old), True
     if head is None:
-        return None
+        return None, False
     out = _git(root, "rev-list", "--max-parents=0", head, check=False).decode().split()
     if not out:
-        return None
+        return None, False
     rc = out[-1]
+    if shallow.intersection(out):  # the history stops at a boundary: the root is behind it
+        return rc, False
     if store is not None:
-        try:
-            store.cache_put_many("gitscan", [("root_commit", rc)])
-        except Exception:
-            pass
-    return rc
+        _remember_root(store, rc)
+    return rc, True
+
+
+def _remember_root(store: Any, sha: str) -> None:
+    try:
+        store.cache_put_many("gitscan", [(_ROOT_KEY, sha)])
+    except Exception:
+        pass
 
 
 # -- the log pass -------------------------------------------------------------------------------
@@ -664,16 +683,27 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
     if shallow_file.is_file():
         shallow_commits = sorted(shallow_file.read_text(errors="replace").split())
     rid = repository_id(url) if url else None
+    genuine = True
     if rid is None:
-        rc = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None))
+        rc, genuine = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None),
+                                   set(shallow_commits))
         rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
     base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
             "url": url, "remote": remote[0] if remote else None, "shallow": shallow_commits,
             "repo_id": rid}
     ctx.shared[("gitscan-base", ctx.repo_path)] = base
-    if shallow_commits:
+    if shallow_commits and genuine:
         ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
                         "missing; run git fetch --unshallow to harvest all of it")
+    elif shallow_commits:
+        boundary = rid.removeprefix("repository:root:")
+        ctx.report.warn(
+            "git", "shallow clone without a remote: a repository without a remote is named "
+            f"after its root commit, which is not in the clone; it is named {rid} after its "
+            f"shallow boundary {boundary[:12]} for now, which a clone of another depth does "
+            "not share. Add the remote it was cloned from (git remote add origin <url>: the URL "
+            "names every clone) or fetch all of its history (git fetch --unshallow <url>); the "
+            "next harvest moves the facts to that identity, once, and says so")
     return base
 
 

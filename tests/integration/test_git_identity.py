@@ -1,0 +1,104 @@
+"""Repository identity without a remote: the root commit, which a shallow clone lacks.
+
+A shallow clone with no remote cannot see its root commit: it is named after its shallow
+boundary for now (a clone of another depth has another boundary), the harvest says how to
+give it its lasting identity, and once the history is fetched the identity moves to the real
+root commit, with a warning, as every full clone of the repository names it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from lineage import api
+from lineage.model import NodeKind
+from tests.conftest import GitRepo
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def _shallow_without_remote(origin: GitRepo, dest: Path, depth: int) -> Path:
+    subprocess.run(["git", "clone", "-q", "--depth", str(depth), f"file://{origin.path}",
+                    str(dest)], check=True)
+    _git(dest, "remote", "remove", "origin")
+    return dest
+
+
+def _unshallow(clone: Path, origin: GitRepo) -> None:
+    _git(clone, "fetch", "-q", "--unshallow", f"file://{origin.path}", "main")
+
+
+def _harvest(path: Path) -> api.HarvestResult:
+    if not (path / ".lineage").exists():
+        api.init(path)
+    return api.harvest(path, only=["git"])
+
+
+def _repository_of_commits(path: Path) -> set[str]:
+    with api.open_store(path) as store:
+        return {str(n.attrs["repository"]) for n in store.iter_nodes(NodeKind.COMMIT)}
+
+
+def _origin(git_repo: GitRepo) -> tuple[str, list[str]]:
+    shas = [git_repo.commit(f"c{i}") for i in range(5)]
+    return shas[0], shas
+
+
+def test_a_shallow_clone_without_a_remote_says_how_to_name_it(git_repo: GitRepo,
+                                                               tmp_path: Path) -> None:
+    _, shas = _origin(git_repo)
+    clone = _shallow_without_remote(git_repo, tmp_path / "shallow", 2)
+    res = _harvest(clone)
+    said = [str(w) for w in res.report.warnings if "without a remote" in str(w)]
+    assert len(said) == 1, res.report.warnings
+    assert shas[3][:12] in said[0]  # the boundary it is named after for now
+    assert "git remote add origin" in said[0] and "--unshallow" in said[0]
+    # `git fetch --unshallow` alone fails without a remote: the advice names the URL to give
+    assert not any("run git fetch --unshallow to" in str(w) for w in res.report.warnings)
+    assert _harvest(clone).new_events == 0
+
+
+def test_unshallowed_it_takes_the_root_commit_with_a_warning(git_repo: GitRepo,
+                                                            tmp_path: Path) -> None:
+    root, _ = _origin(git_repo)
+    api.init(git_repo.path)
+    _harvest(git_repo.path)
+    full = _repository_of_commits(git_repo.path)
+    assert full == {f"repository:root:{root}"}
+    clone = _shallow_without_remote(git_repo, tmp_path / "shallow", 2)
+    _harvest(clone)
+    _unshallow(clone, git_repo)
+    res = _harvest(clone)
+    assert any("identity changed" in str(w) and root in str(w) for w in res.report.warnings)
+    assert _repository_of_commits(clone) == full  # the id every full clone gives
+    assert _harvest(clone).new_events == 0
+
+
+def test_two_depths_meet_once_unshallowed(git_repo: GitRepo, tmp_path: Path) -> None:
+    root, _ = _origin(git_repo)
+    a = _shallow_without_remote(git_repo, tmp_path / "a", 2)
+    b = _shallow_without_remote(git_repo, tmp_path / "b", 3)
+    _harvest(a)
+    _harvest(b)
+    _unshallow(a, git_repo)
+    _unshallow(b, git_repo)
+    _harvest(a)
+    _harvest(b)
+    assert _repository_of_commits(a) == _repository_of_commits(b) == {f"repository:root:{root}"}
+
+
+def test_a_boundary_remembered_as_root_is_corrected(git_repo: GitRepo, tmp_path: Path) -> None:
+    """An earlier version remembered a shallow clone's boundary as its root commit for good."""
+    root, shas = _origin(git_repo)
+    clone = _shallow_without_remote(git_repo, tmp_path / "shallow", 2)
+    _harvest(clone)
+    with api.open_store(clone) as store, store.transaction():
+        store.cache_put_many("gitscan", [("root_commit", shas[3])])
+    _unshallow(clone, git_repo)
+    res = _harvest(clone)
+    assert any("identity changed" in str(w) for w in res.report.warnings)
+    assert _repository_of_commits(clone) == {f"repository:root:{root}"}
