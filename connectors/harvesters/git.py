@@ -116,13 +116,17 @@ class GitHarvester:
             return  # empty repository: nothing yet (its identity needs a commit or a remote)
         # a shallow history deepened since the last harvest: walk all of it (``since`` None)
         since, released, _ = history_since(ctx, previous)
-        if previous is not None and watermark_repository(wm) not in (None, base.repo_id):
+        old_id = watermark_repository(wm)
+        if previous is not None and old_id not in (None, base.repo_id):
             # the identity changed (a remote was added or changed): re-harvest every commit
             # so each one names the repository by its new id
-            ctx.report.warn("git", f"repository identity changed from "
-                            f"{watermark_repository(wm)} to {base.repo_id}; "
-                            "re-harvesting all commits under it")
+            ctx.report.warn("git", f"repository identity changed from {old_id} to "
+                            f"{base.repo_id}; re-harvesting all commits under it")
             since = None
+            if old_id and ctx.store.has_node(old_id):
+                # the checkout is the new identity's: records and tracked runs find their
+                # repository by its path (the old node stays in the audit trail)
+                yield Node.trusted(NodeKind.REPOSITORY, old_id, {"path": None})
         s = scan(ctx, since)
         yield from self._facts(ctx, s, previous, set(released))
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))

@@ -102,3 +102,20 @@ def test_a_boundary_remembered_as_root_is_corrected(git_repo: GitRepo, tmp_path:
     res = _harvest(clone)
     assert any("identity changed" in str(w) for w in res.report.warnings)
     assert _repository_of_commits(clone) == {f"repository:root:{root}"}
+
+
+def test_after_a_remote_change_the_checkout_is_the_new_repositorys(git_repo: GitRepo) -> None:
+    """Records and tracked runs find the repository by its checkout path: only the current
+    identity may claim it (the old id sorts first here)."""
+    from lineage.records import repository_of
+
+    _origin(git_repo)
+    git_repo.git("remote", "add", "origin", "https://github.com/Org/A.git")
+    _harvest(git_repo.path)
+    git_repo.git("remote", "set-url", "origin", "https://github.com/Org/B.git")
+    _harvest(git_repo.path)
+    with api.open_store(git_repo.path) as store:
+        assert repository_of(git_repo.path, store) == "repository:github.com/Org/B"
+        old = store.get_node("repository:github.com/Org/A")
+        assert old is not None and old.attrs.get("path") is None
+    assert _harvest(git_repo.path).new_events == 0
