@@ -72,7 +72,13 @@ def _pairs(items: list[str] | None, what: str, *, parse: bool = False) -> dict[s
         if not sep or not key:
             example = _PAIR_EXAMPLES.get(what, "key=value")
             raise ConfigError(f"{what} {item!r} is not KEY=VALUE", hint=f"e.g. {what} {example}")
-        out[key] = _value(value) if parse else value
+        value_of: Any = _value(value) if parse else value
+        if key in out and out[key] != value_of and what != "--metric":
+            # a run has one value per param (MLflow refuses to change one); the last would
+            # win without a word. A metric given again is its latest value, as in MLflow
+            raise ConfigError(f"{what} {key} is given twice, with {out[key]!r} and "
+                              f"{value_of!r}", hint=f"give {what} {key}=… once")
+        out[key] = value_of
     return out
 
 
