@@ -343,17 +343,28 @@ def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, s
 
 def identity_remote(root: Path) -> tuple[str, str] | None:
     """(name, URL without credentials) of the remote that names the repository: ``origin``,
-    else the first remote configured."""
-    out = _git(root, "config", "--get-regexp", r"^remote\..*\.url$", check=False)
+    else the first remote configured. The URL is the one git fetches from (``git remote
+    get-url``): ``url.<base>.insteadOf`` rewritten, the longest matching prefix winning."""
+    out = _git(root, "config", "--get-regexp", r"^(remote\..*\.url|url\..*\.insteadof)$",
+               check=False)
     remotes: list[tuple[str, str]] = []
+    instead: list[tuple[str, str]] = []  # (prefix, base)
     for line in out.decode(errors="replace").splitlines():
-        key, _, url = line.partition(" ")
-        name = key[len("remote.") : -len(".url")]
-        if url.strip():
-            remotes.append((name, url.strip()))
+        key, _, value = line.partition(" ")
+        value = value.strip()
+        if not value:
+            continue
+        if key.startswith("remote.") and key.endswith(".url"):
+            remotes.append((key[len("remote.") : -len(".url")], value))
+        elif key.startswith("url.") and key.endswith(".insteadof"):
+            instead.append((value, key[len("url.") : -len(".insteadof")]))
     if not remotes:
         return None
     name, url = next((r for r in remotes if r[0] == "origin"), remotes[0])
+    match = max((p for p in instead if url.startswith(p[0])), key=lambda p: len(p[0]),
+                default=None)
+    if match is not None:
+        url = match[1] + url[len(match[0]):]
     return name, strip_credentials(url)
 
 

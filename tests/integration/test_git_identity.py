@@ -119,3 +119,20 @@ def test_after_a_remote_change_the_checkout_is_the_new_repositorys(git_repo: Git
         old = store.get_node("repository:github.com/Org/A")
         assert old is not None and old.attrs.get("path") is None
     assert _harvest(git_repo.path).new_events == 0
+
+
+def test_a_remote_written_with_an_insteadof_shorthand_names_the_same_repository(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    """``gh:Org/Repo`` with ``url.https://github.com/.insteadOf gh:`` is the URL git fetches
+    from (``git remote get-url``); the longest matching prefix wins, as in git."""
+    _origin(git_repo)
+    git_repo.git("remote", "add", "origin", "gh:Org/Repo.git")
+    git_repo.git("config", "url.https://github.com/.insteadOf", "gh:")
+    git_repo.git("config", "url.https://tok3n@gitlab.example.com/.insteadOf", "gh:Org/")
+    assert git_repo.git("remote", "get-url", "origin") == \
+        "https://tok3n@gitlab.example.com/Repo.git"
+    _harvest(git_repo.path)
+    with api.open_store(git_repo.path) as store:
+        repo = next(store.iter_nodes(NodeKind.REPOSITORY))
+    assert repo.id == "repository:gitlab.example.com/Repo"
+    assert repo.attrs["url"] == "https://gitlab.example.com/Repo.git"
