@@ -11,7 +11,7 @@ one *group class*: its risk tier is the strictest of its groups' latest assessme
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -611,6 +611,246 @@ class AuditContext:
 
     def alerts(self, version: str) -> list[str]:
         return self.linked(self.members[version], "alert", "alerts", "model")
+
+    # -- one version as the audit reads it (lineage show) -----------------------------------
+    def explain(self, version: str,
+                data_attrs: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """What the audit reads of one model version (a canonical version id, as
+        :meth:`version_of` gives it): ``version``, ``aliases``, ``group``; ``runs`` that
+        produced it (status, code commit, the data they read with content hash and pin);
+        ``risk`` (the tier and the assessment in force) and every ``assessments`` of its group
+        (in force, superseded, not in force yet); ``deployments`` (live, retired, superseded,
+        not deployed yet) with the approvals that count for each as ``deployment-approved``
+        counts them and why the others do not; ``approvals`` with their standing (in force
+        and for which deployments, withdrawn, superseded, not decided yet, not counted and
+        why); ``documents`` of the version and its group, and ``documents_missing`` at its
+        tier; ``retraining`` records (the one that trained it, those that replaced it, and
+        whether ``retraining-logged`` counts each); ``alerts`` with their follow-ups as
+        ``monitoring-active`` takes them; ``monitoring_checks``. Records a correction
+        superseded are listed with ``superseded_by``; dates later than a record's writing in
+        ``future_dated``.
+
+        ``data_attrs``: the attributes of a data node the index does not hold in full (its
+        ``path``, ``hash``), e.g. from the graph; default: what the index knows (its hash)."""
+        if data_attrs is None:
+            def data_attrs(node: str) -> dict[str, Any]:
+                ref = self.idx.refs.get(node)
+                return {"hash": ref.hash} if ref is not None else {}
+        idx = self.idx
+        v = version
+        members = self.members[v]
+        group = self.group_of(v)
+        out: dict[str, Any] = {"version": v, "aliases": [m for m in members if m != v],
+                               "group": group}
+
+        # training: runs, their code commit and the data they read (content hashes, pins)
+        runs = []
+        for r in self.runs(v):
+            a = idx.a(r)
+            commits = [c for c, _ in idx.sources(r, "code")]
+            inputs = []
+            for d, e in idx.sources(r, "input"):
+                da = data_attrs(d)
+                inputs.append({"node": d, "path": da.get("path") or e.get("path"),
+                               "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin")})
+            runs.append({"id": r, "source": a.get("source"), "status": a.get("status"),
+                         "dirty": a.get("dirty"), "deleted": self.deleted(r),
+                         "commit": commits[0] if commits else a.get("commit"),
+                         "commits": commits, "inputs": inputs})
+        out["runs"] = runs
+
+        # risk tier: the group class's assessment in force; corrected and not-yet-dated ones too
+        ra = self.latest_assessment(group)
+        gmembers = self.group_members.get(group, [group]) if group else []
+        every = self.linked(gmembers, "risk_assessment", "assesses", "model_group", outgoing=False,
+                           superseded=True) if gmembers else []
+        future = set(self.future_assessments.get(group, ())) if group else set()
+        keys = ("tier", "assessed_at", "assessor", "next_review", "annex_iii_area")
+        out["risk"] = {"tier": self.tier(v), "assessment": ra,
+                       **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]}}
+        assessments = []
+        for x in sorted(every, key=lambda n: (str(idx.a(n).get("assessed_at") or ""), n)):
+            rec = self._explain_record(x, *keys)
+            rec["status"] = ("in force" if x == ra else "superseded" if rec["superseded_by"]
+                             else "not in force yet" if x in future
+                             else "not in force")
+            assessments.append(rec)
+        out["assessments"] = assessments
+
+        # deployments: live or retired, and the approvals that count for each (the audit's reading)
+        deployments = self.linked(members, "deployment", "deployed_as", "model", outgoing=True,
+                                 superseded=True)
+        approvals = set(self.linked(members, "approval", "approves", "model", superseded=True))
+        counted_deps = set(self.deployments(v))  # made by the as-of time, not corrected
+        counts_for: dict[str, list[str]] = {}
+        deps = []
+        for d in deployments:
+            rec = self._explain_record(d, "environment", "deployed_at", "deployed_by",
+                                       "endpoint", "retired_at", "source")
+            rec["state"] = ("superseded" if rec["superseded_by"]
+                            else "not deployed yet" if d not in counted_deps
+                            else "live" if self.active(d) else "retired")
+            rec["live"] = rec["state"] == "live"
+            approvals.update(self.linked([d], "approval", "approves", "model", superseded=True))
+            if d not in counted_deps:
+                rec["approved_by"], rec["approval_notes"] = [], []
+            else:
+                ok, why = _rules._decide(self, _rules._approvals_for(self, v, d), d)
+                why += [reason for _, reason in _rules._misdirected(self, v, d)]
+                rec["approved_by"], rec["approval_notes"] = ok, sorted(why)
+                for ap in ok:
+                    counts_for.setdefault(ap, []).append(d)
+            deps.append(rec)
+        out["deployments"] = deps
+
+        # approvals: environment, date, and whether it still stands (withdrawn, corrected)
+        standing = sorted(a for a in approvals if not self.superseded_by(a))
+        people = dict(zip(standing, _rules._people([str(idx.a(a).get("approver", ""))
+                                                    for a in standing]), strict=True))
+        envs = {idx.a(a).get("environment") for a in standing}
+        envs |= {idx.a(d).get("environment") for d in deployments}
+        aps = []
+        for ap in sorted(approvals, key=lambda n: (str(idx.a(n).get("decided_at") or ""), n)):
+            rec = self._explain_record(ap, "approver", "role", "decision", "environment",
+                                       "decided_at", "evidence", "deployment")
+            decision = str(rec["decision"] or "approved")
+            rec["withdrawn_by"], rec["note"] = None, None
+            decided = parse_time(rec["decided_at"])
+            if rec["superseded_by"]:
+                rec["status"] = "superseded"
+            elif decided is not None and decided > self.now:
+                rec["status"] = "not decided yet"
+                rec["note"] = "dated after the as-of time"
+            elif decision not in ("approved", "conditional"):
+                rec["status"] = decision
+            else:
+                rec["status"], rec["withdrawn_by"], rec["note"] = self._standing(
+                    ap, standing, people, envs)
+            rec["counts_for"] = sorted(counts_for.get(ap, []))
+            aps.append(rec)
+        out["approvals"] = aps
+
+        # documents of the version and of its group, as the high-risk-docs rule reads them
+        doc_ids = list(members) + list(gmembers)
+        docs = set(self.linked(doc_ids, "document", "documents", "model", superseded=True))
+        docs.update(self.linked(doc_ids, "document", "documents", "model_group", superseded=True))
+        counted = set(self.documents(v))
+        out["documents"] = []
+        for d in sorted(docs, key=lambda n: (str(idx.a(n).get("doc_kind") or ""), n)):
+            rec = self._explain_record(d, "doc_kind", "uri", "content_hash")
+            rec["scope"] = "version" if idx.a(d).get("model") in members else "group"
+            rec["counts"] = d in counted
+            out["documents"].append(rec)
+        have = {idx.a(d).get("doc_kind") for d in counted}
+        need: list[str] = []
+        # what the documentation rules require at this tier, as the policy applies them; a
+        # version only a deployment names is not checked by them
+        for rule, kinds in (("high-risk-docs", list(self.policy.high_risk_documents)),
+                            ("transparency-notice", ["transparency_notice"])):
+            override = self.policy.rules.get(rule)
+            if v in self.unharvested or (override is not None and not override.enabled):
+                continue
+            if self.tier(v) in _tiers(RULES[rule], self.policy):
+                need += kinds
+        out["documents_missing"] = [k for k in dict.fromkeys(need) if k not in have]
+
+        # retraining: the records naming this version or its run (the retraining-logged rule's),
+        # then those of the versions retrained from it
+        recs = set(self.linked(members, "retraining", "retrains", "new_model", superseded=True))
+        # through its run, a record naming another version as the new one is about that one
+        recs.update(r for r in self.linked(self.runs(v), "retraining", "retrains", "run",
+                                          superseded=True)
+                    if (new := ref_id(idx.a(r).get("new_model"))) is None
+                    or self.version_of(new) == v)
+        after = set(self.linked(members, "retraining", "retrains", "previous_model", outgoing=True,
+                               superseded=True)) - recs
+        out["retraining"] = []
+        for role, ids in (("trained by", recs), ("replaced by", after)):
+            for r in sorted(ids):
+                rec = {**self._explain_record(r, "trigger", "reason", "previous_model",
+                                              "new_model", "at", "alert", "run",
+                                              "within_change_plan"), "role": role}
+                # whether the retraining-logged rule takes it as this version's retraining log
+                note = _rules._not_this_lineage(self, v, r) if role == "trained by" else None
+                if role == "trained by" and note is None and not rec["reason"] \
+                        and self.policy.retraining.require_reason:
+                    note = f"retraining record {_rules._rid(r)} gives no reason"
+                rec["counts"] = role == "trained by" and not rec["superseded_by"] and note is None
+                rec["note"] = note
+                out["retraining"].append(rec)
+
+        # monitoring: alerts on the version, open or closed, and what followed them up
+        alerts = []
+        for al in self.linked(members, "alert", "alerts", "model", superseded=True):
+            rec = self._explain_record(al, "metric", "value", "threshold", "at", "status")
+            rec["status"] = rec["status"] or "open"
+            # the retrainings the monitoring-active rule takes as its follow-up, and why not others
+            at = parse_time(rec["at"])
+            if at is not None:
+                at = min(at, self.recorded_at(al))
+            rec["follow_up"], rec["not_follow_up"] = [], []
+            for r in self.linked([al], "retraining", "triggers", "alert", outgoing=True):
+                reason = _rules._not_a_follow_up(self, v, at, r)
+                if reason is None:
+                    rec["follow_up"].append(r)
+                else:
+                    rec["not_follow_up"].append({"id": r, "why": reason})
+            alerts.append(rec)
+        out["alerts"] = sorted(alerts, key=lambda a: (str(a["at"] or ""), a["id"]))
+        # the other monitoring evidence the monitoring-active rule reads: a check time kept on a
+        # live deployment or on the version
+        checks = []
+        for n in [*(d for d in deployments if self.active(d) and not self.superseded_by(d)),
+                  *members]:
+            props = idx.a(n).get("properties")
+            at = props.get("monitoring_checked_at") if isinstance(props, dict) else None
+            if at:
+                checks.append({"node": n, "checked_at": at})
+        out["monitoring_checks"] = checks
+        return out
+
+    def _explain_record(self, nid: str, *keys: str) -> dict[str, Any]:
+        a = self.idx.a(nid)
+        out: dict[str, Any] = {"id": nid}
+        out.update({k: a.get(k) for k in keys})
+        out["superseded_by"] = sorted(self.superseded_by(nid))
+        # a date later than the record's writing: the audit does not take it at its word
+        out["future_dated"] = [{"attribute": attr, "date": t, "recorded": w}
+                               for attr, t, w in self.future_dated(nid)]
+        return out
+
+    def _standing(self, ap: str, standing: list[str], people: dict[str, Any],
+                  envs: set[Any]) -> tuple[str, str | None, str | None]:
+        """Whether an approval stands as of the audit's clock (status, the decision that
+        withdrew it, why it does not count), read as the audit reads a deployment's
+        approvals: among the decisions for its environment or for every environment, the
+        approver's latest word counts (a later rejection withdraws it). An approval for every
+        environment stands while it counts for one of them."""
+        idx = self.idx
+        env = idx.a(ap).get("environment")
+        contexts = [env] if env is not None else sorted(
+            {e for e in envs if e is not None}, key=str) or [None]
+        notes: list[str] = []
+        withdrawn: list[str] = []
+        for e in contexts:
+            peers = [a for a in standing if idx.a(a).get("environment") in (None, e)
+                     and ((t := parse_time(idx.a(a).get("decided_at"))) is None or t <= self.now)]
+            # a deployment made after every decision: the audit's clock for when it happened is
+            # that of its record; one that does not exist is as late as the audit itself
+            ok, why = _rules._decide(self, peers, "deployment:")
+            if ap in ok:
+                return "in force", None, None
+            notes += [w for w in why if w.startswith(f"approval {_rules._rid(ap)} ")]
+            mine = parse_time(idx.a(ap).get("decided_at"))
+            withdrawn += [a for a in peers if people.get(a) == people.get(ap) and a != ap
+                          and str(idx.a(a).get("decision", "approved")) not in
+                          ("approved", "conditional")
+                          and (t := parse_time(idx.a(a).get("decided_at"))) is not None
+                          and (mine is None or t >= mine)]
+        if withdrawn:
+            by = max(withdrawn, key=lambda a: (str(idx.a(a).get("decided_at")), a))
+            return "withdrawn", by, "; ".join(dict.fromkeys(notes)) or None
+        return "not counted", None, "; ".join(dict.fromkeys(notes)) or None
 
     # -- outcome builders ---------------------------------------------------------------------
     def passed(self, subject: str, tier: str, **kw: Any) -> Outcome:

@@ -102,17 +102,6 @@ def _version_for(ctx: Any, graph: Any, node_id: str) -> str | None:
     return None
 
 
-def _record(ctx: Any, nid: str, *keys: str) -> dict[str, Any]:
-    a = ctx.idx.a(nid)
-    out: dict[str, Any] = {"id": nid}
-    out.update({k: a.get(k) for k in keys})
-    out["superseded_by"] = sorted(ctx.superseded_by(nid))
-    # a date later than the record's writing: the audit does not take it at its word
-    out["future_dated"] = [{"attribute": attr, "date": t, "recorded": w}
-                           for attr, t, w in ctx.future_dated(nid)]
-    return out
-
-
 def governance(graph: Any, node_id: str, policy: Any, now: datetime,
                policy_source: str = "built-in default", *,
                source: Any = None, wall: datetime | None = None) -> dict[str, Any] | None:
@@ -124,17 +113,8 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     ``lineage audit`` takes it (default: now). None for other nodes."""
     from lineage.audit import run_audit
     from lineage.audit.engine import AuditContext
-    from lineage.audit.engine import _tiers as _rule_tiers
-    from lineage.audit.index import build_index, ref_id
-    from lineage.audit.registry import RULES, parse_time, short
-    from lineage.audit.rules import (
-        _approvals_for,
-        _decide,
-        _misdirected,
-        _not_a_follow_up,
-        _not_this_lineage,
-        _people,
-    )
+    from lineage.audit.index import build_index
+    from lineage.audit.registry import short
     from lineage.errors import ConfigError
 
     idx = build_index(graph if source is None else source)
@@ -142,174 +122,10 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     v = _version_for(ctx, graph, node_id)
     if v is None:
         return None
-    members = ctx.members[v]
-    group = ctx.group_of(v)
-    out: dict[str, Any] = {"version": v, "aliases": [m for m in members if m != v],
-                           "group": group, "as_of": now, "policy": policy_source}
-
-    # training: runs, their code commit and the data they read (content hashes, pins)
-    runs = []
-    for r in ctx.runs(v):
-        a = idx.a(r)
-        commits = [c for c, _ in idx.sources(r, "code")]
-        inputs = []
-        for d, e in idx.sources(r, "input"):
-            da = graph.attrs(d) if d in graph else {}
-            inputs.append({"node": d, "path": da.get("path") or e.get("path"),
-                           "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin")})
-        runs.append({"id": r, "source": a.get("source"), "status": a.get("status"),
-                     "dirty": a.get("dirty"), "deleted": ctx.deleted(r),
-                     "commit": commits[0] if commits else a.get("commit"),
-                     "commits": commits, "inputs": inputs})
-    out["runs"] = runs
-
-    # risk tier: the group class's assessment in force; corrected and not-yet-dated ones too
-    ra = ctx.latest_assessment(group)
-    gmembers = ctx.group_members.get(group, [group]) if group else []
-    every = ctx.linked(gmembers, "risk_assessment", "assesses", "model_group", outgoing=False,
-                       superseded=True) if gmembers else []
-    future = set(ctx.future_assessments.get(group, ())) if group else set()
-    keys = ("tier", "assessed_at", "assessor", "next_review", "annex_iii_area")
-    out["risk"] = {"tier": ctx.tier(v), "assessment": ra,
-                   **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]}}
-    assessments = []
-    for x in sorted(every, key=lambda n: (str(idx.a(n).get("assessed_at") or ""), n)):
-        rec = _record(ctx, x, *keys)
-        rec["status"] = ("in force" if x == ra else "superseded" if rec["superseded_by"]
-                         else "not in force yet" if x in future
-                         else "not in force")
-        assessments.append(rec)
-    out["assessments"] = assessments
-
-    # deployments: live or retired, and the approvals that count for each (the audit's reading)
-    deployments = ctx.linked(members, "deployment", "deployed_as", "model", outgoing=True,
-                             superseded=True)
-    approvals = set(ctx.linked(members, "approval", "approves", "model", superseded=True))
-    counted_deps = set(ctx.deployments(v))  # made by the as-of time, not corrected
-    counts_for: dict[str, list[str]] = {}
-    deps = []
-    for d in deployments:
-        rec = _record(ctx, d, "environment", "deployed_at", "deployed_by", "endpoint",
-                      "retired_at", "source")
-        rec["state"] = ("superseded" if rec["superseded_by"]
-                        else "not deployed yet" if d not in counted_deps
-                        else "live" if ctx.active(d) else "retired")
-        rec["live"] = rec["state"] == "live"
-        approvals.update(ctx.linked([d], "approval", "approves", "model", superseded=True))
-        if d not in counted_deps:
-            rec["approved_by"], rec["approval_notes"] = [], []
-        else:
-            ok, why = _decide(ctx, _approvals_for(ctx, v, d), d)
-            why += [reason for _, reason in _misdirected(ctx, v, d)]
-            rec["approved_by"], rec["approval_notes"] = ok, sorted(why)
-            for ap in ok:
-                counts_for.setdefault(ap, []).append(d)
-        deps.append(rec)
-    out["deployments"] = deps
-
-    # approvals: environment, date, and whether it still stands (withdrawn, corrected)
-    standing = sorted(a for a in approvals if not ctx.superseded_by(a))
-    people = dict(zip(standing, _people([str(idx.a(a).get("approver", "")) for a in standing]),
-                      strict=True))
-    envs = {idx.a(a).get("environment") for a in standing}
-    envs |= {idx.a(d).get("environment") for d in deployments}
-    aps = []
-    for ap in sorted(approvals, key=lambda n: (str(idx.a(n).get("decided_at") or ""), n)):
-        rec = _record(ctx, ap, "approver", "role", "decision", "environment", "decided_at",
-                      "evidence", "deployment")
-        decision = str(rec["decision"] or "approved")
-        rec["withdrawn_by"], rec["note"] = None, None
-        decided = parse_time(rec["decided_at"])
-        if rec["superseded_by"]:
-            rec["status"] = "superseded"
-        elif decided is not None and decided > now:
-            rec["status"] = "not decided yet"
-            rec["note"] = "dated after the as-of time"
-        elif decision not in ("approved", "conditional"):
-            rec["status"] = decision
-        else:
-            rec["status"], rec["withdrawn_by"], rec["note"] = _standing(
-                ctx, ap, standing, people, envs, now, _decide)
-        rec["counts_for"] = sorted(counts_for.get(ap, []))
-        aps.append(rec)
-    out["approvals"] = aps
-
-    # documents of the version and of its group, as the high-risk-docs rule reads them
-    doc_ids = list(members) + list(gmembers)
-    docs = set(ctx.linked(doc_ids, "document", "documents", "model", superseded=True))
-    docs.update(ctx.linked(doc_ids, "document", "documents", "model_group", superseded=True))
-    counted = set(ctx.documents(v))
-    out["documents"] = []
-    for d in sorted(docs, key=lambda n: (str(idx.a(n).get("doc_kind") or ""), n)):
-        rec = _record(ctx, d, "doc_kind", "uri", "content_hash")
-        rec["scope"] = "version" if ref_in(idx.a(d).get("model"), members) else "group"
-        rec["counts"] = d in counted
-        out["documents"].append(rec)
-    have = {idx.a(d).get("doc_kind") for d in counted}
-    need: list[str] = []
-    # what the documentation rules require at this tier, as the policy applies them; a
-    # version only a deployment names is not checked by them
-    for rule, kinds in (("high-risk-docs", list(policy.high_risk_documents)),
-                        ("transparency-notice", ["transparency_notice"])):
-        override = policy.rules.get(rule)
-        if v in ctx.unharvested or (override is not None and not override.enabled):
-            continue
-        if ctx.tier(v) in _rule_tiers(RULES[rule], policy):
-            need += kinds
-    out["documents_missing"] = [k for k in dict.fromkeys(need) if k not in have]
-
-    # retraining: the records naming this version or its run (the retraining-logged rule's),
-    # then those of the versions retrained from it
-    recs = set(ctx.linked(members, "retraining", "retrains", "new_model", superseded=True))
-    # through its run, a record naming another version as the new one is about that one
-    recs.update(r for r in ctx.linked(ctx.runs(v), "retraining", "retrains", "run",
-                                      superseded=True)
-                if (new := ref_id(idx.a(r).get("new_model"))) is None
-                or ctx.version_of(new) == v)
-    after = set(ctx.linked(members, "retraining", "retrains", "previous_model", outgoing=True,
-                           superseded=True)) - recs
-    out["retraining"] = []
-    for role, ids in (("trained by", recs), ("replaced by", after)):
-        for r in sorted(ids):
-            rec = {**_record(ctx, r, "trigger", "reason", "previous_model", "new_model", "at",
-                             "alert", "run", "within_change_plan"), "role": role}
-            # whether the retraining-logged rule takes it as this version's retraining log
-            note = _not_this_lineage(ctx, v, r) if role == "trained by" else None
-            if role == "trained by" and note is None and not rec["reason"] \
-                    and policy.retraining.require_reason:
-                note = f"retraining record {_rid(r)} gives no reason"
-            rec["counts"] = role == "trained by" and not rec["superseded_by"] and note is None
-            rec["note"] = note
-            out["retraining"].append(rec)
-
-    # monitoring: alerts on the version, open or closed, and what followed them up
-    alerts = []
-    for al in ctx.linked(members, "alert", "alerts", "model", superseded=True):
-        rec = _record(ctx, al, "metric", "value", "threshold", "at", "status")
-        rec["status"] = rec["status"] or "open"
-        # the retrainings the monitoring-active rule takes as its follow-up, and why not others
-        at = parse_time(rec["at"])
-        if at is not None:
-            at = min(at, ctx.recorded_at(al))
-        rec["follow_up"], rec["not_follow_up"] = [], []
-        for r in ctx.linked([al], "retraining", "triggers", "alert", outgoing=True):
-            reason = _not_a_follow_up(ctx, v, at, r)
-            if reason is None:
-                rec["follow_up"].append(r)
-            else:
-                rec["not_follow_up"].append({"id": r, "why": reason})
-        alerts.append(rec)
-    out["alerts"] = sorted(alerts, key=lambda a: (str(a["at"] or ""), a["id"]))
-    # the other monitoring evidence the monitoring-active rule reads: a check time kept on a
-    # live deployment or on the version
-    checks = []
-    for n in [*(d for d in deployments if ctx.active(d) and not ctx.superseded_by(d)),
-              *members]:
-        props = idx.a(n).get("properties")
-        at = props.get("monitoring_checked_at") if isinstance(props, dict) else None
-        if at:
-            checks.append({"node": n, "checked_at": at})
-    out["monitoring_checks"] = checks
+    # the data a run read: its path and content hash as the graph describes it
+    facts = ctx.explain(v, data_attrs=lambda d: graph.attrs(d) if d in graph else {})
+    out: dict[str, Any] = {k: facts.pop(k) for k in ("version", "aliases", "group")}
+    out.update({"as_of": now, "policy": policy_source, **facts})
 
     # the audit's own findings about this version (its group's and runs' included)
     try:
@@ -322,46 +138,6 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
             for f in report.findings]
         out["waived"] = [{"rule": f.rule, "subject": f.subject} for f in report.waived]
     return out
-
-
-def _standing(ctx: Any, ap: str, standing: list[str], people: dict[str, Any],
-              envs: set[Any], now: datetime, decide: Any) -> tuple[str, str | None, str | None]:
-    """Whether an approval stands as of ``now`` (status, the decision that withdrew it, why
-    it does not count), read as the audit reads a deployment's approvals: among the decisions
-    for its environment or for every environment, the approver's latest word counts (a later
-    rejection withdraws it). An approval for every environment stands while it counts for
-    one of them."""
-    from lineage.audit.registry import parse_time
-
-    idx = ctx.idx
-    env = idx.a(ap).get("environment")
-    contexts = [env] if env is not None else sorted(
-        {e for e in envs if e is not None}, key=str) or [None]
-    notes: list[str] = []
-    withdrawn: list[str] = []
-    for e in contexts:
-        peers = [a for a in standing if idx.a(a).get("environment") in (None, e)
-                 and ((t := parse_time(idx.a(a).get("decided_at"))) is None or t <= now)]
-        # a deployment made after every decision: the audit's clock for when it happened is
-        # that of its record; one that does not exist is as late as the audit itself
-        ok, why = decide(ctx, peers, "deployment:")
-        if ap in ok:
-            return "in force", None, None
-        notes += [w for w in why if w.startswith(f"approval {_rid(ap)} ")]
-        mine = parse_time(idx.a(ap).get("decided_at"))
-        withdrawn += [a for a in peers if people.get(a) == people.get(ap) and a != ap
-                      and str(idx.a(a).get("decision", "approved")) not in
-                      ("approved", "conditional")
-                      and (t := parse_time(idx.a(a).get("decided_at"))) is not None
-                      and (mine is None or t >= mine)]
-    if withdrawn:
-        by = max(withdrawn, key=lambda a: (str(idx.a(a).get("decided_at")), a))
-        return "withdrawn", by, "; ".join(dict.fromkeys(notes)) or None
-    return "not counted", None, "; ".join(dict.fromkeys(notes)) or None
-
-
-def ref_in(value: Any, ids: list[str]) -> bool:
-    return isinstance(value, str) and value in ids
 
 
 # -- rendering ---------------------------------------------------------------------------------
