@@ -20,7 +20,9 @@ Choices (see docs/harvest.md):
 * ``--topo-order --reverse``: parents always come before their children.
 * Gitlinks (mode 160000, submodules) are never DVC files: they are reported separately as
   :class:`SubmoduleChange` so the git harvester can record the submodule commit.
-* ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk.
+* ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk; neither
+  are ``refs/replace/*``, and replace refs are not applied (``GIT_NO_REPLACE_OBJECTS``): a
+  clone's grafts and replacements are its private view, a sha names one object everywhere.
 * A shallow clone deepened since a harvester's last harvest (:func:`history_since`, which keeps
   the boundary it saw in its ``shallow`` watermark): that harvester walks the whole history
   again, without exclusions, so the commits behind the old boundary are harvested. A clone
@@ -52,7 +54,10 @@ if TYPE_CHECKING:
 ZERO_SHA = "0" * 40
 SUBMODULE_MODE = "160000"
 SYMLINK_MODE = "120000"
-_EXCLUDED_REF_PREFIXES = ("refs/stash", "refs/notes/")
+_EXCLUDED_REF_PREFIXES = ("refs/stash", "refs/notes/", "refs/replace/")
+# every git process reads objects as their shas name them: a clone's replace refs (git replace,
+# git replace --graft) would give its commits other parents and its DVC files other contents
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_NO_REPLACE_OBJECTS": "1"}
 _LOG_ARGS = [
     "log", "--stdin", "--topo-order", "--reverse", "--pretty=raw", "--encoding=UTF-8", "--raw",
     "--no-abbrev", "-z", "--no-renames", "--diff-merges=first-parent", "--no-color",
@@ -174,7 +179,7 @@ def is_dvc_metadata(path: str) -> bool:
 
 
 def _git(root: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = {**os.environ, **_GIT_ENV}
     try:
         proc = subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=root, input=input,
                               capture_output=True, env=env)
@@ -634,7 +639,7 @@ def run_git(root: Path, args: list[str], stdin: bytes,
     tens of MB of blobs). With ``sink``, each chunk goes to it as it arrives and the returned
     stdout is empty.
     """
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = {**os.environ, **_GIT_ENV}
     with tempfile.TemporaryFile() as errf:
         try:
             proc = subprocess.Popen(["git", "-c", "core.quotepath=false", *args], cwd=root,
