@@ -29,7 +29,9 @@ What it yields:
   dataset facet's ``datasetVersion``, or ``unversioned``) with INPUT / OUTPUT edges; an input
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
   that is a file inside this repository carries its repository ``path`` on the edge, so the
-  ``joins`` step can add the *strong* pin from DVC's data node;
+  ``joins`` step can add the *strong* pin from DVC's data node; so does a file of another
+  checkout of it (a CI job's) that the run ties to this repository and DVC tracks
+  (:meth:`OpenLineageHarvester._checkout_path`);
 * dataset facets ``dataSource`` (``uri``), ``schema`` (field names) and ``ownership`` →
   ``properties.data_source``, ``schema_fields``, ``owners`` of the data node, each with the
   ``eventTime`` of the event that gave it (``<property>_at``): the latest such event decides,
@@ -98,8 +100,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # kept with its time, cleared by a deleted facet, and kept by events that leave it out; 12: run
 # and job facets deleted later clear the tags and properties they gave; 13: a runId that is a
 # UUID is read in lower case, so its letter case no longer splits one run in two; 14: edges a
-# later event withdrew are withdrawn from the store)
-PARSER_VERSION = "14"
+# later event withdrew are withdrawn from the store; 15: a file of another checkout of this
+# repository, such as a CI job's, is its repository path)
+PARSER_VERSION = "15"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -187,6 +190,10 @@ class OpenLineageHarvester:
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
         self._reread = upgraded
+        # the harvested repository's id ("" when the store holds none or several) and the
+        # paths DVC tracks in it: read once a harvest, when a run needs them
+        self._this_repo: str | None = None
+        self._tracked: set[str] | None = None
         # data node → its facts (see _data_facts), read from the store once a harvest
         self._facts_seen: dict[str, dict[str, tuple[datetime, str | None]]] = {}
         if upgraded:  # files read under other rules: read them all again
@@ -516,24 +523,58 @@ class OpenLineageHarvester:
                             relation="parent",
                             job=f"{pjob.get('namespace')}/{pjob.get('name')}" if pjob else None)
         for (ns, name), facets in sorted(r.inputs.items()):
-            did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
+            did, version_label, rel = self._dataset_id(ctx, r, ns, name, facets)
             yield self._data_node(did, ns, name, version_label,
                                   self._data_facts(ctx, did, r, "inputs", ns, name, facets))
             yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if version_label else "none",
                             digest=version_label, path=rel)
         for (ns, name), facets in sorted(r.outputs.items()):
-            did, version_label, rel = self._dataset_id(ctx, ns, name, facets)
+            did, version_label, rel = self._dataset_id(ctx, r, ns, name, facets)
             yield self._data_node(did, ns, name, version_label,
                                   self._data_facts(ctx, did, r, "outputs", ns, name, facets))
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=rel)
 
-    @staticmethod
-    def _dataset_id(ctx: HarvestContext, ns: str, name: str,
+    def _dataset_id(self, ctx: HarvestContext, r: _Run, ns: str, name: str,
                     facets: dict[str, Any]) -> tuple[str, str | None, str | None]:
         vf = facets.get("version")
         version = vf.get("datasetVersion") if isinstance(vf, dict) else None
         version = str(version) if version not in (None, "") else None
-        return ids.data_id(ns, name, version), version, repo_path_of(ns, name, ctx.repo_path)
+        rel = repo_path_of(ns, name, ctx.repo_path)
+        if rel is None and _is_file(ns):
+            rel = self._checkout_path(ctx, r, name)
+        return ids.data_id(ns, name, version), version, rel
+
+    def _checkout_path(self, ctx: HarvestContext, r: _Run, name: str) -> str | None:
+        """The repository path a file of another checkout of this repository is (a CI job's
+        ``/home/runner/work/churn/churn/data/train.csv``): when the run names this repository
+        — its ``sourceCodeLocation.repoUrl``, or a job namespace that is its URL, is the
+        harvested repository's (the one repository node of the store) — and the path ends in
+        a path DVC tracks in it (a file, or one inside a tracked directory): the longest such
+        ending. None otherwise: nothing is guessed across repositories, nor for files DVC
+        does not track."""
+        if self._this_repo is None:  # looked up once a harvest
+            repos = [n.id for n in ctx.store.iter_nodes(NodeKind.REPOSITORY)]
+            self._this_repo = repos[0] if len(repos) == 1 else ""
+        repo = self._this_repo
+        code = r.job_facets.get("sourceCodeLocation")
+        urls = [code.get("repoUrl") if isinstance(code, dict) else None, r.job_namespace]
+        if not repo or not any(isinstance(u, str) and u.strip() and _same_repo(u, repo)
+                               for u in urls):
+            return None
+        if self._tracked is None:
+            self._tracked = {str(p) for (p,) in ctx.store.conn.execute(
+                "SELECT DISTINCT json_extract(attrs, '$.path') FROM nodes WHERE kind = 'data' "
+                "AND json_extract(attrs, '$.repository') = ? AND "
+                "json_extract(attrs, '$.hash') LIKE 'md5:%'", (repo,)) if p}
+        raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
+        parts = raw.split("/")
+        if not raw.startswith("/") or any(p in (".", "..") for p in parts):
+            return None
+        parts = [p for p in parts if p]
+        for i in range(len(parts)):  # the longest ending first
+            if any("/".join(parts[i:j]) in self._tracked for j in range(i + 1, len(parts) + 1)):
+                return "/".join(parts[i:])
+        return None
 
     def _data_facts(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
                     name: str, facets: dict[str, Any]) -> dict[str, str]:
@@ -628,6 +669,19 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
     starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
     start = min(starts) if starts else evs[0][0]
     return status, start, end[0] if end else None
+
+
+def _is_file(namespace: str) -> bool:
+    """The namespace of local files: ``file``, or ``file://<host>``."""
+    ns = namespace.strip()
+    return ns == "file" or ns.startswith("file:")
+
+
+def _same_repo(url: str, repo: str) -> bool:
+    """Whether ``url`` (a remote URL, scp-like or not) names repository ``repo`` (its id):
+    hosts compare without case, and so do paths (GitHub and GitLab ignore their case)."""
+    key = ids.repo_key(repo)
+    return "/" in key and ids.normalize_repo_url(url).casefold() == key.casefold()
 
 
 def _given(edge: Edge, rid: str) -> bool:
@@ -781,8 +835,7 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
     OpenLineage names local files with namespace ``file`` (or ``file://<host>``) and the
     absolute path as the name; a relative name is taken from the repository root.
     """
-    ns = namespace.strip()
-    if not (ns == "file" or ns.startswith("file:")):
+    if not _is_file(namespace):
         return None
     raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
     p = Path(raw)
