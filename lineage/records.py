@@ -726,12 +726,16 @@ FAILED_RUN = ("FAILED", "KILLED")
 
 
 def failed_run_warning(record: _Record) -> str | None:
-    """The warning for a run that did not finish and names models (left out), else None."""
-    if not isinstance(record, RunRecord) or record.status not in FAILED_RUN or not record.models:
+    """The warning for a run that did not finish, or has not ended yet (SCHEDULED, RUNNING:
+    its models are produced when it ends), and names models (left out), else None."""
+    if not isinstance(record, RunRecord) or record.status == "FINISHED" or not record.models:
         return None
     models = ", ".join(f"{m.name}@{m.version}" for m in record.models)
-    return (f"a {record.status} run claims no model: {models} left out (the run that "
-            "finishes records it)")
+    if record.status in FAILED_RUN:
+        return (f"a {record.status} run claims no model: {models} left out (the run that "
+                "finishes records it)")
+    return (f"a {record.status} run claims no model yet: {models} left out (record them "
+            "when the run ends, with --status FINISHED)")
 
 
 def _run_facts(record: RunRecord, nid: str, record_file: str | None,
@@ -763,7 +767,9 @@ def _run_facts(record: RunRecord, nid: str, record_file: str | None,
                              is_dir=bool(inp.hash and inp.hash.endswith(".dir"))))
         out.append(Edge.make(EdgeKind.INPUT, did, nid, pin=pin, path=inp.path,
                              digest=inp.hash))
-    for m in record.models if record.status not in FAILED_RUN else ():
+    # only a run that finished produced its models: not one that failed, nor one still
+    # running (it may fail yet; recording it FINISHED names them)
+    for m in record.models if record.status == "FINISHED" else ():
         mid = model_id(m.name, m.version)
         out.append(Node.make(
             NodeKind.MODEL, mid, group=m.name, version=m.version, artifact_uri=m.path,

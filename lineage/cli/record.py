@@ -444,6 +444,11 @@ def run(
                          f"{', '.join(m['path'] for m in outs)} left out (record the model "
                          "with the run that finishes)")
             outs = []
+        elif outs and run_stage(status) < ENDED:  # it may fail yet: named when it ends
+            notes.append(f"a {status.strip().upper()} run claims no model yet: "
+                         f"{', '.join(m['path'] for m in outs)} left out (record them when "
+                         "the run ends, with --status FINISHED)")
+            outs = []
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
     running = run_stage(status) < ENDED

@@ -75,16 +75,34 @@ def test_a_running_run_is_completed_under_its_id(repo: GitRepo) -> None:
 
 
 def test_the_audit_reads_the_latest_state(repo: GitRepo) -> None:
+    # a run that has not ended claims no model yet (as a failed one claims none): the
+    # version appears, produced, when the run is recorded FINISHED
     repo.write("models/churn.json", '{"w": 1}\n')
     res = _run(repo, "--status", "RUNNING", "--model", "churn@v1.0.0=models/churn.json")
     assert res.exit_code == 0, res.output
+    assert "RUNNING run claims no model yet" in res.stderr, res.stderr
     with api.open_store(repo.path) as store:
-        [f] = run_audit(store, rules=["model-has-run"]).findings
-        assert "RUNNING" in f.message
-    res = _run(repo, "--status", "finished")
+        assert store.get_node("model:churn@v1.0.0") is None
+    res = _run(repo, "--status", "finished", "--model", "churn@v1.0.0=models/churn.json")
     assert res.exit_code == 0, res.output
     with api.open_store(repo.path) as store:
+        assert store.get_node("model:churn@v1.0.0") is not None
+        assert store.get_node("run:lineage:r1").attrs["status"] == "FINISHED"  # type: ignore[union-attr]
         assert run_audit(store, rules=["model-has-run"]).findings == []
+
+
+def test_a_run_that_fails_in_the_end_leaves_the_version_to_the_retry(repo: GitRepo) -> None:
+    repo.write("models/churn.json", '{"w": 1}\n')
+    assert _run(repo, "--status", "RUNNING", "--model",
+                "churn@v1.0.0=models/churn.json").exit_code == 0
+    assert _run(repo, "--status", "FAILED").exit_code == 0
+    repo.write("models/churn.json", '{"w": 2}\n')  # the retry writes other bytes
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--run-id", "r2",
+                              "--model", "churn@v1.0.0=models/churn.json"])
+    assert res.exit_code == 0, res.output
+    with api.open_store(repo.path) as store:
+        produced = {e.source for e in store.iter_edges(EdgeKind.PRODUCED)}
+    assert produced == {"run:lineage:r2"}
 
 
 @pytest.mark.parametrize("status", ["FINISHED", "FAILED", "KILLED", "RUNNING"])
