@@ -42,30 +42,51 @@ def git_remote_url(repo_root: Path, remote: str = "origin") -> str | None:
         return None
 
 
+_SYMREF_DEPTH = 5  # as git: a longer chain of symbolic refs (or a loop) names no commit
+
+
 def git_head(repo_root: Path) -> str | None:
-    """The sha HEAD points at, read from the git files (loose refs, then packed-refs)."""
+    """The sha HEAD points at, read from the git files (loose refs, then packed-refs),
+    following symbolic refs (``master`` kept as ``ref: refs/heads/main``)."""
     dirs = git_dirs(repo_root)
     if dirs is None:
         return None
     gitdir, common = dirs
     try:
-        head = (gitdir / "HEAD").read_text().strip()
+        value = (gitdir / "HEAD").read_text().strip()
     except OSError:
         return None
-    if not head.startswith("ref:"):
-        return head or None
-    ref = head[4:].strip()
-    for base in (gitdir, common):
-        f = base / ref
-        if f.is_file():
-            return f.read_text().strip() or None
-    packed = common / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text().splitlines():
-            parts = line.split(" ", 1)
-            if len(parts) == 2 and parts[1] == ref:
-                return parts[0]
+    packed: dict[str, str] | None = None
+    for _ in range(_SYMREF_DEPTH + 1):
+        if not value.startswith("ref:"):
+            return value or None
+        ref = value[4:].strip()
+        for base in (gitdir, common):
+            f = base / ref
+            if f.is_file():
+                value = f.read_text().strip()
+                break
+        else:
+            if packed is None:
+                packed = _packed_refs(common)
+            found = packed.get(ref)
+            if found is None:
+                return None
+            value = found
     return None
+
+
+def _packed_refs(common: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        text = (common / "packed-refs").read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        parts = line.split(" ", 1)
+        if len(parts) == 2 and not line.startswith(("#", "^")):
+            out[parts[1]] = parts[0]
+    return out
 
 
 __all__ = ["git_dirs", "git_head", "git_remote_url"]
