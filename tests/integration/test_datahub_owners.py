@@ -109,12 +109,15 @@ def test_dataset_owners_are_datahub_owners_one_person_one_corpuser(repo: GitRepo
     ]
     assert all(o["source"]["type"] == "SERVICE" for o in table["ownership"]["owners"])
     run = _lite(repo, _run_urn(repo))
-    # DataHub's registry gives a dataProcessInstance no ownership: the run's owners stay a
-    # custom property, its person owner is its creator
+    # DataHub's registry gives a dataProcessInstance no ownership: the owners are its job's
+    # (test_job_owners_are_the_ownership_of_the_openlineage_job), the run shows them as text,
+    # its person owner is its creator
     assert "ownership" not in run
     assert run["dataProcessInstanceProperties"]["created"]["actor"] == "urn:li:corpuser:jdoe"
-    assert run["dataProcessInstanceProperties"]["customProperties"]["owners"] == \
+    custom = run["dataProcessInstanceProperties"]["customProperties"]
+    assert custom["owners"] == \
         "team:churn-ml, user:JDoe (MAINTAINER), ada@example.com, application:airflow"
+    assert "lineage_owners" not in custom  # the text reads back as the owners
     again = _push(repo)
     assert (again["written"], again["unchanged"]) == (0, first["written"])
 
@@ -378,6 +381,7 @@ def test_an_owner_named_with_a_comma_or_parentheses_is_one_owner(repo: GitRepo) 
         ("urn:li:corpGroup:crm", "TECHNICAL_OWNER")]
     props = _lite(repo, _run_urn(repo))["dataProcessInstanceProperties"]["customProperties"]
     assert props["owners"] == "Doe, John (DATA_STEWARD), jdoe (contractor), team:crm"
+    assert load_owners(props["lineage_owners"]) == expected  # the text alone is ambiguous
 
 
 def test_a_store_holding_owners_as_text_reads_and_is_rewritten(repo: GitRepo) -> None:
@@ -453,3 +457,54 @@ def test_a_late_event_of_an_older_run_leaves_the_newer_owners(repo: GitRepo) -> 
     assert _owners(_lite(repo, TABLE).get("ownership")) == [
         ("urn:li:corpGroup:new", "TECHNICAL_OWNER")]
     assert _push(repo)["written"] == 0
+
+
+AIRFLOW = "https://github.com/apache/airflow/tree/providers-openlineage/1.8.0"
+JOB_URN = ("urn:li:dataJob:(urn:li:dataFlow:(airflow,churn_dag,airflow),churn_dag.train)")
+
+
+def test_job_owners_are_the_ownership_of_the_openlineage_job(repo: GitRepo) -> None:
+    """A dataProcessInstance takes no ``ownership``: the job's owners are owners of the job,
+    a ``dataJob`` named as DataHub's OpenLineage converter names it (flow = the orchestrator
+    the producer names, the job name's first part, the job namespace), which the run
+    instantiates (``parentTemplate``). A later run's facet listing fewer owners replaces them."""
+    first = _event("START", "2026-01-03T10:00:00Z", job_owners=JOB_OWNERS)
+    done = _event("COMPLETE", "2026-01-03T10:05:00Z")
+    for ev in (first, done):
+        ev["producer"] = AIRFLOW
+    _append(repo, first, done)
+    pushed = _push(repo)
+    job = _lite(repo, JOB_URN)
+    assert job["dataJobInfo"]["flowUrn"] == "urn:li:dataFlow:(airflow,churn_dag,airflow)"
+    assert _owners(job.get("ownership")) == [
+        ("urn:li:corpGroup:churn-ml", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:jdoe", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:ada@example.com", "TECHNICAL_OWNER"),
+        ("urn:li:corpuser:application:airflow", "TECHNICAL_OWNER"),
+    ]
+    run = _lite(repo, _run_urn(repo))
+    assert run["dataProcessInstanceRelationships"]["parentTemplate"] == JOB_URN
+    assert _push(repo)["written"] == 0 and pushed["written"] > 0
+    later = _event("COMPLETE", "2026-01-04T10:05:00Z", RUN[:-1] + "3",
+                   job_owners=[{"name": "team:churn-ml"}])
+    later["producer"] = AIRFLOW
+    _append(repo, later)
+    _push(repo)
+    assert _owners(_lite(repo, JOB_URN).get("ownership")) == [
+        ("urn:li:corpGroup:churn-ml", "TECHNICAL_OWNER")]
+
+
+def test_read_back_the_runs_owners_are_the_stores(repo: GitRepo) -> None:
+    """Reading DataHub back gives a run the owners the store keeps (the facet's list),
+    exactly, also for a name holding ``, `` or parentheses."""
+    from connectors.harvesters.openlineage import load_owners
+    from connectors.sinks.datahub.reader import read_lite
+
+    _append(repo, _event("COMPLETE", "2026-01-03T10:05:00Z", job_owners=ODD_OWNERS))
+    _push(repo)
+    stored = _stored(repo, RUN_ID)["properties"]["owners"]
+    back = read_lite(repo=repo.path).attrs(RUN_ID)["properties"]["owners"]
+    assert load_owners(back) == load_owners(stored) == [
+        {"name": "Doe, John", "type": "DATA_STEWARD"},
+        {"name": "jdoe (contractor)", "type": None}, {"name": "team:crm", "type": None}]
+    assert back == stored

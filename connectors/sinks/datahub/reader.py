@@ -278,7 +278,9 @@ class _Reader:
         for urn in self.urns("mlModel"):
             self.model(urn)
         for urn in self.urns("dataJob"):
-            if not self.is_deployment_job(urn):
+            # an OpenLineage job is no node: its runs keep its name and owners
+            if not self.is_deployment_job(urn) and \
+                    "openlineage job" not in self.subtypes(urn):
                 self.stage(urn)
         for urn in self.urns("mlModelDeployment"):
             self.deployment(urn, proxy=False)
@@ -566,8 +568,9 @@ class _Reader:
                                        actor != "urn:li:corpuser:lineage" else None),
             "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
             "end_time": cp.get("end_time"),
-            "job": getattr(self.a(template, "dataJobInfo"), "name", None) if template else None,
-            "properties": self.free_properties(urn),
+            "job": cp.get("job") or (getattr(self.a(template, "dataJobInfo"), "name", None)
+                                     if template else None),
+            "properties": _run_properties(self.free_properties(urn), cp.get("lineage_owners")),
             "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
             "metrics": {m.name: float(m.value) for m in
                         (getattr(trp, "trainingMetrics", None) or []) if _is_number(m.value)},
@@ -880,6 +883,18 @@ DRIFT_DESC = re.compile(r"^\S+ = [-+0-9.eE]+( \(threshold [-+0-9.eE]+\))?(; foll
 RECORD_KINDS = ("approval", "retraining", "risk_assessment", "alert", "document")
 DOC_KIND_VALUES = ("model_card", "datasheet", "bias_report", "evaluation",
                    "transparency_notice", "data_governance", "other")
+
+
+def _run_properties(props: dict[str, str] | None, exact: str | None
+                    ) -> dict[str, str] | None:
+    """A run's free-form properties as the store keeps them: its OpenLineage job's owners as
+    the JSON list of ``{"name", "type"}``, from ``lineage_owners`` (the list, given when the
+    ``owners`` text people read would not read back as it) or that text."""
+    if not props or "owners" not in props:
+        return props
+    from connectors.harvesters.openlineage import dump_owners, load_owners
+
+    return {**props, "owners": dump_owners(load_owners(exact or props["owners"]))}
 
 
 def _json_list(v: str | None) -> list[str]:

@@ -66,6 +66,7 @@ TIER_TEXT = {
 }
 RUN_SUBTYPE = "ML Training Run"
 DEPLOYMENT_SUBTYPE = "Model Deployment"
+OPENLINEAGE_JOB_SUBTYPE = "OpenLineage Job"
 INCIDENT_TYPE = "MODEL_DRIFT"
 # governance records kept whole as custom properties of the entities they are about
 RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT, NodeKind.ALERT,
@@ -227,21 +228,6 @@ def source_owners(value: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _readable_owners(props: dict[str, Any]) -> dict[str, Any]:
-    """A run's ``properties`` with its owners as people read them (``team:churn-ml, user:jdoe
-    (MAINTAINER)``): a custom property is text DataHub shows as is. No owner left: no
-    property."""
-    if "owners" not in props:
-        return props
-    from connectors.harvesters.openlineage import load_owners, owner_label
-
-    out = {k: v for k, v in props.items() if k != "owners"}
-    owners = load_owners(props["owners"])
-    if owners:
-        out["owners"] = ", ".join(owner_label(o) for o in owners)
-    return out
-
-
 # OpenLineage dataset namespace → DataHub platform, as DataHub's OpenLineage converter maps
 # them (``OpenLineageToDataHub.getDatasetUrnFromOlDataset``, with ``HdfsPlatform``): a
 # namespace with a scheme (``postgres://host:5432``, ``snowflake://org-account``,
@@ -284,6 +270,39 @@ def location_dataset(location: str) -> tuple[str, str] | None:
     if not sep or scheme.lower() not in _FS_PLATFORMS:
         return None
     return openlineage_dataset(f"{scheme.lower()}://", rest)
+
+
+def _run_owners(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A run's ``properties`` with its owners as people read them (``team:churn-ml, user:jdoe
+    (MAINTAINER)``; no owner left: no property), and the owners as the store keeps them (the
+    JSON list) when that text does not read back as them (a name holding ``, `` or
+    parentheses), else None: a reader gets them exactly either way."""
+    if "owners" not in props:
+        return props, None
+    from connectors.harvesters.openlineage import dump_owners, load_owners, owner_label
+
+    out = {k: v for k, v in props.items() if k != "owners"}
+    owners = load_owners(props["owners"])
+    if not owners:
+        return out, None
+    out["owners"] = ", ".join(owner_label(o) for o in owners)
+    return out, None if load_owners(out["owners"]) == owners else dump_owners(owners)
+
+
+_OL_PRODUCER = re.compile(r"^https://github.com/OpenLineage/OpenLineage/.*/(.*)$")
+
+
+def openlineage_orchestrator(producer: str | None) -> str:
+    """The orchestrator DataHub's OpenLineage converter names a job's flow after, from the
+    events' ``producer`` (``…/OpenLineage/OpenLineage/tree/1.9.1/integration/spark`` → spark,
+    Airflow's provider → airflow); ``openlineage`` for any other producer (the converter
+    would take the run's processing engine, which is not kept, or give the job no flow)."""
+    m = _OL_PRODUCER.match(producer or "")
+    if m and m.group(1):
+        return m.group(1)
+    if (producer or "").startswith("https://github.com/apache/airflow/"):
+        return "airflow"
+    return "openlineage"
 
 
 _NAT = re.compile(r"(\d+)")
@@ -577,6 +596,26 @@ class _Planner:
             return url or repo.removeprefix("repository:")
         return None
 
+    def openlineage_job(self, a: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(flow urn, job urn, facts) of an OpenLineage run's job, as DataHub's OpenLineage
+        converter names them: flow ``(<orchestrator>, <job name up to its first dot>, <job
+        namespace>)``, job ``(<flow>, <job name>)``. None for a run of another source."""
+        if a.get("source") != "openlineage" or not a.get("name") or not a.get("job"):
+            return None
+        name, job = str(a["name"]), str(a["job"])
+        namespace = job[: -len(name) - 1] if job.endswith(f"/{name}") else ""
+        orch = openlineage_orchestrator((a.get("properties") or {}).get("producer"))
+        if not _PLATFORM_RE.match(orch):
+            orch = "openlineage"
+        from datahub.utilities.urn_encoder import UrnEncoder
+
+        enc = UrnEncoder.encode_string
+        flow_name = name.split(".", 1)[0]
+        flow = f"urn:li:dataFlow:({orch},{enc(flow_name)},{enc(namespace or self.env)})"
+        return flow, self._job(flow, name), {"name": name, "namespace": namespace,
+                                             "job": job, "orchestrator": orch,
+                                             "flow_name": flow_name}
+
     def run_orchestrator(self, a: dict[str, Any]) -> str:
         src = a.get("source") or "lineage"
         return "mlflow" if src == "mlflow" else self.platform
@@ -650,6 +689,7 @@ class _Planner:
         out += self.plan_flows()
         out += self.plan_datasets()
         out += self.plan_stages()
+        out += self.plan_openlineage_jobs()
         out += self.plan_groups()
         out += self.plan_models()
         out += self.plan_runs()
@@ -681,6 +721,10 @@ class _Planner:
             flow, _ = self.stage_flow_job(nid)
             flows[flow] = {"name": a.get("dvc_yaml") or "dvc.yaml",
                            "repository": self.repo_key(a, nid), "kind": "dvc"}
+        for nid in self.ids(NodeKind.RUN):
+            job = self.openlineage_job(self.attrs(nid))
+            if job is not None and self.run_stage(nid, self.attrs(nid)) is None:
+                flows[job[0]] = {"name": job[2]["flow_name"], "kind": "openlineage"}
         for nid in self.ids(NodeKind.DEPLOYMENT):
             urn = self.deployment_flow(nid)
             group = urn.split(",")[1].removeprefix("deployments/")
@@ -853,6 +897,36 @@ class _Planner:
                     if anchor in self.urn_of:
                         out[anchor][rid] = text
         return out
+
+    def plan_openlineage_jobs(self) -> list[EntityPlan]:
+        """The jobs of OpenLineage runs (those no DVC stage stands for): a ``dataJob`` the
+        runs instantiate, owned by the owners the job's ``ownership`` facet names in the
+        latest run that gives one (a dataProcessInstance takes no ``ownership``)."""
+        runs: dict[str, list[str]] = defaultdict(list)
+        facts: dict[str, dict[str, Any]] = {}
+        for nid in self.ids(NodeKind.RUN):
+            a = self.attrs(nid)
+            job = self.openlineage_job(a)
+            if job is None or self.run_stage(nid, a) is not None:
+                continue
+            runs[job[1]].append(nid)
+            facts[job[1]] = {**job[2], "flow": job[0]}
+        plans = []
+        for urn in sorted(runs):
+            view = dict(facts[urn])
+            best: tuple[tuple[str, str], Any] | None = None
+            for r in runs[urn]:
+                a = self.attrs(r)
+                props = a.get("properties") or {}
+                if "owners" not in props:
+                    continue
+                at = (str(a.get("end_time") or a.get("start_time") or ""), r)
+                if best is None or at > best[0]:
+                    best = (at, props["owners"])
+            if best is not None:
+                view["owners"] = source_owners(best[1])
+            plans.append(EntityPlan(urn, "openlineage_job", runs[urn], view))
+        return plans
 
     def plan_stages(self) -> list[EntityPlan]:
         by_urn: dict[str, list[str]] = defaultdict(list)
@@ -1078,6 +1152,14 @@ class _Planner:
                           for s in self.g.predecessors(d, EdgeKind.OUTPUT, NodeKind.STAGE)})
         return writers[0] if writers else None
 
+    def run_template(self, nid: str, a: dict[str, Any]) -> str | None:
+        """The job a run instantiates: its DVC stage, else its OpenLineage job."""
+        stage = self.run_stage(nid, a)
+        if stage is not None:
+            return stage
+        job = self.openlineage_job(a)
+        return job[1] if job else None
+
     def previous_runs(self, nid: str) -> list[str]:
         prev = set(self.g.predecessors(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))
         if not prev:
@@ -1107,19 +1189,20 @@ class _Planner:
                    for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)],
                 key=_urn_then_props)
             exp_urn, exp_name, _ = self.experiment(a)
+            props, exact = _run_owners(a.get("properties") or {})
             view = {
                 "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
                 "source": a.get("source"), "status": a.get("status"), "user": a.get("user"),
                 "start": a.get("start_time"), "end": a.get("end_time"),
                 "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {},
-                "properties": _readable_owners(a.get("properties") or {}),
+                "properties": props, "owners_exact": exact, "job": a.get("job"),
                 "commit": commit, "tracking_uri": a.get("tracking_uri"),
                 # dirty on the run or on its code edge: DataHub has one place for it
                 "dirty": True if any(e.attrs.get("dirty") for e in
                                      self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
-                "template": self.run_stage(nid, a), "upstream": self.previous_runs(nid),
+                "template": self.run_template(nid, a), "upstream": self.previous_runs(nid),
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
                 "placeholder": self.g.is_placeholder(nid),
             }
@@ -1441,8 +1524,9 @@ def _build_flow(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     v = p.view
     custom = {"repository": v["repository"]} if v.get("repository") else None
     yield p.urn, DataFlowInfoClass(name=v["name"], customProperties=custom)
-    yield p.urn, SubTypesClass(typeNames=["DVC Pipeline" if v["kind"] == "dvc"
-                                          else "Model Deployments"])
+    if v["kind"] != "openlineage":  # (DataHub's OpenLineage converter gives it none)
+        yield p.urn, SubTypesClass(typeNames=["DVC Pipeline" if v["kind"] == "dvc"
+                                              else "Model Deployments"])
 
 
 def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
@@ -1488,6 +1572,19 @@ def _build_stage(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         yield p.urn, VersionInfoClass(
             version=v["commit"], versionType="git",
             externalUrl=_source_code_url(v.get("repo_url"), v["commit"]))
+
+
+def _build_openlineage_job(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import DataJobInfoClass, SubTypesClass
+
+    v = p.view
+    yield p.urn, DataJobInfoClass(
+        name=v["name"], type=v["orchestrator"], flowUrn=v["flow"],
+        customProperties=_str_map({"namespace": v.get("namespace"), "job": v.get("job")}))
+    yield p.urn, SubTypesClass(typeNames=[OPENLINEAGE_JOB_SUBTYPE])
+    owners = _owners([(u, t) for u, t in v.get("owners", [])])
+    if owners:
+        yield p.urn, owners
 
 
 def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
@@ -1644,7 +1741,8 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     v = p.view
     custom = _str_map({**v["properties"], **v["tags"], "source": v.get("source"),
                        "run_id": v.get("run_id"), "status": v.get("status"),
-                       "user": v.get("user"),
+                       "user": v.get("user"), "job": v.get("job"),
+                       "lineage_owners": v.get("owners_exact"),
                        "git_commit": v.get("commit"),
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
@@ -1759,6 +1857,7 @@ def _build_incident(p: EntityPlan) -> Iterator[tuple[str, Any]]:
 _BUILDERS = {
     "globals": _build_globals, "experiment": _build_experiment, "flow": _build_flow,
     "dataset": _build_dataset, "stage": _build_stage, "group": _build_group,
+    "openlineage_job": _build_openlineage_job,
     "model": _build_model, "run": _build_run, "deployment": _build_deployment,
     "incident": _build_incident,
 }
