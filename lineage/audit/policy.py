@@ -144,6 +144,8 @@ class Policy(_Strict):
 
         if info.context and info.context.get("rule_ids_checked"):
             return self  # parse_policy reported them with their lines, next to the rest
+        for i, tiers in unchecked_approvals(self):
+            raise ValueError(f"approvals.{i}.tiers: {_unchecked(self, tiers)}")
         for where, rid in [("rules", r) for r in self.rules] + [
             ("waivers", w.rule) for w in self.waivers
         ]:
@@ -161,6 +163,33 @@ class Policy(_Strict):
                 continue
             return req
         return ApprovalRequirement()
+
+
+def unchecked_approvals(policy: Policy) -> list[tuple[int, list[str]]]:
+    """``approvals`` entries naming tiers ``four-eyes`` does not check (its ``tiers``): the
+    approver count and roles they require would never be checked, and the gate would pass a
+    deployment one approver made. (index, those tiers) each; none when the rule is off."""
+    from lineage.audit.registry import RULES
+
+    spec = RULES.get("four-eyes")
+    override = policy.rules.get("four-eyes")
+    if spec is None or (override is not None and not override.enabled):
+        return []
+    checked = set(override.tiers if override is not None and override.tiers is not None
+                  else spec.tiers)
+    return [(i, missing) for i, req in enumerate(policy.approvals)
+            if req.tiers is not None
+            and (missing := [str(t) for t in req.tiers if t not in checked])]
+
+
+def _unchecked(policy: Policy, tiers: list[str]) -> str:
+    from lineage.audit.registry import RULES
+
+    override = policy.rules.get("four-eyes")
+    checked = (override.tiers if override is not None and override.tiers is not None
+               else list(RULES["four-eyes"].tiers))
+    return (f"four-eyes, which checks these approvers, applies to {', '.join(checked)} only, "
+            f"so what this entry requires for {', '.join(tiers)} would never be checked")
 
 
 DEFAULT_POLICY = Policy()
@@ -217,6 +246,12 @@ def parse_policy(text: str, source: str) -> Policy:
         policy = Policy.model_validate(data, context={"rule_ids_checked": True})
     except ValidationError as exc:
         problems += _problems(exc, root, source)
+    else:
+        for i, tiers in unchecked_approvals(policy):
+            at = line_of(root, ("approvals", i, "tiers")) or 1
+            problems.append((at, f"{source}:{at}: field approvals.{i}.tiers: "
+                                 f"{_unchecked(policy, tiers)}",
+                             "add them to rules.four-eyes.tiers (or remove them here)"))
     if not problems:
         return policy
     problems.sort(key=lambda p: p[0])
