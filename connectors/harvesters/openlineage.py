@@ -101,8 +101,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # and job facets deleted later clear the tags and properties they gave; 13: a runId that is a
 # UUID is read in lower case, so its letter case no longer splits one run in two; 14: edges a
 # later event withdrew are withdrawn from the store; 15: a file of another checkout of this
-# repository, such as a CI job's, is its repository path)
-PARSER_VERSION = "15"
+# repository, such as a CI job's, is its repository path; 16: a dataset's namespace and name
+# lose credentials)
+PARSER_VERSION = "16"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -400,6 +401,8 @@ class OpenLineageHarvester:
             events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
             for name, kept in (cached.get("fields") or {}).items():
                 old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
+                if name.startswith("["):  # and so is a dataset's key (parser version < 16)
+                    name = _dataset_key(*json.loads(name))
                 if name not in fields or _later(old, fields[name]):
                     fields[name] = old
         else:
@@ -703,8 +706,11 @@ def run_key(run_id: str) -> str:
 
 
 def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
-    """The field key of a dataset's facet (``facet`` "" marks the dataset itself)."""
-    return json.dumps([fld, namespace, name, facet])
+    """The field key of a dataset's facet (``facet`` "" marks the dataset itself). The
+    namespace and name lose credentials (:func:`_scrub`): a producer that names its datasets
+    with its connection string (``postgres://etl:<password>@db:5432``) would put the password
+    in the data node's id, everything that names it, and the cache."""
+    return json.dumps([fld, _scrub(namespace), _scrub(name), facet])
 
 
 def _digest(data: bytes) -> str:

@@ -1,0 +1,100 @@
+"""Credentials in OpenLineage dataset namespaces: a producer configured with a connection
+string names its datasets ``postgres://etl:<password>@db:5432`` (the spec's namespace is
+``postgres://{host}:{port}``) or ``s3://<key>:<secret>@bucket``. The password must not end in
+a data node id, its attributes, an edge, the cache, or anything pushed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.model import EdgeKind
+from tests.conftest import GitRepo
+
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+RUN = "0190a5b2-0000-7000-8000-000000000002"
+RID = f"run:openlineage:{RUN}"
+SECRET = "pa55SECRETword"
+
+
+def _event(state: str, at: str) -> dict:
+    return {"eventType": state, "eventTime": at, "producer": PRODUCER, "run": {"runId": RUN},
+            "job": {"namespace": "airflow", "name": "crm_sync"},
+            "inputs": [{"namespace": f"postgres://etl:{SECRET}@db.internal:5432",
+                        "name": "crm.customers"}],
+            "outputs": [{"namespace": f"s3://AKIAEXAMPLE:{SECRET}@models-bucket",
+                         "name": "churn/model.pkl"}]}
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("README.md", "crm\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    return git_repo
+
+
+def _no_secret_in_the_store(repo: GitRepo) -> None:
+    for f in (repo.path / ".lineage").rglob("*"):
+        if f.is_file():
+            assert SECRET.encode() not in f.read_bytes(), f
+
+
+def test_a_password_in_a_dataset_namespace_is_stored_nowhere(repo: GitRepo) -> None:
+    path = repo.path / "openlineage" / "events.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps(_event("START", "2026-01-03T10:00:00Z")) + "\n")
+    api.harvest(repo.path, only=["openlineage"])
+    with path.open("a") as f:  # a second harvest merges with the cached START
+        f.write(json.dumps(_event("COMPLETE", "2026-01-03T10:05:00Z")) + "\n")
+    api.harvest(repo.path, only=["openlineage"])
+    graph = api.open_store(repo.path).load_graph()
+    assert [e.source for e in graph.in_edges(RID, EdgeKind.INPUT)] == [
+        "data:postgres://db.internal:5432:crm.customers@unversioned"]
+    assert [e.target for e in graph.out_edges(RID, EdgeKind.OUTPUT)] == [
+        "data:s3://models-bucket:churn/model.pkl@unversioned"]
+    assert graph.attrs("data:postgres://db.internal:5432:crm.customers@unversioned")[
+        "namespace"] == "postgres://db.internal:5432"
+    pushed = CliRunner().invoke(app, ["push", "--repo", str(repo.path)])
+    assert pushed.exit_code == 0, pushed.output
+    _no_secret_in_the_store(repo)
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_a_run_cached_with_the_password_loses_it_on_upgrade(repo: GitRepo) -> None:
+    """A store harvested before namespaces were cleaned keeps the namespace as written in its
+    cache: the next harvest (the parse rules changed) cleans it, and the run's edges leave the
+    data nodes named with the password."""
+    path = repo.path / "openlineage" / "events.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps(_event("START", "2026-01-03T10:00:00Z")) + "\n")
+    api.harvest(repo.path, only=["openlineage"])
+    from lineage.model import Edge
+
+    store = api.open_store(repo.path)
+    cached = store.cache_get_many("openlineage-runs", [RID])[RID]
+    old_key = json.dumps(["inputs", f"postgres://etl:{SECRET}@db.internal:5432",
+                          "crm.customers", ""])
+    cached["fields"] = {(old_key if k.startswith('["inputs"') else k): v
+                        for k, v in cached["fields"].items()}
+    old_id = f"data:postgres://etl:{SECRET}@db.internal:5432:crm.customers@unversioned"
+    with store.transaction():
+        store.cache_put_many("openlineage-runs", [(RID, cached)])
+        store.upsert([Edge.make(EdgeKind.INPUT, old_id, RID, pin="none")])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    path.unlink()  # the run is rebuilt from the cache alone
+    api.harvest(repo.path, only=["openlineage"])
+    graph = api.open_store(repo.path).load_graph()
+    assert [e.source for e in graph.in_edges(RID, EdgeKind.INPUT)] == [
+        "data:postgres://db.internal:5432:crm.customers@unversioned"]
+    store = api.open_store(repo.path)
+    assert SECRET not in json.dumps(store.cache_get_many("openlineage-runs", [RID]))
+    assert store.verify().ok
+    store.close()
