@@ -1180,6 +1180,19 @@ def said_otherwise(seen: dict[str, dict[str, tuple[Any, Any]]], nid: str,
     dates). Returns (where the first differing field was said, the fields) or None, and
     remembers what this record adds (``where`` is the caller's handle on it)."""
     merged = seen.setdefault(nid, {})
+    if said.get("kind") == "run" and merged:
+        # a run's records follow its life cycle: the record of its end completes the one of
+        # its start, whichever file is read first (run_clash_of)
+        was = {k: v[0] for k, v in merged.items()}
+        run_clash = sorted(run_clash_of(was, dict(said), earlier_ok=True)
+                           or run_clash_of(dict(said), was, earlier_ok=True))
+        if run_clash:
+            first = merged.get(run_clash[0].split(".", 1)[0]) or next(iter(merged.values()))
+            return first[1], run_clash
+        for k, v in run_record_merged(was, dict(said)).items():
+            if k not in merged or merged[k][0] != v:
+                merged[k] = (v, where)
+        return None
     clash = sorted(k for k in said if k != "id" and k in merged and merged[k][0] != said[k])
     if clash:
         return merged[clash[0]][1], clash
@@ -1515,9 +1528,23 @@ def run_clash_of(stored: dict[str, Any], new: dict[str, Any], *,
     if now < was and not earlier_ok:
         return {"status": stored.get("status")}
     progressing = was < ENDED or now < was
-    skip = set(_RUN_KEYED) | (set(_RUN_PROGRESS) if progressing else set())
+    skip = {*_RUN_KEYED, "inputs", "models", *(_RUN_PROGRESS if progressing else ())}
     clash = recorded_clash_of({k: v for k, v in stored.items() if k not in skip},
                               {k: v for k, v in new.items() if k not in skip})
+    # two records of the run (canonical content): an input is read with one content hash, a
+    # model version has one set of bytes; a run that ended gains no input
+    for key, ident in (("inputs", ("path",)), ("models", ("name", "version"))):
+        a_items = {tuple(x.get(i) for i in ident): x for x in stored.get(key) or []
+                   if isinstance(x, dict)}
+        for x in new.get(key) or []:
+            if not isinstance(x, dict):
+                continue
+            name = "@".join(str(x.get(i)) for i in ident)
+            old = a_items.get(tuple(x.get(i) for i in ident))
+            if old is not None and old.get("hash") != x.get("hash"):
+                clash[f"{key}.{name}"] = old.get("hash") or "no content hash"
+            elif old is None and a_items and not progressing and key == "inputs":
+                clash[key] = sorted("@".join(map(str, k)) for k in a_items)
     for key in _RUN_KEYED:
         a, b = stored.get(key), new.get(key)
         if (progressing and key in _RUN_PROGRESS) or not isinstance(a, dict) \
@@ -1572,6 +1599,18 @@ def run_progress(store: Store, facts: list[Node | Edge]) -> list[Node | Edge]:
                 f = Node(kind=f.kind, id=f.id, attrs=run_merged(old.attrs, f.attrs))
         out.append(f)
     return out
+
+
+def run_record_merged(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two run records' canonical content as one: :func:`run_merged`, with their inputs and
+    models together (by path; by name and version)."""
+    merged = run_merged(a, b)
+    first, then = (b, a) if run_stage(b.get("status")) < run_stage(a.get("status")) else (a, b)
+    for key, ident in (("inputs", ("path",)), ("models", ("name", "version"))):
+        items = _by_key(first.get(key), then.get(key), *ident)
+        if items:
+            merged[key] = items
+    return merged
 
 
 def run_merged(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -1834,9 +1873,7 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
                              line=existing[0].line_of(clash[0].split(".", 1)[0]),
                              field=clash[0], hint="a run that differs is a new run: record "
                              "it with another --run-id, or none")
-        merged = run_merged(was, now)
-        merged["inputs"] = _by_key(was.get("inputs"), now.get("inputs"), "path")
-        merged["models"] = _by_key(was.get("models"), now.get("models"), "name", "version")
+        merged = run_record_merged(was, now)
         return RunRecord.model_validate({k: v for k, v in merged.items() if v})
     clash = conflicts(existing[0].record, record)
     if clash:
@@ -1867,7 +1904,7 @@ __all__ = [
     "recorded_clash",
     "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "ENDED", "NOT_ENDED", "RUN_STATUSES", "metric_json", "normalize_uri", "run_clash_of",
-    "run_merged", "run_progress", "run_stage",
+    "run_merged", "run_progress", "run_record_merged", "run_stage",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",
 ]

@@ -54,6 +54,7 @@ from lineage.records import (
     record_files,
     recorded_conflict,
     repository_of,
+    run_merged,
     run_progress,
     said_otherwise,
     stored_node_id,
@@ -175,6 +176,7 @@ class RecordsHarvester:
         repository = repository_of(ctx.repo_path, ctx.store)
         prepared = []
         runs: list[tuple[list[Node | Edge], str]] = []  # this harvest's runs, where recorded
+        run_states: dict[str, dict[str, Any]] = {}  # a run's node as this harvest left it
         for rec in entries:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
                 continue  # applied when it was cached
@@ -220,11 +222,26 @@ class RecordsHarvester:
             if error is not None:
                 raise error
             # a model version a run re-states keeps its commit, run and time as recorded
-            # a run's end completes the run stored when it started (metrics merged)
-            prepared.append(run_progress(ctx.store, keep_recorded_versions(ctx.store, facts)))
+            # a run's end completes the run stored when it started (metrics merged), or read
+            # in another file of this harvest (the file of its start), whichever comes first
+            facts = run_progress(ctx.store, keep_recorded_versions(ctx.store, facts))
+            if isinstance(record, RunRecord):
+                facts = [self._run_state(f, run_states) if isinstance(f, Node) and f.id == nid
+                         else f for f in facts]
+            prepared.append(facts)
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             yield from facts
+
+
+    @staticmethod
+    def _run_state(node: Node, states: dict[str, dict[str, Any]]) -> Node:
+        """The run ``node`` merged with what this harvest's earlier records of it said: the
+        facts land in order, so the last one written holds the run's whole state."""
+        prev = states.get(node.id)
+        attrs = node.attrs if prev is None else run_merged(prev, node.attrs)
+        states[node.id] = attrs
+        return node if prev is None else Node(kind=node.kind, id=node.id, attrs=attrs)
 
 
 _ALWAYS = ("document", "run")

@@ -197,3 +197,46 @@ def test_track_run_completes_a_run_recorded_as_running(repo: GitRepo) -> None:
     with pytest.raises(InputError, match="already recorded"):
         with track_run(repo.path, name="train", run_id="sched-7"):
             raise AssertionError("must not run")
+
+
+START = ("kind: run\nid: r9\nstatus: RUNNING\nstart_time: 2026-01-15T10:00:00Z\n"
+         "commit: {commit}\nparams: {{lr: 0.1}}\nmetrics: {{loss: 0.5}}\n")
+END = ("kind: run\nid: r9\nstatus: FINISHED\nstart_time: 2026-01-15T10:00:00Z\n"
+       "end_time: 2026-01-15T10:42:00Z\ncommit: {commit}\nmetrics: {{auc: 0.9}}\n")
+
+
+@pytest.mark.parametrize(("start", "end"), [("a-start.yaml", "b-end.yaml"),
+                                            ("z-start.yaml", "b-end.yaml")])
+def test_the_files_of_a_runs_start_and_end_are_one_run(repo: GitRepo, start: str,
+                                                       end: str) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    repo.write(f"governance/run/{start}", START.format(commit=sha))
+    repo.write(f"governance/run/{end}", END.format(commit=sha))
+    validate = runner.invoke(app, ["record", "validate", "-C", str(repo.path)])
+    assert validate.exit_code == 0, validate.output
+    harvest = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert harvest.exit_code == 0, harvest.output
+    with api.open_store(repo.path) as store:
+        node = store.get_node("run:lineage:r9")
+        assert node is not None
+        assert node.attrs["status"] == "FINISHED"
+        assert node.attrs["end_time"] == "2026-01-15T10:42:00Z"
+        assert node.attrs["metrics"] == {"loss": 0.5, "auc": 0.9}
+        assert node.attrs["params"] == {"lr": 0.1}
+    before = store_state(repo)
+    again = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert again.exit_code == 0, again.output
+    assert store_state(repo) == before
+
+
+def test_the_end_of_a_run_saying_another_commit_than_its_start_is_refused(
+        repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    repo.write("governance/run/a-start.yaml", START.format(commit=sha))
+    repo.write("governance/run/b-end.yaml", END.format(commit="f" * 40))
+    validate = runner.invoke(app, ["record", "validate", "-C", str(repo.path)])
+    assert validate.exit_code == 1 and "commit" in validate.output, validate.output
+    before = store_state(repo)
+    harvest = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert harvest.exit_code == 2 and "commit" in harvest.stderr, harvest.output
+    assert store_state(repo) == before
