@@ -350,8 +350,9 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.passed(v, tier, model=v)
         elif runs:
             seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
-            said = ", ".join(f"{short(r)}: {s if s not in (None, '') else 'no status'}"
-                             for r, s in seen)
+            said = ", ".join(f"{short(r)}: " + (
+                "not in the lineage graph" if r not in ctx.idx.attrs
+                else str(s) if s not in (None, "") else "no status") for r, s in seen)
             words = sorted({w for r, _ in seen for w in _finished_words(ctx.idx.a(r))})
             still = (f"; a run still {', '.join(sorted(stopped))} after it ended was stopped "
                      "before it could record its end (killed, out of memory)"

@@ -76,3 +76,19 @@ def test_a_run_its_source_says_finished_vouches_for_the_version(source: str, sta
         assert run_audit(store, now=fx.now, rules=["model-has-run"]).findings == []
     finally:
         store.close()
+
+
+def test_a_producing_run_no_source_described_vouches_for_nothing(tmp_path: Path) -> None:
+    """An MLflow version whose run was purged (``mlflow gc``): the ``produced`` edge names a run
+    the graph lacks; it is no finished run."""
+    fx = make_fixture(0, fixed=True)
+    version, run = _with_status(fx, "mlflow", "FINISHED")
+    fx.items = [i for i in fx.items if not (isinstance(i, Node) and i.id == run)]
+    store = write_store(fx, tmp_path / ".lineage")
+    try:
+        report = run_audit(store, now=fx.now, rules=["model-has-run"])
+    finally:
+        store.close()
+    [f] = report.findings
+    assert f.subject == version
+    assert f"({run}: not in the lineage graph)" in f.message, f.message
