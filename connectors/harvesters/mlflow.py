@@ -54,7 +54,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -559,10 +559,16 @@ class ClientReader:
     def read(self, wm: dict[str, Any]) -> Snapshot:  # noqa: ARG002 - full read; writes nothing new
         from mlflow.entities import ViewType
 
+        with _env_defaults(_FIRST_CONTACT_ENV):  # is the server there, does it take the
+            first = self.client.search_experiments(view_type=ViewType.ALL)  # credentials
+        with _env_defaults(_HARVEST_ENV):
+            return self._read_all(first)
+
+    def _read_all(self, first: Any) -> Snapshot:
+        from mlflow.entities import ViewType
+
         c = self.client
         snap = Snapshot()
-        with _first_contact():  # is the server there, does it take the credentials
-            first = c.search_experiments(view_type=ViewType.ALL)
         for e in _paged(lambda tok: c.search_experiments(view_type=ViewType.ALL, page_token=tok),
                         first):
             snap.experiments[str(e.experiment_id)] = {
@@ -635,16 +641,18 @@ class ClientReader:
 
 
 # MLflow retries a failed request 7 times with a doubling backoff: ~4 minutes of silence before
-# "connection refused", and each try may wait 120 s for a host that drops packets. The first
-# request of a harvest is retried once, quickly, with a 15 s timeout, unless the user set these;
-# the following ones keep MLflow's own settings (a transient 503 mid-harvest).
+# "connection refused" or after a server that goes down mid-harvest starts answering 503, and
+# each try may wait 120 s for a host that drops packets. Unless the user set them: the first
+# request of a harvest is retried once, quickly, with a 15 s timeout (is the server there at
+# all); the following ones twice (a transient 503 passes, ~3 s of backoff) with a 30 s timeout
+# (a page of 1,000 runs from a busy server), so a failure mid-harvest is reported within
+# seconds, or about 1.5 minutes for a server that stops answering.
 _FIRST_CONTACT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
                       "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                       "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
-
-
-def _first_contact() -> AbstractContextManager[None]:
-    return _env_defaults(_FIRST_CONTACT_ENV)
+_HARVEST_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 
 
 def _model_versions(client: Any, name: str) -> Iterator[Any]:

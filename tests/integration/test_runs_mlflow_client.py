@@ -141,8 +141,16 @@ class _Gateway(BaseHTTPRequestHandler):
     upstream = ""
     down = False
     missing = ""  # an endpoint this server does not have (an older MLflow)
+    fail_from = 0  # from this request on (counting from 1), every answer is a 503
+    served = 0
 
     def _forward(self) -> None:
+        _Gateway.served += 1
+        if _Gateway.fail_from and _Gateway.served >= _Gateway.fail_from:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if _Gateway.missing and _Gateway.missing in self.path:
             page = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"
             self.send_response(404)
@@ -374,6 +382,49 @@ def test_server_that_never_answers_fails_in_under_a_minute(tmp_path: Path,
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "timeout" in errors[0].lower(), out
     assert _store_state(repo.path) == before
+
+
+@pytest.mark.slow
+def test_server_failing_mid_harvest_fails_fast_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: str) -> None:
+    """The server answers the first request, then 503 (its backend went down): MLflow's own
+    retries (7, doubling backoff) would wait about 4 minutes. The harvest fails in one line
+    naming the server, writes nothing, and the next harvest reads everything."""
+    for var in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT"):
+        monkeypatch.delenv(var, raising=False)
+    _Gateway.upstream, _Gateway.down, _Gateway.served, _Gateway.fail_from = \
+        mlflow_server, False, 0, 2
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    port = gateway.server_address[1]
+    uri = f"http://alice:pw-s3cret@127.0.0.1:{port}"
+    repo = _repo(tmp_path, "repo")
+    before = _store_state(repo.path)
+    try:
+        code, out, took = _harvest_cli(repo.path, uri)
+        assert _Gateway.served > 2  # the runs were asked for: it failed mid-harvest
+        after_failure = _store_state(repo.path)
+        _Gateway.fail_from = 0
+        code2, out2, _ = _harvest_cli(repo.path, uri)
+    finally:
+        _Gateway.fail_from = 0
+        gateway.shutdown()
+    assert code != 0
+    assert took < 30, took
+    lines = [line for line in out.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1 and f"http://127.0.0.1:{port}" in errors[0], out
+    assert "pw-s3cret" not in out
+    assert after_failure == before
+    assert code2 == 0, out2
+    store = api.open_store(repo.path)
+    runs = {n.attrs["run_id"] for n in store.iter_nodes("run")}
+    models = {n.id for n in store.iter_nodes("model")}
+    assert store.verify().ok
+    store.close()
+    assert runs == set(EXPECTED_RUNS)
+    assert models == {"model:churn-model@1", "model:churn-model@2"}
 
 
 @pytest.mark.slow
