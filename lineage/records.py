@@ -495,9 +495,14 @@ class DocumentRecord(_Record):
         return self
 
 
+# a path in the repository, in one spelling (`./data/x.csv` is `data/x.csv`): the data node it
+# names is the DVC harvester's for the same path and content
+RepoPathText = Annotated[Text, AfterValidator(lambda v: normalize_uri(v))]
+
+
 class RunInput(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-    path: Text = Field(description="repo-relative path (or dataset name)")
+    path: RepoPathText = Field(description="repo-relative path (or dataset name)")
     hash: HashStr | None = Field(None, description="content hash (DVC md5)")
     pin: PinStrength | None = Field(None, description="strong = content hash, weak = sample "
                                     "digest, none = path only; default from hash")
@@ -509,7 +514,7 @@ class RunModel(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
     name: GroupName
     version: str = Field(pattern=r"^[^@\s]+$")
-    path: Text | None = Field(None, description="artifact path written by the run")
+    path: RepoPathText | None = Field(None, description="artifact path written by the run")
     hash: HashStr | None = Field(None, description="artifact content hash (DVC md5)")
 
 
@@ -1573,7 +1578,8 @@ def _inputs_clash(store: Store, nid: str, facts: list[Node | Edge], *,
             "SELECT source, attrs FROM edges WHERE target=? AND kind=?",
             (nid, str(EdgeKind.INPUT))):
         a = json.loads(attrs)
-        stored[str(a.get("path") or source)] = a.get("digest")
+        # (stored before paths were normalized: `./data/x.csv` is the same input)
+        stored[normalize_uri(str(a.get("path") or source))] = a.get("digest")
     clash: dict[str, Any] = {}
     for f in facts:
         if not (isinstance(f, Edge) and f.kind == EdgeKind.INPUT and f.target == nid):

@@ -1,0 +1,62 @@
+"""A run file's input and model paths are repository paths however they are written:
+`./data/train.csv` is `data/train.csv`, the DVC harvester's data node for the same content,
+not a node of its own that joins nothing."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from lineage.ids import data_id
+from lineage.model import EdgeKind
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+MD5 = "md5:3a9f1c2b4d5e6f708192a3b4c5d6e7f8"
+MODEL = "md5:0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.git("remote", "add", "origin", "https://github.com/acme/churn.git")
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    return git_repo
+
+
+@pytest.mark.parametrize("spelling", ["./data/train.csv", "data/./train.csv",
+                                      "models/../data/train.csv"])
+def test_run_file_paths_are_normalized(repo: GitRepo, spelling: str) -> None:
+    repo.write("governance/run/r1.yaml",
+               f"kind: run\nid: r1\ninputs:\n  - path: {spelling}\n    hash: {MD5}\n"
+               f"models:\n  - name: churn\n    version: v1\n    path: ./models/m.pkl\n"
+               f"    hash: {MODEL}\n")
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 0, res.output
+    with api.open_store(repo.path) as store:
+        inputs = {e.source for e in store.iter_edges(EdgeKind.INPUT)}
+        outputs = {e.target for e in store.iter_edges(EdgeKind.OUTPUT)}
+    assert inputs == {data_id("github.com/acme/churn", "data/train.csv", MD5)}
+    assert outputs == {data_id("github.com/acme/churn", "models/m.pkl", MODEL)}
+
+
+def test_a_run_stored_with_a_dotted_path_is_harvested_again(repo: GitRepo) -> None:
+    from lineage.model import Edge, Node, NodeKind
+
+    # a store written before paths were normalized holds the input as `./data/train.csv`
+    old = data_id("github.com/acme/churn", "./data/train.csv", MD5)
+    with api.open_store(repo.path) as store, store.transaction():
+        store.upsert([
+            Node.make(NodeKind.RUN, "run:lineage:r2", source="lineage", run_id="r2",
+                      status="FINISHED"),
+            Node.make(NodeKind.DATA, old, path="./data/train.csv", hash=MD5),
+            Edge.make(EdgeKind.INPUT, old, "run:lineage:r2", pin="strong",
+                      path="./data/train.csv", digest=MD5)])
+        store.append_event("record", "test", {"node": "run:lineage:r2"})
+    repo.write("governance/run/r2.yaml",
+               f"kind: run\nid: r2\ninputs:\n  - path: ./data/train.csv\n    hash: {MD5}\n")
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 0, res.output
