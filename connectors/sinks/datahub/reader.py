@@ -205,7 +205,7 @@ class _Reader:
                     facts = self.commit_facts.setdefault(sha.lower(), {})
                     facts.update({k: v for k, v in props.items()
                                   if k in ("git_commit_state", "git_author_name",
-                                           "git_author_email")})
+                                           "git_author_email", "git_tags")})
                 if props.get("dvc_recorded") and urn.startswith("urn:li:dataset:"):
                     try:
                         recorded = json.loads(props["dvc_recorded"])
@@ -478,8 +478,10 @@ class _Reader:
             facts = self.commit_facts.get(sha.lower(), {})
             author = {k: facts[f"git_author_{k}"] for k in ("name", "email")
                       if facts.get(f"git_author_{k}")}
+            tags = _json_list(facts.get("git_tags"))
             self.node(NodeKind.COMMIT, cid, {
                 "sha": sha.lower(), "repository": repo, "author": author or None,
+                "refs": [f"refs/tags/{t}" for t in tags] or None,
                 "placeholder": facts.get("git_commit_state") == "unseen"})
         return cid
 

@@ -822,7 +822,8 @@ class _Planner:
         return props
 
     def commit_facts(self, sha: str | None) -> dict[str, str]:
-        """What the audit needs to know about a commit that has no DataHub entity: whether git
+        """What the audit needs to know about a commit that has no DataHub entity (and its
+        tags, ``git_tags``, the only refs that name it alike in every clone): whether git
         saw it (``git_commit_state`` unknown = only an attribute names it; undescribed = an
         edge names it but no source described it, a dangling reference; unseen = named by a
         run but not found in git) and its author (approvals by the author do not count)."""
@@ -837,6 +838,12 @@ class _Planner:
         out: dict[str, str] = {}
         if a.get("placeholder"):
             out["git_commit_state"] = "unseen"
+        # its tags only: branches and remote-tracking refs differ from clone to clone (and
+        # move), so the catalog would change with the machine that pushed
+        tags = sorted({str(r)[len("refs/tags/"):] for r in a.get("refs") or []
+                       if str(r).startswith("refs/tags/") and len(str(r)) > len("refs/tags/")})
+        if tags:
+            out["git_tags"] = _json(tags)
         author = a.get("author") or {}
         if author.get("name"):
             out["git_author_name"] = str(author["name"])
