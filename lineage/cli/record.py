@@ -424,12 +424,22 @@ def run(
             ins.append({"path": rel, "hash": h.hash if h else None,
                         "size": h.size if h else None, "nfiles": h.nfiles if h else None})
         outs = []
+        # only a run that finished produced its models: a failed or killed one claims none
+        # (the version would hold its bytes, and the retry's would be refused), one that has
+        # not ended claims none yet (it may fail); neither needs the file, which a failed
+        # training may never have written (the job's failure step runs the same command)
+        word = status.strip().upper()
+        claims = word not in ("FAILED", "KILLED") and run_stage(status) == ENDED
+        left_out: list[str] = []
         for spec in models or []:
             ref, sep, path = spec.partition("=")
             if not sep or not ref or not path:
                 raise ConfigError(f"--model {spec!r} is not NAME[@VERSION]=PATH",
                                   hint="e.g. --model churn@v1.1.0=models/model.pkl")
             rel = pin_path(root, path)[0]
+            if not claims:
+                left_out.append(rel)
+                continue
             if not (root / rel).exists():
                 raise InputError(f"model file {rel} does not exist", field="model",
                                  hint="write the model before recording the run")
@@ -437,18 +447,12 @@ def run(
             mname, _, version = ref.partition("@")
             outs.append({"name": mname, "version": version or default_version(h.hash),
                          "path": rel, "hash": h.hash})
-        if outs and status.strip().upper() in ("FAILED", "KILLED"):
-            # as track_run: a run that did not finish produced no model version (the version
-            # would hold its bytes, and the retry's would be refused)
-            notes.append(f"a {status.strip().upper()} run claims no model: "
-                         f"{', '.join(m['path'] for m in outs)} left out (record the model "
-                         "with the run that finishes)")
-            outs = []
-        elif outs and run_stage(status) < ENDED:  # it may fail yet: named when it ends
-            notes.append(f"a {status.strip().upper()} run claims no model yet: "
-                         f"{', '.join(m['path'] for m in outs)} left out (record them when "
-                         "the run ends, with --status FINISHED)")
-            outs = []
+        if left_out and word in ("FAILED", "KILLED"):
+            notes.append(f"a {word} run claims no model: {', '.join(left_out)} left out "
+                         "(record the model with the run that finishes)")
+        elif left_out:
+            notes.append(f"a {word} run claims no model yet: {', '.join(left_out)} left out "
+                         "(record them when the run ends, with --status FINISHED)")
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
     running = run_stage(status) < ENDED

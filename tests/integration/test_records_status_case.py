@@ -75,3 +75,16 @@ def test_an_unknown_status_still_names_the_values(repo: GitRepo) -> None:
     res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--status", "done"])
     assert res.exit_code == 2
     assert "'FINISHED'" in res.stderr and "done" in res.stderr
+
+
+@pytest.mark.parametrize("status", ["FAILED", "killed", "RUNNING"])
+def test_a_run_that_did_not_finish_is_recorded_without_its_unwritten_model(
+        repo: GitRepo, status: str) -> None:
+    # the CI job's failure step runs the same command line: the training never wrote the model
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--name", "train",
+                              "--status", status, "--model", "churn@v2=models/never.pkl",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["record"]["status"] == status.upper() and "models" not in out["record"]
+    assert any("models/never.pkl" in w and "left out" in w for w in out["warnings"])
