@@ -195,6 +195,16 @@ class Withdrawal:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class NodeWithdrawal:
+    """A node its source no longer states (e.g. a run it now knows under another id), with
+    every edge into or out of it, given to :meth:`Store.upsert` among the facts: the facts
+    before it in the stream are written first, those after it may state the node again (a new
+    fact). Logged as a :class:`Withdrawal` is."""
+
+    id: str
+
+
 # a new fact's row; the event seq (an int) is a literal in the statement, not a column per row
 _INSERT_NODES = "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,{seq})"
 _INSERT_EDGES = "INSERT INTO edges(source, target, kind, attrs, hash, seq) VALUES (?,?,?,?,?,{seq})"
@@ -271,13 +281,14 @@ class WriteStats:
     edges_new: dict[str, int] = field(default_factory=dict)
     edges_changed: dict[str, int] = field(default_factory=dict)
     edges_withdrawn: dict[str, int] = field(default_factory=dict)
+    nodes_withdrawn: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(
             sum(d.values())
             for d in (self.nodes_new, self.nodes_changed, self.edges_new, self.edges_changed,
-                      self.edges_withdrawn)
+                      self.edges_withdrawn, self.nodes_withdrawn)
         )
 
     def as_dict(self) -> dict[str, dict[str, int]]:
@@ -287,7 +298,10 @@ class WriteStats:
             "edges_new": dict(sorted(self.edges_new.items())),
             "edges_changed": dict(sorted(self.edges_changed.items())),
         }
-        if self.edges_withdrawn:  # (left out when none: the payloads events always had)
+        # (left out when none: the payloads events always had)
+        if self.nodes_withdrawn:
+            out["nodes_withdrawn"] = dict(sorted(self.nodes_withdrawn.items()))
+        if self.edges_withdrawn:
             out["edges_withdrawn"] = dict(sorted(self.edges_withdrawn.items()))
         return out
 
@@ -651,10 +665,10 @@ class Store:
             raise StoreError("writes must happen inside Store.transaction()")
 
     # -- facts ------------------------------------------------------------------------------
-    def upsert(self, items: Iterable[Node | Edge | FactRows | Withdrawal],
+    def upsert(self, items: Iterable[Node | Edge | FactRows | Withdrawal | NodeWithdrawal],
                stats: WriteStats | None = None) -> WriteStats:
         """Merge nodes and edges (or :class:`FactRows`) into the store, and withdraw the edges
-        a :class:`Withdrawal` names, in the order given.
+        and nodes a :class:`Withdrawal` or :class:`NodeWithdrawal` names, in the order given.
 
         Merge rule: attributes from the new fact overwrite the stored ones key by key; keys the
         new fact does not carry are kept. A fact whose merged form is unchanged writes nothing.
@@ -696,6 +710,17 @@ class Store:
                                                  + len(item.edges)) > _BULK_ROWS:
                         dropped = self._drop_indexes()
                     self._write_rows(item, stats)
+                elif type(item) is NodeWithdrawal:
+                    if nodes:  # in order: what came before is written first
+                        self._write_nodes(nodes, stats)
+                        nodes = {}
+                    if edges:
+                        self._write_edges(edges, stats)
+                        edges = {}
+                    if gone:
+                        self._withdraw_edges(list(gone), stats)
+                        gone = {}
+                    self._withdraw_node(item.id, stats)
                 elif type(item) is Withdrawal:
                     key = (item.source, item.target, str(item.kind))
                     edges.pop(key, None)  # stated earlier in this stream: not written
@@ -792,6 +817,8 @@ class Store:
             count[kind] = count.get(kind, 0) + n
         if self._pending is not None:
             self._pending.update(("n|" + r[0], r[3]) for r in rows)
+        if self._withdrawn:
+            self._restated("n|" + r[0] for r in rows)
         self._written(len(rows))
 
     def _new_edge_rows(self, rows: list[tuple[str, str, str, str, str]],
@@ -845,6 +872,8 @@ class Store:
         if new_rows:
             self.conn.executemany(
                 "INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,?)", new_rows)
+            if self._withdrawn:
+                self._restated("n|" + r[0] for r in new_rows)
         if changed_rows:
             self.conn.executemany(
                 "UPDATE nodes SET kind=?2, attrs=?3, hash=?4, seq=?5 WHERE id=?1", changed_rows)
@@ -942,6 +971,32 @@ class Store:
         return self.upsert((Withdrawal(e.source, e.target, str(e.kind)) if isinstance(e, Edge)
                             else Withdrawal(*e) for e in edges), stats)
 
+    def _withdraw_node(self, node_id: str, stats: WriteStats) -> None:
+        """Withdraw node ``node_id`` and its edges (as :meth:`_withdraw_edges` does)."""
+        self._withdraw_edges([(e.source, e.target, str(e.kind)) for e in self.edges_of(node_id)],
+                             stats)
+        old = self._existing_nodes([node_id]).get(node_id)
+        if old is None:
+            return
+        seq = self._event_seq()
+        fid = _node_fid(node_id)
+        logged = [] if old[2] == seq else [(_old_seq(old[2]), fid, old[1])]
+        logged.append((seq, fid, WITHDRAWN))
+        if self._pending is not None:
+            self._pending[fid] = WITHDRAWN
+        self._withdrawn.add(fid)
+        kind = str(self.conn.execute("SELECT kind FROM nodes WHERE id=?", (node_id,)).fetchone()[0])
+        stats.nodes_withdrawn[kind] = stats.nodes_withdrawn.get(kind, 0) + 1
+        self.conn.execute("DELETE FROM nodes WHERE id=?", (node_id,))
+        self._log_superseded(logged)
+        self._schema_withdrawals()
+        self._written(1)
+
+    def _schema_withdrawals(self) -> None:
+        # a lineage reading up to schema 2 would take a withdrawal for a deleted row
+        self.conn.execute("UPDATE meta SET value=? WHERE key='schema_version' AND value=?",
+                          (str(SCHEMA_VERSION), str(_SCHEMA_CURRENT)))
+
     def _withdraw_edges(self, keys: list[tuple[str, str, str]], stats: WriteStats) -> None:
         """Delete the rows of the stored edges among ``keys``; their versions move to
         ``fact_log`` (when an earlier event wrote them) and each withdrawal is logged under the
@@ -965,13 +1020,11 @@ class Store:
         self.conn.executemany("DELETE FROM edges WHERE source=? AND target=? AND kind=?",
                               list(existing))
         self._log_superseded(logged)
-        # a lineage reading up to schema 2 would take the withdrawal for a deleted row
-        self.conn.execute("UPDATE meta SET value=? WHERE key='schema_version' AND value=?",
-                          (str(SCHEMA_VERSION), str(_SCHEMA_CURRENT)))
+        self._schema_withdrawals()
         self._written(len(existing))
 
     def _restated(self, fids: Iterable[str]) -> None:
-        """Edges withdrawn by the event being written and stated again in it: the new row is
+        """Facts withdrawn by the event being written and stated again in it: the new row is
         its last version of them, the withdrawal goes (an event records a fact once)."""
         seq = self._event_seq()
         again = [(seq, fid) for fid in fids if fid in self._withdrawn]
@@ -2126,5 +2179,5 @@ def _digest_lines_counted(lines: Iterable[str]) -> tuple[str, int]:
     return h.hexdigest(), count
 
 
-__all__ = ["DB_NAME", "Event", "Store", "VerifyResult", "Withdrawal", "WriteStats", "edge_hash",
-           "file_damaged", "node_hash"]
+__all__ = ["DB_NAME", "Event", "NodeWithdrawal", "Store", "VerifyResult", "Withdrawal",
+           "WriteStats", "edge_hash", "file_damaged", "node_hash"]

@@ -13,7 +13,7 @@ import pytest
 from lineage import store as store_mod
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
-from lineage.store import Store, Withdrawal
+from lineage.store import NodeWithdrawal, Store, Withdrawal
 
 RUN = "run:openlineage:0190a5b2-0000-7000-8000-000000000002"
 OLD, NEW = commit_id("a" * 40), commit_id("b" * 40)
@@ -189,3 +189,48 @@ def test_a_lineage_reading_up_to_schema_2_refuses_it(withdrawn: Store,
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
     with pytest.raises(store_mod.StoreError, match="schema version 3"):
         Store.open(withdrawn.root)
+
+
+# -- a node withdrawn, with its edges ----------------------------------------------------------
+def test_a_withdrawn_node_goes_with_its_edges_and_the_store_verifies(store: Store) -> None:
+    """A run the source now knows under another id: the old node and every edge of it
+    leave the store in one event; the other run and its facts stay."""
+    assert _write(store, [NodeWithdrawal(PARENT)]) == 2
+    assert store.get_node(PARENT) is None and store.get_node(RUN) is not None
+    assert _edges(store) == {(OLD, RUN, "code")}
+    assert PARENT not in store.load_graph()
+    payload = list(store.events())[-1].payload
+    assert (payload["nodes_withdrawn"], payload["edges_withdrawn"]) == (
+        {"run": 1}, {"upstream_run": 1})
+    res = store.verify()
+    assert res.ok, res.problem
+    assert _write(store, [NodeWithdrawal(PARENT)]) == 0  # gone already: nothing written
+
+
+def test_a_node_withdrawn_then_stated_again(store: Store) -> None:
+    _write(store, [NodeWithdrawal(PARENT), _run(PARENT, "FAIL")])
+    node = store.get_node(PARENT)
+    assert node is not None and node.attrs["status"] == "FAIL"
+    _write(store, [NodeWithdrawal(PARENT)])
+    _write(store, [_run(PARENT, "ABORT")])
+    assert store.get_node(PARENT).attrs["status"] == "ABORT"  # type: ignore[union-attr]
+    res = store.verify()
+    assert res.ok, res.problem
+
+
+def test_a_node_stated_earlier_in_the_stream_is_withdrawn(tmp_path: Path) -> None:
+    store = Store.init(tmp_path / ".lineage")
+    _write(store, [*_facts(), NodeWithdrawal(RUN)])
+    assert store.get_node(RUN) is None and _edges(store) == set()
+    assert store.verify().ok
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO nodes SELECT substr(fid, 3), 'run', '{}', hash, seq FROM fact_log "
+    "WHERE fid LIKE 'n|%' AND hash != 'withdrawn'",
+    "DELETE FROM fact_log WHERE fid LIKE 'n|%' AND hash = 'withdrawn'",
+], ids=["withdrawn-node-put-back", "node-withdrawal-erased"])
+def test_tampering_with_a_withdrawn_node_is_detected(store: Store, sql: str) -> None:
+    _write(store, [NodeWithdrawal(PARENT)])
+    _sql(store, sql)
+    assert not store.verify().ok
