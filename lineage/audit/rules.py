@@ -815,6 +815,14 @@ def _not_a_follow_up(ctx: AuditContext, version: str, at: datetime | None,
     done = parse_time(ctx.idx.a(record).get("at"))
     if at is not None and done is not None and done < at:
         return f"retraining {_rid(record)} names it but is dated before it ({_when(done)})"
+    # one that had not happened by the audit's clock (--as-of), or whose date is later than
+    # its own recording (a claim about the future), has not followed it up
+    if done is not None and done > ctx.now:
+        return (f"retraining {_rid(record)} names it but is dated after the audit date "
+                f"({_when(done)})")
+    if done is not None and ctx.trusted_time(record, "at") is None:
+        return (f"retraining {_rid(record)} names it but is dated {_when(done)}, after it was "
+                f"recorded ({_when(ctx.recorded_at(record))})")
     return None
 
 

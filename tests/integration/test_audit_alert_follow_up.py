@@ -67,3 +67,27 @@ def test_a_retraining_of_another_system_or_from_before_the_alert_is_no_follow_up
            "churn@v1.0.0", "--new", "churn@v1.1.0", "--alert", "psi-jan", "--at",
            "2026-01-04T00:00:00Z", "--id", "churn-rt")
     assert alert_findings(demo) == []
+
+
+def test_a_retraining_after_the_audit_date_had_not_followed_the_alert_up_yet(
+        quickstart_demo: Path) -> None:
+    """`--as-of` sees the world at its date: a retraining dated after it (recorded with its
+    real date, later) had not happened, so the alert was still without follow-up then."""
+    demo = quickstart_demo
+
+    def record(*args: str) -> None:
+        res = runner.invoke(app, ["record", *args, "-C", str(demo)])
+        assert res.exit_code == 0, res.output
+
+    record("alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value", "0.4",
+           "--threshold", "0.2", "--at", "2026-01-02T06:00:00Z", "--id", "psi-jan")
+    record("retraining", "--trigger", "drift", "--reason", "PSI above 0.2", "--previous",
+           "churn@v1.0.0", "--new", "churn@v1.1.0", "--alert", "psi-jan", "--at",
+           "2026-02-10T00:00:00Z", "--id", "late-rt")
+    [f] = alert_findings(demo)  # as of 2026-01-22
+    assert f["subject"] == "alert:psi-jan"
+    assert "retraining late-rt names it but is dated after the audit date " \
+        "(2026-02-10T00:00:00Z)" in f["message"], f["message"]
+    res = runner.invoke(app, ["audit", "-C", str(demo), "--as-of", "2026-02-11", "--format",
+                              "json", "--rule", "monitoring-active"])
+    assert "alert:psi-jan" not in {f["subject"] for f in json.loads(res.stdout)["findings"]}
