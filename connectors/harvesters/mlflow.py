@@ -463,7 +463,11 @@ class SqliteReader:
                     "SELECT name, version, key, value FROM model_version_tags"):
                 mv_tags.setdefault((name, str(version)), {})[k] = v
         cols = self.columns("model_versions")
-        for r in self.conn.execute("SELECT * FROM model_versions ORDER BY name, version"):
+        # a deleted version keeps its row, marked Deleted_Internal with its run and source
+        # overwritten ('REDACTED-RUN-ID'); MLflow lists it nowhere
+        for r in self.conn.execute(
+                "SELECT * FROM model_versions WHERE coalesce(current_stage, '') != "
+                "'Deleted_Internal' ORDER BY name, version"):
             v = str(r["version"])
             snap.versions.append({
                 "name": r["name"], "version": v, "created_at": _ms(r["creation_time"]),

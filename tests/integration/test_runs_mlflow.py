@@ -622,3 +622,45 @@ def test_missing_registry_store_is_a_warning_and_changes_nothing(
     assert [w.message for w in res.report.warnings if "nowhere.db" in w.message]
     assert res.new_events == 0  # no version lost its alias
     assert not (repo.path / "nowhere.db").exists()
+
+
+def _delete_version(db: Path, name: str, version: int) -> None:
+    """What ``MlflowClient.delete_model_version`` does in a SQL store: the row stays, marked
+    ``Deleted_Internal``, its run and source overwritten, its aliases deleted."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM registered_model_aliases WHERE name=? AND version=?",
+                     (name, version))
+        conn.execute("UPDATE model_versions SET current_stage='Deleted_Internal', "
+                     "description=NULL, user_id=NULL, source='REDACTED-SOURCE-PATH', "
+                     "run_id='REDACTED-RUN-ID', run_link='REDACTED-RUN-LINK', "
+                     "status_message=NULL WHERE name=? AND version=?", (name, version))
+    conn.close()
+
+
+def test_deleted_model_version_is_not_a_version(repo: GitRepo) -> None:
+    """MLflow lists no deleted version (search_model_versions, the UI): the SQLite reader
+    took its row for a live version produced by a run 'REDACTED-RUN-ID'."""
+    db = repo.path / "mlflow.db"
+    _delete_version(db, "churn-model", 2)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    assert [n for n in graph.node_ids() if "REDACTED" in n] == []
+    assert "model:churn-model@2" not in graph
+    assert graph.attrs("model:churn-model@1")["aliases"] == ["champion"]
+
+
+def test_version_deleted_after_a_harvest_keeps_its_node_and_loses_its_alias(
+        repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    _delete_version(repo.path / "mlflow.db", "churn-model", 2)
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    v2 = store.get_node("model:churn-model@2")
+    assert store.get_node("run:mlflow:mlflow.db:REDACTED-RUN-ID") is None
+    store.close()
+    assert v2 is not None and v2.attrs["aliases"] == []
+    assert v2.attrs["run_id"] == run_node(EXPECTED["run_ids"]["tuned"])
+    assert [v for k, v in v2.attrs["properties"].items()
+            if k.startswith("alias_moved:challenger@")] == ["2 -> none"]
