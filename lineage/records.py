@@ -1418,6 +1418,9 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             file_record = record
             if target.exists() and rel is not None:
                 file_record = _merge_existing(target, root, rel, record, nid)
+            elif isinstance(record, RunRecord):
+                # the end of a run recorded when it started: the file holds the whole run
+                file_record = _run_so_far(store, nid, record)
             text = to_yaml(file_record)
         before = target.read_text() if target is not None and target.exists() else None
         try:
@@ -1887,6 +1890,24 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
                          file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
                          hint="records are immutable: record a new one with another --id")
     return merge(existing[0].record, record)
+
+
+def _run_so_far(store: Store, nid: str, record: RunRecord) -> RunRecord:
+    """``record`` completing the records of the run ``nid`` the event log holds (its start,
+    recorded without a file): the run as a file must say it, whole. Only a run that has not
+    ended is completed: one that ended is what it was recorded as."""
+    stored = store.get_node(nid)
+    if stored is None or run_stage(stored.attrs.get("status")) == ENDED:
+        return record
+    so_far: dict[str, Any] = {}
+    for event in store.events():
+        p = event.payload
+        if event.kind == "record" and p.get("node") == nid and isinstance(p.get("record"), dict):
+            so_far = run_record_merged(so_far, p["record"]) if so_far else dict(p["record"])
+    if not so_far:
+        return record
+    merged = run_record_merged(so_far, canonical(record))
+    return RunRecord.model_validate({k: v for k, v in merged.items() if v})
 
 
 def _by_key(a: list[dict[str, Any]] | None, b: list[dict[str, Any]] | None,

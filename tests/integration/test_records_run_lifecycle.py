@@ -240,3 +240,22 @@ def test_the_end_of_a_run_saying_another_commit_than_its_start_is_refused(
     harvest = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert harvest.exit_code == 2 and "commit" in harvest.stderr, harvest.output
     assert store_state(repo) == before
+
+
+def test_write_file_at_the_end_only_writes_the_whole_run(repo: GitRepo, tmp_path) -> None:
+    # the start was recorded without --write-file: the file written at the end holds the run
+    # as the store does (its start, inputs, params), so a fresh clone harvests the same run
+    _start(repo)
+    res = _finish(repo, "--write-file")
+    assert res.exit_code == 0, res.output
+    rel = json.loads(res.stdout)["file"]
+    from lineage.records import parse_file
+
+    (loaded,) = parse_file(repo.path / rel, repo.path)
+    rec = loaded.record
+    assert rec.status == "FINISHED" and rec.params == {"lr": 0.1, "epochs": 3}  # type: ignore[attr-defined]
+    assert rec.metrics == {"loss": 0.9, "auc": 0.91}  # type: ignore[attr-defined]
+    assert [i.path for i in rec.inputs] == ["data/train.csv"]  # type: ignore[attr-defined]
+    assert str(rec.start_time).startswith("2026-01-15 10:00")  # type: ignore[attr-defined]
+    harvest = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert harvest.exit_code == 0, harvest.output
