@@ -67,7 +67,7 @@ from urllib.parse import unquote, urlsplit
 from lineage import ids
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import utc_iso
-from lineage.store import Withdrawal
+from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -186,7 +186,8 @@ class OpenLineageHarvester:
                                           p.relative_to(root).parts))
         return out
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         raw = ctx.watermark("files")
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
@@ -214,15 +215,18 @@ class OpenLineageHarvester:
                 for line, event in events:
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
+        ghosts: list[str] = []  # runs stored under an upper-case UUID, read again in lower case
         if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
-            for node in ctx.store.iter_nodes(NodeKind.RUN):
+            for node in list(ctx.store.iter_nodes(NodeKind.RUN)):
                 run_id = node.attrs.get("run_id")
-                # (a run stored under an upper-case UUID whose files are still there is read
-                # again under its lower-case id; one whose files are gone keeps its id)
-                if node.attrs.get("source") == NAME and isinstance(run_id, str) \
-                        and run_id not in runs and run_key(run_id) not in runs \
-                        and ctx.store.cache_get_many(CACHE, [node.id]):
-                    runs[run_id] = _Run(run_id)
+                if node.attrs.get("source") != NAME or not isinstance(run_id, str):
+                    continue
+                if run_id != run_key(run_id) and run_key(run_id) in runs:
+                    ghosts.append(node.id)  # its events are the lower-case run's now
+                elif run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
+                    runs[run_id] = _Run(run_id)  # (an upper-case one keeps its id)
+        # first: the facts of the lower-case run that follow may name what the ghost did
+        yield from (NodeWithdrawal(g) for g in ghosts)
         for run in runs.values():
             yield from self._emit(ctx, run)
         if now != seen:

@@ -73,3 +73,44 @@ def test_a_run_id_that_is_not_a_uuid_keeps_its_case(repo: GitRepo) -> None:
         assert store.get_node("run:openlineage:Train-Run-7") is not None
     finally:
         store.close()
+
+
+def test_a_run_stored_under_an_upper_case_id_is_one_run_after_the_upgrade(
+        repo: GitRepo) -> None:
+    """A store harvested before runIds were read in lower case holds the START (upper-case
+    runId) and the COMPLETE (lower-case) as two runs: the first harvest after the upgrade
+    reads the files again and leaves one run — the other is withdrawn with its edges, so no
+    half-run is audited or pushed — and the store verifies."""
+    from lineage.model import Edge, Node, NodeKind
+
+    sha = repo.git("rev-parse", "HEAD")
+    start = _event("START", "2026-01-03T10:00:00Z", RUN.upper())
+    start["job"]["facets"] = {"sourceCodeLocation": {"type": "git", "url": "https://x/y",
+                                                     "version": sha}}
+    repo.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in (
+        start, _event("COMPLETE", "2026-01-03T10:05:00Z", RUN))))
+    api.harvest(repo.path, only=["openlineage"])
+    ghost = f"run:openlineage:{RUN.upper()}"
+    store = api.open_store(repo.path)
+    with store.transaction():  # what the earlier version stored for the START
+        store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=RUN.upper(),
+                                job="airflow/churn_dag.train", status="START",
+                                start_time="2026-01-03T10:00:00Z", commit=sha),
+                      Edge.make(EdgeKind.CODE, f"commit:{sha}", ghost)])
+        store.cache_put_many("openlineage-runs", [(ghost, {"events": [
+            ["2026-01-03T10:00:00Z", "START"]], "fields": {}})])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    assert sorted(n.id for n in graph.nodes(NodeKind.RUN)) == [f"run:openlineage:{RUN}"]
+    run = graph.attrs(f"run:openlineage:{RUN}")
+    assert (run["status"], run["start_time"], run["commit"]) == (
+        "COMPLETE", "2026-01-03T10:00:00Z", sha)
+    store = api.open_store(repo.path)
+    assert store.verify().ok
+    store.close()
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
