@@ -966,8 +966,22 @@ def cat_objects(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
         return {}
     code, out, err = run_git(root, ["cat-file", "--batch"], ("\n".join(want) + "\n").encode())
     if code != 0:
-        raise InputError(f"git cat-file failed: {err.decode(errors='replace').strip()}",
-                         file=str(root), hint="check the repository with git fsck")
+        text = err.decode(errors="replace").strip()
+        lines = text.splitlines()
+        if "promisor remote" in text:
+            # a partial clone (git clone --filter) reads what it lacks from its promisor remote
+            missing = next((ln.split()[4] for ln in lines
+                            if ln.startswith("fatal: could not fetch ") and len(ln.split()) > 4),
+                           "an object")
+            why = next((ln for ln in lines if ln.startswith("fatal:")), text)
+            raise InputError(
+                "this is a partial clone (git clone --filter) and git could not fetch "
+                f"{missing}, which it lacks, from its promisor remote: "
+                f"{why.removeprefix('fatal: ')}", file=str(root),
+                hint="harvest where that remote is reachable (git fetches each missing file "
+                     "once), or clone without --filter")
+        raise InputError(f"git cat-file failed: {text}", file=str(root),
+                         hint="check the repository with git fsck")
     result: dict[str, bytes] = {}
     pos = 0
     n = len(out)
@@ -986,8 +1000,51 @@ def cat_objects(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
 
 
 def cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
-    """Blob contents by sha (missing ones left out), one ``git cat-file --batch`` for all."""
-    return cat_objects(root, shas)
+    """Blob contents by sha (missing ones left out), one ``git cat-file --batch`` for all.
+
+    In a partial clone the blobs it lacks are fetched first, all in one ``git fetch``."""
+    want = sorted({s for s in shas if s})
+    prefetch(root, want)
+    return cat_objects(root, want)
+
+
+def promisor_remote(root: Path) -> str | None:
+    """The remote a partial clone (``git clone --filter``) fetches the objects it lacks from;
+    None for any other clone (no ``*.promisor`` pack: no git process is run)."""
+    _, common = git_dirs(root)
+    try:
+        if not any((common / "objects" / "pack").glob("*.promisor")):
+            return None
+    except OSError:
+        return None
+    out = _git(root, "config", "--get-regexp",
+               r"^(extensions\.partialclone|remote\..*\.promisor)$", check=False)
+    name = None
+    for line in out.decode(errors="replace").splitlines():
+        key, _, value = line.partition(" ")
+        value = value.strip()
+        if key == "extensions.partialclone" and value:
+            return value
+        if (name is None and key.startswith("remote.") and key.endswith(".promisor")
+                and value.lower() in ("true", "yes", "on", "1")):
+            name = key[len("remote.") : -len(".promisor")]
+    return name
+
+
+def prefetch(root: Path, shas: list[str]) -> None:
+    """In a partial clone, fetch ``shas`` from the promisor remote in one ``git fetch`` (as
+    git itself fetches a missing object, with all of them at once): git cat-file would fetch
+    each missing blob on its own, one fetch (and pack) per blob. Objects the clone holds are
+    not fetched again (and with all held, the remote is not contacted); a failed fetch is
+    left to git cat-file, which says which object could not be fetched."""
+    if not shas:
+        return
+    remote = promisor_remote(root)
+    if remote is None:
+        return
+    run_git(root, ["-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags",
+                   "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
+                   "--stdin"], "".join(f"{s}\n" for s in shas).encode())
 
 
 __all__ = [
