@@ -36,10 +36,11 @@ What it yields:
 
 Incremental: per tracking store a watermark keeps the latest run start/end and metric times,
 so a re-harvest reads only runs that started, ended or logged metrics since, runs still open,
-and runs whose row, tags, params or latest metric values changed (a per-run digest in the
-store's cache: MLflow keeps no timestamp for tags and params, and a metric's timestamp is
-whatever the client sent, so ``log_metric(..., timestamp=<earlier>)`` is invisible to a
-timestamp watermark); the registry tables are small and read whole.
+and runs whose row, experiment name, tags, params, latest metric values, dataset inputs or
+logged models changed (a per-run digest in the store's cache: MLflow keeps no timestamp for
+tags, params, inputs or an experiment's name, and a metric's timestamp is whatever the client
+sent, so ``log_metric(..., timestamp=<earlier>)`` is invisible to a timestamp watermark); the
+registry tables are small and read whole.
 
 Tracking URIs in messages are :func:`shown_uri` (credentials and secret query values removed,
 as written otherwise but for a host lower-cased when credentials are cut); exception text from MLflow's client is passed through :func:`redact`
@@ -281,18 +282,29 @@ class SqliteReader:
 
     def fingerprints(self) -> dict[str, str]:
         """run uuid → digest of what MLflow can change on a run that no timestamp shows: its
-        row (status, end, name, lifecycle), its tags and params (no timestamps there) and its
-        latest metric values (their timestamps are the client's: ``log_metric(...,
-        timestamp=<earlier>, step=<higher>)`` changes the latest value with an old time).
+        row (status, end, name, lifecycle) and its experiment's name (``rename_experiment``),
+        its tags and params (no timestamps there), its latest metric values (their timestamps
+        are the client's: ``log_metric(..., timestamp=<earlier>, step=<higher>)`` changes the
+        latest value with an old time), the datasets logged to it (``log_inputs`` on a
+        finished run) and the logged models it is the source of.
 
         Rows are hashed in table order, unsorted: a reordering only causes a needless re-read,
         never a missed change, and sorting costs more than the whole read."""
         acc: dict[str, list[str]] = {}
         for r in self.conn.execute(
-                "SELECT run_uuid, status, end_time, name, lifecycle_stage FROM runs"):
+                "SELECT r.run_uuid, r.status, r.end_time, r.name, r.lifecycle_stage, e.name "
+                "FROM runs r LEFT JOIN experiments e ON e.experiment_id = r.experiment_id"):
             acc[r[0]] = [repr(r[1:])]
         row_sql = {table: f"SELECT run_uuid, key || char(0) || coalesce(value, '') FROM {table}"
                    for table in ("tags", "params")}
+        if "inputs" in self.tables:
+            row_sql["inputs"] = ("SELECT destination_id, source_type || char(0) || source_id "
+                                 "FROM inputs WHERE destination_type = 'RUN'")
+        if "logged_models" in self.tables:
+            row_sql["logged_models"] = (
+                "SELECT source_run_id, model_id || char(0) || coalesce(name, '') || char(0) || "
+                "coalesce(artifact_location, '') FROM logged_models "
+                "WHERE source_run_id IS NOT NULL")
         if "latest_metrics" in self.tables:  # one row per run and key: small, unlike `metrics`
             row_sql["latest_metrics"] = (
                 "SELECT run_uuid, key || char(0) || coalesce(value, '') || char(0) || "

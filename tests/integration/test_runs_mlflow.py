@@ -664,3 +664,31 @@ def test_version_deleted_after_a_harvest_keeps_its_node_and_loses_its_alias(
     assert v2.attrs["run_id"] == run_node(EXPECTED["run_ids"]["tuned"])
     assert [v for k, v in v2.attrs["properties"].items()
             if k.startswith("alias_moved:challenger@")] == ["2 -> none"]
+
+
+def test_what_a_finished_run_gains_later_is_seen(repo: GitRepo) -> None:
+    """No timestamp shows a dataset logged to a finished run (``MlflowClient.log_inputs``), a
+    logged model linked to it, or its experiment renamed (``rename_experiment``): the next
+    harvest has them, as a harvest from scratch does."""
+    api.harvest(repo.path, only=["mlflow"])
+    db, run = repo.path / "mlflow.db", EXPECTED["run_ids"]["broken"]
+    _log_input(db, run, "holdout", "h0ld0ut1", "local", {"uri": "data/holdout.csv"})
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE experiments SET name='churn-v2' WHERE name='churn'")
+        conn.execute("INSERT INTO logged_models(model_id, experiment_id, name, "
+                     "artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, "
+                     "status, lifecycle_stage, source_run_id) SELECT 'm-late', experiment_id, "
+                     "'late-model', 'file:///tmp/m', 1, 1, 2, 'active', run_uuid FROM runs "
+                     "WHERE run_uuid=?", (run,))
+    conn.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    inputs = [e.attrs.get("path") for e in graph.in_edges(run_node(run), kind=_kind("input"))]
+    assert "data/holdout.csv" in inputs
+    a = graph.attrs(run_node(run))
+    assert a["experiment"] == "churn-v2"
+    assert a["properties"]["logged_model:m-late"] == "late-model"
+    assert {graph.attrs(n)["experiment"] for n in graph.node_ids() if n.startswith("run:")} \
+        == {"churn-v2"}
