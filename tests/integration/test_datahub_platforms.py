@@ -192,3 +192,30 @@ def test_read_back_an_openlineage_dataset_keeps_its_name_and_namespace(repo: Git
         got = back.attrs(nid)
         assert (got.get("namespace"), got.get("path"), got.get("repository")) == \
             (ns, name, None), nid
+
+
+def test_versions_of_another_systems_dataset_are_not_called_dvc_md5s(repo: GitRepo,
+                                                                     tmp_path: Path) -> None:
+    """A table's OpenLineage version labels (or an MLflow digest) are no DVC content hashes:
+    they are listed as ``dataset_versions``; ``dvc_md5`` is for DVC files only."""
+    events = repo.path / "openlineage" / "events.jsonl"
+    with events.open("a") as f:
+        for run, version in (("0190a5b2-0000-7000-8000-000000000017", "v41"),
+                             ("0190a5b2-0000-7000-8000-000000000018", "v42")):
+            f.write(json.dumps({
+                "eventType": "COMPLETE", "eventTime": "2026-01-04T10:05:00Z",
+                "producer": "https://example.com/producer", "run": {"runId": run},
+                "job": {"namespace": "airflow", "name": "churn_dag.score"},
+                "inputs": [{"namespace": "postgres://db.internal:5432",
+                            "name": "crm.public.customers",
+                            "facets": {"version": {"datasetVersion": version}}}]}) + "\n")
+    assert runner.invoke(app, ["harvest", "-C", str(repo.path)]).exit_code == 0
+    out = tmp_path / "mcps.json"
+    _push(repo, "--to", "datahub-file", str(out))
+    props = {m["entityUrn"]: m["aspect"]["json"]["customProperties"]
+             for m in json.loads(out.read_text()) if m["aspectName"] == "datasetProperties"}
+    table = props["urn:li:dataset:(urn:li:dataPlatform:postgres,crm.public.customers,PROD)"]
+    assert "dvc_md5" not in table
+    assert table["dataset_versions"] == "v41,v42"
+    dvc = next(p for u, p in props.items() if u.startswith("urn:li:dataset:(urn:li:dataPlatform:dvc"))
+    assert "dataset_versions" not in dvc and len(dvc["dvc_md5"]) == 32

@@ -1543,7 +1543,13 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     custom = _str_map({"versions": str(v["n_versions"]), "remote": v.get("remote"),
                        "namespace": v.get("namespace"),
                        "import_url": v.get("import_url"),
-                       "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"]),
+                       # DVC's content hashes; another system's version labels (an
+                       # OpenLineage datasetVersion, an MLflow digest) are no md5s
+                       "dvc_md5": ",".join(h.removeprefix("md5:") for h in v["versions"]
+                                           if h.startswith("md5:")) or None,
+                       "dataset_versions": ",".join(
+                           h for h in v["versions"]
+                           if not h.startswith("md5:") and h != "unversioned") or None,
                        "dvc_recorded": v.get("recorded")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
