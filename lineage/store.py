@@ -200,9 +200,11 @@ class NodeWithdrawal:
     """A node its source no longer states (e.g. a run it now knows under another id), with
     every edge into or out of it, given to :meth:`Store.upsert` among the facts: the facts
     before it in the stream are written first, those after it may state the node again (a new
-    fact). Logged as a :class:`Withdrawal` is."""
+    fact). Logged as a :class:`Withdrawal` is. ``unlinked``: only when no edge is left into or
+    out of the node (one a source stopped linking, which another may still link)."""
 
     id: str
+    unlinked: bool = False
 
 
 # a new fact's row; the event seq (an int) is a literal in the statement, not a column per row
@@ -720,7 +722,7 @@ class Store:
                     if gone:
                         self._withdraw_edges(list(gone), stats)
                         gone = {}
-                    self._withdraw_node(item.id, stats)
+                    self._withdraw_node(item.id, stats, item.unlinked)
                 elif type(item) is Withdrawal:
                     key = (item.source, item.target, str(item.kind))
                     edges.pop(key, None)  # stated earlier in this stream: not written
@@ -971,10 +973,13 @@ class Store:
         return self.upsert((Withdrawal(e.source, e.target, str(e.kind)) if isinstance(e, Edge)
                             else Withdrawal(*e) for e in edges), stats)
 
-    def _withdraw_node(self, node_id: str, stats: WriteStats) -> None:
-        """Withdraw node ``node_id`` and its edges (as :meth:`_withdraw_edges` does)."""
-        self._withdraw_edges([(e.source, e.target, str(e.kind)) for e in self.edges_of(node_id)],
-                             stats)
+    def _withdraw_node(self, node_id: str, stats: WriteStats, unlinked: bool = False) -> None:
+        """Withdraw node ``node_id`` and its edges (as :meth:`_withdraw_edges` does);
+        ``unlinked``: only if it has none."""
+        edges = [(e.source, e.target, str(e.kind)) for e in self.edges_of(node_id)]
+        if unlinked and edges:
+            return
+        self._withdraw_edges(edges, stats)
         old = self._existing_nodes([node_id]).get(node_id)
         if old is None:
             return

@@ -234,3 +234,9 @@ def test_tampering_with_a_withdrawn_node_is_detected(store: Store, sql: str) -> 
     _write(store, [NodeWithdrawal(PARENT)])
     _sql(store, sql)
     assert not store.verify().ok
+
+
+def test_a_node_withdrawn_only_once_nothing_links_it(store: Store) -> None:
+    assert _write(store, [NodeWithdrawal(PARENT, unlinked=True)]) == 0
+    _write(store, [Withdrawal(PARENT, RUN, "upstream_run"), NodeWithdrawal(PARENT, unlinked=True)])
+    assert store.get_node(PARENT) is None and store.verify().ok
