@@ -462,11 +462,36 @@ def run(
            "start_time": start or (_now() if running and started is None else None),
            "end_time": end or (None if running else _now()),
            "params": param_values, "metrics": metric_values,
-           "inputs": ins, "models": outs},
+           "inputs": ins, "models": outs,
+           "repository": _repository_key(root) if ins or outs else None},
           prop, repo, write_file, as_json, notes)
 
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def _repository_key(root: Path) -> str | None:
+    """The repository key data ids embed when neither the store (the git harvester's node)
+    nor a remote names the repository: its root commit, as the git harvester and track_run
+    name it (else the record's data would land on ``data:local:…``, joining no DVC data)."""
+    from lineage import api
+    from lineage.errors import LineageError
+    from lineage.ids import repo_key
+    from lineage.records import repository_of
+
+    try:
+        with api.open_store(root) as store:
+            if repository_of(root, store) is not None:
+                return None  # emit names it so
+    except LineageError:  # no store: emit says so
+        return None
+    from connectors.tracking import git_state
+
+    try:
+        repository = git_state(root).repository
+    except LineageError:
+        return None
+    return repo_key(repository) if repository else None
 
 
 def _started_run(root: Path, run_id: str | None) -> dict[str, Any] | None:

@@ -60,3 +60,19 @@ def test_a_run_stored_with_a_dotted_path_is_harvested_again(repo: GitRepo) -> No
                f"kind: run\nid: r2\ninputs:\n  - path: ./data/train.csv\n    hash: {MD5}\n")
     res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert res.exit_code == 0, res.output
+
+
+def test_an_input_recorded_before_the_first_harvest_is_the_harvested_data_node(
+        git_repo: GitRepo) -> None:
+    # no remote: the repository is named by its root commit, by the git harvester and by
+    # track_run; `lineage record run` before any harvest named it "local", a data node no
+    # DVC data ever joined
+    git_repo.write("data.csv", "a\n")
+    root = git_repo.commit("init")
+    api.init(git_repo.path)
+    res = runner.invoke(app, ["record", "run", "-C", str(git_repo.path), "--run-id", "r1",
+                              "--input", "data.csv"])
+    assert res.exit_code == 0, res.output
+    with api.open_store(git_repo.path) as store:
+        inputs = {e.source for e in store.iter_edges(EdgeKind.INPUT)}
+    assert inputs == {data_id(f"root:{root}", "data.csv", "md5:60b725f10c9c85c70d97880dfe8191b3")}
