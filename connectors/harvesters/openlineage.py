@@ -227,8 +227,15 @@ class OpenLineageHarvester:
                     runs[run_id] = _Run(run_id)  # (an upper-case one keeps its id)
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
+        self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to a run
         for run in runs.values():
             yield from self._emit(ctx, run)
+        # last, when every run's facts are written: a data node this harvester made that no
+        # edge links any more (the START's `@unversioned`) is withdrawn too
+        for did in sorted(self._unlinked):
+            node = ctx.store.get_node(did)
+            if node is not None and node.kind == NodeKind.DATA and "namespace" in node.attrs:
+                yield NodeWithdrawal(did, unlinked=True)
         if now != seen:
             ctx.set_watermark("files", json.dumps(now, sort_keys=True))
         if upgraded:
@@ -462,6 +469,8 @@ class OpenLineageHarvester:
         for e in ctx.store.edges_of(rid):
             if (e.source, e.target, e.kind) not in stated and _given(e, rid):
                 yield Withdrawal(e.source, e.target, str(e.kind))
+                if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT):
+                    self._unlinked.add(e.target if e.source == rid else e.source)
 
     def _facts(self, ctx: HarvestContext, r: _Run) -> Iterator[Node | Edge]:
         rid = ids.run_id(NAME, r.run_id)

@@ -94,6 +94,7 @@ def test_a_run_cached_with_the_password_loses_it_on_upgrade(repo: GitRepo) -> No
     graph = api.open_store(repo.path).load_graph()
     assert [e.source for e in graph.in_edges(RID, EdgeKind.INPUT)] == [
         "data:postgres://db.internal:5432:crm.customers@unversioned"]
+    assert SECRET not in json.dumps(graph.to_node_link())  # its data node withdrawn too
     store = api.open_store(repo.path)
     assert SECRET not in json.dumps(store.cache_get_many("openlineage-runs", [RID]))
     assert store.verify().ok

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from lineage import api
 from lineage.cli.main import app
-from lineage.model import EdgeKind
+from lineage.model import EdgeKind, NodeKind
 from tests.conftest import GitRepo
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
@@ -129,6 +129,22 @@ def test_a_dataset_versioned_at_complete_leaves_no_unversioned_input(repo: GitRe
     _harvest(repo, [_event("START", "2026-01-03T10:00:00Z"),
                     _event("COMPLETE", "2026-01-03T10:05:00Z", version="v7")], harvests)
     assert _in_edges(repo, EdgeKind.INPUT) == [
+        "data:postgres://db.internal:5432:crm.customers@v7"]
+    # and the dataset version nothing links any more is gone
+    graph = api.open_store(repo.path).load_graph()
+    assert [n.id for n in graph.nodes(NodeKind.DATA)] == [
+        "data:postgres://db.internal:5432:crm.customers@v7"]
+    _verified(repo)
+
+
+def test_a_dataset_another_run_still_reads_stays(repo: GitRepo) -> None:
+    other = _event("COMPLETE", "2026-01-03T09:00:00Z")
+    other["run"]["runId"] = "0190a5b2-0000-7000-8000-0000000000ff"
+    _harvest(repo, [_event("START", "2026-01-03T10:00:00Z"), other,
+                    _event("COMPLETE", "2026-01-03T10:05:00Z", version="v7")], 2)
+    graph = api.open_store(repo.path).load_graph()
+    assert sorted(n.id for n in graph.nodes(NodeKind.DATA)) == [
+        "data:postgres://db.internal:5432:crm.customers@unversioned",
         "data:postgres://db.internal:5432:crm.customers@v7"]
     _verified(repo)
 
