@@ -217,5 +217,6 @@ def test_versions_of_another_systems_dataset_are_not_called_dvc_md5s(repo: GitRe
     table = props["urn:li:dataset:(urn:li:dataPlatform:postgres,crm.public.customers,PROD)"]
     assert "dvc_md5" not in table
     assert table["dataset_versions"] == "v41,v42"
-    dvc = next(p for u, p in props.items() if u.startswith("urn:li:dataset:(urn:li:dataPlatform:dvc"))
+    dvc = next(p for u, p in props.items()
+               if u.startswith("urn:li:dataset:(urn:li:dataPlatform:dvc"))
     assert "dataset_versions" not in dvc and len(dvc["dvc_md5"]) == 32
