@@ -1108,17 +1108,18 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                 location=_location(idx, o),
             )
             check.finding = f
-            use = _waiver_for(uses, f)
-            if use is not None and use.status != "expired":
-                use.status = "used"
+            matched, suppressed = _waivers_for(ctx, uses, f)
+            for use in matched:
                 use.matched.append(f.subject)
-                f.waiver = use.as_dict()
+            if suppressed:
+                for use in matched:
+                    use.status = "used"
+                f.waiver = matched[0].as_dict()
                 check.waived = True
                 waived.append(f)
             else:
-                if use is not None:
-                    use.matched.append(f.subject)
-                    f.waiver = {**use.as_dict(), "status": "expired"}
+                if matched:
+                    f.waiver = {**matched[0].as_dict(), "status": "expired"}
                 findings.append(f)
     if model is not None or env is not None:
         uses = _judged(ctx, uses, checks)
@@ -1146,15 +1147,33 @@ def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> li
     return [u for u in uses if u.matched or u.waiver.node in keys.get(u.waiver.rule, ())]
 
 
-def _waiver_for(uses: list[WaiverUse], f: Finding) -> WaiverUse | None:
+def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
+                 f: Finding) -> tuple[list[WaiverUse], bool]:
+    """The waivers that suppress ``f`` (and True), else an expired one that would have (and
+    False). A waiver names the finding's subject, its version (any spelling) or its group. A
+    run's finding is about every version whose provenance holds the run, of any system: a
+    waiver naming one version or group suppresses it only when that is all the run is about;
+    otherwise waivers must cover each of them (or name the run itself) — one system's owner
+    does not accept the gap for another system."""
+    mine = [u for u in uses if u.waiver.rule == f.rule]
+    live = [u for u in mine if u.status != "expired"]
     keys = {f.subject, f.model, f.group, *f.aliases} - {None}
-    hit: WaiverUse | None = None
-    for use in uses:
-        if use.waiver.rule == f.rule and use.waiver.node in keys:
-            if use.status != "expired":
-                return use
-            hit = hit or use
-    return hit
+    about = ctx.provenance_versions(f.subject) if f.subject.startswith("run:") else []
+    if len(about) > 1:
+        per_version = [{v, *ctx.members.get(v, ()), ctx.group_of(v)} - {None} for v in about]
+        keys = {f.subject}.union(*per_version)
+        direct = [u for u in live if u.waiver.node == f.subject]
+        cover = [next((u for u in live if u.waiver.node in ks), None) for ks in per_version]
+        if direct:
+            return direct[:1], True
+        if all(c is not None for c in cover):
+            return list({id(c): c for c in cover if c is not None}.values()), True
+    else:
+        hit = next((u for u in live if u.waiver.node in keys), None)
+        if hit is not None:
+            return [hit], True
+    expired = next((u for u in mine if u.status == "expired" and u.waiver.node in keys), None)
+    return ([expired] if expired is not None else []), False
 
 
 __all__ = ["AuditContext", "AuditReport", "Check", "Finding", "Outcome", "WaiverUse",

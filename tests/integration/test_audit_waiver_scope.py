@@ -80,3 +80,44 @@ def test_waivers_about_subjects_left_out_are_not_judged(git_repo) -> None:
     got, _ = _waivers(repo, "--model", "s3-opaque")
     assert got == {("transparency-notice", "model:s3-opaque@3"): "used",
                    ("transparency-notice", "model:s3-opaque@v1.0.0"): "expired"}
+
+
+def test_a_waiver_of_one_system_does_not_waive_a_run_another_system_depends_on(
+        tmp_path: Path) -> None:
+    """A dirty run that trained versions of two model groups is one finding; a waiver naming
+    one group (or version) is that system owner's word, not the other's: it does not suppress
+    the finding. A waiver naming the run, or one per system, does."""
+    from datetime import date
+
+    from audit_fixture import make_fixture, write_store
+
+    from lineage.audit import run_audit
+    from lineage.audit.policy import Policy, Waiver
+    from lineage.model import Edge, EdgeKind, Node, NodeKind
+
+    fx = make_fixture(0, fixed=True)
+    a, b = "model:s0-clean0@3", "model:s0-clean1@3"
+    run = next(i.source for i in fx.items if isinstance(i, Edge)
+               and i.kind == EdgeKind.PRODUCED and i.target == a)
+    fx.items = [Node.make(NodeKind.RUN, i.id, **{**i.attrs, "dirty": True})
+                if isinstance(i, Node) and i.id == run else i for i in fx.items]
+    fx.edge(EdgeKind.PRODUCED, run, b)
+    store = write_store(fx, tmp_path / ".lineage")
+
+    def audit(*nodes: str):
+        waivers = [Waiver(rule="run-code-pinned", node=n, owner="o", reason="r",
+                          expires=date(2026, 12, 31)) for n in nodes]
+        return run_audit(store, Policy(waivers=waivers), now=fx.now, rules=["run-code-pinned"])
+
+    try:
+        assert [f.subject for f in audit().findings] == [run]
+        for one in ("model_group:s0-clean0", "model_group:s0-clean1", a, b):
+            report = audit(one)
+            assert [f.subject for f in report.findings] == [run], one
+            assert [w.status for w in report.waivers] == ["unused"], one
+        for nodes in ((run,), ("model_group:s0-clean0", "model_group:s0-clean1"), (a, b)):
+            report = audit(*nodes)
+            assert report.findings == [] and [f.subject for f in report.waived] == [run], nodes
+            assert {w.status for w in report.waivers} == {"used"}, nodes
+    finally:
+        store.close()
