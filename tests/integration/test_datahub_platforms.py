@@ -116,6 +116,10 @@ def test_datasets_of_other_systems_are_on_their_datahub_platform(repo: GitRepo,
     outputs = next(m["aspect"]["json"] for m in mcps if m["entityUrn"] == run
                    and m["aspectName"] == "dataProcessInstanceOutput")
     assert [e["destinationUrn"] for e in outputs["outputEdges"]] == [OUTPUT_URN]
+    # a table or an object is no "DVC File": its own source's subtype (Table, Topic …) stays
+    subtypes = {m["entityUrn"]: m["aspect"]["json"]["typeNames"] for m in mcps
+                if m["entityType"] == "dataset" and m["aspectName"] == "subTypes"}
+    assert subtypes == {dvc[0]: ["DVC File"]}
     check = subprocess.run([str(DATAHUB), "check", "metadata-file", str(out)],
                            capture_output=True, text=True, cwd=tmp_path)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]

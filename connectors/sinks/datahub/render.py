@@ -750,6 +750,8 @@ class _Planner:
                 "versions": versions[:50], "n_versions": len(versions),
                 "placeholder": all(self.g.is_placeholder(n) for n in nids),
             }
+            if foreign:  # (absent otherwise: a DVC file keeps its view)
+                view["foreign"] = True
             if a0.get("namespace"):  # the OpenLineage namespace, which the urn does not keep
                 view["namespace"] = a0["namespace"]
             recorded = self.dvc_recorded(nids)
@@ -1553,7 +1555,8 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "dvc_recorded": v.get("recorded")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
-    yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
+    if not v.get("foreign"):  # another system's dataset keeps the subtype its source gives
+        yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
     owners = _owners([(u, t) for u, t in v.get("owners", [])])
     if owners:
         yield p.urn, owners
