@@ -168,12 +168,14 @@ class Policy(_Strict):
 def unchecked_approvals(policy: Policy) -> list[tuple[int, list[str]]]:
     """``approvals`` entries naming tiers ``four-eyes`` does not check (its ``tiers``): the
     approver count and roles they require would never be checked, and the gate would pass a
-    deployment one approver made. (index, those tiers) each; none when the rule is off."""
+    deployment one approver made. (index, those tiers) each; none when the rule is off, or
+    when the policy gives no ``approvals`` (the built-in ones are not the policy's word)."""
     from lineage.audit.registry import RULES
 
     spec = RULES.get("four-eyes")
     override = policy.rules.get("four-eyes")
-    if spec is None or (override is not None and not override.enabled):
+    if spec is None or (override is not None and not override.enabled) \
+            or "approvals" not in policy.model_fields_set:
         return []
     checked = set(override.tiers if override is not None and override.tiers is not None
                   else spec.tiers)

@@ -58,3 +58,12 @@ def test_with_the_tier_in_four_eyes_the_requirement_is_checked(git_repo) -> None
     assert res.exit_code == 1, res.output
     [f] = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "four-eyes"]
     assert "1 independent approver(s), policy requires 2" in f["message"]
+
+
+def test_narrowing_four_eyes_with_the_default_approvals_is_no_error(git_repo) -> None:
+    # the file gives no approvals: the built-in one (two for high) is not the user's entry
+    repo = _repo(git_repo, "rules:\n"
+                           "  four-eyes:\n"
+                           "    tiers: [limited]\n")
+    res = _audit(repo)
+    assert res.exit_code == 0, res.output
