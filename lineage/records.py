@@ -1847,15 +1847,19 @@ def _record_target(store: Store, root: Path, governance_dir: str, record: _Recor
     """Where ``--write-file`` (or ``file``) writes the record: ``file``; else the file that
     recorded the stored node, when it holds that record alone — a deployment's retirement
     goes into the deployment's own file, whatever its name (recorded under another id, named
-    by an earlier lineage, moved); else ``<governance_dir>/<kind>/<id>.yaml``."""
+    by an earlier lineage, moved), and a run's end into the file of its start; else
+    ``<governance_dir>/<kind>/<id>.yaml``."""
     if file is not None:
         target = Path(file)
         return target if target.is_absolute() else root / target
     if not write_file:
         return None
-    if isinstance(record, DeploymentRecord) or nid != node_id_of(record):
+    if isinstance(record, DeploymentRecord | RunRecord) or nid != node_id_of(record):
         stored = store.get_node(nid)
         where = stored.attrs.get("record_file") if stored is not None else None
+        if isinstance(record, RunRecord):  # the end of a run completes the file of its start
+            props = stored.attrs.get("properties") if stored is not None else None
+            where = props.get("record_file") if isinstance(props, dict) else None
         if isinstance(where, str) and (root / where).is_file():
             try:
                 found = parse_file(root / where, root)

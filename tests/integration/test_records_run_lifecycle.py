@@ -259,3 +259,18 @@ def test_write_file_at_the_end_only_writes_the_whole_run(repo: GitRepo, tmp_path
     assert str(rec.start_time).startswith("2026-01-15 10:00")  # type: ignore[attr-defined]
     harvest = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
     assert harvest.exit_code == 0, harvest.output
+
+
+def test_the_end_of_a_run_harvested_from_a_file_completes_that_file(repo: GitRepo) -> None:
+    sha = repo.git("rev-parse", "HEAD")
+    repo.write("governance/runs/nightly.yaml", START.format(commit=sha))
+    assert runner.invoke(app, ["harvest", "-C", str(repo.path),
+                               "--only", "records"]).exit_code == 0
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--run-id", "r9",
+                              "--status", "FINISHED", "--metric", "auc=0.9", "--write-file",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["file"] == "governance/runs/nightly.yaml"
+    text = (repo.path / "governance/runs/nightly.yaml").read_text()
+    assert "status: FINISHED" in text and "loss: 0.5" in text and "lr: 0.1" in text, text
+    assert not (repo.path / "governance/run").exists()
