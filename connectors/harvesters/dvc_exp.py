@@ -6,13 +6,15 @@
 
 * its name, author and time (the experiment commit's);
 * params: ``params.yaml`` of the experiment commit, flattened (``train.lr``), plus the other
-  params files its ``dvc.lock`` records (``other.yaml:key``);
+  params files its ``dvc.lock`` records (``other.yaml:key``) and the files a ``dvc.yaml``'s
+  top-level ``params:`` names, whole (DVCLive's ``dvclive/params.yaml:lr``);
 * metrics: the metrics files named in every ``dvc.yaml`` of the commit (top-level ``metrics:``
   and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder) read from the
-  experiment commit (JSON or YAML), numeric leaves flattened;
+  experiment commit (JSON, TOML or YAML), numeric leaves flattened;
 * a CODE edge from the baseline commit (``baseline: true``; ``dirty: true`` when the experiment
   commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
-  outs and the files in out folders kept in git, ``.gitignore``), and
+  outs and the files in out folders kept in git, top-level plots, ``.gitignore``, ``.dvc/``, a
+  ``dvc.yaml`` whose stages and vars are the baseline's), and
   ``properties.exp_commit`` / ``properties.baseline``;
 * strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
   ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,12 +115,38 @@ def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _load(data: bytes | None, path: str) -> Any:
-    if data is None:
+    """A params or metrics file as DVC reads it (JSON, TOML or YAML); None for a file that
+    is not there, or a Python params file (its values are in dvc.lock when a stage uses it)."""
+    if data is None or path.endswith(".py"):
         return None
     text = data.decode("utf-8", errors="replace")
     if path.endswith(".json"):
         return json.loads(text)
+    if path.endswith(".toml"):
+        return tomllib.loads(text)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader
+
+
+def _top_level_paths(dvc_yaml: Any, section: str) -> list[str]:
+    """The paths a dvc.yaml's top-level ``params:`` or ``plots:`` names (a plot given with
+    its options is a one-key mapping)."""
+    if not isinstance(dvc_yaml, dict):
+        return []
+    out: list[str] = []
+    for item in dvc_yaml.get(section) or []:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.extend(str(k) for k in item)
+    return out
+
+
+def _pipeline(dvc_yaml: Any) -> Any:
+    """What of a dvc.yaml runs code: its stages and the variables they use (the top-level
+    ``params``, ``metrics``, ``plots`` and ``artifacts`` only say what to show)."""
+    if not isinstance(dvc_yaml, dict):
+        return None
+    return {k: dvc_yaml.get(k) for k in ("stages", "vars")}
 
 
 def _metric_paths(dvc_yaml: Any) -> list[str]:
@@ -204,7 +233,8 @@ class DvcExpHarvester:
         deps: dict[str, str] = {}
         outs: dict[str, str] = {}
         metrics: dict[str, float] = {}
-        written = {"params.yaml"}
+        # .dvc/ is DVC's own (``dvc exp save`` commits .dvc/tmp/repro.dat)
+        written = {"params.yaml", ".dvc"}
         # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
         # paths inside a dvc.yaml / dvc.lock are relative to its folder
         tree = _git(ctx.repo_path, "ls-tree", "-r", "--name-only", sha).splitlines()
@@ -214,6 +244,23 @@ class DvcExpHarvester:
             dvc_yaml = _load(cat.get(f"{sha}:{dvc_yaml_path}"), "dvc.yaml") or {}
             lock = _load(cat.get(f"{sha}:{folder}dvc.lock"), "dvc.lock") or {}
             written |= {f"{folder}dvc.lock", f"{folder}.gitignore", f"{folder}params.yaml"}
+            if _pipeline(dvc_yaml) == _pipeline(
+                    _load(cat.get(f"{baseline}:{dvc_yaml_path}"), "dvc.yaml") or {}):
+                written.add(dvc_yaml_path)  # only what to show changed (DVCLive writes it)
+            # top-level params files (DVCLive's dvclive/params.yaml): all their keys, as
+            # `dvc exp show` lists them; top-level plots are files the run wrote
+            for rel in _top_level_paths(dvc_yaml, "params"):
+                path = f"{folder}{rel}"
+                written.add(path)
+                try:
+                    values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
+                except (ValueError, yaml.YAMLError) as exc:
+                    ctx.report.warn(NAME, f"experiment {name}: params file {path} "
+                                    f"unreadable: {exc}", file=path, commit=sha)
+                    continue
+                for k, v in values.items():
+                    params[k if path == "params.yaml" else f"{path}:{k}"] = v
+            written |= {f"{folder}{rel}" for rel in _top_level_paths(dvc_yaml, "plots")}
             stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
             for stage in stages.values():
                 if not isinstance(stage, dict):

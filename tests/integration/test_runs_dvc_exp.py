@@ -219,8 +219,10 @@ def test_files_in_an_output_folder_kept_in_git_do_not_make_the_experiment_dirty(
     api.init(repo.path)
     api.harvest(repo.path, only=["dvc-exp"])
     store = api.open_store(repo.path)
-    run = store.get_node(f"run:dvc-exp:{exp}").attrs
+    node = store.get_node(f"run:dvc-exp:{exp}")
     store.close()
+    assert node is not None
+    run = node.attrs
     assert run["metrics"] == {"auc": 0.8}
     assert run["dirty"] is False and "changed_files" not in run.get("properties", {})
 
@@ -253,3 +255,54 @@ def test_an_experiment_changes_nothing_the_dvc_harvester_says_of_its_data(
     folder = next(n.attrs for n in store.iter_nodes("data") if n.attrs.get("path") == "data")
     store.close()
     assert folder["is_dir"] is True and folder["hash"].endswith(".dir")
+
+
+DVCLIVE_YAML = """\
+params:
+- dvclive/params.yaml
+metrics:
+- dvclive/metrics.json
+plots:
+- dvclive/plots/metrics:
+    x: step
+"""
+
+
+def _live_experiment(repo: GitRepo, name: str, lr: float, *extra: str) -> None:
+    """What ``Live(save_dvc_exp=True)`` leaves: dvc.yaml with top-level params, metrics and
+    plots (no stages, no dvc.lock), its files under dvclive/, saved with ``dvc exp save``."""
+    repo.write("dvc.yaml", DVCLIVE_YAML)
+    repo.write("dvclive/params.yaml", f"lr: {lr}\noptimizer:\n  name: adam\n")
+    repo.write("dvclive/metrics.json", f'{{"step": 2, "acc": {0.5 + lr}}}\n')
+    repo.write("dvclive/plots/metrics/acc.tsv", f"step\tacc\n0\t0.5\n2\t{0.5 + lr}\n")
+    _dvc(repo, "exp", "save", "-q", "-n", name, "-I", "dvc.yaml", "-I", "dvclive", *extra)
+
+
+def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -> None:
+    """DVCLive's experiments (``dvc exp save``): their params are the top-level ``params:``
+    files of dvc.yaml, as ``dvc exp show`` lists them; the files DVC and DVCLive write
+    (params, metrics, plots, dvc.yaml's top-level sections, .dvc/tmp) are no code change."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("train.py", "print('train')\n")
+    baseline = repo.commit("baseline")
+    _live_experiment(repo, "live-1", 0.1)
+    repo.write("train.py", "print('train harder')\n")
+    _live_experiment(repo, "live-2", 0.2, "-I", "train.py")
+    exps = _exp_commits(repo)
+    api.init(repo.path)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    one = store.get_node(f"run:dvc-exp:{exps['live-1']}")
+    two = store.get_node(f"run:dvc-exp:{exps['live-2']}")
+    store.close()
+    assert one is not None and two is not None
+    assert one.attrs["params"] == {"dvclive/params.yaml:lr": 0.1,
+                                   "dvclive/params.yaml:optimizer.name": "adam"}
+    assert one.attrs["metrics"] == {"step": 2.0, "acc": 0.6}
+    assert one.attrs["commit"] == baseline
+    assert one.attrs["dirty"] is False, one.attrs["properties"]
+    assert two.attrs["params"]["dvclive/params.yaml:lr"] == 0.2
+    assert two.attrs["dirty"] is True
+    assert two.attrs["properties"]["changed_files"] == "train.py"
