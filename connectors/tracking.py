@@ -51,7 +51,9 @@ from lineage.records import (
     StrPath,
     default_version,
     emit,
+    is_url,
     run_stage,
+    scrub_credentials,
     validate_data,
 )
 from lineage.serialize import now_utc
@@ -197,8 +199,20 @@ class TrackedRun:
         self.tags[key] = str(value)
 
     def log_input(self, path: StrPath) -> dict[str, Any]:
-        """Pin an input by content hash now (DVC's recorded md5, or computed as DVC does)."""
-        rel, inside = repo_path(self.root, os.fspath(path))
+        """Pin an input by content hash now (DVC's recorded md5, or computed as DVC does).
+        A URL (a remote dataset) is recorded as it is, without the credentials it holds, and
+        without a content pin (it is not fetched)."""
+        text = os.fspath(path)
+        if is_url(text):
+            entry: dict[str, Any] = {"path": scrub_credentials(text)}
+            removed = ("; credentials removed from it (user:password@, token …): they are not "
+                       "recorded; if the secret was real, rotate it") \
+                if entry["path"] != text else ""
+            _warn(f"lineage: input {entry['path']} is a URL: recorded without a content "
+                  f"pin{removed}")
+            self.inputs.append(entry)
+            return entry
+        rel, inside = repo_path(self.root, text)
         if not inside:
             _warn(f"lineage: input {rel} is outside the repository {self.root}: recorded by "
                   "its absolute path and content hash, it cannot be joined to DVC data")

@@ -457,6 +457,11 @@ DocKind = Literal["model_card", "datasheet", "bias_report", "evaluation", "trans
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def is_url(text: str) -> bool:
+    """``text`` is a URL with a scheme (``https://…``, ``s3://…``), not a path."""
+    return bool(_URL.match(text))
+
+
 def normalize_uri(uri: str) -> str:
     """A document uri in one spelling: a repository-relative path normalized (``./a.md``,
     ``docs/../a.md`` → ``a.md``: one file, one document id); URLs and absolute paths as
@@ -1934,7 +1939,7 @@ __all__ = [
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
     "recorded_clash_of", "recorded_conflict", "said_otherwise",
-    "ENDED", "NOT_ENDED", "RUN_STATUSES", "metric_json", "normalize_uri", "run_clash_of",
+    "ENDED", "NOT_ENDED", "RUN_STATUSES", "is_url", "metric_json", "normalize_uri", "run_clash_of",
     "run_merged", "run_progress", "run_record_merged", "run_stage",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",

@@ -394,7 +394,7 @@ def run(
     from lineage.errors import ConfigError, InputError
     from lineage.hashing import compute, content_hash
     from lineage.hashing import repo_path as pin_path
-    from lineage.records import ENDED, default_version, run_stage
+    from lineage.records import ENDED, default_version, is_url, run_stage, scrub_credentials
 
     with handle_errors():
         root = find_repo_root(repo_path(repo))
@@ -411,8 +411,13 @@ def run(
             from connectors.tracking import git_state
 
             dirty = git_state(root).dirty
-        ins = []
+        ins: list[dict[str, Any]] = []
         for p in inputs or []:
+            if is_url(p):  # a remote dataset: its URL (credentials removed when validated)
+                notes.append(f"input {scrub_credentials(p)} is a URL: recorded without a "
+                             "content pin (lineage does not fetch it)")
+                ins.append({"path": p})
+                continue
             rel, inside = pin_path(root, p)
             if not inside:
                 notes.append(f"input {rel} is outside the repository {root}: recorded by its "
