@@ -441,6 +441,11 @@ def run(
             if not sep or not ref or not path:
                 raise ConfigError(f"--model {spec!r} is not NAME[@VERSION]=PATH",
                                   hint="e.g. --model churn@v1.1.0=models/model.pkl")
+            if is_url(path):
+                raise ConfigError(f"--model {ref}={scrub_credentials(path)}: a model is a file "
+                                  "the run wrote, not a URL",
+                                  hint="give the path the run saved the model to, e.g. "
+                                       "--model churn@v1.1.0=models/model.pkl")
             rel = pin_path(root, path)[0]
             if not claims:
                 left_out.append(rel)

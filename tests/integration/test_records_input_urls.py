@@ -57,3 +57,11 @@ def test_track_run_input_url_is_recorded_without_its_credentials(
     assert run.result is not None
     assert run.result.record.inputs[0].path == "https://data.example.com/sets/train.csv"  # type: ignore[attr-defined]
     assert SECRET not in _stored(repo)
+
+
+def test_a_model_given_as_a_url_is_refused_without_showing_its_credentials(
+        repo: GitRepo) -> None:
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path),
+                              "--model", f"churn@v1={URL}"])
+    assert res.exit_code == 2, res.output
+    assert SECRET not in res.output and "not a URL" in res.stderr
