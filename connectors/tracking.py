@@ -228,6 +228,11 @@ class TrackedRun:
     def log_model(self, path: StrPath, *, name: str, version: str | None = None) -> None:
         """A model the run writes; hashed when the run ends (it may not exist yet). A name or
         version the record would refuse is an :class:`InputError` now, not after the run."""
+        if is_url(os.fspath(path)):
+            raise InputError(f"log_model({scrub_credentials(os.fspath(path))!r}): a model is a "
+                             "file the run writes, not a URL", file="track_run", field="path",
+                             hint="log the path the run saves the model to, e.g. "
+                                  "run.log_model('models/model.pkl', name='churn')")
         rel = repo_path(self.root, os.fspath(path))[0]
         same = next((p for n, v, p in self.models
                      if version is not None and (n, v) == (name, version) and p != rel), None)

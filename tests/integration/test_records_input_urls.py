@@ -65,3 +65,17 @@ def test_a_model_given_as_a_url_is_refused_without_showing_its_credentials(
                               "--model", f"churn@v1={URL}"])
     assert res.exit_code == 2, res.output
     assert SECRET not in res.output and "not a URL" in res.stderr
+
+
+def test_track_run_refuses_a_model_url_without_showing_its_credentials(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.tracking import track_run
+    from lineage.errors import InputError
+
+    monkeypatch.chdir(repo.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InputError) as err, track_run(repo.path, name="train") as run:
+            run.log_model(URL, name="churn")
+    assert SECRET not in str(err.value) and "not a URL" in str(err.value)
+    assert SECRET not in _stored(repo)
