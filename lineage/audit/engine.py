@@ -581,9 +581,13 @@ class AuditContext:
 
     def run_label(self, run: str) -> str:
         """The run's id (``run:…`` names itself), saying so when the run was deleted in its
-        tracking store."""
+        tracking store, or when it produced no version but is upstream of the training of
+        some (:meth:`provenance_versions`)."""
         if not self.deleted(run):
-            return run
+            fed = [] if self.versions_of_run(run) else self.provenance_versions(run)
+            # a job that trained nothing is here because a training run depends on it
+            return (f"{run} (upstream of the training of {', '.join(short(v) for v in fed)})"
+                    if fed else run)
         made = ", ".join(short(v) for v in self.versions_of_run(run)) or "a model version"
         return f"{run} (deleted in MLflow, but it produced {made})"
 

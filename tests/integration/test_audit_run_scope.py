@@ -81,6 +81,11 @@ def test_openlineage_jobs_no_model_depends_on_are_out_of_scope(quickstart_demo: 
     assert ("run-code-pinned", f"{ol}{PREP}") in found
     assert ("run-data-pinned", f"{ol}{PREP}") in found
     assert ("run-code-pinned", f"{ol}{DAG_PREP}") in found
+    # the finding says why a job that trained nothing is the models' concern
+    msg = next(f["message"] for f in data["findings"]
+               if (f["rule"], f["subject"]) == ("run-data-pinned", f"{ol}{PREP}"))
+    assert msg.startswith(f"{ol}{PREP} (upstream of the training of churn@v1.0.0, "
+                          "churn@v1.1.0): input data:postgres://"), msg
     # and under --model, for the model whose provenance it is
     assert ("run-data-pinned", f"{ol}{PREP}") in {
         (f["rule"], f["subject"]) for f in _audit(demo, "--model", "churn@v1.1.0")["findings"]}
