@@ -211,8 +211,8 @@ def audit(
     env: str | None = typer.Option(None, "--env", "-e", show_default=False, metavar="ENV",
                                    help="Only deployments to (and versions deployed in) ENV."),
     rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False, metavar="RULE",
-                                           help="Run only this rule (repeatable; an unknown or disabled one "
-                                                "is exit 2)."),
+                                           help="Run only this rule (repeatable, or a comma-separated list; "
+                                                "an unknown or disabled one is exit 2)."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False, metavar="DATE",
         help="Evaluate staleness and waiver expiry as of this date or time (default: now; "
@@ -246,8 +246,11 @@ def audit(
         fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")
         src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
         # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
-        rule_ids = None if rules is None else [_choice(r.strip(), tuple(RULES), "rule")
-                                                for r in rules]
+        # --rule a --rule b, or --rule a,b
+        rule_ids = None if rules is None else [
+            _choice(r.strip(), tuple(RULES), "rule")
+            for given in rules for r in (given.split(",") if "," in given else [given])
+            if r.strip() or "," not in given]
         now = parse_as_of(as_of)
         root: Path | None
         try:

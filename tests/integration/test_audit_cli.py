@@ -135,3 +135,12 @@ def test_a_store_never_harvested_is_no_pass(git_repo) -> None:
     # harvested (nothing to audit in it: no model) the audit runs and passes
     assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
     assert audit(git_repo.path).exit_code == 0
+
+
+def test_rules_given_as_one_comma_separated_list(git_repo) -> None:
+    repo, _ = _repo(git_repo)
+    res = audit(repo, "--format", "json", "--rule", "four-eyes,Model-Has-Run")
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert [r["id"] for r in data["rules"]] == ["four-eyes", "model-has-run"]
+    assert {f["rule"] for f in data["findings"]} == {"four-eyes", "model-has-run"}
