@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
-from connectors.sinks.datahub.sink import DataHubSinkBase, option_batch_size
+from connectors.sinks.datahub.sink import DataHubSinkBase, option_batch_size, option_flag
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
 
@@ -100,10 +100,6 @@ def _opt(options: dict[str, Any], key: str, cast: type, default: Any) -> Any:
                           hint=f"e.g. --option {key}={default}") from exc
 
 
-def _bool(v: Any) -> bool:
-    return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
-
-
 def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None
                   ) -> RestSettings:
     """GMS URL and token from options, else lineage config, else DATAHUB_GMS_URL/TOKEN."""
@@ -136,7 +132,7 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
         retries=_opt(options, "retries", int, DEFAULT_RETRIES),
         backoff=_opt(options, "backoff", float, DEFAULT_BACKOFF),
         timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT),
-        openapi=_bool(options.get("openapi", False)),
+        openapi=option_flag(options, "openapi"),
         batch_size=_opt(options, "batch_size", int, 100),
     )
 

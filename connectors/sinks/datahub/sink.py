@@ -238,7 +238,7 @@ class DataHubSinkBase(ABC):
     def _push_graph(self, graph: LineageGraph, ctx: PushContext, *, digest: bool
                     ) -> PushResult:
         platform, env = self._settings(ctx)
-        full = bool(ctx.options.get("full"))
+        full = option_flag(ctx.options, "full")
         ns = self.state_namespace(ctx)
         dest = self.destination(ctx)
         result = PushResult(target=self.name, details={"destination": dest})
@@ -294,7 +294,7 @@ class DataHubSinkBase(ABC):
         platform, env = self._settings(ctx)
         ns = self.state_namespace(ctx)
         gns = ns + GRAPH_SUFFIX
-        reset = bool(ctx.options.get("full")) or self._destination_is_empty()
+        reset = option_flag(ctx.options, "full") or self._destination_is_empty()
         marker = f"{store_version(ctx.store)}:{settings_digest(platform, env)}"
         if not reset:
             last = ctx.store.state_get_all(gns)
@@ -476,6 +476,24 @@ def _resolve(ctx: PushContext, path: str | os.PathLike[str]) -> Path:
     values, the API; the CLI makes a ``DEST`` it was given absolute first)."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (ctx.repo_path / p)
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def option_flag(options: dict[str, Any], key: str) -> bool:
+    """A true-or-false ``-o KEY=VALUE`` (``--full`` gives True): ``false``, ``no``, ``0``,
+    ``off`` are false (any case), not a non-empty string that Python would take as true."""
+    raw = options.get(key)
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text not in _TRUE + _FALSE:
+        raise ConfigError(f"option {key}={raw!r} must be true or false",
+                          hint=f"e.g. --option {key}=true" + (", or --full" if key == "full"
+                                                               else ""))
+    return text in _TRUE
 
 
 def option_batch_size(ctx: PushContext, default: int) -> int:
@@ -769,7 +787,8 @@ class DataHubFileSink(DataHubSinkBase):
     def _open(self, ctx: PushContext) -> None:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = self._lost is not None or bool(ctx.options.get("full")) or self._destination_is_empty()
+        fresh = self._lost is not None or option_flag(ctx.options, "full") \
+            or self._destination_is_empty()
         try:
             if fresh:
                 self._fh = open(self.path, "wb")  # noqa: SIM115 - closed in _close
