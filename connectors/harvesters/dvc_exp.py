@@ -21,7 +21,8 @@
 
 It reads git directly (``git for-each-ref refs/exps`` and one ``git cat-file --batch``), not
 through DVC's API. Incremental: the refs seen last time are a watermark; an unchanged ref is
-not read again.
+not read again, unless the repository's identity (:func:`.gitscan.scan_refs`, the one the git
+and DVC harvesters use) moved since.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
+from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
 from lineage.model import Edge, EdgeKind, Node, NodeKind
@@ -187,25 +189,18 @@ class DvcExpHarvester:
         except LineageError:
             return False
 
-    def _repo_key(self, ctx: HarvestContext) -> str:
-        repos = list(ctx.store.iter_nodes(NodeKind.REPOSITORY))
-        if len(repos) == 1:  # the git harvester's identity, when it ran
-            return ids.repo_key(repos[0].id)
-        try:
-            url = _git(ctx.repo_path, "config", "--get", "remote.origin.url").strip()
-        except LineageError:
-            url = ""
-        roots = sorted(_git(ctx.repo_path, "rev-list", "--max-parents=0", "HEAD").split())
-        return ids.repo_key(ids.repository_id(ids.strip_credentials(url) or None,
-                                              roots[0] if roots else None))
-
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
         refs = exp_refs(ctx.repo_path)
         raw = ctx.watermark("refs")
         seen: dict[str, str] = json.loads(raw) if raw else {}
-        todo = [r for r in refs if seen.get(r[0]) != r[1]]
+        # the repository as the git and DVC harvesters name it (the remote they choose, else
+        # the root commit), so the experiments' data nodes are DVC's; when that identity
+        # moved (a remote added), every experiment is read again under the new one
+        repo_id = scan_refs(ctx).repo_id
+        moved = ctx.watermark("repository") not in (None, repo_id)
+        todo = [r for r in refs if moved or seen.get(r[0]) != r[1]]
         if todo:
-            repo_key = self._repo_key(ctx)
+            repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
             try:
                 for i, (ref, sha, baseline, name) in enumerate(todo, 1):
@@ -219,6 +214,8 @@ class DvcExpHarvester:
         now = {ref: sha for ref, sha, _, _ in refs}
         if now != seen:
             ctx.set_watermark("refs", json.dumps(now, sort_keys=True))
+        if ctx.watermark("repository") != repo_id:
+            ctx.set_watermark("repository", repo_id)
 
     def _experiment(self, ctx: HarvestContext, cat: CatFile, repo_key: str, ref: str, sha: str,
                     baseline: str, name: str) -> Iterator[Node | Edge]:

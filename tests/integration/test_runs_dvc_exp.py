@@ -306,3 +306,39 @@ def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -
     assert two.attrs["params"]["dvclive/params.yaml:lr"] == 0.2
     assert two.attrs["dirty"] is True
     assert two.attrs["properties"]["changed_files"] == "train.py"
+
+
+def test_experiment_inputs_are_the_dvc_harvesters_data_nodes_whatever_the_remote(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """The repository is named by the remote the git and DVC harvesters use (``origin``, else
+    the first remote: here ``upstream``), also when the experiments are harvested first or
+    the store holds a repository's old identity: the experiment's INPUT edges land on DVC's
+    data nodes, not on nodes of an identity no other harvester writes."""
+    repo, baseline = exp_repo
+    repo.git("remote", "add", "upstream", "https://github.com/Org/Churn.git")
+    api.harvest(repo.path, only=["dvc-exp"])
+    api.harvest(repo.path)
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{_exp_commits(repo)['lr-02']}"
+    sources = {e.source for e in store.iter_edges() if e.target == rid
+               and e.kind == EdgeKind.INPUT}
+    dvc_data = {n.id for n in store.iter_nodes("data")
+                if n.id.startswith("data:github.com/Org/Churn:")}
+    store.close()
+    assert sources and sources <= dvc_data, (sources, sorted(dvc_data)[:3])
+
+
+def test_experiments_follow_a_new_repository_identity(exp_repo: tuple[GitRepo, str]) -> None:
+    """A remote added after a harvest: the DVC harvester names the data anew, and so does the
+    next experiment harvest for the experiments it had read under the root commit."""
+    repo, _ = exp_repo
+    api.harvest(repo.path)
+    repo.git("remote", "add", "origin", "https://github.com/org/churn.git")
+    api.harvest(repo.path)
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{_exp_commits(repo)['lr-02']}"
+    sources = {e.source for e in store.iter_edges() if e.target == rid
+               and e.kind == EdgeKind.INPUT}
+    store.close()
+    assert {s for s in sources if s.startswith("data:github.com/org/churn:")}, sources
+    assert api.harvest(repo.path, only=["dvc-exp"]).new_events == 0
