@@ -127,6 +127,7 @@ class _Run:
     # every event of the run is known (the cache kept those of earlier harvests, or every
     # file was read again): the edges it does not give now were withdrawn by the producer
     whole: bool = False
+    stored: bool = False  # an earlier harvest stored the run (else it has no edge to withdraw)
 
 
 def parse_time(value: Any) -> datetime:
@@ -409,6 +410,7 @@ class OpenLineageHarvester:
         cached = ctx.store.cache_get_many(CACHE, [rid]).get(rid)
         r.whole = isinstance(cached, dict) or self._reread
         if isinstance(cached, dict):
+            r.stored = True
             events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
             for name, kept in (cached.get("fields") or {}).items():
                 old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
@@ -417,7 +419,9 @@ class OpenLineageHarvester:
                 if name not in fields or _later(old, fields[name]):
                     fields[name] = old
         else:
-            events = self._seed(ctx.store.get_node(rid))
+            stored = ctx.store.get_node(rid)
+            r.stored = stored is not None
+            events = self._seed(stored)
         # in UTC: a run stored by an earlier version kept the producer's offsets, and a set
         # keeps the first of two equal instants
         events = {(t.astimezone(UTC), kind) for t, kind in events | set(r.events)}
@@ -462,8 +466,8 @@ class OpenLineageHarvester:
         versioned at COMPLETE a dataset START named unversioned."""
         facts = list(self._facts(ctx, r))
         yield from facts
-        if not r.whole:  # events of earlier harvests unknown (cache lost): withdraw nothing
-            return
+        if not r.whole or not r.stored:  # events of earlier harvests unknown (cache lost), or
+            return  # none: withdraw nothing (nor look: a first load has no index on targets)
         rid = ids.run_id(NAME, r.run_id)
         stated = {(e.source, e.target, e.kind) for e in facts if isinstance(e, Edge)}
         for e in ctx.store.edges_of(rid):
