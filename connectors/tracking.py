@@ -210,8 +210,7 @@ class TrackedRun:
                 if entry["path"] != text else ""
             _warn(f"lineage: input {entry['path']} is a URL: recorded without a content "
                   f"pin{removed}")
-            self.inputs.append(entry)
-            return entry
+            return self._add_input(entry)
         rel, inside = repo_path(self.root, text)
         if not inside:
             _warn(f"lineage: input {rel} is outside the repository {self.root}: recorded by "
@@ -222,8 +221,23 @@ class TrackedRun:
                   "recorded without a content pin")
         entry = {"path": rel, "hash": h.hash if h else None, "size": h.size if h else None,
                  "nfiles": h.nfiles if h else None}
-        self.inputs.append(entry)
-        return entry
+        return self._add_input(entry)
+
+    def _add_input(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` logged once: the same path logged again is the same input, unless its
+        content changed since (the run read two contents under one path: refused now, not
+        when the run ends)."""
+        prev = next((i for i in self.inputs if i["path"] == entry["path"]), None)
+        if prev is None:
+            self.inputs.append(entry)
+            return entry
+        if prev.get("hash") != entry.get("hash"):
+            raise InputError(f"input {entry['path']} is already logged with content "
+                             f"{prev.get('hash') or 'unknown'}; it is {entry.get('hash')} now",
+                             file="track_run", field="inputs",
+                             hint="log an input once, before the run changes it; data the run "
+                                  "writes is an output (save it under another path)")
+        return prev
 
     def log_model(self, path: StrPath, *, name: str, version: str | None = None) -> None:
         """A model the run writes; hashed when the run ends (it may not exist yet). A name or

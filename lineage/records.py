@@ -545,6 +545,19 @@ class RunRecord(_Record):
     inputs: list[RunInput] = Field(default_factory=list)
     models: list[RunModel] = Field(default_factory=list)
 
+    @field_validator("inputs")
+    @classmethod
+    def _one_input_one_content(cls, v: list[RunInput]) -> list[RunInput]:
+        seen: dict[str, RunInput] = {}
+        for i in v:
+            first = seen.setdefault(i.path, i)
+            if first.hash != i.hash:
+                raise PydanticCustomError(
+                    "input_twice", "input {path} is read twice by this run, with other "
+                    "content ({a}, {b}): give it once, with the hash it was read with",
+                    {"path": i.path, "a": first.hash or "no hash", "b": i.hash or "no hash"})
+        return v
+
     @field_validator("models")
     @classmethod
     def _one_version_one_set_of_bytes(cls, v: list[RunModel]) -> list[RunModel]:

@@ -419,6 +419,8 @@ def run(
                 ins.append({"path": p})
                 continue
             rel, inside = pin_path(root, p)
+            if any(i["path"] == rel for i in ins):  # given twice: one input
+                continue
             if not inside:
                 notes.append(f"input {rel} is outside the repository {root}: recorded by its "
                              "absolute path and content hash, it cannot be joined to DVC data")

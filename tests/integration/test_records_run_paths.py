@@ -76,3 +76,42 @@ def test_an_input_recorded_before_the_first_harvest_is_the_harvested_data_node(
     with api.open_store(git_repo.path) as store:
         inputs = {e.source for e in store.iter_edges(EdgeKind.INPUT)}
     assert inputs == {data_id(f"root:{root}", "data.csv", "md5:60b725f10c9c85c70d97880dfe8191b3")}
+
+
+def test_one_input_path_with_two_hashes_is_refused(repo: GitRepo) -> None:
+    repo.write("governance/run/r3.yaml",
+               f"kind: run\nid: r3\ninputs:\n  - path: data/train.csv\n    hash: {MD5}\n"
+               f"  - path: ./data/train.csv\n    hash: {MODEL}\n")
+    res = runner.invoke(app, ["record", "validate", "-C", str(repo.path)])
+    assert res.exit_code == 1, res.output
+    assert "data/train.csv" in res.output and "inputs" in res.output
+
+
+def test_an_input_given_twice_is_recorded_once(repo: GitRepo) -> None:
+    import json
+
+    repo.write("data/train.csv", "a\n")
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--input",
+                              "data/train.csv", "--input", "./data/train.csv", "--json"])
+    assert res.exit_code == 0, res.output
+    assert [i["path"] for i in json.loads(res.stdout)["record"]["inputs"]] == ["data/train.csv"]
+
+
+def test_track_run_logs_an_input_once_and_refuses_it_changed(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from connectors.tracking import track_run
+    from lineage.errors import InputError
+
+    repo.write("data/train.csv", "a\n")
+    monkeypatch.chdir(repo.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with track_run(repo.path, name="train", inputs=["data/train.csv"]) as run:
+            run.log_input("./data/train.csv")
+            assert len(run.inputs) == 1
+            repo.write("data/train.csv", "b\n")
+            with pytest.raises(InputError, match="already logged"):
+                run.log_input("data/train.csv")
+    assert run.result is not None and run.result.record.status == "FINISHED"  # type: ignore[attr-defined]
