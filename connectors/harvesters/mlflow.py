@@ -100,6 +100,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
 _SKIP_TAGS = frozenset({"mlflow.log-model.history"})
 _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
+PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
@@ -464,7 +465,13 @@ class SqliteReader:
     def _registry(self, snap: Snapshot) -> None:
         rm_tags = self._kv("SELECT name, key, value FROM registered_model_tags") \
             if "registered_model_tags" in self.tables else {}
+        # MLflow 3 keeps prompts (mlflow.genai.register_prompt) in the registry tables, tagged;
+        # it lists none of them among registered models or versions: they are no models
+        prompts = {name for name, tags in rm_tags.items()
+                   if str(tags.get(PROMPT_TAG, "")).lower() == "true"}
         for r in self.conn.execute("SELECT * FROM registered_models ORDER BY name"):
+            if r["name"] in prompts:
+                continue
             snap.registered_models.append({
                 "name": r["name"], "description": r["description"],
                 "created_at": _ms(r["creation_time"]), "tags": rm_tags.get(r["name"], {}),
@@ -480,6 +487,8 @@ class SqliteReader:
         for r in self.conn.execute(
                 "SELECT * FROM model_versions WHERE coalesce(current_stage, '') != "
                 "'Deleted_Internal' ORDER BY name, version"):
+            if r["name"] in prompts:
+                continue
             v = str(r["version"])
             snap.versions.append({
                 "name": r["name"], "version": v, "created_at": _ms(r["creation_time"]),
@@ -493,6 +502,8 @@ class SqliteReader:
         if "registered_model_aliases" in self.tables:
             for alias, version, name in self.conn.execute(
                     "SELECT alias, version, name FROM registered_model_aliases"):
+                if name in prompts:
+                    continue
                 snap.aliases.setdefault(name, {})[alias] = str(version)
 
     def _run_commits(self, snap: Snapshot) -> None:

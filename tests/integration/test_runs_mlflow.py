@@ -692,3 +692,35 @@ def test_what_a_finished_run_gains_later_is_seen(repo: GitRepo) -> None:
     assert a["properties"]["logged_model:m-late"] == "late-model"
     assert {graph.attrs(n)["experiment"] for n in graph.node_ids() if n.startswith("run:")} \
         == {"churn-v2"}
+
+
+def test_prompts_are_not_models(repo: GitRepo) -> None:
+    """``mlflow.genai.register_prompt`` keeps a prompt in the registry tables, tagged
+    ``mlflow.prompt.is_prompt``; MLflow lists no prompt among the registered models (so the
+    client path never saw one), and a prompt is no model the audit should ask a run of."""
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # the rows register_prompt wrote with MLflow 3.17
+        conn.execute("INSERT INTO registered_models(name, creation_time, last_updated_time, "
+                     "description, workspace) VALUES ('churn-explainer', 1, 1, NULL, "
+                     "'default')")
+        conn.execute("INSERT INTO registered_model_tags VALUES ('mlflow.prompt.is_prompt', "
+                     "'true', 'churn-explainer', 'default')")
+        conn.execute("INSERT INTO model_versions(name, version, creation_time, "
+                     "last_updated_time, current_stage, source, status, storage_location, "
+                     "workspace) VALUES ('churn-explainer', 1, 1, 1, 'None', 'dummy-source', "
+                     "'READY', 'dummy-source', 'default')")
+        for key, value in (("mlflow.prompt.is_prompt", "true"), ("_mlflow_prompt_type", "text"),
+                           ("mlflow.prompt.text", "Explain churn for {{customer}}")):
+            conn.execute("INSERT INTO model_version_tags VALUES (?, ?, 'churn-explainer', 1, "
+                         "'default')", (key, value))
+        conn.execute("INSERT INTO registered_model_aliases VALUES ('live', 1, "
+                     "'churn-explainer', 'default')")
+    conn.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    groups = {n.id for n in store.iter_nodes("model_group")}
+    models = {n.id for n in store.iter_nodes("model")}
+    store.close()
+    assert groups == {"model_group:churn-model"}
+    assert models == {"model:churn-model@1", "model:churn-model@2"}
