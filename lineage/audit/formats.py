@@ -35,6 +35,14 @@ def _out_of_scope(report: AuditReport, before: str, after: str = "") -> str:
     return f"{before}{n} run(s) out of scope (no model in their provenance){after}" if n else ""
 
 
+def _cell(markup: str) -> Any:
+    """A table cell from rich markup, with no emoji codes: ``deployment:ghost:prod:…`` is an
+    id, not ``deployment👻prod:…``."""
+    from rich.text import Text
+
+    return Text.from_markup(markup, emoji=False)
+
+
 # -- table ------------------------------------------------------------------------------------
 def render_table(report: AuditReport) -> Any:
     from rich.console import Group
@@ -72,8 +80,8 @@ def render_table(report: AuditReport) -> Any:
                        f"{f.waiver['expires']})[/]"
             if f.remediation:
                 msg += f"\n[green]→[/] [dim]{escape(f.remediation)}[/]"
-            table.add_row(label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
-                          f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]", msg)
+            table.add_row(*map(_cell, (label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
+                                       f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]", msg)))
         parts.append(table)
     if report.waivers:
         wt = Table(title="Waivers")
@@ -81,8 +89,9 @@ def render_table(report: AuditReport) -> Any:
             wt.add_column(col)
         for w in report.waivers:
             st = {"used": "green", "expired": "red", "unused": "dim"}[w.status]
-            wt.add_row(f"[{st}]{w.status}[/]", w.waiver.rule, escape(w.waiver.node),
-                       escape(w.waiver.owner), str(w.waiver.expires), escape(w.waiver.reason))
+            wt.add_row(*map(_cell, (f"[{st}]{w.status}[/]", escape(w.waiver.rule),
+                                    escape(w.waiver.node), escape(w.waiver.owner),
+                                    str(w.waiver.expires), escape(w.waiver.reason))))
         parts.append(wt)
     return Group(*parts)
 

@@ -185,8 +185,8 @@ class _Table:
         from rich.text import Text
 
         def lines(i: int) -> list[str]:
-            return [self.columns[i], *(line for row in self.rows
-                                       for line in Text.from_markup(row[i]).plain.splitlines())]
+            return [self.columns[i], *(line for row in self.rows for line in
+                                       Text.from_markup(row[i], emoji=False).plain.splitlines())]
 
         def width(i: int) -> int:
             return max(len(line) for line in lines(i))
@@ -195,7 +195,7 @@ class _Table:
             return max((len(w) for line in lines(i) for w in line.split()), default=0)
 
         # the title on a line of its own: as a table title it would wrap to the table's width
-        yield Text.from_markup(f"[bold]{self.title}[/]")
+        yield Text.from_markup(f"[bold]{self.title}[/]", emoji=False)
         least = [min(40, width(i)) if self.keep[i] else None for i in range(len(self.columns))]
         # the narrowest the table can be (kept columns whole, the others at their longest
         # word), with 3 characters between and around the columns
@@ -205,7 +205,8 @@ class _Table:
             for name, n in zip(self.columns, least, strict=True):
                 wide.add_column(name, overflow="fold", min_width=n)
             for row in self.rows:
-                wide.add_row(*row)
+                # node ids are no emoji codes (deployment:ghost:prod:…)
+                wide.add_row(*(Text.from_markup(cell, emoji=False) for cell in row))
             yield wide
             return
         # too narrow for one column per fact (an 80-column terminal): each record on a line of
@@ -215,9 +216,10 @@ class _Table:
         for row in self.rows:
             facts = [(f"  [dim]{name}:[/] " if name else "  ") + " · ".join(cell.splitlines())
                      for name, cell in zip(self.columns[1:], row[1:], strict=True) if cell]
-            yield Text.from_markup("\n".join([f"[bold]{row[0]}[/]", *facts]), overflow="fold")
+            yield Text.from_markup("\n".join([f"[bold]{row[0]}[/]", *facts]), overflow="fold",
+                                   emoji=False)
         if self.caption:
-            yield Text.from_markup(f"[dim]{self.caption}[/]")
+            yield Text.from_markup(f"[dim]{self.caption}[/]", emoji=False)
 
 
 def _table(title: str, *columns: str) -> _Table:
@@ -440,9 +442,10 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
 def _provenance_tree(graph: Any, root: str, max_depth: int,
                      notes: dict[str, str] | None = None) -> Any:
     from rich.markup import escape
+    from rich.text import Text
     from rich.tree import Tree
 
-    tree = Tree(_label(graph, root, notes))
+    tree = Tree(Text.from_markup(_label(graph, root, notes), emoji=False))
     seen = {root}
 
     def grow(branch: Any, nid: str, depth: int) -> None:
@@ -459,10 +462,10 @@ def _provenance_tree(graph: Any, root: str, max_depth: int,
             if isinstance(moved, str):  # a GTO tag deleted and made again elsewhere
                 label += f" [yellow](tag moved to {escape(moved[:12])})[/]"
             if e.source in seen:
-                branch.add(label + " [dim](see above)[/]")
+                branch.add(Text.from_markup(label + " [dim](see above)[/]", emoji=False))
                 continue
             seen.add(e.source)
-            grow(branch.add(label), e.source, depth + 1)
+            grow(branch.add(Text.from_markup(label, emoji=False)), e.source, depth + 1)
 
     grow(tree, root, 0)
     return tree
