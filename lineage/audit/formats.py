@@ -7,6 +7,7 @@ renderable); none does I/O.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -231,6 +232,12 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_text(text: str) -> str:
+    """Text outside code: also a colon that would open a GitHub emoji shortcode
+    (``deployment:ghost:prod:…``) is escaped, so the id reads as it is."""
+    return re.sub(r":(?=[A-Za-z0-9_+\-]+:)", r"\\:", _md(text))
+
+
 def render_markdown(report: AuditReport) -> str:
     counts = report.count_by_severity()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
@@ -248,15 +255,16 @@ def render_markdown(report: AuditReport) -> str:
         out.append("| Severity | Rule | Subject | Finding | Fix |")
         out.append("|---|---|---|---|---|")
         for f in items:
-            out.append(f"| **{f.severity}** | `{f.rule}` | `{_md(f.subject)}` | {_md(f.message)} "
-                       f"| {_md(f.remediation)} |")
+            out.append(f"| **{f.severity}** | `{f.rule}` | `{_md(f.subject)}` | {_md_text(f.message)} "
+                       f"| {_md_text(f.remediation)} |")
         out.append("")
     if report.waivers:
         out += ["### Waivers", "", "| Status | Rule | Node | Owner | Expires | Reason |",
                 "|---|---|---|---|---|---|"]
         for w in report.waivers:
             out.append(f"| {w.status} | `{w.waiver.rule}` | `{_md(w.waiver.node)}` | "
-                       f"{_md(w.waiver.owner)} | {w.waiver.expires} | {_md(w.waiver.reason)} |")
+                       f"{_md_text(w.waiver.owner)} | {w.waiver.expires} | "
+                       f"{_md_text(w.waiver.reason)} |")
         out.append("")
     out += ["<details><summary>Rules</summary>", "", "| Rule | Serves |", "|---|---|"]
     out += [f"| `{r.id}` {_md(r.title)} | {_md(r.serves)} |" for r in report.rules]

@@ -175,3 +175,26 @@ def test_json_findings_have_one_shape(report) -> None:
     assert {f["environment"] for f in data["findings"] if f["rule"] == "deployment-approved"} \
         == {"prod"}
     assert set(data["waived"][0]) == keys | {"waiver"}
+
+
+def test_markdown_keeps_ids_with_emoji_codes_out_of_github_shortcodes() -> None:
+    """GitHub renders ``:ghost:`` as an emoji outside code: a finding about
+    ``deployment:ghost:prod:…`` (a model named like an emoji code) must read as that id in a
+    pull-request comment."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    dep = "deployment:ghost:prod:2026-05-01T00:00:00Z"
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.DEPLOYMENT, dep, model="model:ghost@v9", environment="prod",
+                     deployed_at="2026-05-01T00:00:00Z")])
+    md = render_markdown(run_audit(g, now=make_fixture(0).now, rules=["lineage-continuity"]))
+    outside_code = re.sub(r"`[^`]*`", "", md)
+    assert ":ghost:" not in outside_code, md
+    text = "".join(c.content for t in MarkdownIt("commonmark").enable("table").parse(md)
+                   if t.type == "inline" for c in t.children or ())
+    assert f"is named by {dep}" in text, text
