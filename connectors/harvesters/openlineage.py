@@ -8,12 +8,12 @@ file (``.jsonl``, ``.ndjson``, the file transport's append log) holds one event 
 
 What it yields:
 
-* ``run:openlineage:<runId>`` per run (a UUID in lower case: :func:`run_key`), merging its
-  START / RUNNING / COMPLETE / FAIL / ABORT events by ``eventTime``, never by their order in a
-  file or across files and harvests (see :func:`lifecycle`): status from the terminal event (a
-  run that ended is never reopened), start (the earliest START, else the earliest event), end
-  (the terminal event's time), job (``namespace/name``), run and job tags — facets from the latest event that carries them (a
-  facet it deletes with ``_deleted: true`` clears the tags or properties it gave);
+* ``run:openlineage:<runId>`` per run (a UUID in lower case: :func:`run_key`), merging its START /
+  RUNNING / COMPLETE / FAIL / ABORT events by ``eventTime``, never by their order in a file or
+  across files and harvests (see :func:`lifecycle`): status from the terminal event (a run that
+  ended is never reopened), start (the earliest START, else the earliest event), end (the terminal
+  event's time), job (``namespace/name``), run and job tags — facets from the latest event that
+  carries them (a facet it deletes with ``_deleted: true`` clears the tags or properties it gave);
 * the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
 * the withdrawal (:class:`lineage.store.Withdrawal`) of each edge an earlier harvest gave the
