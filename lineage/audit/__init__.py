@@ -9,7 +9,7 @@ Pure: no I/O besides reading the policy file. Rules live in :mod:`lineage.audit.
 function each, registered with :func:`lineage.audit.registry.rule`.
 """
 
-from lineage.audit.engine import AuditReport, Check, Finding, Outcome, run_audit
+from lineage.audit.engine import AuditContext, AuditReport, Check, Finding, Outcome, run_audit
 from lineage.audit.index import AuditIndex, build_index
 from lineage.audit.policy import (
     DEFAULT_POLICY,
@@ -22,7 +22,7 @@ from lineage.audit.policy import (
 from lineage.audit.registry import RULES, RuleSpec, rule
 
 __all__ = [
-    "DEFAULT_POLICY", "RULES", "AuditIndex", "AuditReport", "Check", "Finding", "Outcome",
+    "DEFAULT_POLICY", "RULES", "AuditContext", "AuditIndex", "AuditReport", "Check", "Finding", "Outcome",
     "Policy", "RuleSpec", "Waiver", "build_index", "load_policy", "parse_policy",
     "resolve_policy", "rule", "run_audit",
 ]

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from audit_fixture import make_fixture
 
-from lineage.audit import run_audit
-from lineage.audit.engine import AuditContext
-from lineage.audit.index import build_index
+from lineage.audit import AuditContext, build_index, run_audit
 from lineage.audit.policy import DEFAULT_POLICY
 
 
