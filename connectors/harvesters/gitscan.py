@@ -1032,19 +1032,38 @@ def promisor_remote(root: Path) -> str | None:
 
 
 def prefetch(root: Path, shas: list[str]) -> None:
-    """In a partial clone, fetch ``shas`` from the promisor remote in one ``git fetch`` (as
-    git itself fetches a missing object, with all of them at once): git cat-file would fetch
-    each missing blob on its own, one fetch (and pack) per blob. Objects the clone holds are
-    not fetched again (and with all held, the remote is not contacted); a failed fetch is
-    left to git cat-file, which says which object could not be fetched."""
+    """In a partial clone, fetch those of ``shas`` it lacks from the promisor remote in one
+    ``git fetch`` (as git itself fetches a missing object, with all of them at once): git
+    cat-file would fetch each missing blob on its own, one fetch (and pack) per blob.
+
+    What the clone holds is listed first (``--batch-all-objects`` reads the local object
+    store only: asking for an object would fetch it) and not asked for: the remote refuses a
+    whole fetch that names an object only this clone has (a blob of an unpushed commit), and
+    with nothing missing it is not contacted. A failed fetch is left to git cat-file, which
+    fetches what it still lacks or says which object could not be fetched."""
     if not shas:
         return
     remote = promisor_remote(root)
     if remote is None:
         return
+    want = set(shas)
+    held: set[str] = set()
+    rest = [b""]
+
+    def sink(chunk: bytes) -> None:  # keep only the shas asked about
+        lines = (rest[0] + chunk).split(b"\n")
+        rest[0] = lines.pop()
+        held.update(x for x in (ln.decode() for ln in lines) if x in want)
+
+    code, _, _ = run_git(root, ["cat-file", "--batch-all-objects", "--unordered",
+                                "--batch-check=%(objectname)"], b"", sink=sink)
+    sink(b"\n")
+    missing = sorted(want - held)
+    if code != 0 or not missing:
+        return
     run_git(root, ["-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags",
                    "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
-                   "--stdin"], "".join(f"{s}\n" for s in shas).encode())
+                   "--stdin"], "".join(f"{s}\n" for s in missing).encode())
 
 
 __all__ = [

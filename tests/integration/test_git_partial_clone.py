@@ -59,3 +59,23 @@ def test_a_partial_clone_whose_remote_is_gone_says_what_to_do(git_repo: GitRepo,
     assert "partial clone" in out and "promisor remote" in out
     assert "without --filter" in out
     assert "git fsck" not in out  # the repository is not corrupt
+
+
+def test_a_partial_clone_with_unpushed_dvc_files_fetches_the_others_at_once(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    """The remote refuses a fetch naming an object only the clone has: those are not asked
+    for (one fetch of the three it lacks, not one per file)."""
+    _dvc_repo(git_repo)
+    partial = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", "--no-checkout",
+                    f"file://{git_repo.path}", str(partial)], check=True)
+    local = GitRepo.__new__(GitRepo)
+    local.path, local.tick = partial, git_repo.tick + 1
+    local.git("reset", "-q", "HEAD")
+    local.write("data.csv.dvc", f"outs:\n- md5: {'b' * 32}\n  size: 9\n  path: data.csv\n")
+    local.git("add", "data.csv.dvc")
+    local.git("commit", "-q", "-m", "unpushed data")
+    api.init(partial)
+    api.harvest(partial, only=["git", "dvc"])
+    assert len(_data(partial)) == 4
+    assert len(list((partial / ".git" / "objects" / "pack").glob("*.promisor"))) == 2
