@@ -551,7 +551,7 @@ class AuditContext:
                 for k in keys(data, e):
                     writers.setdefault(k, set()).add(r)
         seeds: dict[str, set[str]] = {}
-        for v in self.versions():
+        for v in self.versions(unharvested=True):
             for r in self.runs(v):
                 seeds.setdefault(r, set()).add(v)
         for rec in idx.ids("retraining"):
