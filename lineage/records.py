@@ -545,6 +545,22 @@ class RunRecord(_Record):
     inputs: list[RunInput] = Field(default_factory=list)
     models: list[RunModel] = Field(default_factory=list)
 
+    @field_validator("params")
+    @classmethod
+    def _params_have_json(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # NaN and infinities have no JSON (they would be null: no value); MLflow records params
+        # as text, and str(nan) is "nan": so does lineage
+        def text_if_not_finite(x: Any) -> Any:
+            if isinstance(x, float) and not math.isfinite(x):
+                return str(x)
+            if isinstance(x, dict):
+                return {k: text_if_not_finite(y) for k, y in x.items()}
+            if isinstance(x, list):
+                return [text_if_not_finite(y) for y in x]
+            return x
+
+        return {k: text_if_not_finite(x) for k, x in v.items()}
+
     @field_validator("inputs")
     @classmethod
     def _one_input_one_content(cls, v: list[RunInput]) -> list[RunInput]:
@@ -1532,6 +1548,10 @@ _RUN_PROGRESS = ("status", "end_time", "metrics", "tags")
 _RUN_KEYED = ("metrics", "tags", "params", "properties")
 
 
+# a NaN or an infinity as a record holds it: a metric (metric_json), a param (str(float))
+_NOT_FINITE_TEXT = ("NaN", "Infinity", "-Infinity", "nan", "inf", "-inf")
+
+
 def run_stage(status: Any) -> int:
     """0 scheduled, 1 running, :data:`ENDED` (FINISHED, FAILED, KILLED, or no status)."""
     word = str(status).strip().upper() if status else ""
@@ -1579,10 +1599,13 @@ def run_clash_of(stored: dict[str, Any], new: dict[str, Any], *,
         a = {k: scrub_credentials(v) for k, v in a.items() if k not in _PROVENANCE}
         b = {k: scrub_credentials(v) for k, v in b.items() if k not in _PROVENANCE}
         for k in sorted(b):
-            if k in a and a[k] != b[k]:
+            if a.get(k) is not None and a[k] != b[k]:
                 clash[f"{key}.{k}"] = a[k]
-        if not progressing and a and not b.keys() <= a.keys() and key not in clash:
-            clash[key] = a  # a run that ended gains no metric, param or tag
+        # a run that ended gains no metric, param or tag — but for the NaN a store written
+        # before they were kept holds as null (metrics) or lacks (params)
+        gained = {k for k in b.keys() - a.keys() if b[k] not in _NOT_FINITE_TEXT}
+        if not progressing and a and gained and key not in clash:
+            clash[key] = a
     return clash
 
 

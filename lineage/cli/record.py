@@ -87,6 +87,7 @@ def _value(text: str) -> Any:
     as JSON writes it (``0.1``, ``6``, ``true``, ``[64, 32]``), else the text as given — YAML
     read ``1.10`` as 1.1, ``007`` as 7 and ``no`` as false, and dropped ``null``."""
     import json
+    import math
 
     try:
         value = json.loads(text)
@@ -94,6 +95,8 @@ def _value(text: str) -> Any:
         return text
     if value is None:
         return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text  # NaN, Infinity: no JSON number, kept as written (as MLflow keeps params)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value if json.dumps(value) == text else text
     return value

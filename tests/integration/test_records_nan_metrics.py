@@ -77,3 +77,35 @@ def test_track_run_keeps_a_nan_metric(repo: GitRepo, monkeypatch: pytest.MonkeyP
     with api.open_store(repo.path) as store:
         node = store.get_node(run.node_id)
         assert node is not None and node.attrs["metrics"] == {"loss": "NaN"}
+
+
+def test_a_nan_param_is_kept_as_mlflow_keeps_params_as_text(repo: GitRepo) -> None:
+    # MLflow records params as text: str(float("nan")) is "nan"; null would be no value
+    res = runner.invoke(app, ["record", "run", "-C", str(repo.path), "--run-id", "p1",
+                              "--param", "alpha=NaN", "--param", "beta=inf", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["record"]["params"] == {"alpha": "NaN", "beta": "inf"}
+    rec = validate_data({"kind": "run", "params": {"alpha": float("nan"),
+                                                   "grid": [1.0, float("-inf")]}}, file="x")
+    assert rec.params == {"alpha": "nan", "grid": [1.0, "-inf"]}  # type: ignore[attr-defined]
+    with api.open_store(repo.path) as store:
+        node = store.get_node("run:lineage:p1")
+        assert node is not None and node.attrs["params"] == {"alpha": "NaN", "beta": "inf"}
+
+
+def test_a_run_stored_before_nan_was_kept_is_harvested_again(repo: GitRepo) -> None:
+    from lineage.model import Node, NodeKind
+
+    # what a store written before held: the NaN metric as null, the NaN param dropped
+    with api.open_store(repo.path) as store, store.transaction():
+        store.upsert([Node(kind=NodeKind.RUN, id="run:lineage:old", attrs={
+            "source": "lineage", "run_id": "old", "status": "FINISHED",
+            "metrics": {"loss": None, "auc": 0.5}, "params": {"lr": 0.1}})])
+        store.append_event("record", "test", {"node": "run:lineage:old"})
+    repo.write("governance/run/old.yaml", "kind: run\nid: old\nmetrics: {loss: .nan, auc: 0.5}\n"
+                                          "params: {lr: 0.1, alpha: .nan}\n")
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 0, res.output
+    with api.open_store(repo.path) as store:
+        node = store.get_node("run:lineage:old")
+        assert node is not None and node.attrs["metrics"] == {"loss": "NaN", "auc": 0.5}
