@@ -217,6 +217,7 @@ class OpenLineageHarvester:
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
         ghosts: list[str] = []  # runs stored under an upper-case UUID, read again in lower case
+        self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to a run
         if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
             for node in list(ctx.store.iter_nodes(NodeKind.RUN)):
                 run_id = node.attrs.get("run_id")
@@ -224,11 +225,14 @@ class OpenLineageHarvester:
                     continue
                 if run_id != run_key(run_id) and run_key(run_id) in runs:
                     ghosts.append(node.id)  # its events are the lower-case run's now
+                    self._unlinked.update(
+                        e.source if e.target == node.id else e.target
+                        for e in ctx.store.edges_of(node.id)
+                        if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT))
                 elif run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
                     runs[run_id] = _Run(run_id)  # (an upper-case one keeps its id)
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
-        self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to a run
         for run in runs.values():
             yield from self._emit(ctx, run)
         # last, when every run's facts are written: a data node this harvester made that no

@@ -96,7 +96,10 @@ def test_a_run_stored_under_an_upper_case_id_is_one_run_after_the_upgrade(
         store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=RUN.upper(),
                                 job="airflow/churn_dag.train", status="START",
                                 start_time="2026-01-03T10:00:00Z", commit=sha),
-                      Edge.make(EdgeKind.CODE, f"commit:{sha}", ghost)])
+                      Edge.make(EdgeKind.CODE, f"commit:{sha}", ghost),
+                      Node.make(NodeKind.DATA, "data:pg:crm.t@unversioned", namespace="pg",
+                                path="crm.t"),
+                      Edge.make(EdgeKind.INPUT, "data:pg:crm.t@unversioned", ghost, pin="none")])
         store.cache_put_many("openlineage-runs", [(ghost, {"events": [
             ["2026-01-03T10:00:00Z", "START"]], "fields": {}})])
         store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
@@ -107,6 +110,7 @@ def test_a_run_stored_under_an_upper_case_id_is_one_run_after_the_upgrade(
     assert res.report.warnings == []
     graph = api.open_store(repo.path).load_graph()
     assert sorted(n.id for n in graph.nodes(NodeKind.RUN)) == [f"run:openlineage:{RUN}"]
+    assert "data:pg:crm.t@unversioned" not in graph  # it read nothing the run reads
     run = graph.attrs(f"run:openlineage:{RUN}")
     assert (run["status"], run["start_time"], run["commit"]) == (
         "COMPLETE", "2026-01-03T10:00:00Z", sha)
