@@ -1154,6 +1154,9 @@ def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | No
             return record, None
         return record, (f"document {record.uri} is outside the repository; its content is "
                         "not pinned")
+    if path.is_dir():
+        return record, (f"document {record.uri} is a folder, not a file: its content is not "
+                        "pinned (name the document's file)")
     if not path.is_file():
         return record, f"document {record.uri} is not in the repository; its content is not pinned"
     given = record.content_hash

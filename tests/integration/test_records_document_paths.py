@@ -80,3 +80,9 @@ def test_a_record_stored_with_a_dotted_path_is_the_same_record(repo: GitRepo) ->
     assert harvest.exit_code == 0, harvest.output
     again = _document(repo, "./README.md", "--id", "card-1")
     assert again["node"] == out["node"]
+
+
+def test_a_folder_is_not_said_to_be_missing(repo: GitRepo) -> None:
+    out = _document(repo, "docs")
+    assert out["warnings"] == ["document docs is a folder, not a file: its content is not "
+                               "pinned (name the document's file)"]
