@@ -1699,6 +1699,12 @@ class Store:
             [(namespace, k, v, _side_hash(namespace, k, v)) for k, v in items],
         )
 
+    def cache_delete(self, namespace: str, keys: Iterable[str]) -> None:
+        """Forget the entries of ``keys`` (e.g. those of a node withdrawn: what they kept is
+        no fact any more, and may be what it was withdrawn for)."""
+        self.conn.executemany("DELETE FROM cache WHERE namespace=? AND key=?",
+                              [(namespace, k) for k in keys])
+
     def _cache_hashed(self) -> bool:
         """Whether the cache table has its hash column (stores from before it have not)."""
         if self._cache_has_hash is None:

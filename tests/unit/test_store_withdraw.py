@@ -240,3 +240,12 @@ def test_a_node_withdrawn_only_once_nothing_links_it(store: Store) -> None:
     assert _write(store, [NodeWithdrawal(PARENT, unlinked=True)]) == 0
     _write(store, [Withdrawal(PARENT, RUN, "upstream_run"), NodeWithdrawal(PARENT, unlinked=True)])
     assert store.get_node(PARENT) is None and store.verify().ok
+
+
+def test_the_cache_entries_of_a_withdrawn_node_can_be_forgotten(store: Store) -> None:
+    with store.transaction():
+        store.cache_put_many("runs", [(PARENT, {"events": []}), (RUN, {"events": []})])
+        store.upsert([NodeWithdrawal(PARENT)])
+        store.cache_delete("runs", [PARENT])
+        store.append_event("harvest", "test", {})
+    assert store.cache_get_many("runs", [PARENT, RUN]) == {RUN: {"events": []}}
