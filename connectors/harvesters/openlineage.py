@@ -233,6 +233,7 @@ class OpenLineageHarvester:
                     runs[run_id] = _Run(run_id)  # (an upper-case one keeps its id)
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
+        ctx.store.cache_delete(CACHE, ghosts)  # its events are the lower-case run's
         for run in runs.values():
             yield from self._emit(ctx, run)
         # last, when every run's facts are written: a data node this harvester made that no

@@ -116,5 +116,6 @@ def test_a_run_stored_under_an_upper_case_id_is_one_run_after_the_upgrade(
         "COMPLETE", "2026-01-03T10:00:00Z", sha)
     store = api.open_store(repo.path)
     assert store.verify().ok
+    assert store.cache_get_many("openlineage-runs", [ghost]) == {}
     store.close()
     assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
