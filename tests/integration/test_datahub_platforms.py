@@ -224,3 +224,37 @@ def test_versions_of_another_systems_dataset_are_not_called_dvc_md5s(repo: GitRe
     dvc = next(p for u, p in props.items()
                if u.startswith("urn:li:dataset:(urn:li:dataPlatform:dvc"))
     assert "dataset_versions" not in dvc and len(dvc["dvc_md5"]) == 32
+
+
+def test_external_dependencies_of_a_dvc_stage_are_on_their_platform(git_repo: GitRepo,
+                                                                    tmp_path: Path) -> None:
+    """A DVC stage's external dependencies (an S3 object, a file outside the repository, as
+    ``dvc.lock`` records them) are no files of the repository: they are the datasets DataHub's
+    S3 source (and OpenLineage converter) make; the stage's output stays a DVC file."""
+    git_repo.run(sys.executable, "-m", "dvc", "init", "-q")
+    git_repo.write("dvc.yaml", "stages:\n  prepare:\n    cmd: python prepare.py\n"
+                   "    deps:\n    - s3://acme-raw/customers.csv\n    - /srv/shared/holidays.csv\n"
+                   "    outs:\n    - data/prepared.csv\n")
+    git_repo.write("dvc.lock", "schema: '2.0'\nstages:\n  prepare:\n    cmd: python prepare.py\n"
+                   "    deps:\n    - path: s3://acme-raw/customers.csv\n"
+                   "      etag: 5d41402abc4b2a76b9719d911017c592\n      size: 120\n"
+                   "    - path: /srv/shared/holidays.csv\n      hash: md5\n"
+                   "      md5: 7d793037a0760186574b0282f2f435e7\n      size: 40\n"
+                   "    outs:\n    - path: data/prepared.csv\n      hash: md5\n"
+                   "      md5: 9e107d9d372bb6826bd81d3542a419d6\n      size: 80\n")
+    git_repo.write(".gitignore", "/data/prepared.csv\n")
+    git_repo.commit("pipeline")
+    assert runner.invoke(app, ["init", "-C", str(git_repo.path)]).exit_code == 0
+    res = runner.invoke(app, ["harvest", "-C", str(git_repo.path)])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "mcps.json"
+    _push(git_repo, "--to", "datahub-file", str(out))
+    mcps = json.loads(out.read_text())
+    io = next(m["aspect"]["json"] for m in mcps if m["aspectName"] == "dataJobInputOutput"
+              and m["entityType"] == "dataJob")
+    assert sorted(io["inputDatasets"]) == [
+        "urn:li:dataset:(urn:li:dataPlatform:file,/srv/shared/holidays.csv,PROD)",
+        "urn:li:dataset:(urn:li:dataPlatform:s3,acme-raw/customers.csv,PROD)"]
+    [output] = io["outputDatasets"]
+    assert output.startswith("urn:li:dataset:(urn:li:dataPlatform:dvc,")
+    assert output.endswith("/data/prepared.csv,PROD)")

@@ -558,6 +558,13 @@ class _Planner:
             source = props.get("source")
             found = location_dataset(str(source)) if source else None
             return found or ("mlflow", str(props["name"]))
+        path = str(a.get("path") or "")
+        # a DVC stage's external dependency (``dvc import-url``, a dep on s3:// or an absolute
+        # path): no file of the repository, but the object or file itself
+        if "://" in path:
+            return location_dataset(path)
+        if path.startswith("/") and len(path) > 1:
+            return "file", path
         return None
 
     def stage_flow_job(self, nid: str) -> tuple[str, str]:
