@@ -341,7 +341,7 @@ def read_refs(root: Path) -> tuple[dict[str, str], dict[str, str], str | None, s
         head_ref = head[4:].strip()
         head_sha = refs.get(head_ref)
     elif len(head) >= 40:
-        head_sha = head[:40]
+        head_sha = head.split()[0]  # 40 hex digits, 64 in a SHA-256 repository
         refs["HEAD"] = head_sha
     return refs, annotated, head_sha, head_ref
 
@@ -440,8 +440,8 @@ class LogParser:
 
     def feed(self, chunk: bytes) -> None:
         # a commit starts at b"\0commit <sha>\ntree " (a path would have to contain
-        # "commit <40 hex>\ntree " to fool this); look only at the new bytes (plus the tail
-        # of the old ones) so a huge commit costs linear time
+        # "commit <40 or 64 hex>\ntree " to fool this); look only at the new bytes (plus the
+        # tail of the old ones) so a huge commit costs linear time
         region = self._tail + chunk
         pos = len(region)
         cut = -1
@@ -449,12 +449,13 @@ class LogParser:
             pos = region.rfind(b"\0commit ", 0, pos)
             if pos < 0:
                 break
-            if region[pos + 48 : pos + 54] == b"\ntree ":
+            if (region[pos + 48 : pos + 54] == b"\ntree "
+                    or region[pos + 72 : pos + 78] == b"\ntree "):  # SHA-1, SHA-256
                 cut = pos
                 break
         if cut < 0:
             self._chunks.append(chunk)
-            self._tail = region[-64:]
+            self._tail = region[-96:]
             return
         cut_in_chunk = cut - len(self._tail)  # may be negative: inside earlier chunks
         if cut_in_chunk >= 0:
@@ -466,7 +467,7 @@ class LogParser:
             head, rest = buf[: at + 1], buf[at + 1 :]
         self._parse(head)
         self._chunks = [rest] if rest else []
-        self._tail = rest[-64:]
+        self._tail = rest[-96:]
 
     def finish(self) -> LogResult:
         if self._chunks:
@@ -565,13 +566,13 @@ _WHO_CACHE: dict[bytes, tuple[str, str]] = {}
 def _parse_commit(header: bytes) -> CommitRecord:
     head, _, body = header.partition(b"\n\n")
     lines = head.split(b"\n")
-    sha = lines[0][7:47].decode()
+    sha = lines[0][7:].split(b" ", 1)[0].decode()  # 40 hex digits, 64 with SHA-256
     parents: list[str] = []
     author = committer = ("", "", "")
     for line in lines[1:]:
         c = line[:2]
         if c == b"pa" and line.startswith(b"parent "):
-            parents.append(line[7:47].decode())
+            parents.append(line[7:].decode())
         elif c == b"au" and line.startswith(b"author "):
             author = _ident(line[7:])
         elif c == b"co" and line.startswith(b"committer "):
@@ -802,7 +803,7 @@ def _reachable(ctx: HarvestContext, shas: set[str]) -> set[str]:
 
 def _commit_parents(raw: bytes) -> tuple[str, ...]:
     head = raw.partition(b"\n\n")[0]
-    return tuple(ln[7:47].decode() for ln in head.split(b"\n") if ln.startswith(b"parent "))
+    return tuple(ln[7:].decode() for ln in head.split(b"\n") if ln.startswith(b"parent "))
 
 
 def held_boundaries(ctx: HarvestContext,
