@@ -28,7 +28,9 @@ and DVC harvesters use) moved since.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -105,15 +107,43 @@ class CatFile:
         self.proc.wait()
 
 
-def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+_FLATTEN_BUDGET = 200_000  # keys of one params or metrics file; YAML aliases can multiply them
+
+
+def flatten(d: Any, prefix: str = "", budget: list[int] | None = None) -> dict[str, Any]:
+    """Nested mappings as ``a.b.c`` keys. ValueError past 200,000 keys: a file of nested YAML
+    aliases names billions of values in a few hundred bytes."""
+    if budget is None:
+        budget = [_FLATTEN_BUDGET]
     out: dict[str, Any] = {}
     if isinstance(d, dict):
+        budget[0] -= len(d)
+        if budget[0] < 0:
+            raise ValueError("too many values (YAML aliases expanding?)")
         for k, v in d.items():
             key = f"{prefix}.{k}" if prefix else str(k)
-            out.update(flatten(v, key))
+            out.update(flatten(v, key, budget))
     elif prefix:
         out[prefix] = d
     return out
+
+
+def _param(v: Any) -> Any:
+    """A param value as it can be stored: ``.inf`` and ``.nan`` as text (JSON has neither and
+    would store a null), as the DVC harvester keeps stage params."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, list):
+        return [_param(x) for x in v]
+    return v
+
+
+def _metric(v: Any) -> float | None:
+    """A metric value as MLflow keeps one: NaN left out, ±infinity the largest float (what
+    MLflow's SQL store writes), anything not a number (a bool, a string) left out."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+        return None
+    return float(v) if math.isfinite(v) else math.copysign(sys.float_info.max, v)
 
 
 def _load(data: bytes | None, path: str) -> Any:
@@ -226,7 +256,12 @@ class DvcExpHarvester:
                 who, ts, _tz = line[len("author "):].rsplit(" ", 2)
                 author = who.split(" <", 1)[0]
                 when = datetime.fromtimestamp(int(ts), UTC)
-        params = flatten(_load(cat.get(f"{sha}:params.yaml"), "params.yaml") or {})
+        params: dict[str, Any] = {}
+        try:
+            params = flatten(_load(cat.get(f"{sha}:params.yaml"), "params.yaml") or {})
+        except (ValueError, yaml.YAMLError) as exc:
+            ctx.report.warn(NAME, f"experiment {name}: params file params.yaml unreadable: "
+                            f"{exc}", file="params.yaml", commit=sha)
         deps: dict[str, str] = {}
         outs: dict[str, str] = {}
         metrics: dict[str, float] = {}
@@ -282,10 +317,11 @@ class DvcExpHarvester:
                                     f"{exc}", file=path, commit=sha)
                     continue
                 for k, v in values.items():
-                    if isinstance(v, bool) or not isinstance(v, int | float):
+                    value = _metric(v)
+                    if value is None:
                         continue
                     key = k if k not in metrics else f"{path}:{k}"
-                    metrics[key] = float(v)
+                    metrics[key] = value
         written |= set(outs)
         changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
                                    "--no-commit-id", baseline, sha).splitlines()
@@ -296,7 +332,7 @@ class DvcExpHarvester:
             props["changed_files"] = ",".join(changed[:50])
         yield Node.make(NodeKind.RUN, rid, source=NAME, run_id=sha, name=name,
                         experiment=name, status="success", user=author, end_time=when,
-                        params=params, metrics=metrics, commit=baseline, dirty=bool(changed),
+                        params={k: _param(v) for k, v in params.items()}, metrics=metrics, commit=baseline, dirty=bool(changed),
                         properties=props)
         yield Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
                         dirty=bool(changed))

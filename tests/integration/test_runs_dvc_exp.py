@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,67 @@ def test_experiments_follow_a_new_repository_identity(exp_repo: tuple[GitRepo, s
     store.close()
     assert {s for s in sources if s.startswith("data:github.com/org/churn:")}, sources
     assert api.harvest(repo.path, only=["dvc-exp"]).new_events == 0
+
+
+def _one_experiment(repo: GitRepo, params: str, metrics: str) -> str:
+    """A baseline and one ``dvc exp save`` whose params.yaml and metrics.json are given."""
+    _dvc(repo, "init", "-q")
+    repo.write("dvc.yaml", "metrics:\n- metrics.json\n")
+    repo.write("params.yaml", "lr: 0.1\n")
+    repo.commit("baseline")
+    repo.write("params.yaml", params)
+    repo.write("metrics.json", metrics)
+    _dvc(repo, "exp", "save", "-q", "-n", "e1", "-I", "metrics.json")
+    api.init(repo.path)
+    return _exp_commits(repo)["e1"]
+
+
+def test_non_finite_params_and_metrics_are_not_stored_as_null(git_repo: GitRepo) -> None:
+    """``.inf`` in params.yaml, NaN and Infinity in a metrics file (Python's json writes
+    them): a param keeps its value as text (as the DVC harvester keeps stage params), a NaN
+    metric is left out and an infinite one is MLflow's ±1.8e308, as for MLflow runs; none is
+    a null in a float field."""
+    sha = _one_experiment(git_repo, "lr: .inf\nmomentum: .nan\n",
+                          '{"auc": NaN, "loss": Infinity, "gain": -Infinity, "acc": 0.9}\n')
+    res = api.harvest(git_repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(git_repo.path)
+    node = store.get_node(f"run:dvc-exp:{sha}")
+    store.close()
+    assert node is not None
+    assert node.attrs["params"] == {"lr": "inf", "momentum": "nan"}
+    assert node.attrs["metrics"] == {"acc": 0.9, "loss": 1.7976931348623157e308,
+                                     "gain": -1.7976931348623157e308}
+
+
+def test_params_file_whose_aliases_explode_is_a_warning(git_repo: GitRepo) -> None:
+    """A params.yaml of nested YAML aliases (under a kilobyte naming 10^9 values) in an
+    experiment commit: the harvest warns about that file and keeps the experiment, as the DVC
+    harvester refuses such params, instead of running out of memory."""
+    keys = [f"k{i}" for i in range(10)]
+    lines = ["l0: &l0 {" + ", ".join(f"{k}: x" for k in keys) + "}"]
+    lines += [f"l{n}: &l{n} {{" + ", ".join(f"{k}: *l{n - 1}" for k in keys) + "}"
+              for n in range(1, 10)]
+    # DVC itself cannot save such a file: the experiment commit is made with git, as anyone
+    # who can push refs/exps/ (`dvc exp push`) can
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("dvc.yaml", "metrics:\n- metrics.json\n")
+    baseline = repo.commit("baseline")
+    repo.git("checkout", "-q", "-b", "exp")
+    repo.write("params.yaml", "\n".join(lines) + "\n")
+    repo.write("metrics.json", '{"acc": 0.9}\n')
+    sha = repo.commit("dvc: commit experiment")
+    repo.git("checkout", "-q", "-")
+    repo.git("branch", "-q", "-D", "exp")
+    repo.git("update-ref", f"refs/exps/{baseline[:2]}/{baseline[2:]}/e1", sha)
+    api.init(repo.path)
+    started = time.monotonic()
+    res = api.harvest(git_repo.path, only=["dvc-exp"])
+    assert time.monotonic() - started < 30
+    assert [w for w in res.report.warnings if "params.yaml" in w.message], \
+        res.report.warnings
+    store = api.open_store(git_repo.path)
+    node = store.get_node(f"run:dvc-exp:{sha}")
+    store.close()
+    assert node is not None and node.attrs["metrics"] == {"acc": 0.9}
