@@ -51,9 +51,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -917,6 +919,13 @@ def _is_file_source(source_type: str | None, location: str) -> bool:
     return True
 
 
+def _metrics(values: dict[str, float]) -> dict[str, float]:
+    """Latest metric values as a SQL store keeps them: NaN left out, ±infinity the largest
+    float (a file store's client gives inf, which JSON cannot hold: it was stored null)."""
+    return {k: v if math.isfinite(v) else math.copysign(sys.float_info.max, v)
+            for k, v in values.items() if v == v}
+
+
 class Emitter:
     """Turns a :class:`Snapshot` into nodes and edges."""
 
@@ -966,7 +975,7 @@ class Emitter:
             experiment=exp.get("name"), experiment_id=run["experiment_id"],
             status=run.get("status"), user=run.get("user"), start_time=run.get("start_time"),
             end_time=run.get("end_time"), params=params,
-            metrics={k: v for k, v in run["metrics"].items() if v == v},  # NaN dropped
+            metrics=_metrics(run["metrics"]),
             tags=tags, commit=sha, tracking_uri=self.store.uri,
             properties={k: str(v) for k, v in props.items() if v},
         )

@@ -349,6 +349,32 @@ print(run.info.run_id)
     assert "MLFLOW_ALLOW_FILE_STORE" not in os.environ
 
 
+def test_infinite_metric_of_a_file_store_is_not_stored_as_null(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file store keeps ``log_metric("loss", inf)`` as inf (a SQL store as the largest
+    float): the run gets the SQL store's value, not a null in a float field."""
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((repo.path / "mlruns").as_uri())
+    run = client.create_run(client.create_experiment("churn"))
+    client.log_metric(run.info.run_id, "loss", float("inf"))
+    client.log_metric(run.info.run_id, "gain", float("-inf"))
+    client.log_metric(run.info.run_id, "auc", 0.8)
+    client.set_terminated(run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    node = store.get_node(f"run:mlflow:mlruns:{run.info.run_id}")
+    store.close()
+    assert node is not None
+    assert node.attrs["metrics"] == {"auc": 0.8, "loss": 1.7976931348623157e308,
+                                     "gain": -1.7976931348623157e308}
+
+
 def test_verbose_traceback_keeps_the_password_out(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
