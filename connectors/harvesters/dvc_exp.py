@@ -15,7 +15,8 @@
   commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
   outs and the files in out folders kept in git, top-level plots, ``.gitignore``, ``.dvc/``, a
   ``dvc.yaml`` whose stages and vars are the baseline's), and
-  ``properties.exp_commit`` / ``properties.baseline``;
+  ``properties.exp_commit`` / ``properties.baseline``; no ``dirty`` (unknown, a warning) when
+  the baseline commit is not in the clone, and the experiment is read again next time;
 * strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
   ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses).
 
@@ -32,7 +33,7 @@ import math
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -229,26 +230,34 @@ class DvcExpHarvester:
         repo_id = scan_refs(ctx).repo_id
         moved = ctx.watermark("repository") not in (None, repo_id)
         todo = [r for r in refs if moved or seen.get(r[0]) != r[1]]
+        unchecked: set[str] = set()
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
             try:
                 for i, (ref, sha, baseline, name) in enumerate(todo, 1):
                     try:
-                        yield from self._experiment(ctx, cat, repo_key, ref, sha, baseline, name)
+                        checked = yield from self._experiment(ctx, cat, repo_key, ref, sha,
+                                                              baseline, name)
+                        if not checked:
+                            unchecked.add(ref)
                     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
                         ctx.report.warn(NAME, f"experiment {name}: {exc}", commit=sha)
                     ctx.progress("dvc experiments", i, len(todo))
             finally:
                 cat.close()
-        now = {ref: sha for ref, sha, _, _ in refs}
+        # an experiment whose code could not be compared with its baseline is read again
+        # next time: it is not in the watermark
+        now = {ref: sha for ref, sha, _, _ in refs if ref not in unchecked}
         if now != seen:
             ctx.set_watermark("refs", json.dumps(now, sort_keys=True))
         if ctx.watermark("repository") != repo_id:
             ctx.set_watermark("repository", repo_id)
 
     def _experiment(self, ctx: HarvestContext, cat: CatFile, repo_key: str, ref: str, sha: str,
-                    baseline: str, name: str) -> Iterator[Node | Edge]:
+                    baseline: str, name: str) -> Generator[Node | Edge, None, bool]:
+        """The experiment's facts; returns whether its code was compared with the baseline
+        (not when the baseline commit is not in the clone: a shallow CI checkout)."""
         commit = (cat.get(sha) or b"").decode("utf-8", errors="replace")
         author, when = None, None
         for line in commit.split("\n\n", 1)[0].splitlines():
@@ -323,19 +332,27 @@ class DvcExpHarvester:
                     key = k if k not in metrics else f"{path}:{k}"
                     metrics[key] = value
         written |= set(outs)
-        changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
-                                   "--no-commit-id", baseline, sha).splitlines()
-                   if p and not _written(p, written)]
         rid = ids.run_id(NAME, sha)
         props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}
-        if changed:
-            props["changed_files"] = ",".join(changed[:50])
+        dirty: bool | None = None  # unknown: the baseline is not in this clone
+        if cat.get(baseline) is None:
+            ctx.report.warn(NAME, f"experiment {name}: its baseline commit {baseline[:12]} is "
+                            "not in this clone (a shallow checkout?): whether it changed code "
+                            "is unknown until the history is fetched (git fetch --unshallow)",
+                            commit=sha)
+        else:
+            changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
+                                       "--no-commit-id", baseline, sha).splitlines()
+                       if p and not _written(p, written)]
+            dirty = bool(changed)
+            if changed:
+                props["changed_files"] = ",".join(changed[:50])
         yield Node.make(NodeKind.RUN, rid, source=NAME, run_id=sha, name=name,
                         experiment=name, status="success", user=author, end_time=when,
-                        params={k: _param(v) for k, v in params.items()}, metrics=metrics, commit=baseline, dirty=bool(changed),
-                        properties=props)
+                        params={k: _param(v) for k, v in params.items()}, metrics=metrics,
+                        commit=baseline, dirty=dirty, properties=props)
         yield Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
-                        dirty=bool(changed))
+                        dirty=dirty)
         for path, h in sorted(deps.items()):
             did = ids.data_id(repo_key, path, h)
             yield from _data_version(ctx, did, path, h, repo_key)
@@ -344,6 +361,7 @@ class DvcExpHarvester:
             did = ids.data_id(repo_key, path, h)
             yield from _data_version(ctx, did, path, h, repo_key)
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=path)
+        return dirty is not None
 
 
 def _data_version(ctx: HarvestContext, did: str, path: str, h: str,

@@ -407,3 +407,38 @@ def test_params_file_whose_aliases_explode_is_a_warning(git_repo: GitRepo) -> No
     node = store.get_node(f"run:dvc-exp:{sha}")
     store.close()
     assert node is not None and node.attrs["metrics"] == {"acc": 0.9}
+
+
+def test_shallow_clone_without_the_baseline(exp_repo: tuple[GitRepo, str],
+                                            tmp_path: Path) -> None:
+    """A CI checkout (``--depth 1``) that fetched the experiment refs but not their baseline
+    commit: the harvest does not stop; each experiment is a run whose dirtiness is unknown
+    (a warning), and is read again once the history is fetched, when a code change made
+    outside DVC is found (so the audit cannot pass an experiment never checked)."""
+    repo, baseline = exp_repo
+    repo.write("README.md", "later\n")
+    repo.commit("later")
+    clone = GitRepo.__new__(GitRepo)
+    clone.path, clone.tick = tmp_path / "clone", 20
+    subprocess.run(["git", "clone", "-q", "--depth", "1", repo.path.as_uri(), str(clone.path)],
+                   check=True, env=repo.env())
+    exp_refs = [_ref(repo, name) for name in _exp_commits(repo)]  # what `dvc exp pull` gets
+    clone.git("fetch", "-q", "--depth", "1", "origin", *(f"{r}:{r}" for r in exp_refs))
+    assert clone.git("cat-file", "-t", baseline, check=False) == ""
+    api.init(clone.path)
+    res = api.harvest(clone.path, only=["dvc-exp"])
+    assert [w for w in res.report.warnings if baseline[:12] in w.message]
+    new_code = f"run:dvc-exp:{_exp_commits(clone)['new-code']}"
+    store = api.open_store(clone.path)
+    node = store.get_node(new_code)
+    store.close()
+    assert node is not None and node.attrs["params"]["train.epochs"] == 4
+    assert "dirty" not in node.attrs
+    clone.git("fetch", "-q", "--unshallow", "origin")
+    res = api.harvest(clone.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(clone.path)
+    node = store.get_node(new_code)
+    store.close()
+    assert node is not None and node.attrs["dirty"] is True
+    assert node.attrs["properties"]["changed_files"] == "train.py"
