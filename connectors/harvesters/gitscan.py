@@ -9,7 +9,8 @@ reads many blobs through one ``git cat-file --batch`` process.
 Choices (see docs/harvest.md):
 
 * ``--pretty=raw`` prints the commit object's headers as stored, so ``gpgsig`` tells whether a
-  commit is signed without running gpg (``%G?`` verifies, and costs a gpg call per commit).
+  commit is signed without running gpg (``%G?`` verifies, and costs a gpg call per commit);
+  ``--no-show-signature`` keeps a user's ``log.showSignature`` from verifying each one anyway.
   Message lines are indented by four spaces, so they can never be mistaken for ``--raw`` lines
   (which start with ``:``); ``-z`` keeps paths with spaces, quotes and non-ASCII bytes intact.
 * Merges: ``--diff-merges=first-parent`` reports, for a merge, every file that differs from its
@@ -61,7 +62,7 @@ _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_NO_REPLACE_OBJECTS":
 _LOG_ARGS = [
     "log", "--stdin", "--topo-order", "--reverse", "--pretty=raw", "--encoding=UTF-8", "--raw",
     "--no-abbrev", "-z", "--no-renames", "--diff-merges=first-parent", "--no-color",
-    "--no-ext-diff", "--no-textconv",
+    "--no-ext-diff", "--no-textconv", "--no-show-signature",
 ]
 
 
