@@ -216,31 +216,37 @@ class OpenLineageHarvester:
                 for line, event in events:
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
-        ghosts: list[str] = []  # runs stored under an upper-case UUID, read again in lower case
+        # runs stored under an upper-case UUID (parser version < 13): run id → their node ids
+        # and the state events their nodes give (read before the nodes are withdrawn)
+        self._ghosts: dict[str, list[tuple[str, set[tuple[datetime, str]]]]] = {}
         self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to a run
         if upgraded:  # runs whose files are gone are rebuilt from what the cache kept
             for node in list(ctx.store.iter_nodes(NodeKind.RUN)):
                 run_id = node.attrs.get("run_id")
                 if node.attrs.get("source") != NAME or not isinstance(run_id, str):
                     continue
-                if run_id != run_key(run_id) and run_key(run_id) in runs:
-                    ghosts.append(node.id)  # its events are the lower-case run's now
+                if run_id != run_key(run_id) and (  # its events are the lower-case run's now
+                        run_key(run_id) in runs or ctx.store.cache_get_many(CACHE, [node.id])):
+                    self._ghosts.setdefault(run_key(run_id), []).append(
+                        (node.id, self._seed(node)))
+                    runs.setdefault(run_key(run_id), _Run(run_key(run_id)))
                     self._unlinked.update(
                         e.source if e.target == node.id else e.target
                         for e in ctx.store.edges_of(node.id)
                         if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT))
                 elif run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
-                    runs[run_id] = _Run(run_id)  # (an upper-case one keeps its id)
+                    runs[run_id] = _Run(run_id)
+        ghosts = [g for found in self._ghosts.values() for g, _ in found]
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
-        ctx.store.cache_delete(CACHE, ghosts)  # its events are the lower-case run's
         for run in runs.values():
             yield from self._emit(ctx, run)
+        ctx.store.cache_delete(CACHE, ghosts)  # merged into the lower-case runs' (_state)
         # last, when every run's facts are written: a data node this harvester made that no
         # edge links any more (the START's `@unversioned`) is withdrawn too
         for did in sorted(self._unlinked):
-            node = ctx.store.get_node(did)
-            if node is not None and node.kind == NodeKind.DATA and "namespace" in node.attrs:
+            data = ctx.store.get_node(did)
+            if data is not None and data.kind == NodeKind.DATA and "namespace" in data.attrs:
                 yield NodeWithdrawal(did, unlinked=True)
         if now != seen:
             ctx.set_watermark("files", json.dumps(now, sort_keys=True))
@@ -412,21 +418,20 @@ class OpenLineageHarvester:
         of the event they came from. Sets the run's job, producer and facets; returns (status,
         start, end) — the same events give the same run whatever their order in files or
         across harvests."""
-        cached = ctx.store.cache_get_many(CACHE, [rid]).get(rid)
+        ghosts = self._ghosts.get(r.run_id, [])
+        got = ctx.store.cache_get_many(CACHE, [rid, *(g for g, _ in ghosts)])
+        cached = got.get(rid)
         r.whole = isinstance(cached, dict) or self._reread
         if isinstance(cached, dict):
             r.stored = True
-            events = {(parse_time(t), kind) for t, kind in cached.get("events", [])}
-            for name, kept in (cached.get("fields") or {}).items():
-                old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
-                if name.startswith("["):  # and so is a dataset's key (parser version < 16)
-                    name = _dataset_key(*json.loads(name))
-                if name not in fields or _later(old, fields[name]):
-                    fields[name] = old
+            events = self._cached(cached, fields)
         else:
             stored = ctx.store.get_node(rid)
             r.stored = stored is not None
             events = self._seed(stored)
+        for ghost, seeded in ghosts:  # what was kept of it under its upper-case id
+            kept = got.get(ghost)
+            events |= self._cached(kept, fields) if isinstance(kept, dict) else seeded
         # in UTC: a run stored by an earlier version kept the producer's offsets, and a set
         # keeps the first of two equal instants
         events = {(t.astimezone(UTC), kind) for t, kind in events | set(r.events)}
@@ -444,6 +449,19 @@ class OpenLineageHarvester:
                     merged[facet] = f[2]
                     r.facet_times[(fld, ns, name, facet)] = f[0]
         return lifecycle(events)
+
+    @staticmethod
+    def _cached(cached: dict[str, Any], fields: dict[str, list[Any]]
+                ) -> set[tuple[datetime, str]]:
+        """The state events a cache entry kept; its fields merged into ``fields`` (each kept
+        when later than this harvest's)."""
+        for name, kept in (cached.get("fields") or {}).items():
+            old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
+            if name.startswith("["):  # and so is a dataset's key (parser version < 16)
+                name = _dataset_key(*json.loads(name))
+            if name not in fields or _later(old, fields[name]):
+                fields[name] = old
+        return {(parse_time(t), kind) for t, kind in cached.get("events", [])}
 
     @staticmethod
     def _seed(stored: Node | None) -> set[tuple[datetime, str]]:

@@ -119,3 +119,72 @@ def test_a_run_stored_under_an_upper_case_id_is_one_run_after_the_upgrade(
     assert store.cache_get_many("openlineage-runs", [ghost]) == {}
     store.close()
     assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+@pytest.mark.parametrize("cache", ["kept", "none"])
+def test_an_upper_case_run_whose_file_is_gone_joins_the_lower_case_one(
+        repo: GitRepo, cache: str) -> None:
+    """The START (upper-case runId) was harvested from a file since deleted (rotated); the
+    COMPLETE (lower-case) is still there. The upgrade's harvest makes them one run, with the
+    START's time from what the store kept of it (its cache, or, from a store older than the
+    cache, its node), not a run that starts at its COMPLETE."""
+    from lineage.model import NodeKind
+
+    repo.write("openlineage/1.json", json.dumps(
+        _event("START", "2026-01-03T10:00:00Z", RUN.upper())))
+    repo.write("openlineage/2.json", json.dumps(
+        _event("COMPLETE", "2026-01-03T10:05:00Z", RUN)))
+    api.harvest(repo.path, only=["openlineage"])
+    ghost = f"run:openlineage:{RUN.upper()}"
+    store = api.open_store(repo.path)
+    with store.transaction():  # the START as the earlier version stored it, apart
+        fresh = store.cache_get_many("openlineage-runs", [f"run:openlineage:{RUN}"])
+        from lineage.model import Node
+
+        store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=RUN.upper(),
+                                job="airflow/churn_dag.train", status="START",
+                                start_time="2026-01-03T10:00:00Z")])
+        both = fresh[f"run:openlineage:{RUN}"]
+        complete = {**both, "events": [e for e in both["events"] if e[1] == "COMPLETE"]}
+        store.cache_put_many("openlineage-runs", [(f"run:openlineage:{RUN}", complete)])
+        store.upsert([Node.make(NodeKind.RUN, f"run:openlineage:{RUN}", source="openlineage",
+                                run_id=RUN, start_time="2026-01-03T10:05:00Z")])
+        if cache == "kept":
+            start = {**both, "events": [e for e in both["events"] if e[1] == "START"]}
+            store.cache_put_many("openlineage-runs", [(ghost, start)])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    (repo.path / "openlineage" / "1.json").unlink()
+    api.harvest(repo.path, only=["openlineage"])
+    graph = api.open_store(repo.path).load_graph()
+    assert [n.id for n in graph.nodes(NodeKind.RUN)] == [f"run:openlineage:{RUN}"]
+    run = graph.attrs(f"run:openlineage:{RUN}")
+    assert (run["status"], run["start_time"], run["end_time"]) == (
+        "COMPLETE", "2026-01-03T10:00:00Z", "2026-01-03T10:05:00Z")
+
+
+def test_an_upper_case_run_with_nothing_to_rebuild_it_from_stays(repo: GitRepo) -> None:
+    """Its files gone and no cache of its events (a store older than the cache): nothing
+    says what the lower-case run would be, so it stays as it was stored."""
+    from lineage.model import Node, NodeKind
+
+    repo.write("openlineage/1.json", json.dumps(
+        _event("COMPLETE", "2026-01-03T10:05:00Z", PARENT)))
+    api.harvest(repo.path, only=["openlineage"])
+    ghost = f"run:openlineage:{RUN.upper()}"
+    store = api.open_store(repo.path)
+    with store.transaction():
+        store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=RUN.upper(),
+                                job="airflow/churn_dag.train", status="COMPLETE",
+                                start_time="2026-01-03T10:00:00Z")])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    assert sorted(n.id for n in graph.nodes(NodeKind.RUN)) == sorted([
+        f"run:openlineage:{PARENT}", ghost])
