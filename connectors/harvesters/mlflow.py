@@ -816,6 +816,15 @@ class MlflowHarvester:
             ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
                             "nothing harvested from MLflow", file=str(store.path))
             return None
+        if store.path is not None and store.path.is_file():
+            # a file store is a folder; a file named without its scheme is most often a
+            # SQLite store (MLflow would answer "Not a directory: …/.trash")
+            with store.path.open("rb") as f:
+                sqlite = f.read(16) == b"SQLite format 3\0"
+            raise ConfigError(
+                f"MLflow tracking URI {store.uri} names a file, and a file store is a folder",
+                hint=f"a SQLite tracking store is written sqlite:///{store.uri.removeprefix('file://')}"
+                     if sqlite else "name the file store's folder (./mlruns)")
         with _mlflow_sees(store.client_uri, registry_uri):
             return self._client_read(
                 ClientReader(store.client_uri, registry_uri, registry_missing), store, wm)

@@ -724,3 +724,13 @@ def test_prompts_are_not_models(repo: GitRepo) -> None:
     store.close()
     assert groups == {"model_group:churn-model"}
     assert models == {"model:churn-model@1", "model:churn-model@2"}
+
+
+def test_sqlite_file_named_without_its_scheme_says_how_to_write_it(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLFLOW_TRACKING_URI=mlflow.db names a file store (a folder) to MLflow: the error says
+    the file is a SQLite store and how to name one, not MLflow's 'Not a directory: …/.trash'."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "mlflow.db")
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "mlflow"])
+    assert res.exit_code == 2, res.output
+    assert "sqlite:///mlflow.db" in res.output and ".trash" not in res.output, res.output
