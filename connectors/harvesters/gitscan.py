@@ -20,7 +20,9 @@ Choices (see docs/harvest.md):
 * ``--no-renames``: a rename is a deletion plus an addition, which is what the DVC replay needs.
 * ``--topo-order --reverse``: parents always come before their children.
 * Gitlinks (mode 160000, submodules) are never DVC files: they are reported separately as
-  :class:`SubmoduleChange` so the git harvester can record the submodule commit.
+  :class:`SubmoduleChange` so the git harvester can record the submodule commit;
+  ``--ignore-submodules=none``: ``diff.ignoreSubmodules`` or a ``.gitmodules`` ``ignore = all``
+  would hide them.
 * ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk; neither
   are ``refs/replace/*``, and replace refs are not applied (``GIT_NO_REPLACE_OBJECTS``): a
   clone's grafts and replacements are its private view, a sha names one object everywhere.
@@ -62,7 +64,7 @@ _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_NO_REPLACE_OBJECTS":
 _LOG_ARGS = [
     "log", "--stdin", "--topo-order", "--reverse", "--pretty=raw", "--encoding=UTF-8", "--raw",
     "--no-abbrev", "-z", "--no-renames", "--diff-merges=first-parent", "--no-color",
-    "--no-ext-diff", "--no-textconv", "--no-show-signature",
+    "--no-ext-diff", "--no-textconv", "--no-show-signature", "--ignore-submodules=none",
 ]
 
 
