@@ -23,6 +23,8 @@ Choices (see docs/harvest.md):
   :class:`SubmoduleChange` so the git harvester can record the submodule commit;
   ``--ignore-submodules=none``: ``diff.ignoreSubmodules`` or a ``.gitmodules`` ``ignore = all``
   would hide them.
+* ``--root``: a root commit's files are listed as added, as git does unless a user's
+  ``log.showRoot = false`` says otherwise (the DVC files of a first commit would be lost).
 * ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk; neither
   are ``refs/replace/*``, and replace refs are not applied (``GIT_NO_REPLACE_OBJECTS``): a
   clone's grafts and replacements are its private view, a sha names one object everywhere.
@@ -65,6 +67,7 @@ _LOG_ARGS = [
     "log", "--stdin", "--topo-order", "--reverse", "--pretty=raw", "--encoding=UTF-8", "--raw",
     "--no-abbrev", "-z", "--no-renames", "--diff-merges=first-parent", "--no-color",
     "--no-ext-diff", "--no-textconv", "--no-show-signature", "--ignore-submodules=none",
+    "--root",
 ]
 
 
