@@ -928,6 +928,9 @@ def _is_file_source(source_type: str | None, location: str) -> bool:
     return True
 
 
+_LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
+
+
 def _metrics(values: dict[str, float]) -> dict[str, float]:
     """Latest metric values as a SQL store keeps them: NaN left out, ±infinity the largest
     float (a file store's client gives inf, which JSON cannot hold: it was stored null)."""
@@ -1103,8 +1106,13 @@ class Emitter:
                  moved: dict[str, str], seen_at: str | None) -> Iterator[Node | Edge]:
         source = redact(v["source"]) if v.get("source") else None
         run_uuid = v.get("run_uuid")
+        # models:/m-<hex> is a logged model (MLflow 3); models:/<name>/<version> is a version
+        # copied from another (copy_model_version), whose run is already the version's
         logged_id = source[len("models:/"):].split("/", 1)[0] \
             if source and source.startswith("models:/") else None
+        if logged_id and logged_id not in self.snap.logged_models and \
+                not _LOGGED_MODEL_ID.fullmatch(logged_id):
+            logged_id = None
         if not run_uuid and logged_id and logged_id in self.snap.logged_models:
             run_uuid = self.snap.logged_models[logged_id].get("run_uuid")
         if not run_uuid and source and source.startswith("runs:/"):

@@ -734,3 +734,27 @@ def test_sqlite_file_named_without_its_scheme_says_how_to_write_it(
     res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "mlflow"])
     assert res.exit_code == 2, res.output
     assert "sqlite:///mlflow.db" in res.output and ".trash" not in res.output, res.output
+
+
+def test_copied_version_names_no_logged_model(repo: GitRepo) -> None:
+    """``copy_model_version("models:/churn-model/1", "churn-prod")`` makes a version whose
+    source is the copied version's URI: it is no logged model (those are ``models:/m-…``);
+    the copy keeps the run it was produced by."""
+    conn = sqlite3.connect(repo.path / "mlflow.db")
+    with conn:  # the rows MLflow 3.17's copy_model_version wrote
+        conn.execute("INSERT INTO registered_models(name, creation_time, last_updated_time, "
+                     "description, workspace) VALUES ('churn-prod', 1, 1, NULL, 'default')")
+        conn.execute("INSERT INTO model_versions(name, version, creation_time, "
+                     "last_updated_time, current_stage, source, run_id, status, "
+                     "storage_location, workspace) VALUES ('churn-prod', 1, 1, 1, 'None', "
+                     "'models:/churn-model/1', ?, 'READY', NULL, 'default')",
+                     (EXPECTED["run_ids"]["baseline"],))
+    conn.close()
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    copy = store.get_node("model:churn-prod@1")
+    store.close()
+    assert copy is not None
+    assert "logged_model" not in copy.attrs["properties"], copy.attrs["properties"]
+    assert copy.attrs["properties"]["source"] == "models:/churn-model/1"
+    assert copy.attrs["run_id"] == run_node(EXPECTED["run_ids"]["baseline"])
