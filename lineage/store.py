@@ -14,7 +14,8 @@ no fact is recorded twice for one event, and that a fact's superseded versions a
 earlier events than its current one (swapping them consistently is caught there).
 
 Withdrawals. A source that no longer states an edge (a producer deleted the facet it came
-from) withdraws it (:class:`Withdrawal`): the row is deleted, its version moves to
+from) withdraws it (:class:`Withdrawal`; a node goes with its edges, :class:`NodeWithdrawal`):
+the row is deleted, its version moves to
 ``fact_log`` as a superseded one, and the withdrawal itself is the fact's new version, logged
 as (seq, fid, ``withdrawn``) under the event that made it and counted in that event's digest.
 So ``verify`` still holds every version to its event; a fact whose newest logged version is a
