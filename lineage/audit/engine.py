@@ -519,37 +519,49 @@ class AuditContext:
         with no path to any model (an orchestrator's ETL job) is out of scope."""
         if self.idx.a(run).get("source") != "openlineage":
             return True
-        return run in self._provenance()
+        return run in self._upstream_tiers()
 
     def runs_out_of_scope(self) -> list[str]:
         """The runs the run rules do not check (:meth:`in_scope`)."""
         return [r for r in self.idx.ids("run") if not self.in_scope(r)]
 
-    def provenance_versions(self, run: str) -> list[str]:
+    def provenance_versions(self, run: str, limit: int | None = None) -> list[str]:
         """The version classes whose provenance holds ``run``: those it produced, and those
         of every run it is upstream of — as the parent of a run (``upstream_run``) or as the
-        writer of a dataset (any version of it, or the same repository path) a run read."""
-        return sorted(self._provenance().get(run, ()))
+        writer of a dataset (any version of it, or the same repository path) a run read.
+        ``limit``: the walk stops once it found that many (which ones is not defined: a
+        label asks whether there are more than ``limit - 1``)."""
+        if limit is None:
+            return self._memo("provenance", run,  # type: ignore[no-any-return]
+                              lambda r: sorted(self._downstream_versions(r)))
+        return sorted(self._downstream_versions(run, limit))
 
-    def _provenance(self) -> dict[str, set[str]]:
-        """run → the version classes it is in the provenance of (:meth:`provenance_versions`);
-        runs a retraining record names are there too (with the versions it names)."""
-        cached = self.__dict__.get("_prov")
+    @staticmethod
+    def _data_keys(data: str, e: dict[str, Any]) -> list[str]:
+        """What ties a run's output to another run's input: the dataset (its id without the
+        version) and the repository path the edge names."""
+        out = [data.rsplit("@", 1)[0] if "@" in data else data]
+        if e.get("path"):
+            out.append(f"path:{e['path']}")
+        return out
+
+    def _flow(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+        """(run → the version classes it is the seed of: produced, or the version a
+        retraining record naming it trained; data key → the runs writing it; data key → the
+        runs reading it)."""
+        cached = self.__dict__.get("_flow_maps")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         idx = self.idx
-
-        def keys(data: str, e: dict[str, Any]) -> list[str]:
-            out = [data.rsplit("@", 1)[0] if "@" in data else data]
-            if e.get("path"):
-                out.append(f"path:{e['path']}")
-            return out
-
-        writers: dict[str, set[str]] = {}  # dataset / repository path → the runs writing it
+        writers: dict[str, set[str]] = {}
+        readers: dict[str, set[str]] = {}
         for r in idx.ids("run"):
             for data, e in idx.targets(r, "output"):
-                for k in keys(data, e):
+                for k in self._data_keys(data, e):
                     writers.setdefault(k, set()).add(r)
+            for data, e in idx.sources(r, "input"):
+                for k in self._data_keys(data, e):
+                    readers.setdefault(k, set()).add(r)
         seeds: dict[str, set[str]] = {}
         for v in self.versions(unharvested=True):
             for r in self.runs(v):
@@ -562,44 +574,101 @@ class AuditContext:
             made = {m for key in ("new_model",) if (m := self.version_of(ref_id(a.get(key))))}
             for run in named:
                 seeds.setdefault(run, set()).update(made)
-        prov: dict[str, set[str]] = {}
-        for seed, versions in seeds.items():
-            seen, todo = {seed}, [seed]
+        out = (seeds, writers, readers)
+        self.__dict__["_flow_maps"] = out
+        return out
+
+    def _downstream_versions(self, run: str, limit: int | None = None) -> set[str]:
+        """The versions of the seeds downstream of ``run`` (itself included); with ``limit``,
+        the walk stops once it found that many. The order of the walk changes neither the
+        set found nor whether ``limit`` versions are found."""
+        seeds, _, readers = self._flow()
+        found: set[str] = set(seeds.get(run, ()))
+        seen, todo = {run}, [run]
+        expanded: set[str] = set()
+        while todo and (limit is None or len(found) < limit):
+            r = todo.pop()
+            down: list[Iterable[str]] = [[c for c, _ in self.idx.targets(r, "upstream_run")]]
+            for data, e in self.idx.targets(r, "output"):
+                for k in self._data_keys(data, e):
+                    if k not in expanded:  # its readers are all on the way already
+                        expanded.add(k)
+                        down.append(readers.get(k, ()))
+            for c in (c for cs in down for c in cs):
+                if c in seen:
+                    continue
+                seen.add(c)
+                found.update(seeds.get(c, ()))
+                if limit is not None and len(found) >= limit:
+                    break
+                todo.append(c)
+        return found
+
+    def _upstream_tiers(self) -> dict[str, tuple[str, str | None]]:
+        """Every run in a version's provenance (seeds and their upstream) → the highest tier
+        among those versions and the first version (by id) at that tier; a seed whose
+        retraining record names no version: ("unassessed", None). One walk per tier, each
+        run and dataset expanded once (linear in the graph)."""
+        cached = self.__dict__.get("_run_tiers")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        idx = self.idx
+        seeds, writers, _ = self._flow()
+        by_version: dict[str, list[str]] = {}
+        for r, vs in seeds.items():
+            for v in vs:
+                by_version.setdefault(v, []).append(r)
+        layers: dict[int, list[str]] = {}
+        for v in by_version:
+            t = self.tier(v)
+            layers.setdefault(TIER_ORDER.index(t) if t in TIER_ORDER else 0, []).append(v)
+        waves: list[tuple[str | None, list[str]]] = [
+            (v, by_version[v]) for rank in sorted(layers, reverse=True)
+            for v in sorted(layers[rank])]
+        waves.append((None, [r for r in seeds if not seeds[r]]))  # a retraining's run alone
+        out: dict[str, tuple[str, str | None]] = {}
+        expanded: set[str] = set()  # data keys whose writers are all assigned
+        for ver, start in waves:
+            # a run assigned already has its whole upstream assigned (at this tier or a
+            # higher one): the walk stops there
+            mark = (self.tier(ver), ver) if ver is not None else ("unassessed", None)
+            todo = [r for r in start if r not in out]
+            for r in todo:
+                out[r] = mark
             while todo:
                 r = todo.pop()
-                prov.setdefault(r, set()).update(versions)
-                up = {p for p, _ in idx.sources(r, "upstream_run")}
+                up = [p for p, _ in idx.sources(r, "upstream_run")]
                 for data, e in idx.sources(r, "input"):
-                    for k in keys(data, e):
-                        up.update(writers.get(k, ()))
-                for p in up - seen:
-                    if p in idx.attrs:
-                        seen.add(p)
+                    for k in self._data_keys(data, e):
+                        if k not in expanded:
+                            expanded.add(k)
+                            up.extend(writers.get(k, ()))
+                for p in up:
+                    if p not in out and p in idx.attrs:
+                        out[p] = mark
                         todo.append(p)
-        self.__dict__["_prov"] = prov
-        return prov
+        self.__dict__["_run_tiers"] = out
+        return out
 
     def run_label(self, run: str) -> str:
         """The run's id (``run:…`` names itself), saying so when the run was deleted in its
         tracking store, or when it produced no version but is upstream of the training of
         some (:meth:`provenance_versions`)."""
         if not self.deleted(run):
-            fed = [] if self.versions_of_run(run) else self.provenance_versions(run)
-            # a job that trained nothing is here because a training run depends on it
-            return (f"{run} (upstream of the training of {', '.join(short(v) for v in fed)})"
-                    if fed else run)
+            fed = [] if self.versions_of_run(run) else self.provenance_versions(run, limit=4)
+            # a job that trained nothing is here because a training run depends on it: the
+            # versions (up to 3), else the one that sets its tier and more
+            if len(fed) > 3:
+                fed = [str(self.run_tier(run)[1]), "…"]
+            said = ", ".join(short(v) for v in fed)
+            return f"{run} (upstream of the training of {said})" if fed else run
         made = ", ".join(short(v) for v in self.versions_of_run(run)) or "a model version"
         return f"{run} (deleted in MLflow, but it produced {made})"
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
         """The highest tier among the versions whose provenance holds the run (it produced
-        them, or a run that did read what it wrote), and that version."""
-        best: tuple[str, str | None] = ("unassessed", None)
-        for v in self.provenance_versions(run):
-            t = self.tier(v)
-            if best[1] is None or TIER_ORDER.index(t) > TIER_ORDER.index(best[0]):
-                best = (t, v)
-        return best
+        them, or a run that did read what it wrote), and that version (the first by id)."""
+        return self._upstream_tiers().get(run, ("unassessed", None))
 
     def documents(self, version: str) -> list[str]:
         return self._memo("documents", version, self._documents)  # type: ignore[no-any-return]
@@ -1160,9 +1229,12 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
     otherwise waivers must cover each of them (or name the run itself) — one system's owner
     does not accept the gap for another system."""
     mine = [u for u in uses if u.waiver.rule == f.rule]
+    if not mine:
+        return [], False
     live = [u for u in mine if u.status != "expired"]
     keys = {f.subject, f.model, f.group, *f.aliases} - {None}
-    about = ctx.provenance_versions(f.subject) if f.subject.startswith("run:") else []
+    about = ctx.provenance_versions(f.subject) if f.subject.startswith("run:") and any(
+        u.waiver.node != f.subject for u in mine) else []
     if len(about) > 1:
         per_version = [{v, *ctx.members.get(v, ()), ctx.group_of(v)} - {None} for v in about]
         keys = {f.subject}.union(*per_version)

@@ -127,3 +127,46 @@ def test_deleted_run_is_not_audited_unless_it_produced_a_version(how: str,
     f = report.findings[0]
     assert f"{run} (deleted in MLflow, but it produced s0-clean0@3)" in f.message
     assert "dirty working tree" in f.message
+
+
+def test_a_job_upstream_of_many_versions_takes_the_highest_tier_and_says_so() -> None:
+    """An ingestion job whose dataset five training runs read, of systems at different
+    tiers: it is checked at the highest of their tiers, its parent run too; the finding names
+    the version that sets the tier rather than listing every version; an unrelated job is out
+    of scope."""
+    from lineage.audit.engine import AuditContext
+    from lineage.audit.index import build_index
+    from lineage.audit.policy import DEFAULT_POLICY
+
+    fx = Fixture()
+    ol = "run:openlineage:"
+    fx.node(NodeKind.RUN, f"{ol}dag", source="openlineage", run_id="dag", status="COMPLETE")
+    fx.node(NodeKind.RUN, f"{ol}ingest", source="openlineage", run_id="ingest",
+            status="COMPLETE")
+    fx.edge(EdgeKind.UPSTREAM_RUN, f"{ol}dag", f"{ol}ingest")
+    fx.node(NodeKind.RUN, f"{ol}other", source="openlineage", run_id="other",
+            status="COMPLETE")
+    events = "data:s3://lake:raw/events"
+    fx.node(NodeKind.DATA, f"{events}@2026-05-01", path="raw/events")
+    fx.edge(EdgeKind.OUTPUT, f"{ol}ingest", f"{events}@2026-05-01")
+    for i, tier in enumerate(("minimal", "minimal", "high", "high", "limited")):
+        g, run = f"m{i}", f"run:mlflow:t{i}"
+        fx.node(NodeKind.MODEL_GROUP, f"model_group:{g}", name=g)
+        fx.node(NodeKind.MODEL, f"model:{g}@1", group=g, version="1")
+        fx.edge(EdgeKind.VERSION_OF, f"model:{g}@1", f"model_group:{g}")
+        fx.node(NodeKind.RISK_ASSESSMENT, f"risk_assessment:{g}", model_group=f"model_group:{g}",
+                tier=tier, assessed_at="2026-05-01T00:00:00Z")
+        fx.edge(EdgeKind.ASSESSES, f"risk_assessment:{g}", f"model_group:{g}")
+        fx.node(NodeKind.RUN, run, source="mlflow", run_id=f"t{i}", status="FINISHED")
+        fx.edge(EdgeKind.PRODUCED, run, f"model:{g}@1")
+        # each read another version of the dataset the job writes
+        fx.node(NodeKind.DATA, f"{events}@2026-05-0{i + 2}", path="raw/events")
+        fx.edge(EdgeKind.INPUT, f"{events}@2026-05-0{i + 2}", run, pin="weak")
+    ctx = AuditContext(build_index(fx.graph()), DEFAULT_POLICY, fx.now)
+    for job in (f"{ol}ingest", f"{ol}dag"):
+        assert ctx.in_scope(job)
+        assert ctx.run_tier(job) == ("high", "model:m2@1")
+        assert ctx.provenance_versions(job) == [f"model:m{i}@1" for i in range(5)]
+        assert ctx.run_label(job) == f"{job} (upstream of the training of m2@1, …)"
+    assert not ctx.in_scope(f"{ol}other")
+    assert ctx.runs_out_of_scope() == [f"{ol}other"]
