@@ -388,11 +388,13 @@ _ROOT_KEY = "root"  # (cache namespace "gitscan") the root commit that names the
 
 
 def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None,
-                 shallow: set[str]) -> tuple[str | None, bool]:
+                 shallow: set[str], store: Any = None,
+                 remember: bool = True) -> tuple[str | None, bool]:
     """(the first root commit of HEAD's history, whether it is one). A root commit found is
     remembered so the id stays put. In a shallow clone whose HEAD history stops at a shallow
     boundary the root commit is not in the clone: the boundary is given, not remembered."""
-    store = getattr(ctx, "store", None)
+    store = getattr(ctx, "store", None) if store is None else store
+    put = _remember_root if remember else _keep_to_itself
     if store is not None:
         try:
             cached = store.cache_get_many("gitscan", [_ROOT_KEY, "root_commit"])
@@ -405,7 +407,7 @@ def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None,
         # when it has no parents (a boundary's commit object names them)
         if old and (old not in shallow) and not _commit_parents(
                 cat_objects(root, [str(old)]).get(str(old), b"")):
-            _remember_root(store, str(old))
+            put(store, str(old))
             return str(old), True
     if head is None:
         return None, False
@@ -416,7 +418,7 @@ def _root_commit(ctx: HarvestContext | None, root: Path, head: str | None,
     if shallow.intersection(out):  # the history stops at a boundary: the root is behind it
         return rc, False
     if store is not None:
-        _remember_root(store, rc)
+        put(store, rc)
     return rc, True
 
 
@@ -425,6 +427,33 @@ def _remember_root(store: Any, sha: str) -> None:
         store.cache_put_many("gitscan", [(_ROOT_KEY, sha)])
     except Exception:
         pass
+
+
+def _keep_to_itself(store: Any, sha: str) -> None:
+    """(a look-up that writes nothing)"""
+
+
+def repository_identity(root: Path, store: Any = None) -> str | None:
+    """The repository id the git harvester gives the repository at ``root``, for code that
+    names it without harvesting (a run recorded before the first harvest embeds it in its
+    data ids): the identity remote's URL (:func:`identity_remote`: ``origin``, else the first
+    remote, ``insteadOf`` applied), else the first root commit of HEAD's history — the one
+    ``store`` remembers, when given (nothing is written to it) —, else, in a shallow clone
+    without a remote, its boundary for now. None: no commit yet."""
+    remote = identity_remote(root)
+    if remote is not None:
+        return repository_id(remote[1])
+    head = gitfiles.git_head(root)
+    if head is None:
+        refs = read_refs(root)[0]
+        head = next(iter(sorted(refs.values())), None)
+    _, common = git_dirs(root)
+    try:
+        shallow = set((common / "shallow").read_text(errors="replace").split())
+    except OSError:
+        shallow = set()
+    rc, _ = _root_commit(None, root, head, shallow, store=store, remember=False)
+    return repository_id(None, rc) if rc else None
 
 
 # -- the log pass -------------------------------------------------------------------------------
@@ -1075,7 +1104,8 @@ def prefetch(root: Path, shas: list[str]) -> None:
 
 __all__ = [
     "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "SubmoduleChange",
-    "TagInfo", "cat_blobs", "dump_refs", "held_boundaries", "history_since", "is_dvc_metadata",
-    "load_refs", "parse_log", "refs_watermark", "scan", "scan_refs",
+    "TagInfo", "cat_blobs", "dump_refs", "held_boundaries", "history_since", "identity_remote",
+    "is_dvc_metadata", "load_refs", "parse_log", "refs_watermark", "repository_identity", "scan",
+    "scan_refs",
 ]
 

@@ -136,3 +136,36 @@ def test_a_remote_written_with_an_insteadof_shorthand_names_the_same_repository(
         repo = next(store.iter_nodes(NodeKind.REPOSITORY))
     assert repo.id == "repository:gitlab.example.com/Repo"
     assert repo.attrs["url"] == "https://gitlab.example.com/Repo.git"
+
+
+def test_repository_identity_is_what_the_harvest_names(git_repo: GitRepo, tmp_path: Path) -> None:
+    """For code that names the repository without harvesting it (a run recorded before the
+    first harvest embeds it in its data ids): the id the git harvester gives, in the cases
+    where a simpler rule (origin only, the smallest root sha) differs."""
+    from connectors.harvesters.gitscan import repository_identity
+
+    def harvested(path: Path) -> str:
+        _harvest(path)
+        with api.open_store(path) as store:
+            ids = [n.id for n in store.iter_nodes(NodeKind.REPOSITORY)
+                   if n.attrs.get("path") == str(path)]
+        assert len(ids) == 1
+        return ids[0]
+
+    # two root commits (unrelated histories merged): the first of HEAD's history
+    _origin(git_repo)
+    git_repo.git("checkout", "-q", "--orphan", "other")
+    git_repo.git("commit", "-q", "--allow-empty", "-m", "other root")
+    git_repo.git("checkout", "-q", "main")
+    git_repo.tick += 1
+    git_repo.git("merge", "-q", "--allow-unrelated-histories", "--no-edit", "other")
+    assert repository_identity(git_repo.path) == harvested(git_repo.path)
+    with api.open_store(git_repo.path) as store:  # the root the store remembers
+        assert repository_identity(git_repo.path, store) == harvested(git_repo.path)
+    # a shallow clone without a remote: named after its boundary for now
+    shallow = _shallow_without_remote(git_repo, tmp_path / "shallow", 2)
+    assert repository_identity(shallow) == harvested(shallow)
+    # the only remote is not origin
+    git_repo.git("remote", "add", "upstream", "https://tok3n@github.com/Org/Up.git")
+    assert repository_identity(git_repo.path) == "repository:github.com/Org/Up" == \
+        harvested(git_repo.path)
