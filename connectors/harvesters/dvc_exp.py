@@ -23,7 +23,7 @@
 It reads git directly (``git for-each-ref refs/exps`` and one ``git cat-file --batch``), not
 through DVC's API. Incremental: the refs seen last time are a watermark; an unchanged ref is
 not read again, unless the repository's identity (:func:`.gitscan.scan_refs`, the one the git
-and DVC harvesters use) moved since.
+and DVC harvesters use) moved since, or this harvester reads more (``READER_VERSION``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
 
 NAME = "dvc-exp"
+# what this harvester reads of an experiment: a new value reads every experiment once more,
+# so a store harvested before gets the new facts. 2: top-level params files, DVCLive's files
+# not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML
+READER_VERSION = "2"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -229,7 +233,8 @@ class DvcExpHarvester:
         # moved (a remote added), every experiment is read again under the new one
         repo_id = scan_refs(ctx).repo_id
         moved = ctx.watermark("repository") not in (None, repo_id)
-        todo = [r for r in refs if moved or seen.get(r[0]) != r[1]]
+        again = moved or ctx.watermark("reader") != READER_VERSION
+        todo = [r for r in refs if again or seen.get(r[0]) != r[1]]
         unchecked: set[str] = set()
         if todo:
             repo_key = ids.repo_key(repo_id)
@@ -253,6 +258,8 @@ class DvcExpHarvester:
             ctx.set_watermark("refs", json.dumps(now, sort_keys=True))
         if ctx.watermark("repository") != repo_id:
             ctx.set_watermark("repository", repo_id)
+        if ctx.watermark("reader") != READER_VERSION:
+            ctx.set_watermark("reader", READER_VERSION)
 
     def _experiment(self, ctx: HarvestContext, cat: CatFile, repo_key: str, ref: str, sha: str,
                     baseline: str, name: str) -> Generator[Node | Edge, None, bool]:

@@ -442,3 +442,39 @@ def test_shallow_clone_without_the_baseline(exp_repo: tuple[GitRepo, str],
     store.close()
     assert node is not None and node.attrs["dirty"] is True
     assert node.attrs["properties"]["changed_files"] == "train.py"
+
+
+def test_store_harvested_by_an_earlier_version_gets_the_new_facts(git_repo: GitRepo) -> None:
+    """Experiments an earlier version read (before top-level params files were read, when
+    the files DVCLive writes made them dirty) are read once more after the upgrade, though
+    their refs did not move; then nothing is read again."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("train.py", "print('train')\n")
+    repo.commit("baseline")
+    _live_experiment(repo, "live-1", 0.1)
+    sha = _exp_commits(repo)["live-1"]
+    api.init(repo.path)
+    api.harvest(repo.path, only=["dvc-exp"])
+    from lineage.serialize import dumps_str
+    from lineage.store import node_hash
+
+    rid = f"run:dvc-exp:{sha}"
+    store = api.open_store(repo.path)  # as the earlier version left it
+    node = store.get_node(rid)
+    assert node is not None
+    attrs = {**node.attrs, "params": {}, "dirty": True}
+    with store.conn:
+        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
+                           (dumps_str(attrs), node_hash("run", rid, attrs), rid))
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'dvc-exp' AND "
+                           "scope != 'refs'")
+    store.close()
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    store = api.open_store(repo.path)
+    node = store.get_node(rid)
+    store.close()
+    assert node is not None and node.attrs["dirty"] is False
+    assert node.attrs["params"]["dvclive/params.yaml:lr"] == 0.1
+    assert api.harvest(repo.path, only=["dvc-exp"]).harvesters[0].stats.total == 0
