@@ -299,13 +299,15 @@ class DvcExpHarvester:
             # `dvc exp show` lists them; top-level plots are files the run wrote
             for rel in _top_level_paths(dvc_yaml, "params"):
                 path = f"{folder}{rel}"
-                written.add(path)
+                if path.endswith(".py"):
+                    continue  # its values are not read: a change to it stays a code change
                 try:
                     values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
                 except (ValueError, yaml.YAMLError) as exc:
                     ctx.report.warn(NAME, f"experiment {name}: params file {path} "
                                     f"unreadable: {exc}", file=path, commit=sha)
                     continue
+                written.add(path)  # its change is in the run's params
                 for k, v in values.items():
                     params[k if path == "params.yaml" else f"{path}:{k}"] = v
             written |= {f"{folder}{rel}" for rel in _top_level_paths(dvc_yaml, "plots")}

@@ -309,6 +309,27 @@ def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -
     assert two.attrs["properties"]["changed_files"] == "train.py"
 
 
+
+def test_python_params_file_change_is_a_code_change(git_repo: GitRepo) -> None:
+    """A top-level ``params:`` Python file: its values are not read, so an experiment that
+    changed it changed code the run's params do not show."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("dvc.yaml", "params:\n- config.py\nmetrics:\n- metrics.json\n")
+    repo.write("config.py", "LR = 0.1\n")
+    repo.commit("baseline")
+    repo.write("config.py", "LR = 0.1\nimport os; os.system('echo hi')\n")
+    repo.write("metrics.json", '{"acc": 0.9}\n')
+    _dvc(repo, "exp", "save", "-q", "-n", "py", "-I", "metrics.json")
+    api.init(repo.path)
+    api.harvest(repo.path, only=["dvc-exp"])
+    store = api.open_store(repo.path)
+    node = store.get_node(f"run:dvc-exp:{_exp_commits(repo)['py']}")
+    store.close()
+    assert node is not None and node.attrs["dirty"] is True
+    assert node.attrs["properties"]["changed_files"] == "config.py"
+
+
 def test_experiment_inputs_are_the_dvc_harvesters_data_nodes_whatever_the_remote(
         exp_repo: tuple[GitRepo, str]) -> None:
     """The repository is named by the remote the git and DVC harvesters use (``origin``, else
