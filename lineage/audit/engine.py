@@ -12,7 +12,7 @@ one *group class*: its risk tier is the strictest of its groups' latest assessme
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -604,6 +604,27 @@ class AuditContext:
                 todo.append(c)
         return found
 
+    def runs_feeding(self, versions: set[str]) -> set[str]:
+        """The runs in the provenance of any of ``versions`` (one walk, each run and dataset
+        expanded once)."""
+        idx = self.idx
+        seeds, writers, _ = self._flow()
+        todo = [r for r, vs in seeds.items() if vs & versions]
+        out, expanded = set(todo), set()
+        while todo:
+            r = todo.pop()
+            up = [p for p, _ in idx.sources(r, "upstream_run")]
+            for data, e in idx.sources(r, "input"):
+                for k in self._data_keys(data, e):
+                    if k not in expanded:
+                        expanded.add(k)
+                        up.extend(writers.get(k, ()))
+            for p in up:
+                if p not in out and p in idx.attrs:
+                    out.add(p)
+                    todo.append(p)
+        return out
+
     def _upstream_tiers(self) -> dict[str, tuple[str, str | None]]:
         """Every run in a version's provenance (seeds and their upstream) → the highest tier
         among those versions and the first version (by id) at that tier; a seed whose
@@ -984,22 +1005,33 @@ def _location(idx: AuditIndex, o: Outcome) -> dict[str, Any] | None:
     return None
 
 
-def _as_each_version(ctx: AuditContext, o: Outcome) -> list[Outcome]:
+def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
     """A run's outcome is about every version whose provenance holds the run (one run may
     train models of several groups, or write the data of several): the filters keep it for
     any of them, not only the one it is filed under."""
-    if not o.subject.startswith("run:"):
-        return [o]
-    return [o, *(replace(o, model=v, group=None) for v in ctx.provenance_versions(o.subject)
-                 if v != o.model)]
-
-
-def _matches_model(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
-    return any(_matches_model_one(ctx, each, wanted) for each in _as_each_version(ctx, o))
+    return _matches_model_one(ctx, o, wanted) or _feeds(
+        ctx, o, "model", wanted, lambda v: _matches_model_one(ctx, _about(v), wanted))
 
 
 def _matches_env(ctx: AuditContext, o: Outcome, env: str) -> bool:
-    return any(_matches_env_one(ctx, each, env) for each in _as_each_version(ctx, o))
+    return _matches_env_one(ctx, o, env) or _feeds(
+        ctx, o, "env", env, lambda v: _matches_env_one(ctx, _about(v), env))
+
+
+def _about(version: str) -> Outcome:
+    """A run's outcome as it is about one version."""
+    return Outcome("run:", False, "", model=version)
+
+
+def _feeds(ctx: AuditContext, o: Outcome, what: str, value: str,
+           matches: Callable[[str], bool]) -> bool:
+    """``o`` is a run's outcome and the run is in the provenance of a version the filter
+    keeps (the runs upstream of those versions are found once per filter)."""
+    if not o.subject.startswith("run:"):
+        return False
+    runs = ctx._memo(f"feeding-{what}", value, lambda _: ctx.runs_feeding(
+        {v for v in ctx.versions(unharvested=True) if matches(v)}))
+    return o.subject in runs
 
 
 def _matches_model_one(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
