@@ -49,6 +49,11 @@ def _airflow_events(repo: Path) -> list[dict]:
                 _event("COMPLETE", task, job, "2026-01-10T01:05:00Z", parent=dag,
                        inputs=ins, outputs=outs),
                 _event("COMPLETE", dag, "nightly", "2026-01-10T01:06:00Z")]
+    # the copy job's code lives in the Airflow repository, a commit this one never saw
+    for e in out:
+        if e["run"]["runId"] == ETL:
+            e["job"]["facets"] = {"sourceCodeLocation": {
+                "type": "git", "url": "https://example.com/airflow-dags", "version": "f" * 40}}
     return out
 
 
@@ -73,6 +78,8 @@ def test_openlineage_jobs_no_model_depends_on_are_out_of_scope(quickstart_demo: 
     ol = "run:openlineage:"
     # the copy job and its DAG run: nothing of any model's provenance
     assert f"{ol}{ETL}" not in runs and f"{ol}{DAG_ETL}" not in runs
+    # nor is the commit it names, which no source described, a break in any model's trail
+    assert not [f for f in data["findings"] if f"{ol}{ETL}" in f["message"]], data["findings"]
     assert data["summary"]["runs_out_of_scope"] == 2
     assert data["stats"]["runs"] == 6 and data["stats"]["runs_out_of_scope"] == 2
     # the task that wrote the training data (from an unpinned table, with no commit) and its
