@@ -38,6 +38,11 @@ transaction, and adds:
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
   sorts first (``gto`` → ``mlflow``) and carries ``by`` and ``hash``.
 
+Withdrawals: every join is derived again from what the store holds each time it runs; the
+edges an earlier join derived that it no longer derives (a run's later event names another
+commit, an input or output is gone) are withdrawn (:class:`lineage.store.Withdrawal`), except
+a CODE edge the run's own source now states (its full sha).
+
 Incremental: it remembers the event-log head it last joined at and does nothing while no
 other harvester or record has written an event since (its own events and pushes do not
 count), so a harvest with nothing new joins nothing and repeats no warning.
@@ -48,14 +53,15 @@ from __future__ import annotations
 import heapq
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.model import Edge, EdgeKind, NodeKind
 from lineage.serialize import loads
+from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -214,19 +220,34 @@ class JoinsHarvester:
             "SELECT 1 FROM nodes WHERE kind IN ('run', 'model') LIMIT 1").fetchone()
         return row is not None
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext) -> Iterator[Edge | Withdrawal]:
         head = str(ctx.store.head()[0])
         if _nothing_new(ctx):
             return
+        # every join is derived again from what the store holds now: the edges an earlier
+        # join derived that this one does not (a run now names another commit, an input or
+        # an output it no longer has) are withdrawn, read before anything is written
+        earlier = _derived(ctx.store)
+        derived: set[tuple[str, str, str]] = set()
+
+        def keep(edges: Iterable[Edge]) -> Iterator[Edge]:
+            for e in edges:
+                derived.add((e.source, e.target, str(e.kind)))
+                yield e
+
         dvc = _Dvc(ctx)
         resolved = self._abbreviated(ctx)
-        yield from (edge for _, edge in resolved.values())
+        yield from keep(edge for _, edge in resolved.values())
         commits = {rid: sha for rid, (sha, _) in resolved.items()}
-        yield from self._strong_pins(ctx, dvc, commits)
+        yield from keep(self._strong_pins(ctx, dvc, commits))
         artifacts = list(self._artifacts(ctx, dvc))
-        yield from artifacts
-        yield from self._produced(ctx, artifacts, commits)
-        yield from self._same_as(ctx, artifacts)
+        yield from keep(artifacts)
+        yield from keep(self._produced(ctx, artifacts, commits))
+        yield from keep(self._same_as(ctx, artifacts))
+        for key in sorted(earlier.keys() - derived):
+            if earlier[key]:  # the run's own source states it too (its full sha now)
+                continue
+            yield Withdrawal(*key)
         ctx.set_watermark("head", head)
 
     def _abbreviated(self, ctx: HarvestContext) -> dict[str, tuple[str, Edge]]:
@@ -396,6 +417,23 @@ class JoinsHarvester:
                     continue  # one registry's two versions of the same file are not SAME_AS
                 src, dst = (a, b) if (ra, a) < (rb, b) else (b, a)
                 yield Edge.make(EdgeKind.SAME_AS, src, dst, by="artifact_hash", hash=h)
+
+
+def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
+    """The edges a join derived (each kind carries its own mark: ``via``, ``abbrev``,
+    ``joined``, ``by``) → whether another source states the same edge too: a CODE edge from
+    the commit the run itself names in full, which is not withdrawn with the join."""
+    rows = store.conn.execute(
+        "SELECT e.source, e.target, e.kind, json_extract(r.attrs, '$.commit') FROM edges e "
+        "LEFT JOIN nodes r ON r.id = e.target AND e.kind = 'code' WHERE "
+        "(e.kind = 'input' AND json_extract(e.attrs, '$.via') IS NOT NULL) OR "
+        "(e.kind = 'code' AND json_extract(e.attrs, '$.abbrev') IS NOT NULL) OR "
+        "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') = 'commit') OR "
+        "(e.kind = 'produced' AND e.source LIKE 'run:openlineage:%' AND "
+        "json_extract(e.attrs, '$.by') IN ('hash', 'commit', 'uri')) OR "
+        "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') = 'artifact_hash')")
+    return {(s, t, k): k == "code" and isinstance(sha, str) and f"commit:{sha.lower()}" == s
+            for s, t, k, sha in rows}
 
 
 def _nothing_new(ctx: HarvestContext) -> bool:

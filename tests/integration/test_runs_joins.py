@@ -459,3 +459,99 @@ def test_openlineage_run_with_an_abbreviated_commit_joins_it(git_repo: GitRepo) 
     report = run_audit(api.open_store(r.path))
     assert [f.subject for f in report.findings if f.rule == "run-code-pinned"] == []
     assert report.as_dict()["summary"]["runs_out_of_scope"] == 3
+
+
+def _dvc_repo_with_two_versions(r: GitRepo) -> tuple[str, str, str, str]:
+    """data/train.csv tracked by DVC: "a,1" at c1, "a,2" at c2; (c1, c2, md5 at c1, at c2)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+
+    def dvc_add(path: str) -> str:
+        subprocess.run([dvc, "add", "-q", path], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
+        return "md5:" + yaml.safe_load((r.path / f"{path}.dvc").read_text())["outs"][0]["md5"]
+
+    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
+                   capture_output=True)
+    r.write("data/train.csv", "a,1\n")
+    v1 = dvc_add("data/train.csv")
+    c1 = r.commit("data v1")
+    r.write("data/train.csv", "a,2\n")
+    v2 = dvc_add("data/train.csv")
+    c2 = r.commit("data v2")
+    return c1, c2, v1, v2
+
+
+def _train_event(r: GitRepo, state: str, at: str, version: str) -> dict:
+    return {"eventType": state, "eventTime": at, "producer": "https://example.com/ci",
+            "run": {"runId": "0190a5b2-0000-7000-8000-0000000000d1"},
+            "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
+                "type": "git", "url": "https://example.com/repo", "version": version}}},
+            "inputs": [{"namespace": "file", "name": str(r.path / "data/train.csv")}]}
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["sha", "abbreviated"])
+def test_a_run_whose_commit_changed_keeps_only_the_pins_of_its_new_commit(
+        git_repo: GitRepo, short: bool) -> None:
+    """START names c1, the COMPLETE harvested later names c2: the run read the data c2 records
+    and its code is c2's; the pin (and the abbreviated commit's CODE edge) the first harvest
+    joined at c1 go."""
+    r = git_repo
+    c1, c2, v1, v2 = _dvc_repo_with_two_versions(r)
+    spell = (lambda sha: sha[:9]) if short else (lambda sha: sha)
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000d1"
+    log = r.path / "openlineage" / "events.jsonl"
+    r.write("openlineage/events.jsonl",
+            json.dumps(_train_event(r, "START", "2026-01-05T10:00:00Z", spell(c1))) + "\n")
+    api.init(r.path)
+    api.harvest(r.path)
+
+    def pins() -> tuple[list[str], list[str]]:
+        store = api.open_store(r.path)
+        graph = store.load_graph()
+        store.close()
+        strong = sorted(graph.attrs(e.source)["hash"] for e in graph.in_edges(rid, EdgeKind.INPUT)
+                        if e.attrs.get("pin") == "strong")
+        return strong, sorted(e.source for e in graph.in_edges(rid, EdgeKind.CODE))
+
+    assert pins() == ([v1], [f"commit:{c1}"])
+    with log.open("a") as f:
+        f.write(json.dumps(_train_event(r, "COMPLETE", "2026-01-05T10:05:00Z", spell(c2))) + "\n")
+    res = api.harvest(r.path)
+    assert res.report.warnings == []
+    assert pins() == ([v2], [f"commit:{c2}"])
+    assert api.harvest(r.path).new_events == 0
+    store = api.open_store(r.path)
+    assert store.verify().ok
+    store.close()
+
+
+def test_a_run_whose_commit_changed_no_longer_produced_the_version_of_the_old_one(
+        git_repo: GitRepo, gto_dvc_repo: dict[str, str]) -> None:
+    """A run that reports no md5 produced the version registered at its commit; a later event
+    that names another commit (the producer corrected it) moves the PRODUCED edge."""
+    r, h = git_repo, gto_dvc_repo
+    model = r.path / "models" / "model.pkl"
+    r.write("openlineage/events.jsonl", json.dumps(
+        _ol_run(RUN_AT_TAG, h["c1"], "2026-01-05T10:00:00Z", model)) + "\n")
+    api.init(r.path)
+    api.harvest(r.path)
+
+    def produced() -> set[tuple[str, str]]:
+        store = api.open_store(r.path)
+        graph = store.load_graph()
+        store.close()
+        return {(e.source, e.target) for e in graph.edges(EdgeKind.PRODUCED)}
+
+    rid = f"run:openlineage:{RUN_AT_TAG}"
+    assert produced() == {(rid, "model:churn@v1.0.0")}
+    with (r.path / "openlineage" / "events.jsonl").open("a") as f:
+        f.write(json.dumps(_ol_run(RUN_AT_TAG, h["c2"], "2026-01-05T10:01:00Z", model)) + "\n")
+    api.harvest(r.path)
+    assert produced() == {(rid, "model:churn@v2.0.0")}
