@@ -376,7 +376,7 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
 
 # The status each run source gives a run that finished: MLflow's FINISHED (others: SCHEDULED,
 # RUNNING, FAILED, KILLED; a killed process leaves a run RUNNING for good), lineage's own
-# recorded runs' FINISHED (lineage record run / track_run: RUNNING, FAILED, KILLED otherwise),
+# recorded runs' FINISHED (lineage record run / track_run: MLflow's statuses, records.RUN_STATUSES),
 # OpenLineage's terminal COMPLETE (START, RUNNING, OTHER: not ended; FAIL, ABORT), a DVC
 # experiment's "success". An allow-list: a status no source writes (a typo, a catalog edited by
 # hand) is no evidence that the run finished. A run of a source not listed here finishes with
