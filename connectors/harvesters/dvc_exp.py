@@ -63,7 +63,7 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
 def _git(repo: Path, *args: str) -> str:
     try:
         out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
-                             check=True)
+                             encoding="utf-8", errors="replace", check=True)
     except FileNotFoundError as exc:
         raise LineageError("git is not installed", hint="install git") from exc
     except subprocess.CalledProcessError as exc:
@@ -285,7 +285,8 @@ class DvcExpHarvester:
         written = {"params.yaml", ".dvc"}
         # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
         # paths inside a dvc.yaml / dvc.lock are relative to its folder
-        tree = _git(ctx.repo_path, "ls-tree", "-r", "--name-only", sha).splitlines()
+        # -z: paths as they are (git quotes a non-ASCII one: "donn\303\251es/dvc.yaml")
+        tree = _git(ctx.repo_path, "ls-tree", "-r", "-z", "--name-only", sha).split("\0")
         for dvc_yaml_path in sorted(p for p in tree if p == "dvc.yaml" or
                                     p.endswith("/dvc.yaml")):
             folder = dvc_yaml_path[: -len("dvc.yaml")]
@@ -350,8 +351,8 @@ class DvcExpHarvester:
                             "is unknown until the history is fetched (git fetch --unshallow)",
                             commit=sha)
         else:
-            changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "--name-only",
-                                       "--no-commit-id", baseline, sha).splitlines()
+            changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "-z", "--name-only",
+                                       "--no-commit-id", baseline, sha).split("\0")
                        if p and not _written(p, written)]
             dirty = bool(changed)
             if changed:

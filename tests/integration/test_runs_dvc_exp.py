@@ -499,3 +499,36 @@ def test_store_harvested_by_an_earlier_version_gets_the_new_facts(git_repo: GitR
     assert node is not None and node.attrs["dirty"] is False
     assert node.attrs["params"]["dvclive/params.yaml:lr"] == 0.1
     assert api.harvest(repo.path, only=["dvc-exp"]).harvesters[0].stats.total == 0
+
+
+def test_project_in_a_folder_with_a_non_ascii_name(git_repo: GitRepo) -> None:
+    """git quotes such paths in its listings ("donn\\303\\251es/dvc.yaml") unless asked not
+    to: the folder's dvc.yaml was not found (no metrics, no inputs) and the files DVC wrote
+    there made the experiment dirty."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("données/params.yaml", "lr: 0.1\n")
+    repo.write("données/train.py", "import json, yaml\n"
+               "lr = yaml.safe_load(open('params.yaml'))['lr']\n"
+               "json.dump({'auc': lr}, open('métriques.json', 'w'))\n")
+    repo.write("données/dvc.yaml", "stages:\n  train:\n"
+               f"    cmd: {sys.executable} train.py\n"
+               "    deps: [train.py]\n    params: [lr]\n"
+               "    metrics: [{métriques.json: {cache: false}}]\n")
+    repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "e1", "-S", "données/params.yaml:lr=0.3",
+         "données/dvc.yaml")
+    api.init(repo.path)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{_exp_commits(repo)['e1']}"
+    node = store.get_node(rid)
+    inputs = [e.attrs.get("path") for e in store.iter_edges() if e.target == rid
+              and e.kind == EdgeKind.INPUT]
+    store.close()
+    assert node is not None
+    assert node.attrs["metrics"] == {"auc": 0.3}
+    assert node.attrs["params"]["données/params.yaml:lr"] == 0.3
+    assert node.attrs["dirty"] is False, node.attrs["properties"]
+    assert inputs == ["données/train.py"]
