@@ -140,13 +140,20 @@ def _print_harvest(result: Any) -> None:
     table.add_column("kind")
     table.add_column("new", justify="right")
     table.add_column("changed", justify="right")
+    # facts a source no longer states (Withdrawal, NodeWithdrawal): a column of their own,
+    # shown when a harvester withdrew any
+    withdrew = any(h.stats.nodes_withdrawn or h.stats.edges_withdrawn for h in result.harvesters)
+    if withdrew:
+        table.add_column("withdrawn", justify="right")
     any_row = False
     for h in result.harvesters:
         s = h.stats
-        for what, new, changed in (("nodes", s.nodes_new, s.nodes_changed),
-                                   ("edges", s.edges_new, s.edges_changed)):
-            for kind in sorted(set(new) | set(changed)):
-                table.add_row(h.name, what, kind, str(new.get(kind, 0)), str(changed.get(kind, 0)))
+        for what, new, changed, gone in (
+                ("nodes", s.nodes_new, s.nodes_changed, s.nodes_withdrawn),
+                ("edges", s.edges_new, s.edges_changed, s.edges_withdrawn)):
+            for kind in sorted(set(new) | set(changed) | set(gone)):
+                cells = [h.name, what, kind, str(new.get(kind, 0)), str(changed.get(kind, 0))]
+                table.add_row(*cells, *([str(gone.get(kind, 0))] if withdrew else []))
                 any_row = True
     totals = result.counts
     n_nodes = sum(totals.get("nodes", {}).values())
@@ -396,9 +403,13 @@ def _event_summary(kind: str, p: dict[str, Any]) -> str:
         for what in ("nodes", "edges"):
             new = sum((p.get(f"{what}_new") or {}).values())
             changed = sum((p.get(f"{what}_changed") or {}).values())
+            gone = sum((p.get(f"{what}_withdrawn") or {}).values())
             if new or changed:
                 parts.append(f"{_count(new, what[:-1])}" + (f" new, {changed} changed"
-                                                           if changed else " new"))
+                                                           if changed else " new")
+                             + (f", {gone} withdrawn" if gone else ""))
+            elif gone:
+                parts.append(f"{_count(gone, what[:-1])} withdrawn")
         text = f"{p.get('harvester', '')}: {'; '.join(parts) or 'nothing new'}"
         if p.get("warnings"):
             text += f" ({_count(int(p['warnings']), 'warning')})"

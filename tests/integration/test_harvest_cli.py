@@ -150,3 +150,52 @@ def test_show_tells_a_moved_registration_tag_from_the_current_one(git_repo: GitR
     old_line = next(ln for ln in lines if old[:12] in ln)
     new_line = next(ln for ln in lines if new[:12] in ln)
     assert f"tag moved to {new[:12]}" in old_line and "moved" not in new_line
+
+
+def test_a_harvest_that_only_withdraws_says_so(git_repo: GitRepo) -> None:
+    """A run's abbreviated commit (``sourceCodeLocation.version``) is corrected to a branch name
+    that names no commit: the join's CODE edge is withdrawn, and the harvest that did only that
+    says what it withdrew, in its table, its JSON and the event log."""
+    r = git_repo
+    r.write("train.py", "print('train')\n")
+    sha = r.commit("train script")
+    repo = str(r.path)
+
+    def event(at: str, version: str) -> str:
+        return json.dumps({
+            "eventType": "COMPLETE", "eventTime": at, "producer": "https://example.com/ci",
+            "run": {"runId": "0190a5b2-0000-7000-8000-0000000000f1"},
+            "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
+                "type": "git", "url": "https://example.com/churn", "version": version}}}}) + "\n"
+
+    r.write("openlineage/events.jsonl", event("2026-01-05T10:00:00Z", sha[:9]))
+    _out("init", "--repo", repo)
+    _out("harvest", "--repo", repo)
+    with (r.path / "openlineage" / "events.jsonl").open("a") as f:
+        f.write(event("2026-01-05T10:01:00Z", "main"))
+    _out("harvest", "--repo", repo, "--only", "openlineage")
+    res = runner.invoke(app, ["harvest", "--repo", repo, "--only", "joins"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "Nothing new" not in res.stdout
+    row = [line for line in res.stdout.splitlines() if "joins" in line]
+    assert len(row) == 1 and "code" in row[0] and row[0].split("│")[-2].strip() == "1", \
+        res.stdout
+    assert "withdrawn" in res.stdout
+    events = json.loads(_out("log", "--repo", repo, "--json"))
+    assert events[-1]["payload"]["harvester"] == "joins"
+    assert events[-1]["payload"]["edges_withdrawn"] == {"code": 1}
+    res = runner.invoke(app, ["log", "--repo", repo], env={"COLUMNS": "200"})
+    last = [line for line in res.stdout.splitlines() if "joins" in line][-1]
+    assert "1 edge withdrawn" in last and "nothing new" not in last, res.stdout
+    # the --json of a harvest names it as the event does
+    with (r.path / "openlineage" / "events.jsonl").open("a") as f:
+        f.write(event("2026-01-05T10:02:00Z", sha[:9]))
+    _out("harvest", "--repo", repo, "--only", "openlineage")
+    _out("harvest", "--repo", repo, "--only", "joins")
+    with (r.path / "openlineage" / "events.jsonl").open("a") as f:
+        f.write(event("2026-01-05T10:03:00Z", "main"))
+    _out("harvest", "--repo", repo, "--only", "openlineage")
+    out = json.loads(_out("harvest", "--repo", repo, "--only", "joins", "--json"))
+    assert out["harvesters"]["joins"]["edges_withdrawn"] == {"code": 1}
+    assert out["new_events"] == 1
