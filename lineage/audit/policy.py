@@ -146,6 +146,8 @@ class Policy(_Strict):
             return self  # parse_policy reported them with their lines, next to the rest
         for i, tiers in unchecked_approvals(self):
             raise ValueError(f"approvals.{i}.tiers: {_unchecked(self, tiers)}")
+        if unassessed_unchecked(self):
+            raise ValueError(f"rules.risk-tier-set.tiers: {_UNASSESSED}")
         for where, rid in [("rules", r) for r in self.rules] + [
             ("waivers", w.rule) for w in self.waivers
         ]:
@@ -182,6 +184,18 @@ def unchecked_approvals(policy: Policy) -> list[tuple[int, list[str]]]:
     return [(i, missing) for i, req in enumerate(policy.approvals)
             if req.tiers is not None
             and (missing := [str(t) for t in req.tiers if t not in checked])]
+
+
+def unassessed_unchecked(policy: Policy) -> bool:
+    """The policy limits ``risk-tier-set`` to tiers without ``unassessed``: a system with no
+    risk assessment would be no finding, and every rule that skips that tier would pass it."""
+    override = policy.rules.get("risk-tier-set")
+    return (override is not None and override.enabled and override.tiers is not None
+            and "unassessed" not in override.tiers)
+
+
+_UNASSESSED = ("without 'unassessed' a system with no risk assessment is never a finding "
+               "(its tier is 'unassessed')")
 
 
 def _unchecked(policy: Policy, tiers: list[str]) -> str:
@@ -254,6 +268,10 @@ def parse_policy(text: str, source: str) -> Policy:
             problems.append((at, f"{source}:{at}: field approvals.{i}.tiers: "
                                  f"{_unchecked(policy, tiers)}",
                              "add them to rules.four-eyes.tiers (or remove them here)"))
+        if unassessed_unchecked(policy):
+            at = line_of(root, ("rules", "risk-tier-set", "tiers")) or 1
+            problems.append((at, f"{source}:{at}: field rules.risk-tier-set.tiers: "
+                                 f"{_UNASSESSED}", "add unassessed to the list"))
     if not problems:
         return policy
     problems.sort(key=lambda p: p[0])

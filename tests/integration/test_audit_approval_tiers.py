@@ -1,7 +1,9 @@
-"""A policy's ``approvals:`` requirement is checked by `four-eyes`, for the tiers that rule
-applies to (default: high). A requirement for another tier (two approvers for limited-risk
-deployments) used to be ignored without a word — the gate passed one approver; it is now a
-policy error naming the line, until the rule's tiers include that tier."""
+"""Policies whose tiers would silently check nothing. A policy's ``approvals:`` requirement is
+checked by `four-eyes`, for the tiers that rule applies to (default: high). A requirement for
+another tier (two approvers for limited-risk deployments) used to be ignored without a word —
+the gate passed one approver; it is now a policy error naming the line, until the rule's tiers
+include that tier. Likewise `risk-tier-set` limited to assessed tiers never reported a system
+with no assessment."""
 
 from __future__ import annotations
 
@@ -67,3 +69,22 @@ def test_narrowing_four_eyes_with_the_default_approvals_is_no_error(git_repo) ->
                            "    tiers: [limited]\n")
     res = _audit(repo)
     assert res.exit_code == 0, res.output
+
+
+def test_risk_tier_set_without_unassessed_is_a_policy_error(git_repo) -> None:
+    """A system with no risk assessment is of tier "unassessed": `risk-tier-set` limited to
+    assessed tiers would never report it, and every rule skipping that tier with it."""
+    import random
+
+    git_repo.write("README.md", "demo\n")
+    git_repo.write("lineage-policy.yaml", "rules:\n"
+                                          "  risk-tier-set:\n"
+                                          "    tiers: [high, limited]\n")
+    git_repo.commit("init")
+    fx = Fixture()
+    add_system(fx, System("chat", tier=None), random.Random(0))
+    write_store(fx, git_repo.path / ".lineage").close()
+    res = _audit(git_repo.path)
+    assert res.exit_code == 2, res.output
+    assert "lineage-policy.yaml:3: field rules.risk-tier-set.tiers:" in res.stderr, res.stderr
+    assert "unassessed" in res.stderr
