@@ -2,9 +2,12 @@
 
 Writing a harvester
 -------------------
-A harvester is a class with a ``name`` and ``harvest(ctx) -> Iterable[Node | Edge]``. It
-*yields* facts (a stream; it never builds the graph), reads its previous watermark with
-``ctx.watermark(scope)`` and sets the new one with ``ctx.set_watermark(scope, value)`` (both
+A harvester is a class with a ``name`` and ``harvest(ctx) -> Iterable[Node | Edge | …]``. It
+*yields* facts (a stream; it never builds the graph): nodes and edges; the withdrawal of an
+edge (:class:`lineage.store.Withdrawal`) or a node (:class:`lineage.store.NodeWithdrawal`) its
+source no longer states, in stream order; or rows already serialized and hashed
+(:class:`lineage.store.FactRows`, e.g. built in worker processes). It reads its previous
+watermark with ``ctx.watermark(scope)`` and sets the new one with ``ctx.set_watermark(scope, value)`` (both
 are written in the same transaction as the facts), reports per-item problems with
 ``ctx.report.warn(...)`` instead of raising, and raises :class:`lineage.errors.LineageError`
 only when it cannot go on at all. ``enabled(ctx)`` says whether it has anything to read here
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from lineage.config import Config
     from lineage.graph import LineageGraph
     from lineage.model import Edge, Node
-    from lineage.store import Store
+    from lineage.store import FactRows, NodeWithdrawal, Store, Withdrawal
 
 # name → "module:attribute"; order is the harvest order (upstream facts first)
 HARVESTERS: dict[str, str] = {
@@ -101,7 +104,8 @@ class Harvester(Protocol):
 
     def enabled(self, ctx: HarvestContext) -> bool: ...
 
-    def harvest(self, ctx: HarvestContext) -> Iterable[Node | Edge]: ...
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterable[Node | Edge | Withdrawal | NodeWithdrawal | FactRows]: ...
 
 
 @dataclass
