@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 NAME = "dvc-exp"
 # what this harvester reads of an experiment: a new value reads every experiment once more,
 # so a store harvested before gets the new facts. 2: top-level params files, DVCLive's files
-# not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML
+# not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML,
+# projects in folders with non-ASCII names
 READER_VERSION = "2"
 _HEX = set("0123456789abcdef")
 try:
