@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from lineage import ids
+from lineage.ids import _redact_params
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import utc_iso
 from lineage.store import NodeWithdrawal, Withdrawal
@@ -102,8 +103,10 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # UUID is read in lower case, so its letter case no longer splits one run in two; 14: edges a
 # later event withdrew are withdrawn from the store; 15: a file of another checkout of this
 # repository, such as a CI job's, is its repository path; 16: a dataset's namespace and name
-# lose credentials)
-PARSER_VERSION = "16"
+# lose credentials; 17: and the secret query parameters of one that is not a URL — a job's
+# namespace ``ci?token=…``, a presigned object's name ``x.csv?X-Amz-Signature=…`` —, so do
+# the job's and its parent job's)
+PARSER_VERSION = "17"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -369,7 +372,7 @@ class OpenLineageHarvester:
             prev = when.get(name)
             if prev is not None and prev > (at, rank):
                 return
-            new = [iso, rank, _scrub(value)]  # what is kept: no credentials
+            new = [iso, rank, _clean(name, value)]  # what is kept: no credentials
             if prev is None or prev < (at, rank) or _later(new, fields[name]):
                 fields[name], when[name] = new, (at, rank)
 
@@ -457,8 +460,10 @@ class OpenLineageHarvester:
         when later than this harvest's)."""
         for name, kept in (cached.get("fields") or {}).items():
             old = _scrub(kept)  # a cache written before values were scrubbed is cleaned
-            if name.startswith("["):  # and so is a dataset's key (parser version < 16)
+            if name.startswith("["):  # and so is a dataset's key (parser version < 17)
                 name = _dataset_key(*json.loads(name))
+            elif isinstance(old, list) and len(old) == 3:  # a job's names (< 17)
+                old = [old[0], old[1], _clean(name, old[2])]
             if name not in fields or _later(old, fields[name]):
                 fields[name] = old
         return {(parse_time(t), kind) for t, kind in cached.get("events", [])}
@@ -750,7 +755,7 @@ def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
     namespace and name lose credentials (:func:`_scrub`): a producer that names its datasets
     with its connection string (``postgres://etl:<password>@db:5432``) would put the password
     in the data node's id, everything that names it, and the cache."""
-    return json.dumps([fld, _scrub(namespace), _scrub(name), facet])
+    return json.dumps([fld, _scrub_name(namespace), _scrub_name(name), facet])
 
 
 def _digest(data: bytes) -> str:
@@ -782,6 +787,35 @@ def _scrub(value: Any) -> Any:
         return [_scrub(v) for v in value]
     if isinstance(value, dict):
         return {k: _scrub(v) for k, v in value.items()}
+    return value
+
+
+def _scrub_name(value: str) -> str:
+    """A namespace or name (a job's, a dataset's) without credentials: those of the URLs it
+    holds (:func:`_scrub`), and the values of secret query and fragment parameters when it is
+    no URL itself — a job namespace ``ci?token=…``, a presigned S3 object named under the
+    bucket's namespace ``churn/x.csv?X-Amz-Credential=…&X-Amz-Signature=…`` — replaced by
+    ``REDACTED`` as :func:`lineage.ids.strip_credentials` does. Idempotent."""
+    value = _scrub(value)
+    head, q, tail = value.partition("?")
+    query, hash_, fragment = tail.partition("#")
+    if not q and "=" not in fragment:
+        return value
+    return (f"{head}{q}{_redact_params(query) if q else ''}"
+            f"{hash_}{_redact_params(fragment) if '=' in fragment else fragment}")
+
+
+def _clean(field: str, value: Any) -> Any:
+    """A run field's value as kept (cache, node, edges): no credentials (:func:`_scrub`);
+    the job's and the parent job's namespace and name also lose secret query parameters
+    (:func:`_scrub_name`)."""
+    value = _scrub(value)
+    if field == "job" and isinstance(value, list):
+        return [_scrub_name(v) if isinstance(v, str) else v for v in value]
+    if field == "run.parent" and isinstance(value, dict) and isinstance(value.get("job"), dict):
+        job = {k: _scrub_name(v) if k in ("namespace", "name") and isinstance(v, str) else v
+               for k, v in value["job"].items()}
+        return {**value, "job": job}
     return value
 
 
