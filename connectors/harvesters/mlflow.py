@@ -755,9 +755,7 @@ class MlflowHarvester:
               registry: TrackingStore | None = None) -> Snapshot | None:
         # a registry store that does not exist: MLflow would create an empty one (and every
         # alias would read as deleted); nothing is written about the registry instead
-        registry_missing = (f"MLflow registry store {registry.path} does not exist"
-                            if registry is not None and registry.path is not None
-                            and not registry.path.exists() else None)
+        registry_missing = _unusable_registry(registry)
         registry_uri = registry.client_uri if registry is not None else None
         if store.kind == "sqlite" and (registry is None or registry.kind == "sqlite"):
             assert store.path is not None
@@ -766,6 +764,12 @@ class MlflowHarvester:
                                 "nothing harvested from MLflow", file=str(store.path))
                 return None
             reader = SqliteReader(store.path)
+            if not reader.tables:
+                # an empty file: MLflow's client would create its schema in it; this only reads
+                reader.close()
+                ctx.report.warn(NAME, f"MLflow tracking store {store.path} is empty (no "
+                                "tables); nothing harvested from MLflow", file=str(store.path))
+                return None
             reg_reader = None
             try:
                 version = reader.schema_version()
@@ -853,6 +857,25 @@ class MlflowHarvester:
                     "mlflow reads this store")
             raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: {text}",
                               hint=hint) from MlflowClientError(exc, store.raw or store.client_uri)
+
+
+def _unusable_registry(registry: TrackingStore | None) -> str | None:
+    """Why the registry MLFLOW_REGISTRY_URI names cannot be read, or None. A store that does
+    not exist or a SQLite file without the registry's tables would read as an empty registry
+    (every alias deleted), and MLflow's client would create an empty one: it is not asked."""
+    if registry is None or registry.path is None:
+        return None
+    if not registry.path.exists():
+        return f"MLflow registry store {registry.path} does not exist"
+    if registry.kind == "sqlite":
+        reader = SqliteReader(registry.path)
+        try:
+            if "registered_models" not in reader.tables:
+                return (f"MLflow registry store {registry.path} has no model registry tables "
+                        "(an empty file?)")
+        finally:
+            reader.close()
+    return None
 
 
 _AUTH_FAILED = re.compile(r"error code 40[13]\b|\b(UNAUTHENTICATED|PERMISSION_DENIED)\b")

@@ -758,3 +758,23 @@ def test_copied_version_names_no_logged_model(repo: GitRepo) -> None:
     assert "logged_model" not in copy.attrs["properties"], copy.attrs["properties"]
     assert copy.attrs["properties"]["source"] == "models:/churn-model/1"
     assert copy.attrs["run_id"] == run_node(EXPECTED["run_ids"]["baseline"])
+
+
+def test_empty_store_file_is_read_not_written(repo: GitRepo,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 0-byte mlflow.db (``touch``, a failed copy): MLflow's client, given one, creates its
+    whole schema in it; the harvest only reads. It warns, harvests nothing, and leaves the
+    file (and a registry file of the same kind) as it was."""
+    (repo.path / "empty.db").touch()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///empty.db")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert [w for w in res.report.warnings if "empty.db" in w.message], res.report.warnings
+    assert (repo.path / "empty.db").stat().st_size == 0
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    api.harvest(repo.path, only=["mlflow"])
+    (repo.path / "registry.db").touch()
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///registry.db")
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert [w for w in res.report.warnings if "registry.db" in w.message], res.report.warnings
+    assert res.new_events == 0  # no alias reads as deleted
+    assert (repo.path / "registry.db").stat().st_size == 0
