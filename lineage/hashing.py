@@ -286,6 +286,11 @@ def _cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
     return h
 
 
+# a URL (scheme://…), or one pathlib.Path collapsed (scheme:/…); a scheme of one letter is a
+# Windows drive (c:/…)
+_URL_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/(/)?")
+
+
 def repo_path(repo_root: Path, path: str | Path) -> tuple[str, bool]:
     """Where a training script's ``path`` is, named as a pin names it: (path, inside).
 
@@ -294,7 +299,23 @@ def repo_path(repo_root: Path, path: str | Path) -> tuple[str, bool]:
     relative to the repository root. Inside the repository the path is repo-relative
     (posix); outside it is absolute and ``inside`` is False: such a path is pinned by its
     content but is no DVC data of this repository.
+
+    A URL is no path (:class:`lineage.errors.InputError`, naming it without credentials): read
+    as one, ``https://host/x`` was the repository file ``https:/host/x``, its
+    ``user:password@`` kept. So is what :class:`pathlib.Path` makes of a URL (``https:/host/x``,
+    ``//`` collapsed): a caller records a URL as one before asking for a path.
     """
+    text = os.fspath(path)
+    m = _URL_LIKE.match(text)
+    if m is not None:
+        from lineage.errors import InputError
+        from lineage.ids import strip_credentials
+
+        url = text if m.group(2) else f"{m.group(1)}://{text[m.end():]}"  # '//' put back
+        raise InputError(
+            f"{strip_credentials(url)} is a URL, not a path of the repository",
+            hint="give a URL as a string (pathlib.Path turns '//' into '/'): it is recorded "
+                 "as a URL, without a content pin; or give the path of a local copy")
     root = Path(os.path.abspath(repo_root))
     p = Path(path)
     if not p.is_absolute():
