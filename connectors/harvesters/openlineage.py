@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -105,8 +106,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # repository, such as a CI job's, is its repository path; 16: a dataset's namespace and name
 # lose credentials; 17: and the secret query parameters of one that is not a URL — a job's
 # namespace ``ci?token=…``, a presigned object's name ``x.csv?X-Amz-Signature=…`` —, so do
-# the job's and its parent job's)
-PARSER_VERSION = "17"
+# the job's and its parent job's; 18: a file DVC checked out as a symlink into its cache is
+# its repository path, not the cache file)
+PARSER_VERSION = "18"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -913,19 +915,26 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
     """The path inside the repository a dataset names, if any.
 
     OpenLineage names local files with namespace ``file`` (or ``file://<host>``) and the
-    absolute path as the name; a relative name is taken from the repository root.
+    absolute path as the name; a relative name is taken from the repository root. The file
+    itself is not resolved: a file DVC checked out as a symlink into its cache
+    (``cache.type: symlink``) is the path the run named, not the cache file it links to; its
+    folders are (a repository reached through a symlinked folder).
     """
     if not _is_file(namespace):
         return None
     raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
     p = Path(raw)
-    root = repo_root.resolve()
-    try:
-        rel = (p if p.is_absolute() else root / p).resolve().relative_to(root)
-    except ValueError:
-        return None
-    text = rel.as_posix()
-    return None if text in ("", ".") else text
+    root = Path(os.path.abspath(repo_root))
+    full = Path(os.path.abspath(p if p.is_absolute() else root / p))
+    real = root.resolve()
+    for base, candidate in ((root, full), (real, full), (real, full.parent.resolve() / full.name),
+                            (real, full.resolve())):
+        try:
+            text = candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return None if text in ("", ".") else text
+    return None
 
 
 __all__ = ["OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",

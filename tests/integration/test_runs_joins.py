@@ -461,7 +461,7 @@ def test_openlineage_run_with_an_abbreviated_commit_joins_it(git_repo: GitRepo) 
     assert report.as_dict()["summary"]["runs_out_of_scope"] == 3
 
 
-def _dvc_repo_with_two_versions(r: GitRepo) -> tuple[str, str, str, str]:
+def _dvc_repo_with_two_versions(r: GitRepo, init: bool = True) -> tuple[str, str, str, str]:
     """data/train.csv tracked by DVC: "a,1" at c1, "a,2" at c2; (c1, c2, md5 at c1, at c2)."""
     import subprocess
     import sys
@@ -477,8 +477,9 @@ def _dvc_repo_with_two_versions(r: GitRepo) -> tuple[str, str, str, str]:
                        capture_output=True)
         return "md5:" + yaml.safe_load((r.path / f"{path}.dvc").read_text())["outs"][0]["md5"]
 
-    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
-                   capture_output=True)
+    if init:
+        subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
+                       capture_output=True)
     r.write("data/train.csv", "a,1\n")
     v1 = dvc_add("data/train.csv")
     c1 = r.commit("data v1")
@@ -555,3 +556,34 @@ def test_a_run_whose_commit_changed_no_longer_produced_the_version_of_the_old_on
         f.write(json.dumps(_ol_run(RUN_AT_TAG, h["c2"], "2026-01-05T10:01:00Z", model)) + "\n")
     api.harvest(r.path)
     assert produced() == {(rid, "model:churn@v2.0.0")}
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_a_file_dvc_checked_out_as_a_link_is_pinned_by_its_repository_path(
+        git_repo: GitRepo, link: str) -> None:
+    """``dvc config cache.type symlink`` (large data): data/train.csv is a link into
+    .dvc/cache. The OpenLineage input names the work-tree file; it is that path of the
+    repository, pinned to the version its commit records, not the cache file it links to."""
+    import subprocess
+    import sys
+
+    r = git_repo
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
+                   capture_output=True)
+    subprocess.run([dvc, "config", "cache.type", link], cwd=r.path, env=r.env(), check=True,
+                   capture_output=True)
+    _c1, _c2, _v1, v2 = _dvc_repo_with_two_versions(r, init=False)
+    assert (r.path / "data/train.csv").is_symlink() == (link == "symlink")
+    r.write("openlineage/events.jsonl", json.dumps(
+        _train_event(r, "COMPLETE", "2026-01-05T10:05:00Z", r.git("rev-parse", "HEAD"))) + "\n")
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert res.report.warnings == []
+    graph = api.open_store(r.path).load_graph()
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000d1"
+    strong = [graph.attrs(e.source)["hash"] for e in graph.in_edges(rid, EdgeKind.INPUT)
+              if e.attrs.get("pin") == "strong"]
+    assert strong == [v2]
