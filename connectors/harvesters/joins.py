@@ -15,6 +15,8 @@ transaction, and adds:
   (no parents known) it takes the version introduced last at or before the run commit's time. A path inside a
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
   has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
+  An input whose reported md5 (its weak ``digest``) is another one is not joined (a warning):
+  the run read bytes that commit does not record.
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
@@ -306,6 +308,14 @@ class JoinsHarvester:
                 continue
             did, h, member = hit
             if did == source:
+                continue
+            told = _md5(attrs.get("digest"))
+            if told is not None and member is None and told != h:
+                # the run hashed what it read, and it is not what its commit records (changed
+                # in the work tree, not added to DVC): it did not read that version
+                ctx.report.warn(NAME, f"{target} reports {told} for {attrs['path']}, but its "
+                                f"commit {str(sha)[:12]} records {h}: the input stays weakly "
+                                "pinned", commit=str(sha))
                 continue
             yield Edge.make(EdgeKind.INPUT, did, target, pin="strong", digest=h,
                             path=attrs["path"], member=member, via=source)

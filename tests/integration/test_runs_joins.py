@@ -587,3 +587,35 @@ def test_a_file_dvc_checked_out_as_a_link_is_pinned_by_its_repository_path(
     strong = [graph.attrs(e.source)["hash"] for e in graph.in_edges(rid, EdgeKind.INPUT)
               if e.attrs.get("pin") == "strong"]
     assert strong == [v2]
+
+
+def test_an_input_whose_reported_md5_is_not_the_commits_is_not_pinned_to_it(
+        git_repo: GitRepo) -> None:
+    """The job hashed what it read and reports it (``datasetVersion``, DVC's md5): when that is
+    not the version its commit records (the file was changed in the work tree and not added
+    to DVC), the run did not read that version: it is not strongly pinned to it (a warning
+    says why)."""
+    r = git_repo
+    _c1, c2, _v1, v2 = _dvc_repo_with_two_versions(r)
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000d1"
+    other = "0" * 32
+    events = []
+    for run_id, md5 in (("0190a5b2-0000-7000-8000-0000000000d1", other),
+                        ("0190a5b2-0000-7000-8000-0000000000d2", v2.removeprefix("md5:"))):
+        e = _train_event(r, "COMPLETE", "2026-01-05T10:05:00Z", c2)
+        e["run"]["runId"] = run_id
+        e["inputs"][0]["facets"] = {"version": {"datasetVersion": md5}}
+        events.append(json.dumps(e) + "\n")
+    r.write("openlineage/events.jsonl", "".join(events))
+    api.init(r.path)
+    res = api.harvest(r.path)
+    graph = api.open_store(r.path).load_graph()
+
+    def strong(run: str) -> list[str]:
+        return [graph.attrs(e.source)["hash"] for e in graph.in_edges(run, EdgeKind.INPUT)
+                if e.attrs.get("pin") == "strong"]
+
+    assert strong(rid) == []
+    assert strong("run:openlineage:0190a5b2-0000-7000-8000-0000000000d2") == [v2]
+    assert [w.message for w in res.report.warnings if rid in w.message and other in w.message]
+    assert len(res.report.warnings) == 1
