@@ -17,8 +17,10 @@ from rich.console import Console
 
 from lineage.errors import LineageError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# ids such as ``deployment:ghost:prod:…`` are printed as they are: rich's emoji codes would turn
+# ``:ghost:`` into a glyph, an id nobody could look up or paste into a waiver
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 state: dict[str, Any] = {"verbose": False, "repo": Path(".")}
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from lineage import api
 from lineage.cli.main import app
+from tests.conftest import GitRepo
 
 runner = CliRunner()
 DEP = "deployment:ghost:prod:2026-01-21T00:00:00Z"
@@ -44,3 +46,19 @@ def test_show_prints_ids_with_emoji_codes_as_they_are(quickstart_demo: Path) -> 
         assert res.exit_code == 0, res.output
         assert "👻" not in res.stdout, res.stdout
         assert "ghost:prod:2026-01-21T00:00:00Z" in res.stdout
+
+
+def test_every_command_prints_ids_with_emoji_codes_as_they_are(git_repo: GitRepo) -> None:
+    """`lineage record` says which record it wrote by its id: the one to name in a waiver or
+    a correction, so it must be printable as it is, and so must errors naming it."""
+    git_repo.write("README.md", "ghost\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    res = runner.invoke(app, ["record", "deployment", "-C", str(git_repo.path), "--model",
+                              "ghost@v1.0.0", "--env", "prod", "--deployed-at",
+                              "2026-01-21T00:00:00Z"])
+    assert res.exit_code == 0, res.output
+    assert DEP in res.output and "👻" not in res.output, res.output
+    res = runner.invoke(app, ["show", ":ghost:", "-C", str(git_repo.path)])
+    assert res.exit_code != 0
+    assert "👻" not in res.output, res.output
