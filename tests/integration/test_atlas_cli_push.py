@@ -140,6 +140,8 @@ def test_two_clones_of_one_repository_push_the_same_repository_entity(
         assert attrs["name"] == attrs["url"] == "github.com/Example-Org/churn"
         assert not attrs.get("path")  # the old local path is gone
         assert str(tmp_path) not in json.dumps(attrs)
+        # branch heads are each clone's moving state, not the repository entity's
+        assert not any(k.startswith("branch:") for k in attrs.get("properties") or {})
         version = entity["version"]
         # each pushes again after a new commit: the repository entity is not rewritten
         for checkout in (git_repo.path, ci):

@@ -624,6 +624,13 @@ class _Renderer:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
             # that versions before sent
             entity["attributes"]["path"] = None
+            # branch heads (properties branch:<name>) are the clone's moving state: they
+            # differ per clone (a CI checkout has no local branch) and move with every
+            # commit, so two clones would rewrite the entity in turn; not sent, and the map
+            # always goes ({} clears the heads a push sent before)
+            entity["attributes"]["properties"] = {
+                k: v for k, v in (a.get("properties") or {}).items()
+                if not str(k).startswith("branch:")}
         elif kind == NodeKind.COMMIT and not entity["attributes"].get("lineagePlaceholder"):
             # tags only: branches move (the commit a branch left would keep it: an update
             # that leaves an attribute out keeps it) and differ per clone (a CI checkout has
