@@ -491,7 +491,7 @@ def _uri_key(uri: str) -> str:
 
 
 # an abbreviated sha, alone or as git describe ends (v1.2.0-3-gabc1234), maybe -dirty
-_ABBREV = re.compile(r"(?:.*-g)?([0-9a-fA-F]{7,39})(-dirty)?")
+_ABBREV = re.compile(r"(?:.*-g)?([0-9a-fA-F]{7,63})(-dirty)?")  # up to a SHA-256 sha
 _ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states
 _MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 

@@ -14,7 +14,8 @@ What it yields:
   ended is never reopened), start (the earliest START, else the earliest event), end (the terminal
   event's time), job (``namespace/name``), run and job tags — facets from the latest event that
   carries them (a facet it deletes with ``_deleted: true`` clears the tags or properties it gave);
-* the job facet ``sourceCodeLocation``'s ``version`` (a git sha) → CODE edge from that commit;
+* the job facet ``sourceCodeLocation``'s ``version`` (a git sha: 40 hex digits, 64 in a SHA-256
+  repository) → CODE edge from that commit;
 * the run facet ``parent`` → UPSTREAM_RUN edge from the parent run;
 * the withdrawal (:class:`lineage.store.Withdrawal`) of each edge an earlier harvest gave the
   run that its events no longer give: a ``sourceCodeLocation`` or ``parent`` facet deleted
@@ -80,7 +81,7 @@ _ORDER = {"START": 0, "RUNNING": 1, "OTHER": 1, "COMPLETE": 2, "FAIL": 2, "ABORT
 _NEVER = datetime.min.replace(tzinfo=UTC)  # the time of owners a store kept without one
 # two terminal events at the same instant: the failure is reported
 _TIE = {"COMPLETE": 0, "ABORT": 1, "FAIL": 2, "START": 0, "OTHER": 0, "RUNNING": 1}
-_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")  # SHA-1, SHA-256 repositories
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
@@ -107,8 +108,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # lose credentials; 17: and the secret query parameters of one that is not a URL — a job's
 # namespace ``ci?token=…``, a presigned object's name ``x.csv?X-Amz-Signature=…`` —, so do
 # the job's and its parent job's; 18: a file DVC checked out as a symlink into its cache is
-# its repository path, not the cache file)
-PARSER_VERSION = "18"
+# its repository path, not the cache file; 19: a 64-digit sha of a SHA-256 repository is the
+# run's commit)
+PARSER_VERSION = "19"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
