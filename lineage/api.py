@@ -214,7 +214,8 @@ class AmbiguousRefError(ConfigError):
         self.candidates = candidates
 
 
-def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None) -> str:
+def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None,
+                as_of: datetime | None = None) -> str:
     """Turn what a user types into a node id.
 
     Tried in this order: a node id; ``name@version`` (a model version); a model group name
@@ -225,13 +226,15 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
 
     ``repo`` is the work tree the graph was harvested from: with it a data path resolves to
     the version the checkout's DVC files name, and history order starts from HEAD.
+    ``as_of``: a model group name means its latest version that existed then (created or
+    registered no later); none did is a :class:`ConfigError`.
     """
     if ref in graph:
         return ref
     for cand in (f"model:{ref}", f"model_group:{ref}", f"commit:{ref.lower()}"):
         if cand in graph:
             if cand.startswith("model_group:"):
-                return latest_model_version(graph, cand) or cand
+                return _group_version(graph, cand, as_of)
             return cand
     prefix = f"commit:{ref.lower()}"
     hits = sorted(n for n in graph.node_ids(NodeKind.COMMIT) if n.startswith(prefix)) \
@@ -252,6 +255,24 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     close = difflib.get_close_matches(ref, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else "see `lineage export` for every node id"
     raise ConfigError(f"nothing in the lineage graph matches {ref!r}", hint=hint)
+
+
+def _group_version(graph: LineageGraph, group: str, as_of: datetime | None) -> str:
+    """The version a model group name stands for (the group itself when it has none)."""
+    latest = latest_model_version(graph, group, as_of=as_of)
+    if latest is not None:
+        return latest
+    ever = latest_model_version(graph, group)
+    if as_of is None or ever is None:
+        return group
+    versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
+                if graph.attrs(v).get("status") not in _NOT_LATEST]
+    first = min(versions, key=lambda v: (_version_time(graph, v), v))
+    when = _version_time(graph, first).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    at = as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise ConfigError(
+        f"no version of model {group.removeprefix('model_group:')} existed as of {at}: the "
+        f"first, {first.removeprefix('model:')}, was created {when}")
 
 
 def _subject(graph: LineageGraph, commit: str) -> str:
@@ -382,8 +403,13 @@ def _version_of(graph: LineageGraph, nid: str) -> str:
     return str(graph.attrs(nid).get("version") or nid.rsplit("@", 1)[-1])
 
 
-def latest_model_version(graph: LineageGraph, group: str) -> str | None:
+def latest_model_version(graph: LineageGraph, group: str, *,
+                         as_of: datetime | None = None) -> str | None:
     """The latest version of a model group (``model_group:<name>``), as GTO picks it.
+
+    ``as_of``: only the versions that existed then count, by the time the store knows each
+    was created or registered (``created_at``, else the time of its commit); a version whose
+    time is unknown counts.
 
     Deregistered versions, and versions GTO names by a commit (a stage assigned where no
     version was registered), are left out, as ``gto show`` leaves them out; a deprecated
@@ -400,6 +426,8 @@ def latest_model_version(graph: LineageGraph, group: str) -> str | None:
     """
     versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
                 if graph.attrs(v).get("status") not in _NOT_LATEST]
+    if as_of is not None:
+        versions = [v for v in versions if _version_time(graph, v) <= as_of]
     if not versions:
         return None
     names = {v: _version_of(graph, v) for v in versions}

@@ -33,7 +33,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by number); a data path, the version the checkout's DVC files name; a short sha must name one commit.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name; a short sha must name one commit.
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 
@@ -49,7 +49,8 @@ def show(
         wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
         store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
-        node_id = api.resolve_ref(graph, ref, repo=repo_path(repo))
+        node_id = api.resolve_ref(graph, ref, repo=repo_path(repo),
+                                   as_of=None if as_of is None else now)
         try:
             gov = None
             if str(graph.kind(node_id)) in ("model", "deployment"):

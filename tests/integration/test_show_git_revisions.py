@@ -1,0 +1,70 @@
+"""`lineage show REF` on real repositories: a model name as of a date (the latest version that
+existed then) and git revisions (HEAD, branches, tags, ``HEAD~1``) as git names them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    r = GitRepo(tmp_path / "repo")
+    api.init(r.path)
+    return r
+
+
+def _harvest(repo: GitRepo) -> None:
+    res = runner.invoke(app, ["harvest", "--repo", str(repo.path)])
+    assert res.exit_code == 0, res.output
+
+
+def _node(repo: GitRepo, *args: str) -> str:
+    res = runner.invoke(app, ["show", *args, "--repo", str(repo.path), "--json"])
+    assert res.exit_code == 0, res.output
+    node: str = json.loads(res.stdout)["node"]
+    return node
+
+
+def _fails(repo: GitRepo, *args: str) -> str:
+    res = runner.invoke(app, ["show", *args, "--repo", str(repo.path)])
+    assert res.exit_code == 2, res.output
+    return res.output
+
+
+# -- a model name as of a date -----------------------------------------------------------------
+
+def test_model_name_as_of_a_date_is_the_latest_version_registered_by_then(
+        repo: GitRepo) -> None:
+    repo.commit("train")                      # 2026-01-01T01:00
+    repo.tag("m@v1.0.0", "register")          # tag made 2026-01-01T02:00
+    repo.commit("retrain")                    # 2026-01-01T03:00
+    repo.tag("m@v1.1.0", "register")          # 2026-01-01T04:00
+    _harvest(repo)
+    assert _node(repo, "m") == "model:m@v1.1.0"
+    assert _node(repo, "m", "--as-of", "2026-01-01T03:30:00Z") == "model:m@v1.0.0"
+    assert _node(repo, "m", "--as-of", "2026-01-01T04:00:00Z") == "model:m@v1.1.0"
+    out = _fails(repo, "m", "--as-of", "2026-01-01T01:30:00Z")
+    assert "no version of model m existed as of 2026-01-01T01:30:00Z" in out
+    assert "m@v1.0.0" in out and "Traceback" not in out
+    # a version named explicitly is that version, whatever the date
+    assert _node(repo, "m@v1.1.0", "--as-of", "2026-01-01T03:30:00Z") == "model:m@v1.1.0"
+
+
+def test_quickstart_model_as_of_is_the_version_of_that_day(quickstart_demo: Path) -> None:
+    def node(*args: str) -> str:
+        res = runner.invoke(app, ["show", *args, "--json"])
+        assert res.exit_code == 0, res.output
+        return str(json.loads(res.stdout)["node"])
+
+    assert node("churn", "--as-of", "2026-01-22") == "model:churn@v1.1.0"
+    assert node("churn", "--as-of", "2026-01-10") == "model:churn@v1.0.0"  # v1.1.0: 01-14
