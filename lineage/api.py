@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
     from lineage.graph import LineageGraph
 
 Progress = Callable[[str, int, int | None], None]
+# a git revision (``HEAD~1``, a branch, a tag) → (commit sha, its full ref name or as typed),
+# None when git names no commit by it: the CLI asks ``git rev-parse`` (the core runs no git)
+RevParse = Callable[[str], "tuple[str, str] | None"]
 
 
 def find_repo_root(path: str | Path = ".") -> Path:
@@ -215,27 +218,46 @@ class AmbiguousRefError(ConfigError):
 
 
 def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None,
-                as_of: datetime | None = None) -> str:
+                as_of: datetime | None = None, rev_parse: RevParse | None = None) -> str:
     """Turn what a user types into a node id.
 
-    Tried in this order: a node id; ``name@version`` (a model version); a model group name
-    (its latest version, :func:`latest_model_version`); a full commit sha, or a prefix of at
-    least 4 characters that one commit starts with; a data path (the version in force,
-    :func:`current_data_version`). A prefix several commits start with, when no data path
-    matches either, raises :class:`AmbiguousRefError` listing them, as git does.
+    Tried in this order: a node id; a full commit sha; ``name@version`` (a model version); a
+    model group name (its latest version, :func:`latest_model_version`); a git revision
+    (``HEAD``, a branch, a tag, ``HEAD~1``: the commit it names, which the store must have
+    harvested); a prefix of at least 4 characters that one commit starts with; a data path
+    (the version in force, :func:`current_data_version`). A prefix several commits start
+    with, when no data path matches either, raises :class:`AmbiguousRefError` listing them,
+    as git does. A model name or version that is also a git revision naming another commit
+    than the version's (a branch ``churn``) raises :class:`ConfigError` naming both; a GTO
+    tag (``churn@v1.0.0``) names its own version's commit and is no ambiguity.
 
     ``repo`` is the work tree the graph was harvested from: with it a data path resolves to
     the version the checkout's DVC files name, and history order starts from HEAD.
     ``as_of``: a model group name means its latest version that existed then (created or
-    registered no later); none did is a :class:`ConfigError`.
+    registered no later); none did is a :class:`ConfigError`. ``rev_parse`` asks git for a
+    revision (see :data:`RevParse`); without it, or where git names nothing, ``HEAD`` is read
+    from ``repo``'s git files, tags from the harvested commits' refs and branches from the
+    repository's ``branch:<name>`` properties.
     """
     if ref in graph:
         return ref
-    for cand in (f"model:{ref}", f"model_group:{ref}", f"commit:{ref.lower()}"):
-        if cand in graph:
-            if cand.startswith("model_group:"):
-                return _group_version(graph, cand, as_of)
-            return cand
+    if f"commit:{ref.lower()}" in graph:
+        return f"commit:{ref.lower()}"
+    named = next((c for c in (f"model:{ref}", f"model_group:{ref}") if c in graph), None)
+    git = _git_revision(graph, ref, repo, rev_parse)
+    if named is not None:
+        node = _group_version(graph, named, as_of) if named.startswith("model_group:") \
+            else named
+        if git is not None and git[0] != _model_commit(graph, node):
+            sha = git[0].removeprefix("commit:")
+            raise ConfigError(
+                f"{ref!r} is ambiguous: it names {node} and the git revision {git[1]} "
+                f"(commit {sha[:12]} {_subject(graph, git[0])})".replace(" )", ")"),
+                hint=" or ".join(dict.fromkeys((node.removeprefix("model:"), named)))
+                + f" for the model; {git[1]} or the commit's sha for the git revision")
+        return node
+    if git is not None and git[0] in graph:
+        return git[0]
     prefix = f"commit:{ref.lower()}"
     hits = sorted(n for n in graph.node_ids(NodeKind.COMMIT) if n.startswith(prefix)) \
         if len(ref) >= 4 else []
@@ -248,6 +270,12 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     if hits:
         raise AmbiguousRefError(ref, [(h.removeprefix("commit:"), _subject(graph, h))
                                       for h in hits])
+    if git is not None:
+        raise ConfigError(
+            f"{ref} is commit {git[0].removeprefix('commit:')[:12]}, which the lineage store "
+            "has not harvested",
+            hint="run `lineage harvest` (a commit outside the harvested history, e.g. on an "
+                 "unfetched branch, is not read)")
     import difflib
 
     names = [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
@@ -275,7 +303,44 @@ def _group_version(graph: LineageGraph, group: str, as_of: datetime | None) -> s
         f"first, {first.removeprefix('model:')}, was created {when}")
 
 
+def _model_commit(graph: LineageGraph, node: str) -> str | None:
+    sha = graph.attrs(node).get("commit") if node.startswith("model:") else None
+    return f"commit:{str(sha).lower()}" if sha else None
+
+
+def _git_revision(graph: LineageGraph, ref: str, repo: str | Path | None,
+                  rev_parse: RevParse | None) -> tuple[str, str] | None:
+    """(``commit:<sha>``, its full ref name or ``ref``) of a git revision; None if none."""
+    if rev_parse is not None and not ref.startswith("-"):
+        found = rev_parse(ref)
+        if found is not None:
+            return f"commit:{found[0].lower()}", found[1] or ref
+    if ref in ("HEAD", "@"):
+        from lineage.gitfiles import git_head
+
+        try:
+            root = find_repo_root(repo) if repo is not None else None
+        except NotARepositoryError:
+            root = None
+        sha = git_head(root) if root is not None else None
+        return (f"commit:{sha.lower()}", "HEAD") if sha else None
+    name = ref.removeprefix("refs/tags/").removeprefix("refs/heads/")
+    if not ref.startswith("refs/heads/"):  # as git: a tag before a branch of the same name
+        tagged = {c.id for c in graph.nodes(NodeKind.COMMIT)
+                  if f"refs/tags/{name}" in (c.attrs.get("refs") or ())}
+        if len(tagged) == 1:
+            return tagged.pop(), f"refs/tags/{name}"
+    if not ref.startswith("refs/tags/"):
+        heads = {str(r.attrs.get("properties", {}).get(f"branch:{name}") or "").lower()
+                 for r in graph.nodes(NodeKind.REPOSITORY)} - {""}
+        if len(heads) == 1:
+            return f"commit:{heads.pop()}", f"refs/heads/{name}"
+    return None
+
+
 def _subject(graph: LineageGraph, commit: str) -> str:
+    if commit not in graph:
+        return ""
     if graph.is_placeholder(commit):
         return "(not harvested)"
     lines = str(graph.attrs(commit).get("message") or "").strip().splitlines()

@@ -21,7 +21,8 @@ from lineage.cli.common import (
 
 def show(
     ref: str = typer.Argument(..., help="Model version (name@version), model name, data path, "
-                              "commit sha, or any node id."),
+                              "commit sha, git revision (HEAD, a branch, a tag, HEAD~1), or "
+                              "any node id."),
     repo: Path | None = RepoOpt,
     depth: int = typer.Option(12, "--depth", metavar="N", min=0,
                               help="Maximum depth of the tree."),
@@ -33,7 +34,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name; a short sha must name one commit.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name; a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 
@@ -50,7 +51,8 @@ def show(
         store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
         node_id = api.resolve_ref(graph, ref, repo=repo_path(repo),
-                                   as_of=None if as_of is None else now)
+                                   as_of=None if as_of is None else now,
+                                   rev_parse=_rev_parse(repo_path(repo)))
         try:
             gov = None
             if str(graph.kind(node_id)) in ("model", "deployment"):
@@ -72,6 +74,37 @@ def show(
         for part in render_governance(gov):
             console.print()
             console.print(part)
+
+
+def _rev_parse(repo: Path) -> Any:
+    """What git names by a revision in the repository (``git rev-parse``), for
+    :func:`lineage.api.resolve_ref`: (commit sha, full ref name), None when nothing."""
+    import subprocess
+
+    from lineage import api
+    from lineage.errors import NotARepositoryError
+
+    try:
+        root = api.find_repo_root(repo)
+    except NotARepositoryError:
+        return None
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                 check=False, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    def parse(ref: str) -> tuple[str, str] | None:
+        sha = git("rev-parse", "--verify", "-q", "--end-of-options", f"{ref}^{{commit}}")
+        if not sha:
+            return None
+        name = (git("rev-parse", "--symbolic-full-name", ref) or "").splitlines()
+        return sha, (name[0] if name and name[0].startswith("refs/") else ref)
+
+    return parse
 
 
 def _policy(repo: Path | None) -> tuple[Any, str]:

@@ -68,3 +68,58 @@ def test_quickstart_model_as_of_is_the_version_of_that_day(quickstart_demo: Path
 
     assert node("churn", "--as-of", "2026-01-22") == "model:churn@v1.1.0"
     assert node("churn", "--as-of", "2026-01-10") == "model:churn@v1.0.0"  # v1.1.0: 01-14
+
+
+# -- git revisions -----------------------------------------------------------------------------
+
+def test_head_branch_and_tag_resolve_to_their_commit(repo: GitRepo) -> None:
+    first = repo.commit("first")
+    repo.tag("release-1", "a release")          # annotated
+    repo.git("tag", "light", first)             # lightweight
+    second = repo.commit("second")
+    repo.git("branch", "topic", first)
+    _harvest(repo)
+    assert _node(repo, "HEAD") == f"commit:{second}"
+    assert _node(repo, "main") == f"commit:{second}"
+    assert _node(repo, "topic") == f"commit:{first}"
+    assert _node(repo, "refs/heads/topic") == f"commit:{first}"
+    assert _node(repo, "release-1") == f"commit:{first}"
+    assert _node(repo, "light") == f"commit:{first}"
+    assert _node(repo, "HEAD~1") == f"commit:{first}"
+
+
+def test_git_revision_the_store_has_not_harvested_says_so(repo: GitRepo) -> None:
+    repo.commit("first")
+    _harvest(repo)
+    new = repo.commit("not harvested yet")
+    out = _fails(repo, "HEAD")
+    assert f"HEAD is commit {new[:12]}" in out and "lineage harvest" in out
+
+
+def test_git_revision_without_git_reads_the_store(repo: GitRepo) -> None:
+    """The Python API with no git to ask: tags from the commits' refs, branch heads from the
+    repository node, HEAD from the git files."""
+    first = repo.commit("first")
+    repo.tag("release-1", "a release")
+    second = repo.commit("second")
+    _harvest(repo)
+    graph = api.open_store(repo.path).load_graph()
+    assert api.resolve_ref(graph, "release-1") == f"commit:{first}"
+    assert api.resolve_ref(graph, "main") == f"commit:{second}"
+    assert api.resolve_ref(graph, "HEAD", repo=repo.path) == f"commit:{second}"
+
+
+def test_model_name_that_is_also_a_git_ref_is_reported(repo: GitRepo) -> None:
+    repo.commit("train")
+    repo.tag("m@v1.0.0", "register")
+    repo.commit("other work")
+    repo.git("branch", "m")                    # branch m: not the version's commit
+    _harvest(repo)
+    out = _fails(repo, "m")
+    assert "'m' is ambiguous" in out
+    assert "model:m@v1.0.0" in out and "refs/heads/m" in out
+    # spelled out, each resolves
+    assert _node(repo, "model_group:m").startswith("model")
+    assert _node(repo, "refs/heads/m").startswith("commit:")
+    # a GTO tag names its own version: no ambiguity
+    assert _node(repo, "m@v1.0.0") == "model:m@v1.0.0"
