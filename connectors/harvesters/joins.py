@@ -16,7 +16,9 @@ transaction, and adds:
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
   has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
   An input whose reported md5 (its weak ``digest``) is another one is not joined (a warning):
-  the run read bytes that commit does not record.
+  the run read bytes that commit does not record; nor is one at a commit that holds no DVC
+  file that could record the path (``dvc remove``: the walk would find what an ancestor
+  recorded).
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
@@ -84,6 +86,10 @@ class _Dvc:
         self._commits: dict[str, dict[str, Any] | None] = {}
         # (path, commit) → the hash that commit's own DVC files record (None: they name none)
         self._recorded: dict[tuple[str, str], str | None] = {}
+        # (path, commit) whose commit, in this clone, has no DVC file that could track the
+        # path (no <path or folder>.dvc, no dvc.lock above it nor in a pipeline's folder): DVC
+        # did not track it there (``dvc remove``), whatever an ancestor recorded
+        self._untracked: set[tuple[str, str]] = set()
 
     def _candidates(self, path: str) -> list[str]:
         """``path`` and its folders, deepest first, that DVC tracks in some version."""
@@ -105,9 +111,49 @@ class _Dvc:
         try:
             found = artifact_data_at(self.ctx, "", wanted)
         except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
-            found = {}
+            return
         for key in wanted:
             self._recorded[key] = found[key][1] if key in found else None
+        unrecorded = [(path, sha) for path, sha in dict.fromkeys(pairs)
+                      if self._candidates(path) and self.commit(sha) is not None
+                      and not any((c, sha) in found for c in self._candidates(path))]
+        if unrecorded:
+            self._untracked |= self._no_dvc_files(unrecorded)
+
+    def _no_dvc_files(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (path, commit) pairs whose commit is in this clone and holds none of the DVC
+        files that could record the path: ``<path>.dvc`` or ``<folder>.dvc`` of a folder
+        above it, a ``dvc.lock`` in a folder above it or in any folder a harvested stage's
+        ``dvc.yaml`` is in (a stage may write ``../data``). One ``git cat-file --batch-check``.
+        Anything else (a lock git cannot read to the end, a commit not here) is not said."""
+        lock_dirs = {m.group(1).rstrip("/") for (sid,) in self.store.conn.execute(
+            "SELECT id FROM nodes WHERE kind = 'stage'")
+            if (m := _STAGE_FILE.search(sid)) is not None}
+        specs: list[str] = []
+        ranges: list[tuple[tuple[str, str], int, int]] = []
+        for path, sha in pairs:
+            start = len(specs)
+            parts = path.split("/")
+            folders = ["/".join(parts[:cut]) for cut in range(len(parts) - 1, -1, -1)]
+            specs.append(sha)  # the commit itself must be here for "missing" to mean absent
+            specs += [f"{sha}:{'/'.join(parts[:cut])}.dvc" for cut in range(len(parts), 0, -1)]
+            specs += [f"{sha}:{f + '/' if f else ''}dvc.lock"
+                      for f in dict.fromkeys([*folders, *sorted(lock_dirs)])]
+            ranges.append(((path, sha), start, len(specs)))
+        if any("\n" in spec for spec in specs):
+            return set()
+        try:
+            out = subprocess.run(
+                ["git", "cat-file", "--batch-check"], cwd=self.ctx.repo_path,
+                input="".join(f"{spec}\n" for spec in specs), capture_output=True, text=True,
+                check=True).stdout.splitlines()
+        except (OSError, subprocess.SubprocessError):
+            return set()
+        if len(out) != len(specs):
+            return set()
+        return {key for key, start, end in ranges
+                if not out[start].endswith(" missing")
+                and all(line.endswith(" missing") for line in out[start + 1:end])}
 
     def commit(self, sha: str) -> dict[str, Any] | None:
         if sha not in self._commits:
@@ -146,6 +192,8 @@ class _Dvc:
     def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
         """The DVC version of ``path`` (or of the tracked folder holding it) at commit ``sha``:
         (data id, hash, member path inside the folder or None)."""
+        if (path, sha) in self._untracked:
+            return None  # DVC did not track it at that commit
         for candidate in self._candidates(path):
             versions = self.versions(candidate)
             hit = self._pick(versions, sha, self._recorded.get((candidate, sha)))
@@ -492,6 +540,8 @@ def _uri_key(uri: str) -> str:
 
 # an abbreviated sha, alone or as git describe ends (v1.2.0-3-gabc1234), maybe -dirty
 _ABBREV = re.compile(r"(?:.*-g)?([0-9a-fA-F]{7,63})(-dirty)?")  # up to a SHA-256 sha
+# the folder of a stage's dvc.yaml in its id (stage:<repository>:<folder/>dvc.yaml:<name>@…)
+_STAGE_FILE = re.compile(r":((?:[^:]*/)?)dvc\.yaml:")
 _ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states
 _MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 

@@ -619,3 +619,30 @@ def test_an_input_whose_reported_md5_is_not_the_commits_is_not_pinned_to_it(
     assert strong("run:openlineage:0190a5b2-0000-7000-8000-0000000000d2") == [v2]
     assert [w.message for w in res.report.warnings if rid in w.message and other in w.message]
     assert len(res.report.warnings) == 1
+
+
+def test_a_run_at_a_commit_where_dvc_no_longer_tracks_the_file_is_not_pinned(
+        git_repo: GitRepo) -> None:
+    """``dvc remove data/train.csv.dvc`` and the file committed to git, changed: a run at that
+    commit read the git file, not the version DVC recorded before; no strong pin (the audit's
+    run-data-pinned must not count it)."""
+    import subprocess
+    import sys
+
+    r = git_repo
+    _c1, c2, _v1, _v2 = _dvc_repo_with_two_versions(r)
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    subprocess.run([dvc, "remove", "-q", "data/train.csv.dvc"], cwd=r.path, env=r.env(),
+                   check=True, capture_output=True)
+    r.write("data/train.csv", "a,3\n")
+    r.git("add", "-f", "data/train.csv")
+    c3 = r.commit("data in git")
+    assert c3 != c2 and "data/train.csv" in r.git("ls-files")
+    r.write("openlineage/events.jsonl", json.dumps(
+        _train_event(r, "COMPLETE", "2026-01-05T10:05:00Z", c3)) + "\n")
+    api.init(r.path)
+    api.harvest(r.path)
+    graph = api.open_store(r.path).load_graph()
+    rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000d1"
+    assert [e.source for e in graph.in_edges(rid, EdgeKind.INPUT)
+            if e.attrs.get("pin") == "strong"] == []
