@@ -41,9 +41,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from connectors.harvesters.gitscan import repository_identity
 from lineage.errors import InputError, NotARepositoryError
 from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
-from lineage.ids import repo_key, repository_id, strip_credentials
+from lineage.ids import repo_key
 from lineage.records import (
     ENDED,
     EmitResult,
@@ -102,14 +103,9 @@ def git_state(path: StrPath = ".") -> GitState:
         outputs = _pipeline_outputs(root)
         status = "\0".join(p for p in changed.split("\0")
                             if p and not _written_by_dvc(p, outputs))
-    url = _git(root, "remote", "get-url", "origin")
-    repo = None
-    if url:
-        repo = repository_id(strip_credentials(url))
-    elif commit:
-        roots = _git(root, "rev-list", "--max-parents=0", "HEAD")
-        if roots:
-            repo = repository_id(None, sorted(roots.split())[0])
+    # the id the git harvester gives: the identity remote (origin, else the first remote),
+    # else the first root commit of HEAD's history
+    repo = repository_identity(root)
     # without a commit the code is in no commit at all: neither clean nor dirty against it
     dirty = None if status is None or commit is None else bool(status)
     return GitState(root, commit, dirty, repo)

@@ -57,7 +57,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from lineage.errors import InputError
-from lineage.gitfiles import git_head, git_remote_url
+from lineage.gitfiles import git_head, git_remote_url  # noqa: F401 (re-exported)
 from lineage.ids import (
     data_id,
     deployment_id,
@@ -1394,10 +1394,12 @@ def write_schemas(root: StrPath) -> list[Path]:
 
 # -- the repository as other harvesters name it ----------------------------------------------------
 def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
-    """Repository node id: the one the git harvester stored for this path, else from the remote."""
+    """Repository node id: the one the git harvester stored for this path, else the one it
+    will give (:func:`connectors.harvesters.gitscan.repository_identity`: the identity
+    remote, else the first root commit of HEAD's history), so a record made before the first
+    harvest names the repository, and its data, as the harvest does. None: not a git
+    repository, or one without a commit nor a remote."""
     repo_root = Path(repo_root)
-    from lineage.ids import repository_id
-
     if store is not None:
         repos = list(store.iter_nodes(NodeKind.REPOSITORY))
         for r in repos:
@@ -1405,8 +1407,14 @@ def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
                 return r.id
         if len(repos) == 1:
             return repos[0].id
-    url = git_remote_url(repo_root)
-    return repository_id(url) if url else None
+    # imported here: git runs only for a record made before the first harvest
+    from connectors.harvesters.gitscan import repository_identity
+    from lineage.errors import LineageError
+
+    try:
+        return repository_identity(repo_root, store)
+    except LineageError:  # not a git repository
+        return None
 
 
 # -- emission (lineage record …, Python API) --------------------------------------------------------

@@ -31,6 +31,9 @@ def test_head_and_remote_in_a_linked_worktree(git_repo: GitRepo, tmp_path) -> No
     assert repository_of(wt) == "repository:github.com/Acme/churn"
 
 
-def test_no_remote_no_repository(git_repo: GitRepo) -> None:
-    git_repo.commit("one")
-    assert git_remote_url(git_repo.path) is None and repository_of(git_repo.path) is None
+def test_no_remote_names_the_root_commit_as_the_git_harvester_does(git_repo: GitRepo) -> None:
+    assert repository_of(git_repo.path) is None  # no commit, no remote: nothing names it
+    first = git_repo.commit("one")
+    git_repo.commit("two")
+    assert git_remote_url(git_repo.path) is None
+    assert repository_of(git_repo.path) == f"repository:root:{first}"
