@@ -410,7 +410,7 @@ class JoinsHarvester:
                         by_uri.setdefault(_uri_key(where), set()).add(m.id)
         if not commits and not hashes and not by_uri:
             return
-        for e in [*ctx.store.iter_edges(EdgeKind.ARTIFACT), *new_artifacts]:
+        for e in _artifact_edges(ctx.store, new_artifacts):
             node = ctx.store.get_node(e.source)
             if node is None:
                 continue
@@ -453,7 +453,7 @@ class JoinsHarvester:
         for mid, attrs in models.items():
             if attrs.get("artifact_hash"):
                 hashes.setdefault(mid, set()).add(str(attrs["artifact_hash"]))
-        artifact_edges = [e for e in ctx.store.iter_edges(EdgeKind.ARTIFACT)] + new_artifacts
+        artifact_edges = _artifact_edges(ctx.store, new_artifacts)
         data_hash: dict[str, str | None] = {}
         for e in artifact_edges:
             if e.target not in models:
@@ -475,6 +475,14 @@ class JoinsHarvester:
                     continue  # one registry's two versions of the same file are not SAME_AS
                 src, dst = (a, b) if (ra, a) < (rb, b) else (b, a)
                 yield Edge.make(EdgeKind.SAME_AS, src, dst, by="artifact_hash", hash=h)
+
+
+def _artifact_edges(store: Store, joined: list[Edge]) -> list[Edge]:
+    """The ARTIFACT edges as this join leaves them: the registries' own, and those it derives
+    now (``joined``), not those an earlier join derived (they are withdrawn when not derived
+    again, and must not give a PRODUCED or SAME_AS edge on their way out)."""
+    return [*(e for e in store.iter_edges(EdgeKind.ARTIFACT)
+              if e.attrs.get("joined") != "commit"), *joined]
 
 
 def _derived(store: Store) -> dict[tuple[str, str, str], bool]:

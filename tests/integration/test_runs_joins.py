@@ -646,3 +646,44 @@ def test_a_run_at_a_commit_where_dvc_no_longer_tracks_the_file_is_not_pinned(
     rid = "run:openlineage:0190a5b2-0000-7000-8000-0000000000d1"
     assert [e.source for e in graph.in_edges(rid, EdgeKind.INPUT)
             if e.attrs.get("pin") == "strong"] == []
+
+
+def test_an_mlflow_version_whose_commit_changed_is_no_longer_the_gto_version_of_the_old_bytes(
+        git_repo: GitRepo) -> None:
+    """An MLflow version whose artifact is a repository path gets the ARTIFACT edge from the
+    DVC version at its commit, and is SAME_AS the GTO version of those bytes. Its commit
+    corrected to a commit where the file is other bytes: the ARTIFACT edge and the SAME_AS it
+    gave go in that same harvest."""
+    r = git_repo
+    c1, c2, v1, _v2 = _dvc_repo_with_two_versions(r)
+    api.init(r.path)
+    api.harvest(r.path, only=["git", "dvc"])
+
+    def put_versions(sha: str) -> None:
+        store = api.open_store(r.path)
+        with store.transaction():
+            store.upsert([
+                Node.make(NodeKind.MODEL, "model:m@v1.0.0", group="m", version="v1.0.0",
+                          registry="gto", artifact_hash=v1, commit=c1),
+                Node.make(NodeKind.MODEL, "model:m@1", group="m", version="1",
+                          registry="mlflow", commit=sha,
+                          properties={"source_path": "data/train.csv"}),
+            ])
+            store.append_event("harvest", "test", {"harvester": "registries (simulated)"})
+        store.close()
+
+    def joined() -> tuple[set[str], set[tuple[str, str]]]:
+        store = api.open_store(r.path)
+        graph = store.load_graph()
+        store.close()
+        return ({graph.attrs(e.source)["hash"] for e in graph.in_edges("model:m@1",
+                                                                     EdgeKind.ARTIFACT)},
+                {(e.source, e.target) for e in graph.edges(EdgeKind.SAME_AS)})
+
+    put_versions(c1)
+    api.harvest(r.path, only=["joins"])
+    assert joined() == ({v1}, {("model:m@v1.0.0", "model:m@1")})
+    put_versions(c2)
+    api.harvest(r.path, only=["joins"])
+    assert joined()[1] == set()
+    assert v1 not in joined()[0]
