@@ -126,7 +126,8 @@ def test_run_is_a_training_instance_with_pinned_inputs(mcps: list[Any]) -> None:
     edge = inp.inputEdges[0]
     assert edge.destinationUrn.endswith("data/train.csv,PROD)")
     assert edge.properties == {"dvc_md5": MD5_TRAIN.removeprefix("md5:"), "git_commit": SHA2,
-                               "pin": "strong", "lineage_id": MD5_TRAIN_ID}
+                               "pin": "strong", "lineage_id": MD5_TRAIN_ID,
+                               "path": "data/train.csv"}
     out = _by(mcps, run2, "dataProcessInstanceOutput")
     assert [e.destinationUrn for e in out.outputEdges] == [
         "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.1.0,PROD)"]

@@ -595,9 +595,16 @@ class _Reader:
                 data = self.data_for(e.destinationUrn, ep)
                 pin = ep.get("pin") or ("strong" if ep.get("dvc_md5") else
                                         "weak" if ep.get("digest") else "none")
-                path = self.g.attrs(data).get("path") if data in self.g else \
-                    self.dataset_path(e.destinationUrn)[0]
-                self.edge(EdgeKind.INPUT, data, rid, pin=pin, path=path,
+                path = ep.get("path")  # the repository path the store's edge names
+                da = self.g.attrs(data) if data in self.g else {}
+                # else (pushed before edges named it, or another tool's) the dataset's path:
+                # a DVC dataset's is its repository path, another system's is no path of
+                # ours (a table name) when we pushed it
+                if path is None and not ("lineage_id" in ep and da.get("namespace")):
+                    path = da.get("path") if data in self.g else \
+                        self.dataset_path(e.destinationUrn)[0]
+                self.edge(EdgeKind.INPUT, data, rid, pin=pin,
+                          **({"path": path} if path else {}),
                           **({"via": ep["via"]} if ep.get("via") else {}))
         for u in getattr(inp, "inputs", None) or []:
             if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
@@ -608,7 +615,9 @@ class _Reader:
             if dest.startswith("urn:li:mlModel:") and dest in self.node_of:
                 self.edge(EdgeKind.PRODUCED, rid, self.node_of[dest])
             elif dest.startswith("urn:li:dataset:"):
-                self.edge(EdgeKind.OUTPUT, rid, self.data_for(dest, dict(e.properties or {})))
+                ep = dict(e.properties or {})
+                self.edge(EdgeKind.OUTPUT, rid, self.data_for(dest, ep),
+                          **({"path": ep["path"]} if ep.get("path") else {}))
         for up in getattr(rel, "upstreamInstances", None) or []:
             self._pending_upstream.append((up, rid))
 

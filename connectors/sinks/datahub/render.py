@@ -823,6 +823,8 @@ class _Planner:
             props["pin"] = str(edge_attrs["pin"])
         if edge_attrs.get("via"):  # the weak input an identity join resolved to this version
             props["via"] = str(edge_attrs["via"])
+        if edge_attrs.get("path"):  # the repository path a run read or wrote (an OpenLineage
+            props["path"] = str(edge_attrs["path"])  # file's): what ties writer to reader
         # one dataset holds every version of a path: the edge names the exact data node, and
         # says when no source described it (a dangling reference the audit reports)
         props["lineage_id"] = data_nid
