@@ -109,8 +109,8 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # namespace ``ci?token=…``, a presigned object's name ``x.csv?X-Amz-Signature=…`` —, so do
 # the job's and its parent job's; 18: a file DVC checked out as a symlink into its cache is
 # its repository path, not the cache file; 19: a 64-digit sha of a SHA-256 repository is the
-# run's commit)
-PARSER_VERSION = "19"
+# run's commit; 20: the parent facet's root job loses them too)
+PARSER_VERSION = "20"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -811,16 +811,26 @@ def _scrub_name(value: str) -> str:
 
 def _clean(field: str, value: Any) -> Any:
     """A run field's value as kept (cache, node, edges): no credentials (:func:`_scrub`);
-    the job's and the parent job's namespace and name also lose secret query parameters
-    (:func:`_scrub_name`)."""
+    the job's, the parent job's and the root job's namespace and name also lose secret query
+    parameters (:func:`_scrub_name`)."""
     value = _scrub(value)
     if field == "job" and isinstance(value, list):
         return [_scrub_name(v) if isinstance(v, str) else v for v in value]
-    if field == "run.parent" and isinstance(value, dict) and isinstance(value.get("job"), dict):
-        job = {k: _scrub_name(v) if k in ("namespace", "name") and isinstance(v, str) else v
-               for k, v in value["job"].items()}
-        return {**value, "job": job}
+    if field == "run.parent" and isinstance(value, dict):
+        return _clean_jobs(value)
     return value
+
+
+def _clean_jobs(facet: dict[str, Any]) -> dict[str, Any]:
+    """A parent run facet with the names of its ``job`` and its ``root`` run's ``job``
+    cleaned by :func:`_scrub_name`."""
+    out = dict(facet)
+    if isinstance(out.get("job"), dict):
+        out["job"] = {k: _scrub_name(v) if k in ("namespace", "name") and isinstance(v, str)
+                      else v for k, v in out["job"].items()}
+    if isinstance(out.get("root"), dict):
+        out["root"] = _clean_jobs(out["root"])
+    return out
 
 
 def _is_run_event(event: dict[str, Any]) -> bool:

@@ -114,7 +114,9 @@ def _signed_event(state: str, at: str) -> dict:
     return {"eventType": state, "eventTime": at, "producer": PRODUCER,
             "run": {"runId": RUN, "facets": {"parent": {
                 "run": {"runId": "0190a5b2-0000-7000-8000-000000000003"},
-                "job": {"namespace": f"scheduler?token={TOKEN}", "name": "nightly"}}}},
+                "job": {"namespace": f"scheduler?token={TOKEN}", "name": "nightly"},
+                "root": {"run": {"runId": "0190a5b2-0000-7000-8000-000000000004"},
+                         "job": {"namespace": f"scheduler?token={TOKEN}", "name": "all"}}}}},
             "job": {"namespace": f"ci?token={TOKEN}", "name": "train"},
             "inputs": [{"namespace": "s3://data-bucket", "name": SIGNED}],
             "outputs": [{"namespace": "file", "name": f"models/model.pkl?api_key={TOKEN}"}]}
