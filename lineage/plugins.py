@@ -89,7 +89,8 @@ class HarvestContext:
     _watermarks: dict[tuple[str, str], str] = field(default_factory=dict)
     harvester: str = ""
     # one dict shared by all harvesters of one harvest run (e.g. a git log pass that the git,
-    # dvc and gto harvesters all read, so the history is scanned once); keyed by what names the work (a string, or a tuple of its parameters)
+    # dvc and gto harvesters all read, so the history is scanned once), keyed by what names
+    # the work: a string, or a tuple of its parameters
     shared: dict[Any, Any] = field(default_factory=dict)
 
     def watermark(self, scope: str = "") -> str | None:
