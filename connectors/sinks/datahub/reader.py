@@ -317,6 +317,7 @@ class _Reader:
                 "description": getattr(props, "description", None),
                 "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
                 "type": cp.get("type"),
+                "labels": [x for x in (cp.get("labels") or "").split(",") if x],
                 "intended_purpose": _first(self.structured(urn), "intendedpurpose",
                                            "intended_purpose"),
                 "properties": self.free_properties(urn)}

@@ -1,0 +1,21 @@
+"""What the DataHub reader gives back of what the renderer wrote: a model group's labels, a
+dataset's owners, a run's job only when the run named one."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("datahub")
+
+from connectors.sinks.datahub.reader import graph_from_mcps  # noqa: E402
+from connectors.sinks.datahub.render import render  # noqa: E402
+from lineage.model import NodeKind  # noqa: E402
+from tests.golden.datahub.fixture_graph import fixed_graph  # noqa: E402
+
+
+def test_model_group_labels_round_trip() -> None:
+    graph = fixed_graph()
+    (group,) = graph.node_ids(NodeKind.MODEL_GROUP)
+    graph.attrs(group)["labels"] = ["churn", "tabular"]
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(group).get("labels") == ["churn", "tabular"]
