@@ -19,3 +19,14 @@ def test_model_group_labels_round_trip() -> None:
     graph.attrs(group)["labels"] = ["churn", "tabular"]
     back = graph_from_mcps(render(graph))
     assert back.attrs(group).get("labels") == ["churn", "tabular"]
+
+
+def test_run_without_a_job_gets_no_job_from_its_dvc_stage() -> None:
+    """The DVC stage a run instantiates is its parentTemplate in DataHub; a run that named no
+    job must not come back with the stage's name as one."""
+    graph = fixed_graph()
+    runs = graph.node_ids(NodeKind.RUN)
+    graph.attrs(runs[0]).pop("job", None)
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(runs[0]).get("job") is None
+    assert back.attrs(runs[1]).get("job") == "train"

@@ -571,8 +571,10 @@ class _Reader:
                                        actor != "urn:li:corpuser:lineage" else None),
             "start_time": cp.get("start_time") or _ms_to_iso(getattr(created, "time", None)),
             "end_time": cp.get("end_time"),
+            # ours name the run's job when it has one; the parentTemplate (its DVC stage)
+            # names it only for runs other tools wrote
             "job": cp.get("job") or (getattr(self.a(template, "dataJobInfo"), "name", None)
-                                     if template else None),
+                                     if template and not nid else None),
             "properties": _run_properties(self.free_properties(urn), cp.get("lineage_owners")),
             "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
             "metrics": {m.name: float(m.value) for m in
