@@ -367,7 +367,28 @@ class _Reader:
         if not nid:
             return  # datasets become data nodes per content hash, on the edges that name one
         path, repo = self.dataset_path(urn)
-        self.node(NodeKind.DATA, nid, {"path": path, "repository": repo, **attrs}, urn)
+        self.node(NodeKind.DATA, nid, {"path": path, "repository": repo, **attrs,
+                                       **self.dataset_owners(urn, attrs)}, urn)
+
+    def dataset_owners(self, urn: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``properties`` with the dataset's owners (its ``ownership`` aspect: an OpenLineage
+        ``ownership`` facet as the renderer wrote it) as the OpenLineage harvester keeps them
+        (``properties.owners``), on each version read from it; {} when it has none."""
+        own = self.a(urn, "ownership")
+        owners = []
+        for o in getattr(own, "owners", None) or []:
+            who = str(o.owner)
+            name = ("team:" + who.removeprefix("urn:li:corpGroup:")
+                    if who.startswith("urn:li:corpGroup:")
+                    else "user:" + who.removeprefix("urn:li:corpuser:")
+                    if who.startswith("urn:li:corpuser:") else who)
+            owners.append({"name": name, "type": str(getattr(o, "type", "") or "") or None})
+        if not owners:
+            return {}
+        from connectors.harvesters.openlineage import dump_owners
+
+        return {"properties": {**(attrs.get("properties") or {}),
+                               "owners": dump_owners(owners)}}
 
     def data_for(self, dataset_urn: str, edge_props: dict[str, str]) -> str:
         """The data node a run/stage edge names: the dataset at the edge's content hash."""
@@ -394,6 +415,7 @@ class _Reader:
                      self.subtypes(dataset_urn), "first_commit": self.recorded.get(nid)}
             if nid == own_id:
                 attrs.update(own_attrs)
+            attrs.update(self.dataset_owners(dataset_urn, attrs))
             self.node(NodeKind.DATA, nid, attrs)
         return nid
 
