@@ -975,16 +975,6 @@ def _date(v: Any) -> str | None:
     return s
 
 
-def _data_props(p: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k in ("path", "repository", "hash", "remote"):
-        if p.get(k):
-            out[k] = p[k]
-    if p.get("dvc_md5") and "hash" not in out:
-        out["hash"] = p["dvc_md5"] if p["dvc_md5"].startswith("md5:") else f"md5:{p['dvc_md5']}"
-    return out
-
-
 def graph_from_mcps(mcps: Iterable[MetadataChangeProposalWrapper]) -> LineageGraph:
     """Rebuild a LineageGraph from DataHub aspects (any order; latest aspect per urn wins)."""
     r = _Reader()
