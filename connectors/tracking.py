@@ -73,8 +73,11 @@ def _warn(message: str) -> None:
 
 def _git(root: Path, *args: str) -> str | None:
     try:
+        # replace refs (git replace, grafts) are this clone's private view: HEAD is read as
+        # the commit it is everywhere, as the git harvester reads it
         out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                             check=False, timeout=60)
+                             check=False, timeout=60,
+                             env={**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"})
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None

@@ -1508,6 +1508,15 @@ def _owner_ends(pool: Any) -> list[Any]:
     return [e for e in ends if e is not None and hasattr(e, "close")]
 
 
+# replace refs (``git replace``, grafts) are a clone's private view: a sha names one object
+# everywhere, as the git harvester reads it (:mod:`connectors.harvesters.gitscan`)
+_GIT_ENV = {"GIT_NO_REPLACE_OBJECTS": "1"}
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, **_GIT_ENV}
+
+
 def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
     """``<commit>:<path>`` specs → (blob sha, content) or None, through one cat-file."""
     if not specs:
@@ -1519,7 +1528,8 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
         return [_cat_path(root, spec) if i in odd else next(answers)
                 for i, spec in enumerate(specs)]
     proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True,
-                          input=("".join(s + "\n" for s in specs)).encode(), check=False)
+                          input=("".join(s + "\n" for s in specs)).encode(), check=False,
+                          env=_git_env())
     out = proc.stdout
     res: list[tuple[str, bytes] | None] = []
     pos = 0
@@ -1546,17 +1556,18 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
 
 def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
     """One ``<commit>:<path>`` spec (any characters, as an argument) → (blob sha, content)."""
+    env = _git_env()
     sha = subprocess.run(["git", "rev-parse", "--verify", "-q", spec], cwd=root,
-                         capture_output=True, check=False)
+                         capture_output=True, check=False, env=env)
     blob = sha.stdout.decode().strip()
     if sha.returncode != 0 or not blob:
         return None
     kind = subprocess.run(["git", "cat-file", "-t", blob], cwd=root, capture_output=True,
-                          check=False)
+                          check=False, env=env)
     if kind.stdout.strip() != b"blob":
         return None
     data = subprocess.run(["git", "cat-file", "blob", blob], cwd=root, capture_output=True,
-                          check=False)
+                          check=False, env=env)
     return (blob, data.stdout) if data.returncode == 0 else None
 
 

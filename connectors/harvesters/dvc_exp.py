@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import tomllib
@@ -61,10 +62,16 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
 
+def _git_env() -> dict[str, str]:
+    """Replace refs (``git replace``, grafts) are a clone's private view: a sha names one
+    object everywhere, as the git harvester reads it."""
+    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+
+
 def _git(repo: Path, *args: str) -> str:
     try:
         out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
-                             encoding="utf-8", errors="replace", check=True)
+                             encoding="utf-8", errors="replace", check=True, env=_git_env())
     except FileNotFoundError as exc:
         raise LineageError("git is not installed", hint="install git") from exc
     except subprocess.CalledProcessError as exc:
@@ -93,7 +100,8 @@ class CatFile:
 
     def __init__(self, repo: Path) -> None:
         self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env=_git_env())
 
     def get(self, spec: str) -> bytes | None:
         assert self.proc.stdin is not None and self.proc.stdout is not None

@@ -532,3 +532,18 @@ def test_project_in_a_folder_with_a_non_ascii_name(git_repo: GitRepo) -> None:
     assert node.attrs["params"]["données/params.yaml:lr"] == 0.3
     assert node.attrs["dirty"] is False, node.attrs["properties"]
     assert inputs == ["données/train.py"]
+
+
+def test_an_experiment_is_read_as_its_commit_is_despite_a_replace_ref(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """This clone replaces lr-02's commit by new-code's (``git replace``, its private view):
+    lr-02 keeps its own params and metrics."""
+    repo, _ = exp_repo
+    exps = _exp_commits(repo)
+    repo.git("replace", exps["lr-02"], exps["new-code"])
+    api.harvest(repo.path, only=["dvc-exp"])
+    graph = api.open_store(repo.path).load_graph()
+    lr = graph.attrs(f"run:dvc-exp:{exps['lr-02']}")
+    assert lr["params"]["train.lr"] == 0.2 and lr["params"]["train.epochs"] == 2
+    assert lr["metrics"] == {"auc": 0.7, "eval.loss": 0.5, "f1": 0.3}
+    assert lr["dirty"] is False
