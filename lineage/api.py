@@ -464,6 +464,19 @@ def _version_time(graph: LineageGraph, nid: str) -> datetime:
     return t or _NO_TIME
 
 
+def _registered_at(graph: LineageGraph, nid: str, as_of: datetime) -> bool:
+    """Whether the version ``nid`` was registered at ``as_of``: created by then, and not yet
+    deregistered (GTO's ``properties.deregistered_at``; without it, deregistered is for good)."""
+    a = graph.attrs(nid)
+    if _version_time(graph, nid) > as_of:
+        return False
+    status = a.get("status")
+    if status == "deregistered":
+        gone = _parse_time((a.get("properties") or {}).get("deregistered_at"))
+        return gone is not None and gone > as_of
+    return status not in _NOT_LATEST
+
+
 def _version_of(graph: LineageGraph, nid: str) -> str:
     return str(graph.attrs(nid).get("version") or nid.rsplit("@", 1)[-1])
 
@@ -472,9 +485,9 @@ def latest_model_version(graph: LineageGraph, group: str, *,
                          as_of: datetime | None = None) -> str | None:
     """The latest version of a model group (``model_group:<name>``), as GTO picks it.
 
-    ``as_of``: only the versions that existed then count, by the time the store knows each
-    was created or registered (``created_at``, else the time of its commit); a version whose
-    time is unknown counts.
+    ``as_of``: only the versions registered then count, by the time the store knows each
+    was created or registered (``created_at``, else the time of its commit; a version whose
+    time is unknown counts) and, for a version deregistered since, the time it was.
 
     Deregistered versions, and versions GTO names by a commit (a stage assigned where no
     version was registered), are left out, as ``gto show`` leaves them out; a deprecated
@@ -489,10 +502,12 @@ def latest_model_version(graph: LineageGraph, group: str, *,
     Ties (``v1.0.0`` and ``1.0.0+build``) fall to the next rule, then to the node id.
     None when no version is left.
     """
-    versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
-                if graph.attrs(v).get("status") not in _NOT_LATEST]
-    if as_of is not None:
-        versions = [v for v in versions if _version_time(graph, v) <= as_of]
+    if as_of is None:
+        versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
+                    if graph.attrs(v).get("status") not in _NOT_LATEST]
+    else:
+        versions = [v for v in graph.predecessors(group, EdgeKind.VERSION_OF, NodeKind.MODEL)
+                    if _registered_at(graph, v, as_of)]
     if not versions:
         return None
     names = {v: _version_of(graph, v) for v in versions}

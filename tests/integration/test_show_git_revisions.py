@@ -123,3 +123,15 @@ def test_model_name_that_is_also_a_git_ref_is_reported(repo: GitRepo) -> None:
     assert _node(repo, "refs/heads/m").startswith("commit:")
     # a GTO tag names its own version: no ambiguity
     assert _node(repo, "m@v1.0.0") == "model:m@v1.0.0"
+
+
+def test_model_name_as_of_a_date_before_a_deregistration_is_that_version(
+        repo: GitRepo) -> None:
+    repo.commit("train")                      # 2026-01-01T01:00
+    repo.tag("m@v1.0.0", "register")          # 02:00
+    repo.tag("m@v1.1.0", "register")          # 03:00
+    repo.tag("m@v1.1.0!", "deregister")       # 04:00
+    _harvest(repo)
+    assert _node(repo, "m") == "model:m@v1.0.0"  # as gto show today
+    assert _node(repo, "m", "--as-of", "2026-01-01T03:30:00Z") == "model:m@v1.1.0"
+    assert _node(repo, "m", "--as-of", "2026-01-01T04:00:00Z") == "model:m@v1.0.0"
