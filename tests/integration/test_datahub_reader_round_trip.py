@@ -50,3 +50,36 @@ def test_dataset_owners_round_trip() -> None:
     assert [m for m in render(back) if m.aspectName == "ownership"
             and "dataset" in str(m.entityUrn)] == [
         m for m in render(graph) if m.aspectName == "ownership" and "dataset" in str(m.entityUrn)]
+
+
+def test_previous_versions_run_shown_upstream_is_no_upstream_run_edge() -> None:
+    """DataHub shows the run that trained the previous version as a run's upstream instance
+    when the run names none; read back, that is no UPSTREAM_RUN edge, so the audit of the
+    catalog under --model attributes the same runs to each version as the store's audit."""
+    from datetime import UTC, datetime
+
+    from lineage.audit import run_audit
+    from lineage.model import Edge, Node
+
+    graph = fixed_graph()
+    run1, run2 = graph.node_ids(NodeKind.RUN)
+    etl = "run:openlineage:0190a5b2-0000-7000-8000-0000000000aa"
+    extra = "data:file:/repo/extra.csv@unversioned"
+    graph.add([Node.make(NodeKind.RUN, etl, source="openlineage", run_id=etl.rsplit(":", 1)[1],
+                         name="etl", job="etl.extract", status="COMPLETE",
+                         start_time="2025-12-31T00:00:00Z"),
+               Node.make(NodeKind.DATA, extra, path="/repo/extra.csv", namespace="file"),
+               Edge.make(EdgeKind.OUTPUT, etl, extra, path="extra.csv"),
+               Edge.make(EdgeKind.INPUT, extra, run1, pin="none", path="extra.csv")])
+    mcps = render(graph)
+    shown = [m.aspect.upstreamInstances for m in mcps
+             if m.aspectName == "dataProcessInstanceRelationships"
+             and m.aspect.upstreamInstances]
+    assert shown  # the UI still shows the previous version's run upstream
+    back = graph_from_mcps(mcps)
+    assert not back.in_edges(run2, EdgeKind.UPSTREAM_RUN)
+    now = datetime(2026, 1, 22, tzinfo=UTC)
+    for model in ("churn@v1.0.0", "churn@v1.1.0"):
+        local = {(f.rule, f.subject) for f in run_audit(graph, now=now, model=model).findings}
+        assert {(f.rule, f.subject)
+                for f in run_audit(back, now=now, model=model).findings} == local, model

@@ -643,8 +643,10 @@ class _Reader:
                 ep = dict(e.properties or {})
                 self.edge(EdgeKind.OUTPUT, rid, self.data_for(dest, ep),
                           **({"path": ep["path"]} if ep.get("path") else {}))
-        for up in getattr(rel, "upstreamInstances", None) or []:
-            self._pending_upstream.append((up, rid))
+        if not (nid and cp.get("upstream_is_previous_version") == "true"):
+            # (else the runs of the previous version, shown upstream: no edge of the store's)
+            for up in getattr(rel, "upstreamInstances", None) or []:
+                self._pending_upstream.append((up, rid))
 
     def model_links(self, urn: str) -> None:
         mid = self.node_of.get(urn)

@@ -1179,6 +1179,8 @@ class _Planner:
         return job[1] if job else None
 
     def previous_runs(self, nid: str) -> list[str]:
+        """The runs DataHub shows upstream of run ``nid``: its UPSTREAM_RUN runs, else (see
+        :meth:`upstream_is_previous_version`) the runs that produced the previous version."""
         prev = set(self.g.predecessors(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))
         if not prev:
             for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL):
@@ -1186,6 +1188,12 @@ class _Planner:
                     prev.update(self.g.predecessors(pm, EdgeKind.PRODUCED, NodeKind.RUN))
         prev.discard(nid)
         return sorted(self.urn_of[p] for p in prev)
+
+    def upstream_is_previous_version(self, nid: str) -> bool:
+        """Whether the upstream instances shown for ``nid`` are its previous version's runs
+        (no edge of the graph): the reader then makes no UPSTREAM_RUN edge of them."""
+        return bool(self.previous_runs(nid)) and not any(
+            p != nid for p in self.g.predecessors(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))
 
     def plan_runs(self) -> list[EntityPlan]:
         plans = []
@@ -1221,6 +1229,7 @@ class _Planner:
                                      self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
                 "template": self.run_template(nid, a), "upstream": self.previous_runs(nid),
+                "upstream_is_previous_version": self.upstream_is_previous_version(nid),
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
                 "placeholder": self.g.is_placeholder(nid),
             }
@@ -1772,6 +1781,8 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
                        "tracking_uri": v.get("tracking_uri"), "lineage_id": v.get("lineage_id"),
+                       "upstream_is_previous_version":
+                           "true" if v.get("upstream_is_previous_version") else None,
                        **v.get("commit_facts", {}), **_free(v["properties"]),
                        **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
