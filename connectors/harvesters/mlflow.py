@@ -423,9 +423,12 @@ class SqliteReader:
                 sql = (f"SELECT run_uuid, key, value, is_nan FROM metrics m WHERE run_uuid IN "
                        f"({marks}) ORDER BY run_uuid, key, step, timestamp, value")
             for u, k, v, is_nan in self.conn.execute(sql, chunk):
-                if is_nan or v is None:
-                    continue
-                out.setdefault(u, {})[k] = float(v)
+                # a NaN is kept as value 0 with is_nan (MLflow's SQL store): NaN is what
+                # MLflow shows, and at a later step it is the latest value
+                if is_nan:
+                    out.setdefault(u, {})[k] = math.nan
+                elif v is not None:
+                    out.setdefault(u, {})[k] = float(v)
         return out
 
     def _inputs(self, uuids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -954,11 +957,13 @@ def _is_file_source(source_type: str | None, location: str) -> bool:
 _LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 
 
-def _metrics(values: dict[str, float]) -> dict[str, float]:
-    """Latest metric values as a SQL store keeps them: NaN left out, ±infinity the largest
-    float (a file store's client gives inf, which JSON cannot hold: it was stored null)."""
-    return {k: v if math.isfinite(v) else math.copysign(sys.float_info.max, v)
-            for k, v in values.items() if v == v}
+def _metrics(values: dict[str, float]) -> dict[str, float | str]:
+    """Latest metric values as a SQL store keeps them: NaN by name ("NaN", as a recorded run
+    keeps it: :func:`lineage.records.metric_json`; JSON has no NaN, and a diverged loss is a
+    fact, not a missing metric), ±infinity the largest float (a file store's client gives
+    inf, a SQL store the float it clamped it to)."""
+    return {k: "NaN" if v != v else v if math.isfinite(v)
+            else math.copysign(sys.float_info.max, v) for k, v in values.items()}
 
 
 class Emitter:
@@ -1005,15 +1010,18 @@ class Emitter:
             props["repository"] = ids.repository_id(ids.strip_credentials(repo_url))
         for m in sorted(logged, key=lambda m: m["model_id"]):
             props[f"logged_model:{m['model_id']}"] = m["name"] or ""
-        yield Node.make(
+        metrics = _metrics(run["metrics"])
+        node = Node.make(
             NodeKind.RUN, rid, source=NAME, run_id=u, name=run.get("name"),
             experiment=exp.get("name"), experiment_id=run["experiment_id"],
             status=run.get("status"), user=run.get("user"), start_time=run.get("start_time"),
-            end_time=run.get("end_time"), params=params,
-            metrics=_metrics(run["metrics"]),
+            end_time=run.get("end_time"), params=params, metrics=metrics,
             tags=tags, commit=sha, tracking_uri=self.store.uri,
             properties={k: str(v) for k, v in props.items() if v},
         )
+        if metrics:  # NaN by name (the attribute model's JSON would make it null)
+            node = Node(kind=node.kind, id=node.id, attrs={**node.attrs, "metrics": metrics})
+        yield node
         if sha:
             yield Edge.make(EdgeKind.CODE, ids.commit_id(sha), rid)
         parent = tags.get("mlflow.parentRunId")

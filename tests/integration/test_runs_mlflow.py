@@ -778,3 +778,80 @@ def test_empty_store_file_is_read_not_written(repo: GitRepo,
     assert [w for w in res.report.warnings if "registry.db" in w.message], res.report.warnings
     assert res.new_events == 0  # no alias reads as deleted
     assert (repo.path / "registry.db").stat().st_size == 0
+
+
+def _log_metric_as_mlflow_sql_store(db: Path, uuid: str, key: str, value: float, step: int,
+                                    *, latest: bool = True) -> None:
+    """What MlflowClient().log_metric writes to a SQL store: a NaN as value 0 with is_nan,
+    and the latest value (highest step) in latest_metrics."""
+    import math
+
+    nan = math.isnan(value)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (key, 0.0 if nan else value, 2000 + step,
+                                                   uuid, step, int(nan)))
+        if latest:
+            conn.execute("DELETE FROM latest_metrics WHERE run_uuid=? AND key=?", (uuid, key))
+            conn.execute("INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, "
+                         "run_uuid) VALUES (?, ?, ?, ?, ?, ?)",
+                         (key, 0.0 if nan else value, 2000 + step, step, int(nan), uuid))
+    conn.close()
+
+
+def _run_metrics(repo: GitRepo, node_id: str) -> dict[str, Any]:
+    store = api.open_store(repo.path)
+    node = store.get_node(node_id)
+    store.close()
+    assert node is not None
+    return dict(node.attrs["metrics"])
+
+
+def test_a_nan_metric_is_kept_as_nan_as_mlflow_shows_it(repo: GitRepo) -> None:
+    """A loss that diverged: MLflow shows NaN as its latest value; the run says "NaN" (as a
+    recorded run does), not no loss at all."""
+    uuid = EXPECTED["run_ids"]["baseline"]
+    _log_metric_as_mlflow_sql_store(repo.path / "mlflow.db", uuid, "loss", 0.3, 1)
+    _log_metric_as_mlflow_sql_store(repo.path / "mlflow.db", uuid, "loss", float("nan"), 2)
+    api.harvest(repo.path, only=["mlflow"])
+    assert _run_metrics(repo, run_node(uuid))["loss"] == "NaN"
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_a_nan_at_a_later_step_is_the_latest_value_without_latest_metrics(
+        repo: GitRepo) -> None:
+    """A store without the latest_metrics table: the value at the highest step is the latest,
+    NaN included; the older finite value is not shown as the latest."""
+    uuid = EXPECTED["run_ids"]["baseline"]
+    db = repo.path / "mlflow.db"
+    _log_metric_as_mlflow_sql_store(db, uuid, "loss", 0.3, 1, latest=False)
+    _log_metric_as_mlflow_sql_store(db, uuid, "loss", float("nan"), 2, latest=False)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DROP TABLE latest_metrics")
+    conn.close()
+    api.harvest(repo.path, only=["mlflow"])
+    assert _run_metrics(repo, run_node(uuid))["loss"] == "NaN"
+
+
+def test_a_nan_metric_read_through_mlflow_client_is_nan_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow import MlflowClient
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init")
+    api.init(repo.path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((repo.path / "mlruns").as_uri())
+    run = client.create_run(client.create_experiment("churn"))
+    client.log_metric(run.info.run_id, "loss", 0.3, step=1)
+    client.log_metric(run.info.run_id, "loss", float("nan"), step=2)
+    client.log_metric(run.info.run_id, "auc", 0.8)
+    client.set_terminated(run.info.run_id)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    api.harvest(repo.path, only=["mlflow"])
+    assert _run_metrics(repo, f"run:mlflow:mlruns:{run.info.run_id}") == {
+        "auc": 0.8, "loss": "NaN"}
