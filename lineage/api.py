@@ -248,7 +248,9 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     if named is not None:
         node = _group_version(graph, named, as_of) if named.startswith("model_group:") \
             else named
-        if git is not None and git[0] != _model_commit(graph, node):
+        # a version's own GTO tag (name@version) names it, wherever the tag points now
+        own_tag = named.startswith("model:") and git is not None and git[1] == f"refs/tags/{ref}"
+        if git is not None and not own_tag and git[0] != _model_commit(graph, node):
             sha = git[0].removeprefix("commit:")
             raise ConfigError(
                 f"{ref!r} is ambiguous: it names {node} and the git revision {git[1]} "

@@ -135,3 +135,16 @@ def test_model_name_as_of_a_date_before_a_deregistration_is_that_version(
     assert _node(repo, "m") == "model:m@v1.0.0"  # as gto show today
     assert _node(repo, "m", "--as-of", "2026-01-01T03:30:00Z") == "model:m@v1.1.0"
     assert _node(repo, "m", "--as-of", "2026-01-01T04:00:00Z") == "model:m@v1.0.0"
+
+
+def test_model_version_whose_tag_moved_since_the_harvest_is_still_the_version(
+        repo: GitRepo) -> None:
+    """A GTO registration tag is the version's own name: moved to another commit after the
+    harvest, it is no git revision competing with the version."""
+    repo.commit("train")
+    repo.tag("m@v1.0.0", "register")
+    repo.commit("retrain")
+    _harvest(repo)
+    repo.git("tag", "-d", "m@v1.0.0")
+    repo.tag("m@v1.0.0", "register again here")
+    assert _node(repo, "m@v1.0.0") == "model:m@v1.0.0"
