@@ -255,7 +255,8 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
             raise ConfigError(
                 f"{ref!r} is ambiguous: it names {node} and the git revision {git[1]} "
                 f"(commit {sha[:12]} {_subject(graph, git[0])})".replace(" )", ")"),
-                hint=" or ".join(dict.fromkeys((node.removeprefix("model:"), named)))
+                hint=" or ".join(x for x in dict.fromkeys((node.removeprefix("model:"), named))
+                                 if x != ref)
                 + f" for the model; {git[1]} or the commit's sha for the git revision")
         return node
     if git is not None and git[0] in graph:
