@@ -26,6 +26,7 @@ become ``lineage_approval_status``; retraining records (and the alerts that trig
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,19 @@ def _floats(d: dict[str, Any] | None) -> dict[str, float]:
     for k, v in (d or {}).items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             out[str(k)] = float(v)
+    return out
+
+
+def _non_finite(d: dict[str, Any] | None) -> dict[str, str]:
+    """The metrics ``metrics`` (a map of doubles) cannot hold: NaN and infinities, by name as
+    records keep them ("NaN", "Infinity", "-Infinity"), as ``metric:<key>`` properties (a
+    diverged loss is a fact, not a missing metric)."""
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, str):
+            out[f"metric:{k}"] = v
+        elif isinstance(v, float) and not math.isfinite(v):
+            out[f"metric:{k}"] = "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
     return out
 
 
@@ -500,6 +514,8 @@ class _Renderer:
                      "inputPins": pins,
                      "inputs": self.refs(inputs, DATASET_KINDS),
                      "outputs": self.refs(outputs, DATASET_KINDS)}
+            if odd := _non_finite(a.get("metrics")):
+                attrs["properties"] = {**(a.get("properties") or {}), **odd}
             rel = {"upstreamRuns": self.refs(self.preds(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))}
         elif kind == NodeKind.MODEL_GROUP:
             attrs = {"name": a.get("name") or rest, "description": a.get("description"),
@@ -532,6 +548,8 @@ class _Renderer:
                      "registryStatus": a.get("status"), "deprecated": a.get("deprecated"),
                      "metrics": _floats(a.get("metrics")), "registryTags": a.get("tags"),
                      "documents": self.documents(nid), "alerts": self.alerts(nid)}
+            if odd := _non_finite(a.get("metrics")):
+                attrs["properties"] = {**(a.get("properties") or {}), **odd}
             rel = {"registeredModel": self.one(self.succs(nid, EdgeKind.VERSION_OF),
                                                NodeKind.MODEL_GROUP),
                    "previousVersion": self.one(self.preds(nid, EdgeKind.PREVIOUS_VERSION),
@@ -620,6 +638,11 @@ class _Renderer:
             for attr, key in CLEARABLE.get(kind, {}).items():
                 if key in a and a[key] in (None, [], {}) and attr not in entity["attributes"]:
                     entity["attributes"][attr] = a[key]
+        if kind in (NodeKind.RUN, NodeKind.MODEL) and \
+                not entity["attributes"].get("lineagePlaceholder"):
+            # a NaN metric is a metric:<key> property (_non_finite): the map always goes, so
+            # one the value left (a finite value logged since) is cleared
+            entity["attributes"].setdefault("properties", {})
         if kind == NodeKind.REPOSITORY:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
             # that versions before sent
