@@ -1394,27 +1394,28 @@ def write_schemas(root: StrPath) -> list[Path]:
 
 # -- the repository as other harvesters name it ----------------------------------------------------
 def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
-    """Repository node id: the one the git harvester stored for this path, else the one it
-    will give (:func:`connectors.harvesters.gitscan.repository_identity`: the identity
-    remote, else the first root commit of HEAD's history), so a record made before the first
-    harvest names the repository, and its data, as the harvest does. None: not a git
-    repository, or one without a commit nor a remote."""
+    """Repository node id as the git harvester gives it now
+    (:func:`connectors.harvesters.gitscan.repository_identity`: the identity remote, else the
+    first root commit of HEAD's history, the one ``store`` remembers), so a record made before
+    the first harvest, or after a remote was added, names the repository and its data as the
+    next harvest does; for a folder that is no git work tree, the repository the store holds
+    for this path (or its only one). None: neither."""
     repo_root = Path(repo_root)
-    if store is not None:
-        repos = list(store.iter_nodes(NodeKind.REPOSITORY))
-        for r in repos:
-            if r.attrs.get("path") in (str(repo_root), str(repo_root.resolve())):
-                return r.id
-        if len(repos) == 1:
-            return repos[0].id
-    # imported here: git runs only for a record made before the first harvest
+    # imported here (git runs): the core reads git files only, the harvester's rule is its own
     from connectors.harvesters.gitscan import repository_identity
     from lineage.errors import LineageError
 
     try:
-        return repository_identity(repo_root, store)
+        found = repository_identity(repo_root, store)
     except LineageError:  # not a git repository
-        return None
+        found = None
+    if found is not None or store is None:
+        return found
+    repos = list(store.iter_nodes(NodeKind.REPOSITORY))
+    for r in repos:
+        if r.attrs.get("path") in (str(repo_root), str(repo_root.resolve())):
+            return r.id
+    return repos[0].id if len(repos) == 1 else None
 
 
 # -- emission (lineage record …, Python API) --------------------------------------------------------

@@ -98,3 +98,29 @@ def test_track_run_before_the_first_harvest_names_a_remote_not_called_origin(
     assert res.exit_code == 0, res.output
     ids = _data_ids(repo.path)
     assert len(ids) == 1, ids
+
+
+def test_a_run_recorded_after_a_remote_was_added_names_the_new_identity(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Harvested without a remote (repository:root:…), then a remote added: a run recorded
+    now reads the data the next harvest gives (github.com/…), not the store's old identity."""
+    from lineage.cli.main import app
+
+    repo = _dvc_repo(tmp_path / "moved")
+    monkeypatch.chdir(repo.path)
+    runner = CliRunner()
+    for cmd in (["init"], ["harvest"]):
+        res = runner.invoke(app, cmd)
+        assert res.exit_code == 0, res.output
+    repo.git("remote", "add", "origin", "https://github.com/Org/Moved.git")
+    for cmd in (["record", "run", "--name", "train", "--run-id", "r1", "-i", "data.csv"],
+                ["harvest"]):
+        res = runner.invoke(app, cmd)
+        assert res.exit_code == 0, res.output
+    from lineage import api
+    from lineage.model import EdgeKind
+
+    with api.open_store(repo.path) as store:
+        graph = store.load_graph()
+    inputs = [e.source for e in graph.in_edges("run:lineage:r1", EdgeKind.INPUT)]
+    assert len(inputs) == 1 and inputs[0].startswith("data:github.com/Org/Moved:data.csv@")
