@@ -25,6 +25,7 @@ def test_a_nan_metric_of_a_run_is_in_its_atlas_entity(
     with api.open_store(root) as store:
         graph = store.load_graph()
     items = AtlasSink().render(graph)
+    AtlasSink().validate(items)
     run = next(i["entity"]["attributes"] for i in items
                if i["entity"]["typeName"] == "lineage_training_run")
     assert run["metrics"] == {"auc": 0.9}
