@@ -106,7 +106,8 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
-EMITTER_VERSION = 4
+# 5: a NaN metric kept as "NaN" (it was left out).
+EMITTER_VERSION = 5
 
 
 # -- where the store is --------------------------------------------------------------------

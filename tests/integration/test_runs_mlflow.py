@@ -855,3 +855,32 @@ def test_a_nan_metric_read_through_mlflow_client_is_nan_too(
     api.harvest(repo.path, only=["mlflow"])
     assert _run_metrics(repo, f"run:mlflow:mlruns:{run.info.run_id}") == {
         "auc": 0.8, "loss": "NaN"}
+
+
+def test_store_harvested_before_nan_metrics_gets_them(repo: GitRepo) -> None:
+    """A store an earlier version harvested (the NaN loss left out): the next harvest reads the
+    runs once more and the loss is there."""
+    from lineage.serialize import dumps_str
+    from lineage.store import node_hash
+
+    uuid = EXPECTED["run_ids"]["baseline"]
+    _log_metric_as_mlflow_sql_store(repo.path / "mlflow.db", uuid, "loss", float("nan"), 2)
+    api.harvest(repo.path, only=["mlflow"])
+    rid = run_node(uuid)
+    store = api.open_store(repo.path)  # as the earlier version wrote it
+    node = store.get_node(rid)
+    assert node is not None
+    attrs = node.attrs
+    del attrs["metrics"]["loss"]
+    with store.conn:
+        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
+                           (dumps_str(attrs), node_hash("run", rid, attrs), rid))
+        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
+                                   ).fetchone()
+        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
+                           (json.dumps({**json.loads(wm), "emitter": 4}),))
+    store.close()
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.harvesters[0].stats.nodes_changed == {"run": 1}
+    assert _run_metrics(repo, rid)["loss"] == "NaN"
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
