@@ -53,8 +53,8 @@ NAME = "dvc-exp"
 # what this harvester reads of an experiment: a new value reads every experiment once more,
 # so a store harvested before gets the new facts. 2: top-level params files, DVCLive's files
 # not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML,
-# projects in folders with non-ASCII names
-READER_VERSION = "2"
+# projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out)
+READER_VERSION = "3"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -152,11 +152,14 @@ def _param(v: Any) -> Any:
     return v
 
 
-def _metric(v: Any) -> float | None:
-    """A metric value as MLflow keeps one: NaN left out, ±infinity the largest float (what
-    MLflow's SQL store writes), anything not a number (a bool, a string) left out."""
-    if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+def _metric(v: Any) -> float | str | None:
+    """A metric value as the MLflow harvester keeps one: NaN by name ("NaN", as records keep
+    it), ±infinity the largest float (what MLflow's SQL store writes), anything not a number
+    (a bool, a string) left out."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
         return None
+    if v != v:
+        return "NaN"
     return float(v) if math.isfinite(v) else math.copysign(sys.float_info.max, v)
 
 
@@ -289,7 +292,7 @@ class DvcExpHarvester:
                             f"{exc}", file="params.yaml", commit=sha)
         deps: dict[str, str] = {}
         outs: dict[str, str] = {}
-        metrics: dict[str, float] = {}
+        metrics: dict[str, float | str] = {}
         # .dvc/ is DVC's own (``dvc exp save`` commits .dvc/tmp/repro.dat)
         written = {"params.yaml", ".dvc"}
         # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
@@ -366,10 +369,13 @@ class DvcExpHarvester:
             dirty = bool(changed)
             if changed:
                 props["changed_files"] = ",".join(changed[:50])
-        yield Node.make(NodeKind.RUN, rid, source=NAME, run_id=sha, name=name,
-                        experiment=name, status="success", user=author, end_time=when,
-                        params={k: _param(v) for k, v in params.items()}, metrics=metrics,
-                        commit=baseline, dirty=dirty, properties=props)
+        node = Node.make(NodeKind.RUN, rid, source=NAME, run_id=sha, name=name,
+                         experiment=name, status="success", user=author, end_time=when,
+                         params={k: _param(v) for k, v in params.items()}, metrics=metrics,
+                         commit=baseline, dirty=dirty, properties=props)
+        if metrics:  # NaN by name (the attribute model's JSON would make it null)
+            node = Node(kind=node.kind, id=node.id, attrs={**node.attrs, "metrics": metrics})
+        yield node
         yield Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
                         dirty=dirty)
         for path, h in sorted(deps.items()):

@@ -382,8 +382,8 @@ def _one_experiment(repo: GitRepo, params: str, metrics: str) -> str:
 def test_non_finite_params_and_metrics_are_not_stored_as_null(git_repo: GitRepo) -> None:
     """``.inf`` in params.yaml, NaN and Infinity in a metrics file (Python's json writes
     them): a param keeps its value as text (as the DVC harvester keeps stage params), a NaN
-    metric is left out and an infinite one is MLflow's ±1.8e308, as for MLflow runs; none is
-    a null in a float field."""
+    metric is "NaN" (as MLflow runs and recorded runs keep it: `dvc exp show` shows it) and an
+    infinite one is MLflow's ±1.8e308, as for MLflow runs; none is a null in a float field."""
     sha = _one_experiment(git_repo, "lr: .inf\nmomentum: .nan\n",
                           '{"auc": NaN, "loss": Infinity, "gain": -Infinity, "acc": 0.9}\n')
     res = api.harvest(git_repo.path, only=["dvc-exp"])
@@ -393,7 +393,7 @@ def test_non_finite_params_and_metrics_are_not_stored_as_null(git_repo: GitRepo)
     store.close()
     assert node is not None
     assert node.attrs["params"] == {"lr": "inf", "momentum": "nan"}
-    assert node.attrs["metrics"] == {"acc": 0.9, "loss": 1.7976931348623157e308,
+    assert node.attrs["metrics"] == {"acc": 0.9, "auc": "NaN", "loss": 1.7976931348623157e308,
                                      "gain": -1.7976931348623157e308}
 
 
