@@ -610,20 +610,26 @@ class AuditContext:
         idx = self.idx
         seeds, writers, _ = self._flow()
         todo = [r for r, vs in seeds.items() if vs & versions]
-        out, expanded = set(todo), set()
+        out, expanded = set(todo), set[str]()
         while todo:
-            r = todo.pop()
-            up = [p for p, _ in idx.sources(r, "upstream_run")]
-            for data, e in idx.sources(r, "input"):
-                for k in self._data_keys(data, e):
-                    if k not in expanded:
-                        expanded.add(k)
-                        up.extend(writers.get(k, ()))
-            for p in up:
+            for p in self._runs_upstream(todo.pop(), writers, expanded):
                 if p not in out and p in idx.attrs:
                     out.add(p)
                     todo.append(p)
         return out
+
+    def _runs_upstream(self, run: str, writers: dict[str, set[str]],
+                       expanded: set[str]) -> list[str]:
+        """The runs just upstream of ``run``: its parent runs, and the writers of the data it
+        read whose keys are not in ``expanded`` yet (added to it: each dataset is expanded
+        once per walk)."""
+        up = [p for p, _ in self.idx.sources(run, "upstream_run")]
+        for data, e in self.idx.sources(run, "input"):
+            for k in self._data_keys(data, e):
+                if k not in expanded:
+                    expanded.add(k)
+                    up.extend(writers.get(k, ()))
+        return up
 
     def _upstream_tiers(self) -> dict[str, tuple[str, str | None]]:
         """Every run in a version's provenance (seeds and their upstream) → the highest tier
@@ -657,14 +663,7 @@ class AuditContext:
             for r in todo:
                 out[r] = mark
             while todo:
-                r = todo.pop()
-                up = [p for p, _ in idx.sources(r, "upstream_run")]
-                for data, e in idx.sources(r, "input"):
-                    for k in self._data_keys(data, e):
-                        if k not in expanded:
-                            expanded.add(k)
-                            up.extend(writers.get(k, ()))
-                for p in up:
+                for p in self._runs_upstream(todo.pop(), writers, expanded):
                     if p not in out and p in idx.attrs:
                         out[p] = mark
                         todo.append(p)
