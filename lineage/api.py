@@ -234,7 +234,8 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     ``repo`` is the work tree the graph was harvested from: with it a data path resolves to
     the version the checkout's DVC files name, and history order starts from HEAD.
     ``as_of``: a model group name means its latest version that existed then (created or
-    registered no later); none did is a :class:`ConfigError`. ``rev_parse`` asks git for a
+    registered no later), a data path the version in force then
+    (:func:`current_data_version`); none did is a :class:`ConfigError`. ``rev_parse`` asks git for a
     revision (see :data:`RevParse`); without it, or where git names nothing, ``HEAD`` is read
     from ``repo``'s git files, tags from the harvested commits' refs and branches from the
     repository's ``branch:<name>`` properties.
@@ -269,7 +270,7 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     path = ref.rstrip("/")
     data = [n.id for n in graph.nodes(NodeKind.DATA) if n.attrs.get("path") == path]
     if data:
-        return current_data_version(graph, data, repo=repo)
+        return current_data_version(graph, data, repo=repo, as_of=as_of)
     if hits:
         raise AmbiguousRefError(ref, [(h.removeprefix("commit:"), _subject(graph, h))
                                       for h in hits])
@@ -353,8 +354,9 @@ def _subject(graph: LineageGraph, commit: str) -> str:
 # -- data: the version in force ---------------------------------------------------------------
 
 def current_data_version(graph: LineageGraph, ids: list[str], *,
-                         repo: str | Path | None = None) -> str:
-    """Of the versions ``ids`` of one data path, the one in force.
+                         repo: str | Path | None = None,
+                         as_of: datetime | None = None) -> str:
+    """Of the versions ``ids`` of one data path, the one in force (``as_of``: then).
 
     1. With ``repo``: the version the checkout's DVC files record for the path (``PATH.dvc``,
        else a ``dvc.lock`` in its folder or above; the work tree, as DVC reads it), when the
@@ -364,8 +366,14 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
        the others. "Latest" is :meth:`LineageGraph.history_order` (a commit after its
        parents; unrelated commits by committer time, then sha), never time or id alone.
        Versions no harvested commit defines (e.g. only a run's input) come last, by id.
+
+    ``as_of``: the checkout is not read (it is now, not then); only the versions whose
+    defining commit was committed at or before ``as_of`` count (a version no harvested commit
+    defines counts), picked as in 2. None did then is a :class:`ConfigError`.
     """
     head: str | None = None
+    if as_of is not None:
+        ids = _data_as_of(graph, ids, as_of)
     if repo is not None:
         from lineage.gitfiles import git_head
 
@@ -376,10 +384,47 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
         if root is not None:
             sha = git_head(root)
             head = f"commit:{sha.lower()}" if sha else None
-            found = _checkout_version(graph, root, ids)
+            found = _checkout_version(graph, root, ids) if as_of is None else []
             if found:
                 ids = found
     return _latest_in_history(graph, ids, head)
+
+
+def _defined_at(graph: LineageGraph, nid: str, order: dict[str, int]) -> str | None:
+    """The harvested commit where the data version ``nid`` first appears, None if none."""
+    first = graph.attrs(nid).get("first_commit")
+    commits = [c for c in graph.predecessors(nid, EdgeKind.DEFINES) if c in order]
+    if first and f"commit:{first}" in order:
+        commits.append(f"commit:{first}")
+    return min(commits, key=order.__getitem__) if commits else None
+
+
+def _commit_time(graph: LineageGraph, commit: str) -> datetime | None:
+    who = graph.attrs(commit).get("committer") or {}
+    return _parse_time(who.get("time") if isinstance(who, dict) else None)
+
+
+def _data_as_of(graph: LineageGraph, ids: list[str], as_of: datetime) -> list[str]:
+    """The versions among ``ids`` committed at or before ``as_of`` (see
+    :func:`current_data_version`)."""
+    order = graph.history_order()
+    when: dict[str, datetime | None] = {}
+    for nid in ids:
+        at = _defined_at(graph, nid, order)
+        when[nid] = _commit_time(graph, at) if at is not None else None
+    kept = [nid for nid in ids if (t := when[nid]) is None or t <= as_of]
+    if kept:
+        return kept
+    first = min(ids, key=lambda n: (when[n] or _NO_TIME, n))
+    path = graph.attrs(first).get("path") or first
+    t = when[first] or _NO_TIME
+    raise ConfigError(
+        f"no version of data {path} existed as of {_iso(as_of)}: the first, "
+        f"{graph.attrs(first).get('hash') or first}, was committed {_iso(t)}")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _checkout_version(graph: LineageGraph, root: Path, ids: list[str]) -> list[str]:
@@ -404,13 +449,9 @@ def _latest_in_history(graph: LineageGraph, ids: list[str], head: str | None) ->
     ancestors = graph.commit_ancestors(head) if head else set()
 
     def key(nid: str) -> tuple[bool, int, str]:
-        first = graph.attrs(nid).get("first_commit")
-        commits = [c for c in graph.predecessors(nid, EdgeKind.DEFINES) if c in order]
-        if first and f"commit:{first}" in order:
-            commits.append(f"commit:{first}")
-        if not commits:
+        at = _defined_at(graph, nid, order)  # where the version first appears
+        if at is None:
             return (False, -1, nid)
-        at = min(commits, key=order.__getitem__)  # where the version first appears
         return (at in ancestors, order[at], nid)
 
     return max(ids, key=key)

@@ -34,7 +34,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name; a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 

@@ -1,0 +1,49 @@
+"""`lineage show REF --as-of DATE` on real repositories: a data path is the version in force
+on that date, and a model version created after the date says so."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+A, B, C = ("a" * 32, "b" * 32, "c" * 32)
+
+
+def _dvc(repo: GitRepo, md5: str) -> str:
+    repo.write("d.csv.dvc", f"outs:\n- md5: {md5}\n  size: 3\n  path: d.csv\n")
+    return repo.commit(f"data {md5[:4]}")
+
+
+def _show(repo: GitRepo, ref: str, *args: str) -> tuple[int, str]:
+    res = runner.invoke(app, ["show", ref, "--repo", str(repo.path), *args])
+    return res.exit_code, res.output
+
+
+def test_data_path_as_of_is_the_version_in_force_that_day(git_repo: GitRepo) -> None:
+    api.init(git_repo.path)
+    _dvc(git_repo, A)  # committed 2026-01-01T01:00Z
+    _dvc(git_repo, B)  # 02:00Z
+    _dvc(git_repo, C)  # 03:00Z, the checkout's
+    assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
+    for when, want in (("2026-01-01T01:30:00Z", A), ("2026-01-01T02:00:00Z", B),
+                       ("2026-01-01T02:59:59Z", B), ("2026-01-02", C), (None, C)):
+        code, out = _show(git_repo, "d.csv", "--json",
+                          *(("--as-of", when) if when else ()))
+        assert code == 0, out
+        assert json.loads(out)["node"].endswith(f"@md5:{want}"), (when, out)
+
+
+def test_data_path_as_of_before_its_first_version_is_a_clear_error(git_repo: GitRepo) -> None:
+    api.init(git_repo.path)
+    _dvc(git_repo, A)
+    assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
+    code, out = _show(git_repo, "d.csv", "--as-of", "2025-12-31")
+    assert code == 2, out
+    assert "Traceback" not in out
+    assert "d.csv" in out and "2025-12-31" in out and "2026-01-01T01:00:00Z" in out, out
