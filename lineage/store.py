@@ -685,6 +685,20 @@ class Store:
         bulk = self._fresh
         rows_before = self._writes
         dropped = False
+
+        def flush() -> None:
+            """Write what is pending, in order: nodes, edges, then withdrawals."""
+            nonlocal nodes, edges, gone
+            if nodes:
+                self._write_nodes(nodes, stats)
+                nodes = {}
+            if edges:
+                self._write_edges(edges, stats)
+                edges = {}
+            if gone:
+                self._withdraw_edges(list(gone), stats)
+                gone = {}
+
         try:
             for item in items:
                 if type(item) is node_cls or isinstance(item, Node):
@@ -700,29 +714,13 @@ class Store:
                         if bulk and not dropped and self._writes - rows_before > _BULK_ROWS:
                             dropped = self._drop_indexes()
                 elif type(item) is FactRows:
-                    if nodes:  # in order: a row may merge into a fact met just before
-                        self._write_nodes(nodes, stats)
-                        nodes = {}
-                    if edges:
-                        self._write_edges(edges, stats)
-                        edges = {}
-                    if gone:
-                        self._withdraw_edges(list(gone), stats)
-                        gone = {}
+                    flush()  # in order: a row may merge into a fact met just before
                     if bulk and not dropped and (self._writes - rows_before + len(item.nodes)
                                                  + len(item.edges)) > _BULK_ROWS:
                         dropped = self._drop_indexes()
                     self._write_rows(item, stats)
                 elif type(item) is NodeWithdrawal:
-                    if nodes:  # in order: what came before is written first
-                        self._write_nodes(nodes, stats)
-                        nodes = {}
-                    if edges:
-                        self._write_edges(edges, stats)
-                        edges = {}
-                    if gone:
-                        self._withdraw_edges(list(gone), stats)
-                        gone = {}
+                    flush()  # in order: what came before is written first
                     self._withdraw_node(item.id, stats, item.unlinked)
                 elif type(item) is Withdrawal:
                     key = (item.source, item.target, str(item.kind))
@@ -744,12 +742,7 @@ class Store:
                         edges = {}
                         if bulk and not dropped and self._writes - rows_before > _BULK_ROWS:
                             dropped = self._drop_indexes()
-            if nodes:
-                self._write_nodes(nodes, stats)
-            if edges:
-                self._write_edges(edges, stats)
-            if gone:
-                self._withdraw_edges(list(gone), stats)
+            flush()
         finally:
             if dropped:  # on an error the transaction's rollback restores them anyway
                 self._create_indexes()
