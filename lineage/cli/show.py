@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from lineage.cli.common import (
     JsonOpt,
     RepoOpt,
     console,
+    err_console,
     handle_errors,
     parse_as_of,
     print_json,
@@ -62,18 +64,40 @@ def show(
                                  wall=wall)
         finally:
             store.close()
+    warnings = _not_yet(graph, node_id, now) if as_of is not None else []
     prov = graph.provenance(node_id)
     if as_json:
         doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
         if gov is not None:
             doc["governance"] = gov
+        if warnings:
+            doc["warnings"] = warnings
         print_json(doc)
         return
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
     console.print(_provenance_tree(prov, node_id, depth, _notes(gov)))
     if gov is not None:
         for part in render_governance(gov):
             console.print()
             console.print(part)
+
+
+def _not_yet(graph: Any, node_id: str, as_of: datetime) -> list[str]:
+    """A model version created after ``as_of`` (it did not exist then): one line saying so."""
+    from lineage import api
+
+    if str(graph.kind(node_id)) != "model":
+        return []
+    created = api._version_time(graph, node_id)
+    if created <= as_of:
+        return []
+
+    def iso(t: datetime) -> str:
+        return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    return [f"{node_id.removeprefix('model:')} was created {iso(created)}, after the --as-of "
+            f"time {iso(as_of)}: it did not exist then"]
 
 
 def _rev_parse(repo: Path) -> Any:

@@ -47,3 +47,30 @@ def test_data_path_as_of_before_its_first_version_is_a_clear_error(git_repo: Git
     assert code == 2, out
     assert "Traceback" not in out
     assert "d.csv" in out and "2025-12-31" in out and "2026-01-01T01:00:00Z" in out, out
+
+
+def test_model_version_created_after_as_of_says_so(git_repo: GitRepo) -> None:
+    api.init(git_repo.path)
+    git_repo.commit("train churn")
+    git_repo.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")  # tagged 02:00Z
+    git_repo.commit("retrain churn")
+    git_repo.tag("churn@v1.1.0", "Registering artifact churn version v1.1.0")  # tagged 04:00Z
+    assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "--repo", str(git_repo.path),
+                              "--as-of", "2026-01-01T02:00:00Z"])
+    assert res.exit_code == 0, res.output
+    assert "churn@v1.1.0 was created 2026-01-01T04:00:00Z, after the --as-of time" in res.stderr
+    assert "Audit findings" in res.stdout  # what the audit reads is still shown
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "--repo", str(git_repo.path),
+                              "--as-of", "2026-01-01T02:00:00Z", "--json"])
+    doc = json.loads(res.stdout)
+    assert doc["node"] == "model:churn@v1.1.0" and "governance" in doc
+    assert doc["warnings"] == [
+        "churn@v1.1.0 was created 2026-01-01T04:00:00Z, after the --as-of time "
+        "2026-01-01T02:00:00Z: it did not exist then"]
+    # a version that existed then, or no --as-of: no warning
+    for args in (("--as-of", "2026-01-01T04:00:00Z"), ()):
+        res = runner.invoke(app, ["show", "churn@v1.1.0", "--repo", str(git_repo.path),
+                                  "--json", *args])
+        assert "warnings" not in json.loads(res.stdout), args
+        assert "after the --as-of time" not in res.stderr
