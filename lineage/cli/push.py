@@ -149,6 +149,12 @@ def push(
             raise ConfigError(f"push target {to!r} takes no DEST (got {dest!r})",
                               hint=f"DEST is the file of datahub-file and datahub-lite; give "
                               f"the address of --to {to} with {flag}")
+        if dest and to in ("datahub-file", "datahub-lite") and os.path.isdir(options["dest"]):
+            # a wrong argument (exit 2), not a target that refused the graph (exit 3)
+            raise ConfigError(f"{options['dest']} is a directory: DEST is the file --to {to} "
+                              "writes",
+                              hint=f"name a file, e.g. lineage push --to {to} "
+                              f"{shlex.quote(os.path.join(dest, 'metadata.json'))}")
         store = api.open_store(root, config)
         try:
             with progress_bar(not as_json) as progress:

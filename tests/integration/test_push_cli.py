@@ -75,14 +75,27 @@ def test_usage_errors_exit_2(repo: Path) -> None:
     assert res.exit_code == 2 and "KEY=VALUE" in res.output
 
 
-def test_refused_target_exits_3_and_reports_counts(repo: Path, tmp_path: Path) -> None:
-    blocker = tmp_path / "a-directory.json"
-    blocker.mkdir()
-    res = lineage("push", "-C", str(repo), "--to", "datahub-file", str(blocker), "--json")
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (no space left)")
+def test_refused_target_exits_3_and_reports_counts(repo: Path) -> None:
+    # a destination that takes the file but refuses its bytes (a full disk)
+    res = lineage("push", "-C", str(repo), "--to", "datahub-file", "/dev/full", "--json")
     assert res.exit_code == 3, res.output
     summary = json.loads(res.stdout)
     assert summary["written"] == 0 and summary["failed"] > 50
     assert "error:" in res.stderr
+
+
+@pytest.mark.parametrize("to", ["datahub-file", "datahub-lite"])
+def test_directory_dest_is_a_usage_error_exit_2(repo: Path, tmp_path: Path, to: str) -> None:
+    folder = tmp_path / "a-directory.json"
+    folder.mkdir()
+    res = lineage("push", "-C", str(repo), "--to", to, str(folder), "--json")
+    assert res.exit_code == 2, res.output
+    assert f"{folder} is a directory" in res.stderr and "Traceback" not in res.output
+    assert list(folder.iterdir()) == []
+    # nothing was remembered as sent: a push to a file in it writes everything
+    res = lineage("push", "-C", str(repo), "--to", to, str(folder / "out.json"), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["unchanged"] == 0, res.output
 
 
 def test_destination_that_is_not_an_mcp_array_exits_2_and_is_kept(repo: Path,
