@@ -71,6 +71,10 @@ SOURCES: dict[str, str] = {
 # the demo repository builder used by `lineage quickstart`
 DEMO = "connectors.demo.build:build_demo"
 
+# (repo root, store | None) -> the repository node id the git harvester gives the checkout now,
+# for records made before the first harvest or after the identity moved (runs git)
+REPOSITORY_IDENTITY = "connectors.harvesters.gitscan:repository_identity"
+
 EXTRA_FOR = {
     "datahub": "datahub", "atlas": "atlas", "apache_atlas": "atlas", "mlflow": "mlflow",
     "dvc": "dvc", "confluent_kafka": "kafka",
@@ -180,6 +184,12 @@ def load_source(name: str) -> Callable[..., LineageGraph]:
 
 def load_demo() -> Callable[..., Any]:
     return _load({"demo": DEMO}, "lineage.demos", "demo", "demo")  # type: ignore[no-any-return]
+
+
+def load_repository_identity() -> Callable[..., str | None]:
+    found = _load({"git": REPOSITORY_IDENTITY}, "lineage.repository_identity", "git",
+                  "repository identity")
+    return found  # type: ignore[no-any-return]
 
 
 def harvester_names() -> list[str]:

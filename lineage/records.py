@@ -1401,9 +1401,11 @@ def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
     next harvest does; for a folder that is no git work tree, the repository the store holds
     for this path (or its only one). None: neither."""
     repo_root = Path(repo_root)
-    # imported here (git runs): the core reads git files only, the harvester's rule is its own
-    from connectors.harvesters.gitscan import repository_identity
+    # the git harvester's rule, through the plugin registry: the core itself runs no git
     from lineage.errors import LineageError
+    from lineage.plugins import load_repository_identity
+
+    repository_identity = load_repository_identity()
 
     try:
         found = repository_identity(repo_root, store)
