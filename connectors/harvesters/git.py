@@ -123,10 +123,15 @@ class GitHarvester:
             ctx.report.warn("git", f"repository identity changed from {old_id} to "
                             f"{base.repo_id}; re-harvesting all commits under it")
             since = None
-            if old_id and ctx.store.has_node(old_id):
+            old = ctx.store.get_node(old_id) if old_id else None
+            if old is not None:
                 # the checkout is the new identity's: records and tracked runs find their
-                # repository by its path (the old node stays in the audit trail)
-                yield Node.trusted(NodeKind.REPOSITORY, old_id, {"path": None})
+                # repository by its path, and its branch heads are the new node's (the old
+                # node stays in the audit trail)
+                props = {k: v for k, v in (old.attrs.get("properties") or {}).items()
+                         if not k.startswith("branch:")}
+                yield Node.trusted(NodeKind.REPOSITORY, old.id, {"path": None,
+                                                                 "properties": props})
         s = scan(ctx, since)
         yield from self._facts(ctx, s, previous, set(released))
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))

@@ -118,6 +118,11 @@ def test_after_a_remote_change_the_checkout_is_the_new_repositorys(git_repo: Git
         assert repository_of(git_repo.path, store) == "repository:github.com/Org/B"
         old = store.get_node("repository:github.com/Org/A")
         assert old is not None and old.attrs.get("path") is None
+        # the branch heads are the checkout's, now the new identity's: the old node shows none
+        assert not any(k.startswith("branch:") for k in old.attrs.get("properties") or {})
+        new = store.get_node("repository:github.com/Org/B")
+        assert new is not None
+        assert any(k.startswith("branch:") for k in new.attrs.get("properties") or {})
     assert _harvest(git_repo.path).new_events == 0
 
 
