@@ -284,12 +284,18 @@ class DvcExpHarvester:
                 who, ts, _tz = line[len("author "):].rsplit(" ", 2)
                 author = who.split(" <", 1)[0]
                 when = datetime.fromtimestamp(int(ts), UTC)
-        params: dict[str, Any] = {}
-        try:
-            params = flatten(_load(cat.get(f"{sha}:params.yaml"), "params.yaml") or {})
-        except (ValueError, yaml.YAMLError) as exc:
-            ctx.report.warn(NAME, f"experiment {name}: params file params.yaml unreadable: "
-                            f"{exc}", file="params.yaml", commit=sha)
+
+        def read_values(path: str, what: str) -> dict[str, Any] | None:
+            """The flattened values of a params or metrics file of the experiment commit;
+            None (a warning naming it) when it cannot be read."""
+            try:
+                return flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
+            except (ValueError, yaml.YAMLError) as exc:
+                ctx.report.warn(NAME, f"experiment {name}: {what} file {path} unreadable: "
+                                f"{exc}", file=path, commit=sha)
+                return None
+
+        params: dict[str, Any] = read_values("params.yaml", "params") or {}
         deps: dict[str, str] = {}
         outs: dict[str, str] = {}
         metrics: dict[str, float | str] = {}
@@ -314,11 +320,8 @@ class DvcExpHarvester:
                 path = f"{folder}{rel}"
                 if path.endswith(".py"):
                     continue  # its values are not read: a change to it stays a code change
-                try:
-                    values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
-                except (ValueError, yaml.YAMLError) as exc:
-                    ctx.report.warn(NAME, f"experiment {name}: params file {path} "
-                                    f"unreadable: {exc}", file=path, commit=sha)
+                values = read_values(path, "params")
+                if values is None:
                     continue
                 written.add(path)  # its change is in the run's params
                 for k, v in values.items():
@@ -341,11 +344,8 @@ class DvcExpHarvester:
             for rel in _metric_paths(dvc_yaml):
                 path = f"{folder}{rel}"
                 written.add(path)
-                try:
-                    values = flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
-                except (ValueError, yaml.YAMLError) as exc:
-                    ctx.report.warn(NAME, f"experiment {name}: metrics file {path} unreadable: "
-                                    f"{exc}", file=path, commit=sha)
+                values = read_values(path, "metrics")
+                if values is None:
                     continue
                 for k, v in values.items():
                     value = _metric(v)
