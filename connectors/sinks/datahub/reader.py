@@ -122,7 +122,8 @@ class _Reader:
         self.node_of: dict[str, str] = {}  # urn -> node id
         self.g = LineageGraph()
         self.skipped: list[str] = []
-        self._pending_upstream: list[tuple[str, str]] = []
+        # (upstream run urn, run id, the edges' own facts by upstream run id)
+        self._pending_upstream: list[tuple[str, str, dict[str, Any]]] = []
         self.followups: dict[str, list[str]] = {}  # model urn -> retraining ids (incidents)
         self.pending_triggers: list[tuple[str, str]] = []  # (alert, retraining) follow-ups
         # governance records our renderer keeps whole (``approval.<id>`` … custom properties)
@@ -289,9 +290,13 @@ class _Reader:
                 self.deployment(urn, proxy=True)
         for urn in self.urns("dataProcessInstance"):
             self.run(urn)
-        for up, rid in self._pending_upstream:
+        for up, rid, facts in self._pending_upstream:
             if up in self.node_of:
-                self.edge(EdgeKind.UPSTREAM_RUN, self.node_of[up], rid)
+                src = self.node_of[up]
+                got = facts.get(src)
+                self.edge(EdgeKind.UPSTREAM_RUN, src, rid,
+                          **({k: v for k, v in got.items() if isinstance(k, str)}
+                             if isinstance(got, dict) else {}))
         for urn in self.urns("incident"):
             self.incident(urn)
         for urn in self.urns("mlModel"):
@@ -317,7 +322,7 @@ class _Reader:
                 "description": getattr(props, "description", None),
                 "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
                 "type": cp.get("type"),
-                "labels": [x for x in (cp.get("labels") or "").split(",") if x],
+                "labels": _labels(cp.get("labels")),
                 "intended_purpose": _first(self.structured(urn), "intendedpurpose",
                                            "intended_purpose"),
                 "properties": self.free_properties(urn)}
@@ -375,6 +380,13 @@ class _Reader:
         ``ownership`` facet as the renderer wrote it) as the OpenLineage harvester keeps them
         (``properties.owners``), on each version read from it; {} when it has none."""
         own = self.a(urn, "ownership")
+        try:  # the source's types DataHub has not (shown as TECHNICAL_OWNER)
+            types = json.loads(_props(self.a(urn, "datasetProperties")).get("owner_types")
+                               or "{}")
+        except ValueError:
+            types = {}
+        if not isinstance(types, dict):
+            types = {}
         owners = []
         for o in getattr(own, "owners", None) or []:
             who = str(o.owner)
@@ -382,7 +394,10 @@ class _Reader:
                     if who.startswith("urn:li:corpGroup:")
                     else "user:" + who.removeprefix("urn:li:corpuser:")
                     if who.startswith("urn:li:corpuser:") else who)
-            owners.append({"name": name, "type": str(getattr(o, "type", "") or "") or None})
+            kind = str(getattr(o, "type", "") or "") or None
+            if kind == "TECHNICAL_OWNER" and isinstance(types.get(who), str):
+                kind = types[who]
+            owners.append({"name": name, "type": kind})
         if not owners:
             return {}
         from connectors.harvesters.openlineage import dump_owners
@@ -474,7 +489,8 @@ class _Reader:
                                                       "registry": _platform(urn)})
         self.edge(EdgeKind.VERSION_OF, mid, gid)
         if commit and self.known_commit(commit):
-            self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid)
+            self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid,
+                      **({"tag": cp["git_tag"]} if cp.get("git_tag") else {}))
         art = cp.get("artifact_hash")
         if art:  # the artifact file: a DVC dataset that lists this hash among its versions
             for ds in self.urns("dataset"):
@@ -579,14 +595,16 @@ class _Reader:
         created = getattr(props, "created", None)
         actor = getattr(created, "actor", None)
         container = getattr(self.a(urn, "container"), "container", None)
-        experiment = getattr(self.a(container, "containerProperties"), "name", None) \
-            if container else None
+        cprops = self.a(container, "containerProperties") if container else None
+        experiment = getattr(cprops, "name", None)
         rel = self.a(urn, "dataProcessInstanceRelationships")
         template = getattr(rel, "parentTemplate", None)
         base = {
             "source": source, "run_id": native, "name": getattr(props, "name", None),
             "commit": commit, "dirty": None if dirty is None else dirty.lower() == "true",
             "status": cp.get("status"), "experiment": experiment,
+            # the renderer keeps it on the experiment (the container of the run)
+            "experiment_id": _props(cprops).get("experiment_id"),
             "tracking_uri": cp.get("tracking_uri"),
             # as the run gave it (the corpuser urn is normalised: "Ada Author" → ada.author)
             "user": cp.get("user") or (actor.removeprefix("urn:li:corpuser:") if actor and
@@ -630,6 +648,7 @@ class _Reader:
                         self.dataset_path(e.destinationUrn)[0]
                 self.edge(EdgeKind.INPUT, data, rid, pin=pin,
                           **({"path": path} if path else {}),
+                          **({"digest": ep["edge_digest"]} if ep.get("edge_digest") else {}),
                           **({"via": ep["via"]} if ep.get("via") else {}))
         for u in getattr(inp, "inputs", None) or []:
             if u.startswith("urn:li:dataset:") and not any(e.destinationUrn == u for e in edges):
@@ -642,11 +661,17 @@ class _Reader:
             elif dest.startswith("urn:li:dataset:"):
                 ep = dict(e.properties or {})
                 self.edge(EdgeKind.OUTPUT, rid, self.data_for(dest, ep),
-                          **({"path": ep["path"]} if ep.get("path") else {}))
+                          **({"path": ep["path"]} if ep.get("path") else {}),
+                          **({"digest": ep["edge_digest"]} if ep.get("edge_digest") else {}))
         if not (nid and cp.get("upstream_is_previous_version") == "true"):
             # (else the runs of the previous version, shown upstream: no edge of the store's)
+            try:
+                facts = json.loads(cp.get("upstream_edges") or "{}")
+            except ValueError:
+                facts = {}
             for up in getattr(rel, "upstreamInstances", None) or []:
-                self._pending_upstream.append((up, rid))
+                self._pending_upstream.append(
+                    (up, rid, facts if isinstance(facts, dict) else {}))
 
     def model_links(self, urn: str) -> None:
         mid = self.node_of.get(urn)
@@ -943,6 +968,18 @@ def _json_list(v: str | None) -> list[str]:
     except ValueError:
         return [v]
     return [str(x) for x in out] if isinstance(out, list) else [str(out)]
+
+
+def _labels(v: str | None) -> list[str]:
+    """A model group's ``labels`` property (see ``render.labels_property``)."""
+    if v and v.startswith("["):
+        try:
+            got = json.loads(v)
+        except ValueError:
+            got = None
+        if isinstance(got, list) and all(isinstance(x, str) for x in got):
+            return got
+    return [x for x in (v or "").split(",") if x]
 
 
 def _is_number(v: Any) -> bool:

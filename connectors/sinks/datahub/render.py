@@ -33,6 +33,7 @@ aspects are built from; :func:`build` turns one view into MCPs. :func:`render` i
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -206,6 +207,17 @@ def owner_urn(name: str) -> str | None:
     elif low.startswith("urn:li:corpuser:"):
         name = name[len("urn:li:corpuser:"):]
     return user_urn(name) if name.strip() else None
+
+
+def labels_property(labels: list[str]) -> str | None:
+    """A model group's labels as one custom property: joined with ``,`` (what DataHub's UI
+    reads), or a JSON list when a label holds a ``,`` or starts with ``[`` (it would be split
+    or misread). :func:`connectors.sinks.datahub.reader` reads either back."""
+    if not labels:
+        return None
+    if any("," in x or x.startswith("[") for x in labels):
+        return json.dumps(list(labels), ensure_ascii=False)
+    return ",".join(labels)
 
 
 def source_owners(value: Any) -> list[tuple[str, str]]:
@@ -767,6 +779,9 @@ class _Planner:
             owners = self.dataset_owners(nids)
             if owners:  # absent otherwise, as above
                 view["owners"] = owners
+                types = self.dataset_owner_types(nids)
+                if types:  # the types DataHub has not, which it shows as TECHNICAL_OWNER
+                    view["owner_types"] = types
             plans.append(EntityPlan(urn, "dataset", nids, view))
         return plans
 
@@ -776,19 +791,40 @@ class _Planner:
         and an owner the source removed must go from it, though older versions still name
         them. A version without the facet removes no owner (an event may just omit it); one
         whose facet lists none (``properties.owners`` an empty list) leaves the dataset none."""
-        best: tuple[tuple[str, str], list[tuple[str, str]]] | None = None
+        best = self._owners_source(nids)
+        return source_owners(best) if best is not None else []
+
+    def dataset_owner_types(self, nids: list[str]) -> dict[str, str]:
+        """Owner urn → the type the source gave, for the owners :meth:`dataset_owners` lists
+        whose type DataHub has not (an OpenLineage ``MAINTAINER``): DataHub shows them as
+        technical owners; a reader gets the source's type back."""
+        from connectors.harvesters.openlineage import load_owners
+
+        best = self._owners_source(nids)
+        out: dict[str, str] = {}
+        for owner in load_owners(best) if best is not None else []:
+            urn = owner_urn(str(owner["name"]))
+            kind = owner.get("type")
+            if urn is None or not kind or urn in out:
+                continue
+            if re.sub(r"[\s-]+", "_", str(kind).strip()).upper() not in OWNERSHIP_TYPES:
+                out[urn] = str(kind)
+        return out
+
+    def _owners_source(self, nids: list[str]) -> Any:
+        """The ``properties.owners`` :meth:`dataset_owners` reads (None when none names any)."""
+        best: tuple[tuple[str, str], Any] | None = None
         for n in nids:
             props = self.attrs(n).get("properties") or {}
             if "owners" not in props:
                 continue
-            owners = source_owners(props["owners"])
             runs = self.g.successors(n, EdgeKind.INPUT, NodeKind.RUN) \
                 + self.g.predecessors(n, EdgeKind.OUTPUT, NodeKind.RUN)
             used = max((str(self.attrs(r).get(k) or "") for r in runs
                         for k in ("end_time", "start_time")), default="")
             if best is None or (used, n) > best[0]:
-                best = ((used, n), owners)
-        return best[1] if best else []
+                best = ((used, n), props["owners"])
+        return best[1] if best else None
 
     def dvc_recorded(self, nids: list[str]) -> dict[str, str]:
         """Data version id → the commit whose DVC file records it (its ``first_commit``, else
@@ -821,6 +857,8 @@ class _Planner:
             props["git_commit"] = commit
         if edge_attrs.get("pin"):
             props["pin"] = str(edge_attrs["pin"])
+        if edge_attrs.get("digest"):  # the version label the edge's source gave
+            props["edge_digest"] = str(edge_attrs["digest"])
         if edge_attrs.get("via"):  # the weak input an identity join resolved to this version
             props["via"] = str(edge_attrs["via"])
         if edge_attrs.get("path"):  # the repository path a run read or wrote (an OpenLineage
@@ -1112,7 +1150,12 @@ class _Planner:
             incidents = [{"urn": self.incident_urn(al), "state": self.alert_state(al)}
                          for al in self.g.predecessors(nid, EdgeKind.ALERTS, NodeKind.ALERT)
                          if not self.g.is_placeholder(al)]
+            # the GTO tag on the TAGGED edge from the version's commit (the edge DataHub's
+            # sourceCode stands for)
+            tag = next((e.attrs.get("tag") for e in self.g.in_edges(nid, EdgeKind.TAGGED)
+                        if commit and e.source == f"commit:{commit}"), None)
             view = {
+                "git_tag": tag,
                 "name": self.model_name(nid), "group": group_name, "version": a.get("version"),
                 "group_urn": self._group(group_name), "description": a.get("description"),
                 "registry": a.get("registry"), "artifact_uri": a.get("artifact_uri"),
@@ -1230,6 +1273,11 @@ class _Planner:
                 "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
                 "template": self.run_template(nid, a), "upstream": self.previous_runs(nid),
                 "upstream_is_previous_version": self.upstream_is_previous_version(nid),
+                # the UPSTREAM_RUN edges' own facts (relation, the parent's job), by run id
+                "upstream_edges": {e.source: dict(sorted(e.attrs.items()))
+                                   for e in sorted(self.g.in_edges(nid, EdgeKind.UPSTREAM_RUN),
+                                                   key=lambda e: e.source)
+                                   if e.attrs and e.source != nid},
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
                 "placeholder": self.g.is_placeholder(nid),
             }
@@ -1570,7 +1618,8 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "dataset_versions": ",".join(
                            h for h in v["versions"]
                            if not h.startswith("md5:") and h != "unversioned") or None,
-                       "dvc_recorded": v.get("recorded")})
+                       "dvc_recorded": v.get("recorded"),
+                       "owner_types": v.get("owner_types")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
     if not v.get("foreign"):  # another system's dataset keeps the subtype its source gives
@@ -1633,7 +1682,7 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     gov = v["governance"]
     custom = _str_map({**v["properties"], **v["tags"], "registry": v.get("registry"),
                        "path": v.get("path"), "type": v.get("type"),
-                       "labels": ",".join(v["labels"]) or None,
+                       "labels": labels_property(v["labels"]),
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
                        "risk_rationale": gov.get("rationale"),
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
@@ -1685,7 +1734,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     custom = _str_map({**v["properties"], **v["tags"], "registry": v.get("registry"),
                        "artifact_uri": v.get("artifact_uri"),
                        "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
-                       "stage": v.get("stage"), "status": v.get("status"),
+                       "git_tag": v.get("git_tag"), "stage": v.get("stage"), "status": v.get("status"),
                        "deprecated": "true" if v.get("deprecated") else None,
                        "lineage_id": v.get("lineage_id"), "run_id": v.get("run_id"),
                        "created_by": v.get("created_by"),
@@ -1783,6 +1832,8 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "tracking_uri": v.get("tracking_uri"), "lineage_id": v.get("lineage_id"),
                        "upstream_is_previous_version":
                            "true" if v.get("upstream_is_previous_version") else None,
+                       "upstream_edges": _json(v["upstream_edges"])
+                           if v.get("upstream_edges") else None,
                        **v.get("commit_facts", {}), **_free(v["properties"]),
                        **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
