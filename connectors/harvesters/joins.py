@@ -328,9 +328,9 @@ class JoinsHarvester:
 
     def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc,
                      resolved: dict[str, str]) -> Iterator[Edge]:
-        rows = ctx.store.conn.execute(
-            "SELECT source, target, attrs FROM edges WHERE kind='input' AND target LIKE 'run:%'"
-            " AND json_extract(attrs, '$.path') IS NOT NULL AND "
+        rows = ctx.store.conn.execute(  # the inputs of runs, through the target index
+            "SELECT e.source, e.target, e.attrs FROM edges e WHERE +e.kind='input' AND "
+            f"{_RUN_TARGETS} AND json_extract(attrs, '$.path') IS NOT NULL AND "
             "coalesce(json_extract(attrs, '$.pin'), '') != 'strong' ORDER BY target, source")
         runs: dict[str, dict[str, Any]] = {}
         found = [(source, target, loads(raw)) for source, target, raw in rows.fetchall()]
@@ -485,14 +485,22 @@ def _artifact_edges(store: Store, joined: list[Edge]) -> list[Edge]:
               if e.attrs.get("joined") != "commit"), *joined]
 
 
+# the edges into runs (node ids are kind-prefixed), as a range the target index serves
+_RUN_TARGETS = "e.target >= 'run:' AND e.target < 'run;'"
+
+
 def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
     """The edges a join derived (each kind carries its own mark: ``via``, ``abbrev``,
     ``joined``, ``by``) → whether another source states the same edge too: a CODE edge from
     the commit the run itself names in full, which is not withdrawn with the join."""
+    # a strong pin is an input of a run: read through the target index (``+kind``: not the
+    # kind index, which would walk every DVC stage input too)
     rows = store.conn.execute(
+        "SELECT e.source, e.target, e.kind, NULL FROM edges e WHERE "
+        f"{_RUN_TARGETS} AND +e.kind = 'input' AND json_extract(e.attrs, '$.via') IS NOT NULL "
+        "UNION ALL "
         "SELECT e.source, e.target, e.kind, json_extract(r.attrs, '$.commit') FROM edges e "
         "LEFT JOIN nodes r ON r.id = e.target AND e.kind = 'code' WHERE "
-        "(e.kind = 'input' AND json_extract(e.attrs, '$.via') IS NOT NULL) OR "
         "(e.kind = 'code' AND json_extract(e.attrs, '$.abbrev') IS NOT NULL) OR "
         "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') = 'commit') OR "
         "(e.kind = 'produced' AND e.source LIKE 'run:openlineage:%' AND "
