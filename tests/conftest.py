@@ -91,6 +91,18 @@ def git_repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
 
 
+@pytest.fixture
+def churn_repo(git_repo: GitRepo) -> GitRepo:
+    """A git repository with one commit (a README) and a store (``lineage init``): what a
+    team has before it records its first run or approval."""
+    from lineage import api
+
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    return git_repo
+
+
 @contextmanager
 def read_only(*paths: Path) -> Iterator[None]:
     """``paths`` immutable (``chattr +i``) for as long as the block runs: even root cannot

@@ -17,11 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    git_repo.write("README.md", "churn\n")
-    git_repo.commit("init")
-    api.init(git_repo.path)
-    return git_repo
+def repo(churn_repo: GitRepo) -> GitRepo:
+    return churn_repo
 
 
 def _invoke(repo: GitRepo, *args: str):

@@ -20,11 +20,8 @@ URL = f"https://bot:{SECRET}@data.example.com/sets/train.csv"
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    git_repo.write("README.md", "churn\n")
-    git_repo.commit("init")
-    api.init(git_repo.path)
-    return git_repo
+def repo(churn_repo: GitRepo) -> GitRepo:
+    return churn_repo
 
 
 def _stored(repo: GitRepo) -> str:

@@ -10,7 +10,6 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from lineage import api
 from lineage.cli.main import app
 from tests.conftest import GitRepo, store_state
 
@@ -18,11 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    git_repo.write("README.md", "churn\n")
-    git_repo.commit("init")
-    api.init(git_repo.path)
-    return git_repo
+def repo(churn_repo: GitRepo) -> GitRepo:
+    return churn_repo
 
 
 @pytest.mark.parametrize(("option", "kind"), [("--param", "run"), ("--prop", "run"),
