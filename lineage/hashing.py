@@ -291,6 +291,25 @@ def _cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
 _URL_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/(/)?")
 
 
+def relative_to_repo(repo_root: str | Path, full: Path) -> str | None:
+    """``full`` (an absolute path, not resolved) as a posix path relative to the repository
+    root, or None when it is not inside the repository.
+
+    The file itself is not resolved: a file DVC checked out as a symlink into its cache
+    (``cache.type: symlink``) is the path named, not the cache file it links to; its folders
+    are (a repository reached through a symlinked folder, ``/tmp`` → ``/private/tmp``).
+    """
+    root = Path(os.path.abspath(repo_root))
+    real = root.resolve()
+    for base, candidate in ((root, full), (real, full), (real, full.parent.resolve() / full.name),
+                            (real, full.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
 def repo_path(repo_root: Path, path: str | Path) -> tuple[str, bool]:
     """Where a training script's ``path`` is, named as a pin names it: (path, inside).
 
@@ -323,13 +342,8 @@ def repo_path(repo_root: Path, path: str | Path) -> tuple[str, bool]:
         inside = any(base == cwd or base in cwd.parents for base in (root, root.resolve()))
         p = (cwd if inside else root) / p
     full = Path(os.path.abspath(p))
-    for base, candidate in ((root, full), (root.resolve(), full),
-                            (root.resolve(), full.resolve())):
-        try:
-            return candidate.relative_to(base).as_posix(), True
-        except ValueError:
-            continue
-    return full.as_posix(), False
+    rel = relative_to_repo(root, full)
+    return (rel, True) if rel is not None else (full.as_posix(), False)
 
 
 COMMIT_ENV = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")

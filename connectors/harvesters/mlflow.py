@@ -66,6 +66,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from lineage import ids
 from lineage.errors import ConfigError, InputError, LineageError
+from lineage.hashing import relative_to_repo
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.records import RUN_SOURCE
 from lineage.runtime import env_set
@@ -918,19 +919,10 @@ def repo_relative(source: str | None, repo_root: Path) -> str | None:
     elif parts.scheme and len(parts.scheme) > 1:  # s3://, https://, models:/, runs:/ …
         return None
     p = Path(s)
-    root = repo_root.resolve()
-    if p.is_absolute():
-        try:
-            rel = p.resolve().relative_to(root)
-        except ValueError:
-            return None
-    else:
-        try:
-            rel = (root / p).resolve().relative_to(root)
-        except ValueError:
-            return None
-    text = rel.as_posix()
-    return None if text in ("", ".") else text
+    full = Path(os.path.abspath(p if p.is_absolute() else Path(os.path.abspath(repo_root)) / p))
+    # the file itself is not resolved: one DVC checked out as a symlink is the path named
+    text = relative_to_repo(repo_root, full)
+    return None if text in (None, "", ".") else text
 
 
 def dataset_location(source_type: str | None, source: Any) -> str | None:

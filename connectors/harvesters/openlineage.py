@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from lineage import ids
+from lineage.hashing import relative_to_repo
 from lineage.ids import _redact_params
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import utc_iso
@@ -936,17 +937,9 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
         return None
     raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
     p = Path(raw)
-    root = Path(os.path.abspath(repo_root))
-    full = Path(os.path.abspath(p if p.is_absolute() else root / p))
-    real = root.resolve()
-    for base, candidate in ((root, full), (real, full), (real, full.parent.resolve() / full.name),
-                            (real, full.resolve())):
-        try:
-            text = candidate.relative_to(base).as_posix()
-        except ValueError:
-            continue
-        return None if text in ("", ".") else text
-    return None
+    full = Path(os.path.abspath(p if p.is_absolute() else Path(os.path.abspath(repo_root)) / p))
+    text = relative_to_repo(repo_root, full)
+    return None if text in (None, "", ".") else text
 
 
 __all__ = ["OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",

@@ -884,3 +884,28 @@ def test_store_harvested_before_nan_metrics_gets_them(repo: GitRepo) -> None:
     assert res.harvesters[0].stats.nodes_changed == {"run": 1}
     assert _run_metrics(repo, rid)["loss"] == "NaN"
     assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_a_dataset_dvc_checked_out_as_a_symlink_is_its_repository_path(git_repo: GitRepo) -> None:
+    """``dvc config cache.type symlink``: data/train.csv is a link into .dvc/cache. An MLflow
+    dataset whose source names the work-tree file is that path of the repository (so the
+    joins pin it to DVC's version), not the cache file the link points at."""
+    import subprocess
+
+    from connectors.harvesters.mlflow import repo_relative
+
+    r = git_repo
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    if not Path(dvc).exists():
+        pytest.skip("dvc is not installed")
+    r.write("README.md", "churn\n")
+    r.commit("init")
+    r.write("data/train.csv", "a,1\n")
+    for args in (["init", "-q"], ["config", "cache.type", "symlink"], ["add", "data/train.csv"]):
+        subprocess.run([dvc, *args], cwd=r.path, env=r.env(), check=True, capture_output=True)
+    assert (r.path / "data/train.csv").is_symlink()
+    for source in (str(r.path / "data/train.csv"), f"file://{r.path}/data/train.csv",
+                   "data/train.csv", "./data/../data/train.csv"):
+        assert repo_relative(source, r.path) == "data/train.csv", source
+    assert repo_relative(str(r.path.parent / "elsewhere.csv"), r.path) is None
+    assert repo_relative("s3://bucket/data/train.csv", r.path) is None
