@@ -107,8 +107,9 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
-# 5: a NaN metric kept as "NaN" (it was left out).
-EMITTER_VERSION = 5
+# 5: a NaN metric kept as "NaN" (it was left out). 6: a dataset DVC checked out as a symlink
+# is its repository path (it was the .dvc/cache file).
+EMITTER_VERSION = 6
 
 
 # -- where the store is --------------------------------------------------------------------
