@@ -561,6 +561,15 @@ class RunRecord(_Record):
 
         return {k: text_if_not_finite(x) for k, x in v.items()}
 
+    @model_validator(mode="after")
+    def _no_end_before_it_ends(self) -> RunRecord:
+        if self.end_time is not None and self.status in NOT_ENDED:
+            raise PydanticCustomError(
+                "end_of_a_running_run", "end_time is given for a run that is {status}: a run "
+                "has no end until it ends; leave the end out, or record the status it ended "
+                "with (FINISHED, FAILED, KILLED)", {"status": self.status})
+        return self
+
     @field_validator("inputs")
     @classmethod
     def _one_input_one_content(cls, v: list[RunInput]) -> list[RunInput]:

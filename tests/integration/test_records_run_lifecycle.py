@@ -110,7 +110,9 @@ def test_a_run_that_ended_is_not_changed(repo: GitRepo, status: str) -> None:
     _start(repo)
     assert _finish(repo).exit_code == 0
     before = store_state(repo)
-    res = _run(repo, "--status", status, "--end", "2026-01-15T11:00:00Z")
+    # back to RUNNING without an end (a running run with an end is refused on its own)
+    end = [] if status == "RUNNING" else ["--end", "2026-01-15T11:00:00Z"]
+    res = _run(repo, "--status", status, *end)
     assert res.exit_code == 2, res.output
     assert "run:lineage:r1" in res.stderr and "FINISHED" in res.stderr
     assert store_state(repo) == before
@@ -274,3 +276,21 @@ def test_the_end_of_a_run_harvested_from_a_file_completes_that_file(repo: GitRep
     text = (repo.path / "governance/runs/nightly.yaml").read_text()
     assert "status: FINISHED" in text and "loss: 0.5" in text and "lr: 0.1" in text, text
     assert not (repo.path / "governance/run").exists()
+
+
+@pytest.mark.parametrize("status", ["RUNNING", "SCHEDULED"])
+def test_a_run_that_has_not_ended_has_no_end_time(repo: GitRepo, status: str) -> None:
+    """A run still running with an end time contradicts itself (MLflow keeps no end time until
+    the run ends): refused, naming the field, and nothing is written."""
+    before = store_state(repo)
+    res = _run(repo, "--status", status, "--start", "2026-01-15T10:00:00Z",
+               "--end", "2026-01-15T11:00:00Z")
+    assert res.exit_code == 2, res.output
+    assert "end" in res.output and status in res.output, res.output
+    assert store_state(repo) == before
+    # the same in a governance file: the harvest names the file and the field
+    repo.write("governance/runs/r2.yaml", f"kind: run\nid: r2\nname: train\nstatus: {status}\n"
+               "start_time: 2026-01-15T10:00:00Z\nend_time: 2026-01-15T11:00:00Z\n")
+    res = runner.invoke(app, ["record", "validate", str(repo.path / "governance")])
+    assert res.exit_code != 0 and "r2.yaml" in res.output and "end_time" in res.output, \
+        res.output
