@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -470,27 +471,42 @@ def test_dataset_path_is_its_source_location(repo: GitRepo) -> None:
     assert b"pw0rd" not in db_bytes and b"t0ken" not in db_bytes
 
 
-def test_store_harvested_before_dataset_paths_gets_them(repo: GitRepo) -> None:
-    api.harvest(repo.path, only=["mlflow"])
-    did = f"data:mlflow:mlflow.db:train@mlflow-digest:{EXPECTED['dataset_digest']}"
-    store = api.open_store(repo.path)  # as an earlier version wrote it: path = the name
+def _as_an_earlier_emitter_wrote_it(repo: GitRepo, kind: str, node_id: str,
+                                    edit: Callable[[dict[str, Any]], Any],
+                                    emitter: int | None) -> None:
+    """The store as an earlier version of the harvester left it: the node's attrs as ``edit``
+    changes them (with their hash, so the store stays consistent) and the watermark of that
+    ``emitter`` version (None: from before emitter versions)."""
     from lineage.serialize import dumps_str
     from lineage.store import node_hash
 
-    node = store.get_node(did)
+    store = api.open_store(repo.path)
+    node = store.get_node(node_id)
     assert node is not None
     attrs = node.attrs
-    attrs["path"] = "train"
-    del attrs["properties"]["name"]
+    edit(attrs)
     with store.conn:
         store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
-                           (dumps_str(attrs), node_hash("data", did, attrs), did))
+                           (dumps_str(attrs), node_hash(kind, node_id, attrs), node_id))
         (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
                                    ).fetchone()
         old = {k: v for k, v in json.loads(wm).items() if k != "emitter"}
+        if emitter is not None:
+            old["emitter"] = emitter
         store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
                            (json.dumps(old),))
     store.close()
+
+
+def test_store_harvested_before_dataset_paths_gets_them(repo: GitRepo) -> None:
+    api.harvest(repo.path, only=["mlflow"])
+    did = f"data:mlflow:mlflow.db:train@mlflow-digest:{EXPECTED['dataset_digest']}"
+
+    def old_path(attrs: dict[str, Any]) -> None:  # as an earlier version wrote it: the name
+        attrs["path"] = "train"
+        del attrs["properties"]["name"]
+
+    _as_an_earlier_emitter_wrote_it(repo, "data", did, old_path, emitter=None)
     res = api.harvest(repo.path, only=["mlflow"])
     assert res.new_events == 1  # the runs are read once more; only the data node changed
     assert res.harvesters[0].stats.nodes_changed == {"data": 1}
@@ -524,23 +540,12 @@ def test_credentials_in_param_values_are_stored_nowhere(repo: GitRepo) -> None:
     db = (repo.path / ".lineage" / "lineage.db").read_bytes()
     assert b"Pa55w0rdSECRET" not in db and b"S1GSECRET" not in db
     # a store harvested before: the password in the node, the watermark of emitter 2
-    from lineage.serialize import dumps_str
-    from lineage.store import node_hash
-
-    store = api.open_store(repo.path)
     rid = mlflow_run("baseline")
-    stored = store.get_node(rid)
-    assert stored is not None
-    attrs = stored.attrs
-    attrs["params"]["db_url"] = "postgresql://etl:Pa55w0rdSECRET@db.internal/crm"
-    with store.conn:
-        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
-                           (dumps_str(attrs), node_hash("run", rid, attrs), rid))
-        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
-                                   ).fetchone()
-        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
-                           (json.dumps({**json.loads(wm), "emitter": 2}),))
-    store.close()
+
+    def with_password(attrs: dict[str, Any]) -> None:
+        attrs["params"]["db_url"] = "postgresql://etl:Pa55w0rdSECRET@db.internal/crm"
+
+    _as_an_earlier_emitter_wrote_it(repo, "run", rid, with_password, emitter=2)
     res = api.harvest(repo.path, only=["mlflow"])
     assert res.harvesters[0].stats.nodes_changed == {"run": 1}
     assert b"Pa55w0rdSECRET" not in (repo.path / ".lineage" / "lineage.db").read_bytes()
@@ -860,26 +865,12 @@ def test_a_nan_metric_read_through_mlflow_client_is_nan_too(
 def test_store_harvested_before_nan_metrics_gets_them(repo: GitRepo) -> None:
     """A store an earlier version harvested (the NaN loss left out): the next harvest reads the
     runs once more and the loss is there."""
-    from lineage.serialize import dumps_str
-    from lineage.store import node_hash
-
     uuid = EXPECTED["run_ids"]["baseline"]
     _log_metric_as_mlflow_sql_store(repo.path / "mlflow.db", uuid, "loss", float("nan"), 2)
     api.harvest(repo.path, only=["mlflow"])
     rid = run_node(uuid)
-    store = api.open_store(repo.path)  # as the earlier version wrote it
-    node = store.get_node(rid)
-    assert node is not None
-    attrs = node.attrs
-    del attrs["metrics"]["loss"]
-    with store.conn:
-        store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
-                           (dumps_str(attrs), node_hash("run", rid, attrs), rid))
-        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
-                                   ).fetchone()
-        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
-                           (json.dumps({**json.loads(wm), "emitter": 4}),))
-    store.close()
+    _as_an_earlier_emitter_wrote_it(repo, "run", rid, lambda attrs: attrs["metrics"].pop("loss"),
+                                    emitter=4)
     res = api.harvest(repo.path, only=["mlflow"])
     assert res.harvesters[0].stats.nodes_changed == {"run": 1}
     assert _run_metrics(repo, rid)["loss"] == "NaN"
