@@ -8,7 +8,7 @@ file (``.jsonl``, ``.ndjson``, the file transport's append log) holds one event 
 
 What it yields:
 
-* ``run:openlineage:<runId>`` per run (a UUID in lower case: :func:`run_key`), merging its START /
+* ``run:openlineage:<runId>`` per run (a UUID in lower case, hyphenated: :func:`run_key`), merging its START /
   RUNNING / COMPLETE / FAIL / ABORT events by ``eventTime``, never by their order in a file or
   across files and harvests (see :func:`lifecycle`): status from the terminal event (a run that
   ended is never reopened), start (the earliest START, else the earliest event), end (the terminal
@@ -58,6 +58,7 @@ import hashlib
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -110,8 +111,10 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # namespace ``ci?token=…``, a presigned object's name ``x.csv?X-Amz-Signature=…`` —, so do
 # the job's and its parent job's; 18: a file DVC checked out as a symlink into its cache is
 # its repository path, not the cache file; 19: a 64-digit sha of a SHA-256 repository is the
-# run's commit; 20: the parent facet's root job loses them too)
-PARSER_VERSION = "20"
+# run's commit; 20: the parent facet's root job loses them too; 21: a UUID runId written
+# without hyphens is read in the canonical hyphenated form, so it is the run the other
+# spelling names)
+PARSER_VERSION = "21"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -224,7 +227,8 @@ class OpenLineageHarvester:
                 for line, event in events:
                     self._add(ctx, runs, event, key, line)
             ctx.progress("openlineage files", i, len(files))
-        # runs stored under an upper-case UUID (parser version < 13): run id → their node ids
+        # runs stored under an upper-case UUID (parser version < 13) or one without hyphens
+        # (< 21): run id → their node ids
         # and the state events their nodes give (read before the nodes are withdrawn)
         self._ghosts: dict[str, list[tuple[str, set[tuple[datetime, str]]]]] = {}
         self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to a run
@@ -437,7 +441,8 @@ class OpenLineageHarvester:
             stored = ctx.store.get_node(rid)
             r.stored = stored is not None
             events = self._seed(stored)
-        for ghost, seeded in ghosts:  # what was kept of it under its upper-case id
+        # what was kept of it under its other spelling (upper case, no hyphens)
+        for ghost, seeded in ghosts:
             kept = got.get(ghost)
             events |= self._cached(kept, fields) if isinstance(kept, dict) else seeded
         # in UTC: a run stored by an earlier version kept the producer's offsets, and a set
@@ -750,9 +755,10 @@ def _given(edge: Edge, rid: str) -> bool:
 
 
 def run_key(run_id: str) -> str:
-    """The run a ``runId`` names: a UUID in lower case (UUIDs are case-insensitive, RFC 9562
-    §4, and some producers upper-case them), any other id as written."""
-    return run_id.lower() if _UUID.match(run_id) else run_id
+    """The run a ``runId`` names: a UUID in its canonical form, lower case and hyphenated
+    (UUIDs are case-insensitive, RFC 9562 §4, and some producers upper-case them or send
+    ``uuid4().hex``, without hyphens), any other id as written."""
+    return str(uuid.UUID(run_id)) if _UUID.match(run_id) else run_id
 
 
 def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:

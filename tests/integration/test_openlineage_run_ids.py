@@ -188,3 +188,70 @@ def test_an_upper_case_run_with_nothing_to_rebuild_it_from_stays(repo: GitRepo) 
     graph = api.open_store(repo.path).load_graph()
     assert sorted(n.id for n in graph.nodes(NodeKind.RUN)) == sorted([
         f"run:openlineage:{PARENT}", ghost])
+
+
+@pytest.mark.parametrize("harvests", [1, 2])
+def test_a_run_id_without_hyphens_is_the_same_run(repo: GitRepo, harvests: int) -> None:
+    """``uuid.uuid4().hex`` (no hyphens, some producers' spelling) and the canonical form
+    name one UUID: one run under the canonical lower-case hyphenated id, its parent too."""
+    hexed = RUN.replace("-", "").upper()
+    start = _event("START", "2026-01-03T10:00:00Z", hexed, parent=PARENT.replace("-", ""))
+    complete = _event("COMPLETE", "2026-01-03T10:05:00Z", RUN, parent=PARENT)
+    parent = _event("COMPLETE", "2026-01-03T10:06:00Z", PARENT.replace("-", ""))
+    if harvests == 1:
+        repo.write("openlineage/events.jsonl",
+                   "".join(json.dumps(e) + "\n" for e in (start, complete, parent)))
+    else:
+        repo.write("openlineage/1.json", json.dumps(start))
+        api.harvest(repo.path, only=["openlineage"])
+        repo.write("openlineage/2.json", json.dumps([complete, parent]))
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    runs = sorted(n.id for n in graph.nodes() if n.id.startswith("run:openlineage:"))
+    assert runs == [f"run:openlineage:{RUN}", f"run:openlineage:{PARENT}"]
+    run = graph.attrs(f"run:openlineage:{RUN}")
+    assert (run["status"], run["start_time"], run["run_id"]) == (
+        "COMPLETE", "2026-01-03T10:00:00Z", RUN)
+    assert [e.source for e in graph.in_edges(f"run:openlineage:{RUN}",
+                                             EdgeKind.UPSTREAM_RUN)] == [
+        f"run:openlineage:{PARENT}"]
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_a_run_stored_under_a_hyphenless_id_is_one_run_after_the_upgrade(
+        repo: GitRepo) -> None:
+    """A store harvested before hyphenless runIds were read in the canonical form holds the
+    START (hyphenless) apart from the COMPLETE: the first harvest after the upgrade leaves one
+    run, the other withdrawn with its edges, and the store verifies."""
+    from lineage.model import Edge, Node, NodeKind
+
+    hexed = RUN.replace("-", "")
+    sha = repo.git("rev-parse", "HEAD")
+    repo.write("openlineage/events.jsonl", "".join(json.dumps(e) + "\n" for e in (
+        _event("START", "2026-01-03T10:00:00Z", hexed),
+        _event("COMPLETE", "2026-01-03T10:05:00Z", RUN))))
+    api.harvest(repo.path, only=["openlineage"])
+    ghost = f"run:openlineage:{hexed}"
+    store = api.open_store(repo.path)
+    with store.transaction():  # what the earlier version stored for the START
+        store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=hexed,
+                                job="airflow/churn_dag.train", status="START",
+                                start_time="2026-01-03T10:00:00Z", commit=sha),
+                      Edge.make(EdgeKind.CODE, f"commit:{sha}", ghost)])
+        store.cache_put_many("openlineage-runs", [(ghost, {"events": [
+            ["2026-01-03T10:00:00Z", "START"]], "fields": {}})])
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    store.close()
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert res.report.warnings == []
+    graph = api.open_store(repo.path).load_graph()
+    assert sorted(n.id for n in graph.nodes(NodeKind.RUN)) == [f"run:openlineage:{RUN}"]
+    run = graph.attrs(f"run:openlineage:{RUN}")
+    assert (run["status"], run["start_time"]) == ("COMPLETE", "2026-01-03T10:00:00Z")
+    store = api.open_store(repo.path)
+    assert store.verify().ok
+    store.close()
+    assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
