@@ -35,6 +35,7 @@ import contextlib
 import hashlib
 import itertools
 import operator
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -125,7 +126,8 @@ _TRAIL = {
 _NAME_LINES = 20_000  # facts of one event read back to name the fact behind a failed digest
 _NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
-_BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end
+_BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end (default)
+_BUSY_ENV = "LINEAGE_BUSY_TIMEOUT"  # sets that wait, in seconds
 _FILE_PROBLEMS = 20  # problems SQLite's integrity check lists at most, in verify
 _BULK_ROWS = 20_000  # rows written by one upsert() before its bulk load drops the indexes
 
@@ -374,7 +376,7 @@ class Store:
         store (checked before anything is written to it: setting WAL writes to the file)."""
         conn = None
         try:
-            conn = sqlite3.connect(db, isolation_level=None, timeout=_BUSY_TIMEOUT)
+            conn = sqlite3.connect(db, isolation_level=None, timeout=busy_timeout())
             if existing:
                 _require_store(conn, db, StoreError)
             # a new store gets 16 KiB pages (rows of ~300 bytes, keys of ~100: a bulk load
@@ -1967,7 +1969,7 @@ def _read_only_connection(db: Path) -> tuple[sqlite3.Connection, str | None,
     uri = "file:" + urllib.parse.quote(str(db.absolute())) + "?mode=ro"
     conn = None
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_TIMEOUT)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout())
         return _probe(conn), None, None, None
     except sqlite3.DatabaseError as exc:
         if conn is not None:
@@ -2049,8 +2051,10 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError, reading: bool = False) -> 
     msg = str(exc)
     low = msg.lower()
     if _busy(exc):
-        return StoreError(f"the store {db} is busy: another lineage process is writing it",
-                          hint="retry when that harvest, record or push has finished")
+        return StoreError(f"the store {db} is busy: another lineage process is writing it "
+                          f"(waited {busy_timeout():g} s)",
+                          hint="retry when that harvest, record or push has finished, or wait "
+                               f"longer: {_BUSY_ENV}=<seconds>")
     if "not a database" in low or "malformed" in low:
         return StoreError(f"cannot open the store {db}: {msg}",
                           hint="is it a lineage store? if it is damaged, restore .lineage/ from "
@@ -2106,7 +2110,7 @@ def _wal(conn: sqlite3.Connection) -> None:
     """Put the store in WAL mode (a no-op when it is). While a first load holds the store in
     rollback-journal mode (``transaction``), switching fails at once: SQLite does not wait
     for a lock when waiting could deadlock. Wait here instead, as long as for any lock."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT
+    deadline = time.monotonic() + busy_timeout()
     pause = 0.01
     while True:
         try:
@@ -2126,8 +2130,27 @@ def file_damaged(exc: sqlite3.DatabaseError) -> bool:
             or "corrupt" in low)
 
 
+def busy_timeout() -> float:
+    """Seconds a command waits for another process's write to end: ``LINEAGE_BUSY_TIMEOUT``
+    when set (a CI job recording runs while a long first harvest writes the store), else
+    ``_BUSY_TIMEOUT``."""
+    raw = os.environ.get(_BUSY_ENV, "").strip()
+    if not raw:
+        return _BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise StoreError(f"{_BUSY_ENV}={raw} is not a number of seconds",
+                         hint=f"set it to how long to wait for another lineage process's "
+                              f"write, e.g. {_BUSY_ENV}=120, or unset it for "
+                              f"{_BUSY_TIMEOUT:g} s")
+    return seconds
+
+
 def _busy(exc: sqlite3.DatabaseError) -> bool:
-    """SQLite gave up waiting for another connection's lock (``_BUSY_TIMEOUT``)."""
+    """SQLite gave up waiting for another connection's lock (:func:`busy_timeout`)."""
     low = str(exc).lower()
     return "locked" in low or "busy" in low
 

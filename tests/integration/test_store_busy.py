@@ -104,3 +104,31 @@ def test_verify_is_not_fooled_by_a_record_committed_while_it_reads(
     assert fired
     assert res.ok, res.problem
     assert lineage("verify", "--repo", str(quickstart_demo))[0] == 0
+
+
+def test_the_wait_is_set_by_lineage_busy_timeout(quickstart_demo: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI job recording a run while a long first harvest writes the store can wait longer
+    than the default; the error says how."""
+    monkeypatch.setenv("LINEAGE_BUSY_TIMEOUT", "0.3")
+    start = time.monotonic()
+    with first_load(quickstart_demo, None):
+        code, out = lineage(*ALERT, "--repo", str(quickstart_demo))
+    assert code == 2 and "busy" in out, out
+    assert time.monotonic() - start < 10
+    assert "LINEAGE_BUSY_TIMEOUT" in out, out
+
+    monkeypatch.setenv("LINEAGE_BUSY_TIMEOUT", "5")
+    with first_load(quickstart_demo, 1.0):
+        code, out = lineage(*ALERT, "--repo", str(quickstart_demo))
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_lineage_busy_timeout_is_one_line(quickstart_demo: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                value: str) -> None:
+    monkeypatch.setenv("LINEAGE_BUSY_TIMEOUT", value)
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    assert code == 2 and out.startswith("error: ") and "Traceback" not in out, out
+    assert f"LINEAGE_BUSY_TIMEOUT={value}" in out and "seconds" in out, out
