@@ -110,8 +110,12 @@ class AuditReport:
     rules: list[RuleSpec]
     policy_source: str
     source: str
+    # when the report was made (the real time), not the clock the audit ran on: that is
+    # ``as_of`` (``--as-of``, else when the audit started)
     generated_at: datetime
     stats: dict[str, int]
+    as_of: datetime | None = None
+    started_at: datetime | None = None
     # repository file SARIF results without a file of their own are anchored at (the policy
     # file, lineage.yaml, dvc.yaml …): GitHub code scanning rejects results without one
     anchor_file: str | None = None
@@ -134,6 +138,7 @@ class AuditReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at,
+            "as_of": self.as_of or self.generated_at,
             "source": self.source,
             "policy": self.policy_source,
             "stats": self.stats,
@@ -1234,8 +1239,8 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
              "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
              "runs_out_of_scope": len(ctx.runs_out_of_scope()),
              "deployments": len(idx.ids("deployment"))}
-    return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name, now,
-                       stats)
+    return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name,
+                       datetime.now(UTC), stats, as_of=now, started_at=started)
 
 
 def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> list[WaiverUse]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -36,6 +37,13 @@ def _out_of_scope(report: AuditReport, before: str, after: str = "") -> str:
     return f"{before}{n} run(s) out of scope (no model in their provenance){after}" if n else ""
 
 
+def _as_of(report: AuditReport, before: str, after: str = "") -> str:
+    """The clock the audit ran on, when it was not the time it ran (``--as-of``)."""
+    if report.as_of is None or report.as_of == report.started_at:
+        return ""
+    return f"{before}as of {utc_iso(report.as_of)}{after}"
+
+
 def _cell(markup: str) -> Any:
     """A table cell from rich markup, with no emoji codes: ``deployment:ghost:prod:…`` is an
     id, not ``deployment👻prod:…``."""
@@ -57,8 +65,8 @@ def render_table(report: AuditReport) -> Any:
     head = Text.assemble(
         ("lineage audit", "bold"),
         f" — {len(report.findings)} finding(s): {summary}; {len(report.checks)} checks, "
-        f"{len(report.waived)} waived{_out_of_scope(report, ', ')} · policy: "
-        f"{report.policy_source} · source: {report.source}")
+        f"{len(report.waived)} waived{_out_of_scope(report, ', ')}{_as_of(report, ' · ')} · "
+        f"policy: {report.policy_source} · source: {report.source}")
     parts.append(head)
     if report.findings:
         table = Table(show_lines=False, expand=False)
@@ -109,6 +117,10 @@ def render_junit(report: AuditReport) -> str:
     root = ET.Element("testsuites", name="lineage audit", tests=str(len(report.checks)),
                       failures=str(len(report.findings)), errors="0",
                       skipped=str(len(report.waived)))
+    # when the audit ran, in the JUnit schema's form (UTC, no zone, whole seconds); the clock
+    # it ran on (--as-of) is a property of each suite
+    stamp = report.generated_at.astimezone(UTC).replace(tzinfo=None).isoformat("T", "seconds")
+    as_of = utc_iso(report.as_of or report.generated_at) or ""
     by_rule: dict[str, list[Any]] = {r.id: [] for r in report.rules}
     for c in report.checks:
         by_rule.setdefault(c.rule, []).append(c)
@@ -119,11 +131,12 @@ def render_junit(report: AuditReport) -> str:
         skipped = sum(1 for c in checks if c.waived)
         suite = ET.SubElement(root, "testsuite", name=rid, tests=str(len(checks)),
                               failures=str(fails), errors="0", skipped=str(skipped),
-                              timestamp=utc_iso(report.generated_at) or "")
+                              timestamp=stamp)
+        props = ET.SubElement(suite, "properties")
         if spec is not None:
-            props = ET.SubElement(suite, "properties")
             ET.SubElement(props, "property", name="title", value=spec.title)
             ET.SubElement(props, "property", name="serves", value=spec.serves)
+        ET.SubElement(props, "property", name="as_of", value=as_of)
         for c in checks:
             case = ET.SubElement(suite, "testcase", classname=f"lineage.audit.{rid}",
                                  name=c.subject, time="0")
@@ -219,8 +232,12 @@ def render_sarif(report: AuditReport) -> str:
                                 "informationUri": "https://github.com/lineage-dev/lineage",
                                 "rules": rules}},
             "automationDetails": {"id": f"lineage-audit/{report.source}/"},
+            # real times (SARIF 3.20.7/8); the audit's clock (--as-of) is a property
             "invocations": [{"executionSuccessful": True,
-                             "endTimeUtc": utc_iso(report.generated_at)}],
+                             "startTimeUtc": utc_iso(report.started_at or report.generated_at),
+                             "endTimeUtc": utc_iso(report.generated_at),
+                             "properties": {"asOf": utc_iso(report.as_of
+                                                            or report.generated_at)}}],
             "results": results,
         }],
     }
@@ -244,7 +261,7 @@ def render_markdown(report: AuditReport) -> str:
     icon = "❌" if report.findings else "✅"
     out = [f"## {icon} lineage audit: {len(report.findings)} finding(s)", "",
            f"{summary} · {len(report.checks)} checks · {len(report.waived)} waived · "
-           f"{_out_of_scope(report, '', ' · ')}"
+           f"{_out_of_scope(report, '', ' · ')}{_as_of(report, '', ' · ')}"
            f"policy: `{report.policy_source}` · source: `{report.source}`", ""]
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in report.findings:
