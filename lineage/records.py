@@ -33,6 +33,7 @@ import os
 import posixpath
 import re
 import sys
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -671,6 +672,23 @@ def _prefixed(kind: str, ref: str) -> str:
     return ref if ref.startswith(f"{kind}:") else f"{kind}:{ref}"
 
 
+_OPENLINEAGE_RUN = "run:openlineage:"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                   r"[0-9a-fA-F]{12}$")
+
+
+def run_ref(ref: str) -> str:
+    """The run node a record's run reference names: an OpenLineage run whose runId is a UUID
+    under its canonical spelling, lower case and hyphenated, as the OpenLineage harvester
+    stores it (``connectors.harvesters.openlineage.run_key``: producers upper-case runIds or
+    drop the hyphens); any other reference as written."""
+    if ref.startswith(_OPENLINEAGE_RUN):
+        native = ref[len(_OPENLINEAGE_RUN):]
+        if _UUID.match(native):
+            return _OPENLINEAGE_RUN + str(uuid.UUID(native))
+    return ref
+
+
 # -- mapping ------------------------------------------------------------------------------------
 def to_facts(record: _Record, *, record_file: str | None = None,
              repository: str | None = None, node_id: str | None = None) -> list[Node | Edge]:
@@ -723,17 +741,18 @@ def to_facts(record: _Record, *, record_file: str | None = None,
         prev = model_ref_id(record.previous_model) if record.previous_model else None
         new = model_ref_id(record.new_model) if record.new_model else None
         alert = _prefixed("alert", record.alert) if record.alert else None
+        run = run_ref(record.run) if record.run else None  # the record keeps its spelling
         out.append(Node.make(
             NodeKind.RETRAINING, nid, trigger=record.trigger, reason=record.reason,
-            previous_model=prev, new_model=new, run=record.run,
+            previous_model=prev, new_model=new, run=run,
             within_change_plan=record.within_change_plan, at=record.at, alert=alert,
             record_file=record_file, properties=props))
         if prev:
             out.append(Edge.make(EdgeKind.RETRAINS, prev, nid))
         if new:
             out.append(Edge.make(EdgeKind.RETRAINS, nid, new))
-        if record.run:
-            out.append(Edge.make(EdgeKind.RETRAINS, nid, record.run))
+        if run:
+            out.append(Edge.make(EdgeKind.RETRAINS, nid, run))
         if alert:
             out.append(Edge.make(EdgeKind.TRIGGERS, alert, nid))
         if prev and new:
@@ -1550,6 +1569,9 @@ def recorded_clash_of(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, 
         # a document stored before its path was normalized (`./card.md`) is the same record
         if isinstance(out.get("uri"), str):
             out["uri"] = normalize_uri(out["uri"])
+        # a retraining stored naming an OpenLineage run as the producer spelled its runId
+        if isinstance(out.get("run"), str):
+            out["run"] = run_ref(out["run"])
         if isinstance(out.get("properties"), dict):
             props = {k: v for k, v in out["properties"].items() if k not in _PROVENANCE}
             out["properties"] = props or None
