@@ -363,17 +363,21 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
        graph has that version.
     2. Otherwise the version defined by the latest commit in history order: versions defined
        in HEAD's history first (HEAD read from ``repo``), the nearest to HEAD winning; then
-       the others. "Latest" is :meth:`LineageGraph.history_order` (a commit after its
-       parents; unrelated commits by committer time, then sha), never time or id alone.
-       Versions no harvested commit defines (e.g. only a run's input) come last, by id.
+       the others. A version is defined by its first commit and by every commit that defines
+       it again after another version of the path (a revert: A, then B, then A is A). "Latest"
+       is :meth:`LineageGraph.history_order` (a commit after its parents; unrelated commits
+       by committer time, then sha), never time or id alone. Versions no harvested commit
+       defines (e.g. only a run's input) come last, by id.
 
-    ``as_of``: the checkout is not read (it is now, not then); only the versions whose
-    defining commit was committed at or before ``as_of`` count (a version no harvested commit
-    defines counts), picked as in 2. None did then is a :class:`ConfigError`.
+    ``as_of``: the checkout is not read (it is now, not then); only the commits committed at
+    or before ``as_of`` count as defining a version (a version no harvested commit defines
+    counts), picked as in 2. None did then is a :class:`ConfigError`.
     """
     head: str | None = None
+    order = graph.history_order()
+    defined = {nid: _defined_by(graph, nid, order) for nid in ids}
     if as_of is not None:
-        ids = _data_as_of(graph, ids, as_of)
+        ids, defined = _data_as_of(graph, defined, as_of)
     if repo is not None:
         from lineage.gitfiles import git_head
 
@@ -387,16 +391,17 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
             found = _checkout_version(graph, root, ids) if as_of is None else []
             if found:
                 ids = found
-    return _latest_in_history(graph, ids, head)
+    return _latest_in_history(graph, ids, defined, order, head)
 
 
-def _defined_at(graph: LineageGraph, nid: str, order: dict[str, int]) -> str | None:
-    """The harvested commit where the data version ``nid`` first appears, None if none."""
+def _defined_by(graph: LineageGraph, nid: str, order: dict[str, int]) -> list[str]:
+    """The harvested commits that define the data version ``nid``, in history order: its
+    ``first_commit`` and the ``defines`` edges (a path set back to this version adds one)."""
+    commits = {c for c in graph.predecessors(nid, EdgeKind.DEFINES) if c in order}
     first = graph.attrs(nid).get("first_commit")
-    commits = [c for c in graph.predecessors(nid, EdgeKind.DEFINES) if c in order]
     if first and f"commit:{first}" in order:
-        commits.append(f"commit:{first}")
-    return min(commits, key=order.__getitem__) if commits else None
+        commits.add(f"commit:{first}")
+    return sorted(commits, key=order.__getitem__)
 
 
 def _commit_time(graph: LineageGraph, commit: str) -> datetime | None:
@@ -404,23 +409,27 @@ def _commit_time(graph: LineageGraph, commit: str) -> datetime | None:
     return _parse_time(who.get("time") if isinstance(who, dict) else None)
 
 
-def _data_as_of(graph: LineageGraph, ids: list[str], as_of: datetime) -> list[str]:
-    """The versions among ``ids`` committed at or before ``as_of`` (see
-    :func:`current_data_version`)."""
-    order = graph.history_order()
-    when: dict[str, datetime | None] = {}
-    for nid in ids:
-        at = _defined_at(graph, nid, order)
-        when[nid] = _commit_time(graph, at) if at is not None else None
-    kept = [nid for nid in ids if (t := when[nid]) is None or t <= as_of]
+def _data_as_of(graph: LineageGraph, defined: dict[str, list[str]],
+                as_of: datetime) -> tuple[list[str], dict[str, list[str]]]:
+    """The versions committed at or before ``as_of``, each with its defining commits of then
+    (see :func:`current_data_version`)."""
+    def then(commit: str) -> bool:
+        t = _commit_time(graph, commit)
+        return t is None or t <= as_of
+
+    kept = {nid: [c for c in commits if then(c)] for nid, commits in defined.items()}
+    kept = {nid: commits for nid, commits in kept.items() if commits or not defined[nid]}
     if kept:
-        return kept
-    first = min(ids, key=lambda n: (when[n] or _NO_TIME, n))
+        return list(kept), kept
+
+    def first_time(nid: str) -> datetime:
+        return _commit_time(graph, defined[nid][0]) or _NO_TIME
+
+    first = min(defined, key=lambda n: (first_time(n), n))
     path = graph.attrs(first).get("path") or first
-    t = when[first] or _NO_TIME
     raise ConfigError(
         f"no version of data {path} existed as of {_iso(as_of)}: the first, "
-        f"{graph.attrs(first).get('hash') or first}, was committed {_iso(t)}")
+        f"{graph.attrs(first).get('hash') or first}, was committed {_iso(first_time(first))}")
 
 
 def _iso(t: datetime) -> str:
@@ -442,14 +451,16 @@ def _checkout_version(graph: LineageGraph, root: Path, ids: list[str]) -> list[s
             if str(graph.attrs(i).get("hash") or "").split(":", 1)[-1] == want]
 
 
-def _latest_in_history(graph: LineageGraph, ids: list[str], head: str | None) -> str:
+def _latest_in_history(graph: LineageGraph, ids: list[str], defined: dict[str, list[str]],
+                       order: dict[str, int], head: str | None) -> str:
     if len(ids) == 1:
         return ids[0]
-    order = graph.history_order()
     ancestors = graph.commit_ancestors(head) if head else set()
 
     def key(nid: str) -> tuple[bool, int, str]:
-        at = _defined_at(graph, nid, order)  # where the version first appears
+        # the latest commit defining it, one in HEAD's history first
+        at = max(defined.get(nid) or (), key=lambda c: (c in ancestors, order[c]),
+                 default=None)
         if at is None:
             return (False, -1, nid)
         return (at in ancestors, order[at], nid)
