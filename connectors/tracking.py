@@ -107,11 +107,29 @@ def git_state(path: StrPath = ".") -> GitState:
         status = "\0".join(p for p in changed.split("\0")
                             if p and not _written_by_dvc(p, outputs))
     # the id the git harvester gives: the identity remote (origin, else the first remote),
-    # else the first root commit of HEAD's history
-    repo = repository_identity(root)
+    # else the first root commit of HEAD's history — the one the store remembers, which a
+    # clone made shallow since (the root no longer in it) still has
+    repo = _repository(root)
     # without a commit the code is in no commit at all: neither clean nor dirty against it
     dirty = None if status is None or commit is None else bool(status)
     return GitState(root, commit, dirty, repo)
+
+
+def _repository(root: Path) -> str | None:
+    """The repository id the next harvest gives (:func:`repository_identity` with the store,
+    when the repository has one: it remembers the root commit that names a repository without
+    a remote); nothing is written to the store."""
+    from lineage import api
+    from lineage.errors import LineageError
+
+    try:
+        store = api.open_store(root, read_only=True)
+    except LineageError:  # no store yet (or none readable): the harvest has nothing either
+        return repository_identity(root)
+    try:
+        return repository_identity(root, store)
+    finally:
+        store.close()
 
 
 def _pipeline_outputs(root: Path) -> set[str]:

@@ -308,3 +308,36 @@ def test_a_run_in_a_repository_without_commits_claims_no_clean_tree(tmp_path: Pa
         pass
     assert run.result is not None
     assert run.result.record.commit is None and run.result.record.dirty is None
+
+
+def test_track_run_in_a_clone_made_shallow_names_the_repository_the_harvest_names(
+        tmp_path: Path) -> None:
+    """A clone without a remote is named after its root commit, which the store remembers;
+    made shallow since (``git fetch --depth 1 <url>``: the root is no longer in it) the harvest
+    still names it so, and a run tracked there names the same repository (its data ids join
+    DVC's), not one named after the shallow boundary."""
+    from connectors.tracking import track_run
+    from lineage import api
+    from lineage.ids import repo_key
+    from lineage.model import NodeKind
+
+    origin = GitRepo(tmp_path / "origin")
+    for i in range(3):
+        origin.write("data.csv", f"row {i}\n")
+        origin.commit(f"commit {i}")
+    clone = tmp_path / "clone"
+    origin.run("git", "clone", "-q", f"file://{origin.path}", str(clone))
+    repo = GitRepo.__new__(GitRepo)
+    repo.path, repo.tick = clone, 10
+    repo.git("remote", "remove", "origin")
+    api.init(clone)
+    api.harvest(clone, only=["git"])
+    repo.git("fetch", "-q", "--depth", "1", f"file://{origin.path}", "main")
+    assert (clone / ".git" / "shallow").is_file()
+    api.harvest(clone, only=["git"])
+    with api.open_store(clone) as store:
+        [named] = [n.id for n in store.iter_nodes(NodeKind.REPOSITORY)]
+    with track_run(clone, name="train", inputs=[clone / "data.csv"]) as run:
+        pass
+    assert run.result is not None
+    assert run.result.record.repository == repo_key(named)
