@@ -41,7 +41,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from connectors.harvesters.gitscan import repository_identity
+from connectors.harvesters.gitscan import (
+    named_after_boundary,
+    repository_identity,
+    shallow_identity_message,
+)
 from lineage.errors import InputError, NotARepositoryError
 from lineage.hashing import ci_commit_note, compute, content_hash, repo_path
 from lineage.ids import repo_key
@@ -436,6 +440,9 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
     note = ci_commit_note(state.commit)
     if note:
         _warn(f"lineage: {note}")
+    if named_after_boundary(state.root, state.repository):  # the run's data ids keep it
+        _warn(f"lineage: {shallow_identity_message(str(state.repository))} (this run's data "
+              "ids keep the name it has now)")
     run = TrackedRun(root=state.root, run_id=run_id or uuid.uuid4().hex, name=name,
                      experiment=experiment, git=state, start_time=now_utc())
     run.log_params(params or {})

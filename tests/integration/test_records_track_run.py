@@ -341,3 +341,35 @@ def test_track_run_in_a_clone_made_shallow_names_the_repository_the_harvest_name
         pass
     assert run.result is not None
     assert run.result.record.repository == repo_key(named)
+
+
+def test_track_run_in_a_shallow_clone_without_a_remote_says_what_the_harvest_says(
+        tmp_path: Path) -> None:
+    """Its root commit is not in the clone: the repository is named after the shallow boundary
+    for now, as the harvest names it, and the run (whose data ids keep that name) warns with
+    the harvest's hint: add the remote, or fetch the whole history."""
+    from connectors.tracking import track_run
+    from lineage import api
+
+    origin = GitRepo(tmp_path / "origin")
+    for i in range(3):
+        origin.write("data.csv", f"row {i}\n")
+        origin.commit(f"commit {i}")
+    clone = tmp_path / "clone"
+    origin.run("git", "clone", "-q", "--depth", "1", f"file://{origin.path}", str(clone))
+    repo = GitRepo.__new__(GitRepo)
+    repo.path, repo.tick = clone, 10
+    repo.git("remote", "remove", "origin")
+    api.init(clone)
+    with pytest.warns(UserWarning, match="shallow clone without a remote") as got:
+        with track_run(clone, name="train") as run:
+            pass
+    [message] = [str(w.message) for w in got if "shallow" in str(w.message)]
+    assert "git remote add origin <url>" in message and "git fetch --unshallow <url>" in message
+    res = api.harvest(clone, only=["git"])
+    assert [w.message for w in res.report.warnings if "shallow" in w.message]
+    with api.open_store(clone) as store:
+        from lineage.model import NodeKind
+
+        [named] = [n.id for n in store.iter_nodes(NodeKind.REPOSITORY)]
+    assert run.result is not None and f"repository:{run.result.record.repository}" == named
