@@ -18,7 +18,13 @@ from typing import Any
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
 from lineage.audit.index import AuditIndex, build_index, ref_id
-from lineage.audit.policy import DEFAULT_POLICY, Policy, Waiver, severity_rank
+from lineage.audit.policy import (
+    DEFAULT_POLICY,
+    Policy,
+    Waiver,
+    severity_rank,
+    unknown_environments,
+)
 from lineage.audit.registry import RECORD_SKEW, RULES, RuleSpec, parse_time, short
 from lineage.classes import equivalence_classes
 from lineage.errors import ConfigError
@@ -116,6 +122,9 @@ class AuditReport:
     stats: dict[str, int]
     as_of: datetime | None = None
     started_at: datetime | None = None
+    # what the audit noticed about its input without failing it (a policy field naming an
+    # environment no deployment goes to), each naming the file, line and field
+    warnings: list[str] = field(default_factory=list)
     # repository file SARIF results without a file of their own are anchored at (the policy
     # file, lineage.yaml, dvc.yaml …): GitHub code scanning rejects results without one
     anchor_file: str | None = None
@@ -139,6 +148,7 @@ class AuditReport:
         return {
             "generated_at": self.generated_at,
             "as_of": self.as_of or self.generated_at,
+            "warnings": self.warnings,
             "source": self.source,
             "policy": self.policy_source,
             "stats": self.stats,
@@ -1180,6 +1190,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     specs = [s for rid, s in RULES.items()
              if (wanted is None or rid in wanted)
              and (policy.rules.get(rid) is None or policy.rules[rid].enabled)]
+    notes = _policy_environments(idx, policy) if any(s.id == "four-eyes" for s in specs) else []
     # a waiver's ``expires`` is a UTC calendar day, as the records store times in UTC: a clock
     # with an offset is converted first (2026-12-02T00:00+05:00 is still 2026-12-01)
     today = now.astimezone(UTC).date()
@@ -1240,7 +1251,23 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
              "runs_out_of_scope": len(ctx.runs_out_of_scope()),
              "deployments": len(idx.ids("deployment"))}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name,
-                       datetime.now(UTC), stats, as_of=now, started_at=started)
+                       datetime.now(UTC), stats, as_of=now, started_at=started, warnings=notes)
+
+
+def _policy_environments(idx: AuditIndex, policy: Policy) -> list[str]:
+    """The policy's ``approvals[].environments`` against the environments the graph's
+    deployments and approvals name: a typo of one is a :class:`ConfigError` (the deployments
+    it meant would fall back to a weaker requirement and pass ``four-eyes``); an environment
+    nothing names yet, a warning (returned)."""
+    known = {str(e) for kind in ("deployment", "approval") for n in idx.ids(kind)
+             if (e := idx.a(n).get("environment")) is not None}
+    errors, warnings = unknown_environments(policy, known)
+    if len(errors) == 1:
+        raise ConfigError(errors[0][0], hint=errors[0][1])
+    if errors:
+        raise ConfigError("\n".join(f"{msg} — {fix}" for msg, fix in errors),
+                          hint="see docs/audit.md#policy")
+    return warnings
 
 
 def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> list[WaiverUse]:

@@ -68,6 +68,8 @@ def render_table(report: AuditReport) -> Any:
         f"{len(report.waived)} waived{_out_of_scope(report, ', ')}{_as_of(report, ' · ')} · "
         f"policy: {report.policy_source} · source: {report.source}")
     parts.append(head)
+    for note in report.warnings:
+        parts.append(Text.assemble(("warning: ", "yellow"), note))
     if report.findings:
         table = Table(show_lines=False, expand=False)
         table.add_column("model / version", no_wrap=True)
@@ -137,6 +139,9 @@ def render_junit(report: AuditReport) -> str:
             ET.SubElement(props, "property", name="title", value=spec.title)
             ET.SubElement(props, "property", name="serves", value=spec.serves)
         ET.SubElement(props, "property", name="as_of", value=as_of)
+        if rid == "four-eyes":  # the policy's approver requirements are four-eyes's
+            for note in report.warnings:
+                ET.SubElement(props, "property", name="warning", value=note)
         for c in checks:
             case = ET.SubElement(suite, "testcase", classname=f"lineage.audit.{rid}",
                                  name=c.subject, time="0")
@@ -237,7 +242,11 @@ def render_sarif(report: AuditReport) -> str:
                              "startTimeUtc": utc_iso(report.started_at or report.generated_at),
                              "endTimeUtc": utc_iso(report.generated_at),
                              "properties": {"asOf": utc_iso(report.as_of
-                                                            or report.generated_at)}}],
+                                                            or report.generated_at)},
+                             **({"toolConfigurationNotifications": [
+                                 {"level": "warning", "message": {"text": note},
+                                  "descriptor": {"id": "policy"}}
+                                 for note in report.warnings]} if report.warnings else {})}],
             "results": results,
         }],
     }
@@ -263,6 +272,8 @@ def render_markdown(report: AuditReport) -> str:
            f"{summary} · {len(report.checks)} checks · {len(report.waived)} waived · "
            f"{_out_of_scope(report, '', ' · ')}{_as_of(report, '', ' · ')}"
            f"policy: `{report.policy_source}` · source: `{report.source}`", ""]
+    out += [f"> **warning:** {_md_text(note)}" for note in report.warnings]
+    out += [""] if report.warnings else []
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(_where(f), []).append(f)

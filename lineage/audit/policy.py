@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StringConstraints,
@@ -129,6 +130,24 @@ class Policy(_Strict):
         description="documents every high-risk version needs (on the version or its group)")
     retraining: RetrainingPolicy = Field(default_factory=RetrainingPolicy)
     waivers: list[Waiver] = Field(default_factory=list)
+    # where the policy was read from and the line of each field (parse_policy), to name them
+    _source: str | None = PrivateAttr(None)
+    _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # what the policy says, not where it was read from (the file, its lines)
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def where(self, *loc: Any) -> str:
+        """``file:line: field a.b.c`` of a field (``policy field a.b.c`` when the policy was
+        not read from a file)."""
+        fld = ".".join(str(p) for p in loc)
+        if self._source is None:
+            return f"policy field {fld}"
+        line = self._lines.get(loc)
+        return f"{self._source}{f':{line}' if line else ''}: field {fld}"
 
     @field_validator("version", mode="before")
     @classmethod
@@ -208,6 +227,51 @@ def _unchecked(policy: Policy, tiers: list[str]) -> str:
             f"so what this entry requires for {', '.join(tiers)} would never be checked")
 
 
+def unknown_environments(policy: Policy, known: set[str]
+                         ) -> tuple[list[tuple[str, str]], list[str]]:
+    """The ``approvals[].environments`` no deployment or approval of the graph names
+    (``known``): such an entry applies to no deployment, and the deployments it was meant
+    for fall back to a later entry (or to one approver). (errors, warnings): one a typo
+    away from a known environment (case aside, or one letter added, dropped, changed or two
+    swapped: ``prdo``, ``stagng``, ``Prod``) is an error, with its fix; any other (an
+    environment nothing is deployed to yet) a warning. Each names the file, line and field."""
+    errors: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    for i, req in enumerate(policy.approvals):
+        for j, env in enumerate(req.environments or ()):
+            if env in known:
+                continue
+            said = (f"{policy.where('approvals', i, 'environments', j)}: no deployment or "
+                    f"approval names an environment {env!r}")
+            near = sorted(k for k in known if _one_slip(env, k))
+            if near:
+                errors.append((f"{said}; known: {', '.join(sorted(known))}",
+                               f"did you mean {near[0]!r}? (this requirement would apply to "
+                               f"no deployment, and those to {near[0]} would need only what "
+                               "a later entry asks)"))
+            else:
+                warnings.append(f"{said}, so this requirement applies to no deployment yet "
+                                f"(known: {', '.join(sorted(known)) or 'none'})")
+    return errors, warnings
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """``a`` is ``b`` with one typing slip: another case, or one letter added, dropped or
+    changed, or two neighbours swapped (Damerau-Levenshtein distance 1); names of at least
+    three letters (``dev`` and ``de`` are not taken for each other)."""
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short_, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1:] == short_ for k in range(len(long_)))
+
+
 DEFAULT_POLICY = Policy()
 
 
@@ -273,6 +337,11 @@ def parse_policy(text: str, source: str) -> Policy:
             problems.append((at, f"{source}:{at}: field rules.risk-tier-set.tiers: "
                                  f"{_UNASSESSED}", "add unassessed to the list"))
     if not problems:
+        policy._source = source
+        policy._lines = {
+            loc: n for i, req in enumerate(policy.approvals)
+            for j in range(len(req.environments or ()))
+            if (n := line_of(root, loc := ("approvals", i, "environments", j))) is not None}
         return policy
     problems.sort(key=lambda p: p[0])
     if len(problems) == 1:
@@ -376,6 +445,6 @@ def resolve_policy(repo_root: Path | None, explicit: str | Path | None = None,
 __all__ = [
     "DEFAULT_POLICY", "POLICY_FILE", "SEVERITIES", "TIERS", "ApprovalRequirement", "Policy",
     "RulePolicy", "Waiver", "json_schema", "load_policy", "parse_policy", "resolve_policy",
-    "severity_rank",
+    "severity_rank", "unknown_environments",
 ]
 
