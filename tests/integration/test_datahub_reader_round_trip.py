@@ -83,3 +83,34 @@ def test_previous_versions_run_shown_upstream_is_no_upstream_run_edge() -> None:
         local = {(f.rule, f.subject) for f in run_audit(graph, now=now, model=model).findings}
         assert {(f.rule, f.subject)
                 for f in run_audit(back, now=now, model=model).findings} == local, model
+
+
+def test_experiments_of_one_name_from_two_mlflow_servers_stay_apart() -> None:
+    """Two tracking servers each have an experiment ``churn`` (ids 1 and 7): pushed, they
+    are two experiment containers, and each run reads back its own server's experiment id."""
+    from lineage.model import Node
+
+    graph = fixed_graph()
+    other = "run:mlflow:mlflow-b.example.com:run0009"
+    graph.add([Node.make(NodeKind.RUN, other, source="mlflow", run_id="run0009",
+                         name="train-b", experiment="churn", experiment_id="7",
+                         status="FINISHED", tracking_uri="http://mlflow-b.example.com",
+                         start_time="2026-01-04T01:00:00Z")])
+    mcps = render(graph)
+    containers = {m.aspect.container for m in mcps if m.aspectName == "container"}
+    assert len(containers) == 2
+    back = graph_from_mcps(mcps)
+    assert back.attrs(other).get("experiment_id") == "7"
+    for run in graph.node_ids(NodeKind.RUN):
+        assert back.attrs(run).get("experiment_id") == graph.attrs(run)["experiment_id"], run
+
+
+def test_one_server_keeps_the_container_datahubs_mlflow_source_makes() -> None:
+    """With one tracking server the experiment is the container DataHub's MLflow source
+    makes (``ExperimentKey(platform, id=name)``), so the two join."""
+    from datahub.emitter.mcp_builder import ExperimentKey
+
+    mcps = render(fixed_graph())
+    (container,) = {m.aspect.container for m in mcps if m.aspectName == "container"}
+    assert container == ExperimentKey(platform="urn:li:dataPlatform:mlflow", id="churn").as_urn()
+

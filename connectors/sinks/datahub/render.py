@@ -648,18 +648,51 @@ class _Planner:
         guid = datahub_guid({"orchestrator": self.run_orchestrator(a), "id": native})
         return f"urn:li:dataProcessInstance:{guid}"
 
-    def experiment(self, a: dict[str, Any]) -> tuple[str, str, str]:
-        """(container urn, name, platform) of a run's experiment."""
+    def tracking_store(self, nid: str, a: dict[str, Any]) -> str:
+        """The tracking store an MLflow run comes from (the key its node id holds:
+        ``run:mlflow:<store>:<run id>``, else its ``tracking_uri``); "" when neither says."""
+        prefix, native = f"run:{a.get('source')}:", str(a.get("run_id") or "")
+        if native and nid.startswith(prefix) and nid.endswith(":" + native) \
+                and len(nid) > len(prefix) + len(native) + 1:
+            return nid[len(prefix): -len(native) - 1]
+        return str(a.get("tracking_uri") or "")
+
+    def _shared_experiments(self) -> set[tuple[str, str]]:
+        """(platform, experiment name) of the experiments several tracking stores have."""
+        hit = self._cache.get(("shared-exp",))
+        if hit is None:
+            stores: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for nid in self.ids(NodeKind.RUN):
+                a = self.attrs(nid)
+                orch = self.run_orchestrator(a)
+                stores[(orch, self.experiment_name(a))].add(self.tracking_store(nid, a))
+            hit = self._cache[("shared-exp",)] = {k for k, v in stores.items() if len(v) > 1}
+        return hit  # type: ignore[no-any-return]
+
+    @staticmethod
+    def experiment_name(a: dict[str, Any]) -> str:
+        return str(a.get("experiment") or a.get("experiment_id")
+                   or f"{a.get('source', 'lineage')} runs")
+
+    def experiment(self, nid: str, a: dict[str, Any]) -> tuple[str, str, str, str | None]:
+        """(container urn, name, platform, tracking store) of a run's experiment: the
+        container DataHub's MLflow source makes (``ExperimentKey(platform, id=name)``), so
+        the two join; when experiments of one name come from several tracking stores (two
+        MLflow servers each with ``churn``), each store's is its own container, the store as
+        the key's ``instance``, instead of one container holding both."""
         orch = self.run_orchestrator(a)
-        name = a.get("experiment") or a.get("experiment_id") or f"{a.get('source', 'lineage')} runs"
-        hit = self._cache.get(("exp", orch, name))
+        name = self.experiment_name(a)
+        store = self.tracking_store(nid, a) if (orch, name) in self._shared_experiments() \
+            else None
+        hit = self._cache.get(("exp", orch, name, store))
         if hit is None:
             from datahub.emitter.mcp_builder import ExperimentKey
             from datahub.metadata.urns import DataPlatformUrn
 
-            key = ExperimentKey(platform=str(DataPlatformUrn(orch)), id=name)
-            hit = self._cache[("exp", orch, name)] = f"urn:li:container:{key.guid()}"
-        return hit, name, orch
+            key = ExperimentKey(platform=str(DataPlatformUrn(orch)), id=name,
+                                instance=store or None)
+            hit = self._cache[("exp", orch, name, store)] = f"urn:li:container:{key.guid()}"
+        return hit, name, orch, store
 
     def model_name(self, nid: str) -> str:
         a = self.attrs(nid) if nid in self.g else {}  # a record may name an unknown version
@@ -727,9 +760,11 @@ class _Planner:
         members: dict[str, list[str]] = defaultdict(list)
         for nid in self.ids(NodeKind.RUN):
             a = self.attrs(nid)
-            urn, name, orch = self.experiment(a)
+            urn, name, orch, store = self.experiment(nid, a)
             exps[urn] = {"name": name, "platform": orch,
                          "experiment_id": a.get("experiment_id")}
+            if store is not None:  # absent otherwise: a shared name's container keeps its view
+                exps[urn]["tracking_store"] = store
             members[urn].append(nid)
         return [EntityPlan(urn, "experiment", members[urn][:1], exps[urn]) for urn in sorted(exps)]
 
@@ -1257,7 +1292,7 @@ class _Planner:
                 + [(self.urn_of[m], {"git_commit": commit} if commit else {})
                    for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)],
                 key=_urn_then_props)
-            exp_urn, exp_name, _ = self.experiment(a)
+            exp_urn, exp_name, _, _ = self.experiment(nid, a)
             props, exact = _run_owners(a.get("properties") or {})
             view = {
                 "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
@@ -1587,7 +1622,8 @@ def _build_experiment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     )
 
     v = p.view
-    custom = {"experiment_id": v["experiment_id"]} if v.get("experiment_id") else None
+    custom = _str_map({"experiment_id": v.get("experiment_id"),
+                       "tracking_store": v.get("tracking_store")}) or None
     yield p.urn, ContainerPropertiesClass(name=v["name"], customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=["ML Experiment"])
     yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{v['platform']}")
