@@ -114,3 +114,72 @@ def test_one_server_keeps_the_container_datahubs_mlflow_source_makes() -> None:
     (container,) = {m.aspect.container for m in mcps if m.aspectName == "container"}
     assert container == ExperimentKey(platform="urn:li:dataPlatform:mlflow", id="churn").as_urn()
 
+
+def test_dataset_owner_without_a_type_comes_back_without_one() -> None:
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    (data,) = [d for d in graph.predecessors(run, EdgeKind.INPUT)]
+    owners = [{"name": "user:jdoe", "type": None},
+              {"name": "team:churn-ml", "type": "TECHNICAL_OWNER"}]
+    graph.attrs(data).setdefault("properties", {})["owners"] = json.dumps(owners)
+    back = graph_from_mcps(render(graph))
+    assert json.loads(back.attrs(data)["properties"]["owners"]) == owners
+
+
+def test_run_param_types_round_trip() -> None:
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    params = {"lr": 0.1, "epochs": 10, "early_stop": True, "optimizer": "adam",
+              "layers": [64, 32], "seed": "42"}
+    graph.attrs(run)["params"] = params
+    mcps = render(graph)
+    # DataHub shows every value as text
+    (trp,) = [m.aspect for m in mcps if m.aspectName == "mlTrainingRunProperties"
+              and m.aspect.id == "run0001"]
+    assert {p.name: p.value for p in trp.hyperParams}["epochs"] == "10"
+    back = graph_from_mcps(mcps)
+    assert back.attrs(run)["params"] == params
+    # pushed again, the run's aspects are the same: nothing new to write
+    runs = ("mlTrainingRunProperties", "dataProcessInstanceProperties")
+    assert [m for m in render(back) if m.aspectName in runs] == \
+        [m for m in mcps if m.aspectName in runs]
+
+
+def test_data_version_size_and_file_count_round_trip() -> None:
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    (data,) = [d for d in graph.predecessors(run, EdgeKind.INPUT)]
+    graph.attrs(data).update(size=1234, nfiles=3, is_dir=True)
+    back = graph_from_mcps(render(graph))
+    assert (back.attrs(data).get("size"), back.attrs(data).get("nfiles")) == (1234, 3)
+
+
+def test_artifact_edge_keeps_its_commit() -> None:
+    from lineage.model import Edge
+
+    graph = fixed_graph()
+    art = "data:github.com/acme/churn:models/churn.pkl@md5:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    graph.add([Edge.make(EdgeKind.ARTIFACT, art, "model:churn@v1.0.0", commit="1" * 40)])
+    back = graph_from_mcps(render(graph))
+    (e,) = [e for e in back.in_edges("model:churn@v1.0.0", EdgeKind.ARTIFACT)]
+    assert e.source == art and dict(e.attrs) == {"commit": "1" * 40}
+    (e2,) = [e for e in back.in_edges("model:churn@v1.1.0", EdgeKind.ARTIFACT)]
+    assert dict(e2.attrs) == {}
+
+
+def test_a_moved_gto_tag_keeps_its_edge_from_the_old_commit() -> None:
+    """GTO moved ``churn@v1.0.0`` from commit 2… to commit 1…: the store keeps the TAGGED edge
+    from the old commit (``moved_to``) next to the one from the version's commit."""
+    from lineage.model import Edge
+
+    graph = fixed_graph()
+    old = "commit:" + "2" * 40
+    graph.add([Edge.make(EdgeKind.TAGGED, "commit:" + "1" * 40, "model:churn@v1.0.0",
+                         tag="churn@v1.0.0"),
+               Edge.make(EdgeKind.TAGGED, old, "model:churn@v1.0.0", tag="churn@v1.0.0",
+                         moved_to="1" * 40)])
+    back = graph_from_mcps(render(graph))
+    got = {e.source: dict(e.attrs) for e in back.in_edges("model:churn@v1.0.0",
+                                                           EdgeKind.TAGGED)}
+    assert got == {"commit:" + "1" * 40: {"tag": "churn@v1.0.0"},
+                   old: {"tag": "churn@v1.0.0", "moved_to": "1" * 40}}

@@ -134,6 +134,8 @@ class _Reader:
         # data version id -> the commit whose DVC file records it (``dvc_recorded`` on datasets)
         self.recorded: dict[str, str] = {}
         self.recorded_on: dict[str, list[str]] = defaultdict(list)  # dataset urn -> version ids
+        # data version id -> size, nfiles, import facts (``version_facts`` on datasets)
+        self.version_facts: dict[str, dict[str, Any]] = {}
         self.placeholder_urns: set[str] = set()
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
@@ -207,6 +209,14 @@ class _Reader:
                     facts.update({k: v for k, v in props.items()
                                   if k in ("git_commit_state", "git_author_name",
                                            "git_author_email", "git_tags")})
+                if props.get("version_facts") and urn.startswith("urn:li:dataset:"):
+                    try:
+                        facts = json.loads(props["version_facts"])
+                    except ValueError:
+                        facts = None
+                    if isinstance(facts, dict):
+                        self.version_facts.update(
+                            (str(k), v) for k, v in facts.items() if isinstance(v, dict))
                 if props.get("dvc_recorded") and urn.startswith("urn:li:dataset:"):
                     try:
                         recorded = json.loads(props["dvc_recorded"])
@@ -395,8 +405,9 @@ class _Reader:
                     else "user:" + who.removeprefix("urn:li:corpuser:")
                     if who.startswith("urn:li:corpuser:") else who)
             kind = str(getattr(o, "type", "") or "") or None
-            if kind == "TECHNICAL_OWNER" and isinstance(types.get(who), str):
-                kind = types[who]
+            if kind == "TECHNICAL_OWNER" and who in types \
+                    and isinstance(types[who], str | None):
+                kind = types[who]  # null: the source gave no type
             owners.append({"name": name, "type": kind})
         if not owners:
             return {}
@@ -427,7 +438,8 @@ class _Reader:
                      "hash": h, "hash_kind": "md5" if h and h.startswith("md5:") else None,
                      "remote": ds.get("remote"), "namespace": ds.get("namespace"),
                      "is_dir": "dvc directory" in
-                     self.subtypes(dataset_urn), "first_commit": self.recorded.get(nid)}
+                     self.subtypes(dataset_urn), "first_commit": self.recorded.get(nid),
+                     **self.version_facts.get(nid, {})}
             if nid == own_id:
                 attrs.update(own_attrs)
             attrs.update(self.dataset_owners(dataset_urn, attrs))
@@ -491,8 +503,23 @@ class _Reader:
         if commit and self.known_commit(commit):
             self.edge(EdgeKind.TAGGED, self.commit(commit, src), mid,
                       **({"tag": cp["git_tag"]} if cp.get("git_tag") else {}))
+        for t in _json_dicts(cp.get("tagged_edges")):
+            if isinstance(t.get("commit"), str):  # a GTO tag moved to another commit since
+                src = ids.commit_id(t["commit"]) if t.get("placeholder") \
+                    else self.commit(t["commit"])
+                self.edge(EdgeKind.TAGGED, src, mid, **_edge_attrs(t))
         art = cp.get("artifact_hash")
-        if art:  # the artifact file: a DVC dataset that lists this hash among its versions
+        if "artifact_edges" in cp:  # ours: the ARTIFACT edges exactly, with their facts
+            for x in _json_dicts(cp["artifact_edges"]):
+                did = x.get("data")
+                if not isinstance(did, str):
+                    continue
+                if not x.get("placeholder") and isinstance(x.get("dataset"), str):
+                    h = did.rsplit("@", 1)[1] if "@" in did else None
+                    did = self.data_for(x["dataset"], {"lineage_id": did,
+                                                       **({"hash": h} if h else {})})
+                self.edge(EdgeKind.ARTIFACT, did, mid, **_edge_attrs(x))
+        elif art:  # the artifact file: a DVC dataset that lists this hash among its versions
             for ds in self.urns("dataset"):
                 md5s = _props(self.a(ds, "datasetProperties")).get("dvc_md5", "").split(",")
                 if art.removeprefix("md5:") in md5s:
@@ -616,7 +643,8 @@ class _Reader:
             "job": cp.get("job") or (getattr(self.a(template, "dataJobInfo"), "name", None)
                                      if template and not nid else None),
             "properties": _run_properties(self.free_properties(urn), cp.get("lineage_owners")),
-            "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])},
+            "params": {p.name: p.value for p in (getattr(trp, "hyperParams", None) or [])}
+            | _typed_params(cp.get("lineage_params")),
             "metrics": {m.name: float(m.value) for m in
                         (getattr(trp, "trainingMetrics", None) or []) if _is_number(m.value)},
         }
@@ -958,6 +986,30 @@ def _run_properties(props: dict[str, str] | None, exact: str | None
     from connectors.harvesters.openlineage import dump_owners, load_owners
 
     return {**props, "owners": dump_owners(load_owners(exact or props["owners"]))}
+
+
+def _json_dicts(v: str | None) -> list[dict[str, Any]]:
+    """The objects of a JSON list property (none when it is not one)."""
+    try:
+        got = json.loads(v) if v else []
+    except ValueError:
+        return []
+    return [x for x in got if isinstance(x, dict)] if isinstance(got, list) else []
+
+
+def _edge_attrs(x: dict[str, Any]) -> dict[str, Any]:
+    attrs = x.get("attrs")
+    return {str(k): v for k, v in attrs.items()} if isinstance(attrs, dict) else {}
+
+
+def _typed_params(v: str | None) -> dict[str, Any]:
+    """A run's parameters that are no text (``lineage_params``: DataHub keeps every value as
+    text), as the source gave them."""
+    try:
+        got = json.loads(v) if v else {}
+    except ValueError:
+        return {}
+    return {str(k): x for k, x in got.items()} if isinstance(got, dict) else {}
 
 
 def _json_list(v: str | None) -> list[str]:

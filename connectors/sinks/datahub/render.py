@@ -78,6 +78,9 @@ RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKin
 SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 
+# facts of a data version kept per version on its dataset (``version_facts``)
+VERSION_FACTS = ("size", "nfiles", "import_url", "import_rev", "import_rev_lock")
+
 _MODEL_ENTITIES = ["urn:li:entityType:datahub.mlModel"]
 _GROUP_AND_MODEL = ["urn:li:entityType:datahub.mlModelGroup", "urn:li:entityType:datahub.mlModel"]
 _MODEL_AND_JOB = ["urn:li:entityType:datahub.mlModel", "urn:li:entityType:datahub.dataJob"]
@@ -811,6 +814,9 @@ class _Planner:
             recorded = self.dvc_recorded(nids)
             if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
                 view["recorded"] = recorded
+            facts = self.version_facts(nids)
+            if facts:  # absent otherwise, as above
+                view["version_facts"] = facts
             owners = self.dataset_owners(nids)
             if owners:  # absent otherwise, as above
                 view["owners"] = owners
@@ -829,20 +835,22 @@ class _Planner:
         best = self._owners_source(nids)
         return source_owners(best) if best is not None else []
 
-    def dataset_owner_types(self, nids: list[str]) -> dict[str, str]:
+    def dataset_owner_types(self, nids: list[str]) -> dict[str, str | None]:
         """Owner urn → the type the source gave, for the owners :meth:`dataset_owners` lists
-        whose type DataHub has not (an OpenLineage ``MAINTAINER``): DataHub shows them as
-        technical owners; a reader gets the source's type back."""
+        whose type DataHub has not (an OpenLineage ``MAINTAINER``, or none at all: null):
+        DataHub shows them as technical owners; a reader gets the source's type back."""
         from connectors.harvesters.openlineage import load_owners
 
         best = self._owners_source(nids)
-        out: dict[str, str] = {}
+        out: dict[str, str | None] = {}
         for owner in load_owners(best) if best is not None else []:
             urn = owner_urn(str(owner["name"]))
             kind = owner.get("type")
-            if urn is None or not kind or urn in out:
+            if urn is None or urn in out:
                 continue
-            if re.sub(r"[\s-]+", "_", str(kind).strip()).upper() not in OWNERSHIP_TYPES:
+            if not kind:
+                out[urn] = None
+            elif re.sub(r"[\s-]+", "_", str(kind).strip()).upper() not in OWNERSHIP_TYPES:
                 out[urn] = str(kind)
         return out
 
@@ -860,6 +868,20 @@ class _Planner:
             if best is None or (used, n) > best[0]:
                 best = ((used, n), props["owners"])
         return best[1] if best else None
+
+    def version_facts(self, nids: list[str]) -> dict[str, dict[str, Any]]:
+        """Data version id → its size, file count and ``dvc import`` source, for the versions
+        that have any: one dataset holds every version of a path, so DataHub has no field of
+        its own for them."""
+        out: dict[str, dict[str, Any]] = {}
+        for nid in nids:
+            if self.g.is_placeholder(nid):
+                continue
+            a = self.attrs(nid)
+            facts = {k: a[k] for k in VERSION_FACTS if a.get(k) is not None}
+            if facts:
+                out[nid] = facts
+        return out
 
     def dvc_recorded(self, nids: list[str]) -> dict[str, str]:
         """Data version id → the commit whose DVC file records it (its ``first_commit``, else
@@ -1189,6 +1211,20 @@ class _Planner:
             # sourceCode stands for)
             tag = next((e.attrs.get("tag") for e in self.g.in_edges(nid, EdgeKind.TAGGED)
                         if commit and e.source == f"commit:{commit}"), None)
+            # the TAGGED edges from other commits (a GTO tag moved since: ``moved_to``), which
+            # DataHub's sourceCode cannot show, and the ARTIFACT edges with their facts
+            tagged = sorted(
+                ({"commit": e.source.split(":", 1)[1], "attrs": dict(sorted(e.attrs.items())),
+                  **({"placeholder": True} if self.g.is_placeholder(e.source) else {})}
+                 for e in self.g.in_edges(nid, EdgeKind.TAGGED)
+                 if e.source.startswith("commit:") and e.source != f"commit:{commit}"),
+                key=lambda x: str(x["commit"]))
+            artifacts = sorted(
+                ({"data": e.source, "dataset": self.urn_of[e.source],
+                  "attrs": dict(sorted(e.attrs.items())),
+                  **({"placeholder": True} if self.g.is_placeholder(e.source) else {})}
+                 for e in self.g.in_edges(nid, EdgeKind.ARTIFACT) if e.source in self.urn_of),
+                key=lambda x: str(x["data"]))
             view = {
                 "git_tag": tag,
                 "name": self.model_name(nid), "group": group_name, "version": a.get("version"),
@@ -1216,6 +1252,10 @@ class _Planner:
                 "same_as": self.g.successors(nid, EdgeKind.SAME_AS, NodeKind.MODEL),
                 "previous": self.g.predecessors(nid, EdgeKind.PREVIOUS_VERSION, NodeKind.MODEL),
             }
+            if tagged:  # absent otherwise: a version without them keeps its view
+                view["tagged_edges"] = tagged
+            if artifacts or a.get("artifact_hash"):  # an empty list: none, not unknown
+                view["artifact_edges"] = artifacts
             plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view))
         return plans
 
@@ -1655,6 +1695,7 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                            h for h in v["versions"]
                            if not h.startswith("md5:") and h != "unversioned") or None,
                        "dvc_recorded": v.get("recorded"),
+                       "version_facts": v.get("version_facts"),
                        "owner_types": v.get("owner_types")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
                                         customProperties=custom)
@@ -1771,6 +1812,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "artifact_uri": v.get("artifact_uri"),
                        "artifact_hash": v.get("artifact_hash"), "git_commit": v.get("commit"),
                        "git_tag": v.get("git_tag"), "stage": v.get("stage"), "status": v.get("status"),
+                       "tagged_edges": v.get("tagged_edges") or None,
+                       "artifact_edges": v.get("artifact_edges"),
                        "deprecated": "true" if v.get("deprecated") else None,
                        "lineage_id": v.get("lineage_id"), "run_id": v.get("run_id"),
                        "created_by": v.get("created_by"),
@@ -1858,10 +1901,14 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     )
 
     v = p.view
+    typed = {k: x for k, x in sorted(v["params"].items()) if not isinstance(x, str)}
     custom = _str_map({**v["properties"], **v["tags"], "source": v.get("source"),
                        "run_id": v.get("run_id"), "status": v.get("status"),
                        "user": v.get("user"), "job": v.get("job"),
                        "lineage_owners": v.get("owners_exact"),
+                       # DataHub keeps every parameter as text: the values that are not
+                       # text (numbers, booleans, lists), as the source gave them
+                       "lineage_params": _json(typed) if typed else None,
                        "git_commit": v.get("commit"),
                        "dirty": None if v.get("dirty") is None else str(v["dirty"]).lower(),
                        "start_time": v.get("start"), "end_time": v.get("end"),
