@@ -21,7 +21,9 @@ What it yields
   (``dvc freeze``; ``dvc update`` to a new source commit with the same content): the nodes
   HEAD's DVC files name are described as those files say, like a model group.
 * ``INPUT`` data → stage, ``OUTPUT`` stage → data, ``DEFINES`` commit → stage/data at the
-  commit where they first appear (how provenance finds the commit of a data version).
+  commit where they first appear (how provenance finds the commit of a data version), and
+  commit → data where a commit sets a path back to a version met before (a revert: the same
+  lock entry or ``.dvc`` file recorded another hash for it at the commit's only parent).
 * ``model_group`` per entry of the top-level ``artifacts:`` of a ``dvc.yaml`` (registry
   "dvc", ``path`` from the repo root, ``type``, ``labels``, ``description``, ``meta`` as
   properties). An artifact declared in ``sub/dir/dvc.yaml`` is named ``sub/dir:name``, as GTO
@@ -448,6 +450,9 @@ class _Run:
         self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}  # whole run (a later dvc.yaml wins)
         self.defines: dict[str, str] = {}  # node id → first commit
+        # (data id, commit) of entries whose hash at the commit differs from the one the same
+        # file records at its parent: where a version met before comes back (a revert)
+        self.redefined: dict[tuple[str, str], None] = {}
         self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
 
     def data_id(self, path: str, h: dict[str, Any]) -> str:
@@ -471,12 +476,27 @@ class _Run:
             self.defines[did] = commit
         return did
 
+    def came_back(self, base: str, entries: list[dict[str, Any]], was: list[dict[str, Any]],
+                  commit: str) -> None:
+        """``entries`` of a DVC file at ``commit`` (already met: :meth:`datum`) against
+        ``was``, the same file's at the commit's parent: a path whose hash changed names a
+        data version the commit defines, even if an earlier commit did first (a revert)."""
+        if not was:
+            return
+        before = {h["path"]: h.get("hash") for h in was}
+        for h in entries:
+            new = h.get("hash")
+            old = before.get(h["path"])
+            if new and old and old != new:
+                self.redefined[(self.data_id(resolve(base, h["path"]), h), commit)] = None
+
     def flush(self) -> None:
         """The current chunk's facts were handed over: drop them (ids stay in ``seen``)."""
         self.data = {}
         self.stages = {}
         self.edges = {}
         self.defines = {}
+        self.redefined = {}
 
 
 class DvcHarvester:
@@ -540,7 +560,7 @@ class DvcHarvester:
                 ctx.report.warn("dvc", f"the DVC replay worker stopped ({outcome}); "
                                 "replayed in this process instead")
         if not done:
-            with _Summaries(ctx, changes, chunks) as summaries:
+            with _Summaries(ctx, changes, chunks, yaml_state.prior) as summaries:
                 for _ in self._replay(ctx, changes, chunks, yaml_state, run, summaries):
                     yield from self._emit(ctx, run, first, guard)
                     run.flush()
@@ -556,7 +576,9 @@ class DvcHarvester:
         of a folder no change of this run shows on a commit's line (an incremental harvest
         where only dvc.lock moved) is read from the tree of the first commit of that line in
         this run (one ``git cat-file`` for all of them)."""
-        state = _YamlInForce(_yaml_in_force(s.commits, changes, s.shallow_commits))
+        state = _YamlInForce(_yaml_in_force(s.commits, changes, s.shallow_commits),
+                             prior=_priors(s.commits, changes, s.shallow_commits))
+        self._seed_priors(ctx, changes, state)
         seeds = sorted({(src[1], posixpath.dirname(changes[i].path))
                         for i, src in state.in_force.items() if src[0] == "seed"})
         if seeds:
@@ -569,6 +591,24 @@ class DvcHarvester:
                 if summ is not None and "error" not in summ:
                     state.seeded[key] = summ
         return state
+
+    def _seed_priors(self, ctx: HarvestContext, changes: list[FileChange],
+                     state: _YamlInForce) -> None:
+        """The lock and .dvc files, at a parent harvested before, of the changes on a line of
+        commits that starts after it (an incremental harvest): one ``git cat-file``."""
+        wanted = sorted({(src[1], changes[i].path) for i, src in state.prior.items()
+                         if src[0] == "seed"})
+        if not wanted:
+            return
+        found = _cat_paths(ctx.repo_path, [f"{commit}:{path}" for commit, path in wanted])
+        kinds = [cast(str, file_kind(path)) for _, path in wanted]
+        summaries = summaries_for(ctx, [(kind, b[0]) for kind, b in zip(kinds, found,
+                                                                       strict=True)
+                                        if b is not None])
+        for key, kind, b in zip(wanted, kinds, found, strict=True):
+            summ = summaries.get(f"{kind}:{b[0]}") if b is not None else None
+            if summ is not None:
+                state.prior_seeded[key] = summ
 
     def _replay(self, ctx: HarvestContext, changes: list[FileChange],
                 chunks: list[tuple[int, int]], yaml_state: _YamlInForce,
@@ -601,14 +641,16 @@ class DvcHarvester:
                     self._artifacts(run, folder, summ, ctx.config.model_aliases)
                 elif kind == "lock":
                     for name, wdir in self._lock(run, ch.commit, ch.path, folder, summ,
-                                                 yaml_state.at(i, folder)):
+                                                 yaml_state.at(i, folder),
+                                                 yaml_state.before(i, ch.path, kind, loaded)):
                         ctx.report.warn(
                             "dvc", f"stage {name!r}: wdir {wdir!r} names values lineage does "
                             "not read (only foreach/matrix items and vars written in dvc.yaml "
                             "are resolved); its paths are kept relative to that wdir as written",
                             file=ch.path, commit=ch.commit)
                 else:
-                    self._dvcfile(run, ch.commit, ch.path, folder, summ)
+                    self._dvcfile(run, ch.commit, ch.path, folder, summ,
+                                  yaml_state.before(i, ch.path, kind, loaded))
             summaries.release(ci)
             yield
         ctx.progress("dvc files", total, total)
@@ -634,18 +676,23 @@ class DvcHarvester:
             run.groups[model_group_id(group)] = attrs
 
     def _lock(self, run: _Run, commit: str, path: str, folder: str, summ: dict[str, Any],
-              yaml_summ: dict[str, Any] | None) -> list[tuple[str, str]]:
+              yaml_summ: dict[str, Any] | None,
+              before: dict[str, Any] | None = None) -> list[tuple[str, str]]:
         """The lock's new stages into ``run``; returns (stage, wdir) of those whose templated
-        wdir could not be resolved."""
+        wdir could not be resolved. ``before``: the same lock file at the commit's parent
+        (its stages that changed here may bring back a data version met before)."""
         dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
         defs = (yaml_summ or {}).get("stages", {})
         entries = summ.get("stages", {})
         hashes = summ.get("entry_hashes", {})
+        old = before.get("entry_hashes", {}) if before else {}
         unresolved: list[tuple[str, str]] = []
         for name in summ.get("order", ()):  # an empty lock file has neither
             entry = entries[name]
             sid = stage_id(run.repo, dvc_yaml, name, hashes[name])
-            if sid in run.seen:
+            changed = name in old and old[name] != hashes[name]
+            new = sid not in run.seen
+            if not new and not changed:
                 continue
             base_name = name.split("@", 1)[0]
             d = defs.get(base_name, {})
@@ -653,11 +700,16 @@ class DvcHarvester:
             if wdir and "${" in wdir:  # templated: as DVC resolved it for this stage
                 if name in d.get("wdirs", {}):
                     wdir = d["wdirs"][name]
-                else:
+                elif new:  # (told once, where the stage is first met)
                     unresolved.append((name, wdir))
             base = resolve(folder, wdir) if wdir and wdir != "." else folder
-            self._stage(run, sid, name, dvc_yaml, base, commit, entry,
-                        frozen=bool(d.get("frozen") or entry.get("frozen")))
+            if new:
+                self._stage(run, sid, name, dvc_yaml, base, commit, entry,
+                            frozen=bool(d.get("frozen") or entry.get("frozen")))
+            if changed and before is not None:
+                was = before["stages"][name]
+                run.came_back(base, [*entry.get("deps", ()), *entry.get("outs", ())],
+                              [*was.get("deps", ()), *was.get("outs", ())], commit)
         return unresolved
 
     def _stage(self, run: _Run, sid: str, name: str, dvc_yaml: str, base: str, commit: str,
@@ -692,7 +744,7 @@ class DvcHarvester:
         run.defines[sid] = commit
 
     def _dvcfile(self, run: _Run, commit: str, path: str, folder: str,
-                 summ: dict[str, Any]) -> None:
+                 summ: dict[str, Any], before: dict[str, Any] | None = None) -> None:
         base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
         extra = _import_attrs(summ)
         if summ.get("cmd") is not None:
@@ -706,6 +758,8 @@ class DvcHarvester:
             return
         for h in summ.get("outs", []):
             run.datum(resolve(base, h["path"]), h, commit, extra or None)
+        if before and before.get("cmd") is None:
+            run.came_back(base, summ.get("outs", []), before.get("outs", []), commit)
 
     # -- a first harvest: the replay in a forked worker, the store writes here ---------------
     def _replay_in_worker(self, ctx: HarvestContext, changes: list[FileChange],
@@ -794,6 +848,9 @@ class DvcHarvester:
         defines = EdgeKind.DEFINES
         for nid, commit in run.defines.items():
             if nid not in known:
+                yield fast_edge(defines, commit_id(commit), nid)
+        for nid, commit in run.redefined:  # a version back at a later commit (a revert)
+            if run.defines.get(nid) != commit or nid in known:
                 yield fast_edge(defines, commit_id(commit), nid)
 
     def _head_groups(self, ctx: HarvestContext, s: GitScan, run: _Run) -> None:
@@ -1002,6 +1059,22 @@ class _YamlInForce:
     in_force: dict[int, tuple[str, str | None]]
     seeded: dict[tuple[str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
     by_blob: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # the same lock / .dvc file at the first parent of a change's commit (:func:`_priors`),
+    # and those read from the tree of a parent harvested before, by (parent, file)
+    prior: dict[int, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    prior_seeded: dict[tuple[str, str], dict[str, Any]] = dataclasses.field(
+        default_factory=dict)
+
+    def before(self, index: int, path: str, kind: str,
+               loaded: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """The summary of the file of change ``index`` at its commit's parent (None: not
+        there, a merge, or unreadable)."""
+        src = self.prior.get(index)
+        if src is None:
+            return None
+        summ = loaded.get(f"{kind}:{src[1]}") if src[0] == "blob" \
+            else self.prior_seeded.get((src[1], path))
+        return None if summ is None or "error" in summ else summ
 
     def at(self, index: int, folder: str) -> dict[str, Any] | None:
         src = self.in_force.get(index)
@@ -1052,6 +1125,47 @@ def _yaml_in_force(commits: list[Any], changes: list[FileChange],
                 else:
                     out[i] = ("seed", line)
         state[c.sha] = (yaml, line)
+    return out
+
+
+def _priors(commits: list[Any], changes: list[FileChange],
+            shallow: Iterable[str]) -> dict[int, tuple[str, str]]:
+    """For each change of a ``dvc.lock`` or ``.dvc`` file at a commit with one parent: that
+    file at the parent — ("blob", its blob sha) when the parent is in this run, ("seed", the
+    parent's sha) when it was harvested before (read from its tree). A merge takes a version
+    from one of its parents: it is left out, as are files the parent does not hold."""
+    by_commit: dict[str, list[int]] = {}
+    for i, ch in enumerate(changes):
+        by_commit.setdefault(ch.commit, []).append(i)
+    boundary = set(shallow)
+    empty: dict[str, str | None] = {}
+    state: dict[str, tuple[dict[str, str | None], str | None]] = {}  # after each commit
+    out: dict[int, tuple[str, str]] = {}
+    for c in commits:
+        fp = c.parents[0] if c.parents else None
+        if fp is not None and fp in state:
+            files, seed = state[fp]
+        elif fp is None or c.sha in boundary:
+            files, seed = empty, None
+        else:  # a parent harvested before
+            files, seed = empty, fp
+        mine = by_commit.get(c.sha)
+        if mine:
+            files = dict(files)
+            one_parent = len(c.parents) == 1
+            for i in mine:
+                ch = changes[i]
+                if file_kind(ch.path) not in ("lock", "dvc"):
+                    continue
+                if one_parent:
+                    if ch.path in files:
+                        blob = files[ch.path]
+                        if blob is not None:
+                            out[i] = ("blob", blob)
+                    elif seed is not None:
+                        out[i] = ("seed", seed)
+                files[ch.path] = ch.blob
+        state[c.sha] = (files, seed)
     return out
 
 
@@ -1210,12 +1324,15 @@ class _ChunkKeys:
     """Which blob summaries each chunk of the replay needs first, and after which chunk each
     one can be dropped."""
 
-    def __init__(self, changes: list[FileChange], chunks: list[tuple[int, int]]) -> None:
+    def __init__(self, changes: list[FileChange], chunks: list[tuple[int, int]],
+                 prior: dict[int, tuple[str, str]] | None = None) -> None:
         self.fresh: list[list[tuple[str, str, str]]] = []  # per chunk: keys used first there
         self.last_use: dict[str, int] = {}
+        prior = prior or {}
         for ci, (start, end) in enumerate(chunks):
             first: list[tuple[str, str, str]] = []
-            for ch in changes[start:end]:
+            for i in range(start, end):
+                ch = changes[i]
                 kind = file_kind(ch.path)
                 if kind is None or ch.blob is None:
                     continue
@@ -1223,6 +1340,10 @@ class _ChunkKeys:
                 if key not in self.last_use:
                     first.append((key, kind, ch.blob))
                 self.last_use[key] = ci
+                src = prior.get(i)  # the file at the parent (an earlier change): kept till here
+                if src is not None and src[0] == "blob" \
+                        and (pkey := f"{kind}:{src[1]}") in self.last_use:
+                    self.last_use[pkey] = ci
             self.fresh.append(first)
         self.expire: list[list[str]] = [[] for _ in chunks]
         for key, ci in self.last_use.items():
@@ -1288,6 +1409,8 @@ def _new_rows(run: _Run) -> FactRows:
     defines = EdgeKind.DEFINES.value
     edges += [edge_row(defines, commit_id(commit), nid, {})
               for nid, commit in run.defines.items()]
+    edges += [edge_row(defines, commit_id(commit), nid, {})
+              for nid, commit in run.redefined if run.defines.get(nid) != commit]
     return FactRows(nodes, edges)
 
 
@@ -1360,7 +1483,7 @@ def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo:
     run = _Run(repo)
     sent = 0
     try:
-        with _WorkerSummaries(wctx, changes, chunks, cached) as summaries:
+        with _WorkerSummaries(wctx, changes, chunks, cached, yaml_state.prior) as summaries:
             # the parse worker must not hold the pipe to the parent open: the parent tells
             # this worker died by that pipe's end
             summaries.close_in_pool = (out,)
@@ -1389,8 +1512,9 @@ class _Summaries(_ChunkKeys):
     """
 
     def __init__(self, ctx: HarvestContext, changes: list[FileChange],
-                 chunks: list[tuple[int, int]]) -> None:
-        super().__init__(changes, chunks)
+                 chunks: list[tuple[int, int]],
+                 prior: dict[int, tuple[str, str]] | None = None) -> None:
+        super().__init__(changes, chunks, prior)
         self.ctx = ctx
         self.repo = str(ctx.repo_path)
         self.parallel = _worth_a_process(len(self.last_use))
@@ -1474,8 +1598,9 @@ class _WorkerSummaries(_Summaries):
     ahead); what is parsed goes back to the parent for the cache, as JSON, with each chunk."""
 
     def __init__(self, ctx: HarvestContext, changes: list[FileChange],
-                 chunks: list[tuple[int, int]], cached: dict[str, dict[str, Any]]) -> None:
-        super().__init__(ctx, changes, chunks)
+                 chunks: list[tuple[int, int]], cached: dict[str, dict[str, Any]],
+                 prior: dict[int, tuple[str, str]] | None = None) -> None:
+        super().__init__(ctx, changes, chunks, prior)
         self.cache = cached
         self.parsed: list[tuple[str, str]] = []  # (key, cache value JSON) not handed over yet
 
