@@ -32,7 +32,11 @@ What it yields:
   (a watermark) and, when an alias points somewhere new, writes
   ``properties["alias_moved:<alias>@<time seen>"] = "<from> -> <to>"`` on the version that
   gained it (or lost it, when the alias was deleted). The change is a fact, so it is covered by
-  exactly one event in the hash-chained log; a harvest that sees no move writes nothing.
+  exactly one event in the hash-chained log; a harvest that sees no move writes nothing;
+* for a run read again, the withdrawal (:class:`lineage.store.Withdrawal`) of each edge an
+  earlier harvest gave it that MLflow no longer states (a commit or parent tag deleted or
+  changed, a dataset input gone), a dataset node no run links any more, and its attributes
+  MLflow no longer gives written empty (a deleted tag, the last param).
 
 Incremental: per tracking store a watermark keeps the latest run start/end and metric times,
 so a re-harvest reads only runs that started, ended or logged metrics since, runs still open,
@@ -71,6 +75,7 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.records import RUN_SOURCE
 from lineage.runtime import env_set
 from lineage.serialize import now_utc, utc_iso
+from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -110,6 +115,11 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
 # 5: a NaN metric kept as "NaN" (it was left out). 6: a dataset DVC checked out as a symlink
 # is its repository path (it was the .dvc/cache file).
 EMITTER_VERSION = 6
+# what a run node holds from MLflow: an attribute the store holds that MLflow no longer gives
+# (a tag deleted, the git commit tag with it) is written empty, as the store keeps an
+# attribute a new fact leaves out
+_RUN_ATTRS = ("name", "experiment", "experiment_id", "status", "user", "start_time",
+              "end_time", "params", "metrics", "tags", "commit", "tracking_uri", "properties")
 
 
 # -- where the store is --------------------------------------------------------------------
@@ -726,7 +736,8 @@ class MlflowHarvester:
     def enabled(self, ctx: HarvestContext) -> bool:
         return bool(ctx.config.mlflow.tracking_uri)
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         uri = ctx.config.mlflow.tracking_uri
         if not uri:
             return
@@ -747,7 +758,8 @@ class MlflowHarvester:
                             f"models, versions and aliases are left as they were: "
                             f"{_one_line(redact(str(registry_error), where.raw))}",
                             field="registry")
-        yield from Emitter(ctx, store, snap, wm).emit(registry=not registry_error)
+        yield from Emitter(ctx, store, snap, wm, stored=_harvested_before(ctx, store, raw_wm)
+                           ).emit(registry=not registry_error)
         new_wm = {k: v for k, v in snap.watermark.items() if k != "registry_error"}
         new_wm["emitter"] = EMITTER_VERSION
         if not registry_error:
@@ -865,6 +877,17 @@ class MlflowHarvester:
                               hint=hint) from MlflowClientError(exc, store.raw or store.client_uri)
 
 
+def _harvested_before(ctx: HarvestContext, store: TrackingStore, raw_wm: str | None) -> bool:
+    """Whether the store may hold runs of ``store``: it has its watermark, or (a watermark
+    lost, edited outside lineage) a run node of it. A first harvest skips the comparison of
+    each run with the store."""
+    if raw_wm is not None:
+        return True
+    prefix = ids.run_id(NAME, f"{store.key}:")  # ends with ':', the next character is ';'
+    return ctx.store.conn.execute("SELECT 1 FROM nodes WHERE id >= ? AND id < ? LIMIT 1",
+                                  (prefix, prefix[:-1] + ";")).fetchone() is not None
+
+
 def _unusable_registry(registry: TrackingStore | None) -> str | None:
     """Why the registry MLFLOW_REGISTRY_URI names cannot be read, or None. A store that does
     not exist or a SQLite file without the registry's tables would read as an empty registry
@@ -964,14 +987,19 @@ class Emitter:
     """Turns a :class:`Snapshot` into nodes and edges."""
 
     def __init__(self, ctx: HarvestContext, store: TrackingStore, snap: Snapshot,
-                 wm: dict[str, Any]) -> None:
+                 wm: dict[str, Any], stored: bool = True) -> None:
+        """``stored``: the store may hold runs of this tracking store (it has been harvested
+        before): a run read again is compared with what the store holds of it."""
         self.ctx, self.store, self.snap, self.wm = ctx, store, snap, wm
+        self.stored = stored
         self.aliases_of = ctx.config.model_aliases
+        self._unlinked: set[str] = set()  # data nodes a withdrawn INPUT edge linked to a run
 
     def run_node_id(self, run_uuid: str) -> str:
         return ids.run_id(NAME, f"{self.store.key}:{run_uuid}")
 
-    def emit(self, registry: bool = True) -> Iterator[Node | Edge]:
+    def emit(self, registry: bool = True
+             ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         runs = self.snap.runs
         logged_by_run: dict[str, list[dict[str, Any]]] = {}
         for m in self.snap.logged_models.values():
@@ -984,10 +1012,61 @@ class Emitter:
                 self.ctx.report.warn(NAME, f"run {run.get('run_uuid')} skipped: {exc}",
                                      field="runs")
             self.ctx.progress("mlflow runs", i, len(runs))
+        # last, when every run's facts are written: a dataset no run reads any more
+        yield from (NodeWithdrawal(did, unlinked=True) for did in sorted(self._unlinked))
         if registry:
             yield from self._registry()
 
-    def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]) -> Iterator[Node | Edge]:
+    def _run(self, run: dict[str, Any], logged: list[dict[str, Any]]
+             ) -> Iterator[Node | Edge | Withdrawal]:
+        """The run as MLflow has it now; what an earlier harvest wrote of it that MLflow no
+        longer says (:meth:`_withdrawn`) leaves the store."""
+        facts = list(self._run_facts(run, logged))
+        if self.stored:
+            yield from self._withdrawn(self.run_node_id(run["run_uuid"]), facts)
+        else:
+            yield from facts
+
+    def _withdrawn(self, rid: str, facts: list[Node | Edge]
+                   ) -> Iterator[Node | Edge | Withdrawal]:
+        """``facts`` of run ``rid``, its node with the attributes MLflow no longer gives
+        written empty (a deleted tag, the commit of a deleted ``mlflow.source.git.commit``,
+        the last param), then the withdrawal of each edge this harvester gave the run that
+        MLflow no longer states: the CODE edge of a commit tag deleted or changed, the
+        UPSTREAM_RUN edge of a ``mlflow.parentRunId`` deleted, the INPUT edge of a dataset the
+        run no longer has. Edges the joins derived (``via``, ``abbrev``) are theirs to
+        withdraw; those other sources give (records) are left."""
+        ctx = self.ctx
+        node = facts[0]
+        assert isinstance(node, Node)
+        old = ctx.store.get_node(rid)
+        if old is not None:
+            cleared: dict[str, Any] = {
+                k: {} if isinstance(old.attrs[k], dict) else None for k in _RUN_ATTRS
+                if k not in node.attrs and old.attrs.get(k) not in (None, {}, "")}
+            if cleared:
+                facts[0] = Node.trusted(NodeKind.RUN, rid, {**node.attrs, **cleared})
+        yield from facts
+        if old is None:
+            return
+        stated = {e.key for e in facts if isinstance(e, Edge)}
+        runs = ids.run_id(NAME, f"{self.store.key}:")
+        datasets = ids.data_id(f"mlflow:{self.store.key}", "", None).removesuffix("@unversioned")
+        for e in ctx.store.edges_of(rid):
+            if e.target != rid or e.key in stated:
+                continue
+            if (e.kind == EdgeKind.CODE and "abbrev" not in e.attrs
+                    and e.source.startswith("commit:")) or \
+                    (e.kind == EdgeKind.UPSTREAM_RUN and e.attrs.get("relation") == "parent"
+                     and e.source.startswith(runs)) or \
+                    (e.kind == EdgeKind.INPUT and "via" not in e.attrs
+                     and e.source.startswith(datasets)):
+                yield Withdrawal(e.source, e.target, str(e.kind))
+                if e.kind == EdgeKind.INPUT:
+                    self._unlinked.add(e.source)
+
+    def _run_facts(self, run: dict[str, Any], logged: list[dict[str, Any]]
+                   ) -> Iterator[Node | Edge]:
         u = run["run_uuid"]
         rid = self.run_node_id(u)
         # tag and param values may hold URLs with tokens (a CI's remote URL, a database

@@ -476,7 +476,8 @@ def _as_an_earlier_emitter_wrote_it(repo: GitRepo, kind: str, node_id: str,
                                     emitter: int | None) -> None:
     """The store as an earlier version of the harvester left it: the node's attrs as ``edit``
     changes them (with their hash, so the store stays consistent) and the watermark of that
-    ``emitter`` version (None: from before emitter versions)."""
+    ``emitter`` version (None: from before emitter versions), written as lineage writes one
+    (a watermark edited outside lineage reads as none: the store as never harvested)."""
     from lineage.serialize import dumps_str
     from lineage.store import node_hash
 
@@ -488,13 +489,15 @@ def _as_an_earlier_emitter_wrote_it(repo: GitRepo, kind: str, node_id: str,
     with store.conn:
         store.conn.execute("UPDATE nodes SET attrs = ?, hash = ? WHERE id = ?",
                            (dumps_str(attrs), node_hash(kind, node_id, attrs), node_id))
-        (wm,) = store.conn.execute("SELECT value FROM watermarks WHERE harvester = 'mlflow'"
-                                   ).fetchone()
-        old = {k: v for k, v in json.loads(wm).items() if k != "emitter"}
-        if emitter is not None:
-            old["emitter"] = emitter
-        store.conn.execute("UPDATE watermarks SET value = ? WHERE harvester = 'mlflow'",
-                           (json.dumps(old),))
+    ((scope,),) = store.conn.execute(
+        "SELECT scope FROM watermarks WHERE harvester = 'mlflow'").fetchall()
+    wm = store.get_watermark("mlflow", scope)
+    assert wm is not None
+    old = {k: v for k, v in json.loads(wm).items() if k != "emitter"}
+    if emitter is not None:
+        old["emitter"] = emitter
+    with store.transaction():
+        store.set_watermark("mlflow", scope, json.dumps(old))
     store.close()
 
 
@@ -900,3 +903,68 @@ def test_a_dataset_dvc_checked_out_as_a_symlink_is_its_repository_path(git_repo:
         assert repo_relative(source, r.path) == "data/train.csv", source
     assert repo_relative(str(r.path.parent / "elsewhere.csv"), r.path) is None
     assert repo_relative("s3://bucket/data/train.csv", r.path) is None
+
+
+def test_what_mlflow_no_longer_says_of_a_run_leaves_the_store(repo: GitRepo) -> None:
+    """``MlflowClient().delete_tag``: the run loses the tag, and with the tag
+    ``mlflow.source.git.commit`` its commit and CODE edge, with ``mlflow.parentRunId`` its
+    UPSTREAM_RUN edge; the withdrawal is in the tamper-evident log and a harvest after it
+    writes nothing."""
+    mlflow = pytest.importorskip("mlflow")
+    api.harvest(repo.path, only=["mlflow"])
+    base, child = mlflow_run("baseline"), mlflow_run("child")
+    client = mlflow.MlflowClient(f"sqlite:///{repo.path / 'mlflow.db'}")
+    for run, tag in (("baseline", "team"), ("baseline", "mlflow.source.git.commit"),
+                     ("child", "mlflow.parentRunId")):
+        client.delete_tag(EXPECTED["run_ids"][run], tag)
+    res = api.harvest(repo.path, only=["mlflow"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    graph = store.load_graph()
+    a = graph.attrs(base)
+    assert "team" not in a["tags"] and "mlflow.source.git.commit" not in a["tags"]
+    assert a.get("commit") is None
+    assert graph.in_edges(base, kind=_kind("code")) == []
+    assert "mlflow.parentRunId" not in graph.attrs(child)["tags"]
+    assert graph.in_edges(child, kind=_kind("upstream_run")) == []
+    assert store.verify().ok
+    store.close()
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_inputs_and_params_a_run_no_longer_has_are_withdrawn(repo: GitRepo) -> None:
+    """A run re-logged into the store (its rows written again without a dataset input or a
+    param): the next harvest gives the run exactly what MLflow says of it, and a dataset no
+    run reads any more leaves the store; so does a store an earlier emitter wrote."""
+    api.harvest(repo.path, only=["mlflow"])
+    db = repo.path / "mlflow.db"
+    base, tuned, broken = (EXPECTED["run_ids"][r] for r in ("baseline", "tuned", "broken"))
+    did = f"data:mlflow:mlflow.db:train@mlflow-digest:{EXPECTED['dataset_digest']}"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM inputs WHERE destination_id = ?", (base,))
+        conn.execute("DELETE FROM params WHERE run_uuid = ? AND key = 'n_estimators'", (base,))
+        conn.execute("DELETE FROM params WHERE run_uuid = ?", (broken,))
+    conn.close()
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    graph = store.load_graph()
+    store.close()
+    assert graph.in_edges(run_node(base), kind=_kind("input")) == []
+    assert graph.attrs(run_node(base))["params"] == {"lr": "0.1"}
+    assert not graph.attrs(run_node(broken)).get("params")
+    assert [e.source for e in graph.in_edges(run_node(tuned), kind=_kind("input"))] == [did]
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+    # the last run reading the dataset loses it, seen by a harvest of a newer emitter
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM inputs WHERE destination_id = ?", (tuned,))
+    conn.close()
+    _as_an_earlier_emitter_wrote_it(repo, "run", run_node(tuned), lambda attrs: None, emitter=5)
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    assert store.get_node(did) is None
+    assert [e for e in store.edges_of(run_node(tuned)) if e.kind == EdgeKind.INPUT] == []
+    assert store.verify().ok
+    store.close()
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
