@@ -364,7 +364,8 @@ class _Reader:
         elif _props(props).get("namespace") and shown:
             # an OpenLineage dataset: its name in its namespace, no repository
             return shown, None
-        elif shown and qualified == name and qualified.endswith("/" + shown):
+        elif shown and qualified.lower() == name.lower() and qualified.endswith("/" + shown):
+            # (compared in any case: a push with ``lowercase_urns`` lower-cased the urn)
             path = shown
             repo = repo or qualified[: -len(shown) - 1]
         else:

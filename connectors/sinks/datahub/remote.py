@@ -475,7 +475,8 @@ class DataHubRestSink(_TransportSink):
     name: ClassVar[str] = "datahub-rest"
     batch_size: ClassVar[int] = 100
     option_keys: ClassVar[tuple[str, ...]] = (
-        "backoff", "batch_size", "full", "openapi", "retries", "server", "timeout", "token")
+        "backoff", "batch_size", "full", "lowercase_urns", "openapi", "retries", "server",
+        "timeout", "token")
     settings: RestSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
@@ -501,7 +502,7 @@ class DataHubKafkaSink(_TransportSink):
     name: ClassVar[str] = "datahub-kafka"
     batch_size: ClassVar[int] = 500
     option_keys: ClassVar[tuple[str, ...]] = (
-        "batch_size", "bootstrap", "full", "producer.", "schema_registry.",
+        "batch_size", "bootstrap", "full", "lowercase_urns", "producer.", "schema_registry.",
         "schema_registry_url", "topic")
     settings: KafkaSettings | None = None
 

@@ -381,17 +381,19 @@ def _web_url(repo_url: str | None) -> str | None:
     return f"https://{norm}"
 
 
-def urn_builders(platform: str, env: str) -> dict[str, Any]:
+def urn_builders(platform: str, env: str, lowercase_urns: bool = False) -> dict[str, Any]:
     """Urn makers equal to acryl-datahub's ``make_*_urn`` (tested), without their parse and
     validate round trip (a third of a no-change push). Names are urn-encoded everywhere:
-    ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn."""
+    ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn.
+    ``lowercase_urns``: dataset names lower-cased, as DataHub's ``lowercase_dataset_urn``."""
     from datahub.utilities.urn_encoder import UrnEncoder
 
     enc = UrnEncoder.encode_string
     pl = f"urn:li:dataPlatform:{platform}"
     denv = env.upper()
+    low = str.lower if lowercase_urns else str
     return {
-        "dataset": lambda name: f"urn:li:dataset:({pl},{enc(name)},{denv})",
+        "dataset": lambda name: f"urn:li:dataset:({pl},{enc(low(name))},{denv})",
         "flow": lambda flow_id: f"urn:li:dataFlow:({platform},{enc(flow_id)},{env})",
         "job": lambda flow_urn, job_id: f"urn:li:dataJob:({flow_urn},{enc(job_id)})",
         "model": lambda name: f"urn:li:mlModel:({pl},{enc(name)},{env})",
@@ -473,11 +475,13 @@ class _Index:
 
 
 class _Planner:
-    def __init__(self, graph: LineageGraph, platform: str, env: str) -> None:
+    def __init__(self, graph: LineageGraph, platform: str, env: str,
+                 lowercase_urns: bool = False) -> None:
         self.g = _Index(graph)
         self.platform = platform
         self.env = env
-        u = urn_builders(platform, env)
+        self.lowercase_urns = lowercase_urns
+        u = urn_builders(platform, env, lowercase_urns)
         self._dataset, self._flow, self._job = u["dataset"], u["flow"], u["job"]
         self._model, self._group, self._deployment = u["model"], u["group"], u["deployment"]
         self.urn_of: dict[str, str] = {}
@@ -561,6 +565,8 @@ class _Planner:
         from datahub.utilities.urn_encoder import UrnEncoder
 
         platform, name = where
+        if self.lowercase_urns:
+            name = name.lower()
         return (f"urn:li:dataset:(urn:li:dataPlatform:{platform},"
                 f"{UrnEncoder.encode_string(name)},{self.env.upper()})")
 
@@ -1481,9 +1487,15 @@ class _Planner:
         return plans
 
 
-def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD") -> list[EntityPlan]:
-    """Every DataHub entity the graph maps to, with the view its aspects are built from."""
-    return _Planner(graph, platform, env).plan()
+def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
+         lowercase_urns: bool = False) -> list[EntityPlan]:
+    """Every DataHub entity the graph maps to, with the view its aspects are built from.
+
+    ``lowercase_urns`` lower-cases the name in every dataset urn (and every reference to
+    one), as DataHub's ``convert_urns_to_lowercase`` does in its sources (its Snowflake source
+    lower-cases table names): our edges then join their datasets. The names shown
+    (``datasetProperties``) keep their case."""
+    return _Planner(graph, platform, env, lowercase_urns).plan()
 
 
 # -- building: view → MCPs ------------------------------------------------------------------
@@ -2065,10 +2077,11 @@ def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
             for urn, aspect in _BUILDERS[p.kind](p)]
 
 
-def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD"
-           ) -> list[MetadataChangeProposalWrapper]:
-    """Every MCP of the graph, deterministic: definitions first, then entities by kind and urn."""
+def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
+           lowercase_urns: bool = False) -> list[MetadataChangeProposalWrapper]:
+    """Every MCP of the graph, deterministic: definitions first, then entities by kind and urn
+    (``lowercase_urns``: see :func:`plan`)."""
     out: list[MetadataChangeProposalWrapper] = []
-    for p in plan(graph, platform=platform, env=env):
+    for p in plan(graph, platform=platform, env=env, lowercase_urns=lowercase_urns):
         out.extend(build(p))
     return out

@@ -60,16 +60,19 @@ VIEW_PREFIX = "view|"
 GRAPH_SUFFIX = "|graph"
 
 
-def settings_digest(platform: str, env: str) -> str:
+def settings_digest(platform: str, env: str, lowercase_urns: bool = False) -> str:
     """The render settings and the mapping code itself: a new mapping re-renders everything."""
     from connectors.sinks.datahub import render as render_module
 
     h = hashlib.sha256(Path(render_module.__file__).read_bytes())
     h.update(f"\0{platform}\0{env}".encode())
+    if lowercase_urns:  # (absent otherwise: the digest of the default settings stays)
+        h.update(b"\0lowercase_urns")
     return h.hexdigest()
 
 
-def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
+def graph_digest(graph: LineageGraph, platform: str, env: str,
+                 lowercase_urns: bool = False) -> str:
     """Digest of everything a render depends on: the graph's nodes and edges (in a canonical
     order) and :func:`settings_digest`."""
     nxg = graph.nx
@@ -77,7 +80,7 @@ def graph_digest(graph: LineageGraph, platform: str, env: str) -> str:
                    for n, d in nxg.nodes(data=True))
     edges = sorted((s, t, k, d["attrs"]) for s, t, k, d in nxg.edges(keys=True, data=True))
     h = hashlib.sha256()
-    h.update(settings_digest(platform, env).encode())
+    h.update(settings_digest(platform, env, lowercase_urns).encode())
     h.update(orjson.dumps(nodes, option=orjson.OPT_SORT_KEYS))
     h.update(orjson.dumps(edges, option=orjson.OPT_SORT_KEYS))
     return h.hexdigest()
@@ -162,14 +165,16 @@ class DataHubSinkBase(ABC):
     name: ClassVar[str] = "datahub"
     batch_size: ClassVar[int] = 1000
     # the ``-o KEY=VALUE`` keys this target reads (a key ending in "." is a prefix)
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full", "lowercase_urns")
     # True when ``--full`` starts the destination afresh (an MCP file is rewritten): nothing
     # pushed before is left in it to clear
     full_rewrites: ClassVar[bool] = False
 
-    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
+    def __init__(self, *, platform: str | None = None, env: str | None = None,
+                 lowercase_urns: bool | None = None) -> None:
         self.platform = platform
         self.env = env
+        self.lowercase_urns = lowercase_urns
         self._lost: str | None = None  # why the destination gets everything again
         self._checked = False
         self._in_push_store = False
@@ -220,11 +225,21 @@ class DataHubSinkBase(ABC):
         env = self.env or (cfg.env if cfg else None) or "PROD"
         return platform, env
 
+    def _lowercase(self, ctx: PushContext | None) -> bool:
+        """Dataset urns lower-cased (``-o lowercase_urns=true``, else ``datahub.lowercase_urns``
+        in lineage.yaml, else off), as DataHub's ``convert_urns_to_lowercase``."""
+        if ctx is not None and ctx.options.get("lowercase_urns") is not None:
+            return option_flag(ctx.options, "lowercase_urns")
+        if self.lowercase_urns is not None:
+            return self.lowercase_urns
+        cfg = ctx.config.datahub if ctx is not None else None
+        return bool(getattr(cfg, "lowercase_urns", False))
+
     def render(self, graph: LineageGraph) -> list[MetadataChangeProposalWrapper]:
         from connectors.sinks.datahub.render import render
 
         platform, env = self._settings(None)
-        return render(graph, platform=platform, env=env)
+        return render(graph, platform=platform, env=env, lowercase_urns=self._lowercase(None))
 
     # -- the push -----------------------------------------------------------------------------
     def state_namespace(self, ctx: PushContext) -> str:
@@ -238,6 +253,7 @@ class DataHubSinkBase(ABC):
     def _push_graph(self, graph: LineageGraph, ctx: PushContext, *, digest: bool
                     ) -> PushResult:
         platform, env = self._settings(ctx)
+        lower = self._lowercase(ctx)
         full = option_flag(ctx.options, "full")
         ns = self.state_namespace(ctx)
         dest = self.destination(ctx)
@@ -246,7 +262,7 @@ class DataHubSinkBase(ABC):
         gns = ns + GRAPH_SUFFIX
         with gc_paused():
             # (push_store knows the store changed: the digest would only cost time there)
-            gdigest = graph_digest(graph, platform, env) if digest else ""
+            gdigest = graph_digest(graph, platform, env, lower) if digest else ""
             last = {} if reset else ctx.store.state_get_all(gns)
             if digest and not reset and last.get("digest") == gdigest \
                     and self._check(last.get("dest"), int(last.get("mcps", 0))):
@@ -295,7 +311,8 @@ class DataHubSinkBase(ABC):
         ns = self.state_namespace(ctx)
         gns = ns + GRAPH_SUFFIX
         reset = option_flag(ctx.options, "full") or self._destination_is_empty()
-        marker = f"{store_version(ctx.store)}:{settings_digest(platform, env)}"
+        settings = settings_digest(platform, env, self._lowercase(ctx))
+        marker = f"{store_version(ctx.store)}:{settings}"
         if not reset:
             last = ctx.store.state_get_all(gns)
             # ... and the destination still holds what that push left there
@@ -320,7 +337,7 @@ class DataHubSinkBase(ABC):
         from connectors.sinks.datahub.render import build, cleared, plan
         from connectors.sinks.datahub.validate import check_mcps
 
-        plans = plan(graph, platform=platform, env=env)
+        plans = plan(graph, platform=platform, env=env, lowercase_urns=self._lowercase(ctx))
         # aspects remembered per entity: one a rebuilt entity no longer renders is emptied
         sent_aspects: dict[str, list[str]] = {}
         for k in state if sent is None else sent:
@@ -538,10 +555,11 @@ class DataHubLiteSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-lite"
     batch_size: ClassVar[int] = 2000
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns")
 
-    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
-        super().__init__(platform=platform, env=env)
+    def __init__(self, *, platform: str | None = None, env: str | None = None,
+                 lowercase_urns: bool | None = None) -> None:
+        super().__init__(platform=platform, env=env, lowercase_urns=lowercase_urns)
         self.path: Path | None = None
         self.lite: Any = None
         self._touched: set[str] = set()
@@ -726,10 +744,11 @@ class DataHubFileSink(DataHubSinkBase):
     name: ClassVar[str] = "datahub-file"
     full_rewrites: ClassVar[bool] = True
     batch_size: ClassVar[int] = 5000
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns")
 
-    def __init__(self, *, platform: str | None = None, env: str | None = None) -> None:
-        super().__init__(platform=platform, env=env)
+    def __init__(self, *, platform: str | None = None, env: str | None = None,
+                 lowercase_urns: bool | None = None) -> None:
+        super().__init__(platform=platform, env=env, lowercase_urns=lowercase_urns)
         self.path: Path | None = None
         self._fh: Any = None
         self._first = True

@@ -61,6 +61,9 @@ class LineageSourceConfig(ConfigModel):
         None, description="DataHub platform of datasets, flows and models (default: "
         "datahub.platform in lineage.yaml, else `dvc`).")
     env: str | None = Field(None, description="DataHub environment (default: PROD).")
+    convert_urns_to_lowercase: bool | None = Field(
+        None, description="Lower-case the names in dataset urns, as DataHub's sources with "
+        "the same setting do (default: false).")
 
     # checked as lineage.yaml's datahub.platform / datahub.env are: a bad one fails the recipe
     # before anything is harvested or sent, saying what is allowed
@@ -165,7 +168,10 @@ class LineageSource(Source):
         self.report.graph_edges = graph.number_of_edges
         platform = self.config.platform or cfg.datahub.platform or "dvc"
         env = self.config.env or cfg.datahub.env or "PROD"
-        mcps = render(graph, platform=platform, env=env)
+        lower = self.config.convert_urns_to_lowercase
+        if lower is None:
+            lower = bool(getattr(cfg.datahub, "lowercase_urns", False))
+        mcps = render(graph, platform=platform, env=env, lowercase_urns=lower)
         check_mcps(mcps)
         self.report.mcps = len(mcps)
         return mcps
