@@ -59,7 +59,9 @@ def datahub_env(v: str) -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a value pydantic refuses is not quoted in its error, which ``-v`` shows: it may be a
+    # secret (a token, a URI with a password)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class MlflowConfig(_Section):

@@ -192,3 +192,15 @@ def test_only_names_the_unknown_one_in_a_list(repo: GitRepo) -> None:
     assert "'git,gtoo'" not in out
     code, out = _run("harvest", "-C", str(repo.path), "--only", ",")
     _assert_one_error(code, out, "--only names no harvester")
+
+
+def test_a_refused_secret_is_not_shown_even_with_verbose(repo: GitRepo) -> None:
+    """A token written as a list (a YAML slip): the error names the field; ``-v``, which shows
+    the traceback, does not quote the value either."""
+    repo.write("lineage.yaml", "datahub:\n  server: http://localhost:8080\n"
+                               "  token: [tok-S3CRET-123]\n")
+    for args in (["push", "-C", str(repo.path)], ["-v", "push", "-C", str(repo.path)]):
+        code, out = _run(*args)
+        assert code == 2, out
+        assert "lineage.yaml:3: field datahub.token" in out, out
+        assert "S3CRET" not in out, out
