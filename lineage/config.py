@@ -1,7 +1,8 @@
 """Project configuration: ``lineage.yaml`` at the repository root (optional) + environment.
 
 Environment variables win over the file, so CI jobs configure everything without a file:
-``LINEAGE_STORE`` (store folder), ``MLFLOW_TRACKING_URI``, ``DATAHUB_GMS_URL`` /
+``LINEAGE_STORE`` (store folder), ``MLFLOW_TRACKING_URI``, ``MLFLOW_REGISTRY_URI``,
+``DATAHUB_GMS_URL`` /
 ``DATAHUB_GMS_TOKEN``, ``ATLAS_URL`` / ``ATLAS_USERNAME`` / ``ATLAS_PASSWORD``.
 Secrets are kept as ``SecretStr`` so they never print.
 """
@@ -23,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from lineage import ids
 from lineage.errors import ConfigError
 
 CONFIG_FILE = "lineage.yaml"
@@ -64,8 +66,30 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
+def mlflow_store_uri(v: str | None) -> str | None:
+    """``v`` stripped (None when empty), or ValueError when it is a SQLite URI MLflow cannot
+    read: ``sqlite:`` needs three slashes (``sqlite:/x.db``, ``sqlite://x.db`` name no file
+    SQLAlchemy opens). The URI is shown without its credentials."""
+    if v is None or not v.strip():
+        return None
+    v = v.strip()
+    clean = ids.strip_credentials(v)
+    if clean.lower().startswith("sqlite:") and not clean[len("sqlite:"):].startswith("///"):
+        raise ValueError(f"{clean!r} is not a SQLite store URI: write sqlite:///relative.db "
+                         "(in the repository) or sqlite:////absolute/path.db")
+    return v
+
+
 class MlflowConfig(_Section):
-    tracking_uri: str | None = None
+    tracking_uri: str | None = Field(None, description="MLFLOW_TRACKING_URI wins")
+    registry_uri: str | None = Field(
+        None, description="the model registry, when not the tracking store; "
+                          "MLFLOW_REGISTRY_URI wins")
+
+    @field_validator("tracking_uri", "registry_uri")
+    @classmethod
+    def _store_uri(cls, v: str | None) -> str | None:
+        return mlflow_store_uri(v)
 
 
 class OpenLineageConfig(_Section):
@@ -184,6 +208,8 @@ def load_config(repo_root: Path) -> Config:
         cfg.store = env["LINEAGE_STORE"]
     if env.get("MLFLOW_TRACKING_URI"):
         cfg.mlflow.tracking_uri = env["MLFLOW_TRACKING_URI"]
+    if env.get("MLFLOW_REGISTRY_URI"):
+        cfg.mlflow.registry_uri = env["MLFLOW_REGISTRY_URI"]
     if env.get("DATAHUB_GMS_URL"):
         cfg.datahub.server = env["DATAHUB_GMS_URL"]
     if env.get("DATAHUB_GMS_TOKEN"):

@@ -3,7 +3,8 @@
 Where the tracking store is found (as MLflow users expect): ``MLFLOW_TRACKING_URI`` or
 ``mlflow.tracking_uri`` in ``lineage.yaml``. ``sqlite:///mlflow.db`` is relative to the
 repository root, ``sqlite:////abs/mlflow.db`` absolute. The model registry is
-``MLFLOW_REGISTRY_URI`` when set (resolved the same way), else the tracking store.
+``MLFLOW_REGISTRY_URI`` or ``mlflow.registry_uri`` when set (resolved the same way), else the
+tracking store.
 
 How it is read:
 
@@ -177,7 +178,8 @@ def resolve_tracking_uri(uri: str, repo_root: Path) -> TrackingStore:
 
 def resolve_registry_uri(tracking: TrackingStore, repo_root: Path,
                          uri: str | None = None) -> TrackingStore | None:
-    """The model registry MLflow reads when it is not the tracking store: ``uri``, by default
+    """The model registry MLflow reads when it is not the tracking store: ``uri`` (the
+    harvest's ``mlflow.registry_uri``, which ``MLFLOW_REGISTRY_URI`` overrides), by default
     ``MLFLOW_REGISTRY_URI``, resolved as the tracking URI is (a relative path is the
     repository's). None when it is unset or names the tracking store itself."""
     uri = (os.environ.get("MLFLOW_REGISTRY_URI", "") if uri is None else uri).strip()
@@ -742,7 +744,7 @@ class MlflowHarvester:
         if not uri:
             return
         store = resolve_tracking_uri(uri, ctx.repo_path)
-        registry = resolve_registry_uri(store, ctx.repo_path)
+        registry = resolve_registry_uri(store, ctx.repo_path, ctx.config.mlflow.registry_uri)
         scope = store.key
         raw_wm = ctx.watermark(scope)
         wm: dict[str, Any] = json.loads(raw_wm) if raw_wm else {}
