@@ -1859,6 +1859,9 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
     (:func:`recorded_clash`), else None. With ``file`` the error names the record file, the
     line of the first field that differs (``line_of``) and how to correct a record in a file;
     without, the command line (``--id``, ``--prop``)."""
+    refused = foreign_correction(store, record, file=file, line_of=line_of)
+    if refused is not None:
+        return refused
     clash = recorded_clash(store, nid, facts, earlier_ok=earlier_ok)
     if not clash:
         if isinstance(record, RunRecord):  # the model versions it produced are immutable too
@@ -1919,6 +1922,38 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
                     "at that time, give it its own `id:`; else " + hint)
     return InputError(message, file=file, line=line_of(fields[0]) if line_of else None,
                       field=fields[0], hint=hint)
+
+
+def foreign_correction(store: Store, record: _Record, *, file: str | None = None,
+                       line_of: Callable[[str], int] | None = None) -> InputError | None:
+    """The error to raise when ``record`` is an approval that corrects (``supersedes``) a
+    stored approval someone else decided, else None. An approval is its approver's decision:
+    only they correct it (another person's correction would reinstate an approval they
+    withdrew, or make their rejection vanish); anyone records their own decision. People
+    are told apart as the audit tells them (``carl`` is ``carl@example.com``)."""
+    if not isinstance(record, ApprovalRecord) or not record.properties.get("supersedes"):
+        return None
+    from lineage.audit.rules import person, same_person
+
+    me = person(record.approver)
+    for ref in str(record.properties["supersedes"]).split(","):
+        ref = ref.strip()
+        stored = store.get_node(ref if ref.startswith("approval:") else f"approval:{ref}") \
+            if ref else None
+        if stored is None or str(stored.kind) != "approval":
+            continue
+        theirs = str(stored.attrs.get("approver") or "")
+        them = person(theirs)
+        if me is not None and them is not None and same_person(me, them):
+            continue
+        name = ref.removeprefix("approval:")
+        return InputError(
+            f"approval {name} was decided by {theirs}: only {theirs} may correct it",
+            file=file, line=line_of("properties") if line_of and file else None,
+            field="properties.supersedes",
+            hint=f"record your own decision without supersedes (it counts beside {theirs}'s), "
+                 f"or ask {theirs} to record the correction")
+    return None
 
 
 def _check_recorded(store: Store, record: _Record, nid: str, facts: list[Node | Edge]) -> None:
@@ -2019,7 +2054,7 @@ __all__ = [
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
     "recorded_clash",
-    "recorded_clash_of", "recorded_conflict", "said_otherwise",
+    "foreign_correction", "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "ENDED", "NOT_ENDED", "RUN_STATUSES", "is_url", "metric_json", "normalize_uri", "run_clash_of",
     "run_merged", "run_progress", "run_record_merged", "run_stage",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",

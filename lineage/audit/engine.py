@@ -253,6 +253,9 @@ class AuditContext:
         nothing: removing what it names would let a gate pass."""
         self.superseded: dict[str, list[str]] = {}  # record → the records that supersede it
         self.foreign_corrections: dict[str, list[str]] = {}  # same, about another system
+        # approval → approvals by other people naming it as corrected: a decision is its
+        # approver's, and only they correct it (another's would reinstate what they withdrew)
+        self.foreign_approver: dict[str, list[str]] = {}
         pairs: list[tuple[str, str]] = []
         for kind in SUPERSEDABLE:
             prefix = kind + ":"
@@ -276,6 +279,9 @@ class AuditContext:
                         continue
                     if self._written_after(target, n):
                         continue  # named before it existed: it corrects nothing
+                    if kind == "approval" and self._other_approver(n, target):
+                        self.foreign_approver.setdefault(target, []).append(n)
+                        continue
                     if kind in FUTURE_CORRECTS_NOTHING and self.future_dated(n):
                         # a correction from the future must not make a live deployment, an
                         # open alert or the assessment in force vanish now
@@ -299,6 +305,15 @@ class AuditContext:
         for n, target in pairs:
             if not reaches(target, n):  # in a cycle, neither record corrects the other
                 self.superseded.setdefault(target, []).append(n)
+
+    def _other_approver(self, correction: str, approval: str) -> bool:
+        """The two approvals are decisions of different people (by the audit's one rule of
+        who is one person); False when the approval is not in the graph."""
+        if approval not in self.idx.attrs:
+            return False
+        mine = _rules.person(str(self.idx.a(correction).get("approver") or ""))
+        theirs = _rules.person(str(self.idx.a(approval).get("approver") or ""))
+        return mine is None or theirs is None or not _rules.same_person(mine, theirs)
 
     def _written_after(self, record: str, other: str) -> bool:
         """The store first wrote ``record`` after ``other`` (False when it does not say when

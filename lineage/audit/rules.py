@@ -116,6 +116,19 @@ def _for_other_deployments(ctx: AuditContext, version: str,
     return out
 
 
+def _foreign_corrections(ctx: AuditContext, approvals: list[str]) -> list[tuple[str, str]]:
+    """Corrections (``supersedes``) of these approvals by other people, which correct
+    nothing: (the correction, why)."""
+    out = []
+    for ap in approvals:
+        for c in sorted(ctx.foreign_approver.get(ap, ())):
+            out.append((c, f"approval {_rid(c)} by {ctx.idx.a(c).get('approver')} names "
+                           f"{_rid(ap)} as the approval it corrects, but {_rid(ap)} is "
+                           f"{ctx.idx.a(ap).get('approver')}'s decision: only they may "
+                           "correct it"))
+    return out
+
+
 def _misdirected(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
     """Approvals naming the deployment that approve another version or environment (an
     approval of churn@v1.0.0 does not approve the credit@v1.1.0 deployment it names), and
@@ -251,13 +264,16 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                 why.append(f"approval {_rid(ap)} was superseded by {said}")
             wrong = _misdirected(ctx, v, d)
             why += [reason for _, reason in wrong]
+            refused = _foreign_corrections(ctx, approvals)
+            why += [reason for _, reason in refused]
             if not approvals and not gone and not wrong:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"
             else:
                 msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
                        + "; ".join(sorted(why)))
             yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes),
-                                                     *(ap for ap, _ in wrong)],
+                                                     *(ap for ap, _ in wrong),
+                                                     *(c for c, _ in refused)],
                              remediation=_approve_fix(ctx, v, d), **kw)
 
 

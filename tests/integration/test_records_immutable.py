@@ -88,10 +88,11 @@ def test_an_edited_record_file_is_refused_and_the_store_is_unchanged(
 
 
 def test_the_correction_as_a_new_record_that_supersedes_is_accepted(repo: GitRepo) -> None:
+    # (by the approver: only they correct their decision, test_audit_correction_approver.py)
     assert _harvest(repo).exit_code == 0
     with (repo.path / APPROVALS).open("a") as f:
         f.write("\n- kind: approval\n  id: churn-v1.1.0-prod-2\n  model: churn@v1.1.0\n"
-                "  environment: prod\n  approver: mallory\n  decision: rejected\n"
+                "  environment: prod\n  approver: alice\n  decision: rejected\n"
                 "  decided_at: 2026-01-22T10:00:00Z\n"
                 "  properties: {supersedes: churn-v1.1.0-prod}\n")
     assert _harvest(repo).exit_code == 0
