@@ -47,9 +47,10 @@ def test_superseded_assessment_and_approval_are_not_current_in_atlas(
             "--assessor", "rita@example.com", "--date", "2026-01-02", "--id", "churn-2026-fix",
             "--purpose", "Rank retail customers by churn likelihood",
             "--prop", "supersedes=churn-2026")
+    # ada corrects her own staging approval (its evidence was another ticket)
     lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "staging",
-            "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
-            "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--approver", "ada@example.com", "--role", "ml-engineer", "--decided-at",
+            "2026-01-14T10:00:00Z", "--evidence", "ML-13", "--id", "churn-v1.1.0-staging-fix",
             "--prop", "supersedes=churn-v1.1.0-staging")
     lineage("push", "--to", "atlas", "-C", repo)
     group = entity(atlas, "lineage_model", "model_group:churn")
@@ -59,7 +60,7 @@ def test_superseded_assessment_and_approval_are_not_current_in_atlas(
     v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
     assert [c["typeName"] for c in v2["classifications"]] == ["EUAIAct_Limited"]
     status = v2["businessAttributes"]["lineage_approval_status"]
-    assert status["approvers"] == ["max@example.com"]
+    assert status["evidence"] == ["ML-13"]
     assert status["approvalIds"] == ["approval:churn-v1.1.0-staging-fix"]
 
 
@@ -198,7 +199,7 @@ def test_a_correction_about_another_system_leaves_this_ones_records(
             "--assessor", "bob@example.com", "--date", "2026-01-05", "--id", "credit-2026",
             "--prop", "supersedes=churn-2026")
     lineage("record", "approval", "-C", repo, "--model", "credit@v1", "--env", "prod",
-            "--approver", "bob@example.com", "--role", "ml-lead", "--decided-at",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decided-at",
             "2026-01-05T10:00:00Z", "--id", "credit-v1-prod",
             "--prop", "supersedes=churn-v1.0.0-prod")
     lineage("push", "--to", "atlas", "-C", repo)

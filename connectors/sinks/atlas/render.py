@@ -30,13 +30,15 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lineage.audit.rules import person, same_person
-from lineage.classes import equivalence_classes
 from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
 
 if TYPE_CHECKING:
+    from lineage.audit.engine import AuditContext
+    from lineage.audit.index import AuditIndex
+    from lineage.audit.policy import Policy
     from lineage.graph import LineageGraph
+    from lineage.store import Store
 
 QN_SUFFIX = "@lineage"
 STEP_SUFFIX = "#deploy"
@@ -54,9 +56,6 @@ ENTITY_TYPE: dict[NodeKind, str] = {
 }
 DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.MODEL,
                  NodeKind.DEPLOYMENT}
-# records a correction can supersede (``properties.supersedes``), as the audit reads them
-SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
-                NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 UNAPPROVED = {"status": "unapproved", "approvalCount": 0}
 # Atlas attribute ← node attribute, for facts a source may withdraw (sent empty to clear)
 CLEARABLE: dict[NodeKind, dict[str, str]] = {
@@ -73,10 +72,10 @@ CLEARABLE: dict[NodeKind, dict[str, str]] = {
     NodeKind.DEPLOYMENT: {"endpoint": "endpoint", "retiredAt": "retired_at"},
     NodeKind.DATA: {"remote": "remote"},
 }
-# the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
-TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
 # one approver's decisions at the same instant: the stricter last (lineage.audit.rules)
 DECISION_RANK = {"approved": 0, "conditional": 1}
+# the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
+TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
 TIER_CLASSIFICATION = {"unacceptable": "EUAIAct_Unacceptable", "high": "EUAIAct_High",
                        "limited": "EUAIAct_Limited", "minimal": "EUAIAct_Minimal"}
 
@@ -99,12 +98,6 @@ def epoch_ms(value: Any) -> int | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
     return int(t.timestamp() * 1000)
-
-
-def _group_name(ref: str) -> str:
-    """``model:churn@v1`` / ``churn@v1`` / ``model_group:churn`` / ``churn`` → ``churn``."""
-    name = ref.split(":", 1)[1] if ref.startswith(("model:", "model_group:")) else ref
-    return name.rsplit("@", 1)[0] if ref.startswith("model:") or "@" in name else name
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:
@@ -137,85 +130,50 @@ def _non_finite(d: dict[str, Any] | None) -> dict[str, str]:
     return out
 
 
+def audit_context(source: LineageGraph | Store | AuditIndex, now: datetime | None = None,
+                  policy: Policy | None = None) -> AuditContext:
+    """The audit's context over ``source`` (a graph, a store or an index), as ``lineage
+    audit`` builds it: the store's index carries when each record was written, which the
+    audit reads (a date later than its writing is no evidence, a correction written before
+    what it names corrects nothing). ``policy``: the built-in default when not given."""
+    from lineage.audit import build_index, resolve_policy
+    from lineage.audit.engine import AuditContext
+
+    when = now or datetime.now(UTC)
+    return AuditContext(build_index(source), policy or resolve_policy(None)[0], when)
+
+
 class _Renderer:
-    def __init__(self, graph: LineageGraph, now: datetime | None = None) -> None:
+    def __init__(self, graph: LineageGraph, now: datetime | None = None,
+                 audit: AuditContext | None = None) -> None:
         self.g = graph
-        self.now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
-        # records that name their subject by attribute only (no edge), indexed once
-        self.assessments_of: dict[str, list[str]] = {}
-        for n in graph.nodes(NodeKind.RISK_ASSESSMENT):
-            if n.attrs.get("model_group") and n.attrs.get("tier"):
-                self.assessments_of.setdefault(n.attrs["model_group"], []).append(n.id)
-        self._latest: dict[str, str | None] = {}
-        self.retrainings_of: dict[str, list[str]] = {}
-        for n in graph.nodes(NodeKind.RETRAINING):
-            if n.attrs.get("new_model"):
-                self.retrainings_of.setdefault(n.attrs["new_model"], []).append(n.id)
-        self._group_classes()
-        # a record a correction supersedes sets no tier, approval status, retraining, alert or
-        # document (the audit no longer counts it); its own entity, if it has one, stays. A
-        # record about another AI system corrects nothing here (as the audit reads it)
-        self.superseded: set[str] = set()
-        self.superseded_by: dict[str, list[str]] = {}
-        for kind in SUPERSEDABLE:
-            for n in graph.nodes(kind):
-                props = n.attrs.get("properties")
-                refs = props.get("supersedes") if isinstance(props, dict) else None
-                for ref in (refs if isinstance(refs, list) else str(refs or "").split(",")):
-                    ref = str(ref).strip()
-                    target = ref if ref.startswith(f"{kind}:") else f"{kind}:{ref}"
-                    if not ref or target == n.id:
-                        continue
-                    mine, theirs = self.record_groups(n.id), self.record_groups(target)
-                    if mine and theirs and not mine & theirs:
-                        continue
-                    self.superseded.add(target)
-                    self.superseded_by.setdefault(target, []).append(n.id)
+        when = now or datetime.now(UTC)
+        self.now_ms = int(when.timestamp() * 1000)
+        # the governance state is what the audit reads (lineage audit, lineage show): its own
+        # context answers which records a correction superseded, the assessment in force, the
+        # approvals that count for a deployment and why, the retraining that trained a version
+        self.audit = audit if audit is not None else audit_context(graph, when)
+        self._explained: dict[str, dict[str, Any]] = {}
 
-    def _group_classes(self) -> None:
-        """AI systems as the audit forms them: the registered models of versions joined by
-        ``same_as`` (GTO and MLflow spellings of one version) are one system, with one tier."""
-        # versions joined by same_as are one version (GTO churn@v1.1.0 and MLflow churn/3)
-        same = [(m.id, other) for m in self.g.nodes(NodeKind.MODEL)
-                for other in self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL)]
-        self.spellings: dict[str, list[str]] = {
-            m_id: ms for ms in equivalence_classes((), same).values() for m_id in ms}
-        named = [[m.id, *self.version_groups(m.id),
-                  *self.succs(m.id, EdgeKind.SAME_AS, NodeKind.MODEL)]
-                 for m in self.g.nodes(NodeKind.MODEL)]
-        classes = equivalence_classes(
-            [g.id for g in self.g.nodes(NodeKind.MODEL_GROUP)],
-            ((ids[0], x) for ids in named for x in ids[1:]))
-        self.group_class: dict[str, str] = {}
-        self.class_members: dict[str, list[str]] = {}
-        for ms in classes.values():
-            groups = [x for x in ms if x.startswith("model_group:")]
-            if groups:  # (sorted: the first is the smallest)
-                self.class_members[groups[0]] = groups
-                for group in groups:
-                    self.group_class[group] = groups[0]
+    @property
+    def superseded(self) -> dict[str, list[str]]:
+        """Record → the records that correct it, as the audit reads them (a correction
+        written before what it names, one dated ahead of its writing, one about another
+        system or in a cycle corrects nothing)."""
+        return self.audit.superseded
 
-    def version_groups(self, model_id: str) -> list[str]:
-        """The registered models a version names (edge, else its ``group`` attribute)."""
-        groups = self.succs(model_id, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
-        if groups:
-            return sorted(groups)
-        name = self.g.attrs(model_id).get("group") if model_id in self.g else None
-        return [f"model_group:{name}"] if name else []
+    def superseded_by(self, record: str) -> list[str]:
+        return sorted(self.audit.superseded_by(record))
 
-    def record_groups(self, record: str) -> set[str]:
-        """The AI systems a record names (by its version or model-group attributes); empty
-        when it names none."""
-        a = self.g.attrs(record) if record in self.g else {}
-        out = set()
-        for key in ("model", "previous_model", "new_model", "model_group"):
-            v = a.get(key)
-            if not isinstance(v, str) or not v:
-                continue
-            gs = self.version_groups(v) if v.startswith("model:") else []
-            g = gs[0] if gs else f"model_group:{_group_name(v)}"
-            out.add(self.group_class.get(g, g))
-        return out
+    def explain(self, model_id: str) -> dict[str, Any] | None:
+        """What the audit reads of the version class of ``model_id`` (None: no class)."""
+        v = self.audit.version_of(model_id)
+        if v is None:
+            return None
+        if v not in self._explained:
+            self._explained[v] = self.audit.explain(
+                v, data_attrs=lambda d: self.g.attrs(d) if d in self.g else {})
+        return self._explained[v]
 
     # -- helpers ------------------------------------------------------------------------------
     def rendered(self, nid: str) -> bool:
@@ -260,35 +218,37 @@ class _Renderer:
             return f"{a['group']}@{a['version']}"
         return model_id.removeprefix("model:")
 
-    # -- governance lookups --------------------------------------------------------------------
-    def latest_assessment(self, group_id: str) -> str | None:
-        if group_id not in self._latest:
-            self._latest[group_id] = self._latest_assessment(group_id)
-        return self._latest[group_id]
-
-    def _latest_assessment(self, group_id: str) -> str | None:
-        # every registered model of the AI system: an assessment of one sets the tier of all
-        members = self.class_members.get(self.group_class.get(group_id, group_id), [group_id])
-        ids: list[str] = []
-        for g in members:
-            ids += [i for i in self.preds(g, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)
-                    if self.g.attrs(i).get("tier") and i not in ids]
-            ids += [i for i in self.assessments_of.get(g, []) if i not in ids]
-        # an assessment dated after now has not been made yet (as the audit reads it): a
-        # "minimal" filed ahead must not lift today's tier
-        ids = [i for i in ids if i not in self.superseded
-               and (epoch_ms(self.g.attrs(i).get("assessed_at")) or 0) <= self.now_ms]
-        if not ids:
+    # -- governance lookups (the audit's reading) -------------------------------------------
+    def latest_assessment(self, group_id: str | None) -> str | None:
+        """The assessment in force for the AI system of a registered model, as the audit
+        takes it: each registered model's latest dated no later than now (of two the same
+        instant, the stricter), of an AI system's registered models the strictest, after
+        the corrections."""
+        if not group_id:
             return None
-        return max(ids, key=self._assessed_key)
+        if group_id in self.audit.group_canon:
+            return self.audit.latest_assessment(group_id)
+        # a registered model the audit does not know (only named by a record: a governance
+        # job's fresh store recording a reassessment): its own latest, read as the audit reads
+        # a known one's, so the tier it records replaces the old one in Atlas
+        ids = {i for i in self.preds(group_id, EdgeKind.ASSESSES, NodeKind.RISK_ASSESSMENT)}
+        ids |= {n.id for n in self.g.nodes(NodeKind.RISK_ASSESSMENT)
+                if n.attrs.get("model_group") == group_id}
+        ids = {i for i in ids if self.g.attrs(i).get("tier") in TIER_CLASSIFICATION
+               and not self.audit.superseded_by(i)
+               and (epoch_ms(self.g.attrs(i).get("assessed_at")) or 0) <= self.now_ms}
+        return max(ids, key=self._assessed_key) if ids else None
 
     def _assessed_key(self, assessment: str) -> tuple[int, int, str]:
-        """Latest last, as the audit orders them: at the same instant the stricter tier (a
-        same-day "minimal" does not lift a "high" by the name of its id)."""
+        """Latest last, as the audit orders them: at the same instant the stricter tier."""
         a = self.g.attrs(assessment)
         at = epoch_ms(a.get("assessed_at"))
         return (at if at is not None else -(2**63), TIER_RANK.get(str(a.get("tier")), 0),
                 assessment)
+
+    def version_assessment(self, model_id: str) -> str | None:
+        v = self.audit.version_of(model_id)
+        return self.latest_assessment(self.audit.group_of(v)) if v else None
 
     def risk_bm(self, assessment: str) -> dict[str, Any]:
         a = self.g.attrs(assessment)
@@ -299,65 +259,75 @@ class _Renderer:
             "nextReview": epoch_ms(a.get("next_review")), "assessmentId": assessment,
         })
 
-    def group_of(self, model_id: str) -> str | None:
-        groups = self.succs(model_id, EdgeKind.VERSION_OF, NodeKind.MODEL_GROUP)
-        if groups:
-            return groups[0]
-        name = self.g.attrs(model_id).get("group")
-        return f"model_group:{name}" if name and f"model_group:{name}" in self.g else None
+    def version_approvals(self, model_id: str) -> list[dict[str, Any]]:
+        """The approvals of a version (any registry's spelling) the audit lists, with their
+        standing; those a correction superseded and those dated after now (not decided
+        yet) left out."""
+        facts = self.explain(model_id)
+        return [r for r in (facts or {}).get("approvals", [])
+                if not r["superseded_by"] and r["status"] != "not decided yet"
+                and self.rendered(r["id"])]
 
-    def deployment_approvals(self, deployment: str, models: list[str]) -> list[str]:
-        """The approvals that speak for a deployment, as the audit reads them: those naming
-        it, and those of its version for its environment (or for every environment) decided
-        no later than it was deployed (a later decision does not make it approved)."""
-        a = self.g.attrs(deployment)
-        env, deployed = a.get("environment"), epoch_ms(a.get("deployed_at"))
-        if deployed is not None:
-            # a deployment dated ahead already runs (it was recorded): approvals dated after
-            # now do not make it approved (a claim about the future is no evidence)
-            deployed = min(deployed, self.now_ms)
-        # the version under any registry's spelling (same_as), as the audit reads it
-        spellings = sorted({s for m in models for s in self.spellings.get(m, [m])})
-        # one naming the deployment but approving another version or environment does not
-        # approve it (as the audit reads it)
-        named = [ap for ap in self.preds(deployment, EdgeKind.APPROVES, NodeKind.APPROVAL)
-                 if self.g.attrs(ap).get("environment") in (None, env)
-                 and (not spellings or not isinstance(self.g.attrs(ap).get("model"), str)
-                      or self.g.attrs(ap)["model"] in spellings)]
-        of_versions = [ap for m in spellings for ap in self.preds(m, EdgeKind.APPROVES,
-                                                                   NodeKind.APPROVAL)
-                       if self.g.attrs(ap).get("environment") in (None, env)]
-        out = set()
-        for ap in [*named, *of_versions]:
-            decided = epoch_ms(self.g.attrs(ap).get("decided_at"))
-            if deployed is not None and (decided is None or decided > deployed):
-                continue
-            out.add(ap)
-        return sorted(out)
+    def approval_bm(self, model_id: str) -> dict[str, Any]:
+        """A version's approval status: the approvals naming it (any registry's spelling),
+        for any environment (one naming only a deployment speaks for that deployment);
+        ``approvalCount`` those the audit holds in force (not withdrawn by a later rejection
+        of their approver, not dated after they were recorded)."""
+        v = self.audit.version_of(model_id)
+        recs = [r for r in self.version_approvals(model_id) if v in self.approved_versions(r["id"])]
+        return self._status(recs, {r["id"] for r in recs if r["status"] == "in force"})
 
-    def approval_bm(self, target: str, approvals: list[str] | None = None) -> dict[str, Any]:
-        """``approvals``: those that speak for a deployment (:meth:`deployment_approvals`),
-        all for its one environment; else the version's, for any environment."""
-        given = self.preds(target, EdgeKind.APPROVES, NodeKind.APPROVAL) if approvals is None \
-            else approvals
-        ids = [i for i in given if self.rendered(i) and i not in self.superseded]
-        if not ids:
+    def approved_versions(self, approval: str) -> set[str | None]:
+        """The version classes an approval names (edge, else its ``model`` attribute)."""
+        named = self.succs(approval, EdgeKind.APPROVES, NodeKind.MODEL)
+        model = self.g.attrs(approval).get("model")
+        if isinstance(model, str) and model.startswith("model:"):
+            named.append(model)
+        return {self.audit.version_of(m) for m in named}
+
+    def deployment_approval_bm(self, deployment: str, model_id: str | None) -> dict[str, Any]:
+        """A deployment's approval status, as ``deployment-approved`` reads it: the decisions
+        that speak for it (naming it or its version for its environment or for every
+        environment, decided no later than it was deployed) and, counted, those that approve
+        it (``lineage show``: ``approved_by``)."""
+        facts = self.explain(model_id) if model_id else None
+        dep = next((d for d in (facts or {}).get("deployments", []) if d["id"] == deployment),
+                   None)
+        if facts is None or dep is None:
             return dict(UNAPPROVED)
-        ids.sort(key=lambda i: (self._decided_key(i), i))
-        recs = [self.g.attrs(i) for i in ids]
+        counted = set(dep["approved_by"])
+        env = self.g.attrs(deployment).get("environment")
+        deployed = self.audit.deployed_at(deployment)
+        version = self.audit.version_of(model_id)
+        recs = []
+        for r in self.version_approvals(str(model_id)):
+            if r["id"] in counted:
+                recs.append(r)
+                continue
+            named = self.succs(r["id"], EdgeKind.APPROVES, NodeKind.DEPLOYMENT)
+            model = self.g.attrs(r["id"]).get("model")
+            decided = self.audit.trusted_time(r["id"], "decided_at")
+            if r["environment"] not in (None, env) or (named and deployment not in named) \
+                    or (isinstance(model, str) and self.audit.version_of(model) != version) \
+                    or decided is None or decided > deployed:
+                continue
+            recs.append(r)
+        return self._status(recs, counted)
+
+    def _status(self, recs: list[dict[str, Any]], counted: set[str]) -> dict[str, Any]:
+        if not recs:
+            return dict(UNAPPROVED)
+        recs = sorted(recs, key=lambda r: (self._decided_key(r["id"]), r["id"]))
         last = recs[-1]
         return _compact({
-            "status": last.get("decision", "approved"),
+            "status": last["decision"] or "approved",
             "approvers": sorted({r["approver"] for r in recs if r.get("approver")}),
             "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
-            "approvalCount": sum(1 for i, r in zip(ids, recs, strict=True)
-                                 if r.get("decision", "approved") == "approved"
-                                 and (epoch_ms(r.get("decided_at")) or 0) <= self.now_ms
-                                 and not self.withdrawn(i, ids,
-                                                        one_env=approvals is not None)),
+            "approvalCount": sum(1 for r in recs if r["id"] in counted
+                                 and (r["decision"] or "approved") == "approved"),
             "lastDecisionAt": epoch_ms(last.get("decided_at")),
             "environments": sorted({r["environment"] for r in recs if r.get("environment")}),
-            "approvalIds": ids,
+            "approvalIds": [r["id"] for r in recs],
             "evidence": sorted({r["evidence"] for r in recs if r.get("evidence")}),
         })
 
@@ -369,36 +339,17 @@ class _Renderer:
         return (at if at is not None else -(2**63),
                 DECISION_RANK.get(str(a.get("decision", "approved")), 2))
 
-    def withdrawn(self, approval: str, among: list[str], *, one_env: bool = False) -> bool:
-        """A rejection by the same person (however spelled: ``rita@example.com``, ``Rita
-        <rita@example.com>``), decided at or after the approval, withdraws it, as the audit
-        reads it. ``one_env``: ``among`` all apply to one environment (a deployment's), so a
-        rejection for it withdraws an approval for every environment too; else the rejection
-        must be for the approval's environment, or for every environment."""
-        a = self.g.attrs(approval)
-        me = person(str(a.get("approver") or ""))
-        when = self._decided_key(approval)
-        for other in among:
-            b = self.g.attrs(other)
-            if other == approval or b.get("decision", "approved") in ("approved", "conditional"):
-                continue
-            them = person(str(b.get("approver") or ""))
-            if me is None or them is None or not same_person(me, them):
-                continue
-            if not one_env and b.get("environment") not in (None, a.get("environment")):
-                continue
-            if epoch_ms(b.get("decided_at")) is None or epoch_ms(a.get("decided_at")) is None \
-                    or self._decided_key(other) >= when:
-                return True
-        return False
-
     def retraining_bm(self, model_id: str) -> dict[str, Any] | None:
-        ids = set(self.preds(model_id, EdgeKind.RETRAINS, NodeKind.RETRAINING))
-        ids |= set(self.retrainings_of.get(model_id, []))
-        ids -= self.superseded
-        if not ids:
+        """The retraining that trained the version, as ``retraining-logged`` reads it: the
+        latest of the records naming it (or its run) that a correction did not supersede,
+        one the rule counts before one it does not."""
+        facts = self.explain(model_id)
+        recs = [r for r in (facts or {}).get("retraining", [])
+                if r["role"] == "trained by" and not r["superseded_by"]]
+        if not recs:
             return None
-        rid = max(ids, key=lambda i: (str(self.g.attrs(i).get("at") or ""), i))
+        rec = max(recs, key=lambda r: (r["counts"], str(r.get("at") or ""), r["id"]))
+        rid = rec["id"]
         a = self.g.attrs(rid)
         prev = a.get("previous_model") or next(
             iter(self.preds(rid, EdgeKind.RETRAINS, NodeKind.MODEL)), None)
@@ -557,8 +508,7 @@ class _Renderer:
                    "sameAs": self.refs(self.succs(nid, EdgeKind.SAME_AS, NodeKind.MODEL)),
                    "sourceCommit": self.one(self.preds(nid, EdgeKind.TAGGED), NodeKind.COMMIT),
                    "artifact": self.one(self.preds(nid, EdgeKind.ARTIFACT), NodeKind.DATA)}
-            grp = self.group_of(nid)
-            assessment = self.latest_assessment(grp) if grp else None
+            assessment = self.version_assessment(nid)
             if assessment:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
             status = self.approval_bm(nid)
@@ -584,16 +534,15 @@ class _Renderer:
                      "deployedBy": a.get("deployed_by"), "retiredAt": epoch_ms(a.get("retired_at")),
                      "deploymentSource": a.get("source"), "recordFile": a.get("record_file")}
             rel = {"modelVersion": self.one(models, NodeKind.MODEL)}
-            groups = {g for m in models if (g := self.group_of(m))}
-            assessment = self.latest_assessment(sorted(groups)[0]) if groups else None
+            deployed = models[0] if models else None
+            assessment = self.version_assessment(deployed) if deployed else None
             if assessment and not gone:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
             if not gone:
-                bm["lineage_approval_status"] = self.approval_bm(
-                    nid, self.deployment_approvals(nid, models))
+                bm["lineage_approval_status"] = self.deployment_approval_bm(nid, deployed)
             else:
                 props = attrs["properties"] = dict(a.get("properties") or {})
-                props["supersededBy"] = ",".join(sorted(self.superseded_by[nid]))
+                props["supersededBy"] = ",".join(self.superseded_by(nid))
             if models:
                 step_id = nid + STEP_SUFFIX
                 extra.append({
@@ -621,8 +570,8 @@ class _Renderer:
                      "environment": a.get("environment"), "evidence": a.get("evidence"),
                      "recordFile": a.get("record_file")}
             if gone:
-                attrs["properties"] = {**(a.get("properties") or {}), "supersededBy": ",".join(
-                    sorted(self.superseded_by[nid]))}
+                attrs["properties"] = {**(a.get("properties") or {}),
+                                       "supersededBy": ",".join(self.superseded_by(nid))}
             rel = {"approvedVersions": self.refs(targets, {NodeKind.MODEL}),
                    "approvedDeployments": self.refs(targets, {NodeKind.DEPLOYMENT})}
         else:  # pragma: no cover - guarded by rendered()
@@ -672,11 +621,17 @@ class _Renderer:
         return [item, *extra]
 
 
-def render_graph(graph: LineageGraph, now: datetime | None = None) -> list[dict[str, Any]]:
+def render_graph(graph: LineageGraph, now: datetime | None = None,
+                 audit: AuditContext | None = None) -> list[dict[str, Any]]:
     """Every Atlas entity the graph maps to, sorted by qualifiedName (deterministic for a
-    given ``now``, default the current time: the tier in force is that of the latest risk
-    assessment dated no later than it)."""
-    r = _Renderer(graph, now)
+    given ``now``, default the current time: the tier in force is that of the assessment in
+    force then).
+
+    The governance state (tier, approval status, retraining, what a correction superseded)
+    is what ``audit`` reads (:meth:`lineage.audit.engine.AuditContext.explain`, as ``lineage
+    show`` and ``lineage audit`` read it); default: the audit's context over ``graph`` with
+    the built-in policy (:func:`audit_context`)."""
+    r = _Renderer(graph, now, audit)
     items: list[dict[str, Any]] = []
     for nid in graph.node_ids():
         if r.rendered(nid):
@@ -702,5 +657,5 @@ def references(entity: dict[str, Any]) -> list[str]:
     return out
 
 
-__all__ = ["ENTITY_TYPE", "QN_SUFFIX", "TIER_CLASSIFICATION", "epoch_ms", "qualified_name",
-           "references", "render_graph"]
+__all__ = ["ENTITY_TYPE", "QN_SUFFIX", "TIER_CLASSIFICATION", "audit_context", "epoch_ms",
+           "qualified_name", "references", "render_graph"]

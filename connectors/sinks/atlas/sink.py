@@ -37,20 +37,26 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from connectors.sinks.atlas.client import AtlasError, AtlasHttp
-from connectors.sinks.atlas.render import references, render_graph
+from connectors.sinks.atlas.render import audit_context, references, render_graph
 from connectors.sinks.atlas.typesystem import TypeSystem, load_typedefs
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
+from lineage.model import NodeKind
 from lineage.plugins import PushContext, PushResult
 from lineage.serialize import digest, dumps_str, loads
 
 if TYPE_CHECKING:
+    from lineage.audit.engine import AuditContext
     from lineage.graph import LineageGraph
 
 log = logging.getLogger("lineage.sinks.atlas")
 
 DEFAULT_BATCH = 200
 NO_BM = digest({})  # the business metadata state of an entity nothing was sent for
+# the governance records the audit reads (and their kinds' versions, deployments)
+RECORD_NODE_KINDS = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT,
+                     NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
+                     NodeKind.ALERT, NodeKind.DOCUMENT)
 TYPEDEF_CATEGORIES = ("enumDefs", "structDefs", "classificationDefs", "entityDefs",
                       "relationshipDefs", "businessMetadataDefs")
 
@@ -222,6 +228,22 @@ def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]],
     return request, {g: qn for qn, g in guid_of.items()}
 
 
+def store_audit(graph: LineageGraph, ctx: PushContext) -> AuditContext:
+    """The audit's context as ``lineage audit`` builds it for this push: the store's index
+    (it knows when each record was written) and the policy in force in the repository; the
+    graph's own index when the graph is not the store's (a node of it the store lacks)."""
+    from lineage.audit import build_index, resolve_policy
+
+    cfg_policy = getattr(ctx.config, "policy", None)
+    policy = resolve_policy(ctx.repo_path, None, cfg_policy)[0]
+    idx = build_index(ctx.store)
+    if any(n.id not in idx.attrs for kind in RECORD_NODE_KINDS for n in graph.nodes(kind)):
+        recorded = idx.recorded
+        idx = build_index(graph)
+        idx.recorded = {k: v for k, v in recorded.items() if k in idx.attrs}
+    return audit_context(idx, policy=policy)
+
+
 def _placeholder(item: dict[str, Any]) -> bool:
     """A node this store only knows by name (``lineagePlaceholder``)."""
     return bool(item["entity"]["attributes"].get("lineagePlaceholder"))
@@ -249,10 +271,12 @@ class AtlasSink:
                                    "applicableEntityTypes") or "[]")}
 
     # -- pure ------------------------------------------------------------------------------
-    def render(self, graph: LineageGraph) -> list[dict[str, Any]]:
+    def render(self, graph: LineageGraph, audit: AuditContext | None = None
+               ) -> list[dict[str, Any]]:
         """Graph → Atlas entity payloads (see :mod:`connectors.sinks.atlas.render`), business
-        attributes fitted to their maximum length."""
-        items = render_graph(graph)
+        attributes fitted to their maximum length. ``audit``: the audit's reading of the
+        governance records (default: over the graph, with the built-in policy)."""
+        items = render_graph(graph, audit=audit)
         for item in items:
             if item["businessAttributes"]:
                 item["businessAttributes"] = self.types.fit_business_metadata(
@@ -266,7 +290,7 @@ class AtlasSink:
 
     # -- I/O ---------------------------------------------------------------------------------
     def push(self, graph: LineageGraph, ctx: PushContext) -> PushResult:
-        items = self.render(graph)
+        items = self.render(graph, store_audit(graph, ctx))
         self.validate(items)
         settings = resolve_settings(ctx)
         ns = namespace(settings.url)

@@ -1,0 +1,101 @@
+"""The governance Atlas shows (tier, approval status, corrections, record times) is what
+`lineage audit` and `lineage show` read: the quickstart demo, `lineage push --to atlas`
+against the stand-in Atlas."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+from tests.standins.atlas import AtlasStandin, running_atlas
+
+runner = CliRunner()
+LATE = "deployment:churn-prod-2026-01-20"  # churn@v1.1.0 to prod, 2026-01-20T08:00Z
+
+
+@pytest.fixture
+def atlas(monkeypatch: pytest.MonkeyPatch) -> Iterator[AtlasStandin]:
+    with running_atlas({"admin": "pw"}) as s:
+        monkeypatch.setenv("ATLAS_URL", s.url)
+        monkeypatch.setenv("ATLAS_USERNAME", "admin")
+        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
+        yield s
+
+
+def lineage(*args: str) -> Any:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def entity(atlas: AtlasStandin, type_name: str, node: str) -> dict[str, Any]:
+    guid = atlas.unique[(type_name, node + "@lineage")]
+    return atlas._entity_view(guid)["entity"]  # type: ignore[no-any-return]
+
+
+def audit_failed(repo: str, rule: str) -> set[str]:
+    res = runner.invoke(app, ["audit", "--json", "-C", repo])
+    return {f["subject"] for f in json.loads(res.stdout)["findings"] if f["rule"] == rule}
+
+
+def show(repo: str, node: str) -> dict[str, Any]:
+    """What `lineage show --json` says the audit reads of a version or deployment."""
+    out = json.loads(lineage("show", node, "--json", "-C", repo).stdout)
+    return out["governance"]  # type: ignore[no-any-return]
+
+
+def test_a_correction_dated_ahead_leaves_the_live_deployment_and_the_tier_in_force(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # records dated years after they were written that name the live prod deployment and the
+    # assessment in force as the ones they correct: the audit takes no correction from the
+    # future (the deployment still runs, the high-risk rules still apply); Atlas must not
+    # drop the deployment's governance status nor the system's tier
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--deployed-at", "2099-01-01T00:00:00Z", "--id", "churn-prod-2099",
+            "--prop", "supersedes=churn-prod-2026-01-20")
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "minimal",
+            "--assessor", "bob@example.com", "--date", "2099-01-01", "--id", "churn-2099",
+            "--prop", "supersedes=churn-2026")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert LATE in audit_failed(repo, "deployment-approved")
+    assert show(repo, "model:churn@v1.1.0")["risk"]["tier"] == "high"
+    late = entity(atlas, "lineage_deployment", LATE)
+    assert "(superseded)" not in late["attributes"]["name"]
+    assert late["businessAttributes"]["lineage_approval_status"]["status"] == "unapproved"
+    assert late["businessAttributes"]["lineage_risk_assessment"]["tier"] == "high"
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_High"]
+    assert group["businessAttributes"]["lineage_risk_assessment"]["assessmentId"] == \
+        "risk_assessment:churn-2026"
+
+
+def test_a_correction_recorded_before_the_approval_it_names_corrects_nothing(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # max's approval names rita's as the one it corrects before rita's was recorded (an id
+    # guessed ahead): it corrects nothing, both count and the prod deployment has its two
+    # approvers, as the audit reads it
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-19T10:00:00Z", "--id", "v110-prod-max",
+            "--prop", "supersedes=v110-prod-rita")
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decided-at",
+            "2026-01-19T12:00:00Z", "--id", "v110-prod-rita")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert LATE not in audit_failed(repo, "deployment-approved")
+    approvals = {a["id"]: a["status"] for a in show(repo, LATE)["approvals"]}
+    assert approvals["approval:v110-prod-rita"] == "in force"
+    status = entity(atlas, "lineage_deployment", LATE)["businessAttributes"][
+        "lineage_approval_status"]
+    assert (status["status"], status["approvalCount"]) == ("approved", 2)
+    assert status["approvers"] == ["max@example.com", "rita@example.com"]
+    rita = entity(atlas, "lineage_approval", "approval:v110-prod-rita")
+    assert rita["attributes"]["name"] == "approved by rita@example.com"
