@@ -137,6 +137,8 @@ class _Reader:
         # data version id -> size, nfiles, import facts (``version_facts`` on datasets)
         self.version_facts: dict[str, dict[str, Any]] = {}
         self.placeholder_urns: set[str] = set()
+        # record id -> (first, last) time the store wrote it (``recorded_at``)
+        self.times: dict[str, tuple[str, str]] = {}
 
     def add(self, mcp: MetadataChangeProposalWrapper) -> None:
         if mcp.aspect is None or not mcp.entityUrn:
@@ -240,8 +242,16 @@ class _Reader:
                     rid = f"{kind}:{rest}"
                     self.records[rid] = rec
                     self.records_on[urn].add(rid)
+                    self.record_time(rid, rec)
                     if rec.get("incident"):
                         self.alert_of_incident[str(rec["incident"])] = rid
+
+    def record_time(self, rid: str | None, facts: dict[str, Any]) -> None:
+        """When the store wrote record ``rid`` (``recorded_at``, ``last_recorded_at``)."""
+        first = facts.get("recorded_at")
+        if rid and isinstance(first, str) and first:
+            last = facts.get("last_recorded_at")
+            self.times[rid] = (first, last if isinstance(last, str) and last else first)
 
     def build_records(self) -> None:
         """Record nodes exactly as the store held them, with their edges; an edge to a node
@@ -317,6 +327,8 @@ class _Reader:
             self.governance(urn)
         for urn in self.urns("mlModel"):
             self.retraining(urn)
+        if self.times:  # as ``AuditIndex.recorded`` holds them for the store's audit
+            self.g.nx.graph["recorded"] = dict(sorted(self.times.items()))
         return self.g
 
     def group_name(self, urn: str) -> str:
@@ -574,6 +586,7 @@ class _Reader:
                 "properties": self.free_properties(urn)}
         did = nid or ids.deployment_id(group, env, at or "unknown")
         self.node(NodeKind.DEPLOYMENT, did, {**base, **attrs}, urn)
+        self.record_time(nid, cp)
         if model and self.kind(model) == NodeKind.MODEL and (
                 model in self.g or model in self.placeholder_ids()):
             self.edge(EdgeKind.DEPLOYED_AS, model, did)

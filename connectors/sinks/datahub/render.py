@@ -476,8 +476,10 @@ class _Index:
 
 class _Planner:
     def __init__(self, graph: LineageGraph, platform: str, env: str,
-                 lowercase_urns: bool = False) -> None:
+                 lowercase_urns: bool = False,
+                 record_times: dict[str, tuple[str | None, str | None]] | None = None) -> None:
         self.g = _Index(graph)
+        self.record_times = record_times or {}
         self.platform = platform
         self.env = env
         self.lowercase_urns = lowercase_urns
@@ -963,6 +965,16 @@ class _Planner:
             out["git_author_email"] = str(author["email"])
         return out
 
+    def recorded(self, rid: str) -> dict[str, str]:
+        """When the store wrote a record (``recorded_at``: first; ``last_recorded_at``: last,
+        when it wrote it again), as the audit reads it: a record dated after its writing
+        describes something that had not happened yet. {} when the store does not say."""
+        first, last = self.record_times.get(rid, (None, None))
+        out = {"recorded_at": first} if first else {}
+        if last and last != first:
+            out["last_recorded_at"] = last
+        return out
+
     def records(self, nid: str) -> dict[str, str]:
         """Governance records of an entity as custom properties ``<kind>.<record id>`` = the
         record (attributes and its edges, JSON): approvals, retraining, risk assessments and
@@ -1008,7 +1020,8 @@ class _Planner:
                     # group before any version exists): their placeholder entities are
                     # rendered too, and the record must reach the catalog's audit
                     anchors = undescribed
-                value: dict[str, Any] = {"attrs": a, "edges": sorted(edges)}
+                value: dict[str, Any] = {"attrs": a, "edges": sorted(edges),
+                                         **self.recorded(rid)}
                 if kind == NodeKind.ALERT:
                     value["incident"] = self.incident_urn(rid)
                 text = _json(value)
@@ -1398,6 +1411,7 @@ class _Planner:
             "properties": a.get("properties") or {},
             "lineage_id": nid, "records": self.records(nid),
             "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
+            **self.recorded(nid),
         }
         if nid in self.superseded:  # a corrected record: its correction is the deployment
             view["superseded_by"] = sorted(self.superseded[nid])
@@ -1488,14 +1502,19 @@ class _Planner:
 
 
 def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
-         lowercase_urns: bool = False) -> list[EntityPlan]:
+         lowercase_urns: bool = False,
+         record_times: dict[str, tuple[str | None, str | None]] | None = None
+         ) -> list[EntityPlan]:
     """Every DataHub entity the graph maps to, with the view its aspects are built from.
 
     ``lowercase_urns`` lower-cases the name in every dataset urn (and every reference to
     one), as DataHub's ``convert_urns_to_lowercase`` does in its sources (its Snowflake source
     lower-cases table names): our edges then join their datasets. The names shown
-    (``datasetProperties``) keep their case."""
-    return _Planner(graph, platform, env, lowercase_urns).plan()
+    (``datasetProperties``) keep their case.
+
+    ``record_times``: governance record id → (first, last) time the store wrote it (see
+    ``sink.record_times``), shown with each record (``recorded_at``)."""
+    return _Planner(graph, platform, env, lowercase_urns, record_times).plan()
 
 
 # -- building: view → MCPs ------------------------------------------------------------------
@@ -1979,6 +1998,8 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
                        "lineage_model": v.get("model") or None,
                        "record_file": v.get("record_file"),
+                       "recorded_at": v.get("recorded_at"),
+                       "last_recorded_at": v.get("last_recorded_at"),
                        "same_deployment": ",".join(v.get("same_deployment") or []) or None,
                        **_free(v["properties"]), **_undescribed(v)})
     status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
@@ -2078,10 +2099,13 @@ def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
 
 
 def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
-           lowercase_urns: bool = False) -> list[MetadataChangeProposalWrapper]:
+           lowercase_urns: bool = False,
+           record_times: dict[str, tuple[str | None, str | None]] | None = None
+           ) -> list[MetadataChangeProposalWrapper]:
     """Every MCP of the graph, deterministic: definitions first, then entities by kind and urn
-    (``lowercase_urns``: see :func:`plan`)."""
+    (``lowercase_urns``, ``record_times``: see :func:`plan`)."""
     out: list[MetadataChangeProposalWrapper] = []
-    for p in plan(graph, platform=platform, env=env, lowercase_urns=lowercase_urns):
+    for p in plan(graph, platform=platform, env=env, lowercase_urns=lowercase_urns,
+                  record_times=record_times):
         out.extend(build(p))
     return out

@@ -93,6 +93,38 @@ def store_version(store: Any) -> str:
     return f"{last[0]}:{last[1]}" if last else "empty"
 
 
+# governance records whose recording time the catalog shows (as the audit reads it)
+TIMED_RECORDS = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
+
+
+def record_times(store: Any) -> dict[str, tuple[str | None, str | None]]:
+    """When the store first and last wrote each governance record: the ``ts`` of the events
+    whose seq its current row and its superseded versions (``fact_log``) carry, as
+    ``lineage audit`` reads them (records dated after their writing are findings)."""
+    conn = getattr(store, "conn", None)
+    if conn is None:
+        return {}
+    marks = ",".join("?" * len(TIMED_RECORDS))
+    last: dict[str, int] = dict(conn.execute(
+        f"SELECT id, seq FROM nodes WHERE kind IN ({marks}) AND seq IS NOT NULL", TIMED_RECORDS))
+    if not last:
+        return {}
+    first = dict(last)
+    ranges = " OR ".join(f"(fid >= 'n|{k}:' AND fid < 'n|{k};')" for k in TIMED_RECORDS)
+    for fid, seq in conn.execute(f"SELECT fid, min(seq) FROM fact_log WHERE {ranges} "
+                                 "GROUP BY fid"):
+        nid = fid[2:]
+        if nid in first and seq < first[nid]:
+            first[nid] = seq
+    wanted = sorted(set(first.values()) | set(last.values()))
+    ts: dict[int, str] = {}
+    for i in range(0, len(wanted), 900):
+        chunk = wanted[i: i + 900]
+        ts.update(conn.execute(
+            f"SELECT seq, ts FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk))
+    return {nid: (ts.get(first[nid]), ts.get(seq)) for nid, seq in last.items()}
+
+
 def _hash(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
@@ -337,7 +369,8 @@ class DataHubSinkBase(ABC):
         from connectors.sinks.datahub.render import build, cleared, plan
         from connectors.sinks.datahub.validate import check_mcps
 
-        plans = plan(graph, platform=platform, env=env, lowercase_urns=self._lowercase(ctx))
+        plans = plan(graph, platform=platform, env=env, lowercase_urns=self._lowercase(ctx),
+                     record_times=record_times(ctx.store))
         # aspects remembered per entity: one a rebuilt entity no longer renders is emptied
         sent_aspects: dict[str, list[str]] = {}
         for k in state if sent is None else sent:

@@ -145,6 +145,7 @@ class LineageSource(Source):
 
     def _render(self) -> list[Any]:
         from connectors.sinks.datahub.render import render
+        from connectors.sinks.datahub.sink import record_times
         from connectors.sinks.datahub.validate import check_mcps
         from lineage import api
         from lineage.config import load_config
@@ -162,6 +163,7 @@ class LineageSource(Source):
             store = api.open_store(root, cfg)
             try:
                 graph = store.load_graph()
+                times = record_times(store)
             finally:
                 store.close()
         self.report.graph_nodes = len(graph)
@@ -171,7 +173,8 @@ class LineageSource(Source):
         lower = self.config.convert_urns_to_lowercase
         if lower is None:
             lower = bool(getattr(cfg.datahub, "lowercase_urns", False))
-        mcps = render(graph, platform=platform, env=env, lowercase_urns=lower)
+        mcps = render(graph, platform=platform, env=env, lowercase_urns=lower,
+                      record_times=times)
         check_mcps(mcps)
         self.report.mcps = len(mcps)
         return mcps
