@@ -1697,10 +1697,17 @@ def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
 
 
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
-                     lock_folders: Iterable[str] = ()) -> dict[tuple[str, str], tuple[str, str]]:
+                     lock_folders: Iterable[str] = (), *,
+                     untracked: set[tuple[str, str]] | None = None,
+                     ) -> dict[tuple[str, str], tuple[str, str]]:
     """For (path from repo root, commit) pairs: the data node id and hash of that path as the
     commit's own DVC files record it (``<path>.dvc``, else the ``dvc.lock`` of each folder from
-    the path's up to the root, then of ``lock_folders``), through one ``git cat-file --batch``."""
+    the path's up to the root, then of ``lock_folders``), through one ``git cat-file --batch``.
+
+    ``untracked``, when given, receives the pairs these files say nothing of: at least one of
+    them is in the commit, every one there is readable, and none has an entry (out or
+    dependency) for the path — DVC does not track it there (``dvc remove``). A pair with a
+    file no parser can read, or with none of these files, is in neither answer."""
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
     extra = sorted(set(lock_folders))
     for path, commit in dict.fromkeys(wanted):
@@ -1726,23 +1733,35 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
             need.append((kind, b[0]))
     summaries = summaries_for(ctx, need)
     by_key.update(summaries)
+    read: set[tuple[str, str]] = set()  # pairs with at least one file read
+    unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
     for (key, _spec, kind, folder), b in zip(cands, blobs, strict=True):
         if b is None or key in found:
             continue
-        summ = by_key.get(f"{kind}:{b[0]}") or {}
-        if "error" in summ:
+        summ = by_key.get(f"{kind}:{b[0]}")
+        if summ is None or "error" in summ:
+            unsure.add(key)
             continue
+        read.add(key)
         path = key[0]
         if kind == "dvc":
             base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
             entries = summ.get("outs", [])
+            named: list[dict[str, Any]] = entries
         else:
             base = folder
             entries = [h for st in summ.get("stages", {}).values() for h in st.get("outs", [])]
+            named = entries + [h for st in summ.get("stages", {}).values()
+                               for h in st.get("deps", [])]
         for h in entries:
             if resolve(base, h["path"]) == path and h.get("hash"):
                 found[key] = (data_id(repo, path, h["hash"]), h["hash"])
                 break
+        else:
+            if untracked is not None and any(resolve(base, h["path"]) == path for h in named):
+                unsure.add(key)  # named without a hash, or as a dependency only
+    if untracked is not None:
+        untracked.update(read - unsure - found.keys())
     return found
 
 

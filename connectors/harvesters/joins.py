@@ -16,9 +16,11 @@ transaction, and adds:
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
   has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
   An input whose reported md5 (its weak ``digest``) is another one is not joined (a warning):
-  the run read bytes that commit does not record; nor is one at a commit that holds no DVC
-  file that could record the path (``dvc remove``: the walk would find what an ancestor
-  recorded).
+  the run read bytes that commit does not record; nor is one at a commit where DVC does not
+  track the path (``dvc remove``: the walk would find what an ancestor recorded) — the commit
+  holds no DVC file that could record it, or those it holds are all readable and list no
+  entry for it while they do record it where its versions were defined. A file no parser
+  can read says nothing: the walk answers.
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
 
 NAME = "joins"
 MAX_WALK = 200_000  # commits visited per lookup before falling back to commit times
+_PROBES = 3  # defining commits per path read to check its DVC files record it
 
 
 class _Dvc:
@@ -90,6 +93,7 @@ class _Dvc:
         # path (no <path or folder>.dvc, no dvc.lock above it nor in a pipeline's folder): DVC
         # did not track it there (``dvc remove``), whatever an ancestor recorded
         self._untracked: set[tuple[str, str]] = set()
+        self._locks: list[str] | None = None
 
     def _candidates(self, path: str) -> list[str]:
         """``path`` and its folders, deepest first, that DVC tracks in some version."""
@@ -100,7 +104,13 @@ class _Dvc:
     def read_recorded(self, pairs: list[tuple[str, str]]) -> None:
         """What the commits' own ``.dvc`` / ``dvc.lock`` files record for (path, commit) pairs,
         read from git in one batch. DEFINES edges only say where a version first appeared: a
-        version that came back (a reverted data change) is not defined again."""
+        version that came back (a reverted data change) is not defined again.
+
+        A pair whose commit's DVC files are all readable and list no entry for the path
+        (``dvc remove`` of the stage or out: a valid ``dvc.lock`` that no longer names it) is
+        not tracked there, when those files do record the path at a commit that defines one
+        of its versions (so a path some other file records, e.g. a ``.dvc`` file named
+        otherwise, is not taken for removed); nor is one whose commit has no such file."""
         from connectors.harvesters.dvc import artifact_data_at
 
         wanted = list(dict.fromkeys(
@@ -108,17 +118,37 @@ class _Dvc:
             if (c, sha) not in self._recorded and self.commit(sha) is not None))
         if not wanted:
             return
+        # where each candidate's versions were defined: do these files record it there?
+        probes = {c: [(c, s) for s in sorted({s for _, _, shas in self.versions(c)
+                                              for s in shas if self.commit(s) is not None})
+                      [:_PROBES]]
+                  for c in dict.fromkeys(c for c, _ in wanted)}
+        absent: set[tuple[str, str]] = set()
         try:
-            found = artifact_data_at(self.ctx, "", wanted)
+            found = artifact_data_at(
+                self.ctx, "", [*wanted, *(p for ps in probes.values() for p in ps)],
+                self._lock_dirs(), untracked=absent)
         except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
             return
         for key in wanted:
             self._recorded[key] = found[key][1] if key in found else None
+        laid_out = {c for c, ps in probes.items() if any(p in found for p in ps)}
         unrecorded = [(path, sha) for path, sha in dict.fromkeys(pairs)
                       if self._candidates(path) and self.commit(sha) is not None
                       and not any((c, sha) in found for c in self._candidates(path))]
+        self._untracked |= {(path, sha) for path, sha in unrecorded
+                            if all((c, sha) in absent for c in self._candidates(path))
+                            and any(c in laid_out for c in self._candidates(path))}
         if unrecorded:
             self._untracked |= self._no_dvc_files(unrecorded)
+
+    def _lock_dirs(self) -> list[str]:
+        """The folders of every harvested stage's ``dvc.yaml`` (a stage may write ``../data``)."""
+        if self._locks is None:
+            self._locks = sorted({m.group(1).rstrip("/") for (sid,) in self.store.conn.execute(
+                "SELECT id FROM nodes WHERE kind = 'stage'")
+                if (m := _STAGE_FILE.search(sid)) is not None})
+        return self._locks
 
     def _no_dvc_files(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """The (path, commit) pairs whose commit is in this clone and holds none of the DVC
@@ -126,9 +156,7 @@ class _Dvc:
         above it, a ``dvc.lock`` in a folder above it or in any folder a harvested stage's
         ``dvc.yaml`` is in (a stage may write ``../data``). One ``git cat-file --batch-check``.
         Anything else (a lock git cannot read to the end, a commit not here) is not said."""
-        lock_dirs = {m.group(1).rstrip("/") for (sid,) in self.store.conn.execute(
-            "SELECT id FROM nodes WHERE kind = 'stage'")
-            if (m := _STAGE_FILE.search(sid)) is not None}
+        lock_dirs = self._lock_dirs()
         specs: list[str] = []
         ranges: list[tuple[tuple[str, str], int, int]] = []
         for path, sha in pairs:
