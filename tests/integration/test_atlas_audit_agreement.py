@@ -99,3 +99,70 @@ def test_a_correction_recorded_before_the_approval_it_names_corrects_nothing(
     assert status["approvers"] == ["max@example.com", "rita@example.com"]
     rita = entity(atlas, "lineage_approval", "approval:v110-prod-rita")
     assert rita["attributes"]["name"] == "approved by rita@example.com"
+
+
+def test_records_show_when_the_store_wrote_them(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    import time
+
+    repo = str(quickstart_demo)
+    before = int(time.time() * 1000) - 1000
+    # records written today about decisions dated in January: an auditor tells a decision
+    # recorded when it was made from one written down months later by when it was recorded
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decided-at",
+            "2026-01-19T12:00:00Z", "--id", "v110-prod-rita")
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "high",
+            "--assessor", "rita@example.com", "--date", "2026-01-10", "--id", "churn-2026-b",
+            "--purpose", "Rank retail customers by churn likelihood")
+    lineage("record", "alert", "-C", repo, "--model", "churn@v1.1.0", "--metric", "psi",
+            "--value", "0.25", "--threshold", "0.2", "--at", "2026-01-22T06:00:00Z",
+            "--id", "churn-psi-2026-01-22")
+    lineage("record", "retraining", "-C", repo, "--trigger", "drift", "--reason",
+            "PSI 0.25", "--previous", "churn@v1.0.0", "--new", "churn@v1.1.0",
+            "--at", "2026-01-13T00:00:00Z", "--id", "churn-retrain-b",
+            "--alert", "churn-psi-2026-01-09")
+    after = int(time.time() * 1000) + 1000
+    lineage("push", "--to", "atlas", "-C", repo)
+
+    def today(ms: Any) -> bool:
+        return isinstance(ms, int) and before <= ms <= after
+
+    rita = entity(atlas, "lineage_approval", "approval:v110-prod-rita")
+    assert today(rita["attributes"]["recordedAt"])
+    assert rita["attributes"]["decidedAt"] < before
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    risk = group["businessAttributes"]["lineage_risk_assessment"]
+    assert risk["assessmentId"] == "risk_assessment:churn-2026-b"
+    assert today(risk["recordedAt"])
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    retraining = v2["businessAttributes"]["lineage_retraining"]
+    assert retraining["retrainingId"] == "retraining:churn-retrain-b"
+    assert today(retraining["recordedAt"])
+    alert = v2["attributes"]["alerts"]["churn-psi-2026-01-22"]
+    assert "at=2026-01-22T06:00:00Z" in alert and " recorded=2026-" in alert
+    # the demo's deployment recorded by its CD job: when it was recorded too
+    late = entity(atlas, "lineage_deployment", LATE)
+    assert isinstance(late["attributes"]["recordedAt"], int)
+
+
+def test_a_server_with_the_earlier_typedefs_takes_the_record_times(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    import copy
+
+    from connectors.sinks.atlas.client import AtlasHttp
+    from connectors.sinks.atlas.typesystem import load_typedefs
+
+    repo = str(quickstart_demo)
+    # an Atlas that an earlier version of lineage set up: the same types without recordedAt
+    earlier = copy.deepcopy(load_typedefs())
+    for category in ("entityDefs", "businessMetadataDefs"):
+        for d in earlier[category]:
+            d["attributeDefs"] = [a for a in d["attributeDefs"] if a["name"] != "recordedAt"]
+    AtlasHttp(atlas.url, "admin", "pw").create_typedefs(earlier)
+    res = lineage("push", "--to", "atlas", "-C", repo, "--json")
+    assert json.loads(res.stdout)["typedefs"] == "updated"
+    approval = entity(atlas, "lineage_approval", "approval:churn-v1.0.0-prod")
+    assert isinstance(approval["attributes"]["recordedAt"], int)
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert isinstance(group["businessAttributes"]["lineage_risk_assessment"]["recordedAt"], int)

@@ -123,9 +123,13 @@ def test_a_correction_clears_what_the_superseded_record_said(
                "assessedAt": 1767312000000, "assessmentId": "risk_assessment:churn-2026-fix",
                "intendedPurpose": "Rank retail customers by churn likelihood"}
     group = entity(atlas, "lineage_model", "model_group:churn")
-    assert group["businessAttributes"]["lineage_risk_assessment"] == limited
+    risk = dict(group["businessAttributes"]["lineage_risk_assessment"])
+    assert isinstance(risk.pop("recordedAt"), int)  # when this store wrote the correction
+    assert risk == limited
     v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
-    assert v2["businessAttributes"]["lineage_risk_assessment"] == limited
+    assert v2["businessAttributes"]["lineage_risk_assessment"] == {
+        **limited, "recordedAt": group["businessAttributes"]["lineage_risk_assessment"][
+            "recordedAt"]}
     unapproved = {"status": "unapproved", "approvalCount": 0}
     assert v2["businessAttributes"]["lineage_approval_status"] == unapproved
     staging = entity(atlas, "lineage_deployment", "deployment:churn:staging:2026-01-16T09:30:00Z")

@@ -220,6 +220,25 @@ def test_bad_typedefs_are_refused(atlas: AtlasStandin, break_it: Any, code: str)
     assert "lineage_model" not in atlas.types
 
 
+@pytest.mark.parametrize("change,code", [
+    (lambda d: d["attributeDefs"].pop(0), "ATLAS-400-00-00D"),
+    (lambda d: d["attributeDefs"].append({"name": "extra", "typeName": "string",
+                                          "isOptional": False}), "ATLAS-400-00-00C"),
+])
+def test_a_typedef_update_keeps_every_attribute_and_adds_optional_ones(
+        http: AtlasHttp, atlas: AtlasStandin, change: Any, code: str) -> None:
+    td = json.loads(json.dumps(load_typedefs()))  # (the http fixture created them)
+    approval = next(d for d in td["entityDefs"] if d["name"] == "lineage_approval")
+    added = {"name": "extraOptional", "typeName": "string", "isOptional": True}
+    approval = {**approval, "attributeDefs": [*approval["attributeDefs"], added]}
+    http.update_typedefs({"entityDefs": [approval]})
+    assert added in atlas.types["lineage_approval"]["attributeDefs"]
+    change(approval)
+    with pytest.raises(AtlasError) as exc:
+        http.update_typedefs({"entityDefs": [approval]})
+    assert exc.value.error_code == code
+
+
 def test_business_metadata_merge_remove_and_overwrite(http: AtlasHttp, atlas: AtlasStandin
                                                       ) -> None:
     version = {"guid": "-1", "typeName": "lineage_model_version",

@@ -6,7 +6,9 @@ that the sink depends on (from the Atlas server source; see docs/atlas.md):
 
 - basic auth on every request, 401 otherwise;
 - typedefs: POST creates (409 ``ATLAS-409-00-001`` when a type exists, nothing created),
-  PUT updates (404 ``ATLAS-404-00-001`` for an unknown type), unknown supertypes / attribute
+  PUT updates (404 ``ATLAS-404-00-001`` for an unknown type; 400 ``ATLAS-400-00-00D`` when
+  it leaves out an attribute the type has, ``ATLAS-400-00-00C`` when it adds a mandatory
+  one), unknown supertypes / attribute
   types / relationship end types are 404 ``ATLAS-404-00-001``; string attributes of business
   metadata need ``options.maxStrLength``; ASSOCIATION ends may not be containers;
 - ``POST /entity/bulk``: negative guids are placeholders resolved by (typeName,
@@ -333,6 +335,18 @@ class AtlasStandin:
             if name not in self.types:
                 raise AtlasFail(404, "ATLAS-404-00-001", f"Given typename {name} was invalid")
         self._check_typedefs(defs)
+        for name, d in defs.items():
+            # an update may add optional attributes only, and keeps every existing one
+            # (AtlasStructDefStoreV2.updateVertexPreUpdate)
+            had = {a["name"] for a in self.types[name].get("attributeDefs") or []}
+            given = {a["name"]: a for a in d.get("attributeDefs") or []}
+            for gone in sorted(had - set(given)):
+                raise AtlasFail(400, "ATLAS-400-00-00D",
+                                f"{name}.{gone} : attribute delete not supported")
+            for new in sorted(set(given) - had):
+                if not given[new].get("isOptional", False):
+                    raise AtlasFail(400, "ATLAS-400-00-00C",
+                                    f"{name}.{new} : can not add mandatory attribute")
         for name, d in defs.items():
             old = self.types[name]
             self.types[name] = {**d, "guid": old["guid"], "version": old.get("version", 1) + 1}

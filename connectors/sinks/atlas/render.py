@@ -165,6 +165,12 @@ class _Renderer:
     def superseded_by(self, record: str) -> list[str]:
         return sorted(self.audit.superseded_by(record))
 
+    def recorded_ms(self, record: str) -> int | None:
+        """When the store first wrote ``record`` (the time of its event in the log; None
+        when the source keeps no such time, e.g. a graph not read from a store)."""
+        times = self.audit.idx.recorded.get(record)
+        return epoch_ms(times[0]) if times and times[0] else None
+
     def explain(self, model_id: str) -> dict[str, Any] | None:
         """What the audit reads of the version class of ``model_id`` (None: no class)."""
         v = self.audit.version_of(model_id)
@@ -257,6 +263,7 @@ class _Renderer:
             "intendedPurpose": a.get("intended_purpose"), "rationale": a.get("rationale"),
             "assessor": a.get("assessor"), "assessedAt": epoch_ms(a.get("assessed_at")),
             "nextReview": epoch_ms(a.get("next_review")), "assessmentId": assessment,
+            "recordedAt": self.recorded_ms(assessment),
         })
 
     def version_approvals(self, model_id: str) -> list[dict[str, Any]]:
@@ -364,6 +371,7 @@ class _Renderer:
             "retrainedAt": epoch_ms(a.get("at")), "triggeringAlert": alert,
             "alertMetric": al.get("metric"),
             "alertValue": float(value) if isinstance(value, int | float) else None,
+            "recordedAt": self.recorded_ms(rid),
         })
 
     def documents(self, nid: str) -> dict[str, str]:
@@ -388,6 +396,10 @@ class _Renderer:
             a = self.g.attrs(al)
             parts = [f"{k}={a[k]}" for k in ("metric", "value", "threshold", "status", "at")
                      if a.get(k) is not None]
+            # when the store wrote it: the audit takes no date later than that at its word
+            times = self.audit.idx.recorded.get(al)
+            if times and times[0]:
+                parts.append(f"recorded={times[0]}")
             out[al.removeprefix("alert:")] = " ".join(parts)
         return out
 
@@ -532,7 +544,8 @@ class _Renderer:
             attrs = {"name": f"{what} in {env}{gone}", "environment": env,
                      "endpoint": a.get("endpoint"), "deployedAt": epoch_ms(a.get("deployed_at")),
                      "deployedBy": a.get("deployed_by"), "retiredAt": epoch_ms(a.get("retired_at")),
-                     "deploymentSource": a.get("source"), "recordFile": a.get("record_file")}
+                     "deploymentSource": a.get("source"), "recordFile": a.get("record_file"),
+                     "recordedAt": self.recorded_ms(nid)}
             rel = {"modelVersion": self.one(models, NodeKind.MODEL)}
             deployed = models[0] if models else None
             assessment = self.version_assessment(deployed) if deployed else None
@@ -568,7 +581,7 @@ class _Renderer:
                      "decision": a.get("decision", "approved"),
                      "decidedAt": epoch_ms(a.get("decided_at")),
                      "environment": a.get("environment"), "evidence": a.get("evidence"),
-                     "recordFile": a.get("record_file")}
+                     "recordFile": a.get("record_file"), "recordedAt": self.recorded_ms(nid)}
             if gone:
                 attrs["properties"] = {**(a.get("properties") or {}),
                                        "supersededBy": ",".join(self.superseded_by(nid))}
@@ -630,7 +643,8 @@ def render_graph(graph: LineageGraph, now: datetime | None = None,
     The governance state (tier, approval status, retraining, what a correction superseded)
     is what ``audit`` reads (:meth:`lineage.audit.engine.AuditContext.explain`, as ``lineage
     show`` and ``lineage audit`` read it); default: the audit's context over ``graph`` with
-    the built-in policy (:func:`audit_context`)."""
+    the built-in policy (:func:`audit_context`). When a store wrote each governance record
+    (its index knows) goes as ``recordedAt``."""
     r = _Renderer(graph, now, audit)
     items: list[dict[str, Any]] = []
     for nid in graph.node_ids():
