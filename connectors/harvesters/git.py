@@ -10,7 +10,8 @@ previous harvest (with the repository id). A harvest walks only commits reachabl
 current refs and not from the previous tips (one ``git log`` shared with the DVC and GTO
 harvesters, see :mod:`connectors.harvesters.gitscan`); when no ref moved, no ``git log`` runs
 at all. A tag that moved (or appeared, or was deleted) rewrites the ``refs`` attribute of the
-commits it left and of the commit it now points at. A shallow clone deepened since (``git fetch
+commits it left and of the commit it now points at; without the watermark (lost, or not
+trusted), the commits whose stored tags are not the clone's are rewritten. A shallow clone deepened since (``git fetch
 --unshallow`` / ``--deepen``) is walked whole again: the older commits, and the old boundary's
 parent edges, with its ``shallow_boundary`` mark dropped. A clone made shallower (``git fetch
 --depth 1``) is not walked again; a boundary commit whose history the store already holds gets
@@ -173,6 +174,8 @@ class GitHarvester:
                      if k.startswith("refs/tags/") and previous.get(k) != s.refs.get(k)}
             touched = {previous[k] for k in moved if k in previous}
             touched |= {s.refs[k] for k in moved if k in s.refs}
+        else:  # no record of the last harvest's refs: the store's commits say which tags were
+            touched = self._stale_tags(ctx, s, by_commit)  # (a lost watermark)
         total = len(s.commits)
         trusted = fast_node
         commit_kind, contains, parent_kind = NodeKind.COMMIT, EdgeKind.CONTAINS, EdgeKind.PARENT
@@ -201,6 +204,34 @@ class GitHarvester:
 
         for sha in sorted(touched - seen):  # moved tags, commits not walked
             yield trusted(commit_kind, commit_id(sha), {"sha": sha, "refs": by_commit.get(sha, [])})
+
+    @staticmethod
+    def _stale_tags(ctx: HarvestContext, s: GitScan,
+                    by_commit: dict[str, list[str]]) -> set[str]:
+        """Commits of this repository whose stored tags are not the clone's, for a harvest
+        without the refs watermark (lost, or changed outside lineage and so not trusted): a tag
+        deleted since (``git tag -d``, ``git fetch --prune-tags``) would otherwise stay on its
+        commit, as the walk writes ``refs`` only for commits that have tags. One query (rows
+        with tags only); another repository's commits in the same store are left alone."""
+        rows = ctx.store.conn.execute(
+            "SELECT json_extract(attrs, '$.sha'), json_extract(attrs, '$.refs'), "
+            "json_extract(attrs, '$.repository') FROM nodes WHERE kind = 'commit' "
+            "AND json_extract(attrs, '$.refs') IS NOT NULL "
+            "AND json_extract(attrs, '$.refs') != '[]'").fetchall()
+        if not rows:
+            return set()
+        walked = {r.sha for r in s.commits}
+        out: set[str] = set()
+        for sha, raw, repo in rows:
+            if not isinstance(sha, str) or (repo != s.repo_id and sha not in walked):
+                continue
+            try:
+                refs = json.loads(raw)
+            except ValueError:
+                refs = None
+            if refs != by_commit.get(sha, []):
+                out.add(sha)
+        return out
 
     def _untagged_branches(self, ctx: HarvestContext) -> Iterator[Node]:
         """Once per store: commits a version before wrote branch names, remote-tracking refs or

@@ -138,3 +138,49 @@ def test_a_store_with_branch_refs_on_commits_is_cleaned_once(git_repo: GitRepo) 
     assert commits[f"commit:{c1}"]["refs"] == ["refs/tags/v1"]
     assert commits[f"commit:{c2}"]["refs"] == [] and commits[f"commit:{c0}"]["refs"] == []
     assert _harvest(git_repo.path).new_events == 0
+
+
+def test_a_tag_deleted_while_the_watermark_was_lost_leaves_its_commit(git_repo: GitRepo) -> None:
+    """The refs watermark says which tags moved since the last harvest; one that is lost or
+    changed outside lineage (taken as absent: the history is walked again) must not leave a
+    deleted tag on its commit forever: the walk compares the commits' stored tags with the
+    clone's."""
+    c0, c1, c2 = _upstream(git_repo)
+    git_repo.tag("v2", "release two", ref=c2)
+    _harvest(git_repo.path)
+    assert _commits(git_repo.path)[f"commit:{c2}"]["refs"] == ["refs/tags/v2"]
+    git_repo.git("tag", "-d", "v1")
+    git_repo.git("tag", "-d", "v2")
+    other = "commit:" + "ab" * 20  # another repository's, harvested into the same store
+    with api.open_store(git_repo.path) as store, store.transaction():
+        from lineage.model import Node
+
+        store.upsert([Node.make(NodeKind.COMMIT, other, sha="ab" * 20, refs=["refs/tags/x1"],
+                                repository="repository:github.com/org/other")])
+        store.append_event("harvest", "test", {"harvester": "git (another clone)"})
+        store.conn.execute("DELETE FROM watermarks WHERE harvester='git' AND scope='refs'")
+    _harvest(git_repo.path)
+    commits = _commits(git_repo.path)
+    assert commits[f"commit:{c1}"]["refs"] == [] and commits[f"commit:{c2}"]["refs"] == []
+    assert commits[other]["refs"] == ["refs/tags/x1"]
+    assert _harvest(git_repo.path).new_events == 0
+
+
+def test_a_deleted_tag_of_a_commit_no_branch_reaches_leaves_it(git_repo: GitRepo) -> None:
+    """A tag on a commit only it reached (a release branch deleted after tagging): deleted
+    too, and the watermark lost, the commit (still in the store) keeps no tag."""
+    git_repo.write("a.txt", "a\n")
+    git_repo.commit("a")
+    git_repo.git("checkout", "-q", "-b", "release")
+    git_repo.write("b.txt", "b\n")
+    tagged = git_repo.commit("release fix")
+    git_repo.tag("v0.9", ref=tagged)
+    git_repo.git("checkout", "-q", "main")
+    git_repo.git("branch", "-D", "release")
+    _harvest(git_repo.path)
+    assert _commits(git_repo.path)[f"commit:{tagged}"]["refs"] == ["refs/tags/v0.9"]
+    git_repo.git("tag", "-d", "v0.9")
+    with api.open_store(git_repo.path) as store, store.transaction():
+        store.conn.execute("DELETE FROM watermarks WHERE harvester='git' AND scope='refs'")
+    _harvest(git_repo.path)
+    assert _commits(git_repo.path)[f"commit:{tagged}"]["refs"] == []
