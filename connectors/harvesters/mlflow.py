@@ -25,7 +25,8 @@ What it yields:
   is, :func:`dataset_location`) with a *weak* INPUT edge (MLflow's digest hashes only the
   first 10,000 rows); when the dataset's source is a path inside the repository the edge
   carries that ``path`` so the ``joins`` step can add the *strong* pin from DVC's data node;
-* a ``model_group`` per registered model (name through ``model_aliases``) and a
+* a ``model_group`` per registered model (name through ``model_aliases``; ``<workspace>/<name>``
+  in an MLflow 3 workspace other than the default: :func:`qualified_name`) and a
   ``model:<name>@<version>`` per version, with PRODUCED (run → version), VERSION_OF and
   PREVIOUS_VERSION edges, version tags, aliases and the artifact hash when a version tag
   ``artifact_hash`` / ``lineage.artifact_hash`` names it;
@@ -110,6 +111,11 @@ _SKIP_TAGS = frozenset({"mlflow.log-model.history"})
 _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
 PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
+# MLflow 3 workspaces (MLFLOW_ENABLE_WORKSPACES): a registered model's name is unique within
+# its workspace only. One of another workspace than MLflow's default is named
+# ``<workspace>/<name>`` (a model name holds no '/', MLflow refuses it); the default
+# workspace's, and those of stores older than workspaces, keep their plain names
+DEFAULT_WORKSPACE = "default"
 # what the emitter writes for a run: a new value makes the next harvest of a SQLite store read
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
@@ -483,45 +489,64 @@ class SqliteReader:
             }
 
     def _registry(self, snap: Snapshot) -> None:
-        rm_tags = self._kv("SELECT name, key, value FROM registered_model_tags") \
-            if "registered_model_tags" in self.tables else {}
+        """Registered models, versions, their tags and aliases. Rows are keyed by their
+        workspace and name (:func:`qualified_name`), as MLflow 3's primary keys are."""
+        ws_of = {table: "workspace" if "workspace" in self.columns(table) else "NULL"
+                 for table in ("registered_models", "registered_model_tags", "model_versions",
+                               "model_version_tags", "registered_model_aliases")
+                 if table in self.tables}
+        rm_tags: dict[str, dict[str, str]] = {}
+        if "registered_model_tags" in self.tables:
+            for ws, name, k, v in self.conn.execute(
+                    f"SELECT {ws_of['registered_model_tags']}, name, key, value "
+                    "FROM registered_model_tags"):
+                rm_tags.setdefault(qualified_name(ws, name), {})[k] = v
         # MLflow 3 keeps prompts (mlflow.genai.register_prompt) in the registry tables, tagged;
         # it lists none of them among registered models or versions: they are no models
         prompts = {name for name, tags in rm_tags.items()
                    if str(tags.get(PROMPT_TAG, "")).lower() == "true"}
-        for r in self.conn.execute("SELECT * FROM registered_models ORDER BY name"):
-            if r["name"] in prompts:
+        for r in self.conn.execute(
+                f"SELECT *, {ws_of['registered_models']} AS ws_ FROM registered_models "
+                "ORDER BY name, ws_"):
+            name = qualified_name(r["ws_"], r["name"])
+            if name in prompts:
                 continue
             snap.registered_models.append({
-                "name": r["name"], "description": r["description"],
-                "created_at": _ms(r["creation_time"]), "tags": rm_tags.get(r["name"], {}),
+                "name": name, "description": r["description"],
+                "created_at": _ms(r["creation_time"]), "tags": rm_tags.get(name, {}),
+                **_workspace_keys(r["ws_"], r["name"]),
             })
         mv_tags: dict[tuple[str, str], dict[str, str]] = {}
         if "model_version_tags" in self.tables:
-            for name, version, k, v in self.conn.execute(
-                    "SELECT name, version, key, value FROM model_version_tags"):
-                mv_tags.setdefault((name, str(version)), {})[k] = v
+            for ws, name, version, k, v in self.conn.execute(
+                    f"SELECT {ws_of['model_version_tags']}, name, version, key, value "
+                    "FROM model_version_tags"):
+                mv_tags.setdefault((qualified_name(ws, name), str(version)), {})[k] = v
         cols = self.columns("model_versions")
         # a deleted version keeps its row, marked Deleted_Internal with its run and source
         # overwritten ('REDACTED-RUN-ID'); MLflow lists it nowhere
         for r in self.conn.execute(
-                "SELECT * FROM model_versions WHERE coalesce(current_stage, '') != "
-                "'Deleted_Internal' ORDER BY name, version"):
-            if r["name"] in prompts:
+                f"SELECT *, {ws_of['model_versions']} AS ws_ FROM model_versions WHERE "
+                "coalesce(current_stage, '') != 'Deleted_Internal' ORDER BY name, ws_, version"):
+            name = qualified_name(r["ws_"], r["name"])
+            if name in prompts:
                 continue
             v = str(r["version"])
             snap.versions.append({
-                "name": r["name"], "version": v, "created_at": _ms(r["creation_time"]),
+                "name": name, "version": v, "created_at": _ms(r["creation_time"]),
                 "description": r["description"], "user": r["user_id"],
                 "stage": r["current_stage"], "source": r["source"], "run_uuid": r["run_id"],
                 "status": r["status"],
                 "storage_location": r["storage_location"] if "storage_location" in cols else None,
                 "run_link": r["run_link"] if "run_link" in cols else None,
-                "tags": mv_tags.get((r["name"], v), {}),
+                "tags": mv_tags.get((name, v), {}),
+                **_workspace_keys(r["ws_"], r["name"]),
             })
         if "registered_model_aliases" in self.tables:
-            for alias, version, name in self.conn.execute(
-                    "SELECT alias, version, name FROM registered_model_aliases"):
+            for ws, alias, version, name in self.conn.execute(
+                    f"SELECT {ws_of['registered_model_aliases']}, alias, version, name "
+                    "FROM registered_model_aliases"):
+                name = qualified_name(ws, name)
                 if name in prompts:
                     continue
                 snap.aliases.setdefault(name, {})[alias] = str(version)
@@ -535,6 +560,21 @@ class SqliteReader:
                     f"SELECT run_uuid, value FROM tags WHERE key='mlflow.source.git.commit' "
                     f"AND run_uuid IN ({marks})", run_ids):
                 snap.run_commits[u] = sha
+
+
+def qualified_name(workspace: str | None, name: str) -> str:
+    """A registered model's name as the harvest names it: ``<workspace>/<name>`` in a
+    workspace other than MLflow's default (two workspaces may each have a ``churn``), the
+    name alone in the default workspace and in a store without workspaces."""
+    return name if workspace in (None, "", DEFAULT_WORKSPACE) else f"{workspace}/{name}"
+
+
+def _workspace_keys(workspace: str | None, name: str) -> dict[str, str]:
+    """The MLflow name and workspace of a model of a non-default workspace (kept in
+    ``properties``), else nothing."""
+    if workspace in (None, "", DEFAULT_WORKSPACE):
+        return {}
+    return {"mlflow_name": name, "workspace": str(workspace)}
 
 
 class MlflowClientError(Exception):
@@ -664,13 +704,19 @@ class ClientReader:
             except Exception as exc:  # a tracking server without a registry
                 snap.watermark["registry_error"] = str(exc)
         for rm in rms:
+            # MLflow 3 entities name their workspace (the client's active one): a model of
+            # another workspace than the default is <workspace>/<name>, as the SQLite reader
+            # names it
+            ws = getattr(rm, "workspace", None)
+            name = qualified_name(ws, rm.name)
             snap.registered_models.append({
-                "name": rm.name, "description": rm.description,
-                "created_at": _ms(rm.creation_timestamp), "tags": dict(rm.tags)})
-            snap.aliases[rm.name] = {a: str(v) for a, v in (rm.aliases or {}).items()}
+                "name": name, "description": rm.description,
+                "created_at": _ms(rm.creation_timestamp), "tags": dict(rm.tags),
+                **_workspace_keys(ws, rm.name)})
+            snap.aliases[name] = {a: str(v) for a, v in (rm.aliases or {}).items()}
             for v in _model_versions(c, rm.name):
                 snap.versions.append({
-                    "name": v.name, "version": str(v.version),
+                    "name": name, "version": str(v.version), **_workspace_keys(ws, rm.name),
                     "created_at": _ms(v.creation_timestamp), "description": v.description,
                     "user": v.user_id, "stage": v.current_stage, "source": v.source,
                     "run_uuid": v.run_id, "status": v.status,
@@ -1149,6 +1195,8 @@ class Emitter:
                 # A group only a run record made (registry "lineage") is described here
                 continue
             props = {"mlflow_name": rm["name"]} if canon != rm["name"] else {}
+            if rm.get("workspace"):  # the name as MLflow spells it, in its workspace
+                props = {"mlflow_name": rm["mlflow_name"], "workspace": rm["workspace"]}
             yield Node.make(NodeKind.MODEL_GROUP, gid, name=canon,
                             registry=NAME, description=rm.get("description"),
                             tags=rm.get("tags") or {}, properties=props)
@@ -1231,8 +1279,9 @@ class Emitter:
         tags = dict(v.get("tags") or {})
         artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
                              None)
-        fresh = {"source": source, "mlflow_name": v["name"] if canon != v["name"] else None,
-                 "logged_model": logged_id,
+        fresh = {"source": source, "mlflow_name": v.get("mlflow_name") or (
+                     v["name"] if canon != v["name"] else None),
+                 "workspace": v.get("workspace"), "logged_model": logged_id,
                  "run_link": redact(v["run_link"]) if v.get("run_link") else None,
                  "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
         props = self._props_with_history(
@@ -1263,5 +1312,6 @@ class Emitter:
 
 
 __all__ = ["KNOWN_REVISIONS", "ClientReader", "MlflowHarvester", "Snapshot", "SqliteReader",
-           "TrackingStore", "dataset_location", "normalize_hash", "redact", "repo_relative",
+           "TrackingStore", "dataset_location", "normalize_hash", "qualified_name", "redact",
+           "repo_relative",
            "resolve_tracking_uri", "shown_uri"]
