@@ -101,9 +101,10 @@ def test_superseded_risk_assessment_no_longer_shows_its_tier(quickstart_demo: Pa
 
 def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo: Path) -> None:
     repo = quickstart_demo
-    # the staging approval of v1.1.0 was recorded for the wrong person: corrected
+    # the staging approval of v1.1.0 was recorded with the wrong evidence: its approver
+    # corrects it (only she may)
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
-            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
             "--decided-at", "2026-01-14T10:00:00Z", "--evidence", "ML-12", "--id",
             "churn-v1.1.0-staging-fix", "--prop", "supersedes=churn-v1.1.0-staging")
     # the drift alert on v1.0.0 was a false alarm: corrected as resolved
@@ -115,10 +116,13 @@ def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo:
     v2 = lite_get(repo, V2)
     props = {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
              for p in v2["structuredProperties"]["properties"]}
-    assert props["approvedBy"] == ["max@example.com"]
+    assert props["approvedBy"] == ["ada@example.com"]
     assert props["approvalRecordIds"] == ["churn-v1.1.0-staging-fix"]
     approvers = [o["owner"] for o in v2["ownership"]["owners"] if o.get("typeUrn")]
-    assert approvers == ["urn:li:corpuser:max@example.com"]
+    assert approvers == ["urn:li:corpuser:ada@example.com"]
+    # the link shown is the correction's evidence, not the superseded record's
+    links = [e["url"] for e in v2["institutionalMemory"]["elements"]]
+    assert links == ["https://tracker.example.com/browse/ML-12"], links
     summary = lite_get(repo, V1)["incidentsSummary"]
     assert summary["activeIncidents"] == []
     assert len(summary["resolvedIncidents"]) == 2
@@ -133,7 +137,7 @@ def test_an_aspect_no_longer_rendered_is_cleared_in_the_catalog(quickstart_demo:
     push(repo, "--to", "datahub-file", str(out))
     # corrected by an approval with no evidence link: v1.1.0 has no link left to show
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
-            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
             "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
             "--prop", "supersedes=churn-v1.1.0-staging")
     assert push(repo, "--to", "datahub-file", str(out))["written"] > 0
@@ -224,7 +228,7 @@ def test_a_full_push_also_clears_what_the_graph_no_longer_renders(quickstart_dem
     repo = quickstart_demo
     push(repo)
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
-            "staging", "--approver", "max@example.com", "--role", "ml-lead",
+            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
             "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
             "--prop", "supersedes=churn-v1.1.0-staging")
     push(repo, "--full")
