@@ -19,7 +19,8 @@ What it yields
   commit. The same path with the same hash at many commits is one node.
 * A stage's ``frozen`` and a data version's import source can change without changing its id
   (``dvc freeze``; ``dvc update`` to a new source commit with the same content): the nodes
-  HEAD's DVC files name are described as those files say, like a model group.
+  HEAD's DVC files name are described as those files say, like a model group (an import
+  attribute HEAD's ``.dvc`` file no longer states is set to null).
 * ``INPUT`` data → stage, ``OUTPUT`` stage → data, ``DEFINES`` commit → stage/data at the
   commit where they first appear (how provenance finds the commit of a data version), and
   commit → data where a commit sets a path back to a version met before (a revert: the same
@@ -453,6 +454,9 @@ class _Run:
         # (data id, commit) of entries whose hash at the commit differs from the one the same
         # file records at its parent: where a version met before comes back (a revert)
         self.redefined: dict[tuple[str, str], None] = {}
+        # data met with an import source in this run → its attributes (whole run: HEAD's
+        # .dvc files may no longer state some, :meth:`DvcHarvester._head_described`)
+        self.imported: dict[str, set[str]] = {}
         self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
 
     def data_id(self, path: str, h: dict[str, Any]) -> str:
@@ -472,6 +476,8 @@ class _Run:
                 attrs["is_dir"] = True
             if extra:
                 attrs.update(extra)
+                self.imported[did] = {k for k in (*extra, *extra.get("properties", ()))
+                                      if k != "properties"}
             self.data[did] = attrs
             self.defines[did] = commit
         return did
@@ -933,25 +939,36 @@ class DvcHarvester:
                 sid = stage_id(run.repo, path, path.rsplit("/", 1)[-1], lock_hash(entry))
                 at_head[sid] = (NodeKind.STAGE, {"frozen": bool(summ.get("frozen"))})
                 continue
-            extra = _import_attrs(summ)
-            if not extra:
-                continue
+            extra = _import_attrs(summ)  # (none: not an import, or no longer one)
             folder = posixpath.dirname(path)
             base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
             for h in summ.get("outs", []):
-                at_head[run.data_id(resolve(base, h["path"]), h)] = (NodeKind.DATA, extra)
+                if h.get("hash"):
+                    at_head[run.data_id(resolve(base, h["path"]), h)] = (NodeKind.DATA, extra)
         ids = sorted(at_head)
         # met in this run, or stored before (the replay worker's rows are written already)
         known = run.seen.intersection(ids) | _existing(ctx, ids)
+        # the import source each data version holds (stored, or met in this run and maybe not
+        # written yet): what HEAD's file no longer states leaves it
+        held = _import_held(ctx, [nid for nid in ids if at_head[nid][0] == NodeKind.DATA
+                                  and nid in known])
+        for nid, keys in run.imported.items():
+            if nid in at_head:
+                held.setdefault(nid, set()).update(keys)
         for nid in ids:
             if nid not in known:
                 continue
             kind, attrs = at_head[nid]
-            if "properties" in attrs:  # merged key by key: keep the others' properties
+            gone = held.get(nid, set()) - attrs.keys() - {"import_path"}
+            attrs = {**attrs, **dict.fromkeys(sorted(gone))}
+            if "properties" in attrs or "import_path" in held.get(nid, ()):
+                # merged key by key: keep the others' properties
                 prev = ctx.store.get_node(nid)
-                props = (prev.attrs.get("properties") if prev is not None else None) or {}
-                attrs = {**attrs, "properties": {**props, **attrs["properties"]}}
-            yield fast_node(kind, nid, attrs)  # an unchanged value writes nothing
+                props = dict((prev.attrs.get("properties") if prev is not None else None) or {})
+                props.pop("import_path", None)
+                attrs = {**attrs, "properties": {**props, **attrs.get("properties", {})}}
+            if attrs:
+                yield fast_node(kind, nid, attrs)  # an unchanged value writes nothing
 
     def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
         for gid, attrs in run.groups.items():
@@ -1031,6 +1048,27 @@ def _declared_paths(ctx: HarvestContext, aliases: dict[str, str],
 
 
 _INPUT, _OUTPUT = EdgeKind.INPUT.value, EdgeKind.OUTPUT.value
+
+
+_IMPORT_KEYS = ("import_url", "import_rev", "import_rev_lock")
+
+
+def _import_held(ctx: HarvestContext, ids: list[str]) -> dict[str, set[str]]:
+    """The import source attributes (and ``import_path``) the store holds for data ``ids``."""
+    out: dict[str, set[str]] = {}
+    conn = ctx.store.conn
+    cols = ", ".join(f"json_extract(attrs, '$.{k}')" for k in _IMPORT_KEYS)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        for nid, *values in conn.execute(
+                f"SELECT id, {cols}, json_extract(attrs, '$.properties.import_path') "
+                f"FROM nodes WHERE id IN ({marks})", chunk):
+            keys = {k for k, v in zip((*_IMPORT_KEYS, "import_path"), values, strict=True)
+                    if v is not None}
+            if keys:
+                out[nid] = keys
+    return out
 
 
 def _import_attrs(summ: dict[str, Any]) -> dict[str, Any]:
