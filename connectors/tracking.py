@@ -137,25 +137,36 @@ def _repository(root: Path) -> str | None:
 
 
 def _pipeline_outputs(root: Path) -> set[str]:
-    """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage."""
+    """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage, as
+    ``dvc.yaml`` names them and as ``dvc.lock`` records them — the paths of stages DVC fills in
+    from templates (``foreach``, ``matrix``, ``${…}`` from ``vars``), resolved; a stage writes
+    its lock entry as it ends, so those of a ``dvc repro`` under way are there."""
     import yaml
 
     paths: set[str] = set()
     for dvc_yaml in [root / "dvc.yaml", *root.glob("*/**/dvc.yaml")]:
-        try:
-            doc = yaml.safe_load(dvc_yaml.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue
         base = dvc_yaml.parent.relative_to(root)
-        for stage in (doc.get("stages") or {}).values():
-            if not isinstance(stage, dict):
-                continue
-            for key in ("outs", "metrics", "plots"):
-                for out in stage.get(key) or []:
-                    name = next(iter(out)) if isinstance(out, dict) else out
-                    if isinstance(name, str):
-                        paths.add((base / name).as_posix())
+        for doc in _yaml_of(dvc_yaml, yaml), _yaml_of(dvc_yaml.with_name("dvc.lock"), yaml):
+            for stage in (doc.get("stages") or {}).values():
+                if not isinstance(stage, dict):
+                    continue
+                for key in ("outs", "metrics", "plots"):
+                    outs = stage.get(key) or []
+                    for out in outs if isinstance(outs, list) else []:
+                        # dvc.yaml: a path, or {path: options}; dvc.lock: {path: …, md5: …}
+                        name = (out.get("path", next(iter(out), None))
+                                if isinstance(out, dict) else out)
+                        if isinstance(name, str) and "${" not in name:
+                            paths.add((base / name).as_posix())
     return paths
+
+
+def _yaml_of(path: Path, yaml: Any) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _written_by_dvc(rel: str, outputs: set[str]) -> bool:

@@ -373,3 +373,36 @@ def test_track_run_in_a_shallow_clone_without_a_remote_says_what_the_harvest_say
 
         [named] = [n.id for n in store.iter_nodes(NodeKind.REPOSITORY)]
     assert run.result is not None and f"repository:{run.result.record.repository}" == named
+
+
+@pytest.mark.parametrize("pipeline", [
+    "stages:\n  evaluate:\n    foreach: [a, b]\n    do:\n      cmd: python eval.py ${item}\n"
+    "      metrics:\n        - metrics/${item}.json:\n            cache: false\n",
+    "stages:\n  evaluate:\n    matrix:\n      model: [a, b]\n    cmd: python eval.py ${item.model}\n"
+    "    metrics:\n      - metrics/${item.model}.json:\n          cache: false\n",
+    "vars:\n  - out_dir: metrics\nstages:\n  evaluate:\n    cmd: python eval.py a && python "
+    "eval.py b\n    metrics:\n      - ${out_dir}/a.json:\n          cache: false\n"
+    "      - ${out_dir}/b.json:\n          cache: false\n",
+])
+def test_outputs_of_templated_stages_do_not_make_the_run_dirty(tmp_path: Path,
+                                                               pipeline: str) -> None:
+    """``foreach`` / ``matrix`` stages and ``${…}`` paths name their outputs through templates:
+    what ``dvc repro`` rewrites in them (metrics kept in git) is not uncommitted code; the
+    training script changed is."""
+    import sys
+
+    from connectors.tracking import git_state
+
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    repo = GitRepo(tmp_path / "r")
+    repo.write("eval.py", "import json, os, sys\nos.makedirs('metrics', exist_ok=True)\n"
+                          "json.dump({'auc': 0.5}, open(f'metrics/{sys.argv[1]}.json', 'w'))\n")
+    repo.write("dvc.yaml", pipeline.replace("python ", f"{sys.executable} "))
+    repo.run(dvc, "init", "-q")
+    repo.run(dvc, "repro", "-q")
+    repo.commit("pipeline")
+    for name in ("a", "b"):  # a repro under way rewrote them
+        repo.write(f"metrics/{name}.json", '{"auc": 0.9}\n')
+    assert git_state(repo.path).dirty is False
+    repo.write("eval.py", "print('changed')\n")
+    assert git_state(repo.path).dirty is True
