@@ -127,6 +127,24 @@ EMITTER_VERSION = 6
 # attribute a new fact leaves out
 _RUN_ATTRS = ("name", "experiment", "experiment_id", "status", "user", "start_time",
               "end_time", "params", "metrics", "tags", "commit", "tracking_uri", "properties")
+# the same for a model version (a stage moved back to None, the artifact_hash tag deleted) and
+# a registered model (its description or last tag removed)
+_VERSION_ATTRS = ("artifact_uri", "artifact_hash", "commit", "run_id", "created_at",
+                  "created_by", "stage", "status", "tags", "description")
+_GROUP_ATTRS = ("description", "tags")
+
+
+def _with_cleared(old: Node | None, attrs: dict[str, Any],
+                  owned: tuple[str, ...]) -> dict[str, Any]:
+    """``attrs``, and each of the ``owned`` attributes the stored node ``old`` holds that
+    ``attrs`` leaves out written empty (the store keeps an attribute a new fact leaves out;
+    one never stored is not written, so a harvest of an unchanged store writes nothing)."""
+    if old is None:
+        return attrs
+    cleared: dict[str, Any] = {k: {} if isinstance(old.attrs[k], dict) else None
+                               for k in owned
+                               if k not in attrs and old.attrs.get(k) not in (None, {}, "")}
+    return {**attrs, **cleared} if cleared else attrs
 
 
 # -- where the store is --------------------------------------------------------------------
@@ -1088,12 +1106,9 @@ class Emitter:
         node = facts[0]
         assert isinstance(node, Node)
         old = ctx.store.get_node(rid)
-        if old is not None:
-            cleared: dict[str, Any] = {
-                k: {} if isinstance(old.attrs[k], dict) else None for k in _RUN_ATTRS
-                if k not in node.attrs and old.attrs.get(k) not in (None, {}, "")}
-            if cleared:
-                facts[0] = Node.trusted(NodeKind.RUN, rid, {**node.attrs, **cleared})
+        attrs = _with_cleared(old, node.attrs, _RUN_ATTRS)
+        if attrs is not node.attrs:
+            facts[0] = Node.trusted(NodeKind.RUN, rid, attrs)
         yield from facts
         if old is None:
             return
@@ -1197,9 +1212,11 @@ class Emitter:
             props = {"mlflow_name": rm["name"]} if canon != rm["name"] else {}
             if rm.get("workspace"):  # the name as MLflow spells it, in its workspace
                 props = {"mlflow_name": rm["mlflow_name"], "workspace": rm["workspace"]}
-            yield Node.make(NodeKind.MODEL_GROUP, gid, name=canon,
-                            registry=NAME, description=rm.get("description"),
-                            tags=rm.get("tags") or {}, properties=props)
+            made = Node.make(NodeKind.MODEL_GROUP, gid, name=canon,
+                             registry=NAME, description=rm.get("description"),
+                             tags=rm.get("tags") or {}, properties=props)
+            yield Node.trusted(NodeKind.MODEL_GROUP, gid,
+                               _with_cleared(stored, made.attrs, _GROUP_ATTRS))
         current = _canonical_aliases(ctx, snap)
         previous: dict[str, dict[str, str]] | None = self.wm.get("aliases")
         moves = self._alias_moves(previous, current)
@@ -1295,7 +1312,7 @@ class Emitter:
             stage=stage if stage and stage != "None" else None, status=v.get("status"),
             tags=tags, description=v.get("description"), properties=props,
         )
-        attrs = dict(node.attrs)
+        attrs = _with_cleared(self.ctx.store.get_node(mid), dict(node.attrs), _VERSION_ATTRS)
         attrs["aliases"] = sorted(a for a, ver in amap.items() if ver == v["version"])
         yield Node.trusted(NodeKind.MODEL, mid, attrs)  # aliases: [] clears a lost alias
         yield Edge.make(EdgeKind.VERSION_OF, mid, ids.model_group_id(canon))

@@ -968,3 +968,35 @@ def test_inputs_and_params_a_run_no_longer_has_are_withdrawn(repo: GitRepo) -> N
     assert store.verify().ok
     store.close()
     assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
+
+
+def test_what_mlflow_no_longer_says_of_a_model_version_leaves_it(repo: GitRepo) -> None:
+    """A version moved back to stage ``None``, its ``artifact_hash`` tag and description
+    deleted, its registered model's tags and description removed: the nodes say so (the
+    stage stayed "Production", and the hash kept joining the version to another registry's)."""
+    mlflow = pytest.importorskip("mlflow")
+    client = mlflow.MlflowClient(f"sqlite:///{repo.path / 'mlflow.db'}")
+    client.transition_model_version_stage("churn-model", "1", "Production")
+    client.set_registered_model_tag("churn-model", "owner", "ada")
+    client.update_model_version("churn-model", "1", description="first")
+    api.harvest(repo.path, only=["mlflow"])
+    store = api.open_store(repo.path)
+    v1 = store.get_node("model:churn-model@1")
+    store.close()
+    assert v1 is not None and v1.attrs["stage"] == "Production"
+    assert v1.attrs["artifact_hash"] == EXPECTED["model_md5"]
+    client.transition_model_version_stage("churn-model", "1", "None")
+    for tag in list(client.get_model_version("churn-model", "1").tags):
+        client.delete_model_version_tag("churn-model", "1", tag)
+    client.update_model_version("churn-model", "1", description="")
+    client.delete_registered_model_tag("churn-model", "owner")
+    client.update_registered_model("churn-model", description="")
+    assert api.harvest(repo.path, only=["mlflow"]).report.warnings == []
+    store = api.open_store(repo.path)
+    v1, group = store.get_node("model:churn-model@1"), store.get_node("model_group:churn-model")
+    store.close()
+    assert v1 is not None and group is not None
+    assert v1.attrs.get("stage") is None and not v1.attrs.get("tags")
+    assert v1.attrs.get("artifact_hash") is None and not v1.attrs.get("description")
+    assert not group.attrs.get("tags") and not group.attrs.get("description")
+    assert api.harvest(repo.path, only=["mlflow"]).new_events == 0
