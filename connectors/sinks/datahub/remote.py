@@ -320,6 +320,31 @@ class RestTransport:
                 return classify(exc, self.settings, [mcp])
         return batch_err
 
+    def held(self, urn: str, aspect: str) -> dict[str, Any] | None:
+        """The aspect GMS holds for ``urn`` (``GET /aspects/{urn}?aspect=…&version=0``, as
+        ``DataHubGraph.get_aspect`` reads it); None when it holds none."""
+        import urllib.parse
+
+        self.open()
+        em = self._emitter
+        url = (f"{em._gms_server}/aspects/{urllib.parse.quote(urn, safe='')}"
+               f"?aspect={urllib.parse.quote(aspect)}&version=0")
+        try:
+            res = em.session.get(url, timeout=self.settings.timeout)
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+        if res.status_code == 404:
+            return None
+        if res.status_code in (401, 403):
+            raise _auth_error(self.settings, res.status_code) from None
+        if res.status_code != 200:
+            raise SinkError(f"DataHub GMS at {self.settings.shown_url} answered HTTP "
+                            f"{res.status_code} to reading {aspect} of {urn}",
+                            hint="check that GMS is up, and the token") from None
+        got = (res.json() or {}).get("aspect") or {}
+        value = next(iter(got.values()), None) if isinstance(got, dict) else None
+        return value if isinstance(value, dict) else None
+
     def close(self) -> None:
         if self._emitter is not None:
             try:
@@ -457,6 +482,12 @@ class _TransportSink(DataHubSinkBase):
         assert self.transport is not None
         self.transport.send(mcps)
 
+    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+        held = getattr(self.transport, "held", None)  # Kafka is write-only
+        got = held(urn, aspect) if held is not None else None
+        props = got.get("customProperties") if isinstance(got, dict) else None
+        return props if isinstance(props, dict) else None
+
     def _close(self, ok: bool) -> None:
         if self.transport is not None:
             self.transport.close()
@@ -475,8 +506,8 @@ class DataHubRestSink(_TransportSink):
     name: ClassVar[str] = "datahub-rest"
     batch_size: ClassVar[int] = 100
     option_keys: ClassVar[tuple[str, ...]] = (
-        "backoff", "batch_size", "full", "lowercase_urns", "openapi", "retries", "server",
-        "timeout", "token")
+        "backoff", "batch_size", "full", "lowercase_urns", "openapi", "replace_records",
+        "retries", "server", "timeout", "token")
     settings: RestSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:

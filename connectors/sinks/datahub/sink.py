@@ -125,6 +125,11 @@ def record_times(store: Any) -> dict[str, tuple[str | None, str | None]]:
     return {nid: (ts.get(first[nid]), ts.get(seq)) for nid, seq in last.items()}
 
 
+# aspects whose custom properties hold governance records whole (``<kind>.<id>``)
+RECORD_ASPECTS = ("mlModelProperties", "mlModelGroupProperties", "mlModelDeploymentProperties",
+                  "dataJobInfo")
+
+
 def _hash(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
@@ -197,7 +202,8 @@ class DataHubSinkBase(ABC):
     name: ClassVar[str] = "datahub"
     batch_size: ClassVar[int] = 1000
     # the ``-o KEY=VALUE`` keys this target reads (a key ending in "." is a prefix)
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full", "lowercase_urns")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full", "lowercase_urns",
+                                              "replace_records")
     # True when ``--full`` starts the destination afresh (an MCP file is rewritten): nothing
     # pushed before is left in it to clear
     full_rewrites: ClassVar[bool] = False
@@ -245,6 +251,11 @@ class DataHubSinkBase(ABC):
             self._checked = True
             self._lost = self._destination_lost(fingerprint, aspects)
         return self._lost is None
+
+    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+        """The custom properties of ``aspect`` of ``urn`` as the destination holds them (after
+        :meth:`_open`); None when it holds none or the target cannot read (a file, Kafka)."""
+        return None
 
     @abstractmethod
     def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
@@ -446,6 +457,9 @@ class DataHubSinkBase(ABC):
         self._remember(ctx, ns, view_now)
         total = len(to_send)
         ok = False
+        # (a destination that holds nothing yet holds no record another store pushed)
+        guard = bool(total) and not option_flag(ctx.options, "replace_records") \
+            and not self._destination_is_empty()
         try:
             if total:
                 try:
@@ -455,6 +469,8 @@ class DataHubSinkBase(ABC):
                 except Exception as exc:
                     raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
                                     hint="check the destination and push again") from exc
+            if guard:
+                self._keep_foreign_records(graph, [m for m, _, _ in to_send], dest)
             ctx.progress(f"push {self.name}", 0, total)
             size = max(1, self.batch_size)
             for start in range(0, total, size):
@@ -498,6 +514,42 @@ class DataHubSinkBase(ABC):
                         raise SinkError(f"{self.name}: closing {dest} failed: {exc}") from exc
         self._log_event(ctx, result, full, ok=True)
         return result
+
+    def _keep_foreign_records(self, graph: LineageGraph,
+                              mcps: list[MetadataChangeProposalWrapper], dest: str) -> None:
+        """Refuse a push that would remove governance records the destination holds and the
+        graph does not (``<kind>.<id>`` custom properties another store pushed): each upsert
+        replaces an aspect whole, so a store that knows only part of a version's approvals (a
+        CD job that recorded one in a fresh clone) would leave only those in the catalog, and
+        an approval, rejection or risk assessment would vanish from it. Records are never
+        removed from a store (a correction supersedes, and both stay), so a record the graph
+        lacks is one this store never knew."""
+        from connectors.sinks.datahub.render import RECORD_KINDS
+
+        kinds = {str(k) for k in RECORD_KINDS}
+        known = {n for k in RECORD_KINDS for n in graph.node_ids(k)
+                 if not graph.is_placeholder(n)}
+        missing: list[tuple[str, str]] = []
+        for m in mcps:
+            if m.aspectName not in RECORD_ASPECTS or (
+                    m.aspectName == "dataJobInfo" and ",deployments/" not in str(m.entityUrn)):
+                continue  # (of the jobs, only a deployment's proxy job holds records)
+            held = self._held_properties(str(m.entityUrn), str(m.aspectName)) or {}
+            for key, value in held.items():
+                kind, _, rid = key.partition(".")
+                if kind in kinds and rid and str(value).startswith("{") \
+                        and f"{kind}:{rid}" not in known:
+                    missing.append((f"{kind.replace('_', ' ')} {rid}", str(m.entityUrn)))
+        if missing:
+            shown = "; ".join(f"{what} on {urn}" for what, urn in sorted(set(missing))[:5])
+            more = len(set(missing)) - 5
+            raise ConfigError(
+                f"{dest} holds governance records this store does not know: {shown}"
+                + (f" (and {more} more)" if more > 0 else "")
+                + "; pushing would remove them from the catalog (nothing was sent)",
+                hint="harvest the records first (lineage harvest reads the record files), or "
+                     "push from the store that holds them; to replace them on purpose, "
+                     "push with -o replace_records=true")
 
     @staticmethod
     def _remember(ctx: PushContext, ns: str, items: list[tuple[str, str]]) -> None:
@@ -588,7 +640,8 @@ class DataHubLiteSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-lite"
     batch_size: ClassVar[int] = 2000
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
+                                              "replace_records")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None,
                  lowercase_urns: bool | None = None) -> None:
@@ -674,6 +727,11 @@ class DataHubLiteSink(DataHubSinkBase):
             raise SinkError(f"cannot open DataHub Lite file {self.path}: {exc}",
                             hint="is it a DataHub Lite SQLite file? move it aside to start "
                             "afresh (the next push writes everything)") from exc
+
+    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+        got = (self.lite.get(urn, [aspect]) or {}).get(aspect) if self.lite else None
+        props = got.get("customProperties") if isinstance(got, dict) else None
+        return props if isinstance(props, dict) else None
 
     def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
         import time
@@ -777,7 +835,8 @@ class DataHubFileSink(DataHubSinkBase):
     name: ClassVar[str] = "datahub-file"
     full_rewrites: ClassVar[bool] = True
     batch_size: ClassVar[int] = 5000
-    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns")
+    option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
+                                              "replace_records")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None,
                  lowercase_urns: bool | None = None) -> None:

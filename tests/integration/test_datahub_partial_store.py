@@ -1,0 +1,86 @@
+"""A store that knows only part of the governance records (a CD job that recorded one approval
+in a fresh clone) must not push its partial view over the fuller one DataHub holds: an upsert
+replaces an aspect whole, so the approval it does not know would vanish from the catalog (and
+from ``lineage audit --source datahub-…``, where a rejection gone reads as approved). The push
+is refused before anything is written; ``-o replace_records=true`` pushes anyway."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("datahub")
+
+from connectors.sinks.datahub.reader import read_lite  # noqa: E402
+from connectors.sinks.datahub.remote import DataHubRestSink  # noqa: E402
+from connectors.sinks.datahub.sink import DataHubLiteSink  # noqa: E402
+from lineage.config import Config  # noqa: E402
+from lineage.errors import ConfigError  # noqa: E402
+from lineage.graph import LineageGraph  # noqa: E402
+from lineage.model import Edge, EdgeKind, Node, NodeKind  # noqa: E402
+from lineage.plugins import PushContext  # noqa: E402
+from lineage.store import Store  # noqa: E402
+from tests.golden.datahub.fixture_graph import fixed_graph  # noqa: E402
+from tests.standins.gms import running_gms  # noqa: E402
+
+MODEL = "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.1.0,PROD)"
+
+
+def _partial() -> LineageGraph:
+    """What a fresh CD job's store holds: the versions, and only the approval it recorded."""
+    g = LineageGraph()
+    full = fixed_graph()
+    for nid in full.node_ids():
+        if nid == "approval:APR-7":
+            continue
+        g.add_node(Node.make(full.kind(nid), nid, **full.attrs(nid)))
+    for e in full.edges():
+        if "approval:APR-7" not in (e.source, e.target):
+            g.add_edge(e)
+    g.add([Node.make(NodeKind.APPROVAL, "approval:APR-8", approver="dora@example.com",
+                     role="ml-lead", decision="approved", decided_at="2026-01-04T10:00:00Z",
+                     model="model:churn@v1.1.0", environment="prod"),
+           Edge.make(EdgeKind.APPROVES, "approval:APR-8", "model:churn@v1.1.0")])
+    return g
+
+
+def _ctx(tmp_path: Path, name: str, **options: Any) -> PushContext:
+    store = Store.init(tmp_path / name / ".lineage")
+    return PushContext(store=store, config=Config(), repo_path=tmp_path / name, options=options)
+
+
+def test_a_partial_store_does_not_replace_the_approvals_datahub_holds(tmp_path: Path) -> None:
+    lite = tmp_path / "catalog.db"
+    full = _ctx(tmp_path, "ci", dest=str(lite))
+    DataHubLiteSink().push(fixed_graph(), full)
+    partial = _ctx(tmp_path, "cd", dest=str(lite))
+    with pytest.raises(ConfigError) as err:
+        DataHubLiteSink().push(_partial(), partial)
+    assert "approval APR-7" in str(err.value) and MODEL in str(err.value)
+    assert "replace_records" in (err.value.hint or "")
+    # nothing was written: the catalog still holds the approval
+    assert "approval:APR-7" in read_lite(str(lite)).node_ids(NodeKind.APPROVAL)
+    # the store that knows every record pushes as before
+    both = fixed_graph()
+    both.add(list(_partial().nodes(NodeKind.APPROVAL)) + [
+        Edge.make(EdgeKind.APPROVES, "approval:APR-8", "model:churn@v1.1.0")])
+    assert DataHubLiteSink().push(both, full).written > 0
+    # asked to, the partial view replaces the fuller one
+    forced = _ctx(tmp_path, "cd2", dest=str(lite), replace_records="true")
+    DataHubLiteSink().push(_partial(), forced)
+    assert set(read_lite(str(lite)).node_ids(NodeKind.APPROVAL)) == {"approval:APR-8"}
+
+
+def test_a_partial_store_is_refused_by_gms_too(tmp_path: Path) -> None:
+    with running_gms() as gms:
+        DataHubRestSink().push(fixed_graph(), _ctx(tmp_path, "ci", server=gms.url))
+        sent = len(gms.proposals)
+        with pytest.raises(ConfigError) as err:
+            DataHubRestSink().push(_partial(), _ctx(tmp_path, "cd", server=gms.url))
+        assert "approval APR-7" in str(err.value)
+        assert len(gms.proposals) == sent
+        held = gms.aspect(MODEL, "mlModelProperties")["customProperties"]
+        assert json.loads(held["approval.APR-7"])["attrs"]["approver"] == "bob@example.com"
