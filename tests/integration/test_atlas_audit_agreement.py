@@ -166,3 +166,74 @@ def test_a_server_with_the_earlier_typedefs_takes_the_record_times(
     assert isinstance(approval["attributes"]["recordedAt"], int)
     group = entity(atlas, "lineage_model", "model_group:churn")
     assert isinstance(group["businessAttributes"]["lineage_risk_assessment"]["recordedAt"], int)
+
+
+def test_a_fresh_store_that_knows_one_approval_of_a_version_it_names_leaves_its_status(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    v1 = "model:churn@v1.0.0"
+    before = entity(atlas, "lineage_model_version", v1)["businessAttributes"][
+        "lineage_approval_status"]
+    assert before["approvalCount"] >= 2
+    # a release job in a fresh clone records one more approval of v1.0.0 and pushes: its
+    # store knows that one approval of the version only; the status the store that holds
+    # them all pushed must stay (one approval of three is not the version's status)
+    job = tmp_path / "job"
+    subprocess.run(["git", "clone", "-q", repo, str(job)], check=True)
+    lineage("init", "-C", str(job))
+    lineage("record", "approval", "-C", str(job), "--model", "churn@v1.0.0", "--env",
+            "canary", "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-25T10:00:00Z", "--id", "v100-canary-max")
+    lineage("push", "--to", "atlas", "-C", str(job))
+    assert entity(atlas, "lineage_model_version", v1)["businessAttributes"][
+        "lineage_approval_status"] == before
+    # and deploys it: the deployment names the version, still known by name only
+    lineage("record", "deployment", "-C", str(job), "--model", "churn@v1.0.0", "--env",
+            "canary", "--deployed-at", "2026-01-26T00:00:00Z", "--id", "v100-canary")
+    lineage("push", "--to", "atlas", "-C", str(job))
+    after = entity(atlas, "lineage_model_version", v1)["businessAttributes"][
+        "lineage_approval_status"]
+    assert after == before
+    # the approval itself is in Atlas, linked to the version; the deployment approved by it
+    new = entity(atlas, "lineage_approval", "approval:v100-canary-max")
+    assert new["relationshipAttributes"]["approvedVersions"]
+    canary = entity(atlas, "lineage_deployment", "deployment:v100-canary")
+    assert canary["businessAttributes"]["lineage_approval_status"]["approvalIds"] == [
+        "approval:v100-canary-max"]
+
+
+def test_a_fresh_clone_that_lacks_an_approval_leaves_the_fuller_status_in_atlas(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = str(quickstart_demo)
+    # max's approval of v1.1.0 for prod is recorded in this store only (no governance file)
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-19T10:00:00Z", "--id", "v110-prod-max")
+    lineage("push", "--to", "atlas", "-C", repo)
+    v2 = "model:churn@v1.1.0"
+
+    def status(node: str = v2, type_name: str = "lineage_model_version") -> dict[str, Any]:
+        return entity(atlas, type_name, node)["businessAttributes"][  # type: ignore[no-any-return]
+            "lineage_approval_status"]
+
+    before, late = status(), status(LATE, "lineage_deployment")
+    assert "approval:v110-prod-max" in before["approvalIds"]
+    assert late["approvalIds"] == ["approval:v110-prod-max"]
+    # a CI job harvests a fresh clone and pushes: it knows the approvals in the repository's
+    # files, not max's; what it does not know must not replace what Atlas shows
+    ci = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", repo, str(ci)], check=True)
+    lineage("init", "-C", str(ci))
+    lineage("harvest", "-C", str(ci))
+    lineage("push", "--to", "atlas", "-C", str(ci))
+    assert status() == before
+    assert status(LATE, "lineage_deployment") == late
+    # the store that knows them all pushes again: nothing changed in Atlas, nothing to send
+    n = len(atlas.requests)
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert status() == before and atlas.requests[n:] == []

@@ -523,11 +523,11 @@ class _Renderer:
             assessment = self.version_assessment(nid)
             if assessment:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
-            status = self.approval_bm(nid)
-            if status != UNAPPROVED or not (self.g.is_placeholder(nid) or a.get("placeholder")):
-                # a version this store only knows by name: "unapproved" is only what it does
-                # not know (the store that harvested it says)
-                bm["lineage_approval_status"] = status
+            if not (self.g.is_placeholder(nid) or a.get("placeholder")):
+                # not for a version this store only knows by name (a job's fresh store that
+                # records one approval or deployment of it): the approvals it knows are part
+                # of the version's at most, and the store that harvested it gives the status
+                bm["lineage_approval_status"] = self.approval_bm(nid)
             retraining = self.retraining_bm(nid)
             if retraining:
                 bm["lineage_retraining"] = retraining

@@ -505,10 +505,9 @@ class AtlasSink:
         return out
 
     def _on_server(self, http: AtlasHttp, guid: str, item: dict[str, Any]
-                   ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], bool]:
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         """What of ours an entity carries in Atlas (this store has no record of it): its own
-        classifications of our types (as we would send them), the names of our business
-        attributes it has, and whether those differ from what the graph gives now."""
+        classifications of our types (as we would send them) and our business metadata."""
         e = http.get_entity(guid, minimal=True).get("entity") or {}
         cur = {c["typeName"]: c for c in item["classifications"]}
         prev: dict[str, dict[str, Any]] = {}
@@ -521,9 +520,17 @@ class AtlasSink:
             prev[name] = {k: shown.get(k) for k in (cur.get(name) or shown)}
         held = {n: a for n, a in (e.get("businessAttributes") or {}).items()
                 if n in self.own_bm and a}
-        names = {n: sorted(a) for n, a in held.items()}
-        differs = held != item["businessAttributes"]
-        return prev, names, differs
+        return prev, held
+
+    @staticmethod
+    def _known_elsewhere(held: dict[str, dict[str, Any]], known: set[str]) -> list[str]:
+        """The approvals an approval status in Atlas names that this store has never seen:
+        another store (the one that recorded them) pushed it and knows more of the
+        version's approvals than this one."""
+        status = held.get("lineage_approval_status") or {}
+        ids = status.get("approvalIds")
+        return sorted(str(i) for i in ids if str(i) not in known) \
+            if isinstance(ids, list) else []
 
     def _governance(self, items: list[dict[str, Any]], guids: dict[str, str],
                     state: dict[str, str], ns: str, store: Any, client: Any,
@@ -534,7 +541,9 @@ class AtlasSink:
         for an entity in ``unknown`` (Atlas had it, this store has no record: ``full``, a
         fresh store, a lost state) it is read from Atlas. Tier classifications and business
         attributes the graph no longer gives are removed; other tools' classifications and
-        business metadata are never touched."""
+        business metadata are never touched. An approval status in Atlas that names
+        approvals this store never saw is left as it is (:meth:`_known_elsewhere`)."""
+        approvals = {i["node"] for i in items if i["entity"]["typeName"] == "lineage_approval"}
         for item in items:
             qn = item["qualifiedName"]
             cls_now, bm_now = self._governance_state(item)
@@ -542,8 +551,18 @@ class AtlasSink:
             bm = item["businessAttributes"]
             guid = guids[qn]
             names_now = {n: sorted(a) for n, a in bm.items() if a}
+            deferred = False
             if qn in unknown:
-                prev, prev_names, bm_due = self._on_server(client(), guid, item)
+                prev, held = self._on_server(client(), guid, item)
+                if "lineage_approval_status" in bm and self._known_elsewhere(held, approvals):
+                    # the status in Atlas names approvals this store never saw (recorded in
+                    # another store only): this one knows part of them, so it leaves the
+                    # status as it is (and looks again on its next push)
+                    bm = {n: a for n, a in bm.items() if n != "lineage_approval_status"}
+                    held = {n: a for n, a in held.items() if n != "lineage_approval_status"}
+                    deferred = True
+                prev_names = {n: sorted(a) for n, a in held.items()}
+                bm_due = held != bm
                 cls_due = prev != {c["typeName"]: c for c in item["classifications"]}
                 recorded = False
             else:
@@ -589,9 +608,9 @@ class AtlasSink:
                 if bm or gone:
                     details["business_metadata"] += 1
                     touched.add(qn)
-            if bm_due or not recorded:
+            if (bm_due or not recorded) and not deferred:
                 store.state_put_many(ns, [(bm_key, bm_now), (names_key, dumps_str(names_now))])
-            if not recorded:
+            if not recorded and not deferred:
                 store.state_delete(ns, ["u|" + qn])
 
 
