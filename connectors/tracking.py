@@ -138,15 +138,21 @@ def _repository(root: Path) -> str | None:
 
 def _pipeline_outputs(root: Path) -> set[str]:
     """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage, as
-    ``dvc.yaml`` names them and as ``dvc.lock`` records them — the paths of stages DVC fills in
-    from templates (``foreach``, ``matrix``, ``${…}`` from ``vars``), resolved; a stage writes
-    its lock entry as it ends, so those of a ``dvc repro`` under way are there."""
+    ``dvc.yaml`` names them and as the committed ``dvc.lock`` records them — the paths of
+    stages DVC fills in from templates (``foreach``, ``matrix``, ``${…}`` from ``vars``),
+    resolved. The lock is read from ``HEAD``, not from the work tree: ``dvc.lock`` changes are
+    not counted as code changes, so a path added to it there must not hide one."""
     import yaml
 
     paths: set[str] = set()
     for dvc_yaml in [root / "dvc.yaml", *root.glob("*/**/dvc.yaml")]:
         base = dvc_yaml.parent.relative_to(root)
-        for doc in _yaml_of(dvc_yaml, yaml), _yaml_of(dvc_yaml.with_name("dvc.lock"), yaml):
+        try:
+            text: str | None = dvc_yaml.read_text()
+        except OSError:
+            text = None
+        lock = _git(root, "show", f"HEAD:{(base / 'dvc.lock').as_posix()}")
+        for doc in _yaml_of(text, yaml), _yaml_of(lock, yaml):
             for stage in (doc.get("stages") or {}).values():
                 if not isinstance(stage, dict):
                     continue
@@ -161,10 +167,10 @@ def _pipeline_outputs(root: Path) -> set[str]:
     return paths
 
 
-def _yaml_of(path: Path, yaml: Any) -> dict[str, Any]:
+def _yaml_of(text: str | None, yaml: Any) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
+        doc = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
         return {}
     return doc if isinstance(doc, dict) else {}
 

@@ -406,3 +406,20 @@ def test_outputs_of_templated_stages_do_not_make_the_run_dirty(tmp_path: Path,
     assert git_state(repo.path).dirty is False
     repo.write("eval.py", "print('changed')\n")
     assert git_state(repo.path).dirty is True
+
+
+def test_an_output_added_to_dvc_lock_in_the_work_tree_hides_no_code_change(
+        tmp_path: Path) -> None:
+    """``dvc.lock`` changes are DVC's, not code: the outputs it names are read from the
+    commit, so naming the training script there does not make its change disappear."""
+    from connectors.tracking import git_state
+
+    repo = GitRepo(tmp_path / "r")
+    repo.write("train.py", "print('train')\n")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n")
+    repo.write("dvc.lock", "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n")
+    repo.commit("pipeline")
+    repo.write("dvc.lock", "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n"
+                           "    outs:\n    - path: train.py\n      md5: 0\n")
+    repo.write("train.py", "print('changed')\n")
+    assert git_state(repo.path).dirty is True
