@@ -135,6 +135,11 @@ class AuditReport:
             out[f.severity] += 1
         return out
 
+    def after_as_of(self) -> dict[str, int]:
+        """How many of each kind the audit left out as made after its clock (``--as-of``)."""
+        return {k.removesuffix("_after_as_of"): n for k, n in self.stats.items()
+                if k.endswith("_after_as_of")}
+
     def worst(self) -> str | None:
         return max((f.severity for f in self.findings), key=severity_rank, default=None)
 
@@ -154,7 +159,8 @@ class AuditReport:
             "stats": self.stats,
             "summary": {"findings": len(self.findings), "waived": len(self.waived),
                         "checks": len(self.checks), "by_severity": self.count_by_severity(),
-                        "runs_out_of_scope": self.stats.get("runs_out_of_scope", 0)},
+                        "runs_out_of_scope": self.stats.get("runs_out_of_scope", 0),
+                        "after_as_of": self.after_as_of()},
             "rules": [{"id": r.id, "title": r.title, "articles": list(r.articles),
                        "controls": list(r.controls)} for r in self.rules],
             "findings": [f.as_dict() for f in self.findings],
@@ -380,11 +386,88 @@ class AuditContext:
                     self.canon[m] = m
 
     def versions(self, unharvested: bool = False) -> list[str]:
-        """Canonical ids of every version class a source described, sorted; with
-        ``unharvested``, also the versions only a deployment names."""
-        if unharvested:
-            return sorted(self.members)
-        return sorted(v for v in self.members if v not in self.unharvested)
+        """Canonical ids of every version class a source described that existed by the
+        audit's clock (:meth:`version_existed`), sorted; with ``unharvested``, also the
+        versions only a deployment names (its deployments are placed in time instead)."""
+        key = "_versions_unharvested" if unharvested else "_versions"
+        cached = self.__dict__.get(key)
+        if cached is None:
+            # (a version deployed by then was there, whatever its other dates say)
+            cached = self.__dict__[key] = sorted(
+                v for v in self.members
+                if (v in self.unharvested and unharvested)
+                or (v not in self.unharvested and (self.version_existed(v) or (
+                    unharvested and self.deployments(v)))))
+        return cached
+
+    # -- the graph as it stood at the audit's clock (--as-of) ----------------------------------
+    def _first_written(self, node: str) -> datetime | None:
+        """When the store first wrote ``node``; None when its source keeps no such time."""
+        times = self.idx.recorded.get(node)
+        return parse_time(times[0]) if times else None
+
+    def _since(self, node: str, attr: str) -> datetime | None:
+        """Since when ``node`` is there as the audit takes it: its own date ``attr``, or when
+        the store first wrote it if that is earlier or it has none (a date later than its
+        writing must not keep it out of an audit); None when neither is known."""
+        times = [t for t in (parse_time(self.idx.a(node).get(attr)), self._first_written(node))
+                 if t is not None]
+        return min(times) if times else None
+
+    def version_existed(self, version: str) -> bool:
+        """The version class (any spelling of it) had been created by the audit's clock: its
+        earliest ``created_at``, or the store's first writing of it if earlier. A version
+        with neither is taken as there (nothing says it came later)."""
+        times = [self._since(m, "created_at") for m in self.members.get(version, [version])]
+        known = [t for t in times if t is not None]
+        return not known or min(known) <= self.now
+
+    def run_existed(self, run: str) -> bool:
+        """The run had started by the audit's clock: its ``start_time``, or the store's first
+        writing of it, or the creation of a version it produced, whichever is earliest (a run
+        recorded after the fact with the time of its recording still ran before the version
+        it produced). A run with none of these is taken as there."""
+        times = [self._since(run, "start_time")]
+        times += [self._since(m, "created_at") for m, _ in self.idx.targets(run, "produced")
+                  if m in self.idx.attrs]
+        known = [t for t in times if t is not None]
+        return not known or min(known) <= self.now
+
+    def after_clock(self) -> dict[str, int]:
+        """How many of each kind the audit left out as made after its clock (``--as-of``):
+        model versions, runs, deployments, approvals (decided later) and alerts (raised
+        later). Superseded records are not counted."""
+        if "_after_clock" in self.__dict__:
+            return self.__dict__["_after_clock"]  # type: ignore[no-any-return]
+        idx = self.idx
+        later = {
+            "model_versions": sum(1 for v in self.members if v not in self.unharvested
+                                  and not self.version_existed(v)),
+            "runs": sum(1 for r in idx.ids("run") if not self.run_existed(r)),
+            **{f"{kind}s": sum(1 for n in self.made_later()
+                               if n.startswith(f"{kind}:") and n not in self.superseded)
+               for kind in ("deployment", "approval", "alert")},
+        }
+        self.__dict__["_after_clock"] = later
+        return later
+
+    def made_later(self) -> set[str]:
+        """The records the audit leaves out as made after its clock: deployments, approvals
+        decided and alerts raised later (by their dates, or their recording if earlier)."""
+        if "_made_later" not in self.__dict__:
+            idx = self.idx
+            self.__dict__["_made_later"] = {
+                *(d for d in idx.ids("deployment") if self.deployed_at(d) > self.now),
+                *(a for a in idx.ids("approval")
+                  if (t := self._since(a, "decided_at")) is not None and t > self.now),
+                *(a for a in idx.ids("alert") if not self.alert_raised(a))}
+        return self.__dict__["_made_later"]  # type: ignore[no-any-return]
+
+    def alert_raised(self, alert: str) -> bool:
+        """The alert had been raised by the audit's clock (its ``at``, or its recording if
+        earlier)."""
+        t = self._since(alert, "at")
+        return t is None or t <= self.now
 
     def version_of(self, model_id: str | None) -> str | None:
         return self.canon.get(model_id) if model_id else None
@@ -538,7 +621,8 @@ class AuditContext:
         if "_audited_runs" not in self.__dict__:
             self.__dict__["_audited_runs"] = [
                 r for r in self.idx.ids("run")
-                if self.in_scope(r) and (not self.deleted(r) or self.versions_of_run(r))]
+                if self.run_existed(r) and self.in_scope(r)
+                and (not self.deleted(r) or self.versions_of_run(r))]
         return self.__dict__["_audited_runs"]  # type: ignore[no-any-return]
 
     def in_scope(self, run: str) -> bool:
@@ -552,8 +636,9 @@ class AuditContext:
         return run in self._upstream_tiers()
 
     def runs_out_of_scope(self) -> list[str]:
-        """The runs the run rules do not check (:meth:`in_scope`)."""
-        return [r for r in self.idx.ids("run") if not self.in_scope(r)]
+        """The runs the run rules do not check (:meth:`in_scope`) that had started by the
+        audit's clock (the later ones are counted by :meth:`after_clock`)."""
+        return [r for r in self.idx.ids("run") if self.run_existed(r) and not self.in_scope(r)]
 
     def provenance_versions(self, run: str, limit: int | None = None) -> list[str]:
         """The version classes whose provenance holds ``run``: those it produced, and those
@@ -733,7 +818,9 @@ class AuditContext:
         return sorted(docs)
 
     def alerts(self, version: str) -> list[str]:
-        return self.linked(self.members[version], "alert", "alerts", "model")
+        """The version's alerts raised by the audit's clock (:meth:`alert_raised`)."""
+        return [a for a in self.linked(self.members[version], "alert", "alerts", "model")
+                if self.alert_raised(a)]
 
     # -- one version as the audit reads it (lineage show) -----------------------------------
     def explain(self, version: str,
@@ -1264,7 +1351,8 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     stats = {"nodes": idx.node_count, "model_versions": len(ctx.versions()),
              "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
              "runs_out_of_scope": len(ctx.runs_out_of_scope()),
-             "deployments": len(idx.ids("deployment"))}
+             "deployments": len(idx.ids("deployment")),
+             **{f"{k}_after_as_of": n for k, n in ctx.after_clock().items()}}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name,
                        datetime.now(UTC), stats, as_of=now, started_at=started, warnings=notes)
 

@@ -37,11 +37,20 @@ def _out_of_scope(report: AuditReport, before: str, after: str = "") -> str:
     return f"{before}{n} run(s) out of scope (no model in their provenance){after}" if n else ""
 
 
+_LATER_NAMES = {"model_versions": ("version", "versions"), "runs": ("run", "runs"),
+                "deployments": ("deployment", "deployments"),
+                "approvals": ("approval", "approvals"), "alerts": ("alert", "alerts")}
+
+
 def _as_of(report: AuditReport, before: str, after: str = "") -> str:
-    """The clock the audit ran on, when it was not the time it ran (``--as-of``)."""
+    """The clock the audit ran on, when it was not the time it ran (``--as-of``), and what
+    it left out as made after it."""
     if report.as_of is None or report.as_of == report.started_at:
         return ""
-    return f"{before}as of {utc_iso(report.as_of)}{after}"
+    later = [f"{n} {_LATER_NAMES.get(k, (k, k))[n != 1]}"
+             for k, n in report.after_as_of().items() if n]
+    left = f" ({', '.join(later)} made later left out)" if later else ""
+    return f"{before}as of {utc_iso(report.as_of)}{left}{after}"
 
 
 def _cell(markup: str) -> Any:

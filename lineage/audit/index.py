@@ -41,6 +41,10 @@ REF_ATTRS: dict[str, tuple[str, ...]] = {
 }
 # governance records: the store keeps when each was first and last written (its events' ts)
 RECORD_KINDS = tuple(REF_ATTRS)
+# nodes whose writing the index times (``recorded``): governance records, and the model
+# versions and runs an ``--as-of`` audit places in time (a date later than their writing is no
+# reason to leave them out)
+TIMED_KINDS = (*RECORD_KINDS, "model", "run")
 # edges along which a missing node is not an audit gap (a shallow clone's boundary parents)
 CONTINUITY_SKIP_EDGES = ("parent", "contains")
 _NODE_KINDS = frozenset(k.value for k in NodeKind)
@@ -83,8 +87,9 @@ class AuditIndex:
     # strongly pinned run inputs DVC never recorded although it tracks their path: data id →
     # that path's DVC versions (see :meth:`_unrecorded_candidates`)
     unrecorded: dict[str, list[str]] = field(default_factory=dict)
-    # governance record → (time the store first wrote it, time it last wrote it), from the
-    # event log; absent when the source keeps no such time (a graph rebuilt from DataHub)
+    # governance record, model version or run → (time the store first wrote it, time it last
+    # wrote it), from the event log; absent when the source keeps no such time (a graph
+    # rebuilt from DataHub)
     recorded: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     node_count: int = 0
 
@@ -161,7 +166,7 @@ class AuditIndex:
         if not last_seq:
             return
         first_seq = dict(last_seq)
-        ranges = " OR ".join(f"(fid >= 'n|{k}:' AND fid < 'n|{k};')" for k in RECORD_KINDS)
+        ranges = " OR ".join(f"(fid >= 'n|{k}:' AND fid < 'n|{k};')" for k in TIMED_KINDS)
         for fid, seq in conn.execute(
             f"SELECT fid, min(seq) FROM fact_log WHERE {ranges} GROUP BY fid"
         ):
@@ -260,7 +265,7 @@ class AuditIndex:
             raise ValueError("a node or edge of a kind lineage does not know")
         idx = cls(node_count=sum(counts.values()))
         marks = ",".join("?" * len(FULL_KINDS))
-        records = frozenset(RECORD_KINDS)
+        records = frozenset(TIMED_KINDS)
         last_seq: dict[str, int] = {}
         for nid, kind, attrs, seq in conn.execute(
             f"SELECT id, kind, attrs, seq FROM nodes WHERE kind IN ({marks})", FULL_KINDS
@@ -355,5 +360,5 @@ def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
         return AuditIndex.from_store(source)
 
 
-__all__ = ["RECORD_KINDS", "AuditIndex", "Ref", "build_index", "ref_id"]
+__all__ = ["RECORD_KINDS", "TIMED_KINDS", "AuditIndex", "Ref", "build_index", "ref_id"]
 

@@ -903,14 +903,17 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     alert or retraining that had not happened yet: forged, or a typo)."""
     idx = ctx.idx
     missing: dict[str, set[str]] = {k: set(v) for k, v in idx.placeholders.items()}
+    later = ctx.made_later()  # not made yet at the audit's clock: not in this audit
     for kind, names in REF_ATTRS.items():
         for nid in idx.ids(kind):
             refs = [r for name in names if (r := ref_id(idx.a(nid).get(name)))]
             bad = [r for r in refs if not idx.exists(r)]
+            future = [] if nid in ctx.superseded else ctx.future_dated(nid)
+            if nid in later and not future:
+                continue
             for r in bad:
                 missing.setdefault(r, set()).add(nid)
             model = next((ctx.version_of(r) for r in refs if ctx.version_of(r)), None)
-            future = [] if nid in ctx.superseded else ctx.future_dated(nid)
             if future:
                 group = None if model else ctx.group_class(str(idx.a(nid).get("model_group")))
                 tier = ctx.tier(model) if model else ctx.group_tier(group)
@@ -928,7 +931,7 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             missing.setdefault(target, set()).update(by_records)
     # a run deleted in its tracking store that produced no version, and a run out of the
     # audit's scope (an OpenLineage job no model depends on), are not audited
-    ignored = set(idx.ids("run")) - set(ctx.audited_runs())
+    ignored = (set(idx.ids("run")) - set(ctx.audited_runs())) | later
     for gone in sorted(missing):
         by = sorted(missing[gone] - ignored)
         if not by:

@@ -39,9 +39,11 @@ def test_a_new_version_after_an_edge_linked_one_needs_a_retraining_record(demo: 
     assert before.exit_code == 0, before.output  # v1.1.0's retraining is on record
     assert json.loads(before.stdout)["summary"]["checks"] == 1
     (demo / "models" / "churn2.json").write_text('{"w": 1}\n')
+    # (trained by the audit's date: a version made later is out of an --as-of audit's scope)
     rec = runner.invoke(app, ["record", "run", "-C", str(demo), "--name", "train", "--input",
                               "data/prepared", "--model", "churn@v1.2.0=models/churn2.json",
-                              "--clean"])
+                              "--clean", "--start", "2026-01-21T10:00:00Z", "--end",
+                              "2026-01-21T11:00:00Z"])
     assert rec.exit_code == 0, rec.output
     res = audit(demo, "--rule", "retraining-logged", "--format", "json")
     assert res.exit_code == 1, res.output

@@ -175,7 +175,8 @@ def test_the_suggested_retirement_retires_the_live_deployments(repo: Path) -> No
 
 
 def test_run_findings_name_the_run_once(repo: Path) -> None:
-    record("run", "--name", "adhoc", "--model", "churn@2=model.bin", "--dirty")
+    record("run", "--name", "adhoc", "--model", "churn@2=model.bin", "--dirty",
+           "--start", "2026-03-01T10:00:00Z", "--end", "2026-03-01T11:00:00Z")
     code, data = audit("--rule", "run-code-pinned")
     msgs = [f["message"] for f in data["findings"]]
     assert msgs and all(m.startswith("run:") and "run run:" not in m for m in msgs), msgs

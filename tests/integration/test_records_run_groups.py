@@ -47,8 +47,10 @@ def _ok(*args: str) -> str:
 
 
 def _record_run(repo: GitRepo, *extra: str) -> None:
+    # run (and its version made) by the audit's date: later ones are out of its scope
     _ok("record", "run", "--name", "train", "--commit", repo.git("rev-parse", "HEAD"),
-        "--clean", "--input", "data.csv", "--model", "fraud@1=model.bin", *extra)
+        "--clean", "--input", "data.csv", "--model", "fraud@1=model.bin",
+        "--start", "2026-05-01T10:00:00Z", "--end", "2026-05-01T11:00:00Z", *extra)
 
 
 def _assess(*extra: str) -> None:
