@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import signal
 import subprocess
 import sys
@@ -38,7 +39,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from connectors.harvesters.gitscan import (
@@ -137,22 +138,21 @@ def _repository(root: Path) -> str | None:
 
 
 def _pipeline_outputs(root: Path) -> set[str]:
-    """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage, as
-    ``dvc.yaml`` names them and as the committed ``dvc.lock`` records them — the paths of
+    """Paths a ``dvc repro`` rewrites itself: outs, metrics and plots of every stage, as the
+    committed ``dvc.yaml`` files name them and their ``dvc.lock`` records them — the paths of
     stages DVC fills in from templates (``foreach``, ``matrix``, ``${…}`` from ``vars``),
-    resolved. The lock is read from ``HEAD``, not from the work tree: ``dvc.lock`` changes are
-    not counted as code changes, so a path added to it there must not hide one."""
+    resolved. Both are read from ``HEAD``, not from the work tree: a ``dvc.yaml`` not
+    committed, or ``dvc.lock`` (whose changes are not counted as code changes), naming the
+    training script as an output must not hide its change."""
     import yaml
 
+    listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD") or ""
+    pipelines = [p for p in listed.split("\0") if p.rsplit("/", 1)[-1] == "dvc.yaml"]
     paths: set[str] = set()
-    for dvc_yaml in [root / "dvc.yaml", *root.glob("*/**/dvc.yaml")]:
-        base = dvc_yaml.parent.relative_to(root)
-        try:
-            text: str | None = dvc_yaml.read_text()
-        except OSError:
-            text = None
-        lock = _git(root, "show", f"HEAD:{(base / 'dvc.lock').as_posix()}")
-        for doc in _yaml_of(text, yaml), _yaml_of(lock, yaml):
+    for rel in pipelines:
+        base = PurePosixPath(rel).parent
+        for name in ("dvc.yaml", "dvc.lock"):
+            doc = _yaml_of(_git(root, "show", f"HEAD:{(base / name).as_posix()}"), yaml)
             for stage in (doc.get("stages") or {}).values():
                 if not isinstance(stage, dict):
                     continue
@@ -160,10 +160,10 @@ def _pipeline_outputs(root: Path) -> set[str]:
                     outs = stage.get(key) or []
                     for out in outs if isinstance(outs, list) else []:
                         # dvc.yaml: a path, or {path: options}; dvc.lock: {path: …, md5: …}
-                        name = (out.get("path", next(iter(out), None))
+                        path = (out.get("path", next(iter(out), None))
                                 if isinstance(out, dict) else out)
-                        if isinstance(name, str) and "${" not in name:
-                            paths.add((base / name).as_posix())
+                        if isinstance(path, str) and "${" not in path:
+                            paths.add(posixpath.normpath((base / path).as_posix()))
     return paths
 
 

@@ -423,3 +423,16 @@ def test_an_output_added_to_dvc_lock_in_the_work_tree_hides_no_code_change(
                            "    outs:\n    - path: train.py\n      md5: 0\n")
     repo.write("train.py", "print('changed')\n")
     assert git_state(repo.path).dirty is True
+
+
+def test_a_pipeline_not_committed_hides_no_code_change(tmp_path: Path) -> None:
+    """A ``dvc.yaml`` not committed (untracked: not a change git status lists) naming the
+    code beside it as an output does not make that code's change disappear."""
+    from connectors.tracking import git_state
+
+    repo = GitRepo(tmp_path / "r")
+    repo.write("src/train.py", "print('train')\n")
+    repo.commit("code")
+    repo.write("src/dvc.yaml", "stages:\n  x:\n    cmd: echo\n    outs:\n      - train.py\n")
+    repo.write("src/train.py", "print('changed')\n")
+    assert git_state(repo.path).dirty is True
