@@ -745,8 +745,10 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
             "repo_id": rid}
     ctx.shared[("gitscan-base", ctx.repo_path)] = base
     if shallow_commits and genuine:
+        # without a remote, ``git fetch --unshallow`` alone fails: it needs the URL
+        fetch = "git fetch --unshallow" if url else "git fetch --unshallow <url>"
         ctx.report.warn("git", f"shallow clone: history before {shallow_commits[0][:12]} is "
-                        "missing; run git fetch --unshallow to harvest all of it")
+                        f"missing; run {fetch} to harvest all of it")
     elif shallow_commits:
         ctx.report.warn("git", shallow_identity_message(rid))
     return base

@@ -174,3 +174,25 @@ def test_repository_identity_is_what_the_harvest_names(git_repo: GitRepo, tmp_pa
     git_repo.git("remote", "add", "upstream", "https://tok3n@github.com/Org/Up.git")
     assert repository_identity(git_repo.path) == "repository:github.com/Org/Up" == \
         harvested(git_repo.path)
+
+
+def test_a_clone_without_a_remote_made_shallow_is_told_the_url_to_fetch(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    """A full clone without a remote, harvested (the store remembers its root commit), then
+    made shallow (``git fetch --depth 1 <url>``): it keeps its name, and the shallow warning
+    names the URL to give, as ``git fetch --unshallow`` alone fails without a remote."""
+    root, _ = _origin(git_repo)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{git_repo.path}", str(clone)], check=True)
+    _git(clone, "remote", "remove", "origin")
+    _harvest(clone)
+    _git(clone, "fetch", "-q", "--depth", "1", f"file://{git_repo.path}", "main")
+    res = _harvest(clone)
+    assert _repository_of_commits(clone) == {f"repository:root:{root}"}
+    said = [str(w) for w in res.report.warnings if "shallow" in str(w)]
+    assert len(said) == 1 and "git fetch --unshallow <url>" in said[0], said
+    # what the warning must not suggest alone: without a remote it fetches nothing (and
+    # says nothing: git 2.39 exits 0), the clone stays shallow
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "--unshallow"],
+                   capture_output=True, text=True)
+    assert (clone / ".git" / "shallow").is_file()
