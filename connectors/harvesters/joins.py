@@ -10,7 +10,9 @@ transaction, and adds:
   edges only mark where a version first appeared, so a reverted data change would otherwise
   join the version before the revert). When git cannot say, among the versions of the path
   (data nodes with that ``path`` and an ``md5:`` hash), the one introduced (DEFINES edge, or
-  ``first_commit``) by the latest ancestor-or-equal of the run's commit. The walk goes back
+  ``first_commit``) by the latest ancestor-or-equal of the run's commit. The versions are
+  those of the repository as it is named now (a remote added moves its identity; the old id's
+  data nodes stay in the store). The walk goes back
   through commit parents newest first, like ``git rev-list``; when the history is not there
   (no parents known) it takes the version introduced last at or before the run commit's time. A path inside a
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
@@ -94,6 +96,7 @@ class _Dvc:
         # did not track it there (``dvc remove``), whatever an ancestor recorded
         self._untracked: set[tuple[str, str]] = set()
         self._locks: list[str] | None = None
+        self._data_prefix: str | None = None
 
     def _candidates(self, path: str) -> list[str]:
         """``path`` and its folders, deepest first, that DVC tracks in some version."""
@@ -183,6 +186,20 @@ class _Dvc:
                 if not out[start].endswith(" missing")
                 and all(line.endswith(" missing") for line in out[start + 1:end])}
 
+    def _prefix(self) -> str:
+        """``data:<repository key>:``, the prefix of the DVC data ids of this clone's
+        repository as the DVC harvester names it now ("" when git cannot say)."""
+        if self._data_prefix is None:
+            from connectors.harvesters.gitscan import scan_refs
+            from lineage.errors import LineageError
+            from lineage.ids import repo_key
+
+            try:
+                self._data_prefix = f"data:{repo_key(scan_refs(self.ctx).repo_id)}:"
+            except (LineageError, OSError, subprocess.SubprocessError):
+                self._data_prefix = ""
+        return self._data_prefix
+
     def commit(self, sha: str) -> dict[str, Any] | None:
         if sha not in self._commits:
             node = self.store.get_node(f"commit:{sha}")
@@ -207,7 +224,11 @@ class _Dvc:
                     self._by_path.setdefault(str(p), []).append((nid, h, first))
         if path not in self._versions:
             found = []
-            for nid, h, first in self._by_path.get(path, []):
+            rows = self._by_path.get(path, [])
+            here = [row for row in rows if row[0].startswith(self._prefix())]
+            # the repository as it is named now: a remote added moved its identity, and the
+            # old id's versions stay in the store (the audit trail), not in the joins
+            for nid, h, first in here or rows:
                 shas = {s.removeprefix("commit:") for s in _sources(
                     self.store, nid, EdgeKind.DEFINES)}
                 if first:
