@@ -18,7 +18,10 @@
   ``properties.exp_commit`` / ``properties.baseline``; no ``dirty`` (unknown, a warning) when
   the baseline commit is not in the clone, and the experiment is read again next time;
 * strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
-  ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses).
+  ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses);
+* for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
+  harvest gave it that this read does not (its data named under the repository's former
+  identity), and of a data node this harvester made that no edge links any more.
 
 It reads git directly (``git for-each-ref refs/exps`` and one ``git cat-file --batch``), not
 through DVC's API. Incremental: the refs seen last time are a watermark; an unchanged ref is
@@ -45,6 +48,7 @@ from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
 from lineage.model import Edge, EdgeKind, Node, NodeKind
+from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -236,7 +240,8 @@ class DvcExpHarvester:
         except LineageError:
             return False
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         refs = exp_refs(ctx.repo_path)
         raw = ctx.watermark("refs")
         seen: dict[str, str] = json.loads(raw) if raw else {}
@@ -248,6 +253,7 @@ class DvcExpHarvester:
         again = moved or ctx.watermark("reader") != READER_VERSION
         todo = [r for r in refs if again or seen.get(r[0]) != r[1]]
         unchecked: set[str] = set()
+        self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to an experiment
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
@@ -263,6 +269,13 @@ class DvcExpHarvester:
                     ctx.progress("dvc experiments", i, len(todo))
             finally:
                 cat.close()
+        # last, when every experiment's facts are written: data no edge links any more, made
+        # by this harvester under a former identity (the DVC harvester's nodes keep their
+        # edges, or the first_commit the joins find a version by)
+        for did in sorted(self._unlinked):
+            data = ctx.store.get_node(did)
+            if data is not None and "first_commit" not in data.attrs:
+                yield NodeWithdrawal(did, unlinked=True)
         # an experiment whose code could not be compared with its baseline is read again
         # next time: it is not in the watermark
         now = {ref: sha for ref, sha, _, _ in refs if ref not in unchecked}
@@ -274,7 +287,8 @@ class DvcExpHarvester:
             ctx.set_watermark("reader", READER_VERSION)
 
     def _experiment(self, ctx: HarvestContext, cat: CatFile, repo_key: str, ref: str, sha: str,
-                    baseline: str, name: str) -> Generator[Node | Edge, None, bool]:
+                    baseline: str, name: str
+                    ) -> Generator[Node | Edge | Withdrawal, None, bool]:
         """The experiment's facts; returns whether its code was compared with the baseline
         (not when the baseline commit is not in the clone: a shallow CI checkout)."""
         commit = (cat.get(sha) or b"").decode("utf-8", errors="replace")
@@ -375,18 +389,43 @@ class DvcExpHarvester:
                          commit=baseline, dirty=dirty, properties=props)
         if metrics:  # NaN by name (the attribute model's JSON would make it null)
             node = Node(kind=node.kind, id=node.id, attrs={**node.attrs, "metrics": metrics})
+        stored = ctx.store.has_node(rid)  # read before: compared below
         yield node
-        yield Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
-                        dirty=dirty)
+        edges = [Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
+                           dirty=dirty)]
+        yield edges[0]
         for path, h in sorted(deps.items()):
             did = ids.data_id(repo_key, path, h)
             yield from _data_version(ctx, did, path, h, repo_key)
-            yield Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h, path=path)
+            edges.append(Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h,
+                                   path=path))
+            yield edges[-1]
         for path, h in sorted(outs.items()):
             did = ids.data_id(repo_key, path, h)
             yield from _data_version(ctx, did, path, h, repo_key)
-            yield Edge.make(EdgeKind.OUTPUT, rid, did, path=path)
+            edges.append(Edge.make(EdgeKind.OUTPUT, rid, did, path=path))
+            yield edges[-1]
+        if stored:
+            yield from self._withdrawn(ctx, rid, {e.key for e in edges})
         return dirty is not None
+
+    def _withdrawn(self, ctx: HarvestContext, rid: str,
+                   stated: set[tuple[str, str, str]]) -> Iterator[Withdrawal]:
+        """The withdrawal of each edge an earlier harvest gave experiment ``rid`` that this
+        read does not state: its INPUT and OUTPUT edges to data named under the repository's
+        former identity (a remote added since), a CODE edge. Edges the joins derived
+        (``via``, ``abbrev``) and those of other sources are left."""
+        for e in ctx.store.edges_of(rid):
+            if e.key in stated or "via" in e.attrs or "abbrev" in e.attrs:
+                continue
+            if e.kind == EdgeKind.CODE and e.target == rid and e.attrs.get("baseline") or \
+                    e.kind == EdgeKind.INPUT and e.target == rid and \
+                    e.source.startswith("data:") or \
+                    e.kind == EdgeKind.OUTPUT and e.source == rid and \
+                    e.target.startswith("data:"):
+                yield Withdrawal(e.source, e.target, str(e.kind))
+                if e.kind != EdgeKind.CODE:
+                    self._unlinked.add(e.source if e.target == rid else e.target)
 
 
 def _data_version(ctx: HarvestContext, did: str, path: str, h: str,

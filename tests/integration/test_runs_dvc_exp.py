@@ -547,3 +547,25 @@ def test_an_experiment_is_read_as_its_commit_is_despite_a_replace_ref(
     assert lr["params"]["train.lr"] == 0.2 and lr["params"]["train.epochs"] == 2
     assert lr["metrics"] == {"auc": 0.7, "eval.loss": 0.5, "f1": 0.3}
     assert lr["dirty"] is False
+
+
+def test_an_experiment_read_under_a_new_identity_keeps_no_edge_of_the_old_one(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """A remote added after a harvest: the experiment reads and writes the data of the new
+    identity only (its edges to the root commit's names are withdrawn, as the run's inputs
+    were read twice in DataHub and the audit), the log still verifies."""
+    repo, _ = exp_repo
+    api.harvest(repo.path)
+    repo.git("remote", "add", "origin", "https://github.com/org/churn.git")
+    res = api.harvest(repo.path)
+    assert [w for w in res.report.warnings if w.source == "dvc-exp"] == []
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{_exp_commits(repo)['lr-02']}"
+    linked = {(e.kind, e.target if e.source == rid else e.source) for e in store.edges_of(rid)
+              if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT)}
+    assert linked and all(n.startswith("data:github.com/org/churn:") for _, n in linked), \
+        linked
+    assert {k for k, _ in linked} == {EdgeKind.INPUT, EdgeKind.OUTPUT}
+    assert store.verify().ok
+    store.close()
+    assert api.harvest(repo.path, only=["dvc-exp"]).new_events == 0
