@@ -237,3 +237,26 @@ def test_a_fresh_clone_that_lacks_an_approval_leaves_the_fuller_status_in_atlas(
     n = len(atlas.requests)
     lineage("push", "--to", "atlas", "-C", repo)
     assert status() == before and atlas.requests[n:] == []
+
+
+def test_an_alert_says_what_followed_it_up_as_the_audit_reads_it(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # an open drift alert on v2 that a retraining dated before it names as its trigger:
+    # not a follow-up (monitoring-active); the demo's January alert was followed up
+    lineage("record", "alert", "-C", repo, "--model", "churn@v1.1.0", "--metric", "psi",
+            "--value", "0.4", "--threshold", "0.2", "--at", "2026-01-23T06:00:00Z",
+            "--id", "churn-psi-2026-01-23", "--description", "PSI of tenure above 0.2")
+    lineage("record", "retraining", "-C", repo, "--trigger", "drift", "--reason", "PSI",
+            "--previous", "churn@v1.0.0", "--new", "churn@v1.1.0",
+            "--at", "2026-01-22T00:00:00Z", "--id", "too-early",
+            "--alert", "churn-psi-2026-01-23")
+    lineage("push", "--to", "atlas", "-C", repo)
+    facts = {a["id"]: a for a in show(repo, "model:churn@v1.1.0")["alerts"]}
+    assert facts["alert:churn-psi-2026-01-23"]["follow_up"] == []
+    assert "model:churn@v1.1.0" in audit_failed(repo, "monitoring-active")
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")["attributes"]["alerts"]
+    assert "follow_up=" not in v2["churn-psi-2026-01-23"]
+    assert v2["churn-psi-2026-01-23"].endswith(" — PSI of tenure above 0.2")
+    v1 = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")["attributes"]["alerts"]
+    assert " follow_up=retraining:churn-v1.1.0" in v1["churn-psi-2026-01-09"]

@@ -389,6 +389,10 @@ class _Renderer:
         return any(r in self.superseded for r in self.preds(nid, edge, kind))
 
     def alerts(self, nid: str) -> dict[str, str]:
+        """``metric= value= threshold= status= at= recorded= follow_up=`` and `` — `` its
+        description, per alert: ``follow_up`` the retrainings ``monitoring-active`` takes as
+        its follow-up (``lineage show``), none for an open alert nothing answered."""
+        facts = {r["id"]: r for r in (self.explain(nid) or {}).get("alerts", [])}
         out = {}
         for al in self.preds(nid, EdgeKind.ALERTS, NodeKind.ALERT):
             if al in self.superseded:
@@ -400,7 +404,13 @@ class _Renderer:
             times = self.audit.idx.recorded.get(al)
             if times and times[0]:
                 parts.append(f"recorded={times[0]}")
-            out[al.removeprefix("alert:")] = " ".join(parts)
+            follow = (facts.get(al) or {}).get("follow_up")
+            if follow:
+                parts.append("follow_up=" + ",".join(follow))
+            text = " ".join(parts)
+            if a.get("description"):
+                text += f" — {a['description']}"
+            out[al.removeprefix("alert:")] = text
         return out
 
     # -- per kind ------------------------------------------------------------------------------
