@@ -260,10 +260,32 @@ class OpenLineageHarvester:
             data = ctx.store.get_node(did)
             if data is not None and data.kind == NodeKind.DATA and "namespace" in data.attrs:
                 yield NodeWithdrawal(did, unlinked=True)
+        if upgraded:  # records an earlier version stored naming a run by another spelling
+            yield from self._repointed(ctx)
         if now != seen:
             ctx.set_watermark("files", json.dumps(now, sort_keys=True))
         if upgraded:
             ctx.set_watermark("parser", PARSER_VERSION)
+
+    @staticmethod
+    def _repointed(ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
+        """Retraining records that name an OpenLineage run by a spelling of its UUID runId
+        other than the one its node is stored under (upper case, no hyphens: what the
+        producer sent) name that run: the RETRAINS edge to the other spelling is withdrawn for
+        the one to the stored run, and the record's ``run`` follows (``lineage record`` reads
+        such references so since: :func:`lineage.records.run_ref`). Once, after an upgrade."""
+        prefix = ids.run_id(NAME, "")
+        for edge in list(ctx.store.iter_edges(EdgeKind.RETRAINS)):
+            if not edge.target.startswith(prefix):
+                continue
+            run = ids.run_id(NAME, run_key(edge.target[len(prefix):]))
+            if run == edge.target:
+                continue
+            yield Withdrawal(edge.source, edge.target, str(EdgeKind.RETRAINS))
+            yield Edge.make(EdgeKind.RETRAINS, edge.source, run, **edge.attrs)
+            node = ctx.store.get_node(edge.source)
+            if node is not None and node.attrs.get("run") == edge.target:
+                yield Node.trusted(node.kind, node.id, {**node.attrs, "run": run})
 
     @staticmethod
     def _key(ctx: HarvestContext, path: Path) -> str:

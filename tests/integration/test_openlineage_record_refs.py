@@ -77,3 +77,31 @@ def test_a_run_id_that_is_not_a_uuid_is_named_as_written(repo: GitRepo) -> None:
                               "2026-01-04T00:00:00Z"])
     assert res.exit_code == 0, res.output
     assert [f["evidence"][0] for f in continuity(repo)] == ["run:openlineage:Train-Run-7"]
+
+
+def test_a_retraining_stored_before_names_the_harvested_run_after_the_upgrade(
+        repo: GitRepo) -> None:
+    """A retraining an earlier version recorded with the run id as the producer spelled it
+    (upper case) names a run nobody harvested; the first harvest after the upgrade points it
+    at the run the harvester stores (its edge and its ``run``), and the store verifies."""
+    from lineage.model import Edge, Node, NodeKind
+
+    ghost = f"run:openlineage:{RUN.upper()}"
+    with api.open_store(repo.path) as store, store.transaction():  # as the earlier version did
+        store.upsert([Node.make(NodeKind.RETRAINING, "retraining:r-old", trigger="manual",
+                                run=ghost, at="2026-01-04T00:00:00Z"),
+                      Edge.make(EdgeKind.RETRAINS, "retraining:r-old", ghost)])
+        store.append_event("record", "test", {"record_kind": "retraining"})
+        store.conn.execute("DELETE FROM watermarks WHERE harvester = 'openlineage' "
+                           "AND scope = 'parser'")
+    assert [f["evidence"][0] for f in continuity(repo)] == [ghost]
+    res = api.harvest(repo.path)
+    assert res.report.warnings == []
+    assert continuity(repo) == []
+    graph = api.open_store(repo.path).load_graph()
+    assert graph.attrs("retraining:r-old")["run"] == f"run:openlineage:{RUN}"
+    assert [e.target for e in graph.out_edges("retraining:r-old", EdgeKind.RETRAINS)] == [
+        f"run:openlineage:{RUN}"]
+    with api.open_store(repo.path) as store:
+        assert store.verify().ok
+    assert api.harvest(repo.path).new_events == 0
