@@ -36,7 +36,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path, the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path (from the repository root, or relative to the current folder as DVC reads it), the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 
@@ -52,9 +52,7 @@ def show(
         wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
         store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
-        node_id = api.resolve_ref(graph, ref, repo=repo_path(repo),
-                                   as_of=None if as_of is None else now,
-                                   rev_parse=_rev_parse(repo_path(repo)))
+        node_id = _resolve(graph, ref, repo_path(repo), None if as_of is None else now)
         try:
             gov = None
             if str(graph.kind(node_id)) in ("model", "deployment"):
@@ -81,6 +79,52 @@ def show(
         for part in render_governance(gov):
             console.print()
             console.print(part)
+
+
+def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None) -> str:
+    """:func:`lineage.api.resolve_ref`; a ref that names nothing but is a path, relative to
+    the current folder, of a data path the graph holds (``./data/x.csv``, ``x.csv`` inside
+    ``data/``) is that data path, as DVC reads paths."""
+    from lineage import api
+    from lineage.errors import ConfigError
+    from lineage.model import NodeKind
+
+    def resolve(name: str) -> str:
+        return api.resolve_ref(graph, name, repo=repo, as_of=as_of, rev_parse=_rev_parse(repo))
+
+    try:
+        return resolve(ref)
+    except api.AmbiguousRefError:
+        raise
+    except ConfigError:
+        path = _repo_relative(ref, repo)
+        if path is None or path == ref or not any(
+                n.attrs.get("path") == path for n in graph.nodes(NodeKind.DATA)):
+            raise
+    return resolve(path)
+
+
+def _repo_relative(ref: str, repo: Path) -> str | None:
+    """``ref`` as a path from the repository root, read relative to the current folder (None
+    when it is outside the repository, or there is none)."""
+    import os
+
+    from lineage import api
+    from lineage.errors import NotARepositoryError
+
+    try:
+        root = api.find_repo_root(repo)
+    except NotARepositoryError:
+        return None
+    full = Path(os.path.abspath(ref))
+    try:
+        rel = full.relative_to(root.resolve())
+    except ValueError:
+        try:
+            rel = full.relative_to(root)
+        except ValueError:
+            return None
+    return rel.as_posix() if rel.parts else None
 
 
 def _not_yet(graph: Any, node_id: str, as_of: datetime) -> list[str]:
