@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,12 @@ def repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
     return dvc_versions_repo(git_repo, monkeypatch)
 
 
+# the day after today: --as-of leaves out runs started after it, and the tracked run starts now
+AS_OF = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+
+
 def _audit(repo: Path, *source: str) -> list[dict[str, Any]]:
-    res = runner.invoke(app, ["audit", "--repo", str(repo), "--as-of", "2026-06-01",
+    res = runner.invoke(app, ["audit", "--repo", str(repo), "--as-of", AS_OF,
                               "--format", "json", *source])
     assert res.exit_code in (0, 1), res.output
     return json.loads(res.stdout)["findings"]  # type: ignore[no-any-return]
