@@ -237,6 +237,11 @@ def test_a_fresh_clone_that_lacks_an_approval_leaves_the_fuller_status_in_atlas(
     n = len(atlas.requests)
     lineage("push", "--to", "atlas", "-C", repo)
     assert status() == before and atlas.requests[n:] == []
+    # --full is the way to make one store's reading the one Atlas shows (a store that
+    # recorded approvals is gone): the status it knows replaces the other
+    lineage("push", "--to", "atlas", "-C", str(ci), "--full")
+    assert "approval:v110-prod-max" not in status()["approvalIds"]
+    assert status(LATE, "lineage_deployment") == {"status": "unapproved", "approvalCount": 0}
 
 
 def test_an_alert_says_what_followed_it_up_as_the_audit_reads_it(

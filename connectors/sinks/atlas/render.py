@@ -147,7 +147,7 @@ class _Renderer:
     def __init__(self, graph: LineageGraph, now: datetime | None = None,
                  audit: AuditContext | None = None) -> None:
         self.g = graph
-        when = now or datetime.now(UTC)
+        when = now or (audit.now if audit is not None else datetime.now(UTC))
         self.now_ms = int(when.timestamp() * 1000)
         # the governance state is what the audit reads (lineage audit, lineage show): its own
         # context answers which records a correction superseded, the assessment in force, the

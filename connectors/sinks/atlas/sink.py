@@ -237,7 +237,8 @@ def store_audit(graph: LineageGraph, ctx: PushContext) -> AuditContext:
     cfg_policy = getattr(ctx.config, "policy", None)
     policy = resolve_policy(ctx.repo_path, None, cfg_policy)[0]
     idx = build_index(ctx.store)
-    if any(n.id not in idx.attrs for kind in RECORD_NODE_KINDS for n in graph.nodes(kind)):
+    if any(n.id not in idx.attrs and not graph.is_placeholder(n.id)
+           for kind in RECORD_NODE_KINDS for n in graph.nodes(kind)):
         recorded = idx.recorded
         idx = build_index(graph)
         idx.recorded = {k: v for k, v in recorded.items() if k in idx.attrs}
@@ -392,7 +393,7 @@ class AtlasSink:
                 details["batches"] += 1
                 ctx.progress("atlas entities", done, total)
             self._governance(items, guids, state, ns, store, client, details, touched,
-                             unknown)
+                             unknown, full=settings.full)
         except (SinkError, KeyboardInterrupt) as exc:
             if details["typedefs"] == "not checked" and isinstance(exc, AtlasError):
                 details["typedefs"] = "failed"
@@ -534,7 +535,8 @@ class AtlasSink:
 
     def _governance(self, items: list[dict[str, Any]], guids: dict[str, str],
                     state: dict[str, str], ns: str, store: Any, client: Any,
-                    details: dict[str, Any], touched: set[str], unknown: set[str]) -> None:
+                    details: dict[str, Any], touched: set[str], unknown: set[str], *,
+                    full: bool = False) -> None:
         """Classifications and business metadata, through their own endpoints.
 
         What Atlas holds of ours is what this store recorded sending (``c|``, ``b|``, ``a|``);
@@ -542,7 +544,8 @@ class AtlasSink:
         fresh store, a lost state) it is read from Atlas. Tier classifications and business
         attributes the graph no longer gives are removed; other tools' classifications and
         business metadata are never touched. An approval status in Atlas that names
-        approvals this store never saw is left as it is (:meth:`_known_elsewhere`)."""
+        approvals this store never saw is left as it is (:meth:`_known_elsewhere`), unless
+        ``full``: this store's reading replaces it."""
         approvals = {i["node"] for i in items if i["entity"]["typeName"] == "lineage_approval"}
         for item in items:
             qn = item["qualifiedName"]
@@ -554,7 +557,8 @@ class AtlasSink:
             deferred = False
             if qn in unknown:
                 prev, held = self._on_server(client(), guid, item)
-                if "lineage_approval_status" in bm and self._known_elsewhere(held, approvals):
+                if "lineage_approval_status" in bm and not full and \
+                        self._known_elsewhere(held, approvals):
                     # the status in Atlas names approvals this store never saw (recorded in
                     # another store only): this one knows part of them, so it leaves the
                     # status as it is (and looks again on its next push)
