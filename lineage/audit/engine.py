@@ -1196,6 +1196,10 @@ def _model_names(ctx: AuditContext) -> tuple[set[str], set[str]]:
     return versions, groups
 
 
+def _when(t: datetime | None) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else "undated"
+
+
 def _listing(names: Iterable[str], limit: int = 12) -> str:
     items = sorted(names)
     if not items:
@@ -1240,6 +1244,27 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
                               f"{known}",
                               hint=_close(env, envs) or "record the deployment (lineage record "
                               "deployment …), or leave out --env")
+    # a filter naming only what came after the audit's clock (--as-of) would check nothing
+    # and pass: as much a usage error as a typo
+    clock = _when(ctx.now)
+    if model is not None and "@" in (w := model.removeprefix("model:")):
+        v = ctx.version_of(f"model:{w}")
+        if v is not None and v not in ctx.versions(unharvested=True):
+            born = min((t for m in ctx.members[v] if (t := ctx._since(m, "created_at"))),
+                       default=None)
+            raise ConfigError(f"--model {model!r}: {w} was created after the audit's date "
+                              f"({_when(born)}, as of {clock}): there is nothing of it to "
+                              "audit yet",
+                              hint="audit it with a later --as-of, or without one")
+    if env is not None:
+        deps = [d for d in ctx.idx.ids("deployment")
+                if ctx.idx.a(d).get("environment") == env and d not in ctx.superseded]
+        made = sorted(ctx.deployed_at(d) for d in deps)
+        # (a deployment dated after its own recording is a finding in every audit)
+        if made and made[0] > ctx.now and not any(ctx.future_dated(d) for d in deps):
+            raise ConfigError(f"--env {env!r}: no deployment to {env} had been made by the "
+                              f"audit's date (the first: {_when(made[0])}, as of {clock})",
+                              hint="audit it with a later --as-of, or without one")
 
 
 def check_rules(policy: Policy, rules: Iterable[str] | None) -> set[str] | None:

@@ -66,3 +66,23 @@ def test_a_date_later_than_its_writing_hides_nothing(quickstart_demo: Path) -> N
                    for f in old["findings"])
     assert old["summary"]["after_as_of"]["runs"] == 1
     assert old["summary"]["after_as_of"]["model_versions"] == 1
+
+
+def test_a_filter_naming_only_what_came_later_is_no_pass(quickstart_demo: Path) -> None:
+    # a gate on churn@v1.1.0 as of a day before it was registered, or on staging before the
+    # first staging deployment, would check nothing and pass: a usage error, as a typo is
+    for args, said in (
+            (["--as-of", "2026-01-10", "--model", "churn@v1.1.0"],
+             "--model 'churn@v1.1.0': churn@v1.1.0 was created after the audit's date "
+             "(2026-01-14T09:30:00Z, as of 2026-01-10T00:00:00Z)"),
+            (["--as-of", "2026-01-05", "--env", "staging"],
+             "--env 'staging': no deployment to staging had been made by the audit's date "
+             "(the first: 2026-01-06T09:30:00Z, as of 2026-01-05T00:00:00Z)")):
+        res = runner.invoke(app, ["audit", "-C", str(quickstart_demo), *args])
+        assert res.exit_code == 2, res.output
+        assert said in " ".join(res.output.split()), res.output
+    # the same filters once those existed
+    assert audit(quickstart_demo, "--as-of", "2026-01-15", "--model", "churn@v1.1.0")[
+        "summary"]["checks"] > 0
+    assert audit(quickstart_demo, "--as-of", "2026-01-07", "--env", "staging")[
+        "summary"]["checks"] > 0
