@@ -330,8 +330,8 @@ class _Renderer:
             "status": last["decision"] or "approved",
             "approvers": sorted({r["approver"] for r in recs if r.get("approver")}),
             "approverRoles": sorted({r["role"] for r in recs if r.get("role")}),
-            "approvalCount": sum(1 for r in recs if r["id"] in counted
-                                 and (r["decision"] or "approved") == "approved"),
+            # as the audit counts approvers: a conditional approval approves too
+            "approvalCount": sum(1 for r in recs if r["id"] in counted),
             "lastDecisionAt": epoch_ms(last.get("decided_at")),
             "environments": sorted({r["environment"] for r in recs if r.get("environment")}),
             "approvalIds": [r["id"] for r in recs],
