@@ -249,6 +249,10 @@ class OpenLineageHarvester:
                 elif run_id not in runs and ctx.store.cache_get_many(CACHE, [node.id]):
                     runs[run_id] = _Run(run_id)
         ghosts = [g for found in self._ghosts.values() for g, _ in found]
+        # records an earlier version stored naming a run by another spelling: read before the
+        # ghosts' withdrawal takes their edges along, written when the runs are
+        repointed = list(self._repointed(ctx, {ids.run_id(NAME, k) for k in runs},
+                                         set(ghosts))) if upgraded else []
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
         for run in runs.values():
@@ -260,26 +264,32 @@ class OpenLineageHarvester:
             data = ctx.store.get_node(did)
             if data is not None and data.kind == NodeKind.DATA and "namespace" in data.attrs:
                 yield NodeWithdrawal(did, unlinked=True)
-        if upgraded:  # records an earlier version stored naming a run by another spelling
-            yield from self._repointed(ctx)
+        yield from repointed
         if now != seen:
             ctx.set_watermark("files", json.dumps(now, sort_keys=True))
         if upgraded:
             ctx.set_watermark("parser", PARSER_VERSION)
 
     @staticmethod
-    def _repointed(ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
+    def _repointed(ctx: HarvestContext, emitted: set[str], withdrawn: set[str]
+                   ) -> Iterator[Node | Edge | Withdrawal]:
         """Retraining records that name an OpenLineage run by a spelling of its UUID runId
         other than the one its node is stored under (upper case, no hyphens: what the
         producer sent) name that run: the RETRAINS edge to the other spelling is withdrawn for
         the one to the stored run, and the record's ``run`` follows (``lineage record`` reads
-        such references so since: :func:`lineage.records.run_ref`). Once, after an upgrade."""
+        such references so since: :func:`lineage.records.run_ref`); not while a run stored
+        under that other spelling stays and none under the canonical id is (``emitted``:
+        this harvest's runs, ``withdrawn``: the runs it withdraws). Once, after an upgrade."""
         prefix = ids.run_id(NAME, "")
         for edge in list(ctx.store.iter_edges(EdgeKind.RETRAINS)):
             if not edge.target.startswith(prefix):
                 continue
             run = ids.run_id(NAME, run_key(edge.target[len(prefix):]))
-            if run == edge.target:
+            # a run kept under the other spelling (nothing to rebuild it from) is still there
+            # (this harvest's facts, ``emitted`` and ``withdrawn``, may not be written yet)
+            kept = edge.target not in withdrawn and ctx.store.has_node(edge.target)
+            if run == edge.target or (kept and run not in emitted
+                                      and not ctx.store.has_node(run)):
                 continue
             yield Withdrawal(edge.source, edge.target, str(EdgeKind.RETRAINS))
             yield Edge.make(EdgeKind.RETRAINS, edge.source, run, **edge.attrs)

@@ -105,3 +105,41 @@ def test_a_retraining_stored_before_names_the_harvested_run_after_the_upgrade(
     with api.open_store(repo.path) as store:
         assert store.verify().ok
     assert api.harvest(repo.path).new_events == 0
+
+
+@pytest.mark.parametrize("files", ["kept", "gone"])
+def test_a_retraining_of_a_run_stored_under_its_upper_case_id(git_repo: GitRepo,
+                                                                files: str) -> None:
+    """The run itself was stored under the upper-case id too (before parser version 13). Its
+    events still there, the upgrade moves it to the canonical id in the same harvest, and the
+    record follows it; with nothing to rebuild it from, the run keeps its id and so does the
+    record's reference."""
+    from lineage.model import Edge, Node, NodeKind
+
+    git_repo.write("train.py", "print('train')\n")
+    git_repo.commit("train script")
+    api.init(git_repo.path)
+    ghost = f"run:openlineage:{RUN.upper()}"
+    if files == "kept":
+        git_repo.write("openlineage/events.jsonl", json.dumps({
+            "eventType": "COMPLETE", "eventTime": "2026-01-03T10:05:00Z", "producer": "x",
+            "run": {"runId": RUN.upper()}, "job": {"namespace": "airflow", "name": "train"}})
+            + "\n")
+    with api.open_store(git_repo.path) as store, store.transaction():
+        store.upsert([Node.make(NodeKind.RUN, ghost, source="openlineage", run_id=RUN.upper(),
+                                job="airflow/train", status="COMPLETE",
+                                start_time="2026-01-03T10:05:00Z"),
+                      Node.make(NodeKind.RETRAINING, "retraining:r-old", trigger="manual",
+                                run=ghost, at="2026-01-04T00:00:00Z"),
+                      Edge.make(EdgeKind.RETRAINS, "retraining:r-old", ghost)])
+        store.append_event("harvest", "test", {"harvester": "openlineage (earlier version)"})
+    api.harvest(git_repo.path)
+    named = f"run:openlineage:{RUN}" if files == "kept" else ghost
+    graph = api.open_store(git_repo.path).load_graph()
+    assert [n.id for n in graph.nodes(NodeKind.RUN)] == [named]
+    assert graph.attrs("retraining:r-old")["run"] == named
+    assert [e.target for e in graph.out_edges("retraining:r-old", EdgeKind.RETRAINS)] == [named]
+    assert continuity(git_repo) == []
+    with api.open_store(git_repo.path) as store:
+        assert store.verify().ok
+    assert api.harvest(git_repo.path).new_events == 0
