@@ -109,3 +109,26 @@ def test_lowercase_urns_must_be_true_or_false(repo: GitRepo, tmp_path: Path) -> 
                               str(tmp_path / "m.json"), "-o", "lowercase_urns=maybe"])
     assert res.exit_code == 2, res.output
     assert "true or false" in res.output
+
+
+def test_the_ingestion_source_takes_convert_urns_to_lowercase(git_repo: GitRepo) -> None:
+    """``datahub ingest`` with ``source.type: lineage`` and ``convert_urns_to_lowercase: true``
+    writes the urns ``-o lowercase_urns=true`` pushes (the setting's name in DataHub's own
+    sources)."""
+    from datahub.ingestion.api.common import PipelineContext
+
+    from connectors.sinks.datahub.source import LineageSource
+    from lineage import api
+
+    git_repo.commit("init")
+    api.init(git_repo.path)
+    g = _graph()
+    with api.open_store(git_repo.path) as st:
+        api.record(st, [*g.nodes(include_placeholders=False), *g.edges()],
+                   event_kind="harvest", payload={"fixture": "lowercase"})
+    config = {"repo_path": str(git_repo.path), "harvest": False}
+    default = LineageSource.create(config, PipelineContext(run_id="t"))._render()
+    lower = LineageSource.create({**config, "convert_urns_to_lowercase": True},
+                                 PipelineContext(run_id="t"))._render()
+    assert _datasets(lower) == {lowercase_dataset_urn(u) for u in _datasets(default)}
+    assert make_dataset_urn("snowflake", "sales.public.customers") in _datasets(lower)
