@@ -205,6 +205,15 @@ class AuditIndex:
             kind = str(data["kind"])
             if kind in full and not data.get(PLACEHOLDER):
                 idx._add_node(nid, kind, data["attrs"])
+        # when the store wrote each record, as a graph read back from a catalog carries it
+        # (``graph.nx.graph["recorded"]``: id → (first, last) time), the times the store's
+        # audit reads from its event log
+        times = g.graph.get("recorded")
+        if isinstance(times, dict):
+            for nid, when in times.items():
+                if nid in idx.attrs and isinstance(when, list | tuple) and len(when) == 2 \
+                        and all(t is None or isinstance(t, str) for t in when):
+                    idx.recorded[nid] = (when[0], when[1])
         wanted_edges = frozenset(EDGE_KINDS)
         skip = frozenset(CONTINUITY_SKIP_EDGES)
         for s, t, k, data in g.edges(keys=True, data=True):
