@@ -34,6 +34,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import posixpath
+import re
 import subprocess
 import sys
 import tomllib
@@ -57,8 +59,9 @@ NAME = "dvc-exp"
 # what this harvester reads of an experiment: a new value reads every experiment once more,
 # so a store harvested before gets the new facts. 2: top-level params files, DVCLive's files
 # not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML,
-# projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out)
-READER_VERSION = "3"
+# projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out).
+# 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder)
+READER_VERSION = "4"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -202,21 +205,54 @@ def _pipeline(dvc_yaml: Any) -> Any:
     return {k: dvc_yaml.get(k) for k in ("stages", "vars")}
 
 
+_EXTERNAL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^/|^[A-Za-z]:[\\/]")
+
+
+def resolve(base: str, path: str) -> str:
+    """``path`` of a dvc.yaml or dvc.lock, relative to the folder ``base`` (the dvc.yaml's,
+    joined with the stage's ``wdir``), as a path from the repository root, normalized as the
+    DVC harvester names its data (``src/../data/x.csv`` is ``data/x.csv``); a URL or an
+    absolute path as it is."""
+    if _EXTERNAL.match(path):
+        return path
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def _wdir(dvc_yaml: Any, stage: str) -> str:
+    """The ``wdir`` of ``stage`` (a dvc.lock name: ``train``, or ``train@key`` of a foreach or
+    matrix stage) relative to its dvc.yaml's folder; "" when none. A templated one
+    (``${item.dir}``) is not resolved: "" (its files are then named from the folder)."""
+    stages = dvc_yaml.get("stages") if isinstance(dvc_yaml, dict) else None
+    if not isinstance(stages, dict):
+        return ""
+    body = stages.get(stage)
+    if body is None and "@" in stage:
+        body = stages.get(stage.split("@", 1)[0])
+    wdir = body.get("wdir") if isinstance(body, dict) else None
+    if not isinstance(wdir, str) or "${" in wdir or wdir.strip() in ("", "."):
+        return ""
+    return wdir.strip()
+
+
 def _metric_paths(dvc_yaml: Any) -> list[str]:
+    """The metrics files a dvc.yaml names, relative to its folder: the top-level ones, and
+    each stage's metrics outs (relative to the stage's ``wdir``)."""
     paths: list[str] = []
     if not isinstance(dvc_yaml, dict):
         return paths
     for item in dvc_yaml.get("metrics") or []:
         if isinstance(item, str):
             paths.append(item)
-    for stage in (dvc_yaml.get("stages") or {}).values():
+    stages = dvc_yaml.get("stages") or {}
+    for name, stage in (stages.items() if isinstance(stages, dict) else []):
         if not isinstance(stage, dict):
             continue
+        wdir = _wdir(dvc_yaml, str(name))
         for item in stage.get("metrics") or []:
             if isinstance(item, str):
-                paths.append(item)
+                paths.append(resolve(wdir, item) if wdir else item)
             elif isinstance(item, dict):
-                paths.extend(str(k) for k in item)
+                paths.extend(resolve(wdir, str(k)) if wdir else str(k) for k in item)
     return sorted(set(paths))
 
 
@@ -342,11 +378,14 @@ class DvcExpHarvester:
                     params[k if path == "params.yaml" else f"{path}:{k}"] = v
             written |= {f"{folder}{rel}" for rel in _top_level_paths(dvc_yaml, "plots")}
             stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
-            for stage in stages.values():
+            for stage_name, stage in (stages.items() if isinstance(stages, dict) else []):
                 if not isinstance(stage, dict):
                     continue
+                # dvc.lock names a stage's files from its wdir (``../data/in.csv``)
+                base = resolve(folder, _wdir(dvc_yaml, str(stage_name)) or ".")
+                base = "" if base == "." else base
                 for pfile, values in (stage.get("params") or {}).items():
-                    path = f"{folder}{pfile}"
+                    path = resolve(base, str(pfile))
                     written.add(path)
                     if path != "params.yaml":
                         for k, v in flatten(values).items():
@@ -354,9 +393,9 @@ class DvcExpHarvester:
                 for fld, into in (("deps", deps), ("outs", outs)):
                     for item in stage.get(fld) or []:
                         if isinstance(item, dict) and item.get("path") and item.get("md5"):
-                            into[f"{folder}{item['path']}"] = f"md5:{item['md5']}"
+                            into[resolve(base, str(item["path"]))] = f"md5:{item['md5']}"
             for rel in _metric_paths(dvc_yaml):
-                path = f"{folder}{rel}"
+                path = resolve(folder, rel)
                 written.add(path)
                 values = read_values(path, "metrics")
                 if values is None:
@@ -389,7 +428,12 @@ class DvcExpHarvester:
                          commit=baseline, dirty=dirty, properties=props)
         if metrics:  # NaN by name (the attribute model's JSON would make it null)
             node = Node(kind=node.kind, id=node.id, attrs={**node.attrs, "metrics": metrics})
-        stored = ctx.store.has_node(rid)  # read before: compared below
+        old = ctx.store.get_node(rid)  # read before: compared below
+        stored = old is not None
+        gone: dict[str, Any] = {k: {} for k in ("params", "metrics")
+                               if old is not None and k not in node.attrs and old.attrs.get(k)}
+        if gone:  # the store keeps an attribute a new fact leaves out: written empty
+            node = Node(kind=node.kind, id=node.id, attrs={**node.attrs, **gone})
         yield node
         edges = [Edge.make(EdgeKind.CODE, ids.commit_id(baseline), rid, baseline=True,
                            dirty=dirty)]

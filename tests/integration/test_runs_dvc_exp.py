@@ -569,3 +569,59 @@ def test_an_experiment_read_under_a_new_identity_keeps_no_edge_of_the_old_one(
     assert store.verify().ok
     store.close()
     assert api.harvest(repo.path, only=["dvc-exp"]).new_events == 0
+
+
+WDIR_YAML = """\
+stages:
+  train:
+    wdir: src
+    cmd: {python} train.py
+    deps: [train.py, ../data/in.csv]
+    params: [{{../params.yaml: [train.lr]}}]
+    outs: [model.bin]
+    metrics: [{{metrics.json: {{cache: false}}}}]
+"""
+WDIR_TRAIN = """\
+import json, yaml
+lr = yaml.safe_load(open("../params.yaml"))["train"]["lr"]
+json.dump({"acc": lr * 2}, open("metrics.json", "w"))
+open("model.bin", "w").write(str(lr))
+"""
+
+
+def test_a_stage_with_a_wdir_names_its_files_from_the_repository_root(
+        git_repo: GitRepo) -> None:
+    """``wdir: src``: dvc.lock and the stage's ``metrics:`` name files relative to ``src``.
+    The experiment reads and writes DVC's data nodes (``data/in.csv``, ``src/model.bin``),
+    has the metrics `dvc exp show` shows, and is not dirty (only DVC wrote)."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("data/in.csv", "x,y\n")
+    _dvc(repo, "add", "-q", "data/in.csv")
+    repo.write("params.yaml", "train:\n  lr: 0.1\n")
+    repo.write("src/train.py", WDIR_TRAIN)
+    repo.write("dvc.yaml", WDIR_YAML.format(python=sys.executable))
+    _dvc(repo, "repro", "-q")
+    repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "wd", "-S", "params.yaml:train.lr=0.2")
+    api.init(repo.path)
+    res = api.harvest(repo.path)
+    assert [w for w in res.report.warnings if w.source == "dvc-exp"] == []
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{_exp_commits(repo)['wd']}"
+    run = store.get_node(rid)
+    paths = {(e.kind, e.attrs.get("path")) for e in store.edges_of(rid)
+             if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT)}
+    linked = [e.target if e.source == rid else e.source for e in store.edges_of(rid)
+              if e.kind in (EdgeKind.INPUT, EdgeKind.OUTPUT)]
+    dvc_data = {n.id for n in store.iter_nodes("data") if "first_commit" in n.attrs}
+    store.close()
+    assert run is not None
+    assert run.attrs["metrics"] == {"acc": 0.4}
+    assert run.attrs["params"] == {"train.lr": 0.2}
+    assert run.attrs["dirty"] is False, run.attrs["properties"]
+    assert paths == {(EdgeKind.INPUT, "data/in.csv"), (EdgeKind.INPUT, "src/train.py"),
+                     (EdgeKind.OUTPUT, "src/model.bin"), (EdgeKind.OUTPUT, "src/metrics.json")}
+    # the inputs are the DVC harvester's nodes (the outputs are the experiment's versions)
+    assert {d for d in linked if d.split(":", 3)[-1].startswith(("data/", "src/train"))} \
+        <= dvc_data
