@@ -88,6 +88,16 @@ class ApprovalRequirement(_Strict):
     roles: list[str] = Field(default_factory=list,
                              description="roles that must each have approved")
 
+    @field_validator("tiers", "environments")
+    @classmethod
+    def _some(cls, v: list[str] | None) -> list[str] | None:
+        # an empty list matches no deployment: the entry would never apply, and the
+        # deployments it was written for would fall back to a later one (or one approver)
+        if v is not None and not v:
+            raise ValueError("an empty list matches no deployment: list the ones it covers, "
+                             "or leave the key out for all of them")
+        return v
+
 
 class RiskAssessmentPolicy(_Strict):
     max_age_days: StrictInt = Field(365, ge=1, description="an older assessment is stale")

@@ -253,3 +253,26 @@ def test_an_empty_tier_list_is_refused_not_a_silent_off_switch(tmp_path: Path) -
                  "  prohibited-not-deployed:\n"
                  "    enabled: false\n")
     assert not load_policy(p).rules["prohibited-not-deployed"].enabled
+
+
+@pytest.mark.parametrize(("key", "line"), [("tiers", 2), ("environments", 3)])
+def test_an_empty_list_in_an_approvals_entry_is_refused(tmp_path: Path, key: str,
+                                                        line: int) -> None:
+    # `environments: []` (or `tiers: []`) matched no deployment: the entry's two approvers
+    # were never asked for, and the deployments fell back to one approver without a word
+    p = tmp_path / "policy.yaml"
+    entry = {"tiers": "[high]", "environments": "[prod]"}
+    entry[key] = "[]"
+    p.write_text("approvals:\n"
+                 f"  - tiers: {entry['tiers']}\n"
+                 f"    environments: {entry['environments']}\n"
+                 "    count: 2\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.exit_code == 2
+    assert exc.value.message.startswith(f"{p}:{line}:"), exc.value.message
+    assert f"field approvals.0.{key}: an empty list matches no deployment" in \
+        exc.value.message
+    # leaving the key out means every one
+    p.write_text("approvals:\n  - tiers: [high]\n    count: 2\n")
+    assert load_policy(p).requirement("high", "prod").count == 2
