@@ -159,6 +159,16 @@ class Policy(_Strict):
         line = self._lines.get(loc)
         return f"{self._source}{f':{line}' if line else ''}: field {fld}"
 
+    @field_validator("high_risk_documents")
+    @classmethod
+    def _some_documents(cls, v: list[str]) -> list[str]:
+        # no document required: high-risk-docs would pass every version without saying so
+        if not v:
+            raise ValueError("an empty list requires no document, so high-risk-docs would pass "
+                             "every version: list the kinds, or write "
+                             "`rules.high-risk-docs.enabled: false` to turn the rule off")
+        return v
+
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_a_number(cls, v: Any) -> Any:

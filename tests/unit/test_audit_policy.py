@@ -276,3 +276,14 @@ def test_an_empty_list_in_an_approvals_entry_is_refused(tmp_path: Path, key: str
     # leaving the key out means every one
     p.write_text("approvals:\n  - tiers: [high]\n    count: 2\n")
     assert load_policy(p).requirement("high", "prod").count == 2
+
+
+def test_an_empty_list_of_high_risk_documents_is_refused(tmp_path: Path) -> None:
+    # `high_risk_documents: []` required nothing: high-risk-docs passed every version
+    p = tmp_path / "policy.yaml"
+    p.write_text("version: 1\nhigh_risk_documents: []\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(p)
+    assert exc.value.message.startswith(f"{p}:2: field high_risk_documents: an empty list "), \
+        exc.value.message
+    assert "enabled: false" in exc.value.message
