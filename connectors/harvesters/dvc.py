@@ -229,6 +229,20 @@ def _entries(v: Any, where: str) -> list[dict[str, Any]]:
     return [hash_entry(e, where) for e in v]
 
 
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _scrub_cmd(cmd: str | list[str]) -> str | list[str]:
+    """A stage's command with every URL in it minus ``user:password@`` and secret query
+    values (:func:`lineage.ids.strip_credentials`), as import URLs are kept. The stage id's
+    hash is taken from the lock entry as written (it shows nothing)."""
+    if isinstance(cmd, list):
+        return [cast(str, _scrub_cmd(c)) for c in cmd]
+    if "://" not in cmd:
+        return cmd
+    return _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), cmd)
+
+
 def _cmd(v: Any) -> str | list[str] | None:
     if v is None:
         return None
@@ -736,7 +750,7 @@ class DvcHarvester:
         attrs: dict[str, Any] = {"name": name, "repository": run.repo, "dvc_yaml": dvc_yaml,
                                  "commit": commit, "frozen": frozen}
         if entry.get("cmd") is not None:
-            attrs["cmd"] = entry["cmd"]
+            attrs["cmd"] = _scrub_cmd(entry["cmd"])
         if deps:
             attrs["deps"] = deps
         if outs:
