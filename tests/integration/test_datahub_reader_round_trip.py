@@ -183,3 +183,33 @@ def test_a_moved_gto_tag_keeps_its_edge_from_the_old_commit() -> None:
                                                            EdgeKind.TAGGED)}
     assert got == {"commit:" + "1" * 40: {"tag": "churn@v1.0.0"},
                    old: {"tag": "churn@v1.0.0", "moved_to": "1" * 40}}
+
+
+def test_one_run_id_from_two_tracking_stores_is_two_runs(tmp_path) -> None:
+    """The same MLflow run id harvested from two tracking stores (a store moved from a SQLite
+    file to a server keeps its run ids) is two run nodes: two dataProcessInstances, each read
+    back, and a re-push of the unchanged graph writes nothing (one urn for both made every
+    push rewrite it, and the catalog kept only one)."""
+    from connectors.sinks.datahub.sink import DataHubFileSink
+    from lineage.config import Config
+    from lineage.model import Node
+    from lineage.plugins import PushContext
+    from lineage.store import Store
+
+    graph = fixed_graph()
+    moved = "run:mlflow:mlflow.example.com:run0001"
+    graph.add([Node.make(NodeKind.RUN, moved, **{**graph.attrs("run:mlflow:run0001"),
+                                                 "status": "FAILED"})])
+    mcps = render(graph)
+    runs = {m.entityUrn for m in mcps if m.entityType == "dataProcessInstance"}
+    assert len(runs) == 3
+    back = graph_from_mcps(mcps)
+    assert back.attrs(moved)["status"] == "FAILED"
+    assert back.attrs("run:mlflow:run0001")["status"] == "FINISHED"
+    with Store.init(tmp_path / ".lineage") as store:
+        ctx = PushContext(store=store, config=Config(), repo_path=tmp_path,
+                          options={"dest": str(tmp_path / "mcps.json")})
+        assert DataHubFileSink().push(graph, ctx).written > 0
+        graph.attrs("run:mlflow:run0002")["name"] = "train-2b"  # not the same graph object
+        again = DataHubFileSink().push(graph, ctx)
+        assert again.written == 1  # the renamed run's properties, nothing else

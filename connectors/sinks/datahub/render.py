@@ -650,14 +650,18 @@ class _Planner:
         src = a.get("source") or "lineage"
         return "mlflow" if src == "mlflow" else self.platform
 
-    def run_urn(self, nid: str) -> str:
+    def run_urn(self, nid: str, apart: bool = False) -> str:
+        """``DataProcessInstanceKey(orchestrator=…, id=<run id>)``, as DataHub's MLflow source
+        names a run; ``apart``: its tracking store as the key's ``cluster`` too (see
+        :meth:`compute_urns`)."""
         from datahub.emitter.mce_builder import datahub_guid
 
         a = self.attrs(nid)
         native = a.get("run_id") or nid.split(":", 2)[-1]
-        # = DataProcessInstanceKey(orchestrator=…, id=…).guid(), as DataHub's MLflow source
-        guid = datahub_guid({"orchestrator": self.run_orchestrator(a), "id": native})
-        return f"urn:li:dataProcessInstance:{guid}"
+        key = {"orchestrator": self.run_orchestrator(a), "id": native}
+        if apart:  # (the key's field order, as DataProcessInstanceKey dumps it)
+            key = {"cluster": self.tracking_store(nid, a) or nid, **key}
+        return f"urn:li:dataProcessInstance:{datahub_guid(key)}"
 
     def tracking_store(self, nid: str, a: dict[str, Any]) -> str:
         """The tracking store an MLflow run comes from (the key its node id holds:
@@ -735,8 +739,15 @@ class _Planner:
         for nid in self.ids(NodeKind.STAGE):
             flow, job = self.stage_flow_job(nid)
             u[nid] = self._job(flow, job)
+        by_urn: dict[str, list[str]] = defaultdict(list)
         for nid in self.ids(NodeKind.RUN):
-            u[nid] = self.run_urn(nid)
+            by_urn[self.run_urn(nid)].append(nid)
+        for urn, nids in by_urn.items():
+            # one run id from several tracking stores (a store moved from a SQLite file to a
+            # server keeps its run ids) is several runs: each its own instance, its store as
+            # the key's cluster, instead of one entity whose aspects each overwrites
+            for nid in nids:
+                u[nid] = urn if len(nids) == 1 else self.run_urn(nid, apart=True)
         for nid in self.ids(NodeKind.MODEL_GROUP):
             u[nid] = self._group(self.attrs(nid).get("name") or nid.split(":", 1)[1])
         for nid in self.ids(NodeKind.MODEL):
