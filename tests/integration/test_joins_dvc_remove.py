@@ -118,3 +118,24 @@ def test_a_path_a_dvc_file_named_otherwise_records_is_still_pinned(git_repo: Git
     api.init(r.path)
     assert api.harvest(r.path).report.warnings == []
     assert _strong(r) == ["data/prep.csv"]
+
+
+def test_a_run_after_dvc_remove_of_a_dvc_file_next_to_a_pipeline_is_not_pinned(
+        git_repo: GitRepo) -> None:
+    """``dvc remove data/prep.csv.dvc`` in a repository whose dvc.lock (another pipeline)
+    stays: the lock does not list the path, so nothing records it at that commit."""
+    r = git_repo
+    _pipeline(r)
+    _dvc(r, "remove", "prepare")
+    r.write("data/prep.csv", "p,2\n")
+    _dvc(r, "add", "-q", "data/prep.csv")
+    c2 = r.commit("prep tracked by dvc add")
+    _dvc(r, "remove", "data/prep.csv.dvc")
+    r.git("add", "-f", "data/prep.csv")
+    c3 = r.commit("prep kept in git")
+    assert (r.path / "dvc.lock").exists()
+    _runs_at(r, c3, c2)
+    api.init(r.path)
+    assert api.harvest(r.path).report.warnings == []
+    assert _strong(r) == []
+    assert _strong(r, RID[:-1] + "2") == ["data/prep.csv"]
