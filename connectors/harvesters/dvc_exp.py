@@ -60,8 +60,9 @@ NAME = "dvc-exp"
 # so a store harvested before gets the new facts. 2: top-level params files, DVCLive's files
 # not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML,
 # projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out).
-# 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder)
-READER_VERSION = "4"
+# 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder).
+# 5: the templated metrics files of foreach and matrix stages (they were not read)
+READER_VERSION = "5"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -225,18 +226,32 @@ def _wdir(dvc_yaml: Any, stage: str) -> str:
     stages = dvc_yaml.get("stages") if isinstance(dvc_yaml, dict) else None
     if not isinstance(stages, dict):
         return ""
-    body = stages.get(stage)
+    body = _stage_body(stages.get(stage))
     if body is None and "@" in stage:
-        body = stages.get(stage.split("@", 1)[0])
+        body = _stage_body(stages.get(stage.split("@", 1)[0]))
     wdir = body.get("wdir") if isinstance(body, dict) else None
     if not isinstance(wdir, str) or "${" in wdir or wdir.strip() in ("", "."):
         return ""
     return wdir.strip()
 
 
-def _metric_paths(dvc_yaml: Any) -> list[str]:
+def _stage_body(stage: Any) -> dict[str, Any] | None:
+    """What a dvc.yaml stage runs: a ``foreach`` stage's ``do``, else the stage (a ``matrix``
+    stage's body is the stage itself)."""
+    if not isinstance(stage, dict):
+        return None
+    do = stage.get("do")
+    return do if "foreach" in stage and isinstance(do, dict) else stage
+
+
+_TEMPLATE = re.compile(r"\$\{[^}]*\}")
+
+
+def _metric_paths(dvc_yaml: Any, lock_stages: Any = None) -> list[str]:
     """The metrics files a dvc.yaml names, relative to its folder: the top-level ones, and
-    each stage's metrics outs (relative to the stage's ``wdir``)."""
+    each stage's metrics outs (relative to the stage's ``wdir``). A templated one of a
+    ``foreach`` or ``matrix`` stage (``eval/${item}/m.json``) is each out of the stage's
+    expansions in ``dvc.lock`` (``lock_stages``: ``ev@a``, ``ev@b``) that it matches."""
     paths: list[str] = []
     if not isinstance(dvc_yaml, dict):
         return paths
@@ -244,15 +259,29 @@ def _metric_paths(dvc_yaml: Any) -> list[str]:
         if isinstance(item, str):
             paths.append(item)
     stages = dvc_yaml.get("stages") or {}
+    expanded: dict[str, list[tuple[str, str]]] = {}  # stage → (lock name, out path)
+    for lname, lstage in (lock_stages.items() if isinstance(lock_stages, dict) else []):
+        if isinstance(lstage, dict) and "@" in str(lname):
+            expanded.setdefault(str(lname).split("@", 1)[0], []).extend(
+                (str(lname), str(o["path"])) for o in lstage.get("outs") or []
+                if isinstance(o, dict) and o.get("path"))
     for name, stage in (stages.items() if isinstance(stages, dict) else []):
-        if not isinstance(stage, dict):
+        body = _stage_body(stage)
+        if body is None:
             continue
         wdir = _wdir(dvc_yaml, str(name))
-        for item in stage.get("metrics") or []:
-            if isinstance(item, str):
-                paths.append(resolve(wdir, item) if wdir else item)
-            elif isinstance(item, dict):
-                paths.extend(resolve(wdir, str(k)) if wdir else str(k) for k in item)
+        for item in body.get("metrics") or []:
+            rels = [item] if isinstance(item, str) else \
+                [str(k) for k in item] if isinstance(item, dict) else []
+            for rel in rels:
+                if "${" not in rel:
+                    paths.append(resolve(wdir, rel) if wdir else rel)
+                    continue
+                pattern = re.compile(".+".join(re.escape(part)
+                                               for part in _TEMPLATE.split(rel)))
+                paths.extend(resolve(_wdir(dvc_yaml, lname), out) if _wdir(dvc_yaml, lname)
+                             else out for lname, out in expanded.get(str(name), [])
+                             if pattern.fullmatch(out))
     return sorted(set(paths))
 
 
@@ -394,7 +423,7 @@ class DvcExpHarvester:
                     for item in stage.get(fld) or []:
                         if isinstance(item, dict) and item.get("path") and item.get("md5"):
                             into[resolve(base, str(item["path"]))] = f"md5:{item['md5']}"
-            for rel in _metric_paths(dvc_yaml):
+            for rel in _metric_paths(dvc_yaml, stages):
                 path = resolve(folder, rel)
                 written.add(path)
                 values = read_values(path, "metrics")

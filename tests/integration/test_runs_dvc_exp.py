@@ -625,3 +625,45 @@ def test_a_stage_with_a_wdir_names_its_files_from_the_repository_root(
     # the inputs are the DVC harvester's nodes (the outputs are the experiment's versions)
     assert {d for d in linked if d.split(":", 3)[-1].startswith(("data/", "src/train"))} \
         <= dvc_data
+
+
+FOREACH_YAML = """\
+stages:
+  ev:
+    foreach: [a, b]
+    do:
+      cmd: {python} ev.py ${{item}}
+      deps: [ev.py]
+      params: [lr]
+      metrics:
+        - eval/${{item}}/m.json:
+            cache: false
+"""
+FOREACH_EV = """\
+import json, os, sys, yaml
+lr = yaml.safe_load(open("params.yaml"))["lr"]
+os.makedirs(f"eval/{sys.argv[1]}", exist_ok=True)
+json.dump({"auc": lr * (2 if sys.argv[1] == "a" else 4)}, open(f"eval/{sys.argv[1]}/m.json", "w"))
+"""
+
+
+def test_metrics_of_a_foreach_stage_are_the_experiments(git_repo: GitRepo) -> None:
+    """A ``foreach`` stage whose metrics file is templated (``eval/${item}/m.json``): the
+    experiment has each expanded stage's metrics, as `dvc exp show` lists them (the second
+    file's ``auc`` spelled with its file)."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("params.yaml", "lr: 0.1\n")
+    repo.write("ev.py", FOREACH_EV)
+    repo.write("dvc.yaml", FOREACH_YAML.format(python=sys.executable))
+    _dvc(repo, "repro", "-q")
+    repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "fe", "-S", "lr=0.25")
+    api.init(repo.path)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:dvc-exp:{_exp_commits(repo)['fe']}")
+    store.close()
+    assert run is not None and run.attrs["dirty"] is False
+    assert run.attrs["metrics"] == {"auc": 0.5, "eval/b/m.json:auc": 1.0}
