@@ -113,8 +113,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # its repository path, not the cache file; 19: a 64-digit sha of a SHA-256 repository is the
 # run's commit; 20: the parent facet's root job loses them too; 21: a UUID runId written
 # without hyphens is read in the canonical hyphenated form, so it is the run the other
-# spelling names)
-PARSER_VERSION = "21"
+# spelling names; 22: a file of another checkout is resolved also in a store that keeps the
+# identity the repository had before a remote was added)
+PARSER_VERSION = "22"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -638,13 +639,18 @@ class OpenLineageHarvester:
         """The repository path a file of another checkout of this repository is (a CI job's
         ``/home/runner/work/churn/churn/data/train.csv``): when the run names this repository
         — its ``sourceCodeLocation.repoUrl``, or a job namespace that is its URL, is the
-        harvested repository's (the one repository node of the store) — and the path ends in
+        harvested repository's (the store's node for this checkout, as the git harvester names
+        it now, else the store's only one) — and the path ends in
         a path DVC tracks in it (a file, or one inside a tracked directory): the longest such
         ending. None otherwise: nothing is guessed across repositories, nor for files DVC
         does not track."""
         if self._this_repo is None:  # looked up once a harvest
-            repos = [n.id for n in ctx.store.iter_nodes(NodeKind.REPOSITORY)]
-            self._this_repo = repos[0] if len(repos) == 1 else ""
+            repos = list(ctx.store.iter_nodes(NodeKind.REPOSITORY))
+            # the checkout's (the git harvester keeps its path on the node it names now: an
+            # identity left behind when a remote was added keeps none), else the only one
+            here = [n.id for n in repos if n.attrs.get("path") == str(ctx.repo_path)]
+            self._this_repo = (here[0] if len(here) == 1 else
+                               repos[0].id if len(repos) == 1 else "")
         repo = self._this_repo
         code = r.job_facets.get("sourceCodeLocation")
         urls = [code.get("repoUrl") if isinstance(code, dict) else None, r.job_namespace]

@@ -100,3 +100,31 @@ def test_a_job_namespace_that_is_the_repository_url_identifies_it(repo: GitRepo)
 def test_nothing_is_guessed(repo: GitRepo, repo_url: str | None, path: str) -> None:
     edges = _harvest(repo, [path], repo_url=repo_url)
     assert edges == {f"data:file:{path}@unversioned": {"pin": "none"}}
+
+
+def test_a_repository_harvested_before_its_remote_was_added(git_repo: GitRepo) -> None:
+    """Harvested first without a remote (``repository:root:…``), then ``origin`` added: the
+    store keeps the old repository node in its trail beside the new one, and the CI run of
+    the repository the remote names is still this repository's."""
+    r = git_repo
+    dvc(r, "init", "-q")
+    r.write("data/train.csv", "age,churn\n31,0\n")
+    dvc(r, "add", "-q", "data/train.csv")
+    r.git("add", "-A")
+    r.commit("data")
+    api.init(r.path)
+    api.harvest(r.path)
+    r.git("remote", "add", "origin", "https://github.com/acme/churn.git")
+    event = {"eventType": "COMPLETE", "eventTime": "2026-01-03T10:05:00Z", "producer": PRODUCER,
+             "run": {"runId": RUN},
+             "job": {"namespace": "github-actions", "name": "train", "facets": {
+                 "sourceCodeLocation": {"type": "git", "url": "https://github.com/acme/churn",
+                                        "repoUrl": "https://github.com/acme/churn.git",
+                                        "version": r.git("rev-parse", "HEAD")}}},
+             "inputs": [{"namespace": "file", "name": f"{CI}/data/train.csv"}]}
+    r.write("openlineage/events.jsonl", json.dumps(event) + "\n")
+    api.harvest(r.path)
+    graph = api.open_store(r.path).load_graph()
+    edges = {e.source: e.attrs for e in graph.in_edges(RID, EdgeKind.INPUT)}
+    assert edges[f"data:file:{CI}/data/train.csv@unversioned"]["path"] == "data/train.csv"
+    assert len(_strong(edges)) == 1
