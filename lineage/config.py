@@ -135,6 +135,17 @@ class Config(_Section):
     policy: str | None = Field(None, description="audit policy file")
     _yaml: Any = PrivateAttr(None)  # the composed lineage.yaml, for the line of a key
 
+    @field_validator("model_aliases")
+    @classmethod
+    def _named_models(cls, v: dict[str, str]) -> dict[str, str]:
+        """Each entry maps a name to a name: an empty one would make ``model_group:`` (no
+        name) of every version of the model."""
+        for name, canon in v.items():
+            if not name.strip() or not canon.strip():
+                raise ValueError(f"{name!r}: {canon!r} maps a model to no name: write "
+                                 "<other registry's name>: <model group name>, both non-empty")
+        return v
+
     def store_path(self, repo_root: Path) -> Path:
         p = Path(self.store)
         return p if p.is_absolute() else repo_root / p

@@ -204,3 +204,14 @@ def test_a_refused_secret_is_not_shown_even_with_verbose(repo: GitRepo) -> None:
         assert code == 2, out
         assert "lineage.yaml:3: field datahub.token" in out, out
         assert "S3CRET" not in out, out
+
+
+@pytest.mark.parametrize("entry", ["churn-model: ''", "churn-model:", "'': churn",
+                                   "churn-model: '  '"])
+def test_a_model_alias_naming_no_model_is_a_config_error(repo: GitRepo, entry: str) -> None:
+    """``model_aliases`` maps a registry's name to a model group name: an empty one would
+    put every version of the model under ``model_group:`` (no name)."""
+    repo.write("lineage.yaml", f"store: .lineage\nmodel_aliases:\n  {entry}\n")
+    code, out = _run("harvest", "-C", str(repo.path))
+    _assert_one_error(code, out, "lineage.yaml:", "field model_aliases")
+    assert re.search(r"lineage\.yaml:[23]:", out), out
