@@ -1185,39 +1185,48 @@ def _priors(commits: list[Any], changes: list[FileChange],
     """For each change of a ``dvc.lock`` or ``.dvc`` file at a commit with one parent: that
     file at the parent — ("blob", its blob sha) when the parent is in this run, ("seed", the
     parent's sha) when it was harvested before (read from its tree). A merge takes a version
-    from one of its parents: it is left out, as are files the parent does not hold."""
+    from one of its parents: it is left out, as are files the parent does not hold.
+
+    The files of a commit are kept only until its last first-parent child takes them (copied
+    only where history forks): a repository with thousands of ``.dvc`` files holds one map
+    per branch being walked, not one per commit."""
     by_commit: dict[str, list[int]] = {}
     for i, ch in enumerate(changes):
         by_commit.setdefault(ch.commit, []).append(i)
+    children: dict[str, int] = {}  # commit → its first-parent children in this run
+    for c in commits:
+        if c.parents:
+            children[c.parents[0]] = children.get(c.parents[0], 0) + 1
     boundary = set(shallow)
-    empty: dict[str, str | None] = {}
     state: dict[str, tuple[dict[str, str | None], str | None]] = {}  # after each commit
     out: dict[int, tuple[str, str]] = {}
     for c in commits:
         fp = c.parents[0] if c.parents else None
         if fp is not None and fp in state:
-            files, seed = state[fp]
+            children[fp] -= 1
+            if children[fp]:  # another child walks on from there: a copy of its own
+                files, seed = dict(state[fp][0]), state[fp][1]
+            else:
+                files, seed = state.pop(fp)
         elif fp is None or c.sha in boundary:
-            files, seed = empty, None
+            files, seed = {}, None
         else:  # a parent harvested before
-            files, seed = empty, fp
-        mine = by_commit.get(c.sha)
-        if mine:
-            files = dict(files)
-            one_parent = len(c.parents) == 1
-            for i in mine:
-                ch = changes[i]
-                if file_kind(ch.path) not in ("lock", "dvc"):
-                    continue
-                if one_parent:
-                    if ch.path in files:
-                        blob = files[ch.path]
-                        if blob is not None:
-                            out[i] = ("blob", blob)
-                    elif seed is not None:
-                        out[i] = ("seed", seed)
-                files[ch.path] = ch.blob
-        state[c.sha] = (files, seed)
+            files, seed = {}, fp
+        one_parent = len(c.parents) == 1
+        for i in by_commit.get(c.sha, ()):
+            ch = changes[i]
+            if file_kind(ch.path) not in ("lock", "dvc"):
+                continue
+            if one_parent:
+                if ch.path in files:
+                    blob = files[ch.path]
+                    if blob is not None:
+                        out[i] = ("blob", blob)
+                elif seed is not None:
+                    out[i] = ("seed", seed)
+            files[ch.path] = ch.blob
+        if children.get(c.sha):
+            state[c.sha] = (files, seed)
     return out
 
 
