@@ -265,3 +265,28 @@ def test_an_alert_says_what_followed_it_up_as_the_audit_reads_it(
     assert v2["churn-psi-2026-01-23"].endswith(" — PSI of tenure above 0.2")
     v1 = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")["attributes"]["alerts"]
     assert " follow_up=retraining:churn-v1.1.0" in v1["churn-psi-2026-01-09"]
+
+
+def test_an_approval_its_approver_withdrew_says_so(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    # rita approved v1.1.0 for prod, then rejected it: her approval no longer counts
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "rita@example.com", "--role", "risk-officer", "--decided-at",
+            "2026-01-19T12:00:00Z", "--id", "v110-prod-rita")
+    lineage("record", "approval", "-C", repo, "--model", "churn@v1.1.0", "--env", "prod",
+            "--approver", "Rita R <rita@example.com>", "--role", "risk-officer",
+            "--decision", "rejected", "--decided-at", "2026-01-19T13:00:00Z",
+            "--id", "v110-prod-rita-no")
+    lineage("push", "--to", "atlas", "-C", repo)
+    facts = {a["id"]: a for a in show(repo, "model:churn@v1.1.0")["approvals"]}
+    assert facts["approval:v110-prod-rita"]["status"] == "withdrawn"
+    rita = entity(atlas, "lineage_approval", "approval:v110-prod-rita")["attributes"]
+    assert rita["name"] == "approved by rita@example.com (withdrawn)"
+    assert rita["properties"]["withdrawnBy"] == "approval:v110-prod-rita-no"
+    no = entity(atlas, "lineage_approval", "approval:v110-prod-rita-no")["attributes"]
+    assert no["name"] == "rejected by Rita R <rita@example.com>"
+    # an approval in force says nothing more
+    ada = entity(atlas, "lineage_approval", "approval:churn-v1.1.0-staging")["attributes"]
+    assert ada["name"] == "approved by ada@example.com" and "withdrawnBy" not in \
+        ada["properties"]

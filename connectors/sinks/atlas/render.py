@@ -338,6 +338,15 @@ class _Renderer:
             "evidence": sorted({r["evidence"] for r in recs if r.get("evidence")}),
         })
 
+    def withdrawn_by(self, approval: str, targets: list[str]) -> str | None:
+        """The decision that withdrew an approval, as ``lineage show`` reads it (a later
+        rejection by the same approver, however spelled), None while it stands."""
+        for m in sorted(t for t in targets if t.startswith("model:")):
+            for r in (self.explain(m) or {}).get("approvals", []):
+                if r["id"] == approval and r["status"] == "withdrawn":
+                    return str(r["withdrawn_by"]) if r.get("withdrawn_by") else None
+        return None
+
     def _decided_key(self, approval: str) -> tuple[int, int]:
         """When it was decided (undated first); at the same instant a rejection after an
         approval, as the audit orders one approver's decisions."""
@@ -584,17 +593,23 @@ class _Renderer:
             targets = self.succs(nid, EdgeKind.APPROVES)
             if a.get("model") and a["model"] not in targets:
                 targets.append(a["model"])
-            # a superseded approval stays (a fact) and stays linked: it says it no longer counts
-            gone = " (superseded)" if nid in self.superseded else ""
+            # a superseded approval stays (a fact) and stays linked: it says it no longer counts;
+            # so does one its approver withdrew by a later rejection (as lineage show says)
+            withdrawn_by = self.withdrawn_by(nid, targets)
+            gone = " (superseded)" if nid in self.superseded else \
+                " (withdrawn)" if withdrawn_by else ""
             attrs = {"name": f"{a.get('decision', 'approved')} by {a.get('approver')}{gone}",
                      "approver": a.get("approver"), "approverRole": a.get("role"),
                      "decision": a.get("decision", "approved"),
                      "decidedAt": epoch_ms(a.get("decided_at")),
                      "environment": a.get("environment"), "evidence": a.get("evidence"),
                      "recordFile": a.get("record_file"), "recordedAt": self.recorded_ms(nid)}
-            if gone:
+            if nid in self.superseded:
                 attrs["properties"] = {**(a.get("properties") or {}),
                                        "supersededBy": ",".join(self.superseded_by(nid))}
+            elif withdrawn_by:
+                attrs["properties"] = {**(a.get("properties") or {}),
+                                       "withdrawnBy": withdrawn_by}
             rel = {"approvedVersions": self.refs(targets, {NodeKind.MODEL}),
                    "approvedDeployments": self.refs(targets, {NodeKind.DEPLOYMENT})}
         else:  # pragma: no cover - guarded by rendered()
@@ -610,10 +625,11 @@ class _Renderer:
             for attr, key in CLEARABLE.get(kind, {}).items():
                 if key in a and a[key] in (None, [], {}) and attr not in entity["attributes"]:
                     entity["attributes"][attr] = a[key]
-        if kind in (NodeKind.RUN, NodeKind.MODEL) and \
+        if kind in (NodeKind.RUN, NodeKind.MODEL, NodeKind.APPROVAL) and \
                 not entity["attributes"].get("lineagePlaceholder"):
-            # a NaN metric is a metric:<key> property (_non_finite): the map always goes, so
-            # one the value left (a finite value logged since) is cleared
+            # a NaN metric is a metric:<key> property (_non_finite), an approval's withdrawal
+            # (withdrawnBy) can be undone: the map always goes, so one that no longer holds (a
+            # finite value logged since, the rejection corrected) is cleared
             entity["attributes"].setdefault("properties", {})
         if kind == NodeKind.REPOSITORY:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
