@@ -6,6 +6,7 @@ Severity maps are keyed by risk tier ("unassessed" = no risk assessment, or no m
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,20 +34,27 @@ class Person(NamedTuple):
     names: frozenset[str]
 
 
+# an email address anywhere in a spelling of a person, with or without ``mailto:``: ``Carl
+# <carl@example.com>``, ``carl@example.com (Carl)``, ``Carl (carl@example.com)``
+_EMAIL = re.compile(r"(?:mailto:)?([^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+)")
+_AROUND = " \t<>()[]\"',;"
+
+
 def person(value: str | None, name: str | None = None) -> Person | None:
-    """``carl@example.com``, ``Carl <carl@example.com>``, ``carl``; a commit author gives
-    ``value`` = email and ``name``."""
+    """``carl@example.com``, ``Carl <carl@example.com>``, ``carl``; also ``mailto:`` and the
+    comment forms ``carl@example.com (Carl)`` and ``Carl (carl@example.com)``, which name the
+    same person (the author approving their own code under another spelling is still the
+    author); a commit author gives ``value`` = email and ``name``."""
     v = (value or "").strip().lower()
     bare = {n for n in ((name or "").strip().lower(),) if n}
     email = None
-    if v.endswith(">") and "<" in v:
-        shown, _, v = v[:-1].rpartition("<")
-        v = v.strip()
-        if shown.strip():
-            bare.add(shown.strip().strip('"'))
-    if "@" in v and not any(c.isspace() for c in v):
-        email = v
-        bare.add(v.split("@", 1)[0])
+    m = _EMAIL.search(v)
+    if m is not None:
+        email = m.group(1).rstrip(".")
+        bare.add(email.split("@", 1)[0])
+        shown = f"{v[:m.start()]} {v[m.end():]}".strip(_AROUND)
+        if shown:
+            bare.add(" ".join(shown.split()).strip(_AROUND))
     elif v:
         bare.add(v)
     if email is None and not bare:
