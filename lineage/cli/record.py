@@ -139,7 +139,8 @@ def approval(
     """Record an approval of a model version for an environment.
 
     It counts for a deployment when decided before it (--decided-at).
-    A later rejection by the same approver withdraws it.
+    A later rejection by the same approver withdraws it. Only its approver
+    corrects a recorded approval (--prop supersedes=ID).
 
     Example:
       lineage record approval --model churn@v1.1.0 --env prod \\
