@@ -684,7 +684,7 @@ def run_ref(ref: str) -> str:
     drop the hyphens); any other reference as written."""
     if ref.startswith(_OPENLINEAGE_RUN):
         native = ref[len(_OPENLINEAGE_RUN):]
-        if _UUID.match(native):
+        if _UUID.fullmatch(native):
             return _OPENLINEAGE_RUN + str(uuid.UUID(native))
     return ref
 

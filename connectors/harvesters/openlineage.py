@@ -381,7 +381,7 @@ class OpenLineageHarvester:
             return bad("missing run.runId", "run")
         if not isinstance(run.get("runId"), str) or not run["runId"]:
             return bad("missing run.runId", "run.runId")
-        if not _UUID.match(run["runId"]):  # the spec says UUID; producers that differ still ran
+        if not _UUID.fullmatch(run["runId"]):  # the spec says UUID; producers that differ still ran
             bad(f"run.runId {run['runId']!r} is not a UUID (the OpenLineage spec requires one)",
                 "run.runId")
         if not isinstance(job, dict) or not isinstance(job.get("namespace"), str) \
@@ -796,7 +796,7 @@ def run_key(run_id: str) -> str:
     """The run a ``runId`` names: a UUID in its canonical form, lower case and hyphenated
     (UUIDs are case-insensitive, RFC 9562 §4, and some producers upper-case them or send
     ``uuid4().hex``, without hyphens), any other id as written."""
-    return str(uuid.UUID(run_id)) if _UUID.match(run_id) else run_id
+    return str(uuid.UUID(run_id)) if _UUID.fullmatch(run_id) else run_id
 
 
 def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:

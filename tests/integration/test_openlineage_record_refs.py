@@ -143,3 +143,10 @@ def test_a_retraining_of_a_run_stored_under_its_upper_case_id(git_repo: GitRepo,
     with api.open_store(git_repo.path) as store:
         assert store.verify().ok
     assert api.harvest(git_repo.path).new_events == 0
+
+
+def test_a_reference_that_only_ends_like_a_uuid_is_named_as_written() -> None:
+    from lineage.records import run_ref
+
+    assert run_ref(f"run:openlineage:{RUN}\n") == f"run:openlineage:{RUN}\n"
+    assert run_ref(f"run:openlineage:{RUN.upper()}") == f"run:openlineage:{RUN}"

@@ -255,3 +255,17 @@ def test_a_run_stored_under_a_hyphenless_id_is_one_run_after_the_upgrade(
     assert store.verify().ok
     store.close()
     assert api.harvest(repo.path, only=["openlineage"]).new_events == 0
+
+
+def test_a_run_id_that_only_ends_like_a_uuid_is_kept_as_written(repo: GitRepo) -> None:
+    """A runId with a line break after the UUID is not a UUID: a warning, the run kept under
+    the id as written, and the harvest goes on (it raised on reading it as a UUID)."""
+    repo.write("openlineage/events.jsonl", json.dumps(
+        _event("COMPLETE", "2026-01-03T10:05:00Z", RUN + "\n")) + "\n")
+    res = api.harvest(repo.path, only=["openlineage"])
+    assert [w.field for w in res.report.warnings] == ["run.runId"]
+    store = api.open_store(repo.path)
+    try:
+        assert store.get_node(f"run:openlineage:{RUN}\n") is not None
+    finally:
+        store.close()
