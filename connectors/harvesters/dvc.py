@@ -957,8 +957,7 @@ class DvcHarvester:
             folder = posixpath.dirname(path)
             base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
             for h in summ.get("outs", []):
-                if h.get("hash"):
-                    at_head[run.data_id(resolve(base, h["path"]), h)] = (NodeKind.DATA, extra)
+                at_head[run.data_id(resolve(base, h["path"]), h)] = (NodeKind.DATA, extra)
         ids = sorted(at_head)
         # met in this run, or stored before (the replay worker's rows are written already)
         known = run.seen.intersection(ids) | _existing(ctx, ids)
