@@ -290,3 +290,34 @@ def test_an_approval_its_approver_withdrew_says_so(
     ada = entity(atlas, "lineage_approval", "approval:churn-v1.1.0-staging")["attributes"]
     assert ada["name"] == "approved by ada@example.com" and "withdrawnBy" not in \
         ada["properties"]
+
+
+def test_a_fresh_clone_that_lacks_a_reassessment_leaves_the_tier_in_atlas(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    repo = str(quickstart_demo)
+    # the yearly reassessment and a retraining are recorded in this store only (no file)
+    lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "limited",
+            "--assessor", "rita@example.com", "--date", "2026-02-01", "--id", "churn-2026-02")
+    lineage("record", "retraining", "-C", repo, "--trigger", "schedule", "--reason",
+            "monthly", "--previous", "churn@v1.0.0", "--new", "churn@v1.1.0",
+            "--at", "2026-01-13T00:00:00Z", "--id", "churn-retrain-b")
+    lineage("push", "--to", "atlas", "-C", repo)
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_Limited"]
+    v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")["businessAttributes"]
+    # a CI job harvests a fresh clone and pushes: it knows the 2026-01-03 assessment and the
+    # retraining in the repository's files only; the later ones stay what Atlas shows
+    ci = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", repo, str(ci)], check=True)
+    lineage("init", "-C", str(ci))
+    lineage("harvest", "-C", str(ci))
+    lineage("push", "--to", "atlas", "-C", str(ci))
+    group = entity(atlas, "lineage_model", "model_group:churn")
+    assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_Limited"]
+    assert group["businessAttributes"]["lineage_risk_assessment"]["assessmentId"] == \
+        "risk_assessment:churn-2026-02"
+    after = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")["businessAttributes"]
+    assert after["lineage_risk_assessment"] == v2["lineage_risk_assessment"]
+    assert after["lineage_retraining"] == v2["lineage_retraining"]

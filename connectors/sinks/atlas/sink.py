@@ -57,6 +57,14 @@ NO_BM = digest({})  # the business metadata state of an entity nothing was sent 
 RECORD_NODE_KINDS = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT,
                      NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
                      NodeKind.ALERT, NodeKind.DOCUMENT)
+# business metadata another store may have pushed from records only it holds: the attribute
+# naming them and the date that orders them (None: every record counts, none is "latest")
+KNOWN_ELSEWHERE: dict[str, tuple[str, str | None]] = {
+    "lineage_approval_status": ("approvalIds", None),
+    "lineage_risk_assessment": ("assessmentId", "assessedAt"),
+    "lineage_retraining": ("retrainingId", "retrainedAt"),
+}
+KNOWN_RECORDS = (NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING)
 TYPEDEF_CATEGORIES = ("enumDefs", "structDefs", "classificationDefs", "entityDefs",
                       "relationshipDefs", "businessMetadataDefs")
 
@@ -393,7 +401,9 @@ class AtlasSink:
                 details["batches"] += 1
                 ctx.progress("atlas entities", done, total)
             self._governance(items, guids, state, ns, store, client, details, touched,
-                             unknown, full=settings.full)
+                             unknown, full=settings.full, known=frozenset(
+                                 n.id for kind in KNOWN_RECORDS for n in graph.nodes(kind)
+                                 if not graph.is_placeholder(n.id)))
         except (SinkError, KeyboardInterrupt) as exc:
             if details["typedefs"] == "not checked" and isinstance(exc, AtlasError):
                 details["typedefs"] = "failed"
@@ -524,29 +534,36 @@ class AtlasSink:
         return prev, held
 
     @staticmethod
-    def _known_elsewhere(held: dict[str, dict[str, Any]], known: set[str]) -> list[str]:
-        """The approvals an approval status in Atlas names that this store has never seen:
-        another store (the one that recorded them) pushed it and knows more of the
-        version's approvals than this one."""
-        status = held.get("lineage_approval_status") or {}
-        ids = status.get("approvalIds")
-        return sorted(str(i) for i in ids if str(i) not in known) \
-            if isinstance(ids, list) else []
+    def _known_elsewhere(name: str, held: dict[str, Any], ours: dict[str, Any] | None,
+                         known: frozenset[str]) -> bool:
+        """Whether business metadata ``name`` in Atlas (``held``) comes from records this
+        store has never seen, that another store (the one that recorded them) pushed: an
+        approval status naming approvals it does not know, an assessment or a retraining it
+        does not know, dated no earlier than the one it has (a later one it knows is the one
+        in force, as the audit takes the latest)."""
+        id_attr, date_attr = KNOWN_ELSEWHERE[name]
+        ids = held.get(id_attr)
+        ids = ids if isinstance(ids, list) else [ids] if ids else []
+        if all(str(i) in known for i in ids):
+            return False
+        if date_attr is None:
+            return True
+        theirs, mine = held.get(date_attr), (ours or {}).get(date_attr)
+        return mine is None or (isinstance(theirs, int | float) and theirs >= mine)
 
     def _governance(self, items: list[dict[str, Any]], guids: dict[str, str],
                     state: dict[str, str], ns: str, store: Any, client: Any,
                     details: dict[str, Any], touched: set[str], unknown: set[str], *,
-                    full: bool = False) -> None:
+                    full: bool = False, known: frozenset[str] = frozenset()) -> None:
         """Classifications and business metadata, through their own endpoints.
 
         What Atlas holds of ours is what this store recorded sending (``c|``, ``b|``, ``a|``);
         for an entity in ``unknown`` (Atlas had it, this store has no record: ``full``, a
         fresh store, a lost state) it is read from Atlas. Tier classifications and business
         attributes the graph no longer gives are removed; other tools' classifications and
-        business metadata are never touched. An approval status in Atlas that names
-        approvals this store never saw is left as it is (:meth:`_known_elsewhere`), unless
-        ``full``: this store's reading replaces it."""
-        approvals = {i["node"] for i in items if i["entity"]["typeName"] == "lineage_approval"}
+        business metadata are never touched. What Atlas shows from records this store never
+        saw (``known``: the governance records it holds) is left as it is
+        (:meth:`_known_elsewhere`), unless ``full``: this store's reading replaces it."""
         for item in items:
             qn = item["qualifiedName"]
             cls_now, bm_now = self._governance_state(item)
@@ -557,17 +574,20 @@ class AtlasSink:
             deferred = False
             if qn in unknown:
                 prev, held = self._on_server(client(), guid, item)
-                if "lineage_approval_status" in bm and not full and \
-                        self._known_elsewhere(held, approvals):
-                    # the status in Atlas names approvals this store never saw (recorded in
-                    # another store only): this one knows part of them, so it leaves the
-                    # status as it is (and looks again on its next push)
-                    bm = {n: a for n, a in bm.items() if n != "lineage_approval_status"}
-                    held = {n: a for n, a in held.items() if n != "lineage_approval_status"}
+                # what Atlas shows from records this store never saw (recorded in another
+                # store only): this one knows part of them, so it leaves that as it is, the
+                # tier with its assessment (and looks again on its next push)
+                elsewhere = [] if full else [
+                    n for n in KNOWN_ELSEWHERE if n in held and
+                    self._known_elsewhere(n, held[n], bm.get(n), known)]
+                if elsewhere:
+                    bm = {n: a for n, a in bm.items() if n not in elsewhere}
+                    held = {n: a for n, a in held.items() if n not in elsewhere}
                     deferred = True
                 prev_names = {n: sorted(a) for n, a in held.items()}
                 bm_due = held != bm
-                cls_due = prev != {c["typeName"]: c for c in item["classifications"]}
+                cls_due = prev != {c["typeName"]: c for c in item["classifications"]} and \
+                    "lineage_risk_assessment" not in elsewhere
                 recorded = False
             else:
                 prev = {c["typeName"]: c for c in loads(state.get(cls_key, "[]"))}
