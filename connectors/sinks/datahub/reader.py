@@ -1156,7 +1156,7 @@ def read_lite(path: str | None = None, *, config: Config | None = None,
                           hint="check the path; files from `datahub lite` use sqlite or duckdb"
                           ) from None
     try:
-        return graph_from_mcps(list(lite.get_all_aspects()))
+        graph = graph_from_mcps(list(lite.get_all_aspects()))
     except Exception as exc:
         raise ConfigError(f"{file} is not a readable DataHub Lite file: {exc}",
                           hint="check the path; files from `datahub lite` use sqlite or duckdb"
@@ -1164,6 +1164,27 @@ def read_lite(path: str | None = None, *, config: Config | None = None,
     finally:
         if hasattr(lite, "_close_connection"):  # read-only: close() would reindex
             lite._close_connection()
+    return _with_lineage(graph, f"DataHub Lite file {file}",
+                         "run `lineage push` first, or name the file it writes "
+                         "(lineage audit --source datahub-lite FILE)")
+
+
+# what an audit of a catalog needs at least one of: with none, it would check nothing and pass
+ML_KINDS = (NodeKind.MODEL_GROUP, NodeKind.MODEL, NodeKind.RUN, NodeKind.DEPLOYMENT,
+            NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING, NodeKind.ALERT,
+            NodeKind.DOCUMENT)
+
+
+def _with_lineage(graph: LineageGraph, where: str, hint: str) -> LineageGraph:
+    """``graph``, unless it holds no ML entity and no governance record (not even one only
+    named, such as the group a risk assessment points at before any version exists): an
+    empty or zero-byte Lite file, another file, a GMS without ML metadata. Audited, such a
+    catalog gave no findings and passed the gate (exit 0)."""
+    if not any(graph.node_ids(k) for k in ML_KINDS):
+        raise ConfigError(f"{where} holds no ML lineage (no model group, model version, run, "
+                          "deployment or governance record): there is nothing to audit",
+                          hint=hint)
+    return graph
 
 
 def read_rest(server: str | None = None, token: str | None = None, *,
@@ -1190,13 +1211,16 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     except Exception as exc:
         raise classify(exc, s) from None
     try:
-        return graph_from_mcps(_fetch(graph, opts))
+        got = graph_from_mcps(_fetch(graph, opts))
     except SinkError:
         raise
     except Exception as exc:
         raise classify(exc, s) from None
     finally:
         graph.close()
+    return _with_lineage(got, f"DataHub GMS at {s.shown_url}",
+                         "run `lineage push --to datahub-rest` first, or check the URL "
+                         "(DATAHUB_GMS_URL, --server)")
 
 
 # entity types searched for to start from; everything else is fetched when referenced
