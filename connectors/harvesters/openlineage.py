@@ -114,8 +114,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # run's commit; 20: the parent facet's root job loses them too; 21: a UUID runId written
 # without hyphens is read in the canonical hyphenated form, so it is the run the other
 # spelling names; 22: a file of another checkout is resolved also in a store that keeps the
-# identity the repository had before a remote was added)
-PARSER_VERSION = "22"
+# identity the repository had before a remote was added; 23: a sourceCodeLocation version
+# with the line break git prints after the sha is that commit)
+PARSER_VERSION = "23"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -552,7 +553,9 @@ class OpenLineageHarvester:
         status, start, end = self._state(ctx, r, rid, self._merge(ctx, r))
         code = r.job_facets.get("sourceCodeLocation") or {}
         version = code.get("version") if isinstance(code, dict) else None
-        sha = version.lower() if isinstance(version, str) and _SHA.match(version) else None
+        # ``git rev-parse HEAD`` as a producer captured it may keep its line break
+        text = version.strip() if isinstance(version, str) else None
+        sha = text.lower() if text and _SHA.fullmatch(text) else None
         props: dict[str, str] = {}
         if isinstance(code, dict):
             for k in ("repoUrl", "path", "url", "branch", "tag", "type"):
