@@ -53,7 +53,8 @@ log = logging.getLogger("lineage.sinks.atlas")
 
 DEFAULT_BATCH = 200
 NO_BM = digest({})  # the business metadata state of an entity nothing was sent for
-# the governance records the audit reads (and their kinds' versions, deployments)
+# the nodes the governance state is read from: versions, registered models, deployments and
+# the governance records
 RECORD_NODE_KINDS = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT,
                      NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
                      NodeKind.ALERT, NodeKind.DOCUMENT)
@@ -416,7 +417,7 @@ class AtlasSink:
             result.failed = len(pending) - len(touched)
             result.unchanged = len(items) - len(pending)
             result.errors.append(str(exc) if isinstance(exc, SinkError) else "interrupted")
-            exc.result = result  # type: ignore[attr-defined]
+            exc.result = result  # type: ignore[union-attr]
             try:
                 self._log_event(ctx, result, settings, ok=False,
                                 interrupted=isinstance(exc, KeyboardInterrupt))
