@@ -120,8 +120,9 @@ DEFAULT_WORKSPACE = "default"
 # every run again (once), so stores harvested before a change get it. 2: dataset paths are
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
 # 5: a NaN metric kept as "NaN" (it was left out). 6: a dataset DVC checked out as a symlink
-# is its repository path (it was the .dvc/cache file).
-EMITTER_VERSION = 6
+# is its repository path (it was the .dvc/cache file). 7: a run of an MLflow 3 workspace
+# other than the default names its experiment <workspace>/<name>.
+EMITTER_VERSION = 7
 # what a run node holds from MLflow: an attribute the store holds that MLflow no longer gives
 # (a tag deleted, the git commit tag with it) is written empty, as the store keeps an
 # attribute a new fact leaves out
@@ -381,11 +382,14 @@ class SqliteReader:
     def _experiments(self, snap: Snapshot) -> None:
         tags = self._kv("SELECT experiment_id, key, value FROM experiment_tags") \
             if "experiment_tags" in self.tables else {}
-        for r in self.conn.execute("SELECT * FROM experiments"):
+        ws = "workspace" if "workspace" in self.columns("experiments") else "NULL"
+        for r in self.conn.execute(f"SELECT *, {ws} AS ws_ FROM experiments"):
             eid = str(r["experiment_id"])
-            snap.experiments[eid] = {"id": eid, "name": r["name"],
+            # an experiment's name is unique within its workspace: named as a model is
+            snap.experiments[eid] = {"id": eid, "name": qualified_name(r["ws_"], r["name"]),
                                      "lifecycle_stage": r["lifecycle_stage"],
-                                     "tags": tags.get(eid, {})}
+                                     "tags": tags.get(eid, {}),
+                                     **_workspace_keys(r["ws_"], r["name"])}
 
     def _runs(self, snap: Snapshot, wm: dict[str, Any], also: set[str]) -> None:
         cols = self.columns("runs")
@@ -676,9 +680,11 @@ class ClientReader:
         snap = Snapshot()
         for e in _paged(lambda tok: c.search_experiments(view_type=ViewType.ALL, page_token=tok),
                         first):
+            ws = getattr(e, "workspace", None)
             snap.experiments[str(e.experiment_id)] = {
-                "id": str(e.experiment_id), "name": e.name, "lifecycle_stage": e.lifecycle_stage,
-                "tags": dict(e.tags)}
+                "id": str(e.experiment_id), "name": qualified_name(ws, e.name),
+                "lifecycle_stage": e.lifecycle_stage, "tags": dict(e.tags),
+                **_workspace_keys(ws, e.name)}
         exp_ids = sorted(snap.experiments)
         if exp_ids:
             for r in _paged(lambda tok: c.search_runs(exp_ids, run_view_type=ViewType.ALL,
@@ -1141,6 +1147,8 @@ class Emitter:
         # an artifact location may be a URL with a password (an HTTP artifact store)
         props = {"artifact_uri": redact(run["artifact_uri"]) if run.get("artifact_uri") else None,
                  "lifecycle_stage": run.get("lifecycle_stage")}
+        if exp.get("workspace"):  # MLflow 3, another workspace than the default
+            props["workspace"] = exp["workspace"]
         repo_url = tags.get("mlflow.source.git.repoURL")
         if repo_url:  # a shared tracking store holds runs of other repositories too
             props["repository"] = ids.repository_id(ids.strip_credentials(repo_url))

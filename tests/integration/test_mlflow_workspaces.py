@@ -132,3 +132,21 @@ def test_mlflows_client_names_a_workspaces_models_as_the_sqlite_reader(
 
     assert team_a(client) == team_a(direct)
     assert team_a(client)[0] != []
+
+
+def test_runs_name_the_experiment_of_their_workspace(
+        repo: tuple[GitRepo, dict[str, str]]) -> None:
+    """Experiment names are unique within a workspace: each team's ``churn`` runs are in
+    ``team-a/churn`` and ``team-b/churn`` (one experiment in DataHub otherwise), the default
+    workspace's in ``churn``."""
+    r, runs = repo
+    api.harvest(r.path, only=["mlflow"])
+    store = api.open_store(r.path)
+    got = {ws: store.get_node(f"run:mlflow:mlflow.db:{u}") for ws, u in runs.items()}
+    store.close()
+    assert {ws: n.attrs["experiment"] for ws, n in got.items() if n} == {
+        "team-a": "team-a/churn", "team-b": "team-b/churn", "default": "churn"}
+    assert got["team-a"] is not None
+    assert got["team-a"].attrs["properties"]["workspace"] == "team-a"
+    assert got["default"] is not None
+    assert "workspace" not in got["default"].attrs.get("properties", {})
