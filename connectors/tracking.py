@@ -106,8 +106,9 @@ def git_state(path: StrPath = ".") -> GitState:
     commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
     if status and commit:
-        # which tracked files differ from HEAD (staged or not), by name
-        changed = _git(root, "diff", "--name-only", "-z", "HEAD") or ""
+        # which tracked files differ from HEAD (staged or not), by name; a rename is both its
+        # names (detected, it would name only the new one: code moved into an output folder)
+        changed = _git(root, "diff", "--no-renames", "--name-only", "-z", "HEAD") or ""
         outputs = _pipeline_outputs(root)
         status = "\0".join(p for p in changed.split("\0")
                             if p and not _written_by_dvc(p, outputs))

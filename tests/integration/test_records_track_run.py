@@ -436,3 +436,20 @@ def test_a_pipeline_not_committed_hides_no_code_change(tmp_path: Path) -> None:
     repo.write("src/dvc.yaml", "stages:\n  x:\n    cmd: echo\n    outs:\n      - train.py\n")
     repo.write("src/train.py", "print('changed')\n")
     assert git_state(repo.path).dirty is True
+
+
+def test_code_moved_into_an_output_folder_is_a_code_change(tmp_path: Path) -> None:
+    """``git mv`` of the training code into a folder the pipeline writes (plots kept in git):
+    the file the commit holds is gone from where it was, which is a change of the code, even
+    though git diff, detecting the rename, names only the new path."""
+    from connectors.tracking import git_state
+
+    repo = GitRepo(tmp_path / "r")
+    repo.write("dvc.yaml", "stages:\n  evaluate:\n    cmd: python train.py\n    plots:\n"
+                           "      - plots:\n          cache: false\n")
+    repo.write("plots/roc.json", "{}\n")
+    repo.write("train.py", "print('train')\n" * 20)
+    repo.commit("pipeline")
+    assert git_state(repo.path).dirty is False
+    repo.git("mv", "train.py", "plots/train.py")
+    assert git_state(repo.path).dirty is True
