@@ -11,7 +11,7 @@ pytest.importorskip("datahub")
 
 from connectors.sinks.datahub.reader import graph_from_mcps  # noqa: E402
 from connectors.sinks.datahub.render import render  # noqa: E402
-from lineage.model import EdgeKind, NodeKind  # noqa: E402
+from lineage.model import Edge, EdgeKind, NodeKind  # noqa: E402
 from tests.golden.datahub.fixture_graph import fixed_graph  # noqa: E402
 
 
@@ -213,3 +213,38 @@ def test_one_run_id_from_two_tracking_stores_is_two_runs(tmp_path) -> None:
         graph.attrs("run:mlflow:run0002")["name"] = "train-2b"  # not the same graph object
         again = DataHubFileSink().push(graph, ctx)
         assert again.written == 1  # the renamed run's properties, nothing else
+
+
+def test_stage_edges_keep_their_repository_path() -> None:
+    graph = fixed_graph()
+    train = "data:github.com/acme/churn:data/train.csv@md5:0f3c9a1e2b7d4c5f6a8b9c0d1e2f3a4b"
+    stage = "stage:github.com/acme/churn:dvc.yaml:train@lock2"
+    graph.add([Edge.make(EdgeKind.INPUT, train, stage, pin="strong", path="data/train.csv")])
+    back = graph_from_mcps(render(graph))
+    (e,) = [e for e in back.in_edges(stage, EdgeKind.INPUT) if e.source == train]
+    assert dict(e.attrs) == {"pin": "strong", "path": "data/train.csv"}
+
+
+def test_a_run_without_experiment_comes_back_without_one() -> None:
+    graph = fixed_graph()
+    run = graph.node_ids(NodeKind.RUN)[0]
+    graph.attrs(run).pop("experiment")
+    graph.attrs(run).pop("experiment_id")
+    back = graph_from_mcps(render(graph))
+    assert back.attrs(run).get("experiment") is None
+    assert back.attrs(graph.node_ids(NodeKind.RUN)[1])["experiment"] == "churn"
+
+
+def test_a_groups_purpose_given_only_by_its_assessment_stays_the_assessments() -> None:
+    """DataHub shows the assessment's intended purpose on the group when the group states
+    none; read back, the group still states none (the assessment keeps its own)."""
+    graph = fixed_graph()
+    (group,) = graph.node_ids(NodeKind.MODEL_GROUP)
+    graph.attrs(group).pop("intended_purpose")
+    graph.attrs("risk_assessment:RA-1")["intended_purpose"] = "Rank customers"
+    mcps = render(graph)
+    back = graph_from_mcps(mcps)
+    assert back.attrs(group).get("intended_purpose") is None
+    assert back.attrs("risk_assessment:RA-1")["intended_purpose"] == "Rank customers"
+    assert [m for m in render(back) if m.aspectName == "structuredProperties"] == \
+        [m for m in mcps if m.aspectName == "structuredProperties"]

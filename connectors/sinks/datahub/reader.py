@@ -345,8 +345,9 @@ class _Reader:
                 "owner": self.owner(urn, "TECHNICAL_OWNER"), "path": cp.get("path"),
                 "type": cp.get("type"),
                 "labels": _labels(cp.get("labels")),
-                "intended_purpose": _first(self.structured(urn), "intendedpurpose",
-                                           "intended_purpose"),
+                # (none when the one shown is its risk assessment's)
+                "intended_purpose": None if cp.get("intended_purpose_of") == "risk_assessment"
+                else _first(self.structured(urn), "intendedpurpose", "intended_purpose"),
                 "properties": self.free_properties(urn)}
         self.node(NodeKind.MODEL_GROUP, nid or ids.model_group_id(name), {**base, **attrs}, urn)
 
@@ -619,9 +620,12 @@ class _Reader:
         for e in getattr(io, "inputDatasetEdges", None) or []:
             ep = dict(e.properties or {})
             self.edge(EdgeKind.INPUT, self.data_for(e.destinationUrn, ep), sid,
-                      **({"pin": ep["pin"]} if ep.get("pin") else {}))
+                      **({"pin": ep["pin"]} if ep.get("pin") else {}),
+                      **({"path": ep["path"]} if ep.get("path") else {}))
         for e in getattr(io, "outputDatasetEdges", None) or []:
-            self.edge(EdgeKind.OUTPUT, sid, self.data_for(e.destinationUrn, e.properties or {}))
+            ep = dict(e.properties or {})
+            self.edge(EdgeKind.OUTPUT, sid, self.data_for(e.destinationUrn, ep),
+                      **({"path": ep["path"]} if ep.get("path") else {}))
 
     def run(self, urn: str) -> None:
         nid, attrs = self.own(urn)
@@ -643,7 +647,8 @@ class _Reader:
         base = {
             "source": source, "run_id": native, "name": getattr(props, "name", None),
             "commit": commit, "dirty": None if dirty is None else dirty.lower() == "true",
-            "status": cp.get("status"), "experiment": experiment,
+            "status": cp.get("status"),
+            "experiment": None if cp.get("no_experiment") == "true" else experiment,
             # the renderer keeps it on the experiment (the container of the run)
             "experiment_id": _props(cprops).get("experiment_id"),
             "tracking_uri": cp.get("tracking_uri"),

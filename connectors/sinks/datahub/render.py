@@ -1158,6 +1158,8 @@ class _Planner:
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
                 "lineage_id": nid, "records": self.records(nid),
             }
+            if a.get("intended_purpose"):  # (absent otherwise: groups keep their view)
+                view["intended_purpose"] = a["intended_purpose"]
             plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
         return plans
 
@@ -1386,6 +1388,9 @@ class _Planner:
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
                 "placeholder": self.g.is_placeholder(nid),
             }
+            if not (a.get("experiment") or a.get("experiment_id")):
+                # its container is the "<source> runs" DataHub needs: no experiment of its own
+                view["no_experiment"] = True  # (absent otherwise: other runs keep their view)
             plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
         return plans
 
@@ -1804,6 +1809,9 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "labels": labels_property(v["labels"]),
                        "risk_assessment": (gov.get("assessment") or "").split(":", 1)[-1] or None,
                        "risk_rationale": gov.get("rationale"),
+                       # the intended purpose shown is the assessment's: the group states none
+                       "intended_purpose_of": "risk_assessment"
+                       if gov.get("intended_purpose") and not v.get("intended_purpose") else None,
                        "lineage_id": v.get("lineage_id"), **v.get("records", {}),
                        **_free(v["properties"]), **_undescribed(v)})
     yield p.urn, MLModelGroupPropertiesClass(
@@ -1957,6 +1965,7 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "tracking_uri": v.get("tracking_uri"), "lineage_id": v.get("lineage_id"),
                        "upstream_is_previous_version":
                            "true" if v.get("upstream_is_previous_version") else None,
+                       "no_experiment": "true" if v.get("no_experiment") else None,
                        "upstream_edges": _json(v["upstream_edges"])
                            if v.get("upstream_edges") else None,
                        **v.get("commit_facts", {}), **_free(v["properties"]),
