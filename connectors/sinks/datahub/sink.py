@@ -380,8 +380,13 @@ class DataHubSinkBase(ABC):
         from connectors.sinks.datahub.render import build, cleared, plan
         from connectors.sinks.datahub.validate import check_mcps
 
-        plans = plan(graph, platform=platform, env=env, lowercase_urns=self._lowercase(ctx),
+        lower = self._lowercase(ctx)
+        plans = plan(graph, platform=platform, env=env, lowercase_urns=lower,
                      record_times=record_times(ctx.store))
+        # a view is the same only under the same mapping code and settings: after an upgrade
+        # that writes an aspect otherwise, entities whose facts did not change are built again
+        # (and only their changed aspects sent), not skipped with the old mapping's aspects
+        mapping = settings_digest(platform, env, lower)
         # aspects remembered per entity: one a rebuilt entity no longer renders is emptied
         sent_aspects: dict[str, list[str]] = {}
         for k in state if sent is None else sent:
@@ -399,7 +404,7 @@ class DataHubSinkBase(ABC):
         for i, p in enumerate(plans):
             vkey = VIEW_PREFIX + p.urn
             seen_views.add(vkey)
-            vdigest = _hash([p.kind, p.view])
+            vdigest = _hash([p.kind, mapping, p.view])
             old = state.get(vkey, "")
             if old.split(":", 1)[0] == vdigest:
                 result.unchanged += int(old.split(":", 1)[1])
