@@ -221,7 +221,8 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
                 as_of: datetime | None = None, rev_parse: RevParse | None = None) -> str:
     """Turn what a user types into a node id.
 
-    Tried in this order: a node id; a full commit sha; ``name@version`` (a model version); a
+    Tried in this order: a node id (an OpenLineage run under any spelling of its UUID runId:
+    :func:`lineage.records.run_ref`); a full commit sha; ``name@version`` (a model version); a
     model group name (its latest version, :func:`latest_model_version`); a git revision
     (``HEAD``, a branch, a tag, ``HEAD~1``: the commit it names, which the store must have
     harvested); a prefix of at least 4 characters that one commit starts with; a data path
@@ -242,6 +243,11 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     """
     if ref in graph:
         return ref
+    if ref.startswith("run:openlineage:"):  # a UUID runId under another spelling
+        from lineage.records import run_ref
+
+        if (run := run_ref(ref)) in graph:
+            return run
     if f"commit:{ref.lower()}" in graph:
         return f"commit:{ref.lower()}"
     named = next((c for c in (f"model:{ref}", f"model_group:{ref}") if c in graph), None)
