@@ -61,8 +61,9 @@ NAME = "dvc-exp"
 # not dirty, .inf/.nan params as text, NaN/Infinity metrics as MLflow keeps them, TOML,
 # projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out).
 # 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder).
-# 5: the templated metrics files of foreach and matrix stages (they were not read)
-READER_VERSION = "5"
+# 5: the templated metrics files of foreach and matrix stages (they were not read).
+# 6: a metrics folder is the metrics files in it (its git tree was read as YAML)
+READER_VERSION = "6"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -129,6 +130,8 @@ class CatFile:
         self.proc.wait()
 
 
+# the files of a metrics folder DVC reads (and this harvester can)
+METRICS_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 _FLATTEN_BUDGET = 200_000  # keys of one params or metrics file; YAML aliases can multiply them
 
 
@@ -384,6 +387,7 @@ class DvcExpHarvester:
         # paths inside a dvc.yaml / dvc.lock are relative to its folder
         # -z: paths as they are (git quotes a non-ASCII one: "donn\303\251es/dvc.yaml")
         tree = _git(ctx.repo_path, "ls-tree", "-r", "-z", "--name-only", sha).split("\0")
+        files = set(tree)
         for dvc_yaml_path in sorted(p for p in tree if p == "dvc.yaml" or
                                     p.endswith("/dvc.yaml")):
             folder = dvc_yaml_path[: -len("dvc.yaml")]
@@ -424,17 +428,21 @@ class DvcExpHarvester:
                         if isinstance(item, dict) and item.get("path") and item.get("md5"):
                             into[resolve(base, str(item["path"]))] = f"md5:{item['md5']}"
             for rel in _metric_paths(dvc_yaml, stages):
-                path = resolve(folder, rel)
-                written.add(path)
-                values = read_values(path, "metrics")
-                if values is None:
-                    continue
-                for k, v in values.items():
-                    value = _metric(v)
-                    if value is None:
+                named = resolve(folder, rel)
+                written.add(named)
+                # a folder (``metrics: [eval]``) is every metrics file in it, as DVC reads it
+                for path in ([named] if named in files else
+                             sorted(f for f in files if f.startswith(f"{named}/")
+                                    and f.endswith(METRICS_SUFFIXES))):
+                    values = read_values(path, "metrics")
+                    if values is None:
                         continue
-                    key = k if k not in metrics else f"{path}:{k}"
-                    metrics[key] = value
+                    for k, v in values.items():
+                        value = _metric(v)
+                        if value is None:
+                            continue
+                        key = k if k not in metrics else f"{path}:{k}"
+                        metrics[key] = value
         written |= set(outs)
         rid = ids.run_id(NAME, sha)
         props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}

@@ -667,3 +667,24 @@ def test_metrics_of_a_foreach_stage_are_the_experiments(git_repo: GitRepo) -> No
     store.close()
     assert run is not None and run.attrs["dirty"] is False
     assert run.attrs["metrics"] == {"auc": 0.5, "eval/b/m.json:auc": 1.0}
+
+
+def test_a_metrics_folder_is_each_metrics_file_in_it(git_repo: GitRepo) -> None:
+    """``metrics: [eval]`` naming a folder: DVC reads every metrics file in it, and so does
+    the harvest (it read the folder's git tree as YAML: a warning of control characters)."""
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    repo.write("dvc.yaml", "metrics:\n- eval\n")
+    repo.write("params.yaml", "lr: 0.1\n")
+    repo.commit("baseline")
+    repo.write("eval/a.json", '{"auc": 0.7}\n')
+    repo.write("eval/deep/b.yaml", "f1: 0.5\n")
+    _dvc(repo, "exp", "save", "-q", "-n", "s1", "-I", "eval")
+    api.init(repo.path)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    run = store.get_node(f"run:dvc-exp:{_exp_commits(repo)['s1']}")
+    store.close()
+    assert run is not None and run.attrs["dirty"] is False
+    assert run.attrs["metrics"] == {"auc": 0.7, "f1": 0.5}
