@@ -321,3 +321,37 @@ def test_a_fresh_clone_that_lacks_a_reassessment_leaves_the_tier_in_atlas(
     after = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")["businessAttributes"]
     assert after["lineage_risk_assessment"] == v2["lineage_risk_assessment"]
     assert after["lineage_retraining"] == v2["lineage_retraining"]
+
+
+def test_a_store_that_sent_a_status_for_a_version_it_only_names_leaves_it(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    import subprocess
+
+    from connectors.sinks.atlas.sink import namespace
+    from lineage import api
+    from lineage.serialize import dumps_str
+
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    v1 = "model:churn@v1.0.0"
+    before = entity(atlas, "lineage_model_version", v1)["businessAttributes"]
+    job = tmp_path / "job"
+    subprocess.run(["git", "clone", "-q", repo, str(job)], check=True)
+    lineage("init", "-C", str(job))
+    lineage("record", "approval", "-C", str(job), "--model", "churn@v1.0.0", "--env",
+            "canary", "--approver", "max@example.com", "--role", "ml-lead", "--decided-at",
+            "2026-01-25T10:00:00Z", "--id", "v100-canary-max")
+    lineage("push", "--to", "atlas", "-C", str(job))
+    # what an earlier version of lineage remembered after sending this store's partial
+    # status for the version: the store no longer sends one, and must not remove the status
+    # Atlas shows (the full one, from the store that harvested the version)
+    store = api.open_store(job)
+    try:
+        store.state_put_many(namespace(atlas.url), [
+            ("b|" + v1 + "@lineage", "sent-before"),
+            ("a|" + v1 + "@lineage", dumps_str({"lineage_approval_status": [
+                "approvalCount", "approvalIds", "approvers", "status"]}))])
+    finally:
+        store.close()
+    lineage("push", "--to", "atlas", "-C", str(job))
+    assert entity(atlas, "lineage_model_version", v1)["businessAttributes"] == before

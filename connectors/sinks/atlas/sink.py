@@ -626,6 +626,10 @@ class AtlasSink:
                 gone = {n: [a for a in attrs if a not in bm.get(n, {})]
                         for n, attrs in sorted(prev_names.items())}
                 gone = {n: attrs for n, attrs in gone.items() if attrs}
+                if _placeholder(item):
+                    # a version this store only names gets no approval status from it (the
+                    # store that harvested it gives it): one it sent before stays
+                    gone.pop("lineage_approval_status", None)
                 if bm:
                     client().add_business_metadata(guid, bm)
                 if gone:
