@@ -217,6 +217,7 @@ def load_config(repo_root: Path) -> Config:
     env = os.environ
     if env.get("LINEAGE_STORE"):
         cfg.store = env["LINEAGE_STORE"]
+    _check_store(cfg, repo_root, path, from_env=bool(env.get("LINEAGE_STORE")))
     if env.get("MLFLOW_TRACKING_URI"):
         cfg.mlflow.tracking_uri = env["MLFLOW_TRACKING_URI"]
     if env.get("MLFLOW_REGISTRY_URI"):
@@ -232,6 +233,24 @@ def load_config(repo_root: Path) -> Config:
     if env.get("ATLAS_PASSWORD"):
         cfg.atlas.password = SecretStr(env["ATLAS_PASSWORD"])
     return cfg
+
+
+def _check_store(cfg: Config, repo_root: Path, path: Path, *, from_env: bool) -> None:
+    """The store folder is not the repository's folder nor one above it (``store: ''``,
+    ``.``): lineage writes a ``.gitignore`` of ``*`` there, which would hide every file of
+    the repository from git."""
+    root = repo_root.resolve()
+    where = cfg.store_path(repo_root).resolve()
+    if where != root and where not in root.parents:
+        return
+    if from_env:
+        at = f"LINEAGE_STORE={cfg.store!r}"
+    else:
+        line = cfg.line_of("store")
+        at = f"{path}{f':{line}' if line else ''}: field store: {cfg.store!r}"
+    raise ConfigError(f"{at} names the repository's folder ({where}) or one above it: the "
+                      "store's folder is ignored by git as a whole",
+                      hint=f"name a folder of its own (the default is {DEFAULT_STORE})")
 
 
 def _check_harvesters(cfg: Config, path: Path) -> None:

@@ -215,3 +215,27 @@ def test_a_model_alias_naming_no_model_is_a_config_error(repo: GitRepo, entry: s
     code, out = _run("harvest", "-C", str(repo.path))
     _assert_one_error(code, out, "lineage.yaml:", "field model_aliases")
     assert re.search(r"lineage\.yaml:[23]:", out), out
+
+
+@pytest.mark.parametrize("store", ["''", ".", "./", "sub/..", ".."])
+def test_a_store_folder_that_holds_the_repository_is_a_config_error(
+        git_repo: GitRepo, store: str) -> None:
+    """``store: ''`` or ``.``: the store would be the repository itself, and the
+    ``.gitignore`` of ``*`` lineage writes in its folder would hide every file of the
+    repository from git (``git status`` shows nothing new)."""
+    git_repo.write("README.md", "x\n")
+    git_repo.commit("init")
+    git_repo.write("lineage.yaml", f"store: {store}\n")
+    code, out = _run("init", "-C", str(git_repo.path))
+    _assert_one_error(code, out, "lineage.yaml:1: field store")
+    assert not (git_repo.path / ".gitignore").exists()
+    assert not (git_repo.path.parent / ".gitignore").exists()
+
+
+def test_lineage_store_that_holds_the_repository_is_a_config_error(
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    git_repo.commit("init")
+    monkeypatch.setenv("LINEAGE_STORE", str(git_repo.path))
+    code, out = _run("init", "-C", str(git_repo.path))
+    _assert_one_error(code, out, "LINEAGE_STORE")
+    assert not (git_repo.path / ".gitignore").exists()
