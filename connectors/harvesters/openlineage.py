@@ -115,8 +115,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # without hyphens is read in the canonical hyphenated form, so it is the run the other
 # spelling names; 22: a file of another checkout is resolved also in a store that keeps the
 # identity the repository had before a remote was added; 23: a sourceCodeLocation version
-# with the line break git prints after the sha is that commit)
-PARSER_VERSION = "23"
+# with the line break git prints after the sha is that commit; 24: a parent facet naming the
+# run itself is ignored)
+PARSER_VERSION = "24"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -398,6 +399,17 @@ class OpenLineageHarvester:
         if not isinstance(etype, str) or etype not in _ORDER:
             return bad(f"unknown eventType {etype!r}", "eventType")
         run_id = run_key(run["runId"])
+        facets = run.get("facets")
+        parent = facets.get("parent") if isinstance(facets, dict) else None
+        if isinstance(parent, dict) and isinstance(parent.get("run"), dict) \
+                and isinstance(parent["run"].get("runId"), str) \
+                and run_key(parent["run"]["runId"]) == run_id:
+            # no run is its own upstream (a producer copying its own runId into the facet)
+            bad("the parent facet names the run itself; it is ignored",
+                "run.facets.parent.run.runId")
+            assert isinstance(facets, dict)
+            event = {**event, "run": {**run, "facets": {
+                k: v for k, v in facets.items() if k != "parent"}}}
         r = runs.setdefault(run_id, _Run(run_id))
         r.events.append((at, etype))
         r.pending.append((at, _ORDER[etype], len(r.pending), event, key, line))
@@ -786,7 +798,7 @@ def _same_repo(url: str, repo: str) -> bool:
 def _given(edge: Edge, rid: str) -> bool:
     """Whether ``edge`` of run ``rid`` is one this harvester gives (not one ``joins`` adds:
     a CODE edge from an abbreviated sha carries ``abbrev``, a strong pin ``via``)."""
-    if edge.source == rid:
+    if edge.source == rid and edge.target != rid:  # a parent loop is the run's own edge too
         return edge.kind == EdgeKind.OUTPUT
     if edge.kind == EdgeKind.CODE:
         return "abbrev" not in edge.attrs
