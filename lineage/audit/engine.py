@@ -937,6 +937,11 @@ class AuditContext:
                 rec["status"], rec["withdrawn_by"], rec["note"] = self._standing(
                     ap, standing, people, envs)
             rec["counts_for"] = sorted(counts_for.get(ap, []))
+            # a correction of another person's approval corrects nothing: say so on it
+            refused = [why for target, cs in self.foreign_approver.items() if ap in cs
+                       for c, why in _rules._foreign_corrections(self, [target]) if c == ap]
+            if refused:
+                rec["note"] = "; ".join([*([rec["note"]] if rec["note"] else []), *refused])
             aps.append(rec)
         out["approvals"] = aps
 

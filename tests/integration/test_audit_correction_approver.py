@@ -89,6 +89,7 @@ def test_the_audit_ignores_such_a_correction_whichever_way_it_came_in(
     by_id = {a["id"]: a for a in show["approvals"]}
     assert by_id["approval:r-rita"]["superseded_by"] == []
     assert by_id["approval:a-rita"]["status"] == "withdrawn"
+    assert "only they may correct it" in by_id["approval:m-fix"]["note"]
 
 
 def test_the_approvers_own_correction_counts(quickstart_demo: Path) -> None:
