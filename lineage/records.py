@@ -1342,6 +1342,8 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         except InputError as exc:
             errors.append(exc)
     seen: dict[str, dict[str, tuple[Any, Any]]] = {}
+    approvers = {rec.node_id: rec.record.approver for rec in loaded
+                 if isinstance(rec.record, ApprovalRecord)}
     said_by = [(rec.node_id, canonical(rec.record)) for rec in loaded]
     named = deployments_with_ids(said_by, aliases or {})
     for rec, (own, data) in zip(loaded, said_by, strict=True):
@@ -1351,6 +1353,10 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         failed = failed_run_warning(rec.record)
         if failed:
             warnings.append(f"{rec.file}:{rec.line_of('models')}: {failed}")
+        foreign = foreign_correction(approvers, rec.record, file=rec.file,
+                                     line_of=rec.line_of)
+        if foreign is not None:
+            errors.append(foreign)
         nid, said = as_one_fact(own, data, aliases or {}, named)
         hit = said_otherwise(seen, nid, said, rec)
         if hit is not None:
@@ -1924,25 +1930,35 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
                       field=fields[0], hint=hint)
 
 
-def foreign_correction(store: Store, record: _Record, *, file: str | None = None,
+def foreign_correction(approvals: Store | Mapping[str, str], record: _Record, *,
+                       file: str | None = None,
                        line_of: Callable[[str], int] | None = None) -> InputError | None:
-    """The error to raise when ``record`` is an approval that corrects (``supersedes``) a
-    stored approval someone else decided, else None. An approval is its approver's decision:
-    only they correct it (another person's correction would reinstate an approval they
-    withdrew, or make their rejection vanish); anyone records their own decision. People
-    are told apart as the audit tells them (``carl`` is ``carl@example.com``)."""
+    """The error to raise when ``record`` is an approval that corrects (``supersedes``) an
+    approval someone else decided, else None: one the store holds, or (``approvals``: node
+    id → approver) one of the records checked together (``lineage record validate``). An
+    approval is its approver's decision: only they correct it (another person's correction
+    would reinstate an approval they withdrew, or make their rejection vanish); anyone
+    records their own decision. People are told apart as the audit tells them (``carl`` is
+    ``carl@example.com``)."""
     if not isinstance(record, ApprovalRecord) or not record.properties.get("supersedes"):
         return None
     from lineage.audit.rules import person, same_person
 
+    def approver_of(nid: str) -> str | None:
+        if isinstance(approvals, Mapping):
+            return approvals.get(nid)
+        stored = approvals.get_node(nid)
+        if stored is None or str(stored.kind) != "approval":
+            return None
+        return str(stored.attrs.get("approver") or "")
+
     me = person(record.approver)
     for ref in str(record.properties["supersedes"]).split(","):
         ref = ref.strip()
-        stored = store.get_node(ref if ref.startswith("approval:") else f"approval:{ref}") \
+        theirs = approver_of(ref if ref.startswith("approval:") else f"approval:{ref}") \
             if ref else None
-        if stored is None or str(stored.kind) != "approval":
+        if theirs is None:
             continue
-        theirs = str(stored.attrs.get("approver") or "")
         them = person(theirs)
         if me is not None and them is not None and same_person(me, them):
             continue

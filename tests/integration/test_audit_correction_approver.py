@@ -100,3 +100,19 @@ def test_the_approvers_own_correction_counts(quickstart_demo: Path) -> None:
                  "--prop", "supersedes=r-rita")
     assert res.exit_code == 0, res.output
     assert prod_finding(quickstart_demo) is None
+
+
+def test_record_validate_refuses_it_before_merging(quickstart_demo: Path) -> None:
+    gov = quickstart_demo / "governance" / "approvals_v1.1.0_prod.yaml"
+    gov.write_text(
+        "- kind: approval\n  id: r-rita\n  model: churn@v1.1.0\n  environment: prod\n"
+        "  approver: rita@example.com\n  decision: rejected\n"
+        "  decided_at: 2026-01-19T09:30:00Z\n"
+        "- kind: approval\n  id: m-fix\n  model: churn@v1.1.0\n  environment: prod\n"
+        "  approver: mallory@example.com\n  decision: approved\n"
+        "  decided_at: 2026-01-19T09:40:00Z\n  properties: {supersedes: r-rita}\n")
+    res = runner.invoke(app, ["record", "validate", "-C", str(quickstart_demo), str(gov)])
+    assert res.exit_code == 1, res.output
+    assert "approvals_v1.1.0_prod.yaml:15 (properties.supersedes): approval r-rita was " \
+           "decided by rita@example.com: only rita@example.com may correct it" in \
+        " ".join(res.output.split()), res.output
