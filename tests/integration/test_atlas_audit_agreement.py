@@ -355,3 +355,39 @@ def test_a_store_that_sent_a_status_for_a_version_it_only_names_leaves_it(
         store.close()
     lineage("push", "--to", "atlas", "-C", str(job))
     assert entity(atlas, "lineage_model_version", v1)["businessAttributes"] == before
+
+
+def test_a_deployment_says_whether_the_audit_takes_it_as_live(quickstart_demo: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.sinks.atlas.render import audit_context, render_graph
+    from lineage import api
+
+    repo = str(quickstart_demo)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    # canary was retired the day after it went out; shadow's record claims a retirement
+    # ahead of its writing: a claim about the future, so the audit keeps taking it as live
+    # (it needs monitoring) also once that date has passed
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "canary",
+            "--deployed-at", "2026-01-22T00:00:00Z", "--retired-at", "2026-01-23T00:00:00Z",
+            "--id", "canary")
+    lineage("record", "deployment", "-C", repo, "--model", "churn@v1.1.0", "--env", "shadow",
+            "--deployed-at", "2026-01-22T00:00:00Z", "--retired-at",
+            soon.isoformat().replace("+00:00", "Z"), "--id", "shadow")
+    later = soon + timedelta(days=1)
+    store = api.open_store(quickstart_demo)
+    try:
+        graph = store.load_graph()
+        audit = audit_context(store, now=later)
+        items = {i["qualifiedName"]: i for i in render_graph(graph, audit=audit)}
+        facts = {d["id"]: d["state"] for d in audit.explain(
+            audit.version_of("model:churn@v1.1.0"))["deployments"]}
+    finally:
+        store.close()
+    assert (facts["deployment:canary"], facts["deployment:shadow"]) == ("retired", "live")
+
+    def state(node: str) -> str:
+        return items[node + "@lineage"]["entity"]["attributes"]["properties"]["auditState"]  # type: ignore[no-any-return]
+
+    assert (state("deployment:canary"), state("deployment:shadow")) == ("retired", "live")
+    assert state(LATE) == "live"

@@ -570,10 +570,17 @@ class _Renderer:
             assessment = self.version_assessment(deployed) if deployed else None
             if assessment and not gone:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
+            props = attrs["properties"] = dict(a.get("properties") or {})
             if not gone:
                 bm["lineage_approval_status"] = self.deployment_approval_bm(nid, deployed)
+                # live, retired or not deployed yet, as the audit takes it (a retirement dated
+                # after it was recorded is a claim about the future: it stays live)
+                facts = self.explain(deployed) if deployed else None
+                state = next((d["state"] for d in (facts or {}).get("deployments", [])
+                              if d["id"] == nid), None)
+                if state:
+                    props["auditState"] = state
             else:
-                props = attrs["properties"] = dict(a.get("properties") or {})
                 props["supersededBy"] = ",".join(self.superseded_by(nid))
             if models:
                 step_id = nid + STEP_SUFFIX
@@ -625,11 +632,12 @@ class _Renderer:
             for attr, key in CLEARABLE.get(kind, {}).items():
                 if key in a and a[key] in (None, [], {}) and attr not in entity["attributes"]:
                     entity["attributes"][attr] = a[key]
-        if kind in (NodeKind.RUN, NodeKind.MODEL, NodeKind.APPROVAL) and \
+        if kind in (NodeKind.RUN, NodeKind.MODEL, NodeKind.APPROVAL, NodeKind.DEPLOYMENT) and \
                 not entity["attributes"].get("lineagePlaceholder"):
             # a NaN metric is a metric:<key> property (_non_finite), an approval's withdrawal
-            # (withdrawnBy) can be undone: the map always goes, so one that no longer holds (a
-            # finite value logged since, the rejection corrected) is cleared
+            # (withdrawnBy) can be undone, a deployment's state changes: the map always goes,
+            # so one that no longer holds (a finite value logged since, the rejection
+            # corrected) is cleared
             entity["attributes"].setdefault("properties", {})
         if kind == NodeKind.REPOSITORY:
             # Atlas keeps an attribute an update leaves out: null clears the checkout path
