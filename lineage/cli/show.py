@@ -128,18 +128,32 @@ def _repo_relative(ref: str, repo: Path) -> str | None:
 
 
 def _not_yet(graph: Any, node_id: str, as_of: datetime) -> list[str]:
-    """A model version created after ``as_of`` (it did not exist then): one line saying so."""
+    """A model version created, or a data version first committed, after ``as_of`` (it did
+    not exist then): one line saying so."""
     from lineage import api
-
-    if str(graph.kind(node_id)) != "model":
-        return []
-    created = api._version_time(graph, node_id)
-    if created <= as_of:
-        return []
+    from lineage.model import EdgeKind
 
     def iso(t: datetime) -> str:
         return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
+    kind = str(graph.kind(node_id))
+    if kind == "data":  # where a DVC file first records it (a revert records it again later)
+        a = graph.attrs(node_id)
+        commits = set(graph.predecessors(node_id, EdgeKind.DEFINES))
+        if a.get("first_commit"):
+            commits.add(f"commit:{a['first_commit']}")
+        times = [t for c in commits if c in graph
+                 and (t := api._commit_time(graph, c)) is not None]
+        if not times or min(times) <= as_of:
+            return []
+        name = f"{a.get('path') or node_id}@{a.get('hash') or node_id.rsplit('@', 1)[-1]}"
+        return [f"{name} was first committed {iso(min(times))}, after the --as-of time "
+                f"{iso(as_of)}: it did not exist then"]
+    if kind != "model":
+        return []
+    created = api._version_time(graph, node_id)
+    if created <= as_of:
+        return []
     return [f"{node_id.removeprefix('model:')} was created {iso(created)}, after the --as-of "
             f"time {iso(as_of)}: it did not exist then"]
 

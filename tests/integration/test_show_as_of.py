@@ -74,3 +74,26 @@ def test_model_version_created_after_as_of_says_so(git_repo: GitRepo) -> None:
                                   "--json", *args])
         assert "warnings" not in json.loads(res.stdout), args
         assert "after the --as-of time" not in res.stderr
+
+
+def test_data_version_committed_after_as_of_says_so(git_repo: GitRepo) -> None:
+    """A data version named by its id, first committed after the --as-of time: one line says
+    it did not exist then (as for a model version); one committed by then says nothing."""
+    api.init(git_repo.path)
+    _dvc(git_repo, A)  # 01:00Z
+    _dvc(git_repo, B)  # 02:00Z
+    assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
+    node = json.loads(_show(git_repo, "d.csv", "--json")[1])["node"]
+    assert node.endswith(f"@md5:{B}")
+    res = runner.invoke(app, ["show", node, "--repo", str(git_repo.path), "--json",
+                              "--as-of", "2026-01-01T01:30:00Z"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["warnings"] == [
+        f"d.csv@md5:{B} was first committed 2026-01-01T02:00:00Z, after the --as-of time "
+        "2026-01-01T01:30:00Z: it did not exist then"]
+    res = runner.invoke(app, ["show", node, "--repo", str(git_repo.path),
+                              "--as-of", "2026-01-01T01:30:00Z"])
+    assert "after the --as-of time" in res.stderr
+    res = runner.invoke(app, ["show", node, "--repo", str(git_repo.path), "--json",
+                              "--as-of", "2026-01-01T02:00:00Z"])
+    assert "warnings" not in json.loads(res.stdout)
