@@ -391,3 +391,24 @@ def test_a_deployment_says_whether_the_audit_takes_it_as_live(quickstart_demo: P
 
     assert (state("deployment:canary"), state("deployment:shadow")) == ("retired", "live")
     assert state(LATE) == "live"
+
+
+def test_a_version_names_the_documents_its_tier_still_needs(
+        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+    repo = str(quickstart_demo)
+    lineage("push", "--to", "atlas", "-C", repo)
+    # v1.1.0 (high risk) has no bias report: high-risk-docs fails, lineage show names it
+    assert show(repo, "model:churn@v1.1.0")["documents_missing"] == ["bias_report"]
+    assert "model:churn@v1.1.0" in audit_failed(repo, "high-risk-docs")
+    def risk(node: str) -> dict[str, Any]:
+        return entity(atlas, "lineage_model_version", node)["businessAttributes"][  # type: ignore[no-any-return]
+            "lineage_risk_assessment"]
+
+    assert risk("model:churn@v1.1.0")["documentsMissing"] == ["bias_report"]
+    assert "documentsMissing" not in risk("model:churn@v1.0.0")
+    # once filed, the attribute goes
+    lineage("record", "document", "-C", repo, "--model", "churn@v1.1.0", "--doc-kind",
+            "bias_report", "--uri", "docs/bias_report.md", "--id", "churn-v1.1.0-bias")
+    lineage("push", "--to", "atlas", "-C", repo)
+    assert "documentsMissing" not in risk("model:churn@v1.1.0")
+    assert "model:churn@v1.1.0" not in audit_failed(repo, "high-risk-docs")

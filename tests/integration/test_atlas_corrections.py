@@ -127,9 +127,10 @@ def test_a_correction_clears_what_the_superseded_record_said(
     assert isinstance(risk.pop("recordedAt"), int)  # when this store wrote the correction
     assert risk == limited
     v2 = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    # (a limited-risk system owes a transparency notice: the version has none)
     assert v2["businessAttributes"]["lineage_risk_assessment"] == {
         **limited, "recordedAt": group["businessAttributes"]["lineage_risk_assessment"][
-            "recordedAt"]}
+            "recordedAt"], "documentsMissing": ["transparency_notice"]}
     unapproved = {"status": "unapproved", "approvalCount": 0}
     assert v2["businessAttributes"]["lineage_approval_status"] == unapproved
     staging = entity(atlas, "lineage_deployment", "deployment:churn:staging:2026-01-16T09:30:00Z")

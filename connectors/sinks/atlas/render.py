@@ -542,6 +542,13 @@ class _Renderer:
             assessment = self.version_assessment(nid)
             if assessment:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
+                # the documents its tier still needs, as high-risk-docs and transparency-notice
+                # read them (lineage show: documents_missing); not for a version this store
+                # only names (it does not know its documents)
+                missing = (self.explain(nid) or {}).get("documents_missing") \
+                    if not (self.g.is_placeholder(nid) or a.get("placeholder")) else None
+                if missing:
+                    bm["lineage_risk_assessment"]["documentsMissing"] = list(missing)
             if not (self.g.is_placeholder(nid) or a.get("placeholder")):
                 # not for a version this store only knows by name (a job's fresh store that
                 # records one approval or deployment of it): the approvals it knows are part
