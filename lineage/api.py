@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.config import Config, load_config
-from lineage.errors import ConfigError, IntegrityError, NotARepositoryError, StoreNotWritable
+from lineage.errors import (
+    ConfigError,
+    IntegrityError,
+    LineageError,
+    NotARepositoryError,
+    StoreNotWritable,
+)
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
@@ -364,6 +370,9 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
                          as_of: datetime | None = None) -> str:
     """Of the versions ``ids`` of one data path, the one in force (``as_of``: then).
 
+    With ``repo``, only the versions of the repository as it is named now count, when it has
+    any (a remote added moves its identity; the old id's versions stay in the store).
+
     1. With ``repo``: the version the checkout's DVC files record for the path (``PATH.dvc``,
        else a ``dvc.lock`` in its folder or above; the work tree, as DVC reads it), when the
        graph has that version.
@@ -380,24 +389,44 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
     counts), picked as in 2. None did then is a :class:`ConfigError`.
     """
     head: str | None = None
-    order = graph.history_order()
-    defined = {nid: _defined_by(graph, nid, order) for nid in ids}
-    if as_of is not None:
-        ids, defined = _data_as_of(graph, defined, as_of)
+    root: Path | None = None
     if repo is not None:
-        from lineage.gitfiles import git_head
-
         try:
             root = find_repo_root(repo)
         except NotARepositoryError:
             root = None
-        if root is not None:
-            sha = git_head(root)
-            head = f"commit:{sha.lower()}" if sha else None
-            found = _checkout_version(graph, root, ids) if as_of is None else []
-            if found:
-                ids = found
+    if root is not None:
+        ids = _of_repository_now(ids, root)
+    order = graph.history_order()
+    defined = {nid: _defined_by(graph, nid, order) for nid in ids}
+    if as_of is not None:
+        ids, defined = _data_as_of(graph, defined, as_of)
+    if root is not None:
+        from lineage.gitfiles import git_head
+
+        sha = git_head(root)
+        head = f"commit:{sha.lower()}" if sha else None
+        found = _checkout_version(graph, root, ids) if as_of is None else []
+        if found:
+            ids = found
     return _latest_in_history(graph, ids, defined, order, head)
+
+
+def _of_repository_now(ids: list[str], root: Path) -> list[str]:
+    """Of ``ids``, the data versions of the repository at ``root`` as it is named now, when
+    there are any: a remote added moves its identity (data ids embed it), and the versions
+    harvested under the old id stay in the store, the audit trail, with the same paths."""
+    from lineage.ids import repo_key
+    from lineage.plugins import load_repository_identity
+
+    try:
+        identity = load_repository_identity()(root)
+    except (LineageError, OSError):
+        return ids
+    if not identity:
+        return ids
+    prefix = f"data:{repo_key(identity)}:"
+    return [i for i in ids if i.startswith(prefix)] or ids
 
 
 def _defined_by(graph: LineageGraph, nid: str, order: dict[str, int]) -> list[str]:
