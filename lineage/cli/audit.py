@@ -302,6 +302,11 @@ def audit(
     if output is not None:
         err_console.print(f"wrote {fmt_} report to {output}: {len(report.findings)} finding(s), "
                           f"{len(report.waived)} waived")
+    if fmt_ != "table" or output is not None:  # the table on the terminal says them itself
+        for note in report.warnings:  # a CI job writing JUnit or SARIF to a file sees them
+            from rich.text import Text
+
+            err_console.print(Text.assemble(("warning: ", "yellow"), note), soft_wrap=True)
     expired = [w for w in report.waivers if w.status == "expired" and w.matched]
     for w in expired:
         err_console.print(f"[yellow]waiver expired[/] {w.waiver.expires}: {w.waiver.rule} on "

@@ -90,3 +90,17 @@ def test_an_environment_only_an_approval_names_is_known(quickstart_demo: Path) -
     res = _audit(quickstart_demo, "--format", "json")
     assert res.exit_code == 1, res.output
     assert json.loads(res.stdout)["warnings"] == []
+
+
+def test_a_report_written_to_a_file_says_the_warning_on_the_terminal(
+        quickstart_demo: Path, tmp_path: Path) -> None:
+    """A CI job writes JUnit or SARIF to a file: the warning must reach its log too."""
+    _policy(quickstart_demo, "staging, eu-west")
+    for fmt in ("junit", "sarif", "json"):
+        out = tmp_path / f"audit.{fmt}"
+        res = _audit(quickstart_demo, "--format", fmt, "-o", str(out))
+        assert res.exit_code == 1, res.output
+        assert "warning:" in res.stderr and "'eu-west'" in res.stderr, res.stderr
+    # on the terminal, the table says it once
+    res = _audit(quickstart_demo)
+    assert " ".join(res.output.split()).count("names an environment 'eu-west'") == 1
