@@ -43,6 +43,11 @@ DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
          "alert": (("at", True),), "retraining": (("at", True),)}
 
 
+class FilterError(ConfigError):
+    """A ``--model`` / ``--env`` filter that selects nothing to audit (:func:`check_filters`):
+    a usage error, apart from a policy that does not hold (a :class:`ConfigError` too)."""
+
+
 @dataclass
 class Outcome:
     """One subject checked by one rule: passed, or failed with message/evidence/remediation."""
@@ -1232,11 +1237,11 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
                 siblings = {v for v in versions if v.split("@", 1)[0] == g}
                 known = (f"known versions of {g}: {_listing(siblings)}" if siblings
                          else f"known models: {_listing(groups)}")
-                raise ConfigError(f"--model {model!r}: no model version named {w!r}; {known}",
+                raise FilterError(f"--model {model!r}: no model version named {w!r}; {known}",
                                   hint=_close(w, versions) or "give a version listed above, or "
                                   "the group alone (--model NAME)")
         elif w not in groups and w not in versions:
-            raise ConfigError(f"--model {model!r}: no model version or group named {w!r}; "
+            raise FilterError(f"--model {model!r}: no model version or group named {w!r}; "
                               f"known: {_listing(groups)}",
                               hint=_close(w, groups | versions) or "give a model group "
                               "(churn) or a version (churn@v1.1.0), or leave out --model")
@@ -1245,7 +1250,7 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
                 if (e := ctx.idx.a(d).get("environment")) is not None}
         if env not in envs:
             known = f"known: {_listing(envs)}" if envs else "no deployment is recorded"
-            raise ConfigError(f"--env {env!r}: no deployment to an environment named {env!r}; "
+            raise FilterError(f"--env {env!r}: no deployment to an environment named {env!r}; "
                               f"{known}",
                               hint=_close(env, envs) or "record the deployment (lineage record "
                               "deployment …), or leave out --env")
@@ -1257,7 +1262,7 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
         if v is not None and v not in ctx.versions(unharvested=True):
             born = min((t for m in ctx.members[v] if (t := ctx._since(m, "created_at"))),
                        default=None)
-            raise ConfigError(f"--model {model!r}: {w} was created after the audit's date "
+            raise FilterError(f"--model {model!r}: {w} was created after the audit's date "
                               f"({_when(born)}, as of {clock}): there is nothing of it to "
                               "audit yet",
                               hint="audit it with a later --as-of, or without one")
@@ -1267,7 +1272,7 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
         made = sorted(ctx.deployed_at(d) for d in deps)
         # (a deployment dated after its own recording is a finding in every audit)
         if made and made[0] > ctx.now and not any(ctx.future_dated(d) for d in deps):
-            raise ConfigError(f"--env {env!r}: no deployment to {env} had been made by the "
+            raise FilterError(f"--env {env!r}: no deployment to {env} had been made by the "
                               f"audit's date (the first: {_when(made[0])}, as of {clock})",
                               hint="audit it with a later --as-of, or without one")
 

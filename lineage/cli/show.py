@@ -228,10 +228,9 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     graph was loaded from; default: the graph). ``wall``: the real time it is read at, as
     ``lineage audit`` takes it (default: now). None for other nodes."""
     from lineage.audit import run_audit
-    from lineage.audit.engine import AuditContext
+    from lineage.audit.engine import AuditContext, FilterError
     from lineage.audit.index import build_index
     from lineage.audit.registry import short
-    from lineage.errors import ConfigError
 
     idx = build_index(graph if source is None else source)
     ctx = AuditContext(idx, policy, now, wall=wall)
@@ -246,7 +245,7 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     # the audit's own findings about this version (its group's and runs' included)
     try:
         report = run_audit(idx, policy, now=now, model=short(v), policy_source=policy_source)
-    except ConfigError:  # a version only a deployment names: nothing the filter can select
+    except FilterError:  # a version only a deployment names: nothing the filter can select
         out["findings"], out["waived"] = [], []
     else:
         out["findings"] = [{k: f.as_dict().get(k) for k in (
