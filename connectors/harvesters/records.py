@@ -46,6 +46,7 @@ from lineage.records import (
     credentials_warning,
     deployments_with_ids,
     failed_run_warning,
+    foreign_correction,
     keep_recorded_versions,
     node_id_of,
     not_records,
@@ -175,6 +176,9 @@ class RecordsHarvester:
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
         prepared = []
+        # this harvest's approvals: a correction of one of them is checked as of a stored one
+        approvers = {e.node_id: str(e.data.get("approver") or "") for e in entries
+                     if e.data.get("kind") == "approval"}
         runs: list[tuple[list[Node | Edge], str]] = []  # this harvest's runs, where recorded
         run_states: dict[str, dict[str, Any]] = {}  # a run's node as this harvest left it
         for rec in entries:
@@ -210,8 +214,10 @@ class RecordsHarvester:
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
             # (a run's file written when it started is its earlier state, not a change)
-            error = recorded_conflict(ctx.store, record, nid, facts, file=rec.file,
-                                      line_of=rec.line_of, earlier_ok=True)
+            # only an approval's approver corrects it, stored or harvested with it
+            error = foreign_correction(approvers, record, file=rec.file, line_of=rec.line_of) \
+                or recorded_conflict(ctx.store, record, nid, facts, file=rec.file,
+                                     line_of=rec.line_of, earlier_ok=True)
             if error is None and isinstance(record, RunRecord):
                 for earlier, where in runs:
                     error = produced_twice(earlier, where, facts, file=rec.file,

@@ -1,7 +1,7 @@
 """An approval is a person's decision: only that person corrects it. A correction
 (`properties.supersedes`) of someone else's approval is refused by `lineage record` and the
-records harvester, naming who may correct it, and corrects nothing in the audit however it got
-into the graph: it cannot reinstate an approval its approver withdrew, nor make another
+records harvester (with the original stored, or in the same harvest), naming who may correct
+it, and corrects nothing in the audit when a store written before holds one: it cannot reinstate an approval its approver withdrew, nor make another
 approver's decision vanish. The approver's own correction still works."""
 
 from __future__ import annotations
@@ -60,23 +60,33 @@ def test_a_correction_of_another_approvers_decision_is_refused(quickstart_demo: 
         finding["message"]
 
 
-def test_the_audit_ignores_such_a_correction_whichever_way_it_came_in(
+def test_the_harvest_refuses_it_with_the_original_in_the_same_file(
         quickstart_demo: Path) -> None:
-    # the original and the foreign correction in one governance file, harvested together
-    # (the store did not hold the original when the correction was read)
+    """The original and the foreign correction in one governance file, harvested together
+    (the store does not hold the original when the correction is read): refused as when the
+    original is stored, naming the file and line, and nothing of the file is applied."""
     gov = quickstart_demo / "governance" / "approvals_v1.1.0_prod.yaml"
-    gov.write_text(
-        "- kind: approval\n  id: a-rita\n  model: churn@v1.1.0\n  environment: prod\n"
-        "  approver: rita@example.com\n  decision: approved\n"
-        "  decided_at: 2026-01-19T09:00:00Z\n"
-        "- kind: approval\n  id: r-rita\n  model: churn@v1.1.0\n  environment: prod\n"
-        "  approver: rita@example.com\n  decision: rejected\n"
-        "  decided_at: 2026-01-19T09:30:00Z\n"
-        "- kind: approval\n  id: m-fix\n  model: churn@v1.1.0\n  environment: prod\n"
-        "  approver: mallory@example.com\n  decision: rejected\n"
-        "  decided_at: 2026-01-19T09:40:00Z\n  properties: {supersedes: r-rita}\n")
+    gov.write_text(_ORIGINALS + _MALLORY)
+    log = runner.invoke(app, ["log", "-C", str(quickstart_demo), "--json"]).stdout
     res = runner.invoke(app, ["harvest", "-C", str(quickstart_demo), "--only", "records"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 2, res.output
+    assert "approvals_v1.1.0_prod.yaml:22 (properties.supersedes): approval r-rita was " \
+           "decided by rita@example.com: only rita@example.com may correct it" in \
+        " ".join(res.output.split()), res.output
+    assert runner.invoke(app, ["log", "-C", str(quickstart_demo), "--json"]).stdout == log
+
+
+def test_the_audit_ignores_such_a_correction_a_store_holds(quickstart_demo: Path) -> None:
+    """A store written before corrections were checked may hold one: it corrects nothing."""
+    from lineage import api
+    from lineage.records import parse_file, to_facts
+
+    gov = quickstart_demo / "governance" / "approvals_v1.1.0_prod.yaml"
+    gov.write_text(_ORIGINALS + _MALLORY)
+    facts = [f for rec in parse_file(gov, quickstart_demo) for f in to_facts(rec.record)]
+    gov.unlink()
+    with api.open_store(quickstart_demo) as store:  # as an earlier version stored it
+        api.record(store, facts, event_kind="record", payload={"record_kind": "approval"})
     finding = prod_finding(quickstart_demo)
     assert finding is not None, "mallory's correction reinstated rita's withdrawn approval"
     assert "withdrawn by their later decision r-rita" in finding["message"]
@@ -90,6 +100,19 @@ def test_the_audit_ignores_such_a_correction_whichever_way_it_came_in(
     assert by_id["approval:r-rita"]["superseded_by"] == []
     assert by_id["approval:a-rita"]["status"] == "withdrawn"
     assert "only they may correct it" in by_id["approval:m-fix"]["note"]
+
+
+_ORIGINALS = (
+    "- kind: approval\n  id: a-rita\n  model: churn@v1.1.0\n  environment: prod\n"
+    "  approver: rita@example.com\n  decision: approved\n"
+    "  decided_at: 2026-01-19T09:00:00Z\n"
+    "- kind: approval\n  id: r-rita\n  model: churn@v1.1.0\n  environment: prod\n"
+    "  approver: rita@example.com\n  decision: rejected\n"
+    "  decided_at: 2026-01-19T09:30:00Z\n")
+_MALLORY = (
+    "- kind: approval\n  id: m-fix\n  model: churn@v1.1.0\n  environment: prod\n"
+    "  approver: mallory@example.com\n  decision: rejected\n"
+    "  decided_at: 2026-01-19T09:40:00Z\n  properties: {supersedes: r-rita}\n")
 
 
 def test_the_approvers_own_correction_counts(quickstart_demo: Path) -> None:
