@@ -27,6 +27,35 @@ def git_dirs(repo_root: Path) -> tuple[Path, Path] | None:
     return None
 
 
+def shallow_identity_message(rid: str) -> str:
+    """What to say of a repository without a remote named after its shallow boundary (its
+    root commit is not in the clone): the harvest's warning, ``track_run``'s and ``lineage
+    record run``'s."""
+    boundary = rid.removeprefix("repository:root:")
+    return ("shallow clone without a remote: a repository without a remote is named "
+            f"after its root commit, which is not in the clone; it is named {rid} after its "
+            f"shallow boundary {boundary[:12]} for now, which a clone of another depth does "
+            "not share. Add the remote it was cloned from (git remote add origin <url>: the URL "
+            "names every clone) or fetch all of its history (git fetch --unshallow <url>); the "
+            "next harvest moves the facts to that identity, once, and says so")
+
+
+def named_after_boundary(root: Path, rid: str | None) -> bool:
+    """Whether ``rid`` (the repository id the git harvester gives ``root``) names the
+    repository after a shallow boundary of the clone, not after its root commit: it has no
+    remote and its history stops there."""
+    if rid is None or not rid.startswith("repository:root:"):
+        return False
+    dirs = git_dirs(root)
+    if dirs is None:
+        return False
+    try:
+        shallow = set((dirs[1] / "shallow").read_text(errors="replace").split())
+    except OSError:
+        return False
+    return rid.removeprefix("repository:root:") in shallow
+
+
 def git_remote_url(repo_root: Path, remote: str = "origin") -> str | None:
     """``remote.origin.url`` read from the git config file (no subprocess)."""
     import configparser

@@ -58,7 +58,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from lineage.errors import InputError
-from lineage.gitfiles import git_head, git_remote_url  # noqa: F401 (re-exported)
+from lineage.gitfiles import (  # noqa: F401 (git_head, git_remote_url: re-exported)
+    git_head,
+    git_remote_url,
+    named_after_boundary,
+    shallow_identity_message,
+)
 from lineage.ids import (
     data_id,
     deployment_id,
@@ -1507,6 +1512,10 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
         before = target.read_text() if target is not None and target.exists() else None
         try:
             repository = repository_of(root, store)
+            if isinstance(record, RunRecord) and named_after_boundary(root, repository):
+                # the run's data ids keep that name: say it as the harvest and track_run do
+                warning = "; ".join(w for w in (
+                    warning, shallow_identity_message(str(repository))) if w)
             facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
             payload: dict[str, Any] = {"record_kind": record.kind,
                                        "record": canonical(record), "node": nid}

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lineage import gitfiles
 from lineage.errors import InputError, NotARepositoryError
+from lineage.gitfiles import named_after_boundary, shallow_identity_message
 from lineage.ids import repository_id, strip_credentials
 
 if TYPE_CHECKING:
@@ -752,32 +753,6 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
     elif shallow_commits:
         ctx.report.warn("git", shallow_identity_message(rid))
     return base
-
-
-def shallow_identity_message(rid: str) -> str:
-    """What to say of a repository without a remote named after its shallow boundary (its
-    root commit is not in the clone): the harvest's warning, and ``track_run``'s."""
-    boundary = rid.removeprefix("repository:root:")
-    return ("shallow clone without a remote: a repository without a remote is named "
-            f"after its root commit, which is not in the clone; it is named {rid} after its "
-            f"shallow boundary {boundary[:12]} for now, which a clone of another depth does "
-            "not share. Add the remote it was cloned from (git remote add origin <url>: the URL "
-            "names every clone) or fetch all of its history (git fetch --unshallow <url>); the "
-            "next harvest moves the facts to that identity, once, and says so")
-
-
-def named_after_boundary(root: Path, rid: str | None) -> bool:
-    """Whether ``rid`` (what :func:`repository_identity` gave for ``root``) names the
-    repository after a shallow boundary of the clone, not after its root commit: it has no
-    remote and its history stops there."""
-    if rid is None or not rid.startswith("repository:root:"):
-        return False
-    _, common = git_dirs(root)
-    try:
-        shallow = set((common / "shallow").read_text(errors="replace").split())
-    except OSError:
-        return False
-    return rid.removeprefix("repository:root:") in shallow
 
 
 def scan_refs(ctx: HarvestContext) -> GitScan:
