@@ -24,7 +24,8 @@ registered again is back in the stages where its assignment is the latest.
 Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
 the store keeps only what changed; a version or deployment no tag derives any more is marked
-deregistered / retired (a deleted tag), and a moved registration tag marks its old `tagged` edge.
+deregistered (in no stage) / retired (a deleted tag), and a moved registration tag marks its old
+`tagged` edge.
 """
 
 from __future__ import annotations
@@ -263,7 +264,18 @@ class GtoHarvester:
                     yield Edge.make(EdgeKind.TAGGED, commit_id(old_commit), n.id, tag=tag,
                                     moved_to=new_commit)
                 continue
-            if a.get("status") != "registered" or not of_this_repo(a.get("commit")):
+            in_stage = bool(a.get("stage") or props.get("stages"))
+            if not (a.get("status") == "registered" or in_stage) \
+                    or not of_this_repo(a.get("commit")):
+                continue
+            props.pop("stages", None)  # no tag puts it in a stage any more
+            if a.get("status") != "registered":
+                # a version GTO named by a commit (a version is registered there since, or
+                # its stage tag is gone), or one deregistered earlier: in no stage now
+                ctx.report.warn("gto", f"{n.id} is no longer in a stage: no GTO tag gives it "
+                                "any more", commit=a.get("commit"))
+                yield _validated(NodeKind.MODEL, n.id, {**a, "stage": None, "properties": props},
+                                 clear=("stage",))
                 continue
             now = now or utc_iso(now_utc())
             props.update(deregistered_at=now, deregistration_tag=f"{tag} deleted"

@@ -1,0 +1,60 @@
+"""Which version a GTO stage tag names, and what a version no tag derives any more still says,
+cross-checked against ``gto show`` on real tags."""
+
+from __future__ import annotations
+
+import gto.api
+
+from lineage import api
+from lineage.model import NodeKind
+from tests.conftest import GitRepo
+
+
+def _gto_stages(repo: GitRepo, name: str) -> dict[str, str]:
+    """``gto show``'s stage → version map for ``name``."""
+    state = gto.api.show(str(repo.path), deprecated=True)
+    return {k: v for k, v in state[name]["stage"].items() if v} if name in state else {}
+
+
+def _our_stages(repo: GitRepo, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """lineage's stage → version maps: from the versions' ``stage``/``properties.stages``
+    and from the deployments not retired."""
+    graph = api.open_store(repo.path).load_graph()
+    versions: dict[str, str] = {}
+    live: dict[str, str] = {}
+    for n in graph.nodes(NodeKind.MODEL):
+        if n.attrs.get("group") != name:
+            continue
+        stages = (n.attrs.get("properties") or {}).get("stages", "")
+        for stage in filter(None, stages.split(",")):
+            versions[stage] = n.attrs["version"]
+        if n.attrs.get("stage"):
+            assert n.attrs["stage"] in stages.split(","), n.attrs
+    for d in graph.nodes(NodeKind.DEPLOYMENT):
+        if not d.attrs.get("retired_at") and d.attrs["model"].startswith(f"model:{name}@"):
+            assert d.attrs["environment"] not in live, "two live deployments in one stage"
+            live[d.attrs["environment"]] = graph.attrs(d.attrs["model"])["version"]
+    return versions, live
+
+
+def test_a_version_whose_tag_is_deleted_is_no_longer_said_to_be_in_a_stage(
+        git_repo: GitRepo) -> None:
+    """``gto deprecate churn v1.0.0 --delete`` deletes the version's tags: the version kept in
+    the store for the trail is deregistered and in no stage (``properties.stages`` too)."""
+    git_repo.write("model.pkl", "1")
+    git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn#prod#1", "promote")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn@v1.0.0")
+    git_repo.git("tag", "-d", "churn#prod#1")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert _our_stages(git_repo, "churn") == ({}, {})
+    store = api.open_store(git_repo.path)
+    try:
+        v1 = store.get_node("model:churn@v1.0.0")
+        assert v1 is not None and v1.attrs["status"] == "deregistered"
+        assert v1.attrs.get("stage") is None and "stages" not in v1.attrs["properties"]
+    finally:
+        store.close()
