@@ -7,10 +7,12 @@ Grammar (GTO's own, https://dvc.org/doc/gto/user-guide): ``name@v1.2.0`` registe
 ``dir=name`` in tags.
 
 GTO semantics followed here: tags are replayed in tag-date order; a stage tag points at a
-commit and assigns *the version registered at that commit* (the greatest one if several; when
-none is, GTO names the version by the commit sha, and so do we). An annotated tag's tagger and
-date are the evidence (who, when); a lightweight tag has neither, so the commit's committer
-date is used and the node says so in ``properties.evidence`` (GTO itself ignores them).
+commit and assigns *the version registered at that commit* (the greatest one if several; also
+when its registration tag is dated the same second or later: GTO reads every version tag before
+the stage tags; when none is, GTO names the version by the commit sha, and so do we). An
+annotated tag's tagger and date are the evidence (who, when); a lightweight tag has neither,
+so the commit's committer date is used and the node says so in ``properties.evidence`` (GTO
+itself ignores them).
 
 What it yields: ``model_group`` (registry "gto", name through ``model_aliases``), ``model``
 versions (``model:<name>@v1.2.0``; ``TAGGED`` commit → model, ``VERSION_OF``, and
@@ -163,6 +165,8 @@ class _Artifact:
     # version → stage → its assignment held when it was deregistered: GTO keeps it, and counts
     # it again once the version is registered again
     suspended: dict[str, dict[str, _Deployment]] = field(default_factory=dict)
+    # commit → the versions any tag registers there (at any time): what a stage tag names
+    registers: dict[str, list[str]] = field(default_factory=dict)
     last_event: TagEvent | None = None
 
 
@@ -339,6 +343,17 @@ class GtoHarvester:
                repo_id: str) -> Iterator[Node | Edge]:
         aliases = ctx.config.model_aliases
         arts: dict[str, _Artifact] = {}
+        # GTO reads every version tag before the stage tags: a stage tag names the version
+        # registered at its commit whenever that registration is dated (the same second, or
+        # later). The registration of a version that counts is its first (see _apply).
+        first: dict[tuple[str, str], str] = {}
+        for ev in events:
+            if ev.parsed.action == REGISTER and ev.parsed.version is not None:
+                group = aliases.get(ev.parsed.artifact, ev.parsed.artifact)
+                first.setdefault((group, ev.parsed.version), ev.commit)
+        for (group, version), commit in first.items():
+            arts.setdefault(group, _Artifact(group)).registers.setdefault(
+                commit, []).append(version)
         for ev in events:
             group = aliases.get(ev.parsed.artifact, ev.parsed.artifact)
             art = arts.setdefault(group, _Artifact(group))
@@ -350,12 +365,20 @@ class GtoHarvester:
     def _version_at(self, art: _Artifact, commit: str, when: str,
                     create: bool = True) -> _Version | None:
         """GTO: the version registered at ``commit`` (greatest if several, registered no later
-        than ``when`` if possible); else a version named by the commit sha."""
+        than ``when`` if possible), also when its registration tag comes later in the replay
+        (GTO reads every version tag before the stage tags); else a version named by the
+        commit sha."""
         at = [v for v in art.versions.values() if v.commit == commit and v.registered]
         before = [v for v in at if v.registered and v.registered.time <= when]
         pick = before or at
         if pick:
             return max(pick, key=lambda v: semver_key(v.version))
+        coming = art.registers.get(commit)
+        if coming:
+            version = max(coming, key=semver_key)
+            if not create:
+                return art.versions.get(version)
+            return art.versions.setdefault(version, _Version(version, commit))
         if not create:
             return art.versions.get(commit)
         return art.versions.setdefault(commit, _Version(commit, commit))

@@ -4,6 +4,7 @@ cross-checked against ``gto show`` on real tags."""
 from __future__ import annotations
 
 import gto.api
+import pytest
 
 from lineage import api
 from lineage.model import NodeKind
@@ -35,6 +36,39 @@ def _our_stages(repo: GitRepo, name: str) -> tuple[dict[str, str], dict[str, str
             assert d.attrs["environment"] not in live, "two live deployments in one stage"
             live[d.attrs["environment"]] = graph.attrs(d.attrs["model"])["version"]
     return versions, live
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-second", "registered-later"])
+def test_a_stage_tag_names_the_version_registered_at_its_commit_whenever_registered(
+        git_repo: GitRepo, later: bool) -> None:
+    """GTO reads every version tag before the stage tags: a stage tag names the version
+    registered at its commit even when the registration tag is dated the same second
+    (``gto register`` then ``gto assign --simple true`` in one script) or later."""
+    git_repo.write("model.pkl", "1")
+    c1 = git_repo.commit("train")
+    api.init(git_repo.path)
+    git_repo.tag("churn#prod", "promote")
+    if later:
+        api.harvest(git_repo.path, only=["git", "gto"])  # the commit-named version first
+        git_repo.tag("churn@v1.0.0", "register")
+    else:  # no tick: both tags carry the same tagger date
+        git_repo.git("tag", "-a", "churn@v1.0.0", "-m", "register")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert _gto_stages(git_repo, "churn") == {"prod": "v1.0.0"}
+    assert _our_stages(git_repo, "churn") == ({"prod": "v1.0.0"}, {"prod": "v1.0.0"})
+    store = api.open_store(git_repo.path)
+    try:
+        v1 = store.get_node("model:churn@v1.0.0")
+        assert v1 is not None and v1.attrs["stage"] == "prod"
+        assert v1.attrs["status"] == "registered"
+        sha_named = store.get_node(f"model:churn@{c1}")
+        if later:  # the store keeps it (an audit trail), but no longer in a stage
+            assert sha_named is not None and sha_named.attrs.get("stage") is None
+            assert "stages" not in sha_named.attrs["properties"]
+        else:
+            assert sha_named is None
+    finally:
+        store.close()
 
 
 def test_a_version_whose_tag_is_deleted_is_no_longer_said_to_be_in_a_stage(
