@@ -315,8 +315,8 @@ class GtoHarvester:
                  if ref not in annotated or not annotated[ref].tagger_time]
         commit_times: dict[str, tuple[str | None, str | None, str | None]] = {}
         if light:
-            for sha, raw in cat_objects(ctx.repo_path, set(light)).items():
-                head = raw.split(b"\n\n", 1)[0]
+            for sha, body in cat_objects(ctx.repo_path, set(light)).items():
+                head = body.split(b"\n\n", 1)[0]
                 for line in head.split(b"\n"):
                     if line.startswith(b"committer "):
                         commit_times[sha] = parse_ident(line[10:].decode(errors="replace"))
