@@ -26,8 +26,9 @@ registered again is back in the stages where its assignment is the latest.
 Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
 the store keeps only what changed; a version or deployment no tag derives any more is marked
-deregistered (in no stage) / retired (a deleted tag), and a moved registration tag marks its old
-`tagged` edge.
+deregistered (in no stage) / retired (a deleted tag), a moved registration tag marks its old
+`tagged` edge, and a deployment whose stage tag names another version than before has the old
+version's ``deployed_as`` edge withdrawn.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from lineage.ids import commit_id, deployment_id, model_group_id, model_id
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
 from lineage.plugins import HarvestContext
 from lineage.serialize import now_utc, utc_iso
+from lineage.store import Withdrawal
 
 WATERMARK_SCOPE = "tags"
 
@@ -188,7 +190,7 @@ class GtoHarvester:
     def enabled(self, ctx: HarvestContext) -> bool:
         return (ctx.repo_path / ".git").exists()
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
         s = scan_refs(ctx)
         tags = {ref: sha for ref, sha in s.refs.items() if ref.startswith("refs/tags/")}
         # a re-pointed annotated tag keeps its commit but changes its tag object: track both
@@ -207,7 +209,7 @@ class GtoHarvester:
 
     # -- tags deleted or moved since an earlier harvest ---------------------------------------
     def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge],
-                   repo_id: str, names: set[str]) -> Iterator[Node | Edge]:
+                   repo_id: str, names: set[str]) -> Iterator[Node | Edge | Withdrawal]:
         """GTO's state is its tags: a version or deployment this replay no longer derives had
         its tag deleted (``gto deregister --delete`` / ``gto unassign --delete``), and a
         version registered at another commit than before had its tag moved. The store keeps
@@ -230,8 +232,18 @@ class GtoHarvester:
         now: str | None = None
         for n in store.find_nodes(NodeKind.DEPLOYMENT, source="gto"):
             props = dict(n.attrs.get("properties") or {})
-            if n.id in derived or n.attrs.get("retired_at") or not of_this_repo(
-                    props.get("commit")):
+            new_dep = derived.get(n.id)
+            if new_dep is not None:
+                # its stage tag names another version now (a version registered at its commit
+                # since, or a registration tag moved off it): the old version's edge goes
+                old_model, new_model = n.attrs.get("model"), new_dep.attrs.get("model")
+                if old_model and new_model != old_model and of_this_repo(props.get("commit")):
+                    ctx.report.warn("gto", f"deployment {n.id} (tag {props.get('gto_tag')}) "
+                                    f"now names {new_model}, no longer {old_model}",
+                                    commit=props.get("commit"))
+                    yield Withdrawal(old_model, n.id, str(EdgeKind.DEPLOYED_AS))
+                continue
+            if n.attrs.get("retired_at") or not of_this_repo(props.get("commit")):
                 continue
             now = now or utc_iso(now_utc())
             # a deployment the stage went back to rests on two tags: the one that took the

@@ -7,7 +7,7 @@ import gto.api
 import pytest
 
 from lineage import api
-from lineage.model import NodeKind
+from lineage.model import EdgeKind, NodeKind
 from tests.conftest import GitRepo
 
 
@@ -61,6 +61,8 @@ def test_a_stage_tag_names_the_version_registered_at_its_commit_whenever_registe
         v1 = store.get_node("model:churn@v1.0.0")
         assert v1 is not None and v1.attrs["stage"] == "prod"
         assert v1.attrs["status"] == "registered"
+        deployed = [(e.source, e.target) for e in store.iter_edges(EdgeKind.DEPLOYED_AS)]
+        assert [src for src, _ in deployed] == ["model:churn@v1.0.0"], deployed
         sha_named = store.get_node(f"model:churn@{c1}")
         if later:  # the store keeps it (an audit trail), but no longer in a stage
             assert sha_named is not None and sha_named.attrs.get("stage") is None
@@ -92,3 +94,32 @@ def test_a_version_whose_tag_is_deleted_is_no_longer_said_to_be_in_a_stage(
         assert v1.attrs.get("stage") is None and "stages" not in v1.attrs["properties"]
     finally:
         store.close()
+
+
+def test_a_stage_tag_left_by_a_moved_registration_tag_no_longer_deploys_that_version(
+        git_repo: GitRepo) -> None:
+    """A registration tag deleted and made again at another commit takes the version off the
+    first commit: a stage tag there now names the commit (as ``gto show`` says), and the
+    version is no longer said to be deployed by it (its ``deployed_as`` edge is withdrawn)."""
+    git_repo.write("model.pkl", "1")
+    c1 = git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn#prod#1", "promote")
+    git_repo.write("model.pkl", "2")
+    git_repo.commit("retrain")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn@v1.0.0")
+    git_repo.tag("churn@v1.0.0", "register the retrained model")
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert any("now names" in str(w) for w in res.report.warnings), res.report.warnings
+    assert _gto_stages(git_repo, "churn") == {"prod": c1}
+    assert _our_stages(git_repo, "churn") == ({"prod": c1}, {"prod": c1})
+    store = api.open_store(git_repo.path)
+    try:
+        deployed = [e.source for e in store.iter_edges(EdgeKind.DEPLOYED_AS)]
+        assert deployed == [f"model:churn@{c1}"]
+        assert store.verify().ok
+    finally:
+        store.close()
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
