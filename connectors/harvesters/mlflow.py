@@ -76,7 +76,7 @@ from lineage.hashing import relative_to_repo
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.records import RUN_SOURCE
 from lineage.runtime import env_set
-from lineage.serialize import now_utc, utc_iso
+from lineage.serialize import loads, now_utc, utc_iso
 from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
@@ -133,6 +133,7 @@ _RUN_ATTRS = ("name", "experiment", "experiment_id", "status", "user", "start_ti
 _VERSION_ATTRS = ("artifact_uri", "artifact_hash", "commit", "run_id", "created_at",
                   "created_by", "stage", "status", "tags", "description")
 _GROUP_ATTRS = ("description", "tags")
+_PREFETCH = 500  # runs whose stored node and edges are read in one query
 
 
 def _with_cleared(old: Node | None, attrs: dict[str, Any],
@@ -1066,6 +1067,8 @@ class Emitter:
         self.stored = stored
         self.aliases_of = ctx.config.model_aliases
         self._unlinked: set[str] = set()  # data nodes a withdrawn INPUT edge linked to a run
+        self._stored_nodes: dict[str, Node] = {}  # what the store holds of the runs read
+        self._stored_edges: dict[str, list[Edge]] = {}  # (see _prefetch)
 
     def run_node_id(self, run_uuid: str) -> str:
         return ids.run_id(NAME, f"{self.store.key}:{run_uuid}")
@@ -1078,6 +1081,9 @@ class Emitter:
             if m.get("run_uuid"):
                 logged_by_run.setdefault(m["run_uuid"], []).append(m)
         for i, run in enumerate(runs, 1):
+            if self.stored and i % _PREFETCH == 1:  # what the store holds of the next runs
+                self._prefetch([self.run_node_id(r["run_uuid"])
+                                for r in runs[i - 1:i - 1 + _PREFETCH]])
             try:
                 yield from self._run(run, logged_by_run.get(run["run_uuid"], []))
             except (ValueError, TypeError) as exc:
@@ -1099,6 +1105,28 @@ class Emitter:
         else:
             yield from facts
 
+    def _prefetch(self, rids: list[str]) -> None:
+        """The stored nodes of runs ``rids`` and the edges into them, in two queries (one
+        each per run cost a fifth of a harvest that reads every run again)."""
+        store = self.ctx.store
+        marks = ",".join("?" * len(rids))
+        try:
+            self._stored_nodes = {
+                nid: Node.trusted(NodeKind.RUN, nid, loads(attrs))
+                for nid, attrs in store.conn.execute(
+                    f"SELECT id, attrs FROM nodes WHERE id IN ({marks})", rids)}
+            self._stored_edges = {}
+            for src, dst, kind, attrs in store.conn.execute(
+                    f"SELECT source, target, kind, attrs FROM edges WHERE target IN ({marks})",
+                    rids):
+                self._stored_edges.setdefault(dst, []).append(Edge.model_construct(
+                    kind=EdgeKind(kind), source=src, target=dst, attrs=loads(attrs)))
+        except ValueError:  # a row changed outside lineage: the store's reads name it
+            for rid in rids:
+                store.get_node(rid)
+                store.edges_of(rid)
+            raise
+
     def _withdrawn(self, rid: str, facts: list[Node | Edge]
                    ) -> Iterator[Node | Edge | Withdrawal]:
         """``facts`` of run ``rid``, its node with the attributes MLflow no longer gives
@@ -1108,10 +1136,9 @@ class Emitter:
         UPSTREAM_RUN edge of a ``mlflow.parentRunId`` deleted, the INPUT edge of a dataset the
         run no longer has. Edges the joins derived (``via``, ``abbrev``) are theirs to
         withdraw; those other sources give (records) are left."""
-        ctx = self.ctx
         node = facts[0]
         assert isinstance(node, Node)
-        old = ctx.store.get_node(rid)
+        old = self._stored_nodes.get(rid)
         attrs = _with_cleared(old, node.attrs, _RUN_ATTRS)
         if attrs is not node.attrs:
             facts[0] = Node.trusted(NodeKind.RUN, rid, attrs)
@@ -1121,8 +1148,8 @@ class Emitter:
         stated = {e.key for e in facts if isinstance(e, Edge)}
         runs = ids.run_id(NAME, f"{self.store.key}:")
         datasets = ids.data_id(f"mlflow:{self.store.key}", "", None).removesuffix("@unversioned")
-        for e in ctx.store.edges_of(rid):
-            if e.target != rid or e.key in stated:
+        for e in sorted(self._stored_edges.get(rid, []), key=lambda e: e.key):
+            if e.key in stated:
                 continue
             if (e.kind == EdgeKind.CODE and "abbrev" not in e.attrs
                     and e.source.startswith("commit:")) or \
