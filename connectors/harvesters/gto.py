@@ -62,6 +62,9 @@ TAG_RE = re.compile(
     r"(?:#(?P<counter>[0-9]+))?$"
 )
 
+# what the GTO harvester says in a model group's properties (a deprecation)
+_GROUP_PROPS = ("deprecated_at", "deprecation_tag", "deprecated_by", "deprecation_evidence")
+
 REGISTER, DEREGISTER, ASSIGN, UNASSIGN, DEPRECATE, CREATE = (
     "register", "deregister", "assign", "unassign", "deprecate", "create")
 
@@ -372,7 +375,11 @@ class GtoHarvester:
             art.last_event = ev
             self._apply(ctx, art, ev)
         for art in arts.values():
-            yield from self._emit(art, repo_id)
+            # the group's properties hold what other sources say too (a dvc.yaml ``meta:``):
+            # the store replaces ``properties`` whole, so those are carried over
+            old = ctx.store.get_node(model_group_id(art.name))
+            yield from self._emit(art, repo_id, dict(old.attrs.get("properties") or {})
+                                  if old is not None else {})
 
     def _version_at(self, art: _Artifact, commit: str, when: str,
                     create: bool = True) -> _Version | None:
@@ -517,16 +524,22 @@ class GtoHarvester:
             return (f"lightweight tag {ev.tag}: no tagger; time is the commit date")
         return f"annotated tag {ev.tag} by {ev.who} <{ev.email}> at {ev.time}"
 
-    def _emit(self, art: _Artifact, repo_id: str) -> Iterator[Node | Edge]:
+    def _emit(self, art: _Artifact, repo_id: str,
+              stored: dict[str, str]) -> Iterator[Node | Edge]:
+        """The artifact's facts; ``stored``: its group's properties in the store."""
         gid = model_group_id(art.name)
         deprecated = bool(art.deprecations) and art.last_event in art.deprecations
-        gprops: dict[str, str] = {}
+        gprops = {k: v for k, v in stored.items() if k not in _GROUP_PROPS}
         if art.deprecations:
             d = art.deprecations[-1]
-            gprops = {"deprecated_at": d.time, "deprecation_tag": d.tag,
-                      "deprecated_by": d.who or "", "deprecation_evidence": self._evidence(d)}
-        yield _validated(NodeKind.MODEL_GROUP, gid, {"name": art.name, "registry": "gto",
-                                                     "properties": gprops})
+            gprops.update({"deprecated_at": d.time, "deprecation_tag": d.tag,
+                           "deprecated_by": d.who or "",
+                           "deprecation_evidence": self._evidence(d)})
+        group = _validated(NodeKind.MODEL_GROUP, gid, {"name": art.name, "registry": "gto",
+                                                       "properties": gprops})
+        if not gprops and stored:  # a deprecation tag deleted: no deprecation left behind
+            group = Node.trusted(NodeKind.MODEL_GROUP, gid, {**group.attrs, "properties": {}})
+        yield group
         registered = sorted((v for v in art.versions.values() if v.registered),
                             key=lambda v: semver_key(v.version))
         for v in art.versions.values():

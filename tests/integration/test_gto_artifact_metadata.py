@@ -1,0 +1,73 @@
+"""What the model group of a GTO artifact says: the metadata its ``dvc.yaml`` ``artifacts:``
+entry declares (as ``gto show`` and ``dvc`` read it) next to GTO's deprecation record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lineage import api
+from tests.conftest import GitRepo
+
+DVC_YAML = """\
+artifacts:
+  sentiment:
+    path: model.pt
+    type: model
+    desc: NLP sentiment
+    labels: [nlp]
+    meta:
+      owner: team-nlp
+"""
+
+
+def _group(repo: GitRepo, name: str) -> dict[str, Any]:
+    store = api.open_store(repo.path)
+    try:
+        node = store.get_node(f"model_group:{name}")
+        assert node is not None
+        return dict(node.attrs)
+    finally:
+        store.close()
+
+
+def test_deprecating_an_artifact_keeps_its_declared_metadata(git_repo: GitRepo) -> None:
+    git_repo.write("models/nlp/dvc.yaml", DVC_YAML)
+    git_repo.write("models/nlp/model.pt", "w")
+    git_repo.commit("nlp model")
+    git_repo.tag("models/nlp=sentiment@v0.1.0", "register")
+    git_repo.tag("models/nlp=sentiment@deprecated", "deprecate")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "dvc", "gto"])
+    g = _group(git_repo, "models/nlp:sentiment")
+    assert g["description"] == "NLP sentiment" and g["path"] == "models/nlp/model.pt"
+    assert g["type"] == "model" and g["labels"] == ["nlp"]
+    props = g["properties"]
+    assert props["owner"] == "team-nlp"  # dvc.yaml meta
+    assert props["deprecation_tag"] == "models/nlp=sentiment@deprecated"
+    assert props["deprecated_by"] == "Carl Committer"
+
+    # the deprecation tag deleted: the group is no longer said to be deprecated, as GTO says
+    git_repo.git("tag", "-d", "models/nlp=sentiment@deprecated")
+    api.harvest(git_repo.path, only=["git", "dvc", "gto"])
+    props = _group(git_repo, "models/nlp:sentiment")["properties"]
+    assert props == {"owner": "team-nlp"}
+    assert api.harvest(git_repo.path, only=["git", "dvc", "gto"]).new_events == 0
+
+
+def test_a_deprecation_tag_deleted_leaves_no_deprecation_behind(git_repo: GitRepo) -> None:
+    git_repo.write("model.pkl", "1")
+    git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn@deprecated", "deprecate")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert _group(git_repo, "churn")["properties"]["deprecation_tag"] == "churn@deprecated"
+    git_repo.git("tag", "-d", "churn@deprecated")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert not _group(git_repo, "churn").get("properties")
+    store = api.open_store(git_repo.path)
+    try:
+        v1 = store.get_node("model:churn@v1.0.0")
+        assert v1 is not None and v1.attrs["deprecated"] is False
+    finally:
+        store.close()
