@@ -267,6 +267,8 @@ class GtoHarvester:
                             commit=props.get("commit"))
             yield _validated(NodeKind.DEPLOYMENT, n.id,
                              {**n.attrs, "retired_at": now, "properties": props})
+        group_deprecated = {str(f.attrs.get("group")): bool(f.attrs.get("deprecated"))
+                            for f in derived.values() if f.kind == NodeKind.MODEL}
         for n in store.find_nodes(NodeKind.MODEL, registry="gto"):
             a = n.attrs
             props = dict(a.get("properties") or {})
@@ -284,25 +286,28 @@ class GtoHarvester:
                                     moved_to=new_commit)
                 continue
             in_stage = bool(a.get("stage") or props.get("stages"))
-            if not (a.get("status") == "registered" or in_stage) \
+            # deprecation is the artifact's: a version kept for the trail follows it
+            was = bool(a.get("deprecated"))
+            deprecated = group_deprecated.get(str(a.get("group")), was)
+            if not (a.get("status") == "registered" or in_stage or deprecated != was) \
                     or not of_this_repo(a.get("commit")):
                 continue
             props.pop("stages", None)  # no tag puts it in a stage any more
+            attrs = {**a, "deprecated": deprecated, "stage": None, "properties": props}
             if a.get("status") != "registered":
                 # a version GTO named by a commit (a version is registered there since, or
                 # its stage tag is gone), or one deregistered earlier: in no stage now
-                ctx.report.warn("gto", f"{n.id} is no longer in a stage: no GTO tag gives it "
-                                "any more", commit=a.get("commit"))
-                yield _validated(NodeKind.MODEL, n.id, {**a, "stage": None, "properties": props},
-                                 clear=("stage",))
+                if in_stage:
+                    ctx.report.warn("gto", f"{n.id} is no longer in a stage: no GTO tag gives "
+                                    "it any more", commit=a.get("commit"))
+                yield _validated(NodeKind.MODEL, n.id, attrs, clear=("stage",))
                 continue
             now = now or utc_iso(now_utc())
             props.update(deregistered_at=now, deregistration_tag=f"{tag} deleted"
                          if tag else "registration tag deleted")
             ctx.report.warn("gto", f"tag {tag or n.id} is gone: {n.id} marked deregistered",
                             commit=a.get("commit"))
-            yield _validated(NodeKind.MODEL, n.id, {**a, "status": "deregistered",
-                                                    "stage": None, "properties": props},
+            yield _validated(NodeKind.MODEL, n.id, {**attrs, "status": "deregistered"},
                              clear=("stage",))
 
     # -- reading tags -------------------------------------------------------------------------

@@ -71,3 +71,31 @@ def test_a_deprecation_tag_deleted_leaves_no_deprecation_behind(git_repo: GitRep
         assert v1 is not None and v1.attrs["deprecated"] is False
     finally:
         store.close()
+
+
+def test_a_version_kept_for_the_trail_follows_the_artifact_deprecation(
+        git_repo: GitRepo) -> None:
+    """A version whose tag was deleted stays in the store, deregistered; deprecating the
+    artifact afterwards (``gto deprecate churn``) deprecates it too, as every other version."""
+    git_repo.write("model.pkl", "1")
+    git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.write("model.pkl", "2")
+    git_repo.commit("retrain")
+    git_repo.tag("churn@v1.1.0", "register")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn@v1.1.0")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.tag("churn@deprecated", "deprecate")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    store = api.open_store(git_repo.path)
+    try:
+        for v in ("v1.0.0", "v1.1.0"):
+            node = store.get_node(f"model:churn@{v}")
+            assert node is not None and node.attrs["deprecated"] is True, (v, node)
+        gone = store.get_node("model:churn@v1.1.0")
+        assert gone is not None and gone.attrs["status"] == "deregistered"
+    finally:
+        store.close()
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
