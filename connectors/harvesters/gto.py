@@ -441,6 +441,16 @@ class GtoHarvester:
             assert p.stage is not None
             v = self._version_at(art, ev.commit, ev.time)
             assert v is not None
+            if v.deregistered is not None:
+                # GTO makes the tag (``gto assign`` warns) but does not count it while the
+                # version is deregistered: kept for when it is registered again (_restore)
+                ctx.report.warn("gto", f"tag {ev.tag!r} assigns {p.stage} to {art.name} "
+                                f"{v.version}, which is deregistered (tag "
+                                f"{v.deregistered.tag}): GTO does not count it unless the "
+                                "version is registered again", commit=ev.commit)
+                art.suspended.setdefault(v.version, {})[p.stage] = _Deployment(
+                    deployment_id(art.name, p.stage, ev.time), art.name, v.version, p.stage, ev)
+                return
             prev = art.active.get(p.stage)
             if prev is not None:
                 prev.retired_at = ev.time

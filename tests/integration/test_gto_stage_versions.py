@@ -123,3 +123,29 @@ def test_a_stage_tag_left_by_a_moved_registration_tag_no_longer_deploys_that_ver
     finally:
         store.close()
     assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
+
+
+def test_a_stage_assigned_to_a_deregistered_version_counts_only_once_it_is_registered_again(
+        git_repo: GitRepo) -> None:
+    """``gto assign`` on a deregistered version makes the tag (after a warning), but GTO does
+    not count it while the version is deregistered: the stage stays with the version it had.
+    Registered again, the version takes the stage, as ``gto show`` says."""
+    git_repo.write("model.pkl", "1")
+    git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn#prod#1", "promote")
+    git_repo.write("model.pkl", "2")
+    git_repo.commit("retrain")
+    git_repo.tag("churn@v2.0.0", "register")
+    git_repo.tag("churn@v2.0.0!", "deregister")
+    git_repo.tag("churn#prod#2", "promote the deregistered version")
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert any("churn#prod#2" in str(w) and "deregistered" in str(w)
+               for w in res.report.warnings), res.report.warnings
+    assert _gto_stages(git_repo, "churn") == {"prod": "v1.0.0"}
+    assert _our_stages(git_repo, "churn") == ({"prod": "v1.0.0"}, {"prod": "v1.0.0"})
+    git_repo.tag("churn@v2.0.0#3", "register again")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert _gto_stages(git_repo, "churn") == {"prod": "v2.0.0"}
+    assert _our_stages(git_repo, "churn") == ({"prod": "v2.0.0"}, {"prod": "v2.0.0"})
