@@ -31,6 +31,7 @@ and DVC harvesters use) moved since, or this harvester reads more (``READER_VERS
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -62,8 +63,9 @@ NAME = "dvc-exp"
 # projects in folders with non-ASCII names. 3: a NaN metric kept as "NaN" (it was left out).
 # 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder).
 # 5: the templated metrics files of foreach and matrix stages (they were not read).
-# 6: a metrics folder is the metrics files in it (its git tree was read as YAML)
-READER_VERSION = "6"
+# 6: a metrics folder is the metrics files in it (its git tree was read as YAML). 7: a
+# stage's Python params file changed beyond the values dvc.lock records is a code change
+READER_VERSION = "7"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -288,6 +290,45 @@ def _metric_paths(dvc_yaml: Any, lock_stages: Any = None) -> list[str]:
     return sorted(set(paths))
 
 
+def _same_code(before: bytes | None, after: bytes | None, keys: set[str]) -> bool:
+    """Whether two versions of a Python params file differ only in the values of ``keys``
+    (the params DVC reads from it: top-level variables, ``Class.attr`` class attributes,
+    ``NAME.sub`` items of a top-level dict), comments and layout. A file that does not parse,
+    or is missing on one side, is a code change."""
+    if before is None or after is None:
+        return False
+
+    def masked(text: bytes) -> str:
+        tree = ast.parse(text)
+        for stmt in tree.body:
+            _mask(stmt, "", keys)
+            if isinstance(stmt, ast.ClassDef):
+                for inner in stmt.body:
+                    _mask(inner, f"{stmt.name}.", keys)
+        return ast.dump(tree)
+
+    try:
+        return masked(before) == masked(after)
+    except (SyntaxError, ValueError):
+        return False
+
+
+def _mask(stmt: ast.stmt, prefix: str, keys: set[str]) -> None:
+    """Blank the value of an assignment to a recorded param (``prefix`` + its name, or a
+    recorded key inside it)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target = stmt.target
+    else:
+        return
+    if not isinstance(target, ast.Name):
+        return
+    name = prefix + target.id
+    if name in keys or any(k.startswith(name + ".") for k in keys):
+        stmt.value = ast.Constant(value=None)
+
+
 def _written(path: str, written: set[str]) -> bool:
     """``path`` is one DVC writes, or a file in an output folder kept in git (``cache:
     false`` plots): its name or one of its parent folders is in ``written``."""
@@ -383,6 +424,7 @@ class DvcExpHarvester:
         metrics: dict[str, float | str] = {}
         # .dvc/ is DVC's own (``dvc exp save`` commits .dvc/tmp/repro.dat)
         written = {"params.yaml", ".dvc"}
+        py_params: dict[str, set[str]] = {}  # a stage's Python params file → the keys recorded
         # every dvc.yaml of the experiment commit (a monorepo has one per project folder);
         # paths inside a dvc.yaml / dvc.lock are relative to its folder
         # -z: paths as they are (git quotes a non-ASCII one: "donn\303\251es/dvc.yaml")
@@ -419,7 +461,11 @@ class DvcExpHarvester:
                 base = "" if base == "." else base
                 for pfile, values in (stage.get("params") or {}).items():
                     path = resolve(base, str(pfile))
-                    written.add(path)
+                    if path.endswith(".py"):  # code: only the values it records are params
+                        py_params.setdefault(path, set()).update(
+                            flatten(values) if isinstance(values, dict) else ())
+                    else:
+                        written.add(path)
                     if path != "params.yaml":
                         for k, v in flatten(values).items():
                             params[f"{path}:{k}"] = v
@@ -456,6 +502,10 @@ class DvcExpHarvester:
             changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "-z", "--name-only",
                                        "--no-commit-id", baseline, sha).split("\0")
                        if p and not _written(p, written)]
+            # a Python params file whose change is only to the values dvc.lock records
+            # (`dvc exp run -S params.py:LR=…`) changed params, not code
+            changed = [p for p in changed if p not in py_params or not _same_code(
+                cat.get(f"{baseline}:{p}"), cat.get(f"{sha}:{p}"), py_params[p])]
             dirty = bool(changed)
             if changed:
                 props["changed_files"] = ",".join(changed[:50])
