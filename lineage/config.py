@@ -102,6 +102,8 @@ class DataHubConfig(_Section):
     lite_file: str | None = None
     platform: str = "dvc"
     env: str = "PROD"
+    # dataset urns with lower-cased names, as DataHub's sources with convert_urns_to_lowercase
+    lowercase_urns: bool = False
 
     @field_validator("platform")
     @classmethod
