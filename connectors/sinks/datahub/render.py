@@ -38,7 +38,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lineage.model import EdgeKind, NodeKind
@@ -46,7 +46,11 @@ from lineage.model import EdgeKind, NodeKind
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
+    from lineage.audit.engine import AuditContext
+    from lineage.audit.index import AuditIndex
+    from lineage.audit.policy import Policy
     from lineage.graph import LineageGraph
+    from lineage.store import Store
 
 __all__ = [
     "APPROVER_OWNERSHIP_TYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX", "STRUCTURED_PROPERTIES",
@@ -58,6 +62,8 @@ GLOSSARY_NODE = "EUAIAct"
 APPROVER_OWNERSHIP_TYPE = "urn:li:ownershipType:model_approver"
 DEFAULT_ACTOR = "urn:li:corpuser:lineage"
 TIERS = ("unacceptable", "high", "limited", "minimal")
+# the audit's order of tiers (lineage.audit.engine.TIER_ORDER): the stricter wins a tie
+TIER_RANK = {"minimal": 1, "limited": 2, "high": 3, "unacceptable": 4}
 TIER_TEXT = {
     "unacceptable": "Prohibited AI practice (EU AI Act Art. 5): may not be placed on the market.",
     "high": "High-risk AI system (Art. 6, Annex III): risk management, data governance, "
@@ -75,8 +81,6 @@ RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT
 RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKind.ALERTS,
                 EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
-SUPERSEDABLE = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
-                NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT)
 
 # facts of a data version kept per version on its dataset (``version_facts``)
 VERSION_FACTS = ("size", "nfiles", "import_url", "import_rev", "import_rev_lock")
@@ -138,6 +142,19 @@ class EntityPlan:
 
 
 # -- small helpers -----------------------------------------------------------------------------
+def audit_context(source: LineageGraph | Store | AuditIndex, now: datetime | None = None,
+                  policy: Policy | None = None) -> AuditContext:
+    """The audit's context over ``source`` (a graph, a store or an index), as ``lineage
+    audit`` builds it: the store's index carries when each record was written, which the
+    audit reads (a date later than its writing is no evidence, a correction written before
+    what it names corrects nothing). ``policy``: the built-in default when not given."""
+    from lineage.audit import build_index, resolve_policy
+    from lineage.audit.engine import AuditContext
+
+    return AuditContext(build_index(source), policy or resolve_policy(None)[0],
+                        now or datetime.now(UTC))
+
+
 def _ms(t: Any) -> int | None:
     """ISO time (as stored in attrs) → epoch milliseconds; None stays None."""
     if not t:
@@ -477,8 +494,10 @@ class _Index:
 class _Planner:
     def __init__(self, graph: LineageGraph, platform: str, env: str,
                  lowercase_urns: bool = False,
-                 record_times: dict[str, tuple[str | None, str | None]] | None = None) -> None:
+                 record_times: dict[str, tuple[str | None, str | None]] | None = None,
+                 audit: AuditContext | None = None) -> None:
         self.g = _Index(graph)
+        self.graph = graph
         self.record_times = record_times or {}
         self.platform = platform
         self.env = env
@@ -491,28 +510,25 @@ class _Planner:
         self._by_kind: dict[NodeKind, list[str]] = defaultdict(list)
         for nid in sorted(self.g.node_ids()):
             self._by_kind[self.g.kind(nid)].append(nid)
-        self.superseded = self._supersessions()
+        # the governance state is what the audit reads (lineage audit, lineage show): its own
+        # context answers which records a correction superseded (one dated ahead of its
+        # writing, written before what it names, about another person's approval or another
+        # system, or in a cycle corrects nothing), the assessment in force, the deployments'
+        # state, the approvals that count and the retraining that trained a version
+        self.audit = audit if audit is not None else audit_context(graph)
+        self.superseded: dict[str, list[str]] = self.audit.superseded
+        self._explained: dict[str, dict[str, Any] | None] = {}
 
-    def _supersessions(self) -> dict[str, list[str]]:
-        """Record → the corrections that supersede it. Records are immutable: a correction is
-        a new record of the same kind whose ``properties.supersedes`` names the one it
-        corrects (its id as given, or its node id). The catalog shows what the audit counts:
-        a superseded record no longer sets a tier, an approval, a retraining or a link; it
-        stays whole among the custom properties (``<kind>.<id>``) for the catalog's audit."""
-        out: dict[str, list[str]] = {}
-        for kind in SUPERSEDABLE:
-            prefix = f"{kind}:"
-            for nid in self.ids(kind):
-                props = self.attrs(nid).get("properties")
-                if not isinstance(props, dict) or not props.get("supersedes"):
-                    continue
-                refs = props["supersedes"]
-                for ref in refs if isinstance(refs, list) else str(refs).split(","):
-                    ref = str(ref).strip()
-                    target = ref if ref.startswith(prefix) else prefix + ref
-                    if ref and target != nid:
-                        out.setdefault(target, []).append(nid)
-        return out
+    def explain(self, model_nid: str | None) -> dict[str, Any] | None:
+        """What the audit reads of the version class of ``model_nid`` (None: no class),
+        once per class."""
+        v = self.audit.version_of(model_nid) if model_nid else None
+        if v is None:
+            return None
+        if v not in self._explained:
+            self._explained[v] = self.audit.explain(
+                v, data_attrs=lambda d: self.attrs(d) if d in self.g else {})
+        return self._explained[v]
 
     def counts(self, rid: str) -> bool:
         """A described record no correction superseded."""
@@ -1102,12 +1118,96 @@ class _Planner:
 
     # governance lookups
     def latest_assessment(self, group_nid: str) -> dict[str, Any] | None:
-        cands = [(str(self.attrs(r).get("assessed_at") or ""), r)
-                 for r in self.g.predecessors(group_nid, EdgeKind.ASSESSES) if self.counts(r)]
-        if not cands:
+        """The assessment in force for the AI system of a registered model, as the audit
+        takes it: each registered model's latest dated no later than now and no later than
+        its writing (of two the same instant, the stricter), of an AI system's registered
+        models the strictest, after the corrections."""
+        if group_nid in self.audit.group_canon:
+            rid = self.audit.latest_assessment(group_nid)
+        else:
+            # a registered model the audit does not know (only named by a record: a job's
+            # fresh store recording a reassessment): its own latest, read as the audit reads
+            now = self.audit.now
+            cands = [r for r in self.g.predecessors(group_nid, EdgeKind.ASSESSES)
+                     if self.counts(r) and self.attrs(r).get("tier") in TIER_RANK]
+            cands = [r for r in cands if self.attrs(r).get("assessed_at") is None
+                     or ((t := self.audit.trusted_time(r, "assessed_at")) is not None
+                         and t <= now)]
+            rid = max(cands, key=self._assessed_key) if cands else None
+        if not rid:
             return None
-        _, rid = max(cands)
-        return {"id": rid, **self.attrs(rid)}
+        return {"id": rid, **(self.attrs(rid) if rid in self.g else self.audit.idx.a(rid))}
+
+    def _assessed_key(self, rid: str) -> tuple[int, int, str]:
+        """Latest last, as the audit orders them: at the same instant the stricter tier."""
+        a = self.attrs(rid)
+        at = _ms(a.get("assessed_at"))
+        return (at if at is not None else -(2**63), TIER_RANK.get(str(a.get("tier")), 0), rid)
+
+    def version_approvals(self, nid: str) -> list[dict[str, Any]]:
+        """The approvals naming a version node, as the audit lists them: those a correction
+        superseded and those dated after now (not decided yet) left out; ``standing`` is the
+        audit's (in force, withdrawn, a rejection's decision). (Each spelling of a version
+        shows the records naming it, which its entity holds: the catalog's audit reads them
+        there.)"""
+        if not self.naming(nid, NodeKind.APPROVAL, EdgeKind.APPROVES, "model"):
+            return []  # (the audit's reading is asked only of versions records name)
+        out = []
+        for r in (self.explain(nid) or {}).get("approvals", []):
+            ap = r["id"]
+            if r["superseded_by"] or r["status"] == "not decided yet" or not self.counts(ap) \
+                    or nid not in self.approved_models(ap):
+                continue
+            out.append(self.approval_entry(ap, r["status"]))
+        return out
+
+    def naming(self, nid: str, kind: NodeKind, edge: EdgeKind, attr: str) -> bool:
+        """Whether a record of ``kind`` names ``nid`` (an ``edge`` to it, or its ``attr``)."""
+        if self.g.predecessors(nid, edge, kind):
+            return True
+        key = ("named", kind, attr)
+        named = self._cache.get(key)
+        if named is None:
+            named = self._cache[key] = {self.attrs(r).get(attr) for r in self.ids(kind)}
+        return nid in named
+
+    def approval_entry(self, ap: str, standing: str) -> dict[str, Any]:
+        b = self.attrs(ap)
+        return {"id": ap, "approver": b.get("approver"), "role": b.get("role"),
+                "decision": b.get("decision", "approved"), "at": b.get("decided_at"),
+                "env": b.get("environment"), "evidence": b.get("evidence"),
+                "record_file": b.get("record_file"), "standing": standing}
+
+    def approved_models(self, ap: str) -> set[str]:
+        """The version nodes an approval names (edge, and its ``model`` attribute)."""
+        named = set(self.g.successors(ap, EdgeKind.APPROVES, NodeKind.MODEL))
+        model = self.attrs(ap).get("model")
+        if isinstance(model, str) and model.startswith("model:"):
+            named.add(model)
+        return named
+
+    def version_retraining(self, nid: str) -> list[dict[str, Any]]:
+        """The retraining records that trained a version node (naming it or its run), as
+        ``retraining-logged`` reads them, those a correction superseded left out; ``counts``:
+        whether the rule takes it as the version's retraining log."""
+        runs = self.g.predecessors(nid, EdgeKind.PRODUCED, NodeKind.RUN)
+        if not self.naming(nid, NodeKind.RETRAINING, EdgeKind.RETRAINS, "new_model") and not any(
+                self.g.predecessors(r, EdgeKind.RETRAINS, NodeKind.RETRAINING) for r in runs):
+            return []
+        out = []
+        for r in (self.explain(nid) or {}).get("retraining", []):
+            rt = r["id"]
+            if r["role"] != "trained by" or r["superseded_by"] or not self.counts(rt):
+                continue
+            named = self.g.successors(rt, EdgeKind.RETRAINS)
+            if nid not in named and not set(runs) & set(named) \
+                    and self.attrs(rt).get("new_model") != nid:
+                continue  # about another spelling of the version: its entity shows it
+            b = self.attrs(rt)
+            out.append({"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
+                        "at": b.get("at"), "plan": b.get("within_change_plan"),
+                        "counts": r["counts"]})
+        return out
 
     def documents(self, nid: str) -> list[dict[str, Any]]:
         docs = []
@@ -1210,32 +1310,8 @@ class _Planner:
             deployments = [d for d in self.g.successors(nid, EdgeKind.DEPLOYED_AS)
                            if d in self.urn_of]
             commit = self.model_commit(nid)
-            approvals = []
-            for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                if not self.counts(ap):
-                    continue
-                b = self.attrs(ap)
-                approvals.append({"id": ap, "approver": b.get("approver"), "role": b.get("role"),
-                                  "decision": b.get("decision", "approved"),
-                                  "at": b.get("decided_at"), "env": b.get("environment"),
-                                  "evidence": b.get("evidence"),
-                                  "record_file": b.get("record_file")})
-            retrain = []
-            for rt in self.g.predecessors(nid, EdgeKind.RETRAINS, NodeKind.RETRAINING):
-                if not self.counts(rt):
-                    continue
-                b = self.attrs(rt)
-                retrain.append({"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
-                                "at": b.get("at"), "plan": b.get("within_change_plan")})
-            for r in runs:  # retraining → run → model
-                for rt in self.g.predecessors(r, EdgeKind.RETRAINS, NodeKind.RETRAINING):
-                    if not self.counts(rt):
-                        continue
-                    b = self.attrs(rt)
-                    entry = {"id": rt, "trigger": b.get("trigger"), "reason": b.get("reason"),
-                             "at": b.get("at"), "plan": b.get("within_change_plan")}
-                    if entry not in retrain:
-                        retrain.append(entry)
+            approvals = self.version_approvals(nid)
+            retrain = self.version_retraining(nid)
             incidents = [{"urn": self.incident_urn(al), "state": self.alert_state(al)}
                          for al in self.g.predecessors(nid, EdgeKind.ALERTS, NodeKind.ALERT)
                          if not self.g.is_placeholder(al)]
@@ -1275,7 +1351,9 @@ class _Planner:
                 "deployments": sorted({self.urn_of[d] for d in deployments}),
                 "downstream_jobs": sorted({self.deployment_job(d) for d in deployments}),
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
-                "retraining": sorted(retrain, key=lambda x: (str(x["at"] or ""), x["id"])),
+                # the one retraining-logged counts last (the one shown), then by date
+                "retraining": sorted(retrain, key=lambda x: (x["counts"], str(x["at"] or ""),
+                                                             x["id"])),
                 "incidents": sorted(incidents, key=lambda x: x["urn"]),
                 "governance": self.group_governance(group_nid) if group_nid in self.g else {},
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
@@ -1411,11 +1489,15 @@ class _Planner:
         model = a.get("model") or next(iter(self.g.predecessors(nid, EdgeKind.DEPLOYED_AS)), "")
         ma = self.attrs(model) if model in self.g else {}
         approvals = []
-        for ap in self.deployment_approvals(nid, model):
+        facts = self.explain(model) if model else None
+        dep = next((d for d in (facts or {}).get("deployments", []) if d["id"] == nid), None)
+        counted = set(dep["approved_by"]) if dep else set()
+        for ap in self.deployment_approvals(nid, model, counted):
             b = self.attrs(ap)
             approvals.append({"id": ap, "approver": b.get("approver"),
                               "decision": b.get("decision", "approved"),
-                              "at": b.get("decided_at"), "env": b.get("environment")})
+                              "at": b.get("decided_at"), "env": b.get("environment"),
+                              "standing": "in force" if ap in counted else "not counted"})
         view = {
             "name": self.deployment_name(nid), "environment": a.get("environment"),
             "endpoint": a.get("endpoint"), "deployed_at": a.get("deployed_at"),
@@ -1429,27 +1511,36 @@ class _Planner:
             "placeholder": self.g.is_placeholder(nid), "record_file": a.get("record_file"),
             **self.recorded(nid),
         }
+        if dep is not None:  # live, retired, superseded or not deployed yet: the audit's
+            view["audit_state"] = dep["state"]
         if nid in self.superseded:  # a corrected record: its correction is the deployment
             view["superseded_by"] = sorted(self.superseded[nid])
         return view
 
-    def deployment_approvals(self, nid: str, model: str) -> list[str]:
-        """The approvals that speak for a deployment, as the audit reads them: those naming
-        it, and those of its version for its environment (or for every environment) decided
-        no later than it was deployed (a later decision does not make it approved)."""
-        a = self.attrs(nid)
-        env, deployed = a.get("environment"), _ms(a.get("deployed_at"))
-        out = {ap for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL)
-               if self.counts(ap)}
-        if model in self.g:
-            for ap in self.g.predecessors(model, EdgeKind.APPROVES, NodeKind.APPROVAL):
-                b = self.attrs(ap)
-                decided = _ms(b.get("decided_at"))
-                if not self.counts(ap) or b.get("environment") not in (None, env):
-                    continue
-                if deployed is not None and (decided is None or decided > deployed):
-                    continue
-                out.add(ap)
+    def deployment_approvals(self, nid: str, model: str, counted: set[str]) -> list[str]:
+        """The approvals that speak for a deployment, as ``deployment-approved`` reads them:
+        those it counts (``counted``), those naming it, and those of its version (any
+        registry's spelling) for its environment (or for every environment) decided no later
+        than it was deployed, as the audit takes that time (a later decision, or one dated
+        after its writing, does not make it approved)."""
+        out = {ap for ap in counted if self.counts(ap)}
+        out |= {ap for ap in self.g.predecessors(nid, EdgeKind.APPROVES, NodeKind.APPROVAL)
+                if self.counts(ap)}
+        if not model:
+            return sorted(out)
+        env = self.attrs(nid).get("environment")
+        deployed = self.audit.deployed_at(nid) if nid in self.audit.idx.attrs else None
+        version = self.audit.version_of(model)
+        for r in self.version_approvals(model):
+            ap = r["id"]
+            named = self.g.successors(ap, EdgeKind.APPROVES, NodeKind.DEPLOYMENT)
+            if r["env"] not in (None, env) or (named and nid not in named) \
+                    or version not in {self.audit.version_of(m) for m in self.approved_models(ap)}:
+                continue
+            decided = self.audit.trusted_time(ap, "decided_at")
+            if deployed is not None and (decided is None or decided > deployed):
+                continue
+            out.add(ap)
         return sorted(out)
 
     @staticmethod
@@ -1519,8 +1610,8 @@ class _Planner:
 
 def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
          lowercase_urns: bool = False,
-         record_times: dict[str, tuple[str | None, str | None]] | None = None
-         ) -> list[EntityPlan]:
+         record_times: dict[str, tuple[str | None, str | None]] | None = None,
+         audit: AuditContext | None = None) -> list[EntityPlan]:
     """Every DataHub entity the graph maps to, with the view its aspects are built from.
 
     ``lowercase_urns`` lower-cases the name in every dataset urn (and every reference to
@@ -1529,8 +1620,14 @@ def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
     (``datasetProperties``) keep their case.
 
     ``record_times``: governance record id → (first, last) time the store wrote it (see
-    ``sink.record_times``), shown with each record (``recorded_at``)."""
-    return _Planner(graph, platform, env, lowercase_urns, record_times).plan()
+    ``sink.record_times``), shown with each record (``recorded_at``).
+
+    The governance state (tier in force, approval standing, deployment state, what a
+    correction superseded, retraining, alert follow-ups) is what ``audit`` reads
+    (:meth:`lineage.audit.engine.AuditContext.explain`, as ``lineage show`` and ``lineage
+    audit`` read it); default: the audit's context over ``graph`` with the built-in policy
+    (:func:`audit_context`)."""
+    return _Planner(graph, platform, env, lowercase_urns, record_times, audit).plan()
 
 
 # -- building: view → MCPs ------------------------------------------------------------------
@@ -1585,6 +1682,10 @@ def _standing(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for a in approvals:
         if a["decision"] not in ("approved", "conditional"):
+            continue
+        if "standing" in a:  # the audit's reading
+            if a["standing"] == "in force":
+                out.append(a)
             continue
         at = _ms(a.get("at"))
         if any(p == who(a) and env == a.get("env") and (t is None or at is None or t >= at)
@@ -2021,9 +2122,18 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "recorded_at": v.get("recorded_at"),
                        "last_recorded_at": v.get("last_recorded_at"),
                        "same_deployment": ",".join(v.get("same_deployment") or []) or None,
+                       "audit_state": v.get("audit_state"),
                        **_free(v["properties"]), **_undescribed(v)})
-    status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
-        or v.get("superseded_by") else DeploymentStatusClass.IN_SERVICE
+    # as the audit takes it: a retirement (or a correction) dated after its writing is a
+    # claim about the future, the deployment still runs
+    state = v.get("audit_state")
+    if state is None:
+        status = DeploymentStatusClass.OUT_OF_SERVICE if v.get("retired_at") \
+            or v.get("superseded_by") else DeploymentStatusClass.IN_SERVICE
+    else:
+        status = {"live": DeploymentStatusClass.IN_SERVICE,
+                  "not deployed yet": DeploymentStatusClass.UNKNOWN}.get(
+            state, DeploymentStatusClass.OUT_OF_SERVICE)
     version = VersionTagClass(versionTag=str(v["version"])) if v.get("version") else None
     yield p.urn, MLModelDeploymentPropertiesClass(
         description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
@@ -2120,12 +2230,12 @@ def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
 
 def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
            lowercase_urns: bool = False,
-           record_times: dict[str, tuple[str | None, str | None]] | None = None
-           ) -> list[MetadataChangeProposalWrapper]:
+           record_times: dict[str, tuple[str | None, str | None]] | None = None,
+           audit: AuditContext | None = None) -> list[MetadataChangeProposalWrapper]:
     """Every MCP of the graph, deterministic: definitions first, then entities by kind and urn
-    (``lowercase_urns``, ``record_times``: see :func:`plan`)."""
+    (``lowercase_urns``, ``record_times``, ``audit``: see :func:`plan`)."""
     out: list[MetadataChangeProposalWrapper] = []
     for p in plan(graph, platform=platform, env=env, lowercase_urns=lowercase_urns,
-                  record_times=record_times):
+                  record_times=record_times, audit=audit):
         out.extend(build(p))
     return out

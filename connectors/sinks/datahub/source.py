@@ -145,7 +145,7 @@ class LineageSource(Source):
 
     def _render(self) -> list[Any]:
         from connectors.sinks.datahub.render import render
-        from connectors.sinks.datahub.sink import record_times
+        from connectors.sinks.datahub.sink import record_times, store_audit
         from connectors.sinks.datahub.validate import check_mcps
         from lineage import api
         from lineage.config import load_config
@@ -164,6 +164,7 @@ class LineageSource(Source):
             try:
                 graph = store.load_graph()
                 times = record_times(store)
+                audit = store_audit(graph, store, root, cfg)
             finally:
                 store.close()
         self.report.graph_nodes = len(graph)
@@ -174,7 +175,7 @@ class LineageSource(Source):
         if lower is None:
             lower = bool(getattr(cfg.datahub, "lowercase_urns", False))
         mcps = render(graph, platform=platform, env=env, lowercase_urns=lower,
-                      record_times=times)
+                      record_times=times, audit=audit)
         check_mcps(mcps)
         self.report.mcps = len(mcps)
         return mcps
