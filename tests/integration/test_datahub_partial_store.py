@@ -2,7 +2,8 @@
 in a fresh clone) must not push its partial view over the fuller one DataHub holds: an upsert
 replaces an aspect whole, so the approval it does not know would vanish from the catalog (and
 from ``lineage audit --source datahub-…``, where a rejection gone reads as approved). The push
-is refused before anything is written; ``-o replace_records=true`` pushes anyway."""
+leaves the aspects holding records it does not know, warns naming them, and sends everything
+else; ``-o replace_records=true`` replaces them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from connectors.sinks.datahub.reader import read_lite  # noqa: E402
 from connectors.sinks.datahub.remote import DataHubRestSink  # noqa: E402
 from connectors.sinks.datahub.sink import DataHubLiteSink  # noqa: E402
 from lineage.config import Config  # noqa: E402
-from lineage.errors import ConfigError  # noqa: E402
 from lineage.graph import LineageGraph  # noqa: E402
 from lineage.model import Edge, EdgeKind, Node, NodeKind  # noqa: E402
 from lineage.plugins import PushContext  # noqa: E402
@@ -52,16 +52,27 @@ def _ctx(tmp_path: Path, name: str, **options: Any) -> PushContext:
     return PushContext(store=store, config=Config(), repo_path=tmp_path / name, options=options)
 
 
-def test_a_partial_store_does_not_replace_the_approvals_datahub_holds(tmp_path: Path) -> None:
+def test_a_partial_store_does_not_replace_the_approvals_datahub_holds(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     lite = tmp_path / "catalog.db"
     full = _ctx(tmp_path, "ci", dest=str(lite))
     DataHubLiteSink().push(fixed_graph(), full)
     partial = _ctx(tmp_path, "cd", dest=str(lite))
-    with pytest.raises(ConfigError) as err:
-        DataHubLiteSink().push(_partial(), partial)
-    assert "approval APR-7" in str(err.value) and MODEL in str(err.value)
-    assert "replace_records" in (err.value.hint or "")
-    # nothing was written: the catalog still holds the approval
+    with caplog.at_level("WARNING", logger="lineage.sinks.datahub"):
+        res = DataHubLiteSink().push(_partial(), partial)
+    # one warning names what was left; everything else went
+    warned = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
+    assert len(warned) == 1 and "approval APR-7" in warned[0] and MODEL in warned[0]
+    assert "replace_records" in warned[0]
+    assert f"approval APR-7 on {MODEL}" in res.details["kept_records"]
+    assert res.written > 0 and res.failed == 0
+    # the catalog still holds the approval the partial store never saw
+    assert "approval:APR-7" in read_lite(str(lite)).node_ids(NodeKind.APPROVAL)
+    # the aspect left is looked at again on the next push (and left again)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lineage.sinks.datahub"):
+        again = DataHubLiteSink().push(_partial(), partial)
+    assert f"approval APR-7 on {MODEL}" in again.details["kept_records"]
     assert "approval:APR-7" in read_lite(str(lite)).node_ids(NodeKind.APPROVAL)
     # the store that knows every record pushes as before
     both = fixed_graph()
@@ -74,13 +85,14 @@ def test_a_partial_store_does_not_replace_the_approvals_datahub_holds(tmp_path: 
     assert set(read_lite(str(lite)).node_ids(NodeKind.APPROVAL)) == {"approval:APR-8"}
 
 
-def test_a_partial_store_is_refused_by_gms_too(tmp_path: Path) -> None:
+def test_a_partial_store_leaves_the_records_gms_holds_too(tmp_path: Path) -> None:
     with running_gms() as gms:
         DataHubRestSink().push(fixed_graph(), _ctx(tmp_path, "ci", server=gms.url))
         sent = len(gms.proposals)
-        with pytest.raises(ConfigError) as err:
-            DataHubRestSink().push(_partial(), _ctx(tmp_path, "cd", server=gms.url))
-        assert "approval APR-7" in str(err.value)
-        assert len(gms.proposals) == sent
+        res = DataHubRestSink().push(_partial(), _ctx(tmp_path, "cd", server=gms.url))
+        assert f"approval APR-7 on {MODEL}" in res.details["kept_records"]
+        assert len(gms.proposals) > sent
+        assert MODEL + "|mlModelProperties" not in {
+            f"{p['entityUrn']}|{p['aspectName']}" for p in gms.proposals[sent:]}
         held = gms.aspect(MODEL, "mlModelProperties")["customProperties"]
         assert json.loads(held["approval.APR-7"])["attrs"]["approver"] == "bob@example.com"

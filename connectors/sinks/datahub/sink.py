@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -46,6 +47,8 @@ from lineage.errors import ConfigError, InputError, LineageError, SinkError
 from lineage.model import NodeKind
 from lineage.plugins import PushContext, PushResult
 from lineage.runtime import gc_paused
+
+log = logging.getLogger("lineage.sinks.datahub")
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -355,7 +358,8 @@ class DataHubSinkBase(ABC):
                 ctx.store.state_delete(gns)  # set again only once this push completes
             result = self._push(graph, ctx, platform, env, full, ns, dest, result, reset, state,
                                 sent)
-            if result.failed == 0:
+            # (aspects left for holding records this store does not know: looked at again)
+            if result.failed == 0 and not result.details.get("kept_records"):
                 done = [("mcps", str(result.written + result.unchanged))]
                 fp = self._fingerprint()
                 self._remember(ctx, gns, done + ([("digest", gdigest)] if digest else [])
@@ -397,7 +401,7 @@ class DataHubSinkBase(ABC):
             result = self.push(graph, ctx)
         else:
             result = self._push_graph(graph, ctx, digest=False)
-        if result.failed == 0:
+        if result.failed == 0 and not result.details.get("kept_records"):
             self._remember(ctx, gns, [("store", marker)])
         return result
 
@@ -490,6 +494,7 @@ class DataHubSinkBase(ABC):
         self._remember(ctx, ns, view_now)
         total = len(to_send)
         ok = False
+        opened = bool(total)
         # (a destination that holds nothing yet holds no record another store pushed)
         guard = bool(total) and not option_flag(ctx.options, "replace_records") \
             and not self._destination_is_empty()
@@ -503,7 +508,9 @@ class DataHubSinkBase(ABC):
                     raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
                                     hint="check the destination and push again") from exc
             if guard:
-                self._keep_foreign_records(graph, [m for m, _, _ in to_send], dest)
+                to_send, view_after = self._keep_foreign_records(graph, to_send, view_after,
+                                                                 dest, result)
+                total = len(to_send)
             ctx.progress(f"push {self.name}", 0, total)
             size = max(1, self.batch_size)
             for start in range(0, total, size):
@@ -539,7 +546,7 @@ class DataHubSinkBase(ABC):
                 pass
             raise
         finally:
-            if total:
+            if opened:
                 try:
                     self._close(ok)
                 except Exception as exc:
@@ -548,22 +555,29 @@ class DataHubSinkBase(ABC):
         self._log_event(ctx, result, full, ok=True)
         return result
 
-    def _keep_foreign_records(self, graph: LineageGraph,
-                              mcps: list[MetadataChangeProposalWrapper], dest: str) -> None:
-        """Refuse a push that would remove governance records the destination holds and the
-        graph does not (``<kind>.<id>`` custom properties another store pushed): each upsert
-        replaces an aspect whole, so a store that knows only part of a version's approvals (a
-        CD job that recorded one in a fresh clone) would leave only those in the catalog, and
-        an approval, rejection or risk assessment would vanish from it. Records are never
-        removed from a store (a correction supersedes, and both stay), so a record the graph
-        lacks is one this store never knew."""
+    def _keep_foreign_records(
+            self, graph: LineageGraph, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
+            view_after: dict[int, list[tuple[str, str]]], dest: str, result: PushResult
+    ) -> tuple[list[tuple[MetadataChangeProposalWrapper, str, str]],
+               dict[int, list[tuple[str, str]]]]:
+        """Leave the aspects of the destination that hold governance records the graph does
+        not know (``<kind>.<id>`` custom properties another store pushed) and send the rest:
+        each upsert replaces an aspect whole, so a store that knows only part of a version's
+        approvals (a CD job that recorded one in a fresh clone) would leave only those in the
+        catalog, and an approval, rejection or risk assessment would vanish from it. Records
+        are never removed from a store (a correction supersedes, and both stay), so a record
+        the graph lacks is one this store never knew. What is left is named in one warning
+        (and ``kept_records`` of the result); neither the aspect nor its entity's view is
+        remembered as sent, so the next push looks at it again. ``-o replace_records=true``
+        sends them anyway."""
         from connectors.sinks.datahub.render import RECORD_KINDS
 
         kinds = {str(k) for k in RECORD_KINDS}
         known = {n for k in RECORD_KINDS for n in graph.node_ids(k)
                  if not graph.is_placeholder(n)}
-        missing: list[tuple[str, str]] = []
-        for m in mcps:
+        missing: set[tuple[str, str]] = set()
+        kept: set[int] = set()
+        for j, (m, _, _) in enumerate(to_send):
             if m.aspectName not in RECORD_ASPECTS or (
                     m.aspectName == "dataJobInfo" and ",deployments/" not in str(m.entityUrn)):
                 continue  # (of the jobs, only a deployment's proxy job holds records)
@@ -572,17 +586,37 @@ class DataHubSinkBase(ABC):
                 kind, _, rid = key.partition(".")
                 if kind in kinds and rid and str(value).startswith("{") \
                         and f"{kind}:{rid}" not in known:
-                    missing.append((f"{kind.replace('_', ' ')} {rid}", str(m.entityUrn)))
-        if missing:
-            shown = "; ".join(f"{what} on {urn}" for what, urn in sorted(set(missing))[:5])
-            more = len(set(missing)) - 5
-            raise ConfigError(
-                f"{dest} holds governance records this store does not know: {shown}"
-                + (f" (and {more} more)" if more > 0 else "")
-                + "; pushing would remove them from the catalog (nothing was sent)",
-                hint="harvest the records first (lineage harvest reads the record files), or "
-                     "push from the store that holds them; to replace them on purpose, "
-                     "push with -o replace_records=true")
+                    missing.add((f"{kind.replace('_', ' ')} {rid}", str(m.entityUrn)))
+                    kept.add(j)
+        if not kept:
+            return to_send, view_after
+        # an entity's view is remembered after its last aspect: the views of the entities an
+        # aspect was left of are not remembered (the next push builds them again)
+        ends = sorted(view_after)
+        dropped: set[int] = set()
+        for j in kept:
+            end = next((e for e in ends if e >= j), None)
+            if end is not None:
+                dropped.add(end)
+        send: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
+        after: dict[int, list[tuple[str, str]]] = {}
+        pending: list[tuple[str, str]] = []
+        for j, item in enumerate(to_send):
+            if j not in dropped:
+                pending += view_after.get(j, [])
+            if j not in kept:
+                send.append(item)
+            if pending and send:
+                after.setdefault(len(send) - 1, []).extend(pending)
+                pending = []
+        shown = "; ".join(f"{what} on {urn}" for what, urn in sorted(missing)[:5])
+        more = len(missing) - 5
+        result.details["kept_records"] = sorted(f"{what} on {urn}" for what, urn in missing)
+        log.warning("%s holds governance records this store does not know: %s%s; %d aspect(s) "
+                    "holding them were left as they are (harvest the records, or push from the "
+                    "store that holds them; -o replace_records=true replaces them)",
+                    dest, shown, f" (and {more} more)" if more > 0 else "", len(kept))
+        return send, after
 
     @staticmethod
     def _remember(ctx: PushContext, ns: str, items: list[tuple[str, str]]) -> None:
