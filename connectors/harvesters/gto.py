@@ -476,6 +476,13 @@ class GtoHarvester:
                 ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
                                 f"{what}, which is not in that stage", commit=ev.commit)
                 return
+            if v.registered is None and v.deregistered is None:
+                ctx.report.warn("gto", f"tag {ev.tag!r} unassigns {p.stage} from {art.name} "
+                                f"{v.version[:12]}, a version named by its commit (none is "
+                                "registered there): lineage takes it out of the stage, as "
+                                "gto history says, but GTO 1.10's gto show still names it "
+                                "there; to agree, delete the assignment tag or register a "
+                                "version at the commit", commit=ev.commit)
             self._leave(art, p.stage, v, ev, f"unassigned (tag {ev.tag})")
         elif p.action == DEPRECATE:
             art.deprecations.append(ev)

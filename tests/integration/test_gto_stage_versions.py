@@ -149,3 +149,20 @@ def test_a_stage_assigned_to_a_deregistered_version_counts_only_once_it_is_regis
     api.harvest(git_repo.path, only=["git", "gto"])
     assert _gto_stages(git_repo, "churn") == {"prod": "v2.0.0"}
     assert _our_stages(git_repo, "churn") == ({"prod": "v2.0.0"}, {"prod": "v2.0.0"})
+
+
+def test_unassigning_a_commit_named_version_warns_that_gto_show_still_shows_it(
+        git_repo: GitRepo) -> None:
+    """GTO 1.10 files an unassignment at a commit with no registered version under a new
+    commit-named version: ``gto history`` lists it, ``gto show`` still names the commit in
+    the stage. lineage follows the unassignment and says that ``gto show`` disagrees."""
+    git_repo.write("model.pkl", "1")
+    c1 = git_repo.commit("train")
+    git_repo.tag("fraud#prod", "promote")
+    git_repo.tag("fraud#prod!", "take it out of prod")
+    api.init(git_repo.path)
+    res = api.harvest(git_repo.path, only=["git", "gto"])
+    assert _gto_stages(git_repo, "fraud") == {"prod": c1}  # GTO's own inconsistency
+    assert _our_stages(git_repo, "fraud") == ({}, {})
+    warns = [str(w) for w in res.report.warnings if "fraud#prod!" in str(w)]
+    assert len(warns) == 1 and "gto show" in warns[0], res.report.warnings
