@@ -807,12 +807,18 @@ class MlflowHarvester:
     name: ClassVar[str] = NAME
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        return bool(ctx.config.mlflow.tracking_uri)
+        # a registry URI alone is enabled to say it reads nothing
+        return bool(ctx.config.mlflow.tracking_uri or ctx.config.mlflow.registry_uri)
 
     def harvest(self, ctx: HarvestContext
                 ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         uri = ctx.config.mlflow.tracking_uri
         if not uri:
+            ctx.report.warn(NAME, "a model registry is named (MLFLOW_REGISTRY_URI or "
+                            "mlflow.registry_uri) but no tracking store: MLflow reads a "
+                            "registry with its tracking store, so nothing was read; set "
+                            "MLFLOW_TRACKING_URI or mlflow.tracking_uri in lineage.yaml",
+                            field="mlflow.registry_uri")
             return
         store = resolve_tracking_uri(uri, ctx.repo_path)
         registry = resolve_registry_uri(store, ctx.repo_path, ctx.config.mlflow.registry_uri)

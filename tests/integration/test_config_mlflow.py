@@ -87,3 +87,15 @@ def test_a_sqlite_uri_mlflow_cannot_read_is_a_config_error_naming_the_line(
             res.output
         assert "sqlite:///" in res.output and "s3cretpw" not in res.output, res.output
         assert args[0] == "-v" or "Traceback" not in res.output, res.output
+
+
+def test_a_registry_uri_without_a_tracking_uri_says_so(repo: GitRepo) -> None:
+    """MLflow reads a registry with its tracking store: a registry URI alone read nothing,
+    silently."""
+    repo.write("lineage.yaml", "mlflow:\n  registry_uri: sqlite:///registry.db\n")
+    res = api.harvest(repo.path)
+    said = [w for w in res.report.warnings if w.source == "mlflow"]
+    assert len(said) == 1, res.report.warnings
+    assert "registry" in said[0].message and "tracking" in said[0].message
+    assert said[0].field == "mlflow.registry_uri"
+    assert "MLFLOW_TRACKING_URI" in said[0].message
