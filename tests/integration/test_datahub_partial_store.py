@@ -92,7 +92,12 @@ def test_a_partial_store_leaves_the_records_gms_holds_too(tmp_path: Path) -> Non
         res = DataHubRestSink().push(_partial(), _ctx(tmp_path, "cd", server=gms.url))
         assert f"approval APR-7 on {MODEL}" in res.details["kept_records"]
         assert len(gms.proposals) > sent
-        assert MODEL + "|mlModelProperties" not in {
-            f"{p['entityUrn']}|{p['aspectName']}" for p in gms.proposals[sent:]}
+        again = {f"{p['entityUrn']}|{p['aspectName']}" for p in gms.proposals[sent:]}
+        # the records, and the approval status and approvers shown from them, are left
+        for name in ("mlModelProperties", "structuredProperties", "ownership"):
+            assert f"{MODEL}|{name}" not in again
+        status = gms.aspect(MODEL, "structuredProperties")["properties"]
+        approved_by = next(p["values"] for p in status if p["propertyUrn"].endswith("approvedBy"))
+        assert {"string": "bob@example.com"} in approved_by
         held = gms.aspect(MODEL, "mlModelProperties")["customProperties"]
         assert json.loads(held["approval.APR-7"])["attrs"]["approver"] == "bob@example.com"

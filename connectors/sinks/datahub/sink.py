@@ -158,6 +158,8 @@ def record_times(store: Any) -> dict[str, tuple[str | None, str | None]]:
 # aspects whose custom properties hold governance records whole (``<kind>.<id>``)
 RECORD_ASPECTS = ("mlModelProperties", "mlModelGroupProperties", "mlModelDeploymentProperties",
                   "dataJobInfo")
+# what an entity shows from its records (approval status, approvers, tier): left with them
+RECORD_DERIVED = ("structuredProperties", "ownership", "glossaryTerms")
 
 
 def _hash(obj: Any) -> str:
@@ -590,6 +592,11 @@ class DataHubSinkBase(ABC):
                     kept.add(j)
         if not kept:
             return to_send, view_after
+        # the status, approvers and tier the entity shows from those records are left too: the
+        # partial store's would name only the records it knows
+        urns = {str(to_send[j][0].entityUrn) for j in kept}
+        kept |= {j for j, (m, _, _) in enumerate(to_send)
+                 if str(m.entityUrn) in urns and m.aspectName in RECORD_DERIVED}
         # an entity's view is remembered after its last aspect: the views of the entities an
         # aspect was left of are not remembered (the next push builds them again)
         ends = sorted(view_after)
