@@ -65,6 +65,31 @@ class GitRepo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD")
 
+    def dvc(self, *args: str) -> str:
+        """Run the real ``dvc`` (the one installed next to this Python); skip the test when
+        it is not installed."""
+        import sys
+
+        dvc = Path(sys.executable).with_name("dvc")
+        if not dvc.exists():
+            pytest.skip("dvc is not installed")
+        return self.run(str(dvc), *args)
+
+    @classmethod
+    def shallow_clone_without_remote(cls, tmp_path: Path, commits: int = 3) -> GitRepo:
+        """``git clone --depth 1`` of a repository of ``commits`` commits (``data.csv``
+        changed in each), its remote removed: its root commit is not in the clone."""
+        origin = cls(tmp_path / "origin")
+        for i in range(commits):
+            origin.write("data.csv", f"row {i}\n")
+            origin.commit(f"commit {i}")
+        clone = tmp_path / "clone"
+        origin.run("git", "clone", "-q", "--depth", "1", f"file://{origin.path}", str(clone))
+        repo = cls.__new__(cls)
+        repo.path, repo.tick = clone, 10
+        repo.git("remote", "remove", "origin")
+        return repo
+
     def tag(self, name: str, message: str | None = None, ref: str = "HEAD") -> None:
         self.tick += 1
         if message is None:
@@ -81,7 +106,7 @@ def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     # a test run inside CI must not take its commit variables for the tests' own
     for k in ("MLFLOW_TRACKING_URI", "DATAHUB_GMS_URL", "DATAHUB_GMS_TOKEN", "ATLAS_URL",
-              "LINEAGE_STORE", *COMMIT_ENV):
+              "LINEAGE_STORE", "LINEAGE_BUSY_TIMEOUT", *COMMIT_ENV):
         monkeypatch.delenv(k, raising=False)
     yield
 

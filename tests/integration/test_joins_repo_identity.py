@@ -8,9 +8,6 @@ A run harvested afterwards is pinned to the new id's data node, whatever the two
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -27,14 +24,9 @@ RUN = "0190a5b2-0000-7000-8000-0000000000f1"
 def test_a_run_after_a_remote_was_added_joins_the_new_identitys_version(
         git_repo: GitRepo, remote: str) -> None:
     r = git_repo
-    dvc = str(Path(sys.executable).with_name("dvc"))
-    if not Path(dvc).exists():
-        pytest.skip("dvc is not installed")
-    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
-                   capture_output=True)
+    r.dvc("init", "-q")
     r.write("data/train.csv", "a,1\n")
-    subprocess.run([dvc, "add", "-q", "data/train.csv"], cwd=r.path, env=r.env(), check=True,
-                   capture_output=True)
+    r.dvc("add", "-q", "data/train.csv")
     md5 = yaml.safe_load((r.path / "data/train.csv.dvc").read_text())["outs"][0]["md5"]
     sha = r.commit("data")
     api.init(r.path)

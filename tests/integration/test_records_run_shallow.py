@@ -15,13 +15,7 @@ from tests.conftest import GitRepo
 
 
 def test_record_run_in_a_shallow_clone_without_a_remote_warns(tmp_path: Path) -> None:
-    origin = GitRepo(tmp_path / "origin")
-    for i in range(3):
-        origin.write("data.csv", f"row {i}\n")
-        origin.commit(f"commit {i}")
-    clone = tmp_path / "clone"
-    origin.run("git", "clone", "-q", "--depth", "1", f"file://{origin.path}", str(clone))
-    origin.run("git", "-C", str(clone), "remote", "remove", "origin")
+    clone = GitRepo.shallow_clone_without_remote(tmp_path).path
     api.init(clone)
     res = CliRunner().invoke(app, [
         "record", "run", "-C", str(clone), "--name", "train", "--status", "FINISHED",

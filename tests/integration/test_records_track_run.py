@@ -351,15 +351,7 @@ def test_track_run_in_a_shallow_clone_without_a_remote_says_what_the_harvest_say
     from connectors.tracking import track_run
     from lineage import api
 
-    origin = GitRepo(tmp_path / "origin")
-    for i in range(3):
-        origin.write("data.csv", f"row {i}\n")
-        origin.commit(f"commit {i}")
-    clone = tmp_path / "clone"
-    origin.run("git", "clone", "-q", "--depth", "1", f"file://{origin.path}", str(clone))
-    repo = GitRepo.__new__(GitRepo)
-    repo.path, repo.tick = clone, 10
-    repo.git("remote", "remove", "origin")
+    clone = GitRepo.shallow_clone_without_remote(tmp_path).path
     api.init(clone)
     with pytest.warns(UserWarning, match="shallow clone without a remote") as got:
         with track_run(clone, name="train") as run:

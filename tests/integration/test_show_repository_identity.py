@@ -8,9 +8,6 @@ the same path and hash. `show` must not pick the old one because its id sorts fi
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -25,14 +22,9 @@ from tests.conftest import GitRepo
 def test_show_after_a_remote_was_added_is_the_new_identitys_version(
         git_repo: GitRepo, remote: str, monkeypatch: pytest.MonkeyPatch) -> None:
     r = git_repo
-    dvc = str(Path(sys.executable).with_name("dvc"))
-    if not Path(dvc).exists():
-        pytest.skip("dvc is not installed")
-    subprocess.run([dvc, "init", "-q"], cwd=r.path, env=r.env(), check=True,
-                   capture_output=True)
+    r.dvc("init", "-q")
     r.write("data/x.csv", "a,1\n")
-    subprocess.run([dvc, "add", "-q", "data/x.csv"], cwd=r.path, env=r.env(), check=True,
-                   capture_output=True)
+    r.dvc("add", "-q", "data/x.csv")
     r.commit("data")
     api.init(r.path)
     api.harvest(r.path)
