@@ -155,20 +155,26 @@ class LineageGraph:
 
     def predecessors(self, node_id: str, kind: EdgeKind | None = None,
                      node_kind: NodeKind | None = None) -> list[str]:
-        out = sorted({
-            s for s, _, k in self._g.in_edges(node_id, keys=True)
-            if (kind is None or k == kind.value)
-            and (node_kind is None or self._g.nodes[s]["kind"] == node_kind)
-        })
-        return out
+        return self._neighbours(self._g._pred.get(node_id), kind, node_kind)
 
     def successors(self, node_id: str, kind: EdgeKind | None = None,
                    node_kind: NodeKind | None = None) -> list[str]:
-        return sorted({
-            t for _, t, k in self._g.out_edges(node_id, keys=True)
-            if (kind is None or k == kind.value)
-            and (node_kind is None or self._g.nodes[t]["kind"] == node_kind)
-        })
+        return self._neighbours(self._g._succ.get(node_id), kind, node_kind)
+
+    def _neighbours(self, adj: dict[str, dict[str, Any]] | None, kind: EdgeKind | None,
+                    node_kind: NodeKind | None) -> list[str]:
+        """The nodes of one side of a node's adjacency (neighbour → edge key → data) linked by
+        an edge of ``kind``, of ``node_kind``, sorted (read from networkx's own dicts: the
+        edge views cost more than the walk, and renderers ask this per node)."""
+        if not adj:
+            return []
+        k = None if kind is None else kind.value
+        found = [n for n, keys in adj.items() if k is None or k in keys]
+        if node_kind is not None:
+            nodes = self._g._node
+            found = [n for n in found if nodes[n]["kind"] == node_kind]
+        found.sort()
+        return found
 
     def _walk(self, start: str, upstream: bool, skip: frozenset[str], max_depth: int | None
               ) -> dict[str, int]:
