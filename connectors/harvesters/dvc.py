@@ -984,12 +984,22 @@ class DvcHarvester:
                 yield fast_node(kind, nid, attrs)  # an unchanged value writes nothing
 
     def _emit_groups(self, ctx: HarvestContext, run: _Run) -> Iterator[Node]:
+        from connectors.harvesters.gto import DEPRECATION_PROPERTIES
+
         for gid, attrs in run.groups.items():
             prev = ctx.store.get_node(gid)
             if prev is not None and prev.attrs.get("registry") not in (None, "dvc"):
                 # a group GTO (or another registry) already owns keeps its registry
                 attrs = {k: v for k, v in attrs.items() if k != "registry"}
-            yield Node.make(NodeKind.MODEL_GROUP, gid, **attrs)
+            # `properties` is written whole: dvc.yaml's meta as it is now (a key removed
+            # leaves), next to GTO's deprecation record, which no tag change rewrites
+            stored = (prev.attrs.get("properties") or {}) if prev is not None else {}
+            props = {**{k: v for k, v in stored.items() if k in DEPRECATION_PROPERTIES},
+                     **(attrs.get("properties") or {})}
+            node = Node.make(NodeKind.MODEL_GROUP, gid, **{**attrs, "properties": props})
+            if not props and stored:  # every key gone: written empty, or the old ones stay
+                node = Node.trusted(NodeKind.MODEL_GROUP, gid, {**node.attrs, "properties": {}})
+            yield node
 
     # -- GTO versions → the data version of the artifact path --------------------------------
     def _artifact_edges(self, ctx: HarvestContext, s: GitScan,

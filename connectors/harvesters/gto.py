@@ -63,7 +63,7 @@ TAG_RE = re.compile(
 )
 
 # what the GTO harvester says in a model group's properties (a deprecation)
-_GROUP_PROPS = ("deprecated_at", "deprecation_tag", "deprecated_by", "deprecation_evidence")
+DEPRECATION_PROPERTIES = ("deprecated_at", "deprecation_tag", "deprecated_by", "deprecation_evidence")
 
 REGISTER, DEREGISTER, ASSIGN, UNASSIGN, DEPRECATE, CREATE = (
     "register", "deregister", "assign", "unassign", "deprecate", "create")
@@ -551,7 +551,7 @@ class GtoHarvester:
         """The artifact's facts; ``stored``: its group's properties in the store."""
         gid = model_group_id(art.name)
         deprecated = bool(art.deprecations) and art.last_event in art.deprecations
-        gprops = {k: v for k, v in stored.items() if k not in _GROUP_PROPS}
+        gprops = {k: v for k, v in stored.items() if k not in DEPRECATION_PROPERTIES}
         if art.deprecations:
             d = art.deprecations[-1]
             gprops.update({"deprecated_at": d.time, "deprecation_tag": d.tag,

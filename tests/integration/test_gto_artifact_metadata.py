@@ -99,3 +99,27 @@ def test_a_version_kept_for_the_trail_follows_the_artifact_deprecation(
     finally:
         store.close()
     assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
+
+
+def test_a_dvc_yaml_edit_keeps_the_deprecation(git_repo: GitRepo) -> None:
+    """The DVC harvester rewrites the group when its ``artifacts:`` entry changes; GTO's
+    deprecation record (no tag changed, so GTO does not run) stays, as a fresh harvest has it,
+    and a ``meta`` key removed from dvc.yaml leaves."""
+    git_repo.write("models/nlp/dvc.yaml", DVC_YAML.replace("      owner: team-nlp\n",
+                                                           "      owner: team-nlp\n"
+                                                           "      tier: gold\n"))
+    git_repo.write("models/nlp/model.pt", "w")
+    git_repo.commit("nlp model")
+    git_repo.tag("models/nlp=sentiment@v0.1.0", "register")
+    git_repo.tag("models/nlp=sentiment@deprecated", "deprecate")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "dvc", "gto"])
+    git_repo.write("models/nlp/dvc.yaml", DVC_YAML.replace("NLP sentiment", "NLP sentiment v2"))
+    git_repo.commit("describe it better")
+    api.harvest(git_repo.path, only=["git", "dvc", "gto"])
+    g = _group(git_repo, "models/nlp:sentiment")
+    assert g["description"] == "NLP sentiment v2"
+    props = g["properties"]
+    assert props["deprecation_tag"] == "models/nlp=sentiment@deprecated", props
+    assert props["owner"] == "team-nlp" and "tier" not in props, props
+    assert api.harvest(git_repo.path, only=["git", "dvc", "gto"]).new_events == 0
