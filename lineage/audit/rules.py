@@ -605,6 +605,11 @@ def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
     env = a.get("environment") or "…"
     if a.get("source") == "gto":
         name, _, version = model.partition("@")
+        tag = (a.get("properties") or {}).get("gto_tag")
+        unregistered = ctx.idx.a(str(a.get("model") or "")).get("status") == "unregistered"
+        if tag and unregistered:  # named by its commit: GTO takes no such version
+            return (f"git tag -d '{tag}' && git push origin --delete '{tag}' (GTO cannot "
+                    "unassign a version no tag registers), then lineage harvest")
         return f"gto deprecate {name} {version} {env}, then lineage harvest"
     at = a.get("deployed_at")
     if a.get("retired_at") is not None and ctx.trusted_time(deployment, "retired_at"):
