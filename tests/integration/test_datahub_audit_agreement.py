@@ -127,3 +127,16 @@ def test_a_correction_recorded_before_the_approval_it_names_corrects_nothing(
             and m["aspect"]["json"]["customProperties"].get("lineage_id") == LATE]
     assert len(jobs) == 1
     assert structured(mcps, jobs[0])["approvedBy"] == ["max@example.com", "rita@example.com"]
+
+
+def test_an_alert_record_names_the_follow_ups_the_audit_takes(
+        quickstart_demo: Path, tmp_path: Path) -> None:
+    repo = str(quickstart_demo)
+    alerts = show(repo, "model:churn@v1.0.0")["alerts"]
+    assert alerts and all(a["follow_up"] for a in alerts)
+    mcps = pushed(repo, tmp_path)
+    model = "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.0.0,PROD)"
+    props = (aspect(mcps, model, "mlModelProperties") or {})["customProperties"]
+    for a in alerts:
+        record = json.loads(props["alert." + a["id"].removeprefix("alert:")])
+        assert record["follow_up"] == a["follow_up"]

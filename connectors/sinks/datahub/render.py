@@ -1051,11 +1051,27 @@ class _Planner:
                                          **self.recorded(rid)}
                 if kind == NodeKind.ALERT:
                     value["incident"] = self.incident_urn(rid)
+                    follow = self.follow_ups(rid, anchors)
+                    if follow:
+                        value["follow_up"] = follow
                 text = _json(value)
                 for anchor in anchors:
                     if anchor in self.urn_of:
                         out[anchor][rid] = text
         return out
+
+    def follow_ups(self, alert: str, anchors: set[str]) -> list[str]:
+        """The retrainings ``monitoring-active`` takes as the follow-up of an alert on the
+        versions it names (``lineage show``): a retraining the alert triggered that came too
+        late, or that a correction superseded, is none."""
+        out: set[str] = set()
+        for m in anchors:
+            if self.g.kind(m) != NodeKind.MODEL:
+                continue
+            for rec in (self.explain(m) or {}).get("alerts", []):
+                if rec["id"] == alert:
+                    out.update(rec["follow_up"])
+        return sorted(out)
 
     def plan_openlineage_jobs(self) -> list[EntityPlan]:
         """The jobs of OpenLineage runs (those no DVC stage stands for): a ``dataJob`` the
