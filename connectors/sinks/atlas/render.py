@@ -30,15 +30,13 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lineage.audit.context import audit_context
 from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
 
 if TYPE_CHECKING:
     from lineage.audit.engine import AuditContext
-    from lineage.audit.index import AuditIndex
-    from lineage.audit.policy import Policy
     from lineage.graph import LineageGraph
-    from lineage.store import Store
 
 QN_SUFFIX = "@lineage"
 STEP_SUFFIX = "#deploy"
@@ -128,19 +126,6 @@ def _non_finite(d: dict[str, Any] | None) -> dict[str, str]:
         elif isinstance(v, float) and not math.isfinite(v):
             out[f"metric:{k}"] = "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
     return out
-
-
-def audit_context(source: LineageGraph | Store | AuditIndex, now: datetime | None = None,
-                  policy: Policy | None = None) -> AuditContext:
-    """The audit's context over ``source`` (a graph, a store or an index), as ``lineage
-    audit`` builds it: the store's index carries when each record was written, which the
-    audit reads (a date later than its writing is no evidence, a correction written before
-    what it names corrects nothing). ``policy``: the built-in default when not given."""
-    from lineage.audit import build_index, resolve_policy
-    from lineage.audit.engine import AuditContext
-
-    when = now or datetime.now(UTC)
-    return AuditContext(build_index(source), policy or resolve_policy(None)[0], when)
 
 
 class _Renderer:

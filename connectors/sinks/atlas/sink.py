@@ -37,8 +37,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from connectors.sinks.atlas.client import AtlasError, AtlasHttp
-from connectors.sinks.atlas.render import audit_context, references, render_graph
+from connectors.sinks.atlas.render import references, render_graph
 from connectors.sinks.atlas.typesystem import TypeSystem, load_typedefs
+from lineage.audit.context import push_context
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
 from lineage.model import NodeKind
@@ -53,11 +54,6 @@ log = logging.getLogger("lineage.sinks.atlas")
 
 DEFAULT_BATCH = 200
 NO_BM = digest({})  # the business metadata state of an entity nothing was sent for
-# the nodes the governance state is read from: versions, registered models, deployments and
-# the governance records
-RECORD_NODE_KINDS = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT,
-                     NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
-                     NodeKind.ALERT, NodeKind.DOCUMENT)
 # business metadata another store may have pushed from records only it holds: the attribute
 # naming them and the date that orders them (None: every record counts, none is "latest")
 KNOWN_ELSEWHERE: dict[str, tuple[str, str | None]] = {
@@ -238,20 +234,9 @@ def build_request(batch: list[dict[str, Any]], by_qn: dict[str, dict[str, Any]],
 
 
 def store_audit(graph: LineageGraph, ctx: PushContext) -> AuditContext:
-    """The audit's context as ``lineage audit`` builds it for this push: the store's index
-    (it knows when each record was written) and the policy in force in the repository; the
-    graph's own index when the graph is not the store's (a node of it the store lacks)."""
-    from lineage.audit import build_index, resolve_policy
-
-    cfg_policy = getattr(ctx.config, "policy", None)
-    policy = resolve_policy(ctx.repo_path, None, cfg_policy)[0]
-    idx = build_index(ctx.store)
-    if any(n.id not in idx.attrs and not graph.is_placeholder(n.id)
-           for kind in RECORD_NODE_KINDS for n in graph.nodes(kind)):
-        recorded = idx.recorded
-        idx = build_index(graph)
-        idx.recorded = {k: v for k, v in recorded.items() if k in idx.attrs}
-    return audit_context(idx, policy=policy)
+    """The audit's context as ``lineage audit`` builds it for this push
+    (:func:`lineage.audit.context.push_context`)."""
+    return push_context(graph, ctx.store, ctx.repo_path, ctx.config)
 
 
 def _placeholder(item: dict[str, Any]) -> bool:

@@ -38,19 +38,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lineage.audit.context import audit_context
 from lineage.model import EdgeKind, NodeKind
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     from lineage.audit.engine import AuditContext
-    from lineage.audit.index import AuditIndex
-    from lineage.audit.policy import Policy
     from lineage.graph import LineageGraph
-    from lineage.store import Store
 
 __all__ = [
     "APPROVER_OWNERSHIP_TYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX", "STRUCTURED_PROPERTIES",
@@ -142,19 +140,6 @@ class EntityPlan:
 
 
 # -- small helpers -----------------------------------------------------------------------------
-def audit_context(source: LineageGraph | Store | AuditIndex, now: datetime | None = None,
-                  policy: Policy | None = None) -> AuditContext:
-    """The audit's context over ``source`` (a graph, a store or an index), as ``lineage
-    audit`` builds it: the store's index carries when each record was written, which the
-    audit reads (a date later than its writing is no evidence, a correction written before
-    what it names corrects nothing). ``policy``: the built-in default when not given."""
-    from lineage.audit import build_index, resolve_policy
-    from lineage.audit.engine import AuditContext
-
-    return AuditContext(build_index(source), policy or resolve_policy(None)[0],
-                        now or datetime.now(UTC))
-
-
 def _ms(t: Any) -> int | None:
     """ISO time (as stored in attrs) → epoch milliseconds; None stays None."""
     if not t:

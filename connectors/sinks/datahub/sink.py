@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 
 from lineage.errors import ConfigError, InputError, LineageError, SinkError
-from lineage.model import NodeKind
 from lineage.plugins import PushContext, PushResult
 from lineage.runtime import gc_paused
 
@@ -102,29 +101,13 @@ def store_version(store: Any) -> str:
 TIMED_RECORDS = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 
 
-RECORD_NODE_KINDS = (NodeKind.MODEL, NodeKind.MODEL_GROUP, NodeKind.DEPLOYMENT,
-                     NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
-                     NodeKind.ALERT, NodeKind.DOCUMENT)
-
-
 def store_audit(graph: LineageGraph, store: Any, repo_path: Any = None,
                 config: Any = None) -> AuditContext:
-    """The audit's context as ``lineage audit`` builds it for this push: the store's index
-    (it knows when each record was written) and the policy in force in the repository; the
-    graph's own index when the graph is not the store's (a node of it the store lacks)."""
-    from connectors.sinks.datahub.render import audit_context
-    from lineage.audit import build_index, resolve_policy
+    """The audit's context as ``lineage audit`` builds it for this push
+    (:func:`lineage.audit.context.push_context`)."""
+    from lineage.audit.context import push_context
 
-    policy = resolve_policy(repo_path, None, getattr(config, "policy", None))[0]
-    if store is None:
-        return audit_context(graph, policy=policy)
-    idx = build_index(store)
-    if any(n.id not in idx.attrs and not graph.is_placeholder(n.id)
-           for kind in RECORD_NODE_KINDS for n in graph.nodes(kind)):
-        recorded = idx.recorded
-        idx = build_index(graph)
-        idx.recorded = {k: v for k, v in recorded.items() if k in idx.attrs}
-    return audit_context(idx, policy=policy)
+    return push_context(graph, store, repo_path, config)
 
 
 def record_times(store: Any) -> dict[str, tuple[str | None, str | None]]:
