@@ -204,6 +204,14 @@ def _print_summary(result: Any, failed: bool = False) -> None:
     if result.target == "datahub-lite" and result.details.get("destination") and not failed:
         console.print("Browse it: [bold]datahub lite ls /[/] with ~/.datahubenv pointing at "
                       "this file (docs/datahub.md#datahub-lite-default)", soft_wrap=True)
+    kept = result.details.get("kept_records")
+    if kept:  # a partial store (a CI clone): what it left of the destination's fuller view
+        shown = "; ".join(kept[:5]) + (f" (and {len(kept) - 5} more)" if len(kept) > 5 else "")
+        err_console.print(
+            f"[yellow]warning:[/] the destination holds governance records this store does "
+            f"not know: {escape(shown)}; what shows them was left as it is (harvest the "
+            "records, or push from the store that holds them; -o replace_records=true "
+            "replaces them)", soft_wrap=True)
     stale = result.details.get("stale_entities")
     if stale:
         err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "

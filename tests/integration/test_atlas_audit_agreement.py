@@ -230,8 +230,11 @@ def test_a_fresh_clone_that_lacks_an_approval_leaves_the_fuller_status_in_atlas(
     subprocess.run(["git", "clone", "-q", repo, str(ci)], check=True)
     lineage("init", "-C", str(ci))
     lineage("harvest", "-C", str(ci))
-    lineage("push", "--to", "atlas", "-C", str(ci))
+    res = lineage("push", "--to", "atlas", "-C", str(ci))
     assert status() == before
+    # and says what it left (a partial store's push is no silent half)
+    said = " ".join(res.stderr.split())
+    assert "warning:" in said and "lineage_approval_status on model:churn@v1.1.0" in said, said
     assert status(LATE, "lineage_deployment") == late
     # the store that knows them all pushes again: nothing changed in Atlas, nothing to send
     n = len(atlas.requests)

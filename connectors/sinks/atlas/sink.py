@@ -567,6 +567,8 @@ class AtlasSink:
                     n for n in KNOWN_ELSEWHERE if n in held and
                     self._known_elsewhere(n, held[n], bm.get(n), known)]
                 if elsewhere:
+                    details.setdefault("kept_records", []).extend(
+                        f"{n} on {qn}" for n in elsewhere)  # `lineage push` says it
                     bm = {n: a for n, a in bm.items() if n not in elsewhere}
                     held = {n: a for n, a in held.items() if n not in elsewhere}
                     deferred = True

@@ -602,6 +602,7 @@ class DataHubSinkBase(ABC):
         shown = "; ".join(f"{what} on {urn}" for what, urn in sorted(missing)[:5])
         more = len(missing) - 5
         result.details["kept_records"] = sorted(f"{what} on {urn}" for what, urn in missing)
+        # (for API users who configure logging; `lineage push` says it in its summary)
         log.warning("%s holds governance records this store does not know: %s%s; %d aspect(s) "
                     "holding them were left as they are (harvest the records, or push from the "
                     "store that holds them; -o replace_records=true replaces them)",
