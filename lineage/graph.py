@@ -118,6 +118,44 @@ class LineageGraph:
         kind: NodeKind = self._g.nodes[node_id]["kind"]
         return kind
 
+    def current_repository(self, repo: str) -> str:
+        """``repo`` as the repository is named now: the chain of ``superseded_by`` (a remote
+        added or changed moved its identity; the former id's facts stay in the trail)
+        followed to its end (a cycle, which no harvest writes, stops where it closes)."""
+        seen = {repo}
+        while repo in self._g:
+            after = self._g.nodes[repo]["attrs"].get("superseded_by")
+            if not after or after in seen:
+                break
+            repo = str(after)
+            seen.add(repo)
+        return repo
+
+    def former_identity_twins(self) -> dict[str, str]:
+        """Data and stage nodes harvested under a former identity of their repository → the
+        same file version or lock entry under the current one, where the harvest after the
+        move wrote it (ids embed the repository: ``data:<repo key>:<path>@<hash>``)."""
+        from lineage.ids import repo_key
+
+        moved = {r: self.current_repository(r) for r in self.node_ids(NodeKind.REPOSITORY)
+                 if self._g.nodes[r]["attrs"].get("superseded_by")}
+        out: dict[str, str] = {}
+        if not moved:
+            return out
+        for nid, d in self._g.nodes(data=True):
+            if d["kind"] not in (NodeKind.DATA, NodeKind.STAGE):
+                continue
+            repo = d["attrs"].get("repository")
+            now = moved.get(repo) if repo else None
+            if now is None or now == repo:
+                continue
+            prefix = f"{d['kind'].value}:{repo_key(repo)}:"
+            if nid.startswith(prefix):
+                twin = f"{d['kind'].value}:{repo_key(now)}:{nid[len(prefix):]}"
+                if twin in self._g:
+                    out[nid] = twin
+        return out
+
     def is_placeholder(self, node_id: str) -> bool:
         return bool(self._g.nodes[node_id].get(PLACEHOLDER))
 

@@ -82,6 +82,9 @@ class RepositoryAttrs(_Attrs):
     url: str | None = Field(None, description="remote URL as configured (credentials removed)")
     path: str | None = Field(None, description="local path where it was harvested")
     root_commit: str | None = None
+    superseded_by: str | None = Field(
+        None, description="the repository id this one became (a remote added or changed): its "
+        "facts stay in the audit trail, catalogs show them under the new id")
 
 
 class CommitAttrs(_Attrs):

@@ -178,6 +178,45 @@ def governance_repo(git_repo: GitRepo) -> GitRepo:
     return git_repo
 
 
+def dvc_pipeline(repo: GitRepo) -> str:
+    """``dvc add`` of ``data/raw.csv`` and a one-stage pipeline (``prepare``: raw →
+    ``data/prepared.csv``) reproduced and committed; returns the commit."""
+    repo.dvc("init", "-q")
+    repo.write("data/raw.csv", "id,churned\n1,0\n2,1\n")
+    repo.dvc("add", "-q", "data/raw.csv")
+    repo.write("dvc.yaml", "stages:\n  prepare:\n    cmd: cp data/raw.csv data/prepared.csv\n"
+                           "    deps: [data/raw.csv]\n    outs: [data/prepared.csv]\n")
+    repo.dvc("repro", "-q")
+    return repo.commit("data and pipeline")
+
+
+REMOTE_ADDED_URL = "https://github.com/acme/churn.git"
+
+
+@pytest.fixture
+def remote_added_repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+    """A DVC pipeline harvested, and a run recorded (reading ``data/prepared.csv``), while the
+    repository had no remote; then the remote added (:data:`REMOTE_ADDED_URL`) and harvested
+    again: its facts are under two identities, ``root:<sha>`` and ``github.com/acme/churn``."""
+    from typer.testing import CliRunner
+
+    from lineage import api
+    from lineage.cli.main import app
+
+    dvc_pipeline(git_repo)
+    api.init(git_repo.path)
+    api.harvest(git_repo.path)
+    monkeypatch.chdir(git_repo.path)
+    res = CliRunner().invoke(app, [
+        "record", "run", "--name", "train", "--run-id", "r-before-remote", "--input",
+        "data/prepared.csv", "--start", "2026-01-02T00:00:00Z", "--end", "2026-01-02T01:00:00Z"])
+    assert res.exit_code == 0, res.output
+    api.harvest(git_repo.path)
+    git_repo.git("remote", "add", "origin", REMOTE_ADDED_URL)
+    api.harvest(git_repo.path)
+    return git_repo
+
+
 @pytest.fixture(scope="session")
 def quickstart_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quickstart demo (git, DVC, GTO, recorded runs, governance records; harvested and

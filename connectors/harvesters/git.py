@@ -101,6 +101,24 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
     return attrs
 
 
+def _mark_moved(ctx: HarvestContext, repo_id: str) -> Iterator[Node]:
+    """Mark the former identities of this repository that an earlier version moved away from
+    without saying where to (``superseded_by``): repository nodes whose checkout path the move
+    cleared and that contain a commit this one contains. Once per node: none is left after."""
+    conn = ctx.store.conn
+    candidates = [r[0] for r in conn.execute(
+        "SELECT id FROM nodes WHERE kind = 'repository' AND id != ? "
+        "AND json_extract(attrs, '$.path') IS NULL "
+        "AND json_extract(attrs, '$.superseded_by') IS NULL", (repo_id,))]
+    for old in candidates:
+        shared = conn.execute(
+            "SELECT 1 FROM edges a WHERE a.source = ? AND a.kind = 'contains' AND EXISTS ("
+            "SELECT 1 FROM edges b WHERE b.source = ? AND b.target = a.target "
+            "AND b.kind = 'contains') LIMIT 1", (old, repo_id)).fetchone()
+        if shared is not None:
+            yield Node.trusted(NodeKind.REPOSITORY, old, {"superseded_by": repo_id})
+
+
 class GitHarvester:
     """Commits, parents, tags and branch heads of the repository (see module docstring)."""
 
@@ -131,8 +149,12 @@ class GitHarvester:
                 # node stays in the audit trail)
                 props = {k: v for k, v in (old.attrs.get("properties") or {}).items()
                          if not k.startswith("branch:")}
-                yield Node.trusted(NodeKind.REPOSITORY, old.id, {"path": None,
-                                                                 "properties": props})
+                # and the catalogs show its facts under the new id (one dataset per path, not
+                # one per identity the repository ever had)
+                yield Node.trusted(NodeKind.REPOSITORY, old.id, {
+                    "path": None, "properties": props, "superseded_by": base.repo_id})
+        else:
+            yield from _mark_moved(ctx, base.repo_id)
         s = scan(ctx, since)
         yield from self._facts(ctx, s, previous, set(released))
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
@@ -152,6 +174,9 @@ class GitHarvester:
         # branch heads are the repository's moving state, written whole ({} clears them)
         repo_attrs["properties"] = {f"branch:{name}": sha
                                     for name, sha in s.branch_heads().items()}
+        held_repo = ctx.store.get_node(repo)
+        if held_repo is not None and held_repo.attrs.get("superseded_by"):
+            repo_attrs["superseded_by"] = None  # the checkout took this identity back
         yield Node.trusted(NodeKind.REPOSITORY, repo, repo_attrs)
         yield from self._untagged_branches(ctx)
 

@@ -107,6 +107,7 @@ def push(
       lineage push --to datahub-file metadata.json  # for `datahub ingest`
       lineage push --to datahub-rest --server http://localhost:8080
       lineage push --json --full
+      lineage push -o remove_stale=true   # soft-delete entities gone from it
 
     Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) ·
     2 usage or configuration error ·
@@ -214,5 +215,11 @@ def _print_summary(result: Any, failed: bool = False) -> None:
             "replaces them)", soft_wrap=True)
     stale = result.details.get("stale_entities")
     if stale:
+        how = "; -o remove_stale=true soft-deletes them" \
+            if str(result.target).startswith("datahub") else ""
         err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
-                          "(left in place)[/]")
+                          f"(left in place{how})[/]")
+    removed = result.details.get("removed_entities")
+    if removed:
+        console.print(f"Soft-deleted {removed} entities pushed before that are no longer in "
+                      "the graph (status removed: true).")

@@ -269,3 +269,27 @@ def test_a_wrong_token_is_still_refused_as_such(store, tmp_path) -> None:
             DataHubRestSink().push(fixed_graph(), ctx_for(store, tmp_path, server=gms.url,
                                                           token=SecretStr("wrong")))
     assert "refused the token (HTTP 401)" in exc.value.message
+
+
+def test_remove_stale_soft_deletes_what_the_graph_lost_on_gms(store, tmp_path) -> None:
+    """``-o remove_stale=true``: an entity pushed before that the graph no longer renders gets
+    DataHub's soft delete (``status.removed``), which GMS takes for any entity."""
+    from lineage.model import Node, NodeKind
+
+    extra = "data:github.com/acme/churn:data/extra.csv@md5:" + "0" * 32
+    urn = "urn:li:dataset:(urn:li:dataPlatform:dvc,github.com/acme/churn/data/extra.csv,PROD)"
+    before = fixed_graph()
+    before.add([Node.make(NodeKind.DATA, extra, path="data/extra.csv", hash="md5:" + "0" * 32,
+                          repository="repository:github.com/acme/churn")])
+    with running_gms(token=TOKEN) as gms:
+        ctx = ctx_for(store, tmp_path, server=gms.url, token=SecretStr(TOKEN))
+        DataHubRestSink().push(before, ctx)
+        assert gms.aspect(urn, "datasetProperties")
+        kept = DataHubRestSink().push(fixed_graph(), ctx)
+        assert kept.details["stale_entities"] == 1 and gms.aspect(urn, "status") is None
+        gone = DataHubRestSink().push(fixed_graph(), ctx_for(
+            store, tmp_path, server=gms.url, token=SecretStr(TOKEN), remove_stale="true"))
+        assert gone.written == 1 and gone.details["removed_entities"] == 1
+        assert gms.aspect(urn, "status") == {"removed": True}
+        back = DataHubRestSink().push(before, ctx)
+        assert gms.aspect(urn, "status") == {"removed": False} and back.failed == 0

@@ -139,6 +139,11 @@ class _Renderer:
         # approvals that count for a deployment and why, the retraining that trained a version
         self.audit = audit if audit is not None else audit_context(graph, when)
         self._explained: dict[str, dict[str, Any]] = {}
+        # a file version or lock entry harvested under a former identity of its repository
+        # (before a remote was added) is the entity of its twin under the current one: one
+        # entity per version, and what named the former (a run recorded before the move)
+        # refers to it
+        self.twin = graph.former_identity_twins()
 
     @property
     def superseded(self) -> dict[str, list[str]]:
@@ -168,7 +173,7 @@ class _Renderer:
 
     # -- helpers ------------------------------------------------------------------------------
     def rendered(self, nid: str) -> bool:
-        if nid not in self.g:
+        if nid not in self.g or nid in self.twin:
             return False
         kind = self.g.kind(nid)
         if kind not in ENTITY_TYPE:
@@ -177,17 +182,19 @@ class _Renderer:
         return not (kind == NodeKind.APPROVAL and self.g.is_placeholder(nid))
 
     def ref(self, nid: str) -> dict[str, Any]:
+        nid = self.twin.get(nid, nid)
         return {"typeName": ENTITY_TYPE[self.g.kind(nid)],
                 "uniqueAttributes": {"qualifiedName": qualified_name(nid)}}
 
     def refs(self, ids: list[str] | set[str], kinds: set[NodeKind] | None = None
              ) -> list[dict[str, Any]]:
-        keep = sorted(i for i in set(ids)
-                      if self.rendered(i) and (kinds is None or self.g.kind(i) in kinds))
+        keep = [i for i in sorted({self.twin.get(i, i) for i in ids})
+                if self.rendered(i) and (kinds is None or self.g.kind(i) in kinds)]
         return [self.ref(i) for i in keep]
 
     def one(self, ids: list[str], kind: NodeKind) -> dict[str, Any] | None:
-        keep = sorted(i for i in ids if self.rendered(i) and self.g.kind(i) == kind)
+        keep = sorted(i for i in {self.twin.get(i, i) for i in ids}
+                      if self.rendered(i) and self.g.kind(i) == kind)
         return self.ref(keep[0]) if keep else None
 
     def preds(self, nid: str, edge: EdgeKind, kind: NodeKind | None = None) -> list[str]:
@@ -466,9 +473,9 @@ class _Renderer:
             source, _, native = rest.partition(":")
             inputs = self.preds(nid, EdgeKind.INPUT) + self.preds(nid, EdgeKind.CODE)
             outputs = self.succs(nid, EdgeKind.OUTPUT) + self.succs(nid, EdgeKind.PRODUCED)
-            pins = {qualified_name(e.source): str(e.attrs["pin"])
+            pins = {qualified_name(self.twin.get(e.source, e.source)): str(e.attrs["pin"])
                     for e in self.g.in_edges(nid, EdgeKind.INPUT)
-                    if e.attrs.get("pin") and self.rendered(e.source)}
+                    if e.attrs.get("pin") and self.rendered(self.twin.get(e.source, e.source))}
             attrs = {"name": a.get("name") or a.get("run_id") or native,
                      "runSource": a.get("source") or source, "runId": a.get("run_id") or native,
                      "experiment": a.get("experiment"), "experimentId": a.get("experiment_id"),

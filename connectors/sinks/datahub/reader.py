@@ -290,6 +290,12 @@ class _Reader:
                       and u not in self.placeholder_urns)
 
     def build(self) -> LineageGraph:
+        # soft-deleted entities (``status.removed``: ``datahub delete --soft``, a push with
+        # ``-o remove_stale=true``) are gone from the catalog people browse, and from its audit
+        for urn in [u for u, aspects in self.aspects.items()
+                    if getattr(aspects.get("status"), "removed", False)]:
+            del self.aspects[urn]
+            self.types.pop(urn, None)
         self.collect()
         self.undescribed()
         for urn in self.urns("mlModelGroup"):

@@ -506,8 +506,8 @@ class DataHubRestSink(_TransportSink):
     name: ClassVar[str] = "datahub-rest"
     batch_size: ClassVar[int] = 100
     option_keys: ClassVar[tuple[str, ...]] = (
-        "backoff", "batch_size", "full", "lowercase_urns", "openapi", "replace_records",
-        "retries", "server", "timeout", "token")
+        "backoff", "batch_size", "full", "lowercase_urns", "openapi", "remove_stale",
+        "replace_records", "retries", "server", "timeout", "token")
     settings: RestSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
@@ -533,8 +533,8 @@ class DataHubKafkaSink(_TransportSink):
     name: ClassVar[str] = "datahub-kafka"
     batch_size: ClassVar[int] = 500
     option_keys: ClassVar[tuple[str, ...]] = (
-        "batch_size", "bootstrap", "full", "lowercase_urns", "producer.", "schema_registry.",
-        "schema_registry_url", "topic")
+        "batch_size", "bootstrap", "full", "lowercase_urns", "producer.", "remove_stale",
+        "schema_registry.", "schema_registry_url", "topic")
     settings: KafkaSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:

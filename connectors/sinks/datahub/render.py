@@ -503,6 +503,7 @@ class _Planner:
         self.audit = audit if audit is not None else audit_context(graph)
         self.superseded: dict[str, list[str]] = self.audit.superseded
         self._explained: dict[str, dict[str, Any] | None] = {}
+        self._current: dict[str, str] = {}
 
     def explain(self, model_nid: str | None) -> dict[str, Any] | None:
         """What the audit reads of the version class of ``model_nid`` (None: no class),
@@ -527,17 +528,41 @@ class _Planner:
         return self._by_kind.get(kind, [])
 
     def repo_key(self, a: dict[str, Any], nid: str) -> str:
+        """The key of the repository a data or stage node belongs to, as the repository is
+        named now: a remote added or changed moved its identity (``superseded_by``), and the
+        facts harvested under the former id (kept in the store's audit trail) are the same
+        files and stages, so they land on the same datasets and jobs."""
+        from lineage.ids import repo_key
+
         repo = a.get("repository")
         if repo:
-            from lineage.ids import repo_key
-
-            return repo_key(repo)
+            return repo_key(self.current_repository(str(repo)))
         # data:<repo key>:<path>@hash — fall back to the id's repository part
         body = nid.split(":", 1)[1]
         path = a.get("path") or ""
         if path and f":{path}@" in body:
-            return body.split(f":{path}@", 1)[0]
+            key = body.split(f":{path}@", 1)[0]
+            return repo_key(self.current_repository(f"repository:{key}"))
         return ""
+
+    def current_repository(self, repo: str) -> str:
+        """``repo`` as the repository is named now: its ``superseded_by`` chain followed."""
+        found = self._current.get(repo)
+        if found is None:
+            found = self._current[repo] = self.graph.current_repository(repo)
+        return found
+
+    def former(self, nid: str) -> bool:
+        """A data or stage node harvested under a former identity of its repository."""
+        repo = self.attrs(nid).get("repository")
+        return bool(repo) and self.current_repository(str(repo)) != repo
+
+    def current_nodes(self, nids: list[str]) -> list[str]:
+        """The nodes of an entity harvested under the repository's current identity, when
+        any is (a remote added re-harvests every fact under the new id): the view is theirs
+        alone, not the old id's copies of the same versions and lock entries."""
+        now = [n for n in nids if not self.former(n)]
+        return now or nids
 
     def dataset_name(self, nid: str) -> str:
         a = self.attrs(nid)
@@ -814,7 +839,7 @@ class _Planner:
             by_urn[self.urn_of[nid]].append(nid)
         plans = []
         for urn in sorted(by_urn):
-            nids = by_urn[urn]
+            nids = self.current_nodes(by_urn[urn])
             a0 = self.attrs(nids[0])
             versions = sorted({str(self.attrs(n).get("hash") or "unversioned") for n in nids})
             foreign = self.foreign_dataset(nids[0], a0)
@@ -1094,7 +1119,7 @@ class _Planner:
             by_urn[self.urn_of[nid]].append(nid)
         plans = []
         for urn in sorted(by_urn):
-            nids = by_urn[urn]
+            nids = self.current_nodes(by_urn[urn])
             # the latest lock entry describes the job; older ones are its history
             latest = max(nids, key=lambda n: (self.commit_time(self.attrs(n).get("commit")),
                                               self.attrs(n).get("commit") or "", n))
@@ -2216,9 +2241,21 @@ def cleared(urn: str, aspect_name: str) -> MetadataChangeProposalWrapper | None:
         "dataProcessInstanceOutput": lambda: sc.DataProcessInstanceOutputClass(outputs=[]),
         "dataProcessInstanceRelationships":
             lambda: sc.DataProcessInstanceRelationshipsClass(upstreamInstances=[]),
+        # an entity a push removed (``removed``) that the graph renders again
+        "status": lambda: sc.StatusClass(removed=False),
     }
     make = empty.get(aspect_name)
     return MetadataChangeProposalWrapper(entityUrn=urn, aspect=make()) if make else None
+
+
+def removed(urn: str) -> MetadataChangeProposalWrapper:
+    """DataHub's soft delete of an entity pushed before that the graph renders no longer
+    (``-o remove_stale=true``, as stateful ingestion's ``remove_stale_metadata``): hidden from
+    search and browse, its aspects kept; :func:`cleared` brings it back."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata import schema_classes as sc
+
+    return MetadataChangeProposalWrapper(entityUrn=urn, aspect=sc.StatusClass(removed=True))
 
 
 def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:

@@ -218,7 +218,7 @@ class DataHubSinkBase(ABC):
     batch_size: ClassVar[int] = 1000
     # the ``-o KEY=VALUE`` keys this target reads (a key ending in "." is a prefix)
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "full", "lowercase_urns",
-                                              "replace_records")
+                                              "remove_stale", "replace_records")
     # True when ``--full`` starts the destination afresh (an MCP file is rewritten): nothing
     # pushed before is left in it to clear
     full_rewrites: ClassVar[bool] = False
@@ -321,6 +321,8 @@ class DataHubSinkBase(ABC):
         with gc_paused():
             # (push_store knows the store changed: the digest would only cost time there)
             gdigest = graph_digest(graph, platform, env, lower) if digest else ""
+            if digest and option_flag(ctx.options, "remove_stale"):
+                gdigest += ":remove_stale"
             last = {} if reset else ctx.store.state_get_all(gns)
             if digest and not reset and last.get("digest") == gdigest \
                     and self._check(last.get("dest"), int(last.get("mcps", 0))):
@@ -371,6 +373,8 @@ class DataHubSinkBase(ABC):
         gns = ns + GRAPH_SUFFIX
         reset = option_flag(ctx.options, "full") or self._destination_is_empty()
         settings = settings_digest(platform, env, self._lowercase(ctx))
+        if option_flag(ctx.options, "remove_stale"):  # a push that also removes what the last
+            settings += ":remove_stale"  # one left in place: not the same push
         marker = f"{store_version(ctx.store)}:{settings}"
         if not reset:
             last = ctx.store.state_get_all(gns)
@@ -463,7 +467,24 @@ class DataHubSinkBase(ABC):
                 ctx.progress("render", i, len(plans))
         ctx.progress("render", len(plans), len(plans))
         stale = sorted(k for k in state if k.startswith(VIEW_PREFIX) and k not in seen_views)
-        if stale:
+        # a removal acknowledged: what the state remembered of the entity goes with its view,
+        # but for its ``status``, so the entity is brought back should the graph render it again
+        forget: dict[str, list[str]] = {}
+        if stale and option_flag(ctx.options, "remove_stale"):
+            from connectors.sinks.datahub.render import removed
+
+            held = sorted(state if sent is None else sent)
+            for vkey in stale:
+                urn = vkey[len(VIEW_PREFIX):]
+                m = removed(urn)
+                obj = serialize(m)
+                _prepare(m, obj)
+                key = f"{urn}|{m.aspectName}"
+                to_send.append((m, key, _hash(obj["aspect"]["json"])))
+                origin.setdefault(urn, [])
+                forget[key] = [vkey] + [k for k in held if k.startswith(f"{urn}|") and k != key]
+            result.details["removed_entities"] = len(stale)
+        elif stale:
             result.details["stale_entities"] = len(stale)
 
         if schema_problems:
@@ -512,6 +533,10 @@ class DataHubSinkBase(ABC):
                 for j in range(start, end):
                     items += view_after.get(j, [])
                 self._remember(ctx, ns, items)
+                gone = [k for _, key, _ in batch for k in forget.get(key, ())]
+                if gone:
+                    with ctx.store.transaction():
+                        ctx.store.state_delete(ns, gone)
                 result.written = end
                 ctx.progress(f"push {self.name}", end, total)
             ok = True
@@ -699,7 +724,7 @@ class DataHubLiteSink(DataHubSinkBase):
     name: ClassVar[str] = "datahub-lite"
     batch_size: ClassVar[int] = 2000
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
-                                              "replace_records")
+                                              "remove_stale", "replace_records")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None,
                  lowercase_urns: bool | None = None) -> None:
@@ -894,7 +919,7 @@ class DataHubFileSink(DataHubSinkBase):
     full_rewrites: ClassVar[bool] = True
     batch_size: ClassVar[int] = 5000
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
-                                              "replace_records")
+                                              "remove_stale", "replace_records")
 
     def __init__(self, *, platform: str | None = None, env: str | None = None,
                  lowercase_urns: bool | None = None) -> None:
