@@ -269,6 +269,9 @@ class GtoHarvester:
                              {**n.attrs, "retired_at": now, "properties": props})
         group_deprecated = {str(f.attrs.get("group")): bool(f.attrs.get("deprecated"))
                             for f in derived.values() if f.kind == NodeKind.MODEL}
+        # an artifact none of whose tags is left (GTO no longer knows it): its deprecation tag
+        # went too, so neither it nor a version kept for the trail is deprecated any more
+        gone_groups: set[str] = set()
         for n in store.find_nodes(NodeKind.MODEL, registry="gto"):
             a = n.attrs
             props = dict(a.get("properties") or {})
@@ -288,10 +291,14 @@ class GtoHarvester:
             in_stage = bool(a.get("stage") or props.get("stages"))
             # deprecation is the artifact's: a version kept for the trail follows it
             was = bool(a.get("deprecated"))
-            deprecated = group_deprecated.get(str(a.get("group")), was)
+            group = str(a.get("group"))
+            known = model_group_id(group) in derived
+            deprecated = group_deprecated.get(group, was if known else False)
             if not (a.get("status") == "registered" or in_stage or deprecated != was) \
                     or not of_this_repo(a.get("commit")):
                 continue
+            if not known:
+                gone_groups.add(group)
             props.pop("stages", None)  # no tag puts it in a stage any more
             attrs = {**a, "deprecated": deprecated, "stage": None, "properties": props}
             if a.get("status") != "registered":
@@ -309,6 +316,13 @@ class GtoHarvester:
                             commit=a.get("commit"))
             yield _validated(NodeKind.MODEL, n.id, {**attrs, "status": "deregistered"},
                              clear=("stage",))
+        for group in sorted(gone_groups):
+            g = store.get_node(model_group_id(group))
+            props = dict((g.attrs.get("properties") or {}) if g is not None else {})
+            if g is not None and any(k in props for k in DEPRECATION_PROPERTIES):
+                # (written whole: a node write merges attributes key by key)
+                yield Node.trusted(NodeKind.MODEL_GROUP, g.id, {"properties": {
+                    k: v for k, v in props.items() if k not in DEPRECATION_PROPERTIES}})
 
     # -- reading tags -------------------------------------------------------------------------
     def _events(self, ctx: HarvestContext, tags: dict[str, str], s: Any) -> list[TagEvent]:

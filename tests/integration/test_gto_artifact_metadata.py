@@ -123,3 +123,28 @@ def test_a_dvc_yaml_edit_keeps_the_deprecation(git_repo: GitRepo) -> None:
     assert props["deprecation_tag"] == "models/nlp=sentiment@deprecated", props
     assert props["owner"] == "team-nlp" and "tier" not in props, props
     assert api.harvest(git_repo.path, only=["git", "dvc", "gto"]).new_events == 0
+
+
+def test_every_tag_deleted_leaves_no_deprecation_behind(git_repo: GitRepo) -> None:
+    """``gto deprecate churn --delete`` and ``gto deregister churn v1.0.0 --delete``: GTO no
+    longer knows the artifact at all. The store keeps the version (deregistered) and the
+    group for the trail, but neither is said to be deprecated any more, as when only the
+    deprecation tag goes."""
+    git_repo.write("model.pkl", "1")
+    git_repo.commit("train")
+    git_repo.tag("churn@v1.0.0", "register")
+    git_repo.tag("churn@deprecated", "deprecate")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path, only=["git", "gto"])
+    git_repo.git("tag", "-d", "churn@deprecated")
+    git_repo.git("tag", "-d", "churn@v1.0.0")
+    api.harvest(git_repo.path, only=["git", "gto"])
+    assert not _group(git_repo, "churn").get("properties")
+    store = api.open_store(git_repo.path)
+    try:
+        v1 = store.get_node("model:churn@v1.0.0")
+        assert v1 is not None and v1.attrs["status"] == "deregistered"
+        assert v1.attrs["deprecated"] is False
+    finally:
+        store.close()
+    assert api.harvest(git_repo.path, only=["git", "gto"]).new_events == 0
