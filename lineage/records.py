@@ -1139,7 +1139,13 @@ def parse_file(path: StrPath, repo_root: StrPath) -> list[LoadedRecord]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=rel) from None
+        # named as the folder lists it: a dangling link's target is no file to look for
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(repo_root)).as_posix()
+        except ValueError:
+            pass
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=rel,
+                         hint="fix the file's permissions or link, or remove it") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -1151,7 +1157,7 @@ def parse_file(path: StrPath, repo_root: StrPath) -> list[LoadedRecord]:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
     except ValueError:
         return str(path)
 
@@ -1311,9 +1317,11 @@ def record_files(folder: StrPath, skip: Iterable[StrPath] = ()) -> list[Path]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         out += [Path(dirpath, n) for n in filenames
                 if n.endswith((".yaml", ".yml", ".json")) and not n.startswith(".")]
-    skipped = {Path(p).resolve() for p in skip}
+    # realpath, not Path.resolve: a symlink loop among the files raises RuntimeError there;
+    # here it stays a path, and reading it gives the one-line error naming the file
+    skipped = {os.path.realpath(p) for p in skip}
     if skipped:
-        out = [p for p in out if p.resolve() not in skipped]
+        out = [p for p in out if os.path.realpath(p) not in skipped]
     return sorted(out)
 
 

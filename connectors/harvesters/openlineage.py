@@ -195,10 +195,17 @@ class OpenLineageHarvester:
             if root.is_file():
                 out.append(root)
             elif root.is_dir():
-                out += sorted(p for p in root.rglob("*") if p.is_file()
-                              and p.suffix.lower() in EVENT_SUFFIXES
-                              and not any(part.startswith(".") for part in
-                                          p.relative_to(root).parts))
+                for p in sorted(root.rglob("*")):
+                    if p.suffix.lower() not in EVENT_SUFFIXES or any(
+                            part.startswith(".") for part in p.relative_to(root).parts):
+                        continue
+                    if p.is_file():
+                        out.append(p)
+                    elif p.is_symlink() and not p.exists():  # nothing to read: say so
+                        rel = os.path.relpath(p, ctx.repo_path)
+                        ctx.report.warn(self.name, "cannot read: a dangling symbolic link or a "
+                                        "loop of them; file skipped (fix or remove the link)",
+                                        file=Path(rel).as_posix())
         return out
 
     def harvest(self, ctx: HarvestContext

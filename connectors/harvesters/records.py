@@ -118,7 +118,10 @@ class RecordsHarvester:
         files = self.files(ctx)
         keys = {}
         for p in files:
-            keys[p] = f"{blob_sha(p.read_bytes())}:{_rel(p, ctx.repo_path)}"
+            try:
+                keys[p] = f"{blob_sha(p.read_bytes())}:{_rel(p, ctx.repo_path)}"
+            except OSError:
+                pass  # unreadable (a dangling link, a loop): parse_file names it below
         cached = ctx.store.cache_get_many(CACHE_NS, keys.values())
         entries: list[_Entry] = []
         errors: list[InputError] = []
@@ -126,7 +129,7 @@ class RecordsHarvester:
         for i, p in enumerate(files):
             ctx.progress("records", i, len(files))
             rel = _rel(p, ctx.repo_path)
-            hit = cached.get(keys[p])
+            hit = cached.get(keys[p]) if p in keys else None
             if hit is not None:
                 entries.extend(_Entry(rel, ln, fl, nid, data, None, False)
                                for data, ln, fl, nid in hit)
