@@ -65,3 +65,25 @@ def test_openapi_flag_that_is_neither_true_nor_false_is_refused() -> None:
     assert rest_settings({"server": "http://gms:8080", "openapi": "TRUE"}).openapi is True
     with pytest.raises(ConfigError, match="true or false"):
         rest_settings({"server": "http://gms:8080", "openapi": "ture"})
+
+
+@pytest.mark.parametrize("option", ["timeout=0", "timeout=-1", "timeout=nan", "timeout=inf",
+                                    "retries=-1", "backoff=-5", "backoff=nan", "batch_size=0",
+                                    "batch_size=-3"])
+def test_a_numeric_rest_option_out_of_range_is_refused_before_sending(repo: GitRepo,
+                                                                     option: str) -> None:
+    # requests refused these as if GMS were unreachable (exit 3, "check DATAHUB_GMS_URL"),
+    # and batch_size=0 went through: a usage error instead, nothing sent
+    from tests.standins.gms import running_gms
+
+    with running_gms(token="tok-123") as gms:
+        res = _push(repo, "--to", "datahub-rest", "--server", gms.url, "--token", "tok-123",
+                    "-o", option)
+        assert res.exit_code == 2, res.output
+        key = option.split("=")[0]
+        assert f"option {key}=" in res.stderr and "hint: e.g. --option" in res.stderr
+        assert "Traceback" not in res.output and res.stdout == ""
+        assert gms.proposals == []
+        ok = _push(repo, "--to", "datahub-rest", "--server", gms.url, "--token", "tok-123")
+        assert ok.exit_code == 0, ok.output
+        assert json.loads(ok.stdout)["written"] == len(gms.proposals) > 0

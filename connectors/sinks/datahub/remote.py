@@ -27,6 +27,7 @@ Failures become one-line :class:`SinkError` messages (exit code 3)::
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -90,14 +91,25 @@ class RestSettings:
         return f"RestSettings(server={self.shown_url!r}, token={'***' if self.token else None})"
 
 
-def _opt(options: dict[str, Any], key: str, cast: type, default: Any) -> Any:
+def _opt(options: dict[str, Any], key: str, cast: type, default: Any, *,
+         least: float | None = None, above: float | None = None) -> Any:
+    """``options[key]`` as ``cast``, else ``default``; a value below ``least`` (or not above
+    ``above``), NaN or infinite is refused before anything is sent: requests would fail on it
+    as if the server were unreachable (exit 3), or a batch of 0 would send nothing."""
     if options.get(key) in (None, ""):
         return default
     try:
-        return cast(options[key])
+        value = cast(options[key])
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"option {key}={options[key]!r} is not a valid {cast.__name__}",
                           hint=f"e.g. --option {key}={default}") from exc
+    if not math.isfinite(value) or (least is not None and value < least) \
+            or (above is not None and value <= above):
+        what = "a whole number" if cast is int else "a number"
+        bound = f"of at least {least}" if least is not None else f"above {above}"
+        raise ConfigError(f"option {key}={options[key]!r} must be {what} {bound}",
+                          hint=f"e.g. --option {key}={default}")
+    return value
 
 
 def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None
@@ -129,11 +141,11 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
         token = None
     return RestSettings(
         server=server.rstrip("/"), token=token,
-        retries=_opt(options, "retries", int, DEFAULT_RETRIES),
-        backoff=_opt(options, "backoff", float, DEFAULT_BACKOFF),
-        timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT),
+        retries=_opt(options, "retries", int, DEFAULT_RETRIES, least=0),
+        backoff=_opt(options, "backoff", float, DEFAULT_BACKOFF, least=0),
+        timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT, above=0),
         openapi=option_flag(options, "openapi"),
-        batch_size=_opt(options, "batch_size", int, 100),
+        batch_size=_opt(options, "batch_size", int, 100, least=1),
     )
 
 
