@@ -166,13 +166,18 @@ def load_config(repo_root: Path) -> Config:
     data: dict[str, Any] = {}
     path = repo_root / CONFIG_FILE
     root: Any = None  # the composed document, for the line of a field in an error
-    if path.exists():
+    if path.exists() or path.is_symlink():  # a dangling link is no missing file: say so
         import yaml
 
         from lineage.yamlpos import bad_scalar, given_twice, key_given_twice
 
         try:
-            text = path.read_text(encoding="utf-8")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:  # a folder, a dangling link, a loop, no permission
+                raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}",
+                                  hint="fix the file's permissions or link, or remove it "
+                                       "(lineage.yaml is optional)") from None
             root = yaml.compose(text, Loader=yaml.SafeLoader)
             bad = bad_scalar(root)
             if bad is not None:  # e.g. the date 2026-02-30, which safe_load cannot build

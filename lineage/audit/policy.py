@@ -457,7 +457,9 @@ def resolve_policy(repo_root: Path | None, explicit: str | Path | None = None,
         p = Path(configured)
         p = p if p.is_absolute() else repo_root / p
         return load_policy(p), str(p)
-    if repo_root is not None and (repo_root / POLICY_FILE).exists():
+    # a dangling link is read too, so that it is an error, not the default policy in silence
+    if repo_root is not None and ((repo_root / POLICY_FILE).exists()
+                                  or (repo_root / POLICY_FILE).is_symlink()):
         return load_policy(repo_root / POLICY_FILE), str(repo_root / POLICY_FILE)
     return DEFAULT_POLICY, "built-in default"
 

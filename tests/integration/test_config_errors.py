@@ -239,3 +239,33 @@ def test_lineage_store_that_holds_the_repository_is_a_config_error(
     code, out = _run("init", "-C", str(git_repo.path))
     _assert_one_error(code, out, "LINEAGE_STORE")
     assert not (git_repo.path / ".gitignore").exists()
+
+
+@pytest.mark.parametrize("kind,why", [("folder", "Is a directory"),
+                                      ("dangling", "No such file or directory"),
+                                      ("loop", "Too many levels of symbolic links")])
+@pytest.mark.parametrize("command", [["harvest"], ["push"], ["audit"], ["show", "churn@v1.0.0"]])
+def test_a_config_file_that_cannot_be_read_is_a_config_error(repo: GitRepo, kind: str,
+                                                             why: str, command: list[str]
+                                                             ) -> None:
+    # a folder was a traceback; a dangling link was skipped in silence (its settings lost)
+    cfg = repo.path / "lineage.yaml"
+    if kind == "folder":
+        cfg.mkdir()
+    else:
+        cfg.symlink_to("lineage.yaml" if kind == "loop" else "config/lineage.yaml")
+    _assert_one_error(*_run(*command, "-C", str(repo.path)),
+                      f"lineage.yaml: cannot read: {why}", "lineage.yaml is optional")
+
+
+@pytest.mark.parametrize("kind,why", [("dangling", "No such file or directory"),
+                                      ("loop", "Too many levels of symbolic links")])
+def test_a_policy_file_that_is_a_broken_link_is_an_error_not_the_default_policy(
+        repo: GitRepo, kind: str, why: str) -> None:
+    assert _run("harvest", "-C", str(repo.path))[0] == 0
+    policy = repo.path / "lineage-policy.yaml"
+    policy.symlink_to("lineage-policy.yaml" if kind == "loop" else "policies/churn.yaml")
+    for args in ([], ["--json"]):
+        res = runner.invoke(app, ["audit", "-C", str(repo.path), *args])
+        _assert_one_error(res.exit_code, res.output, "lineage-policy.yaml", why)
+        assert res.stdout == ""
