@@ -857,7 +857,9 @@ class MlflowHarvester:
         if store.kind == "sqlite" and (registry is None or registry.kind == "sqlite"):
             assert store.path is not None
             if not store.path.is_file():
-                ctx.report.warn(NAME, f"MLflow tracking store {store.path} does not exist; "
+                what = "is a folder, not a SQLite file" if store.path.is_dir() \
+                    else "does not exist"
+                ctx.report.warn(NAME, f"MLflow tracking store {store.path} {what}; "
                                 "nothing harvested from MLflow", file=str(store.path))
                 return None
             reader = SqliteReader(store.path)

@@ -271,6 +271,18 @@ def test_missing_store_is_a_warning(repo: GitRepo, monkeypatch: pytest.MonkeyPat
     assert any("does not exist" in w.message for w in res.report.warnings)
 
 
+def test_a_sqlite_store_that_is_a_folder_is_a_warning_saying_so(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo.path / "mlruns.db").mkdir()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")
+    monkeypatch.chdir(repo.path)
+    res = CliRunner().invoke(app, ["harvest", "--only", "mlflow", "--json"])
+    assert res.exit_code == 0, res.output
+    [warning] = json.loads(res.stdout)["warnings"]
+    assert warning["message"] == (f"MLflow tracking store {repo.path / 'mlruns.db'} is a folder, "
+                                  "not a SQLite file; nothing harvested from MLflow")
+
+
 def test_not_enabled_without_configuration(git_repo: GitRepo) -> None:
     git_repo.commit("init")
     api.init(git_repo.path)
