@@ -254,4 +254,11 @@ def parse_as_of(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
                           hint="e.g. --as-of 2026-06-30") from exc
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    if t.tzinfo is None:
+        return t.replace(tzinfo=UTC)
+    try:
+        t.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00: its UTC instant is past year 9999
+        raise ConfigError(f"--as-of {value!r} is out of range: its UTC time is before year 1 "
+                          "or after year 9999", hint="e.g. --as-of 2026-06-30") from None
+    return t

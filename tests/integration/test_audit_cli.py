@@ -144,3 +144,19 @@ def test_rules_given_as_one_comma_separated_list(git_repo) -> None:
     data = json.loads(res.stdout)
     assert [r["id"] for r in data["rules"]] == ["four-eyes", "model-has-run"]
     assert {f["rule"] for f in data["findings"]} == {"four-eyes", "model-has-run"}
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"])
+def test_as_of_whose_utc_time_is_out_of_range_is_a_usage_error(quickstart_demo: Path,
+                                                               as_of: str) -> None:
+    # a valid ISO time whose UTC instant is past year 9999 (or before year 1) was a traceback
+    for args in (["audit", "--format", "json"], ["audit", "--format", "sarif"],
+                 ["show", "churn@v1.1.0"]):
+        res = runner.invoke(app, [*args, "--as-of", as_of])
+        assert res.exit_code == 2, res.output
+        assert res.stdout == "" and "Traceback" not in res.output
+        assert res.stderr.splitlines() == [
+            f"error: --as-of {as_of!r} is out of range: its UTC time is before year 1 or "
+            "after year 9999", "hint: e.g. --as-of 2026-06-30"]
+    res = runner.invoke(app, ["audit", "--format", "json", "--as-of", "9999-12-31T23:59:59Z"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["as_of"].startswith("9999-12-31")
