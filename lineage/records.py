@@ -99,7 +99,10 @@ def _to_datetime(v: Any) -> Any:
 
 
 def _utc(v: datetime) -> datetime:
-    return (v if v.tzinfo else v.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (v if v.tzinfo else v.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00: a field error, not a traceback
+        raise ValueError("its UTC time is before year 1 or after year 9999") from None
 
 
 Timestamp = Annotated[
@@ -987,7 +990,7 @@ _PATTERN_TEXT = {
 
 
 def _message(err: Mapping[str, Any]) -> str:
-    msg = str(err["msg"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "string_pattern_mismatch":
         msg = _PATTERN_TEXT.get((err.get("ctx") or {}).get("pattern", ""), msg)
     if err["type"] == "missing":

@@ -146,6 +146,11 @@ def test_governance_dir_is_configurable(repo: GitRepo) -> None:
     (BAD.replace("decision: approve", "decision: approved").replace("dave", "''"), 4, "approver"),
     ("kind: deployment\nmodel: churn@v1.1.0\nenvironment: prod\ndeployed_at: 2026-01-20\n"
      "retired_at: 2025-01-01\n", 5, "retired_at"),
+    # valid ISO times whose UTC instant is past year 9999 / before year 1: were a traceback
+    ("kind: deployment\nmodel: churn@v1.1.0\nenvironment: prod\n"
+     "deployed_at: 9999-12-31T23:00:00-05:00\n", 4, "deployed_at"),
+    ("kind: risk_assessment\nmodel_group: churn\ntier: high\n"
+     "assessed_at: 0001-01-01T00:00:00+01:00\n", 4, "assessed_at"),
 ])
 def test_invalid_values_fail_the_harvest_naming_file_line_field(repo: GitRepo, text: str,
                                                                 line: int, field: str) -> None:
@@ -180,3 +185,21 @@ def test_three_records_of_one_id_are_each_compared_with_all_before_them(
     assert res.exit_code == 2, res.output
     assert ("governance/x/c.yaml:6 (retired_at): record deployment:churn-prod-x is also in "
             "governance/x/b.yaml:6, which says otherwise about retired_at") in res.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["approval", "--model", "churn@v1.1.0", "--env", "prod", "--approver", "x@example.com",
+     "--role", "lead", "--evidence", "E-1", "--decided-at", "0001-01-01T00:00:00+01:00"],
+    ["deployment", "--model", "churn@v1.1.0", "--env", "prod",
+     "--deployed-at", "9999-12-31T23:00:00-05:00"],
+    ["run", "--name", "train", "--start", "9999-12-31T23:00:00-05:00"],
+])
+def test_record_command_time_out_of_range_is_one_line(repo: GitRepo, args: list[str]) -> None:
+    before = store_state(repo)
+    res = CliRunner().invoke(app, ["record", *args, "-C", str(repo.path)])
+    assert res.exit_code == 2, res.exception
+    first, hint = res.stderr.splitlines()
+    assert first.startswith("error: command line (") and first.endswith(
+        f"): its UTC time is before year 1 or after year 9999 (got '{args[-1]}')")
+    assert hint.startswith("hint: ")
+    assert store_state(repo) == before
