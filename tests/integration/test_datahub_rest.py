@@ -70,6 +70,28 @@ def test_push_sends_every_aspect_gms_accepts_in_restli_batches(store, tmp_path) 
         assert len(gms.requests) == n_req
 
 
+def test_first_push_to_a_fresh_gms_sends_definitions_before_the_values_using_them(
+        store, tmp_path) -> None:
+    """GMS checks a structured property value against the definitions it holds when the
+    request arrives: a definition in the same batch as a value is not there yet (422)."""
+    graph = fixed_graph()
+    with running_gms() as gms:  # default batch size: definitions and values fit one batch
+        res = DataHubRestSink().push(graph, ctx_for(store, tmp_path, server=gms.url))
+        batches = gms.state.batches
+    assert res.failed == 0 and gms.keys() == expected_keys()
+    defined: set[str] = set()
+    used = 0
+    for batch in batches:
+        for p in batch:
+            if p["aspectName"] == "structuredProperties":
+                value = json.loads(p["aspect"]["value"])
+                needed = {a["propertyUrn"] for a in value["properties"]}
+                assert needed <= defined, (p["entityUrn"], needed - defined)
+                used += 1
+        defined |= {p["entityUrn"] for p in batch if p["aspectName"] == "propertyDefinition"}
+    assert used  # the fixture's versions and groups carry structured properties
+
+
 @pytest.mark.parametrize("status", [503, 429, 502])
 def test_transient_errors_are_retried(store, tmp_path, status) -> None:
     with running_gms() as gms:
@@ -84,7 +106,9 @@ def test_push_that_fails_half_way_resumes_without_loss_or_duplicates(store, tmp_
     graph = fixed_graph()
     total = len(render(graph))
     with running_gms() as gms:
-        gms.fail_next(100, after=2)  # GMS goes down after two batches
+        # GMS goes down after two batches: three requests, as the second batch holds the
+        # last structured property definitions, sent ahead of the values in it
+        gms.fail_next(100, after=3)
         with pytest.raises(SinkError, match="kept answering 503") as err:
             DataHubRestSink().push(graph, ctx_for(store, tmp_path, server=gms.url,
                                                   batch_size=10, retries=1))

@@ -22,8 +22,11 @@ set, every non-``/config`` request needs ``Authorization: Bearer <token>`` (401 
 ``fail_next(k, status, after=m)`` makes the next *k* ingest requests (after *m* more accepted
 ones) answer a transient error (503 by default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
 accepted: the entity type matches the urn, the entity supports the aspect (422 "Unknown
-aspect" otherwise) and the value deserializes into the aspect class. A batch is accepted or
-rejected as a whole.
+aspect" otherwise) and the value deserializes into the aspect class; structured property
+values are checked against the definitions the server held *before* the request, as GMS's
+``StructuredPropertiesValidator`` reads them when a proposal arrives (a definition in the same
+batch is not stored yet: "Unexpected null value found for … Structured Property Definition"),
+with its cardinality, allowed-value and date rules. A batch is accepted or rejected as a whole.
 """
 
 from __future__ import annotations
@@ -119,6 +122,32 @@ def check_proposal(p: dict[str, Any]) -> str | None:
         return f"Failed to validate aspect {name} of {urn}: {exc}"
     if not obj.validate():
         return f"Failed to validate aspect {name} of {urn}: does not match its schema"
+    return None
+
+
+def check_structured_values(p: dict[str, Any], held: dict[str, dict[str, Any]]) -> str | None:
+    """GMS's request-time check of a ``structuredProperties`` upsert (its 422 message), against
+    the ``propertyDefinition`` aspects ``held`` (urn -> aspects) before the request."""
+    import re
+
+    if p.get("aspectName") != "structuredProperties" or p.get("changeType", "UPSERT") != "UPSERT":
+        return None
+    value = json.loads((p.get("aspect") or {}).get("value") or "{}")
+    for assign in value.get("properties") or []:
+        purn = assign.get("propertyUrn")
+        d = held.get(purn, {}).get("propertyDefinition")
+        if d is None:
+            return f"Unexpected null value found for {purn} Structured Property Definition."
+        vals = assign.get("values") or []
+        if d.get("cardinality", "SINGLE") == "SINGLE" and len(vals) > 1:
+            return f"Property: {purn} has cardinality 1, but multiple values were assigned: {vals}"
+        allowed = [a.get("value") for a in d.get("allowedValues") or []]
+        for v in vals:
+            if allowed and v not in allowed:
+                return f"Property: {purn}, value: {v} should be one of {allowed}"
+            if str(d.get("valueType", "")).endswith(".date") and not re.fullmatch(
+                    r"\d{4}-\d{2}-\d{2}", str(v.get("string"))):
+                return f"Property: {purn}, value: {v} should be a date with format YYYY-MM-DD"
     return None
 
 
@@ -226,7 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(400, _error(400, "Parameter 'proposal(s)' is required"))
             if st.validate:
                 for p in proposals:
-                    problem = check_proposal(p)
+                    with st.lock:
+                        problem = check_proposal(p) or check_structured_values(p, st.aspects)
                     if problem:
                         self._record(422, True, body)
                         return self._send(422, _error(422, problem))
@@ -332,4 +362,5 @@ def running_gms(token: str | None = None, validate: bool = True) -> Iterator[Sta
         gms.stop()
 
 
-__all__ = ["SERVER_CONFIG", "StandInGms", "check_proposal", "running_gms"]
+__all__ = ["SERVER_CONFIG", "StandInGms", "check_proposal", "check_structured_values",
+           "running_gms"]

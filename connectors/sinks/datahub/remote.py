@@ -306,8 +306,20 @@ class RestTransport:
             raise classify(exc, s) from None
 
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
+        """One Rest.li batch; structured property definitions in a request of their own
+        first: GMS checks a value against the definitions it holds when the request arrives
+        (``StructuredPropertiesValidator``), so a definition sent in the same batch as a
+        value using it is not there yet and the whole batch is refused."""
         if not mcps:
             return
+        defs = [m for m in mcps if m.aspectName == "propertyDefinition"]
+        if defs and len(defs) < len(mcps):
+            self._send(defs)
+            self._send([m for m in mcps if m.aspectName != "propertyDefinition"])
+        else:
+            self._send(mcps)
+
+    def _send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
         self.open()
         try:
             self._emitter.emit_mcps(list(mcps))

@@ -138,10 +138,32 @@ class LineageSource(Source):
             self.report.failure(message="lineage could not read the repository",
                                 context=str(exc), title="lineage source failed")
             return
+        if not self._define_properties_first(mcps):
+            return
         for i, mcp in enumerate(mcps):
             wu = MetadataWorkUnit(id=f"lineage-{i}-{mcp.entityUrn}-{mcp.aspectName}", mcp=mcp)
             self.report.report_workunit(wu)
             yield wu
+
+    def _define_properties_first(self, mcps: list[Any]) -> bool:
+        """Into a GMS (a ``datahub-rest`` sink), write the structured property definitions
+        before any workunit: GMS checks a value against the definitions it holds when the
+        value arrives, and the sink batches (and, by default, sends batches in parallel), so
+        a definition yielded just before a value may reach GMS with it or after it and the
+        value would be refused. False (a failure reported) when GMS refused them."""
+        graph = self.ctx.graph
+        cfg = self.ctx.pipeline_config
+        sink = getattr(getattr(cfg, "sink", None), "type", None)
+        defs = [m for m in mcps if m.aspectName == "propertyDefinition"]
+        if not defs or graph is None or self.ctx.dry_run_mode or sink != "datahub-rest":
+            return True
+        try:
+            graph.emit_mcps(defs)
+        except Exception as exc:  # noqa: BLE001 - whatever GMS answered is the failure
+            self.report.failure(message="DataHub GMS refused the structured property "
+                                "definitions", context=str(exc), title="lineage source failed")
+            return False
+        return True
 
     def _render(self) -> list[Any]:
         from connectors.sinks.datahub.render import render
