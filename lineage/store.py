@@ -11,7 +11,11 @@ and the fact rows and checks its digest, so it detects an edited, deleted or reo
 a truncated log, a current or superseded version edited, added, deleted or moved to another
 event; and it checks that every row matches its own hash and names an event in the log, that
 no fact is recorded twice for one event, and that a fact's superseded versions all come from
-earlier events than its current one (swapping them consistently is caught there).
+earlier events than its current one (swapping them consistently is caught there). The digest
+is taken over the lines joined by newlines, so a superseded version whose hash (or id) also
+holds the line of another fact gives the same digest once that fact's row is deleted: every
+``fact_log`` hash must be a sha256 digest or ``withdrawn``, and each event must have as many
+facts as it recorded.
 
 Withdrawals. A source that no longer states an edge (a producer deleted the facet it came
 from) withdraws it (:class:`Withdrawal`; a node goes with its edges, :class:`NodeWithdrawal`):
@@ -1169,9 +1173,10 @@ class Store:
         """Walk the chain and the facts; report the first problem found.
 
         An event's facts are its superseded versions in ``fact_log`` plus the current rows
-        carrying its seq; their digest must be the one the event recorded. Every current row
-        must match its own hash and name an event, and no superseded version of a fact may
-        come from a later event than its current version.
+        carrying its seq; their digest and their count must be the ones the event recorded
+        (every ``fact_log`` hash a sha256 digest or ``withdrawn``). Every current row must
+        match its own hash and name an event, and no superseded version of a fact may come
+        from a later event than its current version.
 
         Memory stays flat whatever the store's size: the rows are checked against their hashes
         in one streaming pass, and the facts of every event come from one query sorted by
@@ -1228,9 +1233,10 @@ class Store:
         # it only holds versions that a later event replaced)
         newest_old: dict[str, int] = {}
         withdrawn: set[str] = set()  # facts whose newest logged version is a withdrawal
-        for seq, fid, gone, texts in self.conn.execute(
-                "SELECT seq, fid, hash = ?, typeof(fid) = 'text' AND typeof(hash) = 'text' "
-                "FROM fact_log", (WITHDRAWN,)):
+        for seq, fid, h, gone, texts, hashed in self.conn.execute(
+                "SELECT seq, fid, hash, hash = ?1, typeof(fid) = 'text' AND "
+                "typeof(hash) = 'text', hash = ?1 OR (length(hash) = 64 AND "
+                "NOT hash GLOB '*[^0-9a-f]*') FROM fact_log", (WITHDRAWN,)):
             if not texts:  # e.g. the same bytes as a blob: no longer the fact's id
                 return VerifyResult(False, 0, 0, f"fact log entry for "
                                     f"{_fact_name(_as_text(fid))} (event {seq!r}) was changed "
@@ -1238,6 +1244,12 @@ class Store:
             if type(seq) is not int:
                 return VerifyResult(False, 0, 0, f"fact log entry for {_fact_name(fid)} "
                                     f"names no event ({seq!r})", None)
+            if not hashed:  # e.g. the digest lines of facts deleted from the store folded
+                # into it: the event's digest, taken over the joined lines, would still match
+                return VerifyResult(False, 0, 0, f"fact log entry for {_fact_name(fid)} "
+                                    f"(event {seq}) was changed outside lineage: its hash is "
+                                    f"neither a sha256 digest nor '{WITHDRAWN}'"
+                                    f"{_folded(h)}", seq)
             if newest_old.get(fid, -1) < seq:
                 newest_old[fid] = seq
                 if gone:
@@ -1361,7 +1373,7 @@ class Store:
                 if seq != expected_seq or prev_hash != prev or not isinstance(facts_meta, dict):
                     break
                 digest_, got = _digest_lines_counted(_event_lines(facts, seq, []))
-                if facts_meta.get("digest", _digest_lines(())) != digest_ and len(later_bad) < 50:
+                if _facts_differ(facts_meta, digest_, got) and len(later_bad) < 50:
                     later_bad.append(_FactsMismatch(seq, kind, facts_meta.get("count"), got,
                                                     facts_meta.get("digest")))
                 prev = h
@@ -1387,7 +1399,7 @@ class Store:
             if twice:
                 return VerifyResult(False, n, 0, f"{_fact_name(twice[0])} is recorded twice for "
                                     f"event {seq} ({kind}): changed outside lineage", seq)
-            if facts_meta.get("digest", _digest_lines(())) != digest_:
+            if _facts_differ(facts_meta, digest_, got):
                 first_bad = _FactsMismatch(seq, kind, facts_meta.get("count"), got,
                                            facts_meta.get("digest"))
                 bad_n = n
@@ -1817,6 +1829,28 @@ class _FactsMismatch:
     written: Any  # the count it recorded (an int, unless the payload was edited)
     got: int  # how many facts carry its seq now
     digest: Any  # the digest it recorded
+
+
+def _facts_differ(facts_meta: dict[str, Any], digest_: str, got: int) -> bool:
+    """Whether an event's facts as stored (their digest, and how many there are) differ from
+    what it recorded. The count matters too: the digest is taken over the lines joined by
+    newlines, so a stored version whose text holds a newline and the lines of other facts
+    gives the same digest with fewer entries."""
+    written = facts_meta.get("count")
+    return (facts_meta.get("digest", _digest_lines(())) != digest_
+            or (type(written) is int and written != got))
+
+
+def _folded(h: str) -> str:
+    """What a fact log hash holding newlines hides: the digest lines of other facts."""
+    lines = h.split("\n")[1:]
+    if not lines:
+        return ""
+    first = _fact_name(lines[0].rpartition(" ")[0])
+    if len(lines) == 1:
+        return f" (it also holds the digest line of {first}, a version hidden in it)"
+    return (f" (it also holds the digest lines of {len(lines)} other facts, the first of "
+            f"{first}, versions hidden in it)")
 
 
 def _n_facts(k: int) -> str:

@@ -1,0 +1,125 @@
+"""`lineage verify` against edits of the store file that keep every event's facts digest
+intact: the digest is taken over the facts' lines joined by newlines. Each must fail verify
+(exit 1) in one line naming what changed; what lineage writes must keep passing it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from lineage.cli.main import app
+
+runner = CliRunner()
+# every version of a fact with the event that wrote it, as verify reads them for the digests
+_LINES = ("SELECT fid, hash, logged FROM (SELECT 'n|' || id AS fid, hash, 0 AS logged, seq "
+          "FROM nodes UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash, 0, "
+          "seq FROM edges UNION ALL SELECT fid, hash, 1, seq FROM fact_log) WHERE seq = ? "
+          "ORDER BY fid, hash")
+
+
+def _db(repo: Path) -> sqlite3.Connection:
+    return sqlite3.connect(repo / ".lineage" / "lineage.db", isolation_level=None)
+
+
+def _verify(repo: Path, *extra: str):
+    return runner.invoke(app, ["verify", "-C", str(repo), *extra])
+
+
+def _tampered(repo: Path, *needles: str, event: int | None = None) -> None:
+    res = _verify(repo)
+    assert res.exit_code == 1, res.output
+    assert res.stderr.startswith("TAMPERED: ") and "Traceback" not in res.output, res.output
+    line = res.stderr.splitlines()[0]
+    assert res.stderr.splitlines()[1].startswith("hint: "), res.output  # one line, then the hint
+    for n in needles:
+        assert n in line, (n, line)
+    out = json.loads(_verify(repo, "--json").stdout)
+    assert out["ok"] is False and out["problem"] == line.removeprefix("TAMPERED: "), out
+    assert out["bad_event"] == event, out
+
+
+def _row_after_a_superseded_version(conn: sqlite3.Connection) -> tuple[int, tuple, tuple]:
+    """An event, a superseded version of it (fact_log) and the current row that comes right
+    after it in the event's digest lines."""
+    for (seq,) in conn.execute("SELECT DISTINCT seq FROM fact_log ORDER BY seq").fetchall():
+        lines = conn.execute(_LINES, (seq,)).fetchall()
+        for old, row in itertools.pairwise(lines):
+            if old[2] == 1 and row[2] == 0:
+                return seq, old, row
+    raise AssertionError("the demo has no current row after a superseded version")
+
+
+def _delete_fact(conn: sqlite3.Connection, fid: str) -> None:
+    if fid.startswith("n|"):
+        conn.execute("DELETE FROM nodes WHERE id=?", (fid[2:],))
+    else:
+        source, target, kind = fid[2:].split("|")
+        conn.execute("DELETE FROM edges WHERE source=? AND target=? AND kind=?",
+                     (source, target, kind))
+    assert conn.total_changes
+
+
+def _name(fid: str) -> str:
+    if fid.startswith("n|"):
+        return "node " + fid[2:]
+    source, target, kind = fid[2:].split("|")
+    return f"edge {kind} {source} → {target}"
+
+
+def test_a_fact_deleted_with_its_line_folded_into_a_superseded_version(
+        quickstart_demo: Path) -> None:
+    """The fact's digest line appended to the hash of the superseded version just before it:
+    the event's lines, joined, are the same text, so its digest still matches."""
+    assert _verify(quickstart_demo).exit_code == 0
+    conn = _db(quickstart_demo)
+    seq, (old_fid, old_hash, _), (fid, h, _) = _row_after_a_superseded_version(conn)
+    conn.execute("UPDATE fact_log SET hash=? WHERE seq=? AND fid=?",
+                 (f"{old_hash}\n{fid} {h}", seq, old_fid))
+    _delete_fact(conn, fid)
+    conn.close()
+    _tampered(quickstart_demo, f"fact log entry for {_name(old_fid)} (event {seq}) was changed "
+              "outside lineage", "neither a sha256 digest nor 'withdrawn'",
+              f"it also holds the digest line of {_name(fid)}", event=seq)
+
+
+def test_a_fact_deleted_with_its_line_folded_into_a_superseded_versions_id(
+        quickstart_demo: Path) -> None:
+    """The same with the line put in the superseded version's fact id: every hash is a
+    sha256, but the event has one fact fewer than it recorded."""
+    conn = _db(quickstart_demo)
+    seq, (old_fid, old_hash, _), (fid, h, _) = _row_after_a_superseded_version(conn)
+    kind = conn.execute("SELECT kind FROM events WHERE seq=?", (seq,)).fetchone()[0]
+    conn.execute("UPDATE fact_log SET fid=?, hash=? WHERE seq=? AND fid=?",
+                 (f"{old_fid} {old_hash}\n{fid}", h, seq, old_fid))
+    _delete_fact(conn, fid)
+    conn.close()
+    _tampered(quickstart_demo, f"1 of the facts written by event {seq} ({kind}) were deleted",
+              event=seq)
+
+
+def _run(repo: Path, *args: str) -> None:
+    res = runner.invoke(app, ["record", "run", "-C", str(repo), "--run-id", "audit-1",
+                              "--name", "train", *args])
+    assert res.exit_code == 0, res.output
+
+
+def test_legit_updates_records_and_pushes_keep_verify_passing(quickstart_demo: Path) -> None:
+    """What the checks above read (fact_log hashes, facts per event, one row per fact) as
+    lineage writes it: a run updated twice, an alert, a push, a harvest."""
+    _run(quickstart_demo, "--status", "RUNNING", "--start", "2026-02-01T10:00:00Z")
+    _run(quickstart_demo, "--status", "FINISHED", "--end", "2026-02-01T11:00:00Z",
+         "--metric", "auc=0.9")
+    for args in (["record", "alert", "--model", "churn@v1.1.0", "--metric", "psi", "--value",
+                  "0.3", "--threshold", "0.2"], ["push"], ["harvest"]):
+        res = runner.invoke(app, [*args, "-C", str(quickstart_demo)])
+        assert res.exit_code == 0, res.output
+    conn = _db(quickstart_demo)
+    assert conn.execute("SELECT count(*) FROM fact_log").fetchone()[0] > 0
+    conn.close()
+    res = _verify(quickstart_demo)
+    assert res.exit_code == 0 and res.stdout.startswith("OK: event log intact"), res.output
