@@ -15,7 +15,9 @@ earlier events than its current one (swapping them consistently is caught there)
 is taken over the lines joined by newlines, so a superseded version whose hash (or id) also
 holds the line of another fact gives the same digest once that fact's row is deleted: every
 ``fact_log`` hash must be a sha256 digest or ``withdrawn``, and each event must have as many
-facts as it recorded.
+facts as it recorded. A table rebuilt without its key could hold a second row of one fact (a
+superseded version put back beside the current one, its ``fact_log`` entry deleted, every
+event's facts unchanged): ``verify`` checks that each fact has one current row.
 
 Withdrawals. A source that no longer states an edge (a producer deleted the facet it came
 from) withdraws it (:class:`Withdrawal`; a node goes with its edges, :class:`NodeWithdrawal`):
@@ -1175,8 +1177,8 @@ class Store:
         An event's facts are its superseded versions in ``fact_log`` plus the current rows
         carrying its seq; their digest and their count must be the ones the event recorded
         (every ``fact_log`` hash a sha256 digest or ``withdrawn``). Every current row must
-        match its own hash and name an event, and no superseded version of a fact may come
-        from a later event than its current version.
+        match its own hash and name an event, no fact may have two current rows, and no
+        superseded version of a fact may come from a later event than its current version.
 
         Memory stays flat whatever the store's size: the rows are checked against their hashes
         in one streaming pass, and the facts of every event come from one query sorted by
@@ -1317,6 +1319,9 @@ class Store:
         n = self.head()[0]
         if bad_row is not None:
             return VerifyResult(False, n, count, bad_row, None)
+        twice = self._fact_stored_twice()
+        if twice is not None:
+            return VerifyResult(False, n, count, twice, None)
         for fid in sorted(newest_old):
             cur = current_seq.get(fid)
             if cur is None:
@@ -1436,6 +1441,30 @@ class Store:
                     else "no event")
             return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
                                 f"lineage (it records {what})", None)
+        return None
+
+    def _fact_stored_twice(self) -> str | None:
+        """The first fact with more than one current row, said so; None when each has one.
+        Its table's key forbids that, unless the table was rebuilt without it: a version the
+        fact superseded (from a copy of the store) put back as a row beside the current one,
+        its ``fact_log`` entry deleted, leaves every event's facts as they were, and a
+        reader may take either row."""
+        for table, key in (("nodes", ("id",)), ("edges", ("source", "target", "kind"))):
+            # (the key alone first: a scan of the key's index, without reading the rows)
+            cols = ", ".join(key)
+            dup = self.conn.execute(f"SELECT {cols} FROM {table} GROUP BY {cols} "
+                                    "HAVING count(*) > 1 LIMIT 1").fetchone()
+            if dup is not None:
+                where = " AND ".join(f"{c} IS ?" for c in key)
+                rows, first, last = self.conn.execute(
+                    f"SELECT count(*), min(seq), max(seq) FROM {table} WHERE {where}",
+                    dup).fetchone()
+                ends = [_as_text(v) for v in dup]
+                fid = _node_fid(ends[0]) if table == "nodes" else _edge_fid(*ends)
+                span = "and" if rows == 2 else "to"
+                return (f"{_fact_name(fid)} has {rows} current rows (from events {first} {span} "
+                        f"{last}): changed outside lineage (the table {table} lost its key; "
+                        "a fact has one current version)")
         return None
 
     def _explain(self, bad: _FactsMismatch, later: list[_FactsMismatch],

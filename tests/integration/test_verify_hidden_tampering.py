@@ -1,6 +1,7 @@
 """`lineage verify` against edits of the store file that keep every event's facts digest
-intact: the digest is taken over the facts' lines joined by newlines. Each must fail verify
-(exit 1) in one line naming what changed; what lineage writes must keep passing it.
+intact: the digest is taken over the facts' lines joined by newlines, and a table rebuilt
+without its key takes a second row of one fact. Each must fail verify (exit 1) in one line
+naming what changed; what lineage writes must keep passing it.
 """
 
 from __future__ import annotations
@@ -106,6 +107,38 @@ def _run(repo: Path, *args: str) -> None:
     res = runner.invoke(app, ["record", "run", "-C", str(repo), "--run-id", "audit-1",
                               "--name", "train", *args])
     assert res.exit_code == 0, res.output
+
+
+def test_a_superseded_version_put_back_beside_the_current_one(quickstart_demo: Path) -> None:
+    """A run recorded RUNNING then FINISHED; the nodes table rebuilt without its key, the
+    RUNNING row (from a copy taken before) put back beside the FINISHED one and its fact_log
+    entry deleted: every event still has its facts, but the store holds two versions of the
+    run, and readers may take the old one."""
+    _run(quickstart_demo, "--status", "RUNNING", "--start", "2026-02-01T10:00:00Z")
+    conn = _db(quickstart_demo)
+    run_id, first = conn.execute("SELECT id, seq FROM nodes WHERE id LIKE 'run:%audit-1'"
+                                 ).fetchone()
+    running = conn.execute("SELECT id, kind, attrs, hash, seq FROM nodes WHERE id=?",
+                           (run_id,)).fetchone()
+    _run(quickstart_demo, "--status", "FINISHED", "--end", "2026-02-01T11:00:00Z")
+    last = conn.execute("SELECT seq FROM nodes WHERE id=?", (run_id,)).fetchone()[0]
+    assert last > first
+    assert _verify(quickstart_demo).exit_code == 0
+    conn.executescript("""
+        BEGIN;
+        CREATE TABLE rebuilt (id TEXT NOT NULL, kind TEXT NOT NULL, attrs TEXT NOT NULL,
+                              hash TEXT NOT NULL, seq INTEGER);
+        INSERT INTO rebuilt SELECT id, kind, attrs, hash, seq FROM nodes;
+        DROP TABLE nodes;
+        ALTER TABLE rebuilt RENAME TO nodes;
+        CREATE INDEX nodes_kind ON nodes(kind);
+        COMMIT;""")
+    conn.execute("INSERT INTO nodes(id, kind, attrs, hash, seq) VALUES (?,?,?,?,?)", running)
+    conn.execute("DELETE FROM fact_log WHERE fid=? AND seq=?", ("n|" + run_id, first))
+    assert conn.total_changes
+    conn.close()
+    _tampered(quickstart_demo, f"node {run_id} has 2 current rows (from events {first} and "
+              f"{last})", "the table nodes lost its key")
 
 
 def test_legit_updates_records_and_pushes_keep_verify_passing(quickstart_demo: Path) -> None:
