@@ -1,7 +1,9 @@
 """`lineage verify` against edits of the store file that keep every event's facts digest
 intact: the digest is taken over the facts' lines joined by newlines, and a table rebuilt
 without its key takes a second row of one fact. Each must fail verify (exit 1) in one line
-naming what changed; what lineage writes must keep passing it.
+naming what changed; what lineage writes must keep passing it. The last test pins what the
+chain alone cannot tell (the last events dropped with the facts they added) and that a kept
+head catches it.
 """
 
 from __future__ import annotations
@@ -156,3 +158,32 @@ def test_legit_updates_records_and_pushes_keep_verify_passing(quickstart_demo: P
     conn.close()
     res = _verify(quickstart_demo)
     assert res.exit_code == 0 and res.stdout.startswith("OK: event log intact"), res.output
+
+
+def test_the_last_record_dropped_with_its_new_facts_needs_the_kept_head(
+        quickstart_demo: Path, tmp_path: Path) -> None:
+    """What the chain alone cannot tell: an alert recorded last, dropped with the facts it
+    added (none superseded) and the head set back. verify passes; the head kept after the
+    record does not."""
+    res = runner.invoke(app, ["record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
+                              "--value", "0.4", "--threshold", "0.2", "-C", str(quickstart_demo)])
+    assert res.exit_code == 0, res.output
+    res = _verify(quickstart_demo, "--json")
+    assert res.exit_code == 0, res.output
+    kept = tmp_path / "kept-head.json"
+    kept.write_text(res.stdout)
+    conn = _db(quickstart_demo)
+    seq = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM fact_log WHERE seq=?", (seq,)).fetchone()[0] == 0
+    dropped = conn.execute("SELECT count(*) FROM nodes WHERE seq=?", (seq,)).fetchone()[0]
+    assert dropped >= 1  # the alert
+    for table in ("nodes", "edges", "events"):
+        conn.execute(f"DELETE FROM {table} WHERE seq=?", (seq,))
+    conn.execute("UPDATE meta SET value=(SELECT seq || ':' || hash FROM events WHERE seq=?) "
+                 "WHERE key='head'", (seq - 1,))
+    conn.close()
+    assert _verify(quickstart_demo).exit_code == 0  # the limit the docs state
+    res = _verify(quickstart_demo, "--expect-head", str(kept))
+    assert res.exit_code == 1 and res.stderr.startswith(
+        f"TAMPERED: the log ends at event {seq - 1}, before the kept head (event {seq})"), \
+        res.output
