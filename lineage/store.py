@@ -1394,9 +1394,14 @@ class Store:
                 return VerifyResult(False, n, 0, f"event {seq} ({kind}) was modified: its "
                                     "content no longer matches its hash", seq)
             try:
-                facts_meta = loads(body).get("facts", {})
+                payload = loads(body)
             except Exception:
                 return VerifyResult(False, n, 0, f"event {seq} payload is not JSON", seq)
+            facts_meta = payload.get("facts", {}) if isinstance(payload, dict) else None
+            if not isinstance(facts_meta, dict):  # (its hash recomputed: never lineage)
+                what = "its facts record is" if isinstance(payload, dict) else "it is"
+                return VerifyResult(False, n, 0, f"event {seq} ({kind}) payload was changed "
+                                    f"outside lineage ({what} not a JSON object)", seq)
             # this event's facts: the rows with its seq (earlier seqs were consumed already,
             # so a row between two events' seqs cannot hide: seqs are contiguous)
             twice: list[str] = []

@@ -8,11 +8,13 @@ head catches it.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
@@ -187,3 +189,22 @@ def test_the_last_record_dropped_with_its_new_facts_needs_the_kept_head(
     assert res.exit_code == 1 and res.stderr.startswith(
         f"TAMPERED: the log ends at event {seq - 1}, before the kept head (event {seq})"), \
         res.output
+
+
+@pytest.mark.parametrize("payload,says", [
+    ('{"facts": 5}', "its facts record is not a JSON object"),
+    ("[1]", "it is not a JSON object"),
+], ids=["facts-not-an-object", "payload-not-an-object"])
+def test_an_event_payload_forged_with_its_hash_recomputed(quickstart_demo: Path, payload: str,
+                                                          says: str) -> None:
+    """The last event's payload replaced by JSON lineage never writes, its hash and the head
+    recomputed as a forger would: one line naming the event, never a traceback."""
+    conn = _db(quickstart_demo)
+    seq, ts, kind, actor, prev = conn.execute(
+        "SELECT seq, ts, kind, actor, prev_hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    h = hashlib.sha256(f"{seq}\n{ts}\n{kind}\n{actor}\n{payload}\n{prev}".encode()).hexdigest()
+    conn.execute("UPDATE events SET payload=?, hash=? WHERE seq=?", (payload, h, seq))
+    conn.execute("UPDATE meta SET value=? WHERE key='head'", (f"{seq}:{h}",))
+    conn.close()
+    _tampered(quickstart_demo, f"event {seq} ({kind}) payload was changed outside lineage",
+              says, event=seq)
