@@ -1187,7 +1187,8 @@ class Store:
 
         First SQLite's own integrity check of the file (pages, and indexes against their
         tables: the audit reads nodes by kind through an index, so an index that leaves a row
-        out would hide it from the audit while every fact still matches its event). A file
+        out would hide it from the audit while every fact still matches its event), and no
+        trigger or view (lineage makes none: a trigger would run with the next write). A file
         that cannot be read to its end is reported, not raised (a busy store is raised).
         """
         # one read transaction: every query sees the same state of the store, whatever
@@ -1228,6 +1229,15 @@ class Store:
         missing = _trail_missing(self.conn)
         if missing is not None:
             return VerifyResult(False, 0, 0, f"{self.db}: {missing}: it was "
+                                "changed outside lineage", None)
+        # lineage never makes a trigger or a view: one in the store is code that runs with the
+        # next honest write (e.g. a trigger that drops the alerts a record writes)
+        planted = self.conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') "
+            "ORDER BY type, name LIMIT 1").fetchone()
+        if planted is not None:
+            return VerifyResult(False, 0, 0, f"{self.db}: the store holds a {planted[0]} "
+                                f"({_as_text(planted[1])}), which lineage never makes: it was "
                                 "changed outside lineage", None)
         rows = (self.conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
                 + self.conn.execute("SELECT count(*) FROM edges").fetchone()[0])

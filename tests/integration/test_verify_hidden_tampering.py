@@ -208,3 +208,21 @@ def test_an_event_payload_forged_with_its_hash_recomputed(quickstart_demo: Path,
     conn.close()
     _tampered(quickstart_demo, f"event {seq} ({kind}) payload was changed outside lineage",
               says, event=seq)
+
+
+def test_a_trigger_planted_in_the_store_fails_verify(quickstart_demo: Path) -> None:
+    """A trigger that silently drops the alerts later records write: every fact still matches
+    its event until the next honest record, so verify has to name the trigger itself."""
+    conn = _db(quickstart_demo)
+    conn.execute("CREATE TRIGGER keep_quiet BEFORE INSERT ON nodes WHEN NEW.kind = 'alert' "
+                 "BEGIN SELECT RAISE(IGNORE); END")
+    conn.close()
+    _tampered(quickstart_demo, "the store holds a trigger (keep_quiet), which lineage never "
+              "makes", "changed outside lineage")
+
+
+def test_a_view_planted_in_the_store_fails_verify(quickstart_demo: Path) -> None:
+    conn = _db(quickstart_demo)
+    conn.execute("CREATE VIEW approvals AS SELECT id FROM nodes WHERE kind = 'approval'")
+    conn.close()
+    _tampered(quickstart_demo, "the store holds a view (approvals)")
