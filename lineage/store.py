@@ -1550,11 +1550,13 @@ class Store:
         last = self._last_event()[0]
         out = []
         for fid, h, seq in self.conn.execute(
-            "SELECT 'n|' || id, hash, seq FROM nodes WHERE seq IS NULL OR seq < 1 OR seq > ?1 "
-            "UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, hash, seq "
-            "FROM edges WHERE seq IS NULL OR seq < 1 OR seq > ?1 LIMIT 100", (last,)):
-            where = (f"event {seq}, which is not in the event log" if type(seq) is int
-                     else "no event")
+            "SELECT 'n|' || id, hash, seq FROM nodes WHERE typeof(seq) != 'integer' OR seq < 1 "
+            "OR seq > ?1 UNION ALL SELECT 'e|' || source || '|' || target || '|' || kind, "
+            "hash, seq FROM edges WHERE typeof(seq) != 'integer' OR seq < 1 OR seq > ?1 "
+            "LIMIT 100", (last,)):
+            # (a seq between two events' numbers, e.g. 3.5, names no event either)
+            where = (f"event {seq}, which is not in the event log"
+                     if type(seq) in (int, float) else "no event")
             out.append((fid, h, where))
         return out
 

@@ -226,3 +226,17 @@ def test_a_view_planted_in_the_store_fails_verify(quickstart_demo: Path) -> None
     conn.execute("CREATE VIEW approvals AS SELECT id FROM nodes WHERE kind = 'approval'")
     conn.close()
     _tampered(quickstart_demo, "the store holds a view (approvals)")
+
+
+def test_a_fact_moved_between_two_events_numbers_is_named(quickstart_demo: Path) -> None:
+    """A row's seq set to a number between two events' (3 → 3.5): the fact is still in the
+    store, so verify names where it went rather than saying it was deleted."""
+    conn = _db(quickstart_demo)
+    seq, nid = conn.execute("SELECT seq, id FROM nodes WHERE seq > 1 ORDER BY seq, id LIMIT 1"
+                            ).fetchone()
+    kind = conn.execute("SELECT kind FROM events WHERE seq=?", (seq,)).fetchone()[0]
+    conn.execute("UPDATE nodes SET seq=? WHERE id=?", (seq + 0.5, nid))
+    conn.close()
+    _tampered(quickstart_demo, f"the facts of event {seq} ({kind}) were modified outside "
+              f"lineage: node {nid} was moved from it to event {seq + 0.5}, which is not in the "
+              "event log", event=seq)
