@@ -1565,16 +1565,18 @@ class Store:
         they were written with (changed outside lineage), by table; tables with none are left
         out. They are not part of the trail (lineage does not use such an entry: the work it
         saved is done again), so they are not a failed verify, but an auditor is told.
-        Entries without a hash (written before the column, or by a lineage without it) are
-        not counted."""
+        Cache entries without a hash (written before the column) are not counted; push state
+        entries and watermarks all get theirs with the column, so one without is counted."""
         out: dict[str, int] = {}
-        for table, keys in (("state", "namespace, key"), ("watermarks", "harvester, scope"),
-                            ("cache", "namespace, key")):
+        for table, keys, unhashed in (("state", "namespace, key", True),
+                                      ("watermarks", "harvester, scope", True),
+                                      ("cache", "namespace, key", False)):
             cols = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
             if "hash" not in cols:
                 continue
+            where = "" if unhashed else " WHERE hash IS NOT NULL"
             bad = sum(1 for a, b, v, h in self.conn.execute(
-                f"SELECT {keys}, value, hash FROM {table} WHERE hash IS NOT NULL")
+                f"SELECT {keys}, value, hash FROM {table}{where}")
                 if h != _side_hash(_as_text(a), _as_text(b), _as_text(v)))
             if bad:
                 out[table] = bad

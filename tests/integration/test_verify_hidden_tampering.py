@@ -240,3 +240,19 @@ def test_a_fact_moved_between_two_events_numbers_is_named(quickstart_demo: Path)
     _tampered(quickstart_demo, f"the facts of event {seq} ({kind}) were modified outside "
               f"lineage: node {nid} was moved from it to event {seq + 0.5}, which is not in the "
               "event log", event=seq)
+
+
+def test_side_entries_edited_with_their_hash_cleared_are_noted(quickstart_demo: Path) -> None:
+    """A watermark and a push state entry edited and their hash set to NULL (lineage hashes
+    every entry of both tables when it adds the column): not used, and the auditor is told,
+    as for an entry whose hash does not match."""
+    conn = _db(quickstart_demo)
+    for table in ("watermarks", "state"):
+        conn.execute(f"UPDATE {table} SET value='{{}}', hash=NULL WHERE rowid = "
+                     f"(SELECT min(rowid) FROM {table})")
+        assert conn.total_changes
+    conn.close()
+    res = _verify(quickstart_demo)
+    assert res.exit_code == 0 and res.stdout.startswith("OK: event log intact"), res.output
+    assert ("note: 1 push state entry and 1 watermark do not match their hash (changed outside "
+            "lineage)") in res.output, res.output
