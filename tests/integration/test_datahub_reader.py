@@ -266,7 +266,10 @@ def test_read_rest_of_the_rendered_graph_matches_the_lite_read() -> None:
                      aspect=s.DatasetPropertiesClass(name="other"))
     with running_gms() as gms:
         em = DataHubRestEmitter(gms.url, openapi_ingestion=False)
-        em.emit_mcps([*mcps, unrelated])
+        # GMS takes a structured property value only once it holds the definition
+        defs = [m for m in mcps if m.aspectName == "propertyDefinition"]
+        em.emit_mcps(defs)
+        em.emit_mcps([*(m for m in mcps if m not in defs), unrelated])
         em.close()
         g = read_rest(gms.url)
         fetched = {r.path.split("?")[0] for r in gms.requests if r.method == "GET"}

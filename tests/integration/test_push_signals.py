@@ -57,7 +57,10 @@ class Stall:
 
 @pytest.fixture
 def stalling_gms() -> Iterator[tuple[standin.StandInGms, Stall]]:
-    stall = Stall(after=2)
+    # two batches of 10 are three requests: the second batch holds the last structured
+    # property definitions, sent ahead of the values in it (GMS checks values against the
+    # definitions it holds)
+    stall = Stall(after=3)
 
     class Handler(standin._Handler):
         def do_POST(self) -> None:  # noqa: N802
