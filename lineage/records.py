@@ -1005,6 +1005,16 @@ def _message(err: Mapping[str, Any]) -> str:
     return msg
 
 
+def _looks_like_policy(data: dict[str, Any]) -> bool:
+    """Top-level keys of an audit policy (``lineage-policy.yaml``) and of no record kind."""
+    from lineage.audit.policy import Policy
+
+    keys = set(data)
+    return bool(keys) and keys <= set(Policy.model_fields) and bool(
+        keys & {"rules", "approvals", "waivers", "high_risk_documents", "monitoring",
+                "risk_assessment", "retraining"})
+
+
 def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 1) -> _Record:
     """Validate one record's data; raise InputError naming file, line and field."""
     if not isinstance(data, dict):
@@ -1018,6 +1028,10 @@ def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 
         close = difflib.get_close_matches(str(kind), RECORD_KINDS, n=1) if kind else []
         hint = (f"did you mean `{close[0]}`?" if close else
                 "kind is one of " + ", ".join(RECORD_KINDS))
+        if kind is None and _looks_like_policy(data):
+            hint = ("this looks like an audit policy, not a record: the audit reads a policy "
+                    "only from lineage-policy.yaml at the repository root or the file "
+                    "lineage.yaml names (policy: <path>), which the harvest then skips")
         raise InputError("missing `kind:`" if kind is None else f"unknown record kind {kind!r}",
                          file=file, line=kl, field="kind", hint=hint)
     try:

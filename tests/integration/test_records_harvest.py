@@ -203,3 +203,18 @@ def test_record_command_time_out_of_range_is_one_line(repo: GitRepo, args: list[
         f"): its UTC time is before year 1 or after year 9999 (got '{args[-1]}')")
     assert hint.startswith("hint: ")
     assert store_state(repo) == before
+
+
+def test_a_policy_put_in_the_governance_folder_is_named_as_one(repo: GitRepo) -> None:
+    """``governance/lineage-policy.yaml`` is neither the policy the audit reads (only the
+    repository root's or the one lineage.yaml names) nor a record: the error says so."""
+    before = store_state(repo)
+    repo.write("governance/lineage-policy.yaml",
+               "version: 1\nrules:\n  four-eyes: {severity: critical}\n"
+               "approvals:\n  - {tiers: [high], count: 2}\n")
+    res = CliRunner().invoke(app, ["harvest", "-C", str(repo.path), "--only", "records"])
+    assert res.exit_code == 2
+    assert "governance/lineage-policy.yaml:1 (kind): missing `kind:`" in res.stderr
+    assert "this looks like an audit policy, not a record" in res.stderr
+    assert "policy: <path>" in res.stderr
+    assert store_state(repo) == before
