@@ -35,11 +35,12 @@ def _columns(repo: Path) -> list[str]:
 
 def test_push_state_from_before_its_hashes_is_kept_then_hashed(quickstart_demo: Path) -> None:
     repo = quickstart_demo
-    _push(repo)  # the copy's own Lite path, first
+    first = _push(repo)  # the copy's own Lite path, first
+    held = int(str(first["written"])) + int(str(first["unchanged"]))
     _sql(repo, "ALTER TABLE state DROP COLUMN hash")  # the layout stores were written with
     state = _sql(repo, "SELECT namespace, key, value FROM state ORDER BY 1, 2")
     out = _push(repo)  # taken as it stands: nothing sent again, nothing written
-    assert out["written"] == 0 and out["unchanged"] == 110, out
+    assert out["written"] == 0 and out["unchanged"] == held > 100, out
     assert "hash" not in _columns(repo)
     res = runner.invoke(app, ["record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
                               "--value", "0.4", "--threshold", "0.2", "--repo", str(repo)])

@@ -395,3 +395,44 @@ def test_mlflow_dataset_is_datahubs_and_its_edges_keep_its_node() -> None:
 def _by_run_urn(mcps: list[Any], run_id: str) -> str:
     return next(m.entityUrn for m in mcps if m.aspectName == "mlTrainingRunProperties"
                 and m.aspect.id == run_id)
+
+
+@pytest.mark.parametrize(("source", "status", "result"), [
+    ("mlflow", "FINISHED", "SUCCESS"), ("mlflow", "FAILED", "FAILURE"),
+    ("mlflow", "KILLED", "SKIPPED"), ("openlineage", "COMPLETE", "SUCCESS"),
+    ("openlineage", "FAIL", "FAILURE"), ("openlineage", "ABORT", "SKIPPED"),
+    ("lineage", "finished", "SUCCESS"), ("dvc-exp", "success", "SUCCESS"),
+])
+def test_a_run_that_ended_shows_its_result_and_duration(source: str, status: str,
+                                                        result: str) -> None:
+    """``dataProcessInstanceRunEvent``: what the DataHub UI shows as a run's status, result
+    and duration, as DataHub's MLflow source sends it (COMPLETE at the end time)."""
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.RUN, f"run:{source}:r1", source=source, run_id="r1",
+                     name="train", status=status, start_time="2026-01-02T10:00:00Z",
+                     end_time="2026-01-02T10:30:00Z")])
+    (event,) = [m.aspect for m in render(g) if m.aspectName == "dataProcessInstanceRunEvent"]
+    assert event.status == "COMPLETE" and event.result.type == result
+    assert event.result.nativeResultType == source
+    assert event.timestampMillis == 1767349800000  # the end time
+    assert event.durationMillis == 30 * 60 * 1000
+    assert event.validate()
+
+
+def test_a_run_still_running_shows_as_started_and_one_without_times_shows_nothing() -> None:
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.RUN, "run:lineage:r1", source="lineage", run_id="r1",
+                     name="train", status="RUNNING", start_time="2026-01-02T10:00:00Z"),
+           Node.make(NodeKind.RUN, "run:lineage:r2", source="lineage", run_id="r2",
+                     name="train", status="FINISHED")])
+    events = {m.entityUrn: m.aspect for m in render(g)
+              if m.aspectName == "dataProcessInstanceRunEvent"}
+    (event,) = events.values()
+    assert event.status == "STARTED" and event.result is None
+    assert event.timestampMillis == 1767348000000 and event.durationMillis is None

@@ -2120,6 +2120,46 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if v.get("template") or v["upstream"]:
         yield p.urn, DataProcessInstanceRelationshipsClass(
             parentTemplate=v.get("template"), upstreamInstances=v["upstream"])
+    event = _run_event(v)
+    if event is not None:
+        yield p.urn, event
+
+
+# run statuses of every source (MLflow and records, OpenLineage, DVC experiments) → the
+# result DataHub shows for a run that ended, as its MLflow source maps MLflow's
+_RUN_RESULTS = {"FINISHED": "SUCCESS", "COMPLETE": "SUCCESS", "SUCCESS": "SUCCESS",
+                "FAILED": "FAILURE", "FAIL": "FAILURE", "KILLED": "SKIPPED", "ABORT": "SKIPPED"}
+_RUNNING = ("RUNNING", "START", "SCHEDULED", "OTHER")
+
+
+def _run_event(v: dict[str, Any]) -> Any:
+    """The run's ``dataProcessInstanceRunEvent``, from which the DataHub UI shows a run's
+    status, result and duration (DataHub's MLflow source sends one per finished run): COMPLETE
+    at its end time with the result its status gives (FINISHED/COMPLETE → SUCCESS, FAILED/FAIL
+    → FAILURE, KILLED/ABORT → SKIPPED) and its duration; STARTED at its start time while it
+    runs. None without the time the event needs."""
+    from datahub.metadata.schema_classes import (
+        DataProcessInstanceRunEventClass,
+        DataProcessInstanceRunResultClass,
+        DataProcessRunStatusClass,
+    )
+
+    status = str(v.get("status") or "").strip().upper()
+    start, end = _ms(v.get("start")), _ms(v.get("end"))
+    if status in _RUNNING:
+        if start is None:
+            return None
+        return DataProcessInstanceRunEventClass(
+            timestampMillis=start, status=DataProcessRunStatusClass.STARTED)
+    if end is None:
+        return None
+    result = _RUN_RESULTS.get(status)
+    return DataProcessInstanceRunEventClass(
+        timestampMillis=end, status=DataProcessRunStatusClass.COMPLETE,
+        result=DataProcessInstanceRunResultClass(
+            type=result, nativeResultType=str(v.get("source") or "lineage"))
+        if result else None,
+        durationMillis=end - start if start is not None and end >= start else None)
 
 
 def _model_label(model_nid: str | None) -> str:
