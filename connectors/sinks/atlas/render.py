@@ -181,19 +181,23 @@ class _Renderer:
         # an approval nobody described has no decision: nothing truthful to send
         return not (kind == NodeKind.APPROVAL and self.g.is_placeholder(nid))
 
+    def entity_of(self, nid: str) -> str:
+        """The node whose entity stands for ``nid``: its current-identity twin, else itself."""
+        return self.twin.get(nid, nid)
+
     def ref(self, nid: str) -> dict[str, Any]:
-        nid = self.twin.get(nid, nid)
+        nid = self.entity_of(nid)
         return {"typeName": ENTITY_TYPE[self.g.kind(nid)],
                 "uniqueAttributes": {"qualifiedName": qualified_name(nid)}}
 
     def refs(self, ids: list[str] | set[str], kinds: set[NodeKind] | None = None
              ) -> list[dict[str, Any]]:
-        keep = [i for i in sorted({self.twin.get(i, i) for i in ids})
+        keep = [i for i in sorted({self.entity_of(i) for i in ids})
                 if self.rendered(i) and (kinds is None or self.g.kind(i) in kinds)]
         return [self.ref(i) for i in keep]
 
     def one(self, ids: list[str], kind: NodeKind) -> dict[str, Any] | None:
-        keep = sorted(i for i in {self.twin.get(i, i) for i in ids}
+        keep = sorted(i for i in {self.entity_of(i) for i in ids}
                       if self.rendered(i) and self.g.kind(i) == kind)
         return self.ref(keep[0]) if keep else None
 
@@ -473,9 +477,9 @@ class _Renderer:
             source, _, native = rest.partition(":")
             inputs = self.preds(nid, EdgeKind.INPUT) + self.preds(nid, EdgeKind.CODE)
             outputs = self.succs(nid, EdgeKind.OUTPUT) + self.succs(nid, EdgeKind.PRODUCED)
-            pins = {qualified_name(self.twin.get(e.source, e.source)): str(e.attrs["pin"])
+            pins = {qualified_name(src): str(e.attrs["pin"])
                     for e in self.g.in_edges(nid, EdgeKind.INPUT)
-                    if e.attrs.get("pin") and self.rendered(self.twin.get(e.source, e.source))}
+                    if e.attrs.get("pin") and self.rendered(src := self.entity_of(e.source))}
             attrs = {"name": a.get("name") or a.get("run_id") or native,
                      "runSource": a.get("source") or source, "runId": a.get("run_id") or native,
                      "experiment": a.get("experiment"), "experimentId": a.get("experiment_id"),
