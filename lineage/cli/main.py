@@ -251,6 +251,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     from lineage.store import Store, VerifyResult
 
     note = side = None
+    changed: dict[str, int] | None = None  # side entries not matching their hash, by table
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
         if store_at is None:
@@ -272,7 +273,8 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                     head = f"{seq}:{head_hash}"
                     if want is not None:
                         problem, bad = _head_problem(store, seq, *want)
-                    side = _side_note(store.side_entries_changed())
+                    changed = store.side_entries_changed()
+                    side = _side_note(changed)
                 if store.changed_while_read():  # no verdict from a torn read
                     raise StoreError(
                         f"{store.db} changed while verify read it: another process wrote it, "
@@ -286,8 +288,14 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
             err_console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
     ok = res.ok and problem is None
     if as_json:
+        # the notes as the human output prints them, and the side-table counts behind one
+        # (null when verify did not get that far)
+        side_counts = None if changed is None else {
+            label: changed.get(table, 0) for table, label in _SIDE_TABLES.items()}
         print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,
-                    "problem": problem, "bad_event": bad})
+                    "problem": problem, "bad_event": bad,
+                    "notes": [t for t in (note, side) if t],
+                    "side_entries_changed": side_counts})
     elif ok:
         kept = f"; it holds the kept head (event {want[0]})" if want is not None else ""
         console.print(f"[green]OK[/]: event log intact ({res.events} events, {res.facts} facts)"
@@ -299,6 +307,10 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                           "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
     if not ok:
         raise typer.Exit(1)
+
+
+# side tables verify checks (not part of the trail), as `verify --json` names them
+_SIDE_TABLES = {"state": "push_state", "watermarks": "watermarks", "cache": "cache"}
 
 
 def _side_note(changed: dict[str, int]) -> str | None:

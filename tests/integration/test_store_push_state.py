@@ -59,10 +59,14 @@ def test_push_state_from_before_its_hashes_is_kept_then_hashed(quickstart_demo: 
 
 def test_verify_notes_side_entries_changed_outside_lineage(quickstart_demo: Path) -> None:
     """Push state, watermarks and cache are not part of the trail (verify passes), but an
-    auditor is told that some were edited, and that lineage does not use them."""
+    auditor is told that some were edited, and that lineage does not use them — on the
+    terminal and in `--json`, which a CI job reads instead."""
     repo = quickstart_demo
     res = runner.invoke(app, ["verify", "--repo", str(repo)])
     assert res.exit_code == 0 and "note:" not in res.output, res.output
+    out = json.loads(runner.invoke(app, ["verify", "--repo", str(repo), "--json"]).stdout)
+    assert out["notes"] == [], out
+    assert out["side_entries_changed"] == {"push_state": 0, "watermarks": 0, "cache": 0}, out
     _sql(repo, "UPDATE state SET value='0' || substr(value, 2) WHERE rowid IN "
                "(SELECT rowid FROM state WHERE key LIKE '%|%' LIMIT 2)")
     _sql(repo, "UPDATE watermarks SET value='{}' WHERE rowid = (SELECT min(rowid) FROM "
@@ -71,5 +75,10 @@ def test_verify_notes_side_entries_changed_outside_lineage(quickstart_demo: Path
     assert res.exit_code == 0 and res.stdout.startswith("OK: event log intact"), res.output
     assert ("note: 2 push state entries and 1 watermark do not match their hash (changed "
             "outside lineage): lineage does not use them") in res.output, res.output
+    note = next(x for x in res.stderr.splitlines() if x.startswith("note: "))
     res = runner.invoke(app, ["verify", "--repo", str(repo), "--json"])
-    assert res.exit_code == 0 and json.loads(res.stdout)["ok"] is True, res.output
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["ok"] is True and "note:" not in res.stderr, res.output
+    assert out["notes"] == [note.removeprefix("note: ")], out
+    assert out["side_entries_changed"] == {"push_state": 2, "watermarks": 1, "cache": 0}, out
