@@ -334,7 +334,8 @@ def _expected_head(value: str) -> tuple[int, str]:
     from lineage.errors import ConfigError
 
     text = value
-    if Path(value).is_file():  # what `lineage verify --json` wrote
+    from_file = Path(value).is_file()
+    if from_file:  # what `lineage verify --json` wrote
         try:
             kept = json.loads(Path(value).read_text())["head"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -346,12 +347,17 @@ def _expected_head(value: str) -> tuple[int, str]:
             raise ConfigError(f"--expect-head {value} holds no head: the verify that wrote it "
                               "failed", hint="keep the head of a verify that passed")
         text = str(kept)
-    seq, _, h = text.strip().partition(":")
-    if not (seq.isdigit() and re.fullmatch(r"[0-9a-f]{64}", h.lower())):
-        raise ConfigError(f"--expect-head {value!r} is not SEQ:HASH nor a file",
+    # exactly as verify prints it: `010:…`, an upper-case hash or spaces were typed or edited
+    # by hand, not kept from verify's output, so they are refused rather than guessed at
+    m = re.fullmatch(r"(0|[1-9][0-9]*):([0-9a-f]{64})", text)
+    if m is None:
+        what = (f"--expect-head {value}: its head {text!r} is not" if from_file else
+                f"--expect-head {value!r} is neither a file nor")
+        raise ConfigError(f"{what} SEQ:HASH as `lineage verify` prints it (the event number "
+                          "without leading zeros, a colon, 64 lower-case hex digits)",
                           hint="give the head an earlier `lineage verify --json` printed "
                                "(key head), e.g. --expect-head 12:<64 hex digits>")
-    return int(seq), h.lower()
+    return int(m[1]), m[2]
 
 
 def _head_problem(store: Any, head_seq: int, seq: int, h: str) -> tuple[str | None, int | None]:

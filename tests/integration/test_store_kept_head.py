@@ -98,6 +98,31 @@ def test_a_bad_kept_head_is_a_usage_error(quickstart_demo: Path, tmp_path: Path)
     assert res.exit_code == 2 and "not the output of `lineage verify --json`" in res.output
 
 
+def test_a_kept_head_not_written_as_verify_prints_it_is_refused(quickstart_demo: Path,
+                                                                 tmp_path: Path) -> None:
+    """`010:HASH` is not the head `10:HASH` verify printed (nor is an upper-case hash): one
+    line saying the form expected, exit 2, given directly or in the kept file."""
+    kept = _kept(quickstart_demo, tmp_path)
+    head = json.loads(kept.read_text())["head"]
+    seq, h = head.split(":")
+    assert _verify(quickstart_demo, "--expect-head", head).exit_code == 0
+    for given in (f"0{seq}:{h}", f"00:{'0' * 64}", f"{seq}:{h.upper()}", f" {head}",
+                  f"+{seq}:{h}"):
+        res = _verify(quickstart_demo, "--expect-head", given)
+        assert res.exit_code == 2, res.output
+        assert res.stdout == "" and res.stderr.splitlines()[0] == (
+            f"error: --expect-head {given!r} is neither a file nor SEQ:HASH as `lineage "
+            "verify` prints it (the event number without leading zeros, a colon, 64 "
+            "lower-case hex digits)"), res.output
+        assert len(res.stderr.splitlines()) == 2 and "hint: " in res.stderr, res.output
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({"ok": True, "head": f"0{seq}:{h}"}))
+    res = _verify(quickstart_demo, "--expect-head", str(edited))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(f"error: --expect-head {edited}: its head '0{seq}:{h}' is "
+                                 "not SEQ:HASH as `lineage verify` prints it"), res.output
+
+
 def test_an_older_copy_put_back_does_not_hold_the_kept_head(quickstart_demo: Path,
                                                             tmp_path: Path) -> None:
     """The store file replayed from an earlier backup (an approval recorded since, gone):
