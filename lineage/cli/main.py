@@ -229,13 +229,9 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                     "auditor. No git repository is needed.")) -> None:
     """Check the tamper-evident event log: exit 0 when intact, 1 naming the first bad entry.
 
-    The chain has no key: whoever can write the store can recompute every hash, replace
-    the file, or drop the last events with the facts they added and set the head back.
-    Keep the head it prints somewhere the store's writers cannot change, and give it back
-    with --expect-head to catch that.
+    The chain has no key: whoever can write the store can recompute every hash, replace the file, or drop the last events with the facts they added and set the head back. Keep the head it prints somewhere the store's writers cannot change, and give it back with --expect-head to catch that.
 
-    Reads only: a copy of the store on read-only media verifies as it is, and is left
-    byte for byte as it was. A file that is not a lineage store fails (exit 1).
+    Reads only: a copy of the store on read-only media verifies as it is, and is left byte for byte as it was. A file that is not a lineage store fails (exit 1).
 
     Examples:
       lineage verify

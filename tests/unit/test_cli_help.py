@@ -79,3 +79,21 @@ def test_examples_are_indented_and_fit_80_columns(cmd: list[str]) -> None:
             if not prev.rstrip().endswith("\\"):
                 assert x.lstrip().startswith(("lineage", "GITHUB_SHA", "#", "HOME=")), \
                     f"{' '.join(cmd)}: example wrapped: {prev.strip()!r} / {x.strip()!r}"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_verify_help_paragraphs_are_wrapped_by_the_terminal_not_the_source(width: int) -> None:
+    """Each prose line of `verify --help` is filled to the terminal's width: a line is broken
+    only where the next word does not fit (not where the docstring was broken by hand)."""
+    res = runner.invoke(app, ["verify", "--help"], env={"COLUMNS": str(width)})
+    assert res.exit_code == 0, res.output
+    prose = res.output.split("Usage:", 1)[1].split("Examples:", 1)[0].splitlines()[1:]
+    lines = [x.strip() for x in prose]
+    early = [(a, b) for a, b in zip(lines, lines[1:], strict=False)
+             if a and b and len(a) + 1 + len(b.split()[0]) <= width - 4]
+    assert early == [], res.output
+    assert "with --expect-head to catch that." in " ".join(lines), res.output
+    shown = [x.strip() for x in res.output.splitlines()]
+    for example in ("lineage verify --json > kept-head.json",
+                    "lineage verify --store .lineage/lineage.db --expect-head kept-head.json"):
+        assert example in shown, res.output  # examples keep a line each
