@@ -21,7 +21,8 @@ Errors use the Rest.li error body (``exceptionClass``, ``message``, ``status``).
 set, every non-``/config`` request needs ``Authorization: Bearer <token>`` (401 otherwise).
 ``fail_next(k, status, after=m)`` makes the next *k* ingest requests (after *m* more accepted
 ones) answer a transient error (503 by default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
-accepted: the entity type matches the urn, the entity supports the aspect (422 "Unknown
+accepted: the urn is at most 512 bytes URL-encoded (``UrnValidationUtil``), the entity type
+matches the urn, the entity supports the aspect (422 "Unknown
 aspect" otherwise) and the value deserializes into the aspect class; structured property
 values are checked against the definitions the server held *before* the request, as GMS's
 ``StructuredPropertiesValidator`` reads them when a proposal arrives (a definition in the same
@@ -89,6 +90,14 @@ def _error(status: int, message: str) -> dict[str, Any]:
     return {"exceptionClass": RESTLI_EXCEPTION, "message": message, "status": status}
 
 
+def java_url_encoded_bytes(text: str) -> int:
+    """Bytes of ``URLEncoder.encode(text, UTF_8)``: ASCII letters, digits and ``.-*_`` as
+    they are, a space as ``+``, every other UTF-8 byte as ``%XX``."""
+    keep = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-*_ ")
+    return sum(1 if ch in keep else 3 * len(ch.encode("utf-8", "surrogatepass"))
+               for ch in text)
+
+
 def check_proposal(p: dict[str, Any]) -> str | None:
     """What GMS would reject in this proposal (its 422 message), or None."""
     from datahub.emitter.aspect import ASPECT_MAP
@@ -99,6 +108,8 @@ def check_proposal(p: dict[str, Any]) -> str | None:
     urn, entity_type, name = p.get("entityUrn"), p.get("entityType"), p.get("aspectName")
     if not urn or not entity_type or not name:
         return "proposal needs entityUrn, entityType and aspectName"
+    if java_url_encoded_bytes(urn) > 512:  # GMS's UrnValidationUtil
+        return "Error: cannot provide an URN longer than 512 bytes (when URL encoded)"
     try:
         parsed = Urn.from_string(urn)
     except Exception as exc:  # the real server answers 422 for malformed urns too

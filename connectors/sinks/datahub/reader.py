@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from connectors.sinks.datahub.render import is_short_name
 from lineage import ids
 from lineage.errors import ConfigError, SinkError
 from lineage.graph import LineageGraph
@@ -375,6 +376,8 @@ class _Reader:
         name = _name_in(urn)
         shown = getattr(props, "name", None)
         qualified = getattr(props, "qualifiedName", None) or ""
+        if qualified and (is_short_name(name, qualified) or is_short_name(name, qualified.lower())):
+            name = qualified  # a name too long for an urn: the urn holds its cut
         repo = own_attrs.get("repository") or _props(props).get("repository")
         # ours: qualified name "<repository>/<path>", display name "<path>"; anything else:
         # the urn's name is the path

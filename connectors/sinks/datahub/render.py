@@ -33,10 +33,11 @@ aspects are built from; :func:`build` turns one view into MCPs. :func:`render` i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -383,25 +384,86 @@ def _web_url(repo_url: str | None) -> str | None:
     return f"https://{norm}"
 
 
+# GMS refuses an urn longer than 512 bytes once URL-encoded (``UrnValidationUtil``: "cannot
+# provide an URN longer than 512 bytes (when URL encoded)"), and answers 422 for the whole
+# batch. A flow keeps room for its jobs, whose urns hold it.
+URN_BYTES_LIMIT = 512
+_FLOW_BYTES_LIMIT = URN_BYTES_LIMIT - 64
+_SHORT_MARK = "..."
+
+
+def urn_bytes(urn: str) -> int:
+    """Length of ``urn`` as GMS measures it: Java's ``URLEncoder.encode`` (UTF-8), which keeps
+    letters, digits and ``.-*_``, writes a space as ``+`` and escapes all else (``~`` too)."""
+    from urllib.parse import quote_plus
+
+    return len(quote_plus(urn, safe="*")) + 2 * urn.count("~")
+
+
+def short_name(name: str, keep: int) -> str:
+    """``name`` cut to its first ``keep`` characters, marked, and told apart from every other
+    cut by a digest of the whole name: ``<head>...<16 hex of sha256(name)>``."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name[:keep]}{_SHORT_MARK}{digest}"
+
+
+def is_short_name(short: str, name: str) -> bool:
+    """Whether ``short`` is what :func:`fit_urn` made of ``name``."""
+    head, mark, digest = short.rpartition(_SHORT_MARK)
+    return bool(mark) and name.startswith(head) and short == short_name(name, len(head))
+
+
+def fit_urn(make: Callable[[str], str], name: str, limit: int = URN_BYTES_LIMIT) -> str:
+    """``make(name)``, or when that urn is longer than GMS takes, ``make`` of the longest
+    :func:`short_name` of ``name`` that fits. The display name and qualified name keep the
+    whole name; the urn stays stable (the same name always gives the same cut)."""
+    urn = make(name)
+    if (urn.isascii() and 3 * len(urn) <= limit) or urn_bytes(urn) <= limit:
+        return urn
+    lo, hi = 0, len(name) - 1  # the longest head that fits: urn_bytes grows with the head
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if urn_bytes(make(short_name(name, mid))) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return make(short_name(name, lo))
+
+
 def urn_builders(platform: str, env: str, lowercase_urns: bool = False) -> dict[str, Any]:
     """Urn makers equal to acryl-datahub's ``make_*_urn`` (tested), without their parse and
     validate round trip (a third of a no-change push). Names are urn-encoded everywhere:
     ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn.
-    ``lowercase_urns``: dataset names lower-cased, as DataHub's ``lowercase_dataset_urn``."""
+    ``lowercase_urns``: dataset names lower-cased, as DataHub's ``lowercase_dataset_urn``.
+    A name that would make an urn longer than GMS takes is cut (:func:`fit_urn`)."""
     from datahub.utilities.urn_encoder import UrnEncoder
 
     enc = UrnEncoder.encode_string
     pl = f"urn:li:dataPlatform:{platform}"
     denv = env.upper()
     low = str.lower if lowercase_urns else str
-    return {
-        "dataset": lambda name: f"urn:li:dataset:({pl},{enc(low(name))},{denv})",
-        "flow": lambda flow_id: f"urn:li:dataFlow:({platform},{enc(flow_id)},{env})",
-        "job": lambda flow_urn, job_id: f"urn:li:dataJob:({flow_urn},{enc(job_id)})",
-        "model": lambda name: f"urn:li:mlModel:({pl},{enc(name)},{env})",
-        "group": lambda name: f"urn:li:mlModelGroup:({pl},{enc(name)},{env})",
-        "deployment": lambda name: f"urn:li:mlModelDeployment:({pl},{enc(name)},{env})",
-    }
+
+    def dataset(name: str) -> str:
+        return fit_urn(lambda n: f"urn:li:dataset:({pl},{enc(n)},{denv})", low(name))
+
+    def flow(flow_id: str) -> str:
+        return fit_urn(lambda n: f"urn:li:dataFlow:({platform},{enc(n)},{env})", flow_id,
+                       _FLOW_BYTES_LIMIT)
+
+    def job(flow_urn: str, job_id: str) -> str:
+        return fit_urn(lambda n: f"urn:li:dataJob:({flow_urn},{enc(n)})", job_id)
+
+    def model(name: str) -> str:
+        return fit_urn(lambda n: f"urn:li:mlModel:({pl},{enc(n)},{env})", name)
+
+    def group(name: str) -> str:
+        return fit_urn(lambda n: f"urn:li:mlModelGroup:({pl},{enc(n)},{env})", name)
+
+    def deployment(name: str) -> str:
+        return fit_urn(lambda n: f"urn:li:mlModelDeployment:({pl},{enc(n)},{env})", name)
+
+    return {"dataset": dataset, "flow": flow, "job": job, "model": model, "group": group,
+            "deployment": deployment}
 
 
 # -- planning: graph → views --------------------------------------------------------------------
@@ -595,8 +657,9 @@ class _Planner:
         platform, name = where
         if self.lowercase_urns:
             name = name.lower()
-        return (f"urn:li:dataset:(urn:li:dataPlatform:{platform},"
-                f"{UrnEncoder.encode_string(name)},{self.env.upper()})")
+        pl, env = f"urn:li:dataPlatform:{platform}", self.env.upper()
+        return fit_urn(lambda n: f"urn:li:dataset:({pl},{UrnEncoder.encode_string(n)},{env})",
+                       name)
 
     def foreign_dataset(self, nid: str, a: dict[str, Any]) -> tuple[str, str] | None:
         """(platform, name) of a data node DVC does not track; None for a DVC file."""
@@ -667,7 +730,9 @@ class _Planner:
 
         enc = UrnEncoder.encode_string
         flow_name = name.split(".", 1)[0]
-        flow = f"urn:li:dataFlow:({orch},{enc(flow_name)},{enc(namespace or self.env)})"
+        cluster = enc(namespace or self.env)
+        flow = fit_urn(lambda n: f"urn:li:dataFlow:({orch},{enc(n)},{cluster})", flow_name,
+                       _FLOW_BYTES_LIMIT)
         return flow, self._job(flow, name), {"name": name, "namespace": namespace,
                                              "job": job, "orchestrator": orch,
                                              "flow_name": flow_name}

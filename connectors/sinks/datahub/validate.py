@@ -2,8 +2,8 @@
 
 Checks, per MCP: the Avro schema (``mcp.validate()``), that the entity type may carry the aspect
 (``entity_supports_aspect``: DataHub Lite and MCP files accept aspects a real GMS rejects with
-422), strict URN syntax of the entity and of every urn-valued field we fill, and DataHub's
-structured-property value rules (allowed values, cardinality, ``YYYY-MM-DD`` dates, numbers),
+422), strict URN syntax and GMS's length limit of the entity and of every urn-valued field we
+fill, and DataHub's structured-property value rules (allowed values, cardinality, ``YYYY-MM-DD`` dates, numbers),
 against the definitions in the same batch or in :data:`render.STRUCTURED_PROPERTIES`.
 """
 
@@ -57,10 +57,15 @@ def _definitions(mcps: list[MetadataChangeProposalWrapper]) -> dict[str, dict[st
 def _check_urn(value: str, what: str, problems: list[str], where: str) -> None:
     from datahub.utilities.urns.urn import Urn
 
+    from connectors.sinks.datahub.render import URN_BYTES_LIMIT, urn_bytes
+
     try:
         Urn.from_string(value)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the finding
         problems.append(f"{where}: {what} is not a valid urn {value!r}: {exc}")
+    if len(value) * 3 > URN_BYTES_LIMIT and urn_bytes(value) > URN_BYTES_LIMIT:
+        problems.append(f"{where}: {what} is {urn_bytes(value)} bytes URL-encoded; DataHub "
+                        f"takes at most {URN_BYTES_LIMIT}")
 
 
 def _check_structured(m: Any, defs: dict[str, dict[str, Any]], problems: list[str],
