@@ -1508,7 +1508,8 @@ class Store:
             if dest is not None:
                 return (f"the facts of {event} were modified outside lineage: {_n_facts(k)} "
                         f"of it moved to event {dest.seq} ({dest.kind})")
-            return f"{k} of the facts written by {event} were deleted from the store"
+            return (f"{k} of the facts written by {event} {'was' if k == 1 else 'were'} "
+                    "deleted from the store")
         if written is not None and bad.got > written:  # facts the event did not write
             k = bad.got - written
             src = next((t for t in later if type(t.written) is int

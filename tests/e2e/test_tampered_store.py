@@ -168,10 +168,16 @@ def test_verify_names_a_fact_added_to_an_event(repo: Path) -> None:
     assert code == 1 and "node approval:forged was added" in out, out
 
 
-def test_verify_names_a_fact_deleted_from_an_event(repo: Path) -> None:
-    _sql(repo, f"DELETE FROM nodes WHERE id='{APPROVAL}'")
+@pytest.mark.parametrize("ids,says", [
+    ((APPROVAL,), "1 of the facts written by event 9 (harvest) was deleted from the store"),
+    ((APPROVAL, "approval:churn-v1.1.0-staging"),
+     "2 of the facts written by event 9 (harvest) were deleted from the store"),
+], ids=["one fact", "two facts"])
+def test_verify_names_a_fact_deleted_from_an_event(repo: Path, ids: tuple[str, ...],
+                                                   says: str) -> None:
+    _sql(repo, f"DELETE FROM nodes WHERE id IN ({', '.join(repr(i) for i in ids)})")
     code, out = _verify(repo)
-    assert code == 1 and "1 of the facts written by event 9 (harvest) were deleted" in out, out
+    assert code == 1 and out.splitlines()[0] == f"TAMPERED: {says}", out
 
 
 # -- values of another type than lineage writes -------------------------------------------------

@@ -103,7 +103,7 @@ def test_a_fact_deleted_with_its_line_folded_into_a_superseded_versions_id(
                  (f"{old_fid} {old_hash}\n{fid}", h, seq, old_fid))
     _delete_fact(conn, fid)
     conn.close()
-    _tampered(quickstart_demo, f"1 of the facts written by event {seq} ({kind}) were deleted",
+    _tampered(quickstart_demo, f"1 of the facts written by event {seq} ({kind}) was deleted",
               event=seq)
 
 
