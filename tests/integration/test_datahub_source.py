@@ -19,7 +19,8 @@ DATAHUB = Path(sys.executable).with_name("datahub")
 SOURCE_TYPE = "connectors.sinks.datahub.source.LineageSource"
 
 
-def run_ingest(tmp_path: Path, config: dict, out: Path) -> subprocess.CompletedProcess[str]:
+def run_ingest(tmp_path: Path, config: dict, out: Path,
+               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     import yaml
 
     recipe = tmp_path / "recipe.yml"
@@ -31,7 +32,7 @@ def run_ingest(tmp_path: Path, config: dict, out: Path) -> subprocess.CompletedP
            "DATAHUB_TELEMETRY_ENABLED": "false", "DATAHUB_SUPPRESS_LOGGING_MANAGER": "1"}
     env.pop("DATAHUB_GMS_URL", None)
     env.pop("DATAHUB_GMS_TOKEN", None)
-    return subprocess.run([str(DATAHUB), "ingest", "-c", str(recipe)], env=env,
+    return subprocess.run([str(DATAHUB), "ingest", "-c", str(recipe)], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=180)
 
 

@@ -22,17 +22,25 @@ from a source checkout) use the class path as the type:
 
 ``lineage push`` remembers what it sent and sends only changes; a recipe run sends the whole
 rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for frequent runs.
+
+A recipe the source cannot run with (a ``repo_path`` outside git, a ``store_path`` that
+holds no lineage store, a harvester that is not there) fails when DataHub
+configures the source, before anything is harvested or sent, with
+:class:`LineageSourceConfigError`: one line per bad setting naming it, its value and the fix,
+which ``datahub ingest`` prints without a traceback (exit 1).
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datahub.configuration.common import ConfigModel
+from datahub.configuration.common import ConfigModel, ConfigurationError
 from datahub.ingestion.api.common import PipelineContext
 from datahub.ingestion.api.decorators import (
     SupportStatus,
@@ -42,9 +50,11 @@ from datahub.ingestion.api.decorators import (
 )
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, Source, SourceReport
 from datahub.ingestion.api.workunit import MetadataWorkUnit
+from datahub.ingestion.run.pipeline import PipelineInitError
 from pydantic import Field, field_validator
 
 from lineage.runtime import env_set
+from lineage.store import DB_NAME as _DB
 
 
 class LineageSourceConfig(ConfigModel):
@@ -64,6 +74,15 @@ class LineageSourceConfig(ConfigModel):
     convert_urns_to_lowercase: bool | None = Field(
         None, description="Lower-case the names in dataset urns, as DataHub's sources with "
         "the same setting do (default: false).")
+
+    @field_validator("repo_path", "store_path")
+    @classmethod
+    def _some_path(cls, v: str | None) -> str | None:
+        # an empty path would be read as the current directory (e.g. `${STORE}` unset)
+        if v is not None and not v.strip():
+            raise ValueError("an empty path: leave the key out for its default, or name a "
+                             "folder")
+        return v
 
     # checked as lineage.yaml's datahub.platform / datahub.env are: a bad one fails the recipe
     # before anything is harvested or sent, saying what is allowed
@@ -109,6 +128,165 @@ def _store_env(store_path: str | None) -> Iterator[None]:
         yield
 
 
+class LineageSourceConfigError(ConfigurationError, PipelineInitError):
+    """The recipe's ``source.config`` cannot be run, found when the source is configured.
+
+    ``str()`` is the whole message: ``Failed to configure the source (<type>): `` then one
+    line per bad setting (``source.config.<key>: what is wrong — what to do``).
+
+    Raised from :meth:`LineageSource.create`. It is a ``PipelineInitError`` so that
+    DataHub's pipeline passes it on as it is (it wraps any other exception in its own), and
+    ``SHOW_STACK_TRACE = False`` makes ``datahub ingest`` print it alone, in red, with no
+    traceback (exit 1), as it prints pydantic's errors of its own sources.
+    """
+
+    SHOW_STACK_TRACE = False
+
+    def __init__(self, source_type: str, problems: list[str]) -> None:
+        self.problems = problems
+        head = f"Failed to configure the source ({source_type}): "
+        if len(problems) == 1:
+            text = head + problems[0]
+        else:
+            text = head + f"{len(problems)} settings are wrong\n" + "\n".join(
+                f"  {p}" for p in problems)
+        super().__init__(text)
+
+
+def _shown(value: str, path: Path) -> str:
+    """``value`` as the recipe wrote it, and the absolute path it names when that differs."""
+    return repr(value) if str(path) == value else f"{value!r} ({path})"
+
+
+def _not_a_store(db: Path) -> str | None:
+    """Why the file ``db`` is no lineage store, or None when it is one (or it cannot be told
+    here: a busy store is for the run itself to open). OSError: it cannot be read."""
+    if db.is_dir():
+        return "a folder"
+    with db.open("rb") as fh:
+        head = fh.read(16)
+    if not head:
+        return "an empty file"
+    if head != b"SQLite format 3\x00":
+        return "not an SQLite database"
+    try:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' "
+                                 "AND name='meta'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if found else "an SQLite database without lineage's tables"
+
+
+def _store_problem(value: str, root: Path, harvest: bool) -> str | None:
+    """What is wrong with ``store_path: value`` (the store's folder, holding lineage.db),
+    for a repository at ``root``; None when the run can open (or, harvesting, create) it."""
+    p = Path(value).expanduser().resolve()
+    at = f"source.config.store_path: {_shown(value, p)}"
+    point = f"point store_path at the folder holding {_DB} (.lineage/ in the repository)"
+    build = (f"run `lineage init` and `lineage harvest` in {root} with LINEAGE_STORE={p}, "
+             "set harvest: true")
+    try:
+        if not p.exists():
+            if not harvest:
+                return f"{at} does not exist — {build}, or {point}"
+            # the harvest creates it (as `lineage init` does), below its nearest folder
+            up = next(a for a in p.parents if a.exists())
+            if not up.is_dir():
+                return f"{at} cannot be created: {up} is a file — {point}"
+            if not os.access(up, os.W_OK | os.X_OK):
+                return (f"{at} does not exist and cannot be created: {up} is not writable "
+                        f"— make it writable, or {point}")
+            return None
+        if p.is_file():
+            if _not_a_store(p) is None:
+                return f"{at} is the store's file, not its folder — point store_path at {p.parent}"
+            return f"{at} is a file, not a lineage store folder — {point}"
+        if not p.is_dir():
+            return f"{at} is not a folder — {point}"
+        if not os.access(p, os.R_OK | os.X_OK):
+            return (f"{at} cannot be read (permission denied) — let the user running "
+                    f"`datahub ingest` read it, or {point}")
+        db = p / _DB
+        if not db.exists():
+            nested = p / ".lineage" / _DB
+            if nested.exists():
+                return (f"{at} holds no {_DB}, its .lineage/ folder does — point store_path "
+                        f"at {nested.parent}")
+            if p == root or p in root.parents:
+                return (f"{at} is the repository's folder or one above it — {point}, or leave "
+                        "store_path out for the store lineage.yaml names")
+            if harvest:
+                return None
+            return f"{at} holds no lineage store (no {_DB} in it) — {build}, or {point}"
+        what = _not_a_store(db)
+        if what is not None:
+            return (f"{at} holds a {_DB} that is no lineage store ({what}) — point store_path "
+                    f"at the folder of another one, or move {db} aside and set harvest: true "
+                    "(or run `lineage init` and `lineage harvest`)")
+    except OSError as exc:
+        return (f"{at} cannot be read ({_why(exc)}) — let the user running `datahub ingest` "
+                f"read it, or {point}")
+    return None
+
+
+def _why(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+
+
+def _configure_problems(config: LineageSourceConfig) -> list[str]:
+    """Everything checked before the run: the repository, the store and the harvesters, so
+    that a recipe that cannot work fails as a configuration error and not, after a harvest,
+    as a failure in the ingestion report."""
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import LineageError
+    from lineage.plugins import load_harvester
+
+    repo = Path(config.repo_path).expanduser()
+    try:
+        root = api.find_repo_root(repo)
+    except (LineageError, OSError) as exc:
+        if isinstance(exc, OSError):
+            what = f"cannot be read ({_why(exc)})"
+        else:
+            what = "is not inside a git repository" if repo.exists() else "does not exist"
+        return [f"source.config.repo_path: {_shown(config.repo_path, repo.resolve())} {what} "
+                "— point repo_path at the git work tree to read (git init to start one)"]
+    if config.store_path is not None:
+        problem = _store_problem(config.store_path, root, config.harvest)
+        if problem:
+            return [problem]
+    try:
+        with _store_env(config.store_path):
+            cfg = load_config(root)
+    except LineageError as exc:  # lineage.yaml: the message names its file, line and field
+        return [str(exc)]
+    problems = []
+    if config.store_path is None and not config.harvest:
+        # the store lineage.yaml (or LINEAGE_STORE) names, read as it is
+        db = cfg.store_path(root) / _DB
+        try:
+            what = "it does not exist" if not db.exists() else _not_a_store(db)
+        except OSError as exc:
+            return [f"source.config.harvest: false, but the store {db} cannot be read "
+                    f"({_why(exc)}) — let the user running `datahub ingest` read it"]
+        if what is not None:
+            problems.append(
+                f"source.config.harvest: false, but {root} has no lineage store to read ({db}: "
+                f"{what}) — run `lineage init` and `lineage harvest` there, set harvest: true, "
+                f"or set store_path to the folder holding a {_DB}")
+    for name in (config.harvesters or []) if config.harvest else []:
+        try:
+            load_harvester(name)
+        except LineageError as exc:
+            problems.append(f"source.config.harvesters: {exc}")
+    return problems
+
+
 @platform_name("Lineage (git, DVC, MLflow, governance records)", id="lineage")
 @config_class(LineageSourceConfig)
 @support_status(SupportStatus.ALPHA)
@@ -122,7 +300,14 @@ class LineageSource(Source):
 
     @classmethod
     def create(cls, config_dict: dict[str, Any], ctx: PipelineContext) -> LineageSource:
-        return cls(LineageSourceConfig.model_validate(config_dict), ctx)
+        """The source for ``config_dict`` (the recipe's ``source.config``); a recipe it
+        cannot run with raises :class:`LineageSourceConfigError` (before anything is read)."""
+        kind = getattr(getattr(ctx.pipeline_config, "source", None), "type", None) or "lineage"
+        config = LineageSourceConfig.model_validate(config_dict)
+        problems = _configure_problems(config)
+        if problems:
+            raise LineageSourceConfigError(kind, problems)
+        return cls(config, ctx)
 
     def get_workunit_processors(self) -> list[MetadataWorkUnitProcessor | None]:
         # The MCPs are complete and validated as rendered; DataHub's default processors
@@ -173,7 +358,7 @@ class LineageSource(Source):
         from lineage.config import load_config
 
         with _store_env(self.config.store_path):
-            root = api.find_repo_root(self.config.repo_path)
+            root = api.find_repo_root(Path(self.config.repo_path).expanduser())
             if self.config.harvest:
                 api.init(root)
                 result = api.harvest(root, only=self.config.harvesters)
@@ -206,4 +391,5 @@ class LineageSource(Source):
         return self.report
 
 
-__all__ = ["LineageSource", "LineageSourceConfig", "LineageSourceReport"]
+__all__ = ["LineageSource", "LineageSourceConfig", "LineageSourceConfigError",
+           "LineageSourceReport"]

@@ -1,0 +1,176 @@
+"""A recipe the lineage source cannot run with fails when `datahub ingest` configures the
+source: one red line naming the setting, its value and the fix, exit 1, no traceback, no
+ingestion report, nothing harvested or sent. Run through the real `datahub ingest` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("datahub")
+
+from tests.integration.test_datahub_source import DATAHUB, run_ingest, seed  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not DATAHUB.exists(), reason="datahub CLI not in this environment")
+
+HEAD = "Failed to configure the source ("
+
+
+def config_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one line `datahub ingest` printed for a configuration error, checked to be all it
+    printed on stdout (no traceback, no report: the pipeline never ran)."""
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(HEAD), proc.stdout[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
+    return lines[0]
+
+
+@pytest.fixture
+def repo(git_repo):
+    git_repo.commit("init")
+    seed(git_repo.path)  # a store in .lineage/ holding the fixed graph
+    return git_repo.path
+
+
+def _missing(repo: Path, tmp: Path) -> Path:
+    return tmp / "stores" / "churn"
+
+
+def _a_file(repo: Path, tmp: Path) -> Path:
+    (tmp / "notes.txt").write_text("not a store\n")
+    return tmp / "notes.txt"
+
+
+def _empty_folder(repo: Path, tmp: Path) -> Path:
+    (tmp / "empty").mkdir()
+    return tmp / "empty"
+
+
+def _the_repository(repo: Path, tmp: Path) -> Path:
+    return repo
+
+
+def _the_store_file(repo: Path, tmp: Path) -> Path:
+    return repo / ".lineage" / "lineage.db"
+
+
+def _text_as_db(repo: Path, tmp: Path) -> Path:
+    (tmp / "junk").mkdir()
+    (tmp / "junk" / "lineage.db").write_text("junk\n")
+    return tmp / "junk"
+
+
+def _other_sqlite(repo: Path, tmp: Path) -> Path:
+    (tmp / "other").mkdir()
+    with sqlite3.connect(tmp / "other" / "lineage.db") as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    return tmp / "other"
+
+
+@pytest.mark.parametrize("make,says", [
+    (_missing, ["does not exist — run `lineage init` and `lineage harvest`", "LINEAGE_STORE=",
+                "set harvest: true", "point store_path at the folder holding lineage.db"]),
+    (_a_file, ["is a file, not a lineage store folder",
+               "point store_path at the folder holding lineage.db"]),
+    (_empty_folder, ["holds no lineage store (no lineage.db in it)", "`lineage harvest`",
+                     "set harvest: true"]),
+    (_the_repository, ["holds no lineage.db, its .lineage/ folder does — point store_path at "
+                       "{repo}/.lineage"]),
+    (_the_store_file, ["is the store's file, not its folder — point store_path at "
+                       "{repo}/.lineage"]),
+    (_text_as_db, ["holds a lineage.db that is no lineage store (not an SQLite database)",
+                   "set harvest: true"]),
+    (_other_sqlite, ["holds a lineage.db that is no lineage store (an SQLite database without "
+                     "lineage's tables)"]),
+], ids=lambda v: getattr(v, "__name__", "").lstrip("_") or None)
+def test_a_wrong_store_path_is_one_line_naming_it_its_value_and_the_fix(
+        repo, tmp_path, make, says) -> None:
+    store = make(repo, tmp_path)
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
+                                 "store_path": str(store)}, tmp_path / "out.json")
+    line = config_error(proc)
+    assert f"source.config.store_path: '{store}' " in line, line
+    for needle in says:
+        assert needle.format(repo=repo) in line, line
+    assert not (tmp_path / "stores").exists()
+
+
+def test_a_relative_store_path_shows_the_folder_it_names(repo, tmp_path) -> None:
+    # relative to where `datahub ingest` runs, as a relative repo_path is
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
+                                 "store_path": "stores/churn"}, tmp_path / "out.json",
+                      cwd=tmp_path)
+    line = config_error(proc)
+    assert f"store_path: 'stores/churn' ({tmp_path}/stores/churn) does not exist" in line, line
+
+
+def test_harvest_true_refuses_a_store_it_would_harvest_into_and_keeps_it(repo, tmp_path) -> None:
+    junk = _text_as_db(repo, tmp_path)
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": True,
+                                 "store_path": str(junk)}, tmp_path / "out.json")
+    assert "holds a lineage.db that is no lineage store" in config_error(proc)
+    assert (junk / "lineage.db").read_text() == "junk\n"
+
+
+def test_unreadable_store_path(repo, tmp_path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("this user reads any folder (root)")
+        proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
+                                     "store_path": str(locked)}, tmp_path / "out.json")
+    finally:
+        locked.chmod(0o755)
+    line = config_error(proc)
+    assert f"store_path: '{locked}' cannot be read" in line, line
+    assert "let the user running `datahub ingest` read it" in line, line
+
+
+def test_no_store_yet_with_harvest_false(git_repo, tmp_path) -> None:
+    git_repo.commit("init")
+    proc = run_ingest(tmp_path, {"repo_path": str(git_repo.path), "harvest": False},
+                      tmp_path / "out.json")
+    line = config_error(proc)
+    assert (f"source.config.harvest: false, but {git_repo.path} has no lineage store to read "
+            f"({git_repo.path}/.lineage/lineage.db: it does not exist)") in line, line
+    assert "run `lineage init` and `lineage harvest` there, set harvest: true" in line, line
+
+
+def test_a_wrong_repo_path_or_harvester_fails_before_any_harvest(git_repo, tmp_path) -> None:
+    git_repo.commit("init")
+    nowhere = tmp_path / "nowhere"
+    line = config_error(run_ingest(tmp_path, {"repo_path": str(nowhere)}, tmp_path / "a.json"))
+    assert f"source.config.repo_path: '{nowhere}' does not exist — point repo_path at" in line
+    line = config_error(run_ingest(tmp_path, {"repo_path": str(git_repo.path),
+                                              "harvesters": ["gti"]}, tmp_path / "b.json"))
+    assert "source.config.harvesters: unknown harvester 'gti' — did you mean 'gto'?" in line
+    assert not (git_repo.path / ".lineage").exists()  # nothing was initialised or harvested
+
+
+def test_a_store_path_elsewhere_is_read_or_created(repo, tmp_path) -> None:
+    from connectors.sinks.datahub.render import render
+    from tests.golden.datahub.fixture_graph import fixed_graph
+
+    # the seeded store, named explicitly, read as it is
+    out = tmp_path / "read.json"
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
+                                 "store_path": str(repo / ".lineage")}, out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert sorted((m["entityUrn"], m["aspectName"]) for m in json.loads(out.read_text())) == \
+        sorted((m.entityUrn, m.aspectName) for m in render(fixed_graph()))
+    # a folder that does not exist yet, harvested into
+    fresh = tmp_path / "stores" / "churn"
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": True,
+                                 "store_path": str(fresh)}, tmp_path / "fresh.json")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (fresh / "lineage.db").is_file()
+
