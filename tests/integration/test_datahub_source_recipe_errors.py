@@ -156,6 +156,30 @@ def test_a_wrong_repo_path_or_harvester_fails_before_any_harvest(git_repo, tmp_p
     assert not (git_repo.path / ".lineage").exists()  # nothing was initialised or harvested
 
 
+def test_unknown_keys_and_wrong_types_name_the_key_never_the_value(repo, tmp_path) -> None:
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "store_pth": "/srv/lineage",
+                                 "token": "s3cr3t-t0ken", "harvest": "s3cr3t-b00l"},
+                      tmp_path / "out.json")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.splitlines() == [
+        f"{HEAD}connectors.sinks.datahub.source.LineageSource): 3 settings are wrong",
+        "  source.config.harvest: expected true or false",
+        "  source.config: unknown key 'store_pth' — did you mean store_path? (keys: repo_path, "
+        "store_path, harvest, harvesters, platform, env, convert_urns_to_lowercase)",
+        "  source.config: unknown key 'token' — keys: repo_path, store_path, harvest, "
+        "harvesters, platform, env, convert_urns_to_lowercase",
+    ], proc.stdout
+    assert "s3cr3t" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_stateful_ingestion_key_says_why_it_is_refused(repo, tmp_path) -> None:
+    proc = run_ingest(tmp_path, {"repo_path": str(repo),
+                                 "stateful_ingestion": {"enabled": True}}, tmp_path / "out.json")
+    assert "unknown key 'stateful_ingestion' — this source keeps no state between runs" in \
+        config_error(proc)
+
+
 def test_a_store_path_elsewhere_is_read_or_created(repo, tmp_path) -> None:
     from connectors.sinks.datahub.render import render
     from tests.golden.datahub.fixture_graph import fixed_graph

@@ -23,8 +23,8 @@ from a source checkout) use the class path as the type:
 ``lineage push`` remembers what it sent and sends only changes; a recipe run sends the whole
 rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for frequent runs.
 
-A recipe the source cannot run with (a ``repo_path`` outside git, a ``store_path`` that
-holds no lineage store, a harvester that is not there) fails when DataHub
+A recipe the source cannot run with (an unknown key, a value of the wrong type, a
+``repo_path`` outside git, a ``store_path`` that holds no lineage store) fails when DataHub
 configures the source, before anything is harvested or sent, with
 :class:`LineageSourceConfigError`: one line per bad setting naming it, its value and the fix,
 which ``datahub ingest`` prints without a traceback (exit 1).
@@ -32,6 +32,7 @@ which ``datahub ingest`` prints without a traceback (exit 1).
 
 from __future__ import annotations
 
+import difflib
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -51,7 +52,7 @@ from datahub.ingestion.api.decorators import (
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, Source, SourceReport
 from datahub.ingestion.api.workunit import MetadataWorkUnit
 from datahub.ingestion.run.pipeline import PipelineInitError
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from lineage.runtime import env_set
 from lineage.store import DB_NAME as _DB
@@ -132,7 +133,9 @@ class LineageSourceConfigError(ConfigurationError, PipelineInitError):
     """The recipe's ``source.config`` cannot be run, found when the source is configured.
 
     ``str()`` is the whole message: ``Failed to configure the source (<type>): `` then one
-    line per bad setting (``source.config.<key>: what is wrong — what to do``).
+    line per bad setting (``source.config.<key>: what is wrong — what to do``). A value is
+    shown only where this source checked it itself (paths, names), never one pydantic refused
+    by its type: it could be a secret put under the wrong key.
 
     Raised from :meth:`LineageSource.create`. It is a ``PipelineInitError`` so that
     DataHub's pipeline passes it on as it is (it wraps any other exception in its own), and
@@ -151,6 +154,35 @@ class LineageSourceConfigError(ConfigurationError, PipelineInitError):
             text = head + f"{len(problems)} settings are wrong\n" + "\n".join(
                 f"  {p}" for p in problems)
         super().__init__(text)
+
+
+_TYPE_WANTED = {
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "list_type": "expected a list of names",
+    "dict_type": "expected a mapping of settings",
+    "model_type": "expected a mapping of settings",
+    "model_attributes_type": "expected a mapping of settings",
+}
+
+
+def _explain(err: Any) -> str:
+    """One line for one pydantic error of :class:`LineageSourceConfig` (never its input)."""
+    loc = ".".join(str(part) for part in err["loc"])
+    where = f"source.config.{loc}" if loc else "source.config"
+    if err["type"] == "extra_forbidden":
+        keys = list(LineageSourceConfig.model_fields)
+        if loc == "stateful_ingestion":
+            hint = ("this source keeps no state between runs (`lineage push` sends only what "
+                    "changed): remove the key")
+        else:
+            close = difflib.get_close_matches(loc, keys, n=1)
+            known = ", ".join(keys)
+            hint = f"did you mean {close[0]}? (keys: {known})" if close else f"keys: {known}"
+        return f"source.config: unknown key {loc!r} — {hint}"
+    msg = _TYPE_WANTED.get(err["type"]) or str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {msg}"
 
 
 def _shown(value: str, path: Path) -> str:
@@ -303,7 +335,10 @@ class LineageSource(Source):
         """The source for ``config_dict`` (the recipe's ``source.config``); a recipe it
         cannot run with raises :class:`LineageSourceConfigError` (before anything is read)."""
         kind = getattr(getattr(ctx.pipeline_config, "source", None), "type", None) or "lineage"
-        config = LineageSourceConfig.model_validate(config_dict)
+        try:
+            config = LineageSourceConfig.model_validate(config_dict)
+        except ValidationError as exc:
+            raise LineageSourceConfigError(kind, [_explain(e) for e in exc.errors()]) from exc
         problems = _configure_problems(config)
         if problems:
             raise LineageSourceConfigError(kind, problems)
