@@ -198,3 +198,18 @@ def test_a_store_path_elsewhere_is_read_or_created(repo, tmp_path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (fresh / "lineage.db").is_file()
 
+
+def test_harvest_false_reads_a_store_nobody_can_write(repo, tmp_path) -> None:
+    """A store on read-only media (a copy handed over, a mounted volume) is read as it is:
+    with harvest: false the source only reads it, as `lineage audit` does."""
+    from tests.conftest import read_only
+
+    folder = repo / ".lineage"
+    for side in ("lineage.db-wal", "lineage.db-shm"):
+        (folder / side).unlink(missing_ok=True)
+    out = tmp_path / "out.json"
+    with read_only(folder, *(p for p in folder.iterdir() if p.is_file())):
+        proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
+                                     "store_path": str(folder)}, out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "model:churn@v1.1.0" in json.dumps(json.loads(out.read_text()))

@@ -402,7 +402,7 @@ class LineageSource(Source):
                 for w in result.report.warnings[:20]:
                     self.report.warning(message="harvest warning", context=str(w))
             cfg = load_config(root)
-            store = api.open_store(root, cfg)
+            store = api.open_store(root, cfg, read_only=not self.config.harvest)
             try:
                 graph = store.load_graph()
                 times = record_times(store)
