@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 import traceback
@@ -14,8 +15,14 @@ from typing import Any, get_args
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from lineage.errors import LineageError
+
+try:  # typer 0.29 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - typer on click itself
+    from click.exceptions import UsageError  # type: ignore[assignment]
 
 # ids such as ``deployment:ghost:prod:…`` are printed as they are: rich's emoji codes would turn
 # ``:ghost:`` into a glyph, an id nobody could look up or paste into a waiver
@@ -88,6 +95,62 @@ def _flags_without_type() -> None:
 
 
 _flags_without_type()
+
+def usage_error_line(exc: UsageError, command_path: str) -> str:
+    """A usage error as one line: what click says (whitespace folded, so a value holding a
+    newline cannot break it) and where the usage is, e.g. ``No such option: --frobnicate
+    (see 'lineage harvest --help')``. ``command_path``: the command parsed, for the errors
+    click raises without their context (``Option '-C' requires an argument``)."""
+    text = re.sub(r"\s+", " ", exc.format_message()).strip()
+    text = text[:-1] if text.endswith(".") and not text.endswith("..") else text
+    ctx = exc.ctx
+    if ctx is not None:
+        if ctx.command.get_help_option(ctx) is None:
+            return text
+        command_path = ctx.command_path
+    return f"{text} (see '{command_path} --help')"
+
+
+@contextmanager
+def usage_errors(command_path: Callable[[], str]) -> Iterator[None]:
+    """A usage error (unknown option or command, missing argument, bad value) printed as the
+    other errors are, in one line, exit 2, instead of typer's multi-line panel.
+    ``lineage`` or ``lineage record`` alone still prints its help: click raises that as a
+    usage error too (``NoArgsIsHelpError``, named as typer names it: older click has none)."""
+    try:
+        yield
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        from rich.markup import escape
+
+        line = usage_error_line(exc, command_path())
+        err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True,
+                          highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+class LineageGroup(TyperGroup):
+    """A ``lineage`` command group (``lineage``, ``lineage record``): its usage errors and
+    those of its commands (parsed in its :meth:`invoke`) go through :func:`usage_errors`."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        def path() -> str:
+            name = info_name or self.name or "lineage"
+            return name if parent is None else f"{parent.command_path} {name}"
+
+        with usage_errors(path):
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        def path() -> str:  # the command being parsed, once resolved
+            sub = ctx.invoked_subcommand
+            return str(ctx.command_path if sub is None else f"{ctx.command_path} {sub}")
+
+        with usage_errors(path):
+            return super().invoke(ctx)
+
 
 RepoOpt = typer.Option(None, "--repo", "-C", help="Repository path (default: current directory).",
                        show_default=False)

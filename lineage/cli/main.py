@@ -15,6 +15,7 @@ import typer
 
 from lineage.cli.common import (
     JsonOpt,
+    LineageGroup,
     RepoOpt,
     console,
     err_console,
@@ -36,6 +37,7 @@ app = typer.Typer(
         "In your repository:  lineage init && lineage harvest && lineage show MODEL@VERSION"
     ),
     no_args_is_help=True,
+    cls=LineageGroup,  # usage errors in one line, as the other errors
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

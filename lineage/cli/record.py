@@ -19,6 +19,7 @@ import typer
 
 from lineage.cli.common import (
     JsonOpt,
+    LineageGroup,
     RepoOpt,
     console,
     err_console,
@@ -39,6 +40,7 @@ record_app = typer.Typer(
         "--role risk-officer --decision approved --evidence JIRA-123 --write-file"
     ),
     no_args_is_help=True,
+    cls=LineageGroup,  # its commands' usage errors name `lineage record COMMAND --help`
     rich_markup_mode="rich",
 )
 app.add_typer(record_app, name="record")
