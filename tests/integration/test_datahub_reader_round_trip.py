@@ -97,7 +97,8 @@ def test_experiments_of_one_name_from_two_mlflow_servers_stay_apart() -> None:
                          status="FINISHED", tracking_uri="http://mlflow-b.example.com",
                          start_time="2026-01-04T01:00:00Z")])
     mcps = render(graph)
-    containers = {m.aspect.container for m in mcps if m.aspectName == "container"}
+    containers = {m.aspect.container for m in mcps if m.aspectName == "container"
+                  and m.entityType == "dataProcessInstance"}
     assert len(containers) == 2
     back = graph_from_mcps(mcps)
     assert back.attrs(other).get("experiment_id") == "7"
@@ -111,7 +112,8 @@ def test_one_server_keeps_the_container_datahubs_mlflow_source_makes() -> None:
     from datahub.emitter.mcp_builder import ExperimentKey
 
     mcps = render(fixed_graph())
-    (container,) = {m.aspect.container for m in mcps if m.aspectName == "container"}
+    (container,) = {m.aspect.container for m in mcps if m.aspectName == "container"
+                    and m.entityType == "dataProcessInstance"}
     assert container == ExperimentKey(platform="urn:li:dataPlatform:mlflow", id="churn").as_urn()
 
 

@@ -97,15 +97,16 @@ def test_datasets_pushed_before_the_move_are_stale_then_removed(
     api.harvest(git_repo.path)
     res = runner.invoke(app, ["push", str(lite), "--json", "--repo", str(git_repo.path)])
     assert res.exit_code == 0, res.output
-    # two datasets, a job and its flow of the former id: left in place by default
-    assert json.loads(res.stdout)["stale_entities"] == 4
+    # two datasets, a job, its flow, the repository and its data folder of the former id:
+    # left in place by default
+    assert json.loads(res.stdout)["stale_entities"] == 6
     assert {n for n in _catalog(lite).node_ids() if n.startswith("data:root:")}
 
     res = runner.invoke(app, ["push", str(lite), "--json", "-o", "remove_stale=true",
                               "--repo", str(git_repo.path)])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["removed_entities"] == 4 and "stale_entities" not in out
+    assert out["removed_entities"] == 6 and "stale_entities" not in out
     held = _lite_aspects(lite, old)
     assert held["status"] == {"removed": True}
     assert "datasetProperties" in held  # a soft delete: the aspects stay
@@ -141,7 +142,7 @@ def test_a_removed_entity_rendered_again_comes_back(git_repo: GitRepo, tmp_path:
     push()
     git_repo.git("remote", "add", "origin", URL)
     api.harvest(git_repo.path)
-    assert push()["removed_entities"] == 4
+    assert push()["removed_entities"] == 6
     git_repo.git("remote", "remove", "origin")
     res = api.harvest(git_repo.path)
     assert any("identity changed" in str(w) for w in res.report.warnings)
@@ -150,7 +151,7 @@ def test_a_removed_entity_rendered_again_comes_back(git_repo: GitRepo, tmp_path:
         assert back is not None and not back.attrs.get("superseded_by")
         gone = store.get_node(f"repository:{NEW}")
         assert gone is not None and gone.attrs["superseded_by"] == f"repository:root:{root}"
-    assert push()["removed_entities"] == 4
+    assert push()["removed_entities"] == 6
     assert _lite_aspects(lite, old)["status"] == {"removed": False}
     assert _lite_aspects(lite, new)["status"] == {"removed": True}
 

@@ -372,6 +372,11 @@ def _is_url(s: str | None) -> bool:
     return bool(s) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", s or "") is not None
 
 
+def _parent_dir(path: str) -> str:
+    """The folder a repository path is in ("" at the top)."""
+    return path.strip("/").rpartition("/")[0]
+
+
 def _web_url(repo_url: str | None) -> str | None:
     """Browsable https URL of a repository remote, if it has a host."""
     if not repo_url:
@@ -851,8 +856,10 @@ class _Planner:
         self.compute_urns()
         out: list[EntityPlan] = [self.plan_globals()]
         out += self.plan_experiments()
-        out += self.plan_flows()
-        out += self.plan_datasets()
+        flows, datasets = self.plan_flows(), self.plan_datasets()
+        out += self.plan_folders(flows + datasets)
+        out += flows
+        out += datasets
         out += self.plan_stages()
         out += self.plan_openlineage_jobs()
         out += self.plan_groups()
@@ -886,8 +893,11 @@ class _Planner:
         for nid in self.ids(NodeKind.STAGE):
             a = self.attrs(nid)
             flow, _ = self.stage_flow_job(nid)
-            flows[flow] = {"name": a.get("dvc_yaml") or "dvc.yaml",
-                           "repository": self.repo_key(a, nid), "kind": "dvc"}
+            dvc_yaml = a.get("dvc_yaml") or "dvc.yaml"
+            rk = self.repo_key(a, nid)
+            flows[flow] = {"name": dvc_yaml, "repository": rk, "kind": "dvc"}
+            if rk:
+                flows[flow]["folders"] = self.folder_chain(rk, _parent_dir(dvc_yaml))
         for nid in self.ids(NodeKind.RUN):
             job = self.openlineage_job(self.attrs(nid))
             if job is not None and self.run_stage(nid, self.attrs(nid)) is None:
@@ -919,6 +929,10 @@ class _Planner:
             }
             if foreign:  # (absent otherwise: a DVC file keeps its view)
                 view["foreign"] = True
+            else:
+                rk = self.repo_key(a0, nids[0])
+                if rk and a0.get("path"):
+                    view["folders"] = self.folder_chain(rk, _parent_dir(str(a0["path"])))
             if a0.get("namespace"):  # the OpenLineage namespace, which the urn does not keep
                 view["namespace"] = a0["namespace"]
             recorded = self.dvc_recorded(nids)
@@ -935,6 +949,50 @@ class _Planner:
                     view["owner_types"] = types
             plans.append(EntityPlan(urn, "dataset", nids, view))
         return plans
+
+    # -- where a repository's files are: folders, as DataHub's file sources (S3, GCS) make
+    def folder_urn(self, rk: str, rel: str) -> str:
+        """The container of folder ``rel`` of repository ``rk`` ("" the repository itself):
+        ``FolderKey(platform, folder_abs_path=<rk>[/<rel>])``, as DataHub's S3 and GCS sources
+        key their folders."""
+        hit = self._cache.get(("folder", rk, rel))
+        if hit is None:
+            from datahub.emitter.mcp_builder import FolderKey
+
+            key = FolderKey(platform=f"urn:li:dataPlatform:{self.platform}", env=self.env,
+                            folder_abs_path=f"{rk}/{rel}" if rel else rk)
+            hit = self._cache[("folder", rk, rel)] = key.as_urn()
+        return hit  # type: ignore[no-any-return]
+
+    def folder_chain(self, rk: str, rel_dir: str) -> list[str]:
+        """Containers from the repository's down to folder ``rel_dir``'s."""
+        parts = [p for p in rel_dir.split("/") if p]
+        return [self.folder_urn(rk, "/".join(parts[:i])) for i in range(len(parts) + 1)]
+
+    def plan_folders(self, placed: list[EntityPlan]) -> list[EntityPlan]:
+        """The repositories and folders the DVC files and pipelines of ``placed`` are in:
+        a container each (``Repository``, ``Folder``) inside its parent, so the DataHub UI
+        browses a repository as its tree and an entity page shows where the file is."""
+        folders: dict[str, dict[str, Any]] = {}
+        for p in placed:
+            chain = p.view.get("folders")
+            if not chain or chain[-1] in folders:
+                continue
+            rk = p.view.get("repository") or self.repo_key(self.attrs(p.nodes[0]), p.nodes[0])
+            rel = _parent_dir(str(p.view["name"]))
+            parts = [x for x in rel.split("/") if x]
+            for i, urn in enumerate(chain):
+                if urn not in folders:
+                    sub = "/".join(parts[:i])
+                    # (a repository by its last name, as a bucket: DataHub Lite's ``ls``
+                    # splits a path at every slash; the qualified name is the whole key)
+                    folders[urn] = {"name": parts[i - 1] if i else rk.rsplit("/", 1)[-1],
+                                    "qualified": f"{rk}/{sub}" if sub else rk,
+                                    "repository": rk, "parents": chain[:i],
+                                    "platform": self.platform}
+                    if not i and _web_url(rk):
+                        folders[urn]["url"] = _web_url(rk)
+        return [EntityPlan(urn, "folder", [], folders[urn]) for urn in sorted(folders)]
 
     def dataset_owners(self, nids: list[str]) -> list[tuple[str, str]]:
         """The owners (an OpenLineage dataset ``ownership`` facet) of the version the latest run
@@ -1204,6 +1262,10 @@ class _Planner:
                 "lock_entries": len(nids), "repo_url": self.repo_url_of_commit(commit),
                 "lineage_id": latest,
             }
+            rk = self.repo_key(a, latest)
+            if rk:  # the flow's place, then the flow, as DataHub's SDK gives a job
+                dvc_yaml = a.get("dvc_yaml") or "dvc.yaml"
+                view["browse"] = [*self.folder_chain(rk, _parent_dir(dvc_yaml)), view["flow"]]
             plans.append(EntityPlan(urn, "stage", nids, view))
         return plans
 
@@ -1908,6 +1970,39 @@ def _build_experiment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{v['platform']}")
 
 
+def _placed(urn: str, chain: list[str] | None, in_container: bool = True
+            ) -> Iterator[tuple[str, Any]]:
+    """The ``container`` (the last of ``chain``) and ``browsePathsV2`` (all of it) of an
+    entity placed in a repository's folders."""
+    from datahub.metadata.schema_classes import (
+        BrowsePathEntryClass,
+        BrowsePathsV2Class,
+        ContainerClass,
+    )
+
+    if chain is None:
+        return
+    if in_container and chain:
+        yield urn, ContainerClass(container=chain[-1])
+    yield urn, BrowsePathsV2Class(path=[BrowsePathEntryClass(id=u, urn=u) for u in chain])
+
+
+def _build_folder(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    from datahub.metadata.schema_classes import (
+        ContainerPropertiesClass,
+        DataPlatformInstanceClass,
+        SubTypesClass,
+    )
+
+    v = p.view
+    yield p.urn, ContainerPropertiesClass(
+        name=v["name"], qualifiedName=v["qualified"], externalUrl=v.get("url"),
+        customProperties={"repository": v["repository"]})
+    yield p.urn, SubTypesClass(typeNames=["Folder" if v["parents"] else "Repository"])
+    yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{v['platform']}")
+    yield from _placed(p.urn, v["parents"])
+
+
 def _build_flow(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     from datahub.metadata.schema_classes import DataFlowInfoClass, SubTypesClass
 
@@ -1917,6 +2012,7 @@ def _build_flow(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if v["kind"] != "openlineage":  # (DataHub's OpenLineage converter gives it none)
         yield p.urn, SubTypesClass(typeNames=["DVC Pipeline" if v["kind"] == "dvc"
                                               else "Model Deployments"])
+    yield from _placed(p.urn, v.get("folders"))
 
 
 def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
@@ -1940,6 +2036,7 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                                         customProperties=custom)
     if not v.get("foreign"):  # another system's dataset keeps the subtype its source gives
         yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
+    yield from _placed(p.urn, v.get("folders"))
     owners = _owners([(u, t) for u, t in v.get("owners", [])])
     if owners:
         yield p.urn, owners
@@ -1963,6 +2060,7 @@ def _build_stage(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield p.urn, DataJobInfoClass(name=v["name"], type="COMMAND", flowUrn=v["flow"],
                                   customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=["DVC Stage"])
+    yield from _placed(p.urn, v.get("browse"), in_container=False)
     yield p.urn, DataJobInputOutputClass(
         inputDatasets=[u for u, _ in v["inputs"]], outputDatasets=[u for u, _ in v["outputs"]],
         inputDatasetEdges=_edges(v["inputs"]), outputDatasetEdges=_edges(v["outputs"]))
@@ -2319,7 +2417,8 @@ def _build_incident(p: EntityPlan) -> Iterator[tuple[str, Any]]:
 
 
 _BUILDERS = {
-    "globals": _build_globals, "experiment": _build_experiment, "flow": _build_flow,
+    "globals": _build_globals, "experiment": _build_experiment, "folder": _build_folder,
+    "flow": _build_flow,
     "dataset": _build_dataset, "stage": _build_stage, "group": _build_group,
     "openlineage_job": _build_openlineage_job,
     "model": _build_model, "run": _build_run, "deployment": _build_deployment,
