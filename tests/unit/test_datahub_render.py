@@ -436,3 +436,37 @@ def test_a_run_still_running_shows_as_started_and_one_without_times_shows_nothin
     (event,) = events.values()
     assert event.status == "STARTED" and event.result is None
     assert event.timestampMillis == 1767348000000 and event.durationMillis is None
+
+
+@pytest.mark.parametrize(("source", "attrs", "platform"), [
+    ("mlflow", {}, "mlflow"),
+    ("lineage", {}, "dvc"),
+    ("dvc-exp", {}, "dvc"),
+    ("openlineage", {"job": "etl/churn.train", "properties": {
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.9.0/integration/spark"}},
+     "spark"),
+])
+def test_every_run_is_on_the_platform_its_experiment_or_job_is(
+        source: str, attrs: dict[str, Any], platform: str) -> None:
+    """``dataPlatformInstance``: the platform the UI shows a run on (its logo, its filter):
+    an MLflow run's mlflow, as DataHub's MLflow source; a recorded run's or a DVC
+    experiment's, the platform of its experiment container; an OpenLineage run's, the
+    orchestrator its job's flow is on."""
+    from lineage.graph import LineageGraph
+    from lineage.model import Node, NodeKind
+
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.RUN, f"run:{source}:r1", source=source, run_id="r1",
+                     name="train", status="FINISHED", **attrs)])
+    mcps = render(g)
+    (dpi,) = [m for m in mcps if m.aspectName == "dataPlatformInstance"
+              and m.entityType == "dataProcessInstance"]
+    assert dpi.aspect.platform == f"urn:li:dataPlatform:{platform}"
+    flows = [m.entityUrn for m in mcps if m.entityType == "dataFlow"]
+    if source == "openlineage":  # the same platform as its job's flow
+        assert flows and all(u.startswith(f"urn:li:dataFlow:({platform},") for u in flows)
+    else:
+        (exp,) = [m.aspect.platform for m in mcps if m.aspectName == "dataPlatformInstance"
+                  and m.entityType == "container"]
+        assert exp == dpi.aspect.platform
+    check_mcps(mcps)

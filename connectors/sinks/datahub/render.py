@@ -1622,6 +1622,12 @@ class _Planner:
             if not (a.get("experiment") or a.get("experiment_id")):
                 # its container is the "<source> runs" DataHub needs: no experiment of its own
                 view["no_experiment"] = True  # (absent otherwise: other runs keep their view)
+            if a.get("source") != "mlflow":  # (an MLflow run's is mlflow: it keeps its view)
+                # the platform the UI shows it on: an OpenLineage run's orchestrator, as its
+                # job's flow names it; a run recorded here or a DVC experiment's, its
+                # experiment container's
+                job = self.openlineage_job(a)
+                view["platform"] = job[2]["orchestrator"] if job else self.run_orchestrator(a)
             plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
         return plans
 
@@ -2265,7 +2271,7 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=[RUN_SUBTYPE])
     yield p.urn, ContainerClass(container=v["experiment"])
-    platform = "mlflow" if v.get("source") == "mlflow" else None
+    platform = "mlflow" if v.get("source") == "mlflow" else v.get("platform")
     if platform:
         yield p.urn, DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{platform}")
     yield p.urn, MLTrainingRunPropertiesClass(
