@@ -41,7 +41,10 @@ distinct blob is parsed once, ever: its summary is cached in the store (namespac
 ``dvc-blob``, key ``<kind>:<blob sha>``). A node already in the store is not emitted again.
 
 A file that no parser can read, or whose structure is not DVC's, is a warning naming commit,
-file and line; the other files and commits are harvested.
+file and line; the other files and commits are harvested. An odd value in a file that is
+otherwise DVC's (an unknown lock ``schema``, ``size: big``, ``deps: 5`` in dvc.yaml) is a
+warning naming commit, file, line and field, once per harvest where first met; the value is
+left out (an unknown schema is read as the newest known) and the file harvested.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ import subprocess
 import sys
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeGuard, cast
 
 from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
 from connectors.harvesters.git import fast_edge, fast_node  # Node.trusted, cheaper
@@ -92,8 +95,10 @@ WATERMARK_SCOPE = "refs"
 # md5 values checked
 # 4: templated wdir resolved per expanded stage (``wdirs``); 5: YAML merge keys (``<<``) applied;
 # 6: a key given twice is an error; 7: tabs DVC's ruamel.yaml refuses, and several documents
-# in one file, are errors; 8: a block scalar ending a file without a line break has none
-_CACHE_VERSION = "8"
+# in one file, are errors; 8: a block scalar ending a file without a line break has none;
+# 9: odd values (an unknown lock schema, ``size: big``, ``deps: 5`` in dvc.yaml …) are warnings
+# (``warnings``), errors name their field
+_CACHE_VERSION = "9"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -102,15 +107,52 @@ _BAD_MD5_LINE = (r"\s*(?:-\s+)?md5\s*:(?:\s*[0-9]+\s*(?:#.*)?$"
 
 
 class DvcFileError(ValueError):
-    """A DVC file that parses as YAML but is not shaped as DVC writes it. ``near``: a regular
-    expression matching the offending line, to find its number when the parser cannot."""
+    """A DVC file that parses as YAML but is not shaped as DVC writes it. ``loc``: where the
+    offending value sits (keys and list indexes from the top), which names the field and
+    gives the line; ``near``: a regular expression matching the offending line, to find its
+    number otherwise."""
 
-    def __init__(self, message: str, line: int | None = None, near: str | None = None
-                 ) -> None:
+    def __init__(self, message: str, line: int | None = None, near: str | None = None,
+                 loc: tuple[Any, ...] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.near = near
+        self.loc = loc
+
+
+# An odd value in a file that is otherwise DVC's (``size: big``, an unknown lock ``schema``,
+# ``deps: 5`` in dvc.yaml): (where it sits, what was done about it). The value is left out
+# (or read as DVC's newest format) and the file harvested; :func:`parse_blob` keeps these in
+# the summary as ``warnings`` (with their lines), so a summary read back from the blob cache
+# warns the same as one just parsed.
+Notes = list[tuple[tuple[Any, ...], str]]
+
+LOCK_SCHEMA = "2.0"  # the dvc.lock schema DVC 2 and 3 write (DVC 1.x wrote none)
+
+
+def _shown(v: Any) -> str:
+    """An odd value as a warning shows it (a long one cut)."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _lines_of(data: bytes, locs: list[tuple[Any, ...]]) -> list[int | None]:
+    """The line (1-based) of the value at each of ``locs`` in the document ``data``: PyYAML
+    composes it once (only files with an odd value get here)."""
+    try:
+        import yaml
+
+        from lineage.yamlpos import line_of
+
+        root = yaml.compose(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return [line_of(root, loc) for loc in locs]
+    except Exception:  # noqa: BLE001 - a line is a courtesy: the warning goes out without it
+        return [None] * len(locs)
 
 
 def _line_of(data: bytes, near: str | None) -> int | None:
@@ -168,8 +210,12 @@ def _json_safe(v: Any, budget: list[int] | None = None) -> Any:
     return str(v)
 
 
-def hash_entry(e: Any, where: str) -> dict[str, Any]:
-    """A deps/outs entry → {path, hash, hash_kind, size, nfiles, is_dir, remote, …}."""
+def hash_entry(e: Any, where: str, notes: Notes | None = None,
+               loc: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """A deps/outs entry → {path, hash, hash_kind, size, nfiles, is_dir, remote, …}.
+
+    A value of the wrong type (``size: big``, ``remote: [a, b]``) is left out, with a note in
+    ``notes`` (``loc``: where the entry sits)."""
     if isinstance(e, str):  # dvc.yaml style: a bare path
         return {"path": strip_credentials(e) if "://" in e else e}
     if isinstance(e, dict) and len(e) == 1 and "path" not in e \
@@ -181,7 +227,8 @@ def hash_entry(e: Any, where: str) -> dict[str, Any]:
         return out
     if not isinstance(e, dict) or not isinstance(e.get("path"), str | int | float):
         near = _key_line(str(next(iter(e)))) if isinstance(e, dict) and e else None
-        raise DvcFileError(f"{where}: entry without a path", near=near)
+        raise DvcFileError(f"{where}: entry without a path", near=near,
+                           loc=(*loc, "path") if isinstance(e, dict) and "path" in e else loc)
     path = str(e["path"])
     if "://" in path:  # an external dependency (import-url): never keep its credentials
         path = strip_credentials(path)
@@ -191,10 +238,18 @@ def hash_entry(e: Any, where: str) -> dict[str, Any]:
         if not isinstance(md5, str) or not _MD5.fullmatch(md5):
             raise DvcFileError(
                 f"{where}: md5 of {path!r} is {md5!r}, not an MD5 digest (32 hex digits, "
-                "'.dir' for a directory)", near=_BAD_MD5_LINE)
+                "'.dir' for a directory)", near=_BAD_MD5_LINE, loc=(*loc, "md5"))
         out["hash"] = f"md5:{md5}"
-        out["hash_kind"] = "md5" if e.get("hash") == "md5" else "md5-dos2unix"
-        if str(md5).endswith(".dir"):
+        hash_name = e.get("hash")
+        if hash_name is None:  # DVC 1.x/2.x
+            out["hash_kind"] = "md5-dos2unix"
+        elif hash_name == "md5":  # DVC 3
+            out["hash_kind"] = "md5"
+        elif notes is not None:  # which rule made the digest is unknown: no hash_kind
+            notes.append(((*loc, "hash"), f"{where}: hash of {path!r} is {_shown(hash_name)}, "
+                          "not one DVC writes ('md5'); hash_kind left out (fix the entry, or "
+                          "rewrite it with dvc commit)"))
+        if md5.endswith(".dir"):
             out["is_dir"] = True
     else:
         for kind in ("etag", "checksum"):
@@ -203,30 +258,67 @@ def hash_entry(e: Any, where: str) -> dict[str, Any]:
                 continue
             if not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip():
                 raise DvcFileError(f"{where}: {kind} of {path!r} is {v!r}, not a {kind}",
-                                   near=_key_line(kind))
+                                   near=_key_line(kind), loc=(*loc, kind))
             out["hash"], out["hash_kind"] = f"{kind}:{v}", kind
             break
     for k in ("size", "nfiles"):
-        if isinstance(e.get(k), int) and not isinstance(e.get(k), bool):
-            out[k] = e[k]
-    if e.get("remote"):
-        out["remote"] = str(e["remote"])
-    if isinstance(e.get("repo"), dict):
-        r = e["repo"]
-        out["repo"] = {k: str(r[k]) for k in ("url", "rev", "rev_lock") if r.get(k) is not None}
+        v = e.get(k)
+        if v is None:
+            continue
+        if type(v) is int and v >= 0:  # (not a bool, not negative)
+            out[k] = v
+        elif notes is not None:
+            notes.append(((*loc, k), f"{where}: {k} of {path!r} is {_shown(v)}, not a whole "
+                          f"number of {'bytes' if k == 'size' else 'files'}; left out (fix the "
+                          "entry, or rewrite it with dvc commit)"))
+    for k in ("remote", "version_id"):
+        v = e.get(k)
+        if not v:
+            continue
+        if isinstance(v, str):
+            out[k] = v
+        elif notes is not None:
+            notes.append(((*loc, k), f"{where}: {k} of {path!r} is {_shown(v)}, not a string; "
+                          "left out (fix the entry)"))
+    r = e.get("repo")
+    if isinstance(r, dict):
+        out["repo"] = {}
+        for k in ("url", "rev", "rev_lock"):
+            v = r.get(k)
+            if v is None:
+                continue
+            if isinstance(v, str | int) and not isinstance(v, bool):
+                out["repo"][k] = str(v)
+            elif notes is not None:
+                notes.append(((*loc, "repo", k), f"{where}: repo {k} of {path!r} is "
+                              f"{_shown(v)}, not a string; left out of the import source "
+                              "(fix the entry, or rewrite it with dvc update)"))
         if "url" in out["repo"]:  # dvc import: the source repository, without credentials
             out["repo"]["url"] = strip_credentials(out["repo"]["url"])
-    if e.get("version_id"):
-        out["version_id"] = str(e["version_id"])
+    elif r is not None and notes is not None:
+        notes.append(((*loc, "repo"), f"{where}: repo of {path!r} is {_shown(r)}, not a "
+                      "mapping (url, rev, rev_lock); its import source is left out (fix the "
+                      "entry, or rewrite it with dvc update)"))
     return out
 
 
-def _entries(v: Any, where: str) -> list[dict[str, Any]]:
+def _entries(v: Any, where: str, notes: Notes, *loc: Any) -> list[dict[str, Any]]:
+    """The entries of a ``deps``/``outs`` list (``loc``: where it sits)."""
     if v is None:
         return []
-    if not isinstance(v, list):
-        raise DvcFileError(f"{where}: expected a list")
-    return [hash_entry(e, where) for e in v]
+    if not isinstance(v, list):  # the stage's lineage itself: not guessed, the file skipped
+        raise DvcFileError(f"{where}: expected a list, not {_shown(v)}", loc=loc)
+    told = len(notes)
+    try:
+        out = [hash_entry(e, where, notes) for e in v]
+        if len(notes) == told:
+            return out
+    except DvcFileError:
+        pass
+    # rare (an odd value, an error): again, each entry with its place, which names the field
+    # and gives the line (not paid per entry on the hot path)
+    del notes[told:]
+    return [hash_entry(e, where, notes, (*loc, i)) for i, e in enumerate(v)]
 
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
@@ -243,41 +335,57 @@ def _scrub_cmd(cmd: str | list[str]) -> str | list[str]:
     return _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), cmd)
 
 
-def _cmd(v: Any) -> str | list[str] | None:
-    if v is None:
-        return None
-    if isinstance(v, list):
+def _cmd(v: Any, where: str, notes: Notes, loc: tuple[Any, ...]) -> str | list[str] | None:
+    """A stage's command: a string or a list of them, as DVC writes it; None when there is
+    none, or when it is something else (a mapping …: noted, left out)."""
+    if v is None or isinstance(v, str):
+        return v
+    if _scalars(v):
         return [str(x) for x in v]
-    return str(v)
+    notes.append((loc, f"{_where(where)}cmd is {_shown(v)}, not a command (a string or a list "
+                       "of strings); left out of the stage (fix the file)"))
+    return None
 
 
-def _lock_stage(name: str, st: Any) -> dict[str, Any]:
+def _lock_stage(name: str, st: Any, notes: Notes, prefix: tuple[Any, ...]) -> dict[str, Any]:
+    """A lock entry (``prefix``: where the file keeps its stages: ``stages``, or the top level
+    for DVC 1.x)."""
     if not isinstance(st, dict):
         raise DvcFileError(f"stage {name!r}: expected a mapping", near=_key_line(name))
     out: dict[str, Any] = {}
-    cmd = _cmd(st.get("cmd"))
+    cmd = st.get("cmd")
     if cmd is not None:
-        out["cmd"] = cmd
-    out["deps"] = _entries(st.get("deps"), f"stage {name!r} deps")
-    out["outs"] = _entries(st.get("outs"), f"stage {name!r} outs")
+        if not isinstance(cmd, str):  # (a list, else odd: checked off the hot path)
+            cmd = _cmd(cmd, f"stage {name!r}", notes, (*prefix, name, "cmd"))
+        if cmd is not None:
+            out["cmd"] = cmd
+    out["deps"] = _entries(st.get("deps"), f"stage {name!r} deps", notes, *prefix, name, "deps")
+    out["outs"] = _entries(st.get("outs"), f"stage {name!r} outs", notes, *prefix, name, "outs")
     for extra in ("metrics", "plots"):  # DVC 1.x kept metrics/plots outside outs
         if st.get(extra):
-            out["outs"] += _entries(st.get(extra), f"stage {name!r} {extra}")
+            out["outs"] += _entries(st.get(extra), f"stage {name!r} {extra}", notes,
+                                    *prefix, name, extra)
     params = st.get("params")
     if params:
         if not isinstance(params, dict):
-            raise DvcFileError(f"stage {name!r} params: expected a mapping")
+            raise DvcFileError(f"stage {name!r} params: expected a mapping, not "
+                               f"{_shown(params)}", loc=(*prefix, name, "params"))
         out["params"] = _json_safe(params)
     if st.get("frozen"):
         out["frozen"] = True
     return out
 
 
-def summarize(kind: str, doc: Any) -> dict[str, Any]:
+def summarize(kind: str, doc: Any, notes: Notes | None = None) -> dict[str, Any]:
     """A parsed ``dvc.lock`` / ``dvc.yaml`` / ``.dvc`` → what the harvester needs (JSON-safe).
 
-    Raises :class:`DvcFileError` when the document is not shaped as DVC writes it.
+    Raises :class:`DvcFileError` when the document is not shaped as DVC writes it. An odd
+    value in a file that is otherwise DVC's (an unknown lock ``schema``, ``size: big``,
+    ``deps: 5`` in dvc.yaml …) is left out (an unknown schema is read as the newest one
+    known) and noted in ``notes``, where it sits and what was done.
     """
+    if notes is None:
+        notes = []
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -286,11 +394,18 @@ def summarize(kind: str, doc: Any) -> dict[str, Any]:
         if "schema" in doc:
             stages = doc.get("stages") or {}
             schema = str(doc["schema"])
+            if schema != LOCK_SCHEMA:  # a newer DVC's? read as the newest format known
+                notes.append((("schema",), f"schema {_shown(doc['schema'])} is not a dvc.lock "
+                              f"schema lineage knows ({LOCK_SCHEMA!r}); read as {LOCK_SCHEMA!r}, "
+                              "the newest it knows (if a newer DVC wrote it, upgrade lineage)"))
+                schema = LOCK_SCHEMA
+            prefix: tuple[Any, ...] = ("stages",)
         else:  # DVC 1.x: stages at the top level
-            stages, schema = doc, "1"
+            stages, schema, prefix = doc, "1", ()
         if not isinstance(stages, dict):
-            raise DvcFileError("stages: expected a mapping")
-        entries = {str(n): _lock_stage(str(n), s) for n, s in stages.items()}
+            raise DvcFileError(f"stages: expected a mapping, not {_shown(stages)}",
+                               loc=("stages",))
+        entries = {str(n): _lock_stage(str(n), s, notes, prefix) for n, s in stages.items()}
         # each entry's hash (the stage id's last part) is taken here, once per blob, where
         # the parse runs (the worker): the replay then only looks it up. ``order`` keeps the
         # file's stage order, which the cache's canonical JSON (sorted keys) would lose: the
@@ -298,47 +413,127 @@ def summarize(kind: str, doc: Any) -> dict[str, Any]:
         return {"schema": schema, "stages": entries, "order": list(entries),
                 "entry_hashes": {n: lock_hash(e) for n, e in entries.items()}}
     if kind == "yaml":
-        out: dict[str, Any] = {"stages": {}, "artifacts": {}}
-        stages = doc.get("stages") or {}
-        if not isinstance(stages, dict):
-            raise DvcFileError("stages: expected a mapping")
-        for n, s in stages.items():
-            if not isinstance(s, dict):
-                continue
-            body = s.get("do") if isinstance(s.get("do"), dict) else s
-            info: dict[str, Any] = {}
-            if body.get("frozen") or s.get("frozen"):
-                info["frozen"] = True
-            if isinstance(body.get("wdir"), str) and body["wdir"] not in (".", ""):
-                info["wdir"] = body["wdir"]
-                if "${" in body["wdir"]:
-                    info["wdirs"] = _templated_wdirs(str(n), s, body["wdir"], doc.get("vars"))
-            out["stages"][str(n)] = info
-        arts = doc.get("artifacts") or {}
-        if not isinstance(arts, dict):
-            raise DvcFileError("artifacts: expected a mapping")
-        for n, a in arts.items():
-            if not isinstance(a, dict) or not isinstance(a.get("path"), str):
-                raise DvcFileError(f"artifact {n!r}: expected a mapping with a path")
-            art: dict[str, Any] = {"path": a["path"]}
-            for k in ("type", "desc"):
-                if a.get(k) is not None:
-                    art[k] = str(a[k])
-            if isinstance(a.get("labels"), list):
-                art["labels"] = [str(x) for x in a["labels"]]
-            if isinstance(a.get("meta"), dict):
-                art["meta"] = _json_safe(a["meta"])
-            out["artifacts"][str(n)] = art
-        return out
+        return _summarize_yaml(doc, notes)
     # .dvc file
-    out = {"outs": _entries(doc.get("outs"), "outs"), "deps": _entries(doc.get("deps"), "deps")}
-    cmd = _cmd(doc.get("cmd"))
-    if cmd is not None:
-        out["cmd"] = cmd
-    if isinstance(doc.get("wdir"), str) and doc["wdir"] not in (".", ""):
-        out["wdir"] = doc["wdir"]
-    if doc.get("frozen") or doc.get("locked"):
+    out: dict[str, Any] = {"outs": _entries(doc.get("outs"), "outs", notes, "outs"),
+                           "deps": _entries(doc.get("deps"), "deps", notes, "deps")}
+    if doc.get("cmd") is not None:  # a DVC 0.x stage file (still one when its cmd is odd)
+        out["cmd"] = _cmd(doc["cmd"], "", notes, ("cmd",))
+    wdir = _wdir(doc, "", notes, ())
+    if wdir not in (None, ".", ""):
+        out["wdir"] = wdir
+    if _frozen(doc, "", notes, (), ("frozen", "locked")):
         out["frozen"] = True
+    return out
+
+
+_DVC_REFUSES = "fix the file: DVC refuses it too"
+
+
+def _where(where: str) -> str:
+    """The start of a note: what holds the value (a stage, an artifact), if not the file."""
+    return f"{where}: " if where else ""
+
+
+def _wdir(body: dict[str, Any], where: str, notes: Notes, loc: tuple[Any, ...]) -> str | None:
+    """A stage's ``wdir`` when it is a path (another value: noted, left out)."""
+    wdir = body.get("wdir")
+    if wdir is None or isinstance(wdir, str):
+        return wdir
+    notes.append(((*loc, "wdir"), f"{_where(where)}wdir is {_shown(wdir)}, not a path; left "
+                  "out, so the paths are resolved against the file's folder "
+                  f"({_DVC_REFUSES})"))
+    return None
+
+
+def _frozen(body: dict[str, Any], where: str, notes: Notes, loc: tuple[Any, ...],
+            keys: tuple[str, ...] = ("frozen",)) -> bool:
+    """``frozen`` (DVC 0.x files: or ``locked``) when it is ``true``; a value that is not a
+    boolean (``frozen: "no"``, which is true to Python) is noted and left out: not frozen."""
+    frozen = False
+    for key in keys:
+        v = body.get(key)
+        if v is None or isinstance(v, bool):
+            frozen = frozen or bool(v)
+        else:
+            notes.append(((*loc, key), f"{_where(where)}{key} is {_shown(v)}, not true or "
+                          f"false; left out, so it is not frozen ({_DVC_REFUSES})"))
+    return frozen
+
+
+def _scalars(v: Any) -> TypeGuard[list[str | int | float]]:
+    return isinstance(v, list) and all(isinstance(x, str | int | float) for x in v)
+
+
+def _summarize_yaml(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """A ``dvc.yaml``: each stage's ``wdir`` (resolved per expanded stage when templated) and
+    ``frozen``, and the ``artifacts:`` declarations."""
+    out: dict[str, Any] = {"stages": {}, "artifacts": {}}
+    stages = doc.get("stages") or {}
+    if not isinstance(stages, dict):
+        raise DvcFileError(f"stages: expected a mapping, not {_shown(stages)}", loc=("stages",))
+    for n, s in stages.items():
+        where, loc = f"stage {str(n)!r}", ("stages", n)
+        if not isinstance(s, dict):
+            notes.append((loc, f"{where} is {_shown(s)}, not a mapping; its wdir and frozen "
+                          f"are not read ({_DVC_REFUSES})"))
+            continue
+        body, body_loc = s, cast(tuple[Any, ...], loc)
+        do = s.get("do")
+        if isinstance(do, dict):  # foreach: the stage is in ``do``
+            body, body_loc = do, (*loc, "do")
+        elif do is not None:
+            notes.append(((*loc, "do"), f"{where}: do is {_shown(do)}, not a mapping; its wdir "
+                          f"and frozen are read from the stage itself ({_DVC_REFUSES})"))
+        for k in ("deps", "outs", "metrics", "plots", "params"):
+            v = body.get(k)
+            if v is not None and not isinstance(v, list):  # (lineage reads them from dvc.lock)
+                notes.append(((*body_loc, k), f"{where}: {k} is {_shown(v)}, not a list; not "
+                              "read here (lineage takes a stage's deps, outs and params from "
+                              "dvc.lock), but DVC refuses this dvc.yaml: fix it"))
+        info: dict[str, Any] = {}
+        frozen = _frozen(body, where, notes, body_loc)
+        if body is not s:
+            frozen = _frozen(s, where, notes, loc) or frozen
+        if frozen:
+            info["frozen"] = True
+        wdir = _wdir(body, where, notes, body_loc)
+        if wdir not in (None, ".", ""):
+            info["wdir"] = wdir
+            if "${" in wdir:
+                info["wdirs"] = _templated_wdirs(str(n), s, wdir, doc.get("vars"))
+        out["stages"][str(n)] = info
+    arts = doc.get("artifacts") or {}
+    if not isinstance(arts, dict):
+        raise DvcFileError(f"artifacts: expected a mapping, not {_shown(arts)}",
+                           loc=("artifacts",))
+    for n, a in arts.items():
+        if not isinstance(a, dict) or not isinstance(a.get("path"), str):
+            raise DvcFileError(f"artifact {n!r}: expected a mapping with a path",
+                               loc=("artifacts", n, *(("path",) if isinstance(a, dict) else ())))
+        where, loc = f"artifact {str(n)!r}", ("artifacts", n)
+        art: dict[str, Any] = {"path": a["path"]}
+        for k in ("type", "desc"):
+            v = a.get(k)
+            if isinstance(v, str):
+                art[k] = v
+            elif v is not None:
+                notes.append(((*loc, k), f"{where}: {k} is {_shown(v)}, not a string; left "
+                              f"out of the model group ({_DVC_REFUSES})"))
+        labels = a.get("labels")
+        if _scalars(labels):
+            art["labels"] = [str(x) for x in labels]
+        elif labels is not None:
+            notes.append(((*loc, "labels"), f"{where}: labels is {_shown(labels)}, not a list "
+                          f"of strings; left out of the model group ({_DVC_REFUSES})"))
+        meta = a.get("meta")
+        if isinstance(meta, dict):
+            art["meta"] = _json_safe(meta)
+        elif meta is not None:
+            notes.append(((*loc, "meta"), f"{where}: meta is {_shown(meta)}, not a mapping; "
+                          "left out (lineage keeps meta's keys as the model group's "
+                          "properties: write it as key: value pairs)"))
+        out["artifacts"][str(n)] = art
     return out
 
 
@@ -413,19 +608,35 @@ def _templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) ->
 
 
 def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
-    """Blob bytes → summary, or ``{"error": message, "line": n}`` for a corrupt file."""
+    """Blob bytes → summary, or ``{"error": message, "line": n}`` for a corrupt file (and
+    ``"field"`` when the error sits in one). Odd values :func:`summarize` left out are the
+    summary's ``warnings``: ``[{"message", "line", "field"}, …]``."""
+    notes: Notes = []
     try:
         doc, _ = load(data)
-        return summarize(kind, doc)
+        summ = summarize(kind, doc, notes)
     except DvcYamlError as exc:
         return {"error": exc.message, "line": exc.line}
     except DvcFileError as exc:
-        return {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}",
-                "line": exc.line if exc.line is not None else _line_of(data, exc.near)}
+        line = exc.line
+        if line is None and exc.loc:
+            line = _lines_of(data, [exc.loc])[0]
+        if line is None:
+            line = _line_of(data, exc.near)
+        out: dict[str, Any] = {"error": f"not a DVC {_KIND_NAME[kind]}: {exc.message}",
+                               "line": line}
+        if exc.loc:
+            out["field"] = _field(exc.loc)
+        return out
     except RecursionError:
         return {"error": "document nested too deeply", "line": None}
     except Exception as exc:  # noqa: BLE001 - one odd file must never end the harvest
         return {"error": f"cannot read this file ({type(exc).__name__}: {exc})", "line": None}
+    if notes:
+        lines = _lines_of(data, [loc for loc, _ in notes])
+        summ["warnings"] = [{"message": message, "line": line, "field": _field(loc)}
+                            for (loc, message), line in zip(notes, lines, strict=True)]
+    return summ
 
 
 _KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
@@ -472,6 +683,19 @@ class _Run:
         # .dvc files may no longer state some, :meth:`DvcHarvester._head_described`)
         self.imported: dict[str, set[str]] = {}
         self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
+        # (file, field, message) of the odd values told: a stage entry that keeps its odd
+        # value over many commits (each rewrite of dvc.lock carries it) is told once
+        self.told: set[tuple[str, str | None, str]] = set()
+
+    def tell(self, ctx: HarvestContext, ch: FileChange, warnings: list[dict[str, Any]]) -> None:
+        """Warn of the odd values a summary left out (:func:`parse_blob`), each where this
+        run first meets it."""
+        for w in warnings:
+            key = (ch.path, w.get("field"), w["message"])
+            if key not in self.told:
+                self.told.add(key)
+                ctx.report.warn("dvc", w["message"], file=ch.path, line=w.get("line"),
+                                commit=ch.commit, field=w.get("field"))
 
     def data_id(self, path: str, h: dict[str, Any]) -> str:
         return f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
@@ -653,8 +877,11 @@ class DvcHarvester:
                     continue
                 if "error" in summ:
                     ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
-                                    file=ch.path, line=summ.get("line"), commit=ch.commit)
+                                    file=ch.path, line=summ.get("line"), commit=ch.commit,
+                                    field=summ.get("field"))
                     continue
+                if "warnings" in summ:  # odd values left out: told where first met
+                    run.tell(ctx, ch, summ["warnings"])
                 folder = posixpath.dirname(ch.path)
                 if kind == "yaml":
                     yaml_state.by_blob[ch.blob] = summ
@@ -767,7 +994,7 @@ class DvcHarvester:
                  summ: dict[str, Any], before: dict[str, Any] | None = None) -> None:
         base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
         extra = _import_attrs(summ)
-        if summ.get("cmd") is not None:
+        if "cmd" in summ:
             # DVC 0.x single-stage file: a stage named after the file
             name = path.rsplit("/", 1)[-1]
             entry = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
@@ -778,7 +1005,7 @@ class DvcHarvester:
             return
         for h in summ.get("outs", []):
             run.datum(resolve(base, h["path"]), h, commit, extra or None)
-        if before and before.get("cmd") is None:
+        if before and "cmd" not in before:
             run.came_back(base, summ.get("outs", []), before.get("outs", []), commit)
 
     # -- a first harvest: the replay in a forked worker, the store writes here ---------------
@@ -947,7 +1174,7 @@ class DvcHarvester:
             summ = summary(2 * len(order) + j)
             if summ is None:
                 continue
-            if summ.get("cmd") is not None:  # a DVC 0.x stage file (``locked:`` inside)
+            if "cmd" in summ:  # a DVC 0.x stage file (``locked:`` inside)
                 entry: dict[str, Any] = {k: summ[k] for k in ("cmd", "deps", "outs")
                                          if k in summ}
                 sid = stage_id(run.repo, path, path.rsplit("/", 1)[-1], lock_hash(entry))
@@ -1104,7 +1331,7 @@ def _import_attrs(summ: dict[str, Any]) -> dict[str, Any]:
                      "import_rev_lock": r.get("rev_lock")}
             extra = {k: v for k, v in extra.items() if v}
             extra["properties"] = {"import_path": dep["path"]}
-        elif _is_external(dep["path"]) and not summ.get("cmd"):
+        elif _is_external(dep["path"]) and "cmd" not in summ:
             extra = {"import_url": dep["path"]}  # dvc import-url
     return extra
 
