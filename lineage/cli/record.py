@@ -36,8 +36,11 @@ record_app = typer.Typer(
         "retraining, alert, document) in the audit trail.\n\n"
         "Works in CI (no TTY): the actor comes from LINEAGE_ACTOR / GITHUB_ACTOR / "
         "GITLAB_USER_LOGIN, the store from LINEAGE_STORE.\n\n"
-        "Example:  lineage record approval --model churn@v1.1.0 --env prod --approver rita@example.com "
-        "--role risk-officer --decision approved --evidence JIRA-123 --write-file"
+        # the example on lines of its own: typer keeps the line breaks of these paragraphs
+        "Example:\n"
+        "  lineage record approval --model churn@v1.1.0 --env prod \\\n"
+        "  --approver rita@example.com --role risk-officer --decision approved \\\n"
+        "  --evidence JIRA-123 --write-file"
     ),
     no_args_is_help=True,
     cls=LineageGroup,  # its commands' usage errors name `lineage record COMMAND --help`
@@ -140,9 +143,7 @@ def approval(
 ) -> None:
     """Record an approval of a model version for an environment.
 
-    It counts for a deployment when decided before it (--decided-at).
-    A later rejection by the same approver withdraws it. Only its approver
-    corrects a recorded approval (--prop supersedes=ID).
+    It counts for a deployment when decided before it (--decided-at). A later rejection by the same approver withdraws it. Only its approver corrects a recorded approval (--prop supersedes=ID).
 
     Example:
       lineage record approval --model churn@v1.1.0 --env prod \\
@@ -168,10 +169,7 @@ def deployment(
 ) -> None:
     """Record a deployment of a model version (from a CD job).
 
-    To retire it later, record it again with the same --model, --env and
-    --deployed-at (or the --id it was recorded with) and a --retired-at: that
-    completes the deployment recorded for them, whatever its id (with
-    --write-file, the file that recorded it).
+    To retire it later, record it again with the same --model, --env and --deployed-at (or the --id it was recorded with) and a --retired-at: that completes the deployment recorded for them, whatever its id (with --write-file, the file that recorded it).
 
     Example:
       lineage record deployment --model churn@v1.1.0 --env prod \\
@@ -249,8 +247,7 @@ def assessment(
 ) -> None:
     """Record an EU AI Act risk assessment of a model group.
 
-    The tier decides which audit rules apply and how severe their findings are.
-    The assessment goes stale after --next-review.
+    The tier decides which audit rules apply and how severe their findings are. The assessment goes stale after --next-review.
 
     Example:
       lineage record assessment --group churn --tier high --annex-iii "5(b)" \\
@@ -281,8 +278,7 @@ def retraining(
 ) -> None:
     """Record a retraining: trigger, reason, previous → new version.
 
-    Every version after a group's first needs one (rule retraining-logged).
-    --alert links the drift alert that triggered it.
+    Every version after a group's first needs one (rule retraining-logged). --alert links the drift alert that triggered it.
 
     Example:
       lineage record retraining --trigger drift --previous churn@v1.0.0 \\
@@ -309,9 +305,7 @@ def alert(
 ) -> None:
     """Record a monitoring alert (drift, incident) on a model version.
 
-    A deployed high-risk version needs recent monitoring evidence.
-    An open alert needs a follow-up: --status acknowledged or resolved,
-    or a retraining recorded with --alert.
+    A deployed high-risk version needs recent monitoring evidence. An open alert needs a follow-up: --status acknowledged or resolved, or a retraining recorded with --alert.
 
     Example:
       lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 \\
@@ -381,12 +375,7 @@ def run(
 ) -> None:
     """Record a training run: commit, inputs with content hashes, params, metrics, models.
 
-    Run it right after training, in the same checkout: inputs and models are
-    hashed as DVC hashes them, and the commit is the checked-out HEAD.
-    A run recorded --status RUNNING when it starts is ended by recording it
-    again with its --run-id and --status FINISHED (FAILED, KILLED): its end
-    time, metrics, new params and models complete it; its commit stays the one
-    it started at.
+    Run it right after training, in the same checkout: inputs and models are hashed as DVC hashes them, and the commit is the checked-out HEAD. A run recorded --status RUNNING when it starts is ended by recording it again with its --run-id and --status FINISHED (FAILED, KILLED): its end time, metrics, new params and models complete it; its commit stays the one it started at.
 
     Examples:
       lineage record run --name train --input data/prepared \\
