@@ -33,8 +33,10 @@ app = typer.Typer(
     help=(
         "ML lineage and audit trail: harvest git/DVC/GTO/MLflow/OpenLineage and governance "
         "records into one graph, push it to DataHub or Atlas, audit it.\n\n"
-        "Start with:  lineage quickstart   (a demo repository end to end)\n\n"
-        "In your repository:  lineage init && lineage harvest && lineage show MODEL@VERSION"
+        # each command on a line of its own (typer keeps these line breaks): at 80 columns
+        # the second would wrap in the middle
+        "Start with:\n  lineage quickstart   (a demo repository end to end)\n\n"
+        "In your repository:\n  lineage init && lineage harvest && lineage show MODEL@VERSION"
     ),
     no_args_is_help=True,
     cls=LineageGroup,  # usage errors in one line, as the other errors

@@ -99,8 +99,7 @@ def push(
 ) -> None:
     """Push the lineage graph to DataHub (Lite, MCP file, REST, Kafka) or Atlas.
 
-    Incremental: only what changed since the last push to a destination is sent.
-    A push that failed half way resumes where it stopped.
+    Incremental: only what changed since the last push to a destination is sent. A push that failed half way resumes where it stopped.
 
     Examples:
       lineage push                                  # DataHub Lite in .lineage/
@@ -109,9 +108,7 @@ def push(
       lineage push --json --full
       lineage push -o remove_stale=true   # soft-delete entities gone from it
 
-    Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) ·
-    2 usage or configuration error ·
-    3 target unreachable or refused (run again to resume).
+    Exit codes: 0 pushed · 1 an MCP failed validation (a bug report) · 2 usage or configuration error · 3 target unreachable or refused (run again to resume).
     """
     from pydantic import SecretStr
 
