@@ -105,7 +105,8 @@ def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo:
     # corrects it (only she may)
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
             "staging", "--approver", "ada@example.com", "--role", "ml-lead",
-            "--decided-at", "2026-01-14T10:00:00Z", "--evidence", "ML-12", "--id",
+            "--decided-at", "2026-01-14T10:00:00Z", "--evidence",
+            "https://tracker.example.com/browse/ML-13", "--id",
             "churn-v1.1.0-staging-fix", "--prop", "supersedes=churn-v1.1.0-staging")
     # the drift alert on v1.0.0 was a false alarm: corrected as resolved
     lineage("record", "alert", "-C", str(repo), "--model", "churn@v1.0.0", "--metric", "psi",
@@ -120,16 +121,28 @@ def test_superseded_approval_and_alert_are_not_shown_as_current(quickstart_demo:
     assert props["approvalRecordIds"] == ["churn-v1.1.0-staging-fix"]
     approvers = [o["owner"] for o in v2["ownership"]["owners"] if o.get("typeUrn")]
     assert approvers == ["urn:li:corpuser:ada@example.com"]
-    # the link shown is the correction's evidence, not the superseded record's
-    links = [e["url"] for e in v2["institutionalMemory"]["elements"]]
-    assert links == ["https://tracker.example.com/browse/ML-12"], links
+    # the evidence link shown is the correction's, not the superseded record's (beside the
+    # links to the version's documents)
+    links = [e["url"] for e in v2["institutionalMemory"]["elements"]
+             if e["description"].startswith("Approval ")]
+    assert links == ["https://tracker.example.com/browse/ML-13"], links
     summary = lite_get(repo, V1)["incidentsSummary"]
     assert summary["activeIncidents"] == []
     assert len(summary["resolvedIncidents"]) == 2
 
 
+def without_web_page(repo: Path) -> None:
+    """The demo's remote removed and harvested: a repository with no web page, whose
+    document files are no links, so v1.1.0's only link is its approval's evidence."""
+    import subprocess
+
+    subprocess.run(["git", "remote", "remove", "origin"], cwd=repo, check=True)
+    lineage("harvest", "-C", str(repo))
+
+
 def test_an_aspect_no_longer_rendered_is_cleared_in_the_catalog(quickstart_demo: Path) -> None:
     repo = quickstart_demo
+    without_web_page(repo)
     push(repo)  # (a copied repository: its first push from here sends everything)
     links = lite_get(repo, V2)["institutionalMemory"]["elements"]
     assert [e["url"] for e in links] == ["https://tracker.example.com/browse/ML-12"]
@@ -226,6 +239,7 @@ def test_an_approver_who_withdrew_is_not_listed_as_approving(quickstart_demo: Pa
 def test_a_full_push_also_clears_what_the_graph_no_longer_renders(quickstart_demo: Path
                                                                  ) -> None:
     repo = quickstart_demo
+    without_web_page(repo)
     push(repo)
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
             "staging", "--approver", "ada@example.com", "--role", "ml-lead",

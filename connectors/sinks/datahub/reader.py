@@ -65,6 +65,8 @@ ENTITY_TYPES = ("mlModelGroup", "mlModel", "dataProcessInstance", "dataset", "da
                 "mlModelDeployment", "incident", "container")
 TIER_WORDS = ("unacceptable", "high", "limited", "minimal")
 SHA_RE = re.compile(r"\b[0-9a-f]{40}\b")
+# the description of the link to a document record's repository file (see render._doc_links)
+REPO_FILE_LINK = re.compile(r", repository file (.+)$")
 DOC_KINDS = {
     "model card": "model_card", "model_card": "model_card", "datasheet": "datasheet",
     "bias": "bias_report", "evaluation": "evaluation", "transparency": "transparency_notice",
@@ -767,6 +769,9 @@ class _Reader:
             desc = (getattr(link, "description", "") or "").strip()
             if link.url in listed:
                 continue
+            m = REPO_FILE_LINK.search(desc)
+            if m and m.group(1) in listed:
+                continue  # the page of a document record's repository file: that record
             if APPROVAL_LINK.match(desc) or desc.lower().startswith("risk assessment"):
                 continue  # read with the approvals / the risk assessment
             m = re.match(r"^(.*?)\s*\((\w+)\)", desc)

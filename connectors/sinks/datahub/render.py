@@ -1368,9 +1368,35 @@ class _Planner:
             if not self.counts(d):
                 continue
             a = self.attrs(d)
-            docs.append({"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
-                         "title": a.get("title"), "hash": a.get("content_hash")})
+            doc = {"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
+                   "title": a.get("title"), "hash": a.get("content_hash")}
+            link = self.repository_file_link(a.get("uri"))
+            if link:  # (absent otherwise: a document of a URL keeps its view)
+                doc["link"] = link
+            docs.append(doc)
         return docs
+
+    def repository_file_link(self, uri: Any) -> str | None:
+        """The web page of a document given as a path in the repository (``docs/model_card.md``)
+        on the repository's host, at its default branch (``<repo>/blob/HEAD/<path>``; the link's
+        description carries the content hash the record pins); None for a URL, an absolute or
+        escaping path, or when the store holds no single repository with a web address."""
+        if not isinstance(uri, str) or not uri or _is_url(uri):
+            return None
+        path = uri.removeprefix("./")
+        if path.startswith(("/", "../")) or "/../" in path or "\\" in path:
+            return None
+        hit = self._cache.get(("repo-web",))
+        if hit is None:
+            current = {self.current_repository(r) for r in self.ids(NodeKind.REPOSITORY)}
+            webs = {_web_url(self.attrs(r).get("url") or r.removeprefix("repository:"))
+                    for r in current if r in self.g}
+            hit = self._cache[("repo-web",)] = (webs.pop() or "") if len(webs) == 1 else ""
+        if not hit:
+            return None
+        from urllib.parse import quote
+
+        return f"{hit}/blob/HEAD/{quote(path)}"
 
     def group_governance(self, group_nid: str) -> dict[str, Any]:
         hit = self._cache.get(("gov", group_nid))
@@ -1911,8 +1937,10 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     for d in sorted(docs, key=lambda x: x["id"]):
         title = d.get("title") or (d.get("kind") or "document").replace("_", " ")
         desc = f"{title} ({d.get('kind')})" + (f", content {d['hash']}" if d.get("hash") else "")
-        if _is_url(d.get("uri")):  # a repository path is no link; it stays a custom property
+        if _is_url(d.get("uri")):
             out.append((d["uri"], desc, None, None))
+        elif d.get("link"):  # a repository file: its page on the repository's host
+            out.append((d["link"], f"{desc}, repository file {d['uri']}", None, None))
     return out
 
 
