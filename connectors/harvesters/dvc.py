@@ -97,8 +97,8 @@ WATERMARK_SCOPE = "refs"
 # 6: a key given twice is an error; 7: tabs DVC's ruamel.yaml refuses, and several documents
 # in one file, are errors; 8: a block scalar ending a file without a line break has none;
 # 9: odd values (an unknown lock schema, ``size: big``, ``deps: 5`` in dvc.yaml …) are warnings
-# (``warnings``), errors name their field
-_CACHE_VERSION = "9"
+# (``warnings``), errors name their field; 10: an unquoted ``schema: 2.0`` is a warning
+_CACHE_VERSION = "10"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -376,6 +376,18 @@ def _lock_stage(name: str, st: Any, notes: Notes, prefix: tuple[Any, ...]) -> di
     return out
 
 
+def _odd_schema(schema: Any, notes: Notes) -> None:
+    """Note a lock ``schema`` other than ``'2.0'``: it is read as ``'2.0'``, the newest known."""
+    if type(schema) in (int, float) and schema == 2:  # ``schema: 2.0`` unquoted: a YAML float
+        notes.append((("schema",), f"schema is {schema!r}, a number, not the text "
+                      f"{LOCK_SCHEMA!r} DVC writes (DVC refuses this dvc.lock); read as "
+                      f"{LOCK_SCHEMA!r} (quote it: schema: {LOCK_SCHEMA!r})"))
+        return
+    notes.append((("schema",), f"schema {_shown(schema)} is not a dvc.lock schema lineage "
+                  f"knows ({LOCK_SCHEMA!r}); read as {LOCK_SCHEMA!r}, the newest it knows (if a "
+                  "newer DVC wrote it, upgrade lineage)"))
+
+
 def summarize(kind: str, doc: Any, notes: Notes | None = None) -> dict[str, Any]:
     """A parsed ``dvc.lock`` / ``dvc.yaml`` / ``.dvc`` → what the harvester needs (JSON-safe).
 
@@ -393,11 +405,9 @@ def summarize(kind: str, doc: Any, notes: Notes | None = None) -> dict[str, Any]
     if kind == "lock":
         if "schema" in doc:
             stages = doc.get("stages") or {}
-            schema = str(doc["schema"])
-            if schema != LOCK_SCHEMA:  # a newer DVC's? read as the newest format known
-                notes.append((("schema",), f"schema {_shown(doc['schema'])} is not a dvc.lock "
-                              f"schema lineage knows ({LOCK_SCHEMA!r}); read as {LOCK_SCHEMA!r}, "
-                              "the newest it knows (if a newer DVC wrote it, upgrade lineage)"))
+            schema = doc["schema"]
+            if schema != LOCK_SCHEMA:  # (a str equal to it is the only value DVC writes)
+                _odd_schema(schema, notes)
                 schema = LOCK_SCHEMA
             prefix: tuple[Any, ...] = ("stages",)
         else:  # DVC 1.x: stages at the top level

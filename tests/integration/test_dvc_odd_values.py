@@ -314,3 +314,23 @@ def test_a_command_or_import_source_of_the_wrong_type_is_left_out(git_repo: GitR
     raw = _data(graph, "raw")[f"md5:{B}"]
     assert "remote" not in raw and "import_url" not in raw
     assert not any("{'run'" in str(v) or "['s3'" in str(v) for v in _values(graph))
+
+
+def test_an_unquoted_lock_schema_is_read_as_2_0_with_a_warning_to_quote_it(
+        git_repo: GitRepo) -> None:
+    """``schema: 2.0`` without quotes is a YAML number, which DVC refuses ("invalid schema
+    version"): the lock is read as the '2.0' meant, and the warning says how to fix it."""
+    git_repo.write("dvc.yaml", PIPELINE)
+    git_repo.write("dvc.lock", _lock(A, schema="2.0"))
+    odd = git_repo.commit("hand-written lock")
+    git_repo.write("dvc.lock", _lock(B, schema="2.0"))
+    git_repo.commit("retrain, the lock edited by hand again")
+    out = _harvest_json(git_repo)
+    (w,) = _dvc_warnings(out)  # told once, where first met
+    assert (w["commit"], w["file"], w["line"], w["field"]) == (odd, "dvc.lock", 1, "schema")
+    assert "schema is 2.0, a number, not the text '2.0'" in w["message"]
+    assert "DVC refuses" in w["message"] and "quote it: schema: '2.0'" in w["message"]
+    graph = _graph(git_repo)
+    assert set(_data(graph, "model.pkl")) == {f"md5:{A}", f"md5:{B}"}
+    assert sum(n["kind"] == "stage" for n in graph["nodes"]) == 2
+
