@@ -97,7 +97,8 @@ WATERMARK_SCOPE = "refs"
 # 6: a key given twice is an error; 7: tabs DVC's ruamel.yaml refuses, and several documents
 # in one file, are errors; 8: a block scalar ending a file without a line break has none;
 # 9: odd values (an unknown lock schema, ``size: big``, ``deps: 5`` in dvc.yaml …) are warnings
-# (``warnings``), errors name their field; 10: an unquoted ``schema: 2.0`` is a warning
+# (``warnings``), errors name their field; 10: an unquoted ``schema: 2.0`` and a lock params
+# file whose values are not a mapping (left out) are warnings
 _CACHE_VERSION = "10"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
@@ -370,10 +371,30 @@ def _lock_stage(name: str, st: Any, notes: Notes, prefix: tuple[Any, ...]) -> di
         if not isinstance(params, dict):
             raise DvcFileError(f"stage {name!r} params: expected a mapping, not "
                                f"{_shown(params)}", loc=(*prefix, name, "params"))
-        out["params"] = _json_safe(params)
+        for values in params.values():
+            if not isinstance(values, dict):  # (rare: each file checked below)
+                params = _params_files(params, name, notes, (*prefix, name, "params"))
+                break
+        if params:
+            out["params"] = _json_safe(params)
     if st.get("frozen"):
         out["frozen"] = True
     return out
+
+
+def _params_files(params: dict[Any, Any], name: str, notes: Notes, loc: tuple[Any, ...]
+                  ) -> dict[Any, Any]:
+    """A lock stage's ``params`` without the files whose values are not a mapping
+    (``params.yaml: 5``: which params had which values is unknown), each noted."""
+    kept = {}
+    for pfile, values in params.items():
+        if isinstance(values, dict):
+            kept[pfile] = values
+        else:
+            notes.append(((*loc, pfile), f"stage {name!r} params: {str(pfile)!r} is "
+                          f"{_shown(values)}, not a mapping of params to their values; left "
+                          f"out ({_DVC_REFUSES})"))
+    return kept
 
 
 def _odd_schema(schema: Any, notes: Notes) -> None:

@@ -334,3 +334,53 @@ def test_an_unquoted_lock_schema_is_read_as_2_0_with_a_warning_to_quote_it(
     assert set(_data(graph, "model.pkl")) == {f"md5:{A}", f"md5:{B}"}
     assert sum(n["kind"] == "stage" for n in graph["nodes"]) == 2
 
+
+def _with_params(lock: str, params: str) -> str:
+    return lock.replace("    deps:\n", f"    params:\n{params}    deps:\n", 1)
+
+
+def test_a_lock_params_file_whose_values_are_not_a_mapping_is_left_out(
+        git_repo: GitRepo) -> None:
+    """``params: {params.yaml: 5}``: which params the stage read, with which values, is
+    unknown (DVC refuses the lock); that file is left out of the stage's params, the other
+    files and the rest of the stage are harvested."""
+    git_repo.write("dvc.yaml", PIPELINE)
+    git_repo.write("dvc.lock", _with_params(
+        _lock(A), "      params.yaml: 5\n      train.yaml:\n        lr: 0.1\n"))
+    odd = git_repo.commit("hand-edited params")
+    out = _harvest_json(git_repo)
+    (w,) = _dvc_warnings(out)
+    assert (w["commit"], w["file"], w["line"], w["field"]) == (
+        odd, "dvc.lock", 6, "stages.train.params.params.yaml")
+    assert ("stage 'train' params: 'params.yaml' is 5, not a mapping of params to their "
+            "values; left out") in w["message"]
+    graph = _graph(git_repo)
+    (stage,) = [n["attrs"] for n in graph["nodes"] if n["kind"] == "stage"]
+    assert stage["params"] == {"train.yaml": {"lr": 0.1}}, stage
+    assert stage["outs"] == ["model.pkl"]
+    assert set(_data(graph, "model.pkl")) == {f"md5:{A}"}
+
+
+def test_the_new_warnings_come_back_from_the_blob_cache(
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unquoted schema and a params file that is no mapping are part of the blob's cached
+    summary: a commit that brings the blob back in a later harvest warns the same."""
+    from connectors.harvesters import dvc
+
+    odd_lock = _with_params(_lock(A, schema="2.0"), "      params.yaml: [lr]\n")
+    git_repo.write("dvc.lock", odd_lock)
+    git_repo.commit("odd lock")
+    git_repo.write("dvc.lock", _lock(B))
+    git_repo.commit("fixed")
+    first = _dvc_warnings(_harvest_json(git_repo))
+    assert [(w["line"], w["field"]) for w in first] == [
+        (1, "schema"), (6, "stages.train.params.params.yaml")]
+    git_repo.write("dvc.lock", odd_lock)
+    back = git_repo.commit("revert the fix")
+
+    def no_parse(data: Any) -> Any:
+        raise AssertionError("a cached blob was parsed again")
+    monkeypatch.setattr(dvc, "load", no_parse)
+    again = _dvc_warnings(_harvest_json(git_repo))
+    assert [(w["commit"], w["line"], w["field"], w["message"]) for w in again] == [
+        (back, w["line"], w["field"], w["message"]) for w in first]
