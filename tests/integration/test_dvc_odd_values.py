@@ -33,6 +33,12 @@ def _lock(out_md5: str, *, schema: str = "'2.0'", size: str = "20",
             f"      size: 10\n{outs}")
 
 
+
+def _with_params(lock: str, params: str) -> str:
+    """``lock`` with a ``params:`` block (``params``: its lines) before the stage's deps."""
+    return lock.replace("    deps:\n", f"    params:\n{params}    deps:\n", 1)
+
+
 PIPELINE = "stages:\n  train:\n    cmd: python train.py\n    deps:\n    - data.csv\n" \
            "    outs:\n    - model.pkl\n"
 
@@ -220,20 +226,26 @@ def test_a_lock_whose_lineage_is_odd_is_skipped_at_that_commit(
     assert sum(n["kind"] == "stage" for n in graph["nodes"]) == 2
 
 
+@pytest.mark.parametrize("odd_lock,told", [
+    (_lock(A, size="big"), [(14, "stages.train.outs.0.size")]),
+    (_with_params(_lock(A, schema="2.0"), "      params.yaml: [lr]\n"),
+     [(1, "schema"), (6, "stages.train.params.params.yaml")]),
+], ids=["size", "unquoted-schema-and-params"])
 def test_a_cached_blob_warns_again_where_it_comes_back(
-        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, odd_lock: str,
+        told: list[tuple[int, str]]) -> None:
     """Each blob is parsed once, ever: its summary, odd values told included, is cached in
     the store. A later commit that brings the blob back is warned about from the cache."""
     from connectors.harvesters import dvc
 
-    git_repo.write("dvc.lock", _lock(A, size="big"))
-    odd = git_repo.commit("odd size")
+    git_repo.write("dvc.lock", odd_lock)
+    odd = git_repo.commit("odd lock")
     git_repo.write("dvc.lock", _lock(B))
     git_repo.commit("fixed")
     first = _dvc_warnings(_harvest_json(git_repo))
     assert [(w["commit"], w["line"], w["field"]) for w in first] == [
-        (odd, 14, "stages.train.outs.0.size")]
-    git_repo.write("dvc.lock", _lock(A, size="big"))  # the same bytes: the same blob
+        (odd, line, field) for line, field in told]
+    git_repo.write("dvc.lock", odd_lock)  # the same bytes: the same blob
     back = git_repo.commit("revert the fix")
 
     def no_parse(data: Any) -> Any:
@@ -241,7 +253,7 @@ def test_a_cached_blob_warns_again_where_it_comes_back(
     monkeypatch.setattr(dvc, "load", no_parse)
     again = _dvc_warnings(_harvest_json(git_repo))
     assert [(w["commit"], w["line"], w["field"], w["message"]) for w in again] == [
-        (back, 14, "stages.train.outs.0.size", first[0]["message"])]
+        (back, line, field, w["message"]) for (line, field), w in zip(told, first, strict=True)]
 
 
 def test_the_replay_worker_tells_the_same_warnings(tmp_path: Path,
@@ -335,9 +347,6 @@ def test_an_unquoted_lock_schema_is_read_as_2_0_with_a_warning_to_quote_it(
     assert sum(n["kind"] == "stage" for n in graph["nodes"]) == 2
 
 
-def _with_params(lock: str, params: str) -> str:
-    return lock.replace("    deps:\n", f"    params:\n{params}    deps:\n", 1)
-
 
 def test_a_lock_params_file_whose_values_are_not_a_mapping_is_left_out(
         git_repo: GitRepo) -> None:
@@ -360,27 +369,3 @@ def test_a_lock_params_file_whose_values_are_not_a_mapping_is_left_out(
     assert stage["outs"] == ["model.pkl"]
     assert set(_data(graph, "model.pkl")) == {f"md5:{A}"}
 
-
-def test_the_new_warnings_come_back_from_the_blob_cache(
-        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unquoted schema and a params file that is no mapping are part of the blob's cached
-    summary: a commit that brings the blob back in a later harvest warns the same."""
-    from connectors.harvesters import dvc
-
-    odd_lock = _with_params(_lock(A, schema="2.0"), "      params.yaml: [lr]\n")
-    git_repo.write("dvc.lock", odd_lock)
-    git_repo.commit("odd lock")
-    git_repo.write("dvc.lock", _lock(B))
-    git_repo.commit("fixed")
-    first = _dvc_warnings(_harvest_json(git_repo))
-    assert [(w["line"], w["field"]) for w in first] == [
-        (1, "schema"), (6, "stages.train.params.params.yaml")]
-    git_repo.write("dvc.lock", odd_lock)
-    back = git_repo.commit("revert the fix")
-
-    def no_parse(data: Any) -> Any:
-        raise AssertionError("a cached blob was parsed again")
-    monkeypatch.setattr(dvc, "load", no_parse)
-    again = _dvc_warnings(_harvest_json(git_repo))
-    assert [(w["commit"], w["line"], w["field"], w["message"]) for w in again] == [
-        (back, w["line"], w["field"], w["message"]) for w in first]
