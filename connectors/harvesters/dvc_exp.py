@@ -19,6 +19,11 @@
   the baseline commit is not in the clone, and the experiment is read again next time;
 * strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
   ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses);
+  ``dvc.lock`` is read as the DVC harvester reads it (:func:`.dvc.parse_blob`): an odd value
+  (``size: big``, an unquoted ``schema: 2.0``, ``params: {params.yaml: 5}``) is a warning
+  naming the experiment's commit, file, line and field, once per harvest, and is left out; a
+  lock whose lineage itself is odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that
+  no parser reads is skipped for that experiment, with a warning;
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -47,6 +52,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
+from connectors.harvesters.dvc import parse_blob
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
@@ -64,8 +70,9 @@ NAME = "dvc-exp"
 # 4: a stage's files named from its wdir (they were named from the dvc.yaml's folder).
 # 5: the templated metrics files of foreach and matrix stages (they were not read).
 # 6: a metrics folder is the metrics files in it (its git tree was read as YAML). 7: a
-# stage's Python params file changed beyond the values dvc.lock records is a code change
-READER_VERSION = "7"
+# stage's Python params file changed beyond the values dvc.lock records is a code change.
+# 8: dvc.lock read as the DVC harvester reads it: odd values left out, with a warning
+READER_VERSION = "8"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -363,6 +370,9 @@ class DvcExpHarvester:
         todo = [r for r in refs if again or seen.get(r[0]) != r[1]]
         unchecked: set[str] = set()
         self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to an experiment
+        # (file, field, message) of the odd lock values told: experiments of one baseline
+        # carry the same lock entries, each odd value is told once
+        self._told: set[tuple[str, str | None, str]] = set()
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
@@ -434,7 +444,6 @@ class DvcExpHarvester:
                                     p.endswith("/dvc.yaml")):
             folder = dvc_yaml_path[: -len("dvc.yaml")]
             dvc_yaml = _load(cat.get(f"{sha}:{dvc_yaml_path}"), "dvc.yaml") or {}
-            lock = _load(cat.get(f"{sha}:{folder}dvc.lock"), "dvc.lock") or {}
             written |= {f"{folder}dvc.lock", f"{folder}.gitignore", f"{folder}params.yaml"}
             if _pipeline(dvc_yaml) == _pipeline(
                     _load(cat.get(f"{baseline}:{dvc_yaml_path}"), "dvc.yaml") or {}):
@@ -452,27 +461,25 @@ class DvcExpHarvester:
                 for k, v in values.items():
                     params[k if path == "params.yaml" else f"{path}:{k}"] = v
             written |= {f"{folder}{rel}" for rel in _top_level_paths(dvc_yaml, "plots")}
-            stages = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
-            for stage_name, stage in (stages.items() if isinstance(stages, dict) else []):
-                if not isinstance(stage, dict):
-                    continue
+            stages = self._lock_stages(ctx, cat.get(f"{sha}:{folder}dvc.lock"),
+                                       f"{folder}dvc.lock", sha, name)
+            for stage_name, stage in stages.items():
                 # dvc.lock names a stage's files from its wdir (``../data/in.csv``)
                 base = resolve(folder, _wdir(dvc_yaml, str(stage_name)) or ".")
                 base = "" if base == "." else base
-                for pfile, values in (stage.get("params") or {}).items():
+                for pfile, values in (stage.get("params") or {}).items():  # (each a mapping)
                     path = resolve(base, str(pfile))
                     if path.endswith(".py"):  # code: only the values it records are params
-                        py_params.setdefault(path, set()).update(
-                            flatten(values) if isinstance(values, dict) else ())
+                        py_params.setdefault(path, set()).update(flatten(values))
                     else:
                         written.add(path)
                     if path != "params.yaml":
                         for k, v in flatten(values).items():
                             params[f"{path}:{k}"] = v
                 for fld, into in (("deps", deps), ("outs", outs)):
-                    for item in stage.get(fld) or []:
-                        if isinstance(item, dict) and item.get("path") and item.get("md5"):
-                            into[resolve(base, str(item["path"]))] = f"md5:{item['md5']}"
+                    for h in stage[fld]:
+                        if h["path"] and h.get("hash", "").startswith("md5:"):
+                            into[resolve(base, h["path"])] = h["hash"]
             for rel in _metric_paths(dvc_yaml, stages):
                 named = resolve(folder, rel)
                 written.add(named)
@@ -539,6 +546,29 @@ class DvcExpHarvester:
         if stored:
             yield from self._withdrawn(ctx, rid, {e.key for e in edges})
         return dirty is not None
+
+    def _lock_stages(self, ctx: HarvestContext, data: bytes | None, path: str, sha: str,
+                     name: str) -> dict[str, Any]:
+        """The stages of an experiment's ``dvc.lock`` (``path``), as the DVC harvester's
+        :func:`.dvc.parse_blob` summarizes them (deps/outs entries, params files, each checked).
+        Its warnings go out naming the experiment's commit, file, line and field; a lock it
+        cannot read is skipped (no stages) with a warning."""
+        if data is None:
+            return {}
+        summ = parse_blob("lock", data)
+        if "error" in summ:
+            ctx.report.warn(NAME, f"experiment {name}: {summ['error']}; file skipped for this "
+                            "experiment", file=path, line=summ.get("line"), commit=sha,
+                            field=summ.get("field"))
+            return {}
+        for w in summ.get("warnings", ()):
+            key = (path, w.get("field"), w["message"])
+            if key not in self._told:
+                self._told.add(key)
+                ctx.report.warn(NAME, f"experiment {name}: {w['message']}", file=path,
+                                line=w.get("line"), commit=sha, field=w.get("field"))
+        stages: dict[str, Any] = summ.get("stages") or {}
+        return stages
 
     def _withdrawn(self, ctx: HarvestContext, rid: str,
                    stated: set[tuple[str, str, str]]) -> Iterator[Withdrawal]:

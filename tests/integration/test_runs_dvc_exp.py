@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -688,3 +691,159 @@ def test_a_metrics_folder_is_each_metrics_file_in_it(git_repo: GitRepo) -> None:
     store.close()
     assert run is not None and run.attrs["dirty"] is False
     assert run.attrs["metrics"] == {"auc": 0.7, "f1": 0.5}
+
+
+def _hand_edited(repo: GitRepo, name: str, edit: Callable[[str], str]) -> str:
+    """Experiment ``name`` with its dvc.lock edited by hand, as someone who can push
+    ``refs/exps/`` can publish it (``dvc exp run`` and ``dvc exp save`` refuse such a lock):
+    the same tree and message on the same baseline, dvc.lock replaced. Its new commit."""
+    ref = _ref(repo, name)
+    sha = repo.git("rev-parse", ref)
+
+    def git(*args: str, stdin: str = "") -> str:
+        return subprocess.run(["git", *args], cwd=repo.path, env=repo.env(), input=stdin,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    blob = git("hash-object", "-w", "--stdin", stdin=edit(git("show", f"{sha}:dvc.lock") + "\n"))
+    entries = [line if not line.endswith("\tdvc.lock") else
+               f"100644 blob {blob}\tdvc.lock" for line in git("ls-tree", sha).splitlines()]
+    tree = git("mktree", stdin="\n".join(entries) + "\n")
+    new = git("commit-tree", tree, "-p", f"{sha}^", "-m", git("log", "-1", "--format=%B", sha))
+    git("update-ref", ref, new)
+    return new
+
+
+def _odd_lock(lock: str) -> str:
+    """An unquoted ``schema: 2.0``, ``size: big`` on model.pkl, a params file that is 5."""
+    lock = lock.replace("schema: '2.0'", "schema: 2.0")
+    lock = re.sub(r"(- path: model\.pkl\n(?:      .*\n)*?      size: )\d+", r"\1big", lock)
+    assert "size: big" in lock
+    return lock.replace("    params:\n", "    params:\n      extra.yaml: 5\n", 1)
+
+
+def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """The experiments' dvc.lock is checked as the DVC harvester checks one: each odd value is
+    a warning naming the experiment's commit, file, line and field, told once though both
+    experiments carry it; the rest of each experiment is harvested."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", _odd_lock)
+    new = _hand_edited(repo, "new-code", _odd_lock)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    warns = [w for w in res.report.warnings if w.source == "dvc-exp"]
+    lock = repo.git("show", f"{lr}:dvc.lock").splitlines()
+
+    def line(text: str) -> int:
+        return next(i for i, x in enumerate(lock, 1) if text in x)
+    assert sorted((w.commit, w.file, w.line, w.field) for w in warns) == sorted([
+        (lr, "dvc.lock", 1, "schema"),
+        (lr, "dvc.lock", line("size: big"), "stages.train.outs.1.size"),
+        (lr, "dvc.lock", line("extra.yaml: 5"), "stages.train.params.extra.yaml")]), warns
+    said = {w.field: w.message for w in warns}
+    assert said["schema"].startswith("experiment lr-02: schema is 2.0, a number, not the text")
+    assert "quote it: schema: '2.0'" in said["schema"]
+    assert ("stage 'train' outs: size of 'model.pkl' is 'big', not a whole number of bytes; "
+            "left out") in said["stages.train.outs.1.size"]
+    assert ("stage 'train' params: 'extra.yaml' is 5, not a mapping of params to their "
+            "values; left out") in said["stages.train.params.extra.yaml"]
+    graph = api.open_store(repo.path).load_graph()
+    for sha, lr_value in ((lr, 0.2), (new, 0.2)):
+        rid = f"run:dvc-exp:{sha}"
+        run = graph.attrs(rid)
+        assert run["params"]["train.lr"] == lr_value
+        assert not [k for k in run["params"] if k.startswith("extra.yaml")]
+        outs = sorted(graph.attrs(e.target)["path"] for e in graph.out_edges(rid, EdgeKind.OUTPUT))
+        assert outs == ["metrics.json", "model.pkl", "nested/scores.yaml"]
+        assert not any(graph.attrs(e.target).get("size") == "big"
+                       for e in graph.out_edges(rid, EdgeKind.OUTPUT))
+
+
+def test_the_summary_names_the_experiments_commit_file_line_and_field(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """`lineage harvest`, as a user runs it: the warning in the same form as the DVC
+    harvester's, with the experiment named."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace("schema: '2.0'", "schema: 2.0"))
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(repo.path)])
+    assert res.exit_code == 0, res.output
+    assert (f"[dvc-exp] commit {lr[:12]}, dvc.lock:1, field schema: experiment lr-02: schema "
+            "is 2.0, a number") in " ".join(res.output.split()), res.output
+
+
+@pytest.mark.parametrize("edit,line,field,said", [
+    (lambda lock: re.sub(r"(- path: model\.pkl\n(?:      .*\n)*?      md5: )[0-9a-f]{32}",
+                         r"\g<1>not-a-digest", lock),
+     "md5: not-a-digest", "stages.train.outs.1.md5",
+     "md5 of 'model.pkl' is 'not-a-digest', not an MD5 digest"),
+    (lambda lock: lock[:lock.index("    outs:\n")]
+     + f"    outs:\n      path: model.pkl\n      md5: {'0' * 32}\n",
+     "outs:", "stages.train.outs", "stage 'train' outs: expected a list, not {'path'"),
+    (lambda lock: re.sub(r"(    cmd: .*\n)", r"\1    cmd: again\n", lock, count=1),
+     "cmd: again", None, "found duplicate key 'cmd'"),
+], ids=["md5-text", "outs-mapping", "key-twice"])
+def test_an_experiments_lock_whose_lineage_is_odd_is_skipped_with_a_warning(
+        exp_repo: tuple[GitRepo, str], edit: Callable[[str], str], line: str,
+        field: str | None, said: str) -> None:
+    """What the experiment read and made is not guessed: a lock whose md5 is no digest (it
+    was a data node ``…@md5:not-a-digest``), whose outs are not a list (they were dropped
+    unsaid) or that DVC cannot read (a key given twice: the last was taken) is skipped for
+    that experiment with a warning; the experiment is a run all the same, with its params,
+    metrics and the other project's lineage."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", edit)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    (w,) = [w for w in res.report.warnings if w.source == "dvc-exp"]
+    lock = repo.git("show", f"{lr}:dvc.lock").splitlines()
+    at = next(i for i, x in enumerate(lock, 1) if x.strip().startswith(line))
+    assert (w.commit, w.file, w.field) == (lr, "dvc.lock", field)
+    assert w.line == at
+    assert w.message.startswith("experiment lr-02: ") and said in w.message
+    assert w.message.endswith("file skipped for this experiment")
+    graph = api.open_store(repo.path).load_graph()
+    rid = f"run:dvc-exp:{lr}"
+    run = graph.attrs(rid)
+    assert run["params"]["train.lr"] == 0.2 and run["metrics"]["auc"] == 0.7
+    linked = sorted(graph.attrs(e.target)["path"] for e in graph.out_edges(rid, EdgeKind.OUTPUT))
+    assert linked == ["nested/scores.yaml"]
+    assert not [n for n in graph.node_ids() if "not-a-digest" in n]
+
+
+def test_a_store_harvested_before_loses_what_an_odd_lock_made(
+        exp_repo: tuple[GitRepo, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier version took ``md5: not-a-digest`` in an experiment's dvc.lock for a data
+    version of its output. After the upgrade every experiment is read once more: that data
+    version and its edge are withdrawn, the log still verifies."""
+    from connectors.harvesters import dvc_exp
+
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", lambda lock: re.sub(
+        r"(- path: model\.pkl\n(?:      .*\n)*?      md5: )[0-9a-f]{32}", r"\g<1>not-a-digest",
+        lock))
+    digest, parse_blob = "ab" * 16, dvc_exp.parse_blob
+
+    def as_before(kind: str, data: bytes) -> dict[str, Any]:
+        """The earlier reading: any md5 was a digest."""
+        summ = parse_blob(kind, data.replace(b"not-a-digest", digest.encode()))
+        for stage in summ.get("stages", {}).values():
+            for h in stage["outs"]:
+                if h["hash"] == f"md5:{digest}":
+                    h["hash"] = "md5:not-a-digest"
+        return summ
+    with monkeypatch.context() as m:
+        m.setattr(dvc_exp, "parse_blob", as_before)
+        m.setattr(dvc_exp, "READER_VERSION", "7")
+        api.harvest(repo.path, only=["dvc-exp"])
+    store = api.open_store(repo.path)
+    assert [n.id for n in store.iter_nodes("data") if "not-a-digest" in n.id]
+    store.close()
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert [w.field for w in res.report.warnings] == ["stages.train.outs.1.md5"]
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{lr}"
+    assert not [n.id for n in store.iter_nodes("data") if "not-a-digest" in n.id]
+    assert not [e for e in store.edges_of(rid) if "not-a-digest" in e.target]
+    assert store.verify().ok
+    store.close()
