@@ -281,3 +281,75 @@ def test_business_metadata_merge_remove_and_overwrite(http: AtlasHttp, atlas: At
               params={"isOverwrite": "true"}, want=None,
               body={"lineage_approval_status": {"status": "unapproved", "approvalCount": 0}})
     assert bm() == {"lineage_approval_status": {"status": "unapproved", "approvalCount": 0}}
+
+
+def test_delete_is_soft_and_frees_the_qualified_name(http: AtlasHttp, atlas: AtlasStandin
+                                                      ) -> None:
+    """Atlas 2.x (SoftDeleteHandlerV1, the default): DELETED, not gone; the unique attribute
+    is released, so the same qualifiedName is a new entity; deleting again is no error."""
+    entity = http.client.entity  # the official client's delete methods and response model
+    made = http.bulk({"entities": [data("-1", "a.csv"), data("-2", "b.csv")]})
+    a, b = made["guidAssignments"]["-1"], made["guidAssignments"]["-2"]
+    out = entity.delete_entities_by_guids([a])
+    [header] = out.mutatedEntities["DELETE"]
+    assert (header.guid, header.status, header.typeName) == (a, "DELETED", "lineage_data")
+    assert set(out.mutatedEntities) == {"DELETE"}
+    gone = http.get_entity(a)["entity"]  # still read by its guid
+    assert gone["status"] == "DELETED" and gone["attributes"]["qualifiedName"] == \
+        "data:a.csv@lineage"
+    with pytest.raises(AtlasError) as exc:
+        http.call("GET", "entity/uniqueAttribute/type/lineage_data",
+                  params={"attr:qualifiedName": "data:a.csv@lineage"})
+    assert (exc.value.status, exc.value.error_code) == (404, "ATLAS-404-00-009")
+    assert http.find_guid("lineage_data", "data:a.csv@lineage") is None
+    # already DELETED, or never held: no error, nothing listed
+    for guids in ([a], [a, "no-such-guid"]):
+        assert "DELETE" not in (http.delete_entities(guids).get("mutatedEntities") or {})
+    assert http.delete_entity("no-such-guid").get("mutatedEntities") in (None, {})
+    # a reference by unique attribute no longer finds it
+    with pytest.raises(AtlasError) as exc:
+        http.bulk({"entities": [{"guid": "-1", "typeName": "lineage_commit", "attributes": {
+            "qualifiedName": "commit:1@lineage", "name": "1", "sha": "1"},
+            "relationshipAttributes": {"definesData": [{
+                "typeName": "lineage_data",
+                "uniqueAttributes": {"qualifiedName": "data:a.csv@lineage"}}]}}]})
+    assert exc.value.error_code == "ATLAS-404-00-00A"
+    # the same qualifiedName upserted again: a new entity, the deleted one stays DELETED
+    again = http.bulk({"entities": [data("-3", "a.csv")]})
+    new = again["guidAssignments"]["-3"]
+    assert new != a and [h["guid"] for h in again["mutatedEntities"]["CREATE"]] == [new]
+    assert http.get_entity(a)["entity"]["status"] == "DELETED"
+    assert http.get_entity(new)["entity"]["status"] == "ACTIVE"
+    assert http.find_guid("lineage_data", "data:a.csv@lineage") == new
+    # by unique attribute: the ACTIVE one only
+    out = entity.delete_entity_by_attribute("lineage_data", {"qualifiedName": "data:a.csv@lineage"})
+    assert [h.guid for h in out.mutatedEntities["DELETE"]] == [new]
+    out = entity.delete_entity_by_attribute("lineage_data", {"qualifiedName": "data:a.csv@lineage"})
+    assert not (out.mutatedEntities or {}).get("DELETE")
+    out = entity.delete_entity_by_guid(b)
+    assert [h.guid for h in out.mutatedEntities["DELETE"]] == [b]
+    assert {e["status"] for e in atlas.entities.values()} == {"DELETED"}
+    assert not atlas.unique
+
+
+def test_a_deleted_entity_takes_its_relationships_and_propagated_tier_with_it(
+        http: AtlasHttp) -> None:
+    model = {"guid": "-1", "typeName": "lineage_model",
+             "attributes": {"qualifiedName": "model:churn@lineage", "name": "churn"}}
+    version = {"guid": "-2", "typeName": "lineage_model_version",
+               "attributes": {"qualifiedName": "model:churn@v1@lineage", "name": "churn@v1",
+                              "version": "v1"},
+               "relationshipAttributes": {"registeredModel": {"guid": "-1",
+                                                              "typeName": "lineage_model"}}}
+    made = http.bulk({"entities": [model, version]})["guidAssignments"]
+    http.add_classifications(made["-1"], [{"typeName": "EUAIAct_High", "propagate": True,
+                                           "removePropagationsOnEntityDelete": True}])
+    v = http.get_entity(made["-2"])["entity"]
+    assert [c["typeName"] for c in v["classifications"]] == ["EUAIAct_High"]
+    assert v["relationshipAttributes"]["registeredModel"]["relationshipStatus"] == "ACTIVE"
+    http.delete_entities([made["-1"]])
+    v = http.get_entity(made["-2"])["entity"]
+    assert v["status"] == "ACTIVE" and v["classifications"] == []
+    ref = v["relationshipAttributes"]["registeredModel"]
+    assert (ref["guid"], ref["entityStatus"], ref["relationshipStatus"]) == (
+        made["-1"], "DELETED", "DELETED")

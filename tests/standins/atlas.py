@@ -28,6 +28,18 @@ that the sink depends on (from the Atlas server source; see docs/atlas.md):
   ``ATLAS-400-00-01A``;
 - ``GET /lineage/{guid}?direction=&depth=`` computed from Process inputs/outputs
   (``guidEntityMap`` + ``relations``);
+- deletes as the default ``SoftDeleteHandlerV1`` does them: ``DELETE /entity/guid/{g}``,
+  ``DELETE /entity/bulk?guid=…&guid=…`` and ``DELETE /entity/uniqueAttribute/type/{t}?attr:
+  qualifiedName=…`` set the entity's ``status`` to ``DELETED`` (its relationships are shown
+  with ``relationshipStatus: DELETED``) and answer 200 with the deleted entities under
+  ``mutatedEntities.DELETE``; a guid or unique attribute that finds no ACTIVE entity is no
+  error (200, nothing listed). The unique attribute is released on delete: ``GET
+  /entity/uniqueAttribute/…`` of a deleted entity is 404 ``ATLAS-404-00-009``, and a later
+  bulk upsert of the same qualifiedName CREATES a new entity with a new guid, the DELETED one
+  staying as it is (Atlas has no way back from DELETED); ``GET /entity/guid/{g}`` still reads
+  the deleted entity (``status: DELETED``), and a reference by its guid still resolves to it.
+  A deleted entity's classifications set with ``removePropagationsOnEntityDelete`` no longer
+  propagate, and nothing propagates through it (its relationships are deleted);
 - errors as ``{"errorCode", "errorMessage"}``.
 """
 
@@ -76,6 +88,11 @@ class AtlasStandin:
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, Any]] = []
         self.fail_bulk_after: int | None = None  # answer 500 to bulk posts after this many
+        self.fail_delete_after: int | None = None  # answer 500 to deletes after this many
+        # answer 404 ATLAS-404-00-005 to a delete by guid of an entity it does not hold (as a
+        # proxy or another server might): Atlas 2.x answers 200 and lists nothing
+        self.delete_unknown_404 = False
+        self._multi: dict[str, list[str]] = {}  # every value of each query parameter
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._load_builtin()
@@ -162,6 +179,7 @@ class AtlasStandin:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         body = json.loads(raw) if raw else None
         with self.lock:
+            self._multi = parse_qs(parts.query)
             self.requests.append((method, route))
             self.bodies.append((method, route, body))
             try:
@@ -194,6 +212,9 @@ class AtlasStandin:
             ("POST", r"entity/bulk", self.bulk),
             ("GET", r"entity/guid/(?P<guid>[^/]+)", self.get_entity),
             ("GET", r"entity/uniqueAttribute/type/(?P<type>[^/]+)", self.get_by_unique),
+            ("DELETE", r"entity/guid/(?P<guid>[^/]+)", self.delete_by_guid),
+            ("DELETE", r"entity/bulk", self.delete_by_guids),
+            ("DELETE", r"entity/uniqueAttribute/type/(?P<type>[^/]+)", self.delete_by_unique),
             ("GET", r"entity/guid/(?P<guid>[^/]+)/classifications", self.get_classifications),
             ("POST", r"entity/guid/(?P<guid>[^/]+)/classifications", self.add_classifications),
             ("PUT", r"entity/guid/(?P<guid>[^/]+)/classifications", self.update_classifications),
@@ -212,7 +233,9 @@ class AtlasStandin:
     def purge(self, guid: str) -> None:
         """Remove an entity as an administrator's purge would (tests: a server that lost it)."""
         e = self.entities.pop(guid)
-        self.unique.pop((e["typeName"], e["attributes"].get("qualifiedName")), None)
+        key = (e["typeName"], e["attributes"].get("qualifiedName"))
+        if self.unique.get(key) == guid:  # (a DELETED one no longer holds its unique name)
+            del self.unique[key]
 
     # -- type system ------------------------------------------------------------------------
     def _supertypes(self, name: str) -> list[str]:
@@ -574,12 +597,17 @@ class AtlasStandin:
             edges.setdefault(a, set()).add(b)
 
         rel_defs = {n: t for n, t in self.types.items() if t.get("category") == "RELATIONSHIP"}
+        deleted = {g for g, e in self.entities.items() if e["status"] == "DELETED"}
         for e in self.entities.values():
+            if e["guid"] in deleted:
+                continue  # its relationships were deleted with it
             if "Process" in self._supertypes(e["typeName"]):
                 for r in e["attributes"].get("inputs") or []:
-                    add(r["guid"], e["guid"])  # dataset_process_inputs TWO_TO_ONE
+                    if r["guid"] not in deleted:
+                        add(r["guid"], e["guid"])  # dataset_process_inputs TWO_TO_ONE
                 for r in e["attributes"].get("outputs") or []:
-                    add(e["guid"], r["guid"])  # process_dataset_outputs ONE_TO_TWO
+                    if r["guid"] not in deleted:
+                        add(e["guid"], r["guid"])  # process_dataset_outputs ONE_TO_TWO
             ends = self._rel_ends(e["typeName"])
             for name, value in e["relationshipAttributes"].items():
                 if name not in ends or value is None:
@@ -589,6 +617,8 @@ class AtlasStandin:
                 mode = rd.get("propagateTags", "NONE")
                 own_is_end1 = rd["endDef1"] is own_end
                 for r in value if isinstance(value, list) else [value]:
+                    if r["guid"] in deleted:
+                        continue
                     end1, end2 = (e["guid"], r["guid"]) if own_is_end1 else (r["guid"], e["guid"])
                     if mode in ("ONE_TO_TWO", "BOTH"):
                         add(end1, end2)
@@ -604,7 +634,10 @@ class AtlasStandin:
         for src, e in self.entities.items():
             if src == guid:
                 continue
-            props = [c for c in e["classifications"] if c.get("propagate")]
+            # (DeleteHandlerV1.deleteAllClassifications: a deleted entity's classification
+            # set with removePropagationsOnEntityDelete is taken back from where it flowed)
+            props = [c for c in e["classifications"] if c.get("propagate") and not (
+                e["status"] == "DELETED" and c.get("removePropagationsOnEntityDelete"))]
             if not props:
                 continue
             seen, todo = {src}, [src]
@@ -621,10 +654,22 @@ class AtlasStandin:
                         have.add(c["typeName"])
         return out
 
+    def _related(self, me: str, ref: dict[str, Any]) -> dict[str, Any]:
+        """A relationship reference as read back (``AtlasRelatedObjectId``): deleting
+        either end soft-deletes the relationship, which is still shown."""
+        other = self.entities.get(ref["guid"], {}).get("status", "ACTIVE")
+        gone = "DELETED" in (other, self.entities[me]["status"])
+        return {**ref, "entityStatus": other,
+                "relationshipStatus": "DELETED" if gone else "ACTIVE"}
+
     def _entity_view(self, guid: str) -> dict[str, Any]:
         e = self.entities[guid]
         view = json.loads(json.dumps(e))
-        view["relationshipAttributes"] = {**self._inverse_rels(guid), **e["relationshipAttributes"]}
+        rels = {**self._inverse_rels(guid), **e["relationshipAttributes"]}
+        view["relationshipAttributes"] = {
+            k: ([self._related(guid, r) for r in v] if isinstance(v, list)
+                else self._related(guid, v) if isinstance(v, dict) else v)
+            for k, v in rels.items()}
         view["classifications"] = self._all_classifications(guid)
         if not view["businessAttributes"]:
             view.pop("businessAttributes")
@@ -647,6 +692,55 @@ class AtlasStandin:
             raise AtlasFail(404, "ATLAS-404-00-009", f"Instance {type} with unique attribute "
                             f"{{qualifiedName={qn}}} does not exist")
         return 200, self._entity_view(guid)
+
+    # -- deletes (SoftDeleteHandlerV1) -------------------------------------------------------
+    def _soft_delete(self, guids: list[str]) -> tuple[int, Any]:
+        """``AtlasEntityStoreV2.deleteVertices`` with the default soft delete: each ACTIVE
+        entity becomes DELETED (``DeleteHandlerV1.deleteEntities`` skips one already DELETED)
+        and its unique attribute is released (``deleteTypeVertex`` removes the ``__u_``
+        property that ``findByUniqueAttributes`` looks up), so the name is free for a new
+        entity. Not found is no error: the caller wanted it gone."""
+        if self.fail_delete_after is not None:
+            if self.fail_delete_after <= 0:
+                raise AtlasFail(500, "ATLAS-500-00-001", "Internal server error graph commit "
+                                "failed")
+            self.fail_delete_after -= 1
+        now = int(time.time() * 1000)
+        deleted = []
+        for guid in guids:
+            e = self.entities.get(guid)
+            if e is None or e["status"] == "DELETED":
+                continue
+            e["status"] = "DELETED"
+            e["updateTime"] = now
+            e["updatedBy"] = "admin"
+            key = (e["typeName"], e["attributes"].get("qualifiedName"))
+            if self.unique.get(key) == guid:
+                del self.unique[key]
+            deleted.append(guid)
+        mutated = {"DELETE": [self._header(self.entities[g]) for g in deleted]}
+        return 200, {"mutatedEntities": {k: v for k, v in mutated.items() if v}}
+
+    def delete_by_guid(self, q: dict[str, str], body: Any, guid: str) -> tuple[int, Any]:
+        if self.delete_unknown_404 and guid not in self.entities:
+            self._need(guid)
+        return self._soft_delete([guid])
+
+    def delete_by_guids(self, q: dict[str, str], body: Any) -> tuple[int, Any]:
+        guids = self._multi.get("guid") or []
+        if not guids:
+            raise AtlasFail(400, "ATLAS-400-00-001", "invalid parameters: Guid(s) not "
+                            "specified")
+        if self.delete_unknown_404:
+            for guid in guids:
+                self._need(guid)
+        return self._soft_delete(guids)
+
+    def delete_by_unique(self, q: dict[str, str], body: Any, type: str) -> tuple[int, Any]:
+        if self.types.get(type, {}).get("category") != "ENTITY":
+            raise AtlasFail(404, "ATLAS-404-00-001", f"Given typename {type} was invalid")
+        guid = self.unique.get((type, q.get("attr:qualifiedName")))
+        return self._soft_delete([guid] if guid else [])
 
     def get_classifications(self, q: dict[str, str], body: Any, guid: str) -> tuple[int, Any]:
         self._need(guid)

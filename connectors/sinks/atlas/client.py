@@ -208,6 +208,18 @@ class AtlasHttp:
         guid = (found or {}).get("entity", {}).get("guid")
         return str(guid) if guid else None
 
+    def delete_entities(self, guids: list[str]) -> dict[str, Any]:
+        """``DELETE /v2/entity/bulk?guid=…&guid=…`` (the official client's
+        ``delete_entities_by_guids``): under Atlas's default ``SoftDeleteHandlerV1`` each
+        entity's status becomes ``DELETED`` and its relationships are deleted with it. A guid
+        Atlas does not hold, or holds DELETED already, is no error to Atlas 2.x: 200, the
+        entity is not listed under ``mutatedEntities.DELETE``."""
+        return self.call("DELETE", "entity/bulk", params={"guid": list(guids)}) or {}
+
+    def delete_entity(self, guid: str) -> dict[str, Any]:
+        """``DELETE /v2/entity/guid/{guid}``, as :meth:`delete_entities` for one entity."""
+        return self.call("DELETE", f"entity/guid/{guid}") or {}
+
     def lineage(self, guid: str, depth: int = 3, direction: str = "BOTH") -> dict[str, Any]:
         return self.call("GET", f"lineage/{guid}",  # type: ignore[no-any-return]
                          params={"direction": direction, "depth": depth})
