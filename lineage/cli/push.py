@@ -212,11 +212,13 @@ def _print_summary(result: Any, failed: bool = False) -> None:
             "replaces them)", soft_wrap=True)
     stale = result.details.get("stale_entities")
     if stale:
-        how = "; -o remove_stale=true soft-deletes them" \
-            if str(result.target).startswith("datahub") else ""
+        datahub = str(result.target).startswith("datahub")
+        how = "; -o remove_stale=true soft-deletes them" if datahub else \
+            "; -o remove_stale=true deletes them" if result.target == "atlas" else ""
         err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
                           f"(left in place{how})[/]")
     removed = result.details.get("removed_entities")
     if removed:
+        status = "status DELETED" if result.target == "atlas" else "status removed: true"
         console.print(f"Soft-deleted {removed} entities pushed before that are no longer in "
-                      "the graph (status removed: true).")
+                      f"the graph ({status}).")

@@ -100,3 +100,29 @@ def test_a_correction_clears_the_old_tier_and_business_attributes(tmp_path: Path
         again = AtlasSink().push(G.build_graph(corrected=True), ctx)
         assert again.details["requests"] == 0
         store.close()
+
+
+def test_remove_stale_soft_deletes_by_guid(tmp_path: Path) -> None:
+    """An approval gone from the graph: left with the default, DELETED with remove_stale,
+    still read by its guid; rendered again, it is created anew."""
+    options = {"url": REAL["ATLAS_URL"], "username": REAL["ATLAS_USERNAME"] or "admin",
+               "password": REAL["ATLAS_PASSWORD"] or "admin"}
+    http = AtlasHttp(options["url"], options["username"], options["password"])
+    store = Store.init(tmp_path / ".lineage")
+    graph = G.build_graph()
+    AtlasSink().push(graph, PushContext(store, Config(), tmp_path, options=options))
+    guid = http.find_guid("lineage_approval", G.APPROVAL_DEP + "@lineage")
+    assert guid
+    smaller = graph.subgraph([n for n in graph.node_ids() if n != G.APPROVAL_DEP])
+    kept = AtlasSink().push(smaller, PushContext(store, Config(), tmp_path, options=options))
+    assert kept.details["stale_entities"] == 1
+    assert http.get_entity(guid)["entity"]["status"] == "ACTIVE"
+    gone = AtlasSink().push(smaller, PushContext(store, Config(), tmp_path,
+                                                 options={**options, "remove_stale": "true"}))
+    assert gone.details["removed_entities"] == 1
+    assert http.get_entity(guid)["entity"]["status"] == "DELETED"
+    assert http.find_guid("lineage_approval", G.APPROVAL_DEP + "@lineage") is None
+    AtlasSink().push(graph, PushContext(store, Config(), tmp_path, options=options))
+    again = http.find_guid("lineage_approval", G.APPROVAL_DEP + "@lineage")
+    assert again and again != guid
+    store.close()

@@ -33,7 +33,8 @@ that the sink depends on (from the Atlas server source; see docs/atlas.md):
   qualifiedName=…`` set the entity's ``status`` to ``DELETED`` (its relationships are shown
   with ``relationshipStatus: DELETED``) and answer 200 with the deleted entities under
   ``mutatedEntities.DELETE``; a guid or unique attribute that finds no ACTIVE entity is no
-  error (200, nothing listed). The unique attribute is released on delete: ``GET
+  error (200, nothing listed); a user without the ENTITY_DELETE privilege
+  (``may_not_delete``) gets 403 ``ATLAS-403-00-001``. The unique attribute is released on delete: ``GET
   /entity/uniqueAttribute/…`` of a deleted entity is 404 ``ATLAS-404-00-009``, and a later
   bulk upsert of the same qualifiedName CREATES a new entity with a new guid, the DELETED one
   staying as it is (Atlas has no way back from DELETED); ``GET /entity/guid/{g}`` still reads
@@ -93,6 +94,9 @@ class AtlasStandin:
         # proxy or another server might): Atlas 2.x answers 200 and lists nothing
         self.delete_unknown_404 = False
         self._multi: dict[str, list[str]] = {}  # every value of each query parameter
+        # users without Atlas's ENTITY_DELETE privilege: 403 ATLAS-403-00-001 on deletes
+        self.may_not_delete: set[str] = set()
+        self._user = ""
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._load_builtin()
@@ -152,6 +156,7 @@ class AtlasStandin:
         raw = h.rfile.read(length) if length else b""
         auth = h.headers.get("Authorization", "")
         ok = False
+        user = ""
         if auth.startswith("Basic "):
             try:
                 user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
@@ -180,6 +185,7 @@ class AtlasStandin:
         body = json.loads(raw) if raw else None
         with self.lock:
             self._multi = parse_qs(parts.query)
+            self._user = user
             self.requests.append((method, route))
             self.bodies.append((method, route, body))
             try:
@@ -700,6 +706,9 @@ class AtlasStandin:
         and its unique attribute is released (``deleteTypeVertex`` removes the ``__u_``
         property that ``findByUniqueAttributes`` looks up), so the name is free for a new
         entity. Not found is no error: the caller wanted it gone."""
+        if self._user in self.may_not_delete:
+            raise AtlasFail(403, "ATLAS-403-00-001", f"{self._user} is not authorized to "
+                            f"perform delete entity: guid={guids[0] if guids else None}")
         if self.fail_delete_after is not None:
             if self.fail_delete_after <= 0:
                 raise AtlasFail(500, "ATLAS-500-00-001", "Internal server error graph commit "

@@ -119,10 +119,14 @@ class AtlasHttp:
                 f"Atlas at {self.url} rejected the credentials of user {self.username!r} "
                 "(HTTP 401)", status=status, hint=self.credential_hint)
         if status == 403:
+            deleting = method == "DELETE" and (path == "entity/bulk" or path.startswith(
+                "entity/guid/") and path.count("/") == 2)
             return AtlasError(
                 f"user {self.username!r} may not {where} on Atlas at {self.url} (HTTP 403)",
                 status=status, error_code=code, error_message=message,
-                hint="give the user a role that may create types and entities (e.g. admin)")
+                hint="give the user a role that may delete entities (e.g. admin), or push "
+                     "without -o remove_stale=true" if deleting else
+                     "give the user a role that may create types and entities (e.g. admin)")
         if code or message:
             text = " ".join(str(message or "").split())
             return AtlasError(f"Atlas refused {where}: {code}: {text} (HTTP {status})",

@@ -12,7 +12,11 @@ Push, step by step (docs/atlas.md has the full story):
 4. set classifications (EU AI Act tier) and business metadata through their own endpoints,
    because Atlas ignores them in bulk posts for entities that already exist; a tier or a
    business attribute the graph no longer gives (a correction superseded its record) is
-   deleted, by name: other tools' classifications and business metadata are left alone.
+   deleted, by name: other tools' classifications and business metadata are left alone;
+5. with ``remove_stale``, once all of that succeeded: delete the entities an earlier push to
+   this Atlas sent that the graph no longer renders (``DELETE /v2/entity/bulk?guid=…``, by
+   the guids Atlas assigned them: Atlas's soft delete, status ``DELETED``); without it they
+   are only counted (``stale_entities``).
 
 Incremental: per-entity payload hashes, assigned guids and what governance was sent live in
 the store's state under ``push:atlas:<url>``; an unchanged graph sends nothing. State is
@@ -21,9 +25,9 @@ stopped. An entity Atlas already had that the store has no record of (``full``, 
 store) is read once before its governance is set.
 
 Settings (first found wins): ``ctx.options`` (``url`` or ``server``, ``username``,
-``password``, ``batch_size``, ``timeout``, ``full``), then the ``atlas:`` section of ``lineage.yaml``
-(where ``ATLAS_URL`` / ``ATLAS_USERNAME`` / ``ATLAS_PASSWORD`` already win), then those
-environment variables directly.
+``password``, ``batch_size``, ``timeout``, ``full``, ``remove_stale``), then the ``atlas:``
+section of ``lineage.yaml`` (where ``ATLAS_URL`` / ``ATLAS_USERNAME`` / ``ATLAS_PASSWORD``
+already win), then those environment variables directly.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from connectors.sinks.atlas.client import AtlasError, AtlasHttp
-from connectors.sinks.atlas.render import references, render_graph
+from connectors.sinks.atlas.render import QN_SUFFIX, references, render_graph
 from connectors.sinks.atlas.typesystem import TypeSystem, load_typedefs
 from lineage.audit.context import push_context
 from lineage.errors import ConfigError, SinkError
@@ -64,6 +68,14 @@ KNOWN_ELSEWHERE: dict[str, tuple[str, str | None]] = {
 KNOWN_RECORDS = (NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING)
 TYPEDEF_CATEGORIES = ("enumDefs", "structDefs", "classificationDefs", "entityDefs",
                       "relationshipDefs", "businessMetadataDefs")
+# what the state keeps of one entity (``<prefix>|<qualifiedName>``): payload hash, guid,
+# classifications, business metadata hash, business attribute names, "read it from Atlas"
+ENTITY_STATE = ("e", "g", "c", "b", "a", "u")
+# guids per delete request: they travel in the URL (Atlas's Jetty takes a few kB of it)
+DELETE_BATCH = 50
+GUID_NOT_FOUND = "ATLAS-404-00-005"  # Atlas holds no entity with that guid
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 @dataclass
@@ -77,6 +89,7 @@ class AtlasSettings:
     timeout: float = 60.0
     full: bool = False
     url_source: str = "ATLAS_URL"
+    remove_stale: bool = False
 
     def __repr__(self) -> str:  # never show the password
         return (f"AtlasSettings(url={self.url!r}, username={self.username!r}, "
@@ -94,6 +107,19 @@ def _secret(value: Any) -> str | None:
     if value is None:
         return None
     return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def _flag(opts: dict[str, Any], key: str, hint: str) -> bool:
+    """A true-or-false ``-o KEY=VALUE`` (``--full`` gives True): ``true``/``yes``/``1``/
+    ``on`` or ``false``/``no``/``0``/``off``, any case; anything else is refused."""
+    raw = opts.get(key)
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text not in _TRUE + _FALSE:
+        raise ConfigError(f"Atlas option {key} must be true or false (got {text!r})",
+                          hint=hint)
+    return text in _TRUE
 
 
 def resolve_settings(ctx: PushContext) -> AtlasSettings:
@@ -156,17 +182,14 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
     if not math.isfinite(timeout) or timeout <= 0:
         raise ConfigError(f"Atlas option timeout must be a number of seconds above 0 (got "
                           f"{str(raw_timeout)!r})", hint="e.g. -o timeout=60")
-    raw_full = str(opts.get("full", "")).strip().lower()
-    if raw_full not in ("", "1", "true", "yes", "on", "0", "false", "no", "off"):
-        raise ConfigError(f"Atlas option full must be true or false (got {raw_full!r})",
-                          hint="e.g. -o full=true, or --full")
-    full = raw_full in ("1", "true", "yes", "on")
+    full = _flag(opts, "full", "e.g. -o full=true, or --full")
+    remove_stale = _flag(opts, "remove_stale", "e.g. -o remove_stale=true")
     clean = strip_credentials(url).rstrip("/")
     # a URL copied from a REST example (http://host:21000/api/atlas/v2): the server's root is
     # meant, the client adds the API path itself
     clean = re.sub(r"/api/atlas(?:/v2)?$", "", clean, flags=re.IGNORECASE)
     return AtlasSettings(clean, username, password, user_src, pw_src, batch, timeout, full,
-                         url_source=url_src)
+                         url_source=url_src, remove_stale=remove_stale)
 
 
 def namespace(url: str) -> str:
@@ -250,7 +273,8 @@ class AtlasSink:
     name: ClassVar[str] = "atlas"
     # the ``-o KEY=VALUE`` keys this target reads
     option_keys: ClassVar[tuple[str, ...]] = (
-        "batch_size", "full", "password", "server", "timeout", "url", "username")
+        "batch_size", "full", "password", "remove_stale", "server", "timeout", "url",
+        "username")
 
     def __init__(self, typedefs: dict[str, Any] | None = None) -> None:
         self.typedefs = typedefs if typedefs is not None else load_typedefs()
@@ -311,9 +335,15 @@ class AtlasSink:
         pending = {i["qualifiedName"] for i in changed} | {
             i["qualifiedName"] for i in items if self._governance_due(i, state)}
         touched: set[str] = set()
-        # pushed before, gone from the graph now: left in Atlas (facts are not deleted)
-        details["stale_entities"] = sum(1 for k in state
-                                        if k.startswith("e|") and k[2:] not in by_qn)
+        # sent to this Atlas by an earlier push (what the state recorded, also under --full,
+        # which only ignores it for sending), gone from the graph now: left in Atlas, or
+        # deleted with remove_stale once everything else was pushed
+        sent = store.state_get_all(ns) if settings.full else state
+        stale = sorted(k[2:] for k in sent if k.startswith("e|") and k[2:] not in by_qn
+                       and k[2:].endswith(QN_SUFFIX))
+        if stale:
+            details["stale_entities"] = len(stale)
+        removing = False
         http: AtlasHttp | None = None
 
         def client() -> AtlasHttp:
@@ -390,10 +420,17 @@ class AtlasSink:
                              unknown, full=settings.full, known=frozenset(
                                  n.id for kind in KNOWN_RECORDS for n in graph.nodes(kind)
                                  if not graph.is_placeholder(n.id)))
+            if stale and settings.remove_stale:
+                removing = True
+                self._remove_stale(stale, sent, ns, store, client, details, ctx)
         except (SinkError, KeyboardInterrupt) as exc:
             if details["typedefs"] == "not checked" and isinstance(exc, AtlasError):
                 details["typedefs"] = "failed"
-            if details["batches"] and isinstance(exc, SinkError):
+            if removing and isinstance(exc, SinkError):
+                exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
+                    "every entity of the graph was pushed; the stale entities not yet "
+                    "removed are removed by the next push with -o remove_stale=true")
+            elif details["batches"] and isinstance(exc, SinkError):
                 exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
                     f"{details['batches']} batch(es) were acknowledged and are kept: re-run "
                     "to resume")
@@ -454,10 +491,58 @@ class AtlasSink:
                    "full": settings.full, "ok": ok, "typedefs": d.get("typedefs"),
                    "entities": d.get("entities"), "classifications": d.get("classifications"),
                    "business_metadata": d.get("business_metadata")}
+        if d.get("removed_entities"):  # entities deleted in Atlas (remove_stale)
+            payload["removed_entities"] = d["removed_entities"]
         if interrupted:
             payload["interrupted"] = True
         with ctx.store.transaction():
             result.details["event"] = ctx.store.append_event("push", actor(), payload).seq
+
+    @staticmethod
+    def _remove_stale(stale: list[str], sent: dict[str, str], ns: str, store: Any,
+                      client: Any, details: dict[str, Any], ctx: PushContext) -> None:
+        """Delete in Atlas the entities an earlier push sent (``stale``: qualifiedNames the
+        state records as sent, the graph no longer renders), by the guid Atlas assigned each
+        when it was sent: never by name, so an entity someone created under the same name
+        after this one was deleted is never touched. Atlas's default delete is a soft delete
+        (status ``DELETED``, relationships deleted with it; its audit and guid stay).
+
+        The state of each entity is forgotten once its request is acknowledged, so a push
+        that stops half way deletes the rest next time; one deleted twice (the answer was
+        lost) is no error to Atlas. An entity rendered again later is sent as new, and Atlas
+        creates a new entity (new guid) for it: a DELETED entity is never found by its
+        qualifiedName. A stale entity without a recorded guid is left (still stale)."""
+        removable = [(qn, sent["g|" + qn]) for qn in stale if sent.get("g|" + qn)]
+        removed = 0
+        for start in range(0, len(removable), DELETE_BATCH):
+            chunk = removable[start:start + DELETE_BATCH]
+            guids = [g for _, g in chunk]
+            try:
+                client().delete_entities(guids)
+            except AtlasError as exc:
+                if exc.error_code != GUID_NOT_FOUND:
+                    raise
+                # a server that answers 404 for a guid it no longer holds: one by one, and
+                # one already gone is what was asked for (a 404 that is not Atlas saying so,
+                # a proxy's page, is an error: nothing is forgotten)
+                for guid in guids:
+                    try:
+                        client().delete_entity(guid)
+                    except AtlasError as one:
+                        if one.error_code != GUID_NOT_FOUND:
+                            raise
+            with store.transaction():
+                store.state_delete(ns, [f"{p}|{qn}" for qn, _ in chunk for p in ENTITY_STATE])
+            removed += len(chunk)
+            details["removed_entities"] = removed
+            if len(stale) > removed:
+                details["stale_entities"] = len(stale) - removed
+            else:
+                details.pop("stale_entities", None)
+            ctx.progress("atlas stale entities removed", removed, len(removable))
+        if len(removable) < len(stale):
+            log.warning("%d stale entities have no guid recorded and were left in Atlas",
+                        len(stale) - len(removable))
 
     def _register_typedefs(self, http: AtlasHttp) -> str:
         try:
