@@ -2496,12 +2496,41 @@ def removed(urn: str) -> MetadataChangeProposalWrapper:
     return MetadataChangeProposalWrapper(entityUrn=urn, aspect=sc.StatusClass(removed=True))
 
 
+# What a push shows of a governed entity (a model group, a version, a deployment and its
+# proxy job) that can become absent while the entity stays (see :func:`cleared`). Each such
+# entity lists the ones it shows under ``ASPECTS_KEY`` in its properties aspect's custom
+# properties, so that a store that never pushed to the destination (a CI job's fresh clone)
+# knows what a lineage push showed there and clears what it renders no longer.
+GOVERNED_ASPECTS = ("glossaryTerms", "incidentsSummary", "institutionalMemory", "ownership",
+                    "structuredProperties")
+ASPECTS_KEY = "lineage_aspects"
+PROPERTIES_ASPECTS = ("mlModelProperties", "mlModelGroupProperties",
+                      "mlModelDeploymentProperties", "dataJobInfo")
+_GOVERNED_BUILDERS = frozenset({"group", "model", "deployment"})
+
+
+def _list_governed(pairs: list[tuple[str, Any]]) -> None:
+    """Name on each entity's properties aspect the governed aspects it shows."""
+    shown: dict[str, list[str]] = {}
+    for urn, aspect in pairs:
+        name = aspect.get_aspect_name()
+        if name in GOVERNED_ASPECTS:
+            shown.setdefault(urn, []).append(name)
+    for urn, aspect in pairs:
+        if aspect.get_aspect_name() in PROPERTIES_ASPECTS:
+            custom = dict(aspect.customProperties or {})
+            custom[ASPECTS_KEY] = ",".join(sorted(shown.get(urn, ())))
+            aspect.customProperties = custom
+
+
 def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
     """The MCPs of one planned entity, in a fixed order."""
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-    return [MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect)
-            for urn, aspect in _BUILDERS[p.kind](p)]
+    pairs = list(_BUILDERS[p.kind](p))
+    if p.kind in _GOVERNED_BUILDERS:
+        _list_governed(pairs)
+    return [MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect) for urn, aspect in pairs]
 
 
 def render(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",

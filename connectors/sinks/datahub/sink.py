@@ -231,6 +231,10 @@ class DataHubSinkBase(ABC):
         self._lost: str | None = None  # why the destination gets everything again
         self._checked = False
         self._in_push_store = False
+        # (per push) the keys of the empty aspects this push clears of what an earlier push
+        # showed, and what the destination holds, read once
+        self._cleared_keys: set[str] = set()
+        self._held_memo: dict[tuple[str, str], dict[str, str] | None] = {}
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def destination(self, ctx: PushContext) -> str:
@@ -271,6 +275,13 @@ class DataHubSinkBase(ABC):
         """The custom properties of ``aspect`` of ``urn`` as the destination holds them (after
         :meth:`_open`); None when it holds none or the target cannot read (a file, Kafka)."""
         return None
+
+    def _held(self, urn: str, aspect: str) -> dict[str, str] | None:
+        """:meth:`_held_properties`, read once per push."""
+        key = (urn, aspect)
+        if key not in self._held_memo:
+            self._held_memo[key] = self._held_properties(urn, aspect)
+        return self._held_memo[key]
 
     @abstractmethod
     def _write(self, mcps: list[MetadataChangeProposalWrapper]) -> None:
@@ -504,6 +515,7 @@ class DataHubSinkBase(ABC):
         # (a destination that holds nothing yet holds no record another store pushed)
         guard = bool(total) and not option_flag(ctx.options, "replace_records") \
             and not self._destination_is_empty()
+        self._cleared_keys, self._held_memo = set(), {}
         try:
             if total:
                 try:
@@ -514,6 +526,8 @@ class DataHubSinkBase(ABC):
                     raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
                                     hint="check the destination and push again") from exc
             if guard:
+                to_send, view_after = self._clear_what_was_shown(
+                    to_send, view_after, set(sent_aspects), result)
                 to_send, view_after = self._keep_foreign_records(graph, to_send, view_after,
                                                                  dest, result)
                 total = len(to_send)
@@ -565,6 +579,62 @@ class DataHubSinkBase(ABC):
         self._log_event(ctx, result, full, ok=True)
         return result
 
+    def _clear_what_was_shown(
+            self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
+            view_after: dict[int, list[tuple[str, str]]], known: set[str], result: PushResult
+    ) -> tuple[list[tuple[MetadataChangeProposalWrapper, str, str]],
+               dict[int, list[tuple[str, str]]]]:
+        """Clear what a lineage push showed of a governed entity that this store never
+        pushed to the destination (``known``: the urns its state has aspects of) and the graph
+        renders no longer: a CI job's fresh clone pushing after a correction superseded the
+        last approval with an evidence link would otherwise leave that link showing. The
+        destination's properties aspect of the entity names what the push that wrote it
+        showed (``lineage_aspects``); an entity without that list (another tool's, or pushed
+        by a lineage before it) is left as it is. Each empty aspect goes right after the
+        entity's last one, before its view is remembered; it is counted as
+        ``cleared_aspects``."""
+        from connectors.sinks.datahub.render import ASPECTS_KEY, PROPERTIES_ASPECTS, cleared
+        from connectors.sinks.datahub.validate import check_mcps
+
+        rendered: dict[str, set[str]] = {}
+        last: dict[str, int] = {}
+        listed: dict[str, str] = {}
+        for j, (m, _, _) in enumerate(to_send):
+            urn = str(m.entityUrn)
+            if urn in known:
+                continue
+            rendered.setdefault(urn, set()).add(str(m.aspectName))
+            last[urn] = j
+            if m.aspectName in PROPERTIES_ASPECTS and (
+                    m.aspectName != "dataJobInfo" or ",deployments/" in urn) \
+                    and ASPECTS_KEY in (getattr(m.aspect, "customProperties", None) or {}):
+                listed[urn] = str(m.aspectName)
+        extra: dict[int, list[tuple[MetadataChangeProposalWrapper, str, str]]] = {}
+        for urn, aspect in listed.items():
+            held = self._held(urn, aspect) or {}
+            shown = [a for a in str(held.get(ASPECTS_KEY) or "").split(",") if a]
+            for name in sorted(set(shown) - rendered[urn]):
+                m = cleared(urn, name)
+                if m is None:
+                    continue
+                obj = serialize(m)
+                _prepare(m, obj)
+                extra.setdefault(last[urn], []).append(
+                    (m, f"{urn}|{name}", _hash(obj["aspect"]["json"])))
+        if not extra:
+            return to_send, view_after
+        check_mcps([m for items in extra.values() for m, _, _ in items], {})
+        self._cleared_keys = {k for items in extra.values() for _, k, _ in items}
+        result.details["cleared_aspects"] = len(self._cleared_keys)
+        send: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
+        after: dict[int, list[tuple[str, str]]] = {}
+        for j, item in enumerate(to_send):
+            send.append(item)
+            send.extend(extra.get(j, ()))
+            if j in view_after:
+                after[len(send) - 1] = view_after[j]
+        return send, after
+
     def _keep_foreign_records(
             self, graph: LineageGraph, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
             view_after: dict[int, list[tuple[str, str]]], dest: str, result: PushResult
@@ -591,7 +661,7 @@ class DataHubSinkBase(ABC):
             if m.aspectName not in RECORD_ASPECTS or (
                     m.aspectName == "dataJobInfo" and ",deployments/" not in str(m.entityUrn)):
                 continue  # (of the jobs, only a deployment's proxy job holds records)
-            held = self._held_properties(str(m.entityUrn), str(m.aspectName)) or {}
+            held = self._held(str(m.entityUrn), str(m.aspectName)) or {}
             for key, value in held.items():
                 kind, _, rid = key.partition(".")
                 if kind in kinds and rid and str(value).startswith("{") \
@@ -603,8 +673,9 @@ class DataHubSinkBase(ABC):
         # the status, approvers and tier the entity shows from those records are left too: the
         # partial store's would name only the records it knows
         urns = {str(to_send[j][0].entityUrn) for j in kept}
-        kept |= {j for j, (m, _, _) in enumerate(to_send)
-                 if str(m.entityUrn) in urns and m.aspectName in RECORD_DERIVED}
+        kept |= {j for j, (m, k, _) in enumerate(to_send)
+                 if str(m.entityUrn) in urns and (m.aspectName in RECORD_DERIVED
+                                                  or k in self._cleared_keys)}
         # an entity's view is remembered after its last aspect: the views of the entities an
         # aspect was left of are not remembered (the next push builds them again)
         ends = sorted(view_after)
@@ -624,6 +695,12 @@ class DataHubSinkBase(ABC):
             if pending and send:
                 after.setdefault(len(send) - 1, []).extend(pending)
                 pending = []
+        if self._cleared_keys:  # (the empty aspects of the entities left are not sent)
+            n = sum(1 for _, k, _ in send if k in self._cleared_keys)
+            if n:
+                result.details["cleared_aspects"] = n
+            else:
+                result.details.pop("cleared_aspects", None)
         shown = "; ".join(f"{what} on {urn}" for what, urn in sorted(missing)[:5])
         more = len(missing) - 5
         result.details["kept_records"] = sorted(f"{what} on {urn}" for what, urn in missing)
