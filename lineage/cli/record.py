@@ -48,8 +48,10 @@ record_app = typer.Typer(
 )
 app.add_typer(record_app, name="record")
 
-WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record as a governance "
-                            "file (governance/<kind>/<id>.yaml) to commit in a pull request.")
+# no word longer than the narrowest help column at 80 columns (record run's, 26 characters):
+# a longer one is cut off with "…"
+WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record to "
+                            "governance/KIND/ID.yaml, a file to commit in a pull request.")
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
 PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")

@@ -131,3 +131,27 @@ def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source(cmd: list[st
     for own in _own_lines(TREE[tuple(cmd)].help or ""):
         assert any(own in x for x in text), \
             f"{' '.join(cmd)}: {own!r} is not on a line of its own:\n{shown}"
+
+
+def _option_help(param: Any) -> str:
+    """An option's help as typer shows it: rich markup read, line breaks made spaces."""
+    from rich.text import Text
+
+    text = " ".join(inspect.cleandoc(getattr(param, "help", None) or "").split())
+    return Text.from_markup(text).plain
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "lineage")
+def test_every_word_of_an_options_help_is_shown_whole(cmd: list[str], width: int) -> None:
+    """An option's help is wrapped into its column, never cut: a word too long for the
+    column (a path such as ``governance/<kind>/<id>.yaml``) would be shown cut off with
+    ``…`` and could be neither read nor copied."""
+    res = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": str(width)})
+    assert res.exit_code == 0, res.output
+    panels = "\n".join(x for x in res.output.splitlines() if x.startswith("│"))
+    for param in TREE[tuple(cmd)].params:
+        for word in _option_help(param).split():
+            assert word in panels, \
+                f"{' '.join(cmd)} --help at {width} columns: {word!r} of the help of " \
+                f"{param.opts[0] if param.opts else param.name} is not shown whole:\n{res.output}"
