@@ -36,11 +36,12 @@ record_app = typer.Typer(
         "retraining, alert, document) in the audit trail.\n\n"
         "Works in CI (no TTY): the actor comes from LINEAGE_ACTOR / GITHUB_ACTOR / "
         "GITLAB_USER_LOGIN, the store from LINEAGE_STORE.\n\n"
-        # the example on lines of its own: typer keeps the line breaks of these paragraphs
+        # the example on lines of its own (typer keeps the line breaks of these paragraphs),
+        # its continuation lines indented under the command as a shell script writes them
         "Example:\n"
         "  lineage record approval --model churn@v1.1.0 --env prod \\\n"
-        "  --approver rita@example.com --role risk-officer --decision approved \\\n"
-        "  --evidence JIRA-123 --write-file"
+        "      --approver rita@example.com --role risk-officer --decision approved \\\n"
+        "      --evidence JIRA-123 --write-file"
     ),
     no_args_is_help=True,
     cls=LineageGroup,  # its commands' usage errors name `lineage record COMMAND --help`
@@ -149,7 +150,7 @@ def approval(
 
     Example:
       lineage record approval --model churn@v1.1.0 --env prod \\
-      --approver rita@example.com --role risk-officer --evidence JIRA-123
+          --approver rita@example.com --role risk-officer --evidence JIRA-123
     """
     _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
            "deployment": deployment, "approver": approver, "role": role, "decision": decision,
@@ -175,7 +176,7 @@ def deployment(
 
     Example:
       lineage record deployment --model churn@v1.1.0 --env prod \\
-      --endpoint https://models.example.com/churn
+          --endpoint https://models.example.com/churn
     """
     from lineage.api import actor
 
@@ -253,7 +254,7 @@ def assessment(
 
     Example:
       lineage record assessment --group churn --tier high --annex-iii "5(b)" \\
-      --purpose "credit churn scoring" --next-review 2027-01-01 --write-file
+          --purpose "credit churn scoring" --next-review 2027-01-01 --write-file
     """
     from lineage.api import actor
 
@@ -284,8 +285,8 @@ def retraining(
 
     Example:
       lineage record retraining --trigger drift --previous churn@v1.0.0 \\
-      --new churn@v1.1.0 --reason "PSI 0.31 on monthly_charges" --within-plan \\
-      --alert churn-psi-2026-01-09
+          --new churn@v1.1.0 --reason "PSI 0.31 on monthly_charges" \\
+          --within-plan --alert churn-psi-2026-01-09
     """
     _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
            "previous_model": previous, "new_model": new, "run": run,
@@ -311,7 +312,7 @@ def alert(
 
     Example:
       lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 \\
-      --threshold 0.2
+          --threshold 0.2
     """
     _emit({"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
            "threshold": threshold, "at": at or _now(), "status": status,
@@ -339,7 +340,7 @@ def document(
 
     Example:
       lineage record document --type model_card --uri docs/model_card.md \\
-      --model churn@v1.1.0
+          --model churn@v1.1.0
     """
     _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
            "content_hash": content_hash, "model": model, "model_group": group, "title": title},
@@ -381,8 +382,8 @@ def run(
 
     Examples:
       lineage record run --name train --input data/prepared \\
-      --param learning_rate=0.5 --metric accuracy=0.85 \\
-      --model churn@v1.1.0=models/churn.json
+          --param learning_rate=0.5 --metric accuracy=0.85 \\
+          --model churn@v1.1.0=models/churn.json
       GITHUB_SHA=$(git rev-parse HEAD) lineage record run --name nightly --json
     """
     import uuid

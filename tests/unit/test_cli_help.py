@@ -133,6 +133,46 @@ def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source(cmd: list[st
             f"{' '.join(cmd)}: {own!r} is not on a line of its own:\n{shown}"
 
 
+def _example_blocks(output: str) -> list[list[str]]:
+    """The lines of each ``Example:`` / ``Examples:`` block of a rendered ``--help``."""
+    lines = output.splitlines()
+    blocks = []
+    for i, x in enumerate(lines):
+        if x.strip() not in ("Example:", "Examples:"):
+            continue
+        block = []
+        for y in lines[i + 1:]:
+            if not y.strip() or y.lstrip().startswith("╭"):
+                break
+            block.append(y.rstrip())
+        blocks.append(block)
+    return blocks
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "lineage")
+def test_an_example_continued_with_a_backslash_reads_as_one_command(cmd: list[str],
+                                                                     width: int) -> None:
+    """The lines after one ending in ``\\`` are indented further than the command they
+    continue, as shells and READMEs write them: at the command's own indent they read as
+    a second command."""
+    res = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": str(width)})
+    assert res.exit_code == 0, res.output
+    for block in _example_blocks(res.output):
+        start = None  # the indent of the command being continued
+        for prev, x in zip(["", *block], block, strict=False):
+            if prev.endswith("\\"):
+                assert start is not None and _indent(x) > start, \
+                    f"{' '.join(cmd)}: {x.strip()!r} continues {prev.strip()!r} but is not " \
+                    f"indented under it:\n" + "\n".join(block)
+            else:
+                start = _indent(x)
+
+
 def _option_help(param: Any) -> str:
     """An option's help as typer shows it: rich markup read, line breaks made spaces."""
     from rich.text import Text
