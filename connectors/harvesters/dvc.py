@@ -670,6 +670,19 @@ def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
     return summ
 
 
+def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
+    """The attributes of the data version a deps/outs entry ``h`` (:func:`hash_entry`) names
+    at ``path`` (from the repo root) in repository ``repo``, as the DVC harvester describes
+    it; its id is :func:`lineage.ids.data_id` of the entry's ``hash``."""
+    attrs: dict[str, Any] = {"path": path, "repository": repo}
+    for k in ("hash", "hash_kind", "size", "nfiles", "remote"):
+        if k in h:
+            attrs[k] = h[k]
+    if h.get("is_dir"):
+        attrs["is_dir"] = True
+    return attrs
+
+
 _KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
 
 
@@ -736,13 +749,8 @@ class _Run:
         did = self.data_id(path, h)
         if did not in self.seen:
             self.seen.add(did)
-            attrs: dict[str, Any] = {"path": path, "repository": self.repo,
-                                     "first_commit": commit}
-            for k in ("hash", "hash_kind", "size", "nfiles", "remote"):
-                if k in h:
-                    attrs[k] = h[k]
-            if h.get("is_dir"):
-                attrs["is_dir"] = True
+            attrs = data_attrs(path, h, self.repo)
+            attrs["first_commit"] = commit
             if extra:
                 attrs.update(extra)
                 self.imported[did] = {k for k in (*extra, *extra.get("properties", ()))
@@ -2093,4 +2101,5 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     return found
 
 
-__all__ = ["DvcHarvester", "artifact_data_at", "file_kind", "parse_blob", "summarize"]
+__all__ = ["DvcHarvester", "artifact_data_at", "data_attrs", "file_kind", "parse_blob",
+           "summarize"]

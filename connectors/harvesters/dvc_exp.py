@@ -17,8 +17,10 @@
   ``dvc.yaml`` whose stages and vars are the baseline's), and
   ``properties.exp_commit`` / ``properties.baseline``; no ``dirty`` (unknown, a warning) when
   the baseline commit is not in the clone, and the experiment is read again next time;
-* strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
-  ``data:<repo key>:<path>@md5:<hash>``, the identity the DVC harvester uses);
+* strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs with a hash (DVC
+  data nodes ``data:<repo key>:<path>@<hash>``: ``md5:…``, a cloud or http one's ``etag:…`` or
+  ``checksum:…``), the identity and description the DVC harvester gives them
+  (:func:`.dvc.data_attrs`);
   ``dvc.lock`` is read as the DVC harvester reads it (:func:`.dvc.parse_blob`): an odd value
   (``size: big``, an unquoted ``schema: 2.0``, ``params: {params.yaml: 5}``) is a warning
   naming the experiment's commit, file, line and field, once per harvest, and is left out; a
@@ -40,7 +42,6 @@ import ast
 import json
 import math
 import os
-import posixpath
 import re
 import subprocess
 import sys
@@ -52,7 +53,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from connectors.harvesters.dvc import parse_blob
+from connectors.harvesters.dvc import data_attrs, parse_blob, resolve
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
@@ -71,8 +72,10 @@ NAME = "dvc-exp"
 # 5: the templated metrics files of foreach and matrix stages (they were not read).
 # 6: a metrics folder is the metrics files in it (its git tree was read as YAML). 7: a
 # stage's Python params file changed beyond the values dvc.lock records is a code change.
-# 8: dvc.lock read as the DVC harvester reads it: odd values left out, with a warning
-READER_VERSION = "8"
+# 8: dvc.lock read as the DVC harvester reads it: odd values left out, with a warning.
+# 9: deps and outs of every hash kind (etag, checksum; they were left out), described as the
+# DVC harvester describes them (DVC 2's md5 is md5-dos2unix)
+READER_VERSION = "9"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -216,19 +219,6 @@ def _pipeline(dvc_yaml: Any) -> Any:
     if not isinstance(dvc_yaml, dict):
         return None
     return {k: dvc_yaml.get(k) for k in ("stages", "vars")}
-
-
-_EXTERNAL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^/|^[A-Za-z]:[\\/]")
-
-
-def resolve(base: str, path: str) -> str:
-    """``path`` of a dvc.yaml or dvc.lock, relative to the folder ``base`` (the dvc.yaml's,
-    joined with the stage's ``wdir``), as a path from the repository root, normalized as the
-    DVC harvester names its data (``src/../data/x.csv`` is ``data/x.csv``); a URL or an
-    absolute path as it is."""
-    if _EXTERNAL.match(path):
-        return path
-    return posixpath.normpath(posixpath.join(base, path))
 
 
 def _wdir(dvc_yaml: Any, stage: str) -> str:
@@ -429,8 +419,8 @@ class DvcExpHarvester:
                 return None
 
         params: dict[str, Any] = read_values("params.yaml", "params") or {}
-        deps: dict[str, str] = {}
-        outs: dict[str, str] = {}
+        deps: dict[str, dict[str, Any]] = {}  # path → its dvc.lock entry (with a hash)
+        outs: dict[str, dict[str, Any]] = {}
         metrics: dict[str, float | str] = {}
         # .dvc/ is DVC's own (``dvc exp save`` commits .dvc/tmp/repro.dat)
         written = {"params.yaml", ".dvc"}
@@ -477,9 +467,9 @@ class DvcExpHarvester:
                         for k, v in flatten(values).items():
                             params[f"{path}:{k}"] = v
                 for fld, into in (("deps", deps), ("outs", outs)):
-                    for h in stage[fld]:
-                        if h["path"] and h.get("hash", "").startswith("md5:"):
-                            into[resolve(base, h["path"])] = h["hash"]
+                    for h in stage[fld]:  # a hash of every kind: md5, etag, checksum
+                        if h["path"] and h.get("hash"):
+                            into[resolve(base, h["path"])] = h
             for rel in _metric_paths(dvc_yaml, stages):
                 named = resolve(folder, rel)
                 written.add(named)
@@ -533,13 +523,13 @@ class DvcExpHarvester:
                            dirty=dirty)]
         yield edges[0]
         for path, h in sorted(deps.items()):
-            did = ids.data_id(repo_key, path, h)
+            did = ids.data_id(repo_key, path, h["hash"])
             yield from _data_version(ctx, did, path, h, repo_key)
-            edges.append(Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h,
+            edges.append(Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h["hash"],
                                    path=path))
             yield edges[-1]
         for path, h in sorted(outs.items()):
-            did = ids.data_id(repo_key, path, h)
+            did = ids.data_id(repo_key, path, h["hash"])
             yield from _data_version(ctx, did, path, h, repo_key)
             edges.append(Edge.make(EdgeKind.OUTPUT, rid, did, path=path))
             yield edges[-1]
@@ -589,15 +579,14 @@ class DvcExpHarvester:
                     self._unlinked.add(e.source if e.target == rid else e.target)
 
 
-def _data_version(ctx: HarvestContext, did: str, path: str, h: str,
+def _data_version(ctx: HarvestContext, did: str, path: str, h: dict[str, Any],
                   repo_key: str) -> Iterator[Node]:
-    """A data version the experiment read or wrote; one the store already holds (the DVC
-    harvester's, with its folder facts and hash kind) is only linked, never rewritten."""
+    """A data version the experiment read or wrote (``h``: its dvc.lock entry), described as
+    the DVC harvester describes it (:func:`.dvc.data_attrs`); one the store already holds (the
+    DVC harvester's, with its first commit) is only linked, never rewritten."""
     if ctx.store.has_node(did):
         return
-    yield Node.make(NodeKind.DATA, did, path=path, hash=h,
-                    hash_kind=h.split(":", 1)[0] if ":" in h else "md5",
-                    is_dir=h.endswith(".dir"), repository=f"repository:{repo_key}")
+    yield Node.make(NodeKind.DATA, did, **data_attrs(path, h, f"repository:{repo_key}"))
 
 
 __all__ = ["CatFile", "DvcExpHarvester", "exp_refs", "flatten"]

@@ -847,3 +847,55 @@ def test_a_store_harvested_before_loses_what_an_odd_lock_made(
     assert not [e for e in store.edges_of(rid) if "not-a-digest" in e.target]
     assert store.verify().ok
     store.close()
+
+
+_LEGACY_MD5 = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("section,entry,path,digest,kind", [
+    ("outs", "- path: s3://bucket/models/model.bin\n  etag: 8f2c0b1a9d8e7f6a5d6f1c1b7b0a4e5e-2\n"
+     "  size: 2048\n", "s3://bucket/models/model.bin", "etag:8f2c0b1a9d8e7f6a5d6f1c1b7b0a4e5e-2",
+     "etag"),
+    ("deps", "- path: https://example.com/data/raw.csv\n  checksum: '\"0x8DB1A2B3C4D5E6F\"'\n"
+     "  size: 512\n", "https://example.com/data/raw.csv", 'checksum:"0x8DB1A2B3C4D5E6F"',
+     "checksum"),
+    ("deps", "- path: s3://bucket/data/raw.csv\n  version_id: 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY\n"
+     "  etag: 0b1a9d8e7f6a5d6f1c1b7b0a4e5e8f2c\n  size: 512\n", "s3://bucket/data/raw.csv",
+     "etag:0b1a9d8e7f6a5d6f1c1b7b0a4e5e8f2c", "etag"),
+    ("outs", f"- path: legacy.bin\n  md5: {_LEGACY_MD5}\n  size: 7\n", "legacy.bin",
+     f"md5:{_LEGACY_MD5}", "md5-dos2unix"),
+], ids=["s3-etag", "http-checksum", "s3-version-id", "dvc-2-md5"])
+def test_an_experiments_inputs_and_outputs_of_every_hash_kind_are_read(
+        exp_repo: tuple[GitRepo, str], tmp_path: Path, section: str, entry: str, path: str,
+        digest: str, kind: str) -> None:
+    """A cloud output with an ``etag``, an http dependency with a ``checksum``, an S3 one
+    with a ``version_id``, an entry DVC 2 wrote (``md5:`` without ``hash: md5``): the
+    experiment links the data version the DVC harvester names, described as it describes it
+    (hash kind, size) when the experiments harvester makes it first."""
+    repo, _ = exp_repo
+    indented = "".join(f"    {line}\n" for line in entry.splitlines())
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
+        f"    {section}:\n", f"    {section}:\n{indented}", 1))
+    alone = tmp_path / "alone"
+    shutil.copytree(repo.path, alone, symlinks=True)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{lr}"
+    edges = [e for e in store.edges_of(rid) if e.attrs.get("path") == path]
+    assert len(edges) == 1
+    (e,) = edges
+    assert (e.kind, e.attrs.get("digest", digest)) == (
+        EdgeKind.OUTPUT if section == "outs" else EdgeKind.INPUT, digest)
+    did = e.target if section == "outs" else e.source
+    assert did.endswith(f":{path}@{digest}")
+    node = store.get_node(did)
+    store.close()
+    assert node is not None
+    api.harvest(alone, only=["dvc"])
+    dvc_store = api.open_store(alone)
+    dvc_node = dvc_store.get_node(did)
+    dvc_store.close()
+    assert dvc_node is not None and dvc_node.attrs["hash_kind"] == kind
+    assert {k: v for k, v in node.attrs.items() if v is not False} == {
+        k: v for k, v in dvc_node.attrs.items() if k != "first_commit"}
