@@ -642,12 +642,21 @@ def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
     """Blob bytes → summary, or ``{"error": message, "line": n}`` for a corrupt file (and
     ``"field"`` when the error sits in one). Odd values :func:`summarize` left out are the
     summary's ``warnings``: ``[{"message", "line", "field"}, …]``."""
+    return parse_document(kind, data)[1]
+
+
+def parse_document(kind: str, data: bytes) -> tuple[Any, dict[str, Any]]:
+    """Blob bytes → (the document as DVC reads it, its :func:`parse_blob` summary), for a
+    reader that needs more of the file than the summary keeps (the experiments harvester's
+    metrics and params files): the same parse and checks. The document is None when the
+    summary is an error."""
     notes: Notes = []
+    doc: Any = None
     try:
         doc, _ = load(data)
         summ = summarize(kind, doc, notes)
     except DvcYamlError as exc:
-        return {"error": exc.message, "line": exc.line}
+        return None, {"error": exc.message, "line": exc.line}
     except DvcFileError as exc:
         line = exc.line
         if line is None and exc.loc:
@@ -658,16 +667,17 @@ def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
                                "line": line}
         if exc.loc:
             out["field"] = _field(exc.loc)
-        return out
+        return None, out
     except RecursionError:
-        return {"error": "document nested too deeply", "line": None}
+        return None, {"error": "document nested too deeply", "line": None}
     except Exception as exc:  # noqa: BLE001 - one odd file must never end the harvest
-        return {"error": f"cannot read this file ({type(exc).__name__}: {exc})", "line": None}
+        return None, {"error": f"cannot read this file ({type(exc).__name__}: {exc})",
+                      "line": None}
     if notes:
         lines = _lines_of(data, [loc for loc, _ in notes])
         summ["warnings"] = [{"message": message, "line": line, "field": _field(loc)}
                             for (loc, message), line in zip(notes, lines, strict=True)]
-    return summ
+    return doc, summ
 
 
 def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
@@ -681,6 +691,23 @@ def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
     if h.get("is_dir"):
         attrs["is_dir"] = True
     return attrs
+
+
+def stage_base(folder: str, defs: dict[str, Any], name: str) -> tuple[str, str | None]:
+    """The folder (from the repo root) a lock stage ``name`` of the ``dvc.lock`` in ``folder``
+    names its files from: its ``wdir`` as the dvc.yaml summary's stages ``defs`` give it (a
+    templated one as DVC resolved it for that expanded stage, ``train@us``), else ``folder``.
+    Second, a templated ``wdir`` lineage could not resolve (None when there is none): the
+    paths are then kept relative to it as written."""
+    d = defs.get(name.split("@", 1)[0], {})
+    wdir = d.get("wdir")
+    unresolved = None
+    if wdir and "${" in wdir:
+        if name in d.get("wdirs", {}):
+            wdir = d["wdirs"][name]
+        else:
+            unresolved = wdir
+    return (resolve(folder, wdir) if wdir and wdir != "." else folder), unresolved
 
 
 _KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
@@ -980,16 +1007,11 @@ class DvcHarvester:
             new = sid not in run.seen
             if not new and not changed:
                 continue
-            base_name = name.split("@", 1)[0]
-            d = defs.get(base_name, {})
-            wdir = d.get("wdir")
-            if wdir and "${" in wdir:  # templated: as DVC resolved it for this stage
-                if name in d.get("wdirs", {}):
-                    wdir = d["wdirs"][name]
-                elif new:  # (told once, where the stage is first met)
-                    unresolved.append((name, wdir))
-            base = resolve(folder, wdir) if wdir and wdir != "." else folder
+            base, templated = stage_base(folder, defs, name)
+            if templated and new:  # (told once, where the stage is first met)
+                unresolved.append((name, templated))
             if new:
+                d = defs.get(name.split("@", 1)[0], {})
                 self._stage(run, sid, name, dvc_yaml, base, commit, entry,
                             frozen=bool(d.get("frozen") or entry.get("frozen")))
             if changed and before is not None:
@@ -2102,4 +2124,4 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
 
 
 __all__ = ["DvcHarvester", "artifact_data_at", "data_attrs", "file_kind", "parse_blob",
-           "summarize"]
+           "parse_document", "stage_base", "summarize"]

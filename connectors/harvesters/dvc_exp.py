@@ -9,7 +9,8 @@
   params files its ``dvc.lock`` records (``other.yaml:key``) and the files a ``dvc.yaml``'s
   top-level ``params:`` names, whole (DVCLive's ``dvclive/params.yaml:lr``);
 * metrics: the metrics files named in every ``dvc.yaml`` of the commit (top-level ``metrics:``
-  and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder) read from the
+  and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder, a stage's to its
+  ``wdir`` as the DVC harvester resolves it, :func:`.dvc.stage_base`) read from the
   experiment commit (JSON, TOML or YAML), numeric leaves flattened;
 * a CODE edge from the baseline commit (``baseline: true``; ``dirty: true`` when the experiment
   commit changed files other than the ones DVC writes: ``dvc.lock``, params and metrics files,
@@ -21,11 +22,14 @@
   data nodes ``data:<repo key>:<path>@<hash>``: ``md5:…``, a cloud or http one's ``etag:…`` or
   ``checksum:…``), the identity and description the DVC harvester gives them
   (:func:`.dvc.data_attrs`);
-  ``dvc.lock`` is read as the DVC harvester reads it (:func:`.dvc.parse_blob`): an odd value
-  (``size: big``, an unquoted ``schema: 2.0``, ``params: {params.yaml: 5}``) is a warning
-  naming the experiment's commit, file, line and field, once per harvest, and is left out; a
-  lock whose lineage itself is odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that
-  no parser reads is skipped for that experiment, with a warning;
+  ``dvc.lock`` and ``dvc.yaml`` are read as the DVC harvester reads them
+  (:func:`.dvc.parse_blob`): an odd value (``size: big``, an unquoted ``schema: 2.0``,
+  ``params: {params.yaml: 5}``, ``deps: 5`` or ``wdir: 5`` in a stage) is a warning naming the
+  experiment's commit, file, line and field and is left out; a file whose lineage itself is
+  odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that no parser reads is skipped
+  for that experiment, with a warning (a ``dvc.yaml`` skipped: its metrics and top-level
+  params are not read, its lock's paths are named from its folder, and a change to it is a
+  code change). An odd value is told once per harvest, at the first experiment that has it;
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -53,7 +57,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from connectors.harvesters.dvc import data_attrs, parse_blob, resolve
+from connectors.harvesters.dvc import (
+    data_attrs,
+    parse_blob,
+    parse_document,
+    resolve,
+    stage_base,
+)
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
@@ -74,8 +84,9 @@ NAME = "dvc-exp"
 # stage's Python params file changed beyond the values dvc.lock records is a code change.
 # 8: dvc.lock read as the DVC harvester reads it: odd values left out, with a warning.
 # 9: deps and outs of every hash kind (etag, checksum; they were left out), described as the
-# DVC harvester describes them (DVC 2's md5 is md5-dos2unix)
-READER_VERSION = "9"
+# DVC harvester describes them (DVC 2's md5 is md5-dos2unix). 10: dvc.yaml read and checked as
+# the DVC harvester reads it, a templated wdir resolved as it resolves one
+READER_VERSION = "10"
 _HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -221,20 +232,12 @@ def _pipeline(dvc_yaml: Any) -> Any:
     return {k: dvc_yaml.get(k) for k in ("stages", "vars")}
 
 
-def _wdir(dvc_yaml: Any, stage: str) -> str:
+def _wdir(defs: dict[str, Any], stage: str) -> str:
     """The ``wdir`` of ``stage`` (a dvc.lock name: ``train``, or ``train@key`` of a foreach or
-    matrix stage) relative to its dvc.yaml's folder; "" when none. A templated one
-    (``${item.dir}``) is not resolved: "" (its files are then named from the folder)."""
-    stages = dvc_yaml.get("stages") if isinstance(dvc_yaml, dict) else None
-    if not isinstance(stages, dict):
-        return ""
-    body = _stage_body(stages.get(stage))
-    if body is None and "@" in stage:
-        body = _stage_body(stages.get(stage.split("@", 1)[0]))
-    wdir = body.get("wdir") if isinstance(body, dict) else None
-    if not isinstance(wdir, str) or "${" in wdir or wdir.strip() in ("", "."):
-        return ""
-    return wdir.strip()
+    matrix stage) relative to its dvc.yaml's folder, "" when none, as the DVC harvester reads
+    it from the dvc.yaml's summary ``defs`` (:func:`.dvc.stage_base`: a templated one resolved
+    for that stage, else kept as written)."""
+    return stage_base("", defs, stage)[0]
 
 
 def _stage_body(stage: Any) -> dict[str, Any] | None:
@@ -249,11 +252,12 @@ def _stage_body(stage: Any) -> dict[str, Any] | None:
 _TEMPLATE = re.compile(r"\$\{[^}]*\}")
 
 
-def _metric_paths(dvc_yaml: Any, lock_stages: Any = None) -> list[str]:
+def _metric_paths(dvc_yaml: Any, defs: dict[str, Any], lock_stages: Any = None) -> list[str]:
     """The metrics files a dvc.yaml names, relative to its folder: the top-level ones, and
-    each stage's metrics outs (relative to the stage's ``wdir``). A templated one of a
-    ``foreach`` or ``matrix`` stage (``eval/${item}/m.json``) is each out of the stage's
-    expansions in ``dvc.lock`` (``lock_stages``: ``ev@a``, ``ev@b``) that it matches."""
+    each stage's metrics outs (relative to the stage's ``wdir``; ``defs``: the stages of the
+    dvc.yaml's summary). A templated one of a ``foreach`` or ``matrix`` stage
+    (``eval/${item}/m.json``) is each out of the stage's expansions in ``dvc.lock``
+    (``lock_stages``: ``ev@a``, ``ev@b``) that it matches."""
     paths: list[str] = []
     if not isinstance(dvc_yaml, dict):
         return paths
@@ -271,18 +275,18 @@ def _metric_paths(dvc_yaml: Any, lock_stages: Any = None) -> list[str]:
         body = _stage_body(stage)
         if body is None:
             continue
-        wdir = _wdir(dvc_yaml, str(name))
+        wdir = _wdir(defs, str(name))
         for item in body.get("metrics") or []:
             rels = [item] if isinstance(item, str) else \
                 [str(k) for k in item] if isinstance(item, dict) else []
             for rel in rels:
                 if "${" not in rel:
-                    paths.append(resolve(wdir, rel) if wdir else rel)
+                    paths.append(resolve(wdir, rel))
                     continue
                 pattern = re.compile(".+".join(re.escape(part)
                                                for part in _TEMPLATE.split(rel)))
-                paths.extend(resolve(_wdir(dvc_yaml, lname), out) if _wdir(dvc_yaml, lname)
-                             else out for lname, out in expanded.get(str(name), [])
+                paths.extend(resolve(_wdir(defs, lname), out)
+                             for lname, out in expanded.get(str(name), [])
                              if pattern.fullmatch(out))
     return sorted(set(paths))
 
@@ -360,9 +364,9 @@ class DvcExpHarvester:
         todo = [r for r in refs if again or seen.get(r[0]) != r[1]]
         unchecked: set[str] = set()
         self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to an experiment
-        # (file, field, message) of the odd lock values told: experiments of one baseline
-        # carry the same lock entries, each odd value is told once
-        self._told: set[tuple[str, str | None, str]] = set()
+        # (file, field, message) of the odd values told: experiments of one baseline carry
+        # the same lock entries, each odd value is told once
+        self._told: set[tuple[str | None, str | None, str]] = set()
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
@@ -433,10 +437,16 @@ class DvcExpHarvester:
         for dvc_yaml_path in sorted(p for p in tree if p == "dvc.yaml" or
                                     p.endswith("/dvc.yaml")):
             folder = dvc_yaml_path[: -len("dvc.yaml")]
-            dvc_yaml = _load(cat.get(f"{sha}:{dvc_yaml_path}"), "dvc.yaml") or {}
+            # read and checked as the DVC harvester reads a dvc.yaml; one it cannot read is
+            # skipped (its lock is still read, its paths from the folder, as DVC's harvest
+            # reads it), and counts as a code change
+            dvc_yaml, ysumm = self._read(ctx, "yaml", cat.get(f"{sha}:{dvc_yaml_path}"),
+                                         dvc_yaml_path, sha, name)
+            defs: dict[str, Any] = ysumm.get("stages") or {}
             written |= {f"{folder}dvc.lock", f"{folder}.gitignore", f"{folder}params.yaml"}
-            if _pipeline(dvc_yaml) == _pipeline(
-                    _load(cat.get(f"{baseline}:{dvc_yaml_path}"), "dvc.yaml") or {}):
+            before = _pipeline_doc(cat.get(f"{baseline}:{dvc_yaml_path}"))
+            if "error" not in ysumm and before is not None and \
+                    _pipeline(dvc_yaml) == _pipeline(before):
                 written.add(dvc_yaml_path)  # only what to show changed (DVCLive writes it)
             # top-level params files (DVCLive's dvclive/params.yaml): all their keys, as
             # `dvc exp show` lists them; top-level plots are files the run wrote
@@ -451,12 +461,12 @@ class DvcExpHarvester:
                 for k, v in values.items():
                     params[k if path == "params.yaml" else f"{path}:{k}"] = v
             written |= {f"{folder}{rel}" for rel in _top_level_paths(dvc_yaml, "plots")}
-            stages = self._lock_stages(ctx, cat.get(f"{sha}:{folder}dvc.lock"),
-                                       f"{folder}dvc.lock", sha, name)
+            _, lsumm = self._read(ctx, "lock", cat.get(f"{sha}:{folder}dvc.lock"),
+                                  f"{folder}dvc.lock", sha, name)
+            stages: dict[str, Any] = lsumm.get("stages") or {}
             for stage_name, stage in stages.items():
                 # dvc.lock names a stage's files from its wdir (``../data/in.csv``)
-                base = resolve(folder, _wdir(dvc_yaml, str(stage_name)) or ".")
-                base = "" if base == "." else base
+                base, _ = stage_base(folder.rstrip("/"), defs, str(stage_name))
                 for pfile, values in (stage.get("params") or {}).items():  # (each a mapping)
                     path = resolve(base, str(pfile))
                     if path.endswith(".py"):  # code: only the values it records are params
@@ -470,7 +480,7 @@ class DvcExpHarvester:
                     for h in stage[fld]:  # a hash of every kind: md5, etag, checksum
                         if h["path"] and h.get("hash"):
                             into[resolve(base, h["path"])] = h
-            for rel in _metric_paths(dvc_yaml, stages):
+            for rel in _metric_paths(dvc_yaml, defs, stages):
                 named = resolve(folder, rel)
                 written.add(named)
                 # a folder (``metrics: [eval]``) is every metrics file in it, as DVC reads it
@@ -537,28 +547,33 @@ class DvcExpHarvester:
             yield from self._withdrawn(ctx, rid, {e.key for e in edges})
         return dirty is not None
 
-    def _lock_stages(self, ctx: HarvestContext, data: bytes | None, path: str, sha: str,
-                     name: str) -> dict[str, Any]:
-        """The stages of an experiment's ``dvc.lock`` (``path``), as the DVC harvester's
-        :func:`.dvc.parse_blob` summarizes them (deps/outs entries, params files, each checked).
-        Its warnings go out naming the experiment's commit, file, line and field; a lock it
-        cannot read is skipped (no stages) with a warning."""
+    def _read(self, ctx: HarvestContext, kind: str, data: bytes | None, path: str, sha: str,
+              name: str) -> tuple[Any, dict[str, Any]]:
+        """An experiment's ``dvc.lock`` or ``dvc.yaml`` (``kind`` "lock" or "yaml", at
+        ``path``), read and checked as the DVC harvester reads it (:func:`.dvc.parse_blob`):
+        (the document, its summary: a lock's stages with their deps/outs entries and params
+        files, a dvc.yaml's stages with their ``wdir``). Each odd value left out, or the
+        error of a file no parser reads or whose lineage is odd (then skipped: no document,
+        the summary is the error), is a warning naming the experiment's commit, file, line and
+        field; an odd value once per harvest. A file that is not there is an empty one."""
         if data is None:
-            return {}
-        summ = parse_blob("lock", data)
+            return None, {}
+        if kind == "lock":  # (the summary alone)
+            doc, summ = None, parse_blob(kind, data)
+        else:
+            doc, summ = parse_document(kind, data)
         if "error" in summ:
             ctx.report.warn(NAME, f"experiment {name}: {summ['error']}; file skipped for this "
                             "experiment", file=path, line=summ.get("line"), commit=sha,
                             field=summ.get("field"))
-            return {}
+            return doc, summ
         for w in summ.get("warnings", ()):
             key = (path, w.get("field"), w["message"])
             if key not in self._told:
                 self._told.add(key)
                 ctx.report.warn(NAME, f"experiment {name}: {w['message']}", file=path,
                                 line=w.get("line"), commit=sha, field=w.get("field"))
-        stages: dict[str, Any] = summ.get("stages") or {}
-        return stages
+        return doc, summ
 
     def _withdrawn(self, ctx: HarvestContext, rid: str,
                    stated: set[tuple[str, str, str]]) -> Iterator[Withdrawal]:
@@ -587,6 +602,15 @@ def _data_version(ctx: HarvestContext, did: str, path: str, h: dict[str, Any],
     if ctx.store.has_node(did):
         return
     yield Node.make(NodeKind.DATA, did, **data_attrs(path, h, f"repository:{repo_key}"))
+
+
+def _pipeline_doc(data: bytes | None) -> Any:
+    """The baseline's dvc.yaml, to compare with the experiment's: {} when it has none, None
+    when it cannot be read (the experiment's is then a code change)."""
+    if data is None:
+        return {}
+    doc, summ = parse_document("yaml", data)
+    return None if "error" in summ else doc or {}
 
 
 __all__ = ["CatFile", "DvcExpHarvester", "exp_refs", "flatten"]

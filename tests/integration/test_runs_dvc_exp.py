@@ -693,19 +693,21 @@ def test_a_metrics_folder_is_each_metrics_file_in_it(git_repo: GitRepo) -> None:
     assert run.attrs["metrics"] == {"auc": 0.7, "f1": 0.5}
 
 
-def _hand_edited(repo: GitRepo, name: str, edit: Callable[[str], str]) -> str:
-    """Experiment ``name`` with its dvc.lock edited by hand, as someone who can push
-    ``refs/exps/`` can publish it (``dvc exp run`` and ``dvc exp save`` refuse such a lock):
-    the same tree and message on the same baseline, dvc.lock replaced. Its new commit."""
+def _hand_edited(repo: GitRepo, name: str, edit: Callable[[str], str],
+                 path: str = "dvc.lock") -> str:
+    """Experiment ``name`` with its ``path`` (a file at the top: dvc.lock, dvc.yaml) edited
+    by hand, as someone who can push ``refs/exps/`` can publish it (``dvc exp run`` and ``dvc
+    exp save`` refuse such a lock): the same tree and message on the same baseline, that file
+    replaced. Its new commit."""
     ref = _ref(repo, name)
     sha = repo.git("rev-parse", ref)
 
     def git(*args: str, stdin: str = "") -> str:
         return subprocess.run(["git", *args], cwd=repo.path, env=repo.env(), input=stdin,
                               capture_output=True, text=True, check=True).stdout.strip()
-    blob = git("hash-object", "-w", "--stdin", stdin=edit(git("show", f"{sha}:dvc.lock") + "\n"))
-    entries = [line if not line.endswith("\tdvc.lock") else
-               f"100644 blob {blob}\tdvc.lock" for line in git("ls-tree", sha).splitlines()]
+    blob = git("hash-object", "-w", "--stdin", stdin=edit(git("show", f"{sha}:{path}") + "\n"))
+    entries = [line if not line.endswith(f"\t{path}") else
+               f"100644 blob {blob}\t{path}" for line in git("ls-tree", sha).splitlines()]
     tree = git("mktree", stdin="\n".join(entries) + "\n")
     new = git("commit-tree", tree, "-p", f"{sha}^", "-m", git("log", "-1", "--format=%B", sha))
     git("update-ref", ref, new)
@@ -899,3 +901,48 @@ def test_an_experiments_inputs_and_outputs_of_every_hash_kind_are_read(
     assert dvc_node is not None and dvc_node.attrs["hash_kind"] == kind
     assert {k: v for k, v in node.attrs.items() if v is not False} == {
         k: v for k, v in dvc_node.attrs.items() if k != "first_commit"}
+
+
+_PER_STAGE = "  per:\n    foreach: [a, b]\n    do: 5\n"
+
+
+@pytest.mark.parametrize("edit,text,field,said,skipped", [
+    (lambda y: y.replace("    outs: [model.pkl]", "   outs: [model.pkl]"), "outs: [model.pkl]",
+     None, "not valid YAML: ", True),
+    (lambda y: y.replace("    params: [train]", "    params: [train]\n    cmd: again"),
+     "cmd: again", None, "duplicate key", True),
+    (lambda y: y.replace("[train.py, data.csv]", "data.csv"), "deps: data.csv",
+     "stages.train.deps", "stage 'train': deps is 'data.csv', not a list", False),
+    (lambda y: y.replace("    params: [train]", "    params: [train]\n    wdir: 5"),
+     "wdir: 5", "stages.train.wdir", "stage 'train': wdir is 5, not a path", False),
+    (lambda y: y + _PER_STAGE, "do: 5", "stages.per.do", "stage 'per': do is 5, not a mapping",
+     False),
+], ids=["not-yaml", "key-twice", "deps-not-a-list", "wdir-not-a-path", "foreach-do"])
+def test_an_experiments_dvc_yaml_gets_the_dvc_harvesters_checks(
+        exp_repo: tuple[GitRepo, str], edit: Callable[[str], str], text: str,
+        field: str | None, said: str, skipped: bool) -> None:
+    """An experiment's dvc.yaml that no parser reads, or with an odd stage value: one warning
+    on one line naming the experiment's commit, the file, line and field, as the DVC
+    harvester checks a dvc.yaml; the harvest goes on, the experiment is a run with what it
+    can be read for."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", edit, "dvc.yaml")
+    dvc_yaml = repo.git("show", f"{lr}:dvc.yaml").splitlines()
+    at = next(i for i, x in enumerate(dvc_yaml, 1) if x.strip() == text)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    (w,) = res.report.warnings
+    assert (w.source, w.commit, w.file, w.line, w.field) == ("dvc-exp", lr, "dvc.yaml", at, field)
+    assert w.message.startswith("experiment lr-02: ") and said in w.message
+    assert "\n" not in w.message
+    assert w.message.endswith("file skipped for this experiment") == skipped
+    graph = api.open_store(repo.path).load_graph()
+    runs = {graph.attrs(n)["name"]: graph.attrs(n) for n in graph.node_ids()
+            if n.startswith("run:dvc-exp:")}
+    assert set(runs) == {"lr-02", "new-code"}
+    run = runs["lr-02"]
+    assert run["params"]["train.lr"] == 0.2 and run["metrics"]["f1"] == 0.3
+    # its metrics file is named in the dvc.yaml: read unless that file is skipped
+    assert ("auc" in run["metrics"]) != skipped
+    outs = sorted(graph.attrs(e.target)["path"]
+                  for e in graph.out_edges(f"run:dvc-exp:{lr}", EdgeKind.OUTPUT))
+    assert outs == ["metrics.json", "model.pkl", "nested/scores.yaml"]
