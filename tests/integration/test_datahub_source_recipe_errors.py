@@ -102,13 +102,29 @@ def test_a_wrong_store_path_is_one_line_naming_it_its_value_and_the_fix(
     assert not (tmp_path / "stores").exists()
 
 
-def test_a_relative_store_path_shows_the_folder_it_names(repo, tmp_path) -> None:
-    # relative to where `datahub ingest` runs, as a relative repo_path is
+def test_a_relative_store_path_is_in_the_repository_and_shows_the_folder_it_names(
+        repo, tmp_path) -> None:
+    # relative to the repository, as lineage.yaml's `store:` is, wherever `datahub ingest` runs
     proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
                                  "store_path": "stores/churn"}, tmp_path / "out.json",
                       cwd=tmp_path)
     line = config_error(proc)
-    assert f"store_path: 'stores/churn' ({tmp_path}/stores/churn) does not exist" in line, line
+    assert f"store_path: 'stores/churn' ({repo}/stores/churn) does not exist" in line, line
+
+
+@pytest.mark.parametrize("store", [None, "stores/churn"])
+def test_harvest_true_starts_the_store_lineage_init_would(git_repo, tmp_path, store) -> None:
+    """store_path naming the repository's own store location (`.lineage/`, or lineage.yaml's
+    `store:`) starts the store there, as `lineage init` would, relative to the repository."""
+    if store is not None:
+        git_repo.write("lineage.yaml", f"store: {store}\n")
+    git_repo.commit("init")
+    value = store or ".lineage"
+    proc = run_ingest(tmp_path, {"repo_path": str(git_repo.path), "harvest": True,
+                                 "store_path": value}, tmp_path / "out.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (git_repo.path / value / "lineage.db").is_file()
+    assert not (tmp_path / value).exists()
 
 
 def test_harvest_true_refuses_a_store_it_would_harvest_into_and_keeps_it(repo, tmp_path) -> None:
@@ -184,10 +200,10 @@ def test_a_store_path_elsewhere_is_read_or_created(repo, tmp_path) -> None:
     from connectors.sinks.datahub.render import render
     from tests.golden.datahub.fixture_graph import fixed_graph
 
-    # the seeded store, named explicitly, read as it is
+    # the seeded store, named relative to the repository from elsewhere, read as it is
     out = tmp_path / "read.json"
     proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": False,
-                                 "store_path": str(repo / ".lineage")}, out)
+                                 "store_path": ".lineage"}, out, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert sorted((m["entityUrn"], m["aspectName"]) for m in json.loads(out.read_text())) == \
         sorted((m.entityUrn, m.aspectName) for m in render(fixed_graph()))

@@ -23,6 +23,9 @@ from a source checkout) use the class path as the type:
 ``lineage push`` remembers what it sent and sends only changes; a recipe run sends the whole
 rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for frequent runs.
 
+``repo_path`` is relative to where ``datahub ingest`` runs; ``store_path`` to the repository,
+as ``store:`` in lineage.yaml is.
+
 A recipe the source cannot run with (an unknown key, a value of the wrong type, a
 ``repo_path`` outside git, a ``store_path`` that holds no lineage store) fails when DataHub
 configures the source, before anything is harvested or sent, with
@@ -61,8 +64,8 @@ from lineage.store import DB_NAME as _DB
 class LineageSourceConfig(ConfigModel):
     repo_path: str = Field(".", description="Path of the git work tree to read.")
     store_path: str | None = Field(
-        None, description="Lineage store folder (default: `store` in lineage.yaml, else "
-        ".lineage/ in the repository).")
+        None, description="Lineage store folder, relative to the repository as `store` in "
+        "lineage.yaml is (default: `store` in lineage.yaml, else .lineage/).")
     harvest: bool = Field(
         True, description="Harvest the repository (git, DVC, GTO, runs, records) before "
         "rendering; false reads the store as the last `lineage harvest` left it.")
@@ -119,13 +122,19 @@ class LineageSourceReport(SourceReport):
     harvest_warnings: int = 0
 
 
+def _store_dir(value: str, root: Path) -> Path:
+    """The folder ``store_path: value`` names: relative to the repository at ``root``, as
+    lineage.yaml's ``store:`` is (not to where ``datahub ingest`` runs)."""
+    return (root / Path(value).expanduser()).resolve()
+
+
 @contextmanager
-def _store_env(store_path: str | None) -> Iterator[None]:
+def _store_env(store: Path | None) -> Iterator[None]:
     """``LINEAGE_STORE`` is how the core is told where the store is (env wins over file)."""
-    if store_path is None:
+    if store is None:
         yield
         return
-    with env_set("LINEAGE_STORE", str(Path(store_path).expanduser().resolve())):
+    with env_set("LINEAGE_STORE", str(store)):
         yield
 
 
@@ -216,7 +225,7 @@ def _not_a_store(db: Path) -> str | None:
 def _store_problem(value: str, root: Path, harvest: bool) -> str | None:
     """What is wrong with ``store_path: value`` (the store's folder, holding lineage.db),
     for a repository at ``root``; None when the run can open (or, harvesting, create) it."""
-    p = Path(value).expanduser().resolve()
+    p = _store_dir(value, root)
     at = f"source.config.store_path: {_shown(value, p)}"
     point = f"point store_path at the folder holding {_DB} (.lineage/ in the repository)"
     build = (f"run `lineage init` and `lineage harvest` in {root} with LINEAGE_STORE={p}, "
@@ -288,12 +297,13 @@ def _configure_problems(config: LineageSourceConfig) -> list[str]:
             what = "is not inside a git repository" if repo.exists() else "does not exist"
         return [f"source.config.repo_path: {_shown(config.repo_path, repo.resolve())} {what} "
                 "— point repo_path at the git work tree to read (git init to start one)"]
+    store = None if config.store_path is None else _store_dir(config.store_path, root)
     if config.store_path is not None:
         problem = _store_problem(config.store_path, root, config.harvest)
         if problem:
             return [problem]
     try:
-        with _store_env(config.store_path):
+        with _store_env(store):
             cfg = load_config(root)
     except LineageError as exc:  # lineage.yaml: the message names its file, line and field
         return [str(exc)]
@@ -392,8 +402,9 @@ class LineageSource(Source):
         from lineage import api
         from lineage.config import load_config
 
-        with _store_env(self.config.store_path):
-            root = api.find_repo_root(Path(self.config.repo_path).expanduser())
+        root = api.find_repo_root(Path(self.config.repo_path).expanduser())
+        value = self.config.store_path
+        with _store_env(None if value is None else _store_dir(value, root)):
             if self.config.harvest:
                 api.init(root)
                 result = api.harvest(root, only=self.config.harvesters)
