@@ -75,8 +75,9 @@ def _other_sqlite(repo: Path, tmp: Path) -> Path:
 
 
 @pytest.mark.parametrize("make,says", [
-    (_missing, ["does not exist — run `lineage init` and `lineage harvest`", "LINEAGE_STORE=",
-                "set harvest: true", "point store_path at the folder holding lineage.db"]),
+    (_missing, ["does not exist — fix the path (the repository's store is {repo}/.lineage), or, "
+                "to start a store there, run `lineage init` and `lineage harvest` in {repo} "
+                "with LINEAGE_STORE=", "(or create the empty folder and set harvest: true)"]),
     (_a_file, ["is a file, not a lineage store folder",
                "point store_path at the folder holding lineage.db"]),
     (_empty_folder, ["holds no lineage store (no lineage.db in it)", "`lineage harvest`",
@@ -110,6 +111,49 @@ def test_a_relative_store_path_is_in_the_repository_and_shows_the_folder_it_name
                       cwd=tmp_path)
     line = config_error(proc)
     assert f"store_path: 'stores/churn' ({repo}/stores/churn) does not exist" in line, line
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("value", [".lineag", "{repo}/.linage"])
+def test_harvest_true_refuses_a_mistyped_store_path_and_names_the_store(
+        repo, tmp_path, value) -> None:
+    """A typo in store_path would start a new, empty store and harvest into it, and DataHub
+    would be sent a graph without the team's records: it fails the recipe instead, naming the
+    store the repository has."""
+    value = value.format(repo=repo)
+    before = _bytes(repo / ".lineage")
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": True,
+                                 "store_path": value}, tmp_path / "out.json", cwd=tmp_path)
+    line = config_error(proc)
+    typo = repo / Path(value).name
+    shown = repr(value) if value == str(typo) else f"{value!r} ({typo})"
+    assert (f"source.config.store_path: {shown} holds no lineage store (it does not exist): a "
+            "harvest would start a new, empty one there — did you mean "
+            f"{repo}/.lineage? Fix the path, or, to start a store there, run `lineage init` in "
+            f"{repo} with LINEAGE_STORE={typo} first (or create the empty folder)") in line, line
+    assert not typo.exists() and not (tmp_path / ".lineag").exists()
+    assert _bytes(repo / ".lineage") == before
+    out = tmp_path / "out.json"  # the file sink opens it before the source is configured
+    assert not out.exists() or "urn:li:" not in out.read_text()  # nothing sent
+
+
+def test_harvest_true_refuses_a_folder_holding_other_files(repo, tmp_path) -> None:
+    """A store_path naming a folder of the repository (`data`, `models`) would get a lineage.db
+    and a .gitignore of `*` that hides the folder's files from git."""
+    data = repo / "data"
+    data.mkdir()
+    (data / "train.csv").write_text("a,b\n")
+    proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": True,
+                                 "store_path": "data"}, tmp_path / "out.json")
+    line = config_error(proc)
+    assert (f"source.config.store_path: 'data' ({data}) holds no lineage store (no lineage.db "
+            "in it) but other files: a harvest would start a new, empty store among them — fix "
+            f"the path (the repository's store is {repo}/.lineage), or, to start a store there, "
+            f"run `lineage init` in {repo} with LINEAGE_STORE={data} first") in line, line
+    assert sorted(p.name for p in data.iterdir()) == ["train.csv"]
 
 
 @pytest.mark.parametrize("store", [None, "stores/churn"])
@@ -207,8 +251,9 @@ def test_a_store_path_elsewhere_is_read_or_created(repo, tmp_path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert sorted((m["entityUrn"], m["aspectName"]) for m in json.loads(out.read_text())) == \
         sorted((m.entityUrn, m.aspectName) for m in render(fixed_graph()))
-    # a folder that does not exist yet, harvested into
+    # an empty folder made for it, harvested into
     fresh = tmp_path / "stores" / "churn"
+    fresh.mkdir(parents=True)
     proc = run_ingest(tmp_path, {"repo_path": str(repo), "harvest": True,
                                  "store_path": str(fresh)}, tmp_path / "fresh.json")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

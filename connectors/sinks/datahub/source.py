@@ -27,8 +27,10 @@ rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for f
 as ``store:`` in lineage.yaml is.
 
 A recipe the source cannot run with (an unknown key, a value of the wrong type, a
-``repo_path`` outside git, a ``store_path`` that holds no lineage store) fails when DataHub
-configures the source, before anything is harvested or sent, with
+``repo_path`` outside git, a ``store_path`` that holds no lineage store — with ``harvest:
+true``, one that is neither where ``lineage init`` would start the store nor an empty folder,
+as a mistyped path is) fails when DataHub configures the source, before anything is harvested
+or sent, with
 :class:`LineageSourceConfigError`: one line per bad setting naming it, its value and the fix,
 which ``datahub ingest`` prints without a traceback (exit 1).
 """
@@ -65,7 +67,10 @@ class LineageSourceConfig(ConfigModel):
     repo_path: str = Field(".", description="Path of the git work tree to read.")
     store_path: str | None = Field(
         None, description="Lineage store folder, relative to the repository as `store` in "
-        "lineage.yaml is (default: `store` in lineage.yaml, else .lineage/).")
+        "lineage.yaml is (default: `store` in lineage.yaml, else .lineage/). With harvest: "
+        "true a folder holding no store is started only where `lineage init` would start it "
+        "or when it is empty; any other fails the recipe (a mistyped path would start a new, "
+        "empty store).")
     harvest: bool = Field(
         True, description="Harvest the repository (git, DVC, GTO, runs, records) before "
         "rendering; false reads the store as the last `lineage harvest` left it.")
@@ -222,18 +227,63 @@ def _not_a_store(db: Path) -> str | None:
     return None if found else "an SQLite database without lineage's tables"
 
 
-def _store_problem(value: str, root: Path, harvest: bool) -> str | None:
+def _close_store(p: Path, own: Path) -> Path | None:
+    """A store whose folder is named like ``p`` (``.lineag`` → ``.lineage``): a folder beside
+    ``p`` holding a lineage.db, or the repository's own store ``own``."""
+    try:
+        found = [d for d in p.parent.iterdir() if d != p and (d / _DB).is_file()] \
+            if p.parent.is_dir() else []
+        if own != p and (own / _DB).is_file():
+            found.append(own)
+    except OSError:
+        return None
+    close = difflib.get_close_matches(p.name, [d.name for d in found], n=1, cutoff=0.7)
+    return next((d for d in found if close and d.name == close[0]), None)
+
+
+def _no_store_fix(p: Path, root: Path, own: Path, *, harvest: bool, exists: bool) -> str:
+    """What to do about ``store_path`` naming the folder ``p``, which holds no store: point it
+    at the store meant, or start one there (only where a harvest would not start it itself)."""
+    if p == own:  # where `lineage init` starts the store: harvest: false only
+        return f"run `lineage init` and `lineage harvest` in {root}, or set harvest: true"
+    close = _close_store(p, own)
+    if close is not None:
+        fix = f"did you mean {close}? Fix the path"
+    elif (own / _DB).is_file():
+        fix = f"fix the path (the repository's store is {own})"
+    else:
+        fix = f"fix the path (the folder holding {_DB})"
+    init = f"in {root} with LINEAGE_STORE={p}"
+    if harvest:
+        start = f"run `lineage init` {init} first" + ("" if exists else
+                                                      " (or create the empty folder)")
+    else:
+        start = f"run `lineage init` and `lineage harvest` {init}"
+        if not exists:
+            start += " (or create the empty folder and set harvest: true)"
+    return f"{fix}, or, to start a store there, {start}"
+
+
+def _store_problem(value: str, root: Path, harvest: bool, own: Path) -> str | None:
     """What is wrong with ``store_path: value`` (the store's folder, holding lineage.db),
-    for a repository at ``root``; None when the run can open (or, harvesting, create) it."""
+    for a repository at ``root`` whose store ``lineage init`` starts in ``own``; None when
+    the run can open it or, harvesting, start it.
+
+    A harvest starts a store only in ``own`` or in an empty folder (made for it): anywhere
+    else a mistyped path (``.lineag``) would get a new, empty store, harvested and sent to
+    DataHub without the team's records, or a folder of the repository (``data``) a lineage.db
+    and a ``.gitignore`` of ``*`` hiding its files from git."""
     p = _store_dir(value, root)
     at = f"source.config.store_path: {_shown(value, p)}"
     point = f"point store_path at the folder holding {_DB} (.lineage/ in the repository)"
-    build = (f"run `lineage init` and `lineage harvest` in {root} with LINEAGE_STORE={p}, "
-             "set harvest: true")
     try:
         if not p.exists():
+            fix = _no_store_fix(p, root, own, harvest=harvest, exists=False)
             if not harvest:
-                return f"{at} does not exist — {build}, or {point}"
+                return f"{at} does not exist — {fix}"
+            if p != own:
+                return (f"{at} holds no lineage store (it does not exist): a harvest would "
+                        f"start a new, empty one there — {fix}")
             # the harvest creates it (as `lineage init` does), below its nearest folder
             up = next(a for a in p.parents if a.exists())
             if not up.is_dir():
@@ -260,9 +310,19 @@ def _store_problem(value: str, root: Path, harvest: bool) -> str | None:
             if p == root or p in root.parents:
                 return (f"{at} is the repository's folder or one above it — {point}, or leave "
                         "store_path out for the store lineage.yaml names")
-            if harvest:
+            empty = next(p.iterdir(), None) is None
+            if harvest and (p == own or empty):
                 return None
-            return f"{at} holds no lineage store (no {_DB} in it) — {build}, or {point}"
+            if harvest:
+                return (f"{at} holds no lineage store (no {_DB} in it) but other files: a "
+                        "harvest would start a new, empty store among them — "
+                        f"{_no_store_fix(p, root, own, harvest=True, exists=True)}")
+            if empty and p != own:
+                return (f"{at} holds no lineage store (no {_DB} in it) — set harvest: true, "
+                        f"or run `lineage init` and `lineage harvest` in {root} with "
+                        f"LINEAGE_STORE={p}")
+            return (f"{at} holds no lineage store (no {_DB} in it) — "
+                    f"{_no_store_fix(p, root, own, harvest=False, exists=True)}")
         what = _not_a_store(db)
         if what is not None:
             return (f"{at} holds a {_DB} that is no lineage store ({what}) — point store_path "
@@ -283,7 +343,7 @@ def _configure_problems(config: LineageSourceConfig) -> list[str]:
     that a recipe that cannot work fails as a configuration error and not, after a harvest,
     as a failure in the ingestion report."""
     from lineage import api
-    from lineage.config import load_config
+    from lineage.config import DEFAULT_STORE, load_config
     from lineage.errors import LineageError
     from lineage.plugins import load_harvester
 
@@ -299,7 +359,11 @@ def _configure_problems(config: LineageSourceConfig) -> list[str]:
                 "— point repo_path at the git work tree to read (git init to start one)"]
     store = None if config.store_path is None else _store_dir(config.store_path, root)
     if config.store_path is not None:
-        problem = _store_problem(config.store_path, root, config.harvest)
+        try:  # where `lineage init` would start the store (lineage.yaml, LINEAGE_STORE)
+            own = load_config(root).store_path(root).resolve()
+        except LineageError:  # said below, read with store_path
+            own = (root / DEFAULT_STORE).resolve()
+        problem = _store_problem(config.store_path, root, config.harvest, own)
         if problem:
             return [problem]
     try:
