@@ -43,8 +43,9 @@ distinct blob is parsed once, ever: its summary is cached in the store (namespac
 A file that no parser can read, or whose structure is not DVC's, is a warning naming commit,
 file and line; the other files and commits are harvested. An odd value in a file that is
 otherwise DVC's (an unknown lock ``schema``, ``size: big``, ``deps: 5`` in dvc.yaml) is a
-warning naming commit, file, line and field, once per harvest where first met; the value is
-left out (an unknown schema is read as the newest known) and the file harvested.
+warning naming commit, file, line and field; the value is left out (an unknown schema is read
+as the newest known) and the file harvested. Each problem is told once per harvest, where
+first met (:func:`told_problems`: the experiments harvester does not tell it again).
 """
 
 from __future__ import annotations
@@ -680,6 +681,20 @@ def parse_document(kind: str, data: bytes) -> tuple[Any, dict[str, Any]]:
     return doc, summ
 
 
+# what the harvest adds to a summary's error when it tells it: the file is not read there
+SKIPPED = "; file skipped at this commit"
+
+
+def told_problems(report: RunReport) -> set[tuple[str | None, str | None, str]]:
+    """The problems of DVC files the DVC harvester told in this harvest, as (file, field,
+    message as :func:`parse_blob` words it): another reader of the same files (the
+    experiments harvester, which runs after it) tells only the others, so a problem is told
+    once, by the DVC harvester at the first commit it met it at (an experiment's own commit,
+    too: every ref is walked)."""
+    return {(w.file, w.field, w.message.removesuffix(SKIPPED))
+            for w in report.warnings if w.source == "dvc"}
+
+
 def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
     """The attributes of the data version a deps/outs entry ``h`` (:func:`hash_entry`) names
     at ``path`` (from the repo root) in repository ``repo``, as the DVC harvester describes
@@ -754,19 +769,22 @@ class _Run:
         # .dvc files may no longer state some, :meth:`DvcHarvester._head_described`)
         self.imported: dict[str, set[str]] = {}
         self._data_prefix = data_id(repo, "", None).removesuffix("@unversioned")
-        # (file, field, message) of the odd values told: a stage entry that keeps its odd
-        # value over many commits (each rewrite of dvc.lock carries it) is told once
+        # (file, field, message) of the problems told: a stage entry that keeps its odd
+        # value over many commits (each rewrite of dvc.lock carries it) is told once, and so
+        # is a broken file two commits bring (an experiment applied on the branch)
         self.told: set[tuple[str, str | None, str]] = set()
 
-    def tell(self, ctx: HarvestContext, ch: FileChange, warnings: list[dict[str, Any]]) -> None:
-        """Warn of the odd values a summary left out (:func:`parse_blob`), each where this
-        run first meets it."""
+    def tell(self, ctx: HarvestContext, ch: FileChange, warnings: list[dict[str, Any]],
+             suffix: str = "") -> None:
+        """Warn of the odd values a summary left out (:func:`parse_blob`), or of its error
+        (``suffix``: :data:`SKIPPED`), each where this run first meets it: the same broken
+        file at two commits (an experiment applied on the branch) is one problem."""
         for w in warnings:
             key = (ch.path, w.get("field"), w["message"])
             if key not in self.told:
                 self.told.add(key)
-                ctx.report.warn("dvc", w["message"], file=ch.path, line=w.get("line"),
-                                commit=ch.commit, field=w.get("field"))
+                ctx.report.warn("dvc", w["message"] + suffix, file=ch.path,
+                                line=w.get("line"), commit=ch.commit, field=w.get("field"))
 
     def data_id(self, path: str, h: dict[str, Any]) -> str:
         return f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
@@ -942,9 +960,8 @@ class DvcHarvester:
                                     "repository", file=ch.path, commit=ch.commit)
                     continue
                 if "error" in summ:
-                    ctx.report.warn("dvc", f"{summ['error']}; file skipped at this commit",
-                                    file=ch.path, line=summ.get("line"), commit=ch.commit,
-                                    field=summ.get("field"))
+                    run.tell(ctx, ch, [{"message": summ["error"], "line": summ.get("line"),
+                                        "field": summ.get("field")}], SKIPPED)
                     continue
                 if "warnings" in summ:  # odd values left out: told where first met
                     run.tell(ctx, ch, summ["warnings"])
@@ -2123,5 +2140,5 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     return found
 
 
-__all__ = ["DvcHarvester", "artifact_data_at", "data_attrs", "file_kind", "parse_blob",
-           "parse_document", "stage_base", "summarize"]
+__all__ = ["SKIPPED", "DvcHarvester", "artifact_data_at", "data_attrs", "file_kind",
+           "parse_blob", "parse_document", "stage_base", "summarize", "told_problems"]

@@ -29,7 +29,8 @@
   odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that no parser reads is skipped
   for that experiment, with a warning (a ``dvc.yaml`` skipped: its metrics and top-level
   params are not read, its lock's paths are named from its folder, and a change to it is a
-  code change). An odd value is told once per harvest, at the first experiment that has it;
+  code change). Each problem is told once per harvest, and not when the DVC harvester told it
+  in the same harvest (it walks the experiments' commits too, and runs first);
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -63,6 +64,7 @@ from connectors.harvesters.dvc import (
     parse_document,
     resolve,
     stage_base,
+    told_problems,
 )
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
@@ -364,9 +366,10 @@ class DvcExpHarvester:
         todo = [r for r in refs if again or seen.get(r[0]) != r[1]]
         unchecked: set[str] = set()
         self._unlinked: set[str] = set()  # data nodes a withdrawn edge linked to an experiment
-        # (file, field, message) of the odd values told: experiments of one baseline carry
-        # the same lock entries, each odd value is told once
-        self._told: set[tuple[str | None, str | None, str]] = set()
+        # (file, field, message) of the problems told: experiments of one baseline carry
+        # the same lock entries, each problem is told once; and those the DVC harvester told
+        # in this harvest (it walks the experiments' commits too), which are not told again
+        self._told: set[tuple[str | None, str | None, str]] = told_problems(ctx.report)
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
@@ -555,23 +558,23 @@ class DvcExpHarvester:
         files, a dvc.yaml's stages with their ``wdir``). Each odd value left out, or the
         error of a file no parser reads or whose lineage is odd (then skipped: no document,
         the summary is the error), is a warning naming the experiment's commit, file, line and
-        field; an odd value once per harvest. A file that is not there is an empty one."""
+        field; once per harvest, and not when the DVC harvester told it (it walks the
+        experiments' commits too). A file that is not there is an empty one."""
         if data is None:
             return None, {}
         if kind == "lock":  # (the summary alone)
             doc, summ = None, parse_blob(kind, data)
         else:
             doc, summ = parse_document(kind, data)
+        problems = [(w, "") for w in summ.get("warnings", ())]
         if "error" in summ:
-            ctx.report.warn(NAME, f"experiment {name}: {summ['error']}; file skipped for this "
-                            "experiment", file=path, line=summ.get("line"), commit=sha,
-                            field=summ.get("field"))
-            return doc, summ
-        for w in summ.get("warnings", ()):
+            problems = [({"message": summ["error"], "line": summ.get("line"),
+                          "field": summ.get("field")}, "; file skipped for this experiment")]
+        for w, skipped in problems:
             key = (path, w.get("field"), w["message"])
             if key not in self._told:
                 self._told.add(key)
-                ctx.report.warn(NAME, f"experiment {name}: {w['message']}", file=path,
+                ctx.report.warn(NAME, f"experiment {name}: {w['message']}{skipped}", file=path,
                                 line=w.get("line"), commit=sha, field=w.get("field"))
         return doc, summ
 

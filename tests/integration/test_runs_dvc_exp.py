@@ -760,19 +760,27 @@ def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
 
 
 def test_the_summary_names_the_experiments_commit_file_line_and_field(
-        exp_repo: tuple[GitRepo, str]) -> None:
+        exp_repo: tuple[GitRepo, str], tmp_path: Path) -> None:
     """`lineage harvest`, as a user runs it: the warning in the same form as the DVC
-    harvester's, with the experiment named."""
+    harvester's, with the experiment named; told once, by the DVC harvester, when it read the
+    experiment's commit in the same harvest."""
     from typer.testing import CliRunner
 
     from lineage.cli.main import app
 
     repo, _ = exp_repo
     lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace("schema: '2.0'", "schema: 2.0"))
-    res = CliRunner().invoke(app, ["harvest", "--repo", str(repo.path)])
+    alone = tmp_path / "alone"
+    shutil.copytree(repo.path, alone, symlinks=True)
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(alone), "--only", "dvc-exp"])
     assert res.exit_code == 0, res.output
     assert (f"[dvc-exp] commit {lr[:12]}, dvc.lock:1, field schema: experiment lr-02: schema "
             "is 2.0, a number") in " ".join(res.output.split()), res.output
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(repo.path)])
+    assert res.exit_code == 0, res.output
+    said = [line for line in " ".join(res.output.split()).split("[") if "field schema" in line]
+    assert len(said) == 1 and said[0].startswith(
+        f"dvc] commit {lr[:12]}, dvc.lock:1, field schema: schema is 2.0, a number"), said
 
 
 @pytest.mark.parametrize("edit,line,field,said", [
@@ -851,6 +859,70 @@ def test_a_store_harvested_before_loses_what_an_odd_lock_made(
     store.close()
 
 
+def _committed_on_main(repo: GitRepo, sha: str) -> str:
+    """The files of experiment commit ``sha`` committed on the branch, as `dvc exp apply`
+    and `git commit` leave them: a branch commit whose dvc.lock is the experiment's blob."""
+    repo.git("checkout", "-q", sha, "--", ".")
+    return repo.commit("apply the experiment")
+
+
+_SIZE_BIG = ("size: big", "stages.train.outs.1.size",
+             lambda lock: re.sub(r"(- path: model\.pkl\n(?:      .*\n)*?      size: )\d+",
+                                 r"\1big", lock))
+_NOT_A_DIGEST = ("md5: not-a-digest", "stages.train.outs.1.md5",
+                 lambda lock: re.sub(r"(- path: model\.pkl\n(?:      .*\n)*?      md5: )"
+                                     r"[0-9a-f]{32}", r"\g<1>not-a-digest", lock))
+
+
+@pytest.mark.parametrize("only", [None, ["dvc-exp"]], ids=["harvest", "only-dvc-exp"])
+@pytest.mark.parametrize("text,field,edit", [_SIZE_BIG, _NOT_A_DIGEST],
+                         ids=["odd-value", "lock-skipped"])
+def test_a_problem_in_a_lock_an_experiment_shares_with_a_branch_is_told_once(
+        exp_repo: tuple[GitRepo, str], only: list[str] | None, text: str, field: str,
+        edit: Callable[[str], str]) -> None:
+    """An experiment applied and committed on the branch: its dvc.lock (the same blob) is
+    read by the DVC harvester at the branch commit and at the experiment's commit, and by the
+    experiments harvester. The user is told each problem once, naming a commit that has it,
+    its file, line and field."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", edit)
+    main = _committed_on_main(repo, lr)
+    assert repo.git("rev-parse", f"{main}:dvc.lock") == repo.git("rev-parse", f"{lr}:dvc.lock")
+    res = api.harvest(repo.path, only=only)
+    told = [w for w in res.report.warnings if w.field == field]
+    assert len(told) == 1, res.report.warnings
+    (w,) = told
+    lock = repo.git("show", f"{lr}:dvc.lock").splitlines()
+    assert w.commit in (lr, main) and w.file == "dvc.lock"
+    assert w.line == next(i for i, x in enumerate(lock, 1) if text in x)
+    if w.source == "dvc-exp":
+        assert w.message.startswith("experiment lr-02: ") and w.commit == lr
+    # nothing else about that lock either (the experiment reads it as the branch commit does)
+    assert [x for x in res.report.warnings if x.file == "dvc.lock"] == [w]
+
+
+@pytest.mark.parametrize("text,field,edit", [_SIZE_BIG, _NOT_A_DIGEST],
+                         ids=["odd-value", "lock-skipped"])
+def test_a_problem_only_an_experiment_has_is_told_once_at_its_commit(
+        exp_repo: tuple[GitRepo, str], text: str, field: str,
+        edit: Callable[[str], str]) -> None:
+    """`lineage harvest` reads an experiment's commit with both DVC harvesters: a problem in
+    a file no branch has is told once, at the experiment's commit, by the DVC harvester,
+    which read it first; an experiment whose files it read in an earlier harvest is told of
+    by the experiments harvester (its own harvest of it)."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", edit)
+    lock = repo.git("show", f"{lr}:dvc.lock").splitlines()
+    at = next(i for i, x in enumerate(lock, 1) if text in x)
+    res = api.harvest(repo.path, only=["git", "dvc"])
+    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
+    assert told == [("dvc", lr, "dvc.lock", at, field)], res.report.warnings
+    res = api.harvest(repo.path)
+    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
+    assert told == [("dvc-exp", lr, "dvc.lock", at, field)], res.report.warnings
+    assert res.report.warnings[0].message.startswith("experiment lr-02: ")
+
+
 _LEGACY_MD5 = "0123456789abcdef0123456789abcdef"
 
 
@@ -919,22 +991,29 @@ _PER_STAGE = "  per:\n    foreach: [a, b]\n    do: 5\n"
      False),
 ], ids=["not-yaml", "key-twice", "deps-not-a-list", "wdir-not-a-path", "foreach-do"])
 def test_an_experiments_dvc_yaml_gets_the_dvc_harvesters_checks(
-        exp_repo: tuple[GitRepo, str], edit: Callable[[str], str], text: str,
+        exp_repo: tuple[GitRepo, str], tmp_path: Path, edit: Callable[[str], str], text: str,
         field: str | None, said: str, skipped: bool) -> None:
     """An experiment's dvc.yaml that no parser reads, or with an odd stage value: one warning
     on one line naming the experiment's commit, the file, line and field, as the DVC
     harvester checks a dvc.yaml; the harvest goes on, the experiment is a run with what it
-    can be read for."""
+    can be read for. `lineage harvest` tells it once (the DVC harvester reads the experiment's
+    commit first), in the DVC harvester's words."""
     repo, _ = exp_repo
     lr = _hand_edited(repo, "lr-02", edit, "dvc.yaml")
+    alone = tmp_path / "alone"
+    shutil.copytree(repo.path, alone, symlinks=True)
     dvc_yaml = repo.git("show", f"{lr}:dvc.yaml").splitlines()
     at = next(i for i, x in enumerate(dvc_yaml, 1) if x.strip() == text)
-    res = api.harvest(repo.path, only=["dvc-exp"])
+    res = api.harvest(alone, only=["dvc-exp"])
     (w,) = res.report.warnings
     assert (w.source, w.commit, w.file, w.line, w.field) == ("dvc-exp", lr, "dvc.yaml", at, field)
     assert w.message.startswith("experiment lr-02: ") and said in w.message
     assert "\n" not in w.message
     assert w.message.endswith("file skipped for this experiment") == skipped
+    res = api.harvest(repo.path)
+    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
+    assert told == [("dvc", lr, "dvc.yaml", at, field)], res.report.warnings
+    assert said in res.report.warnings[0].message
     graph = api.open_store(repo.path).load_graph()
     runs = {graph.attrs(n)["name"]: graph.attrs(n) for n in graph.node_ids()
             if n.startswith("run:dvc-exp:")}
