@@ -245,6 +245,7 @@ class DocumentAttrs(_Attrs):
     model: str | None = None
     model_group: str | None = None
     title: str | None = None
+    at: datetime | None = None
     record_file: str | None = None
 
 

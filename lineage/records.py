@@ -496,6 +496,8 @@ class DocumentRecord(_Record):
     model: ModelRef | None = None
     model_group: GroupName | None = None
     title: Text | None = None
+    at: Timestamp | None = Field(None, description="when the document (this content) was "
+                                 "issued; without it, it counts from when it was recorded")
 
     @field_validator("uri")
     @classmethod
@@ -782,7 +784,7 @@ def to_facts(record: _Record, *, record_file: str | None = None,
         out.append(Node.make(
             NodeKind.DOCUMENT, nid, doc_kind=record.doc_kind, uri=record.uri,
             content_hash=record.content_hash, model=doc_model, model_group=gid,
-            title=record.title, record_file=record_file, properties=props))
+            title=record.title, at=record.at, record_file=record_file, properties=props))
         if doc_model and record.model:
             out.append(Edge.make(EdgeKind.DOCUMENTS, nid, doc_model))
             version_of(record.model)

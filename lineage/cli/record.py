@@ -331,6 +331,8 @@ def document(
                                      help="Model group name."),
     title: str | None = typer.Option(None, help="Title."),
     content_hash: str | None = typer.Option(None, help="sha256:… (computed for repo files)."),
+    at: str | None = typer.Option(None, help="ISO time it was issued (default: none, it "
+                                  "counts from when it is recorded)."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
     write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
@@ -343,7 +345,8 @@ def document(
           --model churn@v1.1.0
     """
     _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
-           "content_hash": content_hash, "model": model, "model_group": group, "title": title},
+           "content_hash": content_hash, "model": model, "model_group": group, "title": title,
+           "at": at},
           prop, repo, write_file, as_json)
 
 
