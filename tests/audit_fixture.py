@@ -311,11 +311,15 @@ def make_fixture(seed: int = 0, *, fixed: bool = False, scale: int = 1,
 
 
 def write_store(fx: Fixture, store_dir: Any) -> Any:
-    """Write the fixture into a real store (Store.init, one transaction, one event)."""
+    """Write the fixture into a real store (Store.init, one transaction, one event), on the
+    fixture's day (``fx.now``): an audit on that day finds every record written, as a store
+    kept since then would (documents have no date of their own but their writing)."""
+    from unittest import mock
+
     from lineage.store import Store
 
     store = Store.init(store_dir)
-    with store.transaction():
+    with mock.patch("lineage.store.now_utc", lambda: fx.now), store.transaction():
         store.upsert(fx.items)
         store.append_event("harvest", "fixture", {"harvester": "audit-fixture"})
     return store

@@ -273,26 +273,31 @@ DOCUMENTS_V1 = """\
   doc_kind: model_card
   uri: docs/model_card.md
   model: churn@v1.0.0
+  at: 2026-01-04T09:00:00Z
 - kind: document
   id: churn-v1.0.0-bias-report
   doc_kind: bias_report
   uri: docs/bias_report.md
   model: churn@v1.0.0
+  at: 2026-01-04T09:00:00Z
 - kind: document
   id: churn-v1.0.0-evaluation
   doc_kind: evaluation
   uri: docs/evaluation.md
   model: churn@v1.0.0
+  at: 2026-01-04T09:00:00Z
 - kind: document
   id: churn-datasheet
   doc_kind: datasheet
   uri: docs/datasheet.md
   model_group: churn
+  at: 2026-01-04T09:00:00Z
 - kind: document
   id: churn-data-governance
   doc_kind: data_governance
   uri: docs/datasheet.md
   model_group: churn
+  at: 2026-01-04T09:00:00Z
 """
 
 APPROVALS_V1 = """\
@@ -352,11 +357,13 @@ DOCUMENTS_V2 = """\
   doc_kind: model_card
   uri: docs/model_card.md
   model: churn@v1.1.0
+  at: 2026-01-14T09:45:00Z
 - kind: document
   id: churn-v1.1.0-evaluation
   doc_kind: evaluation
   uri: docs/evaluation.md
   model: churn@v1.1.0
+  at: 2026-01-14T09:45:00Z
 """
 
 APPROVALS_V2 = """\

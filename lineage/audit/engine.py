@@ -40,7 +40,8 @@ FUTURE_CORRECTS_NOTHING = ("deployment", "alert", "risk_assessment")
 # compared with the first write; False: with the last, a deployment's retirement completes it)
 DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
          "approval": (("decided_at", True),), "risk_assessment": (("assessed_at", True),),
-         "alert": (("at", True),), "retraining": (("at", True),)}
+         "alert": (("at", True),), "retraining": (("at", True),),
+         "document": (("at", True),)}
 
 
 class FilterError(ConfigError):
@@ -440,8 +441,9 @@ class AuditContext:
 
     def after_clock(self) -> dict[str, int]:
         """How many of each kind the audit left out as made after its clock (``--as-of``):
-        model versions, runs, deployments, approvals (decided later) and alerts (raised
-        later). Superseded records are not counted."""
+        model versions, runs, deployments, approvals (decided later), alerts (raised later),
+        documents (issued, or recorded, later) and retrainings (made later). Superseded
+        records are not counted."""
         if "_after_clock" in self.__dict__:
             return self.__dict__["_after_clock"]  # type: ignore[no-any-return]
         idx = self.idx
@@ -451,20 +453,24 @@ class AuditContext:
             "runs": sum(1 for r in idx.ids("run") if not self.run_existed(r)),
             **{f"{kind}s": sum(1 for n in self.made_later()
                                if n.startswith(f"{kind}:") and n not in self.superseded)
-               for kind in ("deployment", "approval", "alert")},
+               for kind in ("deployment", "approval", "alert", "document", "retraining")},
         }
         self.__dict__["_after_clock"] = later
         return later
 
     def made_later(self) -> set[str]:
         """The records the audit leaves out as made after its clock: deployments, approvals
-        decided and alerts raised later (by their dates, or their recording if earlier)."""
+        decided, alerts raised, retrainings made and documents issued later (by their dates,
+        or their recording if earlier or they have none: a document without ``at`` counts
+        from when the store first wrote it)."""
         if "_made_later" not in self.__dict__:
             idx = self.idx
             self.__dict__["_made_later"] = {
                 *(d for d in idx.ids("deployment") if self.deployed_at(d) > self.now),
-                *(a for a in idx.ids("approval")
-                  if (t := self._since(a, "decided_at")) is not None and t > self.now),
+                *(n for kind, attr in (("approval", "decided_at"), ("retraining", "at"),
+                                       ("document", "at"))
+                  for n in idx.ids(kind)
+                  if (t := self._since(n, attr)) is not None and t > self.now),
                 *(a for a in idx.ids("alert") if not self.alert_raised(a))}
         return self.__dict__["_made_later"]  # type: ignore[no-any-return]
 
@@ -686,7 +692,10 @@ class AuditContext:
         for v in self.versions(unharvested=True):
             for r in self.runs(v):
                 seeds.setdefault(r, set()).add(v)
+        later = self.made_later()
         for rec in idx.ids("retraining"):
+            if rec in later:  # not made yet at the audit's clock: it names no run in scope
+                continue
             a = idx.a(rec)
             named = {t for t, _ in idx.targets(rec, "retrains") if t.startswith("run:")}
             if (ref := ref_id(a.get("run"))) and ref.startswith("run:"):
@@ -811,6 +820,8 @@ class AuditContext:
         return self._upstream_tiers().get(run, ("unassessed", None))
 
     def documents(self, version: str) -> list[str]:
+        """The documents of the version and of its group the store had written by the
+        audit's clock (:meth:`made_later`), not corrected."""
         return self._memo("documents", version, self._documents)  # type: ignore[no-any-return]
 
     def _documents(self, version: str) -> list[str]:
@@ -820,7 +831,7 @@ class AuditContext:
             ids += self.group_members.get(g, [g])
         docs = set(self.linked(ids, "document", "documents", "model"))
         docs.update(self.linked(ids, "document", "documents", "model_group"))
-        return sorted(docs)
+        return sorted(docs - self.made_later())
 
     def alerts(self, version: str) -> list[str]:
         """The version's alerts raised by the audit's clock (:meth:`alert_raised`)."""
@@ -954,12 +965,14 @@ class AuditContext:
         doc_ids = list(members) + list(gmembers)
         docs = set(self.linked(doc_ids, "document", "documents", "model", superseded=True))
         docs.update(self.linked(doc_ids, "document", "documents", "model_group", superseded=True))
-        counted = set(self.documents(v))
+        counted = set(self.documents(v))  # written by the as-of time, not corrected
         out["documents"] = []
         for d in sorted(docs, key=lambda n: (str(idx.a(n).get("doc_kind") or ""), n)):
-            rec = self._explain_record(d, "doc_kind", "uri", "content_hash")
+            rec = self._explain_record(d, "doc_kind", "uri", "content_hash", "at")
             rec["scope"] = "version" if idx.a(d).get("model") in members else "group"
             rec["counts"] = d in counted
+            rec["status"] = ("superseded" if rec["superseded_by"] else "counts" if rec["counts"]
+                             else "not there yet")
             out["documents"].append(rec)
         have = {idx.a(d).get("doc_kind") for d in counted}
         need: list[str] = []
@@ -991,12 +1004,17 @@ class AuditContext:
                                               "new_model", "at", "alert", "run",
                                               "within_change_plan"), "role": role}
                 # whether the retraining-logged rule takes it as this version's retraining log
-                note = _rules._not_this_lineage(self, v, r) if role == "trained by" else None
+                later = r in self.made_later()  # not made yet at the as-of time
+                note = (_rules._not_done(self, r) or _rules._not_this_lineage(self, v, r)
+                        if role == "trained by" else None)
                 if role == "trained by" and note is None and not rec["reason"] \
                         and self.policy.retraining.require_reason:
                     note = f"retraining record {_rules._rid(r)} gives no reason"
                 rec["counts"] = role == "trained by" and not rec["superseded_by"] and note is None
                 rec["note"] = note
+                rec["status"] = ("superseded" if rec["superseded_by"] else "not made yet"
+                                 if later else "counts" if rec["counts"]
+                                 else "not counted" if role == "trained by" else None)
                 out["retraining"].append(rec)
 
         # monitoring: alerts on the version, open or closed, and what followed them up

@@ -39,7 +39,9 @@ def _out_of_scope(report: AuditReport, before: str, after: str = "") -> str:
 
 _LATER_NAMES = {"model_versions": ("version", "versions"), "runs": ("run", "runs"),
                 "deployments": ("deployment", "deployments"),
-                "approvals": ("approval", "approvals"), "alerts": ("alert", "alerts")}
+                "approvals": ("approval", "approvals"), "alerts": ("alert", "alerts"),
+                "documents": ("document", "documents"),
+                "retrainings": ("retraining", "retrainings")}
 
 
 def _as_of(report: AuditReport, before: str, after: str = "") -> str:

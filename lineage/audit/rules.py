@@ -679,7 +679,8 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
         recs.update(r for r in ctx.linked(runs, "retraining", "retrains", "run")
                     if (new := ref_id(ctx.idx.a(r).get("new_model"))) is None
                     or ctx.version_of(new) == v)
-        why = {r: w for r in recs if (w := _not_this_lineage(ctx, v, r))}
+        why = {r: w for r in recs
+               if (w := _not_done(ctx, r) or _not_this_lineage(ctx, v, r))}
         reasoned = [r for r in sorted(recs) if r not in why
                     and (ctx.idx.a(r).get("reason") or not require_reason)]
         cmd = (f"lineage record retraining --previous {short(prev)} --new {short(v)} "
@@ -702,6 +703,19 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.failed(v, tier, f"{short(v)} replaces {short(prev)} but no retraining is "
                              "recorded", evidence=[v, prev], model=v,
                              remediation="record it: " + cmd)
+
+
+def _not_done(ctx: AuditContext, record: str) -> str | None:
+    """Why a retraining record had not been made by the audit's clock (``--as-of``): it is
+    dated after it, or it has no date and the store first wrote it after it
+    (:meth:`AuditContext.made_later`); None when it had."""
+    at = parse_time(ctx.idx.a(record).get("at"))
+    if at is not None and at > ctx.now:
+        return f"retraining record {_rid(record)} is dated after the audit date ({_when(at)})"
+    if record in ctx.made_later():
+        return (f"retraining record {_rid(record)} was recorded after the audit date "
+                f"({_when(ctx.recorded_at(record))})")
+    return None
 
 
 def _not_this_lineage(ctx: AuditContext, version: str, record: str) -> str | None:
@@ -852,6 +866,9 @@ def _not_a_follow_up(ctx: AuditContext, version: str, at: datetime | None,
     if done is not None and ctx.trusted_time(record, "at") is None:
         return (f"retraining {_rid(record)} names it but is dated {_when(done)}, after it was "
                 f"recorded ({_when(ctx.recorded_at(record))})")
+    if record in ctx.made_later():  # undated, and written after the audit's clock
+        return (f"retraining {_rid(record)} names it but was recorded after the audit date "
+                f"({_when(ctx.recorded_at(record))})")
     return None
 
 
@@ -889,14 +906,20 @@ _FUTURE_TAKEN = {
     "assessed_at": "it ages from when it was recorded",
     "at": "it is no monitoring evidence, and is due for follow-up from when it was recorded",
 }
+# where a kind's date means something else than the attribute's above ("" says nothing more)
+_FUTURE_TAKEN_BY_KIND = {"retraining": {"at": ""},
+                         "document": {"at": "it counts from when it was recorded"}}
 
 
 def _future_message(record: str, future: list[tuple[str, datetime, datetime]]) -> str:
+    kind = record.split(":", 1)[0]
+
+    def taken(attr: str) -> str:
+        said = _FUTURE_TAKEN_BY_KIND.get(kind, {}).get(attr, _FUTURE_TAKEN[attr])
+        return f": {said}" if said else ""
+
     said = "; ".join(f"{attr} {_when(t)} is after it was recorded ({_when(written)}), a time "
-                     "that had not come yet"
-                     + (f": {_FUTURE_TAKEN[attr]}" if not record.startswith("retraining:")
-                        else "")
-                     for attr, t, written in future)
+                     f"that had not come yet{taken(attr)}" for attr, t, written in future)
     return f"{record}: {said}"
 
 
@@ -913,7 +936,7 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     """Every node a record or edge names exists in the graph (a version, run, commit, data
     version that no harvester has seen is a break in the audit trail), and no governance
     record is dated after the store wrote it (a deployment, retirement, approval, assessment,
-    alert or retraining that had not happened yet: forged, or a typo)."""
+    alert, retraining or document that had not happened yet: forged, or a typo)."""
     idx = ctx.idx
     missing: dict[str, set[str]] = {k: set(v) for k, v in idx.placeholders.items()}
     later = ctx.made_later()  # not made yet at the audit's clock: not in this audit

@@ -345,6 +345,16 @@ def _superseded(rec: dict[str, Any]) -> str:
     return "[yellow]superseded by " + ", ".join(_s(_rid(x)) for x in rec["superseded_by"]) + "[/]"
 
 
+def _made_later(rec: dict[str, Any], as_of: datetime, dated: str = "dated") -> str:
+    """Why a retraining or document was not there yet at the as-of time: its date (``at``),
+    else its recording."""
+    from lineage.audit.registry import parse_time
+
+    at = parse_time(rec.get("at"))
+    return (f"{dated} after the as-of time" if at is not None and at > as_of
+            else "recorded after the as-of time")
+
+
 def _ahead(rec: dict[str, Any]) -> str:
     """What a status cell adds for dates later than the record's writing."""
     return "".join(
@@ -449,7 +459,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
                "of", "status")
     for d in gov["documents"]:
         t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"],
-                  _superseded(d) if d["superseded_by"] else "[green]counts[/]")
+                  _superseded(d) if d["superseded_by"] else "[green]counts[/]" if d["counts"]
+                  else f"[dim]not there yet ({_made_later(d, gov['as_of'], 'issued')})[/]")
     for kind in gov["documents_missing"]:
         t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
@@ -465,7 +476,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
                   _s(r["reason"]),
                   f"{_s(prev)} → {_s(new)}",
                   (_superseded(r) if r["superseded_by"] else plan) + _ahead(r)
-                  + (f"\n[red]does not count: {_s(r['note'])}[/]" if r["note"] else ""))
+                  + (f"\n[dim]not made yet ({_made_later(r, gov['as_of'])})[/]"
+                     if r["status"] == "not made yet"
+                     else f"\n[red]does not count: {_s(r['note'])}[/]" if r["note"] else ""))
     if not gov["retraining"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "", "")
     parts.append(t)

@@ -98,8 +98,10 @@ def test_closing_the_gaps_leaves_no_finding(quickstart: dict) -> None:
          "rita@example.com", "--role", "risk-officer", "--decided-at", "2026-01-14T11:00:00Z"],
         ["approval", "--model", "churn@v1.1.0", "--env", "staging", "--approver",
          "max@example.com", "--role", "ml-lead", "--decided-at", "2026-01-14T12:00:00Z"],
+        # written before the audit's date, recorded now: with its date (one recorded without
+        # it counts from its recording, after the demo's "today")
         ["document", "--model", "churn@v1.1.0", "--type", "bias_report", "--uri",
-         "docs/bias_report_v1.1.0.md"],
+         "docs/bias_report_v1.1.0.md", "--at", "2026-01-21T10:00:00Z"],
     ]
     for step in steps:
         code, out = lineage("record", *step, "-C", repo)

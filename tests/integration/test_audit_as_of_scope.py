@@ -1,7 +1,8 @@
 """`lineage audit --as-of D` audits the graph as it stood at D: model versions created, runs
-started, deployments made, approvals decided and alerts raised after D are out of its scope,
-and the report says how many it left out. A date later than the store's own writing of a
-version or run (a forged or mistyped future) does not keep it out of an audit."""
+started, deployments made, approvals decided, alerts raised, retrainings made and documents
+issued after D are out of its scope, and the report says how many it left out. A date later
+than the store's own writing of a version or run (a forged or mistyped future) does not keep
+it out of an audit."""
 
 from __future__ import annotations
 
@@ -33,14 +34,15 @@ def test_what_came_after_the_as_of_date_is_out_of_scope(quickstart_demo: Path) -
     assert named == [], named
     assert data["stats"]["model_versions"] == 1
     assert data["summary"]["after_as_of"] == {"model_versions": 1, "runs": 1, "deployments": 2,
-                                              "approvals": 1, "alerts": 1}
+                                              "approvals": 1, "alerts": 1, "documents": 2,
+                                              "retrainings": 1}
     assert data["stats"]["runs_after_as_of"] == 1
     subjects = {f["subject"] for f in data["findings"]} | {f["subject"] for f in data["waived"]}
     assert not any("v1.1.0" in s for s in subjects)
     md = runner.invoke(app, ["audit", "-C", str(quickstart_demo), "--as-of", "2026-01-10",
                              "--format", "markdown"]).stdout
-    assert "as of 2026-01-10T00:00:00Z (1 version, 1 run, 2 deployments, 1 approval, 1 alert " \
-           "made later left out)" in md
+    assert "as of 2026-01-10T00:00:00Z (1 version, 1 run, 2 deployments, 1 approval, 1 alert, " \
+           "2 documents, 1 retraining made later left out)" in md
     # by the end of the demo's timeline everything is in scope again
     later = audit(quickstart_demo, "--as-of", "2026-01-22")
     assert set(later["summary"]["after_as_of"].values()) == {0}

@@ -53,10 +53,11 @@ def test_a_new_version_after_an_edge_linked_one_needs_a_retraining_record(demo: 
     assert f["message"] == "churn@v1.2.0 replaces churn@v1.1.0 but no retraining is recorded"
     assert "--previous churn@v1.1.0 --new churn@v1.2.0" in f["remediation"]
     assert data["summary"]["checks"] == 2
-    # recording the retraining closes it
+    # recording the retraining, with its date on the demo's timeline, closes it (one dated
+    # today had not happened by the audit's date)
     rt = runner.invoke(app, ["record", "retraining", "-C", str(demo), "--previous",
                              "churn@v1.1.0", "--new", "churn@v1.2.0", "--trigger", "schedule",
-                             "--reason", "monthly refresh"])
+                             "--reason", "monthly refresh", "--at", "2026-01-21T12:00:00Z"])
     assert rt.exit_code == 0, rt.output
     assert audit(demo, "--rule", "retraining-logged").exit_code == 0
 

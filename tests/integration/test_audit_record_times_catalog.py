@@ -65,3 +65,46 @@ def test_a_catalog_audit_reads_when_each_record_was_written(
     res = runner.invoke(app, ["push", str(lite)])
     assert res.exit_code == 0, res.output
     assert gate("--source", "datahub-lite", str(lite)) == store
+
+
+def test_a_catalog_audit_leaves_out_documents_and_retrainings_recorded_later(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording_repo(tmp_path / "later", monkeypatch)
+    clock = _Clock()
+    monkeypatch.setattr("lineage.store.now_utc", clock)
+    Path("models").mkdir()
+    for version, day in (("v1.0.0", "02"), ("v2.0.0", "10")):
+        Path(f"models/churn-{version}.json").write_text(f'{{"v": "{version}"}}\n')
+        record(clock, f"2026-01-{day}T00:00:00Z", "run", "--name", "train", "--model",
+               f"churn@{version}=models/churn-{version}.json", "--clean", "--end",
+               f"2026-01-{day}T00:00:00Z")
+    record(clock, "2026-01-02T01:00:00Z", "assessment", "--group", "churn", "--tier", "high",
+           "--assessor", "risk@example.com", "--date", "2026-01-01T00:00:00Z")
+    # written in June, neither with a date of its own before it
+    for kind in ("model_card", "data_governance", "evaluation", "bias_report"):
+        record(clock, "2026-06-15T00:00:00Z", "document", "--group", "churn", "--type", kind,
+               "--uri", f"https://wiki.example.com/churn/{kind}")
+    record(clock, "2026-06-15T00:00:00Z", "retraining", "--trigger", "schedule", "--reason",
+           "monthly", "--previous", "churn@v1.0.0", "--new", "churn@v2.0.0", "--at",
+           "2026-06-15T00:00:00Z")
+    lite = tmp_path / "lite.db"
+    res = runner.invoke(app, ["push", str(lite)])
+    assert res.exit_code == 0, res.output
+
+    def audit(as_of: str, *source: str) -> tuple[list[tuple[str, str]], dict[str, int]]:
+        res = runner.invoke(app, ["audit", "--as-of", as_of, "--format", "json", "--rule",
+                                  "high-risk-docs", "--rule", "retraining-logged", *source])
+        assert res.exit_code in (0, 1), res.output
+        data = json.loads(res.stdout)
+        return ([(f["rule"], f["subject"]) for f in data["findings"]],
+                data["summary"]["after_as_of"])
+
+    store = audit("2026-03-01")
+    assert store == ([("high-risk-docs", "model:churn@v1.0.0"),
+                      ("high-risk-docs", "model:churn@v2.0.0"),
+                      ("retraining-logged", "model:churn@v2.0.0")],
+                     {"model_versions": 0, "runs": 0, "deployments": 0, "approvals": 0,
+                      "alerts": 0, "documents": 4, "retrainings": 1}), store
+    assert audit("2026-03-01", "--source", "datahub-lite", str(lite)) == store
+    assert audit("2026-07-01")[0] == []
+    assert audit("2026-07-01", "--source", "datahub-lite", str(lite))[0] == []
