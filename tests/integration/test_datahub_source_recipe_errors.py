@@ -87,7 +87,8 @@ def _other_sqlite(repo: Path, tmp: Path) -> Path:
     (_the_store_file, ["is the store's file, not its folder — point store_path at "
                        "{repo}/.lineage"]),
     (_text_as_db, ["holds a lineage.db that is no lineage store (not an SQLite database)",
-                   "set harvest: true"]),
+                   "start the store there: run `lineage init` and `lineage harvest` in",
+                   "with LINEAGE_STORE="]),
     (_other_sqlite, ["holds a lineage.db that is no lineage store (an SQLite database without "
                      "lineage's tables)"]),
 ], ids=lambda v: getattr(v, "__name__", "").lstrip("_") or None)

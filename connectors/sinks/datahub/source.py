@@ -326,8 +326,9 @@ def _store_problem(value: str, root: Path, harvest: bool, own: Path) -> str | No
         what = _not_a_store(db)
         if what is not None:
             return (f"{at} holds a {_DB} that is no lineage store ({what}) — point store_path "
-                    f"at the folder of another one, or move {db} aside and set harvest: true "
-                    "(or run `lineage init` and `lineage harvest`)")
+                    f"at the folder of another one, or move {db} aside and start the store "
+                    f"there: run `lineage init` and `lineage harvest` in {root} with "
+                    f"LINEAGE_STORE={p}")
     except OSError as exc:
         return (f"{at} cannot be read ({_why(exc)}) — let the user running `datahub ingest` "
                 f"read it, or {point}")
