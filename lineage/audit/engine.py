@@ -1022,6 +1022,8 @@ class AuditContext:
         for al in self.linked(members, "alert", "alerts", "model", superseded=True):
             rec = self._explain_record(al, "metric", "value", "threshold", "at", "status")
             rec["status"] = rec["status"] or "open"
+            # raised after the as-of time: no rule reads it (not monitoring evidence either)
+            rec["raised_later"] = al in self.made_later()
             # the retrainings the monitoring-active rule takes as its follow-up, and why not others
             at = parse_time(rec["at"])
             if at is not None:

@@ -489,7 +489,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         status = _superseded(a) if a["superseded_by"] else (
             f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
-                  _s(a["at"]), status + _ahead(a),
+                  _s(a["at"]), status + _ahead(a) + (
+                      f"\n[dim]not raised yet ({_made_later(a, gov['as_of'], 'raised')})[/]"
+                      if a.get("raised_later") else ""),
                   (", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—") + "".join(
                       f"\n[dim]{_s(x['why'])}[/]" for x in a["not_follow_up"]))
     for c in gov["monitoring_checks"]:

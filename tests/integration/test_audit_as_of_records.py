@@ -224,3 +224,19 @@ def test_an_undated_retraining_recorded_later_follows_no_alert_up_then(
                  "--rule", "retraining-logged")
     assert "alert:psi-jan" not in about(july, "monitoring-active")
     assert about(july, "retraining-logged") == {}
+
+
+def test_show_marks_an_alert_raised_after_the_as_of_time(clock: _Clock) -> None:
+    record(clock, "2026-04-02T00:00:00Z", "alert", "--model", "churn@v2.0.0", "--metric", "psi",
+           "--value", "0.4", "--threshold", "0.2", "--at", "2026-04-02T00:00:00Z", "--id",
+           "psi-apr")
+    [rec] = show("--as-of", "2026-03-01")["alerts"]
+    assert (rec["id"], rec["raised_later"]) == ("alert:psi-apr", True)
+    assert audit("--as-of", "2026-03-01")["summary"]["after_as_of"]["alerts"] == 1
+    res = runner.invoke(app, ["show", "churn@v2.0.0", "--as-of", "2026-03-01"],
+                        env={"COLUMNS": "200"})
+    assert "not raised yet (raised after the as-of time)" in res.stdout, res.stdout
+    [rec] = show()["alerts"]
+    assert rec["raised_later"] is False
+    res = runner.invoke(app, ["show", "churn@v2.0.0"], env={"COLUMNS": "200"})
+    assert "not raised yet" not in res.stdout
