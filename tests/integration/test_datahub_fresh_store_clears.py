@@ -68,6 +68,17 @@ def fresh_clone(repo: Path, dest: Path) -> Path:
     return dest
 
 
+def correct_the_staging_approval(repo: Path) -> None:
+    """v1.1.0's staging approval corrected by one with no evidence link, committed as a
+    governance file (what a fresh clone harvests)."""
+    lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env",
+            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
+            "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
+            "--prop", "supersedes=churn-v1.1.0-staging", "--write-file")
+    git(repo, "add", "governance")
+    git(repo, "commit", "-q", "-m", "correct the staging approval")
+
+
 @pytest.fixture
 def demo(quickstart_demo: Path) -> Path:
     """The demo without its remote (no web page: document files are no links), so v1.1.0's
@@ -81,13 +92,7 @@ def test_a_fresh_store_clears_what_an_earlier_push_showed(demo: Path, tmp_path: 
     lite = tmp_path / "team-catalog.db"
     push(demo, lite)
     assert links(lite, V2) == [EVIDENCE]
-    # corrected by an approval with no evidence link, committed as a governance file
-    lineage("record", "approval", "-C", str(demo), "--model", "churn@v1.1.0", "--env",
-            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
-            "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
-            "--prop", "supersedes=churn-v1.1.0-staging", "--write-file")
-    git(demo, "add", "governance")
-    git(demo, "commit", "-q", "-m", "correct the staging approval")
+    correct_the_staging_approval(demo)
     clone = fresh_clone(demo, tmp_path / "ci")
     out = push(clone, lite)
     assert out["failed"] == 0 and not out.get("kept_records")
@@ -143,12 +148,7 @@ def test_a_destination_an_older_push_filled_is_left(demo: Path, tmp_path: Path) 
             entityUrn=V2, aspect=MLModelPropertiesClass.from_obj(props)))
     finally:
         db.close()
-    lineage("record", "approval", "-C", str(demo), "--model", "churn@v1.1.0", "--env",
-            "staging", "--approver", "ada@example.com", "--role", "ml-lead",
-            "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
-            "--prop", "supersedes=churn-v1.1.0-staging", "--write-file")
-    git(demo, "add", "governance")
-    git(demo, "commit", "-q", "-m", "correct the staging approval")
+    correct_the_staging_approval(demo)
     clone = fresh_clone(demo, tmp_path / "ci")
     out = push(clone, lite)
     assert links(lite, V2) == [EVIDENCE] and "cleared_aspects" not in out
@@ -182,12 +182,7 @@ def test_a_fresh_store_clears_it_on_a_gms_too(demo: Path, tmp_path: Path) -> Non
         rest(demo)
         held = gms.aspect(V2, "institutionalMemory")
         assert [e["url"] for e in held["elements"]] == [EVIDENCE]
-        lineage("record", "approval", "-C", str(demo), "--model", "churn@v1.1.0", "--env",
-                "staging", "--approver", "ada@example.com", "--role", "ml-lead",
-                "--decided-at", "2026-01-14T10:00:00Z", "--id", "churn-v1.1.0-staging-fix",
-                "--prop", "supersedes=churn-v1.1.0-staging", "--write-file")
-        git(demo, "add", "governance")
-        git(demo, "commit", "-q", "-m", "correct the staging approval")
+        correct_the_staging_approval(demo)
         clone = fresh_clone(demo, tmp_path / "ci")
         n = len(gms.requests)
         out = rest(clone)
