@@ -205,3 +205,40 @@ def _catalog(lite: Path) -> Any:
         return graph_from_mcps(list(db.get_all_aspects()))
     finally:
         db.close()
+
+
+def test_a_fresh_store_brings_back_what_another_store_removed(git_repo: GitRepo,
+                                                              tmp_path: Path) -> None:
+    """A store that never pushed to the catalog (a CI job's fresh clone) renders a dataset
+    another store's push soft-deleted: the dataset is shown again, as DataHub's own
+    ingestion marks every entity it emits ``removed: false``."""
+    import shutil
+
+    dvc_pipeline(git_repo)
+    api.init(git_repo.path)
+    api.harvest(git_repo.path)
+    lite = tmp_path / "catalog.db"
+    root = git_repo.git("rev-list", "--max-parents=0", "HEAD")
+    old = f"urn:li:dataset:(urn:li:dataPlatform:dvc,root:{root}/data/raw.csv,PROD)"
+    _push_lite(git_repo, lite)
+    git_repo.git("remote", "add", "origin", URL)
+    api.harvest(git_repo.path)
+    assert _push_lite(git_repo, lite, "-o", "remove_stale=true")["removed_entities"] == 6
+    assert _lite_aspects(lite, old)["status"] == {"removed": True}
+
+    # the remote goes again, and a store that never pushed renders the former datasets
+    git_repo.git("remote", "remove", "origin")
+    shutil.rmtree(git_repo.path / ".lineage")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path)
+    out = _push_lite(git_repo, lite)
+    assert out["written"] > 0
+    assert _lite_aspects(lite, old)["status"] == {"removed": False}
+    assert f"data:root:{root}:data/raw.csv" in {
+        n.split("@")[0] for n in _catalog(lite).node_ids()}
+
+
+def _push_lite(repo: GitRepo, lite: Path, *extra: str) -> dict[str, Any]:
+    res = runner.invoke(app, ["push", str(lite), "--json", "--repo", str(repo.path), *extra])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)  # type: ignore[no-any-return]

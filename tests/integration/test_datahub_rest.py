@@ -310,7 +310,9 @@ def test_remove_stale_soft_deletes_what_the_graph_lost_on_gms(store, tmp_path) -
         DataHubRestSink().push(before, ctx)
         assert gms.aspect(urn, "datasetProperties")
         kept = DataHubRestSink().push(fixed_graph(), ctx)
-        assert kept.details["stale_entities"] == 1 and gms.aspect(urn, "status") is None
+        # left in place: shown, as every entity a push writes (``removed: false``)
+        assert kept.details["stale_entities"] == 1
+        assert gms.aspect(urn, "status") == {"removed": False}
         gone = DataHubRestSink().push(fixed_graph(), ctx_for(
             store, tmp_path, server=gms.url, token=SecretStr(TOKEN), remove_stale="true"))
         assert gone.written == 1 and gone.details["removed_entities"] == 1

@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lineage.audit.context import audit_context
@@ -2523,6 +2524,41 @@ def _list_governed(pairs: list[tuple[str, Any]]) -> None:
             aspect.customProperties = custom
 
 
+@lru_cache(maxsize=64)
+def _type_has_status(entity_type: str) -> bool:
+    from datahub.emitter.mcp_builder import entity_supports_aspect
+    from datahub.metadata.schema_classes import StatusClass
+
+    try:
+        return bool(entity_supports_aspect(entity_type, StatusClass))
+    except Exception:  # an entity type this DataHub release does not know
+        return False
+
+
+def supports_status(urn: str) -> bool:
+    """Whether DataHub's entity registry gives the urn's entity type a ``status`` aspect
+    (an incident has none: it cannot be soft-deleted)."""
+    from datahub.utilities.urns.urn import guess_entity_type
+
+    return _type_has_status(guess_entity_type(urn))
+
+
+def _mark_present(p: EntityPlan, pairs: list[tuple[str, Any]]) -> None:
+    """``status`` with ``removed: false`` for each entity of the plan lineage owns, as
+    DataHub's ingestion framework adds to every entity a source emits
+    (``AutoStatusAspectProcessor``): an entity soft-deleted before (``-o remove_stale=true``
+    from another store, ``datahub delete --soft``) that the graph renders is shown again,
+    whichever store pushes it. Another system's dataset is left as its source keeps it."""
+    from datahub.metadata.schema_classes import StatusClass
+
+    if p.kind == "dataset" and p.view.get("foreign"):
+        return
+    have = {urn for urn, aspect in pairs if aspect.get_aspect_name() == "status"}
+    for urn in dict.fromkeys(urn for urn, _ in pairs):
+        if urn not in have and supports_status(urn):
+            pairs.append((urn, StatusClass(removed=False)))
+
+
 def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
     """The MCPs of one planned entity, in a fixed order."""
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -2530,6 +2566,8 @@ def build(p: EntityPlan) -> list[MetadataChangeProposalWrapper]:
     pairs = list(_BUILDERS[p.kind](p))
     if p.kind in _GOVERNED_BUILDERS:
         _list_governed(pairs)
+    if p.kind != "globals":  # (definitions are shared by every store: never soft-deleted)
+        _mark_present(p, pairs)
     return [MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect) for urn, aspect in pairs]
 
 

@@ -482,9 +482,14 @@ class DataHubSinkBase(ABC):
         # but for its ``status``, so the entity is brought back should the graph render it again
         forget: dict[str, list[str]] = {}
         if stale and option_flag(ctx.options, "remove_stale"):
-            from connectors.sinks.datahub.render import removed
+            from connectors.sinks.datahub.render import removed, supports_status
 
             held = sorted(state if sent is None else sent)
+            # (an entity without ``status``, an incident, has no soft delete: left, counted)
+            kept = [k for k in stale if not supports_status(k[len(VIEW_PREFIX):])]
+            stale = [k for k in stale if k not in kept]
+            if kept:
+                result.details["stale_entities"] = len(kept)
             for vkey in stale:
                 urn = vkey[len(VIEW_PREFIX):]
                 m = removed(urn)
@@ -494,7 +499,8 @@ class DataHubSinkBase(ABC):
                 to_send.append((m, key, _hash(obj["aspect"]["json"])))
                 origin.setdefault(urn, [])
                 forget[key] = [vkey] + [k for k in held if k.startswith(f"{urn}|") and k != key]
-            result.details["removed_entities"] = len(stale)
+            if stale:
+                result.details["removed_entities"] = len(stale)
         elif stale:
             result.details["stale_entities"] = len(stale)
 
