@@ -14,11 +14,17 @@ class Warning_:
     line: int | None = None
     commit: str | None = None
     field: str | None = None
+    # the DVC experiment(s) whose commit ``commit`` is (``dvc exp`` names, "a, b" for several):
+    # its sha alone does not tell a user which experiment a problem is in
+    experiment: str | None = None
 
     def __str__(self) -> str:
         where = []
         if self.commit:
-            where.append(f"commit {self.commit[:12]}")
+            where.append(f"commit {self.commit[:12]}"
+                         + (f" (experiment {self.experiment})" if self.experiment else ""))
+        elif self.experiment:
+            where.append(f"experiment {self.experiment}")
         if self.file:
             where.append(self.file + (f":{self.line}" if self.line else ""))
         if self.field:
@@ -37,8 +43,9 @@ class RunReport:
     notes: list[Warning_] = field(default_factory=list)  # worth telling, nothing wrong
 
     def warn(self, source: str, message: str, *, file: str | None = None,
-             line: int | None = None, commit: str | None = None, field: str | None = None) -> None:
-        self.warnings.append(Warning_(source, message, file, line, commit, field))
+             line: int | None = None, commit: str | None = None, field: str | None = None,
+             experiment: str | None = None) -> None:
+        self.warnings.append(Warning_(source, message, file, line, commit, field, experiment))
 
     def note(self, source: str, message: str, *, commit: str | None = None) -> None:
         """Something the user should know that is not a problem (e.g. older history that

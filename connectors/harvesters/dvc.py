@@ -44,8 +44,9 @@ A file that no parser can read, or whose structure is not DVC's, is a warning na
 file and line; the other files and commits are harvested. An odd value in a file that is
 otherwise DVC's (an unknown lock ``schema``, ``size: big``, ``deps: 5`` in dvc.yaml) is a
 warning naming commit, file, line and field; the value is left out (an unknown schema is read
-as the newest known) and the file harvested. Each problem is told once per harvest, where
-first met (:func:`told_problems`: the experiments harvester does not tell it again).
+as the newest known) and the file harvested. A warning at a DVC experiment's commit names the
+experiment too (:func:`experiments_at`). Each problem is told once per harvest, where first
+met (:func:`told_problems`: the experiments harvester does not tell it again).
 """
 
 from __future__ import annotations
@@ -695,6 +696,32 @@ def told_problems(report: RunReport) -> set[tuple[str | None, str | None, str]]:
             for w in report.warnings if w.source == "dvc"}
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def experiment_ref(ref: str) -> tuple[str, str] | None:
+    """(baseline commit sha, experiment name) of a ref ``dvc exp run`` / ``dvc exp save``
+    keeps an experiment under, ``refs/exps/<baseline[:2]>/<baseline[2:]>/<name>``; None for
+    any other ref (``refs/exps/exec/…`` and stashes are DVC's bookkeeping)."""
+    parts = ref.split("/")
+    if len(parts) != 5 or parts[:2] != ["refs", "exps"] or len(parts[2]) != 2 or \
+            len(parts[3]) != 38 or not set(parts[2] + parts[3]) <= _HEX_DIGITS:
+        return None
+    return parts[2] + parts[3], parts[4]
+
+
+def experiments_at(refs: dict[str, str]) -> dict[str, str]:
+    """Commit sha → the name of the experiment whose commit it is (``refs``: ref → sha; the
+    names joined with ", " when several experiments share one commit), so a warning at an
+    experiment's commit names the experiment, which its sha alone does not tell a user."""
+    names: dict[str, list[str]] = {}
+    for ref, sha in refs.items():
+        exp = experiment_ref(ref)
+        if exp is not None:
+            names.setdefault(sha, []).append(exp[1])
+    return {sha: ", ".join(sorted(n)) for sha, n in names.items()}
+
+
 def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
     """The attributes of the data version a deps/outs entry ``h`` (:func:`hash_entry`) names
     at ``path`` (from the repo root) in repository ``repo``, as the DVC harvester describes
@@ -754,8 +781,11 @@ class _Run:
     """State of one harvest. Facts are gathered per chunk of commits and handed to the store
     chunk by chunk; ``seen`` remembers every data/stage id of the run (first commit wins)."""
 
-    def __init__(self, repo: str) -> None:
+    def __init__(self, repo: str, experiments: dict[str, str] | None = None) -> None:
         self.repo = repo
+        # commit sha → the experiment whose commit it is (:func:`experiments_at`): named in
+        # the warnings told there
+        self.experiments = experiments or {}
         self.seen: set[str] = set()  # data and stage ids met so far in this run
         self.data: dict[str, dict[str, Any]] = {}  # new in the current chunk
         self.stages: dict[str, dict[str, Any]] = {}
@@ -784,7 +814,8 @@ class _Run:
             if key not in self.told:
                 self.told.add(key)
                 ctx.report.warn("dvc", w["message"] + suffix, file=ch.path,
-                                line=w.get("line"), commit=ch.commit, field=w.get("field"))
+                                line=w.get("line"), commit=ch.commit, field=w.get("field"),
+                                experiment=self.experiments.get(ch.commit))
 
     def data_id(self, path: str, h: dict[str, Any]) -> str:
         return f"{self._data_prefix}{path}@{h.get('hash') or 'unversioned'}"  # = data_id()
@@ -854,7 +885,7 @@ class DvcHarvester:
             if watermark_repository(wm) is None:  # recorded from now on
                 ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
             return
-        run = _Run(s.repo_id)
+        run = _Run(s.repo_id, experiments_at(s.refs))
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
         # once, as the chunks written meanwhile are this run's own (``run.seen``). After a
         # deepening or a new identity every fact is handed over again, so those the old
@@ -884,7 +915,7 @@ class DvcHarvester:
                 # the store and found there (as in an incremental harvest)
                 del ctx.report.warnings[warned:]
                 first = first and outcome.startswith("nothing written")
-                run = _Run(s.repo_id)
+                run = _Run(s.repo_id, run.experiments)
                 ctx.report.warn("dvc", f"the DVC replay worker stopped ({outcome}); "
                                 "replayed in this process instead")
         if not done:
@@ -957,7 +988,8 @@ class DvcHarvester:
                 summ = loaded.get(f"{kind}:{ch.blob}")
                 if summ is None:
                     ctx.report.warn("dvc", f"blob {ch.blob[:12]} is missing from the "
-                                    "repository", file=ch.path, commit=ch.commit)
+                                    "repository", file=ch.path, commit=ch.commit,
+                                    experiment=run.experiments.get(ch.commit))
                     continue
                 if "error" in summ:
                     run.tell(ctx, ch, [{"message": summ["error"], "line": summ.get("line"),
@@ -977,7 +1009,8 @@ class DvcHarvester:
                             "dvc", f"stage {name!r}: wdir {wdir!r} names values lineage does "
                             "not read (only foreach/matrix items and vars written in dvc.yaml "
                             "are resolved); its paths are kept relative to that wdir as written",
-                            file=ch.path, commit=ch.commit)
+                            file=ch.path, commit=ch.commit,
+                            experiment=run.experiments.get(ch.commit))
                 else:
                     self._dvcfile(run, ch.commit, ch.path, folder, summ,
                                   yaml_state.before(i, ch.path, kind, loaded))
@@ -1101,8 +1134,8 @@ class DvcHarvester:
             recv, send = mp.Pipe(duplex=False)
             # not a daemon: it forks a parse worker of its own (it ends with this generator)
             proc = mp.Process(target=_start_replay_worker, name="lineage-dvc-replay",
-                              args=(os.getpid(), recv, send, self, ctx, run.repo, changes,
-                                    chunks, yaml_state, cached))
+                              args=(os.getpid(), recv, send, self, ctx, run.repo,
+                                    run.experiments, changes, chunks, yaml_state, cached))
             with _forking():
                 proc.start()
         except (ValueError, OSError) as exc:  # no fork here, or no resources for one
@@ -1846,7 +1879,8 @@ def _start_replay_worker(parent: int, recv: Any, out: Any, *args: Any) -> None:
 
 
 def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo: str,
-                   changes: list[FileChange], chunks: list[tuple[int, int]],
+                   experiments: dict[str, str], changes: list[FileChange],
+                   chunks: list[tuple[int, int]],
                    yaml_state: _YamlInForce,
                    cached: dict[str, dict[str, Any]]) -> None:
     """The forked replay worker: per chunk, send ("chunk", end, warnings, parsed blobs,
@@ -1855,7 +1889,7 @@ def _replay_worker(out: Any, harvester: DvcHarvester, ctx: HarvestContext, repo:
     report = RunReport()
     wctx = dataclasses.replace(ctx, store=cast(Any, _NoStore()), report=report,
                                progress=_no_progress)
-    run = _Run(repo)
+    run = _Run(repo, experiments)
     sent = 0
     try:
         with _WorkerSummaries(wctx, changes, chunks, cached, yaml_state.prior) as summaries:
@@ -2140,5 +2174,6 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     return found
 
 
-__all__ = ["SKIPPED", "DvcHarvester", "artifact_data_at", "data_attrs", "file_kind",
-           "parse_blob", "parse_document", "stage_base", "summarize", "told_problems"]
+__all__ = ["SKIPPED", "DvcHarvester", "artifact_data_at", "data_attrs", "experiment_ref",
+           "experiments_at", "file_kind", "parse_blob", "parse_document",
+           "stage_base", "summarize", "told_problems"]

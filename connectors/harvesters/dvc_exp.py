@@ -25,12 +25,15 @@
   ``dvc.lock`` and ``dvc.yaml`` are read as the DVC harvester reads them
   (:func:`.dvc.parse_blob`): an odd value (``size: big``, an unquoted ``schema: 2.0``,
   ``params: {params.yaml: 5}``, ``deps: 5`` or ``wdir: 5`` in a stage) is a warning naming the
-  experiment's commit, file, line and field and is left out; a file whose lineage itself is
-  odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that no parser reads is skipped
-  for that experiment, with a warning (a ``dvc.yaml`` skipped: its metrics and top-level
-  params are not read, its lock's paths are named from its folder, and a change to it is a
-  code change). Each problem is told once per harvest, and not when the DVC harvester told it
-  in the same harvest (it walks the experiments' commits too, and runs first);
+  experiment (its ``experiment``) and its commit, file, line and field, and is left out; a
+  file whose lineage itself is odd (an ``md5`` that is no digest, ``outs:`` a mapping) or that
+  no parser reads is skipped for that experiment, with a warning (a ``dvc.yaml`` skipped: its
+  metrics and top-level params are not read, its lock's paths are named from its folder, and
+  a change to it is a code change). Each problem is told once per harvest, and not when the
+  DVC harvester told it in the same harvest (it walks the experiments' commits too, runs
+  first, and names the experiment at its commit as well); a later harvest that reads another
+  experiment with the same problem tells it again, there: that run lacks what the problem
+  left out;
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -60,6 +63,7 @@ import yaml
 
 from connectors.harvesters.dvc import (
     data_attrs,
+    experiment_ref,
     parse_blob,
     parse_document,
     resolve,
@@ -89,7 +93,6 @@ NAME = "dvc-exp"
 # DVC harvester describes them (DVC 2's md5 is md5-dos2unix). 10: dvc.yaml read and checked as
 # the DVC harvester reads it, a templated wdir resolved as it resolves one
 READER_VERSION = "10"
-_HEX = set("0123456789abcdef")
 try:
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
@@ -120,12 +123,9 @@ def exp_refs(repo: Path) -> list[tuple[str, str, str, str]]:
     for line in _git(repo, "for-each-ref", "--format=%(objectname) %(refname)",
                      "refs/exps").splitlines():
         sha, ref = line.split(" ", 1)
-        parts = ref.split("/")
-        # refs/exps/<2 hex>/<38 hex>/<name>; refs/exps/exec/… and stashes are bookkeeping
-        if len(parts) != 5 or len(parts[2]) != 2 or len(parts[3]) != 38 or \
-                not set(parts[2] + parts[3]) <= _HEX:
-            continue
-        out.append((ref, sha, parts[2] + parts[3], parts[4]))
+        exp = experiment_ref(ref)  # (refs/exps/exec/… and stashes are DVC's bookkeeping)
+        if exp is not None:
+            out.append((ref, sha, *exp))
     return sorted(out)
 
 
@@ -381,7 +381,7 @@ class DvcExpHarvester:
                         if not checked:
                             unchecked.add(ref)
                     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
-                        ctx.report.warn(NAME, f"experiment {name}: {exc}", commit=sha)
+                        ctx.report.warn(NAME, str(exc), commit=sha, experiment=name)
                     ctx.progress("dvc experiments", i, len(todo))
             finally:
                 cat.close()
@@ -421,8 +421,8 @@ class DvcExpHarvester:
             try:
                 return flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
             except (ValueError, yaml.YAMLError) as exc:
-                ctx.report.warn(NAME, f"experiment {name}: {what} file {path} unreadable: "
-                                f"{exc}", file=path, commit=sha)
+                ctx.report.warn(NAME, f"{what} file {path} unreadable: {exc}", file=path,
+                                commit=sha, experiment=name)
                 return None
 
         params: dict[str, Any] = read_values("params.yaml", "params") or {}
@@ -504,10 +504,10 @@ class DvcExpHarvester:
         props = {"exp_commit": sha, "baseline": baseline, "exp_ref": ref}
         dirty: bool | None = None  # unknown: the baseline is not in this clone
         if cat.get(baseline) is None:
-            ctx.report.warn(NAME, f"experiment {name}: its baseline commit {baseline[:12]} is "
-                            "not in this clone (a shallow checkout?): whether it changed code "
-                            "is unknown until the history is fetched (git fetch --unshallow)",
-                            commit=sha)
+            ctx.report.warn(NAME, f"its baseline commit {baseline[:12]} is not in this clone "
+                            "(a shallow checkout?): whether it changed code is unknown until "
+                            "the history is fetched (git fetch --unshallow)", commit=sha,
+                            experiment=name)
         else:
             changed = [p for p in _git(ctx.repo_path, "diff-tree", "-r", "-z", "--name-only",
                                        "--no-commit-id", baseline, sha).split("\0")
@@ -557,8 +557,8 @@ class DvcExpHarvester:
         (the document, its summary: a lock's stages with their deps/outs entries and params
         files, a dvc.yaml's stages with their ``wdir``). Each odd value left out, or the
         error of a file no parser reads or whose lineage is odd (then skipped: no document,
-        the summary is the error), is a warning naming the experiment's commit, file, line and
-        field; once per harvest, and not when the DVC harvester told it (it walks the
+        the summary is the error), is a warning naming the experiment, its commit, file, line
+        and field; once per harvest, and not when the DVC harvester told it (it walks the
         experiments' commits too). A file that is not there is an empty one."""
         if data is None:
             return None, {}
@@ -574,8 +574,8 @@ class DvcExpHarvester:
             key = (path, w.get("field"), w["message"])
             if key not in self._told:
                 self._told.add(key)
-                ctx.report.warn(NAME, f"experiment {name}: {w['message']}{skipped}", file=path,
-                                line=w.get("line"), commit=sha, field=w.get("field"))
+                ctx.report.warn(NAME, w["message"] + skipped, file=path, line=w.get("line"),
+                                commit=sha, field=w.get("field"), experiment=name)
         return doc, summ
 
     def _withdrawn(self, ctx: HarvestContext, rid: str,

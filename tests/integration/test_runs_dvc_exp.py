@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -740,8 +741,9 @@ def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
         (lr, "dvc.lock", 1, "schema"),
         (lr, "dvc.lock", line("size: big"), "stages.train.outs.1.size"),
         (lr, "dvc.lock", line("extra.yaml: 5"), "stages.train.params.extra.yaml")]), warns
+    assert {w.experiment for w in warns} == {"lr-02"}
     said = {w.field: w.message for w in warns}
-    assert said["schema"].startswith("experiment lr-02: schema is 2.0, a number, not the text")
+    assert said["schema"].startswith("schema is 2.0, a number, not the text")
     assert "quote it: schema: '2.0'" in said["schema"]
     assert ("stage 'train' outs: size of 'model.pkl' is 'big', not a whole number of bytes; "
             "left out") in said["stages.train.outs.1.size"]
@@ -761,9 +763,9 @@ def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
 
 def test_the_summary_names_the_experiments_commit_file_line_and_field(
         exp_repo: tuple[GitRepo, str], tmp_path: Path) -> None:
-    """`lineage harvest`, as a user runs it: the warning in the same form as the DVC
-    harvester's, with the experiment named; told once, by the DVC harvester, when it read the
-    experiment's commit in the same harvest."""
+    """`lineage harvest`, as a user runs it: the warning names the experiment after its
+    commit, in the same form whichever DVC harvester tells it; told once, by the DVC
+    harvester, when it read the experiment's commit in the same harvest."""
     from typer.testing import CliRunner
 
     from lineage.cli.main import app
@@ -774,13 +776,14 @@ def test_the_summary_names_the_experiments_commit_file_line_and_field(
     shutil.copytree(repo.path, alone, symlinks=True)
     res = CliRunner().invoke(app, ["harvest", "--repo", str(alone), "--only", "dvc-exp"])
     assert res.exit_code == 0, res.output
-    assert (f"[dvc-exp] commit {lr[:12]}, dvc.lock:1, field schema: experiment lr-02: schema "
+    assert (f"[dvc-exp] commit {lr[:12]} (experiment lr-02), dvc.lock:1, field schema: schema "
             "is 2.0, a number") in " ".join(res.output.split()), res.output
     res = CliRunner().invoke(app, ["harvest", "--repo", str(repo.path)])
     assert res.exit_code == 0, res.output
     said = [line for line in " ".join(res.output.split()).split("[") if "field schema" in line]
     assert len(said) == 1 and said[0].startswith(
-        f"dvc] commit {lr[:12]}, dvc.lock:1, field schema: schema is 2.0, a number"), said
+        f"dvc] commit {lr[:12]} (experiment lr-02), dvc.lock:1, field schema: schema is 2.0, "
+        "a number"), said
 
 
 @pytest.mark.parametrize("edit,line,field,said", [
@@ -810,7 +813,7 @@ def test_an_experiments_lock_whose_lineage_is_odd_is_skipped_with_a_warning(
     at = next(i for i, x in enumerate(lock, 1) if x.strip().startswith(line))
     assert (w.commit, w.file, w.field) == (lr, "dvc.lock", field)
     assert w.line == at
-    assert w.message.startswith("experiment lr-02: ") and said in w.message
+    assert w.experiment == "lr-02" and said in w.message
     assert w.message.endswith("file skipped for this experiment")
     graph = api.open_store(repo.path).load_graph()
     rid = f"run:dvc-exp:{lr}"
@@ -896,31 +899,120 @@ def test_a_problem_in_a_lock_an_experiment_shares_with_a_branch_is_told_once(
     assert w.commit in (lr, main) and w.file == "dvc.lock"
     assert w.line == next(i for i, x in enumerate(lock, 1) if text in x)
     if w.source == "dvc-exp":
-        assert w.message.startswith("experiment lr-02: ") and w.commit == lr
+        assert w.commit == lr
+    # told at the experiment's commit, it names the experiment; at the branch's, none
+    assert w.experiment == ("lr-02" if w.commit == lr else None)
     # nothing else about that lock either (the experiment reads it as the branch commit does)
     assert [x for x in res.report.warnings if x.file == "dvc.lock"] == [w]
 
 
+@pytest.mark.parametrize("replay", ["here", "worker"])
 @pytest.mark.parametrize("text,field,edit", [_SIZE_BIG, _NOT_A_DIGEST],
                          ids=["odd-value", "lock-skipped"])
 def test_a_problem_only_an_experiment_has_is_told_once_at_its_commit(
-        exp_repo: tuple[GitRepo, str], text: str, field: str,
-        edit: Callable[[str], str]) -> None:
+        exp_repo: tuple[GitRepo, str], text: str, field: str, edit: Callable[[str], str],
+        replay: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """`lineage harvest` reads an experiment's commit with both DVC harvesters: a problem in
     a file no branch has is told once, at the experiment's commit, by the DVC harvester,
-    which read it first; an experiment whose files it read in an earlier harvest is told of
-    by the experiments harvester (its own harvest of it)."""
+    which read it first, naming the experiment (also from the forked worker a first harvest
+    of a long history replays in); an experiment whose files it read in an earlier harvest is
+    told of by the experiments harvester (its own harvest of it)."""
+    from connectors.harvesters import dvc
+
+    if replay == "worker":
+        if (os.cpu_count() or 1) < 2:
+            pytest.skip("the replay worker needs two cores")
+        monkeypatch.setattr(dvc, "_PARALLEL_MIN", 1)
     repo, _ = exp_repo
     lr = _hand_edited(repo, "lr-02", edit)
     lock = repo.git("show", f"{lr}:dvc.lock").splitlines()
     at = next(i for i, x in enumerate(lock, 1) if text in x)
     res = api.harvest(repo.path, only=["git", "dvc"])
-    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
-    assert told == [("dvc", lr, "dvc.lock", at, field)], res.report.warnings
+    told = [(w.source, w.commit, w.experiment, w.file, w.line, w.field)
+            for w in res.report.warnings]
+    assert told == [("dvc", lr, "lr-02", "dvc.lock", at, field)], res.report.warnings
     res = api.harvest(repo.path)
-    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
-    assert told == [("dvc-exp", lr, "dvc.lock", at, field)], res.report.warnings
-    assert res.report.warnings[0].message.startswith("experiment lr-02: ")
+    told = [(w.source, w.commit, w.experiment, w.file, w.line, w.field)
+            for w in res.report.warnings]
+    assert told == [("dvc-exp", lr, "lr-02", "dvc.lock", at, field)], res.report.warnings
+
+
+def _set_aside_experiments(repo: GitRepo) -> dict[str, str]:
+    """Remove every experiment ref, as in a clone that has not fetched them yet (`dvc exp
+    pull` brings them later); the refs, to put back."""
+    refs = {}
+    for line in repo.git("for-each-ref", "--format=%(objectname) %(refname)",
+                         "refs/exps").splitlines():
+        sha, ref = line.split(" ", 1)
+        refs[ref] = sha
+        repo.git("update-ref", "-d", ref)
+    return refs
+
+
+def _experiment_on(repo: GitRepo, baseline: str, name: str) -> str:
+    """An experiment of ``baseline`` that changed a param and no stage (its dvc.lock is the
+    baseline's), as `dvc exp save` leaves one, made with git alone: DVC refuses to save on a
+    lock it cannot read. Its commit."""
+    def git(*args: str, stdin: str = "") -> str:
+        return subprocess.run(["git", *args], cwd=repo.path, env=repo.env(), input=stdin,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    params = git("show", f"{baseline}:params.yaml").replace("lr: 0.1", "lr: 0.3")
+    blob = git("hash-object", "-w", "--stdin", stdin=params)
+    entries = [line if not line.endswith("\tparams.yaml") else
+               f"100644 blob {blob}\tparams.yaml" for line in git("ls-tree", baseline).splitlines()]
+    tree = git("mktree", stdin="\n".join(entries) + "\n")
+    sha = git("commit-tree", tree, "-p", baseline, "-m", f"dvc: commit experiment {name}")
+    git("update-ref", f"refs/exps/{baseline[:2]}/{baseline[2:]}/{name}", sha)
+    return sha
+
+
+@pytest.mark.parametrize("how", ["pulled", "saved-on-the-branch"])
+def test_a_problem_told_in_an_earlier_harvest_is_told_again_at_a_new_experiment_naming_it(
+        exp_repo: tuple[GitRepo, str], tmp_path: Path, how: str) -> None:
+    """A problem in a dvc.lock was told in an earlier harvest, at the branch commit that has
+    it. A later harvest meets it again at an experiment that appeared since (pulled from a
+    teammate, or saved on that branch commit): a new run whose facts lack what the problem
+    left out. That harvest's summary tells it once more, naming the experiment besides its
+    commit, the file, line and field, whichever DVC harvester read it; a harvest that reads
+    nothing new tells nothing."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    repo, _ = exp_repo
+    text, field, edit = _SIZE_BIG
+    lr = _hand_edited(repo, "lr-02", edit)
+    main = _committed_on_main(repo, lr)
+    lock = repo.git("show", f"{main}:dvc.lock").splitlines()
+    at = next(i for i, x in enumerate(lock, 1) if text in x)
+    said = "stage 'train' outs: size of 'model.pkl' is 'big', not a whole number of bytes"
+    refs = _set_aside_experiments(repo)
+    first = api.harvest(repo.path)
+    told = [(w.source, w.commit, w.file, w.line, w.field) for w in first.report.warnings]
+    assert told == [("dvc", main, "dvc.lock", at, field)], first.report.warnings
+    assert said in first.report.warnings[0].message
+    if how == "pulled":  # the template's experiments, lr-02 with the branch's problem
+        for ref, sha in refs.items():
+            repo.git("update-ref", ref, sha)
+        exp, name = lr, "lr-02"
+    else:  # an experiment of the branch commit that kept its dvc.lock (the same blob)
+        exp, name = _experiment_on(repo, main, "on-main"), "on-main"
+        assert repo.git("rev-parse", f"{exp}:dvc.lock") == \
+            repo.git("rev-parse", f"{main}:dvc.lock")
+    alone = tmp_path / "alone"  # the same second harvest, for machines (--json)
+    shutil.copytree(repo.path, alone, symlinks=True)
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(repo.path)])
+    assert res.exit_code == 0, res.output
+    said_here = [line for line in " ".join(res.output.split()).split(" ! ") if said in line]
+    assert len(said_here) == 1, res.output
+    assert said_here[0].startswith("[dvc") and f"] commit {exp[:12]} (experiment {name}), " \
+        f"dvc.lock:{at}, field {field}: {said}" in said_here[0], said_here
+    res = CliRunner().invoke(app, ["harvest", "--repo", str(alone), "--json"])
+    assert res.exit_code == 0, res.output
+    warnings = [w for w in json.loads(res.stdout)["warnings"] if w.get("file") == "dvc.lock"]
+    assert [(w["commit"], w.get("experiment"), w["line"], w["field"]) for w in warnings] == [
+        (exp, name, at, field)], warnings
+    assert api.harvest(repo.path).report.warnings == []
 
 
 _LEGACY_MD5 = "0123456789abcdef0123456789abcdef"
@@ -1007,12 +1099,13 @@ def test_an_experiments_dvc_yaml_gets_the_dvc_harvesters_checks(
     res = api.harvest(alone, only=["dvc-exp"])
     (w,) = res.report.warnings
     assert (w.source, w.commit, w.file, w.line, w.field) == ("dvc-exp", lr, "dvc.yaml", at, field)
-    assert w.message.startswith("experiment lr-02: ") and said in w.message
+    assert w.experiment == "lr-02" and said in w.message
     assert "\n" not in w.message
     assert w.message.endswith("file skipped for this experiment") == skipped
     res = api.harvest(repo.path)
-    told = [(w.source, w.commit, w.file, w.line, w.field) for w in res.report.warnings]
-    assert told == [("dvc", lr, "dvc.yaml", at, field)], res.report.warnings
+    told = [(w.source, w.commit, w.experiment, w.file, w.line, w.field)
+            for w in res.report.warnings]
+    assert told == [("dvc", lr, "lr-02", "dvc.yaml", at, field)], res.report.warnings
     assert said in res.report.warnings[0].message
     graph = api.open_store(repo.path).load_graph()
     runs = {graph.attrs(n)["name"]: graph.attrs(n) for n in graph.node_ids()
