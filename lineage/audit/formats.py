@@ -64,6 +64,111 @@ def _cell(markup: str) -> Any:
 
 
 # -- table ------------------------------------------------------------------------------------
+# Below this width (a CI log is 80 columns) the findings are stacked, each across the whole
+# width, instead of a table whose last column would be ~25 characters wide.
+STACK_BELOW = 110
+
+
+def serves(f: Finding) -> str:
+    """The articles and controls a finding serves, short: ``EU AI Act Art. 10, 11 · ISO/IEC
+    42001 A.7.5``."""
+    arts: list[str] = []
+    for a in f.articles:
+        a = a.removeprefix("EU AI Act ")
+        if arts and a.startswith("Art. ") and any(x.startswith("Art. ") for x in arts):
+            a = a.removeprefix("Art. ")
+        arts.append(a)
+    ctrls = [c.removeprefix("ISO/IEC 42001 ") for c in f.controls]
+    out = [f"EU AI Act {', '.join(arts)}"] if arts else []
+    if ctrls:
+        out.append(f"ISO/IEC 42001 {', '.join(ctrls)}")
+    return " · ".join(out)
+
+
+def _finding_text(f: Finding) -> str:
+    """Message, expired waiver, fix and what the finding serves, as rich markup."""
+    from rich.markup import escape
+
+    msg = escape(f.message)
+    if f.waiver and f.waiver.get("status") == "expired":
+        msg += f"\n[dim](waiver by {escape(f.waiver['owner'])} expired "\
+               f"{f.waiver['expires']})[/]"
+    if f.remediation:
+        msg += f"\n[green]→[/] [dim]{escape(f.remediation)}[/]"
+    where = serves(f)
+    if where:
+        msg += f"\n[dim]serves: {escape(where)}[/]"
+    return msg
+
+
+class _Findings:
+    """The findings as a table, or stacked when the console is narrower than
+    :data:`STACK_BELOW` (chosen when printed, from the console's width)."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        if options.max_width < STACK_BELOW:
+            yield from self._stacked(console, options.max_width)
+        else:
+            yield self._table()
+
+    def _table(self) -> Any:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(show_lines=False, expand=False)
+        table.add_column("model / version", no_wrap=True)
+        table.add_column("severity")
+        table.add_column("rule")
+        table.add_column("finding → fix")
+        last: tuple[str, str] | None = None
+        for f in self.findings:
+            where = _where(f)
+            if last is not None and where[0] != last[0]:
+                table.add_section()
+            aka = f"\n[dim]= {', '.join(escape(short(a)) for a in f.aliases)}[/]" if f.aliases else ""
+            label = "" if where == last else (
+                f"[bold]{escape(where[0])}[/]" + (f"\n{escape(where[1])}{aka}" if f.model else ""))
+            last = where
+            table.add_row(*map(_cell, (label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
+                                       f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]",
+                                       _finding_text(f))))
+        return table
+
+    def _stacked(self, console: Any, width: int) -> Any:
+        """Per model group a heading; per finding a line naming version, severity, rule and
+        tier, then its text indented under it, wrapped at the console's width."""
+        from rich.markup import escape
+        from rich.rule import Rule
+        from rich.text import Text
+
+        group: str | None = None
+        for f in self.findings:
+            where = _where(f)
+            if where[0] != group:
+                group = where[0]
+                yield Rule(_cell(f"[bold]{escape(group)}[/]"), align="left", style="dim")
+            aka = f" [dim](= {', '.join(escape(short(a)) for a in f.aliases)})[/]" \
+                if f.aliases else ""
+            version = f"{escape(where[1])}{aka} · " if f.model else ""
+            head = _cell(f"{version}[{_SEV_STYLE[f.severity]}]{f.severity}[/] · "
+                         f"[bold]{f.rule}[/] [dim](tier: {escape(f.tier)})[/]")
+            yield from _wrapped(console, head, width, "")
+            yield from _wrapped(console, _cell(_finding_text(f)), width, "  ")
+            yield Text()
+
+
+def _wrapped(console: Any, text: Any, width: int, indent: str) -> Any:
+    """``text`` wrapped at ``width`` after ``indent``, one line each, no trailing blanks."""
+    from rich.text import Text
+
+    for line in text.wrap(console, max(20, width - len(indent))):
+        line.rstrip()
+        yield Text.assemble(indent, line)
+
+
 def render_table(report: AuditReport) -> Any:
     from rich.console import Group
     from rich.markup import escape
@@ -82,29 +187,7 @@ def render_table(report: AuditReport) -> Any:
     for note in report.warnings:
         parts.append(Text.assemble(("warning: ", "yellow"), note))
     if report.findings:
-        table = Table(show_lines=False, expand=False)
-        table.add_column("model / version", no_wrap=True)
-        table.add_column("severity")
-        table.add_column("rule")
-        table.add_column("finding → fix")
-        last: tuple[str, str] | None = None
-        for f in report.findings:
-            where = _where(f)
-            if last is not None and where[0] != last[0]:
-                table.add_section()
-            aka = f"\n[dim]= {', '.join(escape(short(a)) for a in f.aliases)}[/]" if f.aliases else ""
-            label = "" if where == last else (
-                f"[bold]{escape(where[0])}[/]" + (f"\n{escape(where[1])}{aka}" if f.model else ""))
-            last = where
-            msg = escape(f.message)
-            if f.waiver and f.waiver.get("status") == "expired":
-                msg += f"\n[dim](waiver by {escape(f.waiver['owner'])} expired "\
-                       f"{f.waiver['expires']})[/]"
-            if f.remediation:
-                msg += f"\n[green]→[/] [dim]{escape(f.remediation)}[/]"
-            table.add_row(*map(_cell, (label, f"[{_SEV_STYLE[f.severity]}]{f.severity}[/]",
-                                       f"{f.rule}\n[dim]tier: {escape(f.tier)}[/]", msg)))
-        parts.append(table)
+        parts.append(_Findings(report.findings))
     if report.waivers:
         wt = Table(title="Waivers")
         for col in ("status", "rule", "node", "owner", "expires", "reason"):

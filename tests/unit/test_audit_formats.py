@@ -161,6 +161,53 @@ def test_table_lists_every_finding(report) -> None:
     assert "Waivers" in text and "used" in text
 
 
+def _printed(report, width: int) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=width, color_system=None)
+    console.print(render_table(report))
+    return console.export_text()
+
+
+def test_table_names_what_each_finding_serves(report) -> None:
+    from lineage.audit.formats import serves
+
+    text = _printed(report, 250)
+    assert "model / version" in text  # the table, at this width
+    for f in report.findings:
+        assert f"serves: {serves(f)}" in " ".join(text.split()).replace("│ ", "")
+    four_eyes = next(f for f in report.findings if f.rule == "four-eyes")
+    assert serves(four_eyes) == "EU AI Act Art. 14 · ISO/IEC 42001 A.3.2"
+    docs = next(f for f in report.findings if f.rule == "high-risk-docs")
+    assert serves(docs) == "EU AI Act Art. 10, 11, 13, 15 · ISO/IEC 42001 A.6.2.7"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_narrow_console_stacks_the_findings(report, width: int) -> None:
+    """A CI log is 80 columns: each finding gets the whole width, under a line naming its
+    version, severity, rule and tier, instead of a table whose last column is a sliver."""
+    text = _printed(report, width)
+    assert "Waivers" in text
+    findings = text[:text.index("Waivers")]
+    lines = findings.splitlines()[:-1]
+    lines = lines[next(i for i, line in enumerate(lines) if " ─" in line):]  # (after the head)
+    assert "model / version" not in text and "┃" not in findings
+    assert all(len(line) <= width and line == line.rstrip() for line in lines)
+    flat = " ".join(text.split())
+    for f in report.findings:
+        head = f"{f.severity} · {f.rule} (tier: {f.tier})"
+        assert head in flat, head
+        # (an id longer than the line is folded: compared without the line breaks)
+        assert "".join(f.message.split()) in "".join(flat.split())
+        assert "".join(f.remediation.split()) in "".join(flat.split())
+    # each model group is a heading, once, with its findings under it
+    groups = {f.group for f in report.findings if f.group}
+    from lineage.audit.registry import short
+
+    for g in groups:
+        assert sum(1 for line in lines if line.startswith(f"{short(g)} ─")) == 1
+
+
 def test_json_findings_have_one_shape(report) -> None:
     """Every documented key on every finding; null where it does not apply (a version-level
     finding has no environment, a run without a model no model)."""
