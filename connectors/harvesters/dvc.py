@@ -722,6 +722,12 @@ def experiments_at(refs: dict[str, str]) -> dict[str, str]:
     return {sha: ", ".join(sorted(n)) for sha, n in names.items()}
 
 
+def input_pin(h: dict[str, Any]) -> str:
+    """How a ``deps`` entry (:func:`hash_entry`) pins the data it names: ``strong`` by its
+    content hash, ``none`` without one (its data version is ``<path>@unversioned``)."""
+    return "strong" if h.get("hash") else "none"
+
+
 def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
     """The attributes of the data version a deps/outs entry ``h`` (:func:`hash_entry`) names
     at ``path`` (from the repo root) in repository ``repo``, as the DVC harvester describes
@@ -1078,8 +1084,7 @@ class DvcHarvester:
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
             deps.append(p)
-            edges.setdefault((did, sid, _INPUT),
-                             {"pin": "strong" if h.get("hash") else "none", "path": p})
+            edges.setdefault((did, sid, _INPUT), {"pin": input_pin(h), "path": p})
         for h in entry.get("outs", []):
             p = resolve(base, h["path"])
             did = run.datum(p, h, commit)
@@ -2175,5 +2180,5 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
 
 
 __all__ = ["SKIPPED", "DvcHarvester", "artifact_data_at", "data_attrs", "experiment_ref",
-           "experiments_at", "file_kind", "parse_blob", "parse_document",
+           "experiments_at", "file_kind", "input_pin", "parse_blob", "parse_document",
            "stage_base", "summarize", "told_problems"]

@@ -18,10 +18,12 @@
   ``dvc.yaml`` whose stages and vars are the baseline's), and
   ``properties.exp_commit`` / ``properties.baseline``; no ``dirty`` (unknown, a warning) when
   the baseline commit is not in the clone, and the experiment is read again next time;
-* strong INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs with a hash (DVC
-  data nodes ``data:<repo key>:<path>@<hash>``: ``md5:…``, a cloud or http one's ``etag:…`` or
-  ``checksum:…``), the identity and description the DVC harvester gives them
-  (:func:`.dvc.data_attrs`);
+* INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
+  ``data:<repo key>:<path>@<hash>``: ``md5:…``, a cloud or http one's ``etag:…`` or
+  ``checksum:…``; ``@unversioned`` for an entry without a hash, such as a ``ds://`` dataset
+  dependency), the identity and description the DVC harvester gives them
+  (:func:`.dvc.data_attrs`), an input pinned as it pins a stage's (:func:`.dvc.input_pin`:
+  ``strong`` by its hash, else ``none``);
   ``dvc.lock`` and ``dvc.yaml`` are read as the DVC harvester reads them
   (:func:`.dvc.parse_blob`): an odd value (``size: big``, an unquoted ``schema: 2.0``,
   ``params: {params.yaml: 5}``, ``deps: 5`` or ``wdir: 5`` in a stage) is a warning naming the
@@ -64,6 +66,7 @@ import yaml
 from connectors.harvesters.dvc import (
     data_attrs,
     experiment_ref,
+    input_pin,
     parse_blob,
     parse_document,
     resolve,
@@ -91,8 +94,10 @@ NAME = "dvc-exp"
 # 8: dvc.lock read as the DVC harvester reads it: odd values left out, with a warning.
 # 9: deps and outs of every hash kind (etag, checksum; they were left out), described as the
 # DVC harvester describes them (DVC 2's md5 is md5-dos2unix). 10: dvc.yaml read and checked as
-# the DVC harvester reads it, a templated wdir resolved as it resolves one
-READER_VERSION = "10"
+# the DVC harvester reads it, a templated wdir resolved as it resolves one. 11: deps and outs
+# without a hash (a ds:// dataset dependency) linked as <path>@unversioned, an input pinned
+# none, as the DVC harvester links a stage to them (they were left out)
+READER_VERSION = "11"
 try:
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
@@ -426,7 +431,7 @@ class DvcExpHarvester:
                 return None
 
         params: dict[str, Any] = read_values("params.yaml", "params") or {}
-        deps: dict[str, dict[str, Any]] = {}  # path → its dvc.lock entry (with a hash)
+        deps: dict[str, dict[str, Any]] = {}  # path → its dvc.lock entry
         outs: dict[str, dict[str, Any]] = {}
         metrics: dict[str, float | str] = {}
         # .dvc/ is DVC's own (``dvc exp save`` commits .dvc/tmp/repro.dat)
@@ -480,8 +485,10 @@ class DvcExpHarvester:
                         for k, v in flatten(values).items():
                             params[f"{path}:{k}"] = v
                 for fld, into in (("deps", deps), ("outs", outs)):
-                    for h in stage[fld]:  # a hash of every kind: md5, etag, checksum
-                        if h["path"] and h.get("hash"):
+                    # a hash of every kind (md5, etag, checksum), or none: the data version
+                    # is then <path>@unversioned, as the DVC harvester names it
+                    for h in stage[fld]:
+                        if h["path"]:
                             into[resolve(base, h["path"])] = h
             for rel in _metric_paths(dvc_yaml, defs, stages):
                 named = resolve(folder, rel)
@@ -536,13 +543,14 @@ class DvcExpHarvester:
                            dirty=dirty)]
         yield edges[0]
         for path, h in sorted(deps.items()):
-            did = ids.data_id(repo_key, path, h["hash"])
+            did = ids.data_id(repo_key, path, h.get("hash"))
             yield from _data_version(ctx, did, path, h, repo_key)
-            edges.append(Edge.make(EdgeKind.INPUT, did, rid, pin="strong", digest=h["hash"],
-                                   path=path))
+            # pinned as the DVC harvester pins a stage's input: by its hash, else not at all
+            edges.append(Edge.make(EdgeKind.INPUT, did, rid, pin=input_pin(h),
+                                   digest=h.get("hash"), path=path))
             yield edges[-1]
         for path, h in sorted(outs.items()):
-            did = ids.data_id(repo_key, path, h["hash"])
+            did = ids.data_id(repo_key, path, h.get("hash"))
             yield from _data_version(ctx, did, path, h, repo_key)
             edges.append(Edge.make(EdgeKind.OUTPUT, rid, did, path=path))
             yield edges[-1]

@@ -1067,6 +1067,134 @@ def test_an_experiments_inputs_and_outputs_of_every_hash_kind_are_read(
         k: v for k, v in dvc_node.attrs.items() if k != "first_commit"}
 
 
+@pytest.mark.parametrize("section", ["deps", "outs"])
+def test_an_experiments_inputs_and_outputs_without_a_hash_are_the_dvc_harvesters(
+        exp_repo: tuple[GitRepo, str], tmp_path: Path, section: str) -> None:
+    """A dvc.lock entry with no hash at all (a dependency or output DVC recorded no content
+    for): the DVC harvester links the stage to ``<path>@unversioned`` (an input pinned
+    ``none``); the experiment links the same data node the same way, rather than leaving the
+    entry out as if the run never read or wrote it."""
+    repo, _ = exp_repo
+    path = "notes.txt" if section == "deps" else "report.html"
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
+        f"    {section}:\n", f"    {section}:\n    - path: {path}\n", 1))
+    alone = tmp_path / "alone"
+    shutil.copytree(repo.path, alone, symlinks=True)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    store = api.open_store(repo.path)
+    rid = f"run:dvc-exp:{lr}"
+    (e,) = [e for e in store.edges_of(rid) if e.attrs.get("path") == path]
+    did = e.target if section == "outs" else e.source
+    assert did.endswith(f":{path}@unversioned")
+    if section == "deps":
+        assert (e.kind, e.target, e.attrs) == (EdgeKind.INPUT, rid, {"pin": "none", "path": path})
+    else:
+        assert (e.kind, e.source) == (EdgeKind.OUTPUT, rid)
+    node = store.get_node(did)
+    store.close()
+    assert node is not None
+    api.harvest(alone, only=["dvc"])
+    dvc_store = api.open_store(alone)
+    dvc_node = dvc_store.get_node(did)
+    stage_edges = [x for x in dvc_store.edges_of(did) if x.kind == e.kind]
+    dvc_store.close()
+    assert dvc_node is not None and len(stage_edges) == 1
+    if section == "deps":
+        assert stage_edges[0].attrs == e.attrs
+    assert {k: v for k, v in node.attrs.items() if v is not False} == {
+        k: v for k, v in dvc_node.attrs.items() if k != "first_commit"}
+
+
+def test_a_store_harvested_before_gets_the_inputs_without_a_hash(
+        exp_repo: tuple[GitRepo, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier version left an experiment's dependency without a hash out. After the
+    upgrade every experiment is read once more: the run gets that input, the log still
+    verifies, and the harvest after reads nothing."""
+    from connectors.harvesters import dvc_exp
+
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
+        "    deps:\n", "    deps:\n    - path: notes.txt\n", 1))
+    parse_blob = dvc_exp.parse_blob
+
+    def as_before(kind: str, data: bytes) -> dict[str, Any]:
+        """The earlier reading: entries without a hash left out."""
+        summ = parse_blob(kind, data)
+        for stage in summ.get("stages", {}).values():
+            for fld in ("deps", "outs"):
+                stage[fld] = [h for h in stage[fld] if h.get("hash")]
+        return summ
+    with monkeypatch.context() as m:
+        m.setattr(dvc_exp, "parse_blob", as_before)
+        m.setattr(dvc_exp, "READER_VERSION", "10")
+        api.harvest(repo.path, only=["dvc-exp"])
+    rid = f"run:dvc-exp:{lr}"
+
+    def notes() -> list[tuple[str, dict[str, Any]]]:
+        store = api.open_store(repo.path)
+        try:
+            assert store.verify().ok
+            return [(str(e.kind), e.attrs) for e in store.edges_of(rid)
+                    if e.source.endswith(":notes.txt@unversioned")]
+        finally:
+            store.close()
+    assert notes() == []
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    assert notes() == [("input", {"pin": "none", "path": "notes.txt"})]
+    assert api.harvest(repo.path, only=["dvc-exp"]).harvesters[0].stats.total == 0
+
+def test_an_experiment_on_a_dvc_dataset_reads_it_unpinned_as_its_stage_does(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    """`dvc ds add` and a stage that depends on ``ds://<name>``: `dvc exp run` records no
+    hash for that dependency (the dataset's source revision instead). The experiment's run
+    reads it as the stage does, an input pinned ``none`` (it was left out: the run looked as
+    if it read only its hashed files), so `lineage audit` tells that the run's data is not
+    content-pinned."""
+    from typer.testing import CliRunner
+
+    from lineage.cli.main import app
+
+    src = GitRepo(tmp_path / "src")
+    src.write("data.csv", "age,churned\n31,0\n45,1\n")
+    src.commit("data")
+    repo = git_repo
+    _dvc(repo, "init", "-q")
+    _dvc(repo, "ds", "add", "--dvc", str(src.path), "--path", "data.csv", "src")
+    repo.write("params.yaml", "train:\n  lr: 0.1\n")
+    repo.write("train.py", "import yaml\n"
+               "p = yaml.safe_load(open('params.yaml'))['train']\n"
+               "open('model.pkl', 'w').write(str(p))\n")
+    with (repo.path / "dvc.yaml").open("a") as f:
+        f.write(f"stages:\n  train:\n    cmd: {sys.executable} train.py\n"
+                "    deps: [ds://src, train.py]\n    params: [train]\n    outs: [model.pkl]\n")
+    repo.commit("baseline")
+    _dvc(repo, "exp", "run", "-q", "-n", "on-src", "-S", "train.lr=0.2")
+    exp = _exp_commits(repo)["on-src"]
+    lock = yaml.safe_load(repo.git("show", f"{exp}:dvc.lock"))
+    (dep,) = [d for d in lock["stages"]["train"]["deps"] if d["path"] == "ds://src"]
+    assert not {"md5", "etag", "checksum"} & set(dep), dep  # DVC's own: no hash
+    api.init(repo.path)
+    res = api.harvest(repo.path)
+    assert res.report.warnings == []
+    rid = f"run:dvc-exp:{exp}"
+    graph = api.open_store(repo.path).load_graph()
+    inputs = {graph.attrs(e.source)["path"]: (e.source, e.attrs)
+              for e in graph.in_edges(rid, EdgeKind.INPUT)}
+    did, attrs = inputs["ds://src"]
+    assert did.endswith(":ds://src@unversioned") and attrs == {"pin": "none",
+                                                                "path": "ds://src"}
+    assert inputs["train.py"][1]["pin"] == "strong"
+    # the node the DVC harvester made for the stage's input
+    assert [graph.attrs(e.target)["name"] for e in graph.out_edges(did, EdgeKind.INPUT)
+            if e.target.startswith("stage:")] == ["train"]
+    res = CliRunner().invoke(app, ["audit", "-C", str(repo.path), "--format", "json"])
+    found = [f for f in json.loads(res.stdout)["findings"]
+             if f["rule"] == "run-data-pinned" and f["subject"] == rid]
+    assert len(found) == 1 and "ds://src" in json.dumps(found[0]), found
+
+
 _PER_STAGE = "  per:\n    foreach: [a, b]\n    do: 5\n"
 
 
