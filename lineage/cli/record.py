@@ -336,7 +336,7 @@ def document(
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
     write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
-    """Record a document (model card, datasheet, bias report, …) pinned by content hash.
+    """Record a model card, datasheet, bias report or other document, pinned by content hash.
 
     A path inside the repository is hashed now, so a later edit of the file shows.
 

@@ -195,3 +195,54 @@ def test_every_word_of_an_options_help_is_shown_whole(cmd: list[str], width: int
             assert word in panels, \
                 f"{' '.join(cmd)} --help at {width} columns: {word!r} of the help of " \
                 f"{param.opts[0] if param.opts else param.name} is not shown whole:\n{res.output}"
+
+
+GROUPS = [list(path) for path, cmd in TREE.items() if hasattr(cmd, "list_commands")]
+
+
+def _summary(cmd: Any) -> str:
+    """A command's line in its group's Commands panel as typer builds it: its short help,
+    else the first paragraph of its help, rich markup read, line breaks made spaces."""
+    from rich.text import Text
+
+    first = inspect.cleandoc(cmd.short_help or cmd.help or "").split("\n\n")[0]
+    return Text.from_markup(" ".join(first.split())).plain
+
+
+def _commands_panel(output: str) -> dict[str, str]:
+    """Each command of a ``--help``'s Commands panel with its description, its wrapped
+    lines joined by a space."""
+    lines = output.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("╭─ Commands"))
+    rows: dict[str, list[str]] = {}
+    name = ""
+    for x in lines[start + 1:]:
+        if not x.startswith("│"):
+            break
+        inner = x[1:].rstrip().removesuffix("│")
+        if inner[1:2].strip():  # a name in the first column: a new command's row
+            name, _, rest = inner.strip().partition(" ")
+            rows[name] = [rest.strip()]
+        else:
+            rows[name].append(inner.strip())
+    return {k: " ".join(w for w in v if w) for k, v in rows.items()}
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("group", GROUPS, ids=lambda c: " ".join(c) or "lineage")
+def test_every_commands_description_is_shown_whole(group: list[str], width: int) -> None:
+    """A group's Commands panel (``lineage --help``, ``lineage record --help``) shows each
+    command's description whole, word for word, wrapped in its column: never cut off with
+    ``…`` nor a word folded across lines. Nor does a description hold a ``…`` of its own:
+    the reader could not tell it from a cut."""
+    res = runner.invoke(app, [*group, "--help"], env={"COLUMNS": str(width)})
+    assert res.exit_code == 0, res.output
+    shown = _commands_panel(res.output)
+    for path, cmd in TREE.items():
+        if len(path) != len(group) + 1 or list(path[:-1]) != group:
+            continue
+        assert shown.get(path[-1]) == _summary(cmd), \
+            f"{' '.join(group) or 'lineage'} --help at {width} columns: the description of " \
+            f"{path[-1]!r} is not shown whole:\n{res.output}"
+        assert "…" not in shown[path[-1]], \
+            f"{' '.join(path)}: its description reads as cut off: {shown[path[-1]]!r}"
