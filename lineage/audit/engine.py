@@ -824,14 +824,26 @@ class AuditContext:
         audit's clock (:meth:`made_later`), not corrected."""
         return self._memo("documents", version, self._documents)  # type: ignore[no-any-return]
 
+    def documents_made_later(self, version: str) -> list[str]:
+        """The documents of the version and of its group, not corrected, that the audit left
+        out as issued (or, without a date, recorded) after its clock."""
+        return sorted(set(self._linked_documents(version)) & self.made_later())
+
     def _documents(self, version: str) -> list[str]:
+        return sorted(set(self._linked_documents(version)) - self.made_later())
+
+    def _linked_documents(self, version: str) -> list[str]:
+        return self._memo("linked_documents", version,  # type: ignore[no-any-return]
+                          self._linked_documents_of)
+
+    def _linked_documents_of(self, version: str) -> list[str]:
         ids = list(self.members[version])
         g = self.group_of(version)
         if g:
             ids += self.group_members.get(g, [g])
         docs = set(self.linked(ids, "document", "documents", "model"))
         docs.update(self.linked(ids, "document", "documents", "model_group"))
-        return sorted(docs - self.made_later())
+        return sorted(docs)
 
     def alerts(self, version: str) -> list[str]:
         """The version's alerts raised by the audit's clock (:meth:`alert_raised`)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -630,8 +630,39 @@ def _retire_cmd(ctx: AuditContext, deployment: str) -> str:
             f"{at or '…'} --retired-at <time>")
 
 
-def _doc_cmd(v: str, kind: str) -> str:
-    return f"lineage record document --model {short(v)} --type {kind} --uri <link>"
+def _doc_fix(ctx: AuditContext, v: str, missing: Sequence[str]) -> str:
+    """How to record the document kinds ``missing`` of version ``v``, each command with the
+    date the document was issued (``--at``): a document recorded after the fact counts from
+    that date, and without it from its recording, so an audit ``--as-of`` an earlier date
+    would leave it out. A document of a missing kind the audit did leave out, recorded after
+    its clock without a date, is named with the correction that gives it its date."""
+    undated: dict[str, str] = {}
+    for d in ctx.documents_made_later(v):
+        a = ctx.idx.a(d)
+        if a.get("at") is None and a.get("doc_kind") in missing:
+            undated.setdefault(str(a["doc_kind"]), d)
+    fixes = []
+    for kind in missing:
+        if kind not in undated:
+            continue
+        d = undated[kind]
+        a = ctx.idx.a(d)
+        target = (f"--model {short(str(a['model']))}" if a.get("model")
+                  else f"--group {short(str(a.get('model_group') or '…'))}")
+        same = "".join(f" --{opt} {shlex.quote(str(a[key]))}"
+                       for key, opt in (("title", "title"), ("content_hash", "content-hash"))
+                       if a.get(key))
+        fixes.append(f"{kind} {_rid(d)} was recorded after the audit date "
+                     f"({_when(ctx.recorded_at(d))}) without the date it was issued; if it was "
+                     f"issued by then, record it again with that date: lineage record document "
+                     f"{target} --type {kind} --uri {shlex.quote(str(a.get('uri') or '…'))}"
+                     f"{same} --at <date issued> --prop supersedes={_rid(d)}")
+    rest = [k for k in missing if k not in undated]
+    if rest:
+        fixes.append(("record each" if len(rest) > 1 else "record it")
+                     + " with the date it was issued: lineage record document "
+                     f"--model {short(v)} --type {rest[0]} --uri <link> --at <date issued>")
+    return "; ".join(fixes)
 
 
 @rule("high-risk-docs", "High-risk documentation complete",
@@ -653,7 +684,7 @@ def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
             continue
         yield ctx.failed(v, tier, f"{short(v)} lacks: {', '.join(missing)}",
                          evidence=[v, *docs], model=v,
-                         remediation="record each: " + _doc_cmd(v, missing[0]))
+                         remediation=_doc_fix(ctx, v, missing))
 
 
 @rule("retraining-logged", "Retraining logged with trigger and reason",
@@ -895,7 +926,7 @@ def transparency_notice(ctx: AuditContext) -> Iterator[Outcome]:
         else:
             yield ctx.failed(v, tier, f"{short(v)} has no transparency notice",
                              evidence=[v, *docs], model=v,
-                             remediation=_doc_cmd(v, "transparency_notice"))
+                             remediation=_doc_fix(ctx, v, ["transparency_notice"]))
 
 
 # what the audit makes of a date later than the record's writing, by attribute
