@@ -18,6 +18,8 @@ Writing a sink
 A sink has a ``name``, a pure ``render(graph)`` (graph → payloads, no I/O, golden-testable)
 and ``push(graph, ctx) -> PushResult`` doing the I/O, incrementally: it keeps what it has
 written in ``ctx.store`` state (``state_get_all``/``state_put_many`` under its namespace).
+Its ``-o KEY=VALUE`` options are in ``ctx.options``; a true-or-false one is read with
+:func:`option_flag`, so every sink takes the same words and refuses the same way.
 
 Plugins are looked up by name here (built-ins) or through the entry point groups
 ``lineage.harvesters`` / ``lineage.sinks`` / ``lineage.sources``; heavy dependencies load only
@@ -27,7 +29,7 @@ when a plugin is used, so ``lineage --help`` stays instant.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -134,6 +136,29 @@ class PushContext:
     repo_path: Path
     options: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int, int | None], None] = lambda what, done, total: None
+
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def option_flag(options: Mapping[str, Any], key: str, hint: str | None = None) -> bool:
+    """A true-or-false sink option, ``-o KEY=VALUE``: ``true``, ``yes``, ``on``, ``1`` or
+    ``false``, ``no``, ``off``, ``0``, any case (a string Python would take as true, such as
+    ``"false"``, is not); missing or empty is false, a bool (``--full``) is itself. Anything
+    else is a :class:`ConfigError` naming the option, the value given and the words accepted,
+    with ``hint`` (default: ``e.g. -o KEY=true``)."""
+    raw = options.get(key)
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in (*FALSE_WORDS, ""):
+        return False
+    raise ConfigError(f"option {key}={raw!r} must be true or false: one of "
+                      f"{', '.join((*TRUE_WORDS, *FALSE_WORDS))}",
+                      hint=hint or f"e.g. -o {key}=true")
 
 
 class Sink(Protocol):

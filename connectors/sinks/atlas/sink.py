@@ -47,7 +47,7 @@ from lineage.audit.context import push_context
 from lineage.errors import ConfigError, SinkError
 from lineage.ids import strip_credentials
 from lineage.model import NodeKind
-from lineage.plugins import PushContext, PushResult
+from lineage.plugins import PushContext, PushResult, option_flag
 from lineage.serialize import digest, dumps_str, loads
 
 if TYPE_CHECKING:
@@ -74,8 +74,6 @@ ENTITY_STATE = ("e", "g", "c", "b", "a", "u")
 # guids per delete request: they travel in the URL (Atlas's Jetty takes a few kB of it)
 DELETE_BATCH = 50
 GUID_NOT_FOUND = "ATLAS-404-00-005"  # Atlas holds no entity with that guid
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
 
 @dataclass
@@ -107,19 +105,6 @@ def _secret(value: Any) -> str | None:
     if value is None:
         return None
     return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-
-
-def _flag(opts: dict[str, Any], key: str, hint: str) -> bool:
-    """A true-or-false ``-o KEY=VALUE`` (``--full`` gives True): ``true``/``yes``/``1``/
-    ``on`` or ``false``/``no``/``0``/``off``, any case; anything else is refused."""
-    raw = opts.get(key)
-    if raw is None or isinstance(raw, bool):
-        return bool(raw)
-    text = str(raw).strip().lower()
-    if text not in _TRUE + _FALSE:
-        raise ConfigError(f"Atlas option {key} must be true or false (got {text!r})",
-                          hint=hint)
-    return text in _TRUE
 
 
 def resolve_settings(ctx: PushContext) -> AtlasSettings:
@@ -182,8 +167,8 @@ def resolve_settings(ctx: PushContext) -> AtlasSettings:
     if not math.isfinite(timeout) or timeout <= 0:
         raise ConfigError(f"Atlas option timeout must be a number of seconds above 0 (got "
                           f"{str(raw_timeout)!r})", hint="e.g. -o timeout=60")
-    full = _flag(opts, "full", "e.g. -o full=true, or --full")
-    remove_stale = _flag(opts, "remove_stale", "e.g. -o remove_stale=true")
+    full = option_flag(opts, "full", hint="e.g. -o full=true, or --full")
+    remove_stale = option_flag(opts, "remove_stale")
     clean = strip_credentials(url).rstrip("/")
     # a URL copied from a REST example (http://host:21000/api/atlas/v2): the server's root is
     # meant, the client adds the API path itself

@@ -45,6 +45,7 @@ import orjson
 
 from lineage.errors import ConfigError, InputError, LineageError, SinkError
 from lineage.plugins import PushContext, PushResult
+from lineage.plugins import option_flag as read_flag
 from lineage.runtime import gc_paused
 
 log = logging.getLogger("lineage.sinks.datahub")
@@ -746,22 +747,11 @@ def _resolve(ctx: PushContext, path: str | os.PathLike[str]) -> Path:
     return p if p.is_absolute() else (ctx.repo_path / p)
 
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
-
-
 def option_flag(options: dict[str, Any], key: str) -> bool:
-    """A true-or-false ``-o KEY=VALUE`` (``--full`` gives True): ``false``, ``no``, ``0``,
-    ``off`` are false (any case), not a non-empty string that Python would take as true."""
-    raw = options.get(key)
-    if raw is None or isinstance(raw, bool):
-        return bool(raw)
-    text = str(raw).strip().lower()
-    if text not in _TRUE + _FALSE:
-        raise ConfigError(f"option {key}={raw!r} must be true or false",
-                          hint=f"e.g. --option {key}=true" + (", or --full" if key == "full"
-                                                               else ""))
-    return text in _TRUE
+    """A true-or-false ``-o KEY=VALUE`` as every sink reads one
+    (:func:`lineage.plugins.option_flag`); ``full`` is also ``lineage push --full``."""
+    return read_flag(options, key, hint="e.g. -o full=true, or --full" if key == "full"
+                     else None)
 
 
 def option_batch_size(ctx: PushContext, default: int) -> int:
