@@ -46,6 +46,12 @@ transaction, and adds:
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
   sorts first (``gto`` → ``mlflow``) and carries ``by`` and ``hash``.
 
+* **documents** — a document record of a repository file, pinned by its content hash, gets
+  the DEFINES edge from the first harvested commit that holds that content at its path
+  (``by: content_hash``), so the catalog links the version the record pins rather than the
+  file as it is now. A document recorded before its file was committed is pinned by the
+  first join after the commit; one whose content no commit holds is not pinned.
+
 Withdrawals: every join is derived again from what the store holds each time it runs; the
 edges an earlier join derived that it no longer derives (a run's later event names another
 commit, an input or output is gone) are withdrawn (:class:`lineage.store.Withdrawal`), except
@@ -311,12 +317,12 @@ class JoinsHarvester:
     name: ClassVar[str] = NAME
 
     def enabled(self, ctx: HarvestContext) -> bool:
-        """Only when something was written since the last join and there is a run or model
-        version to join (a git-only repository never lists this step)."""
+        """Only when something was written since the last join and there is a run, model
+        version or document to join (a git-only repository never lists this step)."""
         if _nothing_new(ctx):
             return False
         row = ctx.store.conn.execute(
-            "SELECT 1 FROM nodes WHERE kind IN ('run', 'model') LIMIT 1").fetchone()
+            "SELECT 1 FROM nodes WHERE kind IN ('run', 'model', 'document') LIMIT 1").fetchone()
         return row is not None
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Edge | Withdrawal]:
@@ -343,11 +349,39 @@ class JoinsHarvester:
         yield from keep(artifacts)
         yield from keep(self._produced(ctx, artifacts, commits))
         yield from keep(self._same_as(ctx, artifacts))
+        yield from keep(self._document_pins(ctx))
         for key in sorted(earlier.keys() - derived):
             if earlier[key]:  # the run's own source states it too (its full sha now)
                 continue
             yield Withdrawal(*key)
         ctx.set_watermark("head", head)
+
+    def _document_pins(self, ctx: HarvestContext) -> Iterator[Edge]:
+        """Documents of repository files → the DEFINES edge from the first commit holding
+        their content (see the module docstring). A pin found before is kept as it is; git is
+        read only for documents not pinned yet."""
+        from lineage.records import document_path, is_url
+
+        conn = ctx.store.conn
+        pinned = dict(conn.execute(
+            "SELECT target, source FROM edges WHERE target >= 'document:' AND "
+            "target < 'document;' AND kind = 'defines' AND "
+            "json_extract(attrs, '$.by') = 'content_hash'").fetchall())
+        todo: dict[str, list[tuple[str, str]]] = {}
+        for nid, uri, digest in conn.execute(
+                "SELECT id, json_extract(attrs, '$.uri'), json_extract(attrs, "
+                "'$.content_hash') FROM nodes WHERE kind = 'document' ORDER BY id"):
+            if nid in pinned:
+                yield Edge.make(EdgeKind.DEFINES, pinned[nid], nid, by="content_hash")
+            elif isinstance(uri, str) and isinstance(digest, str) and ":" in digest \
+                    and not is_url(uri) and document_path(uri, ctx.repo_path) is not None:
+                todo.setdefault(uri, []).append((nid, digest.lower()))
+        for path, docs in todo.items():
+            first = _first_commits_holding(ctx, path, {d for _, d in docs})
+            for nid, digest in docs:
+                sha = first.get(digest)
+                if sha is not None and ctx.store.has_node(f"commit:{sha}"):
+                    yield Edge.make(EdgeKind.DEFINES, f"commit:{sha}", nid, by="content_hash")
 
     def _abbreviated(self, ctx: HarvestContext) -> dict[str, tuple[str, Edge]]:
         """OpenLineage runs whose ``sourceCodeLocation.version`` abbreviates a commit (``git
@@ -538,6 +572,40 @@ def _artifact_edges(store: Store, joined: list[Edge]) -> list[Edge]:
 _RUN_TARGETS = "e.target >= 'run:' AND e.target < 'run;'"
 
 
+def _first_commits_holding(ctx: HarvestContext, path: str,
+                           digests: set[str]) -> dict[str, str]:
+    """``algo:hex`` content hash → the oldest commit (of any ref) whose version of ``path``
+    has that content, for the hashes asked; read from git (the commits that changed the path,
+    then their blobs in one ``cat-file --batch``). Empty when git cannot say."""
+    import hashlib
+
+    from connectors.harvesters.dvc import _cat_paths
+    from lineage.records import normalize_uri
+
+    path = normalize_uri(path)
+    algos = {d.split(":", 1)[0] for d in digests} & {"sha256", "md5"}
+    if not algos:
+        return {}
+    try:
+        log = subprocess.run(
+            ["git", "--literal-pathspecs", "-C", str(ctx.repo_path), "log", "--all",
+             "--reverse", "--format=%H",
+             "--no-renames", "--", path], capture_output=True, check=True, timeout=120)
+        shas = log.stdout.decode().split()
+        blobs = _cat_paths(ctx.repo_path, [f"{sha}:{path}" for sha in shas]) if shas else []
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    out: dict[str, str] = {}
+    for sha, hit in zip(shas, blobs, strict=True):
+        if hit is None:  # deleted there, or a folder
+            continue
+        for algo in algos:
+            digest = f"{algo}:{hashlib.new(algo, hit[1], usedforsecurity=False).hexdigest()}"
+            if digest in digests:
+                out.setdefault(digest, sha)
+    return out
+
+
 def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
     """The edges a join derived (each kind carries its own mark: ``via``, ``abbrev``,
     ``joined``, ``by``) → whether another source states the same edge too: a CODE edge from
@@ -554,7 +622,11 @@ def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
         "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') = 'commit') OR "
         "(e.kind = 'produced' AND e.source LIKE 'run:openlineage:%' AND "
         "json_extract(e.attrs, '$.by') IN ('hash', 'commit', 'uri')) OR "
-        "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') = 'artifact_hash')")
+        "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') = 'artifact_hash') "
+        "UNION ALL "
+        "SELECT source, target, kind, NULL FROM edges WHERE target >= 'document:' AND "
+        "target < 'document;' AND kind = 'defines' AND "
+        "json_extract(attrs, '$.by') = 'content_hash'")
     return {(s, t, k): k == "code" and isinstance(sha, str) and f"commit:{sha.lower()}" == s
             for s, t, k, sha in rows}
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from lineage import api
 from lineage.cli.main import app
+from tests.conftest import GitRepo
 
 pytest.importorskip("datahub")
 
@@ -45,14 +46,28 @@ def _catalog(repo: Path) -> Any:
     return read_lite(repo / ".lineage" / "datahub-lite.db")
 
 
+def _sha256_at(repo: Path, sha: str, path: str) -> str:
+    import hashlib
+    import subprocess
+
+    blob = subprocess.run(["git", "-C", str(repo), "show", f"{sha}:{path}"],
+                          capture_output=True, check=True).stdout
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
 def test_a_model_card_in_the_repository_is_a_link_to_its_page(quickstart_demo: Path) -> None:
+    """The link is the page of the version the record pins: at the first commit holding
+    that content, not the file as it is on the default branch today."""
     links = {e["url"]: e["description"]
              for e in _lite_get(quickstart_demo, V1)["institutionalMemory"]["elements"]}
-    card = f"{WEB}/blob/HEAD/docs/model_card.md"
-    assert card in links
+    [card] = [u for u in links if u.endswith("/docs/model_card.md")]
+    sha = card.removeprefix(f"{WEB}/blob/").removesuffix("/docs/model_card.md")
+    assert len(sha) == 40 and sha != "HEAD"
     with api.open_store(quickstart_demo) as store:
         record = store.get_node("document:churn-v1.0.0-model-card")
     assert record is not None
+    assert _sha256_at(quickstart_demo, sha, "docs/model_card.md") == \
+        record.attrs["content_hash"]
     assert record.attrs["content_hash"] in links[card]
     assert links[card].endswith("repository file docs/model_card.md")
 
@@ -101,3 +116,58 @@ def test_the_link_needs_one_repository_with_a_web_page() -> None:
     # two repositories: which one holds the file is not known
     assert _links(("repository:github.com/acme/churn", None),
                   ("repository:gitlab.com/acme/features", None)) == []
+
+
+def test_a_document_link_is_pinned_to_the_commit_holding_the_recorded_content(
+        git_repo: GitRepo, tmp_path: Path) -> None:
+    """Recorded before its file is committed, a document links to the default branch; once
+    committed, the next harvest pins it to that commit, and an edit of the file after the
+    record (committed or not) leaves the link at the version the record pins."""
+    git_repo.write("README.md", "churn\n")
+    git_repo.commit("init")
+    git_repo.git("remote", "add", "origin", "https://github.com/acme/churn.git")
+    api.init(git_repo.path)
+    git_repo.write("docs/card.md", "# churn model card\n\nv1\n")
+    lite = tmp_path / "catalog.db"
+    group = "urn:li:mlModelGroup:(urn:li:dataPlatform:dvc,churn,PROD)"
+
+    def links() -> list[str]:
+        r = runner.invoke(app, ["push", str(lite), "--repo", str(git_repo.path)])
+        assert r.exit_code == 0, r.output
+        from datahub.lite.lite_util import get_datahub_lite
+
+        from connectors.sinks.datahub.sink import lite_config
+
+        db = get_datahub_lite(lite_config(lite, read_only=True), read_only=True)
+        try:
+            memory = (db.get(group, None) or {}).get("institutionalMemory") or {}
+        finally:
+            db.close()
+        return [e["url"] for e in memory.get("elements", [])]
+
+    r = runner.invoke(app, ["record", "document", "--type", "model_card", "--uri",
+                            "docs/card.md", "--group", "churn", "--repo", str(git_repo.path)])
+    assert r.exit_code == 0, r.output
+    api.harvest(git_repo.path)
+    assert links() == ["https://github.com/acme/churn/blob/HEAD/docs/card.md"]
+
+    pinned = git_repo.commit("add the model card")
+    git_repo.write("docs/card.md", "# churn model card\n\nv2\n")
+    git_repo.commit("model card v2")
+    api.harvest(git_repo.path)
+    assert links() == [f"https://github.com/acme/churn/blob/{pinned}/docs/card.md"]
+
+    # joined again (another record): the pin is kept as it is; nothing new: a re-push
+    # writes nothing
+    r = runner.invoke(app, ["record", "document", "--type", "datasheet", "--uri",
+                            "https://wiki.example.com/churn-data", "--group", "churn",
+                            "--repo", str(git_repo.path)])
+    assert r.exit_code == 0, r.output
+    api.harvest(git_repo.path)
+    assert sorted(links()) == [f"https://github.com/acme/churn/blob/{pinned}/docs/card.md",
+                               "https://wiki.example.com/churn-data"]
+    api.harvest(git_repo.path)
+    r = runner.invoke(app, ["push", str(lite), "--json", "--repo", str(git_repo.path)])
+    assert r.exit_code == 0 and json.loads(r.stdout)["written"] == 0, r.output
+    with api.open_store(git_repo.path) as store:
+        assert store.verify().ok

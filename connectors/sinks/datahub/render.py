@@ -1371,15 +1371,21 @@ class _Planner:
             a = self.attrs(d)
             doc = {"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
                    "title": a.get("title"), "hash": a.get("content_hash")}
-            link = self.repository_file_link(a.get("uri"))
+            # the commit that first holds the content the record pins (joins), if any
+            pins = sorted(c.removeprefix("commit:")
+                          for c in self.g.predecessors(d, EdgeKind.DEFINES)
+                          if c.startswith("commit:"))
+            link = self.repository_file_link(a.get("uri"), pins[0] if len(pins) == 1 else None)
             if link:  # (absent otherwise: a document of a URL keeps its view)
                 doc["link"] = link
             docs.append(doc)
         return docs
 
-    def repository_file_link(self, uri: Any) -> str | None:
+    def repository_file_link(self, uri: Any, commit: str | None = None) -> str | None:
         """The web page of a document given as a path in the repository (``docs/model_card.md``)
-        on the repository's host, at its default branch (``<repo>/blob/HEAD/<path>``; the link's
+        on the repository's host: at ``commit``, the first commit holding the content the
+        record pins (``<repo>/blob/<sha>/<path>``), else at its default branch
+        (``<repo>/blob/HEAD/<path>``: a document not committed when harvested; the link's
         description carries the content hash the record pins); None for a URL, an absolute or
         escaping path, or when the store holds no single repository with a web address."""
         if not isinstance(uri, str) or not uri or _is_url(uri):
@@ -1397,7 +1403,7 @@ class _Planner:
             return None
         from urllib.parse import quote
 
-        return f"{hit}/blob/HEAD/{quote(path)}"
+        return f"{hit}/blob/{commit or 'HEAD'}/{quote(path)}"
 
     def group_governance(self, group_nid: str) -> dict[str, Any]:
         hit = self._cache.get(("gov", group_nid))
