@@ -125,19 +125,11 @@ def test_datasets_pushed_before_the_move_are_stale_then_removed(
 def test_a_removed_entity_rendered_again_comes_back(git_repo: GitRepo, tmp_path: Path) -> None:
     """The remote removed again: the root-commit identity is the current one once more, and
     the datasets a push soft-deleted are brought back (``status.removed`` false)."""
-    dvc_pipeline(git_repo)
-    api.init(git_repo.path)
-    api.harvest(git_repo.path)
-    lite = tmp_path / "catalog.db"
-    root = git_repo.git("rev-list", "--max-parents=0", "HEAD")
-    old = f"urn:li:dataset:(urn:li:dataPlatform:dvc,root:{root}/data/raw.csv,PROD)"
+    lite, root, old = _pipeline_harvested(git_repo, tmp_path)
     new = f"urn:li:dataset:(urn:li:dataPlatform:dvc,{NEW}/data/raw.csv,PROD)"
 
     def push() -> dict[str, Any]:
-        res = runner.invoke(app, ["push", str(lite), "--json", "-o", "remove_stale=true",
-                                  "--repo", str(git_repo.path)])
-        assert res.exit_code == 0, res.output
-        return json.loads(res.stdout)  # type: ignore[no-any-return]
+        return _push_lite(git_repo, lite, "-o", "remove_stale=true")
 
     push()
     git_repo.git("remote", "add", "origin", URL)
@@ -214,12 +206,7 @@ def test_a_fresh_store_brings_back_what_another_store_removed(git_repo: GitRepo,
     ingestion marks every entity it emits ``removed: false``."""
     import shutil
 
-    dvc_pipeline(git_repo)
-    api.init(git_repo.path)
-    api.harvest(git_repo.path)
-    lite = tmp_path / "catalog.db"
-    root = git_repo.git("rev-list", "--max-parents=0", "HEAD")
-    old = f"urn:li:dataset:(urn:li:dataPlatform:dvc,root:{root}/data/raw.csv,PROD)"
+    lite, root, old = _pipeline_harvested(git_repo, tmp_path)
     _push_lite(git_repo, lite)
     git_repo.git("remote", "add", "origin", URL)
     api.harvest(git_repo.path)
@@ -242,3 +229,14 @@ def _push_lite(repo: GitRepo, lite: Path, *extra: str) -> dict[str, Any]:
     res = runner.invoke(app, ["push", str(lite), "--json", "--repo", str(repo.path), *extra])
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)  # type: ignore[no-any-return]
+
+
+def _pipeline_harvested(repo: GitRepo, tmp_path: Path) -> tuple[Path, str, str]:
+    """A DVC pipeline harvested, no remote yet: the catalog file to push to, the root commit
+    (the repository's identity) and the urn of ``data/raw.csv`` under it."""
+    dvc_pipeline(repo)
+    api.init(repo.path)
+    api.harvest(repo.path)
+    root = repo.git("rev-list", "--max-parents=0", "HEAD")
+    return (tmp_path / "catalog.db", root,
+            f"urn:li:dataset:(urn:li:dataPlatform:dvc,root:{root}/data/raw.csv,PROD)")
