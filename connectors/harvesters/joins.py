@@ -22,7 +22,11 @@ transaction, and adds:
   track the path (``dvc remove``: the walk would find what an ancestor recorded) — the commit
   holds no DVC file that could record it, or those it holds are all readable and list no
   entry for it while they do record it where its versions were defined. A file no parser
-  can read says nothing: the walk answers.
+  can read says nothing: the walk answers. A DVC experiment's inputs are not joined: they are
+  the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
+  is pinned by it already; one without (``ds://``, a dependency DVC could not hash) stays
+  pinned ``none``: the run's commit is the experiment's baseline, and what the baseline or an
+  ancestor records is not what the experiment read.
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
@@ -59,7 +63,9 @@ a CODE edge the run's own source now states (its full sha).
 
 Incremental: it remembers the event-log head it last joined at and does nothing while no
 other harvester or record has written an event since (its own events and pushes do not
-count), so a harvest with nothing new joins nothing and repeats no warning.
+count), so a harvest with nothing new joins nothing and repeats no warning; except once after
+the joins' rules changed (``RULES_VERSION``), so a store joined before loses what they no
+longer derive.
 """
 
 from __future__ import annotations
@@ -82,6 +88,14 @@ if TYPE_CHECKING:
     from lineage.store import Store
 
 NAME = "joins"
+# what the joins derive: a new value makes the next harvest derive every join again, whatever
+# was written since, so a store joined before loses the joins no longer derived (withdrawn).
+# 2: a DVC experiment's inputs are not joined (its dvc.lock's entry without a hash was pinned
+# to the version its baseline recorded)
+RULES_VERSION = "2"
+# runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
+# strong pin, an entry without one says DVC recorded no content for what they read
+_LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
 MAX_WALK = 200_000  # commits visited per lookup before falling back to commit times
 _PROBES = 3  # defining commits per path read to check its DVC files record it
 
@@ -355,6 +369,8 @@ class JoinsHarvester:
                 continue
             yield Withdrawal(*key)
         ctx.set_watermark("head", head)
+        if ctx.watermark("rules") != RULES_VERSION:
+            ctx.set_watermark("rules", RULES_VERSION)
 
     def _document_pins(self, ctx: HarvestContext) -> Iterator[Edge]:
         """Documents of repository files → the DEFINES edge from the first commit holding
@@ -416,7 +432,9 @@ class JoinsHarvester:
             f"{_RUN_TARGETS} AND json_extract(attrs, '$.path') IS NOT NULL AND "
             "coalesce(json_extract(attrs, '$.pin'), '') != 'strong' ORDER BY target, source")
         runs: dict[str, dict[str, Any]] = {}
-        found = [(source, target, loads(raw)) for source, target, raw in rows.fetchall()]
+        # an experiment's inputs are what its own dvc.lock records: not joined (see above)
+        found = [(source, target, loads(raw)) for source, target, raw in rows.fetchall()
+                 if not target.startswith(_LOCK_RUNS)]
         for _source, target, _attrs in found:
             if target not in runs:
                 node = ctx.store.get_node(target)
@@ -636,8 +654,8 @@ def _nothing_new(ctx: HarvestContext) -> bool:
     taken the head) and pushes (they write no fact): joining again would find nothing and
     repeat its warnings."""
     mark = ctx.watermark("head")
-    if mark is None or not mark.isdigit():
-        return False
+    if mark is None or not mark.isdigit() or ctx.watermark("rules") != RULES_VERSION:
+        return False  # never joined, or joined by rules that have changed since
     if int(mark) == ctx.store.head()[0]:
         return True
     row = ctx.store.conn.execute(
