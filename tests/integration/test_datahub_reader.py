@@ -119,6 +119,41 @@ def test_read_rest_wrong_token_is_exit_3_without_the_token() -> None:
     assert "DATAHUB_GMS_TOKEN" in str(err.value) and "wrong-token-xyz" not in str(err.value)
 
 
+@pytest.mark.parametrize(("opts", "says"), [
+    ({"full": "ture"}, "option full='ture' must be true or false"),
+    ({"hops": "four"}, "option hops='four' must be a whole number of 0 or more"),
+    ({"hops": -1}, "option hops=-1 must be a whole number of 0 or more"),
+])
+def test_read_rest_refuses_a_bad_option_before_asking_the_server(opts, says) -> None:
+    """A mistyped ``full`` read as false searched only the ML entities in silence, and a
+    ``hops`` that is no number was reported as a GMS error."""
+    from lineage.errors import ConfigError
+
+    with running_gms(token="tok-123") as gms:
+        with pytest.raises(ConfigError) as err:
+            read_rest(gms.url, "tok-123", **opts)
+        asked = list(gms.requests)
+    assert str(err.value.message).startswith(says), err.value.message
+    assert err.value.exit_code == 2 and asked == []
+
+
+def test_read_rest_full_true_reads_every_mapped_type() -> None:
+    from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+    with running_gms(token="tok-123") as gms:
+        em = DataHubRestEmitter(gms.url, token="tok-123", openapi_ingestion=False)
+        em.emit_mcps(mlflow_style_mcps())
+        em.close()
+
+        def searches(**opts: str) -> int:
+            before = len(gms.requests)
+            check_mlflow_graph(read_rest(gms.url, "tok-123", **opts))
+            return sum(1 for r in gms.requests[before:] if "graphql" in r.path)
+
+        seeds = searches(full="off")
+        assert seeds and all(searches(full=word) > seeds for word in ("yes", "on", "TRUE"))
+
+
 # -- round trip: fixed graph → render → DataHub Lite (the push target) → read_lite ---------------
 AUDIT_EDGES = {
     EdgeKind.VERSION_OF, EdgeKind.PRODUCED, EdgeKind.INPUT, EdgeKind.CODE, EdgeKind.TAGGED,

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.sinks.datahub.render import is_short_name
 from lineage import ids
-from lineage.errors import ConfigError, SinkError
+from lineage.errors import ConfigError, LineageError, SinkError
 from lineage.graph import LineageGraph
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact, kind_of
 
@@ -1217,6 +1217,10 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     cfg = config
     if cfg is None and (server is None or token is None):
         _, cfg = _config_for(repo)
+    from lineage.plugins import option_flag
+
+    option_flag(opts, "full")  # (a bad option is said before any network call)
+    _hops(opts)
     options = {**opts, "server": server, "token": token}
     s = rest_settings(options, cfg)
     from datahub.ingestion.graph.client import DataHubGraph
@@ -1231,7 +1235,7 @@ def read_rest(server: str | None = None, token: str | None = None, *,
         raise classify(exc, s) from None
     try:
         got = graph_from_mcps(_fetch(graph, opts))
-    except SinkError:
+    except LineageError:
         raise
     except Exception as exc:
         raise classify(exc, s) from None
@@ -1260,6 +1264,19 @@ def _refs(obj: Any, out: set[str]) -> None:
             _refs(v, out)
 
 
+def _hops(opts: dict[str, Any]) -> int:
+    """The ``hops`` option: how many steps out of the ML entities the reader follows."""
+    raw = opts.get("hops", 4)
+    try:
+        hops = int(raw)
+    except (TypeError, ValueError):
+        hops = -1
+    if hops < 0:
+        raise ConfigError(f"option hops={raw!r} must be a whole number of 0 or more",
+                          hint="e.g. hops=4, the default")
+    return hops
+
+
 def _fetch(graph: Any, opts: dict[str, Any]) -> list[Any]:
     """MCPs of the ML entities of a GMS and of everything they reference.
 
@@ -1268,14 +1285,16 @@ def _fetch(graph: Any, opts: dict[str, Any]) -> list[Any]:
     their aspects name (runs, datasets, jobs, incidents, experiments) a few hops out.
     ``full=true`` searches every entity type the reader maps instead.
     """
-    types = opts.get("entity_types") or (ENTITY_TYPES if str(opts.get("full", "")).lower()
-                                         in ("1", "true", "yes") else SEED_TYPES)
+    from lineage.plugins import option_flag
+
+    types = opts.get("entity_types") or (ENTITY_TYPES if option_flag(opts, "full")
+                                         else SEED_TYPES)
     todo: set[str] = set()
     for entity_type in types:
         todo.update(graph.get_urns_by_filter(entity_types=[entity_type]))
     seen: set[str] = set()
     mcps: list[Any] = []
-    hops = int(opts.get("hops", 4))
+    hops = _hops(opts)
     for _ in range(hops + 1):
         batch = sorted(todo - seen)
         if not batch:
