@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.sinks.datahub.render import is_short_name
 from lineage import ids
-from lineage.errors import ConfigError, LineageError, SinkError
+from lineage.errors import ConfigError, LineageError
 from lineage.graph import LineageGraph
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact, kind_of
 
