@@ -390,8 +390,6 @@ def log_(repo: Path | None = RepoOpt,
 
     Example:  lineage log -n 5
     """
-    from rich.table import Table
-
     from lineage import api
 
     with handle_errors():
@@ -404,14 +402,69 @@ def log_(repo: Path | None = RepoOpt,
     if not events:
         console.print("The event log is empty: nothing harvested, recorded or pushed yet.")
         return
-    table = Table(title="Event log")
-    for col in ("seq", "time (UTC)", "kind", "actor", "summary", "hash"):
-        # ids are never cut short (an ellipsis would make two of them look alike): folded
-        table.add_column(col, no_wrap=col in ("seq", "time (UTC)", "hash"), overflow="fold")
-    for e in events:
-        table.add_row(str(e.seq), e.ts[:19].replace("T", " "), e.kind, e.actor,
-                      _event_summary(e.kind, e.payload), e.hash[:12])
-    console.print(table, markup=False)
+    console.print(_EventLog([(str(e.seq), e.ts[:19].replace("T", " "), e.kind, e.actor,
+                              _event_summary(e.kind, e.payload), e.hash[:12])
+                             for e in events]))
+
+
+class _EventLog:
+    """The events as a table when every cell fits whole (the summary wrapped at its words),
+    else stacked (an 80-column terminal, a CI log): each event on a line of fixed-width
+    fields, its summary on the lines below. Ids, emails and hashes are never cut: an id
+    broken over two lines cannot be searched for or pasted back."""
+
+    COLUMNS = ("seq", "time (UTC)", "kind", "actor", "summary", "hash")
+    SUMMARY = 4
+    SUMMARY_MIN = 30  # the narrowest summary column the table is shown with
+
+    def __init__(self, rows: list[tuple[str, ...]]) -> None:
+        self.rows = rows
+
+    def _width(self, i: int) -> int:
+        return max(len(x) for x in (self.COLUMNS[i], *(r[i] for r in self.rows)))
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.table import Table
+
+        width = options.max_width
+        # a box table takes 3 characters per column and 1 more: borders and padding
+        fixed = sum(self._width(i) for i in range(len(self.COLUMNS)) if i != self.SUMMARY)
+        room = width - fixed - 3 * len(self.COLUMNS) - 1
+        longest = max(len(w) for r in self.rows for w in [*r[self.SUMMARY].split(), "summary"])
+        # a summary squeezed into a dozen columns reads as badly as one cut: stacked then
+        if room >= max(longest, min(self.SUMMARY_MIN, self._width(self.SUMMARY))):
+            table = Table(title="Event log")
+            for i, col in enumerate(self.COLUMNS):
+                if i == self.SUMMARY:  # wrapped at its words, in the room left
+                    table.add_column(col, width=min(room, self._width(i)))
+                else:
+                    table.add_column(col, no_wrap=True)
+            for row in self.rows:
+                table.add_row(*row)
+            yield table
+            return
+        yield from self._stacked(console, width)
+
+    def _stacked(self, console: Any, width: int) -> Any:
+        from rich.text import Text
+
+        w = [self._width(i) for i in range(3)] + [self._width(5)]
+        yield Text("Event log", style="italic")
+        yield Text("  ".join([self.COLUMNS[0].rjust(w[0]), self.COLUMNS[1].ljust(w[1]),
+                              self.COLUMNS[2].ljust(w[2]), self.COLUMNS[5].ljust(w[3]),
+                              self.COLUMNS[3]]), style="bold")
+        indent = " " * (w[0] + 2)  # under the time: the seq column stays clear
+        for seq, ts, kind, actor, summary, h in self.rows:
+            head = "  ".join([seq.rjust(w[0]), ts.ljust(w[1]), kind.ljust(w[2]),
+                              h.ljust(w[3]), actor])
+            for n, line in enumerate(Text(head).wrap(console, width, overflow="fold")):
+                line.rstrip()
+                # an actor too long for the line goes below, under the time
+                yield line if n == 0 else Text.assemble(indent, line)
+            room = max(20, width - len(indent))
+            for line in Text(summary).wrap(console, room, overflow="fold"):
+                line.rstrip()
+                yield Text.assemble(indent, line)
 
 
 def _event_summary(kind: str, p: dict[str, Any]) -> str:

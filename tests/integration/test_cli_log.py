@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
-from lineage.cli.main import app
+from lineage.cli.main import _event_summary, app
 from tests.conftest import GitRepo
 
 runner = CliRunner()
@@ -49,3 +53,26 @@ def test_each_event_says_what_it_did(git_repo: GitRepo) -> None:
     assert "failed" not in rows["4"].replace("0 failed", ""), rows
     # a refused push does not look like one that worked
     assert "datahub-rest" in rows["5"] and "failed" in rows["5"], rows
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_ids_emails_and_hashes_are_never_broken(quickstart_demo: Path, columns: int) -> None:
+    """An id broken over two lines (``run:lineag`` / ``e:4f05…``) cannot be searched for or
+    given back to ``lineage show``: at 80 columns (a CI log) and at 120 each is whole."""
+    res = runner.invoke(app, ["log", "--json"])
+    assert res.exit_code == 0, res.output
+    events = json.loads(res.stdout)
+    whole = {e["actor"] for e in events} | {e["hash"][:12] for e in events}
+    whole |= {e["payload"]["node"] for e in events if e["kind"] == "record"}
+    assert any(x.startswith("run:lineage:") for x in whole), whole
+    res = runner.invoke(app, ["log"], env={"COLUMNS": str(columns)})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert all(len(x) <= columns for x in lines), res.stdout
+    words = set(res.stdout.replace("│", " ").split())
+    assert whole <= words, (sorted(whole - words), res.stdout)
+    # a summary reads as a sentence, not a word a line (`datahub-li / te ok: 0 / written, …`)
+    push = next(e for e in events if e["kind"] == "push")
+    summary = _event_summary("push", push["payload"]).split()
+    held = [x for x in lines if any(w in x.replace("│", " ").split() for w in summary)]
+    assert len(held) <= 2 and " ".join(summary[:3]) in held[0], res.stdout
