@@ -231,10 +231,13 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     :func:`lineage.records.run_ref`); a full commit sha; ``name@version`` (a model version); a
     model group name (its latest version, :func:`latest_model_version`); a git revision
     (``HEAD``, a branch, a tag, ``HEAD~1``: the commit it names, which the store must have
-    harvested); a prefix of at least 4 characters that one commit starts with; a data path
-    (the version in force, :func:`current_data_version`). A prefix several commits start
-    with, when no data path matches either, raises :class:`AmbiguousRefError` listing them,
-    as git does. A model name or version that is also a git revision naming another commit
+    harvested); a record's or run's id without its kind, as ``show`` and ``audit`` print it
+    (``churn-prod-2026-01-20`` is ``deployment:churn-prod-2026-01-20`` when no other record
+    has that id and no commit's sha starts with it; else a :class:`ConfigError` naming
+    each); a prefix of at least 4 characters that one commit starts with; a data path (the
+    version in force, :func:`current_data_version`). A prefix several commits start with,
+    when no data path matches either, raises :class:`AmbiguousRefError` listing them, as git
+    does. A model name or version that is also a git revision naming another commit
     than the version's (a branch ``churn``) raises :class:`ConfigError` naming both; a GTO
     tag (``churn@v1.0.0``) names its own version's commit and is no ambiguity.
 
@@ -277,6 +280,18 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     prefix = f"commit:{ref.lower()}"
     hits = sorted(n for n in graph.node_ids(NodeKind.COMMIT) if n.startswith(prefix)) \
         if len(ref) >= 4 else []
+    records = _records_named(graph, ref)
+    if records:
+        if len(records) == 1 and not hits:
+            return records[0]
+        if hits:
+            raise ConfigError(
+                f"{ref!r} is ambiguous: it is the id of {_listing(records)} and the start of "
+                f"{_count_commits(len(hits))}",
+                hint=f"type {' or '.join(records)} for the record, or more characters of the "
+                     "sha for the commit")
+        raise ConfigError(f"{ref!r} is the id of {len(records)} records: {_listing(records)}",
+                          hint=f"type one of them: {' or '.join(records)}")
     if len(hits) == 1:
         return hits[0]
     path = ref.rstrip("/")
@@ -296,9 +311,35 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
 
     names = [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
     names += [n.attrs.get("path", "") for n in graph.nodes(NodeKind.DATA)]
+    names += [n.split(":", 1)[1] for k in _RECORD_KINDS for n in graph.node_ids(k)]
     close = difflib.get_close_matches(ref, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else "see `lineage export` for every node id"
     raise ConfigError(f"nothing in the lineage graph matches {ref!r}", hint=hint)
+
+
+# the kinds whose ids ``lineage show`` and ``lineage audit`` print without their kind
+# (``churn-prod-2026-01-20``, ``lineage:4f05…``): typed back, they name the node
+_RECORD_KINDS = (NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT,
+                 NodeKind.RETRAINING, NodeKind.ALERT, NodeKind.DOCUMENT, NodeKind.RUN)
+
+
+def _records_named(graph: LineageGraph, ref: str) -> list[str]:
+    """The record (and run) nodes whose id, without its kind, is ``ref``."""
+    found = [f"{k}:{ref}" for k in _RECORD_KINDS if f"{k}:{ref}" in graph]
+    if not found and ref.startswith("openlineage:"):  # a UUID runId under another spelling
+        from lineage.records import run_ref
+
+        if (run := run_ref(f"run:{ref}")) in graph:
+            found = [run]
+    return found
+
+
+def _listing(ids: list[str]) -> str:
+    return ", ".join(ids[:-1]) + f" and {ids[-1]}" if len(ids) > 1 else ids[0]
+
+
+def _count_commits(n: int) -> str:
+    return "a commit's sha" if n == 1 else f"{n} commits' shas"
 
 
 def _group_version(graph: LineageGraph, group: str, as_of: datetime | None) -> str:

@@ -324,3 +324,41 @@ def test_an_alert_names_only_the_retrainings_the_audit_takes_as_its_follow_up(
     assert "credit" in alert["not_follow_up"][0]["why"], alert
     assert ("monitoring-active", "alert:drift-2") in {(f["rule"], f["subject"])
                                                       for f in gov["findings"]}
+
+
+# -- the ids show and audit print, given back to show -----------------------------------------
+def test_every_id_show_prints_can_be_given_back_to_show(quickstart_demo: Path) -> None:
+    """`show` prints records without their kind (``churn-prod-2026-01-20``, a run as
+    ``lineage:…``): typed back, each names its own node."""
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    ids = {r["id"] for key in ("runs", "approvals", "deployments", "assessments", "documents",
+                               "retraining", "alerts") for r in gov[key]}
+    ids |= {f["subject"] for f in gov["findings"] if not f["subject"].startswith("model:")}
+    assert {i.split(":", 1)[0] for i in ids} >= {"run", "approval", "deployment",
+                                                 "risk_assessment", "document", "retraining",
+                                                 "alert"}, ids
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-22")
+    for node in sorted(ids):
+        printed = node.split(":", 1)[1]
+        assert printed in out, (printed, out)
+        assert json.loads(_show(printed, "--json"))["node"] == node, printed
+
+
+def test_an_id_several_records_have_names_each_of_them(quickstart_demo: Path) -> None:
+    _record("approval", "--model", "churn@v1.1.0", "--env", "prod", "--approver",
+            "rita@example.com", "--role", "risk-officer", "--id", "churn-prod-2026-01-20")
+    res = runner.invoke(app, ["show", "churn-prod-2026-01-20"], env={"COLUMNS": "200"})
+    assert res.exit_code == 2, res.output
+    assert "is the id of 2 records" in res.output, res.output
+    assert "deployment:churn-prod-2026-01-20" in res.output, res.output
+    assert "approval:churn-prod-2026-01-20" in res.output, res.output
+    assert "did you mean 'churn@v1.1.0'" not in res.output
+    # and the prefixed id is the way through
+    assert json.loads(_show("approval:churn-prod-2026-01-20", "--json"))["node"] == \
+        "approval:churn-prod-2026-01-20"
+
+
+def test_a_mistyped_record_id_suggests_the_record(quickstart_demo: Path) -> None:
+    res = runner.invoke(app, ["show", "churn-v1.1.0-stagng"], env={"COLUMNS": "200"})
+    assert res.exit_code == 2, res.output
+    assert "did you mean 'churn-v1.1.0-staging'?" in res.output, res.output
