@@ -312,14 +312,16 @@ class LineageGraph:
     # commit ancestry would pull the whole git history into every provenance answer
     PROVENANCE_SKIP = (EdgeKind.PARENT, EdgeKind.CONTAINS)
 
-    def provenance(self, node_id: str) -> LineageGraph:
-        """The subgraph of everything upstream of ``node_id`` (a model version, data, commit).
+    def provenance(self, node_id: str, *, max_depth: int | None = None) -> LineageGraph:
+        """The subgraph of everything upstream of ``node_id`` (a model version, data, commit);
+        with ``max_depth``, of the nodes at most that many links upstream (0: the node alone).
 
         Commit parent links are not followed: the provenance of a model names the commit it was
         trained from, not that commit's whole history. ``same_as`` links (the same version in
         two registries) are followed both ways, so either spelling shows the whole chain.
         """
-        keep = self.upstream(node_id, skip_edges=self.PROVENANCE_SKIP) | {node_id}
+        keep = self.upstream(node_id, skip_edges=self.PROVENANCE_SKIP,
+                             max_depth=max_depth) | {node_id}
         return self.subgraph(keep)
 
     def subgraph(self, ids: Iterable[str]) -> LineageGraph:

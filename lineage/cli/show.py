@@ -20,14 +20,18 @@ from lineage.cli.common import (
     repo_path,
 )
 
+TREE_DEPTH = 12  # links the tree follows upstream without --depth
+
 
 def show(
     ref: str = typer.Argument(..., help="Model version (name@version), model name, data path, "
                               "commit sha, git revision (HEAD, a branch, a tag, HEAD~1), or "
                               "any node id."),
     repo: Path | None = RepoOpt,
-    depth: int = typer.Option(12, "--depth", metavar="N", min=0,
-                              help="Maximum depth of the tree."),
+    depth: int | None = typer.Option(
+        None, "--depth", metavar="N", min=0, show_default=False,
+        help="Follow at most N links upstream (0: the node alone); default: 12 for the "
+             "tree, everything with --json."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False, metavar="DATE",
         help="Read the records in force and the audit findings as of this date or time "
@@ -63,8 +67,8 @@ def show(
         finally:
             store.close()
     warnings = _not_yet(graph, node_id, now) if as_of is not None else []
-    prov = graph.provenance(node_id)
     if as_json:
+        prov = graph.provenance(node_id, max_depth=depth)
         doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
         if gov is not None:
             doc["governance"] = gov
@@ -74,7 +78,9 @@ def show(
         return
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
-    console.print(_provenance_tree(prov, node_id, depth, _notes(gov)))
+    prov = graph.provenance(node_id)
+    console.print(_provenance_tree(prov, node_id, TREE_DEPTH if depth is None else depth,
+                                   _notes(gov)))
     if gov is not None:
         for part in render_governance(gov):
             console.print()

@@ -362,3 +362,21 @@ def test_a_mistyped_record_id_suggests_the_record(quickstart_demo: Path) -> None
     res = runner.invoke(app, ["show", "churn-v1.1.0-stagng"], env={"COLUMNS": "200"})
     assert res.exit_code == 2, res.output
     assert "did you mean 'churn-v1.1.0-staging'?" in res.output, res.output
+
+
+def test_json_follows_as_many_links_as_depth_says(quickstart_demo: Path) -> None:
+    at = ("--as-of", "2026-01-22")
+    full = json.loads(_show("churn@v1.1.0", "--json", *at))
+    one = json.loads(_show("churn@v1.1.0", "--json", "--depth", "1", *at))
+    none = json.loads(_show("churn@v1.1.0", "--json", "--depth", "0", *at))
+    assert [n["id"] for n in none["nodes"]] == ["model:churn@v1.1.0"] and none["edges"] == []
+    direct = {e["source"] for e in full["edges"] if e["target"] == "model:churn@v1.1.0"}
+    assert {n["id"] for n in one["nodes"]} == direct | {"model:churn@v1.1.0"}
+    assert len(direct) + 1 < len(full["nodes"])
+    # what the tree shows at that depth: the same nodes
+    tree = _show("churn@v1.1.0", "--depth", "1").split("\n\n", 1)[0].splitlines()
+    assert len(tree) == len(direct) + 1 and all(x[:4] in ("├── ", "└── ") for x in tree[1:])
+    # the governance facts are the version's whatever the depth; no --depth is everything
+    assert one["governance"] == full["governance"]
+    assert json.loads(_show("churn@v1.1.0", "--json", "--depth", "12"))["nodes"] == \
+        full["nodes"]
