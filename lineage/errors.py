@@ -7,6 +7,7 @@
     │   └── StoreNotInitialized     no .lineage/ yet: run `lineage init`
     ├── InputError                  a file we read is malformed (file, line, field)
     ├── IntegrityError (exit 1)     the event log chain is broken
+    │   └── NotAStoreError          the file holds none of lineage's tables (not a store)
     ├── ValidationFailed (exit 1)   payloads failed validation before leaving (a bug report)
     └── SinkError (exit 3)          push target unreachable / refused (auth, 5xx)
 
@@ -68,6 +69,17 @@ class IntegrityError(LineageError):
     exit_code = 1
 
 
+class NotAStoreError(IntegrityError):
+    """A file that holds none of lineage's tables (another program's SQLite database, a file
+    that is not an SQLite database). At the store's own path the store was replaced: a failed
+    verify. Named by hand (``lineage verify --store``) it is most likely the wrong file: the
+    CLI says so (exit 2). ``what`` says what the file is instead."""
+
+    def __init__(self, message: str, *, what: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.what = what
+
+
 class ValidationFailed(LineageError):
     exit_code = 1
 
@@ -78,5 +90,6 @@ class SinkError(LineageError):
 
 __all__ = [
     "ConfigError", "InputError", "IntegrityError", "LineageError", "NotARepositoryError",
+    "NotAStoreError",
     "SinkError", "StoreError", "StoreNotInitialized", "ValidationFailed",
 ]

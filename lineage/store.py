@@ -56,7 +56,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from lineage.errors import IntegrityError, StoreError, StoreNotInitialized, StoreNotWritable
+from lineage.errors import (
+    IntegrityError,
+    NotAStoreError,
+    StoreError,
+    StoreNotInitialized,
+    StoreNotWritable,
+)
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.serialize import digest, dumps, dumps_str, loads, now_utc, sha256_hex, utc_iso
 
@@ -462,7 +468,9 @@ class Store:
         ``path``: the store's folder, or the store file itself (e.g. a copy filed under
         another name). A file that is not a lineage store (not a database, damaged, empty,
         another program's database, a schema version that cannot be read):
-        :class:`IntegrityError`.
+        :class:`IntegrityError`; a :class:`NotAStoreError` when it holds none of lineage's
+        tables (not an SQLite file, or a database without them: it never was a store, or was
+        replaced by another file), as opposed to a store damaged or with some tables dropped.
         """
         root, db = (path.parent, path) if path.is_file() else (path, path / DB_NAME)
         if not db.is_file():
@@ -470,6 +478,7 @@ class Store:
                 f"no lineage store at {path}",
                 hint="give the store's folder (.lineage) or its file (lineage.db); in a "
                      "repository without one, run `lineage init` first")
+        _require_sqlite(db)
         conn, note, scratch, unlocked = _read_only_connection(db)
         try:
             _require_store(conn, db, IntegrityError)
@@ -1991,19 +2000,64 @@ def _schema_version(conn: sqlite3.Connection, db: Path) -> int:
     return int(text)
 
 
+# every table a lineage store has ever had: a database holding none of them is no store
+_STORE_TABLES = ("meta", *_TRAIL, "watermarks", "cache", "state")
+_SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
 def _require_store(conn: sqlite3.Connection, db: Path, error: type[StoreError | IntegrityError]
                    ) -> None:
     """Raise ``error`` (and close ``conn``) unless ``db`` holds lineage's tables: an empty
-    file, or another program's SQLite database, is named as such and left as it is."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+    file, or another program's SQLite database (none of lineage's tables, nor a ``meta``
+    table with lineage's keys: a :class:`NotAStoreError` when ``error`` is an
+    :class:`IntegrityError`), is named as such and left as it is. A store whose ``meta``
+    table was dropped is an :class:`IntegrityError` naming it, however it was opened: its
+    other tables say it was a store."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    ours = tables & set(_STORE_TABLES) - {"meta"}
+    if "meta" in tables and (ours or _lineage_meta(conn)):
         return
     conn.close()
-    what = ("an empty file" if db.stat().st_size == 0 else
-            "an SQLite database without lineage's tables")
-    raise error(f"{db} is not a lineage store: it is {what}",
-                hint="if the store was lost, restore .lineage/ from a backup; otherwise "
-                     f"move {db.name} aside and rebuild it with `lineage init` and "
-                     "`lineage harvest`")
+    if ours:  # its other tables are there: a store changed outside lineage
+        raise IntegrityError(f"{db}: table meta is missing: it was changed outside lineage",
+                             hint="run `lineage verify`; restore .lineage/ from a backup, or "
+                                  "move it aside and rebuild it with `lineage init` and "
+                                  "`lineage harvest`")
+    hint = ("if the store was lost, restore .lineage/ from a backup; otherwise move "
+            f"{db.name} aside and rebuild it with `lineage init` and `lineage harvest`")
+    if db.stat().st_size == 0:
+        raise error(f"{db} is not a lineage store: it is an empty file", hint=hint)
+    what = "an SQLite database without lineage's tables"
+    if issubclass(NotAStoreError, error):
+        raise NotAStoreError(f"{db} is not a lineage store: it is {what}", what=what, hint=hint)
+    raise error(f"{db} is not a lineage store: it is {what}", hint=hint)
+
+
+def _lineage_meta(conn: sqlite3.Connection) -> bool:
+    """Whether the ``meta`` table holds one of lineage's keys (another program may have a
+    table of that name)."""
+    try:
+        return conn.execute("SELECT 1 FROM meta WHERE key IN ('schema_version', 'head')"
+                            ).fetchone() is not None
+    except sqlite3.DatabaseError:  # no key column: not lineage's
+        return False
+
+
+def _require_sqlite(db: Path) -> None:
+    """:class:`NotAStoreError` when ``db`` is not empty and does not start as every SQLite
+    database does (a README, a JSON file): not a store, rather than a damaged one (a store
+    cut short or damaged keeps its first bytes)."""
+    try:
+        with db.open("rb") as f:
+            head = f.read(len(_SQLITE_HEADER))
+    except OSError:
+        return  # opening it says why it cannot be read
+    if head and head != _SQLITE_HEADER[:len(head)]:
+        raise NotAStoreError(f"{db} is not a lineage store: it is not an SQLite database",
+                             what="not an SQLite database",
+                             hint="if the store was lost, restore .lineage/ from a backup; "
+                                  f"otherwise move {db.name} aside and rebuild it with "
+                                  "`lineage init` and `lineage harvest`")
 
 
 def _damaged_error(db: Path, exc: sqlite3.DatabaseError) -> IntegrityError:

@@ -235,7 +235,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 
     The chain has no key: whoever can write the store can recompute every hash, replace the file, or drop the last events with the facts they added and set the head back. Keep the head it prints somewhere the store's writers cannot change, and give it back with --expect-head to catch that.
 
-    Reads only: a copy of the store on read-only media verifies as it is, and is left byte for byte as it was. A file that is not a lineage store fails (exit 1).
+    Reads only: a copy of the store on read-only media verifies as it is, and is left byte for byte as it was. At the repository's store path, a file that is not a lineage store fails (exit 1); a --store file holding none of lineage's tables (another program's database, not an SQLite file) is a wrong path (exit 2), while a store damaged, emptied or missing some of its tables still fails.
 
     Examples:
       lineage verify
@@ -247,20 +247,30 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 
     from lineage import api
     from lineage.config import load_config
-    from lineage.errors import IntegrityError, StoreError
-    from lineage.store import Store, VerifyResult
+    from lineage.errors import ConfigError, IntegrityError, NotAStoreError, StoreError
+    from lineage.store import DB_NAME, Store, VerifyResult
 
     note = side = None
     changed: dict[str, int] | None = None  # side entries not matching their hash, by table
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
+        given = store_at is not None
         if store_at is None:
             root = api.find_repo_root(repo_path(repo))
             store_at = load_config(root).store_path(root)
         head = None
         try:  # read only: the store may be a copy on read-only media, and is evidence
             store = Store.open_read_only(store_at)
-        except IntegrityError as exc:  # not a store, damaged, truncated: a failed verify
+        except NotAStoreError as exc:
+            if not given:  # the repository's own store replaced by another file: tampered
+                res = VerifyResult(False, 0, 0, exc.message)
+                problem, bad = res.problem, None
+            else:  # a path typed by hand naming another file (.lineage/datahub-lite.db)
+                db = store_at if store_at.is_file() else store_at / DB_NAME
+                raise ConfigError(f"{db} is not a lineage store ({exc.what}): check --store",
+                                  hint="give the store's folder (.lineage) or its file "
+                                       "(lineage.db, under any name)") from None
+        except IntegrityError as exc:  # damaged, truncated, emptied: a failed verify
             res = VerifyResult(False, 0, 0, exc.message)
             problem, bad = res.problem, None
         else:

@@ -243,6 +243,45 @@ def test_verify_the_store_file_alone_as_handed_to_an_auditor(quickstart_demo: Pa
     assert code == 1 and out.startswith("TAMPERED: event 3 (record) was modified"), out
 
 
+@pytest.mark.parametrize("name", ["datahub-lite.db", "content-hashes.json"])
+def test_a_store_path_naming_another_file_is_a_wrong_path_not_tampering(
+        quickstart_demo: Path, name: str) -> None:
+    """`--store .lineage/datahub-lite.db` (the catalog's database next to the store) is a
+    path typed wrong: said so, exit 2, no integrity alarm and no advice to restore a backup.
+    The same file in the store's own place is the store replaced: still TAMPERED."""
+    other = quickstart_demo / ".lineage" / name
+    for args in ((), ("--json",)):
+        res = runner.invoke(app, ["verify", "--store", str(other), *args])
+        assert res.exit_code == 2, res.output
+        assert f"{other} is not a lineage store (" in res.output, res.output
+        assert "check --store" in res.output and "TAMPERED" not in res.output, res.output
+        assert "backup" not in res.output and res.stdout == "", res.output
+    shutil.copyfile(other, _db(quickstart_demo))
+    code, out = lineage("verify", "--repo", str(quickstart_demo))
+    _tampered(code, out, f"{_db(quickstart_demo)} is not a lineage store", "backup")
+
+
+@pytest.mark.parametrize("sql,says", [
+    ("DROP TABLE meta", "table meta is missing"),
+    ("DROP TABLE events", "table events is missing"),
+    ("DELETE FROM meta", "no schema version"),
+    ("DROP TABLE nodes; DROP TABLE edges; DROP TABLE events; DROP TABLE fact_log",
+     "table nodes is missing"),
+], ids=["meta", "events", "meta-emptied", "trail"])
+def test_a_store_given_by_store_with_tables_dropped_is_still_tampered(
+        quickstart_demo: Path, tmp_path: Path, sql: str, says: str) -> None:
+    copy = tmp_path / "handed-over.db"
+    shutil.copyfile(_db(quickstart_demo), copy)
+    conn = sqlite3.connect(copy)
+    conn.executescript(sql)
+    conn.close()
+    code, out = lineage("verify", "--store", str(copy))
+    _tampered(code, out, says)
+    copy.write_bytes(b"")  # emptied: a store truncated to nothing, not a wrong path
+    code, out = lineage("verify", "--store", str(copy))
+    _tampered(code, out, f"{copy} is not a lineage store: it is an empty file")
+
+
 def test_a_store_written_while_read_without_locks_is_not_judged(
         quickstart_demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder this account cannot write, a store another account can: SQLite cannot make
