@@ -171,8 +171,6 @@ def _wrapped(console: Any, text: Any, width: int, indent: str) -> Any:
 
 def render_table(report: AuditReport) -> Any:
     from rich.console import Group
-    from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
 
     parts: list[Any] = []
@@ -189,16 +187,64 @@ def render_table(report: AuditReport) -> Any:
     if report.findings:
         parts.append(_Findings(report.findings))
     if report.waivers:
-        wt = Table(title="Waivers")
-        for col in ("status", "rule", "node", "owner", "expires", "reason"):
-            wt.add_column(col)
-        for w in report.waivers:
-            st = {"used": "green", "expired": "red", "unused": "dim"}[w.status]
-            wt.add_row(*map(_cell, (f"[{st}]{w.status}[/]", escape(w.waiver.rule),
-                                    escape(w.waiver.node), escape(w.waiver.owner),
-                                    str(w.waiver.expires), escape(w.waiver.reason))))
-        parts.append(wt)
+        parts.append(_Waivers(report.waivers))
     return Group(*parts)
+
+
+class _Waivers:
+    """The policy's waivers as a table, or stacked as the findings are below
+    :data:`STACK_BELOW`, and wherever the table could not hold every id whole: the node a
+    waiver names is an id, never cut (folded only when longer than a line)."""
+
+    COLUMNS = ("status", "rule", "node", "owner", "expires", "reason")
+    REASON_MIN = 24  # the narrowest reason column the table is shown with
+
+    def __init__(self, waivers: list[Any]) -> None:
+        self.waivers = waivers
+
+    @staticmethod
+    def _status(w: Any) -> str:
+        st = {"used": "green", "expired": "red", "unused": "dim"}[w.status]
+        return f"[{st}]{w.status}[/]"
+
+    def _cells(self, w: Any) -> tuple[str, ...]:
+        return (w.status, w.waiver.rule, w.waiver.node, w.waiver.owner, str(w.waiver.expires),
+                w.waiver.reason)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.markup import escape
+        from rich.table import Table
+        from rich.text import Text
+
+        widths = [max(len(c), *(len(self._cells(w)[i]) for w in self.waivers))
+                  for i, c in enumerate(self.COLUMNS)]
+        # a box table takes 3 characters per column and 1 more; every cell but the reason
+        # whole, the reason wrapped at its words in what is left
+        room = options.max_width - sum(widths[:-1]) - 3 * len(self.COLUMNS) - 1
+        words = max(len(x) for w in self.waivers for x in [*w.waiver.reason.split(), "reason"])
+        if options.max_width >= STACK_BELOW and room >= max(words, min(self.REASON_MIN,
+                                                                       widths[-1])):
+            wt = Table(title="Waivers")
+            for col in self.COLUMNS[:-1]:
+                wt.add_column(col, no_wrap=True)
+            wt.add_column("reason", width=min(room, widths[-1]))
+            for w in self.waivers:
+                wt.add_row(*map(_cell, (self._status(w), escape(w.waiver.rule),
+                                        escape(w.waiver.node), escape(w.waiver.owner),
+                                        str(w.waiver.expires), escape(w.waiver.reason))))
+            yield wt
+            return
+        width = options.max_width
+        yield Text("Waivers", style="bold")
+        for w in self.waivers:
+            head = _cell(f"{self._status(w)} · [bold]{escape(w.waiver.rule)}[/] · "
+                         f"{escape(w.waiver.node)}")
+            yield from _wrapped(console, head, width, "")
+            yield from _wrapped(console, _cell(
+                f"[dim]owner:[/] {escape(w.waiver.owner)} · [dim]expires:[/] "
+                f"{w.waiver.expires}"), width, "  ")
+            yield from _wrapped(console, _cell(f"[dim]reason:[/] {escape(w.waiver.reason)}"),
+                                width, "  ")
 
 
 # -- json -------------------------------------------------------------------------------------
