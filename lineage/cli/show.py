@@ -248,6 +248,15 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     out: dict[str, Any] = {k: facts.pop(k) for k in ("version", "aliases", "group")}
     out.update({"as_of": now, "policy": policy_source, **facts})
 
+    # a version created after the as-of time: `lineage audit --model V --as-of` refuses it
+    # (nothing of it to audit yet), so nothing of it is required or found either
+    out["created_later"] = None
+    if v not in ctx.versions(unharvested=True):
+        out["created_later"] = min((t for m in ctx.members[v]
+                                    if (t := ctx._since(m, "created_at")) is not None),
+                                   default=None) or now
+        out["documents_missing"], out["findings"], out["waived"] = [], [], []
+        return out
     # the audit's own findings about this version (its group's and runs' included)
     try:
         report = run_audit(idx, policy, now=now, model=short(v), policy_source=policy_source)
@@ -463,11 +472,15 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
 
     t = _table("Documents (of the version and of its model group)", "kind!", "document!", "uri",
                "of", "status")
+    missing = list(gov["documents_missing"])
     for d in gov["documents"]:
-        t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"],
-                  _superseded(d) if d["superseded_by"] else "[green]counts[/]" if d["counts"]
+        status = (_superseded(d) if d["superseded_by"] else "[green]counts[/]" if d["counts"]
                   else f"[dim]not there yet ({_made_later(d, gov['as_of'], 'issued')})[/]")
-    for kind in gov["documents_missing"]:
+        if d["doc_kind"] in missing and not d["counts"]:  # one line per kind: why it is missing
+            missing.remove(d["doc_kind"])
+            status += f"\n[red]so missing: required at {_s(tier)} risk[/]"
+        t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"], status)
+    for kind in missing:
         t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
 
@@ -506,6 +519,13 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row("[dim]none recorded[/]", "", "", "", "")
     parts.append(t)
 
+    if gov.get("created_later"):  # nothing of it to audit yet: no findings, none required
+        made = gov["created_later"].astimezone(UTC).isoformat(timespec="seconds")
+        parts.append(Text.from_markup(
+            f"[bold]Audit findings: none yet[/] — {_s(v)} did not exist yet as of {as_of}: it "
+            f"was created {made.replace('+00:00', 'Z')}, so lineage audit --model {_s(v)} "
+            f"--as-of {as_of} has nothing of it to audit", emoji=False))
+        return parts
     n = len(gov["findings"])
     t = _table(f"Audit findings: {n} (as lineage audit --model {v} reports them)",
                "severity", "rule!", "subject!", "finding")

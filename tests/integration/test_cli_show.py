@@ -380,3 +380,43 @@ def test_json_follows_as_many_links_as_depth_says(quickstart_demo: Path) -> None
     assert one["governance"] == full["governance"]
     assert json.loads(_show("churn@v1.1.0", "--json", "--depth", "12"))["nodes"] == \
         full["nodes"]
+
+
+def _documents(out: str) -> list[str]:
+    section = out.split("\nDocuments (", 1)[1].split("\nRetraining", 1)[0]
+    return section.splitlines()[1:]
+
+
+def test_a_version_shown_before_it_existed_says_so(quickstart_demo: Path) -> None:
+    """`lineage audit --model churn@v1.1.0 --as-of 2026-01-10` refuses a version created
+    later: show says it did not exist yet, requires no document of it and reports no
+    findings of it, rather than "Audit findings: 0" under an empty table."""
+    res = runner.invoke(app, ["audit", "--model", "churn@v1.1.0", "--as-of", "2026-01-10"])
+    assert res.exit_code == 2 and "created after the audit's date" in res.output, res.output
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-10", "--json"))["governance"]
+    assert gov["created_later"] == "2026-01-14T09:30:00Z", gov["created_later"]
+    assert gov["findings"] == [] and gov["documents_missing"] == []
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-10")
+    assert "Audit findings: 0" not in out and "did not exist yet" in out, out
+    assert "created 2026-01-14T09:30:00Z" in out, out
+    kinds = [x.split()[0] for x in _documents(out) if x.strip()]
+    assert kinds.count("model_card") == 1 and kinds.count("evaluation") == 1, kinds
+    assert "missing" not in " ".join(_documents(out)), out
+    # once it exists, the audit reads it: and so does show
+    now = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    assert now["created_later"] is None and now["findings"]
+
+
+def test_a_document_not_there_yet_is_listed_once_and_said_missing(
+        quickstart_demo: Path) -> None:
+    """At 09:40 the version exists (09:30) but its model card is issued at 09:45: the audit
+    counts it missing; show lists the kind once, saying both."""
+    at = ("--as-of", "2026-01-14T09:40:00Z")
+    gov = json.loads(_show("churn@v1.1.0", *at, "--json"))["governance"]
+    assert "model_card" in gov["documents_missing"], gov["documents_missing"]
+    out = _show("churn@v1.1.0", *at)
+    rows = [x for x in _documents(out) if x.split()[:1] == ["model_card"]]
+    assert len(rows) == 1 and "not there yet" in rows[0], rows
+    row = rows[0]
+    below = out.splitlines()[out.splitlines().index(row) + 1]
+    assert "missing: required at high risk" in below, out
