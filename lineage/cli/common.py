@@ -315,8 +315,18 @@ def parse_as_of(value: str | None) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
-                          hint="e.g. --as-of 2026-06-30") from exc
+        why = str(exc)
+        if why.startswith("Invalid isoformat string"):
+            raise ConfigError(f"--as-of {value!r} is not an ISO date or time",
+                              hint="e.g. --as-of 2026-06-30") from None
+        # the shape is right, a value is not (2026-02-30): Python's reason, as the policy
+        # and record readers give it ("day is out of range for month")
+        if why.startswith("offset must be"):
+            why = "its offset must be less than 24 hours"
+        what = "time" if "T" in value.upper() or " " in value.strip() else "date"
+        raise ConfigError(f"--as-of: invalid {what} {value!r} ({why})",
+                          hint="give a real calendar date or time, e.g. --as-of 2026-06-30"
+                          ) from None
     if t.tzinfo is None:
         return t.replace(tzinfo=UTC)
     try:

@@ -420,3 +420,20 @@ def test_a_document_not_there_yet_is_listed_once_and_said_missing(
     row = rows[0]
     below = out.splitlines()[out.splitlines().index(row) + 1]
     assert "missing: required at high risk" in below, out
+
+
+@pytest.mark.parametrize("command", [["show", "churn@v1.1.0"], ["audit"]])
+@pytest.mark.parametrize("value,says", [
+    ("2026-02-30", "invalid date '2026-02-30' (day is out of range for month)"),
+    ("2026-13-01", "invalid date '2026-13-01' (month must be in 1..12)"),
+    ("2026-01-20T25:00", "invalid time '2026-01-20T25:00' (hour must be in 0..23)"),
+    ("yesterday", "--as-of 'yesterday' is not an ISO date or time"),
+])
+def test_an_as_of_date_that_does_not_exist_says_why(quickstart_demo: Path,
+                                                   command: list[str], value: str,
+                                                   says: str) -> None:
+    """A date of the right shape that does not exist is told apart from one that is not a
+    date at all, as the policy reader tells it (``day is out of range for month``)."""
+    res = runner.invoke(app, [*command, "--as-of", value], env={"COLUMNS": "200"})
+    assert res.exit_code == 2, res.output
+    assert says in res.output and "Traceback" not in res.output, res.output
