@@ -1251,10 +1251,9 @@ def _listing(names: Iterable[str], limit: int = 12) -> str:
 
 
 def _close(value: str, names: Iterable[str]) -> str | None:
-    import difflib
+    from lineage.spelling import did_you_mean
 
-    close = difflib.get_close_matches(value, sorted(names), n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+    return did_you_mean(value, names)
 
 
 def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None:

@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from lineage.errors import ConfigError
+from lineage.spelling import one_slip
 from lineage.yamlpos import bad_scalar, given_twice, keys_given_twice, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
@@ -263,7 +264,7 @@ def unknown_environments(policy: Policy, known: set[str]
                 continue
             said = (f"{policy.where('approvals', i, 'environments', j)}: no deployment or "
                     f"approval names an environment {env!r}")
-            near = sorted(k for k in known if _one_slip(env, k))
+            near = sorted(k for k in known if one_slip(env, k))
             if near:
                 errors.append((f"{said}; known: {', '.join(sorted(known))}",
                                f"did you mean {near[0]!r}? (this requirement would apply to "
@@ -273,23 +274,6 @@ def unknown_environments(policy: Policy, known: set[str]
                 warnings.append(f"{said}, so this requirement applies to no deployment yet "
                                 f"(known: {', '.join(sorted(known)) or 'none'})")
     return errors, warnings
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """``a`` is ``b`` with one typing slip: another case, or one letter added, dropped or
-    changed, or two neighbours swapped (Damerau-Levenshtein distance 1); names of at least
-    three letters (``dev`` and ``de`` are not taken for each other)."""
-    a, b = a.lower(), b.lower()
-    if a == b:
-        return True
-    if min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [k for k in range(len(a)) if a[k] != b[k]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short_, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:k] + long_[k + 1:] == short_ for k in range(len(long_)))
 
 
 DEFAULT_POLICY = Policy()

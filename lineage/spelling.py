@@ -1,0 +1,71 @@
+"""Names a user may have mistyped: the "did you mean …?" of hints, and the typing slip that
+makes a name read as another one.
+
+Pure and cheap to import (difflib only when a hint is built).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_DIGITS = re.compile(r"\d")
+
+
+def closest(value: str, names: Iterable[str], *, ignore_case: bool = False) -> str | None:
+    """The name of ``names`` closest to ``value`` (difflib's ratio, at least 0.6), or None.
+    ``ignore_case`` compares lower-cased spellings (``finised`` → ``FINISHED``)."""
+    import difflib
+
+    spelled = sorted(set(names))
+    if not ignore_case:
+        found = difflib.get_close_matches(value, spelled, n=1)
+        return found[0] if found else None
+    lowered = {n.lower(): n for n in reversed(spelled)}  # the first spelling of each wins
+    found = difflib.get_close_matches(value.lower(), sorted(lowered), n=1)
+    return lowered[found[0]] if found else None
+
+
+def did_you_mean(value: str, names: Iterable[str], *, ignore_case: bool = False) -> str | None:
+    """``did you mean 'x'?`` for the name of ``names`` closest to ``value``, or None."""
+    near = closest(value, names, ignore_case=ignore_case)
+    return f"did you mean {near!r}?" if near is not None else None
+
+
+def one_slip(a: str, b: str) -> bool:
+    """``a`` is ``b`` with one typing slip: another case, or one letter added, dropped or
+    changed, or two neighbours swapped (Damerau-Levenshtein distance 1); names of at least
+    three letters (``dev`` and ``de`` are not taken for each other)."""
+    a, b = a.lower(), b.lower()
+    return a == b or _one_edit(a, b)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance 1, as spelt (case counts), names of 3+ letters."""
+    if a == b or min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short_, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1:] == short_ for k in range(len(long_)))
+
+
+def typo_of(value: str, names: Iterable[str]) -> str | None:
+    """The name of ``names`` that ``value`` reads as a typo of, or None: the same name in
+    another case (``Prod``, ``V1.1.0``), else one typing slip away (a letter added, dropped or
+    changed, two neighbours swapped) that is not a renumbering. ``chrun`` for ``churn``,
+    ``prdo`` for ``prod``, ``1.1.0`` or ``v1.1.O`` for ``v1.1.0`` are typos; ``v1.2.0`` next to
+    ``v1.1.0``, ``eu-2`` next to ``eu-1`` or ``churn2`` next to ``churn`` differ in their
+    digits alone: a new name given on purpose, as often as a slip."""
+    others = sorted(set(names) - {value})
+    case = [n for n in others if n.lower() == value.lower()]
+    if case:
+        return case[0]
+    bare = _DIGITS.sub("", value)
+    near = [n for n in others if _one_edit(value, n) and _DIGITS.sub("", n) != bare]
+    return near[0] if near else None
+
+
+__all__ = ["closest", "did_you_mean", "one_slip", "typo_of"]
