@@ -16,6 +16,8 @@ The CLI is the only place that prints them and exits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class LineageError(Exception):
     exit_code = 2
@@ -51,9 +53,16 @@ class StoreNotWritable(StoreError):
 
 
 class InputError(LineageError):
+    """A file or value we read is malformed: ``file:line (field): text``.
+
+    ``problems`` are every problem found together (the fields of one record): each an
+    InputError with its own place and hint, this one the first. With several, the message
+    lists them all, one a line, each with its fix, and there is no hint of its own."""
+
     def __init__(
         self, message: str, *, file: str | None = None, line: int | None = None,
         field: str | None = None, hint: str | None = None,
+        problems: Sequence[InputError] = (),
     ) -> None:
         where = ""
         if file:
@@ -61,8 +70,22 @@ class InputError(LineageError):
             if field:
                 where += f" ({field})"
             where += ": "
-        super().__init__(where + message, hint=hint)
+        self.text = message  # without the place
         self.file, self.line, self.field = file, line, field
+        self.problems: list[InputError] = list(problems) or [self]
+        if len(self.problems) > 1:
+            super().__init__("\n".join(str(p) for p in self.problems))
+        else:
+            super().__init__(where + message, hint=hint)
+
+    @classmethod
+    def of(cls, problems: Sequence[InputError]) -> InputError:
+        """One error for ``problems`` (at least one): the problem itself when it is alone."""
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        return cls(first.text, file=first.file, line=first.line, field=first.field,
+                   problems=problems)
 
 
 class IntegrityError(LineageError):

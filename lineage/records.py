@@ -1486,7 +1486,127 @@ def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
     return repos[0].id if len(repos) == 1 else None
 
 
-# -- emission (lineage record …, Python API) --------------------------------------------------------
+# -- names the store does not know (lineage record, emit) ------------------------------------------
+# the record fields naming a model version, a model group, an environment
+_VERSION_FIELDS = ("model", "previous_model", "new_model")
+_ALLOW_NEW = "allow_new=True"
+
+
+@dataclass
+class UnknownName:
+    """A model version, model group or environment a record names that the store does not
+    know, while it knows others of its kind (:func:`unknown_names`)."""
+
+    field: str  # the record's field: model, previous_model, new_model, model_group, environment
+    what: str  # "model version", "model group", "environment": what the store does not know
+    name: str  # that version, group or environment (model groups under their canonical names)
+    known: list[str]  # what the store knows of that kind (for a version: its group's versions)
+    typo: bool = False  # one typing slip from a known name: refused
+    suggestion: str | None = None  # what the record likely meant, as its field would say it
+    record_kind: str = "record"
+
+    def _said(self) -> str:
+        known = (f"versions of {split_model_ref(self.name)[0]}" if self.what == "model version"
+                 else "known")
+        return (f"the lineage store knows no {self.what} {self.name!r} "
+                f"({known}: {_listed(self.known)})")
+
+    def error_text(self) -> str:
+        kind = self.record_kind.replace("_", " ")
+        stays = (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} naming {self.name!r}, not "
+                 f"{self.suggestion!r}" if self.what == "environment" else
+                 "a lineage-continuity finding of the audit (a correction does not remove a "
+                 "name)")
+        return (f"{self._said()}; it reads as a typo of {self.suggestion!r}, and records are "
+                f"immutable: recorded, it would stay {stays}")
+
+    def hint(self, allow: str) -> str:
+        return (f"did you mean {self.suggestion!r}? If {self.name!r} is meant (e.g. registered "
+                f"after this record), record it with {allow}")
+
+    def warning(self) -> str:
+        said = (": this is the first record naming it" if self.what == "environment" else
+                ": the audit reports it (lineage-continuity) until a harvest or a run record "
+                "describes it")
+        close = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        return self._said() + said + close
+
+
+def _listed(names: Iterable[str], limit: int = 8) -> str:
+    items = sorted(names)
+    more = f", … ({len(items) - limit} more)" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more if items else "none"
+
+
+def unknown_names(store: Store, record: _Record) -> list[UnknownName]:
+    """The model versions, model groups and environments ``record`` names that ``store``
+    does not know, when it knows some of that kind (an empty store, e.g. a CI job's fresh one,
+    knows none: nothing to compare with). A name one typing slip from a known one
+    (:func:`lineage.spelling.typo_of`: ``chrun`` for ``churn``, ``prdo`` for ``prod``,
+    ``v1.1.O`` for ``v1.1.0``) is a ``typo``; any other is new (a version not harvested yet,
+    a first environment), with the closest known name as its ``suggestion`` if one is close.
+
+    Known are the versions and groups a source describes (a registry, DVC, a run record) and
+    the environments the store's deployments and approvals name. A run record is not checked:
+    it describes the versions it produced."""
+    from lineage.spelling import closest, typo_of
+
+    if isinstance(record, RunRecord):
+        return []
+    out: list[UnknownName] = []
+    refs = [(f, v) for f in _VERSION_FIELDS if isinstance(v := getattr(record, f, None), str)]
+    group = getattr(record, "model_group", None)
+    if refs or isinstance(group, str):
+        versions = {i.removeprefix("model:") for i in store.node_ids(NodeKind.MODEL)}
+        groups = {i.removeprefix("model_group:") for i in store.node_ids(NodeKind.MODEL_GROUP)}
+        groups |= {split_model_ref(v)[0] for v in versions}
+        named: list[tuple[str, str, str | None]] = [
+            (f, *split_model_ref(ref)) for f, ref in refs if ref not in versions]
+        named += [("model_group", group, None)] if isinstance(group, str) else []
+        for f, name, version in named:
+            if not groups:
+                break
+            if name not in groups:
+                near = typo_of(name, groups)
+                close = near or closest(name, groups)
+                at = f"@{version}" if version is not None else ""
+                out.append(UnknownName(f, "model group", name, sorted(groups), near is not None,
+                                       f"{close}{at}" if close else None))
+            elif version is not None:
+                siblings = sorted(split_model_ref(v)[1] for v in versions
+                                  if split_model_ref(v)[0] == name)
+                near = typo_of(version, siblings)
+                close = near or closest(version, siblings)
+                out.append(UnknownName(f, "model version", f"{name}@{version}", siblings,
+                                       near is not None, f"{name}@{close}" if close else None))
+    env = getattr(record, "environment", None)
+    if isinstance(env, str):
+        envs = store.attr_values((NodeKind.DEPLOYMENT, NodeKind.APPROVAL), "environment")
+        if envs and env not in envs:
+            near = typo_of(env, envs)
+            out.append(UnknownName("environment", "environment", env, sorted(envs),
+                                   near is not None, near or closest(env, envs)))
+    for u in out:
+        u.record_kind = record.kind
+    return out
+
+
+class UnknownNameError(InputError):
+    """A record names a model version, group or environment the store does not know, one
+    typing slip from one it knows: refused before anything is written (:func:`emit`), unless
+    ``allow_new``. ``unknown``: each such name, for a caller to word the error its own way
+    (the CLI names its flags: ``UnknownNameError(exc.unknown, allow="--allow-new", …)``)."""
+
+    def __init__(self, unknown: list[UnknownName], *, file: str | None = None,
+                 allow: str = _ALLOW_NEW,
+                 field_name: Callable[[str], str] = lambda f: f) -> None:
+        problems = [InputError(u.error_text(), file=file, field=field_name(u.field),
+                               hint=u.hint(allow)) for u in unknown]
+        super().__init__(problems[0].text, file=file, field=problems[0].field,
+                         hint=problems[0].hint, problems=problems)
+        self.unknown = unknown
+
+
 @dataclass
 class EmitResult:
     node_id: str
@@ -1494,7 +1614,8 @@ class EmitResult:
     event_seq: int
     facts_written: int
     file: str | None = None
-    warning: str | None = None
+    warning: str | None = None  # the warnings joined by "; " (None: none), as before them
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"node": self.node_id, "record": canonical(self.record), "event": self.event_seq,
@@ -1503,13 +1624,20 @@ class EmitResult:
 
 
 def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
-         file: StrPath | None = None) -> EmitResult:
+         file: StrPath | None = None, allow_new: bool = False) -> EmitResult:
     """Append ``record`` to the event log and the graph; optionally write it as a file.
 
     The event payload holds the record itself (``record_kind``, ``record``, ``node``). With
     ``write_file`` the record is also written to ``<governance_dir>/<kind>/<id>.yaml`` (or
     ``file``) so it can be reviewed in a pull request; harvesting that file later lands on the
     same node and changes nothing.
+
+    A model version, model group or environment the store does not know while it knows
+    others (:func:`unknown_names`) is a warning, and one a typing slip from a known name
+    (``chrun@v1.1.0`` beside ``churn``) an :class:`UnknownNameError`, before anything is
+    written: records are immutable, and the name would stay. ``allow_new`` records either
+    without a word (a version registered after the record, in CI). A record the store already
+    holds (completed, or given again) is not checked: its names are recorded.
     """
     from lineage import api
     from lineage.config import load_config
@@ -1517,14 +1645,19 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     root = api.find_repo_root(os.fspath(repo))
     cfg = load_config(root)
     record = with_aliases(record, cfg.model_aliases)
-    warning = "; ".join(w for w in (credentials_warning(record), failed_run_warning(record))
-                        if w) or None
+    warnings = [w for w in (credentials_warning(record), failed_run_warning(record)) if w]
     if isinstance(record, DocumentRecord):
         record, doc_warning = check_document(record, root, file="command line")
-        warning = "; ".join(w for w in (warning, doc_warning) if w) or None
+        warnings += [doc_warning] if doc_warning else []
     store = api.open_store(root, cfg)
     try:
         nid = stored_node_id(store, record, node_id_of(record))
+        if not allow_new and not store.has_node(nid):
+            unknown = unknown_names(store, record)
+            typos = [u for u in unknown if u.typo]
+            if typos:
+                raise UnknownNameError(typos)
+            warnings += [u.warning() for u in unknown]
         target = _record_target(store, root, cfg.governance_dir, record, nid, write_file, file)
         rel = _rel(target, root) if target is not None else None
         text = None
@@ -1541,15 +1674,14 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             repository = repository_of(root, store)
             if isinstance(record, RunRecord) and named_after_boundary(root, repository):
                 # the run's data ids keep that name: say it as the harvest and track_run do
-                warning = "; ".join(w for w in (
-                    warning, shallow_identity_message(str(repository))) if w)
+                warnings.append(shallow_identity_message(str(repository)))
             facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
             payload: dict[str, Any] = {"record_kind": record.kind,
                                        "record": canonical(record), "node": nid}
             if rel:
                 payload["file"] = rel
-            if warning:
-                payload["warning"] = warning
+            if warnings:
+                payload["warning"] = "; ".join(warnings)
             with store.transaction():
                 # records are immutable: the same id saying something else is refused
                 _check_recorded(store, record, nid, facts)
@@ -1569,7 +1701,7 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             raise
     finally:
         store.close()
-    return EmitResult(nid, record, seq, stats.total, rel, warning)
+    return EmitResult(nid, record, seq, stats.total, rel, "; ".join(warnings) or None, warnings)
 
 
 # node attributes that say where a fact came from, not what it is
@@ -2109,6 +2241,7 @@ __all__ = [
     "foreign_correction", "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "ENDED", "NOT_ENDED", "RUN_STATUSES", "is_url", "metric_json", "normalize_uri", "run_clash_of",
     "run_merged", "run_progress", "run_record_merged", "run_stage",
+    "UnknownName", "UnknownNameError", "unknown_names",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",
 ]

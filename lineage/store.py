@@ -1649,6 +1649,25 @@ class Store:
             raise
         return [_node(i, k, a) for i, k, a in rows]
 
+    def node_ids(self, kind: NodeKind | str) -> list[str]:
+        """The ids of the nodes of ``kind``, sorted (their attributes are not read)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM nodes WHERE kind=? ORDER BY id", (str(kind),))]
+
+    def attr_values(self, kinds: Iterable[NodeKind | str], key: str) -> set[str]:
+        """The distinct text values the nodes of ``kinds`` hold under ``key`` (JSON1), e.g.
+        every environment deployments and approvals name."""
+        marks = ", ".join("?" * len(kinds := [str(k) for k in kinds]))
+        try:
+            rows = self.conn.execute(
+                f"SELECT DISTINCT json_extract(attrs, '$.{key}') FROM nodes "
+                f"WHERE kind IN ({marks}) AND json_type(attrs, '$.{key}') = 'text'",
+                kinds).fetchall()
+        except sqlite3.OperationalError:  # "malformed JSON": a row changed outside lineage
+            self.raise_unreadable()
+            raise
+        return {r[0] for r in rows}
+
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = dict(self.conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
         edges = dict(self.conn.execute("SELECT kind, count(*) FROM edges GROUP BY kind ORDER BY kind"))

@@ -961,6 +961,21 @@ def _future_fix(record: str) -> str:
             f"… --prop supersedes={rid}); if it has not happened yet, record it when it has")
 
 
+def _continuity_fix(waive: str | None) -> str:
+    """The fix of a dangling reference. A source that describes the node closes it; when a
+    governance record names it by mistake (a typo of a model name, of a ``supersedes``), no
+    correction does: records are immutable, a correction naming another model group corrects
+    nothing, and superseded records are still checked. The way out is then a waiver of
+    ``waive`` (the node, or its group when the group is missing too: one waiver for both)."""
+    harvest = "harvest the source that holds it (lineage harvest)"
+    if waive is None:
+        return harvest
+    return (f"{harvest}; if a record names it by mistake, record the right fact as a new "
+            "record and waive this finding in the policy (waivers: rule lineage-continuity, "
+            f"node {waive}, owner, reason, expires): records are immutable, and a correction "
+            "does not take back the name a record gave")
+
+
 @rule("lineage-continuity", "No dangling references; no record dated after it was written",
       articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",), severity=_SEV_TRACE)
 def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
@@ -999,6 +1014,13 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     # a run deleted in its tracking store that produced no version, and a run out of the
     # audit's scope (an OpenLineage job no model depends on), are not audited
     ignored = (set(idx.ids("run")) - set(ctx.audited_runs())) | later
+
+    def by_record(n: str, depth: int = 0) -> bool:
+        # a governance record, or a missing node (a version whose group is missing too)
+        # that one names
+        return n.split(":", 1)[0] in REF_ATTRS or (depth == 0 and any(
+            by_record(m, 1) for m in missing.get(n, ())))
+
     for gone in sorted(missing):
         by = sorted(missing[gone] - ignored)
         if not by:
@@ -1024,8 +1046,9 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             gone, tier, f"{gone} is named by {', '.join(by[:3])}"
             f"{' …' if len(by) > 3 else ''} but is not in the lineage graph",
             evidence=[gone, *by[:20]], model=model, group=group,
-            remediation="harvest the source that holds it (lineage harvest), or correct the "
-                        "record that names it")
+            remediation=_continuity_fix(
+                (group if group is not None and not idx.exists(group) else gone)
+                if gone in ctx.superseded or any(by_record(n) for n in by) else None))
 
 
 __all__ = ["RULES"]

@@ -130,9 +130,16 @@ def usage_errors(command_path: Callable[[], str]) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
+# ctx.meta key of the arguments a group's command was given, as typed (see LineageGroup.invoke)
+ARGS_KEY = "lineage.args"
+
+
 class LineageGroup(TyperGroup):
     """A ``lineage`` command group (``lineage``, ``lineage record``): its usage errors and
-    those of its commands (parsed in its :meth:`invoke`) go through :func:`usage_errors`."""
+    those of its commands (parsed in its :meth:`invoke`) go through :func:`usage_errors`.
+    The arguments of the command it runs are kept, as typed, in ``ctx.meta[ARGS_KEY]`` (the
+    contexts share ``meta``), so that an error can name an option as it was spelt (``--type``
+    or ``--doc-kind``)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
                      **extra: Any) -> Any:
@@ -144,6 +151,8 @@ class LineageGroup(TyperGroup):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: Any) -> Any:
+        ctx.meta[ARGS_KEY] = [*getattr(ctx, "_protected_args", []), *ctx.args]
+
         def path() -> str:  # the command being parsed, once resolved
             sub = ctx.invoked_subcommand
             return str(ctx.command_path if sub is None else f"{ctx.command_path} {sub}")

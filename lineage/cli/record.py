@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from lineage.cli.common import (
+    ARGS_KEY,
     JsonOpt,
     LineageGroup,
     RepoOpt,
@@ -56,6 +57,9 @@ WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record t
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
 PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
+AllowNewOpt = typer.Option(False, "--allow-new", help="Record a model version, group or "
+                           "environment the store does not know, even one a typo away from "
+                           "a known one (e.g. a version registered later).")
 
 
 def _now(*, exact: bool = False) -> str:
@@ -110,18 +114,65 @@ def _value(text: str) -> Any:
     return value
 
 
-def _emit(data: dict[str, Any], prop: list[str] | None, repo: Path | None, write_file: bool,
-          as_json: bool, warnings: list[str] | None = None) -> None:
+# record fields the command line gives under another name (the options' parameter names)
+_FIELD_PARAMS = {"id": ("record_id", "run_id"), "environment": ("env",),
+                 "model_group": ("group",), "annex_iii_area": ("annex_iii",),
+                 "intended_purpose": ("purpose",), "previous_model": ("previous",),
+                 "new_model": ("new",), "within_change_plan": ("within_plan",),
+                 "properties": ("prop",), "start_time": ("start",), "end_time": ("end",)}
+
+
+def _flag(ctx: typer.Context, field: str | None) -> str | None:
+    """The option that gave the record's ``field``, spelt as it was typed (``doc_kind`` →
+    ``--type`` or ``--doc-kind``; ``inputs.0.hash`` → ``--input``); the field itself when no
+    option gives it (a run's ``user``)."""
+    if not field:
+        return field
+    top = field.split(".", 1)[0]
+    names = _FIELD_PARAMS.get(top, (top,))
+    param = next((p for p in ctx.command.params if p.name in names), None)
+    if param is None:
+        return field
+    opts = [*param.opts, *getattr(param, "secondary_opts", [])]
+    typed = ctx.meta.get(ARGS_KEY, [])
+    for opt in opts:
+        if any(a == opt or a.startswith(opt + "=") for a in typed):
+            return str(opt)
+    return str(next((o for o in opts if o.startswith("--")), opts[0]))
+
+
+def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
+    """An error about the record given on the command line, its problems named by the
+    options that were typed (``command line (--model): …``) rather than by the record's
+    fields, its hint by the flag that overrides it."""
+    from lineage.records import UnknownNameError
+
+    if isinstance(exc, UnknownNameError):
+        return UnknownNameError(exc.unknown, file="command line", allow="--allow-new",
+                                field_name=lambda f: _flag(ctx, f) or f)
+    return exc
+
+
+def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo: Path | None,
+          write_file: bool, as_json: bool, warnings: list[str] | None = None, *,
+          allow_new: bool = False) -> None:
+    from lineage.errors import InputError
     from lineage.records import emit, validate_data
 
     with handle_errors():
         data = {**data, "properties": _pairs(prop, "--prop")}
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
-        record = validate_data(clean, file="command line", line=None)
-        result = emit(record, repo_path(repo), write_file=write_file)
-    notes = [*(warnings or []), *([result.warning] if result.warning else [])]
+        try:
+            record = validate_data(clean, file="command line", line=None)
+            result = emit(record, repo_path(repo), write_file=write_file,
+                          allow_new=allow_new)
+        except InputError as exc:
+            raise _named_by_flags(ctx, exc) from None
+    from rich.markup import escape
+
+    notes = [*(warnings or []), *result.warnings]
     for note in notes:
-        err_console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     if as_json:
         print_json({**result.as_dict(), "warnings": notes})
         return
@@ -133,6 +184,7 @@ def _emit(data: dict[str, Any], prop: list[str] | None, repo: Path | None, write
 
 @record_app.command("approval")
 def approval(
+    ctx: typer.Context,
     model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
     approver: str = typer.Option(..., help="Who decided."),
     decision: str = typer.Option("approved", help="approved | rejected | conditional."),
@@ -142,7 +194,8 @@ def approval(
     evidence: str | None = typer.Option(None, help="Ticket or evidence URI, e.g. JIRA-123."),
     deployment: str | None = typer.Option(None, help="Deployment id, when approving one."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record an approval of a model version for an environment.
 
@@ -152,14 +205,15 @@ def approval(
       lineage record approval --model churn@v1.1.0 --env prod \\
           --approver rita@example.com --role risk-officer --evidence JIRA-123
     """
-    _emit({"kind": "approval", "id": record_id, "model": model, "environment": env,
+    _emit(ctx, {"kind": "approval", "id": record_id, "model": model, "environment": env,
            "deployment": deployment, "approver": approver, "role": role, "decision": decision,
            "decided_at": decided_at or _now(), "evidence": evidence},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 @record_app.command("deployment")
 def deployment(
+    ctx: typer.Context,
     model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
     env: str = typer.Option(..., "--env", "--environment", help="Environment, e.g. prod."),
     endpoint: str | None = typer.Option(None, help="Serving endpoint URL or name."),
@@ -168,7 +222,8 @@ def deployment(
     deployed_by: str | None = typer.Option(None, help="Who deployed (default: the CI actor)."),
     retired_at: str | None = typer.Option(None, help="ISO time the deployment ended."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a deployment of a model version (from a CD job).
 
@@ -183,12 +238,12 @@ def deployment(
     if retired_at and not deployed_at:
         with handle_errors():
             deployed_at = _retired_deployment_time(model, env, retired_at, record_id, repo)
-    _emit({"kind": "deployment", "id": record_id, "model": model, "environment": env,
+    _emit(ctx, {"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
            # a retirement names the deployment; it does not re-state who deployed it
            "deployed_by": deployed_by or (None if retired_at else actor()),
            "retired_at": retired_at},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 def _retired_deployment_time(model: str, env: str, retired_at: str, record_id: str | None,
@@ -235,6 +290,7 @@ def _retired_deployment_time(model: str, env: str, retired_at: str, record_id: s
 
 @record_app.command("assessment")
 def assessment(
+    ctx: typer.Context,
     group: str = typer.Option(..., "--model-group", "--group", "-g",
                               help="Model group (AI system) name, e.g. churn."),
     tier: str = typer.Option(..., help="EU AI Act tier: unacceptable | high | limited | minimal."),
@@ -246,7 +302,8 @@ def assessment(
                                            help="ISO date (default: now)."),
     next_review: str | None = typer.Option(None, help="ISO date of the next review."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record an EU AI Act risk assessment of a model group.
 
@@ -258,15 +315,16 @@ def assessment(
     """
     from lineage.api import actor
 
-    _emit({"kind": "risk_assessment", "id": record_id, "model_group": group, "tier": tier,
+    _emit(ctx, {"kind": "risk_assessment", "id": record_id, "model_group": group, "tier": tier,
            "annex_iii_area": annex_iii, "intended_purpose": purpose, "rationale": rationale,
            "assessor": assessor or actor(), "assessed_at": assessed_at or _now(),
            "next_review": next_review},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 @record_app.command("retraining")
 def retraining(
+    ctx: typer.Context,
     trigger: str = typer.Option(..., help="drift | schedule | data-change | manual."),
     reason: str | None = typer.Option(None, help="Why it was retrained."),
     previous: str | None = typer.Option(None, "--previous", help="Previous version, name@version."),
@@ -277,7 +335,8 @@ def retraining(
     at: str | None = typer.Option(None, help="ISO time (default: now)."),
     alert: str | None = typer.Option(None, help="Id of the alert that triggered it."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a retraining: trigger, reason, previous → new version.
 
@@ -288,14 +347,15 @@ def retraining(
           --new churn@v1.1.0 --reason "PSI 0.31 on monthly_charges" \\
           --within-plan --alert churn-psi-2026-01-09
     """
-    _emit({"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
+    _emit(ctx, {"kind": "retraining", "id": record_id, "trigger": trigger, "reason": reason,
            "previous_model": previous, "new_model": new, "run": run,
            "within_change_plan": within_plan, "at": at or _now(), "alert": alert},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 @record_app.command("alert")
 def alert(
+    ctx: typer.Context,
     model: str = typer.Option(..., "--model", "-m", help="Model version, name@version."),
     metric: str = typer.Option(..., help="e.g. psi, kl_divergence, ks_statistic."),
     value: float | None = typer.Option(None, help="Measured value."),
@@ -304,7 +364,8 @@ def alert(
     status: str = typer.Option("open", help="open | acknowledged | resolved."),
     description: str | None = typer.Option(None, help="What was seen."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a monitoring alert (drift, incident) on a model version.
 
@@ -314,14 +375,15 @@ def alert(
       lineage record alert --model churn@v1.0.0 --metric psi --value 0.31 \\
           --threshold 0.2
     """
-    _emit({"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
+    _emit(ctx, {"kind": "alert", "id": record_id, "model": model, "metric": metric, "value": value,
            "threshold": threshold, "at": at or _now(), "status": status,
            "description": description},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 @record_app.command("document")
 def document(
+    ctx: typer.Context,
     doc_kind: str = typer.Option(..., "--doc-kind", "--type", help="model_card | datasheet | "
                                  "bias_report | evaluation | transparency_notice | "
                                  "data_governance | other."),
@@ -334,7 +396,8 @@ def document(
     at: str | None = typer.Option(None, help="ISO time it was issued (default: none, it "
                                   "counts from when it is recorded)."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a model card, datasheet, bias report or other document, pinned by content hash.
 
@@ -344,14 +407,15 @@ def document(
       lineage record document --type model_card --uri docs/model_card.md \\
           --model churn@v1.1.0
     """
-    _emit({"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
+    _emit(ctx, {"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
            "content_hash": content_hash, "model": model, "model_group": group, "title": title,
            "at": at},
-          prop, repo, write_file, as_json)
+          prop, repo, write_file, as_json, allow_new=allow_new)
 
 
 @record_app.command("run")
 def run(
+    ctx: typer.Context,
     name: str | None = typer.Option(None, help="Run name, e.g. train."),
     run_id: str | None = typer.Option(None, "--run-id", help="Run id (default: a new uuid)."),
     experiment: str | None = typer.Option(None, help="Experiment name."),
@@ -469,7 +533,7 @@ def run(
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
     running = run_stage(status) < ENDED
-    _emit({"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
+    _emit(ctx, {"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
            "experiment": experiment, "commit": sha, "dirty": dirty, "status": status,
            "user": None if started is not None and started.get("user") else actor(),
            "start_time": start or (_now() if running and started is None else None),
