@@ -47,7 +47,9 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
             raise ConfigError(f"--source local takes no location (got {location!r})",
                               hint="use --repo PATH to audit another repository")
         store = api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
-        if store.head()[0] == 0:  # 0 checks on a store nothing was written to is no pass
+        # 0 checks on a store that holds no fact is no pass, whatever events it logged (a
+        # push, a verify's kept head: events that write no fact)
+        if store.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None:
             store.close()
             raise ConfigError(f"nothing to audit: the store {store.root} is empty (nothing "
                               "harvested or recorded yet)",
@@ -215,8 +217,9 @@ def audit(
                                                 "an unknown or disabled one is exit 2)."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False, metavar="DATE",
-        help="Evaluate staleness and waiver expiry as of this date or time (default: now; "
-             "dates compare as UTC days)."),
+        help="Audit as of this date or time (default: now; dates compare as UTC days): "
+             "staleness and waiver expiry are judged then, and versions, runs, deployments, "
+             "records and documents made later are left out."),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 

@@ -119,6 +119,7 @@ def push(
 
     result = None
     failure: LineageError | None = None
+    empty: str | None = None  # the store's folder, when it holds no fact
     with sigterm_interrupts(), handle_errors(interrupted=_interrupted):
         options = _parse_options(option, to)
         option_keys = list(options)
@@ -153,7 +154,16 @@ def push(
                               "writes",
                               hint=f"name a file, e.g. lineage push --to {to} "
                               f"{shlex.quote(os.path.join(dest, 'metadata.json'))}")
+        if dest and to in ("datahub-file", "datahub-lite"):
+            folder = os.path.dirname(os.path.abspath(options["dest"]))
+            if not os.path.isdir(folder):  # as `audit -o` and `export -o`: no folder made
+                raise ConfigError(f"cannot write {options['dest']}: the folder {folder} does "
+                                  "not exist",
+                                  hint=f"create it first (mkdir -p {shlex.quote(folder)}), or "
+                                  "name a file in a folder that exists")
         store = api.open_store(root, config)
+        empty = None if store.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() \
+            else str(store.root)
         try:
             with progress_bar(not as_json) as progress:
                 ctx = PushContext(store=store, config=config, repo_path=root, options=options,
@@ -176,6 +186,12 @@ def push(
             print_json(result.as_dict())
         else:
             _print_summary(result, failed=failure is not None)
+        if empty is not None and failure is None:
+            from rich.markup import escape
+
+            err_console.print(f"[yellow]warning:[/] the store {escape(empty)} holds no facts "
+                              "yet (nothing harvested or recorded): only lineage's definitions "
+                              "were pushed; run `lineage harvest` first", soft_wrap=True)
     if failure is not None:
         with handle_errors():
             raise failure

@@ -132,6 +132,12 @@ def test_a_store_never_harvested_is_no_pass(git_repo) -> None:
     res = audit(git_repo.path)
     assert res.exit_code == 2, res.output
     assert "lineage harvest" in res.stderr and "Traceback" not in res.output
+    # a push (an event that writes no fact) leaves it as empty as before
+    lite = git_repo.path / "catalog.db"
+    pushed = runner.invoke(app, ["push", str(lite), "--repo", str(git_repo.path)])
+    assert pushed.exit_code == 0 and "holds no facts yet" in pushed.stderr, pushed.output
+    res = audit(git_repo.path)
+    assert res.exit_code == 2 and "nothing to audit" in res.stderr, res.output
     # harvested (nothing to audit in it: no model) the audit runs and passes
     assert runner.invoke(app, ["harvest", "--repo", str(git_repo.path)]).exit_code == 0
     assert audit(git_repo.path).exit_code == 0

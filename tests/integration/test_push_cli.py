@@ -98,6 +98,18 @@ def test_directory_dest_is_a_usage_error_exit_2(repo: Path, tmp_path: Path, to: 
     assert res.exit_code == 0 and json.loads(res.stdout)["unchanged"] == 0, res.output
 
 
+@pytest.mark.parametrize("to", ["datahub-file", "datahub-lite"])
+def test_dest_in_a_folder_that_does_not_exist_is_a_usage_error(repo: Path, tmp_path: Path,
+                                                               to: str) -> None:
+    """As `audit -o` and `export -o`: a mistyped folder is said, never made."""
+    dest = tmp_path / "no-such-folder" / "deeper" / "out.json"
+    res = lineage("push", "-C", str(repo), "--to", to, str(dest))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(f"error: cannot write {dest}: the folder {dest.parent} does "
+                                 "not exist"), res.stderr
+    assert "mkdir -p" in res.stderr and not (tmp_path / "no-such-folder").exists()
+
+
 def test_destination_that_is_not_an_mcp_array_exits_2_and_is_kept(repo: Path,
                                                                     tmp_path: Path) -> None:
     out = tmp_path / "notes.json"
