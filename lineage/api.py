@@ -140,7 +140,7 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
     cfg = load_config(root)
     store = Store.open(cfg.store_path(root))
     result = HarvestResult(repo=root)
-    explicit = list(only) if only else None
+    explicit = [n.strip().lower() for n in only] if only else None
     # only an absent `harvesters:` means every one (load_config refuses an empty list)
     names = explicit or (cfg.harvesters if cfg.harvesters is not None else harvester_names())
     shared: dict[str, Any] = {}
@@ -161,6 +161,9 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
                                      shared=shared)
                 h = cls()
                 if not h.enabled(ctx):
+                    if explicit is not None:  # asked for by name: say why it read nothing
+                        why = getattr(h, "disabled_hint", None) or "nothing for it to read here"
+                        result.report.note(name, f"not run: {why}")
                     continue
                 n_warn = len(result.report.warnings)
                 facts = h.harvest(ctx)

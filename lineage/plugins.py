@@ -170,7 +170,8 @@ class Sink(Protocol):
 
 
 def _load(registry: dict[str, str], group: str, name: str, what: str) -> Any:
-    target = registry.get(name)
+    # names are lower case: ``--only git,DVC`` means dvc
+    target = registry.get(name) or registry.get(name.lower())
     if target is None:
         for ep in entry_points(group=group):
             if ep.name == name:

@@ -348,6 +348,9 @@ class DvcExpHarvester:
     """Harvest ``dvc exp`` experiments (see the module docstring)."""
 
     name: ClassVar[str] = NAME
+    # why ``lineage harvest --only NAME`` ran nothing, when :meth:`enabled` is false
+    disabled_hint: ClassVar[str] = (
+        "no DVC experiments (refs/exps/…) in this repository: `dvc exp run`, or `dvc exp pull`")
 
     def enabled(self, ctx: HarvestContext) -> bool:
         if not (ctx.repo_path / ".git").exists():

@@ -329,6 +329,9 @@ class JoinsHarvester:
     """Join runs and model versions across sources (see the module docstring)."""
 
     name: ClassVar[str] = NAME
+    # why ``lineage harvest --only NAME`` ran nothing, when :meth:`enabled` is false
+    disabled_hint: ClassVar[str] = (
+        "nothing written since it last joined, or no run, model version or document to join")
 
     def enabled(self, ctx: HarvestContext) -> bool:
         """Only when something was written since the last join and there is a run, model

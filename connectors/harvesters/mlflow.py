@@ -805,6 +805,9 @@ class MlflowHarvester:
     """Harvest an MLflow tracking store (see the module docstring)."""
 
     name: ClassVar[str] = NAME
+    # why ``lineage harvest --only NAME`` ran nothing, when :meth:`enabled` is false
+    disabled_hint: ClassVar[str] = (
+        "no MLflow tracking store is set (MLFLOW_TRACKING_URI, or mlflow.tracking_uri in lineage.yaml)")
 
     def enabled(self, ctx: HarvestContext) -> bool:
         # a registry URI alone is enabled to say it reads nothing

@@ -168,6 +168,9 @@ class OpenLineageHarvester:
     """Harvest OpenLineage RunEvent files (see the module docstring)."""
 
     name: ClassVar[str] = NAME
+    # why ``lineage harvest --only NAME`` ran nothing, when :meth:`enabled` is false
+    disabled_hint: ClassVar[str] = (
+        "no OpenLineage events folder (openlineage/ at the repository root, or openlineage.paths in lineage.yaml)")
 
     def _roots(self, ctx: HarvestContext) -> list[Path]:
         roots = []

@@ -85,6 +85,9 @@ class RecordsHarvester:
     """Harvests governance record files (approvals, deployments, risk assessments, …)."""
 
     name: ClassVar[str] = "records"
+    # why ``lineage harvest --only NAME`` ran nothing, when :meth:`enabled` is false
+    disabled_hint: ClassVar[str] = (
+        "no governance folder (governance/ at the repository root, or governance_dir in lineage.yaml)")
 
     def folder(self, ctx: HarvestContext) -> Path:
         p = Path(ctx.config.governance_dir)

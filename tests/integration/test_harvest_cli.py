@@ -199,3 +199,21 @@ def test_a_harvest_that_only_withdraws_says_so(git_repo: GitRepo) -> None:
     out = json.loads(_out("harvest", "--repo", repo, "--only", "joins", "--json"))
     assert out["harvesters"]["joins"]["edges_withdrawn"] == {"code": 1}
     assert out["new_events"] == 1
+
+
+def test_only_a_harvester_with_nothing_to_read_says_why(git_repo) -> None:
+    """``--only mlflow`` with no tracking store set, ``--only OpenLineage`` with no events
+    folder: each is named with what it lacks (in any case), not "nothing new"."""
+    git_repo.write("README.md", "demo\n")
+    git_repo.commit("init")
+    assert runner.invoke(app, ["init", "--repo", str(git_repo.path)]).exit_code == 0
+    res = runner.invoke(app, ["harvest", "--repo", str(git_repo.path), "--only",
+                              "mlflow,OpenLineage", "--json"], env={"MLFLOW_TRACKING_URI": ""})
+    assert res.exit_code == 0, res.output
+    notes = {n["source"]: n["message"] for n in json.loads(res.stdout)["notes"]}
+    assert notes["mlflow"].startswith("not run: no MLflow tracking store is set")
+    assert "MLFLOW_TRACKING_URI" in notes["mlflow"]
+    assert notes["openlineage"].startswith("not run: no OpenLineage events folder")
+    # a harvester that does run is not noted
+    res = runner.invoke(app, ["harvest", "--repo", str(git_repo.path), "--only", "GIT"])
+    assert res.exit_code == 0 and "not run" not in res.output, res.output
