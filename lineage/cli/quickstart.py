@@ -80,7 +80,7 @@ def quickstart(
         out["planted_gaps"] = [{"rule": r, "model": m} for r, m in demo.planted_gaps]
         if not quiet:
             console.print(f"  {demo.path}: {len(demo.commits)} commits, "
-                          "tags churn@v1.0.0, churn@v1.1.0, churn#staging#1, churn#prod#2")
+                          f"tags {', '.join(_tags(demo.path))}", soft_wrap=True, markup=False)
 
         step(quiet, 2, "Harvesting git, DVC, GTO tags, runs and governance records")
         result = api.harvest(demo.path)
@@ -126,9 +126,27 @@ def quickstart(
     console.print()
     console.rule("What to look at next")
     steps = next_steps(demo.path, demo.as_of, datahub_home)
+    import textwrap
+
+    width = max(40, console.width - 2)
     for cmd, why in steps:
-        console.print(f"  {escape(cmd)}" + (f"\n      [dim]# {why}[/]" if why else ""), soft_wrap=True,
-                      highlight=False)
+        # the command on one line, to paste; its comment wrapped, each line a shell comment
+        console.print(f"  {escape(cmd)}", soft_wrap=True, highlight=False)
+        if why:
+            text = textwrap.fill(why, width=width, initial_indent="      # ",
+                                 subsequent_indent="      # ", break_long_words=False,
+                                 break_on_hyphens=False)
+            console.print(f"[dim]{escape(text)}[/]", soft_wrap=True, highlight=False)
+
+
+def _tags(repo: Path) -> list[str]:
+    """The demo's git tags, oldest first (GTO's registrations and stage assignments)."""
+    import subprocess
+
+    out = subprocess.run(["git", "-C", str(repo), "for-each-ref", "--sort=creatordate",
+                          "--format=%(refname:short)", "refs/tags"],
+                         capture_output=True, text=True, check=False).stdout
+    return out.split()
 
 
 def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, str]]:
@@ -138,11 +156,16 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
 
     return [
         (f"cd {quote(str(repo))}", ""),
-        ("lineage show churn@v1.1.0", "provenance (version ← run ← commit + data ← stages), then risk tier, "
-         "approvals, deployments and audit findings"),
-        ("lineage show deployment:churn-prod-2026-01-20", "the same from the deployment"),
-        (f"lineage audit --as-of {quote(as_of)}", "the demo's timeline ends that day"),
-        ("lineage audit --format markdown", "findings as a pull-request comment"),
+        (f"lineage show churn@v1.1.0 --as-of {quote(as_of)}",
+         "provenance (version ← run ← commit + data ← stages), then risk tier, approvals, "
+         "deployments and audit findings, as of the day the demo's timeline ends"),
+        (f"lineage show deployment:churn-prod-2026-01-20 --as-of {quote(as_of)}",
+         "the same from the deployment"),
+        (f"lineage audit --as-of {quote(as_of)}",
+         "the audit above; without --as-of the audit runs today, when the demo's monitoring "
+         "evidence is months old (monitoring-active findings)"),
+        (f"lineage audit --as-of {quote(as_of)} --format markdown",
+         "findings as a pull-request comment"),
         ("lineage record approval --model churn@v1.1.0 --env prod --approver "
          "rita@example.com --role risk-officer --decided-at 2026-01-19T15:00:00Z "
          "--evidence ML-14 --write-file", ""),

@@ -159,3 +159,16 @@ def test_what_to_look_at_next_pastes_into_a_shell(demo: tuple[Path, str], in_dem
     for line in commands:
         if line.startswith("lineage "):
             _assert_ran(line, *run_as_pasted(line, in_demo))
+
+
+def test_the_quickstart_names_every_tag_of_the_demo(demo: tuple[Path, str]) -> None:
+    """The tags the summary lists are the demo's own (a stage assignment added to the demo
+    was left out of a list written by hand)."""
+    import subprocess
+
+    repo, text = demo
+    tags = subprocess.run(["git", "-C", str(repo), "tag"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    line = next(ln for ln in text.splitlines() if " commits, tags " in ln)
+    assert sorted(line.split(" commits, tags ", 1)[1].split(", ")) == sorted(tags)
+    assert "churn#staging#3" in tags

@@ -52,7 +52,8 @@ DEFAULT_RETRIES = 4  # acryl-datahub's own default (DATAHUB_REST_EMITTER_DEFAULT
 DEFAULT_BACKOFF = 2.0  # seconds × 2**(attempt-1), as the emitter's session does
 DEFAULT_TIMEOUT = 30.0
 TRANSIENT = (429, 500, 502, 503, 504)
-URL_HINT = "check DATAHUB_GMS_URL (or datahub.server in lineage.yaml) and that GMS is up " \
+URL_HINT = "check the server URL (--server, else DATAHUB_GMS_URL, else datahub.server in " \
+           "lineage.yaml) and that GMS is up " \
            "(`curl URL/health`); GMS usually listens on :8080, the frontend proxy on :9002/api/gms"
 TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a personal access " \
              "token from Settings → Access Tokens with rights to ingest metadata"
