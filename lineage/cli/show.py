@@ -378,6 +378,18 @@ def _ahead(rec: dict[str, Any]) -> str:
         for f in rec.get("future_dated", ()))
 
 
+# what a retraining record is to the version shown (the JSON's role)
+_ROLES = {"trained by": "produced it", "replaced by": "replaced it"}
+
+
+def _source(run: str, source: str | None) -> str:
+    """`` (source: …)`` when a run's id does not already name its source (``lineage:…``,
+    ``mlflow:…``)."""
+    if not source or _rid(run).startswith(f"{source}:"):
+        return ""
+    return f" (source: {_s(source)})"
+
+
 def render_governance(gov: dict[str, Any]) -> list[Any]:
     """The tables an auditor reads after the tree (one per fact), from :func:`governance`."""
     from rich.text import Text
@@ -398,7 +410,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     t = _table("Training run · code · data", "run!", "status", "code commit!",
                "data read (content hash, pin)")
     for r in gov["runs"]:
-        status = " ".join(str(x) for x in (r["source"], r["status"]) if x)
+        status = _s(r["status"] or "unknown") + _source(r["id"], r["source"])
         if r["deleted"]:
             status += " (deleted)"
         if r["dirty"]:
@@ -484,22 +496,27 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
 
-    t = _table("Retraining", "record!", "", "trigger", "at!", "reason", "previous → new",
-               "status")
+    t = _table("Retraining", "record!", "for this version", "trigger", "at!", "reason",
+               "previous → new", "change plan", "status")
     for r in gov["retraining"]:
         prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
         new = short(str(r["new_model"])) if r["new_model"] else "—"
-        plan = {True: "within change plan", False: "[yellow]outside change plan[/]"}.get(
-            r["within_change_plan"], "")
-        t.add_row(_s(_rid(r["id"])), _s(r["role"]), _s(r["trigger"]), _s(r["at"]),
-                  _s(r["reason"]),
-                  f"{_s(prev)} → {_s(new)}",
-                  (_superseded(r) if r["superseded_by"] else plan) + _ahead(r)
-                  + (f"\n[dim]not made yet ({_made_later(r, gov['as_of'])})[/]"
-                     if r["status"] == "not made yet"
-                     else f"\n[red]does not count: {_s(r['note'])}[/]" if r["note"] else ""))
+        plan = {True: "within", False: "[yellow]outside[/]"}.get(r["within_change_plan"], "—")
+        if r["superseded_by"]:
+            status = _superseded(r)
+        elif r["status"] == "not made yet":
+            status = f"[dim]not made yet ({_made_later(r, gov['as_of'])})[/]"
+        elif r["status"] == "counts":
+            status = "[green]counts[/]"
+        elif r["note"]:
+            status = f"[red]does not count: {_s(r['note'])}[/]"
+        else:  # the record of a later version: its own, not this one's
+            status = "—"
+        t.add_row(_s(_rid(r["id"])), _ROLES.get(r["role"], _s(r["role"])), _s(r["trigger"]),
+                  _s(r["at"]), _s(r["reason"]), f"{_s(prev)} → {_s(new)}", plan,
+                  status + _ahead(r))
     if not gov["retraining"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "")
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "", "")
     parts.append(t)
 
     t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",
@@ -563,8 +580,11 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
     elif kind == "stage":
         short = a.get("name", short)
         detail = _cut(str(a.get("cmd") or ""))
-    elif kind == "run":
-        detail = " ".join(x for x in (a.get("source"), a.get("status")) if x)
+    elif kind == "run":  # its id names its source (lineage:…, mlflow:…): said otherwise
+        source = a.get("source")
+        detail = " ".join(str(x) for x in (
+            a.get("status"), None if not source or short.startswith(f"{source}:")
+            else f"(source: {source})") if x)
         if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
             detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
     elif kind in ("approval",):

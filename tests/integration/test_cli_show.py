@@ -437,3 +437,30 @@ def test_an_as_of_date_that_does_not_exist_says_why(quickstart_demo: Path,
     res = runner.invoke(app, [*command, "--as-of", value], env={"COLUMNS": "200"})
     assert res.exit_code == 2, res.output
     assert says in res.output and "Traceback" not in res.output, res.output
+
+
+def test_runs_and_retraining_records_read_naturally(quickstart_demo: Path) -> None:
+    """A run's status without the source its id already names ("lineage FINISHED"); a
+    retraining record says what it is to the version and whether it counts, with its change
+    plan apart ("trained by" alone on a line, "status: within change plan")."""
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    out = _show("churn@v1.1.0", "--as-of", "2026-01-22")
+    tree, tables = out.split("\n\n", 1)
+    run = next(x for x in tree.splitlines() if "produced ← run lineage:" in x)
+    assert run.rstrip().endswith("FINISHED (see above)") and "lineage FINISHED" not in run, run
+    row = _row(out, gov["runs"][0]["id"].split(":", 1)[1])
+    assert "FINISHED" in row and "lineage FINISHED" not in row, row
+    row = _row(out, "churn-v1.1.0 ", "drift")
+    assert "produced it" in row and "within" in row and "counts" in row, row
+    assert "trained by" not in tables and "change plan" not in row, tables
+    narrow = runner.invoke(app, ["show", "churn@v1.1.0", "--as-of", "2026-01-22"],
+                           env={"COLUMNS": "80"}).stdout.split("\nRetraining\n", 1)[1]
+    facts = narrow.split("\nMonitoring", 1)[0].splitlines()
+    assert "  for this version: produced it" in facts, facts
+    assert "  change plan: within" in facts and "  status: counts" in facts, facts
+    # the JSON keeps its documented values
+    [rec] = gov["retraining"]
+    assert (rec["role"], rec["status"], rec["within_change_plan"]) == ("trained by", "counts",
+                                                                       True)
+    assert gov["runs"][0]["source"] == "lineage" and gov["runs"][0]["status"] == "FINISHED"
+
