@@ -294,6 +294,9 @@ def _s(value: Any) -> str:
     return "—" if value is None or value == "" else escape(str(value))
 
 
+READABLE = 16  # the narrowest a column of text is shown with in a table, else stacked
+
+
 class _Table:
     """A table whose cells wrap and never cut: an id, a hash or a date cut with an ellipsis
     cannot be looked up. Columns named with a trailing ``!`` keep their values whole (they
@@ -326,14 +329,22 @@ class _Table:
 
         # the title on a line of its own: as a table title it would wrap to the table's width
         yield Text.from_markup(f"[bold]{self.title}[/]", emoji=False)
-        least = [min(40, width(i)) if self.keep[i] else None for i in range(len(self.columns))]
-        # the narrowest the table can be (kept columns whole, the others at their longest
-        # word), with 3 characters between and around the columns
-        need = sum(max(n or 0, word(i)) for i, n in enumerate(least)) + 3 * len(self.columns)
-        if need <= options.max_width:
+        n = len(self.columns)
+        natural = [width(i) for i in range(n)]
+        # the narrowest each column can be: kept columns whole (up to 40 characters), the
+        # others at their longest word and, to be read as a phrase, not a word a line,
+        # READABLE characters (or their whole text when shorter)
+        least = [max(min(40, natural[i]) if self.keep[i] else min(READABLE, natural[i]),
+                     word(i)) for i in range(n)]
+        room = options.max_width - (3 * n - 1)  # the box's edges, dividers and padding
+        if sum(least) <= room:
+            # the widths are set here, not left to rich: when a table is too wide, rich
+            # narrows its widest columns first, below their longest word (an id folded
+            # mid-way, a status cut at the edge of the terminal)
+            widths = _share(least, natural, room)
             wide = Table(expand=False, box=box.SIMPLE_HEAD, pad_edge=False, caption=self.caption)
-            for name, n in zip(self.columns, least, strict=True):
-                wide.add_column(name, overflow="fold", min_width=n)
+            for name, w in zip(self.columns, widths, strict=True):
+                wide.add_column(name, overflow="fold", width=w)
             for row in self.rows:
                 # node ids are no emoji codes (deployment:ghost:prod:…)
                 wide.add_row(*(Text.from_markup(cell, emoji=False) for cell in row))
@@ -341,15 +352,43 @@ class _Table:
             return
         # too narrow for one column per fact (an 80-column terminal): each record on a line of
         # its own, then its facts one per line, named as the columns are; text wraps at words
-        # and folds a word longer than the line
+        # (a word longer than the line is folded), the lines after a fact's first indented
+        # under it
         yield Text()
+        width_ = options.max_width
         for row in self.rows:
-            facts = [(f"  [dim]{name}:[/] " if name else "  ") + " · ".join(cell.splitlines())
-                     for name, cell in zip(self.columns[1:], row[1:], strict=True) if cell]
-            yield Text.from_markup("\n".join([f"[bold]{row[0]}[/]", *facts]), overflow="fold",
-                                   emoji=False)
+            head = Text.from_markup(f"[bold]{row[0]}[/]", emoji=False)
+            for line in head.wrap(console, width_, overflow="fold"):
+                line.rstrip()
+                yield line
+            for name, cell in zip(self.columns[1:], row[1:], strict=True):
+                if not cell:
+                    continue
+                fact = Text.from_markup((f"[dim]{name}:[/] " if name else "")
+                                        + " · ".join(cell.splitlines()), emoji=False)
+                for k, line in enumerate(fact.wrap(console, max(20, width_ - 4),
+                                                   overflow="fold")):
+                    line.rstrip()
+                    yield Text.assemble("  " if k == 0 else "    ", line)
         if self.caption:
             yield Text.from_markup(f"[dim]{self.caption}[/]", emoji=False)
+
+
+def _share(least: list[int], natural: list[int], room: int) -> list[int]:
+    """Column widths from their least and natural widths: each its natural width when all
+    fit in ``room``; else what is left over the least widths is shared out, the columns that
+    lack least made whole first (a status or a date on one line costs a few characters; the
+    long text of a reason or a finding wraps into what remains)."""
+    if sum(natural) <= room:
+        return list(natural)
+    widths = list(least)
+    spare = room - sum(least)
+    order = sorted(range(len(widths)), key=lambda i: (natural[i] - least[i], i))
+    for k, i in enumerate(order):
+        give = min(natural[i] - least[i], spare // (len(order) - k))
+        widths[i] += give
+        spare -= give
+    return widths
 
 
 def _table(title: str, *columns: str) -> _Table:

@@ -464,3 +464,57 @@ def test_runs_and_retraining_records_read_naturally(quickstart_demo: Path) -> No
                                                                        True)
     assert gov["runs"][0]["source"] == "lineage" and gov["runs"][0]["status"] == "FINISHED"
 
+
+SECTIONS = ("Training run", "Risk tier", "Approvals", "Deployments", "Documents", "Retraining",
+            "Monitoring", "Audit findings")
+
+
+def test_a_fact_too_long_for_the_line_goes_on_indented(messy_demo: Path) -> None:
+    """At 80 columns a long fact (data read with its hash, a reason, a finding) wraps under
+    itself, never back to column 0 where it would read as the next record."""
+    gov = json.loads(_show("churn@v1.1.0", "--as-of", "2026-01-22", "--json"))["governance"]
+    heads = {r["id"].split(":", 1)[1] for key in ("runs", "assessments", "approvals",
+                                                  "deployments", "retraining", "alerts")
+             for r in gov[key]}
+    heads |= {d["doc_kind"] for d in gov["documents"]} | set(gov["documents_missing"])
+    heads |= {f["severity"] for f in gov["findings"]}
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "--as-of", "2026-01-22"],
+                        env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    tables = res.stdout.split("\n\n", 1)[1]
+    wrapped = 0
+    for prev, line in zip(tables.splitlines(), tables.splitlines()[1:], strict=False):
+        if not line or line.startswith("  "):
+            wrapped += line.startswith("    ")
+            continue
+        assert line.startswith(SECTIONS) or line in heads or line.startswith("churn@"), \
+            (prev, line, tables)
+    assert wrapped, tables  # some facts did wrap: the test checked something
+    data = tables.splitlines()
+    i = next(k for k, x in enumerate(data) if x.startswith("  data read (content hash, pin):"))
+    assert data[i + 1].startswith("    md5:"), data[i:i + 2]
+
+
+# the first column's name: a table's header, never repeated when the records are stacked
+FIRST = {"run", "assessment", "approval", "deployment", "kind", "record", "alert", "severity"}
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip(":") for w in text.replace("│", " ").replace("·", " ").split()
+            if w.strip("─")} - FIRST
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120, 140])
+def test_no_table_is_cropped_at_the_edge_of_the_terminal(quickstart_demo: Path,
+                                                         columns: int) -> None:
+    """Every word shown on a 400-column terminal is shown at narrower widths too: a table too
+    wide for the terminal is not cut at its edge ("within change pla", a header "approvals"
+    for "approvals that count")."""
+    at = ("churn@v1.1.0", "--as-of", "2026-01-10")
+    wide = runner.invoke(app, ["show", *at], env={"COLUMNS": "400"}).stdout
+    res = runner.invoke(app, ["show", *at], env={"COLUMNS": str(columns)})
+    assert res.exit_code == 0, res.output
+    tables = res.stdout.split("\n\n", 1)[1]
+    assert all(len(x) <= columns for x in tables.splitlines()), tables
+    missing = _words(wide.split("\n\n", 1)[1]) - _words(tables)
+    assert not missing, (sorted(missing), tables)
