@@ -25,7 +25,8 @@ TREE_DEPTH = 12  # links the tree follows upstream without --depth
 
 def show(
     ref: str = typer.Argument(..., help="Model version (name@version), model name, data path, "
-                              "commit sha, git revision (HEAD, a branch, a tag, HEAD~1), or "
+                              "commit sha, git revision (HEAD, a branch, a tag, HEAD~1), a "
+                              "record's id as show prints it (churn-prod-2026-01-20), or "
                               "any node id."),
     repo: Path | None = RepoOpt,
     depth: int | None = typer.Option(
@@ -40,7 +41,7 @@ def show(
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
-    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path (from the repository root, or relative to the current folder as DVC reads it), the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
+    A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path (from the repository root, or relative to the current folder as DVC reads it), the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested); a record's or run's id as show and audit print it (churn-prod-2026-01-20, lineage:…), that record, unless several records have it (type deployment:ID, approval:ID …). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 
