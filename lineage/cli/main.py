@@ -472,7 +472,7 @@ class _EventLog:
                 # an actor too long for the line goes below, under the time
                 yield line if n == 0 else Text.assemble(indent, line)
             room = max(20, width - len(indent))
-            for line in Text(summary).wrap(console, room, overflow="fold"):
+            for line in Text(summary).wrap(console, room, overflow="fold") if summary else ():
                 line.rstrip()
                 yield Text.assemble(indent, line)
 
