@@ -147,7 +147,7 @@ if __name__ == "__main__":
     except ImportError:  # lineage not installed: train without recording
         main()
     else:
-        with track_run(name="train", inputs=["data/prepared"]) as run:
+        with track_run(name="train", inputs=["data/prepared"], write_file=True) as run:
             main(run)
 '''
 

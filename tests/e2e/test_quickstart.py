@@ -49,6 +49,31 @@ def test_audit_finds_exactly_the_planted_gaps(quickstart: dict) -> None:
     assert found == planted
 
 
+def test_a_fresh_clone_audits_as_the_quickstart_store(quickstart: dict,
+                                                     tmp_path: Path) -> None:
+    """The CI recipe (docs/audit.md): a fresh clone, ``lineage init``, ``lineage harvest``,
+    ``lineage audit``. The demo's training runs are committed with it (``track_run(...,
+    write_file=True)``), so a store built from the clone alone finds what the quickstart's did,
+    with the same messages (the run's author is known: four-eyes counts her approval out)."""
+    import subprocess
+
+    repo = quickstart["repository"]
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", repo, str(clone)], check=True)
+    assert sorted(p.name for p in (clone / "governance" / "run").glob("*.yaml")) and \
+        len(list((clone / "governance" / "run").glob("*.yaml"))) == 2
+    assert lineage("init", "-C", str(clone))[0] == 0
+    code, out = lineage("harvest", "-C", str(clone), "--json")
+    assert code == 0 and json.loads(out)["warnings"] == [], out
+
+    def findings(where: str) -> list[tuple[str, str, str]]:
+        code, out = lineage("audit", "-C", where, "--as-of", "2026-01-22", "--format", "json")
+        assert code == 1, out
+        return [(f["rule"], f["subject"], f["message"]) for f in json.loads(out)["findings"]]
+
+    assert findings(str(clone)) == findings(repo)
+
+
 def _findings_local_and_lite(repo: str) -> tuple[set, set]:
     """Findings of the audit of the store and of its DataHub Lite copy."""
     code, out = lineage("push", "-C", repo, "--json")  # the Lite file holds the latest facts
