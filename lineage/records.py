@@ -924,11 +924,10 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
     if typ == "missing":
         return f"add `{name}:` to the record (see schemas/records/)"
     if typ == "extra_forbidden":
-        known = _known_fields(model, loc[:-1])
-        close = difflib.get_close_matches(name, known, n=1)
+        close = _close_field(model, loc)
         if close:
-            return f"did you mean `{close[0]}`?"
-        return "remove it; known fields: " + ", ".join(known)
+            return f"did you mean `{close}`?"
+        return "remove it; known fields: " + ", ".join(_known_fields(model, loc[:-1]))
     if typ in ("literal_error", "enum"):
         if isinstance(err.get("input"), bool):
             return "YAML reads yes/no/on/off as true/false: write one of the values listed"
@@ -1039,18 +1038,33 @@ def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        # an unknown key is usually a misspelt known one: report it before "missing"
-        errs = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-        err = errs[0]
+        raise InputError.of(_problems(exc, model, file, node, line)) from None
+
+
+def _problems(exc: ValidationError, model: type[BaseModel], file: str, node: Any,
+              line: int | None) -> list[InputError]:
+    """Every problem of one record, each naming its line and field, in the order of the
+    record (a misspelt key before the rest). A required field reported missing because its key
+    is misspelt (``aprover:``, whose hint is "did you mean `approver`?") is that one problem."""
+    errs = exc.errors(include_url=False)
+    meant = {(tuple(e["loc"][:-1]), close) for e in errs if e["type"] == "extra_forbidden"
+             and (close := _close_field(model, tuple(e["loc"]))) is not None}
+    out: list[tuple[tuple[int, bool], InputError]] = []
+    for err in errs:
         loc = tuple(err["loc"])
-        eline = line
-        if node is not None:
-            eline, _ = _locate(node, loc)
-        extra = len(exc.errors()) - 1
-        msg = _message(err) + (f" (and {extra} more problem{'s' * (extra > 1)} in this record)"
-                               if extra else "")
-        raise InputError(msg, file=file, line=eline, field=_field_path(loc) or None,
-                         hint=_hint_for(err, model, loc)) from None
+        if err["type"] == "missing" and (loc[:-1], str(loc[-1])) in meant:
+            continue
+        eline = _locate(node, loc)[0] if node is not None else line
+        out.append(((eline or 0, err["type"] != "extra_forbidden"), InputError(
+            _message(err), file=file, line=eline, field=_field_path(loc) or None,
+            hint=_hint_for(err, model, loc))))
+    return [p for _, p in sorted(out, key=lambda x: x[0])]
+
+
+def _close_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    """The known field an unknown key at ``loc`` is a misspelling of, if one is close."""
+    close = difflib.get_close_matches(str(loc[-1]), _known_fields(model, loc[:-1]), n=1)
+    return close[0] if close else None
 
 
 @cache
@@ -1106,19 +1120,22 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
                              line=mark.line + 1 if mark else None,
                              hint="fix the syntax (indentation, quotes, `key: value`)") from None
     out: list[LoadedRecord] = []
+    problems: list[InputError] = []  # of every record of the file, not just the first bad one
     for node, data in docs:
         if data is None:
             continue
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                sub = node.value[i] if node is not None else None
-                line = sub.start_mark.line + 1 if sub is not None else 1
+        items = list(enumerate(data)) if isinstance(data, list) else [(None, data)]
+        for i, item in items:
+            sub = node if i is None else node.value[i] if node is not None else None
+            line = sub.start_mark.line + 1 if sub is not None else 1
+            try:
                 rec = validate_data(item, file=file, node=sub, line=line)
-                out.append(LoadedRecord(rec, file, line, _field_lines(sub)))
-        else:
-            line = node.start_mark.line + 1 if node is not None else 1
-            rec = validate_data(data, file=file, node=node, line=line)
-            out.append(LoadedRecord(rec, file, line, _field_lines(node)))
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            out.append(LoadedRecord(rec, file, line, _field_lines(sub)))
+    if problems:
+        raise InputError.of(problems)
     return out
 
 
@@ -1312,7 +1329,8 @@ def conflict_error(node_id: str, prev_file: str, prev_line: int, file: str, line
 
 @dataclass
 class CheckResult:
-    """What ``check_files`` found: valid records, one error per bad file (or clash), warnings."""
+    """What ``check_files`` found: valid records, every problem of the bad files (each record
+    that is not valid, all its problems) and clashes, warnings."""
 
     files: int
     records: list[LoadedRecord]
@@ -1372,7 +1390,7 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         try:
             loaded += parse_file(f, repo_root)
         except InputError as exc:
-            errors.append(exc)
+            errors.extend(exc.problems)
     seen: dict[str, dict[str, tuple[Any, Any]]] = {}
     approvers = {rec.node_id: rec.record.approver for rec in loaded
                  if isinstance(rec.record, ApprovalRecord)}

@@ -726,7 +726,7 @@ def validate(
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,
-                                "message": str(e)} for e in res.errors],
+                                "message": str(e), "hint": e.hint} for e in res.errors],
                     "warnings": res.warnings})
     else:
         from rich.markup import escape

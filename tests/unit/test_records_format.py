@@ -112,10 +112,29 @@ def test_yaml_boolean_gets_a_quoting_hint() -> None:
 
 
 def test_unknown_field_suggests_the_right_name() -> None:
+    # one problem: `approver` is not missing, it is misspelt
     err = _error(APPROVAL.replace("approver:", "aprover:"))
-    assert str(err) == ("governance/a.yaml:4 (aprover): unknown field (and 1 more problem in "
-                        "this record) — did you mean `approver`?")
-    assert (err.line, err.field) == (4, "aprover")
+    assert str(err) == "governance/a.yaml:4 (aprover): unknown field — did you mean `approver`?"
+    assert (err.line, err.field) == (4, "aprover") and err.problems == [err]
+
+
+def test_every_problem_of_every_record_is_listed_with_its_line_field_and_fix() -> None:
+    text = ("kind: approval\nmodel: churn\napprover: rita\ndecision: ok\n"
+            "decided_at: yesterday\n---\nkind: alert\nmodel: churn@v1\nmetirc: psi\n"
+            "at: 2026-01-01\n---\nkind: alert\nmodel: churn@v1\nmetric: psi\nat: 2026-01-01\n")
+    err = _error(text)
+    assert [(p.line, p.field, p.hint) for p in err.problems] == [
+        (2, "model", "write model versions as name@version, e.g. churn@v1.1.0"),
+        (4, "decision", "use one of the values listed"),
+        (5, "decided_at", "write a date that exists, in ISO 8601: 2026-01-20 or "
+                          "2026-01-20T10:00:00Z"),
+        (9, "metirc", "did you mean `metric`?")]
+    # the error is the first problem's place; its message lists them all, each with its fix
+    assert (err.file, err.line, err.field, err.hint) == ("governance/a.yaml", 2, "model", None)
+    assert str(err).splitlines() == [str(p) for p in err.problems]
+    assert str(err).splitlines()[1] == ("governance/a.yaml:4 (decision): Input should be "
+                                        "'approved', 'rejected' or 'conditional' (got 'ok') — "
+                                        "use one of the values listed")
 
 
 def test_missing_field_points_at_the_record() -> None:
