@@ -26,6 +26,7 @@ from lineage.errors import (
     IntegrityError,
     LineageError,
     NotARepositoryError,
+    StoreNotInitialized,
     StoreNotWritable,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind
@@ -88,6 +89,32 @@ def open_store(repo: str | Path = ".", config: Config | None = None,
         if not read_only:
             raise
         return Store.open_read_only(cfg.store_path(root))
+    except StoreNotInitialized as exc:
+        raise _no_store_here(exc, cfg, root) from None
+
+
+def _no_store_here(exc: StoreNotInitialized, cfg: Config, root: Path) -> StoreNotInitialized:
+    """No store where ``LINEAGE_STORE`` or lineage.yaml's ``store:`` points: say which set it,
+    and the store folder next to it that it may have meant (``.lineag`` → ``.lineage``)."""
+    import os
+
+    from lineage.spelling import did_you_mean
+
+    if os.environ.get("LINEAGE_STORE"):
+        setting = f"LINEAGE_STORE={os.environ['LINEAGE_STORE']}"
+    elif "store" in cfg.model_fields_set:
+        setting = f"store: {cfg.store} in lineage.yaml"
+    else:
+        return exc
+    path = cfg.store_path(root)
+    try:
+        stores = [d.name for d in path.parent.iterdir() if (d / "lineage.db").is_file()]
+    except OSError:
+        stores = []
+    meant = did_you_mean(path.name, stores)
+    return StoreNotInitialized(
+        exc.message, hint=f"{setting} names it; " + (f"{meant} " if meant else "")
+        + "fix the setting, or run `lineage init` to start a store there")
 
 
 @dataclass

@@ -216,8 +216,12 @@ def load_config(repo_root: Path) -> Config:
             found = line_of(root, err["loc"])
             at = f":{found}" if found else ""
         msg = str(err["msg"]).removeprefix("Value error, ")
+        from lineage.spelling import meant_by
+
+        meant = meant_by(err, Config, tuple(err["loc"]))
         raise ConfigError(f"{path}{at}: field {loc}: {msg}",
-                          hint=f"the keys and their values: {CONFIG_DOCS}") from exc
+                          hint=f"{meant} " * bool(meant)
+                          + f"the keys and their values: {CONFIG_DOCS}") from exc
     cfg._yaml = root
     if cfg.harvesters is not None:
         _check_harvesters(cfg, path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 _DIGITS = re.compile(r"\d")
 
@@ -68,4 +69,39 @@ def typo_of(value: str, names: Iterable[str]) -> str | None:
     return near[0] if near else None
 
 
-__all__ = ["closest", "did_you_mean", "one_slip", "typo_of"]
+
+def meant_by(err: Any, model: Any, loc: tuple[Any, ...]) -> str | None:
+    """``did you mean …?`` for the pydantic error ``err`` of ``model`` at ``loc``: a mistyped
+    choice (``severity: hgh``) or key (``waviers:``); None for any other error."""
+    got = err.get("input")
+    if err["type"] == "literal_error" and isinstance(got, str):
+        choices = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        return did_you_mean(got, choices, ignore_case=True)
+    if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        return did_you_mean(loc[-1], _keys_at(model, loc[:-1]))
+    return None
+
+
+def _keys_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The keys the pydantic model nested at ``loc`` (list indexes and map keys skipped)
+    takes, by name and alias; none when ``loc`` leads to no model."""
+    import typing
+
+    from pydantic import BaseModel
+
+    def models_of(annotation: Any) -> list[Any]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for arg in typing.get_args(annotation) for m in models_of(arg)]
+
+    current = [model]
+    for part in loc:
+        fields = [c.model_fields[part] for c in current
+                  if isinstance(part, str) and part in c.model_fields]
+        if fields:  # else a list index or a map key (a rule id): the same models
+            current = [m for f in fields for m in models_of(f.annotation)]
+    return sorted({k for c in current for name, f in c.model_fields.items()
+                   for k in (name, f.alias) if k})
+
+
+__all__ = ["closest", "did_you_mean", "meant_by", "one_slip", "typo_of"]

@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from lineage.errors import ConfigError
-from lineage.spelling import one_slip
+from lineage.spelling import meant_by, one_slip
 from lineage.yamlpos import bad_scalar, given_twice, keys_given_twice, line_of
 
 POLICY_FILE = "lineage-policy.yaml"
@@ -381,8 +381,10 @@ def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, s
                                        or err["type"] == "literal_error")
                  and isinstance(got, str | int | float | bool) else "")
         out.append((at, f"{source}:{at}: field {fld}: "
-                        f"{err['msg'].removeprefix('Value error, ')}{given}", None))
+                        f"{err['msg'].removeprefix('Value error, ')}{given}",
+                    meant_by(err, Policy, loc)))
     return out
+
 
 
 def _unknown_rules(data: dict[str, Any], root: Any, source: str

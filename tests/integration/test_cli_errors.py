@@ -160,7 +160,8 @@ def test_error_messages_are_printed_as_text(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content,needles", [
     (b"datahub:\n  server: http://localhost:8080\n  tokn: abc\n",
-     ("lineage.yaml:3: field datahub.tokn", "Extra inputs")),
+     ("lineage.yaml:3: field datahub.tokn", "Extra inputs", "did you mean 'token'?")),
+    (b"harvestors: [git]\n", ("lineage.yaml:1: field harvestors", "did you mean 'harvesters'?")),
     (b"\xff\xfeharvesters: [git]\n", ("lineage.yaml: not UTF-8", "UTF-8")),
     (b"store: .lineage\nharvesters: [git\n", ("lineage.yaml:3: not valid YAML",)),
 ])
@@ -195,3 +196,21 @@ def test_output_dash_is_stdout(harvested: GitRepo, tmp_path: Path,
         import json
 
         assert json.loads(res.stdout)
+
+
+def test_a_store_setting_that_names_no_store_says_which_and_what_was_meant(
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LINEAGE_STORE=.lineag``: the error names the variable and the store folder next to
+    it; the same for ``store:`` in lineage.yaml."""
+    git_repo.commit("first")
+    code, out = _run("init", "--repo", str(git_repo.path))
+    assert code == 0, out
+    monkeypatch.setenv("LINEAGE_STORE", ".lineag")
+    code, out = _run("audit", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "no lineage store at", "LINEAGE_STORE=.lineag names it",
+                      "did you mean '.lineage'?")
+    monkeypatch.delenv("LINEAGE_STORE")
+    git_repo.write("lineage.yaml", "store: .lineage-ci\n")
+    code, out = _run("show", "HEAD", "--repo", str(git_repo.path))
+    _assert_one_error(code, out, 2, "store: .lineage-ci in lineage.yaml names it",
+                      "did you mean '.lineage'?")
