@@ -931,7 +931,10 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
     if typ in ("literal_error", "enum"):
         if isinstance(err.get("input"), bool):
             return "YAML reads yes/no/on/off as true/false: write one of the values listed"
-        return "use one of the values listed"
+        from lineage.spelling import did_you_mean
+
+        close = did_you_mean(str(err.get("input")), _literals(model, loc), ignore_case=True)
+        return close or "use one of the values listed"
     if typ == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
         if pattern == _MODEL_REF:
@@ -951,6 +954,23 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
     if typ == "version_twice":
         return "give each model file its own version (a model version is immutable)"
     return "fix the value (see schemas/records/ for the format)"
+
+
+def _literals(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The values a ``Literal`` field at ``loc`` allows (``tier``: unacceptable, high, …)."""
+    from typing import get_args, get_origin
+
+    at = _model_at(model, loc[:-1])
+    info = at.model_fields.get(str(loc[-1])) if at is not None and loc else None
+    out: list[str] = []
+    todo = [info.annotation] if info is not None else []
+    while todo:
+        ann = todo.pop()
+        if get_origin(ann) is Literal:
+            out += [str(a) for a in get_args(ann)]
+        else:
+            todo += list(get_args(ann))
+    return out
 
 
 def _is_required(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:

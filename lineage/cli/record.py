@@ -143,14 +143,19 @@ def _flag(ctx: typer.Context, field: str | None) -> str | None:
 
 def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
     """An error about the record given on the command line, its problems named by the
-    options that were typed (``command line (--model): …``) rather than by the record's
-    fields, its hint by the flag that overrides it."""
+    options that were typed (``command line (--tier): …``) rather than by the record's
+    fields; a refused name's hint names the flag that records it anyway."""
+    from lineage.errors import InputError
     from lineage.records import UnknownNameError
 
     if isinstance(exc, UnknownNameError):
         return UnknownNameError(exc.unknown, file="command line", allow="--allow-new",
                                 field_name=lambda f: _flag(ctx, f) or f)
-    return exc
+    if not isinstance(exc, InputError) or exc.file != "command line":
+        return exc
+    return InputError.of([InputError(p.text, file=p.file, line=p.line,
+                                     field=_flag(ctx, p.field), hint=p.hint)
+                          for p in exc.problems])
 
 
 def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo: Path | None,

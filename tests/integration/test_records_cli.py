@@ -108,7 +108,7 @@ def test_every_kind_from_the_command_line(repo: GitRepo) -> None:
 def test_invalid_record_exits_2_with_field_and_writes_nothing(repo: GitRepo) -> None:
     res = _invoke(repo, *[a if a != "approved" else "maybe" for a in APPROVAL], "--write-file")
     assert res.exit_code == 2
-    assert ("error: command line (decision): Input should be 'approved', 'rejected' or "
+    assert ("error: command line (--decision): Input should be 'approved', 'rejected' or "
             "'conditional' (got 'maybe')") in res.stderr
     assert api.open_store(repo.path).head()[0] == 0
     assert not (repo.path / "governance").exists()
@@ -243,16 +243,16 @@ def test_a_blank_approver_is_refused_naming_the_field(repo: GitRepo, blank: str)
     args = [blank if a == "alice" else a for a in APPROVAL]
     res = _invoke(repo, *args)
     assert res.exit_code == 2, res.output
-    assert "error: command line (approver): must not be empty or only whitespace" in res.stderr
+    assert "error: command line (--approver): must not be empty or only whitespace" in res.stderr
     assert "hint: `approver` needs a value" in res.stderr
     assert api.open_store(repo.path).head()[0] == 0
 
 
 def test_a_blank_assessor_and_environment_are_refused(repo: GitRepo) -> None:
     res = _invoke(repo, "assessment", "--group", "churn", "--tier", "high", "--assessor", "  ")
-    assert res.exit_code == 2 and "(assessor): must not be empty" in res.stderr
+    assert res.exit_code == 2 and "(--assessor): must not be empty" in res.stderr
     res = _invoke(repo, "deployment", "--model", "churn@v1.1.0", "--env", "\t")
-    assert res.exit_code == 2 and "(environment): must not be empty" in res.stderr
+    assert res.exit_code == 2 and "(--env): must not be empty" in res.stderr
     assert api.open_store(repo.path).head()[0] == 0
 
 
@@ -321,14 +321,15 @@ def test_dates_out_of_order_are_refused(repo: GitRepo, args: list[str], field: s
                                         earlier: str) -> None:
     res = _invoke(repo, *args)
     assert res.exit_code == 2, res.output
-    assert f"error: command line ({field}): {field} is before {earlier} " in res.stderr
+    flag = "--" + field.replace("_", "-")
+    assert f"error: command line ({flag}): {field} is before {earlier} " in res.stderr
     assert api.open_store(repo.path).head()[0] == 0
 
 
 def test_a_bad_id_gets_a_hint_about_ids(repo: GitRepo) -> None:
     res = _invoke(repo, *APPROVAL, "--id", "bad id/with slash")
     assert res.exit_code == 2
-    assert "(id): expected an id of letters, digits and . _ @ + -" in res.stderr
+    assert "(--id): expected an id of letters, digits and . _ @ + -" in res.stderr
     assert "name@version" not in res.stderr
     assert "hint: write the id without spaces or slashes" in res.stderr
 

@@ -77,7 +77,7 @@ def test_invalid_file_fails_the_harvest_and_leaves_the_store_unchanged(repo: Git
     assert res.exit_code == 2
     assert ("error: governance/churn/bad.yaml:3 (decision): Input should be 'approved', "
             "'rejected' or 'conditional' (got 'approve')") in res.stderr
-    assert "hint: use one of the values listed" in res.stderr
+    assert "hint: did you mean 'approved'?" in res.stderr
     assert store_state(repo) == before  # neither the bad nor the good new file was applied
 
 

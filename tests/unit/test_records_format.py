@@ -102,7 +102,7 @@ def test_bad_enum_names_file_line_field() -> None:
     err = _error(APPROVAL.replace("decision: approved", "decision: approve"))
     assert str(err) == (
         "governance/a.yaml:6 (decision): Input should be 'approved', 'rejected' or "
-        "'conditional' (got 'approve') — use one of the values listed")
+        "'conditional' (got 'approve') — did you mean 'approved'?")
     assert (err.file, err.line, err.field) == ("governance/a.yaml", 6, "decision")
 
 
@@ -125,7 +125,7 @@ def test_every_problem_of_every_record_is_listed_with_its_line_field_and_fix() -
     err = _error(text)
     assert [(p.line, p.field, p.hint) for p in err.problems] == [
         (2, "model", "write model versions as name@version, e.g. churn@v1.1.0"),
-        (4, "decision", "use one of the values listed"),
+        (4, "decision", "use one of the values listed"),  # nothing close to 'ok'
         (5, "decided_at", "write a date that exists, in ISO 8601: 2026-01-20 or "
                           "2026-01-20T10:00:00Z"),
         (9, "metirc", "did you mean `metric`?")]
