@@ -1350,12 +1350,14 @@ def conflict_error(node_id: str, prev_file: str, prev_line: int, file: str, line
 @dataclass
 class CheckResult:
     """What ``check_files`` found: valid records, every problem of the bad files (each record
-    that is not valid, all its problems) and clashes, warnings."""
+    that is not valid, all its problems) and clashes, warnings, and notes on what was not
+    checked (a policy file named, documents outside a git repository)."""
 
     files: int
     records: list[LoadedRecord]
     errors: list[InputError]
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -1395,14 +1397,24 @@ def not_records(repo_root: StrPath, policy: str | None) -> list[Path]:
 
 def check_files(paths: Iterable[StrPath], repo_root: StrPath,
                 aliases: Mapping[str, str] | None = None,
-                skip: Iterable[StrPath] = ()) -> CheckResult:
+                skip: Iterable[StrPath] = (), *, documents: bool = True) -> CheckResult:
     """Validate record files as the harvester does, reporting every bad file (no store).
     ``aliases`` is ``model_aliases`` (lineage.yaml): records naming a model group by another
     registry's name are compared as the harvest compares them (:func:`as_one_fact`); ``skip``
-    names files the folders hold that are no records (the audit policy)."""
+    names files the folders hold that are no records (the audit policy, lineage.yaml): named
+    themselves, they are not checked either, with a note saying what they are.
+    ``documents=False`` (no repository: ``repo_root`` is only where paths are named from)
+    leaves the documents' files unread, with a note."""
     repo_root = Path(repo_root)
     skip = list(skip)
-    files = [f for p in paths for f in record_files(p, skip)]
+    skipped = {os.path.realpath(p) for p in skip}
+    notes: list[str] = []
+    files: list[Path] = []
+    for p in paths:
+        if Path(p).is_file() and os.path.realpath(p) in skipped:
+            notes.append(f"{_rel(Path(p), repo_root)}: {_not_a_record_file(Path(p))}")
+            continue
+        files += record_files(p, skip)
     loaded: list[LoadedRecord] = []
     errors: list[InputError] = []
     warnings: list[str] = []
@@ -1412,6 +1424,7 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
         except InputError as exc:
             errors.extend(exc.problems)
     seen: dict[str, dict[str, tuple[Any, Any]]] = {}
+    notes_of_documents: list[str] = []
     approvers = {rec.node_id: rec.record.approver for rec in loaded
                  if isinstance(rec.record, ApprovalRecord)}
     said_by = [(rec.node_id, canonical(rec.record)) for rec in loaded]
@@ -1433,7 +1446,13 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
             prev, clash = hit
             errors.append(conflict_error(nid, prev.file, prev.line_of(clash[0]),
                                          rec.file, rec.line_of(clash[0]), clash))
-        if isinstance(rec.record, DocumentRecord):
+        if isinstance(rec.record, DocumentRecord) and not documents:
+            if not is_url(rec.record.uri) and not notes_of_documents:
+                notes_of_documents.append(
+                    "not inside a git repository: every record is checked, but not the files "
+                    "of documents (a document's uri is a path in a repository): neither that "
+                    "they exist nor their content hash")
+        elif isinstance(rec.record, DocumentRecord):
             try:
                 _, warning = check_document(rec.record, repo_root, file=rec.file,
                                             line=rec.line_of("content_hash"))
@@ -1442,7 +1461,16 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
             else:
                 if warning:
                     warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
-    return CheckResult(len(files), loaded, errors, warnings)
+    return CheckResult(len(files), loaded, errors, warnings, notes + notes_of_documents)
+
+
+def _not_a_record_file(path: Path) -> str:
+    from lineage.config import CONFIG_FILE
+
+    if path.name == CONFIG_FILE:
+        return "lineage's configuration, not a record file: not checked here"
+    return ("the audit policy, not a record file: not checked here (`lineage audit` reads it, "
+            "and stops, exit 2, on a problem in it)")
 
 
 def credentials_error(rec: LoadedRecord) -> InputError | None:

@@ -164,15 +164,23 @@ def recording_repo(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
 
+def copy_examples(repo: GitRepo) -> None:
+    """The example governance folder (docs/examples/governance) as ``governance/`` of
+    ``repo``, and the document it records where lineage's own checkout has it."""
+    import shutil
+
+    shutil.copytree(EXAMPLES / "governance", repo.path / "governance", dirs_exist_ok=True)
+    shutil.copytree(EXAMPLES, repo.path / "docs" / "examples", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("governance"))
+
+
 @pytest.fixture
 def governance_repo(git_repo: GitRepo) -> GitRepo:
     """A git repository holding the example governance folder (docs/examples), committed, with
     a store (``lineage init``)."""
-    import shutil
-
     from lineage import api
 
-    shutil.copytree(EXAMPLES, git_repo.path, dirs_exist_ok=True)
+    copy_examples(git_repo)
     git_repo.commit("governance records")
     api.init(git_repo.path)
     return git_repo

@@ -699,13 +699,53 @@ def _commits_with_prefix(objects: Path, prefix: str) -> list[str]:
     return sorted(found)
 
 
+def _no_missing_targets(targets: list[Path], root: Path, governance_dir: str, *,
+                        given: bool) -> None:
+    """A file or folder to validate that does not exist is a usage error naming it, with
+    the record file or folder of the governance folder it likely meant (``governance/
+    aprovals.yaml`` → ``governance/approvals.yaml``, or the folder ``governance/approval``
+    that ``--write-file`` fills); without paths, the governance folder is what is missing."""
+    import os
+
+    from lineage.errors import ConfigError
+    from lineage.records import record_files
+    from lineage.spelling import closest
+
+    missing = [p for p in targets if not p.exists()]
+    if not missing:
+        return
+    folder = root / governance_dir
+    if not given:
+        raise ConfigError(f"no governance folder: {folder} does not exist",
+                          hint=f"create {governance_dir}/ with record files (docs/records.md), "
+                               "or pass record files or folders")
+    hints = []
+    for p in missing:
+        places = {folder, p.parent} if p.parent.is_dir() else {folder}
+        found = {f for d in places if d.is_dir() for f in record_files(d)}
+        found |= {d for f in found for d in f.parents if folder in (d, *d.parents)}
+
+        def spelt(f: Path, p: Path = p) -> str:  # as the missing one was typed
+            return str(f) if p.is_absolute() else os.path.relpath(f)
+
+        near = closest(str(p), {spelt(f) for f in found})
+        if near is not None:
+            near += "/" if Path(near).is_dir() else ""
+            hints.append(near if len(missing) == 1 else f"{near} for {p}")
+    raise ConfigError("no such file or folder: " + ", ".join(str(p) for p in missing),
+                      hint=f"did you mean {', '.join(hints)}?" if hints else
+                      f"pass record files or folders, e.g. {governance_dir}/")
+
+
 @record_app.command("validate")
 def validate(
     paths: list[Path] | None = typer.Argument(None, help="Record files or folders (default: "
                                               "the governance folder)."),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
-    """Check governance record files without a store, reporting every bad file (for PR CI).
+    """Check governance record files without a store, reporting every problem of every bad file (for PR CI).
+
+    Outside a git repository the files alone are checked (documents' files are not read).
 
     Exit code 0 when every file is valid, 1 when some are not, 2 on a usage error.
 
@@ -715,24 +755,29 @@ def validate(
     """
     from lineage.api import find_repo_root
     from lineage.config import load_config
-    from lineage.errors import ConfigError
+    from lineage.errors import NotARepositoryError
     from lineage.records import check_files, not_records
 
     with handle_errors():
-        root = find_repo_root(repo_path(repo))
+        base = repo_path(repo)
+        try:
+            root, in_repo = find_repo_root(base), True
+        except NotARepositoryError:
+            if not base.exists():
+                raise
+            # the files alone: paths named from here, documents' files not read
+            root, in_repo = base.resolve(), False
         cfg = load_config(root)
         targets = list(paths or [root / cfg.governance_dir])
-        missing = [str(p) for p in targets if not p.exists()]
-        if missing:
-            raise ConfigError(f"no such file or folder: {', '.join(missing)}",
-                              hint="pass record files or folders, or create governance/")
+        _no_missing_targets(targets, root, cfg.governance_dir, given=bool(paths))
         # the audit policy (and lineage.yaml) may be in the folder: the harvest skips them too
-        res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy))
+        res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy),
+                          documents=in_repo)
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,
                                 "message": str(e), "hint": e.hint} for e in res.errors],
-                    "warnings": res.warnings})
+                    "warnings": res.warnings, "notes": res.notes})
     else:
         from rich.markup import escape
 
@@ -743,6 +788,8 @@ def validate(
                 err_console.print(f"[yellow]hint:[/] {escape(e.hint)}", soft_wrap=True)
         for w in res.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
+        for n in res.notes:
+            err_console.print(f"note: {escape(n)}", soft_wrap=True)
         status = "[green]OK[/]" if res.ok else f"[red]{len(res.errors)} error(s)[/]"
         console.print(f"{status}: {len(res.records)} record(s) in {res.files} file(s)")
     if not res.ok:

@@ -216,15 +216,13 @@ def test_ci_job_configures_through_the_environment(git_repo: GitRepo, tmp_path,
 
 
 def test_validate_reports_every_bad_file_without_a_store(git_repo: GitRepo) -> None:
-    import shutil
-    from pathlib import Path
+    from tests.conftest import copy_examples
 
-    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
-    shutil.copytree(examples, git_repo.path, dirs_exist_ok=True)
+    copy_examples(git_repo)
     git_repo.commit("records")
     ok = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path)])
     assert ok.exit_code == 0, ok.output
-    assert "OK: 10 record(s) in 7 file(s)" in ok.stdout
+    assert "OK: 10 record(s) in 7 file(s)" in ok.stdout and ok.stderr == ""
     git_repo.write("governance/a.yaml", "kind: alert\nmodel: churn\nmetric: psi\nat: 2026-01-01\n")
     git_repo.write("governance/b.yaml", "kind: approvall\n")
     res = runner.invoke(app, ["record", "validate", "-C", str(git_repo.path), "--json"])

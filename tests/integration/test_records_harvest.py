@@ -91,13 +91,13 @@ def test_every_invalid_file_is_counted(repo: GitRepo) -> None:
 
 
 def test_changed_document_is_an_error_naming_the_hash_line(repo: GitRepo) -> None:
-    (repo.path / "model_card.md").write_text("# edited after review\n")
+    (repo.path / "docs/examples/model_card.md").write_text("# edited after review\n")
     with pytest.raises(InputError) as exc:
         api.harvest(repo.path, only=["records"])
     err = exc.value
     assert (err.file, err.line, err.field) == ("governance/churn/documents.yaml", 5,
                                                "content_hash")
-    assert "content_hash does not match model_card.md" in str(err)
+    assert "content_hash does not match docs/examples/model_card.md" in str(err)
     assert store_state(repo)[0][0] == 0
 
 
