@@ -1680,13 +1680,14 @@ class EmitResult:
     event_seq: int
     facts_written: int
     file: str | None = None
-    warning: str | None = None  # the warnings joined by "; " (None: none), as before them
+    warning: str | None = None  # the warnings joined by "; " (None: none), kept for callers
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """What ``lineage record --json`` prints (the CLI adds its own warnings to the list)."""
         return {"node": self.node_id, "record": canonical(self.record), "event": self.event_seq,
                 "facts_written": self.facts_written, "file": self.file,
-                "warning": self.warning}
+                "warnings": list(self.warnings)}
 
 
 def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,

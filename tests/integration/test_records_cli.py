@@ -52,6 +52,24 @@ def test_record_approval_writes_an_event_and_a_node(repo: GitRepo, monkeypatch) 
     assert verify.exit_code == 0 and "OK" in verify.stdout
 
 
+def test_json_has_one_list_of_warnings(repo: GitRepo) -> None:
+    """One shape, as docs/records.md gives it: `warnings` is a list (empty when none); the
+    `warning` text beside it, null or the same warnings joined, is gone."""
+    keys = {"node", "record", "event", "facts_written", "file", "warnings"}
+    out = json.loads(_invoke(repo, *APPROVAL, "--json").stdout)
+    assert set(out) == keys and out["warnings"] == []
+    res = _invoke(repo, "document", "--type", "model_card", "--uri", "docs/none.md", "--model",
+                  "churn@v1.1.0", "--json")
+    out = json.loads(res.stdout)
+    assert set(out) == keys and out["warnings"] == [
+        "document docs/none.md is not in the repository; its content is not pinned"]
+    res = _invoke(repo, "run", "--name", "train", "--status", "FAILED", "--model",
+                  "churn@v9=models/none.pkl", "--json")
+    out = json.loads(res.stdout)  # the command's own warnings and the record's, in one list
+    assert set(out) == {*keys} and len(out["warnings"]) == 1
+    assert "FAILED run claims no model" in out["warnings"][0]
+
+
 def test_write_file_is_a_valid_record_read_back_to_the_same_node(repo: GitRepo) -> None:
     res = _invoke(repo, "deployment", "--model", "churn@v1.1.0", "--env", "prod",
                   "--endpoint", "https://models.example.com/churn", "--deployed-by", "deploy-bot",
