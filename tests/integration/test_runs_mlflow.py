@@ -424,10 +424,12 @@ def test_show_says_a_deleted_run_is_deleted(repo: GitRepo) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["show", run_node(uuid), "-C", str(repo.path)])
     assert res.exit_code == 0, res.output
-    assert "mlflow FAILED (deleted)" in res.output
-    live = runner.invoke(app, ["show", run_node(EXPECTED["run_ids"]["baseline"]),
-                               "-C", str(repo.path)])
-    assert "mlflow FINISHED" in live.output and "(deleted)" not in live.output
+    # (the status alone: the run's id, mlflow:…, names its source)
+    assert f"run {run_node(uuid).removeprefix('run:')} FAILED (deleted)" in res.output
+    baseline = run_node(EXPECTED["run_ids"]["baseline"])
+    live = runner.invoke(app, ["show", baseline, "-C", str(repo.path)])
+    assert f"run {baseline.removeprefix('run:')} FINISHED" in live.output
+    assert "(deleted)" not in live.output
 
 
 def _log_input(db: Path, run_uuid: str, name: str, digest: str, source_type: str,
