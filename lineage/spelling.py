@@ -59,14 +59,33 @@ def typo_of(value: str, names: Iterable[str]) -> str | None:
     changed, two neighbours swapped) that is not a renumbering. ``chrun`` for ``churn``,
     ``prdo`` for ``prod``, ``1.1.0`` or ``v1.1.O`` for ``v1.1.0`` are typos; ``v1.2.0`` next to
     ``v1.1.0``, ``eu-2`` next to ``eu-1`` or ``churn2`` next to ``churn`` differ in their
-    digits alone: a new name given on purpose, as often as a slip."""
+    digits alone, and ``env-z`` next to ``env-c`` in a one-letter label: a new name given on
+    purpose, as often as a slip."""
     others = sorted(set(names) - {value})
     case = [n for n in others if n.lower() == value.lower()]
     if case:
         return case[0]
     bare = _DIGITS.sub("", value)
-    near = [n for n in others if _one_edit(value, n) and _DIGITS.sub("", n) != bare]
+    near = [n for n in others if _one_edit(value, n) and _DIGITS.sub("", n) != bare
+            and not _another_label(value, n)]
     return near[0] if near else None
+
+
+def _another_label(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ in one letter that is a segment of its own (``env-c`` and
+    ``env-z``, ``model-a`` and ``model-b``): letters used as labels, like digits as numbers."""
+    if len(a) != len(b):
+        return False
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    if len(diff) != 1:
+        return False
+    k = diff[0]
+
+    def alone(s: str) -> bool:
+        return s[k].isalpha() and all(not s[j].isalnum() for j in (k - 1, k + 1)
+                                      if 0 <= j < len(s))
+
+    return alone(a) and alone(b)
 
 
 

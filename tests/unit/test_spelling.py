@@ -15,6 +15,7 @@ from lineage.spelling import did_you_mean, one_slip, typo_of
     ("1.1.0", ["v1.1.0"], "v1.1.0"),                # a letter dropped
     ("v1.1.O", ["v1.1.0"], "v1.1.0"),               # a letter for a digit
     ("stagng", ["prod", "staging"], "staging"),
+    ("churm", ["churn"], "churn"),                  # a letter changed inside a word
 ])
 def test_one_typing_slip_is_a_typo(value: str, known: list[str], meant: str) -> None:
     assert typo_of(value, known) == meant
@@ -24,6 +25,8 @@ def test_one_typing_slip_is_a_typo(value: str, known: list[str], meant: str) -> 
     ("v1.2.0", ["v1.1.0"]),          # a new version: its digits alone differ
     ("churn2", ["churn"]),
     ("eu-2", ["eu-1"]),
+    ("env-z", ["env-c", "prod"]),    # another one-letter label
+    ("model-b", ["model-a"]),
     ("credit", ["churn"]),           # another name
     ("dev", ["de"]),                 # too short to tell
     ("churn", ["churn"]),            # known: no typo
