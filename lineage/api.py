@@ -339,7 +339,8 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
                  "unfetched branch, is not read)")
     import difflib
 
-    names = [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
+    names = [n.removeprefix("model_group:") for n in graph.node_ids(NodeKind.MODEL_GROUP)]
+    names += [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
     names += [n.attrs.get("path", "") for n in graph.nodes(NodeKind.DATA)]
     names += [n.split(":", 1)[1] for k in _RECORD_KINDS for n in graph.node_ids(k)]
     close = difflib.get_close_matches(ref, names, n=1)

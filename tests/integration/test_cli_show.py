@@ -518,3 +518,12 @@ def test_no_table_is_cropped_at_the_edge_of_the_terminal(quickstart_demo: Path,
     assert all(len(x) <= columns for x in tables.splitlines()), tables
     missing = _words(wide.split("\n\n", 1)[1]) - _words(tables)
     assert not missing, (sorted(missing), tables)
+
+
+def test_a_mistyped_model_name_suggests_the_model(quickstart_demo: Path) -> None:
+    """``lineage show chrun`` (the group) suggests ``churn``, as ``churn@v1.2.0`` suggests a
+    version and ``data/prepard`` a path."""
+    res = runner.invoke(app, ["show", "chrun"])
+    assert res.exit_code == 2, res.output
+    assert "nothing in the lineage graph matches 'chrun'" in res.output
+    assert "did you mean 'churn'?" in res.output, res.output
