@@ -519,7 +519,10 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.passed(run, tier, model=v)
             continue
         fix = _DATA_FIX
-        if len(unrecorded) == len(problems):
+        if run.startswith("run:dvc-exp:"):  # DVC's own record of what the stages read
+            fix = ("fetch the data the experiment's stages read (dvc pull) and run the "
+                   "experiment again (dvc exp run): its dvc.lock then pins every input by hash")
+        elif len(unrecorded) == len(problems):
             fix = (f"dvc add {' '.join(dict.fromkeys(unrecorded))} (or dvc repro) and commit the "
                    ".dvc / dvc.lock change, then re-run the training from that commit so its "
                    "input is a version DVC records")

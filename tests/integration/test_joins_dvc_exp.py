@@ -164,6 +164,9 @@ def test_an_experiment_run_without_the_data_is_not_pinned_to_the_baselines_versi
                                                                "path": "data.csv"}
     (found,) = _data_findings(repo, rid)
     assert did in found["evidence"] and "pinned none" in found["message"], found
+    # the way DVC pins it: pull the data, run the experiment again
+    assert found["remediation"].startswith("fetch the data the experiment's stages read "
+                                           "(dvc pull) and run the experiment again"), found
 
 
 def test_an_experiment_on_changed_data_keeps_the_version_its_lock_records(
