@@ -23,6 +23,22 @@ PINNED_ENV = {
 }
 
 
+@contextmanager
+def pinned_env() -> Iterator[None]:
+    """:data:`PINNED_ENV` set in this process (for a session fixture that runs ``dvc``, which
+    reads git's identity from the environment), put back as it was after."""
+    saved = {k: os.environ.get(k) for k in PINNED_ENV}
+    os.environ.update(PINNED_ENV)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 class GitRepo:
     """A real git repository in a tmp dir; commits get pinned dates (1 day apart)."""
 

@@ -90,13 +90,10 @@ class Template:
 
 @pytest.fixture(scope="session")
 def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    import os
 
-    from tests.conftest import PINNED_ENV
+    from tests.conftest import pinned_env
 
-    saved = {k: os.environ.get(k) for k in PINNED_ENV}
-    os.environ.update(PINNED_ENV)
-    try:
+    with pinned_env():
         repo = GitRepo(tmp_path_factory.mktemp("dvc-template") / "repo")
         dvc(repo, "init", "-q")
         dvc(repo, "config", "core.autostage", "true")
@@ -124,12 +121,6 @@ def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
         (repo.path / "dvc.lock").write_text(good)
         c_fixed = repo.commit("fix lock")
         return Template(repo.path, c_raw, c_pipeline, c_newdata, c_corrupt, c_fixed, repo.tick)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from lineage import api
 from lineage.cli.main import app
-from tests.conftest import PINNED_ENV, GitRepo
+from tests.conftest import GitRepo, pinned_env
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 pytestmark = pytest.mark.skipif(not Path(DVC).exists(), reason="dvc is not installed")
@@ -64,9 +64,7 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ``no-data``, run in a checkout without the data (`dvc exp run --allow-missing`): its
     dvc.lock records data.csv with no hash; ``new-data``, run on data changed and added
     since: its dvc.lock records the new version."""
-    saved = {k: os.environ.get(k) for k in PINNED_ENV}
-    os.environ.update(PINNED_ENV)
-    try:
+    with pinned_env():
         repo = GitRepo(tmp_path_factory.mktemp("joinsexp") / "repo")
         _dvc(repo, "init", "-q")
         repo.write("params.yaml", "train:\n  lr: 0.1\n")
@@ -84,12 +82,6 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         _dvc(repo, "add", "-q", "data.csv")
         _dvc(repo, "exp", "run", "-q", "-n", "new-data", "-S", "train.lr=0.3")
         _fresh_checkout(repo)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return {"path": str(repo.path), "baseline": baseline}
 
 

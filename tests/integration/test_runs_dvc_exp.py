@@ -18,7 +18,7 @@ import yaml
 
 from lineage import api
 from lineage.model import EdgeKind
-from tests.conftest import PINNED_ENV, GitRepo
+from tests.conftest import GitRepo, pinned_env
 
 DVC = shutil.which("dvc") or str(Path(sys.executable).with_name("dvc"))
 pytestmark = pytest.mark.skipif(not Path(DVC).exists(), reason="dvc is not installed")
@@ -69,9 +69,7 @@ def _dvc(repo: GitRepo, *args: str) -> None:
 @pytest.fixture(scope="session")
 def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A repo with two experiments: one changing only a param, one also changing the code."""
-    saved = {k: os.environ.get(k) for k in PINNED_ENV}
-    os.environ.update(PINNED_ENV)
-    try:
+    with pinned_env():
         repo = GitRepo(tmp_path_factory.mktemp("dvcexp") / "repo")
         _dvc(repo, "init", "-q")
         repo.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 2\n")
@@ -89,12 +87,6 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         _dvc(repo, "exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code", "dvc.yaml",
              "nested/dvc.yaml")
         repo.git("checkout", "-q", "--", "train.py", "params.yaml")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return {"path": repo.path, "baseline": baseline}
 
 
