@@ -1031,29 +1031,12 @@ def test_an_experiments_inputs_and_outputs_of_every_hash_kind_are_read(
     experiment links the data version the DVC harvester names, described as it describes it
     (hash kind, size) when the experiments harvester makes it first."""
     repo, _ = exp_repo
-    indented = "".join(f"    {line}\n" for line in entry.splitlines())
-    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
-        f"    {section}:\n", f"    {section}:\n{indented}", 1))
-    alone = tmp_path / "alone"
-    shutil.copytree(repo.path, alone, symlinks=True)
-    res = api.harvest(repo.path, only=["dvc-exp"])
-    assert res.report.warnings == []
-    store = api.open_store(repo.path)
-    rid = f"run:dvc-exp:{lr}"
-    edges = [e for e in store.edges_of(rid) if e.attrs.get("path") == path]
-    assert len(edges) == 1
-    (e,) = edges
+    _, alone, e, node = _lock_entry_added(repo, tmp_path, section, entry, path)
     assert (e.kind, e.attrs.get("digest", digest)) == (
         EdgeKind.OUTPUT if section == "outs" else EdgeKind.INPUT, digest)
-    did = e.target if section == "outs" else e.source
+    did = node.id
     assert did.endswith(f":{path}@{digest}")
-    node = store.get_node(did)
-    store.close()
-    assert node is not None
-    api.harvest(alone, only=["dvc"])
-    dvc_store = api.open_store(alone)
-    dvc_node = dvc_store.get_node(did)
-    dvc_store.close()
+    dvc_node, _ = _dvc_harvested(alone, did)
     assert dvc_node is not None and dvc_node.attrs["hash_kind"] == kind
     assert {k: v for k, v in node.attrs.items() if v is not False} == {
         k: v for k, v in dvc_node.attrs.items() if k != "first_commit"}
@@ -1068,29 +1051,15 @@ def test_an_experiments_inputs_and_outputs_without_a_hash_are_the_dvc_harvesters
     entry out as if the run never read or wrote it."""
     repo, _ = exp_repo
     path = "notes.txt" if section == "deps" else "report.html"
-    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
-        f"    {section}:\n", f"    {section}:\n    - path: {path}\n", 1))
-    alone = tmp_path / "alone"
-    shutil.copytree(repo.path, alone, symlinks=True)
-    res = api.harvest(repo.path, only=["dvc-exp"])
-    assert res.report.warnings == []
-    store = api.open_store(repo.path)
-    rid = f"run:dvc-exp:{lr}"
-    (e,) = [e for e in store.edges_of(rid) if e.attrs.get("path") == path]
-    did = e.target if section == "outs" else e.source
+    rid, alone, e, node = _lock_entry_added(repo, tmp_path, section, f"- path: {path}", path)
+    did = node.id
     assert did.endswith(f":{path}@unversioned")
     if section == "deps":
         assert (e.kind, e.target, e.attrs) == (EdgeKind.INPUT, rid, {"pin": "none", "path": path})
     else:
         assert (e.kind, e.source) == (EdgeKind.OUTPUT, rid)
-    node = store.get_node(did)
-    store.close()
-    assert node is not None
-    api.harvest(alone, only=["dvc"])
-    dvc_store = api.open_store(alone)
-    dvc_node = dvc_store.get_node(did)
-    stage_edges = [x for x in dvc_store.edges_of(did) if x.kind == e.kind]
-    dvc_store.close()
+    dvc_node, dvc_edges = _dvc_harvested(alone, did)
+    stage_edges = [x for x in dvc_edges if x.kind == e.kind]
     assert dvc_node is not None and len(stage_edges) == 1
     if section == "deps":
         assert stage_edges[0].attrs == e.attrs
@@ -1238,3 +1207,37 @@ def test_an_experiments_dvc_yaml_gets_the_dvc_harvesters_checks(
     outs = sorted(graph.attrs(e.target)["path"]
                   for e in graph.out_edges(f"run:dvc-exp:{lr}", EdgeKind.OUTPUT))
     assert outs == ["metrics.json", "model.pkl", "nested/scores.yaml"]
+
+
+def _lock_entry_added(repo: GitRepo, tmp_path: Path, section: str, entry: str,
+                      path: str) -> tuple[str, Path, Any, Any]:
+    """lr-02's dvc.lock with ``entry`` added under its stage's ``section`` (``deps``/``outs``),
+    harvested by the experiments harvester alone, without a warning: the run id, a copy of
+    the repository made before (for the DVC harvester alone), the run's one edge of ``path``
+    and the data node it links."""
+    indented = "".join(f"    {line}\n" for line in entry.splitlines())
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
+        f"    {section}:\n", f"    {section}:\n{indented}", 1))
+    alone = tmp_path / "alone"
+    shutil.copytree(repo.path, alone, symlinks=True)
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    rid = f"run:dvc-exp:{lr}"
+    store = api.open_store(repo.path)
+    try:
+        (e,) = [e for e in store.edges_of(rid) if e.attrs.get("path") == path]
+        node = store.get_node(e.target if section == "outs" else e.source)
+    finally:
+        store.close()
+    assert node is not None
+    return rid, alone, e, node
+
+
+def _dvc_harvested(repo: Path, did: str) -> tuple[Any, list[Any]]:
+    """The data node ``did`` as the DVC harvester alone makes it in ``repo``, and its edges."""
+    api.harvest(repo, only=["dvc"])
+    store = api.open_store(repo)
+    try:
+        return store.get_node(did), list(store.edges_of(did))
+    finally:
+        store.close()
