@@ -627,7 +627,7 @@ class Store:
         # instead of WAL (same atomicity) they are written to the database file directly,
         # not to the WAL and then again by the checkpoint. Back to WAL when it is done.
         journal = None
-        if self._empty():
+        if self.is_empty():
             try:  # only possible while no other connection has the store open
                 mode = self.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
                 journal = mode if mode == "delete" else None
@@ -641,7 +641,7 @@ class Store:
                     self.conn.execute("PRAGMA journal_mode=WAL")
             raise _open_error(self.db, exc) from exc
         self._in_tx = True
-        self._fresh = self._empty()
+        self._fresh = self.is_empty()
         try:
             yield self
             if self._writes:
@@ -674,8 +674,9 @@ class Store:
                 except sqlite3.OperationalError:  # someone opened it meanwhile: next open
                     pass
 
-    def _empty(self) -> bool:
-        """No node and no edge yet."""
+    def is_empty(self) -> bool:
+        """No node and no edge yet (nothing harvested or recorded, whatever events a push or
+        a verify logged)."""
         return bool(self.conn.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM nodes) AND NOT EXISTS (SELECT 1 FROM edges)"
         ).fetchone()[0])

@@ -49,7 +49,7 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
         store = api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
         # 0 checks on a store that holds no fact is no pass, whatever events it logged (a
         # push, a verify's kept head: events that write no fact)
-        if store.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None:
+        if store.is_empty():
             store.close()
             raise ConfigError(f"nothing to audit: the store {store.root} is empty (nothing "
                               "harvested or recorded yet)",

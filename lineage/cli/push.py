@@ -162,8 +162,7 @@ def push(
                                   hint=f"create it first (mkdir -p {shlex.quote(folder)}), or "
                                   "name a file in a folder that exists")
         store = api.open_store(root, config)
-        empty = None if store.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() \
-            else str(store.root)
+        empty = str(store.root) if store.is_empty() else None
         try:
             with progress_bar(not as_json) as progress:
                 ctx = PushContext(store=store, config=config, repo_path=root, options=options,
