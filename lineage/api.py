@@ -36,6 +36,7 @@ from lineage.store import DB_NAME, Store, WriteStats
 
 if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
     from lineage.graph import LineageGraph
+    from lineage.hashing import Unreadable
 
 Progress = Callable[[str, int, int | None], None]
 # a git revision (``HEAD~1``, a branch, a tag) → (commit sha, its full ref name or as typed),
@@ -254,7 +255,8 @@ class AmbiguousRefError(ConfigError):
 
 
 def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None,
-                as_of: datetime | None = None, rev_parse: RevParse | None = None) -> str:
+                as_of: datetime | None = None, rev_parse: RevParse | None = None,
+                report: RunReport | None = None) -> str:
     """Turn what a user types into a node id.
 
     Tried in this order: a node id (an OpenLineage run under any spelling of its UUID runId:
@@ -278,7 +280,8 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     (:func:`current_data_version`); none did is a :class:`ConfigError`. ``rev_parse`` asks git for a
     revision (see :data:`RevParse`); without it, or where git names nothing, ``HEAD`` is read
     from ``repo``'s git files, tags from the harvested commits' refs and branches from the
-    repository's ``branch:<name>`` properties.
+    repository's ``branch:<name>`` properties. ``report``: where a data path's checkout DVC
+    files that cannot be read are told (:func:`current_data_version`).
     """
     if ref in graph:
         return ref
@@ -327,7 +330,7 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
     path = ref.rstrip("/")
     data = [n.id for n in graph.nodes(NodeKind.DATA) if n.attrs.get("path") == path]
     if data:
-        return current_data_version(graph, data, repo=repo, as_of=as_of)
+        return current_data_version(graph, data, repo=repo, as_of=as_of, report=report)
     if hits:
         raise AmbiguousRefError(ref, [(h.removeprefix("commit:"), _subject(graph, h))
                                       for h in hits])
@@ -439,7 +442,8 @@ def _subject(graph: LineageGraph, commit: str) -> str:
 
 def current_data_version(graph: LineageGraph, ids: list[str], *,
                          repo: str | Path | None = None,
-                         as_of: datetime | None = None) -> str:
+                         as_of: datetime | None = None,
+                         report: RunReport | None = None) -> str:
     """Of the versions ``ids`` of one data path, the one in force (``as_of``: then).
 
     With ``repo``, only the versions of the repository as it is named now count, when it has
@@ -459,6 +463,11 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
     ``as_of``: the checkout is not read (it is now, not then); only the commits committed at
     or before ``as_of`` count as defining a version (a version no harvested commit defines
     counts), picked as in 2. None did then is a :class:`ConfigError`.
+
+    A checkout DVC file that cannot be read (a ``dvc.lock`` left half-edited, a merge conflict
+    in a ``.dvc`` file) is skipped as in 1, as DVC itself cannot read it: with ``report``, a
+    warning (source ``show``) names its file, line and problem, the version picked instead
+    and how, and what to do.
     """
     head: str | None = None
     root: Path | None = None
@@ -478,10 +487,43 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
 
         sha = git_head(root)
         head = f"commit:{sha.lower()}" if sha else None
-        found = _checkout_version(graph, root, ids) if as_of is None else []
+        unreadable: list[Unreadable] = []
+        found = _checkout_version(graph, root, ids, unreadable) if as_of is None else []
         if found:
             ids = found
+        picked = _latest_in_history(graph, ids, defined, order, head)
+        if report is not None:
+            for bad in unreadable:
+                report.warn("show", _unreadable_note(graph, bad, picked, bool(found),
+                                                    defined, order, head),
+                            file=bad.file, line=bad.line)
+        return picked
     return _latest_in_history(graph, ids, defined, order, head)
+
+
+def _unreadable_note(graph: LineageGraph, bad: Unreadable, picked: str, from_checkout: bool,
+                     defined: dict[str, list[str]], order: dict[str, int],
+                     head: str | None) -> str:
+    """What ``show`` says of a checkout DVC file it could not read: the problem, the version
+    shown instead and why, what to do (one line)."""
+    a = graph.attrs(picked)
+    shown = f"{a.get('path') or picked} {a.get('hash') or picked.rsplit('@', 1)[-1]}"
+    if from_checkout:
+        why = "as the checkout's other DVC files record it"
+    else:
+        ancestors = graph.commit_ancestors(head) if head else set()
+        at = max(defined.get(picked) or (), key=lambda c: (c in ancestors, order[c]),
+                 default=None)
+        if at is None:
+            why = "a version no harvested commit defines"
+        else:
+            where = "HEAD's history" if at in ancestors else "the harvested history"
+            why = (f"the version defined last in {where} (commit "
+                   f"{at.removeprefix('commit:')[:12]}), not the checkout's")
+    fix = f"git checkout -- {bad.file}" + (
+        f", or dvc add {bad.file.removesuffix('.dvc')}" if bad.file.endswith(".dvc") else "")
+    return (f"{bad.problem}; {shown} is shown, {why}: fix the file or put back the "
+            f"committed one ({fix})")
 
 
 def _of_repository_now(ids: list[str], root: Path) -> list[str]:
@@ -543,14 +585,16 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _checkout_version(graph: LineageGraph, root: Path, ids: list[str]) -> list[str]:
-    """The versions among ``ids`` whose hash the checkout's DVC files record for their path."""
+def _checkout_version(graph: LineageGraph, root: Path, ids: list[str],
+                      unreadable: list[Unreadable] | None = None) -> list[str]:
+    """The versions among ``ids`` whose hash the checkout's DVC files record for their path;
+    the files that could not be read on the way are appended to ``unreadable``."""
     from lineage.hashing import recorded
 
     path = str(graph.attrs(ids[0]).get("path") or "")
     if not path or "://" in path or path.startswith("/") or ".." in path.split("/"):
         return []
-    rec = recorded(root, path)
+    rec = recorded(root, path, unreadable)
     if rec is None:
         return []
     want = rec.hash.split(":", 1)[-1]  # hashing spells every recorded hash md5:…

@@ -184,13 +184,48 @@ def compute(path: Path) -> ContentHash:
     return ContentHash(f"md5:{file_md5(path)}", path.stat().st_size, None, False, "computed")
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A DVC file :func:`recorded` could not read: ``file`` (relative to the repository
+    root, posix), the ``line`` YAML names (None when it names none) and why, as DVC would
+    refuse it (``not valid YAML: …``, ``not a dvc.lock: …``)."""
+
+    file: str
+    line: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}{f':{self.line}' if self.line else ''}: {self.problem}"
+
+
+class _Unreadable(Exception):
+    def __init__(self, line: int | None, problem: str) -> None:
+        super().__init__(problem)
+        self.line, self.problem = line, problem
+
+
 def _load_yaml(path: Path) -> Any:
+    """The YAML document in ``path``; :class:`_Unreadable` when it cannot be read or parsed."""
     import yaml
 
     try:
-        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(None, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise _Unreadable(None, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if context and cmark is not None and mark is not None and cmark.line != mark.line:
+            context = f"{context} (line {cmark.line + 1})"  # where the construct began
+        raise _Unreadable(mark.line + 1 if mark is not None else None,
+                          f"not valid YAML: {context + ', ' if context else ''}{problem}") \
+            from None
 
 
 def _entry_hash(entry: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
@@ -202,22 +237,48 @@ def _entry_hash(entry: dict[str, Any]) -> tuple[str, int | None, int | None] | N
     return f"md5:{md5}", size, nfiles
 
 
-def recorded(repo_root: Path, rel: str) -> ContentHash | None:
-    """The hash DVC recorded for ``rel`` (repo-relative posix path) in a .dvc file or dvc.lock."""
+def recorded(repo_root: Path, rel: str,
+             unreadable: list[Unreadable] | None = None) -> ContentHash | None:
+    """The hash DVC recorded for ``rel`` (repo-relative posix path) in a .dvc file or dvc.lock.
+
+    Read in DVC's order: ``rel.dvc``, then the ``dvc.lock`` of the path's folder and of each
+    folder above it (a stage's deps/outs are relative to its lock's folder); the first that
+    records the path answers. A file on the way that cannot be read (not valid YAML, not
+    UTF-8, not a DVC file's shape) is skipped: it may have recorded the path, so with
+    ``unreadable`` each such file read before the answer (every one, when none answers) is
+    appended to it, for the caller to say that the answer is not the checkout's whole story.
+    """
     target = PurePosixPath(rel)
-    candidates: list[tuple[Path, PurePosixPath, list[dict[str, Any]], str]] = []
+    # (file, folder its paths are relative to, its entries; or what made it unreadable)
+    candidates: list[tuple[Path, PurePosixPath, list[Any] | Unreadable, str]] = []
+
+    def load(path: Path, shape: str) -> Any:
+        try:
+            data = _load_yaml(path)
+        except _Unreadable as exc:
+            return Unreadable(_rel_posix(repo_root, path), exc.line, exc.problem)
+        if data is not None and not isinstance(data, dict):  # empty is DVC's "nothing"
+            return Unreadable(_rel_posix(repo_root, path), 1,
+                              f"not a {shape}: a {type(data).__name__}, not a mapping")
+        return data or {}
+
     dvc_file = repo_root / f"{rel}.dvc"
     if dvc_file.is_file():
-        data = _load_yaml(dvc_file)
-        if isinstance(data, dict) and isinstance(data.get("outs"), list):
+        data = load(dvc_file, ".dvc file")
+        if isinstance(data, Unreadable):
+            candidates.append((dvc_file, target.parent, data, ".dvc"))
+        elif isinstance(data.get("outs"), list):
             candidates.append((dvc_file, target.parent, data["outs"], ".dvc"))
     # dvc.lock files in the folders above the path (a stage's deps/outs are relative to it)
     for parent in (target.parent, *target.parent.parents):
         lock = repo_root / parent / "dvc.lock"
         if not lock.is_file():
             continue
-        data = _load_yaml(lock)
-        stages = data.get("stages") if isinstance(data, dict) else None
+        data = load(lock, "dvc.lock")
+        if isinstance(data, Unreadable):
+            candidates.append((lock, parent, data, "dvc.lock"))
+            continue
+        stages = data.get("stages")
         if not isinstance(stages, dict):
             continue
         for stage in stages.values():
@@ -228,6 +289,10 @@ def recorded(repo_root: Path, rel: str) -> ContentHash | None:
                 if isinstance(items, list):
                     candidates.append((lock, parent, items, "dvc.lock"))
     for _file, base, items, source in candidates:
+        if isinstance(items, Unreadable):
+            if unreadable is not None:
+                unreadable.append(items)
+            continue
         for entry in items:
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 continue
@@ -238,6 +303,13 @@ def recorded(repo_root: Path, rel: str) -> ContentHash | None:
                 value, size, nfiles = found
                 return ContentHash(value, size, nfiles, value.endswith(".dir"), source)
     return None
+
+
+def _rel_posix(repo_root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(repo_root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 _STAT_CACHE = Path(".lineage") / "content-hashes.json"
@@ -379,5 +451,5 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
     return h
 
 
-__all__ = ["ContentHash", "compute", "content_hash", "dir_md5", "file_md5", "file_sha256",
+__all__ = ["ContentHash", "Unreadable", "compute", "content_hash", "dir_md5", "file_md5", "file_sha256",
            "recorded", "repo_path", "COMMIT_ENV", "ci_commit_note"]

@@ -57,7 +57,12 @@ def show(
         wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
         store = api.open_store(repo_path(repo), read_only=True)
         graph = store.load_graph()
-        node_id = _resolve(graph, ref, repo_path(repo), None if as_of is None else now)
+        from lineage.report import RunReport
+
+        # what resolving met on the way (a checkout DVC file that cannot be read)
+        report = RunReport()
+        node_id = _resolve(graph, ref, repo_path(repo), None if as_of is None else now,
+                           report)
         try:
             gov = None
             if str(graph.kind(node_id)) in ("model", "deployment"):
@@ -67,7 +72,8 @@ def show(
                                  wall=wall)
         finally:
             store.close()
-    warnings = _not_yet(graph, node_id, now) if as_of is not None else []
+    warnings = [_where(w) + w.message for w in report.warnings]
+    warnings += _not_yet(graph, node_id, now) if as_of is not None else []
     if as_json:
         prov = graph.provenance(node_id, max_depth=depth)
         doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
@@ -88,7 +94,13 @@ def show(
             console.print(part)
 
 
-def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None) -> str:
+def _where(w: Any) -> str:
+    """``file:line: `` of a warning (empty when it names no file)."""
+    return f"{w.file}{f':{w.line}' if w.line else ''}: " if w.file else ""
+
+
+def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None,
+             report: Any = None) -> str:
     """:func:`lineage.api.resolve_ref`; a ref that names nothing but is a path, relative to
     the current folder, of a data path the graph holds (``./data/x.csv``, ``x.csv`` inside
     ``data/``) is that data path, as DVC reads paths."""
@@ -97,7 +109,8 @@ def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None) -> str:
     from lineage.model import NodeKind
 
     def resolve(name: str) -> str:
-        return api.resolve_ref(graph, name, repo=repo, as_of=as_of, rev_parse=_rev_parse(repo))
+        return api.resolve_ref(graph, name, repo=repo, as_of=as_of, rev_parse=_rev_parse(repo),
+                               report=report)
 
     try:
         return resolve(ref)
