@@ -443,25 +443,29 @@ def _source(run: str, source: str | None) -> str:
     return f" (source: {_s(source)})"
 
 
-def render_governance(gov: dict[str, Any]) -> list[Any]:
-    """The tables an auditor reads after the tree (one per fact), from :func:`governance`."""
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _headline(gov: dict[str, Any]) -> Any:
+    """``churn@v1.1.0 · model group churn · risk tier high · as of …``."""
     from rich.text import Text
 
     from lineage.audit.registry import short
 
-    parts: list[Any] = []
     v = short(gov["version"])
     aka = f" (= {', '.join(short(a) for a in gov['aliases'])})" if gov["aliases"] else ""
     tier = str(gov["risk"]["tier"])
     style = {"high": "bold red", "unacceptable": "bold red", "limited": "yellow",
              "minimal": "green"}.get(tier, "red")
-    as_of = gov["as_of"].astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    parts.append(Text.assemble((f"{v}{aka}", "bold"), " · model group ",
-                               (short(gov["group"]) if gov["group"] else "—", "bold"),
-                               " · risk tier ", (tier, style), f" · as of {as_of}"))
+    return Text.assemble((f"{v}{aka}", "bold"), " · model group ",
+                         (short(gov["group"]) if gov["group"] else "—", "bold"),
+                         " · risk tier ", (tier, style), f" · as of {_iso(gov['as_of'])}")
 
-    t = _table("Training run · code · data", "run!", "status", "code commit!",
-               "data read (content hash, pin)")
+
+def _runs_table(gov: dict[str, Any], title: str = "Training run · code · data") -> _Table:
+    """The run(s) that produced the version: status, code commit, data read and its pins."""
+    t = _table(title, "run!", "status", "code commit!", "data read (content hash, pin)")
     for r in gov["runs"]:
         status = _s(r["status"] or "unknown") + _source(r["id"], r["source"])
         if r["deleted"]:
@@ -474,19 +478,102 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(_rid(r["id"])), status, commit, data)
     if not gov["runs"]:
         t.add_row("[red]no run produced this version[/]", "", "", "")
-    parts.append(t)
+    return t
+
+
+# -- a record's status as the audit reads it (a cell of the governance tables) ------------------
+def _assessment_status(a: dict[str, Any], gov: dict[str, Any]) -> str:
+    return (_superseded(a) if a["superseded_by"] else (
+        "[green]in force[/]" if a["status"] == "in force"
+        else "[yellow]not in force yet: dated after the as-of time[/]"
+        if a["status"] == "not in force yet"
+        else f"not in force ({_s(_rid(gov['risk']['assessment']))} is)"
+        if gov["risk"]["assessment"] else _s(a["status"]))) + _ahead(a)
+
+
+def _approval_status(a: dict[str, Any]) -> str:
+    if a["superseded_by"]:
+        status = _superseded(a)
+    elif a["status"] == "withdrawn":
+        by = f" by {_s(_rid(a['withdrawn_by']))}" if a["withdrawn_by"] else ""
+        status = f"[red]withdrawn{by}[/]"
+    elif a["status"] == "in force":
+        counts = ", ".join(_s(_rid(d)) for d in a["counts_for"])
+        status = "[green]in force[/]" + (f"; counts for {counts}" if counts else "")
+    else:
+        status = f"[red]{_s(a['status'])}[/]"
+    if a["note"] and a["status"] != "withdrawn":
+        status += f"\n[dim]{_s(a['note'])}[/]"
+    return status + _ahead(a)
+
+
+def _deployment_state(d: dict[str, Any]) -> str:
+    if d["superseded_by"]:
+        state = _superseded(d)
+    elif d["state"] == "not deployed yet":
+        state = "[dim]not deployed yet (dated after the as-of time)[/]"
+    elif d["live"]:
+        state = "[green]live[/]"
+    else:
+        state = f"retired {_s(d['retired_at'])}"
+    return state + _ahead(d)
+
+
+def _deployment_approvals(d: dict[str, Any]) -> str:
+    ok = ", ".join(_s(_rid(a)) for a in d["approved_by"])
+    notes = "; ".join(_s(n) for n in d["approval_notes"])
+    return (ok or ("—" if d["state"] in ("superseded", "not deployed yet")
+                   else "[red]none[/]")) + (f"\n[dim]{notes}[/]" if notes else "")
+
+
+def _document_status(d: dict[str, Any], gov: dict[str, Any]) -> str:
+    return (_superseded(d) if d["superseded_by"] else "[green]counts[/]" if d["counts"]
+            else f"[dim]not there yet ({_made_later(d, gov['as_of'], 'issued')})[/]")
+
+
+def _retraining_status(r: dict[str, Any], gov: dict[str, Any]) -> str:
+    if r["superseded_by"]:
+        status = _superseded(r)
+    elif r["status"] == "not made yet":
+        status = f"[dim]not made yet ({_made_later(r, gov['as_of'])})[/]"
+    elif r["status"] == "counts":
+        status = "[green]counts[/]"
+    elif r["note"]:
+        status = f"[red]does not count: {_s(r['note'])}[/]"
+    else:  # the record of a later version: its own, not this one's
+        status = "—"
+    return status + _ahead(r)
+
+
+def _alert_status(a: dict[str, Any], gov: dict[str, Any]) -> str:
+    status = _superseded(a) if a["superseded_by"] else (
+        f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
+    return status + _ahead(a) + (
+        f"\n[dim]not raised yet ({_made_later(a, gov['as_of'], 'raised')})[/]"
+        if a.get("raised_later") else "")
+
+
+def _follow_up(a: dict[str, Any]) -> str:
+    return (", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—") + "".join(
+        f"\n[dim]{_s(x['why'])}[/]" for x in a["not_follow_up"])
+
+
+def render_governance(gov: dict[str, Any]) -> list[Any]:
+    """The tables an auditor reads after the tree (one per fact), from :func:`governance`."""
+    from rich.text import Text
+
+    from lineage.audit.registry import short
+
+    parts: list[Any] = [_headline(gov), _runs_table(gov)]
+    v = short(gov["version"])
+    tier = str(gov["risk"]["tier"])
+    as_of = _iso(gov["as_of"])
 
     t = _table("Risk tier (assessments of the model group)", "assessment!", "tier",
                "assessed!", "assessor", "next review!", "status")
     for a in gov["assessments"]:
-        status = _superseded(a) if a["superseded_by"] else (
-            "[green]in force[/]" if a["status"] == "in force"
-            else "[yellow]not in force yet: dated after the as-of time[/]"
-            if a["status"] == "not in force yet"
-            else f"not in force ({_s(_rid(gov['risk']['assessment']))} is)"
-            if gov["risk"]["assessment"] else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
-                  _s(a["next_review"]), status + _ahead(a))
+                  _s(a["next_review"]), _assessment_status(a, gov))
     if not gov["assessments"]:
         t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "")
     parts.append(t)
@@ -494,21 +581,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     t = _table("Approvals", "approval!", "approver", "role", "decision", "environment",
                "decided!", "evidence", "status")
     for a in gov["approvals"]:
-        if a["superseded_by"]:
-            status = _superseded(a)
-        elif a["status"] == "withdrawn":
-            by = f" by {_s(_rid(a['withdrawn_by']))}" if a["withdrawn_by"] else ""
-            status = f"[red]withdrawn{by}[/]"
-        elif a["status"] == "in force":
-            counts = ", ".join(_s(_rid(d)) for d in a["counts_for"])
-            status = "[green]in force[/]" + (f"; counts for {counts}" if counts else "")
-        else:
-            status = f"[red]{_s(a['status'])}[/]"
-        if a["note"] and a["status"] != "withdrawn":
-            status += f"\n[dim]{_s(a['note'])}[/]"
         t.add_row(_s(_rid(a["id"])), _s(a["approver"]), _s(a["role"]),
                   _s(a["decision"] or "approved"), _s(a["environment"] or "any"),
-                  _s(a["decided_at"]), _s(a["evidence"]), status + _ahead(a))
+                  _s(a["decided_at"]), _s(a["evidence"]), _approval_status(a))
     if not gov["approvals"]:
         t.add_row("[red]none on record[/]", "", "", "", "", "", "", "")
     parts.append(t)
@@ -516,21 +591,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     t = _table("Deployments", "deployment!", "environment", "deployed!", "by", "state",
                "approvals that count")
     for d in gov["deployments"]:
-        if d["superseded_by"]:
-            state = _superseded(d)
-        elif d["state"] == "not deployed yet":
-            state = "[dim]not deployed yet (dated after the as-of time)[/]"
-        elif d["live"]:
-            state = "[green]live[/]"
-        else:
-            state = f"retired {_s(d['retired_at'])}"
-        ok = ", ".join(_s(_rid(a)) for a in d["approved_by"])
-        notes = "; ".join(_s(n) for n in d["approval_notes"])
-        cell = (ok or ("—" if d["state"] in ("superseded", "not deployed yet")
-                       else "[red]none[/]")) + (
-            f"\n[dim]{notes}[/]" if notes else "")
         t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
-                  _s(d["deployed_by"]), state + _ahead(d), cell)
+                  _s(d["deployed_by"]), _deployment_state(d), _deployment_approvals(d))
     if not gov["deployments"]:
         t.add_row("[dim]not deployed[/]", "", "", "", "", "")
     parts.append(t)
@@ -539,8 +601,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
                "of", "status")
     missing = list(gov["documents_missing"])
     for d in gov["documents"]:
-        status = (_superseded(d) if d["superseded_by"] else "[green]counts[/]" if d["counts"]
-                  else f"[dim]not there yet ({_made_later(d, gov['as_of'], 'issued')})[/]")
+        status = _document_status(d, gov)
         if d["doc_kind"] in missing and not d["counts"]:  # one line per kind: why it is missing
             missing.remove(d["doc_kind"])
             status += f"\n[red]so missing: required at {_s(tier)} risk[/]"
@@ -555,19 +616,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
         new = short(str(r["new_model"])) if r["new_model"] else "—"
         plan = {True: "within", False: "[yellow]outside[/]"}.get(r["within_change_plan"], "—")
-        if r["superseded_by"]:
-            status = _superseded(r)
-        elif r["status"] == "not made yet":
-            status = f"[dim]not made yet ({_made_later(r, gov['as_of'])})[/]"
-        elif r["status"] == "counts":
-            status = "[green]counts[/]"
-        elif r["note"]:
-            status = f"[red]does not count: {_s(r['note'])}[/]"
-        else:  # the record of a later version: its own, not this one's
-            status = "—"
         t.add_row(_s(_rid(r["id"])), _ROLES.get(r["role"], _s(r["role"])), _s(r["trigger"]),
                   _s(r["at"]), _s(r["reason"]), f"{_s(prev)} → {_s(new)}", plan,
-                  status + _ahead(r))
+                  _retraining_status(r, gov))
     if not gov["retraining"]:
         t.add_row("[dim]none recorded[/]", "", "", "", "", "", "", "")
     parts.append(t)
@@ -575,14 +626,8 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",
                "date!", "status", "follow-up")
     for a in gov["alerts"]:
-        status = _superseded(a) if a["superseded_by"] else (
-            f"[red]{_s(a['status'])}[/]" if a["status"] == "open" else _s(a["status"]))
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
-                  _s(a["at"]), status + _ahead(a) + (
-                      f"\n[dim]not raised yet ({_made_later(a, gov['as_of'], 'raised')})[/]"
-                      if a.get("raised_later") else ""),
-                  (", ".join(_s(_rid(x)) for x in a["follow_up"]) or "—") + "".join(
-                      f"\n[dim]{_s(x['why'])}[/]" for x in a["not_follow_up"]))
+                  _s(a["at"]), _alert_status(a, gov), _follow_up(a))
     for c in gov["monitoring_checks"]:
         t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "—")
     if not gov["alerts"] and not gov["monitoring_checks"]:
