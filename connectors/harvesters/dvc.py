@@ -2113,6 +2113,7 @@ def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
                      lock_folders: Iterable[str] = (), *,
                      untracked: set[tuple[str, str]] | None = None,
+                     unhashed: dict[tuple[str, str], str] | None = None,
                      ) -> dict[tuple[str, str], tuple[str, str]]:
     """For (path from repo root, commit) pairs: the data node id and hash of that path as the
     commit's own DVC files record it (``<path>.dvc``, else the ``dvc.lock`` of each folder from
@@ -2120,8 +2121,12 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
 
     ``untracked``, when given, receives the pairs these files say nothing of: at least one of
     them is in the commit, every one there is readable, and none has an entry (out or
-    dependency) for the path — DVC does not track it there (``dvc remove``). A pair with a
-    file no parser can read, or with none of these files, is in neither answer."""
+    dependency) for the path — DVC does not track it there (``dvc remove``). ``unhashed``,
+    when given, receives the pairs these files list with no hash: every one there is
+    readable, one has an entry for the path and none gives it a hash (``dvc import
+    --no-download``, ``dvc exp run --allow-missing``: DVC tracks the path there but recorded
+    no content), mapped to the first such file (its path from the repo root). A pair with a
+    file no parser can read, or with none of these files, is in no answer."""
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
     extra = sorted(set(lock_folders))
     for path, commit in dict.fromkeys(wanted):
@@ -2149,12 +2154,16 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     by_key.update(summaries)
     read: set[tuple[str, str]] = set()  # pairs with at least one file read
     unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
-    for (key, _spec, kind, folder), b in zip(cands, blobs, strict=True):
+    unreadable: set[tuple[str, str]] = set()
+    hashed: set[tuple[str, str]] = set()  # named with a hash (a dependency's), not an out's
+    bare: dict[tuple[str, str], str] = {}  # pair → the first file naming it with no hash
+    for (key, spec, kind, folder), b in zip(cands, blobs, strict=True):
         if b is None or key in found:
             continue
         summ = by_key.get(f"{kind}:{b[0]}")
         if summ is None or "error" in summ:
             unsure.add(key)
+            unreadable.add(key)
             continue
         read.add(key)
         path = key[0]
@@ -2172,10 +2181,18 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
                 found[key] = (data_id(repo, path, h["hash"]), h["hash"])
                 break
         else:
-            if untracked is not None and any(resolve(base, h["path"]) == path for h in named):
+            naming = [h for h in named if resolve(base, h["path"]) == path]
+            if naming:
                 unsure.add(key)  # named without a hash, or as a dependency only
+                if any(h.get("hash") for h in naming):
+                    hashed.add(key)
+                else:
+                    bare.setdefault(key, spec.split(":", 1)[1])
     if untracked is not None:
         untracked.update(read - unsure - found.keys())
+    if unhashed is not None:
+        unhashed.update({key: file for key, file in bare.items()
+                         if key not in found and key not in hashed and key not in unreadable})
     return found
 
 

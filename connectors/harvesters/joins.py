@@ -21,8 +21,15 @@ transaction, and adds:
   the run read bytes that commit does not record; nor is one at a commit where DVC does not
   track the path (``dvc remove``: the walk would find what an ancestor recorded) — the commit
   holds no DVC file that could record it, or those it holds are all readable and list no
-  entry for it while they do record it where its versions were defined. A file no parser
-  can read says nothing: the walk answers. A DVC experiment's inputs are not joined: they are
+  entry for it while they do record it where its versions were defined; nor is one at a
+  commit whose DVC files list the path (or the tracked folder holding it) with no hash and
+  give it none elsewhere (``dvc import --no-download``, ``dvc exp run --allow-missing``, an
+  output not committed): DVC tracks it there but recorded no content, so no version is the
+  commit's, and the version an ancestor recorded is not provably what the run read (a
+  warning naming the run, the path, the commit and the file, saying to record the hash and
+  train from that commit; a file inside a folder the commit records with a hash still joins
+  the folder's version). A file no parser can read says nothing: the walk answers (also when
+  another file lists the path with no hash). A DVC experiment's inputs are not joined: they are
   the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
   is pinned by it already; one without (``ds://``, a dependency DVC could not hash) stays
   pinned ``none``: the run's commit is the experiment's baseline, and what the baseline or an
@@ -91,8 +98,9 @@ NAME = "joins"
 # what the joins derive: a new value makes the next harvest derive every join again, whatever
 # was written since, so a store joined before loses the joins no longer derived (withdrawn).
 # 2: a DVC experiment's inputs are not joined (its dvc.lock's entry without a hash was pinned
-# to the version its baseline recorded)
-RULES_VERSION = "2"
+# to the version its baseline recorded); 3: nor is an input its commit's DVC files list with no
+# hash (it was pinned to the version an ancestor recorded)
+RULES_VERSION = "3"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -115,6 +123,10 @@ class _Dvc:
         # path (no <path or folder>.dvc, no dvc.lock above it nor in a pipeline's folder): DVC
         # did not track it there (``dvc remove``), whatever an ancestor recorded
         self._untracked: set[tuple[str, str]] = set()
+        # (path, commit) → the DVC file of that commit that lists the path with no hash (and
+        # none gives it one): DVC tracks it there but recorded no content (``dvc import
+        # --no-download``, ``dvc exp run --allow-missing``), so no version is the commit's
+        self._unhashed: dict[tuple[str, str], str] = {}
         self._locks: list[str] | None = None
         self._data_prefix: str | None = None
 
@@ -147,14 +159,17 @@ class _Dvc:
                       [:_PROBES]]
                   for c in dict.fromkeys(c for c, _ in wanted)}
         absent: set[tuple[str, str]] = set()
+        bare: dict[tuple[str, str], str] = {}
         try:
             found = artifact_data_at(
                 self.ctx, "", [*wanted, *(p for ps in probes.values() for p in ps)],
-                self._lock_dirs(), untracked=absent)
+                self._lock_dirs(), untracked=absent, unhashed=bare)
         except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
             return
         for key in wanted:
             self._recorded[key] = found[key][1] if key in found else None
+            if key in bare:
+                self._unhashed[key] = bare[key]
         laid_out = {c for c, ps in probes.items() if any(p in found for p in ps)}
         unrecorded = [(path, sha) for path, sha in dict.fromkeys(pairs)
                       if self._candidates(path) and self.commit(sha) is not None
@@ -258,12 +273,32 @@ class _Dvc:
             self._versions[path] = sorted(found)
         return self._versions[path]
 
+    def unhashed(self, path: str, sha: str) -> tuple[str, str] | None:
+        """(``path`` or the tracked folder holding it, the DVC file) when commit ``sha``'s
+        own DVC files list it with no hash and record no folder above it with one: DVC
+        tracks it there but recorded no content, so no version is the commit's (an
+        ancestor's is not what a run there read)."""
+        cands = self._candidates(path)
+        for i, candidate in enumerate(cands):
+            if self._recorded.get((candidate, sha)) is not None:
+                return None
+            file = self._unhashed.get((candidate, sha))
+            if file is not None:
+                if any(self._recorded.get((c, sha)) is not None for c in cands[i + 1:]):
+                    return None  # a folder above it is recorded: its version holds the file
+                return candidate, file
+        return None
+
     def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
         """The DVC version of ``path`` (or of the tracked folder holding it) at commit ``sha``:
         (data id, hash, member path inside the folder or None)."""
         if (path, sha) in self._untracked:
             return None  # DVC did not track it at that commit
+        if self.unhashed(path, sha) is not None:
+            return None  # tracked there with no hash: no version is the commit's
         for candidate in self._candidates(path):
+            if (candidate, sha) in self._unhashed:
+                continue  # listed with no hash there (a folder above it records a version)
             versions = self.versions(candidate)
             hit = self._pick(versions, sha, self._recorded.get((candidate, sha)))
             if hit is not None:
@@ -446,9 +481,27 @@ class JoinsHarvester:
                     runs[target]["commit"] = resolved[target]  # an abbreviated sha, resolved
         dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
                            for _s, target, attrs in found if runs[target].get("commit")])
+        told: set[tuple[str, str, str]] = set()
         for source, target, attrs in found:
             sha = runs[target].get("commit")
             if not sha:
+                continue
+            bare = dvc.unhashed(str(attrs["path"]), str(sha))
+            if bare is not None:
+                if (target, str(attrs["path"]), str(sha)) not in told:
+                    told.add((target, str(attrs["path"]), str(sha)))
+                    tracked, file = bare
+                    what = attrs["path"] if tracked == attrs["path"] else \
+                        f"{attrs['path']} (in {tracked})"
+                    ctx.report.warn(
+                        NAME, f"{target} reads {what}, which {file} at its commit "
+                        f"{str(sha)[:12]} lists with no hash (DVC tracks it there but recorded "
+                        f"no content: dvc import --no-download, dvc exp run --allow-missing, "
+                        f"an output not committed): the input stays pinned "
+                        f"{attrs.get('pin') or 'none'}, not to a version an ancestor recorded; "
+                        f"record its hash (dvc commit, or dvc repro; dvc pull or dvc update "
+                        f"for an import) and commit {file}, then train from that commit",
+                        file=file, commit=str(sha))
                 continue
             hit = dvc.at_commit(str(attrs["path"]), str(sha))
             if hit is None:
