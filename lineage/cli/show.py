@@ -45,10 +45,13 @@ def show(
 
     For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
 
+    For a record (an approval, alert, retraining, risk assessment, deployment or document): its own fields, its status as the audit reads it (in force, withdrawn, corrected, counts …), what it names (model version, group, alert, the records correcting it), each with the command that shows it, and the provenance of the model version it is about (for an assessment or a group's document, the group's latest version): its training run, code commit and data.
+
     Examples:
       lineage show churn@v1.1.0
       lineage show churn --as-of 2026-01-22
       lineage show data/prepared --json
+      lineage show churn-prod-2026-01-20
     """
     from lineage import api
 
@@ -64,12 +67,17 @@ def show(
         node_id = _resolve(graph, ref, repo_path(repo), None if as_of is None else now,
                            report)
         try:
-            gov = None
-            if str(graph.kind(node_id)) in ("model", "deployment"):
+            gov = rec = None
+            kind = str(graph.kind(node_id))
+            if kind in ("model", "deployment") or kind in RECORD_LISTS:
                 policy, policy_source = _policy(repo)
+            if kind in ("model", "deployment"):
                 # the audit's own index, read from the store as `lineage audit` reads it
                 gov = governance(graph, node_id, policy, now, policy_source, source=store,
                                  wall=wall)
+            if kind in RECORD_LISTS:  # what it is about: its fields, what it names, context
+                rec = record_context(graph, node_id, policy, now, policy_source,
+                                     source=store, wall=wall, gov=gov)
         finally:
             store.close()
     warnings = [_where(w) + w.message for w in report.warnings]
@@ -79,6 +87,8 @@ def show(
         doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
         if gov is not None:
             doc["governance"] = gov
+        if rec is not None:
+            doc["record"] = rec
         if warnings:
             doc["warnings"] = warnings
         print_json(doc)
@@ -86,8 +96,15 @@ def show(
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
     prov = graph.provenance(node_id)
+    notes = _notes(gov)
+    if rec is not None and rec["audit"] is not None:  # corrected, withdrawn: the record too
+        notes.update(_notes({RECORD_LISTS[rec["kind"]]: [rec["audit"]]}))
     console.print(_provenance_tree(prov, node_id, TREE_DEPTH if depth is None else depth,
-                                   _notes(gov)))
+                                   notes))
+    if rec is not None:
+        for part in render_record(rec, context=gov is None):
+            console.print()
+            console.print(part)
     if gov is not None:
         for part in render_governance(gov):
             console.print()
@@ -284,6 +301,223 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     return out
 
 
+# -- a record: what it is about -------------------------------------------------------------------
+# the records `show` gives a context, and the list of the governance facts each one is in
+RECORD_LISTS = {"approval": "approvals", "alert": "alerts", "retraining": "retraining",
+                "risk_assessment": "assessments", "deployment": "deployments",
+                "document": "documents"}
+# a record's attributes that name another node, and what that node is to the record
+_REFS = (("model", "model version"), ("new_model", "new version"),
+         ("previous_model", "previous version"), ("run", "training run"),
+         ("alert", "triggered by"), ("model_group", "model group"))
+# what a node linked to the record is to it, by the link (kind, direction); else its kind
+_LINKED = {("approves", "out"): "deployment it approves", ("approves", "in"): "approved by",
+           ("triggers", "out"): "retraining it triggered", ("triggers", "in"): "triggered by",
+           ("retrains", "in"): "previous version", ("retrains", "out"): "new version",
+           ("deployed_as", "in"): "model version", ("alerts", "in"): "monitored by"}
+# the order a record's own fields are listed in (the others follow, by name)
+_FIELDS = ("approver", "role", "decision", "environment", "endpoint", "decided_at",
+           "deployed_at", "deployed_by", "retired_at", "tier", "annex_iii_area", "assessor",
+           "assessed_at", "next_review", "intended_purpose", "rationale", "metric", "value",
+           "threshold", "status", "at", "description", "trigger", "reason",
+           "within_change_plan", "doc_kind", "title", "uri", "content_hash", "evidence",
+           "source")
+
+
+def _typed(graph: Any, nid: str) -> str:
+    """What to type after ``lineage show`` for the node ``nid``: its short spelling where
+    that names it (``churn@v1.1.0``, ``churn-prod-2026-01-20``), else its id."""
+    from lineage import api
+    from lineage.model import NodeKind
+
+    kind, _, rest = nid.partition(":")
+    if kind == "model" and rest not in graph and f"commit:{rest.lower()}" not in graph:
+        return rest
+    if kind in RECORD_LISTS or kind == "run":
+        clash = rest in graph or f"model:{rest}" in graph or f"model_group:{rest}" in graph \
+            or (len(rest) >= 4 and any(c.startswith(f"commit:{rest.lower()}")
+                                       for c in graph.node_ids(NodeKind.COMMIT)))
+        if not clash and api._records_named(graph, rest) == [nid]:
+            return rest
+    return nid
+
+
+def _named(graph: Any, nid: str) -> list[dict[str, Any]]:
+    """The nodes the record ``nid`` names (its attributes and its links, commits left to the
+    tree), then the model group of each version it names: role, id, kind, whether harvested,
+    and the command that shows it."""
+    a = graph.attrs(nid)
+    out: list[dict[str, Any]] = []
+    seen = {nid}
+
+    def add(role: str, target: Any) -> None:
+        if not isinstance(target, str) or ":" not in target or target in seen:
+            return
+        seen.add(target)
+        known = target in graph
+        out.append({"role": role, "id": target,
+                    "kind": str(graph.kind(target)) if known else target.split(":", 1)[0],
+                    "harvested": known and not graph.is_placeholder(target),
+                    "show": f"lineage show {_typed(graph, target)}"})
+
+    for key, role in _REFS:
+        add(role, a.get(key))
+    kind = str(graph.kind(nid))
+    for ref in str((a.get("properties") or {}).get("supersedes") or "").split(","):
+        if ref.strip():
+            add("corrects", ref.strip() if ":" in ref else f"{kind}:{ref.strip()}")
+    for e in graph.out_edges(nid):
+        if str(graph.kind(e.target)) != "commit":
+            add(_LINKED.get((e.kind.value, "out"), str(graph.kind(e.target))), e.target)
+    for e in graph.in_edges(nid):
+        if str(graph.kind(e.source)) != "commit":
+            add(_LINKED.get((e.kind.value, "in"), str(graph.kind(e.source))), e.source)
+    from lineage.model import EdgeKind
+
+    for ref in [r["id"] for r in out if r["kind"] == "model"]:
+        if ref in graph:
+            for group in graph.successors(ref, EdgeKind.VERSION_OF):
+                add("model group", group)
+    return out
+
+
+def _about(graph: Any, nid: str, names: list[dict[str, Any]], now: datetime) -> str | None:
+    """The model version a record is about: the one it names (a retraining: the new one),
+    else the latest version then of the model group it names (an assessment, a document of
+    the group)."""
+    from lineage import api
+
+    for role in ("model version", "new version", "previous version"):
+        for r in names:
+            if r["role"] == role and r["kind"] == "model":
+                return str(r["id"])
+    for r in names:
+        if r["kind"] == "model_group" and r["id"] in graph:
+            return api.latest_model_version(graph, r["id"], as_of=now)
+    return None
+
+
+def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
+                   policy_source: str = "built-in default", *, source: Any = None,
+                   wall: datetime | None = None,
+                   gov: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What ``show`` says of a governance record (approval, alert, retraining, risk
+    assessment, deployment, document) beyond its few links upstream: its own ``fields``; the
+    nodes it ``names`` (:func:`_named`); the model version it is ``about`` (:func:`_about`);
+    the record as the ``audit`` reads it in that version's governance (None when it is not
+    in it, e.g. made after the as-of time); and the ``context`` of that version — group,
+    risk tier and the run(s) that produced it, with their code commit and data. ``gov``:
+    :func:`governance` of the version when the caller has it (a deployment's)."""
+    names = _named(graph, node_id)
+    about = _about(graph, node_id, names, now)
+    if about is not None and about not in {r["id"] for r in names}:  # of the group it names
+        names.append({"role": "latest version", "id": about, "kind": "model",
+                      "harvested": not graph.is_placeholder(about),
+                      "show": f"lineage show {_typed(graph, about)}"})
+    if gov is None and about is not None:
+        gov = governance(graph, about, policy, now, policy_source, source=source, wall=wall)
+    listed = RECORD_LISTS[str(graph.kind(node_id))]
+    entry = next((r for r in (gov or {}).get(listed, ()) if r.get("id") == node_id), None)
+    if entry is not None:  # the records that correct or withdraw it, as the audit reads them
+        known = {r["id"] for r in names}
+        later = [("corrected by", x) for x in entry.get("superseded_by") or ()]
+        if entry.get("withdrawn_by"):
+            later.append(("withdrawn by", entry["withdrawn_by"]))
+        later += [(role, r["id"]) for r in (gov or {}).get(listed, ()) for role, hit in (
+            ("corrects", node_id in (r.get("superseded_by") or ())),
+            ("withdraws", r.get("withdrawn_by") == node_id)) if hit]
+        for role, x in later:
+            if x not in known:
+                known.add(x)
+                names.append({"role": role, "id": x, "kind": x.split(":", 1)[0],
+                              "harvested": x in graph and not graph.is_placeholder(x),
+                              "show": f"lineage show {_typed(graph, x)}"})
+    return {
+        "id": node_id, "kind": str(graph.kind(node_id)),
+        "fields": {k: v for k, v in graph.attrs(node_id).items() if v is not None},
+        "names": names, "about": about, "audit": entry,
+        "context": None if gov is None else {
+            k: gov[k] for k in ("version", "aliases", "group", "risk", "runs", "as_of",
+                                "created_later")},
+    }
+
+
+def _record_status(kind: str, entry: dict[str, Any], context: dict[str, Any]) -> str:
+    """The record's status cell, as its version's governance table says it."""
+    gov = context  # the facts the cells read: as_of, the risk assessment in force
+    if kind == "approval":
+        return _approval_status(entry)
+    if kind == "deployment":
+        return _deployment_state(entry) + "\napprovals that count: " + \
+            _deployment_approvals(entry)
+    if kind == "risk_assessment":
+        return _assessment_status(entry, gov)
+    if kind == "document":
+        return _document_status(entry, gov)
+    if kind == "retraining":
+        return _retraining_status(entry, gov)
+    return _alert_status(entry, gov) + "\nfollow-up: " + _follow_up(entry)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def render_record(rec: dict[str, Any], *, context: bool = True) -> list[Any]:
+    """A record's own fields, what it names (each with the command that shows it) and, with
+    ``context``, the version it is about: headline and the run(s) that produced it."""
+    from rich.text import Text
+
+    from lineage.audit.registry import short
+
+    kind, fields = rec["kind"], rec["fields"]
+    refs = {key for key, _ in _REFS} | {"record_file", "properties", "model"}
+    t = _Fields(_s(f"{kind.replace('_', ' ').capitalize()} {_rid(rec['id'])}"))
+    keys = [k for k in _FIELDS if k in fields] + sorted(
+        k for k in fields if k not in _FIELDS and k not in refs)
+    for k in keys:
+        t.add_row(_s(k.replace("_", " ")), _s(_value(fields[k])))
+    for k, v in sorted((fields.get("properties") or {}).items()):
+        t.add_row(_s(k.replace("_", " ")), _s(_value(v)))
+    if fields.get("record_file"):
+        t.add_row("recorded in", _s(fields["record_file"]))
+    if rec["audit"] is not None and rec["context"] is not None:
+        t.add_row("status (audit)", _record_status(kind, rec["audit"], rec["context"]))
+    elif rec["context"] is not None:
+        t.add_row("status (audit)", "[dim]not in the audit of "
+                  f"{_s(short(rec['context']['version']))} as of "
+                  f"{_iso(rec['context']['as_of'])}[/]")
+    elif rec["about"] is not None:
+        t.add_row("status (audit)", f"[red]{_s(short(rec['about']))} is not harvested: the "
+                  "audit reports it (lineage-continuity)[/]")
+    parts: list[Any] = [t]
+
+    names = _table("What it names", "names", "id!", "show it with!")
+    for r in rec["names"]:
+        names.add_row(_s(r["role"]), _s(r["id"]) + ("" if r["harvested"]
+                                                    else " [red](not harvested)[/]"),
+                      _s(r["show"]))
+    if not rec["names"]:
+        names.add_row("[red]nothing[/]", "", "")
+    parts.append(names)
+
+    ctx = rec["context"]
+    if context and ctx is not None:
+        v = short(ctx["version"])
+        parts.append(_headline(ctx))
+        parts.append(_runs_table(ctx, f"Provenance of {v}: training run · code · data"))
+        parts.append(Text.from_markup(
+            f"[dim]lineage show {_s(v)}: its approvals, deployments, documents, retraining, "
+            "alerts and audit findings[/]", emoji=False))
+    return parts
+
+
 # -- rendering ---------------------------------------------------------------------------------
 def _notes(gov: dict[str, Any] | None) -> dict[str, str]:
     """What the tree adds to a record's label: corrected, withdrawn, not in force, retired."""
@@ -386,6 +620,45 @@ class _Table:
                     yield Text.assemble("  " if k == 0 else "    ", line)
         if self.caption:
             yield Text.from_markup(f"[dim]{self.caption}[/]", emoji=False)
+
+
+class _Fields:
+    """One record's fields, one a line: the name, then the value wrapped at words under
+    itself. A value with a word too long for what is left of the line (a sha256) goes whole
+    on the lines after its name, indented: never cut."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: list[tuple[str, str]] = []
+
+    def add_row(self, name: str, value: str) -> None:
+        self.rows.append((name, value))
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        yield Text.from_markup(f"[bold]{self.title}[/]", emoji=False)
+        width = options.max_width
+        names = [Text.from_markup(n, emoji=False) for n, _ in self.rows]
+        pad = 2 + max((len(n.plain) for n in names), default=0) + 2
+        for name, (_, value) in zip(names, self.rows, strict=True):
+            lines = Text.from_markup(value, emoji=False).split("\n")
+            longest = max((len(w) for line in lines for w in line.plain.split()), default=0)
+            if pad + max(longest, READABLE) > width:  # the value on lines of its own
+                yield Text.assemble("  ", name)
+                indent, room = "    ", max(20, width - 4)
+            else:
+                indent, room = " " * pad, width - pad
+            first = indent != "    "
+            for line in lines:
+                for part in line.wrap(console, room, overflow="fold"):
+                    part.rstrip()
+                    if first:
+                        yield Text.assemble("  ", name, " " * (pad - 2 - len(name.plain)),
+                                            part)
+                        first = False
+                    else:
+                        yield Text.assemble(indent, part)
 
 
 def _share(least: list[int], natural: list[int], room: int) -> list[int]:
