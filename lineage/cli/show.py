@@ -435,7 +435,7 @@ def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
     return {
         "id": node_id, "kind": str(graph.kind(node_id)),
         "fields": {k: v for k, v in graph.attrs(node_id).items() if v is not None},
-        "names": names, "about": about, "audit": entry,
+        "names": names, "about": about, "audit": entry, "as_of": now,
         "context": None if gov is None else {
             k: gov[k] for k in ("version", "aliases", "group", "risk", "runs", "as_of",
                                 "created_later")},
@@ -496,6 +496,9 @@ def render_record(rec: dict[str, Any], *, context: bool = True) -> list[Any]:
     elif rec["about"] is not None:
         t.add_row("status (audit)", f"[red]{_s(short(rec['about']))} is not harvested: the "
                   "audit reports it (lineage-continuity)[/]")
+    elif any(r["kind"] == "model_group" for r in rec["names"]):
+        t.add_row("status (audit)", "[dim]no version of the model group was registered as "
+                  f"of {_iso(rec['as_of'])}: none the audit reads it for[/]")
     parts: list[Any] = [t]
 
     names = _table("What it names", "names", "id!", "show it with!")
@@ -511,6 +514,10 @@ def render_record(rec: dict[str, Any], *, context: bool = True) -> list[Any]:
     if context and ctx is not None:
         v = short(ctx["version"])
         parts.append(_headline(ctx))
+        if ctx.get("created_later"):
+            parts.append(Text.from_markup(
+                f"[yellow]{_s(v)} was created {_iso(ctx['created_later'])}, after the as-of "
+                "time: it did not exist yet[/]", emoji=False))
         parts.append(_runs_table(ctx, f"Provenance of {v}: training run · code · data"))
         parts.append(Text.from_markup(
             f"[dim]lineage show {_s(v)}: its approvals, deployments, documents, retraining, "

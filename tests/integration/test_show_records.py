@@ -169,3 +169,18 @@ def test_a_record_naming_a_version_nobody_harvested(quickstart_demo: Path) -> No
     out = _show("ghost-prod", *AT)
     assert "model:ghost@v9 (not harvested)" in out, out
     assert "lineage-continuity" in out, out
+
+
+def test_as_of_before_the_record_or_its_version_says_so(quickstart_demo: Path) -> None:
+    """As `lineage audit --as-of` reads it: a retraining made later is "not made yet"; a
+    deployment's version created later did not exist yet; an assessment made before any
+    version has none to be read for."""
+    early = _json("churn-v1.1.0", "--as-of", "2026-01-05")["record"]
+    assert early["audit"]["status"] == "not made yet", early["audit"]
+    out = _show("churn-prod-2026-01-20", "--as-of", "2026-01-10")
+    assert "churn@v1.1.0 was created 2026-01-14T09:30:00Z, after the as-of time" in out, out
+    rec = _json("churn-2026", "--as-of", "2026-01-02")["record"]
+    assert rec["about"] is None and rec["context"] is None and rec["as_of"].startswith(
+        "2026-01-02")
+    out = _show("churn-2026", "--as-of", "2026-01-02")
+    assert "no version of the model group was registered as of 2026-01-02" in out, out
