@@ -415,3 +415,54 @@ def test_a_version_names_the_documents_its_tier_still_needs(
     lineage("push", "--to", "atlas", "-C", repo)
     assert "documentsMissing" not in risk("model:churn@v1.1.0")
     assert "model:churn@v1.1.0" not in audit_failed(repo, "high-risk-docs")
+
+
+def test_a_document_of_a_repository_file_is_pinned_as_datahub_links_it(
+        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+    """A document record naming a file of the repository pins its content: Atlas carries the
+    first commit holding that content and the file's page at that commit, the link DataHub
+    shows, and the commit is the Atlas entity of that commit. A correction clears both."""
+    import hashlib
+    import subprocess
+
+    repo = str(quickstart_demo)
+    web = "https://github.com/example-org/churn-model"
+    lineage("push", "--to", "atlas", "-C", repo)
+    mcps_file = tmp_path / "mcps.json"
+    lineage("push", "--to", "datahub-file", str(mcps_file), "-C", repo)
+    mcps = json.loads(mcps_file.read_text())
+
+    def datahub_links(urn: str) -> set[str]:
+        mem = [m["aspect"]["json"] for m in mcps
+               if m["entityUrn"] == urn and m["aspectName"] == "institutionalMemory"]
+        return {e["url"] for e in mem[-1]["elements"] if e["url"].startswith(f"{web}/blob/")}
+
+    version = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")["attributes"]
+    card = "model_card:churn-v1.0.0-model-card"
+    sha = version["documentCommits"][card]
+    assert version["documentLinks"][card] == f"{web}/blob/{sha}/docs/model_card.md"
+    # every repository file the version's records name, pinned as DataHub links it
+    assert set(version["documentCommits"]) == set(version["documentLinks"]) == \
+        {card, "bias_report:churn-v1.0.0-bias-report", "evaluation:churn-v1.0.0-evaluation"}
+    assert set(version["documentLinks"].values()) == datahub_links(
+        "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.0.0,PROD)")
+    group = entity(atlas, "lineage_model", "model_group:churn")["attributes"]
+    assert set(group["documentLinks"].values()) == datahub_links(
+        "urn:li:mlModelGroup:(urn:li:dataPlatform:dvc,churn,PROD)") != set()
+    # the pinned commit holds the content the record pins, and is Atlas's commit entity
+    blob = subprocess.run(["git", "-C", repo, "show", f"{sha}:docs/model_card.md"],
+                          capture_output=True, check=True).stdout
+    record = json.loads(lineage("show", "document:churn-v1.0.0-model-card", "--json", "-C",
+                                repo).stdout)
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() in json.dumps(record)
+    assert entity(atlas, "lineage_commit", f"commit:{sha}")["attributes"]["sha"] == sha
+
+    # a correction naming a web page instead: the pin and the link go from Atlas too
+    lineage("record", "document", "-C", repo, "--model", "churn@v1.0.0", "--doc-kind",
+            "model_card", "--uri", "https://wiki.example.com/churn-card", "--id", "card-web",
+            "--prop", "supersedes=churn-v1.0.0-model-card")
+    lineage("push", "--to", "atlas", "-C", repo)
+    version = entity(atlas, "lineage_model_version", "model:churn@v1.0.0")["attributes"]
+    assert card not in version["documentCommits"] and card not in version["documentLinks"]
+    assert version["documents"]["model_card:card-web"] == "https://wiki.example.com/churn-card"
+    assert "model_card:card-web" not in version["documentLinks"]

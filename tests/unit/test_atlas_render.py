@@ -185,3 +185,60 @@ def test_bulk_request_carries_the_closure(items: list[dict[str, Any]]) -> None:
                             assert ref["guid"] in sent
         for qn in (q for i in batch for q in references(i["entity"])):
             assert qn in placeholders.values()
+
+
+def _doc_graph(url: str | None, pinned: bool) -> Any:
+    from lineage.graph import LineageGraph
+    from lineage.model import Edge, EdgeKind, Node
+
+    # without a remote, the repository is known by its root commit: no web page
+    repo = "repository:github.com/acme/churn" if url else "repository:root:" + "0" * 40
+    g = LineageGraph()
+    g.add([Node.make(NodeKind.REPOSITORY, repo, url=url),
+           Node.make(NodeKind.COMMIT, "commit:" + "c" * 40, sha="c" * 40, repository=repo),
+           Node.make(NodeKind.MODEL_GROUP, "model_group:churn", name="churn"),
+           Node.make(NodeKind.MODEL, "model:churn@v1", group="churn", version="v1"),
+           Edge.make(EdgeKind.VERSION_OF, "model:churn@v1", "model_group:churn"),
+           Node.make(NodeKind.DOCUMENT, "document:card", doc_kind="model_card",
+                     uri="docs/model card.md", content_hash="sha256:" + "a" * 64),
+           Edge.make(EdgeKind.DOCUMENTS, "document:card", "model:churn@v1"),
+           Node.make(NodeKind.DOCUMENT, "document:sheet", doc_kind="datasheet",
+                     uri="https://wiki.acme/sheet"),
+           Edge.make(EdgeKind.DOCUMENTS, "document:sheet", "model_group:churn")])
+    if pinned:
+        g.add([Edge.make(EdgeKind.DEFINES, "commit:" + "c" * 40, "document:card",
+                         by="content_hash")])
+    return g
+
+
+@pytest.mark.parametrize("url,pinned,commits,links", [
+    ("git@github.com:acme/churn.git", True, {"model_card:card": "c" * 40},
+     {"model_card:card": f"https://github.com/acme/churn/blob/{'c' * 40}/docs/model%20card.md"}),
+    # not committed when harvested: the default branch, as DataHub links it
+    ("https://github.com/acme/churn.git", False, {},
+     {"model_card:card": "https://github.com/acme/churn/blob/HEAD/docs/model%20card.md"}),
+    # no web page: the commit still, no link
+    (None, True, {"model_card:card": "c" * 40}, {}),
+])
+def test_a_repository_file_document_carries_the_commit_its_record_pins(
+        url: str | None, pinned: bool, commits: dict[str, str], links: dict[str, str]) -> None:
+    sink = AtlasSink()
+    items = sink.render(_doc_graph(url, pinned))
+    sink.validate(items)
+    version = by_node(items, "model:churn@v1")["entity"]["attributes"]
+    assert version["documents"] == {"model_card:card": "docs/model card.md"}
+    assert (version["documentCommits"], version["documentLinks"]) == (commits, links)
+    # a document given as a URL is neither pinned nor linked again: {} (which clears)
+    group = by_node(items, "model_group:churn")["entity"]["attributes"]
+    assert group["documents"] == {"datasheet:sheet": "https://wiki.acme/sheet"}
+    assert (group["documentCommits"], group["documentLinks"]) == ({}, {})
+
+
+def test_atlas_and_datahub_link_the_same_page() -> None:
+    from connectors.sinks.datahub.render import render
+
+    graph = _doc_graph("https://github.com/acme/churn", True)
+    datahub = {e.url for m in render(graph) if m.aspectName == "institutionalMemory"
+               and m.entityUrn.startswith("urn:li:mlModel:") for e in m.aspect.elements}
+    atlas = by_node(AtlasSink().render(graph), "model:churn@v1")["entity"]["attributes"]
+    assert set(atlas["documentLinks"].values()) == datahub != set()

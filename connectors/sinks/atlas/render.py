@@ -30,6 +30,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from connectors.sinks.documents import is_url, pinned_commit, repository_file_link, repository_web
 from lineage.audit.context import audit_context
 from lineage.ids import normalize_repo_url
 from lineage.model import EdgeKind, NodeKind
@@ -379,15 +380,49 @@ class _Renderer:
             "recordedAt": self.recorded_ms(rid),
         })
 
-    def documents(self, nid: str) -> dict[str, str]:
-        out = {}
+    def document_records(self, nid: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(``kind:id`` key, record id, attributes) of the documents of a model or version
+        that a correction did not supersede and that name a URI."""
+        out = []
         for d in self.preds(nid, EdgeKind.DOCUMENTS, NodeKind.DOCUMENT):
             if d in self.superseded:
                 continue
             a = self.g.attrs(d)
             if a.get("uri"):
-                out[f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}"] = a["uri"]
+                out.append((f"{a.get('doc_kind', 'other')}:{d.removeprefix('document:')}", d, a))
         return out
+
+    def documents(self, nid: str) -> dict[str, str]:
+        """``kind:id`` → the URI the record names (a URL, or a path in the repository)."""
+        return {key: a["uri"] for key, _, a in self.document_records(nid)}
+
+    def document_pins(self, nid: str) -> tuple[dict[str, str], dict[str, str]]:
+        """For the documents of :meth:`documents` that are files of the repository: ``kind:id``
+        → the sha of the first commit holding the content the record pins (the joins' DEFINES
+        edge), and ``kind:id`` → the file's page on the repository's host at that commit
+        (``…/blob/<sha>/<path>``; ``blob/HEAD`` while no harvested commit holds it) — the
+        link DataHub shows (``connectors.sinks.documents``, shared by both sinks)."""
+        commits: dict[str, str] = {}
+        links: dict[str, str] = {}
+        for key, d, a in self.document_records(nid):
+            if is_url(a["uri"]):
+                continue
+            sha = pinned_commit(self.g, d)
+            if sha:
+                commits[key] = sha
+            link = repository_file_link(self.repository_web(), a["uri"], sha)
+            if link:
+                links[key] = link
+        return commits, links
+
+    def repository_web(self) -> str | None:
+        """The web page of the store's one repository (None: none, or several)."""
+        if not hasattr(self, "_web"):
+            current = {self.g.current_repository(r)
+                       for r in self.g.node_ids(NodeKind.REPOSITORY)}
+            self._web = repository_web(self.g.attrs(r).get("url") or r.removeprefix("repository:")
+                                       for r in current if r in self.g)
+        return self._web
 
     def withdrawn_records(self, nid: str, edge: EdgeKind, kind: NodeKind) -> bool:
         """Whether a record of this kind named the node but a correction superseded it."""
@@ -501,6 +536,7 @@ class _Renderer:
                      "intendedPurpose": a.get("intended_purpose"), "artifactPath": a.get("path"),
                      "modelType": a.get("type"), "modelLabels": a.get("labels"),
                      "registryTags": a.get("tags"), "documents": self.documents(nid)}
+            attrs["documentCommits"], attrs["documentLinks"] = self.document_pins(nid)
             assessment = self.latest_assessment(nid)
             if assessment:
                 ra = self.g.attrs(assessment)
@@ -526,6 +562,7 @@ class _Renderer:
                      "registryStatus": a.get("status"), "deprecated": a.get("deprecated"),
                      "metrics": _floats(a.get("metrics")), "registryTags": a.get("tags"),
                      "documents": self.documents(nid), "alerts": self.alerts(nid)}
+            attrs["documentCommits"], attrs["documentLinks"] = self.document_pins(nid)
             if odd := _non_finite(a.get("metrics")):
                 attrs["properties"] = {**(a.get("properties") or {}), **odd}
             rel = {"registeredModel": self.one(self.succs(nid, EdgeKind.VERSION_OF),
@@ -660,6 +697,13 @@ class _Renderer:
             # commit only named by a run: this store does not know its tags)
             entity["attributes"]["refs"] = sorted(
                 r for r in a.get("refs") or [] if str(r).startswith("refs/tags/"))
+        if kind in (NodeKind.MODEL_GROUP, NodeKind.MODEL) and \
+                not entity["attributes"].get("lineagePlaceholder"):
+            # the pins always go: Atlas keeps an attribute an update leaves out, so {} clears
+            # the pin or link of a document a correction superseded (or of a repository that
+            # no longer has one web page)
+            for key in ("documentCommits", "documentLinks"):
+                entity["attributes"].setdefault(key, {})
         for key, edge, record in (("documents", EdgeKind.DOCUMENTS, NodeKind.DOCUMENT),
                                   ("alerts", EdgeKind.ALERTS, NodeKind.ALERT)):
             if attrs.get(key) == {} and self.withdrawn_records(nid, edge, record):

@@ -43,6 +43,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from connectors.sinks.documents import is_url as _is_url
+from connectors.sinks.documents import pinned_commit, repository_web
+from connectors.sinks.documents import repository_file_link as _file_link
+from connectors.sinks.documents import web_url as _web_url
 from lineage.audit.context import audit_context
 from lineage.model import EdgeKind, NodeKind
 
@@ -369,25 +373,9 @@ def _person(name: Any, email: Any) -> str | None:
     return str(name) if name else None
 
 
-def _is_url(s: str | None) -> bool:
-    return bool(s) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", s or "") is not None
-
-
 def _parent_dir(path: str) -> str:
     """The folder a repository path is in ("" at the top)."""
     return path.strip("/").rpartition("/")[0]
-
-
-def _web_url(repo_url: str | None) -> str | None:
-    """Browsable https URL of a repository remote, if it has a host."""
-    if not repo_url:
-        return None
-    from lineage.ids import normalize_repo_url
-
-    norm = normalize_repo_url(repo_url)
-    if "/" not in norm or norm.startswith("/") or "." not in norm.split("/", 1)[0]:
-        return None
-    return f"https://{norm}"
 
 
 # GMS refuses an urn longer than 512 bytes once URL-encoded (``UrnValidationUtil``: "cannot
@@ -1372,10 +1360,7 @@ class _Planner:
             doc = {"id": d, "kind": a.get("doc_kind"), "uri": a.get("uri"),
                    "title": a.get("title"), "hash": a.get("content_hash")}
             # the commit that first holds the content the record pins (joins), if any
-            pins = sorted(c.removeprefix("commit:")
-                          for c in self.g.predecessors(d, EdgeKind.DEFINES)
-                          if c.startswith("commit:"))
-            link = self.repository_file_link(a.get("uri"), pins[0] if len(pins) == 1 else None)
+            link = self.repository_file_link(a.get("uri"), pinned_commit(self.g, d))
             if link:  # (absent otherwise: a document of a URL keeps its view)
                 doc["link"] = link
             docs.append(doc)
@@ -1388,22 +1373,13 @@ class _Planner:
         (``<repo>/blob/HEAD/<path>``: a document not committed when harvested; the link's
         description carries the content hash the record pins); None for a URL, an absolute or
         escaping path, or when the store holds no single repository with a web address."""
-        if not isinstance(uri, str) or not uri or _is_url(uri):
-            return None
-        path = uri.removeprefix("./")
-        if path.startswith(("/", "../")) or "/../" in path or "\\" in path:
-            return None
         hit = self._cache.get(("repo-web",))
         if hit is None:
             current = {self.current_repository(r) for r in self.ids(NodeKind.REPOSITORY)}
-            webs = {_web_url(self.attrs(r).get("url") or r.removeprefix("repository:"))
-                    for r in current if r in self.g}
-            hit = self._cache[("repo-web",)] = (webs.pop() or "") if len(webs) == 1 else ""
-        if not hit:
-            return None
-        from urllib.parse import quote
-
-        return f"{hit}/blob/{commit or 'HEAD'}/{quote(path)}"
+            hit = self._cache[("repo-web",)] = repository_web(
+                self.attrs(r).get("url") or r.removeprefix("repository:")
+                for r in current if r in self.g) or ""
+        return _file_link(hit, uri, commit)
 
     def group_governance(self, group_nid: str) -> dict[str, Any]:
         hit = self._cache.get(("gov", group_nid))
