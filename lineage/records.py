@@ -882,7 +882,7 @@ class LoadedRecord:
     field_lines: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, name: str) -> int:
-        return self.field_lines.get(name, self.line)
+        return line_in(self.field_lines, name, self.line)
 
     @property
     def node_id(self) -> str:
@@ -1182,8 +1182,21 @@ def _field_lines(node: Any) -> dict[str, int]:
 
     if not isinstance(node, yaml.MappingNode):
         return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value
-            if isinstance(k, yaml.ScalarNode)}
+    lines: dict[str, int] = {}
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode):
+            lines[str(k.value)] = k.start_mark.line + 1
+            if k.value == "properties" and isinstance(v, yaml.MappingNode):
+                # a correction's `supersedes` is named by its own line
+                lines.update({f"properties.{pk.value}": pk.start_mark.line + 1
+                              for pk, _ in v.value if isinstance(pk, yaml.ScalarNode)})
+    return lines
+
+
+def line_in(field_lines: Mapping[str, int], name: str, default: int) -> int:
+    """The line of the field ``name`` (``model``, ``properties.supersedes``): its own, else
+    that of the field holding it, else ``default`` (the record's first line)."""
+    return field_lines.get(name) or field_lines.get(name.split(".", 1)[0], default)
 
 
 def parse_file(path: StrPath, repo_root: StrPath) -> list[LoadedRecord]:
@@ -1397,14 +1410,24 @@ def not_records(repo_root: StrPath, policy: str | None) -> list[Path]:
 
 def check_files(paths: Iterable[StrPath], repo_root: StrPath,
                 aliases: Mapping[str, str] | None = None,
-                skip: Iterable[StrPath] = (), *, documents: bool = True) -> CheckResult:
-    """Validate record files as the harvester does, reporting every bad file (no store).
+                skip: Iterable[StrPath] = (), *, documents: bool = True,
+                store: Store | None = None, allow_new: bool = False,
+                allow: str = "allow_new=True") -> CheckResult:
+    """Validate record files as the harvester does, reporting every bad file.
     ``aliases`` is ``model_aliases`` (lineage.yaml): records naming a model group by another
     registry's name are compared as the harvest compares them (:func:`as_one_fact`); ``skip``
     names files the folders hold that are no records (the audit policy, lineage.yaml): named
     themselves, they are not checked either, with a note saying what they are.
     ``documents=False`` (no repository: ``repo_root`` is only where paths are named from)
-    leaves the documents' files unread, with a note."""
+    leaves the documents' files unread, with a note.
+
+    Names (:func:`unknown_names`) are checked against the files' records and ``store`` (the
+    repository's, when it has one; it is only read): a name or id one typing slip from a
+    known one is an error (a warning with ``allow_new``; ``allow`` is how the hint names that
+    option), the id of a deployment, run, alert or superseded record that neither holds a
+    warning — said only with a store: without one, what it holds is not known. A model
+    version, group or environment not known otherwise is not said (a file may approve a
+    version before its registry tags it), as the harvest does not say it."""
     repo_root = Path(repo_root)
     skip = list(skip)
     skipped = {os.path.realpath(p) for p in skip}
@@ -1461,7 +1484,33 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
             else:
                 if warning:
                     warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
+    _check_names(loaded, aliases or {}, store, errors, warnings, allow_new=allow_new,
+                 allow=allow)
     return CheckResult(len(files), loaded, errors, warnings, notes + notes_of_documents)
+
+
+def _check_names(loaded: list[LoadedRecord], aliases: Mapping[str, str], store: Store | None,
+                 errors: list[InputError], warnings: list[str], *, allow_new: bool,
+                 allow: str) -> None:
+    """``check_files``' check of the names and ids its records give (see there)."""
+    records = [(rec, with_aliases(rec.record, aliases)) for rec in loaded]
+    new = [(rec, r) for rec, r in records if store is None or not store.has_node(rec.node_id)]
+    if not new:
+        return
+    known = KnownNames(store, (f for rec, r in records for f in to_facts(r, node_id=rec.node_id)))
+    knows = ("the lineage store and the files checked know" if store is not None else
+             "the files checked know")
+    for rec, record in new:
+        for u in unknown_names(known, record):
+            if not u.typo and not (u.ref and store is not None):
+                continue
+            u.knows = knows
+            line = rec.line_of(u.field)
+            if u.typo and not allow_new:
+                errors.append(InputError(u.error_text(), file=rec.file, line=line,
+                                         field=u.field, hint=u.hint(allow, "check it")))
+            else:
+                warnings.append(f"{rec.file}:{line} ({u.field}): {u.warning()}")
 
 
 def _not_a_record_file(path: Path) -> str:
@@ -1552,49 +1601,133 @@ def repository_of(repo_root: StrPath, store: Store | None = None) -> str | None:
     return repos[0].id if len(repos) == 1 else None
 
 
-# -- names the store does not know (lineage record, emit) ------------------------------------------
-# the record fields naming a model version, a model group, an environment
+# -- names the store does not know (lineage record, emit, harvest, record validate) ----------------
+# the record fields naming a model version, a model group or an environment
 _VERSION_FIELDS = ("model", "previous_model", "new_model")
+# the record fields naming another record or a run by its id, and the kind of node they name
+_ID_FIELDS = (("deployment", "deployment"), ("run", "run"), ("alert", "alert"))
+# what a correction's ``properties.supersedes`` names: a record of its own kind
+SUPERSEDES = "properties.supersedes"
 _ALLOW_NEW = "allow_new=True"
+_STORE_KNOWS = "the lineage store knows"
+
+
+class KnownNames:
+    """The names a record's are checked against (:func:`unknown_names`): the nodes ``store``
+    holds (none without one), and those of the records checked with it — a harvest's files,
+    ``lineage record validate``'s — given to :meth:`add` as their facts. Read lazily, once."""
+
+    def __init__(self, store: Store | None = None, facts: Iterable[Node | Edge] = ()) -> None:
+        self.store = store
+        self._added: dict[str, set[str]] = {}
+        self._environments: set[str] = set()
+        self._ids: dict[str, set[str]] = {}
+        self._stored_environments: set[str] | None = None
+        self._empty: bool | None = None
+        self.add(facts)
+
+    def add(self, facts: Iterable[Node | Edge]) -> None:
+        for f in facts:
+            if not isinstance(f, Node):
+                continue
+            kind = str(f.kind)
+            self._added.setdefault(kind, set()).add(f.id)
+            env = f.attrs.get("environment")
+            if kind in (NodeKind.DEPLOYMENT, NodeKind.APPROVAL) and isinstance(env, str):
+                self._environments.add(env)
+        self._ids.clear()
+
+    def ids(self, kind: str) -> set[str]:
+        """The ids of the nodes of ``kind`` (``model:churn@v1``, ``alert:a-1``)."""
+        if kind not in self._ids:
+            stored = set(self.store.node_ids(kind)) if self.store is not None else set()
+            self._ids[kind] = stored | self._added.get(kind, set())
+        return self._ids[kind]
+
+    def versions(self) -> tuple[set[str], set[str]]:
+        """The model versions described (``churn@v1``) and the groups (``churn``): those
+        described, and those of the versions."""
+        if " versions" not in self._ids:
+            versions = {i.removeprefix("model:") for i in self.ids(NodeKind.MODEL)}
+            groups = {i.removeprefix("model_group:") for i in self.ids(NodeKind.MODEL_GROUP)}
+            self._ids[" versions"], self._ids[" groups"] = (
+                versions, groups | {split_model_ref(v)[0] for v in versions})
+        return self._ids[" versions"], self._ids[" groups"]
+
+    def environments(self) -> set[str]:
+        """The environments deployments and approvals name."""
+        if self._stored_environments is None:
+            self._stored_environments = set() if self.store is None else self.store.attr_values(
+                (NodeKind.DEPLOYMENT, NodeKind.APPROVAL), "environment")
+        return self._stored_environments | self._environments
+
+    def empty(self) -> bool:
+        """Nothing to compare with: no fact added and no store, or an empty one (a CI job's
+        fresh ``lineage init``, before any harvest)."""
+        if self._empty is None:
+            self._empty = not self._added and (self.store is None or self.store.is_empty())
+        return self._empty
 
 
 @dataclass
 class UnknownName:
     """A model version, model group or environment a record names that the store does not
-    know, while it knows others of its kind (:func:`unknown_names`)."""
+    know, while it knows others of its kind, or the id of a record or run (``ref``: a
+    deployment, run, alert, or the record a correction ``supersedes``) that it does not hold
+    (:func:`unknown_names`)."""
 
-    field: str  # the record's field: model, previous_model, new_model, model_group, environment
-    what: str  # "model version", "model group", "environment": what the store does not know
-    name: str  # that version, group or environment (model groups under their canonical names)
+    field: str  # the record's field: model, previous_model, new_model, model_group,
+    # environment, deployment, run, alert, properties.supersedes
+    what: str  # "model version", "model group", "environment", "run", "alert", "approval",
+    # "risk assessment", …: what the store does not know
+    name: str  # that name or id, as the record spells it (model groups: canonical names)
     known: list[str]  # what the store knows of that kind (for a version: its group's versions)
     typo: bool = False  # one typing slip from a known name: refused
     suggestion: str | None = None  # what the record likely meant, as its field would say it
     record_kind: str = "record"
+    ref: bool = False  # the id of a record or a run, not a name
+    knows: str = _STORE_KNOWS  # who does not know it ("the lineage store knows")
 
     def _said(self) -> str:
         known = (f"versions of {split_model_ref(self.name)[0]}" if self.what == "model version"
                  else "known")
-        return (f"the lineage store knows no {self.what} {self.name!r} "
-                f"({known}: {_listed(self.known)})")
+        return f"{self.knows} no {self.what} {self.name!r} ({known}: {_listed(self.known)})"
 
     def error_text(self) -> str:
         kind = self.record_kind.replace("_", " ")
-        stays = (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} naming {self.name!r}, not "
-                 f"{self.suggestion!r}" if self.what == "environment" else
-                 "a lineage-continuity finding of the audit (a correction does not remove a "
-                 "name)")
+        if self.what == "environment":
+            stays = (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} naming {self.name!r}, "
+                     f"not {self.suggestion!r}")
+        elif self.field == SUPERSEDES:
+            stays = (f"a correction of nothing ({self.suggestion!r} would still count) and a "
+                     "lineage-continuity finding of the audit")
+        else:
+            stays = ("a lineage-continuity finding of the audit (a correction does not remove "
+                     "a name)")
         return (f"{self._said()}; it reads as a typo of {self.suggestion!r}, and records are "
                 f"immutable: recorded, it would stay {stays}")
 
-    def hint(self, allow: str) -> str:
-        return (f"did you mean {self.suggestion!r}? If {self.name!r} is meant (e.g. registered "
-                f"after this record), record it with {allow}")
+    def hint(self, allow: str, verb: str = "record it") -> str:
+        later = "recorded or harvested later" if self.ref else "registered after this record"
+        return (f"did you mean {self.suggestion!r}? If {self.name!r} is meant (e.g. {later}), "
+                f"{verb} with {allow}")
 
     def warning(self) -> str:
-        said = (": this is the first record naming it" if self.what == "environment" else
-                ": the audit reports it (lineage-continuity) until a harvest or a run record "
-                "describes it")
-        close = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        if self.what == "environment":
+            said = ": this is the first record naming it"
+        elif self.field == SUPERSEDES:
+            said = (": a correction of no record corrects nothing, and the audit reports it "
+                    "(lineage-continuity)")
+        elif self.ref:
+            said = (": a link to nothing, which the audit reports (lineage-continuity) until "
+                    "a harvest or a record adds it")
+        else:
+            said = (": the audit reports it (lineage-continuity) until a harvest or a run "
+                    "record describes it")
+        if self.typo:
+            close = f"; it reads as a typo of {self.suggestion!r}"
+        else:
+            close = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
         return self._said() + said + close
 
 
@@ -1604,28 +1737,34 @@ def _listed(names: Iterable[str], limit: int = 8) -> str:
     return ", ".join(items[:limit]) + more if items else "none"
 
 
-def unknown_names(store: Store, record: _Record) -> list[UnknownName]:
-    """The model versions, model groups and environments ``record`` names that ``store``
-    does not know, when it knows some of that kind (an empty store, e.g. a CI job's fresh one,
-    knows none: nothing to compare with). A name one typing slip from a known one
-    (:func:`lineage.spelling.typo_of`: ``chrun`` for ``churn``, ``prdo`` for ``prod``,
-    ``v1.1.O`` for ``v1.1.0``) is a ``typo``; any other is new (a version not harvested yet,
-    a first environment), with the closest known name as its ``suggestion`` if one is close.
+_KIND_WORDS = {"risk_assessment": "risk assessment"}
 
-    Known are the versions and groups a source describes (a registry, DVC, a run record) and
-    the environments the store's deployments and approvals name. A run record is not checked:
-    it describes the versions it produced."""
+
+def unknown_names(known: Store | KnownNames, record: _Record) -> list[UnknownName]:
+    """The model versions, model groups and environments ``record`` names that the store
+    (``known``: a :class:`~lineage.store.Store`, or :class:`KnownNames` adding the records
+    checked with it) does not know, when it knows some of that kind, and the ids of records
+    and runs it names that the store does not hold (``ref``): an approval's ``deployment``, a
+    retraining's ``run`` and ``alert``, the records ``properties.supersedes`` corrects. An
+    empty store (a CI job's fresh one) knows none: nothing to compare with. A name one
+    typing slip from a known one (:func:`lineage.spelling.typo_of`: ``chrun`` for ``churn``,
+    ``prdo`` for ``prod``, ``v1.1.O`` for ``v1.1.0``, ``churn-psi-2026-01-O9`` for
+    ``churn-psi-2026-01-09``) is a ``typo``; any other is new (a version not harvested yet, a
+    first environment), with the closest known name as its ``suggestion`` if one is close.
+
+    Known are the versions and groups a source describes (a registry, DVC, a run record),
+    the environments the store's deployments and approvals name, and the nodes it holds. A
+    run record is not checked: it describes the versions it produced."""
     from lineage.spelling import closest, typo_of
 
     if isinstance(record, RunRecord):
         return []
+    names = known if isinstance(known, KnownNames) else KnownNames(known)
     out: list[UnknownName] = []
     refs = [(f, v) for f in _VERSION_FIELDS if isinstance(v := getattr(record, f, None), str)]
     group = getattr(record, "model_group", None)
     if refs or isinstance(group, str):
-        versions = {i.removeprefix("model:") for i in store.node_ids(NodeKind.MODEL)}
-        groups = {i.removeprefix("model_group:") for i in store.node_ids(NodeKind.MODEL_GROUP)}
-        groups |= {split_model_ref(v)[0] for v in versions}
+        versions, groups = names.versions()
         named: list[tuple[str, str, str | None]] = [
             (f, *split_model_ref(ref)) for f, ref in refs if ref not in versions]
         named += [("model_group", group, None)] if isinstance(group, str) else []
@@ -1647,30 +1786,56 @@ def unknown_names(store: Store, record: _Record) -> list[UnknownName]:
                                        near is not None, f"{name}@{close}" if close else None))
     env = getattr(record, "environment", None)
     if isinstance(env, str):
-        envs = store.attr_values((NodeKind.DEPLOYMENT, NodeKind.APPROVAL), "environment")
+        envs = names.environments()
         if envs and env not in envs:
             near = typo_of(env, envs)
             out.append(UnknownName("environment", "environment", env, sorted(envs),
                                    near is not None, near or closest(env, envs)))
+    ids = [(f, kind, v) for f, kind in _ID_FIELDS
+           if isinstance(v := getattr(record, f, None), str)]
+    own = node_id_of(record)
+    for ref in str(record.properties.get("supersedes") or "").split(","):
+        if ref.strip() and _prefixed(record.kind, ref.strip()) != own:
+            ids.append((SUPERSEDES, record.kind, ref.strip()))
+    if ids and not names.empty():
+        for f, kind, ref in ids:
+            target = run_ref(ref) if kind == "run" else _prefixed(kind, ref)
+            stored = names.ids(kind) - {own}
+            if target in stored:
+                continue
+            # compared and suggested as the record spells them: with the kind's prefix or not
+            spelt = (stored if kind == "run" or ref.startswith(f"{kind}:") else
+                     {i.removeprefix(f"{kind}:") for i in stored})
+            near = typo_of(ref, spelt)
+            out.append(UnknownName(f, _KIND_WORDS.get(kind, kind), ref, sorted(spelt),
+                                   near is not None, near or closest(ref, spelt), ref=True))
     for u in out:
         u.record_kind = record.kind
     return out
 
 
 class UnknownNameError(InputError):
-    """A record names a model version, group or environment the store does not know, one
-    typing slip from one it knows: refused before anything is written (:func:`emit`), unless
-    ``allow_new``. ``unknown``: each such name, for a caller to word the error its own way
-    (the CLI names its flags: ``UnknownNameError(exc.unknown, allow="--allow-new", …)``)."""
+    """A record names a model version, group, environment or the id of a record or run the
+    store does not know, one typing slip from one it knows: refused before anything is written
+    (:func:`emit`), unless ``allow_new``. ``unknown``: each such name, for a caller to word the
+    error its own way (the CLI names its flags: ``UnknownNameError(exc.unknown,
+    allow="--allow-new", …)``); ``new``: the other names the store does not know, and
+    ``warnings`` every warning of the record (``new``'s among them), so that a caller shows
+    every problem at once, not one per attempt."""
 
     def __init__(self, unknown: list[UnknownName], *, file: str | None = None,
                  allow: str = _ALLOW_NEW,
-                 field_name: Callable[[str], str] = lambda f: f) -> None:
+                 field_name: Callable[[str], str] = lambda f: f,
+                 new: list[UnknownName] | None = None,
+                 warnings: list[str] | None = None) -> None:
         problems = [InputError(u.error_text(), file=file, field=field_name(u.field),
                                hint=u.hint(allow)) for u in unknown]
         super().__init__(problems[0].text, file=file, field=problems[0].field,
                          hint=problems[0].hint, problems=problems)
         self.unknown = unknown
+        self.new = list(new or [])
+        self.warnings = list(warnings if warnings is not None else
+                             [u.warning() for u in self.new])
 
 
 @dataclass
@@ -1682,6 +1847,9 @@ class EmitResult:
     file: str | None = None
     warning: str | None = None  # the warnings joined by "; " (None: none), kept for callers
     warnings: list[str] = field(default_factory=list)
+    # the names the store does not know, whose warnings are among ``warnings`` (for a caller
+    # to say where each was given: the CLI names the flag)
+    unknown: list[UnknownName] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """What ``lineage record --json`` prints (the CLI adds its own warnings to the list)."""
@@ -1700,11 +1868,13 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     same node and changes nothing.
 
     A model version, model group or environment the store does not know while it knows
-    others (:func:`unknown_names`) is a warning, and one a typing slip from a known name
-    (``chrun@v1.1.0`` beside ``churn``) an :class:`UnknownNameError`, before anything is
-    written: records are immutable, and the name would stay. ``allow_new`` records either
-    without a word (a version registered after the record, in CI). A record the store already
-    holds (completed, or given again) is not checked: its names are recorded.
+    others, or the id of a deployment, run, alert or superseded record it does not hold
+    (:func:`unknown_names`), is a warning, and one a typing slip from a known name
+    (``chrun@v1.1.0`` beside ``churn``) an :class:`UnknownNameError` (carrying the record's
+    other warnings), before anything is written: records are immutable, and the name would
+    stay. ``allow_new`` records either without a word (a version registered after the
+    record, in CI). A record the store already holds (completed, or given again) is not
+    checked: its names are recorded.
     """
     from lineage import api
     from lineage.config import load_config
@@ -1719,11 +1889,14 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     store = api.open_store(root, cfg)
     try:
         nid = stored_node_id(store, record, node_id_of(record))
+        unknown: list[UnknownName] = []
         if not allow_new and not store.has_node(nid):
             unknown = unknown_names(store, record)
             typos = [u for u in unknown if u.typo]
-            if typos:
-                raise UnknownNameError(typos)
+            unknown = [u for u in unknown if not u.typo]
+            if typos:  # with every other problem: not one per attempt
+                raise UnknownNameError(typos, new=unknown,
+                                       warnings=warnings + [u.warning() for u in unknown])
             warnings += [u.warning() for u in unknown]
         target = _record_target(store, root, cfg.governance_dir, record, nid, write_file, file)
         rel = _rel(target, root) if target is not None else None
@@ -1768,7 +1941,8 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             raise
     finally:
         store.close()
-    return EmitResult(nid, record, seq, stats.total, rel, "; ".join(warnings) or None, warnings)
+    return EmitResult(nid, record, seq, stats.total, rel, "; ".join(warnings) or None, warnings,
+                      unknown)
 
 
 # node attributes that say where a fact came from, not what it is
@@ -2308,7 +2482,7 @@ __all__ = [
     "foreign_correction", "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "ENDED", "NOT_ENDED", "RUN_STATUSES", "is_url", "metric_json", "normalize_uri", "run_clash_of",
     "run_merged", "run_progress", "run_record_merged", "run_stage",
-    "UnknownName", "UnknownNameError", "unknown_names",
+    "KnownNames", "SUPERSEDES", "UnknownName", "UnknownNameError", "line_in", "unknown_names",
     "split_model_ref", "stored_node_id", "to_facts", "to_yaml", "validate_data", "with_aliases",
     "with_aliases_ref", "write_schemas",
 ]

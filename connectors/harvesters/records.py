@@ -37,6 +37,7 @@ from lineage.plugins import HarvestContext
 from lineage.records import (
     DeploymentRecord,
     DocumentRecord,
+    KnownNames,
     RunRecord,
     as_one_fact,
     canonical,
@@ -48,6 +49,7 @@ from lineage.records import (
     failed_run_warning,
     foreign_correction,
     keep_recorded_versions,
+    line_in,
     node_id_of,
     not_records,
     parse_file,
@@ -60,6 +62,7 @@ from lineage.records import (
     said_otherwise,
     stored_node_id,
     to_facts,
+    unknown_names,
     validate_data,
     with_aliases,
 )
@@ -186,6 +189,7 @@ class RecordsHarvester:
         approvers = {e.node_id: str(e.data.get("approver") or "") for e in entries
                      if e.data.get("kind") == "approval"}
         runs: list[tuple[list[Node | Edge], str]] = []  # this harvest's runs, where recorded
+        named_now: list[tuple[_Entry, Any]] = []  # new records: names checked once all are read
         run_states: dict[str, dict[str, Any]] = {}  # a run's node as this harvest left it
         for rec in entries:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
@@ -217,6 +221,8 @@ class RecordsHarvester:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("uri"), field="uri")
             facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
+            if rec.new and not ctx.store.has_node(nid):
+                named_now.append((rec, record))
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
             # (a run's file written when it started is its earlier state, not a change)
@@ -241,10 +247,29 @@ class RecordsHarvester:
                 facts = [self._run_state(f, run_states) if isinstance(f, Node) and f.id == nid
                          else f for f in facts]
             prepared.append(facts)
+        self._unknown_names(ctx, named_now, prepared)
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             yield from facts
 
+
+    def _unknown_names(self, ctx: HarvestContext, named: list[tuple[_Entry, Any]],
+                       prepared: list[list[Node | Edge]]) -> None:
+        """A warning (file, line, field) for each id of a record or run that a new record
+        names and neither the store nor this harvest's files hold — a ``supersedes``, a
+        retraining's ``run`` or ``alert``, an approval's ``deployment`` —, and for each model
+        version, group or environment one typing slip from a known one. Not an error: the
+        file is merged, and one bad name must not hold back every other record. A version
+        or group not known otherwise is not said: a file may approve a version before its
+        registry tags it, and the audit's lineage-continuity reports it until then."""
+        if not named:
+            return
+        known = KnownNames(ctx.store, (f for facts in prepared for f in facts))
+        for rec, record in named:
+            for u in unknown_names(known, record):
+                if u.ref or u.typo:
+                    ctx.report.warn(self.name, u.warning(), file=rec.file,
+                                    line=rec.line_of(u.field), field=u.field)
 
     @staticmethod
     def _run_state(node: Node, states: dict[str, dict[str, Any]]) -> Node:
@@ -272,4 +297,4 @@ class _Entry:
     new: bool
 
     def line_of(self, name: str) -> int:
-        return self.field_lines.get(name, self.line)
+        return line_in(self.field_lines, name, self.line)

@@ -57,8 +57,9 @@ WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record t
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
 PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
-AllowNewOpt = typer.Option(False, "--allow-new", help="Record a model version, group or "
-                           "environment the store does not know, even one a typo away from "
+AllowNewOpt = typer.Option(False, "--allow-new", help="Record a model version, group, "
+                           "environment or linked id (--run, --alert, --deployment, "
+                           "supersedes) the store does not know, even one a typo away from "
                            "a known one (e.g. a version registered later).")
 
 
@@ -141,6 +142,24 @@ def _flag(ctx: typer.Context, field: str | None) -> str | None:
     return str(next((o for o in opts if o.startswith("--")), opts[0]))
 
 
+def _flag_of(ctx: typer.Context, field: str) -> str:
+    """The option that gave ``field``, for a name the store does not know: ``--prop
+    supersedes`` for a correction's ``properties.supersedes``."""
+    from lineage.records import SUPERSEDES
+
+    flag = _flag(ctx, field) or field
+    return f"{flag} supersedes" if field == SUPERSEDES else flag
+
+
+def _unknown_named(ctx: typer.Context, warnings: list[str], unknown: list[Any]) -> list[str]:
+    """``warnings`` with those of the names the store does not know (``unknown``) saying the
+    option that gave each, as an error says it: ``command line (--run): the lineage store
+    knows no run …``."""
+    said = {u.warning(): u for u in unknown}
+    return [f"command line ({_flag_of(ctx, said[w].field)}): {w}" if w in said else w
+            for w in warnings]
+
+
 def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
     """An error about the record given on the command line, its problems named by the
     options that were typed (``command line (--tier): …``) rather than by the record's
@@ -150,7 +169,8 @@ def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
 
     if isinstance(exc, UnknownNameError):
         return UnknownNameError(exc.unknown, file="command line", allow="--allow-new",
-                                field_name=lambda f: _flag(ctx, f) or f)
+                                field_name=lambda f: _flag_of(ctx, f), new=exc.new,
+                                warnings=exc.warnings)
     if not isinstance(exc, InputError) or exc.file != "command line":
         return exc
     return InputError.of([InputError(p.text, file=p.file, line=p.line,
@@ -162,7 +182,7 @@ def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo
           write_file: bool, as_json: bool, warnings: list[str] | None = None, *,
           allow_new: bool = False) -> None:
     from lineage.errors import InputError
-    from lineage.records import emit, validate_data
+    from lineage.records import UnknownNameError, emit, validate_data
 
     with handle_errors():
         data = {**data, "properties": _pairs(prop, "--prop")}
@@ -171,13 +191,14 @@ def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo
             record = validate_data(clean, file="command line", line=None)
             result = emit(record, repo_path(repo), write_file=write_file,
                           allow_new=allow_new)
+        except UnknownNameError as exc:
+            # every problem at once: the other names it does not know are said with the typo
+            _print_warnings([*(warnings or []), *_unknown_named(ctx, exc.warnings, exc.new)])
+            raise _named_by_flags(ctx, exc) from None
         except InputError as exc:
             raise _named_by_flags(ctx, exc) from None
-    from rich.markup import escape
-
-    notes = [*(warnings or []), *result.warnings]
-    for note in notes:
-        err_console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+    notes = [*(warnings or []), *_unknown_named(ctx, result.warnings, result.unknown)]
+    _print_warnings(notes)
     if as_json:
         print_json({**result.as_dict(), "warnings": notes})
         return
@@ -185,6 +206,13 @@ def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo
                   f"{result.facts_written} fact(s) written)")
     if result.file:
         err_console.print(f"wrote {result.file}: commit it for review")
+
+
+def _print_warnings(notes: list[str]) -> None:
+    from rich.markup import escape
+
+    for note in notes:
+        err_console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
 
 
 @record_app.command("approval")
@@ -737,15 +765,29 @@ def _no_missing_targets(targets: list[Path], root: Path, governance_dir: str, *,
                       f"pass record files or folders, e.g. {governance_dir}/")
 
 
+def _store_if_any(root: Path, cfg: Any) -> Any:
+    """The repository's store, to read the names it knows, or None when it has none (a pull
+    request's CI job): the files are checked all the same."""
+    from lineage import api
+    from lineage.errors import StoreNotInitialized
+
+    try:
+        return api.open_store(root, cfg, read_only=True)
+    except StoreNotInitialized:
+        return None
+
+
 @record_app.command("validate")
 def validate(
     paths: list[Path] | None = typer.Argument(None, help="Record files or folders (default: "
                                               "the governance folder)."),
+    allow_new: bool = typer.Option(False, "--allow-new", help="Accept a name or id one typo "
+                                   "away from a known one (a warning, not an error)."),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
-    """Check governance record files without a store, reporting every problem of every bad file (for PR CI).
+    """Check governance record files, reporting every problem of every bad file (for PR CI).
 
-    Outside a git repository the files alone are checked (documents' files are not read).
+    A name or id one typo away from a known one (of the files, or of the repository's store when it has one) is an error; a run or record id the store does not hold is a warning. Outside a git repository the files alone are checked (documents' files are not read).
 
     Exit code 0 when every file is valid, 1 when some are not, 2 on a usage error.
 
@@ -771,8 +813,14 @@ def validate(
         targets = list(paths or [root / cfg.governance_dir])
         _no_missing_targets(targets, root, cfg.governance_dir, given=bool(paths))
         # the audit policy (and lineage.yaml) may be in the folder: the harvest skips them too
-        res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy),
-                          documents=in_repo)
+        store = _store_if_any(root, cfg) if in_repo else None
+        try:
+            res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy),
+                              documents=in_repo, store=store, allow_new=allow_new,
+                              allow="--allow-new")
+        finally:
+            if store is not None:
+                store.close()
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,

@@ -90,19 +90,20 @@ def test_a_new_version_or_environment_is_recorded_with_a_warning(quickstart_demo
                   "--json")
     assert res.exit_code == 0, res.output
     warnings = json.loads(res.stdout)["warnings"]
-    assert warnings == [
-        "the lineage store knows no model version 'churn@v1.2.0' (versions of churn: v1.0.0, "
-        "v1.1.0): the audit reports it (lineage-continuity) until a harvest or a run record "
-        "describes it; did you mean 'churn@v1.1.0'?",
-        "the lineage store knows no environment 'canary' (known: prod, staging): this is the "
-        "first record naming it"]
+    assert warnings == [  # each naming the option that gave it
+        "command line (--model): the lineage store knows no model version 'churn@v1.2.0' "
+        "(versions of churn: v1.0.0, v1.1.0): the audit reports it (lineage-continuity) until "
+        "a harvest or a run record describes it; did you mean 'churn@v1.1.0'?",
+        "command line (--env): the lineage store knows no environment 'canary' (known: prod, "
+        "staging): this is the first record naming it"]
     assert all(f"warning: {w}" in " ".join(res.stderr.split()) for w in warnings)
     # a new model group (not a typo of churn) is recorded too, with a warning
     res = _record(demo, "assessment", "--group", "credit", "--tier", "minimal", "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["warnings"] == [
-        "the lineage store knows no model group 'credit' (known: churn): the audit reports it "
-        "(lineage-continuity) until a harvest or a run record describes it"]
+        "command line (--group): the lineage store knows no model group 'credit' (known: "
+        "churn): the audit reports it (lineage-continuity) until a harvest or a run record "
+        "describes it"]
 
 
 def test_an_empty_store_records_any_name_without_a_word(churn_repo: GitRepo) -> None:
