@@ -342,23 +342,29 @@ def _typed(graph: Any, nid: str) -> str:
     return nid
 
 
+def _name(graph: Any, role: str, target: str) -> dict[str, Any]:
+    """One node a record names: what it is to the record, its id and kind, whether a harvest
+    described it, and the command that shows it."""
+    known = target in graph
+    return {"role": role, "id": target,
+            "kind": str(graph.kind(target)) if known else target.split(":", 1)[0],
+            "harvested": known and not graph.is_placeholder(target),
+            "show": f"lineage show {_typed(graph, target)}"}
+
+
 def _named(graph: Any, nid: str) -> list[dict[str, Any]]:
     """The nodes the record ``nid`` names (its attributes and its links, commits left to the
-    tree), then the model group of each version it names: role, id, kind, whether harvested,
-    and the command that shows it."""
+    tree), then the model group of each version it names (:func:`_name`)."""
+    from lineage.model import EdgeKind
+
     a = graph.attrs(nid)
     out: list[dict[str, Any]] = []
     seen = {nid}
 
     def add(role: str, target: Any) -> None:
-        if not isinstance(target, str) or ":" not in target or target in seen:
-            return
-        seen.add(target)
-        known = target in graph
-        out.append({"role": role, "id": target,
-                    "kind": str(graph.kind(target)) if known else target.split(":", 1)[0],
-                    "harvested": known and not graph.is_placeholder(target),
-                    "show": f"lineage show {_typed(graph, target)}"})
+        if isinstance(target, str) and ":" in target and target not in seen:
+            seen.add(target)
+            out.append(_name(graph, role, target))
 
     for key, role in _REFS:
         add(role, a.get(key))
@@ -372,8 +378,6 @@ def _named(graph: Any, nid: str) -> list[dict[str, Any]]:
     for e in graph.in_edges(nid):
         if str(graph.kind(e.source)) != "commit":
             add(_LINKED.get((e.kind.value, "in"), str(graph.kind(e.source))), e.source)
-    from lineage.model import EdgeKind
-
     for ref in [r["id"] for r in out if r["kind"] == "model"]:
         if ref in graph:
             for group in graph.successors(ref, EdgeKind.VERSION_OF):
@@ -411,9 +415,7 @@ def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
     names = _named(graph, node_id)
     about = _about(graph, node_id, names, now)
     if about is not None and about not in {r["id"] for r in names}:  # of the group it names
-        names.append({"role": "latest version", "id": about, "kind": "model",
-                      "harvested": not graph.is_placeholder(about),
-                      "show": f"lineage show {_typed(graph, about)}"})
+        names.append(_name(graph, "latest version", about))
     if gov is None and about is not None:
         gov = governance(graph, about, policy, now, policy_source, source=source, wall=wall)
     listed = RECORD_LISTS[str(graph.kind(node_id))]
@@ -429,9 +431,7 @@ def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
         for role, x in later:
             if x not in known:
                 known.add(x)
-                names.append({"role": role, "id": x, "kind": x.split(":", 1)[0],
-                              "harvested": x in graph and not graph.is_placeholder(x),
-                              "show": f"lineage show {_typed(graph, x)}"})
+                names.append(_name(graph, role, x))
     return {
         "id": node_id, "kind": str(graph.kind(node_id)),
         "fields": {k: v for k, v in graph.attrs(node_id).items() if v is not None},
