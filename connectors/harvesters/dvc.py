@@ -16,7 +16,11 @@ What it yields
   ``hash_kind`` (``md5`` for DVC 3 files that say ``hash: md5``; ``md5-dos2unix`` for DVC 1.x/2.x
   ones, whose md5 of text files is taken after CRLF→LF; ``etag``/``checksum`` for imports),
   ``dvc import`` sources (``import_url``, ``import_rev``, ``import_rev_lock``) and the first
-  commit. The same path with the same hash at many commits is one node.
+  commit. The same path with the same hash at many commits is one node. A ``ds://`` dataset
+  dependency (``dvc ds add``), which ``dvc.lock`` records by the dataset's lock instead of a
+  content hash, is ``…:ds://<name>@dataset:<digest of the lock>``, described as an import
+  (:func:`_dataset`); a ``dvc.lock`` read by an older reader (``READER_VERSION``) is replayed
+  once so its stages get it.
 * A stage's ``frozen`` and a data version's import source can change without changing its id
   (``dvc freeze``; ``dvc update`` to a new source commit with the same content): the nodes
   HEAD's DVC files name are described as those files say, like a model group (an import
@@ -89,10 +93,14 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 from lineage.report import RunReport
 from lineage.serialize import digest, dumps_str
-from lineage.store import FactRows, Store, edge_row, node_row
+from lineage.store import FactRows, NodeWithdrawal, Store, edge_row, node_row
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
+# what the replay makes of the files (watermark scope ``reader``): a new value replays the
+# history of a store that holds what the old reading got wrong. 2: a ds:// dependency is the
+# data version its dataset lock pins (it was <path>@unversioned, pinned none)
+READER_VERSION = "2"
 # 2: lock summaries carry the stage order and each entry's hash; 3: URLs without credentials,
 # md5 values checked
 # 4: templated wdir resolved per expanded stage (``wdirs``); 5: YAML merge keys (``<<``) applied;
@@ -101,7 +109,8 @@ WATERMARK_SCOPE = "refs"
 # 9: odd values (an unknown lock schema, ``size: big``, ``deps: 5`` in dvc.yaml …) are warnings
 # (``warnings``), errors name their field; 10: an unquoted ``schema: 2.0`` and a lock params
 # file whose values are not a mapping (left out) are warnings
-_CACHE_VERSION = "10"
+# 11: a ds:// dependency's dataset lock (its source and what it was locked at) is its hash
+_CACHE_VERSION = "11"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -264,6 +273,9 @@ def hash_entry(e: Any, where: str, notes: Notes | None = None,
                                    near=_key_line(kind), loc=(*loc, kind))
             out["hash"], out["hash_kind"] = f"{kind}:{v}", kind
             break
+        else:
+            if "dataset" in e and path.startswith("ds://"):
+                out.update(_dataset(e["dataset"], path, where, notes, (*loc, "dataset")))
     for k in ("size", "nfiles"):
         v = e.get(k)
         if v is None:
@@ -303,6 +315,61 @@ def hash_entry(e: Any, where: str, notes: Notes | None = None,
                       "mapping (url, rev, rev_lock); its import source is left out (fix the "
                       "entry, or rewrite it with dvc update)"))
     return out
+
+
+# what pins each type of DVC dataset's lock (``dvc ds add``; DVC's ``dvc/repo/datasets.py``):
+# a ``dvc`` one by the source repository's commit (``rev_lock``), a ``url`` one by the hashes
+# of its files (``meta``, ``files``), a DataChain one (``dc``, formerly ``dvcx``) by its
+# version number in the registry: a name for immutable data, not a content hash (weak)
+_DATASET_PINS: dict[str, tuple[tuple[str, ...], str]] = {
+    "dvc": (("rev_lock",), "strong"), "url": (("meta", "files"), "strong"),
+    "dc": (("version",), "weak"), "dvcx": (("version",), "weak")}
+_FILE_HASHES = ("md5", "etag", "checksum", "version_id")  # what names a url dataset's bytes
+
+
+def _dataset(ds: Any, path: str, where: str, notes: Notes | None,
+             loc: tuple[Any, ...]) -> dict[str, Any]:
+    """The ``dataset:`` lock DVC writes for a ``ds://<name>`` dependency → its hash
+    (``dataset:<digest>``: the dataset's source and what it was locked at, so the same
+    locked data is one data version whatever the stage), ``hash_kind`` ``dataset``, the
+    ``pin`` it gives and its source (``dataset``: type, url, path, rev, rev_lock, version,
+    name). A lock that pins nothing (no ``rev_lock``, no file hash, an unknown type) gives
+    none, and the dependency stays ``@unversioned``; one that is not a mapping is noted."""
+    if not isinstance(ds, dict):
+        if notes is not None:
+            notes.append((loc, f"{where}: dataset of {path!r} is {_shown(ds)}, not a mapping "
+                          "(name, url, type and what it was locked at); left out, the "
+                          "dependency is not pinned (rewrite it with dvc ds update)"))
+        return {}
+    kind = ds.get("type")
+    pins = _DATASET_PINS.get(kind) if isinstance(kind, str) else None
+    if pins is None:
+        return {}
+    keys, pin = pins
+    if kind == "url":
+        files = ds.get("files") if isinstance(ds.get("files"), list) else []
+        metas = [m for m in (ds.get("meta"), *files) if isinstance(m, dict)]
+        locked = bool(metas) and any(k in m for m in metas for k in _FILE_HASHES)
+    else:
+        locked = all(isinstance(ds.get(k), str | int) and not isinstance(ds.get(k), bool)
+                     and str(ds.get(k)).strip() for k in keys)
+    if not locked:
+        return {}
+    # a URL without its credentials (a DataChain one, dc://<name>@v<version>, holds none:
+    # its "@" is the version's)
+    def url(v: Any) -> Any:
+        return strip_credentials(v) if isinstance(v, str) and kind in ("dvc", "url") else v
+
+    # the source and what it was locked at: not the name (this repository's alias for it)
+    # nor the rev asked for (rev_lock is the commit it named)
+    ident = _json_safe({k: url(v) if k == "url" else v for k, v in ds.items()
+                        if k not in ("name", "rev")})
+    source = {k: str(url(v) if k == "url" else v)
+              for k in ("type", "url", "path", "rev", "rev_lock", "version", "name")
+              if isinstance(v := ds.get(k), str | int) and not isinstance(v, bool)
+              and str(v) != ""}
+    return {"hash": f"dataset:{digest(ident)[:32]}", "hash_kind": "dataset", "pin": pin,
+            "dataset": source}
 
 
 def _entries(v: Any, where: str, notes: Notes, *loc: Any) -> list[dict[str, Any]]:
@@ -724,8 +791,12 @@ def experiments_at(refs: dict[str, str]) -> dict[str, str]:
 
 def input_pin(h: dict[str, Any]) -> str:
     """How a ``deps`` entry (:func:`hash_entry`) pins the data it names: ``strong`` by its
-    content hash, ``none`` without one (its data version is ``<path>@unversioned``)."""
-    return "strong" if h.get("hash") else "none"
+    content hash, ``none`` without one (its data version is ``<path>@unversioned``); a
+    ``ds://`` dataset as its lock pins it (``strong`` by a source commit or file hashes,
+    ``weak`` by a DataChain version number)."""
+    if not h.get("hash"):
+        return "none"
+    return str(h.get("pin") or "strong")
 
 
 def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
@@ -738,6 +809,17 @@ def data_attrs(path: str, h: dict[str, Any], repo: str) -> dict[str, Any]:
             attrs[k] = h[k]
     if h.get("is_dir"):
         attrs["is_dir"] = True
+    ds = h.get("dataset")
+    if ds:  # a ds:// dataset: its source, as a dvc import's is described
+        for k in ("url", "rev", "rev_lock"):
+            if k in ds:
+                attrs[f"import_{k}"] = ds[k]
+        props = {"dataset_type": ds["type"]}
+        for k, name in (("path", "import_path"), ("name", "dataset_name"),
+                        ("version", "dataset_version")):
+            if k in ds:
+                props[name] = ds[k]
+        attrs["properties"] = props
     return attrs
 
 
@@ -868,13 +950,17 @@ class DvcHarvester:
     """Stages, data versions and artifact declarations from DVC files (module docstring)."""
 
     name: ClassVar[str] = "dvc"
+    # (per harvest, :meth:`harvest`) the stages an older reader linked to a ds:// dataset as
+    # unversioned, and those of them the replay met under a new id
+    _datasets: frozenset[str] = frozenset()
+    _renamed: set[str]
 
     def enabled(self, ctx: HarvestContext) -> bool:
         # any git repository: DVC files may live anywhere in its history, and the shared
         # git log pass tells for free whether they do
         return (ctx.repo_path / ".git").exists()
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | NodeWithdrawal]:
         from connectors.harvesters.gitscan import history_since
 
         # a shallow history deepened since the last harvest: replay all of it (``previous``
@@ -886,10 +972,22 @@ class DvcHarvester:
         moved = previous is not None and _identity_moved(ctx, wm, scan_refs(ctx).repo_id)
         if moved:
             previous = None
+        # read by an older reader: the stages it linked to a ds:// dataset as unversioned
+        # are read again from a replay of the whole history (the facts already stored write
+        # nothing): their lock entries' hashes now hold the dataset's lock, so they are new
+        # stage nodes, linked to the data version the lock pins, and the old ones withdrawn
+        self._datasets = frozenset()
+        self._renamed = set()
+        if ctx.watermark("reader") != READER_VERSION:
+            self._datasets = frozenset(_unversioned_datasets(ctx))
+            if self._datasets:
+                previous = None
         s = scan(ctx, previous)
         if previous is not None and previous == s.refs:
             if watermark_repository(wm) is None:  # recorded from now on
                 ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
+            if ctx.watermark("reader") != READER_VERSION:
+                ctx.set_watermark("reader", READER_VERSION)
             return
         run = _Run(s.repo_id, experiments_at(s.refs))
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
@@ -912,7 +1010,8 @@ class DvcHarvester:
         done = False
         keys = {f"{kind}:{ch.blob}" for ch in changes  # the blob summaries the replay uses
                 if ch.blob is not None and (kind := file_kind(ch.path)) is not None}
-        if first and _worker_wanted(keys):
+        # (not when stages read by an older reader are to be withdrawn: noted in this process)
+        if first and _worker_wanted(keys) and not self._datasets:
             warned = len(ctx.report.warnings)
             outcome = yield from self._replay_in_worker(ctx, changes, chunks, yaml_state, run,
                                                         keys)
@@ -933,7 +1032,11 @@ class DvcHarvester:
         yield from self._emit_groups(ctx, run)
         yield from self._head_described(ctx, s, run)
         yield from self._artifact_edges(ctx, s, run)
+        for sid in sorted(self._renamed):  # (with their edges)
+            yield NodeWithdrawal(sid)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
+        if ctx.watermark("reader") != READER_VERSION:
+            ctx.set_watermark("reader", READER_VERSION)
 
     # -- replay the changes in commit order, chunk by chunk -----------------------------------
     def _seed(self, ctx: HarvestContext, s: GitScan, changes: list[FileChange]) -> _YamlInForce:
@@ -1070,6 +1173,12 @@ class DvcHarvester:
                 d = defs.get(name.split("@", 1)[0], {})
                 self._stage(run, sid, name, dvc_yaml, base, commit, entry,
                             frozen=bool(d.get("frozen") or entry.get("frozen")))
+                if self._datasets and any(h.get("hash_kind") == "dataset"
+                                          for h in entry.get("deps", ())):
+                    was = stage_id(run.repo, dvc_yaml, name,
+                                   lock_hash(_without_datasets(entry)))
+                    if was in self._datasets and was != sid:
+                        self._renamed.add(was)
             if changed and before is not None:
                 was = before["stages"][name]
                 run.came_back(base, [*entry.get("deps", ()), *entry.get("outs", ())],
@@ -1621,6 +1730,23 @@ def _no_dvc_facts(ctx: HarvestContext) -> bool:
     """No data or stage node in the store yet (a first harvest: nothing to look up)."""
     return ctx.store.conn.execute(
         "SELECT 1 FROM nodes WHERE kind IN ('data', 'stage') LIMIT 1").fetchone() is None
+
+
+def _unversioned_datasets(ctx: HarvestContext) -> set[str]:
+    """The stages the store links to a ``ds://`` dataset's ``…@unversioned`` node (what a
+    reader before ``READER_VERSION`` 2 made of every dataset dependency)."""
+    rows = ctx.store.conn.execute(
+        "SELECT DISTINCT target FROM edges WHERE target >= 'stage:' AND target < 'stage;' "
+        "AND +kind = 'input' AND source LIKE 'data:%:ds://%@unversioned'")
+    return {str(sid) for (sid,) in rows}
+
+
+def _without_datasets(entry: dict[str, Any]) -> dict[str, Any]:
+    """A lock entry's summary as a reader before ``READER_VERSION`` 2 made it (a ``ds://``
+    dependency's dataset lock not read): its hash is the stage id that reader gave it."""
+    deps = [{k: v for k, v in h.items() if k not in ("hash", "hash_kind", "pin", "dataset")}
+            if h.get("hash_kind") == "dataset" else h for h in entry.get("deps", ())]
+    return {**entry, "deps": deps}
 
 
 def _existing(ctx: HarvestContext, ids: list[str]) -> set[str]:

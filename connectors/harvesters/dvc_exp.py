@@ -20,10 +20,11 @@
   the baseline commit is not in the clone, and the experiment is read again next time;
 * INPUT edges from its ``dvc.lock`` deps and OUTPUT edges to its outs (DVC data nodes
   ``data:<repo key>:<path>@<hash>``: ``md5:…``, a cloud or http one's ``etag:…`` or
-  ``checksum:…``; ``@unversioned`` for an entry without a hash, such as a ``ds://`` dataset
-  dependency), the identity and description the DVC harvester gives them
-  (:func:`.dvc.data_attrs`), an input pinned as it pins a stage's (:func:`.dvc.input_pin`:
-  ``strong`` by its hash, else ``none``);
+  ``checksum:…``, a ``ds://`` dataset's ``dataset:…`` (its lock: source and what it was locked
+  at); ``@unversioned`` for an entry without a hash), the identity and description the DVC
+  harvester gives them (:func:`.dvc.data_attrs`), an input pinned as it pins a stage's
+  (:func:`.dvc.input_pin`: ``strong`` by its hash, ``weak`` by a DataChain dataset's version,
+  else ``none``);
   ``dvc.lock`` and ``dvc.yaml`` are read as the DVC harvester reads them
   (:func:`.dvc.parse_blob`): an odd value (``size: big``, an unquoted ``schema: 2.0``,
   ``params: {params.yaml: 5}``, ``deps: 5`` or ``wdir: 5`` in a stage) is a warning naming the
@@ -96,8 +97,10 @@ NAME = "dvc-exp"
 # DVC harvester describes them (DVC 2's md5 is md5-dos2unix). 10: dvc.yaml read and checked as
 # the DVC harvester reads it, a templated wdir resolved as it resolves one. 11: deps and outs
 # without a hash (a ds:// dataset dependency) linked as <path>@unversioned, an input pinned
-# none, as the DVC harvester links a stage to them (they were left out)
-READER_VERSION = "11"
+# none, as the DVC harvester links a stage to them (they were left out). 12: a ds:// dataset
+# dependency is the data version its dataset lock pins (source + rev_lock / version / file
+# hashes), as the DVC harvester now links it (the edge from <path>@unversioned is withdrawn)
+READER_VERSION = "12"
 try:
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml

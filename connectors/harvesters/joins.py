@@ -31,9 +31,9 @@ transaction, and adds:
   the folder's version). A file no parser can read says nothing: the walk answers (also when
   another file lists the path with no hash). A DVC experiment's inputs are not joined: they are
   the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
-  is pinned by it already; one without (``ds://``, a dependency DVC could not hash) stays
-  pinned ``none``: the run's commit is the experiment's baseline, and what the baseline or an
-  ancestor records is not what the experiment read.
+  (or a ``ds://`` dataset's lock) is pinned by it already; one without (a dependency DVC
+  could not hash) stays pinned ``none``: the run's commit is the experiment's baseline, and
+  what the baseline or an ancestor records is not what the experiment read.
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.

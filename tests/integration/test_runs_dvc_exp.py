@@ -1106,13 +1106,13 @@ def test_a_store_harvested_before_gets_the_inputs_without_a_hash(
     assert notes() == [("input", {"pin": "none", "path": "notes.txt"})]
     assert api.harvest(repo.path, only=["dvc-exp"]).harvesters[0].stats.total == 0
 
-def test_an_experiment_on_a_dvc_dataset_reads_it_unpinned_as_its_stage_does(
+def test_an_experiment_on_a_dvc_dataset_reads_the_version_its_lock_pins_as_its_stage_does(
         git_repo: GitRepo, tmp_path: Path) -> None:
     """`dvc ds add` and a stage that depends on ``ds://<name>``: `dvc exp run` records no
-    hash for that dependency (the dataset's source revision instead). The experiment's run
-    reads it as the stage does, an input pinned ``none`` (it was left out: the run looked as
-    if it read only its hashed files), so `lineage audit` tells that the run's data is not
-    content-pinned."""
+    content hash for that dependency but the dataset's lock (its source and the commit it was
+    locked at, ``rev_lock``). The experiment's run reads the data version that lock pins, the
+    DVC harvester's node of the stage's input, pinned strong: the source's commit pins its
+    content; and `lineage audit` finds nothing to say about its data."""
     from typer.testing import CliRunner
 
     from lineage.cli.main import app
@@ -1135,7 +1135,8 @@ def test_an_experiment_on_a_dvc_dataset_reads_it_unpinned_as_its_stage_does(
     exp = _exp_commits(repo)["on-src"]
     lock = yaml.safe_load(repo.git("show", f"{exp}:dvc.lock"))
     (dep,) = [d for d in lock["stages"]["train"]["deps"] if d["path"] == "ds://src"]
-    assert not {"md5", "etag", "checksum"} & set(dep), dep  # DVC's own: no hash
+    assert not {"md5", "etag", "checksum"} & set(dep), dep  # DVC's own: no content hash
+    assert dep["dataset"]["rev_lock"] == src.git("rev-parse", "HEAD")
     api.init(repo.path)
     res = api.harvest(repo.path)
     assert res.report.warnings == []
@@ -1144,8 +1145,10 @@ def test_an_experiment_on_a_dvc_dataset_reads_it_unpinned_as_its_stage_does(
     inputs = {graph.attrs(e.source)["path"]: (e.source, e.attrs)
               for e in graph.in_edges(rid, EdgeKind.INPUT)}
     did, attrs = inputs["ds://src"]
-    assert did.endswith(":ds://src@unversioned") and attrs == {"pin": "none",
-                                                                "path": "ds://src"}
+    data = graph.attrs(did)
+    assert did.endswith(f":ds://src@{data['hash']}") and data["hash"].startswith("dataset:")
+    assert data["import_rev_lock"] == dep["dataset"]["rev_lock"]
+    assert attrs == {"pin": "strong", "digest": data["hash"], "path": "ds://src"}
     assert inputs["train.py"][1]["pin"] == "strong"
     # the node the DVC harvester made for the stage's input
     assert [graph.attrs(e.target)["name"] for e in graph.out_edges(did, EdgeKind.INPUT)
@@ -1153,7 +1156,57 @@ def test_an_experiment_on_a_dvc_dataset_reads_it_unpinned_as_its_stage_does(
     res = CliRunner().invoke(app, ["audit", "-C", str(repo.path), "--format", "json"])
     found = [f for f in json.loads(res.stdout)["findings"]
              if f["rule"] == "run-data-pinned" and f["subject"] == rid]
-    assert len(found) == 1 and "ds://src" in json.dumps(found[0]), found
+    assert found == [], found
+
+
+_DATASET_ENTRY = ("- path: ds://src\n  dataset:\n    name: src\n    url: /data/src\n"
+                  "    type: dvc\n    path: data.csv\n    rev_lock: " + "ab12" * 10 + "\n")
+
+
+def test_a_store_harvested_before_gets_the_dataset_version_an_experiment_read(
+        exp_repo: tuple[GitRepo, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier version linked an experiment's ``ds://`` dependency as
+    ``<path>@unversioned``, pinned none. After the upgrade every experiment is read once
+    more: the run reads the data version its dataset lock pins, strong; the edge from the
+    unversioned node is withdrawn, the log still verifies, and the harvest after reads
+    nothing."""
+    from connectors.harvesters import dvc_exp
+
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", lambda lock: lock.replace(
+        "    deps:\n", "    deps:\n" + "".join(f"    {line}\n" for line in
+                                                _DATASET_ENTRY.splitlines()), 1))
+    parse_blob = dvc_exp.parse_blob
+
+    def as_before(kind: str, data: bytes) -> dict[str, Any]:
+        """The earlier reading: a dataset's lock not read."""
+        summ = parse_blob(kind, data)
+        for stage in summ.get("stages", {}).values():
+            for h in stage["deps"]:
+                if h.get("hash_kind") == "dataset":
+                    for k in ("hash", "hash_kind", "pin", "dataset"):
+                        h.pop(k)
+        return summ
+    with monkeypatch.context() as m:
+        m.setattr(dvc_exp, "parse_blob", as_before)
+        m.setattr(dvc_exp, "READER_VERSION", "11")
+        api.harvest(repo.path, only=["dvc-exp"])
+    rid = f"run:dvc-exp:{lr}"
+
+    def read() -> list[tuple[str, str]]:
+        store = api.open_store(repo.path)
+        try:
+            assert store.verify().ok
+            return [(e.source.rsplit("@", 1)[1].split(":", 1)[0], e.attrs["pin"])
+                    for e in store.edges_of(rid) if e.attrs.get("path") == "ds://src"]
+        finally:
+            store.close()
+    assert read() == [("unversioned", "none")]
+    res = api.harvest(repo.path, only=["dvc-exp"])
+    assert res.report.warnings == []
+    assert res.harvesters[0].stats.edges_withdrawn == {"input": 1}
+    assert read() == [("dataset", "strong")]
+    assert api.harvest(repo.path, only=["dvc-exp"]).harvesters[0].stats.total == 0
 
 
 _PER_STAGE = "  per:\n    foreach: [a, b]\n    do: 5\n"
