@@ -5,9 +5,7 @@ in the file changed code its params do not show (`run-code-pinned` must see it).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,12 +35,6 @@ def scale(v):
 """
 
 
-def _dvc(repo: GitRepo, *args: str) -> None:
-    env = {**repo.env(), "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
-    out = subprocess.run([DVC, *args], cwd=repo.path, env=env, capture_output=True, text=True)
-    assert out.returncode == 0, f"dvc {' '.join(args)}: {out.stderr or out.stdout}"
-
-
 def _experiment(repo: GitRepo, name: str) -> dict:
     api.harvest(repo.path, only=["dvc-exp"])
     with api.open_store(repo.path) as store:
@@ -55,7 +47,7 @@ def _experiment(repo: GitRepo, name: str) -> dict:
 @pytest.fixture
 def repo(git_repo: GitRepo) -> GitRepo:
     r = git_repo
-    _dvc(r, "init", "-q")
+    r.dvc("init", "-q")
     r.write("train.py", TRAIN)
     r.write("params.py", PARAMS)
     r.write("dvc.yaml", f"stages:\n  train:\n    cmd: {sys.executable} train.py\n"
@@ -63,14 +55,14 @@ def repo(git_repo: GitRepo) -> GitRepo:
                         "    params:\n      - params.py:\n          - LR\n"
                         "          - TrainConfig.epochs\n"
                         "    metrics:\n      - metrics.json:\n          cache: false\n")
-    _dvc(r, "repro", "-q")
+    r.dvc("repro", "-q")
     r.commit("baseline")
     api.init(r.path)
     return r
 
 
 def test_only_the_recorded_values_changed_is_not_dirty(repo: GitRepo) -> None:
-    _dvc(repo, "exp", "run", "-q", "-n", "lr-02", "-S", "params.py:LR=0.2",
+    repo.dvc("exp", "run", "-q", "-n", "lr-02", "-S", "params.py:LR=0.2",
          "-S", "params.py:TrainConfig.epochs=5")
     run = _experiment(repo, "lr-02")
     assert run["params"]["params.py:LR"] == 0.2
@@ -79,7 +71,7 @@ def test_only_the_recorded_values_changed_is_not_dirty(repo: GitRepo) -> None:
 
 def test_code_changed_in_the_params_file_is_dirty(repo: GitRepo) -> None:
     repo.write("params.py", PARAMS.replace("return v", "return v * 100"))
-    _dvc(repo, "exp", "run", "-q", "-n", "code")
+    repo.dvc("exp", "run", "-q", "-n", "code")
     run = _experiment(repo, "code")
     assert run["dirty"] is True
     assert run["properties"]["changed_files"] == "params.py"

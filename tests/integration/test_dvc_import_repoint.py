@@ -8,8 +8,6 @@ content is another node, with its own source.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,25 +18,18 @@ from tests.conftest import GitRepo
 IMPORT_KEYS = ("import_url", "import_rev", "import_rev_lock")
 
 
-def _dvc(r: GitRepo, *args: str) -> None:
-    dvc = str(Path(sys.executable).with_name("dvc"))
-    if not Path(dvc).exists():
-        pytest.skip("dvc is not installed")
-    subprocess.run([dvc, *args], cwd=r.path, env=r.env(), check=True, capture_output=True)
-
-
 @pytest.fixture
 def source(tmp_path: Path) -> GitRepo:
     """A DVC repository with d.csv ("hello") tagged v1 and v1b (same commit), then v2."""
     src = GitRepo(tmp_path / "src")
-    _dvc(src, "init", "-q")
+    src.dvc("init", "-q")
     src.write("d.csv", "hello\n")
-    _dvc(src, "add", "-q", "d.csv")
+    src.dvc("add", "-q", "d.csv")
     src.commit("v1")
     src.tag("v1")
     src.tag("v1b")
     src.write("d.csv", "hello again\n")
-    _dvc(src, "add", "-q", "d.csv")
+    src.dvc("add", "-q", "d.csv")
     src.commit("v2")
     src.tag("v2")
     return src
@@ -62,7 +53,7 @@ def _import_facts(attrs: dict) -> dict:
 def test_an_import_repointed_then_added_is_described_as_heads_dvc_file(
         git_repo: GitRepo, source: GitRepo, harvests: str) -> None:
     r = git_repo
-    _dvc(r, "init", "-q")
+    r.dvc("init", "-q")
     r.commit("dvc init")
     api.init(r.path)
     url = str(source.path)
@@ -73,23 +64,23 @@ def test_an_import_repointed_then_added_is_described_as_heads_dvc_file(
         if harvests == "each commit":
             assert api.harvest(r.path).report.warnings == []
 
-    _dvc(r, "import", "-q", url, "d.csv", "--rev", "v1")
+    r.dvc("import", "-q", url, "d.csv", "--rev", "v1")
     step("import v1")
-    _dvc(r, "update", "-q", "--rev", "v1b", "d.csv.dvc")  # same commit, same bytes
+    r.dvc("update", "-q", "--rev", "v1b", "d.csv.dvc")  # same commit, same bytes
     step("import v1b")
     if harvests == "once":
         api.harvest(r.path)
     [(h, attrs)] = _data(r).items()
     assert _import_facts(attrs) == {"import_url": url, "import_rev": "v1b",
                                     "import_rev_lock": lock, "import_path": "d.csv"}
-    _dvc(r, "import", "-q", "-f", url, "d.csv")  # no --rev: the default branch (v2's bytes)
+    r.dvc("import", "-q", "-f", url, "d.csv")  # no --rev: the default branch (v2's bytes)
     step("import the default branch")
-    _dvc(r, "import", "-q", "-f", url, "d.csv", "--rev", "v1")
-    _dvc(r, "import", "-q", "-f", url, "d.csv", "--rev", lock)
+    r.dvc("import", "-q", "-f", url, "d.csv", "--rev", "v1")
+    r.dvc("import", "-q", "-f", url, "d.csv", "--rev", lock)
     step("import v1 again, by its sha")
     # the same bytes no longer imported: dvc add of the file as it is
     (r.path / "d.csv.dvc").unlink()
-    _dvc(r, "add", "-q", "d.csv")
+    r.dvc("add", "-q", "d.csv")
     step("tracked here from now on")
     if harvests == "once":
         assert api.harvest(r.path).report.warnings == []
@@ -109,12 +100,12 @@ def test_an_import_repointed_to_a_rev_without_rev_drops_the_old_rev(
         git_repo: GitRepo, source: GitRepo) -> None:
     """``--rev v1`` then the same bytes by sha without ``rev``: import_rev leaves."""
     r = git_repo
-    _dvc(r, "init", "-q")
+    r.dvc("init", "-q")
     r.commit("dvc init")
     api.init(r.path)
     url = str(source.path)
     lock = source.git("rev-parse", "v1")
-    _dvc(r, "import", "-q", url, "d.csv", "--rev", "v1")
+    r.dvc("import", "-q", url, "d.csv", "--rev", "v1")
     r.commit("import v1")
     api.harvest(r.path)
     # the .dvc file edited by hand: the source pinned by rev_lock only

@@ -7,9 +7,7 @@ keeps that hash, whatever the baseline recorded."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,12 +43,6 @@ stages:
 DATA, NEW_DATA = "age,churned\n31,0\n45,1\n", "age,churned\n31,0\n45,1\n52,1\n"
 
 
-def _dvc(repo: GitRepo, *args: str) -> None:
-    env = {**repo.env(), "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
-    out = subprocess.run([DVC, *args], cwd=repo.path, env=env, capture_output=True, text=True)
-    assert out.returncode == 0, f"dvc {' '.join(args)}: {out.stderr or out.stdout}"
-
-
 def _fresh_checkout(repo: GitRepo) -> None:
     """The baseline as a new clone has it: no DVC data pulled, an empty cache."""
     repo.git("reset", "-q", "--hard")
@@ -66,21 +58,21 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     since: its dvc.lock records the new version."""
     with pinned_env():
         repo = GitRepo(tmp_path_factory.mktemp("joinsexp") / "repo")
-        _dvc(repo, "init", "-q")
+        repo.dvc("init", "-q")
         repo.write("params.yaml", "train:\n  lr: 0.1\n")
         repo.write("train.py", TRAIN)
         repo.write("data.csv", DATA)
-        _dvc(repo, "add", "-q", "data.csv")
+        repo.dvc("add", "-q", "data.csv")
         repo.write("dvc.yaml", DVC_YAML.format(python=sys.executable))
         baseline = repo.commit("baseline")
         _fresh_checkout(repo)
         assert not (repo.path / "data.csv").exists()
-        _dvc(repo, "exp", "run", "-q", "--allow-missing", "-f", "-s", "-n", "no-data",
+        repo.dvc("exp", "run", "-q", "--allow-missing", "-f", "-s", "-n", "no-data",
              "-S", "train.lr=0.2", "train")
         _fresh_checkout(repo)
         repo.write("data.csv", NEW_DATA)
-        _dvc(repo, "add", "-q", "data.csv")
-        _dvc(repo, "exp", "run", "-q", "-n", "new-data", "-S", "train.lr=0.3")
+        repo.dvc("add", "-q", "data.csv")
+        repo.dvc("exp", "run", "-q", "-n", "new-data", "-S", "train.lr=0.3")
         _fresh_checkout(repo)
     return {"path": str(repo.path), "baseline": baseline}
 

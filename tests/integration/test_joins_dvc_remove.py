@@ -6,11 +6,7 @@ but no parser can read says nothing either way: the ancestor's version still ans
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 from lineage import api
 from lineage.model import EdgeKind
@@ -36,21 +32,14 @@ stages:
 """
 
 
-def _dvc(r: GitRepo, *args: str) -> None:
-    dvc = str(Path(sys.executable).with_name("dvc"))
-    if not Path(dvc).exists():
-        pytest.skip("dvc is not installed")
-    subprocess.run([dvc, *args], cwd=r.path, env=r.env(), check=True, capture_output=True)
-
-
 def _pipeline(r: GitRepo) -> str:
     """Both stages reproduced and committed (c1)."""
-    _dvc(r, "init", "-q")
+    r.dvc("init", "-q")
     r.write("prep.py", "import os\nos.makedirs('data', exist_ok=True)\n"
             "open('data/prep.csv', 'w').write('p,1\\n')\n")
     r.write("other.py", "open('other.txt', 'w').write('o\\n')\n")
     r.write("dvc.yaml", DVC_YAML.format(py=sys.executable))
-    _dvc(r, "repro", "-q")
+    r.dvc("repro", "-q")
     assert "data/prep.csv" in (r.path / "dvc.lock").read_text()
     return r.commit("pipeline")
 
@@ -75,7 +64,7 @@ def _strong(r: GitRepo, rid: str = RID) -> list[str]:
 def test_a_run_after_dvc_remove_of_the_stage_is_not_pinned(git_repo: GitRepo) -> None:
     r = git_repo
     c1 = _pipeline(r)
-    _dvc(r, "remove", "prepare")  # dvc.yaml and dvc.lock keep the other stage
+    r.dvc("remove", "prepare")  # dvc.yaml and dvc.lock keep the other stage
     lock = (r.path / "dvc.lock").read_text()
     assert "other.txt" in lock and "data/prep.csv" not in lock
     c2 = r.commit("prepare removed")
@@ -126,11 +115,11 @@ def test_a_run_after_dvc_remove_of_a_dvc_file_next_to_a_pipeline_is_not_pinned(
     stays: the lock does not list the path, so nothing records it at that commit."""
     r = git_repo
     _pipeline(r)
-    _dvc(r, "remove", "prepare")
+    r.dvc("remove", "prepare")
     r.write("data/prep.csv", "p,2\n")
-    _dvc(r, "add", "-q", "data/prep.csv")
+    r.dvc("add", "-q", "data/prep.csv")
     c2 = r.commit("prep tracked by dvc add")
-    _dvc(r, "remove", "data/prep.csv.dvc")
+    r.dvc("remove", "data/prep.csv.dvc")
     r.git("add", "-f", "data/prep.csv")
     c3 = r.commit("prep kept in git")
     assert (r.path / "dvc.lock").exists()

@@ -60,18 +60,12 @@ open("scores.yaml", "w").write(f"f1: {depth / 10}\\n")
 """
 
 
-def _dvc(repo: GitRepo, *args: str) -> None:
-    env = {**repo.env(), "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
-    out = subprocess.run([DVC, *args], cwd=repo.path, env=env, capture_output=True, text=True)
-    assert out.returncode == 0, f"dvc {' '.join(args)}: {out.stderr or out.stdout}"
-
-
 @pytest.fixture(scope="session")
 def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A repo with two experiments: one changing only a param, one also changing the code."""
     with pinned_env():
         repo = GitRepo(tmp_path_factory.mktemp("dvcexp") / "repo")
-        _dvc(repo, "init", "-q")
+        repo.dvc("init", "-q")
         repo.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 2\n")
         repo.write("train.py", TRAIN)
         repo.write("data.csv", "age,churned\n31,0\n45,1\n")
@@ -81,10 +75,10 @@ def exp_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         repo.write("nested/score.py", SCORE)
         repo.write("nested/dvc.yaml", NESTED_YAML.format(python=sys.executable))
         baseline = repo.commit("baseline")
-        _dvc(repo, "exp", "run", "-q", "-S", "train.lr=0.2", "-n", "lr-02", "dvc.yaml",
+        repo.dvc("exp", "run", "-q", "-S", "train.lr=0.2", "-n", "lr-02", "dvc.yaml",
              "nested/dvc.yaml")
         repo.write("train.py", TRAIN.replace("0.5 +", "0.4 +"))
-        _dvc(repo, "exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code", "dvc.yaml",
+        repo.dvc("exp", "run", "-q", "-S", "train.epochs=4", "-n", "new-code", "dvc.yaml",
              "nested/dvc.yaml")
         repo.git("checkout", "-q", "--", "train.py", "params.yaml")
     return {"path": repo.path, "baseline": baseline}
@@ -203,14 +197,14 @@ def test_files_in_an_output_folder_kept_in_git_do_not_make_the_experiment_dirty(
     """A stage output folder kept in git (``cache: false`` plots) is rewritten by every
     experiment: DVC wrote it, the code is still the baseline's."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("params.yaml", "train:\n  lr: 0.1\n")
     repo.write("train.py", PLOTS_TRAIN)
     repo.write("data.csv", "age,churned\n31,0\n")
     repo.write("dvc.yaml", PLOTS_YAML.format(python=sys.executable))
-    _dvc(repo, "repro", "-q")
+    repo.dvc("repro", "-q")
     baseline = repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
+    repo.dvc("exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
     exp = _exp_commits(repo)["lr-03"]
     assert "eval/plots/roc.csv" in repo.git("diff-tree", "-r", "--name-only", baseline, exp)
     api.init(repo.path)
@@ -230,7 +224,7 @@ def test_an_experiment_changes_nothing_the_dvc_harvester_says_of_its_data(
     among them): it links them, and leaves their facts as they are (a folder stays a
     folder)."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("params.yaml", "train:\n  lr: 0.1\n")
     repo.write("data/a.csv", "age,churned\n31,0\n")
     repo.write("data/b.csv", "age,churned\n45,1\n")
@@ -241,9 +235,9 @@ def test_an_experiment_changes_nothing_the_dvc_harvester_says_of_its_data(
                f"    cmd: {sys.executable} train.py\n"
                "    deps: [data, train.py]\n    params: [train.lr]\n"
                "    metrics: [{metrics.json: {cache: false}}]\n")
-    _dvc(repo, "repro", "-q")
+    repo.dvc("repro", "-q")
     repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
+    repo.dvc("exp", "run", "-q", "-n", "lr-03", "-S", "train.lr=0.3")
     api.init(repo.path)
     res = api.harvest(repo.path)
     exp = next(h for h in res.harvesters if h.name == "dvc-exp")
@@ -272,7 +266,7 @@ def _live_experiment(repo: GitRepo, name: str, lr: float, *extra: str) -> None:
     repo.write("dvclive/params.yaml", f"lr: {lr}\noptimizer:\n  name: adam\n")
     repo.write("dvclive/metrics.json", f'{{"step": 2, "acc": {0.5 + lr}}}\n')
     repo.write("dvclive/plots/metrics/acc.tsv", f"step\tacc\n0\t0.5\n2\t{0.5 + lr}\n")
-    _dvc(repo, "exp", "save", "-q", "-n", name, "-I", "dvc.yaml", "-I", "dvclive", *extra)
+    repo.dvc("exp", "save", "-q", "-n", name, "-I", "dvc.yaml", "-I", "dvclive", *extra)
 
 
 def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -> None:
@@ -280,7 +274,7 @@ def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -
     files of dvc.yaml, as ``dvc exp show`` lists them; the files DVC and DVCLive write
     (params, metrics, plots, dvc.yaml's top-level sections, .dvc/tmp) are no code change."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("train.py", "print('train')\n")
     baseline = repo.commit("baseline")
     _live_experiment(repo, "live-1", 0.1)
@@ -305,18 +299,17 @@ def test_dvclive_experiment_has_its_params_and_is_not_dirty(git_repo: GitRepo) -
     assert two.attrs["properties"]["changed_files"] == "train.py"
 
 
-
 def test_python_params_file_change_is_a_code_change(git_repo: GitRepo) -> None:
     """A top-level ``params:`` Python file: its values are not read, so an experiment that
     changed it changed code the run's params do not show."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("dvc.yaml", "params:\n- config.py\nmetrics:\n- metrics.json\n")
     repo.write("config.py", "LR = 0.1\n")
     repo.commit("baseline")
     repo.write("config.py", "LR = 0.1\nimport os; os.system('echo hi')\n")
     repo.write("metrics.json", '{"acc": 0.9}\n')
-    _dvc(repo, "exp", "save", "-q", "-n", "py", "-I", "metrics.json")
+    repo.dvc("exp", "save", "-q", "-n", "py", "-I", "metrics.json")
     api.init(repo.path)
     api.harvest(repo.path, only=["dvc-exp"])
     store = api.open_store(repo.path)
@@ -364,13 +357,13 @@ def test_experiments_follow_a_new_repository_identity(exp_repo: tuple[GitRepo, s
 
 def _one_experiment(repo: GitRepo, params: str, metrics: str) -> str:
     """A baseline and one ``dvc exp save`` whose params.yaml and metrics.json are given."""
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("dvc.yaml", "metrics:\n- metrics.json\n")
     repo.write("params.yaml", "lr: 0.1\n")
     repo.commit("baseline")
     repo.write("params.yaml", params)
     repo.write("metrics.json", metrics)
-    _dvc(repo, "exp", "save", "-q", "-n", "e1", "-I", "metrics.json")
+    repo.dvc("exp", "save", "-q", "-n", "e1", "-I", "metrics.json")
     api.init(repo.path)
     return _exp_commits(repo)["e1"]
 
@@ -404,7 +397,7 @@ def test_params_file_whose_aliases_explode_is_a_warning(git_repo: GitRepo) -> No
     # DVC itself cannot save such a file: the experiment commit is made with git, as anyone
     # who can push refs/exps/ (`dvc exp push`) can
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("dvc.yaml", "metrics:\n- metrics.json\n")
     baseline = repo.commit("baseline")
     repo.git("checkout", "-q", "-b", "exp")
@@ -466,7 +459,7 @@ def test_store_harvested_by_an_earlier_version_gets_the_new_facts(git_repo: GitR
     the files DVCLive writes made them dirty) are read once more after the upgrade, though
     their refs did not move; then nothing is read again."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("train.py", "print('train')\n")
     repo.commit("baseline")
     _live_experiment(repo, "live-1", 0.1)
@@ -502,7 +495,7 @@ def test_project_in_a_folder_with_a_non_ascii_name(git_repo: GitRepo) -> None:
     to: the folder's dvc.yaml was not found (no metrics, no inputs) and the files DVC wrote
     there made the experiment dirty."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("données/params.yaml", "lr: 0.1\n")
     repo.write("données/train.py", "import json, yaml\n"
                "lr = yaml.safe_load(open('params.yaml'))['lr']\n"
@@ -512,7 +505,7 @@ def test_project_in_a_folder_with_a_non_ascii_name(git_repo: GitRepo) -> None:
                "    deps: [train.py]\n    params: [lr]\n"
                "    metrics: [{métriques.json: {cache: false}}]\n")
     repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "e1", "-S", "données/params.yaml:lr=0.3",
+    repo.dvc("exp", "run", "-q", "-n", "e1", "-S", "données/params.yaml:lr=0.3",
          "données/dvc.yaml")
     api.init(repo.path)
     res = api.harvest(repo.path, only=["dvc-exp"])
@@ -591,15 +584,15 @@ def test_a_stage_with_a_wdir_names_its_files_from_the_repository_root(
     The experiment reads and writes DVC's data nodes (``data/in.csv``, ``src/model.bin``),
     has the metrics `dvc exp show` shows, and is not dirty (only DVC wrote)."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("data/in.csv", "x,y\n")
-    _dvc(repo, "add", "-q", "data/in.csv")
+    repo.dvc("add", "-q", "data/in.csv")
     repo.write("params.yaml", "train:\n  lr: 0.1\n")
     repo.write("src/train.py", WDIR_TRAIN)
     repo.write("dvc.yaml", WDIR_YAML.format(python=sys.executable))
-    _dvc(repo, "repro", "-q")
+    repo.dvc("repro", "-q")
     repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "wd", "-S", "params.yaml:train.lr=0.2")
+    repo.dvc("exp", "run", "-q", "-n", "wd", "-S", "params.yaml:train.lr=0.2")
     api.init(repo.path)
     res = api.harvest(repo.path)
     assert [w for w in res.report.warnings if w.source == "dvc-exp"] == []
@@ -648,13 +641,13 @@ def test_metrics_of_a_foreach_stage_are_the_experiments(git_repo: GitRepo) -> No
     experiment has each expanded stage's metrics, as `dvc exp show` lists them (the second
     file's ``auc`` spelled with its file)."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("params.yaml", "lr: 0.1\n")
     repo.write("ev.py", FOREACH_EV)
     repo.write("dvc.yaml", FOREACH_YAML.format(python=sys.executable))
-    _dvc(repo, "repro", "-q")
+    repo.dvc("repro", "-q")
     repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "fe", "-S", "lr=0.25")
+    repo.dvc("exp", "run", "-q", "-n", "fe", "-S", "lr=0.25")
     api.init(repo.path)
     res = api.harvest(repo.path, only=["dvc-exp"])
     assert res.report.warnings == []
@@ -669,13 +662,13 @@ def test_a_metrics_folder_is_each_metrics_file_in_it(git_repo: GitRepo) -> None:
     """``metrics: [eval]`` naming a folder: DVC reads every metrics file in it, and so does
     the harvest (it read the folder's git tree as YAML: a warning of control characters)."""
     repo = git_repo
-    _dvc(repo, "init", "-q")
+    repo.dvc("init", "-q")
     repo.write("dvc.yaml", "metrics:\n- eval\n")
     repo.write("params.yaml", "lr: 0.1\n")
     repo.commit("baseline")
     repo.write("eval/a.json", '{"auc": 0.7}\n')
     repo.write("eval/deep/b.yaml", "f1: 0.5\n")
-    _dvc(repo, "exp", "save", "-q", "-n", "s1", "-I", "eval")
+    repo.dvc("exp", "save", "-q", "-n", "s1", "-I", "eval")
     api.init(repo.path)
     res = api.harvest(repo.path, only=["dvc-exp"])
     assert res.report.warnings == []
@@ -1121,8 +1114,8 @@ def test_an_experiment_on_a_dvc_dataset_reads_the_version_its_lock_pins_as_its_s
     src.write("data.csv", "age,churned\n31,0\n45,1\n")
     src.commit("data")
     repo = git_repo
-    _dvc(repo, "init", "-q")
-    _dvc(repo, "ds", "add", "--dvc", str(src.path), "--path", "data.csv", "src")
+    repo.dvc("init", "-q")
+    repo.dvc("ds", "add", "--dvc", str(src.path), "--path", "data.csv", "src")
     repo.write("params.yaml", "train:\n  lr: 0.1\n")
     repo.write("train.py", "import yaml\n"
                "p = yaml.safe_load(open('params.yaml'))['train']\n"
@@ -1131,7 +1124,7 @@ def test_an_experiment_on_a_dvc_dataset_reads_the_version_its_lock_pins_as_its_s
         f.write(f"stages:\n  train:\n    cmd: {sys.executable} train.py\n"
                 "    deps: [ds://src, train.py]\n    params: [train]\n    outs: [model.pkl]\n")
     repo.commit("baseline")
-    _dvc(repo, "exp", "run", "-q", "-n", "on-src", "-S", "train.lr=0.2")
+    repo.dvc("exp", "run", "-q", "-n", "on-src", "-S", "train.lr=0.2")
     exp = _exp_commits(repo)["on-src"]
     lock = yaml.safe_load(repo.git("show", f"{exp}:dvc.lock"))
     (dep,) = [d for d in lock["stages"]["train"]["deps"] if d["path"] == "ds://src"]
