@@ -246,9 +246,10 @@ def test_a_correction_naming_no_record_is_a_continuity_finding(repo: Path) -> No
     harvested()
     _approve("appr-orig", "2026-03-02T09:00:00Z")
     _deploy()
-    # another approver's rejection (their own decision withdraws nobody else's approval)
+    # another approver's rejection (their own decision withdraws nobody else's approval);
+    # `lineage record` refuses the typo: --allow-new records it, as a harvested file would
     _approve("appr-fix", "2026-03-02T09:30:00Z", "rejected", "sam",
-             "--prop", "supersedes=appr-orgi")
+             "--prop", "supersedes=appr-orgi", "--allow-new")
     _, data = audit("--rule", "deployment-approved", "--rule", "lineage-continuity")
     assert not by_rule(data, "deployment-approved")  # appr-orig still counts
     [f] = [f for f in by_rule(data, "lineage-continuity") if f["subject"] == "approval:appr-orgi"]
