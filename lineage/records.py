@@ -1820,16 +1820,20 @@ class UnknownNameError(InputError):
     (:func:`emit`), unless ``allow_new``. ``unknown``: each such name, for a caller to word the
     error its own way (the CLI names its flags: ``UnknownNameError(exc.unknown,
     allow="--allow-new", …)``); ``new``: the other names the store does not know, and
-    ``warnings`` every warning of the record (``new``'s among them), so that a caller shows
-    every problem at once, not one per attempt."""
+    ``warnings`` every warning of the record (``new``'s among them), and ``also`` its other
+    errors, so that a caller shows every problem at once, not one per attempt."""
 
     def __init__(self, unknown: list[UnknownName], *, file: str | None = None,
                  allow: str = _ALLOW_NEW,
                  field_name: Callable[[str], str] = lambda f: f,
                  new: list[UnknownName] | None = None,
-                 warnings: list[str] | None = None) -> None:
+                 warnings: list[str] | None = None,
+                 also: list[InputError] | None = None) -> None:
         problems = [InputError(u.error_text(), file=file, field=field_name(u.field),
                                hint=u.hint(allow)) for u in unknown]
+        # the record's other errors, found with the typos (a correction of another's approval)
+        self.also = list(also or [])
+        problems += [p for e in self.also for p in e.problems]
         super().__init__(problems[0].text, file=file, field=problems[0].field,
                          hint=problems[0].hint, problems=problems)
         self.unknown = unknown
@@ -1895,8 +1899,10 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
             typos = [u for u in unknown if u.typo]
             unknown = [u for u in unknown if not u.typo]
             if typos:  # with every other problem: not one per attempt
+                also = foreign_correction(store, record)
                 raise UnknownNameError(typos, new=unknown,
-                                       warnings=warnings + [u.warning() for u in unknown])
+                                       warnings=warnings + [u.warning() for u in unknown],
+                                       also=[also] if also is not None else [])
             warnings += [u.warning() for u in unknown]
         target = _record_target(store, root, cfg.governance_dir, record, nid, write_file, file)
         rel = _rel(target, root) if target is not None else None

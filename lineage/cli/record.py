@@ -168,9 +168,11 @@ def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
     from lineage.records import UnknownNameError
 
     if isinstance(exc, UnknownNameError):
+        also = [InputError(p.text, file="command line", field=_flag_of(ctx, p.field or ""),
+                           hint=p.hint) for e in exc.also for p in e.problems]
         return UnknownNameError(exc.unknown, file="command line", allow="--allow-new",
                                 field_name=lambda f: _flag_of(ctx, f), new=exc.new,
-                                warnings=exc.warnings)
+                                warnings=exc.warnings, also=also)
     if not isinstance(exc, InputError) or exc.file != "command line":
         return exc
     return InputError.of([InputError(p.text, file=p.file, line=p.line,

@@ -161,6 +161,19 @@ def test_every_problem_is_shown_at_once(quickstart_demo: Path) -> None:
         "command line (--new)", "command line (--run)"]
 
 
+def test_a_refused_typo_also_names_a_correction_only_its_approver_may_make(
+        quickstart_demo: Path) -> None:
+    demo = quickstart_demo
+    before = _state(demo)
+    res = _record(demo, "approval", "--model", "chrun@v1.0.0", "--env", "prod", "--approver",
+                  "sam@example.com", "--prop", "supersedes=churn-v1.0.0-prod")
+    assert res.exit_code == 2 and _state(demo) == before
+    err = _flat(res.stderr)
+    assert "error: command line (--model): the lineage store knows no model group 'chrun'" in err
+    assert "command line (--prop supersedes): approval churn-v1.0.0-prod was decided by " \
+           "rita@example.com: only rita@example.com may correct it" in err
+
+
 def test_the_python_api_carries_the_other_problems_with_the_typo(quickstart_demo: Path) -> None:
     from lineage.records import RetrainingRecord, UnknownNameError, emit
 
