@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
 from lineage.audit.index import AuditIndex, build_index, ref_id
@@ -42,6 +42,15 @@ DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
          "approval": (("decided_at", True),), "risk_assessment": (("assessed_at", True),),
          "alert": (("at", True),), "retraining": (("at", True),),
          "document": (("at", True),)}
+
+
+class Existed(NamedTuple):
+    """The earliest evidence of a model version (:meth:`AuditContext.version_since`): its
+    time, how a finding says it ("its commit 9c0dc14cdfbc") and the node that holds it."""
+
+    at: datetime
+    what: str
+    node: str
 
 
 class FilterError(ConfigError):
@@ -473,6 +482,56 @@ class AuditContext:
                   if (t := self._since(n, attr)) is not None and t > self.now),
                 *(a for a in idx.ids("alert") if not self.alert_raised(a))}
         return self.__dict__["_made_later"]  # type: ignore[no-any-return]
+
+    def version_since(self, version: str) -> Existed | None:
+        """When the version class (any spelling of it) existed by the earliest evidence the
+        graph holds of it, and what that evidence is: a member's ``created_at`` (a GTO tag's
+        date, an MLflow version's creation, the end of the run a record made it in), the
+        commit it was registered from or its tag points at, the commit that added its
+        artifact (their author or committer date, the earlier), the start of a run that
+        produced it, and — only alongside one of these — the store's first writing of it.
+
+        None, so that nothing is judged by it, when the version has none of these dates
+        (the store's writing alone says nothing: a store built after the fact writes
+        everything at once), or when a commit it names has no known time (a commit git never
+        showed, a catalog that keeps no commit times): the version may be as old as that."""
+        return self._memo("since", version, self._version_since)  # type: ignore[no-any-return]
+
+    def _version_since(self, version: str) -> Existed | None:
+        idx = self.idx
+        seen: list[Existed] = []
+        members = [m for m in self.members.get(version, [version]) if m in idx.attrs]
+        for m in members:
+            a = idx.a(m)
+            if (t := parse_time(a.get("created_at"))) is not None:
+                seen.append(Existed(t, f"{short(m)} created", m))
+            # (commit id → how it is said: "its commit 9c0dc14cdfbc")
+            commits: dict[str, str] = {}
+            sha = a.get("commit")
+            if isinstance(sha, str) and sha:
+                commits[f"commit:{sha.lower()}"] = "its commit {}"
+            for c, _ in idx.sources(m, "tagged"):
+                commits.setdefault(c, "commit {} its registration tag points at")
+            for d, _ in idx.sources(m, "artifact"):
+                ref = idx.refs.get(d)
+                if ref is not None and ref.first_commit:
+                    commits.setdefault(f"commit:{ref.first_commit.lower()}",
+                                       "commit {} that added its artifact")
+            for c, said in commits.items():
+                ref = idx.refs.get(c)
+                t = parse_time(ref.time) if ref is not None else None
+                if t is None:
+                    return None  # a commit of unknown time: the version may be that old
+                seen.append(Existed(t, said.format(c.removeprefix("commit:")[:12]), c))
+        for r in self.runs(version):
+            if (t := parse_time(idx.a(r).get("start_time"))) is not None:
+                seen.append(Existed(t, f"the start of {r}", r))
+        if not seen:
+            return None
+        for m in members:
+            if (t := self._first_written(m)) is not None:
+                seen.append(Existed(t, f"the store's first writing of {short(m)}", m))
+        return min(seen)
 
     def alert_raised(self, alert: str) -> bool:
         """The alert had been raised by the audit's clock (its ``at``, or its recording if
@@ -933,7 +992,7 @@ class AuditContext:
             if d not in counted_deps:
                 rec["approved_by"], rec["approval_notes"] = [], []
             else:
-                ok, why = _rules._decide(self, _rules._approvals_for(self, v, d), d)
+                ok, why = _rules._decide(self, _rules._approvals_for(self, v, d), d, v)
                 why += [reason for _, reason in _rules._misdirected(self, v, d)]
                 rec["approved_by"], rec["approval_notes"] = ok, sorted(why)
                 for ap in ok:
@@ -963,7 +1022,7 @@ class AuditContext:
                 rec["status"] = decision
             else:
                 rec["status"], rec["withdrawn_by"], rec["note"] = self._standing(
-                    ap, standing, people, envs)
+                    ap, standing, people, envs, v)
             rec["counts_for"] = sorted(counts_for.get(ap, []))
             # a correction of another person's approval corrects nothing: say so on it
             refused = [why for target, cs in self.foreign_approver.items() if ap in cs
@@ -1072,12 +1131,14 @@ class AuditContext:
         return out
 
     def _standing(self, ap: str, standing: list[str], people: dict[str, Any],
-                  envs: set[Any]) -> tuple[str, str | None, str | None]:
+                  envs: set[Any], version: str | None = None,
+                  ) -> tuple[str, str | None, str | None]:
         """Whether an approval stands as of the audit's clock (status, the decision that
         withdrew it, why it does not count), read as the audit reads a deployment's
         approvals: among the decisions for its environment or for every environment, the
         approver's latest word counts (a later rejection withdraws it). An approval for every
-        environment stands while it counts for one of them."""
+        environment stands while it counts for one of them. ``version``: the version it
+        approves, so that one decided before that version existed does not stand."""
         idx = self.idx
         env = idx.a(ap).get("environment")
         contexts = [env] if env is not None else sorted(
@@ -1089,7 +1150,7 @@ class AuditContext:
                      and ((t := parse_time(idx.a(a).get("decided_at"))) is None or t <= self.now)]
             # a deployment made after every decision: the audit's clock for when it happened is
             # that of its record; one that does not exist is as late as the audit itself
-            ok, why = _rules._decide(self, peers, "deployment:")
+            ok, why = _rules._decide(self, peers, "deployment:", version)
             if ap in ok:
                 return "in force", None, None
             notes += [w for w in why if w.startswith(f"approval {_rules._rid(ap)} ")]
@@ -1484,5 +1545,5 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
     return ([expired] if expired is not None else []), False
 
 
-__all__ = ["AuditContext", "AuditReport", "Check", "Finding", "Outcome", "WaiverUse",
+__all__ = ["AuditContext", "AuditReport", "Check", "Existed", "Finding", "Outcome", "WaiverUse",
            "check_rules", "parse_time", "run_audit", "short"]

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lineage.audit.registry import parse_time
 from lineage.model import EdgeKind, NodeKind
 from lineage.runtime import gc_paused
 from lineage.serialize import loads
@@ -29,7 +30,7 @@ FULL_KINDS = ("run", "model_group", "model", "deployment", "approval", "risk_ass
 # edges between those kinds (+ commit → run, data → run, run → data) the rules follow
 EDGE_KINDS = ("input", "code", "produced", "version_of", "previous_version", "same_as",
               "deployed_as", "approves", "assesses", "alerts", "triggers", "retrains",
-              "documents", "output", "upstream_run")
+              "documents", "output", "upstream_run", "tagged", "artifact")
 # attributes of governance records that name another node (lineage-continuity)
 REF_ATTRS: dict[str, tuple[str, ...]] = {
     "deployment": ("model",),
@@ -72,6 +73,10 @@ class Ref:
     author_name: str | None = None
     hash: str | None = None
     dvc: bool = False  # a data version a DVC file introduced (``first_commit`` / DEFINES edge)
+    # a commit's earliest time (its author's or committer's date, ISO); None when unknown (a
+    # commit named but not seen in git, or read back from a catalog that keeps no times)
+    time: str | None = None
+    first_commit: str | None = None  # a data version's: the sha of the commit that added it
 
 
 @dataclass
@@ -144,7 +149,23 @@ class AuditIndex:
                         wanted.add(r)
         for nid in self.ids("model"):
             wanted.add(f"model_group:{self.attrs[nid].get('group')}")
+            sha = self.attrs[nid].get("commit")
+            if isinstance(sha, str) and sha:  # the commit it was registered from
+                wanted.add(f"commit:{sha.lower()}")
         return {w for w in wanted if w not in self.attrs}
+
+    def _artifact_commits(self) -> set[str]:
+        """The commits that added the artifacts of model versions (their data versions'
+        ``first_commit``) that are not loaded yet: when a version existed is read from them
+        (:meth:`AuditContext.version_since`)."""
+        out = set()
+        for data in self.out_edges.get("artifact", {}):
+            ref = self.refs.get(data)
+            if ref is not None and ref.first_commit:
+                cid = f"commit:{ref.first_commit.lower()}"
+                if cid not in self.refs:
+                    out.add(cid)
+        return out
 
     def _unrecorded_candidates(self) -> dict[str, str]:
         """Strongly pinned run inputs with a content hash that no DVC file introduced:
@@ -181,6 +202,36 @@ class AuditIndex:
             ts.update(conn.execute(f"SELECT seq, ts FROM events WHERE seq IN ({q})", chunk))
         for nid, last in last_seq.items():
             self.recorded[nid] = (ts.get(first_seq[nid]), ts.get(last))
+
+    def _load_refs(self, conn: sqlite3.Connection, wanted: list[str]) -> None:
+        """What the rules read of the commits and data versions ``wanted`` (:class:`Ref`)."""
+        found: set[str] = set()
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            q = ",".join("?" * len(chunk))
+            for nid, kind, jtype, placeholder, email, name, h, first, at, ct in conn.execute(
+                "SELECT id, kind, json_type(attrs), json_extract(attrs, '$.placeholder'), "
+                "json_extract(attrs, '$.author.email'), json_extract(attrs, '$.author.name'), "
+                "json_extract(attrs, '$.hash'), json_extract(attrs, '$.first_commit'), "
+                "json_extract(attrs, '$.author.time'), json_extract(attrs, '$.committer.time') "
+                f"FROM nodes WHERE id IN ({q})", chunk
+            ):
+                if jtype != "object":
+                    raise ValueError(f"attrs of {nid} are not a JSON object")
+                found.add(nid)
+                self.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h,
+                                     kind == "data" and bool(first), _earliest(at, ct),
+                                     first if kind == "data" and isinstance(first, str)
+                                     else None)
+            for (nid,) in conn.execute(
+                f"SELECT DISTINCT target FROM edges WHERE target IN ({q}) AND +kind = 'defines'",
+                chunk
+            ):
+                if nid in self.refs:
+                    self.refs[nid].dvc = self.refs[nid].kind == "data"
+        for nid in wanted:
+            if nid not in found:
+                self.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
 
     def _sort(self) -> None:
         for ids in self.by_kind.values():
@@ -234,6 +285,9 @@ class AuditIndex:
                                      data["attrs"])
                 if idx.refs[nid].kind == "data" and not idx.refs[nid].dvc:
                     idx.refs[nid].dvc = any(k == "defines" for _, _, k in g.in_edges(nid, keys=True))
+        for nid in idx._artifact_commits():
+            idx.refs[nid] = (_ref("commit", bool(nodes[nid].get(PLACEHOLDER)), nodes[nid]["attrs"])
+                             if nid in g else Ref("commit", placeholder=True))
         todo = idx._unrecorded_candidates()
         if todo:  # one more pass over the node ids, only when some input needs it
             prefixes: dict[str, list[str]] = {}
@@ -290,31 +344,8 @@ class AuditIndex:
             "AND (kind != 'output' OR source LIKE 'run:%')", EDGE_KINDS
         ):
             idx._add_edge(s, t, k, _object(a) if a != "{}" else {})
-        wanted = sorted(idx._referenced())
-        found: set[str] = set()
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            for nid, kind, jtype, placeholder, email, name, h, first in conn.execute(
-                "SELECT id, kind, json_type(attrs), json_extract(attrs, '$.placeholder'), "
-                "json_extract(attrs, '$.author.email'), json_extract(attrs, '$.author.name'), "
-                "json_extract(attrs, '$.hash'), json_extract(attrs, '$.first_commit') "
-                f"FROM nodes WHERE id IN ({q})", chunk
-            ):
-                if jtype != "object":
-                    raise ValueError(f"attrs of {nid} are not a JSON object")
-                found.add(nid)
-                idx.refs[nid] = Ref(kind, False, bool(placeholder), email, name, h,
-                                    kind == "data" and bool(first))
-            for (nid,) in conn.execute(
-                f"SELECT DISTINCT target FROM edges WHERE target IN ({q}) AND +kind = 'defines'",
-                chunk
-            ):
-                if nid in idx.refs:
-                    idx.refs[nid].dvc = idx.refs[nid].kind == "data"
-        for nid in wanted:
-            if nid not in found:
-                idx.refs[nid] = Ref(nid.split(":", 1)[0], placeholder=True)
+        idx._load_refs(conn, sorted(idx._referenced()))
+        idx._load_refs(conn, sorted(idx._artifact_commits()))
         for data, prefix in idx._unrecorded_candidates().items():
             # the versions of the same path: a range of the primary key, no table scan (the
             # unary + keeps SQLite off the kind indexes, which would scan every data node)
@@ -352,9 +383,19 @@ def _object(body: str) -> dict[str, Any]:
 
 def _ref(kind: str, placeholder: bool, attrs: dict[str, Any]) -> Ref:
     author = attrs.get("author") or {}
+    committer = attrs.get("committer") or {}
+    first = attrs.get("first_commit")
     return Ref(kind, placeholder, bool(attrs.get("placeholder")), author.get("email"),
                author.get("name"), attrs.get("hash"),
-               kind == "data" and not placeholder and bool(attrs.get("first_commit")))
+               kind == "data" and not placeholder and bool(first),
+               _earliest(author.get("time"), committer.get("time")),
+               first if kind == "data" and isinstance(first, str) else None)
+
+
+def _earliest(*times: Any) -> str | None:
+    """The earliest of a commit's dates (ISO strings, any offset), as stored; None if none."""
+    known = [(t, str(v)) for v in times if (t := parse_time(v)) is not None]
+    return min(known)[1] if known else None
 
 
 def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:

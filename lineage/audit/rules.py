@@ -167,15 +167,45 @@ def _when(t: datetime | None) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else "undated"
 
 
-def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[list[str],
-                                                                             list[str]]:
-    """The approvals that count for a deployment, and why each other one does not.
+def _premature(ctx: AuditContext, version: str | None, approval: str,
+               decided: datetime) -> str | None:
+    """Why an approving decision does not count because it was decided before the version
+    it approves existed (:meth:`AuditContext.version_since`, beyond :data:`RECORD_SKEW`),
+    else None: an approver cannot have reviewed a model not made yet, and a version number
+    approved in advance says nothing of the content later registered under it."""
+    if version is None or str(ctx.idx.a(approval).get("decision", "approved")) not in _ACCEPTING:
+        return None
+    since = ctx.version_since(version)
+    if since is None or decided + RECORD_SKEW >= since.at:
+        return None
+    return (f"approval {_rid(approval)} was decided {_when(decided)}, before {short(version)} "
+            f"existed (first evidence: {since.what}, {_when(since.at)})")
+
+
+def _in_advance(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
+    """The approvals of the version for the deployment, decided before it, that do not count
+    because they were decided before the version existed: (approval, why)."""
+    deployed = ctx.deployed_at(deployment)
+    out = []
+    for ap in _approvals_for(ctx, version, deployment):
+        decided = ctx.trusted_time(ap, "decided_at")
+        if decided is not None and decided <= deployed and (
+                why := _premature(ctx, version, ap, decided)) is not None:
+            out.append((ap, why))
+    return out
+
+
+def _decide(ctx: AuditContext, approvals: list[str], deployment: str,
+            version: str | None = None) -> tuple[list[str], list[str]]:
+    """The approvals that count for a deployment of ``version``, and why each other one does
+    not.
 
     What counts for an approver is their latest decision dated before the deployment (its
     date as :meth:`AuditContext.deployed_at` takes it: when it was recorded, if that is
     earlier or it has none): a later rejection withdraws their earlier approvals, a later
     approval (or conditional approval) replaces an earlier rejection. Decisions dated after
-    the deployment, undated ones and ones dated after they were recorded do not count."""
+    the deployment, undated ones and ones dated after they were recorded do not count, nor
+    do approvals decided before the version existed (:func:`_premature`)."""
     deployed = ctx.deployed_at(deployment)
     why: list[str] = []
     by_approver: dict[str, list[tuple[datetime, int, str]]] = {}
@@ -193,6 +223,9 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
         if decided > deployed:
             why.append(f"approval {_rid(ap)} was decided after the deployment "
                        f"({_when(decided)})")
+            continue
+        if (early := _premature(ctx, version, ap, decided)) is not None:
+            why.append(early)
             continue
         dated.append((ap, decided, str(a.get("approver", ""))))
     # one person, however spelled (carl, carl@example.com), decides once: their latest word
@@ -218,10 +251,6 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str) -> tuple[l
     return sorted(ok), why
 
 
-def _qualifying(ctx: AuditContext, approvals: list[str], deployment: str) -> list[str]:
-    return _decide(ctx, approvals, deployment)[0]
-
-
 def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "…",
                  count: int = 1, who: str = "") -> str:
     """How to close an approval gap. An approval counts only when decided before the
@@ -235,7 +264,13 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
     cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
            f"--role {role}")
     at = _when(ctx.deployed_at(deployment))
-    return (f"an approval counts only when decided before the deployment ({at}); if {what} "
+    since = ctx.version_since(version)
+    # an approval of the version number in advance is no review of the version: say when it
+    # existed, when an approval on record was decided before that
+    made = (f" and not before {short(version)} existed ({_when(since.at)}, first evidence: "
+            f"{since.what}: a version approved in advance was not reviewed)"
+            if since is not None and _in_advance(ctx, version, deployment) else "")
+    return (f"an approval counts only when decided before the deployment ({at}){made}; if {what} "
             f"{was} given before it, record {'it' if count == 1 else 'them'} with "
             f"{'its' if count == 1 else 'their'} date and evidence: {cmd} --decided-at "
             f"<before {at}> --evidence <ticket>. A later approval does not make this "
@@ -257,7 +292,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
             approvals = _approvals_for(ctx, v, d)
-            ok, why = _decide(ctx, approvals, d)
+            ok, why = _decide(ctx, approvals, d, v)
             if ok:
                 yield ctx.passed(d, tier, **kw)
                 continue
@@ -274,6 +309,9 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
             why += [reason for _, reason in wrong]
             refused = _foreign_corrections(ctx, approvals)
             why += [reason for _, reason in refused]
+            # the earliest evidence of the version, when an approval came before it
+            since = ctx.version_since(v)
+            first = [since.node] if since is not None and _in_advance(ctx, v, d) else []
             if not approvals and not gone and not wrong:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"
             else:
@@ -281,7 +319,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
                        + "; ".join(sorted(why)))
             yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes),
                                                      *(ap for ap, _ in wrong),
-                                                     *(c for c, _ in refused)],
+                                                     *(c for c, _ in refused), *first],
                              remediation=_approve_fix(ctx, v, d), **kw)
 
 
@@ -311,9 +349,14 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
         for d in ctx.deployments(v):
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
-            approvals = _qualifying(ctx, _approvals_for(ctx, v, d), d)
+            approvals = _decide(ctx, _approvals_for(ctx, v, d), d, v)[0]
             if not approvals:
                 continue  # deployment-approved reports it
+            # approvals of the version before it existed are no review of it: said (with the
+            # version's first evidence) when the ones that count fall short
+            early = _in_advance(ctx, v, d)
+            since = ctx.version_since(v)
+            first = [ap for ap, _ in early] + ([since.node] if early and since else [])
             req = ctx.policy.requirement(tier, env)
             others: list[str] = []
             roles: set[str] = set()
@@ -345,6 +388,8 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                                 f"{req.count}")
             if missing_roles:
                 problems.append(f"no approval by role(s) {', '.join(missing_roles)}")
+            if problems:
+                problems += sorted(why for _, why in early)
             if not problems:
                 yield ctx.passed(d, tier, **kw)
                 continue
@@ -352,7 +397,7 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
             more = max(req.count - len(independent), 1 if missing_roles else 0)
             yield ctx.failed(
                 d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
-                evidence=[d, *approvals, *conflict_ev],
+                evidence=[d, *approvals, *conflict_ev, *first],
                 remediation=_approve_fix(ctx, v, d, role, more,
                                          who="not the author of its code or run"),
                 **kw)
