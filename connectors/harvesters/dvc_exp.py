@@ -34,9 +34,10 @@
   metrics and top-level params are not read, its lock's paths are named from its folder, and
   a change to it is a code change). Each problem is told once per harvest, and not when the
   DVC harvester told it in the same harvest (it walks the experiments' commits too, runs
-  first, and names the experiment at its commit as well); a later harvest that reads another
-  experiment with the same problem tells it again, there: that run lacks what the problem
-  left out;
+  first, and names the experiment at its commit as well); that one warning names how many
+  and which experiments of the harvest have it (:func:`_name_sharing`); a later harvest that
+  reads another experiment with the same problem tells it again, there: that run lacks what
+  the problem left out;
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -50,6 +51,7 @@ and DVC harvesters use) moved since, or this harvester reads more (``READER_VERS
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import math
 import os
@@ -65,6 +67,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import yaml
 
 from connectors.harvesters.dvc import (
+    SKIPPED,
     data_attrs,
     experiment_ref,
     input_pin,
@@ -82,6 +85,7 @@ from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
+    from lineage.report import RunReport
 
 NAME = "dvc-exp"
 # what this harvester reads of an experiment: a new value reads every experiment once more,
@@ -101,10 +105,36 @@ NAME = "dvc-exp"
 # dependency is the data version its dataset lock pins (source + rev_lock / version / file
 # hashes), as the DVC harvester now links it (the edge from <path>@unversioned is withdrawn)
 READER_VERSION = "12"
+_SKIPPED_EXP = "; file skipped for this experiment"  # added to a file's error when told
 try:
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
+
+
+_NAMED = 5  # experiments a shared problem's warning names (then how many more)
+
+
+def _name_sharing(report: RunReport,
+                  sharing: dict[tuple[str | None, str | None, str], list[str]]) -> None:
+    """A problem of an experiment's DVC file is told once per harvest, at the first place it
+    is met (the DVC harvester's commit, or the first experiment); the experiments of one
+    baseline carry the same lock entries, so the run of each lacks what it left out. The
+    warning that tells it (either harvester's) is worded again to name how many and which
+    experiments read in this harvest have it, unless it names the one experiment already."""
+    for i, w in enumerate(report.warnings):
+        if w.source not in ("dvc", NAME):
+            continue
+        key = (w.file, w.field, w.message.removesuffix(SKIPPED).removesuffix(_SKIPPED_EXP))
+        names = sharing.get(key)
+        if not names or set(names) <= set((w.experiment or "").split(", ")):
+            continue  # (the experiments of its commit: named already)
+        listed = ", ".join(names[:_NAMED]) + (
+            f" and {len(names) - _NAMED} more" if len(names) > _NAMED else "")
+        has = (f"experiment {listed} has it too" if len(names) == 1
+               else f"{len(names)} experiments have it: {listed}")
+        report.warnings[i] = dataclasses.replace(w, message=f"{w.message} ({has})")
+        del sharing[key]  # (one warning per problem)
 
 
 def _git_env() -> dict[str, str]:
@@ -381,6 +411,9 @@ class DvcExpHarvester:
         # the same lock entries, each problem is told once; and those the DVC harvester told
         # in this harvest (it walks the experiments' commits too), which are not told again
         self._told: set[tuple[str | None, str | None, str]] = told_problems(ctx.report)
+        # each problem → the experiments read in this harvest that have it, in the order met:
+        # its one warning names them (:func:`_name_sharing`)
+        self._sharing: dict[tuple[str | None, str | None, str], list[str]] = {}
         if todo:
             repo_key = ids.repo_key(repo_id)
             cat = CatFile(ctx.repo_path)
@@ -396,6 +429,7 @@ class DvcExpHarvester:
                     ctx.progress("dvc experiments", i, len(todo))
             finally:
                 cat.close()
+        _name_sharing(ctx.report, self._sharing)
         # last, when every experiment's facts are written: data no edge links any more, made
         # by this harvester under a former identity (the DVC harvester's nodes keep their
         # edges, or the first_commit the joins find a version by)
@@ -583,9 +617,12 @@ class DvcExpHarvester:
         problems = [(w, "") for w in summ.get("warnings", ())]
         if "error" in summ:
             problems = [({"message": summ["error"], "line": summ.get("line"),
-                          "field": summ.get("field")}, "; file skipped for this experiment")]
+                          "field": summ.get("field")}, _SKIPPED_EXP)]
         for w, skipped in problems:
             key = (path, w.get("field"), w["message"])
+            sharing = self._sharing.setdefault(key, [])
+            if name not in sharing:
+                sharing.append(name)
             if key not in self._told:
                 self._told.add(key)
                 ctx.report.warn(NAME, w["message"] + skipped, file=path, line=w.get("line"),

@@ -727,6 +727,8 @@ def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
         (lr, "dvc.lock", line("size: big"), "stages.train.outs.1.size"),
         (lr, "dvc.lock", line("extra.yaml: 5"), "stages.train.params.extra.yaml")]), warns
     assert {w.experiment for w in warns} == {"lr-02"}
+    # each warning names the experiments that have the problem: both runs lack the value
+    assert all(w.message.endswith(" (2 experiments have it: lr-02, new-code)") for w in warns)
     said = {w.field: w.message for w in warns}
     assert said["schema"].startswith("schema is 2.0, a number, not the text")
     assert "quote it: schema: '2.0'" in said["schema"]
@@ -744,6 +746,23 @@ def test_odd_values_in_an_experiments_lock_are_warnings_and_left_out(
         assert outs == ["metrics.json", "model.pkl", "nested/scores.yaml"]
         assert not any(graph.attrs(e.target).get("size") == "big"
                        for e in graph.out_edges(rid, EdgeKind.OUTPUT))
+
+
+def test_a_problem_several_experiments_share_is_told_once_naming_them(
+        exp_repo: tuple[GitRepo, str]) -> None:
+    """`lineage harvest`: the DVC harvester tells a problem of the experiments' own
+    dvc.lock files at the first experiment's commit; its one warning names how many and which
+    experiments have it (each run lacks what it left out), not only the first."""
+    repo, _ = exp_repo
+    lr = _hand_edited(repo, "lr-02", _odd_lock)
+    new = _hand_edited(repo, "new-code", _odd_lock)
+    res = api.harvest(repo.path)
+    (w,) = [w for w in res.report.warnings if w.field == "stages.train.outs.1.size"]
+    assert (w.source, w.file) == ("dvc", "dvc.lock") and w.commit in (lr, new)
+    assert w.experiment == ("lr-02" if w.commit == lr else "new-code")
+    assert w.message.endswith("; left out (fix the entry, or rewrite it with dvc commit) "
+                              "(2 experiments have it: lr-02, new-code)"), w.message
+    assert len([x for x in res.report.warnings if "2 experiments have it" in x.message]) == 3
 
 
 def test_the_summary_names_the_experiments_commit_file_line_and_field(
@@ -885,8 +904,10 @@ def test_a_problem_in_a_lock_an_experiment_shares_with_a_branch_is_told_once(
     assert w.line == next(i for i, x in enumerate(lock, 1) if text in x)
     if w.source == "dvc-exp":
         assert w.commit == lr
-    # told at the experiment's commit, it names the experiment; at the branch's, none
+    # told at the experiment's commit, it names the experiment; at the branch's, none, and
+    # says the experiment has it too (its run lacks what the problem left out)
     assert w.experiment == ("lr-02" if w.commit == lr else None)
+    assert w.message.endswith(" (experiment lr-02 has it too)") == (w.commit == main), w
     # nothing else about that lock either (the experiment reads it as the branch commit does)
     assert [x for x in res.report.warnings if x.file == "dvc.lock"] == [w]
 
