@@ -68,8 +68,15 @@ def _check_option_keys(to: str, sink_cls: Any, keys: list[str]) -> None:
 
 
 def _interrupted(exc: KeyboardInterrupt) -> str:
-    """What an interrupted push leaves: every acknowledged batch is remembered."""
+    """What an interrupted push leaves: every acknowledged batch is remembered. An interrupt
+    that lands after the push finished (its ``push`` event is in the log) says so."""
     result = getattr(exc, "result", None)
+    logged = getattr(exc, "logged", None)
+    if result is None and logged is not None:
+        seq, payload = logged
+        unit = "entities" if payload.get("target") == "atlas" else "MCPs"
+        return (f"the push had finished before the interrupt (event {seq}: "
+                f"{payload.get('written', 0)} {unit} written); nothing is lost")
     sent = result.written if result is not None else 0
     if result is None or not sent:
         return "nothing was sent; run the push again"
@@ -77,8 +84,50 @@ def _interrupted(exc: KeyboardInterrupt) -> str:
     return f"{sent} {unit} were sent and are remembered; the next push resumes"
 
 
+def _push_logged_since(store: Any, seq: int) -> tuple[int, dict[str, Any]] | None:
+    """The ``push`` event this command wrote after event ``seq``, if it wrote one."""
+    found = None
+    for event in store.events(since=seq):
+        if event.kind == "push":
+            found = (event.seq, event.payload)
+    return found
+
+
+def _check_address_flags(to: str, sink_cls: Any, server: str | None,
+                         token: str | None) -> None:
+    """``--server`` / ``--token`` for a target that reads neither would be ignored: the graph
+    would go to the default DataHub Lite file while the user meant a server."""
+    from lineage.errors import ConfigError
+
+    valid: tuple[str, ...] | None = getattr(sink_cls, "option_keys", None)
+    if valid is None:
+        return
+    for flag, value, keys in (("--server", server, ("server", "url")),
+                              ("--token", token, ("token",))):
+        if value and not any(k in valid for k in keys):
+            takers = "datahub-rest" if flag == "--token" else "datahub-rest or atlas"
+            default = "; without --to, push writes DataHub Lite in .lineage/" \
+                if to == "datahub-lite" else ""
+            raise ConfigError(f"push target {to!r} takes no {flag} (it is for {takers})",
+                              hint=f"to push to a DataHub server: lineage push --to "
+                              f"datahub-rest {flag} …{default}")
+
+
+def _server_note(config: Any) -> str | None:
+    """A note when a DataHub server is configured but the push went to the default Lite
+    file (no ``--to``): DATAHUB_GMS_URL set in a shell does not choose the target."""
+    server = getattr(getattr(config, "datahub", None), "server", None)
+    if not server:
+        return None
+    where = "DATAHUB_GMS_URL" if os.environ.get("DATAHUB_GMS_URL") else \
+        "datahub.server in lineage.yaml"
+    return (f"{where} names a DataHub server, but this push went to DataHub Lite (the "
+            f"default target); lineage push --to datahub-rest sends the graph to the server")
+
+
 @app.command()
 def push(
+    command: typer.Context,
     dest: str | None = typer.Argument(
         None, help="Destination: a file for datahub-file / datahub-lite (optional for Lite).",
         show_default=False),
@@ -140,6 +189,7 @@ def push(
                               "missing from this installation",
                               hint="reinstall lineage with the extra for that target") from exc
         _check_option_keys(to, sink_cls, option_keys)
+        _check_address_flags(to, sink_cls, server, token)
         valid = getattr(sink_cls, "option_keys", None)
         if dest and valid is not None and "dest" not in valid:
             # ignored, it would send the graph elsewhere (DATAHUB_GMS_URL, ATLAS_URL)
@@ -163,6 +213,7 @@ def push(
                                   "name a file in a folder that exists")
         store = api.open_store(root, config)
         empty = str(store.root) if store.is_empty() else None
+        before = store.head()[0]
         try:
             with progress_bar(not as_json) as progress:
                 ctx = PushContext(store=store, config=config, repo_path=root, options=options,
@@ -176,6 +227,10 @@ def push(
                 except LineageError as exc:  # a refusal (exit 3) or a bad destination (2)
                     result = getattr(exc, "result", None)
                     failure = exc
+        except KeyboardInterrupt as exc:
+            if getattr(exc, "result", None) is None:  # after the sink returned, maybe
+                exc.logged = _push_logged_since(store, before)  # type: ignore[attr-defined]
+            raise
         finally:
             store.close()
         if failure is not None and result is None:
@@ -191,6 +246,12 @@ def push(
             err_console.print(f"[yellow]warning:[/] the store {escape(empty)} holds no facts "
                               "yet (nothing harvested or recorded): only lineage's definitions "
                               "were pushed; run `lineage harvest` first", soft_wrap=True)
+        source = command.get_parameter_source("to")
+        explicit = source is not None and source.name != "DEFAULT"
+        note = _server_note(config) if not explicit and to == "datahub-lite" and \
+            failure is None else None
+        if note:
+            err_console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     if failure is not None:
         with handle_errors():
             raise failure
