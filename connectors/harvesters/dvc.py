@@ -2248,11 +2248,11 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     ``untracked``, when given, receives the pairs these files say nothing of: at least one of
     them is in the commit, every one there is readable, and none has an entry (out or
     dependency) for the path — DVC does not track it there (``dvc remove``). ``unhashed``,
-    when given, receives the pairs these files list with no hash: every one there is
-    readable, one has an entry for the path and none gives it a hash (``dvc import
-    --no-download``, ``dvc exp run --allow-missing``: DVC tracks the path there but recorded
-    no content), mapped to the first such file (its path from the repo root). A pair with a
-    file no parser can read, or with none of these files, is in no answer."""
+    when given, receives the pairs these files list with no hash: one that can be read has
+    an entry for the path and none gives it a hash (``dvc import --no-download``, ``dvc exp
+    run --allow-missing``: DVC tracks the path there but recorded no content), mapped to the
+    first such file (its path from the repo root); a file no parser can read says nothing.
+    A pair with only such files, or with none of these files, is in no answer."""
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
     extra = sorted(set(lock_folders))
     for path, commit in dict.fromkeys(wanted):
@@ -2280,7 +2280,6 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     by_key.update(summaries)
     read: set[tuple[str, str]] = set()  # pairs with at least one file read
     unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
-    unreadable: set[tuple[str, str]] = set()
     hashed: set[tuple[str, str]] = set()  # named with a hash (a dependency's), not an out's
     bare: dict[tuple[str, str], str] = {}  # pair → the first file naming it with no hash
     for (key, spec, kind, folder), b in zip(cands, blobs, strict=True):
@@ -2289,7 +2288,6 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
         summ = by_key.get(f"{kind}:{b[0]}")
         if summ is None or "error" in summ:
             unsure.add(key)
-            unreadable.add(key)
             continue
         read.add(key)
         path = key[0]
@@ -2318,7 +2316,7 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
         untracked.update(read - unsure - found.keys())
     if unhashed is not None:
         unhashed.update({key: file for key, file in bare.items()
-                         if key not in found and key not in hashed and key not in unreadable})
+                         if key not in found and key not in hashed})
     return found
 
 

@@ -28,8 +28,9 @@ transaction, and adds:
   commit's, and the version an ancestor recorded is not provably what the run read (a
   warning naming the run, the path, the commit and the file, saying to record the hash and
   train from that commit; a file inside a folder the commit records with a hash still joins
-  the folder's version). A file no parser can read says nothing: the walk answers (also when
-  another file lists the path with no hash). A DVC experiment's inputs are not joined: they are
+  the folder's version). A file no parser can read says nothing: where it is the only DVC
+  file that could record the path, the walk answers; beside one that lists the path with no
+  hash, that one does. A DVC experiment's inputs are not joined: they are
   the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
   (or a ``ds://`` dataset's lock) is pinned by it already; one without (a dependency DVC
   could not hash) stays pinned ``none``: the run's commit is the experiment's baseline, and

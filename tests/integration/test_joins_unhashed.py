@@ -185,3 +185,24 @@ def test_a_store_joined_before_loses_the_pin_to_the_ancestors_version(
     assert store.verify().ok
     store.close()
     assert api.harvest(r.path).new_events == 0
+
+
+def test_a_file_no_parser_reads_says_nothing(no_download: tuple[GitRepo, str, str]) -> None:
+    """Beside the DVC file that lists data.csv with no hash, a dvc.lock no parser can read
+    says nothing: the run is not pinned. A commit whose only DVC file for data.csv cannot be
+    read is not known to list it with no hash: the walk answers, the version c1 recorded."""
+    r, _c1, _c2 = no_download
+    r.write("dvc.lock", "schema: '2.0'\nstages:\n  broken: [\n")
+    c3 = r.commit("a broken lock beside the import")
+    r.write("data.csv.dvc", "outs:\n- path: data.csv\n  md5: [\n")
+    r.git("rm", "-q", "--cached", "dvc.lock")
+    (r.path / "dvc.lock").unlink()
+    c4 = r.commit("the import file broken")
+    at_c3, at_c4 = _runs_at(r, "data.csv", c3, c4)
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert [pin for _, pin in _inputs(r, at_c3)] == ["none"]
+    (strong, _), _weak = _inputs(r, at_c4)
+    assert strong.endswith(f":data.csv@{_md5(DATA)}")
+    joins = [(w.commit, w.file) for w in res.report.warnings if w.source == "joins"]
+    assert joins == [(c3, "data.csv.dvc")], res.report.warnings
