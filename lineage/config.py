@@ -207,21 +207,7 @@ def load_config(repo_root: Path) -> Config:
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        at = ""
-        if root is not None:
-            from lineage.yamlpos import line_of
-
-            found = line_of(root, err["loc"])
-            at = f":{found}" if found else ""
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        from lineage.spelling import meant_by
-
-        meant = meant_by(err, Config, tuple(err["loc"]))
-        raise ConfigError(f"{path}{at}: field {loc}: {msg}",
-                          hint=f"{meant} " * bool(meant)
-                          + f"the keys and their values: {CONFIG_DOCS}") from exc
+        raise _invalid(path, root, exc) from exc
     cfg._yaml = root
     if cfg.harvesters is not None:
         _check_harvesters(cfg, path)
@@ -244,6 +230,80 @@ def load_config(repo_root: Path) -> Config:
     if env.get("ATLAS_PASSWORD"):
         cfg.atlas.password = SecretStr(env["ATLAS_PASSWORD"])
     return cfg
+
+
+def _invalid(path: Path, root: Any, exc: ValidationError) -> ConfigError:
+    """Every problem pydantic found in lineage.yaml, in the file's order: a file with two
+    mistakes is not fixed one run at a time. One problem is one line (file:line: field:
+    what), with its did-you-mean in the hint; several are listed, each with its own."""
+    from lineage.spelling import meant_by
+
+    problems: list[tuple[int, str, str | None]] = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        found = None
+        if root is not None:
+            from lineage.yamlpos import line_of
+
+            found = line_of(root, err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        meant = meant_by(err, Config, tuple(err["loc"]))
+        problems.append((found or 0, f"{path}{f':{found}' if found else ''}: field {loc}: "
+                                     f"{msg}", meant or None))
+    problems.sort(key=lambda p: p[0])
+    docs = f"the keys and their values: {CONFIG_DOCS}"
+    if len(problems) == 1:
+        _, text, meant = problems[0]
+        return ConfigError(text, hint=f"{meant} " * bool(meant) + docs)
+    listed = "\n".join(f"  {text}" + (f" ({meant})" if meant else "")
+                        for _, text, meant in problems)
+    return ConfigError(f"{path}: {len(problems)} problems:\n{listed}",
+                       hint=f"fix each of them; {docs}")
+
+
+# lineage.yaml settings that hold a secret, and the environment variable to use instead
+SECRETS = (("datahub", "token", "DATAHUB_GMS_TOKEN"), ("atlas", "password", "ATLAS_PASSWORD"))
+
+
+def secret_warnings(cfg: Config, repo_root: Path) -> list[str]:
+    """A warning for each secret lineage.yaml holds when git does not ignore the file: a
+    token committed with the repository is readable by everyone who can clone it."""
+    if cfg._yaml is None:
+        return []
+    found = [(section, key, env, line) for section, key, env in SECRETS
+             if (line := _set_at(cfg._yaml, section, key)) is not None]
+    if not found:
+        return []
+    import subprocess
+
+    try:  # exit 0: ignored; 1: not ignored; 128: not a git repository (say it anyway)
+        ignored = subprocess.run(["git", "check-ignore", "-q", CONFIG_FILE], cwd=repo_root,
+                                 capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ignored = False
+    if ignored:
+        return []
+    path = repo_root / CONFIG_FILE
+    return [f"{path}:{line}: {section}.{key} holds a secret in a file git does not ignore "
+            f"(it is committed with the repository): set {env} in the environment instead "
+            f"and remove it from {CONFIG_FILE}" for section, key, env, line in found]
+
+
+def _set_at(root: Any, section: str, key: str) -> int | None:
+    """The line where lineage.yaml sets ``section.key`` to a value (not null, not empty)."""
+    import yaml
+
+    node, line = root, None
+    for name in (section, key):
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        hit = next(((k, v) for k, v in node.value if k.value == name), None)
+        if hit is None:
+            return None
+        line, node = hit[0].start_mark.line + 1, hit[1]
+    if isinstance(node, yaml.ScalarNode) and (node.tag.endswith(":null") or node.value == ""):
+        return None
+    return line
 
 
 def _check_store(cfg: Config, repo_root: Path, path: Path, *, from_env: bool) -> None:

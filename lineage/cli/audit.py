@@ -239,7 +239,7 @@ def audit(
     from lineage import api
     from lineage.audit import RULES, resolve_policy, run_audit
     from lineage.audit.formats import FORMATS, RENDERERS
-    from lineage.config import load_config
+    from lineage.config import load_config, secret_warnings
     from lineage.errors import ConfigError, LineageError
 
     if output is not None and str(output) == "-":  # `-o -`: stdout, as for any Unix tool
@@ -263,6 +263,10 @@ def audit(
                 raise
             root = None
         cfg = load_config(root) if root is not None else None
+        if cfg is not None and root is not None and src == "datahub-rest":
+            for warning in secret_warnings(cfg, root):
+                err_console.print(f"warning: {warning}", soft_wrap=True, markup=False,
+                                  highlight=False)
         pol, where = resolve_policy(root, policy, cfg.policy if cfg is not None else None)
         target = _load_source(src, location, root, cfg)
         if target is None:

@@ -162,7 +162,7 @@ def push(
     from pydantic import SecretStr
 
     from lineage import api
-    from lineage.config import load_config
+    from lineage.config import load_config, secret_warnings
     from lineage.errors import ConfigError, LineageError
     from lineage.plugins import PushContext, load_sink
 
@@ -174,6 +174,9 @@ def push(
         option_keys = list(options)
         root = api.find_repo_root(repo_path(repo))
         config = load_config(root)
+        for warning in secret_warnings(config, root):
+            err_console.print(f"warning: {warning}", soft_wrap=True, markup=False,
+                              highlight=False)
         if dest:  # relative to where the command runs, as `export -o` and `audit -o`
             options["dest"] = os.path.abspath(os.path.expanduser(dest))
         if server:
