@@ -482,18 +482,18 @@ class JoinsHarvester:
                     runs[target]["commit"] = resolved[target]  # an abbreviated sha, resolved
         dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
                            for _s, target, attrs in found if runs[target].get("commit")])
-        told: set[tuple[str, str, str]] = set()
+        warned: set[tuple[str, str, str]] = set()  # (run, path, commit) told unhashed
         for source, target, attrs in found:
             sha = runs[target].get("commit")
             if not sha:
                 continue
             bare = dvc.unhashed(str(attrs["path"]), str(sha))
             if bare is not None:
-                if (target, str(attrs["path"]), str(sha)) not in told:
-                    told.add((target, str(attrs["path"]), str(sha)))
+                if (target, str(attrs["path"]), str(sha)) not in warned:
+                    warned.add((target, str(attrs["path"]), str(sha)))
                     tracked, file = bare
                     what = attrs["path"] if tracked == attrs["path"] else \
-                        f"{attrs['path']} (in {tracked})"
+                        f"{attrs['path']}, in {tracked}"
                     ctx.report.warn(
                         NAME, f"{target} reads {what}, which {file} at its commit "
                         f"{str(sha)[:12]} lists with no hash (DVC tracks it there but recorded "

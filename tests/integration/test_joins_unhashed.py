@@ -155,6 +155,19 @@ def test_a_lock_entry_without_a_hash_is_not_pinned_to_the_ancestors_version(
     (member,) = [e.attrs for e in graph.in_edges(f"run:openlineage:{RUN[:-2]}f9",
                                                  EdgeKind.INPUT) if e.attrs.get("pin") == "strong"]
     assert member["member"] == "a.txt" and member["path"] == "data/imgs/a.txt"
+    # the folder itself listed with no hash (c3): the file inside it is not pinned either
+    r.write("dvc.lock", re.sub(r"(- path: data/imgs\n\s+hash: md5\n)\s+md5: \S+\n", r"\1",
+                               unhashed))
+    c3 = r.commit("lock without the folder's hash")
+    events = (r.path / "openlineage/events.jsonl").read_text()
+    r.write("openlineage/events.jsonl", events + events.splitlines()[-1].replace(
+        RUN[:-2] + "f9", RUN[:-2] + "fa").replace(c2, c3) + "\n")
+    res = api.harvest(r.path)
+    in_folder = f"run:openlineage:{RUN[:-2]}fa"
+    assert [pin for _, pin in _inputs(r, in_folder)] == ["none"]
+    (w,) = [w for w in res.report.warnings if w.commit == c3]
+    assert w.message.startswith(f"{in_folder} reads data/imgs/a.txt, in data/imgs, which "
+                                f"dvc.lock at its commit {c3[:12]} lists with no hash"), w
 
 
 def test_a_store_joined_before_loses_the_pin_to_the_ancestors_version(
