@@ -347,7 +347,7 @@ def _dataset(ds: Any, path: str, where: str, notes: Notes | None,
         return {}
     keys, pin = pins
     if kind == "url":
-        files = ds.get("files") if isinstance(ds.get("files"), list) else []
+        files: list[Any] = ds["files"] if isinstance(ds.get("files"), list) else []
         metas = [m for m in (ds.get("meta"), *files) if isinstance(m, dict)]
         locked = bool(metas) and any(k in m for m in metas for k in _FILE_HASHES)
     else:
