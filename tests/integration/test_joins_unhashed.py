@@ -219,3 +219,48 @@ def test_a_file_no_parser_reads_says_nothing(no_download: tuple[GitRepo, str, st
     assert strong.endswith(f":data.csv@{_md5(DATA)}")
     joins = [(w.commit, w.file) for w in res.report.warnings if w.source == "joins"]
     assert joins == [(c3, "data.csv.dvc")], res.report.warnings
+
+
+def test_an_mlflow_run_at_such_a_commit_is_not_pinned_either(
+        git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MLflow fixture store's runs read data/train.csv: ``baseline`` at c1, where `dvc
+    add` recorded it, is pinned to that version; ``tuned`` at c2, where `dvc import-url
+    --no-download` tracks it with no hash, keeps its weak pin (MLflow's digest), with the
+    warning naming the run, and the audit reports it."""
+    import shutil
+    import sqlite3
+
+    from tests.mlflow_history import EXPECTED, FIXTURES, mlflow_run
+
+    r = git_repo
+    src = tmp_path / "train.csv"
+    src.write_text("age,churned\n52,1\n")
+    r.dvc("init", "-q")
+    r.write("data/train.csv", DATA)
+    r.dvc("add", "-q", "data/train.csv")
+    c1 = r.commit("data v1")
+    r.dvc("import-url", "-q", "--no-download", "--force", str(src), "data/train.csv")
+    c2 = r.commit("data imported, not downloaded")
+    shutil.copy(FIXTURES / "mlflow.db", r.path / "mlflow.db")
+    conn = sqlite3.connect(r.path / "mlflow.db")
+    with conn:  # the runs were trained at these commits
+        for run, sha in (("baseline", c1), ("tuned", c2)):
+            conn.execute("UPDATE tags SET value=? WHERE key='mlflow.source.git.commit' AND "
+                         "run_uuid=?", (sha, EXPECTED["run_ids"][run]))
+    conn.close()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    api.init(r.path)
+    res = api.harvest(r.path)
+    tuned, baseline = mlflow_run("tuned"), mlflow_run("baseline")
+
+    def pins(rid: str) -> list[tuple[str, str]]:
+        return [(d.rsplit("@", 1)[1], pin) for d, pin in _inputs(r, rid)]
+    assert pins(baseline)[0] == (_md5(DATA), "strong")
+    assert [pin for _, pin in pins(tuned)] == ["weak"], pins(tuned)
+    (w,) = [w for w in res.report.warnings if w.source == "joins"]
+    assert (w.commit, w.file) == (c2, "data/train.csv.dvc")
+    assert w.message.startswith(f"{tuned} reads data/train.csv, which data/train.csv.dvc")
+    assert "stays pinned weak" in w.message
+    (found,) = _data_findings(r, tuned)
+    assert "is pinned weak, not by content hash" in found["message"], found
+    assert _data_findings(r, baseline) == []
