@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def show(
 
     A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path (from the repository root, or relative to the current folder as DVC reads it), the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested); a record's or run's id as show and audit print it (churn-prod-2026-01-20, lineage:…), that record, unless several records have it (type deployment:ID, approval:ID …). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
-    For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings.
+    For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected; the author's marked: four-eyes does not count them), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings. Each record says when the store recorded it, and how long after its own date when that is more than a day (a back-dated approval).
 
     For a record (an approval, alert, retraining, risk assessment, deployment or document): its own fields, its status as the audit reads it (in force, withdrawn, corrected, counts …), what it names (model version, group, alert, the records correcting it), each with the command that shows it, and the provenance of the model version it is about (for an assessment or a group's document, the group's latest version): its training run, code commit and data.
 
@@ -70,14 +70,18 @@ def show(
             gov = rec = None
             kind = str(graph.kind(node_id))
             if kind in ("model", "deployment") or kind in RECORD_LISTS:
+                from lineage.audit.index import build_index
+
                 policy, policy_source = _policy(repo)
+                # the audit's own index, read from the store as `lineage audit` reads it (it
+                # knows when the store first wrote each record)
+                idx = build_index(store)
             if kind in ("model", "deployment"):
-                # the audit's own index, read from the store as `lineage audit` reads it
-                gov = governance(graph, node_id, policy, now, policy_source, source=store,
+                gov = governance(graph, node_id, policy, now, policy_source, source=idx,
                                  wall=wall)
             if kind in RECORD_LISTS:  # what it is about: its fields, what it names, context
                 rec = record_context(graph, node_id, policy, now, policy_source,
-                                     source=store, wall=wall, gov=gov)
+                                     source=idx, wall=wall, gov=gov)
         finally:
             store.close()
     warnings = [_where(w) + w.message for w in report.warnings]
@@ -262,8 +266,14 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     of its deployments), as ``lineage audit`` reads it: the audit's own index and context
     (version classes, corrections, the assessment in force, the approvals that count for each
     deployment) and the audit's findings for that version, from ``source`` (the store the
-    graph was loaded from; default: the graph). ``wall``: the real time it is read at, as
-    ``lineage audit`` takes it (default: now). None for other nodes."""
+    graph was loaded from, or its :class:`~lineage.audit.index.AuditIndex`; default: the
+    graph). ``wall``: the real time it is read at, as ``lineage audit`` takes it (default:
+    now). None for other nodes.
+
+    Each record also says when the store first wrote it (:func:`recorded`), each approval
+    whose approver wrote the training code or ran the run its ``author_of``, and each
+    deployment which of the approvals that count for it are ``not_independent``
+    (:func:`_independence`)."""
     from lineage.audit import run_audit
     from lineage.audit.engine import AuditContext, FilterError
     from lineage.audit.index import build_index
@@ -276,6 +286,10 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
         return None
     # the data a run read: its path and content hash as the graph describes it
     facts = ctx.explain(v, data_attrs=lambda d: graph.attrs(d) if d in graph else {})
+    for key in RECORD_LISTS.values():  # when the store learnt of each record
+        for entry in facts[key]:
+            entry.update(recorded(idx, entry["id"]))
+    _independence(ctx, v, facts)
     out: dict[str, Any] = {k: facts.pop(k) for k in ("version", "aliases", "group")}
     out.update({"as_of": now, "policy": policy_source, **facts})
 
@@ -299,6 +313,76 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
             for f in report.findings]
         out["waived"] = [{"rule": f.rule, "subject": f.subject} for f in report.waived]
     return out
+
+
+# -- when the store learnt of a record ------------------------------------------------------------
+# a record written to the store more than this after the date it carries is marked "recorded N
+# days later": a decision back-dated when it was written reads like one made at the time
+RECORDED_LATE = timedelta(days=1)
+
+
+def recorded(idx: Any, nid: str) -> dict[str, Any]:
+    """When the store first wrote the record ``nid`` (``recorded_at``: the event that first
+    wrote it, as the audit's index keeps it; None when its source keeps no such time, e.g. a
+    graph read back from DataHub) and, when that is more than :data:`RECORDED_LATE` after the
+    date the record carries (an approval's ``decided_at``, a deployment's ``deployed_at``, an
+    assessment's ``assessed_at``, an alert's, retraining's or document's ``at``),
+    ``recorded_late``: that ``attribute``, its ``date``, the ``recorded`` time and ``days``
+    between them (whole days); else None."""
+    from lineage.audit.engine import DATED
+    from lineage.audit.registry import parse_time
+
+    times = idx.recorded.get(nid)
+    at = parse_time(times[0]) if times else None
+    late = None
+    attr = next((name for name, first in DATED.get(nid.split(":", 1)[0], ()) if first), None)
+    dated = parse_time(idx.a(nid).get(attr)) if attr else None
+    if at is not None and dated is not None and at - dated > RECORDED_LATE:
+        late = {"attribute": attr, "date": dated, "recorded": at,
+                "days": (at - dated).days}
+    return {"recorded_at": at, "recorded_late": late}
+
+
+# -- approvals four-eyes does not count ------------------------------------------------------------
+def _authors(ctx: Any, v: str) -> list[tuple[Any, str]]:
+    """Who wrote the training code or ran the training run(s) of the version ``v``, with the
+    run or commit that says so: the people whose approval the four-eyes rule does not count
+    as independent (it reads them the same way: the run's ``user``, the authors of its code
+    commits; one person however spelled, :func:`lineage.audit.rules.person`)."""
+    from lineage.audit.rules import person
+
+    out: list[tuple[Any, str]] = []
+    for run in ctx.runs(v):
+        if (p := person(ctx.idx.a(run).get("user"))) is not None:
+            out.append((p, run))
+        commits = {c for c, _ in ctx.idx.sources(run, "code")}
+        sha = ctx.idx.a(run).get("commit")
+        if sha:
+            commits.add(f"commit:{sha.lower()}")
+        for c in sorted(commits):
+            ref = ctx.idx.refs.get(c)
+            if ref is not None and (p := person(ref.author_email, ref.author_name)) is not None:
+                out.append((p, c))
+    return out
+
+
+def _independence(ctx: Any, v: str, facts: dict[str, Any]) -> None:
+    """Marks the approvals whose approver wrote the version's training code or ran its run:
+    ``author_of`` on each approval (that run or commit, else None) and, on each deployment,
+    ``not_independent``: the approvals that count for it (``deployment-approved``) that the
+    four-eyes rule does not count as independent approvers."""
+    from lineage.audit.rules import person, same_person
+
+    authors = _authors(ctx, v)
+
+    def author_of(approval: str) -> str | None:
+        me = person(str(ctx.idx.a(approval).get("approver") or ""))
+        return next((ev for p, ev in authors if me is not None and same_person(me, p)), None)
+
+    for a in facts["approvals"]:
+        a["author_of"] = author_of(a["id"])
+    for d in facts["deployments"]:
+        d["not_independent"] = [ap for ap in d["approved_by"] if author_of(ap) is not None]
 
 
 # -- a record: what it is about -------------------------------------------------------------------
@@ -409,15 +493,19 @@ def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
     assessment, deployment, document) beyond its few links upstream: its own ``fields``; the
     nodes it ``names`` (:func:`_named`); the model version it is ``about`` (:func:`_about`);
     the record as the ``audit`` reads it in that version's governance (None when it is not
-    in it, e.g. made after the as-of time); and the ``context`` of that version — group,
+    in it, e.g. made after the as-of time); when the store first wrote it (``recorded_at``,
+    ``recorded_late``: :func:`recorded`); and the ``context`` of that version — group,
     risk tier and the run(s) that produced it, with their code commit and data. ``gov``:
     :func:`governance` of the version when the caller has it (a deployment's)."""
+    from lineage.audit.index import build_index
+
     names = _named(graph, node_id)
     about = _about(graph, node_id, names, now)
     if about is not None and about not in {r["id"] for r in names}:  # of the group it names
         names.append(_name(graph, "latest version", about))
+    idx = build_index(graph if source is None else source)
     if gov is None and about is not None:
-        gov = governance(graph, about, policy, now, policy_source, source=source, wall=wall)
+        gov = governance(graph, about, policy, now, policy_source, source=idx, wall=wall)
     listed = RECORD_LISTS[str(graph.kind(node_id))]
     entry = next((r for r in (gov or {}).get(listed, ()) if r.get("id") == node_id), None)
     if entry is not None:  # the records that correct or withdraw it, as the audit reads them
@@ -436,6 +524,7 @@ def record_context(graph: Any, node_id: str, policy: Any, now: datetime,
         "id": node_id, "kind": str(graph.kind(node_id)),
         "fields": {k: v for k, v in graph.attrs(node_id).items() if v is not None},
         "names": names, "about": about, "audit": entry, "as_of": now,
+        **recorded(idx, node_id),
         "context": None if gov is None else {
             k: gov[k] for k in ("version", "aliases", "group", "risk", "runs", "as_of",
                                 "created_later")},
@@ -448,7 +537,7 @@ def _record_status(kind: str, entry: dict[str, Any], context: dict[str, Any]) ->
     if kind == "approval":
         return _approval_status(entry)
     if kind == "deployment":
-        return _deployment_state(entry) + "\napprovals that count: " + \
+        return _deployment_state(entry) + "\napprovals that count (deployment-approved): " + \
             _deployment_approvals(entry)
     if kind == "risk_assessment":
         return _assessment_status(entry, gov)
@@ -487,6 +576,12 @@ def render_record(rec: dict[str, Any], *, context: bool = True) -> list[Any]:
         t.add_row(_s(k.replace("_", " ")), _s(_value(v)))
     if fields.get("record_file"):
         t.add_row("recorded in", _s(fields["record_file"]))
+    if rec.get("recorded_at") is not None:  # when the store first wrote it
+        late = rec.get("recorded_late")
+        t.add_row("recorded at", _s(_iso(rec["recorded_at"])) + (
+            f"\n[yellow]{_s(_later(late['recorded'] - late['date']))} than its date "
+            f"({_s(late['attribute'])} {_s(_iso(late['date']))})[/]"
+            if late else ""))
     if rec["audit"] is not None and rec["context"] is not None:
         t.add_row("status (audit)", _record_status(kind, rec["audit"], rec["context"]))
     elif rec["context"] is not None:
@@ -784,7 +879,40 @@ def _approval_status(a: dict[str, Any]) -> str:
         status = f"[red]{_s(a['status'])}[/]"
     if a["note"] and a["status"] != "withdrawn":
         status += f"\n[dim]{_s(a['note'])}[/]"
-    return status + _ahead(a)
+    return status + _author_note(a) + _ahead(a)
+
+
+def _recorded(rec: dict[str, Any], as_of: datetime) -> str:
+    """A record's ``recorded`` cell: when the store first wrote it, and how long after the date
+    it carries when that is more than :data:`RECORDED_LATE` (``319 days later``)."""
+    at = rec.get("recorded_at")
+    if at is None:  # a source that keeps no such time (a graph read back from DataHub)
+        return "—"
+    cell = _s(_iso(at))
+    late = rec.get("recorded_late")
+    if late:
+        cell += f"\n[yellow]{_s(_later(late['recorded'] - late['date']))}[/]"
+    if at > as_of:
+        cell += "\n[dim]after the as-of time[/]"
+    return cell
+
+
+def _later(delta: timedelta) -> str:
+    """``319 days later``, ``30 hours later``."""
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days later"
+    return f"{int(delta.total_seconds() // 3600)} hours later"
+
+
+def _author_note(a: dict[str, Any]) -> str:
+    """What an approval by the author of the training code or run is to four-eyes."""
+    ev = a.get("author_of")
+    if not ev:
+        return ""
+    # (the run is the one the table above lists: author_of in JSON names it)
+    did = (f"wrote its training code (commit {_rid(ev)[:12]})" if ev.startswith("commit:")
+           else "ran its training run")
+    return f"\n[yellow]the approver {_s(did)}: not an independent approver for four-eyes[/]"
 
 
 def _deployment_state(d: dict[str, Any]) -> str:
@@ -800,7 +928,11 @@ def _deployment_state(d: dict[str, Any]) -> str:
 
 
 def _deployment_approvals(d: dict[str, Any]) -> str:
-    ok = ", ".join(_s(_rid(a)) for a in d["approved_by"])
+    """The approvals that count for a deployment (``deployment-approved``), those by the
+    author of the training code or run marked: four-eyes does not count them."""
+    mine = set(d.get("not_independent") or ())
+    ok = ", ".join(_s(_rid(a)) + (" [yellow](author: not counted by four-eyes)[/]"
+                                  if a in mine else "") for a in d["approved_by"])
     notes = "; ".join(_s(n) for n in d["approval_notes"])
     return (ok or ("—" if d["state"] in ("superseded", "not deployed yet")
                    else "[red]none[/]")) + (f"\n[dim]{notes}[/]" if notes else "")
@@ -849,69 +981,74 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     tier = str(gov["risk"]["tier"])
     as_of = _iso(gov["as_of"])
 
+    at = gov["as_of"]
     t = _table("Risk tier (assessments of the model group)", "assessment!", "tier",
-               "assessed!", "assessor", "next review!", "status")
+               "assessed!", "recorded!", "assessor", "next review!", "status")
     for a in gov["assessments"]:
-        t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _s(a["assessor"]),
-                  _s(a["next_review"]), _assessment_status(a, gov))
+        t.add_row(_s(_rid(a["id"])), _s(a["tier"]), _s(a["assessed_at"]), _recorded(a, at),
+                  _s(a["assessor"]), _s(a["next_review"]), _assessment_status(a, gov))
     if not gov["assessments"]:
-        t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "")
+        t.add_row("[red]none: the system is unassessed[/]", "", "", "", "", "", "")
     parts.append(t)
 
     t = _table("Approvals", "approval!", "approver", "role", "decision", "environment",
-               "decided!", "evidence", "status")
+               "decided!", "recorded!", "evidence", "status")
     for a in gov["approvals"]:
         t.add_row(_s(_rid(a["id"])), _s(a["approver"]), _s(a["role"]),
                   _s(a["decision"] or "approved"), _s(a["environment"] or "any"),
-                  _s(a["decided_at"]), _s(a["evidence"]), _approval_status(a))
+                  _s(a["decided_at"]), _recorded(a, at), _s(a["evidence"]),
+                  _approval_status(a))
     if not gov["approvals"]:
-        t.add_row("[red]none on record[/]", "", "", "", "", "", "", "")
+        t.add_row("[red]none on record[/]", "", "", "", "", "", "", "", "")
     parts.append(t)
 
-    t = _table("Deployments", "deployment!", "environment", "deployed!", "by", "state",
-               "approvals that count")
+    t = _table("Deployments", "deployment!", "environment", "deployed!", "recorded!", "by",
+               "state", "approvals that count (deployment-approved)")
     for d in gov["deployments"]:
         t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
-                  _s(d["deployed_by"]), _deployment_state(d), _deployment_approvals(d))
+                  _recorded(d, at), _s(d["deployed_by"]), _deployment_state(d),
+                  _deployment_approvals(d))
     if not gov["deployments"]:
-        t.add_row("[dim]not deployed[/]", "", "", "", "", "")
+        t.add_row("[dim]not deployed[/]", "", "", "", "", "", "")
     parts.append(t)
 
     t = _table("Documents (of the version and of its model group)", "kind!", "document!", "uri",
-               "of", "status")
+               "of", "issued!", "recorded!", "status")
     missing = list(gov["documents_missing"])
     for d in gov["documents"]:
         status = _document_status(d, gov)
         if d["doc_kind"] in missing and not d["counts"]:  # one line per kind: why it is missing
             missing.remove(d["doc_kind"])
             status += f"\n[red]so missing: required at {_s(tier)} risk[/]"
-        t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"], status)
+        t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"], _s(d["at"]),
+                  _recorded(d, at), status)
     for kind in missing:
-        t.add_row(_s(kind), "[red]missing[/]", "", "", f"[red]required at {_s(tier)} risk[/]")
+        t.add_row(_s(kind), "[red]missing[/]", "", "", "", "",
+                  f"[red]required at {_s(tier)} risk[/]")
     parts.append(t)
 
-    t = _table("Retraining", "record!", "for this version", "trigger", "at!", "reason",
-               "previous → new", "change plan", "status")
+    t = _table("Retraining", "record!", "for this version", "trigger", "at!", "recorded!",
+               "reason", "previous → new", "change plan", "status")
     for r in gov["retraining"]:
         prev = short(str(r["previous_model"])) if r["previous_model"] else "—"
         new = short(str(r["new_model"])) if r["new_model"] else "—"
         plan = {True: "within", False: "[yellow]outside[/]"}.get(r["within_change_plan"], "—")
         t.add_row(_s(_rid(r["id"])), _ROLES.get(r["role"], _s(r["role"])), _s(r["trigger"]),
-                  _s(r["at"]), _s(r["reason"]), f"{_s(prev)} → {_s(new)}", plan,
-                  _retraining_status(r, gov))
+                  _s(r["at"]), _recorded(r, at), _s(r["reason"]), f"{_s(prev)} → {_s(new)}",
+                  plan, _retraining_status(r, gov))
     if not gov["retraining"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "", "")
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "", "", "")
     parts.append(t)
 
     t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",
-               "date!", "status", "follow-up")
+               "date!", "recorded!", "status", "follow-up")
     for a in gov["alerts"]:
         t.add_row(_s(_rid(a["id"])), f"{_s(a['metric'])} {_s(a['value'])} / {_s(a['threshold'])}",
-                  _s(a["at"]), _alert_status(a, gov), _follow_up(a))
+                  _s(a["at"]), _recorded(a, at), _alert_status(a, gov), _follow_up(a))
     for c in gov["monitoring_checks"]:
-        t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "—")
+        t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "", "—")
     if not gov["alerts"] and not gov["monitoring_checks"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "")
+        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
     parts.append(t)
 
     if gov.get("created_later"):  # nothing of it to audit yet: no findings, none required

@@ -1,0 +1,184 @@
+"""`lineage show`: when the store learnt of each record (a back-dated approval is told from
+one made at the time), and which approvals four-eyes does not count (the author's)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+
+runner = CliRunner()
+AT = ("--as-of", "2026-01-22")
+V = ("--model", "churn@v1.1.0")
+
+
+def _show(*args: str, columns: int = 240) -> str:
+    res = runner.invoke(app, ["show", *args], env={"COLUMNS": str(columns)})
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def _gov(*args: str) -> dict[str, Any]:
+    return json.loads(_show("churn@v1.1.0", *args, "--json"))["governance"]  # type: ignore[no-any-return]
+
+
+def _record(*args: str) -> None:
+    res = runner.invoke(app, ["record", *args])
+    assert res.exit_code == 0, res.output
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _lines(out: str, word: str, section: str) -> list[str]:
+    """The lines of the row of ``section``'s table whose first line holds ``word``."""
+    body = out.split(f"\n{section}\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    start = next(i for i, x in enumerate(body) if x[:2].strip() and word in x.split())
+    end = next((i for i in range(start + 1, len(body))
+                if body[i][:2].strip()), len(body))  # the next row starts in the first column
+    return body[start:end]
+
+
+def _event_times(repo: Path) -> set[str]:
+    store = api.open_store(repo)
+    try:
+        return {e.ts for e in store.events()}
+    finally:
+        store.close()
+
+
+def test_a_back_dated_approval_says_when_it_was_recorded(quickstart_demo: Path) -> None:
+    """An approval written today but dated June reads, in show, as written today: the
+    auditor can tell it from an approval made at the time."""
+    before = datetime.now(UTC)
+    now_ish = _iso(before - timedelta(hours=1))
+    _record("approval", *V, "--env", "prod", "--approver", "rita@example.com", "--role",
+            "risk-officer", "--decided-at", "2026-06-02T10:00:00Z", "--id", "rita-late")
+    _record("approval", *V, "--env", "prod", "--approver", "omar@example.com", "--role",
+            "product-owner", "--decided-at", now_ish, "--id", "omar-now")
+    after = datetime.now(UTC)
+    aps = {a["id"]: a for a in _gov()["approvals"]}
+    late, now = aps["approval:rita-late"], aps["approval:omar-now"]
+    written = _time(late["recorded_at"])
+    assert before <= written <= after, late
+    assert late["recorded_late"] == {"attribute": "decided_at", "date": "2026-06-02T10:00:00Z",
+                                     "recorded": late["recorded_at"],
+                                     "days": (written - _time("2026-06-02T10:00:00Z")).days}
+    assert late["recorded_late"]["days"] > 100
+    # an approval recorded an hour after its decision: when it was written, nothing more
+    assert before <= _time(now["recorded_at"]) <= after and now["recorded_late"] is None, now
+    # the keys that were there are still there, unchanged
+    assert late["decided_at"] == "2026-06-02T10:00:00Z" and late["status"] == "in force"
+
+    out = _show("churn@v1.1.0")
+    row = " ".join(_lines(out, "rita-late", "Approvals"))
+    assert f"{late['recorded_late']['days']} days later" in row, row
+    assert _iso(written) in row, row
+    row = " ".join(_lines(out, "omar-now", "Approvals"))
+    assert _iso(_time(now["recorded_at"])) in row and "later" not in row, row
+
+    # the record itself says it too
+    rec = json.loads(_show("rita-late", "--json"))["record"]
+    assert rec["recorded_at"] == late["recorded_at"] and rec["recorded_late"] is not None
+    fields = _show("rita-late").split("What it names", 1)[0]
+    assert f"recorded at     {_iso(written)}" in fields, fields
+    assert (f"{late['recorded_late']['days']} days later than its date (decided_at "
+            "2026-06-02T10:00:00Z)") in fields, fields
+    rec = json.loads(_show("omar-now", "--json"))["record"]
+    assert rec["recorded_late"] is None and "later than its date" not in _show("omar-now")
+
+
+def test_a_record_a_day_late_is_not_marked_and_one_30_hours_late_is(
+        quickstart_demo: Path) -> None:
+    start = datetime.now(UTC)
+    _record("approval", *V, "--env", "prod", "--approver", "omar@example.com", "--decided-at",
+            _iso(start - timedelta(hours=23)), "--id", "within-a-day")
+    _record("approval", *V, "--env", "prod", "--approver", "omar@example.com", "--decided-at",
+            _iso(start - timedelta(hours=30, minutes=1)), "--id", "thirty-hours")
+    aps = {a["id"]: a for a in _gov()["approvals"]}
+    assert aps["approval:within-a-day"]["recorded_late"] is None
+    assert aps["approval:thirty-hours"]["recorded_late"]["days"] == 1
+    out = _show("churn@v1.1.0")
+    assert "later" not in " ".join(_lines(out, "within-a-day", "Approvals"))
+    assert "30 hours later" in " ".join(_lines(out, "thirty-hours", "Approvals"))
+
+
+# every kind of record that carries its own date, and that date
+DATES = [("assessments", "assessed_at", "Risk tier (assessments of the model group)"),
+         ("approvals", "decided_at", "Approvals"), ("deployments", "deployed_at", "Deployments"),
+         ("documents", "at", "Documents (of the version and of its model group)"),
+         ("retraining", "at", "Retraining"),
+         ("alerts", "at", "Monitoring (alerts and checks of this version)")]
+
+
+@pytest.mark.parametrize("key,attribute,section", DATES, ids=[d[0] for d in DATES])
+def test_every_record_says_when_the_store_wrote_it(quickstart_demo: Path, key: str,
+                                                   attribute: str, section: str) -> None:
+    """The demo's store was built today from records dated January: each says it was
+    recorded months later, at the time of the store's event that first wrote it."""
+    records = _gov(*AT)[key]
+    assert records
+    events = _event_times(quickstart_demo)
+    out = _show("churn@v1.1.0", *AT)
+    for r in records:
+        assert r["recorded_at"] in events, (r, events)
+        late = r["recorded_late"]
+        assert late is not None and late["attribute"] == attribute, r
+        assert late["date"].startswith("2026-01-") and late["days"] > 100, r
+        row = " ".join(_lines(out, r["id"].split(":", 1)[1], section))
+        assert f"{late['days']} days later" in row and "after the as-of time" in row, row
+
+
+def test_approvals_that_count_mark_the_authors_which_four_eyes_does_not_count(
+        quickstart_demo: Path) -> None:
+    """The staging deployment's one approval is ada's, who ran the training run: it counts
+    for deployment-approved, not as an independent approver for four-eyes (the audit's
+    finding) — and show says so where it lists it, as the audit reads people."""
+    staging = "deployment:churn:staging:2026-01-16T09:30:00Z"
+    # the same person spelled otherwise is still the author; another address is not
+    _record("approval", *V, "--env", "staging", "--approver", "Ada Lovelace <ADA@example.com>",
+            "--role", "ml-lead", "--decided-at", "2026-01-15T10:00:00Z", "--id", "ada-again")
+    _record("approval", *V, "--env", "staging", "--approver", "ada@contractor.org", "--role",
+            "risk-officer", "--decided-at", "2026-01-15T11:00:00Z", "--id", "other-ada")
+    gov = _gov(*AT)
+    dep = next(d for d in gov["deployments"] if d["id"] == staging)
+    assert set(dep["approved_by"]) == {"approval:churn-v1.1.0-staging", "approval:ada-again",
+                                       "approval:other-ada"}, dep
+    assert dep["not_independent"] == ["approval:ada-again", "approval:churn-v1.1.0-staging"]
+    aps = {a["id"]: a for a in gov["approvals"]}
+    run = gov["runs"][0]["id"]
+    assert aps["approval:churn-v1.1.0-staging"]["author_of"] == run
+    assert aps["approval:ada-again"]["author_of"] == run
+    assert aps["approval:other-ada"]["author_of"] is None
+    # the audit agrees: four-eyes counts one independent approver of the three
+    res = runner.invoke(app, ["audit", "--model", "churn@v1.1.0", *AT, "--json",
+                              "--fail-on", "never"])
+    [four] = [f for f in json.loads(res.stdout)["findings"]
+              if f["rule"] == "four-eyes" and f["subject"] == staging]
+    assert "1 independent approver(s)" in four["message"], four
+
+    out = _show("churn@v1.1.0", *AT, columns=400)  # each line of a cell on one line
+    cell = " ".join(_lines(out, "churn:staging:2026-01-16T09:30:00Z", "Deployments"))
+    assert "approvals that count (deployment-approved)" in out
+    assert "churn-v1.1.0-staging (author: not counted by four-eyes)" in cell, cell
+    assert "ada-again (author: not counted by four-eyes)" in cell, cell
+    assert "other-ada (author" not in cell and "other-ada" in cell, cell
+    status = " ".join(_lines(out, "ada-again", "Approvals"))
+    assert "the approver ran its training run: not an independent approver for four-eyes" \
+        in status, status
+    assert "independent" not in " ".join(_lines(out, "other-ada", "Approvals"))
+    # the record shown alone says it too
+    assert "churn-v1.1.0-staging (author: not counted by four-eyes)" in _show(staging, *AT)
+    assert "not an independent approver for four-eyes" in _show("ada-again", *AT)
