@@ -1077,6 +1077,26 @@ def _cut(text: str, width: int = 72) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
+def _stage_name(a: dict[str, Any], fallback: str) -> str:
+    """A stage's name, with its ``dvc.yaml`` when that is not the root one (two folders' stages
+    of one name are two stages): ``prepare``, ``models/a/dvc.yaml:prepare``."""
+    name = str(a.get("name") or fallback)
+    file = str(a.get("dvc_yaml") or "dvc.yaml")
+    if file == "dvc.yaml" or file == name or file.endswith(f"/{name}"):  # (a DVC 0.x stage file)
+        return name if file == "dvc.yaml" else file
+    return f"{file}:{name}"
+
+
+def _stage_version(nid: str, a: dict[str, Any]) -> str:
+    """``(lock 3adf15852b27, commit 71d2fbc0bfd6)``: what tells the versions of one stage
+    apart, the hash of its ``dvc.lock`` entry (its id ends with it) and the commit that first
+    locked it."""
+    lock = nid.rsplit("@", 1)[-1] if "@" in nid else ""
+    commit = str(a.get("commit") or "")[:12]
+    parts = [f"lock {lock[:12]}" if lock else "", f"commit {commit}" if commit else ""]
+    return f"({', '.join(p for p in parts if p)})" if any(parts) else ""
+
+
 def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
     from rich.markup import escape
 
@@ -1092,9 +1112,10 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
         short = a.get("path", short)
         h = a.get("hash") or ""
         detail = h[:20]
-    elif kind == "stage":
-        short = a.get("name", short)
-        detail = _cut(str(a.get("cmd") or ""))
+    elif kind == "stage":  # versions of one stage: told apart by their lock entry and commit
+        short = _stage_name(a, short)
+        detail = " ".join(x for x in (_cut(str(a.get("cmd") or "")), _stage_version(nid, a))
+                          if x)
     elif kind == "run":  # its id names its source (lineage:…, mlflow:…): said otherwise
         source = a.get("source")
         detail = " ".join(str(x) for x in (
@@ -1102,10 +1123,11 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
             else f"(source: {source})") if x)
         if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
             detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
-    elif kind in ("approval",):
+    elif kind in ("approval",):  # (no empty parentheses for an approval without a role)
         env = a.get("environment") or "any environment"
-        detail = (f"{a.get('approver', '')} ({a.get('role', '')}) "
-                  f"{a.get('decision') or 'approved'} for {env} {a.get('decided_at') or ''}")
+        detail = " ".join(str(x) for x in (
+            a.get("approver"), f"({a['role']})" if a.get("role") else None,
+            a.get("decision") or "approved", f"for {env}", a.get("decided_at")) if x)
     elif kind == "risk_assessment":
         detail = " ".join(str(x) for x in (f"tier={a.get('tier')}", a.get("assessed_at"),
                                            a.get("assessor")) if x)

@@ -1,5 +1,6 @@
 """`lineage show`: when the store learnt of each record (a back-dated approval is told from
-one made at the time), and which approvals four-eyes does not count (the author's)."""
+one made at the time), which approvals four-eyes does not count (the author's), and tree
+labels that tell records and stage versions apart."""
 
 from __future__ import annotations
 
@@ -182,3 +183,30 @@ def test_approvals_that_count_mark_the_authors_which_four_eyes_does_not_count(
     # the record shown alone says it too
     assert "churn-v1.1.0-staging (author: not counted by four-eyes)" in _show(staging, *AT)
     assert "not an independent approver for four-eyes" in _show("ada-again", *AT)
+
+
+def test_an_approval_without_a_role_has_no_empty_parentheses(quickstart_demo: Path) -> None:
+    _record("approval", *V, "--env", "staging", "--approver", "root", "--decided-at",
+            "2026-01-15T10:00:00Z", "--id", "no-role")
+    tree = _show("churn@v1.1.0", *AT).split("\n\n", 1)[0]
+    [line] = [x for x in tree.splitlines() if "approval no-role" in x]
+    assert line.endswith("approval no-role root approved for staging 2026-01-15T10:00:00Z"), line
+    [line] = [x for x in tree.splitlines() if "approval churn-v1.1.0-staging" in x]
+    assert "ada@example.com (ml-engineer) approved for staging" in line, line
+    assert "()" not in tree
+
+
+def test_versions_of_one_stage_are_told_apart_in_the_tree(quickstart_demo: Path) -> None:
+    """v1.1.0's provenance holds two versions of the prepare stage (its own, and v1.0.0's
+    under the previous version): each line names its lock entry and commit."""
+    doc = json.loads(_show("churn@v1.1.0", "--json"))
+    stages = {n["id"]: n["attrs"] for n in doc["nodes"] if n["kind"] == "stage"
+              and n["attrs"]["name"] == "prepare"}
+    assert len(stages) == 2
+    tree = _show("churn@v1.1.0").split("\n\n", 1)[0]
+    lines = {x.split("← ", 1)[1] for x in tree.splitlines() if "← stage prepare " in x}
+    assert len(lines) == 2, lines
+    for nid, attrs in stages.items():
+        want = (f"stage prepare python src/prepare.py (lock {nid.rsplit('@', 1)[1][:12]}, "
+                f"commit {attrs['commit'][:12]})")
+        assert any(x.startswith(want) for x in lines), (want, lines)
