@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from lineage import api
 from lineage.cli.main import app
+from tests.conftest import GitRepo
 
 runner = CliRunner()
 AT = ("--as-of", "2026-01-22")
@@ -210,3 +211,28 @@ def test_versions_of_one_stage_are_told_apart_in_the_tree(quickstart_demo: Path)
         want = (f"stage prepare python src/prepare.py (lock {nid.rsplit('@', 1)[1][:12]}, "
                 f"commit {attrs['commit'][:12]})")
         assert any(x.startswith(want) for x in lines), (want, lines)
+
+
+def _stage_files(repo: GitRepo, folder: str, md5: str) -> None:
+    repo.write(f"{folder}dvc.yaml", "stages:\n  prepare:\n    cmd: python prep.py\n"
+               "    outs: [out.csv]\n")
+    repo.write(f"{folder}dvc.lock", "schema: '2.0'\nstages:\n  prepare:\n    cmd: python "
+               "prep.py\n    outs:\n    - path: out.csv\n      hash: md5\n"
+               f"      md5: {md5}\n      size: 3\n")
+
+
+def test_a_stage_of_another_dvc_yaml_is_named_with_it(git_repo: GitRepo) -> None:
+    """Two folders' stages of one name are two stages: the one outside the root dvc.yaml
+    says which file it is in."""
+    _stage_files(git_repo, "", "a" * 32)
+    _stage_files(git_repo, "sub/", "b" * 32)
+    sha = git_repo.commit("two pipelines")
+    api.init(git_repo.path)
+    api.harvest(git_repo.path)
+    for path, name in (("out.csv", "prepare"), ("sub/out.csv", "sub/dvc.yaml:prepare")):
+        res = runner.invoke(app, ["show", path, "--repo", str(git_repo.path)],
+                            env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        [line] = [x for x in res.stdout.splitlines() if "← stage " in x]
+        assert f"← stage {name} python prep.py (lock " in line, line
+        assert line.rstrip().endswith(f", commit {sha[:12]})"), line
