@@ -62,8 +62,11 @@ class GitRepo:
         return out.stdout.strip()
 
     def run(self, *cmd: str) -> str:
-        out = subprocess.run(list(cmd), cwd=self.path, env=self.env(), check=True,
+        out = subprocess.run(list(cmd), cwd=self.path, env=self.env(),
                              capture_output=True, text=True)
+        if out.returncode != 0:  # what git or dvc said, not only its exit status
+            raise AssertionError(f"{' '.join(cmd)}: exit {out.returncode}: "
+                                 f"{(out.stderr or out.stdout).strip()}")
         return out.stdout
 
     def write(self, rel: str, content: str | bytes) -> Path:
