@@ -1245,44 +1245,144 @@ def document_path(uri: str, repo_root: StrPath) -> Path | None:
     return repo_root / p
 
 
-def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | None = None,
-                   line: int | None = None) -> tuple[DocumentRecord, str | None]:
-    """Fill in / check the content hash of a repo-relative document.
-
-    Returns the record (with ``content_hash`` set when the file exists) and a warning text
-    when the file is missing. A given hash that differs from the file is an InputError.
-    """
+def document_hash(path: Path, algo: str = "sha256") -> str | None:
+    """``algo:hex`` of the file ``path`` (sha256, or md5 when a record gives one); None for
+    another algorithm (which lineage cannot check)."""
     import hashlib
 
     from lineage.hashing import file_sha256
 
+    if algo == "sha256":
+        return f"sha256:{file_sha256(path)}"
+    if algo == "md5":
+        return f"md5:{hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()}"
+    return None
+
+
+def same_named_files(repo_root: StrPath, uri: str, limit: int = 3) -> list[str]:
+    """Files of the work tree named as ``uri``'s last part (any case), repo-relative: what a
+    document path naming no file may have meant (``bias_report.md`` → ``docs/bias_report.md``).
+    Hidden folders (``.git``, ``.lineage``, ``.dvc``) are not searched; nor, past 50,000
+    entries, the rest (a hint, not a search engine)."""
+    name = PurePosixPath(uri).name.lower()
+    if not name or name in (".", ".."):
+        return []
+    root = Path(repo_root)
+    found: list[str] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        seen += len(dirs) + len(files)
+        for f in sorted(files):
+            if f.lower() == name:
+                found.append(Path(folder, f).relative_to(root).as_posix())
+        if seen > 50_000:
+            break
+    found.sort(key=lambda r: (r.count("/"), r))
+    return found[:limit]
+
+
+def missing_document(uri: str, repo_root: StrPath, *, where: str = "",
+                     shown_from: StrPath | None = None) -> tuple[str, str]:
+    """The message and hint for a document path naming no file, with a did-you-mean when a
+    file of that name is elsewhere in the repository (repo-relative, or as typed from the
+    folder ``shown_from``: the command line reads a path from the current folder). ``where``
+    says where it was looked for."""
+    near = same_named_files(repo_root, uri)
+    if shown_from is not None:
+        near = [Path(os.path.relpath(Path(repo_root, n), shown_from)).as_posix() for n in near]
+    message = f"document {uri} names no file{where}"
+    read = (" (a relative path is read from the current folder)" if shown_from is not None
+            else " (relative to the repository's root)")
+    if near:
+        hint = (f"did you mean {' or '.join(near)}? give the path of the document's file"
+                f"{read}, or a URL for a document kept elsewhere")
+    else:
+        hint = (f"give the path of the document's file once it is written{read}, or a URL "
+                "for a document kept elsewhere")
+    return message, hint
+
+
+def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | None = None,
+                   line: int | None = None,
+                   missing_ok: bool = True) -> tuple[DocumentRecord, str | None]:
+    """Fill in / check the content hash of a repo-relative document, from the work tree:
+    what ``lineage record document`` (:func:`emit`) pins when it records it.
+
+    Returns the record (with ``content_hash`` set when the file exists) and a warning text
+    when its content cannot be pinned (a URL is not fetched: no warning). A given hash that
+    differs from the file is an InputError. A path naming no file is a warning, or with
+    ``missing_ok=False`` an InputError (with a did-you-mean): a record of a document that is
+    not there pins nothing, yet would count as the document. Harvested record files are
+    pinned from git instead (``connectors.harvesters.records``: a recorded document is not
+    compared with the work tree again) and checked by :func:`check_files`.
+    """
     path = document_path(record.uri, repo_root)
     if path is None:
         if _URL.match(record.uri):  # URLs are not fetched
             return record, None
+        there = Path(record.uri) if record.uri.startswith("/") else Path(repo_root) / record.uri
+        if not missing_ok and not there.exists():
+            message, hint = missing_document(record.uri, repo_root)
+            raise InputError(message, file=file, line=line, field="uri", hint=hint)
         return record, (f"document {record.uri} is outside the repository; its content is "
                         "not pinned")
     if path.is_dir():
         return record, (f"document {record.uri} is a folder, not a file: its content is not "
                         "pinned (name the document's file)")
     if not path.is_file():
+        if not missing_ok:
+            message, hint = missing_document(record.uri, repo_root,
+                                             where=" in the repository")
+            raise InputError(message, file=file, line=line, field="uri", hint=hint)
         return record, f"document {record.uri} is not in the repository; its content is not pinned"
     given = record.content_hash
     algo = given.split(":", 1)[0] if given else "sha256"
-    if algo == "sha256":
-        actual = f"sha256:{file_sha256(path)}"
-    elif algo == "md5":
-        actual = f"md5:{hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()}"
-    else:
+    actual = document_hash(path, algo)
+    if actual is None:
         return record, f"document {record.uri}: cannot check a {algo} hash"
     if given and given.lower() != actual:
         raise InputError(
             f"content_hash does not match {record.uri} (file has {actual})", file=file,
             line=line, field="content_hash",
-            hint="the document changed: a record not harvested yet may take content_hash "
-                 f"{actual}; a recorded one is immutable, so restore the document or record "
-                 "its new version as a new document record with its own `id:`")
+            hint=f"record the document as it is ({actual}); to record an earlier version "
+                 "of it, check that version out first")
     return record.model_copy(update={"content_hash": actual}), None
+
+
+def _file_check(record: DocumentRecord, repo_root: Path, stored: str | None) -> str | None:
+    """:func:`check_files`' check of a record file's document against the work tree: a
+    warning, never an error. A document record pins the content it was recorded with — the
+    ``content_hash`` it gives, or the hash the first harvest computed — not the file as it is
+    now: an edited, moved or deleted document must not fail every check after it (its
+    history is in git, which the core does not read). ``stored``: the hash the store holds
+    for the record (nothing to check then: it is recorded)."""
+    if stored is not None and (record.content_hash is None
+                               or record.content_hash.lower() == stored.lower()):
+        return None
+    path = document_path(record.uri, repo_root)
+    if path is None or path.is_dir() or not path.is_file():
+        try:
+            _, warning = check_document(record, repo_root)
+        except InputError:  # pragma: no cover - a missing file raises nothing here
+            return None
+        if warning and path is not None and not path.is_dir():
+            near = same_named_files(repo_root, record.uri)
+            if near:
+                warning += f" (did you mean {' or '.join(near)}?)"
+        return warning
+    given = record.content_hash
+    if given is None:
+        return None
+    algo = given.split(":", 1)[0]
+    actual = document_hash(path, algo)
+    if actual is None:
+        return f"document {record.uri}: cannot check a {algo} hash"
+    if given.lower() != actual:
+        return (f"document {record.uri} is not the content this record gives ({actual} now): "
+                "the record pins the version it names, an earlier one of the file if it "
+                "changed since; when the record is new, check its content_hash")
+    return None
 
 
 # -- writing record files -------------------------------------------------------------------------
@@ -1476,14 +1576,14 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
                     "of documents (a document's uri is a path in a repository): neither that "
                     "they exist nor their content hash")
         elif isinstance(rec.record, DocumentRecord):
-            try:
-                _, warning = check_document(rec.record, repo_root, file=rec.file,
-                                            line=rec.line_of("content_hash"))
-            except InputError as exc:
-                errors.append(exc)
-            else:
-                if warning:
-                    warnings.append(f"{rec.file}:{rec.line_of('uri')}: {warning}")
+            node = store.get_node(rec.node_id) if store is not None else None
+            stored = node.attrs.get("content_hash") if node is not None else None
+            warning = _file_check(rec.record, repo_root,
+                                  stored if isinstance(stored, str) else None)
+            if warning:
+                field_ = "content_hash" if warning.startswith(
+                    f"document {rec.record.uri} is not the content") else "uri"
+                warnings.append(f"{rec.file}:{rec.line_of(field_)}: {warning}")
     _check_names(loaded, aliases or {}, store, errors, warnings, allow_new=allow_new,
                  allow=allow)
     return CheckResult(len(files), loaded, errors, warnings, notes + notes_of_documents)
@@ -1888,7 +1988,9 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     record = with_aliases(record, cfg.model_aliases)
     warnings = [w for w in (credentials_warning(record), failed_run_warning(record)) if w]
     if isinstance(record, DocumentRecord):
-        record, doc_warning = check_document(record, root, file="command line")
+        # a document is a file when it is recorded: a path naming none pins nothing
+        record, doc_warning = check_document(record, root, file="command line",
+                                             missing_ok=False)
         warnings += [doc_warning] if doc_warning else []
     store = api.open_store(root, cfg)
     try:
@@ -2331,9 +2433,10 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
             + "record the correction with a new --id, saying which record it supersedes "
               f"(e.g. --prop supersedes={ref})")
     if isinstance(record, DocumentRecord) and fields == ["content_hash"]:
-        hint = (f"records are immutable: {record.uri} changed since it was recorded; restore "
-                "it, or record its new version as a new document record with its own `id:` "
-                f"and `properties: {{supersedes: {ref}}}`")
+        hint = ("records are immutable: a document record pins the content_hash it was "
+                "first recorded with; give that one (or none), and record the document's new "
+                "version as a new document record with its own `id:` and "
+                f"`properties: {{supersedes: {ref}}}`")
     else:
         hint = ("records are immutable: leave this record as it was recorded and add the "
                 "correction as a new record with its own `id:` and "
@@ -2480,7 +2583,8 @@ __all__ = [
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
     "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "StrPath",
     "canonical",
-    "CheckResult", "FAILED_RUN", "not_records", "as_one_fact", "failed_run_warning", "check_document", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
+    "CheckResult", "FAILED_RUN", "not_records", "as_one_fact", "failed_run_warning", "check_document", "document_hash", "document_path",
+    "missing_document", "same_named_files", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",

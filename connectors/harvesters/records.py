@@ -18,6 +18,19 @@ Where a record is written (``record_file``) is provenance and may change. A run 
 it started (RUNNING) is completed by the record of its end; the file written when it started
 is its earlier state, not a change (:func:`lineage.records.run_clash_of`).
 
+A document record pins the content of its file it was recorded with, never the file as it is
+now: the ``content_hash`` it gives; else the hash the store holds for it (computed when it was
+first recorded or harvested); else, harvested the first time, the file's content at the
+commit that added the record to its record file (renames followed), or at the first later
+commit holding the file when it was committed after the record — in a fresh clone too, where
+the work tree holds the document's latest version. Only a record file not committed yet is
+pinned to the work tree (the record is being written now). So an edited document never fails
+a harvest, and every clone pins a record to the same content (the joins then add the
+``commit → document`` *defines* edge from the first commit holding it). A new record whose
+``content_hash`` no version of the file has, and a document in no commit since its record
+nor the work tree (not pinned: the first harvest after it is committed pins it), are
+warnings.
+
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
 (and no event).
@@ -26,6 +39,7 @@ never parsed (nor checked against the store) twice; facts that did not change wr
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +60,8 @@ from lineage.records import (
     credentials_removed,
     credentials_warning,
     deployments_with_ids,
+    document_hash,
+    document_path,
     failed_run_warning,
     foreign_correction,
     keep_recorded_versions,
@@ -53,6 +69,7 @@ from lineage.records import (
     node_id_of,
     not_records,
     parse_file,
+    parse_text,
     produced_twice,
     record_files,
     recorded_conflict,
@@ -60,6 +77,7 @@ from lineage.records import (
     run_merged,
     run_progress,
     said_otherwise,
+    same_named_files,
     stored_node_id,
     to_facts,
     unknown_names,
@@ -184,6 +202,11 @@ class RecordsHarvester:
         # a deployment recorded with `id:` in this harvest is the one its retirement names
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
+        pins = _DocumentPins(ctx)
+        documents: dict[str, list[str]] = {}  # record file → its documents' ids
+        for e in entries:
+            if e.data.get("kind") == "document":
+                documents.setdefault(e.file, []).append(e.node_id)
         prepared = []
         # this harvest's approvals: a correction of one of them is checked as of a stored one
         approvers = {e.node_id: str(e.data.get("approver") or "") for e in entries
@@ -215,11 +238,11 @@ class RecordsHarvester:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("models"), field="models")
             if isinstance(record, DocumentRecord):
-                record, warning = check_document(record, ctx.repo_path, file=rec.file,
-                                                 line=rec.line_of("content_hash"))
+                record, warning, field = pins.pin(record, rec.file, nid,
+                                                  documents.get(rec.file, []))
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
-                                    line=rec.line_of("uri"), field="uri")
+                                    line=rec.line_of(field), field=field)
             facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
             if rec.new and not ctx.store.has_node(nid):
                 named_now.append((rec, record))
@@ -298,3 +321,156 @@ class _Entry:
 
     def line_of(self, name: str) -> int:
         return line_in(self.field_lines, name, self.line)
+
+
+class _DocumentPins:
+    """The content a document record of a file pins (see the module docstring), read from the
+    store and from git; git is read only for records first harvested without a hash."""
+
+    def __init__(self, ctx: HarvestContext) -> None:
+        self.ctx = ctx
+        self.root = ctx.repo_path
+        self._added: dict[str, dict[str, str]] = {}  # record file → node id → adding commit
+
+    def pin(self, record: DocumentRecord, rel: str, nid: str,
+            in_file: list[str]) -> tuple[DocumentRecord, str | None, str]:
+        """``record`` with the content hash it pins, a warning (or None) and the field the
+        warning is about. ``in_file``: the document ids of its record file, looked for
+        together in the file's history."""
+        node = self.ctx.store.get_node(nid)
+        stored = node.attrs.get("content_hash") if node is not None else None
+        if record.content_hash is not None:
+            if isinstance(stored, str):  # recorded: a record saying otherwise is refused
+                return record, None, "content_hash"
+            return record, self._unheld(record), "content_hash"
+        if isinstance(stored, str):  # the hash it was first recorded with, not the file now
+            return record.model_copy(update={"content_hash": stored}), None, "uri"
+        path = document_path(record.uri, self.root)
+        if path is None or path.is_dir():  # a URL, outside, a folder: said as the command does
+            return (*check_document(record, self.root), "uri")
+        added = self._adding_commit(rel, nid, in_file)
+        if added is None:  # a record file not committed yet: the document as it is now
+            pinned, warning = check_document(record, self.root)
+            if warning is not None:
+                warning = self._near(record.uri, warning)
+            return pinned, warning, "uri"
+        found = self._content_since(added, record.uri)
+        if found is None:
+            where = "(only in the work tree)" if path.is_file() else "nor in the work tree"
+            warning = (f"document {record.uri} is in no commit since the one that added this "
+                       f"record ({added[:12]}) {where}: its content is not pinned yet (the "
+                       "first harvest after it is committed pins it)")
+            if not path.is_file():
+                warning = self._near(record.uri, warning)
+            return record, warning, "uri"
+        digest = document_hash_of(found)
+        return record.model_copy(update={"content_hash": digest}), None, "uri"
+
+    def _near(self, uri: str, warning: str) -> str:
+        near = same_named_files(self.root, uri)
+        return warning + (f" (did you mean {' or '.join(near)}?)" if near else "")
+
+    def _unheld(self, record: DocumentRecord) -> str | None:
+        """A warning when no version of the file — the work tree's, any commit's — has the
+        content_hash a new record gives: it pins content the repository does not hold."""
+        assert record.content_hash is not None
+        path = document_path(record.uri, self.root)
+        if path is None or path.is_dir():
+            return check_document(record.model_copy(update={"content_hash": None}),
+                                  self.root)[1]
+        given = record.content_hash.lower()
+        algo = given.split(":", 1)[0]
+        if path.is_file() and document_hash(path, algo) == given:
+            return None
+        if algo not in ("sha256", "md5"):
+            return f"document {record.uri}: cannot check a {algo} hash"
+        shas = self._git("log", "--all", "--format=%H", "--no-renames", "--", record.uri)
+        for data in _cat(self.root, [f"{sha}:{record.uri}" for sha in (shas or "").split()]):
+            if data is not None and document_hash_of(data, algo) == given:
+                return None
+        return (f"no version of {record.uri} has content_hash {record.content_hash} (neither "
+                "the work tree nor a commit): the record pins content the repository does "
+                "not hold; check the hash, or commit that version of the document")
+
+    def _adding_commit(self, rel: str, nid: str, in_file: list[str]) -> str | None:
+        """The first commit of HEAD's history whose version of the record file ``rel``
+        (renames followed) holds the record ``nid``; None when none does (not committed)."""
+        if rel not in self._added:
+            self._added[rel] = self._read_versions(rel, set(in_file) | {nid})
+        return self._added[rel].get(nid)
+
+    def _read_versions(self, rel: str, wanted: set[str]) -> dict[str, str]:
+        log = self._git("log", "--follow", "--format=%x00%H", "--name-only", "HEAD", "--",
+                        rel)
+        versions: list[tuple[str, str]] = []
+        for chunk in (log or "").split("\0")[1:]:
+            lines = [ln for ln in chunk.splitlines() if ln.strip()]
+            if len(lines) >= 2:
+                versions.append((lines[0], lines[-1]))
+        versions.reverse()  # oldest first
+        first: dict[str, str] = {}
+        blobs = _cat(self.root, [f"{sha}:{path}" for sha, path in versions])
+        for (sha, _), data in zip(versions, blobs, strict=True):
+            if data is None:
+                continue
+            try:
+                recs = parse_text(data.decode("utf-8"), rel)
+            except (InputError, UnicodeDecodeError):
+                continue  # an invalid version of the file records nothing
+            for r in recs:
+                first.setdefault(r.node_id, sha)
+            if wanted <= first.keys():
+                break
+        return first
+
+    def _content_since(self, sha: str, uri: str) -> bytes | None:
+        """The document's content at commit ``sha``, or at the first later commit (on the
+        way to HEAD) that holds it; None when none does."""
+        later = self._git("log", "--reverse", "--ancestry-path", "--format=%H",
+                          f"{sha}..HEAD", "--", uri)
+        for data in _cat(self.root, [f"{c}:{uri}" for c in [sha, *(later or "").split()]]):
+            if data is not None:
+                return data
+        return None
+
+    def _git(self, *args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "--literal-pathspecs", "-C", str(self.root), *args],
+                                 capture_output=True, check=True, timeout=120)
+        except (OSError, subprocess.SubprocessError):
+            return None  # no commit yet, no git: nothing read from history
+        return out.stdout.decode("utf-8", "replace")
+
+
+def document_hash_of(data: bytes, algo: str = "sha256") -> str:
+    """``algo:hex`` of a document's bytes, as :func:`lineage.records.document_hash` hashes
+    its file."""
+    return f"{algo}:{hashlib.new(algo, data, usedforsecurity=False).hexdigest()}"
+
+
+def _cat(root: Path, specs: list[str]) -> list[bytes | None]:
+    """The blobs ``rev:path`` names, in one ``git cat-file --batch`` (None: missing, or a
+    folder)."""
+    if not specs:
+        return []
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"],
+                              input="".join(f"{s}\n" for s in specs).encode(),
+                              capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return [None] * len(specs)
+    out: list[bytes | None] = []
+    data, pos = proc.stdout, 0
+    for _ in specs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag") \
+                and header[2].isdigit():
+            size = int(header[2])
+            body = data[pos:pos + size]
+            pos += size + 1
+            out.append(body if header[1] == b"blob" else None)
+        else:  # "<spec> missing", "ambiguous"
+            out.append(None)
+    return out

@@ -57,10 +57,13 @@ WriteFileOpt = typer.Option(False, "--write-file", help="Also write the record t
 IdOpt = typer.Option(None, "--id", help="The record's id (default: derived from its content).")
 PropOpt = typer.Option(None, "--prop", metavar="KEY=VALUE",
                        help="A free-form fact, e.g. ticket=ML-42 (repeatable).")
-AllowNewOpt = typer.Option(False, "--allow-new", help="Record a model version, group, "
-                           "environment or linked id (--run, --alert, --deployment, "
-                           "supersedes) the store does not know, even one a typo away from "
-                           "a known one (e.g. a version registered later).")
+
+
+def _allow_new(names: str) -> Any:
+    """``--allow-new``, its help naming what the command itself gives (``names``)."""
+    return typer.Option(False, "--allow-new", help=f"Accept {names} the store does not know, "
+                        "even one a typo away from a known one (e.g. a version registered "
+                        "later).")
 
 
 def _now(*, exact: bool = False) -> str:
@@ -229,12 +232,13 @@ def approval(
     evidence: str | None = typer.Option(None, help="Ticket or evidence URI, e.g. JIRA-123."),
     deployment: str | None = typer.Option(None, help="Deployment id, when approving one."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --model version, --env, --deployment or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record an approval of a model version for an environment.
 
-    It counts for a deployment when decided before it (--decided-at). A later rejection by the same approver withdraws it. Only its approver corrects a recorded approval (--prop supersedes=ID).
+    It counts for a deployment when decided before it and not before the version existed (--decided-at). A later rejection by the same approver withdraws it. Only its approver corrects a recorded approval (--prop supersedes=ID).
 
     Example:
       lineage record approval --model churn@v1.1.0 --env prod \\
@@ -257,7 +261,8 @@ def deployment(
     deployed_by: str | None = typer.Option(None, help="Who deployed (default: the CI actor)."),
     retired_at: str | None = typer.Option(None, help="ISO time the deployment ended."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --model version, --env or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a deployment of a model version (from a CD job).
@@ -337,7 +342,8 @@ def assessment(
                                            help="ISO date (default: now)."),
     next_review: str | None = typer.Option(None, help="ISO date of the next review."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --group or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record an EU AI Act risk assessment of a model group.
@@ -370,7 +376,8 @@ def retraining(
     at: str | None = typer.Option(None, help="ISO time (default: now)."),
     alert: str | None = typer.Option(None, help="Id of the alert that triggered it."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --previous or --new version, --run, --alert or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a retraining: trigger, reason, previous → new version.
@@ -399,7 +406,8 @@ def alert(
     status: str = typer.Option("open", help="open | acknowledged | resolved."),
     description: str | None = typer.Option(None, help="What was seen."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --model version or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a monitoring alert (drift, incident) on a model version.
@@ -422,7 +430,8 @@ def document(
     doc_kind: str = typer.Option(..., "--doc-kind", "--type", help="model_card | datasheet | "
                                  "bias_report | evaluation | transparency_notice | "
                                  "data_governance | other."),
-    uri: str = typer.Option(..., help="Repo-relative path (hashed) or URL."),
+    uri: str = typer.Option(..., help="The document's file (hashed; a relative path is "
+                            "read from the current folder) or its URL."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model version, name@version."),
     group: str | None = typer.Option(None, "--model-group", "--group", "-g",
                                      help="Model group name."),
@@ -431,17 +440,38 @@ def document(
     at: str | None = typer.Option(None, help="ISO time it was issued (default: none, it "
                                   "counts from when it is recorded)."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
-    write_file: bool = WriteFileOpt, allow_new: bool = AllowNewOpt,
+    write_file: bool = WriteFileOpt, allow_new: bool = _allow_new(
+        "a --model version, --group or --prop supersedes id"),
     repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Record a model card, datasheet, bias report or other document, pinned by content hash.
 
-    A path inside the repository is hashed now, so a later edit of the file shows.
+    A file of the repository is hashed now: the record pins this content, whatever the file becomes (a later version is a new record, with --prop supersedes=ID). A path naming no file is refused; a document kept elsewhere is recorded by its URL, unpinned.
 
     Example:
       lineage record document --type model_card --uri docs/model_card.md \\
           --model churn@v1.1.0
     """
+    from lineage.api import find_repo_root
+    from lineage.errors import InputError
+    from lineage.hashing import repo_path as pin_path
+    from lineage.records import is_url, missing_document
+
+    if not is_url(uri) and uri.strip():
+        with handle_errors():
+            # read as --input and --model are: from the current folder, recorded
+            # relative to the repository (outside it: by its absolute path)
+            root = find_repo_root(repo_path(repo))
+            uri, inside = pin_path(root, uri)
+            if not (root / uri if inside else Path(uri)).exists():
+                # a did-you-mean as the user types it, from here (emit would name it from
+                # the repository's root)
+                cwd = Path.cwd()
+                here = cwd if root == cwd or root in cwd.parents else root
+                message, hint = missing_document(
+                    uri, root, where=" in the repository" if inside else "",
+                    shown_from=here)
+                raise InputError(message, file="command line", field="--uri", hint=hint)
     _emit(ctx, {"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
            "content_hash": content_hash, "model": model, "model_group": group, "title": title,
            "at": at},

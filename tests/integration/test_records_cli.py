@@ -58,11 +58,13 @@ def test_json_has_one_list_of_warnings(repo: GitRepo) -> None:
     keys = {"node", "record", "event", "facts_written", "file", "warnings"}
     out = json.loads(_invoke(repo, *APPROVAL, "--json").stdout)
     assert set(out) == keys and out["warnings"] == []
-    res = _invoke(repo, "document", "--type", "model_card", "--uri", "docs/none.md", "--model",
+    repo.write("docs/card.md", "# card\n")
+    res = _invoke(repo, "document", "--type", "model_card", "--uri", "docs", "--model",
                   "churn@v1.1.0", "--json")
     out = json.loads(res.stdout)
     assert set(out) == keys and out["warnings"] == [
-        "document docs/none.md is not in the repository; its content is not pinned"]
+        "document docs is a folder, not a file: its content is not pinned (name the "
+        "document's file)"]
     res = _invoke(repo, "run", "--name", "train", "--status", "FAILED", "--model",
                   "churn@v9=models/none.pkl", "--json")
     out = json.loads(res.stdout)  # the command's own warnings and the record's, in one list

@@ -205,17 +205,29 @@ def test_a_moved_and_edited_file_is_refused_naming_its_new_path(repo: GitRepo) -
 
 
 # -- documents: a record pins its document's content ----------------------------------------------
-def test_a_changed_document_of_a_record_without_hash_is_refused(repo: GitRepo) -> None:
+def test_a_changed_document_of_a_record_without_hash_keeps_its_hash(repo: GitRepo) -> None:
+    """The record pins the content it was first harvested with: the document edited after
+    it neither fails the harvest nor moves the pin; writing another content_hash into the
+    record file is a change of the record, refused naming that line."""
     rel = "governance/notes.yaml"
     repo.write("notes.md", "# notes v1\n")
     repo.write(rel, "kind: document\nid: notes\ndoc_kind: other\nuri: notes.md\n"
                "model_group: churn\n")
     assert _harvest(repo).exit_code == 0
+    pinned = _node(repo, "document:notes")["content_hash"]
     before = _state(repo)
     repo.write("notes.md", "# notes v2, rewritten after the review\n")
     res = _harvest(repo)
+    assert res.exit_code == 0, res.output
+    assert _state(repo) == before and _node(repo, "document:notes")["content_hash"] == pinned
+
+    import hashlib
+
+    v2 = "sha256:" + hashlib.sha256(b"# notes v2, rewritten after the review\n").hexdigest()
+    repo.write(rel, (repo.path / rel).read_text() + f"content_hash: {v2}\n")
+    res = _harvest(repo)
     assert res.exit_code == 2, res.output
-    assert res.stderr.startswith(f"error: {rel}:1 (content_hash): record document:notes is "
+    assert res.stderr.startswith(f"error: {rel}:6 (content_hash): record document:notes is "
                                  "already recorded with content_hash 'sha256:")
     assert "supersedes: notes" in res.stderr
     assert _state(repo) == before
