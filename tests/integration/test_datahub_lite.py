@@ -110,8 +110,11 @@ def test_datahub_lite_cli_shows_the_entities(store: Store, tmp_path: Path) -> No
         "gms:\n  server: http://localhost:8080\n"
         f"lite:\n  type: sqlite\n  config:\n    file: {lite_file}\n")
     top = _cli(home, "lite", "ls", "/").split()
-    assert {"mlmodels", "mlmodelgroups", "mlmodeldeployments", "incidents"} <= set(top)
-    assert MODEL_V2 in _cli(home, "lite", "ls", "/mlmodels").split()
+    assert {"mlmodeldeployments", "incidents"} <= set(top)
+    # model groups and versions are browsed under their repository, beside its DVC files
+    repo = "/data_platforms/dvc/instances/default/repositorys/churn"
+    assert {"mlmodels", "mlmodelgroups"} <= set(_cli(home, "lite", "ls", repo).split())
+    assert MODEL_V2 in _cli(home, "lite", "ls", f"{repo}/mlmodels").split()
     found = [json.loads(line) for line in _cli(home, "lite", "search", "churn").splitlines()
              if line.startswith("{")]
     assert MODEL_V2 in {f["id"] for f in found}

@@ -709,6 +709,42 @@ class _Planner:
             return url or repo.removeprefix("repository:")
         return None
 
+    def commit_repository(self, sha: str | None) -> str | None:
+        """The key of the repository (as it is named now) holding commit ``sha``, if known."""
+        cid = f"commit:{sha.lower()}" if sha else None
+        if cid is None or cid not in self.g:
+            return None
+        repo = self.attrs(cid).get("repository") or next(
+            iter(self.g.predecessors(cid, EdgeKind.CONTAINS)), None)
+        return self.current_repository(str(repo)).removeprefix("repository:") if repo else None
+
+    def only_repository(self) -> str | None:
+        """The key of the store's one repository (as it is named now), None for none or
+        several."""
+        hit = self._cache.get(("only-repo",))
+        if hit is None:
+            current = {self.current_repository(r) for r in self.ids(NodeKind.REPOSITORY)}
+            hit = self._cache[("only-repo",)] = \
+                current.pop().removeprefix("repository:") if len(current) == 1 else ""
+        return hit or None
+
+    def model_repository(self, commits: list[str | None]) -> str | None:
+        """The repository a model group or version is browsed under: the one holding the
+        commits its versions were made from, else the store's one repository; None when
+        they name several (or none is known)."""
+        repos = {r for c in commits if (r := self.commit_repository(c))}
+        if len(repos) > 1:
+            return None
+        return repos.pop() if repos else self.only_repository()
+
+    def place_in_repository(self, view: dict[str, Any], rk: str | None) -> None:
+        """Put a model group or version in its repository's container, as DataHub's Vertex
+        AI source puts its models in a container: ``container`` and ``browsePathsV2``, so
+        the UI finds it by browsing the repository, beside its DVC files and pipelines."""
+        if rk:  # (absent otherwise: a group or version keeps its view)
+            view["repository"] = rk
+            view["folders"] = self.folder_chain(rk, "")
+
     def openlineage_job(self, a: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         """(flow urn, job urn, facts) of an OpenLineage run's job, as DataHub's OpenLineage
         converter names them: flow ``(<orchestrator>, <job name up to its first dot>, <job
@@ -846,13 +882,14 @@ class _Planner:
         out: list[EntityPlan] = [self.plan_globals()]
         out += self.plan_experiments()
         flows, datasets = self.plan_flows(), self.plan_datasets()
-        out += self.plan_folders(flows + datasets)
+        groups, models = self.plan_groups(), self.plan_models()
+        out += self.plan_folders(flows + datasets + groups + models)
         out += flows
         out += datasets
         out += self.plan_stages()
         out += self.plan_openlineage_jobs()
-        out += self.plan_groups()
-        out += self.plan_models()
+        out += groups
+        out += models
         out += self.plan_runs()
         out += self.plan_deployments()
         out += self.plan_incidents()
@@ -968,7 +1005,8 @@ class _Planner:
             if not chain or chain[-1] in folders:
                 continue
             rk = p.view.get("repository") or self.repo_key(self.attrs(p.nodes[0]), p.nodes[0])
-            rel = _parent_dir(str(p.view["name"]))
+            # (a model group or version is in the repository itself: its name is no path)
+            rel = _parent_dir(str(p.view["name"])) if len(chain) > 1 else ""
             parts = [x for x in rel.split("/") if x]
             for i, urn in enumerate(chain):
                 if urn not in folders:
@@ -1422,6 +1460,8 @@ class _Planner:
             }
             if a.get("intended_purpose"):  # (absent otherwise: groups keep their view)
                 view["intended_purpose"] = a["intended_purpose"]
+            self.place_in_repository(view, self.model_repository(
+                [self.model_commit(m) for m in versions]))
             plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
         return plans
 
@@ -1528,6 +1568,7 @@ class _Planner:
                 view["tagged_edges"] = tagged
             if artifacts or a.get("artifact_hash"):  # an empty list: none, not unknown
                 view["artifact_edges"] = artifacts
+            self.place_in_repository(view, self.model_repository([commit]))
             plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view))
         return plans
 
@@ -2125,6 +2166,7 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         name=v["name"], description=v.get("description") or gov.get("intended_purpose"),
         customProperties=custom, trainingJobs=v["training_jobs"] or None,
         downstreamJobs=v["downstream_jobs"] or None)
+    yield from _placed(p.urn, v.get("folders"))
     values = _group_values(gov)
     if values:
         yield p.urn, _structured(values)
@@ -2195,6 +2237,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield p.urn, VersionPropertiesClass(
         versionSet=v["version_set"], version=VersionTagClass(versionTag=str(v["version"])),
         sortId=v["sort_id"], aliases=[VersionTagClass(versionTag=a) for a in v["aliases"]])
+    yield from _placed(p.urn, v.get("folders"))
     if v.get("commit"):
         yield p.urn, SourceCodeClass(sourceCode=[SourceCodeUrlClass(
             type="ML_MODEL_SOURCE_CODE",
