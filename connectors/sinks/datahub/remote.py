@@ -439,7 +439,15 @@ def kafka_settings(options: dict[str, Any] | None = None) -> KafkaSettings:
 
 class KafkaTransport:
     """acryl-datahub's DatahubKafkaEmitter: each batch is produced, then flushed, and counts
-    as acknowledged only when every delivery callback reported success."""
+    as acknowledged only when every delivery callback reported success.
+
+    Structured property definitions go first, on their own: produced, flushed, and every
+    delivery acknowledged by the broker before any other MCP of the batch is produced, as the
+    REST transport sends them in a request of their own. DataHub keys each message by its
+    entity urn, so a definition and a value using it are in different partitions, which
+    Kafka does not order; produced together, the value could be appended before its
+    definition. That the broker holds the definitions first is all a producer can make sure
+    of: DataHub's consumer may still read another partition first (docs/datahub-remote.md)."""
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.settings = settings
@@ -460,23 +468,43 @@ class KafkaTransport:
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
         if not mcps:
             return
+        defs = [m for m in mcps if m.aspectName == "propertyDefinition"]
+        if defs and len(defs) < len(mcps):
+            # the definitions acknowledged before any value is produced (see the class)
+            self._produce(defs, "structured property definitions")
+            self._produce([m for m in mcps if m.aspectName != "propertyDefinition"])
+        else:
+            self._produce(mcps)
+
+    def _produce(self, mcps: Sequence[MetadataChangeProposalWrapper], what: str = "messages"
+                 ) -> None:
+        """Produce ``mcps``, flush, and raise unless the broker acknowledged every one."""
         self.open()
         errors: list[str] = []
+        delivered = 0
 
         def callback(err: Exception | None, msg: str) -> None:
+            nonlocal delivered
             if err is not None:
                 errors.append(str(err))
+            else:
+                delivered += 1
 
         try:
             for mcp in mcps:
                 self._emitter.emit(mcp, callback)
-            self._emitter.flush()
+            # (the emitter's flush gives up after max_queue_full_block_seconds: what is
+            # still queued then was not delivered, though no callback said so)
+            flush = getattr(self._emitter, "flush_with_undelivered_count", None)
+            left = flush() if flush is not None else self._emitter.flush()
         except Exception as exc:
             raise SinkError(f"Kafka at {self.settings.bootstrap} refused the batch: {exc}",
                             hint="check the broker and schema registry") from None
-        if errors:
-            raise SinkError(f"Kafka at {self.settings.bootstrap}: {len(errors)} of {len(mcps)} "
-                            f"messages not delivered ({errors[0]})",
+        if errors or delivered < len(mcps):
+            first = f" ({errors[0]})" if errors else \
+                f" ({left} still queued when the flush returned)" if left else ""
+            raise SinkError(f"Kafka at {self.settings.bootstrap}: {len(mcps) - delivered} of "
+                            f"{len(mcps)} {what} not delivered{first}",
                             hint="check the broker and topic; run the push again")
 
     def close(self) -> None:
