@@ -175,7 +175,10 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
          "record the two approvals the prod deployment (2026-01-20) had, dated before it, then "
          "audit again: an approval decided after a deployment does not count for it"),
         ("lineage verify", "check the tamper-evident event log"),
-        (f"HOME={quote(str(datahub_home))} datahub lite ls /mlmodels", "browse DataHub Lite"),
+        (f"HOME={quote(str(datahub_home))} datahub lite ls "
+         "/data_platforms/dvc/instances/default/repositorys/churn-model",
+         "browse the demo repository in DataHub Lite: DVC files, pipelines, model groups and "
+         "versions"),
     ]
 
 

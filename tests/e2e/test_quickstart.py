@@ -142,3 +142,26 @@ def test_datahub_lite_audit_follows_the_closed_gaps(quickstart: dict) -> None:
     """After the gaps are closed (previous test) and pushed, Lite agrees again: no finding."""
     local, lite = _findings_local_and_lite(quickstart["repository"])
     assert lite == local
+
+
+def test_the_datahub_lite_next_step_lists_the_demo_models(quickstart: dict) -> None:
+    """The quickstart's "browse DataHub Lite" step, run as printed: the demo repository's
+    folder holds its model groups and versions (they are browsed under their repository)."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    from lineage.cli.quickstart import next_steps
+
+    repo = Path(quickstart["repository"])
+    cmd = next(c for c, _ in next_steps(repo, "2026-01-22", Path(quickstart["datahub_home"]))
+               if "datahub lite ls" in c)
+    home, _, rest = cmd.partition(" ")
+    argv = shlex.split(rest)
+    datahub = Path(sys.executable).with_name("datahub")
+    out = subprocess.run([str(datahub), *argv[1:]], cwd=repo, capture_output=True, text=True,
+                         env={**os.environ,
+                              "HOME": shlex.split(home.removeprefix("HOME="))[0]})
+    assert out.returncode == 0, out.stderr
+    assert {"mlmodels", "mlmodelgroups"} <= set(out.stdout.split()), out.stdout
