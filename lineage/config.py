@@ -204,13 +204,14 @@ def load_config(repo_root: Path) -> Config:
                               hint="fix the file or remove it") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
+    named = _harvester_problems(data.get("harvesters"), root, path)
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        raise _invalid(path, root, exc) from exc
+        raise _invalid(path, _field_problems(path, root, exc) + named) from exc
+    if named:
+        raise _invalid(path, named)
     cfg._yaml = root
-    if cfg.harvesters is not None:
-        _check_harvesters(cfg, path)
     env = os.environ
     if env.get("LINEAGE_STORE"):
         cfg.store = env["LINEAGE_STORE"]
@@ -232,13 +233,16 @@ def load_config(repo_root: Path) -> Config:
     return cfg
 
 
-def _invalid(path: Path, root: Any, exc: ValidationError) -> ConfigError:
-    """Every problem pydantic found in lineage.yaml, in the file's order: a file with two
-    mistakes is not fixed one run at a time. One problem is one line (file:line: field:
-    what), with its did-you-mean in the hint; several are listed, each with its own."""
+# a problem of lineage.yaml: its line (0: unknown), "file:line: field …: what", its hint,
+# and whether the hint stands alone (else the keys' documentation is named after it)
+_Problem = tuple[int, str, str | None, bool]
+
+
+def _field_problems(path: Path, root: Any, exc: ValidationError) -> list[_Problem]:
+    """What pydantic found wrong in lineage.yaml, each with its line and did-you-mean."""
     from lineage.spelling import meant_by
 
-    problems: list[tuple[int, str, str | None]] = []
+    problems: list[_Problem] = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         found = None
@@ -249,14 +253,21 @@ def _invalid(path: Path, root: Any, exc: ValidationError) -> ConfigError:
         msg = str(err["msg"]).removeprefix("Value error, ")
         meant = meant_by(err, Config, tuple(err["loc"]))
         problems.append((found or 0, f"{path}{f':{found}' if found else ''}: field {loc}: "
-                                     f"{msg}", meant or None))
-    problems.sort(key=lambda p: p[0])
+                                     f"{msg}", meant or None, False))
+    return problems
+
+
+def _invalid(path: Path, problems: list[_Problem]) -> ConfigError:
+    """Every problem of lineage.yaml, in the file's order: a file with two mistakes is not
+    fixed one run at a time. One problem is one line (file:line: field: what), with its hint;
+    several are listed, each with its own."""
+    problems = sorted(problems, key=lambda p: p[0])
     docs = f"the keys and their values: {CONFIG_DOCS}"
     if len(problems) == 1:
-        _, text, meant = problems[0]
-        return ConfigError(text, hint=f"{meant} " * bool(meant) + docs)
-    listed = "\n".join(f"  {text}" + (f" ({meant})" if meant else "")
-                        for _, text, meant in problems)
+        _, text, hint, alone = problems[0]
+        return ConfigError(text, hint=hint if hint and alone else f"{hint} " * bool(hint) + docs)
+    listed = "\n".join(f"  {text}" + (f" — {hint}" if hint else "")
+                        for _, text, hint, _ in problems)
     return ConfigError(f"{path}: {len(problems)} problems:\n{listed}",
                        hint=f"fix each of them; {docs}")
 
@@ -324,28 +335,40 @@ def _check_store(cfg: Config, repo_root: Path, path: Path, *, from_env: bool) ->
                       hint=f"name a folder of its own (the default is {DEFAULT_STORE})")
 
 
-def _check_harvesters(cfg: Config, path: Path) -> None:
+def _harvester_problems(names: Any, root: Any, path: Path) -> list[_Problem]:
     """``harvesters:`` names at least one harvester (leave the key out for every one), and each
     name is a harvester (one whose extra is not installed is skipped at harvest time, with its
-    install hint; a misspelt one would be skipped for good)."""
+    install hint; a misspelt one would be skipped for good). Read from the file's own value,
+    so these problems are listed with the others of the file."""
+    if not isinstance(names, list) or any(not isinstance(n, str) for n in names):
+        return []  # not a list of names: the field's own validation says so
     import difflib
 
     from lineage.plugins import harvester_names
+    from lineage.yamlpos import line_of
 
     known = harvester_names()
-    if not cfg.harvesters:  # "none", or a list left half-written: never "all of them"
-        line = cfg.line_of("harvesters")
-        raise ConfigError(f"{path}{f':{line}' if line else ''}: field harvesters: an empty "
-                          "list names no harvester",
-                          hint="remove the key to run every installed harvester, or name the "
-                          f"ones to run ({', '.join(known)})")
-    for i, name in enumerate(cfg.harvesters):
+
+    def at(*loc: str | int) -> int:
+        return (line_of(root, loc) if root is not None else None) or 0
+
+    def where(line: int) -> str:
+        return f"{path}{f':{line}' if line else ''}"
+
+    if not names:  # "none", or a list left half-written: never "all of them"
+        line = at("harvesters")
+        return [(line, f"{where(line)}: field harvesters: an empty list names no harvester",
+                 "remove the key to run every installed harvester, or name the ones to run "
+                 f"({', '.join(known)})", True)]
+    problems: list[_Problem] = []
+    for i, name in enumerate(names):
         if name in known:
             continue
-        line = cfg.line_of("harvesters", i)
+        line = at("harvesters", i)
         close = difflib.get_close_matches(name, known, n=1)
-        names = f"harvesters: {', '.join(known)}"
-        raise ConfigError(f"{path}{f':{line}' if line else ''}: field harvesters: unknown "
-                          f"harvester {name!r}",
-                          hint=f"did you mean {close[0]!r}? ({names})" if close else names)
+        listed = f"harvesters: {', '.join(known)}"
+        problems.append((line, f"{where(line)}: field harvesters: unknown harvester {name!r}",
+                         f"did you mean {close[0]!r}? ({listed})" if close else listed, True))
+    return problems
+
 

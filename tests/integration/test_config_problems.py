@@ -92,3 +92,16 @@ def test_an_ignored_lineage_yaml_may_hold_the_token(repo: GitRepo) -> None:
     assert res.exit_code == 0, res.output
     assert "holds a secret" not in res.stderr, res.stderr
     assert TOKEN not in res.output
+
+
+def test_an_unknown_harvester_is_listed_with_the_other_problems(repo: GitRepo) -> None:
+    repo.write("lineage.yaml", "mlflow:\n  tracking_uri: sqlite:/mlflow.db\n"
+                               "harvesters: [git, dvc, mlflw]\ndatahub: {env: prodd}\n")
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path)])
+    assert res.exit_code == 2, res.output
+    out = res.output
+    assert "lineage.yaml: 3 problems:" in out, out
+    lines = [out.index(f"lineage.yaml:{n}: field") for n in (2, 3, 4)]
+    assert lines == sorted(lines), out
+    assert "lineage.yaml:3: field harvesters: unknown harvester 'mlflw' — did you mean " \
+        "'mlflow'?" in out, out
