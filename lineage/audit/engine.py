@@ -113,13 +113,43 @@ class Check:
 
 @dataclass
 class WaiverUse:
+    """A waiver as the audit used it: ``used`` (it suppressed a finding), ``expired`` (past
+    its date, it matched a finding it no longer suppresses) or ``unused`` (it matched no
+    finding, whatever its date: ``expired`` says whether that date has passed)."""
+
     waiver: Waiver
     status: str  # "used" | "expired" | "unused"
     matched: list[str] = field(default_factory=list)
+    expired: bool = False  # past its ``expires`` date at the audit's clock
+
+    @property
+    def label(self) -> str:
+        """``used``, ``expired``, ``unused``, or ``unused (expired 2026-01-10)``: a waiver
+        that matched nothing is unused, whether or not its date has passed."""
+        if self.status == "unused" and self.expired:
+            return f"unused (expired {self.waiver.expires})"
+        return self.status
+
+    def names(self) -> set[str]:
+        """The node ids the waiver's ``node`` may stand for (:func:`waiver_names`)."""
+        return waiver_names(self.waiver.node)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.waiver.model_dump(mode="json"), "status": self.status,
-                "matched": self.matched}
+                "expired": self.expired, "matched": self.matched}
+
+
+def waiver_names(node: str) -> set[str]:
+    """The node ids a waiver's ``node`` names, in every spelling the report prints and
+    ``--model`` takes: the full id (``model:churn@v1.1.0``, ``model_group:churn``,
+    ``run:…``), a version's short id (``churn@v1.1.0``), a group's name (``churn``, also
+    ``model:churn``). Names are compared as given (case included), as ``--model`` does."""
+    out = {node}
+    if node.startswith("model:") and "@" not in node:
+        out.add("model_group:" + node.removeprefix("model:"))
+    elif not node.startswith(("model:", "model_group:")):
+        out.add(("model:" if "@" in node else "model_group:") + node)
+    return out
 
 
 @dataclass
@@ -1426,7 +1456,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     # a waiver is judged only by the rules that run: under --rule, one of a rule left out is
     # neither used nor unused (nor expired: it suppresses nothing here)
     ran = {s.id for s in specs}
-    uses = [WaiverUse(w, "expired" if w.expires < today else "unused") for w in policy.waivers
+    uses = [WaiverUse(w, "unused", expired=w.expires < today) for w in policy.waivers
             if w.rule in ran]
     findings: list[Finding] = []
     waived: list[Finding] = []
@@ -1467,7 +1497,10 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                 check.waived = True
                 waived.append(f)
             else:
-                if matched:
+                if matched:  # past its date: it would have suppressed this finding
+                    for use in matched:
+                        if use.status == "unused":
+                            use.status = "expired"
                     f.waiver = {**matched[0].as_dict(), "status": "expired"}
                 findings.append(f)
     if model is not None or env is not None:
@@ -1510,7 +1543,7 @@ def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> li
         ks = keys.setdefault(c.rule, set())
         ks.update(k for k in (c.subject, c.model, c.group) if k)
         ks.update(ctx.members.get(c.model or "", ()))
-    return [u for u in uses if u.matched or u.waiver.node in keys.get(u.waiver.rule, ())]
+    return [u for u in uses if u.matched or u.names() & keys.get(u.waiver.rule, set())]
 
 
 def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
@@ -1524,26 +1557,26 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
     mine = [u for u in uses if u.waiver.rule == f.rule]
     if not mine:
         return [], False
-    live = [u for u in mine if u.status != "expired"]
+    live = [u for u in mine if not u.expired]
     keys = {f.subject, f.model, f.group, *f.aliases} - {None}
     about = ctx.provenance_versions(f.subject) if f.subject.startswith("run:") and any(
-        u.waiver.node != f.subject for u in mine) else []
+        f.subject not in u.names() for u in mine) else []
     if len(about) > 1:
         per_version = [{v, *ctx.members.get(v, ()), ctx.group_of(v)} - {None} for v in about]
         keys = {f.subject}.union(*per_version)
-        direct = [u for u in live if u.waiver.node == f.subject]
-        cover = [next((u for u in live if u.waiver.node in ks), None) for ks in per_version]
+        direct = [u for u in live if f.subject in u.names()]
+        cover = [next((u for u in live if u.names() & ks), None) for ks in per_version]
         if direct:
             return direct[:1], True
         if all(c is not None for c in cover):
             return list({id(c): c for c in cover if c is not None}.values()), True
     else:
-        hit = next((u for u in live if u.waiver.node in keys), None)
+        hit = next((u for u in live if u.names() & keys), None)
         if hit is not None:
             return [hit], True
-    expired = next((u for u in mine if u.status == "expired" and u.waiver.node in keys), None)
+    expired = next((u for u in mine if u.expired and u.names() & keys), None)
     return ([expired] if expired is not None else []), False
 
 
 __all__ = ["AuditContext", "AuditReport", "Check", "Existed", "Finding", "Outcome", "WaiverUse",
-           "check_rules", "parse_time", "run_audit", "short"]
+           "check_rules", "parse_time", "run_audit", "short", "waiver_names"]

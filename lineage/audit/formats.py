@@ -205,10 +205,10 @@ class _Waivers:
     @staticmethod
     def _status(w: Any) -> str:
         st = {"used": "green", "expired": "red", "unused": "dim"}[w.status]
-        return f"[{st}]{w.status}[/]"
+        return f"[{st}]{w.label}[/]"
 
     def _cells(self, w: Any) -> tuple[str, ...]:
-        return (w.status, w.waiver.rule, w.waiver.node, w.waiver.owner, str(w.waiver.expires),
+        return (w.label, w.waiver.rule, w.waiver.node, w.waiver.owner, str(w.waiver.expires),
                 w.waiver.reason)
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
@@ -430,7 +430,7 @@ def render_markdown(report: AuditReport) -> str:
         out += ["### Waivers", "", "| Status | Rule | Node | Owner | Expires | Reason |",
                 "|---|---|---|---|---|---|"]
         for w in report.waivers:
-            out.append(f"| {w.status} | `{w.waiver.rule}` | `{_md(w.waiver.node)}` | "
+            out.append(f"| {w.label} | `{w.waiver.rule}` | `{_md(w.waiver.node)}` | "
                        f"{_md_text(w.waiver.owner)} | {w.waiver.expires} | "
                        f"{_md_text(w.waiver.reason)} |")
         out.append("")
