@@ -184,8 +184,19 @@ def _tracked_files(root: Path, limit: int = 64) -> list[Path]:
     return [root / p for p in paths[:limit]]
 
 
+# the report format an --output file's name asks for, when --format is not given
+_BY_SUFFIX = ((".sarif", "sarif"), (".sarif.json", "sarif"), (".json", "json"),
+              (".xml", "junit"), (".md", "markdown"), (".markdown", "markdown"))
+
+
+def _format_of(output: Path) -> str | None:
+    name = output.name.lower()
+    return next((fmt for suffix, fmt in _BY_SUFFIX if name.endswith(suffix)), None)
+
+
 @app.command()
 def audit(
+    command: typer.Context,
     location: str | None = typer.Argument(
         None, metavar="LOCATION", show_default=False,
         help="For --source datahub-lite: the Lite file; for datahub-rest: the GMS URL "
@@ -203,7 +214,8 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     output: Path | None = typer.Option(None, "--output", "-o", show_default=False, metavar="FILE",
                                        help="Write the report to FILE instead of stdout (- is "
-                                            "stdout)."),
+                                            "stdout). Without --format, FILE's extension "
+                                            "chooses it: .sarif, .json, .xml (junit), .md."),
     fail_on: str = typer.Option(
         "low", "--fail-on", metavar="SEVERITY",
         help="Exit 1 when a finding is at or above: critical | high | medium | low | info | "
@@ -230,7 +242,7 @@ def audit(
     Examples:
       lineage audit
       lineage audit --model churn --env prod --fail-on high
-      lineage audit --format sarif -o audit.sarif        # GitHub code scanning
+      lineage audit -o audit.sarif                       # GitHub code scanning (SARIF)
       lineage audit --format junit -o audit.xml          # CI test tab
       lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
@@ -246,6 +258,9 @@ def audit(
         output = None
     with handle_errors():
         fmt_ = "json" if as_json else _choice(fmt, FORMATS, "format")
+        given = command.get_parameter_source("fmt")
+        if output is not None and not as_json and (given is None or given.name == "DEFAULT"):
+            fmt_ = _format_of(output) or fmt_  # -o audit.sarif writes SARIF, not the table
         fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")
         src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
         # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
@@ -308,7 +323,8 @@ def audit(
         typer.echo(rendered, nl=False)
     if output is not None:
         err_console.print(f"wrote {fmt_} report to {output}: {len(report.findings)} finding(s), "
-                          f"{len(report.waived)} waived")
+                          f"{len(report.waived)} waived", soft_wrap=True, markup=False,
+                          highlight=False)  # a path is never broken mid-name
     if fmt_ != "table" or output is not None:  # the table on the terminal says them itself
         for note in report.warnings:  # a CI job writing JUnit or SARIF to a file sees them
             from rich.text import Text
