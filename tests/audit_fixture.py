@@ -89,6 +89,9 @@ class System:
     ghost_approval: bool = False
     retired_v1_deploy: bool = False
     prod_retired: bool = False
+    # a later assessment lowering the tier after the deployment: by the run's user ("author")
+    # or by someone independent ("independent")
+    downgrade: str | None = None
 
 
 def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
@@ -154,6 +157,13 @@ def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
                      next_review=_iso(now + timedelta(days=s.review_in_days)),
                      record_file=f"governance/{n}/risk.yaml")
         fx.edge(EdgeKind.ASSESSES, ra, gid)
+        if s.downgrade is not None:
+            ra2 = fx.node(NodeKind.RISK_ASSESSMENT, f"risk_assessment:{n}-ra2",
+                          model_group=gid, tier="minimal", rationale="narrower use",
+                          assessor="ada" if s.downgrade == "author" else "erin@example.com",
+                          assessed_at=_iso(now - timedelta(days=5)),
+                          next_review=_iso(now + timedelta(days=s.review_in_days)))
+            fx.edge(EdgeKind.ASSESSES, ra2, gid)
     deployed = now - timedelta(days=10)
     dep = fx.node(NodeKind.DEPLOYMENT, f"deployment:{n}:prod:{_iso(deployed)}", model=v2,
                   environment="prod", deployed_at=_iso(deployed), deployed_by="ci",
@@ -264,6 +274,9 @@ def _planted(prefix: str) -> list[tuple[System, Any]]:
          lambda i: {("monitoring-active", i["alert"])}),
         (System(ids_of("opaque"), tier="limited", docs=()),
          lambda i: {("transparency-notice", i["v1"]), ("transparency-notice", i["v2"])}),
+        (System(ids_of("downgraded"), tier="limited", downgrade="author"),
+         lambda i: {("risk-downgrade-independent",
+                     i["group"].replace("model_group:", "risk_assessment:") + "-ra2")}),
         (System(ids_of("ghost"), tier="minimal", ghost_approval=True),
          lambda i: {("lineage-continuity", i["group"].replace("model_group:", "model:")
                      + "@v9.9.9")}),
@@ -274,6 +287,7 @@ def _repair(s: System) -> System:
     healthy = System(s.name, tier=s.tier or "minimal")
     healthy.prod_retired = s.tier == "unacceptable"
     healthy.retired_v1_deploy = s.retired_v1_deploy
+    healthy.downgrade = "independent" if s.downgrade else None
     if s.staging_approvals is not None:
         healthy.staging_approvals = APPROVERS
     return healthy

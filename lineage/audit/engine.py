@@ -53,6 +53,26 @@ class Existed(NamedTuple):
     node: str
 
 
+class Moved(NamedTuple):
+    """A registration tag moved to another commit (:meth:`AuditContext.artifact`): when (the
+    moved tag's date; None when unknown), the tag, and the commits it left and now names."""
+
+    at: datetime | None
+    tag: str
+    old_commit: str
+    new_commit: str
+
+
+class Artifact(NamedTuple):
+    """A version's artifact as it is now (:meth:`AuditContext.artifact`): its content hashes
+    (empty when unknown), the data nodes holding them and, when a registration tag moved, the
+    latest move."""
+
+    hashes: frozenset[str]
+    nodes: tuple[str, ...]
+    moved: Moved | None
+
+
 class FilterError(ConfigError):
     """A ``--model`` / ``--env`` filter that selects nothing to audit (:func:`check_filters`):
     a usage error, apart from a policy that does not hold (a :class:`ConfigError` too)."""
@@ -513,7 +533,7 @@ class AuditContext:
                 *(a for a in idx.ids("alert") if not self.alert_raised(a))}
         return self.__dict__["_made_later"]  # type: ignore[no-any-return]
 
-    def version_since(self, version: str) -> Existed | None:
+    def version_since(self, version: str, at: datetime | None = None) -> Existed | None:
         """When the version class (any spelling of it) existed by the earliest evidence the
         graph holds of it, and what that evidence is: a member's ``created_at`` (a GTO tag's
         date, an MLflow version's creation, the end of the run a record made it in), the
@@ -524,8 +544,70 @@ class AuditContext:
         None, so that nothing is judged by it, when the version has none of these dates
         (the store's writing alone says nothing: a store built after the fact writes
         everything at once), or when a commit it names has no known time (a commit git never
-        showed, a catalog that keeps no commit times): the version may be as old as that."""
+        showed, a catalog that keeps no commit times): the version may be as old as that.
+
+        When a registration tag moved the version to other content (:meth:`artifact`), the
+        evidence is that of the content it names now (:meth:`_content_since`) — for ``at``
+        (a deployment's time) at or after the move, or without ``at``; a deployment made
+        before the move is of the earlier content, judged by all the evidence as before."""
+        if self.made_current(version, at):
+            return self._memo("since-now", version, self._content_since)  # type: ignore[no-any-return]
         return self._memo("since", version, self._version_since)  # type: ignore[no-any-return]
+
+    def artifact(self, version: str) -> Artifact:
+        """The version's artifact as it is now: for a GTO version, the data version on its
+        ``artifact`` edge from the commit its registration tag names now (DVC writes the
+        commit on the edge), else the version's ``artifact_hash``; and the latest move of a
+        registration tag (its old ``tagged`` edge carries ``moved_to``), whose content is
+        what the version names since."""
+        return self._memo("artifact", version, self._artifact)  # type: ignore[no-any-return]
+
+    def _artifact(self, version: str) -> Artifact:
+        idx = self.idx
+        hashes: set[str] = set()
+        nodes: list[str] = []
+        moves: list[Moved] = []
+        for m in self.members.get(version, [version]):
+            if m not in idx.attrs:
+                continue
+            a = idx.a(m)
+            tagged = idx.sources(m, "tagged")
+            now = {c.removeprefix("commit:").lower() for c, e in tagged if not e.get("moved_to")}
+            for c, e in tagged:
+                if e.get("moved_to"):
+                    at = parse_time(e.get("moved_at")) or parse_time(a.get("created_at"))
+                    moves.append(Moved(at, str(e.get("tag") or short(m)),
+                                       c.removeprefix("commit:"), str(e["moved_to"])))
+            current = [d for d, e in idx.sources(m, "artifact")
+                       if now and str(e.get("commit") or "").lower() in now]
+            found = [(d, ref.hash) for d in current
+                     if (ref := idx.refs.get(d)) is not None and ref.hash]
+            if found:
+                nodes += [d for d, _ in found]
+                hashes.update(h for _, h in found if h)
+            elif isinstance(a.get("artifact_hash"), str) and a["artifact_hash"]:
+                hashes.add(a["artifact_hash"])
+        moved = max(moves, key=lambda mv: (mv.at or datetime.min.replace(tzinfo=UTC), mv.tag),
+                    default=None)
+        return Artifact(frozenset(hashes), tuple(sorted(set(nodes))), moved)
+
+    def produced_hashes(self, run: str, version: str) -> set[str]:
+        """The content hashes of the artifacts of ``version`` the run wrote: its outputs that
+        are an artifact of a spelling of the version (empty when the run says none)."""
+        members = set(self.members.get(version, [version]))
+        out = set()
+        for d, _ in self.idx.targets(run, "output"):
+            ref = self.idx.refs.get(d)
+            if ref is not None and ref.hash and any(
+                    m in members for m, _ in self.idx.targets(d, "artifact")):
+                out.add(ref.hash)
+        return out
+
+    def made_current(self, version: str, at: datetime | None = None) -> bool:
+        """The version's content at ``at`` (default: now) is the one its moved registration
+        tag names: the tag moved (:meth:`artifact`) by then, or when is unknown."""
+        moved = self.artifact(version).moved
+        return moved is not None and (at is None or moved.at is None or at >= moved.at)
 
     def _version_since(self, version: str) -> Existed | None:
         idx = self.idx
@@ -562,6 +644,47 @@ class AuditContext:
             if (t := self._first_written(m)) is not None:
                 seen.append(Existed(t, f"the store's first writing of {short(m)}", m))
         return min(seen)
+
+    def _content_since(self, version: str) -> Existed | None:
+        """When the content a moved registration tag names existed, by the evidence of that
+        content alone: the commits the tag names now and that added its current artifact,
+        its registration there, the move itself, and the start of a run that wrote those
+        bytes. What the version named before the move (its old commit and artifact, the
+        runs that made them, the store's first writing of it) is no evidence of it."""
+        idx = self.idx
+        art = self.artifact(version)
+        moved = art.moved
+        assert moved is not None
+        said = f"its tag {moved.tag} moved to commit {moved.new_commit[:12]}"
+        seen: list[Existed] = []
+        if moved.at is not None:
+            seen.append(Existed(moved.at, said, f"commit:{moved.new_commit.lower()}"))
+        commits: dict[str, str] = {}
+        for m in self.members.get(version, [version]):
+            if m not in idx.attrs:
+                continue
+            t = parse_time(idx.a(m).get("created_at"))
+            if t is not None and (moved.at is None or t >= moved.at):
+                seen.append(Existed(t, f"{short(m)} registered again ({said})", m))
+            for c, e in idx.sources(m, "tagged"):
+                if not e.get("moved_to"):
+                    commits.setdefault(c, f"commit {{}} its moved tag {moved.tag} names")
+        for d in art.nodes:
+            ref = idx.refs.get(d)
+            if ref is not None and ref.first_commit:
+                commits.setdefault(f"commit:{ref.first_commit.lower()}",
+                                   f"commit {{}} that added its current artifact {ref.hash}")
+        for c, what in commits.items():
+            ref = idx.refs.get(c)
+            t = parse_time(ref.time) if ref is not None else None
+            if t is None:
+                return None  # a commit of unknown time: the content may be that old
+            seen.append(Existed(t, what.format(c.removeprefix("commit:")[:12]), c))
+        for r in self.runs(version):
+            if art.hashes & self.produced_hashes(r, version) and (
+                    t := parse_time(idx.a(r).get("start_time"))) is not None:
+                seen.append(Existed(t, f"the start of {r}", r))
+        return min(seen) if seen else None
 
     def alert_raised(self, alert: str) -> bool:
         """The alert had been raised by the audit's clock (its ``at``, or its recording if
@@ -624,6 +747,57 @@ class AuditContext:
         for t, ras in by_group.items():
             latest.setdefault(self.group_canon[t], []).append(max(ras, key=self._assessed_key))
         self.in_force = {g: max(ras, key=self._strictest_key) for g, ras in latest.items()}
+        # each group's assessments by their date (class → [(group, [(key, assessment)])]):
+        # which one was in force at a time (:meth:`tier_since`)
+        self._history: dict[str, list[list[tuple[tuple[datetime, int, str], str]]]] = {}
+        for t, ras in by_group.items():
+            self._history.setdefault(self.group_canon[t], []).append(
+                sorted((self._assessed_key(ra), ra) for ra in ras))
+
+    def assessment_since(self, group: str | None, start: datetime) -> str | None:
+        """The strictest assessment in force at any time from ``start`` until the audit's
+        clock, over the groups of the class: each group's one in force at ``start`` (its
+        latest dated by then) and every later one. A later, lower assessment does not lift
+        what a deployment made under a higher tier owes (a back-dated "minimal" after a
+        "high" deployment leaves it high); the one in force when none is older than
+        ``start``."""
+        if group is None:
+            return None
+        picked: list[str] = []
+        for history in self._history.get(self.group_class(group), []):
+            before = [ra for key, ra in history if key[0] <= start]
+            picked += before[-1:] + [ra for key, ra in history if key[0] > start]
+        return max(picked, key=self._strictest_key, default=None)
+
+    def downgrades(self, group: str) -> list[tuple[str, str]]:
+        """(assessment, the one before it) of the groups of the class where an assessment
+        in force by the audit's clock lowers the tier of the group's assessment before it
+        (a correction's target left out)."""
+        out = []
+        for history in self._history.get(self.group_class(group), []):
+            for (_, before), (key, ra) in zip(history, history[1:], strict=False):
+                if key[1] < self._assessed_key(before)[1]:
+                    out.append((ra, before))
+        return out
+
+    def deployment_tier(self, version: str, deployment: str) -> str:
+        """The tier a deployment is judged by: the strictest in force at any time from when
+        it was made (:meth:`deployed_at`) until the audit's clock (:meth:`assessment_since`)."""
+        return self._memo("deployment_tier", f"{version}\n{deployment}",  # type: ignore[no-any-return]
+                          lambda _: self._tier_of(self.assessment_since(
+                              self.group_of(version), self.deployed_at(deployment))))
+
+    def tier_assessment(self, version: str) -> str | None:
+        """The assessment that sets the version's tier (:meth:`tier`): the strictest in force
+        since its first deployment by the audit's clock, else the one in force now."""
+        deps = self.deployments(version) if version in self.members else []
+        group = self.group_of(version)
+        if deps:
+            return self.assessment_since(group, min(self.deployed_at(d) for d in deps))
+        return self.latest_assessment(group)
+
+    def _tier_of(self, ra: str | None) -> str:
+        return str(self.idx.a(ra).get("tier", "unassessed")) if ra else "unassessed"
 
     def _strictest_key(self, ra: str) -> tuple[int, datetime, str]:
         t, rank, _ = self._assessed_key(ra)
@@ -655,9 +829,14 @@ class AuditContext:
         return str(self.idx.a(ra).get("tier", "unassessed")) if ra else "unassessed"
 
     def tier(self, version: str | None) -> str:
+        """The version's tier: its group class's in force now, or, once it was deployed, the
+        strictest in force at any time since its first deployment (:meth:`tier_assessment`):
+        a later downgrade does not lift the obligations of a deployment made under a higher
+        tier."""
         if version is None:
             return "unassessed"
-        return self._memo("tier", version, lambda v: self.group_tier(self.group_of(v)))  # type: ignore[no-any-return]
+        return self._memo("tier", version,  # type: ignore[no-any-return]
+                          lambda v: self._tier_of(self.tier_assessment(v)))
 
     # -- relations of a version class --------------------------------------------------------
     def _index_attr(self, kind: str, attr: str) -> dict[str, list[str]]:
@@ -993,8 +1172,12 @@ class AuditContext:
                            superseded=True) if gmembers else []
         future = set(self.future_assessments.get(group, ())) if group else set()
         keys = ("tier", "assessed_at", "assessor", "next_review", "annex_iii_area")
+        # the tier a deployment made under a stricter assessment keeps after a downgrade:
+        # ``held_by`` that assessment when it is not the one in force
+        held = self.tier_assessment(v) if v in self.members else ra
         out["risk"] = {"tier": self.tier(v), "assessment": ra,
-                       **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]}}
+                       **{k: idx.a(ra).get(k) if ra else None for k in keys[1:]},
+                       "held_by": held if held != ra else None}
         assessments = []
         for x in sorted(every, key=lambda n: (str(idx.a(n).get("assessed_at") or ""), n)):
             rec = self._explain_record(x, *keys)
@@ -1578,5 +1761,6 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
     return ([expired] if expired is not None else []), False
 
 
-__all__ = ["AuditContext", "AuditReport", "Check", "Existed", "Finding", "Outcome", "WaiverUse",
-           "check_rules", "parse_time", "run_audit", "short", "waiver_names"]
+__all__ = ["Artifact", "AuditContext", "AuditReport", "Check", "Existed", "Finding", "Moved",
+           "Outcome", "WaiverUse", "waiver_names",
+           "check_rules", "parse_time", "run_audit", "short"]

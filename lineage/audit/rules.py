@@ -24,6 +24,8 @@ _SEV_GATE = {"unacceptable": "critical", "high": "critical", "limited": "high",
 _SEV_TRACE = {"unacceptable": "high", "high": "high", "limited": "medium", "minimal": "low",
               "unassessed": "medium"}
 _ACCEPTING = ("approved", "conditional")
+TIER_RANK = {t: i for i, t in enumerate(("unassessed", "minimal", "limited", "high",
+                                         "unacceptable"))}
 
 
 class Person(NamedTuple):
@@ -168,18 +170,30 @@ def _when(t: datetime | None) -> str:
 
 
 def _premature(ctx: AuditContext, version: str | None, approval: str,
-               decided: datetime) -> str | None:
+               decided: datetime, deployed: datetime | None = None) -> str | None:
     """Why an approving decision does not count because it was decided before the version
     it approves existed (:meth:`AuditContext.version_since`, beyond :data:`RECORD_SKEW`),
     else None: an approver cannot have reviewed a model not made yet, and a version number
-    approved in advance says nothing of the content later registered under it."""
+    approved in advance says nothing of the content later registered under it. For a
+    deployment (``deployed``) made after a registration tag moved the version to other
+    content, the version exists from the evidence of that content."""
     if version is None or str(ctx.idx.a(approval).get("decision", "approved")) not in _ACCEPTING:
         return None
-    since = ctx.version_since(version)
+    since = ctx.version_since(version, deployed)
     if since is None or decided + RECORD_SKEW >= since.at:
         return None
-    return (f"approval {_rid(approval)} was decided {_when(decided)}, before {short(version)} "
-            f"existed (first evidence: {since.what}, {_when(since.at)})")
+    return (f"approval {_rid(approval)} was decided {_when(decided)}, before "
+            f"{_what_existed(ctx, version, deployed)} existed (first evidence: {since.what}, "
+            f"{_when(since.at)})")
+
+
+def _what_existed(ctx: AuditContext, version: str, deployed: datetime | None) -> str:
+    """``churn@v2.0.0``, or, deployed after its registration tag moved it to other content,
+    ``churn@v2.0.0's current artifact md5:…``."""
+    hashes = ctx.artifact(version).hashes
+    if ctx.made_current(version, deployed) and hashes:
+        return f"{short(version)}'s current artifact {', '.join(sorted(hashes))}"
+    return short(version)
 
 
 def _in_advance(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
@@ -190,7 +204,7 @@ def _in_advance(ctx: AuditContext, version: str, deployment: str) -> list[tuple[
     for ap in _approvals_for(ctx, version, deployment):
         decided = ctx.trusted_time(ap, "decided_at")
         if decided is not None and decided <= deployed and (
-                why := _premature(ctx, version, ap, decided)) is not None:
+                why := _premature(ctx, version, ap, decided, deployed)) is not None:
             out.append((ap, why))
     return out
 
@@ -224,7 +238,7 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str,
             why.append(f"approval {_rid(ap)} was decided after the deployment "
                        f"({_when(decided)})")
             continue
-        if (early := _premature(ctx, version, ap, decided)) is not None:
+        if (early := _premature(ctx, version, ap, decided, deployed)) is not None:
             why.append(early)
             continue
         dated.append((ap, decided, str(a.get("approver", ""))))
@@ -264,10 +278,11 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
     cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
            f"--role {role}")
     at = _when(ctx.deployed_at(deployment))
-    since = ctx.version_since(version)
+    since = ctx.version_since(version, ctx.deployed_at(deployment))
     # an approval of the version number in advance is no review of the version: say when it
     # existed, when an approval on record was decided before that
-    made = (f" and not before {short(version)} existed ({_when(since.at)}, first evidence: "
+    made = (f" and not before {_what_existed(ctx, version, ctx.deployed_at(deployment))} "
+            f"existed ({_when(since.at)}, first evidence: "
             f"{since.what}: a version approved in advance was not reviewed)"
             if since is not None and _in_advance(ctx, version, deployment) else "")
     return (f"an approval counts only when decided before the deployment ({at}){made}; if {what} "
@@ -287,8 +302,8 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
     an approval for that version and environment (or for the deployment itself), decided
     before the deployment, that its approver did not withdraw and no correction superseded."""
     for v in ctx.versions(unharvested=True):
-        tier = ctx.tier(v)
         for d in ctx.deployments(v):
+            tier = ctx.deployment_tier(v, d)
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
             approvals = _approvals_for(ctx, v, d)
@@ -296,31 +311,62 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
             if ok:
                 yield ctx.passed(d, tier, **kw)
                 continue
-            gone = [ap for ap in _approvals_for(ctx, v, d, superseded=True)
-                    if ap not in approvals]
-            fixes: list[str] = []
-            for ap in gone:
-                by = ctx.superseded_by(ap)
-                fixes += by
-                said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})"
-                                 for b in sorted(by))
-                why.append(f"approval {_rid(ap)} was superseded by {said}")
-            wrong = _misdirected(ctx, v, d)
-            why += [reason for _, reason in wrong]
-            refused = _foreign_corrections(ctx, approvals)
-            why += [reason for _, reason in refused]
-            # the earliest evidence of the version, when an approval came before it
-            since = ctx.version_since(v)
-            first = [since.node] if since is not None and _in_advance(ctx, v, d) else []
-            if not approvals and not gone and not wrong:
+            more, evidence, on_record = _not_counted(ctx, v, d, approvals)
+            why += more
+            if not on_record:
                 msg = f"{short(v)} was deployed to {env} with no approval on record"
             else:
                 msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
                        + "; ".join(sorted(why)))
-            yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *gone, *sorted(fixes),
-                                                     *(ap for ap, _ in wrong),
-                                                     *(c for c, _ in refused), *first],
+            yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *evidence],
                              remediation=_approve_fix(ctx, v, d), **kw)
+
+
+def _not_counted(ctx: AuditContext, v: str, d: str,
+                 approvals: list[str]) -> tuple[list[str], list[str], bool]:
+    """Why the approvals on record for deployment ``d`` of ``v`` that :func:`_decide` does
+    not see do not count — superseded by a correction, naming the deployment but approving
+    another version or environment, for another deployment, a correction by someone else —
+    with their evidence (and the version's first evidence when one was decided in advance
+    of it), and whether any approval is on record at all."""
+    why: list[str] = []
+    gone = [ap for ap in _approvals_for(ctx, v, d, superseded=True) if ap not in approvals]
+    fixes: list[str] = []
+    for ap in gone:
+        by = ctx.superseded_by(ap)
+        fixes += by
+        said = ", ".join(f"{_rid(b)} ({ctx.idx.a(b).get('decision', '…')})" for b in sorted(by))
+        why.append(f"approval {_rid(ap)} was superseded by {said}")
+    wrong = _misdirected(ctx, v, d)
+    why += [reason for _, reason in wrong]
+    refused = _foreign_corrections(ctx, approvals)
+    why += [reason for _, reason in refused]
+    # the earliest evidence of the version, when an approval came before it
+    since = ctx.version_since(v, ctx.deployed_at(d))
+    first = [since.node] if since is not None and _in_advance(ctx, v, d) else []
+    evidence = [*gone, *sorted(fixes), *(ap for ap, _ in wrong), *(c for c, _ in refused),
+                *first]
+    return why, evidence, bool(approvals or gone or wrong)
+
+
+def _authors(ctx: AuditContext, version: str) -> list[tuple[Person, str]]:
+    """Who wrote the training code or ran the runs that produced ``version`` (a run's
+    ``user``, the author of its code commit), each with the node that says so."""
+    authors: list[tuple[Person, str]] = []
+    for run in ctx.runs(version):
+        if (p := person(ctx.idx.a(run).get("user"))) is not None:
+            authors.append((p, run))
+        commits = {c for c, _ in ctx.idx.sources(run, "code")}
+        sha = ctx.idx.a(run).get("commit")
+        if sha:
+            commits.add(f"commit:{sha.lower()}")
+        for c in sorted(commits):
+            ref = ctx.idx.refs.get(c)
+            if ref is None:
+                continue
+            if (p := person(ref.author_email, ref.author_name)) is not None:
+                authors.append((p, c))
+    return authors
 
 
 @rule("four-eyes", "Four-eyes approval (independent approvers)",
@@ -331,31 +377,19 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
     """A deployment needs as many distinct approvers (and roles) as the policy requires for its
     tier and environment, not counting the author of the training commit or the run's user."""
     for v in ctx.versions(unharvested=True):
-        tier = ctx.tier(v)
-        authors: list[tuple[Person, str]] = []  # who wrote the code / ran the run, evidence
-        for run in ctx.runs(v):
-            if (p := person(ctx.idx.a(run).get("user"))) is not None:
-                authors.append((p, run))
-            commits = {c for c, _ in ctx.idx.sources(run, "code")}
-            sha = ctx.idx.a(run).get("commit")
-            if sha:
-                commits.add(f"commit:{sha.lower()}")
-            for c in commits:
-                ref = ctx.idx.refs.get(c)
-                if ref is None:
-                    continue
-                if (p := person(ref.author_email, ref.author_name)) is not None:
-                    authors.append((p, c))
+        authors = _authors(ctx, v)
         for d in ctx.deployments(v):
+            tier = ctx.deployment_tier(v, d)
             env = ctx.idx.a(d).get("environment")
             kw = {"model": v, "environment": env}
-            approvals = _decide(ctx, _approvals_for(ctx, v, d), d, v)[0]
+            on_record = _approvals_for(ctx, v, d)
+            approvals, not_counted = _decide(ctx, on_record, d, v)
             if not approvals:
                 continue  # deployment-approved reports it
             # approvals of the version before it existed are no review of it: said (with the
             # version's first evidence) when the ones that count fall short
             early = _in_advance(ctx, v, d)
-            since = ctx.version_since(v)
+            since = ctx.version_since(v, ctx.deployed_at(d))
             first = [ap for ap, _ in early] + ([since.node] if early and since else [])
             req = ctx.policy.requirement(tier, env)
             others: list[str] = []
@@ -388,16 +422,18 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
                                 f"{req.count}")
             if missing_roles:
                 problems.append(f"no approval by role(s) {', '.join(missing_roles)}")
-            if problems:
-                problems += sorted(why for _, why in early)
             if not problems:
                 yield ctx.passed(d, tier, **kw)
                 continue
+            # why the other approvals on record do not count (as deployment-approved says):
+            # in advance of the version, withdrawn, for another deployment, superseded …
+            reasons, evidence, _ = _not_counted(ctx, v, d, on_record)
+            problems += sorted(dict.fromkeys([*not_counted, *reasons]))
             role = missing_roles[0] if missing_roles else "…"
             more = max(req.count - len(independent), 1 if missing_roles else 0)
             yield ctx.failed(
                 d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
-                evidence=[d, *approvals, *conflict_ev, *first],
+                evidence=[d, *approvals, *conflict_ev, *first, *evidence],
                 remediation=_approve_fix(ctx, v, d, role, more,
                                          who="not the author of its code or run"),
                 **kw)
@@ -416,7 +452,11 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
         runs = ctx.runs(v)
         unfinished = [r for r in runs if not finished(ctx.idx.a(r))]
         if runs and len(unfinished) < len(runs):
-            yield ctx.passed(v, tier, model=v)
+            other = _other_bytes(ctx, v, [r for r in runs if r not in unfinished])
+            if other is None:
+                yield ctx.passed(v, tier, model=v)
+            else:
+                yield other
         elif runs:
             seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
             said = ", ".join(f"{short(r)}: " + (
@@ -441,6 +481,36 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                 remediation=f"record the training run: lineage record run --model "
                             f"{short(v)}=<model path> --commit <sha> --input <data path>  (or log it to MLflow with the "
                             "model version's run_id)")
+
+
+def _other_bytes(ctx: AuditContext, v: str, runs: list[str]) -> Outcome | None:
+    """The finding when no finished run that produced ``v`` wrote the content its artifact
+    has now (a registration tag moved to other bytes, a file swapped under the version),
+    compared where both are known: the run's output that is an artifact of the version and
+    the version's current artifact (:meth:`AuditContext.artifact`); else None."""
+    art = ctx.artifact(v)
+    made = {r: ctx.produced_hashes(r, v) for r in runs}
+    if not art.hashes or not all(made.values()) or any(h & art.hashes for h in made.values()):
+        return None
+    now = ", ".join(sorted(art.hashes))
+    moved = art.moved
+    how = (f" (tag {moved.tag} moved from commit {moved.old_commit[:12]} to "
+           f"{moved.new_commit[:12]}{f' on {_when(moved.at)}' if moved.at else ''})"
+           if moved is not None else "")
+    said = "; ".join(f"{r} produced {', '.join(sorted(hs))}" for r, hs in sorted(made.items()))
+    name, _, version = short(v).rpartition("@")
+    back = (f"; or, if the move was a mistake, put the tag back: git tag -f -a "
+            f"{shlex.quote(moved.tag)} {moved.old_commit[:12]} -m … && lineage harvest"
+            if moved is not None else "")
+    return ctx.failed(
+        v, ctx.tier(v), f"{short(v)}: no run that produced it made its current artifact: "
+                        f"{said}; {short(v)}'s artifact is now {now}{how}",
+        evidence=[*ctx.members[v], *runs, *art.nodes,
+                  *([f"commit:{moved.new_commit.lower()}"] if moved else [])], model=v,
+        remediation=f"the version names bytes no recorded run produced: register them as a "
+                    f"new version of {name or short(v)} and record the run that trained them "
+                    f"(lineage record run --model {name or short(v)}@<new version>=<path> …), "
+                    f"then approve and deploy that version{back}")
 
 
 # The status each run source gives a run that finished: MLflow's FINISHED (others: SCHEDULED,
@@ -623,6 +693,62 @@ def risk_tier_set(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.passed(g, tier, group=g)
 
 
+@rule("risk-downgrade-independent", "Risk tier lowered only by someone independent",
+      articles=("EU AI Act Art. 9",), controls=("ISO/IEC 42001 A.5.2",),
+      severity={"unacceptable": "critical", "high": "high", "limited": "medium",
+                "minimal": "low", "unassessed": "medium"})
+def risk_downgrade_independent(ctx: AuditContext) -> Iterator[Outcome]:
+    """A risk assessment that lowers a system's tier (below the group's assessment before it)
+    is not made by the author of its models' training code or the user of their runs, and
+    does not drop the Annex III area the assessment before it named without a rationale.
+    The subject's tier is the one it lowered."""
+    idx = ctx.idx
+    downgraded = {g: found for g in sorted(ctx.group_members) if (found := ctx.downgrades(g))}
+    versions: dict[str, list[str]] = {}
+    if downgraded:
+        for v in ctx.versions():
+            if (g := ctx.group_of(v)) in downgraded:
+                versions.setdefault(g, []).append(v)
+    for g, found in downgraded.items():
+        authors = [a for v in versions.get(g, []) for a in _authors(ctx, v)]
+        for ra, before in found:
+            a, b = idx.a(ra), idx.a(before)
+            tier, lower = str(b.get("tier")), str(a.get("tier"))
+            problems: list[str] = []
+            ev = [ra, before]
+            me = person(str(a.get("assessor") or ""))
+            hits = [n for p, n in authors if me is not None and same_person(me, p)]
+            if hits:
+                problems.append(f"it is made by {a.get('assessor')}, the author of the "
+                                f"training code/run of {short(g)} "
+                                f"({', '.join(sorted(set(hits))[:3])})")
+                ev += sorted(set(hits))
+            area = b.get("annex_iii_area")
+            if area and not a.get("annex_iii_area"):
+                why = (f"rationale: {a.get('rationale')!r}" if a.get("rationale")
+                       else "without a rationale")
+                said = (f"it drops the Annex III area {area!r} of {_rid(before)} ({why})")
+                if not a.get("rationale"):
+                    problems.append(said)
+                elif problems:
+                    problems.append(said)
+            if not problems:
+                yield ctx.passed(ra, tier, group=g)
+                continue
+            name = short(g)
+            yield ctx.failed(
+                ra, tier, f"risk assessment {_rid(ra)} lowers model group {name} from {tier} "
+                f"({_rid(before)}) to {lower}: " + "; ".join(problems)
+                + f"; deployments made under {tier} are still audited at {tier}",
+                evidence=ev, group=g,
+                remediation=f"have the lower tier reviewed by someone independent of the "
+                            f"model's development; if it stands, they record it (lineage "
+                            f"record assessment --group {name} --tier {lower} --assessor "
+                            f"<independent reviewer> --annex-iii … --rationale … --prop "
+                            f"supersedes={_rid(ra)}); if not, correct it (… --tier {tier} "
+                            f"--prop supersedes={_rid(ra)})")
+
+
 @rule("prohibited-not-deployed", "No deployment of a prohibited (unacceptable-risk) system",
       articles=("EU AI Act Art. 5",), controls=(), tiers=("unacceptable",),
       severity={"unacceptable": "critical", "high": "critical", "limited": "critical",
@@ -631,13 +757,15 @@ def prohibited_not_deployed(ctx: AuditContext) -> Iterator[Outcome]:
     """A version of a system assessed at a prohibited tier has no active deployment (the tiers
     the policy applies this rule to are the prohibited ones)."""
     for v in ctx.versions(unharvested=True):
-        tier = ctx.tier(v)
         live = [d for d in ctx.deployments(v) if ctx.active(d)]
         if not live:
-            yield ctx.passed(v, tier, model=v)
+            yield ctx.passed(v, ctx.tier(v), model=v)
             continue
+        # a live deployment made under a prohibited tier stays prohibited after a downgrade
+        d0 = max(live, key=lambda d: TIER_RANK.get(ctx.deployment_tier(v, d), 0))
+        tier = ctx.deployment_tier(v, d0)
         envs = sorted({str(ctx.idx.a(d).get("environment")) for d in live})
-        ra = ctx.latest_assessment(ctx.group_of(v))
+        ra = ctx.assessment_since(ctx.group_of(v), ctx.deployed_at(d0))
         yield ctx.failed(
             v, tier, f"{short(v)} is assessed {tier}-risk but deployed to {', '.join(envs)}",
             evidence=[v, *live, ra or ""], model=v,

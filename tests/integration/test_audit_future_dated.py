@@ -41,10 +41,19 @@ def test_an_assessment_dated_after_the_audit_date_does_not_lower_the_tier(demo: 
     after = findings(demo, "--rule", "four-eyes", "--rule", "high-risk-docs")
     assert [(f["rule"], f["subject"], f["tier"]) for f in after] == \
         [(f["rule"], f["subject"], f["tier"]) for f in before]
-    # on the day it was made, it counts
+    # on the day it was made, it is in force; churn@v1.1.0, deployed under the high tier
+    # before it, is still audited at high (a later downgrade does not lift what that
+    # deployment owes), and show says which assessment holds the tier
     res = runner.invoke(app, ["audit", "-C", str(demo), "--as-of", "2026-06-02", "--format",
                               "json", "--rule", "high-risk-docs"])
+    assert res.exit_code == 1, res.output
+    assert {f["tier"] for f in json.loads(res.stdout)["findings"]} == {"high"}
+    res = runner.invoke(app, ["show", "churn@v1.1.0", "-C", str(demo), "--as-of",
+                              "2026-06-02", "--json"])
     assert res.exit_code == 0, res.output
+    risk = json.loads(res.stdout)["governance"]["risk"]
+    assert (risk["assessment"], risk["tier"], risk["held_by"]) == (
+        "risk_assessment:churn-later", "high", "risk_assessment:churn-2026")
 
 
 def test_a_group_assessed_only_in_the_future_is_unassessed(demo: Path) -> None:

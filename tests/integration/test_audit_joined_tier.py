@@ -1,7 +1,8 @@
 """Model groups joined by `same_as` versions (a GTO artifact and an MLflow registered model of
 another name, same artifact hash) are one AI system with one risk tier: the strictest of the
 groups' own latest assessments. A newer, lower assessment under the other name — registering
-the prohibited model's artifact as "nice" and assessing "nice" minimal — does not lower it."""
+the prohibited model's artifact as "nice" and assessing "nice" minimal — does not lower it;
+nor does a later reassessment of its own name lift a deployment made while it was prohibited."""
 
 from __future__ import annotations
 
@@ -37,9 +38,17 @@ def test_a_newer_lower_assessment_of_a_joined_name_does_not_lower_the_tier(
         assert f"model:{ban}@3" in {f.subject, *f.aliases} and f.tier == "unacceptable", f
         assert f"risk_assessment:{ban}-ra" in f.evidence
     store.close()
-    # the strictest stays in force until the system is reassessed under its own name
+    # reassessed under its own name: the canary deployment, made while the system was
+    # prohibited, stays a finding (a later downgrade does not lift what a deployment made
+    # under a stricter tier owes) ...
     again = fx.node(NodeKind.RISK_ASSESSMENT, "risk_assessment:ban-again",
                     model_group=f"model_group:{ban}", tier="minimal", assessor="dana@example.com",
                     assessed_at=_iso(fx.now - timedelta(hours=1)))
     fx.edge(EdgeKind.ASSESSES, again, f"model_group:{ban}")
+    [f] = run_audit(fx.graph(), now=fx.now, rules=["prohibited-not-deployed"]).findings
+    assert f.tier == "unacceptable" and f"risk_assessment:{ban}-ra" in f.evidence, f
+    # ... unless the prohibited assessment was wrong: a correction supersedes it
+    fx.node(NodeKind.RISK_ASSESSMENT, again, model_group=f"model_group:{ban}", tier="minimal",
+            assessor="dana@example.com", assessed_at=_iso(fx.now - timedelta(hours=1)),
+            properties={"supersedes": f"{ban}-ra"})
     assert run_audit(fx.graph(), now=fx.now, rules=["prohibited-not-deployed"]).findings == []
