@@ -27,7 +27,9 @@ Incremental: the watermark is the map of tag refs; when it is unchanged nothing 
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
 the store keeps only what changed; a version or deployment no tag derives any more is marked
 deregistered (in no stage) / retired (a deleted tag), a moved registration tag marks its old
-`tagged` edge, and a deployment whose stage tag names another version than before has the old
+`tagged` edge (``moved_to`` the new commit, ``moved_at`` the moved tag's date,
+``registered_at`` the old tag's: the audit reads the version's content as new from the move;
+the DVC harvester's ``artifact`` edges carry the commit of each content), and a deployment whose stage tag names another version than before has the old
 version's ``deployed_as`` edge withdrawn.
 """
 
@@ -281,12 +283,23 @@ class GtoHarvester:
                 old_commit, new_commit = a.get("commit"), new.attrs.get("commit")
                 if old_commit and new_commit and old_commit != new_commit \
                         and of_this_repo(old_commit):
+                    moved_at = new.attrs.get("created_at")
                     ctx.report.warn("gto", f"tag {tag or n.id} moved from {old_commit[:12]} to "
-                                    f"{new_commit[:12]} since the last harvest: {n.id} now "
-                                    "names the new commit (the old one stays in the trail)",
+                                    f"{new_commit[:12]} since the last harvest"
+                                    f"{f' (re-tagged {moved_at})' if moved_at else ''}: {n.id} "
+                                    "now names the new commit and its artifact there (the old "
+                                    "commit stays in the trail). For the audit the version's "
+                                    "content is new from then: a run that produced the earlier "
+                                    "artifact does not count for it (model-has-run), nor do "
+                                    "approvals decided before the new content existed for its "
+                                    "deployments since (deployment-approved, four-eyes); "
+                                    "register new bytes as a new version instead",
                                     commit=new_commit)
+                    # when it moved, and when the tag it replaced registered the old content:
+                    # the audit reads the version's content as made at the move
                     yield Edge.make(EdgeKind.TAGGED, commit_id(old_commit), n.id, tag=tag,
-                                    moved_to=new_commit)
+                                    moved_to=new_commit, moved_at=moved_at,
+                                    registered_at=a.get("created_at"))
                 continue
             in_stage = bool(a.get("stage") or props.get("stages"))
             # deprecation is the artifact's: a version kept for the trail follows it

@@ -235,6 +235,9 @@ def test_deleted_and_moved_tags_are_marked_not_kept_current(git_repo: GitRepo) -
     assert any("churn#staging#1 is gone" in w for w in warns), warns
     assert any("churn@v1.1.0 is gone" in w for w in warns), warns
     assert any("churn@v1.0.0 moved from" in w for w in warns), warns
+    # the warning says what a move means for the audit
+    [moved] = [w for w in warns if "churn@v1.0.0 moved from" in w]
+    assert "model-has-run" in moved and "deployment-approved" in moved, moved
     store = api.open_store(git_repo.path)
     try:
         v11 = store.get_node("model:churn@v1.1.0")
@@ -252,6 +255,10 @@ def test_deleted_and_moved_tags_are_marked_not_kept_current(git_repo: GitRepo) -
         assert v10 is not None and v10.attrs["commit"] == c3
         tagged = {(e.source, e.target): e.attrs for e in store.iter_edges(EdgeKind.TAGGED)}
         assert tagged[(f"commit:{c1}", "model:churn@v1.0.0")]["moved_to"] == c3
+        # when it moved (the new tag's date) and when the old tag had registered the version
+        old = tagged[(f"commit:{c1}", "model:churn@v1.0.0")]
+        assert old["moved_at"] == v10.attrs["created_at"]
+        assert old["registered_at"] < old["moved_at"]
         assert "moved_to" not in tagged[(f"commit:{c3}", "model:churn@v1.0.0")]
         assert (f"commit:{c2}", "model:churn@v1.1.0") in tagged  # the trail keeps it
         assert store.verify().ok
