@@ -344,34 +344,13 @@ def recorded(idx: Any, nid: str) -> dict[str, Any]:
 
 
 # -- approvals four-eyes does not count ------------------------------------------------------------
-def _authors(ctx: Any, v: str) -> list[tuple[Any, str]]:
-    """Who wrote the training code or ran the training run(s) of the version ``v``, with the
-    run or commit that says so: the people whose approval the four-eyes rule does not count
-    as independent (it reads them the same way: the run's ``user``, the authors of its code
-    commits; one person however spelled, :func:`lineage.audit.rules.person`)."""
-    from lineage.audit.rules import person
-
-    out: list[tuple[Any, str]] = []
-    for run in ctx.runs(v):
-        if (p := person(ctx.idx.a(run).get("user"))) is not None:
-            out.append((p, run))
-        commits = {c for c, _ in ctx.idx.sources(run, "code")}
-        sha = ctx.idx.a(run).get("commit")
-        if sha:
-            commits.add(f"commit:{sha.lower()}")
-        for c in sorted(commits):
-            ref = ctx.idx.refs.get(c)
-            if ref is not None and (p := person(ref.author_email, ref.author_name)) is not None:
-                out.append((p, c))
-    return out
-
-
 def _independence(ctx: Any, v: str, facts: dict[str, Any]) -> None:
     """Marks the approvals whose approver wrote the version's training code or ran its run:
     ``author_of`` on each approval (that run or commit, else None) and, on each deployment,
     ``not_independent``: the approvals that count for it (``deployment-approved``) that the
-    four-eyes rule does not count as independent approvers."""
-    from lineage.audit.rules import person, same_person
+    four-eyes rule does not count as independent approvers — by the rule's own reading of who
+    the authors are and who is one person."""
+    from lineage.audit.rules import _authors, person, same_person
 
     authors = _authors(ctx, v)
 
