@@ -35,7 +35,7 @@ import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -1304,18 +1304,22 @@ def missing_document(uri: str, repo_root: StrPath, *, where: str = "",
 
 
 def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | None = None,
-                   line: int | None = None,
-                   missing_ok: bool = True) -> tuple[DocumentRecord, str | None]:
+                   line: int | None = None, missing_ok: bool = True,
+                   held_by: HeldBy | None = None) -> tuple[DocumentRecord, str | None]:
     """Fill in / check the content hash of a repo-relative document, from the work tree:
     what ``lineage record document`` (:func:`emit`) pins when it records it.
 
     Returns the record (with ``content_hash`` set when the file exists) and a warning text
     when its content cannot be pinned (a URL is not fetched: no warning). A given hash that
-    differs from the file is an InputError. A path naming no file is a warning, or with
-    ``missing_ok=False`` an InputError (with a did-you-mean): a record of a document that is
-    not there pins nothing, yet would count as the document. Harvested record files are
-    pinned from git instead (``connectors.harvesters.records``: a recorded document is not
-    compared with the work tree again) and checked by :func:`check_files`.
+    differs from the file is an InputError — unless ``held_by`` (``(uri, content_hash)`` →
+    the commit whose version of the file has that content, or None: git's history, which the
+    core does not read) names a commit holding it: then the record pins that earlier version
+    (a correction of a record made before the file changed), and the warning says which
+    commit holds it; the same for a file deleted since. A path naming no file is a warning,
+    or with ``missing_ok=False`` an InputError (with a did-you-mean): a record of a document
+    that is not there pins nothing, yet would count as the document. Harvested record files
+    are pinned from git instead (``connectors.harvesters.records``: a recorded document is
+    not compared with the work tree again) and checked by :func:`check_files`.
     """
     path = document_path(record.uri, repo_root)
     if path is None:
@@ -1330,24 +1334,59 @@ def check_document(record: DocumentRecord, repo_root: StrPath, *, file: str | No
     if path.is_dir():
         return record, (f"document {record.uri} is a folder, not a file: its content is not "
                         "pinned (name the document's file)")
+    given = record.content_hash
     if not path.is_file():
+        held = _held_version(record, held_by, None)
+        if held is not None:  # deleted since: the version a commit holds, given by its hash
+            return held
         if not missing_ok:
             message, hint = missing_document(record.uri, repo_root,
                                              where=" in the repository")
             raise InputError(message, file=file, line=line, field="uri", hint=hint)
         return record, f"document {record.uri} is not in the repository; its content is not pinned"
-    given = record.content_hash
     algo = given.split(":", 1)[0] if given else "sha256"
     actual = document_hash(path, algo)
     if actual is None:
         return record, f"document {record.uri}: cannot check a {algo} hash"
     if given and given.lower() != actual:
+        held = _held_version(record, held_by, actual)
+        if held is not None:
+            return held
+        if held_by is None:  # the work tree only
+            raise InputError(
+                f"content_hash does not match {record.uri} (file has {actual})", file=file,
+                line=line, field="content_hash",
+                hint=f"record the document as it is ({actual}); to record an earlier version "
+                     "of it, check that version out first")
         raise InputError(
-            f"content_hash does not match {record.uri} (file has {actual})", file=file,
-            line=line, field="content_hash",
-            hint=f"record the document as it is ({actual}); to record an earlier version "
-                 "of it, check that version out first")
+            f"content_hash {given} is no version of {record.uri}: neither the file ({actual} "
+            "now) nor any commit of the repository has that content", file=file, line=line,
+            field="content_hash",
+            hint=f"check the hash: the file as it is now has {actual} (or leave the hash out "
+                 "to record it as it is); an earlier version is pinned by the hash a commit "
+                 f"holds (`git log --all -- {record.uri}`), a version never committed cannot "
+                 "be")
     return record.model_copy(update={"content_hash": actual}), None
+
+
+# ``(uri, content_hash)`` → the commit whose version of the repository file has that content
+HeldBy = Callable[[str, str], str | None]
+
+
+def _held_version(record: DocumentRecord, held_by: HeldBy | None,
+                  actual: str | None) -> tuple[DocumentRecord, str] | None:
+    """``record`` pinned to the version of its file a commit holds (``held_by``), with the
+    note saying which; None when no commit holds its ``content_hash`` (or none is given)."""
+    given = record.content_hash
+    if not given or held_by is None:
+        return None
+    sha = held_by(record.uri, given.lower())
+    if sha is None:
+        return None
+    now = f"the work tree's file has {actual} now" if actual else "it is no file any more"
+    return (record.model_copy(update={"content_hash": given.lower()}),
+            f"document {record.uri}: content_hash {given.lower()} is the file as commit "
+            f"{sha} holds it ({now}): the record pins that version")
 
 
 def _file_check(record: DocumentRecord, repo_root: Path, stored: str | None) -> str | None:
@@ -1963,7 +2002,8 @@ class EmitResult:
 
 
 def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
-         file: StrPath | None = None, allow_new: bool = False) -> EmitResult:
+         file: StrPath | None = None, allow_new: bool = False,
+         held_by: HeldBy | None = None) -> EmitResult:
     """Append ``record`` to the event log and the graph; optionally write it as a file.
 
     The event payload holds the record itself (``record_kind``, ``record``, ``node``). With
@@ -1979,6 +2019,13 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     stay. ``allow_new`` records either without a word (a version registered after the
     record, in CI). A record the store already holds (completed, or given again) is not
     checked: its names are recorded.
+
+    A document's ``content_hash`` is checked against its file as it is; ``held_by`` (``(uri,
+    content_hash)`` → a commit holding that content, e.g. ``functools.partial(
+    connectors.harvesters.records.commit_holding, root)``, as ``lineage record document``
+    passes) also accepts the version of the file a commit holds (:func:`check_document`). A
+    run whose model versions a registry names with other bytes than it recorded (a tag moved
+    since) is recorded with a warning (:func:`registry_disagreements`).
     """
     from lineage import api
     from lineage.config import load_config
@@ -1990,7 +2037,7 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     if isinstance(record, DocumentRecord):
         # a document is a file when it is recorded: a path naming none pins nothing
         record, doc_warning = check_document(record, root, file="command line",
-                                             missing_ok=False)
+                                             missing_ok=False, held_by=held_by)
         warnings += [doc_warning] if doc_warning else []
     store = api.open_store(root, cfg)
     try:
@@ -2024,6 +2071,8 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
                 # the run's data ids keep that name: say it as the harvest and track_run do
                 warnings.append(shallow_identity_message(str(repository)))
             facts = to_facts(record, record_file=rel, repository=repository, node_id=nid)
+            # a registry naming other bytes than the run recorded: said, not refused
+            warnings += registry_disagreements(store, record, nid, facts)
             payload: dict[str, Any] = {"record_kind": record.kind,
                                        "record": canonical(record), "node": nid}
             if rel:
@@ -2066,8 +2115,9 @@ def recorded_clash(store: Store, nid: str, facts: list[Node | Edge], *,
     lacks may be added (a deployment's retirement completes it), the identical record again
     changes nothing, where a record was written (``record_file``, ``source``) is provenance,
     not content, and a deployment another source (GTO) describes is that source's to say.
-    What identifies a model version a run produced is compared whichever source stored it
-    (:func:`version_bytes_clash`). A run follows its life cycle (:func:`run_clash_of`);
+    The bytes of the model versions a run produced are compared with what records pinned
+    and their registry (:func:`model_version_clashes`). A run follows its life cycle
+    (:func:`run_clash_of`);
     ``earlier_ok`` accepts a record of an earlier state of it (a file written when it started).
     """
     old = store.get_node(nid)
@@ -2248,34 +2298,213 @@ def run_merged(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 _VERSION_PINS = (("artifact_hash",), ("commit",))
 
 
-def model_version_clash(store: Store, facts: list[Node | Edge]
-                        ) -> tuple[Node, Node, dict[str, Any]] | None:
-    """The first model version a run's ``facts`` produce that the store already holds with
-    other bytes: (stored node, the run's node, the fields that differ with their stored
-    values), else None.
+@dataclass(frozen=True)
+class VersionPin:
+    """Who says which bytes a model version has: a run record whose output is the version's
+    artifact (``run``, its record ``file``), or the version's node as a registry describes it
+    now (``registry``: GTO's tag at a commit — its artifact there, as the DVC harvester reads
+    it —, MLflow …). ``field`` is ``artifact_hash``, or ``commit`` for a version a registry
+    describes without a hash."""
 
-    A model version is identified by group + version and is immutable (DESIGN §3), whoever
-    registered it (GTO, DVC, an earlier run): a run may re-state its artifact hash (a retry)
-    or produce a version nobody has seen, not give it other bytes. The same bytes re-stated
-    from another commit are the same version (its commit stays the stored one:
-    :func:`keep_recorded_versions`); only a version stored without a hash is pinned by its
-    commit.
+    field: str
+    value: str
+    run: str | None = None
+    file: str | None = None
+    registry: str | None = None
+    tag: str | None = None
+    commit: str | None = None
+    registered_at: str | None = None
+
+    def source(self) -> str:
+        """Who said it, for a message: ``run run:lineage:x (governance/run/x.yaml)``, ``GTO
+        tag churn@v1.0.0 at commit <sha>``."""
+        if self.run is not None:
+            return f"run {self.run}" + (f" ({self.file})" if self.file else "")
+        if self.registry == "gto" and self.tag:
+            where = f"GTO tag {self.tag}"
+        else:
+            where = f"the {self.registry} registry" if self.registry else "the lineage store"
+        return where + (f" at commit {self.commit}" if self.commit else "")
+
+
+def recorded_pins(store: Store, mid: str) -> list[VersionPin]:
+    """What run records pinned of the model version ``mid``: the content hash of each
+    recorded run's output that is the version's artifact (``lineage record run --model
+    NAME@VERSION=PATH``, ``run.log_model``, a run file's ``models``), oldest run first. Only
+    records say this: a registry's view of the version (its node's ``artifact_hash``, which
+    the DVC harvester rewrites with the artifact at the commit the tag names now) is
+    :func:`registry_pin`."""
+    rows = store.conn.execute(
+        "SELECT o.source, json_extract(d.attrs, '$.hash'), "
+        "json_extract(r.attrs, '$.properties.record_file') FROM edges a "
+        "JOIN edges o ON o.target = a.source AND o.kind = ? "
+        "JOIN nodes d ON d.id = a.source LEFT JOIN nodes r ON r.id = o.source "
+        "WHERE a.target = ? AND a.kind = ? AND o.source >= ? AND o.source < ? "
+        "ORDER BY coalesce(json_extract(r.attrs, '$.end_time'), ''), o.source",
+        (str(EdgeKind.OUTPUT), mid, str(EdgeKind.ARTIFACT), f"run:{RUN_SOURCE}:",
+         f"run:{RUN_SOURCE};"))
+    return [VersionPin("artifact_hash", str(h), run=str(run),
+                       file=str(file) if isinstance(file, str) else None)
+            for run, h, file in rows.fetchall() if isinstance(h, str)]
+
+
+def registry_pin(node: Node) -> VersionPin | None:
+    """What the stored model version ``node`` pins its bytes with, and who said it: a
+    registry (``registry`` GTO, MLflow …: its tag, the commit it names, when it registered the
+    version) or, for a version only run records describe, the run that first recorded it."""
+    a = node.attrs
+    pin = next((p[0] for p in _VERSION_PINS if a.get(p[0]) is not None), None)
+    if pin is None:
+        return None
+    registry = a.get("registry")
+    props = a.get("properties")
+    tag = props.get("gto_tag") if isinstance(props, dict) else None
+    commit = str(a["commit"]) if a.get("commit") else None
+    if registry in (None, RUN_SOURCE):  # described by a run record alone (no output path)
+        run = f"run:{RUN_SOURCE}:{a['run_id']}" if a.get("run_id") else None
+        return VersionPin(pin, str(a[pin]), run=run,
+                          commit=None if run is not None else commit)
+    created = a.get("created_at")
+    return VersionPin(pin, str(a[pin]), registry=str(registry), commit=commit,
+                      tag=str(tag) if tag else None,
+                      registered_at=str(created) if created else None)
+
+
+@dataclass(frozen=True)
+class VersionClash:
+    """A model version a run record produces that ``pin`` says has other bytes.
+    ``refused``: the record may not be written (it gives a recorded version other bytes);
+    else the registry disagrees with what the run recorded (a warning, and the audit's
+    ``model-has-run`` finding)."""
+
+    model: Node
+    pin: VersionPin
+    refused: bool
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model.attrs.get('group') or ''}@{self.model.attrs.get('version') or ''}"
+
+    @property
+    def says(self) -> Any:
+        return self.model.attrs.get(self.pin.field)
+
+    def warning(self, run: str) -> str:
+        """The registry disagreement, said: the tag (commit) and both hashes."""
+        path = self.model.attrs.get("artifact_uri")
+        return (f"model version {self.ref}: {self.pin.source()} names artifact hash "
+                f"{self.pin.value}; run {run} recorded it with {self.says}"
+                + (f" ({path})" if path else "")
+                + ": the registry now names other bytes than the run that produced the "
+                  "version; the audit reports it (model-has-run) until the registration is put "
+                  "back on those bytes, or the new bytes are registered as a new version "
+                  "trained by a recorded run")
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+    return None
+
+
+def model_version_clashes(store: Store, nid: str, facts: list[Node | Edge]
+                          ) -> list[VersionClash]:
+    """The model versions the run ``nid``'s ``facts`` produce that the store says have other
+    bytes (DESIGN §3: a version, group + version, is immutable), each with who says so.
+
+    * What **records pinned** — a recorded run's output that is the version's artifact
+      (:func:`recorded_pins`) — is what the run is compared with: a run may re-state those
+      bytes (a retry) or produce a version nobody has seen, not give it other bytes
+      (refused). A run the store holds as the producer of the version (accepted before: a run
+      file harvested again, the same record again) is compared with its own output only: it
+      never fails because another source changed since.
+    * The **registry's** bytes (the version's node: GTO's tag and its artifact at the commit
+      the tag names *now*, MLflow …) refuse a new run claiming a registered version with
+      other bytes, unless the registry came after the run's bytes: the run is the version's
+      recorded producer (accepted before), re-states bytes a run record pinned, or ended
+      before the registry registered the version (its ``created_at``: a tag moved since, or
+      placed on other bytes). Then the registry disagrees with what the run recorded: not
+      refused (the run was right when it was recorded), and said (:meth:`VersionClash.warning`)
+      — the audit's ``model-has-run`` reports it. A version a registry describes without a
+      hash is pinned by its commit, which only refuses.
     """
+    run_node = next((f for f in facts if isinstance(f, Node) and f.id == nid), None)
+    ended = _time(run_node.attrs.get("end_time")) if run_node is not None else None
+    out: list[VersionClash] = []
     for f in facts:
         if not (isinstance(f, Node) and f.kind == NodeKind.MODEL):
             continue
+        accepted = store.conn.execute(
+            "SELECT 1 FROM edges WHERE source=? AND target=? AND kind=?",
+            (nid, f.id, str(EdgeKind.PRODUCED))).fetchone() is not None
+        pins = recorded_pins(store, f.id)
+        if accepted:  # its own pin only: what it recorded then
+            pins = [p for p in pins if p.run == nid]
+        mine = f.attrs.get("artifact_hash")
         old = store.get_node(f.id)
-        if old is None:
+        stored = registry_pin(old) if old is not None else None
+        if stored is not None and stored.registry is None:
+            # a version only run records describe: its node says what the first run recorded
+            if not pins and not accepted and mine is not None:
+                pins = [stored]
+            stored = None
+        matched = False
+        if mine is not None and pins:
+            matched = any(p.value == mine for p in pins)
+            if not matched:
+                out.append(VersionClash(f, pins[0], refused=True))
+                continue
+        if stored is None:
             continue
-        clash = version_bytes_clash(old, f)
-        if clash:
-            return old, f, clash
+        says = f.attrs.get(stored.field)
+        if says is None or says == stored.value:
+            continue
+        registered = _time(stored.registered_at)
+        before = ended is not None and registered is not None and ended < registered
+        if accepted or matched or before:
+            if stored.field == "artifact_hash":  # a commit of its own is no other bytes
+                out.append(VersionClash(f, stored, refused=False))
+            continue
+        out.append(VersionClash(f, stored, refused=True))
+    return out
+
+
+def model_version_clash(store: Store, facts: list[Node | Edge]
+                        ) -> tuple[Node, Node, dict[str, Any]] | None:
+    """The first model version the run's ``facts`` produce that :func:`model_version_clashes`
+    refuses: (stored node, the run's node, the field that differs with the value that pins
+    it), else None."""
+    run = next((f for f in facts if isinstance(f, Node) and f.kind == NodeKind.RUN), None)
+    if run is None:
+        return None
+    for c in model_version_clashes(store, run.id, facts):
+        if c.refused:
+            old = store.get_node(c.model.id) or c.model
+            return old, c.model, {c.pin.field: c.pin.value}
     return None
+
+
+def registry_disagreements(store: Store, record: _Record, nid: str,
+                           facts: list[Node | Edge]) -> list[str]:
+    """The warnings for the model versions a run record produced whose registry names other
+    bytes now (:func:`model_version_clashes`, not refused): each names the tag or registry,
+    its commit and both hashes. Empty for any other record."""
+    if not isinstance(record, RunRecord):
+        return []
+    return [c.warning(nid) for c in model_version_clashes(store, nid, facts) if not c.refused]
 
 
 def version_bytes_clash(old: Node, new: Node) -> dict[str, Any]:
     """The fields pinning a model version's bytes that ``new`` states otherwise than ``old``
-    (with ``old``'s values): its artifact hash, or its commit where ``old`` has no hash."""
+    (with ``old``'s values): its artifact hash, or its commit where ``old`` has no hash. Two
+    run records of one harvest (:func:`produced_twice`); the store's versions are compared by
+    :func:`model_version_clashes`."""
     pin = next((p for p in _VERSION_PINS if old.attrs.get(p[0]) is not None), None)
     if pin is None:
         return {}
@@ -2316,25 +2545,33 @@ def next_version(version: str) -> str:
     return m.group(1) + ".".join(map(str, parts))
 
 
-def _model_version_conflict(store: Store, record: RunRecord, facts: list[Node | Edge], *,
-                            file: str | None, line_of: Callable[[str], int] | None,
-                            ) -> InputError | None:
-    found = model_version_clash(store, facts)
-    if found is None:
+def _model_version_conflict(store: Store, record: RunRecord, nid: str,
+                            facts: list[Node | Edge], *, file: str | None,
+                            line_of: Callable[[str], int] | None) -> InputError | None:
+    """The error for the first model version the run gives other bytes than records pinned
+    or its registry names (:func:`model_version_clashes`), naming who says which bytes."""
+    clash = next((c for c in model_version_clashes(store, nid, facts) if c.refused), None)
+    if clash is None:
         return None
-    old, new, clash = found
-    group = str(old.attrs.get("group") or new.attrs.get("group") or "")
-    version = str(old.attrs.get("version") or new.attrs.get("version") or "")
-    ref = f"{group}@{version}"
-    stored_hash = old.attrs.get("artifact_hash") or "no artifact hash"
-    stored_commit = old.attrs.get("commit") or "unknown"
-    field = next(iter(clash))
-    says = new.attrs.get(field)
+    pin, new = clash.pin, clash.model
+    group = str(new.attrs.get("group") or "")
+    version = str(new.attrs.get("version") or "")
     path = new.attrs.get("artifact_uri")
-    what = "hash" if field == "artifact_hash" else "commit"
-    message = (f"model version {ref} is already recorded with artifact hash {stored_hash} "
-               f"(commit {stored_commit}): this run says its {what} is {says}"
-               + (f" ({path})" if path and field == "artifact_hash" else ""))
+    if pin.field == "artifact_hash":
+        said = "already recorded" if pin.registry is None else "registered"
+        also = ""
+        if pin.registry is None:  # the registry saying the same bytes: said too
+            stored = store.get_node(new.id)
+            reg = registry_pin(stored) if stored is not None else None
+            if reg is not None and reg.registry is not None and reg.value == pin.value:
+                also = f", and registered with it by {reg.source()}"
+        message = (f"model version {clash.ref} is {said} with artifact hash {pin.value} by "
+                   f"{pin.source()}{also}: this run says its hash is {clash.says}"
+                   + (f" ({path})" if path else ""))
+    else:
+        message = (f"model version {clash.ref} is registered at commit {pin.value}, without "
+                   f"an artifact hash, by {replace(pin, commit=None).source()}: this run "
+                   f"says its commit is {clash.says}")
     new_ref = f"{group}@{next_version(version)}"
     if file is None:
         spec = f"--model {new_ref}={path}" if path else f"--model {new_ref}=PATH"
@@ -2388,7 +2625,8 @@ def recorded_conflict(store: Store, record: _Record, nid: str, facts: list[Node 
     clash = recorded_clash(store, nid, facts, earlier_ok=earlier_ok)
     if not clash:
         if isinstance(record, RunRecord):  # the model versions it produced are immutable too
-            return _model_version_conflict(store, record, facts, file=file, line_of=line_of)
+            return _model_version_conflict(store, record, nid, facts, file=file,
+                                            line_of=line_of)
         return None
 
     def shown(v: Any) -> str:
@@ -2587,7 +2825,9 @@ __all__ = [
     "missing_document", "same_named_files", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
     "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
-    "keep_recorded_versions", "model_version_clash", "next_version", "produced_twice",
+    "keep_recorded_versions", "model_version_clash", "model_version_clashes", "next_version",
+    "produced_twice", "recorded_pins", "registry_disagreements", "registry_pin",
+    "VersionClash", "VersionPin", "HeldBy",
     "recorded_clash",
     "foreign_correction", "recorded_clash_of", "recorded_conflict", "said_otherwise",
     "ENDED", "NOT_ENDED", "RUN_STATUSES", "is_url", "metric_json", "normalize_uri", "run_clash_of",

@@ -16,7 +16,11 @@ record`` — may complete it (fields it lacked) but not change it; a change is a
 file, line and field, as ``lineage record`` refuses it (:func:`lineage.records.recorded_clash`).
 Where a record is written (``record_file``) is provenance and may change. A run recorded when
 it started (RUNNING) is completed by the record of its end; the file written when it started
-is its earlier state, not a change (:func:`lineage.records.run_clash_of`).
+is its earlier state, not a change (:func:`lineage.records.run_clash_of`). The model versions
+a run produced are compared with what records pinned of them, not with the versions' nodes,
+whose artifact hash the DVC harvester rewrites with the artifact at the commit the GTO tag
+names now: a registry naming other bytes than a run recorded (a tag moved since) is a warning,
+said once, never a failed harvest (:func:`lineage.records.model_version_clashes`).
 
 A document record pins the content of its file it was recorded with, never the file as it is
 now: the ``content_hash`` it gives; else the hash the store holds for it (computed when it was
@@ -73,6 +77,7 @@ from lineage.records import (
     produced_twice,
     record_files,
     recorded_conflict,
+    registry_disagreements,
     repository_of,
     run_merged,
     run_progress,
@@ -262,6 +267,8 @@ class RecordsHarvester:
                 runs.append((facts, f"{rec.file}:{rec.line_of('models')}"))
             if error is not None:
                 raise error
+            if isinstance(record, RunRecord):
+                self._disagreements(ctx, rec, record, nid, facts)
             # a model version a run re-states keeps its commit, run and time as recorded
             # a run's end completes the run stored when it started (metrics merged), or read
             # in another file of this harvest (the file of its start), whichever comes first
@@ -294,6 +301,24 @@ class RecordsHarvester:
                     ctx.report.warn(self.name, u.warning(), file=rec.file,
                                     line=rec.line_of(u.field), field=u.field)
 
+    def _disagreements(self, ctx: HarvestContext, rec: _Entry, record: RunRecord, nid: str,
+                       facts: list[Node | Edge]) -> None:
+        """A warning for each model version the run produced whose registry names other
+        bytes than the run recorded (a GTO tag moved since, or placed on other bytes:
+        :func:`lineage.records.registry_disagreements`), said once — by the harvest that first
+        sees it — since run files are read again by every harvest: the audit's model-has-run
+        keeps reporting it."""
+        said = registry_disagreements(ctx.store, record, nid, facts)
+        if not said:
+            return
+        keys = {f"{nid}\0{text}": text for text in said}
+        seen = ctx.store.cache_get_many(_DISAGREEMENTS, keys)
+        for key, text in keys.items():
+            if key not in seen:
+                ctx.report.warn(self.name, text, file=rec.file, line=rec.line_of("models"),
+                                field="models")
+        ctx.store.cache_put_many(_DISAGREEMENTS, [(k, True) for k in keys if k not in seen])
+
     @staticmethod
     def _run_state(node: Node, states: dict[str, dict[str, Any]]) -> Node:
         """The run ``node`` merged with what this harvest's earlier records of it said: the
@@ -305,6 +330,8 @@ class RecordsHarvester:
 
 
 _ALWAYS = ("document", "run")
+# the registry disagreements a harvest said (a run's, with the hashes): said once
+_DISAGREEMENTS = "records:registry-disagreements"
 
 
 @dataclass
@@ -384,10 +411,8 @@ class _DocumentPins:
             return None
         if algo not in ("sha256", "md5"):
             return f"document {record.uri}: cannot check a {algo} hash"
-        shas = self._git("log", "--all", "--format=%H", "--no-renames", "--", record.uri)
-        for data in _cat(self.root, [f"{sha}:{record.uri}" for sha in (shas or "").split()]):
-            if data is not None and document_hash_of(data, algo) == given:
-                return None
+        if commit_holding(self.root, record.uri, given) is not None:
+            return None
         return (f"no version of {record.uri} has content_hash {record.content_hash} (neither "
                 "the work tree nor a commit): the record pins content the repository does "
                 "not hold; check the hash, or commit that version of the document")
@@ -440,6 +465,34 @@ class _DocumentPins:
         except (OSError, subprocess.SubprocessError):
             return None  # no commit yet, no git: nothing read from history
         return out.stdout.decode("utf-8", "replace")
+
+
+def commit_holding(root: Path, uri: str, content_hash: str) -> str | None:
+    """The oldest commit, of any branch or tag (``git log --all``), whose version of the
+    repository file ``uri`` has ``content_hash`` (``sha256:…`` or ``md5:…``, hashed as
+    :func:`lineage.records.document_hash` hashes a file: :func:`document_hash_of`) — the
+    commit the joins pin a document with that content to (*defines*); None when no commit
+    holds it, for another algorithm, or when git cannot say. What ``lineage record document
+    --content-hash`` accepts for a file changed since, and what the harvest checks a new
+    record's ``content_hash`` against."""
+    from lineage.records import normalize_uri
+
+    given = content_hash.lower()
+    algo = given.split(":", 1)[0]
+    if algo not in ("sha256", "md5"):
+        return None
+    path = normalize_uri(uri)
+    try:
+        log = subprocess.run(["git", "--literal-pathspecs", "-C", str(root), "log", "--all",
+                              "--reverse", "--format=%H", "--no-renames", "--", path],
+                             capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None  # no commit yet, no git: nothing read from history
+    shas = log.stdout.decode("utf-8", "replace").split()
+    for sha, data in zip(shas, _cat(root, [f"{sha}:{path}" for sha in shas]), strict=True):
+        if data is not None and document_hash_of(data, algo) == given:
+            return sha
+    return None
 
 
 def document_hash_of(data: bytes, algo: str = "sha256") -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -29,6 +29,9 @@ from lineage.cli.common import (
     repo_path,
 )
 from lineage.cli.main import app
+
+if TYPE_CHECKING:
+    from lineage.records import HeldBy
 
 record_app = typer.Typer(
     name="record",
@@ -185,7 +188,7 @@ def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
 
 def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo: Path | None,
           write_file: bool, as_json: bool, warnings: list[str] | None = None, *,
-          allow_new: bool = False) -> None:
+          allow_new: bool = False, held_by: HeldBy | None = None) -> None:
     from lineage.errors import InputError
     from lineage.records import UnknownNameError, emit, validate_data
 
@@ -195,7 +198,7 @@ def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo
         try:
             record = validate_data(clean, file="command line", line=None)
             result = emit(record, repo_path(repo), write_file=write_file,
-                          allow_new=allow_new)
+                          allow_new=allow_new, held_by=held_by)
         except UnknownNameError as exc:
             # every problem at once: the other names it does not know are said with the typo
             _print_warnings([*(warnings or []), *_unknown_named(ctx, exc.warnings, exc.new)])
@@ -436,7 +439,9 @@ def document(
     group: str | None = typer.Option(None, "--model-group", "--group", "-g",
                                      help="Model group name."),
     title: str | None = typer.Option(None, help="Title."),
-    content_hash: str | None = typer.Option(None, help="sha256:… (computed for repo files)."),
+    content_hash: str | None = typer.Option(
+        None, help="sha256:… (computed for repo files). Given, it names the file as it is or "
+        "as a commit holds it (an earlier version)."),
     at: str | None = typer.Option(None, help="ISO time it was issued (default: none, it "
                                   "counts from when it is recorded)."),
     record_id: str | None = IdOpt, prop: list[str] | None = PropOpt,
@@ -452,18 +457,26 @@ def document(
       lineage record document --type model_card --uri docs/model_card.md \\
           --model churn@v1.1.0
     """
+    from functools import partial
+
+    from connectors.harvesters.records import commit_holding
     from lineage.api import find_repo_root
     from lineage.errors import InputError
     from lineage.hashing import repo_path as pin_path
     from lineage.records import is_url, missing_document
 
+    held_by: HeldBy | None = None
     if not is_url(uri) and uri.strip():
         with handle_errors():
             # read as --input and --model are: from the current folder, recorded
             # relative to the repository (outside it: by its absolute path)
             root = find_repo_root(repo_path(repo))
             uri, inside = pin_path(root, uri)
-            if not (root / uri if inside else Path(uri)).exists():
+            # a --content-hash is the file as it is, or a version of it a commit holds
+            # (the audit's correction of a record made before the file changed)
+            held_by = partial(commit_holding, root) if inside else None
+            if not (root / uri if inside else Path(uri)).exists() and not (
+                    content_hash and held_by is not None and held_by(uri, content_hash)):
                 # a did-you-mean as the user types it, from here (emit would name it from
                 # the repository's root)
                 cwd = Path.cwd()
@@ -475,7 +488,7 @@ def document(
     _emit(ctx, {"kind": "document", "id": record_id, "doc_kind": doc_kind, "uri": uri,
            "content_hash": content_hash, "model": model, "model_group": group, "title": title,
            "at": at},
-          prop, repo, write_file, as_json, allow_new=allow_new)
+          prop, repo, write_file, as_json, allow_new=allow_new, held_by=held_by)
 
 
 @record_app.command("run")
