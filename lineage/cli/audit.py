@@ -242,7 +242,7 @@ def audit(
     Examples:
       lineage audit
       lineage audit --model churn --env prod --fail-on high
-      lineage audit -o audit.sarif                       # GitHub code scanning (SARIF)
+      lineage audit -o audit.sarif      # SARIF, for GitHub code scanning
       lineage audit --format junit -o audit.xml          # CI test tab
       lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
