@@ -18,7 +18,11 @@ transaction, and adds:
   DVC-tracked directory joins the directory's node (``member`` on the edge). The new INPUT edge
   has ``pin: strong``, the DVC ``digest``, and ``via`` = the weakly pinned node it resolves.
   An input whose reported md5 (its weak ``digest``) is another one is not joined (a warning):
-  the run read bytes that commit does not record; nor is one at a commit where DVC does not
+  the run read bytes that commit does not record (an MLflow digest that is an md5, given by
+  the user, is compared too: MLflow computes none from a file's bytes); nor are MLflow runs at
+  one commit whose digests of one path differ (:func:`_digest_clashes`: MLflow's digest hashes
+  a dataframe and cannot be compared with DVC's md5, but at most one of them read what the
+  commit records; a warning naming them, the path, the commit and the digests); nor is one at a commit where DVC does not
   track the path (``dvc remove``: the walk would find what an ancestor recorded) — the commit
   holds no DVC file that could record it, or those it holds are all readable and list no
   entry for it while they do record it where its versions were defined; nor is one at a
@@ -37,7 +41,10 @@ transaction, and adds:
   what the baseline or an ancestor records is not what the experiment read.
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
-  its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:``.
+  its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:`` (not when its
+  ``artifact_hash`` is another one); one the MLflow harvester hashed from its local artifact
+  store (``properties.artifact_hash_by: file``) gets it from the DVC data of this repository
+  with that hash, when one path has it (``joined: hash``).
 * **produced** — an OpenLineage run whose output is a model version's artifact gets the
   PRODUCED edge run → version, on evidence every source sees, never on harvest order: the
   output names the path of the version's artifact (the DVC data node on its ARTIFACT edge, an
@@ -48,7 +55,10 @@ transaction, and adds:
   version's artifact location, the ``source`` it was created from (``models:/m-…``) or
   ``models:/<name>/<version>`` joins it too (``by: uri``). An
   output whose md5 differs is not that version, whatever its commit. Only runs that have ended
-  (COMPLETE, FAIL, ABORT) are joined: a START names the output before its md5 is known.
+  (COMPLETE, FAIL, ABORT) are joined: a START names the output before its md5 is known. A run
+  that started after the version was registered (its ``created_at``: GTO's tag date, MLflow's
+  registration), beyond the audit's tolerance of clock skew (``RECORD_SKEW``), did not produce
+  it, whatever it wrote: no edge, a warning naming run and version.
 * **abbreviated commits** — an OpenLineage run whose ``sourceCodeLocation.version`` is a
   commit abbreviated (``git rev-parse --short``, ``git describe``'s ``…-g<sha>``) gets the
   CODE edge from the one harvested commit it names (``abbrev``; ``dirty`` for ``-dirty``),
@@ -82,13 +92,13 @@ import heapq
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from lineage.model import Edge, EdgeKind, NodeKind
-from lineage.serialize import loads
+from lineage.serialize import loads, utc_iso
 from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
@@ -100,11 +110,16 @@ NAME = "joins"
 # was written since, so a store joined before loses the joins no longer derived (withdrawn).
 # 2: a DVC experiment's inputs are not joined (its dvc.lock's entry without a hash was pinned
 # to the version its baseline recorded); 3: nor is an input its commit's DVC files list with no
-# hash (it was pinned to the version an ancestor recorded)
-RULES_VERSION = "3"
+# hash (it was pinned to the version an ancestor recorded); 4: nor are MLflow runs at one commit
+# that report different digests for one path (all were pinned to the commit's version), a run
+# that started after a version was registered did not produce it (it got PRODUCED), and an
+# MLflow version hashed from its local artifact store gets ARTIFACT from DVC's data of that hash
+RULES_VERSION = "4"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
+# runs whose input digests are MLflow's (a hash of the logged dataframe, not of the file)
+_DIGEST_RUNS: tuple[str, ...] = ("run:mlflow:",)
 MAX_WALK = 200_000  # commits visited per lookup before falling back to commit times
 _PROBES = 3  # defining commits per path read to check its DVC files record it
 
@@ -248,8 +263,8 @@ class _Dvc:
         t = ((c or {}).get("committer") or {}).get("time")
         return str(t) if t else None
 
-    def versions(self, path: str) -> list[tuple[str, str, set[str]]]:
-        """(data id, hash, shas of the commits that introduce it) of every DVC version."""
+    def _paths(self) -> dict[str, list[tuple[str, str, str | None]]]:
+        """path → (data id, hash, first commit) of every DVC data node."""
         if self._by_path is None:  # one pass over the data nodes, in SQL, for all look-ups
             self._by_path = {}
             for nid, p, h, first in self.store.conn.execute(
@@ -258,6 +273,17 @@ class _Dvc:
                 # MLflow / OpenLineage nodes of the same name are not DVC's: md5 only
                 if isinstance(h, str) and h.startswith("md5:") and p:
                     self._by_path.setdefault(str(p), []).append((nid, h, first))
+        return self._by_path
+
+    def with_hash(self, digest: str) -> list[tuple[str, str]]:
+        """(data id, path) of the DVC data nodes of this repository (as named now) whose
+        content hash is ``digest``."""
+        return sorted((nid, p) for p, rows in self._paths().items() for nid, h, _ in rows
+                      if h == digest and nid.startswith(self._prefix()))
+
+    def versions(self, path: str) -> list[tuple[str, str, set[str]]]:
+        """(data id, hash, shas of the commits that introduce it) of every DVC version."""
+        self._by_path = self._paths()
         if path not in self._versions:
             found = []
             rows = self._by_path.get(path, [])
@@ -483,6 +509,9 @@ class JoinsHarvester:
         dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
                            for _s, target, attrs in found if runs[target].get("commit")])
         warned: set[tuple[str, str, str]] = set()  # (run, path, commit) told unhashed
+        clashes = _digest_clashes([(target, str(runs[target].get("commit") or ""), attrs)
+                                   for _s, target, attrs in found])
+        clash_told: set[tuple[str, str]] = set()  # (commit, path) told a clash
         for source, target, attrs in found:
             sha = runs[target].get("commit")
             if not sha:
@@ -523,21 +552,52 @@ class JoinsHarvester:
                                 f"commit {str(sha)[:12]} records {h}: the input stays weakly "
                                 "pinned", commit=str(sha))
                 continue
+            clash = clashes.get((str(sha).lower(), str(attrs["path"])))
+            if clash is not None and target in clash:
+                if (str(sha).lower(), str(attrs["path"])) not in clash_told:
+                    clash_told.add((str(sha).lower(), str(attrs["path"])))
+                    ctx.report.warn(NAME, _clash_message(clash, str(attrs["path"]), str(sha),
+                                                         h), commit=str(sha))
+                continue
             yield Edge.make(EdgeKind.INPUT, did, target, pin="strong", digest=h,
                             path=attrs["path"], member=member, via=source)
 
     def _artifacts(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+        """ARTIFACT edges for MLflow versions: from the DVC version of their repository path
+        at their commit (``joined: commit``) unless the version's artifact hash is another
+        one; else, for a version hashed from its local artifact store, from the DVC data of
+        this repository with that hash when one path has it (``joined: hash``)."""
         models = []
+        hashed: dict[str, str] = {}  # version → the hash lineage computed of its artifact
         for m in ctx.store.iter_nodes(NodeKind.MODEL):
-            path = (m.attrs.get("properties") or {}).get("source_path")
-            sha = m.attrs.get("commit")
-            if path and sha and m.attrs.get("registry") != "gto":
-                models.append((m.id, str(path), str(sha)))
-        dvc.read_recorded([(path, sha) for _, path, sha in models])
-        for mid, path, sha in models:
+            if m.attrs.get("registry") == "gto":
+                continue
+            props = m.attrs.get("properties") or {}
+            path, sha = props.get("source_path"), m.attrs.get("commit")
+            if path and sha:
+                models.append((m.id, str(path), str(sha), m.attrs.get("artifact_hash")))
+            if props.get("artifact_hash_by") == "file" and m.attrs.get("artifact_hash"):
+                hashed[m.id] = str(m.attrs["artifact_hash"])
+        dvc.read_recorded([(path, sha) for _, path, sha, _h in models])
+        joined: set[str] = set()
+        for mid, path, sha, artifact_hash in models:
             hit = dvc.at_commit(path, sha)
-            if hit is not None and hit[2] is None:
-                yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
+            if hit is None or hit[2] is not None:
+                continue
+            if artifact_hash and str(artifact_hash) != hit[1]:
+                # the version's bytes are known, and they are not what the commit records
+                ctx.report.warn(NAME, f"model version {mid[len('model:'):]} has the artifact "
+                                f"hash {artifact_hash}, but its commit {sha[:12]} records "
+                                f"{hit[1]} for {path}: no ARTIFACT edge from that version",
+                                commit=sha)
+                continue
+            joined.add(mid)
+            yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
+        for mid, digest in sorted(hashed.items()):
+            same = dvc.with_hash(digest)
+            if mid not in joined and len({p for _, p in same}) == 1:
+                for did, path in same:
+                    yield Edge.make(EdgeKind.ARTIFACT, did, mid, path=path, joined="hash")
 
     def _produced(self, ctx: HarvestContext, new_artifacts: list[Edge],
                   resolved: dict[str, str]) -> Iterator[Edge]:
@@ -546,8 +606,10 @@ class JoinsHarvester:
         by_uri: dict[str, set[str]] = {}
         hashes: dict[str, set[str]] = {}
         commits: dict[str, str] = {}
+        registered: dict[str, Any] = {}  # version → when it was registered
         for m in ctx.store.iter_nodes(NodeKind.MODEL):
             a = m.attrs
+            registered[m.id] = a.get("created_at")
             if a.get("commit"):
                 commits[m.id] = str(a["commit"]).lower()
             if a.get("artifact_hash"):
@@ -583,13 +645,31 @@ class JoinsHarvester:
             "ORDER BY e.source, e.target")
         outputs: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
         ended: dict[str, str] = {}
+        started: dict[str, Any] = {}
         for rid, _did, path, raw_data, raw_run in rows.fetchall():
             run = loads(raw_run)
             # only once it has ended are a run's outputs final: a harvest that saw its START
             # alone (the output named, its md5 still to come) must not join it by commit
             if str(run.get("status") or "").upper() in _ENDED:
                 ended[rid] = str(run.get("commit") or resolved.get(rid) or "").lower()
+                started[rid] = run.get("start_time")
                 outputs.setdefault((rid, path), []).append(loads(raw_data))
+        # the audit's tolerance of clock skew between the machines that date records
+        from lineage.audit.registry import RECORD_SKEW, parse_time
+
+        late: set[tuple[str, str]] = set()  # (run, version) told
+
+        def existed(rid: str, mid: str) -> bool:
+            """Whether the run started before version ``mid`` was registered: one that started
+            after cannot have produced it, whatever it wrote (clock skew tolerated)."""
+            start, made = parse_time(started.get(rid)), parse_time(registered.get(mid))
+            if start is None or made is None or start <= made + RECORD_SKEW:
+                return True
+            if (rid, mid) not in late:
+                late.add((rid, mid))
+                ctx.report.warn(NAME, _late_message(rid, mid, start, made, RECORD_SKEW))
+            return False
+
         for (rid, path), datasets in outputs.items():
             sha = ended[rid]
             # the md5s the run reports for the file, in any of its datasets of that path (one
@@ -597,13 +677,16 @@ class JoinsHarvester:
             md5s = {h for h in (_md5(d.get("hash")) for d in datasets) if h}
             for mid in sorted(by_path.get(str(path), ()) if path else ()):
                 for h in sorted(md5s & hashes.get(mid, set())):
-                    yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="hash", hash=h, path=path)
-                if not md5s and sha and commits.get(mid) == sha:
+                    if existed(rid, mid):
+                        yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="hash", hash=h,
+                                        path=path)
+                if not md5s and sha and commits.get(mid) == sha and existed(rid, mid):
                     yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="commit", commit=sha,
                                     path=path)
             for where in sorted({_location(d) for d in datasets}):
                 for mid in sorted(by_uri.get(where, ())):
-                    yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="uri", uri=where)
+                    if existed(rid, mid):
+                        yield Edge.make(EdgeKind.PRODUCED, rid, mid, by="uri", uri=where)
 
     def _same_as(self, ctx: HarvestContext, new_artifacts: list[Edge]) -> Iterator[Edge]:
         models = {m.id: m.attrs for m in ctx.store.iter_nodes(NodeKind.MODEL)}
@@ -640,7 +723,51 @@ def _artifact_edges(store: Store, joined: list[Edge]) -> list[Edge]:
     now (``joined``), not those an earlier join derived (they are withdrawn when not derived
     again, and must not give a PRODUCED or SAME_AS edge on their way out)."""
     return [*(e for e in store.iter_edges(EdgeKind.ARTIFACT)
-              if e.attrs.get("joined") != "commit"), *joined]
+              if e.attrs.get("joined") not in ("commit", "hash")), *joined]
+
+
+def _late_message(rid: str, mid: str, start: datetime, made: datetime, skew: timedelta
+                  ) -> str:
+    from lineage.audit.registry import short
+
+    return (f"{rid} started at {utc_iso(start)}, after {short(mid)} was registered "
+            f"({utc_iso(made)}, more than {int(skew.total_seconds() // 60)} minutes "
+            "before): a run that started after the version existed did not produce it, "
+            "whatever it wrote at its artifact's path (a re-run, an evaluation), so it gets no "
+            "PRODUCED edge; a run that trained a new model registers it as a new version")
+
+
+def _digest_clashes(inputs: list[tuple[str, str, dict[str, Any]]]
+                    ) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """(commit, path) → {run: the MLflow digests it reports for the path} where MLflow runs at
+    that commit report different digests for it. MLflow's digest hashes the dataframe a run
+    logged (its first 10,000 rows), not the file, so it cannot be compared with DVC's md5;
+    but two runs at one commit whose digests differ did not read the same data, and at most
+    one of them read what the commit records (the file was changed in the work tree without
+    ``dvc add``): none of them is pinned on the commit's word. Each run's digests of the path
+    are compared as a set: a run logging its train and test splits of one file reports two,
+    and another run logging the same two splits reads what it read. A digest that is an md5
+    (given by the user: MLflow's own are 8 hex digits) is compared with DVC's instead."""
+    found: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for rid, sha, attrs in inputs:
+        digest = attrs.get("digest")
+        if rid.startswith(_DIGEST_RUNS) and sha and isinstance(digest, str) and digest \
+                and _md5(digest) is None:
+            found.setdefault((sha.lower(), str(attrs["path"])), {}).setdefault(
+                rid, set()).add(digest)
+    return {key: by_run for key, by_run in found.items()
+            if len({frozenset(d) for d in by_run.values()}) > 1}
+
+
+def _clash_message(clash: dict[str, set[str]], path: str, sha: str, recorded: str) -> str:
+    runs = "; ".join(f"{rid}: {', '.join(sorted(ds))}" for rid, ds in sorted(clash.items()))
+    return (f"{len(clash)} MLflow runs at commit {sha[:12]} read {path} with different "
+            f"MLflow digests ({runs}): at most one of them read what the commit records "
+            f"({recorded}), and MLflow's digest, a hash of the logged dataframe and not of the "
+            "file, cannot say which (the file was changed without dvc add): their inputs stay "
+            "weakly pinned. Track the data with DVC (dvc add, then commit) before training, or "
+            "record the run with lineage's track_run (from connectors.tracking import "
+            "track_run), which hashes the bytes it reads")
 
 
 # the edges into runs (node ids are kind-prefixed), as a range the target index serves
@@ -694,7 +821,7 @@ def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
         "SELECT e.source, e.target, e.kind, json_extract(r.attrs, '$.commit') FROM edges e "
         "LEFT JOIN nodes r ON r.id = e.target AND e.kind = 'code' WHERE "
         "(e.kind = 'code' AND json_extract(e.attrs, '$.abbrev') IS NOT NULL) OR "
-        "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') = 'commit') OR "
+        "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') IN ('commit', 'hash')) OR "
         "(e.kind = 'produced' AND e.source LIKE 'run:openlineage:%' AND "
         "json_extract(e.attrs, '$.by') IN ('hash', 'commit', 'uri')) OR "
         "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') = 'artifact_hash') "

@@ -33,9 +33,10 @@ def _md5(text: str) -> str:
 
 def _runs_at(r: GitRepo, path: str, *shas: str) -> list[str]:
     """One OpenLineage run reading ``path`` per commit (the first is ``RUN``), each reporting
-    no md5 for it (pin ``none``) and writing model.pkl: its run ids."""
+    no md5 for it (pin ``none``) and writing model.pkl, started before the model was registered
+    (a run that started after did not produce it): its run ids."""
     ids = [f"{RUN[:-2]}f{i}" for i in range(1, len(shas) + 1)]
-    events = [{"eventType": "COMPLETE", "eventTime": "2026-01-05T10:05:00Z",
+    events = [{"eventType": "COMPLETE", "eventTime": "2026-01-01T01:30:00Z",
                "producer": "https://example.com/ci", "run": {"runId": rid},
                "job": {"namespace": "ci", "name": "train", "facets": {"sourceCodeLocation": {
                    "type": "git", "url": "https://example.com/repo", "version": sha}}},
