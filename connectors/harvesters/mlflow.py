@@ -23,13 +23,18 @@ What it yields:
   ``mlflow.source.git.commit`` and an UPSTREAM_RUN edge from its parent run;
 * a data node per MLflow dataset (id from its name; ``path`` where its source says the data
   is, :func:`dataset_location`) with a *weak* INPUT edge (MLflow's digest hashes only the
-  first 10,000 rows); when the dataset's source is a path inside the repository the edge
-  carries that ``path`` so the ``joins`` step can add the *strong* pin from DVC's data node;
+  first 10,000 rows); when the dataset's source is a path inside the repository, or an
+  absolute path of another checkout of it that the run ties to this repository
+  (``mlflow.source.git.repoURL``) and DVC tracks (``CheckoutPaths``, shared with the
+  OpenLineage harvester; a warning where such a path stays unresolved), the edge carries that
+  ``path`` so the ``joins`` step can add the *strong* pin from DVC's data node;
 * a ``model_group`` per registered model (name through ``model_aliases``; ``<workspace>/<name>``
   in an MLflow 3 workspace other than the default: :func:`qualified_name`) and a
   ``model:<name>@<version>`` per version, with PRODUCED (run → version), VERSION_OF and
   PREVIOUS_VERSION edges, version tags, aliases and the artifact hash when a version tag
-  ``artifact_hash`` / ``lineage.artifact_hash`` names it;
+  ``artifact_hash`` / ``lineage.artifact_hash`` names it, else when its artifact is a file or
+  folder of a local artifact store readable here (:func:`artifact_store_hash`); its
+  repository path (``source_path``) resolved as a dataset's is;
 * alias moves: MLflow keeps no alias history, so the harvester keeps the alias map it saw last
   (a watermark) and, when an alias points somewhere new, writes
   ``properties["alias_moved:<alias>@<time seen>"] = "<from> -> <to>"`` on the version that
@@ -80,6 +85,7 @@ from lineage.serialize import loads, now_utc, utc_iso
 from lineage.store import NodeWithdrawal, Withdrawal
 
 if TYPE_CHECKING:
+    from connectors.harvesters.openlineage import CheckoutPaths
     from lineage.plugins import HarvestContext
 
 NAME = "mlflow"
@@ -110,6 +116,10 @@ KNOWN_REVISIONS: tuple[str, ...] = (
 _SKIP_TAGS = frozenset({"mlflow.log-model.history"})
 _OPEN_STATUSES = ("RUNNING", "SCHEDULED")
 ARTIFACT_HASH_TAGS = ("lineage.artifact_hash", "artifact_hash")
+# the run tags naming the repository it ran from: MLflow's (the clone's remote URL), then the
+# one MLflow 1.x wrote
+REPO_URL_TAGS = ("mlflow.source.git.repoURL", "mlflow.gitRepoURL")
+_REPO_TAGS_SQL = ", ".join(f"'{t}'" for t in REPO_URL_TAGS)
 PROMPT_TAG = "mlflow.prompt.is_prompt"  # a registered "model" that is a prompt
 # MLflow 3 workspaces (MLFLOW_ENABLE_WORKSPACES): a registered model's name is unique within
 # its workspace only. One of another workspace than MLflow's default is named
@@ -121,8 +131,9 @@ DEFAULT_WORKSPACE = "default"
 # their source's location. 3: credentials removed from param values. 4: and from artifact URIs.
 # 5: a NaN metric kept as "NaN" (it was left out). 6: a dataset DVC checked out as a symlink
 # is its repository path (it was the .dvc/cache file). 7: a run of an MLflow 3 workspace
-# other than the default names its experiment <workspace>/<name>.
-EMITTER_VERSION = 7
+# other than the default names its experiment <workspace>/<name>. 8: a dataset that is a file
+# of another checkout of this repository is its repository path.
+EMITTER_VERSION = 8
 # what a run node holds from MLflow: an attribute the store holds that MLflow no longer gives
 # (a tag deleted, the git commit tag with it) is written empty, as the store keeps an
 # attribute a new fact leaves out
@@ -282,6 +293,9 @@ class Snapshot:
     versions: list[dict[str, Any]] = field(default_factory=list)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # model → alias → version
     run_commits: dict[str, str] = field(default_factory=dict)  # run uuid → git sha (versions)
+    # run uuid → the repository URL its tags name, and its artifact root (versions' runs)
+    run_repos: dict[str, str] = field(default_factory=dict)
+    run_artifacts: dict[str, str] = field(default_factory=dict)
     watermark: dict[str, Any] = field(default_factory=dict)
 
 
@@ -575,14 +589,25 @@ class SqliteReader:
                 snap.aliases.setdefault(name, {})[alias] = str(version)
 
     def _run_commits(self, snap: Snapshot) -> None:
-        """The git commit of each version's run, from the runs' tags (this tracking store's)."""
+        """The git commit and repository URL of each version's run, from the runs' tags, and
+        its artifact root (this tracking store's)."""
         run_ids = sorted({v["run_uuid"] for v in snap.versions if v["run_uuid"]})
-        if run_ids:
-            marks = ",".join("?" * len(run_ids))
-            for u, sha in self.conn.execute(
-                    f"SELECT run_uuid, value FROM tags WHERE key='mlflow.source.git.commit' "
-                    f"AND run_uuid IN ({marks})", run_ids):
-                snap.run_commits[u] = sha
+        for i in range(0, len(run_ids), 900):
+            chunk = run_ids[i:i + 900]
+            marks = ",".join("?" * len(chunk))
+            for u, key, value in self.conn.execute(
+                    f"SELECT run_uuid, key, value FROM tags WHERE key IN ({_REPO_TAGS_SQL}, "
+                    f"'mlflow.source.git.commit') AND run_uuid IN ({marks}) ORDER BY key",
+                    chunk):
+                if key == "mlflow.source.git.commit":
+                    snap.run_commits[u] = value
+                elif value:
+                    snap.run_repos[u] = value  # mlflow.source.git.repoURL wins (sorted last)
+            for u, uri in self.conn.execute(
+                    f"SELECT run_uuid, artifact_uri FROM runs WHERE run_uuid IN ({marks})",
+                    chunk):
+                if uri:
+                    snap.run_artifacts[u] = uri
 
 
 def qualified_name(workspace: str | None, name: str) -> str:
@@ -751,9 +776,15 @@ class ClientReader:
         by_id = {r["run_uuid"]: r for r in snap.runs}
         for v in snap.versions:
             u = v["run_uuid"]
-            sha = (by_id.get(u) or {}).get("tags", {}).get("mlflow.source.git.commit")
+            tags = (by_id.get(u) or {}).get("tags", {})
+            sha = tags.get("mlflow.source.git.commit")
             if sha:
                 snap.run_commits[u] = sha
+            repo = next((tags[t] for t in REPO_URL_TAGS if tags.get(t)), None)
+            if repo:
+                snap.run_repos[u] = repo
+            if (by_id.get(u) or {}).get("artifact_uri"):
+                snap.run_artifacts[u] = by_id[u]["artifact_uri"]
         snap.versions.sort(key=lambda v: (v["name"], _version_key(v["version"])))
         return snap
 
@@ -1033,6 +1064,55 @@ def repo_relative(source: str | None, repo_root: Path) -> str | None:
     return None if text in (None, "", ".") else text
 
 
+def _local_path(location: str, repo_root: Path) -> Path | None:
+    """The file a local location names (``/x``, ``file:///x``, ``file://host/x``, a path
+    relative to the repository), not resolved; None for a URL of another scheme (``s3://``,
+    ``models:/``, ``runs:/`` …)."""
+    text = location.strip()
+    parts = urlsplit(text)
+    if parts.scheme == "file":
+        text = unquote(parts.path)
+    elif parts.scheme and len(parts.scheme) > 1:
+        return None
+    p = Path(text)
+    return Path(os.path.abspath(p if p.is_absolute() else Path(os.path.abspath(repo_root)) / p))
+
+
+def _local_file(location: str, repo_root: Path) -> Path:
+    return _local_path(location, repo_root) or Path(os.devnull, "none")
+
+
+def _absolute_local(location: str) -> bool:
+    """Whether ``location`` is an absolute local path (``/x`` or a ``file:`` URI)."""
+    text = location.strip()
+    if text.startswith("file:"):
+        return unquote(urlsplit(text).path).startswith("/")
+    return text.startswith("/")
+
+
+def artifact_store_hash(artifact: str, root: str | None, repo_root: Path) -> str | None:
+    """The content hash of a model version's artifact when it is a file (or folder) of a local
+    artifact store that is readable here — inside ``root``, its run's artifact location or
+    its logged model's, which MLflow writes once (``mlruns/1/<run>/artifacts/model/…``,
+    ``file://…``) —, hashed as DVC hashes (:mod:`lineage.hashing`: the md5 of a file, a
+    folder's ``.dir`` md5), so that a byte-identical file DVC tracks (a GTO artifact) joins it.
+    None for a remote store, a file not here, or one outside ``root``: a file of the work tree
+    changes after the version is registered, and its hash now is not the version's."""
+    from lineage.hashing import _cached_compute
+
+    path = _local_path(artifact, repo_root)
+    base = _local_path(root, repo_root) if root else None
+    if path is None or base is None or not (path == base or base in path.parents):
+        return None
+    try:
+        if not path.exists():
+            return None
+        key = relative_to_repo(repo_root, path) or path.as_posix()
+        return _cached_compute(repo_root, key, path).hash
+    except OSError:  # not readable here: no hash, as for a remote store
+        return None
+
+
 def dataset_location(source_type: str | None, source: Any) -> str | None:
     """Where an MLflow dataset's data is, from its ``dataset_source`` JSON, credentials and
     secret parameters removed: ``uri`` (local files and the artifact-store sources: ``s3``,
@@ -1080,6 +1160,8 @@ class Emitter:
         self._unlinked: set[str] = set()  # data nodes a withdrawn INPUT edge linked to a run
         self._stored_nodes: dict[str, Node] = {}  # what the store holds of the runs read
         self._stored_edges: dict[str, list[Edge]] = {}  # (see _prefetch)
+        # files of another checkout (see _checkout_path)
+        self._checkouts: CheckoutPaths | None = None
 
     def run_node_id(self, run_uuid: str) -> str:
         return ids.run_id(NAME, f"{self.store.key}:{run_uuid}")
@@ -1210,10 +1292,53 @@ class Emitter:
         if parent:
             yield Edge.make(EdgeKind.UPSTREAM_RUN, self.run_node_id(parent), rid,
                             relation="parent")
+        repo_url = next((tags[t] for t in REPO_URL_TAGS if tags.get(t)), None)
         for d in run["inputs"]:
-            yield from self._dataset(rid, d)
+            yield from self._dataset(rid, d, repo_url)
 
-    def _dataset(self, rid: str, d: dict[str, Any]) -> Iterator[Node | Edge]:
+    def _checkout_path(self, what: str, location: str, repo_url: str | None,
+                       warn: bool = True) -> str | None:
+        """The repository path the absolute path ``location`` (a dataset's or a version's
+        artifact, of ``what``) is when it is a file of another checkout of this repository
+        (a CI clone's, a laptop's): :class:`connectors.harvesters.openlineage.CheckoutPaths`,
+        as for OpenLineage, with the run's ``mlflow.source.git.repoURL`` naming the
+        repository. None when it is not, with a warning when that changes what the joins can
+        do (see :meth:`_foreign_path`)."""
+        from connectors.harvesters.openlineage import CheckoutPaths
+
+        if self._checkouts is None:  # the store is read once a harvest, when a run needs it
+            self._checkouts = CheckoutPaths(self.ctx)
+        rel = self._checkouts.resolve([repo_url], location)
+        if rel is None and warn:
+            self._foreign_path(what, location, repo_url)
+        return rel
+
+    def _foreign_path(self, what: str, location: str, repo_url: str | None) -> None:
+        """Warn that ``location``, an absolute path that is no file of this repository nor
+        of this machine, is not joined where it would be on the machine that wrote it: when
+        the run names this repository (but no ending of the path is a path DVC tracks), or
+        names none while an ending of it is one. A run of another repository, or a path that
+        exists here (a shared drive), says nothing."""
+        assert self._checkouts is not None
+        if _local_file(location, self.ctx.repo_path).exists():
+            return
+        ending = self._checkouts.ending(location)
+        if self._checkouts.names_this_repository([repo_url]):
+            why = "no ending of it is a path DVC tracks in this repository"
+        elif not repo_url and ending is not None:
+            why = (f"its run names no repository (no mlflow.source.git.repoURL tag: the clone "
+                   f"it ran in had no remote), so it is not taken for {ending}")
+        else:
+            return
+        self.ctx.report.warn(
+            NAME, f"{what} names {location}, which is no file of this repository nor of this "
+            f"machine ({why}): it is joined to no DVC version here, as it may be on the machine "
+            "that wrote it; log paths relative to the repository (source=\"data/train.csv\"), "
+            "from a clone with this repository's remote, of files DVC tracks",
+            field="source")
+
+    def _dataset(self, rid: str, d: dict[str, Any],
+                 repo_url: str | None = None) -> Iterator[Node | Edge]:
         digest = d.get("digest") or None
         stype = d.get("source_type") or None
         location = None
@@ -1225,6 +1350,9 @@ class Emitter:
                                  field="datasets.dataset_source")
         rel = repo_relative(location, self.ctx.repo_path) \
             if location and _is_file_source(stype, location) else None
+        if rel is None and location and _is_file_source(stype, location) and \
+                _absolute_local(location):  # a file of another checkout (a CI clone's)?
+            rel = self._checkout_path(f"{rid}: dataset {d['name']!r}", location, repo_url)
         # the id stays the name's: MLflow's own identity of a dataset, and what stores hold
         did = ids.data_id(f"mlflow:{self.store.key}", d["name"],
                           f"mlflow-digest:{digest}" if digest else None)
@@ -1342,11 +1470,27 @@ class Emitter:
         tags = dict(v.get("tags") or {})
         artifact_hash = next((normalize_hash(tags[t]) for t in ARTIFACT_HASH_TAGS if tags.get(t)),
                              None)
+        stored = self.ctx.store.get_node(mid)
+        hashed = None
+        if artifact_hash is None and artifact_uri:  # a local artifact store's file, here
+            hashed = artifact_hash = artifact_store_hash(
+                artifact_uri, logged.get("artifact_location") or
+                self.snap.run_artifacts.get(run_uuid or ""), self.ctx.repo_path)
+        source_path = repo_relative(artifact_uri, self.ctx.repo_path)
+        if source_path is None and artifact_uri and _absolute_local(artifact_uri):
+            # a file of another checkout (the laptop's, when harvested in CI); told when the
+            # version is new or its artifact moved, not at every harvest (the registry is read
+            # whole each time)
+            source_path = self._checkout_path(
+                f"model version {mid[len('model:'):]}", artifact_uri,
+                self.snap.run_repos.get(run_uuid or ""),
+                warn=stored is None or stored.attrs.get("artifact_uri") != artifact_uri)
         fresh = {"source": source, "mlflow_name": v.get("mlflow_name") or (
                      v["name"] if canon != v["name"] else None),
                  "workspace": v.get("workspace"), "logged_model": logged_id,
                  "run_link": redact(v["run_link"]) if v.get("run_link") else None,
-                 "source_path": repo_relative(artifact_uri, self.ctx.repo_path)}
+                 "source_path": source_path,
+                 "artifact_hash_by": "file" if hashed else None}
         props = self._props_with_history(
             mid, moved, seen_at, {k: str(x) for k, x in fresh.items() if x})
         stage = v.get("stage")
@@ -1358,7 +1502,7 @@ class Emitter:
             stage=stage if stage and stage != "None" else None, status=v.get("status"),
             tags=tags, description=v.get("description"), properties=props,
         )
-        attrs = _with_cleared(self.ctx.store.get_node(mid), dict(node.attrs), _VERSION_ATTRS)
+        attrs = _with_cleared(stored, dict(node.attrs), _VERSION_ATTRS)
         attrs["aliases"] = sorted(a for a, ver in amap.items() if ver == v["version"])
         yield Node.trusted(NodeKind.MODEL, mid, attrs)  # aliases: [] clears a lost alias
         yield Edge.make(EdgeKind.VERSION_OF, mid, ids.model_group_id(canon))
@@ -1375,6 +1519,6 @@ class Emitter:
 
 
 __all__ = ["KNOWN_REVISIONS", "ClientReader", "MlflowHarvester", "Snapshot", "SqliteReader",
-           "TrackingStore", "dataset_location", "normalize_hash", "qualified_name", "redact",
+           "TrackingStore", "artifact_store_hash", "dataset_location", "normalize_hash", "qualified_name", "redact",
            "repo_relative",
            "resolve_tracking_uri", "shown_uri"]

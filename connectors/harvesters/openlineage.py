@@ -32,7 +32,7 @@ What it yields:
   that is a file inside this repository carries its repository ``path`` on the edge, so the
   ``joins`` step can add the *strong* pin from DVC's data node; so does a file of another
   checkout of it (a CI job's) that the run ties to this repository and DVC tracks
-  (:meth:`OpenLineageHarvester._checkout_path`);
+  (:class:`CheckoutPaths`, which the MLflow harvester shares);
 * dataset facets ``dataSource`` (``uri``), ``schema`` (field names) and ``ownership`` →
   ``properties.data_source``, ``schema_fields``, ``owners`` of the data node, each with the
   ``eventTime`` of the event that gave it (``<property>_at``): the latest such event decides,
@@ -217,10 +217,9 @@ class OpenLineageHarvester:
         seen: dict[str, str] = json.loads(raw) if raw else {}
         upgraded = ctx.watermark("parser") != PARSER_VERSION
         self._reread = upgraded
-        # the harvested repository's id ("" when the store holds none or several) and the
-        # paths DVC tracks in it: read once a harvest, when a run needs them
-        self._this_repo: str | None = None
-        self._tracked: set[str] | None = None
+        # files of another checkout of this repository: read once a harvest, when a run
+        # needs them
+        self._checkouts: CheckoutPaths | None = None
         # data node → its facts (see _data_facts), read from the store once a harvest
         self._facts_seen: dict[str, dict[str, tuple[datetime, str | None]]] = {}
         if upgraded:  # files read under other rules: read them all again
@@ -661,41 +660,14 @@ class OpenLineageHarvester:
         return ids.data_id(ns, name, version), version, rel
 
     def _checkout_path(self, ctx: HarvestContext, r: _Run, name: str) -> str | None:
-        """The repository path a file of another checkout of this repository is (a CI job's
-        ``/home/runner/work/churn/churn/data/train.csv``): when the run names this repository
-        — its ``sourceCodeLocation.repoUrl``, or a job namespace that is its URL, is the
-        harvested repository's (the store's node for this checkout, as the git harvester names
-        it now, else the store's only one) — and the path ends in
-        a path DVC tracks in it (a file, or one inside a tracked directory): the longest such
-        ending. None otherwise: nothing is guessed across repositories, nor for files DVC
-        does not track."""
-        if self._this_repo is None:  # looked up once a harvest
-            repos = list(ctx.store.iter_nodes(NodeKind.REPOSITORY))
-            # the checkout's (the git harvester keeps its path on the node it names now: an
-            # identity left behind when a remote was added keeps none), else the only one
-            here = [n.id for n in repos if n.attrs.get("path") == str(ctx.repo_path)]
-            self._this_repo = (here[0] if len(here) == 1 else
-                               repos[0].id if len(repos) == 1 else "")
-        repo = self._this_repo
+        """The repository path a file of another checkout of this repository is, when the run
+        names this repository: its ``sourceCodeLocation.repoUrl``, or a job namespace that
+        is its URL (:class:`CheckoutPaths`)."""
+        if self._checkouts is None:  # looked up once a harvest
+            self._checkouts = CheckoutPaths(ctx)
         code = r.job_facets.get("sourceCodeLocation")
-        urls = [code.get("repoUrl") if isinstance(code, dict) else None, r.job_namespace]
-        if not repo or not any(isinstance(u, str) and u.strip() and _same_repo(u, repo)
-                               for u in urls):
-            return None
-        if self._tracked is None:
-            self._tracked = {str(p) for (p,) in ctx.store.conn.execute(
-                "SELECT DISTINCT json_extract(attrs, '$.path') FROM nodes WHERE kind = 'data' "
-                "AND json_extract(attrs, '$.repository') = ? AND "
-                "json_extract(attrs, '$.hash') LIKE 'md5:%'", (repo,)) if p}
-        raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
-        parts = raw.split("/")
-        if not raw.startswith("/") or any(p in (".", "..") for p in parts):
-            return None
-        parts = [p for p in parts if p]
-        for i in range(len(parts)):  # the longest ending first
-            if any("/".join(parts[i:j]) in self._tracked for j in range(i + 1, len(parts) + 1)):
-                return "/".join(parts[i:])
-        return None
+        return self._checkouts.resolve(
+            [code.get("repoUrl") if isinstance(code, dict) else None, r.job_namespace], name)
 
     def _data_facts(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
                     name: str, facets: dict[str, Any]) -> dict[str, str]:
@@ -790,6 +762,66 @@ def lifecycle(events: Iterable[tuple[datetime, str]]
     starts = [t for t, kind in evs if kind == "START" and (end is None or t <= end[0])]
     start = min(starts) if starts else evs[0][0]
     return status, start, end[0] if end else None
+
+
+class CheckoutPaths:
+    """Files of another checkout of this repository (a CI job's, another machine's): the
+    repository path ``/home/runner/work/churn/churn/data/train.csv`` is, when the source
+    that names it says it ran this repository's code — one of the URLs it gives (an
+    OpenLineage ``sourceCodeLocation.repoUrl`` or job namespace, an MLflow run's
+    ``mlflow.source.git.repoURL``) is the harvested repository's (the store's node for this
+    checkout, as the git harvester names it now, else the store's only one) — and the path
+    ends in a path DVC tracks in it (a file, or one inside a tracked directory): the longest
+    such ending. Nothing is guessed otherwise: not across repositories, not for a file DVC
+    does not track. The store is read once per instance (one a harvest)."""
+
+    def __init__(self, ctx: HarvestContext) -> None:
+        self.ctx = ctx
+        self._this_repo: str | None = None  # "" when the store holds none or several
+        self._tracked: set[str] | None = None
+
+    def repository(self) -> str:
+        """The harvested repository's id ("" when the store cannot say which it is)."""
+        if self._this_repo is None:
+            repos = list(self.ctx.store.iter_nodes(NodeKind.REPOSITORY))
+            # the checkout's (the git harvester keeps its path on the node it names now: an
+            # identity left behind when a remote was added keeps none), else the only one
+            here = [n.id for n in repos if n.attrs.get("path") == str(self.ctx.repo_path)]
+            self._this_repo = (here[0] if len(here) == 1 else
+                               repos[0].id if len(repos) == 1 else "")
+        return self._this_repo
+
+    def names_this_repository(self, urls: Iterable[Any]) -> bool:
+        """Whether one of ``urls`` (remote URLs, scp-like or not) is this repository's."""
+        repo = self.repository()
+        return bool(repo) and any(isinstance(u, str) and u.strip() and _same_repo(u, repo)
+                                  for u in urls)
+
+    def resolve(self, urls: Iterable[Any], name: str) -> str | None:
+        """The repository path the absolute path (or ``file:`` URI) ``name`` of another
+        checkout is, when one of ``urls`` names this repository; else None."""
+        return self.ending(name) if self.names_this_repository(urls) else None
+
+    def ending(self, name: str) -> str | None:
+        """The longest ending of the absolute path (or ``file:`` URI) ``name`` that is a path
+        DVC tracks in this repository (or a file inside a tracked directory), whoever names
+        it; None when there is none (or the repository is not known)."""
+        if not self.repository():
+            return None
+        if self._tracked is None:
+            self._tracked = {str(p) for (p,) in self.ctx.store.conn.execute(
+                "SELECT DISTINCT json_extract(attrs, '$.path') FROM nodes WHERE kind = 'data' "
+                "AND json_extract(attrs, '$.repository') = ? AND "
+                "json_extract(attrs, '$.hash') LIKE 'md5:%'", (self.repository(),)) if p}
+        raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
+        parts = raw.split("/")
+        if not raw.startswith("/") or any(p in (".", "..") for p in parts):
+            return None
+        parts = [p for p in parts if p]
+        for i in range(len(parts)):  # the longest ending first
+            if any("/".join(parts[i:j]) in self._tracked for j in range(i + 1, len(parts) + 1)):
+                return "/".join(parts[i:])
+        return None
 
 
 def _is_file(namespace: str) -> bool:
@@ -1011,5 +1043,5 @@ def repo_path_of(namespace: str, name: str, repo_root: Path) -> str | None:
     return None if text in (None, "", ".") else text
 
 
-__all__ = ["OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",
+__all__ = ["CheckoutPaths", "OpenLineageHarvester", "dump_owners", "lifecycle", "load_owners", "owner_label",
            "parse_time", "repo_path_of", "run_key"]
