@@ -17,6 +17,14 @@ parent edges, with its ``shallow_boundary`` mark dropped. A clone made shallower
 --depth 1``) is not walked again; a boundary commit whose history the store already holds gets
 no mark, and its parent edges.
 
+What the clone lacks. The watermark ``clone`` (JSON) records what the audit must know of the
+clone the store was last harvested from: ``repository`` (its id), ``shallow`` (the boundary
+commits whose history neither the clone nor the store holds: a shallow clone; ``[]`` once
+unshallowed, or when the store holds the history from an earlier, deeper harvest) and
+``no_tags`` (the clone fetches no tags — ``git clone --no-tags`` sets ``remote.<name>.tagOpt``
+— and holds none). Written at every harvest, so it is set and cleared as the clone becomes
+shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md).
+
 Hot path: commit attributes are built as JSON-shaped dicts and wrapped with ``Node.trusted``;
 tests check that they validate against :class:`lineage.model.CommitAttrs` and equal what
 ``Node.make`` would build.
@@ -35,6 +43,7 @@ from connectors.harvesters.gitscan import (
     held_boundaries,
     history_since,
     load_refs,
+    run_git,
     scan,
     scan_refs,
     watermark_repository,
@@ -44,6 +53,8 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 
 WATERMARK_SCOPE = "refs"
+# what the clone lacks (shallow history, tags not fetched): read by the audit (module docstring)
+CLONE_SCOPE = "clone"
 # commits carry tags only (branches are the repository's): recorded (a JSON text, as every
 # watermark) once a store's commits written by an earlier version, with branch names, are cleaned
 COMMIT_REFS_SCOPE = "commit_refs"
@@ -101,6 +112,20 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
     return attrs
 
 
+def clone_state(ctx: HarvestContext, s: GitScan, held: dict[str, list[str]]) -> str:
+    """The ``clone`` watermark (module docstring): the shallow boundaries whose history the
+    store lacks (``held``: those whose history it holds), and whether the clone fetches no
+    tags and holds none — a fact of the clone's configuration, not a guess (a clone that
+    holds no tag because the repository has none, fetching tags, is not flagged)."""
+    no_tags = False
+    if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
+        code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
+        no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
+    return json.dumps({"repository": s.repo_id,
+                       "shallow": sorted(set(s.shallow_commits) - set(held)),
+                       "no_tags": no_tags}, separators=(",", ":"), sort_keys=True)
+
+
 def _mark_moved(ctx: HarvestContext, repo_id: str) -> Iterator[Node]:
     """Mark the former identities of this repository that an earlier version moved away from
     without saying where to (``superseded_by``): repository nodes whose checkout path the move
@@ -156,11 +181,18 @@ class GitHarvester:
         else:
             yield from _mark_moved(ctx, base.repo_id)
         s = scan(ctx, since)
-        yield from self._facts(ctx, s, previous, set(released))
+        # boundary commits whose history the store already holds (a clone made shallower
+        # since): no mark, and their parent edges (the parents are harvested commits)
+        held: dict[str, list[str]] = {}
+        if s.shallow_commits:
+            walked = {r.sha: r.parents for r in s.commits}
+            held = held_boundaries(ctx, {sha: walked.get(sha) for sha in s.shallow_commits})
+        yield from self._facts(ctx, s, previous, set(released), held)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
+        ctx.set_watermark(CLONE_SCOPE, clone_state(ctx, s, held))
 
     def _facts(self, ctx: HarvestContext, s: GitScan, previous: dict[str, str] | None,
-               released: set[str]) -> Iterator[Node | Edge]:
+               released: set[str], held: dict[str, list[str]]) -> Iterator[Node | Edge]:
         """Facts of the walked commits. ``previous``: the refs of the last harvest (None: a
         first harvest); ``released``: commits that were shallow boundaries then and are not now
         (their ``properties`` are written whole, without ``shallow_boundary``: a node write
@@ -185,12 +217,6 @@ class GitHarvester:
         for sc in s.submodules:
             subs.setdefault(sc.commit, {})[f"submodule:{sc.path}"] = sc.sha or "(removed)"
         shallow = set(s.shallow_commits)
-        # boundary commits whose history the store already holds (a clone made shallower
-        # since): no mark, and their parent edges (the parents are harvested commits)
-        held: dict[str, list[str]] = {}
-        if shallow:
-            held = held_boundaries(ctx, {r.sha: r.parents for r in s.commits
-                                         if r.sha in shallow})
         # refs that moved since the last harvest: the commits they left and now name get their
         # `refs` rewritten (also when walked again: a whole walk after a deepened history)
         touched: set[str] = set()
@@ -276,4 +302,4 @@ class GitHarvester:
         ctx.set_watermark(COMMIT_REFS_SCOPE, COMMIT_REFS_TAGS)
 
 
-__all__ = ["GitHarvester", "commit_attrs", "fast_edge", "fast_node"]
+__all__ = ["CLONE_SCOPE", "GitHarvester", "clone_state", "commit_attrs", "fast_edge", "fast_node"]
