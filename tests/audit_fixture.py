@@ -95,7 +95,8 @@ class System:
 
 
 def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
-    """Add one system; return its main ids (canonical v2 = the MLflow spelling ``@3``)."""
+    """Add one system; return its main ids (v2 = the version as the audit reports it: the GTO
+    spelling ``@v1.1.0`` the deployment names, with its MLflow twin ``@3`` as ``v2m``)."""
     now = fx.now
     n = s.name
     gid = fx.node(NodeKind.MODEL_GROUP, f"model_group:{n}", name=n, registry="gto",
@@ -207,7 +208,8 @@ def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
         docs = {"high": HIGH_DOCS, "limited": ("transparency_notice",)}.get(s.tier or "", ())
     for kind in docs:
         doc = fx.node(NodeKind.DOCUMENT, f"document:{n}-{kind}", doc_kind=kind,
-                      uri=f"docs/{n}/{kind}.md", model_group=gid)
+                      uri=f"docs/{n}/{kind}.md", model_group=gid,
+                      content_hash=f"sha256:{_sha(n, 'doc', kind)}{_sha(n, 'doc', kind)[:24]}")
         fx.edge(EdgeKind.DOCUMENTS, doc, gid)
     if s.retraining != "none":
         rt = fx.node(NodeKind.RETRAINING, f"retraining:{n}-rt", trigger="drift",
@@ -223,7 +225,7 @@ def add_system(fx: Fixture, s: System, rng: random.Random) -> dict[str, str]:
                      threshold=0.2, at=_iso(now - timedelta(days=alert_at)), status=status)
         fx.edge(EdgeKind.ALERTS, al, v2m)
         extra["alert"] = al
-    return {"group": gid, "v1": v1, "v2": v2m, "dep": dep, "run1": runs[0], "run2": runs[1],
+    return {"group": gid, "v1": v1, "v2": v2, "v2m": v2m, "dep": dep, "run1": runs[0], "run2": runs[1],
             "data": data, **extra}
 
 

@@ -4,20 +4,23 @@ Model versions seen by two registries (a GTO tag ``churn@v1.0.0`` and MLflow ver
 ``churn@3``, joined by ``same_as`` edges) are **one version** for the audit: the engine groups
 model nodes into *version classes* (connected components of ``same_as``), and every rule that
 asks about a version — its run, approvals, deployments, documents, retraining record, alerts —
-looks at all members of the class. A class is reported under its *canonical id* (the smallest
-member id, aliases listed in the finding). Model groups whose versions are joined that way form
+looks at all members of the class. A class is reported under its *canonical id*: the member
+governance records name, else a GTO or semantic version, else the smallest id
+(:meth:`AuditContext._representative_key`); a finding about a deployment names the spelling the
+deployment names (:meth:`AuditContext.named_version`); aliases are listed in the finding. Model groups whose versions are joined that way form
 one *group class*: its risk tier is the strictest of its groups' latest assessments.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
-from lineage.audit.index import AuditIndex, build_index, ref_id
+from lineage.audit.index import REF_ATTRS, AuditIndex, build_index, ref_id
 from lineage.audit.policy import (
     DEFAULT_POLICY,
     Policy,
@@ -30,6 +33,16 @@ from lineage.classes import equivalence_classes
 from lineage.errors import ConfigError
 from lineage.runtime import gc_paused
 
+# the record attributes that name a model version (a class's spelling records use)
+_NAMES_VERSION = (("deployment", "model"), ("approval", "model"), ("document", "model"),
+                  ("alert", "model"), ("retraining", "new_model"),
+                  ("retraining", "previous_model"))
+# a URL with a scheme (https://…, s3://…): a document the audit takes as recorded, unlike a
+# path (lineage.records.is_url)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# a release-style version (v1.0.0, 1.2, 2.0.0-rc1): what people call a version, unlike a
+# registry's counter (MLflow's 3)
+_SEMVER = re.compile(r"^v?\d+\.\d+")
 # governance record kinds a later record of the same kind can correct (``supersedes``)
 SUPERSEDABLE = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 TIER_ORDER = ("unassessed", "minimal", "limited", "high", "unacceptable")
@@ -430,10 +443,14 @@ class AuditContext:
                      for other, _ in idx.targets(m, "same_as") + idx.sources(m, "same_as")
                      if other in known))
         self.canon: dict[str, str] = {}
-        for ms in self.members.values():
+        key = self._representative_key() if any(
+            len(ms) > 1 for ms in self.members.values()) else None
+        classes = {(min(ms, key=key) if key is not None else ms[0]): ms
+                   for ms in self.members.values()}
+        for rep, ms in classes.items():
             for m in ms:
-                self.canon[m] = ms[0]
-        self.members = {ms[0]: ms for ms in self.members.values()}
+                self.canon[m] = rep
+        self.members = classes
         # A deployment is a fact even when no source described the version it names (a CD job
         # records it before anything harvested the version): that version is a class of its
         # own, so the rules about deployments check it (its lineage-continuity finding says
@@ -449,6 +466,51 @@ class AuditContext:
                     self.unharvested.add(m)
                     self.members[m] = [m]
                     self.canon[m] = m
+
+    def _representative_key(self) -> Callable[[str], tuple[int, int, str]]:
+        """How a version class picks the spelling it is reported under: the one governance
+        records name (a deployment, approval, document … names the version it is about: GTO's
+        ``churn#prod#1`` deploys ``churn@v1.0.0``, not its MLflow twin ``churn@1``), else a
+        GTO or semantic version (``v1.0.0``: what people call a release), else the smallest
+        id. The other spellings are its aliases."""
+        idx = self.idx
+        # (the attribute indexes :meth:`linked` reads anyway: built once, shared)
+        by_attr = [self._index_attr(kind, name) for kind, name in _NAMES_VERSION]
+
+        def named(m: str) -> bool:
+            return bool(idx.targets(m, "deployed_as") or idx.sources(m, "approves")
+                        or any(m in found for found in by_attr))
+
+        def key(m: str) -> tuple[int, int, str]:
+            a = idx.a(m)
+            version = str(a.get("version") or m.rpartition("@")[2])
+            semantic = a.get("registry") == "gto" or bool(_SEMVER.match(version))
+            return (not named(m), not semantic, m)
+
+        return key
+
+    def named_version(self, record: str, version: str) -> str:
+        """The spelling of ``version`` (a class) that ``record`` (a deployment, approval …)
+        names: a finding about the record says what it says (GTO's ``churn#prod#1`` deployed
+        ``churn@v1.0.0``, whatever the class is reported under); the class's own id when the
+        record names none of its members."""
+        members = self.members.get(version, [version])
+        ref = ref_id(self.idx.a(record).get("model"))
+        if ref in members:
+            return ref
+        edges = self.idx.sources(record, "deployed_as") + self.idx.targets(record, "approves")
+        return next((m for m, _ in edges if m in members), version)
+
+    def missing_models(self) -> set[str]:
+        """Model versions and groups a governance record names that no source described
+        (what a shallow or tag-less clone leaves out: GTO registrations are tags)."""
+        if "_missing_models" not in self.__dict__:
+            idx = self.idx
+            self.__dict__["_missing_models"] = {
+                r for kind, names in REF_ATTRS.items() for n in idx.ids(kind) for name in names
+                if (r := ref_id(idx.a(n).get(name))) is not None
+                and r.startswith(("model:", "model_group:")) and not idx.exists(r)}
+        return self.__dict__["_missing_models"]  # type: ignore[no-any-return]
 
     def versions(self, unharvested: bool = False) -> list[str]:
         """Canonical ids of every version class a source described that existed by the
@@ -1079,7 +1141,9 @@ class AuditContext:
                 fed = [str(self.run_tier(run)[1]), "…"]
             said = ", ".join(short(v) for v in fed)
             return f"{run} (upstream of the training of {said})" if fed else run
-        made = ", ".join(short(v) for v in self.versions_of_run(run)) or "a model version"
+        # the versions as the run produced them (its registry's spelling, not the class's)
+        made = ", ".join(sorted({short(m) for m, _ in self.idx.targets(run, "produced")
+                                 if m in self.canon})) or "a model version"
         return f"{run} (deleted in MLflow, but it produced {made})"
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
@@ -1112,6 +1176,19 @@ class AuditContext:
         docs = set(self.linked(ids, "document", "documents", "model"))
         docs.update(self.linked(ids, "document", "documents", "model_group"))
         return sorted(docs)
+
+    def unpinned(self, document: str) -> str | None:
+        """Why a document does not count as documentation of a high-risk version
+        (``high-risk-docs``), or None: a path (in the repository, or outside it) recorded
+        with no ``content_hash`` — the harvest found no file there and only warned — pins no
+        content, so it proves no document exists. A URL (``https://…``) is not fetched and
+        counts as recorded."""
+        a = self.idx.a(document)
+        uri = str(a.get("uri") or "")
+        if a.get("content_hash") or _URL.match(uri):
+            return None
+        return (f"document {document.split(':', 1)[1]} names {uri or 'no file'}, a path with no "
+                "content pin: no file was there when it was recorded or harvested")
 
     def alerts(self, version: str) -> list[str]:
         """The version's alerts raised by the audit's clock (:meth:`alert_raised`)."""
@@ -1257,9 +1334,12 @@ class AuditContext:
             rec["counts"] = d in counted
             rec["status"] = ("superseded" if rec["superseded_by"] else "counts" if rec["counts"]
                              else "not there yet")
+            # a path with no content pin: no proof of a high-risk document (high-risk-docs)
+            rec["unpinned"] = self.unpinned(d)
             out["documents"].append(rec)
         have = {idx.a(d).get("doc_kind") for d in counted}
-        need: list[str] = []
+        pinned = {idx.a(d).get("doc_kind") for d in counted if self.unpinned(d) is None}
+        need: list[tuple[str, str]] = []
         # what the documentation rules require at this tier, as the policy applies them; a
         # version only a deployment names is not checked by them
         for rule, kinds in (("high-risk-docs", list(self.policy.high_risk_documents)),
@@ -1268,8 +1348,10 @@ class AuditContext:
             if v in self.unharvested or (override is not None and not override.enabled):
                 continue
             if self.tier(v) in _tiers(RULES[rule], self.policy):
-                need += kinds
-        out["documents_missing"] = [k for k in dict.fromkeys(need) if k not in have]
+                need += [(k, rule) for k in kinds]
+        out["documents_missing"] = list(dict.fromkeys(
+            k for k, rule in need
+            if k not in (pinned if rule == "high-risk-docs" else have)))
 
         # retraining: the records naming this version or its run (the retraining-logged rule's),
         # then those of the versions retrained from it
@@ -1525,9 +1607,23 @@ def _listing(names: Iterable[str], limit: int = 12) -> str:
 
 
 def _close(value: str, names: Iterable[str]) -> str | None:
-    from lineage.spelling import did_you_mean
+    """``did you mean …?``: the name ``value`` is a typo of (another case: ``PROD`` for
+    ``prod``; one slip), else the closest spelling, case aside."""
+    from lineage.spelling import did_you_mean, typo_of
 
-    return did_you_mean(value, names)
+    names = set(names)
+    near = typo_of(value, names)
+    return f"did you mean {near!r}?" if near is not None else did_you_mean(
+        value, names, ignore_case=True)
+
+
+def _clone_hint(ctx: AuditContext, hint: str) -> str:
+    """A filter naming nothing in a store harvested from a shallow or tag-less clone: what
+    it names may be what the clone left out (:func:`lineage.audit.rules._clone_gap`)."""
+    gap = _rules._clone_gap(ctx)
+    if gap is None:
+        return hint
+    return f"{hint}; the store was harvested from {gap}"
 
 
 def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None:
@@ -1543,13 +1639,14 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
                 known = (f"known versions of {g}: {_listing(siblings)}" if siblings
                          else f"known models: {_listing(groups)}")
                 raise FilterError(f"--model {model!r}: no model version named {w!r}; {known}",
-                                  hint=_close(w, versions) or "give a version listed above, or "
-                                  "the group alone (--model NAME)")
+                                  hint=_clone_hint(ctx, _close(w, versions) or "give a version "
+                                  "listed above, or the group alone (--model NAME)"))
         elif w not in groups and w not in versions:
             raise FilterError(f"--model {model!r}: no model version or group named {w!r}; "
                               f"known: {_listing(groups)}",
-                              hint=_close(w, groups | versions) or "give a model group "
-                              "(churn) or a version (churn@v1.1.0), or leave out --model")
+                              hint=_clone_hint(ctx, _close(w, groups | versions) or "give a "
+                              "model group (churn) or a version (churn@v1.1.0), or leave out "
+                              "--model"))
     if env is not None:
         envs = {str(e) for d in ctx.idx.ids("deployment")
                 if (e := ctx.idx.a(d).get("environment")) is not None}
@@ -1557,8 +1654,9 @@ def check_filters(ctx: AuditContext, model: str | None, env: str | None) -> None
             known = f"known: {_listing(envs)}" if envs else "no deployment is recorded"
             raise FilterError(f"--env {env!r}: no deployment to an environment named {env!r}; "
                               f"{known}",
-                              hint=_close(env, envs) or "record the deployment (lineage record "
-                              "deployment …), or leave out --env")
+                              hint=_close(env, envs) or _clone_hint(
+                                  ctx, "record the deployment (lineage record deployment …), "
+                                  "or leave out --env"))
     # a filter naming only what came after the audit's clock (--as-of) would check nothing
     # and pass: as much a usage error as a typo
     clock = _when(ctx.now)
@@ -1633,6 +1731,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
              if (wanted is None or rid in wanted)
              and (policy.rules.get(rid) is None or policy.rules[rid].enabled)]
     notes = _policy_environments(idx, policy) if any(s.id == "four-eyes" for s in specs) else []
+    notes += _clone_notes(ctx)
     # a waiver's ``expires`` is a UTC calendar day, as the records store times in UTC: a clock
     # with an offset is converted first (2026-12-02T00:00+05:00 is still 2026-12-01)
     today = now.astimezone(UTC).date()
@@ -1650,12 +1749,19 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
         for o in spec.fn(ctx):
             if o.tier not in tiers or o.subject in seen:
                 continue
-            if model is not None and not _matches_model(ctx, o, model):
+            # a finding about the whole store (harvest-complete: a repository's clone) gates
+            # every filter: what it hides may be the very model or environment filtered on
+            whole = o.subject.startswith("repository:")
+            # a finding may name another spelling of its version than the class's (the one a
+            # deployment names): filters, group and aliases go by the class
+            cv = ctx.version_of(o.model) or o.model
+            oc = o if cv == o.model else replace(o, model=cv)
+            if model is not None and not whole and not _matches_model(ctx, oc, model):
                 continue
-            if env is not None and not _matches_env(ctx, o, env):
+            if env is not None and not whole and not _matches_env(ctx, oc, env):
                 continue
             seen.add(o.subject)
-            o.group = o.group or ctx.group_of(o.model)
+            o.group = o.group or ctx.group_of(cv)
             check = Check(spec.id, o.subject, o.model, o.group)
             checks.append(check)
             if o.passed:
@@ -1666,7 +1772,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                 remediation=o.remediation, articles=list(spec.articles),
                 controls=list(spec.controls), model=o.model, group=o.group,
                 environment=o.environment,
-                aliases=[m for m in ctx.members.get(o.model or "", []) if m != o.model],
+                aliases=[m for m in ctx.members.get(cv or "", []) if m != o.model],
                 location=_location(idx, o),
             )
             check.finding = f
@@ -1700,6 +1806,18 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                        datetime.now(UTC), stats, as_of=now, started_at=started, warnings=notes)
 
 
+def _clone_notes(ctx: AuditContext) -> list[str]:
+    """A clone that fetches no tags and holds none, while nothing shows a model is missing
+    (no ``harvest-complete`` finding: the repository may have no tag at all): said, not
+    failed."""
+    bare = [repo for repo, c in sorted(ctx.idx.clones.items()) if c.no_tags and not c.shallow]
+    if not bare or ctx.missing_models():
+        return []
+    return [f"the store was harvested from a clone of {repo} that fetches no tags (git clone "
+            "--no-tags) and holds none: if the repository registers models with GTO, fetch "
+            "its tags (git fetch --tags) and harvest again" for repo in bare]
+
+
 def _policy_environments(idx: AuditIndex, policy: Policy) -> list[str]:
     """The policy's ``approvals[].environments`` against the environments the graph's
     deployments and approvals name: a typo of one is a :class:`ConfigError` (the deployments
@@ -1725,7 +1843,7 @@ def _judged(ctx: AuditContext, uses: list[WaiverUse], checks: list[Check]) -> li
     for c in checks:
         ks = keys.setdefault(c.rule, set())
         ks.update(k for k in (c.subject, c.model, c.group) if k)
-        ks.update(ctx.members.get(c.model or "", ()))
+        ks.update(ctx.members.get(ctx.version_of(c.model) or c.model or "", ()))
     return [u for u in uses if u.matched or u.names() & keys.get(u.waiver.rule, set())]
 
 

@@ -12,6 +12,7 @@ one rebuilt from DataHub); both give the same findings on the same facts.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,39 @@ class Ref:
     first_commit: str | None = None  # a data version's: the sha of the commit that added it
 
 
+@dataclass(frozen=True)
+class Clone:
+    """What the clone a repository was harvested from lacks (:attr:`AuditIndex.clones`)."""
+
+    shallow: tuple[str, ...] = ()
+    no_tags: bool = False
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.shallow) or self.no_tags
+
+
+# the git harvester's watermark of the clone (connectors/harvesters/git.py, ``clone_state``)
+CLONE_WATERMARK = ("git", "clone")
+
+
+def parse_clone(value: str | None) -> tuple[str, Clone] | None:
+    """(repository id, :class:`Clone`) from the git harvester's ``clone`` watermark; None when
+    there is none or it cannot be read (nothing is claimed then)."""
+    if not value:
+        return None
+    try:
+        data = loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("repository"), str):
+        return None
+    shallow = data.get("shallow")
+    return data["repository"], Clone(
+        tuple(str(x) for x in shallow) if isinstance(shallow, list) else (),
+        data.get("no_tags") is True)
+
+
 @dataclass
 class AuditIndex:
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -92,10 +126,20 @@ class AuditIndex:
     # strongly pinned run inputs DVC never recorded although it tracks their path: data id →
     # that path's DVC versions (see :meth:`_unrecorded_candidates`)
     unrecorded: dict[str, list[str]] = field(default_factory=dict)
+    # weakly or not pinned run inputs whose path (or a folder holding it) DVC tracks in some
+    # version: data id → those DVC versions (the joins leave such an input weak where the
+    # run's commit lists the path with no hash; see :meth:`_tracked_candidates`)
+    tracked: dict[str, list[str]] = field(default_factory=dict)
     # governance record, model version or run → (time the store first wrote it, time it last
     # wrote it), from the event log; absent when the source keeps no such time (a graph
     # rebuilt from DataHub)
     recorded: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # what the clone the store was last harvested from lacks, as the git harvester records it
+    # (its ``clone`` watermark): repository id → ``shallow`` (boundary commits whose history
+    # neither the clone nor the store holds), ``no_tags`` (it fetches no tags and holds none).
+    # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
+    # since the git harvester kept it
+    clones: dict[str, Clone] = field(default_factory=dict)
     node_count: int = 0
 
     # -- queries ------------------------------------------------------------------------------
@@ -181,6 +225,34 @@ class AuditIndex:
                     out[data] = data.rsplit("@", 1)[0] + "@"
         return out
 
+    def _tracked_candidates(self, repos: Callable[[], list[str]]) -> dict[str, list[str]]:
+        """Weakly or not pinned run inputs (not resolved by a join) → the id prefixes
+        (``data:<repo>:<path>@``) of their path and of each folder holding it (the edge's
+        repository-relative ``path``, in each of the store's ``repos``: an OpenLineage or
+        MLflow dataset is named by its own namespace), whose DVC versions say DVC tracks it:
+        then the commit the run trained from recorded no hash for it (the joins' "no hash"),
+        which is what to fix."""
+        out: dict[str, list[str]] = {}
+        keys: list[str] | None = None  # read once, only when an input needs them
+        for run_inputs in self.in_edges.get("input", {}).values():
+            resolved = {str(e["via"]) for _, e in run_inputs
+                        if e.get("pin") == "strong" and e.get("via")}
+            for data, e in run_inputs:
+                if e.get("pin") == "strong" or data in resolved or data in out \
+                        or not data.startswith("data:"):
+                    continue
+                head = data.rsplit("@", 1)[0] if "@" in data else data
+                found = [head + "@"]
+                path = e.get("path")
+                if isinstance(path, str) and path and not path.startswith("/"):
+                    if keys is None:
+                        keys = [r.removeprefix("repository:") for r in repos()]
+                    parts = path.split("/")
+                    found += [f"data:{key}:{'/'.join(parts[:cut])}@" for key in keys
+                              for cut in range(len(parts), 0, -1)]
+                out[data] = list(dict.fromkeys(found))
+        return out
+
     def _record_times(self, conn: sqlite3.Connection, last_seq: dict[str, int]) -> None:
         """When the store first and last wrote each governance record: the ``ts`` of the
         events whose seq its current row and its superseded versions (``fact_log``) carry."""
@@ -240,7 +312,7 @@ class AuditIndex:
             for adj in per_kind.values():
                 for lst in adj.values():
                     lst.sort(key=lambda e: e[0])
-        for found in self.unrecorded.values():
+        for found in (*self.unrecorded.values(), *self.tracked.values()):
             found.sort()
 
     @classmethod
@@ -302,6 +374,22 @@ class AuditIndex:
                         or any(k == "defines" for _, _, k in g.in_edges(nid, keys=True))):
                     for data in hits:
                         idx.unrecorded.setdefault(data, []).append(nid)
+        weak = idx._tracked_candidates(
+            lambda: [n for n, d in nodes(data=True) if d["kind"] == "repository"])
+        if weak:  # one more pass over the node ids, only when some input needs it
+            by_prefix: dict[str, list[str]] = {}
+            for data, heads in weak.items():
+                for head in heads:
+                    by_prefix.setdefault(head, []).append(data)
+            for nid in g:
+                if not nid.startswith("data:") or "@" not in nid:
+                    continue
+                hits = by_prefix.get(nid.rsplit("@", 1)[0] + "@")
+                if hits and (nodes[nid]["attrs"].get("first_commit")
+                             or any(k == "defines" for _, _, k in g.in_edges(nid, keys=True))):
+                    for data in hits:
+                        if nid != data:
+                            idx.tracked.setdefault(data, []).append(nid)
         idx._sort()
         return idx
 
@@ -327,6 +415,8 @@ class AuditIndex:
                 k for (k,) in conn.execute("SELECT DISTINCT kind FROM edges")):
             raise ValueError("a node or edge of a kind lineage does not know")
         idx = cls(node_count=sum(counts.values()))
+        if (clone := parse_clone(store.get_watermark(*CLONE_WATERMARK))) is not None:
+            idx.clones[clone[0]] = clone[1]
         marks = ",".join("?" * len(FULL_KINDS))
         records = frozenset(TIMED_KINDS)
         last_seq: dict[str, int] = {}
@@ -360,6 +450,17 @@ class AuditIndex:
                     raise ValueError(f"attrs of {nid} are not a JSON object")
                 if dvc:
                     idx.unrecorded.setdefault(data, []).append(nid)
+        weak = idx._tracked_candidates(lambda: [r for (r,) in conn.execute(
+            "SELECT id FROM nodes WHERE kind = 'repository'")])
+        for data, prefixes in weak.items():
+            for prefix in prefixes:  # (a range of the primary key, as above)
+                for (nid,) in conn.execute(
+                    "SELECT id FROM nodes n WHERE id >= ? AND id < ? AND id != ? "
+                    "AND +kind = 'data' AND (json_extract(attrs, '$.first_commit') IS NOT NULL "
+                    "OR EXISTS (SELECT 1 FROM edges e WHERE e.target = n.id AND +e.kind = "
+                    "'defines'))", (prefix, prefix + "\U0010ffff", data)
+                ):
+                    idx.tracked.setdefault(data, []).append(nid)
         skip = ",".join(f"'{k}'" for k in CONTINUITY_SKIP_EDGES)
         for end, other in (("source", "target"), ("target", "source")):
             for missing, ref in conn.execute(
@@ -410,5 +511,6 @@ def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
         return AuditIndex.from_store(source)
 
 
-__all__ = ["RECORD_KINDS", "TIMED_KINDS", "AuditIndex", "Ref", "build_index", "ref_id"]
+__all__ = ["CLONE_WATERMARK", "RECORD_KINDS", "TIMED_KINDS", "AuditIndex", "Clone", "Ref",
+           "build_index", "parse_clone", "ref_id"]
 

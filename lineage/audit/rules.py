@@ -269,13 +269,15 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
                  count: int = 1, who: str = "") -> str:
     """How to close an approval gap. An approval counts only when decided before the
     deployment: one recorded now leaves a past deployment unapproved. ``who`` qualifies the
-    approvers (four-eyes: not the author)."""
+    approvers (four-eyes: not the author). The commands name the version as the deployment
+    does (:meth:`AuditContext.named_version`)."""
     env = ctx.idx.a(deployment).get("environment") or "…"
+    name = short(ctx.named_version(deployment, version))
     people = ", ".join(p for p in ("by different people" if count > 1 else "", who) if p)
     what = ("an approval" if count == 1 else f"{count} approvals") + (f" ({people})"
                                                                         if people else "")
     was = "was" if count == 1 else "were"
-    cmd = (f"lineage record approval --model {short(version)} --env {env} --approver … "
+    cmd = (f"lineage record approval --model {name} --env {env} --approver … "
            f"--role {role}")
     at = _when(ctx.deployed_at(deployment))
     since = ctx.version_since(version, ctx.deployed_at(deployment))
@@ -290,7 +292,7 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
             f"{'its' if count == 1 else 'their'} date and evidence: {cmd} --decided-at "
             f"<before {at}> --evidence <ticket>. A later approval does not make this "
             f"deployment compliant: approve, deploy again and record the new deployment "
-            f"(lineage record deployment --model {short(version)} --env {env}), and waive this "
+            f"(lineage record deployment --model {name} --env {env}), and waive this "
             f"finding in the policy (waivers: owner, reason, expires)")
 
 
@@ -305,7 +307,8 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
         for d in ctx.deployments(v):
             tier = ctx.deployment_tier(v, d)
             env = ctx.idx.a(d).get("environment")
-            kw = {"model": v, "environment": env}
+            named = ctx.named_version(d, v)  # the version as the deployment names it
+            kw = {"model": named, "environment": env}
             approvals = _approvals_for(ctx, v, d)
             ok, why = _decide(ctx, approvals, d, v)
             if ok:
@@ -314,9 +317,9 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
             more, evidence, on_record = _not_counted(ctx, v, d, approvals)
             why += more
             if not on_record:
-                msg = f"{short(v)} was deployed to {env} with no approval on record"
+                msg = f"{short(named)} was deployed to {env} with no approval on record"
             else:
-                msg = (f"{short(v)} was deployed to {env} without an approval that counts: "
+                msg = (f"{short(named)} was deployed to {env} without an approval that counts: "
                        + "; ".join(sorted(why)))
             yield ctx.failed(d, tier, msg, evidence=[d, v, *approvals, *evidence],
                              remediation=_approve_fix(ctx, v, d), **kw)
@@ -381,7 +384,8 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
         for d in ctx.deployments(v):
             tier = ctx.deployment_tier(v, d)
             env = ctx.idx.a(d).get("environment")
-            kw = {"model": v, "environment": env}
+            named = ctx.named_version(d, v)  # the version as the deployment names it
+            kw = {"model": named, "environment": env}
             on_record = _approvals_for(ctx, v, d)
             approvals, not_counted = _decide(ctx, on_record, d, v)
             if not approvals:
@@ -432,7 +436,7 @@ def four_eyes(ctx: AuditContext) -> Iterator[Outcome]:
             role = missing_roles[0] if missing_roles else "…"
             more = max(req.count - len(independent), 1 if missing_roles else 0)
             yield ctx.failed(
-                d, tier, f"{short(v)} in {env}: " + "; ".join(problems),
+                d, tier, f"{short(named)} in {env}: " + "; ".join(problems),
                 evidence=[d, *approvals, *conflict_ev, *first, *evidence],
                 remediation=_approve_fix(ctx, v, d, role, more,
                                          who="not the author of its code or run"),
@@ -594,6 +598,14 @@ _DATA_FIX = ("track the inputs with DVC (dvc add / dvc.yaml deps), commit dvc.lo
              "retrain recording the run with --input <path> so the content hash is pinned")
 
 
+def _data_path(data: str) -> str:
+    """The repository path of a data id (``data:<repo>:<path>@<hash>``), as well as the id
+    tells it (a repository key may hold a colon: the path is after the last one before the
+    version)."""
+    head = data.rsplit("@", 1)[0] if "@" in data else data
+    return head.rsplit(":", 1)[-1]
+
+
 @rule("run-data-pinned", "Training data content-pinned",
       articles=("EU AI Act Art. 10",), controls=("ISO/IEC 42001 A.7.5",), severity=_SEV_TRACE)
 def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
@@ -611,6 +623,7 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         problems: list[str] = []
         ev = [run]
         unrecorded: list[str] = []
+        unhashed: list[str] = []  # weak inputs of a path DVC tracks: no hash at the commit
         if not inputs and ctx.versions_of_run(run):
             problems.append("records no input data")
         for data, e in inputs:
@@ -621,6 +634,9 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
                     continue  # joined to a DVC version: the strong edge is the evidence
                 problems.append(f"input {data} is pinned {pin}, not by content hash")
                 ev.append(data)
+                if data in ctx.idx.tracked:
+                    unhashed.append(str(e.get("path") or _data_path(data)))
+                    ev += ctx.idx.tracked[data][:3]
             elif ref is None or ref.placeholder or not ref.hash:
                 problems.append(f"input {data} has a hash unknown to the DVC history")
                 ev.append(data)
@@ -641,6 +657,15 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
             fix = (f"dvc add {' '.join(dict.fromkeys(unrecorded))} (or dvc repro) and commit the "
                    ".dvc / dvc.lock change, then re-run the training from that commit so its "
                    "input is a version DVC records")
+        elif unhashed:
+            # DVC tracks the path: tracking it again is no fix; its commit recorded no hash
+            sha = str(ctx.idx.a(run).get("commit") or "")
+            at = f" (commit {sha[:12]})" if sha else ""
+            fix = (f"the commit's DVC files record no hash for "
+                   f"{', '.join(dict.fromkeys(unhashed))}{at}: dvc commit / dvc repro, commit "
+                   "dvc.lock (or the .dvc file) and train from that commit")
+            if len(unhashed) < len(problems):
+                fix += f"; for the other inputs: {_DATA_FIX}"
         yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
                          model=v, remediation=_run_remediation(run, fix, "run-data-pinned"))
 
@@ -853,14 +878,25 @@ def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
     for v in ctx.versions():
         tier = ctx.tier(v)
         docs = ctx.documents(v)
-        have = {ctx.idx.a(d).get("doc_kind") for d in docs}
+        # a repository path recorded with no content pin (its file was missing) proves no
+        # document; a URL counts as recorded
+        unpinned = {d: why for d in docs if (why := ctx.unpinned(d)) is not None}
+        have = {ctx.idx.a(d).get("doc_kind") for d in docs if d not in unpinned}
         missing = [k for k in need if k not in have]
         if not missing:
             yield ctx.passed(v, tier, model=v)
             continue
-        yield ctx.failed(v, tier, f"{short(v)} lacks: {', '.join(missing)}",
-                         evidence=[v, *docs], model=v,
-                         remediation=_doc_fix(ctx, v, missing))
+        notes = [f"{ctx.idx.a(d).get('doc_kind')}: {said}"
+                 for d, said in sorted(unpinned.items())
+                 if ctx.idx.a(d).get("doc_kind") in missing]
+        fix = _doc_fix(ctx, v, missing)
+        if notes:
+            fix = ("commit each document's file and record it again with its path, so its "
+                   "content is pinned (lineage record document … --uri <path in the "
+                   "repository> --prop supersedes=<id>), or give its URL; " + fix)
+        yield ctx.failed(v, tier, f"{short(v)} lacks: {', '.join(missing)}"
+                         + (f" ({'; '.join(notes)})" if notes else ""),
+                         evidence=[v, *docs], model=v, remediation=fix)
 
 
 @rule("retraining-logged", "Retraining logged with trigger and reason",
@@ -1137,13 +1173,17 @@ def _future_fix(record: str) -> str:
             f"… --prop supersedes={rid}); if it has not happened yet, record it when it has")
 
 
-def _continuity_fix(waive: str | None) -> str:
+def _continuity_fix(waive: str | None, clone: str | None = None) -> str:
     """The fix of a dangling reference. A source that describes the node closes it; when a
     governance record names it by mistake (a typo of a model name, of a ``supersedes``), no
     correction does: records are immutable, a correction naming another model group corrects
     nothing, and superseded records are still checked. The way out is then a waiver of
-    ``waive`` (the node, or its group when the group is missing too: one waiver for both)."""
+    ``waive`` (the node, or its group when the group is missing too: one waiver for both).
+    ``clone``: what the clone the store was harvested from lacks (:func:`_clone_gap`), the
+    likelier cause: no other source to harvest holds what a shallow clone left out."""
     harvest = "harvest the source that holds it (lineage harvest)"
+    if clone is not None:
+        harvest = f"the store was harvested from {clone}; else {harvest}"
     if waive is None:
         return harvest
     return (f"{harvest}; if a record names it by mistake, record the right fact as a new "
@@ -1160,6 +1200,7 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
     record is dated after the store wrote it (a deployment, retirement, approval, assessment,
     alert, retraining or document that had not happened yet: forged, or a typo)."""
     idx = ctx.idx
+    clone = _clone_gap(ctx)
     missing: dict[str, set[str]] = {k: set(v) for k, v in idx.placeholders.items()}
     later = ctx.made_later()  # not made yet at the audit's clock: not in this audit
     for kind, names in REF_ATTRS.items():
@@ -1224,7 +1265,76 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             evidence=[gone, *by[:20]], model=model, group=group,
             remediation=_continuity_fix(
                 (group if group is not None and not idx.exists(group) else gone)
-                if gone in ctx.superseded or any(by_record(n) for n in by) else None))
+                if gone in ctx.superseded or any(by_record(n) for n in by) else None,
+                clone))
+
+
+# how to fetch what a shallow or tag-less clone left out (the fix of harvest-complete)
+_CLONE_FETCH = ("fetch the whole history and its tags (git fetch --unshallow --tags; in GitHub "
+                "Actions, actions/checkout with fetch-depth: 0)")
+_TAGS_FETCH = ("fetch the tags (git fetch --tags, and git config --unset remote.origin.tagOpt "
+               "so later fetches bring them)")
+
+
+def _clone_gap(ctx: AuditContext) -> str | None:
+    """How a finding says what the clone the store was harvested from lacks, and how to fetch
+    it (``a shallow clone (history before 92e113c28d23, and the tags outside it, not
+    fetched), which may hold it: fetch the whole history and its tags (…), then lineage
+    harvest``), None when it lacks
+    nothing the git harvester could tell: a shallow boundary whose history the store does not
+    hold, or a clone that fetches no tags and holds none (:attr:`AuditIndex.clones`)."""
+    for _repo, c in sorted(ctx.idx.clones.items()):
+        if c.shallow:
+            return (f"a shallow clone (history before {c.shallow[0][:12]}"
+                    f"{f' and {len(c.shallow) - 1} more' if len(c.shallow) > 1 else ''}, "
+                    f"and the tags outside it, not fetched), which may hold it: {_CLONE_FETCH}, "
+                    "then lineage harvest")
+        if c.no_tags:
+            return (f"a clone that fetched no tags (git clone --no-tags), which may hold it: "
+                    f"{_TAGS_FETCH}, then lineage harvest")
+    return None
+
+
+@rule("harvest-complete", "Store harvested from a complete clone",
+      articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",),
+      severity={t: "high" for t in ("unacceptable", "high", "limited", "minimal",
+                                    "unassessed")})
+def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
+    """The store was not harvested from a shallow clone whose history it lacks (a CI checkout
+    of depth 1 fetches neither the older commits nor the GTO tags outside them, so versions,
+    deployments and the records committed before are not in the graph and their findings are
+    silently missing), nor from a clone that fetches no tags (``git clone --no-tags``) while a
+    record names a model version or group the graph lacks. One finding per repository; its
+    tier is the strictest the graph assesses, so it gates every filter."""
+    if not ctx.idx.clones:
+        return
+    tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
+               default="unassessed")
+    missing_models = sorted(ctx.missing_models())
+    for repo, c in sorted(ctx.idx.clones.items()):
+        if c.shallow:
+            shown = ", ".join(x[:12] for x in c.shallow[:3]) + (" …" if len(c.shallow) > 3
+                                                               else "")
+            yield ctx.failed(
+                repo, tier, f"the store was harvested from a shallow clone of {repo}: the "
+                f"history before {shown} was not fetched, nor the tags outside it (GTO "
+                "registrations and stage assignments), so model versions, deployments and "
+                "records committed there are not in the graph and their findings are missing"
+                + (f"; {', '.join(missing_models[:3])} named by a record but not harvested"
+                   if missing_models else ""),
+                evidence=[repo, *(f"commit:{x}" for x in c.shallow[:20]), *missing_models[:20]],
+                remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
+        elif c.no_tags and missing_models:
+            yield ctx.failed(
+                repo, tier, f"the store was harvested from a clone of {repo} that fetched no "
+                "tags (git clone --no-tags: remote tagOpt --no-tags) and holds none, and "
+                f"{', '.join(missing_models[:3])}{' …' if len(missing_models) > 3 else ''} "
+                "named by a record is not in the graph: GTO registrations and stage "
+                "assignments are tags, so its versions and deployments were not harvested",
+                evidence=[repo, *missing_models[:20]],
+                remediation=f"{_TAGS_FETCH}, then harvest again (lineage harvest) and audit")
+        else:
+            yield ctx.passed(repo, tier)
 
 
 __all__ = ["RULES"]

@@ -55,6 +55,16 @@ def test_unknown_rule_is_a_usage_error(demo: Path) -> None:
     one_line_error(audit(demo, "--rule", "four-eye"), "four-eye", "did you mean 'four-eyes'")
 
 
+@pytest.mark.parametrize(("option", "value", "meant"), [
+    ("--env", "PROD", "prod"), ("--env", "Staging", "staging"), ("--env", "prdo", "prod"),
+    ("--model", "CHURN", "churn")])
+def test_a_filter_in_another_case_gets_a_did_you_mean(demo: Path, option: str, value: str,
+                                                      meant: str) -> None:
+    res = audit(demo, option, value)
+    one_line_error(res, repr(value), f"did you mean '{meant}'?")
+    assert "record the deployment" not in res.stderr
+
+
 def test_rule_the_policy_turns_off_is_a_usage_error(demo: Path) -> None:
     pol = demo / "lineage-policy.yaml"
     pol.write_text(pol.read_text() + "rules:\n  four-eyes: {enabled: false}\n")

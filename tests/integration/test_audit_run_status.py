@@ -33,10 +33,12 @@ def test_a_version_produced_only_by_a_run_with_no_terminal_event_is_a_finding() 
 
 
 def _with_status(fx: Fixture, source: str, status: str | None) -> tuple[str, str]:
-    """The fixture's one-run version, its run now of ``source`` with ``status``."""
-    version = "model:s0-clean0@3"
+    """The fixture's one-run version (as the audit reports it: the GTO spelling its
+    deployment names), its run — on the MLflow twin ``@3`` — now of ``source`` with
+    ``status``."""
+    version = "model:s0-clean0@v1.1.0"
     run = next(i.source for i in fx.items if not isinstance(i, Node)
-               and i.kind == EdgeKind.PRODUCED and i.target == version)
+               and i.kind == EdgeKind.PRODUCED and i.target == "model:s0-clean0@3")
     for k, item in enumerate(fx.items):
         if isinstance(item, Node) and item.id == run:
             attrs = {key: val for key, val in item.attrs.items() if key != "status"}

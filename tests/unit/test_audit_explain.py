@@ -20,7 +20,8 @@ def test_explain_reads_a_version_as_the_rules_do() -> None:
     findings = {(f.rule, f.subject) for f in run_audit(fx.graph(), now=fx.now).findings}
     # no approval on record: the deployment has none that counts, as deployment-approved says
     e = _explain("model:s3-noappr@v1.1.0")
-    assert e["version"] == "model:s3-noappr@3" and e["aliases"] == ["model:s3-noappr@v1.1.0"]
+    # reported under the spelling its deployment names (its MLflow twin an alias)
+    assert e["version"] == "model:s3-noappr@v1.1.0" and e["aliases"] == ["model:s3-noappr@3"]
     assert e["group"] == "model_group:s3-noappr" and e["risk"]["tier"] == "high"
     [dep] = e["deployments"]
     assert dep["state"] == "live" and dep["approved_by"] == []
@@ -33,7 +34,7 @@ def test_explain_reads_a_version_as_the_rules_do() -> None:
     assert all(a["counts_for"] == [dep["id"]] for a in e["approvals"])
     # the document high-risk-docs misses
     assert e["documents_missing"] == ["bias_report"]
-    assert ("high-risk-docs", "model:s3-nodocs@3") in findings
+    assert ("high-risk-docs", "model:s3-nodocs@v1.1.0") in findings
     # the run, its commit and pinned input; the retraining that trained it; the alert
     [run] = e["runs"]
     assert run["status"] == "FINISHED" and run["inputs"][0]["pin"] == "strong"

@@ -215,7 +215,8 @@ def test_a_key_given_twice_is_reported_with_the_other_errors(tmp_path: Path) -> 
         f"{p}:5: field rules.nosuch: unknown rule 'nosuch' — known rules: "
         "deployment-approved, four-eyes, model-has-run, run-code-pinned, run-data-pinned, "
         "risk-tier-set, risk-downgrade-independent, prohibited-not-deployed, high-risk-docs, "
-        "retraining-logged, monitoring-active, transparency-notice, lineage-continuity",
+        "retraining-logged, monitoring-active, transparency-notice, lineage-continuity, "
+        "harvest-complete",
         f"{p}:8: field monitoring.max_age_days given twice (first on line 7) — keep one of "
         "them (see docs/audit.md#policy)",
     ]

@@ -1,0 +1,167 @@
+"""A store harvested from a shallow CI clone (``git clone --depth 1``) lacks the history and the
+GTO tags outside it: the production deployment those tags record, and its critical finding,
+are not in the graph. The audit must say so (``harvest-complete``, failing the gate) rather
+than pass; a clone made whole again clears it. Real git repositories, cloned with ``git clone
+--depth 1 file://…``; records through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from lineage import api
+from lineage.cli.main import app
+from tests.conftest import GitRepo
+
+runner = CliRunner()
+
+
+def _origin(tmp_path: Path) -> GitRepo:
+    """A model registered and assigned to prod with GTO's tags on the first commit, and a
+    risk assessment (tier high) committed after it: a clone of depth 1 holds the assessment
+    but neither the model's commit nor its tags."""
+    r = GitRepo(tmp_path / "origin")
+    r.write("model.bin", "m\n")
+    r.commit("model")
+    r.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")
+    r.tag("churn#prod#1", "Assigning stage prod to artifact churn version v1.0.0")
+    api.init(r.path)
+    res = runner.invoke(app, ["record", "assessment", "-C", str(r.path), "--model-group",
+                              "churn", "--tier", "high", "--assessor", "rita@example.com",
+                              "--date", "2026-01-05", "--next-review", "2027-06-01",
+                              "--purpose", "churn scoring", "--write-file"])
+    assert res.exit_code == 0, res.output
+    r.commit("risk assessment", "governance")
+    return r
+
+
+def _clone(origin: GitRepo, dest: Path, *opts: str) -> GitRepo:
+    origin.run("git", "clone", "-q", *opts, f"file://{origin.path}", str(dest))
+    clone = GitRepo.__new__(GitRepo)
+    clone.path, clone.tick = dest, 10
+    return clone
+
+
+def _harvest(repo: GitRepo) -> None:
+    api.init(repo.path)
+    api.harvest(repo.path)
+
+
+def _audit(repo: GitRepo, *args: str) -> tuple[int, dict[str, Any]]:
+    res = runner.invoke(app, ["audit", "-C", str(repo.path), "--format", "json", *args])
+    assert res.exit_code in (0, 1), res.output
+    return res.exit_code, json.loads(res.stdout)
+
+
+def _rules(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for f in report["findings"]:
+        out.setdefault(f["rule"], []).append(f)
+    return out
+
+
+def test_a_shallow_clone_fails_the_gate_and_says_how_to_fetch_the_rest(
+        tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    full = _clone(origin, tmp_path / "full")
+    shallow = _clone(origin, tmp_path / "shallow", "--depth", "1")
+    _harvest(full)
+    _harvest(shallow)
+
+    code, report = _audit(full, "--fail-on", "high")
+    found = _rules(report)
+    assert code == 1 and "deployment-approved" in found
+    assert "harvest-complete" not in found
+
+    code, report = _audit(shallow, "--fail-on", "high")
+    found = _rules(report)
+    assert code == 1, report
+    assert "deployment-approved" not in found  # the prod deployment is not in the graph
+    (gap,) = found["harvest-complete"]
+    assert gap["severity"] == "high"
+    assert gap["subject"].startswith("repository:")
+    assert "shallow clone" in gap["message"] and "model_group:churn" in gap["message"]
+    assert "git fetch --unshallow --tags" in gap["remediation"]
+    assert "fetch-depth: 0" in gap["remediation"]
+    assert gap["articles"] == ["EU AI Act Art. 12"]
+    assert gap["controls"] == ["ISO/IEC 42001 A.6.2.8"]
+    # the dangling group: the clone may hold it, not some other source
+    (cont,) = found["lineage-continuity"]
+    assert "shallow clone" in cont["remediation"]
+    assert "git fetch --unshallow --tags" in cont["remediation"]
+
+    # fetched whole: the watermark is cleared, the critical finding appears
+    shallow.git("fetch", "-q", "--unshallow", "--tags")
+    api.harvest(shallow.path)
+    code, report = _audit(shallow, "--fail-on", "high")
+    found = _rules(report)
+    assert "harvest-complete" not in found
+    assert [f["severity"] for f in found["deployment-approved"]] == ["critical"]
+
+
+def test_the_finding_gates_every_filter(tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    # the deployment's version is in the clone (the tags point at its HEAD), the history
+    # before it is not
+    origin.write("model.bin", "m2\n")
+    origin.commit("model 2")
+    origin.tag("churn@v2.0.0", "Registering artifact churn version v2.0.0")
+    origin.tag("churn#staging#2", "Assigning stage staging to artifact churn version v2.0.0")
+    shallow = _clone(origin, tmp_path / "shallow", "--depth", "1")
+    _harvest(shallow)
+    for args in (["--model", "churn"], ["--model", "churn@v2.0.0"], ["--env", "staging"]):
+        code, report = _audit(shallow, "--fail-on", "high", *args)
+        assert code == 1 and "harvest-complete" in _rules(report), (args, report)
+
+
+def test_a_filter_naming_nothing_in_a_shallow_clone_says_why(tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    shallow = _clone(origin, tmp_path / "shallow", "--depth", "1")
+    _harvest(shallow)
+    res = runner.invoke(app, ["audit", "-C", str(shallow.path), "--env", "prod"])
+    assert res.exit_code == 2, res.output
+    assert "shallow clone" in res.output and "git fetch --unshallow --tags" in res.output
+
+
+def test_a_clone_made_shallower_after_a_full_harvest_lacks_nothing(tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    clone = _clone(origin, tmp_path / "clone")
+    _harvest(clone)
+    clone.git("fetch", "-q", "--depth", "1")
+    assert (clone.path / ".git" / "shallow").is_file()
+    api.harvest(clone.path)
+    _, report = _audit(clone)
+    assert "harvest-complete" not in _rules(report)
+
+
+def test_a_clone_without_tags_fails_only_when_a_record_names_what_it_lacks(
+        tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    notags = _clone(origin, tmp_path / "notags", "--no-tags")
+    _harvest(notags)
+    code, report = _audit(notags, "--fail-on", "high")
+    (gap,) = _rules(report)["harvest-complete"]
+    assert code == 1
+    assert "fetched no tags" in gap["message"] and "model_group:churn" in gap["message"]
+    assert "git fetch --tags" in gap["remediation"]
+    assert "--unshallow" not in gap["remediation"]  # a complete history: it would fail
+
+    # nothing names a model the graph lacks: the repository may have no tag at all; a warning
+    plain = GitRepo(tmp_path / "plain")
+    plain.write("a.txt", "a\n")
+    plain.commit("a")
+    bare = _clone(plain, tmp_path / "plain-clone", "--no-tags")
+    _harvest(bare)
+    code, report = _audit(bare)
+    assert "harvest-complete" not in _rules(report)
+    assert any("fetches no tags" in w for w in report["warnings"]), report["warnings"]
+
+    # tags fetched: nothing to say
+    notags.git("fetch", "-q", "--tags")
+    api.harvest(notags.path)
+    _, report = _audit(notags)
+    assert "harvest-complete" not in _rules(report)
+    assert "deployment-approved" in _rules(report)
