@@ -162,7 +162,12 @@ def test_deployment_has_entity_and_proxy_job(mcps: list[Any]) -> None:
               "mlModelProperties").downstreamJobs[0]
     assert _by(mcps, job, "subTypes").typeNames == ["Model Deployment"]
     sp = {a.propertyUrn: a.values for a in _by(mcps, job, "structuredProperties").properties}
-    assert sp[property_urn("approvedEnvironments")] == ["prod"]
+    # bob's approval counts for it (deployment-approved), but four-eyes asks two approvers at
+    # the high tier in prod: the audit grants it no approval, so it is approved for no
+    # environment
+    assert sp[property_urn("approvedBy")] == ["bob@example.com"]
+    assert sp[property_urn("approvalStatus")] == ["unapproved"]
+    assert property_urn("approvedEnvironments") not in sp
 
 
 def test_governance_on_group_and_version(mcps: list[Any]) -> None:
@@ -175,7 +180,11 @@ def test_governance_on_group_and_version(mcps: list[Any]) -> None:
     v2 = "churn_v1.1.0,PROD)"
     sp = {a.propertyUrn: a.values for a in _by(mcps, v2, "structuredProperties").properties}
     assert sp[property_urn("riskTier")] == ["high"]
-    assert sp[property_urn("approvalStatus")] == ["approved"]
+    # bob's approval is in force, but v1.1.0 runs in prod with one approver where the
+    # default policy asks two at the high tier (four-eyes): the audit grants no approval
+    assert sp[property_urn("approvalStatus")] == ["unapproved"]
+    assert sp[property_urn("approvalByEnvironment")] == ["prod: unapproved"]
+    assert property_urn("approvedEnvironments") not in sp
     assert sp[property_urn("approvedBy")] == ["bob@example.com"]
     assert sp[property_urn("approvedAt")] == ["2026-01-04"]
     assert sp[property_urn("approvalRecordIds")] == ["APR-7"]

@@ -140,6 +140,8 @@ class _Reader:
         # data version id -> size, nfiles, import facts (``version_facts`` on datasets)
         self.version_facts: dict[str, dict[str, Any]] = {}
         self.placeholder_urns: set[str] = set()
+        # commits a DVC file records a version in, with their time (``dvc_recorded_at``)
+        self.dated_commits: set[str] = set()
         # record id -> (first, last) time the store wrote it (``recorded_at``)
         self.times: dict[str, tuple[str, str]] = {}
 
@@ -213,7 +215,8 @@ class _Reader:
                     facts = self.commit_facts.setdefault(sha.lower(), {})
                     facts.update({k: v for k, v in props.items()
                                   if k in ("git_commit_state", "git_author_name",
-                                           "git_author_email", "git_tags")})
+                                           "git_author_email", "git_tags",
+                                           "git_committed_at")})
                 if props.get("version_facts") and urn.startswith("urn:li:dataset:"):
                     try:
                         facts = json.loads(props["version_facts"])
@@ -232,6 +235,12 @@ class _Reader:
                             if isinstance(commit, str) and str(did).startswith("data:"):
                                 self.recorded[str(did)] = commit
                                 self.recorded_on[urn].append(str(did))
+                    # when those commits were made (``dvc_recorded_at``: sha -> time)
+                    for sha, at in _json_map(props.get("dvc_recorded_at")).items():
+                        if isinstance(at, str) and at:
+                            self.commit_facts.setdefault(sha.lower(), {}).setdefault(
+                                "git_committed_at", at)
+                            self.dated_commits.add(sha.lower())
                 for key, value in props.items():
                     kind, _, rest = key.partition(".")
                     if kind not in RECORD_KINDS or not rest or not value.startswith("{"):
@@ -336,6 +345,12 @@ class _Reader:
             self.governance(urn)
         for urn in self.urns("mlModel"):
             self.retraining(urn)
+        # the commits that added a data version (a model's artifact): their time dates the
+        # version, as in the store (nodes made last, so a version's or run's commit keeps the
+        # repository its sourceCode names)
+        for sha in sorted(self.dated_commits):
+            if self.known_commit(sha):
+                self.commit(sha)
         if self.times:  # as ``AuditIndex.recorded`` holds them for the store's audit
             self.g.nx.graph["recorded"] = dict(sorted(self.times.items()))
         return self.g
@@ -570,8 +585,13 @@ class _Reader:
             author = {k: facts[f"git_author_{k}"] for k in ("name", "email")
                       if facts.get(f"git_author_{k}")}
             tags = _json_list(facts.get("git_tags"))
+            # the commit's earliest time (author's or committer's), which dates the versions
+            # made from it as the store's audit dates them
+            committed = {"committer": {"name": author.get("name") or "",
+                                       "time": facts["git_committed_at"]}} \
+                if facts.get("git_committed_at") else {}
             self.node(NodeKind.COMMIT, cid, {
-                "sha": sha.lower(), "repository": repo, "author": author or None,
+                "sha": sha.lower(), "repository": repo, "author": author or None, **committed,
                 "refs": [f"refs/tags/{t}" for t in tags] or None,
                 "placeholder": facts.get("git_commit_state") == "unseen"})
         return cid
@@ -1045,6 +1065,15 @@ def _typed_params(v: str | None) -> dict[str, Any]:
     return {str(k): x for k, x in got.items()} if isinstance(got, dict) else {}
 
 
+def _json_map(v: str | None) -> dict[str, Any]:
+    """A JSON object custom property; {} when absent or not one."""
+    try:
+        got = json.loads(v) if v else {}
+    except ValueError:
+        return {}
+    return got if isinstance(got, dict) else {}
+
+
 def _json_list(v: str | None) -> list[str]:
     if not v:
         return []
@@ -1222,7 +1251,7 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     option_flag(opts, "full")  # (a bad option is said before any network call)
     _hops(opts)
     options = {**opts, "server": server, "token": token}
-    s = rest_settings(options, cfg)
+    s = rest_settings(options, cfg, command="audit")
     from datahub.ingestion.graph.client import DataHubGraph
     from datahub.ingestion.graph.config import DatahubClientConfig
 
@@ -1233,6 +1262,12 @@ def read_rest(server: str | None = None, token: str | None = None, *,
         ))
     except Exception as exc:
         raise classify(exc, s) from None
+    # as the push does: a refused connection is retried once, so a wrong URL fails at once
+    # instead of after half a minute of backoff (429 and 5xx keep their retries)
+    for prefix in ("http://", "https://"):
+        adapter: Any = graph.session.get_adapter(prefix)  # (requests' HTTPAdapter)
+        adapter.max_retries = adapter.max_retries.new(backoff_factor=s.backoff,
+                                                      connect=min(1, s.retries))
     try:
         got = graph_from_mcps(_fetch(graph, opts))
     except LineageError:
@@ -1242,8 +1277,9 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     finally:
         graph.close()
     return _with_lineage(got, f"DataHub GMS at {s.shown_url}",
-                         "run `lineage push --to datahub-rest` first, or check the URL "
-                         "(DATAHUB_GMS_URL, --server)")
+                         "run `lineage push --to datahub-rest` first, or check the GMS URL "
+                         "(the LOCATION argument: `lineage audit --source datahub-rest URL`, "
+                         "else datahub.server in lineage.yaml, else DATAHUB_GMS_URL)")
 
 
 # entity types searched for to start from; everything else is fetched when referenced

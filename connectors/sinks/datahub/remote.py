@@ -60,16 +60,29 @@ TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a pers
 NO_TOKEN_HINT = "give one with --token, DATAHUB_GMS_TOKEN or datahub.token in lineage.yaml: a " \
                 "personal access token from Settings → Access Tokens with rights to ingest " \
                 "metadata"
+# `lineage audit --source datahub-rest` reads a GMS: its URL is the LOCATION argument (it has
+# no --server, and no --token), so its hints name what that command takes
+AUDIT_URL_HINT = "check the GMS URL (the LOCATION argument: `lineage audit --source " \
+                 "datahub-rest URL`, else datahub.server in lineage.yaml, else " \
+                 "DATAHUB_GMS_URL) and that GMS is up (`curl URL/health`); GMS usually listens " \
+                 "on :8080, the frontend proxy on :9002/api/gms"
+AUDIT_TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a personal " \
+                   "access token from Settings → Access Tokens with rights to read metadata"
+AUDIT_NO_TOKEN_HINT = "set DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml; `lineage " \
+                      "audit` takes no --token): a personal access token from Settings → " \
+                      "Access Tokens with rights to read metadata"
 
 
 def _auth_error(settings: RestSettings, status: int | None) -> SinkError:
     """401/403: a token that was refused, or none given to a GMS that wants one."""
     code = f" (HTTP {status})" if status else ""
+    audit = settings.command == "audit"
     if settings.token is None:
         return SinkError(f"DataHub GMS at {settings.shown_url} requires an access token"
-                         f"{code} and none was given", hint=NO_TOKEN_HINT)
+                         f"{code} and none was given",
+                         hint=AUDIT_NO_TOKEN_HINT if audit else NO_TOKEN_HINT)
     return SinkError(f"DataHub GMS at {settings.shown_url} refused the token{code}",
-                     hint=TOKEN_HINT)
+                     hint=AUDIT_TOKEN_HINT if audit else TOKEN_HINT)
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -82,6 +95,12 @@ class RestSettings:
     timeout: float = DEFAULT_TIMEOUT
     openapi: bool = False
     batch_size: int = 100
+    # the command these settings serve ("push", "audit"): its hints name the options it takes
+    command: str = "push"
+
+    @property
+    def url_hint(self) -> str:
+        return AUDIT_URL_HINT if self.command == "audit" else URL_HINT
 
     @property
     def shown_url(self) -> str:
@@ -113,14 +132,24 @@ def _opt(options: dict[str, Any], key: str, cast: type, default: Any, *,
     return value
 
 
-def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None
-                  ) -> RestSettings:
-    """GMS URL and token from options, else lineage config, else DATAHUB_GMS_URL/TOKEN."""
+def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None,
+                  *, command: str = "push") -> RestSettings:
+    """GMS URL and token from options, else lineage config, else DATAHUB_GMS_URL/TOKEN.
+    ``command``: the command asking ("push", or "audit" reading the catalog back), whose
+    options the hints of its errors name."""
     options = options or {}
     cfg = config.datahub if config is not None else None
     server = options.get("server") or (cfg.server if cfg else None) \
         or os.environ.get("DATAHUB_GMS_URL")
+    audit = command == "audit"
     if not server:
+        if audit:
+            raise ConfigError(
+                "no DataHub GMS URL: `lineage audit --source datahub-rest` needs the address "
+                "of your DataHub",
+                hint="give it as the LOCATION argument (lineage audit --source datahub-rest "
+                     "http://localhost:8080), or set DATAHUB_GMS_URL (or datahub.server in "
+                     "lineage.yaml)")
         raise ConfigError(
             "no DataHub GMS URL: --to datahub-rest needs the address of your DataHub",
             hint="set DATAHUB_GMS_URL=http://localhost:8080 (or datahub.server in lineage.yaml, "
@@ -129,7 +158,9 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
     server = str(server).strip()
     if not re.match(r"^https?://", server):
         raise ConfigError(f"DataHub GMS URL {strip_credentials(server)!r} must start with "
-                          "http:// or https://", hint="e.g. DATAHUB_GMS_URL=http://localhost:8080")
+                          "http:// or https://",
+                          hint="e.g. lineage audit --source datahub-rest http://localhost:8080"
+                          if audit else "e.g. DATAHUB_GMS_URL=http://localhost:8080")
     raw = options.get("token")
     token: SecretStr | None
     if raw:
@@ -147,6 +178,7 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
         timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT, above=0),
         openapi=option_flag(options, "openapi"),
         batch_size=_opt(options, "batch_size", int, 100, least=1),
+        command=command,
     )
 
 
@@ -198,6 +230,7 @@ def classify(exc: BaseException, settings: RestSettings,
     import requests
 
     url = settings.shown_url
+    audit = settings.command == "audit"
     status = _status_of(exc)
     chain = _chain(exc)
     msg = _scrub(_server_message(exc), settings.token)
@@ -209,9 +242,13 @@ def classify(exc: BaseException, settings: RestSettings,
         code = m.group(1) if m else (str(status) if status else "errors")
         return SinkError(
             f"DataHub GMS at {url} kept answering {code} after {settings.retries} retries",
-            hint="GMS is overloaded or restarting; nothing unacknowledged was recorded as "
+            hint="GMS is overloaded or restarting; run the audit again later" if audit else
+                 "GMS is overloaded or restarting; nothing unacknowledged was recorded as "
                  "pushed, run the same push again later",
         )
+    if status is not None and 400 <= status < 500 and audit:
+        return SinkError(f"DataHub GMS at {url} refused to be read (HTTP {status}): {msg}",
+                         hint=settings.url_hint)
     if status is not None and 400 <= status < 500:
         where = _culprit(msg, mcps)
         return SinkError(f"DataHub GMS at {url} rejected {where} (HTTP {status}): {msg}",
@@ -226,8 +263,9 @@ def classify(exc: BaseException, settings: RestSettings,
     if any(isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                           ConnectionError, TimeoutError)) for e in chain) or (
             "Max retries exceeded" in msg or "Connection refused" in msg):
-        return SinkError(f"cannot reach DataHub GMS at {url}", hint=URL_HINT)
-    return SinkError(f"push to DataHub GMS at {url} failed: {msg}", hint=URL_HINT)
+        return SinkError(f"cannot reach DataHub GMS at {url}", hint=settings.url_hint)
+    return SinkError(f"{'reading' if audit else 'push to'} DataHub GMS at {url} failed: {msg}",
+                     hint=settings.url_hint)
 
 
 def _culprit(msg: str, mcps: Sequence[MetadataChangeProposalWrapper]) -> str:
@@ -277,7 +315,7 @@ class RestTransport:
             )
         except ConfigurationError as exc:
             raise SinkError(f"DataHub GMS URL {s.shown_url} is not usable: "
-                            f"{_scrub(str(exc), s.token)}", hint=URL_HINT) from None
+                            f"{_scrub(str(exc), s.token)}", hint=s.url_hint) from None
         # The session's Retry is urllib3's public API: tune its backoff, and stop it from
         # retrying a refused connection four times with growing sleeps.
         for prefix in ("http://", "https://"):
@@ -303,7 +341,7 @@ class RestTransport:
                 m = re.search(r"status_code: (\d{3})", text)
                 if m:
                     raise SinkError(f"DataHub GMS at {s.shown_url} answered HTTP "
-                                    f"{m.group(1)} to GET /config", hint=URL_HINT) from None
+                                    f"{m.group(1)} to GET /config", hint=s.url_hint) from None
             raise classify(exc, s) from None
 
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:

@@ -48,6 +48,8 @@ from connectors.sinks.documents import pinned_commit, repository_web
 from connectors.sinks.documents import repository_file_link as _file_link
 from connectors.sinks.documents import web_url as _web_url
 from lineage.audit.context import audit_context
+from lineage.audit.registry import parse_time
+from lineage.audit.rules import person
 from lineage.model import EdgeKind, NodeKind
 
 if TYPE_CHECKING:
@@ -86,6 +88,10 @@ RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKin
                 EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
 
+# the audit rules that judge whether a deployment is approved: a version or deployment the
+# catalog calls approved is one none of them finds (docs/datahub.md, "approvalStatus")
+GATE_RULES = ("deployment-approved", "four-eyes")
+
 # facts of a data version kept per version on its dataset (``version_facts``)
 VERSION_FACTS = ("size", "nfiles", "import_url", "import_rev", "import_rev_lock")
 
@@ -105,15 +111,28 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
                        "Date of the latest risk assessment."),
     "nextRiskReview": ("Next risk review", "date", "SINGLE", (), _GROUP_AND_MODEL,
                        "Date by which the risk assessment must be reviewed."),
+    # (allowed values may only be added to a definition GMS holds: "unapproved" was)
     "approvalStatus": ("Approval status", "string", "SINGLE",
-                       ("approved", "conditional", "rejected", "pending"), _MODEL_AND_JOB,
-                       "Decision of the latest approval record (pending: none yet)."),
+                       ("approved", "conditional", "rejected", "pending", "unapproved"),
+                       _MODEL_AND_JOB,
+                       "As lineage audit judges it. A deployment: approved, or unapproved "
+                       "(deployment-approved or four-eyes finds it, waived or not). A version "
+                       "running somewhere: approved when every live deployment is, else "
+                       "unapproved. A version running nowhere: the latest decision the audit "
+                       "holds (an approval in force, or a rejection); pending: none."),
+    "approvalByEnvironment": ("Approval by environment", "string", "MULTIPLE", (),
+                              _MODEL_ENTITIES,
+                              "Per environment, as lineage audit judges it: '<env>: approved' "
+                              "or '<env>: unapproved' where the version runs; '<env>: approved, "
+                              "not deployed' for approvals in force where it runs not."),
     "approvedBy": ("Approved by", "string", "MULTIPLE", (), _MODEL_AND_JOB,
-                   "Approvers with an approving decision."),
+                   "Approvers whose approving decision the audit holds in force (on a "
+                   "deployment: that counts for it); four-eyes may still not count them."),
     "approvedAt": ("Approved at", "date", "SINGLE", (), _MODEL_AND_JOB,
-                   "Date of the latest approving decision."),
+                   "Date of the latest approving decision in force."),
     "approvedEnvironments": ("Approved environments", "string", "MULTIPLE", (), _MODEL_AND_JOB,
-                             "Environments the version is approved for."),
+                             "Environments the audit grants the version: every live deployment "
+                             "there approved; where it runs not, an approval in force."),
     "approvalRecordIds": ("Approval record ids", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                           "Ids of the approval records (evidence in the lineage store)."),
     "retrainingTrigger": ("Retraining trigger", "string", "SINGLE",
@@ -176,16 +195,20 @@ _USER_BAD = re.compile(r"[\s,()]+")
 
 
 def _principal(who: str) -> str:
-    """The id part of a corpuser / corpGroup urn: emails kept, names lower-cased with dots."""
+    """The id part of a corpuser / corpGroup urn: the email address in a spelling, in lower
+    case, as the audit reads a person (:func:`lineage.audit.rules.person`: ``ADA@bank.example``
+    and ``Ada <ada@bank.example>`` are ``ada@bank.example``); else the name lower-cased with
+    dots."""
     who = who.strip()
-    if "@" not in who:
-        who = who.lower()
+    p = person(who) if "@" in who else None
+    who = p.email if p is not None and p.email is not None else who.lower()
     return _USER_BAD.sub(".", who).strip(".") or "unknown"
 
 
 def user_urn(who: str) -> str:
-    """A person as a corpuser urn: emails kept, names lower-cased with dots. A corpuser urn
-    given as the name (``urn:li:corpuser:jdoe``) is that person, not a new one."""
+    """A person as a corpuser urn: the email in lower case, else the name lower-cased with
+    dots. A corpuser urn given as the name (``urn:li:corpuser:jdoe``) is that person, not a
+    new one."""
     who = who.strip()
     if who.lower().startswith("urn:li:corpuser:"):
         who = who[len("urn:li:corpuser:"):]
@@ -371,6 +394,23 @@ def _person(name: Any, email: Any) -> str | None:
     if isinstance(email, str) and "@" in email:
         return email
     return str(name) if name else None
+
+
+def _who(v: dict[str, Any], who: Any) -> Any:
+    """A person named in a view as the corpuser to make of them: the email address the store
+    pairs a bare display name with (the view's ``aka``, :meth:`_Planner.aka`), else the
+    spelling as given (:func:`user_urn` reads an email in it)."""
+    if isinstance(who, str):
+        return (v.get("aka") or {}).get(who, who)
+    return who
+
+
+def _shown_person(v: dict[str, Any], who: str) -> str:
+    """How a structured property names a person: their email address in lower case when the
+    spelling holds one or the store pairs the name with one, else the name as written (two
+    spellings of one address are one value)."""
+    p = person(_who(v, who))
+    return p.email if p is not None and p.email is not None else who
 
 
 def _parent_dir(path: str) -> str:
@@ -575,6 +615,100 @@ class _Planner:
     def counts(self, rid: str) -> bool:
         """A described record no correction superseded."""
         return not self.g.is_placeholder(rid) and rid not in self.superseded
+
+    # -- approval: what the audit grants ------------------------------------------------------
+    def gate(self) -> dict[str, bool]:
+        """Deployment node id → whether the audit grants it its approval: no finding of the
+        approval rules (:data:`GATE_RULES`) the policy applies to it, as ``lineage audit``
+        reports them over the same index, policy and clock. A waived finding grants nothing
+        (the policy accepts the gap; it is no approval). Deployments no such rule checked
+        (not made yet, superseded, a tier the policy exempts) are absent. Run once per
+        render, only when the graph holds a deployment."""
+        hit = self._cache.get(("gate",))
+        if hit is None:
+            hit = self._cache[("gate",)] = self._gate()
+        return hit
+
+    def _gate(self) -> dict[str, bool]:
+        if not self.ids(NodeKind.DEPLOYMENT):
+            return {}
+        from lineage.audit import run_audit
+        from lineage.audit.registry import RULES
+
+        policy = self.audit.policy
+        rules = [r for r in GATE_RULES if r in RULES
+                 and (policy.rules.get(r) is None or policy.rules[r].enabled)]
+        if not rules:
+            return {}
+        report = run_audit(self.audit.idx, policy, now=self.audit.now, rules=rules)
+        out: dict[str, bool] = {}
+        for check in report.checks:
+            out[check.subject] = out.get(check.subject, True) and check.finding is None
+        return out
+
+    def version_gate(self, nid: str) -> dict[str, bool]:
+        """Environment → whether the audit grants every live deployment of the version class
+        of ``nid`` there its approval (:meth:`gate`); environments it runs in only."""
+        v = self.audit.version_of(nid)
+        if v is None or not self.ids(NodeKind.DEPLOYMENT):
+            return {}
+        gate = self.gate()
+        out: dict[str, bool] = {}
+        for d in self.audit.deployments(v):
+            if d in gate and self.audit.active(d):
+                env = str(self.audit.idx.a(d).get("environment"))
+                out[env] = out.get(env, True) and gate[d]
+        return dict(sorted(out.items()))
+
+    # -- people: one person is one corpuser in every role ------------------------------------
+    def directory(self) -> dict[str, str]:
+        """Display name (as :func:`lineage.audit.rules.person` reads a bare name: trimmed, in
+        lower case) → the one email address the store pairs it with: a commit's author or
+        committer, a GTO tagger (``created_by`` / ``created_by_email``), a deployer
+        (``deployed_by`` / ``deployed_by_email``). A name the store pairs with several
+        addresses, or with none, is no one's here: it stays a corpuser of its own."""
+        hit = self._cache.get(("directory",))
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        seen: dict[str, set[str]] = defaultdict(set)
+
+        def pair(name: Any, email: Any) -> None:
+            if not isinstance(name, str) or not isinstance(email, str) or not name.strip():
+                return
+            who = person(email)
+            if who is not None and who.email is not None and "@" not in name:
+                seen[name.strip().lower()].add(who.email)
+
+        for c in self.ids(NodeKind.COMMIT):
+            a = self.attrs(c)
+            for role in ("author", "committer"):
+                p = a.get(role)
+                if isinstance(p, dict):
+                    pair(p.get("name"), p.get("email"))
+        for kind, name, email in ((NodeKind.MODEL, "created_by", "created_by_email"),
+                                  (NodeKind.DEPLOYMENT, "deployed_by", "deployed_by_email")):
+            for nid in self.ids(kind):
+                a = self.attrs(nid)
+                props = a.get("properties")
+                pair(a.get(name), props.get(email) if isinstance(props, dict) else None)
+        out = {name: next(iter(emails)) for name, emails in sorted(seen.items())
+               if len(emails) == 1}
+        self._cache[("directory",)] = out
+        return out
+
+    def aka(self, *spellings: Any) -> dict[str, str]:
+        """The spellings among ``spellings`` that are a bare display name the store pairs with
+        one email address (:meth:`directory`) → that address: ``Ada Dev`` → ``ada@bank.example``
+        when a commit of ``Ada Dev <ada@bank.example>`` says so."""
+        known = self.directory()
+        out: dict[str, str] = {}
+        for who in spellings:
+            if not isinstance(who, str) or not who.strip() or "@" in who:
+                continue
+            email = known.get(who.strip().lower())
+            if email is not None:
+                out[who] = email
+        return out
 
     # ids
     def attrs(self, nid: str) -> dict[str, Any]:
@@ -964,6 +1098,12 @@ class _Planner:
             recorded = self.dvc_recorded(nids)
             if recorded:  # absent otherwise: a dataset DVC records nothing of keeps its view
                 view["recorded"] = recorded
+                # when those commits were made: the commit that added a model's artifact
+                # dates the version (the audit's ``version_since``)
+                dated = {sha: t for sha in sorted(set(recorded.values()))
+                         if (t := self.commit_facts(sha).get("git_committed_at"))}
+                if dated:
+                    view["recorded_at"] = dated
             facts = self.version_facts(nids)
             if facts:  # absent otherwise, as above
                 view["version_facts"] = facts
@@ -1150,6 +1290,14 @@ class _Planner:
             out["git_author_name"] = str(author["name"])
         if author.get("email"):
             out["git_author_email"] = str(author["email"])
+        # the commit's earliest time (its author's or committer's date), as the audit's
+        # index takes it: the catalog's audit dates a version by its commit ("approval
+        # decided before the version existed") as the store's does
+        committer = a.get("committer") or {}
+        times = [(at, str(t)) for t in (author.get("time"), committer.get("time"))
+                 if (at := parse_time(t)) is not None]
+        if times:
+            out["git_committed_at"] = min(times)[1]
         return out
 
     def recorded(self, rid: str) -> dict[str, str]:
@@ -1460,6 +1608,9 @@ class _Planner:
             }
             if a.get("intended_purpose"):  # (absent otherwise: groups keep their view)
                 view["intended_purpose"] = a["intended_purpose"]
+            aka = self.aka(a.get("owner"), self.group_governance(nid).get("assessor"))
+            if aka:  # (absent otherwise, as above)
+                view["aka"] = aka
             self.place_in_repository(view, self.model_repository(
                 [self.model_commit(m) for m in versions]))
             plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
@@ -1553,6 +1704,8 @@ class _Planner:
                 "deployments": sorted({self.urn_of[d] for d in deployments}),
                 "downstream_jobs": sorted({self.deployment_job(d) for d in deployments}),
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
+                # where it runs: whether the audit grants its live deployments approval
+                "gate": self.version_gate(nid),
                 # the one retraining-logged counts last (the one shown), then by date
                 "retraining": sorted(retrain, key=lambda x: (x["counts"], str(x["at"] or ""),
                                                              x["id"])),
@@ -1566,6 +1719,11 @@ class _Planner:
             }
             if tagged:  # absent otherwise: a version without them keeps its view
                 view["tagged_edges"] = tagged
+            gov = self.group_governance(group_nid) if group_nid in self.g else {}
+            aka = self.aka(a.get("created_by"), *(x["approver"] for x in approvals),
+                           gov.get("assessor"))
+            if aka:  # (absent otherwise, as above)
+                view["aka"] = aka
             if artifacts or a.get("artifact_hash"):  # an empty list: none, not unknown
                 view["artifact_edges"] = artifacts
             self.place_in_repository(view, self.model_repository([commit]))
@@ -1669,6 +1827,9 @@ class _Planner:
                 "lineage_id": nid, "commit_facts": self.commit_facts(commit),
                 "placeholder": self.g.is_placeholder(nid),
             }
+            aka = self.aka(a.get("user"))
+            if aka:  # (absent otherwise: other runs keep their view)
+                view["aka"] = aka
             if not (a.get("experiment") or a.get("experiment_id")):
                 # its container is the "<source> runs" DataHub needs: no experiment of its own
                 view["no_experiment"] = True  # (absent otherwise: other runs keep their view)
@@ -1722,6 +1883,11 @@ class _Planner:
         }
         if dep is not None:  # live, retired, superseded or not deployed yet: the audit's
             view["audit_state"] = dep["state"]
+        if nid in self.gate():  # whether the audit grants it its approval
+            view["gate"] = self.gate()[nid]
+        aka = self.aka(a.get("deployed_by"), *(x["approver"] for x in approvals))
+        if aka:  # (absent otherwise: other deployments keep their view)
+            view["aka"] = aka
         if nid in self.superseded:  # a corrected record: its correction is the deployment
             view["superseded_by"] = sorted(self.superseded[nid])
         return view
@@ -1780,6 +1946,12 @@ class _Planner:
         if not all(v.get("superseded_by") for v in views.values()):
             merged.pop("superseded_by", None)
         merged["same_deployment"] = order[1:]
+        gates = [v["gate"] for v in views.values() if "gate" in v]
+        if gates:  # one deployment: approved only if the audit grants every node of it
+            merged["gate"] = all(gates)
+        aka = {k: x for v in views.values() for k, x in (v.get("aka") or {}).items()}
+        if aka:
+            merged["aka"] = dict(sorted(aka.items()))
         return merged
 
     def incident_urn(self, alert_nid: str) -> str:
@@ -1904,12 +2076,39 @@ def _standing(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _approval_values(approvals: list[dict[str, Any]]) -> dict[str, list[str | float]]:
+def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None = None
+                     ) -> dict[str, list[str | float]]:
+    """The approval structured properties of a version or deployment job view: the status,
+    environments and per-environment status as the audit grants them (the view's ``gate``:
+    per environment for a version, a bool for a deployment; docs/datahub.md), the approvers
+    and date of the approvals it holds in force."""
+    v = v or {}
     vals: dict[str, list[str | float]] = {}
-    vals["approvalStatus"] = [approvals[-1]["decision"] if approvals else "pending"]
     ok = _standing(approvals)
-    vals["approvedBy"] = sorted({a["approver"] for a in ok if a.get("approver")})
-    vals["approvedEnvironments"] = sorted({a["env"] for a in ok if a.get("env")})
+    gate = v.get("gate")
+    # the latest decision the audit holds: an approving one in force, or a rejection (one it
+    # does not count — decided before the version existed, withdrawn — is no decision here)
+    held = [a for a in approvals if a in ok or a["decision"] not in ("approved", "conditional")]
+    if isinstance(gate, bool):  # a deployment the audit judged
+        status = "approved" if gate else "unapproved"
+    elif gate:  # a version running somewhere
+        status = "approved" if all(gate.values()) else "unapproved"
+    else:
+        status = held[-1]["decision"] if held else "pending"
+    vals["approvalStatus"] = [status]
+    vals["approvedBy"] = sorted({_shown_person(v, a["approver"]) for a in ok
+                                 if a.get("approver")})
+    envs = {a["env"] for a in ok if a.get("env")}
+    if gate is False:  # a deployment the audit does not grant approval: approved for none
+        envs = set()
+    if isinstance(gate, dict):
+        # where it runs, the audit's verdict; elsewhere the approvals in force
+        envs = {e for e in envs if e not in gate} | {e for e, yes in gate.items() if yes}
+        by_env = [f"{e}: {'approved' if yes else 'unapproved'}" for e, yes in gate.items()]
+        by_env += [f"{e}: approved, not deployed" for e in envs if e not in gate]
+        if by_env:
+            vals["approvalByEnvironment"] = sorted(by_env)
+    vals["approvedEnvironments"] = sorted(envs)
     vals["approvalRecordIds"] = sorted(a["id"].split(":", 1)[1] for a in approvals)
     dates = sorted(d for d in (_date(a.get("at")) for a in ok) if d)
     if dates:
@@ -2088,6 +2287,7 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                            h for h in v["versions"]
                            if not h.startswith("md5:") and h != "unversioned") or None,
                        "dvc_recorded": v.get("recorded"),
+                       "dvc_recorded_at": v.get("recorded_at"),
                        "version_facts": v.get("version_facts"),
                        "owner_types": v.get("owner_types")})
     yield p.urn, DatasetPropertiesClass(name=v["name"], qualifiedName=v["qualified"],
@@ -2173,17 +2373,18 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if gov.get("tier"):
         yield p.urn, GlossaryTermsClass(
             terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
-            auditStamp=_stamp(gov.get("assessed_at"), gov.get("assessor")))
-    people = [(v["owner"], OwnershipTypeClass.TECHNICAL_OWNER)] if v.get("owner") else []
+            auditStamp=_stamp(gov.get("assessed_at"), _who(v, gov.get("assessor"))))
+    people = [(_who(v, v["owner"]), OwnershipTypeClass.TECHNICAL_OWNER)] if v.get("owner") \
+        else []
     if gov.get("assessor"):
-        people.append((gov["assessor"], OwnershipTypeClass.DATA_STEWARD))
+        people.append((_who(v, gov["assessor"]), OwnershipTypeClass.DATA_STEWARD))
     owners = _owners(people)
     if owners:
         yield p.urn, owners
     links = _doc_links(v["documents"])
     if gov.get("assessment") and _is_url(gov.get("record_file")):
         links.append((gov["record_file"], f"Risk assessment {gov['assessment']}",
-                      gov.get("assessed_at"), gov.get("assessor")))
+                      gov.get("assessed_at"), _who(v, gov.get("assessor"))))
     mem = _links(links)
     if mem:
         yield p.urn, mem
@@ -2221,7 +2422,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "previous_version": ",".join(v.get("previous", [])) or None,
                        **_free(v["properties"]), **_undescribed(v)})
     created = _ms(v.get("created_at"))
-    creator = _person(v.get("created_by"), v["properties"].get("created_by_email"))
+    creator = _who(v, _person(v.get("created_by"), v["properties"].get("created_by_email")))
     yield p.urn, MLModelPropertiesClass(
         name=v["name"], description=v.get("description"), customProperties=custom,
         version=VersionTagClass(versionTag=str(v["version"])),
@@ -2243,7 +2444,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             type="ML_MODEL_SOURCE_CODE",
             sourceCodeUrl=_source_code_url(v.get("repo_url"), v["commit"]))])
     values = _group_values(gov)
-    values.update(_approval_values(v["approvals"]))
+    values.update(_approval_values(v["approvals"], v))
     if v["retraining"]:
         last = v["retraining"][-1]
         if last.get("trigger"):
@@ -2256,11 +2457,11 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if gov.get("tier"):
         yield p.urn, GlossaryTermsClass(
             terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
-            auditStamp=_stamp(gov.get("assessed_at"), gov.get("assessor")))
+            auditStamp=_stamp(gov.get("assessed_at"), _who(v, gov.get("assessor"))))
     people: list[tuple[str, str]] = []
     if creator:
         people.append((creator, OwnershipTypeClass.TECHNICAL_OWNER))
-    people += [(a["approver"], "approver") for a in _standing(v["approvals"])
+    people += [(_who(v, a["approver"]), "approver") for a in _standing(v["approvals"])
                if a.get("approver")]
     owners = _owners(people)
     if owners:
@@ -2275,7 +2476,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                 what += f" ({a['role']})"
             if a.get("env"):
                 what += f" for {a['env']}"
-            links.append((url, what, a.get("at"), a.get("approver")))
+            links.append((url, what, a.get("at"), _who(v, a.get("approver"))))
     links += _doc_links(v["documents"])
     mem = _links(links)
     if mem:
@@ -2321,7 +2522,8 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        **v.get("commit_facts", {}), **_free(v["properties"]),
                        **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
-        name=str(v["name"]), created=_stamp(v.get("start") or v.get("end"), v.get("user")),
+        name=str(v["name"]), created=_stamp(v.get("start") or v.get("end"),
+                                            _who(v, v.get("user"))),
         customProperties=custom)
     yield p.urn, SubTypesClass(typeNames=[RUN_SUBTYPE])
     yield p.urn, ContainerClass(container=v["experiment"])
@@ -2428,7 +2630,7 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         description=f"{_model_label(v.get('model'))} in {v.get('environment')}",
         createdAt=_ms(v.get("deployed_at")), version=version, status=status,
         customProperties=custom, externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
-    deployer = _person(v.get("deployed_by"), v["properties"].get("deployed_by_email"))
+    deployer = _who(v, _person(v.get("deployed_by"), v["properties"].get("deployed_by_email")))
     owners = _owners([(deployer, OwnershipTypeClass.TECHNICAL_OWNER)] if deployer else [])
     if owners:
         yield p.urn, owners
@@ -2440,9 +2642,9 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
     yield job, SubTypesClass(typeNames=[DEPLOYMENT_SUBTYPE])
     yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
-    if v["approvals"]:
-        yield job, _structured(_approval_values(v["approvals"]))
-    people = [(a["approver"], "approver") for a in _standing(v["approvals"])
+    if v["approvals"] or "gate" in v:  # (a deployment the audit judged: its verdict)
+        yield job, _structured(_approval_values(v["approvals"], v))
+    people = [(_who(v, a["approver"]), "approver") for a in _standing(v["approvals"])
               if a.get("approver")]
     if deployer:
         people.append((deployer, OwnershipTypeClass.TECHNICAL_OWNER))

@@ -102,6 +102,17 @@ def store_version(store: Any) -> str:
 TIMED_RECORDS = ("deployment", "approval", "risk_assessment", "retraining", "alert", "document")
 
 
+def policy_digest(repo_path: Any = None, config: Any = None) -> str:
+    """The audit policy in force in the repository, as ``lineage audit`` resolves it: the
+    catalog shows the audit's approval verdict (approvers and roles required, rules on), so a
+    changed policy is a changed render even when the store wrote nothing since."""
+    from lineage.audit.policy import resolve_policy
+
+    root = Path(repo_path) if repo_path is not None else None
+    policy = resolve_policy(root, None, getattr(config, "policy", None))[0]
+    return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()[:16]
+
+
 def store_audit(graph: LineageGraph, store: Any, repo_path: Any = None,
                 config: Any = None) -> AuditContext:
     """The audit's context as ``lineage audit`` builds it for this push
@@ -333,6 +344,8 @@ class DataHubSinkBase(ABC):
         with gc_paused():
             # (push_store knows the store changed: the digest would only cost time there)
             gdigest = graph_digest(graph, platform, env, lower) if digest else ""
+            if digest:  # (the approval verdict shown is the policy's)
+                gdigest += ":" + policy_digest(ctx.repo_path, ctx.config)
             if digest and option_flag(ctx.options, "remove_stale"):
                 gdigest += ":remove_stale"
             last = {} if reset else ctx.store.state_get_all(gns)
@@ -385,6 +398,8 @@ class DataHubSinkBase(ABC):
         gns = ns + GRAPH_SUFFIX
         reset = option_flag(ctx.options, "full") or self._destination_is_empty()
         settings = settings_digest(platform, env, self._lowercase(ctx))
+        # the approval verdict shown is the policy's: a policy edited since is a new render
+        settings += ":" + policy_digest(ctx.repo_path, ctx.config)
         if option_flag(ctx.options, "remove_stale"):  # a push that also removes what the last
             settings += ":remove_stale"  # one left in place: not the same push
         marker = f"{store_version(ctx.store)}:{settings}"
