@@ -187,6 +187,10 @@ class DeploymentAttrs(_Attrs):
     retired_at: datetime | None = None
     source: str | None = Field(None, description="gto | record")
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class ApprovalAttrs(_Attrs):
@@ -198,6 +202,10 @@ class ApprovalAttrs(_Attrs):
     environment: str | None = None
     evidence: str | None = Field(None, description="ticket or evidence URI")
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class RiskAssessmentAttrs(_Attrs):
@@ -210,6 +218,10 @@ class RiskAssessmentAttrs(_Attrs):
     assessed_at: datetime | None = None
     next_review: datetime | None = None
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class RetrainingAttrs(_Attrs):
@@ -222,6 +234,10 @@ class RetrainingAttrs(_Attrs):
     at: datetime | None = None
     alert: str | None = None
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class AlertAttrs(_Attrs):
@@ -233,6 +249,10 @@ class AlertAttrs(_Attrs):
     status: Literal["open", "acknowledged", "resolved"] = "open"
     description: str | None = None
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class DocumentAttrs(_Attrs):
@@ -247,6 +267,10 @@ class DocumentAttrs(_Attrs):
     title: str | None = None
     at: datetime | None = None
     record_file: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="when git first held the record: the committer date of the commit "
+        "that added it to its record file (set by the harvest that first reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 ATTRS_MODELS: dict[NodeKind, type[_Attrs]] = {

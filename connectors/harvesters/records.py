@@ -35,6 +35,17 @@ a harvest, and every clone pins a record to the same content (the joins then add
 nor the work tree (not pinned: the first harvest after it is committed pins it), are
 warnings.
 
+When git first held a record: the harvest that first writes a governance record (approval,
+deployment, risk assessment, retraining, alert, document) to the store, from a file a commit
+holds, keeps the commit that added it to the file — the one a document's pin is read at — on
+the record's node: ``committed_at`` (its committer date) and ``committed_in`` (its sha). Only
+then: a record the store already holds (recorded with ``lineage record``, or harvested
+before) is not written again for it, so no existing record is rewritten and the store's own
+writing stays its first evidence. Neither is part of the record's content, its id or its
+immutability check; a record file not committed yet gives none. ``lineage show`` takes a
+record as recorded at the earlier of this and the store's first writing of it (a fresh
+clone's harvest writes every record long after it was committed).
+
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
 (and no event).
@@ -46,6 +57,7 @@ import hashlib
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -89,10 +101,14 @@ from lineage.records import (
     validate_data,
     with_aliases,
 )
+from lineage.serialize import utc_iso
 
 # v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
 # once, so that no id or cached record keeps a secret)
 CACHE_NS = "records:v4"
+# the records that keep when git first held them (committed_at, committed_in)
+COMMITTED_KINDS = ("approval", "deployment", "risk_assessment", "retraining", "alert",
+                   "document")
 
 
 def blob_sha(data: bytes) -> str:
@@ -207,11 +223,12 @@ class RecordsHarvester:
         # a deployment recorded with `id:` in this harvest is the one its retirement names
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
-        pins = _DocumentPins(ctx)
-        documents: dict[str, list[str]] = {}  # record file → its documents' ids
+        in_file: dict[str, list[str]] = {}  # record file → its records' ids
         for e in entries:
-            if e.data.get("kind") == "document":
-                documents.setdefault(e.file, []).append(e.node_id)
+            in_file.setdefault(e.file, []).append(e.node_id)
+        history = _RecordHistory(ctx.repo_path, in_file)
+        pins = _DocumentPins(ctx, history)
+        committed: dict[str, tuple[str, str]] = {}  # node id → (committer date, sha): earliest
         prepared = []
         # this harvest's approvals: a correction of one of them is checked as of a stored one
         approvers = {e.node_id: str(e.data.get("approver") or "") for e in entries
@@ -243,14 +260,15 @@ class RecordsHarvester:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of("models"), field="models")
             if isinstance(record, DocumentRecord):
-                record, warning, field = pins.pin(record, rec.file, nid,
-                                                  documents.get(rec.file, []))
+                record, warning, field = pins.pin(record, rec.file, rec.node_id)
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of(field), field=field)
             facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
-            if rec.new and not ctx.store.has_node(nid):
+            if rec.new and not ctx.store.has_node(nid):  # the store learns of it now
                 named_now.append((rec, record))
+                if rec.data.get("kind") in COMMITTED_KINDS:
+                    self._committed(history, rec, nid, committed)
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
             # (a run's file written when it started is its earlier state, not a change)
@@ -280,7 +298,26 @@ class RecordsHarvester:
         self._unknown_names(ctx, named_now, prepared)
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
-            yield from facts
+            for f in facts:
+                if isinstance(f, Node) and f.id in committed:
+                    at, sha = committed[f.id]
+                    f = Node(kind=f.kind, id=f.id,
+                             attrs={**f.attrs, "committed_at": at, "committed_in": sha})
+                yield f
+
+    @staticmethod
+    def _committed(history: _RecordHistory, rec: _Entry, nid: str,
+                   found: dict[str, tuple[str, str]]) -> None:
+        """Keeps in ``found`` the commit that added ``rec``, a record the store does not hold
+        yet (node ``nid``), to its file: its committer date and sha, the earliest of the
+        records of one node in this harvest; nothing when the file is not committed."""
+        added = history.adding_commit(rec.file, rec.node_id)
+        if added is None:
+            return
+        sha, when = added
+        at = utc_iso(datetime.fromisoformat(when))
+        if at is not None and (nid not in found or at < found[nid][0]):
+            found[nid] = (at, sha)
 
 
     def _unknown_names(self, ctx: HarvestContext, named: list[tuple[_Entry, Any]],
@@ -350,20 +387,73 @@ class _Entry:
         return line_in(self.field_lines, name, self.line)
 
 
+class _RecordHistory:
+    """When git first held each record: the first commit of HEAD's history whose version of
+    a record file (renames followed) holds it, with its committer date — what a document's
+    pin is read at (:class:`_DocumentPins`) and a record's ``committed_at``. Each record file's
+    history is read once a harvest, for all its records together."""
+
+    def __init__(self, root: Path, in_file: Mapping[str, list[str]]) -> None:
+        self.root = root
+        self.in_file = in_file  # record file → the ids of its records (looked for together)
+        self._added: dict[str, dict[str, tuple[str, str]]] = {}  # file → id → (sha, date)
+
+    def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
+        """(sha, committer date as git prints it: ISO 8601 with its offset) of the first
+        commit of HEAD's history whose version of the record file ``rel`` holds the record
+        ``nid``; None when none does (not committed)."""
+        if rel not in self._added:
+            self._added[rel] = self._read_versions(rel, set(self.in_file.get(rel, ())) | {nid})
+        return self._added[rel].get(nid)
+
+    def _read_versions(self, rel: str, wanted: set[str]) -> dict[str, tuple[str, str]]:
+        log = _git(self.root, "log", "--follow", "--format=%x00%H %cI", "--name-only", "HEAD",
+                   "--", rel)
+        versions: list[tuple[str, str, str]] = []
+        for chunk in (log or "").split("\0")[1:]:
+            lines = [ln for ln in chunk.splitlines() if ln.strip()]
+            if len(lines) >= 2:
+                sha, _, when = lines[0].partition(" ")
+                versions.append((sha, when, lines[-1]))
+        versions.reverse()  # oldest first
+        first: dict[str, tuple[str, str]] = {}
+        blobs = _cat(self.root, [f"{sha}:{path}" for sha, _, path in versions])
+        for (sha, when, _), data in zip(versions, blobs, strict=True):
+            if data is None:
+                continue
+            try:
+                recs = parse_text(data.decode("utf-8"), rel)
+            except (InputError, UnicodeDecodeError):
+                continue  # an invalid version of the file records nothing
+            for r in recs:
+                first.setdefault(r.node_id, (sha, when))
+            if wanted <= first.keys():
+                break
+        return first
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "--literal-pathspecs", "-C", str(root), *args],
+                             capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None  # no commit yet, no git: nothing read from history
+    return out.stdout.decode("utf-8", "replace")
+
+
 class _DocumentPins:
     """The content a document record of a file pins (see the module docstring), read from the
     store and from git; git is read only for records first harvested without a hash."""
 
-    def __init__(self, ctx: HarvestContext) -> None:
+    def __init__(self, ctx: HarvestContext, history: _RecordHistory) -> None:
         self.ctx = ctx
         self.root = ctx.repo_path
-        self._added: dict[str, dict[str, str]] = {}  # record file → node id → adding commit
+        self.history = history
 
-    def pin(self, record: DocumentRecord, rel: str, nid: str,
-            in_file: list[str]) -> tuple[DocumentRecord, str | None, str]:
+    def pin(self, record: DocumentRecord, rel: str,
+            nid: str) -> tuple[DocumentRecord, str | None, str]:
         """``record`` with the content hash it pins, a warning (or None) and the field the
-        warning is about. ``in_file``: the document ids of its record file, looked for
-        together in the file's history."""
+        warning is about. ``nid``: its id in its record file."""
         node = self.ctx.store.get_node(nid)
         stored = node.attrs.get("content_hash") if node is not None else None
         if record.content_hash is not None:
@@ -375,7 +465,8 @@ class _DocumentPins:
         path = document_path(record.uri, self.root)
         if path is None or path.is_dir():  # a URL, outside, a folder: said as the command does
             return (*check_document(record, self.root), "uri")
-        added = self._adding_commit(rel, nid, in_file)
+        adding = self.history.adding_commit(rel, nid)
+        added = adding[0] if adding is not None else None
         if added is None:  # a record file not committed yet: the document as it is now
             pinned, warning = check_document(record, self.root)
             if warning is not None:
@@ -417,37 +508,6 @@ class _DocumentPins:
                 "the work tree nor a commit): the record pins content the repository does "
                 "not hold; check the hash, or commit that version of the document")
 
-    def _adding_commit(self, rel: str, nid: str, in_file: list[str]) -> str | None:
-        """The first commit of HEAD's history whose version of the record file ``rel``
-        (renames followed) holds the record ``nid``; None when none does (not committed)."""
-        if rel not in self._added:
-            self._added[rel] = self._read_versions(rel, set(in_file) | {nid})
-        return self._added[rel].get(nid)
-
-    def _read_versions(self, rel: str, wanted: set[str]) -> dict[str, str]:
-        log = self._git("log", "--follow", "--format=%x00%H", "--name-only", "HEAD", "--",
-                        rel)
-        versions: list[tuple[str, str]] = []
-        for chunk in (log or "").split("\0")[1:]:
-            lines = [ln for ln in chunk.splitlines() if ln.strip()]
-            if len(lines) >= 2:
-                versions.append((lines[0], lines[-1]))
-        versions.reverse()  # oldest first
-        first: dict[str, str] = {}
-        blobs = _cat(self.root, [f"{sha}:{path}" for sha, path in versions])
-        for (sha, _), data in zip(versions, blobs, strict=True):
-            if data is None:
-                continue
-            try:
-                recs = parse_text(data.decode("utf-8"), rel)
-            except (InputError, UnicodeDecodeError):
-                continue  # an invalid version of the file records nothing
-            for r in recs:
-                first.setdefault(r.node_id, sha)
-            if wanted <= first.keys():
-                break
-        return first
-
     def _content_since(self, sha: str, uri: str) -> bytes | None:
         """The document's content at commit ``sha``, or at the first later commit (on the
         way to HEAD) that holds it; None when none does."""
@@ -459,12 +519,7 @@ class _DocumentPins:
         return None
 
     def _git(self, *args: str) -> str | None:
-        try:
-            out = subprocess.run(["git", "--literal-pathspecs", "-C", str(self.root), *args],
-                                 capture_output=True, check=True, timeout=120)
-        except (OSError, subprocess.SubprocessError):
-            return None  # no commit yet, no git: nothing read from history
-        return out.stdout.decode("utf-8", "replace")
+        return _git(self.root, *args)
 
 
 def commit_holding(root: Path, uri: str, content_hash: str) -> str | None:

@@ -43,7 +43,7 @@ def show(
 
     A model name means its greatest semantic version (as `gto show`; MLflow versions by number; with --as-of, the greatest created by then); a data path (from the repository root, or relative to the current folder as DVC reads it), the version the checkout's DVC files name (with --as-of, the version committed last by then); a short sha must name one commit; a git revision, the commit git names by it (which must be harvested); a record's or run's id as show and audit print it (churn-prod-2026-01-20, lineage:…), that record, unless several records have it (type deployment:ID, approval:ID …). A name that is both a model and a git revision of another commit is refused: type model_group:NAME or refs/heads/NAME.
 
-    For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected; the author's marked: four-eyes does not count them), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings. Each record says when the store recorded it, and how long after its own date when that is more than a day (a back-dated approval).
+    For a model version (or a deployment of one) the tree is followed by what an auditor asks for, read as `lineage audit` reads it: the training run with its code commit and data hashes, the model group's risk tier, approvals (environment, date, withdrawn or corrected; the author's marked: four-eyes does not count them), deployments (live or retired, the approvals that count for each), documents, retraining, monitoring alerts and the audit's findings. Each record says when it was first recorded — by the store, or by the commit that added it to its governance file (a GTO deployment: its tag) when that is earlier — and how long after its own date when that is more than a day (a back-dated approval).
 
     For a record (an approval, alert, retraining, risk assessment, deployment or document): its own fields, its status as the audit reads it (in force, withdrawn, corrected, counts …), what it names (model version, group, alert, the records correcting it), each with the command that shows it, and the provenance of the model version it is about (for an assessment or a group's document, the group's latest version): its training run, code commit and data.
 
@@ -322,25 +322,43 @@ RECORDED_LATE = timedelta(days=1)
 
 
 def recorded(idx: Any, nid: str) -> dict[str, Any]:
-    """When the store first wrote the record ``nid`` (``recorded_at``: the event that first
-    wrote it, as the audit's index keeps it; None when its source keeps no such time, e.g. a
-    graph read back from DataHub) and, when that is more than :data:`RECORDED_LATE` after the
-    date the record carries (an approval's ``decided_at``, a deployment's ``deployed_at``, an
-    assessment's ``assessed_at``, an alert's, retraining's or document's ``at``),
-    ``recorded_late``: that ``attribute``, its ``date``, the ``recorded`` time and ``days``
-    between them (whole days); else None."""
+    """When the record ``nid`` was first recorded (``recorded_at``): the earliest of when the
+    store first wrote it (``stored_at``: the event that first wrote it, as the audit's index
+    keeps it) and when git first held it — ``committed_at``, in commit ``committed_in``: the
+    commit that added it to its record file, as the records harvester keeps it; for a
+    deployment GTO made, its tag's date (its ``deployed_at``), the tag named by ``tag`` —;
+    ``recorded_by`` says which (``store``, ``commit``, ``tag``); None when its source keeps no
+    such time (a graph read back from DataHub). A fresh clone's harvest writes every record
+    long after git held it: git is the better evidence then. When ``recorded_at`` is more than
+    :data:`RECORDED_LATE` after the date the record carries (an approval's ``decided_at``, a
+    deployment's ``deployed_at``, an assessment's ``assessed_at``, an alert's, retraining's or
+    document's ``at``), ``recorded_late``: that ``attribute``, its ``date``, the ``recorded``
+    time and ``days`` between them (whole days); else None."""
     from lineage.audit.engine import DATED
     from lineage.audit.registry import parse_time
 
     times = idx.recorded.get(nid)
-    at = parse_time(times[0]) if times else None
+    stored = parse_time(times[0]) if times else None
+    a = idx.a(nid) if nid in idx.attrs else {}
+    committed = parse_time(a.get("committed_at"))
+    sha = a.get("committed_in") if committed is not None else None
+    props = a.get("properties")
+    tag = props.get("gto_tag") if isinstance(props, dict) and a.get("source") == "gto" \
+        else None
+    tagged = parse_time(a.get("deployed_at")) if isinstance(tag, str) else None
+    # the earliest evidence (at one instant: the store's, then the commit's)
+    at, by = min(((t, by) for t, by in ((stored, "store"), (committed, "commit"),
+                                         (tagged, "tag")) if t is not None),
+                 key=lambda x: x[0], default=(None, None))
     late = None
     attr = next((name for name, first in DATED.get(nid.split(":", 1)[0], ()) if first), None)
-    dated = parse_time(idx.a(nid).get(attr)) if attr else None
+    dated = parse_time(a.get(attr)) if attr else None
     if at is not None and dated is not None and at - dated > RECORDED_LATE:
         late = {"attribute": attr, "date": dated, "recorded": at,
                 "days": (at - dated).days}
-    return {"recorded_at": at, "recorded_late": late}
+    return {"recorded_at": at, "recorded_by": by, "stored_at": stored,
+            "committed_at": committed, "committed_in": sha if isinstance(sha, str) else None,
+            "tag": tag if tagged is not None else None, "recorded_late": late}
 
 
 # -- approvals four-eyes does not count ------------------------------------------------------------
@@ -557,7 +575,7 @@ def render_record(rec: dict[str, Any], *, context: bool = True) -> list[Any]:
         t.add_row("recorded in", _s(fields["record_file"]))
     if rec.get("recorded_at") is not None:  # when the store first wrote it
         late = rec.get("recorded_late")
-        t.add_row("recorded at", _s(_iso(rec["recorded_at"])) + (
+        t.add_row("recorded at", _s(_iso(rec["recorded_at"])) + _committed(rec) + (
             f"\n[yellow]{_s(_later(late['recorded'] - late['date']))} than its date "
             f"({_s(late['attribute'])} {_s(_iso(late['date']))})[/]"
             if late else ""))
@@ -862,18 +880,31 @@ def _approval_status(a: dict[str, Any]) -> str:
 
 
 def _recorded(rec: dict[str, Any], as_of: datetime) -> str:
-    """A record's ``recorded`` cell: when the store first wrote it, and how long after the date
-    it carries when that is more than :data:`RECORDED_LATE` (``319 days later``)."""
+    """A record's ``recorded`` cell: when it was first recorded (the store's first writing, or
+    the commit that added it to its file when that is earlier: ``(committed 3adf15852b27)``),
+    and how long after the date it carries when that is more than :data:`RECORDED_LATE`
+    (``319 days later``)."""
     at = rec.get("recorded_at")
     if at is None:  # a source that keeps no such time (a graph read back from DataHub)
         return "—"
-    cell = _s(_iso(at))
+    cell = _s(_iso(at)) + _committed(rec, "\n")
     late = rec.get("recorded_late")
     if late:
         cell += f"\n[yellow]{_s(_later(late['recorded'] - late['date']))}[/]"
     if at > as_of:
         cell += "\n[dim]after the as-of time[/]"
     return cell
+
+
+def _committed(rec: dict[str, Any], sep: str = " ") -> str:
+    """``(committed 3adf15852b27)`` when a record's ``recorded_at`` is the commit that added it
+    to its file, ``(tag churn#prod#3)`` the GTO tag that made a deployment; nothing when it is
+    the store's writing."""
+    if rec.get("recorded_by") == "commit":
+        return f"{sep}[dim](committed {_s(str(rec.get('committed_in') or '?')[:12])})[/]"
+    if rec.get("recorded_by") == "tag":
+        return f"{sep}[dim](tag {_s(rec.get('tag'))})[/]"
+    return ""
 
 
 def _later(delta: timedelta) -> str:
