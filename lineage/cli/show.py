@@ -655,6 +655,8 @@ class _Table:
         self.keep = [c.endswith("!") for c in columns]
         self.rows: list[tuple[str, ...]] = []
         self.caption: str | None = None
+        self.empty: str | None = None  # printed (dim) in place of a table without rows
+
 
     def add_row(self, *cells: str) -> None:
         self.rows.append(cells)
@@ -676,6 +678,9 @@ class _Table:
 
         # the title on a line of its own: as a table title it would wrap to the table's width
         yield Text.from_markup(f"[bold]{self.title}[/]", emoji=False)
+        if not self.rows and self.empty is not None:
+            yield Text(self.empty, style="dim")
+            return
         n = len(self.columns)
         natural = [width(i) for i in range(n)]
         # the narrowest each column can be: kept columns whole (up to 40 characters), the
@@ -860,7 +865,17 @@ def _assessment_status(a: dict[str, Any], gov: dict[str, Any]) -> str:
         else "[yellow]not in force yet: dated after the as-of time[/]"
         if a["status"] == "not in force yet"
         else f"not in force ({_s(_rid(gov['risk']['assessment']))} is)"
-        if gov["risk"]["assessment"] else _s(a["status"]))) + _ahead(a)
+        if gov["risk"]["assessment"] else _s(a["status"]))) + _holds(a, gov) + _ahead(a)
+
+
+def _holds(a: dict[str, Any], gov: dict[str, Any]) -> str:
+    """What an assessment no longer in force still sets: after a downgrade, the stricter
+    tier of the one in force when the version was first deployed holds for its deployments
+    (the audit's ``risk.held_by``)."""
+    if a["id"] != gov["risk"].get("held_by") or a["status"] == "in force":
+        return ""
+    return (f"\n[yellow]its tier {_s(a['tier'])} still holds for the deployments made while "
+            "it was in force[/]")
 
 
 def _approval_status(a: dict[str, Any]) -> str:
@@ -868,15 +883,25 @@ def _approval_status(a: dict[str, Any]) -> str:
         status = _superseded(a)
     elif a["status"] == "withdrawn":
         by = f" by {_s(_rid(a['withdrawn_by']))}" if a["withdrawn_by"] else ""
-        status = f"[red]withdrawn{by}[/]"
+        status = f"[red]withdrawn{by}[/]" + _still_counts(a)
     elif a["status"] == "in force":
         counts = ", ".join(_s(_rid(d)) for d in a["counts_for"])
         status = "[green]in force[/]" + (f"; counts for {counts}" if counts else "")
+    elif a["status"] == "not counted" and a["counts_for"]:
+        # not for a deployment made now (a moved tag's new bytes), yet for those made before
+        status = "[yellow]not counted for a deployment made now[/]" + _still_counts(a)
     else:
-        status = f"[red]{_s(a['status'])}[/]"
+        status = f"[red]{_s(a['status'])}[/]" + _still_counts(a)
     if a["note"] and a["status"] != "withdrawn":
         status += f"\n[dim]{_s(a['note'])}[/]"
     return status + _author_note(a) + _ahead(a)
+
+
+def _still_counts(a: dict[str, Any]) -> str:
+    """``; counts for …``: the deployments an approval that does not stand now still counts
+    for (made while it stood)."""
+    counts = ", ".join(_s(_rid(d)) for d in a.get("counts_for") or ())
+    return f"; [green]counts for {counts}[/]" if counts else ""
 
 
 def _recorded(rec: dict[str, Any], as_of: datetime) -> str:
@@ -1035,6 +1060,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     for kind in missing:
         t.add_row(_s(kind), "[red]missing[/]", "", "", "", "",
                   f"[red]required at {_s(tier)} risk[/]")
+    t.empty = "no documents recorded"  # none, and none required: no header without a row
     parts.append(t)
 
     t = _table("Retraining", "record!", "for this version", "trigger", "at!", "recorded!",
