@@ -1052,7 +1052,10 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     missing = list(gov["documents_missing"])
     for d in gov["documents"]:
         status = _document_status(d, gov)
-        if d["doc_kind"] in missing and not d["counts"]:  # one line per kind: why it is missing
+        if d.get("unpinned") and d["doc_kind"] in gov["documents_missing"]:
+            status += f"\n[red]does not count: {_s(d['unpinned'])}[/]"
+        if d["doc_kind"] in missing and (not d["counts"] or d.get("unpinned")):
+            # one line per kind: why it is missing
             missing.remove(d["doc_kind"])
             status += f"\n[red]so missing: required at {_s(tier)} risk[/]"
         t.add_row(_s(d["doc_kind"]), _s(_rid(d["id"])), _s(d["uri"]), d["scope"], _s(d["at"]),
@@ -1215,6 +1218,15 @@ def _provenance_tree(graph: Any, root: str, max_depth: int,
                 continue
             seen.add(e.source)
             grow(branch.add(Text.from_markup(label, emoji=False)), e.source, depth + 1)
+        for e in sorted(graph.out_edges(nid), key=lambda e: e.target):
+            if e.kind.value != "same_as":
+                continue  # a twin in another registry is this version: its upstream is ours
+            label = "[magenta]same_as[/] → " + _label(graph, e.target, notes)
+            if e.target in seen:
+                branch.add(Text.from_markup(label + " [dim](see above)[/]", emoji=False))
+                continue
+            seen.add(e.target)
+            grow(branch.add(Text.from_markup(label, emoji=False)), e.target, depth + 1)
 
     grow(tree, root, 0)
     return tree

@@ -96,3 +96,16 @@ def test_a_deployment_recorded_under_the_mlflow_name_is_named_so(twins: GitRepo)
         envs = {f["environment"] for f in _findings(twins, "--model", name)
                 if f["rule"] == "deployment-approved"}
         assert envs == {"prod", "staging"}, name
+
+
+def test_show_of_the_gto_version_shows_its_mlflow_twin_and_its_run(twins: GitRepo) -> None:
+    """From either registry's side the tree shows the other: ``show churn@v1.0.0`` lists its
+    MLflow twin (and what is upstream of it), as ``show churn@1`` lists the GTO version."""
+    res = runner.invoke(app, ["show", "-C", str(twins.path), "churn@v1.0.0"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "same_as → " in res.output and "churn@1" in res.output, res.output
+    twin_line = next(i for i, line in enumerate(res.output.splitlines())
+                     if "same_as → " in line)
+    below = res.output.splitlines()[twin_line + 1:]
+    assert any("run" in line for line in below), res.output  # the twin's MLflow run

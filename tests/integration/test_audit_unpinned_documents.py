@@ -53,6 +53,11 @@ def test_a_document_path_with_no_file_does_not_count_a_url_does(git_repo: GitRep
     assert "no content pin" in f["message"]
     assert "bias_report" not in f["message"].split(" (", 1)[0]  # the URL counts
     assert "commit each document's file" in f["remediation"]
+    # show says the same of the document, where it lists it
+    shown = runner.invoke(app, ["show", "-C", str(r.path), "churn@v1.0.0"],
+                          env={"COLUMNS": "240"})
+    assert shown.exit_code == 0, shown.output
+    assert "does not count:" in shown.output, shown.output
 
     # the file committed and the document recorded again with it: pinned, it counts
     r.write("docs/model_card.md", "# churn\n")
