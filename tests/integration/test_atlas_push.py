@@ -356,16 +356,18 @@ def test_a_correction_removes_the_attributes_it_no_longer_gives(atlas: AtlasStan
     for type_name, node in (("lineage_model", G.GROUP), ("lineage_model_version", G.V2),
                             ("lineage_deployment", G.DEPLOY)):
         assert bm_of(atlas, type_name, node) == want[node]["businessAttributes"], node
+    # its own approval is gone, but the audit grants its prod deployment (frank's approval
+    # of the deployment, four-eyes not applying at the corrected limited tier): the audit's
+    # verdict, as DataHub's approvalStatus gives it
     assert bm_of(atlas, "lineage_model_version", G.V2)["lineage_approval_status"] == {
-        "status": "unapproved", "approvalCount": 0}
+        "status": "approved", "approvalCount": 0, "environments": ["prod"]}
     # the removal names only the attributes that went away, through Atlas's DELETE
     v2 = guid(atlas, "lineage_model_version", G.V2)
     [removed] = [b for m, r, b in atlas.bodies[n:]
                  if (m, r) == ("DELETE", f"entity/guid/{v2}/businessmetadata")]
     assert removed == {
         "lineage_approval_status": dict.fromkeys(["approvalIds", "approverRoles", "approvers",
-                                                  "environments", "evidence",
-                                                  "lastDecisionAt"]),
+                                                  "evidence", "lastDecisionAt"]),
         "lineage_risk_assessment": dict.fromkeys(["annexIIIArea", "nextReview", "rationale"])}
     assert not [r for m, r in atlas.requests[n:] if m == "GET"]  # the store knew: no reads
     assert result.details["business_metadata"] == 5  # group, three versions, deployment

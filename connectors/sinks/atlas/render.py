@@ -30,6 +30,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from connectors.sinks.approval import deployment_gate, environment_gate
 from connectors.sinks.documents import is_url, pinned_commit, repository_file_link, repository_web
 from lineage.audit.context import audit_context
 from lineage.ids import normalize_repo_url
@@ -140,6 +141,7 @@ class _Renderer:
         # approvals that count for a deployment and why, the retraining that trained a version
         self.audit = audit if audit is not None else audit_context(graph, when)
         self._explained: dict[str, dict[str, Any]] = {}
+        self._gate: dict[str, bool] | None = None
         # a file version or lock entry harvested under a former identity of its repository
         # (before a remote was added) is the entity of its twin under the current one: one
         # entity per version, and what named the former (a run recorded before the move)
@@ -250,8 +252,27 @@ class _Renderer:
                 assessment)
 
     def version_assessment(self, model_id: str) -> str | None:
+        """The assessment the audit holds the version to (``lineage show``: ``risk``, its
+        ``held_by`` when not the one in force): once deployed, the strictest in force at any
+        time since its first deployment, so a later downgrade does not lower it; else the
+        one in force."""
         v = self.audit.version_of(model_id)
-        return self.latest_assessment(self.audit.group_of(v)) if v else None
+        if v is None:
+            return None
+        group = self.audit.group_of(v)
+        if group in self.audit.group_canon:
+            return self.audit.tier_assessment(v)
+        return self.latest_assessment(group)
+
+    def deployment_assessment(self, deployment: str, model_id: str) -> str | None:
+        """The assessment a deployment is judged by: the strictest in force at any time from
+        when it was made until now (``AuditContext.deployment_tier``)."""
+        v = self.audit.version_of(model_id)
+        group = self.audit.group_of(v)
+        if v is None or group not in self.audit.group_canon or v not in self.audit.members \
+                or deployment not in self.audit.deployments(v):
+            return self.version_assessment(model_id)
+        return self.audit.assessment_since(group, self.audit.deployed_at(deployment))
 
     def risk_bm(self, assessment: str) -> dict[str, Any]:
         a = self.g.attrs(assessment)
@@ -272,14 +293,44 @@ class _Renderer:
                 if not r["superseded_by"] and r["status"] != "not decided yet"
                 and self.rendered(r["id"])]
 
+    def gate(self) -> dict[str, bool]:
+        """Deployment → whether the audit grants it its approval, as DataHub's push reads it
+        (:func:`connectors.sinks.approval.deployment_gate`); computed once per render."""
+        if self._gate is None:
+            self._gate = deployment_gate(self.audit)
+        return self._gate
+
     def approval_bm(self, model_id: str) -> dict[str, Any]:
-        """A version's approval status: the approvals naming it (any registry's spelling),
-        for any environment (one naming only a deployment speaks for that deployment);
-        ``approvalCount`` those the audit holds in force (not withdrawn by a later rejection
-        of their approver, not dated after they were recorded)."""
+        """A version's approval status, as the audit judges it (docs/atlas.md): running
+        somewhere (a live deployment the audit checked), ``approved`` when every live
+        deployment is, else ``unapproved``; running nowhere, the latest decision the audit
+        holds (an approval in force, or a rejection), ``unapproved`` when none.
+        ``environments``: those it runs in whose live deployments are all approved, and
+        those it runs not in that an approval in force names. The approvals listed are those
+        naming it (any registry's spelling) for any environment (one naming only a
+        deployment speaks for that deployment); ``approvalCount`` those the audit holds in
+        force (not withdrawn by a later rejection of their approver, not dated after they
+        were recorded, not decided before the version existed)."""
         v = self.audit.version_of(model_id)
         recs = [r for r in self.version_approvals(model_id) if v in self.approved_versions(r["id"])]
-        return self._status(recs, {r["id"] for r in recs if r["status"] == "in force"})
+        out = self._status(recs, {r["id"] for r in recs if r["status"] == "in force"})
+        by_env = environment_gate(self.audit, self.gate(), v)
+        ok = {r["environment"] for r in recs
+              if r["status"] == "in force" and r.get("environment")}
+        if by_env:  # where it runs, the audit's verdict; elsewhere the approvals in force
+            out["status"] = "approved" if all(by_env.values()) else "unapproved"
+            envs = {e for e in ok if e not in by_env} | {e for e, yes in by_env.items() if yes}
+        else:
+            held = sorted((r for r in recs if r["status"] == "in force"
+                           or r["decision"] not in ("approved", "conditional")),
+                          key=lambda r: (self._decided_key(r["id"]), r["id"]))
+            out["status"] = (held[-1]["decision"] or "approved") if held else "unapproved"
+            envs = ok
+        if envs:
+            out["environments"] = sorted(envs)
+        else:
+            out.pop("environments", None)
+        return out
 
     def approved_versions(self, approval: str) -> set[str | None]:
         """The version classes an approval names (edge, else its ``model`` attribute)."""
@@ -316,7 +367,21 @@ class _Renderer:
                     or decided is None or decided > deployed:
                 continue
             recs.append(r)
-        return self._status(recs, counted)
+        out = self._status(recs, counted)
+        if deployment in self.gate():
+            # a deployment the audit checked: its verdict (deployment-approved, four-eyes);
+            # approved for the environments of the approvals that count for it, else none
+            if self.gate()[deployment]:
+                out["status"] = "approved"
+                envs = {r["environment"] for r in recs
+                        if r["id"] in counted and r.get("environment")}
+            else:
+                out["status"], envs = "unapproved", set()
+            if envs:
+                out["environments"] = sorted(envs)
+            else:
+                out.pop("environments", None)
+        return out
 
     def _status(self, recs: list[dict[str, Any]], counted: set[str]) -> dict[str, Any]:
         if not recs:
@@ -607,7 +672,7 @@ class _Renderer:
                      "recordedAt": self.recorded_ms(nid)}
             rel = {"modelVersion": self.one(models, NodeKind.MODEL)}
             deployed = models[0] if models else None
-            assessment = self.version_assessment(deployed) if deployed else None
+            assessment = self.deployment_assessment(nid, deployed) if deployed else None
             if assessment and not gone:
                 bm["lineage_risk_assessment"] = self.risk_bm(assessment)
             props = attrs["properties"] = dict(a.get("properties") or {})

@@ -43,6 +43,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from connectors.sinks.approval import deployment_gate, environment_gate
 from connectors.sinks.documents import is_url as _is_url
 from connectors.sinks.documents import pinned_commit, repository_web
 from connectors.sinks.documents import repository_file_link as _file_link
@@ -87,10 +88,6 @@ RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT
 RECORD_EDGES = (EdgeKind.APPROVES, EdgeKind.RETRAINS, EdgeKind.ASSESSES, EdgeKind.ALERTS,
                 EdgeKind.TRIGGERS, EdgeKind.DOCUMENTS)
 # records a correction can supersede (``properties.supersedes``), as the audit reads them
-
-# the audit rules that judge whether a deployment is approved: a version or deployment the
-# catalog calls approved is one none of them finds (docs/datahub.md, "approvalStatus")
-GATE_RULES = ("deployment-approved", "four-eyes")
 
 # facts of a data version kept per version on its dataset (``version_facts``)
 VERSION_FACTS = ("size", "nfiles", "import_url", "import_rev", "import_rev_lock")
@@ -618,12 +615,9 @@ class _Planner:
 
     # -- approval: what the audit grants ------------------------------------------------------
     def gate(self) -> dict[str, bool]:
-        """Deployment node id → whether the audit grants it its approval: no finding of the
-        approval rules (:data:`GATE_RULES`) the policy applies to it, as ``lineage audit``
-        reports them over the same index, policy and clock. A waived finding grants nothing
-        (the policy accepts the gap; it is no approval). Deployments no such rule checked
-        (not made yet, superseded, a tier the policy exempts) are absent. Run once per
-        render, only when the graph holds a deployment."""
+        """Deployment node id → whether the audit grants it its approval
+        (:func:`connectors.sinks.approval.deployment_gate`, shared with the Atlas sink). Run
+        once per render, only when the graph holds a deployment."""
         hit = self._cache.get(("gate",))
         if hit is None:
             hit = self._cache[("gate",)] = self._gate()
@@ -632,33 +626,14 @@ class _Planner:
     def _gate(self) -> dict[str, bool]:
         if not self.ids(NodeKind.DEPLOYMENT):
             return {}
-        from lineage.audit import run_audit
-        from lineage.audit.registry import RULES
-
-        policy = self.audit.policy
-        rules = [r for r in GATE_RULES if r in RULES
-                 and (policy.rules.get(r) is None or policy.rules[r].enabled)]
-        if not rules:
-            return {}
-        report = run_audit(self.audit.idx, policy, now=self.audit.now, rules=rules)
-        out: dict[str, bool] = {}
-        for check in report.checks:
-            out[check.subject] = out.get(check.subject, True) and check.finding is None
-        return out
+        return deployment_gate(self.audit)
 
     def version_gate(self, nid: str) -> dict[str, bool]:
         """Environment → whether the audit grants every live deployment of the version class
         of ``nid`` there its approval (:meth:`gate`); environments it runs in only."""
-        v = self.audit.version_of(nid)
-        if v is None or not self.ids(NodeKind.DEPLOYMENT):
+        if not self.ids(NodeKind.DEPLOYMENT):
             return {}
-        gate = self.gate()
-        out: dict[str, bool] = {}
-        for d in self.audit.deployments(v):
-            if d in gate and self.audit.active(d):
-                env = str(self.audit.idx.a(d).get("environment"))
-                out[env] = out.get(env, True) and gate[d]
-        return dict(sorted(out.items()))
+        return environment_gate(self.audit, self.gate(), self.audit.version_of(nid))
 
     # -- people: one person is one corpuser in every role ------------------------------------
     def directory(self) -> dict[str, str]:
@@ -1573,9 +1548,25 @@ class _Planner:
             hit = self._cache[("gov", group_nid)] = self._group_governance(group_nid)
         return hit  # type: ignore[no-any-return]
 
-    def _group_governance(self, group_nid: str) -> dict[str, Any]:
+    def version_governance(self, nid: str, group_nid: str) -> dict[str, Any]:
+        """The group's governance as a version shows it: the tier the audit holds the version
+        to (``AuditContext.tier``, ``lineage show``'s ``risk``): once deployed, the strictest
+        assessment in force since its first deployment, so a later downgrade does not lower
+        it; ``held_by`` that assessment's id when it is not the one in force on the group."""
+        gov = self.group_governance(group_nid) if group_nid in self.g else {}
+        v = self.audit.version_of(nid)
+        if v is None or v not in self.audit.members or not gov.get("assessment") \
+                or self.audit.group_of(v) not in self.audit.group_canon:
+            return gov
+        held = self.audit.tier_assessment(v)
+        if not held or held == gov["assessment"]:
+            return gov
+        return {**self._group_governance(group_nid, held), "held_by": held}
+
+    def _group_governance(self, group_nid: str, held: str | None = None) -> dict[str, Any]:
         a = self.attrs(group_nid)
-        ra = self.latest_assessment(group_nid)
+        ra = self.latest_assessment(group_nid) if held is None else \
+            {"id": held, **(self.attrs(held) if held in self.g else self.audit.idx.a(held))}
         gov: dict[str, Any] = {"intended_purpose": a.get("intended_purpose")}
         if ra:
             gov.update({
@@ -1710,7 +1701,7 @@ class _Planner:
                 "retraining": sorted(retrain, key=lambda x: (x["counts"], str(x["at"] or ""),
                                                              x["id"])),
                 "incidents": sorted(incidents, key=lambda x: x["urn"]),
-                "governance": self.group_governance(group_nid) if group_nid in self.g else {},
+                "governance": self.version_governance(nid, group_nid),
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
                 "lineage_id": nid, "records": self.records(nid),
                 "commit_facts": self.commit_facts(commit),
@@ -1719,7 +1710,7 @@ class _Planner:
             }
             if tagged:  # absent otherwise: a version without them keeps its view
                 view["tagged_edges"] = tagged
-            gov = self.group_governance(group_nid) if group_nid in self.g else {}
+            gov = view["governance"]
             aka = self.aka(a.get("created_by"), *(x["approver"] for x in approvals),
                            gov.get("assessor"))
             if aka:  # (absent otherwise, as above)
@@ -2417,6 +2408,8 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "deprecated": "true" if v.get("deprecated") else None,
                        "lineage_id": v.get("lineage_id"), "run_id": v.get("run_id"),
                        "created_by": v.get("created_by"),
+                       # the tier shown is held by an assessment a later one lowered
+                       "risk_tier_held_by": (gov.get("held_by") or "").split(":", 1)[-1] or None,
                        **v.get("commit_facts", {}), **v.get("records", {}),
                        "same_as": ",".join(v.get("same_as", [])) or None,
                        "previous_version": ",".join(v.get("previous", [])) or None,

@@ -1,0 +1,59 @@
+"""What a catalog may call approved: the audit's own verdict, shared by every sink.
+
+A deployment is *approved* when none of the audit's approval rules (:data:`GATE_RULES`, those
+the policy enables at the tiers it applies them to) finds it, as ``lineage audit`` reports
+them over the same index, policy and clock; a waived finding grants nothing (the policy
+accepts the gap; it is no approval). A version running somewhere is approved in an
+environment when every live deployment there is (docs/datahub.md, "Approval status";
+docs/atlas.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lineage.audit.engine import AuditContext
+
+# the audit rules that judge whether a deployment is approved
+GATE_RULES = ("deployment-approved", "four-eyes")
+
+
+def deployment_gate(audit: AuditContext) -> dict[str, bool]:
+    """Deployment node id → whether the audit grants it its approval: no finding of
+    :data:`GATE_RULES` the policy applies to it. Deployments no such rule checked (not made
+    yet, superseded, a tier the policy exempts) are absent; so is everything when the policy
+    turns both rules off. Runs the rules once: callers keep the result."""
+    if not audit.idx.ids("deployment"):
+        return {}
+    from lineage.audit import run_audit
+    from lineage.audit.registry import RULES
+
+    policy = audit.policy
+    rules = [r for r in GATE_RULES if r in RULES
+             and (policy.rules.get(r) is None or policy.rules[r].enabled)]
+    if not rules:
+        return {}
+    report = run_audit(audit.idx, policy, now=audit.now, rules=rules)
+    out: dict[str, bool] = {}
+    for check in report.checks:
+        out[check.subject] = out.get(check.subject, True) and check.finding is None
+    return out
+
+
+def environment_gate(audit: AuditContext, gate: dict[str, bool], version: str | None
+                     ) -> dict[str, bool]:
+    """Environment → whether the audit grants every live deployment of the version class
+    ``version`` there its approval (``gate``: :func:`deployment_gate`); environments it runs
+    in only."""
+    if version is None or not gate:
+        return {}
+    out: dict[str, bool] = {}
+    for d in audit.deployments(version):
+        if d in gate and audit.active(d):
+            env = str(audit.idx.a(d).get("environment"))
+            out[env] = out.get(env, True) and gate[d]
+    return dict(sorted(out.items()))
+
+
+__all__ = ["GATE_RULES", "deployment_gate", "environment_gate"]
