@@ -691,12 +691,10 @@ class AuditContext:
                 if ref is not None and ref.first_commit:
                     commits.setdefault(f"commit:{ref.first_commit.lower()}",
                                        "commit {} that added its artifact")
-            for c, said in commits.items():
-                ref = idx.refs.get(c)
-                t = parse_time(ref.time) if ref is not None else None
-                if t is None:
-                    return None  # a commit of unknown time: the version may be that old
-                seen.append(Existed(t, said.format(c.removeprefix("commit:")[:12]), c))
+            dated = self._commits_existed(commits)
+            if dated is None:
+                return None  # a commit of unknown time: the version may be that old
+            seen += dated
         for r in self.runs(version):
             if (t := parse_time(idx.a(r).get("start_time"))) is not None:
                 seen.append(Existed(t, f"the start of {r}", r))
@@ -706,6 +704,18 @@ class AuditContext:
             if (t := self._first_written(m)) is not None:
                 seen.append(Existed(t, f"the store's first writing of {short(m)}", m))
         return min(seen)
+
+    def _commits_existed(self, commits: dict[str, str]) -> list[Existed] | None:
+        """When each commit was made, as evidence (``commits``: commit id → how it is said,
+        ``{}`` standing for its short sha); None when one's time is unknown."""
+        out: list[Existed] = []
+        for c, said in commits.items():
+            ref = self.idx.refs.get(c)
+            t = parse_time(ref.time) if ref is not None else None
+            if t is None:
+                return None
+            out.append(Existed(t, said.format(c.removeprefix("commit:")[:12]), c))
+        return out
 
     def _content_since(self, version: str) -> Existed | None:
         """When the content a moved registration tag names existed, by the evidence of that
@@ -736,12 +746,10 @@ class AuditContext:
             if ref is not None and ref.first_commit:
                 commits.setdefault(f"commit:{ref.first_commit.lower()}",
                                    f"commit {{}} that added its current artifact {ref.hash}")
-        for c, what in commits.items():
-            ref = idx.refs.get(c)
-            t = parse_time(ref.time) if ref is not None else None
-            if t is None:
-                return None  # a commit of unknown time: the content may be that old
-            seen.append(Existed(t, what.format(c.removeprefix("commit:")[:12]), c))
+        dated = self._commits_existed(commits)
+        if dated is None:
+            return None  # a commit of unknown time: the content may be that old
+        seen += dated
         for r in self.runs(version):
             if art.hashes & self.produced_hashes(r, version) and (
                     t := parse_time(idx.a(r).get("start_time"))) is not None:
