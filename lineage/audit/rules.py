@@ -1305,7 +1305,9 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     deployments and the records committed before are not in the graph and their findings are
     silently missing), nor from a clone that fetches no tags (``git clone --no-tags``) while a
     record names a model version or group the graph lacks. One finding per repository; its
-    tier is the strictest the graph assesses, so it gates every filter."""
+    tier is the strictest the graph assesses, so it gates every filter. A complete clone is
+    no check of its own: a graph read back from a catalog keeps no clone state, and the two
+    audits of one graph must count the same checks."""
     if not ctx.idx.clones:
         return
     tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
@@ -1333,8 +1335,6 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                 "assignments are tags, so its versions and deployments were not harvested",
                 evidence=[repo, *missing_models[:20]],
                 remediation=f"{_TAGS_FETCH}, then harvest again (lineage harvest) and audit")
-        else:
-            yield ctx.passed(repo, tier)
 
 
 __all__ = ["RULES"]

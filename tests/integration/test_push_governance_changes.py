@@ -181,13 +181,15 @@ def test_deployment_page_shows_the_approvals_that_count_for_it(quickstart_demo: 
     assert prod["approvedBy"] == ["max@example.com", "rita@example.com"]
     assert prod["approvedEnvironments"] == ["prod"]
     assert prod["approvalRecordIds"] == ["churn-v1.0.0-prod", "churn-v1.0.0-prod-lead"]
-    # v1.1.0 went to prod with no prod approval; one decided later does not count for it
-    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == {}
+    # v1.1.0 went to prod with no prod approval: unapproved, as the audit finds it; one decided
+    # later does not count for it
+    unapproved = {"approvalStatus": ["unapproved"]}
+    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == unapproved
     lineage("record", "approval", "-C", str(repo), "--model", "churn@v1.1.0", "--env", "prod",
             "--approver", "rita@example.com", "--role", "risk-officer",
             "--decided-at", "2026-01-25T10:00:00Z", "--evidence", "ML-20")
     push(repo)
-    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == {}
+    assert job_approvals(repo, "churn_v1.1.0_prod_20260120T080000Z") == unapproved
 
 
 def owners(entity: dict[str, Any]) -> set[tuple[str, str]]:
@@ -224,11 +226,13 @@ def test_an_approver_who_withdrew_is_not_listed_as_approving(quickstart_demo: Pa
     v1 = lite_get(repo, V1)
     props = {p["propertyUrn"].rsplit(".", 1)[1]: [v["string"] for v in p["values"]]
              for p in v1["structuredProperties"]["properties"]}
-    # she still approves staging (another decision), max still approves prod
+    # she still approves staging (another decision), max still approves prod; but prod, a
+    # high-risk deployment, now has one approver where the policy requires two: the audit
+    # (four-eyes) no longer grants it, and the catalog says what the audit says
     assert props["approvedBy"] == ["max@example.com", "rita@example.com"]
-    assert props["approvedEnvironments"] == ["prod", "staging"]
+    assert props["approvedEnvironments"] == ["staging"]
     prod = job_approvals(repo, "churn_v1.0.0_prod_20260107T093000Z")
-    assert prod["approvalStatus"] == ["rejected"]
+    assert prod["approvalStatus"] == ["unapproved"]
     assert prod["approvedBy"] == ["max@example.com"]
     job = lite_get(repo, "urn:li:dataJob:(urn:li:dataFlow:(dvc,deployments/churn,PROD),"
                          "churn_v1.0.0_prod_20260107T093000Z)")
