@@ -7,8 +7,12 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.standins.atlas import AtlasStandin
 
 PINNED_ENV = {
     "GIT_AUTHOR_NAME": "Ada Author",
@@ -279,3 +283,16 @@ def store_state(repo: GitRepo) -> tuple[tuple[int, str], dict[str, dict[str, int
         return store.head(), store.counts()
     finally:
         store.close()
+
+
+@pytest.fixture
+def atlas_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[AtlasStandin]:
+    """An Atlas stand-in (user ``admin``, password ``pw``) that ``lineage push --to atlas``
+    reaches through ``ATLAS_URL`` / ``ATLAS_USERNAME`` / ``ATLAS_PASSWORD``."""
+    from tests.standins.atlas import running_atlas
+
+    with running_atlas({"admin": "pw"}) as s:
+        monkeypatch.setenv("ATLAS_URL", s.url)
+        monkeypatch.setenv("ATLAS_USERNAME", "admin")
+        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
+        yield s

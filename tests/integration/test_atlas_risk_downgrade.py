@@ -9,27 +9,16 @@ minimal on 2026-01-21, and the version goes to canary the day after."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from lineage.cli.main import app
-from tests.standins.atlas import AtlasStandin, running_atlas
+from tests.standins.atlas import AtlasStandin
 
 runner = CliRunner()
 PROD = "deployment:churn-prod-2026-01-20"
-
-
-@pytest.fixture
-def atlas(monkeypatch: pytest.MonkeyPatch) -> Iterator[AtlasStandin]:
-    with running_atlas({"admin": "pw"}) as s:
-        monkeypatch.setenv("ATLAS_URL", s.url)
-        monkeypatch.setenv("ATLAS_USERNAME", "admin")
-        monkeypatch.setenv("ATLAS_PASSWORD", "pw")
-        yield s
 
 
 def lineage(*args: str) -> Any:
@@ -39,12 +28,11 @@ def lineage(*args: str) -> Any:
 
 
 def entity(atlas: AtlasStandin, type_name: str, node: str) -> dict[str, Any]:
-    guid = atlas.unique[(type_name, node + "@lineage")]
-    return atlas._entity_view(guid)["entity"]  # type: ignore[no-any-return]
+    return atlas.entity_of(type_name, node + "@lineage")
 
 
 def test_a_downgrade_leaves_the_version_and_its_deployments_at_the_tier_the_audit_holds(
-        quickstart_demo: Path, atlas: AtlasStandin) -> None:
+        quickstart_demo: Path, atlas_env: AtlasStandin) -> None:
     repo = str(quickstart_demo)
     lineage("record", "assessment", "-C", repo, "--group", "churn", "--tier", "minimal",
             "--assessor", "dana@example.com", "--assessed-at", "2026-01-21", "--id",
@@ -58,18 +46,18 @@ def test_a_downgrade_leaves_the_version_and_its_deployments_at_the_tier_the_audi
     assert (risk["tier"], risk["assessment"], risk["held_by"]) == (
         "high", "risk_assessment:churn-low", "risk_assessment:churn-2026")
 
-    group = entity(atlas, "lineage_model", "model_group:churn")
+    group = entity(atlas_env, "lineage_model", "model_group:churn")
     assert [c["typeName"] for c in group["classifications"]] == ["EUAIAct_Minimal"]
     assert group["businessAttributes"]["lineage_risk_assessment"]["assessmentId"] == \
         "risk_assessment:churn-low"
-    version = entity(atlas, "lineage_model_version", "model:churn@v1.1.0")
+    version = entity(atlas_env, "lineage_model_version", "model:churn@v1.1.0")
     held = version["businessAttributes"]["lineage_risk_assessment"]
     assert (held["tier"], held["assessmentId"]) == ("high", "risk_assessment:churn-2026")
     # what the high tier still asks of it (high-risk-docs) is named, as the audit finds it
     assert held["documentsMissing"]
-    prod = entity(atlas, "lineage_deployment", PROD)["businessAttributes"]
+    prod = entity(atlas_env, "lineage_deployment", PROD)["businessAttributes"]
     assert prod["lineage_risk_assessment"]["tier"] == "high"
-    canary = entity(atlas, "lineage_deployment", "deployment:canary")["businessAttributes"]
+    canary = entity(atlas_env, "lineage_deployment", "deployment:canary")["businessAttributes"]
     assert canary["lineage_risk_assessment"]["tier"] == "minimal"
     # the audit's verdict: prod has no approval, so the version running there is unapproved
     res = runner.invoke(app, ["audit", "--json", "-C", repo])
@@ -81,7 +69,7 @@ def test_a_downgrade_leaves_the_version_and_its_deployments_at_the_tier_the_audi
 
 
 def test_atlas_and_datahub_give_the_audit_s_approval_verdict_alike(
-        quickstart_demo: Path, atlas: AtlasStandin, tmp_path: Path) -> None:
+        quickstart_demo: Path, atlas_env: AtlasStandin, tmp_path: Path) -> None:
     repo = str(quickstart_demo)
     # v1.0.0 gets a second approver for prod: four-eyes passes there
     lineage("record", "approval", "-C", repo, "--model", "churn@v1.0.0", "--env", "prod",
@@ -97,7 +85,7 @@ def test_atlas_and_datahub_give_the_audit_s_approval_verdict_alike(
                 if m["entityUrn"] == urn and m["aspectName"] == "structuredProperties"]
         dh = {p["propertyUrn"].rsplit(".", 1)[-1]: [next(iter(x.values())) for x in p["values"]]
               for p in hits[-1]["properties"]}
-        at = entity(atlas, "lineage_model_version", f"model:churn@{version}")[
+        at = entity(atlas_env, "lineage_model_version", f"model:churn@{version}")[
             "businessAttributes"]["lineage_approval_status"]
         assert [at["status"]] == dh["approvalStatus"], version
         assert at.get("environments", []) == dh.get("approvedEnvironments", []), version

@@ -681,6 +681,12 @@ class AtlasStandin:
             view.pop("businessAttributes")
         return {"entity": view, "referredEntities": {}}
 
+    def entity_of(self, type_name: str, qualified_name: str) -> dict[str, Any]:
+        """The entity of ``type_name`` holding ``qualified_name`` as ``GET
+        /entity/uniqueAttribute/type/{type_name}`` reads it back (relationships and
+        classifications included), for tests."""
+        return self._entity_view(self.unique[(type_name, qualified_name)])["entity"]  # type: ignore[no-any-return]
+
     def _need(self, guid: str) -> dict[str, Any]:
         if guid not in self.entities:
             raise AtlasFail(404, "ATLAS-404-00-005", f"Given instance guid {guid} is "
