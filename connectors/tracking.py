@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from connectors.harvesters.gitscan import (
     named_after_boundary,
@@ -332,7 +332,8 @@ class TrackedRun:
             "models": models,
         }
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
-        return validate_data(clean, file="track_run", line=None)  # type: ignore[return-value]
+        # a RunRecord: validate_data builds the model of the data's kind ("run")
+        return cast(RunRecord, validate_data(clean, file="track_run", line=None))
 
 
 def _plain(value: Any) -> Any:

@@ -66,7 +66,7 @@ import subprocess
 import sys
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeGuard, cast
+from typing import Any, ClassVar, Literal, Self, TypeGuard, cast
 
 from connectors.harvesters.dvcyaml import DvcYamlError, clear_memo, load
 from connectors.harvesters.git import fast_edge, fast_node  # Node.trusted, cheaper
@@ -960,7 +960,8 @@ class DvcHarvester:
         # git log pass tells for free whether they do
         return (ctx.repo_path / ".git").exists()
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | NodeWithdrawal]:
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterator[Node | Edge | NodeWithdrawal | FactRows]:
         from connectors.harvesters.gitscan import history_since
 
         # a shallow history deepened since the last harvest: replay all of it (``previous``
@@ -1222,7 +1223,7 @@ class DvcHarvester:
         if "cmd" in summ:
             # DVC 0.x single-stage file: a stage named after the file
             name = path.rsplit("/", 1)[-1]
-            entry = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
+            entry: dict[str, Any] = {k: summ[k] for k in ("cmd", "deps", "outs") if k in summ}
             sid = stage_id(run.repo, path, name, lock_hash(entry))
             if sid not in run.seen:
                 self._stage(run, sid, name, path, base, commit, entry,
@@ -1254,8 +1255,9 @@ class DvcHarvester:
                 proc.start()
         except (ValueError, OSError) as exc:  # no fork here, or no resources for one
             return f"nothing written: {exc}"
+        pid = cast(int, proc.pid)  # set by start() (typed optional: None before a start)
         with contextlib.suppress(OSError):  # its process group, set here too: the kill in the
-            os.setpgid(proc.pid, proc.pid)  # ``finally`` below must not race the worker's own
+            os.setpgid(pid, pid)  # ``finally`` below must not race the worker's own
         send.close()  # the worker's end: recv() sees EOF when it exits
         del cached
         got = 0
@@ -1286,7 +1288,7 @@ class DvcHarvester:
                 # error in the store writes): the worker and its parse worker (its process
                 # group), at once, whatever they are doing
                 try:
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
                 except OSError:  # no group of its own (setpgid failed), or it ended
                     proc.kill()
                 proc.join()
@@ -1561,6 +1563,11 @@ def _import_attrs(summ: dict[str, Any]) -> dict[str, Any]:
     return extra
 
 
+# where a lock change's dvc.yaml is read: ("blob", its blob sha, or None when the folder has
+# none), or ("seed", the commit whose tree holds it)
+_YamlSource = tuple[Literal["blob"], str | None] | tuple[Literal["seed"], str]
+
+
 @dataclasses.dataclass
 class _YamlInForce:
     """The dvc.yaml each lock change of the replay is read with (its stages' ``wdir`` and
@@ -1569,7 +1576,7 @@ class _YamlInForce:
     ``seeded`` by (commit, folder); ``by_blob`` gathers the dvc.yaml summaries the replay
     meets (small, and a lock may be read with one met many chunks earlier)."""
 
-    in_force: dict[int, tuple[str, str | None]]
+    in_force: dict[int, _YamlSource]
     seeded: dict[tuple[str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
     by_blob: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     # the same lock / .dvc file at the first parent of a change's commit (:func:`_priors`),
@@ -1599,7 +1606,7 @@ class _YamlInForce:
 
 
 def _yaml_in_force(commits: list[Any], changes: list[FileChange],
-                   shallow: Iterable[str]) -> dict[int, tuple[str, str | None]]:
+                   shallow: Iterable[str]) -> dict[int, _YamlSource]:
     """For each lock change (its index in ``changes``): its folder's dvc.yaml at that commit.
 
     Branches are replayed one after another, so the dvc.yaml last replayed may be another
@@ -1612,7 +1619,7 @@ def _yaml_in_force(commits: list[Any], changes: list[FileChange],
         by_commit.setdefault(ch.commit, []).append(i)
     boundary = set(shallow)  # a shallow clone's oldest commits: every file shows as added
     state: dict[str, tuple[dict[str, str | None], str | None]] = {}  # after each commit
-    out: dict[int, tuple[str, str | None]] = {}
+    out: dict[int, _YamlSource] = {}
     for c in commits:
         fp = c.parents[0] if c.parents else None
         if fp is not None and fp in state:
@@ -2065,7 +2072,7 @@ class _Summaries(_ChunkKeys):
                                       Any]] = {}
         self.started = 0
 
-    def __enter__(self) -> _Summaries:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

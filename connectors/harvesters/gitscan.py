@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from lineage import gitfiles
 from lineage.errors import InputError, NotARepositoryError
@@ -725,7 +725,7 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
     """Refs, remote, shallow state and repository id: read once per harvest run."""
     base = ctx.shared.get(("gitscan-base", ctx.repo_path))
     if base is not None:
-        return base  # type: ignore[no-any-return]
+        return cast(dict[str, Any], base)  # put there below, by the first call
     root = ctx.repo_path
     refs, annotated, head, head_ref = read_refs(root)
     remote = identity_remote(root)
@@ -965,7 +965,7 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
     key = ("gitscan", ctx.repo_path, exclude if since_refs is not None else None)
     cached = ctx.shared.get(key)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cast(GitScan, cached)  # put there below, by the first scan with this key
     root = ctx.repo_path
     base = _base(ctx)
     refs = base["refs"]

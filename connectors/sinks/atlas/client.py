@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, cast
 
 from lineage.errors import SinkError
 
@@ -60,7 +60,7 @@ class AtlasHttp:
         self.client.host = self.url + "/"
         self._last: Any = None
         self.client.session.hooks["response"].append(self._capture)
-        self.client.session.request = functools.partial(  # type: ignore[method-assign]
+        self.client.session.request = functools.partial(
             self.client.session.request, timeout=timeout)
         self.calls = 0
 
@@ -71,6 +71,8 @@ class AtlasHttp:
     # -- generic ---------------------------------------------------------------------------
     def call(self, method: str, path: str, *, expected: int = 200, body: Any = None,
              params: dict[str, Any] | None = None, want: type | None = dict) -> Any:
+        """The answer's JSON body coerced to ``want`` by the client (a JSON body that is not
+        one is an :class:`AtlasError`); None when ``want`` is None or the answer is empty."""
         import requests
         from apache_atlas.exceptions import AtlasServiceException
         from apache_atlas.utils import API, HTTPMethod
@@ -147,7 +149,9 @@ class AtlasHttp:
         return self.call("PUT", "types/typedefs", body=typedefs)
 
     def typedef_headers(self) -> list[dict[str, Any]]:
-        return self.call("GET", "types/typedefs/headers", want=list) or []  # type: ignore[no-any-return]
+        # a list: ``want=list`` (the client coerces the JSON body to it or fails)
+        return cast(list[dict[str, Any]],
+                    self.call("GET", "types/typedefs/headers", want=list) or [])
 
     def bulk(self, request: dict[str, Any]) -> dict[str, Any]:
         """POST /v2/entity/bulk through the client's own ``create_entities``."""
@@ -196,8 +200,8 @@ class AtlasHttp:
         """The entity (``minimal``: without relationship attributes and referred entities,
         enough to read its classifications and business metadata)."""
         params = {"minExtInfo": "true", "ignoreRelationships": "true"} if minimal else None
-        return self.call("GET", f"entity/guid/{guid}",  # type: ignore[no-any-return]
-                         params=params)
+        # a dict: ``want=dict`` (the client coerces the JSON body to it or fails)
+        return cast(dict[str, Any], self.call("GET", f"entity/guid/{guid}", params=params))
 
     def find_guid(self, type_name: str, qualified_name: str) -> str | None:
         """The guid of the entity of that type and qualifiedName, None when Atlas has none."""
@@ -225,8 +229,9 @@ class AtlasHttp:
         return self.call("DELETE", f"entity/guid/{guid}") or {}
 
     def lineage(self, guid: str, depth: int = 3, direction: str = "BOTH") -> dict[str, Any]:
-        return self.call("GET", f"lineage/{guid}",  # type: ignore[no-any-return]
-                         params={"direction": direction, "depth": depth})
+        # a dict: ``want=dict`` (the client coerces the JSON body to it or fails)
+        return cast(dict[str, Any], self.call("GET", f"lineage/{guid}",
+                                              params={"direction": direction, "depth": depth}))
 
 
 def _hint_for(code: str | None) -> str:

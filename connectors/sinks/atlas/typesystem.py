@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lineage.errors import ValidationFailed
 
@@ -66,7 +66,8 @@ RESERVED_DATASET_ATTRIBUTES = frozenset(
 @cache
 def load_typedefs(path: Path = TYPEDEFS_FILE) -> dict[str, Any]:
     """Our typedefs (``schemas/atlas/lineage_typedefs.json``) as Atlas's AtlasTypesDef JSON."""
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    # a JSON object: the file is ours (tests/unit/test_atlas_typedefs.py reads it)
+    return cast(dict[str, Any], json.loads(path.read_text()))
 
 
 @dataclass
@@ -86,7 +87,12 @@ class TypeSystem:
     classifications: dict[str, dict[str, Any]] = field(default_factory=dict)
     business_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     relationships: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    # per type name: its supertypes, its attribute defs, its relationship attributes
+    _supertypes_of: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _attributes_of: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict,
+                                                                 repr=False)
+    _relationships_of: dict[str, dict[str, RelationshipEnd]] = field(default_factory=dict,
+                                                                     repr=False)
 
     @classmethod
     def build(cls, typedefs: dict[str, Any] | None = None) -> TypeSystem:
@@ -109,10 +115,9 @@ class TypeSystem:
     # -- type queries --------------------------------------------------------------------------
     def supertypes(self, type_name: str) -> list[str]:
         """``type_name`` and all its supertypes, nearest first."""
-        key = ("super", type_name)
-        if key not in self._cache:
-            self._cache[key] = self._supertypes(type_name)
-        return self._cache[key]  # type: ignore[no-any-return]
+        if type_name not in self._supertypes_of:
+            self._supertypes_of[type_name] = self._supertypes(type_name)
+        return self._supertypes_of[type_name]
 
     def _supertypes(self, type_name: str) -> list[str]:
         out: list[str] = []
@@ -130,21 +135,19 @@ class TypeSystem:
 
     def attributes(self, type_name: str) -> dict[str, dict[str, Any]]:
         """Every attribute def of an entity type, inherited ones included."""
-        key = ("attrs", type_name)
-        if key in self._cache:
-            return self._cache[key]  # type: ignore[no-any-return]
+        if type_name in self._attributes_of:
+            return self._attributes_of[type_name]
         out: dict[str, dict[str, Any]] = {}
         for t in reversed(self.supertypes(type_name)):
             for a in self.entities.get(t, {}).get("attributeDefs", []):
                 out[a["name"]] = a
-        self._cache[key] = out
+        self._attributes_of[type_name] = out
         return out
 
     def relationship_attributes(self, type_name: str) -> dict[str, RelationshipEnd]:
         """Attributes that our relationshipDefs add to ``type_name`` (and its supertypes)."""
-        key = ("rels", type_name)
-        if key in self._cache:
-            return self._cache[key]  # type: ignore[no-any-return]
+        if type_name in self._relationships_of:
+            return self._relationships_of[type_name]
         out: dict[str, RelationshipEnd] = {}
         for rel in self.relationships.values():
             e1, e2 = rel["endDef1"], rel["endDef2"]
@@ -153,7 +156,7 @@ class TypeSystem:
                     out[end["name"]] = RelationshipEnd(rel["name"], other["type"],
                                                        end.get("cardinality", "SINGLE"),
                                                        other["type"])
-        self._cache[key] = out
+        self._relationships_of[type_name] = out
         return out
 
     def classification_attributes(self, name: str) -> dict[str, dict[str, Any]]:
@@ -279,7 +282,7 @@ class TypeSystem:
         allowed = d.get("entityTypes") or []
         if allowed and not any(self.is_subtype(entity_type, a) for a in allowed):
             problems.append(f"classification {name} does not apply to {entity_type}")
-        defs = self.classification_attributes(name)  # type: ignore[arg-type]
+        defs = self.classification_attributes(d["name"])  # (``name``: the key d is under)
         for k, v in sorted((c.get("attributes") or {}).items()):
             ad = defs.get(k)
             if ad is None:
