@@ -332,8 +332,20 @@ def _stat_key(path: Path) -> str:
     return "dir:" + h.hexdigest()
 
 
-def _cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
-    """:func:`compute`, unless the stat cache says the path is unchanged since it was hashed."""
+def cached_compute(repo_root: Path, rel: str, path: Path) -> ContentHash:
+    """:func:`compute` of ``path``, without reading it again while the stat cache of
+    ``repo_root`` (``.lineage/content-hashes.json``) says it is unchanged since it was hashed:
+    the inode, mtime and size of the file, or of each file of the directory and of the
+    ``.dvcignore`` files that decide what is in its hash (DVC's state cache works the same).
+
+    ``rel`` is the path's key in the cache: its path from ``repo_root`` as DVC names it
+    (:func:`relative_to_repo`), or its absolute posix path for a file outside the repository.
+    The cache is written only where ``repo_root/.lineage`` exists, and a cache that cannot be
+    read or written is no error (the hash is computed). The source of the answer is
+    ``"computed"``; it is not compared with what DVC recorded (:func:`content_hash` does).
+
+    Raises :class:`OSError` when ``path`` cannot be read.
+    """
     cache_file = repo_root / _STAT_CACHE
     cache: dict[str, Any] = {}
     if cache_file.is_file():
@@ -445,11 +457,12 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
     rec = recorded(repo_root, rel)
     if not path.exists():
         return rec
-    h = _cached_compute(repo_root, rel, path)
+    h = cached_compute(repo_root, rel, path)
     if rec is not None and rec.hash == h.hash:
         return ContentHash(rec.hash, h.size, h.nfiles, h.is_dir, rec.source)
     return h
 
 
-__all__ = ["ContentHash", "Unreadable", "compute", "content_hash", "dir_md5", "file_md5", "file_sha256",
-           "recorded", "repo_path", "COMMIT_ENV", "ci_commit_note"]
+__all__ = ["ContentHash", "Unreadable", "cached_compute", "compute", "content_hash", "dir_md5",
+           "file_md5", "file_sha256", "recorded", "relative_to_repo", "repo_path", "COMMIT_ENV",
+           "ci_commit_note"]

@@ -1098,7 +1098,7 @@ def artifact_store_hash(artifact: str, root: str | None, repo_root: Path) -> str
     folder's ``.dir`` md5), so that a byte-identical file DVC tracks (a GTO artifact) joins it.
     None for a remote store, a file not here, or one outside ``root``: a file of the work tree
     changes after the version is registered, and its hash now is not the version's."""
-    from lineage.hashing import _cached_compute
+    from lineage.hashing import cached_compute
 
     path = _local_path(artifact, repo_root)
     base = _local_path(root, repo_root) if root else None
@@ -1108,7 +1108,7 @@ def artifact_store_hash(artifact: str, root: str | None, repo_root: Path) -> str
         if not path.exists():
             return None
         key = relative_to_repo(repo_root, path) or path.as_posix()
-        return _cached_compute(repo_root, key, path).hash
+        return cached_compute(repo_root, key, path).hash
     except OSError:  # not readable here: no hash, as for a remote store
         return None
 
