@@ -27,7 +27,12 @@ aspect" otherwise) and the value deserializes into the aspect class; structured 
 values are checked against the definitions the server held *before* the request, as GMS's
 ``StructuredPropertiesValidator`` reads them when a proposal arrives (a definition in the same
 batch is not stored yet: "Unexpected null value found for … Structured Property Definition"),
-with its cardinality, allowed-value and date rules. A batch is accepted or rejected as a whole.
+with its cardinality, allowed-value and date rules. An update of a structured property
+definition (``propertyDefinition``) is checked against the one held as GMS's
+``PropertyDefinitionValidator`` checks it (:func:`check_definition_update`): allowed values may
+be added, never removed; the value type and qualified name never change; the cardinality never
+goes from MULTIPLE to SINGLE; a soft-deleted definition is not changed; and a definition is
+never hard-deleted. A batch is accepted or rejected as a whole.
 """
 
 from __future__ import annotations
@@ -162,6 +167,57 @@ def check_structured_values(p: dict[str, Any], held: dict[str, dict[str, Any]]) 
     return None
 
 
+def _primitive(v: Any) -> Any:
+    """A ``PrimitivePropertyValue`` (``{"string": …}`` or ``{"double": …}``) as Java's
+    ``equals`` compares it: by member and value (a double as a number)."""
+    if isinstance(v, dict) and "double" in v:
+        return ("double", float(v["double"]))
+    if isinstance(v, dict) and "string" in v:
+        return ("string", v["string"])
+    return ("other", json.dumps(v, sort_keys=True))
+
+
+def check_definition_update(p: dict[str, Any], held: dict[str, dict[str, Any]]) -> str | None:
+    """GMS's check of a structured property definition change (its 422 message), against
+    what it held before the request, as ``PropertyDefinitionValidator`` (entity-registry,
+    ``com.linkedin.metadata.aspect.validation``) makes it: no hard delete of the definition
+    or its key; no change to a soft-deleted definition; an upsert over a held definition keeps
+    its value type and qualified name, does not go from MULTIPLE to SINGLE, and when it names
+    allowed values names every value allowed before (adding values is accepted; dropping the
+    list of allowed values, which restricts nothing, too)."""
+    if p.get("entityType") != "structuredProperty":
+        return None
+    change = p.get("changeType", "UPSERT")
+    if change == "DELETE" and p.get("aspectName") in ("propertyDefinition",
+                                                      "structuredPropertyKey"):
+        return "Hard delete of Structured Property Definitions is not supported."
+    if change != "UPSERT" or p.get("aspectName") != "propertyDefinition":
+        return None
+    aspects = held.get(p.get("entityUrn") or "", {})
+    if (aspects.get("status") or {}).get("removed"):
+        return "Cannot mutate a soft deleted Structured Property Definition"
+    before = aspects.get("propertyDefinition")
+    if before is None:
+        return None
+    new = json.loads((p.get("aspect") or {}).get("value") or "{}")
+    problems = []
+    if new.get("valueType") != before.get("valueType"):
+        problems.append("Value type cannot be changed as this is a backwards incompatible change")
+    if new.get("cardinality", "SINGLE") == "SINGLE" \
+            and before.get("cardinality", "SINGLE") == "MULTIPLE":
+        problems.append("Property definition cardinality cannot be changed from MULTI to SINGLE")
+    if new.get("qualifiedName") != before.get("qualifiedName"):
+        problems.append("Cannot change the fully qualified name of a Structured Property")
+    if new.get("allowedValues") is not None:
+        kept = {_primitive(a.get("value")) for a in new["allowedValues"]}
+        if before.get("allowedValues") is None or any(
+                _primitive(a.get("value")) not in kept for a in before["allowedValues"]):
+            problems.append("Cannot restrict values that were previously allowed")
+    if problems:
+        return f"Validation error for {p.get('entityUrn')}: " + "; ".join(problems)
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -267,7 +323,8 @@ class _Handler(BaseHTTPRequestHandler):
             if st.validate:
                 for p in proposals:
                     with st.lock:
-                        problem = check_proposal(p) or check_structured_values(p, st.aspects)
+                        problem = check_proposal(p) or check_structured_values(
+                            p, st.aspects) or check_definition_update(p, st.aspects)
                     if problem:
                         self._record(422, True, body)
                         return self._send(422, _error(422, problem))
@@ -373,5 +430,5 @@ def running_gms(token: str | None = None, validate: bool = True) -> Iterator[Sta
         gms.stop()
 
 
-__all__ = ["SERVER_CONFIG", "StandInGms", "check_proposal", "check_structured_values",
-           "running_gms"]
+__all__ = ["SERVER_CONFIG", "StandInGms", "check_definition_update", "check_proposal",
+           "check_structured_values", "running_gms"]
