@@ -573,9 +573,13 @@ class _TransportSink(DataHubSinkBase):
         assert self.transport is not None
         self.transport.send(mcps)
 
-    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+    def _held_aspect(self, urn: str, aspect: str) -> dict[str, Any] | None:
         held = getattr(self.transport, "held", None)  # Kafka is write-only
         got = held(urn, aspect) if held is not None else None
+        return got if isinstance(got, dict) else None
+
+    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+        got = self._held_aspect(urn, aspect)
         props = got.get("customProperties") if isinstance(got, dict) else None
         return props if isinstance(props, dict) else None
 

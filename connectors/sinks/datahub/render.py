@@ -8,7 +8,9 @@ graph               DataHub
 ==================  =====================================================================
 model_group         ``mlModelGroup`` + risk tier (structured property + EU AI Act term)
 model (version)     ``mlModel`` ``<group>_<version>`` with ``versionProperties``,
-                    ``sourceCode`` pinned to the commit, approvals, retraining, owners, links
+                    ``sourceCode`` pinned to the commit, approvals, retraining, owners, links;
+                    an MLflow-registered version (and its group) on the ``mlflow`` platform,
+                    named as DataHub's MLflow source names it (:meth:`_Planner.mlflow_name`)
 run                 ``dataProcessInstance`` (subtype "ML Training Run") in an experiment
                     ``container``; ``inputEdges`` carry ``dvc_md5``/``git_commit``
                     (and ``via``, the weak input an identity join resolved)
@@ -78,6 +80,8 @@ TIER_TEXT = {
     "limited": "Limited-risk AI system (Art. 50): transparency obligations apply.",
     "minimal": "Minimal-risk AI system: no specific obligations; voluntary codes of conduct.",
 }
+# the platform DataHub's MLflow source puts registered models and versions on
+MLFLOW_PLATFORM = "mlflow"
 RUN_SUBTYPE = "ML Training Run"
 DEPLOYMENT_SUBTYPE = "Model Deployment"
 OPENLINEAGE_JOB_SUBTYPE = "OpenLineage Job"
@@ -153,12 +157,16 @@ def tier_term_urn(tier: str) -> str:
 
 @dataclass
 class EntityPlan:
-    """One DataHub entity to emit: its urn, the graph nodes it comes from and its view."""
+    """One DataHub entity to emit: its urn, the graph nodes it comes from and its view.
+
+    ``former``: the urns an earlier mapping gave the entity (an MLflow-registered model on
+    the ``dvc`` platform), which a push retires (soft delete) where it had sent them."""
 
     urn: str
     kind: str  # builder name
     nodes: list[str]
     view: dict[str, Any] = field(default_factory=dict)
+    former: list[str] = field(default_factory=list)
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -583,7 +591,12 @@ class _Planner:
         u = urn_builders(platform, env, lowercase_urns)
         self._dataset, self._flow, self._job = u["dataset"], u["flow"], u["job"]
         self._model, self._group, self._deployment = u["model"], u["group"], u["deployment"]
+        # MLflow-registered groups and versions: the urns DataHub's MLflow source makes, on
+        # its platform, in its environment (its ``env`` setting, upper-cased by its config)
+        m = urn_builders(MLFLOW_PLATFORM, env.upper())
+        self._mlflow_model, self._mlflow_group = m["model"], m["group"]
         self.urn_of: dict[str, str] = {}
+        self.former_urns: dict[str, list[str]] = {}  # node → urns earlier mappings gave it
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._by_kind: dict[NodeKind, list[str]] = defaultdict(list)
         for nid in sorted(self.g.node_ids()):
@@ -945,6 +958,45 @@ class _Planner:
         version = a.get("version") or nid.rsplit("@", 1)[-1]
         return f"{group}_{version}"
 
+    @staticmethod
+    def registered_name(a: dict[str, Any], fallback: str) -> str:
+        """The name MLflow's registry spells a registered model (or one of its versions) by:
+        ``properties.mlflow_name`` when ``model_aliases`` maps it to another group name, else
+        the group's. A model of an MLflow 3 workspace other than the default keeps the
+        harvest's ``<workspace>/<name>``: DataHub's MLflow source knows no workspaces, and
+        two workspaces' ``churn`` would be one entity there."""
+        props = a.get("properties") or {}
+        if props.get("mlflow_name") and not props.get("workspace"):
+            return str(props["mlflow_name"])
+        return fallback
+
+    def mlflow_name(self, nid: str) -> str | None:
+        """The name DataHub's MLflow source gives a registered model or version, None when
+        MLflow does not register it (a GTO, recorded or placeholder one): a version
+        ``<registered name>_<version>`` (its default ``model_name_separator``); a group its
+        registered name, when MLflow describes it or registers any of its versions."""
+        if nid not in self.g or self.g.is_placeholder(nid):
+            return None
+        a = self.attrs(nid)
+        if self.g.kind(nid) == NodeKind.MODEL:
+            if a.get("registry") != MLFLOW_PLATFORM:
+                return None
+            group = a.get("group") or nid.split(":", 1)[-1].rsplit("@", 1)[0]
+            version = a.get("version") or nid.rsplit("@", 1)[-1]
+            return f"{self.registered_name(a, str(group))}_{version}"
+        name = str(a.get("name") or nid.split(":", 1)[1])
+        if a.get("registry") == MLFLOW_PLATFORM:
+            return self.registered_name(a, name)
+        versions = [m for m in self.g.predecessors(nid, EdgeKind.VERSION_OF, NodeKind.MODEL)
+                    if self.attrs(m).get("registry") == MLFLOW_PLATFORM
+                    and not self.g.is_placeholder(m)]
+        for m in sorted(versions):
+            return self.registered_name(self.attrs(m), name)
+        return None
+
+    def group_urn(self, group_nid: str, group_name: str) -> str:
+        return self.urn_of.get(group_nid) or self._group(group_name)
+
     def deployment_name(self, nid: str) -> str:
         a = self.attrs(nid)
         model = a.get("model") or ""
@@ -978,10 +1030,21 @@ class _Planner:
             # the key's cluster, instead of one entity whose aspects each overwrites
             for nid in nids:
                 u[nid] = urn if len(nids) == 1 else self.run_urn(nid, apart=True)
+        # an MLflow-registered group or version is the entity DataHub's MLflow source makes
+        # (so our governance lands on it); the urn an earlier mapping gave it on our platform
+        # is retired by the push (``former``)
         for nid in self.ids(NodeKind.MODEL_GROUP):
-            u[nid] = self._group(self.attrs(nid).get("name") or nid.split(":", 1)[1])
+            own = self._group(self.attrs(nid).get("name") or nid.split(":", 1)[1])
+            mname = self.mlflow_name(nid)
+            u[nid] = self._mlflow_group(mname) if mname is not None else own
+            if u[nid] != own:
+                self.former_urns[nid] = [own]
         for nid in self.ids(NodeKind.MODEL):
-            u[nid] = self._model(self.model_name(nid))
+            own = self._model(self.model_name(nid))
+            mname = self.mlflow_name(nid)
+            u[nid] = self._mlflow_model(mname) if mname is not None else own
+            if u[nid] != own:
+                self.former_urns[nid] = [own]
         for nid in self.ids(NodeKind.DEPLOYMENT):
             u[nid] = self._deployment(self.deployment_name(nid))
 
@@ -1604,7 +1667,8 @@ class _Planner:
                 view["aka"] = aka
             self.place_in_repository(view, self.model_repository(
                 [self.model_commit(m) for m in versions]))
-            plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view))
+            plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view,
+                                    list(self.former_urns.get(nid, ()))))
         return plans
 
     def model_commit(self, nid: str) -> str | None:
@@ -1647,6 +1711,15 @@ class _Planner:
             group_nid = groups[0] if groups else f"model_group:{group_name}"
             order = self.version_order(group_nid, group_name)
             sort_id = str(order.get(nid, 0)).zfill(10)
+            version_set = self.version_set(group_name)
+            mname = self.mlflow_name(nid)
+            if mname is not None:
+                # the version set and order DataHub's MLflow source writes (its version
+                # number, zero-padded), so either writer leaves the same versionProperties
+                version = str(a.get("version") or nid.rsplit("@", 1)[-1])
+                sort_id = version.zfill(10)
+                version_set = self.version_set(self.registered_name(a, group_name),
+                                               MLFLOW_PLATFORM)
             runs = self.g.predecessors(nid, EdgeKind.PRODUCED, NodeKind.RUN)
             hyper: dict[str, Any] = {}
             for r in runs:
@@ -1680,7 +1753,8 @@ class _Planner:
             view = {
                 "git_tag": tag,
                 "name": self.model_name(nid), "group": group_name, "version": a.get("version"),
-                "group_urn": self._group(group_name), "description": a.get("description"),
+                "group_urn": self.group_urn(group_nid, group_name),
+                "description": a.get("description"),
                 "registry": a.get("registry"), "artifact_uri": a.get("artifact_uri"),
                 "artifact_hash": a.get("artifact_hash"), "commit": commit,
                 "repo_url": self.repo_url_of_commit(commit), "created_at": a.get("created_at"),
@@ -1690,7 +1764,7 @@ class _Planner:
                 "deprecated": a.get("deprecated", False), "metrics": a.get("metrics") or {},
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
                 "hyper": hyper, "sort_id": sort_id,
-                "version_set": self.version_set(group_name),
+                "version_set": version_set,
                 "training_jobs": sorted(self.urn_of[r] for r in runs),
                 "deployments": sorted({self.urn_of[d] for d in deployments}),
                 "downstream_jobs": sorted({self.deployment_job(d) for d in deployments}),
@@ -1706,6 +1780,12 @@ class _Planner:
                 "lineage_id": nid, "records": self.records(nid),
                 "commit_facts": self.commit_facts(commit),
                 "same_as": self.g.successors(nid, EdgeKind.SAME_AS, NodeKind.MODEL),
+                # the twins' entities (either side of SAME_AS): an MLflow version and its GTO
+                # twin are two entities, on two platforms; each names the other's urn
+                "twins": sorted({self.urn_of[t] for t in
+                                 self.g.successors(nid, EdgeKind.SAME_AS, NodeKind.MODEL)
+                                 + self.g.predecessors(nid, EdgeKind.SAME_AS, NodeKind.MODEL)
+                                 if t in self.urn_of and t != nid}),
                 "previous": self.g.predecessors(nid, EdgeKind.PREVIOUS_VERSION, NodeKind.MODEL),
             }
             if tagged:  # absent otherwise: a version without them keeps its view
@@ -1718,16 +1798,19 @@ class _Planner:
             if artifacts or a.get("artifact_hash"):  # an empty list: none, not unknown
                 view["artifact_edges"] = artifacts
             self.place_in_repository(view, self.model_repository([commit]))
-            plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view))
+            plans.append(EntityPlan(self.urn_of[nid], "model", [nid], view,
+                                    list(self.former_urns.get(nid, ()))))
         return plans
 
-    def version_set(self, group_name: str) -> str:
-        hit = self._cache.get(("vset", group_name))
+    def version_set(self, group_name: str, platform: str | None = None) -> str:
+        platform = platform or self.platform
+        hit = self._cache.get(("vset", platform, group_name))
         if hit is None:
             from datahub.emitter.mce_builder import datahub_guid
 
-            guid = datahub_guid({"platform": self.platform, "name": group_name})
-            hit = self._cache[("vset", group_name)] = f"urn:li:versionSet:({guid},mlModel)"
+            guid = datahub_guid({"platform": platform, "name": group_name})
+            hit = self._cache[("vset", platform, group_name)] = \
+                f"urn:li:versionSet:({guid},mlModel)"
         return hit  # type: ignore[no-any-return]
 
     def run_stage(self, nid: str, a: dict[str, Any]) -> str | None:
@@ -2412,6 +2495,7 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "risk_tier_held_by": (gov.get("held_by") or "").split(":", 1)[-1] or None,
                        **v.get("commit_facts", {}), **v.get("records", {}),
                        "same_as": ",".join(v.get("same_as", [])) or None,
+                       "same_as_urns": ",".join(v.get("twins", [])) or None,
                        "previous_version": ",".join(v.get("previous", [])) or None,
                        **_free(v["properties"]), **_undescribed(v)})
     created = _ms(v.get("created_at"))

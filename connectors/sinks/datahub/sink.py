@@ -247,6 +247,8 @@ class DataHubSinkBase(ABC):
         # showed, and what the destination holds, read once
         self._cleared_keys: set[str] = set()
         self._held_memo: dict[tuple[str, str], dict[str, str] | None] = {}
+        # (per push) former urns of moved entities that the state does not know
+        self._moved_unknown: list[str] = []
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def destination(self, ctx: PushContext) -> str:
@@ -286,6 +288,11 @@ class DataHubSinkBase(ABC):
     def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
         """The custom properties of ``aspect`` of ``urn`` as the destination holds them (after
         :meth:`_open`); None when it holds none or the target cannot read (a file, Kafka)."""
+        return None
+
+    def _held_aspect(self, urn: str, aspect: str) -> dict[str, Any] | None:
+        """``aspect`` of ``urn`` as the destination holds it (JSON, after :meth:`_open`); None
+        when it holds none or the target cannot read (a file, Kafka)."""
         return None
 
     def _held(self, urn: str, aspect: str) -> dict[str, str] | None:
@@ -494,19 +501,43 @@ class DataHubSinkBase(ABC):
                 ctx.progress("render", i, len(plans))
         ctx.progress("render", len(plans), len(plans))
         stale = sorted(k for k in state if k.startswith(VIEW_PREFIX) and k not in seen_views)
+        known = state if sent is None else sent
+        # an entity the mapping now gives another urn (an MLflow-registered model, once on our
+        # platform, now the one DataHub's MLflow source makes): its former urn pushed before is
+        # retired whatever ``remove_stale`` says, or the catalog would show it twice
+        moved = {f: p.urn for p in plans for f in p.former
+                 if f != p.urn and VIEW_PREFIX + f not in seen_views}
+        retire = sorted(VIEW_PREFIX + f for f in moved if VIEW_PREFIX + f in known)
+        stale = [k for k in stale if k not in set(retire)]
+        # what a push whose state does not know the former urns (a fresh clone, a destination
+        # rebuilt) looks for in the destination, when it writes the new entity the first time
+        self._moved_unknown = sorted(
+            f for f, urn in moved.items() if VIEW_PREFIX + f not in known
+            and f"{f}|status" not in known and VIEW_PREFIX + urn not in known)
         # a removal acknowledged: what the state remembered of the entity goes with its view,
         # but for its ``status``, so the entity is brought back should the graph render it again
         forget: dict[str, list[str]] = {}
+        to_remove: list[str] = list(retire)
         if stale and option_flag(ctx.options, "remove_stale"):
-            from connectors.sinks.datahub.render import removed, supports_status
+            from connectors.sinks.datahub.render import supports_status
 
-            held = sorted(state if sent is None else sent)
             # (an entity without ``status``, an incident, has no soft delete: left, counted)
             kept = [k for k in stale if not supports_status(k[len(VIEW_PREFIX):])]
             stale = [k for k in stale if k not in kept]
             if kept:
                 result.details["stale_entities"] = len(kept)
-            for vkey in stale:
+            to_remove += stale
+            if stale:
+                result.details["removed_entities"] = len(stale)
+        elif stale:
+            result.details["stale_entities"] = len(stale)
+        if retire:
+            result.details["moved_entities"] = len(retire)
+        if to_remove:
+            from connectors.sinks.datahub.render import removed
+
+            held = sorted(known)
+            for vkey in to_remove:
                 urn = vkey[len(VIEW_PREFIX):]
                 m = removed(urn)
                 obj = serialize(m)
@@ -515,10 +546,6 @@ class DataHubSinkBase(ABC):
                 to_send.append((m, key, _hash(obj["aspect"]["json"])))
                 origin.setdefault(urn, [])
                 forget[key] = [vkey] + [k for k in held if k.startswith(f"{urn}|") and k != key]
-            if stale:
-                result.details["removed_entities"] = len(stale)
-        elif stale:
-            result.details["stale_entities"] = len(stale)
 
         if schema_problems:
             from lineage.errors import ValidationFailed
@@ -547,6 +574,9 @@ class DataHubSinkBase(ABC):
                 except Exception as exc:
                     raise SinkError(f"{self.name}: cannot open {dest}: {exc}",
                                     hint="check the destination and push again") from exc
+            if total and self._moved_unknown and not self._destination_is_empty():
+                to_send = to_send + self._retire_moved(self._moved_unknown, result)
+                total = len(to_send)
             if guard:
                 to_send, view_after = self._clear_what_was_shown(
                     to_send, view_after, set(sent_aspects), result)
@@ -600,6 +630,38 @@ class DataHubSinkBase(ABC):
                         raise SinkError(f"{self.name}: closing {dest} failed: {exc}") from exc
         self._log_event(ctx, result, full, ok=True)
         return result
+
+    def _retire_moved(self, former: list[str], result: PushResult
+                      ) -> list[tuple[MetadataChangeProposalWrapper, str, str]]:
+        """Soft-delete the ``former`` urns (an earlier mapping's, of entities the graph now
+        renders under another urn) that the destination holds live, when this store's state
+        does not know them: a CI job's fresh clone pushing to a DataHub that a lineage of the
+        former mapping pushed to. An entity is live when its ``status`` is not removed, or,
+        without one (a lineage before every entity carried it), when its properties aspect is
+        ours (``lineage_id``). Counted with ``moved_entities``."""
+        from connectors.sinks.datahub.render import removed
+        from connectors.sinks.datahub.validate import check_mcps
+
+        out: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
+        for urn in former:
+            status = self._held_aspect(urn, "status")
+            if isinstance(status, dict):
+                live = not status.get("removed")
+            else:
+                props = self._held(urn, "mlModelGroupProperties" if urn.startswith(
+                    "urn:li:mlModelGroup:") else "mlModelProperties")
+                live = bool(props) and "lineage_id" in (props or {})
+            if not live:
+                continue
+            m = removed(urn)
+            obj = serialize(m)
+            _prepare(m, obj)
+            out.append((m, f"{urn}|{m.aspectName}", _hash(obj["aspect"]["json"])))
+        if out:
+            check_mcps([m for m, _, _ in out], {})
+            result.details["moved_entities"] = \
+                int(result.details.get("moved_entities", 0)) + len(out)
+        return out
 
     def _clear_what_was_shown(
             self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
@@ -899,8 +961,12 @@ class DataHubLiteSink(DataHubSinkBase):
                             hint="is it a DataHub Lite SQLite file? move it aside to start "
                             "afresh (the next push writes everything)") from exc
 
-    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+    def _held_aspect(self, urn: str, aspect: str) -> dict[str, Any] | None:
         got = (self.lite.get(urn, [aspect]) or {}).get(aspect) if self.lite else None
+        return got if isinstance(got, dict) else None
+
+    def _held_properties(self, urn: str, aspect: str) -> dict[str, str] | None:
+        got = self._held_aspect(urn, aspect)
         props = got.get("customProperties") if isinstance(got, dict) else None
         return props if isinstance(props, dict) else None
 
