@@ -125,10 +125,11 @@ def test_mlflow_models_are_in_the_repository_their_runs_were_trained_in(
     repo = _folder("github.com/acme/churn")
     models = {u: a for u, a in by.items() if u.startswith(("urn:li:mlModel:",
                                                            "urn:li:mlModelGroup:"))}
+    # (registered in MLflow: the entities DataHub's MLflow source makes)
     assert set(models) == {
-        "urn:li:mlModelGroup:(urn:li:dataPlatform:dvc,churn-model,PROD)",
-        "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn-model_1,PROD)",
-        "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn-model_2,PROD)"}
+        "urn:li:mlModelGroup:(urn:li:dataPlatform:mlflow,churn-model,PROD)",
+        "urn:li:mlModel:(urn:li:dataPlatform:mlflow,churn-model_1,PROD)",
+        "urn:li:mlModel:(urn:li:dataPlatform:mlflow,churn-model_2,PROD)"}
     for urn, aspects in models.items():
         assert aspects["container"] == {"container": repo}, urn
         assert aspects["browsePathsV2"] == {"path": [{"id": repo, "urn": repo}]}, urn
@@ -155,8 +156,8 @@ def test_a_model_of_two_repositories_is_in_neither(mlflow_repo: GitRepo) -> None
     ])
     assert by["urn:li:mlModel:(urn:li:dataPlatform:dvc,churn-model_3,PROD)"]["container"] == \
         {"container": _folder("gitlab.com/acme/features")}
-    assert by["urn:li:mlModel:(urn:li:dataPlatform:dvc,churn-model_1,PROD)"]["container"] == \
+    assert by["urn:li:mlModel:(urn:li:dataPlatform:mlflow,churn-model_1,PROD)"]["container"] == \
         {"container": _folder("github.com/acme/churn")}
-    for urn in ("urn:li:mlModelGroup:(urn:li:dataPlatform:dvc,churn-model,PROD)",
+    for urn in ("urn:li:mlModelGroup:(urn:li:dataPlatform:mlflow,churn-model,PROD)",
                 "urn:li:mlModel:(urn:li:dataPlatform:dvc,features_1,PROD)"):
         assert "container" not in by[urn] and "browsePathsV2" not in by[urn], urn
