@@ -42,7 +42,9 @@ transaction, and adds:
 * **artifacts** — an MLflow model version whose artifact is a repository path
   (``properties.source_path``) gets the ARTIFACT edge from the DVC data node of that path at
   its commit, the way GTO versions get theirs from ``dvc.yaml`` ``artifacts:`` (not when its
-  ``artifact_hash`` is another one); one the MLflow harvester hashed from its local artifact
+  ``artifact_hash`` is another one, nor when the commit's DVC files list the path with no
+  hash: no version is the commit's, and a warning names the version, the path, the commit and
+  the file); one the MLflow harvester hashed from its local artifact
   store (``properties.artifact_hash_by: file``) gets it from the DVC data of this repository
   with that hash, when one path has it (``joined: hash``).
 * **produced** — an OpenLineage run whose output is a model version's artifact gets the
@@ -74,6 +76,9 @@ transaction, and adds:
   file as it is now. A document recorded before its file was committed is pinned by the
   first join after the commit; one whose content no commit holds is not pinned.
 
+Warnings: each is told once per harvest, though a run may read one path through several
+inputs (the train and test splits MLflow logs of one file) and meet it once per input.
+
 Withdrawals: every join is derived again from what the store holds each time it runs; the
 edges an earlier join derived that it no longer derives (a run's later event names another
 commit, an input or output is gone) are withdrawn (:class:`lineage.store.Withdrawal`), except
@@ -103,6 +108,7 @@ from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
+    from lineage.report import RunReport
     from lineage.store import Store
 
 NAME = "joins"
@@ -381,6 +387,31 @@ def _ts(t: str | None) -> float:
         return 0.0
 
 
+class _Warnings:
+    """The joins' warnings of one harvest, each told once: a run reads one path through
+    several inputs (MLflow's train and test splits of one file) and a step meets a problem
+    with that path once per input. A warning is the same as one told before when its
+    ``key`` is (the problem it names, whatever the wording), else when its text, commit and
+    file are."""
+
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+        self.told: set[tuple[str | None, ...]] = set()
+
+    def warn(self, message: str, *, key: tuple[str, ...] | None = None,
+             commit: str | None = None, file: str | None = None) -> None:
+        told = key if key is not None else (message, commit, file)
+        if told not in self.told:
+            self.told.add(told)
+            self.report.warn(NAME, message, commit=commit, file=file)
+
+
+# a path a commit's DVC file lists with no hash: why no version is the commit's, what to do
+_NO_CONTENT = ("(DVC tracks it there but recorded no content: dvc import --no-download, dvc "
+               "exp run --allow-missing, an output not committed)")
+_RECORD_HASH = "record its hash (dvc commit, or dvc repro; dvc pull or dvc update for an import)"
+
+
 def _sources(store: Store, target: str, kind: EdgeKind) -> list[str]:
     rows = store.conn.execute("SELECT source FROM edges WHERE target=? AND kind=?",
                               (target, kind.value))
@@ -420,13 +451,14 @@ class JoinsHarvester:
                 yield e
 
         dvc = _Dvc(ctx)
+        told = _Warnings(ctx.report)
         resolved = self._abbreviated(ctx)
         yield from keep(edge for _, edge in resolved.values())
         commits = {rid: sha for rid, (sha, _) in resolved.items()}
-        yield from keep(self._strong_pins(ctx, dvc, commits))
-        artifacts = list(self._artifacts(ctx, dvc))
+        yield from keep(self._strong_pins(ctx, dvc, commits, told))
+        artifacts = list(self._artifacts(ctx, dvc, told))
         yield from keep(artifacts)
-        yield from keep(self._produced(ctx, artifacts, commits))
+        yield from keep(self._produced(ctx, artifacts, commits, told))
         yield from keep(self._same_as(ctx, artifacts))
         yield from keep(self._document_pins(ctx))
         for key in sorted(earlier.keys() - derived):
@@ -490,8 +522,8 @@ class JoinsHarvester:
                     EdgeKind.CODE, hits[0], rid, abbrev=str(version), **dirty))
         return out
 
-    def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc,
-                     resolved: dict[str, str]) -> Iterator[Edge]:
+    def _strong_pins(self, ctx: HarvestContext, dvc: _Dvc, resolved: dict[str, str],
+                     told: _Warnings) -> Iterator[Edge]:
         rows = ctx.store.conn.execute(  # the inputs of runs, through the target index
             "SELECT e.source, e.target, e.attrs FROM edges e WHERE +e.kind='input' AND "
             f"{_RUN_TARGETS} AND json_extract(attrs, '$.path') IS NOT NULL AND "
@@ -508,65 +540,60 @@ class JoinsHarvester:
                     runs[target]["commit"] = resolved[target]  # an abbreviated sha, resolved
         dvc.read_recorded([(str(attrs["path"]), str(runs[target]["commit"]))
                            for _s, target, attrs in found if runs[target].get("commit")])
-        warned: set[tuple[str, str, str]] = set()  # (run, path, commit) told unhashed
         clashes = _digest_clashes([(target, str(runs[target].get("commit") or ""), attrs)
                                    for _s, target, attrs in found])
-        clash_told: set[tuple[str, str]] = set()  # (commit, path) told a clash
         for source, target, attrs in found:
             sha = runs[target].get("commit")
             if not sha:
                 continue
             bare = dvc.unhashed(str(attrs["path"]), str(sha))
             if bare is not None:
-                if (target, str(attrs["path"]), str(sha)) not in warned:
-                    warned.add((target, str(attrs["path"]), str(sha)))
-                    tracked, file = bare
-                    what = attrs["path"] if tracked == attrs["path"] else \
-                        f"{attrs['path']}, in {tracked}"
-                    ctx.report.warn(
-                        NAME, f"{target} reads {what}, which {file} at its commit "
-                        f"{str(sha)[:12]} lists with no hash (DVC tracks it there but recorded "
-                        f"no content: dvc import --no-download, dvc exp run --allow-missing, "
-                        f"an output not committed): the input stays pinned "
-                        f"{attrs.get('pin') or 'none'}, not to a version an ancestor recorded; "
-                        f"record its hash (dvc commit, or dvc repro; dvc pull or dvc update "
-                        f"for an import) and commit {file}, then train from that commit",
-                        file=file, commit=str(sha))
+                tracked, file = bare
+                what = attrs["path"] if tracked == attrs["path"] else \
+                    f"{attrs['path']}, in {tracked}"
+                told.warn(
+                    f"{target} reads {what}, which {file} at its commit {str(sha)[:12]} lists "
+                    f"with no hash {_NO_CONTENT}: the input stays pinned "
+                    f"{attrs.get('pin') or 'none'}, not to a version an ancestor recorded; "
+                    f"{_RECORD_HASH} and commit {file}, then train from that commit",
+                    key=("unhashed", target, str(attrs["path"]), str(sha)),
+                    file=file, commit=str(sha))
                 continue
             hit = dvc.at_commit(str(attrs["path"]), str(sha))
             if hit is None:
                 if dvc.commit(str(sha)) is None and dvc.versions(str(attrs["path"])):
-                    ctx.report.warn(NAME, f"{target} reads {attrs['path']}, which DVC tracks, "
-                                    f"but its commit {str(sha)[:12]} is not in the git history "
-                                    "harvested here: the input stays weakly pinned",
-                                    commit=str(sha))
+                    told.warn(f"{target} reads {attrs['path']}, which DVC tracks, but its "
+                              f"commit {str(sha)[:12]} is not in the git history harvested "
+                              "here: the input stays weakly pinned", commit=str(sha))
                 continue
             did, h, member = hit
             if did == source:
                 continue
-            told = _md5(attrs.get("digest"))
-            if told is not None and member is None and told != h:
+            reported = _md5(attrs.get("digest"))
+            if reported is not None and member is None and reported != h:
                 # the run hashed what it read, and it is not what its commit records (changed
                 # in the work tree, not added to DVC): it did not read that version
-                ctx.report.warn(NAME, f"{target} reports {told} for {attrs['path']}, but its "
-                                f"commit {str(sha)[:12]} records {h}: the input stays weakly "
-                                "pinned", commit=str(sha))
+                told.warn(f"{target} reports {reported} for {attrs['path']}, but its commit "
+                          f"{str(sha)[:12]} records {h}: the input stays weakly pinned",
+                          commit=str(sha))
                 continue
             clash = clashes.get((str(sha).lower(), str(attrs["path"])))
             if clash is not None and target in clash:
-                if (str(sha).lower(), str(attrs["path"])) not in clash_told:
-                    clash_told.add((str(sha).lower(), str(attrs["path"])))
-                    ctx.report.warn(NAME, _clash_message(clash, str(attrs["path"]), str(sha),
-                                                         h), commit=str(sha))
+                told.warn(_clash_message(clash, str(attrs["path"]), str(sha), h),
+                          key=("clash", str(sha).lower(), str(attrs["path"])),
+                          commit=str(sha))
                 continue
             yield Edge.make(EdgeKind.INPUT, did, target, pin="strong", digest=h,
                             path=attrs["path"], member=member, via=source)
 
-    def _artifacts(self, ctx: HarvestContext, dvc: _Dvc) -> Iterator[Edge]:
+    def _artifacts(self, ctx: HarvestContext, dvc: _Dvc, told: _Warnings) -> Iterator[Edge]:
         """ARTIFACT edges for MLflow versions: from the DVC version of their repository path
         at their commit (``joined: commit``) unless the version's artifact hash is another
         one; else, for a version hashed from its local artifact store, from the DVC data of
-        this repository with that hash when one path has it (``joined: hash``)."""
+        this repository with that hash when one path has it (``joined: hash``). A version
+        whose commit's DVC files list its path with no hash gets none by its commit (no
+        version is the commit's; an ancestor's is not provably its artifact): a warning when
+        it gets none by its hash either."""
         models = []
         hashed: dict[str, str] = {}  # version → the hash lineage computed of its artifact
         for m in ctx.store.iter_nodes(NodeKind.MODEL):
@@ -580,27 +607,42 @@ class JoinsHarvester:
                 hashed[m.id] = str(m.attrs["artifact_hash"])
         dvc.read_recorded([(path, sha) for _, path, sha, _h in models])
         joined: set[str] = set()
+        # version → (path, commit, the path or its tracked folder, the DVC file listing it)
+        unhashed: dict[str, tuple[str, str, str, str]] = {}
         for mid, path, sha, artifact_hash in models:
+            bare = dvc.unhashed(path, sha)
+            if bare is not None:
+                unhashed[mid] = (path, sha, *bare)
+                continue
             hit = dvc.at_commit(path, sha)
             if hit is None or hit[2] is not None:
                 continue
             if artifact_hash and str(artifact_hash) != hit[1]:
                 # the version's bytes are known, and they are not what the commit records
-                ctx.report.warn(NAME, f"model version {mid[len('model:'):]} has the artifact "
-                                f"hash {artifact_hash}, but its commit {sha[:12]} records "
-                                f"{hit[1]} for {path}: no ARTIFACT edge from that version",
-                                commit=sha)
+                told.warn(f"model version {mid[len('model:'):]} has the artifact hash "
+                          f"{artifact_hash}, but its commit {sha[:12]} records {hit[1]} for "
+                          f"{path}: no ARTIFACT edge from that version", commit=sha)
                 continue
             joined.add(mid)
             yield Edge.make(EdgeKind.ARTIFACT, hit[0], mid, path=path, joined="commit")
         for mid, digest in sorted(hashed.items()):
             same = dvc.with_hash(digest)
             if mid not in joined and len({p for _, p in same}) == 1:
+                joined.add(mid)
                 for did, path in same:
                     yield Edge.make(EdgeKind.ARTIFACT, did, mid, path=path, joined="hash")
+        for mid, (path, sha, tracked, file) in sorted(unhashed.items()):
+            if mid in joined:
+                continue
+            what = path if tracked == path else f"{path}, in {tracked}"
+            told.warn(f"model version {mid[len('model:'):]} has its artifact at {what}, which "
+                      f"{file} at its commit {sha[:12]} lists with no hash {_NO_CONTENT}: no "
+                      "ARTIFACT edge from a DVC version of it, not even the one an ancestor "
+                      f"recorded; {_RECORD_HASH} and commit {file}, then register the model "
+                      "from a run at that commit", file=file, commit=sha)
 
     def _produced(self, ctx: HarvestContext, new_artifacts: list[Edge],
-                  resolved: dict[str, str]) -> Iterator[Edge]:
+                  resolved: dict[str, str], told: _Warnings) -> Iterator[Edge]:
         """PRODUCED run → model version for OpenLineage outputs (see the module docstring)."""
         by_path: dict[str, set[str]] = {}
         by_uri: dict[str, set[str]] = {}
@@ -657,17 +699,13 @@ class JoinsHarvester:
         # the audit's tolerance of clock skew between the machines that date records
         from lineage.audit.registry import RECORD_SKEW, parse_time
 
-        late: set[tuple[str, str]] = set()  # (run, version) told
-
         def existed(rid: str, mid: str) -> bool:
             """Whether the run started before version ``mid`` was registered: one that started
             after cannot have produced it, whatever it wrote (clock skew tolerated)."""
             start, made = parse_time(started.get(rid)), parse_time(registered.get(mid))
             if start is None or made is None or start <= made + RECORD_SKEW:
                 return True
-            if (rid, mid) not in late:
-                late.add((rid, mid))
-                ctx.report.warn(NAME, _late_message(rid, mid, start, made, RECORD_SKEW))
+            told.warn(_late_message(rid, mid, start, made, RECORD_SKEW), key=("late", rid, mid))
             return False
 
         for (rid, path), datasets in outputs.items():
