@@ -543,6 +543,7 @@ def _strict_loader(pure: bool = False) -> Any:
         else:
             base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+        # (a base chosen at run time, of an untyped library: mypy cannot check the subclass)
         class Strict(base):  # type: ignore[misc]
             def construct_mapping(self, node: Any, deep: bool = False) -> Any:
                 seen: set[tuple[str, str]] = set()
@@ -628,6 +629,7 @@ def _tab_parser() -> Any:
 
         reader, scanner, parser = yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
 
+        # (bases of an untyped library, one made at run time: mypy cannot check the subclass)
         class TabParser(_ruamel_tabs(), reader, scanner, parser):  # type: ignore[misc, valid-type]
             def __init__(self, stream: str) -> None:
                 yaml.reader.Reader.__init__(self, stream)

@@ -424,6 +424,7 @@ class AtlasSink:
             result.failed = len(pending) - len(touched)
             result.unchanged = len(items) - len(pending)
             result.errors.append(str(exc) if isinstance(exc, SinkError) else "interrupted")
+            # (the push CLI reads it with getattr: an attribute no exception class declares)
             exc.result = result  # type: ignore[union-attr]
             try:
                 self._log_event(ctx, result, settings, ok=False,
