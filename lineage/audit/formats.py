@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, time
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -23,6 +23,15 @@ _SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": 
               "info": "dim"}
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
                 "info": "note"}
+
+
+def clock(t: datetime) -> str:
+    """The audit's clock as a report prints it: ``2026-01-20 (end of day, UTC)`` for a date
+    given alone (``--as-of 2026-01-20``: the last instant of that UTC day), else the UTC time."""
+    u = t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+    if u.time() == time.max:
+        return f"{u.date().isoformat()} (end of day, UTC)"
+    return utc_iso(u) or ""
 
 
 def _where(f: Finding) -> tuple[str, str]:
@@ -52,7 +61,7 @@ def _as_of(report: AuditReport, before: str, after: str = "") -> str:
     later = [f"{n} {_LATER_NAMES.get(k, (k, k))[n != 1]}"
              for k, n in report.after_as_of().items() if n]
     left = f" ({', '.join(later)} made later left out)" if later else ""
-    return f"{before}as of {utc_iso(report.as_of)}{left}{after}"
+    return f"{before}as of {clock(report.as_of)}{left}{after}"
 
 
 def _cell(markup: str) -> Any:
@@ -445,5 +454,5 @@ RENDERERS: dict[str, Callable[[AuditReport], Any]] = {
     "markdown": render_markdown,
 }
 
-__all__ = ["FORMATS", "RENDERERS", "render_json", "render_junit", "render_markdown",
+__all__ = ["FORMATS", "RENDERERS", "clock", "render_json", "render_junit", "render_markdown",
            "render_sarif", "render_table"]

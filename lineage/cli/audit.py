@@ -229,9 +229,10 @@ def audit(
                                                 "an unknown or disabled one is exit 2)."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False, metavar="DATE",
-        help="Audit as of this date or time (default: now; dates compare as UTC days): "
-             "staleness and waiver expiry are judged then, and versions, runs, deployments, "
-             "records and documents made later are left out."),
+        help="Audit as of this date or time (default: now). A date alone is the end of that "
+             "day, UTC (--as-of 2026-01-20 counts that day's deployments); a time without an "
+             "offset is UTC. Staleness and waiver expiry are judged then, and versions, runs, "
+             "deployments, records and documents made later are left out."),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 

@@ -315,12 +315,21 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int | Non
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """``--as-of`` as ``lineage audit`` and ``lineage show`` read it: an ISO date (its UTC
-    midnight) or time, UTC when it names no offset; None when not given."""
+    """``--as-of`` as ``lineage audit`` and ``lineage show`` read it: an ISO date, the end of
+    that UTC day (its last instant: "as of 20 January" counts what happened on the 20th), or
+    a time, UTC when it names no offset; None when not given."""
+    from datetime import date, time
+
     from lineage.errors import ConfigError
 
     if value is None:
         return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day, time.max, tzinfo=UTC)
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:

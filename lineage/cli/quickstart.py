@@ -13,6 +13,7 @@ from lineage.cli.common import (
     console,
     err_console,
     handle_errors,
+    parse_as_of,
     print_json,
     status,
 )
@@ -107,9 +108,8 @@ def quickstart(
 
             step(quiet, 4, "Auditing (EU AI Act / ISO 42001 completeness rules)")
             policy, where = resolve_policy(demo.path, None, cfg.policy)
-            from datetime import UTC, datetime
-
-            as_of = datetime.fromisoformat(demo.as_of).replace(tzinfo=UTC)
+            # the clock `lineage audit --as-of DATE` (the next step it prints) runs on
+            as_of = parse_as_of(demo.as_of)
             report = run_audit(store, policy, now=as_of, source_name="local",
                                policy_source=where)
         finally:

@@ -41,7 +41,7 @@ def test_what_came_after_the_as_of_date_is_out_of_scope(quickstart_demo: Path) -
     assert not any("v1.1.0" in s for s in subjects)
     md = runner.invoke(app, ["audit", "-C", str(quickstart_demo), "--as-of", "2026-01-10",
                              "--format", "markdown"]).stdout
-    assert "as of 2026-01-10T00:00:00Z (1 version, 1 run, 2 deployments, 1 approval, 1 alert, " \
+    assert "as of 2026-01-10 (end of day, UTC) (1 version, 1 run, 2 deployments, 1 approval, 1 alert, " \
            "2 documents, 1 retraining made later left out)" in md
     # by the end of the demo's timeline everything is in scope again
     later = audit(quickstart_demo, "--as-of", "2026-01-22")
@@ -76,10 +76,10 @@ def test_a_filter_naming_only_what_came_later_is_no_pass(quickstart_demo: Path) 
     for args, said in (
             (["--as-of", "2026-01-10", "--model", "churn@v1.1.0"],
              "--model 'churn@v1.1.0': churn@v1.1.0 was created after the audit's date "
-             "(2026-01-14T09:30:00Z, as of 2026-01-10T00:00:00Z)"),
+             "(2026-01-14T09:30:00Z, as of 2026-01-10T23:59:59.999999Z)"),
             (["--as-of", "2026-01-05", "--env", "staging"],
              "--env 'staging': no deployment to staging had been made by the audit's date "
-             "(the first: 2026-01-06T09:30:00Z, as of 2026-01-05T00:00:00Z)")):
+             "(the first: 2026-01-06T09:30:00Z, as of 2026-01-05T23:59:59.999999Z)")):
         res = runner.invoke(app, ["audit", "-C", str(quickstart_demo), *args])
         assert res.exit_code == 2, res.output
         assert said in " ".join(res.output.split()), res.output

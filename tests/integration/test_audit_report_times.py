@@ -42,7 +42,7 @@ def test_json_says_when_it_was_generated_and_as_of_when(git_repo) -> None:
     data = json.loads(_audit(git_repo, "--format", "json"))
     after = datetime.now(UTC)
     _real(data["generated_at"], before, after)
-    assert data["as_of"] == "2026-06-01T00:00:00Z"
+    assert data["as_of"] == "2026-06-01T23:59:59.999999Z"
 
 
 def test_junit_timestamps_are_the_real_time_in_the_schemas_form(git_repo) -> None:
@@ -57,7 +57,7 @@ def test_junit_timestamps_are_the_real_time_in_the_schemas_form(git_repo) -> Non
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", stamp), stamp
         _real(stamp, before, after)
         props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-        assert props["as_of"] == "2026-06-01T00:00:00Z"
+        assert props["as_of"] == "2026-06-01T23:59:59.999999Z"
 
 
 def test_sarif_invocation_times_are_real_times(git_repo) -> None:
@@ -69,7 +69,7 @@ def test_sarif_invocation_times_are_real_times(git_repo) -> None:
     _real(inv["startTimeUtc"], before, after)
     _real(inv["endTimeUtc"], before, after)
     assert inv["startTimeUtc"] <= inv["endTimeUtc"]
-    assert inv["properties"]["asOf"] == "2026-06-01T00:00:00Z"
+    assert inv["properties"]["asOf"] == "2026-06-01T23:59:59.999999Z"
 
 
 def test_without_as_of_the_clock_is_when_the_audit_ran(git_repo) -> None:
