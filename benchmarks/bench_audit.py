@@ -12,7 +12,10 @@ process so peak RSS is its own:
 
 * ``load_graph`` — baseline: ``Store.load_graph()`` (the whole graph into networkx);
 * ``audit`` — what ``lineage audit`` does: index straight from the store rows + every rule;
-* ``audit via graph`` — ``load_graph()`` then the audit on the LineageGraph (the DataHub path).
+* ``audit via graph`` — ``load_graph()`` then the audit on the LineageGraph (the DataHub path);
+* with ``--verify``: ``verify`` — ``Store.verify()`` alone (what ``lineage verify`` does), and
+  ``verify+audit`` — the chain verified, then the audit, in one process (``lineage audit
+  --verify``); the line after them gives verify's cost as a share of the audit's.
 
 Prints medians, ratios against the baseline of the same run, peak RSS, and checks targets:
 100k nodes < 5 s, 1M nodes < 60 s within 4 GB.
@@ -126,11 +129,17 @@ def child(mode: str, store_dir: str) -> None:
     if mode == "load_graph":
         g = store.load_graph()
         n = len(g)
+    elif mode == "verify":
+        res = store.verify()
+        assert res.ok, res.problem
+        n = res.facts
     else:
         from lineage.audit import run_audit
 
         now = datetime(2026, 6, 1, tzinfo=UTC)
-        if mode == "audit":
+        if mode in ("audit", "verify+audit"):
+            if mode == "verify+audit":
+                store.verify_or_raise()
             report = run_audit(store, now=now)
         else:
             report = run_audit(store.load_graph(), now=now)
@@ -157,6 +166,8 @@ def main() -> int:
                     help="where generated stores are kept (reused when present)")
     ap.add_argument("--skip-graph", action="store_true",
                     help="do not measure the networkx paths (load_graph, audit via graph)")
+    ap.add_argument("--verify", action="store_true",
+                    help="also measure the chain verification (verify, verify+audit)")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "STORE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -186,6 +197,7 @@ def main() -> int:
             meta_file.write_text(json.dumps(meta))
         meta = json.loads(meta_file.read_text())
         modes = ["audit"] if args.skip_graph else ["load_graph", "audit", "audit via graph"]
+        modes += ["verify", "verify+audit"] if args.verify else []
         results: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
         for _ in range(args.repeat):
             for m in modes:
@@ -199,9 +211,15 @@ def main() -> int:
             found = results[m][0]["findings"]
             print(f"{_label(size):>5} {meta['nodes']:>9} {meta['edges']:>9} {m:<16} {med:>9.2f} "
                   f"{ratio:>10} {rss:>11.0f} {'' if found is None else found:>8}")
-            if m == "audit" and found != meta["expected_findings"]:
+            if m in ("audit", "verify+audit") and found != meta["expected_findings"]:
                 print(f"      ! expected {meta['expected_findings']} findings, got {found}")
                 ok = False
+        if args.verify:
+            audit_s = statistics.median(r["seconds"] for r in results["audit"])
+            both_s = statistics.median(r["seconds"] for r in results["verify+audit"])
+            verify_s = statistics.median(r["seconds"] for r in results["verify"])
+            print(f"      verify alone {verify_s:.2f} s = {verify_s / audit_s:.0%} of the audit; "
+                  f"audit --verify {both_s:.2f} s = +{both_s / audit_s - 1:.0%}")
         target = TARGETS.get(size)
         if target:
             med = statistics.median(r["seconds"] for r in results["audit"])

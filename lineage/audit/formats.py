@@ -1,20 +1,25 @@
 """Audit report renderers: rich table, JSON, JUnit XML, SARIF 2.1.0, Markdown.
 
-Each ``render_*`` takes an :class:`AuditReport` and returns text (the table returns a rich
-renderable); none does I/O.
+Each ``render_*`` takes an :class:`AuditReport` and, optionally, its :class:`Provenance` (what
+ties the report to the store, policy and repository it judged: ``lineage audit`` always gives
+one), and returns text (the table returns a rich renderable); none does I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from functools import cache
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from lineage.audit.engine import AuditReport, Finding
-from lineage.audit.registry import short
+from lineage.audit.policy import Weakening
+from lineage.audit.registry import RULES, short
 from lineage.serialize import dumps_pretty, utc_iso
 
 FORMATS = ("table", "json", "junit", "sarif", "markdown")
@@ -23,6 +28,94 @@ _SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": 
               "info": "dim"}
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
                 "info": "note"}
+
+
+# -- provenance -------------------------------------------------------------------------------
+@cache
+def rules_version() -> str:
+    """The version of the rule catalog the audit ran: lineage's own (the rules ship with it),
+    ``+rules.`` and the first 12 hex digits of the sha256 of the catalog (each rule's id,
+    title, articles, controls, tiers, severities and description), which tells two builds of
+    one version apart whose rules differ."""
+    from lineage import __version__
+
+    catalog = [[r.id, r.title, list(r.articles), list(r.controls), list(r.tiers),
+                dict(sorted(r.severity.items())), r.description] for r in RULES.values()]
+    digest = hashlib.sha256(json.dumps(catalog, sort_keys=True).encode()).hexdigest()
+    return f"{__version__}+rules.{digest[:12]}"
+
+
+@dataclass
+class Provenance:
+    """What ties a report to what it judged: the store's chain head (``seq``, ``hash``: what
+    ``lineage verify`` prints) and whether this run verified the chain (``verified``: True,
+    False — not verified in this run —, ``"skipped"`` — a DataHub catalog, with no event log —,
+    None — not said: a report rendered outside ``lineage audit``), the head kept elsewhere
+    that it was held to (``--expect-head``), the policy file (relative to the repository) and
+    its sha256, the repository's HEAD commit, lineage's and the rules' versions, the audit's
+    clock, and what the policy asks less than the built-in default (the rules it turns off,
+    the settings it weakens)."""
+
+    as_of: datetime
+    lineage_version: str = ""
+    rules_version: str = ""
+    verified: bool | str | None = None
+    store_head: tuple[int, str] | None = None
+    expected_head: tuple[int, str] | None = None
+    policy_file: str | None = None
+    policy_sha256: str | None = None
+    repository_head: str | None = None
+    rules_off: list[str] = field(default_factory=list)
+    weaker: list[Weakening] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from lineage import __version__
+
+        self.lineage_version = self.lineage_version or __version__
+        self.rules_version = self.rules_version or rules_version()
+
+    @classmethod
+    def of(cls, report: AuditReport) -> Provenance:
+        """What a report says of itself alone (no store, policy file or repository)."""
+        return cls(as_of=report.as_of or report.generated_at)
+
+    @property
+    def head(self) -> str | None:
+        """``SEQ:HASH``, as ``lineage verify`` prints it (and ``--expect-head`` takes it)."""
+        return None if self.store_head is None else f"{self.store_head[0]}:{self.store_head[1]}"
+
+    @property
+    def kept(self) -> str | None:
+        return None if self.expected_head is None else \
+            f"{self.expected_head[0]}:{self.expected_head[1]}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lineage_version": self.lineage_version, "rules_version": self.rules_version,
+                "as_of": utc_iso(self.as_of), "store_head": self.head,
+                "verified": self.verified, "expected_head": self.kept,
+                "policy_file": self.policy_file, "policy_sha256": self.policy_sha256,
+                "repository_head": self.repository_head}
+
+    def weaker_dict(self) -> dict[str, Any]:
+        return {"rules_off": list(self.rules_off),
+                "settings": [w.as_dict() for w in self.weaker]}
+
+    def weaker_texts(self) -> list[str]:
+        """What the policy asks less than the default, one text each (the rules it turns off
+        first, together)."""
+        off = [f"rules off: {', '.join(self.rules_off)}"] if self.rules_off else []
+        return off + [w.text for w in self.weaker]
+
+    def verification(self) -> str | None:
+        """What this run did about the store's integrity, for the human formats."""
+        if self.verified is True:
+            kept = f", and it holds the kept head {self.kept}" if self.kept else ""
+            return f"store verified in this run (event log intact{kept})"
+        if self.verified is False:
+            return "store not verified in this run (lineage audit --verify)"
+        if self.verified == "skipped":
+            return "no event log to verify (a DataHub catalog)"
+        return None
 
 
 def clock(t: datetime) -> str:
@@ -178,19 +271,63 @@ def _wrapped(console: Any, text: Any, width: int, indent: str) -> Any:
         yield Text.assemble(indent, line)
 
 
-def render_table(report: AuditReport) -> Any:
-    from rich.console import Group
+def _weaker_count(prov: Provenance) -> str:
+    """``2 rules off, 1 setting weaker``: how much less the policy asks than the default."""
+    parts = []
+    if prov.rules_off:
+        n = len(prov.rules_off)
+        parts.append(f"{n} rule{'s' if n != 1 else ''} off")
+    if prov.weaker:
+        n = len(prov.weaker)
+        parts.append(f"{n} setting{'s' if n != 1 else ''} weaker")
+    return ", ".join(parts)
+
+
+def _provenance_line(report: AuditReport, prov: Provenance) -> Any:
+    """Store head and verification, policy digest, repository HEAD, versions, clock (a store
+    not verified in this run said in yellow)."""
     from rich.text import Text
 
     parts: list[Any] = []
+    if prov.head is not None:
+        parts.append(f"store head {prov.head}")
+    said = prov.verification()
+    if said:
+        parts.append((said, "yellow") if prov.verified is False else said)
+    if prov.policy_sha256 is not None:
+        parts.append(f"policy {prov.policy_file} sha256:{prov.policy_sha256}")
+    if prov.repository_head is not None:
+        parts.append(f"repository HEAD {prov.repository_head}")
+    parts.append(f"lineage {prov.lineage_version}, rules {prov.rules_version}")
+    if not _as_of(report, ""):  # the heading says it under --as-of
+        parts.append(f"as of {clock(prov.as_of)}")
+    line = Text(style="dim")
+    for i, part in enumerate(parts):
+        line.append_text(Text.assemble(" · " if i else "", part))
+    return line
+
+
+def render_table(report: AuditReport, prov: Provenance | None = None) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    prov = prov or Provenance.of(report)
+    parts: list[Any] = []
     counts = report.count_by_severity()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    weaker = _weaker_count(prov)
     head = Text.assemble(
         ("lineage audit", "bold"),
         f" — {len(report.findings)} finding(s): {summary}; {len(report.checks)} checks, "
         f"{len(report.waived)} waived{_out_of_scope(report, ', ')}{_as_of(report, ' · ')} · "
-        f"policy: {report.policy_source} · source: {report.source}")
+        f"policy: {report.policy_source}",
+        (f" (weaker than the default: {weaker})", "yellow") if weaker else "",
+        f" · source: {report.source}")
     parts.append(head)
+    if weaker:
+        parts.append(Text.assemble(("policy weaker than the default: ", "yellow"),
+                                   "; ".join(prov.weaker_texts())))
+    parts.append(_provenance_line(report, prov))
     for note in report.warnings:
         parts.append(Text.assemble(("warning: ", "yellow"), note))
     if report.findings:
@@ -257,14 +394,24 @@ class _Waivers:
 
 
 # -- json -------------------------------------------------------------------------------------
-def render_json(report: AuditReport) -> str:
-    return dumps_pretty(report.as_dict()) + "\n"
+def render_json(report: AuditReport, prov: Provenance | None = None) -> str:
+    """The report (:meth:`AuditReport.as_dict`), its ``provenance`` and ``policy_weaker``
+    (the rules the policy turns off, the settings it weakens: both empty for the default)."""
+    prov = prov or Provenance.of(report)
+    return dumps_pretty({**report.as_dict(), "provenance": prov.as_dict(),
+                         "policy_weaker": prov.weaker_dict()}) + "\n"
 
 
 # -- junit ------------------------------------------------------------------------------------
-def render_junit(report: AuditReport) -> str:
+def render_junit(report: AuditReport, prov: Provenance | None = None) -> str:
     """One testsuite per rule, one testcase per rule × subject; failures are findings,
-    waived findings are skipped test cases."""
+    waived findings are skipped test cases. Each suite's properties carry the provenance
+    (JUnit has no place for it on the whole report) and what the policy weakens."""
+    prov = prov or Provenance.of(report)
+    about = [(k, "" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+             for k, v in prov.as_dict().items() if k != "as_of"]
+    about += [("rule_off", r) for r in prov.rules_off]
+    about += [("policy_weaker", w.text) for w in prov.weaker]
     root = ET.Element("testsuites", name="lineage audit", tests=str(len(report.checks)),
                       failures=str(len(report.findings)), errors="0",
                       skipped=str(len(report.waived)))
@@ -288,6 +435,8 @@ def render_junit(report: AuditReport) -> str:
             ET.SubElement(props, "property", name="title", value=spec.title)
             ET.SubElement(props, "property", name="serves", value=spec.serves)
         ET.SubElement(props, "property", name="as_of", value=as_of)
+        for name, value in about:
+            ET.SubElement(props, "property", name=name, value=value)
         if rid == "four-eyes":  # the policy's approver requirements are four-eyes's
             for note in report.warnings:
                 ET.SubElement(props, "property", name="warning", value=note)
@@ -353,13 +502,18 @@ def _sarif_result(f: Finding, index: dict[str, int], waived: bool,
     return res
 
 
-def render_sarif(report: AuditReport) -> str:
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def render_sarif(report: AuditReport, prov: Provenance | None = None) -> str:
     """SARIF 2.1.0. A finding whose evidence names a governance record file (or a DVC
     pipeline) points at it; any other is anchored at ``report.anchor_file`` when set (GitHub
     code scanning needs a file on every result) and always carries its node id as a logical
-    location."""
-    from lineage import __version__
-
+    location. The run's properties carry the provenance and ``policyWeaker``; each rule the
+    policy turns off and each setting it weakens is also a warning notification."""
+    prov = prov or Provenance.of(report)
     rules = []
     index: dict[str, int] = {}
     for i, r in enumerate(report.rules):
@@ -375,6 +529,11 @@ def render_sarif(report: AuditReport) -> str:
             "defaultConfiguration": {"level": _SARIF_LEVEL[worst]},
             "properties": {"tags": ["compliance", *r.articles, *r.controls]},
         })
+    notes = [{"level": "warning", "message": {"text": note}, "descriptor": {"id": "policy"}}
+             for note in report.warnings]
+    notes += [{"level": "warning", "message": {"text": f"the policy is weaker than the "
+                                                       f"default: {text}"},
+               "descriptor": {"id": "policy-weaker"}} for text in prov.weaker_texts()]
     anchor = report.anchor_file
     results = [_sarif_result(f, index, False, anchor) for f in report.findings]
     results += [_sarif_result(f, index, True, anchor) for f in report.waived]
@@ -382,7 +541,7 @@ def render_sarif(report: AuditReport) -> str:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "lineage", "version": __version__,
+            "tool": {"driver": {"name": "lineage", "version": prov.lineage_version,
                                 "informationUri": "https://github.com/lineage-dev/lineage",
                                 "rules": rules}},
             "automationDetails": {"id": f"lineage-audit/{report.source}/"},
@@ -392,11 +551,12 @@ def render_sarif(report: AuditReport) -> str:
                              "endTimeUtc": utc_iso(report.generated_at),
                              "properties": {"asOf": utc_iso(report.as_of
                                                             or report.generated_at)},
-                             **({"toolConfigurationNotifications": [
-                                 {"level": "warning", "message": {"text": note},
-                                  "descriptor": {"id": "policy"}}
-                                 for note in report.warnings]} if report.warnings else {})}],
+                             **({"toolConfigurationNotifications": notes} if notes else {})}],
             "results": results,
+            "properties": {
+                "provenance": {_camel(k): v for k, v in prov.as_dict().items()},
+                "policyWeaker": {"rulesOff": list(prov.rules_off),
+                                 "settings": [w.as_dict() for w in prov.weaker]}},
         }],
     }
     return dumps_pretty(log) + "\n"
@@ -413,14 +573,22 @@ def _md_text(text: str) -> str:
     return re.sub(r":(?=[A-Za-z0-9_+\-]+:)", r"\\:", _md(text))
 
 
-def render_markdown(report: AuditReport) -> str:
+def render_markdown(report: AuditReport, prov: Provenance | None = None) -> str:
+    prov = prov or Provenance.of(report)
     counts = report.count_by_severity()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
-    icon = "❌" if report.findings else "✅"
-    out = [f"## {icon} lineage audit: {len(report.findings)} finding(s)", "",
+    weaker = _weaker_count(prov)
+    # no finding under a policy weaker than the default is no clean pass
+    icon = "❌" if report.findings else "⚠️" if weaker else "✅"
+    out = [f"## {icon} lineage audit: {len(report.findings)} finding(s)"
+           + (f" · policy weaker than the default ({weaker})" if weaker else ""), "",
            f"{summary} · {len(report.checks)} checks · {len(report.waived)} waived · "
            f"{_out_of_scope(report, '', ' · ')}{_as_of(report, '', ' · ')}"
            f"policy: `{report.policy_source}` · source: `{report.source}`", ""]
+    if weaker:
+        out += ["> **policy weaker than the default:** "
+                + "; ".join(_md_text(t) for t in prov.weaker_texts()), ""]
+    out += [_md_provenance(report, prov), ""]
     out += [f"> **warning:** {_md_text(note)}" for note in report.warnings]
     out += [""] if report.warnings else []
     groups: dict[tuple[str, str], list[Finding]] = {}
@@ -449,10 +617,27 @@ def render_markdown(report: AuditReport) -> str:
     return "\n".join(out)
 
 
-RENDERERS: dict[str, Callable[[AuditReport], Any]] = {
+def _md_provenance(report: AuditReport, prov: Provenance) -> str:
+    parts: list[str] = []
+    if prov.head is not None:
+        parts.append(f"store head `{prov.head}`")
+    said = prov.verification()
+    if said:
+        parts.append(f"**{said}**" if prov.verified is False else said)
+    if prov.policy_sha256 is not None:
+        parts.append(f"policy `{prov.policy_file}` sha256 `{prov.policy_sha256}`")
+    if prov.repository_head is not None:
+        parts.append(f"repository HEAD `{prov.repository_head}`")
+    parts.append(f"lineage `{prov.lineage_version}`, rules `{prov.rules_version}`")
+    if not _as_of(report, ""):
+        parts.append(f"as of {clock(prov.as_of)}")
+    return " · ".join(parts)
+
+
+RENDERERS: dict[str, Callable[..., Any]] = {
     "table": render_table, "json": render_json, "junit": render_junit, "sarif": render_sarif,
     "markdown": render_markdown,
 }
 
-__all__ = ["FORMATS", "RENDERERS", "clock", "render_json", "render_junit", "render_markdown",
-           "render_sarif", "render_table"]
+__all__ = ["FORMATS", "RENDERERS", "Provenance", "clock", "render_json", "render_junit",
+           "render_markdown", "render_sarif", "render_table", "rules_version"]

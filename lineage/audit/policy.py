@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -279,6 +280,149 @@ def unknown_environments(policy: Policy, known: set[str]
 DEFAULT_POLICY = Policy()
 
 
+# -- weaker than the default ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Weakening:
+    """A setting of a policy that asks less than the built-in default (:data:`DEFAULT_POLICY`):
+    ``field`` as the policy file spells it, the policy's ``value``, the ``default``'s and a
+    ``text`` a report prints (``four-eyes: high-risk deployments to staging need 1 approver
+    (default 2)``)."""
+
+    field: str
+    value: Any
+    default: Any
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "default": self.default,
+                "text": self.text}
+
+
+def rules_off(policy: Policy) -> list[str]:
+    """The rules the policy turns off (``enabled: false``), in catalog order."""
+    from lineage.audit.registry import RULES
+
+    return [rid for rid in RULES
+            if (o := policy.rules.get(rid)) is not None and not o.enabled]
+
+
+def weaker_than_default(policy: Policy) -> list[Weakening]:
+    """What the policy asks less than the built-in default does, besides the rules it turns
+    off (:func:`rules_off`): a rule applied to fewer tiers, a lower severity, fewer approvers
+    or roles for a deployment four-eyes checks, an older risk assessment or monitoring
+    evidence, a later alert follow-up, fewer high-risk documents, a retraining without a
+    reason. Settings of a rule that is off are not listed (the rule is). A policy that asks
+    more, or only differs in waivers (listed in every report of their own), has none."""
+    from lineage.audit.registry import RULES
+
+    default = DEFAULT_POLICY
+    off = set(rules_off(policy))
+    out: list[Weakening] = []
+    for rid, spec in RULES.items():
+        if rid in off:
+            continue
+        tiers, was = _rule_tiers(spec, policy), _rule_tiers(spec, default)
+        dropped = [t for t in was if t not in tiers]
+        if dropped:
+            out.append(Weakening(
+                f"rules.{rid}.tiers", list(tiers), list(was),
+                f"{rid} checks {', '.join(tiers)} only, not {', '.join(dropped)} "
+                f"(default: {', '.join(was)})"))
+        lower = [(t, _rule_severity(spec, policy, t), _rule_severity(spec, default, t))
+                 for t in tiers if t in was]
+        lower = [(t, mine, theirs) for t, mine, theirs in lower
+                 if severity_rank(mine) < severity_rank(theirs)]
+        if lower:
+            out.append(Weakening(
+                f"rules.{rid}.severity", {t: m for t, m, _ in lower},
+                {t: d for t, _, d in lower},
+                f"{rid} findings are " + ", ".join(
+                    f"{m} for tier {t} (default {d})" for t, m, d in lower)))
+    if "four-eyes" not in off and "four-eyes" in RULES:
+        out += _weaker_approvals(policy, _rule_tiers(RULES["four-eyes"], policy))
+    checks: list[tuple[str, bool, str, Any, Any, str]] = [
+        ("risk-tier-set", policy.risk_assessment.max_age_days
+         > default.risk_assessment.max_age_days, "risk_assessment.max_age_days",
+         policy.risk_assessment.max_age_days, default.risk_assessment.max_age_days,
+         "a risk assessment stays current for {v} days (default {d})"),
+        ("monitoring-active", policy.monitoring.max_age_days > default.monitoring.max_age_days,
+         "monitoring.max_age_days", policy.monitoring.max_age_days,
+         default.monitoring.max_age_days, "monitoring evidence may be {v} days old "
+         "(default {d})"),
+        ("monitoring-active", policy.monitoring.alert_follow_up_days
+         > default.monitoring.alert_follow_up_days, "monitoring.alert_follow_up_days",
+         policy.monitoring.alert_follow_up_days, default.monitoring.alert_follow_up_days,
+         "an open alert needs a follow-up after {v} days (default {d})"),
+        ("retraining-logged", default.retraining.require_reason
+         and not policy.retraining.require_reason, "retraining.require_reason",
+         policy.retraining.require_reason, default.retraining.require_reason,
+         "a retraining record need not give a reason (default: it must)"),
+    ]
+    missing = [k for k in default.high_risk_documents if k not in policy.high_risk_documents]
+    checks.append(("high-risk-docs", bool(missing), "high_risk_documents",
+                   list(policy.high_risk_documents), list(default.high_risk_documents),
+                   f"high-risk versions need no {', '.join(missing)} (default: {{d}})"))
+    for rid, weaker, fld, value, was, text in checks:
+        if weaker and rid not in off:
+            shown = ", ".join(was) if isinstance(was, list) else was
+            out.append(Weakening(fld, value, was, text.format(v=value, d=shown)))
+    return out
+
+
+def _rule_tiers(spec: Any, policy: Policy) -> tuple[str, ...]:
+    # as the engine applies them (engine._tiers)
+    override = policy.rules.get(spec.id)
+    return tuple(override.tiers) if override is not None and override.tiers is not None \
+        else tuple(spec.tiers)
+
+
+def _rule_severity(spec: Any, policy: Policy, tier: str) -> str:
+    # as the engine sets it (engine._severity)
+    override = policy.rules.get(spec.id)
+    if override is not None and override.severity is not None:
+        if isinstance(override.severity, str):
+            return override.severity
+        if tier in override.severity:
+            return str(override.severity[tier])
+    return str(spec.severity.get(tier, spec.severity.get("default", "medium")))
+
+
+def _weaker_approvals(policy: Policy, tiers: tuple[str, ...]) -> list[Weakening]:
+    """Deployments four-eyes checks that the policy lets through with fewer approvers, or
+    without a role, than the default requires: per tier, for each environment an
+    ``approvals`` entry of either policy names and for every other one."""
+    default = DEFAULT_POLICY
+    named = sorted({e for p in (policy, default) for req in p.approvals
+                    for e in (req.environments or ())})
+    out: list[Weakening] = []
+    for tier in tiers:
+        weaker: list[tuple[str | None, ApprovalRequirement, ApprovalRequirement]] = []
+        for env in [*named, None]:
+            mine, theirs = policy.requirement(tier, env), default.requirement(tier, env)
+            if mine.count < theirs.count or not set(theirs.roles) <= set(mine.roles):
+                weaker.append((env, mine, theirs))
+        if not weaker:
+            continue
+        alike = len({(m.count, tuple(m.roles), d.count, tuple(d.roles))
+                     for _, m, d in weaker}) == 1
+        everywhere = len(weaker) == len(named) + 1
+        groups = [(None, weaker[0][1], weaker[0][2])] if alike and everywhere else weaker
+        for env, mine, theirs in groups:
+            where = ("" if env is None and (alike and everywhere or not named) else
+                     " to other environments" if env is None else f" to {env}")
+            need = f"{mine.count} approver{'s' if mine.count != 1 else ''}"
+            gone = [r for r in theirs.roles if r not in mine.roles]
+            if gone:
+                need += f" without {', '.join(gone)}"
+            out.append(Weakening(
+                "approvals", {"tier": tier, "environment": env, "count": mine.count,
+                              "roles": list(mine.roles)},
+                {"count": theirs.count, "roles": list(theirs.roles)},
+                f"four-eyes: {tier}-risk deployments{where} need {need} (default "
+                f"{theirs.count}{' with ' + ', '.join(theirs.roles) if theirs.roles else ''})"))
+    return out
+
+
 def json_schema() -> dict[str, Any]:
     schema = Policy.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -452,7 +596,8 @@ def resolve_policy(repo_root: Path | None, explicit: str | Path | None = None,
 
 __all__ = [
     "DEFAULT_POLICY", "POLICY_FILE", "SEVERITIES", "TIERS", "ApprovalRequirement", "Policy",
-    "RulePolicy", "Waiver", "json_schema", "load_policy", "parse_policy", "resolve_policy",
-    "severity_rank", "unknown_environments",
+    "RulePolicy", "Waiver", "Weakening", "json_schema", "load_policy", "parse_policy",
+    "resolve_policy", "rules_off", "severity_rank", "unknown_environments",
+    "weaker_than_default",
 ]
 

@@ -15,10 +15,11 @@ from lineage.cli.common import (
     err_console,
     handle_errors,
     parse_as_of,
+    progress_bar,
     repo_path,
     write_output,
 )
-from lineage.cli.main import app
+from lineage.cli.main import _expected_head, _head_problem, app
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 
@@ -184,6 +185,56 @@ def _tracked_files(root: Path, limit: int = 64) -> list[Path]:
     return [root / p for p in paths[:limit]]
 
 
+def _tampered(problem: str) -> typer.Exit:
+    """Say what ``lineage verify`` says of a tampered store (one line, then the hint); the
+    exit that follows writes no report."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]TAMPERED[/]: {escape(problem)}", soft_wrap=True)
+    err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
+                      "(lineage init in a fresh store, then lineage harvest); no audit report "
+                      "was written", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _verify(store: Any, want: tuple[int, str] | None) -> str | None:
+    """The store's chain checked as ``lineage verify`` checks it (and the kept head ``want``
+    it must still hold): None when it holds, else verify's one-line problem."""
+    from lineage.errors import StoreError
+
+    with progress_bar() as progress:
+        res = store.verify(progress)
+    problem = res.problem or "the event log is broken" if not res.ok else None
+    if problem is None and want is not None:
+        problem, _ = _head_problem(store, store.head()[0], *want)
+    if store.changed_while_read():  # no verdict from a torn read
+        raise StoreError(f"{store.db} changed while it was verified: another process wrote it, "
+                         f"and {store.db.parent} cannot be written here, so it was read "
+                         "without locks", hint="run `lineage audit --verify` again when nothing "
+                         "is writing the store, or from an account that can write its folder")
+    return problem
+
+
+def _policy_file(where: str, root: Path | None) -> tuple[str | None, str | None]:
+    """(path relative to the repository — absolute when outside it —, sha256) of the policy
+    file read; (None, None) for the built-in default."""
+    import hashlib
+
+    if where == "built-in default":
+        return None, None
+    p = Path(where)
+    try:
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:  # it was read a moment ago: gone meanwhile
+        digest = None
+    if root is not None:
+        try:
+            return p.resolve().relative_to(root.resolve()).as_posix(), digest
+        except ValueError:
+            pass
+    return str(p.resolve()), digest
+
+
 # the report format an --output file's name asks for, when --format is not given
 _BY_SUFFIX = ((".sarif", "sarif"), (".sarif.json", "sarif"), (".json", "json"),
               (".xml", "junit"), (".md", "markdown"), (".markdown", "markdown"))
@@ -233,12 +284,24 @@ def audit(
              "day, UTC (--as-of 2026-01-20 counts that day's deployments); a time without an "
              "offset is UTC. Staleness and waiver expiry are judged then, and versions, runs, "
              "deployments, records and documents made later are left out."),
+    verify: bool = typer.Option(
+        False, "--verify",
+        help="Verify the store's event log first, as `lineage verify` does: a tampered store "
+             "is exit 1 with verify's message, and no report. Without it the report says "
+             "the store was not verified in this run."),
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", metavar="SEQ:HASH|FILE", show_default=False,
+        help="With --verify (implied): the store must still hold this head kept outside it, "
+             "as for `lineage verify --expect-head` (SEQ:HASH, or the file `lineage verify "
+             "--json` wrote)."),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 
     Every finding names its rule, severity (by risk tier), the article / control it serves, the node ids of its evidence and the command that fixes it. Rules, severities, approver requirements and waivers come from the policy (docs/audit.md).
 
-    Exit codes: 0 no finding at or above --fail-on · 1 findings · 2 usage or policy error · 3 DataHub unreachable.
+    Every format names what the report judged: the store's chain head (SEQ:HASH, as `lineage verify` prints it) and whether this run verified it, the policy file and its sha256, what the policy asks less than the built-in default (rules turned off, weaker settings), the repository's HEAD commit, lineage's and the rules' versions, and the audit's clock.
+
+    Exit codes: 0 no finding at or above --fail-on · 1 findings, or (--verify) a tampered store · 2 usage or policy error · 3 DataHub unreachable.
 
     Examples:
       lineage audit
@@ -248,12 +311,15 @@ def audit(
       lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
       lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
+      lineage audit --verify --expect-head kept-head.json
     """
     from lineage import api
     from lineage.audit import RULES, resolve_policy, run_audit
-    from lineage.audit.formats import FORMATS, RENDERERS
+    from lineage.audit.formats import FORMATS, RENDERERS, Provenance
+    from lineage.audit.policy import rules_off, weaker_than_default
     from lineage.config import load_config, secret_warnings
-    from lineage.errors import ConfigError, LineageError
+    from lineage.errors import ConfigError, IntegrityError, LineageError, StoreError
+    from lineage.gitfiles import git_head
 
     if output is not None and str(output) == "-":  # `-o -`: stdout, as for any Unix tool
         output = None
@@ -271,6 +337,13 @@ def audit(
             for given in rules for r in (given.split(",") if "," in given else [given])
             if r.strip() or "," not in given]
         now = parse_as_of(as_of)
+        want = _expected_head(expect_head) if expect_head is not None else None
+        verify = verify or want is not None
+        if verify and src != "local":
+            raise ConfigError(f"--verify{' and --expect-head' if want is not None else ''}: "
+                              f"the {src} source keeps no event log to verify",
+                              hint="verify the local store (--source local), or leave "
+                                   "--verify out")
         root: Path | None
         try:
             root = api.find_repo_root(repo_path(repo))
@@ -284,17 +357,46 @@ def audit(
                 err_console.print(f"warning: {warning}", soft_wrap=True, markup=False,
                                   highlight=False)
         pol, where = resolve_policy(root, policy, cfg.policy if cfg is not None else None)
-        target = _load_source(src, location, root, cfg)
+        head: tuple[int, str] | None = None
+        target: Any = None
+        try:
+            target = _load_source(src, location, root, cfg)
+            # the head first: the report names the state of the store it then reads
+            head = target.head() if src == "local" else None
+        except IntegrityError as exc:  # damaged, emptied, replaced: what verify fails
+            if src == "local" and target is not None:
+                target.close()
+            if not verify:
+                raise
+            raise _tampered(exc.message) from None
         if target is None:
             raise ConfigError(f"the {src} source returned no graph")
         try:
+            if verify:
+                problem = _verify(target, want)
+                if problem is not None:
+                    raise _tampered(problem)
             report = run_audit(target, pol, now=now, model=model, env=env, rules=rule_ids,
                                source_name=src if location is None else f"{src} {location}",
                                policy_source=where)
+            # the head the report names is that of the facts it judged (and verified): no
+            # event was appended while they were read
+            if head is not None and (after := target.head()) != head:
+                raise StoreError(
+                    f"the store changed while it was audited (its event log went from event "
+                    f"{head[0]} to {after[0]}): the report would not name the state it judged",
+                    hint="run `lineage audit` again when nothing is writing the store")
         finally:
             close = getattr(target, "close", None)
             if src == "local" and close is not None:
                 close()
+        policy_file, policy_sha = _policy_file(where, root)
+        prov = Provenance(
+            as_of=report.as_of or report.generated_at,
+            verified=verify if src == "local" else "skipped", store_head=head,
+            expected_head=want, policy_file=policy_file, policy_sha256=policy_sha,
+            repository_head=git_head(root) if root is not None else None,
+            rules_off=rules_off(pol), weaker=weaker_than_default(pol))
     report.anchor_file = _anchor(root, where, exclude=output)
     fileless = [f for f in (*report.findings, *report.waived)
                 if not (f.location and f.location.get("file"))]
@@ -305,7 +407,7 @@ def audit(
             "(lineage-policy.yaml), lineage.yaml or README.md at the repository root"
             + ("" if root is not None else ", and run the audit inside that repository"),
             soft_wrap=True)
-    rendered = RENDERERS[fmt_](report)
+    rendered = RENDERERS[fmt_](report, prov)
     if fmt_ == "table":
         if output is not None:
             from rich.console import Console

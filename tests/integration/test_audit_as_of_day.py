@@ -35,6 +35,7 @@ def test_a_date_counts_what_happened_that_day(quickstart_demo: Path) -> None:
 
     whole_day = audit(quickstart_demo, "--as-of", day)
     assert whole_day["as_of"] == f"{day}T23:59:59.999999Z"
+    assert whole_day["provenance"]["as_of"] == whole_day["as_of"]
     assert "deployment-approved" in prod_findings(whole_day)  # the planted gap, that day
 
     start = audit(quickstart_demo, "--as-of", f"{day}T00:00:00Z")

@@ -75,7 +75,12 @@ def test_an_environment_not_deployed_to_yet_is_a_warning_in_every_format(
     assert said in _audit(quickstart_demo, "--format", "markdown").stdout.replace("\\", "")
     sarif = json.loads(_audit(quickstart_demo, "--format", "sarif").stdout)
     notes = sarif["runs"][0]["invocations"][0]["toolConfigurationNotifications"]
+    # (the policy's second entry, one approver for prod, is weaker than the default: a
+    # notification of its own)
+    weaker = [n for n in notes if n["descriptor"]["id"] == "policy-weaker"]
+    notes = [n for n in notes if n["descriptor"]["id"] == "policy"]
     assert [n["level"] for n in notes] == ["warning"] and said in notes[0]["message"]["text"]
+    assert [n["level"] for n in weaker] == ["warning"], weaker
     root = ET.fromstring(_audit(quickstart_demo, "--format", "junit").stdout)
     warned = [p.get("value") for p in root.iter("property") if p.get("name") == "warning"]
     assert warned and said in warned[0]
