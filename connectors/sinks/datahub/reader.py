@@ -219,12 +219,12 @@ class _Reader:
                                            "git_committed_at")})
                 if props.get("version_facts") and urn.startswith("urn:li:dataset:"):
                     try:
-                        facts = json.loads(props["version_facts"])
+                        listed = json.loads(props["version_facts"])
                     except ValueError:
-                        facts = None
-                    if isinstance(facts, dict):
+                        listed = None
+                    if isinstance(listed, dict):
                         self.version_facts.update(
-                            (str(k), v) for k, v in facts.items() if isinstance(v, dict))
+                            (str(k), v) for k, v in listed.items() if isinstance(v, dict))
                 if props.get("dvc_recorded") and urn.startswith("urn:li:dataset:"):
                     try:
                         recorded = json.loads(props["dvc_recorded"])
@@ -381,9 +381,10 @@ class _Reader:
         own = self.a(urn, "ownership")
         for o in getattr(own, "owners", None) or []:
             if str(getattr(o, "type", "")).upper() in types:
-                if o.owner.startswith("urn:li:corpGroup:"):
-                    return "team:" + o.owner.removeprefix("urn:li:corpGroup:")
-                return o.owner.removeprefix("urn:li:corpuser:")
+                owner = str(o.owner)  # an urn (OwnerClass.owner: str)
+                if owner.startswith("urn:li:corpGroup:"):
+                    return "team:" + owner.removeprefix("urn:li:corpGroup:")
+                return owner.removeprefix("urn:li:corpuser:")
         return None
 
     def dataset_path(self, urn: str) -> tuple[str, str | None]:
@@ -866,8 +867,8 @@ class _Reader:
         desc = getattr(info, "description", None) or title or None
         base = {
             "metric": metric, "status": status,
-            "value": float(value) if _is_number(value) else None,
-            "threshold": float(threshold) if _is_number(threshold) else None,
+            "value": _number(value),
+            "threshold": _number(threshold),
             "description": desc if desc and not DRIFT_DESC.match(desc) else None,
             "at": cp.get("at") or _ms_to_iso(getattr(info, "startedAt", None))
             or _ms_to_iso(getattr(getattr(info, "created", None), "time", None)),
@@ -1094,6 +1095,16 @@ def _labels(v: str | None) -> list[str]:
         if isinstance(got, list) and all(isinstance(x, str) for x in got):
             return got
     return [x for x in (v or "").split(",") if x]
+
+
+def _number(v: str | None) -> float | None:
+    """A property's text as a number; None when it is absent or not a number."""
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        return None
 
 
 def _is_number(v: Any) -> bool:

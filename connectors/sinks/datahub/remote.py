@@ -302,6 +302,7 @@ class RestTransport:
             return
         from datahub.configuration.common import ConfigurationError
         from datahub.emitter.rest_emitter import DataHubRestEmitter
+        from requests.adapters import HTTPAdapter
 
         s = self.settings
         try:
@@ -317,12 +318,13 @@ class RestTransport:
             raise SinkError(f"DataHub GMS URL {s.shown_url} is not usable: "
                             f"{_scrub(str(exc), s.token)}", hint=s.url_hint) from None
         # The session's Retry is urllib3's public API: tune its backoff, and stop it from
-        # retrying a refused connection four times with growing sleeps.
+        # retrying a refused connection four times with growing sleeps. The emitter mounts
+        # requests' HTTPAdapter (the one adapter with a Retry); another has none to tune.
         for prefix in ("http://", "https://"):
             adapter = em.session.get_adapter(prefix)
-            retry = adapter.max_retries
-            adapter.max_retries = retry.new(backoff_factor=s.backoff,
-                                             connect=min(1, s.retries))
+            if isinstance(adapter, HTTPAdapter):
+                adapter.max_retries = adapter.max_retries.new(
+                    backoff_factor=s.backoff, connect=min(1, s.retries))
         self._emitter = em
         try:
             em.test_connection()

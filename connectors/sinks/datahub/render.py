@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from connectors.sinks.approval import deployment_gate, environment_gate
 from connectors.sinks.documents import is_url as _is_url
@@ -469,7 +469,18 @@ def fit_urn(make: Callable[[str], str], name: str, limit: int = URN_BYTES_LIMIT)
     return make(short_name(name, lo))
 
 
-def urn_builders(platform: str, env: str, lowercase_urns: bool = False) -> dict[str, Any]:
+class UrnBuilders(TypedDict):
+    """The urn makers of one platform and environment (:func:`urn_builders`)."""
+
+    dataset: Callable[[str], str]
+    flow: Callable[[str], str]
+    job: Callable[[str, str], str]  # (flow urn, job id)
+    model: Callable[[str], str]
+    group: Callable[[str], str]
+    deployment: Callable[[str], str]
+
+
+def urn_builders(platform: str, env: str, lowercase_urns: bool = False) -> UrnBuilders:
     """Urn makers equal to acryl-datahub's ``make_*_urn`` (tested), without their parse and
     validate round trip (a third of a no-change push). Names are urn-encoded everywhere:
     ``make_ml_model_urn`` does not encode, so a name with a comma would make a broken urn.
@@ -655,9 +666,9 @@ class _Planner:
         committer, a GTO tagger (``created_by`` / ``created_by_email``), a deployer
         (``deployed_by`` / ``deployed_by_email``). A name the store pairs with several
         addresses, or with none, is no one's here: it stays a corpuser of its own."""
-        hit = self._cache.get(("directory",))
+        hit: dict[str, str] | None = self._cache.get(("directory",))
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         seen: dict[str, set[str]] = defaultdict(set)
 
         def pair(name: Any, email: Any) -> None:
@@ -917,7 +928,7 @@ class _Planner:
 
     def _shared_experiments(self) -> set[tuple[str, str]]:
         """(platform, experiment name) of the experiments several tracking stores have."""
-        hit = self._cache.get(("shared-exp",))
+        hit: set[tuple[str, str]] | None = self._cache.get(("shared-exp",))
         if hit is None:
             stores: dict[tuple[str, str], set[str]] = defaultdict(set)
             for nid in self.ids(NodeKind.RUN):
@@ -925,7 +936,7 @@ class _Planner:
                 orch = self.run_orchestrator(a)
                 stores[(orch, self.experiment_name(a))].add(self.tracking_store(nid, a))
             hit = self._cache[("shared-exp",)] = {k for k, v in stores.items() if len(v) > 1}
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     @staticmethod
     def experiment_name(a: dict[str, Any]) -> str:
@@ -1159,14 +1170,14 @@ class _Planner:
         """The container of folder ``rel`` of repository ``rk`` ("" the repository itself):
         ``FolderKey(platform, folder_abs_path=<rk>[/<rel>])``, as DataHub's S3 and GCS sources
         key their folders."""
-        hit = self._cache.get(("folder", rk, rel))
+        hit: str | None = self._cache.get(("folder", rk, rel))
         if hit is None:
             from datahub.emitter.mcp_builder import FolderKey
 
             key = FolderKey(platform=f"urn:li:dataPlatform:{self.platform}", env=self.env,
                             folder_abs_path=f"{rk}/{rel}" if rel else rk)
             hit = self._cache[("folder", rk, rel)] = key.as_urn()
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def folder_chain(self, rk: str, rel_dir: str) -> list[str]:
         """Containers from the repository's down to folder ``rel_dir``'s."""
@@ -1606,10 +1617,10 @@ class _Planner:
         return _file_link(hit, uri, commit)
 
     def group_governance(self, group_nid: str) -> dict[str, Any]:
-        hit = self._cache.get(("gov", group_nid))
+        hit: dict[str, Any] | None = self._cache.get(("gov", group_nid))
         if hit is None:
             hit = self._cache[("gov", group_nid)] = self._group_governance(group_nid)
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def version_governance(self, nid: str, group_nid: str) -> dict[str, Any]:
         """The group's governance as a version shows it: the tier the audit holds the version
@@ -1686,12 +1697,12 @@ class _Planner:
 
     def version_order(self, group_nid: str | None, group_name: str) -> dict[str, int]:
         """Rank of every version of a group (1 = oldest), by natural version order."""
-        hit = self._cache.get(("order", group_nid, group_name))
+        hit: dict[str, int] | None = self._cache.get(("order", group_nid, group_name))
         if hit is None:
             order = self._version_order(group_nid, group_name)
             hit = self._cache[("order", group_nid, group_name)] = {
                 m: i + 1 for i, m in enumerate(order)}
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def _version_order(self, group_nid: str | None, group_name: str) -> list[str]:
         if group_nid and group_nid in self.g:
@@ -1804,21 +1815,21 @@ class _Planner:
 
     def version_set(self, group_name: str, platform: str | None = None) -> str:
         platform = platform or self.platform
-        hit = self._cache.get(("vset", platform, group_name))
+        hit: str | None = self._cache.get(("vset", platform, group_name))
         if hit is None:
             from datahub.emitter.mce_builder import datahub_guid
 
             guid = datahub_guid({"platform": platform, "name": group_name})
             hit = self._cache[("vset", platform, group_name)] = \
                 f"urn:li:versionSet:({guid},mlModel)"
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def run_stage(self, nid: str, a: dict[str, Any]) -> str | None:
         """The DVC stage job a run instantiates: named by ``job``, else the stage that wrote
         the run's outputs or the produced model's artifact."""
         job = a.get("job")
         if job:
-            by_name = self._cache.get(("stages",))
+            by_name: dict[str, set[str]] | None = self._cache.get(("stages",))
             if by_name is None:
                 by_name = self._cache[("stages",)] = defaultdict(set)
                 for s in self.ids(NodeKind.STAGE):

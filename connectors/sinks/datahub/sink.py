@@ -206,7 +206,8 @@ def _prepare(m: MetadataChangeProposalWrapper, obj: dict[str, Any]) -> None:
         from datahub.emitter.mcp import MetadataChangeProposalWrapper as Wrapper
 
         class PreparedMCP(Wrapper):
-            def to_obj(self, tuples: bool = False, simplified_structure: bool = False) -> dict:
+            def to_obj(self, tuples: bool = False,
+                       simplified_structure: bool = False) -> dict[str, Any]:
                 cached = self.__dict__.get("_lineage_obj")
                 if cached is None or tuples or not simplified_structure:
                     return super().to_obj(tuples=tuples,
@@ -474,9 +475,9 @@ class DataHubSinkBase(ABC):
             rendered = {f"{m.entityUrn}|{m.aspectName}" for m in mcps}
             for urn in sorted({str(m.entityUrn) for m in mcps} | {p.urn}):
                 for aspect in sorted(sent_aspects.get(urn, ())):
-                    gone = None if f"{urn}|{aspect}" in rendered else cleared(urn, aspect)
-                    if gone is not None:
-                        mcps.append(gone)
+                    empty = None if f"{urn}|{aspect}" in rendered else cleared(urn, aspect)
+                    if empty is not None:
+                        mcps.append(empty)
             for m in mcps:
                 key = f"{m.entityUrn}|{m.aspectName}"
                 try:
@@ -698,13 +699,13 @@ class DataHubSinkBase(ABC):
             held = self._held(urn, aspect) or {}
             shown = [a for a in str(held.get(ASPECTS_KEY) or "").split(",") if a]
             for name in sorted(set(shown) - rendered[urn]):
-                m = cleared(urn, name)
-                if m is None:
+                empty = cleared(urn, name)
+                if empty is None:
                     continue
-                obj = serialize(m)
-                _prepare(m, obj)
+                obj = serialize(empty)
+                _prepare(empty, obj)
                 extra.setdefault(last[urn], []).append(
-                    (m, f"{urn}|{name}", _hash(obj["aspect"]["json"])))
+                    (empty, f"{urn}|{name}", _hash(obj["aspect"]["json"])))
         if not extra:
             return to_send, view_after
         check_mcps([m for items in extra.values() for m, _, _ in items], {})

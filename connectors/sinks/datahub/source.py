@@ -377,14 +377,14 @@ def _configure_problems(config: LineageSourceConfig) -> list[str]:
         # the store lineage.yaml (or LINEAGE_STORE) names, read as it is
         db = cfg.store_path(root) / _DB
         try:
-            what = "it does not exist" if not db.exists() else _not_a_store(db)
+            not_store = "it does not exist" if not db.exists() else _not_a_store(db)
         except OSError as exc:
             return [f"source.config.harvest: false, but the store {db} cannot be read "
                     f"({_why(exc)}) — let the user running `datahub ingest` read it"]
-        if what is not None:
+        if not_store is not None:
             problems.append(
                 f"source.config.harvest: false, but {root} has no lineage store to read ({db}: "
-                f"{what}) — run `lineage init` and `lineage harvest` there, set harvest: true, "
+                f"{not_store}) — run `lineage init` and `lineage harvest` there, set harvest: true, "
                 f"or set store_path to the folder holding a {_DB}")
     for name in (config.harvesters or []) if config.harvest else []:
         try:
