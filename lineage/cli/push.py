@@ -301,3 +301,30 @@ def _print_summary(result: Any, failed: bool = False) -> None:
         status = "status DELETED" if result.target == "atlas" else "status removed: true"
         console.print(f"Soft-deleted {removed} entities pushed before that are no longer in "
                       f"the graph ({status}).")
+    moved = result.details.get("moved_entities")
+    if moved:
+        _print_moved(result.target, moved, result.details.get("moved_urns") or {})
+
+
+# how to look at an entity a DataHub target soft-deleted (hidden from search and browse)
+_SEE_SOFT_DELETED = {
+    "datahub-lite": "datahub lite get --urn '<former urn>' --aspect status",
+    "datahub-file": "once the file is ingested, datahub get --urn '<former urn>' --aspect status",
+}
+
+
+def _print_moved(target: str, moved: int, urns: dict[str, str], shown: int = 5) -> None:
+    """The entities whose urn the mapping changed (MLflow-registered models, now on the
+    ``mlflow`` platform): their former urns were soft-deleted, whatever ``remove_stale``."""
+    console.print(f"Moved {moved} MLflow-registered model entities (groups, versions) to the "
+                  "urns DataHub's MLflow source gives them (platform mlflow); their former "
+                  "urns were soft-deleted (status removed: true: hidden from search and "
+                  "browse, their aspects kept):", soft_wrap=True, markup=False, highlight=False)
+    for former, now in list(urns.items())[:shown]:
+        console.print(f"  {former} -> {now}", soft_wrap=True, markup=False, highlight=False)
+    if len(urns) > shown:
+        console.print(f"  (and {len(urns) - shown} more: lineage push --json lists them all "
+                      "as moved_urns)", soft_wrap=True, markup=False, highlight=False)
+    see = _SEE_SOFT_DELETED.get(target, "datahub get --urn '<former urn>' --aspect status")
+    console.print(f"See one: {see} (docs/datahub.md#mlflow-registered-models)",
+                  soft_wrap=True, markup=False, highlight=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 pytest.importorskip("datahub")
 
@@ -29,6 +30,7 @@ from connectors.sinks.datahub.sink import (  # noqa: E402
     lite_config,
 )
 from lineage import api  # noqa: E402
+from lineage.cli.main import app  # noqa: E402
 from lineage.config import Config  # noqa: E402
 from lineage.graph import LineageGraph  # noqa: E402
 from lineage.plugins import PushContext  # noqa: E402
@@ -216,6 +218,7 @@ def test_a_push_retires_the_dvc_urns_an_earlier_mapping_gave_mlflow_models(
             after = held()
             assert res.failed == 0
             assert res.details["moved_entities"] == 2
+            assert res.details["moved_urns"] == {OLD_GROUP: GROUP, OLD_VERSION: VERSION}
             assert "stale_entities" not in res.details  # retired, not merely counted
             for urn in (GROUP, VERSION, GTO_VERSION):
                 assert _live(after, urn), urn
@@ -263,6 +266,7 @@ def test_a_store_that_never_pushed_there_retires_the_former_urns_the_destination
         try:
             res = sink().push(graph, _ctx(clone, repo.path, **options))
             assert res.failed == 0 and res.details["moved_entities"] == 2
+            assert res.details["moved_urns"] == {OLD_GROUP: GROUP, OLD_VERSION: VERSION}
             after = held()
             for urn in (OLD_GROUP, OLD_VERSION):
                 assert after[(urn, "status")] == {"removed": True}, urn
@@ -272,3 +276,25 @@ def test_a_store_that_never_pushed_there_retires_the_former_urns_the_destination
             assert again.written == 0 and "moved_entities" not in again.details
         finally:
             clone.close()
+
+
+def test_push_says_which_models_moved_and_how_to_see_their_soft_deleted_former_urns(
+        repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dest = tmp_path / "lite.db"
+
+    def push(*extra: str) -> str:
+        res = CliRunner().invoke(app, ["push", str(dest), "--repo", str(repo.path), *extra])
+        assert res.exit_code == 0, res.output
+        return res.stdout
+
+    with _earlier_mapping(tmp_path, monkeypatch):
+        assert "Moved" not in push()
+    out = push()
+    assert "Moved 2 MLflow-registered model entities" in out
+    assert "former urns were soft-deleted (status removed: true" in out
+    assert f"  {OLD_GROUP} -> {GROUP}\n" in out
+    assert f"  {OLD_VERSION} -> {VERSION}\n" in out
+    assert "See one: datahub lite get --urn '<former urn>' --aspect status" in out
+    held = _lite_aspects(dest, OLD_GROUP, OLD_VERSION)  # as the catalog holds them
+    assert held[(OLD_GROUP, "status")] == held[(OLD_VERSION, "status")] == {"removed": True}
+    assert "Moved" not in push()  # told once: the next push moves nothing

@@ -248,7 +248,9 @@ class DataHubSinkBase(ABC):
         # showed, and what the destination holds, read once
         self._cleared_keys: set[str] = set()
         self._held_memo: dict[tuple[str, str], dict[str, str] | None] = {}
-        # (per push) former urns of moved entities that the state does not know
+        # (per push) former urn → current urn of the moved entities, and the former urns the
+        # state does not know
+        self._moved: dict[str, str] = {}
         self._moved_unknown: list[str] = []
 
     # -- hooks for subclasses -----------------------------------------------------------------
@@ -506,8 +508,8 @@ class DataHubSinkBase(ABC):
         # an entity the mapping now gives another urn (an MLflow-registered model, once on our
         # platform, now the one DataHub's MLflow source makes): its former urn pushed before is
         # retired whatever ``remove_stale`` says, or the catalog would show it twice
-        moved = {f: p.urn for p in plans for f in p.former
-                 if f != p.urn and VIEW_PREFIX + f not in seen_views}
+        moved = self._moved = {f: p.urn for p in plans for f in p.former
+                               if f != p.urn and VIEW_PREFIX + f not in seen_views}
         retire = sorted(VIEW_PREFIX + f for f in moved if VIEW_PREFIX + f in known)
         stale = [k for k in stale if k not in set(retire)]
         # what a push whose state does not know the former urns (a fresh clone, a destination
@@ -534,6 +536,8 @@ class DataHubSinkBase(ABC):
             result.details["stale_entities"] = len(stale)
         if retire:
             result.details["moved_entities"] = len(retire)
+            result.details["moved_urns"] = {
+                f: moved[f] for f in (k[len(VIEW_PREFIX):] for k in retire)}
         if to_remove:
             from connectors.sinks.datahub.render import removed
 
@@ -662,6 +666,9 @@ class DataHubSinkBase(ABC):
             check_mcps([m for m, _, _ in out], {})
             result.details["moved_entities"] = \
                 int(result.details.get("moved_entities", 0)) + len(out)
+            result.details["moved_urns"] = {
+                **result.details.get("moved_urns", {}),
+                **{str(m.entityUrn): self._moved[str(m.entityUrn)] for m, _, _ in out}}
         return out
 
     def _clear_what_was_shown(
