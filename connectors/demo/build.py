@@ -1,11 +1,17 @@
 """Build the demo ML repository: real git history, a real DVC pipeline, GTO tags, runs
 recorded by lineage, and governance records — with a few deliberate audit gaps.
 
-History (dates pinned, so commit shas are the same on every machine):
+History (git dates pinned; the training runs' records carry their real time and a random id,
+so commit shas differ from one build to the next). Each commit and tag is made at or after the time of what it records, the day it happens, as a team commits its
+records: `lineage show` marks none of them as recorded late. The records a job writes with
+``lineage record --write-file`` (the drift alerts, the CD deployment) are written by that job's
+own store, as on a CI runner, and reach the demo's store through their committed files, so the
+commit that added each is when it was first recorded.
 
 1. raw data (``dvc add``), pipeline, ``dvc repro`` → model v1.0.0 (GTO tag ``churn@v1.0.0``)
 2. risk assessment (high risk: credit-adjacent customer scoring), audit policy, model card,
-   approvals of v1.0.0 for staging and prod by two reviewers; deployments; GTO ``churn#prod#1``
+   approvals of v1.0.0 for staging and prod by two reviewers; deployments (GTO
+   ``churn#staging#1``, ``churn#prod#2``)
 3. a drift alert on v1.0.0 (PSI above threshold)
 4. new month of data → ``dvc repro`` → v1.1.0, with a retraining record triggered by the alert
 5. v1.1.0 approved for staging by the engineer who trained it (four-eyes gap), deployed to
@@ -18,6 +24,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +56,6 @@ class Demo:
 class _Repo:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tick = 0
         bindir = str(Path(sys.executable).parent)
         # the training script and `python -m lineage` in the demo use this very installation
         source_root = str(Path(__file__).resolve().parents[2])
@@ -63,14 +71,26 @@ class _Repo:
             "GIT_TERMINAL_PROMPT": "0",
         }
         self.who = "ada"
+        # the demo's clock: the git date of what is committed or tagged next (UTC)
+        self.now = "2026-01-02T09:00:00Z"
+        self.store: str | None = None  # LINEAGE_STORE of a job's own store (see job_store)
+
+    def at(self, when: str) -> None:
+        """Moves the demo's clock to ``when``: never back, so history reads in order."""
+        if when < self.now:
+            raise RuntimeError(f"demo clock moved back: {when} < {self.now}")
+        self.now = when
 
     def env(self) -> dict[str, str]:
         name, email = IDENTITIES[self.who]
-        date = f"2026-0{1 + self.tick // 28}-{1 + self.tick % 28:02d}T09:30:00+00:00"
-        return {**self.base_env, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-                "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-                "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-                "LINEAGE_ACTOR": email}
+        date = self.now.replace("Z", "+00:00")
+        env = {**self.base_env, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+               "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+               "LINEAGE_ACTOR": email}
+        if self.store is not None:
+            env["LINEAGE_STORE"] = self.store
+        return env
 
     def run(self, *cmd: str) -> str:
         proc = subprocess.run(list(cmd), cwd=self.path, env=self.env(), capture_output=True,
@@ -90,15 +110,28 @@ class _Repo:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
 
-    def commit(self, message: str) -> str:
-        self.tick += 1
+    def commit(self, message: str, at: str) -> str:
+        self.at(at)
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
         return self.git("rev-parse", "HEAD")
 
-    def tag(self, name: str, message: str, ref: str = "HEAD") -> None:
-        self.tick += 1
+    def tag(self, name: str, message: str, at: str, ref: str = "HEAD") -> None:
+        self.at(at)
         self.git("tag", "-a", name, "-m", message, ref)
+
+    @contextmanager
+    def job_store(self) -> Iterator[None]:
+        """A job run elsewhere (CD, monitoring) records with its own store, thrown away after
+        it: the record reaches the demo's store through the file it commits, dated by that
+        commit — not by the real time the demo is built, months after its dates."""
+        with tempfile.TemporaryDirectory(prefix="lineage-demo-job-") as tmp:
+            self.store = str(Path(tmp) / "store")
+            try:
+                _lineage(self, "init")
+                yield
+            finally:
+                self.store = None
 
 
 DEMO_ORIGIN = "https://github.com/example-org/churn-model.git"
@@ -152,75 +185,93 @@ def build_demo(path: str | Path, *, force: bool = False) -> Demo:
     r.write("data/raw.csv", project.raw_csv(600, seed=1))
     r.write(".gitignore", "/metrics.json.lock\n")
     r.dvc("add", "-q", "data/raw.csv")
-    demo.commits["setup"] = r.commit("Add customer data and churn training pipeline")
+    demo.commits["setup"] = r.commit("Add customer data and churn training pipeline",
+                                     "2026-01-02T09:30:00Z")
     # the store exists before training so the training script records its run
     _lineage(r, "init")
     r.base_env["MODEL_VERSION"] = "v1.0.0"
     r.dvc("repro", "-q")
-    demo.commits["v1.0.0"] = r.commit("Train churn model v1.0.0")
-    r.tag("churn@v1.0.0", "Register churn v1.0.0")
+    demo.commits["v1.0.0"] = r.commit("Train churn model v1.0.0", "2026-01-03T09:30:00Z")
 
-    # governance for v1.0.0: risk assessment, documents, two-person approval, deployments
+    # the risk officer classifies the system the day it is trained (assessed_at 2026-01-03)
     r.who = "rita"
     r.write("governance/risk_assessment.yaml", RISK_ASSESSMENT)
+    r.write("lineage-policy.yaml", POLICY)
+    demo.commits["assessment"] = r.commit("Risk assessment and audit policy of the churn system",
+                                          "2026-01-03T16:00:00Z")
+    r.who = "ada"
+    r.tag("churn@v1.0.0", "Register churn v1.0.0", "2026-01-04T09:30:00Z",
+          demo.commits["v1.0.0"])
+
+    # documents issued and two-person approvals for staging and prod, all on 2026-01-04,
+    # committed when the last approval is in
+    r.who = "rita"
     r.write("docs/model_card.md", MODEL_CARD)
     r.write("docs/bias_report.md", BIAS_REPORT)
     r.write("docs/evaluation.md", EVALUATION)
     r.write("docs/datasheet.md", DATASHEET)
     r.write("governance/documents.yaml", DOCUMENTS_V1)
     r.write("governance/approvals.yaml", APPROVALS_V1)
-    r.write("lineage-policy.yaml", POLICY)
-    demo.commits["governance"] = r.commit("Risk assessment, documentation and approvals for churn v1.0.0")
+    demo.commits["governance"] = r.commit("Documentation and approvals for churn v1.0.0",
+                                          "2026-01-04T16:30:00Z")
     r.who = "max"
     # GTO stage assignments point at the commit of the version they deploy
-    r.tag("churn#staging#1", "Deploy churn v1.0.0 to staging", demo.commits["v1.0.0"])
-    r.tag("churn#prod#2", "Deploy churn v1.0.0 to prod", demo.commits["v1.0.0"])
+    r.tag("churn#staging#1", "Deploy churn v1.0.0 to staging", "2026-01-06T09:30:00Z",
+          demo.commits["v1.0.0"])
+    r.tag("churn#prod#2", "Deploy churn v1.0.0 to prod", "2026-01-07T09:30:00Z",
+          demo.commits["v1.0.0"])
 
-    # monitoring raises a drift alert on the production model
-    r.tick += 3
-    _lineage(r, "record", "alert", "--model", "churn@v1.0.0", "--metric", "psi",
-             "--value", "0.31", "--threshold", "0.2", "--at", "2026-01-09T06:00:00Z",
-             "--id", "churn-psi-2026-01-09",
-             "--description", "population stability index of monthly_charges above 0.2",
-             "--write-file")
-    demo.commits["alert"] = r.commit("Record drift alert on churn v1.0.0")
+    # monitoring raises a drift alert on the production model; the job commits it at once
+    with r.job_store():
+        _lineage(r, "record", "alert", "--model", "churn@v1.0.0", "--metric", "psi",
+                 "--value", "0.31", "--threshold", "0.2", "--at", "2026-01-09T06:00:00Z",
+                 "--id", "churn-psi-2026-01-09",
+                 "--description", "population stability index of monthly_charges above 0.2",
+                 "--write-file")
+    demo.commits["alert"] = r.commit("Record drift alert on churn v1.0.0",
+                                     "2026-01-09T06:15:00Z")
 
     # retrain on the new month of data (charges drifted up) → v1.1.0
     r.who = "ada"
     r.write("data/raw.csv", project.raw_csv(600, seed=1) + project.raw_csv(300, seed=2, drift=0.15)
             .split("\n", 1)[1])
     r.dvc("add", "-q", "data/raw.csv")
-    demo.commits["january-data"] = r.commit("Add January customer data")
+    demo.commits["january-data"] = r.commit("Add January customer data", "2026-01-12T09:30:00Z")
     r.base_env["MODEL_VERSION"] = "v1.1.0"
     r.dvc("repro", "-q")
     r.write("governance/retraining.yaml", RETRAINING)
-    demo.commits["v1.1.0"] = r.commit("Retrain churn on January data (drift alert churn-psi-2026-01-09)")
-    r.tag("churn@v1.1.0", "Register churn v1.1.0")
+    demo.commits["v1.1.0"] = r.commit(
+        "Retrain churn on January data (drift alert churn-psi-2026-01-09)", "2026-01-12T12:30:00Z")
+    r.tag("churn@v1.1.0", "Register churn v1.1.0", "2026-01-14T09:30:00Z")
     r.write("governance/documents_v1.1.0.yaml", DOCUMENTS_V2)
     # planted gap (four-eyes): the engineer who trained v1.1.0 approves it herself
     r.write("governance/approvals_v1.1.0.yaml", APPROVALS_V2)
-    demo.commits["v1.1.0-governance"] = r.commit("Model card and staging approval for churn v1.1.0")
+    demo.commits["v1.1.0-governance"] = r.commit(
+        "Model card and staging approval for churn v1.1.0", "2026-01-14T10:30:00Z")
     r.who = "max"
-    r.tag("churn#staging#3", "Deploy churn v1.1.0 to staging", demo.commits["v1.1.0"])
+    r.tag("churn#staging#3", "Deploy churn v1.1.0 to staging", "2026-01-16T09:30:00Z",
+          demo.commits["v1.1.0"])
     demo.planted_gaps.append(("four-eyes", "model:churn@v1.1.0"))
     demo.planted_gaps.append(("high-risk-docs", "model:churn@v1.1.0"))
 
-    # planted gap (deployment-approved): CD deploys v1.1.0 to prod with no prod approval
-    r.who = "max"
-    r.tick += 1
-    _lineage(r, "record", "deployment", "--model", "churn@v1.1.0", "--env", "prod",
-             "--endpoint", "https://models.example.com/churn", "--deployed-at",
-             "2026-01-20T08:00:00Z", "--deployed-by", "deploy-bot", "--id", "churn-prod-2026-01-20",
-             "--write-file")
-    demo.commits["deploy-v1.1.0"] = r.commit("Deploy churn v1.1.0 to prod")
+    # planted gap (deployment-approved): CD deploys v1.1.0 to prod with no prod approval, and
+    # commits the record of the deployment right after it
+    with r.job_store():
+        _lineage(r, "record", "deployment", "--model", "churn@v1.1.0", "--env", "prod",
+                 "--endpoint", "https://models.example.com/churn", "--deployed-at",
+                 "2026-01-20T08:00:00Z", "--deployed-by", "deploy-bot",
+                 "--id", "churn-prod-2026-01-20", "--write-file")
+    demo.commits["deploy-v1.1.0"] = r.commit("Deploy churn v1.1.0 to prod", "2026-01-20T08:15:00Z")
     demo.planted_gaps.append(("deployment-approved", "model:churn@v1.1.0"))
 
     # monitoring checks the new production model the next day: no drift
-    _lineage(r, "record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
-             "--value", "0.04", "--threshold", "0.2", "--status", "resolved",
-             "--at", "2026-01-21T06:00:00Z", "--id", "churn-psi-2026-01-21",
-             "--description", "daily drift check: no drift", "--write-file")
-    demo.commits["monitoring"] = r.commit("Record monitoring check on churn v1.1.0")
+    with r.job_store():
+        _lineage(r, "record", "alert", "--model", "churn@v1.1.0", "--metric", "psi",
+                 "--value", "0.04", "--threshold", "0.2", "--status", "resolved",
+                 "--at", "2026-01-21T06:00:00Z", "--id", "churn-psi-2026-01-21",
+                 "--description", "daily drift check: no drift", "--write-file")
+    demo.commits["monitoring"] = r.commit("Record monitoring check on churn v1.1.0",
+                                          "2026-01-21T06:15:00Z")
     return demo
 
 

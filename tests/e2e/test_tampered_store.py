@@ -144,13 +144,13 @@ def _verify(repo: Path) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("seq,says", [
-    ("seq + 1", "event 4 (record) were modified outside lineage: node {id} was moved from it "
-                "to event 5 (record)"),
-    ("seq - 1", "event 3 (record) were modified outside lineage: node {id} was moved to it "
-                "from event 4 (record)"),
-    ("99", "event 4 (record) were modified outside lineage: node {id} was moved from it to "
+    ("seq + 1", "event 6 (harvest) were modified outside lineage: node {id} was moved from it "
+                "to event 7 (harvest)"),
+    ("seq - 1", "event 5 (harvest) were modified outside lineage: node {id} was moved to it "
+                "from event 6 (harvest)"),
+    ("99", "event 6 (harvest) were modified outside lineage: node {id} was moved from it to "
            "event 99, which is not in the event log"),
-    ("NULL", "event 4 (record) were modified outside lineage: node {id} was moved from it to "
+    ("NULL", "event 6 (harvest) were modified outside lineage: node {id} was moved from it to "
              "no event"),
 ])
 def test_verify_says_a_fact_moved_to_another_event(repo: Path, seq: str, says: str) -> None:
@@ -169,9 +169,9 @@ def test_verify_names_a_fact_added_to_an_event(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("ids,says", [
-    ((APPROVAL,), "1 of the facts written by event 9 (harvest) was deleted from the store"),
+    ((APPROVAL,), "1 of the facts written by event 6 (harvest) was deleted from the store"),
     ((APPROVAL, "approval:churn-v1.1.0-staging"),
-     "2 of the facts written by event 9 (harvest) were deleted from the store"),
+     "2 of the facts written by event 6 (harvest) were deleted from the store"),
 ], ids=["one fact", "two facts"])
 def test_verify_names_a_fact_deleted_from_an_event(repo: Path, ids: tuple[str, ...],
                                                    says: str) -> None:

@@ -110,15 +110,15 @@ def test_a_schema_version_changed_outside_lineage(quickstart_demo: Path, sql: st
 HEADS = {
     "head deleted": (["DELETE FROM meta WHERE key='head'"],
                      "the store's head (meta 'head') was deleted outside lineage",
-                     "the head records event 0 but the log goes on to event 11"),
+                     "the head records event 0 but the log goes on to event 8"),
     "head set back one event": (
-        ["UPDATE meta SET value=(SELECT seq || ':' || hash FROM events WHERE seq=10) "
+        ["UPDATE meta SET value=(SELECT seq || ':' || hash FROM events WHERE seq=7) "
          "WHERE key='head'"],
-        "the head records event 10 but the log goes on to event 11",
-        "the head records event 10 but the log goes on to event 11"),
-    "head hash edited": (["UPDATE meta SET value='11:' || printf('%064d', 0) WHERE key='head'"],
-                         "the head records event 11 with another hash than the log's event 11",
-                         "the head records event 11 with another hash"),
+        "the head records event 7 but the log goes on to event 8",
+        "the head records event 7 but the log goes on to event 8"),
+    "head hash edited": (["UPDATE meta SET value='8:' || printf('%064d', 0) WHERE key='head'"],
+                         "the head records event 8 with another hash than the log's event 8",
+                         "the head records event 8 with another hash"),
     "head not readable": (["UPDATE meta SET value='ten' WHERE key='head'"],
                           "the store's head (meta 'head') cannot be read",
                           "the store's head (meta 'head': the last event's seq and hash) "
@@ -144,9 +144,9 @@ def test_a_head_edited_outside_lineage(quickstart_demo: Path, sql: list[str], ve
 
 def test_verify_tells_events_added_after_the_head_from_entries_removed(
         quickstart_demo: Path) -> None:
-    _sql(quickstart_demo, "DELETE FROM events WHERE seq=11")
+    _sql(quickstart_demo, "DELETE FROM events WHERE seq=8")
     code, out = lineage("verify", "--repo", str(quickstart_demo))
-    assert code == 1 and "the log ends at event 10 but the head records event 11: entries were " \
+    assert code == 1 and "the log ends at event 7 but the head records event 8: entries were " \
         "removed from the end" in out, out
 
 

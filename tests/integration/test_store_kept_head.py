@@ -138,7 +138,7 @@ def test_an_older_copy_put_back_does_not_hold_the_kept_head(quickstart_demo: Pat
     assert _verify(quickstart_demo).exit_code == 0
     res = _verify(quickstart_demo, "--expect-head", str(kept))
     assert res.exit_code == 1 and res.stderr.startswith(
-        "TAMPERED: the log ends at event 11, before the kept head (event 12)"), res.output
+        "TAMPERED: the log ends at event 8, before the kept head (event 9)"), res.output
 
 
 def test_a_kept_head_that_names_no_head_is_refused(quickstart_demo: Path,

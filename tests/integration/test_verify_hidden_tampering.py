@@ -248,8 +248,10 @@ def test_side_entries_edited_with_their_hash_cleared_are_noted(quickstart_demo: 
     as for an entry whose hash does not match."""
     conn = _db(quickstart_demo)
     for table in ("watermarks", "state"):
+        # (not the git harvester's clone watermark: the audit reads it, verify checks it)
+        where = " WHERE scope != 'clone'" if table == "watermarks" else ""
         conn.execute(f"UPDATE {table} SET value='{{}}', hash=NULL WHERE rowid = "
-                     f"(SELECT min(rowid) FROM {table})")
+                     f"(SELECT min(rowid) FROM {table}{where})")
         assert conn.total_changes
     conn.close()
     res = _verify(quickstart_demo)
