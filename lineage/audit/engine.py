@@ -281,11 +281,23 @@ class AuditContext:
 
     # -- record times ----------------------------------------------------------------------------
     def recorded_at(self, record: str, last: bool = False) -> datetime:
-        """When the store first (``last``: last) wrote ``record`` (its event's time); the
-        real time of the audit when the source keeps no such time."""
-        times = self.idx.recorded.get(record)
-        t = parse_time(times[1 if last else 0]) if times else None
-        return t or self.wall
+        """When ``record`` was first written down (:meth:`_first_written`: the store's first
+        writing of it, or the commit that added it to its record file if that is earlier);
+        ``last``: when the store last wrote it (a deployment's retirement completes it after
+        its file was first committed: only the store dates that). The real time of the audit
+        when the source keeps no such time.
+
+        The earliest evidence is the safe one wherever a rule reads it: a date later than it
+        is a claim about the future (an approval dated after its commit approves nothing,
+        whenever a fresh clone's harvest wrote it), a deployment counts from it at the latest,
+        an assessment ages and an open alert falls due from it. A record committed long after
+        its date is what one recorded late is: its date is taken as for any record written
+        after the fact, and `lineage show` marks it."""
+        if last:
+            times = self.idx.recorded.get(record)
+            t = parse_time(times[1]) if times else None
+            return t or self.wall
+        return self._first_written(record) or self.wall
 
     def future_dated(self, record: str) -> list[tuple[str, datetime, datetime]]:
         """(attribute, its date, when the record was written) for each date of ``record``
@@ -400,12 +412,11 @@ class AuditContext:
         return mine is None or theirs is None or not _rules.same_person(mine, theirs)
 
     def _written_after(self, record: str, other: str) -> bool:
-        """The store first wrote ``record`` after ``other`` (False when it does not say when
-        it wrote either: a graph from DataHub, rows of an older store)."""
-        a, b = self.idx.recorded.get(record), self.idx.recorded.get(other)
-        if not (a and b and a[0] and b[0]):
-            return False
-        return self.recorded_at(record) > self.recorded_at(other)
+        """``record`` was first written down after ``other`` (:meth:`_first_written`: by the
+        store, or the commit that added it to its file; False when neither says for one of
+        them: a graph from DataHub, rows of an older store)."""
+        a, b = self._first_written(record), self._first_written(other)
+        return a is not None and b is not None and a > b
 
     def record_groups(self, record: str) -> set[str]:
         """The group classes of the model versions and group a record names (empty: none)."""
@@ -529,9 +540,16 @@ class AuditContext:
 
     # -- the graph as it stood at the audit's clock (--as-of) ----------------------------------
     def _first_written(self, node: str) -> datetime | None:
-        """When the store first wrote ``node``; None when its source keeps no such time."""
+        """When ``node`` was first written down: the earlier of the store's first writing of
+        it and, for a governance record harvested from a committed file, ``committed_at`` (the
+        commit that added it to its file: a fresh clone's harvest writes every record long
+        after git held it); None when its source keeps neither."""
         times = self.idx.recorded.get(node)
-        return parse_time(times[0]) if times else None
+        stored = parse_time(times[0]) if times else None
+        committed = parse_time(self.idx.a(node).get("committed_at")) \
+            if node in self.idx.attrs else None
+        known = [t for t in (stored, committed) if t is not None]
+        return min(known) if known else None
 
     def _since(self, node: str, attr: str) -> datetime | None:
         """Since when ``node`` is there as the audit takes it: its own date ``attr``, or when

@@ -31,7 +31,7 @@ def _origin(tmp_path: Path) -> GitRepo:
     api.init(r.path)
     res = runner.invoke(app, ["record", "assessment", "-C", str(r.path), "--model-group",
                               "churn", "--tier", "high", "--assessor", "rita@example.com",
-                              "--date", "2026-01-05", "--next-review", "2027-06-01",
+                              "--date", "2026-01-01", "--next-review", "2027-06-01",
                               "--purpose", "churn scoring", "--write-file"])
     assert res.exit_code == 0, res.output
     r.commit("risk assessment", "governance")
