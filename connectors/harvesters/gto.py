@@ -29,8 +29,10 @@ the store keeps only what changed; a version or deployment no tag derives any mo
 deregistered (in no stage) / retired (a deleted tag), a moved registration tag marks its old
 `tagged` edge (``moved_to`` the new commit, ``moved_at`` the moved tag's date,
 ``registered_at`` the old tag's: the audit reads the version's content as new from the move;
-the DVC harvester's ``artifact`` edges carry the commit of each content), and a deployment whose stage tag names another version than before has the old
-version's ``deployed_as`` edge withdrawn.
+the DVC harvester's ``artifact`` edges carry the commit of each content; a tag moved back onto
+a commit it had left gets that commit's edge stated afresh, without the earlier move), and a
+deployment whose stage tag names another version than before has the old version's
+``deployed_as`` edge withdrawn.
 """
 
 from __future__ import annotations
@@ -177,6 +179,25 @@ class _Artifact:
     last_event: TagEvent | None = None
 
 
+def _tagged_again(store: Any, model: str, commit: str,
+                  derived: dict[tuple[str, str, str], Edge]) -> Iterator[Edge | Withdrawal]:
+    """A registration tag moved back onto a commit it had left (A → B → A): the ``tagged``
+    edge from that commit still says where the tag went then (``moved_to``, ``moved_at``,
+    ``registered_at``). It is stated afresh as this replay derives it — withdrawn, then
+    written again — so the graph says the tag names that commit; the earlier stay is kept by
+    the edge from the commit the tag left since (its ``registered_at`` … ``moved_at``) and by
+    the event log."""
+    source = commit_id(commit)
+    key = (source, model, str(EdgeKind.TAGGED))
+    stored = next((e for e in store.edges_of(model) if (e.source, e.target, str(e.kind)) == key),
+                  None)
+    if stored is None or not stored.attrs.get("moved_to"):
+        return
+    yield Withdrawal(source, model, str(EdgeKind.TAGGED))
+    yield derived.get(key) or Edge.make(EdgeKind.TAGGED, source, model,
+                                        tag=stored.attrs.get("tag"))
+
+
 def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
                clear: tuple[str, ...] = ()) -> Node:
     """Validate like Node.make, but keep explicit ``None`` for keys that must be cleared."""
@@ -223,6 +244,8 @@ class GtoHarvester:
         edge from a moved tag's old commit gets ``moved_to``. Only facts of this repository
         (their commit is one of its commits) are touched."""
         derived = {f.id: f for f in facts if isinstance(f, Node)}
+        derived_edges = {(f.source, f.target, str(f.kind)): f for f in facts
+                         if isinstance(f, Edge)}
         store = ctx.store
         ours: dict[str, bool] = {}
 
@@ -284,22 +307,33 @@ class GtoHarvester:
                 if old_commit and new_commit and old_commit != new_commit \
                         and of_this_repo(old_commit):
                     moved_at = new.attrs.get("created_at")
-                    ctx.report.warn("gto", f"tag {tag or n.id} moved from {old_commit[:12]} to "
-                                    f"{new_commit[:12]} since the last harvest"
-                                    f"{f' (re-tagged {moved_at})' if moved_at else ''}: {n.id} "
-                                    "now names the new commit and its artifact there (the old "
-                                    "commit stays in the trail). For the audit the version's "
-                                    "content is new from then: a run that produced the earlier "
-                                    "artifact does not count for it (model-has-run), nor do "
-                                    "approvals decided before the new content existed for its "
-                                    "deployments since (deployment-approved, four-eyes); "
-                                    "register new bytes as a new version instead",
-                                    commit=new_commit)
+                    again = list(_tagged_again(store, n.id, new_commit, derived_edges))
+                    moved = (f"tag {tag or n.id} moved from {old_commit[:12]} to "
+                             f"{new_commit[:12]} since the last harvest"
+                             f"{f' (re-tagged {moved_at})' if moved_at else ''}: {n.id} ")
+                    if again:  # back where it was: the content it named there before
+                        ctx.report.warn("gto", moved + "names again the commit the tag had left "
+                                        "and its artifact there (the commit it leaves stays in "
+                                        "the trail). For the audit the version's content is that "
+                                        "earlier one again: its runs and approvals count for the "
+                                        "deployments made since, and a deployment made while "
+                                        "the tag was away is judged by the content it named then",
+                                        commit=new_commit)
+                    else:
+                        ctx.report.warn("gto", moved + "now names the new commit and its "
+                                        "artifact there (the old commit stays in the trail). For "
+                                        "the audit the version's content is new from then: a run "
+                                        "that produced the earlier artifact does not count for it "
+                                        "(model-has-run), nor do approvals decided before the new "
+                                        "content existed for its deployments since "
+                                        "(deployment-approved, four-eyes); register new bytes as "
+                                        "a new version instead", commit=new_commit)
                     # when it moved, and when the tag it replaced registered the old content:
                     # the audit reads the version's content as made at the move
                     yield Edge.make(EdgeKind.TAGGED, commit_id(old_commit), n.id, tag=tag,
                                     moved_to=new_commit, moved_at=moved_at,
                                     registered_at=a.get("created_at"))
+                    yield from again
                 continue
             in_stage = bool(a.get("stage") or props.get("stages"))
             # deprecation is the artifact's: a version kept for the trail follows it

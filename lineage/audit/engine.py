@@ -68,12 +68,15 @@ class Existed(NamedTuple):
 
 class Moved(NamedTuple):
     """A registration tag moved to another commit (:meth:`AuditContext.artifact`): when (the
-    moved tag's date; None when unknown), the tag, and the commits it left and now names."""
+    moved tag's date; None when unknown), the tag, the commit it left and the one it went to,
+    and ``since``: when the tag was put on the commit it left (the old ``tagged`` edge's
+    ``registered_at``; None when unknown)."""
 
     at: datetime | None
     tag: str
     old_commit: str
     new_commit: str
+    since: datetime | None = None
 
 
 class Artifact(NamedTuple):
@@ -628,49 +631,100 @@ class AuditContext:
 
         When a registration tag moved the version to other content (:meth:`artifact`), the
         evidence is that of the content it names now (:meth:`_content_since`) — for ``at``
-        (a deployment's time) at or after the move, or without ``at``; a deployment made
-        before the move is of the earlier content, judged by all the evidence as before."""
+        (a deployment's time) at or after the latest move, or without ``at``. A deployment
+        made before it is of the content the tag named at ``at`` (:meth:`named_then`): the
+        evidence of that content (a tag moved A → B → A: a deployment made while it named B
+        is judged by B's bytes); judged by all the evidence, as before any move, when the
+        moves do not say which content that was (before the tag was put on the commit it
+        left next)."""
         if self.made_current(version, at):
             return self._memo("since-now", version, self._content_since)  # type: ignore[no-any-return]
+        then = self.named_then(version, at) if at is not None else None
+        if then is not None:
+            key = ("since-then", f"{version}\0{then[0].old_commit}\0{then[0].at}")
+            if key not in self._cache:
+                self._cache[key] = self._then_since(version, *then)
+            return self._cache[key]  # type: ignore[no-any-return]
         return self._memo("since", version, self._version_since)  # type: ignore[no-any-return]
 
     def artifact(self, version: str) -> Artifact:
         """The version's artifact as it is now: for a GTO version, the data version on its
-        ``artifact`` edge from the commit its registration tag names now (DVC writes the
-        commit on the edge), else the version's ``artifact_hash``; and the latest move of a
-        registration tag (its old ``tagged`` edge carries ``moved_to``), whose content is
-        what the version names since."""
+        ``artifact`` edge from the commit its registration tag names now (:meth:`tagged_now`;
+        DVC writes the commit on the edge), else the version's ``artifact_hash``; and the
+        latest move of a registration tag (:meth:`moves`), whose content is what the version
+        names since."""
         return self._memo("artifact", version, self._artifact)  # type: ignore[no-any-return]
 
     def _artifact(self, version: str) -> Artifact:
         idx = self.idx
         hashes: set[str] = set()
         nodes: list[str] = []
-        moves: list[Moved] = []
         for m in self.members.get(version, [version]):
             if m not in idx.attrs:
                 continue
             a = idx.a(m)
-            tagged = idx.sources(m, "tagged")
-            now = {c.removeprefix("commit:").lower() for c, e in tagged if not e.get("moved_to")}
-            for c, e in tagged:
-                if e.get("moved_to"):
-                    at = parse_time(e.get("moved_at")) or parse_time(a.get("created_at"))
-                    moves.append(Moved(at, str(e.get("tag") or short(m)),
-                                       c.removeprefix("commit:"), str(e["moved_to"])))
-            current = [d for d, e in idx.sources(m, "artifact")
-                       if now and str(e.get("commit") or "").lower() in now]
-            found = [(d, ref.hash) for d in current
-                     if (ref := idx.refs.get(d)) is not None and ref.hash]
+            found = self._artifacts_at(m, self.tagged_now(m))
             if found:
                 nodes += [d for d, _ in found]
                 hashes.update(h for _, h in found if h)
             elif isinstance(a.get("artifact_hash"), str) and a["artifact_hash"]:
                 hashes.add(a["artifact_hash"])
-        moved = max(moves, key=lambda mv: (mv.at or datetime.min.replace(tzinfo=UTC), mv.tag),
-                    default=None)
-        return Artifact(frozenset(hashes), tuple(sorted(set(nodes))), moved)
+        moves = self.moves(version)
+        return Artifact(frozenset(hashes), tuple(sorted(set(nodes))),
+                        moves[-1] if moves else None)
 
+    def tagged_now(self, model: str) -> set[str]:
+        """The commits (lower-case shas) a version's registration tag names now: those of its
+        ``tagged`` edges without ``moved_to``, and the version's own ``commit`` when it has
+        ``tagged`` edges — also when its edge still says the tag left it (moved back since:
+        A → B → A, in a store that kept the first move on A's edge)."""
+        tagged = self.idx.sources(model, "tagged")
+        now = {c.removeprefix("commit:").lower() for c, e in tagged if not e.get("moved_to")}
+        sha = self.idx.a(model).get("commit") if model in self.idx.attrs else None
+        if tagged and isinstance(sha, str) and sha:
+            now.add(sha.lower())
+        return now
+
+    def _artifacts_at(self, model: str, commits: set[str]) -> list[tuple[str, str]]:
+        """(data node, content hash) of a version's ``artifact`` edges from ``commits``."""
+        return [(d, ref.hash) for d, e in self.idx.sources(model, "artifact")
+                if commits and str(e.get("commit") or "").lower() in commits
+                and (ref := self.idx.refs.get(d)) is not None and ref.hash]
+
+    def moves(self, version: str) -> list[Moved]:
+        """Every move of the version's registration tags the graph keeps, oldest first: one
+        per ``tagged`` edge from a commit the tag left (``moved_to``, ``moved_at``,
+        ``registered_at``), but the commits it names now (:meth:`tagged_now`)."""
+        return self._memo("moves", version, self._moves)  # type: ignore[no-any-return]
+
+    def _moves(self, version: str) -> list[Moved]:
+        idx = self.idx
+        out: list[Moved] = []
+        for m in self.members.get(version, [version]):
+            if m not in idx.attrs:
+                continue
+            now = self.tagged_now(m)
+            for c, e in idx.sources(m, "tagged"):
+                sha = c.removeprefix("commit:")
+                if e.get("moved_to") and sha.lower() not in now:
+                    at = parse_time(e.get("moved_at")) or parse_time(idx.a(m).get("created_at"))
+                    out.append(Moved(at, str(e.get("tag") or short(m)), sha,
+                                     str(e["moved_to"]), parse_time(e.get("registered_at"))))
+        return sorted(out, key=lambda mv: (mv.at or datetime.min.replace(tzinfo=UTC), mv.tag,
+                                           mv.old_commit))
+
+    def named_then(self, version: str, at: datetime) -> tuple[Moved, Moved | None] | None:
+        """The content a moved registration tag named at ``at``, before its latest move: the
+        move that took the tag off it next and the move that put it there (None when the tag
+        was on it from its registration); None when the moves do not say (``at`` before
+        the tag was put on that commit, or at or after the latest move)."""
+        dated = [mv for mv in self.moves(version) if mv.at is not None]
+        left = next((mv for mv in dated if mv.at is not None and mv.at > at), None)
+        if left is None or left.since is None or at < left.since:
+            return None
+        came = [mv for mv in dated if mv.at is not None and mv.at <= at
+                and mv.new_commit.lower() == left.old_commit.lower()]
+        return left, (came[-1] if came else None)
     def produced_hashes(self, run: str, version: str) -> set[str]:
         """The content hashes of the artifacts of ``version`` the run wrote: its outputs that
         are an artifact of a spelling of the version (empty when the run says none)."""
@@ -685,7 +739,8 @@ class AuditContext:
 
     def made_current(self, version: str, at: datetime | None = None) -> bool:
         """The version's content at ``at`` (default: now) is the one its moved registration
-        tag names: the tag moved (:meth:`artifact`) by then, or when is unknown."""
+        tag names now: the tag's latest move (:meth:`artifact`) was made by then, or when is
+        unknown."""
         moved = self.artifact(version).moved
         return moved is not None and (at is None or moved.at is None or at >= moved.at)
 
@@ -756,20 +811,58 @@ class AuditContext:
             t = parse_time(idx.a(m).get("created_at"))
             if t is not None and (moved.at is None or t >= moved.at):
                 seen.append(Existed(t, f"{short(m)} registered again ({said})", m))
-            for c, e in idx.sources(m, "tagged"):
-                if not e.get("moved_to"):
-                    commits.setdefault(c, f"commit {{}} its moved tag {moved.tag} names")
-        for d in art.nodes:
+            for sha in sorted(self.tagged_now(m)):
+                commits.setdefault(f"commit:{sha}", f"commit {{}} its moved tag {moved.tag} names")
+        return self._content_evidence(version, seen, commits, art.nodes, art.hashes,
+                                      "its current artifact")
+
+    def _then_since(self, version: str, left: Moved, came: Moved | None) -> Existed | None:
+        """When the content a moved registration tag named before it moved on (``left``: the
+        move off it; ``came``: the one onto it, None when it was the first commit tagged)
+        existed, by the evidence of that content alone: the move onto it (or the tag put on
+        it), its commit, the commit that added its artifact there and the start of a run
+        that wrote those bytes."""
+        idx = self.idx
+        sha = left.old_commit.lower()
+        seen: list[Existed] = []
+        if came is not None and came.at is not None:
+            seen.append(Existed(came.at, f"its tag {came.tag} moved to commit {sha[:12]}",
+                                f"commit:{sha}"))
+        elif left.since is not None:
+            seen.append(Existed(left.since, f"its tag {left.tag} put on commit {sha[:12]}",
+                                f"commit:{sha}"))
+        nodes: list[str] = []
+        hashes: set[str] = set()
+        for m in self.members.get(version, [version]):
+            if m in idx.attrs:
+                for d, h in self._artifacts_at(m, {sha}):
+                    nodes.append(d)
+                    hashes.add(h)
+        what = f" (artifact {', '.join(sorted(hashes))})" if hashes else ""
+        commits = {f"commit:{sha}": f"commit {{}} its tag {left.tag} named then{what}"}
+        return self._content_evidence(version, seen, commits, tuple(sorted(set(nodes))),
+                                      frozenset(hashes), "its artifact then")
+
+    def _content_evidence(self, version: str, seen: list[Existed], commits: dict[str, str],
+                          nodes: tuple[str, ...], hashes: frozenset[str],
+                          artifact: str) -> Existed | None:
+        """The earliest of ``seen``, the times of ``commits`` and of the commits that added
+        the artifact ``nodes`` (said as ``artifact``), and the start of a run of the version
+        that wrote one of ``hashes``; None when a commit's time is unknown (the content may
+        be that old) or nothing dates it."""
+        idx = self.idx
+        commits = dict(commits)
+        for d in nodes:
             ref = idx.refs.get(d)
             if ref is not None and ref.first_commit:
                 commits.setdefault(f"commit:{ref.first_commit.lower()}",
-                                   f"commit {{}} that added its current artifact {ref.hash}")
+                                   f"commit {{}} that added {artifact} {ref.hash}")
         dated = self._commits_existed(commits)
         if dated is None:
             return None  # a commit of unknown time: the content may be that old
-        seen += dated
+        seen = [*seen, *dated]
         for r in self.runs(version):
-            if art.hashes & self.produced_hashes(r, version) and (
+            if hashes & self.produced_hashes(r, version) and (
                     t := parse_time(idx.a(r).get("start_time"))) is not None:
                 seen.append(Existed(t, f"the start of {r}", r))
         return min(seen) if seen else None
