@@ -9,7 +9,8 @@ PY=${PYTHON:-python3}
 .venv/bin/ruff check --quiet .
 .venv/bin/python -m mypy  # the core, strictly (configuration in pyproject.toml)
 set +e
-.venv/bin/python -m pytest "$@"
+# one worker per core (pytest-xdist); `bash scripts/test.sh -n 0` runs in one process
+.venv/bin/python -m pytest -n auto "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

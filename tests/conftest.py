@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# pytest-xdist's workers set COLUMNS=80 before the CLI's module-level rich consoles are built:
+# a console built with COLUMNS set keeps that width for good, while every test says the
+# width it prints at (CliRunner's env) — as one `lineage` process a command does
+os.environ.pop("COLUMNS", None)
+
 if TYPE_CHECKING:
     from tests.standins.atlas import AtlasStandin
 
