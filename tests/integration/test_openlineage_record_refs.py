@@ -64,6 +64,7 @@ def test_a_retraining_file_with_an_upper_case_run_id_names_the_harvested_run(
     repo.write("governance/retraining/r1.yaml", (
         "kind: retraining\nid: r1\ntrigger: schedule\nreason: monthly\n"
         f"run: run:openlineage:{RUN.upper()}\nat: 2026-01-04T00:00:00Z\n"))
+    repo.tick = 72  # committed after its date (2026-01-04T01:00Z), not before it
     repo.commit("retraining record")
     res = api.harvest(repo.path)
     assert res.report.warnings == []
