@@ -1389,17 +1389,27 @@ def _held_version(record: DocumentRecord, held_by: HeldBy | None,
             f"{sha} holds it ({now}): the record pins that version")
 
 
-def _file_check(record: DocumentRecord, repo_root: Path, stored: str | None) -> str | None:
+def _file_check(record: DocumentRecord, repo_root: Path, stored: str | None,
+                held_by: HeldBy | None = None) -> str | None:
     """:func:`check_files`' check of a record file's document against the work tree: a
     warning, never an error. A document record pins the content it was recorded with — the
     ``content_hash`` it gives, or the hash the first harvest computed — not the file as it is
     now: an edited, moved or deleted document must not fail every check after it (its
     history is in git, which the core does not read). ``stored``: the hash the store holds
-    for the record (nothing to check then: it is recorded)."""
+    for the record (nothing to check then: it is recorded). ``held_by``: the commit whose
+    version of the file has a content hash (:data:`HeldBy`), if git can say — a hash some
+    commit holds is a version of the document, as ``lineage record document`` takes it."""
     if stored is not None and (record.content_hash is None
                                or record.content_hash.lower() == stored.lower()):
         return None
     path = document_path(record.uri, repo_root)
+
+    def held() -> bool:  # a version of the file a commit holds (deleted or changed since)
+        return bool(record.content_hash and held_by is not None
+                    and held_by(record.uri, record.content_hash.lower()))
+
+    if path is not None and not path.is_dir() and not path.is_file() and held():
+        return None
     if path is None or path.is_dir() or not path.is_file():
         try:
             _, warning = check_document(record, repo_root)
@@ -1417,7 +1427,7 @@ def _file_check(record: DocumentRecord, repo_root: Path, stored: str | None) -> 
     actual = document_hash(path, algo)
     if actual is None:
         return f"document {record.uri}: cannot check a {algo} hash"
-    if given.lower() != actual:
+    if given.lower() != actual and not held():
         return (f"document {record.uri} is not the content this record gives ({actual} now): "
                 "the record pins the version it names, an earlier one of the file if it "
                 "changed since; when the record is new, check its content_hash")
@@ -1551,14 +1561,16 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
                 aliases: Mapping[str, str] | None = None,
                 skip: Iterable[StrPath] = (), *, documents: bool = True,
                 store: Store | None = None, allow_new: bool = False,
-                allow: str = "allow_new=True") -> CheckResult:
+                allow: str = "allow_new=True", held_by: HeldBy | None = None) -> CheckResult:
     """Validate record files as the harvester does, reporting every bad file.
     ``aliases`` is ``model_aliases`` (lineage.yaml): records naming a model group by another
     registry's name are compared as the harvest compares them (:func:`as_one_fact`); ``skip``
     names files the folders hold that are no records (the audit policy, lineage.yaml): named
     themselves, they are not checked either, with a note saying what they are.
     ``documents=False`` (no repository: ``repo_root`` is only where paths are named from)
-    leaves the documents' files unread, with a note.
+    leaves the documents' files unread, with a note; ``held_by`` (git's history, which the
+    core does not read) accepts a document's ``content_hash`` that a commit's version of its
+    file has.
 
     Names (:func:`unknown_names`) are checked against the files' records and ``store`` (the
     repository's, when it has one; it is only read): a name or id one typing slip from a
@@ -1618,7 +1630,7 @@ def check_files(paths: Iterable[StrPath], repo_root: StrPath,
             node = store.get_node(rec.node_id) if store is not None else None
             stored = node.attrs.get("content_hash") if node is not None else None
             warning = _file_check(rec.record, repo_root,
-                                  stored if isinstance(stored, str) else None)
+                                  stored if isinstance(stored, str) else None, held_by)
             if warning:
                 field_ = "content_hash" if warning.startswith(
                     f"document {rec.record.uri} is not the content") else "uri"

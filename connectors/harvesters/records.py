@@ -22,6 +22,15 @@ whose artifact hash the DVC harvester rewrites with the artifact at the commit t
 names now: a registry naming other bytes than a run recorded (a tag moved since) is a warning,
 said once, never a failed harvest (:func:`lineage.records.model_version_clashes`).
 
+A store new to a record (a fresh clone's, a store rebuilt) judges it by its file's git
+history instead, as a store that harvested each commit in turn would have
+(:class:`_RecordHistory`): the versions of the file in HEAD's history, oldest first (renames in
+the governance folder followed), the commit that first held the record recording it, later
+ones completing it, by the same rules; the record as the file holds it now saying otherwise
+about a recorded field fails the harvest the same way, naming the commit that recorded it and
+the one that changed it. A record a version of its file held and no record file holds now
+(removed, or edited without an ``id:``) is a warning: a store harvested before keeps it.
+
 A document record pins the content of its file it was recorded with, never the file as it is
 now: the ``content_hash`` it gives; else the hash the store holds for it (computed when it was
 first recorded or harvested); else, harvested the first time, the file's content at the
@@ -38,7 +47,9 @@ warnings.
 When git first held a record: the harvest that first writes a governance record (approval,
 deployment, risk assessment, retraining, alert, document) to the store, from a file a commit
 holds, keeps the commit that added it to the file — the one a document's pin is read at — on
-the record's node: ``committed_at`` (its committer date) and ``committed_in`` (its sha). Only
+the record's node: ``committed_at`` (its committer date) and ``committed_in`` (its sha): the
+commit that introduced its content, since a record's content never changes after (a record
+completed later, or edited and put back, keeps the commit that first held it). Only
 then: a record the store already holds (recorded with ``lineage record``, or harvested
 before) is not written again for it, so no existing record is rewritten and the store's own
 writing stays its first evidence. Neither is part of the record's content, its id or its
@@ -54,8 +65,10 @@ never parsed (nor checked against the store) twice; facts that did not change wr
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +81,7 @@ from lineage.records import (
     DeploymentRecord,
     DocumentRecord,
     KnownNames,
+    LoadedRecord,
     RunRecord,
     as_one_fact,
     canonical,
@@ -88,11 +102,14 @@ from lineage.records import (
     parse_text,
     produced_twice,
     record_files,
+    recorded_clash_of,
     recorded_conflict,
     registry_disagreements,
     repository_of,
+    run_clash_of,
     run_merged,
     run_progress,
+    run_record_merged,
     said_otherwise,
     same_named_files,
     stored_node_id,
@@ -223,10 +240,10 @@ class RecordsHarvester:
         # a deployment recorded with `id:` in this harvest is the one its retirement names
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
-        in_file: dict[str, list[str]] = {}  # record file → its records' ids
-        for e in entries:
-            in_file.setdefault(e.file, []).append(e.node_id)
-        history = _RecordHistory(ctx.repo_path, in_file)
+        # the files holding records new to the store: their history is read together
+        history = _RecordHistory(ctx.repo_path, aliases, _rel(self.folder(ctx), ctx.repo_path),
+                                 {e.file for e in entries
+                                  if e.new and not ctx.store.has_node(e.node_id)})
         pins = _DocumentPins(ctx, history)
         committed: dict[str, tuple[str, str]] = {}  # node id → (committer date, sha): earliest
         prepared = []
@@ -239,11 +256,11 @@ class RecordsHarvester:
         for rec in entries:
             if not rec.new and rec.data.get("kind") not in _ALWAYS:
                 continue  # applied when it was cached
-            record = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
+            read = rec.record or validate_data(rec.data, file=rec.file, line=rec.line)
             # models by another registry's name land on the canonical nodes (model_aliases);
             # ids stay those of the file's content, but a deployment named by its group,
             # environment and time is the deployment the registry (GTO) made
-            record = with_aliases(record, aliases)
+            record = with_aliases(read, aliases)
             nid = rec.node_id
             if isinstance(record, DeploymentRecord) and not record.id:
                 nid = as_one_fact(rec.node_id, rec.data, aliases, named)[0]
@@ -265,17 +282,21 @@ class RecordsHarvester:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of(field), field=field)
             facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
+            edited = None
             if rec.new and not ctx.store.has_node(nid):  # the store learns of it now
                 named_now.append((rec, record))
                 if rec.data.get("kind") in COMMITTED_KINDS:
                     self._committed(history, rec, nid, committed)
+                # ... from its file's history, which recorded it as the store would have (a
+                # fresh clone): the file edited since may not change it either
+                edited = history.edit_error(rec.file, rec.node_id, read, rec.line_of)
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
             # (a run's file written when it started is its earlier state, not a change)
             # only an approval's approver corrects it, stored or harvested with it
             error = foreign_correction(approvers, record, file=rec.file, line_of=rec.line_of) \
                 or recorded_conflict(ctx.store, record, nid, facts, file=rec.file,
-                                     line_of=rec.line_of, earlier_ok=True)
+                                     line_of=rec.line_of, earlier_ok=True) or edited
             if error is None and isinstance(record, RunRecord):
                 for earlier, where in runs:
                     error = produced_twice(earlier, where, facts, file=rec.file,
@@ -296,6 +317,13 @@ class RecordsHarvester:
                          else f for f in facts]
             prepared.append(facts)
         self._unknown_names(ctx, named_now, prepared)
+        # a record a file's history held and no file holds now: a store harvested before
+        # keeps it, this one cannot (a record without `id:` edited in place is one)
+        held = {e.node_id for e in entries}
+        for rel, nid, recorded in history.dropped():
+            if nid not in held and not ctx.store.has_node(nid):
+                ctx.report.warn(self.name, history.dropped_warning(rel, nid, recorded),
+                                file=rel, commit=recorded.dropped)
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             for f in facts:
@@ -388,48 +416,328 @@ class _Entry:
 
 
 class _RecordHistory:
-    """When git first held each record: the first commit of HEAD's history whose version of
-    a record file (renames followed) holds it, with its committer date — what a document's
-    pin is read at (:class:`_DocumentPins`) and a record's ``committed_at``. Each record file's
-    history is read once a harvest, for all its records together."""
+    """What the history of each record file recorded: for each record (id), the first commit
+    of HEAD's history whose version of the file (renames followed) holds it, with its
+    committer date — what a document's pin is read at (:class:`_DocumentPins`) and a record's
+    ``committed_at`` —, and its content as a store harvesting each version in turn would hold
+    it (:class:`_Recorded`): what a record new to the store is judged by
+    (:meth:`edit_error`). Each record file's history is read once a harvest, for all its
+    records together; each version's records are parsed once however many versions hold
+    them (:func:`_top_level_items`)."""
 
-    def __init__(self, root: Path, in_file: Mapping[str, list[str]]) -> None:
+    def __init__(self, root: Path, aliases: Mapping[str, str], folder: str | None = None,
+                 wanted: Iterable[str] = ()) -> None:
         self.root = root
-        self.in_file = in_file  # record file → the ids of its records (looked for together)
-        self._added: dict[str, dict[str, tuple[str, str]]] = {}  # file → id → (sha, date)
+        self.aliases = aliases
+        # the record folder (relative to root): one log of it gives every file's versions
+        self.folder = posixpath.normpath(folder) if folder else None
+        self.wanted = set(wanted)  # files whose history is read with the first one asked for
+        self._files: dict[str, dict[str, _Recorded]] = {}  # file → id → as recorded
+        self._parsed: dict[Any, list[tuple[str, dict[str, Any]]] | None] = {}  # text → records
+        self._chains: dict[str, list[tuple[str, str, str]]] | None = None  # the folder's log
 
     def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
         """(sha, committer date as git prints it: ISO 8601 with its offset) of the first
         commit of HEAD's history whose version of the record file ``rel`` holds the record
         ``nid``; None when none does (not committed)."""
-        if rel not in self._added:
-            self._added[rel] = self._read_versions(rel, set(self.in_file.get(rel, ())) | {nid})
-        return self._added[rel].get(nid)
+        found = self._recorded(rel).get(nid)
+        return (found.sha, found.when) if found is not None else None
 
-    def _read_versions(self, rel: str, wanted: set[str]) -> dict[str, tuple[str, str]]:
-        log = _git(self.root, "log", "--follow", "--format=%x00%H %cI", "--name-only", "HEAD",
-                   "--", rel)
-        versions: list[tuple[str, str, str]] = []
-        for chunk in (log or "").split("\0")[1:]:
-            lines = [ln for ln in chunk.splitlines() if ln.strip()]
-            if len(lines) >= 2:
-                sha, _, when = lines[0].partition(" ")
-                versions.append((sha, when, lines[-1]))
-        versions.reverse()  # oldest first
-        first: dict[str, tuple[str, str]] = {}
-        blobs = _cat(self.root, [f"{sha}:{path}" for sha, _, path in versions])
-        for (sha, when, _), data in zip(versions, blobs, strict=True):
-            if data is None:
+    def content(self, record: Any) -> dict[str, Any]:
+        """What a record says, as versions of it are compared: its canonical content, model
+        groups under their canonical names (``model_aliases``), as the store compares them."""
+        return canonical(with_aliases(record, self.aliases))
+
+    def edit_error(self, rel: str, nid: str, record: Any,
+                   line_of: Callable[[str], int]) -> InputError | None:
+        """The error to raise when ``record`` (its id ``nid``, as the record file ``rel`` holds
+        it now) says otherwise than the history of ``rel`` recorded of it — a record edited in
+        place, in a commit or in the work tree —, judged by the store's rules
+        (:func:`_clash_of`); None when it may be harvested (new, the same, completed)."""
+        found = self._recorded(rel).get(nid)
+        if found is None:
+            return None
+        clash = _clash_of(found.said, self.content(record))
+        if not clash:
+            return None
+        fields = list(clash)
+        by = found.by.get(fields[0].split(".", 1)[0], found.sha)
+        said = ", ".join(f"{k} {_shown(v)}" for k, v in clash.items())
+        if found.changed is not None and found.in_head:
+            changer = f"commit {self._described(found.changed)}"
+        else:
+            changer = "the work tree's file (not committed)"
+        when = utc_iso(datetime.fromisoformat(found.dates[by]))
+        message = (f"record {nid} is already recorded with {said} (commit {by[:12]}, {when}); "
+                   f"{changer} changed it in place: this record says otherwise about "
+                   f"{', '.join(fields)}")
+        restore = f"restore the record as commit {by[:12]} recorded it, in a new commit"
+        ref = getattr(record, "id", None) or nid
+        if isinstance(record, RunRecord):
+            hint = (f"a run is what happened: {restore}, and record a run that differs as a "
+                    "new run (another `id:`)")
+        elif isinstance(record, DocumentRecord) and fields == ["content_hash"]:
+            hint = (f"records are immutable: {restore} (a document record pins the "
+                    "content_hash it was first recorded with), and record the document's new "
+                    "version as a new document record with its own `id:` and "
+                    f"`properties: {{supersedes: {ref}}}`")
+        else:
+            hint = (f"records are immutable: {restore}, and add the correction as a new "
+                    f"record with its own `id:` and `properties: {{supersedes: {ref}}}`")
+        return InputError(message, file=rel, line=line_of(fields[0].split(".", 1)[0]),
+                          field=fields[0], hint=hint)
+
+    def _described(self, sha: str) -> str:
+        """``sha`` (short), its committer date, author and subject: who changed a record."""
+        out = (_git(self.root, "show", "-s", "--format=%cI%x00%an%x00%s", sha) or "").strip()
+        parts = out.split("\0")
+        if len(parts) != 3:
+            return sha[:12]
+        when, author, subject = parts
+        subject = subject if len(subject) <= 60 else subject[:57] + "..."
+        return f"{sha[:12]} ({utc_iso(datetime.fromisoformat(when))}, {author}: {subject})"
+
+    def _recorded(self, rel: str) -> dict[str, _Recorded]:
+        if rel not in self._files:
+            self._read([rel, *sorted(self.wanted - self._files.keys() - {rel})])
+        return self._files[rel]
+
+    def _read(self, rels: list[str]) -> None:
+        """The history of the record files ``rels``: their versions' blobs read in a few
+        ``git cat-file`` batches, each file judged on its own (:meth:`_judged`)."""
+        versions = {rel: self._versions(rel) for rel in rels}
+        group: list[str] = []
+        for i, rel in enumerate(rels):
+            group.append(rel)
+            if i + 1 < len(rels) and sum(len(versions[r]) for r in group) < _BATCH:
                 continue
+            blobs = iter(_cat(self.root, [f"{sha}:{path}" for r in group
+                                          for sha, _, path in versions[r]]))
+            for r in group:
+                self._files[r] = self._judged(r, versions[r], [next(blobs) for _ in versions[r]])
+            group = []
+
+    def _versions(self, rel: str) -> list[tuple[str, str, str]]:
+        """(sha, committer date, path then) of each commit of HEAD's history that changed the
+        record file ``rel`` (renames followed), oldest first: from the log of the record
+        folder, read once for all its files, or from the file's own (``--follow``)."""
+        folder = self.folder
+        if folder is not None and (folder == "." or rel.startswith(folder + "/")):
+            if self._chains is None:
+                self._chains = _file_chains(_git(
+                    self.root, "log", "-z", "-M", "--format=%x01%H%x02%cI", "--name-status",
+                    "HEAD", "--", folder) or "")
+            return self._chains.get(rel, [])[::-1]
+        log = _git(self.root, "log", "--follow", "-z", "-M", "--format=%x01%H%x02%cI",
+                   "--name-status", "HEAD", "--", rel)
+        return _file_chains(log or "").get(rel, [])[::-1]
+
+    def _judged(self, rel: str, versions: list[tuple[str, str, str]],
+                blobs: list[bytes | None]) -> dict[str, _Recorded]:
+        """Every record of every version of ``rel`` (``versions`` oldest first, their
+        ``blobs``): each version's record compared with what the versions before it
+        recorded, as a store harvesting each would (an invalid version records nothing, as
+        its harvest would fail)."""
+        found: dict[str, _Recorded] = {}
+        dates = {sha: when for sha, when, _ in versions}
+        held: set[str] = set()  # the ids the latest valid version holds
+        last: dict[str, int] = {}  # id → the latest version holding it
+        for i, ((sha, when, _), data) in enumerate(zip(versions, blobs, strict=True)):
+            recs = self._records_of(data, rel) if data is not None else None
+            if recs is None:
+                continue
+            held = set()
+            for nid, said in recs:
+                held.add(nid)
+                last[nid] = i
+                rec = found.get(nid)
+                if rec is None:
+                    found[nid] = _Recorded(sha, when, said, {}, dates, said)
+                else:
+                    rec.add(sha, said)
+        for nid, rec in found.items():
+            rec.in_head = nid in held
+            if not rec.in_head and last[nid] + 1 < len(versions):
+                rec.dropped = versions[last[nid] + 1][0]
+        return found
+
+    def dropped(self) -> Iterator[tuple[str, str, _Recorded]]:
+        """(file, id, as recorded) of each record that a version of a file read so far held
+        and the latest one does not: removed from it (or moved to another file)."""
+        for rel, found in self._files.items():
+            for nid, rec in found.items():
+                if rec.dropped is not None:
+                    yield rel, nid, rec
+
+    def dropped_warning(self, rel: str, nid: str, rec: _Recorded) -> str:
+        """What a harvest says of a record removed from its file in git (:meth:`dropped`)
+        that neither it nor the store holds."""
+        assert rec.dropped is not None
+        when = utc_iso(datetime.fromisoformat(rec.when))
+        return (f"record {nid}, recorded in {rel} by commit {rec.sha[:12]} ({when}), was "
+                f"removed from it by commit {self._described(rec.dropped)} and is in no "
+                "record file now: a store that harvested it before holds it, this one does "
+                "not (records are immutable: put it back in a new commit, and record a "
+                "correction with `supersedes` to withdraw or change it)")
+
+    def _records_of(self, data: bytes, rel: str) -> list[tuple[str, dict[str, Any]]] | None:
+        """(id, content) of each record of one version of a record file; None when the
+        version is not a valid record file."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        items = None if rel.endswith(".json") else _top_level_items(text)
+        if items is not None:
+            out: list[tuple[str, dict[str, Any]]] = []
+            for item in items:
+                got = self._parse(item, rel, item)
+                if got is None:
+                    break  # maybe not an item on its own (an alias): the whole file says
+                out += got
+            else:
+                return out
+        return self._parse(text, rel, (blob_sha(data), rel.endswith(".json")))
+
+    def _parse(self, text: str, rel: str, key: Any) -> list[tuple[str, dict[str, Any]]] | None:
+        if key not in self._parsed:
             try:
-                recs = parse_text(data.decode("utf-8"), rel)
-            except (InputError, UnicodeDecodeError):
-                continue  # an invalid version of the file records nothing
-            for r in recs:
-                first.setdefault(r.node_id, (sha, when))
-            if wanted <= first.keys():
-                break
-        return first
+                recs = parse_text(text, rel)
+            except InputError:
+                self._parsed[key] = None
+            else:
+                self._parsed[key] = [(r.node_id, self.content(r.record)) for r in recs]
+        return self._parsed[key]
+
+
+# the versions of record files read in one `git cat-file --batch` (their blobs are held
+# together in memory)
+_BATCH = 2000
+
+
+def _file_chains(log: str) -> dict[str, list[tuple[str, str, str]]]:
+    """File (its path in the last commit of ``log``) → (sha, committer date, its path then)
+    of each commit of ``log`` that changed it, newest first, renames followed as ``git log
+    --follow`` follows them: ``log`` is ``git log -z -M --name-status`` with the format
+    ``%x01%H%x02%cI``."""
+    chains: dict[str, list[tuple[str, str, str]]] = {}
+    named: dict[str, str | None] = {}  # a path in older commits → the file (None: another)
+    tokens = log.split("\0")
+    sha = when = ""
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip("\n")
+        i += 1
+        if token.startswith("\x01"):
+            sha, _, when = token[1:].partition("\x02")
+            continue
+        if not token:
+            continue
+        paths = tokens[i:i + (2 if token[0] in "RC" else 1)]
+        i += len(paths)
+        path = paths[-1] if paths else ""
+        file = named.get(path, path)
+        if file is not None and path:
+            chains.setdefault(file, []).append((sha, when, path))
+        if token[0] == "R" and len(paths) == 2:  # older commits know it by its old name
+            named[path] = None
+            named[paths[0]] = file
+    return chains
+
+
+@dataclass
+class _Recorded:
+    """One record (an id) of a record file as the file's history recorded it: what the
+    commit that first held it said, completed by each later version that only added fields
+    (or moved a run along its life cycle), as a store harvesting each version in turn would
+    hold it; a version saying otherwise is an edit, which that store refuses, so it records
+    nothing (a later version putting the record back is harvested again)."""
+
+    sha: str  # the commit that first held it
+    when: str  # its committer date, as git prints it
+    said: dict[str, Any]  # its content as recorded
+    by: dict[str, str]  # field → the later commit that recorded it (completed the record)
+    dates: Mapping[str, str]  # commit → committer date, of the file's versions
+    last: dict[str, Any]  # its content in the latest version holding it
+    changed: str | None = None  # the commit since which that content says otherwise
+    in_head: bool = True  # HEAD's version of the file holds it
+    dropped: str | None = None  # else the commit that removed it
+
+    def add(self, sha: str, said: dict[str, Any]) -> None:
+        """A later version's content of the record (commit ``sha``)."""
+        if said is self.last or said == self.last:
+            return  # as the version before it: judged the same
+        self.last = said
+        if _clash_of(self.said, said):
+            if self.changed is None:
+                self.changed = sha
+            return
+        self.changed = None
+        merged = (run_record_merged(self.said, said) if said.get("kind") == "run"
+                  else {**said, **self.said})
+        self.by.update((k, sha) for k, v in merged.items() if self.said.get(k) != v)
+        self.said = merged
+
+
+def _clash_of(was: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """What the content ``now`` of a record says otherwise than ``was`` recorded, by the
+    store's rules (:func:`lineage.records.recorded_clash_of`; a run by its life cycle,
+    :func:`lineage.records.run_clash_of`, a file written when it started being its earlier
+    state): the fields with their recorded values, empty when it is the same record."""
+    if now.get("kind") == "run":
+        return run_clash_of(was, now, earlier_ok=True)
+    return recorded_clash_of(was, now)
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+# the line break before a top-level item of a YAML list (``- kind: …``), and a document
+# marker (``---``) on a line of its own (looked for as text first: a file is read per version)
+_ITEM = re.compile(r"\n-(?=[ \t\r\n]|\Z)")
+_DOC_MARK = re.compile(r"(?:\A|\n)(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
+
+
+def _top_level_items(text: str) -> list[str] | None:
+    """The text of each item of a record file that is one YAML list of records, so that a
+    record is parsed once however many versions of its file hold it (a file of a few hundred
+    approvals, each appended by its own commit); None for any other file. An item that does
+    not parse on its own (an alias to an anchor in another item) sends the caller back to
+    the whole file."""
+    starts = [m.start() + 1 for m in _ITEM.finditer(text)]
+    if text.startswith("-") and _ITEM.match("\n" + text[:2]):
+        starts.insert(0, 0)
+    if len(starts) < 2 or (("---" in text or "..." in text) and _DOC_MARK.search(text)):
+        return None
+    head = text[:starts[0]]
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in head.splitlines()):
+        return None  # not a list at the top level (`inputs:` followed by `- path: …`)
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def edited_in_place(root: Path, records: Iterable[LoadedRecord], aliases: Mapping[str, str],
+                    folder: str | None = None) -> list[InputError]:
+    """What ``lineage record validate`` says of ``records`` (read from files of the git
+    repository ``root``) that say otherwise than their file's history recorded — edited in
+    place, in a commit or in the work tree: the error the harvest of a fresh clone raises
+    (:meth:`_RecordHistory.edit_error`), one per record. ``folder``: the governance folder
+    (relative to ``root``): only the files the harvest reads, in it, are judged by their
+    history (a file elsewhere — an example, a draft — records nothing)."""
+    top = None
+    if folder is not None:
+        top = posixpath.normpath(_rel(Path(folder) if Path(folder).is_absolute()
+                                      else root / folder, root))
+    records = [rec for rec in records if top is None or top == "."
+               or rec.file.startswith(top + "/")]
+    history = _RecordHistory(root, aliases, top, {rec.file for rec in records})
+    out = []
+    for rec in records:
+        error = history.edit_error(rec.file, rec.node_id, rec.record, rec.line_of)
+        if error is not None:
+            out.append(error)
+    return out
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -832,7 +832,7 @@ def validate(
 ) -> None:
     """Check governance record files, reporting every problem of every bad file (for PR CI).
 
-    A name or id one typo away from a known one (of the files, or of the repository's store when it has one) is an error; a run or record id the store does not hold is a warning. Outside a git repository the files alone are checked (documents' files are not read).
+    A name or id one typo away from a known one (of the files, or of the repository's store when it has one) is an error; a run or record id the store does not hold is a warning. In a git repository a record changed in place since a commit recorded it is an error, as the harvest refuses it. Outside a git repository the files alone are checked (documents' files are not read).
 
     Exit code 0 when every file is valid, 1 when some are not, 2 on a usage error.
 
@@ -859,13 +859,25 @@ def validate(
         _no_missing_targets(targets, root, cfg.governance_dir, given=bool(paths))
         # the audit policy (and lineage.yaml) may be in the folder: the harvest skips them too
         store = _store_if_any(root, cfg) if in_repo else None
+        held_by = None
+        if in_repo:
+            from functools import partial
+
+            from connectors.harvesters.records import commit_holding
+
+            held_by = partial(commit_holding, root)
         try:
             res = check_files(targets, root, cfg.model_aliases, not_records(root, cfg.policy),
                               documents=in_repo, store=store, allow_new=allow_new,
-                              allow="--allow-new")
+                              allow="--allow-new", held_by=held_by)
         finally:
             if store is not None:
                 store.close()
+        if in_repo:  # records edited in place since a commit recorded them, as the harvest
+            from connectors.harvesters.records import edited_in_place
+
+            res.errors += edited_in_place(root, res.records, cfg.model_aliases,
+                                          cfg.governance_dir)
     if as_json:
         print_json({"ok": res.ok, "files": res.files, "records": len(res.records),
                     "errors": [{"file": e.file, "line": e.line, "field": e.field,
