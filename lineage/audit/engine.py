@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from lineage.audit import rules as _rules  # noqa: F401  (registers the built-in rules)
@@ -55,6 +55,13 @@ DATED = {"deployment": (("deployed_at", True), ("retired_at", False)),
          "approval": (("decided_at", True),), "risk_assessment": (("assessed_at", True),),
          "alert": (("at", True),), "retraining": (("at", True),),
          "document": (("at", True),)}
+# a record first written down more than this after the date it carries was recorded after the
+# fact: `lineage show` marks it
+RECORDED_LATE = timedelta(days=1)
+# an approval a passed gate counts, first written down more than this after its decided_at: the
+# audit's reports say so (a week: an approval merged through a pull request some days after
+# the meeting is routine; one written months later to close a gate is not)
+APPROVAL_RECORDED_LATE = timedelta(days=7)
 
 
 class Existed(NamedTuple):
@@ -1913,6 +1920,7 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
                 findings.append(f)
     if model is not None or env is not None:
         uses = _judged(ctx, uses, checks)
+    notes += _late_approvals(ctx, checks)
     order = {rid: i for i, rid in enumerate(RULES)}
     findings.sort(key=lambda f: (f.group or "~", f.model or "~", -severity_rank(f.severity),
                                  order[f.rule], f.subject))
@@ -1923,6 +1931,50 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
              **{f"{k}_after_as_of": n for k, n in ctx.after_clock().items()}}
     return AuditReport(findings, waived, checks, uses, specs, policy_source, source_name,
                        datetime.now(UTC), stats, as_of=now, started_at=started, warnings=notes)
+
+
+def _late_approvals(ctx: AuditContext, checks: list[Check]) -> list[str]:
+    """The approvals a passed ``deployment-approved`` check counted that were first written
+    down (:meth:`AuditContext._first_written`: the store's first writing, or the commit that
+    added them to their file) more than :data:`APPROVAL_RECORDED_LATE` after their
+    ``decided_at``:
+    said, not failed. Approvals are often recorded after the meeting that made them, and the
+    audit takes a record's date as recorded; but a gate closed by a back-dated record is
+    something a reviewer of the report must see, with what to check. Sources that keep no
+    such time (a catalog) say nothing."""
+    passed = {c.subject for c in checks
+              if c.rule == "deployment-approved" and c.finding is None and not c.waived}
+    if not passed:
+        return []
+    late: dict[str, list[str]] = {}
+    for v in ctx.versions(unharvested=True):
+        for d in ctx.deployments(v):
+            if d not in passed:
+                continue
+            ok, _ = _rules._decide(ctx, _rules._approvals_for(ctx, v, d), d, v)
+            for ap in ok:
+                decided = parse_time(ctx.idx.a(ap).get("decided_at"))
+                written = ctx._first_written(ap)
+                if decided is None or written is None or written - decided <= APPROVAL_RECORDED_LATE:
+                    continue
+                env = ctx.idx.a(d).get("environment")
+                late.setdefault(ap, []).append(f"{short(ctx.named_version(d, v))} in {env}")
+    out = []
+    for ap, gates in sorted(late.items()):
+        a = ctx.idx.a(ap)
+        decided = parse_time(a.get("decided_at"))
+        written = ctx._first_written(ap)
+        assert decided is not None and written is not None
+        sha = a.get("committed_in")
+        how = (f"committed in {str(sha)[:12]}" if isinstance(sha, str)
+               and parse_time(a.get("committed_at")) == written else "written to the store")
+        out.append(
+            f"approval {_rules._rid(ap)} ({a.get('approver')}, decided "
+            f"{decided:%Y-%m-%d %H:%M}Z) counts for {', '.join(dict.fromkeys(gates))} but was "
+            f"first recorded {(written - decided).days} days later ({written:%Y-%m-%d}, {how}): "
+            "its date is its recorder's word — check the evidence it cites (`lineage show "
+            f"{_rules._rid(ap)}`, `lineage log`)")
+    return out
 
 
 def _clone_notes(ctx: AuditContext) -> list[str]:

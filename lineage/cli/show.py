@@ -316,9 +316,10 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
 
 
 # -- when the store learnt of a record ------------------------------------------------------------
-# a record written to the store more than this after the date it carries is marked "recorded N
-# days later": a decision back-dated when it was written reads like one made at the time
-RECORDED_LATE = timedelta(days=1)
+# a record written to the store more than lineage.audit.engine.RECORDED_LATE after the date it
+# carries is marked "recorded N days later": a decision back-dated when it was written reads
+# like one made at the time (the audit's reports say so of an approval a passed gate counts
+# that was recorded more than a week late)
 
 
 def recorded(idx: Any, nid: str) -> dict[str, Any]:
@@ -330,11 +331,11 @@ def recorded(idx: Any, nid: str) -> dict[str, Any]:
     ``recorded_by`` says which (``store``, ``commit``, ``tag``); None when its source keeps no
     such time (a graph read back from DataHub). A fresh clone's harvest writes every record
     long after git held it: git is the better evidence then. When ``recorded_at`` is more than
-    :data:`RECORDED_LATE` after the date the record carries (an approval's ``decided_at``, a
+    :data:`lineage.audit.engine.RECORDED_LATE` after the date the record carries (an approval's ``decided_at``, a
     deployment's ``deployed_at``, an assessment's ``assessed_at``, an alert's, retraining's or
     document's ``at``), ``recorded_late``: that ``attribute``, its ``date``, the ``recorded``
     time and ``days`` between them (whole days); else None."""
-    from lineage.audit.engine import DATED
+    from lineage.audit.engine import DATED, RECORDED_LATE
     from lineage.audit.registry import parse_time
 
     times = idx.recorded.get(nid)
@@ -907,7 +908,7 @@ def _still_counts(a: dict[str, Any]) -> str:
 def _recorded(rec: dict[str, Any], as_of: datetime) -> str:
     """A record's ``recorded`` cell: when it was first recorded (the store's first writing, or
     the commit that added it to its file when that is earlier: ``(committed 3adf15852b27)``),
-    and how long after the date it carries when that is more than :data:`RECORDED_LATE`
+    and how long after the date it carries when that is more than :data:`lineage.audit.engine.RECORDED_LATE`
     (``319 days later``)."""
     at = rec.get("recorded_at")
     if at is None:  # a source that keeps no such time (a graph read back from DataHub)

@@ -184,7 +184,7 @@ def test_sarif_anchor_in_a_repository_without_policy_config_or_readme(git_repo,
     uris = _uris(json.loads(out.read_text()))
     assert uris and None not in uris  # GitHub code scanning needs a file on every result
     assert "data.csv" in uris  # a file git tracks, at the repository root first
-    assert "warning" not in res.stderr
+    assert "GitHub code scanning" not in res.stderr
 
 
 def test_sarif_anchor_is_gitignore_when_git_tracks_nothing(git_repo, tmp_path: Path) -> None:
