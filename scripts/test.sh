@@ -9,8 +9,9 @@ PY=${PYTHON:-python3}
 .venv/bin/ruff check --quiet .
 .venv/bin/python -m mypy  # the core, strictly (configuration in pyproject.toml)
 set +e
-# one worker per core (pytest-xdist); `bash scripts/test.sh -n 0` runs in one process
-.venv/bin/python -m pytest -n auto "$@"
+# one worker per core (pytest-xdist), each test file on one worker in its order (module
+# fixtures are built once, and the --help examples run in turn); `-n 0`: one process
+.venv/bin/python -m pytest -n auto --dist loadfile "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
