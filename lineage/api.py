@@ -161,8 +161,9 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
             progress: Progress | None = None) -> HarvestResult:
     """Run every enabled harvester and write what they yield in one transaction.
 
-    Each harvester that changed something appends one ``harvest`` event to the log; a
-    re-harvest with nothing new writes nothing.
+    Each harvester that changed something (a fact, or a watermark the audit reads: the
+    clone's state) appends one ``harvest`` event to the log; a re-harvest with nothing new
+    writes nothing.
     """
     root = find_repo_root(repo)
     cfg = load_config(root)
@@ -206,7 +207,9 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
                 for (hv, scope), value in sorted(ctx._watermarks.items()):
                     store.set_watermark(hv, scope, value)
                 seq = None
-                if stats.total:
+                # (a watermark the audit reads that changed is logged by the event, even when
+                # no fact did: the clone became shallow or whole, Store.set_watermark)
+                if stats.total or store.pending_watermarks:
                     ev = store.append_event("harvest", actor(), {
                         "harvester": name, **stats.as_dict(),
                         "warnings": len(result.report.warnings) - n_warn,

@@ -29,6 +29,17 @@ withdrawal must have no row, or a row from a later event (stated again since). A
 schema version 3 from its first withdrawal on (a lineage reading up to 2 would take a
 withdrawn edge for one deleted outside lineage); until then it stays at 2.
 
+Watermarks the audit reads. Watermarks are a harvester's bookmarks, not part of the trail, but
+one of them is evidence: the git harvester's ``clone`` (what the clone the store was harvested
+from lacks, which ``harvest-complete`` reads). Each value of such a watermark
+(:data:`LOGGED_WATERMARKS`) that differs from the last one logged goes into the payload of the
+next event (``watermarks``: harvester → scope → value), hash-chained like every fact; a harvest
+that changes nothing else appends an event for it. :meth:`Store.get_watermark` reads it from the
+log, the row being a copy; ``verify`` holds the row to the last value logged, so a row deleted or
+edited outside lineage fails it. A store harvested before lineage logged them holds the row and
+no logged value: ``verify`` passes and notes it (:meth:`Store.unlogged_watermarks`), the audit
+reads the row, and the next harvest logs it.
+
 Schema 1 stores (every version in ``fact_log``) are migrated when opened, in one transaction.
 
 Atomicity. Harvests, records and pushes write inside ``transaction()`` (``BEGIN IMMEDIATE`` …
@@ -138,6 +149,14 @@ _TRAIL = {
 _NAME_LINES = 20_000  # facts of one event read back to name the fact behind a failed digest
 _NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
+# watermarks the audit reads, logged in the event log (module docstring), by (harvester, scope):
+# what each holds, as verify names it (lineage.audit.index.CLONE_WATERMARK reads the first)
+LOGGED_WATERMARKS: dict[tuple[str, str], str] = {
+    ("git", "clone"): "what the clone the store was harvested from lacks, which the audit "
+                      "reads: harvest-complete",
+}
+# events whose payload may log watermarks (a cheap filter before the JSON is read)
+_LOGS_WATERMARKS = "instr(payload, '\"watermarks\"') > 0"
 _BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write to end (default)
 _BUSY_ENV = "LINEAGE_BUSY_TIMEOUT"  # sets that wait, in seconds
 _FILE_PROBLEMS = 20  # problems SQLite's integrity check lists at most, in verify
@@ -380,6 +399,9 @@ class Store:
         # edges withdrawn by the event being written (fid): stated again in it, the
         # withdrawal is no longer its last version of them
         self._withdrawn: set[str] = set()
+        # values of LOGGED_WATERMARKS written since the last event and not logged yet: the
+        # next event logs them (append_event)
+        self._unlogged: dict[tuple[str, str], str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
     @staticmethod
@@ -646,6 +668,9 @@ class Store:
             yield self
             if self._writes:
                 raise StoreError("facts written without an event; call append_event()")
+            if self._unlogged:
+                raise StoreError("a watermark the audit reads was written without an event; "
+                                 "call append_event()")
             self.conn.execute("COMMIT")
         except BaseException as exc:
             # SQLite may have rolled back already (a full disk, an I/O error): then ROLLBACK
@@ -657,6 +682,7 @@ class Store:
             self._writes = 0
             self._seq = None
             self._withdrawn = set()
+            self._unlogged = {}
             # a hash column this transaction added is gone again: read the table's layout anew
             self._cache_has_hash = self._watermarks_have_hash = None
             if isinstance(exc, sqlite3.OperationalError):
@@ -1062,6 +1088,12 @@ class Store:
             self._pending = None  # from now on the event's digest is read from its rows
 
     @property
+    def pending_watermarks(self) -> int:
+        """Values of watermarks the audit reads (:data:`LOGGED_WATERMARKS`) written since the
+        last event and not logged yet: the caller must append an event, even with no fact."""
+        return len(self._unlogged)
+
+    @property
     def pending_facts(self) -> int:
         """Fact rows written since the last event (a fact written twice counts twice once
         more than _PENDING_MAX facts are pending)."""
@@ -1119,6 +1151,11 @@ class Store:
                 fid + " " + pending[fid] for fid in fids)}
         else:
             payload["facts"] = self._rows_digest(seq)
+        if self._unlogged:
+            logged: dict[str, dict[str, str]] = {}
+            for (harvester, scope), value in sorted(self._unlogged.items()):
+                logged.setdefault(harvester, {})[scope] = value
+            payload["watermarks"] = logged
         ts = utc_iso(now_utc()) or ""
         body = dumps_str(payload)
         h = _event_hash(seq, ts, kind, actor, body, prev_hash)
@@ -1133,6 +1170,7 @@ class Store:
         self._writes = 0
         self._seq = None
         self._withdrawn = set()
+        self._unlogged = {}
         return Event(seq, ts, kind, actor, payload, prev_hash, h)
 
     @contextmanager
@@ -1357,6 +1395,9 @@ class Store:
                 return VerifyResult(False, n, count, f"{_fact_name(fid)} was changed outside "
                                     f"lineage (its version from event {cur} is older than one "
                                     f"it superseded, from event {newest_old[fid]})", None)
+        moved = self._watermark_changed()
+        if moved is not None:
+            return VerifyResult(False, n, count, moved, None)
         return VerifyResult(True, n, count)
 
     def _verify_events(self, facts: _PeekRows, count: int,
@@ -1715,7 +1756,18 @@ class Store:
         """What ``harvester`` saw last time in ``scope``; None the first time, or when the
         value does not match the hash it was written with (edited outside lineage: e.g. a new
         tag marked as seen, which a harvest would then skip), so the harvester walks its
-        source again."""
+        source again.
+
+        A watermark the audit reads (:data:`LOGGED_WATERMARKS`) is read from the event log,
+        whatever its row holds (a row deleted or edited outside lineage fails ``verify``);
+        from its row only while no event logged it (a store harvested before lineage logged
+        it: the next harvest does)."""
+        if (harvester, scope) in LOGGED_WATERMARKS:
+            if (harvester, scope) in self._unlogged:  # written in this transaction
+                return self._unlogged[harvester, scope]
+            logged = self._logged_watermark(harvester, scope)
+            if logged is not None:
+                return logged[1]
         if not self._watermarks_hashed():  # a store from before watermark hashes
             r = self.conn.execute("SELECT value FROM watermarks WHERE harvester=? AND scope=?",
                                   (harvester, scope)).fetchone()
@@ -1728,7 +1780,16 @@ class Store:
         return str(r[0])
 
     def set_watermark(self, harvester: str, scope: str, value: str) -> None:
+        """Record what ``harvester`` saw in ``scope``. A watermark the audit reads
+        (:data:`LOGGED_WATERMARKS`) whose value is not the last one logged is logged by the
+        next event (:attr:`pending_watermarks`)."""
         self._require_tx()
+        if (harvester, scope) in LOGGED_WATERMARKS:
+            logged = self._logged_watermark(harvester, scope)
+            if logged is None or logged[1] != value:
+                self._unlogged[harvester, scope] = value
+            else:
+                self._unlogged.pop((harvester, scope), None)
         if not self._watermarks_hashed():
             # the values written before hashes are taken as they stand (as they were read)
             self.conn.execute("ALTER TABLE watermarks ADD COLUMN hash TEXT")
@@ -1743,6 +1804,68 @@ class Store:
             "hash=excluded.hash",
             (harvester, scope, value, _side_hash(harvester, scope, value)),
         )
+
+    def _logged_watermark(self, harvester: str, scope: str) -> tuple[int, str] | None:
+        """(seq, value) of the last event that logged watermark (``harvester``, ``scope``);
+        None when none did. An event whose payload is not JSON is skipped (verify names it)."""
+        path = f'$.watermarks."{harvester}"."{scope}"'
+        row = self.conn.execute(
+            "SELECT seq, value FROM (SELECT seq, CASE WHEN json_valid(payload) THEN CASE WHEN "
+            "json_type(payload, ?1) = 'text' THEN json_extract(payload, ?1) END END AS value "
+            f"FROM events WHERE {_LOGS_WATERMARKS}) WHERE value IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1", (path,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def unlogged_watermarks(self) -> list[tuple[str, str]]:
+        """The watermarks the audit reads that the store holds but no event logged (a store
+        harvested before lineage logged them; the next harvest does): ``verify`` cannot hold
+        them to the log, and says so."""
+        out = []
+        for harvester, scope in sorted(LOGGED_WATERMARKS):
+            held = self.conn.execute("SELECT 1 FROM watermarks WHERE harvester=? AND scope=?",
+                                     (harvester, scope)).fetchone()
+            if held is not None and self._logged_watermark(harvester, scope) is None:
+                out.append((harvester, scope))
+        return out
+
+    def _watermark_changed(self) -> str | None:
+        """The first watermark the log holds a value of (the last one logged) whose row was
+        deleted or does not hold that value: changed outside lineage, said so; else None.
+        Read once the chain verifies, so the logged values are the ones lineage wrote."""
+        last: dict[tuple[str, str], tuple[int, str, str]] = {}  # → (seq, event kind, value)
+        for seq, kind, body in self.conn.execute(
+                f"SELECT seq, kind, payload FROM events WHERE {_LOGS_WATERMARKS} ORDER BY seq"):
+            try:
+                logged = loads(body).get("watermarks")
+            except (ValueError, AttributeError):
+                continue
+            for harvester, scopes in (logged.items() if isinstance(logged, dict) else ()):
+                for scope, value in (scopes.items() if isinstance(scopes, dict) else ()):
+                    if isinstance(value, str):
+                        last[harvester, scope] = (seq, kind, value)
+        if not last:
+            return None
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                                 "name='watermarks'").fetchone():
+            return f"{self.db}: table watermarks is missing: it was changed outside lineage"
+        for (harvester, scope), (seq, kind, value) in sorted(last.items()):
+            what = (f"the {harvester} harvester's {scope} watermark "
+                    f"({LOGGED_WATERMARKS.get((harvester, scope), 'logged in the event log')})")
+            logged_by = f"event {seq} ({kind}) logged it as {value}"
+            rows = [v for (v,) in self.conn.execute(
+                "SELECT value FROM watermarks WHERE harvester=? AND scope=?", (harvester, scope))]
+            if not rows:
+                return f"{what} was deleted outside lineage: {logged_by}"
+            if len(rows) > 1:
+                return (f"{what} has {len(rows)} rows: changed outside lineage (the table "
+                        f"watermarks lost its key); {logged_by}")
+            if type(rows[0]) is not str:
+                return (f"{what} was changed outside lineage (its value is not text); "
+                        f"{logged_by}")
+            if rows[0] != value:  # (on one line, as verify says every problem)
+                held = rows[0] if rows[0].isprintable() else repr(rows[0])
+                return f"{what} was changed outside lineage: it holds {held}, but {logged_by}"
+        return None
 
     def _watermarks_hashed(self) -> bool:
         if self._watermarks_have_hash is None:
@@ -2364,5 +2487,5 @@ def _digest_lines_counted(lines: Iterable[str]) -> tuple[str, int]:
     return h.hexdigest(), count
 
 
-__all__ = ["DB_NAME", "Event", "NodeWithdrawal", "Store", "VerifyResult", "Withdrawal",
-           "WriteStats", "edge_hash", "file_damaged", "node_hash"]
+__all__ = ["DB_NAME", "LOGGED_WATERMARKS", "Event", "NodeWithdrawal", "Store", "VerifyResult",
+           "Withdrawal", "WriteStats", "edge_hash", "file_damaged", "node_hash"]

@@ -23,7 +23,11 @@ commits whose history neither the clone nor the store holds: a shallow clone; ``
 unshallowed, or when the store holds the history from an earlier, deeper harvest) and
 ``no_tags`` (the clone fetches no tags — ``git clone --no-tags`` sets ``remote.<name>.tagOpt``
 — and holds none). Written at every harvest, so it is set and cleared as the clone becomes
-shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md).
+shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
+the store logs it (:data:`lineage.store.LOGGED_WATERMARKS`): a value that differs from the last
+one logged goes into the harvest's event, hash-chained (an event of its own when no fact
+changed), the audit reads it from the log and ``lineage verify`` fails when its row was deleted
+or edited outside lineage.
 
 Hot path: commit attributes are built as JSON-shaped dicts and wrapped with ``Node.trusted``;
 tests check that they validate against :class:`lineage.model.CommitAttrs` and equal what

@@ -250,7 +250,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     from lineage.errors import ConfigError, IntegrityError, NotAStoreError, StoreError
     from lineage.store import DB_NAME, Store, VerifyResult
 
-    note = side = None
+    note = side = unlogged = None
     changed: dict[str, int] | None = None  # side entries not matching their hash, by table
     with handle_errors(), progress_bar(not as_json) as progress:
         want = _expected_head(expect_head) if expect_head is not None else None
@@ -285,6 +285,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                         problem, bad = _head_problem(store, seq, *want)
                     changed = store.side_entries_changed()
                     side = _side_note(changed)
+                    unlogged = _unlogged_note(store.unlogged_watermarks())
                 if store.changed_while_read():  # no verdict from a torn read
                     raise StoreError(
                         f"{store.db} changed while verify read it: another process wrote it, "
@@ -293,7 +294,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                         "writing the store, or from an account that can write its folder")
             finally:
                 store.close()
-    for text in (note, side) if not as_json else ():
+    for text in (note, side, unlogged) if not as_json else ():
         if text:
             err_console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
     ok = res.ok and problem is None
@@ -304,7 +305,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
             label: changed.get(table, 0) for table, label in _SIDE_TABLES.items()}
         print_json({"ok": ok, "events": res.events, "facts": res.facts, "head": head,
                     "problem": problem, "bad_event": bad,
-                    "notes": [t for t in (note, side) if t],
+                    "notes": [t for t in (note, side, unlogged) if t],
                     "side_entries_changed": side_counts})
     elif ok:
         kept = f"; it holds the kept head (event {want[0]})" if want is not None else ""
@@ -336,6 +337,20 @@ def _side_note(changed: dict[str, int]) -> str | None:
             f"{'does' if one else 'do'} not match {'its' if one else 'their'} hash (changed "
             "outside lineage): lineage does not use "
             f"{'it' if one else 'them'}, the next harvest or push does that work again")
+
+
+def _unlogged_note(watermarks: list[tuple[str, str]]) -> str | None:
+    """What verify says of watermarks the audit reads that no event logged yet (a store
+    harvested before lineage logged them): it cannot hold them to the log."""
+    if not watermarks:
+        return None
+    names = " and ".join(f"the {h} harvester's {scope} watermark" for h, scope in watermarks)
+    one = len(watermarks) == 1
+    return (f"{names} (which the audit reads) {'is' if one else 'are'} not in the event log "
+            "yet (the store was harvested before lineage logged "
+            f"{'it' if one else 'them'}): verify cannot tell whether "
+            f"{'it was' if one else 'they were'} changed outside lineage; the next "
+            f"`lineage harvest` logs {'it' if one else 'them'}")
 
 
 def _expected_head(value: str) -> tuple[int, str]:
@@ -492,6 +507,11 @@ def _event_summary(kind: str, p: dict[str, Any]) -> str:
                              + (f", {gone} withdrawn" if gone else ""))
             elif gone:
                 parts.append(f"{_count(gone, what[:-1])} withdrawn")
+        # a watermark the audit reads, logged when it changed (the clone's state)
+        logged = p.get("watermarks")
+        parts += [f"{scope} state logged" for scopes in
+                  (logged.values() if isinstance(logged, dict) else ())
+                  for scope in (scopes if isinstance(scopes, dict) else ())]
         text = f"{p.get('harvester', '')}: {'; '.join(parts) or 'nothing new'}"
         if p.get("warnings"):
             text += f" ({_count(int(p['warnings']), 'warning')})"
