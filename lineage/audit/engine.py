@@ -1463,7 +1463,7 @@ class AuditContext:
             # a path with no content pin: no proof of a high-risk document (high-risk-docs)
             rec["unpinned"] = self.unpinned(d)
             out["documents"].append(rec)
-        have = {idx.a(d).get("doc_kind") for d in counted}
+        # a path with no content pin proves no document, for every documentation rule
         pinned = {idx.a(d).get("doc_kind") for d in counted if self.unpinned(d) is None}
         need: list[tuple[str, str]] = []
         # what the documentation rules require at this tier, as the policy applies them; a
@@ -1475,9 +1475,7 @@ class AuditContext:
                 continue
             if self.tier(v) in _tiers(RULES[rule], self.policy):
                 need += [(k, rule) for k in kinds]
-        out["documents_missing"] = list(dict.fromkeys(
-            k for k, rule in need
-            if k not in (pinned if rule == "high-risk-docs" else have)))
+        out["documents_missing"] = list(dict.fromkeys(k for k, _ in need if k not in pinned))
 
         # retraining: the records naming this version or its run (the retraining-logged rule's),
         # then those of the versions retrained from it

@@ -866,6 +866,33 @@ def _doc_fix(ctx: AuditContext, v: str, missing: Sequence[str]) -> str:
     return "; ".join(fixes)
 
 
+def _documented(ctx: AuditContext, v: str, need: Sequence[str], lacks: str) -> Outcome:
+    """Whether version ``v`` (or its group) has a document of every kind in ``need``: passed,
+    or failed saying ``lacks`` (a template of ``{version}`` and the ``{missing}`` kinds) and
+    how to record them (:func:`_doc_fix`). One reading for every documentation rule
+    (high-risk-docs, transparency-notice): a path recorded with no content pin (no file was
+    there: :meth:`AuditContext.unpinned`) proves no document, and the finding says which
+    document and why; a URL counts as recorded."""
+    tier = ctx.tier(v)
+    docs = ctx.documents(v)
+    unpinned = {d: why for d in docs if (why := ctx.unpinned(d)) is not None}
+    have = {ctx.idx.a(d).get("doc_kind") for d in docs if d not in unpinned}
+    missing = [k for k in need if k not in have]
+    if not missing:
+        return ctx.passed(v, tier, model=v)
+    notes = [f"{ctx.idx.a(d).get('doc_kind')}: {said}"
+             for d, said in sorted(unpinned.items())
+             if ctx.idx.a(d).get("doc_kind") in missing]
+    fix = _doc_fix(ctx, v, missing)
+    if notes:
+        fix = ("commit each document's file and record it again with its path, so its "
+               "content is pinned (lineage record document … --uri <path in the "
+               "repository> --prop supersedes=<id>), or give its URL; " + fix)
+    said = lacks.format(version=short(v), missing=", ".join(missing))
+    return ctx.failed(v, tier, said + (f" ({'; '.join(notes)})" if notes else ""),
+                      evidence=[v, *docs], model=v, remediation=fix)
+
+
 @rule("high-risk-docs", "High-risk documentation complete",
       articles=("EU AI Act Art. 10", "EU AI Act Art. 11", "EU AI Act Art. 13",
                 "EU AI Act Art. 15"), controls=("ISO/IEC 42001 A.6.2.7",), tiers=("high",),
@@ -876,27 +903,7 @@ def high_risk_docs(ctx: AuditContext) -> Iterator[Outcome]:
     model card, data governance, evaluation, bias report)."""
     need = list(dict.fromkeys(ctx.policy.high_risk_documents))
     for v in ctx.versions():
-        tier = ctx.tier(v)
-        docs = ctx.documents(v)
-        # a repository path recorded with no content pin (its file was missing) proves no
-        # document; a URL counts as recorded
-        unpinned = {d: why for d in docs if (why := ctx.unpinned(d)) is not None}
-        have = {ctx.idx.a(d).get("doc_kind") for d in docs if d not in unpinned}
-        missing = [k for k in need if k not in have]
-        if not missing:
-            yield ctx.passed(v, tier, model=v)
-            continue
-        notes = [f"{ctx.idx.a(d).get('doc_kind')}: {said}"
-                 for d, said in sorted(unpinned.items())
-                 if ctx.idx.a(d).get("doc_kind") in missing]
-        fix = _doc_fix(ctx, v, missing)
-        if notes:
-            fix = ("commit each document's file and record it again with its path, so its "
-                   "content is pinned (lineage record document … --uri <path in the "
-                   "repository> --prop supersedes=<id>), or give its URL; " + fix)
-        yield ctx.failed(v, tier, f"{short(v)} lacks: {', '.join(missing)}"
-                         + (f" ({'; '.join(notes)})" if notes else ""),
-                         evidence=[v, *docs], model=v, remediation=fix)
+        yield _documented(ctx, v, need, "{version} lacks: {missing}")
 
 
 @rule("retraining-logged", "Retraining logged with trigger and reason",
@@ -1129,16 +1136,11 @@ def _alert_args(a: dict[str, object]) -> str:
       severity={"limited": "medium", "high": "medium", "unacceptable": "medium",
                 "minimal": "low", "unassessed": "low"})
 def transparency_notice(ctx: AuditContext) -> Iterator[Outcome]:
-    """A limited-risk model version (or its group) has a transparency notice."""
+    """A limited-risk model version (or its group) has a transparency notice; one recorded as
+    a path with no content pin does not count, as for ``high-risk-docs`` (:func:`_documented`)."""
     for v in ctx.versions():
-        tier = ctx.tier(v)
-        docs = ctx.documents(v)
-        if any(ctx.idx.a(d).get("doc_kind") == "transparency_notice" for d in docs):
-            yield ctx.passed(v, tier, model=v)
-        else:
-            yield ctx.failed(v, tier, f"{short(v)} has no transparency notice",
-                             evidence=[v, *docs], model=v,
-                             remediation=_doc_fix(ctx, v, ["transparency_notice"]))
+        yield _documented(ctx, v, ["transparency_notice"],
+                          "{version} has no transparency notice")
 
 
 # what the audit makes of a date later than the record's writing, by attribute
