@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from lineage.cli.common import (
+    TAMPERED_HINT,
     RepoOpt,
     console,
     err_console,
@@ -191,9 +192,8 @@ def _tampered(problem: str) -> typer.Exit:
     from rich.markup import escape
 
     err_console.print(f"[bold red]TAMPERED[/]: {escape(problem)}", soft_wrap=True)
-    err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
-                      "(lineage init in a fresh store, then lineage harvest); no audit report "
-                      "was written", soft_wrap=True)
+    err_console.print(f"[yellow]hint:[/] {TAMPERED_HINT}; no audit report was written",
+                      soft_wrap=True)
     return typer.Exit(1)
 
 

@@ -29,6 +29,11 @@ except ImportError:  # pragma: no cover - typer on click itself
 console = Console(highlight=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, emoji=False)
 state: dict[str, Any] = {"verbose": False, "repo": Path(".")}
+# what to do with a store `verify` finds tampered: it is evidence before it is a broken cache
+TAMPERED_HINT = ("keep this copy as evidence (copy .lineage/ aside before anything writes to "
+                 "it) and compare it with a backup or a kept head (lineage verify --expect-head); "
+                 "then restore .lineage/ from a backup, or re-create it (lineage init in a fresh "
+                 "store, then lineage harvest)")
 
 
 # what typer 0.29 prints as a value's type (``<str>``, ``<int range>``) said as click always

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from lineage.cli.common import (
+    TAMPERED_HINT,
     JsonOpt,
     LineageGroup,
     RepoOpt,
@@ -314,8 +315,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
     else:
         # one line however long the ids (for grep and CI logs), printed as text
         err_console.print(f"[bold red]TAMPERED[/]: {escape(problem or '')}", soft_wrap=True)
-        err_console.print("[yellow]hint:[/] restore .lineage/ from a backup or re-create it "
-                          "(lineage init in a fresh store, then lineage harvest)", soft_wrap=True)
+        err_console.print(f"[yellow]hint:[/] {TAMPERED_HINT}", soft_wrap=True)
     if not ok:
         raise typer.Exit(1)
 
