@@ -7,7 +7,7 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/ruff check --quiet .
-.venv/bin/python -m mypy  # the core, strictly (configuration in pyproject.toml)
+.venv/bin/python -m mypy  # lineage/ and connectors/, strictly (configuration in pyproject.toml)
 set +e
 # one worker per core (pytest-xdist), each test file on one worker in its order (module
 # fixtures are built once, and the --help examples run in turn); `-n 0`: one process
