@@ -113,14 +113,18 @@ def _approvals_for(ctx: AuditContext, version: str, deployment: str,
 
 def _for_other_deployments(ctx: AuditContext, version: str,
                            deployment: str) -> list[tuple[str, str]]:
-    """Approvals of the version that are for one deployment (``--deployment``) other than
-    this one: an approval of the staging deployment does not approve the prod one."""
+    """Approvals of the version for the deployment's environment (or for every environment)
+    that are for one deployment (``--deployment``) other than this one: an approval of the
+    canary deployment does not approve the prod one. An approval for another environment is
+    not said: it never counted here (a prod approval is no news on a staging deployment)."""
+    env = ctx.idx.a(deployment).get("environment")
     out = []
     for ap in ctx.linked(ctx.members[version], "approval", "approves", "model",
                          superseded=True):
+        ap_env = ctx.idx.a(ap).get("environment")
         deps = sorted(t for t, _ in ctx.idx.targets(ap, "approves")
                       if t.startswith("deployment:"))
-        if deps and deployment not in deps:
+        if deps and deployment not in deps and ap_env in (None, env):
             out.append((ap, f"approval {_rid(ap)} is for another deployment "
                             f"({', '.join(deps)})"))
     return out
