@@ -86,6 +86,15 @@ class Moved(NamedTuple):
     since: datetime | None = None
 
 
+class Named(NamedTuple):
+    """The bytes a version whose registration tag moved named at a time
+    (:meth:`AuditContext.content_at`): the commit its tag named (lower-case sha) and the
+    content hashes of its artifact there (empty when unknown)."""
+
+    commit: str
+    hashes: frozenset[str]
+
+
 class Artifact(NamedTuple):
     """A version's artifact as it is now (:meth:`AuditContext.artifact`): its content hashes
     (empty when unknown), the data nodes holding them and, when a registration tag moved, the
@@ -732,6 +741,40 @@ class AuditContext:
         came = [mv for mv in dated if mv.at is not None and mv.at <= at
                 and mv.new_commit.lower() == left.old_commit.lower()]
         return left, (came[-1] if came else None)
+    def content_at(self, version: str, at: datetime) -> Named | None:
+        """Which bytes a version whose registration tag moved (:meth:`moves`) named at ``at``:
+        the ones its tag names now when the latest move was made by then (:meth:`made_current`),
+        else the ones the tag named before it moved on (:meth:`named_then`); None when the tag
+        never moved or the moves do not say (before the tag was put on the commit it left
+        next)."""
+        art = self.artifact(version)
+        moved = art.moved
+        if moved is None:
+            return None
+        if self.made_current(version, at):
+            return Named(moved.new_commit.lower(), art.hashes)
+        then = self.named_then(version, at)
+        if then is None:
+            return None
+        sha = then[0].old_commit.lower()
+        return Named(sha, frozenset(h for m in self.members.get(version, [version])
+                                    if m in self.idx.attrs
+                                    for _, h in self._artifacts_at(m, {sha})))
+
+    def other_bytes(self, version: str, decided: datetime,
+                    deployed: datetime) -> tuple[Named, Named] | None:
+        """The bytes the version named when an approval was ``decided`` and the ones it named
+        when a deployment was made (``deployed``), when they differ — a registration tag moved
+        between (A → B → A: an approval decided while it named B is no review of A) — else
+        None (the same bytes, or the moves do not say). Bytes are compared by content hash
+        when both are known, else by the commit the tag named."""
+        seen, shipped = self.content_at(version, decided), self.content_at(version, deployed)
+        if seen is None or shipped is None:
+            return None
+        same = (seen.hashes == shipped.hashes if seen.hashes and shipped.hashes
+                else seen.commit == shipped.commit)
+        return None if same else (seen, shipped)
+
     def produced_hashes(self, run: str, version: str) -> set[str]:
         """The content hashes of the artifacts of ``version`` the run wrote: its outputs that
         are an artifact of a spelling of the version (empty when the run says none)."""
@@ -2049,5 +2092,5 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
 
 
 __all__ = ["Artifact", "AuditContext", "AuditReport", "Check", "Existed", "Finding", "Moved",
-           "Outcome", "WaiverUse", "waiver_names",
+           "Named", "Outcome", "WaiverUse", "waiver_names",
            "check_rules", "parse_time", "run_audit", "short"]

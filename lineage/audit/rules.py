@@ -17,7 +17,7 @@ from lineage.audit.registry import RECORD_SKEW, RULES, parse_time, rule, short
 from lineage.ids import deployment_id, legacy_deployment_id
 
 if TYPE_CHECKING:
-    from lineage.audit.engine import AuditContext, Outcome
+    from lineage.audit.engine import AuditContext, Named, Outcome
 
 _SEV_GATE = {"unacceptable": "critical", "high": "critical", "limited": "high",
              "minimal": "medium", "unassessed": "high"}
@@ -191,6 +191,29 @@ def _premature(ctx: AuditContext, version: str | None, approval: str,
             f"{_when(since.at)})")
 
 
+def _other_bytes_seen(ctx: AuditContext, version: str | None, approval: str,
+                      decided: datetime, deployed: datetime) -> str | None:
+    """Why an approving decision does not count for a deployment because the version named
+    other bytes when it was decided (:meth:`AuditContext.other_bytes`: a registration tag
+    moved A → B → A, approved while it named B, deployed once it named A again), else None:
+    the approver reviewed the bytes they saw, not the ones deployed."""
+    if version is None or str(ctx.idx.a(approval).get("decision", "approved")) not in _ACCEPTING:
+        return None
+    other = ctx.other_bytes(version, decided, deployed)
+    if other is None:
+        return None
+    seen, shipped = other
+    return (f"approval {_rid(approval)} was decided while {short(version)} named other bytes "
+            f"({_bytes(seen)}; decided {_when(decided)}) than the ones deployed "
+            f"({_bytes(shipped)})")
+
+
+def _bytes(named: Named) -> str:
+    """``commit 9c0dc14cdfbc, artifact md5:…`` (the artifact when known)."""
+    art = f", artifact {', '.join(sorted(named.hashes))}" if named.hashes else ""
+    return f"commit {named.commit[:12]}{art}"
+
+
 def _what_existed(ctx: AuditContext, version: str, deployed: datetime | None) -> str:
     """``churn@v2.0.0``, or, deployed after its registration tag moved it to other content,
     ``churn@v2.0.0's current artifact md5:…``."""
@@ -213,6 +236,23 @@ def _in_advance(ctx: AuditContext, version: str, deployment: str) -> list[tuple[
     return out
 
 
+def _of_other_bytes(ctx: AuditContext, version: str, deployment: str) -> list[tuple[str, str]]:
+    """The approvals of the version for the deployment, decided before it, that do not count
+    because the version named other bytes then (:func:`_other_bytes_seen`): (approval, the
+    commit its tag named when it was decided)."""
+    deployed = ctx.deployed_at(deployment)
+    out = []
+    for ap in _approvals_for(ctx, version, deployment):
+        decided = ctx.trusted_time(ap, "decided_at")
+        if decided is not None and decided <= deployed and _premature(
+                ctx, version, ap, decided, deployed) is None and _other_bytes_seen(
+                ctx, version, ap, decided, deployed) is not None:
+            seen = ctx.content_at(version, decided)
+            assert seen is not None
+            out.append((ap, f"commit:{seen.commit}"))
+    return out
+
+
 def _decide(ctx: AuditContext, approvals: list[str], deployment: str,
             version: str | None = None) -> tuple[list[str], list[str]]:
     """The approvals that count for a deployment of ``version``, and why each other one does
@@ -223,7 +263,8 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str,
     earlier or it has none): a later rejection withdraws their earlier approvals, a later
     approval (or conditional approval) replaces an earlier rejection. Decisions dated after
     the deployment, undated ones and ones dated after they were recorded do not count, nor
-    do approvals decided before the version existed (:func:`_premature`)."""
+    do approvals decided before the version existed (:func:`_premature`) or while it named
+    other bytes than the ones deployed (:func:`_other_bytes_seen`)."""
     deployed = ctx.deployed_at(deployment)
     why: list[str] = []
     by_approver: dict[str, list[tuple[datetime, int, str]]] = {}
@@ -244,6 +285,9 @@ def _decide(ctx: AuditContext, approvals: list[str], deployment: str,
             continue
         if (early := _premature(ctx, version, ap, decided, deployed)) is not None:
             why.append(early)
+            continue
+        if (other := _other_bytes_seen(ctx, version, ap, decided, deployed)) is not None:
+            why.append(other)
             continue
         dated.append((ap, decided, str(a.get("approver", ""))))
     # one person, however spelled (carl, carl@example.com), decides once: their latest word
@@ -291,6 +335,12 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
             f"existed ({_when(since.at)}, first evidence: "
             f"{since.what}: a version approved in advance was not reviewed)"
             if since is not None and _in_advance(ctx, version, deployment) else "")
+    # an approval decided while a moved tag named other bytes is no review of these: say which
+    # bytes the deployment is of
+    shipped = ctx.content_at(version, ctx.deployed_at(deployment))
+    if shipped is not None and _of_other_bytes(ctx, version, deployment):
+        made += (f" and while {short(version)} named the bytes deployed ({_bytes(shipped)}: an "
+                 f"approval of other bytes under the same version is no review of these)")
     return (f"an approval counts only when decided before the deployment ({at}){made}; if {what} "
             f"{was} given before it, record {'it' if count == 1 else 'them'} with "
             f"{'its' if count == 1 else 'their'} date and evidence: {cmd} --decided-at "
@@ -335,7 +385,8 @@ def _not_counted(ctx: AuditContext, v: str, d: str,
     not see do not count — superseded by a correction, naming the deployment but approving
     another version or environment, for another deployment, a correction by someone else —
     with their evidence (and the version's first evidence when one was decided in advance
-    of it), and whether any approval is on record at all."""
+    of it, the commit a moved tag named when one was decided while it named other bytes),
+    and whether any approval is on record at all."""
     why: list[str] = []
     gone = [ap for ap in _approvals_for(ctx, v, d, superseded=True) if ap not in approvals]
     fixes: list[str] = []
@@ -351,8 +402,10 @@ def _not_counted(ctx: AuditContext, v: str, d: str,
     # the earliest evidence of the version, when an approval came before it
     since = ctx.version_since(v, ctx.deployed_at(d))
     first = [since.node] if since is not None and _in_advance(ctx, v, d) else []
+    # the commit a moved tag named when an approval of other bytes was decided
+    seen = [c for _, c in _of_other_bytes(ctx, v, d)]
     evidence = [*gone, *sorted(fixes), *(ap for ap, _ in wrong), *(c for c, _ in refused),
-                *first]
+                *first, *sorted(set(seen))]
     return why, evidence, bool(approvals or gone or wrong)
 
 
