@@ -15,12 +15,16 @@ trusted), the commits whose stored tags are not the clone's are rewritten. A sha
 --unshallow`` / ``--deepen``) is walked whole again: the older commits, and the old boundary's
 parent edges, with its ``shallow_boundary`` mark dropped. A clone made shallower (``git fetch
 --depth 1``) is not walked again; a boundary commit whose history the store already holds gets
-no mark, and its parent edges.
+no mark, and its parent edges. A mark is dropped once its parents are harvested: the commit is
+walked through (not a boundary of the clone now, whichever boundary the last harvest saw), or
+its parents are harvested commits (another line of history brought them).
 
 What the clone lacks. The watermark ``clone`` (JSON) records what the audit must know of the
 clone the store was last harvested from: ``repository`` (its id), ``shallow`` (the boundary
-commits whose history neither the clone nor the store holds: a shallow clone; ``[]`` once
-unshallowed, or when the store holds the history from an earlier, deeper harvest) and
+commits whose history neither the clone nor the store holds: the clone's boundaries whose
+parents the store lacks, and the commits the store still marks ``shallow_boundary`` — a clone
+made shallower, or cloned again at a lower depth, holds the history before an old boundary no
+more than the store does; ``[]`` once unshallowed, or for a full clone made shallower) and
 ``no_tags`` (the clone fetches no tags — ``git clone --no-tags`` sets ``remote.<name>.tagOpt``
 — and holds none). Written at every harvest, so it is set and cleared as the clone becomes
 shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
@@ -37,19 +41,21 @@ tests check that they validate against :class:`lineage.model.CommitAttrs` and eq
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from connectors.harvesters.gitscan import (
     CommitRecord,
     GitScan,
     dump_refs,
+    harvested_commits,
     held_boundaries,
     history_since,
     load_refs,
     run_git,
     scan,
     scan_refs,
+    stored_marks,
     watermark_repository,
 )
 from lineage.ids import commit_id
@@ -116,17 +122,17 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
     return attrs
 
 
-def clone_state(ctx: HarvestContext, s: GitScan, held: dict[str, list[str]]) -> str:
-    """The ``clone`` watermark (module docstring): the shallow boundaries whose history the
-    store lacks (``held``: those whose history it holds), and whether the clone fetches no
-    tags and holds none — a fact of the clone's configuration, not a guess (a clone that
-    holds no tag because the repository has none, fetching tags, is not flagged)."""
+def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
+    """The ``clone`` watermark (module docstring): ``lacking``, the boundary commits whose
+    history neither the clone nor the store holds (:meth:`GitHarvester.harvest`), and whether
+    the clone fetches no tags and holds none — a fact of the clone's configuration, not a
+    guess (a clone that holds no tag because the repository has none, fetching tags, is not
+    flagged)."""
     no_tags = False
     if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
         code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
         no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
-    return json.dumps({"repository": s.repo_id,
-                       "shallow": sorted(set(s.shallow_commits) - set(held)),
+    return json.dumps({"repository": s.repo_id, "shallow": sorted(set(lacking)),
                        "no_tags": no_tags}, separators=(",", ":"), sort_keys=True)
 
 
@@ -188,17 +194,39 @@ class GitHarvester:
         # boundary commits whose history the store already holds (a clone made shallower
         # since): no mark, and their parent edges (the parents are harvested commits)
         held: dict[str, list[str]] = {}
+        walked = {r.sha: r.parents for r in s.commits}
         if s.shallow_commits:
-            walked = {r.sha: r.parents for r in s.commits}
             held = held_boundaries(ctx, {sha: walked.get(sha) for sha in s.shallow_commits})
-        yield from self._facts(ctx, s, previous, set(released), held)
+        shallow = set(s.shallow_commits)
+        marks = stored_marks(ctx)
+        # marks dropped: a boundary walked through now (the clone holds its parents), and one
+        # not walked whose parents the store holds (harvested since, from any line of history)
+        free = {sha for sha in set(marks) | set(released)
+                if sha in walked and (sha not in shallow or sha in held)}
+        stale = {sha: m for sha, m in marks.items()
+                 if sha not in walked and m.repository == s.repo_id and m.parents}
+        if stale:
+            have = harvested_commits(ctx, {p for m in stale.values() for p in m.parents})
+            have |= walked.keys()
+            stale = {sha: m for sha, m in stale.items() if set(m.parents) <= have}
+        yield from self._facts(ctx, s, previous, free, held)
+        for sha, m in sorted(stale.items()):
+            yield fast_node(NodeKind.COMMIT, commit_id(sha), {"sha": sha, "properties": {
+                k: v for k, v in m.properties.items() if k != "shallow_boundary"}})
+            for p in m.parents:
+                yield fast_edge(EdgeKind.PARENT, commit_id(p), commit_id(sha))
+        # what the store lacks: the clone's boundaries whose history it does not hold, and the
+        # boundaries it marked before and still lacks the parents of (a clone made shallower
+        # or cloned again at a lower depth holds none of that history either)
+        lacking = (shallow - set(held)) | {sha for sha, m in marks.items()
+                                           if m.repository == s.repo_id}
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
-        ctx.set_watermark(CLONE_SCOPE, clone_state(ctx, s, held))
+        ctx.set_watermark(CLONE_SCOPE, clone_state(ctx, s, lacking - free - set(stale)))
 
     def _facts(self, ctx: HarvestContext, s: GitScan, previous: dict[str, str] | None,
                released: set[str], held: dict[str, list[str]]) -> Iterator[Node | Edge]:
         """Facts of the walked commits. ``previous``: the refs of the last harvest (None: a
-        first harvest); ``released``: commits that were shallow boundaries then and are not now
+        first harvest); ``released``: commits marked (or recorded) shallow boundaries before, walked through now
         (their ``properties`` are written whole, without ``shallow_boundary``: a node write
         merges attributes key by key, so a ``properties`` left out would keep the mark)."""
         repo = s.repo_id

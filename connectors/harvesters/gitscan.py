@@ -837,6 +837,45 @@ def _commit_parents(raw: bytes) -> tuple[str, ...]:
     return tuple(ln[7:].decode() for ln in head.split(b"\n") if ln.startswith(b"parent "))
 
 
+def harvested_commits(ctx: HarvestContext, shas: Iterable[str]) -> set[str]:
+    """Those of ``shas`` the store holds as harvested commits (not placeholders a record or a
+    run named)."""
+    every = sorted(set(shas))
+    harvested: set[str] = set()
+    for i in range(0, len(every), 900):
+        chunk = [f"commit:{s}" for s in every[i : i + 900]]
+        harvested.update(str(r[0]) for r in ctx.store.conn.execute(
+            "SELECT json_extract(attrs, '$.sha') FROM nodes WHERE kind = 'commit' AND "
+            f"id IN ({','.join('?' * len(chunk))}) "
+            "AND NOT coalesce(json_extract(attrs, '$.placeholder'), 0)", chunk))
+    return harvested
+
+
+class Mark(NamedTuple):
+    """A commit the store marks ``shallow_boundary`` (:func:`stored_marks`)."""
+
+    repository: str | None
+    parents: list[str]
+    properties: dict[str, Any]
+
+
+def stored_marks(ctx: HarvestContext) -> dict[str, Mark]:
+    """Every commit the store marks ``shallow_boundary`` (its parents were not harvested when
+    it was), by sha: one query, on the rows that carry the word only. The git harvester
+    releases a mark whose parents are harvested, and counts the others of its repository as
+    history the store lacks (the ``clone`` watermark)."""
+    out: dict[str, Mark] = {}
+    for sha, repo, parents, props in ctx.store.conn.execute(
+            "SELECT json_extract(attrs, '$.sha'), json_extract(attrs, '$.repository'), "
+            "json_extract(attrs, '$.parents'), json_extract(attrs, '$.properties') "
+            "FROM nodes WHERE kind = 'commit' AND instr(attrs, '\"shallow_boundary\"') > 0 "
+            "AND json_extract(attrs, '$.properties.shallow_boundary') IS NOT NULL"):
+        out[str(sha)] = Mark(None if repo is None else str(repo),
+                             [str(p) for p in json.loads(parents or "[]")],
+                             dict(json.loads(props or "{}")))
+    return out
+
+
 def held_boundaries(ctx: HarvestContext,
                     boundaries: Mapping[str, Iterable[str] | None]) -> dict[str, list[str]]:
     """Those shallow boundary commits whose history the store already holds, with their
@@ -873,14 +912,7 @@ def held_boundaries(ctx: HarvestContext,
     if unknown:
         for sha, raw in cat_objects(ctx.repo_path, unknown).items():
             wanted[sha] = list(_commit_parents(raw))
-    every = sorted({p for ps in wanted.values() for p in ps})
-    harvested: set[str] = set()
-    for i in range(0, len(every), 900):
-        chunk = [f"commit:{s}" for s in every[i : i + 900]]
-        harvested.update(str(r[0]) for r in conn.execute(
-            "SELECT json_extract(attrs, '$.sha') FROM nodes WHERE kind = 'commit' AND "
-            f"id IN ({','.join('?' * len(chunk))}) "
-            "AND NOT coalesce(json_extract(attrs, '$.placeholder'), 0)", chunk))
+    harvested = harvested_commits(ctx, {p for ps in wanted.values() for p in ps})
     for sha, parents in wanted.items():
         if parents and all(p in harvested for p in parents):
             held[sha] = parents
@@ -1099,9 +1131,10 @@ def prefetch(root: Path, shas: list[str]) -> None:
 
 
 __all__ = [
-    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "SubmoduleChange",
-    "TagInfo", "cat_blobs", "dump_refs", "held_boundaries", "history_since", "identity_remote",
-    "is_dvc_metadata", "load_refs", "named_after_boundary", "parse_log", "refs_watermark",
-    "repository_identity", "scan", "scan_refs", "shallow_identity_message",
+    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "Mark",
+    "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "harvested_commits",
+    "held_boundaries", "history_since", "identity_remote", "is_dvc_metadata", "load_refs",
+    "named_after_boundary", "parse_log", "refs_watermark", "repository_identity", "scan",
+    "scan_refs", "shallow_identity_message", "stored_marks",
 ]
 
