@@ -28,10 +28,11 @@ from connectors.harvesters import dvc
 ROOT = Path(__file__).resolve().parents[2]
 COMMITS = 3000  # ≈ 2,900 distinct DVC blobs: the replay worker and its parse worker run
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists()
-                                or "fork" not in __import__("multiprocessing")
-                                .get_all_start_methods(),
-                                reason="needs /proc and fork")
+pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists()
+                                 or "fork" not in __import__("multiprocessing")
+                                 .get_all_start_methods(),
+                                 reason="needs /proc and fork"),
+              pytest.mark.serial]  # times a signal against the harvest's workers
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from tests.standins import gms as standin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 10
+pytestmark = pytest.mark.serial  # times a signal against a push held by the stand-in
 
 
 @pytest.fixture
