@@ -147,6 +147,7 @@ _TRAIL = {
     "fact_log": ("seq", "fid", "hash"),
 }
 _NAME_LINES = 20_000  # facts of one event read back to name the fact behind a failed digest
+_DELETED_NAMED = 3  # deleted facts a failed verify names (the first few)
 _NAME_WORK = 4_000_000  # digest lines hashed at most trying candidates for that fact
 _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
 # watermarks the audit reads, logged in the event log (module docstring), by (harvester, scope):
@@ -1191,7 +1192,15 @@ class Store:
         try:
             yield
         finally:
-            self.conn.execute("PRAGMA temp_store=MEMORY")
+            try:
+                self.conn.execute("PRAGMA temp_store=MEMORY")
+            except sqlite3.OperationalError:
+                # inside a transaction the caller opened (a read transaction that verify and
+                # the audit share: one snapshot), once the sort has used the temporary file:
+                # SQLite refuses to move it until the transaction ends. It stays on disk for
+                # this connection; what is read is the same.
+                if not self.conn.in_transaction:
+                    raise
 
     def _rows_digest(self, seq: int) -> dict[str, Any]:
         """Count and digest of the facts event ``seq`` wrote, from the rows carrying its seq
@@ -1238,6 +1247,10 @@ class Store:
         out would hide it from the audit while every fact still matches its event), and no
         trigger or view (lineage makes none: a trigger would run with the next write). A file
         that cannot be read to its end is reported, not raised (a busy store is raised).
+
+        Inside a read transaction the caller opened (``BEGIN``), verify reads in it: what it
+        checks is then the very state the caller reads before and after (``lineage audit
+        --verify`` verifies and audits one snapshot).
         """
         # one read transaction: every query sees the same state of the store, whatever
         # another process commits meanwhile (a record landing between the read of the log
@@ -1560,7 +1573,7 @@ class Store:
                 return (f"the facts of {event} were modified outside lineage: {_n_facts(k)} "
                         f"of it moved to event {dest.seq} ({dest.kind})")
             return (f"{k} of the facts written by {event} {'was' if k == 1 else 'were'} "
-                    "deleted from the store")
+                    f"deleted from the store{self._deleted_facts(bad.seq, k)}")
         if written is not None and bad.got > written:  # facts the event did not write
             k = bad.got - written
             src = next((t for t in later if type(t.written) is int
@@ -1586,6 +1599,73 @@ class Store:
                     f"{_fact_name(bad_fact[0])} no longer matches its hash")
         return (f"the facts of {event} were modified outside lineage (as many as it wrote, "
                 "but not the same: a fact was edited, or replaced by another)")
+
+    def _deleted_facts(self, seq: int, k: int) -> str:
+        """Which facts of event ``seq`` were deleted (``k`` of them), as far as the store still
+        tells: a node an edge still names, a fact whose earlier versions ``fact_log`` keeps
+        but that has no current row, else the kinds the event's payload counts more of than
+        are left. ``: node X, …`` (the first few), or "" when nothing tells."""
+        fids: list[str] = []
+        # a node edges still point at: deleted (lineage withdraws a node's edges with it)
+        for (nid,) in self.conn.execute(
+                "SELECT id FROM (SELECT source AS id FROM edges UNION SELECT target FROM edges) "
+                "WHERE id NOT IN (SELECT id FROM nodes) ORDER BY id LIMIT ?", (k,)):
+            fids.append("n|" + _as_text(nid))
+        # a fact with superseded versions and no current one, whose last logged version is
+        # not a withdrawal: its current row, written by a later event, was deleted
+        for (fid,) in self.conn.execute(
+                "SELECT fid FROM fact_log AS f WHERE seq = (SELECT max(seq) FROM fact_log "
+                "WHERE fid = f.fid) AND seq < ?1 AND hash != ?2 AND fid NOT IN (SELECT 'n|' "
+                "|| id FROM nodes) AND fid NOT IN (SELECT 'e|' || source || '|' || target || "
+                "'|' || kind FROM edges) GROUP BY fid ORDER BY fid LIMIT ?3",
+                (seq, WITHDRAWN, k)):
+            if _as_text(fid) not in fids:
+                fids.append(_as_text(fid))
+        names = [_fact_name(f) for f in fids[:k]]
+        if len(names) < k:  # the rest by kind, from what the event's payload counts
+            names += self._short_kinds(seq, fids[:k])
+        if not names:
+            return ""
+        more = ", …" if len(names) > _DELETED_NAMED else ""
+        return ": " + ", ".join(names[:_DELETED_NAMED]) + more
+
+    def _short_kinds(self, seq: int, named: list[str]) -> list[str]:
+        """``an input edge (8 written, 7 left)``: the kinds of nodes and edges a harvest
+        event counts (new, changed, withdrawn) more of than its facts hold now, less the
+        deleted facts ``named`` (fact ids) already."""
+        row = self.conn.execute("SELECT payload FROM events WHERE seq = ?", (seq,)).fetchone()
+        try:
+            payload = loads(row[0]) if row is not None else None
+        except Exception:
+            return []
+        if not isinstance(payload, dict):
+            return []
+        left: dict[tuple[str, str], int] = {}  # ("node" | "edge", kind): facts of it now
+        for what, kind in self.conn.execute(
+                "SELECT 'node', kind FROM nodes WHERE seq = ?1 UNION ALL SELECT 'edge', kind "
+                "FROM edges WHERE seq = ?1 UNION ALL SELECT fid, NULL FROM fact_log "
+                "WHERE seq = ?1", (seq,)):
+            # (a superseded version: its kind from its id)
+            key = _fid_kind(_as_text(what)) if kind is None else (what, _as_text(kind))
+            left[key] = left.get(key, 0) + 1
+        for fid in named:
+            key = _fid_kind(fid)
+            left[key] = left.get(key, 0) + 1
+        written: dict[tuple[str, str], int] = {}
+        for what in ("node", "edge"):
+            for part in ("new", "changed", "withdrawn"):
+                counts = payload.get(f"{what}s_{part}")
+                for kind, n in (counts.items() if isinstance(counts, dict) else ()):
+                    if type(n) is int:
+                        written[what, kind] = written.get((what, kind), 0) + n
+        out = []
+        for (what, kind), n in sorted(written.items()):
+            has = left.get((what, kind), 0)
+            if n > has:
+                one = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+                out.append(f"{one if n - has == 1 else n - has} {kind} {what}"
+                           f"{'s' if n - has > 1 else ''} ({n} written, {has} left)")
+        return out
 
     def _facts_of_event(self, seq: int) -> list[tuple[str, str]] | None:
         """(fid, hash) of every version event ``seq`` wrote, current or superseded, sorted as
@@ -2089,6 +2169,13 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode(errors="replace")
     return "NULL" if value is None else str(value)
+
+
+def _fid_kind(fid: str) -> tuple[str, str]:
+    """("node", kind) or ("edge", kind) of a fact id (a node's id starts with its kind)."""
+    if fid.startswith("n|"):
+        return "node", fid[2:].partition(":")[0]
+    return "edge", fid.rpartition("|")[2]
 
 
 def _fact_name(fid: str) -> str:

@@ -169,9 +169,11 @@ def test_verify_names_a_fact_added_to_an_event(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("ids,says", [
-    ((APPROVAL,), "1 of the facts written by event 6 (harvest) was deleted from the store"),
+    ((APPROVAL,), "1 of the facts written by event 6 (harvest) was deleted from the store: "
+                   f"node {APPROVAL}"),
     ((APPROVAL, "approval:churn-v1.1.0-staging"),
-     "2 of the facts written by event 6 (harvest) were deleted from the store"),
+     "2 of the facts written by event 6 (harvest) were deleted from the store: "
+     f"node {APPROVAL}, node approval:churn-v1.1.0-staging"),
 ], ids=["one fact", "two facts"])
 def test_verify_names_a_fact_deleted_from_an_event(repo: Path, ids: tuple[str, ...],
                                                    says: str) -> None:
