@@ -343,15 +343,46 @@ def resolve_ref(graph: LineageGraph, ref: str, *, repo: str | Path | None = None
             "has not harvested",
             hint="run `lineage harvest` (a commit outside the harvested history, e.g. on an "
                  "unfetched branch, is not read)")
-    import difflib
-
     names = [n.removeprefix("model_group:") for n in graph.node_ids(NodeKind.MODEL_GROUP)]
-    names += [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
+    versions = [n.removeprefix("model:") for n in graph.node_ids(NodeKind.MODEL)]
+    names += versions
     names += [n.attrs.get("path", "") for n in graph.nodes(NodeKind.DATA)]
     names += [n.split(":", 1)[1] for k in _RECORD_KINDS for n in graph.node_ids(k)]
-    close = difflib.get_close_matches(ref, names, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "see `lineage export` for every node id"
+    if ":" in ref:  # a node id typed with its kind (model_group:chrun, stage:…)
+        names += list(graph.node_ids())
+    hint = _meant(ref, names)
+    if hint is None:
+        shown = sorted(versions, key=lambda v: (v.partition("@")[0], v))[:_SHOWN]
+        more = f", … ({len(versions) - _SHOWN} more)" if len(versions) > _SHOWN else ""
+        hint = (f"model versions in the store: {', '.join(shown)}{more}; " if shown else "") \
+            + "see `lineage export` for every node id"
     raise ConfigError(f"nothing in the lineage graph matches {ref!r}", hint=hint)
+
+
+_SHOWN = 5  # names a hint lists at most
+
+
+def _meant(ref: str, names: list[str]) -> str | None:
+    """``did you mean 'x'?`` for the name ``ref`` is a typo of (another case, one slip:
+    :func:`lineage.spelling.typo_of`), else ``did you mean 'a', 'b' or 'c'?`` for the
+    closest spellings, case aside; None when no name is close."""
+    import difflib
+
+    from lineage.spelling import typo_of
+
+    spelled = sorted({n for n in names if n})
+    typo = typo_of(ref, spelled)
+    if typo is not None:  # one name it reads as a slip of: that one
+        return f"did you mean {typo!r}?"
+    lowered: dict[str, str] = {}
+    for n in spelled:  # the first spelling of each wins
+        lowered.setdefault(n.lower(), n)
+    found = [lowered[m] for m in difflib.get_close_matches(ref.lower(), sorted(lowered), n=3)]
+    if not found:
+        return None
+    quoted = [repr(f) for f in found]
+    return "did you mean " + (" or ".join(quoted) if len(quoted) < 3
+                              else f"{', '.join(quoted[:-1])} or {quoted[-1]}") + "?"
 
 
 # the kinds whose ids ``lineage show`` and ``lineage audit`` print without their kind
