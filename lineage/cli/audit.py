@@ -15,9 +15,12 @@ from lineage.cli.common import (
     console,
     err_console,
     handle_errors,
+    open_store_at,
     parse_as_of,
     progress_bar,
+    read_whole,
     repo_path,
+    store_option,
     write_output,
 )
 from lineage.cli.main import _expected_head, _head_problem, app
@@ -38,8 +41,10 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     raise ConfigError(f"unknown {what} {value!r}", hint=hint)
 
 
-def _load_source(source: str, location: str | None, root: Path | None, cfg: Any) -> Any:
-    """The graph (or store) to audit, from the embedded store or a DataHub catalog."""
+def _load_source(source: str, location: str | None, root: Path | None, cfg: Any,
+                 store_at: Path | None = None) -> Any:
+    """The graph (or store) to audit, from the embedded store (the one ``store_at`` names,
+    read-only, else the repository's) or a DataHub catalog."""
     from lineage import api
     from lineage.errors import ConfigError, LineageError
     from lineage.plugins import load_source
@@ -48,7 +53,8 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any)
         if location is not None:
             raise ConfigError(f"--source local takes no location (got {location!r})",
                               hint="use --repo PATH to audit another repository")
-        store = api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
+        store = open_store_at(store_at, "audit") if store_at is not None else \
+            api.open_store(repo_path(None) if root is None else root, cfg, read_only=True)
         # 0 checks on a store that holds no fact is no pass, whatever events it logged (a
         # push, a verify's kept head: events that write no fact)
         if store.is_empty():
@@ -199,20 +205,24 @@ def _tampered(problem: str) -> typer.Exit:
 
 def _verify(store: Any, want: tuple[int, str] | None) -> str | None:
     """The store's chain checked as ``lineage verify`` checks it (and the kept head ``want``
-    it must still hold): None when it holds, else verify's one-line problem."""
-    from lineage.errors import StoreError
-
+    it must still hold), in the read transaction the audit then reads: None when it holds,
+    else verify's one-line problem."""
     with progress_bar() as progress:
         res = store.verify(progress)
     problem = res.problem or "the event log is broken" if not res.ok else None
     if problem is None and want is not None:
         problem, _ = _head_problem(store, store.head()[0], *want)
-    if store.changed_while_read():  # no verdict from a torn read
-        raise StoreError(f"{store.db} changed while it was verified: another process wrote it, "
-                         f"and {store.db.parent} cannot be written here, so it was read "
-                         "without locks", hint="run `lineage audit --verify` again when nothing "
-                         "is writing the store, or from an account that can write its folder")
+    read_whole(store, "audit --verify")  # no verdict from a torn read
     return problem
+
+
+def _without_repository(store_at: Path, policy: Path | None) -> str:
+    """What a report of a store read with ``--store`` and no ``--repo`` says it lacks."""
+    judged = "" if policy is not None else \
+        "the built-in default policy judged it (not the repository's: --policy FILE), and "
+    return (f"the store {store_at} was read without its repository (--store without --repo): "
+            f"{judged}the report names no repository HEAD; add --repo PATH to read the "
+            "repository's")
 
 
 def _policy_file(where: str, root: Path | None) -> tuple[str | None, str | None]:
@@ -294,6 +304,7 @@ def audit(
         help="With --verify (implied): the store must still hold this head kept outside it, "
              "as for `lineage verify --expect-head` (SEQ:HASH, or the file `lineage verify "
              "--json` wrote)."),
+    store_at: Path | None = store_option("Audit"),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 
@@ -302,6 +313,10 @@ def audit(
     Every format names what the report judged: the store's chain head (SEQ:HASH, as `lineage verify` prints it) and whether this run verified it, the policy file and its sha256, what the policy asks less than the built-in default (rules turned off, weaker settings), the repository's HEAD commit, lineage's and the rules' versions, and the audit's clock.
 
     Exit codes: 0 no finding at or above --fail-on · 1 findings, or (--verify) a tampered store · 2 usage or policy error · 3 DataHub unreachable.
+
+    With --verify, the chain is verified and the facts audited in one read of the store (one snapshot): the report judges exactly what was verified.
+
+    With --store alone no repository is read (the current folder's is not taken for the store's): the policy is --policy FILE, else the built-in default, and the report names no repository HEAD (it says so); --repo PATH reads that repository's policy and HEAD.
 
     Examples:
       lineage audit
@@ -312,13 +327,14 @@ def audit(
       lineage audit --source datahub-lite .lineage/datahub-lite.db
       lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
       lineage audit --verify --expect-head kept-head.json
+      lineage audit --store .lineage/lineage.db --repo . --verify
     """
     from lineage import api
     from lineage.audit import RULES, resolve_policy, run_audit
     from lineage.audit.formats import FORMATS, RENDERERS, Provenance
     from lineage.audit.policy import rules_off, weaker_than_default
     from lineage.config import load_config, secret_warnings
-    from lineage.errors import ConfigError, IntegrityError, LineageError, StoreError
+    from lineage.errors import ConfigError, IntegrityError, LineageError
     from lineage.gitfiles import git_head
 
     if output is not None and str(output) == "-":  # `-o -`: stdout, as for any Unix tool
@@ -339,18 +355,21 @@ def audit(
         now = parse_as_of(as_of)
         want = _expected_head(expect_head) if expect_head is not None else None
         verify = verify or want is not None
+        if store_at is not None and src != "local":
+            raise ConfigError(f"--store: the {src} source reads no lineage store",
+                              hint="leave --store out, or audit the store (--source local)")
         if verify and src != "local":
             raise ConfigError(f"--verify{' and --expect-head' if want is not None else ''}: "
                               f"the {src} source keeps no event log to verify",
                               hint="verify the local store (--source local), or leave "
                                    "--verify out")
-        root: Path | None
-        try:
-            root = api.find_repo_root(repo_path(repo))
+        root: Path | None = None
+        try:  # --store alone: no repository (not the current folder's: it may be another)
+            if store_at is None or repo is not None:
+                root = api.find_repo_root(repo_path(repo))
         except LineageError:
             if src == "local":
                 raise
-            root = None
         cfg = load_config(root) if root is not None else None
         if cfg is not None and root is not None and src == "datahub-rest":
             for warning in secret_warnings(cfg, root):
@@ -360,9 +379,12 @@ def audit(
         head: tuple[int, str] | None = None
         target: Any = None
         try:
-            target = _load_source(src, location, root, cfg)
-            # the head first: the report names the state of the store it then reads
-            head = target.head() if src == "local" else None
+            target = _load_source(src, location, root, cfg, store_at)
+            if src == "local":
+                # one read transaction: the head, the verify and the audit read one snapshot
+                # of the store, whatever another process commits meanwhile
+                target.conn.execute("BEGIN")
+                head = target.head()
         except IntegrityError as exc:  # damaged, emptied, replaced: what verify fails
             if src == "local" and target is not None:
                 target.close()
@@ -379,17 +401,14 @@ def audit(
             report = run_audit(target, pol, now=now, model=model, env=env, rules=rule_ids,
                                source_name=src if location is None else f"{src} {location}",
                                policy_source=where)
-            # the head the report names is that of the facts it judged (and verified): no
-            # event was appended while they were read
-            if head is not None and (after := target.head()) != head:
-                raise StoreError(
-                    f"the store changed while it was audited (its event log went from event "
-                    f"{head[0]} to {after[0]}): the report would not name the state it judged",
-                    hint="run `lineage audit` again when nothing is writing the store")
+            if src == "local":  # (read without locks and written meanwhile: no report)
+                read_whole(target, "audit")
         finally:
             close = getattr(target, "close", None)
             if src == "local" and close is not None:
                 close()
+        if store_at is not None and root is None:
+            report.warnings.append(_without_repository(store_at, policy))
         policy_file, policy_sha = _policy_file(where, root)
         prov = Provenance(
             as_of=report.as_of or report.generated_at,

@@ -175,6 +175,66 @@ def repo_path(repo: Path | None) -> Path:
     return repo if repo is not None else state["repo"]
 
 
+def store_option(verb: str = "Read") -> Any:
+    """``--store DIR|FILE``, as ``verify``, ``audit``, ``show``, ``export`` and ``log`` take
+    it: a store read on its own (read-only), e.g. a copy handed to an auditor."""
+    return typer.Option(
+        None, "--store", metavar="DIR|FILE", show_default=False,
+        help=f"{verb} this store instead of the repository's: its folder (.lineage) or its file "
+             "(lineage.db, under any name), e.g. a copy handed to an auditor. Opened read-only "
+             "(a copy on read-only media works; it is never written). No git repository is "
+             "needed.")
+
+
+def open_store_at(path: Path, command: str) -> Any:
+    """The store ``--store PATH`` names, opened read-only (:meth:`Store.open_read_only`).
+    A file holding none of lineage's tables (another program's database, not an SQLite
+    file) is a wrong path (:class:`ConfigError`, exit 2); a store damaged, emptied or with
+    some of its tables dropped is an :class:`IntegrityError` (``lineage verify`` fails it).
+    A note when a private copy is read instead (a ``-wal`` holding commits, an older
+    schema) is printed on stderr, unless ``command`` is ``verify`` (which prints its notes
+    itself)."""
+    from lineage.errors import ConfigError, NotAStoreError
+    from lineage.store import DB_NAME, Store
+
+    try:
+        store = Store.open_read_only(path)
+    except NotAStoreError as exc:
+        db = path if path.is_file() else path / DB_NAME
+        raise ConfigError(f"{db} is not a lineage store ({exc.what}): check --store",
+                          hint="give the store's folder (.lineage) or its file "
+                               "(lineage.db, under any name)") from None
+    if store.read_note and command != "verify":
+        err_console.print(f"note: {store.read_note}", markup=False, highlight=False,
+                          soft_wrap=True)
+    return store
+
+
+def open_read_store(repo: Path | None, store_at: Path | None, command: str) -> Any:
+    """The store a command that only reads (audit, show, export, log) reads: the one
+    ``--store`` names (read-only, no repository needed), else the repository's
+    (:func:`lineage.api.open_store` with ``read_only``)."""
+    if store_at is not None:
+        return open_store_at(store_at, command)
+    from lineage import api
+
+    return api.open_store(repo_path(repo), read_only=True)
+
+
+def read_whole(store: Any, command: str) -> None:
+    """A store read without locks (a folder that cannot be written) and written meanwhile by
+    another account: what was read may mix two states, so nothing is said of it
+    (:class:`StoreError`, exit 2)."""
+    from lineage.errors import StoreError
+
+    if store.changed_while_read():
+        raise StoreError(
+            f"{store.db} changed while it was read: another process wrote it, and "
+            f"{store.db.parent} cannot be written here, so it was read without locks",
+            hint=f"run `lineage {command}` again when nothing is writing the store, or from an "
+                 "account that can write its folder")
+
+
 @contextmanager
 def handle_errors(interrupted: Callable[[KeyboardInterrupt], str] | None = None
                   ) -> Iterator[None]:

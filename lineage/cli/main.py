@@ -21,11 +21,15 @@ from lineage.cli.common import (
     console,
     err_console,
     handle_errors,
+    open_read_store,
+    open_store_at,
     print_json,
     progress_bar,
+    read_whole,
     repo_path,
     sigterm_interrupts,
     state,
+    store_option,
     write_output,
 )
 
@@ -196,20 +200,28 @@ def export(
                             help="Output format: node-link."),
     output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
                                        help="Write to FILE instead of stdout (- is stdout)."),
+    store_at: Path | None = store_option(),
 ) -> None:
     """Export the whole graph as JSON (every node with kind, id, attrs; every edge).
 
-    Example:  lineage export --format node-link -o graph.json
+    With --store, that store is read on its own: read-only (a copy on read-only media works), no repository needed.
+
+    Examples:
+      lineage export --format node-link -o graph.json
+      lineage export --store .lineage/lineage.db -o graph.json
     """
-    from lineage import api
     from lineage.errors import ConfigError
     from lineage.serialize import dumps_pretty
 
     with handle_errors():
         if fmt != "node-link":
             raise ConfigError(f"unknown export format {fmt!r}", hint="use --format node-link")
-        store = api.open_store(repo_path(repo), read_only=True)
-        data = store.load_graph().to_node_link()
+        store = open_read_store(repo, store_at, "export")
+        try:
+            data = store.load_graph().to_node_link()
+            read_whole(store, "export")
+        finally:
+            store.close()
     text = dumps_pretty(data) + "\n"
     if output is not None and str(output) != "-":  # `-o -`: stdout
         with handle_errors():
@@ -227,11 +239,7 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
                help="A head kept outside the store: SEQ:HASH, or the file an earlier "
                     "`lineage verify --json` wrote (its key head). The log must still hold "
                     "that event with that hash."),
-           store_at: Path | None = typer.Option(
-               None, "--store", metavar="DIR|FILE",
-               help="Check this store instead of the repository's: its folder (.lineage) or "
-                    "its file (lineage.db, under any name), e.g. a copy handed to an "
-                    "auditor. No git repository is needed.")) -> None:
+           store_at: Path | None = store_option("Check")) -> None:
     """Check the tamper-evident event log: exit 0 when intact, 1 naming the first bad entry.
 
     The chain has no key: whoever can write the store can recompute every hash, replace the file, or drop the last events with the facts they added and set the head back. Keep the head it prints somewhere the store's writers cannot change, and give it back with --expect-head to catch that.
@@ -248,8 +256,8 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
 
     from lineage import api
     from lineage.config import load_config
-    from lineage.errors import ConfigError, IntegrityError, NotAStoreError, StoreError
-    from lineage.store import DB_NAME, Store, VerifyResult
+    from lineage.errors import IntegrityError, NotAStoreError, StoreError
+    from lineage.store import Store, VerifyResult
 
     note = side = unlogged = None
     changed: dict[str, int] | None = None  # side entries not matching their hash, by table
@@ -261,16 +269,13 @@ def verify(repo: Path | None = RepoOpt, as_json: bool = JsonOpt,
             store_at = load_config(root).store_path(root)
         head = None
         try:  # read only: the store may be a copy on read-only media, and is evidence
-            store = Store.open_read_only(store_at)
-        except NotAStoreError as exc:
-            if not given:  # the repository's own store replaced by another file: tampered
-                res = VerifyResult(False, 0, 0, exc.message)
-                problem, bad = res.problem, None
-            else:  # a path typed by hand naming another file (.lineage/datahub-lite.db)
-                db = store_at if store_at.is_file() else store_at / DB_NAME
-                raise ConfigError(f"{db} is not a lineage store ({exc.what}): check --store",
-                                  hint="give the store's folder (.lineage) or its file "
-                                       "(lineage.db, under any name)") from None
+            # (a --store path typed by hand naming another file, .lineage/datahub-lite.db:
+            # a wrong path, exit 2)
+            store = open_store_at(store_at, "verify") if given else \
+                Store.open_read_only(store_at)
+        except NotAStoreError as exc:  # the repository's own store replaced: tampered
+            res = VerifyResult(False, 0, 0, exc.message)
+            problem, bad = res.problem, None
         except IntegrityError as exc:  # damaged, truncated, emptied: a failed verify
             res = VerifyResult(False, 0, 0, exc.message)
             problem, bad = res.problem, None
@@ -410,17 +415,23 @@ def _head_problem(store: Any, head_seq: int, seq: int, h: str) -> tuple[str | No
 def log_(repo: Path | None = RepoOpt,
          limit: int = typer.Option(20, "-n", metavar="N", min=1,
                                    help="How many of the latest events."),
-         as_json: bool = JsonOpt) -> None:
+         as_json: bool = JsonOpt, store_at: Path | None = store_option()) -> None:
     """List the latest events of the audit trail (harvests, records, pushes).
 
-    Example:  lineage log -n 5
-    """
-    from lineage import api
+    With --store, that store is read on its own: read-only (a copy on read-only media works), no repository needed.
 
+    Examples:
+      lineage log -n 5
+      lineage log --store .lineage -n 50
+    """
     with handle_errors():
-        store = api.open_store(repo_path(repo), read_only=True)
-        head, _ = store.head()
-        events = list(store.events(since=max(0, head - limit)))
+        store = open_read_store(repo, store_at, "log")
+        try:
+            head, _ = store.head()
+            events = list(store.events(since=max(0, head - limit)))
+            read_whole(store, "log")
+        finally:
+            store.close()
     if as_json:
         print_json([e.__dict__ for e in events])
         return

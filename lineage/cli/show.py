@@ -15,9 +15,12 @@ from lineage.cli.common import (
     console,
     err_console,
     handle_errors,
+    open_read_store,
     parse_as_of,
     print_json,
+    read_whole,
     repo_path,
+    store_option,
 )
 
 TREE_DEPTH = 12  # links the tree follows upstream without --depth
@@ -38,6 +41,7 @@ def show(
         help="Read the records in force and the audit findings as of this date or time "
              "(default: now), as lineage audit --as-of does."),
     as_json: bool = JsonOpt,
+    store_at: Path | None = store_option(),
 ) -> None:
     """Show the provenance of a model version, data path or commit (everything upstream).
 
@@ -47,32 +51,44 @@ def show(
 
     For a record (an approval, alert, retraining, risk assessment, deployment or document): its own fields, its status as the audit reads it (in force, withdrawn, corrected, counts …), what it names (model version, group, alert, the records correcting it), each with the command that shows it, and the provenance of the model version it is about (for an assessment or a group's document, the group's latest version): its training run, code commit and data.
 
+    With --store alone no repository is read (the current folder's is not taken for the store's): the built-in default policy judges the records, a data path names the version the store defined last (not the one a checkout's DVC files name), and a git revision (HEAD, a branch) names nothing; it says so. --repo PATH reads that repository's policy and checkout.
+
     Examples:
       lineage show churn@v1.1.0
       lineage show churn --as-of 2026-01-22
       lineage show data/prepared --json
       lineage show churn-prod-2026-01-20
+      lineage show churn@v1.1.0 --store .lineage/lineage.db --repo .
     """
-    from lineage import api
+    from lineage.errors import ConfigError
 
+    # --store without --repo: no repository (not the current folder's: it may be another)
+    where: Path | None = None if store_at is not None and repo is None else repo_path(repo)
     with handle_errors():  # (messages are printed as text: refs, commit subjects)
         now = parse_as_of(as_of) or datetime.now(UTC)
         wall = now if as_of is None else datetime.now(UTC)  # the real time, as audit's
-        store = api.open_store(repo_path(repo), read_only=True)
-        graph = store.load_graph()
-        from lineage.report import RunReport
-
-        # what resolving met on the way (a checkout DVC file that cannot be read)
-        report = RunReport()
-        node_id = _resolve(graph, ref, repo_path(repo), None if as_of is None else now,
-                           report)
+        store = open_read_store(repo, store_at, "show")
         try:
+            graph = store.load_graph()
+            from lineage.report import RunReport
+
+            # what resolving met on the way (a checkout DVC file that cannot be read)
+            report = RunReport()
+            try:
+                node_id = _resolve(graph, ref, where, None if as_of is None else now, report)
+            except ConfigError as exc:
+                if where is None and exc.hint and "lineage export" in exc.hint:
+                    exc.hint += ("; the store was read without its repository: add --repo "
+                                 "PATH to name a git revision (HEAD, a branch) or the data "
+                                 "version its checkout names")
+                raise
             gov = rec = None
             kind = str(graph.kind(node_id))
-            if kind in ("model", "deployment") or kind in RECORD_LISTS:
+            judged = kind in ("model", "deployment") or kind in RECORD_LISTS
+            if judged:
                 from lineage.audit.index import build_index
 
-                policy, policy_source = _policy(repo)
+                policy, policy_source = _policy(where)
                 # the audit's own index, read from the store as `lineage audit` reads it (it
                 # knows when the store first wrote each record)
                 idx = build_index(store)
@@ -82,9 +98,12 @@ def show(
             if kind in RECORD_LISTS:  # what it is about: its fields, what it names, context
                 rec = record_context(graph, node_id, policy, now, policy_source,
                                      source=idx, wall=wall, gov=gov)
+            read_whole(store, "show")
         finally:
             store.close()
     warnings = [_where(w) + w.message for w in report.warnings]
+    if where is None:
+        warnings.append(without_repository(store_at, judged))
     warnings += _not_yet(graph, node_id, now) if as_of is not None else []
     if as_json:
         prov = graph.provenance(node_id, max_depth=depth)
@@ -120,7 +139,17 @@ def _where(w: Any) -> str:
     return f"{w.file}{f':{w.line}' if w.line else ''}: " if w.file else ""
 
 
-def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None,
+def without_repository(store_at: Path | None, policy: bool) -> str:
+    """What ``show`` says of a store read with ``--store`` and no ``--repo``."""
+    judged = "the built-in default policy judged what is shown (not the repository's), " \
+        if policy else ""
+    return (f"{store_at} was read without its repository (--store without --repo): "
+            f"{judged}a data path names the version the store defined last (not the one the "
+            "checkout's DVC files name) and a git revision (HEAD, a branch) names nothing; "
+            "add --repo PATH to read the repository's")
+
+
+def _resolve(graph: Any, ref: str, repo: Path | None, as_of: datetime | None,
              report: Any = None) -> str:
     """:func:`lineage.api.resolve_ref`; a ref that names nothing but is a path, relative to
     the current folder, of a data path the graph holds (``./data/x.csv``, ``x.csv`` inside
@@ -145,7 +174,7 @@ def _resolve(graph: Any, ref: str, repo: Path, as_of: datetime | None,
     return resolve(path)
 
 
-def _repo_relative(ref: str, repo: Path) -> str | None:
+def _repo_relative(ref: str, repo: Path | None) -> str | None:
     """``ref`` as a path from the repository root, read relative to the current folder (None
     when it is outside the repository, or there is none)."""
     import os
@@ -153,6 +182,8 @@ def _repo_relative(ref: str, repo: Path) -> str | None:
     from lineage import api
     from lineage.errors import NotARepositoryError
 
+    if repo is None:
+        return None
     try:
         root = api.find_repo_root(repo)
     except NotARepositoryError:
@@ -199,7 +230,7 @@ def _not_yet(graph: Any, node_id: str, as_of: datetime) -> list[str]:
             f"time {iso(as_of)}: it did not exist then"]
 
 
-def _rev_parse(repo: Path) -> Any:
+def _rev_parse(repo: Path | None) -> Any:
     """What git names by a revision in the repository (``git rev-parse``), for
     :func:`lineage.api.resolve_ref`: (commit sha, full ref name), None when nothing."""
     import subprocess
@@ -207,6 +238,8 @@ def _rev_parse(repo: Path) -> Any:
     from lineage import api
     from lineage.errors import NotARepositoryError
 
+    if repo is None:
+        return None
     try:
         root = api.find_repo_root(repo)
     except NotARepositoryError:
@@ -231,12 +264,15 @@ def _rev_parse(repo: Path) -> Any:
 
 
 def _policy(repo: Path | None) -> tuple[Any, str]:
-    """The audit policy in force in the repository (what ``lineage audit`` would use)."""
+    """The audit policy in force in the repository (what ``lineage audit`` would use); the
+    built-in default without a repository (``--store`` alone)."""
     from lineage import api
     from lineage.audit import resolve_policy
     from lineage.config import load_config
 
-    root = api.find_repo_root(repo_path(repo))
+    if repo is None:
+        return resolve_policy(None)
+    root = api.find_repo_root(repo)
     cfg = load_config(root)
     return resolve_policy(root, None, cfg.policy)
 
