@@ -26,7 +26,9 @@ registered again is back in the stages where its assignment is the latest.
 Incremental: the watermark is the map of tag refs; when it is unchanged nothing is read.
 Otherwise every GTO tag is replayed (tags are few and the replay needs the whole order) and
 the store keeps only what changed; a version or deployment no tag derives any more is marked
-deregistered (in no stage) / retired (a deleted tag), a moved registration tag marks its old
+deregistered (in no stage) / retired (a deleted or moved tag: at the date of the first later
+assignment to its stage the tags give — the moved tag's own —, else at the harvest that saw it
+gone; a store an earlier version retired at harvest time is corrected so, replayed once), a moved registration tag marks its old
 `tagged` edge (``moved_to`` the new commit, ``moved_at`` the moved tag's date,
 ``registered_at`` the old tag's: the audit reads the version's content as new from the move;
 the DVC harvester's ``artifact`` edges carry the commit of each content; a tag moved back onto
@@ -41,6 +43,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.harvesters.gitscan import cat_objects, parse_ident, parse_tag_object, scan_refs
@@ -51,6 +54,10 @@ from lineage.serialize import now_utc, utc_iso
 from lineage.store import Withdrawal
 
 WATERMARK_SCOPE = "tags"
+# set once the store's deployments retired at a harvest (a stage tag moved or deleted) were
+# checked for an assignment that replaced them earlier (see ``_withdrawn``); a JSON text
+RETIREMENT_SCOPE = "retirements"
+RETIREMENT_REPLACED = '"replacing-assignment"'
 
 _NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
 _DIR = r"[a-zA-Z0-9\-_./]+"
@@ -198,6 +205,33 @@ def _tagged_again(store: Any, model: str, commit: str,
                                         tag=stored.attrs.get("tag"))
 
 
+# how a deployment retired at the harvest that saw it gone says so (its ``retired_reason``
+# ends with it: "…; retired_at is the harvest that first saw it" / "… first saw it gone")
+_AT_HARVEST = "; retired_at is the harvest that first saw it"
+
+
+def _replaced_reason(reason: str, by: str) -> str:
+    """``reason`` with its retirement time said to be the date of ``by``, the assignment to
+    its stage that replaced it."""
+    head = reason.split(_AT_HARVEST, 1)[0]
+    return f"{head}; retired_at is the date of {by}, the assignment to its stage that replaced it"
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _group_of(model: Any, derived: dict[str, Node], store: Any) -> str | None:
+    """The group of the model version ``model`` names (this replay's, else the store's)."""
+    node = derived.get(str(model)) or store.get_node(str(model))
+    group = node.attrs.get("group") if node is not None else None
+    return None if group is None else str(group)
+
+
 def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
                clear: tuple[str, ...] = ()) -> Node:
     """Validate like Node.make, but keep explicit ``None`` for keys that must be cleared."""
@@ -222,7 +256,10 @@ class GtoHarvester:
         # a re-pointed annotated tag keeps its commit but changes its tag object: track both
         mark = {ref: f"{sha}:{s.annotated.get(ref, '')}" for ref, sha in tags.items()}
         wm = json.dumps(dict(sorted(mark.items())), separators=(",", ":"))
-        if ctx.watermark(WATERMARK_SCOPE) == wm:
+        # a store an earlier version retired deployments in at harvest time is replayed once
+        # (unchanged tags write nothing else) to move them to the date of what replaced them
+        if ctx.watermark(WATERMARK_SCOPE) == wm and \
+                ctx.watermark(RETIREMENT_SCOPE) == RETIREMENT_REPLACED:
             return
         events = self._events(ctx, tags, s)
         facts = list(self._facts(ctx, events, s.repo_id))  # tags are few
@@ -232,6 +269,7 @@ class GtoHarvester:
         yield from facts
         yield from stale
         ctx.set_watermark(WATERMARK_SCOPE, wm)
+        ctx.set_watermark(RETIREMENT_SCOPE, RETIREMENT_REPLACED)
 
     # -- tags deleted or moved since an earlier harvest ---------------------------------------
     def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge],
@@ -239,8 +277,8 @@ class GtoHarvester:
         """GTO's state is its tags: a version or deployment this replay no longer derives had
         its tag deleted (``gto deregister --delete`` / ``gto unassign --delete``), and a
         version registered at another commit than before had its tag moved. The store keeps
-        what was (an audit trail); this marks it: a deployment gets ``retired_at`` (seen at
-        this harvest) and the reason, a version becomes ``deregistered``, and the ``tagged``
+        what was (an audit trail); this marks it: a deployment gets ``retired_at`` (the date
+        of the assignment to its stage that replaced it, else this harvest) and the reason, a version becomes ``deregistered``, and the ``tagged``
         edge from a moved tag's old commit gets ``moved_to``. Only facts of this repository
         (their commit is one of its commits) are touched."""
         derived = {f.id: f for f in facts if isinstance(f, Node)}
@@ -258,6 +296,16 @@ class GtoHarvester:
             return ours[sha]
 
         now: str | None = None
+        # the stages' assignments this replay derives: what replaced a deployment it does not
+        stages: dict[tuple[str | None, str], list[tuple[datetime, str, str]]] = {}
+        for f in derived.values():
+            t = _when(f.attrs.get("deployed_at")) if f.kind == NodeKind.DEPLOYMENT else None
+            if t is not None:
+                key = (_group_of(f.attrs.get("model"), derived, store),
+                       str(f.attrs.get("environment")))
+                stages.setdefault(key, []).append(
+                    (t, str(f.attrs["deployed_at"]),
+                     str((f.attrs.get("properties") or {}).get("gto_tag") or f.id)))
         for n in store.find_nodes(NodeKind.DEPLOYMENT, source="gto"):
             props = dict(n.attrs.get("properties") or {})
             new_dep = derived.get(n.id)
@@ -271,27 +319,55 @@ class GtoHarvester:
                                     commit=props.get("commit"))
                     yield Withdrawal(old_model, n.id, str(EdgeKind.DEPLOYED_AS))
                 continue
-            if n.attrs.get("retired_at") or not of_this_repo(props.get("commit")):
+            if not of_this_repo(props.get("commit")):
                 continue
-            now = now or utc_iso(now_utc())
+            retired = n.attrs.get("retired_at")
+            if retired and not str(props.get("retired_reason", "")).endswith(_AT_HARVEST):
+                continue  # retired by the replay (the tag that replaced it), or corrected
+            # the first assignment to its stage after it that the tags still give: GTO shows
+            # that one from its date on, so this deployment was over then at the latest
+            deployed = _when(n.attrs.get("deployed_at"))
+            later = sorted(x for x in stages.get(
+                (_group_of(n.attrs.get("model"), derived, store),
+                 str(n.attrs.get("environment"))),
+                []) if deployed is not None and x[0] > deployed)
+            if retired:
+                # retired at a harvest by an earlier version: moved back to the assignment that
+                # replaced it when that came first (what this version writes), else kept
+                seen = _when(retired)
+                if not later or seen is None or later[0][0] >= seen:
+                    continue
+                _, at, by = later[0]
+                ctx.report.note("gto", f"deployment {n.id}: retired_at moved from the harvest "
+                                f"that saw it gone ({retired}) to {at}, the date of {by}, "
+                                "the assignment that replaced it")
+                props["retired_reason"] = _replaced_reason(props["retired_reason"], by)
+                yield _validated(NodeKind.DEPLOYMENT, n.id,
+                                 {**n.attrs, "retired_at": at, "properties": props})
+                continue
+            now = now or str(utc_iso(now_utc()))
             # a deployment the stage went back to rests on two tags: the one that took the
             # other version out (``gto_tag``) and the assignment it went back to
             tags = [t for t in (props.get("gto_tag"), props.get("assign_tag")) if t]
             gone = [t for t in tags if t not in names]
             if gone:
                 what = " and ".join(gone)
-                props["retired_reason"] = (f"GTO tag {what} deleted; retired_at is the "
-                                           "harvest that first saw it gone")
+                reason = f"GTO tag {what} deleted{_AT_HARVEST} gone"
                 msg = f"tag {what} is gone"
-            else:  # its tags are there, yet the replay no longer derives it
+            else:  # its tags are there, yet the replay no longer derives it (a tag moved)
                 what = " and ".join(tags) or "?"
-                props["retired_reason"] = (f"no longer follows from GTO's tags ({what}); "
-                                           "retired_at is the harvest that first saw it")
+                reason = f"no longer follows from GTO's tags ({what}){_AT_HARVEST}"
                 msg = f"tags {what} no longer give it"
-            ctx.report.warn("gto", f"{msg}: deployment {n.id} marked retired",
+            at = now
+            now_at = _when(now)
+            if later and now_at is not None and later[0][0] < now_at:
+                _, at, by = later[0]
+                reason = _replaced_reason(reason, by)
+            props["retired_reason"] = reason
+            ctx.report.warn("gto", f"{msg}: deployment {n.id} marked retired at {at}",
                             commit=props.get("commit"))
             yield _validated(NodeKind.DEPLOYMENT, n.id,
-                             {**n.attrs, "retired_at": now, "properties": props})
+                             {**n.attrs, "retired_at": at, "properties": props})
         group_deprecated = {str(f.attrs.get("group")): bool(f.attrs.get("deprecated"))
                             for f in derived.values() if f.kind == NodeKind.MODEL}
         # an artifact none of whose tags is left (GTO no longer knows it): its deprecation tag
