@@ -224,3 +224,37 @@ def test_a_store_whose_state_an_earlier_version_cleared_is_corrected(tmp_path: P
     assert out["new_events"] == 1, out
     assert _state(clone) == [c3] and len(_complete(clone)) == 1
     _verify(clone)
+
+
+def test_a_mark_the_clone_no_longer_reaches_is_released_once_its_parent_is_harvested(
+        tmp_path: Path) -> None:
+    """A branch harvested at depth 1 (its commit marked), then dropped from the clone, and
+    main unshallowed: the branch commit is not walked again, but its parent is now a harvested
+    commit, so its mark goes, its parent edge is drawn and nothing is missing."""
+    origin = _origin(tmp_path)
+    c2 = _sha(origin, "HEAD~3")
+    origin.git("checkout", "-q", "-b", "side", c2)
+    origin.write("side.txt", "s\n")
+    s1 = origin.commit("s1")
+    origin.git("checkout", "-q", "main")
+    clone = _clone(origin, tmp_path / "ci", "--depth", "1", "--no-single-branch")
+    c5 = _sha(origin, "main")
+    _harvest(clone)
+    # (c0 too: its GTO tags came with the clone, a boundary of their own)
+    assert {c5, s1} <= _marked(clone) and _state(clone) == sorted(_marked(clone))
+
+    # the side branch leaves the clone; main is fetched whole
+    _git(clone, "config", "remote.origin.fetch", "+refs/heads/main:refs/remotes/origin/main")
+    _git(clone, "update-ref", "-d", "refs/remotes/origin/side")
+    _git(clone, "fetch", "-q", "--unshallow")
+    assert s1 not in _git(clone, "rev-list", "--all").split()
+    _harvest(clone)
+    assert _marked(clone) == set() and _state(clone) == [] and _complete(clone) == []
+    conn = sqlite3.connect(clone / ".lineage" / "lineage.db")
+    try:
+        assert conn.execute("SELECT 1 FROM edges WHERE kind = 'parent' AND source = ? "
+                            "AND target = ?", (f"commit:{c2}", f"commit:{s1}")).fetchone()
+    finally:
+        conn.close()
+    assert _harvest(clone)["new_events"] == 0
+    _verify(clone)
