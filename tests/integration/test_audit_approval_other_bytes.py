@@ -13,7 +13,6 @@ harvested."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -23,22 +22,16 @@ from typer.testing import CliRunner
 from lineage import api
 from lineage.cli.main import app
 from tests.conftest import GitRepo
+from tests.moved_tag import EVIL, GOOD, artifact_repo, lineage, md5, move_tags, swap
 
 runner = CliRunner()
-GOOD, EVIL = "weights of v1\n", "EVIL\n"
 FIRST = "deployment:churn:prod:2026-01-02T11:00:00Z"  # of A's bytes
 WHILE_MOVED = "deployment:churn:prod:2026-01-06T02:00:00Z"  # of B's bytes
 BACK = "deployment:churn:prod:2026-01-07T02:00:00Z"  # of A's bytes again
 
 
-def md5(text: str) -> str:
-    return "md5:" + hashlib.md5(text.encode()).hexdigest()
 
 
-def lineage(repo: GitRepo, *args: str) -> str:
-    res = runner.invoke(app, [*args, "-C", str(repo.path)])
-    assert res.exit_code == 0, res.output
-    return res.stdout
 
 
 def audit(repo: GitRepo, *rules: str) -> dict[str, dict[str, Any]]:
@@ -53,38 +46,17 @@ def approve(repo: GitRepo, rid: str, who: str, decided: str, role: str = "model-
             "--approver", who, "--role", role, "--decided-at", decided, "--id", rid)
 
 
-def move_tags(repo: GitRepo, tick: int, ref: str) -> None:
-    """Both tags moved onto ``ref`` (dated ``tick``+1 and +2 hours), then harvested."""
-    repo.tick = tick
-    for name, message in (("churn@v1.0.0", "register"), ("churn#prod#1", "deploy")):
-        repo.tick += 1
-        repo.git("tag", "-f", "-a", name, "-m", message, ref)
-    api.harvest(repo.path)
 
 
 @pytest.fixture
 def back(git_repo: GitRepo) -> tuple[GitRepo, str, str]:
     repo = git_repo
-    repo.dvc("init", "-q")
-    repo.write("models/churn.bin", GOOD)
-    repo.dvc("add", "-q", "models/churn.bin")
-    repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: models/churn.bin\n    type: model\n")
-    repo.tick = 9
-    first = repo.commit("train churn v1.0.0")  # 2026-01-01T10:00Z
-    api.init(repo.path)
-    lineage(repo, "record", "run", "--run-id", "good", "--name", "train", "--status",
-            "FINISHED", "--model", "churn@v1.0.0=models/churn.bin", "--start",
-            "2026-01-01T11:00:00Z", "--end", "2026-01-01T12:00:00Z")
-    lineage(repo, "record", "assessment", "--group", "churn", "--tier", "high",
-            "--assessed-at", "2026-01-01", "--assessor", "carol@example.com")
+    first = artifact_repo(repo, tier="high")  # 2026-01-01T10:00Z
     repo.tick = 33
     repo.tag("churn@v1.0.0", "register")  # 2026-01-02T10:00Z
     repo.tag("churn#prod#1", "deploy")  # 11:00Z
     api.harvest(repo.path)
-    repo.write("models/churn.bin", EVIL)
-    repo.dvc("add", "-q", "models/churn.bin")
-    repo.tick = 119
-    second = repo.commit("swap the weights")  # 2026-01-06T00:00Z
+    second = swap(repo)  # 2026-01-06T00:00Z
     move_tags(repo, 120, second)  # 2026-01-06T01:00Z, 02:00Z
     approve(repo, "rita-b", "rita@example.com", "2026-01-06T01:30:00Z")
     move_tags(repo, 144, first)  # 2026-01-07T01:00Z, 02:00Z

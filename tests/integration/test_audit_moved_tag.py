@@ -11,7 +11,6 @@ The repository: ``models/churn.bin`` tracked by DVC and declared as the artifact
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -21,21 +20,15 @@ from typer.testing import CliRunner
 from lineage import api
 from lineage.cli.main import app
 from tests.conftest import GitRepo
+from tests.moved_tag import EVIL, GOOD, artifact_repo, lineage, md5, swap
 
 runner = CliRunner()
-GOOD, EVIL = "weights of v1\n", "EVIL\n"
 OLD_DEPLOYMENT = "deployment:churn:prod:2026-01-02T11:00:00Z"
 NEW_DEPLOYMENT = "deployment:churn:prod:2026-01-06T02:00:00Z"
 
 
-def md5(text: str) -> str:
-    return "md5:" + hashlib.md5(text.encode()).hexdigest()
 
 
-def lineage(repo: GitRepo, *args: str) -> str:
-    res = runner.invoke(app, [*args, "-C", str(repo.path)])
-    assert res.exit_code == 0, res.output
-    return res.stdout
 
 
 def audit(repo: GitRepo, *rules: str) -> tuple[int, list[dict[str, Any]]]:
@@ -45,29 +38,8 @@ def audit(repo: GitRepo, *rules: str) -> tuple[int, list[dict[str, Any]]]:
     return res.exit_code, json.loads(res.stdout)["findings"]
 
 
-def artifact_repo(repo: GitRepo) -> str:
-    """The model file committed with DVC and the run recorded; returns the commit."""
-    repo.dvc("init", "-q")
-    repo.write("models/churn.bin", GOOD)
-    repo.dvc("add", "-q", "models/churn.bin")
-    repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: models/churn.bin\n    type: model\n")
-    repo.tick = 9
-    sha = repo.commit("train churn v1.0.0")  # 2026-01-01T10:00Z
-    api.init(repo.path)
-    lineage(repo, "record", "run", "--run-id", "good", "--name", "train", "--status",
-            "FINISHED", "--model", "churn@v1.0.0=models/churn.bin", "--start",
-            "2026-01-01T11:00:00Z", "--end", "2026-01-01T12:00:00Z")
-    lineage(repo, "record", "assessment", "--group", "churn", "--tier", "limited",
-            "--assessed-at", "2026-01-01", "--assessor", "carol@example.com")
-    return sha
 
 
-def swap(repo: GitRepo) -> str:
-    """Other bytes under the same path, committed 2026-01-06T00:00Z."""
-    repo.write("models/churn.bin", EVIL)
-    repo.dvc("add", "-q", "models/churn.bin")
-    repo.tick = 119
-    return repo.commit("swap the weights")
 
 
 @pytest.fixture
