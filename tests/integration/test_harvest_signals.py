@@ -28,6 +28,13 @@ from connectors.harvesters import dvc
 ROOT = Path(__file__).resolve().parents[2]
 COMMITS = 3000  # ≈ 2,900 distinct DVC blobs: the replay worker and its parse worker run
 
+def _ctrl_c_reaches_it() -> None:
+    """Run in the child before exec: a job a non-interactive shell starts in the background
+    (``… &``, as some CI runners do) inherits Ctrl-C ignored, and Python then installs no
+    KeyboardInterrupt handler; the child takes SIGINT as a terminal's foreground job does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists()
                                  or "fork" not in __import__("multiprocessing")
                                  .get_all_start_methods(),
@@ -111,7 +118,8 @@ def _start(repo: Path, store: Path, started: list[subprocess.Popen[str]]
     with open(store.parent / "stdout", "w") as out, open(store.parent / "stderr", "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "lineage", "harvest", "--repo",
                                  str(repo)], cwd=ROOT, env=_env(store), stdout=out, stderr=err,
-                                text=True, start_new_session=True)
+                                text=True, start_new_session=True,
+                                preexec_fn=_ctrl_c_reaches_it)
     started.append(proc)
     return proc
 

@@ -32,6 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BATCH = 10
 pytestmark = pytest.mark.serial  # times a signal against a push held by the stand-in
 
+def _ctrl_c_reaches_it() -> None:
+    """Run in the child before exec: a job a non-interactive shell starts in the background
+    (``… &``, as some CI runners do) inherits Ctrl-C ignored, and Python then installs no
+    KeyboardInterrupt handler; the child takes SIGINT as a terminal's foreground job does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 
 @pytest.fixture
 def repo(git_repo: Any) -> Path:
@@ -108,7 +115,8 @@ def test_interrupted_push_says_what_was_sent_logs_it_and_resumes(
             "-o", "retries=0", "--json"]
     proc = subprocess.Popen([sys.executable, "-m", "lineage", *args, "-C", str(repo)],
                             cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     try:
         assert stall.reached.wait(60), proc.communicate(timeout=5)
         proc.send_signal(sig)
@@ -147,7 +155,8 @@ def test_interrupt_before_anything_was_sent_says_so(repo: Path) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "lineage", "push", "--to",
                                  "datahub-rest", "--server", url, "-C", str(repo)], cwd=ROOT,
                                 env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+                                text=True, start_new_session=True,
+                                preexec_fn=_ctrl_c_reaches_it)
         try:
             conn, _ = silent.accept()  # the push is connected and waiting
             proc.send_signal(signal.SIGTERM)
