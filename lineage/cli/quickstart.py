@@ -173,7 +173,8 @@ def next_steps(repo: Path, as_of: str, datahub_home: Path) -> list[tuple[str, st
          "omar@example.com --role product-owner --decided-at 2026-01-19T16:00:00Z "
          "--evidence ML-14 --write-file",
          "record the two approvals the prod deployment (2026-01-20) had, dated before it, then "
-         "audit again: an approval decided after a deployment does not count for it"),
+         "audit again: an approval decided after a deployment does not count for it, and one "
+         "recorded long after its date counts with a warning saying so"),
         ("lineage verify", "check the tamper-evident event log"),
         (f"HOME={quote(str(datahub_home))} datahub lite ls "
          "/data_platforms/dvc/instances/default/repositorys/churn-model",
