@@ -285,6 +285,9 @@ class AuditContext:
         # (the clock itself when it is the real time: a deployment dated after it is live)
         self.wall = wall or datetime.now(UTC)
         self._cache: dict[tuple[str, str], Any] = {}
+        # deployment → (its version, the approvals that count for it), as deployment-approved
+        # found them when it passed (read by the report's late-recorded warnings)
+        self.counted_approvals: dict[str, tuple[str, list[str]]] = {}
         self._classes()
         self._groups()
         self._supersessions()
@@ -1988,18 +1991,16 @@ def _late_approvals(ctx: AuditContext, checks: list[Check]) -> list[str]:
     if not passed:
         return []
     late: dict[str, list[str]] = {}
-    for v in ctx.versions(unharvested=True):
-        for d in ctx.deployments(v):
-            if d not in passed:
+    for d, (v, ok) in ctx.counted_approvals.items():
+        if d not in passed:  # a tier the rule does not check, or a subject seen before
+            continue
+        for ap in ok:
+            decided = parse_time(ctx.idx.a(ap).get("decided_at"))
+            written = ctx._first_written(ap)
+            if decided is None or written is None or written - decided <= APPROVAL_RECORDED_LATE:
                 continue
-            ok, _ = _rules._decide(ctx, _rules._approvals_for(ctx, v, d), d, v)
-            for ap in ok:
-                decided = parse_time(ctx.idx.a(ap).get("decided_at"))
-                written = ctx._first_written(ap)
-                if decided is None or written is None or written - decided <= APPROVAL_RECORDED_LATE:
-                    continue
-                env = ctx.idx.a(d).get("environment")
-                late.setdefault(ap, []).append(f"{short(ctx.named_version(d, v))} in {env}")
+            env = ctx.idx.a(d).get("environment")
+            late.setdefault(ap, []).append(f"{short(ctx.named_version(d, v))} in {env}")
     out = []
     for ap, gates in sorted(late.items()):
         a = ctx.idx.a(ap)

@@ -366,6 +366,7 @@ def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:
             approvals = _approvals_for(ctx, v, d)
             ok, why = _decide(ctx, approvals, d, v)
             if ok:
+                ctx.counted_approvals[d] = (v, ok)
                 yield ctx.passed(d, tier, **kw)
                 continue
             more, evidence, on_record = _not_counted(ctx, v, d, approvals)
