@@ -28,8 +28,10 @@ history instead, as a store that harvested each commit in turn would have
 the governance folder followed), the commit that first held the record recording it, later
 ones completing it, by the same rules; the record as the file holds it now saying otherwise
 about a recorded field fails the harvest the same way, naming the commit that recorded it and
-the one that changed it. A record a version of its file held and no record file holds now
-(removed, or edited without an ``id:``) is a warning: a store harvested before keeps it.
+the one that changed it. A record moved to another file in a way git does not follow as a
+rename is judged by the file that first recorded it (the record files deleted since are read
+too). A record a version of its file held and no record file holds now (removed, deleted with
+its file, or edited without an ``id:``) is a warning: a store harvested before keeps it.
 
 A document record pins the content of its file it was recorded with, never the file as it is
 now: the ``content_hash`` it gives; else the hash the store holds for it (computed when it was
@@ -435,13 +437,22 @@ class _RecordHistory:
         self._files: dict[str, dict[str, _Recorded]] = {}  # file → id → as recorded
         self._parsed: dict[Any, list[tuple[str, dict[str, Any]]] | None] = {}  # text → records
         self._chains: dict[str, list[tuple[str, str, str]]] | None = None  # the folder's log
+        self._deleted: set[tuple[str, str]] = set()  # (commit, file) of each file deletion
 
     def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
         """(sha, committer date as git prints it: ISO 8601 with its offset) of the first
         commit of HEAD's history whose version of the record file ``rel`` holds the record
         ``nid``; None when none does (not committed)."""
-        found = self._recorded(rel).get(nid)
+        found = self._first(rel, nid)[1]
         return (found.sha, found.when) if found is not None else None
+
+    def _first(self, rel: str, nid: str) -> tuple[str, _Recorded | None]:
+        """(file, as recorded) of the record ``nid`` of the file ``rel`` as the history first
+        recorded it: in ``rel``, or in a file it was in before, since deleted or left (moved
+        to ``rel`` in a way git does not follow as a rename); (rel, None) when none did."""
+        self._recorded(rel)
+        return min(((r, got[nid]) for r, got in self._files.items() if nid in got),
+                   key=lambda hit: (hit[1].first, hit[0] != rel), default=(rel, None))
 
     def content(self, record: Any) -> dict[str, Any]:
         """What a record says, as versions of it are compared: its canonical content, model
@@ -454,7 +465,8 @@ class _RecordHistory:
         it now) says otherwise than the history of ``rel`` recorded of it — a record edited in
         place, in a commit or in the work tree —, judged by the store's rules
         (:func:`_clash_of`); None when it may be harvested (new, the same, completed)."""
-        found = self._recorded(rel).get(nid)
+        own = self._recorded(rel).get(nid)
+        home, found = self._first(rel, nid)
         if found is None:
             return None
         clash = _clash_of(found.said, self.content(record))
@@ -463,14 +475,16 @@ class _RecordHistory:
         fields = list(clash)
         by = found.by.get(fields[0].split(".", 1)[0], found.sha)
         said = ", ".join(f"{k} {_shown(v)}" for k, v in clash.items())
-        if found.changed is not None and found.in_head:
-            changer = f"commit {self._described(found.changed)}"
+        where = "" if home == rel else f", in {found.path}"
+        if own is not None and own is not found and _clash_of(found.said, own.said):
+            how = f"commit {self._described(own.sha)} moved it to {rel} and changed it"
+        elif own is not None and own.changed is not None and own.in_head:
+            how = f"commit {self._described(own.changed)} changed it in place"
         else:
-            changer = "the work tree's file (not committed)"
+            how = "the work tree's file (not committed) changed it in place"
         when = utc_iso(datetime.fromisoformat(found.dates[by]))
-        message = (f"record {nid} is already recorded with {said} (commit {by[:12]}, {when}); "
-                   f"{changer} changed it in place: this record says otherwise about "
-                   f"{', '.join(fields)}")
+        message = (f"record {nid} is already recorded with {said} (commit {by[:12]}, {when}"
+                   f"{where}); {how}: this record says otherwise about {', '.join(fields)}")
         restore = f"restore the record as commit {by[:12]} recorded it, in a new commit"
         ref = getattr(record, "id", None) or nid
         if isinstance(record, RunRecord):
@@ -499,8 +513,31 @@ class _RecordHistory:
 
     def _recorded(self, rel: str) -> dict[str, _Recorded]:
         if rel not in self._files:
-            self._read([rel, *sorted(self.wanted - self._files.keys() - {rel})])
+            first = not self._files
+            rels = [rel, *sorted(self.wanted - self._files.keys() - {rel})]
+            if first:  # the record files deleted since: their records may live on elsewhere
+                rels += sorted(set(self._gone()) - set(rels))
+            self._read(rels)
         return self._files[rel]
+
+    def _gone(self) -> list[str]:
+        """The record files of the folder's history that HEAD does not hold (deleted)."""
+        chains = self._folder_chains()
+        if chains is None:
+            return []
+        return [file for file, versions in chains.items()
+                if (versions[0][0], file) in self._deleted and _a_record_file(file)]
+
+    def _folder_chains(self) -> dict[str, list[tuple[str, str, str]]] | None:
+        """Every file's versions (:func:`_file_chains`, newest first) from one log of the
+        record folder; None without a folder."""
+        if self.folder is None:
+            return None
+        if self._chains is None:
+            self._chains = _file_chains(_git(
+                self.root, "log", "-z", "-M", "--format=%x01%H%x02%cI", "--name-status",
+                "HEAD", "--", self.folder) or "", self._deleted)
+        return self._chains
 
     def _read(self, rels: list[str]) -> None:
         """The history of the record files ``rels``: their versions' blobs read in a few
@@ -523,11 +560,7 @@ class _RecordHistory:
         folder, read once for all its files, or from the file's own (``--follow``)."""
         folder = self.folder
         if folder is not None and (folder == "." or rel.startswith(folder + "/")):
-            if self._chains is None:
-                self._chains = _file_chains(_git(
-                    self.root, "log", "-z", "-M", "--format=%x01%H%x02%cI", "--name-status",
-                    "HEAD", "--", folder) or "")
-            return self._chains.get(rel, [])[::-1]
+            return (self._folder_chains() or {}).get(rel, [])[::-1]
         log = _git(self.root, "log", "--follow", "-z", "-M", "--format=%x01%H%x02%cI",
                    "--name-status", "HEAD", "--", rel)
         return _file_chains(log or "").get(rel, [])[::-1]
@@ -542,7 +575,10 @@ class _RecordHistory:
         dates = {sha: when for sha, when, _ in versions}
         held: set[str] = set()  # the ids the latest valid version holds
         last: dict[str, int] = {}  # id → the latest version holding it
-        for i, ((sha, when, _), data) in enumerate(zip(versions, blobs, strict=True)):
+        for i, ((sha, when, path), data) in enumerate(zip(versions, blobs, strict=True)):
+            if (sha, rel) in self._deleted:  # the file deleted: it holds nothing
+                held = set()
+                continue
             recs = self._records_of(data, rel) if data is not None else None
             if recs is None:
                 continue
@@ -552,7 +588,7 @@ class _RecordHistory:
                 last[nid] = i
                 rec = found.get(nid)
                 if rec is None:
-                    found[nid] = _Recorded(sha, when, said, {}, dates, said)
+                    found[nid] = _Recorded(sha, when, said, {}, dates, said, path=path)
                 else:
                     rec.add(sha, said)
         for nid, rec in found.items():
@@ -574,8 +610,9 @@ class _RecordHistory:
         that neither it nor the store holds."""
         assert rec.dropped is not None
         when = utc_iso(datetime.fromisoformat(rec.when))
+        how = ", which deleted the file," if (rec.dropped, rel) in self._deleted else ""
         return (f"record {nid}, recorded in {rel} by commit {rec.sha[:12]} ({when}), was "
-                f"removed from it by commit {self._described(rec.dropped)} and is in no "
+                f"removed from it by commit {self._described(rec.dropped)}{how} and is in no "
                 "record file now: a store that harvested it before holds it, this one does "
                 "not (records are immutable: put it back in a new commit, and record a "
                 "correction with `supersedes` to withdraw or change it)")
@@ -615,11 +652,12 @@ class _RecordHistory:
 _BATCH = 2000
 
 
-def _file_chains(log: str) -> dict[str, list[tuple[str, str, str]]]:
+def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None
+                 ) -> dict[str, list[tuple[str, str, str]]]:
     """File (its path in the last commit of ``log``) → (sha, committer date, its path then)
     of each commit of ``log`` that changed it, newest first, renames followed as ``git log
     --follow`` follows them: ``log`` is ``git log -z -M --name-status`` with the format
-    ``%x01%H%x02%cI``."""
+    ``%x01%H%x02%cI``. ``deleted`` collects (sha, file) of each commit deleting a file."""
     chains: dict[str, list[tuple[str, str, str]]] = {}
     named: dict[str, str | None] = {}  # a path in older commits → the file (None: another)
     tokens = log.split("\0")
@@ -639,6 +677,8 @@ def _file_chains(log: str) -> dict[str, list[tuple[str, str, str]]]:
         file = named.get(path, path)
         if file is not None and path:
             chains.setdefault(file, []).append((sha, when, path))
+            if token[0] == "D" and deleted is not None:
+                deleted.add((sha, file))
         if token[0] == "R" and len(paths) == 2:  # older commits know it by its old name
             named[path] = None
             named[paths[0]] = file
@@ -662,6 +702,12 @@ class _Recorded:
     changed: str | None = None  # the commit since which that content says otherwise
     in_head: bool = True  # HEAD's version of the file holds it
     dropped: str | None = None  # else the commit that removed it
+    path: str = ""  # the file's path in the commit that first held it
+
+    @property
+    def first(self) -> datetime:
+        """When the commit that first held it was committed."""
+        return datetime.fromisoformat(self.when)
 
     def add(self, sha: str, said: dict[str, Any]) -> None:
         """A later version's content of the record (commit ``sha``)."""
@@ -687,6 +733,13 @@ def _clash_of(was: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
     if now.get("kind") == "run":
         return run_clash_of(was, now, earlier_ok=True)
     return recorded_clash_of(was, now)
+
+
+def _a_record_file(rel: str) -> bool:
+    """Whether the harvest reads ``rel`` as a record file, by its name (as
+    :func:`lineage.records.record_files` finds them)."""
+    parts = rel.split("/")
+    return rel.endswith((".yaml", ".yml", ".json")) and not any(p.startswith(".") for p in parts)
 
 
 def _shown(v: Any) -> str:

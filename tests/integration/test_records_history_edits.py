@@ -388,3 +388,119 @@ def test_a_record_file_with_a_non_ascii_name_is_judged_and_dated_by_its_history(
     assert res.exit_code == 2, res.output
     assert f"error: {rel}:7 (decision): record approval:churn-prod-risk is already recorded " \
            "with decision 'approved'" in res.stderr, res.stderr
+
+
+# -- records that left their file: deleted with it, or moved to another file ------------------
+MAX = """- kind: approval
+  id: churn-prod-max
+  model: churn@v1.0.0
+  environment: prod
+  approver: max@example.com
+  decision: rejected
+  decided_at: 2026-01-01T02:00:00Z
+  evidence: https://tracker.example.com/ML-9
+"""
+
+
+def test_a_record_file_deleted_whole_is_said_by_a_fresh_clone(origin: tuple[GitRepo, str],
+                                                                tmp_path: Path) -> None:
+    """Deleting the file of a rejection would drop it from every fresh clone's graph unseen:
+    the harvest says which record left with the file, and by which commit. A store that
+    harvested the rejection before keeps it, and says nothing."""
+    repo, _ = origin
+    rel = "governance/rejections.yaml"
+    repo.write(rel, MAX)
+    rejected = repo.commit("max rejects churn v1.0.0 for prod")
+    for args in (["init"], ["harvest"]):  # a store that saw the rejection
+        kept = lineage(repo.path, *args)
+        assert kept.exit_code == 0, kept.output
+    repo.git("rm", "-q", rel)
+    deleted = commit_as(repo.path, "eve", "clean up", "2026-01-02T09:00:00Z")
+
+    res = lineage(fresh_clone(repo.path, tmp_path / "ci"), "harvest", "--only", "records")
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert (f"record approval:churn-prod-max, recorded in {rel} by commit {rejected[:12]} "
+            f"(2026-01-01T02:00:00Z), was removed from it by commit {deleted[:12]} "
+            "(2026-01-02T09:00:00Z, Eve: clean up), which deleted the file, and is in no "
+            "record file now") in said, said
+    # the records still in files are harvested as ever, and said nothing of
+    assert said.count("was removed from it") == 1, said
+    assert node(tmp_path / "ci", "approval:churn-prod-risk")["decision"] == "approved"
+
+    res = lineage(repo.path, "harvest")
+    assert res.exit_code == 0, res.output
+    assert "was removed from it" not in res.output, res.output
+    assert node(repo.path, "approval:churn-prod-max")["decision"] == "rejected"
+
+
+def test_a_record_file_deleted_then_written_again_with_the_record_says_nothing(
+        origin: tuple[GitRepo, str], tmp_path: Path) -> None:
+    repo, recorded = origin
+    repo.git("rm", "-q", APPROVALS)
+    repo.commit("oops")
+    repo.write(APPROVALS, RITA + ADA)
+    repo.commit("put the approvals back")
+    ci = fresh_clone(repo.path, tmp_path / "ci")
+    res = lineage(ci, "harvest", "--only", "records")
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.output, res.output
+    assert node(ci, "approval:churn-prod-lead")["committed_in"] == recorded
+
+
+def test_a_record_moved_to_another_file_and_edited_there_is_refused(
+        origin: tuple[GitRepo, str], tmp_path: Path) -> None:
+    """Moved to a new file (no rename git follows: the old file stays, with the other
+    record), a record is still the record its first file's history recorded."""
+    repo, recorded = origin
+    approvals = repo.path / APPROVALS
+    approvals.write_text(ADA)
+    rel = "governance/risk/prod.yaml"
+    repo.write(rel, RITA.replace("decided_at: 2026-01-01T00:45:00Z",
+                                 "decided_at: 2026-01-03T00:45:00Z"))
+    moved = commit_as(repo.path, "eve", "one file for risk sign-offs", "2026-01-05T10:00:00Z")
+    ci = fresh_clone(repo.path, tmp_path / "ci")
+    before = state(ci)
+    res = lineage(ci, "harvest", "--only", "records")
+    assert res.exit_code == 2, res.output
+    first, hint = res.stderr.splitlines()[:2]
+    assert first == (
+        f"error: {rel}:8 (decided_at): record approval:churn-prod-risk is already recorded "
+        f"with decided_at '2026-01-01T00:45:00Z' (commit {recorded[:12]}, "
+        f"2026-01-01T01:00:00Z, in {APPROVALS}); commit {moved[:12]} (2026-01-05T10:00:00Z, "
+        f"Eve: one file for risk sign-offs) moved it to {rel} and changed it: this record "
+        "says otherwise about decided_at"), first
+    assert f"restore the record as commit {recorded[:12]} recorded it" in hint, hint
+    assert state(ci) == before
+    res = lineage(ci, "record", "validate", "--json")
+    assert res.exit_code == 1, res.output
+    assert [(e["file"], e["line"], e["field"]) for e in json.loads(res.stdout)["errors"]] == [
+        (rel, 8, "decided_at")]
+
+    # moved as it was recorded: accepted, dated by the commit that first held it
+    (repo.path / rel).write_text(RITA)
+    repo.commit("as rita recorded it")
+    ci = fresh_clone(repo.path, tmp_path / "ci2")
+    res = lineage(ci, "harvest", "--only", "records")
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.output, res.output
+    assert node(ci, "approval:churn-prod-risk")["committed_in"] == recorded
+
+
+def test_a_record_moved_out_of_a_deleted_file_and_edited_is_refused(
+        origin: tuple[GitRepo, str], tmp_path: Path) -> None:
+    repo, recorded = origin
+    repo.git("rm", "-q", APPROVALS)
+    repo.write("governance/approvals/lead.yaml", "# the lead's sign-offs\n" + ADA.replace(
+        "approver: ada@example.com", "approver: max@example.com") + MAX.replace(
+        "churn-prod-max", "churn-staging-max").replace("prod", "staging"))
+    repo.write("governance/approvals/risk.yaml", "# the risk officer's\n" + RITA)
+    moved = repo.commit("one file per role")
+    ci = fresh_clone(repo.path, tmp_path / "ci")
+    res = lineage(ci, "harvest", "--only", "records")
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(
+        "error: governance/approvals/lead.yaml:6 (approver): record approval:churn-prod-lead "
+        f"is already recorded with approver 'ada@example.com' (commit {recorded[:12]}, "
+        f"2026-01-01T01:00:00Z, in {APPROVALS}); commit {moved[:12]} "), res.stderr
+    assert "moved it to governance/approvals/lead.yaml and changed it" in res.stderr
