@@ -145,15 +145,13 @@ def _pipeline_outputs(root: Path) -> set[str]:
     resolved. Both are read from ``HEAD``, not from the work tree: a ``dvc.yaml`` not
     committed, or ``dvc.lock`` (whose changes are not counted as code changes), naming the
     training script as an output must not hide its change."""
-    import yaml
-
     listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD") or ""
     pipelines = [p for p in listed.split("\0") if p.rsplit("/", 1)[-1] == "dvc.yaml"]
     paths: set[str] = set()
     for rel in pipelines:
         base = PurePosixPath(rel).parent
         for name in ("dvc.yaml", "dvc.lock"):
-            doc = _yaml_of(_git(root, "show", f"HEAD:{(base / name).as_posix()}"), yaml)
+            doc = _yaml_of(_git(root, "show", f"HEAD:{(base / name).as_posix()}"))
             for stage in (doc.get("stages") or {}).values():
                 if not isinstance(stage, dict):
                     continue
@@ -168,7 +166,9 @@ def _pipeline_outputs(root: Path) -> set[str]:
     return paths
 
 
-def _yaml_of(text: str | None, yaml: Any) -> dict[str, Any]:
+def _yaml_of(text: str | None) -> dict[str, Any]:
+    import yaml
+
     try:
         doc = yaml.safe_load(text) if text else None
     except yaml.YAMLError:

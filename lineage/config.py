@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,9 @@ from pydantic import (
 
 from lineage import ids
 from lineage.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 CONFIG_FILE = "lineage.yaml"
 DEFAULT_STORE = ".lineage"
@@ -135,7 +138,7 @@ class Config(_Section):
     datahub: DataHubConfig = Field(default_factory=DataHubConfig)
     atlas: AtlasConfig = Field(default_factory=AtlasConfig)
     policy: str | None = Field(None, description="audit policy file")
-    _yaml: Any = PrivateAttr(None)  # the composed lineage.yaml, for the line of a key
+    _yaml: yaml.Node | None = PrivateAttr(None)  # the composed lineage.yaml, for a key's line
 
     @field_validator("model_aliases")
     @classmethod
@@ -165,7 +168,7 @@ class Config(_Section):
 def load_config(repo_root: Path) -> Config:
     data: dict[str, Any] = {}
     path = repo_root / CONFIG_FILE
-    root: Any = None  # the composed document, for the line of a field in an error
+    root: yaml.Node | None = None  # the composed document, for the line of a field in an error
     if path.exists() or path.is_symlink():  # a dangling link is no missing file: say so
         import yaml
 
@@ -238,7 +241,8 @@ def load_config(repo_root: Path) -> Config:
 _Problem = tuple[int, str, str | None, bool]
 
 
-def _field_problems(path: Path, root: Any, exc: ValidationError) -> list[_Problem]:
+def _field_problems(path: Path, root: yaml.Node | None, exc: ValidationError
+                    ) -> list[_Problem]:
     """What pydantic found wrong in lineage.yaml, each with its line and did-you-mean."""
     from lineage.spelling import meant_by
 
@@ -300,7 +304,7 @@ def secret_warnings(cfg: Config, repo_root: Path) -> list[str]:
             f"and remove it from {CONFIG_FILE}" for section, key, env, line in found]
 
 
-def _set_at(root: Any, section: str, key: str) -> int | None:
+def _set_at(root: yaml.Node | None, section: str, key: str) -> int | None:
     """The line where lineage.yaml sets ``section.key`` to a value (not null, not empty)."""
     import yaml
 
@@ -308,7 +312,8 @@ def _set_at(root: Any, section: str, key: str) -> int | None:
     for name in (section, key):
         if not isinstance(node, yaml.MappingNode):
             return None
-        hit = next(((k, v) for k, v in node.value if k.value == name), None)
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        hit = next(((k, v) for k, v in pairs if k.value == name), None)
         if hit is None:
             return None
         line, node = hit[0].start_mark.line + 1, hit[1]
@@ -335,7 +340,7 @@ def _check_store(cfg: Config, repo_root: Path, path: Path, *, from_env: bool) ->
                       hint=f"name a folder of its own (the default is {DEFAULT_STORE})")
 
 
-def _harvester_problems(names: Any, root: Any, path: Path) -> list[_Problem]:
+def _harvester_problems(names: Any, root: yaml.Node | None, path: Path) -> list[_Problem]:
     """``harvesters:`` names at least one harvester (leave the key out for every one), and each
     name is a harvester (one whose extra is not installed is skipped at harvest time, with its
     install hint; a misspelt one would be skipped for good). Read from the file's own value,

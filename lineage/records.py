@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -80,6 +80,8 @@ from lineage.serialize import dumps, utc_iso
 from lineage.yamlpos import KeyGivenTwice, given_twice, json_loads_unique, key_given_twice
 
 if TYPE_CHECKING:
+    import yaml
+
     from lineage.store import Store
 
 # a path as the public API takes it: ``str`` or any ``os.PathLike`` (``pathlib.Path``)
@@ -893,14 +895,15 @@ def _field_path(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int, bool]:
+def _locate(node: yaml.Node, loc: tuple[Any, ...]) -> tuple[int, bool]:
     """Line (1-based) of the YAML node at ``loc``; (line of deepest ancestor, False) if absent."""
     import yaml
 
     line = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
+            pairs: list[tuple[yaml.Node, yaml.Node]] = node.value  # (the stubs: Any)
+            for k, v in pairs:
                 if getattr(k, "value", None) == str(part):
                     # an unknown key: point at the key itself
                     node = v
@@ -909,9 +912,10 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int, bool]:
             else:
                 return line, False
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
+            items: list[yaml.Node] = node.value  # (the stubs: Any)
+            if part >= len(items):
                 return line, False
-            node = node.value[part]
+            node = items[part]
             line = node.start_mark.line + 1
         else:
             return line, False
@@ -1036,7 +1040,8 @@ def _looks_like_policy(data: dict[str, Any]) -> bool:
                 "risk_assessment", "retraining"})
 
 
-def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 1) -> _Record:
+def validate_data(data: Any, *, file: str, node: yaml.Node | None = None,
+                  line: int | None = 1) -> _Record:
     """Validate one record's data; raise InputError naming file, line and field."""
     if not isinstance(data, dict):
         raise InputError(f"a record must be a mapping with a `kind:` key, found "
@@ -1061,7 +1066,7 @@ def validate_data(data: Any, *, file: str, node: Any = None, line: int | None = 
         raise InputError.of(_problems(exc, model, file, node, line)) from None
 
 
-def _problems(exc: ValidationError, model: type[BaseModel], file: str, node: Any,
+def _problems(exc: ValidationError, model: type[BaseModel], file: str, node: yaml.Node | None,
               line: int | None) -> list[InputError]:
     """Every problem of one record, each naming its line and field, in the order of the
     record (a misspelt key before the rest). A required field reported missing because its key
@@ -1088,20 +1093,23 @@ def _close_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
 
 
 @cache
-def _loader_class() -> Any:
+def _loader_class() -> type[yaml.CSafeLoader] | type[yaml.SafeLoader]:
     """The safe YAML loader, except that an impossible unquoted date (``2026-02-30``) is read
     as the text it is, so that validation names its file, line and field."""
     import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def timestamp(loader: Any, node: Any) -> Any:
+    def timestamp(loader: yaml.CSafeLoader | yaml.SafeLoader, node: yaml.ScalarNode
+                  ) -> date | str:
         try:
             return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
         except (ValueError, OverflowError):
             return loader.construct_scalar(node)
 
-    loader: Any = type("RecordLoader", (base,), {})
+    # a subclass of the base PyYAML has (libyaml's, else the pure-Python one), made by type()
+    loader = cast("type[yaml.CSafeLoader] | type[yaml.SafeLoader]",
+                  type("RecordLoader", (base,), {}))
     loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
     return loader
 
@@ -1111,7 +1119,7 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
     import yaml
 
     loader_cls = _loader_class()
-    docs: list[tuple[Any, Any]] = []
+    docs: list[tuple[yaml.Node | None, Any]] = []  # (the composed document, its value)
     try:
         loader = loader_cls(text)
         try:
@@ -1159,7 +1167,7 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
     return out
 
 
-def _check_keys_once(node: Any, file: str) -> None:
+def _check_keys_once(node: yaml.Node | None, file: str) -> None:
     """A key given twice in a record of the document ``node`` is an error: YAML keeps the last
     value silently, and an approval saying ``approver: alice`` then ``approver: bob`` must not
     read as bob."""
@@ -1177,13 +1185,14 @@ def _twice(file: str, loc: tuple[Any, ...], first: int, line: int) -> InputError
                       hint="keep one of them (a reader would otherwise see only the last)")
 
 
-def _field_lines(node: Any) -> dict[str, int]:
+def _field_lines(node: yaml.Node | None) -> dict[str, int]:
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
         return {}
     lines: dict[str, int] = {}
-    for k, v in node.value:
+    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value  # (the stubs: Any)
+    for k, v in pairs:
         if isinstance(k, yaml.ScalarNode):
             lines[str(k.value)] = k.start_mark.line + 1
             if k.value == "properties" and isinstance(v, yaml.MappingNode):

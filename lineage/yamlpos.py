@@ -11,10 +11,16 @@ bob without a word. :func:`key_given_twice` finds it in a composed YAML document
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML's stubs type a node's ``value`` as Any (by the node's kind: a str, a list of nodes, a
+# list of (key, value) pairs): the functions below say which they read
 
 
-def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Line (1-based) of the YAML node at ``loc`` in the composed document ``root`` (the
     deepest part of ``loc`` that exists: for a key that is not there, its parent's line)."""
     import yaml
@@ -23,8 +29,9 @@ def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for k, v in node.value:
+            nxt: yaml.Node | None = None
+            pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+            for k, v in pairs:
                 if k.value == str(part):
                     nxt, line = v, k.start_mark.line + 1
                     break
@@ -32,17 +39,19 @@ def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
                 return line
             node = nxt
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
+            items: list[yaml.Node] = node.value
+            if part >= len(items):
                 return line
-            node = node.value[part]
+            node = items[part]
             line = node.start_mark.line + 1
         else:
             return line
     return line
 
 
-def bad_scalar(node: Any, loc: tuple[Any, ...] = (), loader: Any = None
-               ) -> tuple[tuple[Any, ...], Any, str] | None:
+def bad_scalar(node: yaml.Node | None, loc: tuple[Any, ...] = (),
+               loader: yaml.SafeLoader | None = None
+               ) -> tuple[tuple[Any, ...], yaml.ScalarNode, str] | None:
     """The first scalar PyYAML resolves to a value it then cannot build (an unquoted
     ``2026-02-30`` is a date that does not exist; ``!!int x``): (its location, the node, why).
     ``yaml.safe_load`` would raise a bare ValueError without a line for it."""
@@ -50,12 +59,14 @@ def bad_scalar(node: Any, loc: tuple[Any, ...] = (), loader: Any = None
 
     loader = loader or yaml.SafeLoader("")
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for k, v in pairs:
             hit = bad_scalar(k, loc, loader) or bad_scalar(v, (*loc, k.value), loader)
             if hit is not None:
                 return hit
     elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
+        items: list[yaml.Node] = node.value
+        for i, v in enumerate(items):
             hit = bad_scalar(v, (*loc, i), loader)
             if hit is not None:
                 return hit
@@ -71,7 +82,7 @@ def bad_scalar(node: Any, loc: tuple[Any, ...] = (), loader: Any = None
     return None
 
 
-def keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
+def keys_given_twice(node: yaml.Node | None, loc: tuple[Any, ...] = ()
                      ) -> Iterator[tuple[tuple[Any, ...], int, int]]:
     """Every key a mapping of the composed document ``node`` holds twice, in document order:
     (its location, line of the first, line of the second). The same key in two mappings (two
@@ -81,7 +92,8 @@ def keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
 
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
-        for k, v in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for k, v in pairs:
             if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                 line = k.start_mark.line + 1
                 if k.value in seen:
@@ -90,11 +102,12 @@ def keys_given_twice(node: Any, loc: tuple[Any, ...] = ()
                     seen[k.value] = line
             yield from keys_given_twice(v, (*loc, getattr(k, "value", "")))
     elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
+        items: list[yaml.Node] = node.value
+        for i, v in enumerate(items):
             yield from keys_given_twice(v, (*loc, i))
 
 
-def key_given_twice(node: Any, loc: tuple[Any, ...] = ()
+def key_given_twice(node: yaml.Node | None, loc: tuple[Any, ...] = ()
                     ) -> tuple[tuple[Any, ...], int, int] | None:
     """The first key :func:`keys_given_twice` finds, or None."""
     return next(keys_given_twice(node, loc), None)

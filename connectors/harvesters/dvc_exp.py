@@ -106,8 +106,9 @@ NAME = "dvc-exp"
 # hashes), as the DVC harvester now links it (the edge from <path>@unversioned is withdrawn)
 READER_VERSION = "12"
 _SKIPPED_EXP = "; file skipped for this experiment"  # added to a file's error when told
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:
-    _Loader: Any = yaml.CSafeLoader
+    _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 

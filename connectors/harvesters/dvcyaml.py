@@ -26,7 +26,28 @@ directives, tabs, non-printable characters, and any indentation YAML would rejec
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
+if TYPE_CHECKING:
+    import yaml
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    # a safe loader class: libyaml's when PyYAML has it, else PyYAML's pure-Python one
+    _SafeLoader: TypeAlias = type[yaml.CSafeLoader] | type[yaml.SafeLoader]
+
+    class _PurePython(Reader, Scanner, Parser):
+        """PyYAML's pure-Python reader, scanner and parser: what :class:`_RuamelTabs` is mixed
+        into (at run time a bare mixin: PyYAML is imported only when needed). The methods
+        below are those the stubs leave untyped."""
+
+        def scan_line_break(self) -> str: ...
+        def get_token(self) -> yaml.Token | None: ...
+        def get_event(self) -> yaml.Event | None: ...
+else:
+    _PurePython = object
 
 __all__ = ["REFUSED", "DvcYamlError", "clear_memo", "load", "scan"]
 
@@ -528,26 +549,22 @@ def _merged(v: Any) -> Any:
     return out
 
 
-_STRICT: dict[bool, Any] = {}
+_STRICT: dict[bool, _SafeLoader] = {}
 
 
-def _strict_loader(pure: bool = False) -> Any:
+def _strict_loader(pure: bool = False) -> _SafeLoader:
     """PyYAML's safe loader refusing a key given twice in one mapping, as DVC's ruamel.yaml
     and yaml-rs do (PyYAML keeps the last one: a lock file whose merge conflict was resolved
     badly would silently give one of two stage entries)."""
     if pure not in _STRICT:
         import yaml
 
-        if pure:  # with ruamel.yaml's rule for tabs (:func:`_ruamel_tabs`)
-            base: Any = type("SafeLoader", (_ruamel_tabs(), yaml.SafeLoader), {})
-        else:
-            base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-        # (a base chosen at run time, of an untyped library: mypy cannot check the subclass)
-        class Strict(base):  # type: ignore[misc]
-            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        class UniqueKeys(yaml.constructor.SafeConstructor):
+            def construct_mapping(self, node: yaml.MappingNode, deep: bool = False
+                                  ) -> dict[Hashable, Any]:
                 seen: set[tuple[str, str]] = set()
-                for key, _ in node.value:
+                pairs: list[tuple[yaml.Node, yaml.Node]] = node.value  # (the stubs: Any)
+                for key, _ in pairs:
                     if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
                         continue
                     if (key.tag, key.value) in seen:
@@ -557,7 +574,12 @@ def _strict_loader(pure: bool = False) -> Any:
                     seen.add((key.tag, key.value))
                 return super().construct_mapping(node, deep)
 
-        _STRICT[pure] = Strict
+        # pure: with ruamel.yaml's rule for tabs (:class:`_RuamelTabs`); else libyaml's loader
+        # when PyYAML has it. The bases are chosen at run time, so type() makes the class: a
+        # safe loader either way
+        bases = ((_RuamelTabs, yaml.SafeLoader) if pure else
+                 (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader,))
+        _STRICT[pure] = cast("_SafeLoader", type("Strict", (UniqueKeys, *bases), {}))
     return _STRICT[pure]
 
 
@@ -565,7 +587,7 @@ def _strict_loader(pure: bool = False) -> Any:
 _DOC_MARK = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.MULTILINE)
 
 
-def _yaml_error(exc: Any, note: str = "") -> DvcYamlError:
+def _yaml_error(exc: yaml.YAMLError, note: str = "") -> DvcYamlError:
     """A PyYAML error as :class:`DvcYamlError`: its problem, context and line."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
@@ -583,9 +605,9 @@ def _one_document(text: str) -> None:
     a file as one (ruamel.yaml: "expected a single document in the stream")."""
     import yaml
 
-    try:
+    try:  # (a parser's events carry their marks: the stubs allow None, for events made by hand)
         starts = [e.start_mark.line + 1 for e in yaml.parse(text, Loader=_base_loader())
-                  if isinstance(e, yaml.DocumentStartEvent)]
+                  if isinstance(e, yaml.DocumentStartEvent) and e.start_mark is not None]
     except yaml.YAMLError:
         return  # a YAML 1.1 parser's own objection: the YAML 1.2 reading stands
     if len(starts) > 1:
@@ -594,43 +616,37 @@ def _one_document(text: str) -> None:
                            "document only", starts[1])
 
 
-_TABS: dict[str, Any] = {}
-
-
-def _ruamel_tabs() -> Any:
+class _RuamelTabs(_PurePython):
     """A mixin for PyYAML's pure-Python scanner: tabs are white space in flow context, as
     ruamel.yaml (DVC's parser) takes them, and nowhere else, as both take them."""
-    if "mixin" not in _TABS:
-        class RuamelTabs:
-            def scan_to_next_token(self: Any) -> None:
-                if self.index == 0 and self.peek() == "\ufeff":
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\ufeff":
+            self.forward()
+        white = " \t" if self.flow_level else " "
+        while True:
+            while self.peek() in white:
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
                     self.forward()
-                white = " \t" if self.flow_level else " "
-                while True:
-                    while self.peek() in white:
-                        self.forward()
-                    if self.peek() == "#":
-                        while self.peek() not in "\0\r\n\x85\u2028\u2029":
-                            self.forward()
-                    if self.scan_line_break():
-                        if not self.flow_level:
-                            self.allow_simple_key = True
-                    else:
-                        return
-
-        _TABS["mixin"] = RuamelTabs
-    return _TABS["mixin"]
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                return
 
 
-def _tab_parser() -> Any:
+_TABS: dict[str, type[_RuamelTabs]] = {}
+
+
+def _tab_parser() -> type[_RuamelTabs]:
     """PyYAML's pure-Python reader, scanner and parser, with ruamel.yaml's rule for tabs."""
     if "parser" not in _TABS:
         import yaml
 
-        reader, scanner, parser = yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
-
-        # (bases of an untyped library, one made at run time: mypy cannot check the subclass)
-        class TabParser(_ruamel_tabs(), reader, scanner, parser):  # type: ignore[misc, valid-type]
+        class TabParser(_RuamelTabs, yaml.reader.Reader, yaml.scanner.Scanner,
+                        yaml.parser.Parser):
             def __init__(self, stream: str) -> None:
                 yaml.reader.Reader.__init__(self, stream)
                 yaml.scanner.Scanner.__init__(self)
@@ -640,7 +656,7 @@ def _tab_parser() -> Any:
     return _TABS["parser"]
 
 
-def _parse_events(text: str, tokens: bool = False) -> Any:
+def _parse_events(text: str, tokens: bool = False) -> yaml.YAMLError | None:
     """None when :func:`_tab_parser` reads ``text`` through (its tokens only, or its events),
     else its error."""
     import yaml
@@ -713,10 +729,10 @@ def _block_scalar_at_eof(text: str, value: Any) -> Any:
     return value
 
 
-def _base_loader() -> Any:
+def _base_loader() -> type[yaml.CBaseLoader] | type[yaml.BaseLoader]:
     import yaml
 
-    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    return yaml.CBaseLoader if yaml.__with_libyaml__ else yaml.BaseLoader
 
 
 def _full_parse(data: str | bytes) -> tuple[Any, str]:

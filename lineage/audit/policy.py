@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,9 @@ from pydantic import (
 from lineage.errors import ConfigError
 from lineage.spelling import meant_by, one_slip
 from lineage.yamlpos import bad_scalar, given_twice, keys_given_twice, line_of
+
+if TYPE_CHECKING:
+    import yaml
 
 POLICY_FILE = "lineage-policy.yaml"
 
@@ -502,7 +505,8 @@ def parse_policy(text: str, source: str) -> Policy:
 _SEE = "see docs/audit.md#policy and schemas/policy.schema.json"
 
 
-def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, str, str | None]]:
+def _problems(exc: ValidationError, root: yaml.Node | None, source: str
+              ) -> list[tuple[int, str, str | None]]:
     """Every field in error, one each: (line, ``source:line: field …: why``, fix) (all the
     required fields a waiver lacks, not just the first)."""
     by_loc: dict[tuple[Any, ...], list[Any]] = {}
@@ -531,7 +535,7 @@ def _problems(exc: ValidationError, root: Any, source: str) -> list[tuple[int, s
 
 
 
-def _unknown_rules(data: dict[str, Any], root: Any, source: str
+def _unknown_rules(data: dict[str, Any], root: yaml.Node | None, source: str
                    ) -> list[tuple[int, str, str | None]]:
     from lineage.audit.registry import RULES
 
