@@ -169,8 +169,10 @@ def _pipeline_outputs(root: Path) -> set[str]:
 def _yaml_of(text: str | None) -> dict[str, Any]:
     import yaml
 
-    try:
-        doc = yaml.safe_load(text) if text else None
+    from lineage.hashing import dvc_yaml_loader
+
+    try:  # dates read as the strings they are, as DVC reads them (2026-02-30 is no error)
+        doc = yaml.load(text, Loader=dvc_yaml_loader()) if text else None
     except yaml.YAMLError:
         return {}
     return doc if isinstance(doc, dict) else {}

@@ -20,6 +20,7 @@ node ids (:func:`lineage.ids.data_id`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
 
 _CHUNK = 1 << 20
 
@@ -215,7 +219,7 @@ def _load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise _Unreadable(None, f"cannot be read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.load(text, Loader=dvc_yaml_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -226,6 +230,21 @@ def _load_yaml(path: Path) -> Any:
         raise _Unreadable(mark.line + 1 if mark is not None else None,
                           f"not valid YAML: {context + ', ' if context else ''}{problem}") \
             from None
+
+
+@functools.cache
+def dvc_yaml_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader (its C one where built) reading dates and times as the strings
+    they are, as DVC (ruamel.yaml) does: a ``when: 2026-02-30`` beside the hashes is no error
+    (PyYAML would raise ValueError building it), and nothing here reads a date."""
+    import yaml
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: type[yaml.SafeLoader] = type("DvcLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in base.yaml_implicit_resolvers.items()}
+    return loader
 
 
 def _entry_hash(entry: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
@@ -464,5 +483,6 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
 
 
 __all__ = ["ContentHash", "Unreadable", "cached_compute", "compute", "content_hash", "dir_md5",
+           "dvc_yaml_loader",
            "file_md5", "file_sha256", "recorded", "relative_to_repo", "repo_path", "COMMIT_ENV",
            "ci_commit_note"]
