@@ -2327,6 +2327,137 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     return found
 
 
-__all__ = ["SKIPPED", "DvcHarvester", "artifact_data_at", "data_attrs", "experiment_ref",
+@dataclasses.dataclass(frozen=True)
+class StaleEntry:
+    """A ``dvc.lock`` entry out of date at its commit: the stage that outputs a path lists a
+    dependency with another hash than the commit records for it (``dvc repro`` ran, and
+    the lock it rewrote was not committed with the change), so the hash it gives its
+    outputs is not what running the commit's pipeline wrote."""
+
+    lock: str  # the dvc.lock (from the repo root)
+    stage: str  # the stage whose entry is out of date (maybe one upstream of the path's)
+    dep: str  # the dependency (from the repo root)
+    listed: str  # the hash the entry lists for it
+    found: str  # the hash the commit records for it
+    source: str  # where the commit records it: "<dep>.dvc", "<lock> (stage X)", "git"
+    out_hash: str  # the hash the lock gives the path asked about
+
+
+def _git_md5s(data: bytes) -> list[str]:
+    """The md5s a DVC lock may list for a file with these bytes: of the bytes (DVC 3,
+    ``hash: md5``), and of them with CRLF as LF for a text file (DVC 1.x/2.x's
+    ``md5-dos2unix``)."""
+    import hashlib
+
+    out = [hashlib.md5(data).hexdigest()]
+    if b"\0" not in data[:8000]:
+        out.append(hashlib.md5(data.replace(b"\r\n", b"\n")).hexdigest())
+    return [f"md5:{h}" for h in dict.fromkeys(out)]
+
+
+def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
+             lock_folders: Iterable[str] = ()) -> dict[tuple[str, str], StaleEntry]:
+    """For (path from repo root, commit) pairs whose commit's ``dvc.lock`` (of a folder above
+    the path, or of ``lock_folders``) gives the path a hash as a stage's output: the first
+    dependency of that stage, or of a stage upstream of it in the commit's locks, whose
+    listed hash is not the one the commit records for it — as an output of another stage
+    of its locks, in ``<dep>.dvc``, or as a file git holds (its md5, either rule) — what
+    ``dvc status`` would call a changed dependency. Pairs whose entries agree, or whose
+    dependencies the commit records nowhere (a folder in git, a parameter), are in no
+    answer. Three ``git cat-file --batch`` reads at most."""
+    extra = sorted(set(lock_folders))
+    by_commit: dict[str, set[str]] = {}
+    for path, commit in dict.fromkeys(wanted):
+        if "\n" in path or _is_external(path):
+            continue
+        folders = by_commit.setdefault(commit, set(extra))
+        folder = posixpath.dirname(path)
+        while True:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = posixpath.dirname(folder)
+    specs = [(commit, folder) for commit, folders in by_commit.items() for folder in sorted(folders)]
+    blobs = _cat_paths(ctx.repo_path, [f"{c}:{posixpath.join(f, 'dvc.lock') if f else 'dvc.lock'}"
+                                       for c, f in specs])
+    summaries = summaries_for(ctx, [("lock", b[0]) for b in blobs if b is not None])
+    # commit → path → (lock, stage, hash) of the stage outputs; (commit, lock, stage) → deps
+    produced: dict[str, dict[str, tuple[str, str, str]]] = {}
+    deps: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for (commit, folder), b in zip(specs, blobs, strict=True):
+        summ = summaries.get(f"lock:{b[0]}") if b is not None else None
+        if not summ or "error" in summ:
+            continue
+        lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+        outs = produced.setdefault(commit, {})
+        for name, st in summ.get("stages", {}).items():
+            for h in st.get("outs", []):
+                if h.get("hash"):
+                    outs.setdefault(resolve(folder, h["path"]), (lock, name, h["hash"]))
+            deps[(commit, lock, name)] = [(resolve(folder, h["path"]), h["hash"])
+                                          for h in st.get("deps", [])
+                                          if h.get("hash") and not _is_external(h["path"])]
+    # the dependencies no stage outputs: in their .dvc file, else a file git holds
+    outside = sorted({(commit, dep) for (commit, _l, _s), ds in deps.items() for dep, _h in ds
+                      if dep not in produced.get(commit, {}) and "\n" not in dep})
+    records: dict[tuple[str, str], tuple[list[str], str]] = {}
+    dvc_files = _cat_paths(ctx.repo_path, [f"{c}:{d}.dvc" for c, d in outside])
+    dvc_summ = summaries_for(ctx, [("dvc", b[0]) for b in dvc_files if b is not None])
+    in_git: list[tuple[str, str]] = []
+    for (commit, dep), b in zip(outside, dvc_files, strict=True):
+        summ = dvc_summ.get(f"dvc:{b[0]}") if b is not None else None
+        if b is None:
+            in_git.append((commit, dep))
+            continue
+        if not summ or "error" in summ:
+            continue  # unreadable: says nothing
+        folder = posixpath.dirname(dep)
+        base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
+        hashes = [h["hash"] for h in summ.get("outs", [])
+                  if h.get("hash") and resolve(base, h["path"]) == dep]
+        if hashes:
+            records[(commit, dep)] = (hashes, f"{dep}.dvc")
+    for (commit, dep), b in zip(in_git, _cat_paths(ctx.repo_path, [f"{c}:{d}" for c, d in in_git]),
+                                strict=True):
+        if b is not None:
+            records[(commit, dep)] = (_git_md5s(b[1]), "git")
+
+    memo: dict[tuple[str, str, str], StaleEntry | None] = {}
+
+    def stage_stale(commit: str, lock: str, stage: str) -> StaleEntry | None:
+        key = (commit, lock, stage)
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # a cycle (not a valid pipeline) says nothing
+        for dep, listed in deps.get(key, ()):
+            up = produced.get(commit, {}).get(dep)
+            if up is not None:
+                if up[2] != listed:
+                    memo[key] = StaleEntry(lock, stage, dep, listed, up[2],
+                                           f"{up[0]} (stage {up[1]})", "")
+                    break
+                upstream = stage_stale(commit, up[0], up[1])
+                if upstream is not None:
+                    memo[key] = upstream
+                    break
+                continue
+            rec = records.get((commit, dep))
+            if rec is not None and listed not in rec[0]:
+                memo[key] = StaleEntry(lock, stage, dep, listed, rec[0][0], rec[1], "")
+                break
+        return memo[key]
+
+    out: dict[tuple[str, str], StaleEntry] = {}
+    for path, commit in dict.fromkeys(wanted):
+        hit = produced.get(commit, {}).get(path)
+        if hit is None:
+            continue
+        entry = stage_stale(commit, hit[0], hit[1])
+        if entry is not None:
+            out[(path, commit)] = dataclasses.replace(entry, out_hash=hit[2])
+    return out
+
+
+__all__ = ["SKIPPED", "DvcHarvester", "StaleEntry", "artifact_data_at", "data_attrs", "experiment_ref",
            "experiments_at", "file_kind", "input_pin", "parse_blob", "parse_document",
-           "stage_base", "summarize", "told_problems"]
+           "stage_base", "stale_at", "summarize", "told_problems"]

@@ -32,7 +32,13 @@ transaction, and adds:
   commit's, and the version an ancestor recorded is not provably what the run read (a
   warning naming the run, the path, the commit and the file, saying to record the hash and
   train from that commit; a file inside a folder the commit records with a hash still joins
-  the folder's version). A file no parser can read says nothing: where it is the only DVC
+  the folder's version); nor is one at a commit whose ``dvc.lock`` gives the path its hash
+  from an entry out of date there (:func:`connectors.harvesters.dvc.stale_at`: the stage, or
+  one upstream of it, lists a dependency with another hash than the commit's ``.dvc`` file,
+  upstream stage or committed file has — ``dvc repro`` ran, and the lock it rewrote was
+  committed after the training): the run read what that repro wrote, not the hash the entry
+  gives (a warning naming the run, the path, the lock, the stage, the dependency and both
+  hashes; the same for an MLflow version's ARTIFACT edge by its commit). A file no parser can read says nothing: where it is the only DVC
   file that could record the path, the walk answers; beside one that lists the path with no
   hash, that one does. A DVC experiment's inputs are not joined: they are
   the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
@@ -107,6 +113,7 @@ from lineage.serialize import loads, utc_iso
 from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
+    from connectors.harvesters.dvc import StaleEntry
     from lineage.plugins import HarvestContext
     from lineage.report import RunReport
     from lineage.store import Store
@@ -119,8 +126,10 @@ NAME = "joins"
 # hash (it was pinned to the version an ancestor recorded); 4: nor are MLflow runs at one commit
 # that report different digests for one path (all were pinned to the commit's version), a run
 # that started after a version was registered did not produce it (it got PRODUCED), and an
-# MLflow version hashed from its local artifact store gets ARTIFACT from DVC's data of that hash
-RULES_VERSION = "4"
+# MLflow version hashed from its local artifact store gets ARTIFACT from DVC's data of that hash;
+# 5: nor is an input or an MLflow version's artifact at a commit whose dvc.lock entry giving
+# the path its hash is out of date there (they were joined to the version that entry gives)
+RULES_VERSION = "5"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -128,6 +137,22 @@ _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
 _DIGEST_RUNS: tuple[str, ...] = ("run:mlflow:",)
 MAX_WALK = 200_000  # commits visited per lookup before falling back to commit times
 _PROBES = 3  # defining commits per path read to check its DVC files record it
+
+
+# how to fix a run or model version at a commit whose dvc.lock is out of date
+_STALE_FIX = ("commit the dvc.lock that dvc repro rewrote together with the change that "
+              "triggered it, then train from that commit")
+
+
+def _stale_text(tracked: str, e: StaleEntry, sha: str) -> str:
+    """How the ``dvc.lock`` entry giving ``tracked`` its hash at commit ``sha`` is out of date
+    (the run read what ``dvc repro`` wrote, not that hash)."""
+    recorded = ("the file committed there has" if e.source == "git"
+                else f"{e.source} at that commit records")
+    return (f"{e.lock} at its commit {sha[:12]} gives {tracked} {e.out_hash}, from an entry "
+            f"out of date there: stage {e.stage} lists its dependency {e.dep} as {e.listed}, "
+            f"while {recorded} {e.found} (dvc repro ran, and its dvc.lock was not committed "
+            "with the change)")
 
 
 class _Dvc:
@@ -149,6 +174,9 @@ class _Dvc:
         # none gives it one): DVC tracks it there but recorded no content (``dvc import
         # --no-download``, ``dvc exp run --allow-missing``), so no version is the commit's
         self._unhashed: dict[tuple[str, str], str] = {}
+        # (path, commit) → how the commit's dvc.lock entry that gives the path its hash is out
+        # of date there (``dvc repro`` not committed): the hash is not what the run read
+        self._stale: dict[tuple[str, str], StaleEntry] = {}
         self._locks: list[str] | None = None
         self._data_prefix: str | None = None
 
@@ -168,7 +196,7 @@ class _Dvc:
         not tracked there, when those files do record the path at a commit that defines one
         of its versions (so a path some other file records, e.g. a ``.dvc`` file named
         otherwise, is not taken for removed); nor is one whose commit has no such file."""
-        from connectors.harvesters.dvc import artifact_data_at
+        from connectors.harvesters.dvc import artifact_data_at, stale_at
 
         wanted = list(dict.fromkeys(
             (c, sha) for path, sha in pairs for c in self._candidates(path)
@@ -192,6 +220,13 @@ class _Dvc:
             self._recorded[key] = found[key][1] if key in found else None
             if key in bare:
                 self._unhashed[key] = bare[key]
+        try:
+            stale = stale_at(self.ctx, [k for k in wanted if self._recorded[k] is not None],
+                             self._lock_dirs())
+        except (OSError, subprocess.SubprocessError):
+            stale = {}
+        # only where the lock gave the hash (a .dvc file of the path records it first)
+        self._stale.update((k, e) for k, e in stale.items() if e.out_hash == self._recorded[k])
         laid_out = {c for c, ps in probes.items() if any(p in found for p in ps)}
         unrecorded = [(path, sha) for path, sha in dict.fromkeys(pairs)
                       if self._candidates(path) and self.commit(sha) is not None
@@ -320,6 +355,16 @@ class _Dvc:
                 if any(self._recorded.get((c, sha)) is not None for c in cands[i + 1:]):
                     return None  # a folder above it is recorded: its version holds the file
                 return candidate, file
+        return None
+
+    def stale(self, path: str, sha: str) -> tuple[str, StaleEntry] | None:
+        """(``path`` or the tracked folder holding it, how its entry is out of date) when the
+        hash commit ``sha``'s DVC files give it comes from a ``dvc.lock`` entry out of date
+        there (:func:`connectors.harvesters.dvc.stale_at`)."""
+        for candidate in self._candidates(path):
+            if self._recorded.get((candidate, sha)) is not None:
+                entry = self._stale.get((candidate, sha))
+                return (candidate, entry) if entry is not None else None
         return None
 
     def at_commit(self, path: str, sha: str) -> tuple[str, str, str | None] | None:
@@ -559,6 +604,14 @@ class JoinsHarvester:
                     key=("unhashed", target, str(attrs["path"]), str(sha)),
                     file=file, commit=str(sha))
                 continue
+            stale = dvc.stale(str(attrs["path"]), str(sha))
+            if stale is not None:
+                told.warn(f"{target} reads {attrs['path']}, which "
+                          f"{_stale_text(*stale, str(sha))}: the input stays pinned "
+                          f"{attrs.get('pin') or 'none'}, not to the hash that entry gives; "
+                          f"{_STALE_FIX}", key=("stale", target, str(attrs["path"]), str(sha)),
+                          file=stale[1].lock, commit=str(sha))
+                continue
             hit = dvc.at_commit(str(attrs["path"]), str(sha))
             if hit is None:
                 if dvc.commit(str(sha)) is None and dvc.versions(str(attrs["path"])):
@@ -609,6 +662,8 @@ class JoinsHarvester:
         joined: set[str] = set()
         # version → (path, commit, the path or its tracked folder, the DVC file listing it)
         unhashed: dict[str, tuple[str, str, str, str]] = {}
+        # version → (path, commit, the path or its tracked folder, its lock entry out of date)
+        stale_commit: dict[str, tuple[str, str, str, StaleEntry]] = {}
         for mid, path, sha, artifact_hash in models:
             bare = dvc.unhashed(path, sha)
             if bare is not None:
@@ -616,6 +671,10 @@ class JoinsHarvester:
                 continue
             hit = dvc.at_commit(path, sha)
             if hit is None or hit[2] is not None:
+                continue
+            stale = dvc.stale(path, sha)
+            if stale is not None and str(artifact_hash or "") != hit[1]:
+                stale_commit[mid] = (path, sha, *stale)
                 continue
             if artifact_hash and str(artifact_hash) != hit[1]:
                 # the version's bytes are known, and they are not what the commit records
@@ -631,6 +690,13 @@ class JoinsHarvester:
                 joined.add(mid)
                 for did, path in same:
                     yield Edge.make(EdgeKind.ARTIFACT, did, mid, path=path, joined="hash")
+        for mid, (path, sha, tracked, entry) in sorted(stale_commit.items()):
+            if mid in joined:
+                continue
+            told.warn(f"model version {mid[len('model:'):]} has its artifact at {path}, which "
+                      f"{_stale_text(tracked, entry, sha)}: no ARTIFACT edge from the version "
+                      f"that entry gives; {_STALE_FIX} (register the model from a run at "
+                      "that commit)", file=entry.lock, commit=sha)
         for mid, (path, sha, tracked, file) in sorted(unhashed.items()):
             if mid in joined:
                 continue
