@@ -756,5 +756,21 @@ class GtoHarvester:
             yield Edge.make(EdgeKind.DEPLOYED_AS, mid, dep.id)
 
 
+def stage_deployments(ctx: HarvestContext) -> list[Node]:
+    """The deployments GTO's tags give now, as a harvest derives them, none of them
+    written: per artifact and stage the one ``gto show`` names is live (no ``retired_at``),
+    the earlier ones retired. ``lineage record deployment`` reads them from the repository
+    itself, so that recording the deployment a stage tag made (before or after the harvest
+    that reads the tag) completes that deployment instead of adding a second one."""
+    harvester = GtoHarvester()
+    if not harvester.enabled(ctx):
+        return []
+    s = scan_refs(ctx)
+    tags = {ref: sha for ref, sha in s.refs.items() if ref.startswith("refs/tags/")}
+    events = harvester._events(ctx, tags, s)
+    return [f for f in harvester._facts(ctx, events, s.repo_id)
+            if isinstance(f, Node) and f.kind == NodeKind.DEPLOYMENT]
+
+
 __all__ = ["GtoHarvester", "ParsedTag", "TAG_RE", "looks_like_gto", "parse_tag_name",
-           "semver_key"]
+           "semver_key", "stage_deployments"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
@@ -31,6 +31,7 @@ from lineage.cli.common import (
 from lineage.cli.main import app
 
 if TYPE_CHECKING:
+    from lineage.model import Node
     from lineage.records import HeldBy
 
 record_app = typer.Typer(
@@ -188,7 +189,8 @@ def _named_by_flags(ctx: typer.Context, exc: Exception) -> Exception:
 
 def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo: Path | None,
           write_file: bool, as_json: bool, warnings: list[str] | None = None, *,
-          allow_new: bool = False, held_by: HeldBy | None = None) -> None:
+          allow_new: bool = False, held_by: HeldBy | None = None,
+          notes: list[str] | None = None) -> None:
     from lineage.errors import InputError
     from lineage.records import UnknownNameError, emit, validate_data
 
@@ -205,15 +207,21 @@ def _emit(ctx: typer.Context, data: dict[str, Any], prop: list[str] | None, repo
             raise _named_by_flags(ctx, exc) from None
         except InputError as exc:
             raise _named_by_flags(ctx, exc) from None
-    notes = [*(warnings or []), *_unknown_named(ctx, result.warnings, result.unknown)]
-    _print_warnings(notes)
+    said = [*(warnings or []), *_unknown_named(ctx, result.warnings, result.unknown)]
+    _print_warnings(said)
+    _print_notes(notes or [])
     if as_json:
-        print_json({**result.as_dict(), "warnings": notes})
+        print_json({**result.as_dict(), "warnings": said})
         return
-    console.print(f"Recorded {record.kind} [bold]{result.node_id}[/] (event {result.event_seq}, "
-                  f"{result.facts_written} fact(s) written)")
+    from rich.markup import escape
+
+    # one line each, however narrow the terminal or the CI log (no terminal: 80 columns),
+    # so that a job's log or a script reading it finds the id and the path whole
+    console.print(f"Recorded {record.kind} [bold]{escape(result.node_id)}[/] (event "
+                  f"{result.event_seq}, {result.facts_written} fact(s) written)", soft_wrap=True)
     if result.file:
-        err_console.print(f"wrote {result.file}: commit it for review")
+        err_console.print(f"wrote {result.file}: commit it for review", markup=False,
+                          soft_wrap=True)
 
 
 def _print_warnings(notes: list[str]) -> None:
@@ -221,6 +229,11 @@ def _print_warnings(notes: list[str]) -> None:
 
     for note in notes:
         err_console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        err_console.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 @record_app.command("approval")
@@ -270,23 +283,153 @@ def deployment(
 ) -> None:
     """Record a deployment of a model version (from a CD job).
 
+    In a GTO repository run it after `gto assign`: without --deployed-at, when GTO's tags have that version in --env, it completes the deployment the stage tag made (its time is the tag's; a rollback in GTO retires it) and says so; when they have another version there, it is a deployment of its own, deployed now, with a warning naming GTO's.
+
     To retire it later, record it again with the same --model, --env and --deployed-at (or the --id it was recorded with) and a --retired-at: that completes the deployment recorded for them, whatever its id (with --write-file, the file that recorded it).
 
     Example:
-      lineage record deployment --model churn@v1.1.0 --env prod \\
-          --endpoint https://models.example.com/churn
+      lineage record deployment --model churn@v1.1.0 --env staging \\
+          --endpoint https://staging.models.example.com/churn
     """
     from lineage.api import actor
 
+    warnings: list[str] = []
+    notes: list[str] = []
     if retired_at and not deployed_at:
         with handle_errors():
             deployed_at = _retired_deployment_time(model, env, retired_at, record_id, repo)
+    elif not deployed_at:
+        # deployed now: GTO's registry, read from the repository's tags, may have made it
+        deployed_at = _gto_deployed_at(model, env, record_id, repo, warnings, notes, {
+            "endpoint": endpoint, "deployed_by": deployed_by or actor()})
     _emit(ctx, {"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
            # a retirement names the deployment; it does not re-state who deployed it
            "deployed_by": deployed_by or (None if retired_at else actor()),
            "retired_at": retired_at},
-          prop, repo, write_file, as_json, allow_new=allow_new)
+          prop, repo, write_file, as_json, warnings, allow_new=allow_new, notes=notes)
+
+
+class _GtoStage(NamedTuple):
+    """What GTO's registry says of a model group in an environment."""
+
+    model: str  # the recorded version's node id, under its canonical name
+    live: Node | None  # the deployment GTO shows there now (its stage tag's), if any
+    last: Node | None  # the latest deployment GTO made there (``live`` when there is one)
+    stored: Node | None  # the store's node of ``live`` (harvested, or recorded before)
+
+
+def _gto_stage(model: str, env: str, repo: Path | None) -> tuple[_GtoStage | None, str | None]:
+    """(what GTO says of ``model``'s group in ``env``, None when it assigns the group no
+    version there; a warning when its tags could not be read).
+
+    Read from the repository's tags, as the harvest replays them: a CD job records the
+    deployment right after ``gto assign``, before any harvest reads the new tag. A checkout
+    holding none of the tags of that stage (a CI clone that fetched no tags) falls back on
+    the deployments the store's last harvest read from them."""
+    from connectors.harvesters.gto import stage_deployments
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import LineageError
+    from lineage.model import NodeKind
+    from lineage.plugins import HarvestContext
+    from lineage.records import model_ref_id, split_model_ref, with_aliases_ref
+    from lineage.report import RunReport
+
+    try:
+        root = api.find_repo_root(repo_path(repo))
+        cfg = load_config(root)
+        store = api.open_store(root, cfg, read_only=True)
+    except LineageError:  # no repository, configuration or store: recording says so
+        return None, None
+    ref = with_aliases_ref(model, cfg.model_aliases)
+    group = split_model_ref(ref)[0]
+
+    def here(n: Node) -> bool:  # a deployment of the group to the environment
+        of = str(n.attrs.get("model") or "").removeprefix("model:").partition("@")[0]
+        return of == group and n.attrs.get("environment") == env
+
+    try:
+        try:
+            made = [n for n in stage_deployments(HarvestContext(root, cfg, store, RunReport(),
+                                                                harvester="gto")) if here(n)]
+        except (LineageError, OSError) as exc:
+            return None, (f"GTO's tags could not be read ({exc}): {model} is recorded as a "
+                          f"deployment of its own, deployed now, whatever GTO has in {env}")
+        if not made:
+            made = [n for n in store.find_nodes(NodeKind.DEPLOYMENT, source="gto",
+                                                environment=env) if here(n)]
+        if not made:
+            return None, None
+        made.sort(key=lambda n: str(n.attrs.get("deployed_at")))
+        live = [n for n in made if not n.attrs.get("retired_at")]
+        # (two artifacts one group by model_aliases may each have a version there)
+        shown = next((n for n in live if n.attrs.get("model") == model_ref_id(ref)),
+                     live[-1] if live else None)
+        stored = store.get_node(shown.id) if shown is not None else None
+    finally:
+        store.close()
+    return _GtoStage(model_ref_id(ref), shown, shown or made[-1], stored), None
+
+
+def _gto_deployed_at(model: str, env: str, record_id: str | None, repo: Path | None,
+                     warnings: list[str], notes: list[str], said: dict[str, str | None]
+                     ) -> str | None:
+    """The time of the deployment GTO made that a deployment recorded now completes, or None
+    (a deployment of its own, named by the time now), with what to say about it in
+    ``warnings`` and ``notes``. ``said``: what the record says that completes one (its
+    endpoint, who deployed).
+
+    When GTO's tags have ``model`` in ``env``, the record is of the deployment their stage tag
+    made: recorded at the tag's time it is one deployment with GTO's (one group, environment
+    and time), which GTO's rollback retires — recorded now it would be a second one, left
+    live. Unless it has its own ``--id``, or the deployment is recorded already saying
+    otherwise (another endpoint: a second region). When GTO has another version there, or
+    none, the record is a deployment of its own, with a warning naming GTO's."""
+    from connectors.harvesters.gto import parse_tag_name
+    from lineage.records import recorded_clash_of, split_model_ref
+
+    stage, problem = _gto_stage(model, env, repo)
+    if problem:
+        warnings.append(problem)
+    if stage is None or stage.last is None:
+        return None
+    dep = stage.live or stage.last
+    props = dep.attrs.get("properties") or {}
+    tag = str(props.get("gto_tag") or "?")
+    name = dep.id.removeprefix("deployment:")
+    at = str(dep.attrs.get("deployed_at"))
+    shown = str(dep.attrs.get("model")).removeprefix("model:")
+    own = "this is a deployment of its own, deployed now, which GTO's stage changes do not retire"
+    if stage.live is None:
+        warnings.append(f"GTO's registry has no version of {shown.partition('@')[0]} in {env} "
+                        f"now (the last, {shown}, by tag {tag}, left it at "
+                        f"{dep.attrs.get('retired_at')}): {own}")
+        return None
+    if dep.attrs.get("model") != stage.model:
+        parsed = parse_tag_name(tag)
+        artifact = parsed.artifact if parsed is not None else shown.partition("@")[0]
+        version = split_model_ref(model)[1]
+        warnings.append(f"GTO's registry has {shown} in {env}, not {model} (tag {tag}, "
+                        f"deployment {name}): {own}; `gto assign {artifact} --version {version} "
+                        f"--stage {env}` assigns it there")
+        return None
+    if record_id:  # a deployment named by its own id is its own
+        return None
+    stored = stage.stored
+    if stored is not None:
+        mine = {k: v for k, v in said.items() if v is not None
+                # who made GTO's deployment is GTO's to say (its tagger)
+                and (k != "deployed_by" or stored.attrs.get("source") in (None, "record"))}
+        other = recorded_clash_of(stored.attrs, mine)
+        if other:
+            was = ", ".join(f"{k} {v!r}" for k, v in other.items())
+            notes.append(f"deployment {name} (GTO tag {tag}) is recorded with {was}: this is "
+                         f"another deployment of {model} to {env}, deployed now, which GTO's "
+                         "stage changes do not retire")
+            return None
+    notes.append(f"completes deployment {name} (GTO tag {tag}): deployed at the tag's time")
+    return at
 
 
 def _retired_deployment_time(model: str, env: str, retired_at: str, record_id: str | None,
