@@ -654,6 +654,17 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
 
 _DATA_FIX = ("track the inputs with DVC (dvc add / dvc.yaml deps), commit dvc.lock, and "
              "retrain recording the run with --input <path> so the content hash is pinned")
+# the same, for runs another tracker recorded: how that tracker names an input by its path
+_DATA_FIX_BY_SOURCE = {
+    "run:mlflow:": ("track the inputs with DVC (dvc add / dvc.yaml deps) and commit, then "
+                    "retrain from that commit logging each input with its repository path, "
+                    "mlflow.log_input(mlflow.data.from_pandas(df, source=\"data/train.csv\")), "
+                    "so the harvest pins it to the version the commit's DVC files record"),
+    "run:openlineage:": ("track the inputs with DVC (dvc add / dvc.yaml deps) and commit, then "
+                         "retrain from that commit emitting each input as a file dataset "
+                         "(namespace file, name its path in the repository), so the harvest "
+                         "pins it to the version the commit's DVC files record"),
+}
 
 
 def _data_path(data: str) -> str:
@@ -707,7 +718,8 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        fix = _DATA_FIX
+        fix = base = next((f for prefix, f in _DATA_FIX_BY_SOURCE.items()
+                           if run.startswith(prefix)), _DATA_FIX)
         if run.startswith("run:dvc-exp:"):  # DVC's own record of what the stages read
             fix = ("fetch the data the experiment's stages read (dvc pull) and run the "
                    "experiment again (dvc exp run): its dvc.lock then pins every input by hash")
@@ -720,10 +732,12 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
             sha = str(ctx.idx.a(run).get("commit") or "")
             at = f" (commit {sha[:12]})" if sha else ""
             fix = (f"the commit's DVC files record no hash for "
-                   f"{', '.join(dict.fromkeys(unhashed))}{at}: dvc commit / dvc repro, commit "
-                   "dvc.lock (or the .dvc file) and train from that commit")
+                   f"{', '.join(dict.fromkeys(unhashed))}{at} that is what the run read (none, "
+                   "or a dvc.lock entry out of date there: the harvest's warning says which): "
+                   "dvc commit / dvc repro, commit dvc.lock (or the .dvc file) with the change "
+                   "and train from that commit")
             if len(unhashed) < len(problems):
-                fix += f"; for the other inputs: {_DATA_FIX}"
+                fix += f"; for the other inputs: {base}"
         yield ctx.failed(run, tier, f"{ctx.run_label(run)}: " + "; ".join(problems), evidence=ev,
                          model=v, remediation=_run_remediation(run, fix, "run-data-pinned"))
 

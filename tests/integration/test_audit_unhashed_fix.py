@@ -61,7 +61,9 @@ def test_an_input_dvc_tracks_with_no_hash_at_the_commit_says_to_record_it(
     fixes = _fixes(r)
     fix = fixes[f"run:openlineage:{unhashed}"]
     assert fix.startswith(f"the commit's DVC files record no hash for data.csv (commit "
-                          f"{c2[:12]}): dvc commit / dvc repro, commit dvc.lock"), fix
+                          f"{c2[:12]}) that is what the run read (none, or a dvc.lock entry "
+                          "out of date there: the harvest's warning says which): dvc commit / "
+                          "dvc repro, commit dvc.lock"), fix
     assert "train from that commit" in fix
     assert "track the inputs with DVC" not in fix
     # DVC never tracked raw.csv: tracking it is the fix

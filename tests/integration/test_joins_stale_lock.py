@@ -135,6 +135,7 @@ def test_a_run_at_a_commit_whose_lock_is_out_of_date_is_not_pinned_by_it(
     # the audit: the runs at c2 and c4 read data no version pins; c1's and c3's pass
     (found,) = _data_findings(r, at_c2)
     assert "pinned none" in found["message"], found
+    assert "a dvc.lock entry out of date there" in found["remediation"], found
     assert _data_findings(r, at_c4) != []
     assert _data_findings(r, at_c1) == [] and _data_findings(r, at_c3) == []
     # nothing new: nothing joined, nothing said again
