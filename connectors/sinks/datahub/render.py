@@ -84,6 +84,10 @@ TIER_TEXT = {
 MLFLOW_PLATFORM = "mlflow"
 RUN_SUBTYPE = "ML Training Run"
 DEPLOYMENT_SUBTYPE = "Model Deployment"
+# the flow of a model group's deployment proxy jobs (``deployments/<group>``): a subtype names
+# the type of one entity, as every subtype DataHub's sources give does ("DVC Pipeline", "ML
+# Experiment"); DataHub Lite's ``ls`` lists a type's entities under its name plus an "s"
+DEPLOYMENT_FLOW_SUBTYPE = "Model Deployment Pipeline"
 OPENLINEAGE_JOB_SUBTYPE = "OpenLineage Job"
 INCIDENT_TYPE = "MODEL_DRIFT"
 # governance records kept whole as custom properties of the entities they are about
@@ -117,15 +121,18 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
                        ("approved", "conditional", "rejected", "pending", "unapproved"),
                        _MODEL_AND_JOB,
                        "As lineage audit judges it. A deployment: approved, or unapproved "
-                       "(deployment-approved or four-eyes finds it, waived or not). A version "
-                       "running somewhere: approved when every live deployment is, else "
-                       "unapproved. A version running nowhere: the latest decision the audit "
-                       "holds (an approval in force, or a rejection); pending: none."),
+                       "(deployment-approved or four-eyes finds it, waived or not). A version: "
+                       "unapproved when the audit refuses a live deployment of it, or one it "
+                       "had where it runs no more (retired); else, running somewhere, "
+                       "approved; running nowhere, the latest decision the audit holds (an "
+                       "approval in force, or a rejection); pending: none."),
     "approvalByEnvironment": ("Approval by environment", "string", "MULTIPLE", (),
                               _MODEL_ENTITIES,
                               "Per environment, as lineage audit judges it: '<env>: approved' "
                               "or '<env>: unapproved' where the version runs; '<env>: approved, "
-                              "not deployed' for approvals in force where it runs not."),
+                              "retired' or '<env>: unapproved, retired' where it ran and runs "
+                              "no more (its deployments there); '<env>: approved, not "
+                              "deployed' for approvals in force where it never ran."),
     "approvedBy": ("Approved by", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                    "Approvers whose approving decision the audit holds in force (on a "
                    "deployment: that counts for it); four-eyes may still not count them."),
@@ -133,7 +140,8 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
                    "Date of the latest approving decision in force."),
     "approvedEnvironments": ("Approved environments", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                              "Environments the audit grants the version: every live deployment "
-                             "there approved; where it runs not, an approval in force."),
+                             "there approved; where it ran and runs no more, every deployment "
+                             "it had there; where it never ran, an approval in force."),
     "approvalRecordIds": ("Approval record ids", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                           "Ids of the approval records (evidence in the lineage store)."),
     "retrainingTrigger": ("Retraining trigger", "string", "SINGLE",
@@ -659,6 +667,32 @@ class _Planner:
             return {}
         return environment_gate(self.audit, self.gate(), self.audit.version_of(nid))
 
+    def retired_gate(self, nid: str) -> dict[str, bool | None]:
+        """Environment → the audit's verdict on the deployments the version class of ``nid``
+        had there, for the environments it ran in and runs in no more (every deployment there
+        retired by the audit's clock): True when the audit grants each one it judged its
+        approval, False when it refuses any, None when it judged none (a tier the policy
+        exempts, both rules off). The same reading as :meth:`version_gate` for live ones: a
+        deployment's approval is decided when it is made, and a retirement leaves the audit's
+        finding on it in place."""
+        version = self.audit.version_of(nid)
+        if version is None or not self.ids(NodeKind.DEPLOYMENT):
+            return {}
+        gate = self.gate()
+        ran: dict[str, list[str]] = defaultdict(list)
+        live: set[str] = set()
+        for d in self.audit.deployments(version):
+            env = str(self.audit.idx.a(d).get("environment"))
+            if self.audit.active(d):
+                live.add(env)
+            else:
+                ran[env].append(d)
+        out: dict[str, bool | None] = {}
+        for env in sorted(set(ran) - live):
+            judged = [gate[d] for d in ran[env] if d in gate]
+            out[env] = all(judged) if judged else None
+        return out
+
     # -- people: one person is one corpuser in every role ------------------------------------
     def directory(self) -> dict[str, str]:
         """Display name (as :func:`lineage.audit.rules.person` reads a bare name: trimmed, in
@@ -1159,6 +1193,9 @@ class _Planner:
             owners = self.dataset_owners(nids)
             if owners:  # absent otherwise, as above
                 view["owners"] = owners
+                at = self.dataset_owners_at(nids)
+                if at:  # when the run that named them used it (absent otherwise, as above)
+                    view["owners_at"] = at
                 types = self.dataset_owner_types(nids)
                 if types:  # the types DataHub has not, which it shows as TECHNICAL_OWNER
                     view["owner_types"] = types
@@ -1240,6 +1277,18 @@ class _Planner:
 
     def _owners_source(self, nids: list[str]) -> Any:
         """The ``properties.owners`` :meth:`dataset_owners` reads (None when none names any)."""
+        best = self._owners_best(nids)
+        return best[1] if best else None
+
+    def dataset_owners_at(self, nids: list[str]) -> str | None:
+        """When the run that named the owners :meth:`dataset_owners` reads used the version
+        that names them (its end, else its start); None when no run gives a time."""
+        best = self._owners_best(nids)
+        return (best[0][0] or None) if best else None
+
+    def _owners_best(self, nids: list[str]) -> tuple[tuple[str, str], Any] | None:
+        """((time of the latest run using it, version node), ``properties.owners``) of the
+        version :meth:`dataset_owners` reads."""
         best: tuple[tuple[str, str], Any] | None = None
         for n in nids:
             props = self.attrs(n).get("properties") or {}
@@ -1251,7 +1300,7 @@ class _Planner:
                         for k in ("end_time", "start_time")), default="")
             if best is None or (used, n) > best[0]:
                 best = ((used, n), props["owners"])
-        return best[1] if best else None
+        return best
 
     def version_facts(self, nids: list[str]) -> dict[str, dict[str, Any]]:
         """Data version id → its size, file count and ``dvc import`` source, for the versions
@@ -1457,6 +1506,8 @@ class _Planner:
                     best = (at, props["owners"])
             if best is not None:
                 view["owners"] = source_owners(best[1])
+                if best[0][0]:  # the run that named them (absent otherwise)
+                    view["owners_at"] = best[0][0]
             plans.append(EntityPlan(urn, "openlineage_job", runs[urn], view))
         return plans
 
@@ -1598,8 +1649,31 @@ class _Planner:
             link = self.repository_file_link(a.get("uri"), pinned_commit(self.g, d))
             if link:  # (absent otherwise: a document of a URL keeps its view)
                 doc["link"] = link
+            at, by = self.record_stamp(d, "at")
+            if at:  # (absent otherwise, as above)
+                doc["at"] = at
+            if by:
+                doc["by"] = by
             docs.append(doc)
         return docs
+
+    def record_stamp(self, rid: str, attr: str) -> tuple[str | None, str | None]:
+        """When a governance record was made and by whom, for the link DataHub shows as added
+        then by them: its own date ``attr`` (a document's issue), or when it was first written
+        down if that is earlier or it has none (the commit that added it to its file, the
+        store's first writing of it), as the audit dates it; and the author of that commit
+        (as an email when the commit gives one). (None, None) when nothing dates it."""
+        a = self.attrs(rid)
+        dated = [(ms, str(t)) for t in (a.get(attr), a.get("committed_at"),
+                                          self.recorded(rid).get("recorded_at"))
+                 if t and (ms := _ms(t)) is not None]
+        at = min(dated)[1] if dated else None
+        sha = a.get("committed_in")
+        author = self.attrs(f"commit:{str(sha).lower()}").get("author") \
+            if sha and f"commit:{str(sha).lower()}" in self.g else None
+        by = _person(author.get("name"), author.get("email")) \
+            if isinstance(author, dict) else None
+        return at, by
 
     def repository_file_link(self, uri: Any, commit: str | None = None) -> str | None:
         """The web page of a document given as a path in the repository (``docs/model_card.md``)
@@ -1801,6 +1875,9 @@ class _Planner:
             }
             if tagged:  # absent otherwise: a version without them keeps its view
                 view["tagged_edges"] = tagged
+            retired = self.retired_gate(nid)
+            if retired:  # where it ran and runs no more: the audit's verdict (absent otherwise)
+                view["retired_gate"] = retired
             gov = view["governance"]
             aka = self.aka(a.get("created_by"), *(x["approver"] for x in approvals),
                            gov.get("assessor"))
@@ -2165,19 +2242,27 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
                      ) -> dict[str, list[str | float]]:
     """The approval structured properties of a version or deployment job view: the status,
     environments and per-environment status as the audit grants them (the view's ``gate``:
-    per environment for a version, a bool for a deployment; docs/datahub.md), the approvers
-    and date of the approvals it holds in force."""
+    per environment for a version, a bool for a deployment; a version's ``retired_gate``: per
+    environment it ran in and runs in no more; docs/datahub.md), the approvers and date of the
+    approvals it holds in force."""
     v = v or {}
     vals: dict[str, list[str | float]] = {}
     ok = _standing(approvals)
     gate = v.get("gate")
+    # a version: where it ran and runs no more, the audit's verdict on the deployments it had
+    # there (None: none the audit judged)
+    retired: dict[str, bool | None] = v.get("retired_gate") or {}
+    was = {e: yes for e, yes in retired.items() if yes is not None}
     # the latest decision the audit holds: an approving one in force, or a rejection (one it
     # does not count — decided before the version existed, withdrawn — is no decision here)
     held = [a for a in approvals if a in ok or a["decision"] not in ("approved", "conditional")]
     if isinstance(gate, bool):  # a deployment the audit judged
         status = "approved" if gate else "unapproved"
-    elif gate:  # a version running somewhere
-        status = "approved" if all(gate.values()) else "unapproved"
+    elif not all(was.values()) or (gate and not all(gate.values())):
+        # a deployment it has or had where it runs no more, refused by the audit
+        status = "unapproved"
+    elif gate:  # a version running somewhere, approved wherever it runs or ran
+        status = "approved"
     else:
         status = held[-1]["decision"] if held else "pending"
     vals["approvalStatus"] = [status]
@@ -2187,10 +2272,14 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     if gate is False:  # a deployment the audit does not grant approval: approved for none
         envs = set()
     if isinstance(gate, dict):
-        # where it runs, the audit's verdict; elsewhere the approvals in force
-        envs = {e for e in envs if e not in gate} | {e for e, yes in gate.items() if yes}
+        # where it runs or ran, the audit's verdict; elsewhere the approvals in force
+        judged = {**was, **gate}
+        envs = {e for e in envs if e not in judged} | {e for e, yes in judged.items() if yes}
         by_env = [f"{e}: {'approved' if yes else 'unapproved'}" for e, yes in gate.items()]
-        by_env += [f"{e}: approved, not deployed" for e in envs if e not in gate]
+        by_env += [f"{e}: {'approved' if yes else 'unapproved'}, retired"
+                   for e, yes in was.items()]
+        by_env += [f"{e}: approved, {'retired' if e in retired else 'not deployed'}"
+                   for e in envs if e not in judged]
         if by_env:
             vals["approvalByEnvironment"] = sorted(by_env)
     vals["approvedEnvironments"] = sorted(envs)
@@ -2201,7 +2290,24 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     return vals
 
 
-def _owners(people: list[tuple[str, str]]) -> Any:
+def _latest(dated: Iterable[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """The (time, actor) of the latest record among ``dated`` whose time is known (ties: the
+    actor first in order, so a render is the same every time); (None, None) when none is."""
+    known = [(ms, "" if who is None else str(who), at, who) for at, who in dated
+             if (ms := _ms(at)) is not None]
+    if not known:
+        return None, None
+    _, _, at, who = max(known, key=lambda x: (x[0], x[1]))
+    return at, who
+
+
+def _owners(people: list[tuple[str, str]], dated: Iterable[tuple[Any, Any]] = ()) -> Any:
+    """The ``ownership`` aspect of ``people`` (who, role), or None for none. Its
+    ``lastModified`` is the latest of ``dated``, the (time, person) of the records that name
+    the owners — as DataHub's sources date ownership by their source's own modification time
+    and person (its Qlik Sense and MicroStrategy sources); time 0 ("missing data", the
+    schema's default) when no such record is dated. Never the time of the push: a render is
+    reproducible."""
     from datahub.metadata.schema_classes import (
         OwnerClass,
         OwnershipClass,
@@ -2225,7 +2331,10 @@ def _owners(people: list[tuple[str, str]]) -> Any:
         else:
             owners.append(OwnerClass(owner=key[0], type=role,
                                      source=OwnershipSourceClass(OwnershipSourceTypeClass.SERVICE)))
-    return OwnershipClass(owners=owners, lastModified=_stamp()) if owners else None
+    if not owners:
+        return None
+    at, who = _latest(dated)
+    return OwnershipClass(owners=owners, lastModified=_stamp(at, who))
 
 
 def _links(items: list[tuple[str, str, Any, Any]]) -> Any:
@@ -2246,9 +2355,10 @@ def _doc_links(docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
         title = d.get("title") or (d.get("kind") or "document").replace("_", " ")
         desc = f"{title} ({d.get('kind')})" + (f", content {d['hash']}" if d.get("hash") else "")
         if _is_url(d.get("uri")):
-            out.append((d["uri"], desc, None, None))
+            out.append((d["uri"], desc, d.get("at"), d.get("by")))
         elif d.get("link"):  # a repository file: its page on the repository's host
-            out.append((d["link"], f"{desc}, repository file {d['uri']}", None, None))
+            out.append((d["link"], f"{desc}, repository file {d['uri']}", d.get("at"),
+                        d.get("by")))
     return out
 
 
@@ -2353,7 +2463,7 @@ def _build_flow(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield p.urn, DataFlowInfoClass(name=v["name"], customProperties=custom)
     if v["kind"] != "openlineage":  # (DataHub's OpenLineage converter gives it none)
         yield p.urn, SubTypesClass(typeNames=["DVC Pipeline" if v["kind"] == "dvc"
-                                              else "Model Deployments"])
+                                              else DEPLOYMENT_FLOW_SUBTYPE])
     yield from _placed(p.urn, v.get("folders"))
 
 
@@ -2380,7 +2490,7 @@ def _build_dataset(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if not v.get("foreign"):  # another system's dataset keeps the subtype its source gives
         yield p.urn, SubTypesClass(typeNames=["DVC Directory" if v["is_dir"] else "DVC File"])
     yield from _placed(p.urn, v.get("folders"))
-    owners = _owners([(u, t) for u, t in v.get("owners", [])])
+    owners = _owners([(u, t) for u, t in v.get("owners", [])], [(v.get("owners_at"), None)])
     if owners:
         yield p.urn, owners
 
@@ -2422,7 +2532,7 @@ def _build_openlineage_job(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         name=v["name"], type=v["orchestrator"], flowUrn=v["flow"],
         customProperties=_str_map({"namespace": v.get("namespace"), "job": v.get("job")}))
     yield p.urn, SubTypesClass(typeNames=[OPENLINEAGE_JOB_SUBTYPE])
-    owners = _owners([(u, t) for u, t in v.get("owners", [])])
+    owners = _owners([(u, t) for u, t in v.get("owners", [])], [(v.get("owners_at"), None)])
     if owners:
         yield p.urn, owners
 
@@ -2461,9 +2571,11 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             auditStamp=_stamp(gov.get("assessed_at"), _who(v, gov.get("assessor"))))
     people = [(_who(v, v["owner"]), OwnershipTypeClass.TECHNICAL_OWNER)] if v.get("owner") \
         else []
+    dated: list[tuple[Any, Any]] = []
     if gov.get("assessor"):
         people.append((_who(v, gov["assessor"]), OwnershipTypeClass.DATA_STEWARD))
-    owners = _owners(people)
+        dated.append((gov.get("assessed_at"), _who(v, gov["assessor"])))
+    owners = _owners(people, dated)
     if owners:
         yield p.urn, owners
     links = _doc_links(v["documents"])
@@ -2547,11 +2659,14 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             terms=[GlossaryTermAssociationClass(urn=tier_term_urn(gov["tier"]))],
             auditStamp=_stamp(gov.get("assessed_at"), _who(v, gov.get("assessor"))))
     people: list[tuple[str, str]] = []
+    dated: list[tuple[Any, Any]] = []
     if creator:
         people.append((creator, OwnershipTypeClass.TECHNICAL_OWNER))
-    people += [(_who(v, a["approver"]), "approver") for a in _standing(v["approvals"])
-               if a.get("approver")]
-    owners = _owners(people)
+        dated.append((v.get("created_at"), creator))
+    approvers = [a for a in _standing(v["approvals"]) if a.get("approver")]
+    people += [(_who(v, a["approver"]), "approver") for a in approvers]
+    dated += [(a.get("at"), _who(v, a["approver"])) for a in approvers]
+    owners = _owners(people, dated)
     if owners:
         yield p.urn, owners
     links = []
@@ -2719,7 +2834,9 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         createdAt=_ms(v.get("deployed_at")), version=version, status=status,
         customProperties=custom, externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
     deployer = _who(v, _person(v.get("deployed_by"), v["properties"].get("deployed_by_email")))
-    owners = _owners([(deployer, OwnershipTypeClass.TECHNICAL_OWNER)] if deployer else [])
+    deployed = [(v.get("deployed_at"), deployer)] if deployer else []
+    owners = _owners([(deployer, OwnershipTypeClass.TECHNICAL_OWNER)] if deployer else [],
+                     deployed)
     if owners:
         yield p.urn, owners
     # the proxy job: a page in the UI, a lineage edge from the model, governance aspects
@@ -2732,11 +2849,12 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
     if v["approvals"] or "gate" in v:  # (a deployment the audit judged: its verdict)
         yield job, _structured(_approval_values(v["approvals"], v))
-    people = [(_who(v, a["approver"]), "approver") for a in _standing(v["approvals"])
-              if a.get("approver")]
+    approvers = [a for a in _standing(v["approvals"]) if a.get("approver")]
+    people = [(_who(v, a["approver"]), "approver") for a in approvers]
     if deployer:
         people.append((deployer, OwnershipTypeClass.TECHNICAL_OWNER))
-    owners = _owners(people)
+    owners = _owners(people, [(a.get("at"), _who(v, a["approver"])) for a in approvers]
+                     + deployed)
     if owners:
         yield job, owners
 
