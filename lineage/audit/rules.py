@@ -350,7 +350,7 @@ def _approve_fix(ctx: AuditContext, version: str, deployment: str, role: str = "
             f"finding in the policy (waivers: owner, reason, expires)")
 
 
-@rule("deployment-approved", "Deployment approved before it happened",
+@rule("deployment-approved", "Deployment approved before going live",
       articles=("EU AI Act Art. 14", "EU AI Act Art. 17"), controls=("ISO/IEC 42001 A.6.2.5",),
       severity=_SEV_GATE)
 def deployment_approved(ctx: AuditContext) -> Iterator[Outcome]:

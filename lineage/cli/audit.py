@@ -26,6 +26,7 @@ from lineage.cli.common import (
 from lineage.cli.main import _expected_head, _head_problem, app
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
+_NEVER = {"none": "never", "off": "never"}  # other spellings of "never" for --fail-on
 
 
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -280,7 +281,7 @@ def audit(
     fail_on: str = typer.Option(
         "low", "--fail-on", metavar="SEVERITY",
         help="Exit 1 when a finding is at or above: critical | high | medium | low | info | "
-             "never."),
+             "never (also none, off: report only)."),
     model: str | None = typer.Option(None, "--model", "-m", show_default=False, metavar="MODEL",
                                      help="Only this model (churn) or version (churn@v1.1.0)."),
     env: str | None = typer.Option(None, "--env", "-e", show_default=False, metavar="ENV",
@@ -344,7 +345,8 @@ def audit(
         given = command.get_parameter_source("fmt")
         if output is not None and not as_json and (given is None or given.name == "DEFAULT"):
             fmt_ = _format_of(output) or fmt_  # -o audit.sarif writes SARIF, not the table
-        fail = _choice(fail_on, FAIL_ON, "severity for --fail-on")
+        # `--fail-on none` / `off` (report only) is spelled `never` here
+        fail = _choice(_NEVER.get(fail_on.lower(), fail_on), FAIL_ON, "severity for --fail-on")
         src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
         # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
         # --rule a --rule b, or --rule a,b

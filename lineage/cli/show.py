@@ -1077,7 +1077,9 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
     t = _table("Deployments", "deployment!", "environment", "deployed!", "recorded!", "by",
                "state", "approvals that count (deployment-approved)")
     for d in gov["deployments"]:
-        t.add_row(_s(_rid(d["id"])), _s(d["environment"]), _s(d["deployed_at"]),
+        where = _s(d["environment"]) + (f"\n[dim]{_s(d['endpoint'])}[/]" if d.get("endpoint")
+                                          else "")
+        t.add_row(_s(_rid(d["id"])), where, _s(d["deployed_at"]),
                   _recorded(d, at), _s(d["deployed_by"]), _deployment_state(d),
                   _deployment_approvals(d))
     if not gov["deployments"]:
@@ -1112,8 +1114,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
         t.add_row(_s(_rid(r["id"])), _ROLES.get(r["role"], _s(r["role"])), _s(r["trigger"]),
                   _s(r["at"]), _recorded(r, at), _s(r["reason"]), f"{_s(prev)} → {_s(new)}",
                   plan, _retraining_status(r, gov))
-    if not gov["retraining"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "", "", "", "")
+    t.empty = "no retraining recorded"  # a line, not a header over an empty row
     parts.append(t)
 
     t = _table("Monitoring (alerts and checks of this version)", "alert!", "metric value / threshold",
@@ -1123,8 +1124,7 @@ def render_governance(gov: dict[str, Any]) -> list[Any]:
                   _s(a["at"]), _recorded(a, at), _alert_status(a, gov), _follow_up(a))
     for c in gov["monitoring_checks"]:
         t.add_row(_s(_rid(c["node"])), "monitoring check", _s(c["checked_at"]), "", "", "—")
-    if not gov["alerts"] and not gov["monitoring_checks"]:
-        t.add_row("[dim]none recorded[/]", "", "", "", "", "")
+    t.empty = "no alert or check recorded"
     parts.append(t)
 
     if gov.get("created_later"):  # nothing of it to audit yet: no findings, none required

@@ -82,6 +82,13 @@ def test_a_misspelt_filter_suggests_the_close_name(demo: Path) -> None:
     assert audit(demo, "--model", "churn", "--env", "prod", "--fail-on", "never").exit_code == 0
 
 
+@pytest.mark.parametrize("spelling", ["none", "Off", "NEVER"])
+def test_report_only_has_the_spellings_users_reach_for(demo: Path, spelling: str) -> None:
+    assert audit(demo, "--model", "churn", "--env", "prod").exit_code == 1  # gaps: it gates
+    assert audit(demo, "--model", "churn", "--env", "prod", "--fail-on", spelling
+                 ).exit_code == 0
+
+
 def test_a_policy_date_that_does_not_exist_names_file_line_and_field(demo: Path) -> None:
     p = demo / "p.yaml"
     p.write_text("version: 1\nwaivers:\n  - rule: four-eyes\n    node: x\n    owner: a\n"

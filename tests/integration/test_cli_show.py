@@ -84,6 +84,10 @@ def test_a_version_shows_its_risk_tier_deployments_and_group_documents(
     _row(out, "high", "churn-2026", "2026-01-03", "rita@example.com")
     # its deployments, with who and when, live or not
     _row(out, "churn-prod-2026-01-20", "prod", "2026-01-20T08:00:00Z", "deploy-bot", "live")
+    # where it serves, under its environment (the CD job's main fact)
+    lines = out.splitlines()
+    at = lines.index(_row(out, "churn-prod-2026-01-20", "prod", "deploy-bot"))
+    assert "https://models.example.com/churn" in lines[at + 1], lines[at:at + 2]
     # documents of the group count for every version (as the audit reads them)
     _row(out, "data_governance", "churn-data-governance")
     _row(out, "model_card", "churn-v1.1.0-model-card")
@@ -527,3 +531,23 @@ def test_a_mistyped_model_name_suggests_the_model(quickstart_demo: Path) -> None
     assert res.exit_code == 2, res.output
     assert "nothing in the lineage graph matches 'chrun'" in res.output
     assert "did you mean 'churn'?" in res.output, res.output
+
+
+def test_a_version_without_retraining_or_monitoring_says_so_in_a_line(
+        git_repo: GitRepo) -> None:
+    git_repo.write("model.pkl", "model\n")
+    git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: model.pkl\n    type: model\n")
+    git_repo.commit("model")
+    git_repo.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")
+    for args in (["init"], ["harvest"]):
+        res = runner.invoke(app, [*args, "-C", str(git_repo.path)])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["show", "churn@v1.0.0", "-C", str(git_repo.path)],
+                        env={"COLUMNS": "220"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    for title, said in (("Retraining", "no retraining recorded"),
+                        ("Monitoring (alerts and checks of this version)",
+                         "no alert or check recorded")):
+        at = lines.index(title)
+        assert lines[at + 1] == said, lines[at:at + 4]  # no header over an empty row
