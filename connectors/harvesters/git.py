@@ -132,6 +132,12 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
     if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
         code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
         no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
+    if no_tags:
+        ctx.report.warn("git", f"this clone fetches no tags (remote.{s.remote}.tagOpt is "
+                        "--no-tags: git clone --no-tags) and holds none: GTO registrations "
+                        "and stage assignments are tags, so the versions and deployments they "
+                        "record are not harvested; run git fetch --tags and git config "
+                        f"--unset remote.{s.remote}.tagOpt, then lineage harvest")
     return json.dumps({"repository": s.repo_id, "shallow": sorted(set(lacking)),
                        "no_tags": no_tags}, separators=(",", ":"), sort_keys=True)
 

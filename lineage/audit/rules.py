@@ -1378,7 +1378,8 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     of depth 1 fetches neither the older commits nor the GTO tags outside them, so versions,
     deployments and the records committed before are not in the graph and their findings are
     silently missing), nor from a clone that fetches no tags (``git clone --no-tags``) while a
-    record names a model version or group the graph lacks. One finding per repository; its
+    record names a model version or group the graph lacks, or ``dvc.yaml`` declares model
+    artifacts (whose versions GTO registers by tags). One finding per repository; its
     tier is the strictest the graph assesses, so it gates every filter. A complete clone is
     no check of its own: a graph read back from a catalog keeps no clone state, and the two
     audits of one graph must count the same checks."""
@@ -1387,6 +1388,9 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
                default="unassessed")
     missing_models = sorted(ctx.missing_models())
+    # model groups dvc.yaml declares (``artifacts:``): GTO registers their versions by tags
+    declared = sorted(g for g in ctx.idx.ids("model_group")
+                      if ctx.idx.a(g).get("registry") == "dvc")
     for repo, c in sorted(ctx.idx.clones.items()):
         if c.shallow:
             shown = ", ".join(x[:12] for x in c.shallow[:3]) + (" …" if len(c.shallow) > 3
@@ -1400,14 +1404,19 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                    if missing_models else ""),
                 evidence=[repo, *(f"commit:{x}" for x in c.shallow[:20]), *missing_models[:20]],
                 remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
-        elif c.no_tags and missing_models:
+        elif c.no_tags and (missing_models or declared):
+            lacking = (f"{', '.join(missing_models[:3])}"
+                       f"{' …' if len(missing_models) > 3 else ''} named by a record is not in "
+                       "the graph" if missing_models else
+                       f"dvc.yaml declares {', '.join(short(g) for g in declared[:3])}"
+                       f"{' …' if len(declared) > 3 else ''} (artifacts: the models GTO "
+                       "registers)")
             yield ctx.failed(
                 repo, tier, f"the store was harvested from a clone of {repo} that fetched no "
-                "tags (git clone --no-tags: remote tagOpt --no-tags) and holds none, and "
-                f"{', '.join(missing_models[:3])}{' …' if len(missing_models) > 3 else ''} "
-                "named by a record is not in the graph: GTO registrations and stage "
-                "assignments are tags, so its versions and deployments were not harvested",
-                evidence=[repo, *missing_models[:20]],
+                f"tags (git clone --no-tags: remote tagOpt --no-tags) and holds none, and "
+                f"{lacking}: GTO registrations and stage assignments are tags, so its "
+                "versions and deployments were not harvested",
+                evidence=[repo, *(missing_models or declared)[:20]],
                 remediation=f"{_TAGS_FETCH}, then harvest again (lineage harvest) and audit")
 
 

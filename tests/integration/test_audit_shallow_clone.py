@@ -165,3 +165,36 @@ def test_a_clone_without_tags_fails_only_when_a_record_names_what_it_lacks(
     _, report = _audit(notags)
     assert "harvest-complete" not in _rules(report)
     assert "deployment-approved" in _rules(report)
+
+
+def test_a_clone_without_tags_of_a_repository_declaring_gto_artifacts_fails(
+        tmp_path: Path) -> None:
+    """The CI clone of a repository whose dvc.yaml declares its models (GTO's artifacts),
+    made with --no-tags: no record names a version it lacks (a run recorded by lineage
+    describes it), yet GTO's stage assignments — the deployments, and their findings — are
+    all missing. The harvest warns, and the audit fails the gate."""
+    origin = GitRepo(tmp_path / "origin")
+    origin.write("model.bin", "m\n")
+    origin.write("dvc.yaml", "artifacts:\n  churn:\n    path: model.bin\n    type: model\n")
+    origin.commit("model")
+    origin.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")
+    origin.tag("churn#prod#1", "Assigning stage prod to artifact churn version v1.0.0")
+    notags = _clone(origin, tmp_path / "notags", "--no-tags")
+    api.init(notags.path)
+    res = runner.invoke(app, ["harvest", "-C", str(notags.path), "--json"])
+    assert res.exit_code == 0, res.output
+    said = [w["message"] for w in json.loads(res.stdout)["warnings"] if w["source"] == "git"]
+    assert any(w.startswith("this clone fetches no tags (remote.origin.tagOpt is --no-tags")
+               and "git fetch --tags" in w for w in said), said
+    code, report = _audit(notags)
+    (gap,) = _rules(report)["harvest-complete"]
+    assert code == 1
+    assert "fetched no tags" in gap["message"], gap
+    assert "dvc.yaml declares churn (artifacts: the models GTO registers)" in gap["message"]
+    assert "git fetch --tags" in gap["remediation"]
+    # with its tags, the deployment GTO recorded is judged instead
+    notags.git("fetch", "-q", "--tags")
+    api.harvest(notags.path)
+    _, report = _audit(notags)
+    assert "harvest-complete" not in _rules(report)
+    assert "deployment-approved" in _rules(report)
