@@ -99,6 +99,16 @@ def repo_key(repo_id: str) -> str:
     return repo_id.removeprefix("repository:")
 
 
+_ROOT_NAME = re.compile(r"^root:(?P<sha>[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def root_commit_of(repo: str) -> str | None:
+    """The commit a repository id or key of the form ``root:<sha>`` names the repository by
+    (its root commit: the name it has without a remote), else None (a URL, ``local``)."""
+    m = _ROOT_NAME.match(repo_key(repo).lower())
+    return m.group("sha") if m else None
+
+
 def commit_id(sha: str) -> str:
     return f"commit:{sha.lower()}"
 

@@ -34,7 +34,7 @@ import posixpath
 import re
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
@@ -703,7 +703,8 @@ def run_ref(ref: str) -> str:
 
 # -- mapping ------------------------------------------------------------------------------------
 def to_facts(record: _Record, *, record_file: str | None = None,
-             repository: str | None = None, node_id: str | None = None) -> list[Node | Edge]:
+             repository: str | None = None, node_id: str | None = None,
+             former: Collection[str] = ()) -> list[Node | Edge]:
     """Nodes and edges of one record (DESIGN §3). Pure: no I/O.
 
     Model versions, groups, runs and commits a record names appear only as edge ends, so the
@@ -711,6 +712,12 @@ def to_facts(record: _Record, *, record_file: str | None = None,
     lineage-continuity rule sees a record naming a version nobody harvested). A run record is
     the exception: the run is the source of truth for the model versions it produced, and
     describes their groups (registry ``lineage``) where no registry does.
+
+    ``repository``: the id this repository has now, which a run's data ids embed
+    (:func:`repository_of`); ``former``: the repository keys that name this repository as it
+    was named before (``root:<sha>``, its root commit, before a remote was added): a run
+    record naming one reads and writes the data named as the repository is named now
+    (:func:`run_repository`).
     """
     nid = node_id or node_id_of(record)
     props = dict(record.properties)
@@ -793,7 +800,8 @@ def to_facts(record: _Record, *, record_file: str | None = None,
         if gid:
             out.append(Edge.make(EdgeKind.DOCUMENTS, nid, gid))
     elif isinstance(record, RunRecord):
-        out.extend(_run_facts(record, nid, record_file, repository))
+        out.extend(_run_facts(record, nid, record_file, run_repository(
+            record, repository, former)))
     else:  # pragma: no cover - RECORD_MODELS is closed
         raise TypeError(type(record).__name__)
     return out
@@ -817,9 +825,21 @@ def failed_run_warning(record: _Record) -> str | None:
             "when the run ends, with --status FINISHED)")
 
 
+def run_repository(record: RunRecord, repository: str | None,
+                   former: Collection[str] = ()) -> str:
+    """The repository key a run record's data ids embed: the one it names, unless that is a
+    former name of this repository (in ``former``: the root commit that named it before a
+    remote was added) — then, as when it names none, this repository as it is named now
+    (``repository``, an id), so its data is the data the git and DVC harvesters name; "local"
+    when nothing names it."""
+    named = record.repository
+    if named and not (repository and named in former):
+        return named
+    return repo_key(repository) if repository else "local"
+
+
 def _run_facts(record: RunRecord, nid: str, record_file: str | None,
-               repository: str | None) -> list[Node | Edge]:
-    repo = record.repository or (repo_key(repository) if repository else "local")
+               repo: str) -> list[Node | Edge]:
     props = dict(record.properties)
     if record_file:
         props["record_file"] = record_file
@@ -2844,7 +2864,7 @@ __all__ = [
     "canonical",
     "CheckResult", "FAILED_RUN", "not_records", "as_one_fact", "failed_run_warning", "check_document", "document_hash", "document_path",
     "missing_document", "same_named_files", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",
-    "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of",
+    "credentials_removed", "credentials_warning", "scrub_credentials", "record_files", "default_version", "emit", "merge", "git_head", "repository_of", "run_repository",
     "model_ref_id", "native_id", "node_id_of", "parse_file", "parse_text", "record_schemas",
     "keep_recorded_versions", "model_version_clash", "model_version_clashes", "next_version",
     "produced_twice", "recorded_pins", "registry_disagreements", "registry_pin",

@@ -59,6 +59,21 @@ immutability check; a record file not committed yet gives none. ``lineage show``
 record as recorded at the earlier of this and the store's first writing of it (a fresh
 clone's harvest writes every record long after it was committed).
 
+A run's data ids embed the repository (``data:<repo key>:<path>@<hash>``): the one its record
+names, else this repository as the git harvester names it now
+(:func:`lineage.records.repository_of`). A repository without a remote is named by its root
+commit, so a run file written then (``track_run``) names it ``root:<sha>``, and a remote
+added later names it by the remote's URL everywhere else. A ``root:<sha>`` that is this
+repository's former name (:class:`_RepositoryNames`: the commit is one of this repository's —
+evidence every full clone holds —, or the store harvested it as this repository's) is read as
+the name it has now, so the run reads and writes the data the DVC harvester names, in a store
+that saw the identity move and in a fresh clone alike; the file is never rewritten. A shallow
+clone that does not hold that commit cannot tell, and says so. The runs the store holds with
+data under a former name — harvested before the move, or recorded into the store alone —
+move as the DVC harvester's facts move (:func:`_moved_runs`): their edges are stated from the
+data named now and withdrawn from the former one, whose node is withdrawn too when only runs
+described it.
+
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
 (and no event).
@@ -67,6 +82,8 @@ never parsed (nor checked against the store) twice; facts that did not change wr
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import posixpath
 import re
 import subprocess
@@ -77,9 +94,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lineage.errors import InputError
-from lineage.model import Edge, Node
+from lineage.gitfiles import git_dirs
+from lineage.ids import repo_key, root_commit_of
+from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 from lineage.records import (
+    RUN_SOURCE,
     DeploymentRecord,
     DocumentRecord,
     KnownNames,
@@ -121,6 +141,7 @@ from lineage.records import (
     with_aliases,
 )
 from lineage.serialize import utc_iso
+from lineage.store import NodeWithdrawal, Withdrawal
 
 # v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
 # once, so that no id or cached record keeps a secret)
@@ -236,12 +257,17 @@ class RecordsHarvester:
                 raise conflict_error(nid, prev.file, prev.line_of(clash[0]), rec.file,
                                      rec.line_of(clash[0]), clash)
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext
+                ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
         entries = self.load(ctx)
         aliases = ctx.config.model_aliases
         # a deployment recorded with `id:` in this harvest is the one its retirement names
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
         repository = repository_of(ctx.repo_path, ctx.store)
+        # run files that name this repository by the root commit that named it before a remote
+        # was added read and write the data as it is named now (the git and DVC harvesters')
+        names = _RepositoryNames(ctx, repository)
+        former = self._former_roots(ctx, names, entries)
         # the files holding records new to the store: their history is read together
         history = _RecordHistory(ctx.repo_path, aliases, _rel(self.folder(ctx), ctx.repo_path),
                                  {e.file for e in entries
@@ -283,7 +309,8 @@ class RecordsHarvester:
                 if warning:
                     ctx.report.warn(self.name, warning, file=rec.file,
                                     line=rec.line_of(field), field=field)
-            facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid)
+            facts = to_facts(record, record_file=rec.file, repository=repository, node_id=nid,
+                             former=former)
             edited = None
             if rec.new and not ctx.store.has_node(nid):  # the store learns of it now
                 named_now.append((rec, record))
@@ -334,6 +361,30 @@ class RecordsHarvester:
                     f = Node(kind=f.kind, id=f.id,
                              attrs={**f.attrs, "committed_at": at, "committed_in": sha})
                 yield f
+        # and the runs the store holds with data under a name this repository had before
+        yield from _moved_runs(ctx, names, prepared)
+
+    def _former_roots(self, ctx: HarvestContext, names: _RepositoryNames,
+                      entries: list[_Entry]) -> frozenset[str]:
+        """The ``root:<sha>`` repository keys the run records of ``entries`` name that are
+        this repository's former name (:meth:`_RepositoryNames.former`). One that a shallow
+        clone cannot tell (its commit is not in the clone, nor harvested into the store) is
+        said: its runs' data stays under that name until the whole history is fetched."""
+        named: dict[str, _Entry] = {}
+        for e in entries:
+            key = e.data.get("repository") if e.data.get("kind") == "run" else None
+            if isinstance(key, str) and root_commit_of(key) is not None:
+                named.setdefault(key, e)
+        found = names.former(named)
+        if names.current is not None and names.shallow():
+            for key, e in sorted(named.items()):
+                if key in found or key == names.key:
+                    continue
+                count = sum(1 for x in entries if x.data.get("kind") == "run"
+                            and x.data.get("repository") == key)
+                ctx.report.warn(self.name, _unresolved_root(key, count, names.current),
+                                file=e.file, line=e.line_of("repository"), field="repository")
+        return frozenset(found)
 
     @staticmethod
     def _committed(history: _RecordHistory, rec: _Entry, nid: str,
@@ -394,6 +445,206 @@ class RecordsHarvester:
         attrs = node.attrs if prev is None else run_merged(prev, node.attrs)
         states[node.id] = attrs
         return node if prev is None else Node(kind=node.kind, id=node.id, attrs=attrs)
+
+
+def _unresolved_root(key: str, count: int, current: str) -> str:
+    """What to say of run records naming ``key`` (``root:<sha>``) that a shallow clone cannot
+    tell is this repository (``current``: its id now)."""
+    sha = root_commit_of(key) or key
+    runs = "a run record names" if count == 1 else f"{count} run records name"
+    return (f"{runs} the repository {key}, by its root commit {sha[:12]}, which this shallow "
+            f"clone does not hold: the harvest cannot tell whether it is this repository "
+            f"(named {current} now) as it was named before a remote was added, so the "
+            f"data of those runs stays named {key}, apart from the data the git and DVC "
+            f"harvesters name {repo_key(current)}. Fetch the whole history (git fetch "
+            "--unshallow; in CI, a checkout with fetch-depth 0) and harvest again")
+
+
+class _RepositoryNames:
+    """Which repository keys (``github.com/org/repo``, ``root:<sha>``) name this repository
+    under another name than ``current`` (its id as the git harvester gives it now: a remote
+    added or changed moved it). Evidence every clone holds comes first: a ``root:<sha>`` whose
+    commit is a commit of this repository (a repository without a remote is named by its root
+    commit — by its shallow boundary in a shallow clone —, so a ``root:`` name naming one of
+    its commits was given in a checkout of its history); then what the store knows: a
+    ``root:<sha>`` whose commit the store harvested as this repository's (a clone made
+    shallow since), and a repository node whose ``superseded_by`` chain (the git harvester's
+    mark of an identity moved) leads to ``current``. Answers are kept for the harvest."""
+
+    def __init__(self, ctx: HarvestContext, current: str | None) -> None:
+        self.ctx = ctx
+        self.current = current
+        self.key = repo_key(current) if current else None
+        self._known: dict[str, bool] = {}
+
+    def former(self, keys: Iterable[str]) -> set[str]:
+        """The keys among ``keys`` that name this repository by a name other than its own."""
+        wanted = {k for k in keys if k and k != self.key}
+        if self.current is None or not wanted:
+            return set()
+        todo = {k: root_commit_of(k) for k in wanted if k not in self._known}
+        if todo:
+            held = _commits(self.ctx.repo_path, {sha for sha in todo.values() if sha})
+            for key, sha in todo.items():
+                self._known[key] = (
+                    (sha is not None and (sha in held or self._harvested_here(sha)))
+                    or self._now(f"repository:{key}") == self.current)
+        return {k for k in wanted if self._known[k]}
+
+    def shallow(self) -> bool:
+        """Whether the clone is shallow (its history stops at boundary commits)."""
+        dirs = git_dirs(self.ctx.repo_path)
+        return dirs is not None and (dirs[1] / "shallow").is_file()
+
+    def _now(self, repo_id: str) -> str:
+        """``repo_id`` as the store names the repository now: its ``superseded_by`` chain
+        followed (a cycle stops where it closes)."""
+        seen = {repo_id}
+        while True:
+            node = self.ctx.store.get_node(repo_id)
+            after = node.attrs.get("superseded_by") if node is not None else None
+            if not isinstance(after, str) or not after or after in seen:
+                return repo_id
+            repo_id = after
+            seen.add(repo_id)
+
+    def _harvested_here(self, sha: str) -> bool:
+        """Whether the store holds commit ``sha`` as a commit of this repository."""
+        node = self.ctx.store.get_node(f"commit:{sha}")
+        repo = node.attrs.get("repository") if node is not None else None
+        return isinstance(repo, str) and self._now(repo) == self.current
+
+
+def _commits(root: Path, shas: Iterable[str]) -> set[str]:
+    """The shas among ``shas`` (full, lower-case) that are commits of the repository at
+    ``root``, read in one ``git cat-file --batch-check`` (replace refs ignored, as the git
+    harvester reads commits)."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return set()
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch-check"],
+                              input="".join(f"{s}\n" for s in wanted).encode(),
+                              capture_output=True, check=True, timeout=120,
+                              env={**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"})
+    except (OSError, subprocess.SubprocessError):
+        return set()  # no git, no repository: nothing is proven
+    out = set()
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "commit" and parts[0] in wanted:
+            out.add(parts[0])
+    return out
+
+
+_RUNS = f"run:{RUN_SOURCE}:"
+# the data attributes a run record gives the data it read or wrote (lineage.records._run_facts)
+_RUN_DATA = ("path", "hash", "hash_kind", "size", "nfiles", "is_dir")
+
+
+def _moved_runs(ctx: HarvestContext, names: _RepositoryNames,
+                prepared: list[list[Node | Edge]]
+                ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
+    """Lineage's runs (``run:lineage:…``) the store holds reading or writing data named under
+    a former name of this repository (:class:`_RepositoryNames`) — recorded before a remote
+    was added, by a run file harvested then or by ``track_run`` / ``lineage record`` into the
+    store alone — moved to the name it has now, as the DVC harvester writes its data again
+    and ``dvc-exp`` reads its experiments again when the identity moves: each INPUT and
+    OUTPUT edge (and the ARTIFACT edge to a model version the run produced) is stated from
+    the data named now and withdrawn from the former one; a former data node only runs
+    described (no ``first_commit``: not the DVC harvester's, whose facts under the former
+    name stay in the trail) is withdrawn once no edge links it. Edges this harvest's records
+    state are theirs (a run file naming another repository), and those the joins derived
+    (``via``, ``abbrev``) are the joins' to derive again."""
+    if names.current is None or names.key is None:
+        return
+    now = f"data:{names.key}:"
+    stated: set[tuple[str, str, str]] = set()
+    described: set[str] = set()
+    for facts in prepared:
+        for f in facts:
+            if isinstance(f, Edge):
+                stated.add((f.source, f.target, str(f.kind)))
+            else:
+                described.add(f.id)
+    conn = ctx.store.conn
+    rows = conn.execute(
+        "SELECT source, target, kind, attrs FROM edges WHERE target >= ?1 AND target < ?2 "
+        "AND kind = ?3 AND source >= 'data:' AND source < 'data;' UNION ALL "
+        "SELECT source, target, kind, attrs FROM edges WHERE source >= ?1 AND source < ?2 "
+        "AND kind = ?4 AND target >= 'data:' AND target < 'data;' ORDER BY 1, 2, 3",
+        (_RUNS, _RUNS[:-1] + ";", str(EdgeKind.INPUT), str(EdgeKind.OUTPUT))).fetchall()
+    moves: list[tuple[str, str, str, dict[str, Any], str]] = []  # edge, attrs, its twin
+    for source, target, kind, raw in rows:
+        data = source if kind == str(EdgeKind.INPUT) else target
+        if data.startswith(now) or (source, target, kind) in stated:
+            continue
+        attrs = json.loads(raw)
+        if not isinstance(attrs, dict) or "via" in attrs or "abbrev" in attrs:
+            continue
+        rest = _data_rest(ctx, data)
+        if rest is None:
+            continue
+        key = data[len("data:"):-len(rest) - 1]
+        if key not in names.former({key}):
+            continue
+        moves.append((source, target, kind, attrs, now + rest))
+    left: set[str] = set()
+    for source, target, kind, attrs, twin in moves:
+        old = source if kind == str(EdgeKind.INPUT) else target
+        if twin not in described and not ctx.store.has_node(twin):
+            yield _twin_node(ctx, old, twin, names.current)
+            described.add(twin)
+        run = target if kind == str(EdgeKind.INPUT) else source
+        ends = (twin, run) if kind == str(EdgeKind.INPUT) else (run, twin)
+        if (*ends, kind) not in stated:
+            yield Edge.make(EdgeKind(kind), *ends, **attrs)
+        yield Withdrawal(source, target, kind)
+        left.add(old)
+        if kind == str(EdgeKind.OUTPUT):
+            yield from _moved_artifacts(ctx, run, old, twin, stated)
+    for did in sorted(left - described):
+        node = ctx.store.get_node(did)
+        if node is not None and "first_commit" not in node.attrs:
+            yield NodeWithdrawal(did, unlinked=True)
+
+
+def _data_rest(ctx: HarvestContext, did: str) -> str | None:
+    """The ``<path>@<hash>`` part of data id ``did`` (``data:<repo key>:<path>@<hash>``), by
+    the path and hash its node holds; None when the id is not built so."""
+    node = ctx.store.get_node(did)
+    if node is None or not isinstance(node.attrs.get("path"), str):
+        return None
+    h = node.attrs.get("hash")
+    rest = f"{node.attrs['path']}@{h if isinstance(h, str) and h else 'unversioned'}"
+    return rest if did.endswith(f":{rest}") and len(did) > len(f"data::{rest}") else None
+
+
+def _twin_node(ctx: HarvestContext, old: str, twin: str, repository: str) -> Node:
+    """The data node ``twin``, named as the repository is named now (``repository``), for
+    the former data node ``old``: what a run record says of the data it read or wrote."""
+    node = ctx.store.get_node(old)
+    attrs = {k: v for k, v in (node.attrs if node is not None else {}).items()
+             if k in _RUN_DATA}
+    return Node.make(NodeKind.DATA, twin, **attrs, repository=repository)
+
+
+def _moved_artifacts(ctx: HarvestContext, run: str, old: str, twin: str,
+                     stated: set[tuple[str, str, str]]) -> Iterator[Edge | Withdrawal]:
+    """The ARTIFACT edges from the former data node ``old`` to the model versions ``run``
+    produced, stated from ``twin`` (its name now) and withdrawn from ``old``."""
+    artifact, produced = str(EdgeKind.ARTIFACT), str(EdgeKind.PRODUCED)
+    for e in ctx.store.edges_of(old):
+        if e.source != old or str(e.kind) != artifact or (old, e.target, artifact) in stated:
+            continue
+        made = ctx.store.conn.execute(
+            "SELECT 1 FROM edges WHERE source = ? AND target = ? AND kind = ?",
+            (run, e.target, produced)).fetchone()
+        if made is None and (run, e.target, produced) not in stated:
+            continue
+        if (twin, e.target, artifact) not in stated:
+            yield Edge.make(EdgeKind.ARTIFACT, twin, e.target, **e.attrs)
+        yield Withdrawal(old, e.target, artifact)
 
 
 _ALWAYS = ("document", "run")
