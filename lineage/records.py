@@ -97,7 +97,20 @@ def _to_datetime(v: Any) -> Any:
         return v if v.tzinfo else v.replace(tzinfo=UTC)
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day, tzinfo=UTC)
+    # a number (``decided_at: 20260110``, ``"1768900000"``) would be taken for Unix seconds
+    # and recorded in 1970: refused, as the schema says (a string, ISO 8601 extended format)
+    if isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
+        text = str(v).strip()
+        compact = _COMPACT_DATE.fullmatch(text)
+        raise PydanticCustomError(
+            "datetime_number", "a number, not a date or time",
+            {"date": f"{compact[1]}-{compact[2]}-{compact[3]}" if compact else ""})
     return v
+
+
+# a time written as a number, and YYYYMMDD (ISO 8601's basic format of a date)
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?")
+_COMPACT_DATE = re.compile(r"((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
 
 
 def _utc(v: datetime) -> datetime:
@@ -973,6 +986,9 @@ def _hint_for(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ..
     if typ == "date_order":
         ctx = err.get("ctx") or {}
         return f"check both dates: {name} cannot be before {ctx.get('earlier', 'it')}"
+    if typ == "datetime_number" and (err.get("ctx") or {}).get("date"):
+        day = err["ctx"]["date"]
+        return f"write it as {day} (or {day}T10:00:00Z with the time): ISO 8601 with dashes"
     if typ.startswith(("datetime_", "date_")):
         return "write a date that exists, in ISO 8601: 2026-01-20 or 2026-01-20T10:00:00Z"
     if typ == "version_twice":
