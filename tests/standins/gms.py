@@ -20,7 +20,10 @@ It speaks the subset of the real protocol that acryl-datahub's ``DataHubRestEmit
 Errors use the Rest.li error body (``exceptionClass``, ``message``, ``status``). With a token
 set, every non-``/config`` request needs ``Authorization: Bearer <token>`` (401 otherwise).
 ``fail_next(k, status, after=m)`` makes the next *k* ingest requests (after *m* more accepted
-ones) answer a transient error (503 by default). With ``validate=True`` (default) each proposal is checked as GMS does before it is
+ones) answer a transient error (503 by default); ``refuse_reads(urns, status)`` makes every
+``GET /aspects/{urn}`` of those urns answer ``status`` (403 by default: a token allowed to
+write metadata but not to read it, as GMS answers "User is unauthorized to get aspect for
+<urn>"). With ``validate=True`` (default) each proposal is checked as GMS does before it is
 accepted: the urn is at most 512 bytes URL-encoded (``UrnValidationUtil``), the entity type
 matches the urn, the entity supports the aspect (422 "Unknown
 aspect" otherwise) and the value deserializes into the aspect class; structured property
@@ -40,7 +43,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,6 +91,8 @@ class GmsState:
     fail_left: int = 0
     fail_status: int = 503
     fail_after: int = 0  # ingest requests still accepted before the failures start
+    # urn -> status answered to every GET /aspects/{urn} of it
+    refused_reads: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -269,6 +274,12 @@ class _Handler(BaseHTTPRequestHandler):
             name = (q.get("aspect") or [""])[0]
             with st.lock:
                 value = st.aspects.get(urn, {}).get(name)
+                refused = st.refused_reads.get(urn)
+            if refused:
+                self._record(refused, True)
+                return self._send(refused, _error(
+                    refused, f"User is unauthorized to get aspect for {urn}"
+                    if refused in (401, 403) else "Service Unavailable"))
             if value is None:
                 self._record(404, True)
                 return self._send(404, _error(404, f"No aspect {name} for {urn}"))
@@ -404,6 +415,11 @@ class StandInGms:
         with self.state.lock:
             self.state.fail_left, self.state.fail_status = k, status
             self.state.fail_after = after
+
+    def refuse_reads(self, urns: Iterable[str], status: int = 403) -> None:
+        """Answer ``status`` to every ``GET /aspects/{urn}`` of ``urns`` from now on."""
+        with self.state.lock:
+            self.state.refused_reads.update(dict.fromkeys(urns, status))
 
     @property
     def proposals(self) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ import json
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -53,6 +53,7 @@ log = logging.getLogger("lineage.sinks.datahub")
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
+    from connectors.sinks.datahub.render import EntityPlan
     from lineage.audit.engine import AuditContext
     from lineage.graph import LineageGraph
 
@@ -148,6 +149,38 @@ def record_times(store: Any) -> dict[str, tuple[str | None, str | None]]:
         ts.update(conn.execute(
             f"SELECT seq, ts FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk))
     return {nid: (ts.get(first[nid]), ts.get(seq)) for nid, seq in last.items()}
+
+
+def moved_urns(plans: Iterable[EntityPlan]) -> dict[str, str]:
+    """Former urn → current urn of each planned entity the mapping now gives another urn (an
+    MLflow-registered model, once on our platform, now the one DataHub's MLflow source makes),
+    but for a former urn another planned entity still takes."""
+    plans = list(plans)
+    urns = {p.urn for p in plans}
+    return {f: p.urn for p in plans for f in p.former if f != p.urn and f not in urns}
+
+
+def held_live(urn: str, held_aspect: Callable[[str, str], dict[str, Any] | None],
+              held_properties: Callable[[str, str], dict[str, str] | None] | None = None
+              ) -> bool:
+    """Whether a destination holds the model or group ``urn`` live, so that retiring it is
+    a change: its ``status`` is not removed, or, without one (a lineage before every entity
+    carried it), its properties aspect is ours (``lineage_id``); one it does not hold, or
+    another tool's, is not. ``held_aspect(urn, aspect)``: the aspect as the destination holds
+    it (JSON), None when it holds none; ``held_properties(urn, aspect)``: its custom
+    properties (default: read from ``held_aspect``)."""
+    status = held_aspect(urn, "status")
+    if isinstance(status, dict):
+        return not status.get("removed")
+    aspect = "mlModelGroupProperties" if urn.startswith("urn:li:mlModelGroup:") \
+        else "mlModelProperties"
+    if held_properties is not None:
+        props = held_properties(urn, aspect)
+    else:
+        got = held_aspect(urn, aspect)
+        custom = got.get("customProperties") if isinstance(got, dict) else None
+        props = custom if isinstance(custom, dict) else None
+    return bool(props) and "lineage_id" in (props or {})
 
 
 # aspects whose custom properties hold governance records whole (``<kind>.<id>``)
@@ -508,8 +541,7 @@ class DataHubSinkBase(ABC):
         # an entity the mapping now gives another urn (an MLflow-registered model, once on our
         # platform, now the one DataHub's MLflow source makes): its former urn pushed before is
         # retired whatever ``remove_stale`` says, or the catalog would show it twice
-        moved = self._moved = {f: p.urn for p in plans for f in p.former
-                               if f != p.urn and VIEW_PREFIX + f not in seen_views}
+        moved = self._moved = moved_urns(plans)
         retire = sorted(VIEW_PREFIX + f for f in moved if VIEW_PREFIX + f in known)
         stale = [k for k in stale if k not in set(retire)]
         # what a push whose state does not know the former urns (a fresh clone, a destination
@@ -641,22 +673,14 @@ class DataHubSinkBase(ABC):
         """Soft-delete the ``former`` urns (an earlier mapping's, of entities the graph now
         renders under another urn) that the destination holds live, when this store's state
         does not know them: a CI job's fresh clone pushing to a DataHub that a lineage of the
-        former mapping pushed to. An entity is live when its ``status`` is not removed, or,
-        without one (a lineage before every entity carried it), when its properties aspect is
-        ours (``lineage_id``). Counted with ``moved_entities``."""
+        former mapping pushed to. Live as :func:`held_live` reads it (the ingestion source
+        decides the same way). Counted with ``moved_entities``."""
         from connectors.sinks.datahub.render import removed
         from connectors.sinks.datahub.validate import check_mcps
 
         out: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
         for urn in former:
-            status = self._held_aspect(urn, "status")
-            if isinstance(status, dict):
-                live = not status.get("removed")
-            else:
-                props = self._held(urn, "mlModelGroupProperties" if urn.startswith(
-                    "urn:li:mlModelGroup:") else "mlModelProperties")
-                live = bool(props) and "lineage_id" in (props or {})
-            if not live:
+            if not held_live(urn, self._held_aspect, self._held):
                 continue
             m = removed(urn)
             obj = serialize(m)

@@ -23,6 +23,16 @@ from a source checkout) use the class path as the type:
 ``lineage push`` remembers what it sent and sends only changes; a recipe run sends the whole
 rendered graph every time (DataHub upserts it), so prefer ``lineage push`` for frequent runs.
 
+An entity the mapping gives a new urn (an MLflow-registered model, once on the ``dvc``
+platform, now the entity DataHub's MLflow source makes) leaves its former urn behind. When the
+run can read the DataHub it writes to (``ctx.graph``: a ``datahub-rest`` sink, or
+``datahub_api`` in the recipe) the source soft-deletes each former urn DataHub holds live
+(``status`` with ``removed: true``, after the rest), as ``lineage push`` does, and lists them
+in its report (``moved_entities``, ``moved_urns``). When it cannot (a ``file``,
+``datahub-kafka`` or ``datahub-lite`` sink without ``datahub_api``) it sends nothing for them
+— a soft delete of an urn DataHub never held would create it — and warns how many former urns
+it could not check (``former_urns_unchecked``).
+
 ``repo_path`` is relative to where ``datahub ingest`` runs; ``store_path`` to the repository,
 as ``store:`` in lineage.yaml is.
 
@@ -42,7 +52,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +135,11 @@ class LineageSourceReport(SourceReport):
     graph_edges: int = 0
     mcps: int = 0
     harvest_warnings: int = 0
+    # former urns soft-deleted (former → current urn): ones DataHub held live
+    moved_entities: int = 0
+    moved_urns: dict[str, str] = field(default_factory=dict)
+    # former urns the run could not look up (no DataHub to read): left as DataHub holds them
+    former_urns_unchecked: int = 0
 
 
 def _store_dir(value: str, root: Path) -> Path:
@@ -404,6 +419,8 @@ class LineageSource(Source):
         super().__init__(ctx)
         self.config = config
         self.report = LineageSourceReport()
+        # former urn → current urn of the entities the mapping renamed (set by ``_render``)
+        self.moved: dict[str, str] = {}
 
     @classmethod
     def create(cls, config_dict: dict[str, Any], ctx: PipelineContext) -> LineageSource:
@@ -429,16 +446,78 @@ class LineageSource(Source):
 
         try:
             mcps = self._render()
+            retire = self._retire_moved(self.moved)
         except LineageError as exc:
             self.report.failure(message="lineage could not read the repository",
                                 context=str(exc), title="lineage source failed")
             return
         if not self._define_properties_first(mcps):
             return
-        for i, mcp in enumerate(mcps):
+        for i, mcp in enumerate([*mcps, *retire]):
             wu = MetadataWorkUnit(id=f"lineage-{i}-{mcp.entityUrn}-{mcp.aspectName}", mcp=mcp)
             self.report.report_workunit(wu)
             yield wu
+
+    def _retire_moved(self, moved: dict[str, str]) -> list[Any]:
+        """The soft deletes (``status`` with ``removed: true``) of the ``moved`` former urns
+        (former → current urn) that the DataHub this run writes to holds live, decided as
+        ``lineage push`` decides (:func:`sink.held_live`), validated as every MCP is; counted
+        in the report. Without a DataHub to read (``ctx.graph``) nothing is sent for them — a
+        soft delete of an urn DataHub never held would create it, a ghost entity — and one
+        warning says how many were not checked and how to have them retired."""
+        from connectors.sinks.datahub.render import removed
+        from connectors.sinks.datahub.sink import held_live
+        from connectors.sinks.datahub.validate import check_mcps
+
+        if not moved:
+            return []
+        graph = self.ctx.graph
+        if graph is None:
+            cfg = self.ctx.pipeline_config
+            sink = getattr(getattr(cfg, "sink", None), "type", None)
+            self.report.former_urns_unchecked = len(moved)
+            self.report.warning(
+                title="former urns not retired",
+                message="Former urns of entities the mapping renamed (MLflow-registered "
+                "models, now on the mlflow platform) were not checked: this run cannot read "
+                "the DataHub it writes to, so it sends nothing for them and DataHub may still "
+                "show them next to the new entities. Add `datahub_api: {server: <GMS URL>, "
+                "token: ...}` to the recipe (a datahub-rest sink reads its own GMS) to have "
+                "the run soft-delete the ones DataHub holds live, or run `lineage push` to "
+                "that DataHub once",
+                context=f"{len(moved)} former urn(s) not checked "
+                f"({f'{sink} sink' if sink else 'this sink'}, no datahub_api): "
+                + ", ".join(sorted(moved)))
+            return []
+
+        def held(urn: str, aspect: str) -> dict[str, Any] | None:
+            from datahub.emitter.aspect import ASPECT_MAP
+
+            got = graph.get_aspect(urn, ASPECT_MAP[aspect])
+            obj = got.to_obj() if got is not None else None
+            return obj if isinstance(obj, dict) else None
+
+        live: list[str] = []
+        for i, urn in enumerate(sorted(moved)):
+            try:
+                if held_live(urn, held):
+                    live.append(urn)
+            except Exception as exc:  # noqa: BLE001 - whatever DataHub answered is the warning
+                self.report.former_urns_unchecked = len(moved) - i
+                self.report.warning(
+                    title="former urns not retired",
+                    message="DataHub could not be read to check the former urns of entities "
+                    "the mapping renamed (MLflow-registered models): the ones not checked are "
+                    "left as DataHub holds them; run the recipe again, or `lineage push`, once "
+                    "DataHub answers",
+                    context=f"{len(moved) - i} former urn(s) not checked, at {urn}: {exc}",
+                    exc=exc)
+                break
+        out = [removed(urn) for urn in live]
+        check_mcps(out)
+        self.report.moved_entities = len(out)
+        self.report.moved_urns = {urn: moved[urn] for urn in live}
+        return out
 
     def _define_properties_first(self, mcps: list[Any]) -> bool:
         """Into a GMS (a ``datahub-rest`` sink), write the structured property definitions
@@ -461,8 +540,10 @@ class LineageSource(Source):
         return True
 
     def _render(self) -> list[Any]:
-        from connectors.sinks.datahub.render import render
-        from connectors.sinks.datahub.sink import record_times, store_audit
+        """The validated MCPs of the graph, as ``render()`` makes them; the former urns of
+        the entities the mapping renamed go to ``self.moved`` (:func:`sink.moved_urns`)."""
+        from connectors.sinks.datahub.render import build, plan
+        from connectors.sinks.datahub.sink import moved_urns, record_times, store_audit
         from connectors.sinks.datahub.validate import check_mcps
         from lineage import api
         from lineage.config import load_config
@@ -492,10 +573,13 @@ class LineageSource(Source):
         lower = self.config.convert_urns_to_lowercase
         if lower is None:
             lower = bool(getattr(cfg.datahub, "lowercase_urns", False))
-        mcps = render(graph, platform=platform, env=env, lowercase_urns=lower,
-                      record_times=times, audit=audit)
+        # (what render() returns, with the plans kept for their former urns)
+        plans = plan(graph, platform=platform, env=env, lowercase_urns=lower,
+                     record_times=times, audit=audit)
+        mcps = [m for p in plans for m in build(p)]
         check_mcps(mcps)
         self.report.mcps = len(mcps)
+        self.moved = moved_urns(plans)
         return mcps
 
     def get_report(self) -> LineageSourceReport:
