@@ -250,6 +250,17 @@ class GtoHarvester:
     def enabled(self, ctx: HarvestContext) -> bool:
         return (ctx.repo_path / ".git").exists()
 
+    @staticmethod
+    def _retired(ctx: HarvestContext, dep_id: str, gto: str | None) -> str | None:
+        """A deployment's ``retired_at``: GTO's (None: its stage still names it), or a record's
+        retirement of it when that is earlier — a record completing GTO's deployment (one
+        node) is not undone by the next harvest of the tags, as a fresh clone, harvesting the
+        records after the tags, never undoes it."""
+        recorded = _record_retirement(ctx, dep_id)
+        if recorded is None:
+            return gto
+        return recorded if gto is None else min(recorded, gto)
+
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
         s = scan_refs(ctx)
         tags = {ref: sha for ref, sha in s.refs.items() if ref.startswith("refs/tags/")}
@@ -520,7 +531,7 @@ class GtoHarvester:
             # the group's properties hold what other sources say too (a dvc.yaml ``meta:``):
             # the store replaces ``properties`` whole, so those are carried over
             old = ctx.store.get_node(model_group_id(art.name))
-            yield from self._emit(art, repo_id, dict(old.attrs.get("properties") or {})
+            yield from self._emit(ctx, art, repo_id, dict(old.attrs.get("properties") or {})
                                   if old is not None else {})
 
     def _version_at(self, art: _Artifact, commit: str, when: str,
@@ -683,7 +694,7 @@ class GtoHarvester:
             return (f"lightweight tag {ev.tag}: no tagger; time is the commit date")
         return f"annotated tag {ev.tag} by {ev.who} <{ev.email}> at {ev.time}"
 
-    def _emit(self, art: _Artifact, repo_id: str,
+    def _emit(self, ctx: HarvestContext, art: _Artifact, repo_id: str,
               stored: dict[str, str]) -> Iterator[Node | Edge]:
         """The artifact's facts; ``stored``: its group's properties in the store."""
         gid = model_group_id(art.name)
@@ -750,10 +761,22 @@ class GtoHarvester:
             mid = model_id(art.name, dep.version)
             yield _validated(NodeKind.DEPLOYMENT, dep.id, {
                 "model": mid, "environment": dep.stage, "deployed_at": ev.time,
-                "deployed_by": ev.who, "retired_at": dep.retired_at, "source": "gto",
-                "properties": props,
+                "deployed_by": ev.who, "retired_at": self._retired(ctx, dep.id, dep.retired_at),
+                "source": "gto", "properties": props,
             }, clear=("retired_at",))
             yield Edge.make(EdgeKind.DEPLOYED_AS, mid, dep.id)
+
+
+def _record_retirement(ctx: HarvestContext, dep_id: str) -> str | None:
+    """The ``retired_at`` the store holds for the deployment ``dep_id`` from a record (``lineage
+    record deployment … --retired-at``, a record file), not from GTO: GTO's retirements carry
+    their ``retired_reason``."""
+    stored = ctx.store.get_node(dep_id)
+    if stored is None or not stored.attrs.get("retired_at"):
+        return None
+    if (stored.attrs.get("properties") or {}).get("retired_reason"):
+        return None  # GTO's own: what its tags say now replaces it
+    return str(stored.attrs["retired_at"])
 
 
 def stage_deployments(ctx: HarvestContext) -> list[Node]:
