@@ -2434,14 +2434,15 @@ def _open_error(db: Path, exc: sqlite3.DatabaseError, reading: bool = False) -> 
     if "full" in low or "disk i/o" in low:
         return StoreError(
             f"cannot open the store {db}: {msg} (is its disk full, or a file size limit "
-            f"reached? lineage writes in {folder} even to read the store)",
+            f"reached? this command writes in {folder})",
             hint=f"free some space on the disk holding {folder} (or raise the limit: "
                  "`ulimit -f`), then run the command again")
     return StoreNotWritable(
-        f"cannot open the store {db}: {msg} (lineage needs to read and write {folder}, even "
-        "to read the store)",
+        f"cannot open the store {db}: {msg} (this command writes the store: it needs to "
+        f"read and write {folder})",
         hint=f"check the permissions of {folder} and of the files in it, and that its file "
-             "system is not mounted read-only")
+             "system is not mounted read-only (verify, show, audit, export and log read a "
+             "read-only store as it is)")
 
 
 def _write_error(db: Path, exc: sqlite3.OperationalError) -> StoreError | None:

@@ -54,3 +54,16 @@ def test_a_read_command_reads_a_store_nobody_can_write(quickstart_demo: Path,
     else:
         assert got[1] == expected[1]
     assert _files(folder) == before
+
+
+def test_a_write_command_on_such_a_store_says_which_commands_still_read_it(
+        quickstart_demo: Path) -> None:
+    folder = quickstart_demo / ".lineage"
+    for side in ("lineage.db-wal", "lineage.db-shm"):
+        (folder / side).unlink(missing_ok=True)
+    with read_only(folder, *(p for p in folder.iterdir() if p.is_file())):
+        res = runner.invoke(app, ["harvest", "--repo", str(quickstart_demo)])
+    assert res.exit_code == 2, res.output
+    first, hint = res.stderr.splitlines()[:2]
+    assert "this command writes the store" in first and "even to read" not in first, first
+    assert "verify, show, audit, export and log read a read-only store as it is" in hint, hint

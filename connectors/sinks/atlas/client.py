@@ -138,6 +138,11 @@ class AtlasHttp:
             return AtlasError(f"Atlas at {self.url} is not available (HTTP 503)", status=status,
                               hint="it may still be starting (a few minutes after launch); "
                                    "retry, the push resumes where it stopped")
+        if status == 404:  # no Atlas API there: the URL (or a proxy's path prefix) is off
+            return AtlasError(f"Atlas at {self.url} has no {where} (HTTP 404)", status=status,
+                              hint="check ATLAS_URL: Atlas serves /api/atlas/v2 at its root "
+                                   "(e.g. http://atlas:21000); behind a proxy, include its "
+                                   "path prefix")
         return AtlasError(f"Atlas answered {where} with HTTP {status}", status=status,
                           hint="check the server log; the push resumes where it stopped")
 
