@@ -2351,7 +2351,10 @@ def _git_md5s(data: bytes) -> list[str]:
 
     out = [hashlib.md5(data).hexdigest()]
     if b"\0" not in data[:8000]:
-        out.append(hashlib.md5(data.replace(b"\r\n", b"\n")).hexdigest())
+        unix = data.replace(b"\r\n", b"\n")
+        # dos2unix; and the CRLF a checkout with core.autocrlf wrote (DVC 3 hashed those bytes)
+        out += [hashlib.md5(unix).hexdigest(),
+                hashlib.md5(unix.replace(b"\n", b"\r\n")).hexdigest()]
     return [f"md5:{h}" for h in dict.fromkeys(out)]
 
 
@@ -2378,9 +2381,20 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
                 break
             folder = posixpath.dirname(folder)
     specs = [(commit, folder) for commit, folders in by_commit.items() for folder in sorted(folders)]
-    blobs = _cat_paths(ctx.repo_path, [f"{c}:{posixpath.join(f, 'dvc.lock') if f else 'dvc.lock'}"
-                                       for c, f in specs])
-    summaries = summaries_for(ctx, [("lock", b[0]) for b in blobs if b is not None])
+    both = _cat_paths(ctx.repo_path, [f"{c}:{posixpath.join(f, name) if f else name}"
+                                      for c, f in specs for name in ("dvc.lock", "dvc.yaml")])
+    blobs, yamls = both[0::2], both[1::2]
+    summaries = summaries_for(ctx, [*(("lock", b[0]) for b in blobs if b is not None),
+                                    *(("yaml", b[0]) for b in yamls if b is not None)])
+    # a frozen stage is not reproduced (``dvc repro`` skips it, ``dvc status`` does not check
+    # it): its lock entry is what the work tree holds, whatever its dependencies say now
+    frozen: set[tuple[str, str, str]] = set()
+    for (commit, folder), b in zip(specs, yamls, strict=True):
+        ysumm = summaries.get(f"yaml:{b[0]}") if b is not None else None
+        if ysumm and "error" not in ysumm:
+            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+            frozen.update((commit, lock, n) for n, info in ysumm.get("stages", {}).items()
+                          if info.get("frozen"))
     # commit → path → (lock, stage, hash) of the stage outputs; (commit, lock, stage) → deps
     produced: dict[str, dict[str, tuple[str, str, str]]] = {}
     deps: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
@@ -2394,6 +2408,8 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
             for h in st.get("outs", []):
                 if h.get("hash"):
                     outs.setdefault(resolve(folder, h["path"]), (lock, name, h["hash"]))
+            if (commit, lock, name.split("@", 1)[0]) in frozen:
+                continue  # (a foreach / matrix entry ``name@key`` of a frozen stage too)
             deps[(commit, lock, name)] = [(resolve(folder, h["path"]), h["hash"])
                                           for h in st.get("deps", [])
                                           if h.get("hash") and not _is_external(h["path"])]
@@ -2419,7 +2435,8 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
             records[(commit, dep)] = (hashes, f"{dep}.dvc")
     for (commit, dep), b in zip(in_git, _cat_paths(ctx.repo_path, [f"{c}:{d}" for c, d in in_git]),
                                 strict=True):
-        if b is not None:
+        # a Git LFS pointer is not the bytes the work tree (and DVC's hash) holds: no verdict
+        if b is not None and not b[1].startswith(b"version https://git-lfs.github.com/spec/"):
             records[(commit, dep)] = (_git_md5s(b[1]), "git")
 
     memo: dict[tuple[str, str, str], StaleEntry | None] = {}

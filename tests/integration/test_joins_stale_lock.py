@@ -245,3 +245,35 @@ def test_a_store_joined_by_the_earlier_rules_drops_the_pin_on_upgrade(
     assert store.verify().ok
     store.close()
     assert api.harvest(r.path).new_events == 0
+
+
+def test_a_frozen_stage_and_a_git_lfs_dependency_are_not_taken_for_out_of_date(
+        git_repo: GitRepo) -> None:
+    """A frozen stage is not reproduced (its lock entry is what the work tree holds, whatever
+    its dependencies say), and a dependency git keeps as a Git LFS pointer is not the bytes
+    DVC hashed: neither says the lock is out of date."""
+    r = git_repo
+    r.dvc("init", "-q")
+    r.write("raw.csv", RAW1)
+    r.dvc("add", "-q", "raw.csv")
+    r.write("dvc.yaml", "stages:\n  prepare:\n    cmd: cp raw.csv prepared.csv\n"
+            "    deps: [raw.csv]\n    outs: [prepared.csv]\n"
+            "  label:\n    cmd: cp labels.bin labels.out\n    deps: [labels.bin]\n"
+            "    outs: [labels.out]\n")
+    r.write("labels.bin", "the labels\n")
+    r.dvc("repro", "-q")
+    r.dvc("freeze", "-q", "prepare")  # frozen: true in dvc.yaml
+    r.write("raw.csv", RAW2)
+    r.dvc("add", "-q", "raw.csv")
+    # what `git lfs track labels.bin` commits: a pointer, while the work tree holds the bytes
+    r.write(".gitattributes", "labels.bin filter=lfs diff=lfs merge=lfs -text\n")
+    pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:"
+               + "0" * 64 + "\nsize 11\n")
+    (r.path / "labels.bin").write_text(pointer)  # as git holds it (the clean filter's output)
+    c1 = r.commit("new raw data; prepare is frozen; labels in LFS")
+    at_prep, at_labels = _runs_at(r, [("prepared.csv", c1), ("labels.out", c1)])
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert [w.message for w in res.report.warnings if w.source == "joins"] == []
+    assert _strong(r, at_prep) == [f"prepared.csv@{_md5(RAW1)}"]
+    assert _strong(r, at_labels) == [f"labels.out@{_md5('the labels' + chr(10))}"]
