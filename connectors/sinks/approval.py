@@ -4,8 +4,10 @@ A deployment is *approved* when none of the audit's approval rules (:data:`GATE_
 the policy enables at the tiers it applies them to) finds it, as ``lineage audit`` reports
 them over the same index, policy and clock; a waived finding grants nothing (the policy
 accepts the gap; it is no approval). A version running somewhere is approved in an
-environment when every live deployment there is (docs/datahub.md, "Approval status";
-docs/atlas.md).
+environment when every live deployment there is; in an environment it ran in and runs in no
+more, when the audit approved every deployment it had there (a deployment's approval is
+decided when it is made, and retiring it leaves the audit's finding on it in place; see
+docs/datahub.md, "Approval status"; docs/atlas.md).
 """
 
 from __future__ import annotations
@@ -56,4 +58,30 @@ def environment_gate(audit: AuditContext, gate: dict[str, bool], version: str | 
     return dict(sorted(out.items()))
 
 
-__all__ = ["GATE_RULES", "deployment_gate", "environment_gate"]
+def retired_environment_gate(audit: AuditContext, gate: dict[str, bool], version: str | None
+                             ) -> dict[str, bool | None]:
+    """Environment → the audit's verdict on the deployments the version class ``version`` had
+    there, for the environments it ran in and runs in no more (every deployment there retired
+    by the audit's clock; ``gate``: :func:`deployment_gate`): True when the audit grants each
+    one it judged its approval, False when it refuses any, None when it judged none (a tier
+    the policy exempts, both rules off). The same reading as :func:`environment_gate` for
+    live ones: a deployment's approval is decided when it is made, and a retirement leaves
+    the audit's finding on it in place."""
+    if version is None:
+        return {}
+    ran: dict[str, list[str]] = {}
+    live: set[str] = set()
+    for d in audit.deployments(version):
+        env = str(audit.idx.a(d).get("environment"))
+        if audit.active(d):
+            live.add(env)
+        else:
+            ran.setdefault(env, []).append(d)
+    out: dict[str, bool | None] = {}
+    for env in sorted(set(ran) - live):
+        judged = [gate[d] for d in ran[env] if d in gate]
+        out[env] = all(judged) if judged else None
+    return out
+
+
+__all__ = ["GATE_RULES", "deployment_gate", "environment_gate", "retired_environment_gate"]

@@ -30,7 +30,11 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.sinks.approval import deployment_gate, environment_gate
+from connectors.sinks.approval import (
+    deployment_gate,
+    environment_gate,
+    retired_environment_gate,
+)
 from connectors.sinks.documents import is_url, pinned_commit, repository_file_link, repository_web
 from lineage.audit.context import audit_context
 from lineage.ids import normalize_repo_url
@@ -301,31 +305,40 @@ class _Renderer:
         return self._gate
 
     def approval_bm(self, model_id: str) -> dict[str, Any]:
-        """A version's approval status, as the audit judges it (docs/atlas.md): running
-        somewhere (a live deployment the audit checked), ``approved`` when every live
-        deployment is, else ``unapproved``; running nowhere, the latest decision the audit
-        holds (an approval in force, or a rejection), ``unapproved`` when none.
-        ``environments``: those it runs in whose live deployments are all approved, and
-        those it runs not in that an approval in force names. The approvals listed are those
-        naming it (any registry's spelling) for any environment (one naming only a
-        deployment speaks for that deployment); ``approvalCount`` those the audit holds in
-        force (not withdrawn by a later rejection of their approver, not dated after they
-        were recorded, not decided before the version existed)."""
+        """A version's approval status, as the audit judges it (docs/atlas.md), the same
+        reading as DataHub's ``approvalStatus`` and ``approvedEnvironments``: ``unapproved``
+        when the audit refuses a live deployment of it, or — in an environment it ran in and
+        runs in no more — a deployment it had there (retired); else, running somewhere (a
+        live deployment the audit checked), ``approved``; running nowhere, the latest
+        decision the audit holds (an approval in force, or a rejection), ``unapproved`` when
+        none. ``environments``: those it runs in whose live deployments are all approved,
+        those it ran in and runs in no more whose deployments there the audit all approved,
+        and those the audit judged no deployment in that an approval in force names. The
+        approvals listed are those naming it (any registry's spelling) for any environment
+        (one naming only a deployment speaks for that deployment); ``approvalCount`` those
+        the audit holds in force (not withdrawn by a later rejection of their approver, not
+        dated after they were recorded, not decided before the version existed)."""
         v = self.audit.version_of(model_id)
         recs = [r for r in self.version_approvals(model_id) if v in self.approved_versions(r["id"])]
         out = self._status(recs, {r["id"] for r in recs if r["status"] == "in force"})
-        by_env = environment_gate(self.audit, self.gate(), v)
+        live = environment_gate(self.audit, self.gate(), v)
+        # where it ran and runs no more, the audit's verdict on the deployments it had there
+        # (an environment where it judged none of them is read as one it never ran in)
+        retired = retired_environment_gate(self.audit, self.gate(), v)
+        judged = {**{e: yes for e, yes in retired.items() if yes is not None}, **live}
         ok = {r["environment"] for r in recs
               if r["status"] == "in force" and r.get("environment")}
-        if by_env:  # where it runs, the audit's verdict; elsewhere the approvals in force
-            out["status"] = "approved" if all(by_env.values()) else "unapproved"
-            envs = {e for e in ok if e not in by_env} | {e for e, yes in by_env.items() if yes}
+        if not all(judged.values()):  # a deployment it has or had, refused by the audit
+            out["status"] = "unapproved"
+        elif live:  # running somewhere, approved wherever it runs or ran
+            out["status"] = "approved"
         else:
             held = sorted((r for r in recs if r["status"] == "in force"
                            or r["decision"] not in ("approved", "conditional")),
                           key=lambda r: (self._decided_key(r["id"]), r["id"]))
             out["status"] = (held[-1]["decision"] or "approved") if held else "unapproved"
-            envs = ok
+        # where it runs or ran, the audit's verdict; elsewhere the approvals in force
+        envs = {e for e in ok if e not in judged} | {e for e, yes in judged.items() if yes}
         if envs:
             out["environments"] = sorted(envs)
         else:

@@ -45,7 +45,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from connectors.sinks.approval import deployment_gate, environment_gate
+from connectors.sinks.approval import (
+    deployment_gate,
+    environment_gate,
+    retired_environment_gate,
+)
 from connectors.sinks.documents import is_url as _is_url
 from connectors.sinks.documents import pinned_commit, repository_web
 from connectors.sinks.documents import repository_file_link as _file_link
@@ -669,29 +673,13 @@ class _Planner:
 
     def retired_gate(self, nid: str) -> dict[str, bool | None]:
         """Environment → the audit's verdict on the deployments the version class of ``nid``
-        had there, for the environments it ran in and runs in no more (every deployment there
-        retired by the audit's clock): True when the audit grants each one it judged its
-        approval, False when it refuses any, None when it judged none (a tier the policy
-        exempts, both rules off). The same reading as :meth:`version_gate` for live ones: a
-        deployment's approval is decided when it is made, and a retirement leaves the audit's
-        finding on it in place."""
-        version = self.audit.version_of(nid)
-        if version is None or not self.ids(NodeKind.DEPLOYMENT):
+        had there, for the environments it ran in and runs in no more (:meth:`gate`;
+        :func:`connectors.sinks.approval.retired_environment_gate`, shared with the Atlas
+        sink): True when the audit grants each one it judged its approval, False when it
+        refuses any, None when it judged none."""
+        if not self.ids(NodeKind.DEPLOYMENT):
             return {}
-        gate = self.gate()
-        ran: dict[str, list[str]] = defaultdict(list)
-        live: set[str] = set()
-        for d in self.audit.deployments(version):
-            env = str(self.audit.idx.a(d).get("environment"))
-            if self.audit.active(d):
-                live.add(env)
-            else:
-                ran[env].append(d)
-        out: dict[str, bool | None] = {}
-        for env in sorted(set(ran) - live):
-            judged = [gate[d] for d in ran[env] if d in gate]
-            out[env] = all(judged) if judged else None
-        return out
+        return retired_environment_gate(self.audit, self.gate(), self.audit.version_of(nid))
 
     # -- people: one person is one corpuser in every role ------------------------------------
     def directory(self) -> dict[str, str]:
