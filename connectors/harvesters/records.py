@@ -689,6 +689,7 @@ class _RecordHistory:
         self._parsed: dict[Any, list[tuple[str, dict[str, Any]]] | None] = {}  # text → records
         self._chains: dict[str, list[tuple[str, str, str]]] | None = None  # the folder's log
         self._deleted: set[tuple[str, str]] = set()  # (commit, file) of each file deletion
+        self._order: dict[str, int] = {}  # commit → its place in the folder's log (0: newest)
 
     def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
         """(sha, committer date as git prints it: ISO 8601 with its offset) of the first
@@ -703,7 +704,14 @@ class _RecordHistory:
         to ``rel`` in a way git does not follow as a rename); (rel, None) when none did."""
         self._recorded(rel)
         return min(((r, got[nid]) for r, got in self._files.items() if nid in got),
-                   key=lambda hit: (hit[1].first, hit[0] != rel), default=(rel, None))
+                   key=lambda hit: (*self._age(hit[1]), hit[0] != rel), default=(rel, None))
+
+    def _age(self, rec: _Recorded) -> tuple[int, float]:
+        """What orders recordings oldest first: the place of their commit in the folder's
+        log, in graph order (a commit back-dated by its committer is still after its
+        parents); by committer date only for a file read on its own (``--follow``)."""
+        place = self._order.get(rec.sha)
+        return (0, -place) if place is not None else (1, rec.first.timestamp())
 
     def content(self, record: Any) -> dict[str, Any]:
         """What a record says, as versions of it are compared: its canonical content, model
@@ -785,9 +793,13 @@ class _RecordHistory:
         if self.folder is None:
             return None
         if self._chains is None:
+            # in graph order (a commit after its parents, whatever dates its committer
+            # set), every line of history (a merge keeping one side's version hides the
+            # other side's commits from git's default simplification)
             self._chains = _file_chains(_git(
-                self.root, "log", "-z", "-M", "--format=%x01%H%x02%cI", "--name-status",
-                "HEAD", "--", self.folder) or "", self._deleted)
+                self.root, "log", "-z", "-M", "--topo-order", "--full-history",
+                "--format=%x01%H%x02%cI", "--name-status", "HEAD", "--", self.folder) or "",
+                self._deleted, self._order)
         return self._chains
 
     def _read(self, rels: list[str]) -> None:
@@ -903,12 +915,15 @@ class _RecordHistory:
 _BATCH = 2000
 
 
-def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None
-                 ) -> dict[str, list[tuple[str, str, str]]]:
+def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None,
+                 order: dict[str, int] | None = None) -> dict[str, list[tuple[str, str, str]]]:
     """File (its path in the last commit of ``log``) → (sha, committer date, its path then)
     of each commit of ``log`` that changed it, newest first, renames followed as ``git log
     --follow`` follows them: ``log`` is ``git log -z -M --name-status`` with the format
-    ``%x01%H%x02%cI``. ``deleted`` collects (sha, file) of each commit deleting a file."""
+    ``%x01%H%x02%cI``. ``deleted`` collects (sha, file) of each commit deleting a file — or
+    renaming a record file to a name the harvest does not read (``approvals.yaml.orig``, a
+    hidden file): its records leave the files read as a deletion's do —, ``order`` each
+    commit's place in the log (0: the newest)."""
     chains: dict[str, list[tuple[str, str, str]]] = {}
     named: dict[str, str | None] = {}  # a path in older commits → the file (None: another)
     tokens = log.split("\0")
@@ -919,11 +934,16 @@ def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None
         i += 1
         if token.startswith("\x01"):
             sha, _, when = token[1:].partition("\x02")
+            if order is not None:
+                order.setdefault(sha, len(order))
             continue
         if not token:
             continue
         paths = tokens[i:i + (2 if token[0] in "RC" else 1)]
         i += len(paths)
+        if token[0] == "R" and len(paths) == 2 and _a_record_file(paths[0]) \
+                and not _a_record_file(paths[1]):
+            token, paths = "D", paths[:1]  # renamed out of what is read: its records left
         path = paths[-1] if paths else ""
         file = named.get(path, path)
         if file is not None and path:

@@ -504,3 +504,62 @@ def test_a_record_moved_out_of_a_deleted_file_and_edited_is_refused(
         f"is already recorded with approver 'ada@example.com' (commit {recorded[:12]}, "
         f"2026-01-01T01:00:00Z, in {APPROVALS}); commit {moved[:12]} "), res.stderr
     assert "moved it to governance/approvals/lead.yaml and changed it" in res.stderr
+
+
+# -- what git's history says, not what committers' dates say ----------------------------------
+def test_a_move_dated_no_later_than_the_record_is_still_judged_by_its_first_file(
+        origin: tuple[GitRepo, str], tmp_path: Path) -> None:
+    """The commit moving and editing the record is given the first one's committer date (a
+    script, a rebase keeping dates): git's graph, not the date, says which came first."""
+    repo, recorded = origin
+    when = repo.git("show", "-s", "--format=%cI", recorded)
+    approvals = repo.path / APPROVALS
+    approvals.write_text(ADA)
+    repo.write("governance/risk.yaml", RITA.replace("role: risk-officer", "role: ml-lead"))
+    moved = commit_as(repo.path, "eve", "split", when)
+    res = lineage(fresh_clone(repo.path, tmp_path / "ci"), "harvest", "--only", "records")
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(
+        "error: governance/risk.yaml:6 (role): record approval:churn-prod-risk is already "
+        f"recorded with role 'risk-officer' (commit {recorded[:12]}, "), res.stderr
+    assert f"commit {moved[:12]} " in res.stderr and "moved it to governance/risk.yaml" \
+        in res.stderr, res.stderr
+
+
+def test_a_merge_keeping_the_other_side_s_edit_is_refused(git_repo: GitRepo,
+                                                          tmp_path: Path) -> None:
+    """The mainline records the risk sign-off; a branch made before records it otherwise; the
+    merge takes the branch's file. git's default history of the folder skips the mainline's
+    commit (the merge is the same as the branch there): every line of history is read."""
+    repo = git_repo
+    repo.write("governance/run/train-1.yaml", RUN)
+    base = repo.commit("train churn v1.0.0")
+    main = repo.git("rev-parse", "--abbrev-ref", "HEAD")
+    repo.write(APPROVALS, RITA)
+    recorded = repo.commit("rita signs off")
+    repo.git("checkout", "-q", "-b", "side", base)
+    repo.write(APPROVALS, RITA.replace("2026-01-01T00:45:00Z", "2026-01-02T00:45:00Z"))
+    repo.commit("rita signs off, dated later")
+    repo.git("checkout", "-q", main)
+    repo.git("merge", "-q", "--no-commit", "-s", "ours", "side")
+    repo.git("checkout", "side", "--", APPROVALS)  # the merge keeps the branch's file
+    repo.commit("merge side, taking its approvals")
+    # git's default history of the file has no commit recording it as the mainline did
+    assert recorded not in repo.git("log", "--format=%H", "--", APPROVALS).split()
+    res = lineage(fresh_clone(repo.path, tmp_path / "ci"), "harvest", "--only", "records")
+    assert res.exit_code == 2, res.output
+    assert "(decided_at): record approval:churn-prod-risk is already recorded with " \
+           f"decided_at '2026-01-01T00:45:00Z' (commit {recorded[:12]}" in res.stderr, res.stderr
+
+
+def test_a_record_file_renamed_to_a_name_not_read_is_said_as_deleted(
+        origin: tuple[GitRepo, str], tmp_path: Path) -> None:
+    repo, _ = origin
+    repo.git("mv", APPROVALS, "governance/approvals.yaml.orig")
+    renamed = repo.commit("keep the old approvals aside")
+    res = lineage(fresh_clone(repo.path, tmp_path / "ci"), "harvest", "--only", "records")
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    for nid in ("approval:churn-prod-risk", "approval:churn-prod-lead"):
+        assert f"record {nid}, recorded in {APPROVALS} by commit " in said, said
+    assert f"was removed from it by commit {renamed[:12]} " in said, said

@@ -233,8 +233,8 @@ def test_it_is_kept_as_first_harvested(origin: tuple[GitRepo, dict[str, str]],
                                        tmp_path: Path) -> None:
     """The record's file renamed and reformatted (git follows it): the commit that first
     held the record stays, in a clone harvested before and in a fresh one. Moved into
-    another file (no rename git sees), a store that held it keeps the first commit; a fresh
-    clone reads the history of the file that holds it now."""
+    another file (no rename git sees), a store that held it keeps the first commit, and so
+    does a fresh clone: it reads the history of the file deleted too."""
     repo, shas = origin
     ci = clone(repo, tmp_path / "ci")
     (repo.path / "governance" / "prod").mkdir()
@@ -259,7 +259,8 @@ def test_it_is_kept_as_first_harvested(origin: tuple[GitRepo, dict[str, str]],
     assert r["committed_in"] == shas["approval:rita-ok"], r
     again = clone(repo, tmp_path / "again")
     r = by_id(governance(again))["approval:rita-ok"]
-    assert (r["committed_in"], r["recorded_at"]) == (moved, committer_date(repo, moved)), r
+    assert (r["committed_in"], r["recorded_at"]) == (shas["approval:rita-ok"],
+                                                     "2026-01-01T02:00:00Z"), (moved, r)
 
 
 def test_a_record_the_store_holds_is_not_rewritten_for_its_commit(
