@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from lineage.cli.common import (
     progress_bar,
     repo_path,
     sigterm_interrupts,
+    state,
 )
 from lineage.cli.main import app
 
@@ -111,6 +114,31 @@ def _check_address_flags(to: str, sink_cls: Any, server: str | None,
             raise ConfigError(f"push target {to!r} takes no {flag} (it is for {takers})",
                               hint=f"to push to a DataHub server: lineage push --to "
                               f"datahub-rest {flag} …{default}")
+
+
+@contextmanager
+def _transport_log(to: str) -> Iterator[None]:
+    """With ``lineage -v``, the Kafka client's own log (librdkafka: each connection attempt,
+    why it failed) is printed on stderr for the duration of the push; otherwise it is not
+    printed, the error says what could not be reached."""
+    if not (state["verbose"] and to == "datahub-kafka"):
+        yield
+        return
+    import logging
+    import sys
+
+    from connectors.sinks.datahub.remote import KAFKA_LOG
+
+    handler = logging.StreamHandler(sys.stderr)  # (the stderr of this command)
+    handler.setFormatter(logging.Formatter("librdkafka: %(levelname)s %(message)s"))
+    level = KAFKA_LOG.level
+    KAFKA_LOG.addHandler(handler)
+    KAFKA_LOG.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        KAFKA_LOG.removeHandler(handler)
+        KAFKA_LOG.setLevel(level)
 
 
 def _server_note(config: Any) -> str | None:
@@ -218,7 +246,7 @@ def push(
         empty = str(store.root) if store.is_empty() else None
         before = store.head()[0]
         try:
-            with progress_bar(not as_json) as progress:
+            with _transport_log(to), progress_bar(not as_json) as progress:
                 ctx = PushContext(store=store, config=config, repo_path=root, options=options,
                                   progress=progress)
                 sink = sink_cls()

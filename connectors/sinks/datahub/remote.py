@@ -15,13 +15,24 @@ Connection settings, first found wins::
 The token is a ``SecretStr`` from the moment it is read, goes only into the emitter's
 ``Authorization`` header, and is never part of a message or a log line.
 
-Failures become one-line :class:`SinkError` messages (exit code 3)::
+A URL no server could answer (no http(s)://, no host, a port that is not 1-65535) is a
+:class:`ConfigError` (exit 2) before any request. Failures become one-line :class:`SinkError`
+messages (exit code 3)::
 
     unreachable / DNS / TLS   → "cannot reach DataHub GMS at URL" + check DATAHUB_GMS_URL
+    connected, no answer      → "… did not answer within N s" + --option timeout=SECONDS
+    not JSON (an HTML page)   → "URL answered GET /config with something that is not DataHub
+                                GMS (HTTP 200, text/html)" + the URL GMS has
     401 / 403                 → "… refused the token" + check DATAHUB_GMS_TOKEN, or, with no
                                 token given, "… requires an access token and none was given"
+    422, no such definition   → a structured property GMS lost (a DataHub reset): push --full
     400 / 422 (validation)    → names the entity urn and aspect GMS rejected
+    413                       → a proxy's body limit: a smaller batch_size
     429 / 5xx                 → retried with exponential backoff, then "kept answering N"
+
+The Kafka target checks, before producing, that the broker and the schema registry answer
+within ``timeout`` seconds and says which did not (:class:`KafkaTransport`); librdkafka's own
+log goes to the ``lineage.kafka`` logger (shown by ``lineage -v``), not to stderr.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 4  # acryl-datahub's own default (DATAHUB_REST_EMITTER_DEFAULT_RETRY_MAX_TIMES)
 DEFAULT_BACKOFF = 2.0  # seconds × 2**(attempt-1), as the emitter's session does
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_KAFKA_TIMEOUT = 10.0  # seconds for the broker and registry to answer the check
 TRANSIENT = (429, 500, 502, 503, 504)
 URL_HINT = "check the server URL (--server, else DATAHUB_GMS_URL, else datahub.server in " \
            "lineage.yaml) and that GMS is up " \
@@ -161,6 +173,14 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
                           "http:// or https://",
                           hint="e.g. lineage audit --source datahub-rest http://localhost:8080"
                           if audit else "e.g. DATAHUB_GMS_URL=http://localhost:8080")
+    flaw = url_flaw(server)
+    if flaw:
+        # requests would refuse it only when the first request is made: exit 3, as if the
+        # server had been down, with its own wording ("No host supplied", "Failed to parse")
+        raise ConfigError(f"DataHub GMS URL {strip_credentials(server)!r} {flaw}",
+                          hint="e.g. lineage audit --source datahub-rest http://localhost:8080"
+                          if audit else "e.g. --server http://localhost:8080 (or "
+                          "DATAHUB_GMS_URL, or datahub.server in lineage.yaml)")
     raw = options.get("token")
     token: SecretStr | None
     if raw:
@@ -180,6 +200,28 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
         batch_size=_opt(options, "batch_size", int, 100, least=1),
         command=command,
     )
+
+
+def url_flaw(url: str) -> str | None:
+    """What makes an http(s) URL unusable before any request (None if nothing does): no host
+    (``http://``, ``http://:8080``), a port that is not a number from 1 to 65535, a bracketed
+    IPv6 host left open."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        return f"cannot be parsed ({exc})"
+    if not parts.hostname:
+        return "has no host name"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        given = parts.netloc.rpartition(":")[2]
+        return f"has an invalid port {given!r} (a port is a number from 1 to 65535)"
+    return None
 
 
 # -- error mapping ------------------------------------------------------------------------------
@@ -224,6 +266,91 @@ def _server_message(exc: BaseException) -> str:
     return str(getattr(exc, "message", "") or exc)
 
 
+def _response_of(exc: BaseException) -> Any:
+    """The HTTP answer behind an emitter error (requests' ``HTTPError.response``), if any."""
+    for cur in _chain(exc):
+        resp = getattr(cur, "response", None)
+        if resp is not None and getattr(resp, "status_code", None):
+            return resp
+    return None
+
+
+def _foreign_answer(resp: Any) -> bool:
+    """Whether an HTTP answer has a body that is not JSON, as no GMS answer is (Rest.li and
+    OpenAPI bodies, errors included): an HTML page. An empty body tells nothing."""
+    if not getattr(resp, "content", b""):
+        return False
+    try:
+        resp.json()
+    except Exception:
+        return True
+    return False
+
+
+def _content_type(resp: Any) -> str:
+    return str(resp.headers.get("Content-Type") or "no content type").split(";")[0].strip()
+
+
+def _asked(resp: Any, settings: RestSettings) -> str:
+    """``METHOD /path`` of the request an answer is to, the path relative to the server URL."""
+    import urllib.parse
+
+    req = getattr(resp, "request", None)
+    method = getattr(req, "method", None) or "GET"
+    path = urllib.parse.urlsplit(str(getattr(resp, "url", "") or "")).path
+    base = urllib.parse.urlsplit(settings.server).path.rstrip("/")
+    if base and path.startswith(base):
+        path = path[len(base):]
+    return f"{method} {path or '/'}"
+
+
+def not_gms_hint(settings: RestSettings) -> str:
+    where = "the LOCATION argument of `lineage audit --source datahub-rest URL`, else " \
+            "datahub.server in lineage.yaml, else DATAHUB_GMS_URL" \
+        if settings.command == "audit" else \
+        "--server, else DATAHUB_GMS_URL, else datahub.server in lineage.yaml"
+    return (f"give the URL of GMS itself ({where}): often http://HOST:8080, or the "
+            "frontend's http://HOST:9002/api/gms; not the DataHub UI, nor a proxy or login "
+            "page in front of it")
+
+
+def not_gms(settings: RestSettings, resp: Any) -> SinkError:
+    """An answer that is no GMS's: an HTML page (a web server, a proxy's login page, the UI)."""
+    return SinkError(f"{settings.shown_url} answered {_asked(resp, settings)} with something "
+                     f"that is not DataHub GMS (HTTP {resp.status_code}, "
+                     f"{_content_type(resp)})", hint=not_gms_hint(settings))
+
+
+def _timeout_kind(chain: Sequence[BaseException]) -> str | None:
+    """"read" when the server took the connection and sent no answer in time, "connect" when
+    no connection was made in time; None for any other failure. requests raises its Timeout
+    classes, or, once urllib3's retries are used up, a ConnectionError around MaxRetryError
+    whose ``reason`` is urllib3's timeout."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
+
+    for e in chain:
+        found: list[Any] = [e, *e.args]
+        found += [a.reason for a in e.args if isinstance(a, MaxRetryError)]
+        for x in found:
+            if isinstance(x, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)):
+                return "connect"
+            if isinstance(x, (requests.exceptions.ReadTimeout, ReadTimeoutError)):
+                return "read"
+    return None
+
+
+def _retried(chain: Sequence[BaseException]) -> bool:
+    from urllib3.exceptions import MaxRetryError
+
+    return any(isinstance(x, MaxRetryError) for e in chain for x in (e, *e.args))
+
+
+# GMS's StructuredPropertiesValidator, for a value of a property it holds no definition of
+_NO_DEFINITION = re.compile(r"Unexpected null value found for (urn:li:structuredProperty:\S+?)"
+                            r" Structured Property Definition")
+
+
 def classify(exc: BaseException, settings: RestSettings,
              mcps: Sequence[MetadataChangeProposalWrapper] = ()) -> SinkError:
     """Turn an emitter/requests failure into a one-line SinkError without the token."""
@@ -236,6 +363,19 @@ def classify(exc: BaseException, settings: RestSettings,
     msg = _scrub(_server_message(exc), settings.token)
     if status in (401, 403):
         return _auth_error(settings, status)
+    timeout = _timeout_kind(chain)
+    if timeout == "read" and status is None:
+        tries = f" ({settings.retries + 1} attempts)" if _retried(chain) else ""
+        return SinkError(
+            f"DataHub GMS at {url} took the connection but did not answer within "
+            f"{settings.timeout:g} s{tries}",
+            hint="check that GMS is up and not overloaded (`curl URL/health`), and the GMS URL "
+                 "(the LOCATION argument: `lineage audit --source datahub-rest URL`, else "
+                 "datahub.server in lineage.yaml, else DATAHUB_GMS_URL)" if audit else
+                 f"a busy or starting GMS may need longer: --option timeout=SECONDS (now "
+                 f"{settings.timeout:g}); else check the server URL (--server, else "
+                 "DATAHUB_GMS_URL, else datahub.server in lineage.yaml): is GMS listening "
+                 "there? Nothing unacknowledged was recorded as pushed")
     if any(isinstance(e, requests.exceptions.RetryError) for e in chain) or (
             status in TRANSIENT):
         m = re.search(r"too many (\d{3}) error", msg)
@@ -246,9 +386,31 @@ def classify(exc: BaseException, settings: RestSettings,
                  "GMS is overloaded or restarting; nothing unacknowledged was recorded as "
                  "pushed, run the same push again later",
         )
+    resp = _response_of(exc)
+    if status == 413:  # a proxy in front of GMS (nginx: 1 MB by default) or GMS itself
+        return SinkError(
+            f"DataHub GMS at {url}, or a proxy in front of it, refused a request this large "
+            f"(HTTP 413)",
+            hint="raise the proxy's limit on request bodies (nginx: client_max_body_size), "
+                 "or read less at once" if audit else
+                 f"send smaller requests: --option batch_size=N (now {settings.batch_size}), "
+                 "or raise the proxy's limit on request bodies (nginx: client_max_body_size)")
+    if resp is not None and status is not None and _foreign_answer(resp):
+        return not_gms(settings, resp)
     if status is not None and 400 <= status < 500 and audit:
         return SinkError(f"DataHub GMS at {url} refused to be read (HTTP {status}): {msg}",
                          hint=settings.url_hint)
+    missing = _NO_DEFINITION.search(msg) if status == 422 else None
+    if missing:
+        # lineage sends the definitions before any value using them, and remembers what it
+        # sent: a GMS without one lost it (a reset, a restore, a clean-up) since a push
+        where = _culprit(msg, mcps)
+        return SinkError(f"DataHub GMS at {url} rejected {where} (HTTP 422): it holds no "
+                         f"definition of the structured property {missing.group(1)}",
+                         hint="lineage pushed that definition to this GMS before: DataHub "
+                              "was probably reset, restored or cleaned since; push everything "
+                              "again with `lineage push --to datahub-rest --full` (what GMS "
+                              "refused was not recorded as pushed)")
     if status is not None and 400 <= status < 500:
         where = _culprit(msg, mcps)
         return SinkError(f"DataHub GMS at {url} rejected {where} (HTTP {status}): {msg}",
@@ -260,6 +422,9 @@ def classify(exc: BaseException, settings: RestSettings,
     if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
         return SinkError(f"TLS handshake with DataHub GMS at {url} failed",
                          hint="check the certificate, or that the URL scheme is right")
+    if timeout == "connect":
+        return SinkError(f"cannot reach DataHub GMS at {url}: no connection within "
+                         f"{settings.timeout:g} s", hint=settings.url_hint)
     if any(isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                           ConnectionError, TimeoutError)) for e in chain) or (
             "Max retries exceeded" in msg or "Connection refused" in msg):
@@ -326,6 +491,7 @@ class RestTransport:
                 adapter.max_retries = adapter.max_retries.new(
                     backoff_factor=s.backoff, connect=min(1, s.retries))
         self._emitter = em
+        self._probe(em)
         try:
             em.test_connection()
         except Exception as exc:
@@ -345,6 +511,36 @@ class RestTransport:
                     raise SinkError(f"DataHub GMS at {s.shown_url} answered HTTP "
                                     f"{m.group(1)} to GET /config", hint=s.url_hint) from None
             raise classify(exc, s) from None
+
+    def _probe(self, em: Any) -> None:
+        """``GET /config``, as the emitter's ``test_connection`` asks it, read here first: the
+        emitter takes any 200 for JSON ("Expecting value") and lets urllib3 ask again, with
+        growing sleeps, a server that took the connection and never answers. Asked once
+        (a refused connection once more), a failure says what answered, or that nothing did
+        within the timeout. A JSON answer is left to ``test_connection``."""
+        from requests.adapters import HTTPAdapter
+
+        s = self.settings
+        adapters = {id(a): a for a in (em.session.get_adapter(p) for p in ("http://", "https://"))
+                    if isinstance(a, HTTPAdapter)}
+        saved = {k: a.max_retries for k, a in adapters.items()}
+        for a in adapters.values():  # (read=False: a read timeout is raised as it happened)
+            a.max_retries = a.max_retries.new(read=False)
+        try:
+            res = em.session.get(f"{em._gms_server}/config")
+        except Exception as exc:
+            self.close()
+            raise classify(exc, s) from None
+        finally:
+            for k, a in adapters.items():
+                a.max_retries = saved[k]
+        if res.status_code in (401, 403):
+            self.close()
+            raise _auth_error(s, res.status_code) from None
+        if res.status_code not in TRANSIENT and (_foreign_answer(res) or (
+                res.status_code == 200 and not res.content)):
+            self.close()
+            raise not_gms(s, res) from None
 
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
         """One Rest.li batch; structured property definitions in a request of their own
@@ -425,6 +621,8 @@ class KafkaSettings:
     producer_config: dict[str, Any]
     schema_registry_config: dict[str, Any]
     topic_mcp: str | None = None
+    # seconds the broker and the schema registry have to answer before anything is produced
+    timeout: float = DEFAULT_KAFKA_TIMEOUT
 
     def emitter_config(self) -> dict[str, Any]:
         conn: dict[str, Any] = {"bootstrap": self.bootstrap,
@@ -438,6 +636,39 @@ class KafkaSettings:
             out["topic_routes"] = {"MetadataChangeProposal": self.topic_mcp}
         return out
 
+    @property
+    def shown_registry(self) -> str:
+        """The schema registry URL(s) fit for a message: credentials removed."""
+        return ",".join(strip_credentials(u.strip()) for u in self.schema_registry_url.split(","))
+
+    def secrets(self) -> list[str]:
+        """Values no message may show: passwords, secrets and tokens of the producer and
+        registry settings, and credentials written into the registry URL."""
+        out: list[str] = []
+        for key, value in {**self.producer_config, **self.schema_registry_config}.items():
+            if _SECRET_KEY.search(key) and value not in (None, ""):
+                out.append(str(value))
+                if key.endswith("user.info"):  # USER:PASSWORD
+                    out.append(str(value).partition(":")[2])
+        for url in self.schema_registry_url.split(","):
+            userinfo = url.partition("://")[2].split("/", 1)[0].rpartition("@")[0]
+            out += [userinfo, userinfo.partition(":")[2]] if userinfo else []
+        return sorted({x for x in out if len(x) >= 3}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets():
+            text = text.replace(secret, "***")
+        return " ".join(text.split())
+
+
+_SECRET_KEY = re.compile(r"(?i)password|secret|token|user\.info|credential|key\.pem")
+# librdkafka's log, handed to Python logging (the producers' ``logger``) instead of written to
+# stderr: one line per failed connection attempt, several a second while a broker is down.
+# Under ``lineage``'s NullHandler it is shown only where a handler is added (``lineage -v``).
+KAFKA_LOG = logging.getLogger("lineage.kafka")
+HINT_BOOTSTRAP = "--option bootstrap=HOST:PORT (else KAFKA_BOOTSTRAP_SERVER)"
+HINT_REGISTRY = "--option schema_registry_url=URL (else KAFKA_SCHEMAREGISTRY_URL)"
+
 
 def kafka_available() -> bool:
     import importlib.util
@@ -445,10 +676,41 @@ def kafka_available() -> bool:
     return importlib.util.find_spec("confluent_kafka") is not None
 
 
+def bootstrap_addresses(bootstrap: str) -> list[tuple[str, int]]:
+    """``(host, port)`` of each server of a bootstrap list (``host:port,…``; a protocol
+    prefix such as ``SASL_SSL://`` and ``[IPv6]`` hosts allowed; port 9092 when none is
+    given, as librdkafka takes it). ValueError names an entry that is none."""
+    out: list[tuple[str, int]] = []
+    for raw in bootstrap.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        hostport = item.rpartition("://")[2]
+        if hostport.startswith("["):
+            host, close, tail = hostport[1:].partition("]")
+            if not close or (tail and not tail.startswith(":")):
+                raise ValueError(item)
+            port_text = tail[1:]
+        elif hostport.count(":") <= 1:
+            host, _, port_text = hostport.partition(":")
+        else:
+            raise ValueError(item)
+        try:
+            port = int(port_text) if port_text else 9092
+        except ValueError:
+            raise ValueError(item) from None
+        if not host or "/" in host or not 1 <= port <= 65535:
+            raise ValueError(item)
+        out.append((host, port))
+    if not out:
+        raise ValueError(bootstrap)
+    return out
+
+
 def kafka_settings(options: dict[str, Any] | None = None) -> KafkaSettings:
     """Kafka connection: options bootstrap / schema_registry_url (else DataHub's env vars
     KAFKA_BOOTSTRAP_SERVER / KAFKA_SCHEMAREGISTRY_URL), producer.* / schema_registry.* extras,
-    and topic (MetadataChangeProposal_v1 by default)."""
+    topic (MetadataChangeProposal_v1 by default) and timeout (seconds, default 10)."""
     options = options or {}
     if not kafka_available():
         raise ConfigError("push target 'datahub-kafka' is disabled: the 'confluent_kafka' "
@@ -462,24 +724,91 @@ def kafka_settings(options: dict[str, Any] | None = None) -> KafkaSettings:
         raise ConfigError("no schema registry URL for --to datahub-kafka",
                           hint="--option schema_registry_url=http://registry:8081 or "
                                "KAFKA_SCHEMAREGISTRY_URL")
+    try:
+        bootstrap_addresses(str(bootstrap))
+    except ValueError as exc:
+        raise ConfigError(f"Kafka bootstrap server {str(exc)!r} is not HOST:PORT (a port "
+                          "is a number from 1 to 65535)",
+                          hint="e.g. --option bootstrap=broker:9092 (or "
+                               "KAFKA_BOOTSTRAP_SERVER=broker:9092); several: "
+                               "b1:9092,b2:9092") from None
+    for url in str(registry).split(","):
+        url = url.strip()
+        flaw = url_flaw(url) if re.match(r"^https?://", url) else \
+            "must start with http:// or https://"
+        if flaw:
+            raise ConfigError(f"schema registry URL {strip_credentials(url)!r} {flaw}",
+                              hint="e.g. --option schema_registry_url=http://registry:8081 "
+                                   "(or KAFKA_SCHEMAREGISTRY_URL)")
     producer = {k.removeprefix("producer."): v for k, v in options.items()
                 if k.startswith("producer.")}
     sr = {k.removeprefix("schema_registry."): v for k, v in options.items()
           if k.startswith("schema_registry.")}
-    s = KafkaSettings(str(bootstrap), str(registry), producer, sr, options.get("topic"))
+    s = KafkaSettings(str(bootstrap), str(registry), producer, sr, options.get("topic"),
+                      timeout=_opt(options, "timeout", float, DEFAULT_KAFKA_TIMEOUT, above=0))
     from datahub.emitter.kafka_emitter import KafkaEmitterConfig
 
     try:
         KafkaEmitterConfig.model_validate(s.emitter_config())
     except Exception as exc:
-        raise ConfigError(f"Kafka settings for --to datahub-kafka are not valid: {exc}",
+        raise ConfigError(f"Kafka settings for --to datahub-kafka are not valid: "
+                          f"{s.scrub(str(exc))}",
                           hint="see docs/datahub-remote.md#kafka") from None
     return s
+
+
+class _LastLog(logging.Handler):
+    """Keeps the last failure librdkafka logged (why a broker was not reached): a warning or
+    error, or a ``FAIL`` line (a dropped connection is logged as information)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.failed: str | None = None  # the last FAIL line: a connection and its fate
+        self.other: str | None = None  # else the last warning ("1/1 brokers are down")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text.startswith("FAIL "):
+            self.failed = text
+        elif record.levelno >= logging.WARNING:
+            self.other = text
+
+    @property
+    def last(self) -> str | None:
+        return self.failed or self.other
+
+
+def _librdkafka_reason(line: str) -> str:
+    """The cause in a librdkafka log line: ``FAIL [rdkafka#producer-1] [thrd:…]: host:9092/
+    bootstrap: Connect to ipv4#127.0.0.1:9092 failed: Connection refused (after 0ms in state
+    CONNECT)`` → ``Connect to ipv4#127.0.0.1:9092 failed: Connection refused``."""
+    text = line.rpartition("]: ")[2] if "]: " in line else line
+    text = re.sub(r"^\S+/(?:bootstrap|\d+): ", "", text)
+    text = re.sub(r"\s*\((?:after \d+ms in state \w+|\d+ identical error\(s\) suppressed)\)",
+                  "", text)
+    return text.strip()
+
+
+def _socket_reason(exc: BaseException, timeout: float) -> str:
+    import socket
+
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, TimeoutError):
+        return f"no connection within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)) or type(exc).__name__
 
 
 class KafkaTransport:
     """acryl-datahub's DatahubKafkaEmitter: each batch is produced, then flushed, and counts
     as acknowledged only when every delivery callback reported success.
+
+    Before anything is produced, ``open`` checks that the broker and the schema registry
+    answer, within ``timeout`` seconds: otherwise the first message would wait a minute for
+    the Kafka cluster id (confluent-kafka's Avro serializer asks the broker for it before it
+    asks the registry), and fail as a serialization error that names neither.
 
     Structured property definitions go first, on their own: produced, flushed, and every
     delivery acknowledged by the broker before any other MCP of the batch is produced, as the
@@ -492,19 +821,167 @@ class KafkaTransport:
     def __init__(self, settings: KafkaSettings) -> None:
         self.settings = settings
         self._emitter: Any = None
+        self._log = _LastLog()
+        self._level = logging.NOTSET
 
     def open(self) -> None:
-        if self._emitter is None:
-            from datahub.emitter.kafka_emitter import DatahubKafkaEmitter, KafkaEmitterConfig
+        if self._emitter is not None:
+            return
+        from datahub.emitter.kafka_emitter import DatahubKafkaEmitter, KafkaEmitterConfig
 
-            cfg = KafkaEmitterConfig.model_validate(self.settings.emitter_config())
-            try:
-                self._emitter = DatahubKafkaEmitter(cfg)
-            except Exception as exc:
-                raise SinkError(f"cannot set up the Kafka producer for {self.settings.bootstrap}"
-                                f": {exc}", hint="check bootstrap and schema_registry_url"
-                                ) from None
+        s = self.settings
+        cfg = s.emitter_config()
+        # librdkafka logs through Python logging, not onto stderr (a -o producer.logger
+        # cannot be given: an option is a string)
+        cfg["connection"]["producer_config"] = {"logger": KAFKA_LOG, **s.producer_config}
+        KAFKA_LOG.addHandler(self._log)
+        self._level = KAFKA_LOG.level
+        if KAFKA_LOG.getEffectiveLevel() > logging.INFO:
+            KAFKA_LOG.setLevel(logging.INFO)  # (for _LastLog; shown nowhere without -v)
+        try:
+            self._emitter = DatahubKafkaEmitter(KafkaEmitterConfig.model_validate(cfg))
+        except Exception as exc:
+            self.close()
+            raise SinkError(f"cannot set up the Kafka producer for {s.bootstrap}: "
+                            f"{s.scrub(str(exc))}",
+                            hint=f"check {HINT_BOOTSTRAP}, {HINT_REGISTRY} and the "
+                                 "producer.* / schema_registry.* options") from None
+        try:
+            self._check()
+        except BaseException:
+            self.close()
+            raise
 
+    # -- the check before producing ------------------------------------------------------
+    def _check(self) -> None:
+        """Raise a one-line SinkError unless the broker and the schema registry answer."""
+        import concurrent.futures
+
+        s = self.settings
+        addresses = bootstrap_addresses(s.bootstrap)
+        with concurrent.futures.ThreadPoolExecutor(len(addresses) + 1) as pool:
+            registry = pool.submit(self._registry_problem)
+            tcp = [pool.submit(self._connect, a) for a in addresses]
+            refused = [r for r in (f.result() for f in tcp) if r is not None]
+            broker: str | None
+            if len(refused) == len(addresses):  # no server of the list takes a connection
+                broker = "; ".join(sorted(set(refused)))
+            else:
+                broker = self._metadata_problem()
+            registry_problem = registry.result()
+        if broker:
+            for producer in self._emitter.producers.values():
+                producer.poll(0)  # (what librdkafka logged meanwhile: shown with lineage -v)
+        slow = [p for p in (broker, registry_problem and registry_problem[1])
+                if p and "within" in p]
+        longer = f"; a slow network may need a longer --option timeout=SECONDS (now " \
+                 f"{s.timeout:g})" if slow else ""
+        at_broker = f"the Kafka broker(s) at {s.bootstrap} ({broker})"
+        kind, why = registry_problem or (None, "")
+        at_registry = f"the schema registry at {s.shown_registry} ({why})"
+        if broker and kind == "unreachable":
+            raise SinkError(f"reached neither {at_broker} nor {at_registry}: nothing was "
+                            "produced",
+                            hint=f"check {HINT_BOOTSTRAP} and {HINT_REGISTRY}, and that both "
+                                 f"are up{longer}")
+        if broker:
+            raise SinkError(f"cannot reach {at_broker}: nothing was produced",
+                            hint=f"check {HINT_BOOTSTRAP} and that the broker is up; a "
+                                 "broker with TLS or SASL also needs its producer.* options "
+                                 f"(producer.security.protocol, producer.sasl.…){longer}")
+        if kind == "unreachable":
+            raise SinkError(f"cannot reach {at_registry}: nothing was produced",
+                            hint=f"check {HINT_REGISTRY} and that the registry is up (`curl "
+                                 f"URL/subjects`){longer}")
+        if kind == "auth":
+            raise SinkError(f"the schema registry at {s.shown_registry} refused the "
+                            f"credentials ({why}): nothing was produced",
+                            hint="check --option schema_registry.basic.auth.user.info=USER:"
+                                 "PASSWORD (with schema_registry.basic.auth.credentials."
+                                 "source=USER_INFO), or the registry's bearer settings")
+        if kind == "foreign":
+            raise SinkError(f"{s.shown_registry} answered GET /subjects with something that "
+                            f"is not a schema registry ({why}): nothing was produced",
+                            hint=f"give the URL of Confluent's schema registry API "
+                                 f"({HINT_REGISTRY}; often http://HOST:8081, or DataHub's "
+                                 "own at http://GMS:8080/schema-registry/api/), not of a "
+                                 "proxy or login page in front of it")
+
+    def _connect(self, address: tuple[str, int]) -> str | None:
+        """None when a TCP connection to the server is made within the timeout, else why
+        not: a broker nobody listens for is told at once, without librdkafka's retries."""
+        import socket
+
+        host, port = address
+        try:
+            socket.create_connection((host, port), timeout=self.settings.timeout).close()
+        except OSError as exc:
+            return f"{host}:{port}: {_socket_reason(exc, self.settings.timeout)}" \
+                if "," in self.settings.bootstrap else \
+                _socket_reason(exc, self.settings.timeout)
+        return None
+
+    def _metadata_problem(self) -> str | None:
+        """Ask the broker for the cluster's metadata, through the emitter's producer (its
+        protocol, TLS and SASL settings): None when it answered within the timeout."""
+        from confluent_kafka import KafkaError, KafkaException
+
+        producers = self._emitter.producers
+        producer = producers.get("MetadataChangeProposal") or next(iter(producers.values()))
+        timeout = self.settings.timeout
+        try:
+            producer.list_topics(timeout=timeout)
+        except KafkaException as exc:
+            producer.poll(0)  # (hands librdkafka's queued log lines to the logger)
+            err = exc.args[0] if exc.args else None
+            last = _librdkafka_reason(self._log.last) if self._log.last else ""
+            code = err.code() if isinstance(err, KafkaError) else None
+            if code in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+                        KafkaError._ALL_BROKERS_DOWN):
+                why = f"no answer within {timeout:g} s"
+            else:
+                why = err.str() if isinstance(err, KafkaError) else str(exc)
+            return self.settings.scrub(f"{why}: {last}" if last and last not in why else why)
+        return None
+
+    def _registry_problem(self) -> tuple[str, str] | None:
+        """Ask the schema registry for its subjects (``GET /subjects``) with the emitter's
+        registry settings, once: None when it answered as a registry, else (kind, why) with
+        kind "unreachable", "auth" or "foreign" (an answer that is not the registry's JSON)."""
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        s = self.settings
+        try:
+            client = SchemaRegistryClient({"url": s.schema_registry_url,
+                                           **s.schema_registry_config,
+                                           "timeout": s.timeout, "max.retries": 0})
+        except Exception:  # (the emitter made one with these settings: not expected)
+            return None
+        try:
+            client.get_subjects()
+        except SchemaRegistryError as exc:
+            status = exc.http_status_code
+            if status in (401, 403):
+                return "auth", f"HTTP {status}"
+            if exc.error_code == -1:  # the body was not the registry's JSON
+                return "foreign", f"HTTP {status}"
+            return None  # the registry's own error: it is there
+        except ValueError:  # a 2xx body that is not JSON
+            return "foreign", "HTTP 200, not JSON"
+        except Exception as exc:  # httpx's transport errors (the client's own httpx build)
+            names = {c.__name__ for c in type(exc).__mro__}
+            cause = next((e for e in _chain(exc)[1:] if isinstance(e, OSError)), None)
+            if "TimeoutException" in names or isinstance(cause, TimeoutError):
+                return "unreachable", f"no answer within {s.timeout:g} s"
+            if cause is not None:
+                return "unreachable", s.scrub(_socket_reason(cause, s.timeout))
+            return "unreachable", s.scrub(f"{type(exc).__name__}: {exc}")
+        finally:
+            client.close()
+        return None
+
+    # -- producing ------------------------------------------------------------------------
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
         if not mcps:
             return
@@ -538,16 +1015,44 @@ class KafkaTransport:
             flush = getattr(self._emitter, "flush_with_undelivered_count", None)
             left = flush() if flush is not None else self._emitter.flush()
         except Exception as exc:
-            raise SinkError(f"Kafka at {self.settings.bootstrap} refused the batch: {exc}",
-                            hint="check the broker and schema registry") from None
+            raise self._produce_error(exc) from None
         if errors or delivered < len(mcps):
-            first = f" ({errors[0]})" if errors else \
+            first = f" ({self.settings.scrub(errors[0])})" if errors else \
                 f" ({left} still queued when the flush returned)" if left else ""
             raise SinkError(f"Kafka at {self.settings.bootstrap}: {len(mcps) - delivered} of "
                             f"{len(mcps)} {what} not delivered{first}",
                             hint="check the broker and topic; run the push again")
 
+    def _produce_error(self, exc: Exception) -> SinkError:
+        """A message the producer would not take: its serializer (the schema registry) failed,
+        or the producer's queue stayed full."""
+        from confluent_kafka import KafkaError, KafkaException
+        from confluent_kafka.serialization import SerializationError
+
+        s = self.settings
+        err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+        text = s.scrub(err.str() if isinstance(err, KafkaError) else str(exc) or
+                       type(exc).__name__)
+        if isinstance(exc, SerializationError) or (isinstance(err, KafkaError) and err.code() in (
+                KafkaError._VALUE_SERIALIZATION, KafkaError._KEY_SERIALIZATION)):
+            return SinkError(f"a message could not be serialized for Kafka with the schema "
+                             f"registry at {s.shown_registry}: {text}",
+                             hint=f"check {HINT_REGISTRY} and the broker ({HINT_BOOTSTRAP}); "
+                                  "nothing unacknowledged was recorded as pushed, run the push "
+                                  "again")
+        if isinstance(exc, BufferError):
+            return SinkError(f"the Kafka producer's queue for {s.bootstrap} stayed full: the "
+                             "broker stopped taking messages",
+                             hint="check the broker; nothing unacknowledged was recorded as "
+                                  "pushed, run the push again")
+        return SinkError(f"producing to Kafka at {s.bootstrap} failed: {text}",
+                         hint=f"check the broker ({HINT_BOOTSTRAP}) and the schema registry "
+                              f"({HINT_REGISTRY}); run the push again")
+
     def close(self) -> None:
+        if self._log in KAFKA_LOG.handlers:
+            KAFKA_LOG.removeHandler(self._log)
+            KAFKA_LOG.setLevel(self._level)
         if self._emitter is not None:
             self._emitter = None
 
@@ -624,14 +1129,16 @@ class DataHubKafkaSink(_TransportSink):
     Needs the ``kafka`` extra (``pip install 'lineage[kafka]'``: confluent-kafka). Options:
     ``bootstrap``, ``schema_registry_url`` (else ``KAFKA_BOOTSTRAP_SERVER`` /
     ``KAFKA_SCHEMAREGISTRY_URL``), ``topic``, ``producer.<librdkafka key>``,
-    ``schema_registry.<key>``. A batch counts as pushed once every message was delivered.
+    ``schema_registry.<key>``, ``timeout`` (seconds the broker and the schema registry have to
+    answer before anything is produced, default 10). A batch counts as pushed once every
+    message was delivered.
     """
 
     name: ClassVar[str] = "datahub-kafka"
     batch_size: ClassVar[int] = 500
     option_keys: ClassVar[tuple[str, ...]] = (
         "batch_size", "bootstrap", "full", "lowercase_urns", "producer.", "remove_stale",
-        "schema_registry.", "schema_registry_url", "topic")
+        "schema_registry.", "schema_registry_url", "timeout", "topic")
     settings: KafkaSettings | None = None
 
     def destination(self, ctx: PushContext) -> str:
