@@ -7,7 +7,10 @@ accepts the gap; it is no approval). A version running somewhere is approved in 
 environment when every live deployment there is; in an environment it ran in and runs in no
 more, when the audit approved every deployment it had there (a deployment's approval is
 decided when it is made, and retiring it leaves the audit's finding on it in place; see
-docs/datahub.md, "Approval status"; docs/atlas.md).
+docs/datahub.md, "Approval status"; docs/atlas.md). An environment it runs in where the
+audit judged none of its live deployments, or approved some while not judging the others (a
+tier the policy exempts, both rules off), is *not checked*: the audit grants nothing there,
+and refuses nothing either.
 """
 
 from __future__ import annotations
@@ -43,19 +46,44 @@ def deployment_gate(audit: AuditContext) -> dict[str, bool]:
     return out
 
 
+def _live_verdicts(audit: AuditContext, gate: dict[str, bool], version: str
+                   ) -> dict[str, bool | None]:
+    """Environment the version class ``version`` runs in → False when the audit refuses a
+    live deployment there, True when it grants every one its approval, None otherwise (it
+    judged none, or not all of them)."""
+    live: dict[str, list[bool | None]] = {}
+    for d in audit.deployments(version):
+        if audit.active(d):
+            env = str(audit.idx.a(d).get("environment"))
+            live.setdefault(env, []).append(gate.get(d))
+    out: dict[str, bool | None] = {}
+    for env, verdicts in sorted(live.items()):
+        out[env] = False if False in verdicts else (True if None not in verdicts else None)
+    return out
+
+
 def environment_gate(audit: AuditContext, gate: dict[str, bool], version: str | None
                      ) -> dict[str, bool]:
     """Environment → whether the audit grants every live deployment of the version class
-    ``version`` there its approval (``gate``: :func:`deployment_gate`); environments it runs
-    in only."""
+    ``version`` there its approval (``gate``: :func:`deployment_gate`): False when it refuses
+    any, True when it judged each one and refuses none; environments it runs in only, and
+    not those :func:`unchecked_environments` lists."""
     if version is None or not gate:
         return {}
-    out: dict[str, bool] = {}
-    for d in audit.deployments(version):
-        if d in gate and audit.active(d):
-            env = str(audit.idx.a(d).get("environment"))
-            out[env] = out.get(env, True) and gate[d]
-    return dict(sorted(out.items()))
+    return {env: yes for env, yes in _live_verdicts(audit, gate, version).items()
+            if yes is not None}
+
+
+def unchecked_environments(audit: AuditContext, gate: dict[str, bool], version: str | None
+                           ) -> list[str]:
+    """The environments the version class ``version`` runs in (a live deployment there) on
+    which the audit gives no verdict: it refuses none of its live deployments there and
+    judged not every one (a tier the policy exempts from both rules, both rules off;
+    ``gate``: :func:`deployment_gate`). The version runs there unchecked: neither approved
+    nor unapproved by the audit, and never *not deployed*."""
+    if version is None:
+        return []
+    return [env for env, yes in _live_verdicts(audit, gate, version).items() if yes is None]
 
 
 def retired_environment_gate(audit: AuditContext, gate: dict[str, bool], version: str | None
@@ -84,4 +112,5 @@ def retired_environment_gate(audit: AuditContext, gate: dict[str, bool], version
     return out
 
 
-__all__ = ["GATE_RULES", "deployment_gate", "environment_gate", "retired_environment_gate"]
+__all__ = ["GATE_RULES", "deployment_gate", "environment_gate", "retired_environment_gate",
+           "unchecked_environments"]

@@ -34,6 +34,7 @@ from connectors.sinks.approval import (
     deployment_gate,
     environment_gate,
     retired_environment_gate,
+    unchecked_environments,
 )
 from connectors.sinks.documents import is_url, pinned_commit, repository_file_link, repository_web
 from lineage.audit.context import audit_context
@@ -308,12 +309,15 @@ class _Renderer:
         """A version's approval status, as the audit judges it (docs/atlas.md), the same
         reading as DataHub's ``approvalStatus`` and ``approvedEnvironments``: ``unapproved``
         when the audit refuses a live deployment of it, or — in an environment it ran in and
-        runs in no more — a deployment it had there (retired); else, running somewhere (a
-        live deployment the audit checked), ``approved``; running nowhere, the latest
-        decision the audit holds (an approval in force, or a rejection), ``unapproved`` when
-        none. ``environments``: those it runs in whose live deployments are all approved,
-        those it ran in and runs in no more whose deployments there the audit all approved,
-        and those the audit judged no deployment in that an approval in force names. The
+        runs in no more — a deployment it had there (retired); else, running somewhere and
+        checked wherever it runs (every live deployment judged), ``approved``; running
+        nowhere, or somewhere unchecked (a tier the policy exempts, both rules off), the
+        latest decision the audit holds (an approval in force, or a rejection),
+        ``unapproved`` when none — and when it runs unchecked in an environment no approval
+        in force names, an approving decision is none there. ``environments``: those it
+        runs in whose live deployments are all approved, those it ran in and runs in no more
+        whose deployments there the audit all approved, and those the audit judged no
+        deployment in (or runs unchecked in) that an approval in force names. The
         approvals listed are those naming it (any registry's spelling) for any environment
         (one naming only a deployment speaks for that deployment); ``approvalCount`` those
         the audit holds in force (not withdrawn by a later rejection of their approver, not
@@ -326,19 +330,28 @@ class _Renderer:
         # (an environment where it judged none of them is read as one it never ran in)
         retired = retired_environment_gate(self.audit, self.gate(), v)
         judged = {**{e: yes for e, yes in retired.items() if yes is not None}, **live}
-        ok = {r["environment"] for r in recs
-              if r["status"] == "in force" and r.get("environment")}
+        # where it runs and the audit judged not every live deployment: unchecked
+        unchecked = unchecked_environments(self.audit, self.gate(), v)
+        in_force = [r for r in recs if r["status"] == "in force"]
+        ok = {r["environment"] for r in in_force if r.get("environment")}
+        everywhere = any(not r.get("environment") for r in in_force)
+        unnamed = [e for e in unchecked if not everywhere and e not in ok]
         if not all(judged.values()):  # a deployment it has or had, refused by the audit
             out["status"] = "unapproved"
-        elif live:  # running somewhere, approved wherever it runs or ran
+        elif live and not unchecked:  # running somewhere, approved wherever it runs or ran
             out["status"] = "approved"
-        else:
+        else:  # running nowhere, or somewhere unchecked: the latest decision the audit holds
             held = sorted((r for r in recs if r["status"] == "in force"
                            or r["decision"] not in ("approved", "conditional")),
                           key=lambda r: (self._decided_key(r["id"]), r["id"]))
             out["status"] = (held[-1]["decision"] or "approved") if held else "unapproved"
-        # where it runs or ran, the audit's verdict; elsewhere the approvals in force
+            if unnamed and out["status"] in ("approved", "conditional"):
+                # running unchecked where no approval in force names: no decision there
+                out["status"] = "unapproved"
+        # where it runs or ran, the audit's verdict; where it runs unchecked, or elsewhere,
+        # the approvals in force
         envs = {e for e in ok if e not in judged} | {e for e, yes in judged.items() if yes}
+        envs |= {e for e in unchecked if e not in unnamed}
         if envs:
             out["environments"] = sorted(envs)
         else:

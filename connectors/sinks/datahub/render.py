@@ -49,6 +49,7 @@ from connectors.sinks.approval import (
     deployment_gate,
     environment_gate,
     retired_environment_gate,
+    unchecked_environments,
 )
 from connectors.sinks.documents import is_url as _is_url
 from connectors.sinks.documents import pinned_commit, repository_web
@@ -127,16 +128,22 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
                        "As lineage audit judges it. A deployment: approved, or unapproved "
                        "(deployment-approved or four-eyes finds it, waived or not). A version: "
                        "unapproved when the audit refuses a live deployment of it, or one it "
-                       "had where it runs no more (retired); else, running somewhere, "
-                       "approved; running nowhere, the latest decision the audit holds (an "
-                       "approval in force, or a rejection); pending: none."),
+                       "had where it runs no more (retired); else, running somewhere, every "
+                       "live deployment checked, approved; running nowhere, or somewhere the "
+                       "policy leaves unchecked, the latest decision the audit holds (an "
+                       "approval in force, or a rejection; pending when it runs unchecked "
+                       "in an environment no approval in force names); pending: none."),
     "approvalByEnvironment": ("Approval by environment", "string", "MULTIPLE", (),
                               _MODEL_ENTITIES,
                               "Per environment, as lineage audit judges it: '<env>: approved' "
                               "or '<env>: unapproved' where the version runs; '<env>: approved, "
                               "retired' or '<env>: unapproved, retired' where it ran and runs "
-                              "no more (its deployments there); '<env>: approved, not "
-                              "deployed' for approvals in force where it never ran."),
+                              "no more (its deployments there); '<env>: not checked, "
+                              "deployed' where it runs and the audit judged not every live "
+                              "deployment (a tier the policy exempts), '<env>: approved, not "
+                              "checked' there when an approval in force names it; '<env>: "
+                              "approved, not deployed' for approvals in force where it never "
+                              "ran."),
     "approvedBy": ("Approved by", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                    "Approvers whose approving decision the audit holds in force (on a "
                    "deployment: that counts for it); four-eyes may still not count them."),
@@ -145,7 +152,8 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
     "approvedEnvironments": ("Approved environments", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                              "Environments the audit grants the version: every live deployment "
                              "there approved; where it ran and runs no more, every deployment "
-                             "it had there; where it never ran, an approval in force."),
+                             "it had there; where it never ran, or runs unchecked (a tier the "
+                             "policy exempts), an approval in force."),
     "approvalRecordIds": ("Approval record ids", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                           "Ids of the approval records (evidence in the lineage store)."),
     "retrainingTrigger": ("Retraining trigger", "string", "SINGLE",
@@ -670,6 +678,15 @@ class _Planner:
         if not self.ids(NodeKind.DEPLOYMENT):
             return {}
         return environment_gate(self.audit, self.gate(), self.audit.version_of(nid))
+
+    def unchecked(self, nid: str) -> list[str]:
+        """The environments the version class of ``nid`` runs in where the audit judged not
+        every live deployment and refused none (:meth:`gate`;
+        :func:`connectors.sinks.approval.unchecked_environments`, shared with the Atlas
+        sink): it runs there unchecked."""
+        if not self.ids(NodeKind.DEPLOYMENT):
+            return []
+        return unchecked_environments(self.audit, self.gate(), self.audit.version_of(nid))
 
     def retired_gate(self, nid: str) -> dict[str, bool | None]:
         """Environment → the audit's verdict on the deployments the version class of ``nid``
@@ -1866,6 +1883,9 @@ class _Planner:
             retired = self.retired_gate(nid)
             if retired:  # where it ran and runs no more: the audit's verdict (absent otherwise)
                 view["retired_gate"] = retired
+            unchecked = self.unchecked(nid)
+            if unchecked:  # where it runs and the audit judged not every deployment (as above)
+                view["unchecked"] = unchecked
             gov = view["governance"]
             aka = self.aka(a.get("created_by"), *(x["approver"] for x in approvals),
                            gov.get("assessor"))
@@ -2231,8 +2251,9 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     """The approval structured properties of a version or deployment job view: the status,
     environments and per-environment status as the audit grants them (the view's ``gate``:
     per environment for a version, a bool for a deployment; a version's ``retired_gate``: per
-    environment it ran in and runs in no more; docs/datahub.md), the approvers and date of the
-    approvals it holds in force."""
+    environment it ran in and runs in no more; its ``unchecked``: the environments it runs in
+    where the audit judged not every live deployment; docs/datahub.md), the approvers and date
+    of the approvals it holds in force."""
     v = v or {}
     vals: dict[str, list[str | float]] = {}
     ok = _standing(approvals)
@@ -2241,6 +2262,12 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     # there (None: none the audit judged)
     retired: dict[str, bool | None] = v.get("retired_gate") or {}
     was = {e: yes for e, yes in retired.items() if yes is not None}
+    # a version: where it runs unchecked (the policy does not apply the approval rules there)
+    unchecked: list[str] = v.get("unchecked") or []
+    # the environments an approval in force names (one for every environment names each)
+    named = {a["env"] for a in ok if a.get("env")}
+    everywhere = any(not a.get("env") for a in ok)
+    unnamed = [e for e in unchecked if not everywhere and e not in named]
     # the latest decision the audit holds: an approving one in force, or a rejection (one it
     # does not count — decided before the version existed, withdrawn — is no decision here)
     held = [a for a in approvals if a in ok or a["decision"] not in ("approved", "conditional")]
@@ -2249,25 +2276,32 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     elif not all(was.values()) or (gate and not all(gate.values())):
         # a deployment it has or had where it runs no more, refused by the audit
         status = "unapproved"
-    elif gate:  # a version running somewhere, approved wherever it runs or ran
+    elif gate and not unchecked:  # a version running somewhere, approved wherever it runs or ran
         status = "approved"
-    else:
+    else:  # running nowhere, or somewhere unchecked: the latest decision the audit holds
         status = held[-1]["decision"] if held else "pending"
+        if unnamed and status in ("approved", "conditional"):
+            # running unchecked where no approval in force names: no decision there
+            status = "pending"
     vals["approvalStatus"] = [status]
     vals["approvedBy"] = sorted({_shown_person(v, a["approver"]) for a in ok
                                  if a.get("approver")})
-    envs = {a["env"] for a in ok if a.get("env")}
+    envs = set(named)
     if gate is False:  # a deployment the audit does not grant approval: approved for none
         envs = set()
     if isinstance(gate, dict):
-        # where it runs or ran, the audit's verdict; elsewhere the approvals in force
+        # where it runs or ran, the audit's verdict; where it runs unchecked, the approvals
+        # in force naming it; elsewhere the approvals in force
         judged = {**was, **gate}
         envs = {e for e in envs if e not in judged} | {e for e, yes in judged.items() if yes}
+        envs |= {e for e in unchecked if e not in unnamed}
         by_env = [f"{e}: {'approved' if yes else 'unapproved'}" for e, yes in gate.items()]
         by_env += [f"{e}: {'approved' if yes else 'unapproved'}, retired"
                    for e, yes in was.items()]
+        by_env += [f"{e}: approved, not checked" if e not in unnamed
+                   else f"{e}: not checked, deployed" for e in unchecked]
         by_env += [f"{e}: approved, {'retired' if e in retired else 'not deployed'}"
-                   for e in envs if e not in judged]
+                   for e in envs if e not in judged and e not in unchecked]
         if by_env:
             vals["approvalByEnvironment"] = sorted(by_env)
     vals["approvedEnvironments"] = sorted(envs)
