@@ -24,9 +24,12 @@ clone the store was last harvested from: ``repository`` (its id), ``shallow`` (t
 commits whose history neither the clone nor the store holds: the clone's boundaries whose
 parents the store lacks, and the commits the store still marks ``shallow_boundary`` — a clone
 made shallower, or cloned again at a lower depth, holds the history before an old boundary no
-more than the store does; ``[]`` once unshallowed, or for a full clone made shallower) and
-``no_tags`` (the clone fetches no tags — ``git clone --no-tags`` sets ``remote.<name>.tagOpt``
-— and holds none). Written at every harvest, so it is set and cleared as the clone becomes
+more than the store does; ``[]`` once unshallowed, or for a full clone made shallower),
+``tagless`` (a clone — it has a remote — that holds no tag at all, whatever its fetch
+configuration: a CI checkout or fetch script whose refspec brings branches only; written only
+when true, so the watermark of a clone holding tags is the one written before it existed) and
+``no_tags`` (one of those whose configuration fetches no tags — ``git clone --no-tags`` sets
+``remote.<name>.tagOpt``). Written at every harvest, so it is set and cleared as the clone becomes
 shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
 the store logs it (:data:`lineage.store.LOGGED_WATERMARKS`): a value that differs from the last
 one logged goes into the harvest's event, hash-chained (an event of its own when no fact
@@ -41,9 +44,12 @@ tests check that they validate against :class:`lineage.model.CommitAttrs` and eq
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
+from connectors.harvesters.dvcyaml import load
 from connectors.harvesters.gitscan import (
     CommitRecord,
     GitScan,
@@ -124,12 +130,21 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
 
 def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
     """The ``clone`` watermark (module docstring): ``lacking``, the boundary commits whose
-    history neither the clone nor the store holds (:meth:`GitHarvester.harvest`), and whether
-    the clone fetches no tags and holds none — a fact of the clone's configuration, not a
-    guess (a clone that holds no tag because the repository has none, fetching tags, is not
-    flagged)."""
-    no_tags = False
+    history neither the clone nor the store holds (:meth:`GitHarvester.harvest`); whether the
+    clone holds no tag at all while it has a remote (``tagless``, whatever its fetch
+    configuration: a CI checkout fetching only branches, ``git fetch --no-tags``, or a
+    repository with no tag); and whether it fetches none by its configuration (``no_tags``:
+    ``remote.<name>.tagOpt`` is ``--no-tags``, which ``git clone --no-tags`` sets) — facts of
+    the clone, not guesses. ``tagless`` is written only when true, so a clone holding tags
+    keeps the watermark it had before lineage recorded it (nothing new to log).
+
+    The harvest warns of a ``no_tags`` clone; of a ``tagless`` one only when the work tree's
+    dvc.yaml files declare ``artifacts:`` (:func:`declares_artifacts`, GTO registers their
+    versions and stages by tags): a repository with no tag and no artifact is not flagged.
+    The audit tells the rest (``harvest-complete``)."""
+    tagless = no_tags = False
     if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
+        tagless = True
         code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
         no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
     if no_tags:
@@ -138,8 +153,38 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
                         "and stage assignments are tags, so the versions and deployments they "
                         "record are not harvested; run git fetch --tags and git config "
                         f"--unset remote.{s.remote}.tagOpt, then lineage harvest")
-    return json.dumps({"repository": s.repo_id, "shallow": sorted(set(lacking)),
-                       "no_tags": no_tags}, separators=(",", ":"), sort_keys=True)
+    elif tagless and (declared := declares_artifacts(s.root)):
+        ctx.report.warn("git", f"this clone holds no tags (its fetch brought none: a fetch "
+                        "refspec without refs/tags, as CI checkouts and fetch scripts use, or "
+                        f"git fetch --no-tags) while {declared} declares model artifacts: GTO "
+                        "registrations and stage assignments are tags, so the versions and "
+                        f"deployments they record are not harvested; run git fetch --tags "
+                        f"{s.remote} (and have the checkout fetch tags), then lineage harvest")
+    state: dict[str, Any] = {"repository": s.repo_id, "shallow": sorted(set(lacking)),
+                             "no_tags": no_tags}
+    if tagless:
+        state["tagless"] = True
+    return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+def declares_artifacts(root: Path) -> str | None:
+    """The first dvc.yaml of the work tree (tracked by git) that declares model artifacts (a
+    non-empty top-level ``artifacts:``, what the DVC harvester makes model groups of), by its
+    path; None when none does or none can be read. A cheap read: the git harvester runs before
+    the DVC harvester, and asks only of a clone that holds no tag."""
+    code, out, _ = run_git(root, ["ls-files", "-z", "--", "dvc.yaml", "*/dvc.yaml"], b"")
+    if code != 0:
+        return None
+    for path in sorted(p for p in out.decode(errors="replace").split("\0") if p):
+        if posixpath.basename(path) != "dvc.yaml":
+            continue
+        try:
+            doc, _parser = load((root / path).read_bytes())
+        except (OSError, ValueError):
+            continue  # absent from the work tree, or not YAML: the DVC harvester says so
+        if isinstance(doc, dict) and isinstance(arts := doc.get("artifacts"), dict) and arts:
+            return path
+    return None
 
 
 def _mark_moved(ctx: HarvestContext, repo_id: str) -> Iterator[Node]:

@@ -2021,10 +2021,12 @@ def _late_approvals(ctx: AuditContext, checks: list[Check]) -> list[str]:
 
 def _clone_notes(ctx: AuditContext) -> list[str]:
     """A clone that fetches no tags and holds none, while nothing shows a model is missing
-    (no ``harvest-complete`` finding: the repository may have no tag at all): said, not
-    failed."""
+    (no ``harvest-complete`` finding: no record names a model the graph lacks, dvc.yaml
+    declares none, and the repository may have no tag at all): said, not failed. A clone
+    whose fetch merely brought no tag (``tagless``, no ``--no-tags`` configuration) is not
+    said: most repositories have no tag, and nothing shows this one does."""
     bare = [repo for repo, c in sorted(ctx.idx.clones.items()) if c.no_tags and not c.shallow]
-    if not bare or ctx.missing_models():
+    if not bare or ctx.missing_models() or _rules._declared_groups(ctx):
         return []
     return [f"the store was harvested from a clone of {repo} that fetches no tags (git clone "
             "--no-tags) and holds none: if the repository registers models with GTO, fetch "

@@ -85,7 +85,10 @@ class Clone:
     """What the clone a repository was harvested from lacks (:attr:`AuditIndex.clones`)."""
 
     shallow: tuple[str, ...] = ()
-    no_tags: bool = False
+    no_tags: bool = False  # it fetches no tags (remote tagOpt --no-tags) and holds none
+    # it holds no tag at all, whatever its fetch configuration (a watermark written before
+    # ``tagless`` existed says so only of a ``no_tags`` clone)
+    tagless: bool = False
 
     @property
     def incomplete(self) -> bool:
@@ -108,9 +111,10 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
     if not isinstance(data, dict) or not isinstance(data.get("repository"), str):
         return None
     shallow = data.get("shallow")
+    no_tags = data.get("no_tags") is True
     return data["repository"], Clone(
-        tuple(str(x) for x in shallow) if isinstance(shallow, list) else (),
-        data.get("no_tags") is True)
+        tuple(str(x) for x in shallow) if isinstance(shallow, list) else (), no_tags,
+        no_tags or data.get("tagless") is True)
 
 
 @dataclass
@@ -136,7 +140,8 @@ class AuditIndex:
     recorded: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # what the clone the store was last harvested from lacks, as the git harvester records it
     # (its ``clone`` watermark): repository id → ``shallow`` (boundary commits whose history
-    # neither the clone nor the store holds), ``no_tags`` (it fetches no tags and holds none).
+    # neither the clone nor the store holds), ``tagless`` (it holds no tag), ``no_tags`` (it
+    # fetches no tags, by remote tagOpt, and holds none).
     # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
     # since the git harvester kept it
     clones: dict[str, Clone] = field(default_factory=dict)

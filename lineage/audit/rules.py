@@ -1348,6 +1348,12 @@ _CLONE_FETCH = ("fetch the whole history and its tags (git fetch --unshallow --t
                 "Actions, actions/checkout with fetch-depth: 0)")
 _TAGS_FETCH = ("fetch the tags (git fetch --tags, and git config --unset remote.origin.tagOpt "
                "so later fetches bring them)")
+# a clone that holds no tag while its configuration does not refuse them: a CI checkout or a
+# fetch script whose refspec brings branches only
+_TAGLESS_FETCH = ("fetch the tags (git fetch --tags), and have the checkout fetch them: a "
+                  "fetch refspec without tags (+refs/heads/*:refs/remotes/origin/*, a CI "
+                  "checkout's or a fetch script's) brings none, so add git fetch --tags to it "
+                  "(or the refspec +refs/tags/*:refs/tags/*)")
 
 
 def _clone_gap(ctx: AuditContext) -> str | None:
@@ -1356,7 +1362,8 @@ def _clone_gap(ctx: AuditContext) -> str | None:
     fetched), which may hold it: fetch the whole history and its tags (…), then lineage
     harvest``), None when it lacks
     nothing the git harvester could tell: a shallow boundary whose history the store does not
-    hold, or a clone that fetches no tags and holds none (:attr:`AuditIndex.clones`)."""
+    hold, or a clone that holds no tag, whether it fetches none (``git clone --no-tags``) or
+    its fetch brought none (:attr:`AuditIndex.clones`)."""
     for _repo, c in sorted(ctx.idx.clones.items()):
         if c.shallow:
             return (f"a shallow clone (history before {c.shallow[0][:12]}"
@@ -1366,7 +1373,16 @@ def _clone_gap(ctx: AuditContext) -> str | None:
         if c.no_tags:
             return (f"a clone that fetched no tags (git clone --no-tags), which may hold it: "
                     f"{_TAGS_FETCH}, then lineage harvest")
+        if c.tagless:
+            return (f"a clone that holds no tags (its fetch brought none), which may hold it: "
+                    f"{_TAGLESS_FETCH}, then lineage harvest")
     return None
+
+
+def _declared_groups(ctx: AuditContext) -> list[str]:
+    """The model groups dvc.yaml declares (``artifacts:``, registry "dvc"), sorted: GTO
+    registers their versions and stages by tags, so a clone holding no tag lacks them."""
+    return sorted(g for g in ctx.idx.ids("model_group") if ctx.idx.a(g).get("registry") == "dvc")
 
 
 @rule("harvest-complete", "Store harvested from a complete clone",
@@ -1377,9 +1393,11 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     """The store was not harvested from a shallow clone whose history it lacks (a CI checkout
     of depth 1 fetches neither the older commits nor the GTO tags outside them, so versions,
     deployments and the records committed before are not in the graph and their findings are
-    silently missing), nor from a clone that fetches no tags (``git clone --no-tags``) while a
-    record names a model version or group the graph lacks, or ``dvc.yaml`` declares model
-    artifacts (whose versions GTO registers by tags). One finding per repository; its
+    silently missing), nor from a clone that holds no tag — it fetches none (``git clone
+    --no-tags``), or its fetch brought none (a CI checkout or fetch script whose refspec brings
+    branches only) — while a record names a model version or group the graph lacks, or
+    ``dvc.yaml`` declares model artifacts (whose versions GTO registers by tags): a repository
+    with no tag and neither is not failed. One finding per repository; its
     tier is the strictest the graph assesses, so it gates every filter. A complete clone is
     no check of its own: a graph read back from a catalog keeps no clone state, and the two
     audits of one graph must count the same checks."""
@@ -1388,9 +1406,7 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
                default="unassessed")
     missing_models = sorted(ctx.missing_models())
-    # model groups dvc.yaml declares (``artifacts:``): GTO registers their versions by tags
-    declared = sorted(g for g in ctx.idx.ids("model_group")
-                      if ctx.idx.a(g).get("registry") == "dvc")
+    declared = _declared_groups(ctx)
     for repo, c in sorted(ctx.idx.clones.items()):
         if c.shallow:
             shown = ", ".join(x[:12] for x in c.shallow[:3]) + (" …" if len(c.shallow) > 3
@@ -1404,20 +1420,23 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                    if missing_models else ""),
                 evidence=[repo, *(f"commit:{x}" for x in c.shallow[:20]), *missing_models[:20]],
                 remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
-        elif c.no_tags and (missing_models or declared):
+        elif (c.no_tags or c.tagless) and (missing_models or declared):
             lacking = (f"{', '.join(missing_models[:3])}"
                        f"{' …' if len(missing_models) > 3 else ''} named by a record is not in "
                        "the graph" if missing_models else
                        f"dvc.yaml declares {', '.join(short(g) for g in declared[:3])}"
                        f"{' …' if len(declared) > 3 else ''} (artifacts: the models GTO "
                        "registers)")
+            how = ("fetched no tags (git clone --no-tags: remote tagOpt --no-tags) and holds "
+                   "none" if c.no_tags else "holds no tags (its fetch brought none: a fetch "
+                   "refspec without tags, or git fetch --no-tags)")
             yield ctx.failed(
-                repo, tier, f"the store was harvested from a clone of {repo} that fetched no "
-                f"tags (git clone --no-tags: remote tagOpt --no-tags) and holds none, and "
+                repo, tier, f"the store was harvested from a clone of {repo} that {how}, and "
                 f"{lacking}: GTO registrations and stage assignments are tags, so its "
                 "versions and deployments were not harvested",
                 evidence=[repo, *(missing_models or declared)[:20]],
-                remediation=f"{_TAGS_FETCH}, then harvest again (lineage harvest) and audit")
+                remediation=f"{_TAGS_FETCH if c.no_tags else _TAGLESS_FETCH}, then harvest "
+                "again (lineage harvest) and audit")
 
 
 __all__ = ["RULES"]

@@ -192,9 +192,145 @@ def test_a_clone_without_tags_of_a_repository_declaring_gto_artifacts_fails(
     assert "fetched no tags" in gap["message"], gap
     assert "dvc.yaml declares churn (artifacts: the models GTO registers)" in gap["message"]
     assert "git fetch --tags" in gap["remediation"]
+    # the finding says it: no warning besides it that the repository may have no tag
+    assert not any("fetches no tags" in w for w in report["warnings"]), report["warnings"]
     # with its tags, the deployment GTO recorded is judged instead
     notags.git("fetch", "-q", "--tags")
     api.harvest(notags.path)
     _, report = _audit(notags)
     assert "harvest-complete" not in _rules(report)
     assert "deployment-approved" in _rules(report)
+
+
+def _fetched(origin: GitRepo, dest: Path) -> GitRepo:
+    """A clone with the whole history and no tag, made the way CI checkouts (Jenkins) and
+    fetch scripts make it: a fetch refspec naming branches only, and no ``remote.origin.tagOpt``
+    (``git clone --no-tags`` is not how it was made)."""
+    dest.mkdir()
+    clone = GitRepo.__new__(GitRepo)
+    clone.path, clone.tick = dest, 10
+    clone.run("git", "init", "-q", "-b", "main")
+    clone.run("git", "remote", "add", "origin", f"file://{origin.path}")
+    clone.run("git", "fetch", "-q", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
+    clone.run("git", "checkout", "-q", "-B", "main", "origin/main")
+    assert clone.git("tag") == "" and clone.git("config", "--get", "remote.origin.tagOpt",
+                                                 check=False) == ""
+    return clone
+
+
+def _gto_origin(tmp_path: Path) -> GitRepo:
+    """dvc.yaml declares the churn model (GTO's artifacts), registered and assigned to prod by
+    GTO's tags; no record names it."""
+    origin = GitRepo(tmp_path / "origin")
+    origin.run("git", "branch", "-M", "main")
+    origin.write("model.bin", "m\n")
+    origin.write("dvc.yaml", "artifacts:\n  churn:\n    path: model.bin\n    type: model\n")
+    origin.commit("model")
+    origin.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")
+    origin.tag("churn#prod#1", "Assigning stage prod to artifact churn version v1.0.0")
+    return origin
+
+
+def _git_warnings(repo: GitRepo) -> list[str]:
+    api.init(repo.path)
+    res = runner.invoke(app, ["harvest", "-C", str(repo.path), "--json"])
+    assert res.exit_code == 0, res.output
+    return [w["message"] for w in json.loads(res.stdout)["warnings"] if w["source"] == "git"]
+
+
+def test_a_clone_whose_fetch_brought_no_tags_fails_as_one_made_with_no_tags(
+        tmp_path: Path) -> None:
+    """A CI checkout fetching branches only (no tagOpt: ``git clone --no-tags`` was not run) of
+    a repository declaring GTO artifacts: the deployment GTO recorded, and its critical finding,
+    are missing. The harvest warns (dvc.yaml declares artifacts) and the gate fails, with the
+    fix for a fetch refspec without tags."""
+    origin = _gto_origin(tmp_path)
+    ci = _fetched(origin, tmp_path / "ci")
+    said = _git_warnings(ci)
+    assert any(w.startswith("this clone holds no tags (its fetch brought none")
+               and "dvc.yaml declares model artifacts" in w and "git fetch --tags origin" in w
+               for w in said), said
+    code, report = _audit(ci, "--fail-on", "high")
+    found = _rules(report)
+    (gap,) = found["harvest-complete"]
+    assert code == 1 and "deployment-approved" not in found
+    assert gap["severity"] == "high"
+    assert "that holds no tags (its fetch brought none" in gap["message"], gap
+    assert "dvc.yaml declares churn (artifacts: the models GTO registers)" in gap["message"]
+    assert "git fetch --tags" in gap["remediation"]
+    assert "+refs/tags/*:refs/tags/*" in gap["remediation"]
+    assert "tagOpt" not in gap["remediation"] and "--unshallow" not in gap["remediation"]
+    # nothing of the tag-less clone is said as if it were --no-tags
+    assert not any("fetches no tags" in w for w in report["warnings"]), report["warnings"]
+
+    # its tags fetched: the harvest says nothing, the deployment is judged
+    ci.git("fetch", "-q", "--tags", "origin")
+    assert _git_warnings(ci) == []
+    _, report = _audit(ci, "--fail-on", "high")
+    found = _rules(report)
+    assert "harvest-complete" not in found
+    assert "deployment-approved" in found
+
+
+def test_a_clone_whose_fetch_brought_no_tags_fails_when_a_record_names_what_it_lacks(
+        tmp_path: Path) -> None:
+    """No dvc.yaml: the harvest cannot tell (no warning), the audit does — the risk assessment
+    names churn, which only GTO's tags register."""
+    ci = _fetched(_origin(tmp_path), tmp_path / "ci")
+    assert _git_warnings(ci) == []
+    code, report = _audit(ci, "--fail-on", "high")
+    found = _rules(report)
+    (gap,) = found["harvest-complete"]
+    assert code == 1
+    assert "holds no tags" in gap["message"] and "model_group:churn" in gap["message"], gap
+    assert "git fetch --tags" in gap["remediation"]
+    # the dangling group: the clone may hold it
+    (cont,) = found["lineage-continuity"]
+    assert "a clone that holds no tags" in cont["remediation"], cont
+    assert "git fetch --tags" in cont["remediation"]
+    # a filter naming what the clone lacks says why
+    res = runner.invoke(app, ["audit", "-C", str(ci.path), "--env", "prod"])
+    assert res.exit_code == 2, res.output
+    assert "holds no tags" in res.output and "git fetch --tags" in res.output
+
+
+def test_a_repository_with_no_tag_and_no_artifact_is_no_false_alarm(tmp_path: Path) -> None:
+    """Most repositories have no tag: their CI clone holds none, declares no artifact and no
+    record names a model it lacks. Neither the harvest nor the audit says anything of tags —
+    nor of a repository (no remote: not a clone) declaring artifacts it has not tagged yet."""
+    plain = GitRepo(tmp_path / "plain")
+    plain.run("git", "branch", "-M", "main")
+    plain.write("a.txt", "a\n")
+    plain.write("sub/dvc.yaml", "stages:\n  s:\n    cmd: echo\n")
+    plain.commit("a")
+    ci = _fetched(plain, tmp_path / "ci")
+    assert _git_warnings(ci) == []
+    code, report = _audit(ci)
+    assert "harvest-complete" not in _rules(report)
+    assert not any("tags" in w for w in report["warnings"]), report["warnings"]
+
+    local = GitRepo(tmp_path / "local")
+    local.write("model.bin", "m\n")
+    local.write("dvc.yaml", "artifacts:\n  churn:\n    path: model.bin\n")
+    local.commit("model")
+    assert _git_warnings(local) == []
+    _, report = _audit(local)
+    assert "harvest-complete" not in _rules(report)
+
+
+def test_artifacts_declared_in_a_nested_dvc_yaml_warn_at_harvest(tmp_path: Path) -> None:
+    """GTO reads every dvc.yaml: one in a folder declaring artifacts counts (named by path);
+    a dvc.yaml with an empty ``artifacts:`` does not."""
+    origin = GitRepo(tmp_path / "origin")
+    origin.run("git", "branch", "-M", "main")
+    origin.write("dvc.yaml", "artifacts:\n")
+    origin.write("models/churn/model.bin", "m\n")
+    origin.write("models/churn/dvc.yaml", "artifacts:\n  churn:\n    path: model.bin\n")
+    origin.commit("model")
+    origin.tag("v1.0.0", "release 1.0.0")
+    ci = _fetched(origin, tmp_path / "ci")
+    said = _git_warnings(ci)
+    assert any("while models/churn/dvc.yaml declares model artifacts" in w for w in said), said
+    code, report = _audit(ci)
+    (gap,) = _rules(report)["harvest-complete"]
+    assert code == 1 and "dvc.yaml declares models/churn:churn" in gap["message"], gap

@@ -226,3 +226,103 @@ def test_a_logged_watermark_written_without_an_event_is_refused(tmp_path: Path) 
         assert store.verify().ok
     finally:
         store.close()
+
+
+def _fetched(origin: GitRepo, dest: Path) -> GitRepo:
+    """A clone of the whole history and no tag, as a CI checkout fetching branches only makes
+    it (no ``remote.origin.tagOpt``)."""
+    dest.mkdir()
+    clone = GitRepo.__new__(GitRepo)
+    clone.path, clone.tick = dest, 10
+    branch = origin.git("symbolic-ref", "--short", "HEAD")
+    clone.run("git", "init", "-q")
+    clone.run("git", "remote", "add", "origin", f"file://{origin.path}")
+    clone.run("git", "fetch", "-q", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
+    clone.run("git", "checkout", "-q", "-B", branch, f"origin/{branch}")
+    assert clone.git("tag") == ""
+    return clone
+
+
+def _declaring(tmp_path: Path) -> GitRepo:
+    """:func:`_origin` whose dvc.yaml declares the churn model (GTO's artifacts)."""
+    r = _origin(tmp_path)
+    r.write("dvc.yaml", "artifacts:\n  churn:\n    path: model.bin\n    type: model\n")
+    r.commit("declare churn")
+    return r
+
+
+def test_a_clone_holding_tags_keeps_the_watermark_it_had(tmp_path: Path) -> None:
+    """``tagless`` is written only when true: the clone state of a clone holding tags is the
+    JSON an earlier lineage wrote, so upgrading logs nothing new."""
+    full = _clone(_origin(tmp_path), tmp_path / "full")
+    api.init(full.path)
+    api.harvest(full.path)
+    with Store.open(full.path / ".lineage") as store:
+        value = store.get_watermark("git", "clone")
+    assert value is not None
+    assert value == json.dumps({"no_tags": False, "repository": json.loads(value)["repository"],
+                                "shallow": []}, separators=(",", ":"), sort_keys=True)
+
+
+def test_a_clone_whose_fetch_brought_no_tags_is_logged_and_fetching_them_clears_it(
+        tmp_path: Path) -> None:
+    clone = _fetched(_declaring(tmp_path), tmp_path / "ci")
+    api.init(clone.path)
+    api.harvest(clone.path)
+    (state,) = [s for _, s in _logged(clone) if s is not None]
+    assert state["tagless"] is True and state["no_tags"] is False
+    assert "harvest-complete" in _findings(clone)
+    assert _verify_json(clone)["ok"]
+    # the state edited back to a clone holding tags: verify fails, the audit still reads it
+    whole = json.dumps({"no_tags": False, "repository": state["repository"], "shallow": []},
+                       separators=(",", ":"), sort_keys=True)
+    _sql(clone, f"UPDATE watermarks SET value=?, hash=? WHERE {ROW}", whole, _side_hash(whole))
+    js = _verify_json(clone)
+    assert not js["ok"] and "clone watermark" in js["problem"], js
+    assert "harvest-complete" in _findings(clone)
+    _sql(clone, f"UPDATE watermarks SET value=?, hash=? WHERE {ROW}", json.dumps(
+        state, separators=(",", ":"), sort_keys=True), _side_hash(json.dumps(
+            state, separators=(",", ":"), sort_keys=True)))
+    assert _verify_json(clone)["ok"]
+
+    clone.git("fetch", "-q", "--tags", "origin")
+    api.harvest(clone.path)
+    assert [s for _, s in _logged(clone) if s is not None][-1] == {
+        k: v for k, v in state.items() if k != "tagless"}
+    assert "harvest-complete" not in _findings(clone)
+    assert _verify_json(clone)["ok"]
+
+
+def test_a_store_harvested_before_tagless_was_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store whose clone state an earlier lineage logged without ``tagless`` (a clone whose
+    fetch brought no tags was not told from a complete one): it verifies and audits as then
+    (nothing claimed); the next harvest logs the new state in an event of its own (no fact
+    changed), verify passes, and the audit fails the gate."""
+    from connectors.harvesters import git as git_harvester
+
+    clone = _fetched(_declaring(tmp_path), tmp_path / "ci")
+    api.init(clone.path)
+    current = git_harvester.clone_state
+
+    def earlier(*args: Any) -> str:  # the watermark as lineage wrote it before ``tagless``
+        state = json.loads(current(*args))
+        state.pop("tagless", None)
+        return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+    with monkeypatch.context() as m:
+        m.setattr(git_harvester, "clone_state", earlier)
+        api.harvest(clone.path)
+    (old,) = [s for _, s in _logged(clone) if s is not None]
+    assert "tagless" not in old and old["no_tags"] is False
+    assert _verify_json(clone)["ok"]
+    assert "harvest-complete" not in _findings(clone)
+
+    res = api.harvest(clone.path)
+    (git,) = [h for h in res.harvesters if h.name == "git"]
+    assert git.stats.total == 0 and res.new_events == 1
+    assert _logged(clone)[-1] == (git.event_seq, {**old, "tagless": True})
+    js = _verify_json(clone)
+    assert js["ok"] and js["notes"] == [], js
+    assert "harvest-complete" in _findings(clone)
+    assert api.harvest(clone.path).new_events == 0
