@@ -2276,15 +2276,22 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
         for folder in folders + [f for f in extra if f not in folders]:
             lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
             cands.append(((path, commit), f"{commit}:{lock}", "lock", folder))
-    blobs = _cat_paths(ctx.repo_path, [c[1] for c in cands])
+    # the dvc.yaml beside each lock: a stage's wdir is what its lock entry's paths are from
+    pipes = sorted({(key[1], folder) for key, _spec, kind, folder in cands if kind == "lock"})
+    both = _cat_paths(ctx.repo_path, [c[1] for c in cands] + [
+        f"{c}:{posixpath.join(f, 'dvc.yaml') if f else 'dvc.yaml'}" for c, f in pipes])
+    blobs, yamls = both[:len(cands)], both[len(cands):]
     found: dict[tuple[str, str], tuple[str, str]] = {}
     by_key: dict[str, dict[str, Any]] = {}
     need: list[tuple[str, str]] = []
     for (_key, _spec, kind, _folder), b in zip(cands, blobs, strict=True):
         if b is not None:
             need.append((kind, b[0]))
+    need += [("yaml", b[0]) for b in yamls if b is not None]
     summaries = summaries_for(ctx, need)
     by_key.update(summaries)
+    defs = {pipe: (by_key.get(f"yaml:{b[0]}") or {}).get("stages") or {}
+            for pipe, b in zip(pipes, yamls, strict=True) if b is not None}
     read: set[tuple[str, str]] = set()  # pairs with at least one file read
     unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
     hashed: set[tuple[str, str]] = set()  # named with a hash (a dependency's), not an out's
@@ -2300,19 +2307,19 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
         path = key[0]
         if kind == "dvc":
             base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
-            entries = summ.get("outs", [])
-            named: list[dict[str, Any]] = entries
-        else:
-            base = folder
-            entries = [h for st in summ.get("stages", {}).values() for h in st.get("outs", [])]
-            named = entries + [h for st in summ.get("stages", {}).values()
-                               for h in st.get("deps", [])]
-        for h in entries:
+            entries = [(base, h) for h in summ.get("outs", [])]
+            named: list[tuple[str, dict[str, Any]]] = entries
+        else:  # each stage's paths from its wdir (stage_base), as the harvest names them
+            stages = [(stage_base(folder, defs.get((key[1], folder), {}), str(n))[0], st)
+                      for n, st in summ.get("stages", {}).items()]
+            entries = [(b, h) for b, st in stages for h in st.get("outs", [])]
+            named = entries + [(b, h) for b, st in stages for h in st.get("deps", [])]
+        for base, h in entries:
             if resolve(base, h["path"]) == path and h.get("hash"):
                 found[key] = (data_id(repo, path, h["hash"]), h["hash"])
                 break
         else:
-            naming = [h for h in named if resolve(base, h["path"]) == path]
+            naming = [h for base, h in named if resolve(base, h["path"]) == path]
             if naming:
                 unsure.add(key)  # named without a hash, or as a dependency only
                 if any(h.get("hash") for h in naming):
@@ -2389,10 +2396,12 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     # a frozen stage is not reproduced (``dvc repro`` skips it, ``dvc status`` does not check
     # it): its lock entry is what the work tree holds, whatever its dependencies say now
     frozen: set[tuple[str, str, str]] = set()
+    defs: dict[tuple[str, str], dict[str, Any]] = {}  # (commit, folder) → dvc.yaml's stages
     for (commit, folder), b in zip(specs, yamls, strict=True):
         ysumm = summaries.get(f"yaml:{b[0]}") if b is not None else None
         if ysumm and "error" not in ysumm:
             lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+            defs[(commit, folder)] = ysumm.get("stages", {})
             frozen.update((commit, lock, n) for n, info in ysumm.get("stages", {}).items()
                           if info.get("frozen"))
     # commit → path → (lock, stage, hash) of the stage outputs; (commit, lock, stage) → deps
@@ -2405,12 +2414,15 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
         outs = produced.setdefault(commit, {})
         for name, st in summ.get("stages", {}).items():
+            base, unresolved = stage_base(folder, defs.get((commit, folder), {}), name)
+            if unresolved:
+                continue  # a templated wdir not resolved: where its paths are is not known
             for h in st.get("outs", []):
                 if h.get("hash"):
-                    outs.setdefault(resolve(folder, h["path"]), (lock, name, h["hash"]))
+                    outs.setdefault(resolve(base, h["path"]), (lock, name, h["hash"]))
             if (commit, lock, name.split("@", 1)[0]) in frozen:
                 continue  # (a foreach / matrix entry ``name@key`` of a frozen stage too)
-            deps[(commit, lock, name)] = [(resolve(folder, h["path"]), h["hash"])
+            deps[(commit, lock, name)] = [(resolve(base, h["path"]), h["hash"])
                                           for h in st.get("deps", [])
                                           if h.get("hash") and not _is_external(h["path"])]
     # the dependencies no stage outputs: in their .dvc file, else a file git holds

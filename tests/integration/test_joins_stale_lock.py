@@ -277,3 +277,30 @@ def test_a_frozen_stage_and_a_git_lfs_dependency_are_not_taken_for_out_of_date(
     assert [w.message for w in res.report.warnings if w.source == "joins"] == []
     assert _strong(r, at_prep) == [f"prepared.csv@{_md5(RAW1)}"]
     assert _strong(r, at_labels) == [f"labels.out@{_md5('the labels' + chr(10))}"]
+
+
+def test_a_stage_with_a_wdir_is_read_from_it(git_repo: GitRepo) -> None:
+    """A stage's lock entry names its paths from its ``wdir``: the run at a commit whose
+    entry is out of date is told, the one whose entry agrees is pinned to it."""
+    r = git_repo
+    r.dvc("init", "-q")
+    r.write("raw.csv", RAW1)
+    r.dvc("add", "-q", "raw.csv")
+    r.write("work/.keep", "")
+    r.write("dvc.yaml", "stages:\n  prepare:\n    wdir: work\n    cmd: cp ../raw.csv prepared.csv\n"
+            "    deps: [../raw.csv]\n    outs: [prepared.csv]\n")
+    r.dvc("repro", "-q")
+    c1 = r.commit("pipeline")
+    r.write("raw.csv", RAW2)
+    r.dvc("add", "-q", "raw.csv")
+    c2 = r.commit("new raw data")
+    at_c1, at_c2 = _runs_at(r, [("work/prepared.csv", c1), ("work/prepared.csv", c2)])
+    api.init(r.path)
+    res = api.harvest(r.path)
+    assert _strong(r, at_c1) == [f"work/prepared.csv@{_md5(RAW1)}"]
+    assert _strong(r, at_c2) == []
+    (w,) = [w for w in res.report.warnings if w.source == "joins"]
+    assert w.message.startswith(f"{at_c2} reads work/prepared.csv, which dvc.lock at its "
+                                f"commit {c2[:12]} gives work/prepared.csv {_md5(RAW1)}, from "
+                                "an entry out of date there: stage prepare lists its "
+                                f"dependency raw.csv as {_md5(RAW1)}"), w.message
