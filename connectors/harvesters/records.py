@@ -688,7 +688,8 @@ class _RecordHistory:
         self._files: dict[str, dict[str, _Recorded]] = {}  # file → id → as recorded
         self._parsed: dict[Any, list[tuple[str, dict[str, Any]]] | None] = {}  # text → records
         self._chains: dict[str, list[tuple[str, str, str]]] | None = None  # the folder's log
-        self._deleted: set[tuple[str, str]] = set()  # (commit, file) of each file deletion
+        # (commit, file) of each file deletion → "", or the name not read it was renamed to
+        self._deleted: dict[tuple[str, str], str] = {}
         self._order: dict[str, int] = {}  # commit → its place in the folder's log (0: newest)
 
     def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
@@ -873,7 +874,9 @@ class _RecordHistory:
         that neither it nor the store holds."""
         assert rec.dropped is not None
         when = utc_iso(datetime.fromisoformat(rec.when))
-        how = ", which deleted the file," if (rec.dropped, rel) in self._deleted else ""
+        gone = self._deleted.get((rec.dropped, rel))
+        how = ("" if gone is None else ", which deleted the file," if not gone
+               else f", which renamed the file to {gone} (a name the harvest does not read),")
         return (f"record {nid}, recorded in {rel} by commit {rec.sha[:12]} ({when}), was "
                 f"removed from it by commit {self._described(rec.dropped)}{how} and is in no "
                 "record file now: a store that harvested it before holds it, this one does "
@@ -915,14 +918,15 @@ class _RecordHistory:
 _BATCH = 2000
 
 
-def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None,
+def _file_chains(log: str, deleted: dict[tuple[str, str], str] | None = None,
                  order: dict[str, int] | None = None) -> dict[str, list[tuple[str, str, str]]]:
     """File (its path in the last commit of ``log``) → (sha, committer date, its path then)
     of each commit of ``log`` that changed it, newest first, renames followed as ``git log
     --follow`` follows them: ``log`` is ``git log -z -M --name-status`` with the format
-    ``%x01%H%x02%cI``. ``deleted`` collects (sha, file) of each commit deleting a file — or
-    renaming a record file to a name the harvest does not read (``approvals.yaml.orig``, a
-    hidden file): its records leave the files read as a deletion's do —, ``order`` each
+    ``%x01%H%x02%cI``. ``deleted`` collects (sha, file) of each commit deleting a file (→ "")
+    or renaming a record file to a name the harvest does not read (→ that name:
+    ``approvals.yaml.orig``, a hidden file; its records leave the files read as a deletion's
+    do), ``order`` each
     commit's place in the log (0: the newest)."""
     chains: dict[str, list[tuple[str, str, str]]] = {}
     named: dict[str, str | None] = {}  # a path in older commits → the file (None: another)
@@ -941,15 +945,17 @@ def _file_chains(log: str, deleted: set[tuple[str, str]] | None = None,
             continue
         paths = tokens[i:i + (2 if token[0] in "RC" else 1)]
         i += len(paths)
+        renamed_to = ""
         if token[0] == "R" and len(paths) == 2 and _a_record_file(paths[0]) \
                 and not _a_record_file(paths[1]):
+            renamed_to = paths[1]
             token, paths = "D", paths[:1]  # renamed out of what is read: its records left
         path = paths[-1] if paths else ""
         file = named.get(path, path)
         if file is not None and path:
             chains.setdefault(file, []).append((sha, when, path))
             if token[0] == "D" and deleted is not None:
-                deleted.add((sha, file))
+                deleted[(sha, file)] = renamed_to
         if token[0] == "R" and len(paths) == 2:  # older commits know it by its old name
             named[path] = None
             named[paths[0]] = file

@@ -563,3 +563,5 @@ def test_a_record_file_renamed_to_a_name_not_read_is_said_as_deleted(
     for nid in ("approval:churn-prod-risk", "approval:churn-prod-lead"):
         assert f"record {nid}, recorded in {APPROVALS} by commit " in said, said
     assert f"was removed from it by commit {renamed[:12]} " in said, said
+    assert ", which renamed the file to governance/approvals.yaml.orig (a name the harvest " \
+           "does not read), and is in no record file now" in said, said
