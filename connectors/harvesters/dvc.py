@@ -2243,6 +2243,22 @@ def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
     return (blob, data.stdout) if data.returncode == 0 else None
 
 
+def _folders_above(path: str) -> list[str]:
+    """The folders holding ``path``, from its own up to the repository root (``""``)."""
+    folders = []
+    folder = posixpath.dirname(path)
+    while True:
+        folders.append(folder)
+        if not folder:
+            return folders
+        folder = posixpath.dirname(folder)
+
+
+def _in(folder: str, name: str) -> str:
+    """The file ``name`` in ``folder`` (from the repository root; ``""`` is the root)."""
+    return posixpath.join(folder, name) if folder else name
+
+
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
                      lock_folders: Iterable[str] = (), *,
                      untracked: set[tuple[str, str]] | None = None,
@@ -2266,20 +2282,13 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
         if "\n" in path or _is_external(path):
             continue  # not a path cat-file can be asked about
         cands.append(((path, commit), f"{commit}:{path}.dvc", "dvc", posixpath.dirname(path)))
-        folders = []
-        folder = posixpath.dirname(path)
-        while True:
-            folders.append(folder)
-            if not folder:
-                break
-            folder = posixpath.dirname(folder)
+        folders = _folders_above(path)
         for folder in folders + [f for f in extra if f not in folders]:
-            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
-            cands.append(((path, commit), f"{commit}:{lock}", "lock", folder))
+            cands.append(((path, commit), f"{commit}:{_in(folder, 'dvc.lock')}", "lock", folder))
     # the dvc.yaml beside each lock: a stage's wdir is what its lock entry's paths are from
     pipes = sorted({(key[1], folder) for key, _spec, kind, folder in cands if kind == "lock"})
     both = _cat_paths(ctx.repo_path, [c[1] for c in cands] + [
-        f"{c}:{posixpath.join(f, 'dvc.yaml') if f else 'dvc.yaml'}" for c, f in pipes])
+        f"{c}:{_in(f, 'dvc.yaml')}" for c, f in pipes])
     blobs, yamls = both[:len(cands)], both[len(cands):]
     found: dict[tuple[str, str], tuple[str, str]] = {}
     by_key: dict[str, dict[str, Any]] = {}
@@ -2380,15 +2389,9 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     for path, commit in dict.fromkeys(wanted):
         if "\n" in path or _is_external(path):
             continue
-        folders = by_commit.setdefault(commit, set(extra))
-        folder = posixpath.dirname(path)
-        while True:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = posixpath.dirname(folder)
+        by_commit.setdefault(commit, set(extra)).update(_folders_above(path))
     specs = [(commit, folder) for commit, folders in by_commit.items() for folder in sorted(folders)]
-    both = _cat_paths(ctx.repo_path, [f"{c}:{posixpath.join(f, name) if f else name}"
+    both = _cat_paths(ctx.repo_path, [f"{c}:{_in(f, name)}"
                                       for c, f in specs for name in ("dvc.lock", "dvc.yaml")])
     blobs, yamls = both[0::2], both[1::2]
     summaries = summaries_for(ctx, [*(("lock", b[0]) for b in blobs if b is not None),
@@ -2400,7 +2403,7 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     for (commit, folder), b in zip(specs, yamls, strict=True):
         ysumm = summaries.get(f"yaml:{b[0]}") if b is not None else None
         if ysumm and "error" not in ysumm:
-            lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+            lock = _in(folder, "dvc.lock")
             defs[(commit, folder)] = ysumm.get("stages", {})
             frozen.update((commit, lock, n) for n, info in ysumm.get("stages", {}).items()
                           if info.get("frozen"))
@@ -2411,7 +2414,7 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         summ = summaries.get(f"lock:{b[0]}") if b is not None else None
         if not summ or "error" in summ:
             continue
-        lock = posixpath.join(folder, "dvc.lock") if folder else "dvc.lock"
+        lock = _in(folder, "dvc.lock")
         outs = produced.setdefault(commit, {})
         for name, st in summ.get("stages", {}).items():
             base, unresolved = stage_base(folder, defs.get((commit, folder), {}), name)
