@@ -256,10 +256,13 @@ class GtoHarvester:
         retirement of it when that is earlier — a record completing GTO's deployment (one
         node) is not undone by the next harvest of the tags, as a fresh clone, harvesting the
         records after the tags, never undoes it."""
-        recorded = _record_retirement(ctx, dep_id)
-        if recorded is None:
+        stored = ctx.store.get_node(dep_id)
+        attrs = stored.attrs if stored is not None else {}
+        recorded = attrs.get("retired_at")
+        # GTO's own retirements carry their retired_reason: what its tags say now replaces them
+        if not recorded or (attrs.get("properties") or {}).get("retired_reason"):
             return gto
-        return recorded if gto is None else min(recorded, gto)
+        return str(recorded) if gto is None else min(str(recorded), gto)
 
     def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | Withdrawal]:
         s = scan_refs(ctx)
@@ -765,18 +768,6 @@ class GtoHarvester:
                 "source": "gto", "properties": props,
             }, clear=("retired_at",))
             yield Edge.make(EdgeKind.DEPLOYED_AS, mid, dep.id)
-
-
-def _record_retirement(ctx: HarvestContext, dep_id: str) -> str | None:
-    """The ``retired_at`` the store holds for the deployment ``dep_id`` from a record (``lineage
-    record deployment … --retired-at``, a record file), not from GTO: GTO's retirements carry
-    their ``retired_reason``."""
-    stored = ctx.store.get_node(dep_id)
-    if stored is None or not stored.attrs.get("retired_at"):
-        return None
-    if (stored.attrs.get("properties") or {}).get("retired_reason"):
-        return None  # GTO's own: what its tags say now replaces it
-    return str(stored.attrs["retired_at"])
 
 
 def stage_deployments(ctx: HarvestContext) -> list[Node]:
