@@ -10,7 +10,15 @@ decided when it is made, and retiring it leaves the audit's finding on it in pla
 docs/datahub.md, "Approval status"; docs/atlas.md). An environment it runs in where the
 audit judged none of its live deployments, or approved some while not judging the others (a
 tier the policy exempts, both rules off), is *not checked*: the audit grants nothing there,
-and refuses nothing either.
+and refuses nothing either; so is a deployment the audit counts (made by its clock, not
+superseded) that no approval rule judged (:func:`deployment_status`), live or retired, and an
+environment the version ran in where the audit judged none of its deployments.
+
+The words are the audit's: *approved* and *unapproved* (the audit's remediation calls a
+deployment with no approval that counts unapproved, its finding "deployed … with no approval
+on record"), *not checked*. A version no approval decision speaks for is :data:`NO_DECISION`,
+``unapproved``, in both catalogs: the audit holds no approval for it, and knows of nothing it
+waits for (it has no *pending*).
 """
 
 from __future__ import annotations
@@ -22,6 +30,14 @@ if TYPE_CHECKING:
 
 # the audit rules that judge whether a deployment is approved
 GATE_RULES = ("deployment-approved", "four-eyes")
+
+APPROVED = "approved"
+UNAPPROVED = "unapproved"
+# a deployment the audit counts that none of GATE_RULES judged; an environment so run in
+NOT_CHECKED = "not checked"
+# the status of a version no approval decision speaks for (none, or none where it runs
+# unchecked): no approval on record is unapproved, as the audit words it
+NO_DECISION = UNAPPROVED
 
 
 def deployment_gate(audit: AuditContext) -> dict[str, bool]:
@@ -44,6 +60,25 @@ def deployment_gate(audit: AuditContext) -> dict[str, bool]:
     for check in report.checks:
         out[check.subject] = out.get(check.subject, True) and check.finding is None
     return out
+
+
+def deployment_status(audit: AuditContext, gate: dict[str, bool], deployment: str,
+                      version: str | None) -> str | None:
+    """A deployment's own approval status, by the audit's verdict (``gate``:
+    :func:`deployment_gate`; ``version``: the class of the version it deploys,
+    :meth:`AuditContext.version_of`): :data:`APPROVED` or :data:`UNAPPROVED` when an approval
+    rule judged it; :data:`NOT_CHECKED` when the audit counts it as a deployment of the
+    version (made by its clock, not superseded: live or retired) and no rule judged it (a
+    tier the policy exempts, both rules off) — whatever approvals are on record, the audit did
+    not check it against them, as the version's environment says (:func:`environment_labels`);
+    None when the audit does not count it as a deployment (not made yet by its clock,
+    superseded, of no version it knows): it gives no verdict there."""
+    if deployment in gate:
+        return APPROVED if gate[deployment] else UNAPPROVED
+    if version is not None and version in audit.members \
+            and deployment in audit.deployments(version):
+        return NOT_CHECKED
+    return None
 
 
 def _live_verdicts(audit: AuditContext, gate: dict[str, bool], version: str
@@ -112,5 +147,45 @@ def retired_environment_gate(audit: AuditContext, gate: dict[str, bool], version
     return out
 
 
-__all__ = ["GATE_RULES", "deployment_gate", "environment_gate", "retired_environment_gate",
-           "unchecked_environments"]
+def environment_labels(live: dict[str, bool], retired: dict[str, bool | None],
+                       unchecked: list[str], named: set[str], everywhere: bool
+                       ) -> tuple[list[str], list[str]]:
+    """A version's approval per environment, and its approved environments, as both catalogs
+    show them (docs/datahub.md, "Approval status"). ``live``: :func:`environment_gate`;
+    ``retired``: :func:`retired_environment_gate`; ``unchecked``:
+    :func:`unchecked_environments`; ``named``: the environments the approvals in force name,
+    ``everywhere``: one of them is for every environment.
+
+    Labels, one per environment: ``<env>: approved`` / ``<env>: unapproved`` where it runs
+    (the audit's verdict on its live deployments there); ``<env>: approved, retired`` /
+    ``<env>: unapproved, retired`` where it ran and runs no more; where the audit judged none
+    (or not all) of its deployments, ``not checked``: ``<env>: approved, not checked`` where it
+    runs and ``<env>: approved, not checked, retired`` where it ran, when an approval in force
+    names the environment, else ``<env>: not checked, deployed`` / ``<env>: not checked,
+    retired``; ``<env>: approved, not deployed`` where it never ran and an approval in force
+    names it. Approved environments: those the audit approved (live or retired), and those
+    it did not judge (never ran, not checked) that an approval in force names."""
+    judged = {**{e: yes for e, yes in retired.items() if yes is not None}, **live}
+    unjudged = [e for e, yes in retired.items() if yes is None and e not in live]
+
+    def approved_there(env: str) -> bool:
+        return everywhere or env in named
+
+    labels = [f"{e}: {APPROVED if yes else UNAPPROVED}" for e, yes in live.items()]
+    labels += [f"{e}: {APPROVED if yes else UNAPPROVED}, retired"
+               for e, yes in judged.items() if e not in live]
+    labels += [f"{e}: {APPROVED}, {NOT_CHECKED}" if approved_there(e)
+               else f"{e}: {NOT_CHECKED}, deployed" for e in unchecked]
+    labels += [f"{e}: {APPROVED}, {NOT_CHECKED}, retired" if approved_there(e)
+               else f"{e}: {NOT_CHECKED}, retired" for e in unjudged]
+    seen = set(judged) | set(unchecked) | set(unjudged)
+    labels += [f"{e}: {APPROVED}, not deployed" for e in named if e not in seen]
+    envs = {e for e, yes in judged.items() if yes}
+    envs |= {e for e in [*unchecked, *unjudged] if approved_there(e)}
+    envs |= {e for e in named if e not in seen}
+    return sorted(labels), sorted(envs)
+
+
+__all__ = ["APPROVED", "GATE_RULES", "NOT_CHECKED", "NO_DECISION", "UNAPPROVED",
+           "deployment_gate", "deployment_status", "environment_gate", "environment_labels",
+           "retired_environment_gate", "unchecked_environments"]

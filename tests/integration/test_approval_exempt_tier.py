@@ -107,15 +107,16 @@ def test_a_version_running_unchecked_is_neither_not_deployed_nor_approved(
     datahub = datahub_values(repo, tmp_path / "mcps.json")
     v100, v110 = datahub["v1.0.0"], datahub["v1.1.0"]
     # live in prod on two approvals in force the audit did not check
+    # ran in staging on two staging approvals in force the audit did not check either
     assert v100["approvalByEnvironment"] == ["prod: approved, not checked",
-                                             "staging: approved, retired"]
+                                             "staging: approved, not checked, retired"]
     assert v100["approvalStatus"] == ["approved"]
     assert v100["approvedEnvironments"] == ["prod", "staging"]
     # live in staging on its author's approval, live in prod on none: nothing is approved
     # where it runs with no approval, and the audit approved nothing
     assert v110["approvalByEnvironment"] == ["prod: not checked, deployed",
                                              "staging: approved, not checked"]
-    assert v110["approvalStatus"] == ["pending"]
+    assert v110["approvalStatus"] == ["unapproved"]
     assert v110["approvedEnvironments"] == ["staging"]
     assert not any("not deployed" in x for v in datahub.values()
                    for x in v["approvalByEnvironment"])
@@ -123,7 +124,7 @@ def test_a_version_running_unchecked_is_neither_not_deployed_nor_approved(
     lineage(repo, "push", "--to", "atlas")
     atlas100, atlas110 = atlas_status(atlas_env, V100), atlas_status(atlas_env, V110)
     assert (atlas100["status"], atlas100["environments"]) == ("approved", ["prod", "staging"])
-    # Atlas has no pending: no decision where it runs is unapproved, as for no approval
+    # no decision where it runs is unapproved, as for no approval: the same word in both
     assert (atlas110["status"], atlas110["environments"]) == ("unapproved", ["staging"])
     # the approvals are still listed
     assert atlas110["approvers"] == ["ada@example.com"]

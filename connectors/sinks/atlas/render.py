@@ -31,8 +31,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.sinks.approval import (
+    APPROVED,
+    NO_DECISION,
+    NOT_CHECKED,
+    UNAPPROVED,
     deployment_gate,
+    deployment_status,
     environment_gate,
+    environment_labels,
     retired_environment_gate,
     unchecked_environments,
 )
@@ -61,7 +67,8 @@ ENTITY_TYPE: dict[NodeKind, str] = {
 }
 DATASET_KINDS = {NodeKind.COMMIT, NodeKind.DATA, NodeKind.MODEL_GROUP, NodeKind.MODEL,
                  NodeKind.DEPLOYMENT}
-UNAPPROVED = {"status": "unapproved", "approvalCount": 0}
+# no approval decision: no approval on record (connectors.sinks.approval.NO_DECISION)
+NO_APPROVAL = {"status": NO_DECISION, "approvalCount": 0}
 # Atlas attribute ← node attribute, for facts a source may withdraw (sent empty to clear)
 CLEARABLE: dict[NodeKind, dict[str, str]] = {
     NodeKind.MODEL: {"stage": "stage", "aliases": "aliases", "registryStatus": "status",
@@ -327,7 +334,7 @@ class _Renderer:
         out = self._status(recs, {r["id"] for r in recs if r["status"] == "in force"})
         live = environment_gate(self.audit, self.gate(), v)
         # where it ran and runs no more, the audit's verdict on the deployments it had there
-        # (an environment where it judged none of them is read as one it never ran in)
+        # (None where it judged none of them: not checked there)
         retired = retired_environment_gate(self.audit, self.gate(), v)
         judged = {**{e: yes for e, yes in retired.items() if yes is not None}, **live}
         # where it runs and the audit judged not every live deployment: unchecked
@@ -337,23 +344,23 @@ class _Renderer:
         everywhere = any(not r.get("environment") for r in in_force)
         unnamed = [e for e in unchecked if not everywhere and e not in ok]
         if not all(judged.values()):  # a deployment it has or had, refused by the audit
-            out["status"] = "unapproved"
+            out["status"] = UNAPPROVED
         elif live and not unchecked:  # running somewhere, approved wherever it runs or ran
-            out["status"] = "approved"
+            out["status"] = APPROVED
         else:  # running nowhere, or somewhere unchecked: the latest decision the audit holds
             held = sorted((r for r in recs if r["status"] == "in force"
                            or r["decision"] not in ("approved", "conditional")),
                           key=lambda r: (self._decided_key(r["id"]), r["id"]))
-            out["status"] = (held[-1]["decision"] or "approved") if held else "unapproved"
+            out["status"] = (held[-1]["decision"] or APPROVED) if held else NO_DECISION
             if unnamed and out["status"] in ("approved", "conditional"):
                 # running unchecked where no approval in force names: no decision there
-                out["status"] = "unapproved"
-        # where it runs or ran, the audit's verdict; where it runs unchecked, or elsewhere,
-        # the approvals in force
-        envs = {e for e in ok if e not in judged} | {e for e, yes in judged.items() if yes}
-        envs |= {e for e in unchecked if e not in unnamed}
+                out["status"] = NO_DECISION
+        # where it runs or ran, the audit's verdict; where the audit judged none (or not all)
+        # of its deployments, and where it never ran, the approvals in force (the reading
+        # DataHub's approvedEnvironments has: connectors.sinks.approval)
+        _, envs = environment_labels(live, retired, unchecked, ok, everywhere)
         if envs:
-            out["environments"] = sorted(envs)
+            out["environments"] = envs
         else:
             out.pop("environments", None)
         return out
@@ -375,7 +382,7 @@ class _Renderer:
         dep = next((d for d in (facts or {}).get("deployments", []) if d["id"] == deployment),
                    None)
         if facts is None or dep is None:
-            return dict(UNAPPROVED)
+            return dict(NO_APPROVAL)
         counted = set(dep["approved_by"])
         env = self.g.attrs(deployment).get("environment")
         deployed = self.audit.deployed_at(deployment)
@@ -394,15 +401,15 @@ class _Renderer:
                 continue
             recs.append(r)
         out = self._status(recs, counted)
-        if deployment in self.gate():
-            # a deployment the audit checked: its verdict (deployment-approved, four-eyes);
-            # approved for the environments of the approvals that count for it, else none
-            if self.gate()[deployment]:
-                out["status"] = "approved"
-                envs = {r["environment"] for r in recs
-                        if r["id"] in counted and r.get("environment")}
-            else:
-                out["status"], envs = "unapproved", set()
+        verdict = deployment_status(self.audit, self.gate(), deployment, version)
+        if verdict is not None:
+            # a deployment the audit counts: its verdict (deployment-approved, four-eyes), or
+            # that it did not check it (a tier the policy exempts, the rules off), as DataHub's
+            # push says it (connectors.sinks.approval.deployment_status); approved, or not
+            # checked, for the environments of the approvals that count for it, else none
+            out["status"] = verdict
+            envs = {r["environment"] for r in recs if verdict in (APPROVED, NOT_CHECKED)
+                    and r["id"] in counted and r.get("environment")}
             if envs:
                 out["environments"] = sorted(envs)
             else:
@@ -411,7 +418,7 @@ class _Renderer:
 
     def _status(self, recs: list[dict[str, Any]], counted: set[str]) -> dict[str, Any]:
         if not recs:
-            return dict(UNAPPROVED)
+            return dict(NO_APPROVAL)
         recs = sorted(recs, key=lambda r: (self._decided_key(r["id"]), r["id"]))
         last = recs[-1]
         return _compact({

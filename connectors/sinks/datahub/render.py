@@ -46,8 +46,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from connectors.sinks.approval import (
+    NO_DECISION,
+    NOT_CHECKED,
+    UNAPPROVED,
     deployment_gate,
+    deployment_status,
     environment_gate,
+    environment_labels,
     retired_environment_gate,
     unchecked_environments,
 )
@@ -121,29 +126,35 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
                        "Date of the latest risk assessment."),
     "nextRiskReview": ("Next risk review", "date", "SINGLE", (), _GROUP_AND_MODEL,
                        "Date by which the risk assessment must be reviewed."),
-    # (allowed values may only be added to a definition GMS holds: "unapproved" was)
+    # (allowed values may only be added to a definition GMS holds: "unapproved" and "not
+    # checked" were; "pending" stays allowed, lineage no longer writes it)
     "approvalStatus": ("Approval status", "string", "SINGLE",
-                       ("approved", "conditional", "rejected", "pending", "unapproved"),
+                       ("approved", "conditional", "rejected", "pending", "unapproved",
+                        "not checked"),
                        _MODEL_AND_JOB,
                        "As lineage audit judges it. A deployment: approved, or unapproved "
-                       "(deployment-approved or four-eyes finds it, waived or not). A version: "
-                       "unapproved when the audit refuses a live deployment of it, or one it "
-                       "had where it runs no more (retired); else, running somewhere, every "
-                       "live deployment checked, approved; running nowhere, or somewhere the "
-                       "policy leaves unchecked, the latest decision the audit holds (an "
-                       "approval in force, or a rejection; pending when it runs unchecked "
-                       "in an environment no approval in force names); pending: none."),
+                       "(deployment-approved or four-eyes finds it, waived or not); not "
+                       "checked when the policy applies neither rule to it (a tier it exempts, "
+                       "the rules off). A version: unapproved when the audit refuses a live "
+                       "deployment of it, or one it had where it runs no more (retired); else, "
+                       "running somewhere, every live deployment checked, approved; running "
+                       "nowhere, or somewhere the policy leaves unchecked, the latest decision "
+                       "the audit holds (an approval in force, or a rejection); unapproved "
+                       "when it holds none, or none for an environment it runs in unchecked "
+                       "(no approval on record). Earlier pushes wrote pending for no "
+                       "decision."),
     "approvalByEnvironment": ("Approval by environment", "string", "MULTIPLE", (),
                               _MODEL_ENTITIES,
                               "Per environment, as lineage audit judges it: '<env>: approved' "
                               "or '<env>: unapproved' where the version runs; '<env>: approved, "
                               "retired' or '<env>: unapproved, retired' where it ran and runs "
-                              "no more (its deployments there); '<env>: not checked, "
-                              "deployed' where it runs and the audit judged not every live "
-                              "deployment (a tier the policy exempts), '<env>: approved, not "
-                              "checked' there when an approval in force names it; '<env>: "
-                              "approved, not deployed' for approvals in force where it never "
-                              "ran."),
+                              "no more (its deployments there); where the audit judged none "
+                              "(or not all) of its deployments (a tier the policy exempts), "
+                              "'<env>: approved, not checked' (runs there) or '<env>: "
+                              "approved, not checked, retired' (ran there) when an approval "
+                              "in force names it, else '<env>: not checked, deployed' or "
+                              "'<env>: not checked, retired'; '<env>: approved, not "
+                              "deployed' for approvals in force where it never ran."),
     "approvedBy": ("Approved by", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                    "Approvers whose approving decision the audit holds in force (on a "
                    "deployment: that counts for it); four-eyes may still not count them."),
@@ -152,8 +163,8 @@ STRUCTURED_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...], list[str]
     "approvedEnvironments": ("Approved environments", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                              "Environments the audit grants the version: every live deployment "
                              "there approved; where it ran and runs no more, every deployment "
-                             "it had there; where it never ran, or runs unchecked (a tier the "
-                             "policy exempts), an approval in force."),
+                             "it had there; where it never ran, or runs or ran unchecked (a tier "
+                             "the policy exempts), an approval in force."),
     "approvalRecordIds": ("Approval record ids", "string", "MULTIPLE", (), _MODEL_AND_JOB,
                           "Ids of the approval records (evidence in the lineage store)."),
     "retrainingTrigger": ("Retraining trigger", "string", "SINGLE",
@@ -2055,6 +2066,10 @@ class _Planner:
             view["audit_state"] = dep["state"]
         if nid in self.gate():  # whether the audit grants it its approval
             view["gate"] = self.gate()[nid]
+        verdict = deployment_status(self.audit, self.gate(), nid,
+                                    self.audit.version_of(model) if model else None)
+        if verdict == NOT_CHECKED:  # a deployment the audit counts and did not judge
+            view["not_checked"] = True  # (absent otherwise: other deployments keep their view)
         aka = self.aka(a.get("deployed_by"), *(x["approver"] for x in approvals))
         if aka:  # (absent otherwise: other deployments keep their view)
             view["aka"] = aka
@@ -2119,6 +2134,11 @@ class _Planner:
         gates = [v["gate"] for v in views.values() if "gate" in v]
         if gates:  # one deployment: approved only if the audit grants every node of it
             merged["gate"] = all(gates)
+        if merged.get("gate") is not False and any(v.get("not_checked") for v in views.values()):
+            merged["not_checked"] = True  # (a node of it the audit did not judge)
+            merged.pop("gate", None)
+        else:
+            merged.pop("not_checked", None)
         aka = {k: x for v in views.values() for k, x in (v.get("aka") or {}).items()}
         if aka:
             merged["aka"] = dict(sorted(aka.items()))
@@ -2250,7 +2270,8 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
                      ) -> dict[str, list[str | float]]:
     """The approval structured properties of a version or deployment job view: the status,
     environments and per-environment status as the audit grants them (the view's ``gate``:
-    per environment for a version, a bool for a deployment; a version's ``retired_gate``: per
+    per environment for a version, a bool for a deployment; a deployment's ``not_checked``:
+    the audit counts it and judged it by no rule; a version's ``retired_gate``: per
     environment it ran in and runs in no more; its ``unchecked``: the environments it runs in
     where the audit judged not every live deployment; docs/datahub.md), the approvers and date
     of the approvals it holds in force."""
@@ -2272,39 +2293,33 @@ def _approval_values(approvals: list[dict[str, Any]], v: dict[str, Any] | None =
     # does not count — decided before the version existed, withdrawn — is no decision here)
     held = [a for a in approvals if a in ok or a["decision"] not in ("approved", "conditional")]
     if isinstance(gate, bool):  # a deployment the audit judged
-        status = "approved" if gate else "unapproved"
+        status = "approved" if gate else UNAPPROVED
+    elif v.get("not_checked"):  # a deployment the audit counts and did not judge
+        status = NOT_CHECKED
     elif not all(was.values()) or (gate and not all(gate.values())):
         # a deployment it has or had where it runs no more, refused by the audit
-        status = "unapproved"
+        status = UNAPPROVED
     elif gate and not unchecked:  # a version running somewhere, approved wherever it runs or ran
         status = "approved"
     else:  # running nowhere, or somewhere unchecked: the latest decision the audit holds
-        status = held[-1]["decision"] if held else "pending"
+        status = held[-1]["decision"] if held else NO_DECISION
         if unnamed and status in ("approved", "conditional"):
             # running unchecked where no approval in force names: no decision there
-            status = "pending"
+            status = NO_DECISION
     vals["approvalStatus"] = [status]
     vals["approvedBy"] = sorted({_shown_person(v, a["approver"]) for a in ok
                                  if a.get("approver")})
-    envs = set(named)
+    envs = sorted(named)
     if gate is False:  # a deployment the audit does not grant approval: approved for none
-        envs = set()
+        envs = []
     if isinstance(gate, dict):
-        # where it runs or ran, the audit's verdict; where it runs unchecked, the approvals
-        # in force naming it; elsewhere the approvals in force
-        judged = {**was, **gate}
-        envs = {e for e in envs if e not in judged} | {e for e, yes in judged.items() if yes}
-        envs |= {e for e in unchecked if e not in unnamed}
-        by_env = [f"{e}: {'approved' if yes else 'unapproved'}" for e, yes in gate.items()]
-        by_env += [f"{e}: {'approved' if yes else 'unapproved'}, retired"
-                   for e, yes in was.items()]
-        by_env += [f"{e}: approved, not checked" if e not in unnamed
-                   else f"{e}: not checked, deployed" for e in unchecked]
-        by_env += [f"{e}: approved, {'retired' if e in retired else 'not deployed'}"
-                   for e in envs if e not in judged and e not in unchecked]
+        # where it runs or ran, the audit's verdict; where the audit judged none (or not
+        # all) of its deployments, and where it never ran, the approvals in force naming it
+        # (connectors.sinks.approval, shared with the Atlas sink)
+        by_env, envs = environment_labels(gate, retired, unchecked, named, everywhere)
         if by_env:
-            vals["approvalByEnvironment"] = sorted(by_env)
-    vals["approvedEnvironments"] = sorted(envs)
+            vals["approvalByEnvironment"] = list(by_env)
+    vals["approvedEnvironments"] = list(envs)
     vals["approvalRecordIds"] = sorted(a["id"].split(":", 1)[1] for a in approvals)
     dates = sorted(d for d in (_date(a.get("at")) for a in ok) if d)
     if dates:
@@ -2869,7 +2884,8 @@ def _build_deployment(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         externalUrl=v["endpoint"] if _is_url(v.get("endpoint")) else None)
     yield job, SubTypesClass(typeNames=[DEPLOYMENT_SUBTYPE])
     yield job, DataJobInputOutputClass(inputDatasets=[], outputDatasets=[])
-    if v["approvals"] or "gate" in v:  # (a deployment the audit judged: its verdict)
+    if v["approvals"] or "gate" in v or v.get("not_checked"):
+        # (a deployment the audit counts: its verdict, or that it did not check it)
         yield job, _structured(_approval_values(v["approvals"], v))
     approvers = [a for a in _standing(v["approvals"]) if a.get("approver")]
     people = [(_who(v, a["approver"]), "approver") for a in approvers]
