@@ -5,7 +5,8 @@ function both sinks read (``connectors.sinks.approval.deployment_status``): ``ap
 exempts, the rules off) — never ``approved`` on an approval the audit did not check it
 against. Its version says the same per environment (``approvalByEnvironment``), where it runs
 and where it ran (docs/datahub.md, "Approval status"; docs/atlas.md). A version with no
-approval decision reads ``unapproved`` in both catalogs. The quickstart demo's store, pushed to a real DataHub Lite file and
+approval decision reads ``unapproved`` in both catalogs; the approver ownership type is dated
+by the earliest approval. The quickstart demo's store, pushed to a real DataHub Lite file and
 to the Atlas stand-in.
 
 The demo: ``churn@v1.0.0`` runs in prod on two prod approvals and ran in staging (retired by
@@ -16,6 +17,7 @@ author's approval alone and in prod (a record, 2026-01-20) on none.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -180,3 +182,16 @@ def test_a_version_with_no_approval_decision_reads_unapproved_in_both_catalogs(
     status = atlas_status(atlas_env, "lineage_model_version", "model:churn@v1.2.0")
     assert (status["status"], status["approvalCount"]) == ("unapproved", 0)
 
+
+def test_the_approver_ownership_type_is_dated_by_the_earliest_approval(
+        quickstart_demo: Path) -> None:
+    """Not 1970: the decision date of the demo's first approval (max's, for v1.0.0 in
+    staging, 2026-01-04T10:00Z); a push of the same store again sends nothing."""
+    repo = quickstart_demo
+    entities = lite_entities(repo)
+    info = entities["urn:li:ownershipType:model_approver"]["ownershipTypeInfo"]
+    first = int(datetime(2026, 1, 4, 10, 0, tzinfo=UTC).timestamp() * 1000)
+    assert info["created"]["time"] == info["lastModified"]["time"] == first
+    assert info["created"]["actor"] == "urn:li:corpuser:lineage"
+    again = json.loads(lineage(repo, "push", "--json"))
+    assert (again["written"], again["failed"]) == (0, 0), again

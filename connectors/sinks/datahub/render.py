@@ -1129,10 +1129,25 @@ class _Planner:
         return out
 
     def plan_globals(self) -> EntityPlan:
-        return EntityPlan("urn:li:lineage:globals", "globals", [], {
+        view: dict[str, Any] = {
             "platform": self.platform, "properties": sorted(STRUCTURED_PROPERTIES),
             "schema": 1,
-        })
+        }
+        since = self.approvers_since()
+        if since is not None:  # the approver ownership type: sent once an approval is dated
+            view["approvers_since"] = since
+        return EntityPlan("urn:li:lineage:globals", "globals", [], view)
+
+    def approvers_since(self) -> int | None:
+        """When the approver ownership type (:data:`APPROVER_OWNERSHIP_TYPE`) came to be
+        needed: the earliest decision date (epoch ms) of the approval records the graph
+        describes, superseded ones included (a correction does not move it); None when none
+        is dated. A fact of the records, not of the push or of the store: every push of the
+        same records, from any store holding them, sends the same ``ownershipTypeInfo``
+        (docs/datahub.md, "Definitions")."""
+        dates = [ms for nid in self.ids(NodeKind.APPROVAL) if not self.g.is_placeholder(nid)
+                 and (ms := _ms(self.attrs(nid).get("decided_at"))) is not None]
+        return min(dates) if dates else None
 
     def plan_experiments(self) -> list[EntityPlan]:
         exps: dict[str, dict[str, Any]] = {}
@@ -2408,6 +2423,7 @@ def _source_code_url(repo_url: str | None, commit: str) -> str:
 
 def _build_globals(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     from datahub.metadata.schema_classes import (
+        AuditStampClass,
         DataPlatformInfoClass,
         GlossaryNodeInfoClass,
         GlossaryTermInfoClass,
@@ -2435,9 +2451,12 @@ def _build_globals(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             definition=TIER_TEXT[tier], termSource="EXTERNAL",
             sourceRef="EU AI Act", sourceUrl="https://eur-lex.europa.eu/eli/reg/2024/1689/oj",
             parentNode=f"urn:li:glossaryNode:{GLOSSARY_NODE}")
-    yield APPROVER_OWNERSHIP_TYPE, OwnershipTypeInfoClass(
-        name="Model Approver", description="Signed off a model version or deployment "
-        "(approval records in the lineage store).", created=_stamp(), lastModified=_stamp())
+    since = p.view.get("approvers_since")
+    if since is not None:  # (no approver owner without an approval: sent with the first)
+        stamp = AuditStampClass(time=since, actor=DEFAULT_ACTOR)
+        yield APPROVER_OWNERSHIP_TYPE, OwnershipTypeInfoClass(
+            name="Model Approver", description="Signed off a model version or deployment "
+            "(approval records in the lineage store).", created=stamp, lastModified=stamp)
     if p.view["platform"] in ("dvc",):
         yield f"urn:li:dataPlatform:{p.view['platform']}", DataPlatformInfoClass(
             name=p.view["platform"], displayName="DVC", type=PlatformTypeClass.FILE_SYSTEM,
