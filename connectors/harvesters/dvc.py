@@ -2226,6 +2226,27 @@ def _cat_paths(root: Path, specs: list[str]) -> list[tuple[str, bytes] | None]:
     return res
 
 
+def _blob_shas(root: Path, specs: list[str]) -> list[str | None]:
+    """``<commit>:<path>`` specs → the blob sha at each, or None, through one
+    ``git cat-file --batch-check`` (no content read)."""
+    if not specs:
+        return []
+    odd = {i for i, spec in enumerate(specs) if "\n" in spec}
+    if odd:  # as in _cat_paths: a path with a newline is asked alone
+        batch = iter(_blob_shas(root, [spec for i, spec in enumerate(specs) if i not in odd]))
+        return [(b[0] if (b := _cat_path(root, spec)) is not None else None) if i in odd
+                else next(batch) for i, spec in enumerate(specs)]
+    proc = subprocess.run(["git", "cat-file", "--batch-check"], cwd=root, capture_output=True,
+                          input=("".join(s + "\n" for s in specs)).encode(), check=False,
+                          env=_git_env())
+    lines = proc.stdout.split(b"\n")
+    res: list[str | None] = []
+    for i in range(len(specs)):
+        header = lines[i].split(b" ") if i < len(lines) else []
+        res.append(header[0].decode() if len(header) == 3 and header[1] == b"blob" else None)
+    return res
+
+
 def _cat_path(root: Path, spec: str) -> tuple[str, bytes] | None:
     """One ``<commit>:<path>`` spec (any characters, as an argument) → (blob sha, content)."""
     env = _git_env()
@@ -2259,10 +2280,62 @@ def _in(folder: str, name: str) -> str:
     return posixpath.join(folder, name) if folder else name
 
 
+class Reads:
+    """What one reader of many commits' DVC files (a joins pass) has read: each
+    ``<commit>:<path>`` looked up in git once, each blob's summary taken (from the store's
+    cache, else parsed) once, and each file's md5s computed once, whichever of
+    :func:`artifact_data_at` and :func:`stale_at` asks first. Only the bytes of files read
+    for their content (:meth:`files`) are kept, once per blob."""
+
+    def __init__(self, ctx: HarvestContext) -> None:
+        self.ctx = ctx
+        self._shas: dict[str, str | None] = {}  # spec → blob sha (None: no blob there)
+        self._bytes: dict[str, bytes] = {}  # blob sha → content, of files read for it
+        self._summaries: dict[str, dict[str, Any]] = {}
+        self._md5s: dict[str, list[str]] = {}
+
+    def _read(self, specs: list[str], content: bool) -> None:
+        todo = [s for s in dict.fromkeys(specs) if s not in self._shas
+                or (content and self._shas[s] is not None and self._shas[s] not in self._bytes)]
+        if not content:  # the sha alone: what its summary is cached by
+            self._shas.update(zip(todo, _blob_shas(self.ctx.repo_path, todo), strict=True))
+            return
+        for spec, b in zip(todo, _cat_paths(self.ctx.repo_path, todo), strict=True):
+            self._shas[spec] = b[0] if b is not None else None
+            if b is not None:
+                self._bytes.setdefault(b[0], b[1])
+
+    def blobs(self, specs: list[str]) -> list[str | None]:
+        """``<commit>:<path>`` specs → the blob sha at each (None: no blob there)."""
+        self._read(specs, False)
+        return [self._shas[s] for s in specs]
+
+    def files(self, specs: list[str]) -> list[tuple[str, bytes] | None]:
+        """``<commit>:<path>`` specs → (blob sha, content) or None."""
+        self._read(specs, True)
+        return [None if (sha := self._shas[s]) is None else (sha, self._bytes[sha])
+                for s in specs]
+
+    def summaries(self, wanted: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+        """:func:`summaries_for`, each blob's once."""
+        keys = {f"{kind}:{blob}": (kind, blob) for kind, blob in wanted}
+        todo = [pair for key, pair in keys.items() if key not in self._summaries]
+        if todo:
+            self._summaries.update(summaries_for(self.ctx, todo))
+        return {k: self._summaries[k] for k in keys if k in self._summaries}
+
+    def md5s(self, blob: tuple[str, bytes]) -> list[str]:
+        """:func:`_git_md5s` of a blob, once per blob."""
+        if blob[0] not in self._md5s:
+            self._md5s[blob[0]] = _git_md5s(blob[1])
+        return self._md5s[blob[0]]
+
+
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
                      lock_folders: Iterable[str] = (), *,
                      untracked: set[tuple[str, str]] | None = None,
                      unhashed: dict[tuple[str, str], str] | None = None,
+                     reads: Reads | None = None,
                      ) -> dict[tuple[str, str], tuple[str, str]]:
     """For (path from repo root, commit) pairs: the data node id and hash of that path as the
     commit's own DVC files record it (``<path>.dvc``, else the ``dvc.lock`` of each folder from
@@ -2275,7 +2348,10 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     an entry for the path and none gives it a hash (``dvc import --no-download``, ``dvc exp
     run --allow-missing``: DVC tracks the path there but recorded no content), mapped to the
     first such file (its path from the repo root); a file no parser can read says nothing.
-    A pair with only such files, or with none of these files, is in no answer."""
+    A pair with only such files, or with none of these files, is in no answer. ``reads``:
+    what this reader has read already (:class:`Reads`), shared with :func:`stale_at`."""
+    if reads is None:
+        reads = Reads(ctx)
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
     extra = sorted(set(lock_folders))
     for path, commit in dict.fromkeys(wanted):
@@ -2287,19 +2363,16 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
             cands.append(((path, commit), f"{commit}:{_in(folder, 'dvc.lock')}", "lock", folder))
     # the dvc.yaml beside each lock: a stage's wdir is what its lock entry's paths are from
     pipes = sorted({(key[1], folder) for key, _spec, kind, folder in cands if kind == "lock"})
-    both = _cat_paths(ctx.repo_path, [c[1] for c in cands] + [
-        f"{c}:{_in(f, 'dvc.yaml')}" for c, f in pipes])
+    both = reads.blobs([c[1] for c in cands] + [f"{c}:{_in(f, 'dvc.yaml')}" for c, f in pipes])
     blobs, yamls = both[:len(cands)], both[len(cands):]
     found: dict[tuple[str, str], tuple[str, str]] = {}
-    by_key: dict[str, dict[str, Any]] = {}
     need: list[tuple[str, str]] = []
     for (_key, _spec, kind, _folder), b in zip(cands, blobs, strict=True):
         if b is not None:
-            need.append((kind, b[0]))
-    need += [("yaml", b[0]) for b in yamls if b is not None]
-    summaries = summaries_for(ctx, need)
-    by_key.update(summaries)
-    defs = {pipe: (by_key.get(f"yaml:{b[0]}") or {}).get("stages") or {}
+            need.append((kind, b))
+    need += [("yaml", b) for b in yamls if b is not None]
+    by_key = reads.summaries(need)
+    defs = {pipe: (by_key.get(f"yaml:{b}") or {}).get("stages") or {}
             for pipe, b in zip(pipes, yamls, strict=True) if b is not None}
     read: set[tuple[str, str]] = set()  # pairs with at least one file read
     unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
@@ -2308,7 +2381,7 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     for (key, spec, kind, folder), b in zip(cands, blobs, strict=True):
         if b is None or key in found:
             continue
-        summ = by_key.get(f"{kind}:{b[0]}")
+        summ = by_key.get(f"{kind}:{b}")
         if summ is None or "error" in summ:
             unsure.add(key)
             continue
@@ -2375,7 +2448,8 @@ def _git_md5s(data: bytes) -> list[str]:
 
 
 def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
-             lock_folders: Iterable[str] = ()) -> dict[tuple[str, str], StaleEntry]:
+             lock_folders: Iterable[str] = (), *, reads: Reads | None = None,
+             ) -> dict[tuple[str, str], StaleEntry]:
     """For (path from repo root, commit) pairs whose commit's ``dvc.lock`` (of a folder above
     the path, or of ``lock_folders``) gives the path a hash as a stage's output: the first
     dependency of that stage, or of a stage upstream of it in the commit's locks, whose
@@ -2383,7 +2457,10 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     of its locks, in ``<dep>.dvc``, or as a file git holds (its md5, either rule) — what
     ``dvc status`` would call a changed dependency. Pairs whose entries agree, or whose
     dependencies the commit records nowhere (a folder in git, a parameter), are in no
-    answer. Three ``git cat-file --batch`` reads at most."""
+    answer. Three ``git cat-file --batch`` reads at most; none of what ``reads`` (shared
+    with :func:`artifact_data_at`) holds already."""
+    if reads is None:
+        reads = Reads(ctx)
     extra = sorted(set(lock_folders))
     by_commit: dict[str, set[str]] = {}
     for path, commit in dict.fromkeys(wanted):
@@ -2391,17 +2468,16 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
             continue
         by_commit.setdefault(commit, set(extra)).update(_folders_above(path))
     specs = [(commit, folder) for commit, folders in by_commit.items() for folder in sorted(folders)]
-    both = _cat_paths(ctx.repo_path, [f"{c}:{_in(f, name)}"
-                                      for c, f in specs for name in ("dvc.lock", "dvc.yaml")])
+    both = reads.blobs([f"{c}:{_in(f, name)}" for c, f in specs for name in ("dvc.lock", "dvc.yaml")])
     blobs, yamls = both[0::2], both[1::2]
-    summaries = summaries_for(ctx, [*(("lock", b[0]) for b in blobs if b is not None),
-                                    *(("yaml", b[0]) for b in yamls if b is not None)])
+    summaries = reads.summaries([*(("lock", b) for b in blobs if b is not None),
+                                 *(("yaml", b) for b in yamls if b is not None)])
     # a frozen stage is not reproduced (``dvc repro`` skips it, ``dvc status`` does not check
     # it): its lock entry is what the work tree holds, whatever its dependencies say now
     frozen: set[tuple[str, str, str]] = set()
     defs: dict[tuple[str, str], dict[str, Any]] = {}  # (commit, folder) → dvc.yaml's stages
     for (commit, folder), b in zip(specs, yamls, strict=True):
-        ysumm = summaries.get(f"yaml:{b[0]}") if b is not None else None
+        ysumm = summaries.get(f"yaml:{b}") if b is not None else None
         if ysumm and "error" not in ysumm:
             lock = _in(folder, "dvc.lock")
             defs[(commit, folder)] = ysumm.get("stages", {})
@@ -2411,7 +2487,7 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     produced: dict[str, dict[str, tuple[str, str, str]]] = {}
     deps: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for (commit, folder), b in zip(specs, blobs, strict=True):
-        summ = summaries.get(f"lock:{b[0]}") if b is not None else None
+        summ = summaries.get(f"lock:{b}") if b is not None else None
         if not summ or "error" in summ:
             continue
         lock = _in(folder, "dvc.lock")
@@ -2432,11 +2508,11 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     outside = sorted({(commit, dep) for (commit, _l, _s), ds in deps.items() for dep, _h in ds
                       if dep not in produced.get(commit, {}) and "\n" not in dep})
     records: dict[tuple[str, str], tuple[list[str], str]] = {}
-    dvc_files = _cat_paths(ctx.repo_path, [f"{c}:{d}.dvc" for c, d in outside])
-    dvc_summ = summaries_for(ctx, [("dvc", b[0]) for b in dvc_files if b is not None])
+    dvc_files = reads.blobs([f"{c}:{d}.dvc" for c, d in outside])
+    dvc_summ = reads.summaries([("dvc", b) for b in dvc_files if b is not None])
     in_git: list[tuple[str, str]] = []
     for (commit, dep), b in zip(outside, dvc_files, strict=True):
-        summ = dvc_summ.get(f"dvc:{b[0]}") if b is not None else None
+        summ = dvc_summ.get(f"dvc:{b}") if b is not None else None
         if b is None:
             in_git.append((commit, dep))
             continue
@@ -2448,11 +2524,10 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
                   if h.get("hash") and resolve(base, h["path"]) == dep]
         if hashes:
             records[(commit, dep)] = (hashes, f"{dep}.dvc")
-    for (commit, dep), b in zip(in_git, _cat_paths(ctx.repo_path, [f"{c}:{d}" for c, d in in_git]),
-                                strict=True):
+    for (commit, dep), f in zip(in_git, reads.files([f"{c}:{d}" for c, d in in_git]), strict=True):
         # a Git LFS pointer is not the bytes the work tree (and DVC's hash) holds: no verdict
-        if b is not None and not b[1].startswith(b"version https://git-lfs.github.com/spec/"):
-            records[(commit, dep)] = (_git_md5s(b[1]), "git")
+        if f is not None and not f[1].startswith(b"version https://git-lfs.github.com/spec/"):
+            records[(commit, dep)] = (reads.md5s(f), "git")
 
     memo: dict[tuple[str, str, str], StaleEntry | None] = {}
 
@@ -2490,6 +2565,6 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     return out
 
 
-__all__ = ["SKIPPED", "DvcHarvester", "StaleEntry", "artifact_data_at", "data_attrs", "experiment_ref",
+__all__ = ["SKIPPED", "DvcHarvester", "Reads", "StaleEntry", "artifact_data_at", "data_attrs", "experiment_ref",
            "experiments_at", "file_kind", "input_pin", "parse_blob", "parse_document",
            "stage_base", "stale_at", "summarize", "told_problems"]

@@ -113,7 +113,7 @@ from lineage.serialize import loads, utc_iso
 from lineage.store import Withdrawal
 
 if TYPE_CHECKING:
-    from connectors.harvesters.dvc import StaleEntry
+    from connectors.harvesters.dvc import Reads, StaleEntry
     from lineage.plugins import HarvestContext
     from lineage.report import RunReport
     from lineage.store import Store
@@ -179,6 +179,8 @@ class _Dvc:
         self._stale: dict[tuple[str, str], StaleEntry] = {}
         self._locks: list[str] | None = None
         self._data_prefix: str | None = None
+        # the DVC files read from git in this pass (each once, by both look-ups)
+        self._reads: Reads | None = None
 
     def _candidates(self, path: str) -> list[str]:
         """``path`` and its folders, deepest first, that DVC tracks in some version."""
@@ -196,8 +198,10 @@ class _Dvc:
         not tracked there, when those files do record the path at a commit that defines one
         of its versions (so a path some other file records, e.g. a ``.dvc`` file named
         otherwise, is not taken for removed); nor is one whose commit has no such file."""
-        from connectors.harvesters.dvc import artifact_data_at, stale_at
+        from connectors.harvesters.dvc import Reads, artifact_data_at, stale_at
 
+        if self._reads is None:
+            self._reads = Reads(self.ctx)
         wanted = list(dict.fromkeys(
             (c, sha) for path, sha in pairs for c in self._candidates(path)
             if (c, sha) not in self._recorded and self.commit(sha) is not None))
@@ -213,7 +217,7 @@ class _Dvc:
         try:
             found = artifact_data_at(
                 self.ctx, "", [*wanted, *(p for ps in probes.values() for p in ps)],
-                self._lock_dirs(), untracked=absent, unhashed=bare)
+                self._lock_dirs(), untracked=absent, unhashed=bare, reads=self._reads)
         except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
             return
         for key in wanted:
@@ -222,7 +226,7 @@ class _Dvc:
                 self._unhashed[key] = bare[key]
         try:
             stale = stale_at(self.ctx, [k for k in wanted if self._recorded[k] is not None],
-                             self._lock_dirs())
+                             self._lock_dirs(), reads=self._reads)
         except (OSError, subprocess.SubprocessError):
             stale = {}
         # only where the lock gave the hash (a .dvc file of the path records it first)
