@@ -324,7 +324,9 @@ class _Renderer:
         in force names, an approving decision is none there. ``environments``: those it
         runs in whose live deployments are all approved, those it ran in and runs in no more
         whose deployments there the audit all approved, and those the audit judged no
-        deployment in (or runs unchecked in) that an approval in force names. The
+        deployment in (or runs unchecked in) that an approval in force names;
+        ``approvalByEnvironment``: per environment, in the words of DataHub's property of
+        that name (:func:`connectors.sinks.approval.environment_labels`). The
         approvals listed are those naming it (any registry's spelling) for any environment
         (one naming only a deployment speaks for that deployment); ``approvalCount`` those
         the audit holds in force (not withdrawn by a later rejection of their approver, not
@@ -358,11 +360,13 @@ class _Renderer:
         # where it runs or ran, the audit's verdict; where the audit judged none (or not all)
         # of its deployments, and where it never ran, the approvals in force (the reading
         # DataHub's approvedEnvironments has: connectors.sinks.approval)
-        _, envs = environment_labels(live, retired, unchecked, ok, everywhere)
+        labels, envs = environment_labels(live, retired, unchecked, ok, everywhere)
         if envs:
             out["environments"] = envs
         else:
             out.pop("environments", None)
+        if labels:  # per environment, in DataHub's words (its approvalByEnvironment)
+            out["approvalByEnvironment"] = labels
         return out
 
     def approved_versions(self, approval: str) -> set[str | None]:
