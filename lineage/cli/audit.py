@@ -42,10 +42,57 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     raise ConfigError(f"unknown {what} {value!r}", hint=hint)
 
 
+# `--option KEY=VALUE` keys each source reads (the others read none): the reader takes them
+# as `lineage push --to datahub-rest` does (connectors.sinks.datahub.remote.rest_settings)
+SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {"datahub-rest": ("timeout",)}
+
+
+def _source_options(pairs: list[str] | None, source: str) -> dict[str, str]:
+    """``--option KEY=VALUE`` pairs as a dict, refused (exit 2, before anything is read) when
+    one is not KEY=VALUE or names a key the source does not read: a typo would be ignored."""
+    import difflib
+
+    from lineage.errors import ConfigError
+
+    valid = SOURCE_OPTIONS.get(source, ())
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE",
+                              hint="e.g. lineage audit --source datahub-rest URL --option "
+                                   "timeout=60")
+        if not valid:
+            raise ConfigError(f"--option {key}: --source {source} takes no options",
+                              hint="--option timeout=SECONDS is for --source datahub-rest")
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            raise ConfigError(f"unknown option {key!r} for --source {source}",
+                              hint=(f"did you mean {close[0]}? " if close else "")
+                              + f"options of --source {source}: {', '.join(valid)}")
+        out[key] = value
+    return out
+
+
+def _output_is_an_option(output: Path | None) -> None:
+    """``-o timeout=60`` (push's spelling of --option) is --output here: it would write the
+    report to a file named ``timeout=60``, and the option would not be given."""
+    from lineage.errors import ConfigError
+
+    keys = {k for keys in SOURCE_OPTIONS.values() for k in keys}
+    key, sep, _ = str(output or "").partition("=")
+    if sep and key in keys:
+        raise ConfigError(f"-o {output} is --output FILE for lineage audit, not an option",
+                          hint=f"give the option as --option {output} (lineage push spells it "
+                               "-o, lineage audit does not)")
+
+
 def _load_source(source: str, location: str | None, root: Path | None, cfg: Any,
-                 store_at: Path | None = None) -> Any:
+                 store_at: Path | None = None, options: dict[str, str] | None = None) -> Any:
     """The graph (or store) to audit, from the embedded store (the one ``store_at`` names,
-    read-only, else the repository's) or a DataHub catalog."""
+    read-only, else the repository's) or a DataHub catalog (``options``: ``--option``
+    pairs of the source, checked by :func:`_source_options`)."""
     from lineage import api
     from lineage.errors import ConfigError, LineageError
     from lineage.plugins import load_source
@@ -70,7 +117,7 @@ def _load_source(source: str, location: str | None, root: Path | None, cfg: Any,
         raise ConfigError(f"graph source {source!r} is not available ({exc})",
                           hint="pip install 'lineage[datahub]', or audit the local store "
                                "(--source local)") from exc
-    opts: dict[str, Any] = {}
+    opts: dict[str, Any] = dict(options or {})
     lite: Path | None = None
     if source == "datahub-lite":
         lite = _lite_file(location, root, cfg)
@@ -306,6 +353,11 @@ def audit(
              "as for `lineage verify --expect-head` (SEQ:HASH, or the file `lineage verify "
              "--json` wrote)."),
     store_at: Path | None = store_option("Audit"),
+    option: list[str] | None = typer.Option(
+        None, "--option", metavar="KEY=VALUE", show_default=False,
+        help="A setting of the source (repeatable). datahub-rest: timeout=SECONDS, how long "
+             "GMS has to answer each request (default 30), as for `lineage push --to "
+             "datahub-rest`."),
 ) -> None:
     """Audit the lineage graph against EU AI Act / ISO 42001 completeness rules.
 
@@ -313,7 +365,7 @@ def audit(
 
     Every format names what the report judged: the store's chain head (SEQ:HASH, as `lineage verify` prints it) and whether this run verified it, the policy file and its sha256, what the policy asks less than the built-in default (rules turned off, weaker settings), the repository's HEAD commit, lineage's and the rules' versions, and the audit's clock.
 
-    Exit codes: 0 no finding at or above --fail-on · 1 findings, or (--verify) a tampered store · 2 usage or policy error · 3 DataHub unreachable.
+    Exit codes: 0 no finding at or above --fail-on · 1 findings, or (--verify) a tampered store · 2 usage or policy error · 3 DataHub unreachable, not GMS, silent or refusing the token.
 
     With --verify, the chain is verified and the facts audited in one read of the store (one snapshot): the report judges exactly what was verified.
 
@@ -326,6 +378,7 @@ def audit(
       lineage audit --format junit -o audit.xml          # CI test tab
       lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
+      lineage audit --source datahub-rest http://localhost:8080 --option timeout=60
       lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
       lineage audit --verify --expect-head kept-head.json
       lineage audit --store .lineage/lineage.db --repo . --verify
@@ -348,6 +401,8 @@ def audit(
         # `--fail-on none` / `off` (report only) is spelled `never` here
         fail = _choice(_NEVER.get(fail_on.lower(), fail_on), FAIL_ON, "severity for --fail-on")
         src = _choice(source, ("local", "datahub-lite", "datahub-rest"), "source")
+        _output_is_an_option(output)
+        source_options = _source_options(option, src)
         # the canonical ids: the engine matches rules by id (FOUR-EYES selected nothing)
         # --rule a --rule b, or --rule a,b
         rule_ids = None if rules is None else [
@@ -381,7 +436,7 @@ def audit(
         head: tuple[int, str] | None = None
         target: Any = None
         try:
-            target = _load_source(src, location, root, cfg, store_at)
+            target = _load_source(src, location, root, cfg, store_at, source_options)
             if src == "local":
                 # one read transaction: the head, the verify and the audit read one snapshot
                 # of the store, whatever another process commits meanwhile

@@ -1249,8 +1249,13 @@ def _with_lineage(graph: LineageGraph, where: str, hint: str) -> LineageGraph:
 def read_rest(server: str | None = None, token: str | None = None, *,
               config: Config | None = None, repo: str | Path | None = None,
               **opts: Any) -> LineageGraph:
-    """The lineage graph held by a DataHub GMS (URL/token as for ``--to datahub-rest``)."""
-    from connectors.sinks.datahub.remote import classify, rest_settings
+    """The lineage graph held by a DataHub GMS (URL/token as for ``--to datahub-rest``).
+
+    Options: ``timeout`` (seconds per request, default 30), ``retries`` and ``backoff`` as for
+    the push, ``hops`` and ``full`` (what is fetched: :func:`_fetch`). The server is checked
+    first as the push checks it (``remote.connect_gms``): an unreachable server, one that is
+    not GMS, one that never answers and a refused token are one line each (exit 3)."""
+    from connectors.sinks.datahub.remote import classify, connect_gms, rest_settings
 
     server, config, repo = _context(server, config, repo)
 
@@ -1263,22 +1268,7 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     _hops(opts)
     options = {**opts, "server": server, "token": token}
     s = rest_settings(options, cfg, command="audit")
-    from datahub.ingestion.graph.client import DataHubGraph
-    from datahub.ingestion.graph.config import DatahubClientConfig
-
-    try:
-        graph = DataHubGraph(DatahubClientConfig(
-            server=s.server, token=s.token.get_secret_value() if s.token else None,
-            timeout_sec=s.timeout, retry_max_times=s.retries, openapi_ingestion=False,
-        ))
-    except Exception as exc:
-        raise classify(exc, s) from None
-    # as the push does: a refused connection is retried once, so a wrong URL fails at once
-    # instead of after half a minute of backoff (429 and 5xx keep their retries)
-    for prefix in ("http://", "https://"):
-        adapter: Any = graph.session.get_adapter(prefix)  # (requests' HTTPAdapter)
-        adapter.max_retries = adapter.max_retries.new(backoff_factor=s.backoff,
-                                                      connect=min(1, s.retries))
+    graph = connect_gms(s, reader=True)
     try:
         got = graph_from_mcps(_fetch(graph, opts))
     except LineageError:

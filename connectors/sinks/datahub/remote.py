@@ -327,13 +327,21 @@ def _timeout_kind(chain: Sequence[BaseException]) -> str | None:
     classes, or, once urllib3's retries are used up, a ConnectionError around MaxRetryError
     whose ``reason`` is urllib3's timeout."""
     import requests
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        MaxRetryError,
+        NewConnectionError,
+        ReadTimeoutError,
+    )
 
     for e in chain:
         found: list[Any] = [e, *e.args]
         found += [a.reason for a in e.args if isinstance(a, MaxRetryError)]
         for x in found:
-            if isinstance(x, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)):
+            # (urllib3's NewConnectionError, a refused connection or an unknown host, is a
+            # ConnectTimeoutError by class: requests does not take it for a timeout either)
+            if isinstance(x, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)) \
+                    and not isinstance(x, NewConnectionError):
                 return "connect"
             if isinstance(x, (requests.exceptions.ReadTimeout, ReadTimeoutError)):
                 return "read"
@@ -369,9 +377,10 @@ def classify(exc: BaseException, settings: RestSettings,
         return SinkError(
             f"DataHub GMS at {url} took the connection but did not answer within "
             f"{settings.timeout:g} s{tries}",
-            hint="check that GMS is up and not overloaded (`curl URL/health`), and the GMS URL "
-                 "(the LOCATION argument: `lineage audit --source datahub-rest URL`, else "
-                 "datahub.server in lineage.yaml, else DATAHUB_GMS_URL)" if audit else
+            hint=f"a busy or starting GMS may need longer: --option timeout=SECONDS (now "
+                 f"{settings.timeout:g}); else check the GMS URL (the LOCATION argument: "
+                 "`lineage audit --source datahub-rest URL`, else datahub.server in "
+                 "lineage.yaml, else DATAHUB_GMS_URL): is GMS listening there?" if audit else
                  f"a busy or starting GMS may need longer: --option timeout=SECONDS (now "
                  f"{settings.timeout:g}); else check the server URL (--server, else "
                  "DATAHUB_GMS_URL, else datahub.server in lineage.yaml): is GMS listening "
@@ -448,6 +457,119 @@ def _culprit(msg: str, mcps: Sequence[MetadataChangeProposalWrapper]) -> str:
     return f"a batch of {len(mcps)} proposals"
 
 
+# -- connecting -------------------------------------------------------------------------------
+def connect_gms(settings: RestSettings, *, reader: bool = False) -> Any:
+    """A client of the GMS ``settings`` names, checked before anything is sent or read: the
+    DataHubRestEmitter the push sends with, or (``reader=True``) the DataHubGraph `lineage
+    audit --source datahub-rest` reads with (a subclass of it, same session and retries).
+
+    One path for both commands: the session's retries tuned (:func:`_tune`), ``GET /config``
+    asked once (:func:`_probe`), then the emitter's own ``test_connection``; an unreachable
+    server, one that is not GMS, one that never answers within ``settings.timeout`` and a
+    refused token are each one :class:`SinkError` line (exit 3), with the hints of the
+    command asking (``settings.command``)."""
+    from datahub.configuration.common import ConfigurationError
+
+    s = settings
+    token = s.token.get_secret_value() if s.token else None
+    try:
+        em: Any
+        if reader:
+            from datahub.ingestion.graph.client import DataHubGraph
+            from datahub.ingestion.graph.config import DatahubClientConfig
+
+            em = DataHubGraph(DatahubClientConfig(
+                server=s.server, token=token, timeout_sec=s.timeout, retry_max_times=s.retries,
+                retry_status_codes=list(TRANSIENT), openapi_ingestion=False))
+        else:
+            from datahub.emitter.rest_emitter import DataHubRestEmitter
+
+            em = DataHubRestEmitter(s.server, token=token, timeout_sec=s.timeout,
+                                    retry_max_times=s.retries,
+                                    retry_status_codes=list(TRANSIENT),
+                                    openapi_ingestion=s.openapi)
+    except ConfigurationError as exc:
+        raise SinkError(f"DataHub GMS URL {s.shown_url} is not usable: "
+                        f"{_scrub(str(exc), s.token)}", hint=s.url_hint) from None
+    except Exception as exc:  # (pydantic's refusal of the client settings)
+        raise classify(exc, s) from None
+    try:
+        _tune(em, s)
+        _probe(em, s)
+        _test_connection(em, s)
+    except BaseException:
+        em.close()
+        raise
+    return em
+
+
+def _tune(em: Any, s: RestSettings) -> None:
+    """The session's Retry is urllib3's public API: tune its backoff, and stop it from
+    retrying a refused connection four times with growing sleeps (429 and 5xx keep their
+    retries). The emitter mounts requests' HTTPAdapter (the one adapter with a Retry);
+    another has none to tune."""
+    from requests.adapters import HTTPAdapter
+
+    for prefix in ("http://", "https://"):
+        adapter = em.session.get_adapter(prefix)
+        if isinstance(adapter, HTTPAdapter):
+            adapter.max_retries = adapter.max_retries.new(
+                backoff_factor=s.backoff, connect=min(1, s.retries))
+
+
+def _probe(em: Any, s: RestSettings) -> None:
+    """``GET /config``, as the emitter's ``test_connection`` asks it, read here first: the
+    emitter takes any 200 for JSON ("Expecting value") and lets urllib3 ask again, with
+    growing sleeps, a server that took the connection and never answers (five times the
+    timeout). Asked once (a refused connection once more), a failure says what answered, or
+    that nothing did within the timeout. A JSON answer is left to ``test_connection``."""
+    from requests.adapters import HTTPAdapter
+
+    adapters = {id(a): a for a in (em.session.get_adapter(p) for p in ("http://", "https://"))
+                if isinstance(a, HTTPAdapter)}
+    saved = {k: a.max_retries for k, a in adapters.items()}
+    for a in adapters.values():  # (read=False: a read timeout is raised as it happened)
+        a.max_retries = a.max_retries.new(read=False)
+    try:
+        res = em.session.get(f"{em._gms_server}/config", timeout=s.timeout)
+    except Exception as exc:
+        raise classify(exc, s) from None
+    finally:
+        for k, a in adapters.items():
+            a.max_retries = saved[k]
+    if res.status_code in (401, 403):
+        raise _auth_error(s, res.status_code) from None
+    if res.status_code not in TRANSIENT and (_foreign_answer(res) or (
+            res.status_code == 200 and not res.content)):
+        raise not_gms(s, res) from None
+
+
+def _test_connection(em: Any, s: RestSettings) -> None:
+    """The emitter's own check of ``GET /config`` (a frontend's JSON, a status it refuses),
+    its ConfigurationError said in one line."""
+    from datahub.configuration.common import ConfigurationError
+
+    try:
+        em.test_connection()
+    except ConfigurationError as exc:
+        text = str(exc)
+        if "authentication error" in text or "status_code: 401" in text \
+                or "status_code: 403" in text:
+            m = re.search(r"status_code: (40[13])", text)
+            raise _auth_error(s, int(m.group(1)) if m else None) from None
+        if "frontend service" in text:
+            raise SinkError(f"{s.shown_url} is the DataHub frontend, not GMS",
+                            hint="use http://HOST:8080 (GMS) or http://HOST:9002/api/gms"
+                            ) from None
+        m = re.search(r"status_code: (\d{3})", text)
+        if m:
+            raise SinkError(f"DataHub GMS at {s.shown_url} answered HTTP {m.group(1)} to GET "
+                            "/config", hint=s.url_hint) from None
+        raise classify(exc, s) from None
+    except Exception as exc:
+        raise classify(exc, s) from None
+
+
 # -- transports ---------------------------------------------------------------------------------
 class RestTransport:
     """acryl-datahub's DataHubRestEmitter, configured for batched Rest.li ingestion.
@@ -455,7 +577,8 @@ class RestTransport:
     ``send`` posts one ``ingestProposalBatch`` per call (the base batches; the emitter would
     split only batches over its 15 MB / 200-MCP limits). 429 and 5xx are retried by the
     emitter's session with exponential backoff; connection failures are retried at most once
-    so that a wrong URL fails fast.
+    so that a wrong URL fails fast. ``open`` checks the server first (:func:`connect_gms`, as
+    `lineage audit --source datahub-rest` does).
     """
 
     def __init__(self, settings: RestSettings) -> None:
@@ -463,84 +586,8 @@ class RestTransport:
         self._emitter: Any = None
 
     def open(self) -> None:
-        if self._emitter is not None:
-            return
-        from datahub.configuration.common import ConfigurationError
-        from datahub.emitter.rest_emitter import DataHubRestEmitter
-        from requests.adapters import HTTPAdapter
-
-        s = self.settings
-        try:
-            em = DataHubRestEmitter(
-                s.server,
-                token=s.token.get_secret_value() if s.token else None,
-                timeout_sec=s.timeout,
-                retry_max_times=s.retries,
-                retry_status_codes=list(TRANSIENT),
-                openapi_ingestion=s.openapi,
-            )
-        except ConfigurationError as exc:
-            raise SinkError(f"DataHub GMS URL {s.shown_url} is not usable: "
-                            f"{_scrub(str(exc), s.token)}", hint=s.url_hint) from None
-        # The session's Retry is urllib3's public API: tune its backoff, and stop it from
-        # retrying a refused connection four times with growing sleeps. The emitter mounts
-        # requests' HTTPAdapter (the one adapter with a Retry); another has none to tune.
-        for prefix in ("http://", "https://"):
-            adapter = em.session.get_adapter(prefix)
-            if isinstance(adapter, HTTPAdapter):
-                adapter.max_retries = adapter.max_retries.new(
-                    backoff_factor=s.backoff, connect=min(1, s.retries))
-        self._emitter = em
-        self._probe(em)
-        try:
-            em.test_connection()
-        except Exception as exc:
-            self.close()
-            if isinstance(exc, ConfigurationError):
-                text = str(exc)
-                if "authentication error" in text or "status_code: 401" in text \
-                        or "status_code: 403" in text:
-                    m = re.search(r"status_code: (40[13])", text)
-                    raise _auth_error(s, int(m.group(1)) if m else None) from None
-                if "frontend service" in text:
-                    raise SinkError(f"{s.shown_url} is the DataHub frontend, not GMS",
-                                    hint="use http://HOST:8080 (GMS) or "
-                                         "http://HOST:9002/api/gms") from None
-                m = re.search(r"status_code: (\d{3})", text)
-                if m:
-                    raise SinkError(f"DataHub GMS at {s.shown_url} answered HTTP "
-                                    f"{m.group(1)} to GET /config", hint=s.url_hint) from None
-            raise classify(exc, s) from None
-
-    def _probe(self, em: Any) -> None:
-        """``GET /config``, as the emitter's ``test_connection`` asks it, read here first: the
-        emitter takes any 200 for JSON ("Expecting value") and lets urllib3 ask again, with
-        growing sleeps, a server that took the connection and never answers. Asked once
-        (a refused connection once more), a failure says what answered, or that nothing did
-        within the timeout. A JSON answer is left to ``test_connection``."""
-        from requests.adapters import HTTPAdapter
-
-        s = self.settings
-        adapters = {id(a): a for a in (em.session.get_adapter(p) for p in ("http://", "https://"))
-                    if isinstance(a, HTTPAdapter)}
-        saved = {k: a.max_retries for k, a in adapters.items()}
-        for a in adapters.values():  # (read=False: a read timeout is raised as it happened)
-            a.max_retries = a.max_retries.new(read=False)
-        try:
-            res = em.session.get(f"{em._gms_server}/config")
-        except Exception as exc:
-            self.close()
-            raise classify(exc, s) from None
-        finally:
-            for k, a in adapters.items():
-                a.max_retries = saved[k]
-        if res.status_code in (401, 403):
-            self.close()
-            raise _auth_error(s, res.status_code) from None
-        if res.status_code not in TRANSIENT and (_foreign_answer(res) or (
-                res.status_code == 200 and not res.content)):
-            self.close()
-            raise not_gms(s, res) from None
+        if self._emitter is None:
+            self._emitter = connect_gms(self.settings)
 
     def send(self, mcps: Sequence[MetadataChangeProposalWrapper]) -> None:
         """One Rest.li batch; structured property definitions in a request of their own
@@ -1152,4 +1199,5 @@ class DataHubKafkaSink(_TransportSink):
 
 
 __all__ = ["DataHubKafkaSink", "DataHubRestSink", "KafkaSettings", "KafkaTransport",
-           "RestSettings", "RestTransport", "classify", "kafka_settings", "rest_settings"]
+           "RestSettings", "RestTransport", "classify", "connect_gms", "kafka_settings",
+           "rest_settings"]
