@@ -668,17 +668,41 @@ class KafkaSettings:
     producer_config: dict[str, Any]
     schema_registry_config: dict[str, Any]
     topic_mcp: str | None = None
-    # seconds the broker and the schema registry have to answer before anything is produced
+    # seconds the broker and the schema registry have to answer before anything is produced,
+    # and a message has to be acknowledged once produced (see delivery_timeout)
     timeout: float = DEFAULT_KAFKA_TIMEOUT
 
+    @property
+    def delivery_timeout(self) -> float:
+        """Seconds a produced message may wait for the broker's acknowledgement before the
+        producer gives it up: ``producer.message.timeout.ms`` (or its alias
+        ``producer.delivery.timeout.ms``) when given, else ``timeout``. librdkafka's own
+        default is 300 s, and acryl's flush waits as long (``max_queue_full_block_seconds``):
+        a broker dying in the middle of a push held it five minutes."""
+        for key in DELIVERY_KEYS:
+            raw = self.producer_config.get(key)
+            try:
+                ms = float(raw) if raw not in (None, "") else None
+            except (TypeError, ValueError):  # (librdkafka refuses it when the producer is made)
+                ms = None
+            if ms is not None and math.isfinite(ms) and ms > 0:
+                return ms / 1000
+        return self.timeout
+
     def emitter_config(self) -> dict[str, Any]:
+        producer = dict(self.producer_config)
+        if not any(k in producer for k in DELIVERY_KEYS):
+            producer["message.timeout.ms"] = max(1, round(self.timeout * 1000))
         conn: dict[str, Any] = {"bootstrap": self.bootstrap,
-                                "schema_registry_url": self.schema_registry_url}
-        if self.producer_config:
-            conn["producer_config"] = self.producer_config
+                                "schema_registry_url": self.schema_registry_url,
+                                "producer_config": producer}
         if self.schema_registry_config:
             conn["schema_registry_config"] = self.schema_registry_config
-        out: dict[str, Any] = {"connection": conn}
+        # how long a flush (and a produce on a full queue) waits: every message is
+        # acknowledged or given up by then, and librdkafka has said which (it looks for
+        # messages past their timeout about once a second)
+        out: dict[str, Any] = {"connection": conn, "max_queue_full_block_seconds":
+                               self.delivery_timeout + FLUSH_MARGIN}
         if self.topic_mcp:
             out["topic_routes"] = {"MetadataChangeProposal": self.topic_mcp}
         return out
@@ -708,6 +732,10 @@ class KafkaSettings:
         return " ".join(text.split())
 
 
+# librdkafka's names of a message's time to be acknowledged (``delivery.timeout.ms`` is the
+# alias Java's producer has), as producer.* options give them
+DELIVERY_KEYS = ("message.timeout.ms", "delivery.timeout.ms")
+FLUSH_MARGIN = 2.0  # seconds a flush waits past the delivery timeout for librdkafka's reports
 _SECRET_KEY = re.compile(r"(?i)password|secret|token|user\.info|credential|key\.pem")
 # librdkafka's log, handed to Python logging (the producers' ``logger``) instead of written to
 # stderr: one line per failed connection attempt, several a second while a broker is down.
@@ -880,7 +908,8 @@ class KafkaTransport:
         cfg = s.emitter_config()
         # librdkafka logs through Python logging, not onto stderr (a -o producer.logger
         # cannot be given: an option is a string)
-        cfg["connection"]["producer_config"] = {"logger": KAFKA_LOG, **s.producer_config}
+        cfg["connection"]["producer_config"] = {"logger": KAFKA_LOG,
+                                                **cfg["connection"]["producer_config"]}
         KAFKA_LOG.addHandler(self._log)
         self._level = KAFKA_LOG.level
         if KAFKA_LOG.getEffectiveLevel() > logging.INFO:
@@ -1043,32 +1072,54 @@ class KafkaTransport:
     def _produce(self, mcps: Sequence[MetadataChangeProposalWrapper], what: str = "messages"
                  ) -> None:
         """Produce ``mcps``, flush, and raise unless the broker acknowledged every one."""
+        from confluent_kafka import KafkaError
+
         self.open()
-        errors: list[str] = []
+        errors: list[Any] = []
         delivered = 0
 
-        def callback(err: Exception | None, msg: str) -> None:
+        def callback(err: Any, msg: Any) -> None:
             nonlocal delivered
             if err is not None:
-                errors.append(str(err))
+                errors.append(err)
             else:
                 delivered += 1
 
+        s = self.settings
         try:
             for mcp in mcps:
                 self._emitter.emit(mcp, callback)
-            # (the emitter's flush gives up after max_queue_full_block_seconds: what is
-            # still queued then was not delivered, though no callback said so)
-            flush = getattr(self._emitter, "flush_with_undelivered_count", None)
-            left = flush() if flush is not None else self._emitter.flush()
+            # (bounded by max_queue_full_block_seconds: the delivery timeout and a margin;
+            # what is still queued then was not delivered, though no callback said so)
+            left = self._emitter.flush_with_undelivered_count()
         except Exception as exc:
             raise self._produce_error(exc) from None
-        if errors or delivered < len(mcps):
-            first = f" ({self.settings.scrub(errors[0])})" if errors else \
-                f" ({left} still queued when the flush returned)" if left else ""
-            raise SinkError(f"Kafka at {self.settings.bootstrap}: {len(mcps) - delivered} of "
-                            f"{len(mcps)} {what} not delivered{first}",
-                            hint="check the broker and topic; run the push again")
+        if not errors and delivered >= len(mcps):
+            return
+        missing = f"Kafka at {s.bootstrap}: {len(mcps) - delivered} of {len(mcps)} {what} " \
+                  "not delivered"
+        timed_out = left or any(isinstance(e, KafkaError) and
+                                e.code() == KafkaError._MSG_TIMED_OUT for e in errors)
+        if timed_out:
+            # the broker stopped acknowledging (died, unreachable, hung): say why librdkafka
+            # could not reach it, if it said
+            for producer in self._emitter.producers.values():
+                producer.poll(0)
+            why = _librdkafka_reason(self._log.last) if self._log.last else ""
+            given = next((k for k in DELIVERY_KEYS if k in s.producer_config), None)
+            longer = f"--option producer.{given}=MS (now {s.producer_config[given]})" \
+                if given else f"--option timeout=SECONDS (now {s.timeout:g})"
+            raise SinkError(f"{missing}: not acknowledged within {s.delivery_timeout:g} s"
+                            + (f" ({s.scrub(why)})" if why else ""),
+                            hint=f"check that the broker is up and that {HINT_BOOTSTRAP} "
+                                 f"names it; a slow broker may need longer: {longer}; what "
+                                 "was not acknowledged was not recorded as pushed: run the "
+                                 "push again, it resumes")
+        first = errors[0] if errors else None
+        text = first.str() if isinstance(first, KafkaError) else str(first or "")
+        raise SinkError(f"{missing} ({s.scrub(text)})" if text else missing,
+                        hint="check the broker and topic; what was not acknowledged was not "
+                             "recorded as pushed: run the push again, it resumes")
 
     def _produce_error(self, exc: Exception) -> SinkError:
         """A message the producer would not take: its serializer (the schema registry) failed,
@@ -1097,11 +1148,20 @@ class KafkaTransport:
                               f"({HINT_REGISTRY}); run the push again")
 
     def close(self) -> None:
+        """Let the producers go, without the emitter's own close (a flush of up to the
+        delivery bound again): what they still hold was never acknowledged, was not recorded
+        as pushed, and is dropped here rather than delivered behind the push's back."""
+        if self._emitter is not None:
+            for producer in self._emitter.producers.values():
+                try:
+                    producer.purge()
+                    producer.poll(0)
+                except Exception:  # noqa: BLE001 (a producer librdkafka already gave up)
+                    pass
+            self._emitter = None
         if self._log in KAFKA_LOG.handlers:
             KAFKA_LOG.removeHandler(self._log)
             KAFKA_LOG.setLevel(self._level)
-        if self._emitter is not None:
-            self._emitter = None
 
 
 # -- the push targets --------------------------------------------------------------------------
