@@ -121,7 +121,8 @@ def test_a_correction_clears_what_the_superseded_record_said(
         **limited, "recordedAt": group["businessAttributes"]["lineage_risk_assessment"][
             "recordedAt"], "documentsMissing": ["transparency_notice"]}
     unapproved = {"status": "unapproved", "approvalCount": 0}
-    assert v2["businessAttributes"]["lineage_approval_status"] == unapproved
+    assert v2["businessAttributes"]["lineage_approval_status"] == {
+        **unapproved, "approvalByEnvironment": ["prod: unapproved", "staging: unapproved"]}
     staging = entity(atlas_env, "lineage_deployment", "deployment:churn:staging:2026-01-16T09:30:00Z")
     assert staging["businessAttributes"]["lineage_approval_status"] == unapproved
     assert v2["businessAttributes"]["dq"] == {"owner": "data-quality"}  # not ours: kept

@@ -360,7 +360,8 @@ def test_a_correction_removes_the_attributes_it_no_longer_gives(atlas: AtlasStan
     # of the deployment, four-eyes not applying at the corrected limited tier): the audit's
     # verdict, as DataHub's approvalStatus gives it
     assert bm_of(atlas, "lineage_model_version", G.V2)["lineage_approval_status"] == {
-        "status": "approved", "approvalCount": 0, "environments": ["prod"]}
+        "status": "approved", "approvalCount": 0, "environments": ["prod"],
+        "approvalByEnvironment": ["prod: approved"]}
     # the removal names only the attributes that went away, through Atlas's DELETE
     v2 = guid(atlas, "lineage_model_version", G.V2)
     [removed] = [b for m, r, b in atlas.bodies[n:]

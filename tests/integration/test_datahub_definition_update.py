@@ -68,7 +68,7 @@ def test_a_push_upgrades_the_definition_an_earlier_lineage_left_and_uses_the_new
         assert res.failed == 0 and not res.errors
         held = gms.aspect(APPROVAL_STATUS, "propertyDefinition")
         assert [v["value"]["string"] for v in held["allowedValues"]] == \
-            ["approved", "conditional", "rejected", "pending", "unapproved"]
+            ["approved", "conditional", "rejected", "pending", "unapproved", "not checked"]
         model = "urn:li:mlModel:(urn:li:dataPlatform:dvc,churn_v1.1.0,PROD)"
         assert _values(gms, model, APPROVAL_STATUS) == [{"string": "unapproved"}]
 

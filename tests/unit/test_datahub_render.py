@@ -197,7 +197,7 @@ def test_governance_on_group_and_version(mcps: list[Any]) -> None:
                      "https://docs.acme.example/churn/v1.1.0/model-card"]
     v1 = {a.propertyUrn: a.values for a in
           _by(mcps, "churn_v1.0.0,PROD)", "structuredProperties").properties}
-    assert v1[property_urn("approvalStatus")] == ["pending"]
+    assert v1[property_urn("approvalStatus")] == ["unapproved"]
     term = _by(mcps, "urn:li:glossaryTerm:EUAIAct.High", "glossaryTermInfo")
     assert term.parentNode == "urn:li:glossaryNode:EUAIAct"
     assert _by(mcps, APPROVER_OWNERSHIP_TYPE, "ownershipTypeInfo").name == "Model Approver"

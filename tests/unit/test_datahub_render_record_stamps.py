@@ -175,6 +175,6 @@ def test_a_retired_deployment_no_rule_judged_is_retired_by_the_approvals_in_forc
     policy = parse_policy("rules:\n  four-eyes:\n    enabled: false\n"
                           "  deployment-approved:\n    enabled: false\n", "lineage-policy.yaml")
     sp = approval(render(g, audit=audit_context(g, policy=policy)), V1)
-    assert sp[property_urn("approvalByEnvironment")] == ["staging: approved, retired"]
+    assert sp[property_urn("approvalByEnvironment")] == ["staging: approved, not checked, retired"]
     assert sp[property_urn("approvedEnvironments")] == ["staging"]
     assert sp[property_urn("approvalStatus")] == ["approved"]  # the latest decision
