@@ -31,8 +31,9 @@ What it yields:
   with a version is a *weak* pin (the producer's version label, not a content hash). A dataset
   that is a file inside this repository carries its repository ``path`` on the edge, so the
   ``joins`` step can add the *strong* pin from DVC's data node; so does a file of another
-  checkout of it (a CI job's) that the run ties to this repository and DVC tracks
-  (:class:`CheckoutPaths`, which the MLflow harvester shares);
+  checkout of it (a CI job's) that the run ties to this repository (``sourceCodeLocation``
+  ``repoUrl`` or ``url``, or the job namespace) and DVC tracks (:class:`CheckoutPaths`, which
+  the MLflow harvester shares); such a file of a run that names no repository is a warning;
 * dataset facets ``dataSource`` (``uri``), ``schema`` (field names) and ``ownership`` →
   ``properties.data_source``, ``schema_fields``, ``owners`` of the data node, each with the
   ``eventTime`` of the event that gave it (``<property>_at``): the latest such event decides,
@@ -116,8 +117,9 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # spelling names; 22: a file of another checkout is resolved also in a store that keeps the
 # identity the repository had before a remote was added; 23: a sourceCodeLocation version
 # with the line break git prints after the sha is that commit; 24: a parent facet naming the
-# run itself is ignored)
-PARSER_VERSION = "24"
+# run itself is ignored; 25: a file of another checkout is resolved when the run names this
+# repository by its sourceCodeLocation url alone)
+PARSER_VERSION = "25"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -142,6 +144,10 @@ class _Run:
     # file was read again): the edges it does not give now were withdrawn by the producer
     whole: bool = False
     stored: bool = False  # an earlier harvest stored the run (else it has no edge to withdraw)
+    # (inputs | outputs, namespace, name) → (file, line, field) of the latest event of this
+    # harvest that named the dataset (where a warning about it points)
+    named: dict[tuple[str, str, str], tuple[str, int | None, str]] = \
+        field(default_factory=dict)
 
 
 def parse_time(value: Any) -> datetime:
@@ -220,6 +226,10 @@ class OpenLineageHarvester:
         # files of another checkout of this repository: read once a harvest, when a run
         # needs them
         self._checkouts: CheckoutPaths | None = None
+        # (inputs | outputs, name) → [run, file, line, field, ending, runs]: absolute paths of
+        # another machine ending in a path DVC tracks here, from runs that name no repository
+        # (told once a harvest, after every run: see _unjoined)
+        self._foreign: dict[tuple[str, str], list[Any]] = {}
         # data node → its facts (see _data_facts), read from the store once a harvest
         self._facts_seen: dict[str, dict[str, tuple[datetime, str | None]]] = {}
         if upgraded:  # files read under other rules: read them all again
@@ -269,6 +279,7 @@ class OpenLineageHarvester:
         yield from (NodeWithdrawal(g) for g in ghosts)
         for run in runs.values():
             yield from self._emit(ctx, run)
+        self._tell_unjoined(ctx)
         ctx.store.cache_delete(CACHE, ghosts)  # merged into the lower-case runs' (_state)
         # last, when every run's facts are written: a data node this harvester made that no
         # edge links any more (the START's `@unversioned`) is withdrawn too
@@ -467,6 +478,8 @@ class OpenLineageHarvester:
                     # kept with the run's fields: a dataset named at START and versioned at
                     # COMPLETE, read in two harvests, is the one dataset one harvest gives
                     put(_dataset_key(fld, ds["namespace"], ds["name"], ""), True, at, rank)
+                    r.named[(fld, _scrub_name(ds["namespace"]), _scrub_name(ds["name"]))] = \
+                        (key, line, f"{fld}[{j}].name")
                     for facet_key in ("facets", "inputFacets", "outputFacets"):
                         facets = ds.get(facet_key)
                         if not isinstance(facets, dict):
@@ -638,36 +651,83 @@ class OpenLineageHarvester:
                             relation="parent",
                             job=f"{pjob.get('namespace')}/{pjob.get('name')}" if pjob else None)
         for (ns, name), facets in sorted(r.inputs.items()):
-            did, version_label, rel = self._dataset_id(ctx, r, ns, name, facets)
+            did, version_label, rel = self._dataset_id(ctx, r, "inputs", ns, name, facets)
             yield self._data_node(did, ns, name, version_label,
                                   self._data_facts(ctx, did, r, "inputs", ns, name, facets))
             yield Edge.make(EdgeKind.INPUT, did, rid, pin="weak" if version_label else "none",
                             digest=version_label, path=rel)
         for (ns, name), facets in sorted(r.outputs.items()):
-            did, version_label, rel = self._dataset_id(ctx, r, ns, name, facets)
+            did, version_label, rel = self._dataset_id(ctx, r, "outputs", ns, name, facets)
             yield self._data_node(did, ns, name, version_label,
                                   self._data_facts(ctx, did, r, "outputs", ns, name, facets))
             yield Edge.make(EdgeKind.OUTPUT, rid, did, path=rel)
 
-    def _dataset_id(self, ctx: HarvestContext, r: _Run, ns: str, name: str,
+    def _dataset_id(self, ctx: HarvestContext, r: _Run, fld: str, ns: str, name: str,
                     facets: dict[str, Any]) -> tuple[str, str | None, str | None]:
         vf = facets.get("version")
         version = vf.get("datasetVersion") if isinstance(vf, dict) else None
         version = str(version) if version not in (None, "") else None
         rel = repo_path_of(ns, name, ctx.repo_path)
         if rel is None and _is_file(ns):
-            rel = self._checkout_path(ctx, r, name)
+            rel = self._checkout_path(ctx, r, fld, ns, name)
         return ids.data_id(ns, name, version), version, rel
 
-    def _checkout_path(self, ctx: HarvestContext, r: _Run, name: str) -> str | None:
+    def _checkout_path(self, ctx: HarvestContext, r: _Run, fld: str, ns: str,
+                       name: str) -> str | None:
         """The repository path a file of another checkout of this repository is, when the run
-        names this repository: its ``sourceCodeLocation.repoUrl``, or a job namespace that
-        is its URL (:class:`CheckoutPaths`)."""
+        names this repository: its ``sourceCodeLocation`` ``repoUrl``, or, without one, its
+        ``url`` (the spec's required field: the repository's URL, or a file's web URL on its
+        git host, :func:`_repository_urls`), or a job namespace that is its URL
+        (:class:`CheckoutPaths`). When the run names no repository, a path that would be one
+        of this repository's is kept for a warning (:meth:`_unjoined`)."""
         if self._checkouts is None:  # looked up once a harvest
             self._checkouts = CheckoutPaths(ctx)
         code = r.job_facets.get("sourceCodeLocation")
-        return self._checkouts.resolve(
-            [code.get("repoUrl") if isinstance(code, dict) else None, r.job_namespace], name)
+        repo_url, url = (code.get("repoUrl"), code.get("url")) if isinstance(code, dict) \
+            else (None, None)
+        # the repoUrl, the facet's own word for the repository, decides when it is given
+        given = isinstance(repo_url, str) and bool(repo_url.strip())
+        urls = [*([repo_url] if given else _repository_urls(url)), r.job_namespace]
+        rel = self._checkouts.resolve(urls, name)
+        if rel is None and not self._checkouts.names_this_repository(urls) \
+                and not _names_a_repository(repo_url, url):
+            self._unjoined(r, fld, ns, name)
+        return rel
+
+    def _unjoined(self, r: _Run, fld: str, ns: str, name: str) -> None:
+        """Keep for a warning an absolute path (or ``file:`` URI) that is no file of this
+        machine and ends in a path DVC tracks in this repository, named by an event of this
+        harvest of a run that names no repository: it is not joined (nothing is guessed), but
+        it would be, had the run said which repository it ran (as the MLflow harvester warns
+        for the same case). One warning per path and harvest, however many runs name it."""
+        where = r.named.get((fld, ns, name))
+        assert self._checkouts is not None
+        if where is None:  # named by events of earlier harvests only: told then
+            return
+        ending = self._checkouts.ending(name)
+        raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
+        if ending is None or Path(raw).exists():  # a shared drive: the file is here
+            return
+        kept = self._foreign.get((fld, name))
+        if kept is None:
+            self._foreign[(fld, name)] = [r, *where, ending, 1]
+        else:
+            kept[-1] += 1
+
+    def _tell_unjoined(self, ctx: HarvestContext) -> None:
+        for (fld, name), (r, file, line, at, ending, runs) in self._foreign.items():
+            rid = ids.run_id(NAME, r.run_id)
+            more = f" (and {runs - 1} other run{'s' if runs > 2 else ''})" if runs > 1 else ""
+            ctx.report.warn(
+                NAME, f"{rid}{more} {'reads' if fld == 'inputs' else 'writes'} {name}, which "
+                "is no file of this repository nor of this machine (its run names no "
+                "repository: no sourceCodeLocation.repoUrl, and neither a sourceCodeLocation"
+                f".url nor the job namespace {r.job_namespace!r} is this repository's URL), so it "
+                f"is not taken for {ending}: it is joined to no DVC version here, as it may be "
+                "on the machine that wrote it; send the sourceCodeLocation facet with "
+                "repoUrl set to this repository's remote URL (or its url to a file of it on "
+                "the git host), or name files relative to the repository",
+                file=file, line=line, field=at)
 
     def _data_facts(self, ctx: HarvestContext, did: str, r: _Run, fld: str, ns: str,
                     name: str, facets: dict[str, Any]) -> dict[str, str]:
@@ -768,8 +828,8 @@ class CheckoutPaths:
     """Files of another checkout of this repository (a CI job's, another machine's): the
     repository path ``/home/runner/work/churn/churn/data/train.csv`` is, when the source
     that names it says it ran this repository's code — one of the URLs it gives (an
-    OpenLineage ``sourceCodeLocation.repoUrl`` or job namespace, an MLflow run's
-    ``mlflow.source.git.repoURL``) is the harvested repository's (the store's node for this
+    OpenLineage ``sourceCodeLocation`` ``repoUrl`` or ``url``, or job namespace, an MLflow
+    run's ``mlflow.source.git.repoURL``) is the harvested repository's (the store's node for this
     checkout, as the git harvester names it now, else the store's only one) — and the path
     ends in a path DVC tracks in it (a file, or one inside a tracked directory): the longest
     such ending. Nothing is guessed otherwise: not across repositories, not for a file DVC
@@ -828,6 +888,41 @@ def _is_file(namespace: str) -> bool:
     """The namespace of local files: ``file``, or ``file://<host>``."""
     ns = namespace.strip()
     return ns == "file" or ns.startswith("file:")
+
+
+# the path segment a git host's web URL of a file, folder or commit puts after the
+# repository's path: GitHub ``/blob/<ref>/<path>``, ``/tree/…``, ``/raw/…``, ``/blame/…``,
+# ``/commit/<sha>``; GitLab ``/-/blob/…``; Bitbucket, Gitea and Gogs ``/src/<ref>/<path>``
+_WEB_SEGMENTS = frozenset({"blob", "tree", "raw", "blame", "commit", "commits", "src", "-"})
+
+
+def _repository_urls(url: Any) -> list[str]:
+    """The URLs of the repository a ``sourceCodeLocation.url`` may name: the URL itself (a
+    repository's, ``https://github.com/acme/churn``), and, for a web URL of a file on a git
+    host (the spec's "full http URL to locate the file":
+    ``https://github.com/acme/churn/blob/<sha>/dags/train.py``), its part before each segment
+    such a URL puts after the repository's path (:data:`_WEB_SEGMENTS`; each is tried, since
+    a repository path may hold such a name: a GitLab group called ``src``). Compared with this
+    repository only (:meth:`CheckoutPaths.names_this_repository`), never stored."""
+    if not isinstance(url, str) or not url.strip():
+        return []
+    text = url.strip()
+    if "://" not in text:
+        return [text]
+    parts = urlsplit(text)
+    segments = parts.path.split("/")
+    # "", owner, name, then the marker at the earliest: a repository has at least two parts
+    return [text, *(f"{parts.scheme}://{parts.netloc}{'/'.join(segments[:i])}"
+                    for i in range(3, len(segments)) if segments[i] in _WEB_SEGMENTS)]
+
+
+def _names_a_repository(repo_url: Any, url: Any) -> bool:
+    """Whether a ``sourceCodeLocation`` names some repository: it has a ``repoUrl``, or a
+    ``url`` that is a git remote (``….git``) or a file's web URL on a git host."""
+    if isinstance(repo_url, str) and repo_url.strip():
+        return True
+    return isinstance(url, str) and (url.strip().rstrip("/").endswith(".git")
+                                     or len(_repository_urls(url)) > 1)
 
 
 def _same_repo(url: str, repo: str) -> bool:

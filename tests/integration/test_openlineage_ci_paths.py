@@ -1,8 +1,8 @@
 """OpenLineage file datasets named from another checkout of this repository: a CI job
 (GitHub Actions checks out to ``/home/runner/work/<repo>/<repo>``) reports
 ``/home/runner/work/churn/churn/data/train.csv`` in namespace ``file``. When the run says it
-ran this repository's code (``sourceCodeLocation.repoUrl``, or a job namespace that is its
-URL) and the path ends in a path DVC tracks here, it is that repository path: ``joins`` then
+ran this repository's code (``sourceCodeLocation.repoUrl``, without one its ``url``, or a
+job namespace that is its URL) and the path ends in a path DVC tracks here, it is that repository path: ``joins`` then
 pins the input to DVC's content hash, as for a run on this machine. Nothing is guessed across
 repositories or for files DVC does not track."""
 
@@ -47,11 +47,12 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 def _harvest(repo: GitRepo, inputs: list[str], *, repo_url: str | None,
-             namespace: str = "github-actions") -> dict[str, dict]:
+             namespace: str = "github-actions",
+             url: str = "https://github.com/acme/churn/blob/main/train.py") -> dict[str, dict]:
     """One COMPLETE event of the CI run reading ``inputs`` (file paths); the run's INPUT
     edges (source → attrs) after a harvest of git, DVC, OpenLineage and the joins."""
-    code = {"type": "git", "url": "https://github.com/acme/churn/blob/main/train.py",
-            "path": "train.py", "version": repo.git("rev-parse", "HEAD")}
+    code = {"type": "git", "url": url, "path": "train.py",
+            "version": repo.git("rev-parse", "HEAD")}
     if repo_url:
         code["repoUrl"] = repo_url
     event = {"eventType": "COMPLETE", "eventTime": "2026-01-03T10:05:00Z", "producer": PRODUCER,
@@ -92,13 +93,21 @@ def test_a_job_namespace_that_is_the_repository_url_identifies_it(repo: GitRepo)
     assert len(_strong(edges)) == 1
 
 
-@pytest.mark.parametrize("repo_url,path", [
-    ("https://github.com/acme/other.git", f"{CI}/data/train.csv"),  # another repository's run
-    (None, f"{CI}/data/train.csv"),  # the run does not say which repository
-    ("https://github.com/acme/churn.git", f"{CI}/notes/readme.txt"),  # not tracked by DVC
+OTHER_URL = "https://github.com/acme/other/blob/main/train.py"
+
+
+@pytest.mark.parametrize("repo_url,url,path", [
+    # another repository's run: its repoUrl decides, whatever its url says
+    ("https://github.com/acme/other.git", OTHER_URL, f"{CI}/data/train.csv"),
+    ("https://github.com/acme/other.git", "https://github.com/acme/churn/blob/main/train.py",
+     f"{CI}/data/train.csv"),
+    (None, OTHER_URL, f"{CI}/data/train.csv"),  # its url names another repository
+    ("https://github.com/acme/churn.git", OTHER_URL, f"{CI}/notes/readme.txt"),  # not in DVC
 ])
-def test_nothing_is_guessed(repo: GitRepo, repo_url: str | None, path: str) -> None:
-    edges = _harvest(repo, [path], repo_url=repo_url)
+def test_nothing_is_guessed(repo: GitRepo, repo_url: str | None, url: str, path: str) -> None:
+    """(A run that names no repository at all is not joined either, and is told:
+    test_openlineage_source_url.py.)"""
+    edges = _harvest(repo, [path], repo_url=repo_url, url=url)
     assert edges == {f"data:file:{path}@unversioned": {"pin": "none"}}
 
 
