@@ -167,12 +167,13 @@ class Config(_Section):
 
 def load_config(repo_root: Path) -> Config:
     data: dict[str, Any] = {}
+    twice: list[_Problem] = []
     path = repo_root / CONFIG_FILE
     root: yaml.Node | None = None  # the composed document, for the line of a field in an error
     if path.exists() or path.is_symlink():  # a dangling link is no missing file: say so
         import yaml
 
-        from lineage.yamlpos import bad_scalar, given_twice, key_given_twice
+        from lineage.yamlpos import bad_scalar, given_twice, keys_given_twice
 
         try:
             try:
@@ -189,11 +190,10 @@ def load_config(repo_root: Path) -> Config:
                 raise ConfigError(f"{path}:{node.start_mark.line + 1}: field {fld}: invalid "
                                   f"value {node.value!r} ({why})",
                                   hint="quote the value or fix it")
-            twice = key_given_twice(root)
-            if twice is not None:  # PyYAML keeps the last silently: a setting would be lost
-                where, first, again = twice
-                raise ConfigError(f"{path}:{again}: {given_twice(where, first)}",
-                                  hint="keep one of them")
+            # PyYAML keeps the last silently: a setting would be lost. Listed with the
+            # file's other problems, in its order
+            twice = [(again, f"{path}:{again}: {given_twice(where, first)}", "keep one of them",
+                      True) for where, first, again in keys_given_twice(root)]
             # built from the composed document: the file is parsed once
             data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
             data = data or {}
@@ -207,7 +207,7 @@ def load_config(repo_root: Path) -> Config:
                               hint="fix the file or remove it") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
-    named = _harvester_problems(data.get("harvesters"), root, path)
+    named = twice + _harvester_problems(data.get("harvesters"), root, path)
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:

@@ -176,6 +176,20 @@ def test_a_key_given_twice_is_a_config_error(repo: GitRepo, content: str,
     _assert_one_error(code, out, "given twice", *needles)
 
 
+def test_a_key_given_twice_is_listed_with_the_files_other_problems(repo: GitRepo) -> None:
+    """A duplicate key does not hide the other mistakes of the file: all are listed, in the
+    file's order, as for a file without one."""
+    repo.write("lineage.yaml", "store: .lineage\nbogus: 1\ndatahub: {platform: \"DVC X\"}\n"
+               "harvesters: [git, nosuch]\ngovernance_dir: governance\ngovernance_dir: other\n")
+    code, out = _run("harvest", "-C", str(repo.path))
+    assert code == 2 and "Traceback" not in out, out
+    assert "4 problems" in out, out
+    at = [out.index(f"lineage.yaml:{n}") for n in (2, 3, 4, 6)]
+    assert at == sorted(at), out
+    assert "governance_dir given twice (first on line 5) — keep one of them" in out, out
+    assert "unknown harvester 'nosuch'" in out, out
+
+
 def test_only_takes_a_comma_separated_list(repo: GitRepo) -> None:
     code, out = _run("harvest", "-C", str(repo.path), "--only", "git,gto", "--json")
     assert code == 0, out
