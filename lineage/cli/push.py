@@ -322,8 +322,21 @@ def _print_summary(result: Any, failed: bool = False) -> None:
         datahub = str(result.target).startswith("datahub")
         how = "; -o remove_stale=true soft-deletes them" if datahub else \
             "; -o remove_stale=true deletes them" if result.target == "atlas" else ""
+        urns = result.details.get("stale_urns") or []
+        named = (": " + ", ".join(urns[:5]) + (f" (and {len(urns) - 5} more: --json lists "
+                                                "them as stale_urns)" if len(urns) > 5 else "")
+                 ) if urns else ""
         err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
-                          f"(left in place{how})[/]")
+                          f"(left in place{how}){escape(named)}[/]", soft_wrap=True)
+    unchecked = result.details.get("stale_unchecked")
+    if unchecked:  # (Kafka cannot be read)
+        err_console.print(
+            f"note: {unchecked} model versions and groups this store writes to "
+            f"{result.details.get('destination')} for the first time were not checked for "
+            "deployments another store pushed there that the graph no longer has (a deleted "
+            "or moved GTO tag's): this target cannot read DataHub; push once to the same "
+            "DataHub with --to datahub-rest to find them (-o remove_stale=true soft-deletes "
+            "them)", soft_wrap=True, markup=False, highlight=False)
     removed = result.details.get("removed_entities")
     if removed:
         status = "status DELETED" if result.target == "atlas" else "status removed: true"

@@ -64,6 +64,13 @@ __all__ = ["DataHubFileSink", "DataHubLiteSink", "DataHubSinkBase", "LITE_OPTION
 LITE_OPTIONS = {"journal_mode": "WAL", "synchronous": "OFF"}
 VIEW_PREFIX = "view|"
 GRAPH_SUFFIX = "|graph"
+# the view key of an entity a plan emits besides its own urn (a deployment's proxy job) holds
+# ``+<the plan's urn>``: stale tracking covers it, without a view of its own
+ALSO_MARK = "+"
+# the custom property lineage puts on what it owns, and the source whose deployments the
+# repository's tags state in full (a store that does not render one knows it is gone)
+LINEAGE_ID = "lineage_id"
+TAGGED_SOURCE = "gto"
 
 
 def settings_digest(platform: str, env: str, lowercase_urns: bool = False) -> str:
@@ -183,6 +190,42 @@ def held_live(urn: str, held_aspect: Callable[[str, str], dict[str, Any] | None]
     return bool(props) and "lineage_id" in (props or {})
 
 
+def is_deployment_job(urn: str) -> bool:
+    """A deployment's proxy ``dataJob`` (in a ``deployments/<group>`` flow)."""
+    return urn.startswith("urn:li:dataJob:(urn:li:dataFlow:(") and ",deployments/" in urn
+
+
+def also_by_plan(state: dict[str, str]) -> dict[str, list[str]]:
+    """The plan urn → the other urns it emitted, as a push state remembers them."""
+    out: dict[str, list[str]] = {}
+    for k, v in state.items():
+        if k.startswith(VIEW_PREFIX) and v.startswith(ALSO_MARK):
+            out.setdefault(v[len(ALSO_MARK):], []).append(k[len(VIEW_PREFIX):])
+    return out
+
+
+def planned_also(p: EntityPlan) -> list[str]:
+    """The urns a plan emits besides its own that its view names (a deployment's proxy job):
+    known without building it."""
+    job = p.view.get("job") if p.kind == "deployment" else None
+    return [str(job)] if job else []
+
+
+def orphan_jobs(state: dict[str, str]) -> list[str]:
+    """The deployment proxy jobs a push state holds aspects of but no view key: sent by a
+    lineage whose state named only each plan's own urn (the ``mlModelDeployment``)."""
+    jobs = {k.rpartition("|")[0] for k in state
+            if k.endswith("|dataJobInfo") and is_deployment_job(k.rpartition("|")[0])}
+    return sorted(u for u in jobs if VIEW_PREFIX + u not in state)
+
+
+# the aspects of a model version and a model group that list its deployments and their proxy
+# jobs (``deployments``, ``downstreamJobs``)
+LISTING_ASPECTS = ("mlModelProperties", "mlModelGroupProperties")
+# the view key of an entity this store found live in the destination, pushed there by another
+# store, that the graph no longer renders: ``-<the entity that listed it>``
+HELD_MARK = "-"
+
 # aspects whose custom properties hold governance records whole (``<kind>.<id>``)
 RECORD_ASPECTS = ("mlModelProperties", "mlModelGroupProperties", "mlModelDeploymentProperties",
                   "dataJobInfo")
@@ -268,6 +311,11 @@ class DataHubSinkBase(ABC):
     # True when ``--full`` starts the destination afresh (an MCP file is rewritten): nothing
     # pushed before is left in it to clear
     full_rewrites: ClassVar[bool] = False
+    # whether the target reads back what the destination holds (``_held_aspect``); None: it
+    # does when it implements ``_held_aspect`` and its transport, if any, can read
+    reads_destination: ClassVar[bool | None] = None
+    # False for a destination only this store writes (an MCP file: its own change log)
+    shared_destination: ClassVar[bool] = True
 
     def __init__(self, *, platform: str | None = None, env: str | None = None,
                  lowercase_urns: bool | None = None) -> None:
@@ -281,6 +329,7 @@ class DataHubSinkBase(ABC):
         # showed, and what the destination holds, read once
         self._cleared_keys: set[str] = set()
         self._held_memo: dict[tuple[str, str], dict[str, str] | None] = {}
+        self._full_memo: dict[tuple[str, str], dict[str, Any] | None] = {}
         # (per push) former urn → current urn of the moved entities, and the former urns the
         # state does not know
         self._moved: dict[str, str] = {}
@@ -330,6 +379,26 @@ class DataHubSinkBase(ABC):
         """``aspect`` of ``urn`` as the destination holds it (JSON, after :meth:`_open`); None
         when it holds none or the target cannot read (a file, Kafka)."""
         return None
+
+    def _reads(self) -> bool:
+        """Whether the target can read the destination (after :meth:`_open`)."""
+        if self.reads_destination is not None:
+            return self.reads_destination
+        if type(self)._held_aspect is DataHubSinkBase._held_aspect:
+            return False
+        transport = getattr(self, "transport", None)  # (Kafka's is write-only)
+        return transport is None or callable(getattr(transport, "held", None))
+
+    def _held_whole(self, urn: str, aspect: str) -> dict[str, Any] | None:
+        """:meth:`_held_aspect`, read once per push; what it read also answers
+        :meth:`_held` for the same aspect."""
+        key = (urn, aspect)
+        if key not in self._full_memo:
+            got = self._full_memo[key] = self._held_aspect(urn, aspect)
+            if got is not None and key not in self._held_memo:
+                props = got.get("customProperties")
+                self._held_memo[key] = props if isinstance(props, dict) else None
+        return self._full_memo[key]
 
     def _held(self, urn: str, aspect: str) -> dict[str, str] | None:
         """:meth:`_held_properties`, read once per push."""
@@ -492,6 +561,9 @@ class DataHubSinkBase(ABC):
         view_now: list[tuple[str, str]] = []
         origin: dict[str, list[str]] = {}
         seen_views: set[str] = set()
+        # every entity a plan emits is tracked: the urns besides its own (a deployment's
+        # proxy job) are remembered under view keys naming the plan (``+<urn>``)
+        also_of = also_by_plan(state)
         for i, p in enumerate(plans):
             vkey = VIEW_PREFIX + p.urn
             seen_views.add(vkey)
@@ -499,6 +571,13 @@ class DataHubSinkBase(ABC):
             old = state.get(vkey, "")
             if old.split(":", 1)[0] == vdigest:
                 result.unchanged += int(old.split(":", 1)[1])
+                # (a state written before they were tracked learns them from the view)
+                also = set(also_of[p.urn]) if p.urn in also_of else set()
+                for x in sorted(also.union(planned_also(p)) if p.kind == "deployment"
+                                else also):
+                    seen_views.add(VIEW_PREFIX + x)
+                    if state.get(VIEW_PREFIX + x) != ALSO_MARK + p.urn:
+                        view_now.append((VIEW_PREFIX + x, ALSO_MARK + p.urn))
                 continue
             try:
                 mcps = build(p)
@@ -508,6 +587,9 @@ class DataHubSinkBase(ABC):
                 continue
             before = len(to_send)
             rendered = {f"{m.entityUrn}|{m.aspectName}" for m in mcps}
+            # (definitions are shared by every store: never stale)
+            also = [] if p.kind == "globals" else sorted(
+                {str(m.entityUrn) for m in mcps} - {p.urn})
             for urn in sorted({str(m.entityUrn) for m in mcps} | {p.urn}):
                 for aspect in sorted(sent_aspects.get(urn, ())):
                     empty = None if f"{urn}|{aspect}" in rendered else cleared(urn, aspect)
@@ -528,15 +610,19 @@ class DataHubSinkBase(ABC):
                 else:
                     to_send.append((m, key, h))
                     origin.setdefault(str(m.entityUrn), p.nodes)
-            entry = (vkey, f"{vdigest}:{len(mcps)}")
+            entries = [(vkey, f"{vdigest}:{len(mcps)}")] + [
+                (VIEW_PREFIX + x, ALSO_MARK + p.urn) for x in also]
+            seen_views.update(VIEW_PREFIX + x for x in also)
             if len(to_send) == before:
-                view_now.append(entry)
+                view_now += entries
             else:
-                view_after.setdefault(len(to_send) - 1, []).append(entry)
+                view_after.setdefault(len(to_send) - 1, []).extend(entries)
             if i % 1000 == 0:
                 ctx.progress("render", i, len(plans))
         ctx.progress("render", len(plans), len(plans))
-        stale = sorted(k for k in state if k.startswith(VIEW_PREFIX) and k not in seen_views)
+        stale = sorted({k for k in state if k.startswith(VIEW_PREFIX) and k not in seen_views}
+                       # the proxy jobs a lineage that tracked only plans' own urns sent
+                       | {VIEW_PREFIX + u for u in orphan_jobs(state)} - seen_views)
         known = state if sent is None else sent
         # an entity the mapping now gives another urn (an MLflow-registered model, once on our
         # platform, now the one DataHub's MLflow source makes): its former urn pushed before is
@@ -564,8 +650,11 @@ class DataHubSinkBase(ABC):
             to_remove += stale
             if stale:
                 result.details["removed_entities"] = len(stale)
+            if kept:
+                result.details["stale_urns"] = [k[len(VIEW_PREFIX):] for k in kept]
         elif stale:
             result.details["stale_entities"] = len(stale)
+            result.details["stale_urns"] = [k[len(VIEW_PREFIX):] for k in stale]
         if retire:
             result.details["moved_entities"] = len(retire)
             result.details["moved_urns"] = {
@@ -601,7 +690,7 @@ class DataHubSinkBase(ABC):
         # (a destination that holds nothing yet holds no record another store pushed)
         guard = bool(total) and not option_flag(ctx.options, "replace_records") \
             and not self._destination_is_empty()
-        self._cleared_keys, self._held_memo = set(), {}
+        self._cleared_keys, self._held_memo, self._full_memo = set(), {}, {}
         try:
             if total:
                 try:
@@ -614,12 +703,28 @@ class DataHubSinkBase(ABC):
             if total and self._moved_unknown and not self._destination_is_empty():
                 to_send = to_send + self._retire_moved(self._moved_unknown, result)
                 total = len(to_send)
+            # what the versions and groups this push overwrites listed there before (read
+            # first: the records guard reads the same aspects)
+            readable = bool(total) and not self._destination_is_empty() and self._reads()
+            listed = self._listed_before(to_send) if readable else {}
             if guard:
                 to_send, view_after = self._clear_what_was_shown(
                     to_send, view_after, set(sent_aspects), result)
                 to_send, view_after = self._keep_foreign_records(graph, to_send, view_after,
                                                                  dest, result)
                 total = len(to_send)
+            if listed:
+                to_send = to_send + self._gone_from_graph(
+                    graph, ctx, ns, listed, to_send, seen_views | set(state) | set(to_remove),
+                    result)
+                total = len(to_send)
+            elif total and not readable and self.shared_destination and not sent_aspects \
+                    and not self._destination_is_empty():
+                # a store that never pushed here, through a target that cannot read (Kafka):
+                # what the versions and groups it writes listed there before is not known
+                unchecked = sum(1 for m, _, _ in to_send if m.aspectName in LISTING_ASPECTS)
+                if unchecked:
+                    result.details["stale_unchecked"] = unchecked
             ctx.progress(f"push {self.name}", 0, total)
             size = max(1, self.batch_size)
             for start in range(0, total, size):
@@ -694,6 +799,89 @@ class DataHubSinkBase(ABC):
                 **result.details.get("moved_urns", {}),
                 **{str(m.entityUrn): self._moved[str(m.entityUrn)] for m, _, _ in out}}
         return out
+
+    def _listed_before(self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]]
+                       ) -> dict[str, list[str]]:
+        """The deployments and deployment jobs that each model version and group this push
+        writes listed in the destination before (its ``deployments`` and ``downstreamJobs``
+        as held there), read before the push overwrites them."""
+        out: dict[str, list[str]] = {}
+        for m, _, _ in to_send:
+            if m.aspectName not in LISTING_ASPECTS:
+                continue
+            urn = str(m.entityUrn)
+            got = self._held_whole(urn, str(m.aspectName)) or {}
+            deps, jobs = got.get("deployments"), got.get("downstreamJobs")
+            listed = [str(u) for u in (deps if isinstance(deps, list) else [])] + [
+                str(u) for u in (jobs if isinstance(jobs, list) else [])
+                if is_deployment_job(str(u))]
+            if listed:
+                out[urn] = listed
+        return out
+
+    def _gone_from_graph(
+            self, graph: LineageGraph, ctx: PushContext, ns: str, listed: dict[str, list[str]],
+            to_send: list[tuple[MetadataChangeProposalWrapper, str, str]], accounted: set[str],
+            result: PushResult) -> list[tuple[MetadataChangeProposalWrapper, str, str]]:
+        """The deployments (and their proxy jobs) a version or group this push writes listed
+        in the destination that the graph no longer renders, while the destination holds them
+        live: another store pushed them (a long-lived store, before the GTO tag was deleted
+        or moved; a fresh clone never sees that deployment). Counted and named as stale
+        entities and remembered in this store's state as such (so a later push with
+        ``-o remove_stale=true`` from this store removes them, though the version no longer
+        lists them); soft-deleted now with ``-o remove_stale=true``. ``accounted``: view
+        keys of what the graph renders and of what the state tracks already.
+
+        Only what lineage owns (``lineage_id``) and the repository's tags state in full (a GTO
+        deployment of a GTO version this graph holds): a recorded deployment this store lacks
+        is a record it never knew (records are never removed), and is left."""
+        from connectors.sinks.datahub.render import removed
+        from connectors.sinks.datahub.validate import check_mcps
+
+        writing = {str(m.entityUrn) for m, _, _ in to_send if m.aspectName in LISTING_ASPECTS}
+        found: dict[str, str] = {}
+        for owner in sorted(set(listed) & writing):
+            for urn in listed[owner]:
+                if urn not in found and VIEW_PREFIX + urn not in accounted \
+                        and self._tagged_deployment_live(graph, urn):
+                    found[urn] = owner
+        if not found:
+            return []
+        urns = sorted(found)
+        if not option_flag(ctx.options, "remove_stale"):
+            self._remember(ctx, ns, [(VIEW_PREFIX + u, HELD_MARK + found[u]) for u in urns])
+            result.details["stale_entities"] = \
+                int(result.details.get("stale_entities", 0)) + len(urns)
+            result.details["stale_urns"] = [*result.details.get("stale_urns", []), *urns]
+            return []
+        out: list[tuple[MetadataChangeProposalWrapper, str, str]] = []
+        for urn in urns:
+            m = removed(urn)
+            obj = serialize(m)
+            _prepare(m, obj)
+            out.append((m, f"{urn}|{m.aspectName}", _hash(obj["aspect"]["json"])))
+        check_mcps([m for m, _, _ in out], {})
+        result.details["removed_entities"] = \
+            int(result.details.get("removed_entities", 0)) + len(out)
+        return out
+
+    def _tagged_deployment_live(self, graph: LineageGraph, urn: str) -> bool:
+        """Whether the destination holds ``urn`` live (``status`` not removed) as a deployment
+        (or its proxy job) lineage pushed from GTO's tags, of a GTO version ``graph`` holds:
+        one this graph would render, had its tag not gone."""
+        status = self._held_aspect(urn, "status")
+        if isinstance(status, dict) and status.get("removed"):
+            return False
+        aspect = "dataJobInfo" if urn.startswith("urn:li:dataJob:") \
+            else "mlModelDeploymentProperties"
+        got = self._held_aspect(urn, aspect)
+        props = got.get("customProperties") if isinstance(got, dict) else None
+        if not isinstance(props, dict) or LINEAGE_ID not in props \
+                or props.get("source") != TAGGED_SOURCE:
+            return False
+        version = graph.get(str(props.get("lineage_model") or ""))
+        return version is not None and not graph.is_placeholder(version.id) \
+            and version.attrs.get("registry") == TAGGED_SOURCE
 
     def _clear_what_was_shown(
             self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
@@ -905,6 +1093,7 @@ class DataHubLiteSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-lite"
     batch_size: ClassVar[int] = 2000
+    reads_destination: ClassVar[bool | None] = True
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
                                               "remove_stale", "replace_records")
 
@@ -1103,6 +1292,8 @@ class DataHubFileSink(DataHubSinkBase):
 
     name: ClassVar[str] = "datahub-file"
     full_rewrites: ClassVar[bool] = True
+    reads_destination: ClassVar[bool | None] = False
+    shared_destination: ClassVar[bool] = False
     batch_size: ClassVar[int] = 5000
     option_keys: ClassVar[tuple[str, ...]] = ("batch_size", "dest", "full", "lowercase_urns",
                                               "remove_stale", "replace_records")
