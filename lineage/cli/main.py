@@ -7,7 +7,9 @@ configuration error · 3 push target unreachable or refused · 130 interrupted �
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -551,8 +553,42 @@ def _register() -> None:
 _register()
 
 
+def _file_id(fd: int) -> tuple[int, int, int] | None:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_rdev
+
+
 def main() -> None:
     # `python -m lineage` is the `lineage` command: usage lines and hints name it, and the
     # shell completion script completes `lineage` (click would derive "python -m lineage",
     # and a completion variable `_PYTHON _M LINEAGE_COMPLETE` that no shell can set)
-    app(prog_name="lineage")
+    before = _file_id(1)
+    try:
+        app(prog_name="lineage")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    # A reader that stops early (`lineage audit | head -1`) ends the command as it ends any
+    # Unix tool: status 141 (128 + SIGPIPE), without a word. rich and click exit 1 there
+    # (rich after pointing stdout at /dev/null, click after wrapping it), which reads as
+    # "findings" or "tampered" to a CI script; output still buffered when the pipe closed
+    # would make Python exit 120 after a traceback.
+    import click
+
+    st = os.stat(os.devnull)
+    null = (st.st_dev, st.st_ino, st.st_rdev)
+    broken = isinstance(sys.stdout, click.utils.PacifyFlushWrapper) or \
+        (before != null and _file_id(1) == null)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        broken = True
+    if broken:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more is written to the closed pipe
+        code = 141
+    sys.exit(code)
