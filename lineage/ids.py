@@ -50,13 +50,29 @@ _SECRET_PARAM = re.compile(
     r"(?:api|access|private)[-_]?key)$")
 
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::[A-Za-z][A-Za-z0-9+.-]*)*$")  # jdbc:mysql
+# Oracle's thin driver: ``jdbc:oracle:thin:user/password@host:1521:sid`` (no ``//``)
+_ORACLE_THIN = re.compile(r"(?i)^(jdbc:oracle:[a-z0-9]+:)[^@/]*/[^@]*@")
+# a host (and port) that may follow a password holding an unencoded ``/``, ``?``, ``#``, ``@``
+_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::\d*)?(?:,(?:\[[0-9A-Fa-f:.]+\]|"
+                   r"[A-Za-z0-9._~%-]+)(?::\d*)?)*$")
+# a host that certainly names a server: a port, a dotted name ending in letters, an IP address
+_SERVER = re.compile(r"^(?:[^:,]+:\d+|(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+){3}"
+                     r"|\[[0-9A-Fa-f:.]+\](?::\d+)?)(?:,.*)?$")
+# SQL Server's properties after ``;`` (``;user=sa;password=…``)
+_SEMICOLON_PARAM = re.compile(r";([^;=/?#]+)=([^;/?#]*)")
 
 
 def strip_credentials(url: str) -> str:
     """Remove what a URL must not carry into the store or output: ``user:password@`` and the
     values of query (and fragment) parameters that hold secrets (signed-URL signatures and
     credentials, SAS ``sig``, ``token``, ``api_key`` …; replaced by ``REDACTED``).
+
+    Database URLs as people write them are covered too: JDBC URLs (``jdbc:postgresql://…``,
+    Oracle's ``jdbc:oracle:thin:user/password@host``), SQL Server's ``;password=…``
+    properties, and a password holding ``/``, ``?``, ``#`` or ``@`` unencoded
+    (``postgres://etl:p/w@db:5432``), where the URL's grammar would end the user part early
+    and keep the rest of the password as host or path.
 
     Everything else stays as written: the URL is cut and rebuilt by hand, not by ``urllib``,
     which writes ``sqlite://u:p@/x.db`` as ``sqlite:/x.db``, normalizes ports and rejects what
@@ -66,18 +82,75 @@ def strip_credentials(url: str) -> str:
     repositories is :func:`normalize_repo_url`'s. A URL with nothing to remove is returned
     unchanged.
     """
+    oracle = _ORACLE_THIN.match(url)
+    if oracle:
+        return oracle.group(1) + "@" + strip_credentials(url[oracle.end():]) \
+            if "://" in url[oracle.end():] else oracle.group(1) + "@" + url[oracle.end():]
     scheme, sep, rest = url.partition("://")
     if not sep or not _SCHEME.match(scheme):
         return url
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
-    _userinfo, at, hostport = authority.rpartition("@")
-    if at:
-        authority = hostport.lower()
+    at = _userinfo_end(rest)
+    cut = min((i for i in (rest.find(c, at + 1) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[at + 1:cut], rest[cut:]
+    if at >= 0:
+        host, semi, props = authority.partition(";")
+        authority = host.lower() + semi + props
     tail, hash_, fragment = tail.partition("#")
     path, q, query = tail.partition("?")
-    return (f"{scheme}://{authority}{path}{q}{_redact_params(query) if q else ''}"
+    return (f"{scheme}://{_redact_semicolons(authority)}{_redact_semicolons(path)}{q}"
+            f"{_redact_params(query) if q else ''}"
             f"{hash_}{_redact_params(fragment) if '=' in fragment else fragment}")
+
+
+# a URL inside free text (an error message, a command line, a reason), and Oracle's thin URL,
+# which has no ``://`` before its credentials
+_URL_IN_TEXT = re.compile(r"(?i)jdbc:oracle:[a-z0-9]+:[^@/\s]*/[^@\s]*@[^\s'\"<>`]*"
+                          r"|[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+
+
+def strip_credentials_in_text(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`strip_credentials`: a connection
+    string in an error message, a remote in a command line."""
+    if "://" not in text and "@" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), text)
+
+
+def _userinfo_end(rest: str) -> int:
+    """The index of the ``@`` that ends the user part of ``rest`` (a URL after ``://``), else
+    -1. By the URL grammar the authority ends at the first ``/``, ``?`` or ``#``; a password
+    holding one of those unencoded (``etl:p/w@db``) is still a password: the user part then
+    reaches the last ``@`` followed by a host. When the authority holds no ``@`` that takes a
+    ``user:`` part that cannot be a ``host:port``; when it holds one (``etl:p@ss/w@db:5432``),
+    a later ``@`` must be followed by a server's name (a port, a dotted name) so that a path
+    such as ``/models/churn@v2`` stays a path."""
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    first = rest[:cut]
+    at = first.rfind("@")
+    user, colon, after = first.partition(":")
+    if at < 0 and not (colon and not after.isdigit() and "@" in rest[cut:]):
+        return -1
+    if at >= 0 and ":" not in first[:at]:
+        return at  # ``user@host``: no password to have been cut short
+    host_ok = _HOST if at < 0 else _SERVER
+    query = rest.find("?", at + 1) if at >= 0 else -1
+    limit = len(rest) if at < 0 or query < 0 else query
+    later = rest.rfind("@", cut, limit)
+    while later > cut:
+        end = min((i for i in (rest.find(c, later + 1) for c in "/?#") if i >= 0),
+                  default=len(rest))
+        if host_ok.match(rest[later + 1:end].partition(";")[0]):
+            return later
+        later = rest.rfind("@", cut, later)
+    return at
+
+
+def _redact_semicolons(text: str) -> str:
+    if ";" not in text:
+        return text
+    return _SEMICOLON_PARAM.sub(
+        lambda m: f";{m.group(1)}=REDACTED" if _SECRET_PARAM.match(m.group(1).strip())
+        else m.group(0), text)
 
 
 def _redact_params(query: str) -> str:

@@ -232,7 +232,6 @@ def resolve_registry_uri(tracking: TrackingStore, repo_root: Path,
     return registry
 
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _QUERY = re.compile(r"\?[^\s'\"<>]+")
 
 
@@ -267,7 +266,7 @@ def redact(text: str, raw: str = "") -> str:
     tracking URI ``raw`` (its password, its secret query values) are removed wherever they are."""
     if raw.strip():
         text = text.replace(raw.strip(), shown_uri(raw))
-    text = _URL.sub(lambda m: shown_uri(m.group()), text)
+    text = ids.strip_credentials_in_text(text)
     text = _QUERY.sub(lambda m: "?" + _clean_query(m.group()[1:]), text)
     for secret in _secrets(raw):
         text = text.replace(secret, "REDACTED")

@@ -181,3 +181,50 @@ def test_strip_credentials_property(case: tuple[str, str, bool]) -> None:
     assert clean == expected  # and nothing else is touched
     if not removed:
         assert clean == url
+
+
+@pytest.mark.parametrize("url,clean", [
+    # JDBC URLs: the subprotocol is part of the scheme
+    ("jdbc:postgresql://etl:SEKRET1@db:5432/crm", "jdbc:postgresql://db:5432/crm"),
+    ("jdbc:mysql://db:3306/crm?user=etl&password=SEKRET1", "jdbc:mysql://db:3306/crm?user=etl&password=REDACTED"),
+    # SQL Server's own style: properties after ';', in the authority or after the path
+    ("jdbc:sqlserver://db:1433;user=sa;password=SEKRET2", "jdbc:sqlserver://db:1433;user=sa;password=REDACTED"),
+    ("sqlserver://db:1433;databaseName=crm;Password=SEKRET2;encrypt=true",
+     "sqlserver://db:1433;databaseName=crm;Password=REDACTED;encrypt=true"),
+    ("jdbc:sqlserver://db\\SQLEXPRESS;accessToken=SEKRET2", "jdbc:sqlserver://db\\SQLEXPRESS;accessToken=REDACTED"),
+    # Oracle thin: user/password before '@'
+    ("jdbc:oracle:thin:scott/SEKRET4@db.example.com:1521:orcl", "jdbc:oracle:thin:@db.example.com:1521:orcl"),
+    ("jdbc:oracle:thin:scott/SEKRET4@//db:1521/svc", "jdbc:oracle:thin:@//db:1521/svc"),
+    ("jdbc:oracle:thin:@db:1521:orcl", "jdbc:oracle:thin:@db:1521:orcl"),
+    # a password holding a character that ends the authority when it is not percent-encoded
+    ("mysql://etl:pa#SEKRET3@db:3306", "mysql://db:3306"),
+    ("postgres://etl:p/SEKRET5@db:5432", "postgres://db:5432"),
+    ("postgres://etl:p/SEKRET5@db/crm", "postgres://db/crm"),
+    ("postgres://etl:p@ss/SEKRET5@db:5432/crm", "postgres://db:5432/crm"),
+    ("postgres://etl:p@ss/SEKRET5@db.internal/crm?sslmode=require", "postgres://db.internal/crm?sslmode=require"),
+    ("mongodb://etl:p?SEKRET6@db:27017", "mongodb://db:27017"),
+])
+def test_strip_credentials_database_urls(url: str, clean: str) -> None:
+    assert ids.strip_credentials(url) == clean
+    assert "SEKRET" not in ids.strip_credentials(url)
+
+
+def test_paths_with_at_signs_are_not_credentials() -> None:
+    for url, clean in (("s3://bucket/models/churn@v2/model.pkl", None),
+                       ("hdfs://namenode:8020/data/x@v2", None),
+                       ("https://host/a@b:c", None), ("gs://b/o@1?generation=2", None),
+                       ("file:///home/ada/x@y/data.csv", None),
+                       ("https://u:p@host/path/file@v2", "https://host/path/file@v2"),
+                       ("https://u:p@host/path/v@2.1", "https://host/path/v@2.1")):
+        assert ids.strip_credentials(url) == (clean or url)
+
+
+def test_strip_credentials_in_text() -> None:
+    text = ("login failed: jdbc:sqlserver://db:1433;user=sa;password=SEKRET2 (retry 1), then "
+            "jdbc:oracle:thin:scott/SEKRET7@db:1521:orcl and 'postgres://etl:SEKRET5@db/crm'")
+    clean = ids.strip_credentials_in_text(text)
+    assert "SEKRET" not in clean
+    assert clean == ("login failed: jdbc:sqlserver://db:1433;user=sa;password=REDACTED (retry 1), "
+                     "then jdbc:oracle:thin:@db:1521:orcl and 'postgres://db/crm'")
+    for plain in ("no url here", "mail ada@example.com", "see https://example.com/a?b=1"):
+        assert ids.strip_credentials_in_text(plain) == plain
