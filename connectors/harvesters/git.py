@@ -29,7 +29,12 @@ more than the store does; ``[]`` once unshallowed, or for a full clone made shal
 configuration: a CI checkout or fetch script whose refspec brings branches only; written only
 when true, so the watermark of a clone holding tags is the one written before it existed) and
 ``no_tags`` (one of those whose configuration fetches no tags — ``git clone --no-tags`` sets
-``remote.<name>.tagOpt``). Written at every harvest, so it is set and cleared as the clone becomes
+``remote.<name>.tagOpt``); of a ``tagless`` clone, ``gto`` (what in the work tree shows it uses
+GTO: ``.gto``, or a requirement naming gto, :func:`uses_gto`); and ``gto_unseen`` (the tags the
+store's GTO facts in force rest on that the clone does not hold and cannot tell gone: all of
+them in a ``tagless`` clone, in a shallow one those of the commits it does not hold — the GTO
+harvester keeps those facts as they are, :func:`connectors.harvesters.gto.unseen_tags`); both
+written only when there is something to say. Written at every harvest, so it is set and cleared as the clone becomes
 shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
 the store logs it (:data:`lineage.store.LOGGED_WATERMARKS`): a value that differs from the last
 one logged goes into the harvest's event, hash-chained (an event of its own when no fact
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,6 +70,7 @@ from connectors.harvesters.gitscan import (
     stored_marks,
     watermark_repository,
 )
+from connectors.harvesters.gto import unseen_tags
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -164,7 +171,43 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
                              "no_tags": no_tags}
     if tagless:
         state["tagless"] = True
+        if (used := uses_gto(s.root)) is not None:
+            state["gto"] = used
+    if unseen := unseen_tags(ctx, s):
+        state["gto_unseen"] = unseen
     return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+# a requirement naming the gto package: a line of requirements.txt / environment.yml /
+# setup.cfg (``gto``, ``gto==1.7``, ``- gto``), or a quoted one (pyproject.toml)
+_GTO_REQUIREMENT = re.compile(
+    r"""(?im)^\s*(?:-\s*)?gto(?:\[[^\]]*\])?\s*(?:[<>=!~;@,#]|$)"""
+    r"""|["']gto(?:\[[^\]]*\])?\s*(?:[<>=!~;@]|["'])""")
+_GTO_FILES = (".gto", "requirements*.txt", "pyproject.toml", "setup.cfg", "environment.yml",
+              "environment.yaml")
+
+
+def uses_gto(root: Path) -> str | None:
+    """What in the work tree shows the repository uses GTO, which a clone holding no tag
+    cannot show the registrations of: GTO's own configuration (``.gto``), or a requirement
+    naming the ``gto`` package in a dependency file at its root, tracked by git (said as
+    ``requirements.txt names gto``); None when none does. Asked only of a clone that holds no
+    tag (``gto register`` and ``gto assign`` make tags without any ``artifacts:``
+    declaration)."""
+    code, out, _ = run_git(root, ["ls-files", "-z", "--", *_GTO_FILES], b"")
+    if code != 0:
+        return None
+    paths = sorted(p for p in out.decode(errors="replace").split("\0") if p and "/" not in p)
+    if ".gto" in paths:
+        return ".gto"
+    for path in paths:
+        try:
+            text = (root / path).read_text(errors="replace")
+        except OSError:
+            continue
+        if _GTO_REQUIREMENT.search(text):
+            return f"{path} names gto"
+    return None
 
 
 def declares_artifacts(root: Path) -> str | None:
@@ -385,4 +428,5 @@ class GitHarvester:
         ctx.set_watermark(COMMIT_REFS_SCOPE, COMMIT_REFS_TAGS)
 
 
-__all__ = ["CLONE_SCOPE", "GitHarvester", "clone_state", "commit_attrs", "fast_edge", "fast_node"]
+__all__ = ["CLONE_SCOPE", "GitHarvester", "clone_state", "commit_attrs", "fast_edge", "fast_node",
+           "uses_gto"]

@@ -624,7 +624,9 @@ def _parse_commit(header: bytes) -> CommitRecord:
                         committer[0], committer[1], committer[2], _decode(msg), signed)
 
 
-def _existing(root: Path, shas: Iterable[str]) -> set[str]:
+def existing_objects(root: Path, shas: Iterable[str]) -> set[str]:
+    """Those of ``shas`` the clone holds (one ``git cat-file --batch-check``): a commit behind
+    a shallow clone's boundary is not among them."""
     shas = sorted(set(shas))
     if not shas:
         return set()
@@ -651,7 +653,7 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str],
     code, _, err = run_git(root, _LOG_ARGS, stdin.encode(), sink=parser.feed)
     if code != 0 and exclude:
         # a previous tip may be gone (force-push + gc): drop the missing ones and retry
-        present = _existing(root, exclude)
+        present = existing_objects(root, exclude)
         stdin = "".join(f"{t}\n" for t in tips) + "".join(f"^{x}\n" for x in exclude
                                                           if x in present)
         parser = LogParser(progress)
@@ -1132,7 +1134,8 @@ def prefetch(root: Path, shas: list[str]) -> None:
 
 __all__ = [
     "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "Mark",
-    "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "harvested_commits",
+    "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "existing_objects",
+    "harvested_commits",
     "held_boundaries", "history_since", "identity_remote", "is_dvc_metadata", "load_refs",
     "named_after_boundary", "parse_log", "refs_watermark", "repository_identity", "scan",
     "scan_refs", "shallow_identity_message", "stored_marks",

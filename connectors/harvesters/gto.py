@@ -35,18 +35,35 @@ the DVC harvester's ``artifact`` edges carry the commit of each content; a tag m
 a commit it had left gets that commit's edge stated afresh, without the earlier move), and a
 deployment whose stage tag names another version than before has the old version's
 ``deployed_as`` edge withdrawn.
+
+A tag the clone does not hold is not always a deleted tag: a clone that holds no tag at all
+while it has a remote (a CI checkout whose fetch brings branches only, ``git fetch
+--no-tags``, ``git clone --no-tags``) can tell no GTO tag gone, and a shallow clone only the
+tags of the commits it holds (``git clone --depth 1`` fetches the tags of those alone). What
+such a clone cannot judge (:class:`TagView`) the store keeps as harvested before — nothing is
+retired, deregistered or undeprecated — and the harvest says so in one warning with the fetch
+that lets it judge; the git harvester records those tags in the clone state
+(:func:`unseen_tags`, ``gto_unseen``), which the audit's ``harvest-complete`` fails on.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.harvesters.gitscan import cat_objects, parse_ident, parse_tag_object, scan_refs
+from connectors.harvesters.gitscan import (
+    GitScan,
+    cat_objects,
+    existing_objects,
+    parse_ident,
+    parse_tag_object,
+    scan_refs,
+)
 from lineage.ids import commit_id, deployment_id, model_group_id, model_id
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
 from lineage.plugins import HarvestContext
@@ -242,6 +259,131 @@ def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
     return Node.trusted(kind, node_id, out)
 
 
+@dataclass
+class TagView:
+    """What the clone's tags can tell of the GTO facts the store holds (module docstring):
+    ``tagless``, it has a remote and holds no tag, so it can judge no tag gone; ``shallow``,
+    it judges only the facts whose commits it holds (asked of git once per commit)."""
+
+    tagless: bool
+    shallow: bool
+    root: Path | None = None
+    held: dict[str, bool] = field(default_factory=dict)
+
+    def holds(self, commits: Iterable[str]) -> None:
+        """Ask git at once which of ``commits`` the clone holds (one ``git cat-file``)."""
+        todo = {c for c in commits if c not in self.held}
+        if todo and self.root is not None:
+            found = existing_objects(self.root, todo)
+            self.held.update((c, c in found) for c in todo)
+
+    def judges(self, *commits: Any) -> bool:
+        """Whether a fact whose tags point at ``commits`` can be told gone by this clone."""
+        if self.tagless:
+            return False
+        if not self.shallow:
+            return True
+        if not commits or not all(isinstance(c, str) and c for c in commits):
+            return False
+        self.holds(commits)
+        return all(self.held.get(c, False) for c in commits)
+
+
+def _stored(ctx: HarvestContext) -> tuple[list[Node], list[Node]]:
+    """The store's GTO deployments and versions, as they are now (another harvester of the
+    run may have completed them since an earlier read)."""
+    return (ctx.store.find_nodes(NodeKind.DEPLOYMENT, source="gto"),
+            ctx.store.find_nodes(NodeKind.MODEL, registry="gto"))
+
+
+def _dep_commits(n: Node, store: Any) -> list[Any]:
+    """The commits a deployment's tags point at: its stage tag's, and its version's (the
+    assignment a stage went back to was made at the version's commit)."""
+    model = store.get_node(str(n.attrs.get("model"))) if n.attrs.get("model") else None
+    out = [(n.attrs.get("properties") or {}).get("commit")]
+    if model is not None and model.attrs.get("commit"):
+        out.append(model.attrs["commit"])
+    return out
+
+
+def tag_view(ctx: HarvestContext, s: GitScan) -> TagView:
+    """What the clone can judge of the store's GTO facts (:class:`TagView`). One per harvest
+    run (the git harvester asks first, for the clone state); in a shallow clone git is asked
+    which commits it holds only for facts whose tags it lacks."""
+    key = ("gto-view", ctx.repo_path)
+    view = ctx.shared.get(key)
+    if view is not None:
+        return view  # type: ignore[no-any-return]
+    tagless = bool(s.remote) and not any(r.startswith("refs/tags/") for r in s.refs)
+    view = TagView(tagless, bool(s.shallow_commits), ctx.repo_path)
+    ctx.shared[key] = view
+    return view
+
+
+def unseen_tags(ctx: HarvestContext, s: GitScan) -> list[str]:
+    """The tags the store's GTO facts in force rest on (a version registered or in a stage,
+    a deployment not retired; of this repository) that the clone does not hold and cannot
+    tell gone (:func:`tag_view`), sorted: what a harvest of this clone keeps as it was, and
+    what the audit of its store cannot vouch for."""
+    view = tag_view(ctx, s)
+    if not view.tagless and not view.shallow:
+        return []
+    names = {ref.removeprefix("refs/tags/") for ref in s.refs if ref.startswith("refs/tags/")}
+    store = ctx.store
+    ours: dict[str, bool] = {}
+
+    def of_this_repo(sha: Any) -> bool:
+        if not isinstance(sha, str) or not sha:
+            return False
+        if sha not in ours:
+            c = store.get_node(commit_id(sha))
+            ours[sha] = c is not None and c.attrs.get("repository") == s.repo_id
+        return ours[sha]
+
+    # (facts in force whose tags the clone lacks, with the commits those tags point at)
+    lacking: list[tuple[list[str], list[Any]]] = []
+    deps, models = _stored(ctx)
+    for n in deps:
+        props = n.attrs.get("properties") or {}
+        if n.attrs.get("retired_at") or not of_this_repo(props.get("commit")):
+            continue
+        gone = [t for t in (props.get("gto_tag"), props.get("assign_tag"))
+                if isinstance(t, str) and t and t not in names]
+        if gone:
+            lacking.append((gone, _dep_commits(n, store)))
+    for n in models:
+        a = n.attrs
+        props = a.get("properties") or {}
+        tag = props.get("gto_tag")
+        live = a.get("status") == "registered" or a.get("stage") or props.get("stages")
+        if live and isinstance(tag, str) and tag not in names and of_this_repo(a.get("commit")):
+            lacking.append(([tag], [a.get("commit")]))
+    if view.shallow and not view.tagless:
+        view.holds({c for _, cs in lacking for c in cs if isinstance(c, str) and c})
+    return sorted({t for tags, cs in lacking if not view.judges(*cs) for t in tags})
+
+
+def _kept_warning(ctx: HarvestContext, s: GitScan, view: TagView, unseen: list[str]) -> None:
+    """One line: the store's GTO facts a clone could not judge were kept, and the fetch that
+    lets a harvest judge them."""
+    shown = ", ".join(unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
+    remote = s.remote or "<url>"
+    if view.tagless:
+        ctx.report.warn("gto", f"this clone holds no tags (its fetch brought none), so it cannot "
+                        f"show whether the GTO tags the store's facts rest on ({shown}) were "
+                        "deleted: the store's GTO facts were kept as harvested before (none "
+                        "retired or deregistered); fetch the tags (git fetch --tags "
+                        f"{remote}; in GitHub Actions, actions/checkout with fetch-tags: true), "
+                        "then lineage harvest")
+    else:
+        ctx.report.warn("gto", f"this shallow clone does not hold the commits of GTO tags the "
+                        f"store's facts rest on ({shown}), so it cannot show whether they were "
+                        "deleted: the store's GTO facts were kept as harvested before (none "
+                        "retired or deregistered); fetch the whole history and its tags "
+                        f"(git fetch --unshallow --tags {remote}; in GitHub Actions, "
+                        "actions/checkout with fetch-depth: 0), then lineage harvest")
+
+
 class GtoHarvester:
     """Model registry facts from GTO tags (see module docstring)."""
 
@@ -270,6 +412,9 @@ class GtoHarvester:
         # a re-pointed annotated tag keeps its commit but changes its tag object: track both
         mark = {ref: f"{sha}:{s.annotated.get(ref, '')}" for ref, sha in tags.items()}
         wm = json.dumps(dict(sorted(mark.items())), separators=(",", ":"))
+        view = tag_view(ctx, s)
+        if unseen := unseen_tags(ctx, s):  # at every harvest of such a clone, tags unchanged too
+            _kept_warning(ctx, s, view, unseen)
         # a store an earlier version retired deployments in at harvest time is replayed once
         # (unchanged tags write nothing else) to move them to the date of what replaced them
         if ctx.watermark(WATERMARK_SCOPE) == wm and \
@@ -279,22 +424,24 @@ class GtoHarvester:
         facts = list(self._facts(ctx, events, s.repo_id))  # tags are few
         # what the store holds from earlier replays, read before this one's facts land
         names = {ref.removeprefix("refs/tags/") for ref in tags}
-        stale = list(self._withdrawn(ctx, facts, s.repo_id, names))
+        stale = list(self._withdrawn(ctx, facts, s.repo_id, names, view))
         yield from facts
         yield from stale
         ctx.set_watermark(WATERMARK_SCOPE, wm)
         ctx.set_watermark(RETIREMENT_SCOPE, RETIREMENT_REPLACED)
 
     # -- tags deleted or moved since an earlier harvest ---------------------------------------
-    def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge],
-                   repo_id: str, names: set[str]) -> Iterator[Node | Edge | Withdrawal]:
+    def _withdrawn(self, ctx: HarvestContext, facts: list[Node | Edge], repo_id: str,
+                   names: set[str], view: TagView) -> Iterator[Node | Edge | Withdrawal]:
         """GTO's state is its tags: a version or deployment this replay no longer derives had
         its tag deleted (``gto deregister --delete`` / ``gto unassign --delete``), and a
         version registered at another commit than before had its tag moved. The store keeps
         what was (an audit trail); this marks it: a deployment gets ``retired_at`` (the date
         of the assignment to its stage that replaced it, else this harvest) and the reason, a version becomes ``deregistered``, and the ``tagged``
         edge from a moved tag's old commit gets ``moved_to``. Only facts of this repository
-        (their commit is one of its commits) are touched."""
+        (their commit is one of its commits) are touched, and of those only the ones the clone
+        can judge (``view``: none in a clone holding no tag, in a shallow clone those whose
+        commits it holds): the others are kept as they are."""
         derived = {f.id: f for f in facts if isinstance(f, Node)}
         derived_edges = {(f.source, f.target, str(f.kind)): f for f in facts
                          if isinstance(f, Edge)}
@@ -320,7 +467,12 @@ class GtoHarvester:
                 stages.setdefault(key, []).append(
                     (t, str(f.attrs["deployed_at"]),
                      str((f.attrs.get("properties") or {}).get("gto_tag") or f.id)))
-        for n in store.find_nodes(NodeKind.DEPLOYMENT, source="gto"):
+        stored_deps, stored_models = _stored(ctx)
+        if view.shallow and not view.tagless:  # one git process for the facts gone from it
+            view.holds({str(c) for n in (*stored_deps, *stored_models) if n.id not in derived
+                        for c in (n.attrs.get("commit"),
+                                  (n.attrs.get("properties") or {}).get("commit")) if c})
+        for n in stored_deps:
             props = dict(n.attrs.get("properties") or {})
             new_dep = derived.get(n.id)
             if new_dep is not None:
@@ -333,7 +485,8 @@ class GtoHarvester:
                                     commit=props.get("commit"))
                     yield Withdrawal(old_model, n.id, str(EdgeKind.DEPLOYED_AS))
                 continue
-            if not of_this_repo(props.get("commit")):
+            if not of_this_repo(props.get("commit")) or not view.judges(
+                    *_dep_commits(n, store)):
                 continue
             retired = n.attrs.get("retired_at")
             if retired and not str(props.get("retired_reason", "")).endswith(_AT_HARVEST):
@@ -387,7 +540,7 @@ class GtoHarvester:
         # an artifact none of whose tags is left (GTO no longer knows it): its deprecation tag
         # went too, so neither it nor a version kept for the trail is deprecated any more
         gone_groups: set[str] = set()
-        for n in store.find_nodes(NodeKind.MODEL, registry="gto"):
+        for n in stored_models:
             a = n.attrs
             props = dict(a.get("properties") or {})
             tag = props.get("gto_tag")
@@ -432,7 +585,7 @@ class GtoHarvester:
             known = model_group_id(group) in derived
             deprecated = group_deprecated.get(group, was if known else False)
             if not (a.get("status") == "registered" or in_stage or deprecated != was) \
-                    or not of_this_repo(a.get("commit")):
+                    or not of_this_repo(a.get("commit")) or not view.judges(a.get("commit")):
                 continue
             if not known:
                 gone_groups.add(group)
@@ -786,5 +939,5 @@ def stage_deployments(ctx: HarvestContext) -> list[Node]:
             if isinstance(f, Node) and f.kind == NodeKind.DEPLOYMENT]
 
 
-__all__ = ["GtoHarvester", "ParsedTag", "TAG_RE", "looks_like_gto", "parse_tag_name",
-           "semver_key", "stage_deployments"]
+__all__ = ["GtoHarvester", "ParsedTag", "TAG_RE", "TagView", "looks_like_gto",
+           "parse_tag_name", "semver_key", "stage_deployments", "tag_view", "unseen_tags"]
