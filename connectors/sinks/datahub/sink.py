@@ -572,9 +572,9 @@ class DataHubSinkBase(ABC):
             if old.split(":", 1)[0] == vdigest:
                 result.unchanged += int(old.split(":", 1)[1])
                 # (a state written before they were tracked learns them from the view)
-                also = set(also_of[p.urn]) if p.urn in also_of else set()
-                for x in sorted(also.union(planned_also(p)) if p.kind == "deployment"
-                                else also):
+                known_also = set(also_of[p.urn]) if p.urn in also_of else set()
+                for x in sorted(known_also.union(planned_also(p)) if p.kind == "deployment"
+                                else known_also):
                     seen_views.add(VIEW_PREFIX + x)
                     if state.get(VIEW_PREFIX + x) != ALSO_MARK + p.urn:
                         view_now.append((VIEW_PREFIX + x, ALSO_MARK + p.urn))
