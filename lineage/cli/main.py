@@ -577,11 +577,9 @@ def main() -> None:
     # (rich after pointing stdout at /dev/null, click after wrapping it), which reads as
     # "findings" or "tampered" to a CI script; output still buffered when the pipe closed
     # would make Python exit 120 after a traceback.
-    import click
-
     st = os.stat(os.devnull)
     null = (st.st_dev, st.st_ino, st.st_rdev)
-    broken = isinstance(sys.stdout, click.utils.PacifyFlushWrapper) or \
+    broken = type(sys.stdout).__name__.endswith("PacifyFlushWrapper") or \
         (before != null and _file_id(1) == null)
     try:
         sys.stdout.flush()
