@@ -1897,8 +1897,10 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     ctx = AuditContext(idx, policy, now, wall=started)
     check_filters(ctx, model, env)
     wanted = check_rules(policy, rules)
+    # harvest-complete runs under every --rule selection: a store harvested from a clone that
+    # lacks history or tags cannot vouch for any rule's checks (as it gates every filter)
     specs = [s for rid, s in RULES.items()
-             if (wanted is None or rid in wanted)
+             if (wanted is None or rid in wanted or rid == "harvest-complete")
              and (policy.rules.get(rid) is None or policy.rules[rid].enabled)]
     notes = _policy_environments(idx, policy) if any(s.id == "four-eyes" for s in specs) else []
     notes += _clone_notes(ctx)
@@ -2020,17 +2022,32 @@ def _late_approvals(ctx: AuditContext, checks: list[Check]) -> list[str]:
 
 
 def _clone_notes(ctx: AuditContext) -> list[str]:
-    """A clone that fetches no tags and holds none, while nothing shows a model is missing
-    (no ``harvest-complete`` finding: no record names a model the graph lacks, dvc.yaml
-    declares none, and the repository may have no tag at all): said, not failed. A clone
-    whose fetch merely brought no tag (``tagless``, no ``--no-tags`` configuration) is not
-    said: most repositories have no tag, and nothing shows this one does."""
-    bare = [repo for repo, c in sorted(ctx.idx.clones.items()) if c.no_tags and not c.shallow]
-    if not bare or ctx.missing_models() or _rules._declared_groups(ctx):
-        return []
-    return [f"the store was harvested from a clone of {repo} that fetches no tags (git clone "
-            "--no-tags) and holds none: if the repository registers models with GTO, fetch "
-            "its tags (git fetch --tags) and harvest again" for repo in bare]
+    """A clone holding no tag while nothing shows a model is missing (no ``harvest-complete``
+    finding: no record names a model the graph lacks, dvc.yaml declares none, the store holds
+    nothing of GTO and the work tree shows no sign of it): said, not failed. Said of a clone
+    that fetches no tags (``git clone --no-tags``), and of one whose fetch merely brought none
+    (``tagless``) when the store holds no model version at all: ``gto register`` and ``gto
+    assign`` make tags without any declaration, so a gate that checked nothing may be one
+    whose models are all in tags the clone left out. Most repositories have no tag: a store
+    holding model versions from another source is not told."""
+    out = []
+    missing, declared = sorted(ctx.missing_models()), _rules._declared_groups(ctx)
+    for repo, c in sorted(ctx.idx.clones.items()):
+        if not (c.no_tags or c.tagless) or c.shallow or c.gto_unseen or \
+                _rules._tagless_reasons(ctx, c, missing, declared):
+            continue
+        if c.no_tags:
+            out.append(f"the store was harvested from a clone of {repo} that fetches no tags "
+                       "(git clone --no-tags) and holds none: if the repository registers "
+                       "models with GTO, fetch its tags (git fetch --tags) and harvest again")
+        elif not ctx.idx.ids("model"):
+            out.append(f"the store holds no model version and was harvested from a clone of "
+                       f"{repo} that holds no tags (its fetch brought none: a fetch refspec "
+                       "without tags, or git fetch --no-tags): if the repository registers "
+                       "models with GTO (gto register and gto assign make tags, with or "
+                       "without artifacts: in dvc.yaml), fetch its tags (git fetch --tags) "
+                       "and harvest again")
+    return out
 
 
 def _policy_environments(idx: AuditIndex, policy: Policy) -> list[str]:

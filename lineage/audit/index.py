@@ -89,10 +89,17 @@ class Clone:
     # it holds no tag at all, whatever its fetch configuration (a watermark written before
     # ``tagless`` existed says so only of a ``no_tags`` clone)
     tagless: bool = False
+    # (a tagless clone) what in its work tree shows the repository uses GTO (``.gto``, a
+    # requirement naming gto), None when nothing does
+    gto: str | None = None
+    # the tags the store's GTO facts in force rest on that the clone does not hold and cannot
+    # tell gone (all in a tagless clone; in a shallow one, those of commits it lacks): the
+    # harvest kept those facts as they were
+    gto_unseen: tuple[str, ...] = ()
 
     @property
     def incomplete(self) -> bool:
-        return bool(self.shallow) or self.no_tags
+        return bool(self.shallow) or self.no_tags or bool(self.gto_unseen)
 
 
 # the git harvester's watermark of the clone (connectors/harvesters/git.py, ``clone_state``)
@@ -112,9 +119,12 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
         return None
     shallow = data.get("shallow")
     no_tags = data.get("no_tags") is True
+    unseen = data.get("gto_unseen")
+    gto = data.get("gto")
     return data["repository"], Clone(
         tuple(str(x) for x in shallow) if isinstance(shallow, list) else (), no_tags,
-        no_tags or data.get("tagless") is True)
+        no_tags or data.get("tagless") is True, gto if isinstance(gto, str) else None,
+        tuple(str(x) for x in unseen) if isinstance(unseen, list) else ())
 
 
 @dataclass
@@ -141,7 +151,8 @@ class AuditIndex:
     # what the clone the store was last harvested from lacks, as the git harvester records it
     # (its ``clone`` watermark): repository id → ``shallow`` (boundary commits whose history
     # neither the clone nor the store holds), ``tagless`` (it holds no tag), ``no_tags`` (it
-    # fetches no tags, by remote tagOpt, and holds none).
+    # fetches no tags, by remote tagOpt, and holds none), ``gto`` (a tagless clone's sign of
+    # GTO), ``gto_unseen`` (GTO tags of the store's facts the clone cannot judge).
     # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
     # since the git harvester kept it
     clones: dict[str, Clone] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from lineage.audit.index import REF_ATTRS, ref_id
+from lineage.audit.index import REF_ATTRS, Clone, ref_id
 from lineage.audit.registry import RECORD_SKEW, RULES, parse_time, rule, short
 from lineage.ids import deployment_id, legacy_deployment_id
 
@@ -1380,27 +1380,68 @@ def _clone_gap(ctx: AuditContext) -> str | None:
 
 
 def _declared_groups(ctx: AuditContext) -> list[str]:
-    """The model groups dvc.yaml declares (``artifacts:``, registry "dvc"), sorted: GTO
-    registers their versions and stages by tags, so a clone holding no tag lacks them."""
-    return sorted(g for g in ctx.idx.ids("model_group") if ctx.idx.a(g).get("registry") == "dvc")
+    """The model groups dvc.yaml declares (``artifacts:``: registry "dvc", or the artifact
+    path it declares, which a group GTO registers keeps), sorted: GTO registers their
+    versions and stages by tags, so a clone holding no tag lacks them."""
+    return sorted(g for g in ctx.idx.ids("model_group")
+                  if (a := ctx.idx.a(g)).get("registry") == "dvc" or a.get("path"))
+
+
+def _gto_in_store(ctx: AuditContext) -> bool:
+    """Whether the store holds a version or a deployment GTO's tags recorded."""
+    idx = ctx.idx
+    return any(idx.a(m).get("registry") == "gto" for m in idx.ids("model")) or any(
+        idx.a(d).get("source") == "gto" for d in idx.ids("deployment"))
+
+
+def _listed(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _tagless_reasons(ctx: AuditContext, c: Clone, missing_models: list[str],
+                     declared: list[str]) -> list[str]:
+    """Why a clone holding no tag lacks what the audit should judge (``harvest-complete``);
+    none: nothing shows the repository has a GTO tag."""
+    reasons = []
+    if missing_models:
+        reasons.append(f"{_listed(missing_models)} named by a record is not in the graph")
+    if declared:
+        reasons.append(f"dvc.yaml declares {_listed([short(g) for g in declared])} "
+                       "(artifacts: the models GTO registers)")
+    if _gto_in_store(ctx):
+        reasons.append("the store holds versions or deployments GTO's tags recorded")
+    if c.gto:
+        reasons.append(f"{c.gto} in the work tree shows the repository uses GTO (gto "
+                       "register and gto assign make tags with no artifacts: declaration)")
+    return reasons
 
 
 @rule("harvest-complete", "Store harvested from a complete clone",
       articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",),
-      severity={t: "high" for t in ("unacceptable", "high", "limited", "minimal",
-                                    "unassessed")})
+      severity={t: "critical" for t in ("unacceptable", "high", "limited", "minimal",
+                                        "unassessed")})
 def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
-    """The store was not harvested from a shallow clone whose history it lacks (a CI checkout
-    of depth 1 fetches neither the older commits nor the GTO tags outside them, so versions,
-    deployments and the records committed before are not in the graph and their findings are
-    silently missing), nor from a clone that holds no tag — it fetches none (``git clone
-    --no-tags``), or its fetch brought none (a CI checkout or fetch script whose refspec brings
-    branches only) — while a record names a model version or group the graph lacks, or
-    ``dvc.yaml`` declares model artifacts (whose versions GTO registers by tags): a repository
-    with no tag and neither is not failed. One finding per repository; its
-    tier is the strictest the graph assesses, so it gates every filter. A complete clone is
-    no check of its own: a graph read back from a catalog keeps no clone state, and the two
-    audits of one graph must count the same checks."""
+    """The store was not harvested from a clone that lacks what its facts, or the facts the
+    audit should judge, come from: a shallow clone whose history the store lacks (a CI
+    checkout of depth 1 fetches neither the older commits nor the GTO tags outside them, so
+    versions, deployments and the records committed before are not in the graph and their
+    findings are silently missing); a clone that does not hold GTO tags the store's versions
+    and deployments in force rest on and cannot tell them gone — it holds no tag at all, or
+    is shallow and lacks their commits — (the harvest kept those facts as they were: a store
+    restored from a CI cache into such a checkout); or a clone that holds no tag — it fetches
+    none (``git clone --no-tags``), or its fetch brought none (a CI checkout or fetch script
+    whose refspec brings branches only) — while a record names a model version or group the
+    graph lacks, ``dvc.yaml`` declares model artifacts (whose versions GTO registers by tags),
+    the store holds GTO's versions or deployments, or the work tree shows the repository uses
+    GTO (a ``.gto`` file, a requirement naming gto): a repository with no tag and none of
+    these is not failed (the report says so when the store holds no model version at all).
+
+    One finding per repository, severity critical at every tier: an audit of an incomplete
+    clone vouches for no threshold, so it fails every ``--fail-on`` but ``never``, as a failed
+    ``--verify`` does. Its tier is the strictest the graph assesses and it runs under every
+    ``--rule`` selection, so it gates every filter. A complete clone is no check of its own: a
+    graph read back from a catalog keeps no clone state, and the two audits of one graph must
+    count the same checks."""
     if not ctx.idx.clones:
         return
     tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
@@ -1408,6 +1449,13 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     missing_models = sorted(ctx.missing_models())
     declared = _declared_groups(ctx)
     for repo, c in sorted(ctx.idx.clones.items()):
+        how = ("fetched no tags (git clone --no-tags: remote tagOpt --no-tags) and holds "
+               "none" if c.no_tags else "holds no tags (its fetch brought none: a fetch "
+               "refspec without tags, or git fetch --no-tags)")
+        tags_fix = _TAGS_FETCH if c.no_tags else _TAGLESS_FETCH
+        kept = (f"; the harvest kept the store's GTO facts resting on tags it does not hold "
+                f"({_listed(list(c.gto_unseen))}) as they were, unjudged"
+                if c.gto_unseen else "")
         if c.shallow:
             shown = ", ".join(x[:12] for x in c.shallow[:3]) + (" …" if len(c.shallow) > 3
                                                                else "")
@@ -1417,26 +1465,31 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                 "registrations and stage assignments), so model versions, deployments and "
                 "records committed there are not in the graph and their findings are missing"
                 + (f"; {', '.join(missing_models[:3])} named by a record but not harvested"
-                   if missing_models else ""),
+                   if missing_models else "") + kept,
                 evidence=[repo, *(f"commit:{x}" for x in c.shallow[:20]), *missing_models[:20]],
                 remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
-        elif (c.no_tags or c.tagless) and (missing_models or declared):
-            lacking = (f"{', '.join(missing_models[:3])}"
-                       f"{' …' if len(missing_models) > 3 else ''} named by a record is not in "
-                       "the graph" if missing_models else
-                       f"dvc.yaml declares {', '.join(short(g) for g in declared[:3])}"
-                       f"{' …' if len(declared) > 3 else ''} (artifacts: the models GTO "
-                       "registers)")
-            how = ("fetched no tags (git clone --no-tags: remote tagOpt --no-tags) and holds "
-                   "none" if c.no_tags else "holds no tags (its fetch brought none: a fetch "
-                   "refspec without tags, or git fetch --no-tags)")
+        elif c.gto_unseen:
+            what = (f"a clone of {repo} that {how}: it does not hold" if c.tagless else
+                    f"a shallow clone of {repo} that does not hold the commits of")
+            yield ctx.failed(
+                repo, tier, f"the store was harvested from {what} the GTO tags the store's "
+                f"versions and deployments rest on ({_listed(list(c.gto_unseen))}), so it "
+                "cannot show whether they were deleted or moved, nor any registration or "
+                "stage assignment made since: the harvest kept the store's GTO facts as they "
+                "were, and this audit cannot vouch for them",
+                evidence=[repo, *missing_models[:20]],
+                remediation=f"{tags_fix if c.tagless else _CLONE_FETCH}, then harvest again "
+                "(lineage harvest) and audit")
+        elif c.no_tags or c.tagless:
+            reasons = _tagless_reasons(ctx, c, missing_models, declared)
+            if not reasons:
+                continue
             yield ctx.failed(
                 repo, tier, f"the store was harvested from a clone of {repo} that {how}, and "
-                f"{lacking}: GTO registrations and stage assignments are tags, so its "
-                "versions and deployments were not harvested",
+                f"{'; '.join(reasons)}: GTO registrations and stage assignments are tags, so "
+                "its versions and deployments were not harvested",
                 evidence=[repo, *(missing_models or declared)[:20]],
-                remediation=f"{_TAGS_FETCH if c.no_tags else _TAGLESS_FETCH}, then harvest "
-                "again (lineage harvest) and audit")
+                remediation=f"{tags_fix}, then harvest again (lineage harvest) and audit")
 
 
 __all__ = ["RULES"]

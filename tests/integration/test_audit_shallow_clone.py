@@ -81,7 +81,7 @@ def test_a_shallow_clone_fails_the_gate_and_says_how_to_fetch_the_rest(
     assert code == 1, report
     assert "deployment-approved" not in found  # the prod deployment is not in the graph
     (gap,) = found["harvest-complete"]
-    assert gap["severity"] == "high"
+    assert gap["severity"] == "critical"  # an incomplete clone vouches for no threshold
     assert gap["subject"].startswith("repository:")
     assert "shallow clone" in gap["message"] and "model_group:churn" in gap["message"]
     assert "git fetch --unshallow --tags" in gap["remediation"]
@@ -254,7 +254,7 @@ def test_a_clone_whose_fetch_brought_no_tags_fails_as_one_made_with_no_tags(
     found = _rules(report)
     (gap,) = found["harvest-complete"]
     assert code == 1 and "deployment-approved" not in found
-    assert gap["severity"] == "high"
+    assert gap["severity"] == "critical"
     assert "that holds no tags (its fetch brought none" in gap["message"], gap
     assert "dvc.yaml declares churn (artifacts: the models GTO registers)" in gap["message"]
     assert "git fetch --tags" in gap["remediation"]
@@ -296,8 +296,11 @@ def test_a_clone_whose_fetch_brought_no_tags_fails_when_a_record_names_what_it_l
 
 def test_a_repository_with_no_tag_and_no_artifact_is_no_false_alarm(tmp_path: Path) -> None:
     """Most repositories have no tag: their CI clone holds none, declares no artifact and no
-    record names a model it lacks. Neither the harvest nor the audit says anything of tags —
-    nor of a repository (no remote: not a clone) declaring artifacts it has not tagged yet."""
+    record names a model it lacks. The harvest says nothing of tags and the audit fails
+    nothing; as the store holds no model version at all (an audit that checked nothing), the
+    report says once that a clone holding no tags may lack GTO's (``gto register`` needs no
+    declaration). Nothing either of a repository (no remote: not a clone) declaring artifacts
+    it has not tagged yet."""
     plain = GitRepo(tmp_path / "plain")
     plain.run("git", "branch", "-M", "main")
     plain.write("a.txt", "a\n")
@@ -306,8 +309,9 @@ def test_a_repository_with_no_tag_and_no_artifact_is_no_false_alarm(tmp_path: Pa
     ci = _fetched(plain, tmp_path / "ci")
     assert _git_warnings(ci) == []
     code, report = _audit(ci)
-    assert "harvest-complete" not in _rules(report)
-    assert not any("tags" in w for w in report["warnings"]), report["warnings"]
+    assert code == 0 and "harvest-complete" not in _rules(report)
+    said = [w for w in report["warnings"] if "tags" in w]
+    assert len(said) == 1 and "holds no model version" in said[0], report["warnings"]
 
     local = GitRepo(tmp_path / "local")
     local.write("model.bin", "m\n")
