@@ -110,7 +110,9 @@ READER_VERSION = "2"
 # (``warnings``), errors name their field; 10: an unquoted ``schema: 2.0`` and a lock params
 # file whose values are not a mapping (left out) are warnings
 # 11: a ds:// dependency's dataset lock (its source and what it was locked at) is its hash
-_CACHE_VERSION = "11"
+# 12: a dvc.yaml stage's definition (``def``: cmd, deps, outs, params), its foreach / matrix
+# ``items`` and the ``vars`` written in the file, for the joins' out-of-date lock check
+_CACHE_VERSION = "12"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -566,8 +568,10 @@ def _scalars(v: Any) -> TypeGuard[list[str | int | float]]:
 
 
 def _summarize_yaml(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
-    """A ``dvc.yaml``: each stage's ``wdir`` (resolved per expanded stage when templated) and
-    ``frozen``, and the ``artifacts:`` declarations."""
+    """A ``dvc.yaml``: each stage's ``wdir`` (resolved per expanded stage when templated),
+    ``frozen``, its definition as ``dvc status`` compares it with the lock (``def``), the
+    items of a foreach / matrix stage and the ``vars`` written in the file; and the
+    ``artifacts:`` declarations."""
     out: dict[str, Any] = {"stages": {}, "artifacts": {}}
     stages = doc.get("stages") or {}
     if not isinstance(stages, dict):
@@ -602,7 +606,17 @@ def _summarize_yaml(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
             info["wdir"] = wdir
             if "${" in wdir:
                 info["wdirs"] = _templated_wdirs(str(n), s, wdir, doc.get("vars"))
+        info["def"] = _definition(body)
+        if "foreach" in s or "matrix" in s:
+            items = _expansions(s)
+            info["items"] = _json_safe(items) if items is not None else None
+        local = _var_dicts(s.get("vars")) + (_var_dicts(body.get("vars")) if body is not s else [])
+        if local:
+            info["vars"] = local
         out["stages"][str(n)] = info
+    top = _var_dicts(doc.get("vars"))
+    if top:
+        out["vars"] = top
     arts = doc.get("artifacts") or {}
     if not isinstance(arts, dict):
         raise DvcFileError(f"artifacts: expected a mapping, not {_shown(arts)}",
@@ -635,6 +649,54 @@ def _summarize_yaml(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
                           "properties: write it as key: value pairs)"))
         out["artifacts"][str(n)] = art
     return out
+
+
+def _def_paths(v: Any) -> list[str] | None:
+    """The paths of a dvc.yaml ``deps``/``outs``/``metrics``/``plots`` list as written
+    (``path`` or ``{path: {options}}``), URLs without credentials; None when it is shaped
+    otherwise (not compared)."""
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        return None
+    out = []
+    for e in v:
+        if isinstance(e, dict) and len(e) == 1:
+            e = next(iter(e))
+        if not isinstance(e, str):
+            return None
+        out.append(strip_credentials(e) if "://" in e else e)
+    return out
+
+
+def _definition(body: dict[str, Any]) -> dict[str, Any]:
+    """What ``dvc status`` compares a stage's lock entry with (``dvc.stage.loader``): its
+    ``cmd``, the paths of its ``deps`` and of its ``outs``/``metrics``/``plots``, and its
+    ``params`` as listed, templates (``${…}``) kept; a part shaped otherwise is None (not
+    compared). Read only by the joins' out-of-date check (:func:`stale_at`)."""
+    cmd = body.get("cmd")
+    outs: list[str] | None = []
+    for k in ("outs", "metrics", "plots"):
+        paths = _def_paths(body.get(k))
+        outs = None if outs is None or paths is None else outs + paths
+    params = body.get("params")
+    if params is None:
+        params = []
+    elif not isinstance(params, list) or not all(
+            isinstance(p, str) or (isinstance(p, dict) and all(
+                isinstance(f, str) and (v is None or (isinstance(v, list) and all(
+                    isinstance(x, str) for x in v))) for f, v in p.items()))
+            for p in params):
+        params = None
+    return {"cmd": cmd if isinstance(cmd, str) else [str(c) for c in cmd] if _scalars(cmd)
+            and cmd else None,
+            "deps": _def_paths(body.get("deps")), "outs": outs, "params": params}
+
+
+def _var_dicts(vars_: Any) -> list[dict[str, Any]]:
+    """The ``vars`` written in dvc.yaml itself (a file named there is not read)."""
+    entries = vars_ if isinstance(vars_, list) else [vars_] if isinstance(vars_, dict) else []
+    return [_json_safe(e) for e in entries if isinstance(e, dict)]
 
 
 _TEMPLATE = re.compile(r"\$\{\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}")
@@ -679,6 +741,21 @@ def _templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) ->
     for entry in vars_ if isinstance(vars_, list) else [vars_] if isinstance(vars_, dict) else []:
         if isinstance(entry, dict):  # (a string names a params file: not read here)
             context.update(entry)
+    if stage.get("foreach") is None and stage.get("matrix") is None:
+        resolved = _interpolate(wdir, context)
+        return {name: resolved} if resolved is not None else {}
+    out: dict[str, str] = {}
+    for key, item in (_expansions(stage) or {}).items():
+        resolved = _interpolate(wdir, {**context, "item": item, "key": key})
+        if resolved is not None:
+            out[f"{name}@{key}"] = resolved
+    return out
+
+
+def _expansions(stage: dict[str, Any]) -> dict[str, Any] | None:
+    """The stages DVC expands a ``foreach``/``matrix`` stage to: key (``name@key``, as
+    ``dvc.parsing`` names them) → its ``item``; None when they are not written in dvc.yaml
+    itself (``foreach: ${list}``)."""
     items: dict[str, Any] | None = None
     foreach, matrix = stage.get("foreach"), stage.get("matrix")
     if isinstance(foreach, dict):
@@ -696,15 +773,7 @@ def _templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) ->
             key = "-".join(f"{k}{i}" if isinstance(v, dict | list) else _to_str(v)
                            for k, (i, v) in zip(matrix, combo, strict=True))
             items[key] = {k: v for k, (_, v) in zip(matrix, combo, strict=True)}
-    elif foreach is None and matrix is None:
-        resolved = _interpolate(wdir, context)
-        return {name: resolved} if resolved is not None else {}
-    out: dict[str, str] = {}
-    for key, item in (items or {}).items():
-        resolved = _interpolate(wdir, {**context, "item": item, "key": key})
-        if resolved is not None:
-            out[f"{name}@{key}"] = resolved
-    return out
+    return items
 
 
 def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
@@ -2293,6 +2362,9 @@ class Reads:
         self._bytes: dict[str, bytes] = {}  # blob sha → content, of files read for it
         self._summaries: dict[str, dict[str, Any]] = {}
         self._md5s: dict[str, list[str]] = {}
+        self._params: dict[tuple[str, str], Any] = {}
+        self._listings: dict[str, dict[str, str] | None] = {}
+        self._cache_roots: list[Path] | None = None
 
     def _read(self, specs: list[str], content: bool) -> None:
         todo = [s for s in dict.fromkeys(specs) if s not in self._shas
@@ -2329,6 +2401,35 @@ class Reads:
         if blob[0] not in self._md5s:
             self._md5s[blob[0]] = _git_md5s(blob[1])
         return self._md5s[blob[0]]
+
+    def params(self, path: str, blob: tuple[str, bytes]) -> Any:
+        """A params file's values (:func:`_params_doc`), once per blob."""
+        key = (blob[0], posixpath.splitext(path)[1].lower())
+        if key not in self._params:
+            self._params[key] = _params_doc(path, blob[1])
+        return self._params[key]
+
+    def listing(self, dir_hash: str) -> dict[str, str] | None:
+        """relpath → md5 of a folder's ``.dir`` listing (``md5:<hex>.dir``) in the local DVC
+        cache; None when the cache does not hold it (or it cannot be read)."""
+        if dir_hash not in self._listings:
+            import json
+
+            hexd = dir_hash.removeprefix("md5:")
+            found: dict[str, str] | None = None
+            if self._cache_roots is None:
+                self._cache_roots = _dvc_cache_roots(self.ctx.repo_path)
+            for root in self._cache_roots:
+                try:
+                    rows = json.loads((root / hexd[:2] / hexd[2:]).read_bytes())
+                except (OSError, ValueError):
+                    continue
+                if isinstance(rows, list):
+                    found = {str(r["relpath"]): str(r["md5"]) for r in rows
+                             if isinstance(r, dict) and "relpath" in r and "md5" in r}
+                    break
+            self._listings[dir_hash] = found
+        return self._listings[dir_hash]
 
 
 def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str]],
@@ -2418,18 +2519,24 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
 
 @dataclasses.dataclass(frozen=True)
 class StaleEntry:
-    """A ``dvc.lock`` entry out of date at its commit: the stage that outputs a path lists a
-    dependency with another hash than the commit records for it (``dvc repro`` ran, and
-    the lock it rewrote was not committed with the change), so the hash it gives its
-    outputs is not what running the commit's pipeline wrote."""
+    """A ``dvc.lock`` entry out of date at its commit: what ``dvc status`` would call a changed
+    stage (``dvc repro`` ran, and the lock it rewrote was not committed with the change), so
+    the hash it gives its outputs is not what running the commit's pipeline wrote. ``kind``
+    says how: ``dep`` (a dependency listed with another hash than the commit records for
+    it), ``cmd`` (the stage's command in dvc.yaml is another one), ``dep_added`` /
+    ``out_added`` (dvc.yaml lists a dependency / an output the entry does not), ``param`` (a
+    param's value in the entry is not the params file's)."""
 
     lock: str  # the dvc.lock (from the repo root)
     stage: str  # the stage whose entry is out of date (maybe one upstream of the path's)
-    dep: str  # the dependency (from the repo root)
-    listed: str  # the hash the entry lists for it
-    found: str  # the hash the commit records for it
-    source: str  # where the commit records it: "<dep>.dvc", "<lock> (stage X)", "git"
+    dep: str  # the dependency or output (from the repo root), the param's name; "" for cmd
+    listed: str  # what the entry lists: the hash, the command, the param's value ("" none)
+    found: str  # what the commit has: the hash, the command, the param's value ("" none)
+    # where the commit records it: "<dep>.dvc", "<lock> (stage X)", "git", "the listing of
+    # <folder> in <folder>.dvc", the dvc.yaml (cmd, added), the params file (param)
+    source: str
     out_hash: str  # the hash the lock gives the path asked about
+    kind: str = "dep"
 
 
 def _git_md5s(data: bytes) -> list[str]:
@@ -2447,18 +2554,146 @@ def _git_md5s(data: bytes) -> list[str]:
     return [f"md5:{h}" for h in dict.fromkeys(out)]
 
 
+_ABSENT: Any = object()  # a param a file or an entry does not have
+
+
+def _params_doc(path: str, data: bytes) -> Any:
+    """A params file's values as DVC reads them (YAML, JSON, TOML), JSON-safe as a lock
+    summary keeps them; None when it cannot be read here (another format, a parse error)."""
+    try:
+        ext = posixpath.splitext(path)[1].lower()
+        if ext in (".yaml", ".yml"):
+            doc = load(data)[0]
+        elif ext == ".json":
+            import json
+
+            doc = json.loads(data)
+        elif ext == ".toml":
+            import tomllib
+
+            doc = tomllib.loads(data.decode())
+        else:  # a Python params file: DVC reads its assignments; not read here
+            return None
+        return _json_safe(doc)
+    except Exception:  # noqa: BLE001 - unreadable here: no verdict on it
+        return None
+
+
+def _param(doc: Any, key: str) -> Any:
+    """The value of a param ``a.b`` (``dpath`` with ``.`` as DVC looks it up), or _ABSENT."""
+    cur = doc
+    for part in key.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return _ABSENT
+    return cur
+
+
+def _merged_params(params: list[Any]) -> dict[str, list[str]]:
+    """A stage's ``params:`` list → params file → the params it tracks ([]: all of them), as
+    ``dvc.dependency._merge_params`` merges it (bare names are ``params.yaml``'s)."""
+    whole = {f for p in params if isinstance(p, dict) for f, v in p.items() if not v}
+    out: dict[str, list[str]] = {}
+    for p in params:
+        if isinstance(p, str):
+            if "params.yaml" not in whole:
+                out.setdefault("params.yaml", []).append(p)
+            continue
+        for f, v in p.items():
+            out.setdefault(f, [])
+            if f not in whole:
+                out[f] += v
+    return out
+
+
+def _shown_value(v: Any, command: bool = False) -> str:
+    """A param's value (JSON: a string quoted) or a command (as written) as a warning shows
+    it, a long one cut; "" when absent."""
+    import json
+
+    if v is _ABSENT:
+        return ""
+    text = v if command and isinstance(v, str) else json.dumps(v, sort_keys=True,
+                                                               ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _has_template(v: Any) -> bool:
+    if isinstance(v, str):
+        return "${" in v
+    if isinstance(v, dict):
+        return any(_has_template(k) or _has_template(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_template(x) for x in v)
+    return False
+
+
+def _resolved(v: Any, context: dict[str, Any]) -> Any:
+    """``v`` (a definition's cmd, paths or params) with its templates filled from
+    ``context``; None when one cannot be (never a guess)."""
+    if isinstance(v, str):
+        return _interpolate(v, context) if "${" in v else v
+    if isinstance(v, list):
+        out = [_resolved(x, context) for x in v]
+        return None if any(x is None for x in out) else out
+    if isinstance(v, dict):
+        pairs = [(_resolved(k, context), x if x is None else _resolved(x, context))
+                 for k, x in v.items()]
+        if any(k is None or (x is None and v[k0] is not None)
+               for (k, x), k0 in zip(pairs, v, strict=True)):
+            return None
+        return dict(pairs)
+    return v
+
+
+def _dvc_cache_roots(root: Path) -> list[Path]:
+    """Where the local DVC cache keeps a ``.dir`` listing: ``<cache>/files/md5`` (DVC 3) and
+    ``<cache>`` (DVC 2), the cache being ``.dvc/cache`` or the ``cache.dir`` of
+    ``.dvc/config.local`` / ``.dvc/config`` (relative to ``.dvc``)."""
+    import configparser
+
+    base = root / ".dvc" / "cache"
+    for name in ("config.local", "config"):
+        cp = configparser.ConfigParser(strict=False, interpolation=None)
+        try:
+            cp.read(root / ".dvc" / name)
+            if cp.has_option("cache", "dir"):
+                d = Path(cp.get("cache", "dir").strip().strip("'\""))
+                base = d if d.is_absolute() else root / ".dvc" / d
+                break
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+    return [base / "files" / "md5", base]
+
+
 def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
              lock_folders: Iterable[str] = (), *, reads: Reads | None = None,
              ) -> dict[tuple[str, str], StaleEntry]:
     """For (path from repo root, commit) pairs whose commit's ``dvc.lock`` (of a folder above
-    the path, or of ``lock_folders``) gives the path a hash as a stage's output: the first
-    dependency of that stage, or of a stage upstream of it in the commit's locks, whose
-    listed hash is not the one the commit records for it — as an output of another stage
-    of its locks, in ``<dep>.dvc``, or as a file git holds (its md5, either rule) — what
-    ``dvc status`` would call a changed dependency. Pairs whose entries agree, or whose
-    dependencies the commit records nowhere (a folder in git, a parameter), are in no
-    answer. Three ``git cat-file --batch`` reads at most; none of what ``reads`` (shared
-    with :func:`artifact_data_at`) holds already."""
+    the path, or of ``lock_folders``) gives the path a hash as a stage's output: how that
+    stage's entry, or that of a stage upstream of it in the commit's locks, is out of date
+    there, as ``dvc status`` would say (``dvc.stage``: ``changed_stage``, ``changed_deps``,
+    ``changed_outs``; checked against DVC 3.67):
+
+    * the command the commit's ``dvc.yaml`` gives the stage is not the entry's;
+    * ``dvc.yaml`` lists a dependency or an output the entry does not (DVC tells one it
+      dropped from dvc.yaml as nothing: the entry still holds);
+    * a dependency's listed hash is not the one the commit records for it — as an output of
+      another stage of its locks, in ``<dep>.dvc``, as a file git holds (its md5, either
+      rule), or, for a file inside a folder the commit records (``<folder>.dvc``, a stage's
+      output), in that folder's ``.dir`` listing when the local DVC cache holds it;
+    * a param the stage tracks (``params:``, of ``params.yaml`` or the file it names, from
+      its wdir) has another value in the entry than in the file committed there (a YAML,
+      JSON or TOML file), or only one of them has it.
+
+    Templates (``${…}``) are filled from the foreach / matrix item, the ``vars`` written in
+    dvc.yaml and the commit's ``params.yaml`` beside it; a part that cannot be filled is not
+    compared, nor is anything of a frozen stage. Pairs whose entries agree, or whose
+    dependencies the commit records nowhere, are in no answer. Five ``git cat-file`` reads
+    at most; none of what ``reads`` (shared with :func:`artifact_data_at`) holds already."""
     if reads is None:
         reads = Reads(ctx)
     extra = sorted(set(lock_folders))
@@ -2475,39 +2710,47 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     # a frozen stage is not reproduced (``dvc repro`` skips it, ``dvc status`` does not check
     # it): its lock entry is what the work tree holds, whatever its dependencies say now
     frozen: set[tuple[str, str, str]] = set()
-    defs: dict[tuple[str, str], dict[str, Any]] = {}  # (commit, folder) → dvc.yaml's stages
+    ysumms: dict[tuple[str, str], dict[str, Any]] = {}  # (commit, folder) → dvc.yaml summary
     for (commit, folder), b in zip(specs, yamls, strict=True):
         ysumm = summaries.get(f"yaml:{b}") if b is not None else None
         if ysumm and "error" not in ysumm:
             lock = _in(folder, "dvc.lock")
-            defs[(commit, folder)] = ysumm.get("stages", {})
+            ysumms[(commit, folder)] = ysumm
             frozen.update((commit, lock, n) for n, info in ysumm.get("stages", {}).items()
                           if info.get("frozen"))
-    # commit → path → (lock, stage, hash) of the stage outputs; (commit, lock, stage) → deps
-    produced: dict[str, dict[str, tuple[str, str, str]]] = {}
-    deps: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    # commit → path → (lock, stage, hash, hash kind) of the stage outputs; (commit, lock,
+    # stage) → its deps (path, hash, hash kind), and its entry with its base and folder
+    produced: dict[str, dict[str, tuple[str, str, str, str | None]]] = {}
+    deps: dict[tuple[str, str, str], list[tuple[str, str, str | None]]] = {}
+    entries: dict[tuple[str, str, str], tuple[dict[str, Any], str, str]] = {}
     for (commit, folder), b in zip(specs, blobs, strict=True):
         summ = summaries.get(f"lock:{b}") if b is not None else None
         if not summ or "error" in summ:
             continue
         lock = _in(folder, "dvc.lock")
         outs = produced.setdefault(commit, {})
+        defs = ysumms.get((commit, folder), {}).get("stages", {})
         for name, st in summ.get("stages", {}).items():
-            base, unresolved = stage_base(folder, defs.get((commit, folder), {}), name)
+            base, unresolved = stage_base(folder, defs, name)
             if unresolved:
                 continue  # a templated wdir not resolved: where its paths are is not known
             for h in st.get("outs", []):
                 if h.get("hash"):
-                    outs.setdefault(resolve(base, h["path"]), (lock, name, h["hash"]))
+                    outs.setdefault(resolve(base, h["path"]),
+                                    (lock, name, h["hash"], h.get("hash_kind")))
             if (commit, lock, name.split("@", 1)[0]) in frozen:
                 continue  # (a foreach / matrix entry ``name@key`` of a frozen stage too)
-            deps[(commit, lock, name)] = [(resolve(base, h["path"]), h["hash"])
+            deps[(commit, lock, name)] = [(resolve(base, h["path"]), h["hash"], h.get("hash_kind"))
                                           for h in st.get("deps", [])
                                           if h.get("hash") and not _is_external(h["path"])]
-    # the dependencies no stage outputs: in their .dvc file, else a file git holds
-    outside = sorted({(commit, dep) for (commit, _l, _s), ds in deps.items() for dep, _h in ds
+            entries[(commit, lock, name)] = (st, base, folder)
+    # the dependencies no stage outputs: in their .dvc file, else a file git holds, else a
+    # file inside a folder the commit records (its .dir listing, when the cache holds it).
+    # (commit, dep) → (hashes, where, hash kind of a listing, the stage outputting its folder)
+    records: dict[tuple[str, str], tuple[list[str], str, str | None,
+                                         tuple[str, str, str] | None]] = {}
+    outside = sorted({(commit, dep) for (commit, _l, _s), ds in deps.items() for dep, _h, _k in ds
                       if dep not in produced.get(commit, {}) and "\n" not in dep})
-    records: dict[tuple[str, str], tuple[list[str], str]] = {}
     dvc_files = reads.blobs([f"{c}:{d}.dvc" for c, d in outside])
     dvc_summ = reads.summaries([("dvc", b) for b in dvc_files if b is not None])
     in_git: list[tuple[str, str]] = []
@@ -2523,11 +2766,117 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         hashes = [h["hash"] for h in summ.get("outs", [])
                   if h.get("hash") and resolve(base, h["path"]) == dep]
         if hashes:
-            records[(commit, dep)] = (hashes, f"{dep}.dvc")
+            records[(commit, dep)] = (hashes, f"{dep}.dvc", None, None)
+    inside: list[tuple[str, str]] = []
     for (commit, dep), f in zip(in_git, reads.files([f"{c}:{d}" for c, d in in_git]), strict=True):
+        if f is None:
+            inside.append((commit, dep))
         # a Git LFS pointer is not the bytes the work tree (and DVC's hash) holds: no verdict
-        if f is not None and not f[1].startswith(b"version https://git-lfs.github.com/spec/"):
-            records[(commit, dep)] = (reads.md5s(f), "git")
+        elif not f[1].startswith(b"version https://git-lfs.github.com/spec/"):
+            records[(commit, dep)] = (reads.md5s(f), "git", None, None)
+    records.update(_in_tracked_folders(reads, inside, produced))
+
+    # what each entry's stage is in the commit's dvc.yaml, templates filled; the params
+    # files read (those its params name, and the params.yaml templates are filled from)
+    definitions: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+    wanted_files: set[tuple[str, str]] = set()
+    for (commit, _lock, name), (_st, base, folder) in entries.items():
+        ysumm = ysumms.get((commit, folder))
+        d = (ysumm or {}).get("stages", {}).get(name.split("@", 1)[0])
+        if d is None or not d.get("def"):
+            continue
+        if ("@" in name) != ("items" in d):
+            continue  # not an entry of this stage as dvc.yaml now writes it
+        if _has_template(d["def"]):
+            wanted_files.add((commit, _in(folder, "params.yaml")))
+        for pfile in _merged_params(d["def"].get("params") or []):
+            if "${" not in pfile:
+                wanted_files.add((commit, resolve(base, pfile)))
+    files = sorted(wanted_files)
+    docs: dict[tuple[str, str], Any] = {}
+    for (commit, path), blob in zip(files, reads.files([f"{c}:{p}" for c, p in files]),
+                                    strict=True):
+        docs[(commit, path)] = _ABSENT if blob is None else reads.params(path, blob)
+
+    def definition(key: tuple[str, str, str]) -> dict[str, Any] | None:
+        """The entry's stage in dvc.yaml at its commit, templates filled (a part that
+        cannot be is None)."""
+        if key in definitions:
+            return definitions[key]
+        commit, _lock, name = key
+        _st, _base, folder = entries[key]
+        ysumm = ysumms.get((commit, folder)) or {}
+        d = ysumm.get("stages", {}).get(name.split("@", 1)[0])
+        out: dict[str, Any] | None = None
+        if d is not None and d.get("def") and ("@" in name) == ("items" in d):
+            raw: dict[str, Any] = d["def"]
+            out = raw
+            if _has_template(raw):
+                context: dict[str, Any] = {}
+                doc = docs.get((commit, _in(folder, "params.yaml")))
+                if isinstance(doc, dict):
+                    context.update(doc)
+                for v in [*ysumm.get("vars", []), *d.get("vars", [])]:
+                    context.update(v)
+                if "@" in name:
+                    items, k = d.get("items"), name.split("@", 1)[1]
+                    if not isinstance(items, dict) or k not in items:
+                        out = None
+                    else:
+                        context.update(item=items[k], key=k)
+                if out is not None:
+                    out = {part: _resolved(v, context) for part, v in raw.items()}
+        definitions[key] = out
+        return out
+
+    def head(key: tuple[str, str, str]) -> StaleEntry | None:
+        """A changed command, a dependency dvc.yaml adds."""
+        d = definition(key)
+        if d is None:
+            return None
+        commit, lock, name = key
+        st, base, folder = entries[key]
+        yaml = _in(folder, "dvc.yaml")
+        cmd = st.get("cmd")
+        if d.get("cmd") is not None and cmd is not None and d["cmd"] != cmd:
+            return StaleEntry(lock, name, "", _shown_value(cmd, True),
+                              _shown_value(d["cmd"], True), yaml, "", "cmd")
+        listed = {resolve(base, h["path"]) for h in st.get("deps", [])}
+        for p in d.get("deps") or ():
+            if resolve(base, p) not in listed:
+                return StaleEntry(lock, name, resolve(base, p), "", "", yaml, "", "dep_added")
+        return None
+
+    def tail(key: tuple[str, str, str]) -> StaleEntry | None:
+        """A param changed, an output dvc.yaml adds."""
+        d = definition(key)
+        if d is None:
+            return None
+        commit, lock, name = key
+        st, base, folder = entries[key]
+        locked = {resolve(base, f): v for f, v in (st.get("params") or {}).items()
+                  if isinstance(v, dict)}
+        for f, keys in _merged_params(d.get("params") or []).items():
+            path = resolve(base, f)
+            doc = docs.get((commit, path))
+            if doc is None or doc is _ABSENT or "${" in f:
+                continue  # not read here, or not committed (a generated file): no verdict
+            info = locked.get(path, {})
+            names = keys or (list(dict.fromkeys([*doc, *info])) if isinstance(doc, dict) else [])
+            for k in names:
+                now = _param(doc, k) if keys else doc.get(k, _ABSENT)
+                was = info.get(k, _ABSENT)
+                if now is _ABSENT and was is _ABSENT:
+                    continue  # named, and in neither: DVC's repro fails on it, not this check
+                if now is _ABSENT or was is _ABSENT or now != was:
+                    return StaleEntry(lock, name, k, _shown_value(was), _shown_value(now), path,
+                                      "", "param")
+        listed = {resolve(base, h["path"]) for h in st.get("outs", [])}
+        for p in d.get("outs") or ():
+            if resolve(base, p) not in listed:
+                return StaleEntry(lock, name, resolve(base, p), "", "", _in(folder, "dvc.yaml"),
+                                  "", "out_added")
+        return None
 
     memo: dict[tuple[str, str, str], StaleEntry | None] = {}
 
@@ -2536,22 +2885,33 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         if key in memo:
             return memo[key]
         memo[key] = None  # a cycle (not a valid pipeline) says nothing
-        for dep, listed in deps.get(key, ()):
+        if key not in entries:
+            return None  # frozen, or a templated wdir not resolved
+        found = head(key)
+        for dep, listed, kind in () if found is not None else deps.get(key, ()):
             up = produced.get(commit, {}).get(dep)
             if up is not None:
                 if up[2] != listed:
-                    memo[key] = StaleEntry(lock, stage, dep, listed, up[2],
-                                           f"{up[0]} (stage {up[1]})", "")
+                    found = StaleEntry(lock, stage, dep, listed, up[2],
+                                       f"{up[0]} (stage {up[1]})", "")
                     break
                 upstream = stage_stale(commit, up[0], up[1])
                 if upstream is not None:
-                    memo[key] = upstream
+                    found = upstream
                     break
                 continue
             rec = records.get((commit, dep))
-            if rec is not None and listed not in rec[0]:
-                memo[key] = StaleEntry(lock, stage, dep, listed, rec[0][0], rec[1], "")
+            if rec is None or (rec[2] is not None and kind is not None and rec[2] != kind):
+                continue  # recorded nowhere, or a listing by another md5 rule: no verdict
+            if listed not in rec[0]:
+                found = StaleEntry(lock, stage, dep, listed, rec[0][0], rec[1], "")
                 break
+            if rec[3] is not None:  # inside a folder a stage outputs: is that one up to date?
+                upstream = stage_stale(commit, rec[3][1], rec[3][2])
+                if upstream is not None:
+                    found = upstream
+                    break
+        memo[key] = found if found is not None else tail(key)
         return memo[key]
 
     out: dict[tuple[str, str], StaleEntry] = {}
@@ -2562,6 +2922,51 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         entry = stage_stale(commit, hit[0], hit[1])
         if entry is not None:
             out[(path, commit)] = dataclasses.replace(entry, out_hash=hit[2])
+    return out
+
+
+def _in_tracked_folders(reads: Reads, pairs: list[tuple[str, str]],
+                        produced: dict[str, dict[str, tuple[str, str, str, str | None]]],
+                        ) -> dict[tuple[str, str], tuple[list[str], str, str | None,
+                                                         tuple[str, str, str] | None]]:
+    """For (commit, file) pairs git does not hold: the md5 the ``.dir`` listing of the
+    nearest folder above the file that the commit records (a stage's output in its locks,
+    else ``<folder>.dvc``) gives it, when the local DVC cache holds that listing — as
+    :func:`stale_at`'s records: (hashes, where, the listing's hash kind, the stage that
+    outputs the folder)."""
+    asked = sorted({(commit, folder) for commit, dep in pairs for folder in _folders_above(dep)
+                    if folder and folder not in produced.get(commit, {})})
+    shas = dict(zip(asked, reads.blobs([f"{c}:{f}.dvc" for c, f in asked]), strict=True))
+    summ = reads.summaries([("dvc", b) for b in shas.values() if b is not None])
+    out: dict[tuple[str, str], tuple[list[str], str, str | None, tuple[str, str, str] | None]] = {}
+    for commit, dep in pairs:
+        for folder in _folders_above(dep):
+            if not folder:
+                break
+            up = produced.get(commit, {}).get(folder)
+            if up is not None:
+                where = f"the listing of {folder} in {up[0]} (stage {up[1]})"
+                h, kind, stage = up[2], up[3], (commit, up[0], up[1])
+            else:
+                b = shas.get((commit, folder))
+                s = summ.get(f"dvc:{b}") if b is not None else None
+                if b is None:
+                    continue
+                if not s or "error" in s:
+                    break  # unreadable: says nothing
+                base = posixpath.dirname(folder)
+                base = resolve(base, s["wdir"]) if s.get("wdir") else base
+                hits = [e for e in s.get("outs", [])
+                        if e.get("hash") and resolve(base, e["path"]) == folder]
+                if not hits:
+                    break
+                where = f"the listing of {folder} in {folder}.dvc"
+                h, kind, stage = hits[0]["hash"], hits[0].get("hash_kind"), None
+            listing = reads.listing(h) if h.endswith(".dir") else None
+            md5 = (listing or {}).get(dep[len(folder) + 1:])
+            if md5 is not None:
+                out[(commit, dep)] = ([f"md5:{md5}"], where, kind, stage)
+            break
     return out
 
 

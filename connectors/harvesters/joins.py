@@ -35,10 +35,13 @@ transaction, and adds:
   the folder's version); nor is one at a commit whose ``dvc.lock`` gives the path its hash
   from an entry out of date there (:func:`connectors.harvesters.dvc.stale_at`: the stage, or
   one upstream of it, lists a dependency with another hash than the commit's ``.dvc`` file,
-  upstream stage or committed file has — ``dvc repro`` ran, and the lock it rewrote was
-  committed after the training): the run read what that repro wrote, not the hash the entry
-  gives (a warning naming the run, the path, the lock, the stage, the dependency and both
-  hashes; the same for an MLflow version's ARTIFACT edge by its commit). A file no parser can read says nothing: where it is the only DVC
+  upstream stage, committed file or tracked folder's listing has, has another command or a
+  dependency or output more in the commit's ``dvc.yaml``, or a tracked param with another
+  value than the commit's params file — what ``dvc status`` tells: ``dvc repro`` ran, and
+  the lock it rewrote was committed after the training): the run read what that repro
+  wrote, not the hash the entry gives (a warning naming the run, the path, the lock, the
+  stage and why — the dependency and both hashes, the two commands, the path added, the
+  param and both values; the same for an MLflow version's ARTIFACT edge by its commit). A file no parser can read says nothing: where it is the only DVC
   file that could record the path, the walk answers; beside one that lists the path with no
   hash, that one does. A DVC experiment's inputs are not joined: they are
   the entries of its own ``dvc.lock``, DVC's record of what its stages read. One with a hash
@@ -128,8 +131,10 @@ NAME = "joins"
 # that started after a version was registered did not produce it (it got PRODUCED), and an
 # MLflow version hashed from its local artifact store gets ARTIFACT from DVC's data of that hash;
 # 5: nor is an input or an MLflow version's artifact at a commit whose dvc.lock entry giving
-# the path its hash is out of date there (they were joined to the version that entry gives)
-RULES_VERSION = "5"
+# the path its hash is out of date there (they were joined to the version that entry gives);
+# 6: an entry is out of date also by its command, a dependency or output dvc.yaml adds, a
+# param's value, and a file's hash in its tracked folder's listing (they were joined)
+RULES_VERSION = "6"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -147,11 +152,24 @@ _STALE_FIX = ("commit the dvc.lock that dvc repro rewrote together with the chan
 def _stale_text(tracked: str, e: StaleEntry, sha: str) -> str:
     """How the ``dvc.lock`` entry giving ``tracked`` its hash at commit ``sha`` is out of date
     (the run read what ``dvc repro`` wrote, not that hash)."""
-    recorded = ("the file committed there has" if e.source == "git"
-                else f"{e.source} at that commit records")
+    if e.kind == "cmd":
+        why = (f"stage {e.stage} has a changed command: {e.source} at that commit runs "
+               f"'{e.found}', while the entry lists '{e.listed}'")
+    elif e.kind in ("dep_added", "out_added"):
+        what = "a dependency" if e.kind == "dep_added" else "an output"
+        why = (f"stage {e.stage} has {what} added: {e.source} at that commit lists {e.dep}, "
+               "which the entry does not")
+    elif e.kind == "param":
+        why = (f"stage {e.stage} has a changed param: {e.dep} {e.listed or '(none)'} → "
+               f"{e.found or '(none)'} (the entry lists {e.listed or 'no value'}, while "
+               f"{e.source} at that commit has {e.found or 'none'})")
+    else:
+        recorded = ("the file committed there has" if e.source == "git"
+                    else f"{e.source} at that commit records")
+        why = (f"stage {e.stage} lists its dependency {e.dep} as {e.listed}, while {recorded} "
+               f"{e.found}")
     return (f"{e.lock} at its commit {sha[:12]} gives {tracked} {e.out_hash}, from an entry "
-            f"out of date there: stage {e.stage} lists its dependency {e.dep} as {e.listed}, "
-            f"while {recorded} {e.found} (dvc repro ran, and its dvc.lock was not committed "
+            f"out of date there: {why} (dvc repro ran, and its dvc.lock was not committed "
             "with the change)")
 
 
