@@ -42,9 +42,9 @@ def _parse_options(pairs: list[str] | None, to: str = "datahub-lite") -> dict[st
                 hint = (f"-o is --option KEY=VALUE for push; the file is its DEST argument: "
                         f"lineage push --to {to} {shlex.quote(pair)}")
             elif not sep and pair.strip():
-                hint = f"e.g. --option {pair.strip()}=VALUE (--option batch_size=500)"
+                hint = f"e.g. --option {pair.strip()}=VALUE (--option batch_size=200)"
             else:
-                hint = "e.g. --option batch_size=500"
+                hint = "e.g. --option batch_size=200"
             raise ConfigError(f"--option {pair!r} is not KEY=VALUE", hint=hint)
         out[key.strip()] = value
     return out
@@ -170,7 +170,7 @@ def push(
                               "since the last push to this destination."),
     option: list[str] | None = typer.Option(
         None, "--option", "-o", metavar="KEY=VALUE", help="Target-specific KEY=VALUE (repeatable), e.g. "
-        "batch_size=500, retries=5, openapi=true.", show_default=False),
+        "batch_size=200, retries=5, openapi=true.", show_default=False),
     repo: Path | None = RepoOpt,
     as_json: bool = JsonOpt,
 ) -> None:

@@ -69,7 +69,7 @@ def test_openapi_flag_that_is_neither_true_nor_false_is_refused() -> None:
 
 @pytest.mark.parametrize("option", ["timeout=0", "timeout=-1", "timeout=nan", "timeout=inf",
                                     "retries=-1", "backoff=-5", "backoff=nan", "batch_size=0",
-                                    "batch_size=-3"])
+                                    "batch_size=-3", "batch_size=500"])
 def test_a_numeric_rest_option_out_of_range_is_refused_before_sending(repo: GitRepo,
                                                                      option: str) -> None:
     # requests refused these as if GMS were unreachable (exit 3, "check DATAHUB_GMS_URL"),

@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 4  # acryl-datahub's own default (DATAHUB_REST_EMITTER_DEFAULT_RETRY_MAX_TIMES)
 DEFAULT_BACKOFF = 2.0  # seconds × 2**(attempt-1), as the emitter's session does
 DEFAULT_TIMEOUT = 30.0
+# MCPs per REST request, acknowledged as one batch: the emitter splits a larger batch on its own
+REST_BATCH_MAX = 200
 DEFAULT_KAFKA_TIMEOUT = 10.0  # seconds for the broker and registry to answer the check
 TRANSIENT = (429, 500, 502, 503, 504)
 URL_HINT = "check the server URL (--server, else DATAHUB_GMS_URL, else datahub.server in " \
@@ -124,10 +126,12 @@ class RestSettings:
 
 
 def _opt(options: dict[str, Any], key: str, cast: type, default: Any, *,
-         least: float | None = None, above: float | None = None) -> Any:
+         least: float | None = None, above: float | None = None,
+         most: float | None = None) -> Any:
     """``options[key]`` as ``cast``, else ``default``; a value below ``least`` (or not above
-    ``above``), NaN or infinite is refused before anything is sent: requests would fail on it
-    as if the server were unreachable (exit 3), or a batch of 0 would send nothing."""
+    ``above``, or above ``most``), NaN or infinite is refused before anything is sent: requests
+    would fail on it as if the server were unreachable (exit 3), a batch of 0 would send
+    nothing, and one larger than the target takes would be cut without a word."""
     if options.get(key) in (None, ""):
         return default
     try:
@@ -140,6 +144,9 @@ def _opt(options: dict[str, Any], key: str, cast: type, default: Any, *,
         what = "a whole number" if cast is int else "a number"
         bound = f"of at least {least}" if least is not None else f"above {above}"
         raise ConfigError(f"option {key}={options[key]!r} must be {what} {bound}",
+                          hint=f"e.g. --option {key}={default}")
+    if most is not None and value > most:
+        raise ConfigError(f"option {key}={options[key]!r} must be at most {most:g}",
                           hint=f"e.g. --option {key}={default}")
     return value
 
@@ -197,7 +204,7 @@ def rest_settings(options: dict[str, Any] | None = None, config: Config | None =
         backoff=_opt(options, "backoff", float, DEFAULT_BACKOFF, least=0),
         timeout=_opt(options, "timeout", float, DEFAULT_TIMEOUT, above=0),
         openapi=option_flag(options, "openapi"),
-        batch_size=_opt(options, "batch_size", int, 100, least=1),
+        batch_size=_opt(options, "batch_size", int, 100, least=1, most=REST_BATCH_MAX),
         command=command,
     )
 
@@ -1221,8 +1228,7 @@ class DataHubRestSink(_TransportSink):
 
     def destination(self, ctx: PushContext) -> str:
         self.settings = rest_settings(ctx.options, ctx.config)
-        # one request per batch: the emitter splits batches over 200 MCPs on its own
-        self.batch_size = max(1, min(self.settings.batch_size, 200))  # type: ignore[misc]
+        self.batch_size = self.settings.batch_size  # type: ignore[misc]
         return self.settings.shown_url
 
     def _transport(self) -> RestTransport:
