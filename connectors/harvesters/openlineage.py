@@ -85,7 +85,6 @@ _NEVER = datetime.min.replace(tzinfo=UTC)  # the time of owners a store kept wit
 # two terminal events at the same instant: the failure is reported
 _TIE = {"COMPLETE": 0, "ABORT": 1, "FAIL": 2, "START": 0, "OTHER": 0, "RUNNING": 1}
 _SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")  # SHA-1, SHA-256 repositories
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                    r"[0-9a-fA-F]{12}$")
@@ -119,7 +118,7 @@ CACHE = f"{NAME}-runs"  # run id → its state events and fields, for the next h
 # with the line break git prints after the sha is that commit; 24: a parent facet naming the
 # run itself is ignored; 25: a file of another checkout is resolved when the run names this
 # repository by its sourceCodeLocation url alone)
-PARSER_VERSION = "25"
+PARSER_VERSION = "26"
 # files read in a folder (a file named in openlineage.paths is read whatever its name)
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", "")
 
@@ -983,7 +982,7 @@ def _scrub(value: Any) -> Any:
     values (:func:`lineage.ids.strip_credentials`): a CI checkout's remote in
     ``sourceCodeLocation``, a connection string in an error message."""
     if isinstance(value, str):
-        return _URL.sub(lambda m: ids.strip_credentials(m.group()), value)
+        return ids.strip_credentials_in_text(value)
     if isinstance(value, list):
         return [_scrub(v) for v in value]
     if isinstance(value, dict):

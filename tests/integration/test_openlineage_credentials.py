@@ -191,3 +191,31 @@ def test_a_run_stored_with_a_secret_query_parameter_loses_it_on_upgrade(repo: Gi
     assert TOKEN not in json.dumps(store.cache_get_many("openlineage-runs", [RID]))
     assert store.verify().ok
     store.close()
+
+
+@pytest.mark.parametrize("namespace,clean", [
+    ("sqlserver://db:1433;user=sa;password=" + SECRET, "sqlserver://db:1433;user=sa;password=REDACTED"),
+    ("mysql://etl:pa#" + SECRET + "@db:3306", "mysql://db:3306"),
+    ("postgres://etl:p/" + SECRET + "@db:5432", "postgres://db:5432"),
+])
+def test_database_connection_strings_lose_their_password(repo: GitRepo, namespace: str,
+                                                         clean: str) -> None:
+    """JDBC-style and SQL Server connection strings, and passwords holding characters that end
+    a URL's user part, as producers configured by hand write them; an Oracle thin URL in an
+    error message."""
+    event = {**_event("FAIL", "2026-01-03T10:05:00Z"),
+             "inputs": [{"namespace": namespace, "name": "crm.customers"}], "outputs": []}
+    event["run"] = {"runId": RUN, "facets": {"errorMessage": {
+        "_producer": PRODUCER, "_schemaURL": "x", "programmingLanguage": "JAVA",
+        "message": f"login failed: jdbc:oracle:thin:scott/{SECRET}@db:1521:orcl"}}}
+    path = repo.path / "openlineage" / "events.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps(event) + "\n")
+    api.harvest(repo.path, only=["openlineage"])
+    graph = api.open_store(repo.path).load_graph()
+    assert [e.source for e in graph.in_edges(RID, EdgeKind.INPUT)] == [
+        f"data:{clean}:crm.customers@unversioned"]
+    assert "jdbc:oracle:thin:@db:1521:orcl" in json.dumps(graph.attrs(RID))
+    pushed = CliRunner().invoke(app, ["push", "--repo", str(repo.path)])
+    assert pushed.exit_code == 0, pushed.output
+    _no_secret_in_the_store(repo)
