@@ -335,7 +335,8 @@ def audit(
                                    help="Only deployments to (and versions deployed in) ENV."),
     rules: list[str] | None = typer.Option(None, "--rule", "-r", show_default=False, metavar="RULE",
                                            help="Run only this rule (repeatable, or a comma-separated list; "
-                                                "an unknown or disabled one is exit 2)."),
+                                                "an unknown or disabled one is exit 2); harvest-complete runs "
+                                                "under every selection."),
     as_of: str | None = typer.Option(
         None, "--as-of", show_default=False, metavar="DATE",
         help="Audit as of this date or time (default: now). A date alone is the end of that "
