@@ -46,6 +46,8 @@ _ENV = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
 
 
 def _env(store: Path | None = None) -> dict[str, str]:
+    # (the children run in a temporary folder: `python -c` puts its working folder first on
+    # sys.path, and this checkout's lineage, not another's, is the one measured)
     env = {**os.environ, **_ENV,
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     if store is not None:
@@ -154,7 +156,7 @@ runpy.run_module("lineage", run_name="__main__")
 
 def baseline(repo: Path) -> tuple[float, int, int]:
     out = subprocess.run([sys.executable, "-c", _BASELINE, str(repo)], check=True,
-                         capture_output=True, text=True, env=_env()).stdout.split()
+                         capture_output=True, text=True, env=_env(), cwd=repo).stdout.split()
     return float(out[0]), int(out[1]), int(out[2])
 
 
@@ -164,7 +166,7 @@ def harvest(repo: Path, store: Path, tmp: Path) -> tuple[float, int, str]:
     hwm.unlink(missing_ok=True)
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", _HARVEST, "harvest", "--repo", str(repo),
-                          "--json"], capture_output=True, text=True,
+                          "--json"], capture_output=True, text=True, cwd=tmp,
                          env={**_env(store), "BENCH_HWM": str(hwm)})
     dt = time.perf_counter() - t
     if out.returncode != 0:
@@ -175,7 +177,7 @@ def harvest(repo: Path, store: Path, tmp: Path) -> tuple[float, int, str]:
 def fresh_store(repo: Path, tmp: Path) -> Path:
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
     subprocess.run([sys.executable, "-m", "lineage", "init", "--repo", str(repo)],
-                   env=_env(store), check=True, capture_output=True)
+                   env=_env(store), check=True, capture_output=True, cwd=tmp)
     return store
 
 
@@ -194,7 +196,7 @@ def profile(repo: Path, tmp: Path, lines: int) -> None:
             f"s.sort_stats('tottime').print_stats({lines})\n")
     del cProfile, pstats  # (run in a child: its memory and imports are its own)
     out = subprocess.run([sys.executable, "-c", code, str(repo)], env=_env(store),
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd=tmp)
     print(out.stdout[-20000:] if out.returncode == 0 else out.stderr)
     shutil.rmtree(store, ignore_errors=True)
 
