@@ -77,7 +77,14 @@ from lineage.ids import (
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
 from lineage.serialize import dumps, utc_iso
-from lineage.yamlpos import KeyGivenTwice, given_twice, json_loads_unique, key_given_twice
+from lineage.yamlpos import (
+    KeyGivenTwice,
+    given_twice,
+    json_loads_unique,
+    key_given_twice,
+    may_hold_anchor,
+    top_level_items,
+)
 
 if TYPE_CHECKING:
     import yaml
@@ -653,22 +660,24 @@ def _prune(v: Any) -> Any:
     return v
 
 
-def native_id(record: _Record) -> str:
-    """The record's own id, or the first 16 hex of the sha256 of its canonical content."""
+def native_id(record: _Record, data: dict[str, Any] | None = None) -> str:
+    """The record's own id, or the first 16 hex of the sha256 of its canonical content
+    (``data``, when the caller has it: :func:`canonical` of ``record``)."""
     if record.id:
         return record.id
-    body = {k: v for k, v in canonical(record).items() if k != "id"}
+    body = {k: v for k, v in (canonical(record) if data is None else data).items() if k != "id"}
     return record_id("x", None, dumps(body)).split(":", 1)[1]
 
 
-def node_id_of(record: _Record) -> str:
-    """The graph node id a record becomes."""
+def node_id_of(record: _Record, data: dict[str, Any] | None = None) -> str:
+    """The graph node id a record becomes (``data``: its :func:`canonical` content, when the
+    caller has it)."""
     if isinstance(record, RunRecord):
-        return run_id(RUN_SOURCE, native_id(record))
+        return run_id(RUN_SOURCE, native_id(record, data))
     if isinstance(record, DeploymentRecord) and not record.id:
         return deployment_id(split_model_ref(record.model)[0], record.environment,
                              record.deployed_at)
-    return record_id(record.kind, native_id(record))
+    return record_id(record.kind, native_id(record, data))
 
 
 def stored_node_id(store: Store, record: _Record, nid: str) -> str:
@@ -915,6 +924,9 @@ class LoadedRecord:
     file: str
     line: int
     field_lines: dict[str, int] = field(default_factory=dict)
+    # the text of the list item of its file it was read from, when the file was read item by
+    # item (:func:`parse_text`): what a version of the file holding it need not parse again
+    item: str | None = field(default=None, repr=False, compare=False)
 
     def line_of(self, name: str) -> int:
         return line_in(self.field_lines, name, self.line)
@@ -1150,8 +1162,55 @@ def _loader_class() -> type[yaml.CSafeLoader] | type[yaml.SafeLoader]:
     return loader
 
 
+# a record file that is one YAML list is parsed this many items at a time: PyYAML's node tree
+# of a whole file (every key and value with its marks) takes ~70 times the file's size, and
+# gigabytes for a file of a few hundred thousand records
+_SLICE = 500
+
+
 def parse_text(text: str, file: str) -> list[LoadedRecord]:
-    """Parse and validate a record file's text (YAML or JSON). All or nothing."""
+    """Parse and validate a record file's text (YAML or JSON). All or nothing.
+
+    A YAML list (without an anchor) is parsed a slice of items at a time, each record named
+    by its line in the file and holding the text of its item (``item``); any problem in a
+    slice — an invalid record, an item that does not parse apart — has the whole file parsed
+    instead, which raises the error it raises (with its lines) or reads it whole."""
+    items = None if file.endswith(".json") else top_level_items(text)
+    if items is not None and not may_hold_anchor(text):
+        out: list[LoadedRecord] = []
+        offset = text.count("\n", 0, len(text) - sum(map(len, items)))  # the head's lines
+        for i in range(0, len(items), _SLICE):
+            part = items[i:i + _SLICE]
+            got = _slice_records(part, file, offset)
+            if got is None:
+                break
+            out += got
+            offset += sum(item.count("\n") for item in part)
+        else:
+            return out
+    return _parse_whole(text, file)
+
+
+def _slice_records(items: list[str], file: str, offset: int) -> list[LoadedRecord] | None:
+    """The record of each of ``items`` (consecutive list items of a file, the first on line
+    ``offset`` + 1), parsed together; None when they are not one valid record each."""
+    try:
+        got = _parse_whole("".join(items), file, offset)
+    except InputError:
+        return None
+    if len(got) != len(items):
+        return None
+    start = offset + 1
+    for rec, item in zip(got, items, strict=True):
+        end = start + item.count("\n")
+        if rec.line != start and not start < rec.line < end:  # from another item's text
+            return None
+        start = end
+    return [replace(rec, item=item) for rec, item in zip(got, items, strict=True)]
+
+
+def _parse_whole(text: str, file: str, offset: int = 0) -> list[LoadedRecord]:
+    """Parse and validate a record file's text, or ``offset`` lines further down in it."""
     import yaml
 
     loader_cls = _loader_class()
@@ -1197,7 +1256,11 @@ def parse_text(text: str, file: str) -> list[LoadedRecord]:
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
-            out.append(LoadedRecord(rec, file, line, _field_lines(sub)))
+            lines = _field_lines(sub)
+            if offset:  # a slice of the file: its lines are the file's, further down
+                line += offset
+                lines = {k: v + offset for k, v in lines.items()}
+            out.append(LoadedRecord(rec, file, line, lines))
     if problems:
         raise InputError.of(problems)
     return out
@@ -1820,6 +1883,7 @@ class KnownNames:
         self._ids: dict[str, set[str]] = {}
         self._stored_environments: set[str] | None = None
         self._empty: bool | None = None
+        self._siblings: dict[str, list[str]] | None = None
         self.add(facts)
 
     def add(self, facts: Iterable[Node | Edge]) -> None:
@@ -1832,6 +1896,7 @@ class KnownNames:
             if kind in (NodeKind.DEPLOYMENT, NodeKind.APPROVAL) and isinstance(env, str):
                 self._environments.add(env)
         self._ids.clear()
+        self._siblings = None
 
     def ids(self, kind: str) -> set[str]:
         """The ids of the nodes of ``kind`` (``model:churn@v1``, ``alert:a-1``)."""
@@ -1849,6 +1914,17 @@ class KnownNames:
             self._ids[" versions"], self._ids[" groups"] = (
                 versions, groups | {split_model_ref(v)[0] for v in versions})
         return self._ids[" versions"], self._ids[" groups"]
+
+    def siblings(self, group: str) -> list[str]:
+        """The versions described of the model group ``group`` (``v1``), sorted: grouped once
+        for all the records checked, not looked for among every version for each."""
+        if self._siblings is None:
+            by: dict[str, list[str]] = {}
+            for v in self.versions()[0]:
+                name, version = split_model_ref(v)
+                by.setdefault(name, []).append(version)
+            self._siblings = {name: sorted(found) for name, found in by.items()}
+        return self._siblings.get(group, [])
 
     def environments(self) -> set[str]:
         """The environments deployments and approvals name."""
@@ -1974,8 +2050,7 @@ def unknown_names(known: Store | KnownNames, record: _Record) -> list[UnknownNam
                 out.append(UnknownName(f, "model group", name, sorted(groups), near is not None,
                                        f"{close}{at}" if close else None))
             elif version is not None:
-                siblings = sorted(split_model_ref(v)[1] for v in versions
-                                  if split_model_ref(v)[0] == name)
+                siblings = names.siblings(name)
                 near = typo_of(version, siblings)
                 close = near or closest(version, siblings)
                 out.append(UnknownName(f, "model version", f"{name}@{version}", siblings,

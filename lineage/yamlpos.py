@@ -10,6 +10,7 @@ bob without a word. :func:`key_given_twice` finds it in a composed YAML document
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -185,3 +186,41 @@ def json_loads_unique(text: str) -> Any:
     decoder.parse_array = parse_array
     decoder.scan_once = py_make_scanner(decoder)
     return decoder.decode(text)
+
+
+# the line break before a top-level item of a YAML list (``- kind: …``), and a document
+# marker (``---``) on a line of its own (looked for as text first: a file is read per version)
+_ITEM = re.compile(r"\n-(?=[ \t\r\n]|\Z)")
+_DOC_MARK = re.compile(r"(?:\A|\n)(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
+# ``&name`` where an anchor may stand (after a blank, a flow indicator or ``:``); a ``&`` in
+# a URL's query (``?a=1&b=2``) is not one
+_ANCHOR = re.compile(r"(?:\A|[\s\[{,:])&[^\s\]},]")
+
+
+def top_level_items(text: str) -> list[str] | None:
+    """The text of each item of a YAML file that is one list (``- kind: …`` at the start of a
+    line, comments before the first), in order, so that the items can be parsed apart (a
+    record file of a few hundred thousand records, a slice at a time; a record once however
+    many versions of its file hold it); None for any other file (one mapping, several
+    documents, fewer than two items). Each item's text runs to the next item (comments and
+    blank lines after it included), so the items joined are the file without its head.
+
+    An item may not parse on its own (an alias to an anchor in another item, a quoted text
+    holding a line that starts with ``- ``): callers fall back to the whole file then."""
+    starts = [m.start() + 1 for m in _ITEM.finditer(text)]
+    if text.startswith("-") and _ITEM.match("\n" + text[:2]):
+        starts.insert(0, 0)
+    if len(starts) < 2 or (("---" in text or "..." in text) and _DOC_MARK.search(text)):
+        return None
+    head = text[:starts[0]]
+    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in head.splitlines()):
+        return None  # not a list at the top level (`inputs:` followed by `- path: …`)
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def may_hold_anchor(text: str) -> bool:
+    """Whether YAML ``text`` may define an anchor (``&name``) — some texts that do not are
+    said to (``a &b`` in a plain text), never the other way round. Without one, no part of a
+    file refers to another (an alias needs an anchor), so its list items parse apart exactly
+    as together."""
+    return "&" in text and _ANCHOR.search(text) is not None

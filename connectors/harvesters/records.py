@@ -85,9 +85,9 @@ import hashlib
 import json
 import os
 import posixpath
-import re
 import subprocess
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -140,8 +140,10 @@ from lineage.records import (
     validate_data,
     with_aliases,
 )
+from lineage.runtime import gc_paused
 from lineage.serialize import utc_iso
 from lineage.store import NodeWithdrawal, Withdrawal
+from lineage.yamlpos import may_hold_anchor, top_level_items
 
 # v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
 # once, so that no id or cached record keeps a secret)
@@ -224,8 +226,11 @@ class RecordsHarvester:
             except InputError as exc:
                 errors.append(exc)
                 continue
-            new = [_Entry(rel, r.line, r.field_lines, r.node_id, canonical(r.record), r.record,
-                          True) for r in recs]
+            new = []
+            for r in recs:
+                data = canonical(r.record)
+                new.append(_Entry(rel, r.line, r.field_lines, node_id_of(r.record, data), data,
+                                  r.record, True, r.item))
             entries.extend(new)
             fresh.append((keys[p], [[e.data, e.line, e.field_lines, e.node_id] for e in new]))
         ctx.progress("records", len(files), len(files))
@@ -259,6 +264,28 @@ class RecordsHarvester:
 
     def harvest(self, ctx: HarvestContext
                 ) -> Iterator[Node | Edge | Withdrawal | NodeWithdrawal]:
+        # records read, checked and turned into facts: a few small objects each, none of
+        # them garbage, which the cyclic collector would scan again and again (a file of
+        # 100,000 records: ~40% of the time)
+        with gc_paused():
+            prepared, committed, names = self._prepare(ctx)
+        # every check passed: only now yield (nothing from a bad file is half-applied)
+        for facts in prepared:
+            for f in facts:
+                if isinstance(f, Node) and f.id in committed:
+                    at, sha = committed[f.id]
+                    f = Node(kind=f.kind, id=f.id,
+                             attrs={**f.attrs, "committed_at": at, "committed_in": sha})
+                yield f
+        # and the runs the store holds with data under a name this repository had before
+        yield from _moved_runs(ctx, names, prepared)
+
+    def _prepare(self, ctx: HarvestContext
+                 ) -> tuple[list[list[Node | Edge]], dict[str, tuple[str, str]],
+                            _RepositoryNames]:
+        """Every record read and checked, as facts (by record), with the commit that first
+        held each record new to the store (node id → committer date, sha), and this
+        repository's names; raises on the first error, before anything is yielded."""
         entries = self.load(ctx)
         aliases = ctx.config.model_aliases
         # a deployment recorded with `id:` in this harvest is the one its retirement names
@@ -272,9 +299,13 @@ class RecordsHarvester:
         history = _RecordHistory(ctx.repo_path, aliases, _rel(self.folder(ctx), ctx.repo_path),
                                  {e.file for e in entries
                                   if e.new and not ctx.store.has_node(e.node_id)})
+        # the list items of the files just parsed: a version of a file holding one (HEAD's,
+        # and every earlier one of a file appended to) is not parsed again for its history
+        history.parsed((e.item, e.node_id, e.data, e.record) for e in entries
+                       if e.item is not None)
         pins = _DocumentPins(ctx, history)
         committed: dict[str, tuple[str, str]] = {}  # node id → (committer date, sha): earliest
-        prepared = []
+        prepared: list[list[Node | Edge]] = []
         # this harvest's approvals: a correction of one of them is checked as of a stored one
         approvers = {e.node_id: str(e.data.get("approver") or "") for e in entries
                      if e.data.get("kind") == "approval"}
@@ -318,7 +349,8 @@ class RecordsHarvester:
                     self._committed(history, rec, nid, committed)
                 # ... from its file's history, which recorded it as the store would have (a
                 # fresh clone): the file edited since may not change it either
-                edited = history.edit_error(rec.file, rec.node_id, read, rec.line_of)
+                edited = history.edit_error(rec.file, rec.node_id, read, rec.line_of,
+                                            content=rec.data)
             # records are immutable: an edited file, or one reusing a recorded id, may
             # complete a stored record but not change it (the rule of `lineage record`)
             # (a run's file written when it started is its earlier state, not a change)
@@ -353,16 +385,7 @@ class RecordsHarvester:
             if nid not in held and not ctx.store.has_node(nid):
                 ctx.report.warn(self.name, history.dropped_warning(rel, nid, recorded),
                                 file=rel, commit=recorded.dropped)
-        # every check passed: only now yield (nothing from a bad file is half-applied)
-        for facts in prepared:
-            for f in facts:
-                if isinstance(f, Node) and f.id in committed:
-                    at, sha = committed[f.id]
-                    f = Node(kind=f.kind, id=f.id,
-                             attrs={**f.attrs, "committed_at": at, "committed_in": sha})
-                yield f
-        # and the runs the store holds with data under a name this repository had before
-        yield from _moved_runs(ctx, names, prepared)
+        return prepared, committed, names
 
     def _former_roots(self, ctx: HarvestContext, names: _RepositoryNames,
                       entries: list[_Entry]) -> frozenset[str]:
@@ -663,6 +686,7 @@ class _Entry:
     data: dict[str, Any]
     record: Any
     new: bool
+    item: str | None = None  # the text of the list item it was read from (parsed just now)
 
     def line_of(self, name: str) -> int:
         return line_in(self.field_lines, name, self.line)
@@ -676,7 +700,7 @@ class _RecordHistory:
     it (:class:`_Recorded`): what a record new to the store is judged by
     (:meth:`edit_error`). Each record file's history is read once a harvest, for all its
     records together; each version's records are parsed once however many versions hold
-    them (:func:`_top_level_items`)."""
+    them (:func:`lineage.yamlpos.top_level_items`)."""
 
     def __init__(self, root: Path, aliases: Mapping[str, str], folder: str | None = None,
                  wanted: Iterable[str] = ()) -> None:
@@ -691,6 +715,16 @@ class _RecordHistory:
         # (commit, file) of each file deletion → "", or the name not read it was renamed to
         self._deleted: dict[tuple[str, str], str] = {}
         self._order: dict[str, int] = {}  # commit → its place in the folder's log (0: newest)
+        self._holders: dict[str, list[str]] = {}  # id → the files read whose history holds it
+
+    def parsed(self, items: Iterable[tuple[str, str, dict[str, Any], Any]]) -> None:
+        """What the list items (``item``: the text of one) of the files just read hold, as
+        (item, node id, canonical content, record): each an item no version is parsed again
+        for (:meth:`_records_of`). Only items read without an anchor in their file: such an
+        item parses apart as in its file (:func:`lineage.records.parse_text`)."""
+        for item, nid, data, record in items:
+            if item not in self._parsed:
+                self._parsed[item] = [(nid, data if not self.aliases else self.content(record))]
 
     def adding_commit(self, rel: str, nid: str) -> tuple[str, str] | None:
         """(sha, committer date as git prints it: ISO 8601 with its offset) of the first
@@ -704,7 +738,8 @@ class _RecordHistory:
         recorded it: in ``rel``, or in a file it was in before, since deleted or left (moved
         to ``rel`` in a way git does not follow as a rename); (rel, None) when none did."""
         self._recorded(rel)
-        return min(((r, got[nid]) for r, got in self._files.items() if nid in got),
+        # the files holding it, in the order they were read (the first of equals wins)
+        return min(((r, self._files[r][nid]) for r in self._holders.get(nid, ())),
                    key=lambda hit: (*self._age(hit[1]), hit[0] != rel), default=(rel, None))
 
     def _age(self, rec: _Recorded) -> tuple[int, float]:
@@ -719,17 +754,21 @@ class _RecordHistory:
         groups under their canonical names (``model_aliases``), as the store compares them."""
         return canonical(with_aliases(record, self.aliases))
 
-    def edit_error(self, rel: str, nid: str, record: Any,
-                   line_of: Callable[[str], int]) -> InputError | None:
+    def edit_error(self, rel: str, nid: str, record: Any, line_of: Callable[[str], int], *,
+                   content: dict[str, Any] | None = None) -> InputError | None:
         """The error to raise when ``record`` (its id ``nid``, as the record file ``rel`` holds
         it now) says otherwise than the history of ``rel`` recorded of it — a record edited in
         place, in a commit or in the work tree —, judged by the store's rules
-        (:func:`_clash_of`); None when it may be harvested (new, the same, completed)."""
+        (:func:`_clash_of`); None when it may be harvested (new, the same, completed).
+        ``content``: :func:`lineage.records.canonical` of ``record``, when the caller has it."""
         own = self._recorded(rel).get(nid)
         home, found = self._first(rel, nid)
         if found is None:
             return None
-        clash = _clash_of(found.said, self.content(record))
+        now = content if content is not None and not self.aliases else self.content(record)
+        if found.said == now:
+            return None  # as recorded: the same record
+        clash = _clash_of(found.said, now)
         if not clash:
             return None
         fields = list(clash)
@@ -807,16 +846,17 @@ class _RecordHistory:
         """The history of the record files ``rels``: their versions' blobs read in a few
         ``git cat-file`` batches, each file judged on its own (:meth:`_judged`)."""
         versions = {rel: self._versions(rel) for rel in rels}
-        group: list[str] = []
-        for i, rel in enumerate(rels):
-            group.append(rel)
-            if i + 1 < len(rels) and sum(len(versions[r]) for r in group) < _BATCH:
-                continue
-            blobs = iter(_cat(self.root, [f"{sha}:{path}" for r in group
-                                          for sha, _, path in versions[r]]))
-            for r in group:
-                self._files[r] = self._judged(r, versions[r], [next(blobs) for _ in versions[r]])
-            group = []
+        # the blobs streamed in one `git cat-file --batch`: a version in memory at a time
+        blobs = _cat_stream(self.root, [f"{sha}:{path}" for r in rels
+                                        for sha, _, path in versions[r]])
+        try:
+            for r in rels:
+                found = self._judged(r, versions[r], blobs)
+                self._files[r] = found
+                for nid in found:
+                    self._holders.setdefault(nid, []).append(r)
+        finally:
+            blobs.close()
 
     def _versions(self, rel: str) -> list[tuple[str, str, str]]:
         """(sha, committer date, path then) of each commit of HEAD's history that changed the
@@ -830,7 +870,7 @@ class _RecordHistory:
         return _file_chains(log or "").get(rel, [])[::-1]
 
     def _judged(self, rel: str, versions: list[tuple[str, str, str]],
-                blobs: list[bytes | None]) -> dict[str, _Recorded]:
+                blobs: Iterator[bytes | None]) -> dict[str, _Recorded]:
         """Every record of every version of ``rel`` (``versions`` oldest first, their
         ``blobs``): each version's record compared with what the versions before it
         recorded, as a store harvesting each would (an invalid version records nothing, as
@@ -839,7 +879,8 @@ class _RecordHistory:
         dates = {sha: when for sha, when, _ in versions}
         held: set[str] = set()  # the ids the latest valid version holds
         last: dict[str, int] = {}  # id → the latest version holding it
-        for i, ((sha, when, path), data) in enumerate(zip(versions, blobs, strict=True)):
+        # (versions first: zip takes no blob past the file's last version)
+        for i, ((sha, when, path), data) in enumerate(zip(versions, blobs, strict=False)):
             if (sha, rel) in self._deleted:  # the file deleted: it holds nothing
                 held = set()
                 continue
@@ -890,8 +931,11 @@ class _RecordHistory:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        items = None if rel.endswith(".json") else _top_level_items(text)
+        items = None if rel.endswith(".json") else top_level_items(text)
         if items is not None:
+            todo = [item for item in dict.fromkeys(items) if item not in self._parsed]
+            if todo and not may_hold_anchor(text):
+                self._parse_together(todo, rel)
             out: list[tuple[str, dict[str, Any]]] = []
             for item in items:
                 got = self._parse(item, rel, item)
@@ -901,6 +945,25 @@ class _RecordHistory:
             else:
                 return out
         return self._parse(text, rel, (blob_sha(data), rel.endswith(".json")))
+
+    def _parse_together(self, items: list[str], rel: str) -> None:
+        """The records of ``items`` (list items of a version without an anchor, none parsed
+        yet), parsed together a slice at a time (:func:`lineage.records.parse_text`):
+        a record file of thousands of records is not parsed one item at a time. The items of
+        a slice that does not read as one valid record each are left to :meth:`_parse`, one
+        by one."""
+        for i in range(0, len(items), _SLICE):
+            part = items[i:i + _SLICE]
+            if len(part) < 2:  # one item is not a list the parser splits
+                continue
+            try:
+                recs = parse_text("".join(part), rel)
+            except InputError:
+                continue
+            if [r.item for r in recs] != part:  # not read item by item
+                continue
+            for item, r in zip(part, recs, strict=True):
+                self._parsed[item] = [(r.node_id, self.content(r.record))]
 
     def _parse(self, text: str, rel: str, key: Any) -> list[tuple[str, dict[str, Any]]] | None:
         if key not in self._parsed:
@@ -913,9 +976,8 @@ class _RecordHistory:
         return self._parsed[key]
 
 
-# the versions of record files read in one `git cat-file --batch` (their blobs are held
-# together in memory)
-_BATCH = 2000
+# the items of a version of a record file parsed together (not one by one)
+_SLICE = 500
 
 
 def _file_chains(log: str, deleted: dict[tuple[str, str], str] | None = None,
@@ -1022,29 +1084,6 @@ def _a_record_file(rel: str) -> bool:
 def _shown(v: Any) -> str:
     text = repr(v)
     return text if len(text) <= 60 else text[:57] + "...'"
-
-
-# the line break before a top-level item of a YAML list (``- kind: …``), and a document
-# marker (``---``) on a line of its own (looked for as text first: a file is read per version)
-_ITEM = re.compile(r"\n-(?=[ \t\r\n]|\Z)")
-_DOC_MARK = re.compile(r"(?:\A|\n)(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
-
-
-def _top_level_items(text: str) -> list[str] | None:
-    """The text of each item of a record file that is one YAML list of records, so that a
-    record is parsed once however many versions of its file hold it (a file of a few hundred
-    approvals, each appended by its own commit); None for any other file. An item that does
-    not parse on its own (an alias to an anchor in another item) sends the caller back to
-    the whole file."""
-    starts = [m.start() + 1 for m in _ITEM.finditer(text)]
-    if text.startswith("-") and _ITEM.match("\n" + text[:2]):
-        starts.insert(0, 0)
-    if len(starts) < 2 or (("---" in text or "..." in text) and _DOC_MARK.search(text)):
-        return None
-    head = text[:starts[0]]
-    if any(ln.strip() and not ln.lstrip().startswith("#") for ln in head.splitlines()):
-        return None  # not a list at the top level (`inputs:` followed by `- path: …`)
-    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 def edited_in_place(root: Path, records: Iterable[LoadedRecord], aliases: Mapping[str, str],
@@ -1220,3 +1259,47 @@ def _cat(root: Path, specs: list[str]) -> list[bytes | None]:
         else:  # "<spec> missing", "ambiguous"
             out.append(None)
     return out
+
+
+def _cat_stream(root: Path, specs: list[str]) -> Generator[bytes | None, None, None]:
+    """The blobs ``rev:path`` names (None: missing, or a folder), in order, read from one
+    ``git cat-file --batch`` as the caller takes them: one blob in memory at a time, however
+    many versions of large record files the history holds (closing the generator ends git).
+    """
+    if not specs:
+        return
+    try:
+        proc = subprocess.Popen(["git", "-C", str(root), "cat-file", "--batch"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+    except OSError:
+        yield from [None] * len(specs)
+        return
+    assert proc.stdin is not None and proc.stdout is not None
+    pipe_in, out = proc.stdin, proc.stdout
+
+    def feed() -> None:  # apart from the reading: git answers while it is asked
+        try:
+            pipe_in.write("".join(f"{s}\n" for s in specs).encode())
+            pipe_in.close()
+        except OSError:
+            pass  # git ended (closed early, or failed): the reader sees it
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        for _ in specs:
+            header = out.readline().split()
+            if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag") \
+                    and header[2].isdigit():
+                body = out.read(int(header[2]))
+                out.read(1)  # the newline after each object
+                yield body if header[1] == b"blob" else None
+            else:  # "<spec> missing", "ambiguous", or git gone
+                yield None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out.close()
+        proc.wait()
+        feeder.join()
