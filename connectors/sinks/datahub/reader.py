@@ -22,6 +22,9 @@ mlModelDeployment, dataJob "Model Deploy…"  deployment (DEPLOYED_AS from the v
 structured properties (risk tier …)         risk_assessment → ASSESSES the group
 structured properties (approvals)           approval → APPROVES the version
 incident (on mlModel)                       alert → ALERTS the version
+dataProcessInstance "Monitoring Check"      (ours: the passed check's alert record is read
+                                            from the version, the run is no training run)
+deprecation (another tool's mlModel)        ``deprecated``
 institutionalMemory                         document → DOCUMENTS
 ==========================================  =============================================
 
@@ -46,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connectors.sinks.datahub.render import is_short_name
+from connectors.sinks.datahub.render import CHECK_SUBTYPE, incident_urn, is_short_name
 from lineage import ids
 from lineage.errors import ConfigError, LineageError
 from lineage.graph import LineageGraph
@@ -257,6 +260,10 @@ class _Reader:
                     self.record_time(rid, rec)
                     if rec.get("incident"):
                         self.alert_of_incident[str(rec["incident"])] = rid
+                    if kind == "alert":
+                        # the incident an earlier lineage made of a check that passed, which
+                        # DataHub keeps (an incident cannot be soft-deleted): the record's
+                        self.alert_of_incident.setdefault(incident_urn(rid), rid)
 
     def record_time(self, rid: str | None, facts: dict[str, Any]) -> None:
         """When the store wrote record ``rid`` (``recorded_at``, ``last_recorded_at``)."""
@@ -327,7 +334,9 @@ class _Reader:
             if self.is_deployment_job(urn):
                 self.deployment(urn, proxy=True)
         for urn in self.urns("dataProcessInstance"):
-            self.run(urn)
+            # a monitoring check that passed is no training run: the version holds its record
+            if CHECK_SUBTYPE.lower() not in self.subtypes(urn):
+                self.run(urn)
         for up, rid, facts in self._pending_upstream:
             if up in self.node_of:
                 src = self.node_of[up]
@@ -526,7 +535,9 @@ class _Reader:
             "run_id": cp.get("run_id"),
             "artifact_hash": cp.get("artifact_hash"), "artifact_uri": cp.get("artifact_uri"),
             "stage": cp.get("stage"), "status": cp.get("status"),
-            "deprecated": cp.get("deprecated") == "true",
+            # (ours say it as a custom property; another tool's in DataHub's deprecation)
+            "deprecated": cp.get("deprecated") == "true" if cp.get("lineage_id")
+            else bool(getattr(self.a(urn, "deprecation"), "deprecated", False)),
             "properties": self.free_properties(urn),
             "metrics": {m.name: float(m.value) for m in
                         (getattr(props, "trainingMetrics", None) or [])

@@ -19,7 +19,10 @@ data                ``dataset`` (one per repository path; versions live on the e
                     file records it, DataHub's stand-in for ``first_commit``/DEFINES)
 stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
 deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
-alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version
+alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version: a drift
+                    alert that fired; a monitoring check that passed (resolved, its value
+                    below its threshold: :func:`passed_check`) is a ``dataProcessInstance``
+                    (subtype "Monitoring Check") reading the version, result SUCCESS
 commit, records     attributes, edge properties, structured properties and links; each
                     record also whole as a custom property ``<kind>.<id>`` (JSON)
 ==================  =====================================================================
@@ -72,8 +75,9 @@ if TYPE_CHECKING:
     from lineage.graph import LineageGraph
 
 __all__ = [
-    "APPROVER_OWNERSHIP_TYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX", "STRUCTURED_PROPERTIES",
-    "EntityPlan", "build", "cleared", "plan", "property_urn", "render", "tier_term_urn",
+    "APPROVER_OWNERSHIP_TYPE", "CHECK_SUBTYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX",
+    "STRUCTURED_PROPERTIES", "EntityPlan", "build", "check_urn", "cleared", "incident_urn",
+    "passed_check", "plan", "property_urn", "render", "tier_term_urn",
 ]
 
 PROPERTY_PREFIX = "io.lineage."
@@ -100,6 +104,12 @@ DEPLOYMENT_SUBTYPE = "Model Deployment"
 DEPLOYMENT_FLOW_SUBTYPE = "Model Deployment Pipeline"
 OPENLINEAGE_JOB_SUBTYPE = "OpenLineage Job"
 INCIDENT_TYPE = "MODEL_DRIFT"
+# a monitoring check that passed: a run of the check, not an incident (DataHub 1.7's
+# assertions may only target datasets: ``CustomAssertionInfo.entity`` and
+# ``AssertionRunEvent.asserteeUrn`` are validated as dataset urns)
+CHECK_SUBTYPE = "Monitoring Check"
+# the priority of an incident (DataHub: 0 critical … 3 low): an active drift alert is high
+INCIDENT_PRIORITY = {"ACTIVE": 1, "RESOLVED": 3}
 # governance records kept whole as custom properties of the entities they are about
 RECORD_KINDS = (NodeKind.APPROVAL, NodeKind.RETRAINING, NodeKind.RISK_ASSESSMENT, NodeKind.ALERT,
                 NodeKind.DOCUMENT)
@@ -184,6 +194,32 @@ def property_urn(name: str) -> str:
 
 def tier_term_urn(tier: str) -> str:
     return f"urn:li:glossaryTerm:{GLOSSARY_NODE}.{tier.capitalize()}"
+
+
+def passed_check(a: dict[str, Any]) -> bool:
+    """Whether an alert record (its attributes) is a monitoring check that passed rather than
+    an alert that fired: resolved, with a value below its threshold (drift metrics — PSI, KL
+    divergence, KS statistic — grow with drift). An open or acknowledged record, one at or
+    above its threshold, or one without both numbers is what it was recorded as: an alert."""
+    value, threshold = a.get("value"), a.get("threshold")
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool)
+                  for x in (value, threshold))
+    return a.get("status") == "resolved" and numbers and value < threshold  # type: ignore[operator]
+
+
+def incident_urn(alert_nid: str) -> str:
+    """The incident of an alert record that fired (also the urn an earlier lineage gave a
+    passed check, which :mod:`reader` knows as the record's)."""
+    from datahub.emitter.mce_builder import datahub_guid
+
+    return f"urn:li:incident:{datahub_guid({'source': 'lineage', 'alert': alert_nid})}"
+
+
+def check_urn(alert_nid: str) -> str:
+    """The ``dataProcessInstance`` of a monitoring check that passed (:func:`passed_check`)."""
+    from datahub.emitter.mce_builder import datahub_guid
+
+    return f"urn:li:dataProcessInstance:{datahub_guid({'source': 'lineage', 'check': alert_nid})}"
 
 
 @dataclass
@@ -1126,6 +1162,7 @@ class _Planner:
         out += self.plan_runs()
         out += self.plan_deployments()
         out += self.plan_incidents()
+        out += self.plan_checks()
         return out
 
     def plan_globals(self) -> EntityPlan:
@@ -1486,7 +1523,9 @@ class _Planner:
                     anchors = undescribed
                 value: dict[str, Any] = {"attrs": a, "edges": sorted(edges),
                                          **self.recorded(rid)}
-                if kind == NodeKind.ALERT:
+                if kind == NodeKind.ALERT and passed_check(a):
+                    value["check"] = check_urn(rid)
+                elif kind == NodeKind.ALERT:
                     value["incident"] = self.incident_urn(rid)
                     follow = self.follow_ups(rid, anchors)
                     if follow:
@@ -1778,7 +1817,11 @@ class _Planner:
             }
             if a.get("intended_purpose"):  # (absent otherwise: groups keep their view)
                 view["intended_purpose"] = a["intended_purpose"]
-            aka = self.aka(a.get("owner"), self.group_governance(nid).get("assessor"))
+            deprecation = self.group_deprecation(nid)
+            if deprecation:  # (absent otherwise, as above)
+                view["deprecation"] = deprecation
+            aka = self.aka(a.get("owner"), self.group_governance(nid).get("assessor"),
+                           (deprecation or {}).get("by"))
             if aka:  # (absent otherwise, as above)
                 view["aka"] = aka
             self.place_in_repository(view, self.model_repository(
@@ -1786,6 +1829,63 @@ class _Planner:
             plans.append(EntityPlan(self.urn_of[nid], "group", [nid], view,
                                     list(self.former_urns.get(nid, ()))))
         return plans
+
+    def group_deprecation(self, group_nid: str) -> dict[str, Any] | None:
+        """What GTO's ``<name>@deprecated`` says of a group (its deprecation properties): still
+        deprecated (its versions say so, or it has none), or brought back by a later tag
+        (``deprecated: False``, so a catalog that showed the deprecation shows it no more);
+        None when no deprecation tag was read."""
+        if group_nid not in self.g or self.g.is_placeholder(group_nid):
+            return None
+        props = self.attrs(group_nid).get("properties") or {}
+        tag = props.get("deprecation_tag")
+        if not tag:
+            return None
+        versions = [m for m in self.g.predecessors(group_nid, EdgeKind.VERSION_OF,
+                                                   NodeKind.MODEL)
+                    if self.attrs(m).get("registry") == "gto"]
+        deprecated = any(self.attrs(m).get("deprecated") for m in versions) \
+            if versions else True
+        evidence = props.get("deprecation_evidence") or f"tag {tag}"
+        email = re.search(r"<([^<>\s]+@[^<>\s]+)>", evidence)
+        by = _person(props.get("deprecated_by"), email.group(1) if email else None)
+        note = (f"Deprecated in GTO: {evidence}" if deprecated else
+                f"Not deprecated: a GTO tag after {tag} ({evidence}) brought it back")
+        return {"deprecated": deprecated, "note": note, "at": props.get("deprecated_at"),
+                "by": by}
+
+    def version_deprecation(self, nid: str, group_nid: str) -> dict[str, Any] | None:
+        """A version GTO deregistered (``name@version!``) or whose group it deprecated, as
+        DataHub's ``deprecation``: the tag, who and when; for a deregistered version, the
+        latest version ``lineage show`` names instead (``replacement``). None otherwise."""
+        a = self.attrs(nid)
+        props = a.get("properties") or {}
+        notes: list[str] = []
+        at = by = replacement = None
+        if a.get("status") == "deregistered":
+            at, who = props.get("deregistered_at"), props.get("deregistered_by") or None
+            tag = props.get("deregistration_tag")
+            notes.append("Deregistered in GTO" + (f" by tag {tag}" if tag else "")
+                         + (f" ({who}" + (f", {at})" if at else ")") if who
+                            else f" ({at})" if at else ""))
+            by = who
+            if group_nid in self.g:
+                from lineage.api import latest_model_version
+
+                latest = latest_model_version(self.graph, group_nid)
+                if latest is not None and latest != nid and latest in self.urn_of:
+                    replacement = self.urn_of[latest]
+                    notes.append(f"the latest version is {_model_label(latest)}")
+        if a.get("deprecated"):
+            group = self.group_deprecation(group_nid) or {}
+            notes.append(f"model group {a.get('group') or group_nid.split(':', 1)[-1]} "
+                         + (group["note"][0].lower() + group["note"][1:] if group.get("note")
+                            else "deprecated in GTO"))
+            at, by = at or group.get("at"), by or group.get("by")
+        if not notes:
+            return None
+        return {"deprecated": True, "note": "; ".join(notes), "at": at, "by": by,
+                "replacement": replacement}
 
     def model_commit(self, nid: str) -> str | None:
         a = self.attrs(nid)
@@ -1801,7 +1901,12 @@ class _Planner:
         return None
 
     def version_order(self, group_nid: str | None, group_name: str) -> dict[str, int]:
-        """Rank of every version of a group (1 = oldest), by natural version order."""
+        """Rank of every version of a group (1 = first), the order of ``sortId`` in DataHub's
+        version set, whose greatest DataHub marks the latest (``versionSetProperties.latest``,
+        ``versionProperties.isLatest``: set by GMS, never by a writer): the versions GTO
+        leaves out of "latest" (deregistered, or named by a commit) first, then the others by
+        version, the one ``lineage show`` takes as the latest
+        (:func:`lineage.api.latest_model_version`) last."""
         hit: dict[str, int] | None = self._cache.get(("order", group_nid, group_name))
         if hit is None:
             order = self._version_order(group_nid, group_name)
@@ -1810,13 +1915,30 @@ class _Planner:
         return hit
 
     def _version_order(self, group_nid: str | None, group_name: str) -> list[str]:
+        # (the statuses GTO leaves out of "latest", as lineage show reads them)
+        from lineage.api import _NOT_LATEST as NOT_LATEST
+        from lineage.api import latest_model_version, semver_key
+
         if group_nid and group_nid in self.g:
             versions = self.g.predecessors(group_nid, EdgeKind.VERSION_OF, NodeKind.MODEL)
         else:
             versions = [m for m in self.ids(NodeKind.MODEL)
                         if self.attrs(m).get("group") == group_name]
-        return sorted(versions, key=lambda m: (_natural(str(self.attrs(m).get("version") or m)),
-                                               m))
+
+        def by_version(ms: list[str]) -> list[str]:
+            names = {m: str(self.attrs(m).get("version") or m) for m in ms}
+            keys = {m: semver_key(n) for m, n in names.items()}
+            if ms and all(k is not None for k in keys.values()):  # as lineage show ranks them
+                return sorted(ms, key=lambda m: (keys[m], _natural(names[m]), m))
+            return sorted(ms, key=lambda m: (_natural(names[m]), m))
+
+        gone = [m for m in versions if self.attrs(m).get("status") in NOT_LATEST]
+        live = by_version([m for m in versions if m not in gone])
+        latest = latest_model_version(self.graph, group_nid) \
+            if group_nid and group_nid in self.g else None
+        if latest in live:
+            live = [m for m in live if m != latest] + [latest]
+        return by_version(gone) + live
 
     def plan_models(self) -> list[EntityPlan]:
         plans = []
@@ -1845,9 +1967,12 @@ class _Planner:
             commit = self.model_commit(nid)
             approvals = self.version_approvals(nid)
             retrain = self.version_retraining(nid)
-            incidents = [{"urn": self.incident_urn(al), "state": self.alert_state(al)}
+            # the drift alerts that fired, as DataHub's incidents summary lists them (a
+            # check that passed is no incident)
+            incidents = [{"urn": self.incident_urn(al), "state": self.alert_state(al),
+                          "at": self.attrs(al).get("at")}
                          for al in self.g.predecessors(nid, EdgeKind.ALERTS, NodeKind.ALERT)
-                         if not self.g.is_placeholder(al)]
+                         if not self.g.is_placeholder(al) and not passed_check(self.attrs(al))]
             # the GTO tag on the TAGGED edge from the version's commit (the edge DataHub's
             # sourceCode stands for)
             tag = next((e.attrs.get("tag") for e in self.g.in_edges(nid, EdgeKind.TAGGED)
@@ -1890,7 +2015,7 @@ class _Planner:
                 # the one retraining-logged counts last (the one shown), then by date
                 "retraining": sorted(retrain, key=lambda x: (x["counts"], str(x["at"] or ""),
                                                              x["id"])),
-                "incidents": sorted(incidents, key=lambda x: x["urn"]),
+                "incidents": sorted(incidents, key=lambda x: str(x["urn"])),
                 "governance": self.version_governance(nid, group_nid),
                 "documents": self.documents(nid), "placeholder": self.g.is_placeholder(nid),
                 "lineage_id": nid, "records": self.records(nid),
@@ -1912,9 +2037,12 @@ class _Planner:
             unchecked = self.unchecked(nid)
             if unchecked:  # where it runs and the audit judged not every deployment (as above)
                 view["unchecked"] = unchecked
+            deprecation = self.version_deprecation(nid, group_nid)
+            if deprecation:  # (absent otherwise, as above)
+                view["deprecation"] = deprecation
             gov = view["governance"]
             aka = self.aka(a.get("created_by"), *(x["approver"] for x in approvals),
-                           gov.get("assessor"))
+                           gov.get("assessor"), (deprecation or {}).get("by"))
             if aka:  # (absent otherwise, as above)
                 view["aka"] = aka
             if artifacts or a.get("artifact_hash"):  # an empty list: none, not unknown
@@ -2160,9 +2288,7 @@ class _Planner:
         return merged
 
     def incident_urn(self, alert_nid: str) -> str:
-        from datahub.emitter.mce_builder import datahub_guid
-
-        return f"urn:li:incident:{datahub_guid({'source': 'lineage', 'alert': alert_nid})}"
+        return incident_urn(alert_nid)
 
     def alert_state(self, alert_nid: str) -> str:
         """RESOLVED when the alert says so or a correction superseded it (the correction's
@@ -2171,16 +2297,24 @@ class _Planner:
             return "RESOLVED"
         return "RESOLVED" if self.attrs(alert_nid).get("status") == "resolved" else "ACTIVE"
 
+    def alert_models(self, nid: str) -> list[str]:
+        """The urns of the model versions an alert record is about."""
+        a = self.attrs(nid)
+        models = sorted(self.urn_of[m] for m in
+                        self.g.successors(nid, EdgeKind.ALERTS, NodeKind.MODEL))
+        if not models and a.get("model") in self.urn_of:
+            models = [self.urn_of[a["model"]]]
+        return models
+
     def plan_incidents(self) -> list[EntityPlan]:
+        """An ``incident`` per drift alert that fired; a check that passed is no incident
+        (:meth:`plan_checks`)."""
         plans = []
         for nid in self.ids(NodeKind.ALERT):
-            if self.g.is_placeholder(nid):
+            if self.g.is_placeholder(nid) or passed_check(self.attrs(nid)):
                 continue
             a = self.attrs(nid)
-            models = sorted(self.urn_of[m] for m in
-                            self.g.successors(nid, EdgeKind.ALERTS, NodeKind.MODEL))
-            if not models and a.get("model") in self.urn_of:
-                models = [self.urn_of[a["model"]]]
+            models = self.alert_models(nid)
             if not models:
                 continue
             view = {"id": nid, "metric": a.get("metric"), "value": a.get("value"),
@@ -2191,6 +2325,33 @@ class _Planner:
             if nid in self.superseded:
                 view["superseded_by"] = sorted(self.superseded[nid])
             plans.append(EntityPlan(self.incident_urn(nid), "incident", [nid], view))
+        return plans
+
+    def plan_checks(self) -> list[EntityPlan]:
+        """A ``dataProcessInstance`` (subtype "Monitoring Check") per monitoring check that
+        passed (:func:`passed_check`): a run that read the model version, result SUCCESS,
+        at the time of the check. Not an incident: DataHub's incidents are problems raised,
+        and a daily check would add one a day; not an assertion: DataHub 1.7 lets an
+        assertion and its run events name only a dataset. The record itself stays whole on
+        the version (``alert.<id>``), where the audit of the catalog reads it."""
+        plans = []
+        for nid in self.ids(NodeKind.ALERT):
+            if self.g.is_placeholder(nid) or not passed_check(self.attrs(nid)):
+                continue
+            a = self.attrs(nid)
+            models = self.alert_models(nid)
+            if not models:
+                continue
+            view = {"id": nid, "metric": a.get("metric"), "value": a.get("value"),
+                    "threshold": a.get("threshold"), "at": a.get("at"),
+                    "status": a.get("status"), "description": a.get("description"),
+                    "entities": models, "record_file": a.get("record_file"),
+                    "models": sorted(m for m in self.g.successors(nid, EdgeKind.ALERTS,
+                                                                  NodeKind.MODEL)
+                                     if m in self.urn_of) or [str(a.get("model"))]}
+            if nid in self.superseded:
+                view["superseded_by"] = sorted(self.superseded[nid])
+            plans.append(EntityPlan(check_urn(nid), "check", [nid], view))
         return plans
 
 
@@ -2641,13 +2802,14 @@ def _build_group(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     mem = _links(links)
     if mem:
         yield p.urn, mem
+    if v.get("deprecation"):
+        yield p.urn, _deprecation(v["deprecation"], v)
 
 
 def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     from datahub.metadata.schema_classes import (
         GlossaryTermAssociationClass,
         GlossaryTermsClass,
-        IncidentsSummaryClass,
         MLHyperParamClass,
         MLMetricClass,
         MLModelPropertiesClass,
@@ -2741,9 +2903,43 @@ def _build_model(p: EntityPlan) -> Iterator[tuple[str, Any]]:
     if mem:
         yield p.urn, mem
     if v["incidents"]:
-        yield p.urn, IncidentsSummaryClass(
-            activeIncidents=[i["urn"] for i in v["incidents"] if i["state"] == "ACTIVE"],
-            resolvedIncidents=[i["urn"] for i in v["incidents"] if i["state"] == "RESOLVED"])
+        yield p.urn, _incidents_summary(v["incidents"])
+    if v.get("deprecation"):
+        yield p.urn, _deprecation(v["deprecation"], v)
+
+
+def _incidents_summary(incidents: list[dict[str, Any]]) -> Any:
+    """``incidentsSummary`` as GMS's own ``IncidentsSummaryHook`` writes it from each
+    incident's ``incidentInfo``: the details (type — the custom type of a CUSTOM incident —,
+    created and resolved times, priority), which DataHub indexes for search and walks as
+    the ActiveIncidents / ResolvedIncidents relationships; and the deprecated urn lists, which
+    GMS 1.7 still reads and updates (``IncidentsSummaryUtils``), so a summary either side
+    reads tells the same."""
+    from datahub.metadata.schema_classes import IncidentsSummaryClass, IncidentSummaryDetailsClass
+
+    def details(state: str) -> list[Any]:
+        return [IncidentSummaryDetailsClass(
+            urn=i["urn"], type=INCIDENT_TYPE, createdAt=_ms(i.get("at")) or 0,
+            resolvedAt=(_ms(i.get("at")) or 0) if state == "RESOLVED" else None,
+            priority=INCIDENT_PRIORITY[state]) for i in incidents if i["state"] == state]
+
+    return IncidentsSummaryClass(
+        activeIncidentDetails=details("ACTIVE"), resolvedIncidentDetails=details("RESOLVED"),
+        activeIncidents=[i["urn"] for i in incidents if i["state"] == "ACTIVE"],
+        resolvedIncidents=[i["urn"] for i in incidents if i["state"] == "RESOLVED"])
+
+
+def _deprecation(d: dict[str, Any], v: dict[str, Any]) -> Any:
+    """DataHub's ``deprecation`` of a version or group from what GTO's tags say
+    (:meth:`_Planner.deprecation`): deprecated or not, a note naming the tag, who and when,
+    the time it was withdrawn, and the tagger as actor."""
+    from datahub.metadata.schema_classes import DeprecationClass
+
+    who = _who(v, d.get("by"))
+    return DeprecationClass(deprecated=bool(d["deprecated"]), note=d["note"],
+                            decommissionTime=_ms(d.get("at")) if d["deprecated"] else None,
+                            actor=user_urn(who) if who else DEFAULT_ACTOR,
+                            replacement=d.get("replacement"))
 
 
 def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
@@ -2938,7 +3134,46 @@ def _build_incident(p: EntityPlan) -> Iterator[tuple[str, Any]]:
         status=IncidentStatusClass(state=state, lastUpdated=_stamp(v.get("at")),
                                    message=v["status"]),
         source=IncidentSourceClass(type="MANUAL"), created=_stamp(v.get("at")),
-        startedAt=_ms(v.get("at")), priority=1 if state == "ACTIVE" else 3)
+        startedAt=_ms(v.get("at")), priority=INCIDENT_PRIORITY[state])
+
+
+def _build_check(p: EntityPlan) -> Iterator[tuple[str, Any]]:
+    """A monitoring check that passed: a run of the check that read the version(s), with a
+    COMPLETE run event whose result is SUCCESS at the check's time."""
+    from datahub.metadata.schema_classes import (
+        DataProcessInstanceInputClass,
+        DataProcessInstancePropertiesClass,
+        DataProcessInstanceRunEventClass,
+        DataProcessInstanceRunResultClass,
+        DataProcessRunStatusClass,
+        SubTypesClass,
+    )
+
+    v = p.view
+    value = "" if v.get("value") is None else f" = {v['value']:g}"
+    thr = "" if v.get("threshold") is None else f" (threshold {v['threshold']:g})"
+    custom = _str_map({"lineage_id": v["id"], "metric": v.get("metric"),
+                       "value": None if v.get("value") is None else f"{v['value']:g}",
+                       "threshold": None if v.get("threshold") is None
+                       else f"{v['threshold']:g}",
+                       "at": v.get("at"), "status": v.get("status"),
+                       "result": "passed: below its threshold",
+                       "description": v.get("description"),
+                       "record_file": v.get("record_file"),
+                       "superseded_by": ",".join(v.get("superseded_by") or []) or None})
+    models = ", ".join(_model_label(m) for m in v["models"])
+    yield p.urn, DataProcessInstancePropertiesClass(
+        name=f"Check of {models}: {v['metric']}{value}{thr}, passed", created=_stamp(v.get("at")),
+        customProperties=custom)
+    yield p.urn, SubTypesClass(typeNames=[CHECK_SUBTYPE])
+    yield p.urn, DataProcessInstanceInputClass(
+        inputs=list(v["entities"]), inputEdges=_edges((u, {}) for u in v["entities"]))
+    at = _ms(v.get("at"))
+    if at is not None:
+        yield p.urn, DataProcessInstanceRunEventClass(
+            timestampMillis=at, status=DataProcessRunStatusClass.COMPLETE,
+            result=DataProcessInstanceRunResultClass(type="SUCCESS",
+                                                     nativeResultType="lineage"))
 
 
 _BUILDERS = {
@@ -2947,7 +3182,7 @@ _BUILDERS = {
     "dataset": _build_dataset, "stage": _build_stage, "group": _build_group,
     "openlineage_job": _build_openlineage_job,
     "model": _build_model, "run": _build_run, "deployment": _build_deployment,
-    "incident": _build_incident,
+    "incident": _build_incident, "check": _build_check,
 }
 
 
@@ -2965,6 +3200,10 @@ def cleared(urn: str, aspect_name: str) -> MetadataChangeProposalWrapper | None:
         "glossaryTerms": lambda: sc.GlossaryTermsClass(terms=[], auditStamp=_stamp()),
         "ownership": lambda: sc.OwnershipClass(owners=[], lastModified=_stamp()),
         "incidentsSummary": lambda: sc.IncidentsSummaryClass(),
+        # a version registered again, a group no longer deprecated (GTO), whose deprecation
+        # a push showed
+        "deprecation": lambda: sc.DeprecationClass(deprecated=False, note="",
+                                                   actor=DEFAULT_ACTOR),
         "sourceCode": lambda: sc.SourceCodeClass(sourceCode=[]),
         "dataProcessInstanceInput": lambda: sc.DataProcessInstanceInputClass(inputs=[]),
         "dataProcessInstanceOutput": lambda: sc.DataProcessInstanceOutputClass(outputs=[]),
@@ -2992,8 +3231,8 @@ def removed(urn: str) -> MetadataChangeProposalWrapper:
 # entity lists the ones it shows under ``ASPECTS_KEY`` in its properties aspect's custom
 # properties, so that a store that never pushed to the destination (a CI job's fresh clone)
 # knows what a lineage push showed there and clears what it renders no longer.
-GOVERNED_ASPECTS = ("glossaryTerms", "incidentsSummary", "institutionalMemory", "ownership",
-                    "structuredProperties")
+GOVERNED_ASPECTS = ("deprecation", "glossaryTerms", "incidentsSummary", "institutionalMemory",
+                    "ownership", "structuredProperties")
 ASPECTS_KEY = "lineage_aspects"
 PROPERTIES_ASPECTS = ("mlModelProperties", "mlModelGroupProperties",
                       "mlModelDeploymentProperties", "dataJobInfo")

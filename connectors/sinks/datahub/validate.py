@@ -33,6 +33,7 @@ _URN_FIELDS = {
     "container": ("container",),
     "versionProperties": ("versionSet",),
     "incidentInfo": ("entities",),
+    "deprecation": ("actor", "replacement"),
 }
 
 
@@ -140,6 +141,13 @@ def validate_mcps(mcps: Iterable[MetadataChangeProposalWrapper],
                             "outputDatasetEdges"):
             for e in getattr(m.aspect, edges_field, None) or []:
                 _check_urn(e.destinationUrn, edges_field, problems, where)
+        if m.aspectName == "incidentsSummary":
+            for details_field in ("activeIncidentDetails", "resolvedIncidentDetails"):
+                for d in getattr(m.aspect, details_field, None) or []:
+                    _check_urn(d.urn, details_field, problems, where)
+                    if not str(d.urn).startswith("urn:li:incident:"):
+                        problems.append(f"{where}: {details_field} names {d.urn}, not an "
+                                        "incident")
         if m.aspectName == "structuredProperties":
             _check_structured(m, defs, problems, where)
         if m.aspectName == "ownership":
