@@ -148,6 +148,9 @@ from lineage.yamlpos import may_hold_anchor, top_level_items
 # v3: files with a key given twice are refused; v4: credentials removed from URLs (read again
 # once, so that no id or cached record keeps a secret)
 CACHE_NS = "records:v4"
+# a record file holding this many records is said to be one to split: a harvest reads and
+# checks them all whenever the file changes (about a minute for 200,000 records)
+LARGE_FILE = 200_000
 # the records that keep when git first held them (committed_at, committed_in)
 COMMITTED_KINDS = ("approval", "deployment", "risk_assessment", "retraining", "alert",
                    "document")
@@ -226,6 +229,8 @@ class RecordsHarvester:
             except InputError as exc:
                 errors.append(exc)
                 continue
+            if len(recs) >= LARGE_FILE:
+                ctx.report.warn(self.name, _large_file(rel, len(recs), p), file=rel)
             new = []
             for r in recs:
                 data = canonical(r.record)
@@ -468,6 +473,21 @@ class RecordsHarvester:
         attrs = node.attrs if prev is None else run_merged(prev, node.attrs)
         states[node.id] = attrs
         return node if prev is None else Node(kind=node.kind, id=node.id, attrs=attrs)
+
+
+def _large_file(rel: str, count: int, path: Path) -> str:
+    """What a harvest says of a record file of ``count`` records (at least
+    :data:`LARGE_FILE`): each change of it has every record read and checked again."""
+    try:
+        size = f" ({path.stat().st_size / 1e6:.1f} MB)"
+    except OSError:
+        size = ""
+    stem, dot, ext = rel.rpartition(".")
+    return (f"{rel} holds {count} records{size}: every harvest after a change of it reads and "
+            "checks each of them again (and a new store each version in its git history), "
+            "about a minute for 200,000 records. Leave it as it is and write new records to "
+            f"files per year or environment ({stem}-2026{dot}{ext}, {stem}-prod{dot}{ext}): a "
+            "file no commit changes is read once, and records keep their ids and history")
 
 
 def _unresolved_root(key: str, count: int, current: str) -> str:

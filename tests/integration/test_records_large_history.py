@@ -7,6 +7,8 @@ harvest naming its file, line, field and the commits, and a record removed is sa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import connectors.harvesters.records as harvester
@@ -119,3 +121,28 @@ def test_a_record_removed_from_a_long_file_is_said(
     assert (f"record approval:appr-703, recorded in {APPROVALS} by commit {shas[1][:12]} "
             in said[0].message)
 
+
+def test_a_file_too_large_to_harvest_quickly_is_said_once_with_the_fix(
+        appended: tuple[GitRepo, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _ = appended
+    monkeypatch.setattr(harvester, "LARGE_FILE", N)  # (200,000 records: too slow to test)
+    result = api.harvest(repo.path, only=["git", "records"])
+    said = [w for w in result.report.warnings if w.source == "records"]
+    assert len(said) == 1, [str(w) for w in said]
+    assert said[0].file == APPROVALS
+    assert re.match(rf"{APPROVALS} holds {N} records \(0\.\d MB\): every harvest after a "
+                    "change of it reads and checks each of them again", said[0].message)
+    assert "governance/approvals-2026.yaml, governance/approvals-prod.yaml" in said[0].message
+    # every record harvested all the same
+    counts = api.open_store(repo.path).counts()["nodes"]
+    assert counts["approval"] + counts["deployment"] == N
+    # an unchanged file is not read again, nor said again
+    assert [w for w in api.harvest(repo.path, only=["git", "records"]).report.warnings
+            if w.source == "records"] == []
+
+
+def test_a_file_below_the_size_said_is_not(appended: tuple[GitRepo, list[str]],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _ = appended
+    monkeypatch.setattr(harvester, "LARGE_FILE", N + 1)
+    assert api.harvest(repo.path, only=["git", "records"]).report.warnings == []
