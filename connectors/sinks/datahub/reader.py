@@ -1291,7 +1291,7 @@ def read_rest(server: str | None = None, token: str | None = None, *,
     return _with_lineage(got, f"DataHub GMS at {s.shown_url}",
                          "run `lineage push --to datahub-rest` first, or check the GMS URL "
                          "(the LOCATION argument: `lineage audit --source datahub-rest URL`, "
-                         "else datahub.server in lineage.yaml, else DATAHUB_GMS_URL)")
+                         "else DATAHUB_GMS_URL, else datahub.server in lineage.yaml)")
 
 
 # entity types searched for to start from; everything else is fetched when referenced
