@@ -107,12 +107,19 @@ class ValidationFailed(LineageError):
     exit_code = 1
 
 
-class SinkError(LineageError):
+class ServerError(LineageError):
+    """A server lineage reads or writes (DataHub GMS, Kafka, Atlas, an MLflow tracking server)
+    cannot be reached, or refused: exit 3, told apart from a usage or configuration error."""
+
     exit_code = 3
+
+
+class SinkError(ServerError):
+    """A push target cannot be reached, or refused what was sent."""
 
 
 __all__ = [
     "ConfigError", "InputError", "IntegrityError", "LineageError", "NotARepositoryError",
     "NotAStoreError",
-    "SinkError", "StoreError", "StoreNotInitialized", "ValidationFailed",
+    "ServerError", "SinkError", "StoreError", "StoreNotInitialized", "ValidationFailed",
 ]

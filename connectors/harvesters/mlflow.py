@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 
 from lineage import ids
-from lineage.errors import ConfigError, InputError, LineageError
+from lineage.errors import ConfigError, InputError, LineageError, ServerError
 from lineage.hashing import relative_to_repo
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.records import RUN_SOURCE
@@ -987,8 +987,11 @@ class MlflowHarvester:
                     if _AUTH_FAILED.search(text) else
                     "check MLFLOW_TRACKING_URI, that the server is up and that the installed "
                     "mlflow reads this store")
-            raise ConfigError(f"cannot read the MLflow tracking store {store.uri}: {text}",
-                              hint=hint) from MlflowClientError(exc, store.raw or store.client_uri)
+            # a tracking server (or a plugin's remote store) that cannot be used is exit 3, as
+            # an unreachable push target is; a local store mlflow cannot read is exit 2
+            error = ConfigError if store.path is not None else ServerError
+            raise error(f"cannot read the MLflow tracking store {store.uri}: {text}",
+                        hint=hint) from MlflowClientError(exc, store.raw or store.client_uri)
 
 
 def _harvested_before(ctx: HarvestContext, store: TrackingStore, raw_wm: str | None) -> bool:
