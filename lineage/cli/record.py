@@ -298,16 +298,104 @@ def deployment(
     if retired_at and not deployed_at:
         with handle_errors():
             deployed_at = _retired_deployment_time(model, env, retired_at, record_id, repo)
-    elif not deployed_at:
+    retry = False
+    if not retired_at and not deployed_at:
         # deployed now: GTO's registry, read from the repository's tags, may have made it
         deployed_at = _gto_deployed_at(model, env, record_id, repo, warnings, notes, {
             "endpoint": endpoint, "deployed_by": deployed_by or actor()})
+        if deployed_at is None:
+            # the same deployment recorded again: a retried CD step (its --id names it; without
+            # one, the live deployment of the version there at the same endpoint)
+            with handle_errors():
+                deployed_at = _own_deployment_time(model, env, record_id, repo) \
+                    if record_id else _live_deployment(model, env, endpoint, deployed_by, prop,
+                                                       repo, warnings)
+            retry = deployed_at is not None
     _emit(ctx, {"kind": "deployment", "id": record_id, "model": model, "environment": env,
            "endpoint": endpoint, "deployed_at": deployed_at or _now(exact=True),
-           # a retirement names the deployment; it does not re-state who deployed it
-           "deployed_by": deployed_by or (None if retired_at else actor()),
+           # a retirement names the deployment; it does not re-state who deployed it, nor
+           # does a retry (another runner may act under another name)
+           "deployed_by": deployed_by or (None if retired_at or retry else actor()),
            "retired_at": retired_at},
           prop, repo, write_file, as_json, warnings, allow_new=allow_new, notes=notes)
+
+
+def _own_deployment_time(model: str, env: str, record_id: str, repo: Path | None
+                         ) -> str | None:
+    """The time of the deployment of ``model`` to ``env`` recorded under ``--id``
+    ``record_id``, or None (none is: a new deployment, deployed now). A CD job passing a
+    stable --id (its pipeline run id) retries its step as the same record: without this, its
+    time would be the time now, and the retry a contradiction of the record it repeats."""
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import LineageError
+    from lineage.records import model_ref_id, with_aliases_ref
+
+    try:
+        root = api.find_repo_root(repo_path(repo))
+        cfg = load_config(root)
+        with api.open_store(root, cfg, read_only=True) as store:
+            own = store.get_node(f"deployment:{record_id}")
+    except LineageError:  # no repository, configuration or store: recording says so
+        return None
+    ref = with_aliases_ref(model, cfg.model_aliases)
+    if own is None or own.attrs.get("model") != model_ref_id(ref) \
+            or own.attrs.get("environment") != env or not own.attrs.get("deployed_at"):
+        return None  # another record under that id: recording it says what differs
+    return str(own.attrs["deployed_at"])
+
+
+def _live_deployment(model: str, env: str, endpoint: str | None, deployed_by: str | None,
+                     prop: list[str] | None, repo: Path | None, warnings: list[str]
+                     ) -> str | None:
+    """The time of the live deployment a deployment recorded now without --id or
+    --deployed-at repeats, or None (a new deployment, named by the time now).
+
+    Without --id a deployment is named by its time, to the microsecond: the same command run
+    twice (a CD step retried after a timeout, a lost runner, a re-run job) would record two
+    live deployments of one version, and retiring one later would leave the other live, a
+    ghost the audit keeps judging. So a record of ``model`` to ``env`` at the same endpoint
+    (none, when neither names one) while a deployment recorded so is live is that deployment,
+    recorded again: it lands on it and writes nothing, and a warning says so, naming it and
+    ``--id``, which records a separate deployment. One saying otherwise (who deployed it,
+    --prop) is another deployment. Deployments GTO made are :func:`_gto_deployed_at`'s."""
+    from lineage import api
+    from lineage.config import load_config
+    from lineage.errors import LineageError
+    from lineage.model import NodeKind
+    from lineage.records import model_ref_id, scrub_credentials, with_aliases_ref
+
+    props = _pairs(prop, "--prop")
+    try:
+        root = api.find_repo_root(repo_path(repo))
+        cfg = load_config(root)
+        store = api.open_store(root, cfg, read_only=True)
+    except LineageError:  # no repository, configuration or store: recording says so
+        return None
+    ref = with_aliases_ref(model, cfg.model_aliases)
+    try:
+        live = [n for n in store.find_nodes(NodeKind.DEPLOYMENT, model=model_ref_id(ref),
+                                            environment=env)
+                if not n.attrs.get("retired_at") and n.attrs.get("deployed_at")
+                and n.attrs.get("source") in (None, "record")]
+    finally:
+        store.close()
+    # (an endpoint is stored without credentials: compare it so)
+    same = [n for n in live
+            if n.attrs.get("endpoint") == (scrub_credentials(endpoint) if endpoint else None)
+            and (deployed_by is None or n.attrs.get("deployed_by") == deployed_by)
+            and all((n.attrs.get("properties") or {}).get(k) == v for k, v in props.items())]
+    if not same:
+        return None
+    dep = max(same, key=lambda n: str(n.attrs["deployed_at"]))
+    at = str(dep.attrs["deployed_at"])
+    where = f" at {dep.attrs['endpoint']}" if dep.attrs.get("endpoint") else ""
+    warnings.append(f"{model} is live in {env}{where} as deployment "
+                    f"{dep.id.removeprefix('deployment:')} (deployed at {at}): this record "
+                    "repeats it (a retried step) and records no new deployment; to record a "
+                    "separate deployment of the same version, give it its own --id (e.g. the "
+                    "pipeline's run id)")
+    return at
 
 
 class _GtoStage(NamedTuple):
@@ -685,14 +773,19 @@ def run(
     with handle_errors():
         root = find_repo_root(repo_path(repo))
         notes: list[str] = []
-        # a run recorded when it started (RUNNING), ended now: what it is was recorded then
-        started = _started_run(root, run_id)
-        if started is not None and commit is None and started.get("commit"):
-            sha: str | None = str(started["commit"])
+        # a run recorded when it started (RUNNING), ended now: what it is was recorded then;
+        # a run that ended already, recorded again (a CI step retried): what it was recorded as
+        stored = _stored_run(root, run_id)
+        started = stored if stored is not None and run_stage(stored.get("status")) < ENDED \
+            else None
+        ended = stored if stored is not None and started is None else None
+        if stored is not None and commit is None and stored.get("commit"):
+            sha: str | None = str(stored["commit"])
         else:
             sha = _run_commit(root, commit, notes)
-        # (a run ended now had its work tree checked when it started)
-        if started is None and dirty is None and sha is not None and sha == _head(root):
+        # (a run ended now had its work tree checked when it started, and one that ended
+        # already when it was recorded: the training has rewritten its files since)
+        if stored is None and dirty is None and sha is not None and sha == _head(root):
             # as track_run: tracked files changed since HEAD, other than what DVC writes
             from connectors.tracking import git_state
 
@@ -754,10 +847,14 @@ def run(
         metric_values = _pairs(metrics, "--metric", parse=True)
         param_values = _pairs(params, "--param", parse=True)
     running = run_stage(status) < ENDED
+    if end is None and ended is not None and ended.get("end_time") \
+            and str(ended.get("status") or "").upper() == status.strip().upper():
+        # the same end recorded again (a retried step): the end it was recorded with, not now
+        end = str(ended["end_time"])
     _emit(ctx, {"kind": "run", "id": run_id or uuid.uuid4().hex, "name": name,
            "experiment": experiment, "commit": sha, "dirty": dirty, "status": status,
-           "user": None if started is not None and started.get("user") else actor(),
-           "start_time": start or (_now() if running and started is None else None),
+           "user": None if stored is not None and stored.get("user") else actor(),
+           "start_time": start or (_now() if running and stored is None else None),
            "end_time": end or (None if running else _now()),
            "params": param_values, "metrics": metric_values,
            "inputs": ins, "models": outs,
@@ -792,23 +889,25 @@ def _repository_key(root: Path) -> str | None:
     return repo_key(repository) if repository else None
 
 
-def _started_run(root: Path, run_id: str | None) -> dict[str, Any] | None:
-    """The stored attributes of the run ``--run-id`` names when it has not ended (recorded
-    RUNNING or SCHEDULED), else None."""
+def _stored_run(root: Path, run_id: str | None) -> dict[str, Any] | None:
+    """The stored attributes of the run ``--run-id`` names (recorded by lineage), else None.
+
+    A run that has not ended (recorded RUNNING or SCHEDULED) is ended with what it started
+    with; one that ended is being recorded again — a CI step retried after a timeout or a
+    lost runner —, which is the same record only when it is judged as it was: its commit,
+    and its dirty flag as checked then (the training has rewritten tracked files since)."""
     from lineage import api
     from lineage.errors import LineageError
-    from lineage.records import ENDED, RUN_SOURCE, run_stage
+    from lineage.records import RUN_SOURCE
 
     if not run_id:
         return None
     try:
-        with api.open_store(root) as store:
+        with api.open_store(root, read_only=True) as store:
             node = store.get_node(f"run:{RUN_SOURCE}:{run_id}")
     except LineageError:  # no store: emit says so
         return None
-    if node is None or run_stage(node.attrs.get("status")) >= ENDED:
-        return None
-    return dict(node.attrs)
+    return dict(node.attrs) if node is not None else None
 
 
 def _head(root: Path) -> str | None:
