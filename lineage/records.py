@@ -27,6 +27,7 @@ Validation errors are :class:`lineage.errors.InputError` naming file, line and f
 from __future__ import annotations
 
 import difflib
+import glob
 import json
 import math
 import os
@@ -2191,12 +2192,13 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
         if target is not None:
             file_record = record
             if target.exists() and rel is not None:
-                file_record = _merge_existing(target, root, rel, record, nid)
+                file_record = _merge_existing(target, root, rel, record, nid,
+                                              in_store=store.has_node(nid))
             elif isinstance(record, RunRecord):
                 # the end of a run recorded when it started: the file holds the whole run
                 file_record = _run_so_far(store, nid, record)
             text = to_yaml(file_record)
-        before = target.read_text() if target is not None and target.exists() else None
+        staged: Path | None = None
         try:
             repository = repository_of(root, store)
             if isinstance(record, RunRecord) and named_after_boundary(root, repository):
@@ -2215,18 +2217,29 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
                 # records are immutable: the same id saying something else is refused
                 _check_recorded(store, record, nid, facts)
                 facts = run_progress(store, keep_recorded_versions(store, facts))
-                # the file first: when it cannot be written nothing is recorded
+                # the file is written beside its place first (a hidden name the harvest
+                # skips): when it cannot be written nothing is recorded
                 if target is not None and text is not None:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(text)
+                    staged = _stage_file(target, text)
                 stats = api.record(store, facts, event_kind="record", payload=payload)
             seq = store.head()[0]
+            # ... and put in place once the store holds the record: a process killed in
+            # between (an OOM kill, a lost CI runner) leaves the store's record without its
+            # file, which recording it again writes — never a file the store lacks
+            if staged is not None and target is not None:
+                try:
+                    os.replace(staged, target)
+                except OSError as exc:
+                    raise InputError(
+                        f"{nid} is recorded (event {seq}) but its file could not be written: "
+                        f"{exc.strerror or exc}", file=rel,
+                        hint="fix the folder's permissions and record it again with "
+                             "--write-file: the same record writes its file and no fact"
+                    ) from exc
+                staged = None
         except BaseException:
-            if target is not None:  # put the file back as it was
-                if before is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.write_text(before)
+            if staged is not None:  # the store did not take it: the file was never put
+                staged.unlink(missing_ok=True)
             raise
     finally:
         store.close()
@@ -2895,8 +2908,18 @@ def _record_target(store: Store, root: Path, governance_dir: str, record: _Recor
     return root / governance_dir / record_filename(record)
 
 
-def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str) -> _Record:
-    """The record to write over an existing file: only one for the same node, completed."""
+# the hint for a record file holding a record the store does not hold (yet): a file pulled
+# from git and not harvested, or one an earlier lineage wrote before a process was killed
+_HARVEST_FIRST = ("the store does not hold the record this file holds: `lineage harvest` "
+                  "reads it into the store, then recording it again completes it or says "
+                  "what differs")
+
+
+def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: str, *,
+                    in_store: bool = True) -> _Record:
+    """The record to write over an existing file: only one for the same node, completed.
+    ``in_store``: whether the store holds the node (when it does not, the file is not a
+    record of the store's: the hint is to harvest it)."""
     existing = parse_file(target, root)
     if len(existing) != 1 or existing[0].node_id != nid:
         raise InputError("a different record file already exists here", file=rel,
@@ -2909,16 +2932,35 @@ def _merge_existing(target: Path, root: Path, rel: str, record: _Record, nid: st
             raise InputError(f"the record file already says otherwise about "
                              f"{', '.join(clash)}", file=rel,
                              line=existing[0].line_of(clash[0].split(".", 1)[0]),
-                             field=clash[0], hint="a run that differs is a new run: record "
-                             "it with another --run-id, or none")
+                             field=clash[0], hint=_HARVEST_FIRST if not in_store else
+                             "a run that differs is a new run: record it with another "
+                             "--run-id, or none")
         merged = run_record_merged(was, now)
         return RunRecord.model_validate({k: v for k, v in merged.items() if v})
     clash = conflicts(existing[0].record, record)
     if clash:
         raise InputError(f"the record file already says otherwise about {', '.join(clash)}",
                          file=rel, line=existing[0].line_of(clash[0]), field=clash[0],
-                         hint="records are immutable: record a new one with another --id")
+                         hint=_HARVEST_FIRST if not in_store else
+                         "records are immutable: record a new one with another --id")
     return merge(existing[0].record, record)
+
+
+def _stage_file(target: Path, text: str) -> Path:
+    """``text`` written to a hidden file beside ``target`` (the harvest and ``record
+    validate`` skip names starting with ``.``), flushed to disk, to be renamed onto it once
+    the store holds the record (:func:`emit`). Files staged for ``target`` by a process
+    killed before its rename are removed: the store's write lock is held, so none is another
+    live process's."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.lineage-tmp"):
+        stale.unlink(missing_ok=True)
+    staged = target.parent / f".{target.name}.{os.getpid()}.lineage-tmp"
+    with open(staged, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return staged
 
 
 def _run_so_far(store: Store, nid: str, record: RunRecord) -> RunRecord:
