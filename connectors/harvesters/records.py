@@ -93,6 +93,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from lineage.audit.index import CHECKOUT_WATERMARK, Checkout, Unheld, parse_checkout
 from lineage.errors import InputError
 from lineage.gitfiles import git_dirs
 from lineage.ids import repo_key, root_commit_of
@@ -182,8 +183,14 @@ class RecordsHarvester:
 
     def enabled(self, ctx: HarvestContext) -> bool:
         folder = self.folder(ctx)
-        if folder.is_dir():
+        # record files of HEAD a sparse checkout left out of the work tree: "no records" read
+        # from a folder the checkout left out would be a false reading, said and recorded
+        self._left_out = left_out_of_checkout(ctx.repo_path, folder, self._skipped(ctx))
+        if folder.is_dir() or self._left_out:
             return True
+        stored = parse_checkout(ctx.store.get_watermark(*CHECKOUT_WATERMARK))
+        if stored is not None and stored.incomplete:
+            return True  # what the last harvest could not read: this one says it is read
         if "governance_dir" in ctx.config.model_fields_set:  # named in lineage.yaml: say so
             what = "is not a folder" if folder.exists() else "does not exist"
             ctx.report.warn(self.name, f"governance folder {ctx.config.governance_dir} {what}: "
@@ -195,7 +202,11 @@ class RecordsHarvester:
     def files(self, ctx: HarvestContext) -> list[Path]:
         """Record files under the folder: hidden files/folders, lineage.yaml and the policy file
         skipped."""
-        return record_files(self.folder(ctx), not_records(ctx.repo_path, ctx.config.policy))
+        return record_files(self.folder(ctx), self._skipped(ctx))
+
+    @staticmethod
+    def _skipped(ctx: HarvestContext) -> list[Path]:
+        return not_records(ctx.repo_path, ctx.config.policy)
 
     def load(self, ctx: HarvestContext) -> list[_Entry]:
         """Every record of every file; raises on the first invalid file, before any yield.
@@ -274,6 +285,7 @@ class RecordsHarvester:
         # 100,000 records: ~40% of the time)
         with gc_paused():
             prepared, committed, names = self._prepare(ctx)
+        self._checkout(ctx, names.current, prepared)
         # every check passed: only now yield (nothing from a bad file is half-applied)
         for facts in prepared:
             for f in facts:
@@ -295,6 +307,10 @@ class RecordsHarvester:
         aliases = ctx.config.model_aliases
         # a deployment recorded with `id:` in this harvest is the one its retirement names
         named = deployments_with_ids(((e.node_id, e.data) for e in entries), aliases)
+        # the records the files hold now, under the ids the store holds them by
+        self._entries = entries
+        self._held_ids = {as_one_fact(e.node_id, e.data, aliases, named)[0] for e in entries
+                          if e.data.get("kind") == "deployment"}
         repository = repository_of(ctx.repo_path, ctx.store)
         # run files that name this repository by the root commit that named it before a remote
         # was added read and write the data as it is named now (the git and DVC harvesters')
@@ -414,6 +430,38 @@ class RecordsHarvester:
                                 file=e.file, line=e.line_of("repository"), field="repository")
         return frozenset(found)
 
+    def _checkout(self, ctx: HarvestContext, repository: str | None,
+                  prepared: list[list[Node | Edge]]) -> None:
+        """Say, and keep for the audit (the ``checkout`` watermark, which ``harvest-complete``
+        reads), what of the repository's records this harvest could not read: the record
+        files a sparse checkout left out (:func:`left_out_of_checkout`), and the records the
+        store holds from a commit no ref of this clone holds any more that no record file
+        holds now (:func:`unheld_records`): evidence the store keeps — records are never
+        removed — but the repository no longer holds (a pull request's approval
+        force-pushed away, a store cached by CI for another branch)."""
+        folder = _rel(self.folder(ctx), ctx.repo_path)
+        left_out = getattr(self, "_left_out", None)
+        if left_out is None:
+            left_out = left_out_of_checkout(ctx.repo_path, self.folder(ctx), self._skipped(ctx))
+        if left_out:
+            ctx.report.warn(self.name, _left_out_warning(folder, left_out), file=folder)
+        held = {f.id for facts in prepared for f in facts if isinstance(f, Node)}
+        held |= {e.node_id for e in self._entries} | self._held_ids
+        # (with record files left out every stored record would read as gone: they are
+        # said above, and the records' commits are judged once the files are checked out)
+        unheld = [] if left_out else unheld_records(ctx.repo_path, ctx.store, held)
+        for u in unheld[:_UNHELD_SAID]:
+            ctx.report.warn(self.name, _unheld_warning(u), file=u.file, commit=u.commit)
+        if len(unheld) > _UNHELD_SAID:
+            ctx.report.warn(self.name, f"{len(unheld) - _UNHELD_SAID} more record(s) the store "
+                            "holds from commits no ref of this clone holds, in no record file "
+                            "now: `lineage audit` lists them (harvest-complete)")
+        state = Checkout(repository or "", folder, tuple(left_out[:_LEFT_OUT_KEPT]),
+                         len(left_out), tuple(unheld[:_UNHELD_KEPT]))
+        stored = ctx.store.get_watermark(*CHECKOUT_WATERMARK)
+        if state.incomplete or (stored is not None and stored != state.dump()):
+            ctx.set_watermark(CHECKOUT_WATERMARK[1], state.dump())
+
     @staticmethod
     def _committed(history: _RecordHistory, rec: _Entry, nid: str,
                    found: dict[str, tuple[str, str]]) -> None:
@@ -488,6 +536,121 @@ def _large_file(rel: str, count: int, path: Path) -> str:
             "about a minute for 200,000 records. Leave it as it is and write new records to "
             f"files per year or environment ({stem}-2026{dot}{ext}, {stem}-prod{dot}{ext}): a "
             "file no commit changes is read once, and records keep their ids and history")
+
+
+# unheld records said one by one in a harvest's warnings, and kept for the audit
+_UNHELD_SAID = 10
+_UNHELD_KEPT = 1000
+# left-out record files named in the watermark (all are counted)
+_LEFT_OUT_KEPT = 20
+# the fix for a governance folder a sparse checkout left out
+SPARSE_FIX = "git sparse-checkout add {folder}"
+
+
+def left_out_of_checkout(root: Path, folder: Path, skip: Iterable[Path] = ()) -> list[str]:
+    """The record files (``*.yaml``, ``*.yml``, ``*.json``, no hidden part) under ``folder``
+    that ``HEAD``'s checkout holds in its index but left out of the work tree (git's
+    skip-worktree flag, which a sparse checkout sets on every path outside its patterns:
+    ``git sparse-checkout set --cone src data`` leaves ``governance/`` out), repository
+    paths, sorted; empty outside git or for a folder outside the repository.
+
+    The harvest does not read them from git instead: a sparse checkout is mostly a partial
+    clone too (``--filter=blob:none``), whose left-out blobs git would fetch one by one from
+    the remote, and a harvest reads no network; and the checkout that left the records out
+    is the one to fix."""
+    try:
+        rel = folder.resolve().relative_to(root.resolve()).as_posix()
+    except (OSError, ValueError):
+        return []
+    out = _git(root, "ls-files", "-t", "-z", "--", rel if rel != "." else ".")
+    if not out:
+        return []
+    skipped = {os.path.realpath(p) for p in skip}
+    found = []
+    for item in out.split("\0"):
+        tag, _, path = item.partition(" ")
+        if tag != "S" or not path.endswith((".yaml", ".yml", ".json")):
+            continue
+        inside = path[len(rel) + 1:] if rel != "." else path
+        if any(part.startswith(".") for part in inside.split("/")):
+            continue
+        full = root / path
+        if os.path.realpath(full) in skipped or os.path.lexists(full):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def _left_out_warning(folder: str, left_out: list[str]) -> str:
+    shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3
+                                       else "")
+    return (f"the checkout left {len(left_out)} record file(s) of {folder}/ out of the work "
+            f"tree (a sparse checkout: {shown}): their records were not harvested, and the "
+            f"audit fails harvest-complete until they are; `{SPARSE_FIX.format(folder=folder)}`"
+            ", then lineage harvest")
+
+
+def unheld_records(root: Path, store: Any, held: set[str]) -> list[Unheld]:
+    """The records the store holds from a committed file (``committed_in``: the commit that
+    added them) that no record file holds now (``held``: node ids) and whose commit no ref of
+    the clone at ``root`` holds any more: the clone lacks it (a fresh clone after a
+    force-push; a branch it did not fetch), or holds it unreachable (a branch reset, the old
+    commit still in the object store). A shallow clone cannot tell a commit beyond its
+    boundary from a gone one: such a commit is not judged (the audit's harvest-complete
+    already fails a shallow clone). Sorted by node id."""
+    marks = ",".join("?" * len(COMMITTED_KINDS))
+    found: dict[str, tuple[str, str | None]] = {}
+    for nid, sha, file in store.conn.execute(
+            f"SELECT id, json_extract(attrs, '$.committed_in'), "
+            f"json_extract(attrs, '$.record_file') FROM nodes WHERE kind IN ({marks}) "
+            "AND instr(attrs, '\"committed_in\"') > 0", COMMITTED_KINDS):
+        if nid not in held and isinstance(sha, str) and len(sha) >= 40:
+            found[nid] = (sha, file if isinstance(file, str) else None)
+    if not found:
+        return []
+    shas = sorted({sha for sha, _ in found.values()})
+    gone = _commits_no_ref_holds(root, shas)
+    return [Unheld(nid, sha, file, gone[sha]) for nid, (sha, file) in sorted(found.items())
+            if sha in gone]
+
+
+def _commits_no_ref_holds(root: Path, shas: list[str]) -> dict[str, bool]:
+    """Of ``shas``, those no ref (branch, tag, remote-tracking branch, HEAD) of the clone
+    reaches → whether the clone lacks the commit altogether. Empty when git cannot tell."""
+    shallow = (_git(root, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
+    try:
+        check = subprocess.run(["git", "-C", str(root), "cat-file", "--batch-check"],
+                               input="".join(f"{s}\n" for s in shas).encode(),
+                               capture_output=True, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    present, missing = [], []
+    for line in check.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, kind = line.partition(" ")
+        if kind.startswith("commit"):
+            present.append(sha)
+        elif kind.strip() == "missing" and not shallow:
+            missing.append(sha)
+    gone = dict.fromkeys(missing, True)
+    for i in range(0, len(present), 500):
+        chunk = present[i:i + 500]
+        out = _git(root, "rev-list", *chunk, "--not", "--all")
+        if out is None:
+            continue
+        listed = set(out.split())
+        gone.update((sha, False) for sha in chunk if sha in listed)
+    return gone
+
+
+def _unheld_warning(u: Unheld) -> str:
+    why = ("this clone does not hold it" if u.missing else
+           "this clone holds it, but no branch or tag reaches it")
+    return (f"record {u.node}, harvested from {u.file or 'a record file'} as commit "
+            f"{u.commit[:12]} added it, is in no record file now and no ref of this clone "
+            f"holds that commit ({why}: history rewritten by a force-push, or a branch this "
+            "clone did not fetch, e.g. a store cached by CI for another branch): the store "
+            "keeps it (records are never removed) and the audit fails harvest-complete for "
+            "it; key a CI cache of .lineage/ per branch, or rebuild the store from this clone")
 
 
 def _unresolved_root(key: str, count: int, current: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from lineage.audit.registry import parse_time
 from lineage.model import EdgeKind, NodeKind
 from lineage.runtime import gc_paused
-from lineage.serialize import loads
+from lineage.serialize import dumps_str, loads
 
 if TYPE_CHECKING:
     from lineage.graph import LineageGraph
@@ -127,6 +127,67 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
         tuple(str(x) for x in unseen) if isinstance(unseen, list) else ())
 
 
+# the records harvester's watermark of the checkout it read the governance folder from
+# (connectors/harvesters/records.py): what of the repository's records it could not read
+CHECKOUT_WATERMARK = ("records", "checkout")
+
+
+@dataclass(frozen=True)
+class Unheld:
+    """A governance record the store holds from a file of a commit that no ref of the clone
+    holds any more, and that no record file holds now (:class:`Checkout`)."""
+
+    node: str  # the record's node id
+    commit: str  # the commit that added it to its file (``committed_in``)
+    file: str | None  # the file it was harvested from
+    missing: bool  # the clone lacks the commit (False: it holds it, but no ref reaches it)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What the records harvester could not read from the checkout a store was last harvested
+    from (:attr:`AuditIndex.checkout`): the record files of ``HEAD`` a sparse checkout left
+    out of the work tree (``left_out``, the first few; ``left_out_count`` in all), and the
+    records the store holds from commits the clone no longer holds (``unheld``)."""
+
+    repository: str
+    folder: str
+    left_out: tuple[str, ...] = ()
+    left_out_count: int = 0
+    unheld: tuple[Unheld, ...] = ()
+
+    def dump(self) -> str:
+        """The watermark's value (:func:`parse_checkout` reads it back)."""
+        return dumps_str({"repository": self.repository, "folder": self.folder,
+                      "left_out": list(self.left_out), "left_out_count": self.left_out_count,
+                      "unheld": [[u.node, u.commit, u.file, u.missing] for u in self.unheld]})
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.left_out_count or self.unheld)
+
+
+def parse_checkout(value: str | None) -> Checkout | None:
+    """:class:`Checkout` from the records harvester's ``checkout`` watermark; None when there
+    is none or it cannot be read (nothing is claimed then)."""
+    if not value:
+        return None
+    try:
+        data = loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("repository"), str):
+        return None
+    left = data.get("left_out")
+    left_out = tuple(str(x) for x in left) if isinstance(left, list) else ()
+    count = data.get("left_out_count")
+    unheld = tuple(Unheld(str(u[0]), str(u[1]), u[2] if isinstance(u[2], str) else None,
+                          u[3] is True)
+                   for u in data.get("unheld") or [] if isinstance(u, list) and len(u) == 4)
+    return Checkout(data["repository"], str(data.get("folder") or "governance"), left_out,
+                    count if isinstance(count, int) else len(left_out), unheld)
+
+
 @dataclass
 class AuditIndex:
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -156,6 +217,11 @@ class AuditIndex:
     # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
     # since the git harvester kept it
     clones: dict[str, Clone] = field(default_factory=dict)
+    # what the records harvester could not read from that checkout (its ``checkout``
+    # watermark): governance record files a sparse checkout left out, and records the store
+    # holds from commits no ref of the clone holds. None for a graph, and for a store whose
+    # last harvest read every record file and found no such record
+    checkout: Checkout | None = None
     node_count: int = 0
 
     # -- queries ------------------------------------------------------------------------------
@@ -433,6 +499,8 @@ class AuditIndex:
         idx = cls(node_count=sum(counts.values()))
         if (clone := parse_clone(store.get_watermark(*CLONE_WATERMARK))) is not None:
             idx.clones[clone[0]] = clone[1]
+        checkout = parse_checkout(store.get_watermark(*CHECKOUT_WATERMARK))
+        idx.checkout = checkout if checkout is not None and checkout.incomplete else None
         marks = ",".join("?" * len(FULL_KINDS))
         records = frozenset(TIMED_KINDS)
         last_seq: dict[str, int] = {}
@@ -527,6 +595,7 @@ def build_index(source: LineageGraph | Store | AuditIndex) -> AuditIndex:
         return AuditIndex.from_store(source)
 
 
-__all__ = ["CLONE_WATERMARK", "RECORD_KINDS", "TIMED_KINDS", "AuditIndex", "Clone", "Ref",
+__all__ = ["CHECKOUT_WATERMARK", "CLONE_WATERMARK", "Checkout", "RECORD_KINDS", "Unheld",
+           "parse_checkout", "TIMED_KINDS", "AuditIndex", "Clone", "Ref",
            "build_index", "parse_clone", "ref_id"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from lineage.audit.index import REF_ATTRS, Clone, ref_id
+from lineage.audit.index import REF_ATTRS, Checkout, Clone, ref_id
 from lineage.audit.registry import RECORD_SKEW, RULES, parse_time, rule, short
 from lineage.ids import deployment_id, legacy_deployment_id
 
@@ -1416,6 +1416,52 @@ def _tagless_reasons(ctx: AuditContext, c: Clone, missing_models: list[str],
     return reasons
 
 
+def _checkout_gaps(ctx: AuditContext, c: Checkout, tier: str) -> Iterator[Outcome]:
+    """``harvest-complete``'s findings about the governance records the last harvest could not
+    read from its checkout (:class:`lineage.audit.index.Checkout`): record files a sparse
+    checkout left out (one finding for the repository: every rule's checks lack them), and
+    each record the store holds from a commit no ref of the clone holds any more and no
+    record file holds now (one finding per record, about its model or group, so that a waiver
+    can accept that one record: the store keeps it, and the other rules count it)."""
+    repo = c.repository or "repository"
+    if c.left_out_count:
+        shown = _listed(list(c.left_out), 3)
+        if c.left_out_count > len(c.left_out):
+            shown += f" ({c.left_out_count} in all)"
+        yield ctx.failed(
+            repo if repo.startswith("repository:") else f"repository:{repo}", tier,
+            f"the store was harvested from a sparse checkout that left {c.left_out_count} "
+            f"record file(s) of {c.folder}/ out of the work tree ({shown}): their approvals, "
+            "deployments, risk assessments and other records were not harvested, so their "
+            "checks read them as missing, or as the store held them before",
+            evidence=[repo, *c.left_out[:20]],
+            remediation=f"add the folder to the checkout (git sparse-checkout add {c.folder}; "
+            "in a CI checkout, add it to the sparse-checkout list), then harvest again "
+            "(lineage harvest) and audit")
+    for u in c.unheld:
+        a = ctx.idx.a(u.node)
+        model = a.get("model") if isinstance(a.get("model"), str) else None
+        group = a.get("model_group") if isinstance(a.get("model_group"), str) else None
+        how = ("this clone does not hold it" if u.missing else
+               "this clone holds it, but no branch or tag reaches it")
+        yield ctx.failed(
+            u.node, tier,
+            f"{_rid(u.node)} was harvested from {u.file or 'a record file'} as commit "
+            f"{u.commit[:12]} added it; no record file holds it now and no ref of the clone "
+            f"the store was last harvested from holds that commit ({how}): history rewritten "
+            "by a force-push, or a store harvested from another branch (a CI cache restored "
+            "across branches). The store keeps it and the other rules count it, but the "
+            "repository no longer holds it: a fresh clone's audit would not",
+            evidence=[u.node, f"commit:{u.commit}", *([u.file] if u.file else [])],
+            model=model, group=group,
+            remediation="if the record was removed on purpose, audit a store of this branch "
+            "(key the CI cache of .lineage/ per branch, or rebuild the store: lineage init in a "
+            "fresh clone, then lineage harvest); if the commit is on a branch this clone did "
+            "not fetch, fetch it (git fetch origin <branch>) and harvest again; to accept the "
+            "record as it is, waive harvest-complete for it (subject "
+            f"{u.node}) with the reason")
+
+
 @rule("harvest-complete", "Store harvested from a complete clone",
       articles=("EU AI Act Art. 12",), controls=("ISO/IEC 42001 A.6.2.8",),
       severity={t: "critical" for t in ("unacceptable", "high", "limited", "minimal",
@@ -1435,6 +1481,10 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     the store holds GTO's versions or deployments, or the work tree shows the repository uses
     GTO (a ``.gto`` file, a requirement naming gto): a repository with no tag and none of
     these is not failed (the report says so when the store holds no model version at all).
+    Also from the checkout the records harvester read (its ``checkout`` watermark:
+    :func:`_checkout_gaps`): a sparse checkout that left governance record files out of the
+    work tree, and each record the store holds from a commit no ref of the clone holds any
+    more and that no record file holds now.
 
     One finding per repository, severity critical at every tier: an audit of an incomplete
     clone vouches for no threshold, so it fails every ``--fail-on`` but ``never``, as a failed
@@ -1442,10 +1492,12 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     ``--rule`` selection, so it gates every filter. A complete clone is no check of its own: a
     graph read back from a catalog keeps no clone state, and the two audits of one graph must
     count the same checks."""
-    if not ctx.idx.clones:
+    if not ctx.idx.clones and ctx.idx.checkout is None:
         return
     tier = max((ctx.group_tier(g) for g in ctx.group_members), key=TIER_RANK.__getitem__,
                default="unassessed")
+    if ctx.idx.checkout is not None:
+        yield from _checkout_gaps(ctx, ctx.idx.checkout, tier)
     missing_models = sorted(ctx.missing_models())
     declared = _declared_groups(ctx)
     for repo, c in sorted(ctx.idx.clones.items()):
