@@ -2779,6 +2779,13 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
     # what each entry's stage is in the commit's dvc.yaml, templates filled; the params
     # files read (those its params name, and the params.yaml templates are filled from)
     definitions: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+    marked: dict[int, bool] = {}  # id of a dvc.yaml summary's stage def → templated (shared)
+
+    def templated(raw: dict[str, Any]) -> bool:
+        if id(raw) not in marked:
+            marked[id(raw)] = _has_template(raw)
+        return marked[id(raw)]
+
     wanted_files: set[tuple[str, str]] = set()
     for (commit, _lock, name), (_st, base, folder) in entries.items():
         ysumm = ysumms.get((commit, folder))
@@ -2787,7 +2794,7 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
             continue
         if ("@" in name) != ("items" in d):
             continue  # not an entry of this stage as dvc.yaml now writes it
-        if _has_template(d["def"]):
+        if templated(d["def"]):
             wanted_files.add((commit, _in(folder, "params.yaml")))
         for pfile in _merged_params(d["def"].get("params") or []):
             if "${" not in pfile:
@@ -2811,7 +2818,7 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         if d is not None and d.get("def") and ("@" in name) == ("items" in d):
             raw: dict[str, Any] = d["def"]
             out = raw
-            if _has_template(raw):
+            if templated(raw):
                 context: dict[str, Any] = {}
                 doc = docs.get((commit, _in(folder, "params.yaml")))
                 if isinstance(doc, dict):

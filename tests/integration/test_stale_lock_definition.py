@@ -167,3 +167,35 @@ stages:
     assert ("stage grid@b has a changed command: dvc.yaml at that commit runs 'echo b x > "
             "grid-b.txt', while the entry lists 'echo b > grid-b.txt'"
             ) in said[rids[("grid-b.txt", c["grid"])]]
+
+
+def test_a_params_file_tracked_whole_is_compared_key_by_key(git_repo: GitRepo) -> None:
+    """``params: [{conf.json: }]`` tracks every key of a JSON file: a key added there makes
+    the entry out of date (DVC: ``new``), as does a value changed; the same file as
+    committed with the lock is no change."""
+    r = git_repo
+    r.dvc("init", "-q")
+    r.write("conf.json", '{"lr": 0.1, "layers": [64, 32]}\n')
+    r.write("dvc.yaml", "stages:\n  train:\n    cmd: echo trained > model.pkl\n"
+            "    params:\n    - conf.json:\n    outs: [model.pkl]\n")
+    r.dvc("repro", "-q")
+    c = {"ok": _commit(r, "pipeline", False)}
+    r.write("conf.json", '{"layers": [64, 32], "lr": 0.1}\n')  # the same values
+    c["same"] = _commit(r, "keys reordered", False)
+    r.write("conf.json", '{"lr": 0.1, "layers": [64, 16]}\n')
+    c["layers"] = _commit(r, "smaller layer", True)
+    r.write("conf.json", '{"lr": 0.1, "layers": [64, 32], "dropout": 0.5}\n')
+    c["dropout"] = _commit(r, "dropout", True)
+    names = list(c)
+    rids = dict(zip(names, _runs_at(r, [("model.pkl", c[n]) for n in names]), strict=True))
+    api.init(r.path)
+    res = api.harvest(r.path)
+    said = {w.message.split(" reads ", 1)[0]: w.message for w in res.report.warnings
+            if w.source == "joins"}
+    assert set(said) == {rids["layers"], rids["dropout"]}, said
+    assert _strong(r, rids["ok"]) == _strong(r, rids["same"]) == [
+        f"model.pkl@{_md5('trained' + chr(10))}"]
+    assert ("stage train has a changed param: layers [64, 32] → [64, 16] (the entry lists "
+            "[64, 32], while conf.json at that commit has [64, 16])") in said[rids["layers"]]
+    assert ("stage train has a changed param: dropout (none) → 0.5 (the entry lists no "
+            "value, while conf.json at that commit has 0.5)") in said[rids["dropout"]]
