@@ -287,6 +287,8 @@ def deployment(
 
     To retire it later, record it again with the same --model, --env and --deployed-at (or the --id it was recorded with) and a --retired-at: that completes the deployment recorded for them, whatever its id (with --write-file, the file that recorded it).
 
+    A CD step retried is the same deployment and writes nothing: give it a stable --id (the pipeline's run id); without --id or --deployed-at, a deployment of the version to --env at the same --endpoint while one is live there is that one (a warning says so).
+
     Example:
       lineage record deployment --model churn@v1.1.0 --env staging \\
           --endpoint https://staging.models.example.com/churn
@@ -754,7 +756,7 @@ def run(
 ) -> None:
     """Record a training run: commit, inputs with content hashes, params, metrics, models.
 
-    Run it right after training, in the same checkout: inputs and models are hashed as DVC hashes them, and the commit is the checked-out HEAD. A run recorded --status RUNNING when it starts is ended by recording it again with its --run-id and --status FINISHED (FAILED, KILLED): its end time, metrics, new params and models complete it; its commit stays the one it started at.
+    Run it right after training, in the same checkout: inputs and models are hashed as DVC hashes them, and the commit is the checked-out HEAD. A run recorded --status RUNNING when it starts is ended by recording it again with its --run-id and --status FINISHED (FAILED, KILLED): its end time, metrics, new params and models complete it; its commit stays the one it started at. The same command run again (a retried step) is the same record and writes nothing: it keeps the end and dirty flag the run was recorded with.
 
     Examples:
       lineage record run --name train --input data/prepared \\
