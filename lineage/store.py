@@ -155,6 +155,9 @@ _PROGRESS_ROWS = 50_000  # verify reports its progress every so many rows
 LOGGED_WATERMARKS: dict[tuple[str, str], str] = {
     ("git", "clone"): "what the clone the store was harvested from lacks, which the audit "
                       "reads: harvest-complete",
+    ("records", "checkout"): "the record files the checkout left out (a sparse checkout) and "
+                             "the records whose commits no ref holds, which the audit reads: "
+                             "harvest-complete",
 }
 # events whose payload may log watermarks (a cheap filter before the JSON is read)
 _LOGS_WATERMARKS = "instr(payload, '\"watermarks\"') > 0"

@@ -115,3 +115,22 @@ def test_a_sparse_checkout_holding_the_governance_folder_says_nothing(
                 if "sparse checkout" in w["message"]]
     with api.open_store(repo.path) as store:
         assert store.has_node("risk_assessment:churn-2026")
+
+
+def test_the_checkout_state_is_evidence_logged_in_the_chain(origin: Path, tmp_path: Path) -> None:
+    """The records harvester's ``checkout`` watermark is what harvest-complete reads: it is
+    logged in the hash-chained event log, so deleting its row outside lineage fails verify
+    instead of hiding the finding."""
+    import sqlite3
+
+    sparse = _sparse_clone(origin, tmp_path / "sparse")
+    api.init(sparse.path)
+    assert _lineage(sparse.path, "harvest").exit_code == 0
+    assert _lineage(sparse.path, "verify").exit_code == 0
+    db = sparse.path / ".lineage" / "lineage.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("DELETE FROM watermarks WHERE harvester = 'records' "
+                            "AND scope = 'checkout'").rowcount == 1
+    res = _lineage(sparse.path, "verify")
+    assert res.exit_code == 1, res.output
+    assert "checkout" in res.output, res.output
