@@ -379,7 +379,7 @@ def audit(
       lineage audit --format junit -o audit.xml          # CI test tab
       lineage audit --format markdown > comment.md       # pull-request comment
       lineage audit --source datahub-lite .lineage/datahub-lite.db
-      lineage audit --source datahub-rest http://localhost:8080 --option timeout=60
+      lineage audit --source datahub-rest http://gms:8080 --option timeout=60
       lineage audit --policy lineage-policy.yaml --as-of 2026-06-30
       lineage audit --verify --expect-head kept-head.json
       lineage audit --store .lineage/lineage.db --repo . --verify
