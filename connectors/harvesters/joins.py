@@ -480,7 +480,9 @@ _RECORD_HASH = "record its hash (dvc commit, or dvc repro; dvc pull or dvc updat
 
 
 def _sources(store: Store, target: str, kind: EdgeKind) -> list[str]:
-    rows = store.conn.execute("SELECT source FROM edges WHERE target=? AND kind=?",
+    # through the target index (+kind: SQLite would otherwise pick edges_kind, and scan
+    # every edge of that kind for each look-up)
+    rows = store.conn.execute("SELECT source FROM edges WHERE target=? AND +kind=?",
                               (target, kind.value))
     return [r[0] for r in rows]
 
