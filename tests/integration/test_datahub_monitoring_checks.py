@@ -141,6 +141,38 @@ def test_a_check_that_failed_is_a_drift_incident(quickstart_demo: Path) -> None:
     assert summary["activeIncidentDetails"][0]["priority"] == 1
 
 
+def test_a_resolved_accuracy_drop_is_a_resolved_incident_not_a_passed_check(
+        quickstart_demo: Path) -> None:
+    """Accuracy fell below its floor: lower is worse, so a value below the threshold is the
+    alert that fired, resolved since; only a drift metric's is a check that passed."""
+    demo = quickstart_demo
+    for rid, metric in (("acc-drop-1", "accuracy"), ("nulls-1", "feature_null_rate")):
+        lineage("record", "alert", "-C", str(demo), "--model", "churn@v1.1.0",
+                "--metric", metric, "--value", "0.71", "--threshold", "0.9",
+                "--status", "resolved", "--at", "2026-01-22T06:00:00Z", "--id", rid,
+                "--description", f"{metric} fell to 0.71, below the 0.9 floor")
+    lineage("push", "-C", str(demo))
+    held = catalog(demo)
+    resolved = []
+    for rid in ("alert:acc-drop-1", "alert:nulls-1"):
+        assert check_urn(rid) not in held
+        info = held[incident_urn(rid)]["incidentInfo"]
+        assert info["status"]["state"] == "RESOLVED"
+        assert info["customType"] == "MODEL_DRIFT"
+        resolved.append(incident_urn(rid))
+        kept = json.loads(held[V2]["mlModelProperties"]["customProperties"][
+            "alert." + rid.removeprefix("alert:")])
+        assert kept["incident"] == incident_urn(rid) and "check" not in kept
+    summary = held[V2]["incidentsSummary"]
+    assert sorted(d["urn"] for d in summary["resolvedIncidentDetails"]) == sorted(resolved)
+    assert "activeIncidentDetails" not in summary or not summary["activeIncidentDetails"]
+    # the quickstart's daily psi check is still a check run
+    assert held[check_urn(CHECK)]["subTypes"]["typeNames"] == ["Monitoring Check"]
+    assert incident_urn(CHECK) not in held
+    assert audit(demo, "--source", "datahub-lite") == audit(demo)
+    assert alerts(read_lite(repo=demo)) == alerts(api.open_store(demo).load_graph())
+
+
 def test_the_audit_of_the_catalog_agrees_with_the_audit_of_the_store(
         quickstart_demo: Path) -> None:
     demo = quickstart_demo

@@ -86,6 +86,19 @@ def test_which_records_are_passed_checks(attrs: dict[str, Any], passed: bool) ->
     assert passed_check({"metric": "psi", **attrs}) is passed
 
 
+@pytest.mark.parametrize(("metric", "passed"), [
+    ("psi", True), ("kl_divergence", True), ("ks_statistic", True), ("PSI", True),
+    # lower is worse: below its floor is the alert that fired
+    ("accuracy", False), ("auc", False),
+    # a metric lineage does not know: which way its threshold goes is not said
+    ("feature_null_rate", False), (None, False),
+])
+def test_only_a_drift_metric_below_its_threshold_is_a_passed_check(
+        metric: str | None, passed: bool) -> None:
+    attrs = {"value": 0.71, "threshold": 0.9, "status": "resolved", "metric": metric}
+    assert passed_check(attrs) is passed
+
+
 def test_a_passed_check_renders_a_valid_check_run_and_no_incident() -> None:
     g = _group(("v1.0.0", "registered"))
     g.add([Node.make(NodeKind.ALERT, "alert:c1", model="model:m@v1.0.0", metric="psi",

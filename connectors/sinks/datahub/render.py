@@ -20,8 +20,8 @@ data                ``dataset`` (one per repository path; versions live on the e
 stage               ``dataJob`` of the ``dataFlow`` of its ``dvc.yaml``; ``versionInfo`` = commit
 deployment          ``mlModelDeployment`` + proxy ``dataJob`` (subtype "Model Deployment")
 alert               ``incident`` (custom type ``MODEL_DRIFT``) on the model version: a drift
-                    alert that fired; a monitoring check that passed (resolved, its value
-                    below its threshold: :func:`passed_check`) is a ``dataProcessInstance``
+                    alert that fired; a monitoring check that passed (resolved, a drift
+                    metric below its threshold: :func:`passed_check`) is a ``dataProcessInstance``
                     (subtype "Monitoring Check") reading the version, result SUCCESS
 commit, records     attributes, edge properties, structured properties and links; each
                     record also whole as a custom property ``<kind>.<id>`` (JSON)
@@ -76,7 +76,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVER_OWNERSHIP_TYPE", "CHECK_SUBTYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX",
-    "STRUCTURED_PROPERTIES", "EntityPlan", "build", "check_urn", "cleared", "incident_urn",
+    "DRIFT_METRICS", "STRUCTURED_PROPERTIES", "EntityPlan", "build", "check_urn", "cleared",
+    "incident_urn",
     "passed_check", "plan", "property_urn", "render", "tier_term_urn",
 ]
 
@@ -196,15 +197,29 @@ def tier_term_urn(tier: str) -> str:
     return f"urn:li:glossaryTerm:{GLOSSARY_NODE}.{tier.capitalize()}"
 
 
+# the metrics a record names whose threshold is a ceiling: divergences from the reference
+# distribution, 0 when nothing drifted, growing with drift (the ones ``lineage record alert
+# --metric`` and the record schema name). A record's metric is what says which way its
+# threshold goes: of any other (accuracy, AUC: lower is worse; a metric lineage does not
+# know) a value below the threshold may be the alert that fired.
+DRIFT_METRICS = frozenset({"psi", "kl_divergence", "ks_statistic"})
+
+
 def passed_check(a: dict[str, Any]) -> bool:
     """Whether an alert record (its attributes) is a monitoring check that passed rather than
-    an alert that fired: resolved, with a value below its threshold (drift metrics — PSI, KL
-    divergence, KS statistic — grow with drift). An open or acknowledged record, one at or
-    above its threshold, or one without both numbers is what it was recorded as: an alert."""
+    an alert that fired: resolved, of a drift metric whose threshold is a ceiling
+    (:data:`DRIFT_METRICS`: PSI, KL divergence, KS statistic grow with drift), its value below
+    its threshold. No record field says a record passed: ``lineage show`` and the audit read
+    every one as an alert with its status. An open or acknowledged record, one at or above its
+    threshold, one without both numbers, or one of another metric (accuracy fell below its
+    floor: lower is worse) is what it was recorded as: an alert, an incident in DataHub."""
     value, threshold = a.get("value"), a.get("threshold")
     numbers = all(isinstance(x, int | float) and not isinstance(x, bool)
                   for x in (value, threshold))
-    return a.get("status") == "resolved" and numbers and value < threshold  # type: ignore[operator]
+    metric = a.get("metric")
+    ceiling = isinstance(metric, str) and metric.strip().lower() in DRIFT_METRICS
+    return a.get("status") == "resolved" and ceiling and numbers \
+        and value < threshold  # type: ignore[operator]
 
 
 def incident_urn(alert_nid: str) -> str:
