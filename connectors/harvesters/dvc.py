@@ -2844,10 +2844,12 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         commit, lock, name = key
         st, base, folder = entries[key]
         yaml = _in(folder, "dvc.yaml")
+        # both without credentials: compared as the lock summary keeps a command, and shown
         cmd = st.get("cmd")
-        if d.get("cmd") is not None and cmd is not None and d["cmd"] != cmd:
-            return StaleEntry(lock, name, "", _shown_value(cmd, True),
-                              _shown_value(d["cmd"], True), yaml, "", "cmd")
+        if d.get("cmd") is not None and cmd is not None \
+                and (now := _scrub_cmd(d["cmd"])) != (was := _scrub_cmd(cmd)):
+            return StaleEntry(lock, name, "", _shown_value(was, True), _shown_value(now, True),
+                              yaml, "", "cmd")
         listed = {resolve(base, h["path"]) for h in st.get("deps", [])}
         for p in d.get("deps") or ():
             if resolve(base, p) not in listed:

@@ -199,3 +199,26 @@ def test_a_params_file_tracked_whole_is_compared_key_by_key(git_repo: GitRepo) -
             "[64, 32], while conf.json at that commit has [64, 16])") in said[rids["layers"]]
     assert ("stage train has a changed param: dropout (none) → 0.5 (the entry lists no "
             "value, while conf.json at that commit has 0.5)") in said[rids["dropout"]]
+
+
+def test_a_changed_command_holding_a_password_is_told_without_it(git_repo: GitRepo) -> None:
+    """A command naming a URL with credentials: the same command is no change, another one
+    is told, and the warning shows neither command's password."""
+    r = git_repo
+    r.dvc("init", "-q")
+    cmd = "echo https://etl:s3cret@example.com/churn > model.pkl"
+    r.write("dvc.yaml", f"stages:\n  train:\n    cmd: {cmd}\n    outs: [model.pkl]\n")
+    r.dvc("repro", "-q")
+    c1 = _commit(r, "pipeline", False)
+    r.write("dvc.yaml", f"stages:\n  train:\n    cmd: {cmd.replace('churn', 'churn2')}\n"
+            "    outs: [model.pkl]\n")
+    c2 = _commit(r, "another source", True)
+    at_c1, at_c2 = _runs_at(r, [("model.pkl", c1), ("model.pkl", c2)])
+    api.init(r.path)
+    res = api.harvest(r.path)
+    (w,) = [w.message for w in res.report.warnings if w.source == "joins"]
+    assert w.startswith(f"{at_c2} reads model.pkl"), w
+    assert "stage train has a changed command" in w and "churn2 > model.pkl" in w, w
+    assert "s3cret" not in w, w
+    assert _strong(r, at_c1) == [f"model.pkl@{_md5(cmd[5:-12] + chr(10))}"]
+    assert _strong(r, at_c2) == []
