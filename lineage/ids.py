@@ -46,7 +46,7 @@ def normalize_repo_url(url: str) -> str:
 
 
 _SECRET_PARAM = re.compile(
-    r"(?i)^(?:.*(?:sig|signature|token|secret|passw(?:or)?d|credential|auth)|key|"
+    r"(?i)^(?:.*(?:sig|signature|token|secret|passw(?:or)?d|credential|auth)|key|pwd|"
     r"(?:api|access|private)[-_]?key)$")
 
 
@@ -56,11 +56,18 @@ _ORACLE_THIN = re.compile(r"(?i)^(jdbc:oracle:[a-z0-9]+:)[^@/]*/[^@]*@")
 # a host (and port) that may follow a password holding an unencoded ``/``, ``?``, ``#``, ``@``
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::\d*)?(?:,(?:\[[0-9A-Fa-f:.]+\]|"
                    r"[A-Za-z0-9._~%-]+)(?::\d*)?)*$")
-# a host that certainly names a server: a port, a dotted name ending in letters, an IP address
-_SERVER = re.compile(r"^(?:[^:,]+:\d+|(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+){3}"
-                     r"|\[[0-9A-Fa-f:.]+\](?::\d+)?)(?:,.*)?$")
-# SQL Server's properties after ``;`` (``;user=sa;password=…``)
-_SEMICOLON_PARAM = re.compile(r";([^;=/?#]+)=([^;/?#]*)")
+# a host that certainly names a server: a port, a dotted name ending in letters, an IP address,
+# localhost; a password cut short by an unencoded ``/`` leaves a single label (``etl:p@ss/…``)
+_SERVER = re.compile(r"(?i)^(?:[^:,]+:\d+|(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+){3}"
+                     r"|\[[0-9A-Fa-f:.]+\](?::\d+)?|localhost)(?:,.*)?$")
+# a version (``pkg@1.0``), not a host: digits and dots that are no IPv4 address
+_VERSION = re.compile(r"^(?!\d+(?:\.\d+){3}(?::\d*)?$)[\d.]+(?::\d*)?$")
+# schemes whose user part is no user but a storage container (``abfss://raw@acct.dfs…``)
+_CONTAINER_SCHEMES = frozenset({"abfs", "abfss", "wasb", "wasbs"})
+# SQL Server's secret properties after ``;`` (``;password=…``, ``;pwd=…``, ``;accessToken=…``):
+# the value runs to the next ``;`` (a ``/``, ``?`` or ``#`` in it is part of it), or is ``{…}``
+_SEMICOLON_SECRET = re.compile(
+    r"(?i);(\s*(?:[^;=/?#]*(?:passw(?:or)?d|secret|token)|pwd)\s*)=(\{[^}]*\}?|[^;]*)")
 
 
 def strip_credentials(url: str) -> str:
@@ -89,7 +96,11 @@ def strip_credentials(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or not _SCHEME.match(scheme):
         return url
+    if ";" in rest:
+        rest = _SEMICOLON_SECRET.sub(lambda m: f";{m.group(1)}=REDACTED", rest)
     at = _userinfo_end(rest)
+    if at >= 0 and scheme.lower() in _CONTAINER_SCHEMES and ":" not in rest[:at]:
+        at = -1  # the container, with no secret: kept, and the host is kept as written
     cut = min((i for i in (rest.find(c, at + 1) for c in "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[at + 1:cut], rest[cut:]
     if at >= 0:
@@ -97,8 +108,7 @@ def strip_credentials(url: str) -> str:
         authority = host.lower() + semi + props
     tail, hash_, fragment = tail.partition("#")
     path, q, query = tail.partition("?")
-    return (f"{scheme}://{_redact_semicolons(authority)}{_redact_semicolons(path)}{q}"
-            f"{_redact_params(query) if q else ''}"
+    return (f"{scheme}://{authority}{path}{q}{_redact_params(query) if q else ''}"
             f"{hash_}{_redact_params(fragment) if '=' in fragment else fragment}")
 
 
@@ -119,38 +129,42 @@ def strip_credentials_in_text(text: str) -> str:
 def _userinfo_end(rest: str) -> int:
     """The index of the ``@`` that ends the user part of ``rest`` (a URL after ``://``), else
     -1. By the URL grammar the authority ends at the first ``/``, ``?`` or ``#``; a password
-    holding one of those unencoded (``etl:p/w@db``) is still a password: the user part then
-    reaches the last ``@`` followed by a host. When the authority holds no ``@`` that takes a
-    ``user:`` part that cannot be a ``host:port``; when it holds one (``etl:p@ss/w@db:5432``),
-    a later ``@`` must be followed by a server's name (a port, a dotted name) so that a path
-    such as ``/models/churn@v2`` stays a path."""
+    holding one of those unencoded is still a password, and the user part then reaches a later
+    ``@`` followed by a host:
+
+    * the authority holds no ``@`` but a ``user:`` part that cannot be ``host:port``
+      (``etl:p/w@db``, ``etl:pa#w@db``);
+    * the authority's host after its ``@`` is a single label without a port (``etl:p@ss/w@db``)
+      and a later ``@`` before the query and fragment is followed by a host: a server's name,
+      or any host when the password would hold one ``/`` at most.
+
+    A path or fragment after a server's name keeps its ``@`` (``…@host.example.com/churn@v2``,
+    ``#note_alice@example.com``)."""
     cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     first = rest[:cut]
     at = first.rfind("@")
-    user, colon, after = first.partition(":")
-    if at < 0 and not (colon and not after.isdigit() and "@" in rest[cut:]):
-        return -1
-    if at >= 0 and ":" not in first[:at]:
-        return at  # ``user@host``: no password to have been cut short
-    host_ok = _HOST if at < 0 else _SERVER
-    query = rest.find("?", at + 1) if at >= 0 else -1
-    limit = len(rest) if at < 0 or query < 0 else query
+    if at >= 0:
+        if ":" not in first[:at] or _SERVER.match(first[at + 1:].partition(";")[0]):
+            return at
+        ends = [i for i in (rest.find(c, cut) for c in "?#") if i >= 0]
+        limit = min(ends, default=len(rest))
+    else:
+        _user, colon, after = first.partition(":")
+        if not colon or after.isdigit() or first.startswith("[") or "@" not in rest[cut:]:
+            return -1
+        limit = len(rest)  # the password may hold the '?' and '#' too
     later = rest.rfind("@", cut, limit)
     while later > cut:
         end = min((i for i in (rest.find(c, later + 1) for c in "/?#") if i >= 0),
                   default=len(rest))
-        if host_ok.match(rest[later + 1:end].partition(";")[0]):
+        host = rest[later + 1:end].partition(";")[0]
+        # after a single-label host, a server's name, or a password holding one '/' at most
+        # (``etl:s@c/ret@db``); ``u:p@nexus/repo/pkg@1.0`` stays a path
+        if (_SERVER.match(host) if at >= 0 and rest.count("/", cut, later) > 1
+                else _HOST.match(host) and not _VERSION.match(host)):
             return later
         later = rest.rfind("@", cut, later)
     return at
-
-
-def _redact_semicolons(text: str) -> str:
-    if ";" not in text:
-        return text
-    return _SEMICOLON_PARAM.sub(
-        lambda m: f";{m.group(1)}=REDACTED" if _SECRET_PARAM.match(m.group(1).strip())
-        else m.group(0), text)
 
 
 def _redact_params(query: str) -> str:

@@ -74,7 +74,7 @@ from lineage.ids import (
     record_id,
     repo_key,
     run_id,
-    strip_credentials,
+    strip_credentials_in_text,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind, PinStrength, RiskTier
 from lineage.serialize import dumps, utc_iso
@@ -320,8 +320,7 @@ def as_one_fact(node_id: str, data: Mapping[str, Any], aliases: Mapping[str, str
 
 # -- credentials in URLs ------------------------------------------------------------------------
 # a URL anywhere in a value: the whole value (uri, evidence, endpoint, a link in properties, an
-# input path) or one inside free text (a reason, a description)
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+")
+# input path) or one inside free text (a reason, a description): strip_credentials_in_text
 
 
 def scrub_credentials(value: Any, path: tuple[Any, ...] = (),
@@ -334,9 +333,7 @@ def scrub_credentials(value: Any, path: tuple[Any, ...] = (),
     once cannot be taken back, so it is never stored.
     """
     if isinstance(value, str):
-        if "://" not in value:
-            return value
-        clean = _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group(0)), value)
+        clean = strip_credentials_in_text(value)
         if clean != value and removed is not None:
             removed.append(_field_path(path))
         return clean

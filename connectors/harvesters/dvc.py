@@ -88,6 +88,7 @@ from lineage.ids import (
     repo_key,
     stage_id,
     strip_credentials,
+    strip_credentials_in_text,
 )
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -112,7 +113,9 @@ READER_VERSION = "2"
 # 11: a ds:// dependency's dataset lock (its source and what it was locked at) is its hash
 # 12: a dvc.yaml stage's definition (``def``: cmd, deps, outs, params), its foreach / matrix
 # ``items`` and the ``vars`` written in the file, for the joins' out-of-date lock check
-_CACHE_VERSION = "12"
+# 13: a command's connection strings lose their credentials as every URL in text does (JDBC,
+# SQL Server's ;password=, Oracle thin, a password holding / ? # @)
+_CACHE_VERSION = "13"
 _MD5 = re.compile(r"[0-9a-fA-F]{32}(?:\.dir)?")
 # an "md5:" line whose value is not a digest (for the warning's line number)
 # (digits alone, unquoted, are a YAML number)
@@ -393,18 +396,13 @@ def _entries(v: Any, where: str, notes: Notes, *loc: Any) -> list[dict[str, Any]
     return [hash_entry(e, where, notes, (*loc, i)) for i, e in enumerate(v)]
 
 
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
-
-
 def _scrub_cmd(cmd: str | list[str]) -> str | list[str]:
     """A stage's command with every URL in it minus ``user:password@`` and secret query
     values (:func:`lineage.ids.strip_credentials`), as import URLs are kept. The stage id's
     hash is taken from the lock entry as written (it shows nothing)."""
     if isinstance(cmd, list):
         return [cast(str, _scrub_cmd(c)) for c in cmd]
-    if "://" not in cmd:
-        return cmd
-    return _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), cmd)
+    return strip_credentials_in_text(cmd)
 
 
 def _cmd(v: Any, where: str, notes: Notes, loc: tuple[Any, ...]) -> str | list[str] | None:
@@ -512,15 +510,22 @@ def summarize(kind: str, doc: Any, notes: Notes | None = None) -> dict[str, Any]
         # the parse runs (the worker): the replay then only looks it up. ``order`` keeps the
         # file's stage order, which the cache's canonical JSON (sorted keys) would lose: the
         # replay meets the stages in that order whether the summary was parsed or cached
+        hashes = {n: lock_hash(e) for n, e in entries.items()}
+        # the hash is taken from the entry as written (stage ids stay what stores hold); what
+        # is kept, in the cache too, is the command without credentials
+        for e in entries.values():
+            if "cmd" in e:
+                e["cmd"] = _scrub_cmd(e["cmd"])
         return {"schema": schema, "stages": entries, "order": list(entries),
-                "entry_hashes": {n: lock_hash(e) for n, e in entries.items()}}
+                "entry_hashes": hashes}
     if kind == "yaml":
         return _summarize_yaml(doc, notes)
     # .dvc file
     out: dict[str, Any] = {"outs": _entries(doc.get("outs"), "outs", notes, "outs"),
                            "deps": _entries(doc.get("deps"), "deps", notes, "deps")}
     if doc.get("cmd") is not None:  # a DVC 0.x stage file (still one when its cmd is odd)
-        out["cmd"] = _cmd(doc["cmd"], "", notes, ("cmd",))
+        cmd = _cmd(doc["cmd"], "", notes, ("cmd",))
+        out["cmd"] = _scrub_cmd(cmd) if cmd is not None else None
     wdir = _wdir(doc, "", notes, ())
     if wdir not in (None, ".", ""):
         out["wdir"] = wdir
@@ -688,8 +693,9 @@ def _definition(body: dict[str, Any]) -> dict[str, Any]:
                     isinstance(x, str) for x in v))) for f, v in p.items()))
             for p in params):
         params = None
-    return {"cmd": cmd if isinstance(cmd, str) else [str(c) for c in cmd] if _scalars(cmd)
-            and cmd else None,
+    cmd = cmd if isinstance(cmd, str) else [str(c) for c in cmd] if _scalars(cmd) and cmd \
+        else None
+    return {"cmd": _scrub_cmd(cmd) if cmd is not None else None,
             "deps": _def_paths(body.get("deps")), "outs": outs, "params": params}
 
 

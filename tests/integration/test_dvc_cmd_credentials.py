@@ -41,3 +41,24 @@ def test_credentials_in_a_stage_command_are_not_kept(git_repo: GitRepo) -> None:
         assert secret not in res.stdout, secret
     res = runner.invoke(app, ["show", "data.csv", "--repo", str(r.path)])
     assert res.exit_code == 0 and "s3cret" not in res.output
+
+
+def test_connection_strings_in_a_stage_command_are_not_kept(git_repo: GitRepo) -> None:
+    """JDBC and SQL Server connection strings (Oracle thin writes its password before '@' with
+    no '://') lose their credentials as every URL in a command does."""
+    cmd = ("python export.py --src 'jdbc:oracle:thin:scott/T1ger2026@db.example.com:1521:orcl' "
+           "--dst 'jdbc:sqlserver://wh:1433;user=sa;password=Pa/ss#2026'")
+    r = git_repo
+    r.write("dvc.yaml", "stages:\n  get:\n    cmd:\n    - " + json.dumps(cmd)
+            + "\n    - echo done\n    outs: [data.csv]\n")
+    r.write("dvc.lock", _lock(cmd))
+    r.commit("export")
+    api.init(r.path)
+    api.harvest(r.path)
+    graph = api.open_store(r.path).load_graph()
+    [stage] = [n for n in graph.nodes() if str(n.kind) == "stage"]
+    assert stage.attrs["cmd"] == [
+        "python export.py --src 'jdbc:oracle:thin:@db.example.com:1521:orcl' "
+        "--dst 'jdbc:sqlserver://wh:1433;user=sa;password=REDACTED'", "echo done"]
+    db = (r.path / ".lineage" / "lineage.db").read_bytes()
+    assert b"T1ger2026" not in db and b"Pa/ss" not in db

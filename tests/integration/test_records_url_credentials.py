@@ -141,3 +141,17 @@ def test_every_url_valued_field_is_scrubbed() -> None:
                            "at": "2026-01-01", "description": "see https://grafana.example.com/d"},
                           file="x")
     assert credentials_removed(plain) == []
+
+
+def test_connection_strings_in_evidence_lose_their_credentials() -> None:
+    """An Oracle thin URL (no ``://`` before its credentials) and a SQL Server property in
+    free text are scrubbed as URLs are, and the harvest says which field lost them."""
+    from lineage.records import scrub_credentials
+
+    removed: list[str] = []
+    value = {"evidence": "validated on jdbc:oracle:thin:scott/Tiger2026@db.example.com:1521:orcl",
+             "properties": {"dsn": "jdbc:sqlserver://db:1433;user=sa;password=Pa/ss#2026"}}
+    clean = scrub_credentials(value, (), removed)
+    assert clean == {"evidence": "validated on jdbc:oracle:thin:@db.example.com:1521:orcl",
+                     "properties": {"dsn": "jdbc:sqlserver://db:1433;user=sa;password=REDACTED"}}
+    assert removed == ["evidence", "properties.dsn"]

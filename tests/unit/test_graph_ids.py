@@ -228,3 +228,42 @@ def test_strip_credentials_in_text() -> None:
                      "then jdbc:oracle:thin:@db:1521:orcl and 'postgres://db/crm'")
     for plain in ("no url here", "mail ada@example.com", "see https://example.com/a?b=1"):
         assert ids.strip_credentials_in_text(plain) == plain
+
+
+@pytest.mark.parametrize("url,clean", [
+    # an '@' in the path or fragment after a proper user part is part of the path
+    ("https://bot:tok@artifacts.example.com/models/churn@v1.0.0.pkl",
+     "https://artifacts.example.com/models/churn@v1.0.0.pkl"),
+    ("https://ci:glpat-X@gitlab.example.com/ml/churn/-/merge_requests/42#note_alice@example.com",
+     "https://gitlab.example.com/ml/churn/-/merge_requests/42#note_alice@example.com"),
+    ("http://u:p@[::1]/x@y.example.com", "http://[::1]/x@y.example.com"),
+    ("http://[::1]:8080/x@y.example.com", "http://[::1]:8080/x@y.example.com"),
+    # a password holding '@' and '/' before a compose service name
+    ("postgresql://etl:s@c/ret@db/wh", "postgresql://db/wh"),
+    # SQL Server property values run to the next ';' ({…} quoted may hold one)
+    ("jdbc:sqlserver://db:1433;user=sa;password=Pa/ss#2026", "jdbc:sqlserver://db:1433;user=sa;password=REDACTED"),
+    ("jdbc:sqlserver://db:1433;password={se;cret};encrypt=true",
+     "jdbc:sqlserver://db:1433;password=REDACTED;encrypt=true"),
+    ("jdbc:sqlserver://db:1433;user=sa;pwd=s3cret", "jdbc:sqlserver://db:1433;user=sa;pwd=REDACTED"),
+    ("mysql://db/x?user=etl&pwd=s3cret", "mysql://db/x?user=etl&pwd=REDACTED"),
+])
+def test_strip_credentials_keeps_paths_and_reads_property_values_whole(url: str,
+                                                                      clean: str) -> None:
+    assert ids.strip_credentials(url) == clean
+
+
+def test_path_parameters_without_secrets_are_kept() -> None:
+    for url in ("s3://bucket/a;key=value/b", "https://example.com/api;v=2/x",
+                "https://example.com/a;jsessionid=1/b"):
+        assert ids.strip_credentials(url) == url
+
+
+def test_azure_containers_and_versions_after_a_user_part_are_kept() -> None:
+    # ADLS Gen2 / Blob namespaces name the container before '@': no user, no secret
+    for url in ("abfss://raw@acct.dfs.core.windows.net/x", "wasbs://curated@acct.blob.core.windows.net/y"):
+        assert ids.strip_credentials(url) == url
+    assert ids.strip_credentials("abfss://raw:k3y@acct.dfs.core.windows.net/x") == \
+        "abfss://acct.dfs.core.windows.net/x"
+    assert ids.strip_credentials("https://u:p@nexus/pkg@1.0") == "https://nexus/pkg@1.0"
+    assert ids.strip_credentials("postgres://etl:p@ss/w@10.0.0.5:5432/crm") == \
+        "postgres://10.0.0.5:5432/crm"
