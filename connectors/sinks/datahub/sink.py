@@ -334,6 +334,9 @@ class DataHubSinkBase(ABC):
         # state does not know
         self._moved: dict[str, str] = {}
         self._moved_unknown: list[str] = []
+        # (per push) deployments listed in the destination that do not name their stage tag's
+        # commit: whose repository's they are is not said, so they are left
+        self._unsaid: set[str] = set()
 
     # -- hooks for subclasses -----------------------------------------------------------------
     def destination(self, ctx: PushContext) -> str:
@@ -840,11 +843,23 @@ class DataHubSinkBase(ABC):
 
         writing = {str(m.entityUrn) for m, _, _ in to_send if m.aspectName in LISTING_ASPECTS}
         found: dict[str, str] = {}
+        self._unsaid = set()
         for owner in sorted(set(listed) & writing):
             for urn in listed[owner]:
                 if urn not in found and VIEW_PREFIX + urn not in accounted \
                         and self._tagged_deployment_live(graph, urn):
                     found[urn] = owner
+        if self._unsaid:
+            unsaid = sorted(self._unsaid)
+            result.details["unchecked_deployments"] = unsaid
+            shown = ", ".join(unsaid[:5]) + (f" (and {len(unsaid) - 5} more)"
+                                            if len(unsaid) > 5 else "")
+            log.warning("%s lists %d GTO deployment(s) the graph does not render that do not "
+                        "name their stage tag's commit (custom property commit), so "
+                        "whether they are this repository's or another's that registers the "
+                        "same model is not known: left as they are, not counted as stale, "
+                        "even with -o remove_stale=true: %s", self.destination(ctx), len(unsaid),
+                        shown)
         if not found:
             return []
         urns = sorted(found)
@@ -867,8 +882,13 @@ class DataHubSinkBase(ABC):
 
     def _tagged_deployment_live(self, graph: LineageGraph, urn: str) -> bool:
         """Whether the destination holds ``urn`` live (``status`` not removed) as a deployment
-        (or its proxy job) lineage pushed from GTO's tags, of a GTO version ``graph`` holds:
-        one this graph would render, had its tag not gone."""
+        (or its proxy job) lineage pushed from GTO's tags, of a GTO version ``graph`` holds,
+        from this repository: the commit its stage tag points to (``commit``) is one ``graph``
+        holds (the version's, or a harvested commit). One this graph would render, had its tag
+        not gone. Another repository registering the same name and version pushes a
+        deployment of a commit this graph lacks: live there, it is not ours to call stale. One
+        that does not name its commit (edited since it was pushed) cannot be told apart: it is
+        left, and kept in ``self._unsaid`` for the warning."""
         status = self._held_aspect(urn, "status")
         if isinstance(status, dict) and status.get("removed"):
             return False
@@ -880,8 +900,17 @@ class DataHubSinkBase(ABC):
                 or props.get("source") != TAGGED_SOURCE:
             return False
         version = graph.get(str(props.get("lineage_model") or ""))
-        return version is not None and not graph.is_placeholder(version.id) \
-            and version.attrs.get("registry") == TAGGED_SOURCE
+        if version is None or graph.is_placeholder(version.id) \
+                or version.attrs.get("registry") != TAGGED_SOURCE:
+            return False
+        commit = props.get("commit")
+        if not isinstance(commit, str) or not commit:
+            self._unsaid.add(urn)
+            return False
+        if commit == version.attrs.get("commit"):
+            return True
+        held = graph.get(f"commit:{commit}")
+        return held is not None and not graph.is_placeholder(held.id)
 
     def _clear_what_was_shown(
             self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]],
