@@ -65,8 +65,10 @@ transaction, and adds:
   (GTO's tagged commit, MLflow's run commit: ``by: commit``). An output that is an MLflow
   version's artifact location, the ``source`` it was created from (``models:/m-…``) or
   ``models:/<name>/<version>`` joins it too (``by: uri``). An
-  output whose md5 differs is not that version, whatever its commit. Only runs that have ended
-  (COMPLETE, FAIL, ABORT) are joined: a START names the output before its md5 is known. A run
+  output whose md5 differs is not that version, whatever its commit. Only runs that completed
+  (COMPLETE) are joined: a START names the output before its md5 is known, and a run that ended
+  FAIL or ABORT produced no version (a failed attempt claims none; the retry that completes
+  does), so a PRODUCED edge of a run whose later event says FAIL is withdrawn. A run
   that started after the version was registered (its ``created_at``: GTO's tag date, MLflow's
   registration), beyond the audit's tolerance of clock skew (``RECORD_SKEW``), did not produce
   it, whatever it wrote: no edge, a warning naming run and version.
@@ -134,7 +136,9 @@ NAME = "joins"
 # the path its hash is out of date there (they were joined to the version that entry gives);
 # 6: an entry is out of date also by its command, a dependency or output dvc.yaml adds, a
 # param's value, and a file's hash in its tracked folder's listing (they were joined)
-RULES_VERSION = "6"
+# 7: nor did an OpenLineage run that ended FAIL or ABORT produce a model version (it got
+# PRODUCED; withdrawn from a store joined before)
+RULES_VERSION = "7"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -780,9 +784,11 @@ class JoinsHarvester:
         started: dict[str, Any] = {}
         for rid, _did, path, raw_data, raw_run in rows.fetchall():
             run = loads(raw_run)
-            # only once it has ended are a run's outputs final: a harvest that saw its START
-            # alone (the output named, its md5 still to come) must not join it by commit
-            if str(run.get("status") or "").upper() in _ENDED:
+            # only a run that completed produced a version: one that ended FAIL or ABORT (an
+            # attempt Airflow retries under a new runId) claims none, as a recorded run that
+            # did not finish; and before a run has ended its outputs are not final (a harvest
+            # that saw its START alone must not join by commit what COMPLETE then versions)
+            if str(run.get("status") or "").upper() == _COMPLETED:
                 ended[rid] = str(run.get("commit") or resolved.get(rid) or "").lower()
                 started[rid] = run.get("start_time")
                 outputs.setdefault((rid, path), []).append(loads(raw_data))
@@ -1009,7 +1015,7 @@ def _uri_key(uri: str) -> str:
 _ABBREV = re.compile(r"(?:.*-g)?([0-9a-fA-F]{7,63})(-dirty)?")  # up to a SHA-256 sha
 # the folder of a stage's dvc.yaml in its id (stage:<repository>:<folder/>dvc.yaml:<name>@…)
 _STAGE_FILE = re.compile(r":((?:[^:]*/)?)dvc\.yaml:")
-_ENDED = frozenset({"COMPLETE", "FAIL", "ABORT"})  # OpenLineage's terminal states
+_COMPLETED = "COMPLETE"  # the OpenLineage state of a run that finished
 _MD5 = re.compile(r"^(?:md5:)?([0-9a-f]{32}(?:\.dir)?)$")
 
 

@@ -28,10 +28,6 @@ PRODUCER = "https://github.com/apache/airflow/tree/providers-openlineage/2.3.0"
 TRY1 = "01900000-0000-7000-8000-000000000001"
 TRY2 = "01900000-0000-7000-8000-000000000002"
 MODEL = "model:churn@v1.0.0"
-# the joins make PRODUCED edges (connectors/harvesters/joins.py), and still join a run that
-# ended FAIL or ABORT: these tests pass once they join only runs that completed
-JOINS_PENDING = pytest.mark.xfail(
-    strict=True, reason="joins still gives PRODUCED to OpenLineage runs that ended FAIL/ABORT")
 runner = CliRunner()
 
 
@@ -114,7 +110,6 @@ def training_jobs(repo: GitRepo) -> dict[str, str | None]:
         lite.close()
 
 
-@JOINS_PENDING
 @pytest.mark.parametrize("ended", ["FAIL", "ABORT"])
 def test_only_the_attempt_that_completed_produced_the_version(repo: GitRepo,
                                                                ended: str) -> None:
@@ -131,7 +126,6 @@ def test_only_the_attempt_that_completed_produced_the_version(repo: GitRepo,
     assert training_jobs(repo) == {f"run:openlineage:{TRY2}": "SUCCESS"}
 
 
-@JOINS_PENDING
 def test_a_run_marked_failed_after_it_completed_loses_the_version(repo: GitRepo) -> None:
     append(repo, event(repo, TRY2, "START", "2025-12-31T22:10:00Z"),
            event(repo, TRY2, "COMPLETE", "2025-12-31T23:00:00Z"))
