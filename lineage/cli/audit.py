@@ -309,7 +309,7 @@ def audit(
     location: str | None = typer.Argument(
         None, metavar="LOCATION", show_default=False,
         help="For --source datahub-lite: the Lite file; for datahub-rest: the GMS URL "
-             "(default: lineage.yaml datahub: / DATAHUB_GMS_URL)."),
+             "(default: DATAHUB_GMS_URL, else datahub.server in lineage.yaml)."),
     repo: Path | None = RepoOpt,
     source: str = typer.Option(
         "local", "--source", "-s", metavar="SOURCE",
