@@ -70,7 +70,7 @@ from connectors.harvesters.gitscan import (
     stored_marks,
     watermark_repository,
 )
-from connectors.harvesters.gto import unseen_tags
+from connectors.harvesters.gto import holds_gto_facts, tag_view, unseen_tags
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
@@ -150,30 +150,53 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
     versions and stages by tags): a repository with no tag and no artifact is not flagged.
     The audit tells the rest (``harvest-complete``)."""
     tagless = no_tags = False
+    used = declared = None
     if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
         tagless = True
         code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
         no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
-    if no_tags:
+        used, declared = uses_gto(s.root), declares_artifacts(s.root)
+    unseen = unseen_tags(ctx, s)  # (asks the remote when the store's GTO facts need it)
+    view = tag_view(ctx, s)
+    remote_gto: list[str] | None = None
+    if tagless:
+        if used or declared or holds_gto_facts(ctx):
+            view.ask()  # the tags matter: the remote tells tags not fetched from none at all
+        remote_gto = view.remote_gto()
+    shown = (f"its remote {s.remote} holds {len(remote_gto)} GTO tags "
+             f"({', '.join(remote_gto[:3])}{' …' if len(remote_gto) > 3 else ''})"
+             if remote_gto else "")
+    unanswered = (f" (its remote could not be asked whether it holds any: "
+                  f"{view.remote_error})" if tagless and view.asked and remote_gto is None
+                  else "")
+    if remote_gto == []:
+        pass  # the remote holds no GTO tag: the clone lacks none (the repository has none)
+    elif no_tags:
+        extra = f", while {shown}" if shown else unanswered
         ctx.report.warn("git", f"this clone fetches no tags (remote.{s.remote}.tagOpt is "
-                        "--no-tags: git clone --no-tags) and holds none: GTO registrations "
-                        "and stage assignments are tags, so the versions and deployments they "
-                        "record are not harvested; run git fetch --tags and git config "
-                        f"--unset remote.{s.remote}.tagOpt, then lineage harvest")
-    elif tagless and (declared := declares_artifacts(s.root)):
+                        f"--no-tags: git clone --no-tags) and holds none{extra}: GTO registrations and stage assignments are "
+                        "tags, so the versions and deployments they record are not harvested; "
+                        f"run git fetch --tags and git config --unset remote.{s.remote}.tagOpt, "
+                        "then lineage harvest")
+    elif tagless and (shown or declared):
+        why = " and ".join(x for x in (
+            f"while {declared} declares model artifacts" if declared else "",
+            shown) if x) + unanswered
         ctx.report.warn("git", f"this clone holds no tags (its fetch brought none: a fetch "
                         "refspec without refs/tags, as CI checkouts and fetch scripts use, or "
-                        f"git fetch --no-tags) while {declared} declares model artifacts: GTO "
-                        "registrations and stage assignments are tags, so the versions and "
-                        f"deployments they record are not harvested; run git fetch --tags "
-                        f"{s.remote} (and have the checkout fetch tags), then lineage harvest")
+                        f"git fetch --no-tags) {why}: GTO registrations and stage assignments "
+                        "are tags, so the versions and deployments they record are not "
+                        f"harvested; run git fetch --tags {s.remote} (and have the checkout "
+                        "fetch tags), then lineage harvest")
     state: dict[str, Any] = {"repository": s.repo_id, "shallow": sorted(set(lacking)),
                              "no_tags": no_tags}
     if tagless:
         state["tagless"] = True
-        if (used := uses_gto(s.root)) is not None:
+        if used is not None:
             state["gto"] = used
-    if unseen := unseen_tags(ctx, s):
+        if remote_gto is not None:
+            state["remote_gto"] = {"count": len(remote_gto), "some": remote_gto[:3]}
+    if unseen:
         state["gto_unseen"] = unseen
     return json.dumps(state, separators=(",", ":"), sort_keys=True)
 

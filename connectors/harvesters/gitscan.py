@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from lineage import gitfiles
 from lineage.errors import InputError, NotARepositoryError
 from lineage.gitfiles import named_after_boundary, shallow_identity_message
-from lineage.ids import repository_id, strip_credentials
+from lineage.ids import repository_id, strip_credentials, strip_credentials_in_text
 
 if TYPE_CHECKING:
     from lineage.plugins import HarvestContext
@@ -669,6 +669,49 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str],
     return parser.finish()
 
 
+# how long a harvest waits for a remote to list its tags (:func:`remote_tags`)
+REMOTE_TIMEOUT = 10.0
+
+
+def remote_tags(root: Path, remote: str | None,
+                timeout: float = REMOTE_TIMEOUT) -> tuple[frozenset[str] | None, str]:
+    """The tag names the remote ``remote`` (a name: its configured URL, ``insteadOf`` and
+    credentials apply) holds now (``git ls-remote --tags --refs``), and ``""``; or None and
+    why it could not answer (no remote, offline, authentication, no answer within
+    ``timeout`` seconds), one line without credentials. Asked only where the clone cannot
+    tell tags it did not fetch from tags the repository does not have: nothing prompts
+    (``GIT_TERMINAL_PROMPT=0``, no terminal: a new session, stdin closed)."""
+    if not remote:
+        return None, "the clone has no remote"
+    env = {**os.environ, **_GIT_ENV, "GCM_INTERACTIVE": "never"}
+    try:
+        proc = subprocess.Popen(["git", "ls-remote", "--tags", "--refs", remote], cwd=root,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, start_new_session=True)
+    except FileNotFoundError as exc:
+        raise NotARepositoryError("git is not installed", hint="install git") from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:  # git and what it started (ssh, a credential or remote helper)
+            os.killpg(proc.pid, 9)
+        except OSError:
+            proc.kill()
+        proc.communicate()
+        return None, f"git ls-remote {remote} gave no answer within {timeout:g} s"
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in err.decode(errors="replace").splitlines() if ln.strip()]
+        why = next((ln for ln in lines if ln.lower().startswith("fatal:")),
+                   lines[0] if lines else f"exit code {proc.returncode}")
+        return None, f"git ls-remote {remote} failed: {strip_credentials_in_text(why)[:200]}"
+    names = set()
+    for line in out.decode(errors="replace").splitlines():
+        _, _, ref = line.partition("\t")
+        if ref.startswith("refs/tags/"):
+            names.add(ref.removeprefix("refs/tags/"))
+    return frozenset(names), ""
+
+
 def run_git(root: Path, args: list[str], stdin: bytes,
             sink: Callable[[bytes], None] | None = None) -> tuple[int, bytes, bytes]:
     """Run git with ``stdin``; return (exit code, stdout, stderr).
@@ -1137,7 +1180,8 @@ __all__ = [
     "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "existing_objects",
     "harvested_commits",
     "held_boundaries", "history_since", "identity_remote", "is_dvc_metadata", "load_refs",
-    "named_after_boundary", "parse_log", "refs_watermark", "repository_identity", "scan",
+    "named_after_boundary", "parse_log", "refs_watermark", "remote_tags", "repository_identity",
+    "scan",
     "scan_refs", "shallow_identity_message", "stored_marks",
 ]
 

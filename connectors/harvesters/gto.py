@@ -36,13 +36,18 @@ a commit it had left gets that commit's edge stated afresh, without the earlier 
 deployment whose stage tag names another version than before has the old version's
 ``deployed_as`` edge withdrawn.
 
-A tag the clone does not hold is not always a deleted tag: a clone that holds no tag at all
-while it has a remote (a CI checkout whose fetch brings branches only, ``git fetch
---no-tags``, ``git clone --no-tags``) can tell no GTO tag gone, and a shallow clone only the
-tags of the commits it holds (``git clone --depth 1`` fetches the tags of those alone). What
-such a clone cannot judge (:class:`TagView`) the store keeps as harvested before — nothing is
-retired, deregistered or undeprecated — and the harvest says so in one warning with the fetch
-that lets it judge; the git harvester records those tags in the clone state
+A tag the clone does not hold is not always a deleted tag. A clone that holds no tag at all
+while it has a remote cannot tell "its fetch brought none" (a CI checkout whose refspec brings
+branches only, ``git fetch --no-tags``, ``git clone --no-tags``) from "the repository has
+none" (its last GTO tags were deleted: ``gto deprecate … --delete --push``), and a shallow
+clone promises no commit's tags (a tag-push checkout fetches that one tag, not the version tag
+of the same commit). Such a clone asks its remote, once and only when a tag it lacks matters
+(:class:`TagView`, ``git ls-remote --tags``, 10 s, no prompt): a tag the remote does not hold
+either is deleted, and judged so as a whole clone judges it; one the remote holds, or any
+when the remote cannot answer (offline, authentication), is not judged. What the clone cannot
+judge the store keeps as harvested before — nothing is retired, deregistered or undeprecated
+— and the harvest says so in one warning with the reason and the fetch that lets it judge;
+the git harvester records those tags in the clone state
 (:func:`unseen_tags`, ``gto_unseen``), which the audit's ``harvest-complete`` fails on.
 """
 
@@ -59,9 +64,9 @@ from typing import Any, ClassVar
 from connectors.harvesters.gitscan import (
     GitScan,
     cat_objects,
-    existing_objects,
     parse_ident,
     parse_tag_object,
+    remote_tags,
     scan_refs,
 )
 from lineage.ids import commit_id, deployment_id, model_group_id, model_id
@@ -261,32 +266,62 @@ def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
 
 @dataclass
 class TagView:
-    """What the clone's tags can tell of the GTO facts the store holds (module docstring):
-    ``tagless``, it has a remote and holds no tag, so it can judge no tag gone; ``shallow``,
-    it judges only the facts whose commits it holds (asked of git once per commit)."""
+    """What the clone's tags can tell of the GTO facts the store holds (module docstring).
+    A clone holding tags and its whole history judges every tag it lacks deleted. A clone
+    that is ``tagless`` (it has a remote and holds no tag: its fetch brought none, or the
+    repository has none) or ``shallow`` (it does not promise a commit's tags: a tag-push
+    checkout fetches that one tag) cannot tell a tag it did not fetch from a deleted one: it
+    asks the remote, once (:meth:`ask`, ``git ls-remote --tags``). A tag the remote does not
+    hold is deleted; one it holds, or any when it cannot answer, is judged nothing of."""
 
     tagless: bool
     shallow: bool
     root: Path | None = None
-    held: dict[str, bool] = field(default_factory=dict)
+    remote: str | None = None
+    asked: bool = False
+    # the tag names the remote holds, when it answered; the GTO artifacts they name
+    remote_tags: frozenset[str] | None = None
+    remote_groups: frozenset[str] = frozenset()
+    # why the remote could not answer
+    remote_error: str = ""
 
-    def holds(self, commits: Iterable[str]) -> None:
-        """Ask git at once which of ``commits`` the clone holds (one ``git cat-file``)."""
-        todo = {c for c in commits if c not in self.held}
-        if todo and self.root is not None:
-            found = existing_objects(self.root, todo)
-            self.held.update((c, c in found) for c in todo)
+    @property
+    def complete(self) -> bool:
+        return not self.tagless and not self.shallow
 
-    def judges(self, *commits: Any) -> bool:
-        """Whether a fact whose tags point at ``commits`` can be told gone by this clone."""
-        if self.tagless:
+    def ask(self) -> frozenset[str] | None:
+        """The remote's tag names (None: it could not answer, :attr:`remote_error` says
+        why); asked once per harvest run."""
+        if not self.asked:
+            self.asked = True
+            if self.root is not None:
+                self.remote_tags, self.remote_error = remote_tags(self.root, self.remote)
+            else:
+                self.remote_error = "no clone to ask from"
+            if self.remote_tags is not None:
+                self.remote_groups = frozenset(
+                    p.artifact for t in self.remote_tags if (p := parse_tag_name(t)))
+        return self.remote_tags
+
+    def remote_gto(self) -> list[str] | None:
+        """The GTO tags the remote holds, sorted (None: not asked, or it could not answer)."""
+        if self.remote_tags is None:
+            return None
+        return sorted(t for t in self.remote_tags if parse_tag_name(t) or looks_like_gto(t))
+
+    def judges(self, tags: Iterable[Any], group: str | None = None) -> bool:
+        """Whether a fact resting on ``tags`` (which the clone does not hold) can be told
+        gone: always in a complete clone; else only when the remote answered and holds none
+        of them (nor, with ``group``, any tag of that artifact: its deprecation and the
+        versions kept for the trail follow the artifact)."""
+        tags = [t for t in tags if isinstance(t, str) and t]
+        if self.complete or (not tags and group is None):
+            return True  # (a fact none of whose tags the clone lacks: its tags tell)
+        remote = self.ask()
+        if remote is None:
             return False
-        if not self.shallow:
-            return True
-        if not commits or not all(isinstance(c, str) and c for c in commits):
-            return False
-        self.holds(commits)
-        return all(self.held.get(c, False) for c in commits)
+        return not any(t in remote for t in tags) and (
+            group is None or group not in self.remote_groups)
 
 
 def _stored(ctx: HarvestContext) -> tuple[list[Node], list[Node]]:
@@ -296,26 +331,30 @@ def _stored(ctx: HarvestContext) -> tuple[list[Node], list[Node]]:
             ctx.store.find_nodes(NodeKind.MODEL, registry="gto"))
 
 
-def _dep_commits(n: Node, store: Any) -> list[Any]:
-    """The commits a deployment's tags point at: its stage tag's, and its version's (the
-    assignment a stage went back to was made at the version's commit)."""
-    model = store.get_node(str(n.attrs.get("model"))) if n.attrs.get("model") else None
-    out = [(n.attrs.get("properties") or {}).get("commit")]
-    if model is not None and model.attrs.get("commit"):
-        out.append(model.attrs["commit"])
-    return out
+def holds_gto_facts(ctx: HarvestContext) -> bool:
+    """Whether the store holds a version or a deployment GTO's tags recorded (what the
+    audit's ``harvest-complete`` weighs for a clone holding no tag)."""
+    return any(bool(nodes) for nodes in _stored(ctx))
+
+
+def _dep_tags(n: Node) -> list[str]:
+    """The tags a deployment rests on: the one that took the stage (``gto_tag``) and, for a
+    stage that went back to it, the assignment it went back to (``assign_tag``)."""
+    props = n.attrs.get("properties") or {}
+    return [t for t in (props.get("gto_tag"), props.get("assign_tag"))
+            if isinstance(t, str) and t]
 
 
 def tag_view(ctx: HarvestContext, s: GitScan) -> TagView:
     """What the clone can judge of the store's GTO facts (:class:`TagView`). One per harvest
-    run (the git harvester asks first, for the clone state); in a shallow clone git is asked
-    which commits it holds only for facts whose tags it lacks."""
+    run (the git harvester asks first, for the clone state), so the remote is asked at most
+    once, and only when a tag the clone lacks matters."""
     key = ("gto-view", ctx.repo_path)
     view = ctx.shared.get(key)
     if view is not None:
         return view  # type: ignore[no-any-return]
     tagless = bool(s.remote) and not any(r.startswith("refs/tags/") for r in s.refs)
-    view = TagView(tagless, bool(s.shallow_commits), ctx.repo_path)
+    view = TagView(tagless, bool(s.shallow_commits), ctx.repo_path, s.remote)
     ctx.shared[key] = view
     return view
 
@@ -323,12 +362,14 @@ def tag_view(ctx: HarvestContext, s: GitScan) -> TagView:
 def unseen_tags(ctx: HarvestContext, s: GitScan) -> list[str]:
     """The tags the store's GTO facts in force rest on (a version registered or in a stage,
     a deployment not retired; of this repository) that the clone does not hold and cannot
-    tell gone (:func:`tag_view`), sorted: what a harvest of this clone keeps as it was, and
-    what the audit of its store cannot vouch for."""
+    tell gone (:class:`TagView`: a tag-less or shallow clone asks the remote, and a tag it
+    still holds, or any when it cannot answer, is not judged), sorted: what a harvest of
+    this clone keeps as it was, and what the audit of its store cannot vouch for."""
     view = tag_view(ctx, s)
-    if not view.tagless and not view.shallow:
+    if view.complete:
         return []
     names = {ref.removeprefix("refs/tags/") for ref in s.refs if ref.startswith("refs/tags/")}
+    held_groups = {p.artifact for t in names if (p := parse_tag_name(t))}
     store = ctx.store
     ours: dict[str, bool] = {}
 
@@ -340,45 +381,45 @@ def unseen_tags(ctx: HarvestContext, s: GitScan) -> list[str]:
             ours[sha] = c is not None and c.attrs.get("repository") == s.repo_id
         return ours[sha]
 
-    # (facts in force whose tags the clone lacks, with the commits those tags point at)
-    lacking: list[tuple[list[str], list[Any]]] = []
+    # facts in force whose tags the clone lacks: (those tags, the artifact when the clone
+    # holds none of its tags)
+    lacking: list[tuple[list[str], str | None]] = []
     deps, models = _stored(ctx)
     for n in deps:
         props = n.attrs.get("properties") or {}
         if n.attrs.get("retired_at") or not of_this_repo(props.get("commit")):
             continue
-        gone = [t for t in (props.get("gto_tag"), props.get("assign_tag"))
-                if isinstance(t, str) and t and t not in names]
-        if gone:
-            lacking.append((gone, _dep_commits(n, store)))
+        if gone := [t for t in _dep_tags(n) if t not in names]:
+            lacking.append((gone, None))
     for n in models:
         a = n.attrs
         props = a.get("properties") or {}
         tag = props.get("gto_tag")
         live = a.get("status") == "registered" or a.get("stage") or props.get("stages")
         if live and isinstance(tag, str) and tag not in names and of_this_repo(a.get("commit")):
-            lacking.append(([tag], [a.get("commit")]))
-    if view.shallow and not view.tagless:
-        view.holds({c for _, cs in lacking for c in cs if isinstance(c, str) and c})
-    return sorted({t for tags, cs in lacking if not view.judges(*cs) for t in tags})
+            group = str(a.get("group"))
+            lacking.append(([tag], None if group in held_groups else group))
+    return sorted({t for tags, group in lacking if not view.judges(tags, group) for t in tags})
 
 
 def _kept_warning(ctx: HarvestContext, s: GitScan, view: TagView, unseen: list[str]) -> None:
-    """One line: the store's GTO facts a clone could not judge were kept, and the fetch that
-    lets a harvest judge them."""
+    """One line: the store's GTO facts a clone could not judge were kept, why (its remote
+    holds those tags, or could not be asked), and the fetch that lets a harvest judge them."""
     shown = ", ".join(unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
     remote = s.remote or "<url>"
+    why = (f"its remote {remote} still holds them" if view.remote_tags is not None else
+           f"its remote could not be asked whether they still exist ({view.remote_error})")
     if view.tagless:
-        ctx.report.warn("gto", f"this clone holds no tags (its fetch brought none), so it cannot "
-                        f"show whether the GTO tags the store's facts rest on ({shown}) were "
-                        "deleted: the store's GTO facts were kept as harvested before (none "
-                        "retired or deregistered); fetch the tags (git fetch --tags "
-                        f"{remote}; in GitHub Actions, actions/checkout with fetch-tags: true), "
-                        "then lineage harvest")
+        ctx.report.warn("gto", f"this clone holds no tags (its fetch brought none) and {why}, "
+                        f"so it cannot show what the GTO tags the store's facts rest on "
+                        f"({shown}) give now: the store's GTO facts were kept as harvested "
+                        "before (none retired or deregistered); fetch the tags (git fetch "
+                        f"--tags {remote}; in GitHub Actions, actions/checkout with "
+                        "fetch-tags: true), then lineage harvest")
     else:
-        ctx.report.warn("gto", f"this shallow clone does not hold the commits of GTO tags the "
-                        f"store's facts rest on ({shown}), so it cannot show whether they were "
-                        "deleted: the store's GTO facts were kept as harvested before (none "
+        ctx.report.warn("gto", f"this shallow clone does not hold GTO tags the store's facts "
+                        f"rest on ({shown}) and {why}: a shallow checkout fetches only some "
+                        "tags, so the store's GTO facts were kept as harvested before (none "
                         "retired or deregistered); fetch the whole history and its tags "
                         f"(git fetch --unshallow --tags {remote}; in GitHub Actions, "
                         "actions/checkout with fetch-depth: 0), then lineage harvest")
@@ -440,8 +481,8 @@ class GtoHarvester:
         of the assignment to its stage that replaced it, else this harvest) and the reason, a version becomes ``deregistered``, and the ``tagged``
         edge from a moved tag's old commit gets ``moved_to``. Only facts of this repository
         (their commit is one of its commits) are touched, and of those only the ones the clone
-        can judge (``view``: none in a clone holding no tag, in a shallow clone those whose
-        commits it holds): the others are kept as they are."""
+        can judge (``view``: in a clone holding no tag, or a shallow one, those whose missing
+        tags its remote does not hold either): the others are kept as they are."""
         derived = {f.id: f for f in facts if isinstance(f, Node)}
         derived_edges = {(f.source, f.target, str(f.kind)): f for f in facts
                          if isinstance(f, Edge)}
@@ -468,10 +509,6 @@ class GtoHarvester:
                     (t, str(f.attrs["deployed_at"]),
                      str((f.attrs.get("properties") or {}).get("gto_tag") or f.id)))
         stored_deps, stored_models = _stored(ctx)
-        if view.shallow and not view.tagless:  # one git process for the facts gone from it
-            view.holds({str(c) for n in (*stored_deps, *stored_models) if n.id not in derived
-                        for c in (n.attrs.get("commit"),
-                                  (n.attrs.get("properties") or {}).get("commit")) if c})
         for n in stored_deps:
             props = dict(n.attrs.get("properties") or {})
             new_dep = derived.get(n.id)
@@ -486,7 +523,7 @@ class GtoHarvester:
                     yield Withdrawal(old_model, n.id, str(EdgeKind.DEPLOYED_AS))
                 continue
             if not of_this_repo(props.get("commit")) or not view.judges(
-                    *_dep_commits(n, store)):
+                    t for t in _dep_tags(n) if t not in names):
                 continue
             retired = n.attrs.get("retired_at")
             if retired and not str(props.get("retired_reason", "")).endswith(_AT_HARVEST):
@@ -585,7 +622,9 @@ class GtoHarvester:
             known = model_group_id(group) in derived
             deprecated = group_deprecated.get(group, was if known else False)
             if not (a.get("status") == "registered" or in_stage or deprecated != was) \
-                    or not of_this_repo(a.get("commit")) or not view.judges(a.get("commit")):
+                    or not of_this_repo(a.get("commit")) \
+                    or not view.judges([tag] if tag and tag not in names else [],
+                                       None if known else group):
                 continue
             if not known:
                 gone_groups.add(group)
@@ -940,4 +979,5 @@ def stage_deployments(ctx: HarvestContext) -> list[Node]:
 
 
 __all__ = ["GtoHarvester", "ParsedTag", "TAG_RE", "TagView", "looks_like_gto",
-           "parse_tag_name", "semver_key", "stage_deployments", "tag_view", "unseen_tags"]
+           "parse_tag_name", "holds_gto_facts", "semver_key", "stage_deployments", "tag_view",
+           "unseen_tags"]

@@ -96,6 +96,11 @@ class Clone:
     # tell gone (all in a tagless clone; in a shallow one, those of commits it lacks): the
     # harvest kept those facts as they were
     gto_unseen: tuple[str, ...] = ()
+    # (a tagless clone whose tags matter) how many GTO tags its remote holds, and the first
+    # few, as ``git ls-remote`` said at the harvest; None: not asked, or it could not answer.
+    # A remote holding none makes the clone lack nothing: it is not ``tagless``
+    remote_gto: int | None = None
+    remote_gto_some: tuple[str, ...] = ()
 
     @property
     def incomplete(self) -> bool:
@@ -121,10 +126,18 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
     no_tags = data.get("no_tags") is True
     unseen = data.get("gto_unseen")
     gto = data.get("gto")
+    tagless = no_tags or data.get("tagless") is True
+    remote = data.get("remote_gto")
+    count = remote.get("count") if isinstance(remote, dict) else None
+    count = count if isinstance(count, int) and not isinstance(count, bool) else None
+    some = remote.get("some") if isinstance(remote, dict) else None
+    if count == 0:  # the remote holds no GTO tag: the repository has none, the clone lacks none
+        tagless = no_tags = False
     return data["repository"], Clone(
         tuple(str(x) for x in shallow) if isinstance(shallow, list) else (), no_tags,
-        no_tags or data.get("tagless") is True, gto if isinstance(gto, str) else None,
-        tuple(str(x) for x in unseen) if isinstance(unseen, list) else ())
+        tagless, gto if isinstance(gto, str) else None,
+        tuple(str(x) for x in unseen) if isinstance(unseen, list) else (), count,
+        tuple(str(x) for x in some) if isinstance(some, list) else ())
 
 
 # the records harvester's watermark of the checkout it read the governance folder from
@@ -213,7 +226,8 @@ class AuditIndex:
     # (its ``clone`` watermark): repository id → ``shallow`` (boundary commits whose history
     # neither the clone nor the store holds), ``tagless`` (it holds no tag), ``no_tags`` (it
     # fetches no tags, by remote tagOpt, and holds none), ``gto`` (a tagless clone's sign of
-    # GTO), ``gto_unseen`` (GTO tags of the store's facts the clone cannot judge).
+    # GTO), ``gto_unseen`` (GTO tags of the store's facts the clone cannot judge),
+    # ``remote_gto`` (the GTO tags a tagless clone's remote holds, when it was asked).
     # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
     # since the git harvester kept it
     clones: dict[str, Clone] = field(default_factory=dict)

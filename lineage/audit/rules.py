@@ -1403,6 +1403,11 @@ def _tagless_reasons(ctx: AuditContext, c: Clone, missing_models: list[str],
     """Why a clone holding no tag lacks what the audit should judge (``harvest-complete``);
     none: nothing shows the repository has a GTO tag."""
     reasons = []
+    if c.remote_gto:
+        reasons.append(f"its remote holds {c.remote_gto} GTO tags the clone lacks "
+                       f"({_listed(list(c.remote_gto_some), 3)}"
+                       f"{' …' if c.remote_gto > len(c.remote_gto_some) else ''}, by git "
+                       "ls-remote at the harvest)")
     if missing_models:
         reasons.append(f"{_listed(missing_models)} named by a record is not in the graph")
     if declared:
@@ -1479,8 +1484,10 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
     whose refspec brings branches only) — while a record names a model version or group the
     graph lacks, ``dvc.yaml`` declares model artifacts (whose versions GTO registers by tags),
     the store holds GTO's versions or deployments, or the work tree shows the repository uses
-    GTO (a ``.gto`` file, a requirement naming gto): a repository with no tag and none of
-    these is not failed (the report says so when the store holds no model version at all).
+    GTO (a ``.gto`` file, a requirement naming gto), or its remote holds GTO tags
+    (``remote_gto``, asked by the harvest): a repository with no tag and none of these is not
+    failed (the report says so when the store holds no model version at all), nor one whose
+    remote answered that it holds no GTO tag (the clone lacks none).
     Also from the checkout the records harvester read (its ``checkout`` watermark:
     :func:`_checkout_gaps`): a sparse checkout that left governance record files out of the
     work tree, and each record the store holds from a commit no ref of the clone holds any

@@ -221,9 +221,10 @@ def test_a_tagless_clone_with_no_model_at_all_is_said_in_the_report(tmp_path: Pa
     assert "holds no tags" in res.output
 
 
-def test_a_shallow_clone_judges_only_the_tags_of_the_commits_it_holds(tmp_path: Path) -> None:
-    """A depth-1 clone that fetched the tags of its one commit: a stage tag of that commit
-    deleted since is judged gone; the tags of older commits, not in the clone, are not."""
+def test_a_shallow_clone_judges_gone_only_the_tags_its_remote_lacks(tmp_path: Path) -> None:
+    """A depth-1 clone (it promises no commit's tags): a stage tag deleted on the remote is
+    judged gone (the remote, asked, lacks it); the tags of older commits, which the remote
+    still holds, are not."""
     src = _small_gto(tmp_path, gto_file=False)
     src.write("model.bin", "m2\n")
     src.commit("model 2")
