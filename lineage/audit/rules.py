@@ -1529,7 +1529,8 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                 remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
         elif c.gto_unseen:
             what = (f"a clone of {repo} that {how}: it does not hold" if c.tagless else
-                    f"a shallow clone of {repo} that does not hold the commits of")
+                    f"a shallow clone of {repo} (it fetched only some tags) that does not "
+                    "hold")
             yield ctx.failed(
                 repo, tier, f"the store was harvested from {what} the GTO tags the store's "
                 f"versions and deployments rest on ({_listed(list(c.gto_unseen))}), so it "
