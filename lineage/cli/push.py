@@ -337,6 +337,16 @@ def _print_summary(result: Any, failed: bool = False) -> None:
             "or moved GTO tag's): this target cannot read DataHub; push once to the same "
             "DataHub with --to datahub-rest to find them (-o remove_stale=true soft-deletes "
             "them)", soft_wrap=True, markup=False, highlight=False)
+    odd = result.details.get("unchecked_deployments")
+    if odd:  # (their entities were edited outside lineage: no commit to tell whose they are)
+        shown = ", ".join(odd[:5]) + (f" (and {len(odd) - 5} more: --json lists them as "
+                                       "unchecked_deployments)" if len(odd) > 5 else "")
+        err_console.print(
+            f"warning: {len(odd)} GTO deployments the destination lists live that this graph "
+            f"does not render were left as they are: they do not name their stage tag's "
+            f"commit (custom property commit), so whose they are cannot be told: {shown}; "
+            "push from the store that pushed them, or soft-delete them in DataHub",
+            soft_wrap=True, markup=False, highlight=False)
     removed = result.details.get("removed_entities")
     if removed:
         status = "status DELETED" if result.target == "atlas" else "status removed: true"

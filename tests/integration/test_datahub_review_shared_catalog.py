@@ -128,8 +128,21 @@ def test_a_deployment_that_does_not_name_its_commit_is_left_and_named(tmp_path: 
     finally:
         db.close()
 
-    out = _push(team_b, str(lite), "-o", "remove_stale=true")
+    import shutil
+
+    copy = tmp_path / "shared-lite-copy.db"
+    shutil.copyfile(lite, copy)
+    res = runner.invoke(app, ["push", str(lite), "-o", "remove_stale=true", "--json",
+                              "--repo", str(team_b.path)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
     assert "removed_entities" not in out and "stale_entities" not in out
     assert out["unchecked_deployments"] == sorted([DEPLOYMENT, JOB])
+    # said on the terminal too, not only in --json
+    res = runner.invoke(app, ["push", str(copy), "-o", "remove_stale=true",
+                              "--repo", str(team_b.path)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "2 GTO deployments the destination lists live" in res.stderr, res.output
+    assert "do not name their stage tag's commit" in res.stderr
     assert _held(lite, DEPLOYMENT)["status"] == {"removed": False}
     assert _held(lite, JOB)["status"] == {"removed": False}

@@ -207,5 +207,5 @@ def test_help_shows_the_option_with_an_example() -> None:
     res = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
     assert "--option" in res.output and "timeout=SECONDS" in res.output
-    assert "lineage audit --source datahub-rest http://localhost:8080 --option timeout=60" \
+    assert "lineage audit --source datahub-rest http://gms:8080 --option timeout=60" \
         in res.output

@@ -77,8 +77,8 @@ NO_TOKEN_HINT = "give one with --token, DATAHUB_GMS_TOKEN or datahub.token in li
 # `lineage audit --source datahub-rest` reads a GMS: its URL is the LOCATION argument (it has
 # no --server, and no --token), so its hints name what that command takes
 AUDIT_URL_HINT = "check the GMS URL (the LOCATION argument: `lineage audit --source " \
-                 "datahub-rest URL`, else datahub.server in lineage.yaml, else " \
-                 "DATAHUB_GMS_URL) and that GMS is up (`curl URL/health`); GMS usually listens " \
+                 "datahub-rest URL`, else DATAHUB_GMS_URL, else datahub.server in " \
+                 "lineage.yaml) and that GMS is up (`curl URL/health`); GMS usually listens " \
                  "on :8080, the frontend proxy on :9002/api/gms"
 AUDIT_TOKEN_HINT = "check DATAHUB_GMS_TOKEN (or datahub.token in lineage.yaml): a personal " \
                    "access token from Settings → Access Tokens with rights to read metadata"
@@ -153,7 +153,8 @@ def _opt(options: dict[str, Any], key: str, cast: type, default: Any, *,
 
 def rest_settings(options: dict[str, Any] | None = None, config: Config | None = None,
                   *, command: str = "push") -> RestSettings:
-    """GMS URL and token from options, else lineage config, else DATAHUB_GMS_URL/TOKEN.
+    """GMS URL and token from options, else lineage config (where :func:`load_config` has put
+    DATAHUB_GMS_URL/TOKEN over lineage.yaml's values), else DATAHUB_GMS_URL/TOKEN.
     ``command``: the command asking ("push", or "audit" reading the catalog back), whose
     options the hints of its errors name."""
     options = options or {}
@@ -313,7 +314,7 @@ def _asked(resp: Any, settings: RestSettings) -> str:
 
 def not_gms_hint(settings: RestSettings) -> str:
     where = "the LOCATION argument of `lineage audit --source datahub-rest URL`, else " \
-            "datahub.server in lineage.yaml, else DATAHUB_GMS_URL" \
+            "DATAHUB_GMS_URL, else datahub.server in lineage.yaml" \
         if settings.command == "audit" else \
         "--server, else DATAHUB_GMS_URL, else datahub.server in lineage.yaml"
     return (f"give the URL of GMS itself ({where}): often http://HOST:8080, or the "
@@ -386,8 +387,8 @@ def classify(exc: BaseException, settings: RestSettings,
             f"{settings.timeout:g} s{tries}",
             hint=f"a busy or starting GMS may need longer: --option timeout=SECONDS (now "
                  f"{settings.timeout:g}); else check the GMS URL (the LOCATION argument: "
-                 "`lineage audit --source datahub-rest URL`, else datahub.server in "
-                 "lineage.yaml, else DATAHUB_GMS_URL): is GMS listening there?" if audit else
+                 "`lineage audit --source datahub-rest URL`, else DATAHUB_GMS_URL, else "
+                 "datahub.server in lineage.yaml): is GMS listening there?" if audit else
                  f"a busy or starting GMS may need longer: --option timeout=SECONDS (now "
                  f"{settings.timeout:g}); else check the server URL (--server, else "
                  "DATAHUB_GMS_URL, else datahub.server in lineage.yaml): is GMS listening "
