@@ -32,6 +32,7 @@ from lineage.errors import (
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HARVESTERS, HarvestContext, harvester_names, load_harvester
 from lineage.report import RunReport
+from lineage.runtime import gc_paused
 from lineage.store import DB_NAME, Store, WriteStats
 
 if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
@@ -174,7 +175,7 @@ def harvest(repo: str | Path = ".", *, only: Iterable[str] | None = None,
     names = explicit or (cfg.harvesters if cfg.harvesters is not None else harvester_names())
     shared: dict[str, Any] = {}
     try:
-        with store.transaction():
+        with store.transaction(), gc_paused():
             for name in names:
                 if explicit is None and not _module_present(name):
                     continue
