@@ -332,9 +332,33 @@ def render_table(report: AuditReport, prov: Provenance | None = None) -> Any:
         parts.append(Text.assemble(("warning: ", "yellow"), note))
     if report.findings:
         parts.append(_Findings(report.findings))
+        if any("lineage record " in f.remediation for f in report.findings):
+            parts.append(_Note(RECORD_FILE_NOTE))
     if report.waivers:
         parts.append(_Waivers(report.waivers))
     return Group(*parts)
+
+
+class _Note:
+    """A dim paragraph wrapped to the console's width at spaces, with no trailing blanks (a CI
+    log keeps them)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        import textwrap
+
+        from rich.text import Text
+
+        for line in textwrap.wrap(self.text, width=max(20, options.max_width)):
+            yield Text(line, style="dim")
+
+
+# said under findings whose fix is a `lineage record` command: without --write-file the record
+# is in this store alone, and the audit of a fresh clone (CI) still reports the finding
+RECORD_FILE_NOTE = ("note: give `lineage record` --write-file and commit the file it writes: a "
+                    "fresh clone (CI) reads records from git, not from this store")
 
 
 class _Waivers:

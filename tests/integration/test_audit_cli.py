@@ -42,6 +42,17 @@ def test_findings_exit_1_and_clean_exit_0(git_repo, tmp_path: Path) -> None:
     assert audit(repo, "--model", "s3-noretrain", "--fail-on", "low").exit_code == 1
 
 
+def test_a_fix_by_lineage_record_says_to_write_and_commit_the_file(git_repo) -> None:
+    """Without --write-file a record lives in this store alone: the local audit passes and a
+    fresh clone's (CI's) still fails. The report says so once, under its findings."""
+    repo, _ = _repo(git_repo)
+    res = audit(repo, "--fail-on", "never")
+    assert "lineage record" in res.stdout
+    assert res.stdout.count("note: give `lineage record` --write-file") == 1, res.stdout
+    fixed, _ = _repo(git_repo, fixed=True)
+    assert "--write-file" not in audit(fixed).stdout
+
+
 def test_fixed_repository_exits_0(git_repo) -> None:
     repo, _ = _repo(git_repo, fixed=True)
     res = audit(repo)
