@@ -561,6 +561,22 @@ def _file_id(fd: int) -> tuple[int, int, int] | None:
     return st.st_dev, st.st_ino, st.st_rdev
 
 
+def _reader_gone(fd: int) -> bool:
+    """Whether ``fd`` is a pipe whose reader has closed it. A large write into such a pipe
+    may end without an error (the bytes the pipe took are "written"), so ask the pipe."""
+    import select
+    import stat
+
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) or not hasattr(select, "poll"):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except OSError:
+        return False
+
+
 def main() -> None:
     # `python -m lineage` is the `lineage` command: usage lines and hints name it, and the
     # shell completion script completes `lineage` (click would derive "python -m lineage",
@@ -585,6 +601,7 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         broken = True
+    broken = broken or _reader_gone(1)
     if broken:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more is written to the closed pipe
