@@ -2217,7 +2217,13 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
                 # the file is written beside its place first (a hidden name the harvest
                 # skips): when it cannot be written nothing is recorded
                 if target is not None and text is not None:
-                    staged = _stage_file(target, text)
+                    try:
+                        staged = _stage_file(target, text)
+                    except OSError as exc:  # a full disk, a read-only or immutable folder
+                        raise InputError(
+                            f"cannot write the record file: {exc.strerror or exc}", file=rel,
+                            hint="make the folder writable (and give its disk room), then "
+                                 "record it again; nothing was recorded") from None
                 stats = api.record(store, facts, event_kind="record", payload=payload)
             seq = store.head()[0]
             # ... and put in place once the store holds the record: a process killed in
@@ -2953,10 +2959,14 @@ def _stage_file(target: Path, text: str) -> Path:
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*.lineage-tmp"):
         stale.unlink(missing_ok=True)
     staged = target.parent / f".{target.name}.{os.getpid()}.lineage-tmp"
-    with open(staged, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(staged, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        staged.unlink(missing_ok=True)  # (a full disk leaves what it could write)
+        raise
     return staged
 
 
