@@ -46,8 +46,9 @@ def normalize_repo_url(url: str) -> str:
 
 
 _SECRET_PARAM = re.compile(
-    r"(?i)^(?:.*(?:sig|signature|token|secret|passw(?:or)?d|credential|auth)|key|pwd|"
-    r"(?:api|access|private)[-_]?key)$")
+    r"(?i)^(?:.*(?:sig|signature|token|secret|passw(?:or)?d|credential|auth)|key|pwd|pw|pass|"
+    r"passphrase|jwt|.*(?:api|access|private|account|shared[-_]?access)[-_]?key|"
+    r".*(?:token|secret|passw(?:or)?d|credentials?)[-_.][A-Za-z0-9_.-]*)$")
 
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::[A-Za-z][A-Za-z0-9+.-]*)*$")  # jdbc:mysql
@@ -118,12 +119,26 @@ _URL_IN_TEXT = re.compile(r"(?i)jdbc:oracle:[a-z0-9]+:[^@/\s]*/[^@\s]*@[^\s'\"<>
                           r"|[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 
 
+# a secret written KEY=VALUE in text: ADO.NET's ``Password=…;``, Azure Storage's
+# ``AccountKey=…``, libpq's ``password=…``, a command's ``--password=…``
+_KEY_VALUE_SECRET = re.compile(
+    r"(?i)(?<![\w.-])((?:--?)?(?:[\w.-]*(?:passw(?:or)?d|passphrase|secret|token|"
+    r"api[-_]?key|account[-_]?key|access[-_]?key|shared[-_]?access[-_]?key|credentials?)|pwd|"
+    r"pw|pass|jwt))(\s*=\s*)('[^']*'|\"[^\"]*\"|\{[^}]*\}|[^\s;&'\"]+)")
+
+
 def strip_credentials_in_text(text: str) -> str:
-    """``text`` with every URL in it passed through :func:`strip_credentials`: a connection
-    string in an error message, a remote in a command line."""
-    if "://" not in text and "@" not in text:
-        return text
-    return _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), text)
+    """``text`` with every URL in it passed through :func:`strip_credentials`, and every
+    secret written ``KEY=VALUE`` (a connection string without ``://``: ADO.NET's
+    ``Password=…;``, Azure Storage's ``AccountKey=…``, libpq's ``password=…``; a command's
+    ``--password=…``) with its value ``REDACTED``."""
+    if "://" in text or "@" in text:
+        text = _URL_IN_TEXT.sub(lambda m: strip_credentials(m.group()), text)
+    if "=" in text:
+        text = _KEY_VALUE_SECRET.sub(
+            lambda m: m.group(0) if m.group(3) == "REDACTED"
+            else f"{m.group(1)}{m.group(2)}REDACTED", text)
+    return text
 
 
 def _userinfo_end(rest: str) -> int:

@@ -267,3 +267,30 @@ def test_azure_containers_and_versions_after_a_user_part_are_kept() -> None:
     assert ids.strip_credentials("https://u:p@nexus/pkg@1.0") == "https://nexus/pkg@1.0"
     assert ids.strip_credentials("postgres://etl:p@ss/w@10.0.0.5:5432/crm") == \
         "postgres://10.0.0.5:5432/crm"
+
+
+@pytest.mark.parametrize("name", ["x-api-key", "pass", "pw", "passphrase", "jwt",
+                                  "credentials_base64", "client_secret_value", "access_token",
+                                  "AccountKey", "SharedAccessKey"])
+def test_more_secret_query_parameters_are_redacted(name: str) -> None:
+    clean = ids.strip_credentials(f"https://api.example.com/v1?{name}=HUNTER2&page=2")
+    assert "HUNTER2" not in clean and clean.endswith("=REDACTED&page=2"), clean
+
+
+@pytest.mark.parametrize("text,clean", [
+    ("Server=tcp:db.example.net,1433;Database=d;User ID=sa;Password=HUNTER2;",
+     "Server=tcp:db.example.net,1433;Database=d;User ID=sa;Password=REDACTED;"),
+    ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=HUNTER2==;EndpointSuffix=x",
+     "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=REDACTED;EndpointSuffix=x"),
+    ("host=db user=etl password=HUNTER2 dbname=wh", "host=db user=etl password=REDACTED dbname=wh"),
+    ("python train.py --password=HUNTER2 --epochs=3", "python train.py --password=REDACTED --epochs=3"),
+    ("pwd='HUNTER2 x' then", "pwd=REDACTED then"),
+])
+def test_key_value_secrets_in_text_are_redacted(text: str, clean: str) -> None:
+    assert ids.strip_credentials_in_text(text) == clean
+
+
+def test_ordinary_text_keeps_its_key_values() -> None:
+    for text in ("python train.py --epochs=3 --lr=0.1 --author=ada", "keys=3 monkey=1",
+                 "https://example.com/d.csv?author=ada&version=3", "--secret-sauce=3"):
+        assert ids.strip_credentials_in_text(text) == text
