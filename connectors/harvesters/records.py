@@ -562,11 +562,11 @@ def left_out_of_checkout(root: Path, folder: Path, skip: Iterable[Path] = ()) ->
         rel = folder.resolve().relative_to(root.resolve()).as_posix()
     except (OSError, ValueError):
         return []
+    found = uninitialized_submodules(root, rel)
     out = _git(root, "ls-files", "-t", "-z", "--", rel if rel != "." else ".")
     if not out:
-        return []
+        return found
     skipped = {os.path.realpath(p) for p in skip}
-    found = []
     for item in out.split("\0"):
         tag, _, path = item.partition(" ")
         if tag != "S" or not path.endswith((".yaml", ".yml", ".json")):
@@ -581,7 +581,32 @@ def left_out_of_checkout(root: Path, folder: Path, skip: Iterable[Path] = ()) ->
     return sorted(found)
 
 
+def uninitialized_submodules(root: Path, rel: str) -> list[str]:
+    """The submodules at or under the repository folder ``rel`` that the checkout did not
+    initialize (``git clone`` without ``--recurse-submodules``, actions/checkout's default):
+    an empty folder where HEAD records another repository, each as ``path/``. A governance
+    folder kept as a submodule reads as "no records" there."""
+    out = _git(root, "ls-files", "-s", "-z", "--", rel if rel != "." else ".")
+    found = []
+    for item in (out or "").split("\0"):
+        meta, _, path = item.partition("\t")
+        if meta.startswith("160000 ") and not (root / path / ".git").exists():
+            found.append(path.rstrip("/") + "/")
+    return found
+
+
+# the fix for a governance folder kept as a submodule the checkout did not initialize
+SUBMODULE_FIX = "git submodule update --init {folder}"
+
+
 def _left_out_warning(folder: str, left_out: list[str]) -> str:
+    modules = [p for p in left_out if p.endswith("/")]
+    if modules:
+        return (f"{', '.join(modules)} is a git submodule this checkout did not initialize "
+                "(a clone without --recurse-submodules): the records it holds were not "
+                "harvested, and the audit fails harvest-complete until they are; "
+                f"`{SUBMODULE_FIX.format(folder=modules[0].rstrip('/'))}` (in a CI checkout: "
+                "submodules: true), then lineage harvest")
     shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3
                                        else "")
     return (f"the checkout left {len(left_out)} record file(s) of {folder}/ out of the work "
