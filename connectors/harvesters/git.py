@@ -25,7 +25,8 @@ commits whose history neither the clone nor the store holds: the clone's boundar
 parents the store lacks, and the commits the store still marks ``shallow_boundary`` — a clone
 made shallower, or cloned again at a lower depth, holds the history before an old boundary no
 more than the store does; ``[]`` once unshallowed, or for a full clone made shallower),
-``tagless`` (a clone — it has a remote — that holds no tag at all, whatever its fetch
+``tagless`` (a clone — its remote was fetched from, :func:`connectors.harvesters.gitscan.
+fetched_from`; a remote never fetched makes none — that holds no tag at all, whatever its fetch
 configuration: a CI checkout or fetch script whose refspec brings branches only; written only
 when true, so the watermark of a clone holding tags is the one written before it existed) and
 ``no_tags`` (one of those whose configuration fetches no tags — ``git clone --no-tags`` sets
@@ -34,8 +35,9 @@ GTO: ``.gto``, or a requirement naming gto, :func:`uses_gto`); and ``gto_unseen`
 store's GTO facts in force rest on that the clone does not hold and cannot tell gone: all of
 them in a ``tagless`` clone, in a shallow one those of the commits it does not hold — the GTO
 harvester keeps those facts as they are, :func:`connectors.harvesters.gto.unseen_tags`); both
-written only when there is something to say. Written at every harvest, so it is set and cleared as the clone becomes
-shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
+written only when there is something to say, as ``remote_unreached`` is (why the remote,
+asked of them, could not answer). Written at every harvest, so it is set and cleared as the
+clone becomes shallow or whole; the audit reads it (``harvest-complete``, docs/audit.md). It is evidence, so
 the store logs it (:data:`lineage.store.LOGGED_WATERMARKS`): a value that differs from the last
 one logged goes into the harvest's event, hash-chained (an event of its own when no fact
 changed), the audit reads it from the log and ``lineage verify`` fails when its row was deleted
@@ -138,7 +140,7 @@ def commit_attrs(rec: CommitRecord, repo_id: str, refs: list[str] | None,
 def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
     """The ``clone`` watermark (module docstring): ``lacking``, the boundary commits whose
     history neither the clone nor the store holds (:meth:`GitHarvester.harvest`); whether the
-    clone holds no tag at all while it has a remote (``tagless``, whatever its fetch
+    clone holds no tag at all while its remote was fetched from (``tagless``, whatever its fetch
     configuration: a CI checkout fetching only branches, ``git fetch --no-tags``, or a
     repository with no tag); and whether it fetches none by its configuration (``no_tags``:
     ``remote.<name>.tagOpt`` is ``--no-tags``, which ``git clone --no-tags`` sets) — facts of
@@ -151,7 +153,7 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
     The audit tells the rest (``harvest-complete``)."""
     tagless = no_tags = False
     used = declared = None
-    if s.remote and not any(r.startswith("refs/tags/") for r in s.refs):
+    if s.tagless:  # (a clone: its remote was fetched from; a remote never fetched is none)
         tagless = True
         code, out, _ = run_git(s.root, ["config", "--get", f"remote.{s.remote}.tagOpt"], b"")
         no_tags = code == 0 and out.decode(errors="replace").strip() == "--no-tags"
@@ -198,6 +200,8 @@ def clone_state(ctx: HarvestContext, s: GitScan, lacking: Iterable[str]) -> str:
             state["remote_gto"] = {"count": len(remote_gto), "some": remote_gto[:3]}
     if unseen:
         state["gto_unseen"] = unseen
+    if view.asked and view.remote_tags is None and (unseen or tagless):
+        state["remote_unreached"] = view.remote_error  # (the audit's finding says it)
     return json.dumps(state, separators=(",", ":"), sort_keys=True)
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -126,7 +127,17 @@ class GitScan:
     annotated: dict[str, str] = field(default_factory=dict)  # tag refname → tag object sha
     ran_log: bool = False
     remote: str | None = None  # the name of the remote whose URL names the repository
+    # whether ``remote`` was ever fetched from (:func:`fetched_from`): only then is this a
+    # clone, which can lack what its remote holds
+    fetched: bool = False
     _tag_objects: dict[str, TagInfo] | None = None
+
+    @property
+    def tagless(self) -> bool:
+        """A clone (its remote was fetched from) that holds no tag at all: its fetch brought
+        none, or the repository has none. A repository whose remote was never fetched from
+        (added for a first push, not created yet) is no clone: it lacks nothing."""
+        return self.fetched and not any(r.startswith("refs/tags/") for r in self.refs)
 
     @property
     def tag_objects(self) -> dict[str, TagInfo]:
@@ -766,6 +777,61 @@ def run_git(root: Path, args: list[str], stdin: bytes,
     return code, out, err
 
 
+_USERINFO = re.compile(r"^(?:([a-z][a-z0-9+.-]*://)[^/@]*@|[^/@:]+@(?=[^/:]+:))", re.I)
+
+
+def _fetch_url(url: str) -> str:
+    """A remote URL as ``FETCH_HEAD`` names it: no user or password, no trailing ``/`` or
+    ``.git`` (git's ``transport_anonymize_url`` and what ``git fetch`` strips)."""
+    return _USERINFO.sub(lambda m: m.group(1) or "", url.strip()).rstrip("/").removesuffix(
+        ".git")
+
+
+def fetched_from(root: Path, remote: str | None, url: str | None, refs: Mapping[str, str],
+                 shallow: bool) -> bool:
+    """Whether ``remote`` (its ``url``, ``insteadOf`` applied) was ever fetched from: it has
+    remote-tracking refs (``refs/remotes/<remote>/*``: ``git clone``, ``git fetch``, a push
+    too), the repository is shallow (only a fetch makes one), or ``FETCH_HEAD`` names its URL
+    (``git fetch <remote> <sha>`` and a checkout of ``FETCH_HEAD``). A remote never fetched
+    from (``git remote add`` before a first push, a remote not created yet or unreachable)
+    makes no clone: the repository holds all there is of itself, nothing is asked of it."""
+    if not remote:
+        return False
+    if shallow or any(r.startswith(f"refs/remotes/{remote}/") for r in refs):
+        return True
+    if not url:
+        return False
+    want = _fetch_url(url)
+    gitdir, common = git_dirs(root)
+    for d in dict.fromkeys((gitdir, common)):
+        try:
+            text = (d / "FETCH_HEAD").read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            source = line.split("\t", 2)[-1] if line.count("\t") >= 2 else ""
+            if source == want or source.endswith(f" of {want}"):
+                return True
+    return False
+
+
+def fetch_state(s: GitScan) -> str:
+    """What a remote's answer to :func:`remote_tags` is good for: the remote (name and URL),
+    the clone's refs and when it last fetched (``FETCH_HEAD``, rewritten by every fetch). A
+    harvest where none of these changed reuses the answer an earlier one recorded, and asks
+    nothing; a fetch, a ref moved, or another URL asks again."""
+    gitdir, _ = git_dirs(s.root)
+    try:
+        st = (gitdir / "FETCH_HEAD").stat()
+        fetched: list[int] | None = [st.st_mtime_ns, st.st_size]
+    except OSError:
+        fetched = None
+    text = json.dumps({"remote": s.remote, "url": s.remote_url, "root": str(s.root),
+                       "refs": sorted(s.refs.items()), "annotated": sorted(s.annotated.items()),
+                       "fetch_head": fetched}, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _base(ctx: HarvestContext) -> dict[str, Any]:
     """Refs, remote, shallow state and repository id: read once per harvest run."""
     base = ctx.shared.get(("gitscan-base", ctx.repo_path))
@@ -786,9 +852,10 @@ def _base(ctx: HarvestContext) -> dict[str, Any]:
         rc, genuine = _root_commit(ctx, root, head or next(iter(sorted(refs.values())), None),
                                    set(shallow_commits))
         rid = repository_id(None, rc) if rc else f"repository:path:{root.name}"
+    name = remote[0] if remote else None
     base = {"refs": refs, "annotated": annotated, "head": head, "head_ref": head_ref,
-            "url": url, "remote": remote[0] if remote else None, "shallow": shallow_commits,
-            "repo_id": rid}
+            "url": url, "remote": name, "shallow": shallow_commits, "repo_id": rid,
+            "fetched": fetched_from(root, name, url, refs, bool(shallow_commits))}
     ctx.shared[("gitscan-base", ctx.repo_path)] = base
     if shallow_commits and genuine:
         # without a remote, ``git fetch --unshallow`` alone fails: it needs the URL
@@ -807,7 +874,8 @@ def scan_refs(ctx: HarvestContext) -> GitScan:
                    shallow=bool(base["shallow"]), repo_id=base["repo_id"],
                    remote_url=base["url"], shallow_commits=list(base["shallow"]),
                    head=base["head"], head_ref=base["head_ref"],
-                   annotated=dict(base["annotated"]), remote=base["remote"])
+                   annotated=dict(base["annotated"]), remote=base["remote"],
+                   fetched=base["fetched"])
 
 
 SHALLOW_SCOPE = "shallow"  # each history harvester's watermark of the boundary it last saw
@@ -1061,7 +1129,7 @@ def scan(ctx: HarvestContext, since_refs: Mapping[str, str] | None) -> GitScan:
                      remote_url=base["url"], submodules=subs,
                      shallow_commits=list(base["shallow"]), head=base["head"],
                      head_ref=base["head_ref"], annotated=dict(base["annotated"]), ran_log=ran,
-                     remote=base["remote"])
+                     remote=base["remote"], fetched=base["fetched"])
     ctx.shared[key] = result
     return result
 
@@ -1178,7 +1246,7 @@ def prefetch(root: Path, shas: list[str]) -> None:
 __all__ = [
     "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "Mark",
     "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "existing_objects",
-    "harvested_commits",
+    "fetch_state", "fetched_from", "harvested_commits",
     "held_boundaries", "history_since", "identity_remote", "is_dvc_metadata", "load_refs",
     "named_after_boundary", "parse_log", "refs_watermark", "remote_tags", "repository_identity",
     "scan",

@@ -37,12 +37,13 @@ deployment whose stage tag names another version than before has the old version
 ``deployed_as`` edge withdrawn.
 
 A tag the clone does not hold is not always a deleted tag. A clone that holds no tag at all
-while it has a remote cannot tell "its fetch brought none" (a CI checkout whose refspec brings
-branches only, ``git fetch --no-tags``, ``git clone --no-tags``) from "the repository has
+while its remote was fetched from (a remote never fetched makes no clone) cannot tell "its
+fetch brought none" (a CI checkout whose refspec brings branches only, ``git fetch --no-tags``, ``git clone --no-tags``) from "the repository has
 none" (its last GTO tags were deleted: ``gto deprecate … --delete --push``), and a shallow
 clone promises no commit's tags (a tag-push checkout fetches that one tag, not the version tag
 of the same commit). Such a clone asks its remote, once and only when a tag it lacks matters
-(:class:`TagView`, ``git ls-remote --tags``, 10 s, no prompt): a tag the remote does not hold
+(:class:`TagView`, ``git ls-remote --tags``, 10 s, no prompt; the answer is reused by a
+harvest of the clone as it was, :func:`fetch_state`): a tag the remote does not hold
 either is deleted, and judged so as a whole clone judges it; one the remote holds, or any
 when the remote cannot answer (offline, authentication), is not judged. What the clone cannot
 judge the store keeps as harvested before — nothing is retired, deregistered or undeprecated
@@ -64,6 +65,7 @@ from typing import Any, ClassVar
 from connectors.harvesters.gitscan import (
     GitScan,
     cat_objects,
+    fetch_state,
     parse_ident,
     parse_tag_object,
     remote_tags,
@@ -73,7 +75,7 @@ from lineage.ids import commit_id, deployment_id, model_group_id, model_id
 from lineage.model import ATTRS_MODELS, Edge, EdgeKind, Node, NodeKind, compact
 from lineage.plugins import HarvestContext
 from lineage.serialize import now_utc, utc_iso
-from lineage.store import Withdrawal
+from lineage.store import Store, Withdrawal
 
 WATERMARK_SCOPE = "tags"
 # set once the store's deployments retired at a harvest (a stage tag moved or deleted) were
@@ -264,6 +266,10 @@ def _validated(kind: NodeKind, node_id: str, attrs: dict[str, Any],
     return Node.trusted(kind, node_id, out)
 
 
+# where a tag-less or shallow clone's last answer from its remote is kept (:class:`TagView`)
+_ASKED_NS, _ASKED_KEY = "gitscan", "remote_tags"
+
+
 @dataclass
 class TagView:
     """What the clone's tags can tell of the GTO facts the store holds (module docstring).
@@ -278,6 +284,11 @@ class TagView:
     shallow: bool
     root: Path | None = None
     remote: str | None = None
+    # where the last answer is kept (the store), and the clone it is good for
+    # (:func:`fetch_state`): a harvest where the clone's refs and fetch did not change reuses
+    # it, asking nothing
+    store: Store | None = None
+    scan: GitScan | None = None
     asked: bool = False
     # the tag names the remote holds, when it answered; the GTO artifacts they name
     remote_tags: frozenset[str] | None = None
@@ -291,17 +302,41 @@ class TagView:
 
     def ask(self) -> frozenset[str] | None:
         """The remote's tag names (None: it could not answer, :attr:`remote_error` says
-        why); asked once per harvest run."""
+        why); asked once per harvest run, and not at all when an earlier harvest of the clone
+        as it is now (its refs, its last fetch, the remote's URL) recorded the answer."""
         if not self.asked:
             self.asked = True
-            if self.root is not None:
-                self.remote_tags, self.remote_error = remote_tags(self.root, self.remote)
-            else:
-                self.remote_error = "no clone to ask from"
+            state = fetch_state(self.scan) if self.scan is not None else ""
+            if not self._recall(state):
+                if self.root is not None:
+                    self.remote_tags, self.remote_error = remote_tags(self.root, self.remote)
+                else:
+                    self.remote_error = "no clone to ask from"
+                if self.store is not None and state:
+                    self.store.cache_put_many(_ASKED_NS, [(_ASKED_KEY, {
+                        "state": state, "error": self.remote_error,
+                        "tags": None if self.remote_tags is None else sorted(self.remote_tags)})])
             if self.remote_tags is not None:
                 self.remote_groups = frozenset(
                     p.artifact for t in self.remote_tags if (p := parse_tag_name(t)))
         return self.remote_tags
+
+    def _recall(self, state: str) -> bool:
+        """Take the answer an earlier harvest recorded when the clone is as it was then
+        (``state``, :func:`fetch_state`); False when there is none to take."""
+        if self.store is None or not state:
+            return False
+        kept = self.store.cache_get_many(_ASKED_NS, [_ASKED_KEY]).get(_ASKED_KEY)
+        if not isinstance(kept, dict) or kept.get("state") != state:
+            return False
+        tags = kept.get("tags")
+        if tags is None:
+            self.remote_error = str(kept.get("error") or "it could not answer")
+        elif isinstance(tags, list):
+            self.remote_tags = frozenset(str(t) for t in tags)
+        else:
+            return False
+        return True
 
     def remote_gto(self) -> list[str] | None:
         """The GTO tags the remote holds, sorted (None: not asked, or it could not answer)."""
@@ -353,8 +388,7 @@ def tag_view(ctx: HarvestContext, s: GitScan) -> TagView:
     view = ctx.shared.get(key)
     if view is not None:
         return view  # type: ignore[no-any-return]
-    tagless = bool(s.remote) and not any(r.startswith("refs/tags/") for r in s.refs)
-    view = TagView(tagless, bool(s.shallow_commits), ctx.repo_path, s.remote)
+    view = TagView(s.tagless, bool(s.shallow_commits), ctx.repo_path, s.remote, ctx.store, s)
     ctx.shared[key] = view
     return view
 

@@ -101,6 +101,10 @@ class Clone:
     # A remote holding none makes the clone lack nothing: it is not ``tagless``
     remote_gto: int | None = None
     remote_gto_some: tuple[str, ...] = ()
+    # why its remote could not be asked at the harvest (offline, unreachable, no answer in
+    # time, authentication), one line without credentials; None: it answered, or was not
+    # asked
+    remote_unreached: str | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -133,11 +137,13 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
     some = remote.get("some") if isinstance(remote, dict) else None
     if count == 0:  # the remote holds no GTO tag: the repository has none, the clone lacks none
         tagless = no_tags = False
+    unreached = data.get("remote_unreached")
     return data["repository"], Clone(
         tuple(str(x) for x in shallow) if isinstance(shallow, list) else (), no_tags,
         tagless, gto if isinstance(gto, str) else None,
         tuple(str(x) for x in unseen) if isinstance(unseen, list) else (), count,
-        tuple(str(x) for x in some) if isinstance(some, list) else ())
+        tuple(str(x) for x in some) if isinstance(some, list) else (),
+        unreached if isinstance(unreached, str) and unreached else None)
 
 
 # the records harvester's watermark of the checkout it read the governance folder from
@@ -227,7 +233,8 @@ class AuditIndex:
     # neither the clone nor the store holds), ``tagless`` (it holds no tag), ``no_tags`` (it
     # fetches no tags, by remote tagOpt, and holds none), ``gto`` (a tagless clone's sign of
     # GTO), ``gto_unseen`` (GTO tags of the store's facts the clone cannot judge),
-    # ``remote_gto`` (the GTO tags a tagless clone's remote holds, when it was asked).
+    # ``remote_gto`` (the GTO tags a tagless clone's remote holds, when it was asked),
+    # ``remote_unreached`` (why the remote could not be asked).
     # Empty for a graph (a catalog keeps no harvest state) and for a store not harvested
     # since the git harvester kept it
     clones: dict[str, Clone] = field(default_factory=dict)

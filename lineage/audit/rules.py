@@ -1421,6 +1421,17 @@ def _tagless_reasons(ctx: AuditContext, c: Clone, missing_models: list[str],
     return reasons
 
 
+def _unreached(c: Clone) -> tuple[str, str]:
+    """(what a ``harvest-complete`` finding adds of a remote the harvest could not ask, the
+    fix that comes first): ``("", "")`` when it answered or was not asked."""
+    if not c.remote_unreached:
+        return "", ""
+    return (f"; its remote could not be reached at the harvest to tell which GTO tags it "
+            f"holds ({c.remote_unreached})",
+            "make the remote reachable (its URL: git remote -v, the network, its "
+            "credentials; or git remote set-url to a copy that is) and ")
+
+
 def _checkout_gaps(ctx: AuditContext, c: Checkout, tier: str) -> Iterator[Outcome]:
     """``harvest-complete``'s findings about the governance records the last harvest could not
     read from its checkout (:class:`lineage.audit.index.Checkout`): record files a sparse
@@ -1515,6 +1526,9 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
         kept = (f"; the harvest kept the store's GTO facts resting on tags it does not hold "
                 f"({_listed(list(c.gto_unseen))}) as they were, unjudged"
                 if c.gto_unseen else "")
+        # the remote could not be asked: said, and making it reachable comes first (a fetch
+        # of the tags needs it, and makes the next harvest ask it again)
+        unreached, reach = _unreached(c)
         if c.shallow:
             shown = ", ".join(x[:12] for x in c.shallow[:3]) + (" …" if len(c.shallow) > 3
                                                                else "")
@@ -1524,9 +1538,10 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                 "registrations and stage assignments), so model versions, deployments and "
                 "records committed there are not in the graph and their findings are missing"
                 + (f"; {', '.join(missing_models[:3])} named by a record but not harvested"
-                   if missing_models else "") + kept,
+                   if missing_models else "") + kept + (unreached if kept else ""),
                 evidence=[repo, *(f"commit:{x}" for x in c.shallow[:20]), *missing_models[:20]],
-                remediation=f"{_CLONE_FETCH}, then harvest again (lineage harvest) and audit")
+                remediation=f"{reach if kept else ''}{_CLONE_FETCH}, then harvest again "
+                "(lineage harvest) and audit")
         elif c.gto_unseen:
             what = (f"a clone of {repo} that {how}: it does not hold" if c.tagless else
                     f"a shallow clone of {repo} (it fetched only some tags) that does not "
@@ -1536,10 +1551,10 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
                 f"versions and deployments rest on ({_listed(list(c.gto_unseen))}), so it "
                 "cannot show whether they were deleted or moved, nor any registration or "
                 "stage assignment made since: the harvest kept the store's GTO facts as they "
-                "were, and this audit cannot vouch for them",
+                f"were, and this audit cannot vouch for them{unreached}",
                 evidence=[repo, *missing_models[:20]],
-                remediation=f"{tags_fix if c.tagless else _CLONE_FETCH}, then harvest again "
-                "(lineage harvest) and audit")
+                remediation=f"{reach}{tags_fix if c.tagless else _CLONE_FETCH}, then harvest "
+                "again (lineage harvest) and audit")
         elif c.no_tags or c.tagless:
             reasons = _tagless_reasons(ctx, c, missing_models, declared)
             if not reasons:
@@ -1547,9 +1562,10 @@ def harvest_complete(ctx: AuditContext) -> Iterator[Outcome]:
             yield ctx.failed(
                 repo, tier, f"the store was harvested from a clone of {repo} that {how}, and "
                 f"{'; '.join(reasons)}: GTO registrations and stage assignments are tags, so "
-                "its versions and deployments were not harvested",
+                f"its versions and deployments were not harvested{unreached}",
                 evidence=[repo, *(missing_models or declared)[:20]],
-                remediation=f"{tags_fix}, then harvest again (lineage harvest) and audit")
+                remediation=f"{reach}{tags_fix}, then harvest again (lineage harvest) and "
+                "audit")
 
 
 __all__ = ["RULES"]

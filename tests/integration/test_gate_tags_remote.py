@@ -16,6 +16,7 @@ from pathlib import Path
 from connectors.harvesters.gitscan import remote_tags
 from tests.conftest import GitRepo
 from tests.integration.test_gate_clone_tags import (
+    FULL,
     _audit,
     _bare,
     _git,
@@ -165,6 +166,11 @@ def test_a_full_clone_of_a_repository_with_no_tag_yet_passes(tmp_path: Path) -> 
         # its first registration, not fetched by a branch-only fetch: now the clone lacks it
         r.tag("churn@v1.0.0", "Registering artifact churn version v1.0.0")
         _git(r.path, "push", "-q", str(origin), "--tags")
+        # (a harvest of the clone as it was asks the remote nothing: the answer recorded
+        # holds until the clone fetches)
+        h = _harvest(ci)
+        assert not [w for w in _warnings(h, "git") if "holds no tags" in w], h
+        _git(ci, "fetch", "-q", "--no-tags", "origin", FULL[0])
         h = _harvest(ci)
         assert any("remote origin holds 1 GTO tags (churn@v1.0.0)" in w
                    for w in _warnings(h, "git")), h
