@@ -1440,7 +1440,20 @@ def _checkout_gaps(ctx: AuditContext, c: Checkout, tier: str) -> Iterator[Outcom
     record file holds now (one finding per record, about its model or group, so that a waiver
     can accept that one record: the store keeps it, and the other rules count it)."""
     repo = c.repository or "repository"
-    if c.left_out_count:
+    modules = [p for p in c.left_out if p.endswith("/")]  # submodules not initialized
+    if modules:
+        yield ctx.failed(
+            repo if repo.startswith("repository:") else f"repository:{repo}", tier,
+            f"the store was harvested from a checkout that did not initialize the submodule "
+            f"{_listed(modules, 3)} holding governance records (a clone without "
+            "--recurse-submodules): their approvals, deployments, risk assessments and other "
+            "records were not harvested, so their checks read them as missing, or as the "
+            "store held them before",
+            evidence=[repo, *modules[:20]],
+            remediation=f"initialize it (git submodule update --init {modules[0].rstrip('/')}; "
+            "in a CI checkout, submodules: true), then harvest again (lineage harvest) and "
+            "audit")
+    elif c.left_out_count:
         shown = _listed(list(c.left_out), 3)
         if c.left_out_count > len(c.left_out):
             shown += f" ({c.left_out_count} in all)"

@@ -50,7 +50,9 @@ def test_an_uninitialized_governance_submodule_fails_the_gate(tmp_path: Path) ->
     assert "git submodule update --init governance" in err
     code, out, _ = _lineage(ci, "audit", "--json")
     assert code == 1
-    assert "harvest-complete" in {f["rule"] for f in json.loads(out)["findings"]}
+    [gap] = [f for f in json.loads(out)["findings"] if f["rule"] == "harvest-complete"]
+    assert "did not initialize the submodule governance/" in gap["message"], gap
+    assert "git submodule update --init governance" in gap["remediation"]
     # once initialized, the records are read and the finding is gone
     src.run("git", "-C", str(ci), "-c", "protocol.file.allow=always", "submodule", "update",
             "-q", "--init", "governance")
