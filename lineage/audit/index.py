@@ -115,9 +115,9 @@ class Clone:
 CLONE_WATERMARK = ("git", "clone")
 
 
-def parse_clone(value: str | None) -> tuple[str, Clone] | None:
-    """(repository id, :class:`Clone`) from the git harvester's ``clone`` watermark; None when
-    there is none or it cannot be read (nothing is claimed then)."""
+def _watermark(value: str | None) -> dict[str, Any] | None:
+    """A harvester's watermark the audit reads (the clone's, the checkout's): a JSON object
+    naming its repository; None when there is none or it cannot be read."""
     if not value:
         return None
     try:
@@ -125,6 +125,15 @@ def parse_clone(value: str | None) -> tuple[str, Clone] | None:
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("repository"), str):
+        return None
+    return data
+
+
+def parse_clone(value: str | None) -> tuple[str, Clone] | None:
+    """(repository id, :class:`Clone`) from the git harvester's ``clone`` watermark; None when
+    there is none or it cannot be read (nothing is claimed then)."""
+    data = _watermark(value)
+    if data is None:
         return None
     shallow = data.get("shallow")
     no_tags = data.get("no_tags") is True
@@ -189,13 +198,8 @@ class Checkout:
 def parse_checkout(value: str | None) -> Checkout | None:
     """:class:`Checkout` from the records harvester's ``checkout`` watermark; None when there
     is none or it cannot be read (nothing is claimed then)."""
-    if not value:
-        return None
-    try:
-        data = loads(value)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("repository"), str):
+    data = _watermark(value)
+    if data is None:
         return None
     left = data.get("left_out")
     left_out = tuple(str(x) for x in left) if isinstance(left, list) else ()
