@@ -682,6 +682,8 @@ def run_log(root: Path, tips: Iterable[str], exclude: Iterable[str],
 
 # how long a harvest waits for a remote to list its tags (:func:`remote_tags`)
 REMOTE_TIMEOUT = 10.0
+# git's line after any ssh (or other transport) failure, which does not say what failed
+_GENERIC_TRANSPORT = "could not read from remote repository"
 
 
 def remote_tags(root: Path, remote: str | None,
@@ -712,8 +714,15 @@ def remote_tags(root: Path, remote: str | None,
         return None, f"git ls-remote {remote} gave no answer within {timeout:g} s"
     if proc.returncode != 0:
         lines = [ln.strip() for ln in err.decode(errors="replace").splitlines() if ln.strip()]
-        why = next((ln for ln in lines if ln.lower().startswith("fatal:")),
-                   lines[0] if lines else f"exit code {proc.returncode}")
+        fatal = next((i for i, ln in enumerate(lines) if ln.lower().startswith("fatal:")), None)
+        if fatal is None:
+            why = lines[0] if lines else f"exit code {proc.returncode}"
+        elif fatal and _GENERIC_TRANSPORT in lines[fatal].lower():
+            # ssh's own line before git's generic one says why: an unknown host, a refused
+            # connection, a key the server does not take, a host key not known
+            why = lines[fatal - 1]
+        else:
+            why = lines[fatal]
         return None, f"git ls-remote {remote} failed: {strip_credentials_in_text(why)[:200]}"
     names = set()
     for line in out.decode(errors="replace").splitlines():

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from connectors.harvesters.gitscan import remote_tags
 from tests.conftest import GitRepo
 from tests.integration.test_gate_clone_tags import (
@@ -192,3 +194,18 @@ def test_asking_the_remote_says_no_credentials(tmp_path: Path) -> None:
     assert tags is None and "s3cr3t" not in why and why.startswith("git ls-remote origin")
     tags, why = remote_tags(r.path, None)
     assert tags is None and why
+
+
+def test_an_ssh_remote_that_cannot_answer_says_why(tmp_path: Path) -> None:
+    # git ends every ssh failure with "fatal: Could not read from remote repository.";
+    # the line ssh printed before it is the cause a user can act on
+    if shutil.which("ssh") is None:
+        pytest.skip("no ssh client on this machine")
+    r = GitRepo(tmp_path / "src")
+    r.write("a", "a\n")
+    r.commit("a")
+    r.run("git", "remote", "add", "origin", "ssh://git@lineage-no-such-host.invalid/x.git")
+    tags, why = remote_tags(r.path, "origin", timeout=10)
+    assert tags is None
+    assert why.startswith("git ls-remote origin failed: ssh:"), why
+    assert "lineage-no-such-host.invalid" in why and "Could not read" not in why, why
