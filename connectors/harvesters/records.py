@@ -46,8 +46,8 @@ a harvest, and every clone pins a record to the same content (the joins then add
 nor the work tree (not pinned: the first harvest after it is committed pins it), are
 warnings.
 
-When git first held a record: the harvest that first writes a governance record (approval,
-deployment, risk assessment, retraining, alert, document) to the store, from a file a commit
+When git first held a record: the harvest that first writes a record (approval, deployment,
+risk assessment, retraining, alert, document, run) to the store, from a file a commit
 holds, keeps the commit that added it to the file — the one a document's pin is read at — on
 the record's node: ``committed_at`` (its committer date) and ``committed_in`` (its sha): the
 commit that introduced its content, since a record's content never changes after (a record
@@ -77,6 +77,12 @@ described it.
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
 (and no event).
+
+When git first held a run record: a run harvested from a committed file keeps the commit that
+added it as the governance records do (``committed_in``/``committed_at``; a run completed
+later, its end written into the file of its start, keeps the commit of its start). A run
+``lineage record run`` wrote to the store first (``--write-file``, committed after) keeps the
+store's writing, as any record the store already holds.
 """
 
 from __future__ import annotations
@@ -152,9 +158,11 @@ CACHE_NS = "records:v4"
 # a record file holding this many records is said to be one to split: a harvest reads and
 # checks them all whenever the file changes (about a minute for 200,000 records)
 LARGE_FILE = 200_000
-# the records that keep when git first held them (committed_at, committed_in)
+# the records that keep when git first held them (committed_at, committed_in): every kind a
+# governance file holds, a run too (a run's node is completed by later records of it — its end
+# — and a run the store already holds, one `lineage record run` wrote, keeps its writing)
 COMMITTED_KINDS = ("approval", "deployment", "risk_assessment", "retraining", "alert",
-                   "document")
+                   "document", "run")
 
 
 def blob_sha(data: bytes) -> str:
@@ -627,7 +635,10 @@ def unheld_records(root: Path, store: Any, held: set[str]) -> list[Unheld]:
     found: dict[str, tuple[str, str | None]] = {}
     for nid, sha, file in store.conn.execute(
             f"SELECT id, json_extract(attrs, '$.committed_in'), "
-            f"json_extract(attrs, '$.record_file') FROM nodes WHERE kind IN ({marks}) "
+            # (a run keeps its record file among its properties)
+            "coalesce(json_extract(attrs, '$.record_file'), "
+            "json_extract(attrs, '$.properties.record_file')) "
+            f"FROM nodes WHERE kind IN ({marks}) "
             "AND instr(attrs, '\"committed_in\"') > 0", COMMITTED_KINDS):
         if nid not in held and isinstance(sha, str) and len(sha) >= 40:
             found[nid] = (sha, file if isinstance(file, str) else None)
