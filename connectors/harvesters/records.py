@@ -83,6 +83,11 @@ added it as the governance records do (``committed_in``/``committed_at``; a run 
 later, its end written into the file of its start, keeps the commit of its start). A run
 ``lineage record run`` wrote to the store first (``--write-file``, committed after) keeps the
 store's writing, as any record the store already holds.
+
+A governance folder that is a symbolic link (``governance -> compliance/records``) is named,
+in what a sparse checkout left out and in its fix, by the folder the link names: git's sparse
+patterns match the paths its index holds, where the link is a file
+(:func:`checkout_folder`).
 """
 
 from __future__ import annotations
@@ -448,11 +453,15 @@ class RecordsHarvester:
         removed — but the repository no longer holds (a pull request's approval
         force-pushed away, a store cached by CI for another branch)."""
         folder = _rel(self.folder(ctx), ctx.repo_path)
+        # the folder a sparse checkout must hold: the one a symbolic link names, for a link
+        # (the audit's harvest-complete names it from the watermark, as its fix)
+        checked_out = checkout_folder(ctx.repo_path, self.folder(ctx))
         left_out = getattr(self, "_left_out", None)
         if left_out is None:
             left_out = left_out_of_checkout(ctx.repo_path, self.folder(ctx), self._skipped(ctx))
         if left_out:
-            ctx.report.warn(self.name, _left_out_warning(folder, left_out), file=folder)
+            ctx.report.warn(self.name, _left_out_warning(folder, left_out, checked_out),
+                            file=folder)
         held = {f.id for facts in prepared for f in facts if isinstance(f, Node)}
         held |= {e.node_id for e in self._entries} | self._held_ids
         # (with record files left out every stored record would read as gone: they are
@@ -464,7 +473,7 @@ class RecordsHarvester:
             ctx.report.warn(self.name, f"{len(unheld) - _UNHELD_SAID} more record(s) the store "
                             "holds from commits no ref of this clone holds, in no record file "
                             "now: `lineage audit` lists them (harvest-complete)")
-        state = Checkout(repository or "", folder, tuple(left_out[:_LEFT_OUT_KEPT]),
+        state = Checkout(repository or "", checked_out, tuple(left_out[:_LEFT_OUT_KEPT]),
                          len(left_out), tuple(unheld[:_UNHELD_KEPT]))
         stored = ctx.store.get_watermark(*CHECKOUT_WATERMARK)
         if state.incomplete or (stored is not None and stored != state.dump()):
@@ -607,7 +616,24 @@ def uninitialized_submodules(root: Path, rel: str) -> list[str]:
 SUBMODULE_FIX = "git submodule update --init {folder}"
 
 
-def _left_out_warning(folder: str, left_out: list[str]) -> str:
+def checkout_folder(root: Path, folder: Path) -> str:
+    """The repository folder a checkout must hold for the records of ``folder`` to be in its
+    work tree: ``folder`` itself (relative to ``root``), or, when it is a symbolic link (or
+    lies under one), the folder the link names — git's sparse patterns match paths as the
+    index holds them, where a link is a file: ``git sparse-checkout add governance`` for
+    ``governance -> compliance/records`` is refused (not a directory) and would check out
+    nothing of the records. A folder outside the repository is named as it is."""
+    try:
+        return Path(os.path.realpath(folder)).relative_to(os.path.realpath(root)).as_posix()
+    except ValueError:
+        return _rel(folder, root)
+
+
+def _left_out_warning(folder: str, left_out: list[str], checked_out: str | None = None) -> str:
+    """What the harvest says of the record files ``left_out`` of the governance ``folder``
+    (a sparse checkout's, or a submodule's); ``checked_out``: the folder the checkout must
+    hold (:func:`checkout_folder`: another for a symbolic link)."""
+    target = checked_out or folder
     modules = [p for p in left_out if p.endswith("/")]
     if modules:
         return (f"{', '.join(modules)} is a git submodule this checkout did not initialize "
@@ -617,10 +643,11 @@ def _left_out_warning(folder: str, left_out: list[str]) -> str:
                 "submodules: true), then lineage harvest")
     shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3
                                        else "")
-    return (f"the checkout left {len(left_out)} record file(s) of {folder}/ out of the work "
-            f"tree (a sparse checkout: {shown}): their records were not harvested, and the "
-            f"audit fails harvest-complete until they are; `{SPARSE_FIX.format(folder=folder)}`"
-            ", then lineage harvest")
+    link = f" (a symbolic link to {target}/)" if target != folder else ""
+    return (f"the checkout left {len(left_out)} record file(s) of {folder}/{link} out of the "
+            f"work tree (a sparse checkout: {shown}): their records were not harvested, and "
+            "the audit fails harvest-complete until they are; "
+            f"`{SPARSE_FIX.format(folder=target)}`, then lineage harvest")
 
 
 def unheld_records(root: Path, store: Any, held: set[str]) -> list[Unheld]:
