@@ -76,9 +76,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVER_OWNERSHIP_TYPE", "CHECK_SUBTYPE", "GLOSSARY_NODE", "PROPERTY_PREFIX",
-    "DRIFT_METRICS", "STRUCTURED_PROPERTIES", "EntityPlan", "build", "check_urn", "cleared",
-    "incident_urn",
-    "passed_check", "plan", "property_urn", "render", "tier_term_urn",
+    "DRIFT_METRICS", "STRUCTURED_PROPERTIES", "EntityPlan", "RepositoryHead", "build",
+    "check_urn", "cleared", "incident_urn", "passed_check", "plan", "property_urn", "render",
+    "resolved_incident", "summary_resolving", "tier_term_urn",
 ]
 
 PROPERTY_PREFIX = "io.lineage."
@@ -249,6 +249,33 @@ class EntityPlan:
     nodes: list[str]
     view: dict[str, Any] = field(default_factory=dict)
     former: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RepositoryHead:
+    """What the repository's DVC files define at the commit a push judges the graph by: the
+    checkout's ``HEAD`` (else its nearest harvested ancestor), read from git by the sink.
+
+    ``stages``: each ``dvc.yaml`` there (and each DVC 0.x stage file) → the stages it
+    defines, by the name a stage node carries (``train@us`` for an expanded one; ``train@*``
+    when the items of a ``foreach``/``matrix`` stage are not written in the file), None for a
+    file that cannot be read (nothing in it is judged). A file not named is not there.
+    ``paths``: the paths those files track (the ``.dvc`` files' outs, the deps and outs of the
+    ``dvc.lock`` entries of the stages ``dvc.yaml`` defines: DVC keeps a removed stage's entry
+    in ``dvc.lock``); None when a DVC file there cannot be read (no dataset is judged)."""
+
+    commit: str
+    stages: dict[str, frozenset[str] | None]
+    paths: frozenset[str] | None
+
+    def defines(self, dvc_yaml: str, name: str) -> bool | None:
+        """Whether the stage ``name`` of ``dvc_yaml`` is there (None: cannot be told)."""
+        if dvc_yaml not in self.stages:
+            return False
+        names = self.stages[dvc_yaml]
+        if names is None:
+            return None
+        return name in names or f"{name.split('@', 1)[0]}@*" in names
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -674,8 +701,10 @@ class _Planner:
     def __init__(self, graph: LineageGraph, platform: str, env: str,
                  lowercase_urns: bool = False,
                  record_times: dict[str, tuple[str | None, str | None]] | None = None,
-                 audit: AuditContext | None = None) -> None:
+                 audit: AuditContext | None = None,
+                 head: RepositoryHead | None = None) -> None:
         self.g = _Index(graph)
+        self.head = head
         self.graph = graph
         self.record_times = record_times or {}
         self.platform = platform
@@ -1168,9 +1197,11 @@ class _Planner:
         flows, datasets = self.plan_flows(), self.plan_datasets()
         groups, models = self.plan_groups(), self.plan_models()
         out += self.plan_folders(flows + datasets + groups + models)
+        stages = self.plan_stages()
+        self.mark_gone(flows, datasets, stages)
         out += flows
         out += datasets
-        out += self.plan_stages()
+        out += stages
         out += self.plan_openlineage_jobs()
         out += groups
         out += models
@@ -1628,6 +1659,105 @@ class _Planner:
                 view["browse"] = [*self.folder_chain(rk, _parent_dir(dvc_yaml)), view["flow"]]
             plans.append(EntityPlan(urn, "stage", nids, view))
         return plans
+
+    # -- what the repository no longer has ------------------------------------------------------
+    def mark_gone(self, flows: list[EntityPlan], datasets: list[EntityPlan],
+                  stages: list[EntityPlan]) -> None:
+        """Mark (``view["gone"]``) the DVC stages, their pipelines and the DVC files the
+        repository no longer has at :attr:`head` (the commit a push judges by), though the
+        store keeps them as history: a stage one of that commit's ancestors had whose
+        ``dvc.yaml`` no longer defines it; a pipeline all of whose stages are such; a path one
+        of its ancestors tracked (defined a version of) that none of its DVC files tracks.
+        Judged only for the repository holding that commit; what a stage or file only another
+        branch has is not gone. What a model version that is registered or deployed comes from
+        (:meth:`evidence`) is never gone: it is the evidence for that version. The sink
+        soft-deletes what is marked with ``-o remove_stale=true``, as stateful ingestion does
+        with what a source no longer emits, and counts it as stale otherwise."""
+        head = self.head
+        ref = f"commit:{head.commit.lower()}" if head is not None else ""
+        if head is None or ref not in self.g or self.g.is_placeholder(ref):
+            return
+        repo = self.commit_repository(head.commit)
+        if not repo:
+            return
+        ancestors = self.graph.commit_ancestors(ref)
+        by_urn: dict[str, list[str]] = defaultdict(list)
+        for kind in (NodeKind.STAGE, NodeKind.DATA):
+            for nid in self.ids(kind):
+                by_urn[self.urn_of[nid]].append(nid)
+        evidence: set[str] | None = None
+
+        def in_history(nids: list[str]) -> bool:
+            for n in nids:
+                first = self.attrs(n).get("commit") or self.attrs(n).get("first_commit")
+                if first and f"commit:{str(first).lower()}" in ancestors:
+                    return True
+                if any(c in ancestors for c in self.g.predecessors(n, EdgeKind.DEFINES)):
+                    return True
+            return False
+
+        def kept(nids: list[str]) -> bool:
+            nonlocal evidence
+            if evidence is None:
+                evidence = self.evidence()
+            return any(n in evidence for n in nids)
+
+        live_flows: set[str] = set()
+        gone_flows: set[str] = set()
+        for p in stages:
+            latest = str(p.view["lineage_id"])
+            a = self.attrs(latest)
+            flow, name = self.stage_flow_job(latest)
+            there = head.defines(str(a.get("dvc_yaml") or "dvc.yaml"), name) \
+                if self.repo_key(a, latest) == repo else True
+            nids = by_urn[p.urn]
+            if there is False and in_history(nids) and not kept(nids):
+                p.view["gone"] = True
+                gone_flows.add(flow)
+            else:
+                live_flows.add(flow)
+        for p in flows:
+            if p.urn in gone_flows and p.urn not in live_flows:
+                p.view["gone"] = True
+        if head.paths is None:
+            return
+        for p in datasets:
+            if p.view.get("foreign") or p.view.get("placeholder"):
+                continue
+            a0 = self.attrs(p.nodes[0])
+            path = a0.get("path")
+            if not path or path in head.paths or self.repo_key(a0, p.nodes[0]) != repo:
+                continue
+            nids = by_urn[p.urn]
+            if in_history(nids) and not kept(nids):
+                p.view["gone"] = True
+
+    def evidence(self) -> set[str]:
+        """The nodes a model version that is registered (not deregistered) or deployed comes
+        from: everything upstream of it (commit ancestry aside, ``same_as`` both ways, as
+        ``lineage show`` walks provenance) and the outputs of the runs that made it."""
+        skip = {EdgeKind.PARENT.value, EdgeKind.CONTAINS.value}
+        same_as, output = EdgeKind.SAME_AS.value, EdgeKind.OUTPUT.value
+        live = [m for m in self.ids(NodeKind.MODEL)
+                if self.g.out_edges(m, EdgeKind.DEPLOYED_AS)
+                or (not self.g.is_placeholder(m)
+                    and self.attrs(m).get("status") != "deregistered")]
+        seen = set(live)
+        stack = list(live)
+        ins, outs = self.g._in, self.g._out
+        while stack:
+            n = stack.pop()
+            found = [e.source for k, edges in ins.get(n, {}).items() if k not in skip
+                     for e in edges]
+            mine = outs.get(n, {})
+            found += [e.target for e in mine.get(same_as, ())]
+            if self.g.kind(n) == NodeKind.RUN:
+                found += [e.target for e in mine.get(output, ())]
+            for x in found:
+                if x not in seen:
+                    seen.add(x)
+                    stack.append(x)
+        return seen
 
     # governance lookups
     def latest_assessment(self, group_nid: str) -> dict[str, Any] | None:
@@ -2373,7 +2503,8 @@ class _Planner:
 def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
          lowercase_urns: bool = False,
          record_times: dict[str, tuple[str | None, str | None]] | None = None,
-         audit: AuditContext | None = None) -> list[EntityPlan]:
+         audit: AuditContext | None = None,
+         head: RepositoryHead | None = None) -> list[EntityPlan]:
     """Every DataHub entity the graph maps to, with the view its aspects are built from.
 
     ``lowercase_urns`` lower-cases the name in every dataset urn (and every reference to
@@ -2388,8 +2519,12 @@ def plan(graph: LineageGraph, *, platform: str = "dvc", env: str = "PROD",
     correction superseded, retraining, alert follow-ups) is what ``audit`` reads
     (:meth:`lineage.audit.engine.AuditContext.explain`, as ``lineage show`` and ``lineage
     audit`` read it); default: the audit's context over ``graph`` with the built-in policy
-    (:func:`audit_context`)."""
-    return _Planner(graph, platform, env, lowercase_urns, record_times, audit).plan()
+    (:func:`audit_context`).
+
+    ``head``: what the repository's DVC files define at the commit the push judges by; the
+    stages, pipelines and DVC files the repository no longer has are marked ``gone`` in
+    their view (:meth:`_Planner.mark_gone`). None: nothing is marked."""
+    return _Planner(graph, platform, env, lowercase_urns, record_times, audit, head).plan()
 
 
 # -- building: view → MCPs ------------------------------------------------------------------
@@ -3189,6 +3324,66 @@ def _build_check(p: EntityPlan) -> Iterator[tuple[str, Any]]:
             timestampMillis=at, status=DataProcessRunStatusClass.COMPLETE,
             result=DataProcessInstanceRunResultClass(type="SUCCESS",
                                                      nativeResultType="lineage"))
+
+
+def resolved_incident(p: EntityPlan) -> MetadataChangeProposalWrapper:
+    """The incident an earlier lineage made of the alert record of a monitoring check that
+    passed (``p``: the check's plan; :func:`incident_urn` of the record), resolved: DataHub
+    cannot soft-delete an incident, so it stays, RESOLVED, with a message naming the check run
+    that shows the record now, at the check's time (never the push's: renders stay
+    reproducible)."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata.schema_classes import (
+        IncidentInfoClass,
+        IncidentSourceClass,
+        IncidentStatusClass,
+    )
+
+    v = p.view
+    value = "" if v.get("value") is None else f" = {v['value']:g}"
+    thr = "" if v.get("threshold") is None else f" (threshold {v['threshold']:g})"
+    message = (f"resolved: the monitoring check passed ({v['metric']}{value}{thr}, below its "
+               f"threshold); lineage shows it as the check run {p.urn}, not as an incident")
+    return MetadataChangeProposalWrapper(entityUrn=incident_urn(str(v["id"])), aspect=(
+        IncidentInfoClass(
+            type="CUSTOM", customType=INCIDENT_TYPE, entities=list(v["entities"]),
+            title=f"Drift: {v['metric']}{value}{thr}",
+            description=v.get("description") or f"{v['metric']}{value}{thr}",
+            status=IncidentStatusClass(state="RESOLVED", lastUpdated=_stamp(v.get("at")),
+                                       message=message),
+            source=IncidentSourceClass(type="MANUAL"), created=_stamp(v.get("at")),
+            startedAt=_ms(v.get("at")), priority=INCIDENT_PRIORITY["RESOLVED"])))
+
+
+def summary_resolving(urn: str, held: dict[str, Any], incidents: dict[str, Any]
+                      ) -> MetadataChangeProposalWrapper | None:
+    """``held`` (the ``incidentsSummary`` of ``urn`` as the destination holds it, JSON) with
+    the ``incidents`` it lists as active (urn → when it was resolved, as a record's time)
+    moved to the resolved ones, as GMS's ``IncidentsSummaryHook`` moves an incident that was resolved; None when it
+    lists none of them as active."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata.schema_classes import IncidentsSummaryClass
+
+    body = dict(held)
+    active = [str(u) for u in body.get("activeIncidents") or []]
+    details = [d for d in body.get("activeIncidentDetails") or [] if isinstance(d, dict)]
+    moving = {u for u in incidents if u in active or any(d.get("urn") == u for d in details)}
+    if not moving:
+        return None
+    resolved = [str(u) for u in body.get("resolvedIncidents") or []]
+    resolved_details = [d for d in body.get("resolvedIncidentDetails") or []
+                        if isinstance(d, dict)]
+    for d in details:
+        if d.get("urn") in moving:
+            resolved_details.append({**d, "resolvedAt": _ms(incidents[str(d["urn"])]) or 0,
+                                     "priority": INCIDENT_PRIORITY["RESOLVED"]})
+    summary = {**body,
+               "activeIncidents": [u for u in active if u not in moving],
+               "resolvedIncidents": resolved + sorted(moving - set(resolved)),
+               "activeIncidentDetails": [d for d in details if d.get("urn") not in moving],
+               "resolvedIncidentDetails": resolved_details}
+    return MetadataChangeProposalWrapper(entityUrn=urn,
+                                         aspect=IncidentsSummaryClass.from_obj(summary))
 
 
 _BUILDERS = {

@@ -53,7 +53,7 @@ log = logging.getLogger("lineage.sinks.datahub")
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-    from connectors.sinks.datahub.render import EntityPlan
+    from connectors.sinks.datahub.render import EntityPlan, RepositoryHead
     from lineage.audit.engine import AuditContext
     from lineage.graph import LineageGraph
 
@@ -190,6 +190,129 @@ def held_live(urn: str, held_aspect: Callable[[str, str], dict[str, Any] | None]
     return bool(props) and "lineage_id" in (props or {})
 
 
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
+    """The output of one git command in ``root`` (None when it fails: nothing is judged)."""
+    import subprocess
+
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+           "GIT_NO_REPLACE_OBJECTS": "1"}
+    try:
+        proc = subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True,
+                              check=False, env=env)
+    except OSError:
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _blobs(root: Path, commit: str, paths: list[str]) -> list[bytes | None]:
+    """The content of each of ``paths`` at ``commit`` (one ``git cat-file --batch``)."""
+    if not paths:
+        return []
+    out = _git(root, "cat-file", "--batch",
+               stdin="".join(f"{commit}:{p}\n" for p in paths).encode())
+    if out is None:
+        return [None] * len(paths)
+    res: list[bytes | None] = []
+    pos = 0
+    for _ in paths:
+        nl = out.find(b"\n", pos)
+        if nl < 0:
+            res.append(None)
+            continue
+        header = out[pos:nl].split(b" ")
+        pos = nl + 1
+        if len(header) != 3 or not header[2].isdigit():
+            res.append(None)  # missing
+            continue
+        size = int(header[2])
+        res.append(out[pos:pos + size] if header[1] == b"blob" else None)
+        pos += size + 1
+    return res
+
+
+def repository_head(repo_path: Path | None, graph: LineageGraph) -> RepositoryHead | None:
+    """What the DVC files of the repository at ``repo_path`` define at its ``HEAD``, or, when
+    the store has not harvested that commit yet, at its nearest harvested ancestor (so a
+    commit not harvested yet changes nothing): the stages and the tracked paths
+    (:class:`render.RepositoryHead`). None when the repository or no harvested commit of its
+    history can be read."""
+    from connectors.harvesters.dvc import file_kind, parse_blob, resolve, stage_base
+    from connectors.sinks.datahub.render import RepositoryHead
+    from lineage.gitfiles import git_head
+    from lineage.model import NodeKind
+
+    if repo_path is None or not (graph.node_ids(NodeKind.STAGE)
+                                 or graph.node_ids(NodeKind.DATA)):
+        return None
+    root = Path(repo_path)
+    sha = git_head(root)
+    if not sha:
+        return None
+    sha = sha.lower()
+    if f"commit:{sha}" not in graph or graph.is_placeholder(f"commit:{sha}"):
+        listed = _git(root, "rev-list", sha) or b""
+        sha = next((c for c in listed.decode().split()
+                    if f"commit:{c}" in graph and not graph.is_placeholder(f"commit:{c}")), "")
+        if not sha:
+            return None
+    tree = _git(root, "ls-tree", "-r", "-z", "--name-only", sha)
+    if tree is None:
+        return None
+    files = sorted(p for p in tree.decode("utf-8", "surrogateescape").split("\0")
+                   if p and file_kind(p))
+    summaries: dict[str, dict[str, Any] | None] = {}
+    for path, data in zip(files, _blobs(root, sha, files), strict=True):
+        kind = file_kind(path)
+        summ = parse_blob(str(kind), data) if data is not None and kind else None
+        summaries[path] = None if summ is None or "error" in summ else summ
+    stages: dict[str, frozenset[str] | None] = {}
+    paths: set[str] | None = set()
+    for path, summ in summaries.items():
+        kind = file_kind(path)
+        if kind == "yaml":
+            if summ is None:
+                stages[path] = None
+                continue
+            names: set[str] = set()
+            for base, info in (summ.get("stages") or {}).items():
+                if "items" not in info:
+                    names.add(base)
+                elif isinstance(info["items"], dict):
+                    names.update(f"{base}@{k}" for k in info["items"])
+                else:
+                    names.add(f"{base}@*")
+            stages[path] = frozenset(names)
+        elif kind == "dvc":
+            if summ is None:
+                paths = None
+                continue
+            folder = path.rpartition("/")[0]
+            if "cmd" in summ:  # a DVC 0.x stage file
+                stages[path] = frozenset({path.rsplit("/", 1)[-1]})
+            base = resolve(folder, summ["wdir"]) if summ.get("wdir") else folder
+            if paths is not None:
+                paths.update(resolve(base, str(h["path"]))
+                             for h in [*summ.get("outs", []), *summ.get("deps", [])])
+    for path, summ in summaries.items():
+        if file_kind(path) != "lock" or paths is None:
+            continue
+        if summ is None:
+            paths = None
+            break
+        folder = path.rpartition("/")[0]
+        yaml_path = f"{folder}/dvc.yaml" if folder else "dvc.yaml"
+        head = RepositoryHead(sha, stages, None)
+        defs = (summaries.get(yaml_path) or {}).get("stages") or {}
+        for name in summ.get("order", ()):
+            if not head.defines(yaml_path, name):  # (DVC leaves removed stages' entries)
+                continue
+            base = stage_base(folder, defs, name)[0]
+            entry = summ["stages"][name]
+            paths.update(resolve(base, str(h["path"]))
+                         for h in [*entry.get("outs", []), *entry.get("deps", [])])
+    return RepositoryHead(sha, stages, frozenset(paths) if paths is not None else None)
+
+
 def is_deployment_job(urn: str) -> bool:
     """A deployment's proxy ``dataJob`` (in a ``deployments/<group>`` flow)."""
     return urn.startswith("urn:li:dataJob:(urn:li:dataFlow:(") and ",deployments/" in urn
@@ -235,6 +358,14 @@ RECORD_DERIVED = ("structuredProperties", "ownership", "glossaryTerms")
 
 def _hash(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def _prepared(m: MetadataChangeProposalWrapper
+              ) -> tuple[MetadataChangeProposalWrapper, str, str]:
+    """An MCP made outside a plan, ready to send: (it, its state key, its aspect's hash)."""
+    obj = serialize(m)
+    _prepare(m, obj)
+    return m, f"{m.entityUrn}|{m.aspectName}", _hash(obj["aspect"]["json"])
 
 
 
@@ -469,6 +600,7 @@ class DataHubSinkBase(ABC):
                 # the very graph the last complete push sent, and the destination still
                 # holds it: nothing can have changed
                 result.unchanged = int(last.get("mcps", 0))
+                _still_stale(result, last)
                 self._log_event(ctx, result, full, ok=True)
                 return result
             state = {} if reset else ctx.store.state_get_all(ns)
@@ -488,6 +620,8 @@ class DataHubSinkBase(ABC):
             # (aspects left for holding records this store does not know: looked at again)
             if result.failed == 0 and not result.details.get("kept_records"):
                 done = [("mcps", str(result.written + result.unchanged))]
+                if result.details.get("stale_urns"):  # (said again while nothing changes)
+                    done.append(("stale", json.dumps(result.details["stale_urns"])))
                 fp = self._fingerprint()
                 self._remember(ctx, gns, done + ([("digest", gdigest)] if digest else [])
                                + ([("dest", fp)] if fp is not None else []))
@@ -525,6 +659,7 @@ class DataHubSinkBase(ABC):
                     and self._check(last.get("dest"), int(last.get("mcps", 0))):
                 result = PushResult(target=self.name, unchanged=int(last.get("mcps", 0)),
                                     details={"destination": self.destination(ctx)})
+                _still_stale(result, last)
                 self._log_event(ctx, result, False, ok=True)
                 return result
         graph = ctx.store.load_graph()
@@ -539,13 +674,22 @@ class DataHubSinkBase(ABC):
     def _push(self, graph: LineageGraph, ctx: PushContext, platform: str, env: str,
               full: bool, ns: str, dest: str, result: PushResult, reset: bool,
               state: dict[str, str], sent: dict[str, str] | None = None) -> PushResult:
-        from connectors.sinks.datahub.render import build, cleared, plan
+        from connectors.sinks.datahub.render import (
+            build,
+            cleared,
+            incident_urn,
+            plan,
+            removed,
+            resolved_incident,
+        )
         from connectors.sinks.datahub.validate import check_mcps
 
         lower = self._lowercase(ctx)
+        remove = option_flag(ctx.options, "remove_stale")
         plans = plan(graph, platform=platform, env=env, lowercase_urns=lower,
                      record_times=record_times(ctx.store),
-                     audit=store_audit(graph, ctx.store, ctx.repo_path, ctx.config))
+                     audit=store_audit(graph, ctx.store, ctx.repo_path, ctx.config),
+                     head=repository_head(ctx.repo_path, graph))
         # a view is the same only under the same mapping code and settings: after an upgrade
         # that writes an aspect otherwise, entities whose facts did not change are built again
         # (and only their changed aspects sent), not skipped with the old mapping's aspects
@@ -567,10 +711,27 @@ class DataHubSinkBase(ABC):
         # every entity a plan emits is tracked: the urns besides its own (a deployment's
         # proxy job) are remembered under view keys naming the plan (``+<urn>``)
         also_of = also_by_plan(state)
+        known = state if sent is None else sent
+        # what the repository no longer has (``gone``): soft-deleted with remove_stale, else
+        # left live and counted as stale; one removed before stays removed either way
+        gone_stale: list[str] = []
+        gone_removed = gone_count = 0
+        removed_hash = _hash({"removed": True})
+        # incident urn → the plan of the check that passed an earlier lineage made it of
+        checks: dict[str, EntityPlan] = {}
+        built_checks: list[EntityPlan] = []
         for i, p in enumerate(plans):
             vkey = VIEW_PREFIX + p.urn
             seen_views.add(vkey)
-            vdigest = _hash([p.kind, mapping, p.view])
+            soft_delete = False
+            if p.view.get("gone"):
+                gone_count += 1
+                soft_delete = remove or known.get(f"{p.urn}|status") == removed_hash
+                if not soft_delete:
+                    gone_stale.append(p.urn)
+            if p.kind == "check":
+                checks[incident_urn(str(p.view["id"]))] = p
+            vdigest = _hash([p.kind, mapping, p.view, *(["removed"] if soft_delete else [])])
             old = state.get(vkey, "")
             if old.split(":", 1)[0] == vdigest:
                 result.unchanged += int(old.split(":", 1)[1])
@@ -588,6 +749,11 @@ class DataHubSinkBase(ABC):
                 schema_problems.append(f"{p.urn} ({', '.join(p.nodes)}): cannot be rendered: "
                                        f"{type(exc).__name__}: {exc}")
                 continue
+            if soft_delete:  # (its aspects kept, as DataHub's soft delete keeps them)
+                mcps = [removed(str(m.entityUrn)) if m.aspectName == "status" else m
+                        for m in mcps]
+            if p.kind == "check":
+                built_checks.append(p)
             before = len(to_send)
             rendered = {f"{m.entityUrn}|{m.aspectName}" for m in mcps}
             # (definitions are shared by every store: never stale)
@@ -613,6 +779,8 @@ class DataHubSinkBase(ABC):
                 else:
                     to_send.append((m, key, h))
                     origin.setdefault(str(m.entityUrn), p.nodes)
+                    if soft_delete and remove and key == f"{p.urn}|status":
+                        gone_removed += 1
             entries = [(vkey, f"{vdigest}:{len(mcps)}")] + [
                 (VIEW_PREFIX + x, ALSO_MARK + p.urn) for x in also]
             seen_views.update(VIEW_PREFIX + x for x in also)
@@ -626,7 +794,25 @@ class DataHubSinkBase(ABC):
         stale = sorted({k for k in state if k.startswith(VIEW_PREFIX) and k not in seen_views}
                        # the proxy jobs a lineage that tracked only plans' own urns sent
                        | {VIEW_PREFIX + u for u in orphan_jobs(state)} - seen_views)
-        known = state if sent is None else sent
+        # the incidents an earlier lineage made of checks that passed (the mapping now makes a
+        # check run of each): resolved, and tracked with the check's plan, not stale
+        resolving = 0
+        for k in [k for k in stale if k[len(VIEW_PREFIX):] in checks]:
+            inc = k[len(VIEW_PREFIX):]
+            item = _prepared(resolved_incident(checks[inc]))
+            mark = [(k, ALSO_MARK + checks[inc].urn)]
+            if state.get(item[1]) == item[2]:
+                view_now += mark
+            else:
+                to_send.append(item)
+                origin.setdefault(inc, checks[inc].nodes)
+                view_after.setdefault(len(to_send) - 1, []).extend(mark)
+                resolving += 1
+        stale = [k for k in stale if k[len(VIEW_PREFIX):] not in checks]
+        # (those this store never pushed, a destination that can be read is asked about)
+        unknown_checks = [p for p in built_checks
+                          if VIEW_PREFIX + incident_urn(str(p.view["id"])) not in known
+                          and f"{incident_urn(str(p.view['id']))}|incidentInfo" not in known]
         # an entity the mapping now gives another urn (an MLflow-registered model, once on our
         # platform, now the one DataHub's MLflow source makes): its former urn pushed before is
         # retired whatever ``remove_stale`` says, or the catalog would show it twice
@@ -658,6 +844,17 @@ class DataHubSinkBase(ABC):
         elif stale:
             result.details["stale_entities"] = len(stale)
             result.details["stale_urns"] = [k[len(VIEW_PREFIX):] for k in stale]
+        if gone_stale:
+            result.details["stale_entities"] = \
+                int(result.details.get("stale_entities", 0)) + len(gone_stale)
+            result.details["stale_urns"] = [*result.details.get("stale_urns", []), *gone_stale]
+        if gone_removed:
+            result.details["removed_entities"] = \
+                int(result.details.get("removed_entities", 0)) + gone_removed
+        if gone_count:
+            result.details["gone_from_repository"] = gone_count
+        if resolving:
+            result.details["resolved_incidents"] = resolving
         if retire:
             result.details["moved_entities"] = len(retire)
             result.details["moved_urns"] = {
@@ -721,7 +918,18 @@ class DataHubSinkBase(ABC):
                     graph, ctx, ns, listed, to_send, seen_views | set(state) | set(to_remove),
                     result)
                 total = len(to_send)
-            elif total and not readable and self.shared_destination and not sent_aspects \
+            if readable and unknown_checks:
+                found = self._resolve_held_incidents(unknown_checks, to_send)
+                for item, marks in found:
+                    to_send.append(item)
+                    if marks:
+                        view_after.setdefault(len(to_send) - 1, []).extend(marks)
+                total = len(to_send)
+                resolved = sum(1 for (m, _, _), _ in found if m.aspectName == "incidentInfo")
+                if resolved:
+                    result.details["resolved_incidents"] = \
+                        int(result.details.get("resolved_incidents", 0)) + resolved
+            if total and not readable and self.shared_destination and not sent_aspects \
                     and not self._destination_is_empty():
                 # a store that never pushed here, through a target that cannot read (Kafka):
                 # what the versions and groups it writes listed there before is not known
@@ -801,6 +1009,46 @@ class DataHubSinkBase(ABC):
             result.details["moved_urns"] = {
                 **result.details.get("moved_urns", {}),
                 **{str(m.entityUrn): self._moved[str(m.entityUrn)] for m, _, _ in out}}
+        return out
+
+    def _resolve_held_incidents(
+            self, checks: list[EntityPlan],
+            to_send: list[tuple[MetadataChangeProposalWrapper, str, str]]
+    ) -> list[tuple[tuple[MetadataChangeProposalWrapper, str, str], list[tuple[str, str]]]]:
+        """The incidents an earlier lineage made of the alert records of ``checks`` (checks
+        that passed, which this store's state does not know: a fresh clone, a Lite file
+        moved) that the destination holds unresolved: each resolved
+        (:func:`render.resolved_incident`), with the view key that tracks it with its check,
+        and the ``incidentsSummary`` of each entity it is on that lists it as active and that
+        this push does not write, with it moved to the resolved ones
+        (:func:`render.summary_resolving`). An incident of another record is left alone."""
+        from connectors.sinks.datahub.render import (
+            incident_urn,
+            resolved_incident,
+            summary_resolving,
+        )
+        from connectors.sinks.datahub.validate import check_mcps
+
+        out: list[tuple[tuple[MetadataChangeProposalWrapper, str, str],
+                        list[tuple[str, str]]]] = []
+        on: dict[str, dict[str, Any]] = {}
+        for p in checks:
+            inc = incident_urn(str(p.view["id"]))
+            held = self._held_whole(inc, "incidentInfo")
+            status = held.get("status") if isinstance(held, dict) else None
+            if not isinstance(status, dict) or str(status.get("state")).upper() == "RESOLVED":
+                continue
+            out.append((_prepared(resolved_incident(p)), [(VIEW_PREFIX + inc, ALSO_MARK + p.urn)]))
+            for e in p.view["entities"]:
+                on.setdefault(str(e), {})[inc] = p.view.get("at")
+        writing = {str(m.entityUrn) for m, _, _ in to_send if m.aspectName == "incidentsSummary"}
+        for urn in sorted(set(on) - writing):
+            held = self._held_whole(urn, "incidentsSummary")
+            fixed = summary_resolving(urn, held, on[urn]) if held else None
+            if fixed is not None:
+                out.append((_prepared(fixed), []))
+        if out:
+            check_mcps([m for (m, _, _), _ in out], {})
         return out
 
     def _listed_before(self, to_send: list[tuple[MetadataChangeProposalWrapper, str, str]]
@@ -1064,6 +1312,18 @@ class DataHubSinkBase(ABC):
             payload["interrupted"] = True
         with ctx.store.transaction():
             result.details["event"] = ctx.store.append_event("push", actor(), payload).seq
+
+
+def _still_stale(result: PushResult, last: dict[str, str]) -> None:
+    """What the last complete push counted as stale, said again by a push that finds nothing
+    changed since (the entities are still there, left in place)."""
+    try:
+        urns = json.loads(last.get("stale") or "[]")
+    except ValueError:
+        return
+    if isinstance(urns, list) and urns:
+        result.details["stale_entities"] = len(urns)
+        result.details["stale_urns"] = [str(u) for u in urns]
 
 
 def _resolve(ctx: PushContext, path: str | os.PathLike[str]) -> Path:
