@@ -288,6 +288,17 @@ def push(
             raise failure
 
 
+def _gone(result: Any) -> str:
+    """What made the entities pushed before stale: the graph no longer renders them, or (a
+    DataHub push) the repository's HEAD no longer defines them — a stage removed from
+    dvc.yaml, a path DVC no longer tracks."""
+    if not str(result.target).startswith("datahub"):
+        return "no longer in the graph"
+    gone = result.details.get("gone_from_repository")
+    return ("no longer in the graph or the repository's HEAD"
+            + (f" ({gone} gone from dvc.yaml / DVC-tracked paths at HEAD)" if gone else ""))
+
+
 def _print_summary(result: Any, failed: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -326,7 +337,7 @@ def _print_summary(result: Any, failed: bool = False) -> None:
         named = (": " + ", ".join(urns[:5]) + (f" (and {len(urns) - 5} more: --json lists "
                                                 "them as stale_urns)" if len(urns) > 5 else "")
                  ) if urns else ""
-        err_console.print(f"[yellow]{stale} entities pushed before are no longer in the graph "
+        err_console.print(f"[yellow]{stale} entities pushed before are {_gone(result)} "
                           f"(left in place{how}){escape(named)}[/]", soft_wrap=True)
     unchecked = result.details.get("stale_unchecked")
     if unchecked:  # (Kafka cannot be read)
@@ -350,8 +361,12 @@ def _print_summary(result: Any, failed: bool = False) -> None:
     removed = result.details.get("removed_entities")
     if removed:
         status = "status DELETED" if result.target == "atlas" else "status removed: true"
-        console.print(f"Soft-deleted {removed} entities pushed before that are no longer in "
-                      f"the graph ({status}).")
+        console.print(f"Soft-deleted {removed} entities pushed before that are "
+                      f"{_gone(result)} ({status}).")
+    resolved = result.details.get("resolved_incidents")
+    if resolved:
+        console.print(f"Resolved {resolved} drift incidents pushed before whose check passed "
+                      "(now a check run on the model; incidents have no soft delete).")
     moved = result.details.get("moved_entities")
     if moved:
         _print_moved(result.target, moved, result.details.get("moved_urns") or {})

@@ -126,6 +126,8 @@ def test_a_removed_stage_and_data_are_stale_then_soft_deleted(tmp_path: Path) ->
     # without the option: live, counted and named as stale, with how to remove them
     said = _human(repo)
     assert "3 entities pushed before" in said and "-o remove_stale=true soft-deletes" in said
+    assert ("no longer in the graph or the repository's HEAD (3 gone from dvc.yaml / "
+            "DVC-tracked paths at HEAD)") in said
     assert job("extra") in said
     held = _held(repo)
     assert not any(_removed(held, u) for u in GONE + STAYS)

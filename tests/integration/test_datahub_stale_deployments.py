@@ -118,7 +118,8 @@ def test_a_fresh_clone_removes_the_deployment_whose_tag_is_gone(tmp_path: Path) 
 
     # without the option: named in one warning, left in place
     said = _human(ci, str(lite))
-    assert ("2 entities pushed before are no longer in the graph (left in place; "
+    assert ("2 entities pushed before are no longer in the graph or the repository's HEAD "
+            "(left in place; "
             f"-o remove_stale=true soft-deletes them): {job}, {dep}") in said
     assert _held(lite, dep)["status"] == {"removed": False}
     # the version the clone wrote no longer lists it: the push still knows it is there
