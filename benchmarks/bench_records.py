@@ -18,6 +18,13 @@ Loader=yaml.CSafeLoader)``) over every record file of HEAD — reading the files
 history once, and nothing else (no validation, no store). Also: a re-harvest of the unchanged
 repository (the process, cached). Medians of ``--runs`` runs; ratios to the baseline.
 
+Append one record (``one`` layout): a CD job appends one approval to the file and commits it,
+then harvests the store that holds the N records. Measured, interleaved with its baseline in
+the same run: that harvest (``append s``), and the same harvest with the file read whole
+(``append whole s``: ``LINEAGE_BENCH_READ_WHOLE=1`` turns off reading only the records
+appended, as the harvest did before); ``append ratio`` is whole / appended. Each run starts
+from a store copied from one harvested once, and a copy of the repository.
+
 ``--profile`` runs the harvest once more in process under cProfile and prints the top
 functions by cumulative and by own time (``--profile-lines`` of each).
 """
@@ -174,6 +181,44 @@ def harvest(repo: Path, store: Path, tmp: Path) -> tuple[float, int, str]:
     return dt, int(hwm.read_text()), out.stdout
 
 
+# the harvest with the appended records' shortcut turned off (the file read whole, as before)
+_WHOLE = """
+import os, runpy, sys
+if os.environ.get("LINEAGE_BENCH_READ_WHOLE"):
+    import connectors.harvesters.records as records
+    records.RecordsHarvester._appended = staticmethod(lambda *a, **k: None)
+"""
+
+
+def append_one(repo: Path, n: int, tmp: Path, store: Path, whole: bool) -> float:
+    """One harvest after one record appended to the ``one`` layout's file and committed:
+    copies of ``repo`` and ``store`` (harvested), the record appended, ``lineage harvest``
+    timed (the whole process); ``whole``: the file read whole."""
+    work = Path(tempfile.mkdtemp(dir=tmp, prefix="append-"))
+    shutil.copytree(repo, work / "repo", symlinks=True)
+    shutil.copytree(store, work / "store")
+    # an approval with its own id (record_text: odd, and not a deployment's place)
+    i = next(i for i in range(n, n + 6) if i % 2 and i % 3 != 2)
+    with open(work / "repo" / "governance" / "approvals.yaml", "a", encoding="utf-8") as f:
+        f.write(record_text(i, random.Random(i)))
+    _git(work / "repo", "commit", "-q", "-am", "cd: one more approval")
+    hwm = tmp / "hwm"
+    code = _WHOLE + _HARVEST.split("\n", 1)[1]
+    env = {**_env(work / "store"), "BENCH_HWM": str(hwm)}
+    if whole:
+        env["LINEAGE_BENCH_READ_WHOLE"] = "1"
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, "harvest", "--repo", str(work / "repo"),
+                          "--json"], capture_output=True, text=True, cwd=tmp, env=env)
+    dt = time.perf_counter() - t
+    if out.returncode != 0:
+        raise SystemExit(f"harvest failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    said = json.loads(out.stdout)["harvesters"]["records"]
+    assert sum(said["nodes_new"].values()) == 1, said  # the one appended
+    shutil.rmtree(work, ignore_errors=True)
+    return dt
+
+
 def fresh_store(repo: Path, tmp: Path) -> Path:
     store = Path(tempfile.mkdtemp(dir=tmp, prefix="store-"))
     subprocess.run([sys.executable, "-m", "lineage", "init", "--repo", str(repo)],
@@ -212,9 +257,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="where generated repositories are kept between runs")
     ap.add_argument("--profile", action="store_true", help="also profile one harvest")
     ap.add_argument("--profile-lines", type=int, default=25)
+    ap.add_argument("--no-append", dest="append", action="store_false",
+                    help="leave out the `append one record` case")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
+    appends: list[tuple[int, float, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmpd:
         tmp = Path(tmpd)
         for n in args.sizes:
@@ -224,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                 mb = sum(p.stat().st_size for p in (repo / "governance").rglob("*.yaml")) / 1e6
                 runs = args.runs if n < 100_000 else max(1, min(args.runs, 2))
                 bases, times, peaks, again = [], [], [], []
+                appended: list[float] = []
+                wholes: list[float] = []
                 output = ""
                 for _ in range(runs):  # interleaved: load on a shared machine hits both alike
                     b, _, count = baseline(repo)
@@ -234,7 +284,13 @@ def main(argv: list[str] | None = None) -> int:
                     times.append(dt)
                     peaks.append(peak)
                     again.append(harvest(repo, store, tmp)[0])
+                    if layout == "one" and args.append:
+                        appended.append(append_one(repo, n, tmp, store, whole=False))
+                        wholes.append(append_one(repo, n, tmp, store, whole=True))
                     shutil.rmtree(store, ignore_errors=True)
+                if appended:
+                    a, w = statistics.median(appended), statistics.median(wholes)
+                    appends.append((n, a, w, w / a, statistics.median(bases)))
                 b, h = statistics.median(bases), statistics.median(times)
                 said = json.loads(output)
                 warnings = sum(1 for w in said.get("warnings", []) if w.get("source") == "records")
@@ -250,6 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]:.1f}x | "
               f"{r[6]:.0f} | {r[7]:.3f} | {r[8]} | {r[9]}")
+    if appends:
+        print("\nappend one record (one file, a store holding the N records; whole process)")
+        cols = ("records", "baseline s", "append s", "append whole s", "append ratio")
+        print(" | ".join(cols))
+        print(" | ".join("---" for _ in cols))
+        for n, a, w, ratio, b in appends:
+            print(f"{n} | {b:.3f} | {a:.3f} | {w:.3f} | {ratio:.1f}x")
     print(f"\nmedian of {args.runs} runs (at most 2 from 100k); baseline: git log of the folder "
           "+ PyYAML CSafeLoader over HEAD's record files, one process; harvest and "
           f"re-harvest: the whole `lineage harvest` process; python {sys.version.split()[0]}, "

@@ -76,7 +76,12 @@ described it.
 
 Incremental: parsed records are cached by the file's git blob hash, so an unchanged file is
 never parsed (nor checked against the store) twice; facts that did not change write nothing
-(and no event).
+(and no event). A file that only grew by list items appended to the version last read (a CD
+job appending each approval to one file) has only those items parsed and checked: the start
+of the file is that version byte for byte, whose records are cached
+(:meth:`RecordsHarvester._appended`); anything else — a record edited before the end, a line
+continuing the last record, an anchor or alias, an item that does not parse apart — has the
+whole file read, as before.
 
 When git first held a run record: a run harvested from a committed file keeps the commit that
 added it as the governance records do (``committed_in``/``committed_at``; a run completed
@@ -96,10 +101,11 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import subprocess
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -161,7 +167,8 @@ from lineage.yamlpos import may_hold_anchor, top_level_items
 # once, so that no id or cached record keeps a secret)
 CACHE_NS = "records:v4"
 # a record file holding this many records is said to be one to split: a harvest reads and
-# checks them all whenever the file changes (about a minute for 200,000 records)
+# checks them all whenever the file changes other than by records appended (about a minute
+# for 200,000 records)
 LARGE_FILE = 200_000
 # the records that keep when git first held them (committed_at, committed_in): every kind a
 # governance file holds, a run too (a run's node is completed by later records of it — its end
@@ -227,19 +234,33 @@ class RecordsHarvester:
         Files are cached by (git blob hash, path): a cached file is not parsed again, and its
         facts — written in the transaction that wrote the cache entry — are not yielded again,
         except for documents (their hash depends on another file) and runs (their data ids on
-        the repository identity).
+        the repository identity). A file that only grew by records appended to the version
+        last read (:meth:`_appended`) has only those parsed: the records before them are that
+        version's, cached.
         """
         files = self.files(ctx)
         keys = {}
+        shapes: dict[Path, tuple[int, int, bool]] = {}  # size, lines, ends with a line break
         for p in files:
             try:
-                keys[p] = f"{blob_sha(p.read_bytes())}:{_rel(p, ctx.repo_path)}"
+                raw = p.read_bytes()
             except OSError:
-                pass  # unreadable (a dangling link, a loop): parse_file names it below
+                continue  # unreadable (a dangling link, a loop): parse_file names it below
+            keys[p] = f"{blob_sha(raw)}:{_rel(p, ctx.repo_path)}"
+            shapes[p] = (len(raw), raw.count(b"\n"), raw.endswith(b"\n"))
+            del raw
         cached = ctx.store.cache_get_many(CACHE_NS, keys.values())
+        # the names records are read under (model_aliases): a file read under others is read
+        # whole, its records applied under the names they have now
+        names = hashlib.sha256(json.dumps(sorted(ctx.config.model_aliases.items()))
+                               .encode()).hexdigest()[:16]
+        # the version of each changed file last read item by item: maybe the start of it
+        last = ctx.store.cache_get_many(_LAST_READ, [
+            _rel(p, ctx.repo_path) for p in files if p in keys and keys[p] not in cached])
         entries: list[_Entry] = []
         errors: list[InputError] = []
         fresh: list[tuple[str, Any]] = []
+        reads: list[tuple[str, Any]] = []  # (file, its version read item by item)
         for i, p in enumerate(files):
             ctx.progress("records", i, len(files))
             rel = _rel(p, ctx.repo_path)
@@ -248,20 +269,36 @@ class RecordsHarvester:
                 entries.extend(_Entry(rel, ln, fl, nid, data, None, False)
                                for data, ln, fl, nid in hit)
                 continue
-            try:
-                recs = parse_file(p, ctx.repo_path)
-            except InputError as exc:
-                errors.append(exc)
-                continue
-            if len(recs) >= LARGE_FILE:
-                ctx.report.warn(self.name, _large_file(rel, len(recs), p), file=rel)
+            prev = last.get(rel)
+            grown = self._appended(ctx, p, rel, keys[p], prev) \
+                if isinstance(prev, list) and prev[3:] == [names] else None
+            if grown is not None:
+                before, recs = grown
+                count, whole = len(before) + len(recs), before
+            else:
+                try:
+                    recs = parse_file(p, ctx.repo_path)
+                except InputError as exc:
+                    errors.append(exc)
+                    continue
+                count, whole = len(recs), []
+            if count >= LARGE_FILE:
+                ctx.report.warn(self.name, _large_file(rel, count, p), file=rel)
             new = []
             for r in recs:
                 data = canonical(r.record)
                 new.append(_Entry(rel, r.line, r.field_lines, node_id_of(r.record, data), data,
                                   r.record, True, r.item))
+            entries.extend(whole)
             entries.extend(new)
-            fresh.append((keys[p], [[e.data, e.line, e.field_lines, e.node_id] for e in new]))
+            fresh.append((keys[p], [[e.data, e.line, e.field_lines, e.node_id]
+                                    for e in (*whole, *new)]))
+            # a version read item by item (every record holds its item's text: a list
+            # without anchors) is one records may be appended to
+            size, lines, ends = shapes[p]
+            if ends and recs and all(r.item is not None for r in recs) \
+                    and not rel.endswith(".json"):
+                reads.append((rel, [keys[p].split(":", 1)[0], size, lines, names]))
         ctx.progress("records", len(files), len(files))
         if errors:
             first = errors[0]
@@ -272,7 +309,74 @@ class RecordsHarvester:
             raise first
         self._check_duplicates(entries, ctx.config.model_aliases)
         ctx.store.cache_put_many(CACHE_NS, fresh)
+        ctx.store.cache_put_many(_LAST_READ, reads)
         return entries
+
+    @staticmethod
+    def _appended(ctx: HarvestContext, p: Path, rel: str, key: str, last: Any
+                  ) -> tuple[list[_Entry], list[LoadedRecord]] | None:
+        """The records of the record file ``p`` (``key``: its cache key now) as the version
+        last read item by item (``last``: its blob, size, lines, and the ``model_aliases`` it
+        was read under, the ones configured now) and the list items
+        appended to it since: (that version's records, cached; the appended ones, parsed and
+        validated), each named by its line in the file. None — the whole file is read — unless
+        that version is the start of the file byte for byte (git's blob id of the bytes up to
+        its size), its records are cached, and what follows are whole list items (a line
+        starting ``- `` right after its last line break: no more of its last record, no line
+        of a block text of it) with no anchor, alias or document marker, that parse apart as
+        one valid record each; any problem in them has the whole file read, which says it as
+        it says it of any file (lines, every error, a record given twice across the two
+        parts by the checks every harvest makes). A record edited, removed or moved before
+        the end changes those bytes: the whole file is read."""
+        if not (isinstance(last, list) and len(last) == 4 and isinstance(last[0], str)
+                and isinstance(last[1], int) and isinstance(last[2], int)):
+            return None
+        blob, size, lines, _ = last
+        try:
+            raw = p.read_bytes()
+        except OSError:
+            return None
+        if len(raw) <= size or raw[size:size + 1] != b"-" \
+                or f"{blob_sha(raw)}:{rel}" != key or blob_sha(raw[:size]) != blob:
+            return None
+        stored = ctx.store.cache_get_many(CACHE_NS, [f"{blob}:{rel}"]).get(f"{blob}:{rel}")
+        if not isinstance(stored, list):
+            return None
+        try:
+            head, tail = raw[:size].decode("utf-8"), raw[size:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        del raw
+        if head.count("\n") != lines or not head.endswith("\n") or may_hold_anchor(tail) \
+                or _DOC_MARK.search(tail):
+            return None
+        starts = [0, *(m.start() + 1 for m in _ITEM.finditer(tail))]
+        items = [tail[a:b] for a, b in zip(starts, [*starts[1:], len(tail)], strict=True)]
+        try:
+            got = parse_text(tail, rel)
+        except InputError:
+            return None
+        if len(got) != len(items):
+            return None
+        recs, start = [], 1
+        for rec, item in zip(got, items, strict=True):
+            end = start + item.count("\n")
+            if rec.line != start and not start < rec.line < end:  # from another item's text
+                return None
+            recs.append(replace(rec, line=rec.line + lines, item=item, field_lines={
+                k: v + lines for k, v in rec.field_lines.items()}))
+            start = end
+        before = [_Entry(rel, ln, fl, nid, data, None, False) for data, ln, fl, nid in stored]
+        # the items' texts, which the file's history is judged by (not parsed again), and,
+        # with model_aliases, the records (what the history compares is under those names)
+        if _with_items(before, head) and ctx.config.model_aliases:
+            try:
+                for e in before:
+                    e.record = validate_data(e.data, file=rel, line=e.line)
+            except InputError:
+                for e in before:
+                    e.item = e.record = None
+        return before, recs
 
     @staticmethod
     def _check_duplicates(entries: list[_Entry], aliases: Mapping[str, str]) -> None:
@@ -542,17 +646,49 @@ class RecordsHarvester:
 
 def _large_file(rel: str, count: int, path: Path) -> str:
     """What a harvest says of a record file of ``count`` records (at least
-    :data:`LARGE_FILE`): each change of it has every record read and checked again."""
+    :data:`LARGE_FILE`): each change of it but records appended has every record read and
+    checked again."""
     try:
         size = f" ({path.stat().st_size / 1e6:.1f} MB)"
     except OSError:
         size = ""
     stem, dot, ext = rel.rpartition(".")
     return (f"{rel} holds {count} records{size}: every harvest after a change of it reads and "
-            "checks each of them again (and a new store each version in its git history), "
+            "checks each of them again — unless the change only appended records at its end: "
+            "those alone are read then — (and a new store each version in its git history), "
             "about a minute for 200,000 records. Leave it as it is and write new records to "
             f"files per year or environment ({stem}-2026{dot}{ext}, {stem}-prod{dot}{ext}): a "
             "file no commit changes is read once, and records keep their ids and history")
+
+
+def _with_items(entries: list[_Entry], text: str) -> bool:
+    """Sets on ``entries`` — the records of the record file ``text``, as cached from when it
+    was read item by item — the text of the list item each was read from, as a file just
+    parsed gives them: its versions in git need not parse those items again
+    (:meth:`_RecordHistory.parsed`). Nothing (False) when the items do not line up with
+    them."""
+    items = top_level_items(text)
+    if items is None or len(items) != len(entries):
+        return False
+    start = text.count("\n", 0, len(text) - sum(map(len, items))) + 1
+    for e, item in zip(entries, items, strict=True):
+        end = start + item.count("\n")
+        if e.line != start and not start < e.line < end:
+            return False
+        start = end
+    for e, item in zip(entries, items, strict=True):
+        e.item = item
+    return True
+
+
+# the start of a top-level list item (``- kind: …``) after a line break, and a document
+# marker on a line of its own: as lineage.yamlpos splits a record file into its items
+_ITEM = re.compile(r"\n-(?=[ \t\r\n]|\Z)")
+_DOC_MARK = re.compile(r"(?:\A|\n)(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
+# the version of each record file last read item by item (path → blob, size, lines, digest of
+# the model_aliases it was read under): the start of a later version that only appends
+# records to it (RecordsHarvester._appended)
+_LAST_READ = f"{CACHE_NS}:last-read"
 
 
 # unheld records said one by one in a harvest's warnings, and kept for the audit

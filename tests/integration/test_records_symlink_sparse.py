@@ -74,7 +74,7 @@ def _sparse_clone(origin: Path, dest: Path, *cone: str) -> GitRepo:
 
 def _said(res: Result) -> str:
     assert res.exit_code == 0, res.output
-    [said] = [w["message"] for w in json.loads(res.stdout)["warnings"]
+    [said] = [str(w["message"]) for w in json.loads(res.stdout)["warnings"]
               if "sparse checkout" in w["message"]]
     return said
 
