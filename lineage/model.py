@@ -145,6 +145,11 @@ class RunAttrs(_Attrs):
     commit: str | None = Field(None, description="code commit sha")
     dirty: bool | None = Field(None, description="trained on a working tree with changes")
     tracking_uri: str | None = None
+    committed_at: datetime | None = Field(
+        None, description="for a run record read from a committed file: when git first held "
+        "it, the committer date of the commit that added it (set by the harvest that first "
+        "reads it)")
+    committed_in: str | None = Field(None, description="the sha of that commit")
 
 
 class ModelGroupAttrs(_Attrs):
