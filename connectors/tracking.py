@@ -23,6 +23,16 @@ A run that did not finish claims no model: its logged models are left out (no ``
 edge, no model version holding its bytes).
 The store is created when the repository has none yet. An exception from the training code
 is never hidden by a problem recording it.
+
+A job that also logs to MLflow is one execution seen by two sources: the run records the
+MLflow run it is (``properties.mlflow_run_id``, how it knew in ``mlflow_run_by`` and the
+tracking URI, without credentials, in ``mlflow_tracking_uri``), and the harvest's ``joins``
+declares the two runs the same (``same_as``; docs/runs.md). It is known from MLflow's own
+state, never guessed: the run active when the block begins (``active``: the block runs inside
+``mlflow.start_run()``), else ``MLFLOW_RUN_ID`` then (``env``: ``mlflow run``, or a platform
+that created the run), else the last MLflow run the process started inside the block
+(``started``: the training code's ``mlflow.start_run()`` or autologging). MLflow is asked only
+when the training code imported it: lineage never imports it.
 """
 
 from __future__ import annotations
@@ -210,6 +220,8 @@ class TrackedRun:
     models: list[tuple[str, str | None, str]] = field(default_factory=list)
     start_time: Any = None
     user: str | None = None
+    # free-form facts of the run (the MLflow run it is: ``mlflow_run_id`` …)
+    properties: dict[str, str] = field(default_factory=dict)
     result: EmitResult | None = None
 
     @property
@@ -331,7 +343,7 @@ class TrackedRun:
             "end_time": utc_iso(now_utc()) if run_stage(status) == ENDED else None,
             "params": self.params, "metrics": self.metrics, "tags": self.tags,
             "inputs": [{k: v for k, v in i.items() if v is not None} for i in self.inputs],
-            "models": models,
+            "models": models, "properties": self.properties,
         }
         clean = {k: v for k, v in data.items() if v is not None and v != {} and v != []}
         # a RunRecord: validate_data builds the model of the data's kind ("run")
@@ -361,6 +373,74 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):  # a datetime too
         return value.isoformat()
     return str(value)
+
+
+# how the run knew the MLflow run it is (``properties.mlflow_run_by``)
+MLFLOW_ACTIVE, MLFLOW_ENV, MLFLOW_STARTED = "active", "env", "started"
+
+
+def _mlflow() -> Any | None:
+    """MLflow, when the training code imported it: only then can this process have an MLflow
+    run (importing it here would cost seconds, and hundreds of MB, to learn nothing)."""
+    return sys.modules.get("mlflow")
+
+
+def _mlflow_uri(mlflow: Any | None) -> str | None:
+    """The tracking URI the process logs to, without credentials."""
+    from lineage.ids import strip_credentials
+
+    uri: Any = None
+    if mlflow is not None:
+        with contextlib.suppress(Exception):
+            uri = mlflow.get_tracking_uri()
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    return strip_credentials(str(uri)) if uri else None
+
+
+def _mlflow_evidence(run_id: Any, by: str, mlflow: Any | None) -> dict[str, str]:
+    if not isinstance(run_id, str) or not run_id.strip():
+        return {}
+    out = {"mlflow_run_id": run_id.strip(), "mlflow_run_by": by}
+    uri = _mlflow_uri(mlflow)
+    if uri:
+        out["mlflow_tracking_uri"] = uri
+    return out
+
+
+def _mlflow_at_start() -> dict[str, str]:
+    """The MLflow run the block begins in: the active run (``active``), else the one
+    ``MLFLOW_RUN_ID`` names (``env``; MLflow's ``start_run`` resumes it and clears the
+    variable, so it is read now). Empty when there is none."""
+    mlflow = _mlflow()
+    if mlflow is not None:
+        active = None
+        with contextlib.suppress(Exception):  # MLflow's trouble never stops the training
+            active = mlflow.active_run()
+        if active is not None:
+            return _mlflow_evidence(getattr(active.info, "run_id", None), MLFLOW_ACTIVE,
+                                    mlflow)
+    return _mlflow_evidence(os.environ.get("MLFLOW_RUN_ID"), MLFLOW_ENV, mlflow)
+
+
+def _mlflow_started_since(start: Any) -> dict[str, str]:
+    """The MLflow run the process started last since ``start`` (the block's beginning): the
+    active one, else the last that ended (``mlflow.last_active_run``), when it started then —
+    not one resumed, nor one of before the block. Empty when there is none."""
+    mlflow = _mlflow()
+    if mlflow is None:
+        return {}
+    found = None
+    with contextlib.suppress(Exception):  # an unreachable server: no evidence, no failure
+        found = mlflow.active_run() or mlflow.last_active_run()
+    info = getattr(found, "info", None)
+    began = getattr(info, "start_time", None)
+    if not isinstance(began, int) or isinstance(began, bool):
+        return {}
+    # MLflow's start is whole milliseconds of the same clock: one started inside the block
+    # reads at most 1 ms before the block's start
+    if began < int(start.timestamp() * 1000) - 1:
+        return {}
+    return _mlflow_evidence(getattr(info, "run_id", None), MLFLOW_STARTED, mlflow)
 
 
 class RunTerminated(SystemExit):
@@ -466,6 +546,7 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
               "ids keep the name it has now)")
     run = TrackedRun(root=state.root, run_id=run_id or uuid.uuid4().hex, name=name,
                      experiment=experiment, git=state, start_time=now_utc())
+    run.properties.update(_mlflow_at_start())
     run.log_params(params or {})
     for p in inputs:
         run.log_input(p)
@@ -495,6 +576,8 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
         status = "KILLED" if killed else "FAILED"
         raise
     finally:
+        if "mlflow_run_id" not in run.properties:  # none when it began: one started in it?
+            run.properties.update(_mlflow_started_since(run.start_time))
         try:
             api.init(state.root)  # idempotent: creates the store on first use
             run.result = emit(run.to_record(status), state.root, write_file=write_file)
