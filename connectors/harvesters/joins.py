@@ -81,6 +81,17 @@ transaction, and adds:
   hash of the data node linked by an ARTIFACT edge. The edge points from the registry whose name
   sorts first (``gto`` → ``mlflow``) and carries ``by`` and ``hash``.
 
+* **one run, two sources** — a run lineage recorded (``track_run``, ``lineage record run``)
+  that names the MLflow run it is (``properties.mlflow_run_id``: the run active when
+  ``track_run``'s block began, ``MLFLOW_RUN_ID`` then, or the one MLflow run the block started)
+  and the MLflow run of that id (its ``run_id``; among several harvested stores holding the id,
+  the one of its ``mlflow_tracking_uri``) are declared one execution: SAME_AS from the
+  recorded run to the MLflow run, ``by: mlflow_run_id``. Not when several recorded runs name
+  one MLflow run (each is a part of it: two blocks inside one ``mlflow.start_run()``), nor when
+  the block started more than one MLflow run (``mlflow_run_by: started`` and another top-level
+  MLflow run of the same store, user and source started while the recorded run ran: a sweep
+  is none of its runs); a warning says which and what to do.
+
 * **documents** — a document record of a repository file, pinned by its content hash, gets
   the DEFINES edge from the first harvested commit that holds that content at its path
   (``by: content_hash``), so the catalog links the version the record pins rather than the
@@ -137,8 +148,9 @@ NAME = "joins"
 # 6: an entry is out of date also by its command, a dependency or output dvc.yaml adds, a
 # param's value, and a file's hash in its tracked folder's listing (they were joined)
 # 7: nor did an OpenLineage run that ended FAIL or ABORT produce a model version (it got
-# PRODUCED; withdrawn from a store joined before)
-RULES_VERSION = "7"
+# PRODUCED; withdrawn from a store joined before); 8: a recorded run naming its MLflow run
+# (properties.mlflow_run_id) is SAME_AS that run (they were two unrelated runs)
+RULES_VERSION = "8"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -533,6 +545,7 @@ class JoinsHarvester:
         yield from keep(artifacts)
         yield from keep(self._produced(ctx, artifacts, commits, told))
         yield from keep(self._same_as(ctx, artifacts))
+        yield from keep(self._same_runs(ctx, told))
         yield from keep(self._document_pins(ctx))
         for key in sorted(earlier.keys() - derived):
             if earlier[key]:  # the run's own source states it too (its full sha now)
@@ -852,6 +865,99 @@ class JoinsHarvester:
                 yield Edge.make(EdgeKind.SAME_AS, src, dst, by="artifact_hash", hash=h)
 
 
+    def _same_runs(self, ctx: HarvestContext, told: _Warnings) -> Iterator[Edge]:
+        """A recorded run and the MLflow run it names: one execution (see the module
+        docstring)."""
+        conn = ctx.store.conn
+        claims: dict[str, list[tuple[str, str | None, str | None, str | None, str | None]]]
+        claims = {}
+        for rid, mid, by, uri, start, end in conn.execute(
+                "SELECT id, json_extract(attrs, '$.properties.mlflow_run_id'), "
+                "json_extract(attrs, '$.properties.mlflow_run_by'), "
+                "json_extract(attrs, '$.properties.mlflow_tracking_uri'), "
+                "json_extract(attrs, '$.start_time'), json_extract(attrs, '$.end_time') "
+                f"FROM nodes WHERE {_LINEAGE_RUNS} AND "
+                "json_extract(attrs, '$.properties.mlflow_run_id') IS NOT NULL ORDER BY id"):
+            if isinstance(mid, str) and mid.strip():
+                claims.setdefault(mid.strip(), []).append((rid, by, uri, start, end))
+        if not claims:
+            return
+        # the MLflow runs: run id → (node, tracking URI); and, to tell a block that started
+        # several, the top-level ones by store, user and source with their start
+        mlflow: dict[str, list[tuple[str, str | None]]] = {}
+        top: dict[tuple[str, Any, Any], list[tuple[str, datetime | None]]] = {}
+        ident: dict[str, tuple[str, Any, Any]] = {}
+        for nid, run_id, uri, start, user, source, parent in conn.execute(
+                "SELECT id, json_extract(attrs, '$.run_id'), json_extract(attrs, "
+                "'$.tracking_uri'), json_extract(attrs, '$.start_time'), json_extract(attrs, "
+                "'$.user'), json_extract(attrs, '$.tags.\"mlflow.source.name\"'), "
+                "json_extract(attrs, '$.tags.\"mlflow.parentRunId\"') FROM nodes "
+                f"WHERE {_MLFLOW_RUNS}"):
+            mlflow.setdefault(str(run_id or nid.rsplit(":", 1)[-1]), []).append((nid, uri))
+            if parent:
+                continue
+            key = (nid.rsplit(":", 1)[0], user, source)  # the store: its ids' prefix
+            ident[nid] = key
+            top.setdefault(key, []).append((nid, _instant(start)))
+        for mid, named in sorted(claims.items()):
+            found = mlflow.get(mid, [])
+            if len(found) > 1:  # a store copied: the one the run logged to, by its URI
+                uris = {u for _, _, u, _, _ in named if u}
+                found = [(n, u) for n, u in found if u in uris]
+                if len(found) != 1:
+                    told.warn(_ambiguous_message(named, mid, mlflow[mid]),
+                              key=("mlflow-ambiguous", mid))
+                    continue
+            if not found:
+                continue  # no harvested store holds it: nothing to be one with
+            target = found[0][0]
+            if len(named) > 1:
+                told.warn(_parts_message([r for r, *_ in named], target),
+                          key=("mlflow-parts", target))
+                continue
+            rid, by, _, start, end = named[0]
+            if by == "started" and target in ident:
+                since, until = _instant(start), _instant(end)
+                others = sorted(n for n, t in top[ident[target]] if n != target
+                                and t is not None and since is not None
+                                and since - _MS <= t and (until is None or t <= until))
+                if others:
+                    told.warn(_sweep_message(rid, target, others), key=("mlflow-sweep", rid))
+                    continue
+            yield Edge.make(EdgeKind.SAME_AS, rid, target, by="mlflow_run_id",
+                            mlflow_run_id=mid)
+
+
+def _instant(t: Any) -> datetime | None:
+    from lineage.audit.registry import parse_time
+
+    return parse_time(t) if isinstance(t, str) else None
+
+
+def _ambiguous_message(named: list[tuple[str, Any, Any, Any, Any]], mid: str,
+                       found: list[tuple[str, str | None]]) -> str:
+    runs = ", ".join(r for r, *_ in named)
+    stores = ", ".join(n for n, _ in found)
+    return (f"{runs} names MLflow run {mid}, which {len(found)} harvested MLflow stores hold "
+            f"({stores}), and its mlflow_tracking_uri does not tell which: it is joined to "
+            "none of them; record the tracking URI the run logged to "
+            "(properties.mlflow_tracking_uri, as track_run does)")
+
+
+def _parts_message(runs: list[str], target: str) -> str:
+    return (f"{len(runs)} recorded runs name MLflow run {target} (properties.mlflow_run_id: "
+            f"{', '.join(runs)}): each is a part of it, not the same run, so none is joined "
+            "to it; wrap the MLflow run's whole work in one track_run, or record the parts "
+            "without the MLflow run's id")
+
+
+def _sweep_message(rid: str, target: str, others: list[str]) -> str:
+    return (f"{rid} started more than one MLflow run ({target}, {', '.join(others)}): it is "
+            f"none of them, so it is not joined to {target}; start the MLflow run before the "
+            "block (with mlflow.start_run(): with track_run(...)), or give each MLflow run "
+            "its own track_run")
+
+
 def _artifact_edges(store: Store, joined: list[Edge]) -> list[Edge]:
     """The ARTIFACT edges as this join leaves them: the registries' own, and those it derives
     now (``joined``), not those an earlier join derived (they are withdrawn when not derived
@@ -906,6 +1012,10 @@ def _clash_message(clash: dict[str, set[str]], path: str, sha: str, recorded: st
 
 # the edges into runs (node ids are kind-prefixed), as a range the target index serves
 _RUN_TARGETS = "e.target >= 'run:' AND e.target < 'run;'"
+# the runs lineage recorded, and MLflow's, as ranges of the primary key
+_LINEAGE_RUNS = "id >= 'run:lineage:' AND id < 'run:lineage;'"
+_MLFLOW_RUNS = "id >= 'run:mlflow:' AND id < 'run:mlflow;'"
+_MS = timedelta(milliseconds=1)  # MLflow's times are whole milliseconds
 
 
 def _first_commits_holding(ctx: HarvestContext, path: str,
@@ -958,7 +1068,8 @@ def _derived(store: Store) -> dict[tuple[str, str, str], bool]:
         "(e.kind = 'artifact' AND json_extract(e.attrs, '$.joined') IN ('commit', 'hash')) OR "
         "(e.kind = 'produced' AND e.source LIKE 'run:openlineage:%' AND "
         "json_extract(e.attrs, '$.by') IN ('hash', 'commit', 'uri')) OR "
-        "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') = 'artifact_hash') "
+        "(e.kind = 'same_as' AND json_extract(e.attrs, '$.by') IN "
+        "('artifact_hash', 'mlflow_run_id')) "
         "UNION ALL "
         "SELECT source, target, kind, NULL FROM edges WHERE target >= 'document:' AND "
         "target < 'document;' AND kind = 'defines' AND "
