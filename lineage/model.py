@@ -50,7 +50,7 @@ class EdgeKind(StrEnum):
     TAGGED = "tagged"  # commit → model (GTO registration / MLflow version source commit)
     VERSION_OF = "version_of"  # model → model_group
     PREVIOUS_VERSION = "previous_version"  # model → model (previous → next)
-    SAME_AS = "same_as"  # model → model (two registries' spellings of one version)
+    SAME_AS = "same_as"  # model → model (two registries' spellings of one version); run → run (a recorded run and the MLflow run it ran in)
     DEPLOYED_AS = "deployed_as"  # model → deployment
     APPROVES = "approves"  # approval → model | deployment
     ASSESSES = "assesses"  # risk_assessment → model_group
