@@ -40,9 +40,17 @@ What it yields:
   whatever run sent it and whenever it was read; an event without the facet keeps the fact, a
   facet sent with ``_deleted: true`` clears it (:meth:`OpenLineageHarvester._data_facts`).
 
+Files are read as a stream, never whole: one event per line a line at a time, a ``.json`` list
+an item at a time (:class:`_JsonStream`), and each event is folded into its run's fields as it
+is read and then let go (:meth:`OpenLineageHarvester._fold`: the facets the run keeps, as
+JSON text); a run's state is let go once it is written. Memory grows with the runs, not with
+the events: a log that grows for months is harvested on a small CI runner.
+
 Malformed events are warnings naming the file and line; they never stop the harvest. A
 RunEvent (it has an ``eventType``) without ``run`` or ``run.runId`` is one; a ``runId`` that is
-not a UUID, as the spec requires, is a warning but the event is kept.
+not a UUID, as the spec requires, is a warning but the event is kept. A line that is not UTF-8
+is a warning naming it, and the other lines are read; a ``.json`` list cut short keeps the
+events before the error, which names its line.
 Incremental: files whose size and modification time have not changed are not read again; an
 append log (one event per line) is read from the end of its last complete line read before
 when the bytes up to there are unchanged (:meth:`OpenLineageHarvester._read`);
@@ -55,17 +63,18 @@ run, so runs stored by an earlier version are corrected.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from lineage import ids
@@ -128,9 +137,16 @@ class _Run:
     run_id: str
     job_namespace: str = ""
     job_name: str = ""
-    events: list[tuple[datetime, str]] = field(default_factory=list)
-    # (eventTime, state rank, read order, event, file, line): merged in eventTime order
-    pending: list[tuple[datetime, int, int, dict[str, Any], str, int | None]] = \
+    events: set[tuple[datetime, str]] = field(default_factory=set)
+    # this harvest's events, folded in as they are read (:meth:`OpenLineageHarvester._fold`;
+    # the events themselves are not kept): each field (``job``, ``producer``, the facets the
+    # run node is built from, the datasets and their facets) as (eventTime, rank, value as
+    # JSON text: a few times smaller than its objects) from the latest event that carries it
+    fields: dict[str, tuple[datetime, int, str]] = field(default_factory=dict)
+    read: int = 0  # events of the run read in this harvest (their read order)
+    # warnings about the datasets of its events, told in eventTime order when the run is
+    # emitted (eventTime, rank, read order, message, file, line, field)
+    problems: list[tuple[datetime, int, int, str, str, int | None, str]] = \
         field(default_factory=list)
     facets: dict[str, Any] = field(default_factory=dict)
     job_facets: dict[str, Any] = field(default_factory=dict)
@@ -144,8 +160,10 @@ class _Run:
     whole: bool = False
     stored: bool = False  # an earlier harvest stored the run (else it has no edge to withdraw)
     # (inputs | outputs, namespace, name) → (file, line, field) of the latest event of this
-    # harvest that named the dataset (where a warning about it points)
-    named: dict[tuple[str, str, str], tuple[str, int | None, str]] = \
+    # harvest that named the dataset (where a warning about it points), after the (eventTime,
+    # rank, read order) of that event
+    named: dict[tuple[str, str, str], tuple[tuple[datetime, int, int],
+                                            tuple[str, int | None, str]]] = \
         field(default_factory=dict)
 
 
@@ -244,9 +262,7 @@ class OpenLineageHarvester:
                                                          str(st.st_mtime_ns)]:
                 now[key] = old
             else:
-                now[key], events = self._read(ctx, path, key, old, st.st_mtime_ns)
-                for line, event in events:
-                    self._add(ctx, runs, event, key, line)
+                now[key] = self._read(ctx, path, key, old, st.st_mtime_ns, runs)
             ctx.progress("openlineage files", i, len(files))
         # runs stored under an upper-case UUID (parser version < 13) or one without hyphens
         # (< 21): run id → their node ids
@@ -276,8 +292,11 @@ class OpenLineageHarvester:
                                          set(ghosts))) if upgraded else []
         # first: the facts of the lower-case run that follow may name what the ghost did
         yield from (NodeWithdrawal(g) for g in ghosts)
-        for run in runs.values():
+        for run_id in list(runs):  # each run let go once written: memory stays what is read
+            run = runs.pop(run_id)
             yield from self._emit(ctx, run)
+            run.inputs, run.outputs, run.facets, run.job_facets = {}, {}, {}, {}
+            run.facet_times, run.named = {}, {}
         self._tell_unjoined(ctx)
         ctx.store.cache_delete(CACHE, ghosts)  # merged into the lower-case runs' (_state)
         # last, when every run's facts are written: a data node this harvester made that no
@@ -327,66 +346,99 @@ class OpenLineageHarvester:
             return path.resolve().as_posix()
 
     def _read(self, ctx: HarvestContext, path: Path, key: str, old: str | None,
-              mtime: int) -> tuple[str, list[tuple[int | None, Any]]]:
-        """The file's stamp for the watermark and its events not read before.
+              mtime: int, runs: dict[str, _Run]) -> str:
+        """Read the file's events not read before into ``runs`` (:meth:`_add`, one event at a
+        time: the file is never held whole, nor are its events); returns its stamp for the
+        watermark.
 
         A file of one event per line (``.jsonl``, the file transport's append log) is read from
         where the last harvest stopped when what it read then is unchanged: its stamp keeps the
         offset after the last complete line, the number of lines before it and a digest of
         those bytes (a file rewritten from the start is read whole). The stamp begins with
         size and modification time, which say whether the file changed at all."""
+        def add(line: int | None, event: Any) -> None:
+            self._add(ctx, runs, event, key, line)
+
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:
+                if path.suffix.lower() == ".json":
+                    return f"{self._read_json(ctx, f, key, add)}:{mtime}"
+                size, end, total, digest = self._read_lines(ctx, f, key, old, add)
+                return f"{size}:{mtime}:{end}:{total}:{digest}"
         except OSError as exc:
             ctx.report.warn(NAME, f"cannot read: {exc}", file=key)
-            return f"{path.stat().st_size}:{mtime}", []
-        stamp = f"{len(data)}:{mtime}"
-        if path.suffix.lower() == ".json":
-            return stamp, list(self._events(ctx, data, key))
-        start, lines = 0, 0
-        parts = (old or "").split(":")
-        if len(parts) == 5 and parts[2].isdigit() and parts[3].isdigit() \
-                and int(parts[2]) <= len(data) and _digest(data[:int(parts[2])]) == parts[4]:
-            start, lines = int(parts[2]), int(parts[3])
-        end = max(start, data.rfind(b"\n") + 1)  # after the last complete line
-        total = lines + data.count(b"\n", start, end)
-        stamp += f":{end}:{total}:{_digest(data[:end])}"
-        return stamp, list(self._events(ctx, data[start:], key, lines))
+            return f"{path.stat().st_size}:{mtime}"
 
-    def _events(self, ctx: HarvestContext, data: bytes, key: str,
-                before: int = 0) -> Iterator[tuple[int | None, Any]]:
-        """The events in ``data`` (a whole file, or what follows its first ``before``
-        lines)."""
+    def _read_lines(self, ctx: HarvestContext, f: BinaryIO, key: str, old: str | None,
+                    add: Callable[[int | None, Any], None]) -> tuple[int, int, int, str]:
+        """The events of a file of one event per line, from the end of the lines the stamp
+        ``old`` says were read before when those bytes are unchanged; returns (size, offset
+        after the last complete line, lines before it, digest of the bytes before it)."""
+        start, lines = 0, 0
+        h = hashlib.blake2b(digest_size=16)
+        parts = (old or "").split(":")
+        if len(parts) == 5 and parts[2].isdigit() and parts[3].isdigit():
+            offset = int(parts[2])
+            if _hash_prefix(f, h, offset) == offset and h.hexdigest() == parts[4]:
+                start, lines = offset, int(parts[3])
+            else:  # rewritten, or cut short: read whole
+                f.seek(0)
+                h = hashlib.blake2b(digest_size=16)
+        size, end, total = start, start, lines
+        for n, raw in self._lines(ctx, f, key, lines, add):
+            size += len(raw)
+            if raw.endswith(b"\n"):  # a complete line (a last one may still be written)
+                h.update(raw)
+                end, total = size, n
+        return size, end, total, h.hexdigest()
+
+    @staticmethod
+    def _lines(ctx: HarvestContext, f: BinaryIO, key: str, before: int,
+               add: Callable[[int | None, Any], None]) -> Iterator[tuple[int, bytes]]:
+        """Each line of ``f`` from where it stands (after its first ``before`` lines) as read,
+        (line number, bytes), once its event is added. Lines end at LF (CRLF too), not at the
+        other separators ``str.splitlines()`` knows: JSON allows U+2028 / U+2029 unescaped
+        inside strings."""
+        for n, raw in enumerate(f, before + 1):
+            try:
+                # utf-8-sig: a file saved on Windows (PowerShell, Notepad) starts with a BOM
+                line = raw.removesuffix(b"\n").decode("utf-8-sig" if n == before + 1
+                                                       else "utf-8")
+            except UnicodeDecodeError as exc:
+                ctx.report.warn(NAME, f"cannot read: {exc}; line skipped (write events as "
+                                "UTF-8)", file=key, line=n)
+                line = ""
+            if line.strip():
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key, line=n)
+                else:
+                    add(n, event)
+            yield n, raw
+
+    def _read_json(self, ctx: HarvestContext, f: BinaryIO, key: str,
+                   add: Callable[[int | None, Any], None]) -> int:
+        """The events of a ``.json`` file: one event, a list of events (read one at a time),
+        or one event per line; returns the file's size."""
+        doc = _JsonStream(f)
         try:
-            # utf-8-sig: a file saved on Windows (PowerShell, Notepad) starts with a BOM
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+            first = doc.skip()
+            if first == "[":
+                doc.pos += 1
+                for item in doc.items():
+                    add(None, item)
+            elif first is not None:  # else created, nothing written yet
+                value = doc.value()
+                if doc.skip() is not None:  # one event per line in a .json file: JSONL
+                    f.seek(0)
+                    return sum(len(raw) for _n, raw in self._lines(ctx, f, key, 0, add))
+                add(None, value)
+        except _BadJson as exc:
+            ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key, line=exc.line)
+        except _NotText as exc:
             ctx.report.warn(NAME, f"cannot read: {exc}", file=key)
-            return
-        if not text.strip():
-            return  # created, nothing written yet
-        if not before and key.lower().endswith(".json"):
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                if exc.msg != "Extra data":
-                    ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key,
-                                    line=exc.lineno)
-                    return
-                # one event per line in a .json file: read it as JSONL
-            else:
-                for item in data if isinstance(data, list) else [data]:
-                    yield None, item
-                return
-        # lines end at LF (CRLF too), not at the other separators splitlines() knows: JSON
-        # allows U+2028 / U+2029 unescaped inside strings
-        for n, line in enumerate(text.split("\n"), before + 1):
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                ctx.report.warn(NAME, f"not valid JSON: {exc.msg}", file=key, line=n)
+        return doc.read if doc.eof else f.seek(0, os.SEEK_END)
 
     def _add(self, ctx: HarvestContext, runs: dict[str, _Run], event: Any, key: str,
              line: int | None) -> None:
@@ -430,64 +482,76 @@ class OpenLineageHarvester:
             event = {**event, "run": {**run, "facets": {
                 k: v for k, v in facets.items() if k != "parent"}}}
         r = runs.setdefault(run_id, _Run(run_id))
-        r.events.append((at, etype))
-        r.pending.append((at, _ORDER[etype], len(r.pending), event, key, line))
+        r.events.add((at, etype))
+        r.read += 1
+        self._fold(r, at, _ORDER[etype], r.read, event, key, line)
+
+    @staticmethod
+    def _fold(r: _Run, at: datetime, rank: int, n: int, event: dict[str, Any], key: str,
+              line: int | None) -> None:
+        """Fold one event of the run (the ``n``-th read) into ``r.fields``: each field keeps
+        the value of the latest event that carries it — by eventTime, then state rank, then
+        value (:func:`_later`), then read order — so events folded as they are read, in file
+        order, give the fields their eventTime order gives; the event is not kept. Datasets
+        are fields too (kept with the run's: a dataset named at START and versioned at
+        COMPLETE, read in two harvests, is the one dataset one harvest gives)."""
+        order = (at, rank, n)
+
+        def put(name: str, value: Any) -> None:
+            prev = r.fields.get(name)
+            if prev is not None and prev[:2] > (at, rank):
+                return
+            new = _clean(name, value)  # what is kept: no credentials
+            # at the same (eventTime, rank), the value breaks the tie, as in :func:`_later`
+            if prev is None or prev[:2] < (at, rank) or json.dumps(new, sort_keys=True) \
+                    > json.dumps(json.loads(prev[2]), sort_keys=True):
+                r.fields[name] = (at, rank, json.dumps(new))
+
+        run, job = event["run"], event["job"]
+        put("job", [job["namespace"], job["name"]])
+        if event.get("producer"):
+            put("producer", str(event["producer"]))
+        for prefix, src, wanted in (("run.", run.get("facets"), RUN_FACETS),
+                                    ("job.", job.get("facets"), JOB_FACETS)):
+            if isinstance(src, dict):
+                for name in wanted:
+                    if name in src:
+                        put(prefix + name, src[name])
+        for fld in ("inputs", "outputs"):
+            items = event.get(fld) or []
+            if not isinstance(items, list):
+                r.problems.append((*order, f"{fld} must be a list", key, line, fld))
+                continue
+            for j, ds in enumerate(items):
+                if not isinstance(ds, dict) or not isinstance(ds.get("namespace"), str) \
+                        or not isinstance(ds.get("name"), str):
+                    r.problems.append((*order, "dataset without namespace / name", key, line,
+                                       f"{fld}[{j}]"))
+                    continue
+                put(_dataset_key(fld, ds["namespace"], ds["name"], ""), True)
+                named = (fld, _scrub_name(ds["namespace"]), _scrub_name(ds["name"]))
+                if named not in r.named or r.named[named][0] <= order:
+                    r.named[named] = (order, (key, line, f"{fld}[{j}].name"))
+                for facet_key in ("facets", "inputFacets", "outputFacets"):
+                    facets = ds.get(facet_key)
+                    if not isinstance(facets, dict):
+                        continue
+                    for name in DATASET_FACETS:
+                        if name in facets:
+                            put(_dataset_key(fld, ds["namespace"], ds["name"], name),
+                                facets[name])
 
     def _merge(self, ctx: HarvestContext, r: _Run) -> dict[str, list[Any]]:
-        """This harvest's events of the run in eventTime order, not file order: datasets are
-        merged into ``r.inputs`` / ``r.outputs``; returned are the run's fields (``job``,
-        ``producer`` and the facets the run node is built from), each ``[eventTime, rank,
-        value]`` from the latest event that carries it."""
-        fields: dict[str, list[Any]] = {}
-        when: dict[str, tuple[datetime, int]] = {}  # (eventTime, rank) of each field's value
-        iso = ""
-
-        def put(name: str, value: Any, at: datetime, rank: int) -> None:
-            prev = when.get(name)
-            if prev is not None and prev > (at, rank):
-                return
-            new = [iso, rank, _clean(name, value)]  # what is kept: no credentials
-            if prev is None or prev < (at, rank) or _later(new, fields[name]):
-                fields[name], when[name] = new, (at, rank)
-
-        for at, rank, _n, event, key, line in sorted(r.pending, key=lambda p: p[:3]):
-            iso = utc_iso(at) or ""
-            run, job = event["run"], event["job"]
-            put("job", [job["namespace"], job["name"]], at, rank)
-            if event.get("producer"):
-                put("producer", str(event["producer"]), at, rank)
-            for prefix, src, wanted in (("run.", run.get("facets"), RUN_FACETS),
-                                        ("job.", job.get("facets"), JOB_FACETS)):
-                if isinstance(src, dict):
-                    for name in wanted:
-                        if name in src:
-                            put(prefix + name, src[name], at, rank)
-            for fld in ("inputs", "outputs"):
-                items = event.get(fld) or []
-                if not isinstance(items, list):
-                    ctx.report.warn(NAME, f"{fld} must be a list", file=key, line=line,
-                                    field=fld)
-                    continue
-                for j, ds in enumerate(items):
-                    if not isinstance(ds, dict) or not isinstance(ds.get("namespace"), str) \
-                            or not isinstance(ds.get("name"), str):
-                        ctx.report.warn(NAME, "dataset without namespace / name", file=key,
-                                        line=line, field=f"{fld}[{j}]")
-                        continue
-                    # kept with the run's fields: a dataset named at START and versioned at
-                    # COMPLETE, read in two harvests, is the one dataset one harvest gives
-                    put(_dataset_key(fld, ds["namespace"], ds["name"], ""), True, at, rank)
-                    r.named[(fld, _scrub_name(ds["namespace"]), _scrub_name(ds["name"]))] = \
-                        (key, line, f"{fld}[{j}].name")
-                    for facet_key in ("facets", "inputFacets", "outputFacets"):
-                        facets = ds.get(facet_key)
-                        if not isinstance(facets, dict):
-                            continue
-                        for name in DATASET_FACETS:
-                            if name in facets:
-                                put(_dataset_key(fld, ds["namespace"], ds["name"], name),
-                                    facets[name], at, rank)
-        r.pending.clear()
+        """This harvest's fields of the run (``job``, ``producer``, the facets the run node is
+        built from and the datasets, each ``[eventTime, rank, value]`` from the latest event
+        that carries it: :meth:`_fold`); the warnings about its events' datasets are told
+        now, in eventTime order, as when its events were merged at the end."""
+        for *_, message, key, line, fld in sorted(r.problems, key=lambda p: p[:3]):
+            ctx.report.warn(NAME, message, file=key, line=line, field=fld)
+        r.problems.clear()
+        fields = {name: [utc_iso(at) or "", rank, json.loads(text)]
+                  for name, (at, rank, text) in r.fields.items()}
+        r.fields = {}
         return fields
 
     def _state(self, ctx: HarvestContext, r: _Run, rid: str, fields: dict[str, list[Any]]
@@ -514,7 +578,7 @@ class OpenLineageHarvester:
             events |= self._cached(kept, fields) if isinstance(kept, dict) else seeded
         # in UTC: a run stored by an earlier version kept the producer's offsets, and a set
         # keeps the first of two equal instants
-        events = {(t.astimezone(UTC), kind) for t, kind in events | set(r.events)}
+        events = {(t.astimezone(UTC), kind) for t, kind in events | r.events}
         ctx.store.cache_put_many(CACHE, [(rid, {
             "events": sorted([utc_iso(t), kind] for t, kind in events), "fields": fields})])
         r.job_namespace, r.job_name = fields["job"][2]
@@ -699,10 +763,11 @@ class OpenLineageHarvester:
         harvest of a run that names no repository: it is not joined (nothing is guessed), but
         it would be, had the run said which repository it ran (as the MLflow harvester warns
         for the same case). One warning per path and harvest, however many runs name it."""
-        where = r.named.get((fld, ns, name))
+        named = r.named.get((fld, ns, name))
         assert self._checkouts is not None
-        if where is None:  # named by events of earlier harvests only: told then
+        if named is None:  # named by events of earlier harvests only: told then
             return
+        where = named[1]
         ending = self._checkouts.ending(name)
         raw = unquote(urlsplit(name).path) if name.startswith("file:") else name
         if ending is None or Path(raw).exists():  # a shared drive: the file is here
@@ -798,6 +863,147 @@ def _dataset_fact(facet: str, value: Any) -> Any:
         return ",".join(str(f.get("name")) for f in value["fields"]
                         if isinstance(f, dict))[:1000]
     return _SILENT
+
+
+CHUNK = 1 << 18  # bytes read at a time from a .json file (a few times that held while read)
+_BOM = codecs.BOM_UTF8
+_JSON_SPACE = " \t\n\r"
+
+
+def _hash_prefix(f: BinaryIO, h: Any, size: int) -> int:
+    """Feed the first ``size`` bytes of ``f`` (fewer when it is shorter) to hash ``h``; the
+    bytes fed."""
+    done = 0
+    while done < size:
+        chunk = f.read(min(CHUNK, size - done))
+        if not chunk:
+            break
+        h.update(chunk)
+        done += len(chunk)
+    return done
+
+
+class _BadJson(Exception):
+    """Not valid JSON: ``msg`` as :mod:`json` says it, at ``line`` of the file."""
+
+    def __init__(self, msg: str, line: int) -> None:
+        super().__init__(msg)
+        self.msg, self.line = msg, line
+
+
+class _NotText(Exception):
+    """Not UTF-8: the message ``bytes.decode("utf-8-sig")`` of the whole file gives."""
+
+
+class _JsonStream:
+    """A ``.json`` file read a piece at a time (:data:`CHUNK` bytes): its values parsed one
+    at a time by :mod:`json` (``raw_decode``), with the messages and line numbers
+    ``json.loads`` of the whole file gives, so a list of events is never held whole.
+    ``buf[pos:]`` is the text not parsed yet; ``lines`` the line breaks before ``buf``."""
+
+    def __init__(self, f: BinaryIO, chunk: int = CHUNK) -> None:
+        self.f, self.chunk = f, chunk
+        self.buf, self.pos, self.lines = "", 0, 0
+        self.read = 0  # bytes read
+        self.eof = False
+        self._carry = b""  # the bytes of a character cut by the end of a piece
+        self._started = False  # the BOM, if any, is dropped
+        self._decoded = 0  # bytes decoded, after the BOM (the positions decode errors name)
+        self._decoder = json.JSONDecoder()
+
+    def more(self, at_least: int = 0) -> bool:
+        """Read at least ``at_least`` more characters (a piece at the least), unless the file
+        ends; False at its end. What is parsed is dropped first."""
+        if self.eof:
+            return False
+        if self.pos:
+            self.lines += self.buf.count("\n", 0, self.pos)
+            self.buf, self.pos = self.buf[self.pos:], 0
+        parts, got = [self.buf], 0
+        while got < max(at_least, 1) and not self.eof:
+            data = self.f.read(max(self.chunk, at_least - got))
+            self.read += len(data)
+            final = not data
+            data = self._carry + data
+            if not self._started:  # the file's first bytes: a BOM (PowerShell, Notepad)?
+                if not final and len(data) < len(_BOM) and _BOM.startswith(data):
+                    self._carry = data
+                    continue
+                data = data[len(_BOM):] if data.startswith(_BOM) else data
+                self._started = True
+            try:
+                text, used = codecs.utf_8_decode(data, "strict", final)
+            except UnicodeDecodeError as exc:
+                raise _NotText(_decode_error(exc, self._decoded)) from None
+            self._carry = data[used:]
+            self._decoded += used
+            self.eof = final
+            parts.append(text)
+            got += len(text)
+        self.buf = "".join(parts)
+        return True
+
+    def skip(self) -> str | None:
+        """Skip JSON white space; the next character, None at the end of the file."""
+        while True:
+            n = len(self.buf)
+            while self.pos < n and self.buf[self.pos] in _JSON_SPACE:
+                self.pos += 1
+            if self.pos < n:
+                return self.buf[self.pos]
+            if not self.more():
+                return None
+
+    def value(self) -> Any:
+        """The JSON value at ``pos`` (after white space), read further while the text read
+        may cut it short."""
+        want = self.chunk
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                # cut short by the end of what is read, or wrong whatever follows?
+                cut = exc.pos >= len(self.buf) - 12 or exc.msg.startswith("Unterminated")
+                if self.eof or not cut:
+                    raise _BadJson(exc.msg, self.lines + exc.lineno) from None
+            else:
+                if end < len(self.buf) or self.eof:  # a number may go on
+                    self.pos = end
+                    return value
+            self.more(want)
+            want *= 2
+
+    def items(self) -> Iterator[Any]:
+        """The items of the list whose ``[`` was read, one at a time."""
+        if self.skip() == "]":
+            self.pos += 1
+        else:
+            while True:
+                if self.skip() is None:
+                    raise self.error("Expecting value")
+                yield self.value()
+                c = self.skip()
+                self.pos += 1
+                if c == "]":
+                    break
+                if c != ",":
+                    self.pos -= 1
+                    raise self.error("Expecting ',' delimiter")
+        if self.skip() is not None:
+            raise self.error("Extra data")
+
+    def error(self, msg: str) -> _BadJson:
+        return _BadJson(msg, self.lines + self.buf.count("\n", 0, self.pos) + 1)
+
+
+def _decode_error(exc: UnicodeDecodeError, offset: int) -> str:
+    """``str(exc)`` of an error ``offset`` bytes into what was decoded: what decoding it all
+    at once says."""
+    start, end = exc.start + offset, exc.end + offset
+    if end - start == 1:
+        return (f"'{exc.encoding}' codec can't decode byte 0x{exc.object[exc.start]:02x} in "
+                f"position {start}: {exc.reason}")
+    return f"'{exc.encoding}' codec can't decode bytes in position {start}-{end - 1}: {exc.reason}"
 
 
 def lifecycle(events: Iterable[tuple[datetime, str]]
@@ -956,10 +1162,6 @@ def _dataset_key(fld: str, namespace: str, name: str, facet: str) -> str:
     with its connection string (``postgres://etl:<password>@db:5432``) would put the password
     in the data node's id, everything that names it, and the cache."""
     return json.dumps([fld, _scrub_name(namespace), _scrub_name(name), facet])
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _later(a: list[Any], b: list[Any]) -> bool:
