@@ -191,6 +191,23 @@ class WaiverUse:
                 "expired": self.expired, "matched": self.matched}
 
 
+def _registration(version: str, member: str, attrs: dict[str, Any]) -> str:
+    """How a finding says what registered a version (``member``: the spelling whose
+    ``created_at`` it is): its GTO tag, a registry, or the run that first recorded it."""
+    registry = attrs.get("registry")
+    props = attrs.get("properties")
+    tag = props.get("gto_tag") if isinstance(props, dict) else None
+    aka = f" as {short(member)}" if member != version else ""
+    if registry == "gto" and tag:
+        return f"its GTO tag {tag}"
+    if registry in (None, "lineage"):
+        run = attrs.get("run_id")
+        return (f"first recorded{aka} by run run:lineage:{run}, at its end" if run
+                else f"first recorded{aka}")
+    name = {"gto": "GTO", "mlflow": "MLflow", "dvc": "DVC"}.get(str(registry), str(registry))
+    return f"in the {name} registry{aka}"
+
+
 def waiver_names(node: str) -> set[str]:
     """The node ids a waiver's ``node`` names, in every spelling the report prints and
     ``--model`` takes: the full id (``model:churn@v1.1.0``, ``model_group:churn``,
@@ -1117,6 +1134,35 @@ class AuditContext:
         return self._memo("runs", version, lambda v: sorted(  # type: ignore[no-any-return]
             {r for m in self.members[v] for r, _ in self.idx.sources(m, "produced")}))
 
+    def registered(self, version: str) -> Existed | None:
+        """When the version class (any spelling of it) was first registered — the earliest
+        ``created_at`` of its members: a GTO registration tag's date, an MLflow version's
+        creation, the end of the run that first recorded a version only run records describe
+        — with how a finding says it (``its GTO tag churn@v1.0.0``) and the member that says
+        it; None when no member carries one."""
+        return self._memo("registered", version, self._registered)  # type: ignore[no-any-return]
+
+    def _registered(self, version: str) -> Existed | None:
+        seen: list[Existed] = []
+        for m in self.members.get(version, [version]):
+            if m not in self.idx.attrs:
+                continue
+            a = self.idx.a(m)
+            if (t := parse_time(a.get("created_at"))) is not None:
+                seen.append(Existed(t, _registration(version, m, a), m))
+        return min(seen) if seen else None
+
+    def started_late(self, run: str, version: str) -> tuple[datetime, Existed] | None:
+        """When ``run`` started after the version was registered (:meth:`registered`) by more
+        than :data:`lineage.audit.rules.RUN_START_SKEW`: (its start, the registration). A run
+        that started after the version existed did not produce it, whatever it wrote. None
+        when it started before, within the skew, or either time is unknown."""
+        reg = self.registered(version)
+        start = parse_time(self.idx.a(run).get("start_time")) if run in self.idx.attrs else None
+        if reg is None or start is None or start <= reg.at + _rules.RUN_START_SKEW:
+            return None
+        return start, reg
+
     def versions_of_run(self, run: str) -> list[str]:
         return sorted({self.canon[m] for m, _ in self.idx.targets(run, "produced")
                        if m in self.canon})
@@ -1408,7 +1454,14 @@ class AuditContext:
                 da = data_attrs(d)
                 inputs.append({"node": d, "path": da.get("path") or e.get("path"),
                                "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin")})
+            late = self.started_late(r, v)
             runs.append({"id": r, "source": a.get("source"), "status": a.get("status"),
+                         "start_time": a.get("start_time"), "end_time": a.get("end_time"),
+                         # a run that started after the version was registered: not the run
+                         # that produced it (model-has-run)
+                         "started_after_registration": None if late is None else {
+                             "registered_at": late[1].at, "by": late[1].what,
+                             "node": late[1].node},
                          "dirty": a.get("dirty"), "deleted": self.deleted(r),
                          "commit": commits[0] if commits else a.get("commit"),
                          "commits": commits, "inputs": inputs})

@@ -17,13 +17,18 @@ from lineage.audit.registry import RECORD_SKEW, RULES, parse_time, rule, short
 from lineage.ids import deployment_id, legacy_deployment_id
 
 if TYPE_CHECKING:
-    from lineage.audit.engine import AuditContext, Named, Outcome
+    from lineage.audit.engine import AuditContext, Existed, Named, Outcome
 
 _SEV_GATE = {"unacceptable": "critical", "high": "critical", "limited": "high",
              "minimal": "medium", "unassessed": "high"}
 _SEV_TRACE = {"unacceptable": "high", "high": "high", "limited": "medium", "minimal": "low",
               "unassessed": "medium"}
 _ACCEPTING = ("approved", "conditional")
+# how long after its model version was registered a run may have started and still be the run
+# that produced it: clock skew between the machine that logged the run and the one that
+# registered the version (a CI runner, a laptop). The joins allow the same when they credit an
+# OpenLineage run with a version (RECORD_SKEW): one tolerance for both.
+RUN_START_SKEW = RECORD_SKEW
 TIER_RANK = {t: i for i, t in enumerate(("unassessed", "minimal", "limited", "high",
                                          "unacceptable"))}
 
@@ -508,34 +513,37 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
     """A model version (any registry's spelling of it) is produced by a recorded run that
     finished: one whose status is its source's word for a finished run
     (:data:`FINISHED_STATUSES`). A run that failed, was killed or aborted after writing the
-    model, one that has not ended, and one whose status no source writes do not count."""
+    model, one that has not ended, and one whose status no source writes do not count; nor
+    does a run that started after the version was registered (its earliest registration:
+    a GTO tag's date, the registry's creation time), more than :data:`RUN_START_SKEW` after
+    (clock skew): the version existed before it began. A run without a start time is judged
+    by its status alone."""
     for v in ctx.versions():
         tier = ctx.tier(v)
         runs = ctx.runs(v)
-        unfinished = [r for r in runs if not finished(ctx.idx.a(r))]
-        if runs and len(unfinished) < len(runs):
-            other = _other_bytes(ctx, v, [r for r in runs if r not in unfinished])
+        late = {r: t for r in runs if (t := ctx.started_late(r, v)) is not None}
+        timely = [r for r in runs if r not in late]
+        unfinished = [r for r in timely if not finished(ctx.idx.a(r))]
+        if len(unfinished) < len(timely):
+            other = _other_bytes(ctx, v, [r for r in timely if r not in unfinished])
             if other is None:
                 yield ctx.passed(v, tier, model=v)
             else:
                 yield other
         elif runs:
-            seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
-            said = ", ".join(f"{short(r)}: " + (
-                "not in the lineage graph" if r not in ctx.idx.attrs
-                else str(s) if s not in (None, "") else "no status") for r, s in seen)
-            words = sorted({w for r, _ in seen for w in _finished_words(ctx.idx.a(r))})
-            still = (f"; a run still {', '.join(sorted(stopped))} after it ended was stopped "
-                     "before it could record its end (killed, out of memory)"
-                     if (stopped := {str(s).upper() for _, s in seen
-                                     if str(s).upper() in _NOT_ENDED}) else "")
+            why: list[str] = []
+            fixes: list[str] = []
+            if unfinished:
+                why.append(_unfinished_said(ctx, unfinished))
+                fixes.append(_unfinished_fix(ctx, v, unfinished))
+            if late:
+                why.append(_late_said(v, late))
+                fixes.append(_late_fix(v, late))
             yield ctx.failed(
-                v, tier, f"{short(v)} was produced only by runs that did not finish ({said}): "
-                         f"a finished run has status {' or '.join(words)}",
-                evidence=[*ctx.members[v], *unfinished], model=v,
-                remediation=f"train {short(v)} again in a run that finishes, and record that "
-                            "run (lineage record run / track_run / MLflow); or deregister the "
-                            "version" + still)
+                v, tier, f"{short(v)} " + ("is linked only to " + "; and to ".join(why) if late
+                                           else f"was produced only by {why[0]}"),
+                evidence=[*ctx.members[v], *unfinished, *late], model=v,
+                remediation="; ".join(fixes))
         else:
             yield ctx.failed(
                 v, tier, f"{short(v)} is not linked to the run that produced it",
@@ -543,6 +551,53 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
                 remediation=f"record the training run: lineage record run --model "
                             f"{short(v)}=<model path> --commit <sha> --input <data path>  (or log it to MLflow with the "
                             "model version's run_id)")
+
+
+def _unfinished_said(ctx: AuditContext, unfinished: list[str]) -> str:
+    """Runs that did not finish, each with the status seen, and the status that finishes."""
+    seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
+    said = ", ".join(f"{short(r)}: " + (
+        "not in the lineage graph" if r not in ctx.idx.attrs
+        else str(s) if s not in (None, "") else "no status") for r, s in seen)
+    words = sorted({w for r, _ in seen for w in _finished_words(ctx.idx.a(r))})
+    return f"runs that did not finish ({said}): a finished run has status {' or '.join(words)}"
+
+
+def _unfinished_fix(ctx: AuditContext, v: str, unfinished: list[str]) -> str:
+    stopped = {str(s).upper() for r in unfinished
+               if str(s := ctx.idx.a(r).get("status")).upper() in _NOT_ENDED}
+    still = (f"; a run still {', '.join(sorted(stopped))} after it ended was stopped "
+             "before it could record its end (killed, out of memory)" if stopped else "")
+    return (f"train {short(v)} again in a run that finishes, and record that run (lineage "
+            "record run / track_run / MLflow); or deregister the version" + still)
+
+
+def _late_said(v: str, late: dict[str, tuple[datetime, Existed]]) -> str:
+    """Runs that started after the version was registered (:meth:`AuditContext.started_late`):
+    each with its start, and the registration."""
+    reg = min(r for _, r in late.values())
+    starts = ", ".join(f"{r} started {_when(t)}" for r, (t, _) in sorted(late.items()))
+    return (f"runs that started after {short(v)} was registered ({_when(reg.at)}, {reg.what}): "
+            f"{starts}; a run that started after the version existed did not produce it (a "
+            f"start up to {_minutes(RUN_START_SKEW)} after the registration is taken as clock "
+            "skew)")
+
+
+def _late_fix(v: str, late: dict[str, tuple[datetime, Existed]]) -> str:
+    reg = min(r for _, r in late.values())
+    runs = ", ".join(sorted(late))
+    return (f"record the run that trained {short(v)}, with the time it started (before "
+            f"{_when(reg.at)}): lineage record run --model {short(v)}=<model path> --start "
+            "<ISO time it started> --end <ISO time it ended> --commit <sha> --input <data "
+            "path> (or log it to MLflow with the model version's run_id); if "
+            f"{runs} did train it, its recorded start is wrong (the clock of the machine "
+            "that logged it ran ahead): record that training again as above, under a new "
+            "--run-id, with the start it had (a recorded run is immutable)")
+
+
+def _minutes(d: timedelta) -> str:
+    n = int(d.total_seconds() // 60)
+    return f"{n} minute{'s' if n != 1 else ''}"
 
 
 def _other_bytes(ctx: AuditContext, v: str, runs: list[str]) -> Outcome | None:
