@@ -660,6 +660,10 @@ def _notes(gov: dict[str, Any] | None) -> dict[str, str]:
     if gov is None:
         return {}
     out: dict[str, str] = {}
+    for run in gov.get("runs", []):
+        late = run.get("started_after_registration")
+        if late:
+            out[run["id"]] = _late_note(gov, late)
     for key in ("approvals", "deployments", "documents", "retraining", "alerts",
                 "assessments"):
         for rec in gov.get(key, []):
@@ -670,6 +674,15 @@ def _notes(gov: dict[str, Any] | None) -> dict[str, str]:
                 out[rec["id"]] = "withdrawn" + (
                     f" by {_rid(rec['withdrawn_by'])}" if rec.get("withdrawn_by") else "")
     return out
+
+
+def _late_note(gov: dict[str, Any], late: dict[str, Any]) -> str:
+    """A run that started after the version was registered: not the run that produced it."""
+    from lineage.audit.registry import short
+
+    return (f"started after {short(str(gov.get('version') or late.get('node') or ''))} was "
+            f"registered ({_time_text(late.get('registered_at'))}): not the run that "
+            "produced it")
 
 
 def _s(value: Any) -> str:
@@ -886,6 +899,11 @@ def _runs_table(gov: dict[str, Any], title: str = "Training run · code · data"
             status += " (deleted)"
         if r["dirty"]:
             status += "\n[red]dirty tree[/]"
+        times = _run_times(r)
+        if times:
+            status += f"\n{_s(times)}"
+        if r.get("started_after_registration"):
+            status += f"\n[red]{_s(_late_note(gov, r['started_after_registration']))}[/]"
         data = "\n".join(f"{_s(i['path'])} {_s(i['hash'])} ({_s(i['pin'])})"
                          for i in r["inputs"]) or "[red]no input recorded[/]"
         commit = _s(_rid(r["commit"])[:12]) if r["commit"] else "[red]none[/]"
@@ -1173,7 +1191,10 @@ def _stage_version(nid: str, a: dict[str, Any]) -> str:
     return f"({', '.join(p for p in parts if p)})" if any(parts) else ""
 
 
-def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
+def _label(graph: Any, nid: str, notes: dict[str, str] | None = None,
+           again: bool = False) -> str:
+    """A node's line in the tree; ``again``: a node shown above (``(see above)``), whose
+    run times the first line gives."""
     from rich.markup import escape
 
     kind = str(graph.kind(nid))
@@ -1199,6 +1220,8 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
             else f"(source: {source})") if x)
         if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
             detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
+        if not again:  # when it ran: to read against the version's registration
+            detail = " ".join(x for x in (detail, _run_times(a)) if x)
     elif kind in ("approval",):  # (no empty parentheses for an approval without a role)
         env = a.get("environment") or "any environment"
         detail = " ".join(str(x) for x in (
@@ -1228,6 +1251,22 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None) -> str:
     return text
 
 
+def _time_text(value: Any) -> str:
+    """A time as show prints times (UTC, to the second); one that is not a time, as it is."""
+    from lineage.audit.registry import parse_time
+
+    t = parse_time(value)
+    return _iso(t) if t is not None else str(value)
+
+
+def _run_times(a: dict[str, Any]) -> str:
+    """``started … ended …`` of a run, what its source kept of them (nothing when neither):
+    a reader compares them with the version's registration, as model-has-run does."""
+    return " ".join(f"{word} {_time_text(a[key])}" for word, key in
+                    (("started", "start_time"), ("ended", "end_time"))
+                    if a.get(key) not in (None, ""))
+
+
 def _provenance_tree(graph: Any, root: str, max_depth: int,
                      notes: dict[str, str] | None = None) -> Any:
     from rich.markup import escape
@@ -1243,7 +1282,8 @@ def _provenance_tree(graph: Any, root: str, max_depth: int,
         for e in sorted(graph.in_edges(nid), key=lambda e: (e.kind.value, e.source)):
             if e.kind.value in ("parent", "contains"):
                 continue
-            label = f"[magenta]{e.kind.value}[/] ← " + _label(graph, e.source, notes)
+            label = f"[magenta]{e.kind.value}[/] ← " + _label(graph, e.source, notes,
+                                                              again=e.source in seen)
             pin = e.attrs.get("pin")
             if pin:
                 label += f" [green](pin: {pin})[/]" if pin == "strong" else f" [yellow](pin: {pin})[/]"
@@ -1258,7 +1298,8 @@ def _provenance_tree(graph: Any, root: str, max_depth: int,
         for e in sorted(graph.out_edges(nid), key=lambda e: e.target):
             if e.kind.value != "same_as":
                 continue  # a twin in another registry is this version: its upstream is ours
-            label = "[magenta]same_as[/] → " + _label(graph, e.target, notes)
+            label = "[magenta]same_as[/] → " + _label(graph, e.target, notes,
+                                                       again=e.target in seen)
             if e.target in seen:
                 branch.add(Text.from_markup(label + " [dim](see above)[/]", emoji=False))
                 continue
