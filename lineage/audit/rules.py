@@ -1302,12 +1302,17 @@ def _future_fix(record: str) -> str:
             f"… --prop supersedes={rid}); if it has not happened yet, record it when it has")
 
 
-def _continuity_fix(waive: str | None, clone: str | None = None) -> str:
+def _continuity_fix(waive: str | None, clone: str | None = None, gone: str | None = None
+                    ) -> str:
     """The fix of a dangling reference. A source that describes the node closes it; when a
     governance record names it by mistake (a typo of a model name, of a ``supersedes``), no
     correction does: records are immutable, a correction naming another model group corrects
     nothing, and superseded records are still checked. The way out is then a waiver of
-    ``waive`` (the node, or its group when the group is missing too: one waiver for both).
+    ``waive``, a node a waiver matches the finding by (:func:`lineage.audit.engine.
+    _waivers_for`: its subject, version or group): the node ``gone``, or its group when the
+    group is missing too and no clone explains it (a group typed wrong: one waiver for both
+    findings). A waiver of a group waives every finding of the rule about the group and its
+    versions, and the fix says so.
     ``clone``: what the clone the store was harvested from lacks (:func:`_clone_gap`), the
     likelier cause: no other source to harvest holds what a shallow clone left out."""
     harvest = "harvest the source that holds it (lineage harvest)"
@@ -1315,10 +1320,16 @@ def _continuity_fix(waive: str | None, clone: str | None = None) -> str:
         harvest = f"the store was harvested from {clone}; else {harvest}"
     if waive is None:
         return harvest
+    covers = ""
+    if waive.startswith("model_group:"):
+        group = waive.removeprefix("model_group:")
+        covers = (f", which waives every lineage-continuity finding of model group {group}"
+                  + (" and of its versions, this one's too" if gone != waive
+                     else " and of its versions"))
     return (f"{harvest}; if a record names it by mistake, record the right fact as a new "
             "record and waive this finding in the policy (waivers: rule lineage-continuity, "
-            f"node {waive}, owner, reason, expires): records are immutable, and a correction "
-            "does not take back the name a record gave")
+            f"node {waive}, owner, reason, expires){covers}: records are immutable, and a "
+            "correction does not take back the name a record gave")
 
 
 @rule("lineage-continuity", "No dangling references; no record dated after it was written",
@@ -1388,14 +1399,19 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
         if gone.startswith("model:") and model is None:
             group = f"model_group:{gone.removeprefix('model:').split('@', 1)[0]}"
         tier = ctx.tier(model) if model else ctx.group_tier(group)
+        # the waiver the fix names: the missing node; a version's group instead when the group
+        # is missing too (one waiver for a group typed wrong and its version) — unless the
+        # clone explains why it is missing: then the group is likely real (its tags are
+        # outside the clone) and a waiver of it would waive every gap of that system
+        waive = None
+        if gone in ctx.superseded or any(by_record(n) for n in by):
+            waive = (group if group is not None and not idx.exists(group) and clone is None
+                     else gone)
         yield ctx.failed(
             gone, tier, f"{gone} is named by {', '.join(by[:3])}"
             f"{' …' if len(by) > 3 else ''} but is not in the lineage graph",
             evidence=[gone, *by[:20]], model=model, group=group,
-            remediation=_continuity_fix(
-                (group if group is not None and not idx.exists(group) else gone)
-                if gone in ctx.superseded or any(by_record(n) for n in by) else None,
-                clone))
+            remediation=_continuity_fix(waive, clone, gone))
 
 
 # how to fetch what a shallow or tag-less clone left out (the fix of harvest-complete)
