@@ -46,9 +46,9 @@ import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
@@ -220,6 +220,8 @@ class TrackedRun:
     models: list[tuple[str, str | None, str]] = field(default_factory=list)
     start_time: Any = None
     user: str | None = None
+    # where the run's start and end times are read (track_run's ``clock``)
+    clock: Callable[[], datetime] = now_utc
     # free-form facts of the run (the MLflow run it is: ``mlflow_run_id`` …)
     properties: dict[str, str] = field(default_factory=dict)
     result: EmitResult | None = None
@@ -340,7 +342,7 @@ class TrackedRun:
             "dirty": self.git.dirty if self.git else None, "status": status,
             "user": self.user or actor(), "start_time": utc_iso(self.start_time),
             # a run that has not ended has no end time
-            "end_time": utc_iso(now_utc()) if run_stage(status) == ENDED else None,
+            "end_time": utc_iso(self.clock()) if run_stage(status) == ENDED else None,
             "params": self.params, "metrics": self.metrics, "tags": self.tags,
             "inputs": [{k: v for k, v in i.items() if v is not None} for i in self.inputs],
             "models": models, "properties": self.properties,
@@ -487,7 +489,6 @@ def _not_recorded_yet(root: Path, run: TrackedRun) -> None:
     A run recorded when it started (RUNNING, SCHEDULED: ``lineage record run --status
     RUNNING``) is this one: the block ends it, with the start and user it was recorded with —
     unless what it is (its commit, dirty flag, inputs) differs, refused now too."""
-    from datetime import datetime
 
     from lineage import api
     from lineage.errors import StoreNotInitialized
@@ -524,7 +525,8 @@ def _not_recorded_yet(root: Path, run: TrackedRun) -> None:
 def track_run(repo: StrPath = ".", *, name: str | None = None,
               inputs: Iterable[StrPath] = (), experiment: str | None = None,
               params: Mapping[str, Any] | None = None, run_id: str | None = None,
-              write_file: bool = False) -> Iterator[TrackedRun]:
+              write_file: bool = False,
+              clock: Callable[[], datetime] | None = None) -> Iterator[TrackedRun]:
     """Wrap training work; the run is recorded when the block ends: FINISHED (also on
     ``sys.exit(0)`` or ``sys.exit()``, a script's normal end), FAILED when the block raised
     (``sys.exit`` with another status included) or a logged model was not written
@@ -534,6 +536,11 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
     Relative paths (``inputs``, ``log_input``, ``log_model``) are read as ``open()`` reads
     them, from the current directory, and recorded relative to the repository.
     ``write_file=True`` also writes the run as ``governance/run/<id>.yaml``.
+
+    ``clock`` gives the run's start and end times (an aware ``datetime``; default: the
+    system's clock, in UTC). Only a job that replays training of the past passes its own — a
+    backfill, or the quickstart demo, whose history is dated January 2026: the audit holds a
+    run that started after its model version was registered to be no run that produced it.
     """
     from lineage import api
 
@@ -544,8 +551,11 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
     if named_after_boundary(state.root, state.repository):  # the run's data ids keep it
         _warn(f"lineage: {shallow_identity_message(str(state.repository))} (this run's data "
               "ids keep the name it has now)")
+    began = now_utc()  # (an MLflow run started in the block is one started after this)
     run = TrackedRun(root=state.root, run_id=run_id or uuid.uuid4().hex, name=name,
-                     experiment=experiment, git=state, start_time=now_utc())
+                     experiment=experiment, git=state,
+                     start_time=clock() if clock is not None else began,
+                     clock=clock or now_utc)
     run.properties.update(_mlflow_at_start())
     run.log_params(params or {})
     for p in inputs:
@@ -577,7 +587,7 @@ def track_run(repo: StrPath = ".", *, name: str | None = None,
         raise
     finally:
         if "mlflow_run_id" not in run.properties:  # none when it began: one started in it?
-            run.properties.update(_mlflow_started_since(run.start_time))
+            run.properties.update(_mlflow_started_since(began))
         try:
             api.init(state.root)  # idempotent: creates the store on first use
             run.result = emit(run.to_record(status), state.root, write_file=write_file)

@@ -87,7 +87,7 @@ class _Repo:
         env = {**self.base_env, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
                "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
                "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-               "LINEAGE_ACTOR": email}
+               "LINEAGE_ACTOR": email, "DEMO_CLOCK": self.now}
         if self.store is not None:
             env["LINEAGE_STORE"] = self.store
         return env

@@ -141,13 +141,27 @@ def main(run=None):
     return metrics
 
 
+def demo_clock():
+    """The demo replays a history dated January 2026 (its commits, tags and records): its runs
+    are timed on that clock too (DEMO_CLOCK, set by lineage quickstart), as they took."""
+    import datetime
+
+    at = os.environ.get("DEMO_CLOCK")
+    if not at:
+        return None
+    start = datetime.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    began = datetime.datetime.now(datetime.timezone.utc)
+    return lambda: start + (datetime.datetime.now(datetime.timezone.utc) - began)
+
+
 if __name__ == "__main__":
     try:
         from connectors.tracking import track_run
     except ImportError:  # lineage not installed: train without recording
         main()
     else:
-        with track_run(name="train", inputs=["data/prepared"], write_file=True) as run:
+        with track_run(name="train", inputs=["data/prepared"], write_file=True,
+                       clock=demo_clock()) as run:
             main(run)
 '''
 
