@@ -1867,6 +1867,11 @@ _ID_FIELDS = (("deployment", "deployment"), ("run", "run"), ("alert", "alert"))
 SUPERSEDES = "properties.supersedes"
 _ALLOW_NEW = "allow_new=True"
 _STORE_KNOWS = "the lineage store knows"
+# the records a record links to (an approval's deployment, a retraining's alert, the record a
+# correction supersedes), whose attributes say which model group they are about
+_LINKED_KINDS = frozenset(k.value for k in (
+    NodeKind.DEPLOYMENT, NodeKind.APPROVAL, NodeKind.RISK_ASSESSMENT, NodeKind.RETRAINING,
+    NodeKind.ALERT, NodeKind.DOCUMENT))
 
 
 class KnownNames:
@@ -1882,6 +1887,8 @@ class KnownNames:
         self._stored_environments: set[str] | None = None
         self._empty: bool | None = None
         self._siblings: dict[str, list[str]] | None = None
+        self._attrs: dict[str, Mapping[str, Any]] = {}  # the records added, by node id
+        self._group_classes: dict[str, str] | None = None
         self.add(facts)
 
     def add(self, facts: Iterable[Node | Edge]) -> None:
@@ -1890,6 +1897,8 @@ class KnownNames:
                 continue
             kind = str(f.kind)
             self._added.setdefault(kind, set()).add(f.id)
+            if kind in _LINKED_KINDS:
+                self._attrs[f.id] = f.attrs
             env = f.attrs.get("environment")
             if kind in (NodeKind.DEPLOYMENT, NodeKind.APPROVAL) and isinstance(env, str):
                 self._environments.add(env)
@@ -1937,6 +1946,94 @@ class KnownNames:
         if self._empty is None:
             self._empty = not self._added and (self.store is None or self.store.is_empty())
         return self._empty
+
+    # -- what a record's names are of (the audit's AI systems), for :func:`_other_groups` ------
+    def attrs(self, node_id: str) -> Mapping[str, Any] | None:
+        """The attributes of the record ``node_id`` (a deployment, an alert …): one of the
+        records added, else the store's; None when neither holds it."""
+        if node_id in self._attrs:
+            return self._attrs[node_id]
+        node = self.store.get_node(node_id) if self.store is not None else None
+        return node.attrs if node is not None else None
+
+    def edges(self, node_id: str, kind: EdgeKind) -> list[Edge]:
+        """The store's edges of ``kind`` into and out of ``node_id``."""
+        if self.store is None:
+            return []
+        return [e for e in self.store.edges_of(node_id) if e.kind == kind]
+
+    def same_version(self, model: str) -> set[str]:
+        """The ids of the version ``model`` (``model:churn@v1``) and of its spellings in other
+        registries (joined by ``same_as`` edges, transitively): one version to the audit."""
+        seen, todo = {model}, [model]
+        while todo:
+            for e in self.edges(todo.pop(), EdgeKind.SAME_AS):
+                for other in (e.source, e.target):
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+        return seen
+
+    def groups_of(self, model: str) -> set[str]:
+        """The names of the model groups of the version ``model``: its ``version_of`` edges
+        in the store, else the name it is spelt with."""
+        found = {e.target.removeprefix("model_group:")
+                 for e in self.edges(model, EdgeKind.VERSION_OF) if e.source == model}
+        return found or {split_model_ref(model.removeprefix("model:"))[0]}
+
+    def known_groups(self, ref: str) -> set[str]:
+        """The model groups of a version or group id (``model:churn@v1``,
+        ``model_group:churn``) that the store knows; empty when it knows not its group (a new
+        name: not compared with others)."""
+        known = self.versions()[1]
+        if ref.startswith("model_group:"):
+            names = {ref.removeprefix("model_group:")}
+        elif ref.startswith("model:"):
+            if split_model_ref(ref.removeprefix("model:"))[0] not in known:
+                return set()
+            names = self.groups_of(ref)
+        else:
+            return set()
+        return {n for n in names if n in known}
+
+    def apart(self, ours: set[str], theirs: set[str]) -> bool:
+        """Model groups ``ours`` and ``theirs`` (both known) are two AI systems, as the audit
+        forms them: groups sharing a version through ``same_as`` are one system."""
+        if not ours or not theirs or ours & theirs:
+            return False
+        classes = self._classes()
+        return not {classes.get(g, g) for g in ours} & {classes.get(g, g) for g in theirs}
+
+    def _classes(self) -> dict[str, str]:
+        if self._group_classes is None:
+            from lineage.classes import equivalence_classes
+
+            pairs: list[tuple[str, str]] = []
+            if self.store is not None:
+                for e in self.store.iter_edges(EdgeKind.SAME_AS):
+                    gs = sorted(self.groups_of(e.source) | self.groups_of(e.target))
+                    pairs += [(gs[0], g) for g in gs[1:]]
+            self._group_classes = {g: c for c, ms in equivalence_classes((), pairs).items()
+                                   for g in ms}
+        return self._group_classes
+
+    def linked(self, kind: str, model_ids: Iterable[str]) -> list[tuple[str, Mapping[str, Any]]]:
+        """The records of ``kind`` (deployments, alerts) about one of ``model_ids``, sorted."""
+        ids = set(model_ids)
+        found = {nid: a for nid, a in self._attrs.items()
+                 if nid.startswith(f"{kind}:") and a.get("model") in ids}
+        if self.store is not None:
+            for mid in sorted(ids):
+                found.update((n.id, n.attrs) for n in self.store.find_nodes(kind, model=mid)
+                             if n.id not in found)
+        return sorted(found.items())
+
+    def predecessors(self, model: str) -> list[str]:
+        """The versions a ``previous_version`` edge names as ``model``'s (a registry's order,
+        e.g. GTO's), as ``name@version``."""
+        return sorted(e.source.removeprefix("model:")
+                      for e in self.edges(model, EdgeKind.PREVIOUS_VERSION)
+                      if e.target == model)
 
 
 @dataclass
@@ -2001,6 +2098,200 @@ class UnknownName:
         return self._said() + said + close
 
 
+@dataclass
+class OtherGroup(UnknownName):
+    """A name the store knows that ties a record to another model group (AI system) than its
+    other names, or a previous version that is the new one itself (:func:`unknown_names`): a
+    retraining whose previous version is of another group, an approval naming a deployment of
+    another version or environment, a retraining naming an alert on another group, a
+    correction of a record about another group, a document naming a version and a group of
+    two systems. The audit never counts that link (or counts the document for both), and the
+    record is immutable: refused as a typo is (``typo`` is True), unless ``allow_new``, which
+    records it with its :meth:`warning`. ``said``: what the names are of; ``counts``: what
+    the audit makes of it; ``fix``: the way out; ``meant``: the case that records it anyway."""
+
+    said: str = ""
+    counts: str = ""
+    fix: str = ""
+    meant: str = "if it is meant"
+    anyway: str = "the audit does not count it"  # what recording it anyway makes of it
+
+    def error_text(self) -> str:
+        return f"{self.said}: {self.counts}, and records are immutable"
+
+    def hint(self, allow: str, verb: str = "record it") -> str:
+        fix = self.fix
+        if self.suggestion:
+            fix = f"did you mean {self.suggestion!r}? {fix[:1].upper()}{fix[1:]}"
+        return f"{fix}; {self.meant}, {verb} with {allow} ({self.anyway})"
+
+    def warning(self) -> str:
+        return f"{self.said}: {self.counts}"
+
+
+def _other_groups(names: KnownNames, record: _Record, said: set[str]) -> list[UnknownName]:
+    """The links of ``record`` to versions, deployments, alerts and records of another model
+    group than its other names (:class:`OtherGroup`), as the audit judges them: model groups
+    joined by ``same_as`` versions are one, and a group the store does not know (a new one)
+    is not compared. ``said``: the fields already refused as typos (not said twice)."""
+    out: list[UnknownName] = []
+
+    def groups(ids: Iterable[str | None]) -> set[str]:
+        return {g for i in ids if i for g in names.known_groups(i)}
+
+    def own_ids() -> list[str | None]:
+        ids: list[str | None] = [model_ref_id(v) for f in _VERSION_FIELDS
+                                 if isinstance(v := getattr(record, f, None), str)]
+        group = getattr(record, "model_group", None)
+        return [*ids, model_group_id(group) if isinstance(group, str) else None]
+
+    if (isinstance(record, RetrainingRecord) and record.previous_model and record.new_model
+            and not {"previous_model", "new_model"} & said):
+        out += _other_lineage(names, record.previous_model, record.new_model)
+    if (isinstance(record, ApprovalRecord) and record.deployment
+            and not {"model", "deployment", "environment"} & said):
+        out += _other_deployment(names, record)
+    if isinstance(record, RetrainingRecord) and record.alert and "alert" not in said:
+        alert = names.attrs(_prefixed("alert", record.alert))
+        model = alert.get("model") if alert is not None else None
+        if isinstance(model, str) and names.apart(groups(own_ids()), groups([model])):
+            group = _group_named(record.new_model or record.previous_model or "")
+            versions = [model_ref_id(v) for v in (record.previous_model, record.new_model) if v]
+            alerts = [a.removeprefix("alert:") for a, _ in names.linked("alert", (
+                m for v in versions for m in names.same_version(v)))]
+            out.append(OtherGroup(
+                "alert", "alert", record.alert, alerts, True,
+                alerts[0] if len(alerts) == 1 else None,
+                said=f"alert {record.alert} is on {model.removeprefix('model:')}, a version of "
+                     f"model group {_group_named(model)}, not of {group}, the group this "
+                     "retraining retrains",
+                counts="the audit would never count this retraining as a follow-up of that "
+                       "alert (monitoring-active)",
+                fix=f"give the alert on {group} that triggered it (on its versions: "
+                    f"{_listed(alerts)}), or none",
+                meant="if that alert did trigger it"))
+    supersedes = [r.strip() for r in str(record.properties.get("supersedes") or "").split(",")]
+    if SUPERSEDES not in said and any(supersedes):
+        mine = groups(own_ids())
+        for ref in filter(None, supersedes):
+            target = names.attrs(_prefixed(record.kind, ref))
+            if not mine or target is None:
+                continue
+            refs = [v for k in ("model", "previous_model", "new_model", "model_group")
+                    if isinstance(v := target.get(k), str)]
+            if names.apart(mine, groups(refs)):
+                kind = _KIND_WORDS.get(record.kind, record.kind)
+                ours = ", ".join(sorted({_group_named(i) for i in own_ids() if i}))
+                out.append(OtherGroup(
+                    SUPERSEDES, kind, ref, [], True, None,
+                    said=f"{kind} {ref}, which this record corrects, is about model group "
+                         f"{', '.join(sorted({_group_named(r) for r in refs}))}, not {ours}",
+                    counts="a correction about another model group corrects nothing (the "
+                           f"audit still counts {ref})",
+                    fix=f"give the id of the {ours} {kind} it corrects (supersedes=ID), or "
+                        "record it without one",
+                    anyway="it corrects nothing"))
+                break
+    if (isinstance(record, DocumentRecord) and record.model and record.model_group
+            and not {"model", "model_group"} & said):
+        version, group = model_ref_id(record.model), model_group_id(record.model_group)
+        if names.apart(groups([version]), groups([group])):
+            of = _group_named(record.model)
+            out.append(OtherGroup(
+                "model_group", "model group", record.model_group, [], True, of,
+                said=f"{record.model_group} is another model group than {of}, whose version "
+                     f"{record.model} the document names",
+                counts="a document is about one AI system, and the audit would count it as "
+                       "documentation of both (high-risk-docs, transparency-notice)",
+                fix="give the version alone (it documents that version) or the group alone "
+                    "(it documents each of its versions); a document about two systems is "
+                    "two records",
+                anyway="the audit counts it for both"))
+    return out
+
+
+def _group_named(ref: str) -> str:
+    """The model group a version or group id or reference names, as spelt (``churn``)."""
+    ref = ref.removeprefix("model_group:").removeprefix("model:")
+    return split_model_ref(ref)[0]
+
+
+def _other_lineage(names: KnownNames, previous: str, new: str) -> list[UnknownName]:
+    """A retraining's previous version that is the new one itself, or of another model group
+    (:func:`_other_groups`); the audit's ``retraining-logged`` counts neither."""
+    prev_id, new_id = model_ref_id(previous), model_ref_id(new)
+    itself = prev_id in names.same_version(new_id)
+    if not itself and not names.apart(names.known_groups(new_id),
+                                      names.known_groups(prev_id)):
+        return []
+    # what it likely meant: the version the registry orders before the new one, or (the
+    # group typed wrong) the new one's group's version of the same number
+    group, version = _group_named(new), split_model_ref(previous)[1]
+    before = [p for p in names.predecessors(new_id) if _group_named(p) == group]
+    siblings = [v for v in names.siblings(group) if f"{group}@{v}" != new]
+    if itself:
+        twin = "" if prev_id == new_id else f" ({new} in another registry)"
+        return [OtherGroup(
+            "previous_model", "model version", previous, siblings, True,
+            before[0] if len(before) == 1 else None,
+            said=f"{previous} is the new version itself{twin}",
+            counts=f"the audit would never count this record as {new}'s retraining log "
+                   "(retraining-logged)",
+            fix=f"give the version {new} replaces (versions of {group}: {_listed(siblings)})")]
+    suggestion = (f"{group}@{version}" if version in siblings
+                  else before[0] if len(before) == 1 else None)
+    return [OtherGroup(
+        "previous_model", "model version", previous, siblings, True, suggestion,
+        said=f"{previous} is a version of model group {_group_named(previous)}, not of "
+             f"{group}, the group of the new version {new}",
+        counts=f"a retraining is about one model lineage, and the audit would never count "
+               f"this record as {new}'s retraining log (retraining-logged)",
+        fix=f"give the version of {group} that {new} replaces (versions of {group}: "
+            f"{_listed(siblings)})",
+        meant=f"if the model moved from {_group_named(previous)} to {group} on purpose",
+        anyway=f"the audit does not count it as a retraining log of {new}")]
+
+
+def _other_deployment(names: KnownNames, record: ApprovalRecord) -> list[UnknownName]:
+    """An approval naming a deployment of another version (of another model group, or of its
+    own) or environment (:func:`_other_groups`): the audit's ``deployment-approved`` counts it
+    neither for that deployment nor for the approved version's."""
+    assert record.deployment is not None
+    dep_id = _prefixed("deployment", record.deployment)
+    dep = names.attrs(dep_id)
+    if dep is None:
+        return []
+    mine = names.same_version(model_ref_id(record.model))
+    deployed = {m for m in (dep.get("model"),) if isinstance(m, str)}
+    deployed |= {e.source for e in names.edges(dep_id, EdgeKind.DEPLOYED_AS)}
+    env = record.environment
+    if deployed and not deployed & mine:
+        shown = sorted(deployed)[0]
+        ours = {g for m in mine for g in names.known_groups(m)}
+        of = (f", a version of model group {_group_named(shown)}"
+              if names.apart(ours, names.known_groups(shown)) else "")
+        said = (f"deployment {record.deployment} deploys {shown.removeprefix('model:')}{of}, "
+                f"not the approved {record.model}")
+    elif (env is not None and isinstance(dep.get("environment"), str)
+            and dep["environment"] != env):
+        said = f"deployment {record.deployment} is in {dep['environment']}, not {env}"
+    else:
+        return []
+    ours_deps = [d.removeprefix("deployment:") for d, a in names.linked("deployment", mine)
+                 if env is None or a.get("environment") == env]
+    where = f" in {env}" if env else ""
+    listed = _listed(ours_deps) if ours_deps else "none recorded"
+    return [OtherGroup(
+        "deployment", "deployment", record.deployment, ours_deps, True,
+        ours_deps[0] if len(ours_deps) == 1 else None,
+        said=said,
+        counts=f"the audit would never count this approval, neither for that deployment nor "
+               f"for a deployment of {record.model} (deployment-approved)",
+        fix=f"give a deployment of {record.model}{where} ({listed}), or none: an "
+            f"approval{' for ' + env if env else ''} counts for each deployment of "
+            f"{record.model}{' there' if env else ''}")]
+
+
 def _listed(names: Iterable[str], limit: int = 8) -> str:
     items = sorted(names)
     more = f", … ({len(items) - limit} more)" if len(items) > limit else ""
@@ -2024,7 +2315,11 @@ def unknown_names(known: Store | KnownNames, record: _Record) -> list[UnknownNam
 
     Known are the versions and groups a source describes (a registry, DVC, a run record),
     the environments the store's deployments and approvals name, and the nodes it holds. A
-    run record is not checked: it describes the versions it produced."""
+    run record is not checked: it describes the versions it produced.
+
+    Also returned, as typos (refused), are the known names that tie the record to another
+    model group than its other names, which the audit never counts (:class:`OtherGroup`,
+    :func:`_other_groups`)."""
     from lineage.spelling import closest, typo_of
 
     if isinstance(record, RunRecord):
@@ -2078,6 +2373,8 @@ def unknown_names(known: Store | KnownNames, record: _Record) -> list[UnknownNam
             near = typo_of(ref, spelt)
             out.append(UnknownName(f, _KIND_WORDS.get(kind, kind), ref, sorted(spelt),
                                    near is not None, near or closest(ref, spelt), ref=True))
+    if not names.empty():
+        out += _other_groups(names, record, {u.field for u in out if u.typo})
     for u in out:
         u.record_kind = record.kind
     return out
@@ -2085,7 +2382,8 @@ def unknown_names(known: Store | KnownNames, record: _Record) -> list[UnknownNam
 
 class UnknownNameError(InputError):
     """A record names a model version, group, environment or the id of a record or run the
-    store does not know, one typing slip from one it knows: refused before anything is written
+    store does not know, one typing slip from one it knows, or a known one of another model
+    group than its other names (:class:`OtherGroup`): refused before anything is written
     (:func:`emit`), unless ``allow_new``. ``unknown``: each such name, for a caller to word the
     error its own way (the CLI names its flags: ``UnknownNameError(exc.unknown,
     allow="--allow-new", …)``); ``new``: the other names the store does not know, and
@@ -2120,8 +2418,9 @@ class EmitResult:
     file: str | None = None
     warning: str | None = None  # the warnings joined by "; " (None: none), kept for callers
     warnings: list[str] = field(default_factory=list)
-    # the names the store does not know, whose warnings are among ``warnings`` (for a caller
-    # to say where each was given: the CLI names the flag)
+    # the names the store does not know (and, with ``allow_new``, those of another model
+    # group: OtherGroup), whose warnings are among ``warnings`` (for a caller to say where
+    # each was given: the CLI names the flag)
     unknown: list[UnknownName] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -2146,8 +2445,11 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     (:func:`unknown_names`), is a warning, and one a typing slip from a known name
     (``chrun@v1.1.0`` beside ``churn``) an :class:`UnknownNameError` (carrying the record's
     other warnings), before anything is written: records are immutable, and the name would
-    stay. ``allow_new`` records either without a word (a version registered after the
-    record, in CI). A record the store already holds (completed, or given again) is not
+    stay. So is a known name of another model group than the record's others, which the audit
+    never counts (:class:`OtherGroup`: a retraining's previous version of another group, an
+    approval's deployment of another version). ``allow_new`` records either: an unknown name
+    without a word (a version registered after the record, in CI), one of another group with
+    its warning. A record the store already holds (completed, or given again) is not
     checked: its names are recorded.
 
     A document's ``content_hash`` is checked against its file as it is; ``held_by`` (``(uri,
@@ -2173,7 +2475,11 @@ def emit(record: _Record, repo: StrPath = ".", *, write_file: bool = False,
     try:
         nid = stored_node_id(store, record, node_id_of(record))
         unknown: list[UnknownName] = []
-        if not allow_new and not store.has_node(nid):
+        if allow_new and not store.has_node(nid):
+            # a link to another model group is recorded, and said: the audit does not count it
+            unknown = [u for u in unknown_names(store, record) if isinstance(u, OtherGroup)]
+            warnings += [u.warning() for u in unknown]
+        elif not store.has_node(nid):
             unknown = unknown_names(store, record)
             typos = [u for u in unknown if u.typo]
             unknown = [u for u in unknown if not u.typo]
@@ -3000,7 +3306,7 @@ def _by_key(a: list[dict[str, Any]] | None, b: list[dict[str, Any]] | None,
 __all__ = [
     "RECORD_KINDS", "RECORD_MODELS", "AlertRecord", "AnyRecord", "ApprovalRecord",
     "DeploymentRecord", "DocumentRecord", "LoadedRecord", "RetrainingRecord",
-    "EmitResult", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "StrPath",
+    "EmitResult", "OtherGroup", "RiskAssessmentRecord", "RunInput", "RunModel", "RunRecord", "StrPath",
     "canonical",
     "CheckResult", "FAILED_RUN", "not_records", "as_one_fact", "failed_run_warning", "check_document", "document_hash", "document_path",
     "missing_document", "same_named_files", "deployment_key", "deployments_with_ids", "check_files", "conflicts", "credentials_error",

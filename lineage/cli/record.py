@@ -67,7 +67,8 @@ def _allow_new(names: str) -> Any:
     """``--allow-new``, its help naming what the command itself gives (``names``)."""
     return typer.Option(False, "--allow-new", help=f"Accept {names} the store does not know, "
                         "even one a typo away from a known one (e.g. a version registered "
-                        "later).")
+                        "later), or one of another model group than the record's other "
+                        "names (with a warning).")
 
 
 def _now(*, exact: bool = False) -> str:
@@ -254,7 +255,7 @@ def approval(
 ) -> None:
     """Record an approval of a model version for an environment.
 
-    It counts for a deployment when decided before it and not before the version existed (--decided-at). A later rejection by the same approver withdraws it. Only its approver corrects a recorded approval (--prop supersedes=ID).
+    It counts for a deployment when decided before it and not before the version existed (--decided-at). A later rejection by the same approver withdraws it. Only its approver corrects a recorded approval (--prop supersedes=ID). A --deployment of another version or environment is refused: the audit never counts it.
 
     Example:
       lineage record approval --model churn@v1.1.0 --env prod \\
@@ -618,7 +619,7 @@ def retraining(
 ) -> None:
     """Record a retraining: trigger, reason, previous → new version.
 
-    Every version after a group's first needs one (rule retraining-logged). --alert links the drift alert that triggered it.
+    Every version after a group's first needs one (rule retraining-logged). --alert links the drift alert that triggered it. A --previous version of another model group than --new (or --new itself), or an --alert on another group, is refused: the audit never counts it (a model moved to another group on purpose: --allow-new).
 
     Example:
       lineage record retraining --trigger drift --previous churn@v1.0.0 \\
