@@ -36,7 +36,8 @@ def test_approvals_of_another_version_naming_the_deployment_do_not_count(
     for who, role in (("rita@example.com", "model-risk"), ("bob@example.com", "product-owner")):
         record(demo, "approval", "--model", "churn@v1.0.0", "--env", "eu-prod", "--approver",
                who, "--role", role, "--decision", "approved", "--decided-at",
-               "2026-01-21T09:00:00Z", "--deployment", dep)
+               "2026-01-21T09:00:00Z", "--deployment", dep,
+               "--allow-new")  # (lineage record refuses it without: as a hand-written file)
     [f] = gate(demo)
     assert f["subject"] == dep
     assert "names the deployment but approves churn@v1.0.0" in f["message"], f["message"]
@@ -49,7 +50,7 @@ def test_an_approval_for_another_environment_naming_the_deployment_does_not_coun
                  "--deployed-at", "2026-01-21T12:00:00Z")["node"]
     record(demo, "approval", "--model", "churn@v1.1.0", "--env", "dev", "--approver",
            "rita@example.com", "--decision", "approved", "--decided-at",
-           "2026-01-21T09:00:00Z", "--deployment", dep)
+           "2026-01-21T09:00:00Z", "--deployment", dep, "--allow-new")
     [f] = gate(demo)
     assert "approves churn@v1.1.0 for dev" in f["message"], f["message"]
     # the same approval for this version and environment counts

@@ -39,7 +39,8 @@ def test_a_deployment_of_another_system_does_not_supersede_a_live_one(
     record(demo, "run", "--name", "train-fraud", "--input", "data/prepared", "--model",
            "fraud@v1.0.0=models/fraud.json", "--clean")
     record(demo, "deployment", "--model", "fraud@v1.0.0", "--env", "dev", "--deployed-at",
-           "2026-01-21T00:00:00Z", "--prop", "supersedes=" + ",".join(live))
+           "2026-01-21T00:00:00Z", "--prop", "supersedes=" + ",".join(live),
+           "--allow-new")  # (lineage record refuses it without: as a hand-written file)
     after = prohibited(demo)
     assert [(f["subject"], f["evidence"]) for f in after] == \
         [(f["subject"], f["evidence"]) for f in before]

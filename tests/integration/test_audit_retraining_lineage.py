@@ -49,7 +49,8 @@ def test_a_previous_version_of_another_group_does_not_log_the_retraining(repo: P
     [before] = retraining_findings()
     assert before["subject"] == "model:churn@v2.0.0"
     record("retraining", "--trigger", "drift", "--reason", "PSI above 0.2", "--previous",
-           "credit@v1.0.0", "--new", "churn@v2.0.0", "--id", "cross")
+           "credit@v1.0.0", "--new", "churn@v2.0.0", "--id", "cross",
+           "--allow-new")  # (lineage record refuses it without: as a hand-written file)
     [f] = retraining_findings()
     assert f["subject"] == "model:churn@v2.0.0"
     # the other group's version is not made churn@v2.0.0's predecessor either
@@ -67,7 +68,7 @@ def test_a_previous_version_of_another_group_does_not_log_the_retraining(repo: P
 
 def test_a_record_naming_the_version_itself_as_previous_does_not_count(repo: Path) -> None:
     record("retraining", "--trigger", "manual", "--reason", "r", "--previous",
-           "churn@v2.0.0", "--new", "churn@v2.0.0", "--id", "self")
+           "churn@v2.0.0", "--new", "churn@v2.0.0", "--id", "self", "--allow-new")
     [f] = retraining_findings()
     assert "retraining record self names churn@v2.0.0 itself as its previous version" in \
         f["message"], f["message"]
