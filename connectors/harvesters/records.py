@@ -603,7 +603,9 @@ class RecordsHarvester:
         """A warning (file, line, field) for each id of a record or run that a new record
         names and neither the store nor this harvest's files hold — a ``supersedes``, a
         retraining's ``run`` or ``alert``, an approval's ``deployment`` —, and for each model
-        version, group or environment one typing slip from a known one. Not an error: the
+        version, group or environment one typing slip from a known one, and for each link to
+        a known name of another model group the audit would never count (a retraining's
+        previous version, an approval's deployment of another group). Not an error: the
         file is merged, and one bad name must not hold back every other record. A version
         or group not known otherwise is not said: a file may approve a version before its
         registry tags it, and the audit's lineage-continuity reports it until then."""
