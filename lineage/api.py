@@ -37,7 +37,7 @@ from lineage.store import DB_NAME, Store, WriteStats
 
 if TYPE_CHECKING:  # networkx is heavy: harvest and init never need the graph
     from lineage.graph import LineageGraph
-    from lineage.hashing import Unreadable
+    from lineage.hashing import ContentHash, Unreadable
 
 Progress = Callable[[str, int, int | None], None]
 # a git revision (``HEAD~1``, a branch, a tag) → (commit sha, its full ref name or as typed),
@@ -523,7 +523,9 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
         sha = git_head(root)
         head = f"commit:{sha.lower()}" if sha else None
         unreadable: list[Unreadable] = []
-        found = _checkout_version(graph, root, ids, unreadable) if as_of is None else []
+        checkout: list[ContentHash | None] = []
+        found = _checkout_version(graph, root, ids, unreadable, checkout) \
+            if as_of is None else []
         if found:
             ids = found
         picked = _latest_in_history(graph, ids, defined, order, head)
@@ -532,8 +534,28 @@ def current_data_version(graph: LineageGraph, ids: list[str], *,
                 report.warn("show", _unreadable_note(graph, bad, picked, bool(found),
                                                     defined, order, head),
                             file=bad.file, line=bad.line)
+            if checkout and not found:
+                note = _not_in_checkout_note(graph, checkout[0], picked, defined, order, head,
+                                             bool(unreadable))
+                if note is not None:
+                    report.warn("show", note)
         return picked
     return _latest_in_history(graph, ids, defined, order, head)
+
+
+def _shown_instead(graph: LineageGraph, picked: str, defined: dict[str, list[str]],
+                   order: dict[str, int], head: str | None) -> tuple[str, str]:
+    """(the version ``show`` picked from history, path and hash; why that one)."""
+    a = graph.attrs(picked)
+    shown = f"{a.get('path') or picked} {a.get('hash') or picked.rsplit('@', 1)[-1]}"
+    ancestors = graph.commit_ancestors(head) if head else set()
+    at = max(defined.get(picked) or (), key=lambda c: (c in ancestors, order[c]),
+             default=None)
+    if at is None:
+        return shown, "a version no harvested commit defines"
+    where = "HEAD's history" if at in ancestors else "the harvested history"
+    return shown, (f"the version defined last in {where} (commit "
+                   f"{at.removeprefix('commit:')[:12]}), not the checkout's")
 
 
 def _unreadable_note(graph: LineageGraph, bad: Unreadable, picked: str, from_checkout: bool,
@@ -541,24 +563,34 @@ def _unreadable_note(graph: LineageGraph, bad: Unreadable, picked: str, from_che
                      head: str | None) -> str:
     """What ``show`` says of a checkout DVC file it could not read: the problem, the version
     shown instead and why, what to do (one line)."""
-    a = graph.attrs(picked)
-    shown = f"{a.get('path') or picked} {a.get('hash') or picked.rsplit('@', 1)[-1]}"
+    shown, why = _shown_instead(graph, picked, defined, order, head)
     if from_checkout:
         why = "as the checkout's other DVC files record it"
-    else:
-        ancestors = graph.commit_ancestors(head) if head else set()
-        at = max(defined.get(picked) or (), key=lambda c: (c in ancestors, order[c]),
-                 default=None)
-        if at is None:
-            why = "a version no harvested commit defines"
-        else:
-            where = "HEAD's history" if at in ancestors else "the harvested history"
-            why = (f"the version defined last in {where} (commit "
-                   f"{at.removeprefix('commit:')[:12]}), not the checkout's")
     fix = f"git checkout -- {bad.file}" + (
         f", or dvc add {bad.file.removesuffix('.dvc')}" if bad.file.endswith(".dvc") else "")
     return (f"{bad.problem}; {shown} is shown, {why}: fix the file or put back the "
             f"committed one ({fix})")
+
+
+def _not_in_checkout_note(graph: LineageGraph, rec: ContentHash | None, picked: str,
+                          defined: dict[str, list[str]], order: dict[str, int],
+                          head: str | None, unreadable: bool) -> str | None:
+    """What ``show`` says when the checkout's DVC files name no version the store holds:
+    they record one not harvested yet (``rec``), or they do not track the path at all (None;
+    unsaid when a file that could not be read was told instead). One line."""
+    shown, why = _shown_instead(graph, picked, defined, order, head)
+    path = str(graph.attrs(picked).get("path") or "")
+    if rec is not None:
+        src = f"{path}.dvc" if rec.source == ".dvc" else rec.source
+        return (f"the checkout's {src} records {path} {rec.hash}, a version not "
+                f"harvested yet; {shown} is shown, {why}: commit the DVC files and run "
+                "lineage harvest")
+    if unreadable:
+        return None
+    return (f"the checkout's DVC files do not track {path} (neither {path}.dvc nor a stage "
+            f"that dvc.yaml defines in the dvc.lock of its folder or one above: dvc remove, "
+            f"dvc move, a stage renamed or deleted); {shown} is shown, {why}: show the path "
+            "DVC tracks now, or commit the DVC files and run lineage harvest")
 
 
 def _of_repository_now(ids: list[str], root: Path) -> list[str]:
@@ -621,15 +653,19 @@ def _iso(t: datetime) -> str:
 
 
 def _checkout_version(graph: LineageGraph, root: Path, ids: list[str],
-                      unreadable: list[Unreadable] | None = None) -> list[str]:
+                      unreadable: list[Unreadable] | None = None,
+                      checkout: list[ContentHash | None] | None = None) -> list[str]:
     """The versions among ``ids`` whose hash the checkout's DVC files record for their path;
-    the files that could not be read on the way are appended to ``unreadable``."""
+    the files that could not be read on the way are appended to ``unreadable``, and what
+    those files record for the path (None: nothing) to ``checkout``."""
     from lineage.hashing import recorded
 
     path = str(graph.attrs(ids[0]).get("path") or "")
     if not path or "://" in path or path.startswith("/") or ".." in path.split("/"):
         return []
     rec = recorded(root, path, unreadable)
+    if checkout is not None:
+        checkout.append(rec)
     if rec is None:
         return []
     want = rec.hash.split(":", 1)[-1]  # hashing spells every recorded hash md5:…

@@ -247,6 +247,141 @@ def dvc_yaml_loader() -> type[yaml.SafeLoader]:
     return loader
 
 
+# -- which lock entries count: the stages dvc.yaml defines, from their wdir -----------------
+# (the DVC harvester, connectors/harvesters/dvc.py, reads dvc.yaml with these same rules)
+
+_TEMPLATE = re.compile(r"\$\{\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}")
+
+
+def dvc_str(v: Any) -> str:
+    """A scalar as DVC's templating writes it (``dvc.parsing.interpolate.to_str``)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def interpolate(text: str, context: dict[str, Any]) -> str | None:
+    """``${a.b}`` references in ``text`` filled from ``context`` as DVC does for a scalar;
+    None when one names no scalar there (a value from params.yaml or a vars file, a
+    ``${x[0]}`` index …): never a guess."""
+    def value(m: re.Match[str]) -> str:
+        cur: Any = context
+        for part in m.group(1).split("."):
+            if isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+                cur = cur[int(part)]
+            else:
+                raise KeyError(part)
+        if cur is None or isinstance(cur, dict | list):
+            raise KeyError(m.group(1))
+        return dvc_str(cur)
+
+    try:
+        out = _TEMPLATE.sub(value, text)
+    except KeyError:
+        return None
+    return None if "${" in out else out
+
+
+def stage_expansions(stage: dict[str, Any]) -> dict[str, Any] | None:
+    """The stages DVC expands a ``foreach``/``matrix`` stage of dvc.yaml to: key (``name@key``,
+    as ``dvc.parsing`` names them) → its ``item``; None when they are not written in dvc.yaml
+    itself (``foreach: ${list}``)."""
+    items: dict[str, Any] | None = None
+    foreach, matrix = stage.get("foreach"), stage.get("matrix")
+    if isinstance(foreach, dict):
+        items = {dvc_str(k): v for k, v in foreach.items()}
+    elif isinstance(foreach, list):
+        if any(isinstance(v, dict | list) for v in foreach):
+            items = {str(i): v for i, v in enumerate(foreach)}
+        else:
+            items = {dvc_str(v): v for v in foreach}
+    elif isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()):
+        import itertools
+
+        items = {}
+        for combo in itertools.product(*(list(enumerate(v)) for v in matrix.values())):
+            key = "-".join(f"{k}{i}" if isinstance(v, dict | list) else dvc_str(v)
+                           for k, (i, v) in zip(matrix, combo, strict=True))
+            items[key] = {k: v for k, (_, v) in zip(matrix, combo, strict=True)}
+    return items
+
+
+def templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) -> dict[str, str]:
+    """A templated ``wdir`` resolved for each stage DVC expands ``name`` to (``name@key`` for
+    ``foreach``/``matrix``, named as ``dvc.parsing`` names them), from the items and the
+    ``vars`` written in dvc.yaml itself; the stages it cannot resolve are left out."""
+    context: dict[str, Any] = {}
+    for entry in vars_ if isinstance(vars_, list) else [vars_] if isinstance(vars_, dict) else []:
+        if isinstance(entry, dict):  # (a string names a params file: not read here)
+            context.update(entry)
+    if stage.get("foreach") is None and stage.get("matrix") is None:
+        resolved = interpolate(wdir, context)
+        return {name: resolved} if resolved is not None else {}
+    out: dict[str, str] = {}
+    for key, item in (stage_expansions(stage) or {}).items():
+        resolved = interpolate(wdir, {**context, "item": item, "key": key})
+        if resolved is not None:
+            out[f"{name}@{key}"] = resolved
+    return out
+
+
+def defines_stage(defs: dict[str, Any], name: str) -> bool:
+    """Whether a ``dvc.yaml`` whose stages are ``defs`` (name → what the DVC harvester keeps of
+    each: ``items``, the :func:`stage_expansions` of a ``foreach``/``matrix`` stage, None when
+    they are not written there) defines the ``dvc.lock`` entry ``name``, as DVC's index names
+    its stages: a plain stage by its name, an expanded one as ``name@key``. DVC ignores the
+    other entries of a lock (``dvc repro`` keeps the entry of a stage renamed or deleted
+    from dvc.yaml): they are no version of anything at that commit."""
+    d = defs.get(name)
+    if isinstance(d, dict) and "items" not in d:
+        return True
+    base, at, key = name.partition("@")
+    d = defs.get(base) if at else None
+    if not isinstance(d, dict) or "items" not in d:
+        return False
+    items = d["items"]
+    return items is None or key in items  # (expansions not written in dvc.yaml: any key)
+
+
+def pipeline_stages(doc: Any) -> dict[str, dict[str, Any]]:
+    """A parsed ``dvc.yaml`` → its stages as :func:`defines_stage` reads them, each with its
+    ``wdir`` (a string other than ``.``) and, templated, ``wdirs`` per expanded stage."""
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(stages, dict):
+        return out
+    for n, s in stages.items():
+        if not isinstance(s, dict):
+            continue
+        body = s["do"] if isinstance(s.get("do"), dict) else s
+        info: dict[str, Any] = {}
+        wdir = body.get("wdir")
+        if isinstance(wdir, str) and wdir not in (".", ""):
+            info["wdir"] = wdir
+            if "${" in wdir:
+                info["wdirs"] = templated_wdirs(str(n), s, wdir, doc.get("vars"))
+        if "foreach" in s or "matrix" in s:
+            info["items"] = stage_expansions(s)
+        out[str(n)] = info
+    return out
+
+
+def stage_wdir(defs: dict[str, Any], name: str) -> tuple[str | None, str | None]:
+    """The ``wdir`` of lock entry ``name`` as dvc.yaml's stages ``defs`` give it (a templated
+    one as DVC resolved it for that expanded stage, ``train@us``), None for the file's own
+    folder; second, a templated ``wdir`` that could not be resolved (then the first is it,
+    as written)."""
+    d = defs.get(name.split("@", 1)[0], {})
+    wdir = d.get("wdir") if isinstance(d, dict) else None
+    if wdir and "${" in wdir:
+        if name in d.get("wdirs", {}):
+            return d["wdirs"][name], None
+        return wdir, wdir
+    return (wdir if wdir and wdir != "." else None), None
+
+
 def _entry_hash(entry: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
     md5 = entry.get("md5") or entry.get("etag")
     if not isinstance(md5, str):
@@ -261,15 +396,20 @@ def recorded(repo_root: Path, rel: str,
     """The hash DVC recorded for ``rel`` (repo-relative posix path) in a .dvc file or dvc.lock.
 
     Read in DVC's order: ``rel.dvc``, then the ``dvc.lock`` of the path's folder and of each
-    folder above it (a stage's deps/outs are relative to its lock's folder); the first that
-    records the path answers. A file on the way that cannot be read (not valid YAML, not
-    UTF-8, not a DVC file's shape) is skipped: it may have recorded the path, so with
-    ``unreadable`` each such file read before the answer (every one, when none answers) is
-    appended to it, for the caller to say that the answer is not the checkout's whole story.
+    folder above it; the first that records the path answers. Of a ``dvc.lock``, only the
+    entries of stages the ``dvc.yaml`` beside it defines count (expanded ``foreach``/``matrix``
+    names included), each read from its stage's ``wdir``, as DVC's index reads them: the
+    entry ``dvc repro`` kept for a stage renamed or deleted from dvc.yaml is no version of
+    anything, and a lock with no dvc.yaml beside it records nothing. A file on the way that
+    cannot be read (not valid YAML, not UTF-8, not a DVC file's shape; the dvc.yaml beside a
+    lock too, which then says nothing either) is skipped: it may have recorded the path, so
+    with ``unreadable`` each such file read before the answer (every one, when none answers)
+    is appended to it, for the caller to say that the answer is not the checkout's whole
+    story.
     """
     target = PurePosixPath(rel)
-    # (file, folder its paths are relative to, its entries; or what made it unreadable)
-    candidates: list[tuple[Path, PurePosixPath, list[Any] | Unreadable, str]] = []
+    # (folder its paths are relative to, its entries; or what made it unreadable, source)
+    candidates: list[tuple[PurePosixPath, list[Any] | Unreadable, str]] = []
 
     def load(path: Path, shape: str) -> Any:
         try:
@@ -285,9 +425,11 @@ def recorded(repo_root: Path, rel: str,
     if dvc_file.is_file():
         data = load(dvc_file, ".dvc file")
         if isinstance(data, Unreadable):
-            candidates.append((dvc_file, target.parent, data, ".dvc"))
+            candidates.append((target.parent, data, ".dvc"))
         elif isinstance(data.get("outs"), list):
-            candidates.append((dvc_file, target.parent, data["outs"], ".dvc"))
+            wdir = data.get("wdir")
+            base = target.parent / wdir if isinstance(wdir, str) and wdir else target.parent
+            candidates.append((base, data["outs"], ".dvc"))
     # dvc.lock files in the folders above the path (a stage's deps/outs are relative to it)
     for parent in (target.parent, *target.parent.parents):
         lock = repo_root / parent / "dvc.lock"
@@ -295,19 +437,29 @@ def recorded(repo_root: Path, rel: str,
             continue
         data = load(lock, "dvc.lock")
         if isinstance(data, Unreadable):
-            candidates.append((lock, parent, data, "dvc.lock"))
+            candidates.append((parent, data, "dvc.lock"))
             continue
         stages = data.get("stages")
         if not isinstance(stages, dict):
             continue
-        for stage in stages.values():
-            if not isinstance(stage, dict):
+        pipeline = repo_root / parent / "dvc.yaml"
+        if not pipeline.is_file():
+            continue  # no pipeline here: DVC reads none of the lock's entries
+        doc = load(pipeline, "dvc.yaml")
+        if isinstance(doc, Unreadable):
+            candidates.append((parent, doc, "dvc.lock"))
+            continue
+        defs = pipeline_stages(doc)
+        for name, stage in stages.items():
+            if not isinstance(stage, dict) or not defines_stage(defs, str(name)):
                 continue
+            wdir, _ = stage_wdir(defs, str(name))
+            base = parent / wdir if wdir else parent
             for section in ("outs", "deps"):
                 items = stage.get(section)
                 if isinstance(items, list):
-                    candidates.append((lock, parent, items, "dvc.lock"))
-    for _file, base, items, source in candidates:
+                    candidates.append((base, items, "dvc.lock"))
+    for base, items, source in candidates:
         if isinstance(items, Unreadable):
             if unreadable is not None:
                 unreadable.append(items)
@@ -482,7 +634,8 @@ def content_hash(repo_root: Path, rel: str) -> ContentHash | None:
     return h
 
 
-__all__ = ["ContentHash", "Unreadable", "cached_compute", "compute", "content_hash", "dir_md5",
-           "dvc_yaml_loader",
+__all__ = ["ContentHash", "Unreadable", "cached_compute", "compute", "content_hash", "defines_stage",
+           "dir_md5", "dvc_str", "dvc_yaml_loader", "interpolate", "pipeline_stages",
+           "stage_expansions", "stage_wdir", "templated_wdirs",
            "file_md5", "file_sha256", "recorded", "relative_to_repo", "repo_path", "COMMIT_ENV",
            "ci_commit_note"]

@@ -80,6 +80,10 @@ from connectors.harvesters.gitscan import (
     scan_refs,
     watermark_repository,
 )
+from lineage.hashing import defines_stage, stage_wdir
+from lineage.hashing import interpolate as _interpolate
+from lineage.hashing import stage_expansions as _expansions
+from lineage.hashing import templated_wdirs as _templated_wdirs
 from lineage.ids import (
     commit_id,
     data_id,
@@ -705,83 +709,6 @@ def _var_dicts(vars_: Any) -> list[dict[str, Any]]:
     return [_json_safe(e) for e in entries if isinstance(e, dict)]
 
 
-_TEMPLATE = re.compile(r"\$\{\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)\s*\}")
-
-
-def _to_str(v: Any) -> str:
-    """A scalar as DVC's templating writes it (``dvc.parsing.interpolate.to_str``)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-def _interpolate(text: str, context: dict[str, Any]) -> str | None:
-    """``${a.b}`` references in ``text`` filled from ``context`` as DVC does for a scalar;
-    None when one names no scalar there (a value from params.yaml or a vars file, a
-    ``${x[0]}`` index …): never a guess."""
-    def value(m: re.Match[str]) -> str:
-        cur: Any = context
-        for part in m.group(1).split("."):
-            if isinstance(cur, dict) and part in cur:
-                cur = cur[part]
-            elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-                cur = cur[int(part)]
-            else:
-                raise KeyError(part)
-        if cur is None or isinstance(cur, dict | list):
-            raise KeyError(m.group(1))
-        return _to_str(cur)
-
-    try:
-        out = _TEMPLATE.sub(value, text)
-    except KeyError:
-        return None
-    return None if "${" in out else out
-
-
-def _templated_wdirs(name: str, stage: dict[str, Any], wdir: str, vars_: Any) -> dict[str, str]:
-    """A templated ``wdir`` resolved for each stage DVC expands ``name`` to (``name@key`` for
-    ``foreach``/``matrix``, named as ``dvc.parsing`` names them), from the items and the
-    ``vars`` written in dvc.yaml itself; the stages it cannot resolve are left out."""
-    context: dict[str, Any] = {}
-    for entry in vars_ if isinstance(vars_, list) else [vars_] if isinstance(vars_, dict) else []:
-        if isinstance(entry, dict):  # (a string names a params file: not read here)
-            context.update(entry)
-    if stage.get("foreach") is None and stage.get("matrix") is None:
-        resolved = _interpolate(wdir, context)
-        return {name: resolved} if resolved is not None else {}
-    out: dict[str, str] = {}
-    for key, item in (_expansions(stage) or {}).items():
-        resolved = _interpolate(wdir, {**context, "item": item, "key": key})
-        if resolved is not None:
-            out[f"{name}@{key}"] = resolved
-    return out
-
-
-def _expansions(stage: dict[str, Any]) -> dict[str, Any] | None:
-    """The stages DVC expands a ``foreach``/``matrix`` stage to: key (``name@key``, as
-    ``dvc.parsing`` names them) → its ``item``; None when they are not written in dvc.yaml
-    itself (``foreach: ${list}``)."""
-    items: dict[str, Any] | None = None
-    foreach, matrix = stage.get("foreach"), stage.get("matrix")
-    if isinstance(foreach, dict):
-        items = {_to_str(k): v for k, v in foreach.items()}
-    elif isinstance(foreach, list):
-        if any(isinstance(v, dict | list) for v in foreach):
-            items = {str(i): v for i, v in enumerate(foreach)}
-        else:
-            items = {_to_str(v): v for v in foreach}
-    elif isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()):
-        import itertools
-
-        items = {}
-        for combo in itertools.product(*(list(enumerate(v)) for v in matrix.values())):
-            key = "-".join(f"{k}{i}" if isinstance(v, dict | list) else _to_str(v)
-                           for k, (i, v) in zip(matrix, combo, strict=True))
-            items[key] = {k: v for k, (_, v) in zip(matrix, combo, strict=True)}
-    return items
-
-
 def parse_blob(kind: str, data: bytes) -> dict[str, Any]:
     """Blob bytes → summary, or ``{"error": message, "line": n}`` for a corrupt file (and
     ``"field"`` when the error sits in one). Odd values :func:`summarize` left out are the
@@ -903,16 +830,9 @@ def stage_base(folder: str, defs: dict[str, Any], name: str) -> tuple[str, str |
     names its files from: its ``wdir`` as the dvc.yaml summary's stages ``defs`` give it (a
     templated one as DVC resolved it for that expanded stage, ``train@us``), else ``folder``.
     Second, a templated ``wdir`` lineage could not resolve (None when there is none): the
-    paths are then kept relative to it as written."""
-    d = defs.get(name.split("@", 1)[0], {})
-    wdir = d.get("wdir")
-    unresolved = None
-    if wdir and "${" in wdir:
-        if name in d.get("wdirs", {}):
-            wdir = d["wdirs"][name]
-        else:
-            unresolved = wdir
-    return (resolve(folder, wdir) if wdir and wdir != "." else folder), unresolved
+    paths are then kept relative to it as written (:func:`lineage.hashing.stage_wdir`)."""
+    wdir, unresolved = stage_wdir(defs, name)
+    return (resolve(folder, wdir) if wdir else folder), unresolved
 
 
 _KIND_NAME = {"lock": "lock file", "yaml": "pipeline file", "dvc": ".dvc file"}
@@ -1468,6 +1388,8 @@ class DvcHarvester:
             dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
             defs = (yaml_summ or {}).get("stages", {})
             for name in lock.get("order", ()):
+                if yaml_summ is not None and not defines_stage(defs, name):
+                    continue  # an entry DVC ignores: HEAD's dvc.yaml says nothing of it
                 d = defs.get(name.split("@", 1)[0], {})
                 sid = stage_id(run.repo, dvc_yaml, name, lock["entry_hashes"][name])
                 frozen = bool(d.get("frozen") or lock["stages"][name].get("frozen"))
@@ -2442,6 +2364,7 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
                      lock_folders: Iterable[str] = (), *,
                      untracked: set[tuple[str, str]] | None = None,
                      unhashed: dict[tuple[str, str], str] | None = None,
+                     unreadable: dict[tuple[str, str], str] | None = None,
                      reads: Reads | None = None,
                      ) -> dict[tuple[str, str], tuple[str, str]]:
     """For (path from repo root, commit) pairs: the data node id and hash of that path as the
@@ -2455,8 +2378,17 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     an entry for the path and none gives it a hash (``dvc import --no-download``, ``dvc exp
     run --allow-missing``: DVC tracks the path there but recorded no content), mapped to the
     first such file (its path from the repo root); a file no parser can read says nothing.
-    A pair with only such files, or with none of these files, is in no answer. ``reads``:
-    what this reader has read already (:class:`Reads`), shared with :func:`stale_at`."""
+    ``unreadable``, when given, receives the pairs no file gives a hash while one of these
+    files could not be read (a ``dvc.lock`` holding a merge's conflict markers, or the
+    ``dvc.yaml`` beside it), mapped to the first such file: DVC refuses the commit's
+    pipeline there, so no version is provably the commit's. A pair with none of these files
+    is in no answer. ``reads``: what this reader has read already (:class:`Reads`), shared
+    with :func:`stale_at`.
+
+    Of a ``dvc.lock``, only the entries of stages the ``dvc.yaml`` beside it defines at that
+    commit count (:func:`lineage.hashing.defines_stage`: expanded ``foreach``/``matrix`` names
+    too), as in DVC's index: ``dvc repro`` keeps the entry of a stage renamed or deleted from
+    dvc.yaml, which DVC then ignores. A lock with no dvc.yaml beside it records nothing."""
     if reads is None:
         reads = Reads(ctx)
     cands: list[tuple[tuple[str, str], str, str, str]] = []  # key, spec, kind, folder
@@ -2479,18 +2411,26 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
             need.append((kind, b))
     need += [("yaml", b) for b in yamls if b is not None]
     by_key = reads.summaries(need)
-    defs = {pipe: (by_key.get(f"yaml:{b}") or {}).get("stages") or {}
-            for pipe, b in zip(pipes, yamls, strict=True) if b is not None}
+    # (commit, folder) → the stages its dvc.yaml defines; None: there is a dvc.yaml no
+    # parser can read (DVC refuses the pipeline: its lock says nothing either way)
+    defs: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for pipe, b in zip(pipes, yamls, strict=True):
+        ysumm = by_key.get(f"yaml:{b}") if b is not None else {}
+        defs[pipe] = None if ysumm is None or "error" in ysumm else ysumm.get("stages") or {}
     read: set[tuple[str, str]] = set()  # pairs with at least one file read
     unsure: set[tuple[str, str]] = set()  # pairs with a file unreadable, or naming the path
     hashed: set[tuple[str, str]] = set()  # named with a hash (a dependency's), not an out's
     bare: dict[tuple[str, str], str] = {}  # pair → the first file naming it with no hash
+    broken: dict[tuple[str, str], str] = {}  # pair → the first file no parser can read
     for (key, spec, kind, folder), b in zip(cands, blobs, strict=True):
         if b is None or key in found:
             continue
         summ = by_key.get(f"{kind}:{b}")
-        if summ is None or "error" in summ:
+        stage_defs = defs.get((key[1], folder)) if kind == "lock" else {}
+        if summ is None or "error" in summ or stage_defs is None:
             unsure.add(key)
+            broken.setdefault(key, spec.split(":", 1)[1] if stage_defs is not None
+                              else _in(folder, "dvc.yaml"))
             continue
         read.add(key)
         path = key[0]
@@ -2499,8 +2439,9 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
             entries = [(base, h) for h in summ.get("outs", [])]
             named: list[tuple[str, dict[str, Any]]] = entries
         else:  # each stage's paths from its wdir (stage_base), as the harvest names them
-            stages = [(stage_base(folder, defs.get((key[1], folder), {}), str(n))[0], st)
-                      for n, st in summ.get("stages", {}).items()]
+            stages = [(stage_base(folder, stage_defs, str(n))[0], st)
+                      for n, st in summ.get("stages", {}).items()
+                      if defines_stage(stage_defs, str(n))]
             entries = [(b, h) for b, st in stages for h in st.get("outs", [])]
             named = entries + [(b, h) for b, st in stages for h in st.get("deps", [])]
         for base, h in entries:
@@ -2520,6 +2461,8 @@ def artifact_data_at(ctx: HarvestContext, repo: str, wanted: list[tuple[str, str
     if unhashed is not None:
         unhashed.update({key: file for key, file in bare.items()
                          if key not in found and key not in hashed})
+    if unreadable is not None:
+        unreadable.update({key: file for key, file in broken.items() if key not in found})
     return found
 
 
@@ -2697,7 +2640,9 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
 
     Templates (``${…}``) are filled from the foreach / matrix item, the ``vars`` written in
     dvc.yaml and the commit's ``params.yaml`` beside it; a part that cannot be filled is not
-    compared, nor is anything of a frozen stage. Pairs whose entries agree, or whose
+    compared, nor is anything of a frozen stage. Only the entries of stages the commit's
+    ``dvc.yaml`` defines count (:func:`lineage.hashing.defines_stage`), as for
+    :func:`artifact_data_at`. Pairs whose entries agree, or whose
     dependencies the commit records nowhere, are in no answer. Five ``git cat-file`` reads
     at most; none of what ``reads`` (shared with :func:`artifact_data_at`) holds already."""
     if reads is None:
@@ -2733,10 +2678,14 @@ def stale_at(ctx: HarvestContext, wanted: list[tuple[str, str]],
         summ = summaries.get(f"lock:{b}") if b is not None else None
         if not summ or "error" in summ:
             continue
+        if (commit, folder) not in ysumms:
+            continue  # no dvc.yaml beside it (DVC reads none of its entries), or unreadable
         lock = _in(folder, "dvc.lock")
         outs = produced.setdefault(commit, {})
-        defs = ysumms.get((commit, folder), {}).get("stages", {})
+        defs = ysumms[(commit, folder)].get("stages", {})
         for name, st in summ.get("stages", {}).items():
+            if not defines_stage(defs, name):
+                continue  # a stage renamed or deleted from dvc.yaml: DVC ignores its entry
             base, unresolved = stage_base(folder, defs, name)
             if unresolved:
                 continue  # a templated wdir not resolved: where its paths are is not known
