@@ -19,6 +19,11 @@ no mark, and its parent edges. A mark is dropped once its parents are harvested:
 walked through (not a boundary of the clone now, whichever boundary the last harvest saw), or
 its parents are harvested commits (another line of history brought them).
 
+DVC's stash commits (a queued experiment's snapshot of the work tree, behind
+``refs/exps/celery/stash`` …) are not walked (:data:`.gitscan.DVC_BOOKKEEPING_REFS`); those an
+earlier version harvested as the repository's are withdrawn once per store (watermark scope
+``dvc_stash``, :meth:`GitHarvester._dvc_stash_commits`).
+
 What the clone lacks. The watermark ``clone`` (JSON) records what the audit must know of the
 clone the store was last harvested from: ``repository`` (its id), ``shallow`` (the boundary
 commits whose history neither the clone nor the store holds: the clone's boundaries whose
@@ -62,6 +67,7 @@ from connectors.harvesters.gitscan import (
     CommitRecord,
     GitScan,
     dump_refs,
+    existing_objects,
     harvested_commits,
     held_boundaries,
     history_since,
@@ -76,6 +82,7 @@ from connectors.harvesters.gto import holds_gto_facts, tag_view, unseen_tags
 from lineage.ids import commit_id
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
+from lineage.store import NodeWithdrawal
 
 WATERMARK_SCOPE = "refs"
 # what the clone lacks (shallow history, tags not fetched): read by the audit (module docstring)
@@ -84,6 +91,12 @@ CLONE_SCOPE = "clone"
 # watermark) once a store's commits written by an earlier version, with branch names, are cleaned
 COMMIT_REFS_SCOPE = "commit_refs"
 COMMIT_REFS_TAGS = '"tags"'
+# DVC's stash commits (a queued experiment's, behind refs/exps/celery/stash …) that an earlier
+# version harvested as the repository's history: withdrawn once per store, then recorded
+DVC_STASH_SCOPE = "dvc_stash"
+DVC_STASH_DONE = '"withdrawn"'
+# the message DVC gives a stash commit (dvc/repo/experiments/stash.py: ExpStash, ApplyStash)
+_DVC_STASH_MESSAGE = re.compile(r"dvc-exp(?:-apply)?:[0-9a-f]+:[0-9a-f]+:")
 _PROGRESS_EVERY = 2000
 
 _new = object.__new__
@@ -283,7 +296,7 @@ class GitHarvester:
     def enabled(self, ctx: HarvestContext) -> bool:
         return (ctx.repo_path / ".git").exists()
 
-    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge]:
+    def harvest(self, ctx: HarvestContext) -> Iterator[Node | Edge | NodeWithdrawal]:
         wm = ctx.watermark(WATERMARK_SCOPE)
         previous = load_refs(wm)
         base = scan_refs(ctx)
@@ -345,7 +358,8 @@ class GitHarvester:
         ctx.set_watermark(CLONE_SCOPE, clone_state(ctx, s, lacking - free - set(stale)))
 
     def _facts(self, ctx: HarvestContext, s: GitScan, previous: dict[str, str] | None,
-               released: set[str], held: dict[str, list[str]]) -> Iterator[Node | Edge]:
+               released: set[str], held: dict[str, list[str]]
+               ) -> Iterator[Node | Edge | NodeWithdrawal]:
         """Facts of the walked commits. ``previous``: the refs of the last harvest (None: a
         first harvest); ``released``: commits marked (or recorded) shallow boundaries before, walked through now
         (their ``properties`` are written whole, without ``shallow_boundary``: a node write
@@ -364,6 +378,7 @@ class GitHarvester:
             repo_attrs["superseded_by"] = None  # the checkout took this identity back
         yield Node.trusted(NodeKind.REPOSITORY, repo, repo_attrs)
         yield from self._untagged_branches(ctx)
+        yield from self._dvc_stash_commits(ctx, s)
 
         by_commit = s.tags_by_commit()
         subs: dict[str, dict[str, str]] = {}
@@ -453,6 +468,62 @@ class GitHarvester:
             if tags != refs:
                 yield fast_node(NodeKind.COMMIT, str(nid), {"sha": str(sha), "refs": tags})
         ctx.set_watermark(COMMIT_REFS_SCOPE, COMMIT_REFS_TAGS)
+
+
+    @staticmethod
+    def _dvc_stash_commits(ctx: HarvestContext, s: GitScan) -> Iterator[NodeWithdrawal]:
+        """Once per store: the withdrawal of DVC's stash commits an earlier version harvested
+        as this repository's history (it walked ``refs/exps/celery/stash`` and DVC's other
+        bookkeeping refs, :data:`.gitscan.DVC_BOOKKEEPING_REFS`, which are not walked since):
+        each commit whose message is DVC's stash message (``dvc-exp:<rev>:<baseline>:<name>``,
+        ``dvc-exp-apply:…``) with the commits only it brought (its other parents: the "Index
+        stash" and untracked-files commits), with their edges. The store is an audit trail:
+        the withdrawals are logged (the trail names the commits and proves they were
+        withdrawn). A commit the clone's refs reach (a branch made on one) is history, and
+        kept; one the clone no longer holds (the stash dropped, objects pruned) is not."""
+        if ctx.watermark(DVC_STASH_SCOPE) == DVC_STASH_DONE:
+            return
+        conn = ctx.store.conn
+        # this repository's commits: its id, and a former one it moved from
+        repos = {s.repo_id} | {str(r[0]) for r in conn.execute(
+            "SELECT id FROM nodes WHERE kind = 'repository' "
+            "AND json_extract(attrs, '$.superseded_by') = ?", (s.repo_id,))}
+        found: set[str] = set()
+        for sha, message, raw, repo in conn.execute(
+                "SELECT json_extract(attrs, '$.sha'), json_extract(attrs, '$.message'), "
+                "json_extract(attrs, '$.parents'), json_extract(attrs, '$.repository') "
+                "FROM nodes WHERE kind = 'commit' "
+                "AND json_extract(attrs, '$.message') LIKE 'dvc-exp%'").fetchall():
+            if not isinstance(sha, str) or repo not in repos or \
+                    not _DVC_STASH_MESSAGE.match(str(message)):
+                continue
+            try:
+                parents = json.loads(raw) if raw else []
+            except ValueError:
+                continue
+            if isinstance(parents, list) and len(parents) >= 2:  # (a stash commit: a merge)
+                found |= {sha, *(str(p) for p in parents[1:])}
+        if found:
+            found -= _reached(s, found)
+            for sha in sorted(found):
+                if ctx.store.has_node(commit_id(sha)):
+                    yield NodeWithdrawal(commit_id(sha))
+        ctx.set_watermark(DVC_STASH_SCOPE, DVC_STASH_DONE)
+
+
+def _reached(s: GitScan, shas: set[str]) -> set[str]:
+    """Those of ``shas`` (commits the clone may no longer hold) that the walked refs reach:
+    one ``git rev-list`` from them, stopped at what the refs reach."""
+    held = existing_objects(s.root, shas)
+    tips = sorted(set(s.refs.values()))
+    if not held or not tips:
+        return set()
+    code, out, _ = run_git(s.root, ["rev-list", "--stdin"],
+                           "".join(f"{sha}\n" for sha in sorted(held)).encode()
+                           + "".join(f"^{t}\n" for t in tips).encode())
+    if code != 0:  # (a ref's commit gone meanwhile): nothing is taken as unreached
+        return set(held)
+    return held - set(out.decode(errors="replace").split())
 
 
 __all__ = ["CLONE_SCOPE", "GitHarvester", "clone_state", "commit_attrs", "fast_edge", "fast_node",

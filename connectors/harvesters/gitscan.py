@@ -28,6 +28,9 @@ Choices (see docs/harvest.md):
 * ``refs/stash`` and ``refs/notes/*`` are not history and are left out of the walk; neither
   are ``refs/replace/*``, and replace refs are not applied (``GIT_NO_REPLACE_OBJECTS``): a
   clone's grafts and replacements are its private view, a sha names one object everywhere.
+  Nor is DVC's bookkeeping under ``refs/exps/`` (:data:`DVC_BOOKKEEPING_REFS`: the stashes of
+  queued experiments, ``exp apply``'s, a run's exec and temp refs); the experiment refs
+  ``refs/exps/<xx>/<sha>/<name>`` are walked.
 * A shallow clone deepened since a harvester's last harvest (:func:`history_since`, which keeps
   the boundary it saw in its ``shallow`` watermark): that harvester walks the whole history
   again, without exclusions, so the commits behind the old boundary are harvested. A clone
@@ -61,7 +64,15 @@ if TYPE_CHECKING:
 ZERO_SHA = "0" * 40
 SUBMODULE_MODE = "160000"
 SYMLINK_MODE = "120000"
-_EXCLUDED_REF_PREFIXES = ("refs/stash", "refs/notes/", "refs/replace/")
+# DVC's own bookkeeping under refs/exps (dvc/repo/experiments/refs.py: ``STASHES`` and
+# ``ITER_SKIP_NAMESPACES``, the refs ``dvc exp`` itself never lists as experiments): the stash
+# of queued experiments and of the workspace (``dvc-exp:…`` stash commits with their "Index
+# stash" and untracked-files parents), failed queue entries, `dvc exp apply`'s stash and
+# ORIG_HEAD, a running experiment's exec and temp refs. The experiments themselves,
+# ``refs/exps/<baseline[:2]>/<baseline[2:]>/<name>``, are history
+DVC_BOOKKEEPING_REFS = ("refs/exps/stash", "refs/exps/apply/", "refs/exps/celery/",
+                        "refs/exps/exec/", "refs/exps/temp/")
+_EXCLUDED_REF_PREFIXES = ("refs/stash", "refs/notes/", "refs/replace/", *DVC_BOOKKEEPING_REFS)
 # every git process reads objects as their shas name them: a clone's replace refs (git replace,
 # git replace --graft) would give its commits other parents and its DVC files other contents
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_NO_REPLACE_OBJECTS": "1"}
@@ -1253,7 +1264,8 @@ def prefetch(root: Path, shas: list[str]) -> None:
 
 
 __all__ = [
-    "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan", "HistorySince", "Mark",
+    "DVC_BOOKKEEPING_REFS", "SHALLOW_SCOPE", "CommitRecord", "FileChange", "GitScan",
+    "HistorySince", "Mark",
     "SubmoduleChange", "TagInfo", "cat_blobs", "dump_refs", "existing_objects",
     "fetch_state", "fetched_from", "harvested_commits",
     "held_boundaries", "history_since", "identity_remote", "is_dvc_metadata", "load_refs",
