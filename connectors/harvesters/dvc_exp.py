@@ -7,7 +7,8 @@
 * its name, author and time (the experiment commit's);
 * params: ``params.yaml`` of the experiment commit, flattened (``train.lr``), plus the other
   params files its ``dvc.lock`` records (``other.yaml:key``) and the files a ``dvc.yaml``'s
-  top-level ``params:`` names, whole (DVCLive's ``dvclive/params.yaml:lr``);
+  top-level ``params:`` names, whole (DVCLive's ``dvclive/params.yaml:lr``); read as DVC reads
+  them (:func:`_load`: YAML 1.2, as the DVC harvester reads a stage's params);
 * metrics: the metrics files named in every ``dvc.yaml`` of the commit (top-level ``metrics:``
   and stage ``metrics:`` outs; paths relative to that ``dvc.yaml``'s folder, a stage's to its
   ``wdir`` as the DVC harvester resolves it, :func:`.dvc.stage_base`) read from the
@@ -38,6 +39,9 @@
   and which experiments of the harvest have it (:func:`_name_sharing`); a later harvest that
   reads another experiment with the same problem tells it again, there: that run lacks what
   the problem left out;
+* for an experiment that replaced an earlier one under its ref (`dvc exp run -f -n e1`), the
+  earlier run marked (``properties.lifecycle_stage: deleted``, ``replaced_by``: DVC knows only
+  the new one), as the MLflow harvester marks a run deleted in its store;
 * for an experiment read again, the withdrawal of each INPUT, OUTPUT or CODE edge an earlier
   harvest gave it that this read does not (its data named under the repository's former
   identity), and of a data node this harvester made that no edge links any more.
@@ -64,8 +68,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import yaml
-
 from connectors.harvesters.dvc import (
     SKIPPED,
     data_attrs,
@@ -77,6 +79,7 @@ from connectors.harvesters.dvc import (
     stage_base,
     told_problems,
 )
+from connectors.harvesters.dvcyaml import load
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
@@ -104,13 +107,11 @@ NAME = "dvc-exp"
 # none, as the DVC harvester links a stage to them (they were left out). 12: a ds:// dataset
 # dependency is the data version its dataset lock pins (source + rev_lock / version / file
 # hashes), as the DVC harvester now links it (the edge from <path>@unversioned is withdrawn)
-READER_VERSION = "12"
+# 13: params and metrics files read as DVC reads them (YAML 1.2: ``1e-4`` a number, ``on`` a
+# word; the reader by the suffix in any case), and an experiment run again under its name
+# (`dvc exp run -f`) marks the run it replaced
+READER_VERSION = "13"
 _SKIPPED_EXP = "; file skipped for this experiment"  # added to a file's error when told
-_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
 
 
 _NAMED = 5  # experiments a shared problem's warning names (then how many more)
@@ -239,16 +240,22 @@ def _metric(v: Any) -> float | str | None:
 
 
 def _load(data: bytes | None, path: str) -> Any:
-    """A params or metrics file as DVC reads it (JSON, TOML or YAML); None for a file that
-    is not there, or a Python params file (its values are in dvc.lock when a stage uses it)."""
-    if data is None or path.endswith(".py"):
+    """A params or metrics file as DVC reads it, chosen by its suffix in any case as DVC
+    chooses (``dvc.utils.serialize.LOADERS``): JSON, TOML, else YAML — YAML 1.2, as DVC's
+    ruamel.yaml reads it (``1e-4`` a number, ``on`` and ``off`` words, ``017`` seventeen),
+    through the reader the DVC harvester reads a stage's params with
+    (:func:`.dvcyaml.load`), so a run and the stage of its commit agree. None for a file that
+    is not there, or a Python params file (its values are in dvc.lock when a stage uses
+    it). ValueError for a file DVC could not read either."""
+    suffix = os.path.splitext(path)[1].lower()
+    if data is None or suffix == ".py":
         return None
     text = data.decode("utf-8", errors="replace")
-    if path.endswith(".json"):
+    if suffix == ".json":
         return json.loads(text)
-    if path.endswith(".toml"):
+    if suffix == ".toml":
         return tomllib.loads(text)
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader
+    return load(text)[0]
 
 
 def _top_level_paths(dvc_yaml: Any, section: str) -> list[str]:
@@ -425,11 +432,12 @@ class DvcExpHarvester:
                                                               baseline, name)
                         if not checked:
                             unchecked.add(ref)
-                    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                         ctx.report.warn(NAME, str(exc), commit=sha, experiment=name)
                     ctx.progress("dvc experiments", i, len(todo))
             finally:
                 cat.close()
+            yield from self._replaced(ctx, todo, refs)
         _name_sharing(ctx.report, self._sharing)
         # last, when every experiment's facts are written: data no edge links any more, made
         # by this harvester under a former identity (the DVC harvester's nodes keep their
@@ -466,7 +474,7 @@ class DvcExpHarvester:
             None (a warning naming it) when it cannot be read."""
             try:
                 return flatten(_load(cat.get(f"{sha}:{path}"), path) or {})
-            except (ValueError, yaml.YAMLError) as exc:
+            except (ValueError, RecursionError) as exc:
                 ctx.report.warn(NAME, f"{what} file {path} unreadable: {exc}", file=path,
                                 commit=sha, experiment=name)
                 return None
@@ -598,6 +606,34 @@ class DvcExpHarvester:
         if stored:
             yield from self._withdrawn(ctx, rid, {e.key for e in edges})
         return dirty is not None
+
+    @staticmethod
+    def _replaced(ctx: HarvestContext, todo: list[tuple[str, str, str, str]],
+                  refs: list[tuple[str, str, str, str]]) -> Iterator[Node]:
+        """The runs of experiments replaced by one read now: `dvc exp run -f -n e1` makes a
+        new experiment under the ref of the one before (its baseline and name), and DVC knows
+        only the new one. Each earlier run of that ref (``properties.exp_ref``) whose commit
+        no experiment ref names any more stays (it ran), marked as MLflow's harvester marks a
+        run deleted in its tracking store (``lifecycle_stage: deleted``, which `lineage show`
+        says and the audit does not check unless it produced a model version), with
+        ``replaced_by`` the run that replaced it. Marked once; ``properties`` written whole
+        (a node write merges attributes key by key)."""
+        current = {ref: ids.run_id(NAME, sha) for ref, sha, _, _ in todo}
+        tips = {ids.run_id(NAME, sha) for _, sha, _, _ in refs}
+        prefix = ids.run_id(NAME, "")
+        rows = ctx.store.conn.execute(
+            "SELECT id, json_extract(attrs, '$.properties.exp_ref') FROM nodes "
+            "WHERE id >= ? AND id < ? AND kind = 'run' "
+            "AND json_extract(attrs, '$.properties.replaced_by') IS NULL",
+            (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))).fetchall()
+        for rid, ref in sorted(rows):
+            by = current.get(ref)
+            if by is None or rid in tips:
+                continue
+            old = ctx.store.get_node(rid)
+            props = (old.attrs.get("properties") if old is not None else None) or {}
+            yield Node.trusted(NodeKind.RUN, rid, {"properties": {
+                **props, "lifecycle_stage": "deleted", "replaced_by": by}})
 
     def _read(self, ctx: HarvestContext, kind: str, data: bytes | None, path: str, sha: str,
               name: str) -> tuple[Any, dict[str, Any]]:
