@@ -11,7 +11,9 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -19,6 +21,66 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind, kind_of
 from lineage.serialize import loads
 
 PLACEHOLDER = "placeholder"
+
+# a run that started this long after the bound of a provenance (a version's registration) is
+# taken as started later; the audit's ``model-has-run`` allows the same clock skew
+# (``lineage.audit.rules.RUN_START_SKEW``: a test holds them equal)
+RUN_START_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class OutsideHistory:
+    """A producer of a data version in a provenance that is not part of that provenance.
+
+    Data is one node per content, so a stage (or run) that made the same bytes at another
+    commit is one more producer of the node. A provenance bounded by a version's history
+    (:meth:`LineageGraph.provenance_of`) leaves it out and names it here: ``producer`` wrote
+    ``data`` at ``commits`` (its defining commits, a run's code commit), which are not in the
+    history of the provenance's commits — ``relation`` ``later`` (they descend from one of
+    them: the same bytes reproduced later) or ``elsewhere`` (another line of history) — or, a
+    run, it started at ``start_time``, after ``until`` (``started_later``). ``history_of``:
+    the commits whose history bounded it (their ancestors and themselves); ``depth``: links
+    from the root to ``data``."""
+
+    data: str
+    producer: str
+    relation: str
+    commits: tuple[str, ...]
+    start_time: str | None
+    history_of: tuple[str, ...]
+    until: datetime | None
+    depth: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"data": self.data, "producer": self.producer, "relation": self.relation,
+                "commits": list(self.commits), "start_time": self.start_time,
+                "history_of": list(self.history_of), "until": self.until}
+
+
+class Provenance(NamedTuple):
+    """:meth:`LineageGraph.provenance_of`: the provenance subgraph, and the producers of its
+    data versions left out of it (not in the history it is bounded by)."""
+
+    graph: LineageGraph
+    outside: list[OutsideHistory]
+
+
+# (the commits whose history bounds a walk, None: unbounded; the latest start of a run, None:
+# unbounded)
+_Bound = tuple[frozenset[str] | None, datetime | None]
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        t = value
+    else:
+        try:
+            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 class LineageGraph:
@@ -315,14 +377,184 @@ class LineageGraph:
     def provenance(self, node_id: str, *, max_depth: int | None = None) -> LineageGraph:
         """The subgraph of everything upstream of ``node_id`` (a model version, data, commit);
         with ``max_depth``, of the nodes at most that many links upstream (0: the node alone).
+        Bounded by the history of the node's commits: :meth:`provenance_of`, whose producers
+        left out this drops."""
+        return self.provenance_of(node_id, max_depth=max_depth).graph
+
+    def provenance_of(self, node_id: str, *, max_depth: int | None = None,
+                      at: Iterable[str] = (),
+                      run_start_skew: timedelta = RUN_START_SKEW) -> Provenance:
+        """Everything upstream of ``node_id`` that its history holds, and the producers left
+        out (:class:`OutsideHistory`).
 
         Commit parent links are not followed: the provenance of a model names the commit it was
         trained from, not that commit's whole history. ``same_as`` links (the same version in
         two registries) are followed both ways, so either spelling shows the whole chain.
+
+        Data is one node per content: the stage of a later commit that made the same bytes
+        again is a producer of the same node, and its inputs (data that did not exist yet)
+        would read as inputs of an older version. So the walk is bounded by history: a model
+        version by the commits it was registered at (``tagged``, its ``commit``, of every
+        ``same_as`` spelling) and its registration time (the earliest ``created_at``); a run
+        by its code commits and its start; the root, when it is data or a stage, by its
+        defining commits (``defines``, ``first_commit``/``commit``), a commit by itself, and
+        by the commits ``at`` too (the checkout a data path was read from). Each model version
+        and run met on the way bounds what is upstream of it; other nodes take the bound of
+        the node they were reached from (of all of them, when reached along several paths).
+        Within a bound, a data version's producers — stages by their defining commits, runs
+        by their code commits — and the commits that define it or a stage are followed only
+        when those commits are the bounding commits or their ancestors (``parent`` edges);
+        a run also only when it started no more than ``run_start_skew`` after the bounding
+        time. A producer known by no harvested commit, and anything under no bound (a record,
+        a version with no commit nor time), is followed as before.
         """
-        keep = self.upstream(node_id, skip_edges=self.PROVENANCE_SKIP,
-                             max_depth=max_depth) | {node_id}
-        return self.subgraph(keep)
+        anc_memo: dict[str, set[str]] = {}
+
+        def anc(c: str) -> set[str]:
+            if c not in anc_memo:
+                anc_memo[c] = self.commit_ancestors(c)
+            return anc_memo[c]
+
+        desc_memo: dict[frozenset[str], set[str]] = {}
+
+        def descendants(bound: frozenset[str]) -> set[str]:
+            """The commits made after ``bound`` on its lines of history (one walk a bound:
+            a data version made again at many later commits asks it for each)."""
+            if bound not in desc_memo:
+                succ, parent = self._g.succ, EdgeKind.PARENT.value
+                seen, stack = set(bound), list(bound)
+                while stack:
+                    for c, keys in succ[stack.pop()].items():
+                        if parent in keys and c not in seen:
+                            seen.add(c)
+                            stack.append(c)
+                desc_memo[bound] = seen
+            return desc_memo[bound]
+
+        def harvested(ids: Iterable[str]) -> list[str]:
+            return [c for c in ids if c in self._g and not self.is_placeholder(c)
+                    and self.kind(c) == NodeKind.COMMIT]
+
+        def commit_ids(shas: Iterable[Any]) -> list[str]:
+            return [f"commit:{str(s).lower()}" for s in shas if isinstance(s, str) and s]
+
+        def defining(n: str) -> list[str]:
+            a = self.attrs(n)
+            return harvested({*self.predecessors(n, EdgeKind.DEFINES),
+                              *commit_ids((a.get("first_commit"), a.get("commit")))})
+
+        def code(run: str) -> list[str]:
+            return harvested({*self.predecessors(run, EdgeKind.CODE),
+                              *commit_ids((self.attrs(run).get("commit"),))})
+
+        def own(n: str, inherited: _Bound) -> _Bound:
+            kind = self.kind(n)
+            if kind == NodeKind.MODEL:
+                twins = self._walk(n, True, frozenset(
+                    k.value for k in EdgeKind if k != EdgeKind.SAME_AS), None)
+                commits = harvested({c for m in twins if self.kind(m) == NodeKind.MODEL
+                                     for c in (*self.predecessors(m, EdgeKind.TAGGED),
+                                               *commit_ids((self.attrs(m).get("commit"),)))})
+                times = [t for m in twins if self.kind(m) == NodeKind.MODEL
+                         and (t := _time(self.attrs(m).get("created_at"))) is not None]
+                return (frozenset(commits) if commits else inherited[0],
+                        min(times) if times else inherited[1])
+            if kind == NodeKind.RUN:
+                commits = code(n)
+                start = _time(self.attrs(n).get("start_time"))
+                return (frozenset(commits) if commits else inherited[0],
+                        start if start is not None else inherited[1])
+            return inherited
+
+        def merge(a: _Bound, b: _Bound) -> _Bound:
+            commits = None if a[0] is None or b[0] is None else a[0] | b[0]
+            until = None if a[1] is None or b[1] is None else max(a[1], b[1])
+            return commits, until
+
+        def in_history(commits: Iterable[str], bound: frozenset[str]) -> bool:
+            return any(c in anc(b) for c in commits for b in bound)
+
+        root_bound: _Bound = (None, None)
+        kind = self.kind(node_id)
+        if kind in (NodeKind.MODEL, NodeKind.RUN):
+            root_bound = own(node_id, root_bound)
+        anchors = harvested(at)
+        if kind in (NodeKind.DATA, NodeKind.STAGE):
+            anchors += defining(node_id)
+        elif kind == NodeKind.COMMIT:
+            anchors += harvested([node_id])
+        if anchors:
+            root_bound = (frozenset(anchors) | (root_bound[0] or frozenset()), root_bound[1])
+
+        def judge(n: str, e_kind: str, source: str, bound: _Bound
+                  ) -> tuple[str, tuple[str, ...], str | None] | None:
+            """Why the edge ``source`` → ``n`` is outside ``bound``: (relation, commits,
+            start); None when it is followed."""
+            commits, until = bound
+            if e_kind == EdgeKind.DEFINES.value:
+                if commits is not None and self.kind(n) in (NodeKind.DATA, NodeKind.STAGE) \
+                        and source in self._g and self.kind(source) == NodeKind.COMMIT \
+                        and not self.is_placeholder(source) \
+                        and not in_history([source], commits):
+                    return "defines", (source,), None
+                return None
+            if e_kind != EdgeKind.OUTPUT.value:
+                return None
+            skind = self.kind(source)
+            mine = defining(source) if skind == NodeKind.STAGE else \
+                code(source) if skind == NodeKind.RUN else []
+            raw = self.attrs(source).get("start_time") if skind == NodeKind.RUN else None
+            began = None if raw is None else str(raw)
+            if commits is not None and mine and not in_history(mine, commits):
+                later = any(c in descendants(commits) for c in mine)
+                return ("later" if later else "elsewhere"), tuple(sorted(mine)), began
+            start = _time(raw)
+            if until is not None and start is not None and start > until + run_start_skew:
+                return "started_later", tuple(sorted(mine)), began
+            return None
+
+        state: dict[str, tuple[_Bound, int]] = {node_id: (root_bound, 0)}
+        q = deque([node_id])
+        same_as = EdgeKind.SAME_AS.value
+        skip = {e.value for e in self.PROVENANCE_SKIP}
+        g = self._g
+        while q:
+            cur = q.popleft()
+            bound, depth = state[cur]
+            if max_depth is not None and depth >= max_depth:
+                continue
+            nxt: list[str] = []
+            for s, _, k in g.in_edges(cur, keys=True):
+                if k not in skip and judge(cur, k, s, bound) is None:
+                    nxt.append(s)
+            # same_as joins two spellings of one model version: it is walked both ways
+            nxt += [t for _, t, k in g.out_edges(cur, keys=True) if k == same_as]
+            for s in nxt:
+                b = own(s, bound) if self.kind(s) in (NodeKind.MODEL, NodeKind.RUN) else bound
+                before = state.get(s)
+                after = (b, depth + 1) if before is None else (
+                    merge(before[0], b), min(before[1], depth + 1))
+                if after != before:
+                    state[s] = after
+                    q.append(s)
+
+        outside: list[OutsideHistory] = []
+        dropped: list[tuple[str, str, str]] = []
+        for n, (bound, depth) in state.items():
+            if max_depth is not None and depth >= max_depth:
+                continue
+            for s, _, k in g.in_edges(n, keys=True):
+                if k in skip or (why := judge(n, k, s, bound)) is None:
+                    continue
+                dropped.append((s, n, k))
+                if why[0] != "defines":
+                    outside.append(OutsideHistory(
+                        n, s, why[0], why[1], why[2],
+                        tuple(sorted(bound[0] or ())), bound[1], depth))
+        sub = self.subgraph(state)
+        sub._g.remove_edges_from([e for e in dropped if sub._g.has_edge(*e)])
+        outside.sort(key=lambda o: (o.depth, o.data, o.producer))
+        return Provenance(sub, outside)
 
     def subgraph(self, ids: Iterable[str]) -> LineageGraph:
         sub = LineageGraph()
@@ -373,4 +605,4 @@ class LineageGraph:
         return self._g
 
 
-__all__ = ["LineageGraph"]
+__all__ = ["RUN_START_SKEW", "LineageGraph", "OutsideHistory", "Provenance"]

@@ -51,6 +51,8 @@ def show(
 
     For a record (an approval, alert, retraining, risk assessment, deployment or document): its own fields, its status as the audit reads it (in force, withdrawn, corrected, counts …), what it names (model version, group, alert, the records correcting it), each with the command that shows it, and the provenance of the model version it is about (for an assessment or a group's document, the group's latest version): its training run, code commit and data.
 
+    The tree follows the history of the version's commit (a data path: of the checkout's commit): a stage or run of another commit that made the same data bytes (a later dvc repro from new raw data) is named `reproduced later` (or `produced elsewhere`, another branch), and neither it nor what it read is shown as an input; --json lists them under outside_history.
+
     With --store alone no repository is read (the current folder's is not taken for the store's): the built-in default policy judges the records, a data path names the version the store defined last (not the one a checkout's DVC files name), and a git revision (HEAD, a branch) names nothing; it says so. --repo PATH reads that repository's policy and checkout.
 
     Examples:
@@ -105,9 +107,13 @@ def show(
     if where is None:
         warnings.append(without_repository(store_at, judged))
     warnings += _not_yet(graph, node_id, now) if as_of is not None else []
+    # a data path read from the checkout: its DVC files are the commit the version is at
+    at = _checkout_commit(graph, ref, node_id, where, None if as_of is None else now)
     if as_json:
-        prov = graph.provenance(node_id, max_depth=depth)
-        doc = {"ref": ref, "node": node_id, **prov.to_node_link()}
+        prov = graph.provenance_of(node_id, max_depth=depth, at=at)
+        doc = {"ref": ref, "node": node_id, **prov.graph.to_node_link()}
+        if prov.outside:  # (as warnings: only when a producer was left out)
+            doc["outside_history"] = [o.as_dict() for o in prov.outside]
         if gov is not None:
             doc["governance"] = gov
         if rec is not None:
@@ -118,12 +124,12 @@ def show(
         return
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
-    prov = graph.provenance(node_id)
+    prov = graph.provenance_of(node_id, at=at)
     notes = _notes(gov)
     if rec is not None and rec["audit"] is not None:  # corrected, withdrawn: the record too
         notes.update(_notes({RECORD_LISTS[rec["kind"]]: [rec["audit"]]}))
-    console.print(_provenance_tree(prov, node_id, TREE_DEPTH if depth is None else depth,
-                                   notes))
+    console.print(_provenance_tree(prov.graph, node_id, TREE_DEPTH if depth is None else depth,
+                                   notes, outside=prov.outside, whole=graph))
     if rec is not None:
         for part in render_record(rec, context=gov is None):
             console.print()
@@ -228,6 +234,29 @@ def _not_yet(graph: Any, node_id: str, as_of: datetime) -> list[str]:
         return []
     return [f"{node_id.removeprefix('model:')} was created {iso(created)}, after the --as-of "
             f"time {iso(as_of)}: it did not exist then"]
+
+
+def _checkout_commit(graph: Any, ref: str, node_id: str, repo: Path | None,
+                     as_of: datetime | None) -> list[str]:
+    """The commit whose history bounds the provenance of a data version named by its path in
+    a repository (:meth:`~lineage.graph.LineageGraph.provenance_of` ``at``): HEAD, whose DVC
+    files name the version (with ``as_of``, the last commit of HEAD's history by then, as the
+    version was resolved); none for a node id, or without a repository (the version's own
+    defining commits bound it then)."""
+    from lineage import api
+
+    if str(graph.kind(node_id)) != "data" or ref.startswith("data:") or repo is None:
+        return []
+    head = (_rev_parse(repo) or (lambda _: None))("HEAD")
+    commit = f"commit:{head[0].lower()}" if head else ""
+    if commit not in graph or graph.is_placeholder(commit):
+        return []
+    if as_of is None:
+        return [commit]
+    order = graph.history_order()
+    then = [c for c in graph.commit_ancestors(commit)
+            if (t := api._commit_time(graph, c)) is not None and t <= as_of]
+    return [max(then, key=lambda c: order.get(c, -1))] if then else []
 
 
 def _rev_parse(repo: Path | None) -> Any:
@@ -1267,14 +1296,45 @@ def _run_times(a: dict[str, Any]) -> str:
                     if a.get(key) not in (None, ""))
 
 
+# how a producer left out of a provenance (lineage.graph.OutsideHistory) is introduced
+OUTSIDE_WORDS = {"later": "reproduced later", "elsewhere": "produced elsewhere",
+                 "started_later": "reproduced later"}
+
+
+def _outside_note(o: Any, root_kind: str) -> str:
+    """Why a producer of the same bytes is no part of the provenance: ``made at commit …,
+    after …`` (or not in the history of …; a run: ``started …, after …``)."""
+    whose = {"model": "this version's", "deployment": "this version's",
+             "data": "this data version's"}.get(root_kind, "this")
+    of = ", ".join(c.removeprefix("commit:")[:12] for c in o.history_of[:2]) + (
+        ", …" if len(o.history_of) > 2 else "")
+    at = o.commits[0].removeprefix("commit:")[:12] if o.commits else ""
+    if o.relation == "started_later":
+        why = f"started {_time_text(o.start_time)}, after {_time_text(o.until)}"
+    elif o.relation == "later":
+        why = f"made at commit {at}, after {of}"
+    else:
+        why = f"made at commit {at}, not in the history of {of}"
+    return f"{why}: not in {whose} provenance"
+
+
 def _provenance_tree(graph: Any, root: str, max_depth: int,
-                     notes: dict[str, str] | None = None) -> Any:
+                     notes: dict[str, str] | None = None, *, outside: Any = (),
+                     whole: Any = None) -> Any:
+    """The provenance ``graph`` of ``root`` as a tree (``max_depth`` links); ``outside``: the
+    producers of its data left out of it (:class:`lineage.graph.OutsideHistory`), each one
+    line under its data version, not followed, labelled from ``whole`` (the graph they are
+    in)."""
     from rich.markup import escape
     from rich.text import Text
     from rich.tree import Tree
 
     tree = Tree(Text.from_markup(_label(graph, root, notes), emoji=False))
     seen = {root}
+    aside: dict[str, list[Any]] = {}
+    for o in outside:
+        aside.setdefault(o.data, []).append(o)
+    root_kind = str(graph.kind(root))
 
     def grow(branch: Any, nid: str, depth: int) -> None:
         if depth >= max_depth:
@@ -1295,6 +1355,11 @@ def _provenance_tree(graph: Any, root: str, max_depth: int,
                 continue
             seen.add(e.source)
             grow(branch.add(Text.from_markup(label, emoji=False)), e.source, depth + 1)
+        for o in aside.get(nid, ()):  # the same bytes made outside the history: named only
+            label = (f"[magenta]{OUTSIDE_WORDS.get(o.relation, o.relation)}[/] ← "
+                     + _label(whole if whole is not None else graph, o.producer, notes)
+                     + f" [yellow]({escape(_outside_note(o, root_kind))})[/]")
+            branch.add(Text.from_markup(label, emoji=False))
         for e in sorted(graph.out_edges(nid), key=lambda e: e.target):
             if e.kind.value != "same_as":
                 continue  # a twin in another registry is this version: its upstream is ours
