@@ -25,6 +25,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mlflow"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 MD5_V1 = "md5:11111111111111111111111111111111"
 MD5_V2 = "md5:22222222222222222222222222222222"
+MD5_DIR = "md5:33333333333333333333333333333333.dir"
+
+
+def _dvc_file(path: str, h: str) -> str:
+    """A ``.dvc`` file tracking ``path`` with hash ``h`` (``md5:…``), as ``dvc add`` writes it."""
+    name = path.rsplit("/", 1)[-1]
+    return f"outs:\n- md5: '{h.removeprefix('md5:')}'\n  size: 3\n  hash: md5\n  path: {name}\n"
 
 
 def mlflow_run(name: str) -> str:
@@ -46,9 +53,12 @@ def commit_mlflow_history(repo: GitRepo, monkeypatch: pytest.MonkeyPatch,
                           first: str = "data v1") -> tuple[str, str, str]:
     """The three commits, and the fixture MLflow store copied next to them with its runs'
     commits set to ``c1`` / ``c3`` (``MLFLOW_TRACKING_URI`` points at it). Returns the shas."""
-    repo.write("dvc.lock", "v1\n")
+    # the DVC files of the versions write_history's callers record (what DVC tracks there)
+    for path, h in (("data/train.csv", MD5_V1), ("data/images", MD5_DIR),
+                    ("models/model.pkl", EXPECTED["model_md5"])):
+        repo.write(f"{path}.dvc", _dvc_file(path, h))
     c1 = repo.commit(first)
-    repo.write("dvc.lock", "v2\n")
+    repo.write("data/train.csv.dvc", _dvc_file("data/train.csv", MD5_V2))
     c2 = repo.commit("data v2")
     repo.write("train.py", "print(1)\n")
     c3 = repo.commit("tune")

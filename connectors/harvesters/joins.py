@@ -149,8 +149,11 @@ NAME = "joins"
 # param's value, and a file's hash in its tracked folder's listing (they were joined)
 # 7: nor did an OpenLineage run that ended FAIL or ABORT produce a model version (it got
 # PRODUCED; withdrawn from a store joined before); 8: a recorded run naming its MLflow run
-# (properties.mlflow_run_id) is SAME_AS that run (they were two unrelated runs)
-RULES_VERSION = "8"
+# (properties.mlflow_run_id) is SAME_AS that run (they were two unrelated runs); 9: a path's
+# version at a commit counts only dvc.lock entries of stages that commit's dvc.yaml defines (a
+# renamed stage's leftover entry gave it the old version), and an input at a commit whose DVC
+# file no parser can read (a merge conflict committed) is not pinned to what an ancestor recorded
+RULES_VERSION = "9"
 # runs whose inputs are their own dvc.lock's entries (DVC experiments): a hash there is their
 # strong pin, an entry without one says DVC recorded no content for what they read
 _LOCK_RUNS: tuple[str, ...] = ("run:dvc-exp:",)
@@ -208,6 +211,7 @@ class _Dvc:
         # none gives it one): DVC tracks it there but recorded no content (``dvc import
         # --no-download``, ``dvc exp run --allow-missing``), so no version is the commit's
         self._unhashed: dict[tuple[str, str], str] = {}
+        self._unreadable: dict[tuple[str, str], str] = {}
         # (path, commit) → how the commit's dvc.lock entry that gives the path its hash is out
         # of date there (``dvc repro`` not committed): the hash is not what the run read
         self._stale: dict[tuple[str, str], StaleEntry] = {}
@@ -248,16 +252,20 @@ class _Dvc:
                   for c in dict.fromkeys(c for c, _ in wanted)}
         absent: set[tuple[str, str]] = set()
         bare: dict[tuple[str, str], str] = {}
+        broken: dict[tuple[str, str], str] = {}
         try:
             found = artifact_data_at(
                 self.ctx, "", [*wanted, *(p for ps in probes.values() for p in ps)],
-                self._lock_dirs(), untracked=absent, unhashed=bare, reads=self._reads)
+                self._lock_dirs(), untracked=absent, unhashed=bare, unreadable=broken,
+                reads=self._reads)
         except (OSError, subprocess.SubprocessError):  # no git here: the commit walk answers
             return
         for key in wanted:
             self._recorded[key] = found[key][1] if key in found else None
             if key in bare:
                 self._unhashed[key] = bare[key]
+            elif key in broken:
+                self._unreadable[key] = broken[key]
         try:
             stale = stale_at(self.ctx, [k for k in wanted if self._recorded[k] is not None],
                              self._lock_dirs(), reads=self._reads)
@@ -392,6 +400,16 @@ class _Dvc:
             if file is not None:
                 if any(self._recorded.get((c, sha)) is not None for c in cands[i + 1:]):
                     return None  # a folder above it is recorded: its version holds the file
+                return candidate, file
+        return None
+
+    def unreadable(self, path: str, sha: str) -> tuple[str, str] | None:
+        cands = self._candidates(path)
+        if any(self._recorded.get((c, sha)) is not None for c in cands):
+            return None
+        for candidate in cands:
+            file = self._unreadable.get((candidate, sha))
+            if file is not None:
                 return candidate, file
         return None
 
@@ -644,6 +662,18 @@ class JoinsHarvester:
                     f"{_RECORD_HASH} and commit {file}, then train from that commit",
                     key=("unhashed", target, str(attrs["path"]), str(sha)),
                     file=file, commit=str(sha))
+                continue
+            broken = dvc.unreadable(str(attrs["path"]), str(sha))
+            if broken is not None:
+                told.warn(
+                    f"{target} reads {attrs['path']}, which {broken[1]} at its commit "
+                    f"{str(sha)[:12]} may record, but no parser can read that file (DVC "
+                    f"refuses it too): the input stays pinned "
+                    f"{attrs.get('pin') or 'none'}, not to a version an ancestor recorded; "
+                    f"fix {broken[1]} (resolve the merge conflict, dvc repro) and commit it, "
+                    "then train from that commit",
+                    key=("unreadable", target, str(attrs["path"]), str(sha)),
+                    file=broken[1], commit=str(sha))
                 continue
             stale = dvc.stale(str(attrs["path"]), str(sha))
             if stale is not None:

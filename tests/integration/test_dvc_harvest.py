@@ -536,6 +536,8 @@ def test_changed_artifact_declaration_keeps_gto_registry(git_repo: GitRepo) -> N
 def test_artifact_produced_by_a_pipeline_in_another_folder(git_repo: GitRepo) -> None:
     git_repo.write(".dvc/config", "")
     git_repo.write("dvc.yaml", "artifacts:\n  churn:\n    path: models/m.pkl\n")
+    git_repo.write("pipelines/train/dvc.yaml", "stages:\n  fit:\n    cmd: python fit.py\n"
+                   "    outs: [../../models/m.pkl]\n")
     git_repo.write("pipelines/train/dvc.lock",
                    "schema: '2.0'\nstages:\n  fit:\n    cmd: python fit.py\n    outs:\n"
                    "    - path: ../../models/m.pkl\n      hash: md5\n"

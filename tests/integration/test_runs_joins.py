@@ -21,14 +21,13 @@ from tests.conftest import GitRepo
 from tests.mlflow_history import (
     EXPECTED,
     FIXTURES,
+    MD5_DIR,
     MD5_V1,
     MD5_V2,
     commit_mlflow_history,
     mlflow_run,
     write_history,
 )
-
-MD5_DIR = "md5:33333333333333333333333333333333.dir"
 
 
 def _gto_version(store_dir: Path, repo_key: str, sha: str, artifact_hash: str) -> None:
@@ -67,7 +66,7 @@ def history(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 def test_mlflow_dataset_joins_dvc_version_at_run_commit(git_repo: GitRepo,
                                                         history: dict[str, str]) -> None:
     res = api.harvest(git_repo.path, only=["mlflow", "joins"])
-    assert res.report.warnings == []
+    assert res.report.warnings == [], [w.message for w in res.report.warnings]
     graph = api.open_store(git_repo.path).load_graph()
     key = history["key"]
     for run, md5 in (("baseline", MD5_V1), ("tuned", MD5_V2)):
