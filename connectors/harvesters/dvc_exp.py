@@ -83,6 +83,7 @@ from connectors.harvesters.dvcyaml import load
 from connectors.harvesters.gitscan import scan_refs
 from lineage import ids
 from lineage.errors import LineageError
+from lineage.hashing import defines_stage
 from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.store import NodeWithdrawal, Withdrawal
 
@@ -109,8 +110,10 @@ NAME = "dvc-exp"
 # hashes), as the DVC harvester now links it (the edge from <path>@unversioned is withdrawn)
 # 13: params and metrics files read as DVC reads them (YAML 1.2: ``1e-4`` a number, ``on`` a
 # word; the reader by the suffix in any case), and an experiment run again under its name
-# (`dvc exp run -f`) marks the run it replaced
-READER_VERSION = "13"
+# (`dvc exp run -f`) marks the run it replaced. 14: only dvc.lock entries of stages its
+# dvc.yaml defines (a renamed or deleted stage's leftover entry, which DVC ignores, gave the
+# run the old stage's deps and outs)
+READER_VERSION = "14"
 _SKIPPED_EXP = "; file skipped for this experiment"  # added to a file's error when told
 
 
@@ -522,6 +525,8 @@ class DvcExpHarvester:
                                   f"{folder}dvc.lock", sha, name)
             stages: dict[str, Any] = lsumm.get("stages") or {}
             for stage_name, stage in stages.items():
+                if "error" not in ysumm and not defines_stage(defs, str(stage_name)):
+                    continue  # an entry DVC ignores (dvc repro keeps a renamed stage's)
                 # dvc.lock names a stage's files from its wdir (``../data/in.csv``)
                 base, _ = stage_base(folder.rstrip("/"), defs, str(stage_name))
                 for pfile, values in (stage.get("params") or {}).items():  # (each a mapping)
