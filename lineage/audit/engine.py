@@ -9,6 +9,13 @@ governance records name, else a GTO or semantic version, else the smallest id
 (:meth:`AuditContext._representative_key`); a finding about a deployment names the spelling the
 deployment names (:meth:`AuditContext.named_version`); aliases are listed in the finding. Model groups whose versions are joined that way form
 one *group class*: its risk tier is the strictest of its groups' latest assessments.
+
+Runs joined by ``same_as`` (one training job that logged to MLflow and was recorded by
+``track_run`` or ``lineage record run``: ``run:lineage:…`` same_as ``run:mlflow:…``) are
+likewise **one run**: a *run class* is reported under its recorded spelling (the run lineage
+recorded, else the smallest id; :meth:`AuditContext.run_of`), counted once and judged once
+over the facts of all its spellings (:meth:`AuditContext.spellings`,
+:meth:`AuditContext.run_status`).
 """
 
 from __future__ import annotations
@@ -62,6 +69,10 @@ RECORDED_LATE = timedelta(days=1)
 # audit's reports say so (a week: an approval merged through a pull request some days after
 # the meeting is routine; one written months later to close a gate is not)
 APPROVAL_RECORDED_LATE = timedelta(days=7)
+
+
+def _tier_rank(tier: str) -> int:
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else 0
 
 
 class Existed(NamedTuple):
@@ -306,6 +317,7 @@ class AuditContext:
         # found them when it passed (read by the report's late-recorded warnings)
         self.counted_approvals: dict[str, tuple[str, list[str]]] = {}
         self._classes()
+        self._run_classes()
         self._groups()
         self._supersessions()
         self._assessments()
@@ -539,6 +551,81 @@ class AuditContext:
 
         return key
 
+    # -- run classes --------------------------------------------------------------------------
+    def _run_classes(self) -> None:
+        """Runs joined by ``same_as`` are one run (one job seen by two sources: the run lineage
+        recorded and the MLflow run it ran in). Only runs some source described are joined
+        (an edge to a run no harvested store holds joins nothing). The class is reported
+        under the run lineage recorded (its dirty flag and its inputs hashed from the bytes
+        read are the job's own record), else its smallest id; runs not joined are classes of
+        their own and are not listed here (a store of a million runs holds few joins)."""
+        idx = self.idx
+        pairs = [(r, o) for r, outs in idx.out_edges.get("same_as", {}).items()
+                 if r.startswith("run:") and r in idx.attrs
+                 for o, _ in outs if o.startswith("run:") and o in idx.attrs and o != r]
+        # class → its spellings, the reported one first; spelling → its class
+        self.run_members: dict[str, list[str]] = {}
+        self.run_canon: dict[str, str] = {}
+        for ms in equivalence_classes((), pairs).values():
+            rep = min(ms, key=lambda r: (idx.a(r).get("source") != "lineage", r))
+            self.run_members[rep] = [rep, *(m for m in ms if m != rep)]
+            for m in ms:
+                self.run_canon[m] = rep
+
+    def run_of(self, run: str) -> str:
+        """The run class of ``run`` (its reported spelling; the run itself when it is joined
+        to no other)."""
+        return self.run_canon.get(run, run)
+
+    def spellings(self, run: str) -> list[str]:
+        """Every spelling of the run class of ``run``, the reported one first."""
+        return self.run_members.get(self.run_of(run), [run])
+
+    def run_status(self, run: str) -> tuple[Any, bool, str | None]:
+        """(status, finished, conflict) of the run class of ``run``, as ``model-has-run``
+        reads it. One spelling: its status, finished by its source's word. Several: each
+        source's word is its own (a recorded run's status is what the job said when its
+        block ended; an MLflow run's, what the tracking server was told): the class finished
+        when one spelling finished and none ended otherwise; a spelling that has not ended
+        (RUNNING: its end was never sent) says nothing against one that did. Spellings that
+        ended differently (one FINISHED, the other FAILED or KILLED) are a conflict, said
+        in ``conflict``: the job did not finish by every account, so it is not taken as
+        finished, and its status is the one that says so."""
+        spellings = self.spellings(run)
+        attrs = [(s, self.idx.a(s)) for s in spellings]
+        if len(spellings) == 1:
+            return attrs[0][1].get("status"), _rules.finished(attrs[0][1]), None
+        done = [(s, a) for s, a in attrs if _rules.finished(a)]
+        other = [(s, a) for s, a in attrs if not _rules.finished(a) and _rules.ended(a)]
+        if done and other:
+            said = "; ".join(f"{s} says {a.get('status')} ({_rules.status_by(a)})"
+                             for s, a in [*done, *other])
+            return other[0][1].get("status"), False, f"its spellings disagree: {said}"
+        if done:
+            return done[0][1].get("status"), True, None
+        first = next((a.get("status") for _, a in attrs if a.get("status") not in (None, "")),
+                     None)
+        return first, False, None
+
+    def run_dirty(self, run: str) -> Any:
+        """Whether the run class was trained on a dirty working tree: True when a spelling
+        (or its code edge) says so, else what the run lineage recorded says (``track_run``
+        reads the tree; an MLflow run says nothing of it)."""
+        said: Any = None
+        for s in self.spellings(run):
+            d = self.idx.a(s).get("dirty")
+            if d or any(e.get("dirty") for _, e in self.idx.sources(s, "code")):
+                return True
+            said = d if said is None else said
+        return said
+
+    def run_start(self, run: str) -> tuple[datetime, str] | None:
+        """When the run class started (the earliest start of its spellings: the source that
+        saw the job first) and the spelling that says so; None when none says."""
+        times = [(t, s) for s in self.spellings(run)
+                 if (t := parse_time(self.idx.a(s).get("start_time"))) is not None]
+        return min(times) if times else None
+
     def named_version(self, record: str, version: str) -> str:
         """The spelling of ``version`` (a class) that ``record`` (a deployment, approval …)
         names: a finding about the record says what it says (GTO's ``churn#prod#1`` deployed
@@ -610,10 +697,11 @@ class AuditContext:
         """The run had started by the audit's clock: its ``start_time``, or the store's first
         writing of it, or the creation of a version it produced, whichever is earliest (a run
         recorded after the fact with the time of its recording still ran before the version
-        it produced). A run with none of these is taken as there."""
-        times = [self._since(run, "start_time")]
-        times += [self._since(m, "created_at") for m, _ in self.idx.targets(run, "produced")
-                  if m in self.idx.attrs]
+        it produced). A run with none of these is taken as there. A run class had started when
+        any of its spellings had."""
+        times = [self._since(s, "start_time") for s in self.spellings(run)]
+        times += [self._since(m, "created_at") for s in self.spellings(run)
+                  for m, _ in self.idx.targets(s, "produced") if m in self.idx.attrs]
         known = [t for t in times if t is not None]
         return not known or min(known) <= self.now
 
@@ -628,7 +716,8 @@ class AuditContext:
         later = {
             "model_versions": sum(1 for v in self.members if v not in self.unharvested
                                   and not self.version_existed(v)),
-            "runs": sum(1 for r in idx.ids("run") if not self.run_existed(r)),
+            "runs": sum(1 for r in idx.ids("run")
+                        if self.run_of(r) == r and not self.run_existed(r)),
             **{f"{kind}s": sum(1 for n in self.made_later()
                                if n.startswith(f"{kind}:") and n not in self.superseded)
                for kind in ("deployment", "approval", "alert", "document", "retraining")},
@@ -797,10 +886,11 @@ class AuditContext:
 
     def produced_hashes(self, run: str, version: str) -> set[str]:
         """The content hashes of the artifacts of ``version`` the run wrote: its outputs that
-        are an artifact of a spelling of the version (empty when the run says none)."""
+        are an artifact of a spelling of the version (empty when the run says none); of
+        every spelling of the run class."""
         members = set(self.members.get(version, [version]))
         out = set()
-        for d, _ in self.idx.targets(run, "output"):
+        for d, _ in (e for s in self.spellings(run) for e in self.idx.targets(s, "output")):
             ref = self.idx.refs.get(d)
             if ref is not None and ref.hash and any(
                     m in members for m, _ in self.idx.targets(d, "artifact")):
@@ -839,8 +929,8 @@ class AuditContext:
                 return None  # a commit of unknown time: the version may be that old
             seen += dated
         for r in self.runs(version):
-            if (t := parse_time(idx.a(r).get("start_time"))) is not None:
-                seen.append(Existed(t, f"the start of {r}", r))
+            if (start := self.run_start(r)) is not None:
+                seen.append(Existed(start[0], f"the start of {start[1]}", start[1]))
         if not seen:
             return None
         for m in members:
@@ -933,8 +1023,8 @@ class AuditContext:
         seen = [*seen, *dated]
         for r in self.runs(version):
             if hashes & self.produced_hashes(r, version) and (
-                    t := parse_time(idx.a(r).get("start_time"))) is not None:
-                seen.append(Existed(t, f"the start of {r}", r))
+                    start := self.run_start(r)) is not None:
+                seen.append(Existed(start[0], f"the start of {start[1]}", start[1]))
         return min(seen) if seen else None
 
     def alert_raised(self, alert: str) -> bool:
@@ -1131,8 +1221,10 @@ class AuditContext:
         return retired is None or retired > self.now
 
     def runs(self, version: str) -> list[str]:
+        """The run classes that produced the version (any spelling of either): one entry
+        per class, its reported spelling (:meth:`run_of`)."""
         return self._memo("runs", version, lambda v: sorted(  # type: ignore[no-any-return]
-            {r for m in self.members[v] for r, _ in self.idx.sources(m, "produced")}))
+            {self.run_of(r) for m in self.members[v] for r, _ in self.idx.sources(m, "produced")}))
 
     def registered(self, version: str) -> Existed | None:
         """When the version class (any spelling of it) was first registered — the earliest
@@ -1158,29 +1250,32 @@ class AuditContext:
         that started after the version existed did not produce it, whatever it wrote. None
         when it started before, within the skew, or either time is unknown."""
         reg = self.registered(version)
-        start = parse_time(self.idx.a(run).get("start_time")) if run in self.idx.attrs else None
+        first = self.run_start(run)  # a run class: its earliest start
+        start = first[0] if first is not None else None
         if reg is None or start is None or start <= reg.at + _rules.RUN_START_SKEW:
             return None
         return start, reg
 
     def versions_of_run(self, run: str) -> list[str]:
-        return sorted({self.canon[m] for m, _ in self.idx.targets(run, "produced")
-                       if m in self.canon})
+        return sorted({self.canon[m] for s in self.spellings(run)
+                       for m, _ in self.idx.targets(s, "produced") if m in self.canon})
 
     def deleted(self, run: str) -> bool:
         """The run was deleted in its tracking store (MLflow ``lifecycle_stage: deleted``, kept
-        by the harvester in ``properties``)."""
-        props = self.idx.a(run).get("properties")
-        return isinstance(props, dict) and props.get("lifecycle_stage") == "deleted"
+        by the harvester in ``properties``); a run class, when every spelling was (the run
+        lineage recorded stays when its MLflow twin is deleted)."""
+        return all(isinstance(props := self.idx.a(s).get("properties"), dict)
+                   and props.get("lifecycle_stage") == "deleted" for s in self.spellings(run))
 
     def audited_runs(self) -> list[str]:
         """The runs the run rules check: the runs in scope (:meth:`in_scope`) but a deleted
         one that produced no model version in the graph (a deleted run that did produce one
-        stays: the version's evidence still points at it)."""
+        stays: the version's evidence still points at it). One per run class, its reported
+        spelling (:meth:`run_of`)."""
         if "_audited_runs" not in self.__dict__:
             self.__dict__["_audited_runs"] = [
                 r for r in self.idx.ids("run")
-                if self.run_existed(r) and self.in_scope(r)
+                if self.run_of(r) == r and self.run_existed(r) and self.in_scope(r)
                 and (not self.deleted(r) or self.versions_of_run(r))]
         return self.__dict__["_audited_runs"]  # type: ignore[no-any-return]
 
@@ -1189,15 +1284,16 @@ class AuditContext:
         source (MLflow, a DVC experiment, a run lineage recorded; a source the audit does not
         know too), or an OpenLineage run in the provenance of a model version
         (:meth:`provenance_versions`) or named by a retraining record. An OpenLineage run
-        with no path to any model (an orchestrator's ETL job) is out of scope."""
-        if self.idx.a(run).get("source") != "openlineage":
-            return True
-        return run in self._upstream_tiers()
+        with no path to any model (an orchestrator's ETL job) is out of scope. A run class
+        is in scope when a spelling of it is."""
+        return any(self.idx.a(s).get("source") != "openlineage" or s in self._upstream_tiers()
+                   for s in self.spellings(run))
 
     def runs_out_of_scope(self) -> list[str]:
         """The runs the run rules do not check (:meth:`in_scope`) that had started by the
         audit's clock (the later ones are counted by :meth:`after_clock`)."""
-        return [r for r in self.idx.ids("run") if self.run_existed(r) and not self.in_scope(r)]
+        return [r for r in self.idx.ids("run") if self.run_of(r) == r and self.run_existed(r)
+                and not self.in_scope(r)]
 
     def provenance_versions(self, run: str, limit: int | None = None) -> list[str]:
         """The version classes whose provenance holds ``run``: those it produced, and those
@@ -1207,8 +1303,14 @@ class AuditContext:
         label asks whether there are more than ``limit - 1``)."""
         if limit is None:
             return self._memo("provenance", run,  # type: ignore[no-any-return]
-                              lambda r: sorted(self._downstream_versions(r)))
-        return sorted(self._downstream_versions(run, limit))
+                              lambda r: sorted(set().union(*(
+                                  self._downstream_versions(s) for s in self.spellings(r)))))
+        found: set[str] = set()
+        for s in self.spellings(run):  # (a run class: the versions of any spelling)
+            found |= self._downstream_versions(s, limit)
+            if len(found) >= limit:
+                break
+        return sorted(found)
 
     @staticmethod
     def _data_keys(data: str, e: dict[str, Any]) -> list[str]:
@@ -1239,7 +1341,8 @@ class AuditContext:
         seeds: dict[str, set[str]] = {}
         for v in self.versions(unharvested=True):
             for r in self.runs(v):
-                seeds.setdefault(r, set()).add(v)
+                for spelling in self.spellings(r):  # (the walk goes by the nodes' edges)
+                    seeds.setdefault(spelling, set()).add(v)
         later = self.made_later()
         for rec in idx.ids("retraining"):
             if rec in later:  # not made yet at the audit's clock: it names no run in scope
@@ -1347,10 +1450,59 @@ class AuditContext:
         self.__dict__["_run_tiers"] = out
         return out
 
+    def run_inputs(self, run: str) -> list[tuple[str, dict[str, Any], str, str | None]]:
+        """The inputs of the run class of ``run`` as the audit judges them: (data node, edge
+        attributes, the spelling whose edge it is, ``covered_by``). One run: its input edges
+        as they are (``covered_by`` None).
+
+        A run class: the inputs of every spelling, one per repository path (the edge's
+        ``path``; an input naming none is its dataset) with the strongest pin any spelling
+        has for it — strong over weak over none, a hash of the bytes read over a pin a join
+        inferred from the commit's DVC files (``via``), the run lineage recorded over
+        another source — and without the weak inputs a join resolved to a strong one. An
+        input naming no path that is not pinned strongly (an MLflow dataset logged from a
+        DataFrame in memory: its source is code, its digest MLflow's) is ``covered_by`` a
+        recorded spelling (``track_run`` / ``lineage record run``) that pinned every input
+        it names by content hash: that record says which files the job read; one naming a
+        path no spelling pins strongly is data the record left out, and stays unpinned."""
+        spellings = self.spellings(run)
+        if len(spellings) == 1:
+            return [(d, e, run, None) for d, e in self.idx.sources(run, "input")]
+        edges = [(d, e, s) for s in spellings for d, e in self.idx.sources(s, "input")]
+        resolved = {str(e["via"]) for _, e, _ in edges if e.get("pin") == "strong" and e.get("via")}
+        pins = {"strong": 2, "weak": 1}
+        best: dict[str, tuple[tuple[int, bool, bool, str], str, dict[str, Any], str]] = {}
+        for d, e, s in edges:
+            if e.get("pin") != "strong" and d in resolved:
+                continue  # joined to a DVC version: the strong edge is the evidence
+            key = f"path:{e['path']}" if e.get("path") else d.rsplit("@", 1)[0]
+            rank = (pins.get(str(e.get("pin")), 0), not e.get("via"),
+                    self.idx.a(s).get("source") == "lineage", d)
+            if key not in best or rank[:3] > best[key][0][:3] or (
+                    rank[:3] == best[key][0][:3] and d < best[key][1]):
+                best[key] = (rank, d, e, s)
+        recorded = [s for s in spellings if self.idx.a(s).get("source") == "lineage"
+                    and (ins := self.idx.sources(s, "input"))
+                    and all(e.get("pin") == "strong" for _, e in ins)]
+        out: list[tuple[str, dict[str, Any], str, str | None]] = []
+        for key in sorted(best):
+            _, d, e, s = best[key]
+            cover = next((x for x in recorded if x != s), None) \
+                if e.get("pin") != "strong" and not e.get("path") else None
+            out.append((d, e, s, cover))
+        return out
+
     def run_label(self, run: str) -> str:
         """The run's id (``run:…`` names itself), saying so when the run was deleted in its
         tracking store, or when it produced no version but is upstream of the training of
-        some (:meth:`provenance_versions`)."""
+        some (:meth:`provenance_versions`); a run class names its other spellings."""
+        label = self._run_label(run)
+        others = self.spellings(run)[1:]
+        if not others:
+            return label
+        return f"{run} (one run with {', '.join(others)}){label[len(run):]}"
+
+    def _run_label(self, run: str) -> str:
         if not self.deleted(run):
             fed = [] if self.versions_of_run(run) else self.provenance_versions(run, limit=4)
             # a job that trained nothing is here because a training run depends on it: the
@@ -1360,14 +1512,24 @@ class AuditContext:
             said = ", ".join(short(v) for v in fed)
             return f"{run} (upstream of the training of {said})" if fed else run
         # the versions as the run produced them (its registry's spelling, not the class's)
-        made = ", ".join(sorted({short(m) for m, _ in self.idx.targets(run, "produced")
+        made = ", ".join(sorted({short(m) for s in self.spellings(run)
+                                 for m, _ in self.idx.targets(s, "produced")
                                  if m in self.canon})) or "a model version"
         return f"{run} (deleted in MLflow, but it produced {made})"
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
         """The highest tier among the versions whose provenance holds the run (it produced
-        them, or a run that did read what it wrote), and that version (the first by id)."""
-        return self._upstream_tiers().get(run, ("unassessed", None))
+        them, or a run that did read what it wrote), and that version (the first by id); of
+        a run class, the highest over its spellings."""
+        tiers = self._upstream_tiers()
+        marks = [tiers.get(s, ("unassessed", None)) for s in self.spellings(run)]
+        best = marks[0]
+        for m in marks[1:]:
+            if (_tier_rank(m[0]), m[1] is not None) > (_tier_rank(best[0]), best[1] is not None) \
+                    or (m[0] == best[0] and m[1] is not None and best[1] is not None
+                        and m[1] < best[1]):
+                best = m
+        return best
 
     def documents(self, version: str) -> list[str]:
         """The documents of the version and of its group the store had written by the
@@ -1445,25 +1607,37 @@ class AuditContext:
                                "group": group}
 
         # training: runs, their code commit and the data they read (content hashes, pins)
+        # (a run class: one entry, under its reported spelling, over the facts of all)
         runs = []
         for r in self.runs(v):
             a = idx.a(r)
-            commits = [c for c, _ in idx.sources(r, "code")]
+            spellings = self.spellings(r)
+            commits = list(dict.fromkeys(c for s in spellings for c, _ in idx.sources(s, "code")))
             inputs = []
-            for d, e in idx.sources(r, "input"):
+            for d, e, s, covered in self.run_inputs(r):
                 da = data_attrs(d)
                 inputs.append({"node": d, "path": da.get("path") or e.get("path"),
-                               "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin")})
+                               "hash": da.get("hash") or e.get("digest"), "pin": e.get("pin"),
+                               "run": s, "covered_by": covered})
             late = self.started_late(r, v)
-            runs.append({"id": r, "source": a.get("source"), "status": a.get("status"),
-                         "start_time": a.get("start_time"), "end_time": a.get("end_time"),
+            status, _, conflict = self.run_status(r)
+            start = self.run_start(r)
+            ends = [str(t) for s in spellings if (t := idx.a(s).get("end_time"))]
+            runs.append({"id": r, "source": a.get("source"), "status": status,
+                         "same_as": spellings[1:], "status_conflict": conflict,
+                         "statuses": {s: idx.a(s).get("status") for s in spellings},
+                         "start_time": idx.a(start[1]).get("start_time") if start
+                         else a.get("start_time"),
+                         "end_time": a.get("end_time") or (max(ends) if ends else None),
                          # a run that started after the version was registered: not the run
                          # that produced it (model-has-run)
                          "started_after_registration": None if late is None else {
                              "registered_at": late[1].at, "by": late[1].what,
                              "node": late[1].node},
-                         "dirty": a.get("dirty"), "deleted": self.deleted(r),
-                         "commit": commits[0] if commits else a.get("commit"),
+                         "dirty": self.run_dirty(r) if len(spellings) > 1 else a.get("dirty"),
+                         "deleted": self.deleted(r),
+                         "commit": commits[0] if commits else next(
+                             (c for s in spellings if (c := idx.a(s).get("commit"))), None),
                          "commits": commits, "inputs": inputs})
         out["runs"] = runs
 
@@ -1580,8 +1754,9 @@ class AuditContext:
         # then those of the versions retrained from it
         recs = set(self.linked(members, "retraining", "retrains", "new_model", superseded=True))
         # through its run, a record naming another version as the new one is about that one
-        recs.update(r for r in self.linked(self.runs(v), "retraining", "retrains", "run",
-                                          superseded=True)
+        recs.update(r for r in self.linked([s for run in self.runs(v)
+                                            for s in self.spellings(run)],
+                                           "retraining", "retrains", "run", superseded=True)
                     if (new := ref_id(idx.a(r).get("new_model"))) is None
                     or self.version_of(new) == v)
         after = set(self.linked(members, "retraining", "retrains", "previous_model", outgoing=True,
@@ -1768,7 +1943,7 @@ def _feeds(ctx: AuditContext, o: Outcome, what: str, value: str,
         return False
     runs = ctx._memo(f"feeding-{what}", value, lambda _: ctx.runs_feeding(
         {v for v in ctx.versions(unharvested=True) if matches(v)}))
-    return o.subject in runs
+    return any(s in runs for s in ctx.spellings(o.subject))
 
 
 def _matches_model_one(ctx: AuditContext, o: Outcome, wanted: str) -> bool:
@@ -2024,7 +2199,9 @@ def _run(idx: AuditIndex, policy: Policy, now: datetime, model: str | None, env:
     findings.sort(key=lambda f: (f.group or "~", f.model or "~", -severity_rank(f.severity),
                                  order[f.rule], f.subject))
     stats = {"nodes": idx.node_count, "model_versions": len(ctx.versions()),
-             "model_groups": len(ctx.group_members), "runs": len(idx.ids("run")),
+             "model_groups": len(ctx.group_members),
+             # runs joined by same_as are one run (one job seen by MLflow and by lineage)
+             "runs": len(idx.ids("run")) - sum(len(ms) - 1 for ms in ctx.run_members.values()),
              "runs_out_of_scope": len(ctx.runs_out_of_scope()),
              "deployments": len(idx.ids("deployment")),
              **{f"{k}_after_as_of": n for k, n in ctx.after_clock().items()}}
@@ -2144,13 +2321,16 @@ def _waivers_for(ctx: AuditContext, uses: list[WaiverUse],
     if not mine:
         return [], False
     live = [u for u in mine if not u.expired]
-    keys = {f.subject, f.model, f.group, *f.aliases} - {None}
+    # a run's finding is about its run class: a waiver may name any spelling of it (the MLflow
+    # run a waiver named before the two were joined)
+    subject = set(ctx.spellings(f.subject)) if f.subject.startswith("run:") else {f.subject}
+    keys = {*subject, f.model, f.group, *f.aliases} - {None}
     about = ctx.provenance_versions(f.subject) if f.subject.startswith("run:") and any(
-        f.subject not in u.names() for u in mine) else []
+        not subject & u.names() for u in mine) else []
     if len(about) > 1:
         per_version = [{v, *ctx.members.get(v, ()), ctx.group_of(v)} - {None} for v in about]
-        keys = {f.subject}.union(*per_version)
-        direct = [u for u in live if f.subject in u.names()]
+        keys = subject.union(*per_version)
+        direct = [u for u in live if subject & u.names()]
         cover = [next((u for u in live if u.names() & ks), None) for ks in per_version]
         if direct:
             return direct[:1], True

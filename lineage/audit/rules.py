@@ -419,7 +419,7 @@ def _authors(ctx: AuditContext, version: str) -> list[tuple[Person, str]]:
     """Who wrote the training code or ran the runs that produced ``version`` (a run's
     ``user``, the author of its code commit), each with the node that says so."""
     authors: list[tuple[Person, str]] = []
-    for run in ctx.runs(version):
+    for run in (s for r in ctx.runs(version) for s in ctx.spellings(r)):
         if (p := person(ctx.idx.a(run).get("user"))) is not None:
             authors.append((p, run))
         commits = {c for c, _ in ctx.idx.sources(run, "code")}
@@ -523,7 +523,7 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
         runs = ctx.runs(v)
         late = {r: t for r in runs if (t := ctx.started_late(r, v)) is not None}
         timely = [r for r in runs if r not in late]
-        unfinished = [r for r in timely if not finished(ctx.idx.a(r))]
+        unfinished = [r for r in timely if not ctx.run_status(r)[1]]
         if len(unfinished) < len(timely):
             other = _other_bytes(ctx, v, [r for r in timely if r not in unfinished])
             if other is None:
@@ -555,19 +555,28 @@ def model_has_run(ctx: AuditContext) -> Iterator[Outcome]:
 
 def _unfinished_said(ctx: AuditContext, unfinished: list[str]) -> str:
     """Runs that did not finish, each with the status seen, and the status that finishes."""
-    seen = [(r, ctx.idx.a(r).get("status")) for r in unfinished]
+    seen = [(r, ctx.run_status(r)) for r in unfinished]
     said = ", ".join(f"{short(r)}: " + (
         "not in the lineage graph" if r not in ctx.idx.attrs
-        else str(s) if s not in (None, "") else "no status") for r, s in seen)
-    words = sorted({w for r, _ in seen for w in _finished_words(ctx.idx.a(r))})
+        else f"{s} — {conflict}" if conflict
+        else str(s) if s not in (None, "") else "no status") for r, (s, _, conflict) in seen)
+    words = sorted({w for r, _ in seen for x in ctx.spellings(r)
+                    for w in _finished_words(ctx.idx.a(x))})
     return f"runs that did not finish ({said}): a finished run has status {' or '.join(words)}"
 
 
 def _unfinished_fix(ctx: AuditContext, v: str, unfinished: list[str]) -> str:
     stopped = {str(s).upper() for r in unfinished
-               if str(s := ctx.idx.a(r).get("status")).upper() in _NOT_ENDED}
+               if str(s := ctx.run_status(r)[0]).upper() in _NOT_ENDED}
     still = (f"; a run still {', '.join(sorted(stopped))} after it ended was stopped "
              "before it could record its end (killed, out of memory)" if stopped else "")
+    torn = [r for r in unfinished if ctx.run_status(r)[2]]
+    if torn:
+        still += (f"; {', '.join(torn)}: the job failed by one source's account and finished "
+                  "by the other's (a step after the training raised, or the training did): "
+                  "if the version is sound, waive model-has-run for it in the policy with "
+                  "the reason (waivers: rule model-has-run, node "
+                  f"{short(v)}, owner, reason, expires)")
     return (f"train {short(v)} again in a run that finishes, and record that run (lineage "
             "record run / track_run / MLflow); or deregister the version" + still)
 
@@ -656,6 +665,25 @@ def finished(attrs: dict[str, object]) -> bool:
         w.upper() for w in _finished_words(attrs)}
 
 
+def ended(attrs: dict[str, object]) -> bool:
+    """The run (its attributes) says it ended (any status but none and the statuses of a run
+    that has not ended: RUNNING, SCHEDULED, START, OTHER)."""
+    status = attrs.get("status")
+    return isinstance(status, str) and bool(status.strip()) \
+        and status.strip().upper() not in _NOT_ENDED
+
+
+# whose word a run's status is, by its source (said when two spellings of one run disagree)
+_STATUS_BY = {"lineage": "the job's own record", "mlflow": "the MLflow tracking server",
+              "openlineage": "its OpenLineage events", "dvc-exp": "DVC"}
+
+
+def status_by(attrs: dict[str, object]) -> str:
+    """Whose word the run's status is (``the MLflow tracking server``)."""
+    source = str(attrs.get("source") or "")
+    return _STATUS_BY.get(source, f"its source {source or 'unknown'}")
+
+
 def _run_remediation(run: str, what: str, rule_id: str) -> str:
     """A run is an immutable record: a new run does not change what this one was, so the
     fix for the model is a retraining and, for this run, a waiver the policy owner signs."""
@@ -672,13 +700,17 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
     working tree with uncommitted changes."""
     for run in ctx.audited_runs():
         tier, v = ctx.run_tier(run)
-        a = ctx.idx.a(run)
-        edges = ctx.idx.sources(run, "code")
+        # a run class (one job seen by two sources): the commits of every spelling, and
+        # dirty when one says so (the run lineage recorded read the working tree)
+        spellings = ctx.spellings(run)
+        edges = [e for s in spellings for e in ctx.idx.sources(s, "code")]
         commits = {c for c, _ in edges}
-        if a.get("commit"):
-            commits.add(f"commit:{str(a['commit']).lower()}")
+        for s in spellings:
+            if ctx.idx.a(s).get("commit"):
+                commits.add(f"commit:{str(ctx.idx.a(s)['commit']).lower()}")
+        dirty = bool(ctx.run_dirty(run))
         problems: list[str] = []
-        ev: list[str] = [run]
+        ev: list[str] = [*spellings]
         if not commits:
             problems.append("names no code commit")
         for c in sorted(commits):
@@ -687,14 +719,14 @@ def run_code_pinned(ctx: AuditContext) -> Iterator[Outcome]:
                 problems.append(f"its commit {c.removeprefix('commit:')[:12]} is not in the "
                                 "repository history")
                 ev.append(c)
-        if a.get("dirty") or any(e.get("dirty") for _, e in edges):
+        if dirty:
             problems.append("was trained on a dirty working tree (uncommitted changes)")
             ev += sorted(commits)
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
-        unseen = [c.removeprefix("commit:") for c in ev[1:]]
-        if unseen and commits and not (a.get("dirty") or any(e.get("dirty") for _, e in edges)):
+        unseen = [c.removeprefix("commit:") for c in ev[len(spellings):]]
+        if unseen and commits and not dirty:
             # the commit exists somewhere (not pushed, or a shallow clone): bringing it into
             # the history closes the gap
             fix = (f"push commit {', '.join(x[:12] for x in unseen)} (or fetch the full "
@@ -742,13 +774,15 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
     is not: that version cannot be fetched back."""
     for run in ctx.audited_runs():
         tier, v = ctx.run_tier(run)
-        inputs = ctx.idx.sources(run, "input")
+        # a run class: per path, the strongest pin any spelling has (AuditContext.run_inputs)
+        judged = [(d, e, x) for d, e, x, covered in ctx.run_inputs(run) if covered is None]
+        inputs = [(d, e) for d, e, _ in judged]
         resolved = {str(e["via"]) for _, e in inputs if e.get("pin") == "strong" and e.get("via")}
         problems: list[str] = []
-        ev = [run]
+        ev = [*ctx.spellings(run)]
         unrecorded: list[str] = []
         unhashed: list[str] = []  # weak inputs of a path DVC tracks: no hash at the commit
-        if not inputs and ctx.versions_of_run(run):
+        if not inputs and not ctx.run_inputs(run) and ctx.versions_of_run(run):
             problems.append("records no input data")
         for data, e in inputs:
             pin = e.get("pin") or "none"
@@ -773,8 +807,10 @@ def run_data_pinned(ctx: AuditContext) -> Iterator[Outcome]:
         if not problems:
             yield ctx.passed(run, tier, model=v)
             continue
+        # (the tracker that logged the first input in question says how to log it by path)
+        by = next((x for d, _, x in judged if d in ev), run)
         fix = base = next((f for prefix, f in _DATA_FIX_BY_SOURCE.items()
-                           if run.startswith(prefix)), _DATA_FIX)
+                           if by.startswith(prefix)), _DATA_FIX)
         if run.startswith("run:dvc-exp:"):  # DVC's own record of what the stages read
             fix = ("fetch the data the experiment's stages read (dvc pull) and run the "
                    "experiment again (dvc exp run): its dvc.lock then pins every input by hash")
@@ -1050,7 +1086,7 @@ def retraining_logged(ctx: AuditContext) -> Iterator[Outcome]:
         if prev is None:
             continue
         tier = ctx.tier(v)
-        runs = ctx.runs(v)
+        runs = [s for r in ctx.runs(v) for s in ctx.spellings(r)]  # a record may name either
         recs = set(ctx.linked(ctx.members[v], "retraining", "retrains", "new_model"))
         # through its run, a record naming another version as the new one is about that one
         recs.update(r for r in ctx.linked(runs, "retraining", "retrains", "run")
@@ -1370,7 +1406,8 @@ def lineage_continuity(ctx: AuditContext) -> Iterator[Outcome]:
             missing.setdefault(target, set()).update(by_records)
     # a run deleted in its tracking store that produced no version, and a run out of the
     # audit's scope (an OpenLineage job no model depends on), are not audited
-    ignored = (set(idx.ids("run")) - set(ctx.audited_runs())) | later
+    audited = set(ctx.audited_runs())
+    ignored = {r for r in idx.ids("run") if ctx.run_of(r) not in audited} | later
 
     def by_record(n: str, depth: int = 0) -> bool:
         # a governance record, or a missing node (a version whose group is missing too)
