@@ -158,7 +158,15 @@ class _Renderer:
         # (before a remote was added) is the entity of its twin under the current one: one
         # entity per version, and what named the former (a run recorded before the move)
         # refers to it
-        self.twin = graph.former_identity_twins()
+        self.twin = dict(graph.former_identity_twins())
+        # runs joined by same_as (one job recorded by track_run that logged to MLflow) are one
+        # run, as the audit reads them: one process entity, the reported spelling's (the run
+        # lineage recorded); the other spellings are named on it (properties.sameAs) and what
+        # names them refers to it
+        for rep, spellings in self.audit.run_members.items():
+            for other in spellings[1:]:
+                if other in graph and rep in graph:
+                    self.twin[other] = rep
 
     @property
     def superseded(self) -> dict[str, list[str]]:
@@ -224,16 +232,55 @@ class _Renderer:
 
     def common(self, nid: str) -> dict[str, Any]:
         a = self.g.attrs(nid)
+        spellings = self.run_spellings(nid) if self.g.kind(nid) == NodeKind.RUN else [nid]
         return {"qualifiedName": qualified_name(nid), "lineageId": nid,
                 "lineagePlaceholder": True if self.g.is_placeholder(nid) or a.get("placeholder")
                 else None,
-                "properties": dict(a.get("properties") or {})}
+                "properties": dict(a.get("properties") or {}) if len(spellings) == 1
+                else dict(self.run_facts(spellings)["properties"])}
 
     def model_label(self, model_id: str) -> str:
         a = self.g.attrs(model_id) if model_id in self.g else {}
         if a.get("group") and a.get("version"):
             return f"{a['group']}@{a['version']}"
         return model_id.removeprefix("model:")
+
+    def run_spellings(self, nid: str) -> list[str]:
+        """The runs of the run class of ``nid`` as the audit reads them (joined by
+        ``same_as``), the reported one first; ``[nid]`` for a run joined to none."""
+        return self.audit.spellings(nid) if nid in self.audit.idx.attrs else [nid]
+
+    def run_facts(self, spellings: list[str]) -> dict[str, Any]:
+        """The attributes of a run class's entity: the reported spelling's, each fact it
+        lacks from another spelling, parameters, metrics, tags and properties of all (the
+        reported spelling's value first), the status, dirty flag and start the audit takes
+        for the class (:meth:`lineage.audit.engine.AuditContext.run_status`), and, in
+        ``properties``, ``sameAs`` (the other spellings) and ``statusConflict`` when their
+        statuses disagree."""
+        rep = spellings[0]
+        views = [self.g.attrs(s) for s in spellings]
+        a = dict(views[0])
+        for other in views[1:]:
+            for k, x in other.items():
+                if a.get(k) in (None, "", [], {}) and x not in (None, "", [], {}):
+                    a[k] = x
+        for key in ("params", "metrics", "tags", "properties"):
+            both = {k: x for v in reversed(views) for k, x in (v.get(key) or {}).items()}
+            if both:
+                a[key] = dict(sorted(both.items()))
+        status, _, conflict = self.audit.run_status(rep)
+        a["status"], a["dirty"] = status, self.audit.run_dirty(rep)
+        start = self.audit.run_start(rep)
+        if start is not None:
+            a["start_time"] = self.g.attrs(start[1]).get("start_time")
+        ends = [str(v["end_time"]) for v in views if v.get("end_time")]
+        a["end_time"] = views[0].get("end_time") or (max(ends) if ends else None)
+        props = dict(a.get("properties") or {})
+        props["sameAs"] = ",".join(spellings[1:])
+        if conflict:
+            props["statusConflict"] = conflict
+        a["properties"] = props
+        return a
 
     # -- governance lookups (the audit's reading) -------------------------------------------
     def latest_assessment(self, group_id: str | None) -> str | None:
@@ -612,11 +659,24 @@ class _Renderer:
             rel = {"definedIn": self.one(self.preds(nid, EdgeKind.DEFINES), NodeKind.COMMIT)}
         elif kind == NodeKind.RUN:
             source, _, native = rest.partition(":")
-            inputs = self.preds(nid, EdgeKind.INPUT) + self.preds(nid, EdgeKind.CODE)
-            outputs = self.succs(nid, EdgeKind.OUTPUT) + self.succs(nid, EdgeKind.PRODUCED)
+            spellings = self.run_spellings(nid)
+            inputs = [i for s in spellings for i in self.preds(s, EdgeKind.INPUT)
+                      + self.preds(s, EdgeKind.CODE)]
+            outputs = [o for s in spellings for o in self.succs(s, EdgeKind.OUTPUT)
+                       + self.succs(s, EdgeKind.PRODUCED)]
             pins = {qualified_name(src): str(e.attrs["pin"])
                     for e in self.g.in_edges(nid, EdgeKind.INPUT)
                     if e.attrs.get("pin") and self.rendered(src := self.entity_of(e.source))}
+            if len(spellings) > 1:
+                # a run class: the pin the audit judges per path (the strongest any spelling
+                # has), and the facts of every spelling, the reported one's first
+                pins = {qualified_name(src): str(e.attrs["pin"])
+                        for s in reversed(spellings) for e in self.g.in_edges(s, EdgeKind.INPUT)
+                        if e.attrs.get("pin") and self.rendered(src := self.entity_of(e.source))}
+                pins.update({qualified_name(src): str(e["pin"])
+                             for d, e, _, _ in reversed(self.audit.run_inputs(nid))
+                             if e.get("pin") and self.rendered(src := self.entity_of(d))})
+                a = self.run_facts(spellings)
             attrs = {"name": a.get("name") or a.get("run_id") or native,
                      "runSource": a.get("source") or source, "runId": a.get("run_id") or native,
                      "experiment": a.get("experiment"), "experimentId": a.get("experiment_id"),
@@ -631,7 +691,8 @@ class _Renderer:
                      "outputs": self.refs(outputs, DATASET_KINDS)}
             if odd := _non_finite(a.get("metrics")):
                 attrs["properties"] = {**(a.get("properties") or {}), **odd}
-            rel = {"upstreamRuns": self.refs(self.preds(nid, EdgeKind.UPSTREAM_RUN, NodeKind.RUN))}
+            ups = {u for s in spellings for u in self.preds(s, EdgeKind.UPSTREAM_RUN, NodeKind.RUN)}
+            rel = {"upstreamRuns": self.refs(ups - set(spellings))}
         elif kind == NodeKind.MODEL_GROUP:
             attrs = {"name": a.get("name") or rest, "description": a.get("description"),
                      "owner": a.get("owner"), "registry": a.get("registry"),

@@ -1047,6 +1047,24 @@ class _Planner:
             key = {"cluster": self.tracking_store(nid, a) or nid, **key}
         return f"urn:li:dataProcessInstance:{datahub_guid(key)}"
 
+    def run_spellings(self, nid: str) -> list[str]:
+        """The runs of the run class of ``nid`` as the audit reads them (runs joined by
+        ``same_as``: one job seen by ``track_run`` and MLflow), its reported spelling (the
+        run lineage recorded) first; ``[nid]`` for a run joined to none."""
+        return self.audit.spellings(nid) if nid in self.audit.idx.attrs else [nid]
+
+    def run_host(self, spellings: list[str]) -> str:
+        """The spelling whose entity a run class is: its MLflow run (DataHub's MLflow source
+        names that instance alike), else its reported spelling."""
+        return next((s for s in spellings if self.attrs(s).get("source") == "mlflow"),
+                    spellings[0])
+
+    def hosts_run(self, nid: str) -> bool:
+        """Whether ``nid`` places its run class's entity (its experiment): a run joined to
+        none, or the class's host (:meth:`run_host`)."""
+        spellings = self.run_spellings(nid)
+        return len(spellings) == 1 or self.run_host(spellings) == nid
+
     def tracking_store(self, nid: str, a: dict[str, Any]) -> str:
         """The tracking store an MLflow run comes from (the key its node id holds:
         ``run:mlflow:<store>:<run id>``, else its ``tracking_uri``); "" when neither says."""
@@ -1062,6 +1080,8 @@ class _Planner:
         if hit is None:
             stores: dict[tuple[str, str], set[str]] = defaultdict(set)
             for nid in self.ids(NodeKind.RUN):
+                if not self.hosts_run(nid):
+                    continue  # (a spelling of a run class whose entity is another's)
                 a = self.attrs(nid)
                 orch = self.run_orchestrator(a)
                 stores[(orch, self.experiment_name(a))].add(self.tracking_store(nid, a))
@@ -1171,6 +1191,14 @@ class _Planner:
             # the key's cluster, instead of one entity whose aspects each overwrites
             for nid in nids:
                 u[nid] = urn if len(nids) == 1 else self.run_urn(nid, apart=True)
+        # runs joined by same_as (one job recorded by track_run that logged to MLflow) are one
+        # run: one entity, the MLflow run's (the one DataHub's MLflow source makes)
+        for nid in self.ids(NodeKind.RUN):
+            spellings = self.run_spellings(nid)
+            if len(spellings) > 1 and spellings[0] == nid:
+                host = u[self.run_host(spellings)]
+                for s in spellings:
+                    u[s] = host
         # an MLflow-registered group or version is the entity DataHub's MLflow source makes
         # (so our governance lands on it); the urn an earlier mapping gave it on our platform
         # is retired by the push (``former``)
@@ -1236,6 +1264,8 @@ class _Planner:
         exps: dict[str, dict[str, Any]] = {}
         members: dict[str, list[str]] = defaultdict(list)
         for nid in self.ids(NodeKind.RUN):
+            if not self.hosts_run(nid):
+                continue  # its run class is in its MLflow run's experiment
             a = self.attrs(nid)
             urn, name, orch, store = self.experiment(nid, a)
             exps[urn] = {"name": name, "platform": orch,
@@ -2151,7 +2181,8 @@ class _Planner:
                 "tags": a.get("tags") or {}, "properties": a.get("properties") or {},
                 "hyper": hyper, "sort_id": sort_id,
                 "version_set": version_set,
-                "training_jobs": sorted(self.urn_of[r] for r in runs),
+                # (a run class — track_run and MLflow's spellings of one job — is one job)
+                "training_jobs": sorted({self.urn_of[r] for r in runs}),
                 "deployments": sorted({self.urn_of[d] for d in deployments}),
                 "downstream_jobs": sorted({self.deployment_job(d) for d in deployments}),
                 "approvals": sorted(approvals, key=lambda x: (str(x["at"] or ""), x["id"])),
@@ -2244,8 +2275,9 @@ class _Planner:
             for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL):
                 for pm in self.g.predecessors(m, EdgeKind.PREVIOUS_VERSION, NodeKind.MODEL):
                     prev.update(self.g.predecessors(pm, EdgeKind.PRODUCED, NodeKind.RUN))
-        prev.discard(nid)
-        return sorted(self.urn_of[p] for p in prev)
+        prev.difference_update(self.run_spellings(nid))
+        # (two spellings of one run class are one entity)
+        return sorted({self.urn_of[p] for p in prev} - {self.urn_of[nid]})
 
     def upstream_is_previous_version(self, nid: str) -> bool:
         """Whether the upstream instances shown for ``nid`` are its previous version's runs
@@ -2256,60 +2288,132 @@ class _Planner:
     def plan_runs(self) -> list[EntityPlan]:
         plans = []
         for nid in self.ids(NodeKind.RUN):
-            a = self.attrs(nid)
-            commit = a.get("commit")
-            if not commit:
-                codes = self.g.predecessors(nid, EdgeKind.CODE, NodeKind.COMMIT)
-                commit = codes[0].split(":", 1)[1] if codes else None
-            # two versions of one dataset share its urn: their edge properties order them
-            inputs = sorted(
-                ((self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
-                 for e in self.g.in_edges(nid, EdgeKind.INPUT) if e.source in self.urn_of),
-                key=_urn_then_props)
-            outputs = sorted(
-                [(self.urn_of[e.target], self._edge_props(e.target, e.attrs, commit))
-                 for e in self.g.out_edges(nid, EdgeKind.OUTPUT) if e.target in self.urn_of]
-                + [(self.urn_of[m], {"git_commit": commit} if commit else {})
-                   for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)],
-                key=_urn_then_props)
-            exp_urn, exp_name, _, _ = self.experiment(nid, a)
-            props, exact = _run_owners(a.get("properties") or {})
-            view = {
-                "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
-                "source": a.get("source"), "status": a.get("status"), "user": a.get("user"),
-                "start": a.get("start_time"), "end": a.get("end_time"),
-                "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
-                "tags": a.get("tags") or {},
-                "properties": props, "owners_exact": exact, "job": a.get("job"),
-                "commit": commit, "tracking_uri": a.get("tracking_uri"),
-                # dirty on the run or on its code edge: DataHub has one place for it
-                "dirty": True if any(e.attrs.get("dirty") for e in
-                                     self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
-                "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
-                "template": self.run_template(nid, a), "upstream": self.previous_runs(nid),
-                "upstream_is_previous_version": self.upstream_is_previous_version(nid),
-                # the UPSTREAM_RUN edges' own facts (relation, the parent's job), by run id
-                "upstream_edges": {e.source: dict(sorted(e.attrs.items()))
-                                   for e in sorted(self.g.in_edges(nid, EdgeKind.UPSTREAM_RUN),
-                                                   key=lambda e: e.source)
-                                   if e.attrs and e.source != nid},
-                "lineage_id": nid, "commit_facts": self.commit_facts(commit),
-                "placeholder": self.g.is_placeholder(nid),
-            }
-            aka = self.aka(a.get("user"))
-            if aka:  # (absent otherwise: other runs keep their view)
-                view["aka"] = aka
-            if not (a.get("experiment") or a.get("experiment_id")):
-                # its container is the "<source> runs" DataHub needs: no experiment of its own
-                view["no_experiment"] = True  # (absent otherwise: other runs keep their view)
-            if a.get("source") != "mlflow":  # (an MLflow run's is mlflow: it keeps its view)
-                # the platform the UI shows it on: an OpenLineage run's orchestrator, as its
-                # job's flow names it; a run recorded here or a DVC experiment's, its
-                # experiment container's
-                job = self.openlineage_job(a)
-                view["platform"] = job[2]["orchestrator"] if job else self.run_orchestrator(a)
-            plans.append(EntityPlan(self.urn_of[nid], "run", [nid], view))
+            spellings = self.run_spellings(nid)
+            if spellings[0] != nid:
+                continue  # a spelling of a run class: the class is one entity (below)
+            view = self.run_view(nid)
+            if len(spellings) > 1:
+                view = self.merged_run(spellings, {s: self.run_view(s) for s in spellings})
+            plans.append(EntityPlan(self.urn_of[nid], "run", spellings, view))
         return plans
+
+    def merged_run(self, spellings: list[str], views: dict[str, dict[str, Any]]
+                   ) -> dict[str, Any]:
+        """One DataHub training run for a run class (one job that ``track_run`` recorded and
+        that logged to MLflow, joined by ``same_as``), as the audit reads it: the reported
+        spelling's view (the run lineage recorded: its name, id, ``lineage_id``), in the
+        MLflow run's experiment and on its platform (the entity is the MLflow run's, which
+        DataHub's MLflow source makes too), with the status, dirty flag and start the audit
+        takes for the class (:meth:`AuditContext.run_status`), the inputs it judges (per
+        path the strongest pin; :meth:`AuditContext.run_inputs`), the outputs, parameters,
+        metrics, tags and properties of both (the reported spelling's value where both have
+        one), and ``same_as``: the other spellings."""
+        rep, host = spellings[0], self.run_host(spellings)
+        merged = dict(views[rep])
+        for s in spellings[1:]:
+            for k, x in views[s].items():
+                if merged.get(k) in (None, "", [], {}) and x not in (None, "", [], {}):
+                    merged[k] = x
+        hv = views[host]
+        merged["experiment"] = hv["experiment"]
+        for key in ("no_experiment", "platform"):
+            merged.pop(key, None)
+            if key in hv:
+                merged[key] = hv[key]
+        if self.attrs(host).get("source") == "mlflow":
+            merged["platform"] = "mlflow"
+        for key in ("params", "metrics", "tags", "properties", "upstream_edges", "aka"):
+            both = {k: x for s in reversed(spellings) for k, x in views[s].get(key, {}).items()}
+            if both or key in merged:
+                merged[key] = dict(sorted(both.items()))
+        status, _, conflict = self.audit.run_status(rep)
+        merged["status"] = status
+        if conflict:
+            merged["status_conflict"] = conflict
+        merged["dirty"] = self.audit.run_dirty(rep)
+        start = self.audit.run_start(rep)
+        if start is not None:
+            merged["start"] = self.attrs(start[1]).get("start_time")
+        ends = [str(v["end"]) for v in views.values() if v.get("end")]
+        merged["end"] = views[rep].get("end") or (max(ends) if ends else None)
+        commit = merged.get("commit")
+        inputs, covered = [], []
+        for d, e, _, cover in self.audit.run_inputs(rep):
+            if d not in self.urn_of:
+                continue
+            if cover is not None:  # said by the recorded run's pins (AuditContext.run_inputs)
+                covered.append(d)
+                continue
+            inputs.append((self.urn_of[d], self._edge_props(d, e, commit)))
+        merged["inputs"] = sorted(inputs, key=_urn_then_props)
+        if covered:
+            merged["covered_inputs"] = sorted(covered)
+        outputs: dict[str, tuple[str, dict[str, str]]] = {}
+        for s in spellings:
+            for urn, props in views[s]["outputs"]:
+                outputs.setdefault(urn, (urn, props))
+        merged["outputs"] = sorted(outputs.values(), key=_urn_then_props)
+        merged["upstream"] = sorted({u for v in views.values() for u in v["upstream"]})
+        merged["upstream_is_previous_version"] = all(
+            v["upstream_is_previous_version"] for v in views.values() if v["upstream"])
+        merged["same_as"] = spellings[1:]
+        return merged
+
+    def run_view(self, nid: str) -> dict[str, Any]:
+        """The view of one run node's entity."""
+        a = self.attrs(nid)
+        commit = a.get("commit")
+        if not commit:
+            codes = self.g.predecessors(nid, EdgeKind.CODE, NodeKind.COMMIT)
+            commit = codes[0].split(":", 1)[1] if codes else None
+        # two versions of one dataset share its urn: their edge properties order them
+        inputs = sorted(
+            ((self.urn_of[e.source], self._edge_props(e.source, e.attrs, commit))
+             for e in self.g.in_edges(nid, EdgeKind.INPUT) if e.source in self.urn_of),
+            key=_urn_then_props)
+        outputs = sorted(
+            [(self.urn_of[e.target], self._edge_props(e.target, e.attrs, commit))
+             for e in self.g.out_edges(nid, EdgeKind.OUTPUT) if e.target in self.urn_of]
+            + [(self.urn_of[m], {"git_commit": commit} if commit else {})
+               for m in self.g.successors(nid, EdgeKind.PRODUCED, NodeKind.MODEL)],
+            key=_urn_then_props)
+        exp_urn, exp_name, _, _ = self.experiment(nid, a)
+        props, exact = _run_owners(a.get("properties") or {})
+        view = {
+            "name": a.get("name") or a.get("run_id") or nid, "run_id": a.get("run_id"),
+            "source": a.get("source"), "status": a.get("status"), "user": a.get("user"),
+            "start": a.get("start_time"), "end": a.get("end_time"),
+            "params": a.get("params") or {}, "metrics": a.get("metrics") or {},
+            "tags": a.get("tags") or {},
+            "properties": props, "owners_exact": exact, "job": a.get("job"),
+            "commit": commit, "tracking_uri": a.get("tracking_uri"),
+            # dirty on the run or on its code edge: DataHub has one place for it
+            "dirty": True if any(e.attrs.get("dirty") for e in
+                                 self.g.in_edges(nid, EdgeKind.CODE)) else a.get("dirty"),
+            "experiment": exp_urn, "inputs": inputs, "outputs": outputs,
+            "template": self.run_template(nid, a), "upstream": self.previous_runs(nid),
+            "upstream_is_previous_version": self.upstream_is_previous_version(nid),
+            # the UPSTREAM_RUN edges' own facts (relation, the parent's job), by run id
+            "upstream_edges": {e.source: dict(sorted(e.attrs.items()))
+                               for e in sorted(self.g.in_edges(nid, EdgeKind.UPSTREAM_RUN),
+                                               key=lambda e: e.source)
+                               if e.attrs and e.source != nid},
+            "lineage_id": nid, "commit_facts": self.commit_facts(commit),
+            "placeholder": self.g.is_placeholder(nid),
+        }
+        aka = self.aka(a.get("user"))
+        if aka:  # (absent otherwise: other runs keep their view)
+            view["aka"] = aka
+        if not (a.get("experiment") or a.get("experiment_id")):
+            # its container is the "<source> runs" DataHub needs: no experiment of its own
+            view["no_experiment"] = True  # (absent otherwise: other runs keep their view)
+        if a.get("source") != "mlflow":  # (an MLflow run's is mlflow: it keeps its view)
+            # the platform the UI shows it on: an OpenLineage run's orchestrator, as its
+            # job's flow names it; a run recorded here or a DVC experiment's, its
+            # experiment container's
+            job = self.openlineage_job(a)
+            view["platform"] = job[2]["orchestrator"] if job else self.run_orchestrator(a)
+        return view
 
     def plan_deployments(self) -> list[EntityPlan]:
         by_urn: dict[str, list[str]] = defaultdict(list)
@@ -3124,6 +3228,11 @@ def _build_run(p: EntityPlan) -> Iterator[tuple[str, Any]]:
                        "no_experiment": "true" if v.get("no_experiment") else None,
                        "upstream_edges": _json(v["upstream_edges"])
                            if v.get("upstream_edges") else None,
+                       # a run class: the other spellings of the job (its MLflow run), the
+                       # sources' statuses when they disagree, the inputs its record covers
+                       "same_as": ",".join(v.get("same_as") or []) or None,
+                       "status_conflict": v.get("status_conflict"),
+                       "covered_inputs": ",".join(v.get("covered_inputs") or []) or None,
                        **v.get("commit_facts", {}), **_free(v["properties"]),
                        **_undescribed(v)})
     yield p.urn, DataProcessInstancePropertiesClass(
