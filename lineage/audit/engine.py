@@ -71,6 +71,19 @@ RECORDED_LATE = timedelta(days=1)
 APPROVAL_RECORDED_LATE = timedelta(days=7)
 
 
+# what bounds the runs upstream of a run or version, as ``lineage show`` bounds a provenance
+# (:meth:`lineage.graph.LineageGraph.provenance_of`): the commits whose history holds them
+# (None: unbounded) and the latest a writer may have started (None: unbounded)
+_Bound = tuple[frozenset[str] | None, datetime | None]
+
+
+def _merge_bounds(a: _Bound, b: _Bound) -> _Bound:
+    """A run reached along two paths: the history either holds (their commits together, the
+    later time; unbounded when either is)."""
+    return (None if a[0] is None or b[0] is None else a[0] | b[0],
+            None if a[1] is None or b[1] is None else max(a[1], b[1]))
+
+
 def _tier_rank(tier: str) -> int:
     return TIER_ORDER.index(tier) if tier in TIER_ORDER else 0
 
@@ -1298,19 +1311,23 @@ class AuditContext:
     def provenance_versions(self, run: str, limit: int | None = None) -> list[str]:
         """The version classes whose provenance holds ``run``: those it produced, and those
         of every run it is upstream of — as the parent of a run (``upstream_run``) or as the
-        writer of a dataset (any version of it, or the same repository path) a run read.
-        ``limit``: the walk stops once it found that many (which ones is not defined: a
+        writer of a dataset (any version of it, or the same repository path) a run read, in
+        the history of that run (:meth:`runs_feeding`: a job that wrote the dataset at a
+        later commit, or after the reader started, fed no version through it).
+        ``limit``: the search stops once it found that many (which ones is not defined: a
         label asks whether there are more than ``limit - 1``)."""
-        if limit is None:
-            return self._memo("provenance", run,  # type: ignore[no-any-return]
-                              lambda r: sorted(set().union(*(
-                                  self._downstream_versions(s) for s in self.spellings(r)))))
-        found: set[str] = set()
-        for s in self.spellings(run):  # (a run class: the versions of any spelling)
-            found |= self._downstream_versions(s, limit)
-            if len(found) >= limit:
-                break
-        return sorted(found)
+        candidates = self._memo("provenance", run,  # (every link, unbounded: a superset)
+                                lambda r: sorted(set().union(*(
+                                    self._downstream_versions(s) for s in self.spellings(r)))))
+        spellings = self.spellings(run)
+        found: list[str] = []
+        for v in candidates:
+            fed = self._memo("feeding-version", v, lambda x: self.runs_feeding({x}))
+            if any(s in fed for s in spellings):
+                found.append(v)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
 
     @staticmethod
     def _data_keys(data: str, e: dict[str, Any]) -> list[str]:
@@ -1384,42 +1401,115 @@ class AuditContext:
                 todo.append(c)
         return found
 
-    def runs_feeding(self, versions: set[str]) -> set[str]:
-        """The runs in the provenance of any of ``versions`` (one walk, each run and dataset
-        expanded once)."""
-        idx = self.idx
-        seeds, writers, _ = self._flow()
-        todo = [r for r, vs in seeds.items() if vs & versions]
-        out, expanded = set(todo), set[str]()
-        while todo:
-            for p in self._runs_upstream(todo.pop(), writers, expanded):
-                if p not in out and p in idx.attrs:
-                    out.add(p)
-                    todo.append(p)
+    # -- run-to-run links bounded by history (as lineage show's provenance) ----------------
+    def _code_commits(self, run: str) -> frozenset[str]:
+        """The harvested commits a run's code is at (``code`` edges, its ``commit``)."""
+        ids = [c for c, _ in self.idx.sources(run, "code")]
+        if isinstance(sha := self.idx.a(run).get("commit"), str) and sha:
+            ids.append(f"commit:{sha.lower()}")
+        return frozenset(c for c in ids if self.idx.harvested_commit(c))
+
+    def _run_bound(self, run: str, inherited: _Bound) -> _Bound:
+        """What bounds the writers a run read from: its code commits and its start, each,
+        when unknown, the bound it was reached with (the version it trained, the run it
+        fed)."""
+        start = parse_time(self.idx.a(run).get("start_time"))
+        return (self._code_commits(run) or inherited[0],
+                start if start is not None else inherited[1])
+
+    def _version_bound(self, versions: Iterable[str]) -> _Bound:
+        """The bound of versions' provenance: the commits they were registered at (``tagged``,
+        a member's ``commit``) and their registration (:meth:`registered`); of several, the
+        loosest (show merges the bounds of a node reached along several paths alike)."""
+        bounds: list[_Bound] = []
+        for v in versions:
+            ids: list[str] = []
+            for m in self.members.get(v, [v]):
+                ids += [t for t, _ in self.idx.sources(m, "tagged")]
+                if isinstance(sha := self.idx.a(m).get("commit"), str) and sha:
+                    ids.append(f"commit:{sha.lower()}")
+            reg = self.registered(v)
+            bounds.append((frozenset(c for c in ids if self.idx.harvested_commit(c)) or None,
+                           reg.at if reg is not None else None))
+        out: _Bound = bounds[0] if bounds else (None, None)
+        for b in bounds[1:]:
+            out = _merge_bounds(out, b)
         return out
 
-    def _runs_upstream(self, run: str, writers: dict[str, set[str]],
-                       expanded: set[str]) -> list[str]:
-        """The runs just upstream of ``run``: its parent runs, and the writers of the data it
-        read whose keys are not in ``expanded`` yet (added to it: each dataset is expanded
-        once per walk)."""
+    def _in_history(self, writer: str, bound: _Bound) -> bool:
+        """``writer`` (a run that wrote what a run read) is in the history ``bound`` holds:
+        its code commit is one of the bounding commits or an ancestor of one (both known and
+        harvested), and it started no later than the bounding time plus
+        :data:`lineage.audit.rules.RUN_START_SKEW` (both known). What neither places is in."""
+        commits, until = bound
+        mine = self._code_commits(writer)
+        if commits and mine and not any(c in self.idx.ancestors(b)
+                                        for b in commits for c in mine):
+            return False
+        start = parse_time(self.idx.a(writer).get("start_time"))
+        return until is None or start is None or start <= until + _rules.RUN_START_SKEW
+
+    def runs_feeding(self, versions: set[str]) -> set[str]:
+        """The runs in the provenance of any of ``versions``: the runs that produced them,
+        and upstream of each run its parent runs and the writers of the data it read that
+        are in its history (:meth:`_in_history`: the run's own commit and start, else the
+        version's). One walk; each run walked again only when reached with a looser
+        bound, each dataset expanded once per bound."""
+        seeds, writers, _ = self._flow()
+        bounds: dict[str, _Bound] = {}
+        todo: list[str] = []
+        for r, vs in seeds.items():
+            if vs & versions:
+                bounds[r] = self._run_bound(r, self._version_bound(sorted(vs & versions)))
+                todo.append(r)
+        self._walk_upstream(todo, bounds, writers, set(), lambda _: None)
+        return set(bounds)
+
+    def _walk_upstream(self, todo: list[str], bounds: dict[str, _Bound],
+                       writers: dict[str, set[str]], expanded: set[tuple[str, _Bound]],
+                       reached: Callable[[str], object]) -> None:
+        """Walk upstream from the runs ``todo`` (each with its bound in ``bounds``), adding
+        every run reached to ``bounds`` (merged when reached again; ``reached`` called the
+        first time)."""
+        idx = self.idx
+        while todo:
+            run = todo.pop()
+            bound = bounds[run]
+            for p in self._runs_upstream(run, bound, writers, expanded):
+                if p not in idx.attrs:
+                    continue
+                b = self._run_bound(p, bound)
+                before = bounds.get(p)
+                after = b if before is None else _merge_bounds(before, b)
+                if after != before:
+                    bounds[p] = after
+                    todo.append(p)
+                    if before is None:
+                        reached(p)
+
+    def _runs_upstream(self, run: str, bound: _Bound, writers: dict[str, set[str]],
+                       expanded: set[tuple[str, _Bound]]) -> list[str]:
+        """The runs just upstream of ``run`` (reached with ``bound``): its parent runs, and
+        the writers in that history of the data it read whose keys are not expanded with
+        that bound yet (added to ``expanded``)."""
         up = [p for p, _ in self.idx.sources(run, "upstream_run")]
         for data, e in self.idx.sources(run, "input"):
             for k in self._data_keys(data, e):
-                if k not in expanded:
-                    expanded.add(k)
-                    up.extend(writers.get(k, ()))
+                if (k, bound) not in expanded:
+                    expanded.add((k, bound))
+                    up.extend(w for w in sorted(writers.get(k, ()))
+                              if self._in_history(w, bound))
         return up
 
     def _upstream_tiers(self) -> dict[str, tuple[str, str | None]]:
-        """Every run in a version's provenance (seeds and their upstream) → the highest tier
-        among those versions and the first version (by id) at that tier; a seed whose
-        retraining record names no version: ("unassessed", None). One walk per tier, each
-        run and dataset expanded once (linear in the graph)."""
+        """Every run in a version's provenance (seeds and their upstream, bounded by history
+        as :meth:`runs_feeding`) → the highest tier among those versions and the first
+        version (by id) at that tier; a seed whose retraining record names no version:
+        ("unassessed", None). One walk, highest tier first: a run keeps the first tier it
+        is reached with, and is walked again only when reached with a looser bound."""
         cached = self.__dict__.get("_run_tiers")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        idx = self.idx
         seeds, writers, _ = self._flow()
         by_version: dict[str, list[str]] = {}
         for r, vs in seeds.items():
@@ -1434,19 +1524,23 @@ class AuditContext:
             for v in sorted(layers[rank])]
         waves.append((None, [r for r in seeds if not seeds[r]]))  # a retraining's run alone
         out: dict[str, tuple[str, str | None]] = {}
-        expanded: set[str] = set()  # data keys whose writers are all assigned
+        bounds: dict[str, _Bound] = {}
+        expanded: set[tuple[str, _Bound]] = set()
         for ver, start in waves:
-            # a run assigned already has its whole upstream assigned (at this tier or a
-            # higher one): the walk stops there
             mark = (self.tier(ver), ver) if ver is not None else ("unassessed", None)
-            todo = [r for r in start if r not in out]
-            for r in todo:
-                out[r] = mark
-            while todo:
-                for p in self._runs_upstream(todo.pop(), writers, expanded):
-                    if p not in out and p in idx.attrs:
-                        out[p] = mark
-                        todo.append(p)
+            inherited = self._version_bound([ver]) if ver is not None else (None, None)
+            todo: list[str] = []
+            for r in sorted(start):
+                out.setdefault(r, mark)
+                b = self._run_bound(r, inherited)
+                before = bounds.get(r)
+                after = b if before is None else _merge_bounds(before, b)
+                if after != before:
+                    bounds[r] = after
+                    todo.append(r)
+            # (called before the next wave: ``mark`` is this one's)
+            self._walk_upstream(todo, bounds, writers, expanded,
+                                lambda p: out.setdefault(p, mark))  # noqa: B023
         self.__dict__["_run_tiers"] = out
         return out
 

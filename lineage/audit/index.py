@@ -248,6 +248,11 @@ class AuditIndex:
     # last harvest read every record file and found no such record
     checkout: Checkout | None = None
     node_count: int = 0
+    # the commits and their ``parent`` edges (the graph itself, for an index built from one),
+    # read only when a run wrote data: whether a run that wrote what another read is in the
+    # history of the reader's commit (:meth:`ancestors`). None when no run wrote data
+    history: LineageGraph | None = None
+    _ancestors: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     # -- queries ------------------------------------------------------------------------------
     def ids(self, kind: str) -> list[str]:
@@ -271,6 +276,24 @@ class AuditIndex:
 
     def targets(self, node_id: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
         return self.out_edges.get(kind, {}).get(node_id, [])
+
+    def ancestors(self, commit: str) -> set[str]:
+        """``commit`` and every commit it descends from
+        (:meth:`lineage.graph.LineageGraph.commit_ancestors`, the walk ``lineage show``
+        bounds a provenance by); only the commit itself when the index read no history."""
+        found = self._ancestors.get(commit)
+        if found is None:
+            found = self._ancestors[commit] = (
+                self.history.commit_ancestors(commit) if self.history is not None else set()
+            ) or {commit}
+        return found
+
+    def harvested_commit(self, node_id: str) -> bool:
+        """A commit node git described (not a placeholder named only by an edge or a record,
+        nor a commit a run named that git did not hold)."""
+        ref = self.refs.get(node_id)
+        return ref is not None and ref.kind == "commit" and not ref.placeholder \
+            and not ref.unseen
 
     # -- building -----------------------------------------------------------------------------
     def _add_node(self, node_id: str, kind: str, attrs: dict[str, Any]) -> None:
@@ -467,6 +490,8 @@ class AuditIndex:
         for nid in idx._artifact_commits():
             idx.refs[nid] = (_ref("commit", bool(nodes[nid].get(PLACEHOLDER)), nodes[nid]["attrs"])
                              if nid in g else Ref("commit", placeholder=True))
+        if idx.out_edges.get("output"):
+            idx.history = graph
         todo = idx._unrecorded_candidates()
         if todo:  # one more pass over the node ids, only when some input needs it
             prefixes: dict[str, list[str]] = {}
@@ -545,6 +570,12 @@ class AuditIndex:
             idx._add_edge(s, t, k, _object(a) if a != "{}" else {})
         idx._load_refs(conn, sorted(idx._referenced()))
         idx._load_refs(conn, sorted(idx._artifact_commits()))
+        if idx.out_edges.get("output"):  # a run wrote data: which writer is in whose history
+            from lineage.graph import LineageGraph
+
+            idx.history = LineageGraph()
+            idx.history.load_rows((), conn.execute(
+                "SELECT source, target, kind, '{}' FROM edges WHERE kind = 'parent'"))
         for data, prefix in idx._unrecorded_candidates().items():
             # the versions of the same path: a range of the primary key, no table scan (the
             # unary + keeps SQLite off the kind indexes, which would scan every data node)
