@@ -1609,7 +1609,20 @@ class AuditContext:
         made = ", ".join(sorted({short(m) for s in self.spellings(run)
                                  for m, _ in self.idx.targets(s, "produced")
                                  if m in self.canon})) or "a model version"
+        by = self.replaced_by(run)
+        if by is not None:  # a DVC experiment run again under its name (dvc exp run -f)
+            return f"{run} (replaced by {by} (dvc exp run -f), but it produced {made})"
         return f"{run} (deleted in MLflow, but it produced {made})"
+
+    def replaced_by(self, run: str) -> str | None:
+        """The run that replaced a deleted one (``properties.replaced_by``: a DVC experiment
+        run again under its name with ``dvc exp run -f``); None when it names none."""
+        for s in self.spellings(run):
+            props = self.idx.a(s).get("properties")
+            if isinstance(props, dict) and isinstance(by := props.get("replaced_by"), str) \
+                    and by:
+                return by
+        return None
 
     def run_tier(self, run: str) -> tuple[str, str | None]:
         """The highest tier among the versions whose provenance holds the run (it produced
