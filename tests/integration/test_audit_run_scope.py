@@ -91,8 +91,9 @@ def test_openlineage_jobs_no_model_depends_on_are_out_of_scope(quickstart_demo: 
     # the finding says why a job that trained nothing is the models' concern
     msg = next(f["message"] for f in data["findings"]
                if (f["rule"], f["subject"]) == ("run-data-pinned", f"{ol}{PREP}"))
-    assert msg.startswith(f"{ol}{PREP} (upstream of the training of churn@v1.0.0, "
-                          "churn@v1.1.0): input data:postgres://"), msg
+    # (it ran on 2026-01-10: after v1.0.0's training of 2026-01-02, so not upstream of it)
+    assert msg.startswith(f"{ol}{PREP} (upstream of the training of churn@v1.1.0): "
+                          "input data:postgres://"), msg
     # and under --model, for the model whose provenance it is
     assert ("run-data-pinned", f"{ol}{PREP}") in {
         (f["rule"], f["subject"]) for f in _audit(demo, "--model", "churn@v1.1.0")["findings"]}
