@@ -354,6 +354,10 @@ def governance(graph: Any, node_id: str, policy: Any, now: datetime,
     for key in RECORD_LISTS.values():  # when the store learnt of each record
         for entry in facts[key]:
             entry.update(recorded(idx, entry["id"]))
+    for run in facts["runs"]:  # a DVC experiment run again under its name: by which one
+        props = graph.attrs(run["id"]).get("properties") if run["id"] in graph else None
+        by = props.get("replaced_by") if isinstance(props, dict) else None
+        run["replaced_by"] = by if run["deleted"] and isinstance(by, str) and by else None
     _independence(ctx, v, facts)
     out: dict[str, Any] = {k: facts.pop(k) for k in ("version", "aliases", "group")}
     out.update({"as_of": now, "policy": policy_source, **facts})
@@ -925,7 +929,14 @@ def _runs_table(gov: dict[str, Any], title: str = "Training run · code · data"
     for r in gov["runs"]:
         status = _s(r["status"] or "unknown") + _source(r["id"], r["source"])
         if r["deleted"]:
-            status += " (deleted)"
+            by = r.get("replaced_by")
+            status += f" (replaced by {_s(_rid(by))})" if by else " (deleted)"
+        if r.get("status_conflict"):  # the two sources ended it differently: both words
+            said = ", ".join(f"{st or 'unknown'} ({_rid(s).split(':', 1)[0]})"
+                             for s, st in (r.get("statuses") or {}).items())
+            status += f"\n[red]status conflict: {_s(said)}[/]"
+        for other in r.get("same_as") or ():  # one job, seen by another source too
+            status += f"\nsame as run {_s(_rid(other))}"
         if r["dirty"]:
             status += "\n[red]dirty tree[/]"
         times = _run_times(r)
@@ -1247,10 +1258,12 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None,
         detail = " ".join(str(x) for x in (
             a.get("status"), None if not source or short.startswith(f"{source}:")
             else f"(source: {source})") if x)
-        if (a.get("properties") or {}).get("lifecycle_stage") == "deleted":
-            detail = f"{detail} (deleted)".strip()  # MLflow keeps deleted runs: say so
-        if not again:  # when it ran: to read against the version's registration
-            detail = " ".join(x for x in (detail, _run_times(a)) if x)
+        gone = _gone(a.get("properties"))
+        if gone:  # MLflow keeps deleted runs, the lineage replaced experiments: say so
+            detail = f"{detail} ({gone})".strip()
+        if not again:  # when it ran (to read against the version's registration), and the
+            # commit that added its record file
+            detail = " ".join(x for x in (detail, _run_times(a), _run_commit(a)) if x)
     elif kind in ("approval",):  # (no empty parentheses for an approval without a role)
         env = a.get("environment") or "any environment"
         detail = " ".join(str(x) for x in (
@@ -1278,6 +1291,27 @@ def _label(graph: Any, nid: str, notes: dict[str, str] | None = None,
     if notes and nid in notes:
         text += f" [yellow]({escape(notes[nid])})[/]"
     return text
+
+
+def _gone(props: Any) -> str:
+    """``deleted`` for a run deleted in its tracking store, ``replaced by dvc-exp:…`` for a
+    DVC experiment run again under its name (``dvc exp run -f -n e1``); empty otherwise."""
+    if not isinstance(props, dict) or props.get("lifecycle_stage") != "deleted":
+        return ""
+    by = props.get("replaced_by")
+    return f"replaced by {_rid(by)}" if isinstance(by, str) and by else "deleted"
+
+
+def _run_commit(a: dict[str, Any]) -> str:
+    """``recorded in commit 3adf15852b27 on 2026-01-01T02:00:00Z``: the commit that added a
+    run's record file and its date (``committed_in``, ``committed_at``); empty when the run
+    was not harvested from a committed file."""
+    sha = a.get("committed_in")
+    if not isinstance(sha, str) or not sha:
+        return ""
+    at = a.get("committed_at")
+    return f"recorded in commit {sha[:12]}" + (
+        f" on {_time_text(at)}" if at not in (None, "") else "")
 
 
 def _time_text(value: Any) -> str:
