@@ -70,11 +70,12 @@ def test_an_overwritten_experiment_is_marked_replaced(tmp_path: Path) -> None:
     store.close()
     # `lineage show` says so; the live one is not marked
     runner = CliRunner()
-    shown = runner.invoke(app, ["show", old.id, "-C", str(repo.path)])
+    shown = runner.invoke(app, ["show", old.id, "-C", str(repo.path)], env={"COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
-    assert "success (deleted)" in shown.output
-    live = runner.invoke(app, ["show", new.id, "-C", str(repo.path)])
-    assert "(deleted)" not in live.output
+    assert f"success (replaced by dvc-exp:{second})" in shown.output, shown.output
+    assert "(deleted)" not in shown.output
+    live = runner.invoke(app, ["show", new.id, "-C", str(repo.path)], env={"COLUMNS": "250"})
+    assert "(deleted)" not in live.output and "replaced by" not in live.output
     # the audit checks the live experiment, not the replaced one (it produced no version)
     audit = runner.invoke(app, ["audit", "-C", str(repo.path), "--format", "json"])
     subjects = {f["subject"] for f in json.loads(audit.stdout)["findings"]}
