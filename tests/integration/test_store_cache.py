@@ -14,6 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from connectors.harvesters.records import CACHE_NS
 from lineage.cli.main import app
 
 runner = CliRunner()
@@ -62,8 +63,8 @@ def test_a_forged_cache_entry_does_not_hide_a_new_governance_record(
     new.write_text(old.read_text().replace("churn-prod-2026-01-20", "churn-prod-2026-02-01")
                    .replace("2026-01-20T08", "2026-02-01T08"))
     blob = _git(repo, "hash-object", str(new))
-    (namespace,) = {r[0] for r in _sql(repo, "SELECT namespace FROM cache "
-                                       "WHERE namespace LIKE 'records%'")}
+    namespace = CACHE_NS  # the records harvester's parses (its other entries are not parses)
+    assert _sql(repo, "SELECT 1 FROM cache WHERE namespace=?", namespace)
     _sql(repo, "INSERT INTO cache(namespace, key, value) VALUES (?, ?, '[]')", namespace,
          f"{blob}:governance/deployment/churn-prod-2026-02-01.yaml")
     _commit(repo, "deploy churn v1.1.0 again")
