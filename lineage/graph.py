@@ -12,13 +12,13 @@ import heapq
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import networkx as nx
 
 from lineage.model import Edge, EdgeKind, Node, NodeKind, kind_of
-from lineage.serialize import loads
+from lineage.serialize import loads, parse_time
 
 PLACEHOLDER = "placeholder"
 
@@ -68,19 +68,6 @@ class Provenance(NamedTuple):
 # (the commits whose history bounds a walk, None: unbounded; the latest start of a run, None:
 # unbounded)
 _Bound = tuple[frozenset[str] | None, datetime | None]
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        t = value
-    else:
-        try:
-            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 class LineageGraph:
@@ -456,12 +443,12 @@ class LineageGraph:
                                      for c in (*self.predecessors(m, EdgeKind.TAGGED),
                                                *commit_ids((self.attrs(m).get("commit"),)))})
                 times = [t for m in twins if self.kind(m) == NodeKind.MODEL
-                         and (t := _time(self.attrs(m).get("created_at"))) is not None]
+                         and (t := parse_time(self.attrs(m).get("created_at"))) is not None]
                 return (frozenset(commits) if commits else inherited[0],
                         min(times) if times else inherited[1])
             if kind == NodeKind.RUN:
                 commits = code(n)
-                start = _time(self.attrs(n).get("start_time"))
+                start = parse_time(self.attrs(n).get("start_time"))
                 return (frozenset(commits) if commits else inherited[0],
                         start if start is not None else inherited[1])
             return inherited
@@ -508,7 +495,7 @@ class LineageGraph:
             if commits is not None and mine and not in_history(mine, commits):
                 later = any(c in descendants(commits) for c in mine)
                 return ("later" if later else "elsewhere"), tuple(sorted(mine)), began
-            start = _time(raw)
+            start = parse_time(raw)
             if until is not None and start is not None and start > until + run_start_skew:
                 return "started_later", tuple(sorted(mine)), began
             return None

@@ -59,5 +59,20 @@ def utc_iso(t: datetime | date | None) -> str | None:
     return t.isoformat()
 
 
+def parse_time(value: Any) -> datetime | None:
+    """A stored time (an ISO 8601 string, ``Z`` allowed, or a datetime) as an aware datetime
+    (naive read as UTC); None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        t = value
+    else:
+        try:
+            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from lineage.serialize import parse_time as parse_time  # (the rules read times with it)
 
 if TYPE_CHECKING:
     from lineage.audit.engine import AuditContext, Outcome
@@ -61,19 +63,6 @@ def rule(rule_id: str, title: str, *, articles: Iterable[str], controls: Iterabl
         return fn
 
     return wrap
-
-
-def parse_time(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        t = value
-    else:
-        try:
-            t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def short(node_id: str) -> str:
