@@ -98,7 +98,7 @@ from lineage.model import Edge, EdgeKind, Node, NodeKind
 from lineage.plugins import HarvestContext
 from lineage.report import RunReport
 from lineage.serialize import digest, dumps_str
-from lineage.store import FactRows, NodeWithdrawal, Store, edge_row, node_row
+from lineage.store import FactRows, NodeWithdrawal, Store, Withdrawal, edge_row, node_row
 
 CACHE_NS = "dvc-blob"
 WATERMARK_SCOPE = "refs"
@@ -106,6 +106,12 @@ WATERMARK_SCOPE = "refs"
 # history of a store that holds what the old reading got wrong. 2: a ds:// dependency is the
 # data version its dataset lock pins (it was <path>@unversioned, pinned none)
 READER_VERSION = "2"
+# how GTO versions get their artifact's data version (watermark scope ``artifacts``): a new
+# value derives every version's ARTIFACT edge again at the next harvest, refs unchanged too,
+# and withdraws the ones no longer derived. 2: only lock entries of stages dvc.yaml defines
+# (a renamed stage's leftover entry gave a version registered after the rename the old bytes)
+ARTIFACT_SCOPE = "artifacts"
+ARTIFACT_RULE = "2"
 # 2: lock summaries carry the stage order and each entry's hash; 3: URLs without credentials,
 # md5 values checked
 # 4: templated wdir resolved per expanded stage (``wdirs``); 5: YAML merge keys (``<<``) applied;
@@ -956,7 +962,7 @@ class DvcHarvester:
         return (ctx.repo_path / ".git").exists()
 
     def harvest(self, ctx: HarvestContext
-                ) -> Iterator[Node | Edge | NodeWithdrawal | FactRows]:
+                ) -> Iterator[Node | Edge | NodeWithdrawal | Withdrawal | FactRows]:
         from connectors.harvesters.gitscan import history_since
 
         # a shallow history deepened since the last harvest: replay all of it (``previous``
@@ -984,6 +990,9 @@ class DvcHarvester:
                 ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
             if ctx.watermark("reader") != READER_VERSION:
                 ctx.set_watermark("reader", READER_VERSION)
+            if ctx.watermark(ARTIFACT_SCOPE) != ARTIFACT_RULE:  # a store an older rule joined
+                yield from self._artifact_edges(ctx, s, _Run(s.repo_id, experiments_at(s.refs)))
+                ctx.set_watermark(ARTIFACT_SCOPE, ARTIFACT_RULE)
             return
         run = _Run(s.repo_id, experiments_at(s.refs))
         # a store without DVC facts yet (a first harvest) needs no existence lookups; decided
@@ -1028,6 +1037,8 @@ class DvcHarvester:
         yield from self._emit_groups(ctx, run)
         yield from self._head_described(ctx, s, run)
         yield from self._artifact_edges(ctx, s, run)
+        if ctx.watermark(ARTIFACT_SCOPE) != ARTIFACT_RULE:
+            ctx.set_watermark(ARTIFACT_SCOPE, ARTIFACT_RULE)
         for sid in sorted(self._renamed):  # (with their edges)
             yield NodeWithdrawal(sid)
         ctx.set_watermark(WATERMARK_SCOPE, dump_refs(s.refs, repository=s.repo_id))
@@ -1454,7 +1465,7 @@ class DvcHarvester:
 
     # -- GTO versions → the data version of the artifact path --------------------------------
     def _artifact_edges(self, ctx: HarvestContext, s: GitScan,
-                        run: _Run) -> Iterator[Node | Edge]:
+                        run: _Run) -> Iterator[Node | Edge | Withdrawal]:
         try:
             from connectors.harvesters.gto import REGISTER, parse_tag_name
         except ImportError:  # pragma: no cover - gto is part of this package
@@ -1492,6 +1503,12 @@ class DvcHarvester:
             did, h = hit
             mid = model_id(group, version)
             yield Edge.make(EdgeKind.ARTIFACT, did, mid, commit=commit)
+            # one registration commit, one artifact: another data version this harvester
+            # linked at that commit before (by an older rule) is no longer what it records
+            for e in ctx.store.edges_of(mid):
+                if e.kind == EdgeKind.ARTIFACT and e.target == mid and e.source != did and \
+                        e.attrs.get("commit") == commit and "joined" not in e.attrs:
+                    yield Withdrawal(e.source, mid, str(EdgeKind.ARTIFACT))
             yield Node.make(NodeKind.MODEL, mid, group=group, version=version,
                             artifact_hash=h, artifact_uri=path)
 

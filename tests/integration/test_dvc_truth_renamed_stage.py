@@ -261,3 +261,56 @@ def test_a_frozen_stage_renamed_keeps_what_its_entry_said(git_repo: GitRepo) -> 
     frozen = {str(n.attrs["name"]): n.attrs["frozen"] for n in graph.nodes()
               if str(n.kind) == "stage"}
     assert frozen == {"fit": True, "fit2": False}, frozen
+
+
+def test_a_store_joined_by_the_old_rule_gets_its_version_s_artifact_right(
+        git_repo: GitRepo) -> None:
+    """A store harvested before: v2.0.0 (registered after the rename) got the ARTIFACT edge
+    from the old stage's leftover entry, and its artifact_hash. The next harvest, with no new
+    commit or tag, links the version to what the commit records and withdraws the old edge;
+    the log still verifies."""
+    from lineage.model import Edge, Node, NodeKind
+
+    gto = _bin("gto")
+    r = git_repo
+    old, new, sha = _renamed_prep(r)
+    r.write("dvc.yaml", (r.path / "dvc.yaml").read_text()
+            + "artifacts:\n  prep:\n    path: prepared.csv\n")
+    sha = r.commit("declare the artifact")
+    r.run(str(gto), "register", "prep", "--version", "v2.0.0", "HEAD")
+    api.init(r.path)
+    api.harvest(r.path)
+    store = api.open_store(r.path)
+    mid = "model:prep@v2.0.0"
+    [right] = [e.source for e in store.edges_of(mid) if e.kind == EdgeKind.ARTIFACT]
+    assert right.endswith(f"prepared.csv@{new}")
+    # what the rule before wrote: the leftover entry's version, the watermark not yet set
+    wrong = right.replace(new, old)
+    with store.transaction():
+        store.upsert([
+            Node.make(NodeKind.DATA, wrong, path="prepared.csv", hash=old, hash_kind="md5"),
+            Edge.make(EdgeKind.ARTIFACT, wrong, mid, commit=sha),
+            Node.make(NodeKind.MODEL, mid, group="prep", version="v2.0.0", artifact_hash=old,
+                      artifact_uri="prepared.csv")])
+        store.append_event("harvest", "test", {"harvester": "dvc (older rule)"})
+        store.conn.execute("DELETE FROM watermarks WHERE scope = 'artifacts'")
+    store.close()
+
+    api.harvest(r.path)
+    store = api.open_store(r.path)
+    try:
+        arts = sorted(e.source for e in store.edges_of(mid) if e.kind == EdgeKind.ARTIFACT)
+        assert arts == [right], arts
+        node = store.get_node(mid)
+        assert node is not None and node.attrs["artifact_hash"] == new
+        assert store.verify().ok
+        head = store.head()
+    finally:
+        store.close()
+    # once only: a harvest after it writes nothing
+    api.harvest(r.path)
+    store = api.open_store(r.path)
+    try:
+        assert store.head() == head
+    finally:
+        store.close()
