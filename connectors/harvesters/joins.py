@@ -392,23 +392,24 @@ class _Dvc:
         own DVC files list it with no hash and record no folder above it with one: DVC
         tracks it there but recorded no content, so no version is the commit's (an
         ancestor's is not what a run there read)."""
-        cands = self._candidates(path)
-        for i, candidate in enumerate(cands):
-            if self._recorded.get((candidate, sha)) is not None:
-                return None
-            file = self._unhashed.get((candidate, sha))
-            if file is not None:
-                if any(self._recorded.get((c, sha)) is not None for c in cands[i + 1:]):
-                    return None  # a folder above it is recorded: its version holds the file
-                return candidate, file
-        return None
+        return self._unpinned(path, sha, self._unhashed)
 
     def unreadable(self, path: str, sha: str) -> tuple[str, str] | None:
+        """(``path`` or the tracked folder holding it, the DVC file) when a DVC file of commit
+        ``sha`` that could record it cannot be read (a merge's conflict markers) and none of
+        the commit's files records it or a folder above it: DVC refuses the pipeline there,
+        so no version is provably the commit's."""
+        return self._unpinned(path, sha, self._unreadable)
+
+    def _unpinned(self, path: str, sha: str,
+                  files: dict[tuple[str, str], str]) -> tuple[str, str] | None:
+        """The first of ``path`` and its tracked folders that ``files`` names at ``sha``, with
+        the file, when the commit's DVC files record none of them with a hash."""
         cands = self._candidates(path)
         if any(self._recorded.get((c, sha)) is not None for c in cands):
             return None
         for candidate in cands:
-            file = self._unreadable.get((candidate, sha))
+            file = files.get((candidate, sha))
             if file is not None:
                 return candidate, file
         return None
